@@ -1,0 +1,118 @@
+# Perk build. The layout follows the pipeline:
+#   grammar/  lexer.l, parser.y        -> $(B)/gen/ (flex/bison output)
+#   src/      compiler, CLI, store     -> $(B)/libperkc.a, $(B)/perk
+#   runtime/  libperk (loader, VM)     -> $(B)/libperk.a, $(B)/libperk.so
+#   tests/    unit tests (cmocka), golden files, fuzz targets
+# Every .c file in those folders is picked up by wildcard: adding a file needs no edit here.
+#
+#   make run      build, then compile rules/ and evaluate the sample cart
+#   make test     build and run every test (plain build, then ASan+UBSan build)
+#   make asan     build everything with AddressSanitizer + UndefinedBehaviorSanitizer into build-asan/
+
+CC      ?= cc
+B       ?= build
+SAN     ?=
+OPT     ?= -O2
+WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -fPIC $(WARN) $(SAN) \
+              -Iruntime -Isrc -I$(B)/gen
+PKGS    = jansson sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
+
+RT_SRC   := $(sort $(wildcard runtime/*.c))
+SRC_ALL  := $(sort $(wildcard src/*.c))
+MAIN_SRC := src/main.c
+CC_SRC   := $(filter-out $(MAIN_SRC),$(SRC_ALL))
+GEN_C    := $(B)/gen/parser.c $(B)/gen/lexer.c
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+EX_SRC   := $(sort $(wildcard examples/*.c))
+
+RT_OBJ   := $(RT_SRC:%.c=$(B)/obj/%.o)
+CC_OBJ   := $(CC_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/parser.o $(B)/obj/gen/lexer.o
+MAIN_OBJ := $(MAIN_SRC:%.c=$(B)/obj/%.o)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+EXAMPLES := $(EX_SRC:examples/%.c=$(B)/examples/%)
+
+.PHONY: all deps run test test-only asan clean bench bench-instructions fuzz test-valgrind
+.DEFAULT_GOAL := all
+
+all: $(B)/libperk.a $(B)/libperk.so $(B)/libperkc.a $(B)/perk $(TESTS) $(EXAMPLES)
+
+deps:
+	@scripts/deps.sh
+
+# --- generated front end -------------------------------------------------
+$(B)/gen/parser.c $(B)/gen/parser.h: grammar/parser.y
+	@mkdir -p $(B)/gen
+	bison -Wall -Werror --defines=$(B)/gen/parser.h -o $(B)/gen/parser.c $<
+
+$(B)/gen/lexer.c $(B)/gen/lexer.h: grammar/lexer.l $(B)/gen/parser.h
+	@mkdir -p $(B)/gen
+	flex --header-file=$(B)/gen/lexer.h -o $(B)/gen/lexer.c $<
+
+# Generated code is not held to -Wextra's unused-parameter rules of our own code.
+$(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-missing-prototypes -Wno-shadow -MMD -c $< -o $@
+
+# --- our own objects -------------------------------------------------------
+$(B)/obj/src/%.o: src/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+
+$(B)/obj/runtime/%.o: runtime/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+
+$(B)/libperk.a: $(RT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libperk.so: $(RT_OBJ)
+	$(CC) -shared $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/libperkc.a: $(CC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/perk: $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a
+	$(CC) $(SAN) -o $@ $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a $(LDLIBS_ALL)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libperkc.a $(B)/libperk.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libperkc.a $(B)/libperk.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+# Examples embed libperk through perk.h only: no compiler, no store on the include path.
+$(B)/examples/%: examples/%.c $(B)/libperk.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) -g $(WARN) $(SAN) -Iruntime -o $@ $< $(B)/libperk.a $(LDLIBS_ALL)
+
+# --- the two set-up commands -------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run-main.sh $(B)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory asan
+	@tests/run.sh $(B) build-asan
+
+# Runs the suites of an already built tree (used by the fuzz/valgrind jobs too).
+test-only:
+	@tests/run.sh $(B)
+
+asan:
+	@$(MAKE) --no-print-directory all B=build-asan OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+test-valgrind: all
+	@VALGRIND=1 tests/run.sh $(B)
+
+clean:
+	rm -rf build build-asan build-fuzz build-bench
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
