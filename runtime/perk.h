@@ -1,0 +1,336 @@
+/* perk.h - the public C API of libperk, what a checkout service links.
+ *
+ * Lifecycle:
+ *   1. perk_program_load() / perk_program_load_file(): parse and verify a compiled ruleset
+ *      (.pbc). A loaded program is immutable and may be shared by any number of threads.
+ *   2. perk_context_new(): one evaluation context per thread. It preallocates everything an
+ *      evaluation needs for the limits given; after this, evaluation never calls malloc.
+ *   3. Per cart: perk_cart_reset(), then perk_cart_set_customer(), perk_cart_set_order(),
+ *      perk_cart_add_line() for each line, perk_cart_add_coupon(), optionally
+ *      perk_cart_set_usage() (budget consumption read from the store), then perk_evaluate().
+ *   4. Read the perk_result it returns (valid until the next reset/evaluate on that context).
+ *
+ * Money is int64 minor units of the program's currency (cents for CNY/USD, yen for JPY).
+ * Percentages are parts per million (15% = 150000). Strings passed in are borrowed: they must stay
+ * valid until the result has been read. Every function is safe to call with any input: bad input
+ * returns an error status, never crashes.
+ */
+#ifndef PERK_H
+#define PERK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PERK_VERSION_STRING "0.1.0"
+
+/* Status codes, defined once: PERK_STATUS(NAME, message). */
+#define PERK_STATUS_LIST(X)                                                                  \
+    X(OK,          "ok")                                                                     \
+    X(NOMEM,       "out of memory")                                                          \
+    X(IO,          "cannot read the file")                                                   \
+    X(BAD_MAGIC,   "not a Perk program (bad magic number)")                                  \
+    X(VERSION,     "program format version is newer than this libperk")                      \
+    X(TRUNCATED,   "program is truncated")                                                   \
+    X(CHECKSUM,    "program checksum mismatch (corrupted file)")                             \
+    X(MALFORMED,   "program is malformed")                                                   \
+    X(VERIFY,      "program failed verification")                                            \
+    X(INVALID,     "invalid argument")                                                       \
+    X(LIMIT,       "a configured limit was exceeded")                                        \
+    X(CURRENCY,    "currency does not match the program")                                    \
+    X(OVERFLOW,    "arithmetic overflow in money or points")                                 \
+    X(BUDGET,      "instruction budget exhausted")                                           \
+    X(STATE,       "call out of order")
+
+typedef enum perk_status {
+#define PERK_STATUS_ENUM(name, msg) PERK_##name,
+    PERK_STATUS_LIST(PERK_STATUS_ENUM)
+#undef PERK_STATUS_ENUM
+    PERK_STATUS_COUNT
+} perk_status;
+
+/* The generic message of a status code. */
+const char *perk_status_message(perk_status status);
+
+/* A detailed error: which check failed and where, e.g.
+ * "verify: rule 3 (member_day) instruction 17: jump target 40 outside its block". */
+typedef struct perk_error {
+    perk_status status;
+    char message[256];
+} perk_error;
+
+/* ---------------------------------------------------------------- programs */
+
+typedef struct perk_program perk_program;
+
+/* Parses and verifies `len` bytes (copied; the caller may free them afterwards).
+ * On failure returns NULL and fills *err (err may be NULL). */
+perk_program *perk_program_load(const void *bytes, size_t len, perk_error *err);
+perk_program *perk_program_load_file(const char *path, perk_error *err);
+void perk_program_free(perk_program *program);
+
+/* Reference counting, for hot reload: a checkout swaps its program pointer atomically and
+ * releases the old one when the last context using it is done. perk_program_free() drops one. */
+perk_program *perk_program_retain(perk_program *program);
+
+const char *perk_program_name(const perk_program *program);
+const char *perk_program_currency(const perk_program *program);
+int perk_program_exponent(const perk_program *program);
+/* Promotions, in evaluation order. */
+size_t perk_program_promotion_count(const perk_program *program);
+const char *perk_program_promotion_id(const perk_program *program, size_t index);
+const char *perk_program_promotion_label(const perk_program *program, size_t index);
+/* Finds a promotion by id; returns its index or -1. */
+long perk_program_find_promotion(const perk_program *program, const char *id);
+size_t perk_program_earn_count(const perk_program *program);
+const char *perk_program_earn_id(const perk_program *program, size_t index);
+
+/* ---------------------------------------------------------------- contexts */
+
+/* Limits an embedding service may configure; perk_limits_default() documents the defaults. */
+typedef struct perk_limits {
+    uint32_t max_lines;          /* cart lines (default 10000) */
+    int64_t max_quantity;        /* per line (default 1000000) */
+    int64_t max_money;           /* largest unit price / shipping (default 10^15 minor units) */
+    uint32_t max_tags;           /* tags per line and per customer (default 64) */
+    uint32_t max_coupons;        /* entered coupon codes (default 16) */
+    uint64_t instruction_budget; /* per evaluation (default 10,000,000) */
+} perk_limits;
+
+perk_limits perk_limits_default(void);
+
+typedef struct perk_context perk_context;
+
+/* Creates a context for `program` (retained until the context is freed). limits may be NULL
+ * for the defaults. Returns NULL on failure, with *err filled. */
+perk_context *perk_context_new(perk_program *program, const perk_limits *limits, perk_error *err);
+void perk_context_free(perk_context *ctx);
+
+/* ---------------------------------------------------------------- carts */
+
+typedef struct perk_attr {
+    const char *key, *value;
+} perk_attr;
+
+typedef struct perk_line {
+    const char *id;          /* optional line id, echoed in the result */
+    const char *sku;         /* required */
+    const char *name;        /* optional display name */
+    const char *category;    /* optional category path, segments separated by '/': "tea/green" */
+    const char *brand;       /* optional */
+    const char *const *tags; /* optional */
+    size_t n_tags;
+    const perk_attr *attrs;  /* optional custom attributes */
+    size_t n_attrs;
+    int64_t unit_price;      /* minor units, 0 <= unit_price <= limits.max_money */
+    int64_t quantity;        /* 1 <= quantity <= limits.max_quantity */
+    int64_t margin_ppm;      /* gross margin as a share of the price; -1 = unknown */
+} perk_line;
+
+typedef struct perk_customer {
+    const char *id;          /* optional */
+    const char *tier;        /* tier id as named in the rules, or NULL */
+    const char *const *tags;
+    size_t n_tags;
+    int birthday_month, birthday_day; /* 0 = unknown */
+    int birthday_year;                /* 0 = unknown */
+    int64_t member_since_days;        /* days since 1970-01-01, or -1 = not a member */
+    bool first_order;
+    int64_t order_count;
+    int64_t points_balance;
+} perk_customer;
+
+typedef struct perk_order {
+    const char *id;                /* optional */
+    const char *currency;          /* must equal the program's currency (NULL = assume it) */
+    int64_t time;                  /* epoch seconds (UTC) of the order; converted to the
+                                      ruleset's time zone */
+    const char *channel;           /* "miniprogram", "app", "web", "pos", ... or NULL */
+    int64_t shipping;              /* shipping fee before discounts, minor units */
+    const char *subscription_plan; /* periodic orders: the plan id, else NULL */
+    int64_t delivery_number;       /* periodic orders: 1 for the first delivery, 0 = none */
+    int64_t points_to_redeem;      /* points the customer asks to use; -1 = as many as allowed */
+} perk_order;
+
+/* The store's verdict on an entered coupon code (PERK_COUPON_UNCHECKED when no store was asked:
+ * the code is then accepted if a promotion requires it). */
+typedef enum perk_coupon_status {
+    PERK_COUPON_UNCHECKED = 0,
+    PERK_COUPON_VALID,
+    PERK_COUPON_UNKNOWN,
+    PERK_COUPON_EXPIRED,
+    PERK_COUPON_USED_UP,
+    PERK_COUPON_NOT_FOR_CUSTOMER
+} perk_coupon_status;
+
+/* Budget consumption of a promotion so far, as read from the store. */
+typedef struct perk_usage {
+    int64_t uses, money, customer_uses;
+} perk_usage;
+
+/* Starts a new cart (also clears the previous result). */
+void perk_cart_reset(perk_context *ctx);
+perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *customer);
+perk_status perk_cart_set_order(perk_context *ctx, const perk_order *order);
+perk_status perk_cart_add_line(perk_context *ctx, const perk_line *line);
+perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char *campaign,
+                                 perk_coupon_status status);
+perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const perk_usage *usage);
+/* Excludes a promotion from this evaluation (used after a budget conflict at commit). */
+perk_status perk_cart_exclude(perk_context *ctx, size_t promotion_index);
+/* The detailed message of the last failed perk_cart_* or perk_evaluate call. */
+const char *perk_context_error(const perk_context *ctx);
+
+/* ---------------------------------------------------------------- results */
+
+/* Why a promotion did not apply. PERK_REASON(NAME, text) */
+#define PERK_REASON_LIST(X)                                                                 \
+    X(APPLIED,           "applied")                                                         \
+    X(CONDITION,         "a condition is not met")                                          \
+    X(COUPON_MISSING,    "its coupon was not entered")                                      \
+    X(COUPON_REJECTED,   "its coupon was rejected")                                         \
+    X(EXCLUSIVE,         "another promotion of its exclusive group applied")                \
+    X(STOPPED,           "an earlier promotion stops further promotions")                   \
+    X(BUDGET_USES,       "its redemption limit is used up")                                 \
+    X(BUDGET_MONEY,      "its money budget is used up")                                     \
+    X(BUDGET_CUSTOMER,   "this customer has used it the maximum number of times")           \
+    X(NOTHING,           "nothing in the cart to apply it to")                              \
+    X(EXCLUDED,          "excluded by the caller")                                          \
+    X(ONE_COUPON,        "only one coupon per order")
+
+typedef enum perk_reason {
+#define PERK_REASON_ENUM(name, text) PERK_REASON_##name,
+    PERK_REASON_LIST(PERK_REASON_ENUM)
+#undef PERK_REASON_ENUM
+    PERK_REASON_COUNT
+} perk_reason;
+
+const char *perk_reason_text(perk_reason reason);
+
+/* One discount allocated to one line. */
+typedef struct perk_allocation {
+    uint32_t line;      /* index of the line in the cart */
+    uint32_t promotion; /* promotion index */
+    int64_t amount;     /* > 0 */
+} perk_allocation;
+
+typedef struct perk_line_result {
+    int64_t original;      /* unit_price * quantity */
+    int64_t final;         /* original minus its allocations */
+    uint32_t first_allocation, n_allocations; /* into result->allocations */
+    bool is_gift;          /* added by a gift action (original = final = 0) */
+    uint32_t gift_promotion;
+} perk_line_result;
+
+typedef struct perk_promotion_result {
+    uint32_t promotion;
+    perk_reason reason;    /* PERK_REASON_APPLIED or why not */
+    int64_t discount;      /* on goods */
+    int64_t shipping_discount;
+    /* when reason = CONDITION: which condition failed, and the comparison it made */
+    uint32_t failed_condition;      /* index usable with perk_condition_text/loc, or UINT32_MAX */
+    bool has_comparison;
+    int64_t observed, expected;     /* e.g. 26800 vs 30000 */
+    int comparison;                 /* perk_cmp of the failed comparison (opcodes.h) */
+} perk_promotion_result;
+
+typedef struct perk_gift {
+    uint32_t promotion;
+    const char *sku, *name;
+    int64_t quantity;
+} perk_gift;
+
+typedef struct perk_effect {
+    uint32_t promotion;
+    const char *kind, *payload;
+} perk_effect;
+
+typedef enum perk_coupon_verdict {
+    PERK_COUPON_ACCEPTED = 0,
+    PERK_COUPON_REJECTED_UNKNOWN,     /* no promotion uses it / the store does not know it */
+    PERK_COUPON_REJECTED_EXPIRED,
+    PERK_COUPON_REJECTED_USED_UP,
+    PERK_COUPON_REJECTED_NOT_FOR_CUSTOMER,
+    PERK_COUPON_REJECTED_CONDITIONS,  /* its promotion's conditions are not met */
+    PERK_COUPON_REJECTED_ONE_PER_ORDER
+} perk_coupon_verdict;
+
+typedef struct perk_coupon_result {
+    const char *code;
+    perk_coupon_verdict verdict;
+    uint32_t promotion;   /* the promotion it unlocked, or UINT32_MAX */
+} perk_coupon_result;
+
+typedef struct perk_points_result {
+    uint32_t earn_rule;
+    int64_t base;          /* paid amount of its eligible lines, minor units */
+    int64_t points;        /* after multiplier and cap */
+    int64_t mult_num, mult_den;  /* the multiplier applied (1/1 when none) */
+    uint32_t multiplier;   /* multiplier index, or UINT32_MAX */
+    bool capped;
+} perk_points_result;
+
+/* A near-miss: "add ¥32.00 of tea to get 满300赠样品". */
+typedef struct perk_hint {
+    uint32_t promotion;
+    int64_t shortfall;     /* money to add */
+    const char *set_name;  /* the item set that counts ("tea"), or "items" */
+} perk_hint;
+
+typedef struct perk_result {
+    perk_status status;          /* PERK_OK, or why the evaluation failed (then nothing else is set) */
+    const char *currency;
+    int exponent;
+    int64_t subtotal;            /* sum of line originals */
+    int64_t discount;            /* sum of all allocations */
+    int64_t shipping_before, shipping_after;
+    int64_t points_redeemable;   /* most points usable on this order */
+    int64_t points_redeemed;     /* points used (min of request and redeemable) */
+    int64_t redeem_value;        /* money those points pay */
+    int64_t redeem_goods, redeem_shipping; /* how redeem_value splits */
+    int64_t payable;             /* subtotal - discount + shipping_after - redeem_value */
+    int64_t points_earned;       /* sum over earn rules */
+    uint32_t n_lines;
+    const perk_line_result *lines;
+    uint32_t n_allocations;
+    const perk_allocation *allocations;
+    uint32_t n_promotions;       /* one per promotion of the program, in evaluation order */
+    const perk_promotion_result *promotions;
+    uint32_t n_gifts;
+    const perk_gift *gifts;
+    uint32_t n_effects;
+    const perk_effect *effects;
+    uint32_t n_coupons;
+    const perk_coupon_result *coupons;
+    uint32_t n_points;
+    const perk_points_result *points;
+    uint32_t n_hints;
+    const perk_hint *hints;
+    uint64_t instructions;       /* executed, for profiling */
+} perk_result;
+
+/* Evaluates the cart. Never returns NULL: check result->status. */
+const perk_result *perk_evaluate(perk_context *ctx);
+
+/* The source text and location of a condition, for explanations. */
+const char *perk_condition_text(const perk_program *program, uint32_t condition);
+void perk_condition_location(const perk_program *program, uint32_t condition, const char **file,
+                             uint32_t *line, uint32_t *col);
+
+/* Optional allocator hook (process-wide; set it before creating programs or contexts). Tests use
+ * it to prove that evaluation does not allocate. NULL restores malloc/free. */
+typedef struct perk_allocator {
+    void *(*alloc)(size_t size, void *user);
+    void (*release)(void *ptr, void *user);
+    void *user;
+} perk_allocator;
+void perk_set_allocator(const perk_allocator *allocator);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,206 @@
+/* program.h - a compiled ruleset in memory (internal to Perk; checkouts see perk.h only).
+ *
+ * The code generator (src/codegen.c) fills a prog_data; runtime/bytecode_write.c turns it into
+ * bytes (docs/bytecode.md); runtime/bytecode_read.c parses bytes back into a prog_data and
+ * runtime/verify.c checks it before anything runs; the VM (runtime/vm*.c) only ever sees a
+ * verified prog_data. All indices are uint32 into the arrays below; PROG_NONE means "absent".
+ */
+#ifndef PERK_PROGRAM_H
+#define PERK_PROGRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opcodes.h"
+
+#define PROG_NONE UINT32_MAX
+
+/* One instruction: 8 bytes. `aux` carries a perk_cmp for SET_CMP, else 0. */
+typedef struct prog_insn {
+    uint8_t op;
+    uint8_t aux;
+    uint16_t reserved; /* must be 0 */
+    uint32_t arg;
+} prog_insn;
+
+/* A range of instructions in prog_data.code, ending with END. */
+typedef struct prog_block {
+    uint32_t start, count;
+} prog_block;
+
+/* A source location: file is a string id (the path as given to the compiler). */
+typedef struct prog_loc {
+    uint32_t file, line, col;
+} prog_loc;
+
+/* A condition of a rule (`when`, `valid`, `every`, `hours`, `requires coupon`), for explanations
+ * and near-miss hints. */
+typedef struct prog_cond {
+    uint32_t text;     /* string id: the condition as written, e.g. "sum(tea) >= ¥300" */
+    prog_loc loc;
+    uint32_t hint_set; /* string id of the item set whose amount the threshold measures ("tea"),
+                          or PROG_NONE when adding items cannot satisfy this condition */
+} prog_cond;
+
+/* What a promotion does; operands p[] per kind, money in minor units, percent in ppm. */
+#define PROG_ACTION_LIST(X)                                                                 \
+    X(PERCENT_OFF,   "percent off: p0 = ppm")                                               \
+    X(AMOUNT_OFF,    "amount off the set's total: p0 = money")                              \
+    X(AMOUNT_OFF_EACH, "amount off each unit: p0 = money")                                  \
+    X(FIXED_PRICE,   "unit price becomes p0 (only lowers a price)")                         \
+    X(QTY_PRICE,     "price by quantity: steps (threshold = min units of the line, value = unit price)") \
+    X(TIERS,         "spend tiers: steps (threshold = money reached, value = money or ppm off)") \
+    X(EVERY,         "every p0 spent: p1 off, at most p2 in all (p2 = -1: no cap)")         \
+    X(BUY_GET,       "buy p0 get p1: reward units get p2 ppm off (1000000 = free); APPLY2")  \
+    X(N_FOR,         "any p0 units for p1")                                                 \
+    X(GIFT,          "gift: str1 = sku, str2 = name, p0 = quantity")                        \
+    X(FREE_SHIPPING, "shipping becomes 0")                                                  \
+    X(SHIPPING_OFF,  "shipping reduced by p0 money, or by p1 ppm when p1 >= 0")             \
+    X(EFFECT,        "custom effect: str1 = kind, str2 = payload")
+
+typedef enum prog_action_kind {
+#define PROG_ACTION_ENUM(name, doc) PROG_ACT_##name,
+    PROG_ACTION_LIST(PROG_ACTION_ENUM)
+#undef PROG_ACTION_ENUM
+    PROG_ACT_COUNT
+} prog_action_kind;
+
+typedef struct prog_action {
+    uint8_t kind;        /* prog_action_kind */
+    uint32_t rule;       /* the promotion it belongs to */
+    int64_t p[3];
+    uint32_t steps, n_steps; /* rows in prog_data.steps (QTY_PRICE, TIERS) */
+    uint32_t str1, str2;
+    prog_loc loc;
+} prog_action;
+
+typedef struct prog_step {
+    int64_t threshold;
+    int64_t value;
+    uint8_t is_percent; /* TIERS: value is ppm rather than money */
+} prog_step;
+
+enum {
+    PROG_RULE_STOP = 1u << 0,     /* no later promotion runs once this one applies */
+    PROG_RULE_ORIGINAL = 1u << 1  /* thresholds measured on original amounts */
+};
+
+/* A promotion. prog_data.rules is in evaluation order: priority ascending, then declaration. */
+typedef struct prog_rule {
+    uint32_t id, label;  /* string ids: `promotion member_day "会员日"` */
+    prog_loc loc;
+    prog_block code;     /* conditions (REQUIRE...), then target sets and APPLY */
+    int32_t priority;
+    uint32_t flags;
+    uint32_t group;           /* exclusive group (string id) or PROG_NONE */
+    uint32_t coupon;          /* required code or PROG_NONE */
+    uint32_t coupon_campaign; /* required campaign or PROG_NONE */
+    int64_t cap;              /* per-order cap on its discount, -1 = none */
+    int64_t limit_uses, limit_money, limit_per_customer; /* budgets, -1 = none */
+    uint32_t first_cond, n_conds;
+    uint32_t guard_category;  /* the rule can only apply to a cart with a line in this category
+                                 (string id), or PROG_NONE; used by the rule index */
+} prog_rule;
+
+/* An earn rule: `then 1 point per ¥1 on items`, `cap 500`. */
+typedef struct prog_earn {
+    uint32_t id, label;
+    prog_loc loc;
+    prog_block code;      /* conditions, then the eligible set and EARN */
+    int64_t points, per_money; /* `points` points per `per_money` minor units paid */
+    int64_t cap;               /* per order, -1 = none */
+    uint32_t first_cond, n_conds;
+} prog_earn;
+
+/* A multiplier: `then x2 on base`. */
+typedef struct prog_mult {
+    uint32_t id, label;
+    prog_loc loc;
+    prog_block code;      /* conditions, then MULTIPLY */
+    int64_t num, den;     /* factor num/den, e.g. 3/2 */
+    uint32_t targets, n_targets; /* earn-rule indices in u32 pool; n_targets = 0: all */
+    uint32_t first_cond, n_conds;
+} prog_mult;
+
+enum { PROG_PAYS_GOODS = 1u << 0, PROG_PAYS_SHIPPING = 1u << 1 };
+
+typedef struct prog_redeem {
+    bool present;
+    int64_t points, money;    /* `rate 100 points = ¥1` */
+    uint32_t pays_for;        /* PROG_PAYS_* */
+    int64_t max_share_ppm;    /* share of what they may pay for, 1000000 = all */
+    int64_t min_balance;      /* points needed before any can be used */
+    prog_block code;          /* optional conditions; a block with just END when none */
+    uint32_t first_cond, n_conds;
+} prog_redeem;
+
+typedef struct prog_tier {
+    uint32_t id, label;
+    int64_t spend;            /* money spent within window to reach it */
+    int64_t window_seconds;
+    uint32_t benefits, n_benefits; /* string ids in the u32 pool */
+} prog_tier;
+
+enum { PROG_ROUND_HALF_UP = 0, PROG_ROUND_HALF_EVEN = 1, PROG_ROUND_DOWN = 2 }; /* = money_rounding */
+enum { PROG_COUPONS_STACKABLE = 0, PROG_COUPONS_ONE_PER_ORDER = 1 };
+
+typedef struct prog_data {
+    /* header */
+    uint32_t name;            /* string id of the ruleset name */
+    char currency[4];         /* ISO 4217, NUL-terminated */
+    int32_t exponent;         /* minor-unit exponent of the currency */
+    uint8_t rounding;         /* PROG_ROUND_* */
+    uint8_t coupon_policy;    /* PROG_COUPONS_* */
+    int64_t max_discount_ppm; /* margin guard limit, -1 = none */
+    int64_t points_pending_seconds, points_expire_seconds; /* 0 = none */
+    uint32_t timezone;        /* string id: IANA name */
+    int32_t tz_base_offset;   /* seconds east of UTC before the first transition */
+    uint32_t n_tz;
+    int64_t *tz_at;           /* transition instants (UTC epoch seconds), ascending */
+    int32_t *tz_offset;       /* offset from each instant on */
+
+    /* constant pools */
+    uint32_t n_strings;
+    uint32_t *str_off, *str_len; /* into str_bytes; each string is also NUL-terminated there */
+    char *str_bytes;
+    uint32_t str_bytes_len;
+    uint32_t n_ints;
+    int64_t *ints;
+    uint32_t n_strsets;
+    uint32_t *strset_off, *strset_len; /* into u32 pool; ids sorted ascending, no duplicates */
+    uint32_t n_attrs;
+    uint32_t *attr_key, *attr_value;   /* string ids */
+    uint32_t n_u32;
+    uint32_t *u32;                     /* shared pool for lists */
+
+    /* code and tables */
+    uint32_t n_code;
+    prog_insn *code;
+    uint32_t n_conds;
+    prog_cond *conds;
+    uint32_t n_actions;
+    prog_action *actions;
+    uint32_t n_steps;
+    prog_step *steps;
+    uint32_t n_rules;
+    prog_rule *rules;
+    uint32_t n_earns;
+    prog_earn *earns;
+    uint32_t n_mults;
+    prog_mult *mults;
+    prog_redeem redeem;
+    uint32_t n_tiers;
+    prog_tier *tiers;      /* ascending spend */
+} prog_data;
+
+/* The text of string `id` (always NUL-terminated). id must be valid. */
+static inline const char *prog_string(const prog_data *p, uint32_t id) {
+    return p->str_bytes + p->str_off[id];
+}
+
+/* Frees every array of a prog_data built by the reader or the code generator (all arrays are
+ * separately malloc'ed) and zeroes it. */
+void prog_data_free(prog_data *p);
+
+#endif
