@@ -1,7 +1,7 @@
 /* diag.h - compiler diagnostics: codes, collection and rendering.
  *
  * Every diagnostic has a code defined once in src/diag_codes.def (front end) or
- * src/diag_check.def (checker): DIAG(NAME, severity, "id") where id is a stable kebab-case name
+ * src/diag_check.def (checker) or src/diag_codegen.def (code generator): DIAG(NAME, severity, "id") where id is a stable kebab-case name
  * printed in brackets and in JSON. A diagnostic carries the exact span, a message saying what is
  * wrong, and optionally a hint saying what to do and notes pointing at related spans.
  *
@@ -29,6 +29,7 @@ typedef enum diag_code {
 #define DIAG(name, severity, id) DIAG_##name,
 #include "diag_codes.def"
 #include "diag_check.def"
+#include "diag_codegen.def"
 #undef DIAG
     DIAG_CODE_COUNT
 } diag_code;

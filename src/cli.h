@@ -1,0 +1,31 @@
+/* cli.h - the subcommands of `perk`, listed once.
+ *
+ * CLI_COMMAND(name, function, usage, summary). Each function takes the arguments after `perk`
+ * (argv[0] is the command name) and returns the exit status: 0 ok, 1 errors found, 2 usage.
+ */
+#ifndef PERK_CLI_H
+#define PERK_CLI_H
+
+#include <stdbool.h>
+
+#define CLI_COMMAND_LIST(X)                                                                            \
+    X("check", cmd_check, "perk check [--json] [--werror] [--color] FILE...",                          \
+      "check rule files and report every problem")                                                     \
+    X("compile", cmd_compile, "perk compile FILE... -o NAME.pbc", "compile rule files to bytecode")    \
+    X("disasm", cmd_disasm, "perk disasm PROGRAM(.pbc|.perk)", "print a compiled program readably")    \
+    X("eval", cmd_eval, "perk eval PROGRAM --cart CART.json [--explain] [--repeat N]",                 \
+      "evaluate a cart and print the result as JSON, or as a table with --explain")                    \
+    X("test", cmd_test, "perk test [--update] [-v] PATH...",                                          \
+      "run the rule tests (*.test beside the rule files)")
+
+#define CLI_DECLARE(name, fn, usage, summary) int fn(int argc, char **argv);
+CLI_COMMAND_LIST(CLI_DECLARE)
+#undef CLI_DECLARE
+
+/* Shared helpers for commands (src/cli_util.c). */
+/* True when stdout/stderr should be colored: --color given, or a terminal and NO_COLOR unset. */
+bool cli_color(int fd, bool forced);
+/* Reads a whole file (NUL-terminated); returns NULL and prints "perk: error: ..." on failure. */
+char *cli_read_file(const char *path, size_t *len);
+
+#endif

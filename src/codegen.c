@@ -1,0 +1,1096 @@
+/* codegen.c - lowers a checked AST into a prog_data (see codegen.h).
+ *
+ * Scalar expressions compile to stack code that leaves one value; item sets compile to set
+ * opcodes that leave one line set; item predicates (the right side of `where`) compile to set
+ * opcodes too, so evaluation filters whole columns instead of interpreting per item.
+ * Conditions that measure an item set against a money threshold are emitted last, as
+ * REQUIRE_SOFT, so that the VM can tell when only the threshold failed (near-miss hints).
+ */
+#include "codegen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "facts.h"
+#include "tzload.h"
+
+#define MAX_CONDS_PER_RULE 64
+/* Time zone transitions are embedded up to this instant (2100-01-01T00:00:00Z). */
+#define TZ_UNTIL_EPOCH INT64_C(4102444800)
+
+typedef struct cg {
+    prog_data *p;
+    const check_info *info;
+    const source_set *sources;
+    diag_engine *diags;
+    bool failed;
+    /* capacities of the growing arrays of p */
+    uint32_t cap_strings, cap_str_bytes, cap_ints, cap_strsets, cap_attrs, cap_u32, cap_code,
+        cap_conds, cap_actions, cap_steps;
+    /* string interning: open addressing, slot = id + 1 */
+    uint32_t *str_slots;
+    uint32_t str_mask;
+    /* the block being emitted */
+    uint32_t block_first_cond; /* conditions of the current rule start here */
+    uint32_t current_rule;     /* promotion index for actions */
+} cg;
+
+/* ------------------------------------------------------------------ growth */
+
+static void *grow(void *ptr, uint32_t *cap, uint32_t need, size_t elem) {
+    if (need <= *cap) return ptr;
+    uint32_t ncap = *cap ? *cap : 16;
+    while (ncap < need) ncap *= 2;
+    void *np = perk_mem_realloc(ptr, (size_t)*cap * elem, (size_t)ncap * elem);
+    if (!np) abort(); /* the compiler treats memory exhaustion as fatal */
+    *cap = ncap;
+    return np;
+}
+
+#define PUSH(c, arr, n, capf, value)                                                         \
+    do {                                                                                     \
+        (c)->p->arr = grow((c)->p->arr, &(c)->capf, (c)->p->n + 1, sizeof(*(c)->p->arr));    \
+        (c)->p->arr[(c)->p->n++] = (value);                                                  \
+    } while (0)
+
+/* ------------------------------------------------------------------ pools */
+
+static uint32_t hash_bytes(const char *s, size_t len) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+static void str_rehash(cg *c, uint32_t nslots) {
+    free(c->str_slots);
+    c->str_slots = calloc(nslots, sizeof(uint32_t));
+    if (!c->str_slots) abort();
+    c->str_mask = nslots - 1;
+    for (uint32_t id = 0; id < c->p->n_strings; id++) {
+        const char *s = c->p->str_bytes + c->p->str_off[id];
+        uint32_t h = hash_bytes(s, c->p->str_len[id]) & c->str_mask;
+        while (c->str_slots[h]) h = (h + 1) & c->str_mask;
+        c->str_slots[h] = id + 1;
+    }
+}
+
+static uint32_t intern_n(cg *c, const char *s, size_t len) {
+    prog_data *p = c->p;
+    if (!c->str_slots) str_rehash(c, 64);
+    uint32_t h = hash_bytes(s, len) & c->str_mask;
+    while (c->str_slots[h]) {
+        uint32_t id = c->str_slots[h] - 1;
+        if (p->str_len[id] == len && memcmp(p->str_bytes + p->str_off[id], s, len) == 0) return id;
+        h = (h + 1) & c->str_mask;
+    }
+    uint32_t id = p->n_strings;
+    /* str_off and str_len grow together from the same capacity */
+    uint32_t cap_off = c->cap_strings, cap_len = c->cap_strings;
+    p->str_off = grow(p->str_off, &cap_off, id + 1, sizeof(uint32_t));
+    p->str_len = grow(p->str_len, &cap_len, id + 1, sizeof(uint32_t));
+    c->cap_strings = cap_off;
+    p->str_bytes = grow(p->str_bytes, &c->cap_str_bytes, p->str_bytes_len + (uint32_t)len + 1, 1);
+    memcpy(p->str_bytes + p->str_bytes_len, s, len);
+    p->str_bytes[p->str_bytes_len + len] = '\0';
+    p->str_off[id] = p->str_bytes_len;
+    p->str_len[id] = (uint32_t)len;
+    p->str_bytes_len += (uint32_t)len + 1;
+    p->n_strings = id + 1;
+    if ((p->n_strings * 2) > c->str_mask) str_rehash(c, (c->str_mask + 1) * 2);
+    else c->str_slots[h] = id + 1;
+    return id;
+}
+
+static uint32_t intern(cg *c, const char *s) { return intern_n(c, s ? s : "", s ? strlen(s) : 0); }
+
+static uint32_t int_const(cg *c, int64_t v) {
+    for (uint32_t i = 0; i < c->p->n_ints; i++)
+        if (c->p->ints[i] == v) return i;
+    PUSH(c, ints, n_ints, cap_ints, v);
+    return c->p->n_ints - 1;
+}
+
+static uint32_t u32_push(cg *c, uint32_t v) {
+    PUSH(c, u32, n_u32, cap_u32, v);
+    return c->p->n_u32 - 1;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A constant set of strings: ids sorted, deduplicated, stored in the u32 pool. */
+static uint32_t strset_const(cg *c, uint32_t *ids, uint32_t n) {
+    qsort(ids, n, sizeof(uint32_t), cmp_u32);
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (m == 0 || ids[m - 1] != ids[i]) ids[m++] = ids[i];
+    uint32_t start = c->p->n_u32;
+    for (uint32_t i = 0; i < m; i++) u32_push(c, ids[i]);
+    prog_data *p = c->p;
+    uint32_t idx = p->n_strsets;
+    uint32_t cap = c->cap_strsets;
+    p->strset_off = grow(p->strset_off, &cap, idx + 1, sizeof(uint32_t));
+    uint32_t cap2 = c->cap_strsets;
+    p->strset_len = grow(p->strset_len, &cap2, idx + 1, sizeof(uint32_t));
+    c->cap_strsets = cap;
+    p->strset_off[idx] = start;
+    p->strset_len[idx] = m;
+    p->n_strsets = idx + 1;
+    return idx;
+}
+
+static uint32_t attr_const(cg *c, uint32_t key, uint32_t value) {
+    prog_data *p = c->p;
+    for (uint32_t i = 0; i < p->n_attrs; i++)
+        if (p->attr_key[i] == key && p->attr_value[i] == value) return i;
+    uint32_t cap = c->cap_attrs, cap2 = c->cap_attrs;
+    p->attr_key = grow(p->attr_key, &cap, p->n_attrs + 1, sizeof(uint32_t));
+    p->attr_value = grow(p->attr_value, &cap2, p->n_attrs + 1, sizeof(uint32_t));
+    c->cap_attrs = cap;
+    p->attr_key[p->n_attrs] = key;
+    p->attr_value[p->n_attrs] = value;
+    return p->n_attrs++;
+}
+
+/* ------------------------------------------------------------------ emission */
+
+static uint32_t emit(cg *c, perk_opcode op, uint32_t arg) {
+    prog_insn in = {(uint8_t)op, 0, 0, arg};
+    PUSH(c, code, n_code, cap_code, in);
+    return c->p->n_code - 1;
+}
+
+static void emit_aux(cg *c, perk_opcode op, uint8_t aux, uint32_t arg) {
+    prog_insn in = {(uint8_t)op, aux, 0, arg};
+    PUSH(c, code, n_code, cap_code, in);
+}
+
+static void emit_int(cg *c, int64_t v) {
+    if (v >= INT32_MIN && v <= INT32_MAX) emit(c, PERK_OP_PUSH_IMM, (uint32_t)(int32_t)v);
+    else emit(c, PERK_OP_PUSH_INT, int_const(c, v));
+}
+
+static void patch_jump(cg *c, uint32_t at) { c->p->code[at].arg = c->p->n_code; }
+
+static void fail(cg *c, const ast_node *n, const char *hint, const char *msg) {
+    diag_report(c->diags, DIAG_CODEGEN_UNSUPPORTED, n->span, hint, "%s", msg);
+    c->failed = true;
+}
+
+static prog_loc loc_of(cg *c, const ast_node *n) {
+    prog_loc l = {PROG_NONE, (uint32_t)n->span.first_line, (uint32_t)n->span.first_column};
+    if (n->span.file >= 0 && n->span.file < c->sources->count)
+        l.file = intern(c, c->sources->files[n->span.file].path);
+    else
+        l.file = intern(c, "<input>");
+    return l;
+}
+
+/* The source text of a node, squeezed to one line, for explanations. */
+static uint32_t text_of(cg *c, const ast_node *n) {
+    const ast_span *s = &n->span;
+    if (s->file < 0 || s->file >= c->sources->count) return intern(c, "");
+    const source_file *f = &c->sources->files[s->file];
+    size_t a = (size_t)s->first_offset, b = (size_t)s->last_offset;
+    if (a > f->len || b > f->len || b < a) return intern(c, "");
+    char buf[512];
+    size_t k = 0;
+    bool space = false;
+    for (size_t i = a; i < b && k + 4 < sizeof buf; i++) {
+        char ch = f->text[i];
+        if (ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ') {
+            space = k > 0;
+            continue;
+        }
+        if (space) buf[k++] = ' ';
+        space = false;
+        buf[k++] = ch;
+    }
+    if (k + 4 >= sizeof buf) {
+        /* cut on a UTF-8 boundary and mark the cut */
+        while (k > 0 && ((unsigned char)buf[k - 1] & 0xC0) == 0x80) k--;
+        if (k > 0 && ((unsigned char)buf[k - 1] & 0x80)) k--;
+        memcpy(buf + k, "...", 3);
+        k += 3;
+    }
+    return intern_n(c, buf, k);
+}
+
+/* ------------------------------------------------------------------ expressions */
+
+static void compile_scalar(cg *c, const ast_node *n);
+static void compile_set(cg *c, const ast_node *n);
+static void compile_pred(cg *c, const ast_node *n);
+
+static const ast_node *resolve_let(const ast_node *n) {
+    while (n && n->kind == AST_NAME && n->decl && n->decl->kind == AST_LET) n = n->decl->a;
+    return n;
+}
+
+static perk_cmp cmp_of(int op) {
+    switch (op) {
+    case OP_EQ: return PERK_CMP_EQ;
+    case OP_NE: return PERK_CMP_NE;
+    case OP_LT: return PERK_CMP_LT;
+    case OP_LE: return PERK_CMP_LE;
+    case OP_GT: return PERK_CMP_GT;
+    default: return PERK_CMP_GE;
+    }
+}
+
+static perk_cmp mirror(perk_cmp k) {
+    switch (k) {
+    case PERK_CMP_LT: return PERK_CMP_GT;
+    case PERK_CMP_LE: return PERK_CMP_GE;
+    case PERK_CMP_GT: return PERK_CMP_LT;
+    case PERK_CMP_GE: return PERK_CMP_LE;
+    default: return k;
+    }
+}
+
+static const perk_opcode cmp_opcode[] = {PERK_OP_EQ, PERK_OP_NE, PERK_OP_LT,
+                                         PERK_OP_LE, PERK_OP_GT, PERK_OP_GE};
+
+static bool is_fact(const ast_node *n, perk_fact f) {
+    n = resolve_let(n);
+    return n && n->kind == AST_FIELD && n->fact == (int)f;
+}
+
+/* Elements of a literal list (or a single element). */
+static int list_elems(const ast_node *n, const ast_node *const **out) {
+    n = resolve_let(n);
+    if (n->kind == AST_LIST) {
+        *out = (const ast_node *const *)n->list.items;
+        return n->list.count;
+    }
+    *out = NULL;
+    return -1;
+}
+
+static void compile_in(cg *c, const ast_node *x, const ast_node *set) {
+    const ast_node *s = resolve_let(set);
+    if (s->kind == AST_RANGE) {
+        compile_scalar(c, x);
+        compile_scalar(c, s->a);
+        compile_scalar(c, s->b);
+        emit(c, PERK_OP_IN_RANGE, 0);
+        return;
+    }
+    if (is_fact(s, PERK_FACT_CUSTOMER_TAGS) || is_fact(s, PERK_FACT_ORDER_COUPONS)) {
+        const ast_node *v = resolve_let(x);
+        if (!v->is_const || v->kind != AST_STRING) {
+            fail(c, x, "compare a string constant, e.g. \"vip\" in customer.tags", "the left side of this `in` must be a constant string");
+            return;
+        }
+        emit(c, is_fact(s, PERK_FACT_CUSTOMER_TAGS) ? PERK_OP_CUSTOMER_TAG : PERK_OP_COUPON, intern(c, v->name));
+        return;
+    }
+    const ast_node *const *el;
+    int n = list_elems(s, &el);
+    if (n < 0) {
+        /* a single value: x in "a" behaves as x = "a" */
+        compile_scalar(c, x);
+        compile_scalar(c, s);
+        emit(c, PERK_OP_EQ, 0);
+        return;
+    }
+    if (s->elem_type == TY_WEEKDAY || (n > 0 && el[0]->type == TY_WEEKDAY)) {
+        uint32_t mask = 0;
+        for (int i = 0; i < n; i++) mask |= 1u << (el[i]->value & 7);
+        compile_scalar(c, x);
+        emit(c, PERK_OP_IN_MASK, mask);
+        return;
+    }
+    if (s->elem_type == TY_STRING || (n > 0 && el[0]->type == TY_STRING)) {
+        uint32_t ids[256];
+        uint32_t m = 0;
+        for (int i = 0; i < n && m < 256; i++) ids[m++] = intern(c, resolve_let(el[i])->name);
+        compile_scalar(c, x);
+        emit(c, PERK_OP_IN_STRSET, strset_const(c, ids, m));
+        return;
+    }
+    if (n == 0) {
+        emit(c, PERK_OP_PUSH_IMM, 0);
+        return;
+    }
+    /* x = e1 or x = e2 ... (x is re-read; it is a fact or a small expression) */
+    uint32_t jumps[256];
+    int nj = 0;
+    for (int i = 0; i < n; i++) {
+        compile_scalar(c, x);
+        compile_scalar(c, el[i]);
+        emit(c, PERK_OP_EQ, 0);
+        if (i + 1 < n && nj < 256) jumps[nj++] = emit(c, PERK_OP_JUMP_IF_TRUE, 0);
+    }
+    for (int i = 0; i < nj; i++) patch_jump(c, jumps[i]);
+}
+
+static void compile_call_scalar(cg *c, const ast_node *n) {
+    const char *f = n->name;
+    int argc = n->list.count;
+    const ast_node *set = argc > 0 ? n->list.items[0] : NULL;
+    const ast_node *arg2 = argc > 1 ? n->list.items[1] : NULL;
+    if (!set) {
+        fail(c, n, NULL, "this function needs an item set argument");
+        return;
+    }
+    if (strcmp(f, "any") == 0 || strcmp(f, "all") == 0) {
+        compile_set(c, set);
+        if (arg2) compile_pred(c, arg2);
+        if (f[1] == 'n') {
+            if (arg2) emit(c, PERK_OP_SET_AND, 0);
+            emit(c, PERK_OP_AGG_ANY, 0);
+        } else {
+            if (!arg2) emit(c, PERK_OP_SET_ALL, 0);
+            emit(c, PERK_OP_AGG_SUBSET, 0);
+        }
+        return;
+    }
+    if (strcmp(f, "count") == 0) {
+        compile_set(c, set);
+        emit(c, PERK_OP_AGG_COUNT, 0);
+        return;
+    }
+    uint32_t field = PERK_FIELD_AMOUNT;
+    if (arg2) {
+        const ast_node *a2 = arg2;
+        if (a2->kind != AST_NAME || a2->decl || a2->fact < 0 || a2->fact >= PERK_FIELD_COUNT) {
+            fail(c, arg2, "name an item field such as price, quantity or margin", "the second argument must be an item field");
+            return;
+        }
+        field = (uint32_t)a2->fact;
+    }
+    compile_set(c, set);
+    if (strcmp(f, "sum") == 0) emit(c, PERK_OP_AGG_SUM, field);
+    else if (strcmp(f, "min") == 0) emit(c, PERK_OP_AGG_MIN, field);
+    else if (strcmp(f, "max") == 0) emit(c, PERK_OP_AGG_MAX, field);
+    else fail(c, n, NULL, "unknown function");
+}
+
+static void compile_scalar(cg *c, const ast_node *n) {
+    if (c->failed) return;
+    if (n->is_const && n->type != TY_ITEMS) {
+        if (n->type == TY_STRING) emit(c, PERK_OP_PUSH_STR, intern(c, resolve_let(n)->name));
+        else emit_int(c, n->value);
+        return;
+    }
+    switch (n->kind) {
+    case AST_NAME:
+        if (n->decl && n->decl->kind == AST_LET) {
+            compile_scalar(c, n->decl->a);
+            return;
+        }
+        if (n->decl && n->decl->kind == AST_TIER) {
+            emit_int(c, n->decl->index);
+            return;
+        }
+        fail(c, n, NULL, "this name cannot be used as a value here");
+        return;
+    case AST_FIELD:
+        emit(c, PERK_OP_LOAD_FACT, (uint32_t)n->fact);
+        return;
+    case AST_STRING:
+        emit(c, PERK_OP_PUSH_STR, intern(c, n->name));
+        return;
+    case AST_CALL:
+        compile_call_scalar(c, n);
+        return;
+    case AST_UNARY:
+        compile_scalar(c, n->a);
+        emit(c, n->op == OP_NOT ? PERK_OP_NOT : PERK_OP_NEG, 0);
+        return;
+    case AST_BINARY:
+        break;
+    default:
+        fail(c, n, NULL, "this expression cannot be evaluated as a value");
+        return;
+    }
+    const ast_node *a = n->a, *b = n->b;
+    switch (n->op) {
+    case OP_AND:
+    case OP_OR: {
+        compile_scalar(c, a);
+        uint32_t j = emit(c, n->op == OP_AND ? PERK_OP_JUMP_IF_FALSE : PERK_OP_JUMP_IF_TRUE, 0);
+        compile_scalar(c, b);
+        patch_jump(c, j);
+        return;
+    }
+    case OP_IN:
+    case OP_NOT_IN:
+        compile_in(c, a, b);
+        if (n->op == OP_NOT_IN) emit(c, PERK_OP_NOT, 0);
+        return;
+    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+        compile_scalar(c, a);
+        compile_scalar(c, b);
+        emit(c, cmp_opcode[cmp_of(n->op)], 0);
+        return;
+    case OP_ADD:
+    case OP_SUB:
+        if (a->type == TY_DATE && b->type == TY_DURATION) {
+            /* date +- duration: durations are seconds, dates are days */
+            compile_scalar(c, a);
+            compile_scalar(c, b);
+            emit_int(c, 86400);
+            emit(c, PERK_OP_DIV, 0);
+            emit(c, n->op == OP_ADD ? PERK_OP_ADD : PERK_OP_SUB, 0);
+            return;
+        }
+        compile_scalar(c, a);
+        compile_scalar(c, b);
+        emit(c, n->op == OP_ADD ? PERK_OP_ADD : PERK_OP_SUB, 0);
+        if (a->type == TY_DATE && b->type == TY_DATE) {
+            emit_int(c, 86400); /* date - date is a duration in seconds */
+            emit(c, PERK_OP_MUL, 0);
+        }
+        return;
+    case OP_MUL:
+        if (a->type == TY_PERCENT && b->type == TY_MONEY) {
+            const ast_node *t = a;
+            a = b;
+            b = t;
+        }
+        compile_scalar(c, a);
+        compile_scalar(c, b);
+        emit(c, (a->type == TY_MONEY && b->type == TY_PERCENT) ? PERK_OP_PERCENT_OF : PERK_OP_MUL, 0);
+        return;
+    case OP_DIV:
+        compile_scalar(c, a);
+        compile_scalar(c, b);
+        emit(c, PERK_OP_DIV, 0);
+        return;
+    default:
+        fail(c, n, NULL, "this operator cannot be evaluated as a value");
+    }
+}
+
+/* ------------------------------------------------------------------ item sets and predicates */
+
+static void compile_set(cg *c, const ast_node *n) {
+    if (c->failed) return;
+    switch (n->kind) {
+    case AST_ITEMS:
+        emit(c, PERK_OP_SET_ALL, 0);
+        return;
+    case AST_NAME:
+        if (n->decl && n->decl->kind == AST_LET) {
+            compile_set(c, n->decl->a);
+            return;
+        }
+        break;
+    case AST_WHERE:
+        compile_set(c, n->a);
+        compile_pred(c, n->b);
+        emit(c, PERK_OP_SET_AND, 0);
+        return;
+    case AST_BINARY:
+        if (n->op == OP_UNION || n->op == OP_EXCEPT) {
+            compile_set(c, n->a);
+            compile_set(c, n->b);
+            emit(c, n->op == OP_UNION ? PERK_OP_SET_OR : PERK_OP_SET_DIFF, 0);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    fail(c, n, "an item set is `items`, `items where ...`, or a name defined as one", "expected an item set");
+}
+
+static bool item_field(const ast_node *n, int *field) {
+    if (n->kind == AST_NAME && !n->decl && n->fact >= 0 && n->fact < PERK_FIELD_COUNT &&
+        (n->type == TY_ITEM_FIELD || n->type == TY_MONEY || n->type == TY_INT || n->type == TY_PERCENT ||
+         n->type == TY_STRING || n->type == TY_CATEGORY || n->type == TY_STRING_SET)) {
+        *field = n->fact;
+        return true;
+    }
+    return false;
+}
+
+static bool is_attr_call(const ast_node *n) { return n->kind == AST_CALL && n->name && strcmp(n->name, "attr") == 0; }
+
+/* One string match of an item field against a constant string. */
+static bool emit_string_match(cg *c, int field, bool category_prefix, const ast_node *v) {
+    v = resolve_let(v);
+    if (v->kind != AST_STRING) return false;
+    uint32_t id = intern(c, v->name);
+    switch (field) {
+    case PERK_FIELD_SKU: emit(c, PERK_OP_SET_SKU, id); return true;
+    case PERK_FIELD_BRAND: emit(c, PERK_OP_SET_BRAND, id); return true;
+    case PERK_FIELD_TAGS: emit(c, PERK_OP_SET_TAG, id); return true;
+    case PERK_FIELD_CATEGORY:
+        emit(c, category_prefix ? PERK_OP_SET_CATEGORY : PERK_OP_SET_CATEGORY_IS, id);
+        return true;
+    default: return false;
+    }
+}
+
+static void emit_any_of(cg *c, int field, bool prefix, const ast_node *values, const ast_node *at) {
+    const ast_node *const *el;
+    int n = list_elems(values, &el);
+    if (n < 0) {
+        if (!emit_string_match(c, field, prefix, values))
+            fail(c, at, "compare with a string or a list of strings", "cannot match this item field against that value");
+        return;
+    }
+    if (n == 0) {
+        emit(c, PERK_OP_SET_ALL, 0);
+        emit(c, PERK_OP_SET_NOT, 0);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!emit_string_match(c, field, prefix, el[i])) {
+            fail(c, el[i], NULL, "expected a string");
+            return;
+        }
+        if (i > 0) emit(c, PERK_OP_SET_OR, 0);
+    }
+}
+
+static void compile_pred(cg *c, const ast_node *n) {
+    if (c->failed) return;
+    if (n->is_const && n->type == TY_BOOL) {
+        emit(c, PERK_OP_SET_ALL, 0);
+        if (!n->value) emit(c, PERK_OP_SET_NOT, 0);
+        return;
+    }
+    if (n->kind == AST_UNARY && n->op == OP_NOT) {
+        compile_pred(c, n->a);
+        emit(c, PERK_OP_SET_NOT, 0);
+        return;
+    }
+    if (n->kind == AST_NAME && n->decl && n->decl->kind == AST_LET) {
+        compile_pred(c, n->decl->a);
+        return;
+    }
+    if (n->kind != AST_BINARY) {
+        fail(c, n, "compare an item field with a value, e.g. price >= ¥100", "this item condition cannot be evaluated");
+        return;
+    }
+    const ast_node *a = n->a, *b = n->b;
+    int field;
+    switch (n->op) {
+    case OP_AND:
+    case OP_OR:
+        compile_pred(c, a);
+        compile_pred(c, b);
+        emit(c, n->op == OP_AND ? PERK_OP_SET_AND : PERK_OP_SET_OR, 0);
+        return;
+    case OP_IN:
+    case OP_NOT_IN:
+        if (item_field(b, &field) && field == PERK_FIELD_TAGS) {
+            /* "organic" in tags */
+            if (!emit_string_match(c, field, false, a)) {
+                fail(c, a, "write a tag as a string, e.g. \"organic\" in tags", "expected a string tag");
+                return;
+            }
+        } else if (item_field(a, &field)) {
+            const ast_node *r = resolve_let(b);
+            if (r->kind == AST_RANGE && (field == PERK_FIELD_PRICE || field == PERK_FIELD_QUANTITY ||
+                                         field == PERK_FIELD_AMOUNT || field == PERK_FIELD_ORIGINAL_AMOUNT ||
+                                         field == PERK_FIELD_MARGIN)) {
+                compile_scalar(c, r->a);
+                emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_GE, (uint32_t)field);
+                compile_scalar(c, r->b);
+                emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_LE, (uint32_t)field);
+                emit(c, PERK_OP_SET_AND, 0);
+            } else {
+                emit_any_of(c, field, field == PERK_FIELD_CATEGORY, b, n);
+            }
+        } else {
+            fail(c, n, "write e.g. category in \"tea\" or \"organic\" in tags", "this item condition cannot be evaluated");
+            return;
+        }
+        if (n->op == OP_NOT_IN) emit(c, PERK_OP_SET_NOT, 0);
+        return;
+    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE: {
+        perk_cmp k = cmp_of(n->op);
+        const ast_node *value = b;
+        if (is_attr_call(a) || is_attr_call(b)) {
+            const ast_node *call = is_attr_call(a) ? a : b;
+            const ast_node *v = resolve_let(is_attr_call(a) ? b : a);
+            const ast_node *key = call->list.count > 0 ? resolve_let(call->list.items[0]) : NULL;
+            if (!key || key->kind != AST_STRING || v->kind != AST_STRING || (k != PERK_CMP_EQ && k != PERK_CMP_NE)) {
+                fail(c, n, "write attr(\"origin\") = \"Yunnan\"", "an attribute can only be compared for equality with a string");
+                return;
+            }
+            emit(c, PERK_OP_SET_ATTR, attr_const(c, intern(c, key->name), intern(c, v->name)));
+            if (k == PERK_CMP_NE) emit(c, PERK_OP_SET_NOT, 0);
+            return;
+        }
+        if (!item_field(a, &field)) {
+            if (!item_field(b, &field)) {
+                fail(c, n, "compare an item field with a value, e.g. price >= ¥100", "this item condition cannot be evaluated");
+                return;
+            }
+            value = a;
+            k = mirror(k);
+        }
+        if (field == PERK_FIELD_SKU || field == PERK_FIELD_BRAND || field == PERK_FIELD_CATEGORY) {
+            if (k != PERK_CMP_EQ && k != PERK_CMP_NE) {
+                fail(c, n, NULL, "text fields can only be compared with = or !=");
+                return;
+            }
+            emit_any_of(c, field, false, value, n);
+            if (k == PERK_CMP_NE) emit(c, PERK_OP_SET_NOT, 0);
+            return;
+        }
+        if (field == PERK_FIELD_TAGS) {
+            fail(c, n, "write \"organic\" in tags", "tags are a set: test membership with `in`");
+            return;
+        }
+        compile_scalar(c, value);
+        emit_aux(c, PERK_OP_SET_CMP, (uint8_t)k, (uint32_t)field);
+        return;
+    }
+    default:
+        fail(c, n, "compare an item field with a value, e.g. price >= ¥100", "this item condition cannot be evaluated");
+    }
+}
+
+/* ------------------------------------------------------------------ conditions */
+
+typedef struct pending_cond {
+    const ast_node *node;   /* the expression, or the clause for schedule clauses */
+    const ast_node *clause; /* for text and location */
+    bool soft;
+    uint32_t hint_set;
+} pending_cond;
+
+/* A `when` of the form sum(S) >= ¥X (or order.subtotal >= ¥X): the one kind of condition that
+ * adding items can satisfy. Returns the string id of the set's name, or PROG_NONE. */
+static uint32_t threshold_hint(cg *c, const ast_node *e) {
+    if (e->kind != AST_BINARY || (e->op != OP_GE && e->op != OP_GT)) return PROG_NONE;
+    if (!e->b->is_const || e->b->type != TY_MONEY) return PROG_NONE;
+    const ast_node *a = e->a;
+    if (a->kind == AST_FIELD && (a->fact == PERK_FACT_ORDER_SUBTOTAL)) return intern(c, "items");
+    if (a->kind == AST_CALL && a->name && strcmp(a->name, "sum") == 0 && a->list.count == 1) {
+        const ast_node *s = a->list.items[0];
+        if (s->kind == AST_NAME) return intern(c, s->name);
+        if (s->kind == AST_ITEMS) return intern(c, "items");
+        return text_of(c, s);
+    }
+    return PROG_NONE;
+}
+
+static void emit_condition(cg *c, const pending_cond *pc) {
+    const ast_node *cl = pc->clause;
+    switch (cl->op) {
+    case CL_VALID: /* today in from .. to */
+        emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_TODAY);
+        compile_scalar(c, cl->a);
+        compile_scalar(c, cl->b);
+        emit(c, PERK_OP_IN_RANGE, 0);
+        break;
+    case CL_EVERY: {
+        const ast_node *const *el;
+        int n = list_elems(cl->a, &el);
+        uint32_t mask = 0;
+        if (n < 0) mask = 1u << (resolve_let(cl->a)->value & 7);
+        for (int i = 0; i < n; i++) mask |= 1u << (el[i]->value & 7);
+        emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_WEEKDAY);
+        emit(c, PERK_OP_IN_MASK, mask);
+        break;
+    }
+    case CL_HOURS: { /* from <= time < to */
+        emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
+        compile_scalar(c, cl->a);
+        emit(c, PERK_OP_GE, 0);
+        uint32_t j = emit(c, PERK_OP_JUMP_IF_FALSE, 0);
+        emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
+        compile_scalar(c, cl->b);
+        emit(c, PERK_OP_LT, 0);
+        patch_jump(c, j);
+        break;
+    }
+    default:
+        compile_scalar(c, pc->node);
+        break;
+    }
+    prog_cond pcond = {text_of(c, cl), loc_of(c, cl), pc->hint_set};
+    PUSH(c, conds, n_conds, cap_conds, pcond);
+    emit(c, pc->soft ? PERK_OP_REQUIRE_SOFT : PERK_OP_REQUIRE, c->p->n_conds - 1);
+}
+
+/* Emits the conditions of a declaration body (whens and schedule clauses), hard ones first and
+ * hint-able thresholds last. Returns the number emitted; sets *first to the first index. */
+static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first) {
+    pending_cond pcs[MAX_CONDS_PER_RULE];
+    int n = 0;
+    for (int i = 0; i < decl->list.count && n < MAX_CONDS_PER_RULE; i++) {
+        const ast_node *cl = decl->list.items[i];
+        if (cl->kind != AST_CLAUSE) continue;
+        if (cl->op == CL_WHEN || cl->op == CL_VALID || cl->op == CL_EVERY || cl->op == CL_HOURS) {
+            pending_cond pc = {cl->op == CL_WHEN ? cl->a : cl, cl, false, PROG_NONE};
+            if (cl->op == CL_WHEN) pc.hint_set = threshold_hint(c, cl->a);
+            pc.soft = pc.hint_set != PROG_NONE;
+            pcs[n++] = pc;
+        }
+    }
+    *first = c->p->n_conds;
+    bool any_soft = false;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++)
+            if (pcs[i].soft == (pass == 1)) {
+                emit_condition(c, &pcs[i]);
+                any_soft |= pcs[i].soft;
+            }
+    if (any_soft) emit(c, PERK_OP_CHECK, 0);
+    return (uint32_t)n;
+}
+
+/* ------------------------------------------------------------------ actions */
+
+static uint32_t add_action(cg *c, prog_action a) {
+    PUSH(c, actions, n_actions, cap_actions, a);
+    return c->p->n_actions - 1;
+}
+
+static uint32_t add_steps(cg *c, const ast_node *act, bool qty, uint32_t *n_steps) {
+    uint32_t first = c->p->n_steps;
+    for (int i = 0; i < act->list.count; i++) {
+        const ast_node *st = act->list.items[i];
+        if (st->kind != AST_TIER_STEP) continue;
+        const ast_node *v = st->b;
+        if (v && v->kind == AST_ACTION) v = v->a; /* "¥100: ¥10 off" may arrive as an action */
+        prog_step s = {st->a->value, v ? v->value : 0, (uint8_t)(!qty && v && v->type == TY_PERCENT)};
+        PUSH(c, steps, n_steps, cap_steps, s);
+    }
+    *n_steps = c->p->n_steps - first;
+    return first;
+}
+
+static void compile_action(cg *c, const ast_node *act) {
+    prog_action a;
+    memset(&a, 0, sizeof a);
+    a.rule = c->current_rule;
+    a.str1 = a.str2 = PROG_NONE;
+    a.steps = 0;
+    a.loc = loc_of(c, act);
+    bool two_sets = false;
+    const ast_node *target = act->b;
+    switch (act->op) {
+    case ACT_PERCENT_OFF: a.kind = PROG_ACT_PERCENT_OFF; a.p[0] = act->a->value; break;
+    case ACT_AMOUNT_OFF: a.kind = PROG_ACT_AMOUNT_OFF; a.p[0] = act->a->value; break;
+    case ACT_AMOUNT_OFF_EACH: a.kind = PROG_ACT_AMOUNT_OFF_EACH; a.p[0] = act->a->value; break;
+    case ACT_FIXED_PRICE: a.kind = PROG_ACT_FIXED_PRICE; a.p[0] = act->a->value; break;
+    case ACT_QTY_PRICE: a.kind = PROG_ACT_QTY_PRICE; a.steps = add_steps(c, act, true, &a.n_steps); break;
+    case ACT_TIERS: a.kind = PROG_ACT_TIERS; a.steps = add_steps(c, act, false, &a.n_steps); break;
+    case ACT_EVERY:
+        a.kind = PROG_ACT_EVERY;
+        a.p[0] = act->a->value;
+        a.p[1] = act->c->value;
+        a.p[2] = act->list.count > 0 && act->list.items[0] ? act->list.items[0]->value : -1;
+        break;
+    case ACT_BUY_GET:
+        a.kind = PROG_ACT_BUY_GET;
+        a.p[0] = act->a->value;
+        a.p[1] = act->c->value;
+        a.p[2] = act->list.count > 1 && act->list.items[1] ? act->list.items[1]->value : 1000000;
+        two_sets = true;
+        break;
+    case ACT_N_FOR: a.kind = PROG_ACT_N_FOR; a.p[0] = act->a->value; a.p[1] = act->c->value; break;
+    case ACT_GIFT:
+        a.kind = PROG_ACT_GIFT;
+        a.p[0] = act->a ? act->a->value : 1;
+        a.str1 = intern(c, act->name);
+        a.str2 = intern(c, act->label ? act->label : act->name);
+        target = NULL;
+        break;
+    case ACT_FREE_SHIPPING: a.kind = PROG_ACT_FREE_SHIPPING; target = NULL; break;
+    case ACT_SHIPPING_OFF:
+        a.kind = PROG_ACT_SHIPPING_OFF;
+        if (act->a->type == TY_PERCENT) {
+            a.p[0] = 0;
+            a.p[1] = act->a->value;
+        } else {
+            a.p[0] = act->a->value;
+            a.p[1] = -1;
+        }
+        target = NULL;
+        break;
+    case ACT_EFFECT:
+        a.kind = PROG_ACT_EFFECT;
+        a.str1 = intern(c, act->name);
+        a.str2 = intern(c, act->label ? act->label : "");
+        target = NULL;
+        break;
+    default:
+        fail(c, act, NULL, "this action is not allowed in a promotion");
+        return;
+    }
+    if (target) compile_set(c, target);
+    else emit(c, PERK_OP_SET_ALL, 0);
+    if (two_sets) {
+        const ast_node *reward = act->list.count > 0 && act->list.items[0] ? act->list.items[0] : act->b;
+        compile_set(c, reward);
+    }
+    uint32_t idx = add_action(c, a);
+    emit(c, two_sets ? PERK_OP_APPLY2 : PERK_OP_APPLY, idx);
+}
+
+/* ------------------------------------------------------------------ declarations */
+
+static const ast_node *find_clause(const ast_node *decl, int op) {
+    for (int i = 0; i < decl->list.count; i++) {
+        const ast_node *cl = decl->list.items[i];
+        if (cl->kind == AST_CLAUSE && cl->op == op) return cl;
+    }
+    return NULL;
+}
+
+static void compile_promotion(cg *c, const ast_node *d, prog_rule *r) {
+    memset(r, 0, sizeof *r);
+    r->id = intern(c, d->name);
+    r->label = intern(c, d->label ? d->label : d->name);
+    r->loc = loc_of(c, d);
+    r->group = r->coupon = r->coupon_campaign = r->guard_category = PROG_NONE;
+    r->cap = r->limit_uses = r->limit_money = r->limit_per_customer = -1;
+    r->priority = 100;
+    for (int i = 0; i < d->list.count; i++) {
+        const ast_node *cl = d->list.items[i];
+        if (cl->kind != AST_CLAUSE) continue;
+        switch (cl->op) {
+        case CL_PRIORITY: r->priority = (int32_t)cl->a->value; break;
+        case CL_COUPON: r->coupon = intern(c, cl->name); break;
+        case CL_COUPON_FROM: r->coupon_campaign = intern(c, cl->name); break;
+        case CL_EXCLUSIVE: r->group = intern(c, cl->name); break;
+        case CL_STOP: r->flags |= PROG_RULE_STOP; break;
+        case CL_ORIGINAL: r->flags |= PROG_RULE_ORIGINAL; break;
+        case CL_CAP: r->cap = cl->a->value; break;
+        case CL_LIMIT_USES: r->limit_uses = cl->a->value; break;
+        case CL_LIMIT_MONEY: r->limit_money = cl->a->value; break;
+        case CL_LIMIT_CUSTOMER: r->limit_per_customer = cl->a->value; break;
+        default: break;
+        }
+    }
+    r->code.start = c->p->n_code;
+    r->n_conds = emit_conditions(c, d, &r->first_cond);
+    for (int i = 0; i < d->list.count; i++) {
+        const ast_node *cl = d->list.items[i];
+        if (cl->kind == AST_CLAUSE && cl->op == CL_THEN && cl->a) compile_action(c, cl->a);
+    }
+    emit(c, PERK_OP_END, 0);
+    r->code.count = c->p->n_code - r->code.start;
+}
+
+static void compile_earn(cg *c, const ast_node *d, prog_earn *e, uint32_t index) {
+    memset(e, 0, sizeof *e);
+    e->id = intern(c, d->name);
+    e->label = intern(c, d->label ? d->label : d->name);
+    e->loc = loc_of(c, d);
+    e->cap = -1;
+    const ast_node *cap = find_clause(d, CL_EARN_CAP);
+    if (!cap) cap = find_clause(d, CL_CAP);
+    if (cap) e->cap = cap->a->value;
+    e->code.start = c->p->n_code;
+    e->n_conds = emit_conditions(c, d, &e->first_cond);
+    const ast_node *then = find_clause(d, CL_THEN);
+    if (then && then->a && then->a->op == ACT_EARN_POINTS) {
+        const ast_node *act = then->a;
+        e->points = act->a->value;
+        e->per_money = act->b->value;
+        if (act->c) compile_set(c, act->c);
+        else emit(c, PERK_OP_SET_ALL, 0);
+    } else {
+        fail(c, d, "add e.g. `then 1 point per ¥1 on items`", "an earn rule needs a `then` saying how many points");
+        return;
+    }
+    emit(c, PERK_OP_EARN, index);
+    emit(c, PERK_OP_END, 0);
+    e->code.count = c->p->n_code - e->code.start;
+}
+
+static void compile_multiplier(cg *c, const ast_node *d, prog_mult *m, uint32_t index) {
+    memset(m, 0, sizeof *m);
+    m->id = intern(c, d->name);
+    m->label = intern(c, d->label ? d->label : d->name);
+    m->loc = loc_of(c, d);
+    m->num = m->den = 1;
+    m->code.start = c->p->n_code;
+    m->n_conds = emit_conditions(c, d, &m->first_cond);
+    const ast_node *then = find_clause(d, CL_THEN);
+    if (then && then->a && then->a->op == ACT_MULTIPLY) {
+        const ast_node *act = then->a;
+        m->num = act->a->value;
+        m->den = act->a->value2 > 0 ? act->a->value2 : 1;
+        m->targets = c->p->n_u32;
+        for (int i = 0; i < act->list.count; i++) {
+            const ast_node *t = act->list.items[i];
+            if (t->decl && t->decl->kind == AST_EARN) {
+                u32_push(c, (uint32_t)t->decl->index);
+                m->n_targets++;
+            }
+        }
+    } else {
+        fail(c, d, "add e.g. `then x2 on base`", "a multiplier needs a `then` with its factor");
+        return;
+    }
+    emit(c, PERK_OP_MULTIPLY, index);
+    emit(c, PERK_OP_END, 0);
+    m->code.count = c->p->n_code - m->code.start;
+}
+
+static void compile_redeem(cg *c, const ast_node *d, prog_redeem *r) {
+    memset(r, 0, sizeof *r);
+    r->present = true;
+    r->max_share_ppm = 1000000;
+    r->pays_for = PROG_PAYS_GOODS | PROG_PAYS_SHIPPING;
+    for (int i = 0; i < d->list.count; i++) {
+        const ast_node *cl = d->list.items[i];
+        if (cl->kind != AST_CLAUSE) continue;
+        switch (cl->op) {
+        case CL_RATE: r->points = cl->a->value; r->money = cl->b->value; break;
+        case CL_MAX_SHARE: r->max_share_ppm = cl->a->value; break;
+        case CL_MIN_BALANCE: r->min_balance = cl->a->value; break;
+        case CL_PAYS_FOR:
+            r->pays_for = 0;
+            for (int k = 0; k < cl->list.count; k++) {
+                const char *w = cl->list.items[k]->name;
+                if (w && strcmp(w, "goods") == 0) r->pays_for |= PROG_PAYS_GOODS;
+                if (w && strcmp(w, "shipping") == 0) r->pays_for |= PROG_PAYS_SHIPPING;
+            }
+            break;
+        default: break;
+        }
+    }
+    r->code.start = c->p->n_code;
+    r->n_conds = emit_conditions(c, d, &r->first_cond);
+    emit(c, PERK_OP_END, 0);
+    r->code.count = c->p->n_code - r->code.start;
+}
+
+static void compile_tier(cg *c, const ast_node *d, prog_tier *t) {
+    memset(t, 0, sizeof *t);
+    t->id = intern(c, d->name);
+    t->label = intern(c, d->label ? d->label : d->name);
+    const ast_node *spend = find_clause(d, CL_TIER_SPEND);
+    if (spend) {
+        t->spend = spend->a->value;
+        t->window_seconds = spend->b ? spend->b->value : 0;
+    }
+    t->benefits = c->p->n_u32;
+    for (int i = 0; i < d->list.count; i++) {
+        const ast_node *cl = d->list.items[i];
+        if (cl->kind == AST_CLAUSE && cl->op == CL_TIER_BENEFIT) {
+            u32_push(c, intern(c, cl->name));
+            t->n_benefits++;
+        }
+    }
+}
+
+typedef struct order_entry {
+    int32_t priority;
+    int index;
+} order_entry;
+
+static int cmp_order(const void *x, const void *y) {
+    const order_entry *a = x, *b = y;
+    if (a->priority != b->priority) return a->priority < b->priority ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int32_t priority_of(const ast_node *d) {
+    const ast_node *cl = find_clause(d, CL_PRIORITY);
+    return cl && cl->a ? (int32_t)cl->a->value : 100;
+}
+
+static void compile_header(cg *c, const check_info *info) {
+    prog_data *p = c->p;
+    p->name = intern(c, info->ruleset_name ? info->ruleset_name : "");
+    snprintf(p->currency, sizeof p->currency, "%s", info->currency ? info->currency : "XXX");
+    p->exponent = info->exponent;
+    p->rounding = (uint8_t)info->rounding;
+    p->coupon_policy = (uint8_t)info->coupon_policy;
+    p->max_discount_ppm = info->max_discount_ppm;
+    p->points_pending_seconds = info->points_pending_seconds;
+    p->points_expire_seconds = info->points_expire_seconds;
+    const char *tz = info->timezone ? info->timezone : "UTC";
+    p->timezone = intern(c, tz);
+    char err[256];
+    int64_t *at = NULL;
+    int32_t *off = NULL;
+    uint32_t count = 0;
+    int32_t base = 0;
+    if (!tzload_zone(tz, TZ_UNTIL_EPOCH, &at, &off, &count, &base, err, sizeof err)) {
+        ast_span none = {0, 1, 1, 1, 1, 0, 0};
+        diag_report(c->diags, DIAG_CODEGEN_TIMEZONE, none, "install the tzdata package, or name another zone", "%s", err);
+        c->failed = true;
+        return;
+    }
+    /* the program owns its arrays through perk_mem_*: copy */
+    p->n_tz = count;
+    p->tz_base_offset = base;
+    if (count) {
+        p->tz_at = perk_mem_alloc(count * sizeof(int64_t));
+        p->tz_offset = perk_mem_alloc(count * sizeof(int32_t));
+        if (!p->tz_at || !p->tz_offset) abort();
+        memcpy(p->tz_at, at, count * sizeof(int64_t));
+        memcpy(p->tz_offset, off, count * sizeof(int32_t));
+    }
+    free(at);
+    free(off);
+}
+
+bool codegen_program(const ast_node *file, const check_info *info, const source_set *sources,
+                     diag_engine *diags, prog_data *out) {
+    (void)file;
+    memset(out, 0, sizeof *out);
+    cg c;
+    memset(&c, 0, sizeof c);
+    c.p = out;
+    c.info = info;
+    c.sources = sources;
+    c.diags = diags;
+    intern(&c, ""); /* string 0 is the empty string */
+    compile_header(&c, info);
+
+    /* promotions in evaluation order */
+    int np = info->n_promotions;
+    order_entry *order = calloc((size_t)(np > 0 ? np : 1), sizeof *order);
+    if (!order) abort();
+    for (int i = 0; i < np; i++) order[i] = (order_entry){priority_of(info->promotions[i]), i};
+    qsort(order, (size_t)np, sizeof *order, cmp_order);
+    out->rules = perk_mem_calloc((size_t)(np > 0 ? np : 1), sizeof(prog_rule));
+    if (!out->rules) abort();
+    for (int k = 0; k < np && !c.failed; k++) {
+        c.current_rule = (uint32_t)k;
+        compile_promotion(&c, info->promotions[order[k].index], &out->rules[k]);
+        out->n_rules = (uint32_t)k + 1;
+    }
+    free(order);
+
+    out->earns = perk_mem_calloc((size_t)(info->n_earns > 0 ? info->n_earns : 1), sizeof(prog_earn));
+    out->mults = perk_mem_calloc((size_t)(info->n_multipliers > 0 ? info->n_multipliers : 1), sizeof(prog_mult));
+    out->tiers = perk_mem_calloc((size_t)(info->n_tiers > 0 ? info->n_tiers : 1), sizeof(prog_tier));
+    if (!out->earns || !out->mults || !out->tiers) abort();
+    for (int i = 0; i < info->n_earns && !c.failed; i++) {
+        compile_earn(&c, info->earns[i], &out->earns[i], (uint32_t)i);
+        out->n_earns = (uint32_t)i + 1;
+    }
+    for (int i = 0; i < info->n_multipliers && !c.failed; i++) {
+        compile_multiplier(&c, info->multipliers[i], &out->mults[i], (uint32_t)i);
+        out->n_mults = (uint32_t)i + 1;
+    }
+    for (int i = 0; i < info->n_tiers && !c.failed; i++) {
+        compile_tier(&c, info->tiers[i], &out->tiers[i]);
+        out->n_tiers = (uint32_t)i + 1;
+    }
+    if (info->redeem && !c.failed) compile_redeem(&c, info->redeem, &out->redeem);
+    else {
+        out->redeem.present = false;
+        out->redeem.code.start = out->n_code;
+        emit(&c, PERK_OP_END, 0);
+        out->redeem.code.count = 1;
+    }
+    free(c.str_slots);
+    if (c.failed) {
+        prog_data_free(out);
+        return false;
+    }
+    return true;
+}

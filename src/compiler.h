@@ -1,0 +1,39 @@
+/* compiler.h - the whole compile pipeline in one call: rule files -> verified bytecode bytes.
+ *
+ *   source_add_file -> parse_program (tokens, AST) -> check_program (checked AST)
+ *   -> codegen_program (prog_data) -> bytecode_write (bytes) -> perk_program_load (verified)
+ *
+ * Used by the CLI (check, compile, eval, test, publish) and by the fuzz targets.
+ */
+#ifndef PERK_COMPILER_H
+#define PERK_COMPILER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "perk.h"
+#include "source.h"
+
+typedef struct compiler {
+    source_set sources;
+    diag_engine diags;
+} compiler;
+
+void compiler_init(compiler *c);
+void compiler_free(compiler *c);
+
+/* Compiles the files as one ruleset: the first holds the `ruleset` header, the others add
+ * declarations as if included. With bytes == NULL only checks (parse + check + codegen).
+ * Returns true when no error was reported; *bytes is malloc'ed (free with free()). */
+bool compiler_compile_files(compiler *c, const char *const *paths, int n, uint8_t **bytes, size_t *len);
+/* The same for text in memory (tests, fuzzing). */
+bool compiler_compile_text(compiler *c, const char *name, const char *text, size_t text_len,
+                           uint8_t **bytes, size_t *len);
+
+/* Convenience: compile a .perk file or load a .pbc file into a verified program. On failure
+ * prints diagnostics / the load error to stderr and returns NULL. */
+perk_program *compiler_load_program(const char *path, bool color);
+
+#endif

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# tests/run.sh BUILD_DIR... - runs every test suite against each built tree and ends with the
+# single summary line "N passed, N failed" (counting individual test cases where a suite reports
+# them: cmocka cases, rule-test cases, docs examples, golden files).
+#   VALGRIND=1  run the programs under valgrind memcheck (leaks and errors fail the suite)
+#   PERK_TEST_QUICK=1  ask the heavy suites (store concurrency, crash) for a smaller size
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+failures=()
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+
+vg=()
+if [ "${VALGRIND:-0}" = 1 ]; then
+  vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=no)
+fi
+
+note_fail() { failed=$((failed + $2)); failures+=("$1"); }
+
+# run_cmocka NAME CMD...: counts cmocka's "[  PASSED  ] N test(s)" / "[  FAILED  ] N test(s)".
+run_cmocka() {
+  local name=$1; shift
+  local log="$log_dir/$(echo "$name" | tr '/ ' '__').log"
+  "$@" >"$log" 2>&1
+  local rc=$?
+  local p f
+  p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
+  f=$(grep -Eo '^\[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
+  passed=$((passed + p))
+  if [ "$f" -gt 0 ]; then
+    note_fail "$name ($f failed)" "$f"; sed -n '1,200p' "$log" | grep -E 'FAIL|error|Error|ERROR|failure' | head -20
+  elif [ $rc -ne 0 ]; then
+    note_fail "$name (exit $rc)" 1; tail -30 "$log"
+  elif [ "$p" -eq 0 ]; then
+    note_fail "$name (ran no test)" 1; tail -10 "$log"
+  fi
+}
+
+# run_summary NAME CMD...: a command that prints "N passed, N failed" itself.
+run_summary() {
+  local name=$1; shift
+  local log="$log_dir/$(echo "$name" | tr '/ ' '__').log"
+  "$@" >"$log" 2>&1
+  local rc=$?
+  local line p f
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+  p=$(echo "$line" | awk '{print $1+0}'); f=$(echo "$line" | awk '{print $3+0}')
+  passed=$((passed + p))
+  if [ -z "$line" ]; then note_fail "$name (exit $rc, no summary)" 1; tail -30 "$log";
+  elif [ "$f" -gt 0 ] || [ $rc -ne 0 ]; then note_fail "$name ($f failed, exit $rc)" $(( f > 0 ? f : 1 )); tail -60 "$log"; fi
+}
+
+# run_one NAME CMD...: one pass/fail for a command's exit status.
+run_one() {
+  local name=$1; shift
+  local log="$log_dir/$(echo "$name" | tr '/ ' '__').log"
+  if "$@" >"$log" 2>&1; then passed=$((passed + 1)); else note_fail "$name" 1; tail -30 "$log"; fi
+}
+
+for B in "$@"; do
+  [ -x "$B/perk" ] || { note_fail "$B: not built" 1; continue; }
+  echo "== suites on $B"
+  for t in "$B"/tests/test_*; do
+    [ -x "$t" ] || continue
+    run_cmocka "$B/$(basename "$t")" "${vg[@]}" "$t"
+  done
+  # every ruleset in rules/ checks clean
+  run_one "$B: perk check rules/*.perk" "${vg[@]}" "$B/perk" check --werror rules/*.perk
+  # the rule tests beside the rulesets
+  run_summary "$B: perk test rules/" "${vg[@]}" "$B/perk" test rules/
+  # every ```perk example in the docs compiles
+  run_summary "$B: docs examples" scripts/check-doc-examples.sh "$B/perk" docs/*.md
+  # the embedding example links libperk through perk.h only and runs
+  for ex in "$B"/examples/*; do
+    [ -x "$ex" ] || continue
+    run_one "$B: example $(basename "$ex")" scripts/run-example.sh "$B" "$ex"
+  done
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "== failures:"
+  for f in "${failures[@]}"; do echo "  $f"; done
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
