@@ -881,22 +881,39 @@ static void write_file(const char *dir, const char *name, const void *data, size
     assert_int_equal(fclose(f), 0);
 }
 
-static void remove_file(const char *dir, const char *name)
+static const char *const temp_zone_files[] = {"Good", "Truncated", "Empty", "Garbage"};
+
+/* Creates the temporary zoneinfo directory; the teardown removes it even if the test fails. */
+static int make_temp_zone_dir(void **state)
 {
+    static char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/perk_tz_test_XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    *state = dir;
+    return 0;
+}
+
+static int remove_temp_zone_dir(void **state)
+{
+    const char *dir = *state;
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    assert_int_equal(unlink(path), 0);
+    unsetenv("PERK_ZONEINFO");
+    for (size_t i = 0; i < sizeof temp_zone_files / sizeof temp_zone_files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, temp_zone_files[i]);
+        unlink(path);
+    }
+    return rmdir(dir) == 0 ? 0 : -1;
 }
 
 static void test_perk_zoneinfo_dir(void **state)
 {
-    (void)state;
-    char dir[] = "/tmp/perk_tz_test_XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    const char *dir = *state;
     size_t size;
     unsigned char *ny = read_all("/usr/share/zoneinfo/America/New_York", &size);
     write_file(dir, "Good", ny, size);
     write_file(dir, "Truncated", ny, size / 2);
+    free(ny); /* freed early: a failing assertion below must not leak it */
     write_file(dir, "Empty", "", 0);
     write_file(dir, "Garbage", "hello, this is not a zone file\n", 31);
     assert_int_equal(setenv("PERK_ZONEINFO", dir, 1), 0);
@@ -930,14 +947,6 @@ static void test_perk_zoneinfo_dir(void **state)
     assert_true(tzload_zone("UTC", EPOCH_2100, &at, &offset, &count, &base, err, sizeof err));
     assert_int_equal(count, 0);
     assert_int_equal(base, 0);
-
-    unsetenv("PERK_ZONEINFO");
-    remove_file(dir, "Good");
-    remove_file(dir, "Truncated");
-    remove_file(dir, "Empty");
-    remove_file(dir, "Garbage");
-    assert_int_equal(rmdir(dir), 0);
-    free(ny);
 }
 
 int main(void)
@@ -961,7 +970,8 @@ int main(void)
         cmocka_unit_test(test_bad_footers),
         cmocka_unit_test(test_corrupt_fields),
         cmocka_unit_test(test_truncated_and_mutated_system_file),
-        cmocka_unit_test(test_perk_zoneinfo_dir),
+        cmocka_unit_test_setup_teardown(test_perk_zoneinfo_dir, make_temp_zone_dir,
+                                        remove_temp_zone_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
