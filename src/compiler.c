@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "analyze.h"
 #include "bytecode.h"
 #include "check.h"
 #include "codegen.h"
@@ -33,6 +34,10 @@ static bool finish(compiler *c, ast_arena *arena, ast_node *file, uint8_t **byte
     check_info info;
     memset(&info, 0, sizeof info);
     if (!check_program(file, &c->diags, arena, &info) || c->diags.errors > 0) goto done;
+    analyze_options aopt;
+    memset(&aopt, 0, sizeof aopt);
+    aopt.today_days = analyze_today();
+    analyze_program(file, &info, &aopt, &c->diags);
     prog_data prog;
     if (!codegen_program(file, &info, &c->sources, &c->diags, &prog)) goto done;
     char err[256] = "";

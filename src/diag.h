@@ -30,6 +30,7 @@ typedef enum diag_code {
 #include "diag_codes.def"
 #include "diag_check.def"
 #include "diag_codegen.def"
+#include "diag_analyze.def"
 #undef DIAG
     DIAG_CODE_COUNT
 } diag_code;
