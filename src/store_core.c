@@ -119,7 +119,8 @@ perk_store_status pstore_sqlfail(perk_store *s, int rc, const char *what)
     const char *detail = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
     if (st == PERK_STORE_BUSY)
         snprintf(s->sql_detail, sizeof s->sql_detail,
-                 "%s (waited %d ms for another process's write lock)", detail, s->busy_timeout_ms);
+                 "%s (another process held the lock; busy timeout %d ms)", detail,
+                 s->busy_timeout_ms);
     else
         snprintf(s->sql_detail, sizeof s->sql_detail, "%s", detail);
     pstore_fail(s, st, "%s while %s", s->sql_detail, what);
@@ -153,7 +154,8 @@ sqlite3_stmt *pstore_stmt(perk_store *s, const char *sql)
         size_t cap = s->cap_stmts ? s->cap_stmts * 2 : 32;
         pstore_cached_stmt *grown = realloc(s->stmts, cap * sizeof *grown);
         if (!grown) {
-            pstore_fail(s, PERK_STORE_NOMEM, "out of memory while preparing a statement");
+            s->stmt_status =
+                pstore_fail(s, PERK_STORE_NOMEM, "out of memory while preparing a statement");
             return NULL;
         }
         s->stmts = grown;
@@ -162,7 +164,8 @@ sqlite3_stmt *pstore_stmt(perk_store *s, const char *sql)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if (rc != SQLITE_OK) {
-        pstore_sqlfail(s, rc, "preparing a statement");
+        /* e.g. "file is not a database", "database disk image is malformed", out of memory */
+        s->stmt_status = pstore_sqlfail(s, rc, "preparing a statement");
         sqlite3_finalize(st);
         return NULL;
     }
@@ -170,6 +173,11 @@ sqlite3_stmt *pstore_stmt(perk_store *s, const char *sql)
     s->stmts[s->n_stmts].stmt = st;
     s->n_stmts++;
     return st;
+}
+
+perk_store_status pstore_stmt_status(const perk_store *s)
+{
+    return s->stmt_status != PERK_STORE_OK ? s->stmt_status : PERK_STORE_INTERNAL;
 }
 
 void pstore_done(sqlite3_stmt *st)
@@ -233,7 +241,7 @@ perk_store_status pstore_begin(perk_store *s, bool write, const char *what)
                            "the database was opened read-only; cannot write while %s", what);
     sqlite3_stmt *st = write ? pstore_stmt(s, "BEGIN IMMEDIATE") : pstore_stmt(s, "BEGIN");
     if (!st)
-        return pstore_fail(s, PERK_STORE_INTERNAL, "%s", s->errmsg);
+        return pstore_stmt_status(s);
     int rc = sqlite3_step(st);
     pstore_done(st);
     if (rc != SQLITE_DONE)
@@ -246,7 +254,7 @@ perk_store_status pstore_commit(perk_store *s, const char *what)
     sqlite3_stmt *st = pstore_stmt(s, "COMMIT");
     if (!st) {
         pstore_rollback(s);
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     }
     int rc = sqlite3_step(st);
     pstore_done(st);
@@ -353,10 +361,10 @@ static perk_store_status open_common(const char *path, bool readonly, perk_store
     sqlite3_stmt *st = pstore_stmt(s, "PRAGMA application_id");
     int64_t app_id = 0;
     perk_store_status status = st ? pstore_query_int(s, st, 0, &app_id, "reading the header")
-                                  : PERK_STORE_INTERNAL;
+                                  : pstore_stmt_status(s);
     if (status != PERK_STORE_OK) {
         pstore_add_context(s, " of %s", path);
-        return status == PERK_STORE_INTERNAL ? PERK_STORE_CORRUPT : status;
+        return status;
     }
     if (app_id != 0 && app_id != 0x5045524B)
         return pstore_fail(s, PERK_STORE_CORRUPT,
@@ -366,8 +374,19 @@ static perk_store_status open_common(const char *path, bool readonly, perk_store
     if (!s->readonly) {
         st = pstore_stmt(s, "PRAGMA journal_mode=WAL");
         if (!st)
-            return PERK_STORE_INTERNAL;
-        rc = sqlite3_step(st);
+            return pstore_stmt_status(s);
+        /* When several processes open a brand-new file at once, the switch to WAL can meet a
+         * lock that SQLite reports as busy without waiting (its deadlock avoidance), so retry
+         * here for up to the busy timeout. */
+        int64_t waited_us = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+            sqlite3_reset(st);
+            if (waited_us >= (int64_t)s->busy_timeout_ms * 1000)
+                break;
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000L};
+            nanosleep(&ts, NULL);
+            waited_us += 1000;
+        }
         if (rc != SQLITE_ROW) {
             status = pstore_sqlfail(s, rc, "switching to WAL journaling");
             pstore_done(st);

@@ -123,7 +123,7 @@ perk_store_status perk_store_coupon_add(perk_store *s, const char *code, const c
                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!st) {
         pstore_rollback(s);
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     }
     sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
@@ -238,7 +238,7 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
                                       "expires_at, max_uses, max_per_customer, only_customer) "
                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)");
     if (!st) {
-        status = PERK_STORE_INTERNAL;
+        status = pstore_stmt_status(s);
         goto fail;
     }
     random_pool pool = {.pos = 0, .len = 0};
@@ -319,7 +319,7 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
     sqlite3_stmt *st = pstore_stmt(s, "SELECT campaign, expires_at, max_uses, max_per_customer, "
                                       "only_customer, uses FROM coupons WHERE code = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -347,7 +347,7 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
         st = pstore_stmt(s, "SELECT COUNT(*) FROM coupon_uses WHERE code = ?1 AND customer_id = ?2 "
                             "AND released_at IS NULL");
         if (!st)
-            return PERK_STORE_INTERNAL;
+            return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, customer, -1, SQLITE_STATIC);
         perk_store_status status =

@@ -23,7 +23,7 @@ perk_store_status pstore_emit(perk_store *s, const char *type, int64_t time, jso
         pstore_stmt(s, "INSERT INTO events (type, created_at, data) VALUES (?1, ?2, ?3)");
     if (!st) {
         free(text);
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     }
     sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, time);
@@ -68,7 +68,7 @@ perk_store_status perk_store_events(perk_store *s, int64_t after_id, int limit,
     sqlite3_stmt *st = pstore_stmt(
         s, "SELECT id, type, created_at, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int(st, 2, limit);
     /* Read the whole batch first so the callback may use the handle (e.g. to acknowledge). */
@@ -125,7 +125,7 @@ perk_store_status perk_store_ack(perk_store *s, const char *consumer, int64_t id
     int64_t max_id = 0;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT MAX(id) FROM events");
     status = st ? pstore_query_int(s, st, 0, &max_id, "reading the last event id")
-                : PERK_STORE_INTERNAL;
+                : pstore_stmt_status(s);
     if (status != PERK_STORE_OK)
         goto fail;
     if (id > max_id) {
@@ -137,7 +137,7 @@ perk_store_status perk_store_ack(perk_store *s, const char *consumer, int64_t id
     st = pstore_stmt(s, "INSERT INTO consumers (name, position) VALUES (?1, ?2) "
                         "ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position)");
     if (!st) {
-        status = PERK_STORE_INTERNAL;
+        status = pstore_stmt_status(s);
         goto fail;
     }
     sqlite3_bind_text(st, 1, consumer, -1, SQLITE_STATIC);
@@ -160,7 +160,7 @@ perk_store_status perk_store_consumer_position(perk_store *s, const char *consum
         return status;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT position FROM consumers WHERE name = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, consumer, -1, SQLITE_STATIC);
     return pstore_query_int(s, st, 0, id, "reading the consumer position");
 }

@@ -24,6 +24,7 @@ struct perk_store {
     char errmsg[768];
     char sql_detail[256];    /* sqlite3_errmsg() of the last SQLite failure */
     bool sql_failed;         /* the last error came from SQLite, not from a check */
+    perk_store_status stmt_status; /* why the last pstore_stmt() returned NULL */
     int busy_timeout_ms;
     int64_t busy_slept_us;   /* busy handler: time slept for the current lock attempt */
     uint64_t busy_rng;       /* busy handler: jitter */
@@ -55,6 +56,8 @@ perk_store_status pstore_status_from_sqlite(int rc);
 
 /* A reset statement for `sql` (cached), or NULL with the error set. */
 sqlite3_stmt *pstore_stmt(perk_store *s, const char *sql);
+/* The status of the last pstore_stmt() failure (its message is already set). */
+perk_store_status pstore_stmt_status(const perk_store *s);
 /* Resets a statement obtained from pstore_stmt() and clears its bindings. */
 void pstore_done(sqlite3_stmt *st);
 /* Runs SQL without results (no caching). */

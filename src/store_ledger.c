@@ -18,7 +18,7 @@ perk_store_status pstore_ledger_append(perk_store *s, const pstore_entry *e, int
            "expires_at, rule_id, note, ref_id, debt_id) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     pstore_bind_text(st, 1, e->order_id);
     pstore_bind_text(st, 2, e->customer_id);
     pstore_bind_text(st, 3, e->kind);
@@ -46,7 +46,7 @@ perk_store_status pstore_ledger_sums(perk_store *s, const char *customer, int64_
            " COALESCE(SUM(CASE WHEN available_at > ?2 THEN points END), 0)"
            " FROM ledger WHERE customer_id = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     int rc = sqlite3_step(st);
@@ -110,7 +110,7 @@ static perk_store_status load_entries(perk_store *s, const char *customer, raw_e
                                       "expires_at, ref_id FROM ledger WHERE customer_id = ?1 "
                                       "ORDER BY id");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     raw_entry *rows = NULL;
     size_t n = 0, cap = 0;
@@ -234,7 +234,7 @@ perk_store_status pstore_expire_customer(perk_store *s, const char *customer, in
     sqlite3_stmt *st = pstore_stmt(s, "SELECT EXISTS (SELECT 1 FROM ledger WHERE customer_id = ?1 "
                                       "AND expires_at <> 0 AND expires_at <= ?2 AND points > 0)");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     int64_t any = 0;
@@ -254,7 +254,7 @@ perk_store_status pstore_expire_customer(perk_store *s, const char *customer, in
                             "SELECT order_id, customer_id, 'expire', ?2, ?3, ?4, 0, id, "
                             "'points not used before their expiry' FROM ledger WHERE id = ?1");
         if (!st) {
-            status = PERK_STORE_INTERNAL;
+            status = pstore_stmt_status(s);
             break;
         }
         sqlite3_bind_int64(st, 1, lot->entry_id);
@@ -277,7 +277,7 @@ perk_store_status pstore_debt_outstanding(perk_store *s, const char *customer, i
            " + (SELECT COALESCE(SUM(points), 0) FROM ledger WHERE customer_id = ?1"
            "    AND debt_id IS NOT NULL)");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     return pstore_query_int(s, st, 0, debt, "computing the points debt");
 }
@@ -290,7 +290,7 @@ perk_store_status pstore_collect_debt(perk_store *s, const char *customer, const
     sqlite3_stmt *st =
         pstore_stmt(s, "SELECT EXISTS (SELECT 1 FROM points_debts WHERE customer_id = ?1)");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     int64_t any = 0;
     perk_store_status status = pstore_query_int(s, st, 0, &any, "looking for points debts");
@@ -301,7 +301,7 @@ perk_store_status pstore_collect_debt(perk_store *s, const char *customer, const
                         "FROM ledger l WHERE l.customer_id = d.customer_id AND l.debt_id = d.id) "
                         "FROM points_debts d WHERE d.customer_id = ?1 ORDER BY d.id");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     enum { MAX_DEBTS = 64 };
     struct { int64_t id, open; char refund[64]; } debts[MAX_DEBTS];
@@ -431,7 +431,7 @@ perk_store_status perk_store_points_history(perk_store *s, const char *customer,
                                       "available_at, expires_at, rule_id, note FROM ledger "
                                       "WHERE customer_id = ?1 ORDER BY id");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -521,7 +521,7 @@ perk_store_status perk_store_expire_points(perk_store *s, int64_t now,
     sqlite3_stmt *st = pstore_stmt(s, "SELECT DISTINCT customer_id FROM ledger "
                                       "WHERE expires_at <> 0 AND expires_at <= ?1 AND points > 0");
     if (!st) {
-        status = PERK_STORE_INTERNAL;
+        status = pstore_stmt_status(s);
         goto fail;
     }
     sqlite3_bind_int64(st, 1, now);
@@ -540,7 +540,7 @@ perk_store_status perk_store_expire_points(perk_store *s, int64_t now,
         /* Spend leaves the tier windows with time: re-check everyone who has a tier. */
         st = pstore_stmt(s, "SELECT customer_id FROM tier_state WHERE tier <> ''");
         status = st ? collect_strings(s, st, &tiered, "listing customers with a tier")
-                    : PERK_STORE_INTERNAL;
+                    : pstore_stmt_status(s);
         for (size_t i = 0; status == PERK_STORE_OK && i < tiered.n; i++) {
             char tier[PERK_STORE_NAME_MAX], previous[PERK_STORE_NAME_MAX];
             bool changed;

@@ -167,7 +167,7 @@ static perk_store_status load_previous(commit_ctx *c, bool *found)
            " out_debt_collected, out_balance, out_pending, out_tier, out_previous_tier,"
            " out_tier_changed, out_event_id FROM orders WHERE order_id = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->o->order_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -231,7 +231,7 @@ static perk_store_status budget_totals(perk_store *s, const char *ruleset, const
     sqlite3_stmt *st = pstore_stmt(s, "SELECT uses, money FROM budget_totals "
                                       "WHERE ruleset = ?1 AND promo_id = ?2");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -253,7 +253,7 @@ static perk_store_status customer_budget_uses(perk_store *s, const char *ruleset
     sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM budget_uses WHERE ruleset = ?1 AND "
                                       "promo_id = ?2 AND customer_id = ?3 AND released_at IS NULL");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, customer, -1, SQLITE_STATIC);
@@ -345,7 +345,7 @@ static perk_store_status insert_order(commit_ctx *c)
               "currency, subtotal, discount, shipping, payable, points_earned, points_redeemed, "
               "fingerprint, order_json) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, o->order_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, o->customer_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, o->ruleset, -1, SQLITE_STATIC);
@@ -374,7 +374,7 @@ static perk_store_status record_uses(commit_ctx *c)
                                           "customer_id, discount, used_at) "
                                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         if (!st)
-            return PERK_STORE_INTERNAL;
+            return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, o->ruleset, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, p->promo_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, o->order_id, -1, SQLITE_STATIC);
@@ -388,7 +388,7 @@ static perk_store_status record_uses(commit_ctx *c)
                             "VALUES (?1, ?2, 1, ?3) ON CONFLICT (ruleset, promo_id) DO UPDATE "
                             "SET uses = uses + 1, money = money + excluded.money");
         if (!st)
-            return PERK_STORE_INTERNAL;
+            return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, o->ruleset, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, p->promo_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, p->discount);
@@ -398,7 +398,7 @@ static perk_store_status record_uses(commit_ctx *c)
         sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO coupon_uses (code, order_id, customer_id, "
                                           "used_at) VALUES (?1, ?2, ?3, ?4)");
         if (!st)
-            return PERK_STORE_INTERNAL;
+            return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, c->codes[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, o->order_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, o->customer_id, -1, SQLITE_STATIC);
@@ -408,7 +408,7 @@ static perk_store_status record_uses(commit_ctx *c)
             break;
         st = pstore_stmt(s, "UPDATE coupons SET uses = uses + 1 WHERE code = ?1");
         if (!st)
-            return PERK_STORE_INTERNAL;
+            return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, c->codes[i], -1, SQLITE_STATIC);
         status = pstore_step_done(s, st, "counting a coupon use");
     }
@@ -481,7 +481,7 @@ static perk_store_status save_outcome(commit_ctx *c)
               " out_pending = ?5, out_tier = ?6, out_previous_tier = ?7, out_tier_changed = ?8,"
               " out_event_id = ?9 WHERE order_id = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, c->o->order_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, r->available_at);
     sqlite3_bind_int64(st, 3, r->debt_collected);
@@ -562,9 +562,11 @@ perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o,
     r->points_earned = c.earned_total;
     r->points_redeemed = o->points_redeemed;
 
+    char action[320];
+    snprintf(action, sizeof action, "committing order %s", o->order_id);
     status = pstore_begin(s, true, "starting the order transaction");
     if (status != PERK_STORE_OK) {
-        pstore_rewrite_sql_error(s, "starting to commit an order", "nothing was committed");
+        pstore_rewrite_sql_error(s, action, "nothing was committed");
         goto out;
     }
     bool found = false;
@@ -582,11 +584,8 @@ perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o,
     } else {
         pstore_rollback(s);
     }
-    if (status != PERK_STORE_OK) {
-        char action[320];
-        snprintf(action, sizeof action, "committing order %s", o->order_id);
+    if (status != PERK_STORE_OK)
         pstore_rewrite_sql_error(s, action, "nothing was committed");
-    }
 out:
     if (status != PERK_STORE_OK && status != PERK_STORE_BUDGET_EXCEEDED) {
         /* Only budget failures report a list. */

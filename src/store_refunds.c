@@ -114,7 +114,7 @@ static perk_store_status load_previous(refund_ctx *c, bool *found)
            "   AND x.rowid <= r.rowid)"
            " FROM refunds r WHERE r.refund_id = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -156,7 +156,7 @@ static perk_store_status load_order(refund_ctx *c)
     sqlite3_stmt *st = pstore_stmt(s, "SELECT customer_id, payable, points_earned, points_redeemed "
                                       "FROM orders WHERE order_id = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     perk_store_status status = PERK_STORE_OK;
@@ -183,7 +183,7 @@ static perk_store_status earlier_refunds(refund_ctx *c, int64_t *refunded, int64
                                          "COALESCE(SUM(points_target), 0), COALESCE(MAX(full), 0) "
                                          "FROM refunds WHERE order_id = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     perk_store_status status = PERK_STORE_OK;
@@ -214,7 +214,7 @@ static perk_store_status reverse_points(refund_ctx *c, int64_t need)
                                       "customer_id = ?2 AND kind = 'earn' ORDER BY id");
     if (!st) {
         pstore_replay_free(&rp);
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     }
     sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->customer, -1, SQLITE_STATIC);
@@ -277,7 +277,7 @@ static perk_store_status reverse_points(refund_ctx *c, int64_t need)
     st = pstore_stmt(s, "INSERT INTO points_debts (customer_id, order_id, refund_id, points, "
                         "created_at, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->customer, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->order_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, c->refund_id, -1, SQLITE_STATIC);
@@ -329,7 +329,7 @@ static perk_store_status release_uses(refund_ctx *c)
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         sqlite3_stmt *st = pstore_stmt(s, sql[i]);
         if (!st)
-            return PERK_STORE_INTERNAL;
+            return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
         if (sqlite3_bind_parameter_count(st) >= 2)
             sqlite3_bind_int64(st, 2, c->now);
@@ -350,7 +350,7 @@ static perk_store_status insert_refund(refund_ctx *c, const char *lines_text)
               "points_shortfall, points_returned, budget_released, tier, tier_changed) "
               "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->order_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, r->amount);
@@ -374,7 +374,7 @@ static perk_store_status save_tier(refund_ctx *c)
     sqlite3_stmt *st = pstore_stmt(c->s, "UPDATE refunds SET tier = ?2, tier_changed = ?3 "
                                          "WHERE refund_id = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->r->tier, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, c->r->tier_changed);
@@ -489,9 +489,11 @@ perk_store_status perk_store_refund(perk_store *s, const char *order_id, const c
         status = fingerprint(&c, &lines_text);
     if (status != PERK_STORE_OK)
         goto out;
+    char action[600];
+    snprintf(action, sizeof action, "recording refund %s of order %s", refund_id, order_id);
     status = pstore_begin(s, true, "starting the refund transaction");
     if (status != PERK_STORE_OK) {
-        pstore_rewrite_sql_error(s, "starting a refund", "nothing was changed");
+        pstore_rewrite_sql_error(s, action, "nothing was changed");
         goto out;
     }
     bool found = false;
@@ -507,8 +509,6 @@ perk_store_status perk_store_refund(perk_store *s, const char *order_id, const c
     else
         pstore_rollback(s);
     if (status != PERK_STORE_OK) {
-        char action[600];
-        snprintf(action, sizeof action, "recording refund %s of order %s", refund_id, order_id);
         pstore_rewrite_sql_error(s, action, "nothing was changed");
         memset(r, 0, sizeof *r);
     }

@@ -187,7 +187,7 @@ static perk_store_status read_user_version(perk_store *s, int64_t *v)
 {
     sqlite3_stmt *st = pstore_stmt(s, "PRAGMA user_version");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     return pstore_query_int(s, st, 0, v, "reading the schema version");
 }
 
@@ -227,7 +227,7 @@ perk_store_status pstore_migrate(perk_store *s)
         int64_t tables = 0;
         sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM sqlite_schema");
         status = st ? pstore_query_int(s, st, 0, &tables, "inspecting the database")
-                    : PERK_STORE_INTERNAL;
+                    : pstore_stmt_status(s);
         if (status != PERK_STORE_OK)
             goto fail;
         if (tables != 0) {

@@ -43,7 +43,7 @@ static perk_store_status net_spend(perk_store *s, const char *customer, int64_t 
            "  WHERE r.order_id = o.order_id AND r.created_at <= ?3)), 0)"
            " FROM orders o WHERE o.customer_id = ?1 AND o.time > ?2 AND o.time <= ?3");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, from);
     sqlite3_bind_int64(st, 3, to);
@@ -80,7 +80,7 @@ perk_store_status pstore_tier_recorded(perk_store *s, const char *customer,
     tier[0] = '\0';
     sqlite3_stmt *st = pstore_stmt(s, "SELECT tier FROM tier_state WHERE customer_id = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     perk_store_status status = PERK_STORE_OK;
@@ -120,7 +120,7 @@ perk_store_status pstore_tier_update(perk_store *s, const perk_store_policy *pol
                                       "VALUES (?1, ?2, ?3) ON CONFLICT (customer_id) DO UPDATE "
                                       "SET tier = excluded.tier, changed_at = excluded.changed_at");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, tier_out, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);

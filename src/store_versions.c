@@ -59,7 +59,7 @@ perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, siz
     sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO versions (created_at, author, message, "
                                       "checksum, bytecode, sources) VALUES (?1,?2,?3,?4,?5,?6)");
     if (!st) {
-        status = PERK_STORE_INTERNAL;
+        status = pstore_stmt_status(s);
         goto fail;
     }
     sqlite3_bind_int64(st, 1, now);
@@ -76,7 +76,7 @@ perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, siz
     st = pstore_stmt(s, "INSERT INTO activations (version_id, activate_at, created_at, kind, "
                         "author, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st) {
-        status = PERK_STORE_INTERNAL;
+        status = pstore_stmt_status(s);
         goto fail;
     }
     sqlite3_bind_int64(st, 1, version);
@@ -117,7 +117,7 @@ static perk_store_status active_at(perk_store *s, int64_t now, int64_t *id)
     sqlite3_stmt *st = pstore_stmt(s, "SELECT version_id FROM activations WHERE activate_at <= ?1 "
                                       "ORDER BY activate_at DESC, id DESC LIMIT 1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_int64(st, 1, now);
     return pstore_query_int(s, st, 0, id, "finding the active version");
 }
@@ -146,7 +146,7 @@ perk_store_status perk_store_active_changed(perk_store *s, int64_t now, int64_t 
     sqlite3_stmt *st = pstore_stmt(s, "PRAGMA data_version");
     perk_store_status status = st ? pstore_query_int(s, st, 0, &data_version,
                                                      "reading the data version")
-                                  : PERK_STORE_INTERNAL;
+                                  : pstore_stmt_status(s);
     if (status != PERK_STORE_OK)
         return status;
     if (s->active_cached && data_version == s->active_data_version &&
@@ -160,7 +160,7 @@ perk_store_status perk_store_active_changed(perk_store *s, int64_t now, int64_t 
         return status;
     st = pstore_stmt(s, "SELECT MIN(activate_at) FROM activations WHERE activate_at > ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_int64(st, 1, now);
     status = pstore_query_int(s, st, INT64_MAX, &next, "finding the next scheduled activation");
     if (status != PERK_STORE_OK)
@@ -204,7 +204,7 @@ perk_store_status perk_store_history(perk_store *s, int64_t now, perk_store_vers
            "   AND a.activate_at > ?1)"
            " FROM versions v ORDER BY v.id DESC");
     if (!st) {
-        status = PERK_STORE_INTERNAL;
+        status = pstore_stmt_status(s);
         goto done;
     }
     sqlite3_bind_int64(st, 1, now);
@@ -246,7 +246,7 @@ perk_store_status perk_store_activations(perk_store *s, perk_store_activation_cb
     sqlite3_stmt *st = pstore_stmt(s, "SELECT id, version_id, activate_at, created_at, kind, "
                                       "author, message FROM activations ORDER BY id DESC");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         perk_store_activation a = {
@@ -292,7 +292,7 @@ perk_store_status perk_store_get_version(perk_store *s, int64_t id, perk_store_v
            "   AND a.kind = 'publish' ORDER BY a.id LIMIT 1)"
            " FROM versions v WHERE v.id = ?1");
     if (!st)
-        return PERK_STORE_INTERNAL;
+        return pstore_stmt_status(s);
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -349,7 +349,7 @@ perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *aut
     int64_t exists = 0, previous = 0;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM versions WHERE id = ?1");
     if (!st) {
-        status = PERK_STORE_INTERNAL;
+        status = pstore_stmt_status(s);
         goto fail;
     }
     sqlite3_bind_int64(st, 1, id);
@@ -367,7 +367,7 @@ perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *aut
     st = pstore_stmt(s, "INSERT INTO activations (version_id, activate_at, created_at, kind, "
                         "author, message) VALUES (?1, ?2, ?2, 'rollback', ?3, ?4)");
     if (!st) {
-        status = PERK_STORE_INTERNAL;
+        status = pstore_stmt_status(s);
         goto fail;
     }
     sqlite3_bind_int64(st, 1, id);

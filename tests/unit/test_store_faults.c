@@ -213,7 +213,7 @@ static void test_busy(void **state)
     assert_store(s, PERK_STORE_OK, perk_store_set_busy_timeout(s, 100));
     perk_store_order o = test_order("second", "cat", 2, 100);
     assert_store(s, PERK_STORE_BUSY, perk_store_commit(s, &o, NULL, NULL));
-    assert_non_null(strstr(perk_store_errmsg(s), "waited 100 ms"));
+    assert_non_null(strstr(perk_store_errmsg(s), "busy timeout 100 ms"));
     assert_non_null(strstr(perk_store_errmsg(s), "nothing was committed"));
     /* Readers are not blocked by a writer in WAL mode. */
     assert_int_equal(test_points(s, "cat", 5, NULL).balance, 10);

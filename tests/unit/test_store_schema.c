@@ -194,7 +194,7 @@ static void test_racing_first_open(void **state)
     (void)state;
     test_dir d;
     test_dir_make(&d);
-    enum { N = 4 };
+    enum { N = 6 };
     pid_t pids[N];
     for (int i = 0; i < N; i++) {
         pids[i] = fork();
