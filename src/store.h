@@ -377,7 +377,10 @@ void perk_store_commit_result_free(perk_store_commit_result *result);
  *    once; outstanding refund debt is collected from the new earnings), and the events
  *    order.committed, points.changed (when points moved) and tier.changed (when the tier moved).
  * `policy` may be NULL (points available at once, never expire, no tiers). `result` may be NULL;
- * otherwise free it with perk_store_commit_result_free() whatever the status. */
+ * otherwise free it with perk_store_commit_result_free() whatever the status. After a failure
+ * only `failures` (BUDGET_EXCEEDED) and `points_available` (INSUFFICIENT_POINTS) are meaningful.
+ * Any other failure (FULL, IO, BUSY, READONLY...) also wrote nothing; retrying the same order is
+ * always safe. */
 perk_store_status perk_store_commit(perk_store *store, const perk_store_order *order,
                                     const perk_store_policy *policy,
                                     perk_store_commit_result *result);

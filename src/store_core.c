@@ -78,7 +78,7 @@ void pstore_add_context(perk_store *s, const char *fmt, ...)
     va_end(ap);
 }
 
-perk_store_status pstore_status_from_sqlite(int rc)
+static perk_store_status status_from_sqlite(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -112,7 +112,7 @@ perk_store_status pstore_status_from_sqlite(int rc)
 
 perk_store_status pstore_sqlfail(perk_store *s, int rc, const char *what)
 {
-    perk_store_status st = pstore_status_from_sqlite(rc);
+    perk_store_status st = status_from_sqlite(rc);
     if (st == PERK_STORE_OK)
         st = PERK_STORE_INTERNAL;
     /* sqlite3_errmsg() describes the most recent failure on the connection, which is this one. */
@@ -346,7 +346,7 @@ static perk_store_status open_common(const char *path, bool readonly, perk_store
                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        perk_store_status st = pstore_status_from_sqlite(rc);
+        perk_store_status st = status_from_sqlite(rc);
         if (st == PERK_STORE_OK || st == PERK_STORE_INTERNAL)
             st = PERK_STORE_IO;
         const char *why = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);

@@ -242,7 +242,6 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
         goto fail;
     }
     random_pool pool = {.pos = 0, .len = 0};
-    int64_t collisions = 0;
     for (int i = 0; i < count; i++) {
         bool inserted = false;
         /* 60 random bits per code: a collision is rare; 32 in a row means the random source
@@ -265,9 +264,7 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
                 status = pstore_sqlfail(s, rc, "inserting generated coupons");
                 goto fail;
             }
-            inserted = sqlite3_changes(s->db) == 1;
-            if (!inserted)
-                collisions++;
+            inserted = sqlite3_changes(s->db) == 1; /* 0: the code exists, draw another */
         }
         if (!inserted) {
             status = pstore_fail(s, PERK_STORE_CONFLICT,
@@ -287,7 +284,6 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
         if (cb(codes[i], ctx) != 0)
             break;
     free(codes);
-    (void)collisions;
     return PERK_STORE_OK;
 fail:
     pstore_done(st);

@@ -50,7 +50,6 @@ perk_store_status pstore_sqlfail(perk_store *s, int rc, const char *what);
 void pstore_rewrite_sql_error(perk_store *s, const char *action, const char *consequence);
 /* Appends context to the current message ("... while committing order X; nothing was committed"). */
 void pstore_add_context(perk_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-perk_store_status pstore_status_from_sqlite(int rc);
 
 /* ---- statements and transactions (store_core.c) */
 
@@ -79,9 +78,6 @@ int pstore_bind_text(sqlite3_stmt *st, int i, const char *text);
 /* Checks a required identifier (non-empty, <= max bytes). */
 perk_store_status pstore_check_name(perk_store *s, const char *what, const char *value,
                                     size_t max);
-
-/* Forgets the cached active version (after publish/rollback on this handle). */
-void pstore_active_cache_clear(perk_store *s);
 
 /* ---- schema (store_schema.c) */
 
@@ -143,9 +139,6 @@ typedef struct pstore_entry {
     int64_t points, created_at, available_at, expires_at, ref_id, debt_id;
 } pstore_entry;
 perk_store_status pstore_ledger_append(perk_store *s, const pstore_entry *e, int64_t *id_out);
-
-/* Outstanding refund debt of a customer. */
-perk_store_status pstore_debt_outstanding(perk_store *s, const char *customer, int64_t *debt);
 
 /* Collects outstanding debt from the new lot `lot_id` (up to its points) with adjust entries;
  * *collected gets the amount. */

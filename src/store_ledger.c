@@ -270,7 +270,7 @@ perk_store_status pstore_expire_customer(perk_store *s, const char *customer, in
 
 /* -------------------------------------------------------------------- debt */
 
-perk_store_status pstore_debt_outstanding(perk_store *s, const char *customer, int64_t *debt)
+static perk_store_status debt_outstanding(perk_store *s, const char *customer, int64_t *debt)
 {
     sqlite3_stmt *st = pstore_stmt(
         s, "SELECT (SELECT COALESCE(SUM(points), 0) FROM points_debts WHERE customer_id = ?1)"
@@ -348,7 +348,7 @@ perk_store_status pstore_emit_points_changed(perk_store *s, const char *customer
     int64_t balance = 0, pending = 0, debt = 0;
     perk_store_status status = pstore_ledger_sums(s, customer, now, &balance, &pending);
     if (status == PERK_STORE_OK)
-        status = pstore_debt_outstanding(s, customer, &debt);
+        status = debt_outstanding(s, customer, &debt);
     if (status != PERK_STORE_OK)
         return status;
     json_t *ev = json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -406,7 +406,7 @@ perk_store_status perk_store_points(perk_store *s, const char *customer, int64_t
         pstore_replay_free(&r);
     }
     if (status == PERK_STORE_OK)
-        status = pstore_debt_outstanding(s, customer, &out->debt);
+        status = debt_outstanding(s, customer, &out->debt);
     if (status == PERK_STORE_OK)
         status = policy ? pstore_tier_compute(s, policy, customer, now, out->tier)
                         : pstore_tier_recorded(s, customer, out->tier);

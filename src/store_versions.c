@@ -11,7 +11,7 @@
 #define MAX_SOURCES (64u << 20)
 #define MAX_MESSAGE 65536
 
-void pstore_active_cache_clear(perk_store *s)
+static void active_cache_clear(perk_store *s)
 {
     s->active_cached = false;
 }
@@ -101,7 +101,7 @@ perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, siz
         pstore_add_context(s, "; nothing was published");
         return status;
     }
-    pstore_active_cache_clear(s);
+    active_cache_clear(s);
     if (version_out)
         *version_out = version;
     return PERK_STORE_OK;
@@ -386,7 +386,7 @@ perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *aut
     status = pstore_commit(s, "committing the rollback");
     if (status != PERK_STORE_OK)
         return status;
-    pstore_active_cache_clear(s);
+    active_cache_clear(s);
     return PERK_STORE_OK;
 fail:
     pstore_rollback(s);
