@@ -1,0 +1,501 @@
+/* store.h - Perk's persistent store: everything that must be remembered, on SQLite.
+ *
+ * What lives here:
+ *   - rule-set versions (compiled bytecode + sources), their activations (publish, scheduled
+ *     activation, rollback) and a cheap "did the active version change?" query for hot reload;
+ *   - coupons (hand-made or generated codes) and their uses;
+ *   - promotion budgets, keyed by (rule-set name, promotion id);
+ *   - orders, committed atomically with their budget consumption, coupon uses, points ledger
+ *     entries, tier changes and outbox events (one BEGIN IMMEDIATE transaction each);
+ *   - refunds and cancellations, reversing points in proportion to the refunded amount;
+ *   - an append-only points ledger (balance, pending and expiring points are derived from it);
+ *   - an outbox of JSON events with per-consumer acknowledgement positions.
+ *
+ * Conventions:
+ *   - Every function returns a perk_store_status; perk_store_errmsg() gives the detailed message
+ *     of the last failure on that handle ("database or disk is full while committing order A1001;
+ *     nothing was committed").
+ *   - Times are int64 epoch seconds passed in by the caller; the store never reads the clock,
+ *     so behaviour is deterministic and testable.
+ *   - Money and points are int64 minor units. Arithmetic is overflow-checked.
+ *   - One perk_store handle belongs to one thread at a time. Several processes (or several
+ *     handles) may use the same database file concurrently: SQLite in WAL mode serialises writers,
+ *     readers never block.
+ *   - Callbacks receive borrowed pointers valid only during the call. A callback returns 0 to
+ *     continue or non-zero to stop early (the function still returns PERK_STORE_OK). Callbacks must
+ *     not call other functions on the same handle, except where noted (perk_store_events).
+ *   - Strings (ids, names, codes) must be non-empty UTF-8 without NUL, at most 255 bytes unless
+ *     said otherwise.
+ */
+#ifndef PERK_STORE_H
+#define PERK_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ status */
+
+/* Status codes, defined once: X(NAME, generic message). */
+#define PERK_STORE_STATUS_LIST(X)                                                            \
+    X(PERK_STORE_OK,                  "ok")                                                  \
+    X(PERK_STORE_IO,                  "I/O error on the database file")                      \
+    X(PERK_STORE_BUSY,                "database is locked by another process (timed out)")   \
+    X(PERK_STORE_FULL,                "database or disk is full")                            \
+    X(PERK_STORE_READONLY,            "database is read-only")                               \
+    X(PERK_STORE_CORRUPT,             "database file is corrupt or not a Perk database")     \
+    X(PERK_STORE_NOT_FOUND,           "not found")                                           \
+    X(PERK_STORE_CONFLICT,            "conflicts with data already stored")                  \
+    X(PERK_STORE_BUDGET_EXCEEDED,     "a promotion budget or coupon is exhausted")           \
+    X(PERK_STORE_INSUFFICIENT_POINTS, "not enough points available to redeem")               \
+    X(PERK_STORE_INVALID,             "invalid argument")                                    \
+    X(PERK_STORE_SCHEMA_TOO_NEW,      "database schema is newer than this program")          \
+    X(PERK_STORE_NOMEM,               "out of memory")                                       \
+    X(PERK_STORE_INTERNAL,            "internal error")
+
+typedef enum perk_store_status {
+#define PERK_STORE_STATUS_ENUM(name, msg) name,
+    PERK_STORE_STATUS_LIST(PERK_STORE_STATUS_ENUM)
+#undef PERK_STORE_STATUS_ENUM
+    PERK_STORE_STATUS_COUNT
+} perk_store_status;
+
+/* The generic message of a status ("database or disk is full"); never NULL. */
+const char *perk_store_status_message(perk_store_status status);
+/* The status's enum name as text ("PERK_STORE_FULL"); never NULL. */
+const char *perk_store_status_name(perk_store_status status);
+
+typedef struct perk_store perk_store;
+
+/* The detailed message of the last failed call on this handle ("" after success is not
+ * guaranteed: only read it after a failure). Never NULL; a NULL store gives a fixed text. */
+const char *perk_store_errmsg(const perk_store *store);
+
+/* Longest name kept in fixed-size fields (tier names, campaigns), including the NUL. */
+#define PERK_STORE_NAME_MAX 64
+/* Longest normalised coupon code, including the NUL. */
+#define PERK_STORE_CODE_MAX 64
+/* "Expiring soon" in perk_store_points() means within this many seconds (30 days). */
+#define PERK_STORE_EXPIRING_SOON_SECONDS (30 * 86400)
+
+/* ---------------------------------------------------------- open / close */
+
+/* The schema version this code writes; PRAGMA user_version of an up-to-date database. */
+int perk_store_schema_version(void);
+
+/* Opens (creating if needed) the database at `path` and migrates it to the current schema in
+ * one transaction. Sets WAL journaling, foreign keys, synchronous=FULL and a 5 s busy timeout.
+ * A database whose schema is newer than this code is refused with PERK_STORE_SCHEMA_TOO_NEW.
+ * A file the process may not write (chmod 0444, read-only mount) is opened read-only when its
+ * schema is current: reads work, writes fail with PERK_STORE_READONLY.
+ * On failure *out is set to a handle anyway when possible (so perk_store_errmsg() can explain);
+ * the caller must perk_store_close() it in every case. *out is NULL only when out of memory. */
+perk_store_status perk_store_open(const char *path, perk_store **out);
+
+/* Opens an existing, up-to-date database for reading only (reporting tools, a read-only copy):
+ * every write fails with PERK_STORE_READONLY. Same *out contract as perk_store_open(). */
+perk_store_status perk_store_open_readonly(const char *path, perk_store **out);
+
+/* Closes the handle (NULL is fine). Uncommitted work does not exist between calls. */
+void perk_store_close(perk_store *store);
+
+/* How long a call waits for another process's write lock before PERK_STORE_BUSY (default 5000). */
+perk_store_status perk_store_set_busy_timeout(perk_store *store, int milliseconds);
+
+/* true (default): every commit is fsync'ed (PRAGMA synchronous=FULL), so a power cut loses no
+ * committed order. false: synchronous=NORMAL, a process crash still loses nothing but a power cut
+ * may lose the last commits; used by tests and bulk imports. */
+perk_store_status perk_store_set_durable(perk_store *store, bool durable);
+
+/* true when the handle could only be opened read-only. */
+bool perk_store_is_readonly(const perk_store *store);
+
+/* ------------------------------------------------------ rule-set versions */
+
+/* Lowercase hex SHA-256 of `len` bytes into out[65] (NUL-terminated). Used for version
+ * checksums and order fingerprints. */
+void perk_store_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Stores a new version (bytecode copied, SHA-256 recorded) and records its activation at
+ * `activate_at` (0 = now). An activation in the future changes nothing until then
+ * ("scheduled activation"); an activation in the past is refused (PERK_STORE_INVALID).
+ * `sources` is the rule source text (concatenated, or a JSON object {path: text}); may be NULL.
+ * `message` may be NULL (empty). Emits a "ruleset.published" event. */
+perk_store_status perk_store_publish(perk_store *store, const uint8_t *bytecode, size_t len,
+                                     const char *sources, const char *author,
+                                     const char *message, int64_t activate_at, int64_t now,
+                                     int64_t *version_out);
+
+/* One version in perk_store_history(). */
+typedef struct perk_store_version_info {
+    int64_t id;
+    int64_t created_at;
+    const char *author;
+    const char *message;
+    const char *checksum;        /* SHA-256 of the bytecode, lowercase hex */
+    size_t bytecode_len;
+    int64_t activate_at;         /* activation requested at publish time */
+    int64_t last_activated_at;   /* latest activation of this version at or before now; 0 = never */
+    int64_t next_activation_at;  /* earliest activation of this version after now; 0 = none */
+    bool active;                 /* this version is the one active at now */
+} perk_store_version_info;
+
+typedef int (*perk_store_version_cb)(const perk_store_version_info *info, void *ctx);
+
+/* Every version, newest first; `now` decides the active flag. */
+perk_store_status perk_store_history(perk_store *store, int64_t now, perk_store_version_cb cb,
+                                     void *ctx);
+
+/* One entry of the activation log (publish or rollback). */
+typedef struct perk_store_activation {
+    int64_t id;
+    int64_t version_id;
+    int64_t activate_at;
+    int64_t created_at;
+    const char *kind;     /* "publish" or "rollback" */
+    const char *author;
+    const char *message;
+} perk_store_activation;
+
+typedef int (*perk_store_activation_cb)(const perk_store_activation *a, void *ctx);
+
+/* The whole activation log, newest first. */
+perk_store_status perk_store_activations(perk_store *store, perk_store_activation_cb cb,
+                                         void *ctx);
+
+/* A stored version with its bytes; filled by perk_store_get_version(). */
+typedef struct perk_store_version {
+    int64_t id;
+    int64_t created_at;
+    int64_t activate_at;
+    char checksum[65];
+    char *author;
+    char *message;
+    char *sources;
+    uint8_t *bytecode;
+    size_t bytecode_len;
+} perk_store_version;
+
+/* Loads version `id` (PERK_STORE_NOT_FOUND if absent). The bytecode's SHA-256 is verified
+ * (PERK_STORE_CORRUPT on mismatch). Free with perk_store_free_version(), also after failure. */
+perk_store_status perk_store_get_version(perk_store *store, int64_t id, perk_store_version *out);
+void perk_store_free_version(perk_store_version *version);
+
+/* Makes version `id` active again from `now` by recording a new activation; nothing is deleted.
+ * A rollback does not cancel activations scheduled later than now. Emits "ruleset.rolled_back". */
+perk_store_status perk_store_rollback(perk_store *store, int64_t id, const char *author,
+                                      const char *message, int64_t now);
+
+/* The version active at `now`: the latest activation with activate_at <= now (ties: the one
+ * recorded last). PERK_STORE_NOT_FOUND with *id = 0 when nothing is active yet. */
+perk_store_status perk_store_active_version(perk_store *store, int64_t now, int64_t *id);
+
+/* Hot-reload helper for checkout processes, cheap enough to call per request: sets *new_id to
+ * the version active at `now` (0 = none). The active version changed iff *new_id != known_id;
+ * the caller then loads the bytecode with perk_store_get_version() and swaps its program.
+ * When no other process wrote and no scheduled activation was reached, no table is read. */
+perk_store_status perk_store_active_changed(perk_store *store, int64_t now, int64_t known_id,
+                                            int64_t *new_id);
+
+/* ------------------------------------------------------------------ coupons */
+
+/* Codes are compared case-insensitively with '-' and spaces ignored: they are normalised
+ * (ASCII upper case, separators removed) on insert and lookup. After normalisation a code is
+ * 1..63 characters of A-Z, 0-9 and '_'. */
+
+/* Adds one code. expires_at: 0 = never, else the code is valid while now < expires_at.
+ * max_uses / max_per_customer: 0 = unlimited. only_customer: NULL = anyone.
+ * PERK_STORE_CONFLICT if the code exists. */
+perk_store_status perk_store_coupon_add(perk_store *store, const char *code, const char *campaign,
+                                        int64_t expires_at, int max_uses, int max_per_customer,
+                                        const char *only_customer, int64_t now);
+
+typedef int (*perk_store_code_cb)(const char *code, void *ctx);
+
+/* Generates `count` (1..1000000) unique, hard-to-guess codes for `campaign` and inserts them in
+ * one transaction. A code is 12 symbols of Crockford base32 (0-9 A-Z without I L O U) drawn from
+ * getrandom(2), plus a Luhn mod 32 check symbol, shown as "7K4M-Q2XD-9RTB-5". `prefix` (NULL or
+ * "" = none; up to 8 of A-Z 0-9) is prepended as its own group: "SPRG-7K4M-Q2XD-9RTB-5"; it is
+ * not secret and not covered by the check symbol. Collisions are retried. After the commit,
+ * `cb` (may be NULL) receives each formatted code. */
+perk_store_status perk_store_coupons_generate(perk_store *store, const char *campaign,
+                                              const char *prefix, int count, int64_t expires_at,
+                                              int max_uses, int max_per_customer, int64_t now,
+                                              perk_store_code_cb cb, void *ctx);
+
+#define PERK_STORE_COUPON_STATUS_LIST(X)                                       \
+    X(PERK_COUPON_VALID,            "valid")                                   \
+    X(PERK_COUPON_UNKNOWN,          "unknown code")                            \
+    X(PERK_COUPON_EXPIRED,          "expired")                                 \
+    X(PERK_COUPON_USED_UP,          "used up")                                 \
+    X(PERK_COUPON_NOT_FOR_CUSTOMER, "not for this customer")
+
+typedef enum perk_store_coupon_status {
+#define PERK_STORE_COUPON_ENUM(name, msg) name,
+    PERK_STORE_COUPON_STATUS_LIST(PERK_STORE_COUPON_ENUM)
+#undef PERK_STORE_COUPON_ENUM
+} perk_store_coupon_status;
+
+const char *perk_store_coupon_status_message(perk_store_coupon_status status);
+
+typedef struct perk_store_coupon_info {
+    perk_store_coupon_status status;
+    char code[PERK_STORE_CODE_MAX];          /* normalised */
+    char campaign[PERK_STORE_NAME_MAX];      /* "" when unknown */
+    int64_t expires_at;                      /* 0 = never */
+    int64_t max_uses, max_per_customer;      /* 0 = unlimited */
+    int64_t uses;                            /* uses not released by a cancellation */
+    int64_t customer_uses;                   /* of those, by this customer */
+    bool restricted;                         /* only one customer may use it */
+    bool check_symbol_mismatch;              /* unknown, and shaped like a generated code with a
+                                                wrong check symbol: probably a typo */
+} perk_store_coupon_info;
+
+/* Whether `code` may be used by `customer_id` (NULL = anonymous) at `now`. Returns PERK_STORE_OK
+ * with the verdict in out->status, in this order: UNKNOWN, EXPIRED, NOT_FOR_CUSTOMER (restricted
+ * to another customer), USED_UP, NOT_FOR_CUSTOMER (per-customer limit reached), VALID. */
+perk_store_status perk_store_coupon_check(perk_store *store, const char *code,
+                                          const char *customer_id, int64_t now,
+                                          perk_store_coupon_info *out);
+
+/* Normalises a code into out (PERK_STORE_INVALID when it has other characters or is too long). */
+perk_store_status perk_store_coupon_normalize(const char *code, char out[PERK_STORE_CODE_MAX]);
+
+/* ------------------------------------------------------------------ budgets */
+
+/* Current consumption of the budget of (ruleset, promo_id): orders using it, discount money
+ * given, and uses by customer_id (NULL = 0). Released uses (cancelled orders) do not count. */
+perk_store_status perk_store_budget_usage(perk_store *store, const char *ruleset,
+                                          const char *promo_id, const char *customer_id,
+                                          int64_t *uses, int64_t *money, int64_t *customer_uses);
+
+/* ------------------------------------------------------------------- orders */
+
+/* A promotion applied to an order, with the limits of its budget (-1 = no limit). */
+typedef struct perk_store_promo_use {
+    const char *promo_id;
+    int64_t discount;           /* >= 0, counted against limit_money */
+    int64_t limit_uses, limit_money, limit_per_customer;
+} perk_store_promo_use;
+
+/* Points earned by one rule. */
+typedef struct perk_store_points_line {
+    const char *rule_id;
+    int64_t points;             /* >= 0; 0 lines are ignored */
+} perk_store_points_line;
+
+typedef struct perk_store_order {
+    const char *order_id, *customer_id, *ruleset;
+    int64_t ruleset_version;
+    int64_t time;               /* the order's time; all its entries are dated so */
+    const char *currency;       /* e.g. "CNY"; 1..15 bytes */
+    int64_t subtotal, discount, shipping, payable;   /* all >= 0 */
+    const perk_store_promo_use *promos;
+    size_t n_promos;
+    const char *const *coupons; /* codes as typed; normalised here */
+    size_t n_coupons;
+    const perk_store_points_line *earned;
+    size_t n_earned;
+    int64_t points_redeemed;    /* >= 0 */
+    const char *order_json;     /* optional JSON text; stored and embedded in the event */
+} perk_store_order;
+
+/* A tier of the loyalty programme. */
+typedef struct perk_store_tier {
+    const char *name;           /* 1..63 bytes */
+    int64_t spend_threshold;    /* >= 0 */
+    int64_t window_seconds;     /* spend counted over (now - window, now]; 0 = all time */
+} perk_store_tier;
+
+/* Rules of the points programme, given by the caller (they come from the compiled rule set). */
+typedef struct perk_store_policy {
+    int64_t pending_seconds;    /* earned points become available this long after the order */
+    int64_t expire_seconds;     /* available points expire this long after; 0 = never */
+    const perk_store_tier *tiers;   /* ascending by spend_threshold; may be NULL */
+    size_t n_tiers;
+} perk_store_policy;
+
+/* Why a promotion or coupon stopped an order. */
+#define PERK_STORE_FAILURE_LIST(X)                                                   \
+    X(PERK_STORE_FAIL_USES,          "promotion has reached its limit of uses")      \
+    X(PERK_STORE_FAIL_MONEY,         "promotion's money budget would be exceeded")   \
+    X(PERK_STORE_FAIL_PER_CUSTOMER,  "customer has reached the promotion's limit")   \
+    X(PERK_STORE_FAIL_COUPON,        "coupon cannot be used")
+
+typedef enum perk_store_failure_reason {
+#define PERK_STORE_FAILURE_ENUM(name, msg) name,
+    PERK_STORE_FAILURE_LIST(PERK_STORE_FAILURE_ENUM)
+#undef PERK_STORE_FAILURE_ENUM
+} perk_store_failure_reason;
+
+const char *perk_store_failure_message(perk_store_failure_reason reason);
+
+typedef struct perk_store_failure {
+    char *id;                                   /* promo id, or normalised coupon code (owned) */
+    perk_store_failure_reason reason;
+    perk_store_coupon_status coupon_status;     /* for PERK_STORE_FAIL_COUPON */
+} perk_store_failure;
+
+typedef struct perk_store_commit_result {
+    bool replay;                 /* order_id was committed before: these are the first outcome */
+    int64_t points_earned;       /* sum of the earned lines */
+    int64_t points_redeemed;
+    int64_t debt_collected;      /* earned points used to pay an earlier refund shortfall */
+    int64_t available_at;        /* when the earned points become available */
+    int64_t balance;             /* available balance at the order's time, after it */
+    int64_t pending;             /* pending points at the order's time, after it */
+    char tier[PERK_STORE_NAME_MAX];          /* tier after the order ("" = none) */
+    char previous_tier[PERK_STORE_NAME_MAX];
+    bool tier_changed;
+    int64_t event_id;            /* id of the order.committed event */
+    /* PERK_STORE_BUDGET_EXCEEDED: every promo and coupon that failed (owned). */
+    perk_store_failure *failures;
+    size_t n_failures;
+    /* PERK_STORE_INSUFFICIENT_POINTS: the available balance at the order's time. */
+    int64_t points_available;
+} perk_store_commit_result;
+
+/* Releases what a result owns (safe on a zeroed or already-freed result). */
+void perk_store_commit_result_free(perk_store_commit_result *result);
+
+/* Commits an order in ONE transaction (BEGIN IMMEDIATE):
+ *  - idempotent by order_id: the same order again changes nothing and returns the first
+ *    outcome with result->replay set; the same id with different content (any field, including
+ *    order_json) is PERK_STORE_CONFLICT;
+ *  - every promo's budget is checked (uses < limit_uses, money + discount <= limit_money,
+ *    customer uses < limit_per_customer) and every coupon must be VALID for the customer at
+ *    o->time; if anything fails NOTHING is written: PERK_STORE_BUDGET_EXCEEDED with every failed
+ *    promo and coupon in result->failures, so the caller re-evaluates without them;
+ *  - points_redeemed must not exceed the available balance at o->time (expired points are
+ *    written off first), else PERK_STORE_INSUFFICIENT_POINTS and nothing is written;
+ *  - then writes the order, budget uses, coupon uses, ledger entries (earn entries available at
+ *    o->time + pending_seconds and expiring expire_seconds later; a redeem entry available at
+ *    once; outstanding refund debt is collected from the new earnings), and the events
+ *    order.committed, points.changed (when points moved) and tier.changed (when the tier moved).
+ * `policy` may be NULL (points available at once, never expire, no tiers). `result` may be NULL;
+ * otherwise free it with perk_store_commit_result_free() whatever the status. After a failure
+ * only `failures` (BUDGET_EXCEEDED) and `points_available` (INSUFFICIENT_POINTS) are meaningful.
+ * Any other failure (FULL, IO, BUSY, READONLY...) also wrote nothing; retrying the same order is
+ * always safe. */
+perk_store_status perk_store_commit(perk_store *store, const perk_store_order *order,
+                                    const perk_store_policy *policy,
+                                    perk_store_commit_result *result);
+
+/* ------------------------------------------------------------------ refunds */
+
+typedef struct perk_store_refund_line {
+    const char *line_id;
+    int64_t amount;             /* > 0 */
+} perk_store_refund_line;
+
+typedef struct perk_store_refund_result {
+    bool replay;                /* refund_id was recorded before: first outcome returned */
+    int64_t amount;             /* refunded by this refund */
+    int64_t refunded_total;     /* by all refunds of the order, this one included */
+    bool full;                  /* the order is now fully refunded (cancelled) */
+    int64_t points_reversed;    /* points taken back by ledger entries */
+    int64_t points_expired_part;/* part of the reversal that had already expired (not taken) */
+    int64_t points_shortfall;   /* part the customer had already spent: recorded as debt */
+    int64_t points_returned;    /* redeemed points given back on a full cancellation */
+    bool budget_released;
+    char tier[PERK_STORE_NAME_MAX];
+    bool tier_changed;
+} perk_store_refund_result;
+
+/* Records refund `refund_id` of `order_id` at `now`, idempotent by refund_id (same refund again:
+ * first outcome with replay set; same id with other content: PERK_STORE_CONFLICT).
+ *  - lines == NULL: refund the whole rest of the order (refunded_amount must be 0 or that rest);
+ *    otherwise the line amounts must add up to refunded_amount (0 = take their sum).
+ *  - Points: with E earned, P payable and R the total refunded so far (this refund included),
+ *    the order keeps floor(E * (P - R) / P) points (all E are reversed once R == P; an order
+ *    with P == 0 loses all E on a whole-order refund). The reversal takes the order's own
+ *    unspent points first, then treats the part that already expired as gone, then other
+ *    available points; what is still missing (the customer spent it) is NOT taken into a
+ *    negative balance: it is recorded as a debt (points_debts) explained in the event, and
+ *    collected from the customer's future earnings.
+ *  - When the order becomes fully refunded: its redeemed points are given back (an "adjust"
+ *    entry) and, if release_budget, its budget and coupon uses are released.
+ * Emits order.refunded, points.changed and tier.changed (as needed). */
+perk_store_status perk_store_refund(perk_store *store, const char *order_id,
+                                    const char *refund_id, const perk_store_refund_line *lines,
+                                    size_t n_lines, int64_t refunded_amount, int64_t now,
+                                    const perk_store_policy *policy, bool release_budget,
+                                    perk_store_refund_result *result);
+
+/* ------------------------------------------------------------------- points */
+
+typedef struct perk_store_points_summary {
+    int64_t balance;            /* available now (expired points excluded even if not yet
+                                   written off by perk_store_expire_points) */
+    int64_t pending;            /* earned, not yet available */
+    int64_t expiring_soon;      /* available points expiring within 30 days */
+    int64_t next_expiry_at;     /* earliest expiry of available points; 0 = none */
+    int64_t debt;               /* refund shortfall not yet collected */
+    char tier[PERK_STORE_NAME_MAX];  /* "" = none */
+} perk_store_points_summary;
+
+/* Points of `customer` at `now`, derived from the ledger. With a policy the tier is computed
+ * from spend; with NULL it is the last tier recorded at a commit/refund/expiry. */
+perk_store_status perk_store_points(perk_store *store, const char *customer, int64_t now,
+                                    const perk_store_policy *policy,
+                                    perk_store_points_summary *out);
+
+/* One ledger entry. points are signed: earn > 0; redeem, expire, reverse < 0; adjust either. */
+typedef struct perk_store_ledger_entry {
+    int64_t id;
+    const char *order_id;       /* NULL when not tied to an order */
+    const char *customer_id;
+    const char *kind;           /* "earn" "redeem" "expire" "adjust" "reverse" */
+    int64_t points;
+    int64_t created_at;
+    int64_t available_at;       /* when the entry counts towards the balance */
+    int64_t expires_at;         /* for earning entries; 0 = never */
+    const char *rule_id;        /* NULL unless earned by a rule */
+    const char *note;           /* NULL or a human explanation */
+} perk_store_ledger_entry;
+
+typedef int (*perk_store_ledger_cb)(const perk_store_ledger_entry *e, void *ctx);
+
+/* The customer's ledger, oldest first. */
+perk_store_status perk_store_points_history(perk_store *store, const char *customer,
+                                            perk_store_ledger_cb cb, void *ctx);
+
+/* Writes "expire" entries for every available point whose expiry is <= now (oldest points are
+ * spent first, so they are the ones that expire). Idempotent: running it twice at the same time
+ * writes nothing the second time. With a policy, also re-checks the tier of every customer who
+ * has one (spend leaving the window) and records tier.changed events. Emits points.changed per
+ * customer. `expired_points` and `customers` (may be NULL) get the totals written. */
+perk_store_status perk_store_expire_points(perk_store *store, int64_t now,
+                                           const perk_store_policy *policy,
+                                           int64_t *expired_points, int64_t *customers);
+
+/* ------------------------------------------------------------------- outbox */
+
+/* Events are written in the same transaction as their cause; ids strictly increase and are
+ * never reused. `data` is compact JSON with sorted keys (see docs/events.md). */
+typedef int (*perk_store_event_cb)(int64_t id, const char *type, int64_t time, const char *data,
+                                   void *ctx);
+
+/* Up to `limit` (1..10000) events with id > after_id, oldest first. The batch is read before
+ * the first callback, so the callback may call perk_store_ack() on the same handle. */
+perk_store_status perk_store_events(perk_store *store, int64_t after_id, int limit,
+                                    perk_store_event_cb cb, void *ctx);
+
+/* Records that `consumer` has processed every event up to `id`. Positions only move forward
+ * (acknowledging an older id is a no-op); acknowledging an id that does not exist yet is
+ * PERK_STORE_INVALID. Consumer names: 1..255 bytes. */
+perk_store_status perk_store_ack(perk_store *store, const char *consumer, int64_t id);
+
+/* The last id acknowledged by `consumer` (0 for a consumer never seen). */
+perk_store_status perk_store_consumer_position(perk_store *store, const char *consumer,
+                                               int64_t *id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PERK_STORE_H */

@@ -1,0 +1,392 @@
+/* store_coupons.c - coupon codes: normalisation, adding one code, generating many random codes
+ * (Crockford base32 from getrandom(2) with a Luhn mod 32 check symbol), and checking whether
+ * a code may be used by a customer at a given time. */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+/* Crockford's base32: digits and letters without I, L, O, U (easy to misread or offensive). */
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+enum { RANDOM_SYMBOLS = 12, GROUP = 4, MAX_PREFIX = 8 };
+
+static const char *const coupon_messages[] = {
+#define PERK_STORE_COUPON_MSG(name, msg) msg,
+    PERK_STORE_COUPON_STATUS_LIST(PERK_STORE_COUPON_MSG)
+#undef PERK_STORE_COUPON_MSG
+};
+
+const char *perk_store_coupon_status_message(perk_store_coupon_status status)
+{
+    if ((unsigned)status >= sizeof coupon_messages / sizeof coupon_messages[0])
+        return "unknown coupon status";
+    return coupon_messages[status];
+}
+
+static int getrandom_bytes(void *buf, size_t len)
+{
+    unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t got = getrandom(p, len, 0);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += got;
+        len -= (size_t)got;
+    }
+    return 0;
+}
+
+int (*pstore_random_bytes)(void *buf, size_t len) = getrandom_bytes;
+
+static int symbol_value(char c)
+{
+    const char *p = c ? strchr(crockford, c) : NULL;
+    return p ? (int)(p - crockford) : -1;
+}
+
+/* Luhn mod N with N = 32: detects every single-symbol error and nearly all transpositions of
+ * adjacent symbols. Returns the symbol that makes the weighted sum a multiple of 32. */
+char pstore_check_symbol(const char *symbols, size_t n)
+{
+    int factor = 2, sum = 0;
+    for (size_t i = n; i-- > 0;) {
+        int addend = factor * symbol_value(symbols[i]);
+        factor = factor == 2 ? 1 : 2;
+        sum += addend / 32 + addend % 32;
+    }
+    return crockford[(32 - sum % 32) % 32];
+}
+
+perk_store_status perk_store_coupon_normalize(const char *code, char out[PERK_STORE_CODE_MAX])
+{
+    size_t n = 0;
+    out[0] = '\0';
+    if (!code)
+        return PERK_STORE_INVALID;
+    for (const char *p = code; *p; p++) {
+        char c = *p;
+        if (c == '-' || c == ' ' || c == '\t')
+            continue;
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return PERK_STORE_INVALID;
+        if (n + 1 >= PERK_STORE_CODE_MAX)
+            return PERK_STORE_INVALID;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n ? PERK_STORE_OK : PERK_STORE_INVALID;
+}
+
+static perk_store_status check_limits(perk_store *s, int64_t expires_at, int max_uses,
+                                      int max_per_customer)
+{
+    if (expires_at < 0)
+        return pstore_fail(s, PERK_STORE_INVALID, "expiry time must be >= 0 (0 = never)");
+    if (max_uses < 0 || max_per_customer < 0)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "coupon use limits must be >= 0 (0 = unlimited), got %d and %d",
+                           max_uses, max_per_customer);
+    return PERK_STORE_OK;
+}
+
+perk_store_status perk_store_coupon_add(perk_store *s, const char *code, const char *campaign,
+                                        int64_t expires_at, int max_uses, int max_per_customer,
+                                        const char *only_customer, int64_t now)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    char norm[PERK_STORE_CODE_MAX];
+    if (perk_store_coupon_normalize(code, norm) != PERK_STORE_OK)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "coupon code \"%.80s\" is not 1..%d letters, digits or '_' (dashes and "
+                           "spaces are ignored)", code ? code : "(null)", PERK_STORE_CODE_MAX - 1);
+    perk_store_status status = pstore_check_name(s, "campaign", campaign, PERK_STORE_NAME_MAX - 1);
+    if (status == PERK_STORE_OK && only_customer)
+        status = pstore_check_name(s, "customer id", only_customer, 255);
+    if (status == PERK_STORE_OK)
+        status = check_limits(s, expires_at, max_uses, max_per_customer);
+    if (status != PERK_STORE_OK)
+        return status;
+    status = pstore_begin(s, true, "adding a coupon");
+    if (status != PERK_STORE_OK)
+        return status;
+    sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
+                                      "max_uses, max_per_customer, only_customer) "
+                                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!st) {
+        pstore_rollback(s);
+        return pstore_stmt_status(s);
+    }
+    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, expires_at);
+    sqlite3_bind_int(st, 5, max_uses);
+    sqlite3_bind_int(st, 6, max_per_customer);
+    pstore_bind_text(st, 7, only_customer);
+    status = pstore_step_done(s, st, "inserting the coupon");
+    if (status == PERK_STORE_CONFLICT)
+        status = pstore_fail(s, PERK_STORE_CONFLICT, "coupon %s already exists", norm);
+    if (status != PERK_STORE_OK) {
+        pstore_rollback(s);
+        return status;
+    }
+    return pstore_commit(s, "committing the coupon");
+}
+
+/* Buffered random bytes, so 10,000 codes need a few dozen getrandom calls. */
+typedef struct random_pool {
+    unsigned char buf[512];
+    size_t pos, len;
+} random_pool;
+
+static int pool_byte(random_pool *p, unsigned char *out)
+{
+    if (p->pos == p->len) {
+        if (pstore_random_bytes(p->buf, sizeof p->buf) != 0)
+            return -1;
+        p->pos = 0;
+        p->len = sizeof p->buf;
+    }
+    *out = p->buf[p->pos++];
+    return 0;
+}
+
+/* A uniform value in [0, n) for n <= 256, rejecting the bytes that would bias the result
+ * (none when n divides 256, as 32 does, but the rule stays right if the alphabet changes). */
+static int pool_uniform(random_pool *p, unsigned n, unsigned *out)
+{
+    unsigned limit = 256 - 256 % n;
+    unsigned char b;
+    do {
+        if (pool_byte(p, &b) != 0)
+            return -1;
+    } while (b >= limit);
+    *out = b % n;
+    return 0;
+}
+
+/* Formats prefix + 12 random symbols + check into "PREFIX-XXXX-XXXX-XXXX-C" and the
+ * normalised form. */
+static int make_code(random_pool *pool, const char *prefix, char *formatted, size_t fsize,
+                     char norm[PERK_STORE_CODE_MAX])
+{
+    char symbols[RANDOM_SYMBOLS + 1];
+    for (int i = 0; i < RANDOM_SYMBOLS; i++) {
+        unsigned v;
+        if (pool_uniform(pool, 32, &v) != 0)
+            return -1;
+        symbols[i] = crockford[v];
+    }
+    symbols[RANDOM_SYMBOLS] = '\0';
+    char check = pstore_check_symbol(symbols, RANDOM_SYMBOLS);
+    size_t n = 0;
+    if (*prefix)
+        n += (size_t)snprintf(formatted + n, fsize - n, "%s-", prefix);
+    for (int g = 0; g < RANDOM_SYMBOLS; g += GROUP)
+        n += (size_t)snprintf(formatted + n, fsize - n, "%.4s-", symbols + g);
+    snprintf(formatted + n, fsize - n, "%c", check);
+    snprintf(norm, PERK_STORE_CODE_MAX, "%s%s%c", prefix, symbols, check);
+    return 0;
+}
+
+enum { CODE_TEXT = MAX_PREFIX + 1 + RANDOM_SYMBOLS + RANDOM_SYMBOLS / GROUP + 2 };
+
+perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaign,
+                                              const char *prefix, int count, int64_t expires_at,
+                                              int max_uses, int max_per_customer, int64_t now,
+                                              perk_store_code_cb cb, void *ctx)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    perk_store_status status = pstore_check_name(s, "campaign", campaign, PERK_STORE_NAME_MAX - 1);
+    if (status == PERK_STORE_OK)
+        status = check_limits(s, expires_at, max_uses, max_per_customer);
+    if (status != PERK_STORE_OK)
+        return status;
+    if (count < 1 || count > 1000000)
+        return pstore_fail(s, PERK_STORE_INVALID, "code count must be 1..1000000, got %d", count);
+    char pfx[MAX_PREFIX + 1] = "";
+    if (prefix && *prefix) {
+        char norm[PERK_STORE_CODE_MAX];
+        bool ok = perk_store_coupon_normalize(prefix, norm) == PERK_STORE_OK &&
+                  strlen(norm) <= MAX_PREFIX && !strchr(norm, '_');
+        if (!ok)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "code prefix \"%.40s\" must be 1..%d letters or digits", prefix,
+                               MAX_PREFIX);
+        memcpy(pfx, norm, strlen(norm) + 1);
+    }
+    char (*codes)[CODE_TEXT] = calloc((size_t)count, sizeof *codes);
+    if (!codes)
+        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory for %d codes", count);
+
+    status = pstore_begin(s, true, "generating coupons");
+    if (status != PERK_STORE_OK) {
+        free(codes);
+        return status;
+    }
+    sqlite3_stmt *st = pstore_stmt(s, "INSERT OR IGNORE INTO coupons (code, campaign, created_at, "
+                                      "expires_at, max_uses, max_per_customer, only_customer) "
+                                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        goto fail;
+    }
+    random_pool pool = {.pos = 0, .len = 0};
+    for (int i = 0; i < count; i++) {
+        bool inserted = false;
+        /* 60 random bits per code: a collision is rare; 32 in a row means the random source
+         * is broken, not bad luck. */
+        for (int attempt = 0; attempt < 32 && !inserted; attempt++) {
+            char norm[PERK_STORE_CODE_MAX];
+            if (make_code(&pool, pfx, codes[i], sizeof codes[i], norm) != 0) {
+                status = pstore_fail(s, PERK_STORE_IO, "getrandom failed: %s", strerror(errno));
+                goto fail;
+            }
+            sqlite3_bind_text(st, 1, norm, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, now);
+            sqlite3_bind_int64(st, 4, expires_at);
+            sqlite3_bind_int(st, 5, max_uses);
+            sqlite3_bind_int(st, 6, max_per_customer);
+            int rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (rc != SQLITE_DONE) {
+                status = pstore_sqlfail(s, rc, "inserting generated coupons");
+                goto fail;
+            }
+            inserted = sqlite3_changes(s->db) == 1; /* 0: the code exists, draw another */
+        }
+        if (!inserted) {
+            status = pstore_fail(s, PERK_STORE_CONFLICT,
+                                 "could not find an unused code after 32 attempts; the random "
+                                 "source looks broken");
+            goto fail;
+        }
+    }
+    pstore_done(st);
+    status = pstore_commit(s, "committing generated coupons");
+    if (status != PERK_STORE_OK) {
+        pstore_add_context(s, "; no code was created");
+        free(codes);
+        return status;
+    }
+    for (int i = 0; cb && i < count; i++)
+        if (cb(codes[i], ctx) != 0)
+            break;
+    free(codes);
+    return PERK_STORE_OK;
+fail:
+    pstore_done(st);
+    pstore_rollback(s);
+    pstore_add_context(s, "; no code was created");
+    free(codes);
+    return status;
+}
+
+/* Shaped like a generated code (ends in 12 base32 symbols + check) but the check fails. */
+static bool looks_mistyped(const char *norm)
+{
+    size_t n = strlen(norm);
+    if (n < RANDOM_SYMBOLS + 1)
+        return false;
+    const char *tail = norm + n - (RANDOM_SYMBOLS + 1);
+    for (int i = 0; i <= RANDOM_SYMBOLS; i++)
+        if (symbol_value(tail[i]) < 0)
+            return false;
+    return pstore_check_symbol(tail, RANDOM_SYMBOLS) != tail[RANDOM_SYMBOLS];
+}
+
+perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const char *customer,
+                                       int64_t now, perk_store_coupon_info *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->code, sizeof out->code, "%s", norm);
+    out->status = PERK_COUPON_UNKNOWN;
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT campaign, expires_at, max_uses, max_per_customer, "
+                                      "only_customer, uses FROM coupons WHERE code = ?1");
+    if (!st)
+        return pstore_stmt_status(s);
+    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        pstore_done(st);
+        out->check_symbol_mismatch = looks_mistyped(norm);
+        return PERK_STORE_OK;
+    }
+    if (rc != SQLITE_ROW) {
+        perk_store_status status = pstore_sqlfail(s, rc, "looking up a coupon");
+        pstore_done(st);
+        return status;
+    }
+    const unsigned char *campaign = sqlite3_column_text(st, 0);
+    snprintf(out->campaign, sizeof out->campaign, "%s", campaign ? (const char *)campaign : "");
+    out->expires_at = sqlite3_column_int64(st, 1);
+    out->max_uses = sqlite3_column_int64(st, 2);
+    out->max_per_customer = sqlite3_column_int64(st, 3);
+    const unsigned char *only = sqlite3_column_text(st, 4);
+    out->restricted = only != NULL;
+    bool other_customer = only && (!customer || strcmp((const char *)only, customer) != 0);
+    out->uses = sqlite3_column_int64(st, 5);
+    pstore_done(st);
+
+    if (customer) {
+        st = pstore_stmt(s, "SELECT COUNT(*) FROM coupon_uses WHERE code = ?1 AND customer_id = ?2 "
+                            "AND released_at IS NULL");
+        if (!st)
+            return pstore_stmt_status(s);
+        sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, customer, -1, SQLITE_STATIC);
+        perk_store_status status =
+            pstore_query_int(s, st, 0, &out->customer_uses, "counting coupon uses");
+        if (status != PERK_STORE_OK)
+            return status;
+    }
+    if (out->expires_at != 0 && now >= out->expires_at)
+        out->status = PERK_COUPON_EXPIRED;
+    else if (other_customer)
+        out->status = PERK_COUPON_NOT_FOR_CUSTOMER;
+    else if (out->max_uses != 0 && out->uses >= out->max_uses)
+        out->status = PERK_COUPON_USED_UP;
+    else if (out->max_per_customer != 0 && out->customer_uses >= out->max_per_customer)
+        out->status = PERK_COUPON_NOT_FOR_CUSTOMER;
+    else
+        out->status = PERK_COUPON_VALID;
+    return PERK_STORE_OK;
+}
+
+perk_store_status perk_store_coupon_check(perk_store *s, const char *code,
+                                          const char *customer_id, int64_t now,
+                                          perk_store_coupon_info *out)
+{
+    if (!s || !out)
+        return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
+    memset(out, 0, sizeof *out);
+    out->status = PERK_COUPON_UNKNOWN;
+    if (!code)
+        return pstore_fail(s, PERK_STORE_INVALID, "no coupon code given");
+    char norm[PERK_STORE_CODE_MAX];
+    if (perk_store_coupon_normalize(code, norm) != PERK_STORE_OK)
+        return PERK_STORE_OK; /* garbage typed by a customer is simply not a known code */
+    if (customer_id && !*customer_id)
+        customer_id = NULL;
+    /* One read transaction so the coupon row and its use count agree. */
+    perk_store_status status = pstore_begin(s, false, "checking a coupon");
+    if (status != PERK_STORE_OK)
+        return status;
+    status = pstore_coupon_lookup(s, norm, customer_id, now, out);
+    if (status != PERK_STORE_OK) {
+        pstore_rollback(s);
+        return status;
+    }
+    return pstore_commit(s, "finishing the coupon check");
+}

@@ -1,0 +1,189 @@
+/* store_internal.h - private declarations shared by the store_*.c files (not a public API).
+ *
+ * Internal functions use the prefix pstore_. Tests may include this header to reach the SQLite
+ * handle (fault injection) and the migration steps (upgrade tests).
+ */
+#ifndef PERK_STORE_INTERNAL_H
+#define PERK_STORE_INTERNAL_H
+
+#include "store.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+
+/* A prepared statement kept for the life of the handle, found by the address of its SQL text
+ * (always a string literal, so each call site has a stable address). */
+typedef struct pstore_cached_stmt {
+    const char *sql;
+    sqlite3_stmt *stmt;
+} pstore_cached_stmt;
+
+struct perk_store {
+    sqlite3 *db;
+    char errmsg[768];
+    char sql_detail[256];    /* sqlite3_errmsg() of the last SQLite failure */
+    bool sql_failed;         /* the last error came from SQLite, not from a check */
+    perk_store_status stmt_status; /* why the last pstore_stmt() returned NULL */
+    int busy_timeout_ms;
+    int64_t busy_slept_us;   /* busy handler: time slept for the current lock attempt */
+    uint64_t busy_rng;       /* busy handler: jitter */
+    bool readonly;
+    pstore_cached_stmt *stmts;
+    size_t n_stmts, cap_stmts;
+    /* perk_store_active_changed() cache: valid while no other connection wrote (data_version)
+     * and now stays within [valid_from, valid_until). */
+    bool active_cached;
+    int64_t active_id, active_valid_from, active_valid_until, active_data_version;
+};
+
+/* ---- errors (store_core.c) */
+
+/* Sets the detailed message and returns `status`. */
+perk_store_status pstore_fail(perk_store *s, perk_store_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Maps a SQLite result code to a status, with sqlite3_errmsg() and `what` as the message:
+ * "database or disk is full while inserting ledger entry". */
+perk_store_status pstore_sqlfail(perk_store *s, int rc, const char *what);
+/* For a failed multi-step write (commit, refund): when the error came from SQLite, replaces the
+ * message by "<sqlite detail> while <action>; <consequence> (step: <what failed>)". */
+void pstore_rewrite_sql_error(perk_store *s, const char *action, const char *consequence);
+/* Appends context to the current message ("... while committing order X; nothing was committed"). */
+void pstore_add_context(perk_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- statements and transactions (store_core.c) */
+
+/* A reset statement for `sql` (cached), or NULL with the error set. */
+sqlite3_stmt *pstore_stmt(perk_store *s, const char *sql);
+/* The status of the last pstore_stmt() failure (its message is already set). */
+perk_store_status pstore_stmt_status(const perk_store *s);
+/* Resets a statement obtained from pstore_stmt() and clears its bindings. */
+void pstore_done(sqlite3_stmt *st);
+/* Runs SQL without results (no caching). */
+perk_store_status pstore_exec(perk_store *s, const char *sql, const char *what);
+/* BEGIN IMMEDIATE (writers) or BEGIN (readers). */
+perk_store_status pstore_begin(perk_store *s, bool write, const char *what);
+perk_store_status pstore_commit(perk_store *s, const char *what);
+/* Rolls back if a transaction is open, keeping the current error message. */
+void pstore_rollback(perk_store *s);
+/* Steps a statement that returns one integer row (or none: *out = dflt). */
+perk_store_status pstore_query_int(perk_store *s, sqlite3_stmt *st, int64_t dflt, int64_t *out,
+                                   const char *what);
+/* Steps a statement that returns no row. */
+perk_store_status pstore_step_done(perk_store *s, sqlite3_stmt *st, const char *what);
+
+/* Binds text or NULL. */
+int pstore_bind_text(sqlite3_stmt *st, int i, const char *text);
+
+/* Checks a required identifier (non-empty, <= max bytes). */
+perk_store_status pstore_check_name(perk_store *s, const char *what, const char *value,
+                                    size_t max);
+
+/* ---- schema (store_schema.c) */
+
+/* Migration step k (1-based) brings the schema from version k-1 to k. */
+typedef struct pstore_migration {
+    int version;
+    const char *description;
+    const char *sql;
+} pstore_migration;
+
+extern const pstore_migration pstore_migrations[];
+extern const size_t pstore_n_migrations;
+
+/* Brings the open database to the latest schema in one transaction. */
+perk_store_status pstore_migrate(perk_store *s);
+
+/* ---- events (store_events.c) */
+
+/* Inserts an event in the current transaction. Takes ownership of `data` (a JSON object; the
+ * "time" member is added). *id_out may be NULL. */
+perk_store_status pstore_emit(perk_store *s, const char *type, int64_t time, json_t *data,
+                              int64_t *id_out);
+
+/* ---- ledger (store_ledger.c) */
+
+/* A positive ledger entry (earn, or a positive adjust) and what is left of it. */
+typedef struct pstore_lot {
+    int64_t entry_id;
+    int64_t points;
+    int64_t available_at, expires_at;
+    int64_t remaining;       /* not yet spent, reversed or expired */
+    int64_t expired;         /* taken by expire entries */
+} pstore_lot;
+
+/* The customer's lots after replaying every ledger entry in id order: debits with a ref_id take
+ * from that lot; others (redeem) take the oldest available lots first. */
+typedef struct pstore_replay {
+    pstore_lot *lots;        /* sorted by entry id */
+    size_t n_lots;
+    int64_t unattributed;    /* debits no lot could cover (0 in a consistent ledger) */
+} pstore_replay;
+
+perk_store_status pstore_replay_customer(perk_store *s, const char *customer, pstore_replay *out);
+void pstore_replay_free(pstore_replay *r);
+pstore_lot *pstore_replay_find(pstore_replay *r, int64_t entry_id);
+
+/* Sum of entries with available_at <= now (may include points due to expire but not written
+ * off yet) and with available_at > now. */
+perk_store_status pstore_ledger_sums(perk_store *s, const char *customer, int64_t now,
+                                     int64_t *available, int64_t *pending);
+
+/* Writes expire entries for the customer's lots expired at `now`; *expired gets the total. */
+perk_store_status pstore_expire_customer(perk_store *s, const char *customer, int64_t now,
+                                         int64_t *expired);
+
+/* Appends a ledger entry. order_id, rule_id, note may be NULL; ref_id/debt_id 0 = none. */
+typedef struct pstore_entry {
+    const char *order_id, *customer_id, *kind, *rule_id, *note;
+    int64_t points, created_at, available_at, expires_at, ref_id, debt_id;
+} pstore_entry;
+perk_store_status pstore_ledger_append(perk_store *s, const pstore_entry *e, int64_t *id_out);
+
+/* Collects outstanding debt from the new lot `lot_id` (up to its points) with adjust entries;
+ * *collected gets the amount. */
+perk_store_status pstore_collect_debt(perk_store *s, const char *customer, const char *order_id,
+                                      int64_t lot_id, int64_t lot_points, int64_t lot_available_at,
+                                      int64_t now, int64_t *collected);
+
+/* ---- tiers (store_tiers.c) */
+
+perk_store_status pstore_policy_check(perk_store *s, const perk_store_policy *policy);
+/* The customer's tier at now under the policy ("" = none). */
+perk_store_status pstore_tier_compute(perk_store *s, const perk_store_policy *policy,
+                                      const char *customer, int64_t now,
+                                      char tier[PERK_STORE_NAME_MAX]);
+/* The tier last recorded for a customer ("" = none). */
+perk_store_status pstore_tier_recorded(perk_store *s, const char *customer,
+                                       char tier[PERK_STORE_NAME_MAX]);
+/* Computes the tier and, when it differs from the recorded one, records it and emits a
+ * tier.changed event. Does nothing without tiers in the policy. */
+perk_store_status pstore_tier_update(perk_store *s, const perk_store_policy *policy,
+                                     const char *customer, int64_t now, const char *reason,
+                                     char tier_out[PERK_STORE_NAME_MAX],
+                                     char previous_out[PERK_STORE_NAME_MAX], bool *changed);
+
+/* ---- points events (store_ledger.c) */
+
+/* Emits points.changed with the balance and pending at `now`. */
+typedef struct pstore_points_delta {
+    const char *reason, *order_id, *refund_id;
+    int64_t earned, redeemed, reversed, expired, returned, debt_collected, shortfall;
+} pstore_points_delta;
+perk_store_status pstore_emit_points_changed(perk_store *s, const char *customer, int64_t now,
+                                             const pstore_points_delta *d);
+
+/* ---- coupons (store_coupons.c) */
+
+/* Checks a normalised code in the current transaction. */
+perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const char *customer,
+                                       int64_t now, perk_store_coupon_info *out);
+
+/* Source of random bytes for generated codes (getrandom by default); tests replace it to force
+ * collisions. Returns 0 on success. */
+extern int (*pstore_random_bytes)(void *buf, size_t len);
+
+/* Luhn mod 32 check symbol over Crockford base32 symbols (returns the symbol character). */
+char pstore_check_symbol(const char *symbols, size_t n);
+
+#endif /* PERK_STORE_INTERNAL_H */

@@ -1,0 +1,633 @@
+/* store_orders.c - committing an order: one BEGIN IMMEDIATE transaction that checks budgets,
+ * coupons and the points balance, then writes the order, budget and coupon uses, ledger entries,
+ * tier changes and outbox events together, or nothing at all. Also budget usage queries. */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_PROMOS = 1000, MAX_COUPONS = 100, MAX_EARNED = 1000 };
+
+static const char *const failure_messages[] = {
+#define PERK_STORE_FAILURE_MSG(name, msg) msg,
+    PERK_STORE_FAILURE_LIST(PERK_STORE_FAILURE_MSG)
+#undef PERK_STORE_FAILURE_MSG
+};
+
+const char *perk_store_failure_message(perk_store_failure_reason reason)
+{
+    if ((unsigned)reason >= sizeof failure_messages / sizeof failure_messages[0])
+        return "unknown failure";
+    return failure_messages[reason];
+}
+
+void perk_store_commit_result_free(perk_store_commit_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_failures; i++)
+        free(r->failures[i].id);
+    free(r->failures);
+    r->failures = NULL;
+    r->n_failures = 0;
+}
+
+/* ---------------------------------------------------------------- validation */
+
+typedef struct commit_ctx {
+    perk_store *s;
+    const perk_store_order *o;
+    const perk_store_policy *policy;
+    perk_store_commit_result *r;
+    char (*codes)[PERK_STORE_CODE_MAX]; /* normalised coupon codes */
+    json_t *order_doc;                  /* parsed order_json, or NULL */
+    char fingerprint[65];
+    int64_t earned_total;
+} commit_ctx;
+
+static perk_store_status validate_order(commit_ctx *c)
+{
+    perk_store *s = c->s;
+    const perk_store_order *o = c->o;
+    perk_store_status st = pstore_check_name(s, "order id", o->order_id, 255);
+    if (st == PERK_STORE_OK)
+        st = pstore_check_name(s, "customer id", o->customer_id, 255);
+    if (st == PERK_STORE_OK)
+        st = pstore_check_name(s, "rule-set name", o->ruleset, 255);
+    if (st == PERK_STORE_OK)
+        st = pstore_check_name(s, "currency", o->currency, 15);
+    if (st != PERK_STORE_OK)
+        return st;
+    if (o->ruleset_version < 0 || o->subtotal < 0 || o->discount < 0 || o->shipping < 0 ||
+        o->payable < 0 || o->points_redeemed < 0)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "order %s: version, amounts and redeemed points must be >= 0",
+                           o->order_id);
+    if ((o->n_promos && !o->promos) || (o->n_coupons && !o->coupons) ||
+        (o->n_earned && !o->earned))
+        return pstore_fail(s, PERK_STORE_INVALID, "order %s: a list has a count but no items",
+                           o->order_id);
+    if (o->n_promos > MAX_PROMOS || o->n_coupons > MAX_COUPONS || o->n_earned > MAX_EARNED)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "order %s: too many promos/coupons/points lines (max %d/%d/%d)",
+                           o->order_id, MAX_PROMOS, MAX_COUPONS, MAX_EARNED);
+    for (size_t i = 0; i < o->n_promos; i++) {
+        const perk_store_promo_use *p = &o->promos[i];
+        st = pstore_check_name(s, "promotion id", p->promo_id, 255);
+        if (st != PERK_STORE_OK)
+            return st;
+        if (p->discount < 0 || p->limit_uses < -1 || p->limit_money < -1 ||
+            p->limit_per_customer < -1)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "order %s, promotion %s: discount must be >= 0 and limits >= -1 "
+                               "(-1 = no limit)", o->order_id, p->promo_id);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(o->promos[j].promo_id, p->promo_id) == 0)
+                return pstore_fail(s, PERK_STORE_INVALID,
+                                   "order %s lists promotion %s twice", o->order_id, p->promo_id);
+    }
+    if (o->n_coupons) {
+        c->codes = calloc(o->n_coupons, sizeof *c->codes);
+        if (!c->codes)
+            return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < o->n_coupons; i++) {
+        if (perk_store_coupon_normalize(o->coupons[i], c->codes[i]) != PERK_STORE_OK)
+            return pstore_fail(s, PERK_STORE_INVALID, "order %s: coupon code \"%.80s\" is malformed",
+                               o->order_id, o->coupons[i] ? o->coupons[i] : "(null)");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->codes[j], c->codes[i]) == 0)
+                return pstore_fail(s, PERK_STORE_INVALID, "order %s uses coupon %s twice",
+                                   o->order_id, c->codes[i]);
+    }
+    for (size_t i = 0; i < o->n_earned; i++) {
+        const perk_store_points_line *l = &o->earned[i];
+        st = pstore_check_name(s, "rule id of a points line", l->rule_id, 255);
+        if (st != PERK_STORE_OK)
+            return st;
+        if (l->points < 0)
+            return pstore_fail(s, PERK_STORE_INVALID, "order %s: rule %s earns negative points",
+                               o->order_id, l->rule_id);
+        if (__builtin_add_overflow(c->earned_total, l->points, &c->earned_total))
+            return pstore_fail(s, PERK_STORE_INVALID, "order %s: earned points overflow",
+                               o->order_id);
+    }
+    if (o->order_json) {
+        json_error_t err;
+        c->order_doc = json_loads(o->order_json, JSON_REJECT_DUPLICATES, &err);
+        if (!c->order_doc)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "order %s: order_json is not valid JSON (line %d: %s)",
+                               o->order_id, err.line, err.text);
+    }
+    return PERK_STORE_OK;
+}
+
+/* The content that defines an order for idempotency, as canonical JSON, hashed. */
+static perk_store_status fingerprint_order(commit_ctx *c)
+{
+    const perk_store_order *o = c->o;
+    json_t *promos = json_array(), *coupons = json_array(), *earned = json_array();
+    for (size_t i = 0; i < o->n_promos; i++)
+        json_array_append_new(promos, json_pack("[s, I]", o->promos[i].promo_id,
+                                                (json_int_t)o->promos[i].discount));
+    for (size_t i = 0; i < o->n_coupons; i++)
+        json_array_append_new(coupons, json_string(c->codes[i]));
+    for (size_t i = 0; i < o->n_earned; i++)
+        json_array_append_new(earned, json_pack("[s, I]", o->earned[i].rule_id,
+                                                (json_int_t)o->earned[i].points));
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:O}",
+        "order_id", o->order_id, "customer_id", o->customer_id, "ruleset", o->ruleset,
+        "ruleset_version", (json_int_t)o->ruleset_version, "time", (json_int_t)o->time,
+        "currency", o->currency, "subtotal", (json_int_t)o->subtotal, "discount",
+        (json_int_t)o->discount, "shipping", (json_int_t)o->shipping, "payable",
+        (json_int_t)o->payable, "promos", promos, "coupons", coupons, "earned", earned,
+        "points_redeemed", (json_int_t)o->points_redeemed, "order",
+        c->order_doc ? c->order_doc : json_null());
+    char *text = doc ? json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text)
+        return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory fingerprinting order %s",
+                           o->order_id);
+    perk_store_sha256_hex(text, strlen(text), c->fingerprint);
+    free(text);
+    return PERK_STORE_OK;
+}
+
+/* ---------------------------------------------------------------- replay */
+
+static perk_store_status load_previous(commit_ctx *c, bool *found)
+{
+    perk_store *s = c->s;
+    *found = false;
+    sqlite3_stmt *st = pstore_stmt(
+        s, "SELECT fingerprint, points_earned, points_redeemed, out_available_at,"
+           " out_debt_collected, out_balance, out_pending, out_tier, out_previous_tier,"
+           " out_tier_changed, out_event_id FROM orders WHERE order_id = ?1");
+    if (!st)
+        return pstore_stmt_status(s);
+    sqlite3_bind_text(st, 1, c->o->order_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        pstore_done(st);
+        return PERK_STORE_OK;
+    }
+    if (rc != SQLITE_ROW) {
+        perk_store_status status = pstore_sqlfail(s, rc, "looking up the order");
+        pstore_done(st);
+        return status;
+    }
+    *found = true;
+    const char *fp = (const char *)sqlite3_column_text(st, 0);
+    if (!fp || strcmp(fp, c->fingerprint) != 0) {
+        pstore_done(st);
+        return pstore_fail(s, PERK_STORE_CONFLICT,
+                           "order %s was already committed with different content; an order id "
+                           "can be committed only once", c->o->order_id);
+    }
+    perk_store_commit_result *r = c->r;
+    r->replay = true;
+    r->points_earned = sqlite3_column_int64(st, 1);
+    r->points_redeemed = sqlite3_column_int64(st, 2);
+    r->available_at = sqlite3_column_int64(st, 3);
+    r->debt_collected = sqlite3_column_int64(st, 4);
+    r->balance = sqlite3_column_int64(st, 5);
+    r->pending = sqlite3_column_int64(st, 6);
+    const unsigned char *tier = sqlite3_column_text(st, 7);
+    const unsigned char *prev = sqlite3_column_text(st, 8);
+    snprintf(r->tier, sizeof r->tier, "%s", tier ? (const char *)tier : "");
+    snprintf(r->previous_tier, sizeof r->previous_tier, "%s", prev ? (const char *)prev : "");
+    r->tier_changed = sqlite3_column_int64(st, 9) != 0;
+    r->event_id = sqlite3_column_int64(st, 10);
+    pstore_done(st);
+    return PERK_STORE_OK;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static perk_store_status add_failure(commit_ctx *c, const char *id,
+                                     perk_store_failure_reason reason,
+                                     perk_store_coupon_status coupon_status)
+{
+    perk_store_commit_result *r = c->r;
+    perk_store_failure *grown = realloc(r->failures, (r->n_failures + 1) * sizeof *grown);
+    if (!grown)
+        return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory");
+    r->failures = grown;
+    char *copy = strdup(id);
+    if (!copy)
+        return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory");
+    r->failures[r->n_failures++] =
+        (perk_store_failure){.id = copy, .reason = reason, .coupon_status = coupon_status};
+    return PERK_STORE_OK;
+}
+
+static perk_store_status budget_totals(perk_store *s, const char *ruleset, const char *promo,
+                                       int64_t *uses, int64_t *money)
+{
+    *uses = *money = 0;
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT uses, money FROM budget_totals "
+                                      "WHERE ruleset = ?1 AND promo_id = ?2");
+    if (!st)
+        return pstore_stmt_status(s);
+    sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    perk_store_status status = PERK_STORE_OK;
+    if (rc == SQLITE_ROW) {
+        *uses = sqlite3_column_int64(st, 0);
+        *money = sqlite3_column_int64(st, 1);
+    } else if (rc != SQLITE_DONE) {
+        status = pstore_sqlfail(s, rc, "reading a budget");
+    }
+    pstore_done(st);
+    return status;
+}
+
+static perk_store_status customer_budget_uses(perk_store *s, const char *ruleset,
+                                              const char *promo, const char *customer,
+                                              int64_t *uses)
+{
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM budget_uses WHERE ruleset = ?1 AND "
+                                      "promo_id = ?2 AND customer_id = ?3 AND released_at IS NULL");
+    if (!st)
+        return pstore_stmt_status(s);
+    sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, customer, -1, SQLITE_STATIC);
+    return pstore_query_int(s, st, 0, uses, "counting the customer's promotion uses");
+}
+
+static perk_store_status check_budgets_and_coupons(commit_ctx *c)
+{
+    perk_store *s = c->s;
+    const perk_store_order *o = c->o;
+    char summary[400] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < o->n_promos; i++) {
+        const perk_store_promo_use *p = &o->promos[i];
+        int64_t uses, money, cust = 0, after;
+        perk_store_status status = budget_totals(s, o->ruleset, p->promo_id, &uses, &money);
+        if (status == PERK_STORE_OK && p->limit_per_customer >= 0)
+            status = customer_budget_uses(s, o->ruleset, p->promo_id, o->customer_id, &cust);
+        if (status != PERK_STORE_OK)
+            return status;
+        if (__builtin_add_overflow(money, p->discount, &after))
+            return pstore_fail(s, PERK_STORE_INVALID, "promotion %s: money budget overflows",
+                               p->promo_id);
+        int reason = -1;
+        if (p->limit_uses >= 0 && uses >= p->limit_uses)
+            reason = PERK_STORE_FAIL_USES;
+        else if (p->limit_money >= 0 && after > p->limit_money)
+            reason = PERK_STORE_FAIL_MONEY;
+        else if (p->limit_per_customer >= 0 && cust >= p->limit_per_customer)
+            reason = PERK_STORE_FAIL_PER_CUSTOMER;
+        if (reason < 0)
+            continue;
+        status = add_failure(c, p->promo_id, (perk_store_failure_reason)reason, PERK_COUPON_VALID);
+        if (status != PERK_STORE_OK)
+            return status;
+        if (used < sizeof summary)
+            used += (size_t)snprintf(summary + used, sizeof summary - used, "%spromotion %s: %s",
+                                     used ? "; " : "", p->promo_id,
+                                     perk_store_failure_message((perk_store_failure_reason)reason));
+    }
+    for (size_t i = 0; i < o->n_coupons; i++) {
+        perk_store_coupon_info info;
+        perk_store_status status = pstore_coupon_lookup(s, c->codes[i], o->customer_id, o->time,
+                                                        &info);
+        if (status != PERK_STORE_OK)
+            return status;
+        if (info.status == PERK_COUPON_VALID)
+            continue;
+        status = add_failure(c, c->codes[i], PERK_STORE_FAIL_COUPON, info.status);
+        if (status != PERK_STORE_OK)
+            return status;
+        if (used < sizeof summary)
+            used += (size_t)snprintf(summary + used, sizeof summary - used, "%scoupon %s: %s",
+                                     used ? "; " : "", c->codes[i],
+                                     perk_store_coupon_status_message(info.status));
+    }
+    if (c->r->n_failures == 0)
+        return PERK_STORE_OK;
+    return pstore_fail(s, PERK_STORE_BUDGET_EXCEEDED,
+                       "order %s was not committed (nothing was written): %s; re-evaluate the "
+                       "cart without them", o->order_id, summary);
+}
+
+/* Available points at `t` that a redemption can take: unexpired lots available by then. */
+static perk_store_status redeemable(perk_store *s, const char *customer, int64_t t, int64_t *out)
+{
+    pstore_replay r;
+    perk_store_status status = pstore_replay_customer(s, customer, &r);
+    if (status != PERK_STORE_OK)
+        return status;
+    int64_t sum = 0;
+    for (size_t i = 0; i < r.n_lots; i++) {
+        const pstore_lot *lot = &r.lots[i];
+        if (lot->available_at <= t && (lot->expires_at == 0 || lot->expires_at > t))
+            sum += lot->remaining;
+    }
+    pstore_replay_free(&r);
+    *out = sum;
+    return PERK_STORE_OK;
+}
+
+/* ---------------------------------------------------------------- writes */
+
+static perk_store_status insert_order(commit_ctx *c)
+{
+    const perk_store_order *o = c->o;
+    sqlite3_stmt *st = pstore_stmt(
+        c->s, "INSERT INTO orders (order_id, customer_id, ruleset, ruleset_version, time, "
+              "currency, subtotal, discount, shipping, payable, points_earned, points_redeemed, "
+              "fingerprint, order_json) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+    if (!st)
+        return pstore_stmt_status(c->s);
+    sqlite3_bind_text(st, 1, o->order_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->customer_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->ruleset, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, o->ruleset_version);
+    sqlite3_bind_int64(st, 5, o->time);
+    sqlite3_bind_text(st, 6, o->currency, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, o->subtotal);
+    sqlite3_bind_int64(st, 8, o->discount);
+    sqlite3_bind_int64(st, 9, o->shipping);
+    sqlite3_bind_int64(st, 10, o->payable);
+    sqlite3_bind_int64(st, 11, c->earned_total);
+    sqlite3_bind_int64(st, 12, o->points_redeemed);
+    sqlite3_bind_text(st, 13, c->fingerprint, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 14, o->order_json);
+    return pstore_step_done(c->s, st, "inserting the order");
+}
+
+static perk_store_status record_uses(commit_ctx *c)
+{
+    perk_store *s = c->s;
+    const perk_store_order *o = c->o;
+    perk_store_status status = PERK_STORE_OK;
+    for (size_t i = 0; status == PERK_STORE_OK && i < o->n_promos; i++) {
+        const perk_store_promo_use *p = &o->promos[i];
+        sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO budget_uses (ruleset, promo_id, order_id, "
+                                          "customer_id, discount, used_at) "
+                                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        if (!st)
+            return pstore_stmt_status(s);
+        sqlite3_bind_text(st, 1, o->ruleset, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, p->promo_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, o->order_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, o->customer_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, p->discount);
+        sqlite3_bind_int64(st, 6, o->time);
+        status = pstore_step_done(s, st, "recording a budget use");
+        if (status != PERK_STORE_OK)
+            break;
+        st = pstore_stmt(s, "INSERT INTO budget_totals (ruleset, promo_id, uses, money) "
+                            "VALUES (?1, ?2, 1, ?3) ON CONFLICT (ruleset, promo_id) DO UPDATE "
+                            "SET uses = uses + 1, money = money + excluded.money");
+        if (!st)
+            return pstore_stmt_status(s);
+        sqlite3_bind_text(st, 1, o->ruleset, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, p->promo_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, p->discount);
+        status = pstore_step_done(s, st, "updating a budget total");
+    }
+    for (size_t i = 0; status == PERK_STORE_OK && i < o->n_coupons; i++) {
+        sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO coupon_uses (code, order_id, customer_id, "
+                                          "used_at) VALUES (?1, ?2, ?3, ?4)");
+        if (!st)
+            return pstore_stmt_status(s);
+        sqlite3_bind_text(st, 1, c->codes[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, o->order_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, o->customer_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, o->time);
+        status = pstore_step_done(s, st, "recording a coupon use");
+        if (status != PERK_STORE_OK)
+            break;
+        st = pstore_stmt(s, "UPDATE coupons SET uses = uses + 1 WHERE code = ?1");
+        if (!st)
+            return pstore_stmt_status(s);
+        sqlite3_bind_text(st, 1, c->codes[i], -1, SQLITE_STATIC);
+        status = pstore_step_done(s, st, "counting a coupon use");
+    }
+    return status;
+}
+
+static perk_store_status record_points(commit_ctx *c)
+{
+    perk_store *s = c->s;
+    const perk_store_order *o = c->o;
+    const perk_store_policy *p = c->policy;
+    int64_t pending = p ? p->pending_seconds : 0, expire = p ? p->expire_seconds : 0;
+    int64_t available_at, expires_at = 0;
+    if (__builtin_add_overflow(o->time, pending, &available_at) ||
+        (expire && __builtin_add_overflow(available_at, expire, &expires_at)))
+        return pstore_fail(s, PERK_STORE_INVALID, "order %s: points dates overflow", o->order_id);
+    c->r->available_at = available_at;
+    perk_store_status status = PERK_STORE_OK;
+    for (size_t i = 0; status == PERK_STORE_OK && i < o->n_earned; i++) {
+        const perk_store_points_line *l = &o->earned[i];
+        if (l->points == 0)
+            continue;
+        pstore_entry e = {.order_id = o->order_id, .customer_id = o->customer_id, .kind = "earn",
+                          .rule_id = l->rule_id, .points = l->points, .created_at = o->time,
+                          .available_at = available_at, .expires_at = expires_at};
+        int64_t lot_id = 0, collected = 0;
+        status = pstore_ledger_append(s, &e, &lot_id);
+        if (status == PERK_STORE_OK)
+            status = pstore_collect_debt(s, o->customer_id, o->order_id, lot_id, l->points,
+                                         available_at, o->time, &collected);
+        c->r->debt_collected += collected;
+    }
+    if (status == PERK_STORE_OK && o->points_redeemed > 0) {
+        pstore_entry e = {.order_id = o->order_id, .customer_id = o->customer_id,
+                          .kind = "redeem", .points = -o->points_redeemed, .created_at = o->time,
+                          .available_at = o->time};
+        status = pstore_ledger_append(s, &e, NULL);
+    }
+    return status;
+}
+
+static perk_store_status emit_committed(commit_ctx *c)
+{
+    const perk_store_order *o = c->o;
+    json_t *promos = json_array(), *coupons = json_array();
+    for (size_t i = 0; i < o->n_promos; i++)
+        json_array_append_new(promos, json_pack("{s:s, s:I}", "promo_id", o->promos[i].promo_id,
+                                                "discount", (json_int_t)o->promos[i].discount));
+    for (size_t i = 0; i < o->n_coupons; i++)
+        json_array_append_new(coupons, json_string(c->codes[i]));
+    json_t *points = json_pack("{s:I, s:I, s:I, s:I}", "earned", (json_int_t)c->earned_total,
+                               "redeemed", (json_int_t)o->points_redeemed, "available_at",
+                               (json_int_t)c->r->available_at, "debt_collected",
+                               (json_int_t)c->r->debt_collected);
+    json_t *ev = json_pack(
+        "{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:O}",
+        "order_id", o->order_id, "customer_id", o->customer_id, "ruleset", o->ruleset,
+        "ruleset_version", (json_int_t)o->ruleset_version, "currency", o->currency, "subtotal",
+        (json_int_t)o->subtotal, "discount", (json_int_t)o->discount, "shipping",
+        (json_int_t)o->shipping, "payable", (json_int_t)o->payable, "promos", promos, "coupons",
+        coupons, "points", points, "order", c->order_doc ? c->order_doc : json_null());
+    return pstore_emit(c->s, "order.committed", o->time, ev, &c->r->event_id);
+}
+
+static perk_store_status save_outcome(commit_ctx *c)
+{
+    perk_store_commit_result *r = c->r;
+    sqlite3_stmt *st = pstore_stmt(
+        c->s, "UPDATE orders SET out_available_at = ?2, out_debt_collected = ?3, out_balance = ?4,"
+              " out_pending = ?5, out_tier = ?6, out_previous_tier = ?7, out_tier_changed = ?8,"
+              " out_event_id = ?9 WHERE order_id = ?1");
+    if (!st)
+        return pstore_stmt_status(c->s);
+    sqlite3_bind_text(st, 1, c->o->order_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->available_at);
+    sqlite3_bind_int64(st, 3, r->debt_collected);
+    sqlite3_bind_int64(st, 4, r->balance);
+    sqlite3_bind_int64(st, 5, r->pending);
+    sqlite3_bind_text(st, 6, r->tier, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->previous_tier, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, r->tier_changed);
+    sqlite3_bind_int64(st, 9, r->event_id);
+    return pstore_step_done(c->s, st, "saving the commit outcome");
+}
+
+/* Everything after the checks, inside the open transaction. */
+static perk_store_status write_order(commit_ctx *c)
+{
+    perk_store *s = c->s;
+    const perk_store_order *o = c->o;
+    int64_t expired = 0;
+    perk_store_status status = pstore_expire_customer(s, o->customer_id, o->time, &expired);
+    if (status != PERK_STORE_OK)
+        return status;
+    if (o->points_redeemed > 0) {
+        int64_t available = 0;
+        status = redeemable(s, o->customer_id, o->time, &available);
+        if (status != PERK_STORE_OK)
+            return status;
+        if (available < o->points_redeemed) {
+            c->r->points_available = available;
+            return pstore_fail(s, PERK_STORE_INSUFFICIENT_POINTS,
+                               "order %s was not committed (nothing was written): it redeems "
+                               "%lld points but customer %s has %lld available",
+                               o->order_id, (long long)o->points_redeemed, o->customer_id,
+                               (long long)available);
+        }
+    }
+    status = insert_order(c);
+    if (status == PERK_STORE_OK)
+        status = record_uses(c);
+    if (status == PERK_STORE_OK)
+        status = record_points(c);
+    if (status == PERK_STORE_OK)
+        status = pstore_tier_update(s, c->policy, o->customer_id, o->time, "order", c->r->tier,
+                                    c->r->previous_tier, &c->r->tier_changed);
+    if (status == PERK_STORE_OK)
+        status = emit_committed(c);
+    if (status == PERK_STORE_OK && (expired || c->earned_total || o->points_redeemed)) {
+        pstore_points_delta d = {.reason = "order", .order_id = o->order_id,
+                                 .earned = c->earned_total, .redeemed = o->points_redeemed,
+                                 .expired = expired, .debt_collected = c->r->debt_collected};
+        status = pstore_emit_points_changed(s, o->customer_id, o->time, &d);
+    }
+    if (status == PERK_STORE_OK)
+        status = pstore_ledger_sums(s, o->customer_id, o->time, &c->r->balance, &c->r->pending);
+    if (status == PERK_STORE_OK)
+        status = save_outcome(c);
+    return status;
+}
+
+perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o,
+                                    const perk_store_policy *policy,
+                                    perk_store_commit_result *result)
+{
+    perk_store_commit_result scratch;
+    perk_store_commit_result *r = result ? result : &scratch;
+    memset(r, 0, sizeof *r);
+    if (!s)
+        return PERK_STORE_INVALID;
+    if (!o)
+        return pstore_fail(s, PERK_STORE_INVALID, "no order given");
+    commit_ctx c = {.s = s, .o = o, .policy = policy, .r = r};
+    perk_store_status status = validate_order(&c);
+    if (status == PERK_STORE_OK)
+        status = pstore_policy_check(s, policy);
+    if (status == PERK_STORE_OK)
+        status = fingerprint_order(&c);
+    if (status != PERK_STORE_OK)
+        goto out;
+    r->points_earned = c.earned_total;
+    r->points_redeemed = o->points_redeemed;
+
+    char action[320];
+    snprintf(action, sizeof action, "committing order %s", o->order_id);
+    status = pstore_begin(s, true, "starting the order transaction");
+    if (status != PERK_STORE_OK) {
+        pstore_rewrite_sql_error(s, action, "nothing was committed");
+        goto out;
+    }
+    bool found = false;
+    status = load_previous(&c, &found);
+    if (status == PERK_STORE_OK && found) {
+        pstore_rollback(s); /* nothing was written: a replay only reads */
+        goto out;
+    }
+    if (status == PERK_STORE_OK)
+        status = check_budgets_and_coupons(&c);
+    if (status == PERK_STORE_OK)
+        status = write_order(&c);
+    if (status == PERK_STORE_OK) {
+        status = pstore_commit(s, "committing the transaction");
+    } else {
+        pstore_rollback(s);
+    }
+    if (status != PERK_STORE_OK)
+        pstore_rewrite_sql_error(s, action, "nothing was committed");
+out:
+    if (status != PERK_STORE_OK && status != PERK_STORE_BUDGET_EXCEEDED) {
+        /* Only budget failures report a list. */
+        perk_store_commit_result_free(r);
+    }
+    free(c.codes);
+    json_decref(c.order_doc);
+    if (!result)
+        perk_store_commit_result_free(&scratch);
+    return status;
+}
+
+perk_store_status perk_store_budget_usage(perk_store *s, const char *ruleset,
+                                          const char *promo_id, const char *customer_id,
+                                          int64_t *uses, int64_t *money, int64_t *customer_uses)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    int64_t u = 0, m = 0, cu = 0;
+    perk_store_status status = pstore_check_name(s, "rule-set name", ruleset, 255);
+    if (status == PERK_STORE_OK)
+        status = pstore_check_name(s, "promotion id", promo_id, 255);
+    if (status != PERK_STORE_OK)
+        return status;
+    status = pstore_begin(s, false, "reading a budget");
+    if (status != PERK_STORE_OK)
+        return status;
+    status = budget_totals(s, ruleset, promo_id, &u, &m);
+    if (status == PERK_STORE_OK && customer_id && *customer_id)
+        status = customer_budget_uses(s, ruleset, promo_id, customer_id, &cu);
+    if (status != PERK_STORE_OK) {
+        pstore_rollback(s);
+        return status;
+    }
+    status = pstore_commit(s, "finishing the budget read");
+    if (status != PERK_STORE_OK)
+        return status;
+    if (uses)
+        *uses = u;
+    if (money)
+        *money = m;
+    if (customer_uses)
+        *customer_uses = cu;
+    return PERK_STORE_OK;
+}

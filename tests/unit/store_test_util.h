@@ -1,0 +1,166 @@
+/* store_test_util.h - helpers shared by the store tests: scratch directories, opening a fresh
+ * store, building orders, and reading single values straight from SQLite. */
+#ifndef STORE_TEST_UTIL_H
+#define STORE_TEST_UTIL_H
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+#include "store_internal.h"
+
+/* A scratch directory with a database path inside it. */
+typedef struct test_dir {
+    char dir[256];
+    char db[300];
+} test_dir;
+
+static inline void test_dir_make(test_dir *t)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(t->dir, sizeof t->dir, "%s/perk-store-XXXXXX", base && *base ? base : "/tmp");
+    assert_non_null(mkdtemp(t->dir));
+    snprintf(t->db, sizeof t->db, "%s/perk.db", t->dir);
+}
+
+static inline void test_dir_remove(test_dir *t)
+{
+    DIR *d = opendir(t->dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[600];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", t->dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(t->dir);
+}
+
+/* Opens the store or fails the test with its message. */
+static inline perk_store *test_open(const char *path)
+{
+    perk_store *s = NULL;
+    perk_store_status st = perk_store_open(path, &s);
+    if (st != PERK_STORE_OK)
+        fail_msg("open %s: %s: %s", path, perk_store_status_name(st), perk_store_errmsg(s));
+    /* Tests do not need fsync per commit; one test checks durable mode separately. */
+    assert_int_equal(perk_store_set_durable(s, false), PERK_STORE_OK);
+    return s;
+}
+
+/* Asserts a status, printing the store's message when it differs. */
+#define assert_store(store, expected, call)                                                     \
+    do {                                                                                        \
+        perk_store_status got_ = (call);                                                        \
+        if (got_ != (expected))                                                                 \
+            fail_msg("%s: expected %s, got %s: %s", #call, perk_store_status_name(expected),    \
+                     perk_store_status_name(got_), perk_store_errmsg(store));                   \
+    } while (0)
+
+/* One integer from a SQL query with printf-style formatting. */
+static inline long long test_sql_int(perk_store *s, const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("prepare %s: %s", sql, sqlite3_errmsg(s->db));
+    long long v = -999999;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        fail_msg("step %s: %s", sql, sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Asserts PRAGMA integrity_check says "ok". */
+static inline void test_assert_integrity(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+}
+
+/* A simple order with no promos, coupons or points; tests fill in what they need. */
+static inline perk_store_order test_order(const char *id, const char *customer, int64_t time,
+                                          int64_t payable)
+{
+    perk_store_order o = {0};
+    o.order_id = id;
+    o.customer_id = customer;
+    o.ruleset = "shop";
+    o.ruleset_version = 1;
+    o.time = time;
+    o.currency = "CNY";
+    o.subtotal = payable;
+    o.payable = payable;
+    return o;
+}
+
+/* Points summary shortcut. */
+static inline perk_store_points_summary test_points(perk_store *s, const char *customer,
+                                                    int64_t now,
+                                                    const perk_store_policy *policy)
+{
+    perk_store_points_summary p;
+    assert_store(s, PERK_STORE_OK, perk_store_points(s, customer, now, policy, &p));
+    return p;
+}
+
+/* Collects events into one newline-separated string: "type data\n". */
+typedef struct test_events {
+    char *text;
+    size_t len;
+    int count;
+    long long last_id;
+} test_events;
+
+static inline int test_events_cb(int64_t id, const char *type, int64_t time, const char *data,
+                                 void *ctx)
+{
+    (void)time;
+    test_events *e = ctx;
+    size_t add = strlen(type) + strlen(data) + 3;
+    char *grown = realloc(e->text, e->len + add);
+    assert_non_null(grown);
+    e->text = grown;
+    e->len += (size_t)snprintf(e->text + e->len, add, "%s %s\n", type, data);
+    e->count++;
+    e->last_id = id;
+    return 0;
+}
+
+static inline void test_events_read(perk_store *s, int64_t after, test_events *e)
+{
+    memset(e, 0, sizeof *e);
+    assert_store(s, PERK_STORE_OK, perk_store_events(s, after, 10000, test_events_cb, e));
+    if (!e->text)
+        e->text = calloc(1, 1);
+}
+
+static inline void test_events_free(test_events *e)
+{
+    free(e->text);
+    memset(e, 0, sizeof *e);
+}
+
+#endif
