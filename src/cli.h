@@ -7,6 +7,9 @@
 #define PERK_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "cmd_store.h"
 
 #define CLI_COMMAND_LIST(X)                                                                            \
     X("check", cmd_check, "perk check [--json] [--werror] [--color] FILE...",                          \
@@ -16,7 +19,17 @@
     X("eval", cmd_eval, "perk eval PROGRAM --cart CART.json [--explain] [--repeat N]",                 \
       "evaluate a cart and print the result as JSON, or as a table with --explain")                    \
     X("test", cmd_test, "perk test [--update] [-v] PATH...",                                          \
-      "run the rule tests (*.test beside the rule files)")
+      "run the rule tests (*.test beside the rule files)")                                      \
+    X("history", cmd_history, "perk history [--activations] [--db FILE]", "list published rule-set versions") \
+    X("show", cmd_show, "perk show VERSION [--bytecode FILE] [--db FILE]", "show a published version")   \
+    X("rollback", cmd_rollback, "perk rollback VERSION -m MESSAGE [--db FILE]",                      \
+      "make an earlier version active again")                                                        \
+    X("coupons", cmd_coupons, "perk coupons generate|add|check ... [--db FILE]",                     \
+      "issue and check coupon codes")                                                                \
+    X("points", cmd_points, "perk points CUSTOMER [--db FILE]", "a customer's points balance and ledger") \
+    X("events", cmd_events, "perk events [--after ID] [--follow] [--consumer NAME --ack] [--db FILE]", \
+      "print the integration outbox as JSON lines")                                                  \
+    X("expire", cmd_expire, "perk expire [--db FILE]", "expire points whose time has come")
 
 #define CLI_DECLARE(name, fn, usage, summary) int fn(int argc, char **argv);
 CLI_COMMAND_LIST(CLI_DECLARE)

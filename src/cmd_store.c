@@ -484,7 +484,7 @@ int cmd_coupons(int argc, char **argv)
         char exp[32];
         printf("%s: %s", *info.code ? info.code : arg,
                perk_store_coupon_status_message(info.status));
-        if (info.status != PERK_COUPON_UNKNOWN) {
+        if (info.status != PERK_STORE_COUPON_UNKNOWN) {
             printf(" (campaign %s, uses %lld", info.campaign, (long long)info.uses);
             if (info.max_uses)
                 printf(" of %lld", (long long)info.max_uses);
@@ -499,7 +499,7 @@ int cmd_coupons(int argc, char **argv)
         }
         printf("\n");
         perk_store_close(s);
-        return info.status == PERK_COUPON_VALID ? 0 : 1;
+        return info.status == PERK_STORE_COUPON_VALID ? 0 : 1;
     } else {
         return usage_error(usage, "unknown coupons subcommand \"%s\"", sub);
     }

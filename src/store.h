@@ -228,11 +228,11 @@ perk_store_status perk_store_coupons_generate(perk_store *store, const char *cam
                                               perk_store_code_cb cb, void *ctx);
 
 #define PERK_STORE_COUPON_STATUS_LIST(X)                                       \
-    X(PERK_COUPON_VALID,            "valid")                                   \
-    X(PERK_COUPON_UNKNOWN,          "unknown code")                            \
-    X(PERK_COUPON_EXPIRED,          "expired")                                 \
-    X(PERK_COUPON_USED_UP,          "used up")                                 \
-    X(PERK_COUPON_NOT_FOR_CUSTOMER, "not for this customer")
+    X(PERK_STORE_COUPON_VALID,            "valid")                                   \
+    X(PERK_STORE_COUPON_UNKNOWN,          "unknown code")                            \
+    X(PERK_STORE_COUPON_EXPIRED,          "expired")                                 \
+    X(PERK_STORE_COUPON_USED_UP,          "used up")                                 \
+    X(PERK_STORE_COUPON_NOT_FOR_CUSTOMER, "not for this customer")
 
 typedef enum perk_store_coupon_status {
 #define PERK_STORE_COUPON_ENUM(name, msg) name,

@@ -311,7 +311,7 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
 {
     memset(out, 0, sizeof *out);
     snprintf(out->code, sizeof out->code, "%s", norm);
-    out->status = PERK_COUPON_UNKNOWN;
+    out->status = PERK_STORE_COUPON_UNKNOWN;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT campaign, expires_at, max_uses, max_per_customer, "
                                       "only_customer, uses FROM coupons WHERE code = ?1");
     if (!st)
@@ -352,15 +352,15 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
             return status;
     }
     if (out->expires_at != 0 && now >= out->expires_at)
-        out->status = PERK_COUPON_EXPIRED;
+        out->status = PERK_STORE_COUPON_EXPIRED;
     else if (other_customer)
-        out->status = PERK_COUPON_NOT_FOR_CUSTOMER;
+        out->status = PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
     else if (out->max_uses != 0 && out->uses >= out->max_uses)
-        out->status = PERK_COUPON_USED_UP;
+        out->status = PERK_STORE_COUPON_USED_UP;
     else if (out->max_per_customer != 0 && out->customer_uses >= out->max_per_customer)
-        out->status = PERK_COUPON_NOT_FOR_CUSTOMER;
+        out->status = PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
     else
-        out->status = PERK_COUPON_VALID;
+        out->status = PERK_STORE_COUPON_VALID;
     return PERK_STORE_OK;
 }
 
@@ -371,7 +371,7 @@ perk_store_status perk_store_coupon_check(perk_store *s, const char *code,
     if (!s || !out)
         return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     memset(out, 0, sizeof *out);
-    out->status = PERK_COUPON_UNKNOWN;
+    out->status = PERK_STORE_COUPON_UNKNOWN;
     if (!code)
         return pstore_fail(s, PERK_STORE_INVALID, "no coupon code given");
     char norm[PERK_STORE_CODE_MAX];

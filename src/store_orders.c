@@ -286,7 +286,7 @@ static perk_store_status check_budgets_and_coupons(commit_ctx *c)
             reason = PERK_STORE_FAIL_PER_CUSTOMER;
         if (reason < 0)
             continue;
-        status = add_failure(c, p->promo_id, (perk_store_failure_reason)reason, PERK_COUPON_VALID);
+        status = add_failure(c, p->promo_id, (perk_store_failure_reason)reason, PERK_STORE_COUPON_VALID);
         if (status != PERK_STORE_OK)
             return status;
         if (used < sizeof summary)
@@ -300,7 +300,7 @@ static perk_store_status check_budgets_and_coupons(commit_ctx *c)
                                                         &info);
         if (status != PERK_STORE_OK)
             return status;
-        if (info.status == PERK_COUPON_VALID)
+        if (info.status == PERK_STORE_COUPON_VALID)
             continue;
         status = add_failure(c, c->codes[i], PERK_STORE_FAIL_COUPON, info.status);
         if (status != PERK_STORE_OK)

@@ -61,25 +61,25 @@ static void test_add_and_check(void **state)
 
     perk_store_coupon_info info;
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "spring2026", "amy", 999, &info));
-    assert_int_equal(info.status, PERK_COUPON_VALID);
+    assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
     assert_string_equal(info.campaign, "spring");
     assert_string_equal(info.code, "SPRING2026");
     assert_int_equal(info.max_uses, 2);
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "spring2026", "amy", 1000, &info));
-    assert_int_equal(info.status, PERK_COUPON_EXPIRED); /* valid while now < expires_at */
+    assert_int_equal(info.status, PERK_STORE_COUPON_EXPIRED); /* valid while now < expires_at */
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "nope", "amy", 0, &info));
-    assert_int_equal(info.status, PERK_COUPON_UNKNOWN);
+    assert_int_equal(info.status, PERK_STORE_COUPON_UNKNOWN);
     assert_false(info.check_symbol_mismatch);
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "%%%", "amy", 0, &info));
-    assert_int_equal(info.status, PERK_COUPON_UNKNOWN);
+    assert_int_equal(info.status, PERK_STORE_COUPON_UNKNOWN);
     assert_store(s, PERK_STORE_INVALID, perk_store_coupon_check(s, NULL, "amy", 0, &info));
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "MINE", "amy", 0, &info));
-    assert_int_equal(info.status, PERK_COUPON_NOT_FOR_CUSTOMER);
+    assert_int_equal(info.status, PERK_STORE_COUPON_NOT_FOR_CUSTOMER);
     assert_true(info.restricted);
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "MINE", NULL, 0, &info));
-    assert_int_equal(info.status, PERK_COUPON_NOT_FOR_CUSTOMER);
+    assert_int_equal(info.status, PERK_STORE_COUPON_NOT_FOR_CUSTOMER);
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "MINE", "zoe", 0, &info));
-    assert_int_equal(info.status, PERK_COUPON_VALID);
+    assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
 
     /* Uses: per customer 1, total 2. */
     const char *codes[] = {"SPRING-2026"};
@@ -88,14 +88,14 @@ static void test_add_and_check(void **state)
     o.n_coupons = 1;
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "spring2026", "amy", 11, &info));
-    assert_int_equal(info.status, PERK_COUPON_NOT_FOR_CUSTOMER);
+    assert_int_equal(info.status, PERK_STORE_COUPON_NOT_FOR_CUSTOMER);
     assert_int_equal(info.customer_uses, 1);
     o = test_order("C2", "bo", 10, 100);
     o.coupons = codes;
     o.n_coupons = 1;
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "spring2026", "cid", 11, &info));
-    assert_int_equal(info.status, PERK_COUPON_USED_UP);
+    assert_int_equal(info.status, PERK_STORE_COUPON_USED_UP);
     assert_int_equal(info.uses, 2);
     assert_string_equal(perk_store_coupon_status_message(info.status), "used up");
 }
@@ -169,7 +169,7 @@ static void test_generate_10000(void **state)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, lower, "x", 0, &info));
-    assert_int_equal(info.status, PERK_COUPON_VALID);
+    assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
     assert_string_equal(info.campaign, "spring");
     free(acc.codes);
 }
@@ -186,9 +186,9 @@ static void test_generate_prefix_and_invalid(void **state)
     assert_memory_equal(acc.codes[0], "SPRG-", 5);
     perk_store_coupon_info info;
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, acc.codes[1], NULL, 499, &info));
-    assert_int_equal(info.status, PERK_COUPON_VALID);
+    assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, acc.codes[1], NULL, 500, &info));
-    assert_int_equal(info.status, PERK_COUPON_EXPIRED);
+    assert_int_equal(info.status, PERK_STORE_COUPON_EXPIRED);
     assert_store(s, PERK_STORE_INVALID, perk_store_coupons_generate(s, "x", "TOOLONGPREFIX", 1, 0, 0, 0, 0, NULL, NULL));
     assert_store(s, PERK_STORE_INVALID, perk_store_coupons_generate(s, "x", NULL, 0, 0, 0, 0, 0, NULL, NULL));
     assert_store(s, PERK_STORE_INVALID, perk_store_coupons_generate(s, "", NULL, 1, 0, 0, 0, 0, NULL, NULL));
@@ -273,7 +273,7 @@ static void test_check_symbol_catches_typos(void **state)
     typo[3] = typo[3] == 'A' ? 'B' : 'A';
     perk_store_coupon_info info;
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, typo, NULL, 0, &info));
-    assert_int_equal(info.status, PERK_COUPON_UNKNOWN);
+    assert_int_equal(info.status, PERK_STORE_COUPON_UNKNOWN);
     assert_true(info.check_symbol_mismatch);
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, code, NULL, 0, &info));
     assert_false(info.check_symbol_mismatch);

@@ -106,7 +106,7 @@ static void check_readonly_handle(perk_store *ro)
     assert_int_equal(c.n, 1);
     perk_store_coupon_info info;
     assert_store(ro, PERK_STORE_OK, perk_store_coupon_check(ro, "RO", "x", 1, &info));
-    assert_int_equal(info.status, PERK_COUPON_VALID);
+    assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
     test_events ev;
     test_events_read(ro, 0, &ev);
     assert_true(ev.count > 0);

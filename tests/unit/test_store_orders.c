@@ -214,20 +214,20 @@ static void test_coupons_in_orders(void **state)
     assert_int_equal(r.n_failures, 3);
     assert_string_equal(r.failures[0].id, "P");
     assert_string_equal(r.failures[1].id, "OLD");
-    assert_int_equal(r.failures[1].coupon_status, PERK_COUPON_EXPIRED);
+    assert_int_equal(r.failures[1].coupon_status, PERK_STORE_COUPON_EXPIRED);
     assert_string_equal(r.failures[2].id, "VIP");
-    assert_int_equal(r.failures[2].coupon_status, PERK_COUPON_NOT_FOR_CUSTOMER);
+    assert_int_equal(r.failures[2].coupon_status, PERK_STORE_COUPON_NOT_FOR_CUSTOMER);
     perk_store_commit_result_free(&r);
     o.n_promos = 0;
     o.n_coupons = 1;
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
     perk_store_coupon_info info;
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "ONCE", "erin", 1000, &info));
-    assert_int_equal(info.status, PERK_COUPON_USED_UP);
+    assert_int_equal(info.status, PERK_STORE_COUPON_USED_UP);
     assert_int_equal(info.uses, 1);
     o.order_id = "K2";
     assert_store(s, PERK_STORE_BUDGET_EXCEEDED, perk_store_commit(s, &o, NULL, &r));
-    assert_int_equal(r.failures[0].coupon_status, PERK_COUPON_USED_UP);
+    assert_int_equal(r.failures[0].coupon_status, PERK_STORE_COUPON_USED_UP);
     perk_store_commit_result_free(&r);
     /* The restricted coupon works for its customer. */
     o = test_order("K3", "carol", 1000, 100);

@@ -203,7 +203,7 @@ static void test_cancel_returns_redeemed_and_releases(void **state)
     assert_int_equal(cu, 0);
     perk_store_coupon_info info;
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "ONE", "dee", 8, &info));
-    assert_int_equal(info.status, PERK_COUPON_VALID);
+    assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
     assert_int_equal(info.uses, 0);
     /* The released budget and coupon can be used again. */
     o.order_id = "C";
