@@ -20,6 +20,10 @@
       "evaluate a cart and print the result as JSON, or as a table with --explain")                    \
     X("test", cmd_test, "perk test [--update] [-v] PATH...",                                          \
       "run the rule tests (*.test beside the rule files)")                                      \
+    X("publish", cmd_publish, "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--db FILE]", \
+      "compile, verify and store a rule-set version (active now or at --at)")                         \
+    X("commit", cmd_commit, "perk commit ORDER.json [--program PROGRAM] [--db FILE]",                  \
+      "evaluate an order against the store's budgets and coupons and commit it")                     \
     X("history", cmd_history, "perk history [--activations] [--db FILE]", "list published rule-set versions") \
     X("show", cmd_show, "perk show VERSION [--bytecode FILE] [--db FILE]", "show a published version")   \
     X("rollback", cmd_rollback, "perk rollback VERSION -m MESSAGE [--db FILE]",                      \
