@@ -126,7 +126,7 @@ static perk_program *commit_program(perk_store *st, const char *path, int64_t no
     perk_program *p = NULL;
     if (s == PERK_STORE_OK) {
         perk_error err;
-        p = perk_program_load(v.bytecode, v.len, &err);
+        p = perk_program_load(v.bytecode, v.bytecode_len, &err);
         if (!p) fprintf(stderr, "perk: error: version %lld does not load: %s\n", (long long)*version, err.message);
     } else {
         fprintf(stderr, "perk: error: %s\n", perk_store_errmsg(st));
