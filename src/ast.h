@@ -119,16 +119,21 @@ typedef enum ast_clause {
 } ast_clause;
 
 typedef enum ast_action {
-    ACT_PERCENT_OFF,   /* a = percent, b = target set */
+    ACT_PERCENT_OFF,   /* a = percent, b = target set. The parser picks PERCENT_OFF when `a` is a
+                          percent literal and AMOUNT_OFF otherwise (`big off tea` with a let);
+                          the checker switches the op when the type of `a` says otherwise. */
     ACT_AMOUNT_OFF,    /* a = money, b = target set (once, allocated over the lines) */
     ACT_AMOUNT_OFF_EACH, /* a = money, b = target set (per unit) */
     ACT_FIXED_PRICE,   /* b = target set, a = money unit price */
     ACT_QTY_PRICE,     /* b = target set; list: AST_TIER_STEP(a = int min quantity, b = money unit price) */
-    ACT_TIERS,         /* b = target set; list: AST_TIER_STEP(a = money threshold, b = AST_ACTION off) */
-    ACT_EVERY,         /* a = money step, b = target set, c = money off per step; list[0] = optional cap */
-    ACT_BUY_GET,       /* a = int buy, b = buy set, c = int get; list[0] = reward set or NULL, list[1] = percent off (100% = free) */
+    ACT_TIERS,         /* b = target set; list: AST_TIER_STEP(a = money threshold, b = the value off:
+                          a money or percent expression, as in "¥200: 15% off") */
+    ACT_EVERY,         /* a = money step, b = target set, c = money off per step; list[0] = optional cap
+                          (list.count == 0 when there is no `up to`) */
+    ACT_BUY_GET,       /* a = int buy, b = buy set, c = int get; list[0] = reward set or NULL (= the buy
+                          set), list[1] = percent off, or NULL for `free` (list.count is always 2) */
     ACT_N_FOR,         /* a = int n, b = target set, c = money price of the group */
-    ACT_GIFT,          /* a = int quantity; name = sku; label = display name */
+    ACT_GIFT,          /* a = int quantity (NULL = 1); name = sku; label = display name or NULL */
     ACT_FREE_SHIPPING,
     ACT_SHIPPING_OFF,  /* a = money or percent */
     ACT_EFFECT,        /* name = kind; label = payload text */
@@ -178,6 +183,10 @@ struct ast_node {
     ast_node *decl;      /* AST_NAME: the declaration it refers to */
     int fact;            /* AST_FIELD / item field: id from runtime/facts.h */
     int index;           /* declarations: their index among their kind (promotion #, tier #, ...) */
+
+    /* --- filled by the parser --- */
+    int height;          /* expressions: height of the subtree (1 for a leaf); the parser keeps it
+                            within PARSE_MAX_DEPTH so later passes can recurse safely */
 };
 
 /* All memory of one parse. */
@@ -199,6 +208,11 @@ ast_span ast_span_join(ast_span a, ast_span b);
 const char *ast_kind_name(ast_kind kind);
 const char *ast_type_name(ast_type type);
 const char *ast_op_text(ast_op op);
+/* Keyword-style names of clause, action and setting kinds ("when", "percent-off", "currency"),
+ * as printed by ast_dump; "?" for an out-of-range value. */
+const char *ast_clause_name(int clause);
+const char *ast_action_name(int action);
+const char *ast_setting_name(int setting);
 /* Prints the tree as an S-expression (used by parser golden tests). */
 void ast_dump(const ast_node *node, FILE *out);
 

@@ -57,6 +57,8 @@ typedef struct diag_engine {
     int errors, warnings;
     int max_errors;        /* stop recording after this many errors (default 100) */
     bool werror;           /* treat warnings as errors */
+    int dropped;           /* diagnostics not recorded because max_errors was reached */
+    bool last_dropped;     /* the last diag_report was dropped: its notes are dropped too */
 } diag_engine;
 
 void diag_init(diag_engine *d, const source_set *sources);
@@ -72,6 +74,8 @@ const char *diag_code_id(diag_code code);
 void diag_sort(diag_engine *d);
 void diag_print_text(const diag_engine *d, FILE *out, bool color);
 void diag_print_json(const diag_engine *d, FILE *out);
+/* Renders one diagnostic (with its snippet, hint and notes) as text. */
+void diag_print_entry(const diag_engine *d, const diag_entry *e, FILE *out, bool color);
 /* "1 error, 2 warnings generated." or nothing when there are none. */
 void diag_print_summary(const diag_engine *d, FILE *out);
 

@@ -37,4 +37,30 @@ const char *source_line(const source_set *set, int file, int line, size_t *len);
 /* Index of a file already loaded under this path, or -1. */
 int source_find(const source_set *set, const char *path);
 
+/* Why source_add_file_status failed. */
+typedef enum source_status {
+    SOURCE_OK,
+    SOURCE_NOT_FOUND,   /* cannot open (missing, no permission) */
+    SOURCE_NOT_REGULAR, /* a directory or a device */
+    SOURCE_TOO_LARGE,   /* larger than max_bytes */
+    SOURCE_READ_ERROR
+} source_status;
+
+/* Like source_add_file, and says why it failed in *status. */
+int source_add_file_status(source_set *set, const char *path, source_status *status, char *err,
+                           size_t errlen);
+/* Registers `path` with empty text, so that a diagnostic about a file that could not be loaded
+ * (too large) can still name it at 1:1. Returns its index. */
+int source_add_placeholder(source_set *set, const char *path);
+/* The effective size limit (max_bytes, or SOURCE_MAX_BYTES when 0). */
+size_t source_limit(const source_set *set);
+
+/* Decodes one UTF-8 code point at s (n bytes available). Returns the length of the sequence (1-4)
+ * and stores the code point, or 0 when the bytes are not valid UTF-8 (overlong forms, surrogates
+ * and code points above U+10FFFF are invalid). */
+int source_utf8_decode(const char *s, size_t n, unsigned *cp);
+/* Columns a code point takes in a terminal: 2 for East Asian wide and full-width characters,
+ * 0 for combining marks, 1 otherwise. */
+int source_char_width(unsigned cp);
+
 #endif

@@ -1,0 +1,154 @@
+/* check_internal.h - shared state and helpers of the checker (check.c, check_expr.c,
+ * check_rules.c). Not a public interface: the rest of the compiler uses check.h.
+ *
+ * Conventions the checker establishes for the code generator (in addition to ast.h):
+ * - An item column inside `where` (AST_NAME `price`, or AST_CALL `attr("k")`) gets
+ *   type = TY_ITEM_FIELD, elem_type = the column's value type (TY_MONEY for price), fact = the
+ *   PERK_FIELD_* id (attr: -1), decl = NULL.
+ * - AST_NAME of a let copies the let's type/elem_type/is_const/value/value2; decl = the AST_LET.
+ *   AST_NAME of a tier: type TY_TIER, is_const, value = tier index, decl = the AST_TIER.
+ *   AST_NAME of an earn rule in a multiplier's list: decl = the AST_EARN, value = its index.
+ * - A constant TY_LIST of weekdays has value = bit mask (bit 0 = Monday), for IN_MASK.
+ * - Strings are constants (is_const) with value 0; their text is reached through the node
+ *   (AST_STRING name) or its let (decl). check_const_string() in check_expr.c does that walk.
+ * - Decimals and multipliers: value / value2, reduced. Durations are seconds; date - date is a
+ *   duration in seconds; date +/- duration requires whole days.
+ * - ACT_PERCENT_OFF / ACT_AMOUNT_OFF: op is corrected to match the type of `a`.
+ * - AST_PROMOTION etc.: the declaration node's `value` holds the effective priority (promotions:
+ *   default 100), is_const is unused there.
+ */
+#ifndef PERK_CHECK_INTERNAL_H
+#define PERK_CHECK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ast.h"
+#include "check.h"
+#include "diag.h"
+#include "facts.h"
+#include "program.h"
+
+/* money.h (ISO 4217 table, exact money arithmetic) and tzload.h (time zone files) come from the
+ * `money` branch. Until it is merged, declare the few functions the checker uses; the
+ * definitions are never duplicated here (tests link a temporary stub, tests/unit/check_stubs.h).
+ * TODO(merge): drop the fallbacks once runtime/money.h and src/tzload.h are in the tree. */
+#if __has_include("money.h")
+#include "money.h"
+#else
+typedef struct {
+    const char *code;
+    int exponent;
+    const char *symbol;
+} money_currency;
+typedef enum { MONEY_ROUND_HALF_UP = 0, MONEY_ROUND_HALF_EVEN = 1, MONEY_ROUND_DOWN = 2 } money_rounding;
+const money_currency *money_currency_find(const char *code);
+bool money_percent(int64_t amount, int64_t ppm, money_rounding mode, int64_t *out);
+size_t money_format(int64_t minor, int exponent, const char *symbol, char *buf, size_t cap);
+#endif
+#if __has_include("tzload.h")
+#include "tzload.h"
+#else
+bool tzload_exists(const char *name);
+#endif
+
+#define CHECK_PPM_ONE 1000000 /* 100% in parts per million */
+#define CHECK_SECONDS_PER_DAY 86400
+#define CHECK_DEFAULT_PRIORITY 100
+
+/* One entry of the shared namespace of lets, tiers, promotions, earn rules and multipliers. */
+typedef struct check_symbol {
+    const char *name;
+    ast_node *decl;
+} check_symbol;
+
+typedef struct check_ctx {
+    diag_engine *diags;
+    ast_arena *arena;
+    check_info *info;
+    int main_file;
+
+    /* the ruleset's currency; money literals are only converted when currency_ok */
+    const money_currency *currency;
+    bool currency_ok;
+    int exponent;
+    int rounding;
+
+    /* names: open-addressing hash table (capacity a power of two) */
+    check_symbol *symbols;
+    size_t n_symbols, cap_symbols;
+
+    /* lets */
+    int lets_checked;        /* lets with index < lets_checked have been checked */
+    ast_node *current_let;   /* the let whose definition is being checked, or NULL */
+    int *let_uses;           /* per let index */
+
+    /* > 0 while checking an item predicate (the right side of `where`, the condition of
+     * any/all, the field of an aggregate): item fields resolve there */
+    int item_depth;
+    bool allow_24;           /* a 24:00 literal is allowed here (the end of a time window) */
+} check_ctx;
+
+/* --- check.c: names and spans --- */
+/* The span of the first occurrence of `word` on the first line of `within` (at identifier
+ * boundaries), or `within` itself when it is not found. */
+ast_span check_word_span(const check_ctx *c, ast_span within, const char *word);
+/* The span of a declaration's name. */
+ast_span check_decl_span(const check_ctx *c, const ast_node *decl);
+/* "promotion", "earn rule", "let", ... */
+const char *check_decl_kind_text(const ast_node *decl);
+/* The declaration named `name`, or NULL. */
+ast_node *check_lookup(check_ctx *c, const char *name);
+/* Resolves an AST_NAME in an expression (lets, tiers, item fields, weekday names...). */
+ast_type check_name(check_ctx *c, ast_node *n);
+/* Resolves an AST_FIELD against runtime/facts.h. */
+ast_type check_fact(check_ctx *c, ast_node *n);
+/* Item field id for a column name, or -1. */
+int check_item_field_id(const char *name);
+/* The value type of item field `id`. */
+ast_type check_item_field_type(int id);
+
+/* --- check_expr.c: expressions --- */
+/* Types `n` and folds it when constant. Returns n->type (TY_UNKNOWN after an error). */
+ast_type check_expr(check_ctx *c, ast_node *n);
+/* The value type of a node: for an item column its value type, else its type. */
+ast_type check_vtype(const ast_node *n);
+/* True if the value of n depends on the item being tested (contains an item column outside any
+ * nested aggregate or `where`). */
+bool check_item_dependent(const ast_node *n);
+/* Checks a `when`-style condition: bool, not item-dependent. Returns true when well typed. */
+bool check_condition(check_ctx *c, ast_node *n);
+/* Checks that n is an item set. */
+bool check_item_set(check_ctx *c, ast_node *n, const char *what);
+/* Checks n, requires a constant of type `want`. `what` names the operand in messages
+ * ("the priority"). Returns true when n is a constant of that type. */
+bool check_constant(check_ctx *c, ast_node *n, ast_type want, const char *what);
+/* The same for a node check_expr has already typed (reports nothing more if it is TY_UNKNOWN). */
+bool check_expect_constant(check_ctx *c, ast_node *n, ast_type want, const char *what);
+/* The text of a constant string expression (literal or let), or NULL. */
+const char *check_const_string(const ast_node *n);
+/* The source text of a span (truncated, one line) into buf; returns buf. */
+const char *check_span_text(const check_ctx *c, ast_span span, char *buf, size_t size);
+/* "money", "list of string", ... */
+const char *check_type_text(ast_type type, ast_type elem, char *buf, size_t size);
+/* Type of a node as text. */
+const char *check_node_type_text(const ast_node *n, char *buf, size_t size);
+/* An amount written in the ruleset currency: "¥300" / "300 AED" for the digits given. */
+const char *check_money_example(const check_ctx *c, const char *digits, char *buf, size_t size);
+/* Formats minor units in the ruleset currency ("¥12.50"). */
+const char *check_money_text(const check_ctx *c, int64_t minor, char *buf, size_t size);
+/* Formats ppm as a percent ("12.5%"). */
+const char *check_percent_text(int64_t ppm, char *buf, size_t size);
+
+/* --- check_rules.c: declarations' bodies --- */
+void check_tier(check_ctx *c, ast_node *tier, ast_node *previous);
+void check_promotion(check_ctx *c, ast_node *promo);
+void check_earn(check_ctx *c, ast_node *earn);
+void check_multiplier(check_ctx *c, ast_node *mult);
+void check_redeem(check_ctx *c, ast_node *redeem);
+void check_points(check_ctx *c, ast_node *points);
+/* Warns about promotions of one exclusive group that share a priority. */
+void check_priority_ties(check_ctx *c);
+
+#endif

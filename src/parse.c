@@ -1,0 +1,296 @@
+/* parse.c - the front end's driver: loads files, refuses binary and oversized ones, runs the
+ * lexer and parser on each (grammar/), and resolves `include` declarations (relative paths,
+ * cycle detection, a depth limit), splicing included declarations in place. */
+#include "parse.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse_internal.h"
+
+#define PARSE_MAX_INCLUDE_DEPTH 16
+
+bool parse_count_error(parse_state *ps, ast_span at)
+{
+    if (ps->stopped) return false;
+    if (++ps->file_errors > PARSE_MAX_FILE_ERRORS) {
+        ps->stopped = true;
+        diag_report(ps->diags, DIAG_TOO_MANY_ERRORS, at, "is this a Perk rule file?",
+                    "too many errors in this file; the rest of it is not checked");
+        return false;
+    }
+    return true;
+}
+
+static ast_span file_start(int file)
+{
+    ast_span sp;
+    memset(&sp, 0, sizeof sp);
+    sp.file = file;
+    sp.first_line = sp.last_line = 1;
+    sp.first_column = sp.last_column = 1;
+    return sp;
+}
+
+/* A NUL byte never occurs in a text file: report the file as binary instead of producing one
+ * error per byte of garbage. */
+static bool looks_binary(const source_set *sources, diag_engine *diags, int file)
+{
+    const source_file *f = &sources->files[file];
+    const char *nul = memchr(f->text, '\0', f->len);
+    if (!nul) return false;
+    size_t off = (size_t)(nul - f->text);
+    ast_span sp = file_start(file);
+    /* find the line and column of the NUL */
+    int line = 1;
+    size_t line_start = 0;
+    for (int i = 1; i < f->n_lines && f->line_starts[i] <= off; i++) {
+        line = i + 1;
+        line_start = f->line_starts[i];
+    }
+    int col = 1;
+    for (size_t i = line_start; i < off;) {
+        unsigned cp;
+        int n = source_utf8_decode(f->text + i, off - i, &cp);
+        i += n ? (size_t)n : 1;
+        col++;
+    }
+    sp.first_line = sp.last_line = line;
+    sp.first_column = sp.last_column = col;
+    sp.first_offset = (int)off;
+    sp.last_offset = (int)off + 1;
+    bool utf16 = f->len >= 2 && (((unsigned char)f->text[0] == 0xFF && (unsigned char)f->text[1] == 0xFE) ||
+                                 ((unsigned char)f->text[0] == 0xFE && (unsigned char)f->text[1] == 0xFF));
+    diag_report(diags, DIAG_BINARY_FILE, sp,
+                utf16 ? "the file looks like UTF-16 text; save it as UTF-8"
+                      : "Perk rule files are UTF-8 text; check that this is the right file",
+                "this file contains a NUL byte: it is not a text file");
+    return true;
+}
+
+static ast_node *parse_one(source_set *sources, diag_engine *diags, ast_arena *arena, int file)
+{
+    ast_node *root = ast_new(arena, AST_FILE, file_start(file));
+    const source_file *f = &sources->files[file];
+    if (f->len > 0) {
+        root->span.last_offset = (int)f->len;
+        root->span.last_line = f->n_lines;
+    }
+    if (f->len == 0 || looks_binary(sources, diags, file)) return root;
+    parse_state ps;
+    memset(&ps, 0, sizeof ps);
+    ps.arena = arena;
+    ps.diags = diags;
+    ps.sources = sources;
+    ps.file = file;
+    ps.text = f->text;
+    ps.len = f->len;
+    ps.file_node = root;
+    parse_run(&ps);
+    return root;
+}
+
+ast_node *parse_source(source_set *sources, diag_engine *diags, ast_arena *arena, int file)
+{
+    if (file < 0 || file >= sources->count) return NULL;
+    return parse_one(sources, diags, arena, file);
+}
+
+/* --- includes ------------------------------------------------------------------------------ */
+
+typedef struct include_ctx {
+    source_set *sources;
+    diag_engine *diags;
+    ast_arena *arena;
+    char *stack[PARSE_MAX_INCLUDE_DEPTH + 2]; /* canonical paths of the files being parsed */
+    int depth;
+    char **seen; /* canonical paths already included (each file is included once) */
+    int n_seen, cap_seen;
+} include_ctx;
+
+static char *canonical(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (real) return real;
+    char *copy = strdup(path);
+    if (!copy) {
+        fputs("perk: out of memory\n", stderr);
+        abort();
+    }
+    return copy;
+}
+
+/* `include "x"` in dir/a.perk means dir/x; absolute paths stay as they are. */
+static char *resolve_include(const char *including, const char *path)
+{
+    size_t dir = 0;
+    if (path[0] != '/' && including) {
+        const char *slash = strrchr(including, '/');
+        if (slash) dir = (size_t)(slash - including) + 1;
+    }
+    size_t n = strlen(path);
+    char *out = malloc(dir + n + 1);
+    if (!out) {
+        fputs("perk: out of memory\n", stderr);
+        abort();
+    }
+    if (dir) memcpy(out, including, dir);
+    memcpy(out + dir, path, n + 1);
+    return out;
+}
+
+static bool was_seen(include_ctx *ctx, const char *canon)
+{
+    for (int i = 0; i < ctx->n_seen; i++)
+        if (strcmp(ctx->seen[i], canon) == 0) return true;
+    return false;
+}
+
+static void mark_seen(include_ctx *ctx, char *canon)
+{
+    if (ctx->n_seen == ctx->cap_seen) {
+        int cap = ctx->cap_seen ? ctx->cap_seen * 2 : 8;
+        char **seen = realloc(ctx->seen, (size_t)cap * sizeof *seen);
+        if (!seen) {
+            fputs("perk: out of memory\n", stderr);
+            abort();
+        }
+        ctx->seen = seen;
+        ctx->cap_seen = cap;
+    }
+    ctx->seen[ctx->n_seen++] = canon;
+}
+
+static void expand_includes(include_ctx *ctx, ast_node *file_node, const char *base_path);
+
+/* Loads and parses one included file; returns its AST_FILE or NULL (reported). */
+static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_path)
+{
+    if (!inc->name || !inc->name[0]) {
+        diag_report(ctx->diags, DIAG_INCLUDE_NOT_FOUND, inc->span, NULL, "include needs a file name");
+        return NULL;
+    }
+    char *path = resolve_include(base_path, inc->name);
+    char *canon = canonical(path);
+    for (int i = 0; i < ctx->depth; i++) {
+        if (strcmp(ctx->stack[i], canon) == 0) {
+            diag_report(ctx->diags, DIAG_INCLUDE_CYCLE, inc->span,
+                        "move what both files need into a third file that each includes",
+                        "'%s' includes itself (through %d file%s)", inc->name, ctx->depth - i,
+                        ctx->depth - i == 1 ? "" : "s");
+            free(canon);
+            free(path);
+            return NULL;
+        }
+    }
+    if (was_seen(ctx, canon)) { /* already included elsewhere: once is enough */
+        free(canon);
+        free(path);
+        return NULL;
+    }
+    if (ctx->depth >= PARSE_MAX_INCLUDE_DEPTH) {
+        diag_report(ctx->diags, DIAG_INCLUDE_TOO_DEEP, inc->span, NULL,
+                    "includes are nested more than %d files deep", PARSE_MAX_INCLUDE_DEPTH);
+        free(canon);
+        free(path);
+        return NULL;
+    }
+    char err[512];
+    source_status st;
+    int file = source_add_file_status(ctx->sources, path, &st, err, sizeof err);
+    if (file < 0) {
+        if (st == SOURCE_TOO_LARGE) {
+            diag_report(ctx->diags, DIAG_FILE_TOO_LARGE, inc->span, "split the rules into smaller files",
+                        "cannot include %s", err);
+        } else {
+            diag_report(ctx->diags, DIAG_INCLUDE_NOT_FOUND, inc->span,
+                        "include paths are relative to the file that includes them",
+                        "cannot include '%s': %s", inc->name,
+                        st == SOURCE_NOT_FOUND ? "no such file" : st == SOURCE_NOT_REGULAR ? "not a regular file"
+                                                                                           : "read error");
+        }
+        free(canon);
+        free(path);
+        return NULL;
+    }
+    mark_seen(ctx, canon);
+    ast_node *sub = parse_one(ctx->sources, ctx->diags, ctx->arena, file);
+    ctx->stack[ctx->depth++] = canon;
+    expand_includes(ctx, sub, path);
+    ctx->depth--;
+    free(path);
+    return sub;
+}
+
+static void expand_includes(include_ctx *ctx, ast_node *file_node, const char *base_path)
+{
+    bool any = false;
+    for (int i = 0; i < file_node->list.count; i++)
+        if (file_node->list.items[i]->kind == AST_INCLUDE) any = true;
+    if (!any) return;
+    ast_list out = {0};
+    for (int i = 0; i < file_node->list.count; i++) {
+        ast_node *d = file_node->list.items[i];
+        if (d->kind != AST_INCLUDE) {
+            ast_list_push(ctx->arena, &out, d);
+            continue;
+        }
+        ast_node *sub = load_include(ctx, d, base_path);
+        if (!sub) continue;
+        for (int k = 0; k < sub->list.count; k++) ast_list_push(ctx->arena, &out, sub->list.items[k]);
+    }
+    file_node->list = out;
+}
+
+static ast_node *parse_with_includes(source_set *sources, diag_engine *diags, ast_arena *arena, int file,
+                                     const char *base_path)
+{
+    ast_node *root = parse_one(sources, diags, arena, file);
+    include_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.sources = sources;
+    ctx.diags = diags;
+    ctx.arena = arena;
+    char *canon = canonical(sources->files[file].path);
+    ctx.stack[ctx.depth++] = canon;
+    mark_seen(&ctx, canon);
+    expand_includes(&ctx, root, base_path);
+    for (int i = 0; i < ctx.n_seen; i++) free(ctx.seen[i]);
+    free(ctx.seen);
+    return root;
+}
+
+ast_node *parse_program(source_set *sources, diag_engine *diags, ast_arena *arena, const char *path)
+{
+    char err[512];
+    source_status st;
+    int file = source_add_file_status(sources, path, &st, err, sizeof err);
+    if (file < 0) {
+        if (st == SOURCE_TOO_LARGE) {
+            int ph = source_add_placeholder(sources, path);
+            diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph), "split the rules into several files joined with `include`",
+                        "file too large: %s", err);
+            return ast_new(arena, AST_FILE, file_start(ph));
+        }
+        ast_span none = file_start(-1);
+        diag_report(diags, DIAG_FILE_NOT_FOUND, none, NULL, "%s", err);
+        return NULL;
+    }
+    return parse_with_includes(sources, diags, arena, file, path);
+}
+
+ast_node *parse_text(source_set *sources, diag_engine *diags, ast_arena *arena, const char *name,
+                     const char *text, size_t len)
+{
+    int file = source_add_text(sources, name, text, len);
+    if (file < 0) {
+        int ph = source_add_placeholder(sources, name);
+        diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph), "split the rules into several files joined with `include`",
+                    "file too large: '%s' is %zu bytes; the limit is %zu bytes", name, len, source_limit(sources));
+        return ast_new(arena, AST_FILE, file_start(ph));
+    }
+    /* Includes of in-memory text are relative to the working directory. */
+    return parse_with_includes(sources, diags, arena, file, NULL);
+}
