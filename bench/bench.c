@@ -1,0 +1,817 @@
+/* bench.c - the benchmark harness: Perk's VM against the same promotions in Lua.
+ *
+ * Built twice (Lua 5.4 and LuaJIT export the same symbols, so they cannot share a binary):
+ *   build-bench/bench_lua54    Perk + Lua 5.4
+ *   build-bench/bench_luajit   Perk + LuaJIT (-DBENCH_LUAJIT)
+ * Both link libperk and the compiler; bench/run.sh runs both and merges their records.
+ *
+ * For each ruleset size N (bench/gen.c wrote rules_N.perk and rules_N.lua) the harness compiles
+ * the Perk source (timed), loads it under a counting allocator (bytes per rule), creates one
+ * context, loads the Lua ruleset into bench/lua_engine.lua; for each cart size M it builds every
+ * cart once per engine, then BEFORE timing checks that Perk and Lua agree on every cart (total
+ * discount, shipping, points, gifts and each line's final amount) and aborts with a report if
+ * they do not. Then it times one evaluation per sample, cycling over the carts:
+ *   perk       perk_cart_reset/set_customer/set_order/add_line/add_coupon + perk_evaluate
+ *   perk_eval  perk_evaluate only (the cart is loaded into the context untimed)
+ *   perk_json  cart_json_parse + cart_json_feed + perk_evaluate + result_json_render
+ *   lua54 / luajit  one call of engine.evaluate(prog, cart) through lua_pcall, cart prebuilt
+ * Output: tab-separated records on stdout (bench/run.sh formats them), progress on stderr.
+ *
+ * Usage: bench_lua54 --data DIR [--rules 10,100] [--lines 1,20] [--seconds 0.3]
+ *                    [--time perk,lua] [--engine-dir bench]
+ *        bench_lua54 --perk-loop K --data DIR --rules 100 --lines 20
+ *                    (evaluates Perk K times and nothing else: for callgrind)
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "cartfile.h"
+#include "compiler.h"
+#include "perk.h"
+
+#if defined(__has_include)
+#if __has_include("cart_json.h") && __has_include("result_json.h")
+#define BENCH_HAVE_JSON 1
+#include "cart_json.h"
+#include "result_json.h"
+#endif
+#endif
+
+#ifdef BENCH_LUAJIT
+#define LUA_ENGINE_NAME "luajit"
+#else
+#define LUA_ENGINE_NAME "lua54"
+#endif
+
+#define MAX_SIZES 16
+#define MAX_SAMPLES 4000000u
+#define WARMUP_SECONDS 0.05
+
+static void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static char *read_text(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) die("%s: %s (run bench/run.sh, which generates the workloads)", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0) die("%s: cannot seek", path);
+    long n = ftell(f);
+    if (n < 0) die("%s: cannot tell its size", path);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) die("%s: cannot read", path);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* ------------------------------------------------------------------ counting allocator */
+
+/* Every libperk allocation goes through here (set once at start-up, as perk.h requires), so
+ * live_bytes before and after perk_program_load gives the memory a loaded program holds. */
+static int64_t live_bytes;
+
+typedef union alloc_header {
+    size_t size;
+    max_align_t align;
+} alloc_header;
+
+static void *count_alloc(size_t size, void *user) {
+    (void)user;
+    alloc_header *h = malloc(sizeof *h + size);
+    if (h == NULL) return NULL;
+    h->size = size;
+    live_bytes += (int64_t)size;
+    return h + 1;
+}
+
+static void count_release(void *ptr, void *user) {
+    (void)user;
+    if (ptr == NULL) return;
+    alloc_header *h = (alloc_header *)ptr - 1;
+    live_bytes -= (int64_t)h->size;
+    free(h);
+}
+
+/* ------------------------------------------------------------------ carts in Perk's form */
+
+typedef struct perk_cart_data {
+    perk_customer customer;
+    perk_order order;
+    perk_line *lines;
+    uint32_t n_lines;
+    const bench_cart *src;
+#ifdef BENCH_HAVE_JSON
+    char *json;
+    size_t json_len;
+#endif
+} perk_cart_data;
+
+static void perk_carts_build(const bench_cartfile *cf, perk_cart_data *out) {
+    for (uint32_t k = 0; k < cf->n_carts; k++) {
+        const bench_cart *c = &cf->carts[k];
+        perk_cart_data *p = &out[k];
+        memset(p, 0, sizeof *p);
+        p->src = c;
+        p->customer.id = c->customer_id;
+        p->customer.tier = bench_tier_names[c->tier];
+        p->customer.birthday_month = c->birthday_month;
+        p->customer.birthday_day = c->birthday_day;
+        p->customer.member_since_days = -1;
+        p->customer.first_order = c->first_order != 0;
+        p->order.time = c->time;
+        p->order.channel = c->channel;
+        p->order.shipping = c->shipping;
+        p->order.points_to_redeem = 0;
+        p->n_lines = c->n_lines;
+        p->lines = calloc(c->n_lines ? c->n_lines : 1, sizeof *p->lines);
+        if (p->lines == NULL) die("out of memory");
+        for (uint32_t i = 0; i < c->n_lines; i++) {
+            const bench_line *l = &c->lines[i];
+            perk_line *pl = &p->lines[i];
+            pl->sku = l->sku;
+            pl->category = l->category;
+            pl->brand = l->brand;
+            pl->tags = (const char *const *)l->tags;
+            pl->n_tags = l->n_tags;
+            pl->unit_price = l->price;
+            pl->quantity = l->quantity;
+            pl->margin_ppm = l->margin_ppm;
+        }
+    }
+}
+
+/* Loads one cart into the context: what a checkout does per cart. */
+static perk_status perk_cart_load(perk_context *ctx, const perk_cart_data *p) {
+    perk_cart_reset(ctx);
+    perk_status st = perk_cart_set_customer(ctx, &p->customer);
+    if (st == PERK_OK) st = perk_cart_set_order(ctx, &p->order);
+    for (uint32_t i = 0; i < p->n_lines && st == PERK_OK; i++) st = perk_cart_add_line(ctx, &p->lines[i]);
+    for (uint32_t k = 0; k < p->src->n_coupons && st == PERK_OK; k++)
+        st = perk_cart_add_coupon(ctx, p->src->coupons[k], NULL, PERK_COUPON_UNCHECKED);
+    return st;
+}
+
+#ifdef BENCH_HAVE_JSON
+/* The cart as the JSON document a service would receive (docs/cart.md). */
+static void money_json(char *buf, size_t cap, int64_t fen) {
+    snprintf(buf, cap, "\"%lld.%02lld\"", (long long)(fen / 100), (long long)(fen % 100));
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d) {
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void cart_json_build(perk_cart_data *p) {
+    const bench_cart *c = p->src;
+    size_t cap = 512 + (size_t)c->n_lines * 400, len = 0;
+    char *s = malloc(cap), m[48];
+    if (s == NULL) die("out of memory");
+#define PUT(...) (len += (size_t)snprintf(s + len, cap - len, __VA_ARGS__))
+    int64_t local = c->time + 8 * 3600, days = local / 86400, secs = local % 86400;
+    int y, mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    money_json(m, sizeof m, c->shipping);
+    PUT("{\"order\":{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d+08:00\",\"channel\":\"%s\",\"shipping\":%s},", y, mo, d,
+        (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), c->channel, m);
+    PUT("\"customer\":{\"id\":\"%s\"", c->customer_id);
+    if (c->tier > 0) PUT(",\"tier\":\"%s\"", bench_tier_names[c->tier]);
+    if (c->birthday_month > 0) PUT(",\"birthday\":\"%02d-%02d\"", c->birthday_month, c->birthday_day);
+    PUT(",\"first_order\":%s},\"coupons\":[", c->first_order ? "true" : "false");
+    for (uint32_t k = 0; k < c->n_coupons; k++) PUT("%s\"%s\"", k ? "," : "", c->coupons[k]);
+    PUT("],\"lines\":[");
+    for (uint32_t i = 0; i < c->n_lines; i++) {
+        const bench_line *l = &c->lines[i];
+        money_json(m, sizeof m, l->price);
+        PUT("%s{\"sku\":\"%s\",\"category\":\"%s\",\"brand\":\"%s\",\"tags\":[", i ? "," : "", l->sku, l->category,
+            l->brand);
+        for (uint32_t t = 0; t < l->n_tags; t++) PUT("%s\"%s\"", t ? "," : "", l->tags[t]);
+        PUT("],\"price\":%s,\"quantity\":%lld,\"margin\":\"%lld%%\"}", m, (long long)l->quantity,
+            (long long)(l->margin_ppm / 10000));
+    }
+    PUT("]}");
+#undef PUT
+    if (len >= cap) die("cart JSON buffer too small");
+    p->json = s;
+    p->json_len = len;
+}
+#endif
+
+static void perk_carts_free(perk_cart_data *carts, uint32_t n) {
+    for (uint32_t k = 0; k < n; k++) {
+        free(carts[k].lines);
+#ifdef BENCH_HAVE_JSON
+        free(carts[k].json);
+#endif
+    }
+}
+
+/* ------------------------------------------------------------------ Lua side */
+
+typedef struct lua_side {
+    lua_State *L;
+    int engine;   /* registry ref: the engine module */
+    int evaluate; /* registry ref: engine.evaluate */
+    int prog;     /* registry ref: the loaded ruleset */
+    int carts;    /* registry ref: array of prebuilt carts */
+} lua_side;
+
+#ifdef BENCH_LUAJIT
+#define LUA_LEN(L, i) lua_objlen((L), (i))
+#else
+#define LUA_LEN(L, i) lua_rawlen((L), (i))
+#endif
+
+static void lua_check(lua_State *L, int status, const char *what) {
+    if (status != 0) die("%s (%s): %s", what, LUA_ENGINE_NAME, lua_tostring(L, -1));
+}
+
+static void lua_side_open(lua_side *s, const char *engine_dir) {
+    char path[4096];
+    s->L = luaL_newstate();
+    if (s->L == NULL) die("cannot create a Lua state");
+    luaL_openlibs(s->L);
+    snprintf(path, sizeof path, "%s/lua_boot.lua", engine_dir);
+    lua_check(s->L, luaL_loadfile(s->L, path), "loading lua_boot.lua");
+    lua_check(s->L, lua_pcall(s->L, 0, 1, 0), "running lua_boot.lua");
+    snprintf(path, sizeof path, "%s/lua_engine.lua", engine_dir);
+    lua_pushstring(s->L, path);
+    lua_check(s->L, lua_pcall(s->L, 1, 1, 0), "loading lua_engine.lua");
+    lua_getfield(s->L, -1, "evaluate");
+    s->evaluate = luaL_ref(s->L, LUA_REGISTRYINDEX);
+    s->engine = luaL_ref(s->L, LUA_REGISTRYINDEX);
+    s->prog = s->carts = LUA_NOREF;
+}
+
+static int64_t lua_mem_bytes(lua_State *L) {
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    return (int64_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + lua_gc(L, LUA_GCCOUNTB, 0);
+}
+
+/* Loads rules_N.lua and engine.load()s it. Returns the seconds taken; *bytes the memory held. */
+static double lua_side_load_rules(lua_side *s, const char *path, int64_t *bytes) {
+    lua_State *L = s->L;
+    luaL_unref(L, LUA_REGISTRYINDEX, s->prog);
+    s->prog = LUA_NOREF;
+    int64_t before = lua_mem_bytes(L);
+    uint64_t t0 = now_ns();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->engine);
+    lua_getfield(L, -1, "load");
+    lua_check(L, luaL_loadfile(L, path), "loading the Lua ruleset");
+    lua_check(L, lua_pcall(L, 0, 1, 0), "running the Lua ruleset");
+    lua_check(L, lua_pcall(L, 1, 1, 0), "engine.load");
+    s->prog = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    double secs = (double)(now_ns() - t0) / 1e9;
+    *bytes = lua_mem_bytes(L) - before;
+    return secs;
+}
+
+static void set_str(lua_State *L, const char *key, const char *v) {
+    if (v == NULL) return;
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, key);
+}
+
+static void set_int(lua_State *L, const char *key, int64_t v) {
+    lua_pushinteger(L, (lua_Integer)v);
+    lua_setfield(L, -2, key);
+}
+
+/* Builds every cart as a Lua table (then engine.cart indexes it), once, before timing. */
+static void lua_side_build_carts(lua_side *s, const bench_cartfile *cf) {
+    lua_State *L = s->L;
+    luaL_unref(L, LUA_REGISTRYINDEX, s->carts);
+    lua_createtable(L, (int)cf->n_carts, 0);
+    for (uint32_t k = 0; k < cf->n_carts; k++) {
+        const bench_cart *c = &cf->carts[k];
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->engine);
+        lua_getfield(L, -1, "cart");
+        lua_remove(L, -2);
+        lua_createtable(L, 0, 12);
+        lua_createtable(L, (int)c->n_lines, 0);
+        for (uint32_t i = 0; i < c->n_lines; i++) {
+            const bench_line *l = &c->lines[i];
+            lua_createtable(L, 0, 10);
+            set_str(L, "sku", l->sku);
+            set_str(L, "category", l->category);
+            set_str(L, "brand", l->brand);
+            lua_createtable(L, (int)l->n_tags, 0);
+            for (uint32_t t = 0; t < l->n_tags; t++) {
+                lua_pushstring(L, l->tags[t]);
+                lua_rawseti(L, -2, (int)t + 1);
+            }
+            lua_setfield(L, -2, "taglist");
+            set_int(L, "price", l->price);
+            set_int(L, "qty", l->quantity);
+            set_int(L, "margin", l->margin_ppm);
+            lua_rawseti(L, -2, (int)i + 1);
+        }
+        lua_setfield(L, -2, "lines");
+        set_int(L, "tier", c->tier);
+        lua_pushboolean(L, c->first_order != 0);
+        lua_setfield(L, -2, "first_order");
+        set_int(L, "bmonth", c->birthday_month);
+        set_int(L, "bday", c->birthday_day);
+        set_int(L, "time", c->time);
+        set_str(L, "channel", c->channel);
+        set_int(L, "shipping", c->shipping);
+        lua_createtable(L, (int)c->n_coupons, 0);
+        for (uint32_t t = 0; t < c->n_coupons; t++) {
+            lua_pushstring(L, c->coupons[t]);
+            lua_rawseti(L, -2, (int)t + 1);
+        }
+        lua_setfield(L, -2, "couponlist");
+        lua_check(L, lua_pcall(L, 1, 1, 0), "engine.cart");
+        lua_rawseti(L, -2, (int)k + 1);
+    }
+    s->carts = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+typedef struct outcome {
+    int64_t discount, shipping, points, gifts;
+} outcome;
+
+/* engine.evaluate(prog, carts[k] [, trace]); leaves nothing on the stack. */
+static outcome lua_side_eval(lua_side *s, uint32_t k, bool with_trace) {
+    lua_State *L = s->L;
+    outcome o;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->evaluate);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->prog);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->carts);
+    lua_rawgeti(L, -1, (int)k + 1);
+    lua_remove(L, -2);
+    if (with_trace) {
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setglobal(L, "bench_trace");
+    }
+    lua_check(L, lua_pcall(L, with_trace ? 3 : 2, 4, 0), "engine.evaluate");
+    o.discount = (int64_t)lua_tointeger(L, -4);
+    o.shipping = (int64_t)lua_tointeger(L, -3);
+    o.points = (int64_t)lua_tointeger(L, -2);
+    o.gifts = (int64_t)lua_tointeger(L, -1);
+    lua_pop(L, 4);
+    return o;
+}
+
+/* The final amount of line i (0-based) after the last evaluation. */
+static int64_t lua_side_final(lua_side *s, uint32_t i) {
+    lua_State *L = s->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->prog);
+    lua_getfield(L, -1, "cur");
+    lua_rawgeti(L, -1, (int)i + 1);
+    int64_t v = (int64_t)lua_tointeger(L, -1);
+    lua_pop(L, 3);
+    return v;
+}
+
+static void lua_side_close(lua_side *s) {
+    if (s->L) lua_close(s->L);
+    s->L = NULL;
+}
+
+/* ------------------------------------------------------------------ the check */
+
+static void print_cart(const bench_cart *c) {
+    fprintf(stderr, "  cart: customer %s tier %s first_order %d birthday %02d-%02d time %lld channel %s shipping %lld coupons",
+            c->customer_id, c->tier ? bench_tier_names[c->tier] : "none", c->first_order, c->birthday_month,
+            c->birthday_day, (long long)c->time, c->channel, (long long)c->shipping);
+    for (uint32_t k = 0; k < c->n_coupons; k++) fprintf(stderr, " %s", c->coupons[k]);
+    fputc('\n', stderr);
+}
+
+static void report_mismatch(lua_side *s, const perk_program *prog, perk_context *ctx, const perk_cart_data *pc, int N,
+                            int M, uint32_t k, outcome lo) {
+    const perk_result *r;
+    if (perk_cart_load(ctx, pc) != PERK_OK) die("cart %u rejected: %s", k, perk_context_error(ctx));
+    r = perk_evaluate(ctx);
+    fprintf(stderr, "\nbench: MISMATCH between Perk and %s: rules %d, lines %d, cart %u\n", LUA_ENGINE_NAME, N, M, k);
+    print_cart(pc->src);
+    fprintf(stderr, "  %-10s %12s %12s\n", "", "perk", LUA_ENGINE_NAME);
+    fprintf(stderr, "  %-10s %12lld %12lld\n", "discount", (long long)r->discount, (long long)lo.discount);
+    fprintf(stderr, "  %-10s %12lld %12lld\n", "shipping", (long long)r->shipping_after, (long long)lo.shipping);
+    fprintf(stderr, "  %-10s %12lld %12lld\n", "points", (long long)r->points_earned, (long long)lo.points);
+    fprintf(stderr, "  %-10s %12lld %12lld\n", "gifts", (long long)r->n_gifts, (long long)lo.gifts);
+    lua_side_eval(s, k, true);
+    int shown = 0;
+    for (uint32_t i = 0; i < pc->n_lines && shown < 10; i++) {
+        int64_t lf = lua_side_final(s, i);
+        if (lf != r->lines[i].final) {
+            fprintf(stderr, "  line %u (%s, %s, %lld x %lld = %lld): perk final %lld, %s final %lld\n", i,
+                    pc->lines[i].sku, pc->lines[i].category, (long long)pc->lines[i].unit_price,
+                    (long long)pc->lines[i].quantity, (long long)r->lines[i].original, (long long)r->lines[i].final,
+                    LUA_ENGINE_NAME, (long long)lf);
+            shown++;
+        }
+    }
+    /* the applied promotions of both engines side by side, from a little before the first
+     * difference */
+    lua_State *L = s->L;
+    lua_getglobal(L, "bench_trace");
+    int n_lua = (int)LUA_LEN(L, -1), n_perk = 0;
+    uint32_t applied[64];
+    int first_diff = -1;
+    for (uint32_t p = 0; p < r->n_promotions; p++) {
+        const perk_promotion_result *pr = &r->promotions[p];
+        if (pr->reason != PERK_REASON_APPLIED) continue;
+        int at = n_perk++;
+        const char *lid = NULL;
+        int64_t lgoods = -1, lship = -1;
+        if (at < n_lua) {
+            lua_rawgeti(L, -1, at + 1);
+            lua_rawgeti(L, -1, 1);
+            lid = lua_tostring(L, -1);
+            lua_rawgeti(L, -2, 2);
+            lgoods = (int64_t)lua_tointeger(L, -1);
+            lua_rawgeti(L, -3, 3);
+            lship = (int64_t)lua_tointeger(L, -1);
+            lua_pop(L, 4);
+        }
+        const char *pid = perk_program_promotion_id(prog, pr->promotion);
+        if (first_diff < 0 && (lid == NULL || strcmp(lid, pid) != 0 || lgoods != pr->discount ||
+                               lship != pr->shipping_discount)) {
+            first_diff = at;
+            fprintf(stderr, "  applied promotions differ at #%d:\n", at);
+            for (int b = 0; b < (int)(sizeof applied / sizeof applied[0]) && b < at && b < 5; b++) {
+                uint32_t q = applied[(at - 1 - b) % 64];
+                fprintf(stderr, "    before: %s\n", perk_program_promotion_id(prog, q));
+            }
+        }
+        applied[at % 64] = pr->promotion;
+        if (first_diff >= 0 && at < first_diff + 6)
+            fprintf(stderr, "    #%d perk %s goods %lld shipping %lld | %s %s goods %lld shipping %lld\n", at, pid,
+                    (long long)pr->discount, (long long)pr->shipping_discount, LUA_ENGINE_NAME, lid ? lid : "-",
+                    (long long)lgoods, (long long)lship);
+    }
+    if (first_diff < 0 && n_lua != n_perk)
+        fprintf(stderr, "  perk applied %d promotions, %s %d (the extra ones are at the end)\n", n_perk,
+                LUA_ENGINE_NAME, n_lua);
+    lua_pop(L, 1);
+    exit(2);
+}
+
+/* Evaluates every cart on both sides; any difference ends the run (equal work is compared). */
+static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx, perk_cart_data *carts, uint32_t n,
+                        int N, int M) {
+    for (uint32_t k = 0; k < n; k++) {
+        const perk_cart_data *pc = &carts[k];
+        if (perk_cart_load(ctx, pc) != PERK_OK) die("rules %d, lines %d: cart %u rejected: %s", N, M, k, perk_context_error(ctx));
+        const perk_result *r = perk_evaluate(ctx);
+        if (r->status != PERK_OK)
+            die("rules %d, lines %d: cart %u: perk_evaluate failed: %s", N, M, k, perk_context_error(ctx));
+        outcome lo = lua_side_eval(s, k, false);
+        bool same = lo.discount == r->discount && lo.shipping == r->shipping_after && lo.points == r->points_earned &&
+                    lo.gifts == (int64_t)r->n_gifts;
+        for (uint32_t i = 0; same && i < pc->n_lines; i++) same = lua_side_final(s, i) == r->lines[i].final;
+        if (!same) report_mismatch(s, prog, ctx, pc, N, M, k, lo);
+#ifdef BENCH_HAVE_JSON
+        /* the JSON path must give the same answer as the struct path */
+        char err[512];
+        cart_doc *doc = cart_json_parse(pc->json, pc->json_len, perk_program_exponent(prog),
+                                        perk_program_currency(prog), NULL, err, sizeof err);
+        if (doc == NULL) die("cart %u as JSON: %s\n%s", k, err, pc->json);
+        if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) die("cart %u as JSON: %s", k, err);
+        const perk_result *rj = perk_evaluate(ctx);
+        if (rj->status != PERK_OK || rj->discount != lo.discount || rj->shipping_after != lo.shipping ||
+            rj->points_earned != lo.points)
+            die("rules %d, lines %d, cart %u: the JSON cart evaluates differently (discount %lld, expected %lld)", N,
+                M, k, (long long)rj->discount, (long long)lo.discount);
+        cart_json_free(doc);
+#endif
+    }
+}
+
+/* ------------------------------------------------------------------ timing */
+
+typedef struct timing_env {
+    perk_context *ctx;
+    const perk_program *prog;
+    perk_cart_data *carts;
+    lua_side *lua;
+    uint32_t loaded; /* the cart currently in ctx (perk_eval), or UINT32_MAX */
+#ifdef BENCH_HAVE_JSON
+    result_names *names;
+#endif
+} timing_env;
+
+typedef void (*bench_fn)(timing_env *env, uint32_t cart);
+
+static void run_perk(timing_env *env, uint32_t k) {
+    perk_cart_load(env->ctx, &env->carts[k]);
+    perk_evaluate(env->ctx);
+}
+
+static void prepare_perk_eval(timing_env *env, uint32_t k) {
+    if (env->loaded != k) perk_cart_load(env->ctx, &env->carts[k]);
+    env->loaded = k;
+}
+
+static void run_perk_eval(timing_env *env, uint32_t k) {
+    (void)k;
+    perk_evaluate(env->ctx);
+}
+
+static void run_lua(timing_env *env, uint32_t k) {
+    lua_side_eval(env->lua, k, false);
+}
+
+#ifdef BENCH_HAVE_JSON
+static void run_perk_json(timing_env *env, uint32_t k) {
+    const perk_cart_data *pc = &env->carts[k];
+    char err[256];
+    cart_doc *doc = cart_json_parse(pc->json, pc->json_len, perk_program_exponent(env->prog),
+                                    perk_program_currency(env->prog), NULL, err, sizeof err);
+    if (doc == NULL) die("cart %u as JSON: %s", k, err);
+    if (cart_json_feed(doc, env->ctx, env->prog, err, sizeof err) != PERK_OK) die("cart %u as JSON: %s", k, err);
+    const perk_result *r = perk_evaluate(env->ctx);
+    char *json = result_json_render(env->names, r, doc, 0);
+    if (json == NULL) die("result_json_render failed");
+    free(json);
+    cart_json_free(doc);
+}
+#endif
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Times fn over the carts in turn, one evaluation per sample, for about `seconds` (and at least
+ * once per cart), after a warm-up; prints "time N M engine median p99 mean samples". */
+static void time_engine(const char *engine, int N, int M, timing_env *env, uint32_t n_carts, bench_fn prepare,
+                        bench_fn fn, double seconds) {
+    static uint64_t *samples;
+    if (samples == NULL) samples = malloc(MAX_SAMPLES * sizeof *samples);
+    if (samples == NULL) die("out of memory");
+    uint64_t start = now_ns();
+    for (uint32_t i = 0; i < n_carts || (double)(now_ns() - start) / 1e9 < WARMUP_SECONDS; i++) {
+        if (prepare) prepare(env, i % n_carts);
+        fn(env, i % n_carts);
+    }
+    uint64_t budget = (uint64_t)(seconds * 1e9), spent = 0, sum = 0;
+    uint32_t n = 0;
+    start = now_ns();
+    while (n < MAX_SAMPLES && (n < n_carts || spent < budget)) {
+        uint32_t k = n % n_carts;
+        if (prepare) prepare(env, k);
+        uint64_t t0 = now_ns();
+        fn(env, k);
+        uint64_t t1 = now_ns();
+        samples[n++] = t1 - t0;
+        sum += t1 - t0;
+        spent = t1 - start;
+    }
+    qsort(samples, n, sizeof *samples, cmp_u64);
+    uint64_t median = samples[n / 2], p99 = samples[(size_t)n * 99 / 100];
+    printf("time\t%d\t%d\t%s\t%llu\t%llu\t%.1f\t%u\n", N, M, engine, (unsigned long long)median,
+           (unsigned long long)p99, (double)sum / n, n);
+    fflush(stdout);
+    fprintf(stderr, "bench: rules %5d lines %3d %-9s median %10.2f us  p99 %10.2f us  (%u samples)\n", N, M, engine,
+            (double)median / 1e3, (double)p99 / 1e3, n);
+}
+
+/* The cost of reading the clock twice, reported so that tiny medians can be judged. */
+static void timer_overhead(void) {
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 100000; i++) {
+        uint64_t t0 = now_ns(), t1 = now_ns();
+        if (t1 - t0 < best) best = t1 - t0;
+    }
+    printf("timer\t%llu\n", (unsigned long long)best);
+}
+
+/* ------------------------------------------------------------------ main */
+
+static int parse_list(const char *s, int *out) {
+    int n = 0;
+    while (*s && n < MAX_SIZES) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 1) die("bad number list: %s", s);
+        out[n++] = (int)v;
+        if (*end == ',') end++;
+        else if (*end != '\0') die("bad number list: %s", s);
+        s = end;
+    }
+    return n;
+}
+
+typedef struct options {
+    const char *data, *engine_dir;
+    int rules[MAX_SIZES], n_rules, lines[MAX_SIZES], n_lines;
+    double seconds;
+    bool time_perk, time_lua;
+    long perk_loop;
+} options;
+
+static perk_program *compile_ruleset(const options *o, int N, double *compile_s, size_t *pbc_len) {
+    char path[4096];
+    size_t len;
+    snprintf(path, sizeof path, "%s/rules_%d.perk", o->data, N);
+    char *text = read_text(path, &len);
+    uint8_t *bytes = NULL;
+    size_t n_bytes = 0;
+    int reps = 0;
+    uint64_t t0 = now_ns(), elapsed = 0;
+    /* small rulesets compile in well under a millisecond: repeat for a stable figure */
+    do {
+        free(bytes);
+        bytes = NULL;
+        compiler c;
+        compiler_init(&c);
+        bool ok = compiler_compile_text(&c, path, text, len, &bytes, &n_bytes);
+        if (!ok) {
+            diag_print_text(&c.diags, stderr, false);
+            die("%s does not compile", path);
+        }
+        compiler_free(&c);
+        reps++;
+        elapsed = now_ns() - t0;
+    } while (o->perk_loop == 0 && elapsed < 200000000u && reps < 50);
+    *compile_s = (double)elapsed / 1e9 / reps;
+    *pbc_len = n_bytes;
+    free(text);
+
+    int64_t before = live_bytes;
+    perk_error err;
+    perk_program *prog = perk_program_load(bytes, n_bytes, &err);
+    if (prog == NULL) die("%s: perk_program_load: %s", path, err.message);
+    int64_t held = live_bytes - before;
+    free(bytes);
+    if (o->perk_loop == 0) {
+        printf("compile\t%d\t%.6f\t%zu\t%zu\n", N, *compile_s, n_bytes,
+               perk_program_promotion_count(prog) + perk_program_earn_count(prog));
+        printf("memory\t%d\t%lld\n", N, (long long)held);
+    }
+    return prog;
+}
+
+static void usage(void) {
+    die("usage: bench_%s --data DIR [--rules 10,100,...] [--lines 1,20,...] [--seconds S] [--time perk,lua]\n"
+        "       [--engine-dir DIR] | --perk-loop K --data DIR --rules N --lines M",
+        LUA_ENGINE_NAME);
+}
+
+/* Callgrind mode: one (N, M) cell, Perk only, K evaluations cycling over the carts. The carts
+ * are loaded outside perk_evaluate so `--toggle-collect=perk_evaluate` counts evaluation only. */
+static void perk_loop(const options *o) {
+    double cs;
+    size_t pbc;
+    int N = o->rules[0], M = o->lines[0];
+    perk_program *prog = compile_ruleset(o, N, &cs, &pbc);
+    perk_error err;
+    perk_context *ctx = perk_context_new(prog, NULL, &err);
+    if (ctx == NULL) die("perk_context_new: %s", err.message);
+    char path[4096], msg[512];
+    snprintf(path, sizeof path, "%s/carts_%d.bin", o->data, M);
+    bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
+    if (cf == NULL) die("%s", msg);
+    perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+    if (carts == NULL) die("out of memory");
+    perk_carts_build(cf, carts);
+    uint64_t insns = 0;
+    for (long i = 0; i < o->perk_loop; i++) {
+        uint32_t k = (uint32_t)(i % cf->n_carts);
+        if (perk_cart_load(ctx, &carts[k]) != PERK_OK) die("cart %u rejected: %s", k, perk_context_error(ctx));
+        const perk_result *r = perk_evaluate(ctx);
+        if (r->status != PERK_OK) die("perk_evaluate: %s", perk_context_error(ctx));
+        insns += r->instructions;
+    }
+    printf("perk_loop\t%d\t%d\t%ld\t%.1f\n", N, M, o->perk_loop, (double)insns / (double)o->perk_loop);
+    perk_carts_free(carts, cf->n_carts);
+    free(carts);
+    bench_carts_free(cf);
+    perk_context_free(ctx);
+    perk_program_free(prog);
+}
+
+int main(int argc, char **argv) {
+    options o = {.engine_dir = "bench", .seconds = 0.3, .time_perk = true, .time_lua = true};
+    o.rules[0] = 10, o.rules[1] = 100, o.rules[2] = 1000, o.rules[3] = 10000, o.n_rules = 4;
+    o.lines[0] = 1, o.lines[1] = 20, o.lines[2] = 200, o.n_lines = 3;
+    for (int i = 1; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v == NULL) usage();
+        if (strcmp(a, "--data") == 0) o.data = v;
+        else if (strcmp(a, "--engine-dir") == 0) o.engine_dir = v;
+        else if (strcmp(a, "--rules") == 0) o.n_rules = parse_list(v, o.rules);
+        else if (strcmp(a, "--lines") == 0) o.n_lines = parse_list(v, o.lines);
+        else if (strcmp(a, "--seconds") == 0) o.seconds = atof(v);
+        else if (strcmp(a, "--perk-loop") == 0) o.perk_loop = atol(v);
+        else if (strcmp(a, "--time") == 0) {
+            o.time_perk = strstr(v, "perk") != NULL;
+            o.time_lua = strstr(v, "lua") != NULL;
+        } else usage();
+    }
+    if (o.data == NULL || o.seconds <= 0) usage();
+
+    static const perk_allocator counting = {count_alloc, count_release, NULL};
+    perk_set_allocator(&counting);
+
+    if (o.perk_loop > 0) {
+        perk_loop(&o);
+        return 0;
+    }
+
+    timer_overhead();
+    lua_side lua = {0};
+    lua_side_open(&lua, o.engine_dir);
+    for (int ri = 0; ri < o.n_rules; ri++) {
+        int N = o.rules[ri];
+        double compile_s;
+        size_t pbc_len;
+        perk_program *prog = compile_ruleset(&o, N, &compile_s, &pbc_len);
+        int64_t before = live_bytes;
+        perk_error err;
+        perk_context *ctx = perk_context_new(prog, NULL, &err);
+        if (ctx == NULL) die("perk_context_new: %s", err.message);
+        if (o.time_perk) printf("context\t%d\t%lld\n", N, (long long)(live_bytes - before));
+
+        char path[4096], msg[512];
+        snprintf(path, sizeof path, "%s/rules_%d.lua", o.data, N);
+        int64_t lua_bytes;
+        double lua_load = lua_side_load_rules(&lua, path, &lua_bytes);
+        printf("luaload\t%d\t%s\t%.6f\t%lld\n", N, LUA_ENGINE_NAME, lua_load, (long long)lua_bytes);
+        fprintf(stderr, "bench: rules %5d: compiled in %.2f ms (%zu bytes of bytecode), %s loaded in %.2f ms\n", N,
+                compile_s * 1e3, pbc_len, LUA_ENGINE_NAME, lua_load * 1e3);
+
+#ifdef BENCH_HAVE_JSON
+        result_names *names = result_names_from_program(prog);
+        if (names == NULL) die("out of memory");
+#endif
+        for (int li = 0; li < o.n_lines; li++) {
+            int M = o.lines[li];
+            snprintf(path, sizeof path, "%s/carts_%d.bin", o.data, M);
+            bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
+            if (cf == NULL) die("%s", msg);
+            perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+            if (carts == NULL) die("out of memory");
+            perk_carts_build(cf, carts);
+#ifdef BENCH_HAVE_JSON
+            for (uint32_t k = 0; k < cf->n_carts; k++) cart_json_build(&carts[k]);
+#endif
+            lua_side_build_carts(&lua, cf);
+            check_carts(&lua, prog, ctx, carts, cf->n_carts, N, M);
+            printf("check\t%d\t%d\t%s\t%u\n", N, M, LUA_ENGINE_NAME, cf->n_carts);
+
+            timing_env env = {ctx, prog, carts, &lua, UINT32_MAX
+#ifdef BENCH_HAVE_JSON
+                              , names
+#endif
+            };
+            if (o.time_perk) {
+                time_engine("perk", N, M, &env, cf->n_carts, NULL, run_perk, o.seconds);
+                env.loaded = UINT32_MAX;
+                time_engine("perk_eval", N, M, &env, cf->n_carts, prepare_perk_eval, run_perk_eval, o.seconds);
+#ifdef BENCH_HAVE_JSON
+                time_engine("perk_json", N, M, &env, cf->n_carts, NULL, run_perk_json, o.seconds);
+#endif
+            }
+            if (o.time_lua) time_engine(LUA_ENGINE_NAME, N, M, &env, cf->n_carts, NULL, run_lua, o.seconds);
+            perk_carts_free(carts, cf->n_carts);
+            free(carts);
+            bench_carts_free(cf);
+        }
+#ifdef BENCH_HAVE_JSON
+        result_names_free(names);
+#endif
+        perk_context_free(ctx);
+        perk_program_free(prog);
+    }
+#ifndef BENCH_HAVE_JSON
+    if (o.time_perk) printf("nojson\n");
+#endif
+    lua_side_close(&lua);
+    return 0;
+}
