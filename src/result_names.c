@@ -18,6 +18,15 @@ static const char *program_condition_text(const void *user, uint32_t condition)
     return perk_condition_text((const perk_program *)user, condition);
 }
 
+static result_value_kind program_condition_kind(const void *user, uint32_t condition) {
+    switch (perk_condition_value_kind((const perk_program *)user, condition)) {
+    case PERK_VALUE_MONEY: return RESULT_VALUE_MONEY;
+    case PERK_VALUE_PERCENT: return RESULT_VALUE_PERCENT;
+    case PERK_VALUE_DATE: return RESULT_VALUE_DATE;
+    default: return RESULT_VALUE_PLAIN;
+    }
+}
+
 static void program_condition_location(const void *user, uint32_t condition, const char **file,
                                        uint32_t *line, uint32_t *col)
 {
@@ -53,7 +62,7 @@ result_names *result_names_from_program(const perk_program *prog)
         .earn_ids = b->earns,
         .condition_text = program_condition_text,
         .condition_location = program_condition_location,
-        .condition_kind = NULL, /* perk.h does not say what a condition compares (yet) */
+        .condition_kind = program_condition_kind,
         .user = prog,
     };
     return &b->names;
