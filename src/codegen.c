@@ -733,7 +733,9 @@ static void emit_condition(cg *c, const pending_cond *pc) {
         compile_scalar(c, pc->node);
         break;
     }
-    prog_cond pcond = {text_of(c, cl), loc_of(c, cl), pc->hint_set, value_kind_of(cl->op == CL_WHEN ? pc->node : cl)};
+    /* a `when` is shown as its expression; schedule clauses as written */
+    const ast_node *shown = cl->op == CL_WHEN ? pc->node : cl;
+    prog_cond pcond = {text_of(c, shown), loc_of(c, shown), pc->hint_set, value_kind_of(shown)};
     PUSH(c, conds, n_conds, cap_conds, pcond);
     emit(c, pc->soft ? PERK_OP_REQUIRE_SOFT : PERK_OP_REQUIRE, c->p->n_conds - 1);
 }
