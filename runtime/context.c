@@ -271,7 +271,7 @@ void perk_cart_reset(perk_context *ctx) {
     ctx->subtotal_orig = 0;
     ctx->items = 0;
     ctx->cart_status = PERK_OK;
-    ctx->have_order = ctx->have_customer = ctx->evaluated = false;
+    ctx->have_order = false;
 
     /* a guest: no tier, no birthday, not a member */
     ctx->customer_sid = PROG_NONE;
@@ -298,7 +298,6 @@ void perk_cart_reset(perk_context *ctx) {
 /* Common entry check: a poisoned cart keeps its first error. */
 static perk_status cart_enter(perk_context *ctx) {
     if (ctx->cart_status != PERK_OK) return ctx->cart_status;
-    ctx->evaluated = false;
     return PERK_OK;
 }
 
@@ -381,7 +380,6 @@ perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c) {
     ctx->first_order = c->first_order;
     ctx->order_count = c->order_count;
     ctx->points_balance = c->points_balance;
-    ctx->have_customer = true;
     return PERK_OK;
 }
 

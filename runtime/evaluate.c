@@ -390,6 +390,7 @@ const perk_result *perk_evaluate(perk_context *ctx) {
     if (ctx == NULL) return &no_context;
     perk_result *res = &ctx->res;
     perk_status st;
+    uint64_t insns = 0;
     if (ctx->cart_status != PERK_OK) {
         st = ctx->cart_status; /* the message of the rejected input stays in ctx->error */
     } else if (!ctx->have_order) {
@@ -397,16 +398,13 @@ const perk_result *perk_evaluate(perk_context *ctx) {
     } else {
         ctx->error[0] = '\0';
         st = evaluate(ctx);
+        insns = ctx->insn_count;
         if (st != PERK_OK) act_discard(ctx); /* leave no pending state for the next evaluation */
     }
     if (st != PERK_OK) {
-        uint64_t insns = ctx->insn_count;
         memset(res, 0, sizeof *res);
         res->status = st;
-        res->instructions = insns;
-    } else {
-        res->status = PERK_OK;
+        res->instructions = insns; /* how far it got, for diagnosing PERK_BUDGET */
     }
-    ctx->evaluated = true;
     return res;
 }

@@ -191,7 +191,8 @@ static perk_status act_buy_get(perk_context *ctx, const prog_action *a, const ui
     uint32_t n = gather_runs(ctx, reward, ctx->runs, &units_r);
     __int128 rewarded;
     if (same) {
-        rewarded = (__int128)(units_r / (p0 + p1)) * p1;
+        __int128 group = (__int128)p0 + p1; /* p0 + p1 may not fit in int64 */
+        rewarded = (__int128)(units_r / group) * p1;
     } else {
         int64_t units_b = 0;
         for (uint32_t w = 0; w < words; w++) {

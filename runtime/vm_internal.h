@@ -80,7 +80,7 @@ struct perk_context {
 
     /* ---- cart */
     perk_status cart_status; /* first error of a perk_cart_* call; evaluation refuses to run */
-    bool have_order, have_customer, evaluated;
+    bool have_order;
     uint32_t n_lines;
     int64_t *price, *qty, *orig, *cur, *margin;
     uint32_t *sku_id, *brand_id, *cat_id;
