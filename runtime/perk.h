@@ -77,6 +77,7 @@ void perk_program_free(perk_program *program);
  * releases the old one when the last context using it is done. perk_program_free() drops one. */
 perk_program *perk_program_retain(perk_program *program);
 
+/* Accessors: a NULL program or an index out of range gives NULL (strings), 0 (counts) or -1. */
 const char *perk_program_name(const perk_program *program);
 const char *perk_program_currency(const perk_program *program);
 int perk_program_exponent(const perk_program *program);
@@ -316,7 +317,8 @@ typedef struct perk_result {
 /* Evaluates the cart. Never returns NULL: check result->status. */
 const perk_result *perk_evaluate(perk_context *ctx);
 
-/* The source text and location of a condition, for explanations. */
+/* The source text and location of a condition, for explanations (NULL text / NULL file and
+ * 0 line/col for an unknown condition; file is NULL when the compiler recorded none). */
 const char *perk_condition_text(const perk_program *program, uint32_t condition);
 void perk_condition_location(const perk_program *program, uint32_t condition, const char **file,
                              uint32_t *line, uint32_t *col);

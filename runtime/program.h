@@ -192,6 +192,10 @@ typedef struct prog_data {
     prog_redeem redeem;
     uint32_t n_tiers;
     prog_tier *tiers;      /* ascending spend */
+
+    /* Derived, not serialized: filled by verify_program_record() (runtime/verify.h) with the
+     * deepest operand stack of any block, so that the VM can preallocate its stacks. */
+    uint32_t max_scalars, max_sets;
 } prog_data;
 
 /* The text of string `id` (always NUL-terminated). id must be valid. */

@@ -1,0 +1,273 @@
+/* program.c - loading a compiled program (perk_program_load*), its lifetime (reference count) and
+ * the read-only accessors of perk.h; also the string lookup table (prog_find_string) and
+ * prog_data_free.
+ *
+ * Loading = copy the bytes (so a caller mutating its buffer meanwhile cannot race the checks),
+ * bytecode_read (parse, hostile input), verify_program_record (static checks, stack depths), then
+ * an open-addressing hash of the string pool, which also rejects duplicate strings: the VM compares
+ * strings by id, so every text must have exactly one id.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "bytecode.h"
+#include "program_internal.h"
+#include "verify.h"
+
+static const char *const status_messages[PERK_STATUS_COUNT] = {
+#define PROGRAM_STATUS_MSG(name, msg) [PERK_##name] = msg,
+    PERK_STATUS_LIST(PROGRAM_STATUS_MSG)
+#undef PROGRAM_STATUS_MSG
+};
+
+const char *perk_status_message(perk_status status) {
+    if ((unsigned)status >= PERK_STATUS_COUNT) return "unknown status";
+    return status_messages[status];
+}
+
+static void set_error(perk_error *err, perk_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void set_error(perk_error *err, perk_status st, const char *fmt, ...) {
+    if (!err) return;
+    err->status = st;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+void prog_data_free(prog_data *p) {
+    if (!p) return;
+    void *arrays[] = {p->tz_at,      p->tz_offset,  p->str_off,    p->str_len,   p->str_bytes,
+                      p->ints,       p->strset_off, p->strset_len, p->attr_key,  p->attr_value,
+                      p->u32,        p->code,       p->conds,      p->actions,   p->steps,
+                      p->rules,      p->earns,      p->mults,      p->tiers};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) perk_mem_free(arrays[i]);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---------------------------------------------------------------- string hash */
+
+static uint32_t fnv1a(const char *s, size_t len) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* Builds the table: power of two, at most half full. Fails on a duplicate string. */
+static perk_status build_string_hash(perk_program *prog, perk_error *err) {
+    const prog_data *d = &prog->d;
+    size_t size = 8;
+    while (size < (size_t)d->n_strings * 2) size *= 2;
+    prog->str_hash = perk_mem_calloc(size, sizeof *prog->str_hash);
+    if (!prog->str_hash) {
+        set_error(err, PERK_NOMEM, "load: out of memory for the string table");
+        return PERK_NOMEM;
+    }
+    prog->str_hash_mask = (uint32_t)(size - 1);
+    for (uint32_t id = 0; id < d->n_strings; id++) {
+        const char *s = prog_string(d, id);
+        uint32_t len = d->str_len[id];
+        for (uint32_t slot = fnv1a(s, len) & prog->str_hash_mask;; slot = (slot + 1) & prog->str_hash_mask) {
+            uint32_t other = prog->str_hash[slot];
+            if (other == 0) {
+                prog->str_hash[slot] = id + 1;
+                break;
+            }
+            other--;
+            if (d->str_len[other] == len && memcmp(prog_string(d, other), s, len) == 0) {
+                set_error(err, PERK_VERIFY, "verify: string %u duplicates string %u (\"%.60s\")", id, other, s);
+                return PERK_VERIFY;
+            }
+        }
+    }
+    return PERK_OK;
+}
+
+uint32_t prog_find_string(const perk_program *p, const char *text, size_t len) {
+    if (!p || !p->str_hash || (!text && len) || len > UINT32_MAX) return PROG_NONE;
+    if (!text) text = "";
+    const prog_data *d = &p->d;
+    for (uint32_t slot = fnv1a(text, len) & p->str_hash_mask;; slot = (slot + 1) & p->str_hash_mask) {
+        uint32_t id = p->str_hash[slot];
+        if (id == 0) return PROG_NONE;
+        id--;
+        if (d->str_len[id] == len && memcmp(prog_string(d, id), text, len) == 0) return id;
+    }
+}
+
+/* ---------------------------------------------------------------- loading */
+
+/* Parses, verifies and indexes bytes the caller will not change meanwhile. */
+static perk_program *program_from_bytes(const uint8_t *bytes, size_t len, perk_error *err) {
+    perk_program *prog = perk_mem_calloc(1, sizeof *prog);
+    if (!prog) {
+        set_error(err, PERK_NOMEM, "load: out of memory");
+        return NULL;
+    }
+    if (bytecode_read(bytes, len, &prog->d, err) != PERK_OK || verify_program_record(&prog->d, err) != PERK_OK ||
+        build_string_hash(prog, err) != PERK_OK) {
+        prog_data_free(&prog->d);
+        perk_mem_free(prog->str_hash);
+        perk_mem_free(prog);
+        return NULL;
+    }
+    atomic_init(&prog->refs, 1);
+    return prog;
+}
+
+perk_program *perk_program_load(const void *bytes, size_t len, perk_error *err) {
+    perk_error local;
+    if (!err) err = &local;
+    if (!bytes) {
+        set_error(err, PERK_INVALID, "load: no bytes given");
+        return NULL;
+    }
+    if (len > BC_MAX_FILE_SIZE) {
+        set_error(err, PERK_LIMIT, "load: program of %zu bytes is larger than the limit of %u", len, BC_MAX_FILE_SIZE);
+        return NULL;
+    }
+    uint8_t *copy = perk_mem_alloc(len);
+    if (!copy) {
+        set_error(err, PERK_NOMEM, "load: out of memory copying %zu bytes", len);
+        return NULL;
+    }
+    if (len) memcpy(copy, bytes, len);
+    perk_program *prog = program_from_bytes(copy, len, err);
+    perk_mem_free(copy);
+    return prog;
+}
+
+perk_program *perk_program_load_file(const char *path, perk_error *err) {
+    perk_error local;
+    if (!err) err = &local;
+    if (!path) {
+        set_error(err, PERK_INVALID, "load: no path given");
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        set_error(err, PERK_IO, "load: cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    /* Read in chunks rather than trusting a size from fstat: works for pipes, and a file that
+     * grows while we read still stops at the limit. */
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0;
+    perk_program *prog = NULL;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            if (ncap > (size_t)BC_MAX_FILE_SIZE + 1) ncap = (size_t)BC_MAX_FILE_SIZE + 1;
+            if (ncap == cap) {
+                set_error(err, PERK_LIMIT, "load: '%s' is larger than the limit of %u bytes (256 MB)", path,
+                          BC_MAX_FILE_SIZE);
+                goto done;
+            }
+            uint8_t *nb = perk_mem_realloc(buf, cap, ncap);
+            if (!nb) {
+                set_error(err, PERK_NOMEM, "load: out of memory reading '%s'", path);
+                goto done;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        set_error(err, PERK_IO, "load: error reading '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    if (len > BC_MAX_FILE_SIZE) {
+        set_error(err, PERK_LIMIT, "load: '%s' is larger than the limit of %u bytes (256 MB)", path, BC_MAX_FILE_SIZE);
+        goto done;
+    }
+    prog = program_from_bytes(buf, len, err);
+    if (!prog) { /* prefix the path when it fits: "rules.pbc: truncated: ..." */
+        size_t pl = strlen(path), ml = strlen(err->message);
+        if (ml && pl + 2 + ml < sizeof err->message) {
+            memmove(err->message + pl + 2, err->message, ml + 1);
+            memcpy(err->message, path, pl);
+            err->message[pl] = ':';
+            err->message[pl + 1] = ' ';
+        }
+    }
+done:
+    fclose(f);
+    perk_mem_free(buf);
+    return prog;
+}
+
+perk_program *perk_program_retain(perk_program *program) {
+    if (program) atomic_fetch_add_explicit(&program->refs, 1, memory_order_relaxed);
+    return program;
+}
+
+void perk_program_free(perk_program *program) {
+    if (!program) return;
+    /* acq_rel: the thread that frees sees every other thread's last use */
+    if (atomic_fetch_sub_explicit(&program->refs, 1, memory_order_acq_rel) != 1) return;
+    prog_data_free(&program->d);
+    perk_mem_free(program->str_hash);
+    perk_mem_free(program);
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+const char *perk_program_name(const perk_program *program) {
+    return program ? prog_string(&program->d, program->d.name) : NULL;
+}
+
+const char *perk_program_currency(const perk_program *program) { return program ? program->d.currency : NULL; }
+
+int perk_program_exponent(const perk_program *program) { return program ? (int)program->d.exponent : 0; }
+
+size_t perk_program_promotion_count(const perk_program *program) { return program ? program->d.n_rules : 0; }
+
+const char *perk_program_promotion_id(const perk_program *program, size_t index) {
+    if (!program || index >= program->d.n_rules) return NULL;
+    return prog_string(&program->d, program->d.rules[index].id);
+}
+
+const char *perk_program_promotion_label(const perk_program *program, size_t index) {
+    if (!program || index >= program->d.n_rules) return NULL;
+    const prog_rule *r = &program->d.rules[index];
+    return prog_string(&program->d, r->label != PROG_NONE ? r->label : r->id);
+}
+
+long perk_program_find_promotion(const perk_program *program, const char *id) {
+    if (!program || !id) return -1;
+    uint32_t sid = prog_find_string(program, id, strlen(id));
+    if (sid == PROG_NONE) return -1;
+    for (uint32_t i = 0; i < program->d.n_rules; i++)
+        if (program->d.rules[i].id == sid) return (long)i;
+    return -1;
+}
+
+size_t perk_program_earn_count(const perk_program *program) { return program ? program->d.n_earns : 0; }
+
+const char *perk_program_earn_id(const perk_program *program, size_t index) {
+    if (!program || index >= program->d.n_earns) return NULL;
+    return prog_string(&program->d, program->d.earns[index].id);
+}
+
+const char *perk_condition_text(const perk_program *program, uint32_t condition) {
+    if (!program || condition >= program->d.n_conds) return NULL;
+    return prog_string(&program->d, program->d.conds[condition].text);
+}
+
+void perk_condition_location(const perk_program *program, uint32_t condition, const char **file, uint32_t *line,
+                             uint32_t *col) {
+    const prog_cond *c = program && condition < program->d.n_conds ? &program->d.conds[condition] : NULL;
+    if (file) *file = c && c->loc.file != PROG_NONE ? prog_string(&program->d, c->loc.file) : NULL;
+    if (line) *line = c ? c->loc.line : 0;
+    if (col) *col = c ? c->loc.col : 0;
+}

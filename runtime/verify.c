@@ -1,0 +1,744 @@
+/* verify.c - checks a parsed prog_data before anything runs it (see verify.h, docs/bytecode.md).
+ *
+ * Order: storage behind every count, the string pool, the header, the pools, the tables (each
+ * entry's string ids, ranges and values), then the code: blocks must be disjoint ranges of the
+ * code array, and each block is checked instruction by instruction (operands) and by abstract
+ * interpretation of the operand stack. Because jumps only go forward, one pass in instruction
+ * order sees every predecessor of an instruction before the instruction itself.
+ *
+ * Every loop is bounded by the size of the program: list ranges (strsets, multiplier targets, tier
+ * benefits, action steps) must add up to no more than their pool, and blocks may not share code,
+ * so a hostile file cannot make verification quadratic.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "bytecode.h"
+#include "facts.h"
+#include "verify.h"
+
+/* Fact and item-field types, from facts.h: which facts are string sets (not loadable as a
+ * scalar) and which fields are numeric (usable by SET_CMP and AGG_SUM/MIN/MAX). A new type name
+ * in facts.h fails to compile here until it is classified. */
+enum {
+    VT_SET_STRING = 0, VT_SET_TIER = 0, VT_SET_DATE = 0, VT_SET_BOOL = 0, VT_SET_INT = 0,
+    VT_SET_MONEY = 0, VT_SET_WEEKDAY = 0, VT_SET_TIME = 0, VT_SET_CATEGORY = 0, VT_SET_PERCENT = 0,
+    VT_SET_STRING_SET = 1,
+    VT_NUM_STRING = 0, VT_NUM_CATEGORY = 0, VT_NUM_STRING_SET = 0,
+    VT_NUM_MONEY = 1, VT_NUM_INT = 1, VT_NUM_PERCENT = 1
+};
+
+static const unsigned char fact_is_set[PERK_FACT_COUNT] = {
+#define VT_FACT(id, name, type) [PERK_FACT_##id] = VT_SET_##type,
+    PERK_FACT_LIST(VT_FACT)
+#undef VT_FACT
+};
+static const char *const fact_names[PERK_FACT_COUNT] = {
+#define VT_FACT_NAME(id, name, type) [PERK_FACT_##id] = name,
+    PERK_FACT_LIST(VT_FACT_NAME)
+#undef VT_FACT_NAME
+};
+static const unsigned char field_is_numeric[PERK_FIELD_COUNT] = {
+#define VT_FIELD(id, name, type) [PERK_FIELD_##id] = VT_NUM_##type,
+    PERK_ITEM_FIELD_LIST(VT_FIELD)
+#undef VT_FIELD
+};
+static const char *const field_names[PERK_FIELD_COUNT] = {
+#define VT_FIELD_NAME(id, name, type) [PERK_FIELD_##id] = name,
+    PERK_ITEM_FIELD_LIST(VT_FIELD_NAME)
+#undef VT_FIELD_NAME
+};
+
+#define PPM_ALL 1000000
+#define MAX_TZ_OFFSET (18 * 3600) /* seconds; ISO 8601's bound, wider than any real zone */
+
+typedef enum block_kind { BLK_PROMOTION, BLK_EARN, BLK_MULT, BLK_REDEEM } block_kind;
+
+/* A block with what its instructions may refer to. */
+typedef struct vblock {
+    block_kind kind;
+    uint32_t index;     /* rule / earn / multiplier index */
+    prog_block code;
+    uint32_t first_cond, n_conds;
+} vblock;
+
+/* Abstract stack at one instruction: position k (0 = bottom) holds a set when bit k is set. */
+typedef struct vstate {
+    uint64_t bits[2];
+    uint8_t depth, n_scalars, n_sets, reached;
+} vstate;
+
+typedef struct vctx {
+    const prog_data *p;
+    perk_error *err;
+    perk_status status;
+    uint32_t max_scalars, max_sets;
+    vstate *states;     /* scratch for one block */
+    uint32_t *owner;    /* per instruction: 1 + block number, 0 = none */
+    uint8_t *seen;      /* per string id: for duplicate-id checks */
+} vctx;
+
+static perk_status vfail(vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static perk_status vfail(vctx *v, const char *fmt, ...) {
+    if (v->status != PERK_OK) return v->status;
+    v->status = PERK_VERIFY;
+    if (v->err) {
+        v->err->status = PERK_VERIFY;
+        int n = snprintf(v->err->message, sizeof v->err->message, "verify: ");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(v->err->message + n, sizeof v->err->message - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return v->status;
+}
+
+static perk_status vnomem(vctx *v) {
+    if (v->status != PERK_OK) return v->status;
+    v->status = PERK_NOMEM;
+    if (v->err) {
+        v->err->status = PERK_NOMEM;
+        snprintf(v->err->message, sizeof v->err->message, "verify: out of memory");
+    }
+    return v->status;
+}
+
+static bool str_ok(const vctx *v, uint32_t id) { return id < v->p->n_strings; }
+static bool str_opt_ok(const vctx *v, uint32_t id) { return id == PROG_NONE || str_ok(v, id); }
+static bool range_ok(uint32_t start, uint32_t count, uint32_t total) {
+    return (uint64_t)start + count <= total;
+}
+
+/* A string for messages: the text when the id is valid, else "?". */
+static const char *vstr(const vctx *v, uint32_t id) {
+    return str_ok(v, id) ? prog_string(v->p, id) : "?";
+}
+
+/* ---------------------------------------------------------------- storage, strings, header */
+
+static bool check_storage(vctx *v) {
+    const prog_data *p = v->p;
+    struct {
+        const char *name;
+        uint32_t n;
+        const void *ptr;
+    } t[] = {
+        {"strings", p->n_strings, p->str_off},   {"strings", p->n_strings, p->str_len},
+        {"strings", p->n_strings, p->str_bytes}, {"timezone", p->n_tz, p->tz_at},
+        {"timezone", p->n_tz, p->tz_offset},     {"ints", p->n_ints, p->ints},
+        {"strsets", p->n_strsets, p->strset_off}, {"strsets", p->n_strsets, p->strset_len},
+        {"attrs", p->n_attrs, p->attr_key},      {"attrs", p->n_attrs, p->attr_value},
+        {"u32", p->n_u32, p->u32},               {"code", p->n_code, p->code},
+        {"conds", p->n_conds, p->conds},         {"actions", p->n_actions, p->actions},
+        {"steps", p->n_steps, p->steps},         {"rules", p->n_rules, p->rules},
+        {"earns", p->n_earns, p->earns},         {"mults", p->n_mults, p->mults},
+        {"tiers", p->n_tiers, p->tiers},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].n > 0 && !t[i].ptr) {
+            vfail(v, "table '%s' has %u entries but no storage", t[i].name, t[i].n);
+            return false;
+        }
+    return true;
+}
+
+static bool check_strings(vctx *v) {
+    const prog_data *p = v->p;
+    for (uint32_t i = 0; i < p->n_strings; i++) {
+        uint64_t off = p->str_off[i], len = p->str_len[i];
+        if (off + len >= p->str_bytes_len || p->str_bytes[off + len] != '\0') {
+            vfail(v, "string %u is not NUL-terminated inside the %u-byte pool", i, p->str_bytes_len);
+            return false;
+        }
+        const uint8_t *s = (const uint8_t *)p->str_bytes + off;
+        if (memchr(s, 0, len)) {
+            vfail(v, "string %u contains a NUL byte", i);
+            return false;
+        }
+        if (!bytecode_utf8_valid(s, len)) {
+            vfail(v, "string %u is not valid UTF-8", i);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_header(vctx *v) {
+    const prog_data *p = v->p;
+    if (!str_ok(v, p->name))
+        return vfail(v, "ruleset name is string %u, the pool has %u strings", p->name, p->n_strings), false;
+    const unsigned char *c = (const unsigned char *)p->currency;
+    for (int i = 0; i < 3; i++)
+        if (c[i] < 'A' || c[i] > 'Z')
+            return vfail(v, "currency is not a 3-letter uppercase ISO 4217 code (bytes %02x %02x %02x %02x)",
+                         c[0], c[1], c[2], c[3]), false;
+    if (c[3] != 0)
+        return vfail(v, "currency code is not NUL-terminated (4th byte %02x)", c[3]), false;
+    if (p->exponent < 0 || p->exponent > 4)
+        return vfail(v, "currency exponent %d is outside 0..4", (int)p->exponent), false;
+    if (p->rounding > PROG_ROUND_DOWN)
+        return vfail(v, "rounding %u is not half_up (0), half_even (1) or down (2)", p->rounding), false;
+    if (p->coupon_policy > PROG_COUPONS_ONE_PER_ORDER)
+        return vfail(v, "coupon policy %u is not stackable (0) or one per order (1)", p->coupon_policy), false;
+    if (p->max_discount_ppm != -1 && (p->max_discount_ppm < 0 || p->max_discount_ppm > PPM_ALL))
+        return vfail(v, "max discount %lld ppm is outside 0..1000000 (or -1 for none)",
+                     (long long)p->max_discount_ppm), false;
+    if (p->points_pending_seconds < 0 || p->points_expire_seconds < 0)
+        return vfail(v, "points pending/expire durations must not be negative"), false;
+    if (!str_ok(v, p->timezone))
+        return vfail(v, "timezone is string %u, the pool has %u strings", p->timezone, p->n_strings), false;
+    if (p->tz_base_offset < -MAX_TZ_OFFSET || p->tz_base_offset > MAX_TZ_OFFSET)
+        return vfail(v, "timezone base offset %d s is beyond +-18 hours", (int)p->tz_base_offset), false;
+    for (uint32_t i = 0; i < p->n_tz; i++) {
+        if (p->tz_offset[i] < -MAX_TZ_OFFSET || p->tz_offset[i] > MAX_TZ_OFFSET)
+            return vfail(v, "timezone transition %u: offset %d s is beyond +-18 hours", i,
+                         (int)p->tz_offset[i]), false;
+        if (i > 0 && p->tz_at[i] <= p->tz_at[i - 1])
+            return vfail(v, "timezone transitions are not ascending: %u at %lld follows %lld", i,
+                         (long long)p->tz_at[i], (long long)p->tz_at[i - 1]), false;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- pools and tables */
+
+/* A list in the u32 pool; *budget (the pool size) shrinks by its length so that all lists of one
+ * kind together cannot exceed the pool. */
+static bool check_list(vctx *v, const char *owner, uint32_t off, uint32_t len, uint64_t *budget) {
+    if (!range_ok(off, len, v->p->n_u32))
+        return vfail(v, "%s: list [%u, %llu) is outside the u32 pool of %u", owner, off,
+                     (unsigned long long)off + len, v->p->n_u32), false;
+    if (len > *budget)
+        return vfail(v, "%s: lists of this kind are longer in total than the u32 pool (%u)", owner,
+                     v->p->n_u32), false;
+    *budget -= len;
+    return true;
+}
+
+static bool check_pools(vctx *v) {
+    const prog_data *p = v->p;
+    char owner[48];
+    uint64_t budget = p->n_u32;
+    for (uint32_t i = 0; i < p->n_strsets; i++) {
+        snprintf(owner, sizeof owner, "strset %u", i);
+        uint32_t off = p->strset_off[i], len = p->strset_len[i];
+        if (!check_list(v, owner, off, len, &budget)) return false;
+        for (uint32_t k = 0; k < len; k++) {
+            uint32_t id = p->u32[off + k];
+            if (!str_ok(v, id))
+                return vfail(v, "strset %u: element %u is string %u, the pool has %u strings", i, k, id,
+                             p->n_strings), false;
+            if (k > 0 && id <= p->u32[off + k - 1])
+                return vfail(v, "strset %u is not sorted ascending without duplicates (element %u)", i, k), false;
+        }
+    }
+    for (uint32_t i = 0; i < p->n_attrs; i++)
+        if (!str_ok(v, p->attr_key[i]) || !str_ok(v, p->attr_value[i]))
+            return vfail(v, "attr %u: key or value is not a valid string id", i), false;
+    for (uint32_t i = 0; i < p->n_conds; i++) {
+        const prog_cond *c = &p->conds[i];
+        if (!str_ok(v, c->text) || !str_opt_ok(v, c->loc.file) || !str_opt_ok(v, c->hint_set))
+            return vfail(v, "condition %u: text, file or hint set is not a valid string id", i), false;
+    }
+    for (uint32_t i = 0; i < p->n_steps; i++)
+        if (p->steps[i].is_percent > 1)
+            return vfail(v, "step %u: is_percent is %u, must be 0 or 1", i, p->steps[i].is_percent), false;
+    return true;
+}
+
+/* Ids of one table must be distinct. v->seen is all zero on entry and on return. */
+static bool check_unique(vctx *v, const char *what, const uint32_t *ids, size_t stride, uint32_t n) {
+    bool ok = true;
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        uint32_t id = *(const uint32_t *)((const char *)ids + (size_t)i * stride); /* checked valid */
+        if (v->seen[id]) {
+            vfail(v, "two %ss have the id '%s'", what, vstr(v, id));
+            ok = false;
+            break;
+        }
+        v->seen[id] = 1;
+    }
+    for (uint32_t k = 0; k < i; k++) v->seen[*(const uint32_t *)((const char *)ids + (size_t)k * stride)] = 0;
+    return ok;
+}
+
+static bool check_conds_range(vctx *v, const char *owner, uint32_t first, uint32_t n) {
+    if (!range_ok(first, n, v->p->n_conds))
+        return vfail(v, "%s: conditions [%u, %llu) are outside the condition table of %u", owner, first,
+                     (unsigned long long)first + n, v->p->n_conds), false;
+    return true;
+}
+
+static bool check_rules(vctx *v) {
+    const prog_data *p = v->p;
+    char owner[160];
+    for (uint32_t i = 0; i < p->n_rules; i++) {
+        const prog_rule *r = &p->rules[i];
+        if (!str_ok(v, r->id)) return vfail(v, "promotion %u: id is not a valid string id", i), false;
+        snprintf(owner, sizeof owner, "promotion '%s'", vstr(v, r->id));
+        if (!str_opt_ok(v, r->label) || !str_opt_ok(v, r->loc.file) || !str_opt_ok(v, r->group) ||
+            !str_opt_ok(v, r->coupon) || !str_opt_ok(v, r->coupon_campaign) || !str_opt_ok(v, r->guard_category))
+            return vfail(v, "%s: a label, file, group, coupon or category is not a valid string id", owner), false;
+        if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL))
+            return vfail(v, "%s: unknown flags 0x%x", owner, r->flags), false;
+        if (r->cap < -1 || r->limit_uses < -1 || r->limit_money < -1 || r->limit_per_customer < -1)
+            return vfail(v, "%s: a cap or limit is negative (-1 means none)", owner), false;
+        if (!check_conds_range(v, owner, r->first_cond, r->n_conds)) return false;
+        if (i > 0 && r->priority < p->rules[i - 1].priority)
+            return vfail(v, "%s: priority %d after priority %d (rules must be in evaluation order)", owner,
+                         (int)r->priority, (int)p->rules[i - 1].priority), false;
+    }
+    return p->n_rules == 0 || check_unique(v, "promotion", &p->rules[0].id, sizeof(prog_rule), p->n_rules);
+}
+
+static bool check_steps(vctx *v, const char *owner, const prog_action *a, bool is_tiers) {
+    if (a->n_steps == 0) return vfail(v, "%s: a step table needs at least one step", owner), false;
+    for (uint32_t k = 0; k < a->n_steps; k++) {
+        const prog_step *s = &v->p->steps[a->steps + k];
+        if (s->threshold < (is_tiers ? 0 : 1) || s->value < 0)
+            return vfail(v, "%s: step %u has a threshold or value out of range", owner, k), false;
+        if (k > 0 && s->threshold <= v->p->steps[a->steps + k - 1].threshold)
+            return vfail(v, "%s: step thresholds are not strictly ascending (step %u)", owner, k), false;
+        if (s->is_percent && (!is_tiers || s->value > PPM_ALL))
+            return vfail(v, "%s: step %u: a percent step must be a tier of at most 100%%", owner, k), false;
+    }
+    return true;
+}
+
+static bool ppm_ok(int64_t x) { return x >= 0 && x <= PPM_ALL; }
+
+static bool check_actions(vctx *v) {
+    const prog_data *p = v->p;
+    char owner[200];
+    uint64_t budget = p->n_steps;
+    for (uint32_t i = 0; i < p->n_actions; i++) {
+        const prog_action *a = &p->actions[i];
+        if (a->rule >= p->n_rules)
+            return vfail(v, "action %u: promotion %u does not exist (there are %u)", i, a->rule, p->n_rules), false;
+        snprintf(owner, sizeof owner, "action %u of promotion '%s'", i, vstr(v, p->rules[a->rule].id));
+        if (a->kind >= PROG_ACT_COUNT) return vfail(v, "%s: unknown action kind %u", owner, a->kind), false;
+        if (!str_opt_ok(v, a->str1) || !str_opt_ok(v, a->str2) || !str_opt_ok(v, a->loc.file))
+            return vfail(v, "%s: a string operand or file is not a valid string id", owner), false;
+        if (!range_ok(a->steps, a->n_steps, p->n_steps))
+            return vfail(v, "%s: steps [%u, %llu) are outside the step table of %u", owner, a->steps,
+                         (unsigned long long)a->steps + a->n_steps, p->n_steps), false;
+        if (a->n_steps > budget)
+            return vfail(v, "%s: step ranges are longer in total than the step table", owner), false;
+        budget -= a->n_steps;
+        bool has_steps = a->kind == PROG_ACT_QTY_PRICE || a->kind == PROG_ACT_TIERS;
+        if (!has_steps && a->n_steps != 0)
+            return vfail(v, "%s: this kind of action takes no steps", owner), false;
+        const int64_t *q = a->p;
+        bool ok = true;
+        switch ((prog_action_kind)a->kind) {
+        case PROG_ACT_PERCENT_OFF: ok = ppm_ok(q[0]); break;
+        case PROG_ACT_AMOUNT_OFF:
+        case PROG_ACT_AMOUNT_OFF_EACH:
+        case PROG_ACT_FIXED_PRICE: ok = q[0] >= 0; break;
+        case PROG_ACT_QTY_PRICE: if (!check_steps(v, owner, a, false)) return false; break;
+        case PROG_ACT_TIERS: if (!check_steps(v, owner, a, true)) return false; break;
+        case PROG_ACT_EVERY: ok = q[0] > 0 && q[1] >= 0 && q[2] >= -1; break;
+        case PROG_ACT_BUY_GET: ok = q[0] >= 1 && q[1] >= 1 && ppm_ok(q[2]); break;
+        case PROG_ACT_N_FOR: ok = q[0] >= 1 && q[1] >= 0; break;
+        case PROG_ACT_GIFT: ok = q[0] >= 1 && a->str1 != PROG_NONE; break;
+        case PROG_ACT_FREE_SHIPPING: break;
+        case PROG_ACT_SHIPPING_OFF: ok = q[0] >= 0 && (q[1] == -1 || ppm_ok(q[1])); break;
+        case PROG_ACT_EFFECT: ok = a->str1 != PROG_NONE; break;
+        case PROG_ACT_COUNT: break;
+        }
+        if (!ok)
+            return vfail(v, "%s: operands out of range (p = %lld, %lld, %lld)", owner, (long long)q[0],
+                         (long long)q[1], (long long)q[2]), false;
+    }
+    return true;
+}
+
+static bool check_earns_mults(vctx *v) {
+    const prog_data *p = v->p;
+    char owner[160];
+    for (uint32_t i = 0; i < p->n_earns; i++) {
+        const prog_earn *e = &p->earns[i];
+        if (!str_ok(v, e->id)) return vfail(v, "earn rule %u: id is not a valid string id", i), false;
+        snprintf(owner, sizeof owner, "earn '%s'", vstr(v, e->id));
+        if (!str_opt_ok(v, e->label) || !str_opt_ok(v, e->loc.file))
+            return vfail(v, "%s: label or file is not a valid string id", owner), false;
+        if (e->points <= 0 || e->per_money <= 0)
+            return vfail(v, "%s: rate %lld points per %lld must have both numbers > 0", owner,
+                         (long long)e->points, (long long)e->per_money), false;
+        if (e->cap < -1) return vfail(v, "%s: cap %lld is negative (-1 means none)", owner, (long long)e->cap), false;
+        if (!check_conds_range(v, owner, e->first_cond, e->n_conds)) return false;
+    }
+    if (p->n_earns && !check_unique(v, "earn rule", &p->earns[0].id, sizeof(prog_earn), p->n_earns)) return false;
+
+    uint64_t budget = p->n_u32;
+    for (uint32_t i = 0; i < p->n_mults; i++) {
+        const prog_mult *m = &p->mults[i];
+        if (!str_ok(v, m->id)) return vfail(v, "multiplier %u: id is not a valid string id", i), false;
+        snprintf(owner, sizeof owner, "multiplier '%s'", vstr(v, m->id));
+        if (!str_opt_ok(v, m->label) || !str_opt_ok(v, m->loc.file))
+            return vfail(v, "%s: label or file is not a valid string id", owner), false;
+        if (m->num <= 0 || m->den <= 0)
+            return vfail(v, "%s: factor %lld/%lld must have both numbers > 0", owner, (long long)m->num,
+                         (long long)m->den), false;
+        if (!check_list(v, owner, m->targets, m->n_targets, &budget)) return false;
+        for (uint32_t k = 0; k < m->n_targets; k++)
+            if (p->u32[m->targets + k] >= p->n_earns)
+                return vfail(v, "%s: target %u is earn rule %u, there are %u", owner, k, p->u32[m->targets + k],
+                             p->n_earns), false;
+        if (!check_conds_range(v, owner, m->first_cond, m->n_conds)) return false;
+    }
+    if (p->n_mults && !check_unique(v, "multiplier", &p->mults[0].id, sizeof(prog_mult), p->n_mults)) return false;
+    return true;
+}
+
+static bool check_redeem_tiers(vctx *v) {
+    const prog_data *p = v->p;
+    const prog_redeem *r = &p->redeem;
+    if (r->present) {
+        if (r->points <= 0 || r->money <= 0)
+            return vfail(v, "redeem: rate %lld points = %lld must have both numbers > 0", (long long)r->points,
+                         (long long)r->money), false;
+        if (r->pays_for == 0 || (r->pays_for & ~(uint32_t)(PROG_PAYS_GOODS | PROG_PAYS_SHIPPING)))
+            return vfail(v, "redeem: pays_for 0x%x must name goods and/or shipping", r->pays_for), false;
+        if (!ppm_ok(r->max_share_ppm))
+            return vfail(v, "redeem: max share %lld ppm is outside 0..1000000", (long long)r->max_share_ppm), false;
+        if (r->min_balance < 0) return vfail(v, "redeem: min balance is negative"), false;
+        if (r->code.count == 0) return vfail(v, "redeem: needs a code block (just END when it has no conditions)"), false;
+    }
+    if (!check_conds_range(v, "redeem", r->first_cond, r->n_conds)) return false;
+
+    char owner[160];
+    uint64_t budget = p->n_u32;
+    for (uint32_t i = 0; i < p->n_tiers; i++) {
+        const prog_tier *t = &p->tiers[i];
+        if (!str_ok(v, t->id)) return vfail(v, "tier %u: id is not a valid string id", i), false;
+        snprintf(owner, sizeof owner, "tier '%s'", vstr(v, t->id));
+        if (!str_opt_ok(v, t->label)) return vfail(v, "%s: label is not a valid string id", owner), false;
+        if (t->spend < 0 || t->window_seconds < 0)
+            return vfail(v, "%s: spend and window must not be negative", owner), false;
+        if (i > 0 && t->spend < p->tiers[i - 1].spend)
+            return vfail(v, "%s: spend %lld is below the previous tier's %lld (tiers ascend)", owner,
+                         (long long)t->spend, (long long)p->tiers[i - 1].spend), false;
+        if (!check_list(v, owner, t->benefits, t->n_benefits, &budget)) return false;
+        for (uint32_t k = 0; k < t->n_benefits; k++)
+            if (!str_ok(v, p->u32[t->benefits + k]))
+                return vfail(v, "%s: benefit %u is not a valid string id", owner, k), false;
+    }
+    return p->n_tiers == 0 || check_unique(v, "tier", &p->tiers[0].id, sizeof(prog_tier), p->n_tiers);
+}
+
+/* ---------------------------------------------------------------- code */
+
+static uint64_t block_total(const prog_data *p) {
+    return (uint64_t)p->n_rules + p->n_earns + p->n_mults + (p->redeem.code.count ? 1 : 0);
+}
+
+/* Block number b: promotions, then earn rules, multipliers and the redeem block. */
+static vblock block_at(const prog_data *p, uint64_t b) {
+    vblock k;
+    if (b < p->n_rules) {
+        const prog_rule *r = &p->rules[b];
+        k = (vblock){BLK_PROMOTION, (uint32_t)b, r->code, r->first_cond, r->n_conds};
+    } else if ((b -= p->n_rules) < p->n_earns) {
+        const prog_earn *e = &p->earns[b];
+        k = (vblock){BLK_EARN, (uint32_t)b, e->code, e->first_cond, e->n_conds};
+    } else if ((b -= p->n_earns) < p->n_mults) {
+        const prog_mult *m = &p->mults[b];
+        k = (vblock){BLK_MULT, (uint32_t)b, m->code, m->first_cond, m->n_conds};
+    } else {
+        k = (vblock){BLK_REDEEM, 0, p->redeem.code, p->redeem.first_cond, p->redeem.n_conds};
+    }
+    return k;
+}
+
+static void block_name(const vctx *v, const vblock *b, char *buf, size_t n) {
+    const prog_data *p = v->p;
+    switch (b->kind) {
+    case BLK_PROMOTION: snprintf(buf, n, "promotion '%s'", vstr(v, p->rules[b->index].id)); break;
+    case BLK_EARN: snprintf(buf, n, "earn '%s'", vstr(v, p->earns[b->index].id)); break;
+    case BLK_MULT: snprintf(buf, n, "multiplier '%s'", vstr(v, p->mults[b->index].id)); break;
+    case BLK_REDEEM: snprintf(buf, n, "redeem"); break;
+    }
+}
+
+/* Renders the top of an abstract stack, deepest first ("ls"); long stacks start with "...". */
+static void stack_text(const vstate *s, char *buf, size_t n) {
+    size_t from = s->depth > 16 ? s->depth - 16u : 0, o = 0;
+    if (from) o += (size_t)snprintf(buf, n, "...");
+    for (size_t k = from; k < s->depth && o + 1 < n; k++) buf[o++] = (s->bits[k / 64] >> (k % 64)) & 1 ? 'l' : 's';
+    buf[o < n ? o : n - 1] = '\0';
+    if (s->depth == 0) snprintf(buf, n, "empty");
+}
+
+static bool stack_kind(const vstate *s, uint32_t k) { return (s->bits[k / 64] >> (k % 64)) & 1; }
+
+static void stack_pop(vstate *s) {
+    uint32_t k = --s->depth;
+    if (stack_kind(s, k)) s->n_sets--;
+    else s->n_scalars--;
+    s->bits[k / 64] &= ~((uint64_t)1 << (k % 64));
+}
+
+static void stack_push(vstate *s, char kind) {
+    uint32_t k = s->depth++;
+    if (kind == 'l') {
+        s->bits[k / 64] |= (uint64_t)1 << (k % 64);
+        s->n_sets++;
+    } else {
+        s->n_scalars++;
+    }
+}
+
+typedef struct vinsn {
+    vctx *v;
+    const vblock *b;
+    const char *bname;
+    uint32_t pc;
+    const prog_insn *in;
+} vinsn;
+
+static perk_status ifail(const vinsn *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Fails with "<block> instruction <pc> (<NAME>): <message>". */
+static perk_status ifail(const vinsn *x, const char *fmt, ...) {
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *name = x->in->op < PERK_OP_COUNT ? perk_opcode_table[x->in->op].name : "?";
+    return vfail(x->v, "%s instruction %u (%s): %s", x->bname, x->pc, name, msg);
+}
+
+/* The operand, aux and reserved fields of one instruction, and where it may appear. */
+static bool check_operand(const vinsn *x) {
+    const prog_data *p = x->v->p;
+    const prog_insn *in = x->in;
+    const vblock *b = x->b;
+    if (in->op >= PERK_OP_COUNT) return ifail(x, "unknown opcode 0x%02x", in->op), false;
+    if (in->reserved != 0) return ifail(x, "reserved field is 0x%04x, must be 0", in->reserved), false;
+    if (in->op == PERK_OP_SET_CMP) {
+        if (in->aux > PERK_CMP_GE) return ifail(x, "aux %u is not a comparison (0..5)", in->aux), false;
+    } else if (in->aux != 0) {
+        return ifail(x, "aux is %u, must be 0", in->aux), false;
+    }
+    uint32_t arg = in->arg, end = b->code.start + b->code.count;
+    switch (perk_opcode_table[in->op].arg) {
+    case PERK_ARG_NONE:
+        if (arg != 0) return ifail(x, "takes no operand but has %u", arg), false;
+        break;
+    case PERK_ARG_IMM: break;
+    case PERK_ARG_INT:
+        if (arg >= p->n_ints) return ifail(x, "int constant %u does not exist (pool of %u)", arg, p->n_ints), false;
+        break;
+    case PERK_ARG_STRING:
+        if (arg >= p->n_strings) return ifail(x, "string %u does not exist (pool of %u)", arg, p->n_strings), false;
+        break;
+    case PERK_ARG_STRSET:
+        if (arg >= p->n_strsets) return ifail(x, "strset %u does not exist (pool of %u)", arg, p->n_strsets), false;
+        break;
+    case PERK_ARG_ATTR:
+        if (arg >= p->n_attrs) return ifail(x, "attr %u does not exist (pool of %u)", arg, p->n_attrs), false;
+        break;
+    case PERK_ARG_FACT:
+        if (arg >= PERK_FACT_COUNT) return ifail(x, "unknown fact %u", arg), false;
+        if (in->op == PERK_OP_LOAD_FACT && fact_is_set[arg])
+            return ifail(x, "fact %s is a string set, not a scalar", fact_names[arg]), false;
+        break;
+    case PERK_ARG_FIELD:
+        if (arg >= PERK_FIELD_COUNT) return ifail(x, "unknown item field %u", arg), false;
+        if (!field_is_numeric[arg])
+            return ifail(x, "item field %s is not numeric", field_names[arg]), false;
+        break;
+    case PERK_ARG_JUMP:
+        if (arg <= x->pc) return ifail(x, "jumps backward to %u (jumps go forward only)", arg), false;
+        if (arg >= end)
+            return ifail(x, "target %u is outside its block [%u, %u)", arg, b->code.start, end), false;
+        break;
+    case PERK_ARG_COND:
+        if (arg < b->first_cond || arg - b->first_cond >= b->n_conds)
+            return ifail(x, "condition %u does not belong to this block (its conditions are [%u, %llu))", arg,
+                         b->first_cond, (unsigned long long)b->first_cond + b->n_conds), false;
+        break;
+    case PERK_ARG_ACTION:
+        if (b->kind != BLK_PROMOTION) return ifail(x, "only promotion blocks may apply actions"), false;
+        if (arg >= p->n_actions) return ifail(x, "action %u does not exist (table of %u)", arg, p->n_actions), false;
+        if (p->actions[arg].rule != b->index)
+            return ifail(x, "action %u belongs to promotion '%s'", arg, vstr(x->v, p->rules[p->actions[arg].rule].id)),
+                   false;
+        if ((in->op == PERK_OP_APPLY2) != (p->actions[arg].kind == PROG_ACT_BUY_GET))
+            return ifail(x, "buy/get actions take APPLY2, every other action APPLY"), false;
+        break;
+    case PERK_ARG_EARN:
+        if (b->kind != BLK_EARN) return ifail(x, "only earn blocks may earn points"), false;
+        if (arg != b->index) return ifail(x, "earn rule %u is not this block's (%u)", arg, b->index), false;
+        break;
+    case PERK_ARG_MULT:
+        if (b->kind != BLK_MULT) return ifail(x, "only multiplier blocks may multiply"), false;
+        if (arg != b->index) return ifail(x, "multiplier %u is not this block's (%u)", arg, b->index), false;
+        break;
+    case PERK_ARG_KIND_COUNT: break;
+    }
+    return true;
+}
+
+/* Joins state `s` into instruction `target` of the block. */
+static bool merge_state(const vinsn *x, uint32_t target, const vstate *s) {
+    vstate *t = &x->v->states[target - x->b->code.start];
+    if (!t->reached) {
+        *t = *s;
+        t->reached = 1;
+        return true;
+    }
+    if (t->depth != s->depth || t->bits[0] != s->bits[0] || t->bits[1] != s->bits[1]) {
+        char a[32], c[32];
+        stack_text(t, a, sizeof a);
+        stack_text(s, c, sizeof c);
+        return ifail(x, "inconsistent stack at instruction %u: '%s' on one path, '%s' on another", target, a, c),
+               false;
+    }
+    return true;
+}
+
+static bool check_block(vctx *v, const vblock *b) {
+    const prog_data *p = v->p;
+    char bname[160];
+    block_name(v, b, bname, sizeof bname);
+    uint32_t start = b->code.start, count = b->code.count;
+    memset(v->states, 0, (size_t)count * sizeof *v->states);
+    v->states[0].reached = 1;
+    for (uint32_t i = 0; i < count; i++) {
+        vinsn x = {v, b, bname, start + i, &p->code[start + i]};
+        if (!check_operand(&x)) return false;
+        uint8_t op = x.in->op;
+        if (op == PERK_OP_END && i + 1 != count) return ifail(&x, "END before the end of its block"), false;
+        if (op != PERK_OP_END && i + 1 == count)
+            return vfail(v, "%s: block [%u, %u) does not end with END", bname, start, start + count), false;
+        vstate s = v->states[i];
+        if (!s.reached) continue; /* dead code after a JUMP: operands checked, never run */
+
+        const char *pops = perk_opcode_table[op].pops, *pushes = perk_opcode_table[op].pushes;
+        uint32_t np = (uint32_t)strlen(pops);
+        char have[32];
+        if (s.depth < np) {
+            stack_text(&s, have, sizeof have);
+            return ifail(&x, "stack underflow: needs '%s', the stack is '%s'", pops, have), false;
+        }
+        for (uint32_t k = 0; k < np; k++)
+            if (stack_kind(&s, s.depth - np + k) != (pops[k] == 'l')) {
+                stack_text(&s, have, sizeof have);
+                return ifail(&x, "needs '%s' on top of the stack, the stack is '%s'", pops, have), false;
+            }
+        for (uint32_t k = 0; k < np; k++) stack_pop(&s);
+        for (const char *c = pushes; *c; c++) stack_push(&s, *c);
+        if (s.n_scalars > VERIFY_MAX_SCALARS)
+            return ifail(&x, "stack too deep: %u scalars (limit %u)", s.n_scalars, VERIFY_MAX_SCALARS), false;
+        if (s.n_sets > VERIFY_MAX_SETS)
+            return ifail(&x, "stack too deep: %u sets (limit %u)", s.n_sets, VERIFY_MAX_SETS), false;
+        if (s.n_scalars > v->max_scalars) v->max_scalars = s.n_scalars;
+        if (s.n_sets > v->max_sets) v->max_sets = s.n_sets;
+
+        switch (op) {
+        case PERK_OP_END:
+            if (s.depth != 0) {
+                stack_text(&s, have, sizeof have);
+                return ifail(&x, "the stack is '%s', must be empty at END", have), false;
+            }
+            break;
+        case PERK_OP_JUMP:
+            if (!merge_state(&x, x.in->arg, &s)) return false;
+            break;
+        case PERK_OP_JUMP_IF_FALSE:
+        case PERK_OP_JUMP_IF_TRUE:
+            /* taken: the tested value stays; not taken: it is popped */
+            if (!merge_state(&x, x.in->arg, &s)) return false;
+            stack_pop(&s);
+            if (!merge_state(&x, x.pc + 1, &s)) return false;
+            break;
+        default:
+            if (!merge_state(&x, x.pc + 1, &s)) return false;
+            break;
+        }
+    }
+    return true;
+}
+
+static bool check_code(vctx *v) {
+    const prog_data *p = v->p;
+    uint64_t nb = block_total(p);
+    uint32_t largest = 0;
+    char bname[160], other[160];
+    for (uint64_t k = 0; k < nb; k++) {
+        vblock b = block_at(p, k);
+        block_name(v, &b, bname, sizeof bname);
+        if (b.code.count == 0) return vfail(v, "%s: empty code block (it must at least END)", bname), false;
+        if (!range_ok(b.code.start, b.code.count, p->n_code))
+            return vfail(v, "%s: block [%u, %llu) is outside the code of %u instructions", bname, b.code.start,
+                         (unsigned long long)b.code.start + b.code.count, p->n_code), false;
+        for (uint32_t i = 0; i < b.code.count; i++) {
+            uint32_t pc = b.code.start + i;
+            if (v->owner[pc]) {
+                vblock o = block_at(p, v->owner[pc] - 1);
+                block_name(v, &o, other, sizeof other);
+                return vfail(v, "%s: instruction %u also belongs to %s (blocks may not share code)", bname, pc,
+                             other), false;
+            }
+            v->owner[pc] = (uint32_t)k + 1;
+        }
+        if (b.code.count > largest) largest = b.code.count;
+    }
+    if (nb == 0) return true;
+    v->states = perk_mem_calloc(largest, sizeof *v->states);
+    if (!v->states) return vnomem(v), false;
+    for (uint64_t k = 0; k < nb; k++) {
+        vblock b = block_at(p, k);
+        if (!check_block(v, &b)) return false;
+    }
+    return true;
+}
+
+static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max_scalars, uint32_t *max_sets) {
+    vctx v = {.p = p, .err = err, .status = PERK_OK};
+    if (err) {
+        err->status = PERK_OK;
+        err->message[0] = '\0';
+    }
+    if (!p) return vfail(&v, "no program");
+    if (!check_storage(&v) || !check_strings(&v) || !check_header(&v) || !check_pools(&v)) return v.status;
+    if (p->n_strings) {
+        v.seen = perk_mem_calloc(p->n_strings, 1);
+        if (!v.seen) return vnomem(&v);
+    }
+    if (p->n_code) {
+        v.owner = perk_mem_calloc(p->n_code, sizeof *v.owner);
+        if (!v.owner) {
+            perk_mem_free(v.seen);
+            return vnomem(&v);
+        }
+    }
+    if (check_rules(&v) && check_actions(&v) && check_earns_mults(&v) && check_redeem_tiers(&v)) check_code(&v);
+    perk_mem_free(v.seen);
+    perk_mem_free(v.owner);
+    perk_mem_free(v.states);
+    if (v.status == PERK_OK) {
+        if (max_scalars) *max_scalars = v.max_scalars;
+        if (max_sets) *max_sets = v.max_sets;
+    }
+    return v.status;
+}
+
+perk_status verify_program(const prog_data *p, perk_error *err) { return verify_run(p, err, NULL, NULL); }
+
+perk_status verify_program_record(prog_data *p, perk_error *err) {
+    uint32_t ms = 0, ml = 0;
+    perk_status st = verify_run(p, err, &ms, &ml);
+    if (st == PERK_OK) {
+        p->max_scalars = ms;
+        p->max_sets = ml;
+    }
+    return st;
+}

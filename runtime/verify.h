@@ -1,0 +1,28 @@
+/* verify.h - the static checks a program passes before the VM may run it (runtime/verify.c).
+ *
+ * After verification the VM can trust, without further checks: every opcode, operand and table
+ * index is in range; every block lies inside the code array, ends with END and only jumps
+ * forward inside itself; the operand stack never underflows, holds the kinds each instruction
+ * expects (scalar 's' or line set 'l') on every path, agrees at every join, is empty at END and
+ * never holds more than VERIFY_MAX_SCALARS scalars and VERIFY_MAX_SETS sets. The full list of
+ * rules is in docs/bytecode.md ("Verification").
+ */
+#ifndef PERK_VERIFY_H
+#define PERK_VERIFY_H
+
+#include "perk.h"
+#include "program.h"
+
+#define VERIFY_MAX_SCALARS 64u
+#define VERIFY_MAX_SETS 32u
+
+/* Checks `p`. Returns PERK_OK, PERK_VERIFY (err->message names the rule and the instruction, e.g.
+ * "verify: promotion 'member_day' instruction 17 (JUMP): target 40 is outside its block [12, 30)")
+ * or PERK_NOMEM. err may be NULL. Does not modify p. */
+perk_status verify_program(const prog_data *p, perk_error *err);
+
+/* As verify_program, and on success stores the deepest stack of any block in p->max_scalars and
+ * p->max_sets (the loader uses this; the VM sizes its stacks from them). */
+perk_status verify_program_record(prog_data *p, perk_error *err);
+
+#endif
