@@ -583,6 +583,105 @@ static void test_empty_cart(void **state) {
     perk_context_free(ctx);
 }
 
+
+static void test_allocation_storage_limit(void **state) {
+    (void)state;
+    /* 66 promotions each take 1 cent from every line; with max_lines = 2 the context reserves
+       2 * min(66, 64) = 128 allocations, and 66 * 2 = 132 are needed */
+    prog_data p = new_prog();
+    char id[16];
+    for (int i = 0; i < 66; i++) {
+        snprintf(id, sizeof id, "r%d", i);
+        vt_simple_rule(&p, id, PERK_OP_SET_ALL, NULL, PROG_ACT_AMOUNT_OFF_EACH, 1, 0, 0);
+    }
+    perk_program *prog = vt_load(&p);
+    perk_limits l = perk_limits_default();
+    l.max_lines = 2;
+    perk_context *ctx = perk_context_new(prog, &l, NULL);
+    assert_non_null(ctx);
+    perk_program_free(prog);
+    vt_order(ctx, 0);
+    vt_line(ctx, "a", NULL, 1000, 1);
+    assert_int_equal(perk_evaluate(ctx)->status, PERK_OK); /* one line: 66 allocations fit */
+    assert_int_equal(perk_evaluate(ctx)->discount, 66);    /* and evaluating again is the same */
+    vt_line(ctx, "b", NULL, 1000, 1);
+    assert_int_equal(perk_evaluate(ctx)->status, PERK_LIMIT);
+    assert_non_null(strstr(perk_context_error(ctx), "allocations"));
+    perk_line third = {.sku = "c", .unit_price = 1000, .quantity = 1, .margin_ppm = -1};
+    assert_int_equal(perk_cart_add_line(ctx, &third), PERK_LIMIT); /* over max_lines */
+    assert_string_equal(perk_context_error(ctx), "line 3: the cart has more than max_lines = 2 lines");
+    perk_context_free(ctx);
+}
+
+/* A promotion ¥1 off everything when `agg(field of all lines) == value`. */
+static void agg_rule(prog_data *p, const char *id, perk_opcode agg, perk_item_field field, int64_t value) {
+    uint32_t r = pb_promotion_begin(p, id, NULL, (int32_t)p->n_rules);
+    uint32_t c = pb_cond(p, id, NULL);
+    pb_emit(p, PERK_OP_SET_ALL, 0);
+    pb_emit(p, agg, field);
+    pb_emit(p, PERK_OP_PUSH_INT, pb_int(p, value));
+    pb_emit(p, PERK_OP_EQ, 0);
+    pb_emit(p, PERK_OP_REQUIRE, c);
+    pb_emit(p, PERK_OP_SET_ALL, 0);
+    pb_emit(p, PERK_OP_APPLY, pb_action(p, r, PROG_ACT_AMOUNT_OFF, 100, 0, 0));
+    pb_promotion_end(p, r);
+}
+
+static void test_aggregates(void **state) {
+    (void)state;
+    prog_data p = new_prog();
+    agg_rule(&p, "min_price", PERK_OP_AGG_MIN, PERK_FIELD_PRICE, 300);
+    agg_rule(&p, "max_price", PERK_OP_AGG_MAX, PERK_FIELD_PRICE, 2000);
+    agg_rule(&p, "min_margin", PERK_OP_AGG_MIN, PERK_FIELD_MARGIN, 200000); /* unknown margins skipped */
+    agg_rule(&p, "max_qty", PERK_OP_AGG_MAX, PERK_FIELD_QUANTITY, 5);
+    agg_rule(&p, "sum_orig", PERK_OP_AGG_SUM, PERK_FIELD_ORIGINAL_AMOUNT, 4900);
+    /* margins >= 10%: the line with unknown margin does not match */
+    uint32_t r = pb_promotion_begin(&p, "margin_set", NULL, 5);
+    pb_emit(&p, PERK_OP_PUSH_INT, pb_int(&p, 100000));
+    pb_emit_aux(&p, PERK_OP_SET_CMP, PERK_CMP_GE, PERK_FIELD_MARGIN);
+    pb_emit(&p, PERK_OP_APPLY, pb_action(&p, r, PROG_ACT_AMOUNT_OFF_EACH, 1, 0, 0));
+    pb_promotion_end(&p, r);
+    perk_context *ctx = vt_build(&p);
+    vt_order(ctx, 0);
+    perk_line lines[] = {
+        {.sku = "a", .unit_price = 2000, .quantity = 1, .margin_ppm = 200000},
+        {.sku = "b", .unit_price = 300, .quantity = 5, .margin_ppm = -1},
+        {.sku = "c", .unit_price = 700, .quantity = 2, .margin_ppm = 500000},
+    };
+    for (size_t i = 0; i < 3; i++) assert_int_equal(perk_cart_add_line(ctx, &lines[i]), PERK_OK);
+    const perk_result *res = vt_eval(ctx);
+    /* min price 300, max 2000, min known margin 200000, max quantity 5,
+       original sum 2000 + 1500 + 1400 = 4900 */
+    for (uint32_t k = 0; k < 5; k++) assert_int_equal(res->promotions[k].reason, PERK_REASON_APPLIED);
+    assert_int_equal(vt_alloc(res, 0, 5), 1);
+    assert_int_equal(vt_alloc(res, 1, 5), 0);
+    assert_int_equal(vt_alloc(res, 2, 5), 2); /* 1 cent per unit, 2 units */
+    perk_context_free(ctx);
+}
+
+static void test_division_by_zero(void **state) {
+    (void)state;
+    prog_data p = new_prog();
+    uint32_t r = pb_promotion_begin(&p, "div", NULL, 0);
+    uint32_t c = pb_cond(&p, "x / 0", NULL);
+    pb_emit(&p, PERK_OP_LOAD_FACT, PERK_FACT_ORDER_SUBTOTAL);
+    pb_emit(&p, PERK_OP_LOAD_FACT, PERK_FACT_ORDER_SHIPPING);
+    pb_emit(&p, PERK_OP_DIV, 0);
+    pb_emit(&p, PERK_OP_REQUIRE, c);
+    pb_promotion_end(&p, r);
+    perk_context *ctx = vt_build(&p);
+    vt_order(ctx, 0);
+    vt_line(ctx, "x", NULL, 1000, 1);
+    assert_int_equal(perk_evaluate(ctx)->status, PERK_OVERFLOW);
+    assert_non_null(strstr(perk_context_error(ctx), "division by zero"));
+    /* with shipping 500: 1000 / 500 = 2, true */
+    perk_cart_reset(ctx);
+    vt_order(ctx, 500);
+    vt_line(ctx, "x", NULL, 1000, 1);
+    assert_int_equal(vt_eval(ctx)->promotions[0].reason, PERK_REASON_NOTHING);
+    perk_context_free(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exclusive_group),
@@ -602,6 +701,9 @@ int main(void) {
         cmocka_unit_test(test_instruction_budget),
         cmocka_unit_test(test_cart_rejected_until_reset),
         cmocka_unit_test(test_empty_cart),
+        cmocka_unit_test(test_allocation_storage_limit),
+        cmocka_unit_test(test_aggregates),
+        cmocka_unit_test(test_division_by_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
