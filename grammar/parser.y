@@ -344,6 +344,7 @@ qty_steps
     : qty_step                      { $$ = mk(ps, AST_ACTION, @$); ast_list_push(ps->arena, &$$->list, $1); }
     | qty_steps T_COMMA qty_step    { $$ = $1; ast_list_push(ps->arena, &$$->list, $3); }
     | qty_steps error               { $$ = $1; }
+    | error                         { $$ = mk(ps, AST_ACTION, @$); }
     ;
 
 qty_step
@@ -359,6 +360,7 @@ tier_steps
     : tier_step                     { $$ = mk(ps, AST_ACTION, @$); ast_list_push(ps->arena, &$$->list, $1); }
     | tier_steps T_COMMA tier_step  { $$ = $1; ast_list_push(ps->arena, &$$->list, $3); }
     | tier_steps error              { $$ = $1; }
+    | error                         { $$ = mk(ps, AST_ACTION, @$); }
     ;
 
 tier_step
@@ -883,26 +885,34 @@ static void append_part(char *out, size_t size, int index, int total, const char
     snprintf(out + len, size - len, "%s%s", sep, part);
 }
 
-/* "an expression, 'off' or '}'": groups of tokens are named by what they start. */
-static void describe_expected(const token_set *in, char *out, size_t size)
+/* "an expression, 'off' or '}'": groups of tokens are named by what they start. *group_hint
+ * gets the members of a group named that way, for the hint line. */
+static void describe_expected(const token_set *in, char *out, size_t size, const char **group_hint)
 {
     token_set s = *in;
     const char *parts[16];
     int n = 0;
+    *group_hint = NULL;
     if (set_count(&s, declarations) >= 6) {
-        parts[n++] = "a declaration (promotion, earn, multiplier, tier, let, redeem, points, include)";
+        parts[n++] = "a declaration";
+        *group_hint = "declarations start with promotion, earn, multiplier, tier, let, redeem, points or include";
         set_remove(&s, declarations);
+        s.has[YYSYMBOL_YYEOF] = false;
     }
     if (s.has[YYSYMBOL_T_PRIORITY] && s.has[YYSYMBOL_T_THEN]) {
-        parts[n++] = "a promotion clause (when, then, priority, valid, every, hours, requires, exclusive, stop, cap, limit, measure)";
+        parts[n++] = "a clause";
+        *group_hint = "a promotion's clauses start with when, then, priority, valid, every, hours, requires, "
+                      "exclusive, stop, cap, limit or measure";
         set_remove(&s, promo_clauses);
     }
     if (set_count(&s, settings_kw) >= 4) {
-        parts[n++] = "a setting (currency, timezone, rounding, max discount, coupons)";
+        parts[n++] = "a setting";
+        *group_hint = "the settings are currency, timezone, rounding, max discount and coupons";
         set_remove(&s, settings_kw);
     }
     if (set_count(&s, action_start) >= 6) {
         parts[n++] = "an action";
+        *group_hint = "an action is e.g. `10% off order`, `free shipping`, `gift \"SKU\"` or `buy 1 of tea get 1 free`";
         set_remove(&s, action_start);
         set_remove(&s, expr_start);
     }
@@ -918,7 +928,7 @@ static void describe_expected(const token_set *in, char *out, size_t size)
     }
     for (int k = 0; k < YYNTOKENS && n < 12; k++) {
         if (!s.has[k] || k == YYSYMBOL_YYerror || k == YYSYMBOL_YYUNDEF) continue;
-        parts[n++] = yysymbol_name((yysymbol_kind_t)k);
+        parts[n++] = k == YYSYMBOL_YYEOF ? "the end of the file" : yysymbol_name((yysymbol_kind_t)k);
     }
     if (ops >= 6 && n < 16) parts[n++] = "an operator";
     out[0] = '\0';
@@ -962,7 +972,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
         if (exp[i] >= 0 && exp[i] < YYNTOKENS) set.has[exp[i]] = true;
 
     char expected[512], found[128], after[160] = "";
-    describe_expected(&set, expected, sizeof expected);
+    const char *group_hint;
+    describe_expected(&set, expected, sizeof expected, &group_hint);
     describe_found(ps, la, at, found, sizeof found);
     if (ps->prev.kind > 0 && !ps->prev.synthetic) {
         yysymbol_kind_t pk = YYTRANSLATE(ps->prev.kind);
@@ -999,8 +1010,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
         /* did you mean */
     } else if (set.has[YYSYMBOL_T_OFF] && !set.has[YYSYMBOL_T_PER]) {
         hint = "a discount reads AMOUNT off TARGET, e.g. `10% off order` or `\xC2\xA5" "5 off each tea`";
-    } else if (prev_kind == YYSYMBOL_T_THEN) {
-        hint = "an action is e.g. `10% off order`, `free shipping`, `gift \"SKU\"` or `buy 1 of tea get 1 free`";
+    } else if (group_hint) {
+        hint = group_hint;
     } else if (la == YYSYMBOL_T_EQ && prev_kind == YYSYMBOL_T_EQ) {
         hint = "compare with a single '='";
     }
