@@ -17,6 +17,7 @@ bool parse_count_error(parse_state *ps, ast_span at)
     if (ps->stopped) return false;
     if (++ps->file_errors > PARSE_MAX_FILE_ERRORS) {
         ps->stopped = true;
+        if (ps->file_node) ps->file_node->syntax_error = true;
         diag_report(ps->diags, DIAG_TOO_MANY_ERRORS, at, "is this a Perk rule file?",
                     "too many errors in this file; the rest of it is not checked");
         return false;

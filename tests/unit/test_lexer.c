@@ -407,8 +407,20 @@ static void test_invalid_utf8_and_garbage_runs(void **state)
     assert_int_equal(lx->diags.count, 3);
     lexed_free(lx);
 
-    lx = lex("\xE8\x8C\xB6 = 1");
-    assert_one_diag(lx, DIAG_UNEXPECTED_CHARACTER, "'\xE8\x8C\xB6'");
+    /* a Chinese name is reported, then read as a name so that parsing goes on */
+    lx = lex("\xE8\x8C\xB6 = tea\xE8\x8C\xB6 1");
+    assert_int_equal(lx->n, 4);
+    assert_int_equal(lx->kind[0], T_IDENT);
+    assert_int_equal(lx->kind[2], T_IDENT);
+    assert_string_equal(lx->node[2]->name, "tea\xE8\x8C\xB6");
+    assert_int_equal(lx->diags.count, 2);
+    assert_int_equal(lx->diags.entries[0].code, DIAG_NON_ASCII_NAME);
+    assert_non_null(strstr(lx->diags.entries[0].hint, "display string"));
+    lexed_free(lx);
+
+    /* other scripts are stray characters */
+    lx = lex("\xED\x95\x9C x");
+    assert_one_diag(lx, DIAG_UNEXPECTED_CHARACTER, "'\xED\x95\x9C'");
     assert_non_null(strstr(lx->diags.entries[0].hint, "string"));
     lexed_free(lx);
 

@@ -398,7 +398,7 @@ static void test_syntax_error_messages(void **state)
 
     p = parse(HEADER "promotion p { wen x }");
     assert_int_equal(p->diags.count, 1);
-    assert_string_equal(p->diags.entries[0].message, "expected a clause or '}' after '{', found 'wen'");
+    assert_string_equal(p->diags.entries[0].message, "expected a clause or '}', found 'wen'");
     assert_string_equal(p->diags.entries[0].hint, "did you mean 'when'?");
     parsed_free(p);
 
@@ -439,6 +439,38 @@ static void test_error_recovery_reports_every_error(void **state)
                              "(promotion c (then (amount-off-each (money \xC2\xA5 5) tea))) "
                              "(promotion d (then (free-shipping))))");
     free(got);
+    parsed_free(p);
+}
+
+static void test_keyword_as_promotion_name(void **state)
+{
+    (void)state;
+    assert_decl("promotion gift \"g\" { stop }", "(promotion gift \"g\" (stop))");
+    assert_decl("promotion free { stop }", "(promotion free (stop))");
+    assert_decl("promotion monday { stop }", "(promotion monday (stop))");
+    /* but not where the name could be used in an expression */
+    parsed *p = parse(HEADER "tier free { }");
+    assert_int_equal(p->diags.count, 1);
+    assert_int_equal(p->diags.entries[0].code, DIAG_RESERVED_WORD);
+    parsed_free(p);
+}
+
+static void test_syntax_error_marks(void **state)
+{
+    (void)state;
+    /* blocks that lost something to a syntax error say so, for the checker */
+    parsed *p = parse(HEADER "promotion a { then 10% order }\npromotion b { then free shipping }\n"
+                             "promotion c { then price tea by quantity { 3: , 5: \xC2\xA5" "7 } when x }");
+    assert_true(p->root->syntax_error);
+    assert_int_equal(p->root->list.count, 4);
+    assert_true(p->root->list.items[1]->syntax_error);
+    assert_false(p->root->list.items[2]->syntax_error);
+    assert_true(p->root->list.items[3]->syntax_error);
+    assert_false(p->root->list.items[0]->syntax_error);
+    parsed_free(p);
+    p = parse(HEADER "let x = \"a\\q\"");
+    assert_int_equal(p->diags.count, 1);
+    assert_false(p->root->syntax_error); /* a lexical error loses nothing */
     parsed_free(p);
 }
 
@@ -965,6 +997,8 @@ int main(void)
         cmocka_unit_test(test_spans_of_nodes),
         cmocka_unit_test(test_syntax_error_messages),
         cmocka_unit_test(test_error_recovery_reports_every_error),
+        cmocka_unit_test(test_keyword_as_promotion_name),
+        cmocka_unit_test(test_syntax_error_marks),
         cmocka_unit_test(test_brace_recovery),
         cmocka_unit_test(test_lexical_errors_keep_parsing),
         cmocka_unit_test(test_binary_file),
