@@ -984,6 +984,61 @@ static void test_golden_files(void **state)
     assert_int_equal(failures, 0);
 }
 
+static void mark_kinds(const ast_node *n, bool *clauses, bool *actions, bool *settings)
+{
+    if (!n) return;
+    if (n->kind == AST_CLAUSE && n->op >= 0 && n->op < 64) clauses[n->op] = true;
+    if (n->kind == AST_ACTION && n->op >= 0 && n->op < 64) actions[n->op] = true;
+    if (n->kind == AST_SETTING && n->op >= 0 && n->op < 64) settings[n->op] = true;
+    mark_kinds(n->a, clauses, actions, settings);
+    mark_kinds(n->b, clauses, actions, settings);
+    mark_kinds(n->c, clauses, actions, settings);
+    for (int i = 0; i < n->list.count; i++) mark_kinds(n->list.items[i], clauses, actions, settings);
+}
+
+/* Every ```perk block of docs/language.md parses without a diagnostic, and together they show
+ * every clause, action and setting of the language. */
+static void test_docs_examples(void **state)
+{
+    (void)state;
+    char *doc = read_all("docs/language.md");
+    if (!doc) {
+        skip();
+        return;
+    }
+    bool clauses[64] = {false}, actions[64] = {false}, settings[64] = {false};
+    int blocks = 0;
+    const char *p = doc;
+    while ((p = strstr(p, "```perk\n")) != NULL) {
+        p += 8;
+        const char *end = strstr(p, "```");
+        assert_non_null(end);
+        parsed *r = parse_len(p, (size_t)(end - p), 0);
+        if (r->diags.count) {
+            fprintf(stderr, "docs example %d:\n%.*s", blocks + 1, (int)(end - p), p);
+            print_diags(r);
+        }
+        assert_int_equal(r->diags.count, 0);
+        assert_true(r->root->list.count >= 1);
+        assert_int_equal(r->root->list.items[0]->kind, AST_RULESET);
+        mark_kinds(r->root, clauses, actions, settings);
+        parsed_free(r);
+        blocks++;
+        p = end + 3;
+    }
+    assert_true(blocks >= 20);
+    for (int k = CL_PRIORITY; k <= CL_TIER_BENEFIT; k++) {
+        if (!clauses[k]) fprintf(stderr, "docs lack an example of clause %s\n", ast_clause_name(k));
+        assert_true(clauses[k]);
+    }
+    for (int k = ACT_PERCENT_OFF; k <= ACT_MULTIPLY; k++) {
+        if (!actions[k]) fprintf(stderr, "docs lack an example of action %s\n", ast_action_name(k));
+        assert_true(actions[k]);
+    }
+    for (int k = SET_CURRENCY; k <= SET_COUPONS; k++) assert_true(settings[k]);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1012,6 +1067,7 @@ int main(void)
         cmocka_unit_test(test_render_json),
         cmocka_unit_test(test_diag_engine),
         cmocka_unit_test(test_golden_files),
+        cmocka_unit_test(test_docs_examples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
