@@ -1042,6 +1042,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
     } else if (set.has[YYSYMBOL_T_COMMA] && (set.has[YYSYMBOL_T_RBRACE] || set.has[YYSYMBOL_T_RBRACKET]) &&
                la != YYSYMBOL_YYEOF) {
         hint = "separate the entries with ','";
+    } else if (prev_kind == YYSYMBOL_T_EVERY && set.has[YYSYMBOL_T_DAYNAME]) {
+        hint = "the clause `every` takes weekdays (every saturday, sunday); the action "
+               "`every \xC2\xA5" "100 on order: \xC2\xA5" "10 off` comes after `then`";
     } else if (prev_kind == YYSYMBOL_T_GIFT) {
         hint = "a gift names its SKU and, optionally, its display name: gift \"TEA-SAMPLE\" \"\xE9\xBE\x99\xE4\xBA\x95\xE8\x8C\xB6\xE6\xA0\xB7\"";
     } else if (group_hint) {

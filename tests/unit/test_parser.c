@@ -402,6 +402,12 @@ static void test_syntax_error_messages(void **state)
     assert_string_equal(p->diags.entries[0].hint, "did you mean 'when'?");
     parsed_free(p);
 
+    p = parse(HEADER "promotion p { every \xC2\xA5" "100 on order: \xC2\xA5" "10 off }");
+    assert_int_equal(p->diags.count, 1);
+    assert_string_equal(p->diags.entries[0].message, "expected a weekday after 'every', found '\xC2\xA5" "100'");
+    assert_non_null(strstr(p->diags.entries[0].hint, "after `then`"));
+    parsed_free(p);
+
     p = parse(HEADER "promotion p { then gift }");
     assert_int_equal(p->diags.count, 1);
     assert_string_equal(p->diags.entries[0].message, "expected a value after 'gift', found '}'");
@@ -693,6 +699,7 @@ static void test_large_inputs(void **state)
     assert_int_equal(p->diags.entries[0].code, DIAG_FILE_TOO_LARGE);
     assert_int_equal(p->diags.entries[0].span.first_line, 1);
     assert_int_equal(p->diags.entries[0].span.first_column, 1);
+    assert_string_equal(p->diags.entries[0].message, "'t.perk' is too large (52428800 bytes; the limit is 8388608 bytes)");
     parsed_free(p);
 
     /* with the limit raised, 50 MB of rules and comments parse in linear time */
@@ -912,6 +919,45 @@ static void test_diag_engine(void **state)
     assert_int_equal(d.entries[2].n_notes, 0);
     assert_string_equal(diag_code_id(DIAG_INVALID_UTF8), "invalid-utf8");
     assert_int_equal(diag_code_severity(DIAG_SYNTAX_ERROR), DIAG_ERROR);
+    char *t = diag_text(&d);
+    assert_non_null(strstr(t, "note: 2 more diagnostics not shown (the limit is 3 errors)\n"));
+    free(t);
+    diag_free(&d);
+
+    /* a span over two lines underlines the rest of the first; warnings count apart */
+    const char *text = "promotion p {\n  when x\n}\n";
+    int file = source_add_text(&s, "m.perk", text, strlen(text));
+    diag_init(&d, &s);
+    ast_span multi = {file, 1, 11, 2, 8, 10, 22};
+    diag_report(&d, DIAG_SYNTAX_ERROR, multi, NULL, "two lines");
+    diag_report(&d, DIAG_UNUSED_LET, multi, NULL, "a warning");
+    t = diag_text(&d);
+    assert_string_equal(t, "m.perk:1:11: error: two lines [syntax-error]\n"
+                           "    1 | promotion p {\n"
+                           "      |           ^~~\n"
+                           "m.perk:1:11: warning: a warning [unused-let]\n"
+                           "    1 | promotion p {\n"
+                           "      |           ^~~\n");
+    free(t);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    diag_print_summary(&d, f);
+    diag_print_text(&d, f, true); /* colour only when asked: escape codes appear */
+    fclose(f);
+    assert_non_null(strstr(buf, "1 error, 1 warning generated.\n"));
+    assert_non_null(strstr(buf, "\033[1;31merror:"));
+    assert_non_null(strstr(buf, "\033[1;35mwarning:"));
+    free(buf);
+    diag_free(&d);
+
+    /* -Werror: warnings become errors */
+    diag_init(&d, &s);
+    d.werror = true;
+    diag_report(&d, DIAG_UNUSED_LET, multi, NULL, "a warning");
+    assert_int_equal(d.errors, 1);
+    assert_int_equal(d.warnings, 0);
+    assert_int_equal(d.entries[0].severity, DIAG_ERROR);
     diag_free(&d);
     source_free(&s);
 }
