@@ -77,7 +77,7 @@ static ast_node *mk_field(parse_state *ps, ast_span head, ast_node *tail, ast_sp
 static ast_node *mk_word(parse_state *ps, ast_kind kind, ast_span sp);
 static ast_node *finish_height(parse_state *ps, ast_node *n);
 static ast_node *add_to_list(parse_state *ps, ast_node *list, ast_node *item, ast_span sp);
-static ast_node *block(ast_node *body, ast_node *name, ast_node *label, ast_span sp);
+static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node *label, ast_span sp);
 }
 
 %initial-action {
@@ -130,7 +130,7 @@ static ast_node *block(ast_node *body, ast_node *name, ast_node *label, ast_span
 %type <node> top header settings setting decl label_opt tier_body tier_clause promo_body
 %type <node> promo_clause day_list action qty_table tier_table qty_steps qty_step tier_steps tier_step up_to_opt
 %type <node> reward_opt get_how earn_body earn_clause earn_action mult_body mult_clause
-%type <node> name_list redeem_body redeem_clause pay_list pay_name points_body points_clause
+%type <node> promo_name name_list redeem_body redeem_clause pay_list pay_name points_body points_clause
 %type <node> expr primary list_opt list_items args_opt args field setting_value
 
 %left T_WHERE
@@ -164,13 +164,13 @@ top
 
 header
     : k_ruleset T_STRING T_LBRACE settings T_RBRACE_END
-        { $$ = $4; $$->name = $2->name; $$->span = @$; }
+        { $$ = block(ps, $4, NULL, NULL, @$); $$->name = $2->name; }
     ;
 
 settings
     : %empty                { $$ = mk(ps, AST_RULESET, @$); }
     | settings setting      { $$ = $1; ast_list_push(ps->arena, &$$->list, $2); }
-    | settings error        { $$ = $1; }
+    | settings error        { $$ = $1; $$->syntax_error = true; }
     ;
 
 setting_value
@@ -217,17 +217,37 @@ decl
     | k_let T_IDENT T_EQ expr
         { $$ = mk(ps, AST_LET, @$); $$->name = $2->name; $$->a = $4; }
     | k_tier T_IDENT label_opt T_LBRACE tier_body T_RBRACE_END
-        { $$ = block($5, $2, $3, @$); }
-    | k_promotion T_IDENT label_opt T_LBRACE promo_body T_RBRACE_END
-        { $$ = block($5, $2, $3, @$); }
+        { $$ = block(ps, $5, $2, $3, @$); }
+    | k_promotion promo_name label_opt T_LBRACE promo_body T_RBRACE_END
+        { $$ = block(ps, $5, $2, $3, @$); }
     | k_earn T_IDENT label_opt T_LBRACE earn_body T_RBRACE_END
-        { $$ = block($5, $2, $3, @$); }
+        { $$ = block(ps, $5, $2, $3, @$); }
     | k_multiplier T_IDENT label_opt T_LBRACE mult_body T_RBRACE_END
-        { $$ = block($5, $2, $3, @$); }
+        { $$ = block(ps, $5, $2, $3, @$); }
     | k_redeem T_LBRACE redeem_body T_RBRACE_END
-        { $$ = block($3, NULL, NULL, @$); }
+        { $$ = block(ps, $3, NULL, NULL, @$); }
     | k_points T_LBRACE points_body T_RBRACE_END
-        { $$ = block($3, NULL, NULL, @$); }
+        { $$ = block(ps, $3, NULL, NULL, @$); }
+    ;
+
+/* A promotion is never referred to in an expression, so its name may be any word, keywords
+ * included (`promotion gift "满赠"`). */
+promo_name
+    : T_IDENT
+    | T_DAYNAME                 { $$ = mk_word(ps, AST_NAME, @$); }
+    | keyword                   { $$ = mk_word(ps, AST_NAME, @$); }
+    ;
+
+keyword
+    : T_RULESET | T_CURRENCY | T_TIMEZONE | T_ROUNDING | T_MAX | T_DISCOUNT | T_COUPONS | T_PER
+    | T_ORDER | T_INCLUDE | T_LET | T_TIER | T_SPEND | T_WITHIN | T_BENEFIT | T_PROMOTION | T_EARN
+    | T_WHEN | T_CAP | T_THEN | T_MULTIPLIER | T_ON | T_ALL | T_REDEEM | T_RATE | T_POINTS | T_POINT
+    | T_PAYS | T_FOR | T_MIN | T_BALANCE | T_PENDING | T_EXPIRE | T_AFTER | T_PRIORITY | T_VALID
+    | T_TO | T_EVERY | T_HOURS | T_REQUIRES | T_COUPON | T_FROM | T_EXCLUSIVE | T_STOP | T_LIMIT
+    | T_USES | T_TOTAL | T_CUSTOMER | T_MEASURE | T_ORIGINAL | T_PRICES | T_OFF | T_EACH
+    | T_SHIPPING | T_FREE | T_PRICE | T_AT | T_BY | T_QUANTITY | T_TIERS | T_UP | T_BUY | T_OF
+    | T_GET | T_ANY | T_GIFT | T_EFFECT | T_WHERE | T_OR | T_AND | T_NOT | T_IS | T_IN | T_UNION
+    | T_EXCEPT | T_ITEMS | T_TODAY | T_WEEKDAY | T_TIME_KW | T_TRUE | T_FALSE
     ;
 
 /* --- tiers ------------------------------------------------------------------------------- */
@@ -235,7 +255,7 @@ decl
 tier_body
     : %empty                { $$ = mk(ps, AST_TIER, @$); }
     | tier_body tier_clause { $$ = $1; ast_list_push(ps->arena, &$$->list, $2); }
-    | tier_body error       { $$ = $1; }
+    | tier_body error       { $$ = $1; $$->syntax_error = true; }
     ;
 
 tier_clause
@@ -248,7 +268,7 @@ tier_clause
 promo_body
     : %empty                  { $$ = mk(ps, AST_PROMOTION, @$); }
     | promo_body promo_clause { $$ = $1; ast_list_push(ps->arena, &$$->list, $2); }
-    | promo_body error        { $$ = $1; }
+    | promo_body error        { $$ = $1; $$->syntax_error = true; }
     ;
 
 promo_clause
@@ -344,6 +364,7 @@ qty_steps
     : qty_step                      { $$ = mk(ps, AST_ACTION, @$); ast_list_push(ps->arena, &$$->list, $1); }
     | qty_steps T_COMMA qty_step    { $$ = $1; ast_list_push(ps->arena, &$$->list, $3); }
     | qty_steps error               { $$ = $1; }
+    | error                         { $$ = mk(ps, AST_ACTION, @$); }
     ;
 
 qty_step
@@ -359,6 +380,7 @@ tier_steps
     : tier_step                     { $$ = mk(ps, AST_ACTION, @$); ast_list_push(ps->arena, &$$->list, $1); }
     | tier_steps T_COMMA tier_step  { $$ = $1; ast_list_push(ps->arena, &$$->list, $3); }
     | tier_steps error              { $$ = $1; }
+    | error                         { $$ = mk(ps, AST_ACTION, @$); }
     ;
 
 tier_step
@@ -385,7 +407,7 @@ get_how
 earn_body
     : %empty                  { $$ = mk(ps, AST_EARN, @$); }
     | earn_body earn_clause   { $$ = $1; ast_list_push(ps->arena, &$$->list, $2); }
-    | earn_body error         { $$ = $1; }
+    | earn_body error         { $$ = $1; $$->syntax_error = true; }
     ;
 
 earn_clause
@@ -407,7 +429,7 @@ earn_action
 mult_body
     : %empty                  { $$ = mk(ps, AST_MULTIPLIER, @$); }
     | mult_body mult_clause   { $$ = $1; ast_list_push(ps->arena, &$$->list, $2); }
-    | mult_body error         { $$ = $1; }
+    | mult_body error         { $$ = $1; $$->syntax_error = true; }
     ;
 
 mult_clause
@@ -437,7 +459,7 @@ name_list
 redeem_body
     : %empty                    { $$ = mk(ps, AST_REDEEM, @$); }
     | redeem_body redeem_clause { $$ = $1; ast_list_push(ps->arena, &$$->list, $2); }
-    | redeem_body error         { $$ = $1; }
+    | redeem_body error         { $$ = $1; $$->syntax_error = true; }
     ;
 
 redeem_clause
@@ -461,7 +483,7 @@ pay_name
 points_body
     : %empty                     { $$ = mk(ps, AST_POINTS, @$); }
     | points_body points_clause  { $$ = $1; ast_list_push(ps->arena, &$$->list, $2); }
-    | points_body error          { $$ = $1; }
+    | points_body error          { $$ = $1; $$->syntax_error = true; }
     ;
 
 points_clause
@@ -641,6 +663,8 @@ static void report_too_deep(parse_state *ps, ast_span at)
 {
     if (ps->too_deep) return;
     ps->too_deep = true;
+    ps->file_node->syntax_error = true;
+    ps->last_syntax_error = at.first_offset;
     if (!parse_count_error(ps, at)) return;
     diag_report(ps->diags, DIAG_NESTING_TOO_DEEP, at,
                 "split the expression into parts with `let`",
@@ -686,9 +710,11 @@ static ast_node *add_to_list(parse_state *ps, ast_node *list, ast_node *item, as
     return list;
 }
 
-static ast_node *block(ast_node *body, ast_node *name, ast_node *label, ast_span sp)
+static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node *label, ast_span sp)
 {
     body->span = sp;
+    /* an error inside (in a nested table, say) means parts of the block may be missing */
+    if (ps->last_syntax_error >= sp.first_offset) body->syntax_error = true;
     body->name = name ? name->name : NULL;
     body->label = label ? label->name : NULL;
     return body;
@@ -883,26 +909,34 @@ static void append_part(char *out, size_t size, int index, int total, const char
     snprintf(out + len, size - len, "%s%s", sep, part);
 }
 
-/* "an expression, 'off' or '}'": groups of tokens are named by what they start. */
-static void describe_expected(const token_set *in, char *out, size_t size)
+/* "an expression, 'off' or '}'": groups of tokens are named by what they start. *group_hint
+ * gets the members of a group named that way, for the hint line. */
+static void describe_expected(const token_set *in, char *out, size_t size, const char **group_hint)
 {
     token_set s = *in;
     const char *parts[16];
     int n = 0;
+    *group_hint = NULL;
     if (set_count(&s, declarations) >= 6) {
-        parts[n++] = "a declaration (promotion, earn, multiplier, tier, let, redeem, points, include)";
+        parts[n++] = "a declaration";
+        *group_hint = "declarations start with promotion, earn, multiplier, tier, let, redeem, points or include";
         set_remove(&s, declarations);
+        s.has[YYSYMBOL_YYEOF] = false;
     }
     if (s.has[YYSYMBOL_T_PRIORITY] && s.has[YYSYMBOL_T_THEN]) {
-        parts[n++] = "a promotion clause (when, then, priority, valid, every, hours, requires, exclusive, stop, cap, limit, measure)";
+        parts[n++] = "a clause";
+        *group_hint = "a promotion's clauses start with when, then, priority, valid, every, hours, requires, "
+                      "exclusive, stop, cap, limit or measure";
         set_remove(&s, promo_clauses);
     }
     if (set_count(&s, settings_kw) >= 4) {
-        parts[n++] = "a setting (currency, timezone, rounding, max discount, coupons)";
+        parts[n++] = "a setting";
+        *group_hint = "the settings are currency, timezone, rounding, max discount and coupons";
         set_remove(&s, settings_kw);
     }
     if (set_count(&s, action_start) >= 6) {
         parts[n++] = "an action";
+        *group_hint = "an action is e.g. `10% off order`, `free shipping`, `gift \"SKU\"` or `buy 1 of tea get 1 free`";
         set_remove(&s, action_start);
         set_remove(&s, expr_start);
     }
@@ -918,7 +952,7 @@ static void describe_expected(const token_set *in, char *out, size_t size)
     }
     for (int k = 0; k < YYNTOKENS && n < 12; k++) {
         if (!s.has[k] || k == YYSYMBOL_YYerror || k == YYSYMBOL_YYUNDEF) continue;
-        parts[n++] = yysymbol_name((yysymbol_kind_t)k);
+        parts[n++] = k == YYSYMBOL_YYEOF ? "the end of the file" : yysymbol_name((yysymbol_kind_t)k);
     }
     if (ops >= 6 && n < 16) parts[n++] = "an operator";
     out[0] = '\0';
@@ -962,9 +996,11 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
         if (exp[i] >= 0 && exp[i] < YYNTOKENS) set.has[exp[i]] = true;
 
     char expected[512], found[128], after[160] = "";
-    describe_expected(&set, expected, sizeof expected);
+    const char *group_hint;
+    describe_expected(&set, expected, sizeof expected, &group_hint);
     describe_found(ps, la, at, found, sizeof found);
-    if (ps->prev.kind > 0 && !ps->prev.synthetic) {
+    if (ps->prev.kind > 0 && !ps->prev.synthetic && ps->prev.kind != T_LBRACE && ps->prev.kind != T_RBRACE &&
+        ps->prev.kind != T_RBRACE_END) {
         yysymbol_kind_t pk = YYTRANSLATE(ps->prev.kind);
         char prev[96];
         describe_found(ps, pk, ps->prev.span, prev, sizeof prev);
@@ -999,11 +1035,25 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
         /* did you mean */
     } else if (set.has[YYSYMBOL_T_OFF] && !set.has[YYSYMBOL_T_PER]) {
         hint = "a discount reads AMOUNT off TARGET, e.g. `10% off order` or `\xC2\xA5" "5 off each tea`";
-    } else if (prev_kind == YYSYMBOL_T_THEN) {
-        hint = "an action is e.g. `10% off order`, `free shipping`, `gift \"SKU\"` or `buy 1 of tea get 1 free`";
+    } else if (set.has[YYSYMBOL_T_PER] && (prev_kind == YYSYMBOL_T_POINT || prev_kind == YYSYMBOL_T_POINTS)) {
+        hint = "points are earned as `N points per AMOUNT on TARGET`, e.g. `1 point per \xC2\xA5" "1 on items`";
+    } else if (set.has[YYSYMBOL_T_FREE] && set.has[YYSYMBOL_T_AT]) {
+        hint = "say what the reward costs: `... get 1 free` or `... get 1 at 50% off`";
+    } else if (set.has[YYSYMBOL_T_COMMA] && (set.has[YYSYMBOL_T_RBRACE] || set.has[YYSYMBOL_T_RBRACKET]) &&
+               la != YYSYMBOL_YYEOF) {
+        hint = "separate the entries with ','";
+    } else if (prev_kind == YYSYMBOL_T_EVERY && set.has[YYSYMBOL_T_DAYNAME]) {
+        hint = "the clause `every` takes weekdays (every saturday, sunday); the action "
+               "`every \xC2\xA5" "100 on order: \xC2\xA5" "10 off` comes after `then`";
+    } else if (prev_kind == YYSYMBOL_T_GIFT) {
+        hint = "a gift names its SKU and, optionally, its display name: gift \"TEA-SAMPLE\" \"\xE9\xBE\x99\xE4\xBA\x95\xE8\x8C\xB6\xE6\xA0\xB7\"";
+    } else if (group_hint) {
+        hint = group_hint;
     } else if (la == YYSYMBOL_T_EQ && prev_kind == YYSYMBOL_T_EQ) {
         hint = "compare with a single '='";
     }
+    ps->file_node->syntax_error = true;
+    ps->last_syntax_error = at.first_offset;
     diag_report(ps->diags, code, at, hint, "expected %s%s, found %s", expected, after, found);
     return 0;
 }
@@ -1021,6 +1071,7 @@ void parse_run(parse_state *ps)
     ps->column = 1;
     ps->offset = 0;
     ps->prev.kind = ps->cur.kind = -1;
+    ps->last_syntax_error = -1;
     YY_BUFFER_STATE buf = perk_lex__scan_bytes(ps->text, (int)ps->len, scanner);
     yyparse(scanner, ps);
     perk_lex__delete_buffer(buf, scanner);

@@ -70,7 +70,7 @@ enum {
     BC_META_SIZE = 40,
     BC_TZ_TRANSITION_SIZE = 12,
     BC_INSN_SIZE = 8,
-    BC_COND_SIZE = 20,
+    BC_COND_SIZE = 24,
     BC_ACTION_SIZE = 60,
     BC_STEP_SIZE = 20,
     BC_RULE_SIZE = 92,

@@ -272,6 +272,7 @@ static void rd_conds(reader *r, prog_data *p) {
         p->conds[i].text = rd_u32(r);
         p->conds[i].loc = rd_loc(r);
         p->conds[i].hint_set = rd_u32(r);
+        p->conds[i].value_kind = rd_u32(r);
     }
 }
 

@@ -269,6 +269,7 @@ static void wb_sections(wbuf *w, const prog_data *p) {
         wb_u32(w, p->conds[i].text);
         wb_loc(w, p->conds[i].loc);
         wb_u32(w, p->conds[i].hint_set);
+        wb_u32(w, p->conds[i].value_kind);
     }
     wb_section_end(w, at);
 

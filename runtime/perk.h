@@ -317,6 +317,17 @@ typedef struct perk_result {
 /* Evaluates the cart. Never returns NULL: check result->status. */
 const perk_result *perk_evaluate(perk_context *ctx);
 
+/* What a condition compares, so that explanations can format its observed/expected values. */
+typedef enum perk_value_kind {
+    PERK_VALUE_PLAIN = 0, /* an integer (count, points, weekday, ...) */
+    PERK_VALUE_MONEY,     /* minor units */
+    PERK_VALUE_PERCENT,   /* ppm */
+    PERK_VALUE_DATE,      /* days since 1970-01-01 */
+    PERK_VALUE_TIME,      /* minutes since midnight */
+    PERK_VALUE_KIND_COUNT
+} perk_value_kind;
+perk_value_kind perk_condition_value_kind(const perk_program *program, uint32_t condition);
+
 /* The source text and location of a condition, for explanations (NULL text / NULL file and
  * 0 line/col for an unknown condition; file is NULL when the compiler recorded none). */
 const char *perk_condition_text(const perk_program *program, uint32_t condition);

@@ -259,6 +259,11 @@ const char *perk_program_earn_id(const perk_program *program, size_t index) {
     return prog_string(&program->d, program->d.earns[index].id);
 }
 
+perk_value_kind perk_condition_value_kind(const perk_program *program, uint32_t condition) {
+    if (!program || condition >= program->d.n_conds) return PERK_VALUE_PLAIN;
+    return (perk_value_kind)program->d.conds[condition].value_kind;
+}
+
 const char *perk_condition_text(const perk_program *program, uint32_t condition) {
     if (!program || condition >= program->d.n_conds) return NULL;
     return prog_string(&program->d, program->d.conds[condition].text);

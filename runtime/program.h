@@ -41,6 +41,8 @@ typedef struct prog_cond {
     prog_loc loc;
     uint32_t hint_set; /* string id of the item set whose amount the threshold measures ("tea"),
                           or PROG_NONE when adding items cannot satisfy this condition */
+    uint32_t value_kind; /* what its last comparison compares: PERK_VALUE_* (perk.h), so that
+                            explanations print ¥268.00 rather than 26800 */
 } prog_cond;
 
 /* What a promotion does; operands p[] per kind, money in minor units, percent in ppm. */

@@ -18,6 +18,7 @@
 #include "bytecode.h"
 #include "facts.h"
 #include "verify.h"
+#include "perk.h"
 
 /* Fact and item-field types, from facts.h: which facts are string sets (not loadable as a
  * scalar) and which fields are numeric (usable by SET_CMP and AGG_SUM/MIN/MAX). A new type name
@@ -242,6 +243,8 @@ static bool check_pools(vctx *v) {
         const prog_cond *c = &p->conds[i];
         if (!str_ok(v, c->text) || !str_opt_ok(v, c->loc.file) || !str_opt_ok(v, c->hint_set))
             return vfail(v, "condition %u: text, file or hint set is not a valid string id", i), false;
+        if (c->value_kind >= PERK_VALUE_KIND_COUNT)
+            return vfail(v, "condition %u: value kind %u is unknown", i, c->value_kind), false;
     }
     for (uint32_t i = 0; i < p->n_steps; i++)
         if (p->steps[i].is_percent > 1)

@@ -2,7 +2,7 @@
 # scripts/check-doc-examples.sh PERK DOC.md... - compiles every ```perk block of the docs as a
 # complete rule file, so the documentation cannot go stale. Prints "N passed, N failed".
 set -u
-perk=$1; shift
+perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 passed=0; failed=0
 for doc in "$@"; do

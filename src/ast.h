@@ -187,6 +187,10 @@ struct ast_node {
     /* --- filled by the parser --- */
     int height;          /* expressions: height of the subtree (1 for a leaf); the parser keeps it
                             within PARSE_MAX_DEPTH so later passes can recurse safely */
+    bool syntax_error;   /* AST_FILE and blocks (ruleset, tier, promotion, earn, multiplier, redeem,
+                            points): a syntax error inside was skipped, so parts of it may be
+                            missing; checks like "promotion without `then`" or "unknown name"
+                            should stay quiet rather than report what the parser dropped */
 };
 
 /* All memory of one parse. */

@@ -290,6 +290,7 @@ ast_type check_name(check_ctx *c, ast_node *n)
                 snprintf(hint, sizeof hint, "move `let %s` above this line", name);
                 diag_report(c->diags, DIAG_LET_BEFORE_DEFINITION, n->span, hint,
                             "`%s` is used before its definition", name);
+                c->let_uses[d->index]++; /* no "unused" warning on top */
                 diag_note(c->diags, decl_name_span(c, d), "`%s` is defined here", name);
                 return TY_UNKNOWN;
             }
@@ -358,9 +359,12 @@ ast_type check_name(check_ctx *c, ast_node *n)
     suggest_add(&s, "items");
     char hint[200];
     const char *best = suggest_best(&s);
-    if (best != NULL)
+    if (best != NULL) {
         snprintf(hint, sizeof hint, "did you mean `%s`?", best);
-    else if (c->item_depth > 0)
+        ast_node *meant = check_lookup(c, best);
+        if (meant != NULL && meant->kind == AST_LET)
+            c->let_uses[meant->index]++; /* the typo was a use: no "unused" warning on top */
+    } else if (c->item_depth > 0)
         snprintf(hint, sizeof hint, "inside `where` the item fields are sku, category, brand, tags, "
                                     "price, quantity, amount, original_amount and margin");
     else
@@ -832,7 +836,13 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     info->tiers = tiers.items; info->n_tiers = tiers.count;
     info->lets = lets.items; info->n_lets = lets.count;
 
-    /* pass 2: settings, then bodies in dependency order */
+    /* pass 2: settings, then bodies in dependency order (tier names are constants known from
+     * pass 1, so lets may use them; tiers may use lets) */
+    c->let_uses = calloc((size_t)info->n_lets + 1, sizeof *c->let_uses);
+    if (c->let_uses == NULL) {
+        fprintf(stderr, "perk: out of memory\n");
+        abort();
+    }
     if (header != NULL)
         check_header(c, header);
     else
@@ -840,18 +850,6 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
                     "start the file with a header, e.g. `ruleset \"Spring sale\" { currency CNY }`",
                     "this file has no `ruleset` header");
 
-    ast_node *previous_tier = NULL;
-    for (int i = 0; i < info->n_tiers; i++) {
-        check_tier(c, info->tiers[i], previous_tier);
-        if (info->tiers[i]->is_const)
-            previous_tier = info->tiers[i];
-    }
-
-    c->let_uses = calloc((size_t)info->n_lets + 1, sizeof *c->let_uses);
-    if (c->let_uses == NULL) {
-        fprintf(stderr, "perk: out of memory\n");
-        abort();
-    }
     for (int i = 0; i < info->n_lets; i++) {
         ast_node *let = info->lets[i];
         c->current_let = let;
@@ -868,6 +866,13 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
         c->lets_checked = i + 1;
     }
     c->current_let = NULL;
+
+    ast_node *previous_tier = NULL;
+    for (int i = 0; i < info->n_tiers; i++) {
+        check_tier(c, info->tiers[i], previous_tier);
+        if (info->tiers[i]->is_const)
+            previous_tier = info->tiers[i];
+    }
 
     for (int i = 0; i < info->n_promotions; i++)
         check_promotion(c, info->promotions[i]);

@@ -1214,7 +1214,8 @@ static ast_type expr_call(check_ctx *c, ast_node *n)
             snprintf(hint, sizeof hint, "did you mean `%s`?", suggest_best(&s));
         else
             snprintf(hint, sizeof hint, "the functions are sum, count, min, max, any, all and attr");
-        diag_report(c->diags, DIAG_UNKNOWN_FUNCTION, n->span, hint, "unknown function `%s`", name);
+        diag_report(c->diags, DIAG_UNKNOWN_FUNCTION, check_word_span(c, n->span, name), hint,
+                    "unknown function `%s`", name);
         return TY_UNKNOWN;
     }
     int argc = n->list.count;

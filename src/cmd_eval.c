@@ -64,15 +64,20 @@ int cmd_eval(int argc, char **argv) {
                 perk_context_error(ctx));
         goto done;
     }
+    result_names *names = result_names_from_program(prog);
+    if (!names) goto done;
     if (explain) {
-        explain_print(stdout, prog, r, doc);
+        explain_print(stdout, names, r, doc, cli_color(1, color) ? EXPLAIN_COLOR : 0);
+        status = 0;
     } else {
-        char *json = result_json_render(prog, r, doc, 0);
-        if (!json) goto done;
-        printf("%s\n", json);
+        char *json = result_json_render(names, r, doc, RESULT_JSON_PRETTY);
+        if (json) {
+            printf("%s\n", json);
+            status = 0;
+        }
         free(json);
     }
-    status = 0;
+    result_names_free(names);
 done:
     cart_json_free(doc);
     perk_context_free(ctx);

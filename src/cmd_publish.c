@@ -194,7 +194,9 @@ int cmd_commit(int argc, char **argv) {
     json_object_set_new(o, "pending", json_integer(out.commit.pending));
     json_object_set_new(o, "tier", json_string(out.commit.tier));
     json_object_set_new(o, "event_id", json_integer(out.commit.event_id));
-    char *result = result_json_render(prog, out.result, doc, 0);
+    result_names *names = result_names_from_program(prog);
+    char *result = names ? result_json_render(names, out.result, doc, 0) : NULL;
+    result_names_free(names);
     json_t *rj = result ? json_loads(result, 0, NULL) : NULL;
     json_object_set_new(o, "result", rj ? rj : json_null());
     free(result);

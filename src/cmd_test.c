@@ -342,7 +342,8 @@ static char *join_path(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *s = malloc(n);
     if (!s) abort();
-    snprintf(s, n, "%s/%s", dir, name);
+    size_t dl = strlen(dir);
+    snprintf(s, n, "%s%s%s", dir, (dl && dir[dl - 1] == '/') ? "" : "/", name);
     return s;
 }
 

@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "facts.h"
+#include "perk.h"
 #include "tzload.h"
 
 #define MAX_CONDS_PER_RULE 64
@@ -677,6 +678,27 @@ static uint32_t threshold_hint(cg *c, const ast_node *e) {
     return PROG_NONE;
 }
 
+/* What the last comparison of a condition compares, for explanations. */
+static uint32_t value_kind_of(const ast_node *e) {
+    switch (e->kind) {
+    case AST_CLAUSE:
+        return e->op == CL_VALID ? PERK_VALUE_DATE : e->op == CL_HOURS ? PERK_VALUE_TIME : PERK_VALUE_PLAIN;
+    case AST_BINARY:
+        if (e->op == OP_AND || e->op == OP_OR) return value_kind_of(e->b);
+        switch (e->a->type) {
+        case TY_MONEY: return PERK_VALUE_MONEY;
+        case TY_PERCENT: return PERK_VALUE_PERCENT;
+        case TY_DATE: return PERK_VALUE_DATE;
+        case TY_TIME: return PERK_VALUE_TIME;
+        default: return PERK_VALUE_PLAIN;
+        }
+    case AST_NAME:
+        return e->decl && e->decl->kind == AST_LET ? value_kind_of(e->decl->a) : PERK_VALUE_PLAIN;
+    default:
+        return PERK_VALUE_PLAIN;
+    }
+}
+
 static void emit_condition(cg *c, const pending_cond *pc) {
     const ast_node *cl = pc->clause;
     switch (cl->op) {
@@ -711,7 +733,9 @@ static void emit_condition(cg *c, const pending_cond *pc) {
         compile_scalar(c, pc->node);
         break;
     }
-    prog_cond pcond = {text_of(c, cl), loc_of(c, cl), pc->hint_set};
+    /* a `when` is shown as its expression; schedule clauses as written */
+    const ast_node *shown = cl->op == CL_WHEN ? pc->node : cl;
+    prog_cond pcond = {text_of(c, shown), loc_of(c, shown), pc->hint_set, value_kind_of(shown)};
     PUSH(c, conds, n_conds, cap_conds, pcond);
     emit(c, pc->soft ? PERK_OP_REQUIRE_SOFT : PERK_OP_REQUIRE, c->p->n_conds - 1);
 }

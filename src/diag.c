@@ -11,8 +11,7 @@ static const struct {
     const char *id;
 } code_table[] = {
 #define DIAG(name, severity, id) {severity, id},
-#include "diag_codes.def"
-#include "diag_check.def"
+#include "diag_all.def"
 #undef DIAG
 };
 

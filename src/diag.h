@@ -27,10 +27,7 @@ typedef enum diag_severity { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } diag_severity
 
 typedef enum diag_code {
 #define DIAG(name, severity, id) DIAG_##name,
-#include "diag_codes.def"
-#include "diag_check.def"
-#include "diag_codegen.def"
-#include "diag_analyze.def"
+#include "diag_all.def"
 #undef DIAG
     DIAG_CODE_COUNT
 } diag_code;

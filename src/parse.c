@@ -17,6 +17,7 @@ bool parse_count_error(parse_state *ps, ast_span at)
     if (ps->stopped) return false;
     if (++ps->file_errors > PARSE_MAX_FILE_ERRORS) {
         ps->stopped = true;
+        if (ps->file_node) ps->file_node->syntax_error = true;
         diag_report(ps->diags, DIAG_TOO_MANY_ERRORS, at, "is this a Perk rule file?",
                     "too many errors in this file; the rest of it is not checked");
         return false;
@@ -271,7 +272,7 @@ ast_node *parse_program(source_set *sources, diag_engine *diags, ast_arena *aren
         if (st == SOURCE_TOO_LARGE) {
             int ph = source_add_placeholder(sources, path);
             diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph), "split the rules into several files joined with `include`",
-                        "file too large: %s", err);
+                        "%s", err);
             return ast_new(arena, AST_FILE, file_start(ph));
         }
         ast_span none = file_start(-1);
@@ -288,7 +289,7 @@ ast_node *parse_text(source_set *sources, diag_engine *diags, ast_arena *arena, 
     if (file < 0) {
         int ph = source_add_placeholder(sources, name);
         diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph), "split the rules into several files joined with `include`",
-                    "file too large: '%s' is %zu bytes; the limit is %zu bytes", name, len, source_limit(sources));
+                    "'%s' is too large (%zu bytes; the limit is %zu bytes)", name, len, source_limit(sources));
         return ast_new(arena, AST_FILE, file_start(ph));
     }
     /* Includes of in-memory text are relative to the working directory. */

@@ -45,6 +45,7 @@ typedef struct parse_state {
     int file_errors;    /* lexer + parser errors so far in this file */
     bool stopped;       /* too many errors: the lexer now returns end of file */
     bool too_deep;      /* "nesting too deep" already reported */
+    int last_syntax_error; /* byte offset of the last syntax error, -1 for none */
 
     /* parser-side token tracking (the yylex wrapper in parser.y) */
     parse_token prev, cur;

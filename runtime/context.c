@@ -1,0 +1,539 @@
+/* context.c - evaluation contexts and the cart API.
+ *
+ * perk_context_new() sizes and allocates every buffer an evaluation can need, from the limits and
+ * from a scan of the program (how many gifts, effects, points results and discount allocations it
+ * can produce). The perk_cart_* functions validate each input with a precise message and intern
+ * every string through the program's string hash, so that perk_evaluate() compares integers only.
+ * A cart with a rejected input is poisoned: perk_evaluate() then returns the first error instead
+ * of evaluating a cart that silently lacks a line or a coupon.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "vm_internal.h"
+
+/* Most rules whose allocations the log is sized for without a possible PERK_LIMIT. */
+#define CTX_ALLOC_RULES 64
+/* Sanity ceilings on the limits a service may configure. */
+#define CTX_MAX_LINES_CEILING 1000000u
+#define CTX_MAX_TAGS_CEILING 4096u
+#define CTX_MAX_COUPONS_CEILING 4096u
+/* Order times accepted: years 0001 to 9999. */
+#define CTX_TIME_MIN (-62135596800LL)
+#define CTX_TIME_MAX 253402300799LL
+
+perk_limits perk_limits_default(void) {
+    perk_limits l;
+    l.max_lines = 10000;
+    l.max_quantity = 1000000;
+    l.max_money = 1000000000000000LL; /* 10^15 minor units */
+    l.max_tags = 64;
+    l.max_coupons = 16;
+    l.instruction_budget = 10000000;
+    return l;
+}
+
+perk_status ctx_fail(perk_context *ctx, perk_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+const char *ctx_rule_name(const perk_context *ctx, uint32_t rule) {
+    if (rule >= ctx->d->n_rules) return "?";
+    return prog_string(ctx->d, ctx->d->rules[rule].id);
+}
+
+const char *perk_context_error(const perk_context *ctx) {
+    if (ctx == NULL) return "no context";
+    return ctx->error;
+}
+
+static void set_error(perk_error *err, perk_status status, const char *msg) {
+    if (err == NULL) return;
+    err->status = status;
+    snprintf(err->message, sizeof err->message, "%s", msg);
+}
+
+/* ------------------------------------------------------------------ sizing from the program */
+
+typedef struct prog_counts {
+    uint32_t gifts, effects, points, discount_rules;
+} prog_counts;
+
+static bool action_discounts_goods(uint8_t kind) {
+    return kind != PROG_ACT_GIFT && kind != PROG_ACT_FREE_SHIPPING && kind != PROG_ACT_SHIPPING_OFF &&
+           kind != PROG_ACT_EFFECT;
+}
+
+/* Each instruction of a block runs at most once (jumps go forward), so counting APPLY and EARN
+ * instructions bounds the gifts, effects and points results an evaluation can produce. */
+static void count_block(const prog_data *d, prog_block b, prog_counts *c, bool *discounts) {
+    for (uint32_t i = 0; i < b.count; i++) {
+        const prog_insn *in = &d->code[b.start + i];
+        if ((in->op == PERK_OP_APPLY || in->op == PERK_OP_APPLY2) && in->arg < d->n_actions) {
+            uint8_t kind = d->actions[in->arg].kind;
+            if (kind == PROG_ACT_GIFT) c->gifts++;
+            if (kind == PROG_ACT_EFFECT) c->effects++;
+            if (action_discounts_goods(kind)) *discounts = true;
+        } else if (in->op == PERK_OP_EARN) {
+            c->points++;
+        }
+    }
+}
+
+static prog_counts count_program(const prog_data *d) {
+    prog_counts c = {0, 0, 0, 0};
+    for (uint32_t r = 0; r < d->n_rules; r++) {
+        bool discounts = false;
+        count_block(d, d->rules[r].code, &c, &discounts);
+        if (discounts) c.discount_rules++;
+    }
+    bool unused = false;
+    for (uint32_t e = 0; e < d->n_earns; e++) count_block(d, d->earns[e].code, &c, &unused);
+    return c;
+}
+
+/* ------------------------------------------------------------------ creation */
+
+void perk_context_free(perk_context *ctx) {
+    if (ctx == NULL) return;
+    cidx_free(ctx);
+    void *arrays[] = {
+        ctx->price, ctx->qty, ctx->orig, ctx->cur, ctx->margin, ctx->sku_id, ctx->brand_id,
+        ctx->cat_id, ctx->customer_tags, ctx->customer_tag_bits, ctx->coupon_code,
+        ctx->coupon_code_id, ctx->coupon_campaign_id, ctx->coupon_status, ctx->coupon_code_bits,
+        ctx->coupon_campaign_bits, ctx->usage, ctx->excluded, ctx->group_bits, ctx->pend,
+        ctx->touched, ctx->stack, ctx->sets, ctx->all_lines, ctx->scratch_idx, ctx->scratch_w,
+        ctx->scratch_out, ctx->scratch_alloc, ctx->scratch_line, ctx->runs, ctx->group, ctx->scratch_pos, ctx->mult_active,
+        ctx->redeemed, ctx->r_lines, ctx->alloc_log, ctx->alloc_target,
+        ctx->r_promos, ctx->r_gifts, ctx->r_effects, ctx->r_coupons, ctx->r_points, ctx->r_hints,
+    };
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) perk_mem_free(arrays[i]);
+    if (ctx->program != NULL) perk_program_free(ctx->program);
+    perk_mem_free(ctx);
+}
+
+/* n * size bytes, zeroed; at least one element so that every pointer is valid. */
+static void *ctx_array(size_t n, size_t size, bool *ok) {
+    void *p = perk_mem_calloc(n == 0 ? 1 : n, size);
+    if (p == NULL) *ok = false;
+    return p;
+}
+
+static bool check_limits(const perk_limits *l, char *msg, size_t len) {
+    if (l->max_lines < 1 || l->max_lines > CTX_MAX_LINES_CEILING) {
+        snprintf(msg, len, "limits: max_lines %u must be between 1 and %u", l->max_lines,
+                 CTX_MAX_LINES_CEILING);
+        return false;
+    }
+    if (l->max_quantity < 1) {
+        snprintf(msg, len, "limits: max_quantity %lld must be at least 1", (long long)l->max_quantity);
+        return false;
+    }
+    if (l->max_money < 0) {
+        snprintf(msg, len, "limits: max_money %lld must not be negative", (long long)l->max_money);
+        return false;
+    }
+    if (l->max_tags > CTX_MAX_TAGS_CEILING) {
+        snprintf(msg, len, "limits: max_tags %u must be at most %u", l->max_tags, CTX_MAX_TAGS_CEILING);
+        return false;
+    }
+    if (l->max_coupons > CTX_MAX_COUPONS_CEILING) {
+        snprintf(msg, len, "limits: max_coupons %u must be at most %u", l->max_coupons,
+                 CTX_MAX_COUPONS_CEILING);
+        return false;
+    }
+    if (l->instruction_budget < 1) {
+        snprintf(msg, len, "limits: instruction_budget must be at least 1");
+        return false;
+    }
+    return true;
+}
+
+perk_context *perk_context_new(perk_program *program, const perk_limits *limits, perk_error *err) {
+    char msg[256];
+    if (program == NULL) {
+        set_error(err, PERK_INVALID, "perk_context_new: program is NULL");
+        return NULL;
+    }
+    perk_limits l = limits != NULL ? *limits : perk_limits_default();
+    if (!check_limits(&l, msg, sizeof msg)) {
+        set_error(err, PERK_INVALID, msg);
+        return NULL;
+    }
+    perk_context *ctx = perk_mem_calloc(1, sizeof *ctx);
+    if (ctx == NULL) {
+        set_error(err, PERK_NOMEM, "perk_context_new: out of memory");
+        return NULL;
+    }
+    ctx->program = perk_program_retain(program);
+    const prog_data *d = &program->d;
+    ctx->d = d;
+    ctx->limits = l;
+    ctx->zone.count = d->n_tz;
+    ctx->zone.at = d->tz_at;
+    ctx->zone.offset = d->tz_offset;
+    ctx->zone.base_offset = d->tz_base_offset;
+
+    prog_counts c = count_program(d);
+    size_t lines = l.max_lines;
+    ctx->max_words = (uint32_t)((lines + 63) / 64);
+    ctx->max_scalars = d->max_scalars + 1;
+    ctx->max_sets = d->max_sets + 1;
+    ctx->max_gifts = c.gifts;
+    ctx->max_effects = c.effects;
+    ctx->max_points = c.points;
+    ctx->str_words = (d->n_strings + 63) / 64;
+    uint32_t alloc_rules = c.discount_rules < CTX_ALLOC_RULES ? c.discount_rules : CTX_ALLOC_RULES;
+    ctx->max_allocs = (uint32_t)(lines * alloc_rules);
+
+    bool ok = cidx_init(ctx);
+    size_t w = ctx->max_words, sw = ctx->str_words;
+    size_t tags = l.max_tags, coupons = l.max_coupons;
+    ctx->price = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->qty = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->orig = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->cur = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->margin = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->sku_id = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->brand_id = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->cat_id = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->customer_tags = ctx_array(tags, sizeof(uint32_t), &ok);
+    ctx->customer_tag_bits = ctx_array(sw, sizeof(uint64_t), &ok);
+    ctx->coupon_code = ctx_array(coupons, sizeof(const char *), &ok);
+    ctx->coupon_code_id = ctx_array(coupons, sizeof(uint32_t), &ok);
+    ctx->coupon_campaign_id = ctx_array(coupons, sizeof(uint32_t), &ok);
+    ctx->coupon_status = ctx_array(coupons, sizeof(perk_coupon_status), &ok);
+    ctx->coupon_code_bits = ctx_array(sw, sizeof(uint64_t), &ok);
+    ctx->coupon_campaign_bits = ctx_array(sw, sizeof(uint64_t), &ok);
+    ctx->usage = ctx_array(d->n_rules, sizeof(perk_usage), &ok);
+    ctx->excluded = ctx_array(d->n_rules, sizeof(bool), &ok);
+    ctx->group_bits = ctx_array(sw, sizeof(uint64_t), &ok);
+    ctx->pend = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->touched = ctx_array(w, sizeof(uint64_t), &ok);
+    ctx->stack = ctx_array(ctx->max_scalars, sizeof(int64_t), &ok);
+    ctx->sets = ctx_array((size_t)ctx->max_sets * w, sizeof(uint64_t), &ok);
+    ctx->all_lines = ctx_array(w, sizeof(uint64_t), &ok);
+    ctx->scratch_idx = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->scratch_w = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->scratch_out = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->scratch_alloc = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->scratch_line = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->runs = ctx_array(2 * lines, sizeof(unit_run), &ok);
+    ctx->group = ctx_array(lines, sizeof(unit_run), &ok);
+    ctx->scratch_pos = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->mult_active = ctx_array(d->n_mults, sizeof(bool), &ok);
+    ctx->redeemed = ctx_array(lines, sizeof(int64_t), &ok);
+    ctx->r_lines = ctx_array(lines + ctx->max_gifts, sizeof(perk_line_result), &ok);
+    ctx->alloc_log = ctx_array(ctx->max_allocs, sizeof(perk_allocation), &ok);
+    ctx->alloc_target = ctx_array(ctx->max_allocs, sizeof(uint32_t), &ok);
+    ctx->r_promos = ctx_array(d->n_rules, sizeof(perk_promotion_result), &ok);
+    ctx->r_gifts = ctx_array(ctx->max_gifts, sizeof(perk_gift), &ok);
+    ctx->r_effects = ctx_array(ctx->max_effects, sizeof(perk_effect), &ok);
+    ctx->r_coupons = ctx_array(coupons, sizeof(perk_coupon_result), &ok);
+    ctx->r_points = ctx_array(ctx->max_points, sizeof(perk_points_result), &ok);
+    ctx->r_hints = ctx_array(d->n_rules, sizeof(perk_hint), &ok);
+    if (ok) memset(ctx->scratch_pos, 0xff, lines * sizeof(uint32_t)); /* PROG_NONE */
+    if (!ok) {
+        perk_context_free(ctx);
+        set_error(err, PERK_NOMEM, "perk_context_new: out of memory for the configured limits");
+        return NULL;
+    }
+    perk_cart_reset(ctx);
+    return ctx;
+}
+
+/* ------------------------------------------------------------------ the cart */
+
+static void clear_bits(uint64_t *bits, const uint32_t *ids, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++)
+        if (ids[i] != PROG_NONE) bits[ids[i] / 64] = 0;
+}
+
+static void set_bit(uint64_t *bits, uint32_t id) {
+    if (id != PROG_NONE) bits[id / 64] |= UINT64_C(1) << (id % 64);
+}
+
+void perk_cart_reset(perk_context *ctx) {
+    if (ctx == NULL) return;
+    cidx_clear(ctx);
+    clear_bits(ctx->customer_tag_bits, ctx->customer_tags, ctx->n_customer_tags);
+    clear_bits(ctx->coupon_code_bits, ctx->coupon_code_id, ctx->n_coupons);
+    clear_bits(ctx->coupon_campaign_bits, ctx->coupon_campaign_id, ctx->n_coupons);
+    ctx->n_customer_tags = 0;
+    ctx->n_coupons = 0;
+    ctx->n_lines = 0;
+    ctx->subtotal_orig = 0;
+    ctx->items = 0;
+    ctx->cart_status = PERK_OK;
+    ctx->have_order = false;
+
+    /* a guest: no tier, no birthday, not a member */
+    ctx->customer_sid = PROG_NONE;
+    ctx->tier_index = -1;
+    ctx->birthday_month = ctx->birthday_day = ctx->birthday_year = 0;
+    ctx->member_since = -1;
+    ctx->order_count = 0;
+    ctx->points_balance = 0;
+    ctx->first_order = false;
+
+    ctx->order_time = 0;
+    ctx->shipping = 0;
+    ctx->delivery = 0;
+    ctx->points_to_redeem = 0;
+    ctx->channel_sid = ctx->subscription_sid = PROG_NONE;
+
+    memset(ctx->usage, 0, sizeof(perk_usage) * ctx->d->n_rules);
+    memset(ctx->excluded, 0, sizeof(bool) * ctx->d->n_rules);
+    memset(&ctx->res, 0, sizeof ctx->res);
+    ctx->res.status = PERK_STATE;
+    ctx->error[0] = '\0';
+}
+
+/* Common entry check: a poisoned cart keeps its first error. */
+static perk_status cart_enter(perk_context *ctx) {
+    if (ctx->cart_status != PERK_OK) return ctx->cart_status;
+    return PERK_OK;
+}
+
+static perk_status cart_reject(perk_context *ctx, perk_status status) {
+    ctx->cart_status = status;
+    return status;
+}
+
+#define CART_FAIL(ctx, status, ...) cart_reject((ctx), ctx_fail((ctx), (status), __VA_ARGS__))
+
+static uint32_t intern(const perk_context *ctx, const char *s) {
+    if (s == NULL) return PROG_NONE;
+    return prog_find_string(ctx->program, s, strlen(s));
+}
+
+static bool days_in_month_ok(int month, int day, int year) {
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1]) return false;
+    if (month == 2 && day == 29 && year != 0) {
+        bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        return leap;
+    }
+    return true;
+}
+
+perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c) {
+    if (ctx == NULL) return PERK_INVALID;
+    perk_status st = cart_enter(ctx);
+    if (st != PERK_OK) return st;
+    if (c == NULL) return CART_FAIL(ctx, PERK_INVALID, "customer: NULL");
+    if (c->n_tags > ctx->limits.max_tags)
+        return CART_FAIL(ctx, PERK_LIMIT, "customer: %zu tags, at most %u allowed", c->n_tags,
+                         ctx->limits.max_tags);
+    if (c->n_tags > 0 && c->tags == NULL)
+        return CART_FAIL(ctx, PERK_INVALID, "customer: n_tags is %zu but tags is NULL", c->n_tags);
+    for (size_t i = 0; i < c->n_tags; i++)
+        if (c->tags[i] == NULL) return CART_FAIL(ctx, PERK_INVALID, "customer: tag %zu is NULL", i + 1);
+    bool month_known = c->birthday_month != 0, day_known = c->birthday_day != 0;
+    if (month_known != day_known)
+        return CART_FAIL(ctx, PERK_INVALID, "customer: birthday month %d and day %d must both be set or both 0",
+                         c->birthday_month, c->birthday_day);
+    if (c->birthday_year < 0 || c->birthday_year > 9999)
+        return CART_FAIL(ctx, PERK_INVALID, "customer: birthday year %d must be 0 (unknown) or 1..9999",
+                         c->birthday_year);
+    if (month_known && !days_in_month_ok(c->birthday_month, c->birthday_day, c->birthday_year))
+        return CART_FAIL(ctx, PERK_INVALID, "customer: birthday %04d-%02d-%02d is not a date",
+                         c->birthday_year, c->birthday_month, c->birthday_day);
+    if (c->member_since_days < -1 || c->member_since_days > 2932896)
+        return CART_FAIL(ctx, PERK_INVALID, "customer: member_since_days %lld must be -1 or a day up to 9999-12-31",
+                         (long long)c->member_since_days);
+    if (c->order_count < 0)
+        return CART_FAIL(ctx, PERK_INVALID, "customer: order_count %lld must not be negative",
+                         (long long)c->order_count);
+    if (c->points_balance < 0)
+        return CART_FAIL(ctx, PERK_INVALID, "customer: points_balance %lld must not be negative",
+                         (long long)c->points_balance);
+
+    clear_bits(ctx->customer_tag_bits, ctx->customer_tags, ctx->n_customer_tags);
+    ctx->n_customer_tags = 0;
+    for (size_t i = 0; i < c->n_tags; i++) {
+        uint32_t id = intern(ctx, c->tags[i]);
+        if (id == PROG_NONE) continue; /* no rule mentions it */
+        ctx->customer_tags[ctx->n_customer_tags++] = id;
+        set_bit(ctx->customer_tag_bits, id);
+    }
+    ctx->customer_sid = intern(ctx, c->id);
+    ctx->tier_index = -1;
+    uint32_t tier = intern(ctx, c->tier);
+    if (tier != PROG_NONE) {
+        for (uint32_t t = 0; t < ctx->d->n_tiers; t++)
+            if (ctx->d->tiers[t].id == tier) {
+                ctx->tier_index = (int32_t)t;
+                break;
+            }
+    }
+    ctx->birthday_month = c->birthday_month;
+    ctx->birthday_day = c->birthday_day;
+    ctx->birthday_year = c->birthday_year;
+    ctx->member_since = c->member_since_days;
+    ctx->first_order = c->first_order;
+    ctx->order_count = c->order_count;
+    ctx->points_balance = c->points_balance;
+    return PERK_OK;
+}
+
+perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o) {
+    if (ctx == NULL) return PERK_INVALID;
+    perk_status st = cart_enter(ctx);
+    if (st != PERK_OK) return st;
+    if (o == NULL) return CART_FAIL(ctx, PERK_INVALID, "order: NULL");
+    if (o->currency != NULL && strcmp(o->currency, ctx->d->currency) != 0)
+        return CART_FAIL(ctx, PERK_CURRENCY, "order: currency %.16s does not match the program's %s",
+                         o->currency, ctx->d->currency);
+    if (o->time < CTX_TIME_MIN || o->time > CTX_TIME_MAX)
+        return CART_FAIL(ctx, PERK_INVALID, "order: time %lld is outside years 0001..9999", (long long)o->time);
+    if (o->shipping < 0 || o->shipping > ctx->limits.max_money)
+        return CART_FAIL(ctx, PERK_INVALID, "order: shipping %lld must be between 0 and %lld",
+                         (long long)o->shipping, (long long)ctx->limits.max_money);
+    if (o->delivery_number < 0)
+        return CART_FAIL(ctx, PERK_INVALID, "order: delivery_number %lld must not be negative",
+                         (long long)o->delivery_number);
+    if (o->points_to_redeem < -1)
+        return CART_FAIL(ctx, PERK_INVALID, "order: points_to_redeem %lld must be -1 (as many as allowed) or >= 0",
+                         (long long)o->points_to_redeem);
+    ctx->order_time = o->time;
+    ctx->shipping = o->shipping;
+    ctx->delivery = o->delivery_number;
+    ctx->points_to_redeem = o->points_to_redeem;
+    ctx->channel_sid = intern(ctx, o->channel);
+    ctx->subscription_sid = intern(ctx, o->subscription_plan);
+    ctx->have_order = true;
+    return PERK_OK;
+}
+
+/* A category path: non-empty segments separated by single '/'. */
+static bool category_ok(const char *s) {
+    if (*s == '\0') return false;
+    size_t seg = 0;
+    for (; *s != '\0'; s++) {
+        if (*s == '/') {
+            if (seg == 0) return false;
+            seg = 0;
+        } else {
+            seg++;
+        }
+    }
+    return seg > 0;
+}
+
+perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in) {
+    if (ctx == NULL) return PERK_INVALID;
+    perk_status st = cart_enter(ctx);
+    if (st != PERK_OK) return st;
+    uint32_t n = ctx->n_lines + 1; /* 1-based in messages */
+    if (in == NULL) return CART_FAIL(ctx, PERK_INVALID, "line %u: NULL", n);
+    if (ctx->n_lines >= ctx->limits.max_lines)
+        return CART_FAIL(ctx, PERK_LIMIT, "line %u: the cart has more than max_lines = %u lines", n,
+                         ctx->limits.max_lines);
+    if (in->sku == NULL || in->sku[0] == '\0')
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: sku is required", n);
+    if (in->unit_price < 0 || in->unit_price > ctx->limits.max_money)
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: unit_price %lld must be between 0 and %lld", n,
+                         (long long)in->unit_price, (long long)ctx->limits.max_money);
+    if (in->quantity < 1)
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: quantity %lld must be at least 1", n,
+                         (long long)in->quantity);
+    if (in->quantity > ctx->limits.max_quantity)
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: quantity %lld exceeds max_quantity %lld", n,
+                         (long long)in->quantity, (long long)ctx->limits.max_quantity);
+    if (in->margin_ppm != -1 && (in->margin_ppm < 0 || in->margin_ppm > 1000000))
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: margin_ppm %lld must be -1 (unknown) or 0..1000000", n,
+                         (long long)in->margin_ppm);
+    if (in->category != NULL && !category_ok(in->category))
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: category \"%.64s\" has an empty segment", n, in->category);
+    if (in->n_tags > ctx->limits.max_tags)
+        return CART_FAIL(ctx, PERK_LIMIT, "line %u: %zu tags, at most %u allowed", n, in->n_tags,
+                         ctx->limits.max_tags);
+    if (in->n_tags > 0 && in->tags == NULL)
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: n_tags is %zu but tags is NULL", n, in->n_tags);
+    for (size_t i = 0; i < in->n_tags; i++)
+        if (in->tags[i] == NULL) return CART_FAIL(ctx, PERK_INVALID, "line %u: tag %zu is NULL", n, i + 1);
+    if (in->n_attrs > 0 && in->attrs == NULL)
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: n_attrs is %zu but attrs is NULL", n, in->n_attrs);
+    for (size_t i = 0; i < in->n_attrs; i++)
+        if (in->attrs[i].key == NULL || in->attrs[i].value == NULL)
+            return CART_FAIL(ctx, PERK_INVALID, "line %u: attribute %zu has a NULL key or value", n, i + 1);
+    int64_t amount, subtotal, items;
+    if (__builtin_mul_overflow(in->unit_price, in->quantity, &amount))
+        return CART_FAIL(ctx, PERK_OVERFLOW, "line %u: unit_price %lld x quantity %lld overflows", n,
+                         (long long)in->unit_price, (long long)in->quantity);
+    if (__builtin_add_overflow(ctx->subtotal_orig, amount, &subtotal))
+        return CART_FAIL(ctx, PERK_OVERFLOW, "line %u: the cart subtotal overflows", n);
+    if (__builtin_add_overflow(ctx->items, in->quantity, &items))
+        return CART_FAIL(ctx, PERK_OVERFLOW, "line %u: the number of items overflows", n);
+
+    uint32_t i = ctx->n_lines;
+    ctx->price[i] = in->unit_price;
+    ctx->qty[i] = in->quantity;
+    ctx->orig[i] = amount;
+    ctx->margin[i] = in->margin_ppm;
+    cidx_add_line(ctx, i, in);
+    ctx->subtotal_orig = subtotal;
+    ctx->items = items;
+    ctx->n_lines++;
+    return PERK_OK;
+}
+
+perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char *campaign,
+                                 perk_coupon_status status) {
+    if (ctx == NULL) return PERK_INVALID;
+    perk_status st = cart_enter(ctx);
+    if (st != PERK_OK) return st;
+    uint32_t n = ctx->n_coupons + 1;
+    if (code == NULL || code[0] == '\0') return CART_FAIL(ctx, PERK_INVALID, "coupon %u: code is required", n);
+    if ((unsigned)status > PERK_COUPON_NOT_FOR_CUSTOMER)
+        return CART_FAIL(ctx, PERK_INVALID, "coupon %.64s: unknown status %d", code, (int)status);
+    if (ctx->n_coupons >= ctx->limits.max_coupons)
+        return CART_FAIL(ctx, PERK_LIMIT, "coupon %.64s: more than max_coupons = %u coupons", code,
+                         ctx->limits.max_coupons);
+    for (uint32_t i = 0; i < ctx->n_coupons; i++)
+        if (strcmp(ctx->coupon_code[i], code) == 0)
+            return CART_FAIL(ctx, PERK_INVALID, "coupon %.64s: entered twice", code);
+    uint32_t i = ctx->n_coupons++;
+    ctx->coupon_code[i] = code;
+    ctx->coupon_code_id[i] = intern(ctx, code);
+    ctx->coupon_campaign_id[i] = intern(ctx, campaign);
+    ctx->coupon_status[i] = status;
+    if (status == PERK_COUPON_VALID || status == PERK_COUPON_UNCHECKED) {
+        set_bit(ctx->coupon_code_bits, ctx->coupon_code_id[i]);
+        set_bit(ctx->coupon_campaign_bits, ctx->coupon_campaign_id[i]);
+    }
+    return PERK_OK;
+}
+
+perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const perk_usage *usage) {
+    if (ctx == NULL) return PERK_INVALID;
+    perk_status st = cart_enter(ctx);
+    if (st != PERK_OK) return st;
+    if (usage == NULL) return CART_FAIL(ctx, PERK_INVALID, "usage: NULL");
+    if (promotion_index >= ctx->d->n_rules)
+        return CART_FAIL(ctx, PERK_INVALID, "usage: promotion index %zu out of range (%u promotions)",
+                         promotion_index, ctx->d->n_rules);
+    if (usage->uses < 0 || usage->money < 0 || usage->customer_uses < 0)
+        return CART_FAIL(ctx, PERK_INVALID, "usage of %s: uses, money and customer_uses must not be negative",
+                         ctx_rule_name(ctx, (uint32_t)promotion_index));
+    ctx->usage[promotion_index] = *usage;
+    return PERK_OK;
+}
+
+perk_status perk_cart_exclude(perk_context *ctx, size_t promotion_index) {
+    if (ctx == NULL) return PERK_INVALID;
+    perk_status st = cart_enter(ctx);
+    if (st != PERK_OK) return st;
+    if (promotion_index >= ctx->d->n_rules)
+        return CART_FAIL(ctx, PERK_INVALID, "exclude: promotion index %zu out of range (%u promotions)",
+                         promotion_index, ctx->d->n_rules);
+    ctx->excluded[promotion_index] = true;
+    return PERK_OK;
+}

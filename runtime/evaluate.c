@@ -1,0 +1,410 @@
+/* evaluate.c - perk_evaluate(): the whole pass over a cart and the result it returns.
+ *
+ * 1. Reset the evaluation state (current amounts = original amounts) and compute the facts.
+ * 2. Promotions in program order: the gate checks (excluded, stopped, exclusive group, coupon,
+ *    one coupon per order, budgets), then the rule's block; pending discounts are limited by the
+ *    rule's cap and remaining money budget, then committed or dropped.
+ * 3. Points: redemption, multipliers, earning (vm_loyalty.c).
+ * 4. The result: allocations grouped by line, gift lines, coupon verdicts, near-miss hints, and
+ *    an internal consistency check of every total, which turns a would-be wrong number into an
+ *    error (PERK_MALFORMED) instead.
+ */
+#include <string.h>
+
+#include "money.h"
+#include "vm_internal.h"
+
+#define PPM_ONE 1000000
+
+const char *perk_reason_text(perk_reason reason) {
+    static const char *const texts[] = {
+#define PERK_REASON_TEXT(name, text) text,
+        PERK_REASON_LIST(PERK_REASON_TEXT)
+#undef PERK_REASON_TEXT
+    };
+    if ((unsigned)reason >= PERK_REASON_COUNT) return "unknown reason";
+    return texts[reason];
+}
+
+bool eval_percent(const perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out) {
+    return money_percent(amount, ppm, (money_rounding)ctx->d->rounding, out);
+}
+
+bool eval_allocate(perk_context *ctx, int64_t total, const int64_t *weights, uint32_t n, int64_t *out) {
+    return money_allocate(total, weights, n, out, ctx->scratch_alloc);
+}
+
+/* ------------------------------------------------------------------ promotions */
+
+static bool coupon_valid(perk_coupon_status s) {
+    return s == PERK_COUPON_VALID || s == PERK_COUPON_UNCHECKED;
+}
+
+/* COUPON_MISSING / COUPON_REJECTED / APPLIED (= fine) for a required code or campaign id. */
+static perk_reason coupon_gate(const perk_context *ctx, uint32_t id, const uint32_t *ids) {
+    bool entered = false;
+    for (uint32_t c = 0; c < ctx->n_coupons; c++) {
+        if (ids[c] != id) continue;
+        if (coupon_valid(ctx->coupon_status[c])) return PERK_REASON_APPLIED;
+        entered = true;
+    }
+    return entered ? PERK_REASON_COUPON_REJECTED : PERK_REASON_COUPON_MISSING;
+}
+
+static bool rule_needs_coupon(const prog_rule *r) {
+    return r->coupon != PROG_NONE || r->coupon_campaign != PROG_NONE;
+}
+
+static bool group_applied(const perk_context *ctx, uint32_t group) {
+    return group < ctx->d->n_strings && (ctx->group_bits[group / 64] >> (group % 64) & 1);
+}
+
+/* The first reason, in the documented order, that keeps rule r from running; APPLIED if none. */
+static perk_reason gate(const perk_context *ctx, uint32_t r) {
+    const prog_rule *rule = &ctx->d->rules[r];
+    const perk_usage *u = &ctx->usage[r];
+    if (ctx->excluded[r]) return PERK_REASON_EXCLUDED;
+    if (ctx->stopped) return PERK_REASON_STOPPED;
+    if (rule->group != PROG_NONE && group_applied(ctx, rule->group)) return PERK_REASON_EXCLUSIVE;
+    if (rule->coupon != PROG_NONE) {
+        perk_reason why = coupon_gate(ctx, rule->coupon, ctx->coupon_code_id);
+        if (why != PERK_REASON_APPLIED) return why;
+    }
+    if (rule->coupon_campaign != PROG_NONE) {
+        perk_reason why = coupon_gate(ctx, rule->coupon_campaign, ctx->coupon_campaign_id);
+        if (why != PERK_REASON_APPLIED) return why;
+    }
+    if (ctx->d->coupon_policy == PROG_COUPONS_ONE_PER_ORDER && rule_needs_coupon(rule) && ctx->coupon_rule_applied)
+        return PERK_REASON_ONE_COUPON;
+    if (rule->limit_uses >= 0 && u->uses >= rule->limit_uses) return PERK_REASON_BUDGET_USES;
+    if (rule->limit_per_customer >= 0 && u->customer_uses >= rule->limit_per_customer)
+        return PERK_REASON_BUDGET_CUSTOMER;
+    if (rule->limit_money >= 0 && u->money >= rule->limit_money) return PERK_REASON_BUDGET_MONEY;
+    return PERK_REASON_APPLIED;
+}
+
+/* A near-miss: the rule failed only on one soft threshold that adding items can satisfy. */
+static void maybe_hint(perk_context *ctx, uint32_t r) {
+    if (ctx->n_failures != 1 || !ctx->fail_soft || !ctx->fail_has_cmp) return;
+    if (ctx->fail_op != PERK_CMP_GE && ctx->fail_op != PERK_CMP_GT) return;
+    if (ctx->fail_cond >= ctx->d->n_conds) return;
+    uint32_t set = ctx->d->conds[ctx->fail_cond].hint_set;
+    if (set == PROG_NONE || set >= ctx->d->n_strings) return;
+    int64_t shortfall;
+    if (__builtin_sub_overflow(ctx->fail_expected, ctx->fail_observed, &shortfall)) return;
+    if (ctx->fail_op == PERK_CMP_GT && __builtin_add_overflow(shortfall, 1, &shortfall)) return;
+    if (shortfall <= 0) return;
+    perk_hint *h = &ctx->r_hints[ctx->res.n_hints++];
+    h->promotion = r;
+    h->shortfall = shortfall;
+    h->set_name = prog_string(ctx->d, set);
+}
+
+/* Makes the current rule's pending discounts, gifts and effects part of the cart. */
+static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods) {
+    uint32_t words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = ctx->touched[w];
+        ctx->touched[w] = 0;
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            int64_t d = ctx->pend[i];
+            ctx->pend[i] = 0;
+            if (d <= 0) continue;
+            if (ctx->n_log >= ctx->max_allocs)
+                return ctx_fail(ctx, PERK_LIMIT,
+                                "promotion %s: more than %u discount allocations (max_lines x 64); "
+                                "lower the number of lines or of promotions",
+                                ctx_rule_name(ctx, r), ctx->max_allocs);
+            ctx->cur[i] -= d;
+            perk_allocation *a = &ctx->alloc_log[ctx->n_log++];
+            a->line = i;
+            a->promotion = r;
+            a->amount = d;
+        }
+    }
+    ctx->subtotal_cur -= goods;
+    ctx->ship_cur -= ctx->pend_ship;
+    ctx->res.n_gifts += ctx->pend_gifts;
+    ctx->res.n_effects += ctx->pend_effects;
+    ctx->pend_ship = 0;
+    ctx->pend_gifts = ctx->pend_effects = 0;
+    return PERK_OK;
+}
+
+static perk_status run_promotion(perk_context *ctx, uint32_t r) {
+    const prog_rule *rule = &ctx->d->rules[r];
+    perk_promotion_result *pr = &ctx->r_promos[r];
+    memset(pr, 0, sizeof *pr);
+    pr->promotion = r;
+    pr->failed_condition = UINT32_MAX;
+    pr->reason = gate(ctx, r);
+    if (pr->reason != PERK_REASON_APPLIED) return PERK_OK;
+
+    ctx->rule_index = r;
+    ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
+    vm_outcome o = vm_run(ctx, rule->code, VM_BLOCK_RULE, r);
+    ctx->rule_original = false;
+    if (o == VM_ERROR) return ctx->status;
+    if (o == VM_FAILED) {
+        act_discard(ctx);
+        pr->reason = PERK_REASON_CONDITION;
+        pr->failed_condition = ctx->fail_cond;
+        pr->has_comparison = ctx->fail_has_cmp;
+        if (ctx->fail_has_cmp) {
+            pr->observed = ctx->fail_observed;
+            pr->expected = ctx->fail_expected;
+            pr->comparison = ctx->fail_op;
+        }
+        maybe_hint(ctx, r);
+        return PERK_OK;
+    }
+
+    /* the cap and the remaining money budget bound goods + shipping together */
+    int64_t limit = INT64_MAX;
+    if (rule->cap >= 0) limit = rule->cap;
+    if (rule->limit_money >= 0 && rule->limit_money - ctx->usage[r].money < limit)
+        limit = rule->limit_money - ctx->usage[r].money; /* > 0: the gate checked money < limit */
+    if (limit < INT64_MAX) {
+        perk_status st = act_limit(ctx, limit);
+        if (st != PERK_OK) return st;
+    }
+    int64_t goods = act_pending_goods(ctx);
+    if (goods == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 && ctx->pend_effects == 0) {
+        act_discard(ctx);
+        pr->reason = PERK_REASON_NOTHING;
+        return PERK_OK;
+    }
+    pr->discount = goods;
+    pr->shipping_discount = ctx->pend_ship;
+    perk_status st = commit(ctx, r, goods);
+    if (st != PERK_OK) return st;
+    if (rule->flags & PROG_RULE_STOP) ctx->stopped = true;
+    if (rule->group < ctx->d->n_strings) ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
+    if (rule_needs_coupon(rule)) ctx->coupon_rule_applied = true;
+    return PERK_OK;
+}
+
+/* ------------------------------------------------------------------ the result */
+
+/* Groups the allocation log by line (stable: promotion order within a line), in place. */
+static void group_allocations(perk_context *ctx) {
+    uint32_t n = ctx->n_lines, m = ctx->n_log;
+    uint32_t *next = ctx->scratch_idx; /* per line: next free position */
+    memset(next, 0, n * sizeof(uint32_t));
+    for (uint32_t k = 0; k < m; k++) next[ctx->alloc_log[k].line]++;
+    uint32_t pos = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t count = next[i];
+        ctx->r_lines[i].first_allocation = pos;
+        ctx->r_lines[i].n_allocations = count;
+        next[i] = pos;
+        pos += count;
+    }
+    for (uint32_t k = 0; k < m; k++) ctx->alloc_target[k] = next[ctx->alloc_log[k].line]++;
+    /* apply the permutation by following its cycles: each swap settles one entry */
+    for (uint32_t k = 0; k < m; k++) {
+        while (ctx->alloc_target[k] != k) {
+            uint32_t t = ctx->alloc_target[k];
+            perk_allocation a = ctx->alloc_log[t];
+            ctx->alloc_log[t] = ctx->alloc_log[k];
+            ctx->alloc_log[k] = a;
+            ctx->alloc_target[k] = ctx->alloc_target[t];
+            ctx->alloc_target[t] = t;
+        }
+    }
+}
+
+static perk_coupon_verdict store_verdict(perk_coupon_status s) {
+    switch (s) {
+    case PERK_COUPON_EXPIRED: return PERK_COUPON_REJECTED_EXPIRED;
+    case PERK_COUPON_USED_UP: return PERK_COUPON_REJECTED_USED_UP;
+    case PERK_COUPON_NOT_FOR_CUSTOMER: return PERK_COUPON_REJECTED_NOT_FOR_CUSTOMER;
+    default: return PERK_COUPON_REJECTED_UNKNOWN;
+    }
+}
+
+static void coupon_verdicts(perk_context *ctx) {
+    const prog_data *d = ctx->d;
+    for (uint32_t c = 0; c < ctx->n_coupons; c++) {
+        perk_coupon_result *cr = &ctx->r_coupons[c];
+        uint32_t code = ctx->coupon_code_id[c], campaign = ctx->coupon_campaign_id[c];
+        bool valid = coupon_valid(ctx->coupon_status[c]);
+        uint32_t accepted = UINT32_MAX, first = UINT32_MAX;
+        for (uint32_t r = 0; r < d->n_rules && accepted == UINT32_MAX; r++) {
+            const prog_rule *rule = &d->rules[r];
+            bool requires = (code != PROG_NONE && rule->coupon == code) ||
+                            (campaign != PROG_NONE && rule->coupon_campaign == campaign);
+            if (!requires) continue;
+            if (valid && ctx->r_promos[r].reason == PERK_REASON_APPLIED) accepted = r;
+            if (first == UINT32_MAX) first = r;
+        }
+        cr->code = ctx->coupon_code[c];
+        cr->promotion = UINT32_MAX;
+        if (accepted != UINT32_MAX) {
+            cr->verdict = PERK_COUPON_ACCEPTED;
+            cr->promotion = accepted;
+        } else if (!valid) {
+            cr->verdict = store_verdict(ctx->coupon_status[c]);
+        } else if (first != UINT32_MAX) {
+            cr->verdict = ctx->r_promos[first].reason == PERK_REASON_ONE_COUPON ? PERK_COUPON_REJECTED_ONE_PER_ORDER
+                                                                             : PERK_COUPON_REJECTED_CONDITIONS;
+            cr->promotion = first;
+        } else {
+            cr->verdict = PERK_COUPON_REJECTED_UNKNOWN;
+        }
+    }
+}
+
+static perk_status internal_error(perk_context *ctx, const char *what) {
+    return ctx_fail(ctx, PERK_MALFORMED, "internal check failed: %s (no result is given rather than a wrong one)",
+                    what);
+}
+
+/* Every total of the result, recomputed from the parts. */
+static perk_status check_totals(perk_context *ctx) {
+    perk_result *res = &ctx->res;
+    int64_t alloc_sum = 0, final_sum = 0, promo_goods = 0, promo_ship = 0;
+    for (uint32_t k = 0; k < ctx->n_log; k++) {
+        if (ctx->alloc_log[k].amount <= 0) return internal_error(ctx, "an allocation is not positive");
+        if (__builtin_add_overflow(alloc_sum, ctx->alloc_log[k].amount, &alloc_sum))
+            return internal_error(ctx, "allocations overflow");
+    }
+    for (uint32_t i = 0; i < ctx->n_lines; i++) {
+        const perk_line_result *l = &ctx->r_lines[i];
+        int64_t line_sum = 0;
+        for (uint32_t k = 0; k < l->n_allocations; k++) {
+            const perk_allocation *a = &ctx->alloc_log[l->first_allocation + k];
+            if (a->line != i) return internal_error(ctx, "allocations are not grouped by line");
+            line_sum += a->amount;
+        }
+        if (l->final < 0 || l->final != l->original - line_sum)
+            return internal_error(ctx, "a line's final amount does not match its allocations");
+        final_sum += l->final;
+    }
+    for (uint32_t r = 0; r < res->n_promotions; r++) {
+        promo_goods += ctx->r_promos[r].discount;
+        promo_ship += ctx->r_promos[r].shipping_discount;
+    }
+    if (alloc_sum != res->discount || promo_goods != res->discount || final_sum != res->subtotal - res->discount)
+        return internal_error(ctx, "the discount does not match the lines");
+    if (res->shipping_after < 0 || res->shipping_after > res->shipping_before ||
+        promo_ship != res->shipping_before - res->shipping_after)
+        return internal_error(ctx, "the shipping discount does not match the promotions");
+    if (res->redeem_goods < 0 || res->redeem_shipping < 0 ||
+        res->redeem_goods + res->redeem_shipping != res->redeem_value || res->redeem_goods > final_sum ||
+        res->redeem_shipping > res->shipping_after)
+        return internal_error(ctx, "the redemption does not add up");
+    int64_t payable;
+    if (__builtin_sub_overflow(res->subtotal, res->discount, &payable) ||
+        __builtin_add_overflow(payable, res->shipping_after, &payable) ||
+        __builtin_sub_overflow(payable, res->redeem_value, &payable))
+        return ctx_fail(ctx, PERK_OVERFLOW, "arithmetic overflow computing the payable amount");
+    if (payable < 0) return internal_error(ctx, "the payable amount is negative");
+    res->payable = payable;
+    return PERK_OK;
+}
+
+static perk_status build_result(perk_context *ctx) {
+    perk_result *res = &ctx->res;
+    uint32_t n = ctx->n_lines;
+    group_allocations(ctx);
+    for (uint32_t i = 0; i < n; i++) {
+        perk_line_result *l = &ctx->r_lines[i];
+        l->original = ctx->orig[i];
+        l->final = ctx->cur[i];
+        l->is_gift = false;
+        l->gift_promotion = UINT32_MAX;
+    }
+    for (uint32_t g = 0; g < res->n_gifts; g++) {
+        perk_line_result *l = &ctx->r_lines[n + g];
+        memset(l, 0, sizeof *l);
+        l->first_allocation = ctx->n_log;
+        l->is_gift = true;
+        l->gift_promotion = ctx->r_gifts[g].promotion;
+    }
+    coupon_verdicts(ctx);
+    res->subtotal = ctx->subtotal_orig;
+    res->discount = ctx->subtotal_orig - ctx->subtotal_cur;
+    res->n_lines = n + res->n_gifts;
+    res->lines = ctx->r_lines;
+    res->n_allocations = ctx->n_log;
+    res->allocations = ctx->alloc_log;
+    res->n_promotions = ctx->d->n_rules;
+    res->promotions = ctx->r_promos;
+    res->gifts = ctx->r_gifts;
+    res->effects = ctx->r_effects;
+    res->n_coupons = ctx->n_coupons;
+    res->coupons = ctx->r_coupons;
+    res->points = ctx->r_points;
+    res->hints = ctx->r_hints;
+    res->instructions = ctx->insn_count;
+    return check_totals(ctx);
+}
+
+/* ------------------------------------------------------------------ the pass */
+
+static void start(perk_context *ctx) {
+    uint32_t n = ctx->n_lines, words = vm_words(ctx);
+    memcpy(ctx->cur, ctx->orig, n * sizeof(int64_t));
+    memset(ctx->pend, 0, n * sizeof(int64_t));
+    memset(ctx->scratch_line, 0, n * sizeof(int64_t));
+    memset(ctx->touched, 0, words * sizeof(uint64_t));
+    for (uint32_t w = 0; w < words; w++) {
+        uint32_t bits = n - w * 64 >= 64 ? 64 : n - w * 64;
+        ctx->all_lines[w] = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+    }
+    memset(ctx->group_bits, 0, ctx->str_words * sizeof(uint64_t));
+    ctx->status = PERK_OK;
+    ctx->subtotal_cur = ctx->subtotal_orig;
+    ctx->ship_cur = ctx->shipping;
+    ctx->insn_count = 0;
+    ctx->stopped = ctx->coupon_rule_applied = false;
+    ctx->rule_original = false;
+    ctx->rule_index = 0;
+    ctx->pend_ship = 0;
+    ctx->pend_gifts = ctx->pend_effects = 0;
+    ctx->n_log = 0;
+
+    perk_result *res = &ctx->res;
+    memset(res, 0, sizeof *res);
+    res->currency = ctx->d->currency;
+    res->exponent = ctx->d->exponent;
+    res->shipping_before = ctx->shipping;
+}
+
+static perk_status evaluate(perk_context *ctx) {
+    start(ctx);
+    perk_status st = facts_compute(ctx);
+    for (uint32_t r = 0; r < ctx->d->n_rules && st == PERK_OK; r++) st = run_promotion(ctx, r);
+    if (st != PERK_OK) return st;
+    ctx->res.shipping_after = ctx->ship_cur;
+    st = loyalty_run(ctx);
+    if (st != PERK_OK) return st;
+    return build_result(ctx);
+}
+
+const perk_result *perk_evaluate(perk_context *ctx) {
+    static const perk_result no_context = {.status = PERK_INVALID};
+    if (ctx == NULL) return &no_context;
+    perk_result *res = &ctx->res;
+    perk_status st;
+    uint64_t insns = 0;
+    if (ctx->cart_status != PERK_OK) {
+        st = ctx->cart_status; /* the message of the rejected input stays in ctx->error */
+    } else if (!ctx->have_order) {
+        st = ctx_fail(ctx, PERK_STATE, "perk_cart_set_order() must be called before perk_evaluate()");
+    } else {
+        ctx->error[0] = '\0';
+        st = evaluate(ctx);
+        insns = ctx->insn_count;
+        if (st != PERK_OK) act_discard(ctx); /* leave no pending state for the next evaluation */
+    }
+    if (st != PERK_OK) {
+        memset(res, 0, sizeof *res);
+        res->status = st;
+        res->instructions = insns; /* how far it got, for diagnosing PERK_BUDGET */
+    }
+    return res;
+}

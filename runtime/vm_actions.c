@@ -1,0 +1,461 @@
+/* vm_actions.c - what a promotion does to the cart (the actions of PROG_ACTION_LIST).
+ *
+ * An action never changes the cart directly: it adds to the pending discount of the current
+ * promotion (ctx->pend per line, ctx->pend_ship) and appends pending gifts and effects.
+ * evaluate.c then applies the promotion's cap and money budget (act_limit) and commits or
+ * discards. Within one promotion an action sees the amounts left by the promotion's earlier
+ * actions (current minus pending), so no line can go below zero.
+ *
+ * A discount on a set of lines is computed once on the set's total, rounded once by the
+ * ruleset's rounding mode, and split over the lines by the largest remainder method. Unit-based
+ * actions (BUY_GET, N_FOR) work on runs of equal-priced units, never unit by unit, so a quantity
+ * of a million costs the same as a quantity of one. See docs/semantics.md for the exact rules.
+ */
+#include <string.h>
+
+#include "vm_internal.h"
+
+#define PPM_ONE 1000000
+
+/* ------------------------------------------------------------------ helpers */
+
+static void add_pend(perk_context *ctx, uint32_t line, int64_t amount) {
+    if (amount <= 0) return;
+    int64_t avail = act_amount(ctx, line);
+    if (amount > avail) amount = avail; /* never below zero (defensive: callers already cap) */
+    ctx->pend[line] += amount;
+    ctx->touched[line / 64] |= UINT64_C(1) << (line % 64);
+}
+
+/* The lines of `set`, ascending, into ctx->scratch_idx; their available amounts into
+ * ctx->scratch_w. Returns the count; *total = sum of the amounts (fits: at most the subtotal). */
+static uint32_t gather(perk_context *ctx, const uint64_t *set, int64_t *total) {
+    uint32_t n = 0, words = vm_words(ctx);
+    int64_t sum = 0;
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = set[w];
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            ctx->scratch_idx[n] = i;
+            ctx->scratch_w[n] = act_amount(ctx, i);
+            sum += ctx->scratch_w[n];
+            n++;
+        }
+    }
+    *total = sum;
+    return n;
+}
+
+/* The amount a threshold measures on `set`: original amounts in a rule that measures original
+ * prices, else the available amounts. */
+static int64_t measure(const perk_context *ctx, uint32_t n) {
+    int64_t m = 0;
+    for (uint32_t k = 0; k < n; k++)
+        m += ctx->rule_original ? ctx->orig[ctx->scratch_idx[k]] : ctx->scratch_w[k];
+    return m;
+}
+
+/* Splits discount D (0 <= D <= sum of scratch_w) over the gathered lines by their amounts. */
+static perk_status allocate_gathered(perk_context *ctx, int64_t D, uint32_t n) {
+    if (D <= 0 || n == 0) return PERK_OK;
+    if (!eval_allocate(ctx, D, ctx->scratch_w, n, ctx->scratch_out))
+        return ctx_fail(ctx, PERK_MALFORMED, "internal error: allocation failed");
+    for (uint32_t k = 0; k < n; k++) add_pend(ctx, ctx->scratch_idx[k], ctx->scratch_out[k]);
+    return PERK_OK;
+}
+
+static int64_t clamp(int64_t v, int64_t lo, int64_t hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static int64_t clamp128(__int128 v, int64_t lo, int64_t hi) {
+    return v < lo ? lo : v > hi ? hi : (int64_t)v;
+}
+
+static perk_status percent_of(perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out) {
+    if (!eval_percent(ctx, amount, ppm, out))
+        return ctx_fail(ctx, PERK_OVERFLOW, "arithmetic overflow computing %lld ppm of %lld", (long long)ppm,
+                        (long long)amount);
+    return PERK_OK;
+}
+
+/* The step with the largest threshold <= x (ties: the first), or NULL. */
+static const prog_step *find_step(const prog_data *d, const prog_action *a, int64_t x) {
+    const prog_step *best = NULL;
+    for (uint32_t k = 0; k < a->n_steps; k++) {
+        const prog_step *s = &d->steps[a->steps + k];
+        if (s->threshold <= x && (best == NULL || s->threshold > best->threshold)) best = s;
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------------ unit runs */
+
+/* The units of line i as at most two runs: current = q * qty + r, so r units cost q + 1 and
+ * qty - r units cost q; the unit prices sum exactly to the line's amount. */
+static uint32_t line_runs(const perk_context *ctx, uint32_t i, unit_run *out) {
+    int64_t a = act_amount(ctx, i), qty = ctx->qty[i];
+    int64_t q = a / qty, r = a % qty;
+    uint32_t n = 0;
+    if (r > 0) out[n++] = (unit_run){q + 1, r, i};
+    if (qty - r > 0) out[n++] = (unit_run){q, qty - r, i};
+    return n;
+}
+
+static uint32_t gather_runs(perk_context *ctx, const uint64_t *set, unit_run *runs, int64_t *units) {
+    uint32_t n = 0, words = vm_words(ctx);
+    int64_t u = 0;
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = set[w];
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            n += line_runs(ctx, i, runs + n);
+            u += ctx->qty[i];
+        }
+    }
+    *units = u;
+    return n;
+}
+
+/* The order of units "most expensive first": price descending, then the earlier line first.
+ * The cheapest-first order is exactly its reverse. (Price and line identify a run.) */
+static bool run_before(const unit_run *a, const unit_run *b, bool cheapest_first) {
+    bool exp_first = a->price != b->price ? a->price > b->price : a->line < b->line;
+    return cheapest_first ? !exp_first : exp_first;
+}
+
+static void sift_down(unit_run *r, uint32_t root, uint32_t n, bool cheapest_first) {
+    for (;;) {
+        uint32_t child = 2 * root + 1;
+        if (child >= n) return;
+        /* a max-heap on "comes later" so that popping yields ascending order */
+        if (child + 1 < n && run_before(&r[child], &r[child + 1], cheapest_first)) child++;
+        if (!run_before(&r[root], &r[child], cheapest_first)) return;
+        unit_run t = r[root];
+        r[root] = r[child];
+        r[child] = t;
+        root = child;
+    }
+}
+
+/* Heap sort: O(n log n), no allocation, deterministic (keys are unique). */
+static void sort_runs(unit_run *r, uint32_t n, bool cheapest_first) {
+    if (n < 2) return;
+    for (uint32_t i = n / 2; i-- > 0;) sift_down(r, i, n, cheapest_first);
+    for (uint32_t end = n - 1; end > 0; end--) {
+        unit_run t = r[0];
+        r[0] = r[end];
+        r[end] = t;
+        sift_down(r, 0, end, cheapest_first);
+    }
+}
+
+/* Sorts the entries of an N_FOR group (price = weight) by line, ascending: with the price
+ * temporarily set to -line, "most expensive first" is "earlier line first". */
+static void sort_group_by_line(unit_run *g, uint32_t n) {
+    for (uint32_t k = 0; k < n; k++) {
+        g[k].count = g[k].price;
+        g[k].price = -(int64_t)g[k].line;
+    }
+    sort_runs(g, n, false);
+    for (uint32_t k = 0; k < n; k++) {
+        g[k].price = g[k].count;
+        g[k].count = 0;
+    }
+}
+
+/* Commits the per-line sums accumulated in scratch_line for the lines of `set`. */
+static void flush_line_sums(perk_context *ctx, const uint64_t *set) {
+    uint32_t words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = set[w];
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            add_pend(ctx, i, ctx->scratch_line[i]);
+            ctx->scratch_line[i] = 0;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ the actions */
+
+static perk_status act_buy_get(perk_context *ctx, const prog_action *a, const uint64_t *buy, const uint64_t *reward) {
+    int64_t p0 = a->p[0], p1 = a->p[1], p2 = a->p[2];
+    if (p0 < 1 || p1 < 1 || p2 <= 0) return PERK_OK;
+    uint32_t words = vm_words(ctx);
+    bool same = memcmp(buy, reward, words * sizeof(uint64_t)) == 0;
+    int64_t units_r;
+    uint32_t n = gather_runs(ctx, reward, ctx->runs, &units_r);
+    __int128 rewarded;
+    if (same) {
+        __int128 group = (__int128)p0 + p1; /* p0 + p1 may not fit in int64 */
+        rewarded = (__int128)(units_r / group) * p1;
+    } else {
+        int64_t units_b = 0;
+        for (uint32_t w = 0; w < words; w++) {
+            uint64_t bits = buy[w];
+            while (bits != 0) {
+                units_b += ctx->qty[w * 64 + (uint32_t)__builtin_ctzll(bits)];
+                bits &= bits - 1;
+            }
+        }
+        rewarded = (__int128)(units_b / p0) * p1;
+    }
+    int64_t left = clamp128(rewarded, 0, units_r);
+    if (left == 0) return PERK_OK;
+    sort_runs(ctx->runs, n, true);
+    for (uint32_t k = 0; k < n && left > 0; k++) {
+        int64_t take = ctx->runs[k].count < left ? ctx->runs[k].count : left;
+        ctx->scratch_line[ctx->runs[k].line] += take * ctx->runs[k].price; /* <= the line's amount */
+        left -= take;
+    }
+    /* the discount of each line: its rewarded unit prices times p2, rounded once per line */
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = reward[w];
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            int64_t sum = ctx->scratch_line[i], d = 0;
+            ctx->scratch_line[i] = 0;
+            if (sum == 0) continue;
+            perk_status st = percent_of(ctx, sum, p2, &d);
+            if (st != PERK_OK) return st;
+            add_pend(ctx, i, clamp(d, 0, sum));
+        }
+    }
+    return PERK_OK;
+}
+
+/* One N_FOR group that spans several runs: starts at runs[*r] with *rem units left there. */
+static perk_status nfor_group(perk_context *ctx, int64_t p0, int64_t p1, uint32_t n_runs, uint32_t *r, int64_t *rem) {
+    unit_run *g = ctx->group;
+    uint32_t ng = 0;
+    int64_t need = p0, sum = 0;
+    while (need > 0 && *r < n_runs) {
+        const unit_run *run = &ctx->runs[*r];
+        int64_t take = *rem < need ? *rem : need;
+        uint32_t pos = ctx->scratch_pos[run->line];
+        if (pos == PROG_NONE) {
+            pos = ng++;
+            ctx->scratch_pos[run->line] = pos;
+            g[pos] = (unit_run){0, 0, run->line};
+        }
+        g[pos].price += take * run->price; /* weight: the line's unit prices in this group */
+        sum += take * run->price;
+        need -= take;
+        *rem -= take;
+        if (*rem == 0 && ++*r < n_runs) *rem = ctx->runs[*r].count;
+    }
+    for (uint32_t k = 0; k < ng; k++) ctx->scratch_pos[g[k].line] = PROG_NONE;
+    int64_t gd = sum - p1;
+    if (gd <= 0) return PERK_OK;
+    sort_group_by_line(g, ng); /* ties of the largest remainder go to the earlier line */
+    for (uint32_t k = 0; k < ng; k++) ctx->scratch_w[k] = g[k].price;
+    if (!eval_allocate(ctx, gd, ctx->scratch_w, ng, ctx->scratch_out))
+        return ctx_fail(ctx, PERK_MALFORMED, "internal error: allocation failed");
+    for (uint32_t k = 0; k < ng; k++) ctx->scratch_line[g[k].line] += ctx->scratch_out[k];
+    return PERK_OK;
+}
+
+static perk_status act_n_for(perk_context *ctx, const prog_action *a, const uint64_t *set) {
+    int64_t p0 = a->p[0], p1 = a->p[1];
+    if (p0 < 1 || p1 < 0) return PERK_OK;
+    int64_t units;
+    uint32_t n = gather_runs(ctx, set, ctx->runs, &units);
+    int64_t groups = units / p0;
+    if (groups == 0) return PERK_OK;
+    sort_runs(ctx->runs, n, false);
+    uint32_t r = 0;
+    int64_t rem = ctx->runs[0].count;
+    while (groups > 0 && r < n) {
+        if (rem >= p0) {
+            /* whole groups inside one run: p0 units of one line at one price */
+            const unit_run *run = &ctx->runs[r];
+            int64_t m = rem / p0 < groups ? rem / p0 : groups;
+            __int128 per_group = (__int128)p0 * run->price - p1;
+            if (per_group > 0) ctx->scratch_line[run->line] += (int64_t)(per_group * m); /* <= amount */
+            rem -= m * p0;
+            groups -= m;
+            if (rem == 0 && ++r < n) rem = ctx->runs[r].count;
+        } else {
+            perk_status st = nfor_group(ctx, p0, p1, n, &r, &rem);
+            if (st != PERK_OK) return st;
+            groups--;
+        }
+    }
+    flush_line_sums(ctx, set);
+    return PERK_OK;
+}
+
+static perk_status add_gift(perk_context *ctx, const prog_action *a) {
+    uint32_t k = ctx->res.n_gifts + ctx->pend_gifts;
+    if (k >= ctx->max_gifts) return ctx_fail(ctx, PERK_LIMIT, "too many gifts");
+    const prog_data *d = ctx->d;
+    perk_gift *g = &ctx->r_gifts[k];
+    g->promotion = ctx->rule_index;
+    g->sku = a->str1 < d->n_strings ? prog_string(d, a->str1) : "";
+    g->name = a->str2 < d->n_strings ? prog_string(d, a->str2) : NULL;
+    g->quantity = a->p[0] < 1 ? 1 : a->p[0];
+    ctx->pend_gifts++;
+    return PERK_OK;
+}
+
+static perk_status add_effect(perk_context *ctx, const prog_action *a) {
+    uint32_t k = ctx->res.n_effects + ctx->pend_effects;
+    if (k >= ctx->max_effects) return ctx_fail(ctx, PERK_LIMIT, "too many effects");
+    const prog_data *d = ctx->d;
+    perk_effect *e = &ctx->r_effects[k];
+    e->promotion = ctx->rule_index;
+    e->kind = a->str1 < d->n_strings ? prog_string(d, a->str1) : "";
+    e->payload = a->str2 < d->n_strings ? prog_string(d, a->str2) : "";
+    ctx->pend_effects++;
+    return PERK_OK;
+}
+
+perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, const uint64_t *set2) {
+    const prog_data *d = ctx->d;
+    const prog_action *a = &d->actions[action];
+    if (a->n_steps > 0 && (a->steps > d->n_steps || a->n_steps > d->n_steps - a->steps))
+        return ctx_fail(ctx, PERK_MALFORMED, "action %u: steps out of range", action);
+    bool two = a->kind == PROG_ACT_BUY_GET;
+    if (two != (set2 != NULL))
+        return ctx_fail(ctx, PERK_MALFORMED, "action %u: APPLY2 is for buy-get actions only", action);
+    int64_t total = 0, D = 0;
+    perk_status st = PERK_OK;
+    switch ((prog_action_kind)a->kind) {
+    case PROG_ACT_PERCENT_OFF: {
+        uint32_t n = gather(ctx, set, &total);
+        if ((st = percent_of(ctx, total, a->p[0], &D)) != PERK_OK) return st;
+        return allocate_gathered(ctx, clamp(D, 0, total), n);
+    }
+    case PROG_ACT_AMOUNT_OFF: {
+        uint32_t n = gather(ctx, set, &total);
+        return allocate_gathered(ctx, clamp(a->p[0], 0, total), n);
+    }
+    case PROG_ACT_AMOUNT_OFF_EACH:
+    case PROG_ACT_FIXED_PRICE:
+    case PROG_ACT_QTY_PRICE: {
+        uint32_t n = gather(ctx, set, &total);
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t i = ctx->scratch_idx[k];
+            int64_t avail = ctx->scratch_w[k], qty = ctx->qty[i];
+            __int128 d128;
+            if (a->kind == PROG_ACT_AMOUNT_OFF_EACH) {
+                d128 = (__int128)(a->p[0] < 0 ? 0 : a->p[0]) * qty;
+            } else {
+                int64_t unit = a->p[0];
+                if (a->kind == PROG_ACT_QTY_PRICE) {
+                    const prog_step *s = find_step(d, a, qty);
+                    if (s == NULL) continue;
+                    unit = s->value;
+                }
+                d128 = (__int128)avail - (__int128)(unit < 0 ? 0 : unit) * qty;
+            }
+            add_pend(ctx, i, clamp128(d128, 0, avail));
+        }
+        return PERK_OK;
+    }
+    case PROG_ACT_TIERS: {
+        uint32_t n = gather(ctx, set, &total);
+        const prog_step *s = find_step(d, a, measure(ctx, n));
+        if (s == NULL) return PERK_OK;
+        if (s->is_percent) {
+            if ((st = percent_of(ctx, total, s->value, &D)) != PERK_OK) return st;
+        } else {
+            D = s->value;
+        }
+        return allocate_gathered(ctx, clamp(D, 0, total), n);
+    }
+    case PROG_ACT_EVERY: {
+        if (a->p[0] < 1) return PERK_OK;
+        uint32_t n = gather(ctx, set, &total);
+        __int128 d128 = (__int128)(measure(ctx, n) / a->p[0]) * a->p[1];
+        if (a->p[2] >= 0 && d128 > a->p[2]) d128 = a->p[2];
+        return allocate_gathered(ctx, clamp128(d128, 0, total), n);
+    }
+    case PROG_ACT_BUY_GET:
+        return act_buy_get(ctx, a, set, set2);
+    case PROG_ACT_N_FOR:
+        return act_n_for(ctx, a, set);
+    case PROG_ACT_GIFT:
+        return add_gift(ctx, a);
+    case PROG_ACT_FREE_SHIPPING:
+        ctx->pend_ship = ctx->ship_cur;
+        return PERK_OK;
+    case PROG_ACT_SHIPPING_OFF: {
+        int64_t avail = ctx->ship_cur - ctx->pend_ship;
+        if (a->p[1] >= 0) {
+            if ((st = percent_of(ctx, avail, a->p[1], &D)) != PERK_OK) return st;
+        } else {
+            D = a->p[0];
+        }
+        ctx->pend_ship += clamp(D, 0, avail);
+        return PERK_OK;
+    }
+    case PROG_ACT_EFFECT:
+        return add_effect(ctx, a);
+    case PROG_ACT_COUNT:
+        break;
+    }
+    return ctx_fail(ctx, PERK_MALFORMED, "action %u: unknown kind %u", action, a->kind);
+}
+
+/* ------------------------------------------------------------------ cap and budget */
+
+int64_t act_pending_goods(const perk_context *ctx) {
+    int64_t sum = 0;
+    uint32_t words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = ctx->touched[w];
+        while (bits != 0) {
+            sum += ctx->pend[w * 64 + (uint32_t)__builtin_ctzll(bits)];
+            bits &= bits - 1;
+        }
+    }
+    return sum;
+}
+
+perk_status act_limit(perk_context *ctx, int64_t limit) {
+    int64_t goods = act_pending_goods(ctx);
+    __int128 excess = (__int128)goods + ctx->pend_ship - limit;
+    if (excess <= 0) return PERK_OK;
+    /* shipping gives way first */
+    int64_t from_ship = excess < ctx->pend_ship ? (int64_t)excess : ctx->pend_ship;
+    ctx->pend_ship -= from_ship;
+    excess -= from_ship;
+    if (excess <= 0) return PERK_OK;
+    int64_t target = goods - (int64_t)excess; /* >= 0 since limit >= 0 */
+    /* re-allocate the reduced discount in proportion to what each line would have had */
+    uint32_t n = 0, words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = ctx->touched[w];
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            ctx->scratch_idx[n] = i;
+            ctx->scratch_w[n++] = ctx->pend[i];
+        }
+    }
+    if (!eval_allocate(ctx, target, ctx->scratch_w, n, ctx->scratch_out))
+        return ctx_fail(ctx, PERK_MALFORMED, "internal error: allocation failed");
+    for (uint32_t k = 0; k < n; k++) ctx->pend[ctx->scratch_idx[k]] = ctx->scratch_out[k];
+    return PERK_OK;
+}
+
+void act_discard(perk_context *ctx) {
+    uint32_t words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = ctx->touched[w];
+        while (bits != 0) {
+            ctx->pend[w * 64 + (uint32_t)__builtin_ctzll(bits)] = 0;
+            bits &= bits - 1;
+        }
+        ctx->touched[w] = 0;
+    }
+    ctx->pend_ship = 0;
+    ctx->pend_gifts = 0;
+    ctx->pend_effects = 0;
+}

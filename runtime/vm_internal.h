@@ -1,0 +1,241 @@
+/* vm_internal.h - the evaluation context shared by the cart API (context.c, cart_index.c), the
+ * interpreter (vm.c), the actions (vm_actions.c), loyalty (vm_loyalty.c), facts (vm_facts.c)
+ * and the evaluation pass (evaluate.c). Internal to libperk.
+ *
+ * Everything an evaluation touches lives in one perk_context and is allocated by
+ * perk_context_new(); the cart API and perk_evaluate() never allocate.
+ *
+ * Lines are stored as columns (unit price, quantity, original, current, margin, interned ids).
+ * Line sets are bitsets of uint64 words over the cart lines; a cart of n lines uses
+ * ceil(n / 64) words of each bitset. Gift lines exist only in the result: they are never in any
+ * line set, so they count toward no threshold and earn nothing.
+ */
+#ifndef PERK_VM_INTERNAL_H
+#define PERK_VM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "facts.h"
+#include "perk.h"
+#include "program.h"
+#include "program_internal.h"
+#include "tz.h"
+
+/* Kinds of string match a rule can ask for; each (kind, string) pair a program uses gets one
+ * bitset of the cart index ("index slot"). */
+enum {
+    CIDX_SKU,
+    CIDX_BRAND,
+    CIDX_CAT_PREFIX,
+    CIDX_CAT_EXACT,
+    CIDX_TAG,
+    CIDX_KINDS
+};
+
+/* Which kind of block the interpreter runs: it decides which effect opcodes are allowed. */
+typedef enum vm_block_kind { VM_BLOCK_RULE, VM_BLOCK_REDEEM, VM_BLOCK_EARN, VM_BLOCK_MULT } vm_block_kind;
+
+/* How a block ended. */
+typedef enum vm_outcome {
+    VM_PASSED, /* reached END with every condition true */
+    VM_FAILED, /* a REQUIRE (or a REQUIRE_SOFT at CHECK) failed */
+    VM_ERROR   /* evaluation error: ctx->status / ctx->error say which */
+} vm_outcome;
+
+/* A run of equal-priced units of one line (BUY_GET, N_FOR). */
+typedef struct unit_run {
+    int64_t price;  /* unit price in minor units */
+    int64_t count;  /* units */
+    uint32_t line;
+} unit_run;
+
+/* An attribute (key, value) pair a program matches, sorted by key for lookup at cart build. */
+typedef struct cidx_attr {
+    uint64_t pair;  /* key id << 32 | value id */
+    uint32_t slot;
+} cidx_attr;
+
+struct perk_context {
+    perk_program *program;
+    const prog_data *d;
+    perk_limits limits;
+    tz_zone zone;
+
+    /* ---- sizes fixed at creation */
+    uint32_t max_words;      /* ceil(max_lines / 64) */
+    uint32_t max_scalars, max_sets;
+    uint32_t max_gifts, max_effects, max_points;
+    uint32_t max_allocs;     /* capacity of the allocation log */
+    uint32_t str_words;      /* ceil(n_strings / 64) */
+
+    /* ---- cart index: one bitset per (kind, string) or attribute pair the program matches */
+    uint32_t *cidx_map[CIDX_KINDS]; /* string id -> index slot or PROG_NONE */
+    uint32_t *attr_slot;            /* attribute pool index -> index slot */
+    cidx_attr *attr_pairs;          /* distinct pairs, sorted */
+    uint32_t n_attr_pairs;
+    uint32_t n_slots;
+    uint64_t *cidx;                 /* n_slots * max_words words */
+    uint32_t cidx_words_dirty;      /* words per slot written since the last clear */
+
+    /* ---- cart */
+    perk_status cart_status; /* first error of a perk_cart_* call; evaluation refuses to run */
+    bool have_order;
+    uint32_t n_lines;
+    int64_t *price, *qty, *orig, *cur, *margin;
+    uint32_t *sku_id, *brand_id, *cat_id;
+    int64_t subtotal_orig, items;
+
+    /* customer */
+    uint32_t customer_sid;   /* interned id or PROG_NONE */
+    int32_t tier_index;      /* index of the program tier or -1 */
+    int birthday_month, birthday_day, birthday_year;
+    int64_t member_since, order_count, points_balance;
+    bool first_order;
+    uint32_t n_customer_tags;
+    uint32_t *customer_tags;   /* interned ids (known strings only), for clearing the bits */
+    uint64_t *customer_tag_bits; /* str_words */
+
+    /* order */
+    int64_t order_time, shipping, delivery, points_to_redeem;
+    uint32_t channel_sid, subscription_sid;
+
+    /* coupons */
+    uint32_t n_coupons;
+    const char **coupon_code;
+    uint32_t *coupon_code_id, *coupon_campaign_id;
+    perk_coupon_status *coupon_status;
+    uint64_t *coupon_code_bits, *coupon_campaign_bits; /* valid codes / campaigns, str_words */
+
+    /* per promotion inputs */
+    perk_usage *usage;
+    bool *excluded;
+
+    /* ---- evaluation state */
+    perk_status status;
+    int64_t facts[PERK_FACT_COUNT]; /* static facts, computed once per evaluation */
+    int64_t ship_cur;        /* current shipping */
+    int64_t subtotal_cur;    /* running sum of current line amounts */
+    uint64_t insn_count;
+    uint64_t *group_bits;    /* exclusive groups that applied, str_words */
+    bool stopped, coupon_rule_applied;
+
+    /* the rule being evaluated */
+    uint32_t rule_index;
+    bool rule_original;
+    int64_t *pend;           /* per line discount of the current rule, not committed yet */
+    uint64_t *touched;       /* lines with pend > 0 */
+    int64_t pend_ship;
+    uint32_t pend_gifts, pend_effects; /* result gifts/effects appended by the current rule */
+    bool mult_active_mark;   /* MULTIPLY executed in the current block */
+
+    /* interpreter */
+    int64_t *stack;          /* max_scalars */
+    uint64_t *sets;          /* max_sets * max_words */
+    uint64_t *all_lines;     /* max_words: every cart line */
+    bool has_cmp;
+    int64_t cmp_observed, cmp_expected;
+    int cmp_op;
+    /* condition failures of the current block */
+    uint32_t n_failures;
+    uint32_t fail_cond;
+    bool fail_soft, fail_has_cmp;
+    int64_t fail_observed, fail_expected;
+    int fail_op;
+
+    /* scratch for actions */
+    uint32_t *scratch_idx;   /* max_lines */
+    int64_t *scratch_w, *scratch_out; /* max_lines */
+    uint32_t *scratch_alloc; /* max_lines, for money_allocate */
+    int64_t *scratch_line;   /* max_lines, per-line accumulator (zero between uses) */
+    unit_run *runs;            /* 2 * max_lines */
+    unit_run *group;           /* max_lines: the lines of one N_FOR group */
+    uint32_t *scratch_pos;   /* max_lines, line -> position in `group` (PROG_NONE between uses) */
+
+    /* loyalty */
+    bool *mult_active;       /* n_mults */
+    int64_t *redeemed;       /* per line goods paid by points */
+
+    /* ---- the result and its arrays */
+    perk_result res;
+    perk_line_result *r_lines;         /* max_lines + max_gifts */
+    perk_allocation *alloc_log;        /* max_allocs: in commit order, then sorted by line in
+                                          place (the result's allocations) */
+    uint32_t *alloc_target;            /* max_allocs: final position of each log entry */
+    uint32_t n_log;
+    perk_promotion_result *r_promos;   /* n_rules */
+    perk_gift *r_gifts;
+    perk_effect *r_effects;
+    perk_coupon_result *r_coupons;     /* max_coupons */
+    perk_points_result *r_points;
+    perk_hint *r_hints;                /* n_rules */
+
+    char error[256];
+};
+
+/* ---- context.c */
+/* Records a detailed message (printf-style) and returns status. */
+perk_status ctx_fail(perk_context *ctx, perk_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The id or name of promotion `rule` for messages. */
+const char *ctx_rule_name(const perk_context *ctx, uint32_t rule);
+
+/* ---- cart_index.c */
+/* Sizes the index for the program (called by perk_context_new); false on out of memory. */
+bool cidx_init(perk_context *ctx);
+void cidx_free(perk_context *ctx);
+/* Clears every index bitset written by the previous cart. */
+void cidx_clear(perk_context *ctx);
+/* Adds line `line` (its strings already validated) to the index and stores its interned ids. */
+void cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in);
+/* The bitset of index slot `slot` (max_words words). */
+static inline const uint64_t *cidx_bits(const perk_context *ctx, uint32_t slot) {
+    return ctx->cidx + (size_t)slot * ctx->max_words;
+}
+
+/* ---- vm_facts.c */
+/* Computes the static facts of the cart into ctx->facts (once per evaluation). */
+perk_status facts_compute(perk_context *ctx);
+/* The value of fact `fact` now (dynamic facts read the evaluation state). */
+int64_t facts_load(const perk_context *ctx, uint32_t fact);
+
+/* ---- vm.c */
+/* Runs one block. `owner` is the rule/earn/multiplier index (for messages). */
+vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint32_t owner);
+/* Words of the cart's bitsets. */
+static inline uint32_t vm_words(const perk_context *ctx) {
+    return (ctx->n_lines + 63) / 64;
+}
+
+/* ---- vm_actions.c */
+/* Applies action `action` to set `set` (and, for APPLY2, reward set `set2`; else NULL): adds the
+ * discounts to ctx->pend / pend_ship and appends gifts/effects. Returns PERK_OK or an error. */
+perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, const uint64_t *set2);
+/* Limits the current rule's pending discount to `limit` (shipping first, then goods,
+ * re-allocated in proportion). */
+perk_status act_limit(perk_context *ctx, int64_t limit);
+/* Sum of the pending goods discount of the current rule. */
+int64_t act_pending_goods(const perk_context *ctx);
+/* Drops the current rule's pending discounts, gifts and effects. */
+void act_discard(perk_context *ctx);
+/* Money amount of line i available to the current rule: current minus pending. */
+static inline int64_t act_amount(const perk_context *ctx, uint32_t i) {
+    return ctx->cur[i] - ctx->pend[i];
+}
+
+/* ---- vm_loyalty.c */
+/* Redemption then earning, after every promotion was evaluated; fills the points fields of
+ * ctx->res. */
+perk_status loyalty_run(perk_context *ctx);
+/* EARN: earn points on set `set` for earn rule `earn`. */
+perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set);
+
+/* ---- evaluate.c */
+/* Rounds amount * ppm / 10^6 with the program's rounding; false on overflow. */
+bool eval_percent(const perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out);
+/* Splits total (0 <= total <= sum of weights) over n non-negative weights by the largest
+ * remainder method, ties to the earlier index; out[] sums exactly to total and no out[k]
+ * exceeds weights[k]. Uses ctx->scratch_alloc. False on bad input. */
+bool eval_allocate(perk_context *ctx, int64_t total, const int64_t *weights, uint32_t n, int64_t *out);
+
+#endif
