@@ -483,13 +483,22 @@ static void report_mismatch(lua_side *s, const perk_program *prog, perk_context 
 
 /* Evaluates every cart on both sides; any difference ends the run (equal work is compared). */
 static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx, perk_cart_data *carts, uint32_t n,
-                        int N, int M) {
+                        int N, int M, const void *json_names) {
+#ifdef BENCH_HAVE_JSON
+    const result_names *names = json_names;
+    size_t json_in = 0, json_out = 0;
+#else
+    (void)json_names;
+#endif
+    uint64_t reasons[PERK_REASON_COUNT] = {0};
     for (uint32_t k = 0; k < n; k++) {
         const perk_cart_data *pc = &carts[k];
         if (perk_cart_load(ctx, pc) != PERK_OK) die("rules %d, lines %d: cart %u rejected: %s", N, M, k, perk_context_error(ctx));
         const perk_result *r = perk_evaluate(ctx);
         if (r->status != PERK_OK)
             die("rules %d, lines %d: cart %u: perk_evaluate failed: %s", N, M, k, perk_context_error(ctx));
+        for (uint32_t p = 0; p < r->n_promotions; p++)
+            if ((unsigned)r->promotions[p].reason < PERK_REASON_COUNT) reasons[r->promotions[p].reason]++;
         outcome lo = lua_side_eval(s, k, false);
         bool same = lo.discount == r->discount && lo.shipping == r->shipping_after && lo.points == r->points_earned &&
                     lo.gifts == (int64_t)r->n_gifts;
@@ -507,9 +516,22 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
             rj->points_earned != lo.points)
             die("rules %d, lines %d, cart %u: the JSON cart evaluates differently (discount %lld, expected %lld)", N,
                 M, k, (long long)rj->discount, (long long)lo.discount);
+        char *out = result_json_render(names, rj, doc, 0);
+        if (out == NULL) die("result_json_render failed");
+        json_in += pc->json_len;
+        json_out += strlen(out);
+        free(out);
         cart_json_free(doc);
 #endif
     }
+    /* what the promotions did, per cart on average: the shape of the workload */
+    printf("mix\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", N, M, (double)reasons[PERK_REASON_APPLIED] / n,
+           (double)reasons[PERK_REASON_CONDITION] / n, (double)reasons[PERK_REASON_COUPON_MISSING] / n,
+           (double)reasons[PERK_REASON_EXCLUSIVE] / n, (double)reasons[PERK_REASON_STOPPED] / n,
+           (double)reasons[PERK_REASON_NOTHING] / n);
+#ifdef BENCH_HAVE_JSON
+    printf("jsonsize\t%d\t%d\t%zu\t%zu\n", N, M, json_in / n, json_out / n);
+#endif
 }
 
 /* ------------------------------------------------------------------ timing */
@@ -609,6 +631,33 @@ static void timer_overhead(void) {
         if (t1 - t0 < best) best = t1 - t0;
     }
     printf("timer\t%llu\n", (unsigned long long)best);
+}
+
+/* The cost of one call into Lua as the harness makes it (push the function and two tables,
+ * lua_pcall, pop four results) with a function that does nothing: part of every Lua sample. */
+static void lua_call_overhead(lua_side *s) {
+    lua_State *L = s->L;
+    lua_check(L, luaL_loadstring(L, "return function(p, c) return 0, 0, 0, 0 end"), "loading a no-op");
+    lua_check(L, lua_pcall(L, 0, 1, 0), "loading a no-op");
+    int fn = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    int t = luaL_ref(L, LUA_REGISTRYINDEX);
+    uint64_t best = UINT64_MAX;
+    for (int round = 0; round < 20; round++) {
+        uint64_t t0 = now_ns();
+        for (int i = 0; i < 10000; i++) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, fn);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, t);
+            lua_rawgeti(L, LUA_REGISTRYINDEX, t);
+            lua_check(L, lua_pcall(L, 2, 4, 0), "calling a no-op");
+            lua_pop(L, 4);
+        }
+        uint64_t per = (now_ns() - t0) / 10000;
+        if (per < best) best = per;
+    }
+    luaL_unref(L, LUA_REGISTRYINDEX, fn);
+    luaL_unref(L, LUA_REGISTRYINDEX, t);
+    printf("luacall\t%s\t%llu\n", LUA_ENGINE_NAME, (unsigned long long)best);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -747,6 +796,7 @@ int main(int argc, char **argv) {
     timer_overhead();
     lua_side lua = {0};
     lua_side_open(&lua, o.engine_dir);
+    lua_call_overhead(&lua);
     for (int ri = 0; ri < o.n_rules; ri++) {
         int N = o.rules[ri];
         double compile_s;
@@ -756,7 +806,16 @@ int main(int argc, char **argv) {
         perk_error err;
         perk_context *ctx = perk_context_new(prog, NULL, &err);
         if (ctx == NULL) die("perk_context_new: %s", err.message);
-        if (o.time_perk) printf("context\t%d\t%lld\n", N, (long long)(live_bytes - before));
+        int64_t ctx_bytes = live_bytes - before;
+        /* the same with the limits of a checkout that caps carts at 256 lines */
+        perk_limits small = perk_limits_default();
+        small.max_lines = 256;
+        before = live_bytes;
+        perk_context *ctx_small = perk_context_new(prog, &small, &err);
+        if (ctx_small == NULL) die("perk_context_new (max_lines 256): %s", err.message);
+        int64_t ctx_small_bytes = live_bytes - before;
+        perk_context_free(ctx_small);
+        if (o.time_perk) printf("context\t%d\t%lld\t%lld\n", N, (long long)ctx_bytes, (long long)ctx_small_bytes);
 
         char path[4096], msg[512];
         snprintf(path, sizeof path, "%s/rules_%d.lua", o.data, N);
@@ -782,7 +841,11 @@ int main(int argc, char **argv) {
             for (uint32_t k = 0; k < cf->n_carts; k++) cart_json_build(&carts[k]);
 #endif
             lua_side_build_carts(&lua, cf);
-            check_carts(&lua, prog, ctx, carts, cf->n_carts, N, M);
+#ifdef BENCH_HAVE_JSON
+            check_carts(&lua, prog, ctx, carts, cf->n_carts, N, M, names);
+#else
+            check_carts(&lua, prog, ctx, carts, cf->n_carts, N, M, NULL);
+#endif
             printf("check\t%d\t%d\t%s\t%u\n", N, M, LUA_ENGINE_NAME, cf->n_carts);
 
             timing_env env = {ctx, prog, carts, &lua, UINT32_MAX

@@ -453,7 +453,7 @@ static const char *target_lua(char *buf, int set) {
 static void gen_promotion(rng *r, ruleset_state *st, int idx, bool stop_rule, sbuf *perk, sbuf *lua) {
     rule_out o = {0};
     char m1[32], m2[32], tp[16], tl[16];
-    int kind = stop_rule ? K_COUPON : pick_kind(r);
+    int kind = stop_rule ? K_AMT : pick_kind(r);
     int set = 0;
     const char *group = NULL;
     char groupbuf[24];
@@ -471,12 +471,17 @@ static void gen_promotion(rng *r, ruleset_state *st, int idx, bool stop_rule, sb
         break;
     }
     case K_AMT: {
-        set = gen_set(r, &st->sets);
+        /* a `stop` rule is an order-wide amount off: "last offer, nothing stacks after it" */
+        set = stop_rule ? 0 : gen_set(r, &st->sets);
+        gated_by_time = !stop_rule;
         int64_t thr = rng_pick(r, (const int64_t[]){9900, 15000, 19900, 29900}, 4);
         int64_t off = thr / 1000 * 100 + rng_pick(r, (const int64_t[]){0, 500}, 2);
-        add_sum_cond(&o, set, thr);
-        sb_printf(&act, "%s off s%d", money(m1, off), set);
-        sb_printf(&act_lua, "act=\"amt\",set=S[%d],amount=%lld,", set, (long long)off);
+        if (set > 0)
+            add_sum_cond(&o, set, thr);
+        else
+            add_subtotal_cond(&o, thr);
+        sb_printf(&act, "%s off %s", money(m1, off), target_perk(tp, set));
+        sb_printf(&act_lua, "act=\"amt\",set=%s,amount=%lld,", target_lua(tl, set), (long long)off);
         break;
     }
     case K_TIERS: {
@@ -688,13 +693,14 @@ static void gen_ruleset(uint64_t seed, int n_rules, const char *dir) {
     int n_earn = n_rules / 20 < 2 ? 2 : n_rules / 20;
     int n_promo = n_rules - n_earn;
     int n_mult = n_earn / 10 < 2 ? 2 : n_earn / 10;
-    /* the few `stop` promotions sit in the last 5% of the priorities */
+    /* the few `stop` promotions sit among the last 5% of the priorities, so a few rules come after */
     int n_stop = n_rules >= 100 ? (n_rules / 1000 > 1 ? n_rules / 1000 : 1) : 0;
+    int stop_step = n_stop > 0 && n_promo / 20 / n_stop > 1 ? n_promo / 20 / n_stop : 1;
 
     sbuf rules_perk = {0}, rules_lua = {0}, perk = {0}, lua = {0};
     for (int i = 0; i < n_promo; i++) {
-        bool stop_rule = n_stop > 0 && i >= n_promo - n_promo / 20 && rng_below(&r, n_promo / 20 + 1) < n_stop;
-        if (stop_rule) n_stop--;
+        int from_end = n_promo - 1 - i - n_promo / 40;
+        bool stop_rule = n_stop > 0 && from_end >= 0 && from_end % stop_step == 0 && from_end / stop_step < n_stop;
         if (i % 200 == 0) sb_printf(&rules_lua, "%s;(function()\n", i ? "end)()\n" : "");
         gen_promotion(&r, &st, i, stop_rule, &rules_perk, &rules_lua);
     }

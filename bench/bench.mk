@@ -1,0 +1,42 @@
+# bench/bench.mk - the benchmark targets, included by the Makefile (`-include bench/bench.mk`).
+#
+#   make bench               Perk's VM against the same promotions in Lua 5.4 and LuaJIT:
+#                            generate the workloads, check that all engines agree on every cart,
+#                            time them; prints the table and writes build-bench/results.md
+#   make bench-instructions  one cell (100 rules x 20 lines) under callgrind: machine instructions
+#                            per Perk evaluation and per rule-item pair
+#
+# Everything is built into build-bench/ with -O2 and no sanitizers. Lua 5.4 and LuaJIT export
+# the same symbols, so there is one harness binary per Lua runtime (both also link Perk).
+
+BENCH_B       := build-bench
+BENCH_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(WARN) \
+                 -Iruntime -Isrc -I$(BENCH_B)/gen -Ibench $(PKG_CFLAGS)
+BENCH_PERK     = $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a $(PKG_LIBS) -lpthread -lm
+LUA54_FLAGS   := $(shell pkg-config --cflags --libs lua5.4 2>/dev/null)
+LUAJIT_FLAGS  := $(shell pkg-config --cflags --libs luajit 2>/dev/null)
+BENCH_BINS    := $(BENCH_B)/perk_gen $(BENCH_B)/bench_lua54 $(BENCH_B)/bench_luajit
+BENCH_J       := $(if $(findstring -j,$(MAKEFLAGS)),,-j2)
+
+.PHONY: bench-build
+
+bench-build:
+	@scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory $(BENCH_J) B=$(BENCH_B) OPT=-O2 SAN= all
+	@$(MAKE) --no-print-directory $(BENCH_J) $(BENCH_BINS)
+
+bench: bench-build
+	@bench/run.sh $(BENCH_B)
+
+bench-instructions: bench-build
+	@bench/run.sh $(BENCH_B) --instructions
+
+$(BENCH_B)/perk_gen: bench/gen.c bench/cartfile.c bench/cartfile.h
+	@mkdir -p $(BENCH_B)
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/gen.c bench/cartfile.c
+
+$(BENCH_B)/bench_lua54: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/bench.c bench/cartfile.c $(BENCH_PERK) $(LUA54_FLAGS)
+
+$(BENCH_B)/bench_luajit: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
+	$(CC) $(BENCH_CFLAGS) -DBENCH_LUAJIT -o $@ bench/bench.c bench/cartfile.c $(BENCH_PERK) $(LUAJIT_FLAGS)

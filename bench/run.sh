@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# run.sh - runs the benchmark and merges both harness binaries' records into one table.
+#
+#   bench/run.sh [BUILD_DIR]                  the full benchmark (make bench)
+#   bench/run.sh [BUILD_DIR] --instructions   callgrind on one cell (make bench-instructions)
+#
+# Environment: BENCH_RULES (10,100,1000,10000), BENCH_LINES (1,20,200), BENCH_SECONDS (0.3 per
+# engine and cell), BENCH_SEED (42), BENCH_LOOP (evaluations under callgrind, 2000).
+# Writes BUILD_DIR/data/ (workloads), BUILD_DIR/results.tsv (raw records) and
+# BUILD_DIR/results.md (the tables, also printed).
+set -euo pipefail
+
+B=${1:-build-bench}
+MODE=${2:-}
+RULES=${BENCH_RULES:-10,100,1000,10000}
+LINES=${BENCH_LINES:-1,20,200}
+SECS=${BENCH_SECONDS:-0.3}
+SEED=${BENCH_SEED:-42}
+DATA=$B/data
+
+for bin in perk_gen bench_lua54 bench_luajit; do
+  [ -x "$B/$bin" ] || { echo "run.sh: $B/$bin is missing: run 'make bench'" >&2; exit 1; }
+done
+
+if [ "$MODE" = "--instructions" ]; then
+  command -v valgrind >/dev/null || { echo "run.sh: valgrind is not installed (scripts/deps.sh --bench)" >&2; exit 1; }
+  LOOP=${BENCH_LOOP:-2000}
+  N=100 M=20
+  "$B/perk_gen" --out "$DATA" --seed "$SEED" --rules $N --lines $M
+  OUT=$B/callgrind.out
+  echo "run.sh: callgrind: $LOOP evaluations of $N rules x $M lines (perk_evaluate only)" >&2
+  valgrind --tool=callgrind --toggle-collect=perk_evaluate --callgrind-out-file="$OUT" \
+    "$B/bench_lua54" --perk-loop "$LOOP" --data "$DATA" --rules $N --lines $M >"$B/perk_loop.tsv" 2>"$B/callgrind.log" \
+    || { cat "$B/callgrind.log" >&2; exit 1; }
+  total=$(awk '/^(summary|totals):/ {print $2; exit}' "$OUT")
+  vm=$(awk -F'\t' '$1 == "perk_loop" {print $5}' "$B/perk_loop.tsv")
+  awk -v total="$total" -v loop="$LOOP" -v n="$N" -v m="$M" -v vm="$vm" 'BEGIN {
+    per = total / loop
+    printf "cell: %d rules x %d lines, %d evaluations under callgrind (--toggle-collect=perk_evaluate)\n", n, m, loop
+    printf "machine instructions per evaluation:       %.0f\n", per
+    printf "per rule-item pair (%d x %d):              %.1f\n", n, m, per / (n * m)
+    printf "Perk VM instructions per evaluation:       %.1f (perk_result.instructions)\n", vm
+    printf "machine instructions per VM instruction:   %.1f (the actions and set work are inside the VM instructions)\n", per / vm
+  }' | tee "$B/instructions.md"
+  exit 0
+fi
+
+"$B/perk_gen" --out "$DATA" --seed "$SEED" --rules "$RULES" --lines "$LINES"
+TSV=$B/results.tsv
+"$B/bench_lua54" --data "$DATA" --rules "$RULES" --lines "$LINES" --seconds "$SECS" --time perk,lua >"$TSV.lua54"
+"$B/bench_luajit" --data "$DATA" --rules "$RULES" --lines "$LINES" --seconds "$SECS" --time lua >"$TSV.luajit"
+cat "$TSV.lua54" "$TSV.luajit" >"$TSV"
+rm -f "$TSV.lua54" "$TSV.luajit"
+
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
+cc_version=$(${CC:-cc} --version 2>/dev/null | head -n 1)
+lua_version=$(dpkg-query -W -f='${Version}' liblua5.4-dev 2>/dev/null || echo "?")
+jit_version=$(dpkg-query -W -f='${Version}' libluajit-5.1-dev 2>/dev/null || echo "?")
+
+awk -F'\t' -v cpu="${cpu:-unknown}" -v cc="$cc_version" -v luav="$lua_version" -v jitv="$jit_version" \
+    -v secs="$SECS" -v seed="$SEED" -v date="$(date -u +%Y-%m-%d)" -v cores="$(nproc)" '
+function us(ns) { return ns == "" ? "-" : sprintf(ns >= 1e6 ? "%.0f" : ns >= 1e5 ? "%.0f" : ns >= 1e4 ? "%.1f" : "%.2f", ns / 1000) }
+function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "-" : sprintf("%.1f", a / b) }
+function bytes(b) { return b >= 1048576 ? sprintf("%.1f MB", b / 1048576) : b >= 10240 ? sprintf("%.0f kB", b / 1024) : sprintf("%d B", b) }
+$1 == "timer" { timer = $2 }
+$1 == "luacall" { luacall[$2] = $3 }
+$1 == "compile" { comp[$2] = $3; pbc[$2] = $4; nrules[$2] = $5; if (!($2 in seenN)) { seenN[$2] = 1; Ns[++nN] = $2 } }
+$1 == "memory" { mem[$2] = $3 }
+$1 == "context" { ctx[$2] = $3; ctxs[$2] = $4 }
+$1 == "luaload" { lload[$2, $3] = $4; lmem[$2, $3] = $5 }
+$1 == "jsonsize" { jin[$2, $3] = $4; jout[$2, $3] = $5 }
+$1 == "check" { checked[$2, $3, $4] = $5 }
+$1 == "nojson" { nojson = 1 }
+$1 == "mix" && !(($2, $3) in mix) { mix[$2, $3] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s |", $2, $3, $4, $5, $6, $7, $8, $9) }
+$1 == "time" {
+  med[$2, $3, $4] = $5; p99[$2, $3, $4] = $6; mean[$2, $3, $4] = $7
+  if (!($3 in seenM)) { seenM[$3] = 1; Ms[++nM] = $3 }
+}
+END {
+  print "# Perk benchmark results"
+  print ""
+  printf "%s UTC, %s (%d cores; one core used), %s, Lua 5.4 %s, LuaJIT %s. Seed %s, %s s per engine and cell.\n", date, cpu, cores, cc, luav, jitv, seed, secs
+  printf "Every cart was checked before timing: Perk, Lua 5.4 and LuaJIT give the same discount, shipping, points, gifts and final line amounts.\n"
+  printf "Times are per evaluation in microseconds (median / p99 over single-evaluation samples; reading the clock costs %d ns, calling into Lua %s ns (5.4) / %s ns (LuaJIT), both included).\n", timer, luacall["lua54"], luacall["luajit"]
+  print ""
+  print "## Evaluation time"
+  print ""
+  print "Perk = perk_cart_* (reset, customer, order, lines, coupons) + perk_evaluate, what a checkout pays per cart; Perk eval = perk_evaluate alone on a loaded cart. Lua = engine.evaluate on a prebuilt Lua cart. Ratios are Lua time / Perk time (medians)."
+  print ""
+  print "| rules | lines | Perk med / p99 | Perk eval med / p99 | Lua 5.4 med / p99 | LuaJIT med / p99 | Lua 5.4 / Perk | LuaJIT / Perk | Lua 5.4 / Perk eval | LuaJIT / Perk eval | Perk evals/s (1 core) |"
+  print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for (i = 1; i <= nN; i++) for (j = 1; j <= nM; j++) {
+    n = Ns[i]; m = Ms[j]
+    if (!((n, m, "perk") in med)) continue
+    pk = med[n, m, "perk"]; pe = med[n, m, "perk_eval"]; l5 = med[n, m, "lua54"]; lj = med[n, m, "luajit"]
+    rate = (mean[n, m, "perk"] > 0) ? sprintf("%.0f", 1e9 / mean[n, m, "perk"]) : "-"
+    printf "| %s | %s | %s / %s | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s | %s |\n", n, m,
+      us(pk), us(p99[n, m, "perk"]), us(pe), us(p99[n, m, "perk_eval"]), us(l5), us(p99[n, m, "lua54"]),
+      us(lj), us(p99[n, m, "luajit"]), ratio(l5, pk), ratio(lj, pk), ratio(l5, pe), ratio(lj, pe), rate
+  }
+  print ""
+  print "## The workload"
+  print ""
+  print "What the promotions did per cart, on average over the carts of a cell (Perk reasons; Lua agrees on every amount). Conditions include the schedules (`valid`, `every`, `hours`); nothing = the rule ran but had nothing to discount."
+  print ""
+  print "| rules | lines | applied | condition failed | coupon missing | exclusive | stopped | nothing |"
+  print "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for (i = 1; i <= nN; i++) for (j = 1; j <= nM; j++) if ((Ns[i], Ms[j]) in mix) print mix[Ns[i], Ms[j]]
+  print ""
+  print "## Compilation and memory"
+  print ""
+  print "Compile = compiler_compile_text (parse, check, analyse, generate, write, verify). Loaded = bytes libperk holds for the program after perk_program_load (counting allocator). Context = perk_context_new with the default limits (10,000 lines) and with max_lines 256. Lua = the data file run and engine.load()ed, bytes held by the Lua heap."
+  print ""
+  print "| rules | compile | per 1,000 rules | bytecode | loaded | per rule | context (default / 256 lines) | Lua 5.4 load / per rule | LuaJIT load / per rule |"
+  print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for (i = 1; i <= nN; i++) {
+    n = Ns[i]; r = nrules[n]
+    printf "| %s | %.2f ms | %.2f ms | %s | %s | %.0f B | %s / %s | %.2f ms / %.0f B | %.2f ms / %.0f B |\n", n,
+      comp[n] * 1e3, comp[n] * 1e3 * 1000 / r, bytes(pbc[n]), bytes(mem[n]), mem[n] / r, bytes(ctx[n]), bytes(ctxs[n]),
+      lload[n, "lua54"] * 1e3, lmem[n, "lua54"] / r, lload[n, "luajit"] * 1e3, lmem[n, "luajit"] / r
+  }
+  print ""
+  print "## JSON in, JSON out"
+  print ""
+  if (nojson) {
+    print "Not measured: this build has no src/cart_json.h (the JSON helpers were not merged when it was built)."
+  } else {
+    print "cart_json_parse + cart_json_feed + perk_evaluate + result_json_render per cart, against the Perk column above (same carts). Sizes are the average cart document and rendered result."
+    print ""
+    print "| rules | lines | JSON med / p99 | Perk (structs) med | JSON / Perk | cart JSON | result JSON |"
+    print "|---:|---:|---:|---:|---:|---:|---:|"
+    for (i = 1; i <= nN; i++) for (j = 1; j <= nM; j++) {
+      n = Ns[i]; m = Ms[j]
+      if (!((n, m, "perk_json") in med)) continue
+      printf "| %s | %s | %s / %s | %s | %s | %s | %s |\n", n, m, us(med[n, m, "perk_json"]), us(p99[n, m, "perk_json"]),
+        us(med[n, m, "perk"]), ratio(med[n, m, "perk_json"], med[n, m, "perk"]), bytes(jin[n, m]), bytes(jout[n, m])
+    }
+  }
+}' "$TSV" | tee "$B/results.md"
