@@ -21,6 +21,8 @@
  *                    [--time perk,lua] [--engine-dir bench]
  *        bench_lua54 --perk-loop K --data DIR --rules 100 --lines 20
  *                    (evaluates Perk K times and nothing else: for callgrind)
+ *        bench_lua54 --lua-test bench/test_lua_engine.lua
+ *                    (runs the engine's hand-checked tests in the embedded runtime)
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -766,6 +768,16 @@ static void perk_loop(const options *o) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--lua-test") == 0) {
+        /* runs a Lua test file (bench/test_lua_engine.lua) in this binary's embedded runtime */
+        lua_State *L = luaL_newstate();
+        if (L == NULL) die("cannot create a Lua state");
+        luaL_openlibs(L);
+        lua_check(L, luaL_loadfile(L, argv[2]), "loading the test");
+        lua_check(L, lua_pcall(L, 0, 0, 0), "running the test");
+        lua_close(L);
+        return 0;
+    }
     options o = {.engine_dir = "bench", .seconds = 0.3, .time_perk = true, .time_lua = true};
     o.rules[0] = 10, o.rules[1] = 100, o.rules[2] = 1000, o.rules[3] = 10000, o.n_rules = 4;
     o.lines[0] = 1, o.lines[1] = 20, o.lines[2] = 200, o.n_lines = 3;

@@ -160,10 +160,10 @@ static const char *money(char *buf, int64_t fen) {
 /* ------------------------------------------------------------------ catalogue */
 
 typedef struct sku {
-    char id[8];
-    char category[12]; /* "c017/s3" */
+    char id[16];
+    char category[32]; /* "c017/s3" */
     int top;
-    char brand[8];
+    char brand[16];
     int tags[3], n_tags;
     int64_t price;  /* fen */
     int64_t margin; /* ppm */

@@ -45,6 +45,10 @@ if [ "$MODE" = "--instructions" ]; then
   exit 0
 fi
 
+# the Lua engine's hand-checked cases, in both embedded runtimes, before anything is measured
+"$B/bench_lua54" --lua-test bench/test_lua_engine.lua >&2
+"$B/bench_luajit" --lua-test bench/test_lua_engine.lua >&2
+
 "$B/perk_gen" --out "$DATA" --seed "$SEED" --rules "$RULES" --lines "$LINES"
 TSV=$B/results.tsv
 "$B/bench_lua54" --data "$DATA" --rules "$RULES" --lines "$LINES" --seconds "$SECS" --time perk,lua >"$TSV.lua54"
