@@ -83,8 +83,8 @@ $(B)/perk: $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a
 	$(CC) $(SAN) -o $@ $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a $(LDLIBS_ALL)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libperkc.a $(B)/libperk.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libperkc.a $(B)/libperk.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
+	@mkdir -p $(dir $@) $(B)/obj/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MF $(B)/obj/tests/$*.d -o $@ $< $(B)/libperkc.a $(B)/libperk.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
 # Examples embed libperk through perk.h only: no compiler, no store on the include path.
 $(B)/examples/%: examples/%.c $(B)/libperk.a

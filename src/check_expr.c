@@ -625,6 +625,7 @@ static const char *op_word(int op)
     case OP_SUB: return "subtract";
     case OP_MUL: return "multiply";
     case OP_DIV: return "divide";
+    case OP_MOD: return "take the remainder of";
     default: return "combine";
     }
 }
@@ -644,6 +645,7 @@ static const char *op_symbol(int op)
     case OP_SUB: return "-";
     case OP_MUL: return "*";
     case OP_DIV: return "/";
+    case OP_MOD: return "mod";
     default: return "?";
     }
 }
@@ -681,6 +683,7 @@ static ast_type arith_result(int op, ast_type l, ast_type r)
             return TY_PERCENT;
         return TY_UNKNOWN;
     case OP_DIV:
+    case OP_MOD:
         if (PAIR(TY_INT, TY_INT))
             return TY_INT;
         return TY_UNKNOWN;
@@ -693,7 +696,7 @@ static ast_type arith_result(int op, ast_type l, ast_type r)
 static void fold_arith(check_ctx *c, ast_node *n, ast_type lt, ast_type rt)
 {
     ast_node *a = n->a, *b = n->b;
-    if (n->op == OP_DIV && b->is_const && b->value == 0) {
+    if ((n->op == OP_DIV || n->op == OP_MOD) && b->is_const && b->value == 0) {
         char text[96];
         diag_report(c->diags, DIAG_DIVISION_BY_ZERO, b->span, "divide by a number other than 0",
                     "division by zero in `%s`", check_span_text(c, n->span, text, sizeof text));
@@ -730,10 +733,11 @@ static void fold_arith(check_ctx *c, ast_node *n, ast_type lt, ast_type rt)
         }
         break;
     case OP_DIV:
+    case OP_MOD:
         if (x == INT64_MIN && y == -1)
             overflow = true;
         else
-            r = x / y;
+            r = n->op == OP_DIV ? x / y : x % y;
         break;
     default:
         return;
@@ -1371,7 +1375,8 @@ ast_type check_expr(check_ctx *c, ast_node *n)
         case OP_ADD:
         case OP_SUB:
         case OP_MUL:
-        case OP_DIV: {
+        case OP_DIV:
+        case OP_MOD: {
             ast_type t = expr_arith(c, n);
             if (t == TY_UNKNOWN)
                 n->is_const = false;

