@@ -168,7 +168,8 @@ static const char *decimal_text(ast_decimal num, char *buf, size_t size)
         char zeros[24];
         memset(zeros, '0', (size_t)(num.scale - len));
         zeros[num.scale - len] = '\0';
-        snprintf(buf, size, "%s0.%s%s", sign, zeros, digits);
+        /* the return value is used so that gcc -O1 does not warn about truncation, which is fine here */
+        if (snprintf(buf, size, "%s0.%s%s", sign, zeros, digits) < 0) buf[0] = '\0';
     }
     return buf;
 }
