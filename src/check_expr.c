@@ -327,8 +327,12 @@ static bool symbol_matches(const char *sym, const money_currency *cur)
 static void lit_money(check_ctx *c, ast_node *n)
 {
     n->type = TY_MONEY;
-    if (!c->currency_ok)
-        return; /* no valid currency: reported at the header; amounts cannot be converted */
+    if (!c->currency_ok) {
+        /* no valid currency (reported at the header): amounts cannot be converted, and whatever
+         * uses them stays quiet rather than repeating the problem */
+        n->type = TY_UNKNOWN;
+        return;
+    }
     const money_currency *cur = c->currency;
     char text[96], digits[80], ex[128], hint[240];
     check_span_text(c, n->span, text, sizeof text);
@@ -955,9 +959,11 @@ static ast_type expr_in(check_ctx *c, ast_node *n)
                         check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
                         check_type_text(b->elem_type, TY_UNKNOWN, t2, sizeof t2));
             ok = false;
-        } else if (b->elem_type == TY_STRING && !b->is_const) {
-            diag_report(c->diags, DIAG_NOT_CONSTANT, b->span, "write the texts out, e.g. [\"app\", \"web\"]",
-                        "a list of texts after `in` must be fixed");
+        } else if (!b->is_const) {
+            diag_report(c->diags, DIAG_NOT_CONSTANT, b->span,
+                        b->elem_type == TY_STRING ? "write the texts out, e.g. [\"app\", \"web\"]"
+                                                  : "write the values out, or compare with `=` and join with `or`",
+                        "the list after `%s` must hold fixed values", word);
             ok = false;
         } else if (lt == TY_BOOL) {
             diag_report(c->diags, DIAG_INVALID_IN, n->span, "use the condition itself",
