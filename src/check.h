@@ -18,8 +18,8 @@
  * - AST_NAME of a let copies the let's type/elem_type/is_const/value/value2, decl = the AST_LET
  *   (compile decl->a for a non-constant let); of a tier: TY_TIER, constant index, decl = AST_TIER;
  *   a multiplier's earn-rule names: decl = the AST_EARN, value = its index.
- * - Fixed texts are reached through check_const_string()-style walks: AST_STRING name, or an
- *   AST_NAME whose let holds one. Lists after `in` are always constant; a constant list of
+ * - Fixed texts are read with check_const_string() (an AST_STRING, or an AST_NAME whose let
+ *   holds one). Lists after `in` are always constant; a constant list of
  *   weekdays has value = bit mask (bit 0 = Monday).
  * - Declarations: AST_PROMOTION value = effective priority (default 100); AST_TIER value = spend
  *   in minor units; CL_EVERY value = weekday mask; CL_PAYS_FOR value = PROG_PAYS_* mask;
@@ -56,5 +56,9 @@ typedef struct check_info {
 
 /* Checks `file`. Arrays in *info are allocated in `arena`. Returns true when no error was found. */
 bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_info *info);
+
+/* The text of a checked constant string expression: a string literal, or a name of a let that
+ * holds one (followed through lets). NULL for anything else. */
+const char *check_const_string(const ast_node *n);
 
 #endif

@@ -111,8 +111,6 @@ bool check_item_set(check_ctx *c, ast_node *n, const char *what);
 bool check_constant(check_ctx *c, ast_node *n, ast_type want, const char *what);
 /* The same for a node check_expr has already typed (reports nothing more if it is TY_UNKNOWN). */
 bool check_expect_constant(check_ctx *c, ast_node *n, ast_type want, const char *what);
-/* The text of a constant string expression (literal or let), or NULL. */
-const char *check_const_string(const ast_node *n);
 /* The source text of a span (truncated, one line) into buf; returns buf. */
 const char *check_span_text(const check_ctx *c, ast_span span, char *buf, size_t size);
 /* "money", "list of string", ... */
