@@ -890,7 +890,7 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     for (int i = 0; i < info->n_lets; i++) {
         ast_node *let = info->lets[i];
         if (c->let_uses[i] == 0 && let->span.file == c->main_file && let->name != NULL &&
-            check_lookup(c, let->name) == let) {
+            check_lookup(c, let->name) == let && check_item_field_id(let->name) < 0) {
             diag_report(diags, DIAG_UNUSED_LET, decl_name_span(c, let),
                         "remove it, or use it in a rule", "`%s` is defined but never used", let->name);
         }

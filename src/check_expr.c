@@ -899,7 +899,13 @@ static ast_type expr_compare(check_ctx *c, ast_node *n)
     }
     if ((lt == TY_STRING || lt == TY_CATEGORY) && rt != TY_CATEGORY && lt != TY_CATEGORY &&
         check_const_string(n->a) == NULL && check_const_string(n->b) == NULL) {
-        diag_report(c->diags, DIAG_NOT_CONSTANT, n->span, "compare with a fixed text, e.g. `order.channel = \"app\"`",
+        const ast_node *field = n->a->type == TY_ITEM_FIELD ? n->a : n->b->type == TY_ITEM_FIELD ? n->b : NULL;
+        if (field != NULL && field->kind == AST_NAME && field->name != NULL)
+            snprintf(hint, sizeof hint, "an item's %s can only be compared with a fixed text, e.g. `%s = \"Acme\"`",
+                     field->name, field->name);
+        else
+            snprintf(hint, sizeof hint, "compare with a fixed text, e.g. `order.channel = \"app\"`");
+        diag_report(c->diags, DIAG_NOT_CONSTANT, n->span, hint,
                     "`%s` compares two texts that are both unknown until checkout",
                     check_span_text(c, n->span, text, sizeof text));
         return TY_UNKNOWN;

@@ -79,7 +79,8 @@ static bool text_ok(check_ctx *c, ast_span span, const char *text, const char *w
 {
     if (text != NULL && text[0] != '\0')
         return true;
-    diag_report(c->diags, DIAG_EMPTY_TEXT, span, "write the text between the quotes", "%s cannot be empty", what);
+    diag_report(c->diags, DIAG_EMPTY_TEXT, check_word_span(c, span, "\"\""), "write the text between the quotes",
+                "%s cannot be empty", what);
     return false;
 }
 
