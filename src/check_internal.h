@@ -73,6 +73,8 @@ typedef struct check_ctx {
      * any/all, the field of an aggregate): item fields resolve there */
     int item_depth;
     bool allow_24;           /* a 24:00 literal is allowed here (the end of a time window) */
+    bool damaged;            /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
+                                what looks missing or unknown may just have been dropped */
 } check_ctx;
 
 /* --- check.c: names and spans --- */

@@ -673,6 +673,32 @@ static void test_language_doc(void **state)
     assert_true(blocks > 0);
 }
 
+/* After a syntax error the parser marks what it skipped; the checker (run by a driver that wants
+ * every diagnostic) must not report what was merely dropped. */
+static void test_after_syntax_error(void **state)
+{
+    (void)state;
+    const char *text = CNY_HEADER
+        "let tea = items where category in \"tea\"\n"
+        "promotion p { priority 10 then ¥10 of order }\n"  /* `of`: a syntax error inside */
+        "promotion q { when unknown_thing then 5% off order }\n";
+    fixture f;
+    memset(&f, 0, sizeof f);
+    source_init(&f.src);
+    diag_init(&f.diags, &f.src);
+    f.arena = ast_arena_new();
+    f.file = parse_text(&f.src, &f.diags, f.arena, "test.perk", text, strlen(text));
+    assert_non_null(f.file);
+    assert_true(f.diags.errors > 0);
+    int parse_errors = f.diags.errors;
+    check_program(f.file, &f.diags, f.arena, &f.info);
+    assert_false(has_code(&f, DIAG_MISSING_THEN));
+    assert_false(has_code(&f, DIAG_UNKNOWN_NAME));
+    assert_false(has_code(&f, DIAG_UNUSED_LET));
+    assert_int_equal(f.diags.errors, parse_errors);
+    release(&f);
+}
+
 static void test_distance(void **state)
 {
     (void)state;
@@ -713,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_all_actions),
         cmocka_unit_test(test_language_doc),
+        cmocka_unit_test(test_after_syntax_error),
         cmocka_unit_test(test_distance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
