@@ -1046,6 +1046,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
     } else if (prev_kind == YYSYMBOL_T_EVERY && set.has[YYSYMBOL_T_DAYNAME]) {
         hint = "the clause `every` takes weekdays (every saturday, sunday); the action "
                "`every \xC2\xA5" "100 on order: \xC2\xA5" "10 off` comes after `then`";
+    } else if (la == YYSYMBOL_T_IDENT && set.has[YYSYMBOL_T_STRING] && !set.has[YYSYMBOL_T_IDENT] &&
+               set_count(&set, expr_start) < 6) {
+        snprintf(hint_buf, sizeof hint_buf, "text is written in double quotes: \"%s\"", word);
+        hint = hint_buf;
     } else if (prev_kind == YYSYMBOL_T_GIFT) {
         hint = "a gift names its SKU and, optionally, its display name: gift \"TEA-SAMPLE\" \"\xE9\xBE\x99\xE4\xBA\x95\xE8\x8C\xB6\xE6\xA0\xB7\"";
     } else if (group_hint) {

@@ -164,7 +164,8 @@ static bool find_root(const char *argv0)
     if (is_dir(GOLDEN_DIR))
         return true;
     char buf[4096];
-    snprintf(buf, sizeof buf, "%s", argv0);
+    if (realpath(argv0, buf) == NULL)
+        snprintf(buf, sizeof buf, "%s", argv0);
     for (int up = 0; up < 3; up++) {
         char *slash = strrchr(buf, '/');
         if (slash == NULL)
