@@ -57,16 +57,16 @@ $(B)/gen/lexer.c $(B)/gen/lexer.h &: grammar/lexer.l $(B)/gen/parser.h
 # Generated code is not held to -Wextra's unused-parameter rules of our own code.
 $(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-missing-prototypes -Wno-shadow -MMD -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-missing-prototypes -Wno-shadow -MMD -MP -c $< -o $@
 
 # --- our own objects -------------------------------------------------------
 $(B)/obj/src/%.o: src/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/obj/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libperk.a: $(RT_OBJ)
 	@rm -f $@
@@ -84,7 +84,7 @@ $(B)/perk: $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a
 
 $(B)/tests/%: tests/unit/%.c $(B)/libperkc.a $(B)/libperk.a
 	@mkdir -p $(dir $@) $(B)/obj/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MF $(B)/obj/tests/$*.d -o $@ $< $(B)/libperkc.a $(B)/libperk.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $(B)/obj/tests/$*.d -o $@ $< $(B)/libperkc.a $(B)/libperk.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
 # Examples embed libperk through perk.h only: no compiler, no store on the include path.
 $(B)/examples/%: examples/%.c $(B)/libperk.a

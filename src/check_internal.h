@@ -15,28 +15,8 @@
 #include "facts.h"
 #include "program.h"
 
-/* money.h (ISO 4217 table, exact money arithmetic) and tzload.h (time zone files) come from the
- * `money` branch. Until it is merged, declare the few functions the checker uses; the
- * definitions are never duplicated here (tests link a temporary stub, tests/unit/check_stubs.h).
- * TODO(merge): drop the fallbacks once runtime/money.h and src/tzload.h are in the tree. */
-#if __has_include("money.h")
 #include "money.h"
-#else
-typedef struct {
-    const char *code;
-    int exponent;
-    const char *symbol;
-} money_currency;
-typedef enum { MONEY_ROUND_HALF_UP = 0, MONEY_ROUND_HALF_EVEN = 1, MONEY_ROUND_DOWN = 2 } money_rounding;
-const money_currency *money_currency_find(const char *code);
-bool money_percent(int64_t amount, int64_t ppm, money_rounding mode, int64_t *out);
-size_t money_format(int64_t minor, int exponent, const char *symbol, char *buf, size_t cap);
-#endif
-#if __has_include("tzload.h")
 #include "tzload.h"
-#else
-bool tzload_exists(const char *name);
-#endif
 
 #define CHECK_PPM_ONE 1000000 /* 100% in parts per million */
 #define CHECK_SECONDS_PER_DAY 86400

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "check_stubs.h"
+#include "check_internal.h"
 #include "parse.h"
 #include "suggest.h"
 

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "check_stubs.h"
 #include "parse.h"
 
 #define GOLDEN_DIR "tests/diagnostics"
