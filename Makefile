@@ -8,6 +8,7 @@
 #   make run      build, then compile rules/ and evaluate the sample cart
 #   make test     build and run every test (plain build, then ASan+UBSan build)
 #   make asan     build everything with AddressSanitizer + UndefinedBehaviorSanitizer into build-asan/
+#   make clang-check  build everything with clang -Werror into build-clang/
 
 CC      ?= cc
 B       ?= build
@@ -37,7 +38,7 @@ MAIN_OBJ := $(MAIN_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 EXAMPLES := $(EX_SRC:examples/%.c=$(B)/examples/%)
 
-.PHONY: all deps run test test-only asan clean bench bench-instructions fuzz test-valgrind
+.PHONY: all deps run test test-only asan clang-check clean bench bench-instructions fuzz test-valgrind
 .DEFAULT_GOAL := all
 
 all: $(B)/libperk.a $(B)/libperk.so $(B)/libperkc.a $(B)/perk $(TESTS) $(EXAMPLES)
@@ -99,6 +100,7 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory clang-check
 	@tests/run.sh $(B) build-asan
 
 # Runs the suites of an already built tree (used by the fuzz/valgrind jobs too).
@@ -109,10 +111,14 @@ asan:
 	@$(MAKE) --no-print-directory all B=build-asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
+# The code must stay -Werror clean under clang too: build everything with it (tests run on gcc).
+clang-check:
+	@$(MAKE) --no-print-directory all B=build-clang CC=clang
+
 test-valgrind: all
 	@VALGRIND=1 tests/run.sh $(B)
 
 clean:
-	rm -rf build build-asan build-fuzz build-bench
+	rm -rf build build-asan build-clang build-fuzz build-bench
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
