@@ -8,6 +8,7 @@
 #   make run      build, then compile rules/ and evaluate the sample cart
 #   make test     build and run every test (plain build, then ASan+UBSan build)
 #   make asan     build everything with AddressSanitizer + UndefinedBehaviorSanitizer into build-asan/
+#   make clang-check  build everything with clang -Werror into build-clang/
 
 CC      ?= cc
 B       ?= build
@@ -37,7 +38,7 @@ MAIN_OBJ := $(MAIN_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 EXAMPLES := $(EX_SRC:examples/%.c=$(B)/examples/%)
 
-.PHONY: all deps run test test-only asan clean bench bench-instructions fuzz test-valgrind
+.PHONY: all deps run test test-only asan clang-check clean bench bench-instructions fuzz test-valgrind
 .DEFAULT_GOAL := all
 
 all: $(B)/libperk.a $(B)/libperk.so $(B)/libperkc.a $(B)/perk $(TESTS) $(EXAMPLES)
@@ -57,16 +58,16 @@ $(B)/gen/lexer.c $(B)/gen/lexer.h &: grammar/lexer.l $(B)/gen/parser.h
 # Generated code is not held to -Wextra's unused-parameter rules of our own code.
 $(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-missing-prototypes -Wno-shadow -MMD -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-missing-prototypes -Wno-shadow -MMD -MP -c $< -o $@
 
 # --- our own objects -------------------------------------------------------
 $(B)/obj/src/%.o: src/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/obj/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libperk.a: $(RT_OBJ)
 	@rm -f $@
@@ -83,8 +84,8 @@ $(B)/perk: $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a
 	$(CC) $(SAN) -o $@ $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a $(LDLIBS_ALL)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libperkc.a $(B)/libperk.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libperkc.a $(B)/libperk.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
+	@mkdir -p $(dir $@) $(B)/obj/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $(B)/obj/tests/$*.d -o $@ $< $(B)/libperkc.a $(B)/libperk.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
 # Examples embed libperk through perk.h only: no compiler, no store on the include path.
 $(B)/examples/%: examples/%.c $(B)/libperk.a
@@ -99,6 +100,7 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory clang-check
 	@tests/run.sh $(B) build-asan
 
 # Runs the suites of an already built tree (used by the fuzz/valgrind jobs too).
@@ -109,11 +111,15 @@ asan:
 	@$(MAKE) --no-print-directory all B=build-asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
+# The code must stay -Werror clean under clang too: build everything with it (tests run on gcc).
+clang-check:
+	@$(MAKE) --no-print-directory all B=build-clang CC=clang
+
 test-valgrind: all
 	@VALGRIND=1 tests/run.sh $(B)
 
 clean:
-	rm -rf build build-asan build-fuzz build-bench
+	rm -rf build build-asan build-clang build-fuzz build-bench
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 -include bench/bench.mk

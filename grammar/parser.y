@@ -104,7 +104,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_LBRACE "'{'" T_RBRACE "'}'" T_RBRACE_END "the closing '}'" T_LPAREN "'('" T_RPAREN "')'" T_LBRACKET "'['"
 %token T_RBRACKET "']'" T_COMMA "','" T_COLON "':'" T_DOT "'.'" T_DOTDOT "'..'"
 %token T_EQ "'='" T_NE "'!='" T_LT "'<'" T_LE "'<='" T_GT "'>'" T_GE "'>='"
-%token T_PLUS "'+'" T_MINUS "'-'" T_STAR "'*'" T_SLASH "'/'"
+%token T_PLUS "'+'" T_MINUS "'-'" T_STAR "'*'" T_SLASH "'/'" T_MOD "'mod'"
 
 %token T_RULESET "'ruleset'" T_CURRENCY "'currency'" T_TIMEZONE "'timezone'"
 %token T_ROUNDING "'rounding'" T_MAX "'max'" T_DISCOUNT "'discount'" T_COUPONS "'coupons'"
@@ -141,7 +141,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %nonassoc T_DOTDOT
 %left T_UNION T_EXCEPT
 %left T_PLUS T_MINUS
-%left T_STAR T_SLASH
+%left T_STAR T_SLASH T_MOD
 %precedence UMINUS
 /* `then price - ...`: `price` is the item field there, not the start of `price X at Y`. */
 %precedence T_PRICE
@@ -552,6 +552,7 @@ expr
     | expr T_MINUS expr          { $$ = mk_expr(ps, AST_BINARY, OP_SUB, @$, $1, $3); }
     | expr T_STAR expr           { $$ = mk_expr(ps, AST_BINARY, OP_MUL, @$, $1, $3); }
     | expr T_SLASH expr          { $$ = mk_expr(ps, AST_BINARY, OP_DIV, @$, $1, $3); }
+    | expr T_MOD expr            { $$ = mk_expr(ps, AST_BINARY, OP_MOD, @$, $1, $3); }
     | T_MINUS expr %prec UMINUS  { $$ = mk_expr(ps, AST_UNARY, OP_NEG, @$, $2, NULL); }
     | primary
     ;
@@ -841,7 +842,7 @@ static const yysymbol_kind_t operators[] = {
     YYSYMBOL_T_WHERE, YYSYMBOL_T_OR, YYSYMBOL_T_AND, YYSYMBOL_T_EQ, YYSYMBOL_T_NE, YYSYMBOL_T_LT,
     YYSYMBOL_T_LE, YYSYMBOL_T_GT, YYSYMBOL_T_GE, YYSYMBOL_T_IS, YYSYMBOL_T_IS_NOT, YYSYMBOL_T_IN,
     YYSYMBOL_T_NOT_IN, YYSYMBOL_T_DOTDOT, YYSYMBOL_T_UNION, YYSYMBOL_T_EXCEPT, YYSYMBOL_T_PLUS,
-    YYSYMBOL_T_MINUS, YYSYMBOL_T_STAR, YYSYMBOL_T_SLASH, YYSYMBOL_YYEMPTY
+    YYSYMBOL_T_MINUS, YYSYMBOL_T_STAR, YYSYMBOL_T_SLASH, YYSYMBOL_T_MOD, YYSYMBOL_YYEMPTY
 };
 static const yysymbol_kind_t declarations[] = {
     YYSYMBOL_T_RULESET, YYSYMBOL_T_INCLUDE, YYSYMBOL_T_LET, YYSYMBOL_T_TIER, YYSYMBOL_T_PROMOTION,
@@ -1045,6 +1046,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
     } else if (prev_kind == YYSYMBOL_T_EVERY && set.has[YYSYMBOL_T_DAYNAME]) {
         hint = "the clause `every` takes weekdays (every saturday, sunday); the action "
                "`every \xC2\xA5" "100 on order: \xC2\xA5" "10 off` comes after `then`";
+    } else if (la == YYSYMBOL_T_IDENT && set.has[YYSYMBOL_T_STRING] && !set.has[YYSYMBOL_T_IDENT] &&
+               set_count(&set, expr_start) < 6) {
+        snprintf(hint_buf, sizeof hint_buf, "text is written in double quotes: \"%s\"", word);
+        hint = hint_buf;
     } else if (prev_kind == YYSYMBOL_T_GIFT) {
         hint = "a gift names its SKU and, optionally, its display name: gift \"TEA-SAMPLE\" \"\xE9\xBE\x99\xE4\xBA\x95\xE8\x8C\xB6\xE6\xA0\xB7\"";
     } else if (group_hint) {

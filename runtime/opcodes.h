@@ -55,6 +55,7 @@ typedef enum perk_cmp { PERK_CMP_EQ, PERK_CMP_NE, PERK_CMP_LT, PERK_CMP_LE, PERK
     X(SUB,            NONE,   "ss",  "s", "a - b")                                                \
     X(MUL,            NONE,   "ss",  "s", "a * b")                                                \
     X(DIV,            NONE,   "ss",  "s", "a / b rounded toward zero; b = 0 is an error")          \
+    X(MOD,            NONE,   "ss",  "s", "a mod b: the remainder, with the sign of a; b = 0 is an error") \
     X(NEG,            NONE,   "s",   "s", "-a")                                                   \
     X(PERCENT_OF,     NONE,   "ss",  "s", "money a times percent b (ppm), rounded by the ruleset") \
     /* comparisons: each records its operands for explanations ("¥268.00 < ¥300.00") */          \

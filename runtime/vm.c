@@ -270,6 +270,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_SUB:
         case PERK_OP_MUL:
         case PERK_OP_DIV:
+        case PERK_OP_MOD:
         case PERK_OP_PERCENT_OF: {
             NEED(2, 0);
             int64_t b = st[--s.sp], a = TOP, r;
@@ -282,6 +283,11 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
                 if (b == 0) return vm_error(&s, PERK_OVERFLOW, "division by zero");
                 over = a == INT64_MIN && b == -1;
                 r = over ? 0 : a / b;
+                break;
+            case PERK_OP_MOD:
+                if (b == 0) return vm_error(&s, PERK_OVERFLOW, "remainder of a division by zero");
+                over = a == INT64_MIN && b == -1;
+                r = over ? 0 : a % b;
                 break;
             default: over = !eval_percent(ctx, a, b, &r); break;
             }

@@ -3,7 +3,7 @@
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 # Usage: scripts/deps.sh [--bench]   (--bench adds Lua 5.4 and LuaJIT for `make bench`)
 set -eu
-pkgs="build-essential flex bison pkg-config libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev tzdata"
+pkgs="build-essential clang flex bison pkg-config libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev tzdata jq"
 if [ "${1:-}" = "--bench" ]; then pkgs="$pkgs liblua5.4-dev libluajit-5.1-dev valgrind"; fi
 if [ "${1:-}" = "--fuzz" ]; then pkgs="$pkgs clang libclang-rt-dev"; fi
 missing=""

@@ -154,7 +154,7 @@ const char *ast_op_text(ast_op op)
 {
     static const char *const names[] = {
         "?", "or", "and", "not", "-", "=", "!=", "<", "<=", ">", ">=", "in", "not in",
-        "+", "-", "*", "/", "union", "except",
+        "+", "-", "*", "/", "union", "except", "mod",
     };
     if ((unsigned)op < sizeof names / sizeof names[0]) return names[op];
     return "?";

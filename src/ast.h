@@ -77,7 +77,8 @@ typedef enum ast_op {
     OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
     OP_IN, OP_NOT_IN,
     OP_ADD, OP_SUB, OP_MUL, OP_DIV,
-    OP_UNION, OP_EXCEPT
+    OP_UNION, OP_EXCEPT,
+    OP_MOD /* remainder: order.delivery mod 4 = 0 */
 } ast_op;
 
 typedef enum ast_setting {

@@ -342,6 +342,8 @@ ast_type check_name(check_ctx *c, ast_node *n)
         return n->type;
     }
 
+    if (c->damaged)
+        return TY_UNKNOWN; /* its declaration may be what the parser skipped */
     suggest s;
     suggest_init(&s, name);
     for (int i = 0; i < c->info->n_lets; i++)
@@ -732,7 +734,7 @@ static void check_header(check_ctx *c, ast_node *ruleset)
             check_setting(c, s);
         }
     }
-    if (seen[SET_CURRENCY] == NULL)
+    if (seen[SET_CURRENCY] == NULL && !ruleset->syntax_error)
         diag_report(c->diags, DIAG_MISSING_CURRENCY, check_word_span(c, ruleset->span, "ruleset"),
                     "add a currency inside the ruleset block, e.g. `currency CNY`",
                     "the ruleset does not say its currency");
@@ -782,6 +784,7 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     c->arena = arena;
     c->info = info;
     c->main_file = file->span.file;
+    c->damaged = file->syntax_error;
     c->exponent = 2;
     c->rounding = PROG_ROUND_HALF_UP;
 
@@ -845,7 +848,7 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     }
     if (header != NULL)
         check_header(c, header);
-    else
+    else if (!c->damaged)
         diag_report(diags, DIAG_MISSING_RULESET, file_start_span(c, c->main_file),
                     "start the file with a header, e.g. `ruleset \"Spring sale\" { currency CNY }`",
                     "this file has no `ruleset` header");
@@ -889,8 +892,8 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     /* lets of included files may serve other rulesets; only the main file's are reported */
     for (int i = 0; i < info->n_lets; i++) {
         ast_node *let = info->lets[i];
-        if (c->let_uses[i] == 0 && let->span.file == c->main_file && let->name != NULL &&
-            check_lookup(c, let->name) == let) {
+        if (!c->damaged && c->let_uses[i] == 0 && let->span.file == c->main_file && let->name != NULL &&
+            check_lookup(c, let->name) == let && check_item_field_id(let->name) < 0) {
             diag_report(diags, DIAG_UNUSED_LET, decl_name_span(c, let),
                         "remove it, or use it in a rule", "`%s` is defined but never used", let->name);
         }

@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "suggest.h"
@@ -168,7 +169,8 @@ static const char *decimal_text(ast_decimal num, char *buf, size_t size)
         char zeros[24];
         memset(zeros, '0', (size_t)(num.scale - len));
         zeros[num.scale - len] = '\0';
-        snprintf(buf, size, "%s0.%s%s", sign, zeros, digits);
+        /* the return value is used so that gcc -O1 does not warn about truncation, which is fine here */
+        if (snprintf(buf, size, "%s0.%s%s", sign, zeros, digits) < 0) buf[0] = '\0';
     }
     return buf;
 }
@@ -326,10 +328,14 @@ static bool symbol_matches(const char *sym, const money_currency *cur)
 static void lit_money(check_ctx *c, ast_node *n)
 {
     n->type = TY_MONEY;
-    if (!c->currency_ok)
-        return; /* no valid currency: reported at the header; amounts cannot be converted */
+    if (!c->currency_ok) {
+        /* no valid currency (reported at the header): amounts cannot be converted, and whatever
+         * uses them stays quiet rather than repeating the problem */
+        n->type = TY_UNKNOWN;
+        return;
+    }
     const money_currency *cur = c->currency;
-    char text[96], digits[48], ex[96], hint[200];
+    char text[96], digits[80], ex[128], hint[240];
     check_span_text(c, n->span, text, sizeof text);
     decimal_text(n->num, digits, sizeof digits);
     if (n->name != NULL && strcmp(n->name, cur->code) != 0) {
@@ -448,6 +454,75 @@ static bool same_constant(const ast_node *a, const ast_node *b, ast_type t)
     return compare_values(t, a, b) == 0;
 }
 
+/* One constant element of a list, for finding duplicates by sorting (long lists of SKUs would
+ * make pairwise comparison quadratic). */
+typedef struct list_entry {
+    const ast_node *node;
+    const char *text; /* strings */
+    int64_t num, den; /* other constants */
+    int index;
+} list_entry;
+
+static int compare_list_entries(const void *pa, const void *pb)
+{
+    const list_entry *a = pa, *b = pb;
+    int k;
+    if (a->text != NULL && b->text != NULL)
+        k = strcmp(a->text, b->text);
+    else {
+        __int128 l = (__int128)a->num * b->den, r = (__int128)b->num * a->den;
+        k = l < r ? -1 : l > r;
+    }
+    return k != 0 ? k : (a->index > b->index) - (a->index < b->index);
+}
+
+/* Duplicates in a list are harmless but usually a slip: warn about each repeat. */
+static void report_list_duplicates(check_ctx *c, const ast_node *n, ast_type et)
+{
+    int count = n->list.count;
+    list_entry *entries = calloc((size_t)count + 1, sizeof *entries);
+    if (entries == NULL) {
+        fprintf(stderr, "perk: out of memory\n");
+        abort();
+    }
+    int used = 0;
+    for (int i = 0; i < count; i++) {
+        const ast_node *e = n->list.items[i];
+        if (e == NULL)
+            continue;
+        list_entry le = {e, NULL, 0, 1, i};
+        if (et == TY_STRING) {
+            le.text = check_const_string(e);
+            if (le.text == NULL)
+                continue;
+        } else {
+            if (!e->is_const)
+                continue;
+            le.num = e->value;
+            le.den = (et == TY_DECIMAL || et == TY_MULTIPLIER) && e->value2 > 0 ? e->value2 : 1;
+        }
+        entries[used++] = le;
+    }
+    qsort(entries, (size_t)used, sizeof *entries, compare_list_entries);
+    for (int i = 1, first = 0; i < used; i++) {
+        list_entry probe = entries[i];
+        probe.index = entries[first].index; /* equal keys compare by index only */
+        if (compare_list_entries(&probe, &entries[first]) != 0) {
+            first = i;
+            continue;
+        }
+        const ast_node *e = entries[i].node, *f = entries[first].node;
+        char text[96];
+        check_span_text(c, e->span, text, sizeof text);
+        if (et == TY_WEEKDAY)
+            diag_report(c->diags, DIAG_DUPLICATE_WEEKDAY, e->span, "remove the repeated day", "%s is listed twice", text);
+        else
+            diag_report(c->diags, DIAG_DUPLICATE_ENTRY, e->span, "remove the repeated value", "%s is listed twice", text);
+        diag_note(c->diags, f->span, "first listed here");
+    }
+    free(entries);
+}
+
 static ast_type expr_list(check_ctx *c, ast_node *n)
 {
     if (n->list.count == 0) {
@@ -468,9 +543,10 @@ static ast_type expr_list(check_ctx *c, ast_node *n)
             continue;
         }
         if (t == TY_ITEMS || t == TY_LIST || t == TY_RANGE || t == TY_STRING_SET || t == TY_ITEM_FIELD) {
-            char ty[48];
+            char ty[48], text[96];
             diag_report(c->diags, DIAG_WRONG_TYPE, e->span, "a list holds plain values such as \"A1\", 3 or saturday",
-                        "a list cannot hold a %s", check_node_type_text(e, ty, sizeof ty));
+                        "`%s` (%s) cannot be put in a list", check_span_text(c, e->span, text, sizeof text),
+                        check_node_type_text(e, ty, sizeof ty));
             ok = false;
             continue;
         }
@@ -491,25 +567,7 @@ static ast_type expr_list(check_ctx *c, ast_node *n)
     }
     if (!ok || first == NULL)
         return TY_UNKNOWN;
-    /* duplicates are harmless but usually a slip */
-    for (int i = 1; i < n->list.count; i++) {
-        ast_node *e = n->list.items[i];
-        for (int j = 0; j < i && e != NULL; j++) {
-            ast_node *f = n->list.items[j];
-            if (f == NULL || !same_constant(e, f, et))
-                continue;
-            char text[96];
-            check_span_text(c, e->span, text, sizeof text);
-            if (et == TY_WEEKDAY)
-                diag_report(c->diags, DIAG_DUPLICATE_WEEKDAY, e->span, "remove the repeated day",
-                            "%s is listed twice", text);
-            else
-                diag_report(c->diags, DIAG_DUPLICATE_ENTRY, e->span, "remove the repeated value",
-                            "%s is listed twice", text);
-            diag_note(c->diags, f->span, "first listed here");
-            break;
-        }
-    }
+    report_list_duplicates(c, n, et);
     n->type = TY_LIST;
     n->elem_type = et;
     n->is_const = all_const;
@@ -625,6 +683,7 @@ static const char *op_word(int op)
     case OP_SUB: return "subtract";
     case OP_MUL: return "multiply";
     case OP_DIV: return "divide";
+    case OP_MOD: return "take the remainder of";
     default: return "combine";
     }
 }
@@ -644,6 +703,7 @@ static const char *op_symbol(int op)
     case OP_SUB: return "-";
     case OP_MUL: return "*";
     case OP_DIV: return "/";
+    case OP_MOD: return "mod";
     default: return "?";
     }
 }
@@ -681,6 +741,7 @@ static ast_type arith_result(int op, ast_type l, ast_type r)
             return TY_PERCENT;
         return TY_UNKNOWN;
     case OP_DIV:
+    case OP_MOD:
         if (PAIR(TY_INT, TY_INT))
             return TY_INT;
         return TY_UNKNOWN;
@@ -693,7 +754,7 @@ static ast_type arith_result(int op, ast_type l, ast_type r)
 static void fold_arith(check_ctx *c, ast_node *n, ast_type lt, ast_type rt)
 {
     ast_node *a = n->a, *b = n->b;
-    if (n->op == OP_DIV && b->is_const && b->value == 0) {
+    if ((n->op == OP_DIV || n->op == OP_MOD) && b->is_const && b->value == 0) {
         char text[96];
         diag_report(c->diags, DIAG_DIVISION_BY_ZERO, b->span, "divide by a number other than 0",
                     "division by zero in `%s`", check_span_text(c, n->span, text, sizeof text));
@@ -730,10 +791,11 @@ static void fold_arith(check_ctx *c, ast_node *n, ast_type lt, ast_type rt)
         }
         break;
     case OP_DIV:
+    case OP_MOD:
         if (x == INT64_MIN && y == -1)
             overflow = true;
         else
-            r = x / y;
+            r = n->op == OP_DIV ? x / y : x % y;
         break;
     default:
         return;
@@ -842,7 +904,13 @@ static ast_type expr_compare(check_ctx *c, ast_node *n)
     }
     if ((lt == TY_STRING || lt == TY_CATEGORY) && rt != TY_CATEGORY && lt != TY_CATEGORY &&
         check_const_string(n->a) == NULL && check_const_string(n->b) == NULL) {
-        diag_report(c->diags, DIAG_NOT_CONSTANT, n->span, "compare with a fixed text, e.g. `order.channel = \"app\"`",
+        const ast_node *field = n->a->type == TY_ITEM_FIELD ? n->a : n->b->type == TY_ITEM_FIELD ? n->b : NULL;
+        if (field != NULL && field->kind == AST_NAME && field->name != NULL)
+            snprintf(hint, sizeof hint, "an item's %s can only be compared with a fixed text, e.g. `%s = \"Acme\"`",
+                     field->name, field->name);
+        else
+            snprintf(hint, sizeof hint, "compare with a fixed text, e.g. `order.channel = \"app\"`");
+        diag_report(c->diags, DIAG_NOT_CONSTANT, n->span, hint,
                     "`%s` compares two texts that are both unknown until checkout",
                     check_span_text(c, n->span, text, sizeof text));
         return TY_UNKNOWN;
@@ -902,9 +970,11 @@ static ast_type expr_in(check_ctx *c, ast_node *n)
                         check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
                         check_type_text(b->elem_type, TY_UNKNOWN, t2, sizeof t2));
             ok = false;
-        } else if (b->elem_type == TY_STRING && !b->is_const) {
-            diag_report(c->diags, DIAG_NOT_CONSTANT, b->span, "write the texts out, e.g. [\"app\", \"web\"]",
-                        "a list of texts after `in` must be fixed");
+        } else if (!b->is_const) {
+            diag_report(c->diags, DIAG_NOT_CONSTANT, b->span,
+                        b->elem_type == TY_STRING ? "write the texts out, e.g. [\"app\", \"web\"]"
+                                                  : "write the values out, or compare with `=` and join with `or`",
+                        "the list after `%s` must hold fixed values", word);
             ok = false;
         } else if (lt == TY_BOOL) {
             diag_report(c->diags, DIAG_INVALID_IN, n->span, "use the condition itself",
@@ -1371,7 +1441,8 @@ ast_type check_expr(check_ctx *c, ast_node *n)
         case OP_ADD:
         case OP_SUB:
         case OP_MUL:
-        case OP_DIV: {
+        case OP_DIV:
+        case OP_MOD: {
             ast_type t = expr_arith(c, n);
             if (t == TY_UNKNOWN)
                 n->is_const = false;

@@ -1,21 +1,6 @@
 /* check_internal.h - shared state and helpers of the checker (check.c, check_expr.c,
  * check_rules.c). Not a public interface: the rest of the compiler uses check.h.
- *
- * Conventions the checker establishes for the code generator (in addition to ast.h):
- * - An item column inside `where` (AST_NAME `price`, or AST_CALL `attr("k")`) gets
- *   type = TY_ITEM_FIELD, elem_type = the column's value type (TY_MONEY for price), fact = the
- *   PERK_FIELD_* id (attr: -1), decl = NULL.
- * - AST_NAME of a let copies the let's type/elem_type/is_const/value/value2; decl = the AST_LET.
- *   AST_NAME of a tier: type TY_TIER, is_const, value = tier index, decl = the AST_TIER.
- *   AST_NAME of an earn rule in a multiplier's list: decl = the AST_EARN, value = its index.
- * - A constant TY_LIST of weekdays has value = bit mask (bit 0 = Monday), for IN_MASK.
- * - Strings are constants (is_const) with value 0; their text is reached through the node
- *   (AST_STRING name) or its let (decl). check_const_string() in check_expr.c does that walk.
- * - Decimals and multipliers: value / value2, reduced. Durations are seconds; date - date is a
- *   duration in seconds; date +/- duration requires whole days.
- * - ACT_PERCENT_OFF / ACT_AMOUNT_OFF: op is corrected to match the type of `a`.
- * - AST_PROMOTION etc.: the declaration node's `value` holds the effective priority (promotions:
- *   default 100), is_const is unused there.
+ * The conventions the checker establishes on the AST are listed in check.h.
  */
 #ifndef PERK_CHECK_INTERNAL_H
 #define PERK_CHECK_INTERNAL_H
@@ -30,28 +15,8 @@
 #include "facts.h"
 #include "program.h"
 
-/* money.h (ISO 4217 table, exact money arithmetic) and tzload.h (time zone files) come from the
- * `money` branch. Until it is merged, declare the few functions the checker uses; the
- * definitions are never duplicated here (tests link a temporary stub, tests/unit/check_stubs.h).
- * TODO(merge): drop the fallbacks once runtime/money.h and src/tzload.h are in the tree. */
-#if __has_include("money.h")
 #include "money.h"
-#else
-typedef struct {
-    const char *code;
-    int exponent;
-    const char *symbol;
-} money_currency;
-typedef enum { MONEY_ROUND_HALF_UP = 0, MONEY_ROUND_HALF_EVEN = 1, MONEY_ROUND_DOWN = 2 } money_rounding;
-const money_currency *money_currency_find(const char *code);
-bool money_percent(int64_t amount, int64_t ppm, money_rounding mode, int64_t *out);
-size_t money_format(int64_t minor, int exponent, const char *symbol, char *buf, size_t cap);
-#endif
-#if __has_include("tzload.h")
 #include "tzload.h"
-#else
-bool tzload_exists(const char *name);
-#endif
 
 #define CHECK_PPM_ONE 1000000 /* 100% in parts per million */
 #define CHECK_SECONDS_PER_DAY 86400
@@ -88,6 +53,8 @@ typedef struct check_ctx {
      * any/all, the field of an aggregate): item fields resolve there */
     int item_depth;
     bool allow_24;           /* a 24:00 literal is allowed here (the end of a time window) */
+    bool damaged;            /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
+                                what looks missing or unknown may just have been dropped */
 } check_ctx;
 
 /* --- check.c: names and spans --- */
@@ -126,8 +93,6 @@ bool check_item_set(check_ctx *c, ast_node *n, const char *what);
 bool check_constant(check_ctx *c, ast_node *n, ast_type want, const char *what);
 /* The same for a node check_expr has already typed (reports nothing more if it is TY_UNKNOWN). */
 bool check_expect_constant(check_ctx *c, ast_node *n, ast_type want, const char *what);
-/* The text of a constant string expression (literal or let), or NULL. */
-const char *check_const_string(const ast_node *n);
 /* The source text of a span (truncated, one line) into buf; returns buf. */
 const char *check_span_text(const check_ctx *c, ast_span span, char *buf, size_t size);
 /* "money", "list of string", ... */

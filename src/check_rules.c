@@ -79,7 +79,8 @@ static bool text_ok(check_ctx *c, ast_span span, const char *text, const char *w
 {
     if (text != NULL && text[0] != '\0')
         return true;
-    diag_report(c->diags, DIAG_EMPTY_TEXT, span, "write the text between the quotes", "%s cannot be empty", what);
+    diag_report(c->diags, DIAG_EMPTY_TEXT, check_word_span(c, span, "\"\""), "write the text between the quotes",
+                "%s cannot be empty", what);
     return false;
 }
 
@@ -479,7 +480,7 @@ void check_promotion(check_ctx *c, ast_node *p)
             break;
         }
     }
-    if (n_then == 0)
+    if (n_then == 0 && !p->syntax_error)
         diag_report(c->diags, DIAG_MISSING_THEN, check_decl_span(c, p),
                     "add what it does, e.g. `then 10% off order`", "promotion `%s` has no `then`, so it does nothing",
                     p->name ? p->name : "");
@@ -528,7 +529,7 @@ void check_earn(check_ctx *c, ast_node *e)
             break;
         }
     }
-    if (slots[CL_THEN] == NULL)
+    if (slots[CL_THEN] == NULL && !e->syntax_error)
         diag_report(c->diags, DIAG_MISSING_THEN, check_decl_span(c, e),
                     "add how points are earned, e.g. `then 1 point per ¥1 on items`",
                     "earn rule `%s` has no `then`, so it earns nothing", e->name ? e->name : "");
@@ -542,6 +543,8 @@ static void check_multiplier_targets(check_ctx *c, ast_node *act)
         if (n == NULL || n->name == NULL)
             continue;
         ast_node *d = check_lookup(c, n->name);
+        if (d == NULL && c->damaged)
+            continue; /* the earn rule may be what the parser skipped */
         if (d == NULL || d->kind != AST_EARN) {
             suggest s;
             suggest_init(&s, n->name);
@@ -602,7 +605,7 @@ void check_multiplier(check_ctx *c, ast_node *m)
         check_constant(c, act->a, TY_MULTIPLIER, "the multiplier");
         check_multiplier_targets(c, act);
     }
-    if (slots[CL_THEN] == NULL)
+    if (slots[CL_THEN] == NULL && !m->syntax_error)
         diag_report(c->diags, DIAG_MISSING_THEN, check_decl_span(c, m), "add e.g. `then x2 on all`",
                     "multiplier `%s` has no `then`, so it multiplies nothing", m->name ? m->name : "");
     warn_never(c, m, "multiplier");
@@ -668,7 +671,7 @@ void check_redeem(check_ctx *c, ast_node *r)
         default: not_allowed(c, cl, "the redeem block"); break;
         }
     }
-    if (slots[CL_RATE] == NULL)
+    if (slots[CL_RATE] == NULL && !r->syntax_error)
         diag_report(c->diags, DIAG_MISSING_CLAUSE, check_word_span(c, r->span, "redeem"),
                     "add e.g. `rate 100 points = ¥1`", "the redeem block does not say what points are worth");
     warn_never(c, r, "redeem block");
@@ -733,7 +736,7 @@ void check_tier(check_ctx *c, ast_node *t, ast_node *previous)
                       previous->name ? previous->name : "");
         }
     }
-    if (slots[CL_TIER_SPEND] == NULL)
+    if (slots[CL_TIER_SPEND] == NULL && !t->syntax_error)
         diag_report(c->diags, DIAG_MISSING_CLAUSE, check_decl_span(c, t), "add e.g. `spend ¥1000 within 365 days`",
                     "tier `%s` does not say what spend reaches it", t->name ? t->name : "");
 }

@@ -373,7 +373,7 @@ static void run_case(test_run *tr, const char *test_path, const char *case_name,
         split_words(fl->line[i], &w);
         if (w.n == 0 || strcmp(w.w[0], "expect") != 0) continue;
         n_expect++;
-        char actual[600], why[300];
+        char actual[700], why[700];
         bool ok = check_expect(prog, r, err_text, &w, actual, sizeof actual, why, sizeof why);
         if (ok) continue;
         if (tr->update && actual[0]) {

@@ -460,9 +460,10 @@ static void compile_scalar(cg *c, const ast_node *n) {
         emit(c, (a->type == TY_MONEY && b->type == TY_PERCENT) ? PERK_OP_PERCENT_OF : PERK_OP_MUL, 0);
         return;
     case OP_DIV:
+    case OP_MOD:
         compile_scalar(c, a);
         compile_scalar(c, b);
-        emit(c, PERK_OP_DIV, 0);
+        emit(c, n->op == OP_DIV ? PERK_OP_DIV : PERK_OP_MOD, 0);
         return;
     default:
         fail(c, n, NULL, "this operator cannot be evaluated as a value");

@@ -74,6 +74,8 @@ for B in "$@"; do
   run_one "$B: perk check rules/*.perk" "${vg[@]}" "$B/perk" check --werror rules/*.perk
   # the rule tests beside the rulesets
   run_summary "$B: perk test rules/" "${vg[@]}" "$B/perk" test rules/
+  # the command line's contract: exit statuses, JSON, round trips
+  run_summary "$B: CLI" tests/cli/cli.sh "$B/perk"
   # every ```perk example in the docs compiles
   run_summary "$B: docs examples" scripts/check-doc-examples.sh "$B/perk" docs/*.md
   # the embedding example links libperk through perk.h only and runs

@@ -112,7 +112,7 @@ static inline void bc_sample(prog_data *p) {
     pb_patch(p, j1, pb_here(p));
     pb_patch(p, j2, pb_here(p));
     pb_emit(p, PERK_OP_REQUIRE, c);
-    c = pb_cond(p, "-((customer.orders + 2 - 1) * 3 / 2) >= 0", NULL);
+    c = pb_cond(p, "-((customer.orders + 2 - 1) * 3 / 2 mod 7) >= 0", NULL);
     pb_emit(p, PERK_OP_LOAD_FACT, PERK_FACT_CUSTOMER_ORDERS);
     pb_emit(p, PERK_OP_PUSH_IMM, 2);
     pb_emit(p, PERK_OP_ADD, 0);
@@ -122,6 +122,8 @@ static inline void bc_sample(prog_data *p) {
     pb_emit(p, PERK_OP_MUL, 0);
     pb_emit(p, PERK_OP_PUSH_IMM, 2);
     pb_emit(p, PERK_OP_DIV, 0);
+    pb_emit(p, PERK_OP_PUSH_IMM, 7);
+    pb_emit(p, PERK_OP_MOD, 0);
     pb_emit(p, PERK_OP_NEG, 0);
     pb_emit(p, PERK_OP_PUSH_IMM, 0);
     pb_emit(p, PERK_OP_LT, 0);

@@ -8,10 +8,11 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "check_stubs.h"
+#include "check_internal.h"
 #include "parse.h"
 #include "suggest.h"
 
@@ -634,6 +635,70 @@ static void test_all_actions(void **state)
     release(&f);
 }
 
+/* Every ```perk block of docs/language.md is a complete ruleset: it must check without a single
+ * diagnostic (so the reference never shows code the checker rejects). Run from the repository
+ * root or set PERK_SRCDIR. */
+static void test_language_doc(void **state)
+{
+    (void)state;
+    const char *dir = getenv("PERK_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s%sdocs/language.md", dir ? dir : "", dir ? "/" : "");
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        print_message("%s not found; skipped\n", path);
+        skip();
+    }
+    static char doc[1 << 20];
+    size_t len = fread(doc, 1, sizeof doc - 1, fp);
+    fclose(fp);
+    doc[len] = '\0';
+    int blocks = 0;
+    for (char *at = strstr(doc, "```perk\n"); at != NULL; at = strstr(at, "```perk\n")) {
+        at += 8;
+        char *end = strstr(at, "```");
+        assert_non_null(end);
+        *end = '\0';
+        fixture f;
+        compile(&f, at);
+        if (f.diags.count != 0) {
+            print_error("block %d of %s:\n%s\n", blocks + 1, path, at);
+            dump_diags(&f);
+        }
+        assert_int_equal(f.diags.count, 0);
+        release(&f);
+        blocks++;
+        at = end + 3;
+    }
+    assert_true(blocks > 0);
+}
+
+/* After a syntax error the parser marks what it skipped; the checker (run by a driver that wants
+ * every diagnostic) must not report what was merely dropped. */
+static void test_after_syntax_error(void **state)
+{
+    (void)state;
+    const char *text = CNY_HEADER
+        "let tea = items where category in \"tea\"\n"
+        "promotion p { priority 10 then ¥10 of order }\n"  /* `of`: a syntax error inside */
+        "promotion q { when unknown_thing then 5% off order }\n";
+    fixture f;
+    memset(&f, 0, sizeof f);
+    source_init(&f.src);
+    diag_init(&f.diags, &f.src);
+    f.arena = ast_arena_new();
+    f.file = parse_text(&f.src, &f.diags, f.arena, "test.perk", text, strlen(text));
+    assert_non_null(f.file);
+    assert_true(f.diags.errors > 0);
+    int parse_errors = f.diags.errors;
+    check_program(f.file, &f.diags, f.arena, &f.info);
+    assert_false(has_code(&f, DIAG_MISSING_THEN));
+    assert_false(has_code(&f, DIAG_UNKNOWN_NAME));
+    assert_false(has_code(&f, DIAG_UNUSED_LET));
+    assert_int_equal(f.diags.errors, parse_errors);
+    release(&f);
+}
+
 static void test_distance(void **state)
 {
     (void)state;
@@ -673,6 +738,8 @@ int main(void)
         cmocka_unit_test(test_lang_example),
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_all_actions),
+        cmocka_unit_test(test_language_doc),
+        cmocka_unit_test(test_after_syntax_error),
         cmocka_unit_test(test_distance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

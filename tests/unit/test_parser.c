@@ -408,6 +408,12 @@ static void test_syntax_error_messages(void **state)
     assert_non_null(strstr(p->diags.entries[0].hint, "after `then`"));
     parsed_free(p);
 
+    p = parse("ruleset spring { currency CNY }");
+    assert_int_equal(p->diags.count, 1);
+    assert_string_equal(p->diags.entries[0].message, "expected a string after 'ruleset', found 'spring'");
+    assert_string_equal(p->diags.entries[0].hint, "text is written in double quotes: \"spring\"");
+    parsed_free(p);
+
     p = parse(HEADER "promotion p { then gift }");
     assert_int_equal(p->diags.count, 1);
     assert_string_equal(p->diags.entries[0].message, "expected a value after 'gift', found '}'");

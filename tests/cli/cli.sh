@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# tests/cli/cli.sh PERK - the command line's contract: exit statuses (0 ok, 1 errors found,
+# 2 usage), diagnostics as text and JSON, compile/disasm round trips of every ruleset, eval as
+# JSON and as an explanation, determinism, rejected carts and programs, and `perk test --update`.
+# Prints "N passed, N failed".
+set -u
+perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$(dirname "$0")/../.."
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export PERK_TODAY=${PERK_TODAY:-2026-03-01}
+passed=0; failed=0
+ok()   { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# expect_status WANT DESCRIPTION CMD...: runs CMD (stdout > $tmp/out, stderr > $tmp/err)
+expect_status() {
+  local want=$1 what=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ "$rc" -eq "$want" ]; then ok; else fail "$what: exit $rc, wanted $want"; sed 's/^/    /' "$tmp/err" | head -5; fi
+}
+contains() { # contains FILE TEXT DESCRIPTION
+  if grep -qF -- "$2" "$1"; then ok; else fail "$3: '$2' not in output"; sed 's/^/    /' "$1" | head -10; fi
+}
+
+# --- exit statuses and diagnostics
+expect_status 2 "no command" "$perk"
+expect_status 2 "unknown command" "$perk" frobnicate
+expect_status 2 "check without files" "$perk" check
+expect_status 2 "check with an unknown option" "$perk" check --bogus rules/tea_shop.perk
+expect_status 0 "check a clean ruleset" "$perk" check rules/tea_shop.perk
+expect_status 1 "check a bad ruleset" "$perk" check tests/diagnostics/check-01-missing-header.perk
+contains "$tmp/err" "error:" "a bad ruleset prints an error"
+expect_status 1 "check --json of a bad ruleset" "$perk" check --json tests/diagnostics/parse-01-missing-value.perk
+if jq -e 'type == "array" and length >= 1 and (.[0] | has("file") and has("line") and has("column") and has("severity") and has("code") and has("message"))' "$tmp/out" >/dev/null; then ok; else fail "check --json prints an array of diagnostics"; head -5 "$tmp/out"; fi
+expect_status 0 "check --json of a clean ruleset" "$perk" check --json rules/storefront.perk
+if jq -e 'type == "array" and length == 0' "$tmp/out" >/dev/null; then ok; else fail "check --json of a clean file prints []"; fi
+expect_status 1 "--werror turns warnings into failures" "$perk" check --werror tests/diagnostics/analyze-07-margin-guard.perk
+expect_status 0 "warnings alone do not fail" "$perk" check tests/diagnostics/analyze-07-margin-guard.perk
+expect_status 1 "check a missing file" "$perk" check "$tmp/nope.perk"
+printf '\x00\xff\xfe binary \x01' > "$tmp/garbage.perk"
+expect_status 1 "check binary garbage" "$perk" check "$tmp/garbage.perk"
+
+# --- compile and disasm every ruleset
+for f in rules/*.perk; do
+  name=$(basename "$f" .perk)
+  expect_status 0 "compile $f" "$perk" compile "$f" -o "$tmp/$name.pbc"
+  expect_status 0 "disasm $name.pbc" "$perk" disasm "$tmp/$name.pbc"
+  # every promotion appears with its source location
+  for id in $(sed -n 's/^promotion \([A-Za-z_0-9]*\).*/\1/p' "$f"); do
+    if grep -Eq "promotion #[0-9]+ $id .* at $f:[0-9]+:[0-9]+" "$tmp/out"; then ok; else fail "disasm of $name shows $id with its location"; fi
+  done
+done
+expect_status 2 "compile without -o" "$perk" compile rules/tea_shop.perk
+head -c 100 "$tmp/tea_shop.pbc" > "$tmp/truncated.pbc"
+expect_status 1 "a truncated program is rejected" "$perk" disasm "$tmp/truncated.pbc"
+contains "$tmp/err" "truncated" "the truncated program's message"
+cp "$tmp/tea_shop.pbc" "$tmp/flipped.pbc"
+printf '\x5a' | dd of="$tmp/flipped.pbc" bs=1 seek=200 conv=notrunc status=none
+expect_status 1 "a corrupted program is rejected" "$perk" eval "$tmp/flipped.pbc" --cart examples/carts/sample.json
+contains "$tmp/err" "checksum" "the corrupted program's message"
+
+# --- eval
+expect_status 0 "eval the sample cart" "$perk" eval "$tmp/tea_shop.pbc" --cart examples/carts/sample.json
+if jq -e '.payable == "326.34" and .discount == "62.66" and .points_earned == 1152' "$tmp/out" >/dev/null; then ok; else fail "eval JSON totals"; fi
+cp "$tmp/out" "$tmp/first.json"
+expect_status 0 "eval again" "$perk" eval rules/tea_shop.perk --cart examples/carts/sample.json
+if cmp -s "$tmp/out" "$tmp/first.json"; then ok; else fail "eval is byte-identical from .pbc and .perk, run after run"; fi
+expect_status 0 "eval --explain" "$perk" eval "$tmp/tea_shop.pbc" --cart examples/carts/sample.json --explain
+contains "$tmp/out" "sum(tea) >= ¥300 not met: ¥285.84 < ¥300.00 (rules/tea_shop.perk:" "explain says which condition failed and where"
+contains "$tmp/out" "add ¥14.16 of tea" "explain shows the near-miss hint"
+printf '{"order": {"time": "2026-03-04T10:00:00+08:00"}, "lines": [{"sku": "A", "price": "1.234", "quantity": 1}]}' > "$tmp/bad.json"
+expect_status 1 "eval a cart with too many decimals" "$perk" eval "$tmp/tea_shop.pbc" --cart "$tmp/bad.json"
+contains "$tmp/err" "lines[0].price" "the bad cart's JSON path"
+printf '{"lines": [' > "$tmp/broken.json"
+expect_status 1 "eval broken JSON" "$perk" eval "$tmp/tea_shop.pbc" --cart "$tmp/broken.json"
+expect_status 2 "eval without a cart" "$perk" eval "$tmp/tea_shop.pbc"
+
+# --- perk test --update rewrites a wrong expectation and says so
+cp rules/jp_select.perk "$tmp/jp.perk"
+sed 's/expect payable ¥5391/expect payable ¥5000/' rules/jp_select.test > "$tmp/jp.test"
+expect_status 1 "a wrong expectation fails" "$perk" test "$tmp/jp.test"
+contains "$tmp/err" "- expect payable ¥5000" "the failure shows the expectation"
+contains "$tmp/err" "+ expect payable ¥5391" "the failure shows the actual value"
+expect_status 0 "perk test --update" "$perk" test --update "$tmp/jp.test"
+contains "$tmp/err" "updated: expect payable ¥5391" "--update says what changed"
+expect_status 0 "the updated test passes" "$perk" test "$tmp/jp.test"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
