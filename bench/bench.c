@@ -198,7 +198,7 @@ static void cart_json_build(perk_cart_data *p) {
     size_t cap = 512 + (size_t)c->n_lines * 400, len = 0;
     char *s = malloc(cap), m[48];
     if (s == NULL) die("out of memory");
-#define PUT(...) (len += (size_t)snprintf(s + len, cap - len, __VA_ARGS__))
+#define PUT(...) (len += len < cap ? (size_t)snprintf(s + len, cap - len, __VA_ARGS__) : 0)
     int64_t local = c->time + 8 * 3600, days = local / 86400, secs = local % 86400;
     int y, mo, d;
     civil_from_days(days, &y, &mo, &d);
