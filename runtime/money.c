@@ -70,12 +70,16 @@ typedef struct {
     int64_t total;
     int64_t weight_sum;
     const int64_t *weights;
+    const int64_t *floors; /* out[]: floor(total * w[i] / W) */
 } alloc_ctx;
 
-/* Fractional remainder of line i, scaled by W: (total * w[i]) mod W, in [0, W). */
+/* Fractional remainder of line i, scaled by W: (total * w[i]) mod W, in [0, W). Computed from
+ * the floor already in out[i] with a multiply and a subtract: a 128-bit modulo per heap
+ * comparison was a quarter of an evaluation's time on large carts. Lines leave the heap before
+ * their out[i] is incremented, so the floor is still the floor whenever this is called. */
 static int64_t alloc_remainder(const alloc_ctx *c, uint32_t i)
 {
-    return (int64_t)(((__int128)c->total * c->weights[i]) % c->weight_sum);
+    return (int64_t)((__int128)c->total * c->weights[i] - (__int128)c->floors[i] * c->weight_sum);
 }
 
 /* True if line i should get a leftover unit before line j: larger remainder, then lower index. */
@@ -137,7 +141,7 @@ bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *ou
     if (leftover == 0)
         return true;
 
-    alloc_ctx ctx = {total, weight_sum, weights};
+    alloc_ctx ctx = {total, weight_sum, weights, out};
     size_t size = 0;
     for (size_t i = 0; i < n; i++) {
         if (alloc_remainder(&ctx, (uint32_t)i) != 0)
