@@ -20,6 +20,10 @@
       "evaluate a cart and print the result as JSON, or as a table with --explain")                    \
     X("test", cmd_test, "perk test [--update] [-v] PATH...",                                          \
       "run the rule tests (*.test beside the rule files)")                                      \
+    X("diff", cmd_diff, "perk diff OLD NEW --orders ORDERS.jsonl [--top N] [--json] [--threads N]",     \
+      "replay recorded orders under two rule versions and report what changes")                      \
+    X("gen-orders", cmd_gen_orders, "perk gen-orders --ruleset PROGRAM --count N [--seed S] [-o FILE]", \
+      "generate realistic test orders (JSON lines) for a ruleset")                                  \
     X("publish", cmd_publish, "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--db FILE]", \
       "compile, verify and store a rule-set version (active now or at --at)")                         \
     X("commit", cmd_commit, "perk commit ORDER.json [--program PROGRAM] [--db FILE]",                  \

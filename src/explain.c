@@ -438,6 +438,24 @@ static void print_totals(const explainer *e)
     }
 }
 
+void explain_promotion_reason(const result_names *names, const perk_result *r,
+                              const perk_promotion_result *pr, char *buf, size_t cap)
+{
+    if (!buf || cap == 0)
+        return;
+    if (!r || !pr) {
+        snprintf(buf, cap, "unknown");
+        return;
+    }
+    if (pr->reason == PERK_REASON_APPLIED) {
+        snprintf(buf, cap, "applied");
+        return;
+    }
+    const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
+    explainer e = {.out = NULL, .names = names, .r = r, .symbol = cur ? cur->symbol : NULL};
+    failed_detail(&e, pr, buf, cap);
+}
+
 void explain_print(FILE *out, const result_names *names, const perk_result *r, const cart_doc *doc, int flags)
 {
     if (!out || !r)

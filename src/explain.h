@@ -25,6 +25,13 @@ enum {
 void explain_print(FILE *out, const result_names *names, const perk_result *r, const cart_doc *doc,
                    int flags);
 
+/* Why promotion result `pr` (of result r) did not apply, as the explanation words it:
+ * "sum(tea) >= ¥300 not met: ¥285.84 < ¥300.00 (rules/tea_shop.perk:30:8)" for a failed
+ * condition, else the reason's sentence ("its coupon was not entered"); "applied" when it did.
+ * Always NUL-terminates buf (cap > 0). Used by `perk diff` to say why a promotion stopped. */
+void explain_promotion_reason(const result_names *names, const perk_result *r,
+                              const perk_promotion_result *pr, char *buf, size_t cap);
+
 /* Terminal columns the UTF-8 text takes: 2 for East Asian wide and fullwidth characters, 0 for
  * combining marks and control characters, 1 otherwise (also for each invalid byte). */
 size_t explain_display_width(const char *s);

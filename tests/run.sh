@@ -4,6 +4,7 @@
 # them: cmocka cases, rule-test cases, docs examples, golden files).
 #   VALGRIND=1  run the programs under valgrind memcheck (leaks and errors fail the suite)
 #   PERK_TEST_QUICK=1  ask the heavy suites (store concurrency, crash) for a smaller size
+#   PERK_TEST_LONG=1   also run the long checks (perk diff on 100,000 generated orders, timed)
 set -u
 cd "$(dirname "$0")/.."
 passed=0
@@ -78,6 +79,8 @@ for B in "$@"; do
   run_summary "$B: CLI" tests/cli/cli.sh "$B/perk"
   # every ```perk example in the docs compiles
   run_summary "$B: docs examples" scripts/check-doc-examples.sh "$B/perk" docs/*.md
+  # perk gen-orders and perk diff from the command line
+  run_summary "$B: perk diff / gen-orders" scripts/check-diff.sh "$B/perk"
   # the embedding example links libperk through perk.h only and runs
   for ex in "$B"/examples/*; do
     [ -x "$ex" ] || continue

@@ -317,11 +317,16 @@ static void test_contention(void **state)
 }
 
 /* The crash child: commits forever until killed. Order ids are unique per life. */
-static void run_crash_child(const char *path, int life)
+static void run_crash_child(const char *path, int life, int ready_fd)
 {
     perk_store *s = NULL;
     if (perk_store_open(path, &s) != PERK_STORE_OK || perk_store_set_durable(s, false) != PERK_STORE_OK)
         _exit(2); /* the parent fails the test on any child that exits by itself */
+    /* tell the parent the store is open: its random delay starts now, so that a slow start on a
+     * loaded machine (or under ASan) does not turn every kill into a kill before any commit */
+    if (write(ready_fd, "r", 1) != 1)
+        _exit(4);
+    close(ready_fd);
     unsigned seed = 104729u * (unsigned)(life + 1);
     for (int n = 0;; n++) {
         worker_order wo;
@@ -352,14 +357,24 @@ static void test_crash_safety(void **state)
     unsigned seed = (unsigned)getpid();
     int died_by_kill = 0;
     for (int life = 0; life < kills; life++) {
+        int ready[2];
+        assert_int_equal(pipe(ready), 0);
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0)
-            run_crash_child(d.db, life);
-        /* Mostly microseconds to a few milliseconds; sometimes long enough for many commits. */
+        if (pid == 0) {
+            close(ready[0]);
+            run_crash_child(d.db, life, ready[1]);
+        }
+        close(ready[1]);
+        char byte;
+        ssize_t got = read(ready[0], &byte, 1);
+        close(ready[0]);
+        (void)got; /* 0 when the child died first: waitpid below reports it */
+        /* Mostly microseconds to a few milliseconds; every tenth life long enough for many
+         * commits, so that committed orders are certain to exist. */
         unsigned r = next_rand(&seed);
-        long us = r % 4 == 0 ? (long)(r % 200) : r % 4 == 3 ? 2000 + (long)(r % 8000)
-                                                              : 200 + (long)(r % 2800);
+        long us = life % 10 == 0 ? 30000 : r % 4 == 0 ? (long)(r % 200) : r % 4 == 3 ? 2000 + (long)(r % 8000)
+                                                                         : 200 + (long)(r % 2800);
         struct timespec ts = {.tv_sec = 0, .tv_nsec = us * 1000};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
