@@ -76,6 +76,8 @@ for B in "$@"; do
   run_summary "$B: perk test rules/" "${vg[@]}" "$B/perk" test rules/
   # every ```perk example in the docs compiles
   run_summary "$B: docs examples" scripts/check-doc-examples.sh "$B/perk" docs/*.md
+  # the store commands end to end through the real binary (temporary databases)
+  run_summary "$B: cli store" tests/cli/store.sh "$B/perk"
   # the embedding example links libperk through perk.h only and runs
   for ex in "$B"/examples/*; do
     [ -x "$ex" ] || continue
