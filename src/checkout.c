@@ -1,6 +1,7 @@
 /* checkout.c - evaluate and commit an order against the store (see checkout.h). */
 #include "checkout.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,59 @@ typedef struct attempt_buffers {
     perk_store_points_line *earned;
     bool *excluded;
     char (*campaigns)[PERK_STORE_NAME_MAX];
+    /* what this very order already holds in the store (a retry of a committed order) */
+    bool *own_promo;          /* by promotion index */
+    int64_t *own_discount;    /* by promotion index */
+    bool *own_coupon;         /* by entered coupon */
 } attempt_buffers;
+
+typedef struct own_uses_ctx {
+    const perk_program *prog;
+    const cart_doc *doc;
+    attempt_buffers *b;
+} own_uses_ctx;
+
+static int note_own_use(const perk_store_order_use *u, void *p) {
+    own_uses_ctx *c = p;
+    if (u->promo_id) {
+        if (strcmp(u->ruleset, perk_program_name(c->prog)) != 0) return 0;
+        long idx = perk_program_find_promotion(c->prog, u->promo_id);
+        if (idx >= 0) {
+            c->b->own_promo[idx] = true;
+            c->b->own_discount[idx] = u->discount;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < c->doc->n_coupons; i++) {
+        char norm[PERK_STORE_CODE_MAX];
+        if (perk_store_coupon_normalize(c->doc->coupons[i].code, norm) == PERK_STORE_OK && strcmp(norm, u->coupon) == 0)
+            c->b->own_coupon[i] = true;
+    }
+    return 0;
+}
+
+/* The store's verdict on a code this order already used when it was first committed, as if that
+ * use were not there yet: a retried order must see what the first attempt saw. */
+static perk_store_coupon_status verdict_before_own_use(const perk_store_coupon_info *info) {
+    if (info->status != PERK_STORE_COUPON_USED_UP && info->status != PERK_STORE_COUPON_NOT_FOR_CUSTOMER) return info->status;
+    if (info->uses < 1 || info->customer_uses < 1) return info->status;
+    if (info->max_uses && info->uses - 1 >= info->max_uses) return PERK_STORE_COUPON_USED_UP;
+    if (info->max_per_customer && info->customer_uses - 1 >= info->max_per_customer) return PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
+    return PERK_STORE_COUPON_VALID;
+}
+
+/* Sets out->message; says that nothing was committed unless the text already tells. */
+static void set_message(checkout_outcome *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_message(checkout_outcome *out, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
+    if (!strstr(out->message, "committed")) {
+        size_t len = strlen(out->message);
+        snprintf(out->message + len, sizeof out->message - len, "; the order was not committed");
+    }
+}
 
 static void fill_order(const perk_program *prog, int64_t version, const cart_doc *doc, const perk_result *r,
                        attempt_buffers *b, perk_store_order *o, const char *order_json) {
@@ -90,18 +143,52 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
         out->store_status = PERK_STORE_INVALID;
         return false;
     }
+    if (!doc->has_time) {
+        /* the store dates budgets, coupon checks and ledger entries by the order's own time */
+        snprintf(out->message, sizeof out->message, "an order to commit needs $.order.time");
+        out->store_status = PERK_STORE_INVALID;
+        return false;
+    }
     attempt_buffers b;
     b.promos = calloc(d->n_rules + 1, sizeof *b.promos);
     b.coupons = calloc(doc->n_coupons + 1, sizeof *b.coupons);
     b.earned = calloc(d->n_earns + 1, sizeof *b.earned);
     b.excluded = calloc(d->n_rules + 1, sizeof *b.excluded);
     b.campaigns = calloc(doc->n_coupons + 1, sizeof *b.campaigns);
-    if (!b.promos || !b.coupons || !b.earned || !b.excluded || !b.campaigns) abort();
+    b.own_promo = calloc(d->n_rules + 1, sizeof *b.own_promo);
+    b.own_discount = calloc(d->n_rules + 1, sizeof *b.own_discount);
+    b.own_coupon = calloc(doc->n_coupons + 1, sizeof *b.own_coupon);
+    if (!b.promos || !b.coupons || !b.earned || !b.excluded || !b.campaigns || !b.own_promo || !b.own_discount ||
+        !b.own_coupon)
+        abort();
     perk_store_tier tiers[MAX_TIERS];
     perk_store_policy policy;
     checkout_policy(prog, &policy, tiers, MAX_TIERS);
     int64_t now = doc->order.time;
     bool ok = false;
+
+    /* A retry of an order already committed must be evaluated as the first time, or its content
+     * (and fingerprint) would differ and the store would call it a conflict: its own budget and
+     * coupon uses are taken out of what the store reports below. */
+    bool committed_before = false;
+    int64_t committed_version = 0;
+    own_uses_ctx own = {prog, doc, &b};
+    perk_store_status ost =
+        perk_store_order_uses(store, doc->order.id, &committed_before, &committed_version, note_own_use, &own);
+    if (ost != PERK_STORE_OK) {
+        out->store_status = ost;
+        set_message(out, "looking up order %s: %s", doc->order.id, perk_store_errmsg(store));
+        goto done;
+    }
+    if (committed_before && committed_version != version) {
+        /* the version is part of the order's content: this retry could only be a conflict */
+        out->store_status = PERK_STORE_CONFLICT;
+        snprintf(out->message, sizeof out->message,
+                 "order %s was already committed, priced by rule-set version %lld; a retry priced by version %lld "
+                 "cannot match it (price the retry with version %lld, as `perk commit` does)",
+                 doc->order.id, (long long)committed_version, (long long)version, (long long)committed_version);
+        goto done;
+    }
 
     /* the store's verdict on every entered coupon */
     for (size_t i = 0; i < doc->n_coupons; i++) {
@@ -109,10 +196,10 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
         perk_store_status st = perk_store_coupon_check(store, doc->coupons[i].code, doc->customer.id, now, &info);
         if (st != PERK_STORE_OK) {
             out->store_status = st;
-            snprintf(out->message, sizeof out->message, "checking coupon %s: %s", doc->coupons[i].code, perk_store_errmsg(store));
+            set_message(out, "checking coupon %s: %s", doc->coupons[i].code, perk_store_errmsg(store));
             goto done;
         }
-        doc->coupons[i].status = coupon_status_of(info.status);
+        doc->coupons[i].status = coupon_status_of(b.own_coupon[i] ? verdict_before_own_use(&info) : info.status);
         if (!doc->coupons[i].campaign && info.campaign[0]) {
             memcpy(b.campaigns[i], info.campaign, sizeof b.campaigns[i]);
             doc->coupons[i].campaign = b.campaigns[i];
@@ -123,7 +210,7 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
         char err[256];
         if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) {
             out->eval_status = PERK_INVALID;
-            snprintf(out->message, sizeof out->message, "%s", err);
+            set_message(out, "%s", err);
             goto done;
         }
         /* budgets as the store has them now */
@@ -135,8 +222,14 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
                                                            doc->customer.id, &u.uses, &u.money, &u.customer_uses);
             if (st != PERK_STORE_OK) {
                 out->store_status = st;
-                snprintf(out->message, sizeof out->message, "reading budgets: %s", perk_store_errmsg(store));
+                set_message(out, "reading budgets: %s", perk_store_errmsg(store));
                 goto done;
+            }
+            if (b.own_promo[i]) {
+                /* a retry: this order's own use is in the totals already */
+                u.uses = u.uses > 0 ? u.uses - 1 : 0;
+                u.money = u.money > b.own_discount[i] ? u.money - b.own_discount[i] : 0;
+                u.customer_uses = u.customer_uses > 0 ? u.customer_uses - 1 : 0;
             }
             perk_cart_set_usage(ctx, i, &u);
         }
@@ -144,7 +237,7 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
         out->result = r;
         out->eval_status = r->status;
         if (r->status != PERK_OK) {
-            snprintf(out->message, sizeof out->message, "evaluation failed: %s", perk_context_error(ctx));
+            set_message(out, "evaluation failed: %s", perk_context_error(ctx));
             goto done;
         }
         perk_store_order o;
@@ -158,7 +251,7 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
             goto done;
         }
         if (st != PERK_STORE_BUDGET_EXCEEDED) {
-            snprintf(out->message, sizeof out->message, "%s", perk_store_errmsg(store));
+            set_message(out, "%s", perk_store_errmsg(store));
             goto done;
         }
         /* someone else took the last of a budget or coupon: drop it and evaluate again */
@@ -176,8 +269,16 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
             }
         }
     }
-    snprintf(out->message, sizeof out->message, "gave up after %d attempts: budgets kept changing", CHECKOUT_MAX_ATTEMPTS);
+    out->attempts = CHECKOUT_MAX_ATTEMPTS;
+    set_message(out, "gave up after %d attempts: budgets kept changing", CHECKOUT_MAX_ATTEMPTS);
 done:
+    /* campaigns looked up in the store live in b.campaigns, freed here: leave no pointer to them
+     * in the caller's document */
+    for (size_t i = 0; i < doc->n_coupons; i++)
+        if (doc->coupons[i].campaign == b.campaigns[i]) doc->coupons[i].campaign = NULL;
+    free(b.own_promo);
+    free(b.own_discount);
+    free(b.own_coupon);
     free(b.promos);
     free(b.coupons);
     free(b.earned);

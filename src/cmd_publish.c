@@ -1,11 +1,13 @@
 /* cmd_publish.c - `perk publish` (compile, verify, store a version) and `perk commit` (evaluate
  * an order against the store and commit it). The other store commands are in cmd_store.c. */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cart_json.h"
 #include "checkout.h"
@@ -29,6 +31,14 @@ static bool parse_time(const char *s, int64_t *out) {
         return true;
     }
     return civil_parse_timestamp(s, strlen(s), out);
+}
+
+/* "2026-03-01T12:00:00Z" (UTC) for messages. */
+static const char *utc_text(int64_t t, char buf[32]) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm)) snprintf(buf, 32, "%lld", (long long)t);
+    return buf;
 }
 
 static perk_store *open_store(const char *path) {
@@ -58,10 +68,23 @@ int cmd_publish(int argc, char **argv) {
         default: goto usage;
         }
     }
-    if (optind >= argc || !message) goto usage;
+    if (optind >= argc) {
+        fprintf(stderr, "perk: error: no rule files given\n");
+        goto usage;
+    }
+    if (!message || !*message) {
+        fprintf(stderr, "perk: error: say what changed with -m MESSAGE (kept in the history)\n");
+        goto usage;
+    }
     int64_t now = (int64_t)time(NULL), activate_at = 0;
     if (at && !parse_time(at, &activate_at)) {
-        fprintf(stderr, "perk: error: --at '%s' is not a time like 2026-12-01T00:00+08:00\n", at);
+        fprintf(stderr, "perk: error: --at '%s' is not a time like 2026-12-01T00:00+08:00 (or epoch seconds)\n", at);
+        return 2;
+    }
+    if (at && activate_at < now) {
+        char a[32], n[32];
+        fprintf(stderr, "perk: error: --at %s (%s) is in the past (now is %s); leave --at out to activate now\n", at,
+                utc_text(activate_at, a), utc_text(now, n));
         return 2;
     }
     compiler c;
@@ -95,8 +118,12 @@ int cmd_publish(int argc, char **argv) {
         if (s == PERK_STORE_OK) {
             char sha[65];
             perk_store_sha256_hex(bytes, len, sha);
-            printf("published version %lld (%zu bytes, sha256 %.12s)%s\n", (long long)version, len, sha,
-                   activate_at > now ? ", active from the time given" : ", active now");
+            char when[32];
+            if (activate_at > now)
+                printf("published version %lld (%zu bytes, sha256 %.12s), scheduled: active from %s\n", (long long)version,
+                       len, sha, utc_text(activate_at, when));
+            else
+                printf("published version %lld (%zu bytes, sha256 %.12s), active now\n", (long long)version, len, sha);
             status = 0;
         } else {
             fprintf(stderr, "perk: error: %s\n", perk_store_errmsg(st));
@@ -111,13 +138,32 @@ usage:
     return 2;
 }
 
-/* The program to commit against: --program, else the version active in the store. */
-static perk_program *commit_program(perk_store *st, const char *path, int64_t now, int64_t *version) {
+/* $.order.id of an order document, or NULL (the full parse later explains what is wrong). */
+static char *peek_order_id(const char *text, size_t len) {
+    json_t *root = json_loadb(text, len, 0, NULL);
+    const char *id = json_string_value(json_object_get(json_object_get(root, "order"), "id"));
+    char *copy = id ? strdup(id) : NULL;
+    json_decref(root);
+    return copy;
+}
+
+/* The program to commit against: --program; else, for an order already committed, the version
+ * it was priced with (so that a retry replays it even after a publish); else the version active
+ * in the store. */
+static perk_program *commit_program(perk_store *st, const char *path, const char *order_id, int64_t now,
+                                    int64_t *version) {
     *version = 0;
     if (path) return compiler_load_program(path, false);
-    perk_store_status s = perk_store_active_version(st, now, version);
+    bool committed = false;
+    perk_store_status s = PERK_STORE_OK;
+    if (order_id) s = perk_store_order_uses(st, order_id, &committed, version, NULL, NULL);
+    if (s != PERK_STORE_OK) {
+        fprintf(stderr, "perk: error: %s\n", perk_store_errmsg(st));
+        return NULL;
+    }
+    if (!committed || *version <= 0) s = perk_store_active_version(st, now, version);
     if (s != PERK_STORE_OK || *version <= 0) {
-        fprintf(stderr, "perk: error: no rule set is active in the store; publish one or pass --program\n");
+        fprintf(stderr, "perk: error: no rule set is active in the store; publish one (perk publish) or pass --program\n");
         return NULL;
     }
     perk_store_version v;
@@ -147,15 +193,35 @@ int cmd_commit(int argc, char **argv) {
         default: goto usage;
         }
     }
-    if (optind != argc - 1) goto usage;
+    if (optind >= argc) {
+        fprintf(stderr, "perk: error: no order file given\n");
+        goto usage;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "perk: error: one order per call: unexpected argument '%s'\n", argv[optind + 1]);
+        goto usage;
+    }
     const char *order_path = argv[optind];
+    /* Without --program the rules come from the store, which must exist: do not create an
+     * empty database for a mistyped --db. */
+    if (!program_path && access(db, F_OK) != 0) {
+        fprintf(stderr, "perk: error: %s: %s (publish a rule set first, or check --db / $PERK_DB)\n", db,
+                strerror(errno));
+        return 1;
+    }
     int status = 1;
-    perk_store *st = open_store(db);
-    if (!st) return 1;
     size_t text_len = 0;
     char *text = cli_read_file(order_path, &text_len);
+    if (!text) return 1;
+    perk_store *st = open_store(db);
+    if (!st) {
+        free(text);
+        return 1;
+    }
     int64_t version = 0;
-    perk_program *prog = text ? commit_program(st, program_path, (int64_t)time(NULL), &version) : NULL;
+    char *order_id = peek_order_id(text, text_len);
+    perk_program *prog = commit_program(st, program_path, order_id, (int64_t)time(NULL), &version);
+    free(order_id);
     perk_context *ctx = NULL;
     cart_doc *doc = NULL;
     char err[512];
@@ -179,7 +245,7 @@ int cmd_commit(int argc, char **argv) {
     checkout_outcome out;
     bool ok = checkout_place_order(st, prog, version, ctx, doc, text, &out);
     if (!ok) {
-        fprintf(stderr, "perk: error: %s: order not committed: %s\n", order_path, out.message);
+        fprintf(stderr, "perk: error: %s: %s\n", order_path, out.message);
         checkout_outcome_free(&out);
         goto done;
     }

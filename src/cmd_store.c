@@ -3,6 +3,7 @@
  * work is done by the perk_store_* API. */
 #include "cmd_store.h"
 
+#include "civil.h"
 #include "store.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ----------------------------------------------------------------- helpers */
 
@@ -54,12 +56,18 @@ static bool parse_int64(const char *text, int64_t min, int64_t max, int64_t *out
     return true;
 }
 
-/* Epoch seconds, YYYY-MM-DD (midnight UTC, or the next midnight when end_of_day) or
- * YYYY-MM-DDTHH:MM:SSZ. */
+/* Epoch seconds, YYYY-MM-DD (midnight UTC, or the next midnight when end_of_day),
+ * YYYY-MM-DDTHH:MM:SSZ, or an RFC 3339 time with an offset (2026-03-01T20:00+08:00, the form
+ * `perk publish --at` and carts use). */
 static bool parse_time(const char *text, bool end_of_day, int64_t *out)
 {
     if (parse_int64(text, 0, INT64_MAX / 2, out))
         return true;
+    int64_t stamp;
+    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0) {
+        *out = stamp;
+        return true;
+    }
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
@@ -130,7 +138,8 @@ static int common_option(common *c, int opt, const char *arg, const char *usage,
     }
     if (opt == OPT_NOW) {
         if (!parse_time(arg, false, &c->now)) {
-            *status = usage_error(usage, "--now wants epoch seconds or YYYY-MM-DD[THH:MM:SSZ], "
+            *status = usage_error(usage, "--now wants epoch seconds, YYYY-MM-DD or a time like "
+                                         "2026-03-01T12:00:00Z or 2026-03-01T20:00+08:00, "
                                          "not \"%s\"", arg);
             return -1;
         }
@@ -157,6 +166,11 @@ static int bad_option(const char *usage, char **argv)
 static perk_store *open_store(const common *c, bool write)
 {
     perk_store *s = NULL;
+    /* Reading commands never create a database: name the missing file plainly. */
+    if (!write && access(c->db, F_OK) != 0) {
+        cli_error("cannot open database %s: %s (check --db or $PERK_DB)", c->db, strerror(errno));
+        return NULL;
+    }
     perk_store_status st = write ? perk_store_open(c->db, &s) : perk_store_open_readonly(c->db, &s);
     if (st != PERK_STORE_OK) {
         cli_error("%s", perk_store_errmsg(s));
@@ -249,6 +263,35 @@ int cmd_history(int argc, char **argv)
 
 /* -------------------------------------------------------------------- show */
 
+/* Sources as `perk publish` stores them, a JSON object {path: text}, are printed file by file;
+ * any other text as it is. */
+static void print_sources(const char *sources)
+{
+    json_t *files = json_loads(sources, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(files) && json_object_size(files) > 0) {
+        bool all_text = true;
+        const char *path;
+        json_t *text;
+        json_object_foreach(files, path, text)
+            all_text = all_text && json_is_string(text);
+        if (all_text) {
+            printf("sources:\n");
+            json_object_foreach(files, path, text) {
+                const char *t = json_string_value(text);
+                size_t n = json_string_length(text);
+                printf("--- %s\n", path);
+                fwrite(t, 1, n, stdout);
+                if (n && t[n - 1] != '\n')
+                    putchar('\n');
+            }
+            json_decref(files);
+            return;
+        }
+    }
+    json_decref(files);
+    printf("sources:\n%s%s", sources, *sources && sources[strlen(sources) - 1] != '\n' ? "\n" : "");
+}
+
 int cmd_show(int argc, char **argv)
 {
     static const char usage[] = "perk show VERSION [--db PATH] [--bytecode FILE]";
@@ -301,7 +344,7 @@ int cmd_show(int argc, char **argv)
     printf("activate:  %s\n", fmt_time(v.activate_at, t2));
     printf("checksum:  sha256:%s\n", v.checksum);
     printf("bytecode:  %zu bytes\n", v.bytecode_len);
-    printf("sources:\n%s%s", v.sources, *v.sources && v.sources[strlen(v.sources) - 1] != '\n' ? "\n" : "");
+    print_sources(v.sources);
     int rc = 0;
     if (bytecode_file) {
         FILE *f = fopen(bytecode_file, "wb");
@@ -367,7 +410,9 @@ int cmd_rollback(int argc, char **argv)
         return store_error(s);
     if (perk_store_rollback(s, id, author, message, c.now) != PERK_STORE_OK)
         return store_error(s);
-    if (before)
+    if (before == id)
+        printf("version %lld stays active (it already was; the rollback is recorded)\n", (long long)id);
+    else if (before)
         printf("version %lld is active again (was %lld)\n", (long long)id, (long long)before);
     else
         printf("version %lld is active\n", (long long)id);

@@ -385,6 +385,25 @@ perk_store_status perk_store_commit(perk_store *store, const perk_store_order *o
                                     const perk_store_policy *policy,
                                     perk_store_commit_result *result);
 
+/* One budget use or coupon use held by a committed order (perk_store_order_uses). */
+typedef struct perk_store_order_use {
+    const char *ruleset, *promo_id; /* a promotion budget use; both NULL for a coupon use */
+    int64_t discount;               /* counted against the promotion's money budget */
+    const char *coupon;             /* a coupon use: the normalised code; NULL for a budget use */
+} perk_store_order_use;
+
+typedef int (*perk_store_order_use_cb)(const perk_store_order_use *use, void *ctx);
+
+/* Looks up a committed order: *found is false when `order_id` was never committed (not an
+ * error). Otherwise *ruleset_version (may be NULL) gets the version it was priced with, and `cb`
+ * (may be NULL) every budget use and coupon use the order still holds (uses released by a
+ * cancellation are left out). A checkout retrying an order uses it to evaluate the order as it
+ * was first evaluated, with budgets and coupon verdicts that do not count the order's own uses,
+ * so that the retry has the same content and perk_store_commit() replays it. */
+perk_store_status perk_store_order_uses(perk_store *store, const char *order_id, bool *found,
+                                        int64_t *ruleset_version, perk_store_order_use_cb cb,
+                                        void *ctx);
+
 /* ------------------------------------------------------------------ refunds */
 
 typedef struct perk_store_refund_line {

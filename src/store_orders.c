@@ -631,3 +631,91 @@ perk_store_status perk_store_budget_usage(perk_store *s, const char *ruleset,
         *customer_uses = cu;
     return PERK_STORE_OK;
 }
+
+/* ---------------------------------------------------------- an order's own uses */
+
+/* Calls cb for every row of `st` (bound to the order id): budget uses have 3 columns
+ * (ruleset, promo_id, discount), coupon uses 1 (code). */
+static perk_store_status each_use(perk_store *s, sqlite3_stmt *st, bool budget,
+                                  perk_store_order_use_cb cb, void *ctx, bool *stopped,
+                                  const char *what)
+{
+    int rc = SQLITE_DONE;
+    while (!*stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        perk_store_order_use u = {0};
+        if (budget) {
+            u.ruleset = (const char *)sqlite3_column_text(st, 0);
+            u.promo_id = (const char *)sqlite3_column_text(st, 1);
+            u.discount = sqlite3_column_int64(st, 2);
+        } else {
+            u.coupon = (const char *)sqlite3_column_text(st, 0);
+        }
+        if (cb && cb(&u, ctx) != 0)
+            *stopped = true;
+    }
+    perk_store_status status = PERK_STORE_OK;
+    if (!*stopped && rc != SQLITE_DONE)
+        status = pstore_sqlfail(s, rc, what);
+    pstore_done(st);
+    return status;
+}
+
+perk_store_status perk_store_order_uses(perk_store *s, const char *order_id, bool *found,
+                                        int64_t *ruleset_version, perk_store_order_use_cb cb,
+                                        void *ctx)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    if (!found)
+        return pstore_fail(s, PERK_STORE_INVALID, "no output given for the order lookup");
+    *found = false;
+    if (ruleset_version)
+        *ruleset_version = 0;
+    perk_store_status status = pstore_check_name(s, "order id", order_id, 255);
+    if (status != PERK_STORE_OK)
+        return status;
+    /* one read transaction: the order and its uses agree */
+    status = pstore_begin(s, false, "looking up an order");
+    if (status != PERK_STORE_OK)
+        return status;
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT ruleset_version FROM orders WHERE order_id = ?1");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
+    int64_t version = -1;
+    status = pstore_query_int(s, st, -1, &version, "looking up the order");
+    if (status != PERK_STORE_OK)
+        goto fail;
+    if (version < 0)
+        return pstore_commit(s, "finishing the order lookup");
+    *found = true;
+    if (ruleset_version)
+        *ruleset_version = version;
+    bool stopped = false;
+    st = pstore_stmt(s, "SELECT ruleset, promo_id, discount FROM budget_uses "
+                        "WHERE order_id = ?1 AND released_at IS NULL ORDER BY id");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
+    status = each_use(s, st, true, cb, ctx, &stopped, "reading the order's budget uses");
+    if (status != PERK_STORE_OK)
+        goto fail;
+    st = pstore_stmt(s, "SELECT code FROM coupon_uses "
+                        "WHERE order_id = ?1 AND released_at IS NULL ORDER BY id");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
+    status = each_use(s, st, false, cb, ctx, &stopped, "reading the order's coupon uses");
+    if (status != PERK_STORE_OK)
+        goto fail;
+    return pstore_commit(s, "finishing the order lookup");
+fail:
+    pstore_rollback(s);
+    return status;
+}

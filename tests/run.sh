@@ -81,6 +81,8 @@ for B in "$@"; do
   run_summary "$B: docs examples" scripts/check-doc-examples.sh "$B/perk" docs/*.md
   # perk gen-orders and perk diff from the command line
   run_summary "$B: perk diff / gen-orders" scripts/check-diff.sh "$B/perk"
+  # the store commands end to end through the real binary (temporary databases)
+  run_summary "$B: cli store" tests/cli/store.sh "$B/perk"
   # the embedding example links libperk through perk.h only and runs
   for ex in "$B"/examples/*; do
     [ -x "$ex" ] || continue
