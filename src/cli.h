@@ -15,6 +15,8 @@
     X("check", cmd_check, "perk check [--json] [--werror] [--color] FILE...",                          \
       "check rule files and report every problem")                                                     \
     X("compile", cmd_compile, "perk compile FILE... -o NAME.pbc", "compile rule files to bytecode")    \
+    X("fmt", cmd_fmt, "perk fmt [--check] [--write] FILE|DIR...",                                    \
+      "print rule files in the canonical layout, or rewrite / list those that are not")              \
     X("disasm", cmd_disasm, "perk disasm PROGRAM(.pbc|.perk)", "print a compiled program readably")    \
     X("eval", cmd_eval, "perk eval PROGRAM --cart CART.json [--explain] [--repeat N]",                 \
       "evaluate a cart and print the result as JSON, or as a table with --explain")                    \

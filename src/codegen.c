@@ -191,7 +191,9 @@ static prog_loc loc_of(cg *c, const ast_node *n) {
     return l;
 }
 
-/* The source text of a node, squeezed to one line, for explanations. */
+/* The source text of a node, squeezed to one line, for explanations. Comments inside a condition
+ * written over several lines are left out: they would read as part of the condition, and the text
+ * then depends on the layout only through its whitespace (perk fmt relies on that). */
 static uint32_t text_of(cg *c, const ast_node *n) {
     const ast_span *s = &n->span;
     if (s->file < 0 || s->file >= c->sources->count) return intern(c, "");
@@ -200,15 +202,26 @@ static uint32_t text_of(cg *c, const ast_node *n) {
     if (a > f->len || b > f->len || b < a) return intern(c, "");
     char buf[512];
     size_t k = 0;
-    bool space = false;
+    bool space = false, in_string = false;
     for (size_t i = a; i < b && k + 4 < sizeof buf; i++) {
         char ch = f->text[i];
+        if (!in_string && ch == '#') {
+            while (i + 1 < b && f->text[i + 1] != '\n') i++;
+            space = k > 0;
+            continue;
+        }
         if (ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ') {
             space = k > 0;
             continue;
         }
         if (space) buf[k++] = ' ';
         space = false;
+        if (in_string && ch == '\\' && i + 1 < b && k + 5 < sizeof buf) { /* \" does not end the string */
+            buf[k++] = ch;
+            ch = f->text[++i];
+        } else if (ch == '"') {
+            in_string = !in_string;
+        }
         buf[k++] = ch;
     }
     if (k + 4 >= sizeof buf) {

@@ -1,6 +1,7 @@
 /* parse.c - the front end's driver: loads files, refuses binary and oversized ones, runs the
  * lexer and parser on each (grammar/), and resolves `include` declarations (relative paths,
- * cycle detection, a depth limit), splicing included declarations in place. */
+ * cycle detection, a depth limit), splicing included declarations in place. For perk fmt it can
+ * also record the layout of one file (its tokens and comments, parse_text_layout). */
 #include "parse.h"
 
 #include <errno.h>
@@ -71,7 +72,8 @@ static bool looks_binary(const source_set *sources, diag_engine *diags, int file
     return true;
 }
 
-static ast_node *parse_one(source_set *sources, diag_engine *diags, ast_arena *arena, int file)
+static ast_node *parse_one(source_set *sources, diag_engine *diags, ast_arena *arena, int file,
+                           parse_layout *layout)
 {
     ast_node *root = ast_new(arena, AST_FILE, file_start(file));
     const source_file *f = &sources->files[file];
@@ -89,6 +91,7 @@ static ast_node *parse_one(source_set *sources, diag_engine *diags, ast_arena *a
     ps.text = f->text;
     ps.len = f->len;
     ps.file_node = root;
+    ps.layout = layout;
     parse_run(&ps);
     return root;
 }
@@ -96,7 +99,7 @@ static ast_node *parse_one(source_set *sources, diag_engine *diags, ast_arena *a
 ast_node *parse_source(source_set *sources, diag_engine *diags, ast_arena *arena, int file)
 {
     if (file < 0 || file >= sources->count) return NULL;
-    return parse_one(sources, diags, arena, file);
+    return parse_one(sources, diags, arena, file, NULL);
 }
 
 /* --- includes ------------------------------------------------------------------------------ */
@@ -217,7 +220,7 @@ static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_
         return NULL;
     }
     mark_seen(ctx, canon);
-    ast_node *sub = parse_one(ctx->sources, ctx->diags, ctx->arena, file);
+    ast_node *sub = parse_one(ctx->sources, ctx->diags, ctx->arena, file, NULL);
     ctx->stack[ctx->depth++] = canon;
     expand_includes(ctx, sub, path);
     ctx->depth--;
@@ -248,7 +251,7 @@ static void expand_includes(include_ctx *ctx, ast_node *file_node, const char *b
 static ast_node *parse_with_includes(source_set *sources, diag_engine *diags, ast_arena *arena, int file,
                                      const char *base_path)
 {
-    ast_node *root = parse_one(sources, diags, arena, file);
+    ast_node *root = parse_one(sources, diags, arena, file, NULL);
     include_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.sources = sources;
@@ -294,4 +297,54 @@ ast_node *parse_text(source_set *sources, diag_engine *diags, ast_arena *arena, 
     }
     /* Includes of in-memory text are relative to the working directory. */
     return parse_with_includes(sources, diags, arena, file, NULL);
+}
+
+/* --- layout recording (perk fmt) ------------------------------------------------------------ */
+
+static void *grow(void *items, int *cap, size_t size)
+{
+    int n = *cap ? *cap * 2 : 256;
+    void *p = realloc(items, (size_t)n * size);
+    if (!p) {
+        fputs("perk: out of memory\n", stderr);
+        abort();
+    }
+    *cap = n;
+    return p;
+}
+
+void parse_layout_token(parse_layout *layout, int kind, const ast_span *span)
+{
+    if (layout->n_tokens == layout->cap_tokens)
+        layout->tokens = grow(layout->tokens, &layout->cap_tokens, sizeof *layout->tokens);
+    layout->tokens[layout->n_tokens].kind = kind;
+    layout->tokens[layout->n_tokens].span = *span;
+    layout->n_tokens++;
+}
+
+void parse_layout_comment(parse_layout *layout, const ast_span *span)
+{
+    if (layout->n_comments == layout->cap_comments)
+        layout->comments = grow(layout->comments, &layout->cap_comments, sizeof *layout->comments);
+    layout->comments[layout->n_comments++] = *span;
+}
+
+void parse_layout_free(parse_layout *layout)
+{
+    free(layout->tokens);
+    free(layout->comments);
+    memset(layout, 0, sizeof *layout);
+}
+
+ast_node *parse_text_layout(source_set *sources, diag_engine *diags, ast_arena *arena, const char *name,
+                            const char *text, size_t len, parse_layout *layout)
+{
+    int file = source_add_text(sources, name, text, len);
+    if (file < 0) {
+        int ph = source_add_placeholder(sources, name);
+        diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph), "split the rules into several files joined with `include`",
+                    "'%s' is too large (%zu bytes; the limit is %zu bytes)", name, len, source_limit(sources));
+        return ast_new(arena, AST_FILE, file_start(ph));
+    }
+    return parse_one(sources, diags, arena, file, layout);
 }

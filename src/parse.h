@@ -28,4 +28,26 @@ ast_node *parse_text(source_set *sources, diag_engine *diags, ast_arena *arena, 
  * the tree). For tests and tools; NULL for a bad index. */
 ast_node *parse_source(source_set *sources, diag_engine *diags, ast_arena *arena, int file);
 
+/* The lexical layout of one file, recorded on request for tools that reprint the source (perk
+ * fmt, src/fmt.c): every token the lexer handed to the parser and every comment it skipped, each
+ * with its span, in source order. Recording changes nothing about what the parser sees. */
+typedef struct parse_lexeme {
+    int kind;      /* the lexer's token number: a T_* of grammar/parser.y (build/gen/parser.h) */
+    ast_span span;
+} parse_lexeme;
+
+typedef struct parse_layout {
+    parse_lexeme *tokens;
+    int n_tokens, cap_tokens;
+    ast_span *comments;    /* from '#' to the end of its line (the newline excluded) */
+    int n_comments, cap_comments;
+} parse_layout;
+
+/* Parses text held in memory as one file without resolving its includes (AST_INCLUDE nodes stay
+ * in the tree), and records its tokens and comments into *layout, which must be zeroed first and
+ * is freed with parse_layout_free. Diagnostics as for parse_text. Never returns NULL. */
+ast_node *parse_text_layout(source_set *sources, diag_engine *diags, ast_arena *arena, const char *name,
+                            const char *text, size_t len, parse_layout *layout);
+void parse_layout_free(parse_layout *layout);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "ast.h"
 #include "diag.h"
+#include "parse.h"
 #include "source.h"
 
 /* After this many errors in one file the rest of the file is skipped (binary garbage, a file in
@@ -58,6 +59,7 @@ typedef struct parse_state {
     ast_span held_span;
 
     ast_node *file_node; /* AST_FILE being filled */
+    parse_layout *layout; /* when set, tokens and comments are recorded here (parse.h) */
 } parse_state;
 
 /* Parses ps->text into ps->file_node (grammar/parser.y). ps must have arena, diags, sources,
@@ -67,5 +69,9 @@ void parse_run(parse_state *ps);
 /* Counts an error of this file; after PARSE_MAX_FILE_ERRORS reports that the rest of the file is
  * skipped and sets ps->stopped. Returns false when the caller should not report (stopped). */
 bool parse_count_error(parse_state *ps, ast_span at);
+
+/* Appends a token or a comment to a layout being recorded (aborts when out of memory). */
+void parse_layout_token(parse_layout *layout, int kind, const ast_span *span);
+void parse_layout_comment(parse_layout *layout, const ast_span *span);
 
 #endif

@@ -73,6 +73,8 @@ for B in "$@"; do
   done
   # every ruleset in rules/ checks clean
   run_one "$B: perk check rules/*.perk" "${vg[@]}" "$B/perk" check --werror rules/*.perk
+  # the rule files stay in the canonical layout (perk fmt --write rules/ fixes them)
+  run_one "$B: perk fmt --check rules/" "${vg[@]}" "$B/perk" fmt --check rules/
   # the rule tests beside the rulesets
   run_summary "$B: perk test rules/" "${vg[@]}" "$B/perk" test rules/
   # the command line's contract: exit statuses, JSON, round trips
