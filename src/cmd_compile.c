@@ -36,12 +36,11 @@ int cmd_check(int argc, char **argv) {
         const char *path = argv[i];
         compiler_compile_files(&c, &path, 1, NULL, NULL);
     }
-    diag_sort(&c.diags);
     if (json) {
+        diag_sort(&c.diags);
         diag_print_json(&c.diags, stdout);
     } else {
-        diag_print_text(&c.diags, stderr, cli_color(2, color));
-        diag_print_summary(&c.diags, stderr);
+        compiler_report(&c, cli_color(2, color));
     }
     int status = (c.diags.errors > 0 || (werror && c.diags.warnings > 0)) ? 1 : 0;
     compiler_free(&c);
@@ -72,9 +71,7 @@ int cmd_compile(int argc, char **argv) {
     uint8_t *bytes = NULL;
     size_t len = 0;
     bool ok = compiler_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);
-    diag_sort(&c.diags);
-    diag_print_text(&c.diags, stderr, cli_color(2, color));
-    diag_print_summary(&c.diags, stderr);
+    compiler_report(&c, cli_color(2, color));
     compiler_free(&c);
     if (!ok) {
         free(bytes);

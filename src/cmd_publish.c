@@ -92,10 +92,8 @@ int cmd_publish(int argc, char **argv) {
     uint8_t *bytes = NULL;
     size_t len = 0;
     bool ok = compiler_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);
-    diag_sort(&c.diags);
-    diag_print_text(&c.diags, stderr, cli_color(2, false));
+    compiler_report(&c, cli_color(2, false));
     if (!ok) {
-        diag_print_summary(&c.diags, stderr);
         fprintf(stderr, "perk: nothing was published\n");
         compiler_free(&c);
         free(bytes);

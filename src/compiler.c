@@ -96,6 +96,12 @@ bool compiler_compile_text(compiler *c, const char *name, const char *text, size
     return ok;
 }
 
+void compiler_report(compiler *c, bool color) {
+    diag_sort(&c->diags);
+    diag_print_text(&c->diags, stderr, color);
+    diag_print_summary(&c->diags, stderr);
+}
+
 static bool ends_with(const char *s, const char *suffix) {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && strcmp(s + a - b, suffix) == 0;
@@ -114,8 +120,7 @@ perk_program *compiler_load_program(const char *path, bool color) {
     size_t len = 0;
     const char *paths[1] = {path};
     bool ok = compiler_compile_files(&c, paths, 1, &bytes, &len);
-    diag_sort(&c.diags);
-    diag_print_text(&c.diags, stderr, color);
+    compiler_report(&c, color);
     compiler_free(&c);
     if (!ok) {
         free(bytes);

@@ -32,6 +32,10 @@ bool compiler_compile_files(compiler *c, const char *const *paths, int n, uint8_
 bool compiler_compile_text(compiler *c, const char *name, const char *text, size_t text_len,
                            uint8_t **bytes, size_t *len);
 
+/* Prints the diagnostics collected so far to stderr, sorted by position, then the
+ * "N errors, M warnings generated." summary. */
+void compiler_report(compiler *c, bool color);
+
 /* Convenience: compile a .perk file or load a .pbc file into a verified program. On failure
  * prints diagnostics / the load error to stderr and returns NULL. */
 perk_program *compiler_load_program(const char *path, bool color);
