@@ -73,7 +73,7 @@ enum {
     BC_COND_SIZE = 24,
     BC_ACTION_SIZE = 60,
     BC_STEP_SIZE = 20,
-    BC_RULE_SIZE = 92,
+    BC_RULE_SIZE = 100,
     BC_EARN_SIZE = 60,
     BC_MULT_SIZE = 60,
     BC_REDEEM_SIZE = 56,

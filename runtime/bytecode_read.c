@@ -332,7 +332,12 @@ static void rd_rules(reader *r, prog_data *p) {
         ru->limit_per_customer = rd_i64(r);
         ru->first_cond = rd_u32(r);
         ru->n_conds = rd_u32(r);
-        ru->guard_category = rd_u32(r);
+        ru->guard_string = rd_u32(r);
+        ru->guard_cond = rd_u32(r);
+        ru->guard_kind = rd_u8(r);
+        uint32_t pad = rd_u8(r);
+        pad |= (uint32_t)rd_u16(r) << 8;
+        if (!rd_reserved(r, pad, i, "bytes")) return;
     }
 }
 

@@ -320,7 +320,11 @@ static void wb_sections(wbuf *w, const prog_data *p) {
         wb_i64(w, r->limit_per_customer);
         wb_u32(w, r->first_cond);
         wb_u32(w, r->n_conds);
-        wb_u32(w, r->guard_category);
+        wb_u32(w, r->guard_string);
+        wb_u32(w, r->guard_cond);
+        wb_u8(w, r->guard_kind);
+        wb_u8(w, 0);
+        wb_u16(w, 0);
     }
     wb_section_end(w, at);
 

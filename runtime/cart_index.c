@@ -6,6 +6,9 @@
  * once (each category prefix "tea", "tea/green", "tea/green/longjing" looked up once) and sets
  * the line's bit in the matching slots. SET_SKU, SET_CATEGORY, ... then copy a ready bitset:
  * O(lines / 64) words, no string comparison during evaluation.
+ *
+ * The slots a cart uses are also listed (present): the rule index (evaluate.c) visits the
+ * promotions guarded by those slots' strings, and clearing for the next cart touches only them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +82,24 @@ bool cidx_init(perk_context *ctx) {
             if (ctx->attr_pairs[k].pair == pair) ctx->attr_slot[a] = ctx->attr_pairs[k].slot;
     }
     ctx->n_slots = slots;
-    ctx->cidx = perk_mem_calloc((size_t)(slots == 0 ? 1 : slots) * ctx->max_words, sizeof(uint64_t));
-    return ctx->cidx != NULL;
+    size_t ns1 = slots == 0 ? 1 : slots;
+    ctx->cidx = perk_mem_calloc(ns1 * ctx->max_words, sizeof(uint64_t));
+    ctx->slot_present = perk_mem_calloc(ns1, 1);
+    ctx->present = perk_mem_calloc(ns1, sizeof(uint32_t));
+    ctx->slot_key = perk_mem_alloc(ns1 * sizeof(uint32_t));
+    if (ctx->cidx == NULL || ctx->slot_present == NULL || ctx->present == NULL || ctx->slot_key == NULL) return false;
+    memset(ctx->slot_key, 0xff, ns1 * sizeof(uint32_t)); /* PROG_NONE */
+    return true;
+}
+
+void cidx_link_rule_index(perk_context *ctx) {
+    const prog_rule_index *x = &ctx->program->ridx;
+    for (uint32_t k = 0; k < x->n_keys; k++) {
+        uint32_t kind = (uint32_t)(x->keys[k] >> 32), id = (uint32_t)x->keys[k];
+        if (kind < PROG_GUARD_SKU || kind >= PROG_GUARD_KIND_COUNT || id >= ctx->d->n_strings) continue;
+        uint32_t slot = ctx->cidx_map[kind - PROG_GUARD_SKU][id];
+        if (slot != PROG_NONE) ctx->slot_key[slot] = k; /* a slot is one (kind, string): one key */
+    }
 }
 
 void cidx_free(perk_context *ctx) {
@@ -88,17 +107,29 @@ void cidx_free(perk_context *ctx) {
     perk_mem_free(ctx->attr_slot);
     perk_mem_free(ctx->attr_pairs);
     perk_mem_free(ctx->cidx);
+    perk_mem_free(ctx->slot_present);
+    perk_mem_free(ctx->present);
+    perk_mem_free(ctx->slot_key);
 }
 
+/* Only the slots some line was added to have bits set: clearing them is O(slots the cart used),
+ * not O(slots of the program). */
 void cidx_clear(perk_context *ctx) {
-    if (ctx->cidx_words_dirty == 0) return;
-    for (uint32_t s = 0; s < ctx->n_slots; s++)
+    for (uint32_t k = 0; k < ctx->n_present; k++) {
+        uint32_t s = ctx->present[k];
         memset(ctx->cidx + (size_t)s * ctx->max_words, 0, ctx->cidx_words_dirty * sizeof(uint64_t));
+        ctx->slot_present[s] = 0;
+    }
+    ctx->n_present = 0;
     ctx->cidx_words_dirty = 0;
 }
 
 static void mark(perk_context *ctx, uint32_t slot, uint32_t line) {
     if (slot == PROG_NONE) return;
+    if (!ctx->slot_present[slot]) {
+        ctx->slot_present[slot] = 1;
+        ctx->present[ctx->n_present++] = slot;
+    }
     ctx->cidx[(size_t)slot * ctx->max_words + line / 64] |= UINT64_C(1) << (line % 64);
 }
 

@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -107,7 +108,8 @@ void perk_context_free(perk_context *ctx) {
         ctx->price, ctx->qty, ctx->orig, ctx->cur, ctx->margin, ctx->sku_id, ctx->brand_id,
         ctx->cat_id, ctx->customer_tags, ctx->customer_tag_bits, ctx->coupon_code,
         ctx->coupon_code_id, ctx->coupon_campaign_id, ctx->coupon_status, ctx->coupon_code_bits,
-        ctx->coupon_campaign_bits, ctx->usage, ctx->excluded, ctx->group_bits, ctx->pend,
+        ctx->coupon_campaign_bits, ctx->usage, ctx->excluded, ctx->marked, ctx->marked_bits, ctx->visit,
+        ctx->written, ctx->group_bits, ctx->pend,
         ctx->touched, ctx->stack, ctx->sets, ctx->all_lines, ctx->scratch_idx, ctx->scratch_w,
         ctx->scratch_out, ctx->scratch_alloc, ctx->scratch_line, ctx->runs, ctx->group, ctx->scratch_pos, ctx->mult_active,
         ctx->redeemed, ctx->r_lines, ctx->alloc_log, ctx->alloc_target,
@@ -213,6 +215,11 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->coupon_campaign_bits = ctx_array(sw, sizeof(uint64_t), &ok);
     ctx->usage = ctx_array(d->n_rules, sizeof(perk_usage), &ok);
     ctx->excluded = ctx_array(d->n_rules, sizeof(bool), &ok);
+    ctx->rule_words = program->ridx.rule_words;
+    ctx->marked = ctx_array(d->n_rules, sizeof(uint32_t), &ok);
+    ctx->marked_bits = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
+    ctx->visit = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
+    ctx->written = ctx_array(d->n_rules, sizeof(uint32_t), &ok);
     ctx->group_bits = ctx_array(sw, sizeof(uint64_t), &ok);
     ctx->pend = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->touched = ctx_array(w, sizeof(uint64_t), &ok);
@@ -244,6 +251,12 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
         set_error(err, PERK_NOMEM, "perk_context_new: out of memory for the configured limits");
         return NULL;
     }
+    cidx_link_rule_index(ctx);
+    /* PERK_RULE_INDEX=off runs every promotion's block: for comparing and measuring only (the
+     * results are the same either way, docs/semantics.md "The rule index") */
+    const char *index_env = getenv("PERK_RULE_INDEX");
+    ctx->use_index = true;
+    eval_set_rule_index(ctx, index_env == NULL || strcmp(index_env, "off") != 0);
     perk_cart_reset(ctx);
     return ctx;
 }
@@ -288,8 +301,14 @@ void perk_cart_reset(perk_context *ctx) {
     ctx->points_to_redeem = 0;
     ctx->channel_sid = ctx->subscription_sid = PROG_NONE;
 
-    memset(ctx->usage, 0, sizeof(perk_usage) * ctx->d->n_rules);
-    memset(ctx->excluded, 0, sizeof(bool) * ctx->d->n_rules);
+    /* only the promotions the last cart excluded or gave a usage: O(those), not O(promotions) */
+    for (uint32_t k = 0; k < ctx->n_marked; k++) {
+        uint32_t r = ctx->marked[k];
+        memset(&ctx->usage[r], 0, sizeof ctx->usage[r]);
+        ctx->excluded[r] = false;
+        ctx->marked_bits[r / 64] = 0;
+    }
+    ctx->n_marked = 0;
     memset(&ctx->res, 0, sizeof ctx->res);
     ctx->res.status = PERK_STATE;
     ctx->error[0] = '\0';
@@ -512,6 +531,15 @@ perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char
     return PERK_OK;
 }
 
+/* Remembers that promotion r has a caller input (exclusion, usage) on this cart: the rule index
+ * visits it, and the next reset clears it. */
+static void mark_rule(perk_context *ctx, uint32_t r) {
+    uint64_t bit = UINT64_C(1) << (r % 64);
+    if (ctx->marked_bits[r / 64] & bit) return;
+    ctx->marked_bits[r / 64] |= bit;
+    ctx->marked[ctx->n_marked++] = r;
+}
+
 perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const perk_usage *usage) {
     if (ctx == NULL) return PERK_INVALID;
     perk_status st = cart_enter(ctx);
@@ -524,6 +552,7 @@ perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const
         return CART_FAIL(ctx, PERK_INVALID, "usage of %s: uses, money and customer_uses must not be negative",
                          ctx_rule_name(ctx, (uint32_t)promotion_index));
     ctx->usage[promotion_index] = *usage;
+    mark_rule(ctx, (uint32_t)promotion_index);
     return PERK_OK;
 }
 
@@ -535,5 +564,6 @@ perk_status perk_cart_exclude(perk_context *ctx, size_t promotion_index) {
         return CART_FAIL(ctx, PERK_INVALID, "exclude: promotion index %zu out of range (%u promotions)",
                          promotion_index, ctx->d->n_rules);
     ctx->excluded[promotion_index] = true;
+    mark_rule(ctx, (uint32_t)promotion_index);
     return PERK_OK;
 }

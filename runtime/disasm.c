@@ -6,6 +6,7 @@
 
 #include "disasm.h"
 #include "facts.h"
+#include "guard.h"
 
 static const char *const fact_names[PERK_FACT_COUNT] = {
 #define DIS_FACT(id, name, type) [PERK_FACT_##id] = name,
@@ -352,8 +353,14 @@ static void put_rule(FILE *out, const prog_data *p, uint32_t i) {
     if (r->coupon != PROG_NONE) fputs("  requires coupon ", out), put_quoted(out, p, r->coupon), fputc('\n', out);
     if (r->coupon_campaign != PROG_NONE)
         fputs("  requires coupon from ", out), put_quoted(out, p, r->coupon_campaign), fputc('\n', out);
-    if (r->guard_category != PROG_NONE)
-        fputs("  guard category ", out), put_quoted(out, p, r->guard_category), fputc('\n', out);
+    if (r->guard_kind != PROG_GUARD_NONE) {
+        fprintf(out, "  guard %s ", guard_kind_name(r->guard_kind));
+        put_quoted(out, p, r->guard_string);
+        if (r->guard_cond == PROG_NONE)
+            fputs(": without it, nothing\n", out);
+        else
+            fprintf(out, ": without it, condition #%" PRIu32 " fails\n", r->guard_cond);
+    }
     put_limit(out, "cap", r->cap, true, p);
     put_limit(out, "limit uses", r->limit_uses, false, p);
     put_limit(out, "limit total", r->limit_money, true, p);

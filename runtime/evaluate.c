@@ -3,7 +3,9 @@
  * 1. Reset the evaluation state (current amounts = original amounts) and compute the facts.
  * 2. Promotions in program order: the gate checks (excluded, stopped, exclusive group, coupon,
  *    one coupon per order, budgets), then the rule's block; pending discounts are limited by the
- *    rule's cap and remaining money budget, then committed or dropped.
+ *    rule's cap and remaining money budget, then committed or dropped. With the rule index on,
+ *    only the promotions that can differ from their default result on this cart are visited,
+ *    and a guarded block whose guard string is absent is not run: the result is the same.
  * 3. Points: redemption, multipliers, earning (vm_loyalty.c).
  * 4. The result: allocations grouped by line, gift lines, coupon verdicts, near-miss hints, and
  *    an internal consistency check of every total, which turns a would-be wrong number into an
@@ -133,6 +135,47 @@ static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods) {
     return PERK_OK;
 }
 
+/* The result of a failed block, from the failure the VM (or a guard) recorded in ctx->fail_*. */
+static void condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
+    pr->reason = PERK_REASON_CONDITION;
+    pr->failed_condition = ctx->fail_cond;
+    pr->has_comparison = ctx->fail_has_cmp;
+    if (ctx->fail_has_cmp) {
+        pr->observed = ctx->fail_observed;
+        pr->expected = ctx->fail_expected;
+        pr->comparison = ctx->fail_op;
+    }
+    maybe_hint(ctx, r);
+}
+
+/* With the rule index on, a promotion whose guard string is not in the cart gets the outcome its
+ * block was proved to have (runtime/guard.h) without running it: the same failure recorded the
+ * same way (so the same result and hint), or NOTHING, and the same instructions counted. When
+ * those instructions do not fit the budget the block is run instead, so that it stops at the
+ * same instruction with the same message. Returns true when it handled the promotion. */
+static bool skip_by_guard(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
+    const prog_rule *rule = &ctx->d->rules[r];
+    if (!ctx->use_index || rule->guard_kind == PROG_GUARD_NONE ||
+        cidx_guard_present(ctx, rule->guard_kind, rule->guard_string))
+        return false;
+    const guard_outcome *g = &ctx->program->ridx.guard[r];
+    if (g->insns > ctx->limits.instruction_budget - ctx->insn_count) return false; /* insn_count <= budget */
+    ctx->insn_count += g->insns;
+    if (!g->failed) {
+        pr->reason = PERK_REASON_NOTHING;
+        return true;
+    }
+    ctx->n_failures = g->n_failures;
+    ctx->fail_cond = g->cond;
+    ctx->fail_soft = g->soft;
+    ctx->fail_has_cmp = g->has_cmp;
+    ctx->fail_observed = g->observed;
+    ctx->fail_expected = g->expected;
+    ctx->fail_op = g->cmp_op;
+    condition_failed(ctx, r, pr);
+    return true;
+}
+
 static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     const prog_rule *rule = &ctx->d->rules[r];
     perk_promotion_result *pr = &ctx->r_promos[r];
@@ -141,6 +184,7 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     pr->failed_condition = UINT32_MAX;
     pr->reason = gate(ctx, r);
     if (pr->reason != PERK_REASON_APPLIED) return PERK_OK;
+    if (skip_by_guard(ctx, r, pr)) return PERK_OK;
 
     ctx->rule_index = r;
     ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
@@ -149,15 +193,7 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     if (o == VM_ERROR) return ctx->status;
     if (o == VM_FAILED) {
         act_discard(ctx);
-        pr->reason = PERK_REASON_CONDITION;
-        pr->failed_condition = ctx->fail_cond;
-        pr->has_comparison = ctx->fail_has_cmp;
-        if (ctx->fail_has_cmp) {
-            pr->observed = ctx->fail_observed;
-            pr->expected = ctx->fail_expected;
-            pr->comparison = ctx->fail_op;
-        }
-        maybe_hint(ctx, r);
+        condition_failed(ctx, r, pr);
         return PERK_OK;
     }
 
@@ -183,6 +219,103 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     if (rule->flags & PROG_RULE_STOP) ctx->stopped = true;
     if (rule->group < ctx->d->n_strings) ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
     if (rule_needs_coupon(rule)) ctx->coupon_rule_applied = true;
+    return PERK_OK;
+}
+
+/* ------------------------------------------------------------------ the rule index */
+
+/* docs/semantics.md, "The rule index". With the index on, r_promos[r] holds the default result of
+ * promotion r (program.ridx.defaults) unless r is in ctx->written. An evaluation visits, in
+ * ascending order, the promotions that may differ from their default on this cart:
+ *   - the ones the program visits always (ridx.always);
+ *   - the ones keyed by a string of this cart (a guard whose string some line matches) or by an
+ *     entered coupon code or campaign;
+ *   - the ones the caller excluded or gave a usage (ctx->marked);
+ *   - every one after a promotion that stops the evaluation (STOPPED depends on it).
+ * Every other promotion has its default result, and the instructions its default stands for
+ * (its guarded block's count) are added when the next visited one is reached, so the count at
+ * every visited promotion is the count the reference pass has there. If adding them would
+ * exceed the budget, the reference pass fails inside one of them: every promotion from there on
+ * is visited (and its block run when its count does not fit), which fails at the same place. */
+
+void eval_set_rule_index(perk_context *ctx, bool on) {
+    if (on) {
+        memcpy(ctx->r_promos, ctx->program->ridx.defaults, ctx->d->n_rules * sizeof *ctx->r_promos);
+        ctx->n_written = 0;
+    }
+    ctx->use_index = on;
+}
+
+/* Puts back the defaults the previous evaluation overwrote. */
+static void restore_defaults(perk_context *ctx) {
+    const perk_promotion_result *defaults = ctx->program->ridx.defaults;
+    for (uint32_t k = 0; k < ctx->n_written; k++) {
+        uint32_t r = ctx->written[k];
+        ctx->r_promos[r] = defaults[r];
+    }
+    ctx->n_written = 0;
+}
+
+static void visit_key(perk_context *ctx, uint32_t key) {
+    const prog_rule_index *x = &ctx->program->ridx;
+    if (key == PROG_NONE) return;
+    for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) {
+        uint32_t r = x->key_rules[i];
+        ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
+    }
+}
+
+static void build_visit(perk_context *ctx) {
+    const perk_program *prog = ctx->program;
+    memcpy(ctx->visit, prog->ridx.always, ctx->rule_words * sizeof(uint64_t));
+    for (uint32_t k = 0; k < ctx->n_present; k++) visit_key(ctx, ctx->slot_key[ctx->present[k]]);
+    for (uint32_t c = 0; c < ctx->n_coupons; c++) {
+        visit_key(ctx, prog_find_key(prog, RIDX_COUPON, ctx->coupon_code_id[c]));
+        visit_key(ctx, prog_find_key(prog, RIDX_CAMPAIGN, ctx->coupon_campaign_id[c]));
+    }
+    for (uint32_t k = 0; k < ctx->n_marked; k++) {
+        uint32_t r = ctx->marked[k];
+        ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
+    }
+}
+
+static perk_status visit(perk_context *ctx, uint32_t r) {
+    ctx->written[ctx->n_written++] = r; /* each promotion is visited at most once */
+    return run_promotion(ctx, r);
+}
+
+/* Counts the instructions of the defaults of promotions [from, to); false when they do not fit
+ * the budget (nothing counted then). */
+static bool count_defaults(perk_context *ctx, uint32_t from, uint32_t to) {
+    const uint64_t *prefix = ctx->program->ridx.default_insns;
+    uint64_t k = prefix[to] - prefix[from];
+    if (k > ctx->limits.instruction_budget - ctx->insn_count) return false;
+    ctx->insn_count += k;
+    return true;
+}
+
+static perk_status visit_from(perk_context *ctx, uint32_t from) {
+    perk_status st = PERK_OK;
+    for (uint32_t r = from; r < ctx->d->n_rules && st == PERK_OK; r++) st = visit(ctx, r);
+    return st;
+}
+
+static perk_status run_promotions_indexed(perk_context *ctx) {
+    uint32_t n = ctx->d->n_rules, next = 0; /* promotions before `next` are accounted for */
+    build_visit(ctx);
+    for (uint32_t w = 0; w < ctx->rule_words; w++) {
+        uint64_t bits = ctx->visit[w];
+        while (bits != 0) {
+            uint32_t r = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (!count_defaults(ctx, next, r)) return visit_from(ctx, next);
+            perk_status st = visit(ctx, r);
+            if (st != PERK_OK) return st;
+            next = r + 1;
+            if (ctx->stopped) return visit_from(ctx, next);
+        }
+    }
+    if (!count_defaults(ctx, next, n)) return visit_from(ctx, next);
     return PERK_OK;
 }
 
@@ -225,6 +358,26 @@ static perk_coupon_verdict store_verdict(perk_coupon_status s) {
     }
 }
 
+/* With the rule index: the promotions requiring code / campaign are the rules of their keys
+ * (every coupon-requiring promotion is listed under its code and campaign, ascending), so the
+ * first requiring one and the first applied requiring one are found without scanning all. */
+static void coupon_rules_indexed(const perk_context *ctx, uint32_t key, bool valid, uint32_t *accepted,
+                                 uint32_t *first) {
+    const prog_rule_index *x = &ctx->program->ridx;
+    if (key == PROG_NONE || x->key_first[key] == x->key_first[key + 1]) return;
+    uint32_t lo = x->key_first[key], hi = x->key_first[key + 1];
+    if (x->key_rules[lo] < *first) *first = x->key_rules[lo];
+    if (!valid) return;
+    for (uint32_t i = lo; i < hi; i++) {
+        uint32_t r = x->key_rules[i];
+        if (r >= *accepted) break;
+        if (ctx->r_promos[r].reason == PERK_REASON_APPLIED) {
+            *accepted = r;
+            break;
+        }
+    }
+}
+
 static void coupon_verdicts(perk_context *ctx) {
     const prog_data *d = ctx->d;
     for (uint32_t c = 0; c < ctx->n_coupons; c++) {
@@ -232,7 +385,11 @@ static void coupon_verdicts(perk_context *ctx) {
         uint32_t code = ctx->coupon_code_id[c], campaign = ctx->coupon_campaign_id[c];
         bool valid = coupon_valid(ctx->coupon_status[c]);
         uint32_t accepted = UINT32_MAX, first = UINT32_MAX;
-        for (uint32_t r = 0; r < d->n_rules && accepted == UINT32_MAX; r++) {
+        if (ctx->use_index) {
+            coupon_rules_indexed(ctx, prog_find_key(ctx->program, RIDX_COUPON, code), valid, &accepted, &first);
+            coupon_rules_indexed(ctx, prog_find_key(ctx->program, RIDX_CAMPAIGN, campaign), valid, &accepted, &first);
+        }
+        for (uint32_t r = 0; !ctx->use_index && r < d->n_rules && accepted == UINT32_MAX; r++) {
             const prog_rule *rule = &d->rules[r];
             bool requires = (code != PROG_NONE && rule->coupon == code) ||
                             (campaign != PROG_NONE && rule->coupon_campaign == campaign);
@@ -283,7 +440,10 @@ static perk_status check_totals(perk_context *ctx) {
             return internal_error(ctx, "a line's final amount does not match its allocations");
         final_sum += l->final;
     }
-    for (uint32_t r = 0; r < res->n_promotions; r++) {
+    /* with the rule index, the promotions not written hold defaults, which discount nothing */
+    uint32_t n_sum = ctx->use_index ? ctx->n_written : res->n_promotions;
+    for (uint32_t k = 0; k < n_sum; k++) {
+        uint32_t r = ctx->use_index ? ctx->written[k] : k;
         promo_goods += ctx->r_promos[r].discount;
         promo_ship += ctx->r_promos[r].shipping_discount;
     }
@@ -375,9 +535,13 @@ static void start(perk_context *ctx) {
 }
 
 static perk_status evaluate(perk_context *ctx) {
+    if (ctx->use_index) restore_defaults(ctx);
     start(ctx);
     perk_status st = facts_compute(ctx);
-    for (uint32_t r = 0; r < ctx->d->n_rules && st == PERK_OK; r++) st = run_promotion(ctx, r);
+    if (st == PERK_OK && ctx->use_index)
+        st = run_promotions_indexed(ctx);
+    else
+        for (uint32_t r = 0; r < ctx->d->n_rules && st == PERK_OK; r++) st = run_promotion(ctx, r);
     if (st != PERK_OK) return st;
     ctx->res.shipping_after = ctx->ship_cur;
     st = loyalty_run(ctx);

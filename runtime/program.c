@@ -3,13 +3,15 @@
  * prog_data_free.
  *
  * Loading = copy the bytes (so a caller mutating its buffer meanwhile cannot race the checks),
- * bytecode_read (parse, hostile input), verify_program_record (static checks, stack depths), then
- * an open-addressing hash of the string pool, which also rejects duplicate strings: the VM compares
- * strings by id, so every text must have exactly one id.
+ * bytecode_read (parse, hostile input), verify_program_record (static checks, stack depths, guard
+ * proofs), an open-addressing hash of the string pool, which also rejects duplicate strings (the
+ * VM compares strings by id, so every text must have exactly one id), then the rule index
+ * (build_rule_index; docs/semantics.md, "The rule index").
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -102,6 +104,152 @@ uint32_t prog_find_string(const perk_program *p, const char *text, size_t len) {
     }
 }
 
+/* ---------------------------------------------------------------- the rule index */
+
+static void rule_index_free(prog_rule_index *x) {
+    perk_mem_free(x->guard);
+    perk_mem_free(x->defaults);
+    perk_mem_free(x->default_insns);
+    perk_mem_free(x->always);
+    perk_mem_free(x->keys);
+    perk_mem_free(x->key_first);
+    perk_mem_free(x->key_rules);
+    memset(x, 0, sizeof *x);
+}
+
+typedef struct key_rule {
+    uint64_t key;
+    uint32_t rule;
+} key_rule;
+
+static int key_rule_cmp(const void *a, const void *b) {
+    const key_rule *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static uint64_t ridx_key(uint32_t kind, uint32_t string) { return (uint64_t)kind << 32 | string; }
+
+uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string) {
+    if (string == PROG_NONE) return PROG_NONE;
+    const prog_rule_index *x = &p->ridx;
+    uint64_t key = ridx_key(kind, string);
+    uint32_t lo = 0, hi = x->n_keys;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (x->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < x->n_keys && x->keys[lo] == key ? lo : PROG_NONE;
+}
+
+/* The default result of rule r, the result it gets on every cart where it is not visited, and
+ * whether it needs a visit on every cart instead. The default is what gate() (evaluate.c) and the
+ * block give on a cart with the caller's default inputs (not excluded, usage 0), no coupon of the
+ * rule's entered, no string of its guard present, and no earlier promotion that stopped the
+ * evaluation (which the evaluation handles by visiting every later rule):
+ *   - an exclusive group: visited always (EXCLUSIVE depends on the earlier promotions);
+ *   - a required coupon or campaign: COUPON_MISSING, since neither was entered;
+ *   - a limit of 0 (a budget gate fails even at usage 0): visited always (rare; keeps this short);
+ *   - a guard: the guard's outcome (CONDITION or NOTHING), unless that could give a near-miss
+ *     hint (a single soft failure), which must appear among the result's hints: visited always;
+ *   - anything else runs its block: visited always. */
+static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g, perk_promotion_result *out,
+                         uint64_t *insns) {
+    const prog_rule *rule = &d->rules[r];
+    memset(out, 0, sizeof *out);
+    out->promotion = r;
+    out->failed_condition = UINT32_MAX;
+    out->reason = PERK_REASON_NOTHING;
+    *insns = 0;
+    if (rule->group != PROG_NONE) return true;
+    if (rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE) {
+        out->reason = PERK_REASON_COUPON_MISSING;
+        return false;
+    }
+    if (rule->limit_uses == 0 || rule->limit_per_customer == 0 || rule->limit_money == 0) return true;
+    if (rule->guard_kind == PROG_GUARD_NONE || (g->failed && g->soft && g->n_failures == 1)) return true;
+    *insns = g->insns;
+    if (!g->failed) return false; /* NOTHING */
+    out->reason = PERK_REASON_CONDITION;
+    out->failed_condition = g->cond;
+    out->has_comparison = g->has_cmp;
+    if (g->has_cmp) {
+        out->observed = g->observed;
+        out->expected = g->expected;
+        out->comparison = g->cmp_op;
+    }
+    return false;
+}
+
+/* Builds p->ridx from the verified program: each guard's outcome, each rule's default, and the
+ * keys (guard strings, coupons, campaigns) under which a rule with a default must be visited. */
+static perk_status build_rule_index(perk_program *prog, perk_error *err) {
+    const prog_data *d = &prog->d;
+    prog_rule_index *x = &prog->ridx;
+    uint32_t n = d->n_rules;
+    size_t n1 = n == 0 ? 1 : n;
+    x->rule_words = (n + 63) / 64;
+    x->guard = perk_mem_calloc(n1, sizeof *x->guard);
+    x->defaults = perk_mem_calloc(n1, sizeof *x->defaults);
+    x->default_insns = perk_mem_calloc((size_t)n + 1, sizeof *x->default_insns);
+    x->always = perk_mem_calloc(x->rule_words == 0 ? 1 : x->rule_words, sizeof *x->always);
+    key_rule *pairs = perk_mem_calloc(2 * n1, sizeof *pairs);
+    if (!x->guard || !x->defaults || !x->default_insns || !x->always || !pairs) {
+        perk_mem_free(pairs);
+        set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
+        return PERK_NOMEM;
+    }
+    uint32_t n_pairs = 0;
+    for (uint32_t r = 0; r < n; r++) {
+        const prog_rule *rule = &d->rules[r];
+        if (rule->guard_kind != PROG_GUARD_NONE &&
+            !guard_eval(d, r, rule->guard_kind, rule->guard_string, &x->guard[r])) {
+            perk_mem_free(pairs); /* the verifier proved it: unreachable */
+            set_error(err, PERK_VERIFY, "verify: promotion '%s': its guard does not decide it",
+                      prog_string(d, rule->id));
+            return PERK_VERIFY;
+        }
+        /* every coupon-requiring rule is listed under its code and campaign (the coupon verdicts
+         * look them up there); a rule with a guard default under its guard string */
+        if (rule->coupon != PROG_NONE) pairs[n_pairs++] = (key_rule){ridx_key(RIDX_COUPON, rule->coupon), r};
+        if (rule->coupon_campaign != PROG_NONE)
+            pairs[n_pairs++] = (key_rule){ridx_key(RIDX_CAMPAIGN, rule->coupon_campaign), r};
+        uint64_t insns;
+        if (rule_default(d, r, &x->guard[r], &x->defaults[r], &insns))
+            x->always[r / 64] |= UINT64_C(1) << (r % 64);
+        else if (x->defaults[r].reason != PERK_REASON_COUPON_MISSING)
+            pairs[n_pairs++] = (key_rule){ridx_key(rule->guard_kind, rule->guard_string), r};
+        x->default_insns[r + 1] = x->default_insns[r] + insns;
+    }
+    qsort(pairs, n_pairs, sizeof *pairs, key_rule_cmp);
+    uint32_t n_keys = 0;
+    for (uint32_t i = 0; i < n_pairs; i++)
+        if (i == 0 || pairs[i].key != pairs[i - 1].key) n_keys++;
+    x->keys = perk_mem_calloc(n_keys == 0 ? 1 : n_keys, sizeof *x->keys);
+    x->key_first = perk_mem_calloc((size_t)n_keys + 1, sizeof *x->key_first);
+    x->key_rules = perk_mem_calloc(n_pairs == 0 ? 1 : n_pairs, sizeof *x->key_rules);
+    if (!x->keys || !x->key_first || !x->key_rules) {
+        perk_mem_free(pairs);
+        set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
+        return PERK_NOMEM;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n_pairs; i++) {
+        if (i == 0 || pairs[i].key != pairs[i - 1].key) {
+            x->keys[k] = pairs[i].key;
+            x->key_first[k++] = i;
+        }
+        x->key_rules[i] = pairs[i].rule;
+    }
+    x->key_first[n_keys] = n_pairs;
+    x->n_keys = n_keys;
+    perk_mem_free(pairs);
+    return PERK_OK;
+}
+
 /* ---------------------------------------------------------------- loading */
 
 /* Parses, verifies and indexes bytes the caller will not change meanwhile. */
@@ -112,7 +260,8 @@ static perk_program *program_from_bytes(const uint8_t *bytes, size_t len, perk_e
         return NULL;
     }
     if (bytecode_read(bytes, len, &prog->d, err) != PERK_OK || verify_program_record(&prog->d, err) != PERK_OK ||
-        build_string_hash(prog, err) != PERK_OK) {
+        build_string_hash(prog, err) != PERK_OK || build_rule_index(prog, err) != PERK_OK) {
+        rule_index_free(&prog->ridx);
         prog_data_free(&prog->d);
         perk_mem_free(prog->str_hash);
         perk_mem_free(prog);
@@ -215,6 +364,7 @@ void perk_program_free(perk_program *program) {
     if (!program) return;
     /* acq_rel: the thread that frees sees every other thread's last use */
     if (atomic_fetch_sub_explicit(&program->refs, 1, memory_order_acq_rel) != 1) return;
+    rule_index_free(&program->ridx);
     prog_data_free(&program->d);
     perk_mem_free(program->str_hash);
     perk_mem_free(program);

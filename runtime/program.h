@@ -101,9 +101,29 @@ typedef struct prog_rule {
     int64_t cap;              /* per-order cap on its discount, -1 = none */
     int64_t limit_uses, limit_money, limit_per_customer; /* budgets, -1 = none */
     uint32_t first_cond, n_conds;
-    uint32_t guard_category;  /* the rule can only apply to a cart with a line in this category
-                                 (string id), or PROG_NONE; used by the rule index */
+    /* The guard (docs/semantics.md, "The rule index"): when no cart line matches (guard_kind,
+     * guard_string), running the block is known to end in one way that does not depend on the
+     * cart: failing on condition guard_cond (same comparison, same failure count every time), or
+     * passing having discounted nothing (guard_cond = PROG_NONE: reason NOTHING). The rule index
+     * then skips the block. Chosen by the code generator (runtime/guard.h), re-proved by the
+     * verifier. guard_kind = PROG_GUARD_NONE: no guard (string and cond are PROG_NONE). */
+    uint8_t guard_kind;       /* PROG_GUARD_* */
+    uint32_t guard_string;    /* sku / brand / category path / tag (string id) */
+    uint32_t guard_cond;      /* condition whose failure a skip stands for, or PROG_NONE */
 } prog_rule;
+
+/* What a guard string names; the numbers are the bytecode encoding. Each kind is the string of
+ * one line-set opcode (SET_SKU, SET_BRAND, SET_CATEGORY, SET_CATEGORY_IS, SET_TAG), so that
+ * "no line matches" means exactly "that opcode pushes the empty set". */
+enum {
+    PROG_GUARD_NONE = 0,
+    PROG_GUARD_SKU = 1,
+    PROG_GUARD_BRAND = 2,
+    PROG_GUARD_CATEGORY = 3,    /* category path starts with the string, by segments */
+    PROG_GUARD_CATEGORY_IS = 4, /* category path is exactly the string */
+    PROG_GUARD_TAG = 5,
+    PROG_GUARD_KIND_COUNT
+};
 
 /* An earn rule: `then 1 point per ¥1 on items`, `cap 500`. */
 typedef struct prog_earn {

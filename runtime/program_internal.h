@@ -1,15 +1,40 @@
 /* program_internal.h - what a loaded perk_program is inside libperk (opaque in perk.h).
  *
  * Built by perk_program_load (runtime/program.c): the parsed and verified prog_data plus lookup
- * tables computed once at load time so that building a cart never scans the string pool.
+ * tables computed once at load time so that building a cart never scans the string pool, and the
+ * rule index that lets an evaluation skip the promotions that cannot apply to a cart.
  */
 #ifndef PERK_PROGRAM_INTERNAL_H
 #define PERK_PROGRAM_INTERNAL_H
 
 #include <stdatomic.h>
 
+#include "guard.h"
 #include "perk.h"
 #include "program.h"
+
+/* Key kinds of the rule index: the guard kinds PROG_GUARD_SKU .. PROG_GUARD_TAG (program.h),
+ * then the coupon requirements. */
+enum { RIDX_COUPON = PROG_GUARD_KIND_COUNT, RIDX_CAMPAIGN, RIDX_KEY_KINDS };
+
+/* The rule index (docs/semantics.md, "The rule index"), built by perk_program_load and read-only
+ * afterwards, so shared by every context. A promotion is either visited on every cart ("always")
+ * or has a default result that holds on every cart where none of its keys occurs: then the
+ * evaluation visits it only when one of its keys does (its guard string is in the cart, or its
+ * coupon / campaign was entered) or the caller excluded it or set its usage. */
+typedef struct prog_rule_index {
+    guard_outcome *guard;          /* n_rules: what a guarded rule's block does without its guard */
+    perk_promotion_result *defaults; /* n_rules: the result of a rule that is not visited */
+    uint64_t *default_insns;       /* n_rules + 1: prefix sums of the instructions each default
+                                      stands for (the guarded block's count, else 0) */
+    uint64_t *always;              /* ceil(n_rules / 64) words: rules visited on every cart */
+    uint32_t rule_words;
+    uint32_t n_keys;
+    uint64_t *keys;                /* sorted, distinct: key kind << 32 | string id */
+    uint32_t *key_first;           /* n_keys + 1: the rules of key k are key_rules[key_first[k] ..
+                                      key_first[k + 1]), ascending */
+    uint32_t *key_rules;
+} prog_rule_index;
 
 struct perk_program {
     prog_data d;
@@ -17,9 +42,13 @@ struct perk_program {
     /* open-addressing hash of the string pool: slot -> string id + 1 (0 = empty) */
     uint32_t *str_hash;
     uint32_t str_hash_mask;
+    prog_rule_index ridx;
 };
 
 /* The id of a string in the program's pool, or PROG_NONE when no rule mentions it. O(1). */
 uint32_t prog_find_string(const perk_program *p, const char *text, size_t len);
+
+/* The index of key (kind, string) in p->ridx.keys, or PROG_NONE. O(log keys). */
+uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string);
 
 #endif

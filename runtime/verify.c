@@ -17,6 +17,7 @@
 #include "alloc.h"
 #include "bytecode.h"
 #include "facts.h"
+#include "guard.h"
 #include "verify.h"
 #include "perk.h"
 
@@ -284,8 +285,18 @@ static bool check_rules(vctx *v) {
         if (!str_ok(v, r->id)) return vfail(v, "promotion %u: id is not a valid string id", i), false;
         snprintf(owner, sizeof owner, "promotion '%s'", vstr(v, r->id));
         if (!str_opt_ok(v, r->label) || !str_opt_ok(v, r->loc.file) || !str_opt_ok(v, r->group) ||
-            !str_opt_ok(v, r->coupon) || !str_opt_ok(v, r->coupon_campaign) || !str_opt_ok(v, r->guard_category))
-            return vfail(v, "%s: a label, file, group, coupon or category is not a valid string id", owner), false;
+            !str_opt_ok(v, r->coupon) || !str_opt_ok(v, r->coupon_campaign))
+            return vfail(v, "%s: a label, file, group or coupon is not a valid string id", owner), false;
+        if (r->guard_kind >= PROG_GUARD_KIND_COUNT)
+            return vfail(v, "%s: unknown guard kind %u", owner, r->guard_kind), false;
+        if (r->guard_kind == PROG_GUARD_NONE && (r->guard_string != PROG_NONE || r->guard_cond != PROG_NONE))
+            return vfail(v, "%s: a guard string or condition without a guard kind", owner), false;
+        if (r->guard_kind != PROG_GUARD_NONE && !str_ok(v, r->guard_string))
+            return vfail(v, "%s: guard string %u is not a valid string id", owner, r->guard_string), false;
+        if (r->guard_cond != PROG_NONE &&
+            (r->guard_cond < r->first_cond || r->guard_cond - r->first_cond >= r->n_conds))
+            return vfail(v, "%s: guard condition %u is not one of its conditions [%u, %llu)", owner, r->guard_cond,
+                         r->first_cond, (unsigned long long)r->first_cond + r->n_conds), false;
         if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL))
             return vfail(v, "%s: unknown flags 0x%x", owner, r->flags), false;
         if (r->cap < -1 || r->limit_uses < -1 || r->limit_money < -1 || r->limit_per_customer < -1)
@@ -704,6 +715,31 @@ static bool check_code(vctx *v) {
     return true;
 }
 
+/* Each guard must be re-proved: the rule index skips a guarded block on the strength of it, so a
+ * guard that does not decide its rule would change results. guard_eval is linear in the block and
+ * blocks do not share code, so this is linear in the code. */
+static bool check_guards(vctx *v) {
+    const prog_data *p = v->p;
+    for (uint32_t i = 0; i < p->n_rules; i++) {
+        const prog_rule *r = &p->rules[i];
+        if (r->guard_kind == PROG_GUARD_NONE) continue;
+        guard_outcome o;
+        if (!guard_eval(p, i, r->guard_kind, r->guard_string, &o))
+            return vfail(v, "promotion '%s': its guard (%s \"%.60s\") does not decide the promotion when no line "
+                         "matches it", vstr(v, r->id), guard_kind_name(r->guard_kind), vstr(v, r->guard_string)),
+                   false;
+        uint32_t proved = o.failed ? o.cond : PROG_NONE;
+        if (proved != r->guard_cond) {
+            char want[24] = "nothing", got[24] = "nothing";
+            if (r->guard_cond != PROG_NONE) snprintf(want, sizeof want, "condition %u", r->guard_cond);
+            if (proved != PROG_NONE) snprintf(got, sizeof got, "condition %u", proved);
+            return vfail(v, "promotion '%s': its guard claims %s, the block gives %s when no line matches", vstr(v, r->id),
+                         want, got), false;
+        }
+    }
+    return true;
+}
+
 static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max_scalars, uint32_t *max_sets) {
     vctx v = {.p = p, .err = err, .status = PERK_OK};
     if (err) {
@@ -723,7 +759,8 @@ static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max
             return vnomem(&v);
         }
     }
-    if (check_rules(&v) && check_actions(&v) && check_earns_mults(&v) && check_redeem_tiers(&v)) check_code(&v);
+    if (check_rules(&v) && check_actions(&v) && check_earns_mults(&v) && check_redeem_tiers(&v) && check_code(&v))
+        check_guards(&v);
     perk_mem_free(v.seen);
     perk_mem_free(v.owner);
     perk_mem_free(v.states);

@@ -23,13 +23,14 @@
 #include "tz.h"
 
 /* Kinds of string match a rule can ask for; each (kind, string) pair a program uses gets one
- * bitset of the cart index ("index slot"). */
+ * bitset of the cart index ("index slot"). In the order of the guard kinds (program.h):
+ * CIDX kind = guard kind - PROG_GUARD_SKU. */
 enum {
-    CIDX_SKU,
-    CIDX_BRAND,
-    CIDX_CAT_PREFIX,
-    CIDX_CAT_EXACT,
-    CIDX_TAG,
+    CIDX_SKU = PROG_GUARD_SKU - PROG_GUARD_SKU,
+    CIDX_BRAND = PROG_GUARD_BRAND - PROG_GUARD_SKU,
+    CIDX_CAT_PREFIX = PROG_GUARD_CATEGORY - PROG_GUARD_SKU,
+    CIDX_CAT_EXACT = PROG_GUARD_CATEGORY_IS - PROG_GUARD_SKU,
+    CIDX_TAG = PROG_GUARD_TAG - PROG_GUARD_SKU,
     CIDX_KINDS
 };
 
@@ -77,6 +78,11 @@ struct perk_context {
     uint32_t n_slots;
     uint64_t *cidx;                 /* n_slots * max_words words */
     uint32_t cidx_words_dirty;      /* words per slot written since the last clear */
+    uint8_t *slot_present;          /* n_slots: some line of this cart is in the slot */
+    uint32_t *present;              /* n_slots: the slots with a line, in order of first line */
+    uint32_t n_present;
+    uint32_t *slot_key;             /* n_slots: slot -> key of the rule index (program.ridx) whose
+                                       kind and string the slot matches, or PROG_NONE */
 
     /* ---- cart */
     perk_status cart_status; /* first error of a perk_cart_* call; evaluation refuses to run */
@@ -110,6 +116,17 @@ struct perk_context {
     /* per promotion inputs */
     perk_usage *usage;
     bool *excluded;
+    uint32_t *marked;        /* n_rules: promotions excluded or given a usage since the reset */
+    uint32_t n_marked;
+    uint64_t *marked_bits;   /* rule_words */
+
+    /* ---- the rule index (evaluate.c; docs/semantics.md, "The rule index") */
+    bool use_index;          /* false: every promotion is visited and its block run (reference) */
+    uint32_t rule_words;     /* ceil(n_rules / 64) */
+    uint64_t *visit;         /* rule_words: the promotions this cart visits */
+    uint32_t *written;       /* n_rules: promotions whose r_promos entry the last evaluation
+                                wrote; every other entry holds its default (program.ridx) */
+    uint32_t n_written;
 
     /* ---- evaluation state */
     perk_status status;
@@ -188,9 +205,19 @@ void cidx_free(perk_context *ctx);
 void cidx_clear(perk_context *ctx);
 /* Adds line `line` (its strings already validated) to the index and stores its interned ids. */
 void cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in);
+/* Builds slot_key from the program's rule index (after cidx_init). */
+void cidx_link_rule_index(perk_context *ctx);
 /* The bitset of index slot `slot` (max_words words). */
 static inline const uint64_t *cidx_bits(const perk_context *ctx, uint32_t slot) {
     return ctx->cidx + (size_t)slot * ctx->max_words;
+}
+
+/* True when some line of the cart matches guard (kind, string), kind a PROG_GUARD_* other than
+ * NONE: exactly when the guard's line-set opcode would push a non-empty set. */
+static inline bool cidx_guard_present(const perk_context *ctx, uint8_t kind, uint32_t string) {
+    if (kind == PROG_GUARD_NONE || kind >= PROG_GUARD_KIND_COUNT || string >= ctx->d->n_strings) return true;
+    uint32_t slot = ctx->cidx_map[kind - PROG_GUARD_SKU][string];
+    return slot != PROG_NONE && ctx->slot_present[slot];
 }
 
 /* ---- vm_facts.c */
@@ -231,6 +258,9 @@ perk_status loyalty_run(perk_context *ctx);
 perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set);
 
 /* ---- evaluate.c */
+/* Turns the rule index on or off for the following evaluations (tests compare both; contexts
+ * start with it on unless the environment has PERK_RULE_INDEX=off). */
+void eval_set_rule_index(perk_context *ctx, bool on);
 /* Rounds amount * ppm / 10^6 with the program's rounding; false on overflow. */
 bool eval_percent(const perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out);
 /* Splits total (0 <= total <= sum of weights) over n non-negative weights by the largest

@@ -3,11 +3,11 @@
  * verify_program. Its shape is listed below so tests can corrupt specific parts by name.
  *
  * promotions (evaluation order):
- *   0 clearance   priority 10, exclusive "seasonal", guard "tea"; cond 0; APPLY action 0 (30% off)
+ *   0 clearance   priority 10, exclusive "seasonal"; cond 0; APPLY action 0 (30% off)
  *   1 member_day  priority 20, stop, coupon "VIP", cap/limits; conds 1-2 (REQUIRE_SOFT, CHECK);
  *                 APPLY action 1 (tiers with 2 steps)
- *   2 tea_gift    priority 30, original, coupon campaign "spring"; cond 3 (JUMP_IF_FALSE, strset);
- *                 APPLY action 2 (gift)
+ *   2 tea_gift    priority 30, original, coupon campaign "spring", guard category "tea" (cond 3);
+ *                 cond 3 (JUMP_IF_FALSE, strset); APPLY action 2 (gift)
  *   3 bogo        priority 40; conds 4-6 (JUMP_IF_TRUE chain, arithmetic, JUMP over dead code);
  *                 set algebra; APPLY2 action 3 (buy 2 get 1 free)
  *   4 bundle      priority 40; conds 7-8 (aggregates); APPLY actions 4-12 (every other kind)
@@ -44,7 +44,6 @@ static inline void bc_sample(prog_data *p) {
     /* 0 clearance: today in 2026-03-01 .. 2026-03-31 (days 20513 .. 20543), 30% off "clearance" */
     uint32_t r = pb_promotion_begin(p, "clearance", "季末清仓", 10);
     p->rules[r].group = pb_str(p, "seasonal");
-    p->rules[r].guard_category = pb_str(p, "tea");
     uint32_t c = pb_cond(p, "valid 2026-03-01 to 2026-03-31", NULL);
     pb_emit(p, PERK_OP_LOAD_FACT, PERK_FACT_TIME_TODAY);
     pb_emit(p, PERK_OP_PUSH_INT, pb_int(p, 20513));
@@ -94,6 +93,10 @@ static inline void bc_sample(prog_data *p) {
     pb_emit(p, PERK_OP_IN_STRSET, pb_strset(p, channels, 2));
     pb_patch(p, j, pb_here(p));
     pb_emit(p, PERK_OP_REQUIRE, c);
+    /* without tea, sum(tea) = 0 < 30000 and the JUMP_IF_FALSE skips the channel: cond 3 fails */
+    p->rules[r].guard_kind = PROG_GUARD_CATEGORY;
+    p->rules[r].guard_string = pb_str(p, "tea");
+    p->rules[r].guard_cond = c;
     pb_emit(p, PERK_OP_SET_CATEGORY, pb_str(p, "tea"));
     a = pb_action(p, r, PROG_ACT_GIFT, 1, 0, 0);
     p->actions[a].str1 = pb_str(p, "TEA-SAMPLE");

@@ -182,7 +182,8 @@ static inline uint32_t pb_promotion_begin(prog_data *p, const char *id, const ch
     ru->loc = loc;
     ru->code.start = p->n_code;
     ru->priority = priority;
-    ru->group = ru->coupon = ru->coupon_campaign = ru->guard_category = PROG_NONE;
+    ru->group = ru->coupon = ru->coupon_campaign = ru->guard_string = ru->guard_cond = PROG_NONE;
+    ru->guard_kind = PROG_GUARD_NONE;
     ru->cap = ru->limit_uses = ru->limit_money = ru->limit_per_customer = -1;
     ru->first_cond = p->n_conds;
     return r;

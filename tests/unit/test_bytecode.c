@@ -189,7 +189,9 @@ static void assert_prog_equal(const prog_data *a, const prog_data *b) {
         assert_int_equal(x->limit_per_customer, y->limit_per_customer);
         assert_int_equal(x->first_cond, y->first_cond);
         assert_int_equal(x->n_conds, y->n_conds);
-        assert_int_equal(x->guard_category, y->guard_category);
+        assert_int_equal(x->guard_kind, y->guard_kind);
+        assert_int_equal(x->guard_string, y->guard_string);
+        assert_int_equal(x->guard_cond, y->guard_cond);
     }
     assert_int_equal(a->n_earns, b->n_earns);
     for (uint32_t i = 0; i < a->n_earns; i++) {

@@ -1,0 +1,484 @@
+/* guard.c - symbolic runs of a promotion's block under "no line matches this string" (guard.h).
+ *
+ * The run mirrors vm_run (runtime/vm.c) with abstract values:
+ *   - a scalar is known (an int64) or unknown;
+ *   - a line set is "empty" (proved empty by the assumption) or unknown;
+ *   - the last comparison is none, known (observed, expected, op) or unknown.
+ * Known values are computed exactly as the VM computes them (same checked arithmetic, same
+ * rounding); an unknown value only ever flows into results that are unknown. Control flow must
+ * stay known: a jump or a REQUIRE on an unknown value ends the proof. So does any instruction
+ * the VM could fail on with some cart (unknown arithmetic, sums and counts of unknown sets,
+ * operands out of range): on a cart where the VM would fail, the outcome would not be the one
+ * recorded. An action is allowed only on a proved-empty set, and only for the kinds that add
+ * nothing then (runtime/vm_actions.c, checked kind by kind below).
+ *
+ * Why the proof is sound: "no line matches (kind, s)" is exactly "the opcode of that kind with
+ * operand s pushes the empty set", because the VM copies that opcode's bitset from the cart
+ * index slot of (kind, s), and that slot is what the rule index tests (runtime/evaluate.c).
+ * Given that, every value the run calls known is the value the VM computes on any such cart, so
+ * the VM takes the same path through the same instructions and ends the same way.
+ */
+#include "guard.h"
+
+#include "facts.h"
+#include "money.h"
+#include "opcodes.h"
+
+/* The verifier's stack limits (verify.h); a deeper stack ends the proof. */
+#define GUARD_MAX_SCALARS 64u
+#define GUARD_MAX_SETS 32u
+
+typedef struct gscalar {
+    int64_t v;
+    bool known;
+} gscalar;
+
+typedef enum { GCMP_NONE, GCMP_KNOWN, GCMP_UNKNOWN } gcmp_state;
+
+uint8_t guard_opcode(uint8_t kind) {
+    switch (kind) {
+    case PROG_GUARD_SKU: return PERK_OP_SET_SKU;
+    case PROG_GUARD_BRAND: return PERK_OP_SET_BRAND;
+    case PROG_GUARD_CATEGORY: return PERK_OP_SET_CATEGORY;
+    case PROG_GUARD_CATEGORY_IS: return PERK_OP_SET_CATEGORY_IS;
+    case PROG_GUARD_TAG: return PERK_OP_SET_TAG;
+    default: return PERK_OP_COUNT;
+    }
+}
+
+const char *guard_kind_name(uint8_t kind) {
+    switch (kind) {
+    case PROG_GUARD_SKU: return "sku";
+    case PROG_GUARD_BRAND: return "brand";
+    case PROG_GUARD_CATEGORY: return "category";
+    case PROG_GUARD_CATEGORY_IS: return "category is";
+    case PROG_GUARD_TAG: return "tag";
+    default: return "?";
+    }
+}
+
+static uint8_t guard_kind_of_opcode(uint8_t op) {
+    switch (op) {
+    case PERK_OP_SET_SKU: return PROG_GUARD_SKU;
+    case PERK_OP_SET_BRAND: return PROG_GUARD_BRAND;
+    case PERK_OP_SET_CATEGORY: return PROG_GUARD_CATEGORY;
+    case PERK_OP_SET_CATEGORY_IS: return PROG_GUARD_CATEGORY_IS;
+    case PERK_OP_SET_TAG: return PROG_GUARD_TAG;
+    default: return PROG_GUARD_NONE;
+    }
+}
+
+static bool cmp_holds(int op, int64_t a, int64_t b) {
+    switch (op) {
+    case PERK_CMP_EQ: return a == b;
+    case PERK_CMP_NE: return a != b;
+    case PERK_CMP_LT: return a < b;
+    case PERK_CMP_LE: return a <= b;
+    case PERK_CMP_GT: return a > b;
+    default: return a >= b;
+    }
+}
+
+static int cmp_negate(int op) {
+    switch (op) {
+    case PERK_CMP_EQ: return PERK_CMP_NE;
+    case PERK_CMP_NE: return PERK_CMP_EQ;
+    case PERK_CMP_LT: return PERK_CMP_GE;
+    case PERK_CMP_LE: return PERK_CMP_GT;
+    case PERK_CMP_GT: return PERK_CMP_LE;
+    default: return PERK_CMP_LT;
+    }
+}
+
+static bool field_numeric(uint32_t field) {
+    return field == PERK_FIELD_PRICE || field == PERK_FIELD_QUANTITY || field == PERK_FIELD_AMOUNT ||
+           field == PERK_FIELD_ORIGINAL_AMOUNT || field == PERK_FIELD_MARGIN;
+}
+
+/* As strset_contains in vm.c; the range is checked first (an unverified program). */
+static bool strset_has(const prog_data *p, uint32_t set, int64_t x, bool *ok) {
+    uint64_t off = p->strset_off[set], len = p->strset_len[set];
+    if (off + len > p->n_u32) {
+        *ok = false;
+        return false;
+    }
+    if (x < 0 || x > UINT32_MAX) return false;
+    uint32_t lo = (uint32_t)off, hi = (uint32_t)(off + len);
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (p->u32[mid] < (uint32_t)x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < off + len && p->u32[lo] == (uint32_t)x;
+}
+
+/* True when applying action `a` to proved-empty line sets adds nothing and cannot fail
+ * (act_apply in vm_actions.c, case by case):
+ *   PERCENT_OFF   total 0: percent(0, p0) = 0, nothing to allocate;
+ *   AMOUNT_OFF    clamp(p0, 0, total 0) = 0;
+ *   AMOUNT_OFF_EACH, FIXED_PRICE, QTY_PRICE   a loop over no lines;
+ *   TIERS         the measure is 0; a step may match (threshold 0) but its discount is clamped
+ *                 to the total 0 (percent(0, v) = 0 for a percent step);
+ *   EVERY         floor(0 / p0) = 0 (p0 >= 1 checked, else the VM returns at once);
+ *   N_FOR         0 units, 0 groups;
+ *   BUY_GET       (APPLY2) with the reward set empty no unit can be rewarded; with only the
+ *                 buy set empty the sets differ, k = floor(0 / p0) = 0.
+ * GIFT, FREE_SHIPPING, SHIPPING_OFF and EFFECT act without lines: never allowed. The checks
+ * act_apply makes before the kind (steps in range, APPLY2 exactly for BUY_GET) are repeated so
+ * that a malformed action, which the VM would report as an error, ends the proof instead. */
+static bool action_adds_nothing(const prog_data *p, uint32_t rule, uint32_t idx, bool two, bool first_empty,
+                                bool second_empty) {
+    if (idx >= p->n_actions) return false;
+    const prog_action *a = &p->actions[idx];
+    if (a->rule != rule) return false;
+    if (a->n_steps > 0 && (a->steps > p->n_steps || a->n_steps > p->n_steps - a->steps)) return false;
+    if (two != (a->kind == PROG_ACT_BUY_GET)) return false;
+    switch ((prog_action_kind)a->kind) {
+    case PROG_ACT_PERCENT_OFF:
+    case PROG_ACT_AMOUNT_OFF:
+    case PROG_ACT_AMOUNT_OFF_EACH:
+    case PROG_ACT_FIXED_PRICE:
+    case PROG_ACT_QTY_PRICE:
+    case PROG_ACT_TIERS:
+    case PROG_ACT_EVERY:
+    case PROG_ACT_N_FOR:
+        return first_empty;
+    case PROG_ACT_BUY_GET:
+        return first_empty || second_empty; /* buy set (first), reward set (second) */
+    default:
+        return false;
+    }
+}
+
+/* below = 0: `have` >= `bound` (enough values to pop); below = 1: `have` <= `bound` (room to
+ * push). A function rather than an expression so that constant operands raise no warning. */
+static bool has_room(uint32_t have, uint32_t bound, int below) {
+    return below ? have <= bound : have >= bound;
+}
+
+bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string, guard_outcome *out) {
+    uint8_t key_op = guard_opcode(kind);
+    if (p == NULL || rule >= p->n_rules || key_op == PERK_OP_COUNT || string >= p->n_strings) return false;
+    const prog_rule *r = &p->rules[rule];
+    uint64_t end = (uint64_t)r->code.start + r->code.count;
+    if (r->code.count == 0 || end > p->n_code) return false;
+
+    gscalar st[GUARD_MAX_SCALARS];
+    bool empty[GUARD_MAX_SETS];
+    uint32_t sp = 0, ssp = 0;
+    gcmp_state cmp = GCMP_NONE;
+    int64_t cmp_obs = 0, cmp_exp = 0;
+    int cmp_op = PERK_CMP_EQ;
+    guard_outcome o = {false, PROG_NONE, 0, false, false, PERK_CMP_EQ, 0, 0, 0};
+
+/* Stack discipline: anything a verified program cannot do ends the proof. */
+#define NEED(ns, nl)                                                                              \
+    do {                                                                                          \
+        if (!has_room(sp, (ns), 0) || !has_room(ssp, (nl), 0)) return false;                                               \
+    } while (0)
+#define ROOM(ns, nl)                                                                              \
+    do {                                                                                          \
+        if (!has_room(sp + (ns), GUARD_MAX_SCALARS, 1) || !has_room(ssp + (nl), GUARD_MAX_SETS, 1)) return false;         \
+    } while (0)
+#define PUSH_KNOWN(x) (st[sp].v = (x), st[sp].known = true, sp++)
+#define PUSH_UNKNOWN() (st[sp].v = 0, st[sp].known = false, sp++)
+
+    for (uint32_t pc = r->code.start; pc < end;) {
+        const prog_insn *in = &p->code[pc];
+        uint32_t next = pc + 1;
+        o.insns++;
+        switch ((perk_opcode)in->op) {
+        case PERK_OP_PUSH_INT:
+            if (in->arg >= p->n_ints) return false;
+            ROOM(1, 0);
+            PUSH_KNOWN(p->ints[in->arg]);
+            break;
+        case PERK_OP_PUSH_IMM:
+            ROOM(1, 0);
+            PUSH_KNOWN((int32_t)in->arg);
+            break;
+        case PERK_OP_PUSH_STR:
+            if (in->arg >= p->n_strings) return false;
+            ROOM(1, 0);
+            PUSH_KNOWN((int64_t)in->arg);
+            break;
+        case PERK_OP_LOAD_FACT:
+            if (in->arg >= PERK_FACT_COUNT) return false;
+            ROOM(1, 0);
+            PUSH_UNKNOWN();
+            break;
+        case PERK_OP_CUSTOMER_TAG:
+        case PERK_OP_COUPON:
+        case PERK_OP_COUPON_FROM:
+            ROOM(1, 0);
+            PUSH_UNKNOWN();
+            break;
+        case PERK_OP_POP:
+            NEED(1, 0);
+            sp--;
+            break;
+        case PERK_OP_ADD:
+        case PERK_OP_SUB:
+        case PERK_OP_MUL:
+        case PERK_OP_DIV:
+        case PERK_OP_MOD:
+        case PERK_OP_PERCENT_OF: {
+            NEED(2, 0);
+            gscalar b = st[--sp], a = st[sp - 1];
+            if (!a.known || !b.known) return false; /* the VM might overflow */
+            int64_t x = 0;
+            bool over;
+            switch (in->op) {
+            case PERK_OP_ADD: over = __builtin_add_overflow(a.v, b.v, &x); break;
+            case PERK_OP_SUB: over = __builtin_sub_overflow(a.v, b.v, &x); break;
+            case PERK_OP_MUL: over = __builtin_mul_overflow(a.v, b.v, &x); break;
+            case PERK_OP_DIV:
+                over = b.v == 0 || (a.v == INT64_MIN && b.v == -1);
+                if (!over) x = a.v / b.v;
+                break;
+            case PERK_OP_MOD:
+                over = b.v == 0 || (a.v == INT64_MIN && b.v == -1);
+                if (!over) x = a.v % b.v;
+                break;
+            default: over = !money_percent(a.v, b.v, (money_rounding)p->rounding, &x); break;
+            }
+            if (over) return false; /* the VM fails here on every such cart: not a guard */
+            st[sp - 1].v = x;
+            break;
+        }
+        case PERK_OP_NEG:
+            NEED(1, 0);
+            if (!st[sp - 1].known || st[sp - 1].v == INT64_MIN) return false;
+            st[sp - 1].v = -st[sp - 1].v;
+            break;
+        case PERK_OP_EQ:
+        case PERK_OP_NE:
+        case PERK_OP_LT:
+        case PERK_OP_LE:
+        case PERK_OP_GT:
+        case PERK_OP_GE: {
+            NEED(2, 0);
+            int op = PERK_CMP_EQ + (in->op - PERK_OP_EQ);
+            gscalar b = st[--sp], a = st[sp - 1];
+            if (a.known && b.known) {
+                cmp = GCMP_KNOWN;
+                cmp_obs = a.v;
+                cmp_exp = b.v;
+                cmp_op = op;
+                st[sp - 1].v = cmp_holds(op, a.v, b.v);
+            } else {
+                cmp = GCMP_UNKNOWN;
+                st[sp - 1].known = false;
+            }
+            break;
+        }
+        case PERK_OP_IN_RANGE: {
+            NEED(3, 0);
+            gscalar hi = st[--sp], lo = st[--sp], x = st[sp - 1];
+            if (x.known && lo.known && hi.known) {
+                cmp = GCMP_KNOWN;
+                cmp_obs = x.v;
+                cmp_exp = x.v > hi.v ? hi.v : lo.v;
+                cmp_op = x.v > hi.v ? PERK_CMP_LE : PERK_CMP_GE;
+                st[sp - 1].v = lo.v <= x.v && x.v <= hi.v;
+            } else {
+                cmp = GCMP_UNKNOWN;
+                st[sp - 1].known = false;
+            }
+            break;
+        }
+        case PERK_OP_IN_MASK:
+            NEED(1, 0);
+            if (st[sp - 1].known) {
+                int64_t x = st[sp - 1].v;
+                st[sp - 1].v = x >= 0 && x < 32 && ((in->arg >> x) & 1u);
+            }
+            break;
+        case PERK_OP_IN_STRSET: {
+            if (in->arg >= p->n_strsets) return false;
+            NEED(1, 0);
+            bool ok = true;
+            bool has = strset_has(p, in->arg, st[sp - 1].v, &ok);
+            if (!ok) return false;
+            if (st[sp - 1].known) st[sp - 1].v = has;
+            break;
+        }
+        case PERK_OP_NOT:
+            NEED(1, 0);
+            if (st[sp - 1].known) st[sp - 1].v = st[sp - 1].v == 0;
+            if (cmp == GCMP_KNOWN) cmp_op = cmp_negate(cmp_op);
+            break;
+        case PERK_OP_JUMP:
+            if (in->arg <= pc || in->arg >= end) return false;
+            next = in->arg;
+            break;
+        case PERK_OP_JUMP_IF_FALSE:
+        case PERK_OP_JUMP_IF_TRUE: {
+            NEED(1, 0);
+            if (in->arg <= pc || in->arg >= end || !st[sp - 1].known) return false;
+            bool jump = (st[sp - 1].v != 0) == (in->op == PERK_OP_JUMP_IF_TRUE);
+            if (jump)
+                next = in->arg;
+            else
+                sp--;
+            break;
+        }
+        case PERK_OP_REQUIRE:
+        case PERK_OP_REQUIRE_SOFT: {
+            NEED(1, 0);
+            if (in->arg < r->first_cond || in->arg - r->first_cond >= r->n_conds || in->arg >= p->n_conds) return false;
+            gscalar c = st[--sp];
+            if (!c.known) return false;
+            if (c.v == 0) {
+                if (o.n_failures == 0) {
+                    if (cmp == GCMP_UNKNOWN) return false; /* the reported comparison would vary */
+                    o.cond = in->arg;
+                    o.soft = in->op == PERK_OP_REQUIRE_SOFT;
+                    o.has_cmp = cmp == GCMP_KNOWN;
+                    if (o.has_cmp) {
+                        o.observed = cmp_obs;
+                        o.expected = cmp_exp;
+                        o.cmp_op = cmp_op;
+                    }
+                }
+                o.n_failures++;
+                if (in->op == PERK_OP_REQUIRE) {
+                    o.failed = true;
+                    *out = o;
+                    return true;
+                }
+            }
+            cmp = GCMP_NONE;
+            break;
+        }
+        case PERK_OP_CHECK:
+            if (o.n_failures > 0) {
+                o.failed = true;
+                *out = o;
+                return true;
+            }
+            break;
+        case PERK_OP_SET_ALL:
+            ROOM(0, 1);
+            empty[ssp++] = false;
+            break;
+        case PERK_OP_SET_CATEGORY:
+        case PERK_OP_SET_CATEGORY_IS:
+        case PERK_OP_SET_TAG:
+        case PERK_OP_SET_BRAND:
+        case PERK_OP_SET_SKU:
+            if (in->arg >= p->n_strings) return false;
+            ROOM(0, 1);
+            empty[ssp++] = in->op == key_op && in->arg == string; /* the assumption */
+            break;
+        case PERK_OP_SET_ATTR:
+            if (in->arg >= p->n_attrs) return false;
+            ROOM(0, 1);
+            empty[ssp++] = false;
+            break;
+        case PERK_OP_SET_CMP:
+            if (in->arg >= PERK_FIELD_COUNT) return false;
+            NEED(1, 0);
+            ROOM(0, 1);
+            sp--;
+            empty[ssp++] = false;
+            break;
+        case PERK_OP_SET_AND:
+        case PERK_OP_SET_OR:
+        case PERK_OP_SET_DIFF: {
+            NEED(0, 2);
+            bool b = empty[--ssp], a = empty[ssp - 1];
+            empty[ssp - 1] = in->op == PERK_OP_SET_AND ? (a || b) : in->op == PERK_OP_SET_OR ? (a && b) : a;
+            break;
+        }
+        case PERK_OP_SET_NOT:
+            NEED(0, 1);
+            empty[ssp - 1] = false; /* the complement of nothing is every line */
+            break;
+        case PERK_OP_AGG_SUM:
+        case PERK_OP_AGG_MIN:
+        case PERK_OP_AGG_MAX:
+        case PERK_OP_AGG_COUNT: {
+            NEED(0, 1);
+            ROOM(1, 0);
+            if (in->op != PERK_OP_AGG_COUNT && !field_numeric(in->arg)) return false;
+            bool e = empty[--ssp];
+            if (e) {
+                PUSH_KNOWN(0); /* a sum or count of no lines; MIN and MAX of no lines are 0 too */
+            } else {
+                if (in->op == PERK_OP_AGG_SUM || in->op == PERK_OP_AGG_COUNT) return false; /* may overflow */
+                PUSH_UNKNOWN();
+            }
+            break;
+        }
+        case PERK_OP_AGG_ANY: {
+            NEED(0, 1);
+            ROOM(1, 0);
+            bool e = empty[--ssp];
+            if (e) PUSH_KNOWN(0);
+            else PUSH_UNKNOWN();
+            break;
+        }
+        case PERK_OP_AGG_SUBSET: {
+            NEED(0, 2);
+            ROOM(1, 0);
+            ssp--;
+            bool a_empty = empty[--ssp];
+            if (a_empty) PUSH_KNOWN(1); /* no line of an empty set is outside b */
+            else PUSH_UNKNOWN();
+            break;
+        }
+        case PERK_OP_APPLY:
+        case PERK_OP_APPLY2: {
+            bool two = in->op == PERK_OP_APPLY2;
+            NEED(0, two ? 2u : 1u);
+            bool second = two ? empty[--ssp] : false;
+            bool first = empty[--ssp];
+            if (!action_adds_nothing(p, rule, in->arg, two, first, second)) return false;
+            break;
+        }
+        case PERK_OP_END:
+            o.failed = o.n_failures > 0;
+            *out = o;
+            return true;
+        default: /* EARN, MULTIPLY (not in a promotion) and unknown opcodes */
+            return false;
+        }
+        pc = next;
+    }
+    return false; /* no END: the VM reports an error */
+#undef NEED
+#undef ROOM
+#undef PUSH_KNOWN
+#undef PUSH_UNKNOWN
+}
+
+bool guard_choose(const prog_data *p, uint32_t rule, uint8_t *kind, uint32_t *string, guard_outcome *out) {
+    *kind = PROG_GUARD_NONE;
+    *string = PROG_NONE;
+    if (p == NULL || rule >= p->n_rules) return false;
+    const prog_rule *r = &p->rules[rule];
+    uint64_t end = (uint64_t)r->code.start + r->code.count;
+    if (end > p->n_code) return false;
+    uint8_t tried_kind[GUARD_MAX_TRIES];
+    uint32_t tried_string[GUARD_MAX_TRIES];
+    uint32_t n_tried = 0;
+    for (uint64_t pc = r->code.start; pc < end && n_tried < GUARD_MAX_TRIES; pc++) {
+        const prog_insn *in = &p->code[pc];
+        uint8_t k = guard_kind_of_opcode(in->op);
+        if (k == PROG_GUARD_NONE || in->arg >= p->n_strings) continue;
+        bool seen = false;
+        for (uint32_t t = 0; t < n_tried && !seen; t++) seen = tried_kind[t] == k && tried_string[t] == in->arg;
+        if (seen) continue;
+        tried_kind[n_tried] = k;
+        tried_string[n_tried++] = in->arg;
+        if (guard_eval(p, rule, k, in->arg, out)) {
+            *kind = k;
+            *string = in->arg;
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,59 @@
+/* guard.h - rule guards: proving that a promotion's block ends in one known way whenever no cart
+ * line matches a given sku, brand, category or tag (runtime/guard.c).
+ *
+ * The proof is a symbolic run of the block's bytecode under one assumption: the line-set opcode
+ * of the guard (e.g. SET_CATEGORY "tea") pushes the empty set. Every other input (facts, other
+ * line sets, coupons, customer tags) is unknown. The run follows the interpreter (runtime/vm.c)
+ * instruction by instruction and gives up as soon as anything it needs is unknown: a jump or a
+ * condition on an unknown value, an instruction that could fail (arithmetic or a sum on unknown
+ * values), an action on a set that might not be empty, a gift, shipping or effect action. If it
+ * reaches the end of the block, the block does exactly the same on every cart without such a
+ * line: same outcome, same first failed condition and comparison, same number of failures, same
+ * instruction count. Nothing else is assumed, so the proof holds for any program, verified or not
+ * (out-of-range operands also make it give up).
+ *
+ * Used by the code generator (to choose each promotion's guard), the verifier (to re-prove the
+ * guard a file claims) and the loader (to record what a skip must report).
+ */
+#ifndef PERK_GUARD_H
+#define PERK_GUARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "program.h"
+
+/* How a block ends when its guard matches no line. */
+typedef struct guard_outcome {
+    bool failed;          /* true: the block fails (reason CONDITION); false: it passes having
+                             discounted nothing and added no gift or effect (reason NOTHING) */
+    uint32_t cond;        /* failed: the first failing condition; else PROG_NONE */
+    uint32_t n_failures;  /* failed: how many conditions failed (soft ones are all counted) */
+    bool soft;            /* failed: the first failure was a REQUIRE_SOFT */
+    bool has_cmp;         /* failed: a comparison was recorded before that condition */
+    int cmp_op;           /* its perk_cmp */
+    int64_t observed, expected;
+    uint32_t insns;       /* instructions the block executes, END or the failing one included */
+} guard_outcome;
+
+/* Runs promotion `rule`'s block assuming that no cart line matches (kind, string), kind a
+ * PROG_GUARD_* other than NONE. True when the outcome is determined; it is then stored in *out.
+ * Linear in the block's length. */
+bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string, guard_outcome *out);
+
+/* Chooses a guard for promotion `rule`: tries the strings of the block's SET_SKU, SET_BRAND,
+ * SET_CATEGORY, SET_CATEGORY_IS and SET_TAG instructions in instruction order (at most
+ * GUARD_MAX_TRIES distinct ones) and returns the first that guard_eval proves, in *kind, *string
+ * and *out. False (and *kind = PROG_GUARD_NONE) when none does. */
+bool guard_choose(const prog_data *p, uint32_t rule, uint8_t *kind, uint32_t *string, guard_outcome *out);
+
+#define GUARD_MAX_TRIES 8
+
+/* The line-set opcode whose operand a guard of this kind names, or PERK_OP_COUNT for NONE or an
+ * unknown kind. */
+uint8_t guard_opcode(uint8_t kind);
+
+/* "sku", "brand", "category", "category is", "tag"; "?" for anything else. */
+const char *guard_kind_name(uint8_t kind);
+
+#endif

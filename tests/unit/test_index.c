@@ -1,0 +1,838 @@
+/* test_index.c - the rule index: guards chosen by the code generator, re-proved by the verifier,
+ * and evaluation with the index on giving exactly the result of evaluation with it off.
+ *
+ * The equivalence tests evaluate each cart twice, in a context with the rule index and in one
+ * without (eval_set_rule_index), and compare the status, the error message and the whole result
+ * rendered as JSON (instructions included) byte for byte. Carts: every cart of the rule tests in
+ * the rules/ directory's .test files, random carts for those rulesets, and random carts for generated rulesets of
+ * hundreds of promotions mixing every kind of guard (and no guard), coupons, exclusive groups,
+ * stop, budgets, caps, tiers, times; also with small instruction budgets, so that a budget
+ * exhausted inside a skipped promotion is checked too.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "alloc.h"
+#include "bytecode.h"
+#include "cart_json.h"
+#include "compiler.h"
+#include "guard.h"
+#include "perk.h"
+#include "program_internal.h"
+#include "result_json.h"
+#include "verify.h"
+#include "vm_internal.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+static uint8_t *compile_bytes(const char *src, size_t *len) {
+    compiler c;
+    compiler_init(&c);
+    uint8_t *bytes = NULL;
+    bool ok = compiler_compile_text(&c, "test.perk", src, strlen(src), &bytes, len);
+    if (!ok) {
+        diag_print_text(&c.diags, stderr, false);
+        compiler_free(&c);
+        fail_msg("the test ruleset does not compile");
+    }
+    compiler_free(&c);
+    return bytes;
+}
+
+static perk_program *compile_prog(const char *src) {
+    size_t len = 0;
+    uint8_t *bytes = compile_bytes(src, &len);
+    perk_error err = {PERK_OK, ""};
+    perk_program *p = perk_program_load(bytes, len, &err);
+    free(bytes);
+    if (p == NULL) fail_msg("load: %s", err.message);
+    return p;
+}
+
+static const prog_rule *rule_named(const perk_program *p, const char *id) {
+    long i = perk_program_find_promotion(p, id);
+    assert_true(i >= 0);
+    return &p->d.rules[i];
+}
+
+static const char *guard_text(const perk_program *p, const prog_rule *r) {
+    return r->guard_kind == PROG_GUARD_NONE ? "" : prog_string(&p->d, r->guard_string);
+}
+
+/* xorshift: deterministic, no global state */
+static uint32_t rnd(uint64_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return (uint32_t)(*s >> 11);
+}
+
+static uint32_t below(uint64_t *s, uint32_t n) { return n == 0 ? 0 : rnd(s) % n; }
+
+/* ------------------------------------------------------------------ guards chosen by codegen */
+
+static const char *const GUARD_RULES =
+    "ruleset \"g\" { currency CNY timezone \"Asia/Shanghai\" }\n"
+    "tier gold \"G\" { spend ¥5000 within 365 days }\n"
+    "let tea = items where category in \"tea\"\n"
+    "promotion cat_off { then 10% off items where category in \"tea\" }\n"
+    "promotion tea_gift { when sum(tea) >= ¥300\n then gift \"S\" }\n"
+    "promotion acme { when any(items where brand = \"Acme\")\n then free shipping }\n"
+    "promotion organic { when count(items where \"organic\" in tags) >= 2\n then 5% off order }\n"
+    "promotion sku_is { when any(items where sku = \"X-1\") and customer.first_order\n then ¥1 off order }\n"
+    "promotion exact { then 50% off items where category = \"tea/green\" }\n"
+    "promotion gold_tea { when customer.tier >= gold\n when sum(tea) >= ¥50\n then 10% off order }\n"
+    "promotion union { then 10% off items where category in [\"tea\", \"cups\"] }\n"
+    "promotion ship { then free shipping }\n"
+    "promotion below { when sum(tea) < ¥30\n then ¥1 off order }\n"
+    "promotion weekly { every wednesday\n then 10% off tea }\n"
+    "promotion filtered { then 10% off items where category in \"tea\" and price >= ¥20 }\n"
+    "promotion except_brand { then ¥5 off tea except items where brand = \"Acme\" }\n"
+    "promotion bogo { then buy 2 of tea get 1 free }\n"
+    "promotion gift_tea { when any(tea)\n then gift \"T\" }\n"
+    "promotion twice { when sum(tea) >= ¥10\n when sum(tea) >= ¥20\n then 5% off tea }\n"
+    "promotion coupon_tea { requires coupon \"TEA\"\n then 5% off tea }\n";
+
+static void test_codegen_guards(void **state) {
+    (void)state;
+    perk_program *p = compile_prog(GUARD_RULES);
+    const prog_rule *r;
+
+    /* no condition, one category target: without tea it discounts nothing */
+    r = rule_named(p, "cat_off");
+    assert_int_equal(r->guard_kind, PROG_GUARD_CATEGORY);
+    assert_string_equal(guard_text(p, r), "tea");
+    assert_int_equal(r->guard_cond, PROG_NONE);
+
+    /* a threshold: sum(tea) = 0 < 30000 fails its (soft) condition */
+    r = rule_named(p, "tea_gift");
+    assert_int_equal(r->guard_kind, PROG_GUARD_CATEGORY);
+    assert_int_equal(r->guard_cond, r->first_cond);
+    const guard_outcome *g = &p->ridx.guard[perk_program_find_promotion(p, "tea_gift")];
+    assert_true(g->failed && g->soft && g->has_cmp);
+    assert_int_equal(g->n_failures, 1);
+    assert_int_equal(g->observed, 0);
+    assert_int_equal(g->expected, 30000);
+    assert_int_equal(g->cmp_op, PERK_CMP_GE);
+    /* SET_ALL, SET_CATEGORY, SET_AND (items where ...), AGG_SUM, PUSH_IMM, GE, REQUIRE_SOFT, CHECK */
+    assert_int_equal(g->insns, 8);
+
+    r = rule_named(p, "acme");
+    assert_int_equal(r->guard_kind, PROG_GUARD_BRAND);
+    assert_string_equal(guard_text(p, r), "Acme");
+    g = &p->ridx.guard[perk_program_find_promotion(p, "acme")];
+    assert_true(g->failed && !g->soft && !g->has_cmp); /* any() compares nothing */
+
+    r = rule_named(p, "organic");
+    assert_int_equal(r->guard_kind, PROG_GUARD_TAG);
+    g = &p->ridx.guard[perk_program_find_promotion(p, "organic")];
+    assert_true(g->failed && g->has_cmp);
+    assert_int_equal(g->observed, 0);
+    assert_int_equal(g->expected, 2);
+
+    /* `and`: the jump on the known false left side decides the condition */
+    r = rule_named(p, "sku_is");
+    assert_int_equal(r->guard_kind, PROG_GUARD_SKU);
+    assert_string_equal(guard_text(p, r), "X-1");
+
+    r = rule_named(p, "exact");
+    assert_int_equal(r->guard_kind, PROG_GUARD_CATEGORY_IS);
+    assert_string_equal(guard_text(p, r), "tea/green");
+
+    r = rule_named(p, "filtered");
+    assert_int_equal(r->guard_kind, PROG_GUARD_CATEGORY);
+    r = rule_named(p, "except_brand");
+    assert_int_equal(r->guard_kind, PROG_GUARD_CATEGORY);
+    assert_string_equal(guard_text(p, r), "tea");
+    r = rule_named(p, "bogo");
+    assert_int_equal(r->guard_kind, PROG_GUARD_CATEGORY);
+    r = rule_named(p, "gift_tea");
+    assert_int_equal(r->guard_kind, PROG_GUARD_CATEGORY);
+    assert_int_equal(r->guard_cond, r->first_cond);
+
+    /* the index: a single soft failure may give a hint, so tea_gift is visited on every cart;
+     * twice fails both thresholds (no hint): its default is the first failure, keyed by "tea";
+     * coupon_tea defaults to COUPON_MISSING, keyed by its code */
+    const prog_rule_index *x = &p->ridx;
+    long tg = perk_program_find_promotion(p, "tea_gift"), tw = perk_program_find_promotion(p, "twice"),
+         ct = perk_program_find_promotion(p, "coupon_tea"), sh = perk_program_find_promotion(p, "ship");
+    assert_true(x->always[tg / 64] >> (tg % 64) & 1);
+    assert_true(x->always[sh / 64] >> (sh % 64) & 1);
+    assert_false(x->always[tw / 64] >> (tw % 64) & 1);
+    assert_false(x->always[ct / 64] >> (ct % 64) & 1);
+    assert_int_equal(x->guard[tw].n_failures, 2);
+    assert_int_equal(x->defaults[tw].reason, PERK_REASON_CONDITION);
+    assert_int_equal(x->defaults[tw].failed_condition, p->d.rules[tw].first_cond);
+    assert_true(x->defaults[tw].has_comparison);
+    assert_int_equal(x->defaults[tw].expected, 1000);
+    assert_int_equal(x->defaults[ct].reason, PERK_REASON_COUPON_MISSING);
+    uint32_t key = prog_find_key(p, RIDX_COUPON, p->d.rules[ct].coupon);
+    assert_int_not_equal(key, PROG_NONE);
+    assert_int_equal(x->key_first[key + 1] - x->key_first[key], 1);
+    assert_int_equal(x->key_rules[x->key_first[key]], ct);
+    key = prog_find_key(p, PROG_GUARD_CATEGORY, p->d.rules[tw].guard_string);
+    assert_int_not_equal(key, PROG_NONE);
+    bool listed = false;
+    for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) listed |= x->key_rules[i] == (uint32_t)tw;
+    assert_true(listed);
+    /* instructions: cat_off's default is a NOTHING that ran 5 instructions (SET_ALL, SET_CATEGORY,
+     * SET_AND, APPLY, END) */
+    long co = perk_program_find_promotion(p, "cat_off");
+    assert_int_equal(x->guard[co].insns, 5);
+    assert_int_equal(x->default_insns[co + 1] - x->default_insns[co], 5);
+
+    /* not decided by one string: a hard condition on the tier runs first, a union, no lines,
+     * a condition that holds without tea, a weekday */
+    const char *none[] = {"gold_tea", "union", "ship", "below", "weekly"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        r = rule_named(p, none[i]);
+        if (r->guard_kind != PROG_GUARD_NONE) fail_msg("%s got a guard", none[i]);
+        assert_int_equal(r->guard_string, PROG_NONE);
+        assert_int_equal(r->guard_cond, PROG_NONE);
+    }
+    perk_program_free(p);
+}
+
+/* ------------------------------------------------------------------ the verifier */
+
+typedef void (*mutate_fn)(prog_data *p);
+
+static uint32_t string_id(const prog_data *p, const char *s) {
+    for (uint32_t i = 0; i < p->n_strings; i++)
+        if (strcmp(prog_string(p, i), s) == 0) return i;
+    fail_msg("no string %s", s);
+    return PROG_NONE;
+}
+
+static prog_rule *rule_of(prog_data *p, const char *id) {
+    uint32_t sid = string_id(p, id);
+    for (uint32_t r = 0; r < p->n_rules; r++)
+        if (p->rules[r].id == sid) return &p->rules[r];
+    fail_msg("no promotion %s", id);
+    return NULL;
+}
+
+/* cat_off targets tea: "cups" does not decide it */
+static void m_unsound(prog_data *p) { rule_of(p, "cat_off")->guard_string = string_id(p, "cups"); }
+/* tea_gift fails its condition, it does not pass with nothing */
+static void m_claim(prog_data *p) { rule_of(p, "tea_gift")->guard_cond = PROG_NONE; }
+static void m_kind(prog_data *p) { rule_of(p, "cat_off")->guard_kind = 9; }
+static void m_string(prog_data *p) { rule_of(p, "cat_off")->guard_string = p->n_strings + 5; }
+static void m_orphan(prog_data *p) { /* no guard, yet a condition */
+    prog_rule *r = rule_of(p, "weekly");
+    r->guard_cond = r->first_cond;
+}
+static void m_cond_range(prog_data *p) {
+    prog_rule *r = rule_of(p, "tea_gift");
+    r->guard_cond = r->first_cond + 1;
+}
+static void m_ship(prog_data *p) { /* ship has no lines to guard on: any string is unsound */
+    prog_rule *r = rule_of(p, "ship");
+    r->guard_kind = PROG_GUARD_CATEGORY;
+    r->guard_string = string_id(p, "tea");
+}
+/* the category kind differs from the exact category the block matches */
+static void m_kind_mismatch(prog_data *p) { rule_of(p, "exact")->guard_kind = PROG_GUARD_CATEGORY; }
+
+static void test_verifier_guards(void **state) {
+    (void)state;
+    size_t len = 0;
+    uint8_t *bytes = compile_bytes(GUARD_RULES, &len);
+    static const struct {
+        mutate_fn fn;
+        perk_status status;
+        const char *message;
+    } cases[] = {
+        {m_unsound, PERK_VERIFY, "promotion 'cat_off': its guard (category \"cups\") does not decide"},
+        {m_claim, PERK_VERIFY, "promotion 'tea_gift': its guard claims nothing, the block gives condition"},
+        {m_kind, PERK_VERIFY, "promotion 'cat_off': unknown guard kind 9"},
+        {m_string, PERK_VERIFY, "promotion 'cat_off': guard string"},
+        {m_orphan, PERK_VERIFY, "promotion 'weekly': a guard string or condition without a guard kind"},
+        {m_cond_range, PERK_VERIFY, "promotion 'tea_gift': guard condition"},
+        {m_ship, PERK_VERIFY, "promotion 'ship': its guard (category \"tea\") does not decide"},
+        {m_kind_mismatch, PERK_VERIFY, "promotion 'exact': its guard (category \"tea/green\") does not decide"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        prog_data p;
+        perk_error err;
+        assert_int_equal(bytecode_read(bytes, len, &p, &err), PERK_OK);
+        assert_int_equal(verify_program(&p, &err), PERK_OK);
+        cases[i].fn(&p);
+        perk_status st = verify_program(&p, &err);
+        if (st != cases[i].status || strstr(err.message, cases[i].message) == NULL)
+            fail_msg("case %zu: status %d, message %s", i, st, err.message);
+        /* and the same through the bytes: written, read back, refused at load */
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        char msg[128];
+        assert_true(bytecode_write(&p, &out, &out_len, msg, sizeof msg));
+        assert_null(perk_program_load(out, out_len, &err));
+        assert_int_equal(err.status, cases[i].status);
+        perk_mem_free(out);
+        prog_data_free(&p);
+    }
+    /* a reserved byte of the guard record must be zero */
+    prog_data p;
+    perk_error err;
+    assert_int_equal(bytecode_read(bytes, len, &p, &err), PERK_OK);
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    char msg[128];
+    assert_true(bytecode_write(&p, &out, &out_len, msg, sizeof msg));
+    /* find the rules section, then the first record's byte 97 (the reserved bytes after the kind) */
+    size_t off = BC_HEADER_SIZE;
+    for (;;) {
+        uint32_t id, plen;
+        memcpy(&id, out + off, 4);
+        memcpy(&plen, out + off + 4, 4);
+        if (id == BC_SEC_RULES) break;
+        off += 8 + plen;
+    }
+    out[off + 8 + 4 + 97] = 1;
+    bytecode_seal(out, out_len);
+    assert_null(perk_program_load(out, out_len, &err));
+    assert_int_equal(err.status, PERK_MALFORMED);
+    assert_non_null(strstr(err.message, "reserved"));
+    perk_mem_free(out);
+    prog_data_free(&p);
+    free(bytes);
+}
+
+/* ------------------------------------------------------------------ equivalence machinery */
+
+typedef struct pair {
+    perk_program *prog;
+    perk_context *on, *off;
+    result_names *names;
+    uint32_t compared, differing_paths; /* carts compared; carts where the index skipped blocks */
+} pair;
+
+static void pair_init(pair *x, perk_program *prog, uint64_t budget) {
+    perk_limits l = perk_limits_default();
+    l.max_lines = 64;
+    if (budget) l.instruction_budget = budget;
+    perk_error err;
+    x->prog = prog;
+    x->on = perk_context_new(prog, &l, &err);
+    x->off = perk_context_new(prog, &l, &err);
+    assert_non_null(x->on);
+    assert_non_null(x->off);
+    eval_set_rule_index(x->on, true);
+    eval_set_rule_index(x->off, false);
+    x->names = result_names_from_program(prog);
+    assert_non_null(x->names);
+    x->compared = x->differing_paths = 0;
+}
+
+static void pair_free(pair *x) {
+    perk_context_free(x->on);
+    perk_context_free(x->off);
+    result_names_free(x->names);
+}
+
+/* Evaluates both contexts (already fed the same cart) and compares everything. */
+static void pair_compare(pair *x, const cart_doc *doc, const char *what) {
+    const perk_result *a = perk_evaluate(x->on);
+    char *ja = result_json_render(x->names, a, doc, 0);
+    const perk_result *b = perk_evaluate(x->off);
+    char *jb = result_json_render(x->names, b, doc, 0);
+    assert_non_null(ja);
+    assert_non_null(jb);
+    if (a->status != b->status || strcmp(ja, jb) != 0 ||
+        strcmp(perk_context_error(x->on), perk_context_error(x->off)) != 0 || a->instructions != b->instructions) {
+        fprintf(stderr, "%s\n index on:  %s\n  %s\n index off: %s\n  %s\n", what, perk_context_error(x->on), ja,
+                perk_context_error(x->off), jb);
+        fail_msg("the rule index changed the result of %s", what);
+    }
+    if (x->on->n_written < x->prog->d.n_rules) x->differing_paths++;
+    x->compared++;
+    free(ja);
+    free(jb);
+}
+
+/* ------------------------------------------------------------------ the rule tests' carts */
+
+/* The carts of a .test file: the JSON object that starts each line "cart {". */
+static void each_test_cart(const char *test_path, perk_program *prog, pair *pairs, size_t n_pairs) {
+    FILE *f = fopen(test_path, "rb");
+    assert_non_null(f);
+    static char text[1 << 17];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    int found = 0;
+    for (char *at = text; (at = strstr(at, "\ncart {")) != NULL; at++) { /* not `cart file` */
+        char *open = at + 6;
+        int depth = 0;
+        bool in_string = false;
+        char *end = open;
+        for (; *end; end++) {
+            if (in_string) {
+                if (*end == '\\' && end[1]) end++;
+                else if (*end == '"') in_string = false;
+            } else if (*end == '"') {
+                in_string = true;
+            } else if (*end == '{') {
+                depth++;
+            } else if (*end == '}' && --depth == 0) {
+                break;
+            }
+        }
+        assert_true(*end == '}');
+        char err[256];
+        cart_doc *doc = cart_json_parse(open, (size_t)(end - open + 1), perk_program_exponent(prog),
+                                        perk_program_currency(prog), NULL, err, sizeof err);
+        if (doc == NULL) continue; /* a case about a malformed cart */
+        for (size_t k = 0; k < n_pairs; k++) {
+            perk_status sa = cart_json_feed(doc, pairs[k].on, prog, err, sizeof err);
+            perk_status sb = cart_json_feed(doc, pairs[k].off, prog, err, sizeof err);
+            assert_int_equal(sa, sb);
+            char what[300];
+            snprintf(what, sizeof what, "%s cart %d (budget %llu)", test_path, found,
+                     (unsigned long long)pairs[k].on->limits.instruction_budget);
+            if (sa == PERK_OK) pair_compare(&pairs[k], doc, what);
+        }
+        cart_json_free(doc);
+        found++;
+    }
+    assert_true(found > 0);
+}
+
+/* ------------------------------------------------------------------ random carts */
+
+/* The strings a program matches, by kind, so that random carts hit its guards and coupons. */
+typedef struct vocab {
+    const char *cats[256], *skus[64], *brands[64], *tags[64], *coupons[64], *campaigns[16], *tiers[8],
+        *customer_tags[16], *strings[64];
+    uint32_t n_cats, n_skus, n_brands, n_tags, n_coupons, n_campaigns, n_tiers, n_customer_tags, n_strings;
+} vocab;
+
+static void vocab_add(const char **list, uint32_t *n, uint32_t cap, const char *s) {
+    for (uint32_t i = 0; i < *n; i++)
+        if (strcmp(list[i], s) == 0) return;
+    if (*n < cap) list[(*n)++] = s;
+}
+
+static void vocab_of(const perk_program *prog, vocab *v) {
+    memset(v, 0, sizeof *v);
+    const prog_data *d = &prog->d;
+    for (uint32_t i = 0; i < d->n_code; i++) {
+        const prog_insn *in = &d->code[i];
+        const char *s = in->arg < d->n_strings ? prog_string(d, in->arg) : NULL;
+        switch (in->op) {
+        case PERK_OP_SET_CATEGORY:
+        case PERK_OP_SET_CATEGORY_IS: vocab_add(v->cats, &v->n_cats, 256, s); break;
+        case PERK_OP_SET_SKU: vocab_add(v->skus, &v->n_skus, 64, s); break;
+        case PERK_OP_SET_BRAND: vocab_add(v->brands, &v->n_brands, 64, s); break;
+        case PERK_OP_SET_TAG: vocab_add(v->tags, &v->n_tags, 64, s); break;
+        case PERK_OP_CUSTOMER_TAG: vocab_add(v->customer_tags, &v->n_customer_tags, 16, s); break;
+        case PERK_OP_PUSH_STR: vocab_add(v->strings, &v->n_strings, 64, s); break;
+        default: break;
+        }
+    }
+    for (uint32_t r = 0; r < d->n_rules; r++) {
+        if (d->rules[r].coupon != PROG_NONE) vocab_add(v->coupons, &v->n_coupons, 64, prog_string(d, d->rules[r].coupon));
+        if (d->rules[r].coupon_campaign != PROG_NONE)
+            vocab_add(v->campaigns, &v->n_campaigns, 16, prog_string(d, d->rules[r].coupon_campaign));
+    }
+    for (uint32_t t = 0; t < d->n_tiers && t < 8; t++) v->tiers[v->n_tiers++] = prog_string(d, d->tiers[t].id);
+    vocab_add(v->cats, &v->n_cats, 256, "unknown");
+    vocab_add(v->skus, &v->n_skus, 64, "NOPE-1");
+    vocab_add(v->coupons, &v->n_coupons, 64, "NOT-A-CODE");
+}
+
+static const char *pick(uint64_t *s, const char *const *list, uint32_t n) {
+    return n == 0 ? NULL : list[below(s, n)];
+}
+
+/* Storage for one random cart's strings (borrowed by libperk until evaluation). */
+typedef struct rcart {
+    perk_customer customer;
+    perk_order order;
+    perk_line lines[24];
+    const char *line_tags[24][3];
+    char cats[24][80];
+    const char *customer_tags[4];
+    const char *codes[4], *campaigns[4];
+    perk_coupon_status status[4];
+    uint32_t n_lines, n_coupons;
+    uint32_t usage_rule[3], exclude_rule[2];
+    perk_usage usage[3];
+    uint32_t n_usage, n_exclude;
+} rcart;
+
+static void random_cart(uint64_t *s, const vocab *v, uint32_t n_rules, rcart *c) {
+    memset(c, 0, sizeof *c);
+    c->customer.member_since_days = -1;
+    if (below(s, 3) != 0) {
+        c->customer.id = "cust";
+        c->customer.tier = below(s, 4) == 0 ? NULL : pick(s, v->tiers, v->n_tiers);
+        uint32_t nt = below(s, 3);
+        for (uint32_t i = 0; i < nt && v->n_customer_tags; i++) c->customer_tags[i] = pick(s, v->customer_tags, v->n_customer_tags);
+        c->customer.n_tags = v->n_customer_tags ? nt : 0;
+        if (c->customer.n_tags == 2 && strcmp(c->customer_tags[0], c->customer_tags[1]) == 0) c->customer.n_tags = 1;
+        c->customer.tags = c->customer_tags;
+        c->customer.first_order = below(s, 2);
+        c->customer.order_count = below(s, 20);
+        c->customer.points_balance = below(s, 5000);
+        c->customer.member_since_days = below(s, 2) ? 20000 : -1;
+        if (below(s, 3) == 0) {
+            c->customer.birthday_month = 1 + (int)below(s, 12);
+            c->customer.birthday_day = 1 + (int)below(s, 28);
+        }
+    }
+    /* 2026-01-01 .. 2026-12-31, any hour */
+    c->order.time = 1767225600LL + (int64_t)below(s, 365 * 24) * 3600;
+    c->order.shipping = below(s, 3) == 0 ? 0 : (int64_t)below(s, 2000);
+    c->order.channel = below(s, 2) ? pick(s, v->strings, v->n_strings) : NULL;
+    c->order.points_to_redeem = below(s, 3) == 0 ? -1 : (int64_t)below(s, 3000);
+    c->n_lines = below(s, 21);
+    for (uint32_t i = 0; i < c->n_lines; i++) {
+        perk_line *l = &c->lines[i];
+        l->sku = below(s, 3) == 0 ? pick(s, v->skus, v->n_skus) : "PLAIN";
+        const char *cat = pick(s, v->cats, v->n_cats);
+        switch (below(s, 5)) {
+        case 0: l->category = NULL; break;
+        case 1: snprintf(c->cats[i], sizeof c->cats[i], "%s/sub", cat); l->category = c->cats[i]; break;
+        default: l->category = cat; break;
+        }
+        l->brand = below(s, 2) ? pick(s, v->brands, v->n_brands) : NULL;
+        uint32_t nt = v->n_tags ? below(s, 3) : 0;
+        for (uint32_t k = 0; k < nt; k++) c->line_tags[i][k] = pick(s, v->tags, v->n_tags);
+        l->tags = c->line_tags[i];
+        l->n_tags = nt;
+        l->unit_price = 1 + (int64_t)below(s, below(s, 4) == 0 ? 100 : 40000);
+        l->quantity = 1 + (int64_t)below(s, below(s, 4) == 0 ? 12 : 3);
+        l->margin_ppm = below(s, 3) == 0 ? -1 : (int64_t)below(s, 1000001);
+    }
+    c->n_coupons = below(s, 4) == 0 ? 1 + below(s, 3) : 0;
+    for (uint32_t i = 0; i < c->n_coupons; i++) {
+        const char *code;
+        bool dup;
+        int tries = 0;
+        do {
+            code = pick(s, v->coupons, v->n_coupons);
+            dup = false;
+            for (uint32_t k = 0; k < i; k++) dup |= strcmp(c->codes[k], code) == 0;
+        } while (dup && ++tries < 10);
+        if (dup) {
+            c->n_coupons = i;
+            break;
+        }
+        c->codes[i] = code;
+        c->campaigns[i] = below(s, 2) ? pick(s, v->campaigns, v->n_campaigns) : NULL;
+        c->status[i] = below(s, 4) == 0 ? (perk_coupon_status)below(s, 6) : PERK_COUPON_UNCHECKED;
+    }
+    if (n_rules > 0 && below(s, 4) == 0) {
+        c->n_usage = 1 + below(s, 3);
+        for (uint32_t i = 0; i < c->n_usage; i++) {
+            c->usage_rule[i] = below(s, n_rules);
+            c->usage[i] = (perk_usage){below(s, 8), below(s, 3) ? 0 : (int64_t)below(s, 100000), below(s, 3)};
+        }
+    }
+    if (n_rules > 0 && below(s, 6) == 0) {
+        c->n_exclude = 1 + below(s, 2);
+        for (uint32_t i = 0; i < c->n_exclude; i++) c->exclude_rule[i] = below(s, n_rules);
+    }
+}
+
+static void feed(perk_context *ctx, const rcart *c) {
+    perk_cart_reset(ctx);
+    assert_int_equal(perk_cart_set_customer(ctx, &c->customer), PERK_OK);
+    assert_int_equal(perk_cart_set_order(ctx, &c->order), PERK_OK);
+    for (uint32_t i = 0; i < c->n_lines; i++)
+        if (perk_cart_add_line(ctx, &c->lines[i]) != PERK_OK) fail_msg("line: %s", perk_context_error(ctx));
+    for (uint32_t i = 0; i < c->n_coupons; i++)
+        assert_int_equal(perk_cart_add_coupon(ctx, c->codes[i], c->campaigns[i], c->status[i]), PERK_OK);
+    for (uint32_t i = 0; i < c->n_usage; i++)
+        assert_int_equal(perk_cart_set_usage(ctx, c->usage_rule[i], &c->usage[i]), PERK_OK);
+    for (uint32_t i = 0; i < c->n_exclude; i++) assert_int_equal(perk_cart_exclude(ctx, c->exclude_rule[i]), PERK_OK);
+}
+
+/* n random carts through every pair; returns how many the index evaluated without visiting every
+ * promotion. */
+static uint32_t random_carts(pair *pairs, size_t n_pairs, uint64_t seed, uint32_t n, const char *name) {
+    vocab v;
+    vocab_of(pairs[0].prog, &v);
+    uint64_t s = seed;
+    static rcart c;
+    uint32_t partial = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        random_cart(&s, &v, pairs[0].prog->d.n_rules, &c);
+        for (size_t k = 0; k < n_pairs; k++) {
+            feed(pairs[k].on, &c);
+            feed(pairs[k].off, &c);
+            char what[200];
+            snprintf(what, sizeof what, "%s random cart %u (seed %llu, budget %llu)", name, i,
+                     (unsigned long long)seed, (unsigned long long)pairs[k].on->limits.instruction_budget);
+            uint32_t before = pairs[k].differing_paths;
+            pair_compare(&pairs[k], NULL, what);
+            if (k == 0) partial += pairs[k].differing_paths - before;
+        }
+    }
+    return partial;
+}
+
+/* ------------------------------------------------------------------ the rulesets in rules/ */
+
+static void test_rules_dir(void **state) {
+    (void)state;
+    static const char *const sets[] = {"farm_box", "jp_select", "stacking", "storefront", "tea_shop"};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        char perk_path[128], test_path[128];
+        snprintf(perk_path, sizeof perk_path, "rules/%s.perk", sets[i]);
+        snprintf(test_path, sizeof test_path, "rules/%s.test", sets[i]);
+        perk_program *prog = compiler_load_program(perk_path, false);
+        assert_non_null(prog);
+        pair pairs[4];
+        pair_init(&pairs[0], prog, 0);
+        pair_init(&pairs[1], prog, 7);
+        pair_init(&pairs[2], prog, 23);
+        pair_init(&pairs[3], prog, 61);
+        each_test_cart(test_path, prog, pairs, 4);
+        random_carts(pairs, 4, 1000 + i, 150, perk_path);
+        for (size_t k = 0; k < 4; k++) pair_free(&pairs[k]);
+        perk_program_free(prog);
+    }
+}
+
+/* ------------------------------------------------------------------ generated rulesets */
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = b->cap ? b->cap * 2 : 65536;
+        b->s = realloc(b->s, b->cap);
+        assert_non_null(b->s);
+    }
+}
+
+/* A ruleset of n promotions drawn from templates that cover every way a guard can be (or not be)
+ * proved, plus coupons, groups, stop, budgets, caps and original prices. */
+static char *generate(uint64_t seed, uint32_t n, uint32_t n_cats, bool one_coupon, bool with_stop) {
+    sbuf b = {NULL, 0, 0};
+    uint64_t s = seed;
+    sb_printf(&b, "ruleset \"gen\" {\n currency CNY\n timezone \"Asia/Shanghai\"\n rounding half_even\n%s}\n",
+              one_coupon ? " coupons one per order\n" : "");
+    sb_printf(&b, "tier silver \"S\" { spend ¥1000 within 365 days }\ntier gold \"G\" { spend ¥5000 within 365 days }\n");
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = below(&s, n_cats), t = below(&s, 28);
+        if (t == 7 && !with_stop) t = 0;
+        sb_printf(&b, "promotion r%u {\n priority %u\n", i, below(&s, 50));
+        switch (t) {
+        case 0: sb_printf(&b, " then %u%% off items where category in \"c%u\"\n", 1 + below(&s, 30), k); break;
+        case 1:
+            sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥%u\n then ¥%u off items where category in \"c%u\"\n",
+                      k, 1 + below(&s, 300), 1 + below(&s, 20), k);
+            break;
+        case 2: sb_printf(&b, " when any(items where brand = \"b%u\")\n then free shipping\n", k % 16); break;
+        case 3: sb_printf(&b, " when count(items where \"t%u\" in tags) >= 2\n then 5%% off order\n", k % 8); break;
+        case 4: sb_printf(&b, " requires coupon \"C%u\"\n then ¥5 off items where category in \"c%u\"\n", k % 12, k); break;
+        case 5: sb_printf(&b, " exclusive \"g%u\"\n then 20%% off items where category in \"c%u\"\n", k % 3, k); break;
+        case 6:
+            sb_printf(&b, " when customer.tier >= gold\n when sum(items where category in \"c%u\") >= ¥50\n then 10%% off order\n", k);
+            break;
+        case 7: sb_printf(&b, " when any(items where sku = \"s%u\")\n then ¥1 off order\n stop\n", k % 20); break;
+        case 8:
+            sb_printf(&b, " limit %u uses\n limit 2 per customer\n limit ¥%u total\n then 10%% off items where category in \"c%u\"\n",
+                      1 + below(&s, 6), 1 + below(&s, 900), k);
+            break;
+        case 9: sb_printf(&b, " then buy 2 of items where category in \"c%u\" get 1 free\n", k); break;
+        case 10:
+            sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥100 and customer.first_order\n then ¥10 off order\n", k);
+            break;
+        case 11: sb_printf(&b, " then 10%% off items where category in \"c%u\" and price >= ¥20\n", k); break;
+        case 12: sb_printf(&b, " every wednesday\n then 10%% off items where category in \"c%u\"\n", k); break;
+        case 13:
+            sb_printf(&b, " measure original prices\n then tiers on items where category in \"c%u\" { ¥50: ¥1 off, ¥100: 10%% off }\n", k);
+            break;
+        case 14: sb_printf(&b, " when any(items where category in \"c%u\")\n then gift \"G%u\"\n", k, k); break;
+        case 15:
+            sb_printf(&b, " when count(items where category in \"c%u\") >= 1\n then every ¥100 on items where category in \"c%u\": ¥10 off up to ¥30\n",
+                      k, k);
+            break;
+        case 16: sb_printf(&b, " cap ¥5\n then 50%% off items where category = \"c%u\"\n", k); break;
+        case 17: sb_printf(&b, " requires coupon from \"CAMP%u\"\n then ¥3 off order\n", k % 2); break;
+        case 18: sb_printf(&b, " then any 3 of items where category in \"c%u\" for ¥30\n", k); break;
+        case 19: sb_printf(&b, " when not any(items where category in \"c%u\")\n then ¥2 off order\n", k); break;
+        case 20: sb_printf(&b, " then 10%% off items where category in [\"c%u\", \"c%u\"]\n", k, (k + 1) % n_cats); break;
+        case 21: sb_printf(&b, " then ¥5 off (items where category in \"c%u\") except (items where brand = \"b%u\")\n", k, k % 16); break;
+        case 22: sb_printf(&b, " when sum(items where category in \"c%u\") < ¥30\n then ¥1 off order\n", k); break;
+        case 23: sb_printf(&b, " hours 10:00 to 22:00\n when any(items where category in \"c%u\")\n then 3%% off order\n", k); break;
+        case 24:
+            sb_printf(&b, " requires coupon \"C%u\"\n when sum(items where category in \"c%u\") >= ¥20\n then 15%% off items where category in \"c%u\"\n",
+                      k % 12, k, k);
+            break;
+        case 25:
+            sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥%u and sum(items where category in \"c%u\") >= ¥1\n then effect \"e\" \"%u\"\n",
+                      k, 1 + below(&s, 100), (k + 3) % n_cats, k);
+            break;
+        case 26: /* two soft thresholds on one set: both fail without it (2 failures, no hint) */
+            sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥%u\n when sum(items where category in \"c%u\") >= ¥%u\n then 7%% off items where category in \"c%u\"\n",
+                      k, 1 + below(&s, 60), k, 1 + below(&s, 60), k);
+            break;
+        default:
+            sb_printf(&b, " measure original prices\n when sum(items where category in \"c%u\") >= ¥%u\n then ¥%u off order\n",
+                      k, 1 + below(&s, 200), 1 + below(&s, 30));
+            break;
+        }
+        sb_printf(&b, "}\n");
+    }
+    sb_printf(&b, "earn base { then 1 point per ¥1 on items }\n");
+    sb_printf(&b, "multiplier gold_x2 { when customer.tier >= gold\n then x2 on base }\n");
+    sb_printf(&b, "redeem {\n rate 100 points = ¥1\n max 50%%\n}\n");
+    return b.s;
+}
+
+static void check_generated(uint64_t seed, uint32_t n_rules, uint32_t n_cats, bool one_coupon, bool with_stop,
+                            uint32_t n_carts) {
+    char *src = generate(seed, n_rules, n_cats, one_coupon, with_stop);
+    perk_program *prog = compile_prog(src);
+    free(src);
+    uint32_t guarded = 0;
+    for (uint32_t r = 0; r < prog->d.n_rules; r++) guarded += prog->d.rules[r].guard_kind != PROG_GUARD_NONE;
+    assert_true(guarded > n_rules / 3); /* the templates give guards to most promotions */
+    pair pairs[3];
+    pair_init(&pairs[0], prog, 0);
+    pair_init(&pairs[1], prog, 40 + seed % 200);
+    pair_init(&pairs[2], prog, 300 + seed % 700);
+    char name[64];
+    snprintf(name, sizeof name, "generated ruleset %llu", (unsigned long long)seed);
+    uint32_t partial = random_carts(pairs, 3, seed, n_carts, name);
+    assert_true(partial > 0); /* the index did skip promotions */
+    for (size_t k = 0; k < 3; k++) pair_free(&pairs[k]);
+    perk_program_free(prog);
+}
+
+static void test_generated(void **state) {
+    (void)state;
+    check_generated(1, 300, 40, false, true, 200);
+    check_generated(2, 300, 40, true, true, 200);
+    check_generated(3, 500, 120, false, false, 200);
+    check_generated(4, 80, 6, true, false, 200);
+}
+
+/* ------------------------------------------------------------------ scaling and allocation */
+
+static atomic_long allocations;
+static void *counting_alloc(size_t size, void *user) {
+    (void)user;
+    atomic_fetch_add(&allocations, 1);
+    return malloc(size);
+}
+static void counting_release(void *ptr, void *user) {
+    (void)user;
+    free(ptr);
+}
+
+/* 2000 category promotions over 200 categories: a cart touching 2 categories visits only their
+ * 20 promotions (10 each), and gives the same result as visiting all 2000. */
+static void test_visits_few(void **state) {
+    (void)state;
+    sbuf b = {NULL, 0, 0};
+    sb_printf(&b, "ruleset \"many\" { currency CNY }\n");
+    for (uint32_t i = 0; i < 2000; i++)
+        sb_printf(&b, "promotion p%u { then %u%% off items where category in \"cat%u\" }\n", i, 1 + i % 20, i % 200);
+    perk_program *prog = compile_prog(b.s);
+    free(b.s);
+    pair x;
+    pair_init(&x, prog, 0);
+    for (uint32_t r = 0; r < prog->d.n_rules; r++) assert_int_equal(prog->d.rules[r].guard_kind, PROG_GUARD_CATEGORY);
+    perk_allocator counting = {counting_alloc, counting_release, NULL};
+    for (int round = 0; round < 3; round++) {
+        perk_line lines[4] = {
+            {.sku = "A", .category = "cat7", .unit_price = 10000, .quantity = 1, .margin_ppm = -1},
+            {.sku = "B", .category = "cat7/sub", .unit_price = 2999, .quantity = 3, .margin_ppm = -1},
+            {.sku = "C", .category = "cat123", .unit_price = 500, .quantity = 2, .margin_ppm = -1},
+            {.sku = "D", .category = "other", .unit_price = 100, .quantity = 1, .margin_ppm = -1},
+        };
+        perk_order o = {.time = 1772625600LL, .shipping = 800};
+        atomic_store(&allocations, 0);
+        perk_set_allocator(&counting);
+        for (int k = 0; k < 2; k++) {
+            perk_context *ctx = k == 0 ? x.on : x.off;
+            perk_cart_reset(ctx);
+            assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+            for (int i = 0; i < 4; i++) assert_int_equal(perk_cart_add_line(ctx, &lines[i]), PERK_OK);
+        }
+        const perk_result *r = perk_evaluate(x.on);
+        perk_set_allocator(NULL);
+        assert_int_equal(r->status, PERK_OK);
+        assert_int_equal(atomic_load(&allocations), 0); /* cart and evaluation never allocate */
+        /* cat7 has promotions 7, 207, ..., 1807 and cat123 has 123, 323, ...: 20 visited */
+        assert_int_equal(x.on->n_written, 20);
+        uint32_t applied = 0;
+        for (uint32_t p = 0; p < r->n_promotions; p++) applied += r->promotions[p].reason == PERK_REASON_APPLIED;
+        assert_int_equal(applied, 20);
+        /* every unvisited one reports NOTHING, as if its block had run (3 instructions each) */
+        assert_int_equal(r->promotions[8].reason, PERK_REASON_NOTHING);
+        pair_compare(&x, NULL, "2000 promotions");
+    }
+    pair_free(&x);
+    perk_program_free(prog);
+}
+
+/* The switch: PERK_RULE_INDEX=off in the environment turns the index off for new contexts. */
+static void test_env_switch(void **state) {
+    (void)state;
+    perk_program *prog = compile_prog(GUARD_RULES);
+    setenv("PERK_RULE_INDEX", "off", 1);
+    perk_context *off = perk_context_new(prog, NULL, NULL);
+    unsetenv("PERK_RULE_INDEX");
+    perk_context *on = perk_context_new(prog, NULL, NULL);
+    assert_false(off->use_index);
+    assert_true(on->use_index);
+    perk_context_free(off);
+    perk_context_free(on);
+    perk_program_free(prog);
+}
+
+/* Moves to the repository root (for rules/): the working directory, or three levels above the
+ * binary (build/tests/test_index). */
+static bool find_root(const char *argv0) {
+    if (access("rules/tea_shop.perk", R_OK) == 0) return true;
+    char buf[4096];
+    if (realpath(argv0, buf) == NULL) return false;
+    for (int up = 0; up < 3; up++) {
+        char *slash = strrchr(buf, '/');
+        if (slash == NULL) return false;
+        *slash = '\0';
+    }
+    return chdir(buf) == 0 && access("rules/tea_shop.perk", R_OK) == 0;
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    if (!find_root(argv[0])) {
+        fprintf(stderr, "test_index: run from the repository root\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_codegen_guards), cmocka_unit_test(test_verifier_guards),
+        cmocka_unit_test(test_rules_dir),      cmocka_unit_test(test_generated),
+        cmocka_unit_test(test_visits_few),     cmocka_unit_test(test_env_switch),
+    };
+    return cmocka_run_group_tests_name("index", tests, NULL, NULL);
+}
