@@ -426,39 +426,86 @@ static void normalize_group(const char *s, char *out, size_t cap) {
     out[k] = '\0';
 }
 
+/* One promotion of an exclusive group, for the sorted passes below. */
+typedef struct group_entry {
+    int index; /* declaration order */
+    const ast_node *decl;
+    const char *group;
+    char norm[128];
+} group_entry;
+
+/* Exact group, then evaluation order (priority, then declaration). */
+static int by_group_then_order(const void *x, const void *y) {
+    const group_entry *a = x, *b = y;
+    int c = strcmp(a->group, b->group);
+    if (c != 0) return c;
+    if (prio(a->decl) != prio(b->decl)) return prio(a->decl) < prio(b->decl) ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+/* Normalized group, then declaration order. */
+static int by_spelling_then_index(const void *x, const void *y) {
+    const group_entry *a = x, *b = y;
+    int c = strcmp(a->norm, b->norm);
+    if (c != 0) return c;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+/* Sorting keeps this O(n log n): a ruleset may have 10,000 promotions, and comparing every pair
+ * took seconds (and reported a shadowed promotion once per promotion shadowing it). */
 static void exclusive_checks(const check_info *info, diag_engine *diags) {
-    int n = info->n_promotions;
+    int n = info->n_promotions, count = 0;
+    if (n < 2) return; /* both checks compare two promotions */
+    group_entry *e = calloc((size_t)n, sizeof *e);
+    if (!e) {
+        fputs("perk: out of memory\n", stderr);
+        abort();
+    }
     for (int i = 0; i < n; i++) {
-        const ast_node *a = info->promotions[i];
-        const char *ga = group_of(a);
-        if (!ga) continue;
-        for (int j = 0; j < n; j++) {
-            const ast_node *b = info->promotions[j];
-            const char *gb = group_of(b);
-            if (i == j || !gb) continue;
-            if (strcmp(ga, gb) == 0) {
-                /* a runs before b and always applies: b never does */
-                bool a_first = prio(a) < prio(b) || (prio(a) == prio(b) && i < j);
-                if (a_first && always_applies(a)) {
-                    diag_report(diags, DIAG_ANALYZE_SHADOWED, b->span, "give it a higher priority, a different group, or conditions to the other",
-                                "promotion `%s` can never apply: `%s` of the same exclusive group \"%s\" always applies first",
-                                b->name, a->name, ga);
-                    diag_note(diags, a->span, "`%s` has no conditions and runs first", a->name);
-                }
-                continue;
-            }
-            char na[128], nb[128];
-            normalize_group(ga, na, sizeof na);
-            normalize_group(gb, nb, sizeof nb);
-            if (i < j && strcmp(na, nb) == 0) {
-                const ast_node *cl = clause(b, CL_EXCLUSIVE);
-                diag_report(diags, DIAG_ANALYZE_GROUP_SPELLING, cl ? cl->span : b->span, "spell the group the same way in both promotions",
-                            "exclusive groups \"%s\" and \"%s\" differ only in spelling, so they do not exclude each other", gb, ga);
-                const ast_node *ca = clause(a, CL_EXCLUSIVE);
-                diag_note(diags, ca ? ca->span : a->span, "the other spelling is here");
-            }
+        const char *g = group_of(info->promotions[i]);
+        if (!g) continue;
+        e[count] = (group_entry){.index = i, .decl = info->promotions[i], .group = g};
+        normalize_group(g, e[count].norm, sizeof e[count].norm);
+        count++;
+    }
+    /* a promotion that always applies shadows every later one of its group: report each of those
+     * once, naming the first that shadows it */
+    qsort(e, (size_t)count, sizeof *e, by_group_then_order);
+    const group_entry *shadow = NULL;
+    for (int k = 0; k < count; k++) {
+        if (k > 0 && strcmp(e[k].group, e[k - 1].group) != 0) shadow = NULL;
+        const ast_node *b = e[k].decl;
+        if (shadow) {
+            const ast_node *a = shadow->decl;
+            diag_report(diags, DIAG_ANALYZE_SHADOWED, b->span, "give it a higher priority, a different group, or conditions to the other",
+                        "promotion `%s` can never apply: `%s` of the same exclusive group \"%s\" always applies first",
+                        b->name, a->name, e[k].group);
+            diag_note(diags, a->span, "`%s` has no conditions and runs first", a->name);
+        } else if (always_applies(b)) {
+            shadow = &e[k];
         }
     }
+    /* groups that differ only in spelling: each promotion is reported once, against the first
+     * declared promotion spelling it differently */
+    qsort(e, (size_t)count, sizeof *e, by_spelling_then_index);
+    const group_entry *first = NULL, *first_other = NULL;
+    for (int k = 0; k < count; k++) {
+        if (!first || strcmp(e[k].norm, first->norm) != 0) {
+            first = &e[k];
+            first_other = NULL;
+            continue;
+        }
+        const group_entry *a = strcmp(e[k].group, first->group) != 0 ? first : first_other;
+        if (!first_other && strcmp(e[k].group, first->group) != 0) first_other = &e[k];
+        if (!a) continue;
+        const ast_node *cl = clause(e[k].decl, CL_EXCLUSIVE);
+        diag_report(diags, DIAG_ANALYZE_GROUP_SPELLING, cl ? cl->span : e[k].decl->span, "spell the group the same way in both promotions",
+                    "exclusive groups \"%s\" and \"%s\" differ only in spelling, so they do not exclude each other", e[k].group,
+                    a->group);
+        const ast_node *ca = clause(a->decl, CL_EXCLUSIVE);
+        diag_note(diags, ca ? ca->span : a->decl->span, "the other spelling is here");
+    }
+    free(e);
 }
 
 static bool targets_all_of(const ast_node *winner, const ast_node *loser) {
