@@ -109,7 +109,10 @@ asan:
 	@$(MAKE) --no-print-directory all B=build-asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
-test-valgrind: all
+# Every suite under valgrind memcheck (heavy suites at their PERK_TEST_QUICK size; see tests/run.sh).
+test-valgrind:
+	@scripts/deps.sh --valgrind
+	@$(MAKE) --no-print-directory all
 	@VALGRIND=1 tests/run.sh $(B)
 
 clean:

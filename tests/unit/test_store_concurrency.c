@@ -6,7 +6,7 @@
  *    without what failed. Afterwards no budget is exceeded, no coupon over-used, every order has
  *    its ledger entries exactly once, every balance equals the sum of its entries, and the
  *    outbox holds exactly one order.committed per order.
- * 2. Crashes: a child commits in a loop and is SIGKILLed at a random moment, 200 times. The
+ * 2. Crashes: a child opens the store, commits in a loop and is SIGKILLed at a random moment, 200 times. The
  *    database must pass PRAGMA integrity_check and every order must be all there or absent.
  *
  * PERK_TEST_QUICK=1 runs smaller numbers (for slow sanitizer builds on small machines). */
@@ -24,6 +24,13 @@ static bool quick(void)
 {
     const char *q = getenv("PERK_TEST_QUICK");
     return q && *q && strcmp(q, "0") != 0;
+}
+
+/* tests/run.sh sets PERK_TEST_VALGRIND under valgrind, where a commit takes some 20 times longer. */
+static bool under_valgrind(void)
+{
+    const char *v = getenv("PERK_TEST_VALGRIND");
+    return v && *v && strcmp(v, "0") != 0;
 }
 
 /* What a worker reports to the parent through a pipe (one write, smaller than PIPE_BUF). */
@@ -316,12 +323,18 @@ static void test_contention(void **state)
     test_dir_remove(&d);
 }
 
-/* The crash child: commits forever until killed. Order ids are unique per life. */
-static void run_crash_child(const char *path, int life)
+/* The crash child: commits forever until killed. Order ids are unique per life. It writes one
+ * byte to ready_fd once the store is open, so that the parent's random delay measures time spent
+ * committing, not starting up (which a loaded machine or valgrind can make long). */
+static void run_crash_child(const char *path, int life, int ready_fd)
 {
     perk_store *s = NULL;
     if (perk_store_open(path, &s) != PERK_STORE_OK || perk_store_set_durable(s, false) != PERK_STORE_OK)
         _exit(2); /* the parent fails the test on any child that exits by itself */
+    char one = 1;
+    if (write(ready_fd, &one, 1) != 1)
+        _exit(4);
+    close(ready_fd);
     unsigned seed = 104729u * (unsigned)(life + 1);
     for (int n = 0;; n++) {
         worker_order wo;
@@ -352,15 +365,30 @@ static void test_crash_safety(void **state)
     unsigned seed = (unsigned)getpid();
     int died_by_kill = 0;
     for (int life = 0; life < kills; life++) {
+        int ready[2];
+        assert_int_equal(pipe(ready), 0);
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0)
-            run_crash_child(d.db, life);
+        if (pid == 0) {
+            close(ready[0]);
+            run_crash_child(d.db, life, ready[1]);
+        }
+        close(ready[1]);
+        char byte;
+        ssize_t got = read(ready[0], &byte, 1);
+        close(ready[0]);
+        if (got != 1) {
+            int status;
+            waitpid(pid, &status, 0);
+            fail_msg("crash child %d died before opening the store", life);
+        }
         /* Mostly microseconds to a few milliseconds; sometimes long enough for many commits. */
         unsigned r = next_rand(&seed);
         long us = r % 4 == 0 ? (long)(r % 200) : r % 4 == 3 ? 2000 + (long)(r % 8000)
                                                               : 200 + (long)(r % 2800);
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = us * 1000};
+        if (under_valgrind())
+            us *= 20;
+        struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         int status;
