@@ -18,7 +18,9 @@
  *   - an overflow is PERK_OVERFLOW, never a wrapped number (some carts use prices up to INT64_MAX).
  *
  * Default: 10,000 cases (1,250 rulesets x 8 carts). PERK_TEST_QUICK=1 runs 1,000 (valgrind).
- * PERK_INVARIANTS_CASES=N and PERK_INVARIANTS_SEED=S override. A failing case prints its seed, the
+ * PERK_INVARIANTS_CASES=N and PERK_INVARIANTS_SEED=S override; PERK_INVARIANTS_SHOW_TIES=1 prints
+ * the cases where line order changed a total through a documented tie rule (not failures), and
+ * PERK_INVARIANTS_VERBOSE=1 the message of each PERK_OVERFLOW. A failing case prints its seed, the
  * ruleset source and the cart JSON, which `perk eval gen.perk --cart cart.json` reproduces.
  */
 #include <setjmp.h>

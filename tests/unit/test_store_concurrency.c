@@ -26,12 +26,6 @@ static bool quick(void)
     return q && *q && strcmp(q, "0") != 0;
 }
 
-/* tests/run.sh sets PERK_TEST_VALGRIND under valgrind, where a commit takes some 20 times longer. */
-static bool under_valgrind(void)
-{
-    const char *v = getenv("PERK_TEST_VALGRIND");
-    return v && *v && strcmp(v, "0") != 0;
-}
 
 /* What a worker reports to the parent through a pipe (one write, smaller than PIPE_BUF). */
 typedef struct worker_report {
@@ -386,8 +380,8 @@ static void test_crash_safety(void **state)
         unsigned r = next_rand(&seed);
         long us = r % 4 == 0 ? (long)(r % 200) : r % 4 == 3 ? 2000 + (long)(r % 8000)
                                                               : 200 + (long)(r % 2800);
-        if (under_valgrind())
-            us *= 20;
+        if (test_under_valgrind())
+            us *= 20; /* a commit takes some 20 times longer */
         struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
