@@ -115,7 +115,10 @@ asan:
 clang-check:
 	@$(MAKE) --no-print-directory all B=build-clang CC=clang
 
-test-valgrind: all
+# Every suite under valgrind memcheck (heavy suites at their PERK_TEST_QUICK size; see tests/run.sh).
+test-valgrind:
+	@scripts/deps.sh --valgrind
+	@$(MAKE) --no-print-directory all
 	@VALGRIND=1 tests/run.sh $(B)
 
 clean:

@@ -669,7 +669,7 @@ static void report_too_deep(parse_state *ps, ast_span at)
     if (!parse_count_error(ps, at)) return;
     diag_report(ps->diags, DIAG_NESTING_TOO_DEEP, at,
                 "split the expression into parts with `let`",
-                "expression nested too deeply (the limit is %d levels)", PARSE_MAX_DEPTH);
+                "expression nested too deeply (the limit is %d levels)", parse_depth_limit(ps->sources));
 }
 
 static int node_height(const ast_node *n)
@@ -677,8 +677,9 @@ static int node_height(const ast_node *n)
     return n ? n->height : 0;
 }
 
-/* Sets n's height from its children. Past PARSE_MAX_DEPTH the node is replaced by its tallest
- * child (after one diagnostic), so no tree the parser returns is deeper than the limit. */
+/* Sets n's height from its children. Past the nesting limit (parse_depth_limit) the node is
+ * replaced by its tallest child (after one diagnostic), so no tree the parser returns is deeper
+ * than the limit. */
 static ast_node *finish_height(parse_state *ps, ast_node *n)
 {
     int h = node_height(n->a);
@@ -688,7 +689,7 @@ static ast_node *finish_height(parse_state *ps, ast_node *n)
     for (int i = 0; i < n->list.count; i++)
         if (node_height(n->list.items[i]) > h) { h = node_height(n->list.items[i]); tallest = n->list.items[i]; }
     n->height = h + 1;
-    if (n->height > PARSE_MAX_DEPTH && tallest) {
+    if (n->height > parse_depth_limit(ps->sources) && tallest) {
         report_too_deep(ps, n->span);
         return tallest;
     }

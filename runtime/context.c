@@ -33,6 +33,7 @@ perk_limits perk_limits_default(void) {
     l.max_tags = 64;
     l.max_coupons = 16;
     l.instruction_budget = 10000000;
+    l.max_rules = 10000;
     return l;
 }
 
@@ -154,6 +155,10 @@ static bool check_limits(const perk_limits *l, char *msg, size_t len) {
         snprintf(msg, len, "limits: instruction_budget must be at least 1");
         return false;
     }
+    if (l->max_rules < 1) {
+        snprintf(msg, len, "limits: max_rules must be at least 1");
+        return false;
+    }
     return true;
 }
 
@@ -166,6 +171,17 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     perk_limits l = limits != NULL ? *limits : perk_limits_default();
     if (!check_limits(&l, msg, sizeof msg)) {
         set_error(err, PERK_INVALID, msg);
+        return NULL;
+    }
+    /* Context memory grows with the number of rules: refuse a program beyond the limit before
+     * allocating anything for it. */
+    uint64_t rules = (uint64_t)program->d.n_rules + program->d.n_earns + program->d.n_mults;
+    if (rules > l.max_rules) {
+        snprintf(msg, sizeof msg,
+                 "perk_context_new: the program has %llu rules (promotions, earn rules and multipliers), "
+                 "more than max_rules = %u",
+                 (unsigned long long)rules, l.max_rules);
+        set_error(err, PERK_LIMIT, msg);
         return NULL;
     }
     perk_context *ctx = perk_mem_calloc(1, sizeof *ctx);
@@ -478,6 +494,9 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in) {
         return CART_FAIL(ctx, PERK_INVALID, "line %u: n_tags is %zu but tags is NULL", n, in->n_tags);
     for (size_t i = 0; i < in->n_tags; i++)
         if (in->tags[i] == NULL) return CART_FAIL(ctx, PERK_INVALID, "line %u: tag %zu is NULL", n, i + 1);
+    if (in->n_attrs > ctx->limits.max_tags)
+        return CART_FAIL(ctx, PERK_LIMIT, "line %u: %zu attributes, at most %u allowed", n, in->n_attrs,
+                         ctx->limits.max_tags);
     if (in->n_attrs > 0 && in->attrs == NULL)
         return CART_FAIL(ctx, PERK_INVALID, "line %u: n_attrs is %zu but attrs is NULL", n, in->n_attrs);
     for (size_t i = 0; i < in->n_attrs; i++)

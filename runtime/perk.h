@@ -97,9 +97,12 @@ typedef struct perk_limits {
     uint32_t max_lines;          /* cart lines (default 10000) */
     int64_t max_quantity;        /* per line (default 1000000) */
     int64_t max_money;           /* largest unit price / shipping (default 10^15 minor units) */
-    uint32_t max_tags;           /* tags per line and per customer (default 64) */
+    uint32_t max_tags;           /* tags per line and per customer, attributes per line (default 64) */
     uint32_t max_coupons;        /* entered coupon codes (default 16) */
     uint64_t instruction_budget; /* per evaluation (default 10,000,000) */
+    uint32_t max_rules;          /* promotions + earn rules + multipliers of the program: a
+                                    context for a larger one is refused (default 10000, the
+                                    compiler's default limit too) */
 } perk_limits;
 
 perk_limits perk_limits_default(void);

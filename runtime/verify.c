@@ -67,9 +67,11 @@ typedef struct vblock {
 } vblock;
 
 /* Abstract stack at one instruction: position k (0 = bottom) holds a set when bit k is set. */
+#define VSTATE_WORDS ((VERIFY_MAX_STACK + 63u) / 64u)
 typedef struct vstate {
-    uint64_t bits[2];
-    uint8_t depth, n_scalars, n_sets, reached;
+    uint64_t bits[VSTATE_WORDS];
+    uint16_t depth, n_scalars, n_sets;
+    uint8_t reached;
 } vstate;
 
 typedef struct vctx {
@@ -608,7 +610,7 @@ static bool merge_state(const vinsn *x, uint32_t target, const vstate *s) {
         t->reached = 1;
         return true;
     }
-    if (t->depth != s->depth || t->bits[0] != s->bits[0] || t->bits[1] != s->bits[1]) {
+    if (t->depth != s->depth || memcmp(t->bits, s->bits, sizeof t->bits) != 0) {
         char a[32], c[32];
         stack_text(t, a, sizeof a);
         stack_text(s, c, sizeof c);
@@ -647,12 +649,11 @@ static bool check_block(vctx *v, const vblock *b) {
                 stack_text(&s, have, sizeof have);
                 return ifail(&x, "needs '%s' on top of the stack, the stack is '%s'", pops, have), false;
             }
+        uint32_t after = s.depth - np + (uint32_t)strlen(pushes);
+        if (after > VERIFY_MAX_STACK)
+            return ifail(&x, "stack too deep: %u entries (limit %u)", after, VERIFY_MAX_STACK), false;
         for (uint32_t k = 0; k < np; k++) stack_pop(&s);
         for (const char *c = pushes; *c; c++) stack_push(&s, *c);
-        if (s.n_scalars > VERIFY_MAX_SCALARS)
-            return ifail(&x, "stack too deep: %u scalars (limit %u)", s.n_scalars, VERIFY_MAX_SCALARS), false;
-        if (s.n_sets > VERIFY_MAX_SETS)
-            return ifail(&x, "stack too deep: %u sets (limit %u)", s.n_sets, VERIFY_MAX_SETS), false;
         if (s.n_scalars > v->max_scalars) v->max_scalars = s.n_scalars;
         if (s.n_sets > v->max_sets) v->max_sets = s.n_sets;
 

@@ -4,7 +4,7 @@
  * index is in range; every block lies inside the code array, ends with END and only jumps
  * forward inside itself; the operand stack never underflows, holds the kinds each instruction
  * expects (scalar 's' or line set 'l') on every path, agrees at every join, is empty at END and
- * never holds more than VERIFY_MAX_SCALARS scalars and VERIFY_MAX_SETS sets. The full list of
+ * never holds more than VERIFY_MAX_STACK entries (scalars and sets together). The full list of
  * rules is in docs/bytecode.md ("Verification").
  */
 #ifndef PERK_VERIFY_H
@@ -13,8 +13,10 @@
 #include "perk.h"
 #include "program.h"
 
-#define VERIFY_MAX_SCALARS 64u
-#define VERIFY_MAX_SETS 32u
+/* The compiler accepts expressions nested 256 levels deep (PARSE_MAX_DEPTH); evaluating one keeps
+ * at most one pending operand per level plus the few a single node pushes, so every program it
+ * writes fits. A context's stacks are sized by what the program actually uses, not by this. */
+#define VERIFY_MAX_STACK 320u
 
 /* Checks `p`. Returns PERK_OK, PERK_VERIFY (err->message names the rule and the instruction, e.g.
  * "verify: promotion 'member_day' instruction 17 (JUMP): target 40 is outside its block [12, 30)")

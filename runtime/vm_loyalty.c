@@ -119,16 +119,18 @@ perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set) 
         }
     }
     int64_t rate_num, rate_den, points;
-    if (__builtin_mul_overflow(e->points, num, &rate_num) || __builtin_mul_overflow(e->per_money, den, &rate_den) ||
-        !mul_div_floor(base, rate_num, rate_den, &points))
+    if (__builtin_mul_overflow(e->points, num, &rate_num) || __builtin_mul_overflow(e->per_money, den, &rate_den))
         return overflow(ctx, "points earned");
+    /* An exact number beyond int64 is above any cap: a capped rule earns its cap (semantics 9). */
+    bool beyond = !mul_div_floor(base, rate_num, rate_den, &points);
+    if (beyond && e->cap < 0) return overflow(ctx, "points earned");
     perk_points_result *p = &ctx->r_points[ctx->res.n_points++];
     p->earn_rule = earn;
     p->base = base;
     p->mult_num = num;
     p->mult_den = den;
     p->multiplier = mult;
-    p->capped = e->cap >= 0 && points > e->cap;
+    p->capped = e->cap >= 0 && (beyond || points > e->cap);
     p->points = p->capped ? e->cap : points;
     return PERK_OK;
 }

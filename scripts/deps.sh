@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Perk builds with, when any is missing.
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
-# Usage: scripts/deps.sh [--bench]   (--bench adds Lua 5.4 and LuaJIT for `make bench`)
+# Usage: scripts/deps.sh [--bench | --fuzz | --valgrind]   (--bench adds Lua 5.4 and LuaJIT for
+# `make bench`, --fuzz clang for `make fuzz`, --valgrind valgrind for `make test-valgrind`)
 set -eu
 pkgs="build-essential clang flex bison pkg-config libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev tzdata jq"
 if [ "${1:-}" = "--bench" ]; then pkgs="$pkgs liblua5.4-dev libluajit-5.1-dev valgrind"; fi
 if [ "${1:-}" = "--fuzz" ]; then pkgs="$pkgs clang libclang-rt-dev"; fi
+if [ "${1:-}" = "--valgrind" ]; then pkgs="$pkgs valgrind"; fi
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -28,6 +28,7 @@ static const perk_limits cart_default_limits = {
     .max_tags = 64,
     .max_coupons = 16,
     .instruction_budget = 10000000,
+    .max_rules = 10000,
 };
 
 #define PATH_CAP 512

@@ -12,10 +12,32 @@
 #include "codegen.h"
 #include "parse.h"
 #include "program.h"
+#include "verify.h"
+
+/* An expression the parser accepts needs about one stack entry per level of nesting, plus a few:
+ * the verifier must allow that much, or a valid rule would fail as an internal error
+ * (tests/unit/test_limits.c compiles the deepest right-nested expressions). */
+_Static_assert(VERIFY_MAX_STACK >= PARSE_MAX_DEPTH + 64, "the verifier's stack limit is below the parser's nesting limit");
 
 void compiler_init(compiler *c) {
     source_init(&c->sources);
     diag_init(&c->diags, &c->sources);
+    c->max_rules = 0;
+}
+
+/* Reports the first rule past the limit on rules (a context must be able to hold them all). */
+static bool rules_within_limit(compiler *c, const ast_node *file) {
+    int limit = c->max_rules > 0 ? c->max_rules : COMPILER_MAX_RULES, n = 0;
+    for (int i = 0; i < file->list.count; i++) {
+        const ast_node *d = file->list.items[i];
+        if (d == NULL || (d->kind != AST_PROMOTION && d->kind != AST_EARN && d->kind != AST_MULTIPLIER)) continue;
+        if (++n == limit + 1)
+            diag_report(&c->diags, DIAG_TOO_MANY_RULES, d->span, "split the rules into several rulesets",
+                        "too many rules: a ruleset may have at most %d promotions, earn rules and multipliers "
+                        "together, and this is number %d",
+                        limit, n);
+    }
+    return n <= limit;
 }
 
 void compiler_free(compiler *c) {
@@ -30,7 +52,7 @@ static void splice(ast_arena *arena, ast_node *main_file, const ast_node *extra)
 
 static bool finish(compiler *c, ast_arena *arena, ast_node *file, uint8_t **bytes, size_t *len) {
     bool ok = false;
-    if (!file || c->diags.errors > 0) goto done;
+    if (!file || c->diags.errors > 0 || !rules_within_limit(c, file)) goto done;
     check_info info;
     memset(&info, 0, sizeof info);
     if (!check_program(file, &c->diags, arena, &info) || c->diags.errors > 0) goto done;

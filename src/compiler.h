@@ -16,9 +16,19 @@
 #include "perk.h"
 #include "source.h"
 
+/* Default limit on promotions + earn rules + multipliers in one ruleset (perk_limits.max_rules
+ * has the same default, so a context accepts whatever the compiler accepts by default). */
+#define COMPILER_MAX_RULES 10000
+
+/* The limits of a compilation are set after compiler_init (0 = the default):
+ *   sources.max_bytes  size of one rule file (SOURCE_MAX_BYTES, 8 MiB)
+ *   sources.max_depth  expression nesting (PARSE_MAX_DEPTH, 256; can only be lowered)
+ *   max_rules          promotions + earn rules + multipliers (COMPILER_MAX_RULES)
+ * Each is reported as an error diagnostic when exceeded. */
 typedef struct compiler {
     source_set sources;
     diag_engine diags;
+    int max_rules;
 } compiler;
 
 void compiler_init(compiler *c);

@@ -26,6 +26,12 @@ bool parse_count_error(parse_state *ps, ast_span at)
     return true;
 }
 
+int parse_depth_limit(const source_set *sources)
+{
+    int m = sources ? sources->max_depth : 0;
+    return m > 0 && m < PARSE_MAX_DEPTH ? m : PARSE_MAX_DEPTH;
+}
+
 static ast_span file_start(int file)
 {
     ast_span sp;

@@ -13,6 +13,10 @@
 
 #define PARSE_MAX_DEPTH 256 /* expression nesting limit: deeper input gets a diagnostic */
 
+/* The nesting limit in force for `sources`: sources->max_depth when it is between 1 and
+ * PARSE_MAX_DEPTH, else PARSE_MAX_DEPTH (the parser's stack is sized for that). */
+int parse_depth_limit(const source_set *sources);
+
 /* Limits, each reported as a diagnostic: a file over sources->max_bytes is refused (at 1:1), a
  * file with a NUL byte is reported as binary, includes nest at most 16 deep, and a file with
  * more than 25 lexical/syntax errors is abandoned after one more diagnostic. An included file is

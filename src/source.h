@@ -19,10 +19,13 @@ typedef struct source_file {
     int n_lines;
 } source_file;
 
+/* The files of one compilation, and the front end's limits for it (set after source_init). */
 typedef struct source_set {
     source_file *files;
     int count, cap;
     size_t max_bytes;  /* files larger than this are refused; 0 = SOURCE_MAX_BYTES */
+    int max_depth;     /* expression nesting limit; 0 = PARSE_MAX_DEPTH (parse.h). It can only
+                          lower the default: larger values count as PARSE_MAX_DEPTH. */
 } source_set;
 
 void source_init(source_set *set);

@@ -6,7 +6,7 @@
  *    without what failed. Afterwards no budget is exceeded, no coupon over-used, every order has
  *    its ledger entries exactly once, every balance equals the sum of its entries, and the
  *    outbox holds exactly one order.committed per order.
- * 2. Crashes: a child commits in a loop and is SIGKILLed at a random moment, 200 times. The
+ * 2. Crashes: a child opens the store, commits in a loop and is SIGKILLed at a random moment, 200 times. The
  *    database must pass PRAGMA integrity_check and every order must be all there or absent.
  *
  * PERK_TEST_QUICK=1 runs smaller numbers (for slow sanitizer builds on small machines). */
@@ -25,6 +25,7 @@ static bool quick(void)
     const char *q = getenv("PERK_TEST_QUICK");
     return q && *q && strcmp(q, "0") != 0;
 }
+
 
 /* What a worker reports to the parent through a pipe (one write, smaller than PIPE_BUF). */
 typedef struct worker_report {
@@ -316,15 +317,16 @@ static void test_contention(void **state)
     test_dir_remove(&d);
 }
 
-/* The crash child: commits forever until killed. Order ids are unique per life. */
+/* The crash child: commits forever until killed. Order ids are unique per life. It writes one
+ * byte to ready_fd once the store is open, so that the parent's random delay measures time spent
+ * committing, not starting up (which a loaded machine or valgrind can make long). */
 static void run_crash_child(const char *path, int life, int ready_fd)
 {
     perk_store *s = NULL;
     if (perk_store_open(path, &s) != PERK_STORE_OK || perk_store_set_durable(s, false) != PERK_STORE_OK)
         _exit(2); /* the parent fails the test on any child that exits by itself */
-    /* tell the parent the store is open: its random delay starts now, so that a slow start on a
-     * loaded machine (or under ASan) does not turn every kill into a kill before any commit */
-    if (write(ready_fd, "r", 1) != 1)
+    char one = 1;
+    if (write(ready_fd, &one, 1) != 1)
         _exit(4);
     close(ready_fd);
     unsigned seed = 104729u * (unsigned)(life + 1);
@@ -373,13 +375,20 @@ static void test_crash_safety(void **state)
         char byte;
         ssize_t got = read(ready[0], &byte, 1);
         close(ready[0]);
-        (void)got; /* 0 when the child died first: waitpid below reports it */
-        /* Mostly microseconds to a few milliseconds; every tenth life long enough for many
-         * commits, so that committed orders are certain to exist. */
+        if (got != 1) {
+            int status;
+            waitpid(pid, &status, 0);
+            fail_msg("crash child %d died before opening the store", life);
+        }
+        /* Mostly microseconds to a few milliseconds; sometimes long enough for many commits. */
         unsigned r = next_rand(&seed);
-        long us = life % 10 == 0 ? 30000 : r % 4 == 0 ? (long)(r % 200) : r % 4 == 3 ? 2000 + (long)(r % 8000)
-                                                                         : 200 + (long)(r % 2800);
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = us * 1000};
+        long us = r % 4 == 0 ? (long)(r % 200) : r % 4 == 3 ? 2000 + (long)(r % 8000)
+                                                              : 200 + (long)(r % 2800);
+        if (life % 10 == 0)
+            us = 30000; /* every tenth life commits for a while, so committed orders surely exist */
+        if (test_under_valgrind())
+            us *= 20; /* a commit takes some 20 times longer */
+        struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         int status;

@@ -171,8 +171,8 @@ static void deep_block(prog_data *p, uint32_t n, bool sets) {
     else pb_emit(p, PERK_OP_POP, 0);
     pb_promotion_end(p, r);
 }
-M(m_too_many_scalars) { deep_block(p, VERIFY_MAX_SCALARS + 1, false); }
-M(m_too_many_sets) { deep_block(p, VERIFY_MAX_SETS + 1, true); }
+M(m_too_many_scalars) { deep_block(p, VERIFY_MAX_STACK + 1, false); }
+M(m_too_many_sets) { deep_block(p, VERIFY_MAX_STACK + 1, true); }
 
 M(m_strset_unsorted) {
     uint32_t o = p->strset_off[0], t = p->u32[o];
@@ -275,8 +275,8 @@ static const prog_case prog_cases[] = {
     {"block range overflows", m_block_overflow, "block [4294967294, 4294967298) is outside the code"},
     {"blocks sharing code", m_block_shared, "earn 'margin_bonus': instruction 116 also belongs to earn 'base'"},
     {"empty block", m_block_empty, "promotion 'clearance': empty code block"},
-    {"too many scalars", m_too_many_scalars, "promotion 'deep' instruction 201 (PUSH_IMM): stack too deep: 65 scalars (limit 64)"},
-    {"too many sets", m_too_many_sets, "stack too deep: 33 sets (limit 32)"},
+    {"too many scalars", m_too_many_scalars, "promotion 'deep' instruction 457 (PUSH_IMM): stack too deep: 321 entries (limit 320)"},
+    {"too many sets", m_too_many_sets, "stack too deep: 321 entries (limit 320)"},
     {"unsorted strset", m_strset_unsorted, "strset 0 is not sorted ascending without duplicates (element 1)"},
     {"strset with a duplicate", m_strset_duplicate, "strset 0 is not sorted"},
     {"strset outside the pool", m_strset_range, "strset 0: list [0, 8) is outside the u32 pool of 7"},
@@ -388,22 +388,22 @@ static void test_verify_direct(void **state) {
     assert_int_equal(verify_program(NULL, NULL), PERK_VERIFY); /* err may be NULL */
 }
 
-/* The limits are inclusive: exactly 64 scalars and 32 sets verify, and are recorded. */
+/* The limit is inclusive: exactly 320 scalars, or 320 sets, verify and are recorded. */
 static void test_stack_limits_exact(void **state) {
     (void)state;
     prog_data p;
     bc_sample(&p);
-    deep_block(&p, VERIFY_MAX_SCALARS, false);
+    deep_block(&p, VERIFY_MAX_STACK, false);
     perk_error err;
     assert_int_equal(verify_program_record(&p, &err), PERK_OK);
-    assert_int_equal(p.max_scalars, VERIFY_MAX_SCALARS);
+    assert_int_equal(p.max_scalars, VERIFY_MAX_STACK);
     assert_int_equal(p.max_sets, 2);
     prog_data_free(&p);
 
     bc_sample(&p);
-    deep_block(&p, VERIFY_MAX_SETS, true);
+    deep_block(&p, VERIFY_MAX_STACK, true);
     assert_int_equal(verify_program_record(&p, &err), PERK_OK);
-    assert_int_equal(p.max_sets, VERIFY_MAX_SETS);
+    assert_int_equal(p.max_sets, VERIFY_MAX_STACK);
     prog_data_free(&p);
 }
 
