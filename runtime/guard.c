@@ -353,6 +353,17 @@ bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string
             cmp = GCMP_NONE;
             break;
         }
+        case PERK_OP_REQUIRE_TARGET: {
+            NEED(1, 0);
+            gscalar t = st[--sp];
+            if (!t.known) return false;
+            if (t.v == 0) { /* the VM returns at once: failed only if a condition already had */
+                o.failed = o.n_failures > 0;
+                *out = o;
+                return true;
+            }
+            break;
+        }
         case PERK_OP_CHECK:
             if (o.n_failures > 0) {
                 o.failed = true;

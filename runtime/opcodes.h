@@ -104,7 +104,9 @@ typedef enum perk_cmp { PERK_CMP_EQ, PERK_CMP_NE, PERK_CMP_LT, PERK_CMP_LE, PERK
     X(APPLY2,         ACTION, "ll",  "",  "apply an action taking two sets (buy set, reward set)") \
     X(EARN,           EARN,   "l",   "",  "earn points on the paid amount of the line set")       \
     X(MULTIPLY,       MULT,   "",    "",  "offer a points multiplier")                            \
-    X(END,            NONE,   "",    "",  "end of the block")
+    X(END,            NONE,   "",    "",  "end of the block")                                     \
+    /* added after END so that the numbers of the opcodes above (stored programs) stay the same */ \
+    X(REQUIRE_TARGET, NONE,   "s",   "",  "pop a bool; false: the promotion ends with NOTHING (first, before conditions)")
 
 typedef enum perk_opcode {
 #define PERK_OP_ENUM(name, arg, pops, pushes, doc) PERK_OP_##name,

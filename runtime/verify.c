@@ -627,10 +627,20 @@ static bool check_block(vctx *v, const vblock *b) {
     uint32_t start = b->code.start, count = b->code.count;
     memset(v->states, 0, (size_t)count * sizeof *v->states);
     v->states[0].reached = 1;
+    bool past_conditions = false; /* a condition or action precedes this instruction */
     for (uint32_t i = 0; i < count; i++) {
         vinsn x = {v, b, bname, start + i, &p->code[start + i]};
         if (!check_operand(&x)) return false;
         uint8_t op = x.in->op;
+        if (op == PERK_OP_REQUIRE_TARGET) {
+            /* jumps go forward, so nothing after a condition in the code can run before it: the
+             * promotion then ends with NOTHING before any condition was evaluated */
+            if (b->kind != BLK_PROMOTION) return ifail(&x, "only promotion blocks may check their target"), false;
+            if (past_conditions) return ifail(&x, "a target check must come before every condition and action"), false;
+        }
+        if (op == PERK_OP_REQUIRE || op == PERK_OP_REQUIRE_SOFT || op == PERK_OP_CHECK || op == PERK_OP_APPLY ||
+            op == PERK_OP_APPLY2)
+            past_conditions = true;
         if (op == PERK_OP_END && i + 1 != count) return ifail(&x, "END before the end of its block"), false;
         if (op != PERK_OP_END && i + 1 == count)
             return vfail(v, "%s: block [%u, %u) does not end with END", bname, start, start + count), false;

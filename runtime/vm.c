@@ -379,6 +379,13 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_CHECK:
             if (ctx->n_failures > 0) return VM_FAILED;
             break;
+        case PERK_OP_REQUIRE_TARGET:
+            /* the cart has no line the promotion's actions could touch: it ends here having
+             * applied nothing (the verifier puts this before every condition and action) */
+            if (kind != VM_BLOCK_RULE) return vm_error(&s, PERK_MALFORMED, "REQUIRE_TARGET outside a promotion");
+            NEED(1, 0);
+            if (st[--s.sp] == 0) return ctx->n_failures > 0 ? VM_FAILED : VM_PASSED;
+            break;
         case PERK_OP_SET_ALL:
             ROOM(0, 1);
             memcpy(set_slot(&s, s.ssp++), ctx->all_lines, s.words * sizeof(uint64_t));

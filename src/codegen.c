@@ -882,6 +882,114 @@ static const ast_node *find_clause(const ast_node *decl, int op) {
     return NULL;
 }
 
+/* ------------------------------------------------------------------ target precheck */
+
+/* What a line set on the stack is known to be inside: the lines matched by one string opcode
+ * (SET_SKU, SET_BRAND, SET_CATEGORY, SET_CATEGORY_IS, SET_TAG) with this operand, or nothing
+ * known (op = PERK_OP_COUNT). */
+typedef struct target_key {
+    uint8_t op;
+    uint32_t str;
+} target_key;
+
+#define TARGET_STACK 32u /* the verifier's set limit; deeper code gets no precheck */
+
+static bool key_known(target_key k) { return k.op != PERK_OP_COUNT; }
+static bool key_same(target_key a, target_key b) { return a.op == b.op && a.str == b.str; }
+
+/* The kinds of action that discount only lines of their set(s) and add nothing on empty ones (the
+ * guard prover's list, runtime/guard.c): gifts, shipping and effects never qualify. */
+static bool action_is_line_bound(uint8_t kind) {
+    switch ((prog_action_kind)kind) {
+    case PROG_ACT_PERCENT_OFF:
+    case PROG_ACT_AMOUNT_OFF:
+    case PROG_ACT_AMOUNT_OFF_EACH:
+    case PROG_ACT_FIXED_PRICE:
+    case PROG_ACT_QTY_PRICE:
+    case PROG_ACT_TIERS:
+    case PROG_ACT_EVERY:
+    case PROG_ACT_N_FOR:
+    case PROG_ACT_BUY_GET:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Reads the promotion block [start, end) and finds the string every action is confined to
+ * (docs/semantics.md, "Target precheck"). It follows the line-set stack: a string opcode is
+ * inside its own key; an intersection is inside either side's key (the left one is taken); a
+ * union only when both sides have the same key; `a except b` inside a's key; anything else
+ * (every line, an attribute, a comparison, a complement) inside nothing known. Every APPLY must
+ * act on a set with the key (APPLY2: its reward set, else its buy set, since with either empty a
+ * buy/get rewards nothing) and every key must be the same. A REQUIRE_SOFT (a hint-able condition)
+ * means no precheck: its near-miss hint must stay. Jumps only skip scalar code whose sets are
+ * pushed and popped inside it (the verifier checks stack shapes), so one pass in order suffices. */
+static bool find_target(const cg *c, uint32_t start, uint32_t end, target_key *out) {
+    const prog_data *p = c->p;
+    target_key st[TARGET_STACK];
+    uint32_t n = 0;
+    bool found = false;
+    for (uint32_t pc = start; pc < end; pc++) {
+        const prog_insn *in = &p->code[pc];
+        if (in->op >= PERK_OP_COUNT || in->op == PERK_OP_REQUIRE_SOFT) return false;
+        const perk_opcode_info *info = &perk_opcode_table[in->op];
+        target_key popped[2] = {{PERK_OP_COUNT, 0}, {PERK_OP_COUNT, 0}}; /* [0]: top */
+        uint32_t np = 0;
+        for (const char *k = info->pops; *k; k++) np += *k == 'l';
+        if (np > n || np > 2) return false;
+        for (uint32_t i = 0; i < np; i++) popped[i] = st[--n];
+        target_key res = {PERK_OP_COUNT, 0};
+        switch ((perk_opcode)in->op) {
+        case PERK_OP_SET_SKU:
+        case PERK_OP_SET_BRAND:
+        case PERK_OP_SET_CATEGORY:
+        case PERK_OP_SET_CATEGORY_IS:
+        case PERK_OP_SET_TAG:
+            res.op = in->op;
+            res.str = in->arg;
+            break;
+        case PERK_OP_SET_AND: res = key_known(popped[1]) ? popped[1] : popped[0]; break;
+        case PERK_OP_SET_OR:
+            if (key_same(popped[0], popped[1])) res = popped[0];
+            break;
+        case PERK_OP_SET_DIFF: res = popped[1]; break;
+        case PERK_OP_APPLY:
+        case PERK_OP_APPLY2: {
+            if (in->arg >= p->n_actions || !action_is_line_bound(p->actions[in->arg].kind)) return false;
+            target_key k = key_known(popped[0]) || in->op == PERK_OP_APPLY ? popped[0] : popped[1];
+            if (!key_known(k) || (found && !key_same(k, *out))) return false;
+            *out = k;
+            found = true;
+            break;
+        }
+        default: break;
+        }
+        for (const char *k = info->pushes; *k; k++) {
+            if (*k != 'l') continue;
+            if (n >= TARGET_STACK) return false;
+            st[n++] = res;
+        }
+    }
+    return found;
+}
+
+/* Puts SET_x s; AGG_ANY; REQUIRE_TARGET in front of the promotion block [start, n_code) when
+ * find_target finds s; jump targets inside the block move with the code. */
+static void add_target_precheck(cg *c, uint32_t start) {
+    target_key k = {PERK_OP_COUNT, 0};
+    if (c->failed || !find_target(c, start, c->p->n_code, &k)) return;
+    uint32_t old_end = c->p->n_code;
+    for (int i = 0; i < 3; i++) emit(c, PERK_OP_END, 0); /* grow by three */
+    prog_insn *code = c->p->code;
+    memmove(&code[start + 3], &code[start], (size_t)(old_end - start) * sizeof *code);
+    code[start] = (prog_insn){k.op, 0, 0, k.str};
+    code[start + 1] = (prog_insn){PERK_OP_AGG_ANY, 0, 0, 0};
+    code[start + 2] = (prog_insn){PERK_OP_REQUIRE_TARGET, 0, 0, 0};
+    for (uint32_t pc = start + 3; pc < c->p->n_code; pc++)
+        if (code[pc].op < PERK_OP_COUNT && perk_opcode_table[code[pc].op].arg == PERK_ARG_JUMP) code[pc].arg += 3;
+}
+
 static void compile_promotion(cg *c, const ast_node *d, prog_rule *r) {
     memset(r, 0, sizeof *r);
     r->id = intern(c, d->name);
@@ -915,6 +1023,7 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r) {
         if (cl->kind == AST_CLAUSE && cl->op == CL_THEN && cl->a) compile_action(c, cl->a);
     }
     emit(c, PERK_OP_END, 0);
+    add_target_precheck(c, r->code.start);
     r->code.count = c->p->n_code - r->code.start;
 }
 

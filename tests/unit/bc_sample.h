@@ -3,7 +3,8 @@
  * verify_program. Its shape is listed below so tests can corrupt specific parts by name.
  *
  * promotions (evaluation order):
- *   0 clearance   priority 10, exclusive "seasonal"; cond 0; APPLY action 0 (30% off)
+ *   0 clearance   priority 10, exclusive "seasonal"; target precheck on tag "clearance"
+ *                 (SET_TAG, AGG_ANY, REQUIRE_TARGET); cond 0; APPLY action 0 (30% off)
  *   1 member_day  priority 20, stop, coupon "VIP", cap/limits; conds 1-2 (REQUIRE_SOFT, CHECK);
  *                 APPLY action 1 (tiers with 2 steps)
  *   2 tea_gift    priority 30, original, coupon campaign "spring", guard category "tea" (cond 3);
@@ -45,6 +46,9 @@ static inline void bc_sample(prog_data *p) {
     uint32_t r = pb_promotion_begin(p, "clearance", "季末清仓", 10);
     p->rules[r].group = pb_str(p, "seasonal");
     uint32_t c = pb_cond(p, "valid 2026-03-01 to 2026-03-31", NULL);
+    pb_emit(p, PERK_OP_SET_TAG, pb_str(p, "clearance")); /* target precheck: no such line, NOTHING */
+    pb_emit(p, PERK_OP_AGG_ANY, 0);
+    pb_emit(p, PERK_OP_REQUIRE_TARGET, 0);
     pb_emit(p, PERK_OP_LOAD_FACT, PERK_FACT_TIME_TODAY);
     pb_emit(p, PERK_OP_PUSH_INT, pb_int(p, 20513));
     pb_emit(p, PERK_OP_PUSH_INT, pb_int(p, 20543));

@@ -623,9 +623,9 @@ static void test_disasm_survives_bad_indices(void **state) {
     (void)state;
     prog_data p;
     bc_sample(&p);
-    p.code[0].arg = 9999;    /* LOAD_FACT: bad fact */
-    p.code[1].arg = 9999;    /* PUSH_INT: bad int */
-    p.code[3].op = 0xEE;     /* bad opcode */
+    p.code[3].arg = 9999;    /* LOAD_FACT (after the target precheck): bad fact */
+    p.code[4].arg = 9999;    /* PUSH_INT: bad int */
+    p.code[6].op = 0xEE;     /* bad opcode */
     p.actions[0].kind = 77;
     p.rules[2].code.start = 1u << 30;
     char *text = NULL;

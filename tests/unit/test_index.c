@@ -100,7 +100,17 @@ static const char *const GUARD_RULES =
     "promotion bogo { then buy 2 of tea get 1 free }\n"
     "promotion gift_tea { when any(tea)\n then gift \"T\" }\n"
     "promotion twice { when sum(tea) >= ¥10\n when sum(tea) >= ¥20\n then 5% off tea }\n"
-    "promotion coupon_tea { requires coupon \"TEA\"\n then 5% off tea }\n";
+    "promotion coupon_tea { requires coupon \"TEA\"\n then 5% off tea }\n"
+    "promotion tier_tea { when customer.tier >= gold\n then 10% off tea }\n"
+    "promotion window_tea { valid 2025-01-01 to 2025-01-31\n when customer.first_order\n then ¥3 off each tea }\n"
+    "promotion hours_bogo { hours 10:00 to 12:00\n then buy 1 of items where brand = \"Acme\" get 1 of tea free }\n"
+    "promotion same_union { every monday\n then 5% off tea union (items where category in \"tea\" and price >= ¥5) }\n"
+    "promotion tier_brand { when customer.tier >= gold\n then 5% off items where brand = \"Acme\" }\n"
+    "promotion tier_tag { when customer.tier >= gold\n then 5% off items where \"organic\" in tags }\n"
+    "promotion tier_sku { when customer.tier >= gold\n then ¥1 off items where sku = \"X-1\" }\n"
+    "promotion tier_two { when customer.tier >= gold\n then 5% off tea\n then 5% off items where brand = \"Acme\" }\n"
+    "promotion tier_mixed { when customer.tier >= gold\n then 5% off tea\n then ¥1 off order }\n"
+    "promotion tier_gift { when customer.tier >= gold\n then 5% off tea\n then gift \"T\" }\n";
 
 static void test_codegen_guards(void **state) {
     (void)state;
@@ -184,15 +194,43 @@ static void test_codegen_guards(void **state) {
     bool listed = false;
     for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) listed |= x->key_rules[i] == (uint32_t)tw;
     assert_true(listed);
-    /* instructions: cat_off's default is a NOTHING that ran 5 instructions (SET_ALL, SET_CATEGORY,
-     * SET_AND, APPLY, END) */
+    /* instructions: cat_off's default is a NOTHING that ran 3 instructions: its target precheck
+     * SET_CATEGORY "tea", AGG_ANY, REQUIRE_TARGET (docs/semantics.md 5.1) */
     long co = perk_program_find_promotion(p, "cat_off");
-    assert_int_equal(x->guard[co].insns, 5);
-    assert_int_equal(x->default_insns[co + 1] - x->default_insns[co], 5);
+    assert_int_equal(x->guard[co].insns, 3);
+    assert_false(x->guard[co].failed);
+    assert_int_equal(x->default_insns[co + 1] - x->default_insns[co], 3);
+    assert_int_equal(p->d.code[p->d.rules[co].code.start].op, PERK_OP_SET_CATEGORY);
+    assert_int_equal(p->d.code[p->d.rules[co].code.start + 2].op, PERK_OP_REQUIRE_TARGET);
+
+    /* a weekday, a tier, a date window or hours before a tea-only discount: the precheck comes
+     * first, so the promotion is decided by "tea" (NOTHING) whatever the time or customer */
+    const char *prechecked[] = {"weekly", "tier_tea", "window_tea", "hours_bogo", "coupon_tea", "same_union"};
+    for (size_t i = 0; i < sizeof prechecked / sizeof prechecked[0]; i++) {
+        long k = perk_program_find_promotion(p, prechecked[i]);
+        r = &p->d.rules[k];
+        if (r->guard_kind == PROG_GUARD_NONE) fail_msg("%s got no guard", prechecked[i]);
+        assert_int_equal(p->d.code[r->code.start + 2].op, PERK_OP_REQUIRE_TARGET);
+        assert_false(x->guard[k].failed);
+        assert_int_equal(x->guard[k].insns, 3);
+        assert_int_equal(r->guard_cond, PROG_NONE);
+    }
+    assert_string_equal(guard_text(p, rule_named(p, "hours_bogo")), "tea");
+    assert_int_equal(rule_named(p, "tier_brand")->guard_kind, PROG_GUARD_BRAND);
+    assert_int_equal(rule_named(p, "tier_tag")->guard_kind, PROG_GUARD_TAG);
+    assert_int_equal(rule_named(p, "tier_sku")->guard_kind, PROG_GUARD_SKU);
+    /* no precheck: a threshold with a hint (twice), two strings (tier_two), an order-wide or
+     * gift action next to a tea discount (tier_mixed, tier_gift) */
+    const char *unchecked[] = {"twice", "tier_two", "tier_mixed", "tier_gift", "tea_gift"};
+    for (size_t i = 0; i < sizeof unchecked / sizeof unchecked[0]; i++) {
+        r = rule_named(p, unchecked[i]);
+        for (uint32_t pc = r->code.start; pc < r->code.start + r->code.count; pc++)
+            if (p->d.code[pc].op == PERK_OP_REQUIRE_TARGET) fail_msg("%s got a target precheck", unchecked[i]);
+    }
 
     /* not decided by one string: a hard condition on the tier runs first, a union, no lines,
-     * a condition that holds without tea, a weekday */
-    const char *none[] = {"gold_tea", "union", "ship", "below", "weekly"};
+     * a condition that holds without tea, two different target strings */
+    const char *none[] = {"gold_tea", "union", "ship", "below", "tier_two", "tier_mixed", "tier_gift"};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
         r = rule_named(p, none[i]);
         if (r->guard_kind != PROG_GUARD_NONE) fail_msg("%s got a guard", none[i]);
@@ -228,7 +266,7 @@ static void m_claim(prog_data *p) { rule_of(p, "tea_gift")->guard_cond = PROG_NO
 static void m_kind(prog_data *p) { rule_of(p, "cat_off")->guard_kind = 9; }
 static void m_string(prog_data *p) { rule_of(p, "cat_off")->guard_string = p->n_strings + 5; }
 static void m_orphan(prog_data *p) { /* no guard, yet a condition */
-    prog_rule *r = rule_of(p, "weekly");
+    prog_rule *r = rule_of(p, "gold_tea");
     r->guard_cond = r->first_cond;
 }
 static void m_cond_range(prog_data *p) {
@@ -256,7 +294,7 @@ static void test_verifier_guards(void **state) {
         {m_claim, PERK_VERIFY, "promotion 'tea_gift': its guard claims nothing, the block gives condition"},
         {m_kind, PERK_VERIFY, "promotion 'cat_off': unknown guard kind 9"},
         {m_string, PERK_VERIFY, "promotion 'cat_off': guard string"},
-        {m_orphan, PERK_VERIFY, "promotion 'weekly': a guard string or condition without a guard kind"},
+        {m_orphan, PERK_VERIFY, "promotion 'gold_tea': a guard string or condition without a guard kind"},
         {m_cond_range, PERK_VERIFY, "promotion 'tea_gift': guard condition"},
         {m_ship, PERK_VERIFY, "promotion 'ship': its guard (category \"tea\") does not decide"},
         {m_kind_mismatch, PERK_VERIFY, "promotion 'exact': its guard (category \"tea/green\") does not decide"},
@@ -638,7 +676,7 @@ static char *generate(uint64_t seed, uint32_t n, uint32_t n_cats, bool one_coupo
               one_coupon ? " coupons one per order\n" : "");
     sb_printf(&b, "tier silver \"S\" { spend ¥1000 within 365 days }\ntier gold \"G\" { spend ¥5000 within 365 days }\n");
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t k = below(&s, n_cats), t = below(&s, 28);
+        uint32_t k = below(&s, n_cats), t = below(&s, 34);
         if (t == 7 && !with_stop) t = 0;
         sb_printf(&b, "promotion r%u {\n priority %u\n", i, below(&s, 50));
         switch (t) {
@@ -692,6 +730,31 @@ static char *generate(uint64_t seed, uint32_t n, uint32_t n_cats, bool one_coupo
         case 26: /* two soft thresholds on one set: both fail without it (2 failures, no hint) */
             sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥%u\n when sum(items where category in \"c%u\") >= ¥%u\n then 7%% off items where category in \"c%u\"\n",
                       k, 1 + below(&s, 60), k, 1 + below(&s, 60), k);
+            break;
+        /* target prechecks: time windows, weekdays, hours, tiers before a one-string discount */
+        case 27:
+            sb_printf(&b, " valid 2026-01-%02u to 2026-02-%02u\n then %u%% off items where category in \"c%u\"\n",
+                      1 + below(&s, 28), 1 + below(&s, 28), 1 + below(&s, 30), k);
+            break;
+        case 28:
+            sb_printf(&b, " every %s\n when customer.tier >= silver\n then ¥%u off each items where category in \"c%u\"\n",
+                      below(&s, 2) ? "monday, friday" : "wednesday", 1 + below(&s, 5), k);
+            break;
+        case 29:
+            sb_printf(&b, " hours %02u:00 to %02u:00\n requires coupon \"C%u\"\n then 10%% off items where \"t%u\" in tags and price >= ¥10\n",
+                      below(&s, 12), 12 + below(&s, 12), k % 12, k % 8);
+            break;
+        case 30:
+            sb_printf(&b, " when customer.tier >= gold and customer.first_order\n exclusive \"g%u\"\n then 15%% off items where brand = \"b%u\"\n stop\n",
+                      k % 3, k % 16);
+            break;
+        case 31:
+            sb_printf(&b, " when order.subtotal >= ¥%u\n cap ¥%u\n then buy 1 of items where category in \"c%u\" get 1 of (items where category in \"c%u\") at 50%% off\n",
+                      1 + below(&s, 300), 1 + below(&s, 20), k, k);
+            break;
+        case 32:
+            sb_printf(&b, " valid 2026-03-01 to 2026-12-31\n when customer.tier >= silver\n then %u%% off items where category in \"c%u\"\n then ¥1 off each items where category in \"c%u\" and price >= ¥%u\n",
+                      1 + below(&s, 20), k, k, 1 + below(&s, 50));
             break;
         default:
             sb_printf(&b, " measure original prices\n when sum(items where category in \"c%u\") >= ¥%u\n then ¥%u off order\n",

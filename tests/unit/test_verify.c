@@ -127,6 +127,13 @@ M(m_earn_in_promotion) {
 M(m_earn_index) { p->code[find_op(p, p->earns[0].code, PERK_OP_EARN)].arg = 1; }
 M(m_multiply_in_promotion) { p->code[rule_op(p, R_MEMBER_DAY, PERK_OP_CHECK)] = (prog_insn){.op = PERK_OP_MULTIPLY}; }
 M(m_multiply_index) { p->code[find_op(p, p->mults[1].code, PERK_OP_MULTIPLY)].arg = 0; }
+M(m_target_after_cond) { /* the second soft condition becomes a target check: too late */
+    uint32_t first = rule_op(p, R_MEMBER_DAY, PERK_OP_REQUIRE_SOFT);
+    uint32_t pc = first + 1;
+    while (p->code[pc].op != PERK_OP_REQUIRE_SOFT) pc++;
+    p->code[pc] = (prog_insn){.op = PERK_OP_REQUIRE_TARGET};
+}
+M(m_target_in_earn) { p->code[find_op(p, p->earns[0].code, PERK_OP_REQUIRE)] = (prog_insn){.op = PERK_OP_REQUIRE_TARGET}; }
 M(m_apply_in_earn) { p->code[find_op(p, p->earns[0].code, PERK_OP_EARN)] = (prog_insn){.op = PERK_OP_APPLY}; }
 M(m_jump_backward) {
     uint32_t pc = rule_op(p, R_TEA_GIFT, PERK_OP_JUMP_IF_FALSE);
@@ -235,7 +242,7 @@ M(m_cond_text) { p->conds[3].text = p->n_strings; }
 M(m_cond_hint) { p->conds[3].hint_set = p->n_strings + 1; }
 
 static const prog_case prog_cases[] = {
-    {"unknown opcode", m_unknown_opcode, "instruction 0 (?): unknown opcode 0x"},
+    {"unknown opcode", m_unknown_opcode, "instruction 3 (?): unknown opcode 0x"},
     {"nonzero reserved", m_reserved, "reserved field is 0x0100, must be 0"},
     {"aux outside SET_CMP", m_aux_nonzero, "(GE): aux is 1, must be 0"},
     {"SET_CMP aux not a comparison", m_set_cmp_aux, "aux 6 is not a comparison"},
@@ -249,33 +256,36 @@ static const prog_case prog_cases[] = {
     {"FIELD operand", m_field_range, "(AGG_SUM): unknown item field 9"},
     {"string field aggregated", m_field_string, "item field sku is not numeric"},
     {"REQUIRE with another rule's condition", m_cond_other_rule,
-     "promotion 'clearance' instruction 4 (REQUIRE): condition 1 does not belong to this block (its conditions are [0, 1))"},
-    {"COND operand out of the table", m_cond_range, "earn 'base' instruction 118 (REQUIRE): condition 19 does not belong"},
+     "promotion 'clearance' instruction 7 (REQUIRE): condition 1 does not belong to this block (its conditions are [0, 1))"},
+    {"COND operand out of the table", m_cond_range, "earn 'base' instruction 121 (REQUIRE): condition 19 does not belong"},
     {"ACTION operand", m_action_range, "(APPLY): action 13 does not exist"},
     {"action of another rule", m_action_other_rule, "action 1 belongs to promotion 'member_day'"},
     {"APPLY2 with a non-buy/get action", m_apply2_kind, "(APPLY2): buy/get actions take APPLY2"},
-    {"EARN in a promotion block", m_earn_in_promotion, "promotion 'clearance' instruction 6 (EARN): only earn blocks"},
+    {"EARN in a promotion block", m_earn_in_promotion, "promotion 'clearance' instruction 9 (EARN): only earn blocks"},
     {"EARN of another earn rule", m_earn_index, "(EARN): earn rule 1 is not this block's (0)"},
     {"MULTIPLY in a promotion block", m_multiply_in_promotion, "(MULTIPLY): only multiplier blocks may multiply"},
-    {"MULTIPLY of another multiplier", m_multiply_index, "multiplier 'happy' instruction 130 (MULTIPLY): multiplier 0"},
-    {"APPLY in an earn block", m_apply_in_earn, "earn 'base' instruction 120 (APPLY): only promotion blocks"},
-    {"jump backward", m_jump_backward, "(JUMP_IF_FALSE): jumps backward to 22"},
-    {"jump to itself", m_jump_self, "(JUMP): jumps backward to 61"},
+    {"MULTIPLY of another multiplier", m_multiply_index, "multiplier 'happy' instruction 133 (MULTIPLY): multiplier 0"},
+    {"APPLY in an earn block", m_apply_in_earn, "earn 'base' instruction 123 (APPLY): only promotion blocks"},
+    {"REQUIRE_TARGET after a condition", m_target_after_cond,
+     "(REQUIRE_TARGET): a target check must come before every condition and action"},
+    {"REQUIRE_TARGET in an earn block", m_target_in_earn, "(REQUIRE_TARGET): only promotion blocks may check their target"},
+    {"jump backward", m_jump_backward, "(JUMP_IF_FALSE): jumps backward to 25"},
+    {"jump to itself", m_jump_self, "(JUMP): jumps backward to 64"},
     {"jump out of its block", m_jump_out,
-     "verify: promotion 'tea_gift' instruction 23 (JUMP_IF_FALSE): target 40 is outside its block [19, 30)"},
-    {"jump just past its block", m_jump_past_end, "(JUMP): target 77 is outside its block [30, 77)"},
+     "verify: promotion 'tea_gift' instruction 26 (JUMP_IF_FALSE): target 40 is outside its block [22, 33)"},
+    {"jump just past its block", m_jump_past_end, "(JUMP): target 80 is outside its block [33, 80)"},
     {"stack underflow", m_underflow, "(IN_RANGE): stack underflow: needs 'sss', the stack is 'ss'"},
     {"set where a scalar belongs", m_kind_mismatch, "(SET_OR): needs 'll' on top of the stack, the stack is 'ls'"},
     {"scalar where a set belongs", m_set_for_scalar, "(REQUIRE): needs 's' on top of the stack, the stack is 'sssl'"},
-    {"inconsistent stack at a join", m_join, "inconsistent stack at instruction 26: 's' on one path, 'sl' on another"},
-    {"stack not empty at END", m_not_empty_at_end, "instruction 7 (END): the stack is 's', must be empty at END"},
-    {"missing END", m_missing_end, "promotion 'clearance': block [0, 7) does not end with END"},
-    {"END inside a block", m_end_inside, "instruction 5 (END): END before the end of its block"},
-    {"block outside the code", m_block_range, "multiplier 'happy': block [137, 139) is outside the code of 137"},
+    {"inconsistent stack at a join", m_join, "inconsistent stack at instruction 29: 's' on one path, 'sl' on another"},
+    {"stack not empty at END", m_not_empty_at_end, "instruction 10 (END): the stack is 's', must be empty at END"},
+    {"missing END", m_missing_end, "promotion 'clearance': block [0, 10) does not end with END"},
+    {"END inside a block", m_end_inside, "instruction 0 (END): END before the end of its block"},
+    {"block outside the code", m_block_range, "multiplier 'happy': block [140, 142) is outside the code of 140"},
     {"block range overflows", m_block_overflow, "block [4294967294, 4294967298) is outside the code"},
-    {"blocks sharing code", m_block_shared, "earn 'margin_bonus': instruction 116 also belongs to earn 'base'"},
+    {"blocks sharing code", m_block_shared, "earn 'margin_bonus': instruction 119 also belongs to earn 'base'"},
     {"empty block", m_block_empty, "promotion 'clearance': empty code block"},
-    {"too many scalars", m_too_many_scalars, "promotion 'deep' instruction 457 (PUSH_IMM): stack too deep: 321 entries (limit 320)"},
+    {"too many scalars", m_too_many_scalars, "promotion 'deep' instruction 460 (PUSH_IMM): stack too deep: 321 entries (limit 320)"},
     {"too many sets", m_too_many_sets, "stack too deep: 321 entries (limit 320)"},
     {"unsorted strset", m_strset_unsorted, "strset 0 is not sorted ascending without duplicates (element 1)"},
     {"strset with a duplicate", m_strset_duplicate, "strset 0 is not sorted"},
@@ -301,7 +311,7 @@ static const prog_case prog_cases[] = {
     {"redeem pays for nothing known", m_redeem_pays, "redeem: pays_for 0x4"},
     {"redeem share over 100%", m_redeem_share, "redeem: max share 1000001 ppm"},
     {"redeem without a block", m_redeem_no_block, "redeem: needs a code block"},
-    {"redeem REQUIRE of a promotion's condition", m_redeem_cond, "redeem instruction 135 (REQUIRE): condition 0 does not belong"},
+    {"redeem REQUIRE of a promotion's condition", m_redeem_cond, "redeem instruction 138 (REQUIRE): condition 0 does not belong"},
     {"multiplier den 0", m_mult_den, "multiplier 'birthday': factor 2/0 must have both numbers > 0"},
     {"multiplier num negative", m_mult_num, "multiplier 'happy': factor -2/2"},
     {"multiplier target not an earn rule", m_mult_target, "multiplier 'birthday': target 1 is earn rule 5, there are 2"},
