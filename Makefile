@@ -116,3 +116,4 @@ clean:
 	rm -rf build build-asan build-fuzz build-bench
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include fuzz.mk

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Perk builds with, when any is missing.
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
-# Usage: scripts/deps.sh [--bench]   (--bench adds Lua 5.4 and LuaJIT for `make bench`)
+# Usage: scripts/deps.sh [--bench | --fuzz]
+#   --bench adds Lua 5.4 and LuaJIT for `make bench`; --fuzz adds clang and its runtime libraries
+#   (libFuzzer, sanitizers) for `make fuzz`.
 set -eu
 pkgs="build-essential flex bison pkg-config libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev tzdata"
 if [ "${1:-}" = "--bench" ]; then pkgs="$pkgs liblua5.4-dev libluajit-5.1-dev valgrind"; fi
