@@ -4,7 +4,8 @@
  * (which reads every kind of cart field: categories, tags, brands, attributes, margins, tiers,
  * birthdays, coupon codes and campaigns, budgets, subscriptions, points), and without a program
  * (exponent from the cart's own currency), as tools that only check carts do. Parsing must end in
- * a document or a message; a document is fed to a context (refusal with a message is fine), then
+ * a document or a message; a document is fed to a context, which may refuse it only for what
+ * parsing cannot know (a promotion id the program lacks, amounts that overflow together), then
  * evaluated, and the result must satisfy every invariant of harness.c and render as JSON and as an
  * explanation. A cart without an order time gets a fixed one, so that no run depends on the clock.
  */
@@ -131,6 +132,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_render(prog, r, doc);
     } else if (msg[0] == '\0') {
         fuzz_fail("a cart refused by cart_json_feed without a message");
+    } else if (st != PERK_OVERFLOW && strstr(msg, ": no promotion \"") == NULL) {
+        /* parsing validates against the schema and the limits: only what needs the program (its
+         * promotion ids) or the sum of the lines may still be refused when the cart is fed */
+        fuzz_fail("a parsed cart is refused by libperk: %s", msg);
     }
     cart_json_free(doc);
     return 0;
