@@ -18,7 +18,6 @@
 #include "tzload.h"
 #include "verify.h"
 
-#define MAX_CONDS_PER_RULE 64
 /* Instructions in a whole program. Lets are expanded wherever they are used, so a chain of lets
  * that each use the previous one twice doubles the code at every link: stop long before memory
  * and time run out (real rule files stay below a few thousand instructions). */
@@ -359,11 +358,12 @@ static void compile_in(cg *c, const ast_node *x, const ast_node *set) {
         return;
     }
     if (s->elem_type == TY_STRING || (n > 0 && el[0]->type == TY_STRING)) {
-        uint32_t ids[256];
-        uint32_t m = 0;
-        for (int i = 0; i < n && m < 256; i++) ids[m++] = intern(c, resolve_let(el[i])->name);
+        uint32_t *ids = malloc((size_t)(n > 0 ? n : 1) * sizeof *ids);
+        if (!ids) abort();
+        for (int i = 0; i < n; i++) ids[i] = intern(c, resolve_let(el[i])->name);
         compile_scalar(c, x);
-        emit(c, PERK_OP_IN_STRSET, strset_const(c, ids, m));
+        emit(c, PERK_OP_IN_STRSET, strset_const(c, ids, (uint32_t)n));
+        free(ids);
         return;
     }
     if (n == 0) {
@@ -371,15 +371,17 @@ static void compile_in(cg *c, const ast_node *x, const ast_node *set) {
         return;
     }
     /* x = e1 or x = e2 ... (x is re-read; it is a fact or a small expression) */
-    uint32_t jumps[256];
+    uint32_t *jumps = malloc((size_t)n * sizeof *jumps);
+    if (!jumps) abort();
     int nj = 0;
     for (int i = 0; i < n; i++) {
         compile_scalar(c, x);
         compile_scalar(c, el[i]);
         emit(c, PERK_OP_EQ, 0);
-        if (i + 1 < n && nj < 256) jumps[nj++] = emit(c, PERK_OP_JUMP_IF_TRUE, 0);
+        if (i + 1 < n) jumps[nj++] = emit(c, PERK_OP_JUMP_IF_TRUE, 0);
     }
     for (int i = 0; i < nj; i++) patch_jump(c, jumps[i]);
+    free(jumps);
 }
 
 static void compile_call_scalar(cg *c, const ast_node *n) {
@@ -797,9 +799,10 @@ static void emit_condition(cg *c, const pending_cond *pc) {
 /* Emits the conditions of a declaration body (whens and schedule clauses), hard ones first and
  * hint-able thresholds last. Returns the number emitted; sets *first to the first index. */
 static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first) {
-    pending_cond pcs[MAX_CONDS_PER_RULE];
+    pending_cond *pcs = malloc((size_t)(decl->list.count > 0 ? decl->list.count : 1) * sizeof *pcs);
+    if (!pcs) abort();
     int n = 0;
-    for (int i = 0; i < decl->list.count && n < MAX_CONDS_PER_RULE; i++) {
+    for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
         if (cl->kind != AST_CLAUSE) continue;
         if (cl->op == CL_WHEN || cl->op == CL_VALID || cl->op == CL_EVERY || cl->op == CL_HOURS) {
@@ -818,6 +821,7 @@ static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first) {
                 any_soft |= pcs[i].soft;
             }
     if (any_soft) emit(c, PERK_OP_CHECK, 0);
+    free(pcs);
     return (uint32_t)n;
 }
 

@@ -6,6 +6,11 @@
  * the compiled program does not verify"; and a chain of lets each using the previous one twice
  * doubled the code at every link until memory ran out. Both must now give a clear error at the
  * expression, and everything up to the limits must still compile and load.
+ *
+ * Found by reading the code generator for more such limits: fixed arrays silently dropped the
+ * 65th and later conditions of a rule (so it applied when they failed), the 257th and later
+ * strings of a list (`customer.id in [...]` never matched them), and broke numeric lists of more
+ * than 257 entries (internal error). Those now have no limit; the tests evaluate the programs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,11 +137,81 @@ static void test_exponential_lets(void **state) {
     assert_int_equal(o.line, 64);
 }
 
+/* Compiles `text`, evaluates one cart (a customer with `id` and `orders`, one line of ¥100) and
+ * returns whether promotion 0 applied. */
+static bool applies(const char *text, const char *customer_id, int64_t orders) {
+    compiler c;
+    compiler_init(&c);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    bool ok = compiler_compile_text(&c, "limits.perk", text, strlen(text), &bytes, &len);
+    if (!ok) diag_print_text(&c.diags, stderr, false);
+    compiler_free(&c);
+    assert_true(ok);
+    perk_error err;
+    perk_program *prog = perk_program_load(bytes, len, &err);
+    free(bytes);
+    assert_non_null(prog);
+    perk_context *ctx = perk_context_new(prog, NULL, &err);
+    assert_non_null(ctx);
+    perk_customer cu = {.id = customer_id, .member_since_days = -1, .order_count = orders};
+    perk_order o = {.time = 1772625600}; /* 2026-03-04 */
+    perk_line l = {.sku = "A", .unit_price = 10000, .quantity = 1, .margin_ppm = -1};
+    assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
+    assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+    assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
+    const perk_result *r = perk_evaluate(ctx);
+    assert_int_equal(r->status, PERK_OK);
+    assert_int_equal(r->n_promotions, 1);
+    bool applied = r->promotions[0].reason == PERK_REASON_APPLIED;
+    if (applied) assert_int_equal(r->discount, 1000); /* 10% of ¥100.00 */
+    perk_context_free(ctx);
+    perk_program_free(prog);
+    return applied;
+}
+
+/* 64 conditions that hold, then one that holds only for a customer with orders. */
+static void test_many_conditions(void **state) {
+    (void)state;
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof text, "ruleset \"t\" { currency CNY }\npromotion p {\n");
+    for (int i = 0; i < 64; i++) n += (size_t)snprintf(text + n, sizeof text - n, "  when order.subtotal >= ¥1\n");
+    snprintf(text + n, sizeof text - n, "  when customer.orders >= 1\n  then 10%% off order\n}\n");
+    assert_true(applies(text, NULL, 3));
+    assert_false(applies(text, NULL, 0)); /* the 65th condition counts */
+}
+
+/* `customer.id in [...]` with 300 strings, and `customer.orders in [...]` with 300 numbers. */
+static void test_long_lists(void **state) {
+    (void)state;
+    size_t cap = 8192;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t n = (size_t)snprintf(text, cap, "ruleset \"t\" { currency CNY }\npromotion p {\n  when customer.id in [");
+    for (int i = 0; i < 300; i++) n += (size_t)snprintf(text + n, cap - n, "%s\"c%d\"", i ? ", " : "", i);
+    snprintf(text + n, cap - n, "]\n  then 10%% off order\n}\n");
+    assert_true(applies(text, "c0", 0));
+    assert_true(applies(text, "c255", 0));
+    assert_true(applies(text, "c256", 0));
+    assert_true(applies(text, "c299", 0));
+    assert_false(applies(text, "c300", 0));
+
+    n = (size_t)snprintf(text, cap, "ruleset \"t\" { currency CNY }\npromotion p {\n  when customer.orders in [");
+    for (int i = 0; i < 300; i++) n += (size_t)snprintf(text + n, cap - n, "%s%d", i ? ", " : "", i * 2);
+    snprintf(text + n, cap - n, "]\n  then 10%% off order\n}\n");
+    assert_true(applies(text, NULL, 0));
+    assert_true(applies(text, NULL, 598)); /* the last entry */
+    assert_false(applies(text, NULL, 599));
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalar_depth),
         cmocka_unit_test(test_set_depth),
         cmocka_unit_test(test_exponential_lets),
+        cmocka_unit_test(test_many_conditions),
+        cmocka_unit_test(test_long_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
