@@ -509,7 +509,9 @@ static void cart(gen *g, text *t, cart_facts *cf) {
     if (cflags & 32u) put(t, ", \"orders\": %lld", (long long)pick_count(g));
     put(t, "},\n \"lines\": [");
 
+    /* now and then more lines than one 64-bit word of line bits holds */
     unsigned n_lines = pick(g, 9);
+    if (n_lines == 8 && pick(g, 2)) n_lines = 64 + pick(g, 16);
     for (unsigned i = 0; i < n_lines; i++) {
         int64_t price = prices[pick(g, COUNT_OF(prices))], qty = quantities[pick(g, COUNT_OF(quantities))];
         int64_t amount;

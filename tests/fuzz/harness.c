@@ -12,7 +12,7 @@
 
 perk_limits fuzz_limits(void) {
     perk_limits l = perk_limits_default();
-    l.max_lines = 48;      /* contexts preallocate per line: keep each iteration cheap */
+    l.max_lines = 130;     /* three 64-bit words of line bits, yet a cheap context */
     l.max_quantity = 1000000;
     l.max_tags = 8;
     l.max_coupons = 8;
@@ -269,6 +269,24 @@ static void cart_huge(perk_context *ctx, const perk_limits *lim) {
     must(ctx, perk_cart_add_line(ctx, &b), "line");
 }
 
+/* More lines than one 64-bit word of line bits holds: sets, aggregates and allocations span words. */
+static void cart_many(perk_context *ctx) {
+    static const char *const skus[] = {"TEA-LJ", "TEA-PUER", "CUP-01", "SOCKS-01", "WATER-500", "CHIPS"};
+    static const char *const cats[] = {"tea/green", "tea/dark", "teaware", "apparel/socks", "drinks", "snacks"};
+    static const char *const sale[] = {"sale", "clearance"};
+    perk_customer c = {.tier = "gold", .member_since_days = 20000, .order_count = 3, .points_balance = 5000};
+    must(ctx, perk_cart_set_customer(ctx, &c), "customer");
+    perk_order o = {.time = FUZZ_ORDER_TIME, .shipping = 1000, .points_to_redeem = -1};
+    must(ctx, perk_cart_set_order(ctx, &o), "order");
+    for (int i = 0; i < 70; i++) {
+        perk_line l = {.sku = skus[i % 6], .category = cats[(i / 6) % 6], .brand = i % 5 ? NULL : "Acme",
+                       .tags = sale, .n_tags = (size_t)(i % 3), .unit_price = 100 + 37 * i, .quantity = 1 + i % 4,
+                       .margin_ppm = i % 7 ? 50000 * (i % 7) : -1};
+        must(ctx, perk_cart_add_line(ctx, &l), "line");
+    }
+    must(ctx, perk_cart_add_coupon(ctx, "SPRING10", NULL, PERK_COUPON_VALID), "coupon");
+}
+
 void fuzz_eval_fixed_carts(perk_program *prog) {
     perk_limits lim = fuzz_limits();
     perk_error err;
@@ -279,12 +297,13 @@ void fuzz_eval_fixed_carts(perk_program *prog) {
             fuzz_fail("perk_context_new: %s", err.message);
         return;
     }
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         perk_cart_reset(ctx);
         switch (k) {
         case 0: cart_empty(ctx); break;
         case 1: cart_tea(ctx); break;
         case 2: cart_mixed(ctx, prog); break;
+        case 3: cart_many(ctx); break;
         default: cart_huge(ctx, &lim); break;
         }
         evaluate_and_check(ctx, prog, &lim);

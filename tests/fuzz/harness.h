@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * that does not give one (so that no run depends on the clock). */
 #define FUZZ_ORDER_TIME 1772625600LL
 
-/* Limits small enough for fast iterations: 48 lines, 8 tags, 8 coupons, 200,000 instructions. */
+/* Limits small enough for fast iterations: 130 lines (three words of line bits), 8 tags,
+ * 8 coupons, 200,000 instructions. */
 perk_limits fuzz_limits(void);
 
 /* Prints "fuzz: invariant violated: <message>" to stderr and aborts. */
@@ -54,8 +55,9 @@ void fuzz_check_totals(const perk_result *r);
 void fuzz_render(const perk_program *prog, const perk_result *r, const cart_doc *doc);
 
 /* Evaluates a few fixed carts against prog (a guest with an empty cart, the tea shop cart of a gold
- * member with coupons and points, a larger mixed cart with usage and an exclusion), checking each
- * result with fuzz_check_result and rendering it. Every cart input must be accepted. */
+ * member with coupons and points, a mixed cart with usage and an exclusion, a cart of 70 lines,
+ * and amounts at the limits), checking each result with fuzz_check_result and rendering it.
+ * Every cart input must be accepted. */
 void fuzz_eval_fixed_carts(perk_program *prog);
 
 #endif
