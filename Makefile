@@ -126,3 +126,4 @@ clean:
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 -include bench/bench.mk
+-include fuzz.mk

@@ -556,6 +556,12 @@ static bool parse_order(cart_parser *p, const json_t *order)
             describe(t, got, sizeof got);
             ok = fail(p, "%s is not a valid RFC 3339 timestamp with a UTC offset, e.g. "
                          "\"2026-03-04T10:00:00+08:00\"", got);
+        } else if (epoch < civil_days_from_date(1, 1, 1) * 86400 ||
+                   epoch > civil_days_from_date(9999, 12, 31) * 86400 + 86399) {
+            /* perk_cart_set_order takes instants in years 0001..9999 UTC only */
+            char got[64];
+            describe(t, got, sizeof got);
+            ok = fail(p, "%s is outside years 0001..9999 once converted to UTC", got);
         } else {
             o->time = epoch;
             p->doc->has_time = true;
@@ -657,8 +663,16 @@ static bool parse_customer(cart_parser *p, const json_t *c)
         cu->birthday_month = m;
         cu->birthday_day = d;
     }
-    if (ok && (ok = read_date(p, c, "member_since", false, &present, &y, &m, &d)) && present)
+    if (ok && (ok = read_date(p, c, "member_since", false, &present, &y, &m, &d)) && present) {
         cu->member_since_days = civil_days_from_date(y, m, d);
+        /* libperk counts days from 1970-01-01 and -1 means "not a member": 1969-12-31 would read
+         * as no membership, and earlier days are refused by perk_cart_set_customer */
+        if (cu->member_since_days < 0) {
+            size_t o2 = path_push_key(p, "member_since");
+            ok = fail(p, "must be 1970-01-01 or later, got \"%04d-%02d-%02d\"", y, m, d);
+            path_pop(p, o2);
+        }
+    }
     path_pop(p, old);
     return ok;
 }
@@ -731,6 +745,34 @@ static bool read_attrs(cart_parser *p, const json_t *line, perk_line *l)
     return true;
 }
 
+/* The category path, as perk_cart_add_line takes it: segments separated by single '/', none of
+ * them empty ("tea/green"; not "", "/tea", "tea/" or "tea//green"). */
+static bool read_category(cart_parser *p, const json_t *line, const char **out)
+{
+    if (!read_string(p, line, "category", false, out))
+        return false;
+    if (*out == NULL)
+        return true;
+    size_t segment = 0;
+    bool ok = true;
+    for (const char *s = *out; *s != '\0' && ok; s++) {
+        if (*s == '/') {
+            ok = segment > 0;
+            segment = 0;
+        } else {
+            segment++;
+        }
+    }
+    if (ok && segment > 0)
+        return true;
+    char got[64];
+    describe(field(line, "category"), got, sizeof got);
+    size_t old = path_push_key(p, "category");
+    fail(p, "%s has an empty segment: write the path as segments separated by '/', e.g. \"tea/green\"", got);
+    path_pop(p, old);
+    return false;
+}
+
 static bool parse_line(cart_parser *p, const json_t *line, perk_line *l)
 {
     static const char *const fields[] = {"id", "sku", "name", "category", "brand", "tags", "price",
@@ -741,7 +783,7 @@ static bool parse_line(cart_parser *p, const json_t *line, perk_line *l)
               read_string(p, line, "id", false, &l->id) &&
               read_string(p, line, "sku", true, &l->sku) &&
               read_string(p, line, "name", false, &l->name) &&
-              read_string(p, line, "category", false, &l->category) &&
+              read_category(p, line, &l->category) &&
               read_string(p, line, "brand", false, &l->brand) &&
               read_string_array(p, line, "tags", p->limits.max_tags, "max_tags", &l->tags, &l->n_tags) &&
               read_money(p, line, "price", true, 0, &l->unit_price) &&
@@ -921,6 +963,11 @@ static bool parse_coupons(cart_parser *p, const json_t *coupons)
         for (size_t i = 0; ok && i < n; i++) {
             size_t o = path_push_index(p, i);
             ok = parse_coupon(p, json_array_get(coupons, i), &p->doc->coupons[i]);
+            /* libperk refuses a code entered twice (as perk_cart_add_coupon does, O(n^2) in at
+             * most max_coupons entries) */
+            for (size_t k = 0; ok && k < i; k++)
+                if (strcmp(p->doc->coupons[k].code, p->doc->coupons[i].code) == 0)
+                    ok = fail(p, "duplicate code \"%.64s\" (also $.coupons[%zu])", p->doc->coupons[i].code, k);
             path_pop(p, o);
             if (ok)
                 p->doc->n_coupons = i + 1;

@@ -17,8 +17,12 @@
 #include "guard.h"
 #include "perk.h"
 #include "tzload.h"
+#include "verify.h"
 
-#define MAX_CONDS_PER_RULE 64
+/* Instructions in a whole program. Lets are expanded wherever they are used, so a chain of lets
+ * that each use the previous one twice doubles the code at every link: stop long before memory
+ * and time run out (real rule files stay below a few thousand instructions). */
+#define MAX_CODE (UINT32_C(1) << 20)
 /* Time zone transitions are embedded up to this instant (2100-01-01T00:00:00Z). */
 #define TZ_UNTIL_EPOCH INT64_C(4102444800)
 
@@ -37,6 +41,10 @@ typedef struct cg {
     /* the block being emitted */
     uint32_t block_first_cond; /* conditions of the current rule start here */
     uint32_t current_rule;     /* promotion index for actions */
+    /* what the VM accepts: the values on the stacks in emission order (the verifier's limits,
+     * VERIFY_MAX_SCALARS and VERIFY_MAX_SETS, hold for every block) and the code size */
+    uint32_t depth_scalars, depth_sets;
+    bool too_deep, too_long, limit_reported;
 } cg;
 
 /* ------------------------------------------------------------------ growth */
@@ -160,16 +168,40 @@ static uint32_t attr_const(cg *c, uint32_t key, uint32_t value) {
 
 /* ------------------------------------------------------------------ emission */
 
-static uint32_t emit(cg *c, perk_opcode op, uint32_t arg) {
-    prog_insn in = {(uint8_t)op, 0, 0, arg};
+/* Follows the stack effect of op (runtime/opcodes.h). A conditional jump keeps its operand only
+ * on the jump, and the code it skips leaves one value where the jump lands, so counting it as a
+ * pop gives the verifier's depth at every point. END empties the stacks (a block ends there). */
+static void track_depth(cg *c, perk_opcode op) {
+    if (op == PERK_OP_END) {
+        c->depth_scalars = c->depth_sets = 0;
+        return;
+    }
+    const perk_opcode_info *info = &perk_opcode_table[op];
+    uint32_t *depth[2] = {&c->depth_scalars, &c->depth_sets};
+    for (const char *k = info->pops; *k; k++)
+        if (*depth[*k == 'l'] > 0) (*depth[*k == 'l'])--;
+    if (op == PERK_OP_JUMP_IF_FALSE || op == PERK_OP_JUMP_IF_TRUE) return;
+    for (const char *k = info->pushes; *k; k++) (*depth[*k == 'l'])++;
+    if (c->depth_scalars + c->depth_sets > VERIFY_MAX_STACK) {
+        c->too_deep = true;
+        c->failed = true;
+    }
+}
+
+static uint32_t emit_aux(cg *c, perk_opcode op, uint8_t aux, uint32_t arg) {
+    if (c->p->n_code >= MAX_CODE) {
+        /* nothing more is emitted; the caller's jump patching lands on a discarded program */
+        c->too_long = true;
+        c->failed = true;
+        return c->p->n_code - 1;
+    }
+    track_depth(c, op);
+    prog_insn in = {(uint8_t)op, aux, 0, arg};
     PUSH(c, code, n_code, cap_code, in);
     return c->p->n_code - 1;
 }
 
-static void emit_aux(cg *c, perk_opcode op, uint8_t aux, uint32_t arg) {
-    prog_insn in = {(uint8_t)op, aux, 0, arg};
-    PUSH(c, code, n_code, cap_code, in);
-}
+static uint32_t emit(cg *c, perk_opcode op, uint32_t arg) { return emit_aux(c, op, 0, arg); }
 
 static void emit_int(cg *c, int64_t v) {
     if (v >= INT32_MIN && v <= INT32_MAX) emit(c, PERK_OP_PUSH_IMM, (uint32_t)(int32_t)v);
@@ -181,6 +213,25 @@ static void patch_jump(cg *c, uint32_t at) { c->p->code[at].arg = c->p->n_code; 
 static void fail(cg *c, const ast_node *n, const char *hint, const char *msg) {
     diag_report(c->diags, DIAG_CODEGEN_UNSUPPORTED, n->span, hint, "%s", msg);
     c->failed = true;
+}
+
+/* Reports, once, that the code emitted for `at` (a condition, an action or a declaration) went
+ * past what the VM accepts. Called right after compiling such a part, so the first part to
+ * cross a limit is the one named. */
+static void report_limits(cg *c, const ast_node *at) {
+    if (c->limit_reported || !(c->too_deep || c->too_long)) return;
+    c->limit_reported = true;
+    if (c->too_long)
+        diag_report(c->diags, DIAG_CODEGEN_UNSUPPORTED, at->span,
+                    "a `let` is copied into every place that uses it: a chain of lets that each use the "
+                    "previous one twice doubles the code at every link",
+                    "the rules compile to more than %u instructions", (unsigned)MAX_CODE);
+    else
+        diag_report(c->diags, DIAG_CODEGEN_UNSUPPORTED, at->span,
+                    "nest fewer parentheses and lets inside each other (a `let` is expanded where it is used)",
+                    "this is nested too deeply to evaluate: it would hold more than %u values and item sets "
+                    "at once",
+                    VERIFY_MAX_STACK);
 }
 
 static prog_loc loc_of(cg *c, const ast_node *n) {
@@ -321,11 +372,12 @@ static void compile_in(cg *c, const ast_node *x, const ast_node *set) {
         return;
     }
     if (s->elem_type == TY_STRING || (n > 0 && el[0]->type == TY_STRING)) {
-        uint32_t ids[256];
-        uint32_t m = 0;
-        for (int i = 0; i < n && m < 256; i++) ids[m++] = intern(c, resolve_let(el[i])->name);
+        uint32_t *ids = malloc((size_t)(n > 0 ? n : 1) * sizeof *ids);
+        if (!ids) abort();
+        for (int i = 0; i < n; i++) ids[i] = intern(c, resolve_let(el[i])->name);
         compile_scalar(c, x);
-        emit(c, PERK_OP_IN_STRSET, strset_const(c, ids, m));
+        emit(c, PERK_OP_IN_STRSET, strset_const(c, ids, (uint32_t)n));
+        free(ids);
         return;
     }
     if (n == 0) {
@@ -333,15 +385,17 @@ static void compile_in(cg *c, const ast_node *x, const ast_node *set) {
         return;
     }
     /* x = e1 or x = e2 ... (x is re-read; it is a fact or a small expression) */
-    uint32_t jumps[256];
+    uint32_t *jumps = malloc((size_t)n * sizeof *jumps);
+    if (!jumps) abort();
     int nj = 0;
     for (int i = 0; i < n; i++) {
         compile_scalar(c, x);
         compile_scalar(c, el[i]);
         emit(c, PERK_OP_EQ, 0);
-        if (i + 1 < n && nj < 256) jumps[nj++] = emit(c, PERK_OP_JUMP_IF_TRUE, 0);
+        if (i + 1 < n) jumps[nj++] = emit(c, PERK_OP_JUMP_IF_TRUE, 0);
     }
     for (int i = 0; i < nj; i++) patch_jump(c, jumps[i]);
+    free(jumps);
 }
 
 static void compile_call_scalar(cg *c, const ast_node *n) {
@@ -753,14 +807,16 @@ static void emit_condition(cg *c, const pending_cond *pc) {
     prog_cond pcond = {text_of(c, shown), loc_of(c, shown), pc->hint_set, value_kind_of(shown)};
     PUSH(c, conds, n_conds, cap_conds, pcond);
     emit(c, pc->soft ? PERK_OP_REQUIRE_SOFT : PERK_OP_REQUIRE, c->p->n_conds - 1);
+    report_limits(c, shown);
 }
 
 /* Emits the conditions of a declaration body (whens and schedule clauses), hard ones first and
  * hint-able thresholds last. Returns the number emitted; sets *first to the first index. */
 static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first) {
-    pending_cond pcs[MAX_CONDS_PER_RULE];
+    pending_cond *pcs = malloc((size_t)(decl->list.count > 0 ? decl->list.count : 1) * sizeof *pcs);
+    if (!pcs) abort();
     int n = 0;
-    for (int i = 0; i < decl->list.count && n < MAX_CONDS_PER_RULE; i++) {
+    for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
         if (cl->kind != AST_CLAUSE) continue;
         if (cl->op == CL_WHEN || cl->op == CL_VALID || cl->op == CL_EVERY || cl->op == CL_HOURS) {
@@ -779,6 +835,7 @@ static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first) {
                 any_soft |= pcs[i].soft;
             }
     if (any_soft) emit(c, PERK_OP_CHECK, 0);
+    free(pcs);
     return (uint32_t)n;
 }
 
@@ -870,6 +927,7 @@ static void compile_action(cg *c, const ast_node *act) {
     }
     uint32_t idx = add_action(c, a);
     emit(c, two_sets ? PERK_OP_APPLY2 : PERK_OP_APPLY, idx);
+    report_limits(c, act);
 }
 
 /* ------------------------------------------------------------------ declarations */
@@ -1226,6 +1284,7 @@ bool codegen_program(const ast_node *file, const check_info *info, const source_
     for (int k = 0; k < np && !c.failed; k++) {
         c.current_rule = (uint32_t)k;
         compile_promotion(&c, info->promotions[order[k].index], &out->rules[k]);
+        report_limits(&c, info->promotions[order[k].index]);
         out->n_rules = (uint32_t)k + 1;
     }
     free(order);
@@ -1236,18 +1295,23 @@ bool codegen_program(const ast_node *file, const check_info *info, const source_
     if (!out->earns || !out->mults || !out->tiers) abort();
     for (int i = 0; i < info->n_earns && !c.failed; i++) {
         compile_earn(&c, info->earns[i], &out->earns[i], (uint32_t)i);
+        report_limits(&c, info->earns[i]);
         out->n_earns = (uint32_t)i + 1;
     }
     for (int i = 0; i < info->n_multipliers && !c.failed; i++) {
         compile_multiplier(&c, info->multipliers[i], &out->mults[i], (uint32_t)i);
+        report_limits(&c, info->multipliers[i]);
         out->n_mults = (uint32_t)i + 1;
     }
     for (int i = 0; i < info->n_tiers && !c.failed; i++) {
         compile_tier(&c, info->tiers[i], &out->tiers[i]);
+        report_limits(&c, info->tiers[i]);
         out->n_tiers = (uint32_t)i + 1;
     }
-    if (info->redeem && !c.failed) compile_redeem(&c, info->redeem, &out->redeem);
-    else {
+    if (info->redeem && !c.failed) {
+        compile_redeem(&c, info->redeem, &out->redeem);
+        report_limits(&c, info->redeem);
+    } else {
         out->redeem.present = false;
         out->redeem.code.start = out->n_code;
         emit(&c, PERK_OP_END, 0);

@@ -80,6 +80,13 @@ for B in "$@"; do
     [ -x "$t" ] || continue
     run_cmocka "$B/$(basename "$t")" "${vg[@]}" "$t"
   done
+  # every fuzz target replays its seed corpus and its crash regressions (fuzz.mk, tests/fuzz/)
+  for rp in "$B"/fuzz-replay/*; do
+    [ -x "$rp" ] || continue
+    t=$(basename "$rp"); inputs=()
+    for d in "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t"; do [ -d "$d" ] && inputs+=("$d"); done
+    run_one "$B: fuzz replay $t" "${vg[@]}" "$rp" "${inputs[@]}"
+  done
   # every ruleset in rules/ checks clean
   run_one "$B: perk check rules/*.perk" "${vg[@]}" "$B/perk" check --werror rules/*.perk
   # the rule files stay in the canonical layout (perk fmt --write rules/ fixes them)
