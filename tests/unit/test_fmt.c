@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_root.h"
+
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -894,42 +896,11 @@ static void test_command(void **state)
 
 /* --- main --------------------------------------------------------------------------------------------- */
 
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Moves to the repository root: $PERK_SRCDIR, the working directory, or two levels above the
- * binary (build/tests/test_fmt). */
-static bool find_root(const char *argv0)
-{
-    const char *srcdir = getenv("PERK_SRCDIR");
-    if (srcdir != NULL && srcdir[0] != '\0')
-        return chdir(srcdir) == 0 && is_dir(FMT_DIR);
-    if (is_dir(FMT_DIR))
-        return true;
-    char buf[4096];
-    if (realpath(argv0, buf) == NULL)
-        snprintf(buf, sizeof buf, "%s", argv0);
-    for (int up = 0; up < 3; up++) {
-        char *slash = strrchr(buf, '/');
-        if (slash == NULL)
-            return false;
-        *slash = '\0';
-    }
-    return buf[0] != '\0' && chdir(buf) == 0 && is_dir(FMT_DIR);
-}
 
 int main(int argc, char **argv)
 {
     (void)argc;
-    if (!find_root(argv[0])) {
+    if (!test_find_root(argv[0], FMT_DIR)) {
         fprintf(stderr, "test_fmt: cannot find %s; run from the repository root or set PERK_SRCDIR\n", FMT_DIR);
         return 1;
     }
@@ -974,7 +945,7 @@ int main(int argc, char **argv)
         n++;
     }
     closedir(dir);
-    qsort(paths, n, sizeof *paths, compare_names);
+    qsort(paths, n, sizeof *paths, test_compare_names);
     struct CMUnitTest *tests = calloc(n ? n : 1, sizeof *tests);
     if (tests == NULL)
         return 1;
