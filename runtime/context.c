@@ -33,7 +33,7 @@ perk_limits perk_limits_default(void) {
     l.max_tags = 64;
     l.max_coupons = 16;
     l.instruction_budget = 10000000;
-    l.max_rules = 10000;
+    l.max_rules = 20000;
     return l;
 }
 

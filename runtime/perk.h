@@ -101,7 +101,7 @@ typedef struct perk_limits {
     uint32_t max_coupons;        /* entered coupon codes (default 16) */
     uint64_t instruction_budget; /* per evaluation (default 10,000,000) */
     uint32_t max_rules;          /* promotions + earn rules + multipliers of the program: a
-                                    context for a larger one is refused (default 10000, the
+                                    context for a larger one is refused (default 20000, the
                                     compiler's default limit too) */
 } perk_limits;
 

@@ -18,7 +18,7 @@
 
 /* Default limit on promotions + earn rules + multipliers in one ruleset (perk_limits.max_rules
  * has the same default, so a context accepts whatever the compiler accepts by default). */
-#define COMPILER_MAX_RULES 10000
+#define COMPILER_MAX_RULES 20000
 
 /* The limits of a compilation are set after compiler_init (0 = the default):
  *   sources.max_bytes  size of one rule file (SOURCE_MAX_BYTES, 8 MiB)

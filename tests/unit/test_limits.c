@@ -307,11 +307,11 @@ static char *rules(int promotions, bool earn_and_multiplier) {
     return t.p;
 }
 
-/* Rule count: COMPILER_MAX_RULES (10,000) rules compile and a context with the default limits
+/* Rule count: COMPILER_MAX_RULES (20,000) rules compile and a context with the default limits
  * evaluates them; one more is too-many-rules. The runtime's max_rules refuses a larger program. */
 static void test_rule_count(void **state) {
     (void)state;
-    assert_int_equal(COMPILER_MAX_RULES, 10000);
+    assert_int_equal(COMPILER_MAX_RULES, 20000);
     assert_int_equal(perk_limits_default().max_rules, COMPILER_MAX_RULES);
     char *src = rules(COMPILER_MAX_RULES, false);
     perk_program *p = compile_ok(src, DEFAULTS);
@@ -322,14 +322,14 @@ static void test_rule_count(void **state) {
     assert_int_equal(line(ctx, "tea", 100000, 1), PERK_OK);
     assert_int_equal(perk_cart_add_coupon(ctx, "C3", NULL, PERK_COUPON_UNCHECKED), PERK_OK);
     const perk_result *r = eval_ok(ctx);
-    /* p%4 == 0: 2500 promotions of 1 cent; p%4 == 1: 2500 more (the subtotal stays >= ¥99: at
-     * most ¥51 comes off a ¥1000 line); p%4 == 2: the first of each group, and i % 10 for
+    /* p%4 == 0: 5000 promotions of 1 cent; p%4 == 1: 5000 more (the subtotal stays >= ¥99: at
+     * most ¥101 comes off a ¥1000 line); p%4 == 2: the first of each group, and i % 10 for
      * i = 2 (mod 4) takes 5 values: 5 cents; p3 (coupon C3) frees the shipping.
-     * 2500 + 2500 + 5 = 5005 cents. */
+     * 5000 + 5000 + 5 = 10005 cents. */
     assert_int_equal(r->n_promotions, COMPILER_MAX_RULES);
-    assert_int_equal(r->discount, 5005);
+    assert_int_equal(r->discount, 10005);
     assert_int_equal(r->shipping_after, 0);
-    assert_int_equal(r->payable, 100000 - 5005);
+    assert_int_equal(r->payable, 100000 - 10005);
     perk_context_free(ctx);
 
     /* the runtime's own limit: one rule fewer allowed is refused with a clear error */
@@ -338,13 +338,13 @@ static void test_rule_count(void **state) {
     perk_error err;
     assert_null(perk_context_new(p, &lim, &err));
     assert_int_equal(err.status, PERK_LIMIT);
-    assert_contains(err.message, "the program has 10000 rules (promotions, earn rules and multipliers), more than "
-                                 "max_rules = 9999");
+    assert_contains(err.message, "the program has 20000 rules (promotions, earn rules and multipliers), more than "
+                                 "max_rules = 19999");
     perk_program_free(p);
 
     src = rules(COMPILER_MAX_RULES + 1, false);
     compile_fails(src, strlen(src), DEFAULTS, DIAG_TOO_MANY_RULES,
-                  "at most 10000 promotions, earn rules and multipliers together, and this is number 10001");
+                  "at most 20000 promotions, earn rules and multipliers together, and this is number 20001");
     free(src);
 
     /* configured: earn rules and multipliers count too (2 promotions + 1 + 1 = 4 rules) */
@@ -436,7 +436,7 @@ static void test_runtime_defaults(void **state) {
     assert_int_equal(l.max_tags, 64);
     assert_int_equal(l.max_coupons, 16);
     assert_int_equal(l.instruction_budget, 10000000);
-    assert_int_equal(l.max_rules, 10000);
+    assert_int_equal(l.max_rules, 20000);
 }
 
 /* Limits out of their own range are refused by perk_context_new. */
@@ -710,12 +710,13 @@ static void test_ruleset_at_the_limits(void **state) {
     order(ctx, 0);
     for (int i = 0; i < 1000; i++) assert_int_equal(line(ctx, i % 2 ? "tea" : "coffee", 1000, 1), PERK_OK);
     const perk_result *r = eval_ok(ctx);
-    /* every one of the 9,998 promotions applies (count(tea) = 500 >= 0..2; items 1000 >= 1):
-     * one cent each; 1,000,000 - 9,998 = 990,002 cents paid, 9,900 points x2 = 19,800 */
+    /* every one of the 19,998 promotions applies (count(tea) = 500 >= 0..2; items 1000 >= 1):
+     * one cent each; 1,000,000 - 19,998 = 980,002 cents paid, floor(9,800.02) = 9,800 points
+     * x2 = 19,600 */
     assert_int_equal(r->n_promotions, COMPILER_MAX_RULES - 2);
     assert_int_equal(r->discount, COMPILER_MAX_RULES - 2);
     assert_int_equal(r->payable, 1000000 - (COMPILER_MAX_RULES - 2));
-    assert_int_equal(r->points_earned, 19800);
+    assert_int_equal(r->points_earned, 19600);
     assert_true(r->instructions < perk_limits_default().instruction_budget);
     perk_context_free(ctx);
     perk_program_free(p);
