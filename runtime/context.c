@@ -112,7 +112,7 @@ void perk_context_free(perk_context *ctx) {
         ctx->coupon_campaign_bits, ctx->usage, ctx->excluded, ctx->marked, ctx->marked_bits, ctx->visit,
         ctx->written, ctx->group_bits, ctx->pend,
         ctx->touched, ctx->stack, ctx->sets, ctx->all_lines, ctx->scratch_idx, ctx->scratch_w,
-        ctx->scratch_out, ctx->scratch_alloc, ctx->scratch_line, ctx->runs, ctx->group, ctx->scratch_pos, ctx->mult_active,
+        ctx->scratch_out, ctx->scratch_alloc, ctx->scratch_rem, ctx->scratch_line, ctx->runs, ctx->group, ctx->scratch_pos, ctx->mult_active,
         ctx->redeemed, ctx->r_lines, ctx->alloc_log, ctx->alloc_target,
         ctx->r_promos, ctx->r_gifts, ctx->r_effects, ctx->r_coupons, ctx->r_points, ctx->r_hints,
     };
@@ -246,6 +246,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->scratch_w = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->scratch_out = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->scratch_alloc = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->scratch_rem = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->scratch_line = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->runs = ctx_array(2 * lines, sizeof(unit_run), &ok);
     ctx->group = ctx_array(lines, sizeof(unit_run), &ok);

@@ -33,7 +33,7 @@ bool eval_percent(const perk_context *ctx, int64_t amount, int64_t ppm, int64_t 
 }
 
 bool eval_allocate(perk_context *ctx, int64_t total, const int64_t *weights, uint32_t n, int64_t *out) {
-    return money_allocate(total, weights, n, out, ctx->scratch_alloc);
+    return money_allocate(total, weights, n, out, ctx->scratch_alloc, ctx->scratch_rem);
 }
 
 /* ------------------------------------------------------------------ promotions */
@@ -148,22 +148,88 @@ static void condition_failed(perk_context *ctx, uint32_t r, perk_promotion_resul
     maybe_hint(ctx, r);
 }
 
-/* With the rule index on, a promotion whose guard string is not in the cart gets the outcome its
- * block was proved to have (runtime/guard.h) without running it: the same failure recorded the
- * same way (so the same result and hint), or NOTHING, and the same instructions counted. When
- * those instructions do not fit the budget the block is run instead, so that it stops at the
- * same instruction with the same message. Returns true when it handled the promotion. */
-static bool skip_by_guard(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
+/* Runs promotion r's block only to learn its outcome, its instructions not counted; the pending
+ * discounts are dropped. For the reference pass (index off): comparing both modes then checks
+ * every guard proof and precheck against the VM. */
+static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
     const prog_rule *rule = &ctx->d->rules[r];
-    if (!ctx->use_index || rule->guard_kind == PROG_GUARD_NONE ||
-        cidx_guard_present(ctx, rule->guard_kind, rule->guard_string))
-        return false;
+    uint64_t counted = ctx->insn_count;
+    ctx->insn_count = 0;
+    ctx->rule_index = r;
+    ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
+    vm_outcome o = vm_run(ctx, rule->code, VM_BLOCK_RULE, r);
+    ctx->rule_original = false;
+    ctx->insn_count = counted;
+    bool nothing = o == VM_PASSED && act_pending_goods(ctx) == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 &&
+                   ctx->pend_effects == 0;
+    act_discard(ctx);
+    if (o == VM_PASSED && nothing) {
+        pr->reason = PERK_REASON_NOTHING;
+        return PERK_OK;
+    }
+    if (o == VM_FAILED) {
+        condition_failed(ctx, r, pr);
+        return PERK_OK;
+    }
+    /* the verifier and the loader make this unreachable: an error, not a wrong result */
+    return ctx_fail(ctx, PERK_MALFORMED, "internal check failed: promotion %s: its guard or precheck does not hold",
+                    ctx_rule_name(ctx, r));
+}
+
+/* The precheck (guard.h) tested natively: false when the block would fail at its first REQUIRE,
+ * with the failure recorded as the VM records it (record_cmp / record_failure in vm.c). */
+static bool precheck_holds(perk_context *ctx, const guard_precheck *c) {
+    int64_t x = facts_load(ctx, c->fact);
+    bool holds;
+    ctx->fail_has_cmp = true;
+    ctx->fail_observed = x;
+    switch (c->kind) {
+    case PRECHECK_RANGE:
+        holds = c->a <= x && x <= c->b;
+        ctx->fail_expected = x > c->b ? c->b : c->a;
+        ctx->fail_op = x > c->b ? PERK_CMP_LE : PERK_CMP_GE;
+        break;
+    case PRECHECK_CMP:
+        holds = perk_cmp_holds(c->op, x, c->a);
+        ctx->fail_expected = c->a;
+        ctx->fail_op = c->op;
+        break;
+    default: /* MASK records no comparison */
+        holds = x >= 0 && x < 32 && ((c->a >> x) & 1);
+        ctx->fail_has_cmp = false;
+        break;
+    }
+    if (holds) return true;
+    ctx->n_failures = 1;
+    ctx->fail_cond = c->cond;
+    ctx->fail_soft = false;
+    return false;
+}
+
+/* Decides promotion r without running its block when that is known to end one way (*handled):
+ *   - its guard string is not in the cart: the outcome the guard proof recorded (runtime/guard.h),
+ *     the same failure recorded the same way (so the same result and hint), or NOTHING;
+ *   - its precheck does not hold: the failure of its first condition.
+ * Like the gates, this executes no instruction. With the rule index off (the reference pass) the
+ * block is run anyway (reference_run), its instructions not counted either. */
+static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promotion_result *pr, bool *handled) {
+    const prog_rule *rule = &ctx->d->rules[r];
+    *handled = false;
+    if (rule->guard_kind == PROG_GUARD_NONE) {
+        const guard_precheck *c = &ctx->program->ridx.precheck[r];
+        if (c->kind == PRECHECK_NONE || precheck_holds(ctx, c)) return PERK_OK;
+        *handled = true;
+        if (!ctx->use_index) return reference_run(ctx, r, pr);
+        condition_failed(ctx, r, pr);
+        return PERK_OK;
+    }
+    if (cidx_guard_present(ctx, rule->guard_kind, rule->guard_string)) return PERK_OK;
+    *handled = true;
     const guard_outcome *g = &ctx->program->ridx.guard[r];
-    if (g->insns > ctx->limits.instruction_budget - ctx->insn_count) return false; /* insn_count <= budget */
-    ctx->insn_count += g->insns;
+    if (!ctx->use_index && g->insns <= ctx->limits.instruction_budget) return reference_run(ctx, r, pr);
     if (!g->failed) {
         pr->reason = PERK_REASON_NOTHING;
-        return true;
+        return PERK_OK;
     }
     ctx->n_failures = g->n_failures;
     ctx->fail_cond = g->cond;
@@ -173,7 +239,24 @@ static bool skip_by_guard(perk_context *ctx, uint32_t r, perk_promotion_result *
     ctx->fail_expected = g->expected;
     ctx->fail_op = g->cmp_op;
     condition_failed(ctx, r, pr);
-    return true;
+    return PERK_OK;
+}
+
+/* With the rule index, the later members of a group that just got applied are EXCLUSIVE (section
+ * 5.1, before coupons, budgets and the block). The ones the evaluation will visit get it from
+ * gate(); the others have defaults that assume a free group, so EXCLUSIVE is written over them
+ * here. (A default is never EXCLUSIVE, which is how visit() knows an entry was written here.) */
+static void exclude_rest_of_group(perk_context *ctx, uint32_t r) {
+    const uint32_t *next = ctx->program->ridx.next_in_group;
+    for (uint32_t m = next[r]; m != PROG_NONE; m = next[m]) {
+        if (ctx->visit[m / 64] >> (m % 64) & 1) continue;
+        perk_promotion_result *pr = &ctx->r_promos[m];
+        memset(pr, 0, sizeof *pr);
+        pr->promotion = m;
+        pr->failed_condition = UINT32_MAX;
+        pr->reason = PERK_REASON_EXCLUSIVE;
+        ctx->written[ctx->n_written++] = m;
+    }
 }
 
 static perk_status run_promotion(perk_context *ctx, uint32_t r) {
@@ -184,7 +267,9 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     pr->failed_condition = UINT32_MAX;
     pr->reason = gate(ctx, r);
     if (pr->reason != PERK_REASON_APPLIED) return PERK_OK;
-    if (skip_by_guard(ctx, r, pr)) return PERK_OK;
+    bool decided;
+    perk_status st = decide_before_block(ctx, r, pr, &decided);
+    if (st != PERK_OK || decided) return st;
 
     ctx->rule_index = r;
     ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
@@ -203,7 +288,7 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     if (rule->limit_money >= 0 && rule->limit_money - ctx->usage[r].money < limit)
         limit = rule->limit_money - ctx->usage[r].money; /* > 0: the gate checked money < limit */
     if (limit < INT64_MAX) {
-        perk_status st = act_limit(ctx, limit);
+        st = act_limit(ctx, limit);
         if (st != PERK_OK) return st;
     }
     int64_t goods = act_pending_goods(ctx);
@@ -214,10 +299,13 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     }
     pr->discount = goods;
     pr->shipping_discount = ctx->pend_ship;
-    perk_status st = commit(ctx, r, goods);
+    st = commit(ctx, r, goods);
     if (st != PERK_OK) return st;
     if (rule->flags & PROG_RULE_STOP) ctx->stopped = true;
-    if (rule->group < ctx->d->n_strings) ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
+    if (rule->group < ctx->d->n_strings) {
+        ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
+        if (ctx->use_index) exclude_rest_of_group(ctx, r);
+    }
     if (rule_needs_coupon(rule)) ctx->coupon_rule_applied = true;
     return PERK_OK;
 }
@@ -232,11 +320,10 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
  *     entered coupon code or campaign;
  *   - the ones the caller excluded or gave a usage (ctx->marked);
  *   - every one after a promotion that stops the evaluation (STOPPED depends on it).
- * Every other promotion has its default result, and the instructions its default stands for
- * (its guarded block's count) are added when the next visited one is reached, so the count at
- * every visited promotion is the count the reference pass has there. If adding them would
- * exceed the budget, the reference pass fails inside one of them: every promotion from there on
- * is visited (and its block run when its count does not fit), which fails at the same place. */
+ * Every other promotion has its default result, or EXCLUSIVE once an earlier member of its group
+ * applied (exclude_rest_of_group). Skipped promotions execute no instruction in either mode (a
+ * guard skip is a gate), so the instruction count at every visited promotion is the plain
+ * pass's, and so is the place where the budget runs out. */
 
 void eval_set_rule_index(perk_context *ctx, bool on) {
     if (on) {
@@ -280,18 +367,10 @@ static void build_visit(perk_context *ctx) {
 }
 
 static perk_status visit(perk_context *ctx, uint32_t r) {
-    ctx->written[ctx->n_written++] = r; /* each promotion is visited at most once */
+    /* each promotion is visited at most once; an EXCLUSIVE entry was already listed by
+       exclude_rest_of_group (a stop can make the evaluation visit it afterwards) */
+    if (ctx->r_promos[r].reason != PERK_REASON_EXCLUSIVE) ctx->written[ctx->n_written++] = r;
     return run_promotion(ctx, r);
-}
-
-/* Counts the instructions of the defaults of promotions [from, to); false when they do not fit
- * the budget (nothing counted then). */
-static bool count_defaults(perk_context *ctx, uint32_t from, uint32_t to) {
-    const uint64_t *prefix = ctx->program->ridx.default_insns;
-    uint64_t k = prefix[to] - prefix[from];
-    if (k > ctx->limits.instruction_budget - ctx->insn_count) return false;
-    ctx->insn_count += k;
-    return true;
 }
 
 static perk_status visit_from(perk_context *ctx, uint32_t from) {
@@ -301,21 +380,17 @@ static perk_status visit_from(perk_context *ctx, uint32_t from) {
 }
 
 static perk_status run_promotions_indexed(perk_context *ctx) {
-    uint32_t n = ctx->d->n_rules, next = 0; /* promotions before `next` are accounted for */
     build_visit(ctx);
     for (uint32_t w = 0; w < ctx->rule_words; w++) {
         uint64_t bits = ctx->visit[w];
         while (bits != 0) {
             uint32_t r = w * 64 + (uint32_t)__builtin_ctzll(bits);
             bits &= bits - 1;
-            if (!count_defaults(ctx, next, r)) return visit_from(ctx, next);
             perk_status st = visit(ctx, r);
             if (st != PERK_OK) return st;
-            next = r + 1;
-            if (ctx->stopped) return visit_from(ctx, next);
+            if (ctx->stopped) return visit_from(ctx, r + 1);
         }
     }
-    if (!count_defaults(ctx, next, n)) return visit_from(ctx, next);
     return PERK_OK;
 }
 

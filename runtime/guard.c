@@ -68,28 +68,6 @@ static uint8_t guard_kind_of_opcode(uint8_t op) {
     }
 }
 
-static bool cmp_holds(int op, int64_t a, int64_t b) {
-    switch (op) {
-    case PERK_CMP_EQ: return a == b;
-    case PERK_CMP_NE: return a != b;
-    case PERK_CMP_LT: return a < b;
-    case PERK_CMP_LE: return a <= b;
-    case PERK_CMP_GT: return a > b;
-    default: return a >= b;
-    }
-}
-
-static int cmp_negate(int op) {
-    switch (op) {
-    case PERK_CMP_EQ: return PERK_CMP_NE;
-    case PERK_CMP_NE: return PERK_CMP_EQ;
-    case PERK_CMP_LT: return PERK_CMP_GE;
-    case PERK_CMP_LE: return PERK_CMP_GT;
-    case PERK_CMP_GT: return PERK_CMP_LE;
-    default: return PERK_CMP_LT;
-    }
-}
-
 static bool field_numeric(uint32_t field) {
     return field == PERK_FIELD_PRICE || field == PERK_FIELD_QUANTITY || field == PERK_FIELD_AMOUNT ||
            field == PERK_FIELD_ORIGINAL_AMOUNT || field == PERK_FIELD_MARGIN;
@@ -267,7 +245,7 @@ bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string
                 cmp_obs = a.v;
                 cmp_exp = b.v;
                 cmp_op = op;
-                st[sp - 1].v = cmp_holds(op, a.v, b.v);
+                st[sp - 1].v = perk_cmp_holds(op, a.v, b.v);
             } else {
                 cmp = GCMP_UNKNOWN;
                 st[sp - 1].known = false;
@@ -308,7 +286,7 @@ bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string
         case PERK_OP_NOT:
             NEED(1, 0);
             if (st[sp - 1].known) st[sp - 1].v = st[sp - 1].v == 0;
-            if (cmp == GCMP_KNOWN) cmp_op = cmp_negate(cmp_op);
+            if (cmp == GCMP_KNOWN) cmp_op = perk_cmp_negate(cmp_op);
             break;
         case PERK_OP_JUMP:
             if (in->arg <= pc || in->arg >= end) return false;
@@ -492,4 +470,60 @@ bool guard_choose(const prog_data *p, uint32_t rule, uint8_t *kind, uint32_t *st
         }
     }
     return false;
+}
+
+/* PUSH_IMM or PUSH_INT at pc: its value. */
+static bool pushed_constant(const prog_data *p, uint32_t pc, int64_t *v) {
+    const prog_insn *in = &p->code[pc];
+    if (in->op == PERK_OP_PUSH_IMM) {
+        *v = (int32_t)in->arg;
+        return true;
+    }
+    if (in->op == PERK_OP_PUSH_INT && in->arg < p->n_ints) {
+        *v = p->ints[in->arg];
+        return true;
+    }
+    return false;
+}
+
+/* The REQUIRE at pc, for promotion r: its condition, when it is a hard one of r's. */
+static bool hard_require(const prog_data *p, const prog_rule *r, uint32_t pc, uint32_t *cond) {
+    const prog_insn *in = &p->code[pc];
+    if (in->op != PERK_OP_REQUIRE || in->arg >= p->n_conds || in->arg < r->first_cond ||
+        in->arg - r->first_cond >= r->n_conds)
+        return false;
+    *cond = in->arg;
+    return true;
+}
+
+bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out) {
+    *out = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0};
+    if (p == NULL || rule >= p->n_rules) return false;
+    const prog_rule *r = &p->rules[rule];
+    uint64_t start = r->code.start, end = start + r->code.count;
+    if (end > p->n_code || r->code.count < 3 || p->code[start].op != PERK_OP_LOAD_FACT ||
+        p->code[start].arg >= PERK_FACT_COUNT)
+        return false;
+    uint32_t pc = (uint32_t)start + 1;
+    guard_precheck c = {PRECHECK_NONE, (uint8_t)p->code[start].arg, 0, PROG_NONE, 0, 0};
+    const prog_insn *in = &p->code[pc];
+    if (in->op == PERK_OP_IN_MASK) {
+        c.kind = PRECHECK_MASK;
+        c.a = in->arg;
+        pc += 1;
+    } else if (end - pc >= 3 && pushed_constant(p, pc, &c.a) && p->code[pc + 1].op >= PERK_OP_EQ &&
+               p->code[pc + 1].op <= PERK_OP_GE) {
+        c.kind = PRECHECK_CMP;
+        c.op = (uint8_t)(PERK_CMP_EQ + (p->code[pc + 1].op - PERK_OP_EQ));
+        pc += 2;
+    } else if (end - pc >= 4 && pushed_constant(p, pc, &c.a) && pushed_constant(p, pc + 1, &c.b) &&
+               p->code[pc + 2].op == PERK_OP_IN_RANGE) {
+        c.kind = PRECHECK_RANGE;
+        pc += 3;
+    } else {
+        return false;
+    }
+    if (pc >= end || !hard_require(p, r, pc, &c.cond)) return false;
+    *out = c;
+    return true;
 }

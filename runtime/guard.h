@@ -49,6 +49,28 @@ bool guard_choose(const prog_data *p, uint32_t rule, uint8_t *kind, uint32_t *st
 
 #define GUARD_MAX_TRIES 8
 
+/* A precheck: the block starts with one hard condition on one fact, in one of three shapes
+ *   LOAD_FACT f; PUSH a; PUSH b; IN_RANGE; REQUIRE c     (`valid`, date or time windows)
+ *   LOAD_FACT f; PUSH a; EQ..GE; REQUIRE c                (`customer.tier >= gold`, ...)
+ *   LOAD_FACT f; IN_MASK m; REQUIRE c                     (`every saturday, sunday`)
+ * (PUSH = PUSH_IMM or PUSH_INT). The evaluation tests it natively before the block: when it does
+ * not hold, the block would fail right there, at condition c, having recorded exactly the
+ * comparison the native test records (runtime/evaluate.c), so the promotion is decided without
+ * running the block. Found at load time for promotions without a guard. */
+typedef enum { PRECHECK_NONE, PRECHECK_RANGE, PRECHECK_CMP, PRECHECK_MASK } guard_precheck_kind;
+
+typedef struct guard_precheck {
+    uint8_t kind;  /* guard_precheck_kind */
+    uint8_t fact;  /* perk_fact */
+    uint8_t op;    /* PRECHECK_CMP: perk_cmp */
+    uint32_t cond; /* the condition of the REQUIRE */
+    int64_t a, b;  /* RANGE: lo, hi; CMP: the constant; MASK: the mask in a */
+} guard_precheck;
+
+/* Recognises promotion `rule`'s precheck; false (kind NONE) when its block does not start with
+ * one of the shapes above with operands in range. */
+bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out);
+
 /* The line-set opcode whose operand a guard of this kind names, or PERK_OP_COUNT for NONE or an
  * unknown kind. */
 uint8_t guard_opcode(uint8_t kind);

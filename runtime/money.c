@@ -65,38 +65,20 @@ bool money_percent(int64_t amount, int64_t ppm, money_rounding mode, int64_t *ou
 
 /* --- largest-remainder allocation ------------------------------------------------------------ */
 
-/* What one allocation needs to rank lines; passed around instead of globals for thread safety. */
-typedef struct {
-    int64_t total;
-    int64_t weight_sum;
-    const int64_t *weights;
-    const int64_t *floors; /* out[]: floor(total * w[i] / W) */
-} alloc_ctx;
-
-/* Fractional remainder of line i, scaled by W: (total * w[i]) mod W, in [0, W). Computed from
- * the floor already in out[i] with a multiply and a subtract: a 128-bit modulo per heap
- * comparison was a quarter of an evaluation's time on large carts. Lines leave the heap before
- * their out[i] is incremented, so the floor is still the floor whenever this is called. */
-static int64_t alloc_remainder(const alloc_ctx *c, uint32_t i)
-{
-    return (int64_t)((__int128)c->total * c->weights[i] - (__int128)c->floors[i] * c->weight_sum);
-}
-
 /* True if line i should get a leftover unit before line j: larger remainder, then lower index. */
-static bool alloc_before(const alloc_ctx *c, uint32_t i, uint32_t j)
+static bool alloc_before(const int64_t *rem, uint32_t i, uint32_t j)
 {
-    int64_t ri = alloc_remainder(c, i), rj = alloc_remainder(c, j);
-    return ri > rj || (ri == rj && i < j);
+    return rem[i] > rem[j] || (rem[i] == rem[j] && i < j);
 }
 
 /* Restores the heap property below position `pos` of a heap whose root is the best line. */
-static void alloc_sift_down(const alloc_ctx *c, uint32_t *heap, size_t size, size_t pos)
+static void alloc_sift_down(const int64_t *rem, uint32_t *heap, size_t size, size_t pos)
 {
     for (;;) {
         size_t best = pos, left = 2 * pos + 1, right = left + 1;
-        if (left < size && alloc_before(c, heap[left], heap[best]))
+        if (left < size && alloc_before(rem, heap[left], heap[best]))
             best = left;
-        if (right < size && alloc_before(c, heap[right], heap[best]))
+        if (right < size && alloc_before(rem, heap[right], heap[best]))
             best = right;
         if (best == pos)
             return;
@@ -107,17 +89,19 @@ static void alloc_sift_down(const alloc_ctx *c, uint32_t *heap, size_t size, siz
     }
 }
 
-bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *out,
-                    uint32_t *scratch)
+bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *out, uint32_t *order,
+                    int64_t *remainders)
 {
     if (n > UINT32_MAX)
         return false;
-    if (n > 0 && (weights == NULL || out == NULL || scratch == NULL))
+    if (n > 0 && (weights == NULL || out == NULL || order == NULL || remainders == NULL))
         return false;
-    int64_t weight_sum = 0;
+    int64_t weight_sum = 0, max_weight = 0;
     for (size_t i = 0; i < n; i++) {
         if (weights[i] < 0 || __builtin_add_overflow(weight_sum, weights[i], &weight_sum))
             return false;
+        if (weights[i] > max_weight)
+            max_weight = weights[i];
     }
     if (total < 0 || total > weight_sum)
         return false;
@@ -127,11 +111,26 @@ bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *ou
         return true;
     }
 
-    /* Floors. Each is <= total (weights[i] <= W), and their sum is <= total, so no overflow. */
-    int64_t assigned = 0;
-    for (size_t i = 0; i < n; i++) {
-        out[i] = (int64_t)(((__int128)total * weights[i]) / weight_sum);
-        assigned += out[i];
+    /* Floors and remainders: out[i] = floor(total * w[i] / W), remainders[i] = (total * w[i]) mod
+     * W, in [0, W). Each floor is <= total (w[i] <= W), and their sum is <= total, so no
+     * overflow. When every product fits in 64 bits (the usual case: cents times cents) one 64-bit
+     * division gives both; else 128-bit arithmetic. Computing each remainder once keeps the heap
+     * comparisons below to two loads. */
+    int64_t assigned = 0, probe;
+    if (!__builtin_mul_overflow(total, max_weight, &probe)) {
+        for (size_t i = 0; i < n; i++) {
+            int64_t product = total * weights[i];
+            out[i] = product / weight_sum;
+            remainders[i] = product % weight_sum;
+            assigned += out[i];
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            __int128 product = (__int128)total * weights[i];
+            out[i] = (int64_t)(product / weight_sum);
+            remainders[i] = (int64_t)(product - (__int128)out[i] * weight_sum);
+            assigned += out[i];
+        }
     }
     /* The exact shares sum to total, so leftover = (sum of remainders) / W < n. Only lines with a
      * nonzero remainder can receive a unit, and there are at least `leftover` of them because
@@ -141,20 +140,19 @@ bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *ou
     if (leftover == 0)
         return true;
 
-    alloc_ctx ctx = {total, weight_sum, weights, out};
     size_t size = 0;
     for (size_t i = 0; i < n; i++) {
-        if (alloc_remainder(&ctx, (uint32_t)i) != 0)
-            scratch[size++] = (uint32_t)i;
+        if (remainders[i] != 0)
+            order[size++] = (uint32_t)i;
     }
     if ((uint64_t)leftover > size) /* impossible by the argument above; kept as a guard */
         return false;
     for (size_t p = size / 2; p-- > 0;)
-        alloc_sift_down(&ctx, scratch, size, p);
+        alloc_sift_down(remainders, order, size, p);
     for (int64_t k = 0; k < leftover; k++) {
-        out[scratch[0]] += 1;
-        scratch[0] = scratch[--size];
-        alloc_sift_down(&ctx, scratch, size, 0);
+        out[order[0]] += 1;
+        order[0] = order[--size];
+        alloc_sift_down(remainders, order, size, 0);
     }
     return true;
 }

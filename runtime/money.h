@@ -44,11 +44,11 @@ bool money_percent(int64_t amount, int64_t ppm, money_rounding mode, int64_t *ou
  * one each to the lines with the largest fractional remainders, ties to the lower index.
  * Guarantees sum(out) == total and 0 <= out[i] <= weights[i].
  * Requires weights[i] >= 0, W fits in int64 and 0 <= total <= W (W == 0 only with total == 0,
- * which gives all zeros). `scratch` must have room for n entries (index workspace; the function
- * allocates nothing). n must be at most UINT32_MAX. Returns false on invalid input, with out[]
- * unspecified. Runs in O(n + k log n) where k < n is the number of leftover units. */
-bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *out,
-                    uint32_t *scratch);
+ * which gives all zeros). `order` and `remainders` must have room for n entries each (workspace;
+ * the function allocates nothing). n must be at most UINT32_MAX. Returns false on invalid input,
+ * with out[] unspecified. Runs in O(n + k log n) where k < n is the number of leftover units. */
+bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *out, uint32_t *order,
+                    int64_t *remainders);
 
 /* One ISO 4217 currency: code ("USD"), minor-unit digits (2), and formatting prefix ("$"). */
 typedef struct {

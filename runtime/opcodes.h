@@ -17,6 +17,9 @@
 #ifndef PERK_OPCODES_H
 #define PERK_OPCODES_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /* What the 32-bit operand `arg` of an instruction refers to; the verifier range-checks it. */
 #define PERK_ARG_KIND_LIST(X)                                                          \
     X(NONE,    "no operand")                                                           \
@@ -42,6 +45,32 @@ typedef enum perk_arg_kind {
 
 /* Comparison operators carried in `aux` by SET_CMP and reported in explanations. */
 typedef enum perk_cmp { PERK_CMP_EQ, PERK_CMP_NE, PERK_CMP_LT, PERK_CMP_LE, PERK_CMP_GT, PERK_CMP_GE } perk_cmp;
+
+/* a <op> b, the way the VM, the guard proofs and the prechecks all compare (false for an
+ * operator out of range). */
+static inline bool perk_cmp_holds(int op, int64_t a, int64_t b) {
+    switch (op) {
+    case PERK_CMP_EQ: return a == b;
+    case PERK_CMP_NE: return a != b;
+    case PERK_CMP_LT: return a < b;
+    case PERK_CMP_LE: return a <= b;
+    case PERK_CMP_GT: return a > b;
+    case PERK_CMP_GE: return a >= b;
+    default: return false;
+    }
+}
+
+/* The operator that holds exactly when op does not (for `not` of a recorded comparison). */
+static inline int perk_cmp_negate(int op) {
+    switch (op) {
+    case PERK_CMP_EQ: return PERK_CMP_NE;
+    case PERK_CMP_NE: return PERK_CMP_EQ;
+    case PERK_CMP_LT: return PERK_CMP_GE;
+    case PERK_CMP_LE: return PERK_CMP_GT;
+    case PERK_CMP_GT: return PERK_CMP_LE;
+    default: return PERK_CMP_LT; /* GE */
+    }
+}
 
 #define PERK_OPCODE_LIST(X)                                                                       \
     /* constants and facts */                                                                     \

@@ -53,14 +53,27 @@ void prog_data_free(prog_data *p) {
 
 /* ---------------------------------------------------------------- string hash */
 
-static uint32_t fnv1a(const char *s, size_t len) {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
+/* A hash of the bytes, 8 at a time (cart strings are short: every line's sku, brand, category
+ * prefixes and tags are looked up when it is added, so this is on the checkout's path). Only
+ * ever compared within one process, so byte order does not matter. */
+static uint32_t text_hash(const char *s, size_t len) {
+    uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)len;
+    for (; len >= 8; s += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 29;
     }
-    return h;
+    uint64_t tail = 0;
+    for (size_t i = 0; i < len; i++) tail |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    h = (h ^ tail) * UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
+
+/* A table slot: the string's hash in the high half, its id + 1 in the low half (0 = empty), so
+ * that a probe compares bytes only when the hashes agree. */
+static uint64_t hash_slot(uint32_t hash, uint32_t id) { return (uint64_t)hash << 32 | (id + 1u); }
 
 /* Builds the table: power of two, at most half full. Fails on a duplicate string. */
 static perk_status build_string_hash(perk_program *prog, perk_error *err) {
@@ -75,15 +88,16 @@ static perk_status build_string_hash(perk_program *prog, perk_error *err) {
     prog->str_hash_mask = (uint32_t)(size - 1);
     for (uint32_t id = 0; id < d->n_strings; id++) {
         const char *s = prog_string(d, id);
-        uint32_t len = d->str_len[id];
-        for (uint32_t slot = fnv1a(s, len) & prog->str_hash_mask;; slot = (slot + 1) & prog->str_hash_mask) {
-            uint32_t other = prog->str_hash[slot];
-            if (other == 0) {
-                prog->str_hash[slot] = id + 1;
+        uint32_t len = d->str_len[id], hash = text_hash(s, len);
+        for (uint32_t slot = hash & prog->str_hash_mask;; slot = (slot + 1) & prog->str_hash_mask) {
+            uint64_t entry = prog->str_hash[slot];
+            if (entry == 0) {
+                prog->str_hash[slot] = hash_slot(hash, id);
                 break;
             }
-            other--;
-            if (d->str_len[other] == len && memcmp(prog_string(d, other), s, len) == 0) {
+            uint32_t other = (uint32_t)entry - 1;
+            if ((uint32_t)(entry >> 32) == hash && d->str_len[other] == len &&
+                memcmp(prog_string(d, other), s, len) == 0) {
                 set_error(err, PERK_VERIFY, "verify: string %u duplicates string %u (\"%.60s\")", id, other, s);
                 return PERK_VERIFY;
             }
@@ -96,10 +110,12 @@ uint32_t prog_find_string(const perk_program *p, const char *text, size_t len) {
     if (!p || !p->str_hash || (!text && len) || len > UINT32_MAX) return PROG_NONE;
     if (!text) text = "";
     const prog_data *d = &p->d;
-    for (uint32_t slot = fnv1a(text, len) & p->str_hash_mask;; slot = (slot + 1) & p->str_hash_mask) {
-        uint32_t id = p->str_hash[slot];
-        if (id == 0) return PROG_NONE;
-        id--;
+    uint32_t hash = text_hash(text, len);
+    for (uint32_t slot = hash & p->str_hash_mask;; slot = (slot + 1) & p->str_hash_mask) {
+        uint64_t entry = p->str_hash[slot];
+        if (entry == 0) return PROG_NONE;
+        if ((uint32_t)(entry >> 32) != hash) continue;
+        uint32_t id = (uint32_t)entry - 1;
         if (d->str_len[id] == len && memcmp(prog_string(d, id), text, len) == 0) return id;
     }
 }
@@ -108,8 +124,9 @@ uint32_t prog_find_string(const perk_program *p, const char *text, size_t len) {
 
 static void rule_index_free(prog_rule_index *x) {
     perk_mem_free(x->guard);
+    perk_mem_free(x->precheck);
     perk_mem_free(x->defaults);
-    perk_mem_free(x->default_insns);
+    perk_mem_free(x->next_in_group);
     perk_mem_free(x->always);
     perk_mem_free(x->keys);
     perk_mem_free(x->key_first);
@@ -148,30 +165,27 @@ uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string) {
 /* The default result of rule r, the result it gets on every cart where it is not visited, and
  * whether it needs a visit on every cart instead. The default is what gate() (evaluate.c) and the
  * block give on a cart with the caller's default inputs (not excluded, usage 0), no coupon of the
- * rule's entered, no string of its guard present, and no earlier promotion that stopped the
- * evaluation (which the evaluation handles by visiting every later rule):
- *   - an exclusive group: visited always (EXCLUSIVE depends on the earlier promotions);
+ * rule's entered, no string of its guard present, no earlier promotion of its exclusive group
+ * applied (the evaluation writes EXCLUSIVE over the defaults of the later members of a group
+ * when one applies) and no earlier promotion that stopped the evaluation (the evaluation then
+ * visits every later rule):
  *   - a required coupon or campaign: COUPON_MISSING, since neither was entered;
  *   - a limit of 0 (a budget gate fails even at usage 0): visited always (rare; keeps this short);
  *   - a guard: the guard's outcome (CONDITION or NOTHING), unless that could give a near-miss
  *     hint (a single soft failure), which must appear among the result's hints: visited always;
  *   - anything else runs its block: visited always. */
-static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g, perk_promotion_result *out,
-                         uint64_t *insns) {
+static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g, perk_promotion_result *out) {
     const prog_rule *rule = &d->rules[r];
     memset(out, 0, sizeof *out);
     out->promotion = r;
     out->failed_condition = UINT32_MAX;
     out->reason = PERK_REASON_NOTHING;
-    *insns = 0;
-    if (rule->group != PROG_NONE) return true;
     if (rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE) {
         out->reason = PERK_REASON_COUPON_MISSING;
         return false;
     }
     if (rule->limit_uses == 0 || rule->limit_per_customer == 0 || rule->limit_money == 0) return true;
     if (rule->guard_kind == PROG_GUARD_NONE || (g->failed && g->soft && g->n_failures == 1)) return true;
-    *insns = g->insns;
     if (!g->failed) return false; /* NOTHING */
     out->reason = PERK_REASON_CONDITION;
     out->failed_condition = g->cond;
@@ -184,6 +198,29 @@ static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g,
     return false;
 }
 
+/* next_in_group[r]: the next promotion after r in r's exclusive group, PROG_NONE after the last
+ * (and for promotions without a group). Groups are string ids; last[] maps each to its latest
+ * member while scanning backwards. */
+static bool link_groups(const prog_data *d, prog_rule_index *x) {
+    size_t n1 = d->n_rules == 0 ? 1 : d->n_rules, ns = d->n_strings == 0 ? 1 : d->n_strings;
+    uint32_t *last = perk_mem_alloc(ns * sizeof *last);
+    x->next_in_group = perk_mem_alloc(n1 * sizeof *x->next_in_group);
+    if (!last || !x->next_in_group) {
+        perk_mem_free(last);
+        return false;
+    }
+    memset(last, 0xff, ns * sizeof *last); /* PROG_NONE */
+    for (uint32_t r = d->n_rules; r-- > 0;) {
+        uint32_t g = d->rules[r].group;
+        x->next_in_group[r] = PROG_NONE;
+        if (g >= d->n_strings) continue;
+        x->next_in_group[r] = last[g];
+        last[g] = r;
+    }
+    perk_mem_free(last);
+    return true;
+}
+
 /* Builds p->ridx from the verified program: each guard's outcome, each rule's default, and the
  * keys (guard strings, coupons, campaigns) under which a rule with a default must be visited. */
 static perk_status build_rule_index(perk_program *prog, perk_error *err) {
@@ -193,11 +230,11 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     size_t n1 = n == 0 ? 1 : n;
     x->rule_words = (n + 63) / 64;
     x->guard = perk_mem_calloc(n1, sizeof *x->guard);
+    x->precheck = perk_mem_calloc(n1, sizeof *x->precheck);
     x->defaults = perk_mem_calloc(n1, sizeof *x->defaults);
-    x->default_insns = perk_mem_calloc((size_t)n + 1, sizeof *x->default_insns);
     x->always = perk_mem_calloc(x->rule_words == 0 ? 1 : x->rule_words, sizeof *x->always);
     key_rule *pairs = perk_mem_calloc(2 * n1, sizeof *pairs);
-    if (!x->guard || !x->defaults || !x->default_insns || !x->always || !pairs) {
+    if (!x->guard || !x->precheck || !x->defaults || !x->always || !pairs || !link_groups(d, x)) {
         perk_mem_free(pairs);
         set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
         return PERK_NOMEM;
@@ -212,17 +249,16 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
                       prog_string(d, rule->id));
             return PERK_VERIFY;
         }
+        if (rule->guard_kind == PROG_GUARD_NONE) guard_find_precheck(d, r, &x->precheck[r]);
         /* every coupon-requiring rule is listed under its code and campaign (the coupon verdicts
          * look them up there); a rule with a guard default under its guard string */
         if (rule->coupon != PROG_NONE) pairs[n_pairs++] = (key_rule){ridx_key(RIDX_COUPON, rule->coupon), r};
         if (rule->coupon_campaign != PROG_NONE)
             pairs[n_pairs++] = (key_rule){ridx_key(RIDX_CAMPAIGN, rule->coupon_campaign), r};
-        uint64_t insns;
-        if (rule_default(d, r, &x->guard[r], &x->defaults[r], &insns))
+        if (rule_default(d, r, &x->guard[r], &x->defaults[r]))
             x->always[r / 64] |= UINT64_C(1) << (r % 64);
         else if (x->defaults[r].reason != PERK_REASON_COUPON_MISSING)
             pairs[n_pairs++] = (key_rule){ridx_key(rule->guard_kind, rule->guard_string), r};
-        x->default_insns[r + 1] = x->default_insns[r] + insns;
     }
     qsort(pairs, n_pairs, sizeof *pairs, key_rule_cmp);
     uint32_t n_keys = 0;

@@ -24,9 +24,11 @@ enum { RIDX_COUPON = PROG_GUARD_KIND_COUNT, RIDX_CAMPAIGN, RIDX_KEY_KINDS };
  * coupon / campaign was entered) or the caller excluded it or set its usage. */
 typedef struct prog_rule_index {
     guard_outcome *guard;          /* n_rules: what a guarded rule's block does without its guard */
+    guard_precheck *precheck;      /* n_rules: the leading fact condition of a rule without a
+                                      guard, tested before its block (guard.h); kind NONE if none */
     perk_promotion_result *defaults; /* n_rules: the result of a rule that is not visited */
-    uint64_t *default_insns;       /* n_rules + 1: prefix sums of the instructions each default
-                                      stands for (the guarded block's count, else 0) */
+    uint32_t *next_in_group;       /* n_rules: the next promotion of r's exclusive group, or
+                                      PROG_NONE (when one applies, the later ones are EXCLUSIVE) */
     uint64_t *always;              /* ceil(n_rules / 64) words: rules visited on every cart */
     uint32_t rule_words;
     uint32_t n_keys;
@@ -39,8 +41,8 @@ typedef struct prog_rule_index {
 struct perk_program {
     prog_data d;
     atomic_int refs;
-    /* open-addressing hash of the string pool: slot -> string id + 1 (0 = empty) */
-    uint32_t *str_hash;
+    /* open-addressing hash of the string pool: slot -> hash << 32 | string id + 1 (0 = empty) */
+    uint64_t *str_hash;
     uint32_t str_hash_mask;
     prog_rule_index ridx;
 };

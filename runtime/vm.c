@@ -65,29 +65,6 @@ static inline uint64_t *set_slot(const vm_state *s, uint32_t k) {
     return s->ctx->sets + (size_t)k * s->ctx->max_words;
 }
 
-static bool cmp_holds(int op, int64_t a, int64_t b) {
-    switch (op) {
-    case PERK_CMP_EQ: return a == b;
-    case PERK_CMP_NE: return a != b;
-    case PERK_CMP_LT: return a < b;
-    case PERK_CMP_LE: return a <= b;
-    case PERK_CMP_GT: return a > b;
-    case PERK_CMP_GE: return a >= b;
-    default: return false;
-    }
-}
-
-static int cmp_negate(int op) {
-    switch (op) {
-    case PERK_CMP_EQ: return PERK_CMP_NE;
-    case PERK_CMP_NE: return PERK_CMP_EQ;
-    case PERK_CMP_LT: return PERK_CMP_GE;
-    case PERK_CMP_LE: return PERK_CMP_GT;
-    case PERK_CMP_GT: return PERK_CMP_LE;
-    default: return PERK_CMP_LT; /* GE */
-    }
-}
-
 static void record_cmp(perk_context *ctx, int64_t observed, int64_t expected, int op) {
     ctx->has_cmp = true;
     ctx->cmp_observed = observed;
@@ -159,7 +136,7 @@ static void set_cmp(const vm_state *s, uint64_t *out, uint32_t field, int op, in
         for (uint32_t j = 0; j < end; j++) {
             bool known = true;
             int64_t v = field_value(ctx, field, base + j, false, &known);
-            if (known && cmp_holds(op, v, x)) bits |= UINT64_C(1) << j;
+            if (known && perk_cmp_holds(op, v, x)) bits |= UINT64_C(1) << j;
         }
         out[w] = bits;
     }
@@ -310,7 +287,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             int op = PERK_CMP_EQ + (in->op - PERK_OP_EQ);
             int64_t b = st[--s.sp], a = TOP;
             record_cmp(ctx, a, b, op);
-            TOP = cmp_holds(op, a, b);
+            TOP = perk_cmp_holds(op, a, b);
             break;
         }
         case PERK_OP_IN_RANGE: {
@@ -335,7 +312,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_NOT:
             NEED(1, 0);
             TOP = TOP == 0;
-            if (ctx->has_cmp) ctx->cmp_op = cmp_negate(ctx->cmp_op);
+            if (ctx->has_cmp) ctx->cmp_op = perk_cmp_negate(ctx->cmp_op);
             break;
         case PERK_OP_CUSTOMER_TAG:
             ROOM(1, 0);

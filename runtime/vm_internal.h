@@ -163,7 +163,8 @@ struct perk_context {
     /* scratch for actions */
     uint32_t *scratch_idx;   /* max_lines */
     int64_t *scratch_w, *scratch_out; /* max_lines */
-    uint32_t *scratch_alloc; /* max_lines, for money_allocate */
+    uint32_t *scratch_alloc; /* max_lines, for money_allocate: the order of leftover units */
+    int64_t *scratch_rem;    /* max_lines, for money_allocate: the remainders */
     int64_t *scratch_line;   /* max_lines, per-line accumulator (zero between uses) */
     unit_run *runs;            /* 2 * max_lines */
     unit_run *group;           /* max_lines: the lines of one N_FOR group */
@@ -265,7 +266,7 @@ void eval_set_rule_index(perk_context *ctx, bool on);
 bool eval_percent(const perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out);
 /* Splits total (0 <= total <= sum of weights) over n non-negative weights by the largest
  * remainder method, ties to the earlier index; out[] sums exactly to total and no out[k]
- * exceeds weights[k]. Uses ctx->scratch_alloc. False on bad input. */
+ * exceeds weights[k]. Uses ctx->scratch_alloc and scratch_rem. False on bad input. */
 bool eval_allocate(perk_context *ctx, int64_t total, const int64_t *weights, uint32_t n, int64_t *out);
 
 #endif

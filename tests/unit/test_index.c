@@ -194,12 +194,11 @@ static void test_codegen_guards(void **state) {
     bool listed = false;
     for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) listed |= x->key_rules[i] == (uint32_t)tw;
     assert_true(listed);
-    /* instructions: cat_off's default is a NOTHING that ran 3 instructions: its target precheck
-     * SET_CATEGORY "tea", AGG_ANY, REQUIRE_TARGET (docs/semantics.md 5.1) */
+    /* cat_off's block without tea is a NOTHING after 3 instructions, its target precheck
+     * SET_CATEGORY "tea", AGG_ANY, REQUIRE_TARGET (docs/semantics.md 5.1); a skip runs none */
     long co = perk_program_find_promotion(p, "cat_off");
     assert_int_equal(x->guard[co].insns, 3);
     assert_false(x->guard[co].failed);
-    assert_int_equal(x->default_insns[co + 1] - x->default_insns[co], 3);
     assert_int_equal(p->d.code[p->d.rules[co].code.start].op, PERK_OP_SET_CATEGORY);
     assert_int_equal(p->d.code[p->d.rules[co].code.start + 2].op, PERK_OP_REQUIRE_TARGET);
 
@@ -849,10 +848,66 @@ static void test_visits_few(void **state) {
         uint32_t applied = 0;
         for (uint32_t p = 0; p < r->n_promotions; p++) applied += r->promotions[p].reason == PERK_REASON_APPLIED;
         assert_int_equal(applied, 20);
-        /* every unvisited one reports NOTHING, as if its block had run (3 instructions each) */
+        /* every unvisited one reports NOTHING, the outcome of its block without its category */
         assert_int_equal(r->promotions[8].reason, PERK_REASON_NOTHING);
         pair_compare(&x, NULL, "2000 promotions");
     }
+    pair_free(&x);
+    perk_program_free(prog);
+}
+
+/* 300 promotions of one exclusive group over 30 categories, and a `stop` among them: once the first
+ * one the cart can reach applies, every later member is EXCLUSIVE without being visited (written
+ * over its default), until the stop makes every later promotion STOPPED (visited, each listed once
+ * among the written entries). Same results and instruction counts as the reference pass. */
+static void test_group_skipped(void **state) {
+    (void)state;
+    sbuf b = {NULL, 0, 0};
+    sb_printf(&b, "ruleset \"group\" { currency CNY }\n");
+    for (uint32_t i = 0; i < 300; i++) {
+        if (i == 200)
+            sb_printf(&b, "promotion p%u { priority %u\n then 1%% off items where category in \"cat7\"\n stop }\n", i,
+                      i + 1);
+        else
+            sb_printf(&b, "promotion p%u { priority %u\n exclusive \"g\"\n then 10%% off items where category in \"cat%u\" }\n",
+                      i, i + 1, i % 30);
+    }
+    perk_program *prog = compile_prog(b.s);
+    free(b.s);
+    pair x;
+    pair_init(&x, prog, 0);
+    perk_line lines[2] = {
+        {.sku = "A", .category = "cat5", .unit_price = 10000, .quantity = 1, .margin_ppm = -1},
+        {.sku = "B", .category = "cat7/x", .unit_price = 2000, .quantity = 2, .margin_ppm = -1},
+    };
+    perk_order o = {.time = 1772625600LL, .shipping = 0};
+    for (int k = 0; k < 2; k++) {
+        perk_context *ctx = k == 0 ? x.on : x.off;
+        perk_cart_reset(ctx);
+        assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+        for (int i = 0; i < 2; i++) assert_int_equal(perk_cart_add_line(ctx, &lines[i]), PERK_OK);
+    }
+    const perk_result *r = perk_evaluate(x.on);
+    assert_int_equal(r->status, PERK_OK);
+    assert_int_equal(r->promotions[4].reason, PERK_REASON_NOTHING);  /* no cat4 line: its default */
+    assert_int_equal(r->promotions[5].reason, PERK_REASON_APPLIED);  /* 10% of 100.00 */
+    assert_int_equal(r->promotions[5].discount, 1000);
+    assert_int_equal(r->promotions[6].reason, PERK_REASON_EXCLUSIVE); /* not visited: written over */
+    assert_int_equal(r->promotions[7].reason, PERK_REASON_EXCLUSIVE); /* visited (cat7): the gate */
+    assert_int_equal(r->promotions[199].reason, PERK_REASON_EXCLUSIVE);
+    assert_int_equal(r->promotions[200].reason, PERK_REASON_APPLIED); /* 1% of 40.00, then stop */
+    assert_int_equal(r->promotions[200].discount, 40);
+    assert_int_equal(r->promotions[201].reason, PERK_REASON_STOPPED);
+    assert_int_equal(r->promotions[299].reason, PERK_REASON_STOPPED);
+    assert_int_equal(r->discount, 1040);
+    /* written: p0..p299 except p0-p4 (defaults kept): each exactly once */
+    assert_int_equal(x.on->n_written, 295);
+    uint8_t seen[300] = {0};
+    for (uint32_t k = 0; k < x.on->n_written; k++) {
+        assert_true(x.on->written[k] < 300);
+        assert_int_equal(seen[x.on->written[k]]++, 0);
+    }
+    pair_compare(&x, NULL, "one exclusive group");
     pair_free(&x);
     perk_program_free(prog);
 }
@@ -895,7 +950,8 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_codegen_guards), cmocka_unit_test(test_verifier_guards),
         cmocka_unit_test(test_rules_dir),      cmocka_unit_test(test_generated),
-        cmocka_unit_test(test_visits_few),     cmocka_unit_test(test_env_switch),
+        cmocka_unit_test(test_visits_few),     cmocka_unit_test(test_group_skipped),
+        cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);
 }

@@ -171,8 +171,9 @@ static void check_allocation(int64_t total, const int64_t *weights, size_t n,
 {
     int64_t out[16];
     uint32_t scratch[16];
+    int64_t rem[16];
     assert_true(n <= 16);
-    assert_true(money_allocate(total, weights, n, out, scratch));
+    assert_true(money_allocate(total, weights, n, out, scratch, rem));
     int64_t sum = 0;
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(out[i], expected[i]);
@@ -226,25 +227,26 @@ static void test_allocate_invalid(void **state)
     (void)state;
     int64_t out[4];
     uint32_t scratch[4];
+    int64_t rem[4];
     /* total > W: 11 over 3,3,3,1 (W = 10); 100 over 1,1,1 (W = 3) would give lines more than
      * their weight, so it is refused rather than split 34,33,33. */
-    assert_false(money_allocate(100, (const int64_t[]){1, 1, 1}, 3, out, scratch));
+    assert_false(money_allocate(100, (const int64_t[]){1, 1, 1}, 3, out, scratch, rem));
     /* total > W: 11 over 3,3,3,1 (W = 10) */
-    assert_false(money_allocate(11, (const int64_t[]){3, 3, 3, 1}, 4, out, scratch));
+    assert_false(money_allocate(11, (const int64_t[]){3, 3, 3, 1}, 4, out, scratch, rem));
     /* W == 0 requires total == 0 */
-    assert_false(money_allocate(1, (const int64_t[]){0, 0}, 2, out, scratch));
+    assert_false(money_allocate(1, (const int64_t[]){0, 0}, 2, out, scratch, rem));
     /* negative total or weight */
-    assert_false(money_allocate(-1, (const int64_t[]){3, 3}, 2, out, scratch));
-    assert_false(money_allocate(1, (const int64_t[]){3, -1, 3}, 3, out, scratch));
+    assert_false(money_allocate(-1, (const int64_t[]){3, 3}, 2, out, scratch, rem));
+    assert_false(money_allocate(1, (const int64_t[]){3, -1, 3}, 3, out, scratch, rem));
     /* weight sum overflows int64 */
-    assert_false(money_allocate(1, (const int64_t[]){INT64_MAX, 1}, 2, out, scratch));
+    assert_false(money_allocate(1, (const int64_t[]){INT64_MAX, 1}, 2, out, scratch, rem));
     /* missing buffers */
-    assert_false(money_allocate(1, (const int64_t[]){1}, 1, out, NULL));
-    assert_false(money_allocate(1, (const int64_t[]){1}, 1, NULL, scratch));
-    assert_false(money_allocate(1, NULL, 1, out, scratch));
+    assert_false(money_allocate(1, (const int64_t[]){1}, 1, out, NULL, rem));
+    assert_false(money_allocate(1, (const int64_t[]){1}, 1, NULL, scratch, rem));
+    assert_false(money_allocate(1, NULL, 1, out, scratch, rem));
     /* no lines: only a zero total is valid, and nothing is touched */
-    assert_true(money_allocate(0, NULL, 0, NULL, NULL));
-    assert_false(money_allocate(1, NULL, 0, NULL, NULL));
+    assert_true(money_allocate(0, NULL, 0, NULL, NULL, NULL));
+    assert_false(money_allocate(1, NULL, 0, NULL, NULL, NULL));
 }
 
 /* Reference allocation by repeated O(n^2) selection, the definition written out naively. */
@@ -291,6 +293,7 @@ static void test_allocate_matches_reference(void **state)
     (void)state;
     int64_t weights[64], out[64], expected[64];
     uint32_t scratch[64];
+    int64_t rem[64];
     for (int round = 0; round < 3000; round++) {
         size_t n = 1 + (size_t)(lcg_next() % 64);
         /* Small weights give many remainder ties; large ones exercise 128-bit products. */
@@ -301,7 +304,7 @@ static void test_allocate_matches_reference(void **state)
             wsum += weights[i];
         }
         int64_t total = wsum == 0 ? 0 : (int64_t)(lcg_next() % ((uint64_t)wsum + 1));
-        assert_true(money_allocate(total, weights, n, out, scratch));
+        assert_true(money_allocate(total, weights, n, out, scratch, rem));
         reference_allocate(total, weights, n, expected);
         int64_t sum = 0;
         for (size_t i = 0; i < n; i++) {
@@ -322,18 +325,40 @@ static void test_allocate_large_n(void **state)
     int64_t *weights = malloc(N * sizeof *weights);
     int64_t *out = malloc(N * sizeof *out);
     uint32_t *scratch = malloc(N * sizeof *scratch);
+    int64_t *rem = malloc(N * sizeof *rem);
     assert_non_null(weights);
     assert_non_null(out);
     assert_non_null(scratch);
+    assert_non_null(rem);
     for (size_t i = 0; i < N; i++)
         weights[i] = 1;
-    assert_true(money_allocate(N - 1, weights, N, out, scratch));
+    assert_true(money_allocate(N - 1, weights, N, out, scratch, rem));
     for (size_t i = 0; i < N - 1; i++)
         assert_int_equal(out[i], 1);
     assert_int_equal(out[N - 1], 0);
     free(weights);
     free(out);
     free(scratch);
+    free(rem);
+}
+
+/* Products past int64 take the 128-bit path: 10^18 + 1 over three weights of 3 x 10^18
+ * (W = 9 x 10^18 < 2^63). Each exact share is (10^18 + 1) / 3 = 333333333333333333.67: floors
+ * 333333333333333333 each (sum 999999999999999999), 2 units left, equal remainders, so the two
+ * lower indexes get them. */
+static void test_allocate_wide_products(void **state)
+{
+    (void)state;
+    int64_t out[3];
+    uint32_t scratch[3];
+    int64_t rem[3];
+    const int64_t w = INT64_C(3000000000000000000);
+    assert_true(money_allocate(INT64_C(1000000000000000001), (const int64_t[]){w, w, w}, 3, out, scratch, rem));
+    assert_int_equal(out[0], INT64_C(333333333333333334));
+    assert_int_equal(out[1], INT64_C(333333333333333334));
+    assert_int_equal(out[2], INT64_C(333333333333333333));
+    /* each remainder (scaled by W) is 3 x 10^18 * (10^18 + 1) mod 9 x 10^18 = 6 x 10^18 */
+    assert_int_equal(rem[2], INT64_C(6000000000000000000));
 }
 
 /* --- currencies ----------------------------------------------------------------------------- */
@@ -533,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_mul_div_overflow_and_errors),
         cmocka_unit_test(test_allocate_examples),
         cmocka_unit_test(test_allocate_invalid),
+        cmocka_unit_test(test_allocate_wide_products),
         cmocka_unit_test(test_allocate_matches_reference),
         cmocka_unit_test(test_allocate_large_n),
         cmocka_unit_test(test_currency_table),
