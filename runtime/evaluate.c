@@ -153,13 +153,15 @@ static void condition_failed(perk_context *ctx, uint32_t r, perk_promotion_resul
  * every guard proof and precheck against the VM. */
 static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
     const prog_rule *rule = &ctx->d->rules[r];
-    uint64_t counted = ctx->insn_count;
+    uint64_t counted = ctx->insn_count, budget = ctx->limits.instruction_budget;
     ctx->insn_count = 0;
+    ctx->limits.instruction_budget = UINT64_MAX; /* uncounted, so not limited either */
     ctx->rule_index = r;
     ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
     vm_outcome o = vm_run(ctx, rule->code, VM_BLOCK_RULE, r);
     ctx->rule_original = false;
     ctx->insn_count = counted;
+    ctx->limits.instruction_budget = budget;
     bool nothing = o == VM_PASSED && act_pending_goods(ctx) == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 &&
                    ctx->pend_effects == 0;
     act_discard(ctx);
@@ -214,42 +216,45 @@ static bool precheck_holds(perk_context *ctx, const guard_precheck *c) {
  * block is run anyway (reference_run), its instructions not counted either. */
 static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promotion_result *pr, bool *handled) {
     const prog_rule *rule = &ctx->d->rules[r];
-    *handled = false;
-    if (rule->guard_kind == PROG_GUARD_NONE) {
-        const guard_precheck *c = &ctx->program->ridx.precheck[r];
-        if (c->kind == PRECHECK_NONE || precheck_holds(ctx, c)) return PERK_OK;
-        *handled = true;
+    *handled = true;
+    if (rule->guard_kind != PROG_GUARD_NONE && !cidx_guard_present(ctx, rule->guard_kind, rule->guard_string)) {
+        const guard_outcome *g = &ctx->program->ridx.guard[r];
+        if (!ctx->use_index) return reference_run(ctx, r, pr);
+        if (!g->failed) {
+            pr->reason = PERK_REASON_NOTHING;
+            return PERK_OK;
+        }
+        ctx->n_failures = g->n_failures;
+        ctx->fail_cond = g->cond;
+        ctx->fail_soft = g->soft;
+        ctx->fail_has_cmp = g->has_cmp;
+        ctx->fail_observed = g->observed;
+        ctx->fail_expected = g->expected;
+        ctx->fail_op = g->cmp_op;
+        condition_failed(ctx, r, pr);
+        return PERK_OK;
+    }
+    const guard_precheck *c = &ctx->program->ridx.precheck[r];
+    if (c->kind != PRECHECK_NONE && !precheck_holds(ctx, c)) {
         if (!ctx->use_index) return reference_run(ctx, r, pr);
         condition_failed(ctx, r, pr);
         return PERK_OK;
     }
-    if (cidx_guard_present(ctx, rule->guard_kind, rule->guard_string)) return PERK_OK;
-    *handled = true;
-    const guard_outcome *g = &ctx->program->ridx.guard[r];
-    if (!ctx->use_index && g->insns <= ctx->limits.instruction_budget) return reference_run(ctx, r, pr);
-    if (!g->failed) {
-        pr->reason = PERK_REASON_NOTHING;
-        return PERK_OK;
-    }
-    ctx->n_failures = g->n_failures;
-    ctx->fail_cond = g->cond;
-    ctx->fail_soft = g->soft;
-    ctx->fail_has_cmp = g->has_cmp;
-    ctx->fail_observed = g->observed;
-    ctx->fail_expected = g->expected;
-    ctx->fail_op = g->cmp_op;
-    condition_failed(ctx, r, pr);
+    *handled = false;
     return PERK_OK;
 }
 
 /* With the rule index, the later members of a group that just got applied are EXCLUSIVE (section
- * 5.1, before coupons, budgets and the block). The ones the evaluation will visit get it from
- * gate(); the others have defaults that assume a free group, so EXCLUSIVE is written over them
- * here. (A default is never EXCLUSIVE, which is how visit() knows an entry was written here.) */
+ * 5.1: before coupons, budgets, the guard and the block), whatever the cart: EXCLUSIVE is written
+ * over their entries here and they are taken out of this cart's visits, so that a big group
+ * costs a store per member, not a visit. An excluded member keeps its visit (EXCLUDED comes
+ * first). (A default is never EXCLUSIVE, which is how visit() knows an entry was written here
+ * when a stop makes the evaluation visit it after all.) */
 static void exclude_rest_of_group(perk_context *ctx, uint32_t r) {
     const uint32_t *next = ctx->program->ridx.next_in_group;
     for (uint32_t m = next[r]; m != PROG_NONE; m = next[m]) {
-        if (ctx->visit[m / 64] >> (m % 64) & 1) continue;
+        if (ctx->excluded[m]) continue;
+        ctx->visit[m / 64] &= ~(UINT64_C(1) << (m % 64));
         perk_promotion_result *pr = &ctx->r_promos[m];
         memset(pr, 0, sizeof *pr);
         pr->promotion = m;
@@ -389,6 +394,7 @@ static perk_status run_promotions_indexed(perk_context *ctx) {
             perk_status st = visit(ctx, r);
             if (st != PERK_OK) return st;
             if (ctx->stopped) return visit_from(ctx, r + 1);
+            bits &= ctx->visit[w]; /* exclude_rest_of_group may have taken later ones out */
         }
     }
     return PERK_OK;

@@ -501,8 +501,14 @@ bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out)
     if (p == NULL || rule >= p->n_rules) return false;
     const prog_rule *r = &p->rules[rule];
     uint64_t start = r->code.start, end = start + r->code.count;
-    if (end > p->n_code || r->code.count < 3 || p->code[start].op != PERK_OP_LOAD_FACT ||
-        p->code[start].arg >= PERK_FACT_COUNT)
+    if (end > p->n_code) return false;
+    /* after the target precheck on the rule's own guard string, which passes whenever the block
+     * runs (a block is only run when that string is in the cart) */
+    if (r->guard_kind != PROG_GUARD_NONE && end - start >= 3 && p->code[start].op == guard_opcode(r->guard_kind) &&
+        p->code[start].arg == r->guard_string && p->code[start + 1].op == PERK_OP_AGG_ANY &&
+        p->code[start + 2].op == PERK_OP_REQUIRE_TARGET)
+        start += 3;
+    if (end - start < 3 || p->code[start].op != PERK_OP_LOAD_FACT || p->code[start].arg >= PERK_FACT_COUNT)
         return false;
     uint32_t pc = (uint32_t)start + 1;
     guard_precheck c = {PRECHECK_NONE, (uint8_t)p->code[start].arg, 0, PROG_NONE, 0, 0};

@@ -53,10 +53,12 @@ bool guard_choose(const prog_data *p, uint32_t rule, uint8_t *kind, uint32_t *st
  *   LOAD_FACT f; PUSH a; PUSH b; IN_RANGE; REQUIRE c     (`valid`, date or time windows)
  *   LOAD_FACT f; PUSH a; EQ..GE; REQUIRE c                (`customer.tier >= gold`, ...)
  *   LOAD_FACT f; IN_MASK m; REQUIRE c                     (`every saturday, sunday`)
- * (PUSH = PUSH_IMM or PUSH_INT). The evaluation tests it natively before the block: when it does
- * not hold, the block would fail right there, at condition c, having recorded exactly the
- * comparison the native test records (runtime/evaluate.c), so the promotion is decided without
- * running the block. Found at load time for promotions without a guard. */
+ * (PUSH = PUSH_IMM or PUSH_INT), possibly after the target precheck on the promotion's own guard
+ * string (SET_x s; AGG_ANY; REQUIRE_TARGET), which passes whenever the guard lets the block run.
+ * The evaluation tests it natively before the block: when it does not hold, the block would fail
+ * right there, at condition c, having recorded exactly the comparison the native test records
+ * (runtime/evaluate.c), so the promotion is decided without running the block. Found at load
+ * time. */
 typedef enum { PRECHECK_NONE, PRECHECK_RANGE, PRECHECK_CMP, PRECHECK_MASK } guard_precheck_kind;
 
 typedef struct guard_precheck {

@@ -249,7 +249,7 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
                       prog_string(d, rule->id));
             return PERK_VERIFY;
         }
-        if (rule->guard_kind == PROG_GUARD_NONE) guard_find_precheck(d, r, &x->precheck[r]);
+        guard_find_precheck(d, r, &x->precheck[r]);
         /* every coupon-requiring rule is listed under its code and campaign (the coupon verdicts
          * look them up there); a rule with a guard default under its guard string */
         if (rule->coupon != PROG_NONE) pairs[n_pairs++] = (key_rule){ridx_key(RIDX_COUPON, rule->coupon), r};
