@@ -360,6 +360,20 @@ static void visit_key(perk_context *ctx, uint32_t key) {
 static void build_visit(perk_context *ctx) {
     const perk_program *prog = ctx->program;
     memcpy(ctx->visit, prog->ridx.always, ctx->rule_words * sizeof(uint64_t));
+    /* prechecked rules: visited when the precheck holds; else their result is the precheck's
+     * failure, written now (it depends on this cart's facts, so it is not a default; the entry
+     * is rewritten by every evaluation, visited or not, and needs no restoring) */
+    for (uint32_t k = 0; k < prog->ridx.n_prechecked; k++) {
+        uint32_t r = prog->ridx.prechecked[k];
+        if (precheck_holds(ctx, &prog->ridx.precheck[r])) {
+            ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
+            continue;
+        }
+        perk_promotion_result *pr = &ctx->r_promos[r];
+        memset(pr, 0, sizeof *pr);
+        pr->promotion = r;
+        condition_failed(ctx, r, pr);
+    }
     for (uint32_t k = 0; k < ctx->n_present; k++) visit_key(ctx, ctx->slot_key[ctx->present[k]]);
     for (uint32_t c = 0; c < ctx->n_coupons; c++) {
         visit_key(ctx, prog_find_key(prog, RIDX_COUPON, ctx->coupon_code_id[c]));

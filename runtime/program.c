@@ -16,6 +16,7 @@
 
 #include "alloc.h"
 #include "bytecode.h"
+#include "facts.h"
 #include "program_internal.h"
 #include "verify.h"
 
@@ -125,6 +126,7 @@ uint32_t prog_find_string(const perk_program *p, const char *text, size_t len) {
 static void rule_index_free(prog_rule_index *x) {
     perk_mem_free(x->guard);
     perk_mem_free(x->precheck);
+    perk_mem_free(x->prechecked);
     perk_mem_free(x->defaults);
     perk_mem_free(x->next_in_group);
     perk_mem_free(x->always);
@@ -198,6 +200,17 @@ static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g,
     return false;
 }
 
+/* A rule visited always can be tested by its precheck instead, before the promotions run (and
+ * visited only when it holds), when the precheck is the first thing its block does (no guard),
+ * reads a fact that no promotion changes (not order.subtotal or order.shipping) and nothing but
+ * the block decides the rule (no limit of 0; a coupon rule is never visited always). */
+static bool precheck_indexable(const prog_data *d, uint32_t r, const guard_precheck *c) {
+    const prog_rule *rule = &d->rules[r];
+    return c->kind != PRECHECK_NONE && rule->guard_kind == PROG_GUARD_NONE && c->fact != PERK_FACT_ORDER_SUBTOTAL &&
+           c->fact != PERK_FACT_ORDER_SHIPPING && rule->limit_uses != 0 && rule->limit_per_customer != 0 &&
+           rule->limit_money != 0;
+}
+
 /* next_in_group[r]: the next promotion after r in r's exclusive group, PROG_NONE after the last
  * (and for promotions without a group). Groups are string ids; last[] maps each to its latest
  * member while scanning backwards. */
@@ -231,10 +244,11 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     x->rule_words = (n + 63) / 64;
     x->guard = perk_mem_calloc(n1, sizeof *x->guard);
     x->precheck = perk_mem_calloc(n1, sizeof *x->precheck);
+    x->prechecked = perk_mem_calloc(n1, sizeof *x->prechecked);
     x->defaults = perk_mem_calloc(n1, sizeof *x->defaults);
     x->always = perk_mem_calloc(x->rule_words == 0 ? 1 : x->rule_words, sizeof *x->always);
     key_rule *pairs = perk_mem_calloc(2 * n1, sizeof *pairs);
-    if (!x->guard || !x->precheck || !x->defaults || !x->always || !pairs || !link_groups(d, x)) {
+    if (!x->guard || !x->precheck || !x->prechecked || !x->defaults || !x->always || !pairs || !link_groups(d, x)) {
         perk_mem_free(pairs);
         set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
         return PERK_NOMEM;
@@ -255,8 +269,12 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
         if (rule->coupon != PROG_NONE) pairs[n_pairs++] = (key_rule){ridx_key(RIDX_COUPON, rule->coupon), r};
         if (rule->coupon_campaign != PROG_NONE)
             pairs[n_pairs++] = (key_rule){ridx_key(RIDX_CAMPAIGN, rule->coupon_campaign), r};
-        if (rule_default(d, r, &x->guard[r], &x->defaults[r]))
-            x->always[r / 64] |= UINT64_C(1) << (r % 64);
+        if (rule_default(d, r, &x->guard[r], &x->defaults[r])) {
+            if (precheck_indexable(d, r, &x->precheck[r]))
+                x->prechecked[x->n_prechecked++] = r;
+            else
+                x->always[r / 64] |= UINT64_C(1) << (r % 64);
+        }
         else if (x->defaults[r].reason != PERK_REASON_COUPON_MISSING)
             pairs[n_pairs++] = (key_rule){ridx_key(rule->guard_kind, rule->guard_string), r};
     }

@@ -30,6 +30,10 @@ typedef struct prog_rule_index {
     uint32_t *next_in_group;       /* n_rules: the next promotion of r's exclusive group, or
                                       PROG_NONE (when one applies, the later ones are EXCLUSIVE) */
     uint64_t *always;              /* ceil(n_rules / 64) words: rules visited on every cart */
+    uint32_t *prechecked;          /* rules that would be visited always but start with a
+                                      precheck on a fact fixed for the evaluation: each cart
+                                      tests it natively and visits only those it lets through */
+    uint32_t n_prechecked;
     uint32_t rule_words;
     uint32_t n_keys;
     uint64_t *keys;                /* sorted, distinct: key kind << 32 | string id */

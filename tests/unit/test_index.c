@@ -912,6 +912,99 @@ static void test_group_skipped(void **state) {
     perk_program_free(prog);
 }
 
+/* Prechecks (runtime/guard.h): a block that starts with one hard condition on a date, weekday or
+ * tier is decided without running it when the condition fails, with the comparison the VM would
+ * have recorded; promotions otherwise visited always are tested before the visits and visited
+ * only when it holds. */
+static const char PRECHECK_RULES[] = "ruleset \"pre\" {\n  currency CNY\n  timezone \"UTC\"\n}\n"
+                                     "tier silver { spend ¥1000 within 365 days }\n"
+                                     "tier gold { spend ¥5000 within 365 days }\n"
+                                     "promotion spring { valid 2026-03-01 to 2026-03-31\n then 10% off order }\n"
+                                     "promotion autumn { valid 2026-09-01 to 2026-09-30\n then ¥5 off order }\n"
+                                     "promotion weekend { every saturday, sunday\n then 5% off order }\n"
+                                     "promotion golden { when customer.tier >= gold\n then ¥20 off order }\n"
+                                     "promotion ship { when order.subtotal >= ¥100\n then free shipping }\n"
+                                     "promotion tea_spring { valid 2026-03-01 to 2026-03-31\n"
+                                     " then 10% off items where category in \"tea\" }\n";
+
+static void feed_precheck_cart(pair *x, int64_t time, const char *tier) {
+    perk_line tea = {.sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1};
+    perk_customer c = {.tier = tier, .member_since_days = -1};
+    perk_order o = {.time = time, .shipping = 800};
+    for (int k = 0; k < 2; k++) {
+        perk_context *ctx = k == 0 ? x->on : x->off;
+        perk_cart_reset(ctx);
+        assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
+        assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+        assert_int_equal(perk_cart_add_line(ctx, &tea), PERK_OK);
+    }
+}
+
+static bool visited(const perk_context *ctx, long r) { return ctx->visit[r / 64] >> (r % 64) & 1; }
+
+static void test_prechecks(void **state) {
+    (void)state;
+    perk_program *prog = compile_prog(PRECHECK_RULES);
+    const prog_rule_index *ix = &prog->ridx;
+    long spring = perk_program_find_promotion(prog, "spring"), autumn = perk_program_find_promotion(prog, "autumn");
+    long weekend = perk_program_find_promotion(prog, "weekend"), golden = perk_program_find_promotion(prog, "golden");
+    long ship = perk_program_find_promotion(prog, "ship"), tea = perk_program_find_promotion(prog, "tea_spring");
+    assert_int_equal(ix->precheck[spring].kind, PRECHECK_RANGE);
+    assert_int_equal(ix->precheck[weekend].kind, PRECHECK_MASK);
+    assert_int_equal(ix->precheck[golden].kind, PRECHECK_CMP);
+    assert_int_equal(ix->precheck[ship].kind, PRECHECK_NONE); /* a soft threshold: hints */
+    /* after its target precheck on "tea", which the guard already decides */
+    assert_int_equal(prog->d.rules[tea].guard_kind, PROG_GUARD_CATEGORY);
+    assert_int_equal(ix->precheck[tea].kind, PRECHECK_RANGE);
+    assert_int_equal(ix->n_prechecked, 4); /* spring, autumn, weekend, golden */
+    assert_true(ix->always[ship / 64] >> (ship % 64) & 1);
+
+    pair x;
+    pair_init(&x, prog, 0);
+    /* Saturday 2026-04-04, a silver customer: only the weekend and shipping blocks run */
+    feed_precheck_cart(&x, 1775304000LL, "silver");
+    const perk_result *r = perk_evaluate(x.on);
+    assert_int_equal(r->status, PERK_OK);
+    const perk_promotion_result *p = r->promotions;
+    assert_int_equal(p[spring].reason, PERK_REASON_CONDITION); /* ended 4 days ago */
+    assert_true(p[spring].has_comparison);
+    assert_int_equal(p[spring].observed - p[spring].expected, 4);
+    assert_int_equal(p[spring].comparison, PERK_CMP_LE);
+    assert_int_equal(p[autumn].reason, PERK_REASON_CONDITION); /* starts in 150 days */
+    assert_int_equal(p[autumn].expected - p[autumn].observed, 150);
+    assert_int_equal(p[autumn].comparison, PERK_CMP_GE);
+    assert_int_equal(p[weekend].reason, PERK_REASON_APPLIED); /* 5% of 100.00 */
+    assert_int_equal(p[weekend].discount, 500);
+    assert_int_equal(p[golden].reason, PERK_REASON_CONDITION); /* silver (0) >= gold (1) fails */
+    assert_int_equal(p[golden].observed, 0);
+    assert_int_equal(p[golden].expected, 1);
+    assert_int_equal(p[tea].reason, PERK_REASON_CONDITION); /* tea is there, the window is not */
+    assert_int_equal(p[tea].failed_condition, p[spring].failed_condition + 5); /* its own `valid` */
+    assert_int_equal(p[ship].reason, PERK_REASON_CONDITION); /* 95.00 < 100.00 after the weekend 5% */
+    assert_int_equal(p[ship].observed, 9500);
+    assert_false(visited(x.on, spring));
+    assert_false(visited(x.on, autumn));
+    assert_false(visited(x.on, golden));
+    assert_true(visited(x.on, weekend));
+    pair_compare(&x, NULL, "prechecks on a Saturday in April");
+
+    /* Tuesday 2026-03-10, a gold customer: spring, golden and tea_spring apply, weekend fails on
+     * its weekday mask (no comparison recorded) */
+    feed_precheck_cart(&x, 1773144000LL, "gold");
+    r = perk_evaluate(x.on);
+    assert_int_equal(r->status, PERK_OK);
+    p = r->promotions;
+    assert_int_equal(p[spring].reason, PERK_REASON_APPLIED);
+    assert_int_equal(p[weekend].reason, PERK_REASON_CONDITION);
+    assert_false(p[weekend].has_comparison);
+    assert_int_equal(p[golden].reason, PERK_REASON_APPLIED);
+    assert_int_equal(p[tea].reason, PERK_REASON_APPLIED);
+    assert_false(visited(x.on, weekend));
+    pair_compare(&x, NULL, "prechecks on a Tuesday in March");
+    pair_free(&x);
+    perk_program_free(prog);
+}
+
 /* The switch: PERK_RULE_INDEX=off in the environment turns the index off for new contexts. */
 static void test_env_switch(void **state) {
     (void)state;
@@ -951,6 +1044,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_codegen_guards), cmocka_unit_test(test_verifier_guards),
         cmocka_unit_test(test_rules_dir),      cmocka_unit_test(test_generated),
         cmocka_unit_test(test_visits_few),     cmocka_unit_test(test_group_skipped),
+        cmocka_unit_test(test_prechecks),
         cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);
