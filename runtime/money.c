@@ -65,6 +65,10 @@ bool money_percent(int64_t amount, int64_t ppm, money_rounding mode, int64_t *ou
 
 /* --- largest-remainder allocation ------------------------------------------------------------ */
 
+/* Up to this many lines with a remainder, the leftover units are placed by an insertion sort;
+ * above, by a heap (O(n + k log n)). */
+#define ALLOC_SMALL 32
+
 /* True if line i should get a leftover unit before line j: larger remainder, then lower index. */
 static bool alloc_before(const int64_t *rem, uint32_t i, uint32_t j)
 {
@@ -147,6 +151,23 @@ bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *ou
     }
     if ((uint64_t)leftover > size) /* impossible by the argument above; kept as a guard */
         return false;
+    if (size <= ALLOC_SMALL) {
+        /* few candidates (a cart's lines): an insertion sort, larger remainder first; equal
+         * remainders keep index order, since only a strictly smaller one is passed over. Fewer
+         * mispredicted branches than the heap at this size. */
+        for (size_t i = 1; i < size; i++) {
+            uint32_t x = order[i];
+            size_t j = i;
+            while (j > 0 && remainders[order[j - 1]] < remainders[x]) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = x;
+        }
+        for (int64_t k = 0; k < leftover; k++)
+            out[order[k]] += 1;
+        return true;
+    }
     for (size_t p = size / 2; p-- > 0;)
         alloc_sift_down(remainders, order, size, p);
     for (int64_t k = 0; k < leftover; k++) {

@@ -61,6 +61,14 @@ static vm_outcome vm_forward(vm_state *s, perk_status status) {
     return VM_ERROR;
 }
 
+/* Copies a line set. Most carts fit in one word: a store, not a call to memcpy. */
+static inline void copy_set(uint64_t *dst, const uint64_t *src, uint32_t words) {
+    if (words == 1)
+        dst[0] = src[0];
+    else
+        memcpy(dst, src, words * sizeof(uint64_t));
+}
+
 static inline uint64_t *set_slot(const vm_state *s, uint32_t k) {
     return s->ctx->sets + (size_t)k * s->ctx->max_words;
 }
@@ -365,7 +373,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             break;
         case PERK_OP_SET_ALL:
             ROOM(0, 1);
-            memcpy(set_slot(&s, s.ssp++), ctx->all_lines, s.words * sizeof(uint64_t));
+            copy_set(set_slot(&s, s.ssp++), ctx->all_lines, s.words);
             break;
         case PERK_OP_SET_CATEGORY:
         case PERK_OP_SET_CATEGORY_IS:
@@ -391,7 +399,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             if (slot == PROG_NONE)
                 memset(out, 0, s.words * sizeof(uint64_t));
             else
-                memcpy(out, cidx_bits(ctx, slot), s.words * sizeof(uint64_t));
+                copy_set(out, cidx_bits(ctx, slot), s.words);
             break;
         }
         case PERK_OP_SET_CMP: {
