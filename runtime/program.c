@@ -54,6 +54,40 @@ void prog_data_free(prog_data *p) {
 
 /* ---------------------------------------------------------------- string hash */
 
+/* The last len < 8 bytes at s as one word (4, 2 and 1-byte loads, never past s + len). */
+static inline uint64_t tail_bytes(const char *s, size_t len) {
+    uint64_t tail = 0;
+    unsigned shift = 0;
+    if (len & 4) {
+        uint32_t v;
+        memcpy(&v, s, 4);
+        tail = v;
+        s += 4;
+        shift = 32;
+    }
+    if (len & 2) {
+        uint16_t v;
+        memcpy(&v, s, 2);
+        tail |= (uint64_t)v << shift;
+        s += 2;
+        shift += 16;
+    }
+    if (len & 1) tail |= (uint64_t)(unsigned char)*s << shift;
+    return tail;
+}
+
+/* True when the len bytes at a and b are equal: 8 bytes at a time, then the tail (cart strings
+ * are short; this avoids a call to memcmp per probe that finds its hash). */
+static inline bool same_bytes(const char *a, const char *b, size_t len) {
+    for (; len >= 8; a += 8, b += 8, len -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return false;
+    }
+    return tail_bytes(a, len) == tail_bytes(b, len);
+}
+
 /* A hash of the bytes, 8 at a time (cart strings are short: every line's sku, brand, category
  * prefixes and tags are looked up when it is added, so this is on the checkout's path). Only
  * ever compared within one process, so byte order does not matter. */
@@ -65,9 +99,7 @@ static uint32_t text_hash(const char *s, size_t len) {
         h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
         h ^= h >> 29;
     }
-    uint64_t tail = 0;
-    for (size_t i = 0; i < len; i++) tail |= (uint64_t)(unsigned char)s[i] << (8 * i);
-    h = (h ^ tail) * UINT64_C(0xc4ceb9fe1a85ec53);
+    h = (h ^ tail_bytes(s, len)) * UINT64_C(0xc4ceb9fe1a85ec53);
     h ^= h >> 32;
     return (uint32_t)h;
 }
@@ -117,7 +149,7 @@ uint32_t prog_find_string(const perk_program *p, const char *text, size_t len) {
         if (entry == 0) return PROG_NONE;
         if ((uint32_t)(entry >> 32) != hash) continue;
         uint32_t id = (uint32_t)entry - 1;
-        if (d->str_len[id] == len && memcmp(prog_string(d, id), text, len) == 0) return id;
+        if (d->str_len[id] == len && same_bytes(prog_string(d, id), text, len)) return id;
     }
 }
 
