@@ -208,16 +208,29 @@ static bool precheck_holds(perk_context *ctx, const guard_precheck *c) {
     return false;
 }
 
+/* True when promotion r has a guard and none of its strings is in the cart: the file's guard, or
+ * the guard over several strings the loader chose (program.ridx.multi_keys). */
+static bool guard_absent(const perk_context *ctx, uint32_t r) {
+    const prog_rule *rule = &ctx->d->rules[r];
+    if (rule->guard_kind != PROG_GUARD_NONE) return !cidx_guard_present(ctx, rule->guard_kind, rule->guard_string);
+    const prog_rule_index *x = &ctx->program->ridx;
+    uint32_t first = x->multi_first[r], end = x->multi_first[r + 1];
+    if (first == end) return false;
+    for (uint32_t k = first; k < end; k++)
+        if (cidx_guard_present(ctx, x->multi_keys[k].kind, x->multi_keys[k].string)) return false;
+    return true;
+}
+
 /* Decides promotion r without running its block when that is known to end one way (*handled):
- *   - its guard string is not in the cart: the outcome the guard proof recorded (runtime/guard.h),
- *     the same failure recorded the same way (so the same result and hint), or NOTHING;
+ *   - its guard string is not in the cart (none of them, for a guard over several strings): the
+ *     outcome the guard proof recorded (runtime/guard.h), the same failure recorded the same way
+ *     (so the same result and hint), or NOTHING;
  *   - its precheck does not hold: the failure of its first condition.
  * Like the gates, this executes no instruction. With the rule index off (the reference pass) the
  * block is run anyway (reference_run), its instructions not counted either. */
 static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promotion_result *pr, bool *handled) {
-    const prog_rule *rule = &ctx->d->rules[r];
     *handled = true;
-    if (rule->guard_kind != PROG_GUARD_NONE && !cidx_guard_present(ctx, rule->guard_kind, rule->guard_string)) {
+    if (guard_absent(ctx, r)) {
         const guard_outcome *g = &ctx->program->ridx.guard[r];
         if (!ctx->use_index) return reference_run(ctx, r, pr);
         if (!g->failed) {

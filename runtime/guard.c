@@ -136,9 +136,22 @@ static bool has_room(uint32_t have, uint32_t bound, int below) {
     return below ? have <= bound : have >= bound;
 }
 
+/* True when the line-set opcode `op` with operand `arg` pushes one of the assumed-empty sets. */
+static bool assumed_empty(const guard_key *keys, uint32_t n_keys, uint8_t op, uint32_t arg) {
+    for (uint32_t k = 0; k < n_keys; k++)
+        if (guard_opcode(keys[k].kind) == op && keys[k].string == arg) return true;
+    return false;
+}
+
 bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string, guard_outcome *out) {
-    uint8_t key_op = guard_opcode(kind);
-    if (p == NULL || rule >= p->n_rules || key_op == PERK_OP_COUNT || string >= p->n_strings) return false;
+    guard_key key = {kind, string};
+    return guard_eval_keys(p, rule, &key, 1, out);
+}
+
+bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, uint32_t n_keys, guard_outcome *out) {
+    if (p == NULL || rule >= p->n_rules || n_keys == 0 || n_keys > GUARD_MAX_KEYS) return false;
+    for (uint32_t k = 0; k < n_keys; k++)
+        if (guard_opcode(keys[k].kind) == PERK_OP_COUNT || keys[k].string >= p->n_strings) return false;
     const prog_rule *r = &p->rules[rule];
     uint64_t end = (uint64_t)r->code.start + r->code.count;
     if (r->code.count == 0 || end > p->n_code) return false;
@@ -360,7 +373,7 @@ bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string
         case PERK_OP_SET_SKU:
             if (in->arg >= p->n_strings) return false;
             ROOM(0, 1);
-            empty[ssp++] = in->op == key_op && in->arg == string; /* the assumption */
+            empty[ssp++] = assumed_empty(keys, n_keys, in->op, in->arg); /* the assumption */
             break;
         case PERK_OP_SET_ATTR:
             if (in->arg >= p->n_attrs) return false;
@@ -531,5 +544,28 @@ bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out)
     }
     if (pc >= end || !hard_require(p, r, pc, &c.cond)) return false;
     *out = c;
+    return true;
+}
+
+bool guard_choose_keys(const prog_data *p, uint32_t rule, guard_key *keys, uint32_t *n_keys, guard_outcome *out) {
+    *n_keys = 0;
+    if (p == NULL || rule >= p->n_rules) return false;
+    const prog_rule *r = &p->rules[rule];
+    uint64_t end = (uint64_t)r->code.start + r->code.count;
+    if (end > p->n_code) return false;
+    uint32_t n = 0;
+    for (uint64_t pc = r->code.start; pc < end; pc++) {
+        const prog_insn *in = &p->code[pc];
+        uint8_t k = guard_kind_of_opcode(in->op);
+        if (k == PROG_GUARD_NONE) continue;
+        if (in->arg >= p->n_strings) return false;
+        bool seen = false;
+        for (uint32_t t = 0; t < n && !seen; t++) seen = keys[t].kind == k && keys[t].string == in->arg;
+        if (seen) continue;
+        if (n == GUARD_MAX_KEYS) return false;
+        keys[n++] = (guard_key){k, in->arg};
+    }
+    if (n == 0 || !guard_eval_keys(p, rule, keys, n, out)) return false;
+    *n_keys = n;
     return true;
 }

@@ -41,6 +41,25 @@ typedef struct guard_outcome {
  * Linear in the block's length. */
 bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string, guard_outcome *out);
 
+/* One string a guard assumes absent: a PROG_GUARD_* kind other than NONE and a string id. */
+typedef struct guard_key {
+    uint8_t kind;
+    uint32_t string;
+} guard_key;
+
+#define GUARD_MAX_KEYS 8
+
+/* As guard_eval, assuming that no cart line matches any of keys[0 .. n_keys) (1 to
+ * GUARD_MAX_KEYS of them): the outcome of the block on every cart without any of those strings. */
+bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, uint32_t n_keys, guard_outcome *out);
+
+/* A guard over several strings, chosen at load time for a promotion the file gives no guard: every
+ * distinct string of the block's SET_SKU, SET_BRAND, SET_CATEGORY, SET_CATEGORY_IS and SET_TAG
+ * instructions (at most GUARD_MAX_KEYS), assumed absent together, e.g. `sku in ["a", "b"]` or
+ * `brand = "x" or category in "y"`. True (keys in keys[0 .. *n_keys), outcome in *out) when the
+ * proof decides the block; the promotion then needs a visit only on carts with one of them. */
+bool guard_choose_keys(const prog_data *p, uint32_t rule, guard_key *keys, uint32_t *n_keys, guard_outcome *out);
+
 /* Chooses a guard for promotion `rule`: tries the strings of the block's SET_SKU, SET_BRAND,
  * SET_CATEGORY, SET_CATEGORY_IS and SET_TAG instructions in instruction order (at most
  * GUARD_MAX_TRIES distinct ones) and returns the first that guard_eval proves, in *kind, *string

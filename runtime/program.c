@@ -159,6 +159,8 @@ static void rule_index_free(prog_rule_index *x) {
     perk_mem_free(x->guard);
     perk_mem_free(x->precheck);
     perk_mem_free(x->prechecked);
+    perk_mem_free(x->multi_first);
+    perk_mem_free(x->multi_keys);
     perk_mem_free(x->defaults);
     perk_mem_free(x->next_in_group);
     perk_mem_free(x->always);
@@ -209,6 +211,7 @@ uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string) {
  *     hint (a single soft failure), which must appear among the result's hints: visited always;
  *   - anything else runs its block: visited always. */
 static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g, perk_promotion_result *out) {
+    /* g: the outcome of the rule's guard (the file's, or one over several strings), NULL if none */
     const prog_rule *rule = &d->rules[r];
     memset(out, 0, sizeof *out);
     out->promotion = r;
@@ -219,7 +222,7 @@ static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g,
         return false;
     }
     if (rule->limit_uses == 0 || rule->limit_per_customer == 0 || rule->limit_money == 0) return true;
-    if (rule->guard_kind == PROG_GUARD_NONE || (g->failed && g->soft && g->n_failures == 1)) return true;
+    if (g == NULL || (g->failed && g->soft && g->n_failures == 1)) return true;
     if (!g->failed) return false; /* NOTHING */
     out->reason = PERK_REASON_CONDITION;
     out->failed_condition = g->cond;
@@ -279,18 +282,24 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     x->prechecked = perk_mem_calloc(n1, sizeof *x->prechecked);
     x->defaults = perk_mem_calloc(n1, sizeof *x->defaults);
     x->always = perk_mem_calloc(x->rule_words == 0 ? 1 : x->rule_words, sizeof *x->always);
-    key_rule *pairs = perk_mem_calloc(2 * n1, sizeof *pairs);
-    if (!x->guard || !x->precheck || !x->prechecked || !x->defaults || !x->always || !pairs || !link_groups(d, x)) {
+    x->multi_first = perk_mem_calloc((size_t)n + 1, sizeof *x->multi_first);
+    key_rule *pairs = perk_mem_calloc((2 + GUARD_MAX_KEYS) * n1, sizeof *pairs);
+    guard_key *multi = perk_mem_calloc(GUARD_MAX_KEYS * n1, sizeof *multi);
+    if (!x->guard || !x->precheck || !x->prechecked || !x->defaults || !x->always || !x->multi_first || !pairs ||
+        !multi || !link_groups(d, x)) {
         perk_mem_free(pairs);
+        perk_mem_free(multi);
         set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
         return PERK_NOMEM;
     }
-    uint32_t n_pairs = 0;
+    uint32_t n_pairs = 0, n_multi = 0;
     for (uint32_t r = 0; r < n; r++) {
         const prog_rule *rule = &d->rules[r];
+        x->multi_first[r] = n_multi;
         if (rule->guard_kind != PROG_GUARD_NONE &&
             !guard_eval(d, r, rule->guard_kind, rule->guard_string, &x->guard[r])) {
             perk_mem_free(pairs); /* the verifier proved it: unreachable */
+            perk_mem_free(multi);
             set_error(err, PERK_VERIFY, "verify: promotion '%s': its guard does not decide it",
                       prog_string(d, rule->id));
             return PERK_VERIFY;
@@ -301,15 +310,38 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
         if (rule->coupon != PROG_NONE) pairs[n_pairs++] = (key_rule){ridx_key(RIDX_COUPON, rule->coupon), r};
         if (rule->coupon_campaign != PROG_NONE)
             pairs[n_pairs++] = (key_rule){ridx_key(RIDX_CAMPAIGN, rule->coupon_campaign), r};
-        if (rule_default(d, r, &x->guard[r], &x->defaults[r])) {
+        /* no guard in the file, no coupon, no precheck to index it by: a guard over several strings */
+        bool guarded = rule->guard_kind != PROG_GUARD_NONE;
+        uint32_t n_keys = 0;
+        if (!guarded && rule->coupon == PROG_NONE && rule->coupon_campaign == PROG_NONE &&
+            !precheck_indexable(d, r, &x->precheck[r]) &&
+            guard_choose_keys(d, r, multi + n_multi, &n_keys, &x->guard[r])) {
+            guarded = true;
+            n_multi += n_keys;
+        }
+        x->multi_first[r + 1] = n_multi;
+        if (rule_default(d, r, guarded ? &x->guard[r] : NULL, &x->defaults[r])) {
             if (precheck_indexable(d, r, &x->precheck[r]))
                 x->prechecked[x->n_prechecked++] = r;
             else
                 x->always[r / 64] |= UINT64_C(1) << (r % 64);
+        } else if (x->defaults[r].reason != PERK_REASON_COUPON_MISSING) {
+            if (rule->guard_kind != PROG_GUARD_NONE)
+                pairs[n_pairs++] = (key_rule){ridx_key(rule->guard_kind, rule->guard_string), r};
+            for (uint32_t k = x->multi_first[r]; k < n_multi; k++)
+                pairs[n_pairs++] = (key_rule){ridx_key(multi[k].kind, multi[k].string), r};
         }
-        else if (x->defaults[r].reason != PERK_REASON_COUPON_MISSING)
-            pairs[n_pairs++] = (key_rule){ridx_key(rule->guard_kind, rule->guard_string), r};
     }
+    x->multi_first[n] = n_multi;
+    x->multi_keys = perk_mem_calloc(n_multi == 0 ? 1 : n_multi, sizeof *x->multi_keys);
+    if (!x->multi_keys) {
+        perk_mem_free(pairs);
+        perk_mem_free(multi);
+        set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
+        return PERK_NOMEM;
+    }
+    memcpy(x->multi_keys, multi, n_multi * sizeof *multi);
+    perk_mem_free(multi);
     qsort(pairs, n_pairs, sizeof *pairs, key_rule_cmp);
     uint32_t n_keys = 0;
     for (uint32_t i = 0; i < n_pairs; i++)

@@ -23,7 +23,13 @@ enum { RIDX_COUPON = PROG_GUARD_KIND_COUNT, RIDX_CAMPAIGN, RIDX_KEY_KINDS };
  * evaluation visits it only when one of its keys does (its guard string is in the cart, or its
  * coupon / campaign was entered) or the caller excluded it or set its usage. */
 typedef struct prog_rule_index {
-    guard_outcome *guard;          /* n_rules: what a guarded rule's block does without its guard */
+    guard_outcome *guard;          /* n_rules: what a guarded rule's block does without its guard
+                                      string (or strings) */
+    uint32_t *multi_first;         /* n_rules + 1: the guard over several strings of rule r is
+                                      multi_keys[multi_first[r] .. multi_first[r + 1]) (empty for
+                                      most rules), chosen at load time (guard_choose_keys) for a
+                                      rule the file gives no guard; its outcome is guard[r] */
+    guard_key *multi_keys;
     guard_precheck *precheck;      /* n_rules: the leading fact condition of a rule without a
                                       guard, tested before its block (guard.h); kind NONE if none */
     perk_promotion_result *defaults; /* n_rules: the result of a rule that is not visited */

@@ -1005,6 +1005,67 @@ static void test_prechecks(void **state) {
     perk_program_free(prog);
 }
 
+/* Guards over several strings, chosen at load time for promotions the file gives no guard: a list
+ * of skus, a union of a brand and a category. Without any of their strings such a promotion is
+ * decided (NOTHING, or its condition's failure) and not visited; with one of them it is. */
+static void test_multi_string_guards(void **state) {
+    (void)state;
+    perk_program *prog = compile_prog("ruleset \"multi\" { currency CNY }\n"
+                                      "let picks = items where sku in [\"S1\", \"S2\", \"S3\"]\n"
+                                      "let mix = items where brand = \"Acme\" or category in \"tea\"\n"
+                                      "promotion bogo { then buy 1 of picks get 1 free }\n"
+                                      "promotion mixed { when count(mix) >= 2\n then 10% off mix }\n"
+                                      "promotion attr { then 5% off items where attr(\"color\") = \"red\" }\n");
+    const prog_rule_index *ix = &prog->ridx;
+    long bogo = perk_program_find_promotion(prog, "bogo"), mixed = perk_program_find_promotion(prog, "mixed");
+    long attr = perk_program_find_promotion(prog, "attr");
+    assert_int_equal(prog->d.rules[bogo].guard_kind, PROG_GUARD_NONE); /* no single string */
+    assert_int_equal(ix->multi_first[bogo + 1] - ix->multi_first[bogo], 3);
+    assert_int_equal(ix->multi_first[mixed + 1] - ix->multi_first[mixed], 2);
+    assert_int_equal(ix->multi_first[attr + 1] - ix->multi_first[attr], 0); /* attributes: none */
+    assert_true(ix->always[attr / 64] >> (attr % 64) & 1);
+    assert_int_equal(ix->defaults[bogo].reason, PERK_REASON_NOTHING);
+    assert_int_equal(ix->defaults[mixed].reason, PERK_REASON_CONDITION); /* count 0 < 2 (a hard condition: no hint) */
+
+    pair x;
+    pair_init(&x, prog, 0);
+    perk_line coffee = {.sku = "C9", .category = "coffee", .brand = "Other", .unit_price = 3000, .quantity = 1,
+                        .margin_ppm = -1};
+    perk_line s2 = {.sku = "S2", .category = "snacks", .unit_price = 1000, .quantity = 2, .margin_ppm = -1};
+    perk_line acme = {.sku = "A1", .category = "cups", .brand = "Acme", .unit_price = 2500, .quantity = 2,
+                      .margin_ppm = -1};
+    const perk_line *carts[3][2] = {{&coffee, NULL}, {&coffee, &s2}, {&coffee, &acme}};
+    for (int c = 0; c < 3; c++) {
+        for (int k = 0; k < 2; k++) {
+            perk_context *ctx = k == 0 ? x.on : x.off;
+            perk_cart_reset(ctx);
+            assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
+            for (int i = 0; i < 2 && carts[c][i]; i++) assert_int_equal(perk_cart_add_line(ctx, carts[c][i]), PERK_OK);
+        }
+        const perk_result *r = perk_evaluate(x.on);
+        assert_int_equal(r->status, PERK_OK);
+        bool bogo_visited = x.on->visit[bogo / 64] >> (bogo % 64) & 1;
+        bool mixed_visited = x.on->visit[mixed / 64] >> (mixed % 64) & 1;
+        assert_int_equal(bogo_visited, c == 1);  /* only with S2 */
+        assert_int_equal(mixed_visited, c == 2); /* only with Acme */
+        if (c == 1) { /* 2 x S2 at 10.00: one free */
+            assert_int_equal(r->promotions[bogo].reason, PERK_REASON_APPLIED);
+            assert_int_equal(r->promotions[bogo].discount, 1000);
+        }
+        if (c == 2) { /* 2 Acme cups, 50.00: 10% */
+            assert_int_equal(r->promotions[mixed].reason, PERK_REASON_APPLIED);
+            assert_int_equal(r->promotions[mixed].discount, 500);
+        } else {
+            assert_int_equal(r->promotions[mixed].reason, PERK_REASON_CONDITION);
+            assert_int_equal(r->promotions[mixed].observed, 0);
+            assert_int_equal(r->promotions[mixed].expected, 2);
+        }
+        pair_compare(&x, NULL, "guards over several strings");
+    }
+    pair_free(&x);
+    perk_program_free(prog);
+}
+
 /* The switch: PERK_RULE_INDEX=off in the environment turns the index off for new contexts. */
 static void test_env_switch(void **state) {
     (void)state;
@@ -1045,6 +1106,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_rules_dir),      cmocka_unit_test(test_generated),
         cmocka_unit_test(test_visits_few),     cmocka_unit_test(test_group_skipped),
         cmocka_unit_test(test_prechecks),
+        cmocka_unit_test(test_multi_string_guards),
         cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);
