@@ -368,6 +368,40 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     return PERK_OK;
 }
 
+/* Whether multiplier pm applies to earn rule e: it names no earn rule (all), or names e. */
+static bool mult_targets(const prog_data *d, const prog_mult *pm, uint32_t e) {
+    if (pm->n_targets == 0) return true;
+    for (uint32_t k = 0; k < pm->n_targets; k++)
+        if (pm->targets + k < d->n_u32 && d->u32[pm->targets + k] == e) return true;
+    return false;
+}
+
+/* For each earn rule, the multipliers that may apply to it, ascending: loyalty_earn looks at
+ * those instead of every multiplier (earn rules x multipliers was a tenth of an evaluation with
+ * 500 earn rules and 50 multipliers). A compressed table: count, prefix sums, fill. */
+static perk_status build_earn_multipliers(perk_program *prog, perk_error *err) {
+    const prog_data *d = &prog->d;
+    uint32_t ne = d->n_earns;
+    size_t total = 0;
+    for (uint32_t m = 0; m < d->n_mults; m++)
+        for (uint32_t e = 0; e < ne; e++) total += mult_targets(d, &d->mults[m], e);
+    uint32_t *first = prog->earn_mult_first = perk_mem_calloc((size_t)ne + 1, sizeof *prog->earn_mult_first);
+    prog->earn_mults = perk_mem_calloc(total == 0 ? 1 : total, sizeof *prog->earn_mults);
+    if (!first || !prog->earn_mults) {
+        set_error(err, PERK_NOMEM, "load: out of memory for the multipliers");
+        return PERK_NOMEM;
+    }
+    for (uint32_t m = 0; m < d->n_mults; m++)
+        for (uint32_t e = 0; e < ne; e++) first[e + 1] += mult_targets(d, &d->mults[m], e);
+    for (uint32_t e = 0; e < ne; e++) first[e + 1] += first[e];
+    for (uint32_t m = 0; m < d->n_mults; m++) /* first[e] is e's fill cursor */
+        for (uint32_t e = 0; e < ne; e++)
+            if (mult_targets(d, &d->mults[m], e)) prog->earn_mults[first[e]++] = m;
+    for (uint32_t e = ne; e > 0; e--) first[e] = first[e - 1]; /* each cursor ended at the next start */
+    first[0] = 0;
+    return PERK_OK;
+}
+
 /* ---------------------------------------------------------------- loading */
 
 /* Parses, verifies and indexes bytes the caller will not change meanwhile. */
@@ -378,8 +412,11 @@ static perk_program *program_from_bytes(const uint8_t *bytes, size_t len, perk_e
         return NULL;
     }
     if (bytecode_read(bytes, len, &prog->d, err) != PERK_OK || verify_program_record(&prog->d, err) != PERK_OK ||
-        build_string_hash(prog, err) != PERK_OK || build_rule_index(prog, err) != PERK_OK) {
+        build_string_hash(prog, err) != PERK_OK || build_rule_index(prog, err) != PERK_OK ||
+        build_earn_multipliers(prog, err) != PERK_OK) {
         rule_index_free(&prog->ridx);
+        perk_mem_free(prog->earn_mult_first);
+        perk_mem_free(prog->earn_mults);
         prog_data_free(&prog->d);
         perk_mem_free(prog->str_hash);
         perk_mem_free(prog);
@@ -483,6 +520,8 @@ void perk_program_free(perk_program *program) {
     /* acq_rel: the thread that frees sees every other thread's last use */
     if (atomic_fetch_sub_explicit(&program->refs, 1, memory_order_acq_rel) != 1) return;
     rule_index_free(&program->ridx);
+    perk_mem_free(program->earn_mult_first);
+    perk_mem_free(program->earn_mults);
     prog_data_free(&program->d);
     perk_mem_free(program->str_hash);
     perk_mem_free(program);

@@ -55,6 +55,10 @@ struct perk_program {
     uint64_t *str_hash;
     uint32_t str_hash_mask;
     prog_rule_index ridx;
+    /* the multipliers that may apply to earn rule e: earn_mults[earn_mult_first[e] ..
+       earn_mult_first[e + 1]), ascending */
+    uint32_t *earn_mult_first;
+    uint32_t *earn_mults;
 };
 
 /* The id of a string in the program's pool, or PROG_NONE when no rule mentions it. O(1). */

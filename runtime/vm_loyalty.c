@@ -82,13 +82,6 @@ static perk_status redeem(perk_context *ctx) {
     return PERK_OK;
 }
 
-static bool mult_targets(const prog_data *d, const prog_mult *m, uint32_t earn) {
-    if (m->n_targets == 0) return true;
-    for (uint32_t k = 0; k < m->n_targets; k++)
-        if (m->targets + k < d->n_u32 && d->u32[m->targets + k] == earn) return true;
-    return false;
-}
-
 perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set) {
     const prog_data *d = ctx->d;
     const prog_earn *e = &d->earns[earn];
@@ -109,9 +102,11 @@ perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set) 
     /* the largest active multiplier for this rule; ties: the first declared */
     int64_t num = 1, den = 1;
     uint32_t mult = UINT32_MAX;
-    for (uint32_t m = 0; m < d->n_mults; m++) {
+    const perk_program *prog = ctx->program;
+    for (uint32_t k = prog->earn_mult_first[earn]; k < prog->earn_mult_first[earn + 1]; k++) {
+        uint32_t m = prog->earn_mults[k];
         const prog_mult *pm = &d->mults[m];
-        if (!ctx->mult_active[m] || pm->den <= 0 || pm->num < 0 || !mult_targets(d, pm, earn)) continue;
+        if (!ctx->mult_active[m] || pm->den <= 0 || pm->num < 0) continue;
         if (mult == UINT32_MAX || (__int128)pm->num * den > (__int128)num * pm->den) {
             num = pm->num;
             den = pm->den;
