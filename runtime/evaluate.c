@@ -61,13 +61,12 @@ static bool group_applied(const perk_context *ctx, uint32_t group) {
     return group < ctx->d->n_strings && (ctx->group_bits[group / 64] >> (group % 64) & 1);
 }
 
-/* The first reason, in the documented order, that keeps rule r from running; APPLIED if none. */
-static perk_reason gate(const perk_context *ctx, uint32_t r) {
+/* The gates (docs/semantics.md, 5.1) come in two parts around the promotion's guard and precheck.
+ * The first part depends on the caller and the cart only: excluded, stopped, its coupon. */
+static perk_reason early_gate(const perk_context *ctx, uint32_t r) {
     const prog_rule *rule = &ctx->d->rules[r];
-    const perk_usage *u = &ctx->usage[r];
     if (ctx->excluded[r]) return PERK_REASON_EXCLUDED;
     if (ctx->stopped) return PERK_REASON_STOPPED;
-    if (rule->group != PROG_NONE && group_applied(ctx, rule->group)) return PERK_REASON_EXCLUSIVE;
     if (rule->coupon != PROG_NONE) {
         perk_reason why = coupon_gate(ctx, rule->coupon, ctx->coupon_code_id);
         if (why != PERK_REASON_APPLIED) return why;
@@ -76,6 +75,16 @@ static perk_reason gate(const perk_context *ctx, uint32_t r) {
         perk_reason why = coupon_gate(ctx, rule->coupon_campaign, ctx->coupon_campaign_id);
         if (why != PERK_REASON_APPLIED) return why;
     }
+    return PERK_REASON_APPLIED;
+}
+
+/* The second part, checked once the promotion could apply to this cart (its guard strings are
+ * there, its precheck holds): what other promotions took (its exclusive group, the order's one
+ * coupon) and its budgets. */
+static perk_reason late_gate(const perk_context *ctx, uint32_t r) {
+    const prog_rule *rule = &ctx->d->rules[r];
+    const perk_usage *u = &ctx->usage[r];
+    if (rule->group != PROG_NONE && group_applied(ctx, rule->group)) return PERK_REASON_EXCLUSIVE;
     if (ctx->d->coupon_policy == PROG_COUPONS_ONE_PER_ORDER && rule_needs_coupon(rule) && ctx->coupon_rule_applied)
         return PERK_REASON_ONE_COUPON;
     if (rule->limit_uses >= 0 && u->uses >= rule->limit_uses) return PERK_REASON_BUDGET_USES;
@@ -88,6 +97,8 @@ static perk_reason gate(const perk_context *ctx, uint32_t r) {
 /* A near-miss: the rule failed only on one soft threshold that adding items can satisfy. */
 static void maybe_hint(perk_context *ctx, uint32_t r) {
     if (ctx->n_failures != 1 || !ctx->fail_soft || !ctx->fail_has_cmp) return;
+    /* reaching the threshold must be all it takes: not when its group is taken, its budget spent */
+    if (late_gate(ctx, r) != PERK_REASON_APPLIED) return;
     if (ctx->fail_op != PERK_CMP_GE && ctx->fail_op != PERK_CMP_GT) return;
     if (ctx->fail_cond >= ctx->d->n_conds) return;
     uint32_t set = ctx->d->conds[ctx->fail_cond].hint_set;
@@ -257,37 +268,19 @@ static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promo
     return PERK_OK;
 }
 
-/* With the rule index, the later members of a group that just got applied are EXCLUSIVE (section
- * 5.1: before coupons, budgets, the guard and the block), whatever the cart: EXCLUSIVE is written
- * over their entries here and they are taken out of this cart's visits, so that a big group
- * costs a store per member, not a visit. An excluded member keeps its visit (EXCLUDED comes
- * first). (A default is never EXCLUSIVE, which is how visit() knows an entry was written here
- * when a stop makes the evaluation visit it after all.) */
-static void exclude_rest_of_group(perk_context *ctx, uint32_t r) {
-    const uint32_t *next = ctx->program->ridx.next_in_group;
-    for (uint32_t m = next[r]; m != PROG_NONE; m = next[m]) {
-        if (ctx->excluded[m]) continue;
-        ctx->visit[m / 64] &= ~(UINT64_C(1) << (m % 64));
-        perk_promotion_result *pr = &ctx->r_promos[m];
-        memset(pr, 0, sizeof *pr);
-        pr->promotion = m;
-        pr->failed_condition = UINT32_MAX;
-        pr->reason = PERK_REASON_EXCLUSIVE;
-        ctx->written[ctx->n_written++] = m;
-    }
-}
-
 static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     const prog_rule *rule = &ctx->d->rules[r];
     perk_promotion_result *pr = &ctx->r_promos[r];
     memset(pr, 0, sizeof *pr);
     pr->promotion = r;
     pr->failed_condition = UINT32_MAX;
-    pr->reason = gate(ctx, r);
+    pr->reason = early_gate(ctx, r);
     if (pr->reason != PERK_REASON_APPLIED) return PERK_OK;
     bool decided;
     perk_status st = decide_before_block(ctx, r, pr, &decided);
     if (st != PERK_OK || decided) return st;
+    pr->reason = late_gate(ctx, r);
+    if (pr->reason != PERK_REASON_APPLIED) return PERK_OK;
 
     ctx->rule_index = r;
     ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
@@ -320,10 +313,7 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     st = commit(ctx, r, goods);
     if (st != PERK_OK) return st;
     if (rule->flags & PROG_RULE_STOP) ctx->stopped = true;
-    if (rule->group < ctx->d->n_strings) {
-        ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
-        if (ctx->use_index) exclude_rest_of_group(ctx, r);
-    }
+    if (rule->group < ctx->d->n_strings) ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
     if (rule_needs_coupon(rule)) ctx->coupon_rule_applied = true;
     return PERK_OK;
 }
@@ -338,9 +328,8 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
  *     entered coupon code or campaign;
  *   - the ones the caller excluded or gave a usage (ctx->marked);
  *   - every one after a promotion that stops the evaluation (STOPPED depends on it).
- * Every other promotion has its default result, or EXCLUSIVE once an earlier member of its group
- * applied (exclude_rest_of_group). Skipped promotions execute no instruction in either mode (a
- * guard skip is a gate), so the instruction count at every visited promotion is the plain
+ * Every other promotion has its default result. Promotions decided before their block execute no
+ * instruction in either mode, so the instruction count at every visited promotion is the plain
  * pass's, and so is the place where the budget runs out. */
 
 void eval_set_rule_index(perk_context *ctx, bool on) {
@@ -399,9 +388,7 @@ static void build_visit(perk_context *ctx) {
 }
 
 static perk_status visit(perk_context *ctx, uint32_t r) {
-    /* each promotion is visited at most once; an EXCLUSIVE entry was already listed by
-       exclude_rest_of_group (a stop can make the evaluation visit it afterwards) */
-    if (ctx->r_promos[r].reason != PERK_REASON_EXCLUSIVE) ctx->written[ctx->n_written++] = r;
+    ctx->written[ctx->n_written++] = r; /* each promotion is visited at most once */
     return run_promotion(ctx, r);
 }
 
@@ -421,7 +408,6 @@ static perk_status run_promotions_indexed(perk_context *ctx) {
             perk_status st = visit(ctx, r);
             if (st != PERK_OK) return st;
             if (ctx->stopped) return visit_from(ctx, r + 1);
-            bits &= ctx->visit[w]; /* exclude_rest_of_group may have taken later ones out */
         }
     }
     return PERK_OK;

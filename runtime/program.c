@@ -162,7 +162,6 @@ static void rule_index_free(prog_rule_index *x) {
     perk_mem_free(x->multi_first);
     perk_mem_free(x->multi_keys);
     perk_mem_free(x->defaults);
-    perk_mem_free(x->next_in_group);
     perk_mem_free(x->always);
     perk_mem_free(x->keys);
     perk_mem_free(x->key_first);
@@ -199,12 +198,12 @@ uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string) {
 }
 
 /* The default result of rule r, the result it gets on every cart where it is not visited, and
- * whether it needs a visit on every cart instead. The default is what gate() (evaluate.c) and the
- * block give on a cart with the caller's default inputs (not excluded, usage 0), no coupon of the
- * rule's entered, no string of its guard present, no earlier promotion of its exclusive group
- * applied (the evaluation writes EXCLUSIVE over the defaults of the later members of a group
- * when one applies) and no earlier promotion that stopped the evaluation (the evaluation then
- * visits every later rule):
+ * whether it needs a visit on every cart instead. The default is what the gates and the block
+ * give (evaluate.c: early_gate, decide_before_block) on a cart where the caller did not exclude
+ * it, no coupon of the rule's was entered, no string of its guard is present and no earlier
+ * promotion stopped the evaluation (the evaluation then visits every later rule). The exclusive
+ * group, the one-coupon rule and the budgets (late_gate) come after the guard, so they never
+ * change a default:
  *   - a required coupon or campaign: COUPON_MISSING, since neither was entered;
  *   - a limit of 0 (a budget gate fails even at usage 0): visited always (rare; keeps this short);
  *   - a guard: the guard's outcome (CONDITION or NOTHING), unless that could give a near-miss
@@ -246,29 +245,6 @@ static bool precheck_indexable(const prog_data *d, uint32_t r, const guard_prech
            rule->limit_money != 0;
 }
 
-/* next_in_group[r]: the next promotion after r in r's exclusive group, PROG_NONE after the last
- * (and for promotions without a group). Groups are string ids; last[] maps each to its latest
- * member while scanning backwards. */
-static bool link_groups(const prog_data *d, prog_rule_index *x) {
-    size_t n1 = d->n_rules == 0 ? 1 : d->n_rules, ns = d->n_strings == 0 ? 1 : d->n_strings;
-    uint32_t *last = perk_mem_alloc(ns * sizeof *last);
-    x->next_in_group = perk_mem_alloc(n1 * sizeof *x->next_in_group);
-    if (!last || !x->next_in_group) {
-        perk_mem_free(last);
-        return false;
-    }
-    memset(last, 0xff, ns * sizeof *last); /* PROG_NONE */
-    for (uint32_t r = d->n_rules; r-- > 0;) {
-        uint32_t g = d->rules[r].group;
-        x->next_in_group[r] = PROG_NONE;
-        if (g >= d->n_strings) continue;
-        x->next_in_group[r] = last[g];
-        last[g] = r;
-    }
-    perk_mem_free(last);
-    return true;
-}
-
 /* Builds p->ridx from the verified program: each guard's outcome, each rule's default, and the
  * keys (guard strings, coupons, campaigns) under which a rule with a default must be visited. */
 static perk_status build_rule_index(perk_program *prog, perk_error *err) {
@@ -286,7 +262,7 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     key_rule *pairs = perk_mem_calloc((2 + GUARD_MAX_KEYS) * n1, sizeof *pairs);
     guard_key *multi = perk_mem_calloc(GUARD_MAX_KEYS * n1, sizeof *multi);
     if (!x->guard || !x->precheck || !x->prechecked || !x->defaults || !x->always || !x->multi_first || !pairs ||
-        !multi || !link_groups(d, x)) {
+        !multi) {
         perk_mem_free(pairs);
         perk_mem_free(multi);
         set_error(err, PERK_NOMEM, "load: out of memory for the rule index");

@@ -33,8 +33,6 @@ typedef struct prog_rule_index {
     guard_precheck *precheck;      /* n_rules: the leading fact condition of a rule without a
                                       guard, tested before its block (guard.h); kind NONE if none */
     perk_promotion_result *defaults; /* n_rules: the result of a rule that is not visited */
-    uint32_t *next_in_group;       /* n_rules: the next promotion of r's exclusive group, or
-                                      PROG_NONE (when one applies, the later ones are EXCLUSIVE) */
     uint64_t *always;              /* ceil(n_rules / 64) words: rules visited on every cart */
     uint32_t *prechecked;          /* rules that would be visited always but start with a
                                       precheck on a fact fixed for the evaluation: each cart

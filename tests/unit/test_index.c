@@ -856,10 +856,11 @@ static void test_visits_few(void **state) {
     perk_program_free(prog);
 }
 
-/* 300 promotions of one exclusive group over 30 categories, and a `stop` among them: once the first
- * one the cart can reach applies, every later member is EXCLUSIVE without being visited (written
- * over its default), until the stop makes every later promotion STOPPED (visited, each listed once
- * among the written entries). Same results and instruction counts as the reference pass. */
+/* 300 promotions of one exclusive group over 30 categories, and a `stop` among them. The group
+ * is checked after the guard (semantics 5.1): once a member applies, the later members the cart
+ * can reach (their category is there) are visited and EXCLUSIVE, the others keep their default
+ * (NOTHING: nothing to apply them to) without a visit, until the stop makes every later promotion
+ * STOPPED (visited). Same results and instruction counts as the reference pass. */
 static void test_group_skipped(void **state) {
     (void)state;
     sbuf b = {NULL, 0, 0};
@@ -892,16 +893,18 @@ static void test_group_skipped(void **state) {
     assert_int_equal(r->promotions[4].reason, PERK_REASON_NOTHING);  /* no cat4 line: its default */
     assert_int_equal(r->promotions[5].reason, PERK_REASON_APPLIED);  /* 10% of 100.00 */
     assert_int_equal(r->promotions[5].discount, 1000);
-    assert_int_equal(r->promotions[6].reason, PERK_REASON_EXCLUSIVE); /* not visited: written over */
-    assert_int_equal(r->promotions[7].reason, PERK_REASON_EXCLUSIVE); /* visited (cat7): the gate */
-    assert_int_equal(r->promotions[199].reason, PERK_REASON_EXCLUSIVE);
+    assert_int_equal(r->promotions[6].reason, PERK_REASON_NOTHING);    /* no cat6: not visited */
+    assert_int_equal(r->promotions[7].reason, PERK_REASON_EXCLUSIVE);  /* visited (cat7): the gate */
+    assert_int_equal(r->promotions[35].reason, PERK_REASON_EXCLUSIVE); /* cat5 again */
+    assert_int_equal(r->promotions[199].reason, PERK_REASON_NOTHING);  /* cat19 */
     assert_int_equal(r->promotions[200].reason, PERK_REASON_APPLIED); /* 1% of 40.00, then stop */
     assert_int_equal(r->promotions[200].discount, 40);
     assert_int_equal(r->promotions[201].reason, PERK_REASON_STOPPED);
     assert_int_equal(r->promotions[299].reason, PERK_REASON_STOPPED);
     assert_int_equal(r->discount, 1040);
-    /* written: p0..p299 except p0-p4 (defaults kept): each exactly once */
-    assert_int_equal(x.on->n_written, 295);
+    /* written: the members with cat5 or cat7 before the stop (5, 7, 35, 37, ..., 185, 187: 14), the
+     * stop itself and the 99 after it, each exactly once */
+    assert_int_equal(x.on->n_written, 114);
     uint8_t seen[300] = {0};
     for (uint32_t k = 0; k < x.on->n_written; k++) {
         assert_true(x.on->written[k] < 300);
@@ -1066,6 +1069,43 @@ static void test_multi_string_guards(void **state) {
     perk_program_free(prog);
 }
 
+/* A near-miss hint only when reaching the threshold is all it takes: a promotion decided by its
+ * guard (no tea) whose exclusive group another promotion took reports its condition, without a
+ * hint; with the group free the same cart gets the hint. */
+static void test_hint_needs_free_group(void **state) {
+    (void)state;
+    for (int taken = 0; taken < 2; taken++) {
+        sbuf b = {NULL, 0, 0};
+        sb_printf(&b, "ruleset \"hint\" { currency CNY }\n"
+                      "promotion first { priority 1\n exclusive \"g\"\n then 5%% off items where category in \"%s\" }\n"
+                      "promotion tea300 { priority 2\n exclusive \"g\"\n"
+                      " when sum(items where category in \"tea\") >= ¥300\n"
+                      " then ¥30 off items where category in \"tea\" }\n",
+                  taken ? "cups" : "shoes");
+        perk_program *prog = compile_prog(b.s);
+        free(b.s);
+        pair x;
+        pair_init(&x, prog, 0);
+        perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1};
+        for (int k = 0; k < 2; k++) {
+            perk_context *ctx = k == 0 ? x.on : x.off;
+            perk_cart_reset(ctx);
+            assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
+            assert_int_equal(perk_cart_add_line(ctx, &cup), PERK_OK);
+        }
+        const perk_result *r = perk_evaluate(x.on);
+        assert_int_equal(r->status, PERK_OK);
+        long tea = perk_program_find_promotion(prog, "tea300");
+        assert_int_equal(r->promotions[0].reason, taken ? PERK_REASON_APPLIED : PERK_REASON_NOTHING);
+        assert_int_equal(r->promotions[tea].reason, PERK_REASON_CONDITION); /* observed 0 of 300.00 */
+        assert_int_equal(r->promotions[tea].expected, 30000);
+        assert_int_equal(r->n_hints, taken ? 0 : 1);
+        pair_compare(&x, NULL, taken ? "hint, group taken" : "hint, group free");
+        pair_free(&x);
+        perk_program_free(prog);
+    }
+}
+
 /* The switch: PERK_RULE_INDEX=off in the environment turns the index off for new contexts. */
 static void test_env_switch(void **state) {
     (void)state;
@@ -1107,6 +1147,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_visits_few),     cmocka_unit_test(test_group_skipped),
         cmocka_unit_test(test_prechecks),
         cmocka_unit_test(test_multi_string_guards),
+        cmocka_unit_test(test_hint_needs_free_group),
         cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);

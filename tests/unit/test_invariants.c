@@ -873,10 +873,12 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         promo_sum += p->discount;
         ship_sum += p->shipping_discount;
         perk_usage u = c->has_usage[d] ? c->usage[d] : (perk_usage){0, 0, 0};
+        /* semantics 5.1: excluded, stopped, coupons; then the promotion's guard or precheck or
+         * block may decide it (CONDITION / NOTHING); only a promotion they let through meets the
+         * exclusive group, the one-coupon rule and the budgets */
         int expect = -1;
         if (c->excluded[d]) expect = PERK_REASON_EXCLUDED;
         else if (stopped) expect = PERK_REASON_STOPPED;
-        else if (gp->group >= 0 && group_used[gp->group]) expect = PERK_REASON_EXCLUSIVE;
         if (expect < 0 && gp->coupon) {
             int found = -1;
             for (int i = 0; i < c->n_coupons; i++)
@@ -894,17 +896,21 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
             if (!any) expect = PERK_REASON_COUPON_MISSING;
             else if (!good) expect = PERK_REASON_COUPON_REJECTED;
         }
-        if (expect < 0 && g->one_coupon && (gp->coupon || gp->campaign) && coupon_applied) expect = PERK_REASON_ONE_COUPON;
-        if (expect < 0 && gp->limit_uses >= 0 && u.uses >= gp->limit_uses) expect = PERK_REASON_BUDGET_USES;
-        if (expect < 0 && gp->limit_customer >= 0 && u.customer_uses >= gp->limit_customer)
-            expect = PERK_REASON_BUDGET_CUSTOMER;
-        if (expect < 0 && gp->limit_money >= 0 && u.money >= gp->limit_money) expect = PERK_REASON_BUDGET_MONEY;
+        bool decided = p->reason == PERK_REASON_CONDITION || p->reason == PERK_REASON_NOTHING;
+        if (expect < 0 && !decided) {
+            if (gp->group >= 0 && group_used[gp->group]) expect = PERK_REASON_EXCLUSIVE;
+            else if (g->one_coupon && (gp->coupon || gp->campaign) && coupon_applied) expect = PERK_REASON_ONE_COUPON;
+            else if (gp->limit_uses >= 0 && u.uses >= gp->limit_uses) expect = PERK_REASON_BUDGET_USES;
+            else if (gp->limit_customer >= 0 && u.customer_uses >= gp->limit_customer)
+                expect = PERK_REASON_BUDGET_CUSTOMER;
+            else if (gp->limit_money >= 0 && u.money >= gp->limit_money) expect = PERK_REASON_BUDGET_MONEY;
+        }
         if (expect >= 0)
             CHECK((int)p->reason == expect, "p%d: reason %s, the gates say %s", d, result_reason_name(p->reason),
                   result_reason_name((perk_reason)expect));
         else
-            CHECK(p->reason == PERK_REASON_APPLIED || p->reason == PERK_REASON_CONDITION || p->reason == PERK_REASON_NOTHING,
-                  "p%d: reason %s but no gate applies", d, result_reason_name(p->reason));
+            CHECK(p->reason == PERK_REASON_APPLIED || decided, "p%d: reason %s but no gate applies", d,
+                  result_reason_name(p->reason));
         if ((unsigned)p->reason < PERK_REASON_COUNT) rn->reasons[p->reason]++;
         if (p->reason != PERK_REASON_APPLIED) {
             CHECK(p->discount == 0 && p->shipping_discount == 0, "p%d did not apply but took %lld + %lld", d,
