@@ -10,7 +10,8 @@
  * what it wrote and checks more: the subtotal and shipping of the cart, each promotion's cap and
  * remaining money budget, exclusions, `stop`, exclusive groups, coupon requirements, earn caps and
  * the points asked for. Evaluating cart A, then B, then A again must give A's result again, byte
- * for byte (as JSON), so that no state leaks from one evaluation of a context into the next.
+ * for byte (as JSON), so that no state leaks from one evaluation of a context into the next, and
+ * a context with the rule index off (the plain pass) must give it too.
  * Reading past the end of the input gives zeros, which always choose the smallest structure.
  * FUZZ_PRINT=1 in the environment prints the generated ruleset and carts to stderr.
  */
@@ -22,6 +23,7 @@
 #include "compiler.h"
 #include "harness.h"
 #include "result_json.h"
+#include "vm_internal.h" /* eval_set_rule_index: the reference pass */
 
 #define MAX_PROMOS 6
 #define MAX_EARNS 2
@@ -686,6 +688,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *again = run_cart(&g, prog, ctx, names, &cart_a, &fa, &lim);
     if ((first == NULL) != (again == NULL) || (first && strcmp(first, again) != 0))
         fuzz_fail("the same cart gave two results:\n%s\n%s", first ? first : "(none)", again ? again : "(none)");
+    /* the rule index changes nothing: the plain pass (every promotion visited, every guard and
+     * precheck checked against the interpreter) gives the same result, byte for byte */
+    perk_context *plain = perk_context_new(prog, &lim, &err);
+    if (plain == NULL) fuzz_fail("perk_context_new: %s", err.message);
+    eval_set_rule_index(plain, false);
+    char *reference = run_cart(&g, prog, plain, names, &cart_a, &fa, &lim);
+    if ((first == NULL) != (reference == NULL) || (first && strcmp(first, reference) != 0))
+        fuzz_fail("the rule index changed the result:\nindex on:  %s\nindex off: %s", first ? first : "(none)",
+                  reference ? reference : "(none)");
+    perk_context_free(plain);
+    free(reference);
     free(first);
     free(other);
     free(again);
