@@ -1,11 +1,11 @@
 /* evaluate.c - perk_evaluate(): the whole pass over a cart and the result it returns.
  *
  * 1. Reset the evaluation state (current amounts = original amounts) and compute the facts.
- * 2. Promotions in program order: the gate checks (excluded, stopped, exclusive group, coupon,
- *    one coupon per order, budgets), then the rule's block; pending discounts are limited by the
- *    rule's cap and remaining money budget, then committed or dropped. With the rule index on,
- *    only the promotions that can differ from their default result on this cart are visited,
- *    and a guarded block whose guard string is absent is not run: the result is the same.
+ * 2. Promotions in program order: the gates (excluded, stopped, coupon; then whether the guard or
+ *    the precheck decides the promotion without its block; then exclusive group, one coupon per
+ *    order, budgets), then the rule's block; pending discounts are limited by the rule's cap and
+ *    remaining money budget, then committed or dropped. With the rule index on, only the
+ *    promotions that can differ from their default result on this cart are visited.
  * 3. Points: redemption, multipliers, earning (vm_loyalty.c).
  * 4. The result: allocations grouped by line, gift lines, coupon verdicts, near-miss hints, and
  *    an internal consistency check of every total, which turns a would-be wrong number into an
