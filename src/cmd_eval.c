@@ -48,7 +48,7 @@ int cmd_eval(int argc, char **argv) {
     }
     doc = cart_json_parse_file(cart_path, perk_program_exponent(prog), perk_program_currency(prog), &lim, err, sizeof err);
     if (!doc) {
-        fprintf(stderr, "perk: error: %s: %s\n", cart_path, err);
+        fprintf(stderr, "perk: error: %s\n", err); /* the message starts with the path already */
         goto done;
     }
     const perk_result *r = NULL;

@@ -70,8 +70,14 @@ contains "$tmp/out" "add ¥14.16 of tea" "explain shows the near-miss hint"
 printf '{"order": {"time": "2026-03-04T10:00:00+08:00"}, "lines": [{"sku": "A", "price": "1.234", "quantity": 1}]}' > "$tmp/bad.json"
 expect_status 1 "eval a cart with too many decimals" "$perk" eval "$tmp/tea_shop.pbc" --cart "$tmp/bad.json"
 contains "$tmp/err" "lines[0].price" "the bad cart's JSON path"
+# the file is named once: "perk: error: FILE: $.lines[0].price: ...", not "FILE: FILE: ..."
+if grep -qF -- "$tmp/bad.json: $tmp/bad.json" "$tmp/err"; then fail "the cart path is printed twice"; else ok; fi
+contains "$tmp/err" "perk: error: $tmp/bad.json: \$.lines[0].price" "the cart path, then the JSON path"
 printf '{"lines": [' > "$tmp/broken.json"
 expect_status 1 "eval broken JSON" "$perk" eval "$tmp/tea_shop.pbc" --cart "$tmp/broken.json"
+contains "$tmp/err" "perk: error: $tmp/broken.json: invalid JSON" "broken JSON: the path once, then what is wrong"
+expect_status 1 "eval a missing cart" "$perk" eval "$tmp/tea_shop.pbc" --cart "$tmp/nope.json"
+contains "$tmp/err" "perk: error: $tmp/nope.json: cannot open" "a missing cart: the path once"
 expect_status 2 "eval without a cart" "$perk" eval "$tmp/tea_shop.pbc"
 
 # --- perk test --update rewrites a wrong expectation and says so
