@@ -129,9 +129,15 @@ static void common_init(common *c)
     c->now = (int64_t)time(NULL);
 }
 
-/* Handles --db/--now; returns 1 if handled, 0 if not a common option, -1 after a usage error. */
+/* Handles --db, --now and -h/--help; returns 1 if handled, 0 if not a common option, -1 when
+ * the command is over (*status: 0 after printing the usage, 2 after a usage error). */
 static int common_option(common *c, int opt, const char *arg, const char *usage, int *status)
 {
+    if (opt == 'h') {
+        printf("usage: %s\n", usage);
+        *status = 0;
+        return -1;
+    }
     if (opt == OPT_DB) {
         c->db = arg;
         return 1;
@@ -161,6 +167,23 @@ static int bad_option(const char *usage, char **argv)
     if (optopt && optopt < 256)
         return usage_error(usage, "option -%c is unknown or needs a value", optopt);
     return usage_error(usage, "option %s is unknown or needs a value", arg);
+}
+
+/* Reads the options of a command that takes only the common ones; -1 when they were read (the
+ * operands start at optind), else the exit status to return. */
+static int common_options_only(int argc, char **argv, const char *usage, common *c)
+{
+    static const struct option options[] = {COMMON_OPTIONS, {0, 0, 0, 0}};
+    int opt, status = 0;
+    getopt_reset();
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        int handled = common_option(c, opt, optarg, usage, &status);
+        if (handled < 0)
+            return status;
+        if (!handled)
+            return bad_option(usage, argv);
+    }
+    return -1;
 }
 
 static perk_store *open_store(const common *c, bool write)
@@ -234,10 +257,6 @@ int cmd_history(int argc, char **argv)
             return status;
         if (handled)
             continue;
-        if (opt == 'h') {
-            printf("usage: %s\n", usage);
-            return 0;
-        }
         if (opt == OPT_ACTIVATIONS)
             activations = true;
         else
@@ -308,10 +327,6 @@ int cmd_show(int argc, char **argv)
             return status;
         if (handled)
             continue;
-        if (opt == 'h') {
-            printf("usage: %s\n", usage);
-            return 0;
-        }
         if (opt == OPT_BYTECODE)
             bytecode_file = optarg;
         else
@@ -381,10 +396,6 @@ int cmd_rollback(int argc, char **argv)
             return status;
         if (handled)
             continue;
-        if (opt == 'h') {
-            printf("usage: %s\n", usage);
-            return 0;
-        }
         if (opt == 'm')
             message = optarg;
         else if (opt == OPT_AUTHOR)
@@ -463,9 +474,6 @@ int cmd_coupons(int argc, char **argv)
         if (handled)
             continue;
         switch (opt) {
-        case 'h':
-            printf("usage: %s\n", usage);
-            return 0;
         case OPT_COUNT:
             if (!parse_int64(optarg, 1, 1000000, &o.count))
                 return usage_error(usage, "--count must be 1..1000000");
@@ -568,23 +576,11 @@ static int print_entry(const perk_store_ledger_entry *e, void *ctx)
 int cmd_points(int argc, char **argv)
 {
     static const char usage[] = "perk points CUSTOMER [--db PATH]";
-    static const struct option options[] = {COMMON_OPTIONS, {0, 0, 0, 0}};
     common c;
     common_init(&c);
-    int opt, status = 0;
-    getopt_reset();
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        int handled = common_option(&c, opt, optarg, usage, &status);
-        if (handled < 0)
-            return status;
-        if (handled)
-            continue;
-        if (opt == 'h') {
-            printf("usage: %s\n", usage);
-            return 0;
-        }
-        return bad_option(usage, argv);
-    }
+    int status = common_options_only(argc, argv, usage, &c);
+    if (status >= 0)
+        return status;
     if (optind + 1 != argc)
         return usage_error(usage, "expected one CUSTOMER");
     const char *customer = argv[optind];
@@ -671,9 +667,6 @@ int cmd_events(int argc, char **argv)
         if (handled)
             continue;
         switch (opt) {
-        case 'h':
-            printf("usage: %s\n", usage);
-            return 0;
         case OPT_AFTER:
             if (!parse_int64(optarg, 0, INT64_MAX, &after))
                 return usage_error(usage, "--after must be an event id >= 0");
@@ -762,23 +755,11 @@ int cmd_events(int argc, char **argv)
 int cmd_expire(int argc, char **argv)
 {
     static const char usage[] = "perk expire [--db PATH]";
-    static const struct option options[] = {COMMON_OPTIONS, {0, 0, 0, 0}};
     common c;
     common_init(&c);
-    int opt, status = 0;
-    getopt_reset();
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        int handled = common_option(&c, opt, optarg, usage, &status);
-        if (handled < 0)
-            return status;
-        if (handled)
-            continue;
-        if (opt == 'h') {
-            printf("usage: %s\n", usage);
-            return 0;
-        }
-        return bad_option(usage, argv);
-    }
+    int status = common_options_only(argc, argv, usage, &c);
+    if (status >= 0)
+        return status;
     if (optind != argc)
         return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
     perk_store *s = open_store(&c, true);
