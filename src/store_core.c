@@ -222,6 +222,29 @@ perk_store_status pstore_query_int(perk_store *s, sqlite3_stmt *st, int64_t dflt
     return status;
 }
 
+perk_store_status pstore_replay_row(perk_store *s, sqlite3_stmt *st, const char *fingerprint, const char *what,
+                                    const char *conflict, bool *found)
+{
+    *found = false;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        pstore_done(st);
+        return PERK_STORE_OK;
+    }
+    if (rc != SQLITE_ROW) {
+        perk_store_status status = pstore_sqlfail(s, rc, what);
+        pstore_done(st);
+        return status;
+    }
+    const char *fp = (const char *)sqlite3_column_text(st, 0);
+    if (!fp || strcmp(fp, fingerprint) != 0) {
+        pstore_done(st);
+        return pstore_fail(s, PERK_STORE_CONFLICT, "%s", conflict);
+    }
+    *found = true;
+    return PERK_STORE_OK;
+}
+
 perk_store_status pstore_step_done(perk_store *s, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);

@@ -66,6 +66,13 @@ perk_store_status pstore_begin(perk_store *s, bool write, const char *what);
 perk_store_status pstore_commit(perk_store *s, const char *what);
 /* Rolls back if a transaction is open, keeping the current error message. */
 void pstore_rollback(perk_store *s);
+/* The lookup of an idempotent write (an order or refund id committed before): steps `st`, a
+ * "SELECT fingerprint, ..." for the id. No row: PERK_STORE_OK, *found false. A row with the same
+ * fingerprint: PERK_STORE_OK, *found true and `st` still on the row (the caller reads the earlier
+ * outcome from its columns, then calls pstore_done). Another fingerprint: PERK_STORE_CONFLICT with
+ * the message `conflict`. A SQLite failure: its status, with "while <what>". */
+perk_store_status pstore_replay_row(perk_store *s, sqlite3_stmt *st, const char *fingerprint, const char *what,
+                                    const char *conflict, bool *found);
 /* Steps a statement that returns one integer row (or none: *out = dflt). */
 perk_store_status pstore_query_int(perk_store *s, sqlite3_stmt *st, int64_t dflt, int64_t *out,
                                    const char *what);

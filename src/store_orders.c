@@ -169,24 +169,13 @@ static perk_store_status load_previous(commit_ctx *c, bool *found)
     if (!st)
         return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->o->order_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        pstore_done(st);
-        return PERK_STORE_OK;
-    }
-    if (rc != SQLITE_ROW) {
-        perk_store_status status = pstore_sqlfail(s, rc, "looking up the order");
-        pstore_done(st);
+    char conflict[400];
+    snprintf(conflict, sizeof conflict,
+             "order %.200s was already committed with different content; an order id can be committed only once",
+             c->o->order_id);
+    perk_store_status status = pstore_replay_row(s, st, c->fingerprint, "looking up the order", conflict, found);
+    if (status != PERK_STORE_OK || !*found)
         return status;
-    }
-    *found = true;
-    const char *fp = (const char *)sqlite3_column_text(st, 0);
-    if (!fp || strcmp(fp, c->fingerprint) != 0) {
-        pstore_done(st);
-        return pstore_fail(s, PERK_STORE_CONFLICT,
-                           "order %s was already committed with different content; an order id "
-                           "can be committed only once", c->o->order_id);
-    }
     perk_store_commit_result *r = c->r;
     r->replay = true;
     r->points_earned = sqlite3_column_int64(st, 1);

@@ -116,23 +116,11 @@ static perk_store_status load_previous(refund_ctx *c, bool *found)
     if (!st)
         return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        pstore_done(st);
-        return PERK_STORE_OK;
-    }
-    if (rc != SQLITE_ROW) {
-        perk_store_status status = pstore_sqlfail(s, rc, "looking up the refund");
-        pstore_done(st);
+    char conflict[300];
+    snprintf(conflict, sizeof conflict, "refund %.200s was already recorded with different content", c->refund_id);
+    perk_store_status status = pstore_replay_row(s, st, c->fingerprint, "looking up the refund", conflict, found);
+    if (status != PERK_STORE_OK || !*found)
         return status;
-    }
-    *found = true;
-    const char *fp = (const char *)sqlite3_column_text(st, 0);
-    if (!fp || strcmp(fp, c->fingerprint) != 0) {
-        pstore_done(st);
-        return pstore_fail(s, PERK_STORE_CONFLICT,
-                           "refund %s was already recorded with different content", c->refund_id);
-    }
     perk_store_refund_result *r = c->r;
     r->replay = true;
     r->amount = sqlite3_column_int64(st, 1);
