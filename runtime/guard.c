@@ -162,7 +162,7 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
     gcmp_state cmp = GCMP_NONE;
     int64_t cmp_obs = 0, cmp_exp = 0;
     int cmp_op = PERK_CMP_EQ;
-    guard_outcome o = {false, PROG_NONE, 0, false, false, PERK_CMP_EQ, 0, 0, 0};
+    guard_outcome o = {false, PROG_NONE, 0, false, false, PERK_CMP_EQ, 0, 0};
 
 /* Stack discipline: anything a verified program cannot do ends the proof. */
 #define NEED(ns, nl)                                                                              \
@@ -179,7 +179,6 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
     for (uint32_t pc = r->code.start; pc < end;) {
         const prog_insn *in = &p->code[pc];
         uint32_t next = pc + 1;
-        o.insns++;
         switch ((perk_opcode)in->op) {
         case PERK_OP_PUSH_INT:
             if (in->arg >= p->n_ints) return false;

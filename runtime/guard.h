@@ -8,9 +8,9 @@
  * condition on an unknown value, an instruction that could fail (arithmetic or a sum on unknown
  * values), an action on a set that might not be empty, a gift, shipping or effect action. If it
  * reaches the end of the block, the block does exactly the same on every cart without such a
- * line: same outcome, same first failed condition and comparison, same number of failures, same
- * instruction count. Nothing else is assumed, so the proof holds for any program, verified or not
- * (out-of-range operands also make it give up).
+ * line: same outcome, same first failed condition and comparison, same number of failures.
+ * Nothing else is assumed, so the proof holds for any program, verified or not (out-of-range
+ * operands also make it give up).
  *
  * Used by the code generator (to choose each promotion's guard), the verifier (to re-prove the
  * guard a file claims) and the loader (to record what a skip must report).
@@ -33,7 +33,6 @@ typedef struct guard_outcome {
     bool has_cmp;         /* failed: a comparison was recorded before that condition */
     int cmp_op;           /* its perk_cmp */
     int64_t observed, expected;
-    uint32_t insns;       /* instructions the block executes, END or the failing one included */
 } guard_outcome;
 
 /* Runs promotion `rule`'s block assuming that no cart line matches (kind, string), kind a

@@ -133,8 +133,6 @@ static void test_codegen_guards(void **state) {
     assert_int_equal(g->observed, 0);
     assert_int_equal(g->expected, 30000);
     assert_int_equal(g->cmp_op, PERK_CMP_GE);
-    /* SET_ALL, SET_CATEGORY, SET_AND (items where ...), AGG_SUM, PUSH_IMM, GE, REQUIRE_SOFT, CHECK */
-    assert_int_equal(g->insns, 8);
 
     r = rule_named(p, "acme");
     assert_int_equal(r->guard_kind, PROG_GUARD_BRAND);
@@ -194,10 +192,9 @@ static void test_codegen_guards(void **state) {
     bool listed = false;
     for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) listed |= x->key_rules[i] == (uint32_t)tw;
     assert_true(listed);
-    /* cat_off's block without tea is a NOTHING after 3 instructions, its target precheck
-     * SET_CATEGORY "tea", AGG_ANY, REQUIRE_TARGET (docs/semantics.md 5.1); a skip runs none */
+    /* cat_off's block without tea is a NOTHING at its target precheck SET_CATEGORY "tea", AGG_ANY,
+     * REQUIRE_TARGET (docs/semantics.md 5.1) */
     long co = perk_program_find_promotion(p, "cat_off");
-    assert_int_equal(x->guard[co].insns, 3);
     assert_false(x->guard[co].failed);
     assert_int_equal(p->d.code[p->d.rules[co].code.start].op, PERK_OP_SET_CATEGORY);
     assert_int_equal(p->d.code[p->d.rules[co].code.start + 2].op, PERK_OP_REQUIRE_TARGET);
@@ -211,7 +208,6 @@ static void test_codegen_guards(void **state) {
         if (r->guard_kind == PROG_GUARD_NONE) fail_msg("%s got no guard", prechecked[i]);
         assert_int_equal(p->d.code[r->code.start + 2].op, PERK_OP_REQUIRE_TARGET);
         assert_false(x->guard[k].failed);
-        assert_int_equal(x->guard[k].insns, 3);
         assert_int_equal(r->guard_cond, PROG_NONE);
     }
     assert_string_equal(guard_text(p, rule_named(p, "hours_bogo")), "tea");
