@@ -250,7 +250,7 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
         case PERK_OP_GT:
         case PERK_OP_GE: {
             NEED(2, 0);
-            int op = PERK_CMP_EQ + (in->op - PERK_OP_EQ);
+            int op = perk_cmp_of_opcode(in->op);
             gscalar b = st[--sp], a = st[sp - 1];
             if (a.known && b.known) {
                 cmp = GCMP_KNOWN;
@@ -532,7 +532,7 @@ bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out)
     } else if (end - pc >= 3 && pushed_constant(p, pc, &c.a) && p->code[pc + 1].op >= PERK_OP_EQ &&
                p->code[pc + 1].op <= PERK_OP_GE) {
         c.kind = PRECHECK_CMP;
-        c.op = (uint8_t)(PERK_CMP_EQ + (p->code[pc + 1].op - PERK_OP_EQ));
+        c.op = (uint8_t)perk_cmp_of_opcode(p->code[pc + 1].op);
         pc += 2;
     } else if (end - pc >= 4 && pushed_constant(p, pc, &c.a) && pushed_constant(p, pc + 1, &c.b) &&
                p->code[pc + 2].op == PERK_OP_IN_RANGE) {

@@ -144,6 +144,9 @@ typedef enum perk_opcode {
     PERK_OP_COUNT
 } perk_opcode;
 
+/* The perk_cmp of a comparison opcode EQ .. GE (listed in the same order as perk_cmp). */
+static inline int perk_cmp_of_opcode(int op) { return PERK_CMP_EQ + (op - PERK_OP_EQ); }
+
 /* Static facts about each opcode, derived from the list (runtime/opcodes.c). */
 typedef struct perk_opcode_info {
     const char *name;     /* "SET_CATEGORY" */

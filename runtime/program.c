@@ -287,17 +287,16 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
         if (rule->coupon_campaign != PROG_NONE)
             pairs[n_pairs++] = (key_rule){ridx_key(RIDX_CAMPAIGN, rule->coupon_campaign), r};
         /* no guard in the file, no coupon, no precheck to index it by: a guard over several strings */
-        bool guarded = rule->guard_kind != PROG_GUARD_NONE;
+        bool guarded = rule->guard_kind != PROG_GUARD_NONE, by_precheck = precheck_indexable(d, r, &x->precheck[r]);
         uint32_t n_keys = 0;
-        if (!guarded && rule->coupon == PROG_NONE && rule->coupon_campaign == PROG_NONE &&
-            !precheck_indexable(d, r, &x->precheck[r]) &&
+        if (!guarded && rule->coupon == PROG_NONE && rule->coupon_campaign == PROG_NONE && !by_precheck &&
             guard_choose_keys(d, r, multi + n_multi, &n_keys, &x->guard[r])) {
             guarded = true;
             n_multi += n_keys;
         }
         x->multi_first[r + 1] = n_multi;
         if (rule_default(d, r, guarded ? &x->guard[r] : NULL, &x->defaults[r])) {
-            if (precheck_indexable(d, r, &x->precheck[r]))
+            if (by_precheck)
                 x->prechecked[x->n_prechecked++] = r;
             else
                 x->always[r / 64] |= UINT64_C(1) << (r % 64);

@@ -292,7 +292,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_GT:
         case PERK_OP_GE: {
             NEED(2, 0);
-            int op = PERK_CMP_EQ + (in->op - PERK_OP_EQ);
+            int op = perk_cmp_of_opcode(in->op);
             int64_t b = st[--s.sp], a = TOP;
             record_cmp(ctx, a, b, op);
             TOP = perk_cmp_holds(op, a, b);

@@ -52,31 +52,6 @@
 
 /* --- helpers ------------------------------------------------------------------------------------ */
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    char *data = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (*len + 4096 + 1 > cap) {
-            cap = (cap + 4096) * 2;
-            char *fresh = realloc(data, cap);
-            assert_non_null(fresh);
-            data = fresh;
-        }
-        size_t n = fread(data + *len, 1, cap - *len - 1, f);
-        *len += n;
-        if (n == 0)
-            break;
-    }
-    fclose(f);
-    data[*len] = '\0';
-    return data;
-}
-
 static void write_all(const char *path, const char *text, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -285,14 +260,14 @@ static void run_golden(void **state)
     size_t plen = strlen(in_path);
     snprintf(out_path, sizeof out_path, "%.*s.out.perk", (int)(plen - strlen(".in.perk")), in_path);
     size_t in_len, got_len;
-    char *in = read_all(in_path, &in_len);
+    char *in = test_read_all(in_path, &in_len);
     assert_non_null(in);
     char *got = check_file_text(in_path, FMT_DIR, in, in_len, true, &got_len);
     const char *update = getenv("PERK_FMT_UPDATE");
     if (update && strcmp(update, "1") == 0)
         write_all(out_path, got, got_len);
     size_t want_len;
-    char *want = read_all(out_path, &want_len);
+    char *want = test_read_all(out_path, &want_len);
     if (want == NULL)
         print_error("%s is missing; the output was:\n%s", out_path, got);
     assert_non_null(want);
@@ -329,7 +304,7 @@ static void test_rules_files(void **state)
             char path[1024];
             snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
             size_t len, out_len;
-            char *text = read_all(path, &len);
+            char *text = test_read_all(path, &len);
             assert_non_null(text);
             /* the .perk files of rules/ are complete rulesets; rules/lib/ holds included catalogues */
             char *out = check_file_text(path, "rules", text, len, d == 0, &out_len);
@@ -365,7 +340,7 @@ static doc_block *doc_blocks(int *count)
         char path[512];
         snprintf(path, sizeof path, "docs/%s", e->d_name);
         size_t len;
-        char *md = read_all(path, &len);
+        char *md = test_read_all(path, &len);
         assert_non_null(md);
         int line = 0;
         doc_block *cur = NULL;
@@ -592,7 +567,7 @@ typedef struct respace_count {
 static void respace_file(const char *path, const char *dir, respace_count *count)
 {
     size_t len, want_len;
-    char *text = read_all(path, &len);
+    char *text = test_read_all(path, &len);
     assert_non_null(text);
     char *want = format_ok(path, text, len, &want_len);
     for (int v = 0; v < 12; v++) {
@@ -849,7 +824,7 @@ static void test_command(void **state)
     snprintf(want, sizeof want, "%s\n", messy);
     assert_string_equal(c->out, want);
     size_t n;
-    char *now = read_all(messy, &n);
+    char *now = test_read_all(messy, &n);
     assert_string_equal(now, tidy_text);
     free(now);
     struct stat st;
@@ -862,7 +837,7 @@ static void test_command(void **state)
     c = run_fmt("--write", broken, NULL);
     assert_int_equal(c->rc, 1);
     assert_string_equal(c->out, "");
-    now = read_all(broken, &n);
+    now = test_read_all(broken, &n);
     assert_string_equal(now, broken_text);
     free(now);
 

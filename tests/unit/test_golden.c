@@ -43,31 +43,6 @@ static char *render(const char *path, size_t *len)
     return out;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    char *data = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (*len + 4096 + 1 > cap) {
-            cap = (cap + 4096) * 2;
-            char *fresh = realloc(data, cap);
-            assert_non_null(fresh);
-            data = fresh;
-        }
-        size_t n = fread(data + *len, 1, cap - *len - 1, f);
-        *len += n;
-        if (n == 0)
-            break;
-    }
-    fclose(f);
-    data[*len] = '\0';
-    return data;
-}
-
 /* Prints the lines around the first difference, '-' expected and '+' actual. */
 static void print_diff(const char *path, const char *want, const char *got)
 {
@@ -121,7 +96,7 @@ static void run_golden(void **state)
         return;
     }
     size_t want_len = 0;
-    char *want = read_all(expected_path, &want_len);
+    char *want = test_read_all(expected_path, &want_len);
     if (want == NULL) {
         print_error("%s is missing; the output was:\n%s", expected_path, got);
         free(got);
