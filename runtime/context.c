@@ -34,6 +34,7 @@ perk_limits perk_limits_default(void) {
     l.max_coupons = 16;
     l.instruction_budget = 10000000;
     l.max_rules = 20000;
+    l.max_hints = 16;
     return l;
 }
 
@@ -261,7 +262,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->r_effects = ctx_array(ctx->max_effects, sizeof(perk_effect), &ok);
     ctx->r_coupons = ctx_array(coupons, sizeof(perk_coupon_result), &ok);
     ctx->r_points = ctx_array(ctx->max_points, sizeof(perk_points_result), &ok);
-    ctx->r_hints = ctx_array(d->n_rules, sizeof(perk_hint), &ok);
+    ctx->r_hints = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint), &ok);
     if (ok) memset(ctx->scratch_pos, 0xff, lines * sizeof(uint32_t)); /* PROG_NONE */
     if (!ok) {
         perk_context_free(ctx);

@@ -94,19 +94,18 @@ static perk_reason late_gate(const perk_context *ctx, uint32_t r) {
     return PERK_REASON_APPLIED;
 }
 
-/* A near-miss: the rule failed only on one soft threshold that adding items can satisfy. */
+/* A near-miss: the rule failed only on one soft threshold that adding items can satisfy. Hints
+ * are kept in evaluation order, at most limits.max_hints of them. */
 static void maybe_hint(perk_context *ctx, uint32_t r) {
+    if (ctx->res.n_hints >= ctx->limits.max_hints) return;
     if (ctx->n_failures != 1 || !ctx->fail_soft || !ctx->fail_has_cmp) return;
+    int64_t shortfall;
+    uint32_t set;
+    if (!prog_near_miss(ctx->d, ctx->fail_cond, ctx->fail_op, ctx->fail_observed, ctx->fail_expected, &shortfall,
+                        &set))
+        return;
     /* reaching the threshold must be all it takes: not when its group is taken, its budget spent */
     if (late_gate(ctx, r) != PERK_REASON_APPLIED) return;
-    if (ctx->fail_op != PERK_CMP_GE && ctx->fail_op != PERK_CMP_GT) return;
-    if (ctx->fail_cond >= ctx->d->n_conds) return;
-    uint32_t set = ctx->d->conds[ctx->fail_cond].hint_set;
-    if (set == PROG_NONE || set >= ctx->d->n_strings) return;
-    int64_t shortfall;
-    if (__builtin_sub_overflow(ctx->fail_expected, ctx->fail_observed, &shortfall)) return;
-    if (ctx->fail_op == PERK_CMP_GT && __builtin_add_overflow(shortfall, 1, &shortfall)) return;
-    if (shortfall <= 0) return;
     perk_hint *h = &ctx->r_hints[ctx->res.n_hints++];
     h->promotion = r;
     h->shortfall = shortfall;
@@ -328,6 +327,8 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
  *     entered coupon code or campaign;
  *   - the ones the caller excluded or gave a usage (ctx->marked);
  *   - every one after a promotion that stops the evaluation (STOPPED depends on it).
+ * and, merged in order while the result has room for a near-miss hint, the hintable ones (whose
+ * default may also give a hint; see visit_hintable).
  * Every other promotion has its default result. Promotions decided before their block execute no
  * instruction in either mode, so the instruction count at every visited promotion is the plain
  * pass's, and so is the place where the budget runs out. */
@@ -398,19 +399,43 @@ static perk_status visit_from(perk_context *ctx, uint32_t from) {
     return st;
 }
 
+static bool in_visit(const perk_context *ctx, uint32_t r) {
+    return ctx->visit[r / 64] >> (r % 64) & 1;
+}
+
+/* Visits the hintable promotions before `end` that the visit set does not hold, in order, while
+ * the result has room for a hint (ridx.hintable); *next is the first not yet considered. Once the
+ * room is gone every later one keeps its default: it could not give a hint any more. */
+static perk_status visit_hintable(perk_context *ctx, uint32_t end, uint32_t *next) {
+    const prog_rule_index *x = &ctx->program->ridx;
+    while (*next < x->n_hintable && x->hintable[*next] < end) {
+        if (ctx->res.n_hints >= ctx->limits.max_hints) {
+            *next = x->n_hintable;
+            break;
+        }
+        uint32_t h = x->hintable[(*next)++];
+        if (in_visit(ctx, h)) continue;
+        perk_status st = visit(ctx, h);
+        if (st != PERK_OK) return st;
+    }
+    return PERK_OK;
+}
+
 static perk_status run_promotions_indexed(perk_context *ctx) {
     build_visit(ctx);
+    uint32_t next_hintable = 0;
     for (uint32_t w = 0; w < ctx->rule_words; w++) {
         uint64_t bits = ctx->visit[w];
         while (bits != 0) {
             uint32_t r = w * 64 + (uint32_t)__builtin_ctzll(bits);
             bits &= bits - 1;
-            perk_status st = visit(ctx, r);
+            perk_status st = visit_hintable(ctx, r, &next_hintable);
+            if (st == PERK_OK) st = visit(ctx, r);
             if (st != PERK_OK) return st;
             if (ctx->stopped) return visit_from(ctx, r + 1);
         }
     }
-    return PERK_OK;
+    return visit_hintable(ctx, ctx->d->n_rules, &next_hintable);
 }
 
 /* ------------------------------------------------------------------ the result */

@@ -103,6 +103,10 @@ typedef struct perk_limits {
     uint32_t max_rules;          /* promotions + earn rules + multipliers of the program: a
                                     context for a larger one is refused (default 20000, the
                                     compiler's default limit too) */
+    uint32_t max_hints;          /* near-miss hints per result: the first ones in evaluation
+                                    order (default 16; 0 gives none). Promotions are visited for
+                                    a hint only while there is room for one, so a small number
+                                    keeps large programs fast */
 } perk_limits;
 
 perk_limits perk_limits_default(void);

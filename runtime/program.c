@@ -159,6 +159,7 @@ static void rule_index_free(prog_rule_index *x) {
     perk_mem_free(x->guard);
     perk_mem_free(x->precheck);
     perk_mem_free(x->prechecked);
+    perk_mem_free(x->hintable);
     perk_mem_free(x->multi_first);
     perk_mem_free(x->multi_keys);
     perk_mem_free(x->defaults);
@@ -197,19 +198,37 @@ uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string) {
     return lo < x->n_keys && x->keys[lo] == key ? lo : PROG_NONE;
 }
 
+bool prog_near_miss(const prog_data *d, uint32_t cond, int op, int64_t observed, int64_t expected,
+                    int64_t *shortfall, uint32_t *set) {
+    if (op != PERK_CMP_GE && op != PERK_CMP_GT) return false;
+    if (cond >= d->n_conds) return false;
+    *set = d->conds[cond].hint_set;
+    if (*set == PROG_NONE || *set >= d->n_strings) return false;
+    if (__builtin_sub_overflow(expected, observed, shortfall)) return false;
+    if (op == PERK_CMP_GT && __builtin_add_overflow(*shortfall, 1, shortfall)) return false;
+    return *shortfall > 0;
+}
+
+/* How the index treats a rule (rule_default). */
+typedef enum rule_visit {
+    VISIT_BY_KEY,  /* its default holds unless one of its keys occurs */
+    VISIT_ALWAYS,  /* visited on every cart (or tested by its precheck first) */
+    VISIT_FOR_HINT /* its default holds, but while hints are wanted it is visited for one */
+} rule_visit;
+
 /* The default result of rule r, the result it gets on every cart where it is not visited, and
- * whether it needs a visit on every cart instead. The default is what the gates and the block
- * give (evaluate.c: early_gate, decide_before_block) on a cart where the caller did not exclude
- * it, no coupon of the rule's was entered, no string of its guard is present and no earlier
- * promotion stopped the evaluation (the evaluation then visits every later rule). The exclusive
- * group, the one-coupon rule and the budgets (late_gate) come after the guard, so they never
- * change a default:
+ * how the index visits it. The default is what the gates and the block give (evaluate.c:
+ * early_gate, decide_before_block) on a cart where the caller did not exclude it, no coupon of
+ * the rule's was entered, no string of its guard is present and no earlier promotion stopped the
+ * evaluation (the evaluation then visits every later rule). The exclusive group, the one-coupon
+ * rule and the budgets (late_gate) come after the guard, so they never change a default:
  *   - a required coupon or campaign: COUPON_MISSING, since neither was entered;
  *   - a limit of 0 (a budget gate fails even at usage 0): visited always (rare; keeps this short);
- *   - a guard: the guard's outcome (CONDITION or NOTHING), unless that could give a near-miss
- *     hint (a single soft failure), which must appear among the result's hints: visited always;
+ *   - a guard: the guard's outcome (CONDITION or NOTHING). When that outcome is a near miss,
+ *     whether it gives a hint depends on late_gate and on the hints before it, so the rule is
+ *     visited while the result has room for hints (hintable);
  *   - anything else runs its block: visited always. */
-static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g, perk_promotion_result *out) {
+static rule_visit rule_default(const prog_data *d, uint32_t r, const guard_outcome *g, perk_promotion_result *out) {
     /* g: the outcome of the rule's guard (the file's, or one over several strings), NULL if none */
     const prog_rule *rule = &d->rules[r];
     memset(out, 0, sizeof *out);
@@ -218,11 +237,11 @@ static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g,
     out->reason = PERK_REASON_NOTHING;
     if (rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE) {
         out->reason = PERK_REASON_COUPON_MISSING;
-        return false;
+        return VISIT_BY_KEY;
     }
-    if (rule->limit_uses == 0 || rule->limit_per_customer == 0 || rule->limit_money == 0) return true;
-    if (g == NULL || (g->failed && g->soft && g->n_failures == 1)) return true;
-    if (!g->failed) return false; /* NOTHING */
+    if (rule->limit_uses == 0 || rule->limit_per_customer == 0 || rule->limit_money == 0) return VISIT_ALWAYS;
+    if (g == NULL) return VISIT_ALWAYS;
+    if (!g->failed) return VISIT_BY_KEY; /* NOTHING */
     out->reason = PERK_REASON_CONDITION;
     out->failed_condition = g->cond;
     out->has_comparison = g->has_cmp;
@@ -231,7 +250,11 @@ static bool rule_default(const prog_data *d, uint32_t r, const guard_outcome *g,
         out->expected = g->expected;
         out->comparison = g->cmp_op;
     }
-    return false;
+    int64_t shortfall;
+    uint32_t set;
+    bool hint = g->soft && g->n_failures == 1 && g->has_cmp &&
+                prog_near_miss(d, g->cond, g->cmp_op, g->observed, g->expected, &shortfall, &set);
+    return hint ? VISIT_FOR_HINT : VISIT_BY_KEY;
 }
 
 /* A rule visited always can be tested by its precheck instead, before the promotions run (and
@@ -256,12 +279,13 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     x->guard = perk_mem_calloc(n1, sizeof *x->guard);
     x->precheck = perk_mem_calloc(n1, sizeof *x->precheck);
     x->prechecked = perk_mem_calloc(n1, sizeof *x->prechecked);
+    x->hintable = perk_mem_calloc(n1, sizeof *x->hintable);
     x->defaults = perk_mem_calloc(n1, sizeof *x->defaults);
     x->always = perk_mem_calloc(x->rule_words == 0 ? 1 : x->rule_words, sizeof *x->always);
     x->multi_first = perk_mem_calloc((size_t)n + 1, sizeof *x->multi_first);
     key_rule *pairs = perk_mem_calloc((2 + GUARD_MAX_KEYS) * n1, sizeof *pairs);
     guard_key *multi = perk_mem_calloc(GUARD_MAX_KEYS * n1, sizeof *multi);
-    if (!x->guard || !x->precheck || !x->prechecked || !x->defaults || !x->always || !x->multi_first || !pairs ||
+    if (!x->guard || !x->precheck || !x->prechecked || !x->hintable || !x->defaults || !x->always || !x->multi_first || !pairs ||
         !multi) {
         perk_mem_free(pairs);
         perk_mem_free(multi);
@@ -295,12 +319,14 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
             n_multi += n_keys;
         }
         x->multi_first[r + 1] = n_multi;
-        if (rule_default(d, r, guarded ? &x->guard[r] : NULL, &x->defaults[r])) {
+        rule_visit how = rule_default(d, r, guarded ? &x->guard[r] : NULL, &x->defaults[r]);
+        if (how == VISIT_ALWAYS) {
             if (by_precheck)
                 x->prechecked[x->n_prechecked++] = r;
             else
                 x->always[r / 64] |= UINT64_C(1) << (r % 64);
         } else if (x->defaults[r].reason != PERK_REASON_COUPON_MISSING) {
+            if (how == VISIT_FOR_HINT) x->hintable[x->n_hintable++] = r;
             if (rule->guard_kind != PROG_GUARD_NONE)
                 pairs[n_pairs++] = (key_rule){ridx_key(rule->guard_kind, rule->guard_string), r};
             for (uint32_t k = x->multi_first[r]; k < n_multi; k++)

@@ -38,6 +38,10 @@ typedef struct prog_rule_index {
                                       precheck on a fact fixed for the evaluation: each cart
                                       tests it natively and visits only those it lets through */
     uint32_t n_prechecked;
+    uint32_t *hintable;            /* ascending: rules whose guard default may also give a near-miss
+                                      hint; visited in order only while the result has room for
+                                      hints (perk_limits.max_hints), else they keep their default */
+    uint32_t n_hintable;
     uint32_t rule_words;
     uint32_t n_keys;
     uint64_t *keys;                /* sorted, distinct: key kind << 32 | string id */
@@ -64,5 +68,11 @@ uint32_t prog_find_string(const perk_program *p, const char *text, size_t len);
 
 /* The index of key (kind, string) in p->ridx.keys, or PROG_NONE. O(log keys). */
 uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string);
+
+/* Whether a single failed soft comparison `observed op expected` of condition cond is a near miss
+ * (docs/semantics.md section 12, apart from the gates): a GE or GT threshold of a condition with a
+ * hint set, not yet reached. Then *shortfall is the amount to add and *set the hint set. */
+bool prog_near_miss(const prog_data *d, uint32_t cond, int op, int64_t observed, int64_t expected,
+                    int64_t *shortfall, uint32_t *set);
 
 #endif

@@ -1,6 +1,7 @@
 /* cmd_eval.c - `perk eval PROGRAM --cart CART.json`: evaluate one cart and print the result
  * as JSON (docs/cart.md) or, with --explain, as a readable table. PROGRAM is a .pbc file or a
- * .perk file compiled on the fly. --repeat N evaluates N times (for profiling) and prints once. */
+ * .perk file compiled on the fly. --repeat N evaluates N times (for profiling) and prints once;
+ * --max-hints N keeps N near-miss hints instead of perk_limits_default()'s 16. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,12 @@
 int cmd_eval(int argc, char **argv) {
     const char *cart_path = NULL;
     bool explain = false, color = false;
-    long repeat = 1;
+    long repeat = 1, max_hints = -1;
     static const struct option opts[] = {{"cart", required_argument, 0, 'c'},
                                          {"explain", no_argument, 0, 'e'},
                                          {"repeat", required_argument, 0, 'r'},
                                          {"color", no_argument, 0, 'C'},
+                                         {"max-hints", required_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int ch;
     optind = 1;
@@ -29,6 +31,15 @@ int cmd_eval(int argc, char **argv) {
         case 'e': explain = true; break;
         case 'C': color = true; break;
         case 'r': repeat = strtol(optarg, NULL, 10); break;
+        case 'h': {
+            char *end;
+            max_hints = strtol(optarg, &end, 10);
+            if (*end != '\0' || end == optarg || max_hints < 0 || max_hints > 1000000) {
+                fprintf(stderr, "perk: error: --max-hints %s: expected a number from 0 to 1000000\n", optarg);
+                return 2;
+            }
+            break;
+        }
         default: goto usage;
         }
     }
@@ -39,6 +50,7 @@ int cmd_eval(int argc, char **argv) {
     int status = 1;
     perk_error perr;
     perk_limits lim = perk_limits_default();
+    if (max_hints >= 0) lim.max_hints = (uint32_t)max_hints;
     perk_context *ctx = perk_context_new(prog, &lim, &perr);
     cart_doc *doc = NULL;
     char err[512];
@@ -84,6 +96,6 @@ done:
     perk_program_free(prog);
     return status;
 usage:
-    fprintf(stderr, "usage: perk eval PROGRAM(.pbc|.perk) --cart CART.json [--explain] [--repeat N]\n");
+    fprintf(stderr, "usage: perk eval PROGRAM(.pbc|.perk) --cart CART.json [--explain] [--repeat N] [--max-hints N]\n");
     return 2;
 }

@@ -167,13 +167,18 @@ static void test_codegen_guards(void **state) {
     assert_int_equal(r->guard_kind, PROG_GUARD_CATEGORY);
     assert_int_equal(r->guard_cond, r->first_cond);
 
-    /* the index: a single soft failure may give a hint, so tea_gift is visited on every cart;
+    /* the index: a single soft failure is a near miss, so tea_gift is hintable (visited in order
+     * while the result has room for hints) and otherwise keeps its default, the guard's failure;
      * twice fails both thresholds (no hint): its default is the first failure, keyed by "tea";
      * coupon_tea defaults to COUPON_MISSING, keyed by its code */
     const prog_rule_index *x = &p->ridx;
     long tg = perk_program_find_promotion(p, "tea_gift"), tw = perk_program_find_promotion(p, "twice"),
          ct = perk_program_find_promotion(p, "coupon_tea"), sh = perk_program_find_promotion(p, "ship");
-    assert_true(x->always[tg / 64] >> (tg % 64) & 1);
+    assert_false(x->always[tg / 64] >> (tg % 64) & 1);
+    assert_int_equal(x->n_hintable, 1);
+    assert_int_equal(x->hintable[0], tg);
+    assert_int_equal(x->defaults[tg].reason, PERK_REASON_CONDITION);
+    assert_true(x->defaults[tg].has_comparison);
     assert_true(x->always[sh / 64] >> (sh % 64) & 1);
     assert_false(x->always[tw / 64] >> (tw % 64) & 1);
     assert_false(x->always[ct / 64] >> (ct % 64) & 1);
@@ -1102,6 +1107,86 @@ static void test_hint_needs_free_group(void **state) {
     }
 }
 
+static bool was_written(const perk_context *ctx, long r) {
+    for (uint32_t k = 0; k < ctx->n_written; k++)
+        if (ctx->written[k] == (uint32_t)r) return true;
+    return false;
+}
+
+/* At most max_hints near misses, the first in evaluation order. A hintable promotion (its guard
+ * default is a near miss) is visited only while there is room for a hint, so once the hints are
+ * full the rest keep their defaults unvisited; index on and off still agree byte for byte. Cart:
+ * one cup at ¥40.00. `first` takes group g (5% of 4000 = 200 off), so tea300 gets no hint. */
+static void test_hint_limit(void **state) {
+    (void)state;
+    perk_program *prog = compile_prog(
+        "ruleset \"hints\" { currency CNY }\n"
+        "promotion first { priority 1\n exclusive \"g\"\n then 5% off items where category in \"cups\" }\n"
+        "promotion tea300 { priority 2\n exclusive \"g\"\n when sum(items where category in \"tea\") >= ¥300\n"
+        " then ¥30 off items where category in \"tea\" }\n"
+        "promotion coffee100 { priority 3\n when sum(items where category in \"coffee\") >= ¥100\n"
+        " then ¥10 off items where category in \"coffee\" }\n"
+        "promotion cups100 { priority 4\n when sum(items where category in \"cups\") >= ¥100\n"
+        " then ¥10 off items where category in \"cups\" }\n"
+        "promotion jam50 { priority 5\n when sum(items where category in \"jam\") > ¥50\n"
+        " then ¥5 off items where category in \"jam\" }\n");
+    long tea = perk_program_find_promotion(prog, "tea300"), coffee = perk_program_find_promotion(prog, "coffee100"),
+         cups = perk_program_find_promotion(prog, "cups100"), jam = perk_program_find_promotion(prog, "jam50");
+    /* all but `first` default to a near miss; on this cart cups100 is visited by its key anyway */
+    assert_int_equal(prog->ridx.n_hintable, 4);
+    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1};
+    /* expected hints, in order: coffee100 10000; cups100 10000 - 3800 (the cup after 5% off) =
+     * 6200; jam50 5000 + 1 (GT) = 5001 */
+    const long want_promo[] = {coffee, cups, jam};
+    const int64_t want_short[] = {10000, 6200, 5001};
+    for (uint32_t max = 0; max <= 4; max++) {
+        perk_limits l = perk_limits_default();
+        l.max_hints = max;
+        pair x;
+        x.prog = prog;
+        x.on = perk_context_new(prog, &l, NULL);
+        x.off = perk_context_new(prog, &l, NULL);
+        assert_non_null(x.on);
+        assert_non_null(x.off);
+        eval_set_rule_index(x.on, true);
+        eval_set_rule_index(x.off, false);
+        x.names = result_names_from_program(prog);
+        x.compared = x.differing_paths = 0;
+        for (int k = 0; k < 2; k++) {
+            perk_context *ctx = k == 0 ? x.on : x.off;
+            perk_cart_reset(ctx);
+            assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
+            assert_int_equal(perk_cart_add_line(ctx, &cup), PERK_OK);
+        }
+        const perk_result *r = perk_evaluate(x.on);
+        assert_int_equal(r->status, PERK_OK);
+        assert_int_equal(r->discount, 200);
+        uint32_t n = max < 3 ? max : 3;
+        assert_int_equal(r->n_hints, n);
+        for (uint32_t h = 0; h < n; h++) {
+            assert_int_equal(r->hints[h].promotion, want_promo[h]);
+            assert_int_equal(r->hints[h].shortfall, want_short[h]);
+        }
+        /* hinted or not, every near miss has the same result entry */
+        assert_int_equal(r->promotions[coffee].reason, PERK_REASON_CONDITION);
+        assert_int_equal(r->promotions[coffee].observed, 0);
+        assert_int_equal(r->promotions[coffee].expected, 10000);
+        assert_int_equal(r->promotions[jam].reason, PERK_REASON_CONDITION);
+        assert_int_equal(r->promotions[jam].expected, 5000);
+        assert_int_equal(r->promotions[jam].comparison, PERK_CMP_GT);
+        assert_int_equal(r->promotions[cups].observed, 3800);
+        /* visits: tea300 while there is room (it gives none: its group is taken), coffee100 while
+         * there is room, cups100 always (its key is in the cart), jam50 only if room is left */
+        assert_true(was_written(x.on, cups));
+        assert_int_equal(was_written(x.on, tea), max > 0);
+        assert_int_equal(was_written(x.on, coffee), max > 0);
+        assert_int_equal(was_written(x.on, jam), max > 2);
+        pair_compare(&x, NULL, "hint limit");
+        pair_free(&x);
+    }
+    perk_program_free(prog);
+}
+
 /* The switch: PERK_RULE_INDEX=off in the environment turns the index off for new contexts. */
 static void test_env_switch(void **state) {
     (void)state;
@@ -1144,6 +1229,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_prechecks),
         cmocka_unit_test(test_multi_string_guards),
         cmocka_unit_test(test_hint_needs_free_group),
+        cmocka_unit_test(test_hint_limit),
         cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);
