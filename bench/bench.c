@@ -492,7 +492,7 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
 #else
     (void)json_names;
 #endif
-    uint64_t reasons[PERK_REASON_COUNT] = {0};
+    uint64_t reasons[PERK_REASON_COUNT] = {0}, visited = 0;
     for (uint32_t k = 0; k < n; k++) {
         const perk_cart_data *pc = &carts[k];
         if (perk_cart_load(ctx, pc) != PERK_OK) die("rules %d, lines %d: cart %u rejected: %s", N, M, k, perk_context_error(ctx));
@@ -501,6 +501,7 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
             die("rules %d, lines %d: cart %u: perk_evaluate failed: %s", N, M, k, perk_context_error(ctx));
         for (uint32_t p = 0; p < r->n_promotions; p++)
             if ((unsigned)r->promotions[p].reason < PERK_REASON_COUNT) reasons[r->promotions[p].reason]++;
+        visited += r->promotions_visited;
         outcome lo = lua_side_eval(s, k, false);
         bool same = lo.discount == r->discount && lo.shipping == r->shipping_after && lo.points == r->points_earned &&
                     lo.gifts == (int64_t)r->n_gifts;
@@ -527,10 +528,10 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
 #endif
     }
     /* what the promotions did, per cart on average: the shape of the workload */
-    printf("mix\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", N, M, (double)reasons[PERK_REASON_APPLIED] / n,
+    printf("mix\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", N, M, (double)reasons[PERK_REASON_APPLIED] / n,
            (double)reasons[PERK_REASON_CONDITION] / n, (double)reasons[PERK_REASON_COUPON_MISSING] / n,
            (double)reasons[PERK_REASON_EXCLUSIVE] / n, (double)reasons[PERK_REASON_STOPPED] / n,
-           (double)reasons[PERK_REASON_NOTHING] / n);
+           (double)reasons[PERK_REASON_NOTHING] / n, (double)visited / n);
 #ifdef BENCH_HAVE_JSON
     printf("jsonsize\t%d\t%d\t%zu\t%zu\n", N, M, json_in / n, json_out / n);
 #endif

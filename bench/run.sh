@@ -75,7 +75,7 @@ $1 == "luaload" { lload[$2, $3] = $4; lmem[$2, $3] = $5 }
 $1 == "jsonsize" { jin[$2, $3] = $4; jout[$2, $3] = $5 }
 $1 == "check" { checked[$2, $3, $4] = $5 }
 $1 == "nojson" { nojson = 1 }
-$1 == "mix" && !(($2, $3) in mix) { mix[$2, $3] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s |", $2, $3, $4, $5, $6, $7, $8, $9) }
+$1 == "mix" && !(($2, $3) in mix) { mix[$2, $3] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s of %s |", $2, $3, $4, $5, $6, $7, $8, $9, $10, $4 + $5 + $6 + $7 + $8 + $9) }
 $1 == "time" {
   med[$2, $3, $4] = $5; p99[$2, $3, $4] = $6; mean[$2, $3, $4] = $7
   if (!($3 in seenM)) { seenM[$3] = 1; Ms[++nM] = $3 }
@@ -105,10 +105,10 @@ END {
   print ""
   print "## The workload"
   print ""
-  print "What the promotions did per cart, on average over the carts of a cell (Perk reasons; Lua agrees on every amount). Conditions include the schedules (`valid`, `every`, `hours`); nothing = the rule ran but had nothing to discount."
+  print "What the promotions did per cart, on average over the carts of a cell (Perk reasons; Lua agrees on every amount). Conditions include the schedules (`valid`, `every`, `hours`); nothing = the rule ran but had nothing to discount. Visited = the promotions Perk looked at (`perk_result.promotions_visited`); the rule index gave every other one its default result without any work."
   print ""
-  print "| rules | lines | applied | condition failed | coupon missing | exclusive | stopped | nothing |"
-  print "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  print "| rules | lines | applied | condition failed | coupon missing | exclusive | stopped | nothing | visited |"
+  print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for (i = 1; i <= nN; i++) for (j = 1; j <= nM; j++) if ((Ns[i], Ms[j]) in mix) print mix[Ns[i], Ms[j]]
   print ""
   print "## Compilation and memory"

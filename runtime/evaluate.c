@@ -619,6 +619,7 @@ static perk_status build_result(perk_context *ctx) {
     res->points = ctx->r_points;
     res->hints = ctx->r_hints;
     res->instructions = ctx->insn_count;
+    res->promotions_visited = ctx->use_index ? ctx->n_written : ctx->d->n_rules;
     return check_totals(ctx);
 }
 

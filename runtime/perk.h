@@ -319,6 +319,9 @@ typedef struct perk_result {
     uint32_t n_hints;
     const perk_hint *hints;
     uint64_t instructions;       /* executed, for profiling */
+    uint32_t promotions_visited; /* for profiling: promotions this evaluation looked at (gates or
+                                    block); every other one kept the default result the rule
+                                    index holds for it, at no cost (docs/semantics.md 15) */
 } perk_result;
 
 /* Evaluates the cart. Never returns NULL: check result->status. */

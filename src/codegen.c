@@ -553,6 +553,12 @@ static void compile_set(cg *c, const ast_node *n) {
         }
         break;
     case AST_WHERE:
+        /* every predicate's set is already within the cart's lines (runtime/vm.c), so
+         * `items where p` is p's set itself: no SET_ALL and SET_AND around it */
+        if (resolve_let(n->a)->kind == AST_ITEMS) {
+            compile_pred(c, n->b);
+            return;
+        }
         compile_set(c, n->a);
         compile_pred(c, n->b);
         emit(c, PERK_OP_SET_AND, 0);

@@ -1181,9 +1181,47 @@ static void test_hint_limit(void **state) {
         assert_int_equal(was_written(x.on, tea), max > 0);
         assert_int_equal(was_written(x.on, coffee), max > 0);
         assert_int_equal(was_written(x.on, jam), max > 2);
+        assert_int_equal(r->promotions_visited, 2 + 2 * (max > 0) + (max > 2)); /* first, cups100 + those */
         pair_compare(&x, NULL, "hint limit");
+        assert_int_equal(perk_evaluate(x.off)->promotions_visited, 5); /* the plain pass looks at all */
         pair_free(&x);
     }
+    perk_program_free(prog);
+}
+
+/* Code generation: `items where p` is p's set alone (every predicate's set is within the cart's
+ * lines); a `where` on a narrower set still intersects. Amounts: 10% of the ¥50.00 tea = 500. */
+static int count_op(const perk_program *p, const prog_rule *r, uint8_t op) {
+    int n = 0;
+    for (uint32_t pc = r->code.start; pc < r->code.start + r->code.count; pc++) n += p->d.code[pc].op == op;
+    return n;
+}
+
+static void test_items_where_code(void **state) {
+    (void)state;
+    perk_program *prog = compile_prog("ruleset \"w\" { currency CNY }\n"
+                                      "let tea = items where category in \"tea\"\n"
+                                      "promotion a { then 10% off items where category in \"tea\" }\n"
+                                      "promotion b { then 10% off tea where brand = \"x\" }\n");
+    const prog_rule *a = rule_named(prog, "a"), *b = rule_named(prog, "b");
+    assert_int_equal(count_op(prog, a, PERK_OP_SET_ALL), 0);
+    assert_int_equal(count_op(prog, a, PERK_OP_SET_AND), 0);
+    assert_int_equal(count_op(prog, b, PERK_OP_SET_ALL), 0);
+    assert_int_equal(count_op(prog, b, PERK_OP_SET_AND), 1);
+    perk_context *ctx = perk_context_new(prog, NULL, NULL);
+    assert_non_null(ctx);
+    perk_line tea = {.sku = "T1", .category = "tea/green", .brand = "x", .unit_price = 5000, .quantity = 1, .margin_ppm = -1};
+    perk_line cup = {.sku = "C1", .category = "cups", .brand = "x", .unit_price = 3000, .quantity = 1, .margin_ppm = -1};
+    assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
+    assert_int_equal(perk_cart_add_line(ctx, &tea), PERK_OK);
+    assert_int_equal(perk_cart_add_line(ctx, &cup), PERK_OK);
+    const perk_result *r = perk_evaluate(ctx);
+    assert_int_equal(r->status, PERK_OK);
+    assert_int_equal(r->promotions[0].discount, 500); /* 10% of 5000 */
+    assert_int_equal(r->promotions[1].discount, 450); /* 10% of 4500, after a */
+    assert_int_equal(r->lines[0].final, 4050);
+    assert_int_equal(r->lines[1].final, 3000);
+    perk_context_free(ctx);
     perk_program_free(prog);
 }
 
@@ -1230,6 +1268,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_multi_string_guards),
         cmocka_unit_test(test_hint_needs_free_group),
         cmocka_unit_test(test_hint_limit),
+        cmocka_unit_test(test_items_where_code),
         cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);
