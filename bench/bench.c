@@ -48,6 +48,7 @@
 #endif
 
 #ifdef BENCH_LUAJIT
+#include <luajit.h>
 #define LUA_ENGINE_NAME "luajit"
 #else
 #define LUA_ENGINE_NAME "lua54"
@@ -275,6 +276,11 @@ static void lua_side_open(lua_side *s, const char *engine_dir) {
 }
 
 static int64_t lua_mem_bytes(lua_State *L) {
+#ifdef BENCH_LUAJIT
+    /* compiled traces keep the constants they were recorded with (the previous cell's program)
+     * alive; flushed, the collection below frees them now rather than during the next load */
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_FLUSH);
+#endif
     lua_gc(L, LUA_GCCOLLECT, 0);
     lua_gc(L, LUA_GCCOLLECT, 0);
     return (int64_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024 + lua_gc(L, LUA_GCCOUNTB, 0);
@@ -283,8 +289,11 @@ static int64_t lua_mem_bytes(lua_State *L) {
 /* Loads rules_N.lua and engine.load()s it. Returns the seconds taken; *bytes the memory held. */
 static double lua_side_load_rules(lua_side *s, const char *path, int64_t *bytes) {
     lua_State *L = s->L;
+    /* the previous cell's program and carts (rebuilt for every cell) are released first, so
+     * that nothing freed during the load is subtracted from what the ruleset holds */
     luaL_unref(L, LUA_REGISTRYINDEX, s->prog);
-    s->prog = LUA_NOREF;
+    luaL_unref(L, LUA_REGISTRYINDEX, s->carts);
+    s->prog = s->carts = LUA_NOREF;
     int64_t before = lua_mem_bytes(L);
     uint64_t t0 = now_ns();
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->engine);
