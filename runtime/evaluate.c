@@ -61,12 +61,19 @@ static bool group_applied(const perk_context *ctx, uint32_t group) {
     return group < ctx->d->n_strings && (ctx->group_bits[group / 64] >> (group % 64) & 1);
 }
 
+/* The gates read the rule's hot record (program_internal.h: prog_rule_hot) and the full rule
+ * record only when its flags call for it. */
+static const prog_rule_hot *hot(const perk_context *ctx, uint32_t r) {
+    return &ctx->program->ridx.hot[r];
+}
+
 /* The gates (docs/semantics.md, 5.1) come in two parts around the promotion's guard and precheck.
  * The first part depends on the caller and the cart only: excluded, stopped, its coupon. */
 static perk_reason early_gate(const perk_context *ctx, uint32_t r) {
-    const prog_rule *rule = &ctx->d->rules[r];
     if (ctx->excluded[r]) return PERK_REASON_EXCLUDED;
     if (ctx->stopped) return PERK_REASON_STOPPED;
+    if (!(hot(ctx, r)->flags & RHOT_COUPON)) return PERK_REASON_APPLIED;
+    const prog_rule *rule = &ctx->d->rules[r];
     if (rule->coupon != PROG_NONE) {
         perk_reason why = coupon_gate(ctx, rule->coupon, ctx->coupon_code_id);
         if (why != PERK_REASON_APPLIED) return why;
@@ -82,11 +89,13 @@ static perk_reason early_gate(const perk_context *ctx, uint32_t r) {
  * there, its precheck holds): what other promotions took (its exclusive group, the order's one
  * coupon) and its budgets. */
 static perk_reason late_gate(const perk_context *ctx, uint32_t r) {
+    const prog_rule_hot *h = hot(ctx, r);
+    if (h->group != PROG_NONE && group_applied(ctx, h->group)) return PERK_REASON_EXCLUSIVE;
+    if (ctx->d->coupon_policy == PROG_COUPONS_ONE_PER_ORDER && (h->flags & RHOT_COUPON) && ctx->coupon_rule_applied)
+        return PERK_REASON_ONE_COUPON;
+    if (!(h->flags & RHOT_BUDGET)) return PERK_REASON_APPLIED;
     const prog_rule *rule = &ctx->d->rules[r];
     const perk_usage *u = &ctx->usage[r];
-    if (rule->group != PROG_NONE && group_applied(ctx, rule->group)) return PERK_REASON_EXCLUSIVE;
-    if (ctx->d->coupon_policy == PROG_COUPONS_ONE_PER_ORDER && rule_needs_coupon(rule) && ctx->coupon_rule_applied)
-        return PERK_REASON_ONE_COUPON;
     if (rule->limit_uses >= 0 && u->uses >= rule->limit_uses) return PERK_REASON_BUDGET_USES;
     if (rule->limit_per_customer >= 0 && u->customer_uses >= rule->limit_per_customer)
         return PERK_REASON_BUDGET_CUSTOMER;
@@ -190,7 +199,7 @@ static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_r
 
 /* The precheck (guard.h) tested natively: false when the block would fail at its first REQUIRE,
  * with the failure recorded as the VM records it (record_cmp / record_failure in vm.c). */
-static bool precheck_holds(perk_context *ctx, const guard_precheck *c) {
+bool eval_precheck_holds(perk_context *ctx, const guard_precheck *c) {
     int64_t x = facts_load(ctx, c->fact);
     bool holds;
     ctx->fail_has_cmp = true;
@@ -221,11 +230,11 @@ static bool precheck_holds(perk_context *ctx, const guard_precheck *c) {
 /* True when promotion r has a guard and none of its strings is in the cart: the file's guard, or
  * the guard over several strings the loader chose (program.ridx.multi_keys). */
 static bool guard_absent(const perk_context *ctx, uint32_t r) {
-    const prog_rule *rule = &ctx->d->rules[r];
-    if (rule->guard_kind != PROG_GUARD_NONE) return !cidx_guard_present(ctx, rule->guard_kind, rule->guard_string);
+    const prog_rule_hot *h = hot(ctx, r);
+    if (h->guard_kind != PROG_GUARD_NONE) return !cidx_guard_present(ctx, h->guard_kind, h->guard_string);
+    if (!(h->flags & RHOT_MULTI)) return false;
     const prog_rule_index *x = &ctx->program->ridx;
     uint32_t first = x->multi_first[r], end = x->multi_first[r + 1];
-    if (first == end) return false;
     for (uint32_t k = first; k < end; k++)
         if (cidx_guard_present(ctx, x->multi_keys[k].kind, x->multi_keys[k].string)) return false;
     return true;
@@ -258,7 +267,7 @@ static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promo
         return PERK_OK;
     }
     const guard_precheck *c = &ctx->program->ridx.precheck[r];
-    if (c->kind != PRECHECK_NONE && !precheck_holds(ctx, c)) {
+    if ((hot(ctx, r)->flags & RHOT_PRECHECK) && !eval_precheck_holds(ctx, c)) {
         if (!ctx->use_index) return reference_run(ctx, r, pr);
         condition_failed(ctx, r, pr);
         return PERK_OK;
@@ -268,7 +277,6 @@ static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promo
 }
 
 static perk_status run_promotion(perk_context *ctx, uint32_t r) {
-    const prog_rule *rule = &ctx->d->rules[r];
     perk_promotion_result *pr = &ctx->r_promos[r];
     memset(pr, 0, sizeof *pr);
     pr->promotion = r;
@@ -281,6 +289,7 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     pr->reason = late_gate(ctx, r);
     if (pr->reason != PERK_REASON_APPLIED) return PERK_OK;
 
+    const prog_rule *rule = &ctx->d->rules[r];
     ctx->rule_index = r;
     ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
     vm_outcome o = vm_run(ctx, rule->code, VM_BLOCK_RULE, r);
@@ -368,7 +377,7 @@ static void build_visit(perk_context *ctx) {
      * is rewritten by every evaluation, visited or not, and needs no restoring) */
     for (uint32_t k = 0; k < prog->ridx.n_prechecked; k++) {
         uint32_t r = prog->ridx.prechecked[k];
-        if (precheck_holds(ctx, &prog->ridx.precheck[r])) {
+        if (eval_precheck_holds(ctx, &prog->ridx.precheck[r])) {
             ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
             continue;
         }

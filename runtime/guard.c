@@ -20,6 +20,8 @@
  */
 #include "guard.h"
 
+#include <string.h>
+
 #include "facts.h"
 #include "money.h"
 #include "opcodes.h"
@@ -498,28 +500,20 @@ static bool pushed_constant(const prog_data *p, uint32_t pc, int64_t *v) {
     return false;
 }
 
-/* The REQUIRE at pc, for promotion r: its condition, when it is a hard one of r's. */
-static bool hard_require(const prog_data *p, const prog_rule *r, uint32_t pc, uint32_t *cond) {
+/* The REQUIRE at pc: its condition, when it is a hard one of the block's conditions
+ * [first_cond, first_cond + n_conds). */
+static bool hard_require(const prog_data *p, uint32_t first_cond, uint32_t n_conds, uint32_t pc, uint32_t *cond) {
     const prog_insn *in = &p->code[pc];
-    if (in->op != PERK_OP_REQUIRE || in->arg >= p->n_conds || in->arg < r->first_cond ||
-        in->arg - r->first_cond >= r->n_conds)
+    if (in->op != PERK_OP_REQUIRE || in->arg >= p->n_conds || in->arg < first_cond || in->arg - first_cond >= n_conds)
         return false;
     *cond = in->arg;
     return true;
 }
 
-bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out) {
-    *out = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0};
-    if (p == NULL || rule >= p->n_rules) return false;
-    const prog_rule *r = &p->rules[rule];
-    uint64_t start = r->code.start, end = start + r->code.count;
-    if (end > p->n_code) return false;
-    /* after the target precheck on the rule's own guard string, which passes whenever the block
-     * runs (a block is only run when that string is in the cart) */
-    if (r->guard_kind != PROG_GUARD_NONE && end - start >= 3 && p->code[start].op == guard_opcode(r->guard_kind) &&
-        p->code[start].arg == r->guard_string && p->code[start + 1].op == PERK_OP_AGG_ANY &&
-        p->code[start + 2].op == PERK_OP_REQUIRE_TARGET)
-        start += 3;
+/* A precheck (guard.h) at code[start .. end) of a block whose conditions are [first_cond,
+ * first_cond + n_conds); *after is the instruction after its REQUIRE. */
+static bool precheck_at(const prog_data *p, uint64_t start, uint64_t end, uint32_t first_cond, uint32_t n_conds,
+                        guard_precheck *out, uint32_t *after) {
     if (end - start < 3 || p->code[start].op != PERK_OP_LOAD_FACT || p->code[start].arg >= PERK_FACT_COUNT)
         return false;
     uint32_t pc = (uint32_t)start + 1;
@@ -541,8 +535,87 @@ bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out)
     } else {
         return false;
     }
-    if (pc >= end || !hard_require(p, r, pc, &c.cond)) return false;
+    if (pc >= end || !hard_require(p, first_cond, n_conds, pc, &c.cond)) return false;
     *out = c;
+    *after = pc + 1;
+    return true;
+}
+
+bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out) {
+    *out = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0};
+    if (p == NULL || rule >= p->n_rules) return false;
+    const prog_rule *r = &p->rules[rule];
+    uint64_t start = r->code.start, end = start + r->code.count;
+    if (end > p->n_code) return false;
+    /* after the target precheck on the rule's own guard string, which passes whenever the block
+     * runs (a block is only run when that string is in the cart) */
+    if (r->guard_kind != PROG_GUARD_NONE && end - start >= 3 && p->code[start].op == guard_opcode(r->guard_kind) &&
+        p->code[start].arg == r->guard_string && p->code[start + 1].op == PERK_OP_AGG_ANY &&
+        p->code[start + 2].op == PERK_OP_REQUIRE_TARGET)
+        start += 3;
+    uint32_t after;
+    return precheck_at(p, start, end, r->first_cond, r->n_conds, out, &after);
+}
+
+bool guard_earn_keys(const prog_data *p, uint32_t earn, guard_earn *out) {
+    memset(out, 0, sizeof *out);
+    out->precheck = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0};
+    out->earn = PROG_NONE;
+    if (p == NULL || earn >= p->n_earns) return false;
+    const prog_earn *e = &p->earns[earn];
+    uint64_t pc = e->code.start, end = pc + e->code.count;
+    if (end > p->n_code) return false;
+    uint32_t after;
+    if (precheck_at(p, pc, end, e->first_cond, e->n_conds, &out->precheck, &after)) pc = after;
+    /* the set, followed on a small stack of what each entry is: a scalar, a set that is empty
+     * when none of the strings is in the cart (a string's line set; an intersection with one; a
+     * union of two; a difference from one), or any other set (every line, an attribute's lines,
+     * a comparison's lines, a complement) */
+    enum { SCALAR, EMPTY_WITHOUT_KEYS, ANY_SET };
+    uint8_t stack[16];
+    uint32_t depth = 0, n = 0;
+    for (; pc < end && p->code[pc].op != PERK_OP_EARN; pc++) {
+        const prog_insn *in = &p->code[pc];
+        uint8_t k = guard_kind_of_opcode(in->op);
+        int64_t ignored;
+        if (k != PROG_GUARD_NONE) {
+            if (in->arg >= p->n_strings) return false;
+            bool seen = false;
+            for (uint32_t t = 0; t < n && !seen; t++) seen = out->keys[t].kind == k && out->keys[t].string == in->arg;
+            if (!seen) {
+                if (n == GUARD_MAX_KEYS) return false;
+                out->keys[n++] = (guard_key){k, in->arg};
+            }
+            if (depth == sizeof stack) return false;
+            stack[depth++] = EMPTY_WITHOUT_KEYS;
+        } else if (in->op == PERK_OP_PUSH_IMM || in->op == PERK_OP_PUSH_INT) {
+            if (depth == sizeof stack || !pushed_constant(p, (uint32_t)pc, &ignored)) return false;
+            stack[depth++] = SCALAR;
+        } else if (in->op == PERK_OP_SET_ALL || in->op == PERK_OP_SET_ATTR) {
+            if (depth == sizeof stack) return false;
+            stack[depth++] = ANY_SET;
+        } else if (in->op == PERK_OP_SET_CMP) {
+            if (depth < 1 || stack[depth - 1] != SCALAR) return false;
+            stack[depth - 1] = ANY_SET;
+        } else if (in->op == PERK_OP_SET_NOT) {
+            if (depth < 1 || stack[depth - 1] == SCALAR) return false;
+            stack[depth - 1] = ANY_SET;
+        } else if (in->op == PERK_OP_SET_AND || in->op == PERK_OP_SET_OR || in->op == PERK_OP_SET_DIFF) {
+            if (depth < 2 || stack[depth - 1] == SCALAR || stack[depth - 2] == SCALAR) return false;
+            bool a = stack[depth - 2] == EMPTY_WITHOUT_KEYS, b = stack[depth - 1] == EMPTY_WITHOUT_KEYS;
+            bool empty = in->op == PERK_OP_SET_AND ? a || b : in->op == PERK_OP_SET_OR ? a && b : a;
+            stack[depth - 2] = empty ? EMPTY_WITHOUT_KEYS : ANY_SET;
+            depth--;
+        } else {
+            return false;
+        }
+    }
+    /* then exactly EARN and END */
+    if (depth != 1 || stack[0] != EMPTY_WITHOUT_KEYS || end - pc != 2 || p->code[pc].arg >= p->n_earns ||
+        p->code[pc + 1].op != PERK_OP_END)
+        return false;
+    out->earn = p->code[pc].arg;
+    out->n_keys = n;
     return true;
 }
 

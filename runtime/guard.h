@@ -91,6 +91,25 @@ typedef struct guard_precheck {
  * one of the shapes above with operands in range. */
 bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out);
 
+/* An earn rule that can be decided without its block when none of its strings is in the cart:
+ * its block is [a precheck] then a set expression (line sets of strings, of attributes and of
+ * comparisons with constants; SET_ALL; SET_AND, SET_OR, SET_DIFF, SET_NOT), then EARN and END,
+ * where the set is empty whenever its strings' line sets are: `category in "tea"`, `brand = "x"
+ * or sku = "y"`, `category in "tea" and margin >= 40%`, but not `not "clearance" in tags`. On
+ * every cart without any of keys[0 .. n_keys) (its strings) the block earns on an empty set (0
+ * points on base 0, the entry listed as the VM lists it) when the precheck holds, and fails at
+ * the precheck, listing nothing, when it does not. */
+typedef struct guard_earn {
+    guard_precheck precheck; /* kind NONE when the block has none */
+    guard_key keys[GUARD_MAX_KEYS];
+    uint32_t n_keys;
+    uint32_t earn;           /* the EARN's operand */
+} guard_earn;
+
+/* Recognises earn rule `earn`'s block as above; false when it has another shape (then *out has
+ * n_keys 0 and the block always runs). Linear in the block's length. */
+bool guard_earn_keys(const prog_data *p, uint32_t earn, guard_earn *out);
+
 /* The line-set opcode whose operand a guard of this kind names, or PERK_OP_COUNT for NONE or an
  * unknown kind. */
 uint8_t guard_opcode(uint8_t kind);

@@ -163,6 +163,7 @@ static void rule_index_free(prog_rule_index *x) {
     perk_mem_free(x->multi_first);
     perk_mem_free(x->multi_keys);
     perk_mem_free(x->defaults);
+    perk_mem_free(x->hot);
     perk_mem_free(x->always);
     perk_mem_free(x->keys);
     perk_mem_free(x->key_first);
@@ -281,11 +282,12 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     x->prechecked = perk_mem_calloc(n1, sizeof *x->prechecked);
     x->hintable = perk_mem_calloc(n1, sizeof *x->hintable);
     x->defaults = perk_mem_calloc(n1, sizeof *x->defaults);
+    x->hot = perk_mem_calloc(n1, sizeof *x->hot);
     x->always = perk_mem_calloc(x->rule_words == 0 ? 1 : x->rule_words, sizeof *x->always);
     x->multi_first = perk_mem_calloc((size_t)n + 1, sizeof *x->multi_first);
     key_rule *pairs = perk_mem_calloc((2 + GUARD_MAX_KEYS) * n1, sizeof *pairs);
     guard_key *multi = perk_mem_calloc(GUARD_MAX_KEYS * n1, sizeof *multi);
-    if (!x->guard || !x->precheck || !x->prechecked || !x->hintable || !x->defaults || !x->always || !x->multi_first || !pairs ||
+    if (!x->guard || !x->precheck || !x->prechecked || !x->hintable || !x->defaults || !x->hot || !x->always || !x->multi_first || !pairs ||
         !multi) {
         perk_mem_free(pairs);
         perk_mem_free(multi);
@@ -319,6 +321,16 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
             n_multi += n_keys;
         }
         x->multi_first[r + 1] = n_multi;
+        prog_rule_hot *h = &x->hot[r];
+        h->group = rule->group;
+        h->guard_kind = rule->guard_kind;
+        h->guard_string = rule->guard_string;
+        h->flags = (uint8_t)((rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE ? RHOT_COUPON : 0) |
+                             (rule->limit_uses >= 0 || rule->limit_money >= 0 || rule->limit_per_customer >= 0
+                                  ? RHOT_BUDGET
+                                  : 0) |
+                             (n_keys > 0 ? RHOT_MULTI : 0) |
+                             (x->precheck[r].kind != PRECHECK_NONE ? RHOT_PRECHECK : 0));
         rule_visit how = rule_default(d, r, guarded ? &x->guard[r] : NULL, &x->defaults[r]);
         if (how == VISIT_ALWAYS) {
             if (by_precheck)
@@ -403,6 +415,19 @@ static perk_status build_earn_multipliers(perk_program *prog, perk_error *err) {
     return PERK_OK;
 }
 
+/* For each earn rule, the strings without which it earns on an empty set (guard_earn_keys). */
+static perk_status build_earn_keys(perk_program *prog, perk_error *err) {
+    const prog_data *d = &prog->d;
+    prog->earn_keys = perk_mem_calloc(d->n_earns == 0 ? 1 : d->n_earns, sizeof *prog->earn_keys);
+    if (!prog->earn_keys) {
+        set_error(err, PERK_NOMEM, "load: out of memory for the earn rules");
+        return PERK_NOMEM;
+    }
+    for (uint32_t e = 0; e < d->n_earns; e++)
+        if (!guard_earn_keys(d, e, &prog->earn_keys[e])) prog->earn_keys[e].n_keys = 0;
+    return PERK_OK;
+}
+
 /* ---------------------------------------------------------------- loading */
 
 /* Parses, verifies and indexes bytes the caller will not change meanwhile. */
@@ -414,10 +439,11 @@ static perk_program *program_from_bytes(const uint8_t *bytes, size_t len, perk_e
     }
     if (bytecode_read(bytes, len, &prog->d, err) != PERK_OK || verify_program_record(&prog->d, err) != PERK_OK ||
         build_string_hash(prog, err) != PERK_OK || build_rule_index(prog, err) != PERK_OK ||
-        build_earn_multipliers(prog, err) != PERK_OK) {
+        build_earn_multipliers(prog, err) != PERK_OK || build_earn_keys(prog, err) != PERK_OK) {
         rule_index_free(&prog->ridx);
         perk_mem_free(prog->earn_mult_first);
         perk_mem_free(prog->earn_mults);
+        perk_mem_free(prog->earn_keys);
         prog_data_free(&prog->d);
         perk_mem_free(prog->str_hash);
         perk_mem_free(prog);
@@ -523,6 +549,7 @@ void perk_program_free(perk_program *program) {
     rule_index_free(&program->ridx);
     perk_mem_free(program->earn_mult_first);
     perk_mem_free(program->earn_mults);
+    perk_mem_free(program->earn_keys);
     prog_data_free(&program->d);
     perk_mem_free(program->str_hash);
     perk_mem_free(program);

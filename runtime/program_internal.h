@@ -17,6 +17,24 @@
  * then the coupon requirements. */
 enum { RIDX_COUPON = PROG_GUARD_KIND_COUNT, RIDX_CAMPAIGN, RIDX_KEY_KINDS };
 
+/* What the gates of a promotion read (evaluate.c), packed apart from prog_rule: with thousands of
+ * promotions most visits end at a gate, and this array (12 bytes a rule) stays in cache where
+ * the 104-byte rule records would not. The rule record is read only when these flags call for it
+ * or the block runs. */
+enum {
+    RHOT_COUPON = 1u << 0,   /* requires a coupon code or campaign */
+    RHOT_BUDGET = 1u << 1,   /* has a uses, money or per-customer limit */
+    RHOT_MULTI = 1u << 2,    /* has a guard over several strings (multi_keys) */
+    RHOT_PRECHECK = 1u << 3  /* precheck[r].kind != PRECHECK_NONE */
+};
+typedef struct prog_rule_hot {
+    uint32_t group;        /* exclusive group string id, or PROG_NONE */
+    uint32_t guard_string; /* the file's guard, as in prog_rule */
+    uint8_t guard_kind;
+    uint8_t flags;         /* RHOT_* */
+    uint16_t unused;
+} prog_rule_hot;
+
 /* The rule index (docs/semantics.md, "The rule index"), built by perk_program_load and read-only
  * afterwards, so shared by every context. A promotion is either visited on every cart ("always")
  * or has a default result that holds on every cart where none of its keys occurs: then the
@@ -33,6 +51,7 @@ typedef struct prog_rule_index {
     guard_precheck *precheck;      /* n_rules: the leading fact condition of a rule without a
                                       guard, tested before its block (guard.h); kind NONE if none */
     perk_promotion_result *defaults; /* n_rules: the result of a rule that is not visited */
+    prog_rule_hot *hot;            /* n_rules: what the gates read */
     uint64_t *always;              /* ceil(n_rules / 64) words: rules visited on every cart */
     uint32_t *prechecked;          /* rules that would be visited always but start with a
                                       precheck on a fact fixed for the evaluation: each cart
@@ -61,6 +80,9 @@ struct perk_program {
        earn_mult_first[e + 1]), ascending */
     uint32_t *earn_mult_first;
     uint32_t *earn_mults;
+    /* n_earns: the strings without which each earn rule earns on an empty set (guard.h,
+       guard_earn_keys; n_keys 0: its block always runs) */
+    guard_earn *earn_keys;
 };
 
 /* The id of a string in the program's pool, or PROG_NONE when no rule mentions it. O(1). */

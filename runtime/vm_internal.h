@@ -255,7 +255,7 @@ static inline int64_t act_amount(const perk_context *ctx, uint32_t i) {
 /* Redemption then earning, after every promotion was evaluated; fills the points fields of
  * ctx->res. */
 perk_status loyalty_run(perk_context *ctx);
-/* EARN: earn points on set `set` for earn rule `earn`. */
+/* EARN: earn points on set `set` for earn rule `earn` (NULL: the empty set). */
 perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set);
 
 /* ---- evaluate.c */
@@ -268,5 +268,8 @@ bool eval_percent(const perk_context *ctx, int64_t amount, int64_t ppm, int64_t 
  * remainder method, ties to the earlier index; out[] sums exactly to total and no out[k]
  * exceeds weights[k]. Uses ctx->scratch_alloc and scratch_rem. False on bad input. */
 bool eval_allocate(perk_context *ctx, int64_t total, const int64_t *weights, uint32_t n, int64_t *out);
+/* A precheck (guard.h) tested natively: false when the block would fail at its REQUIRE, with the
+ * failure recorded in ctx->fail_* as the VM records it. */
+bool eval_precheck_holds(perk_context *ctx, const guard_precheck *c);
 
 #endif

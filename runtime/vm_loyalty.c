@@ -90,7 +90,7 @@ perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set) 
         return ctx_fail(ctx, PERK_MALFORMED, "earn rate %lld points per %lld must be positive",
                         (long long)e->points, (long long)e->per_money);
     int64_t base = 0;
-    uint32_t words = vm_words(ctx);
+    uint32_t words = set == NULL ? 0 : vm_words(ctx);
     for (uint32_t w = 0; w < words; w++) {
         uint64_t bits = set[w];
         while (bits != 0) {
@@ -130,6 +130,41 @@ perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set) 
     return PERK_OK;
 }
 
+/* The plain pass (rule index off) runs the block of an earn rule decided without it, its
+ * instructions not counted, and checks that it ends as decided: the entry of an empty set when
+ * the precheck held, nothing when it failed. Comparing both passes then checks every decision. */
+static perk_status earn_reference_run(perk_context *ctx, uint32_t e, bool holds) {
+    uint64_t counted = ctx->insn_count, budget = ctx->limits.instruction_budget;
+    uint32_t before = ctx->res.n_points;
+    ctx->insn_count = 0;
+    ctx->limits.instruction_budget = UINT64_MAX;
+    vm_outcome o = vm_run(ctx, ctx->d->earns[e].code, VM_BLOCK_EARN, e);
+    ctx->insn_count = counted;
+    ctx->limits.instruction_budget = budget;
+    if (o == VM_ERROR) return ctx->status;
+    bool as_decided = holds ? o == VM_PASSED && ctx->res.n_points == before + 1 && ctx->r_points[before].base == 0
+                            : o == VM_FAILED && ctx->res.n_points == before;
+    if (!as_decided)
+        return ctx_fail(ctx, PERK_MALFORMED, "internal check failed: earn rule %s does not end as its strings say",
+                        prog_string(ctx->d, ctx->d->earns[e].id));
+    return PERK_OK;
+}
+
+/* Earn rule e without running its block, when none of its strings is in the cart (guard.h,
+ * guard_earn): the empty set's entry if its precheck holds, nothing if not. *decided is false
+ * when the block must run. Like a promotion decided before its block, it counts no instruction. */
+static perk_status earn_without_block(perk_context *ctx, uint32_t e, bool *decided) {
+    const guard_earn *g = &ctx->program->earn_keys[e];
+    *decided = false;
+    if (g->n_keys == 0) return PERK_OK;
+    for (uint32_t k = 0; k < g->n_keys; k++)
+        if (cidx_guard_present(ctx, g->keys[k].kind, g->keys[k].string)) return PERK_OK;
+    *decided = true;
+    bool holds = g->precheck.kind == PRECHECK_NONE || eval_precheck_holds(ctx, &g->precheck);
+    if (!ctx->use_index) return earn_reference_run(ctx, e, holds);
+    return holds ? loyalty_earn(ctx, g->earn, NULL) : PERK_OK;
+}
+
 perk_status loyalty_run(perk_context *ctx) {
     const prog_data *d = ctx->d;
     perk_status st = redeem(ctx);
@@ -143,6 +178,10 @@ perk_status loyalty_run(perk_context *ctx) {
         if (o == VM_FAILED) ctx->mult_active[m] = false;
     }
     for (uint32_t e = 0; e < d->n_earns; e++) {
+        bool decided;
+        st = earn_without_block(ctx, e, &decided);
+        if (st != PERK_OK) return st;
+        if (decided) continue;
         uint32_t before = ctx->res.n_points;
         vm_outcome o = vm_run(ctx, d->earns[e].code, VM_BLOCK_EARN, e);
         if (o == VM_ERROR) return ctx->status;

@@ -354,7 +354,26 @@ typedef struct pair {
     uint32_t compared, differing_paths; /* carts compared; carts where the index skipped blocks */
 } pair;
 
+/* The gates' hot record of every rule says what its full record says (program_internal.h). The
+ * plain pass reads the same records, so comparing the passes cannot catch a wrong one: this does. */
+static void check_hot_records(const perk_program *prog) {
+    const prog_rule_index *x = &prog->ridx;
+    for (uint32_t r = 0; r < prog->d.n_rules; r++) {
+        const prog_rule *rule = &prog->d.rules[r];
+        const prog_rule_hot *h = &x->hot[r];
+        assert_int_equal(h->group, rule->group);
+        assert_int_equal(h->guard_kind, rule->guard_kind);
+        assert_int_equal(h->guard_string, rule->guard_string);
+        assert_int_equal(!!(h->flags & RHOT_COUPON), rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE);
+        assert_int_equal(!!(h->flags & RHOT_BUDGET),
+                         rule->limit_uses >= 0 || rule->limit_money >= 0 || rule->limit_per_customer >= 0);
+        assert_int_equal(!!(h->flags & RHOT_MULTI), x->multi_first[r + 1] > x->multi_first[r]);
+        assert_int_equal(!!(h->flags & RHOT_PRECHECK), x->precheck[r].kind != PRECHECK_NONE);
+    }
+}
+
 static void pair_init(pair *x, perk_program *prog, uint64_t budget) {
+    check_hot_records(prog);
     perk_limits l = perk_limits_default();
     l.max_lines = 64;
     if (budget) l.instruction_budget = budget;
@@ -1225,6 +1244,73 @@ static void test_items_where_code(void **state) {
     perk_program_free(prog);
 }
 
+/* Earn rules decided without their block (guard.h, guard_earn): on a cart without any of an earn
+ * rule's strings its set is empty, so it lists the empty set's entry (0 points on base 0, with its
+ * multiplier) when its precheck holds and nothing when it fails. Index on and off agree byte for
+ * byte, instructions included. Points by hand: 1 point per ¥1 on ¥40.00 of cups = 40; 2 per ¥1
+ * on ¥100.00 of tea = 200, x2 for gold = 400; 3 per ¥1 on tea with margin >= 40% = 300, x2 = 600;
+ * 1 per ¥10 on lines not tagged clearance: ¥140.00 -> 14. */
+static const perk_points_result *points_of(const perk_result *r, const perk_program *prog, const char *earn) {
+    for (uint32_t k = 0; k < r->n_points; k++)
+        if (strcmp(perk_program_earn_id(prog, r->points[k].earn_rule), earn) == 0) return &r->points[k];
+    return NULL;
+}
+
+static void test_earn_without_block(void **state) {
+    (void)state;
+    perk_program *prog = compile_prog(
+        "ruleset \"earn\" { currency CNY }\n"
+        "tier gold \"金\" { spend ¥5000 within 365 days }\n"
+        "earn base { then 1 point per ¥1 on items }\n"
+        "earn tea { then 2 points per ¥1 on items where category in \"tea\" }\n"
+        "earn gold_tea { when customer.tier >= gold\n then 3 points per ¥1 on items where category in \"tea\" and margin >= 40% }\n"
+        "earn unmarked { then 1 point per ¥10 on items where not \"clearance\" in tags }\n"
+        "multiplier gold_x2 { when customer.tier >= gold\n then x2 on tea, gold_tea }\n");
+    const guard_earn *k = prog->earn_keys;
+    assert_int_equal(k[0].n_keys, 0);                 /* every line: always runs */
+    assert_int_equal(k[1].n_keys, 1);                 /* "tea" */
+    assert_int_equal(k[1].precheck.kind, PRECHECK_NONE);
+    assert_int_equal(k[2].n_keys, 1);                 /* "tea", after the tier precheck */
+    assert_int_equal(k[2].precheck.kind, PRECHECK_CMP);
+    assert_int_equal(k[3].n_keys, 0);                 /* a complement is not empty without "clearance" */
+    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1};
+    perk_line tea = {.sku = "T1", .category = "tea/green", .unit_price = 10000, .quantity = 1, .margin_ppm = 500000};
+    for (int with_tea = 0; with_tea < 2; with_tea++) {
+        for (int gold = 0; gold < 2; gold++) {
+            pair x;
+            pair_init(&x, prog, 0);
+            for (int c = 0; c < 2; c++) {
+                perk_context *ctx = c == 0 ? x.on : x.off;
+                perk_cart_reset(ctx);
+                perk_customer cu = {.tier = gold ? "gold" : NULL, .member_since_days = -1};
+                assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
+                assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
+                assert_int_equal(perk_cart_add_line(ctx, &cup), PERK_OK);
+                if (with_tea) assert_int_equal(perk_cart_add_line(ctx, &tea), PERK_OK);
+            }
+            const perk_result *r = perk_evaluate(x.on);
+            assert_int_equal(r->status, PERK_OK);
+            assert_int_equal(points_of(r, prog, "base")->points, with_tea ? 140 : 40);
+            const perk_points_result *t = points_of(r, prog, "tea"), *gt = points_of(r, prog, "gold_tea");
+            assert_non_null(t);
+            assert_int_equal(t->base, with_tea ? 10000 : 0);
+            assert_int_equal(t->points, with_tea ? (gold ? 400 : 200) : 0);
+            assert_int_equal(t->mult_num, gold ? 2 : 1);
+            if (gold) {
+                assert_non_null(gt);
+                assert_int_equal(gt->points, with_tea ? 600 : 0);
+            } else {
+                assert_null(gt); /* failed at its tier condition: no entry */
+            }
+            assert_int_equal(points_of(r, prog, "unmarked")->points, with_tea ? 14 : 4);
+            assert_int_equal(r->points_earned, (with_tea ? 140 + 14 : 40 + 4) + (with_tea ? (gold ? 1000 : 200) : 0));
+            pair_compare(&x, NULL, "earn rules without their block");
+            pair_free(&x);
+        }
+    }
+    perk_program_free(prog);
+}
+
 /* The switch: PERK_RULE_INDEX=off in the environment turns the index off for new contexts. */
 static void test_env_switch(void **state) {
     (void)state;
@@ -1269,6 +1355,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_hint_needs_free_group),
         cmocka_unit_test(test_hint_limit),
         cmocka_unit_test(test_items_where_code),
+        cmocka_unit_test(test_earn_without_block),
         cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);
