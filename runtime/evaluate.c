@@ -292,7 +292,11 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     const prog_rule *rule = &ctx->d->rules[r];
     ctx->rule_index = r;
     ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
-    vm_outcome o = vm_run(ctx, rule->code, VM_BLOCK_RULE, r);
+    /* from after what the gates tested natively (its guard string is in the cart, its precheck
+     * held): those instructions would pass and change nothing */
+    uint32_t tested = hot(ctx, r)->tested;
+    prog_block body = {rule->code.start + tested, rule->code.count - tested};
+    vm_outcome o = vm_run(ctx, body, VM_BLOCK_RULE, r);
     ctx->rule_original = false;
     if (o == VM_ERROR) return ctx->status;
     if (o == VM_FAILED) {

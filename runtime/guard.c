@@ -517,7 +517,7 @@ static bool precheck_at(const prog_data *p, uint64_t start, uint64_t end, uint32
     if (end - start < 3 || p->code[start].op != PERK_OP_LOAD_FACT || p->code[start].arg >= PERK_FACT_COUNT)
         return false;
     uint32_t pc = (uint32_t)start + 1;
-    guard_precheck c = {PRECHECK_NONE, (uint8_t)p->code[start].arg, 0, PROG_NONE, 0, 0};
+    guard_precheck c = {PRECHECK_NONE, (uint8_t)p->code[start].arg, 0, PROG_NONE, 0, 0, 0};
     const prog_insn *in = &p->code[pc];
     if (in->op == PERK_OP_IN_MASK) {
         c.kind = PRECHECK_MASK;
@@ -536,30 +536,44 @@ static bool precheck_at(const prog_data *p, uint64_t start, uint64_t end, uint32
         return false;
     }
     if (pc >= end || !hard_require(p, first_cond, n_conds, pc, &c.cond)) return false;
+    c.body = pc + 1;
     *out = c;
     *after = pc + 1;
     return true;
 }
 
+/* Whether rule r's block starts with the target precheck on its own guard string
+ * (SET_x s; AGG_ANY; REQUIRE_TARGET), which passes whenever the block runs (a block is only run
+ * when that string is in the cart). */
+static bool starts_with_guard_target(const prog_data *p, const prog_rule *r) {
+    uint64_t start = r->code.start, end = start + r->code.count;
+    return r->guard_kind != PROG_GUARD_NONE && end <= p->n_code && end - start >= 3 &&
+           p->code[start].op == guard_opcode(r->guard_kind) && p->code[start].arg == r->guard_string &&
+           p->code[start + 1].op == PERK_OP_AGG_ANY && p->code[start + 2].op == PERK_OP_REQUIRE_TARGET;
+}
+
 bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out) {
-    *out = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0};
+    *out = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0, 0};
     if (p == NULL || rule >= p->n_rules) return false;
     const prog_rule *r = &p->rules[rule];
     uint64_t start = r->code.start, end = start + r->code.count;
     if (end > p->n_code) return false;
-    /* after the target precheck on the rule's own guard string, which passes whenever the block
-     * runs (a block is only run when that string is in the cart) */
-    if (r->guard_kind != PROG_GUARD_NONE && end - start >= 3 && p->code[start].op == guard_opcode(r->guard_kind) &&
-        p->code[start].arg == r->guard_string && p->code[start + 1].op == PERK_OP_AGG_ANY &&
-        p->code[start + 2].op == PERK_OP_REQUIRE_TARGET)
-        start += 3;
+    if (starts_with_guard_target(p, r)) start += 3;
     uint32_t after;
     return precheck_at(p, start, end, r->first_cond, r->n_conds, out, &after);
 }
 
+uint32_t guard_tested_prefix(const prog_data *p, uint32_t rule, const guard_precheck *c) {
+    if (p == NULL || rule >= p->n_rules) return 0;
+    const prog_rule *r = &p->rules[rule];
+    if (c->kind != PRECHECK_NONE && c->body > r->code.start && c->body <= r->code.start + r->code.count)
+        return c->body - r->code.start;
+    return starts_with_guard_target(p, r) ? 3 : 0;
+}
+
 bool guard_earn_keys(const prog_data *p, uint32_t earn, guard_earn *out) {
     memset(out, 0, sizeof *out);
-    out->precheck = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0};
+    out->precheck = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0, 0};
     out->earn = PROG_NONE;
     if (p == NULL || earn >= p->n_earns) return false;
     const prog_earn *e = &p->earns[earn];

@@ -85,11 +85,19 @@ typedef struct guard_precheck {
     uint8_t op;    /* PRECHECK_CMP: perk_cmp */
     uint32_t cond; /* the condition of the REQUIRE */
     int64_t a, b;  /* RANGE: lo, hi; CMP: the constant; MASK: the mask in a */
+    uint32_t body; /* the instruction after its REQUIRE */
 } guard_precheck;
 
 /* Recognises promotion `rule`'s precheck; false (kind NONE) when its block does not start with
  * one of the shapes above with operands in range. */
 bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out);
+
+/* How many instructions at the start of promotion `rule`'s block the gates test natively before
+ * running it: its target precheck on its guard string (it passes: the guard string is in the
+ * cart, or the block would not run) and its precheck `c` (it held). Both leave the VM as it
+ * starts (empty stacks, no comparison, no failure: a passing REQUIRE clears the comparison), so
+ * the block can run from there. 0 when the block starts with neither. */
+uint32_t guard_tested_prefix(const prog_data *p, uint32_t rule, const guard_precheck *c);
 
 /* An earn rule that can be decided without its block when none of its strings is in the cart:
  * its block is [a precheck] then a set expression (line sets of strings, of attributes and of

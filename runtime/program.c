@@ -325,6 +325,8 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
         h->group = rule->group;
         h->guard_kind = rule->guard_kind;
         h->guard_string = rule->guard_string;
+        uint32_t tested = guard_tested_prefix(d, r, &x->precheck[r]);
+        h->tested = (uint16_t)(tested <= UINT16_MAX ? tested : 0);
         h->flags = (uint8_t)((rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE ? RHOT_COUPON : 0) |
                              (rule->limit_uses >= 0 || rule->limit_money >= 0 || rule->limit_per_customer >= 0
                                   ? RHOT_BUDGET

@@ -32,7 +32,8 @@ typedef struct prog_rule_hot {
     uint32_t guard_string; /* the file's guard, as in prog_rule */
     uint8_t guard_kind;
     uint8_t flags;         /* RHOT_* */
-    uint16_t unused;
+    uint16_t tested;       /* leading instructions the gates test natively (guard_tested_prefix):
+                              the block runs from there */
 } prog_rule_hot;
 
 /* The rule index (docs/semantics.md, "The rule index"), built by perk_program_load and read-only

@@ -1311,6 +1311,43 @@ static void test_earn_without_block(void **state) {
     perk_program_free(prog);
 }
 
+/* A block runs from after what the gates tested natively: its target precheck on its guard string
+ * (the string is in the cart) and its precheck (it held). Promotion a: 3 + 5 of its 11
+ * instructions are tested so, 3 run; b: 4 of its instructions are. On a ¥50.00 tea line: a takes
+ * 10% = 500, b ¥5.00 = 500, the line ends at 4000. */
+static void test_tested_prefix(void **state) {
+    (void)state;
+    perk_program *prog = compile_prog("ruleset \"x\" { currency CNY }\n"
+                                      "tier gold \"g\" { spend ¥5000 within 365 days }\n"
+                                      "promotion a { valid 2026-01-01 to 2026-12-31\n"
+                                      " then 10% off items where category in \"tea\" }\n"
+                                      "promotion b { when customer.tier >= gold\n then ¥5 off order }\n");
+    const prog_rule *a = rule_named(prog, "a"), *b = rule_named(prog, "b");
+    assert_int_equal(prog->ridx.hot[0].tested, 8);
+    assert_int_equal(a->code.count, 11);
+    assert_int_equal(prog->ridx.hot[1].tested, 4);
+    pair x;
+    pair_init(&x, prog, 0);
+    perk_line tea = {.sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 1, .margin_ppm = -1};
+    for (int c = 0; c < 2; c++) {
+        perk_context *ctx = c == 0 ? x.on : x.off;
+        perk_cart_reset(ctx);
+        perk_customer cu = {.tier = "gold", .member_since_days = -1};
+        assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
+        assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
+        assert_int_equal(perk_cart_add_line(ctx, &tea), PERK_OK);
+    }
+    const perk_result *r = perk_evaluate(x.on);
+    assert_int_equal(r->status, PERK_OK);
+    assert_int_equal(r->promotions[0].discount, 500);
+    assert_int_equal(r->promotions[1].discount, 500);
+    assert_int_equal(r->lines[0].final, 4000);
+    assert_int_equal(r->instructions, (11 - 8) + (b->code.count - 4));
+    pair_compare(&x, NULL, "blocks run after their tested prefix");
+    pair_free(&x);
+    perk_program_free(prog);
+}
+
 /* The switch: PERK_RULE_INDEX=off in the environment turns the index off for new contexts. */
 static void test_env_switch(void **state) {
     (void)state;
@@ -1356,6 +1393,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_hint_limit),
         cmocka_unit_test(test_items_where_code),
         cmocka_unit_test(test_earn_without_block),
+        cmocka_unit_test(test_tested_prefix),
         cmocka_unit_test(test_env_switch),
     };
     return cmocka_run_group_tests_name("index", tests, NULL, NULL);
