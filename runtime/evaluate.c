@@ -172,15 +172,10 @@ static void condition_failed(perk_context *ctx, uint32_t r, perk_promotion_resul
  * every guard proof and precheck against the VM. */
 static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
     const prog_rule *rule = &ctx->d->rules[r];
-    uint64_t counted = ctx->insn_count, budget = ctx->limits.instruction_budget;
-    ctx->insn_count = 0;
-    ctx->limits.instruction_budget = UINT64_MAX; /* uncounted, so not limited either */
     ctx->rule_index = r;
     ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
-    vm_outcome o = vm_run(ctx, rule->code, VM_BLOCK_RULE, r);
+    vm_outcome o = vm_run_uncounted(ctx, rule->code, VM_BLOCK_RULE, r);
     ctx->rule_original = false;
-    ctx->insn_count = counted;
-    ctx->limits.instruction_budget = budget;
     bool nothing = o == VM_PASSED && act_pending_goods(ctx) == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 &&
                    ctx->pend_effects == 0;
     act_discard(ctx);
@@ -364,12 +359,20 @@ static void restore_defaults(perk_context *ctx) {
     ctx->n_written = 0;
 }
 
+static void mark_visit(perk_context *ctx, uint32_t r) {
+    ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
+}
+
+static bool in_visit(const perk_context *ctx, uint32_t r) {
+    return ctx->visit[r / 64] >> (r % 64) & 1;
+}
+
 static void visit_key(perk_context *ctx, uint32_t key) {
     const prog_rule_index *x = &ctx->program->ridx;
     if (key == PROG_NONE) return;
     for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) {
         uint32_t r = x->key_rules[i];
-        ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
+        mark_visit(ctx, r);
     }
 }
 
@@ -382,7 +385,7 @@ static void build_visit(perk_context *ctx) {
     for (uint32_t k = 0; k < prog->ridx.n_prechecked; k++) {
         uint32_t r = prog->ridx.prechecked[k];
         if (eval_precheck_holds(ctx, &prog->ridx.precheck[r])) {
-            ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
+            mark_visit(ctx, r);
             continue;
         }
         perk_promotion_result *pr = &ctx->r_promos[r];
@@ -397,7 +400,7 @@ static void build_visit(perk_context *ctx) {
     }
     for (uint32_t k = 0; k < ctx->n_marked; k++) {
         uint32_t r = ctx->marked[k];
-        ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
+        mark_visit(ctx, r);
     }
 }
 
@@ -410,10 +413,6 @@ static perk_status visit_from(perk_context *ctx, uint32_t from) {
     perk_status st = PERK_OK;
     for (uint32_t r = from; r < ctx->d->n_rules && st == PERK_OK; r++) st = visit(ctx, r);
     return st;
-}
-
-static bool in_visit(const perk_context *ctx, uint32_t r) {
-    return ctx->visit[r / 64] >> (r % 64) & 1;
 }
 
 /* Visits the hintable promotions before `end` that the visit set does not hold, in order, while

@@ -287,8 +287,8 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     x->multi_first = perk_mem_calloc((size_t)n + 1, sizeof *x->multi_first);
     key_rule *pairs = perk_mem_calloc((2 + GUARD_MAX_KEYS) * n1, sizeof *pairs);
     guard_key *multi = perk_mem_calloc(GUARD_MAX_KEYS * n1, sizeof *multi);
-    if (!x->guard || !x->precheck || !x->prechecked || !x->hintable || !x->defaults || !x->hot || !x->always || !x->multi_first || !pairs ||
-        !multi) {
+    if (!x->guard || !x->precheck || !x->prechecked || !x->hintable || !x->defaults || !x->hot || !x->always ||
+        !x->multi_first || !pairs || !multi) {
         perk_mem_free(pairs);
         perk_mem_free(multi);
         set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
@@ -426,7 +426,7 @@ static perk_status build_earn_keys(perk_program *prog, perk_error *err) {
         return PERK_NOMEM;
     }
     for (uint32_t e = 0; e < d->n_earns; e++)
-        if (!guard_earn_keys(d, e, &prog->earn_keys[e])) prog->earn_keys[e].n_keys = 0;
+        (void)guard_earn_keys(d, e, &prog->earn_keys[e]); /* n_keys 0 when not recognised: it runs */
     return PERK_OK;
 }
 

@@ -501,3 +501,13 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
 #undef ARG_BELOW
 #undef TOP
 }
+
+vm_outcome vm_run_uncounted(perk_context *ctx, prog_block block, vm_block_kind kind, uint32_t owner) {
+    uint64_t counted = ctx->insn_count, budget = ctx->limits.instruction_budget;
+    ctx->insn_count = 0;
+    ctx->limits.instruction_budget = UINT64_MAX; /* uncounted, so not limited either */
+    vm_outcome o = vm_run(ctx, block, kind, owner);
+    ctx->insn_count = counted;
+    ctx->limits.instruction_budget = budget;
+    return o;
+}

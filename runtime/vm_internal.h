@@ -230,6 +230,9 @@ int64_t facts_load(const perk_context *ctx, uint32_t fact);
 /* ---- vm.c */
 /* Runs one block. `owner` is the rule/earn/multiplier index (for messages). */
 vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint32_t owner);
+/* vm_run without counting its instructions (nor limiting them): the plain pass runs so the blocks
+ * the rule index decides without running, to check each decision against the interpreter. */
+vm_outcome vm_run_uncounted(perk_context *ctx, prog_block block, vm_block_kind kind, uint32_t owner);
 /* Words of the cart's bitsets. */
 static inline uint32_t vm_words(const perk_context *ctx) {
     return (ctx->n_lines + 63) / 64;

@@ -134,13 +134,8 @@ perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set) 
  * instructions not counted, and checks that it ends as decided: the entry of an empty set when
  * the precheck held, nothing when it failed. Comparing both passes then checks every decision. */
 static perk_status earn_reference_run(perk_context *ctx, uint32_t e, bool holds) {
-    uint64_t counted = ctx->insn_count, budget = ctx->limits.instruction_budget;
     uint32_t before = ctx->res.n_points;
-    ctx->insn_count = 0;
-    ctx->limits.instruction_budget = UINT64_MAX;
-    vm_outcome o = vm_run(ctx, ctx->d->earns[e].code, VM_BLOCK_EARN, e);
-    ctx->insn_count = counted;
-    ctx->limits.instruction_budget = budget;
+    vm_outcome o = vm_run_uncounted(ctx, ctx->d->earns[e].code, VM_BLOCK_EARN, e);
     if (o == VM_ERROR) return ctx->status;
     bool as_decided = holds ? o == VM_PASSED && ctx->res.n_points == before + 1 && ctx->r_points[before].base == 0
                             : o == VM_FAILED && ctx->res.n_points == before;

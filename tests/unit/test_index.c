@@ -396,6 +396,18 @@ static void pair_free(pair *x) {
     result_names_free(x->names);
 }
 
+/* Gives both contexts the same cart: the customer (NULL: none), the order, lines[0 .. n). */
+static void pair_feed(pair *x, const perk_customer *customer, const perk_order *order, const perk_line *lines,
+                      size_t n) {
+    for (int k = 0; k < 2; k++) {
+        perk_context *ctx = k == 0 ? x->on : x->off;
+        perk_cart_reset(ctx);
+        if (customer != NULL) assert_int_equal(perk_cart_set_customer(ctx, customer), PERK_OK);
+        assert_int_equal(perk_cart_set_order(ctx, order), PERK_OK);
+        for (size_t i = 0; i < n; i++) assert_int_equal(perk_cart_add_line(ctx, &lines[i]), PERK_OK);
+    }
+}
+
 /* Evaluates both contexts (already fed the same cart) and compares everything. */
 static void pair_compare(pair *x, const cart_doc *doc, const char *what) {
     const perk_result *a = perk_evaluate(x->on);
@@ -853,12 +865,7 @@ static void test_visits_few(void **state) {
         perk_order o = {.time = 1772625600LL, .shipping = 800};
         atomic_store(&allocations, 0);
         perk_set_allocator(&counting);
-        for (int k = 0; k < 2; k++) {
-            perk_context *ctx = k == 0 ? x.on : x.off;
-            perk_cart_reset(ctx);
-            assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-            for (int i = 0; i < 4; i++) assert_int_equal(perk_cart_add_line(ctx, &lines[i]), PERK_OK);
-        }
+        pair_feed(&x, NULL, &o, lines, 4);
         const perk_result *r = perk_evaluate(x.on);
         perk_set_allocator(NULL);
         assert_int_equal(r->status, PERK_OK);
@@ -902,12 +909,7 @@ static void test_group_skipped(void **state) {
         {.sku = "B", .category = "cat7/x", .unit_price = 2000, .quantity = 2, .margin_ppm = -1},
     };
     perk_order o = {.time = 1772625600LL, .shipping = 0};
-    for (int k = 0; k < 2; k++) {
-        perk_context *ctx = k == 0 ? x.on : x.off;
-        perk_cart_reset(ctx);
-        assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-        for (int i = 0; i < 2; i++) assert_int_equal(perk_cart_add_line(ctx, &lines[i]), PERK_OK);
-    }
+    pair_feed(&x, NULL, &o, lines, 2);
     const perk_result *r = perk_evaluate(x.on);
     assert_int_equal(r->status, PERK_OK);
     assert_int_equal(r->promotions[4].reason, PERK_REASON_NOTHING);  /* no cat4 line: its default */
@@ -954,13 +956,7 @@ static void feed_precheck_cart(pair *x, int64_t time, const char *tier) {
     perk_line tea = {.sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1};
     perk_customer c = {.tier = tier, .member_since_days = -1};
     perk_order o = {.time = time, .shipping = 800};
-    for (int k = 0; k < 2; k++) {
-        perk_context *ctx = k == 0 ? x->on : x->off;
-        perk_cart_reset(ctx);
-        assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
-        assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-        assert_int_equal(perk_cart_add_line(ctx, &tea), PERK_OK);
-    }
+    pair_feed(x, &c, &o, &tea, 1);
 }
 
 static bool visited(const perk_context *ctx, long r) { return ctx->visit[r / 64] >> (r % 64) & 1; }
@@ -1107,12 +1103,7 @@ static void test_hint_needs_free_group(void **state) {
         pair x;
         pair_init(&x, prog, 0);
         perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1};
-        for (int k = 0; k < 2; k++) {
-            perk_context *ctx = k == 0 ? x.on : x.off;
-            perk_cart_reset(ctx);
-            assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
-            assert_int_equal(perk_cart_add_line(ctx, &cup), PERK_OK);
-        }
+        pair_feed(&x, NULL, &(perk_order){.time = 1772625600LL}, &cup, 1);
         const perk_result *r = perk_evaluate(x.on);
         assert_int_equal(r->status, PERK_OK);
         long tea = perk_program_find_promotion(prog, "tea300");
@@ -1171,12 +1162,7 @@ static void test_hint_limit(void **state) {
         eval_set_rule_index(x.off, false);
         x.names = result_names_from_program(prog);
         x.compared = x.differing_paths = 0;
-        for (int k = 0; k < 2; k++) {
-            perk_context *ctx = k == 0 ? x.on : x.off;
-            perk_cart_reset(ctx);
-            assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
-            assert_int_equal(perk_cart_add_line(ctx, &cup), PERK_OK);
-        }
+        pair_feed(&x, NULL, &(perk_order){.time = 1772625600LL}, &cup, 1);
         const perk_result *r = perk_evaluate(x.on);
         assert_int_equal(r->status, PERK_OK);
         assert_int_equal(r->discount, 200);
@@ -1273,21 +1259,16 @@ static void test_earn_without_block(void **state) {
     assert_int_equal(k[2].n_keys, 1);                 /* "tea", after the tier precheck */
     assert_int_equal(k[2].precheck.kind, PRECHECK_CMP);
     assert_int_equal(k[3].n_keys, 0);                 /* a complement is not empty without "clearance" */
-    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1};
-    perk_line tea = {.sku = "T1", .category = "tea/green", .unit_price = 10000, .quantity = 1, .margin_ppm = 500000};
+    const perk_line lines[] = {
+        {.sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1},
+        {.sku = "T1", .category = "tea/green", .unit_price = 10000, .quantity = 1, .margin_ppm = 500000},
+    };
     for (int with_tea = 0; with_tea < 2; with_tea++) {
         for (int gold = 0; gold < 2; gold++) {
             pair x;
             pair_init(&x, prog, 0);
-            for (int c = 0; c < 2; c++) {
-                perk_context *ctx = c == 0 ? x.on : x.off;
-                perk_cart_reset(ctx);
-                perk_customer cu = {.tier = gold ? "gold" : NULL, .member_since_days = -1};
-                assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
-                assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
-                assert_int_equal(perk_cart_add_line(ctx, &cup), PERK_OK);
-                if (with_tea) assert_int_equal(perk_cart_add_line(ctx, &tea), PERK_OK);
-            }
+            perk_customer cu = {.tier = gold ? "gold" : NULL, .member_since_days = -1};
+            pair_feed(&x, &cu, &(perk_order){.time = 1772625600LL}, lines, with_tea ? 2 : 1);
             const perk_result *r = perk_evaluate(x.on);
             assert_int_equal(r->status, PERK_OK);
             assert_int_equal(points_of(r, prog, "base")->points, with_tea ? 140 : 40);
@@ -1329,14 +1310,8 @@ static void test_tested_prefix(void **state) {
     pair x;
     pair_init(&x, prog, 0);
     perk_line tea = {.sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 1, .margin_ppm = -1};
-    for (int c = 0; c < 2; c++) {
-        perk_context *ctx = c == 0 ? x.on : x.off;
-        perk_cart_reset(ctx);
-        perk_customer cu = {.tier = "gold", .member_since_days = -1};
-        assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
-        assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
-        assert_int_equal(perk_cart_add_line(ctx, &tea), PERK_OK);
-    }
+    pair_feed(&x, &(perk_customer){.tier = "gold", .member_since_days = -1}, &(perk_order){.time = 1772625600LL},
+              &tea, 1);
     const perk_result *r = perk_evaluate(x.on);
     assert_int_equal(r->status, PERK_OK);
     assert_int_equal(r->promotions[0].discount, 500);
