@@ -13,7 +13,8 @@
  * they do not. Then it times one evaluation per sample, cycling over the carts:
  *   perk       perk_cart_reset/set_customer/set_order/add_line/add_coupon + perk_evaluate
  *   perk_eval  perk_evaluate only (the cart is loaded into the context untimed)
- *   perk_json  cart_json_parse + cart_json_feed + perk_evaluate + result_json_render
+ *   perk_json  cart_json_parse + cart_json_feed + perk_evaluate + result_json_render (and
+ *              perk_json_applied: the same, rendering the applied promotions only)
  *   lua54 / luajit  one call of engine.evaluate(prog, cart) through lua_pcall, cart prebuilt
  * Output: tab-separated records on stdout (bench/run.sh formats them), progress on stderr.
  *
@@ -497,7 +498,7 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
                         int N, int M, const void *json_names) {
 #ifdef BENCH_HAVE_JSON
     const result_names *names = json_names;
-    size_t json_in = 0, json_out = 0;
+    size_t json_in = 0, json_out = 0, json_applied = 0;
 #else
     (void)json_names;
 #endif
@@ -529,7 +530,10 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
             die("rules %d, lines %d, cart %u: the JSON cart evaluates differently (discount %lld, expected %lld)", N,
                 M, k, (long long)rj->discount, (long long)lo.discount);
         char *out = result_json_render(names, rj, doc, 0);
-        if (out == NULL) die("result_json_render failed");
+        char *applied = result_json_render(names, rj, doc, RESULT_JSON_APPLIED_ONLY);
+        if (out == NULL || applied == NULL) die("result_json_render failed");
+        json_applied += strlen(applied);
+        free(applied);
         json_in += pc->json_len;
         json_out += strlen(out);
         free(out);
@@ -542,7 +546,7 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
            (double)reasons[PERK_REASON_EXCLUSIVE] / n, (double)reasons[PERK_REASON_STOPPED] / n,
            (double)reasons[PERK_REASON_NOTHING] / n, (double)visited / n);
 #ifdef BENCH_HAVE_JSON
-    printf("jsonsize\t%d\t%d\t%zu\t%zu\n", N, M, json_in / n, json_out / n);
+    printf("jsonsize\t%d\t%d\t%zu\t%zu\t%zu\n", N, M, json_in / n, json_out / n, json_applied / n);
 #endif
 }
 
@@ -581,7 +585,9 @@ static void run_lua(timing_env *env, uint32_t k) {
 }
 
 #ifdef BENCH_HAVE_JSON
-static void run_perk_json(timing_env *env, uint32_t k) {
+/* A cart as a JSON document in, its result as JSON out (render flags: all promotions, or the
+ * applied ones only). */
+static void perk_json_round_trip(timing_env *env, uint32_t k, int flags) {
     const perk_cart_data *pc = &env->carts[k];
     char err[256];
     cart_doc *doc = cart_json_parse(pc->json, pc->json_len, perk_program_exponent(env->prog),
@@ -589,10 +595,18 @@ static void run_perk_json(timing_env *env, uint32_t k) {
     if (doc == NULL) die("cart %u as JSON: %s", k, err);
     if (cart_json_feed(doc, env->ctx, env->prog, err, sizeof err) != PERK_OK) die("cart %u as JSON: %s", k, err);
     const perk_result *r = perk_evaluate(env->ctx);
-    char *json = result_json_render(env->names, r, doc, 0);
+    char *json = result_json_render(env->names, r, doc, flags);
     if (json == NULL) die("result_json_render failed");
     free(json);
     cart_json_free(doc);
+}
+
+static void run_perk_json(timing_env *env, uint32_t k) {
+    perk_json_round_trip(env, k, 0);
+}
+
+static void run_perk_json_applied(timing_env *env, uint32_t k) {
+    perk_json_round_trip(env, k, RESULT_JSON_APPLIED_ONLY);
 }
 #endif
 
@@ -881,6 +895,7 @@ int main(int argc, char **argv) {
                 time_engine("perk_eval", N, M, &env, cf->n_carts, prepare_perk_eval, run_perk_eval, o.seconds);
 #ifdef BENCH_HAVE_JSON
                 time_engine("perk_json", N, M, &env, cf->n_carts, NULL, run_perk_json, o.seconds);
+                time_engine("perk_json_applied", N, M, &env, cf->n_carts, NULL, run_perk_json_applied, o.seconds);
 #endif
             }
             if (o.time_lua) time_engine(LUA_ENGINE_NAME, N, M, &env, cf->n_carts, NULL, run_lua, o.seconds);

@@ -72,7 +72,7 @@ $1 == "compile" { comp[$2] = $3; pbc[$2] = $4; nrules[$2] = $5; if (!($2 in seen
 $1 == "memory" { mem[$2] = $3 }
 $1 == "context" { ctx[$2] = $3; ctxs[$2] = $4 }
 $1 == "luaload" { lload[$2, $3] = $4; lmem[$2, $3] = $5 }
-$1 == "jsonsize" { jin[$2, $3] = $4; jout[$2, $3] = $5 }
+$1 == "jsonsize" { jin[$2, $3] = $4; jout[$2, $3] = $5; japplied[$2, $3] = $6 }
 $1 == "check" { checked[$2, $3, $4] = $5 }
 $1 == "nojson" { nojson = 1 }
 $1 == "mix" && !(($2, $3) in mix) { mix[$2, $3] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s of %.0f |", $2, $3, $4, $5, $6, $7, $8, $9, $10, $4 + $5 + $6 + $7 + $8 + $9) }
@@ -129,15 +129,18 @@ END {
   if (nojson) {
     print "Not measured: this build has no src/cart_json.h (the JSON helpers were not merged when it was built)."
   } else {
-    print "cart_json_parse + cart_json_feed + perk_evaluate + result_json_render per cart, against the Perk column above (same carts). Sizes are the average cart document and rendered result."
+    print "cart_json_parse + cart_json_feed + perk_evaluate + result_json_render per cart, against the Perk column above (same carts). JSON = the result explaining every promotion; applied only = `RESULT_JSON_APPLIED_ONLY` (`perk eval --applied-only`), the applied promotions listed and the others counted. Sizes are the average cart document and rendered results."
     print ""
-    print "| rules | lines | JSON med / p99 | Perk (structs) med | JSON / Perk | cart JSON | result JSON |"
-    print "|---:|---:|---:|---:|---:|---:|---:|"
+    print "| rules | lines | JSON med / p99 | applied only med / p99 | Perk (structs) med | JSON / Perk | applied only / Perk | cart JSON | result JSON | applied only |"
+    print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= nN; i++) for (j = 1; j <= nM; j++) {
       n = Ns[i]; m = Ms[j]
       if (!((n, m, "perk_json") in med)) continue
-      printf "| %s | %s | %s / %s | %s | %s | %s | %s |\n", n, m, us(med[n, m, "perk_json"]), us(p99[n, m, "perk_json"]),
-        us(med[n, m, "perk"]), ratio(med[n, m, "perk_json"], med[n, m, "perk"]), bytes(jin[n, m]), bytes(jout[n, m])
+      printf "| %s | %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s |\n", n, m,
+        us(med[n, m, "perk_json"]), us(p99[n, m, "perk_json"]),
+        us(med[n, m, "perk_json_applied"]), us(p99[n, m, "perk_json_applied"]), us(med[n, m, "perk"]),
+        ratio(med[n, m, "perk_json"], med[n, m, "perk"]), ratio(med[n, m, "perk_json_applied"], med[n, m, "perk"]),
+        bytes(jin[n, m]), bytes(jout[n, m]), bytes(japplied[n, m])
     }
   }
 }' "$TSV" | tee "$B/results.md"

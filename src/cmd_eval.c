@@ -1,7 +1,8 @@
 /* cmd_eval.c - `perk eval PROGRAM --cart CART.json`: evaluate one cart and print the result
  * as JSON (docs/cart.md) or, with --explain, as a readable table. PROGRAM is a .pbc file or a
  * .perk file compiled on the fly. --repeat N evaluates N times (for profiling) and prints once;
- * --max-hints N keeps N near-miss hints instead of perk_limits_default()'s 16. */
+ * --max-hints N keeps N near-miss hints instead of perk_limits_default()'s 16; --applied-only lists
+ * the applied promotions and the points earned only (RESULT_JSON_APPLIED_ONLY). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +16,14 @@
 
 int cmd_eval(int argc, char **argv) {
     const char *cart_path = NULL;
-    bool explain = false, color = false;
+    bool explain = false, color = false, applied_only = false;
     long repeat = 1, max_hints = -1;
     static const struct option opts[] = {{"cart", required_argument, 0, 'c'},
                                          {"explain", no_argument, 0, 'e'},
                                          {"repeat", required_argument, 0, 'r'},
                                          {"color", no_argument, 0, 'C'},
                                          {"max-hints", required_argument, 0, 'h'},
+                                         {"applied-only", no_argument, 0, 'a'},
                                          {0, 0, 0, 0}};
     int ch;
     optind = 1;
@@ -30,6 +32,7 @@ int cmd_eval(int argc, char **argv) {
         case 'c': cart_path = optarg; break;
         case 'e': explain = true; break;
         case 'C': color = true; break;
+        case 'a': applied_only = true; break;
         case 'r': repeat = strtol(optarg, NULL, 10); break;
         case 'h': {
             char *end;
@@ -82,7 +85,7 @@ int cmd_eval(int argc, char **argv) {
         explain_print(stdout, names, r, doc, cli_color(1, color) ? EXPLAIN_COLOR : 0);
         status = 0;
     } else {
-        char *json = result_json_render(names, r, doc, RESULT_JSON_PRETTY);
+        char *json = result_json_render(names, r, doc, RESULT_JSON_PRETTY | (applied_only ? RESULT_JSON_APPLIED_ONLY : 0));
         if (json) {
             printf("%s\n", json);
             status = 0;
@@ -96,6 +99,7 @@ done:
     perk_program_free(prog);
     return status;
 usage:
-    fprintf(stderr, "usage: perk eval PROGRAM(.pbc|.perk) --cart CART.json [--explain] [--repeat N] [--max-hints N]\n");
+    fprintf(stderr, "usage: perk eval PROGRAM(.pbc|.perk) --cart CART.json [--explain] [--repeat N] [--max-hints N]\n"
+                    "                 [--applied-only]\n");
     return 2;
 }

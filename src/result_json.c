@@ -236,6 +236,7 @@ typedef struct builder {
     const perk_result *r;
     const cart_doc *doc;
     const char *symbol;      /* currency symbol for human-readable texts, or NULL */
+    bool applied_only;       /* RESULT_JSON_APPLIED_ONLY */
 } builder;
 
 /* A JSON string, or null for NULL. Invalid UTF-8 (which jansson refuses) has each bad byte
@@ -385,6 +386,7 @@ static json_t *render_promotions(builder *b)
     json_t *arr = json_array();
     for (uint32_t i = 0; r->promotions && i < r->n_promotions; i++) {
         const perk_promotion_result *pr = &r->promotions[i];
+        if (b->applied_only && pr->reason != PERK_REASON_APPLIED) continue;
         json_t *o = json_object();
         put(b, o, "id", jpromotion(b, pr->promotion));
         put(b, o, "label", jstr(b, result_promotion_label(b->names, pr->promotion)));
@@ -450,6 +452,7 @@ static json_t *render_points(builder *b)
     json_t *arr = json_array();
     for (uint32_t i = 0; b->r->points && i < b->r->n_points; i++) {
         const perk_points_result *pt = &b->r->points[i];
+        if (b->applied_only && pt->points == 0) continue;
         char id[24], mult[48];
         result_format_multiplier(pt->mult_num, pt->mult_den, mult, sizeof mult);
         json_t *o = json_object();
@@ -515,10 +518,21 @@ static json_t *render_result(builder *b, int flags)
     put(b, root, "points_earned", jint(r->points_earned));
     put(b, root, "lines", render_lines(b));
     put(b, root, "promotions", render_promotions(b));
+    if (b->applied_only) {
+        int64_t others = 0;
+        for (uint32_t i = 0; r->promotions && i < r->n_promotions; i++)
+            others += r->promotions[i].reason != PERK_REASON_APPLIED;
+        put(b, root, "promotions_not_listed", jint(others));
+    }
     put(b, root, "gifts", render_gifts(b));
     put(b, root, "effects", render_effects(b));
     put(b, root, "coupons", render_coupons(b));
     put(b, root, "points", render_points(b));
+    if (b->applied_only) {
+        int64_t zero = 0;
+        for (uint32_t i = 0; r->points && i < r->n_points; i++) zero += r->points[i].points == 0;
+        put(b, root, "points_not_listed", jint(zero));
+    }
     put(b, root, "hints", render_hints(b));
     if (!(flags & RESULT_JSON_NO_INSTRUCTIONS))
         put(b, root, "instructions", r->instructions > (uint64_t)INT64_MAX ? json_null()
@@ -531,7 +545,11 @@ char *result_json_render(const result_names *names, const perk_result *r, const 
     if (!r)
         return NULL;
     const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
-    builder b = {.names = names, .r = r, .doc = doc, .symbol = cur ? cur->symbol : NULL};
+    builder b = {.names = names,
+                 .r = r,
+                 .doc = doc,
+                 .symbol = cur ? cur->symbol : NULL,
+                 .applied_only = (flags & RESULT_JSON_APPLIED_ONLY) != 0};
     json_t *root = render_result(&b, flags);
     char *text = NULL;
     if (root && !b.failed) {

@@ -51,8 +51,13 @@ void result_names_free(result_names *names);
 /* result_json_render flags */
 enum {
     RESULT_JSON_PRETTY = 1u << 0,          /* indent by 2 spaces (default: compact, one line) */
-    RESULT_JSON_NO_INSTRUCTIONS = 1u << 1  /* omit "instructions" (for golden files that must
+    RESULT_JSON_NO_INSTRUCTIONS = 1u << 1, /* omit "instructions" (for golden files that must
                                               not change when the VM's code does) */
+    RESULT_JSON_APPLIED_ONLY = 1u << 2     /* "promotions" lists the applied ones only and
+                                              "points" the entries that earned points;
+                                              "promotions_not_listed" and "points_not_listed"
+                                              count the others: a result the size of what
+                                              happened, not of the program (docs/result.md) */
 };
 
 /* Renders the result as a malloc'ed NUL-terminated JSON text (free() it), or NULL when out of

@@ -69,6 +69,8 @@ contains "$tmp/out" "sum(tea) >= ¥300 not met: ¥285.84 < ¥300.00 (rules/tea_s
 contains "$tmp/out" "add ¥14.16 of tea" "explain shows the near-miss hint"
 expect_status 0 "eval --max-hints 1" "$perk" eval "$tmp/tea_shop.pbc" --cart examples/carts/sample.json --max-hints 1
 if jq -e '[.hints[].promotion] == ["tea_gift"] and .payable == "326.34"' "$tmp/out" >/dev/null; then ok; else fail "--max-hints 1 keeps the first hint only, amounts unchanged"; fi
+expect_status 0 "eval --applied-only" "$perk" eval "$tmp/tea_shop.pbc" --cart examples/carts/sample.json --applied-only
+if jq -e '([.promotions[].id] == ["clearance", "member_day", "free_shipping"]) and .promotions_not_listed == 3 and .payable == "326.34"' "$tmp/out" >/dev/null; then ok; else fail "--applied-only lists the 3 applied promotions and counts the 3 others"; fi
 expect_status 2 "eval --max-hints with no number" "$perk" eval "$tmp/tea_shop.pbc" --cart examples/carts/sample.json --max-hints x
 contains "$tmp/err" "expected a number from 0 to 1000000" "--max-hints says what it expects"
 printf '{"order": {"time": "2026-03-04T10:00:00+08:00"}, "lines": [{"sku": "A", "price": "1.234", "quantity": 1}]}' > "$tmp/bad.json"

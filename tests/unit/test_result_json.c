@@ -308,6 +308,27 @@ static void test_render_jpy_without_names(void **state)
         "\"kind\":\"plain\",\"observed\":2,\"expected\":3,\"explanation\":\"2 < 3\"}}],"
         "\"gifts\":[],\"effects\":[],\"coupons\":[],\"points\":[],\"hints\":[]}");
     free(s);
+
+    /* applied only: #1 (a condition failed) is counted, not listed, and so is earn rule #0, which
+     * earned nothing on its empty set; everything else is the same. Points: 1 per ¥100 on 3240 =
+     * 32 for earn rule #1. */
+    const perk_points_result points[] = {
+        {.earn_rule = 0, .base = 0, .points = 0, .mult_num = 1, .mult_den = 1, .multiplier = UINT32_MAX},
+        {.earn_rule = 1, .base = 3240, .points = 32, .mult_num = 1, .mult_den = 1, .multiplier = UINT32_MAX},
+    };
+    r.n_points = 2;
+    r.points = points;
+    r.points_earned = 32;
+    s = result_json_render(NULL, &r, NULL, RESULT_JSON_NO_INSTRUCTIONS | RESULT_JSON_APPLIED_ONLY);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "\"promotions\":[{\"id\":\"#0\",\"label\":null,\"applied\":true,\"reason\":\"applied\","
+                              "\"reason_text\":\"applied\",\"discount\":\"360\",\"shipping_discount\":\"0\","
+                              "\"condition\":null}],\"promotions_not_listed\":1,\"gifts\":[]"));
+    assert_non_null(strstr(s, "\"points\":[{\"rule\":\"#1\",\"base\":\"3240\",\"points\":32,"));
+    assert_non_null(strstr(s, "\"points_not_listed\":1,\"hints\":[]"));
+    assert_null(strstr(s, "\"id\":\"#1\""));
+    assert_non_null(strstr(s, "\"payable\":\"3240\""));
+    free(s);
 }
 
 /* Indices a VM should never produce must not crash the renderer or break the JSON. */
