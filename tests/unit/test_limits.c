@@ -437,6 +437,7 @@ static void test_runtime_defaults(void **state) {
     assert_int_equal(l.max_coupons, 16);
     assert_int_equal(l.instruction_budget, 10000000);
     assert_int_equal(l.max_rules, 20000);
+    assert_int_equal(l.max_hints, 16);
 }
 
 /* Limits out of their own range are refused by perk_context_new. */
