@@ -511,9 +511,9 @@ static bool hard_require(const prog_data *p, uint32_t first_cond, uint32_t n_con
 }
 
 /* A precheck (guard.h) at code[start .. end) of a block whose conditions are [first_cond,
- * first_cond + n_conds); *after is the instruction after its REQUIRE. */
+ * first_cond + n_conds); out->body is the instruction after its REQUIRE. */
 static bool precheck_at(const prog_data *p, uint64_t start, uint64_t end, uint32_t first_cond, uint32_t n_conds,
-                        guard_precheck *out, uint32_t *after) {
+                        guard_precheck *out) {
     if (end - start < 3 || p->code[start].op != PERK_OP_LOAD_FACT || p->code[start].arg >= PERK_FACT_COUNT)
         return false;
     uint32_t pc = (uint32_t)start + 1;
@@ -538,7 +538,6 @@ static bool precheck_at(const prog_data *p, uint64_t start, uint64_t end, uint32
     if (pc >= end || !hard_require(p, first_cond, n_conds, pc, &c.cond)) return false;
     c.body = pc + 1;
     *out = c;
-    *after = pc + 1;
     return true;
 }
 
@@ -559,8 +558,7 @@ bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out)
     uint64_t start = r->code.start, end = start + r->code.count;
     if (end > p->n_code) return false;
     if (starts_with_guard_target(p, r)) start += 3;
-    uint32_t after;
-    return precheck_at(p, start, end, r->first_cond, r->n_conds, out, &after);
+    return precheck_at(p, start, end, r->first_cond, r->n_conds, out);
 }
 
 uint32_t guard_tested_prefix(const prog_data *p, uint32_t rule, const guard_precheck *c) {
@@ -579,8 +577,7 @@ bool guard_earn_keys(const prog_data *p, uint32_t earn, guard_earn *out) {
     const prog_earn *e = &p->earns[earn];
     uint64_t pc = e->code.start, end = pc + e->code.count;
     if (end > p->n_code) return false;
-    uint32_t after;
-    if (precheck_at(p, pc, end, e->first_cond, e->n_conds, &out->precheck, &after)) pc = after;
+    if (precheck_at(p, pc, end, e->first_cond, e->n_conds, &out->precheck)) pc = out->precheck.body;
     /* the set, followed on a small stack of what each entry is: a scalar, a set that is empty
      * when none of the strings is in the cart (a string's line set; an intersection with one; a
      * union of two; a difference from one), or any other set (every line, an attribute's lines,
