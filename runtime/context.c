@@ -35,6 +35,7 @@ perk_limits perk_limits_default(void) {
     l.instruction_budget = 10000000;
     l.max_rules = 20000;
     l.max_hints = 16;
+    l.explain = PERK_EXPLAIN_ALL;
     return l;
 }
 
@@ -116,6 +117,7 @@ void perk_context_free(perk_context *ctx) {
         ctx->scratch_out, ctx->scratch_alloc, ctx->scratch_rem, ctx->scratch_line, ctx->runs, ctx->group, ctx->scratch_pos, ctx->mult_active,
         ctx->redeemed, ctx->r_lines, ctx->alloc_log, ctx->alloc_target,
         ctx->r_promos, ctx->r_gifts, ctx->r_effects, ctx->r_coupons, ctx->r_points, ctx->r_hints,
+        ctx->own_defaults, ctx->one_coupon,
     };
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) perk_mem_free(arrays[i]);
     if (ctx->program != NULL) perk_program_free(ctx->program);
@@ -158,6 +160,10 @@ static bool check_limits(const perk_limits *l, char *msg, size_t len) {
     }
     if (l->max_rules < 1) {
         snprintf(msg, len, "limits: max_rules must be at least 1");
+        return false;
+    }
+    if (l->explain != PERK_EXPLAIN_ALL && l->explain != PERK_EXPLAIN_APPLIED) {
+        snprintf(msg, len, "limits: explain %d must be PERK_EXPLAIN_ALL or PERK_EXPLAIN_APPLIED", (int)l->explain);
         return false;
     }
     return true;
@@ -263,6 +269,18 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->r_coupons = ctx_array(coupons, sizeof(perk_coupon_result), &ok);
     ctx->r_points = ctx_array(ctx->max_points, sizeof(perk_points_result), &ok);
     ctx->r_hints = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint), &ok);
+    ctx->explain_all = l.explain == PERK_EXPLAIN_ALL;
+    ctx->defaults = program->ridx.defaults;
+    if (!ctx->explain_all) {
+        ctx->own_defaults = ctx_array(d->n_rules, sizeof(perk_promotion_result), &ok);
+        ctx->one_coupon = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
+        for (uint32_t r = 0; ok && r < d->n_rules; r++) {
+            ctx->own_defaults[r].promotion = r;
+            ctx->own_defaults[r].reason = PERK_REASON_UNEXPLAINED;
+            ctx->own_defaults[r].failed_condition = UINT32_MAX;
+        }
+        ctx->defaults = ctx->own_defaults;
+    }
     if (ok) memset(ctx->scratch_pos, 0xff, lines * sizeof(uint32_t)); /* PROG_NONE */
     if (!ok) {
         perk_context_free(ctx);

@@ -271,8 +271,8 @@ static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promo
     return PERK_OK;
 }
 
-static perk_status run_promotion(perk_context *ctx, uint32_t r) {
-    perk_promotion_result *pr = &ctx->r_promos[r];
+/* Works out promotion r's outcome into *pr (section 5.1: gates, guard and precheck, block). */
+static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
     memset(pr, 0, sizeof *pr);
     pr->promotion = r;
     pr->failed_condition = UINT32_MAX;
@@ -325,6 +325,37 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
     return PERK_OK;
 }
 
+static void set_rule_bit(uint64_t *bits, uint32_t r) {
+    bits[r / 64] |= UINT64_C(1) << (r % 64);
+}
+
+static bool rule_bit(const uint64_t *bits, uint32_t r) {
+    return bits[r / 64] >> (r % 64) & 1;
+}
+
+/* Visits promotion r. Explaining every promotion, its result entry is written in place (and,
+ * with the index, listed for restoring). Explaining only what applied, the outcome is worked out
+ * aside and the entry written only when it applied: every other entry keeps its UNEXPLAINED
+ * default, so a promotion that does not apply writes nothing. */
+static perk_status run_promotion(perk_context *ctx, uint32_t r) {
+    ctx->n_visited++;
+    if (ctx->explain_all) {
+        if (ctx->use_index) ctx->written[ctx->n_written++] = r; /* each is visited at most once */
+        return decide_promotion(ctx, r, &ctx->r_promos[r]);
+    }
+    perk_promotion_result *pr = &ctx->scratch_promo;
+    perk_status st = decide_promotion(ctx, r, pr);
+    if (st != PERK_OK) return st;
+    if (pr->reason == PERK_REASON_APPLIED) {
+        ctx->r_promos[r] = *pr;
+        if (ctx->use_index) ctx->written[ctx->n_written++] = r;
+        return PERK_OK;
+    }
+    if (pr->reason == PERK_REASON_ONE_COUPON) set_rule_bit(ctx->one_coupon, r);
+    if (!ctx->use_index) ctx->r_promos[r] = ctx->defaults[r]; /* the plain pass writes every entry */
+    return PERK_OK;
+}
+
 /* ------------------------------------------------------------------ the rule index */
 
 /* docs/semantics.md, "The rule index". With the index on, r_promos[r] holds the default result of
@@ -343,7 +374,7 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
 
 void eval_set_rule_index(perk_context *ctx, bool on) {
     if (on) {
-        memcpy(ctx->r_promos, ctx->program->ridx.defaults, ctx->d->n_rules * sizeof *ctx->r_promos);
+        memcpy(ctx->r_promos, ctx->defaults, ctx->d->n_rules * sizeof *ctx->r_promos);
         ctx->n_written = 0;
     }
     ctx->use_index = on;
@@ -351,7 +382,7 @@ void eval_set_rule_index(perk_context *ctx, bool on) {
 
 /* Puts back the defaults the previous evaluation overwrote. */
 static void restore_defaults(perk_context *ctx) {
-    const perk_promotion_result *defaults = ctx->program->ridx.defaults;
+    const perk_promotion_result *defaults = ctx->defaults;
     for (uint32_t k = 0; k < ctx->n_written; k++) {
         uint32_t r = ctx->written[k];
         ctx->r_promos[r] = defaults[r];
@@ -360,11 +391,11 @@ static void restore_defaults(perk_context *ctx) {
 }
 
 static void mark_visit(perk_context *ctx, uint32_t r) {
-    ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
+    set_rule_bit(ctx->visit, r);
 }
 
 static bool in_visit(const perk_context *ctx, uint32_t r) {
-    return ctx->visit[r / 64] >> (r % 64) & 1;
+    return rule_bit(ctx->visit, r);
 }
 
 static void visit_key(perk_context *ctx, uint32_t key) {
@@ -388,6 +419,7 @@ static void build_visit(perk_context *ctx) {
             mark_visit(ctx, r);
             continue;
         }
+        if (!ctx->explain_all) continue; /* a hard condition failed: no hint, nothing to write */
         perk_promotion_result *pr = &ctx->r_promos[r];
         memset(pr, 0, sizeof *pr);
         pr->promotion = r;
@@ -404,14 +436,11 @@ static void build_visit(perk_context *ctx) {
     }
 }
 
-static perk_status visit(perk_context *ctx, uint32_t r) {
-    ctx->written[ctx->n_written++] = r; /* each promotion is visited at most once */
-    return run_promotion(ctx, r);
-}
-
+/* After a promotion that stops the evaluation: every later one is STOPPED. Explaining only what
+ * applied, there is nothing to write for them. */
 static perk_status visit_from(perk_context *ctx, uint32_t from) {
     perk_status st = PERK_OK;
-    for (uint32_t r = from; r < ctx->d->n_rules && st == PERK_OK; r++) st = visit(ctx, r);
+    for (uint32_t r = from; ctx->explain_all && r < ctx->d->n_rules && st == PERK_OK; r++) st = run_promotion(ctx, r);
     return st;
 }
 
@@ -427,7 +456,7 @@ static perk_status visit_hintable(perk_context *ctx, uint32_t end, uint32_t *nex
         }
         uint32_t h = x->hintable[(*next)++];
         if (in_visit(ctx, h)) continue;
-        perk_status st = visit(ctx, h);
+        perk_status st = run_promotion(ctx, h);
         if (st != PERK_OK) return st;
     }
     return PERK_OK;
@@ -442,7 +471,7 @@ static perk_status run_promotions_indexed(perk_context *ctx) {
             uint32_t r = w * 64 + (uint32_t)__builtin_ctzll(bits);
             bits &= bits - 1;
             perk_status st = visit_hintable(ctx, r, &next_hintable);
-            if (st == PERK_OK) st = visit(ctx, r);
+            if (st == PERK_OK) st = run_promotion(ctx, r);
             if (st != PERK_OK) return st;
             if (ctx->stopped) return visit_from(ctx, r + 1);
         }
@@ -509,6 +538,13 @@ static void coupon_rules_indexed(const perk_context *ctx, uint32_t key, bool val
     }
 }
 
+/* Whether promotion r was turned away by the one-coupon rule (its entry says so when every
+ * promotion is explained). */
+static bool got_one_coupon(const perk_context *ctx, uint32_t r) {
+    if (ctx->explain_all) return ctx->r_promos[r].reason == PERK_REASON_ONE_COUPON;
+    return rule_bit(ctx->one_coupon, r);
+}
+
 static void coupon_verdicts(perk_context *ctx) {
     const prog_data *d = ctx->d;
     for (uint32_t c = 0; c < ctx->n_coupons; c++) {
@@ -536,8 +572,8 @@ static void coupon_verdicts(perk_context *ctx) {
         } else if (!valid) {
             cr->verdict = store_verdict(ctx->coupon_status[c]);
         } else if (first != UINT32_MAX) {
-            cr->verdict = ctx->r_promos[first].reason == PERK_REASON_ONE_COUPON ? PERK_COUPON_REJECTED_ONE_PER_ORDER
-                                                                             : PERK_COUPON_REJECTED_CONDITIONS;
+            cr->verdict = got_one_coupon(ctx, first) ? PERK_COUPON_REJECTED_ONE_PER_ORDER
+                                                     : PERK_COUPON_REJECTED_CONDITIONS;
             cr->promotion = first;
         } else {
             cr->verdict = PERK_COUPON_REJECTED_UNKNOWN;
@@ -631,7 +667,7 @@ static perk_status build_result(perk_context *ctx) {
     res->points = ctx->r_points;
     res->hints = ctx->r_hints;
     res->instructions = ctx->insn_count;
-    res->promotions_visited = ctx->use_index ? ctx->n_written : ctx->d->n_rules;
+    res->promotions_visited = ctx->n_visited;
     return check_totals(ctx);
 }
 
@@ -658,6 +694,8 @@ static void start(perk_context *ctx) {
     ctx->pend_ship = 0;
     ctx->pend_gifts = ctx->pend_effects = 0;
     ctx->n_log = 0;
+    ctx->n_visited = 0;
+    if (!ctx->explain_all) memset(ctx->one_coupon, 0, ctx->rule_words * sizeof(uint64_t));
 
     perk_result *res = &ctx->res;
     memset(res, 0, sizeof *res);

@@ -93,6 +93,12 @@ const char *perk_program_earn_id(const perk_program *program, size_t index);
 /* ---------------------------------------------------------------- contexts */
 
 /* Limits an embedding service may configure; perk_limits_default() documents the defaults. */
+/* How much of each promotion's outcome an evaluation explains (perk_limits.explain). */
+typedef enum perk_explain {
+    PERK_EXPLAIN_ALL = 0, /* every promotion: applied, or why not (the default) */
+    PERK_EXPLAIN_APPLIED  /* the promotions that applied; every other one has reason UNEXPLAINED */
+} perk_explain;
+
 typedef struct perk_limits {
     uint32_t max_lines;          /* cart lines (default 10000) */
     int64_t max_quantity;        /* per line (default 1000000) */
@@ -107,6 +113,12 @@ typedef struct perk_limits {
                                     order (default 16; 0 gives none). Promotions are visited for
                                     a hint only while there is room for one, so a small number
                                     keeps large programs fast */
+    perk_explain explain;        /* PERK_EXPLAIN_ALL (default) or PERK_EXPLAIN_APPLIED: a checkout
+                                    that reads only what applied skips explaining the rest, so
+                                    promotions that cannot apply to a cart cost it (nearly)
+                                    nothing. Totals, lines, allocations, gifts, effects, points,
+                                    hints, coupon verdicts and the instruction count are the same
+                                    either way (docs/semantics.md, section 16) */
 } perk_limits;
 
 perk_limits perk_limits_default(void);
@@ -208,7 +220,8 @@ const char *perk_context_error(const perk_context *ctx);
     X(BUDGET_CUSTOMER,   "this customer has used it the maximum number of times")           \
     X(NOTHING,           "nothing in the cart to apply it to")                              \
     X(EXCLUDED,          "excluded by the caller")                                          \
-    X(ONE_COUPON,        "only one coupon per order")
+    X(ONE_COUPON,        "only one coupon per order")                                       \
+    X(UNEXPLAINED,       "did not apply (the evaluation explains only what applied)")
 
 typedef enum perk_reason {
 #define PERK_REASON_ENUM(name, text) PERK_REASON_##name,

@@ -125,8 +125,17 @@ struct perk_context {
     uint32_t rule_words;     /* ceil(n_rules / 64) */
     uint64_t *visit;         /* rule_words: the promotions this cart visits */
     uint32_t *written;       /* n_rules: promotions whose r_promos entry the last evaluation
-                                wrote; every other entry holds its default (program.ridx) */
+                                wrote; every other entry holds its default (ctx->defaults) */
     uint32_t n_written;
+    uint32_t n_visited;      /* promotions this evaluation visited (perk_result.promotions_visited) */
+    bool explain_all;        /* limits.explain == PERK_EXPLAIN_ALL */
+    const perk_promotion_result *defaults; /* n_rules: explain_all: program.ridx.defaults; else
+                                own_defaults, every entry UNEXPLAINED */
+    perk_promotion_result *own_defaults;
+    perk_promotion_result scratch_promo; /* !explain_all: a visited promotion's outcome, copied
+                                to r_promos only when it applied */
+    uint64_t *one_coupon;    /* rule_words, !explain_all: the promotions that got ONE_COUPON this
+                                evaluation (for the coupon verdicts, which need that reason) */
 
     /* ---- evaluation state */
     perk_status status;

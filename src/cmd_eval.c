@@ -2,7 +2,8 @@
  * as JSON (docs/cart.md) or, with --explain, as a readable table. PROGRAM is a .pbc file or a
  * .perk file compiled on the fly. --repeat N evaluates N times (for profiling) and prints once;
  * --max-hints N keeps N near-miss hints instead of perk_limits_default()'s 16; --applied-only lists
- * the applied promotions and the points earned only (RESULT_JSON_APPLIED_ONLY). */
+ * the applied promotions and the points earned only (RESULT_JSON_APPLIED_ONLY), from a context
+ * that explains only those (PERK_EXPLAIN_APPLIED). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ int cmd_eval(int argc, char **argv) {
     perk_error perr;
     perk_limits lim = perk_limits_default();
     if (max_hints >= 0) lim.max_hints = (uint32_t)max_hints;
+    if (applied_only && !explain) lim.explain = PERK_EXPLAIN_APPLIED; /* nothing else is printed */
     perk_context *ctx = perk_context_new(prog, &lim, &perr);
     cart_doc *doc = NULL;
     char err[512];

@@ -56,7 +56,7 @@ static const char *const status_lower[] = {
 };
 static const char *const reason_lower[] = {
     "applied", "condition", "coupon_missing", "coupon_rejected", "exclusive", "stopped",
-    "budget_uses", "budget_money", "budget_customer", "nothing", "excluded", "one_coupon",
+    "budget_uses", "budget_money", "budget_customer", "nothing", "excluded", "one_coupon", "unexplained",
 };
 _Static_assert(sizeof status_lower / sizeof status_lower[0] == PERK_STATUS_COUNT,
                "status_lower must list every PERK_STATUS_LIST entry, in order");

@@ -572,7 +572,8 @@ static void cart(gen *g, text *t, cart_facts *cf) {
 
 /* ------------------------------------------------------------------ the checks */
 
-static void check_against_facts(const gen *g, const perk_program *prog, const perk_result *r, const cart_facts *cf) {
+static void check_against_facts(const gen *g, const perk_program *prog, const perk_result *r, const cart_facts *cf,
+                                bool explained) {
     if (r->subtotal != cf->subtotal)
         fuzz_fail("subtotal %lld, the cart sums to %lld", (long long)r->subtotal, (long long)cf->subtotal);
     if (r->shipping_before != cf->shipping) fuzz_fail("shipping %lld, the cart says %lld",
@@ -587,8 +588,12 @@ static void check_against_facts(const gen *g, const perk_program *prog, const pe
         const promo_facts *f = &g->promo[i];
         int64_t total = pr->discount + pr->shipping_discount;
         bool applied = pr->reason == PERK_REASON_APPLIED;
-        if (i == cf->excluded && pr->reason != PERK_REASON_EXCLUDED) fuzz_fail("p%d was excluded but ran", i);
-        if (stopped && pr->reason != PERK_REASON_STOPPED && pr->reason != PERK_REASON_EXCLUDED)
+        /* a context explaining only what applied says UNEXPLAINED for every other promotion */
+        bool unexplained = !explained && pr->reason == PERK_REASON_UNEXPLAINED;
+        if (!explained && !applied && !unexplained) fuzz_fail("p%d: reason %d from a lean context", i, (int)pr->reason);
+        if (i == cf->excluded && pr->reason != PERK_REASON_EXCLUDED && !unexplained)
+            fuzz_fail("p%d was excluded but ran", i);
+        if (stopped && pr->reason != PERK_REASON_STOPPED && pr->reason != PERK_REASON_EXCLUDED && !unexplained)
             fuzz_fail("p%d ran after a stop", i);
         if (f->cap >= 0 && total > f->cap)
             fuzz_fail("p%d gave %lld over its cap %lld", i, (long long)total, (long long)f->cap);
@@ -621,7 +626,7 @@ static void check_against_facts(const gen *g, const perk_program *prog, const pe
 /* Feeds and evaluates one generated cart; returns its result as JSON (malloc'ed) or NULL when the
  * cart was refused for an amount that does not fit or the evaluation overflowed. */
 static char *run_cart(const gen *g, perk_program *prog, perk_context *ctx, const result_names *names, const text *json,
-                      const cart_facts *cf, const perk_limits *lim) {
+                      const cart_facts *cf, const perk_limits *lim, unsigned json_flags) {
     char msg[512];
     cart_doc *doc = cart_json_parse(json->buf, json->len, perk_program_exponent(prog), perk_program_currency(prog), lim,
                                     msg, sizeof msg);
@@ -639,8 +644,8 @@ static char *run_cart(const gen *g, perk_program *prog, perk_context *ctx, const
     fuzz_check_result(r, lim);
     char *out = NULL;
     if (r->status == PERK_OK) {
-        check_against_facts(g, prog, r, cf);
-        out = result_json_render(names, r, doc, 0);
+        check_against_facts(g, prog, r, cf, lim->explain == PERK_EXPLAIN_ALL);
+        out = result_json_render(names, r, doc, json_flags);
         if (out == NULL) fuzz_fail("rendering failed");
     } else if (r->status != PERK_OVERFLOW) {
         fuzz_fail("evaluation ended with %s: %s", perk_status_message(r->status), perk_context_error(ctx));
@@ -686,9 +691,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     result_names *names = result_names_from_program(prog);
     if (names == NULL) fuzz_fail("out of memory");
 
-    char *first = run_cart(&g, prog, ctx, names, &cart_a, &fa, &lim);
-    char *other = run_cart(&g, prog, ctx, names, &cart_b, &fb, &lim);
-    char *again = run_cart(&g, prog, ctx, names, &cart_a, &fa, &lim);
+    char *first = run_cart(&g, prog, ctx, names, &cart_a, &fa, &lim, 0);
+    char *other = run_cart(&g, prog, ctx, names, &cart_b, &fb, &lim, 0);
+    char *again = run_cart(&g, prog, ctx, names, &cart_a, &fa, &lim, 0);
     if ((first == NULL) != (again == NULL) || (first && strcmp(first, again) != 0))
         fuzz_fail("the same cart gave two results:\n%s\n%s", first ? first : "(none)", again ? again : "(none)");
     /* the rule index changes nothing: the plain pass (every promotion visited, every guard and
@@ -696,12 +701,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     perk_context *plain = perk_context_new(prog, &lim, &err);
     if (plain == NULL) fuzz_fail("perk_context_new: %s", err.message);
     eval_set_rule_index(plain, false);
-    char *reference = run_cart(&g, prog, plain, names, &cart_a, &fa, &lim);
+    char *reference = run_cart(&g, prog, plain, names, &cart_a, &fa, &lim, 0);
     if ((first == NULL) != (reference == NULL) || (first && strcmp(first, reference) != 0))
         fuzz_fail("the rule index changed the result:\nindex on:  %s\nindex off: %s", first ? first : "(none)",
                   reference ? reference : "(none)");
     perk_context_free(plain);
     free(reference);
+    /* a context explaining only what applied gives the same applied promotions, points, hints,
+     * coupon verdicts and totals (its other entries are UNEXPLAINED, which the applied-only JSON
+     * counts without listing), after another cart too */
+    char *want = run_cart(&g, prog, ctx, names, &cart_a, &fa, &lim, RESULT_JSON_APPLIED_ONLY);
+    perk_limits lean_lim = lim;
+    lean_lim.explain = PERK_EXPLAIN_APPLIED;
+    perk_context *lean = perk_context_new(prog, &lean_lim, &err);
+    if (lean == NULL) fuzz_fail("perk_context_new: %s", err.message);
+    free(run_cart(&g, prog, lean, names, &cart_b, &fb, &lean_lim, RESULT_JSON_APPLIED_ONLY));
+    char *lean_a = run_cart(&g, prog, lean, names, &cart_a, &fa, &lean_lim, RESULT_JSON_APPLIED_ONLY);
+    if ((want == NULL) != (lean_a == NULL) || (want && strcmp(want, lean_a) != 0))
+        fuzz_fail("explaining only what applied changed the result:\nall:     %s\napplied: %s", want ? want : "(none)",
+                  lean_a ? lean_a : "(none)");
+    perk_context_free(lean);
+    free(want);
+    free(lean_a);
     free(first);
     free(other);
     free(again);

@@ -350,6 +350,7 @@ static void test_verifier_guards(void **state) {
 typedef struct pair {
     perk_program *prog;
     perk_context *on, *off;
+    perk_context *app_on, *app_off; /* PERK_EXPLAIN_APPLIED, index on and off */
     result_names *names;
     uint32_t compared, differing_paths; /* carts compared; carts where the index skipped blocks */
 } pair;
@@ -372,35 +373,51 @@ static void check_hot_records(const perk_program *prog) {
     }
 }
 
-static void pair_init(pair *x, perk_program *prog, uint64_t budget) {
+/* The four contexts of a pair with limits l (explain is set for each). */
+static void pair_init_limits(pair *x, perk_program *prog, perk_limits l) {
     check_hot_records(prog);
-    perk_limits l = perk_limits_default();
-    l.max_lines = 64;
-    if (budget) l.instruction_budget = budget;
     perk_error err;
     x->prog = prog;
+    l.explain = PERK_EXPLAIN_ALL;
     x->on = perk_context_new(prog, &l, &err);
     x->off = perk_context_new(prog, &l, &err);
+    l.explain = PERK_EXPLAIN_APPLIED;
+    x->app_on = perk_context_new(prog, &l, &err);
+    x->app_off = perk_context_new(prog, &l, &err);
     assert_non_null(x->on);
     assert_non_null(x->off);
+    assert_non_null(x->app_on);
+    assert_non_null(x->app_off);
     eval_set_rule_index(x->on, true);
     eval_set_rule_index(x->off, false);
+    eval_set_rule_index(x->app_on, true);
+    eval_set_rule_index(x->app_off, false);
     x->names = result_names_from_program(prog);
     assert_non_null(x->names);
     x->compared = x->differing_paths = 0;
 }
 
+static void pair_init(pair *x, perk_program *prog, uint64_t budget) {
+    perk_limits l = perk_limits_default();
+    l.max_lines = 64;
+    if (budget) l.instruction_budget = budget;
+    pair_init_limits(x, prog, l);
+}
+
 static void pair_free(pair *x) {
     perk_context_free(x->on);
     perk_context_free(x->off);
+    perk_context_free(x->app_on);
+    perk_context_free(x->app_off);
     result_names_free(x->names);
 }
 
 /* Gives both contexts the same cart: the customer (NULL: none), the order, lines[0 .. n). */
 static void pair_feed(pair *x, const perk_customer *customer, const perk_order *order, const perk_line *lines,
                       size_t n) {
-    for (int k = 0; k < 2; k++) {
-        perk_context *ctx = k == 0 ? x->on : x->off;
+    perk_context *const all[4] = {x->on, x->off, x->app_on, x->app_off};
+    for (int k = 0; k < 4; k++) {
+        perk_context *ctx = all[k];
         perk_cart_reset(ctx);
         if (customer != NULL) assert_int_equal(perk_cart_set_customer(ctx, customer), PERK_OK);
         assert_int_equal(perk_cart_set_order(ctx, order), PERK_OK);
@@ -408,10 +425,59 @@ static void pair_feed(pair *x, const perk_customer *customer, const perk_order *
     }
 }
 
-/* Evaluates both contexts (already fed the same cart) and compares everything. */
+/* The JSON of `full` as a context explaining only what applied must give it: every promotion that
+ * did not apply has reason UNEXPLAINED and nothing else; all the rest is the same. */
+static char *render_applied_view(const pair *x, const perk_result *full, const cart_doc *doc) {
+    perk_result view = *full;
+    perk_promotion_result *masked = NULL;
+    if (full->status == PERK_OK) {
+        masked = calloc(full->n_promotions + 1, sizeof *masked);
+        assert_non_null(masked);
+        for (uint32_t r = 0; r < full->n_promotions; r++) {
+            if (full->promotions[r].reason == PERK_REASON_APPLIED) {
+                masked[r] = full->promotions[r];
+                continue;
+            }
+            masked[r].promotion = r;
+            masked[r].reason = PERK_REASON_UNEXPLAINED;
+            masked[r].failed_condition = UINT32_MAX;
+        }
+        view.promotions = masked;
+    }
+    char *json = result_json_render(x->names, &view, doc, 0);
+    free(masked);
+    return json;
+}
+
+/* The contexts explaining only what applied (index on and off), fed the same cart as x->on,
+ * against the full result `full` x->on gave: the same JSON once the full one is masked, the same
+ * error and instruction count; and the index on visits no more promotions than explaining all. */
+static void compare_applied(pair *x, const perk_result *full, const char *full_error, const cart_doc *doc,
+                            const char *what) {
+    char *want = render_applied_view(x, full, doc);
+    assert_non_null(want);
+    for (int k = 0; k < 2; k++) {
+        perk_context *ctx = k == 0 ? x->app_on : x->app_off;
+        const perk_result *r = perk_evaluate(ctx);
+        char *got = result_json_render(x->names, r, doc, 0);
+        assert_non_null(got);
+        if (r->status != full->status || strcmp(got, want) != 0 || strcmp(perk_context_error(ctx), full_error) != 0 ||
+            r->instructions != full->instructions) {
+            fprintf(stderr, "%s\n explaining all:    %s\n  %s\n explaining applied (index %s): %s\n  %s\n", what,
+                    full_error, want, k == 0 ? "on" : "off", perk_context_error(ctx), got);
+            fail_msg("explaining only what applied changed the result of %s", what);
+        }
+        if (k == 0 && r->status == PERK_OK) assert_true(r->promotions_visited <= full->promotions_visited);
+        free(got);
+    }
+    free(want);
+}
+
+/* Evaluates the contexts (already fed the same cart) and compares everything. */
 static void pair_compare(pair *x, const cart_doc *doc, const char *what) {
     const perk_result *a = perk_evaluate(x->on);
     char *ja = result_json_render(x->names, a, doc, 0);
+    compare_applied(x, a, perk_context_error(x->on), doc, what);
     const perk_result *b = perk_evaluate(x->off);
     char *jb = result_json_render(x->names, b, doc, 0);
     assert_non_null(ja);
@@ -465,6 +531,8 @@ static void each_test_cart(const char *test_path, perk_program *prog, pair *pair
             perk_status sa = cart_json_feed(doc, pairs[k].on, prog, err, sizeof err);
             perk_status sb = cart_json_feed(doc, pairs[k].off, prog, err, sizeof err);
             assert_int_equal(sa, sb);
+            assert_int_equal(cart_json_feed(doc, pairs[k].app_on, prog, err, sizeof err), sa);
+            assert_int_equal(cart_json_feed(doc, pairs[k].app_off, prog, err, sizeof err), sa);
             char what[300];
             snprintf(what, sizeof what, "%s cart %d (budget %llu)", test_path, found,
                      (unsigned long long)pairs[k].on->limits.instruction_budget);
@@ -640,6 +708,8 @@ static uint32_t random_carts(pair *pairs, size_t n_pairs, uint64_t seed, uint32_
         for (size_t k = 0; k < n_pairs; k++) {
             feed(pairs[k].on, &c);
             feed(pairs[k].off, &c);
+            feed(pairs[k].app_on, &c);
+            feed(pairs[k].app_off, &c);
             char what[200];
             snprintf(what, sizeof what, "%s random cart %u (seed %llu, budget %llu)", name, i,
                      (unsigned long long)seed, (unsigned long long)pairs[k].on->limits.instruction_budget);
@@ -1055,12 +1125,10 @@ static void test_multi_string_guards(void **state) {
                       .margin_ppm = -1};
     const perk_line *carts[3][2] = {{&coffee, NULL}, {&coffee, &s2}, {&coffee, &acme}};
     for (int c = 0; c < 3; c++) {
-        for (int k = 0; k < 2; k++) {
-            perk_context *ctx = k == 0 ? x.on : x.off;
-            perk_cart_reset(ctx);
-            assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
-            for (int i = 0; i < 2 && carts[c][i]; i++) assert_int_equal(perk_cart_add_line(ctx, carts[c][i]), PERK_OK);
-        }
+        perk_line cart[2];
+        size_t n = 0;
+        for (int i = 0; i < 2 && carts[c][i]; i++) cart[n++] = *carts[c][i];
+        pair_feed(&x, NULL, &(perk_order){.time = 1772625600LL}, cart, n);
         const perk_result *r = perk_evaluate(x.on);
         assert_int_equal(r->status, PERK_OK);
         bool bogo_visited = x.on->visit[bogo / 64] >> (bogo % 64) & 1;
@@ -1153,15 +1221,7 @@ static void test_hint_limit(void **state) {
         perk_limits l = perk_limits_default();
         l.max_hints = max;
         pair x;
-        x.prog = prog;
-        x.on = perk_context_new(prog, &l, NULL);
-        x.off = perk_context_new(prog, &l, NULL);
-        assert_non_null(x.on);
-        assert_non_null(x.off);
-        eval_set_rule_index(x.on, true);
-        eval_set_rule_index(x.off, false);
-        x.names = result_names_from_program(prog);
-        x.compared = x.differing_paths = 0;
+        pair_init_limits(&x, prog, l);
         pair_feed(&x, NULL, &(perk_order){.time = 1772625600LL}, &cup, 1);
         const perk_result *r = perk_evaluate(x.on);
         assert_int_equal(r->status, PERK_OK);
@@ -1191,6 +1251,92 @@ static void test_hint_limit(void **state) {
         assert_int_equal(perk_evaluate(x.off)->promotions_visited, 5); /* the plain pass looks at all */
         pair_free(&x);
     }
+    perk_program_free(prog);
+}
+
+/* Explaining only what applied (perk_limits.explain, docs/semantics.md section 16). A tea cart
+ * in April with coupons A and B, one coupon per order:
+ *   spring  valid in March                   fails (prechecked: not visited, not written)
+ *   c1      coupon A, ¥5 off order           applies: 500
+ *   c2      coupon B, ¥3 off order           one coupon per order
+ *   tea     20% off the tea, now 9500        applies: 1900
+ *   big     subtotal 7600 >= ¥50: ¥10 off    applies: 1000, and stops
+ *   later   1% off order                     stopped (not visited when explaining what applied)
+ * Discount 500 + 1900 + 1000 = 3400 either way. */
+static void test_explain_applied(void **state) {
+    (void)state;
+    perk_program *prog = compile_prog("ruleset \"lean\" {\n  currency CNY\n  timezone \"UTC\"\n"
+                                      "  coupons one per order\n}\n"
+                                      "promotion spring { valid 2026-03-01 to 2026-03-31\n then 10% off order }\n"
+                                      "promotion c1 { requires coupon \"A\"\n then ¥5 off order }\n"
+                                      "promotion c2 { requires coupon \"B\"\n then ¥3 off order }\n"
+                                      "promotion tea { then 20% off items where category in \"tea\" }\n"
+                                      "promotion big { when order.subtotal >= ¥50\n then ¥10 off order\n stop }\n"
+                                      "promotion later { then 1% off order }\n");
+    pair x;
+    pair_init(&x, prog, 0);
+    perk_line tea = {.sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1};
+    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 5000, .quantity = 2, .margin_ppm = -1};
+    const perk_order april = {.time = 1775822400LL}; /* 2026-04-10 12:00 UTC */
+    long spring = perk_program_find_promotion(prog, "spring"), c1 = perk_program_find_promotion(prog, "c1"),
+         c2 = perk_program_find_promotion(prog, "c2"), tea_off = perk_program_find_promotion(prog, "tea"),
+         big = perk_program_find_promotion(prog, "big"), later = perk_program_find_promotion(prog, "later");
+    perk_context *const all[4] = {x.on, x.off, x.app_on, x.app_off};
+
+    pair_feed(&x, NULL, &april, &tea, 1);
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(perk_cart_add_coupon(all[k], "A", NULL, PERK_COUPON_VALID), PERK_OK);
+        assert_int_equal(perk_cart_add_coupon(all[k], "B", NULL, PERK_COUPON_VALID), PERK_OK);
+    }
+    const perk_result *full = perk_evaluate(x.on);
+    assert_int_equal(full->status, PERK_OK);
+    assert_int_equal(full->discount, 3400);
+    assert_int_equal(full->promotions[spring].reason, PERK_REASON_CONDITION);
+    assert_int_equal(full->promotions[c2].reason, PERK_REASON_ONE_COUPON);
+    assert_int_equal(full->promotions[later].reason, PERK_REASON_STOPPED);
+    assert_int_equal(full->promotions_visited, 5); /* c1, c2, tea, big, later */
+
+    const perk_result *lean = perk_evaluate(x.app_on);
+    assert_int_equal(lean->status, PERK_OK);
+    assert_int_equal(lean->discount, 3400);
+    assert_int_equal(lean->promotions[c1].reason, PERK_REASON_APPLIED);
+    assert_int_equal(lean->promotions[c1].discount, 500);
+    assert_int_equal(lean->promotions[tea_off].discount, 1900);
+    assert_int_equal(lean->promotions[big].discount, 1000);
+    const long unexplained[] = {spring, c2, later};
+    for (size_t i = 0; i < 3; i++) {
+        const perk_promotion_result *pr = &lean->promotions[unexplained[i]];
+        assert_int_equal(pr->reason, PERK_REASON_UNEXPLAINED);
+        assert_int_equal(pr->promotion, unexplained[i]);
+        assert_int_equal(pr->failed_condition, UINT32_MAX);
+        assert_false(pr->has_comparison);
+    }
+    /* the verdicts still know why B was turned away */
+    assert_int_equal(lean->n_coupons, 2);
+    assert_int_equal(lean->coupons[0].verdict, PERK_COUPON_ACCEPTED);
+    assert_int_equal(lean->coupons[0].promotion, c1);
+    assert_int_equal(lean->coupons[1].verdict, PERK_COUPON_REJECTED_ONE_PER_ORDER);
+    assert_int_equal(lean->promotions_visited, 4); /* none after the stop */
+    assert_int_equal(lean->instructions, full->instructions);
+    pair_feed(&x, NULL, &april, &tea, 1);
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(perk_cart_add_coupon(all[k], "A", NULL, PERK_COUPON_VALID), PERK_OK);
+        assert_int_equal(perk_cart_add_coupon(all[k], "B", NULL, PERK_COUPON_VALID), PERK_OK);
+    }
+    pair_compare(&x, NULL, "explaining what applied, coupons and a stop");
+
+    /* the next cart, cups without coupons: c1 and tea are back to UNEXPLAINED; big alone applies
+     * (¥100 >= ¥50: ¥10 off) and later is stopped */
+    pair_feed(&x, NULL, &april, &cup, 1);
+    lean = perk_evaluate(x.app_on);
+    assert_int_equal(lean->discount, 1000);
+    assert_int_equal(lean->promotions[c1].reason, PERK_REASON_UNEXPLAINED);
+    assert_int_equal(lean->promotions[c1].discount, 0);
+    assert_int_equal(lean->promotions[tea_off].reason, PERK_REASON_UNEXPLAINED);
+    assert_int_equal(lean->promotions[big].reason, PERK_REASON_APPLIED);
+    pair_feed(&x, NULL, &april, &cup, 1);
+    pair_compare(&x, NULL, "explaining what applied, the next cart");
+    pair_free(&x);
     perk_program_free(prog);
 }
 
@@ -1366,6 +1512,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_multi_string_guards),
         cmocka_unit_test(test_hint_needs_free_group),
         cmocka_unit_test(test_hint_limit),
+        cmocka_unit_test(test_explain_applied),
         cmocka_unit_test(test_items_where_code),
         cmocka_unit_test(test_earn_without_block),
         cmocka_unit_test(test_tested_prefix),

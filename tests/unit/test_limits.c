@@ -438,6 +438,7 @@ static void test_runtime_defaults(void **state) {
     assert_int_equal(l.instruction_budget, 10000000);
     assert_int_equal(l.max_rules, 20000);
     assert_int_equal(l.max_hints, 16);
+    assert_int_equal(l.explain, PERK_EXPLAIN_ALL);
 }
 
 /* Limits out of their own range are refused by perk_context_new. */
@@ -462,6 +463,7 @@ static void test_runtime_limit_validation(void **state) {
     REFUSED(l.max_coupons = 4097, "max_coupons 4097 must be at most 4096");
     REFUSED(l.instruction_budget = 0, "instruction_budget must be at least 1");
     REFUSED(l.max_rules = 0, "max_rules must be at least 1");
+    REFUSED(l.explain = (perk_explain)7, "explain 7 must be PERK_EXPLAIN_ALL or PERK_EXPLAIN_APPLIED");
 #undef REFUSED
     /* the extremes of each range are fine */
     l = perk_limits_default();
