@@ -242,7 +242,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->marked = ctx_array(d->n_rules, sizeof(uint32_t), &ok);
     ctx->marked_bits = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
     ctx->visit = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
-    ctx->written = ctx_array(d->n_rules, sizeof(uint32_t), &ok);
+    ctx->written = ctx_array(2 * (size_t)d->n_rules, sizeof(uint32_t), &ok); /* evaluate.c: visit_key */
     ctx->group_bits = ctx_array(sw, sizeof(uint64_t), &ok);
     ctx->pend = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->touched = ctx_array(w, sizeof(uint64_t), &ok);

@@ -196,26 +196,22 @@ static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_r
  * with the failure recorded as the VM records it (record_cmp / record_failure in vm.c). */
 bool eval_precheck_holds(perk_context *ctx, const guard_precheck *c) {
     int64_t x = facts_load(ctx, c->fact);
-    bool holds;
+    if (guard_precheck_holds_at(c, x)) return true;
     ctx->fail_has_cmp = true;
     ctx->fail_observed = x;
     switch (c->kind) {
     case PRECHECK_RANGE:
-        holds = c->a <= x && x <= c->b;
         ctx->fail_expected = x > c->b ? c->b : c->a;
         ctx->fail_op = x > c->b ? PERK_CMP_LE : PERK_CMP_GE;
         break;
     case PRECHECK_CMP:
-        holds = perk_cmp_holds(c->op, x, c->a);
         ctx->fail_expected = c->a;
         ctx->fail_op = c->op;
         break;
     default: /* MASK records no comparison */
-        holds = x >= 0 && x < 32 && ((c->a >> x) & 1);
         ctx->fail_has_cmp = false;
         break;
     }
-    if (holds) return true;
     ctx->n_failures = 1;
     ctx->fail_cond = c->cond;
     ctx->fail_soft = false;
@@ -398,33 +394,81 @@ static bool in_visit(const perk_context *ctx, uint32_t r) {
     return rule_bit(ctx->visit, r);
 }
 
+/* The result of a rule whose precheck failed, not visited: the failure eval_precheck_holds
+ * recorded, written now (when every promotion is explained) and listed for restoring. A visit
+ * later in the evaluation writes it again (a rule the caller marked, listed after the keys, or one
+ * after a stop: never both), so a rule is listed at most twice. */
+static void precheck_failed(perk_context *ctx, uint32_t r) {
+    if (!ctx->explain_all) return; /* a hard condition failed: no hint, nothing to write */
+    perk_promotion_result *pr = &ctx->r_promos[r];
+    memset(pr, 0, sizeof *pr);
+    pr->promotion = r;
+    condition_failed(ctx, r, pr);
+}
+
+/* Lists the rules of a key the cart has for visiting. A rule with a keyed precheck (ridx.key_pre)
+ * is listed only when the precheck holds; else its result is the failure, as decide_before_block
+ * would give it. */
 static void visit_key(perk_context *ctx, uint32_t key) {
     const prog_rule_index *x = &ctx->program->ridx;
     if (key == PROG_NONE) return;
     for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) {
         uint32_t r = x->key_rules[i];
-        mark_visit(ctx, r);
+        const guard_precheck *c = &x->key_pre[i];
+        if (c->kind == PRECHECK_NONE || guard_precheck_holds_at(c, facts_load(ctx, c->fact))) {
+            mark_visit(ctx, r);
+            continue;
+        }
+        if (!ctx->explain_all) continue;
+        eval_precheck_holds(ctx, c); /* records the failure */
+        ctx->written[ctx->n_written++] = r;
+        precheck_failed(ctx, r);
+    }
+}
+
+/* The prechecked rules: visited when the precheck holds. Explaining every promotion, the result
+ * of each other one is the precheck's failure, written now (it depends on this cart's facts, so
+ * it is not a default; the entry is rewritten by every evaluation, visited or not, and needs no
+ * restoring). Explaining only what applied, nothing is written for them, so only the ones that
+ * hold are looked for: the ranges by fact, skipping the blocks already over and stopping at the
+ * first range not yet begun (ridx.ranges), then the others. */
+static void visit_prechecked(perk_context *ctx) {
+    const prog_rule_index *x = &ctx->program->ridx;
+    if (ctx->explain_all) {
+        for (uint32_t k = 0; k < x->n_prechecked; k++) {
+            uint32_t r = x->prechecked[k];
+            if (eval_precheck_holds(ctx, &x->precheck[r]))
+                mark_visit(ctx, r);
+            else
+                precheck_failed(ctx, r);
+        }
+        return;
+    }
+    for (uint32_t f = 0; f < PERK_FACT_COUNT; f++) {
+        uint32_t i = x->range_first[f], end = x->range_first[f + 1];
+        if (i == end) continue;
+        int64_t t = facts_load(ctx, f);
+        while (i < end) {
+            if (i % RIDX_RANGE_BLOCK == 0 && i + RIDX_RANGE_BLOCK <= end && x->range_block_hi[i / RIDX_RANGE_BLOCK] < t) {
+                i += RIDX_RANGE_BLOCK; /* every range of the block is over */
+                continue;
+            }
+            const prog_range *g = &x->ranges[i++];
+            if (g->lo > t) break; /* and every later one has not begun */
+            if (t <= g->hi) mark_visit(ctx, g->rule);
+        }
+    }
+    for (uint32_t k = 0; k < x->n_prechecked_other; k++) {
+        uint32_t r = x->prechecked_other[k];
+        const guard_precheck *c = &x->precheck[r];
+        if (guard_precheck_holds_at(c, facts_load(ctx, c->fact))) mark_visit(ctx, r);
     }
 }
 
 static void build_visit(perk_context *ctx) {
     const perk_program *prog = ctx->program;
     memcpy(ctx->visit, prog->ridx.always, ctx->rule_words * sizeof(uint64_t));
-    /* prechecked rules: visited when the precheck holds; else their result is the precheck's
-     * failure, written now (it depends on this cart's facts, so it is not a default; the entry
-     * is rewritten by every evaluation, visited or not, and needs no restoring) */
-    for (uint32_t k = 0; k < prog->ridx.n_prechecked; k++) {
-        uint32_t r = prog->ridx.prechecked[k];
-        if (eval_precheck_holds(ctx, &prog->ridx.precheck[r])) {
-            mark_visit(ctx, r);
-            continue;
-        }
-        if (!ctx->explain_all) continue; /* a hard condition failed: no hint, nothing to write */
-        perk_promotion_result *pr = &ctx->r_promos[r];
-        memset(pr, 0, sizeof *pr);
-        pr->promotion = r;
-        condition_failed(ctx, r, pr);
-    }
+    visit_prechecked(ctx);
     for (uint32_t k = 0; k < ctx->n_present; k++) visit_key(ctx, ctx->slot_key[ctx->present[k]]);
     for (uint32_t c = 0; c < ctx->n_coupons; c++) {
         visit_key(ctx, prog_find_key(prog, RIDX_COUPON, ctx->coupon_code_id[c]));

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "opcodes.h"
 #include "program.h"
 
 /* How a block ends when its guard matches no line. */
@@ -87,6 +88,17 @@ typedef struct guard_precheck {
     int64_t a, b;  /* RANGE: lo, hi; CMP: the constant; MASK: the mask in a */
     uint32_t body; /* the instruction after its REQUIRE */
 } guard_precheck;
+
+/* Whether precheck c holds when its fact has value x (the test eval_precheck_holds makes, without
+ * recording anything). */
+static inline bool guard_precheck_holds_at(const guard_precheck *c, int64_t x) {
+    switch (c->kind) {
+    case PRECHECK_RANGE: return c->a <= x && x <= c->b;
+    case PRECHECK_CMP: return perk_cmp_holds(c->op, x, c->a);
+    case PRECHECK_MASK: return x >= 0 && x < 32 && ((c->a >> x) & 1);
+    default: return true;
+    }
+}
 
 /* Recognises promotion `rule`'s precheck; false (kind NONE) when its block does not start with
  * one of the shapes above with operands in range. */

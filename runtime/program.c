@@ -159,6 +159,9 @@ static void rule_index_free(prog_rule_index *x) {
     perk_mem_free(x->guard);
     perk_mem_free(x->precheck);
     perk_mem_free(x->prechecked);
+    perk_mem_free(x->ranges);
+    perk_mem_free(x->range_block_hi);
+    perk_mem_free(x->prechecked_other);
     perk_mem_free(x->hintable);
     perk_mem_free(x->multi_first);
     perk_mem_free(x->multi_keys);
@@ -168,12 +171,14 @@ static void rule_index_free(prog_rule_index *x) {
     perk_mem_free(x->keys);
     perk_mem_free(x->key_first);
     perk_mem_free(x->key_rules);
+    perk_mem_free(x->key_pre);
     memset(x, 0, sizeof *x);
 }
 
 typedef struct key_rule {
     uint64_t key;
     uint32_t rule;
+    bool keyed_precheck; /* precheck_keyable: tested while listing the rule */
 } key_rule;
 
 static int key_rule_cmp(const void *a, const void *b) {
@@ -262,11 +267,70 @@ static rule_visit rule_default(const prog_data *d, uint32_t r, const guard_outco
  * visited only when it holds), when the precheck is the first thing its block does (no guard),
  * reads a fact that no promotion changes (not order.subtotal or order.shipping) and nothing but
  * the block decides the rule (no limit of 0; a coupon rule is never visited always). */
+static bool precheck_on_fixed_fact(const guard_precheck *c) {
+    return c->kind != PRECHECK_NONE && c->fact != PERK_FACT_ORDER_SUBTOTAL && c->fact != PERK_FACT_ORDER_SHIPPING;
+}
+
 static bool precheck_indexable(const prog_data *d, uint32_t r, const guard_precheck *c) {
     const prog_rule *rule = &d->rules[r];
-    return c->kind != PRECHECK_NONE && rule->guard_kind == PROG_GUARD_NONE && c->fact != PERK_FACT_ORDER_SUBTOTAL &&
-           c->fact != PERK_FACT_ORDER_SHIPPING && rule->limit_uses != 0 && rule->limit_per_customer != 0 &&
-           rule->limit_money != 0;
+    return precheck_on_fixed_fact(c) && rule->guard_kind == PROG_GUARD_NONE && rule->limit_uses != 0 &&
+           rule->limit_per_customer != 0 && rule->limit_money != 0;
+}
+
+/* A rule listed under its guard string can be tested by its precheck while it is listed (and not
+ * visited when that fails) when, its guard string being in the cart, the precheck is what decides
+ * it next (evaluate.c, decide_before_block): a guard of the file (one key), no coupon (whose gate
+ * comes first), no hint to give (a hintable rule is visited on its own terms), and a precheck on
+ * a fact no promotion changes, so that testing it before the promotions run is testing it at its
+ * turn. Excluded rules and rules after a stop are visited anyway (evaluate.c). */
+static bool precheck_keyable(const prog_data *d, uint32_t r, const guard_precheck *c, rule_visit how) {
+    const prog_rule *rule = &d->rules[r];
+    return precheck_on_fixed_fact(c) && rule->guard_kind != PROG_GUARD_NONE && how == VISIT_BY_KEY &&
+           rule->coupon == PROG_NONE && rule->coupon_campaign == PROG_NONE;
+}
+
+static int range_cmp(const void *a, const void *b) {
+    const prog_range *x = a, *y = b;
+    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* Splits the prechecked rules into ranges by fact and lower bound, and the others (ridx.ranges). */
+static perk_status build_precheck_ranges(prog_rule_index *x, perk_error *err) {
+    uint32_t n = x->n_prechecked, n_ranges = 0, count[PERK_FACT_COUNT] = {0};
+    for (uint32_t k = 0; k < n; k++) {
+        const guard_precheck *c = &x->precheck[x->prechecked[k]];
+        if (c->kind == PRECHECK_RANGE && c->fact < PERK_FACT_COUNT) count[c->fact]++, n_ranges++;
+    }
+    uint32_t n_blocks = (n_ranges + RIDX_RANGE_BLOCK - 1) / RIDX_RANGE_BLOCK;
+    x->ranges = perk_mem_calloc(n_ranges == 0 ? 1 : n_ranges, sizeof *x->ranges);
+    x->range_block_hi = perk_mem_calloc(n_blocks == 0 ? 1 : n_blocks, sizeof *x->range_block_hi);
+    x->prechecked_other = perk_mem_calloc(n == 0 ? 1 : n, sizeof *x->prechecked_other);
+    if (!x->ranges || !x->range_block_hi || !x->prechecked_other) {
+        set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
+        return PERK_NOMEM;
+    }
+    uint32_t next[PERK_FACT_COUNT];
+    x->range_first[0] = 0;
+    for (uint32_t f = 0; f < PERK_FACT_COUNT; f++) {
+        next[f] = x->range_first[f];
+        x->range_first[f + 1] = x->range_first[f] + count[f];
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t r = x->prechecked[k];
+        const guard_precheck *c = &x->precheck[r];
+        if (c->kind == PRECHECK_RANGE && c->fact < PERK_FACT_COUNT)
+            x->ranges[next[c->fact]++] = (prog_range){c->a, c->b, r};
+        else
+            x->prechecked_other[x->n_prechecked_other++] = r;
+    }
+    for (uint32_t f = 0; f < PERK_FACT_COUNT; f++)
+        qsort(x->ranges + x->range_first[f], count[f], sizeof *x->ranges, range_cmp);
+    for (uint32_t i = 0; i < n_ranges; i++) {
+        int64_t *hi = &x->range_block_hi[i / RIDX_RANGE_BLOCK];
+        if (i % RIDX_RANGE_BLOCK == 0 || x->ranges[i].hi > *hi) *hi = x->ranges[i].hi;
+    }
+    return PERK_OK;
 }
 
 /* Builds p->ridx from the verified program: each guard's outcome, each rule's default, and the
@@ -309,9 +373,9 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
         guard_find_precheck(d, r, &x->precheck[r]);
         /* every coupon-requiring rule is listed under its code and campaign (the coupon verdicts
          * look them up there); a rule with a guard default under its guard string */
-        if (rule->coupon != PROG_NONE) pairs[n_pairs++] = (key_rule){ridx_key(RIDX_COUPON, rule->coupon), r};
+        if (rule->coupon != PROG_NONE) pairs[n_pairs++] = (key_rule){ridx_key(RIDX_COUPON, rule->coupon), r, false};
         if (rule->coupon_campaign != PROG_NONE)
-            pairs[n_pairs++] = (key_rule){ridx_key(RIDX_CAMPAIGN, rule->coupon_campaign), r};
+            pairs[n_pairs++] = (key_rule){ridx_key(RIDX_CAMPAIGN, rule->coupon_campaign), r, false};
         /* no guard in the file, no coupon, no precheck to index it by: a guard over several strings */
         bool guarded = rule->guard_kind != PROG_GUARD_NONE, by_precheck = precheck_indexable(d, r, &x->precheck[r]);
         uint32_t n_keys = 0;
@@ -342,9 +406,10 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
         } else if (x->defaults[r].reason != PERK_REASON_COUPON_MISSING) {
             if (how == VISIT_FOR_HINT) x->hintable[x->n_hintable++] = r;
             if (rule->guard_kind != PROG_GUARD_NONE)
-                pairs[n_pairs++] = (key_rule){ridx_key(rule->guard_kind, rule->guard_string), r};
+                pairs[n_pairs++] = (key_rule){ridx_key(rule->guard_kind, rule->guard_string), r,
+                                              n_keys == 0 && precheck_keyable(d, r, &x->precheck[r], how)};
             for (uint32_t k = x->multi_first[r]; k < n_multi; k++)
-                pairs[n_pairs++] = (key_rule){ridx_key(multi[k].kind, multi[k].string), r};
+                pairs[n_pairs++] = (key_rule){ridx_key(multi[k].kind, multi[k].string), r, false};
         }
     }
     x->multi_first[n] = n_multi;
@@ -364,7 +429,8 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     x->keys = perk_mem_calloc(n_keys == 0 ? 1 : n_keys, sizeof *x->keys);
     x->key_first = perk_mem_calloc((size_t)n_keys + 1, sizeof *x->key_first);
     x->key_rules = perk_mem_calloc(n_pairs == 0 ? 1 : n_pairs, sizeof *x->key_rules);
-    if (!x->keys || !x->key_first || !x->key_rules) {
+    x->key_pre = perk_mem_calloc(n_pairs == 0 ? 1 : n_pairs, sizeof *x->key_pre);
+    if (!x->keys || !x->key_first || !x->key_rules || !x->key_pre) {
         perk_mem_free(pairs);
         set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
         return PERK_NOMEM;
@@ -376,11 +442,12 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
             x->key_first[k++] = i;
         }
         x->key_rules[i] = pairs[i].rule;
+        if (pairs[i].keyed_precheck) x->key_pre[i] = x->precheck[pairs[i].rule]; /* else kind NONE */
     }
     x->key_first[n_keys] = n_pairs;
     x->n_keys = n_keys;
     perk_mem_free(pairs);
-    return PERK_OK;
+    return build_precheck_ranges(x, err);
 }
 
 /* Whether multiplier pm applies to earn rule e: it names no earn rule (all), or names e. */

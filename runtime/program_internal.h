@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 
+#include "facts.h"
 #include "guard.h"
 #include "perk.h"
 #include "program.h"
@@ -36,6 +37,14 @@ typedef struct prog_rule_hot {
                               the block runs from there */
 } prog_rule_hot;
 
+/* A prechecked rule whose precheck is a range [lo, hi] on one fact (`valid`, `hours`). */
+typedef struct prog_range {
+    int64_t lo, hi;
+    uint32_t rule;
+} prog_range;
+
+#define RIDX_RANGE_BLOCK 32 /* ranges per block of ridx.range_block_hi */
+
 /* The rule index (docs/semantics.md, "The rule index"), built by perk_program_load and read-only
  * afterwards, so shared by every context. A promotion is either visited on every cart ("always")
  * or has a default result that holds on every cart where none of its keys occurs: then the
@@ -58,6 +67,16 @@ typedef struct prog_rule_index {
                                       precheck on a fact fixed for the evaluation: each cart
                                       tests it natively and visits only those it lets through */
     uint32_t n_prechecked;
+    /* The same prechecked rules split for a context that explains only what applied (it writes
+     * nothing for a failed precheck, so it need not test each one): those with a range precheck,
+     * by fact and by lower bound (ranges[range_first[f] .. range_first[f + 1]) for fact f), with
+     * the highest upper bound of every RIDX_RANGE_BLOCK consecutive ranges, so that whole blocks
+     * of ranges already over, and every range not yet begun, cost nothing; and the others. */
+    prog_range *ranges;
+    uint32_t range_first[PERK_FACT_COUNT + 1];
+    int64_t *range_block_hi;       /* ceil(n_ranges / RIDX_RANGE_BLOCK) */
+    uint32_t *prechecked_other;    /* ascending */
+    uint32_t n_prechecked_other;
     uint32_t *hintable;            /* ascending: rules whose guard default may also give a near-miss
                                       hint; visited in order only while the result has room for
                                       hints (perk_limits.max_hints), else they keep their default */
@@ -68,6 +87,13 @@ typedef struct prog_rule_index {
     uint32_t *key_first;           /* n_keys + 1: the rules of key k are key_rules[key_first[k] ..
                                       key_first[k + 1]), ascending */
     uint32_t *key_rules;
+    guard_precheck *key_pre;       /* parallel to key_rules: the precheck the evaluation tests
+                                      while listing the rule under a key of the cart (kind NONE:
+                                      listed unconditionally). Set for a rule with a guard of the
+                                      file, no coupon, no guard over several strings, no hint to
+                                      give, whose precheck reads a fact no promotion changes:
+                                      when the precheck fails, the rule's result is that failure
+                                      (decide_before_block) and it is not visited */
 } prog_rule_index;
 
 struct perk_program {

@@ -124,8 +124,9 @@ struct perk_context {
     bool use_index;          /* false: every promotion is visited and its block run (reference) */
     uint32_t rule_words;     /* ceil(n_rules / 64) */
     uint64_t *visit;         /* rule_words: the promotions this cart visits */
-    uint32_t *written;       /* n_rules: promotions whose r_promos entry the last evaluation
-                                wrote; every other entry holds its default (ctx->defaults) */
+    uint32_t *written;       /* 2 x n_rules: promotions whose r_promos entry the last evaluation
+                                wrote (a few twice); every other entry holds its default
+                                (ctx->defaults) */
     uint32_t n_written;
     uint32_t n_visited;      /* promotions this evaluation visited (perk_result.promotions_visited) */
     bool explain_all;        /* limits.explain == PERK_EXPLAIN_ALL */

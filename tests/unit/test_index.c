@@ -1075,7 +1075,21 @@ static void test_prechecks(void **state) {
     assert_false(visited(x.on, autumn));
     assert_false(visited(x.on, golden));
     assert_true(visited(x.on, weekend));
+    /* tea_spring is listed under "tea", which the cart has; its precheck, tested while listing it
+     * (ridx.key_pre), fails: it is not visited */
+    assert_false(visited(x.on, tea));
+    assert_int_equal(r->promotions_visited, 2); /* weekend, ship */
     pair_compare(&x, NULL, "prechecks on a Saturday in April");
+    /* excluded by the caller, it is visited: its gate comes first */
+    feed_precheck_cart(&x, 1775304000LL, "silver");
+    perk_context *const all[4] = {x.on, x.off, x.app_on, x.app_off};
+    for (int k = 0; k < 4; k++) assert_int_equal(perk_cart_exclude(all[k], (uint32_t)tea), PERK_OK);
+    r = perk_evaluate(x.on);
+    assert_int_equal(r->promotions[tea].reason, PERK_REASON_EXCLUDED);
+    assert_true(visited(x.on, tea));
+    feed_precheck_cart(&x, 1775304000LL, "silver");
+    for (int k = 0; k < 4; k++) assert_int_equal(perk_cart_exclude(all[k], (uint32_t)tea), PERK_OK);
+    pair_compare(&x, NULL, "prechecks on a Saturday in April, tea_spring excluded");
 
     /* Tuesday 2026-03-10, a gold customer: spring, golden and tea_spring apply, weekend fails on
      * its weekday mask (no comparison recorded) */
@@ -1089,6 +1103,7 @@ static void test_prechecks(void **state) {
     assert_int_equal(p[golden].reason, PERK_REASON_APPLIED);
     assert_int_equal(p[tea].reason, PERK_REASON_APPLIED);
     assert_false(visited(x.on, weekend));
+    assert_true(visited(x.on, tea));
     pair_compare(&x, NULL, "prechecks on a Tuesday in March");
     pair_free(&x);
     perk_program_free(prog);
@@ -1340,6 +1355,70 @@ static void test_explain_applied(void **state) {
     perk_program_free(prog);
 }
 
+/* The range prechecks a context explaining only what applied looks through (ridx.ranges): 300
+ * promotions, each `valid` for its own window in 2026 (window k starts on day 7k mod 365 and
+ * lasts 1 + 13k mod 40 days; every 50th covers the whole year). At each of a few times the
+ * promotions visited are exactly those whose window holds the time, and the results agree with
+ * the plain pass and with explaining every promotion. */
+static void day_of_2026(int day, char out[32]) {
+    static const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int m = 0;
+    while (day >= month_days[m]) day -= month_days[m++];
+    snprintf(out, 32, "2026-%02d-%02d", m + 1, day + 1);
+}
+
+static void window_of(int k, int *first, int *last) {
+    *first = k % 50 == 0 ? 0 : 7 * k % 365;
+    *last = k % 50 == 0 ? 364 : *first + 13 * k % 40;
+    if (*last > 364) *last = 364;
+}
+
+static void test_range_index(void **state) {
+    (void)state;
+    sbuf src = {0};
+    sb_printf(&src, "ruleset \"windows\" {\n  currency CNY\n  timezone \"UTC\"\n}\n");
+    for (int k = 0; k < 300; k++) {
+        int first, last;
+        char a[32], b[32];
+        window_of(k, &first, &last);
+        day_of_2026(first, a);
+        day_of_2026(last, b);
+        sb_printf(&src, "promotion w%03d { valid %s to %s\n then ¥0.01 off order }\n", k, a, b);
+    }
+    perk_program *prog = compile_prog(src.s);
+    free(src.s);
+    assert_int_equal(prog->ridx.n_prechecked, 300);
+    assert_int_equal(prog->ridx.n_prechecked_other, 0);
+    pair x;
+    pair_init(&x, prog, 0);
+    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 100000, .quantity = 1, .margin_ppm = -1};
+    const int days[] = {0, 1, 45, 200, 363, 364};
+    for (size_t d = 0; d < sizeof days / sizeof days[0]; d++) {
+        int64_t t = 1767225600LL + days[d] * 86400LL + 43200; /* 2026-01-01 00:00 UTC + day, noon */
+        pair_feed(&x, NULL, &(perk_order){.time = t}, &cup, 1);
+        const perk_result *r = perk_evaluate(x.app_on);
+        assert_int_equal(r->status, PERK_OK);
+        uint32_t live = 0;
+        for (int k = 0; k < 300; k++) {
+            int first, last;
+            window_of(k, &first, &last);
+            char id[16];
+            snprintf(id, sizeof id, "w%03d", k);
+            long p = perk_program_find_promotion(prog, id);
+            bool in = first <= days[d] && days[d] <= last;
+            live += in;
+            assert_int_equal(visited(x.app_on, p), in);
+            assert_int_equal(r->promotions[p].reason, in ? PERK_REASON_APPLIED : PERK_REASON_UNEXPLAINED);
+        }
+        assert_int_equal(r->promotions_visited, live);
+        assert_int_equal(r->discount, live); /* ¥0.01 each */
+        pair_feed(&x, NULL, &(perk_order){.time = t}, &cup, 1);
+        pair_compare(&x, NULL, "windows");
+    }
+    pair_free(&x);
+    perk_program_free(prog);
+}
+
 /* Code generation: `items where p` is p's set alone (every predicate's set is within the cart's
  * lines); a `where` on a narrower set still intersects. Amounts: 10% of the ¥50.00 tea = 500. */
 static int count_op(const perk_program *p, const prog_rule *r, uint8_t op) {
@@ -1513,6 +1592,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_hint_needs_free_group),
         cmocka_unit_test(test_hint_limit),
         cmocka_unit_test(test_explain_applied),
+        cmocka_unit_test(test_range_index),
         cmocka_unit_test(test_items_where_code),
         cmocka_unit_test(test_earn_without_block),
         cmocka_unit_test(test_tested_prefix),
