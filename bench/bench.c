@@ -13,15 +13,17 @@
  * they do not. Then it times one evaluation per sample, cycling over the carts:
  *   perk       perk_cart_reset/set_customer/set_order/add_line/add_coupon + perk_evaluate
  *   perk_eval  perk_evaluate only (the cart is loaded into the context untimed)
+ *   perk_eval_applied  the same from a context explaining only what applied (PERK_EXPLAIN_APPLIED)
  *   perk_json  cart_json_parse + cart_json_feed + perk_evaluate + result_json_render (and
- *              perk_json_applied: the same, rendering the applied promotions only)
+ *              perk_json_applied: the same, rendering the applied promotions only, from the
+ *              context explaining only those)
  *   lua54 / luajit  one call of engine.evaluate(prog, cart) through lua_pcall, cart prebuilt
  * Output: tab-separated records on stdout (bench/run.sh formats them), progress on stderr.
  *
  * Usage: bench_lua54 --data DIR [--rules 10,100] [--lines 1,20] [--seconds 0.3]
  *                    [--time perk,lua] [--engine-dir bench]
- *        bench_lua54 --perk-loop K --data DIR --rules 100 --lines 20
- *                    (evaluates Perk K times and nothing else: for callgrind)
+ *        bench_lua54 --perk-loop K [--explain all|applied] --data DIR --rules 100 --lines 20
+ *                    (evaluates Perk K times and nothing else: for callgrind and perf)
  *        bench_lua54 --lua-test bench/test_lua_engine.lua
  *                    (runs the engine's hand-checked tests in the embedded runtime)
  */
@@ -423,12 +425,12 @@ static void print_cart(const bench_cart *c) {
     fputc('\n', stderr);
 }
 
-static void report_mismatch(lua_side *s, const perk_program *prog, perk_context *ctx, const perk_cart_data *pc, int N,
+static void report_mismatch(lua_side *s, const perk_program *prog, perk_context *ctx, const perk_cart_data *pc, const char *N,
                             int M, uint32_t k, outcome lo) {
     const perk_result *r;
     if (perk_cart_load(ctx, pc) != PERK_OK) die("cart %u rejected: %s", k, perk_context_error(ctx));
     r = perk_evaluate(ctx);
-    fprintf(stderr, "\nbench: MISMATCH between Perk and %s: rules %d, lines %d, cart %u\n", LUA_ENGINE_NAME, N, M, k);
+    fprintf(stderr, "\nbench: MISMATCH between Perk and %s: rules %s, lines %d, cart %u\n", LUA_ENGINE_NAME, N, M, k);
     print_cart(pc->src);
     fprintf(stderr, "  %-10s %12s %12s\n", "", "perk", LUA_ENGINE_NAME);
     fprintf(stderr, "  %-10s %12lld %12lld\n", "discount", (long long)r->discount, (long long)lo.discount);
@@ -494,21 +496,21 @@ static void report_mismatch(lua_side *s, const perk_program *prog, perk_context 
 }
 
 /* Evaluates every cart on both sides; any difference ends the run (equal work is compared). */
-static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx, perk_cart_data *carts, uint32_t n,
-                        int N, int M, const void *json_names) {
+static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx, perk_context *lean,
+                        perk_cart_data *carts, uint32_t n, const char *N, int M, const void *json_names) {
 #ifdef BENCH_HAVE_JSON
     const result_names *names = json_names;
     size_t json_in = 0, json_out = 0, json_applied = 0;
 #else
     (void)json_names;
 #endif
-    uint64_t reasons[PERK_REASON_COUNT] = {0}, visited = 0;
+    uint64_t reasons[PERK_REASON_COUNT] = {0}, visited = 0, visited_lean = 0;
     for (uint32_t k = 0; k < n; k++) {
         const perk_cart_data *pc = &carts[k];
-        if (perk_cart_load(ctx, pc) != PERK_OK) die("rules %d, lines %d: cart %u rejected: %s", N, M, k, perk_context_error(ctx));
+        if (perk_cart_load(ctx, pc) != PERK_OK) die("rules %s, lines %d: cart %u rejected: %s", N, M, k, perk_context_error(ctx));
         const perk_result *r = perk_evaluate(ctx);
         if (r->status != PERK_OK)
-            die("rules %d, lines %d: cart %u: perk_evaluate failed: %s", N, M, k, perk_context_error(ctx));
+            die("rules %s, lines %d: cart %u: perk_evaluate failed: %s", N, M, k, perk_context_error(ctx));
         for (uint32_t p = 0; p < r->n_promotions; p++)
             if ((unsigned)r->promotions[p].reason < PERK_REASON_COUNT) reasons[r->promotions[p].reason]++;
         visited += r->promotions_visited;
@@ -517,6 +519,15 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
                     lo.gifts == (int64_t)r->n_gifts;
         for (uint32_t i = 0; same && i < pc->n_lines; i++) same = lua_side_final(s, i) == r->lines[i].final;
         if (!same) report_mismatch(s, prog, ctx, pc, N, M, k, lo);
+        /* explaining only what applied: the same amounts and instruction count */
+        if (perk_cart_load(lean, pc) != PERK_OK) die("rules %s, lines %d: cart %u rejected (lean)", N, M, k);
+        const perk_result *rl = perk_evaluate(lean);
+        same = rl->status == PERK_OK && rl->discount == lo.discount && rl->shipping_after == lo.shipping &&
+               rl->points_earned == lo.points && rl->n_gifts == (uint32_t)lo.gifts &&
+               rl->instructions == r->instructions;
+        for (uint32_t i = 0; same && i < pc->n_lines; i++) same = rl->lines[i].final == r->lines[i].final;
+        if (!same) die("rules %s, lines %d, cart %u: the context explaining only what applied disagrees", N, M, k);
+        visited_lean += rl->promotions_visited;
 #ifdef BENCH_HAVE_JSON
         /* the JSON path must give the same answer as the struct path */
         char err[512];
@@ -527,7 +538,7 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
         const perk_result *rj = perk_evaluate(ctx);
         if (rj->status != PERK_OK || rj->discount != lo.discount || rj->shipping_after != lo.shipping ||
             rj->points_earned != lo.points)
-            die("rules %d, lines %d, cart %u: the JSON cart evaluates differently (discount %lld, expected %lld)", N,
+            die("rules %s, lines %d, cart %u: the JSON cart evaluates differently (discount %lld, expected %lld)", N,
                 M, k, (long long)rj->discount, (long long)lo.discount);
         char *out = result_json_render(names, rj, doc, 0);
         char *applied = result_json_render(names, rj, doc, RESULT_JSON_APPLIED_ONLY);
@@ -541,12 +552,13 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
 #endif
     }
     /* what the promotions did, per cart on average: the shape of the workload */
-    printf("mix\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", N, M, (double)reasons[PERK_REASON_APPLIED] / n,
-           (double)reasons[PERK_REASON_CONDITION] / n, (double)reasons[PERK_REASON_COUPON_MISSING] / n,
-           (double)reasons[PERK_REASON_EXCLUSIVE] / n, (double)reasons[PERK_REASON_STOPPED] / n,
-           (double)reasons[PERK_REASON_NOTHING] / n, (double)visited / n);
+    printf("mix\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", N, M,
+           (double)reasons[PERK_REASON_APPLIED] / n, (double)reasons[PERK_REASON_CONDITION] / n,
+           (double)reasons[PERK_REASON_COUPON_MISSING] / n, (double)reasons[PERK_REASON_EXCLUSIVE] / n,
+           (double)reasons[PERK_REASON_STOPPED] / n, (double)reasons[PERK_REASON_NOTHING] / n, (double)visited / n,
+           (double)visited_lean / n);
 #ifdef BENCH_HAVE_JSON
-    printf("jsonsize\t%d\t%d\t%zu\t%zu\t%zu\n", N, M, json_in / n, json_out / n, json_applied / n);
+    printf("jsonsize\t%s\t%d\t%zu\t%zu\t%zu\n", N, M, json_in / n, json_out / n, json_applied / n);
 #endif
 }
 
@@ -554,6 +566,7 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
 
 typedef struct timing_env {
     perk_context *ctx;
+    perk_context *lean; /* PERK_EXPLAIN_APPLIED */
     const perk_program *prog;
     perk_cart_data *carts;
     lua_side *lua;
@@ -580,6 +593,16 @@ static void run_perk_eval(timing_env *env, uint32_t k) {
     perk_evaluate(env->ctx);
 }
 
+static void prepare_perk_eval_applied(timing_env *env, uint32_t k) {
+    if (env->loaded != k) perk_cart_load(env->lean, &env->carts[k]);
+    env->loaded = k;
+}
+
+static void run_perk_eval_applied(timing_env *env, uint32_t k) {
+    (void)k;
+    perk_evaluate(env->lean);
+}
+
 static void run_lua(timing_env *env, uint32_t k) {
     lua_side_eval(env->lua, k, false);
 }
@@ -589,12 +612,14 @@ static void run_lua(timing_env *env, uint32_t k) {
  * applied ones only). */
 static void perk_json_round_trip(timing_env *env, uint32_t k, int flags) {
     const perk_cart_data *pc = &env->carts[k];
+    /* listing the applied promotions only, the context need not explain the others */
+    perk_context *ctx = flags & RESULT_JSON_APPLIED_ONLY ? env->lean : env->ctx;
     char err[256];
     cart_doc *doc = cart_json_parse(pc->json, pc->json_len, perk_program_exponent(env->prog),
                                     perk_program_currency(env->prog), NULL, err, sizeof err);
     if (doc == NULL) die("cart %u as JSON: %s", k, err);
-    if (cart_json_feed(doc, env->ctx, env->prog, err, sizeof err) != PERK_OK) die("cart %u as JSON: %s", k, err);
-    const perk_result *r = perk_evaluate(env->ctx);
+    if (cart_json_feed(doc, ctx, env->prog, err, sizeof err) != PERK_OK) die("cart %u as JSON: %s", k, err);
+    const perk_result *r = perk_evaluate(ctx);
     char *json = result_json_render(env->names, r, doc, flags);
     if (json == NULL) die("result_json_render failed");
     free(json);
@@ -617,7 +642,7 @@ static int cmp_u64(const void *a, const void *b) {
 
 /* Times fn over the carts in turn, one evaluation per sample, for about `seconds` (and at least
  * once per cart), after a warm-up; prints "time N M engine median p99 mean samples". */
-static void time_engine(const char *engine, int N, int M, timing_env *env, uint32_t n_carts, bench_fn prepare,
+static void time_engine(const char *engine, const char *N, int M, timing_env *env, uint32_t n_carts, bench_fn prepare,
                         bench_fn fn, double seconds) {
     static uint64_t *samples;
     if (samples == NULL) samples = malloc(MAX_SAMPLES * sizeof *samples);
@@ -642,10 +667,10 @@ static void time_engine(const char *engine, int N, int M, timing_env *env, uint3
     }
     qsort(samples, n, sizeof *samples, cmp_u64);
     uint64_t median = samples[n / 2], p99 = samples[(size_t)n * 99 / 100];
-    printf("time\t%d\t%d\t%s\t%llu\t%llu\t%.1f\t%u\n", N, M, engine, (unsigned long long)median,
+    printf("time\t%s\t%d\t%s\t%llu\t%llu\t%.1f\t%u\n", N, M, engine, (unsigned long long)median,
            (unsigned long long)p99, (double)sum / n, n);
     fflush(stdout);
-    fprintf(stderr, "bench: rules %5d lines %3d %-9s median %10.2f us  p99 %10.2f us  (%u samples)\n", N, M, engine,
+    fprintf(stderr, "bench: rules %9s lines %3d %-9s median %10.2f us  p99 %10.2f us  (%u samples)\n", N, M, engine,
             (double)median / 1e3, (double)p99 / 1e3, n);
 }
 
@@ -702,18 +727,33 @@ static int parse_list(const char *s, int *out) {
     return n;
 }
 
+/* "10,1000,1000+9000" into names (pointers into a copy of s, kept for the run). */
+static int parse_names(const char *s, const char **out) {
+    char *copy = strdup(s);
+    if (copy == NULL) die("out of memory");
+    int n = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        if (n == MAX_SIZES) die("too many rulesets: %s", s);
+        if (strspn(tok, "0123456789+") != strlen(tok) || tok[0] == '+') die("bad ruleset list: %s", s);
+        out[n++] = tok;
+    }
+    return n;
+}
+
 typedef struct options {
     const char *data, *engine_dir;
-    int rules[MAX_SIZES], n_rules, lines[MAX_SIZES], n_lines;
+    const char *rules[MAX_SIZES]; /* ruleset names: "1000", "1000+9000" (gen.c) */
+    int n_rules, lines[MAX_SIZES], n_lines;
     double seconds;
     bool time_perk, time_lua;
     long perk_loop;
+    bool loop_applied; /* --perk-loop with --explain applied: PERK_EXPLAIN_APPLIED */
 } options;
 
-static perk_program *compile_ruleset(const options *o, int N, double *compile_s, size_t *pbc_len) {
+static perk_program *compile_ruleset(const options *o, const char *N, double *compile_s, size_t *pbc_len) {
     char path[4096];
     size_t len;
-    snprintf(path, sizeof path, "%s/rules_%d.perk", o->data, N);
+    snprintf(path, sizeof path, "%s/rules_%s.perk", o->data, N);
     char *text = read_text(path, &len);
     uint8_t *bytes = NULL;
     size_t n_bytes = 0;
@@ -745,16 +785,16 @@ static perk_program *compile_ruleset(const options *o, int N, double *compile_s,
     int64_t held = live_bytes - before;
     free(bytes);
     if (o->perk_loop == 0) {
-        printf("compile\t%d\t%.6f\t%zu\t%zu\n", N, *compile_s, n_bytes,
+        printf("compile\t%s\t%.6f\t%zu\t%zu\n", N, *compile_s, n_bytes,
                perk_program_promotion_count(prog) + perk_program_earn_count(prog));
-        printf("memory\t%d\t%lld\n", N, (long long)held);
+        printf("memory\t%s\t%lld\n", N, (long long)held);
     }
     return prog;
 }
 
 static void usage(void) {
     die("usage: bench_%s --data DIR [--rules 10,100,...] [--lines 1,20,...] [--seconds S] [--time perk,lua]\n"
-        "       [--engine-dir DIR] | --perk-loop K --data DIR --rules N --lines M",
+        "       [--engine-dir DIR] | --perk-loop K [--explain all|applied] --data DIR --rules N --lines M",
         LUA_ENGINE_NAME);
 }
 
@@ -763,10 +803,13 @@ static void usage(void) {
 static void perk_loop(const options *o) {
     double cs;
     size_t pbc;
-    int N = o->rules[0], M = o->lines[0];
+    const char *N = o->rules[0];
+    int M = o->lines[0];
     perk_program *prog = compile_ruleset(o, N, &cs, &pbc);
     perk_error err;
-    perk_context *ctx = perk_context_new(prog, NULL, &err);
+    perk_limits limits = perk_limits_default();
+    if (o->loop_applied) limits.explain = PERK_EXPLAIN_APPLIED;
+    perk_context *ctx = perk_context_new(prog, &limits, &err);
     if (ctx == NULL) die("perk_context_new: %s", err.message);
     char path[4096], msg[512];
     snprintf(path, sizeof path, "%s/carts_%d.bin", o->data, M);
@@ -783,7 +826,7 @@ static void perk_loop(const options *o) {
         if (r->status != PERK_OK) die("perk_evaluate: %s", perk_context_error(ctx));
         insns += r->instructions;
     }
-    printf("perk_loop\t%d\t%d\t%ld\t%.1f\n", N, M, o->perk_loop, (double)insns / (double)o->perk_loop);
+    printf("perk_loop\t%s\t%d\t%ld\t%.1f\n", N, M, o->perk_loop, (double)insns / (double)o->perk_loop);
     perk_carts_free(carts, cf->n_carts);
     free(carts);
     bench_carts_free(cf);
@@ -803,17 +846,19 @@ int main(int argc, char **argv) {
         return 0;
     }
     options o = {.engine_dir = "bench", .seconds = 0.3, .time_perk = true, .time_lua = true};
-    o.rules[0] = 10, o.rules[1] = 100, o.rules[2] = 1000, o.rules[3] = 10000, o.n_rules = 4;
+    o.rules[0] = "10", o.rules[1] = "100", o.rules[2] = "1000", o.rules[3] = "10000", o.n_rules = 4;
     o.lines[0] = 1, o.lines[1] = 20, o.lines[2] = 200, o.n_lines = 3;
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) usage();
         if (strcmp(a, "--data") == 0) o.data = v;
         else if (strcmp(a, "--engine-dir") == 0) o.engine_dir = v;
-        else if (strcmp(a, "--rules") == 0) o.n_rules = parse_list(v, o.rules);
+        else if (strcmp(a, "--rules") == 0) o.n_rules = parse_names(v, o.rules);
         else if (strcmp(a, "--lines") == 0) o.n_lines = parse_list(v, o.lines);
         else if (strcmp(a, "--seconds") == 0) o.seconds = atof(v);
         else if (strcmp(a, "--perk-loop") == 0) o.perk_loop = atol(v);
+        else if (strcmp(a, "--explain") == 0 && (strcmp(v, "applied") == 0 || strcmp(v, "all") == 0))
+            o.loop_applied = strcmp(v, "applied") == 0;
         else if (strcmp(a, "--time") == 0) {
             o.time_perk = strstr(v, "perk") != NULL;
             o.time_lua = strstr(v, "lua") != NULL;
@@ -834,7 +879,7 @@ int main(int argc, char **argv) {
     lua_side_open(&lua, o.engine_dir);
     lua_call_overhead(&lua);
     for (int ri = 0; ri < o.n_rules; ri++) {
-        int N = o.rules[ri];
+        const char *N = o.rules[ri];
         double compile_s;
         size_t pbc_len;
         perk_program *prog = compile_ruleset(&o, N, &compile_s, &pbc_len);
@@ -851,14 +896,18 @@ int main(int argc, char **argv) {
         if (ctx_small == NULL) die("perk_context_new (max_lines 256): %s", err.message);
         int64_t ctx_small_bytes = live_bytes - before;
         perk_context_free(ctx_small);
-        if (o.time_perk) printf("context\t%d\t%lld\t%lld\n", N, (long long)ctx_bytes, (long long)ctx_small_bytes);
+        perk_limits lean_limits = perk_limits_default();
+        lean_limits.explain = PERK_EXPLAIN_APPLIED;
+        perk_context *lean = perk_context_new(prog, &lean_limits, &err);
+        if (lean == NULL) die("perk_context_new (explain applied): %s", err.message);
+        if (o.time_perk) printf("context\t%s\t%lld\t%lld\n", N, (long long)ctx_bytes, (long long)ctx_small_bytes);
 
         char path[4096], msg[512];
-        snprintf(path, sizeof path, "%s/rules_%d.lua", o.data, N);
+        snprintf(path, sizeof path, "%s/rules_%s.lua", o.data, N);
         int64_t lua_bytes;
         double lua_load = lua_side_load_rules(&lua, path, &lua_bytes);
-        printf("luaload\t%d\t%s\t%.6f\t%lld\n", N, LUA_ENGINE_NAME, lua_load, (long long)lua_bytes);
-        fprintf(stderr, "bench: rules %5d: compiled in %.2f ms (%zu bytes of bytecode), %s loaded in %.2f ms\n", N,
+        printf("luaload\t%s\t%s\t%.6f\t%lld\n", N, LUA_ENGINE_NAME, lua_load, (long long)lua_bytes);
+        fprintf(stderr, "bench: rules %9s: compiled in %.2f ms (%zu bytes of bytecode), %s loaded in %.2f ms\n", N,
                 compile_s * 1e3, pbc_len, LUA_ENGINE_NAME, lua_load * 1e3);
 
 #ifdef BENCH_HAVE_JSON
@@ -878,13 +927,13 @@ int main(int argc, char **argv) {
 #endif
             lua_side_build_carts(&lua, cf);
 #ifdef BENCH_HAVE_JSON
-            check_carts(&lua, prog, ctx, carts, cf->n_carts, N, M, names);
+            check_carts(&lua, prog, ctx, lean, carts, cf->n_carts, N, M, names);
 #else
-            check_carts(&lua, prog, ctx, carts, cf->n_carts, N, M, NULL);
+            check_carts(&lua, prog, ctx, lean, carts, cf->n_carts, N, M, NULL);
 #endif
-            printf("check\t%d\t%d\t%s\t%u\n", N, M, LUA_ENGINE_NAME, cf->n_carts);
+            printf("check\t%s\t%d\t%s\t%u\n", N, M, LUA_ENGINE_NAME, cf->n_carts);
 
-            timing_env env = {ctx, prog, carts, &lua, UINT32_MAX
+            timing_env env = {ctx, lean, prog, carts, &lua, UINT32_MAX
 #ifdef BENCH_HAVE_JSON
                               , names
 #endif
@@ -893,6 +942,9 @@ int main(int argc, char **argv) {
                 time_engine("perk", N, M, &env, cf->n_carts, NULL, run_perk, o.seconds);
                 env.loaded = UINT32_MAX;
                 time_engine("perk_eval", N, M, &env, cf->n_carts, prepare_perk_eval, run_perk_eval, o.seconds);
+                env.loaded = UINT32_MAX;
+                time_engine("perk_eval_applied", N, M, &env, cf->n_carts, prepare_perk_eval_applied,
+                            run_perk_eval_applied, o.seconds);
 #ifdef BENCH_HAVE_JSON
                 time_engine("perk_json", N, M, &env, cf->n_carts, NULL, run_perk_json, o.seconds);
                 time_engine("perk_json_applied", N, M, &env, cf->n_carts, NULL, run_perk_json_applied, o.seconds);
@@ -907,6 +959,7 @@ int main(int argc, char **argv) {
         result_names_free(names);
 #endif
         perk_context_free(ctx);
+        perk_context_free(lean);
         perk_program_free(prog);
     }
 #ifndef BENCH_HAVE_JSON

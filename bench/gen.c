@@ -3,6 +3,7 @@
  * One catalogue (5,000 SKUs in 200 categories "c017/s3", brands, tags, margins, prices) feeds:
  *   rules_N.perk   a ruleset of N promotions + earn rules in a realistic mix, as Perk source
  *   rules_N.lua    the same ruleset as Lua data for bench/lua_engine.lua (same semantics)
+ *   rules_N+D.*   the same N rules and D more that are dormant: scheduled outside every cart date
  *   carts_M.bin    carts of M lines in the neutral format of bench/cartfile.h
  *
  * The mix only uses actions whose semantics bench/lua_engine.lua implements exactly: percent off,
@@ -11,7 +12,7 @@
  * windows (`valid`, `every`, `hours`), exclusive groups, `stop`, earn rules with category bonuses
  * and caps, and multipliers.
  *
- * Usage: perk_gen --out DIR [--seed S] [--rules 10,100,1000,10000] [--lines 1,20,200]
+ * Usage: perk_gen --out DIR [--seed S] [--rules 10,100,1000,10000,1000+9000] [--lines 1,20,200]
  *                 [--carts K]   (K carts per size; default 64 / 32 / 16 for 1 / 20 / 200 lines)
  */
 #include <errno.h>
@@ -435,6 +436,7 @@ static int pick_kind(rng *r) {
 typedef struct ruleset_state {
     set_table sets;
     int n_coupons, n_gifts;
+    int n_dormant_coupons; /* codes "DC..." of dormant promotions: no cart enters them */
 } ruleset_state;
 
 static const char *target_perk(char *buf, int set) {
@@ -449,8 +451,26 @@ static const char *target_lua(char *buf, int set) {
     return buf;
 }
 
-/* One promotion: id, position, whether it is one of the few that `stop`. */
-static void gen_promotion(rng *r, ruleset_state *st, int idx, bool stop_rule, sbuf *perk, sbuf *lua) {
+/* A campaign window that misses every cart date (March 2027): over before it or not started. */
+static void add_dormant_window(rng *r, rule_out *o) {
+    int64_t len = rng_pick(r, (const int64_t[]){3, 7, 14, 31, 45, 60}, 6);
+    int64_t start;
+    if (rng_pct(r, 50)) /* ended by 2027-02-28 */
+        start = days_from_civil(2026, 1, 1) + rng_below(r, days_from_civil(2027, 2, 28) - len - days_from_civil(2026, 1, 1));
+    else /* starts from 2027-04-01 */
+        start = days_from_civil(2027, 4, 1) + rng_below(r, 240);
+    int64_t end = start + len - 1;
+    int y1, m1, d1, y2, m2, d2;
+    civil_from_days(start, &y1, &m1, &d1);
+    civil_from_days(end, &y2, &m2, &d2);
+    sb_printf(&o->perk, "  valid %04d-%02d-%02d to %04d-%02d-%02d\n", y1, m1, d1, y2, m2, d2);
+    sb_printf(&o->lua, "from=%lld,to=%lld,", (long long)start, (long long)end);
+}
+
+/* One promotion: id prefix and number, priority, whether it is one of the few that `stop`, and
+ * whether it is dormant (scheduled outside every cart's date: it can apply to none of them). */
+static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx, int priority, bool stop_rule,
+                          bool dormant, sbuf *perk, sbuf *lua) {
     rule_out o = {0};
     char m1[32], m2[32], tp[16], tl[16];
     int kind = stop_rule ? K_AMT : pick_kind(r);
@@ -557,9 +577,10 @@ static void gen_promotion(rng *r, ruleset_state *st, int idx, bool stop_rule, sb
         break;
     }
     case K_COUPON: {
-        sb_printf(&o.perk, "  requires coupon \"CP%05d\"\n", st->n_coupons);
-        sb_printf(&o.lua, "coupon=\"CP%05d\",", st->n_coupons);
-        st->n_coupons++;
+        const char *code = dormant ? "DC" : "CP";
+        int number = dormant ? st->n_dormant_coupons++ : st->n_coupons++;
+        sb_printf(&o.perk, "  requires coupon \"%s%05d\"\n", code, number);
+        sb_printf(&o.lua, "coupon=\"%s%05d\",", code, number);
         int64_t thr = rng_pick(r, (const int64_t[]){0, 5000, 9900, 19900, 29900}, 5);
         if (thr > 0) add_subtotal_cond(&o, thr);
         int64_t a = rng_below(r, 3);
@@ -592,6 +613,10 @@ static void gen_promotion(rng *r, ruleset_state *st, int idx, bool stop_rule, sb
     }
 
     /* schedules and audience */
+    if (dormant) {
+        add_dormant_window(r, &o);
+        gated_by_time = false;
+    }
     if (gated_by_time && rng_pct(r, 50)) add_valid(r, &o);
     if (gated_by_time && rng_pct(r, 15)) add_every(r, &o);
     if (gated_by_time && rng_pct(r, 10)) add_hours(r, &o);
@@ -608,7 +633,8 @@ static void gen_promotion(rng *r, ruleset_state *st, int idx, bool stop_rule, sb
         group = groupbuf;
     }
 
-    sb_printf(perk, "promotion p%05d \"促销 %d\" {\n  priority %d\n", idx, idx, (idx + 1) * 10);
+    sb_printf(perk, "promotion %s%05d \"促销 %s%d\" {\n  priority %d\n", prefix, idx, dormant ? prefix : "", idx,
+              priority);
     sb_printf(perk, "%s", o.perk.s ? o.perk.s : "");
     if (group) sb_printf(perk, "  exclusive \"%s\"\n", group);
     if (o.when_perk.len) sb_printf(perk, "  when %s\n", o.when_perk.s);
@@ -616,7 +642,7 @@ static void gen_promotion(rng *r, ruleset_state *st, int idx, bool stop_rule, sb
     if (stop_rule) sb_printf(perk, "  stop\n");
     sb_printf(perk, "}\n\n");
 
-    sb_printf(lua, "P[#P+1]={id=\"p%05d\",%s%s", idx, act_lua.s, o.lua.s ? o.lua.s : "");
+    sb_printf(lua, "P[#P+1]={id=\"%s%05d\",%s%s", prefix, idx, act_lua.s, o.lua.s ? o.lua.s : "");
     if (group) sb_printf(lua, "group=\"%s\",", group);
     if (o.when_lua.len) sb_printf(lua, "conds={%s},", o.when_lua.s);
     if (stop_rule) sb_printf(lua, "stop=true,");
@@ -687,8 +713,13 @@ static void gen_multiplier(rng *r, int idx, int n_earn, sbuf *perk, sbuf *lua) {
     sb_printf(lua, "},conds={{\"channel\",{%s=true}}}}\n", ch);
 }
 
-static void gen_ruleset(uint64_t seed, int n_rules, const char *dir) {
+/* rules_N: N rules in the mix. rules_N+D: the same N rules (the same promotions, earn rules and
+ * multipliers, in the same order), and D more promotions in the same mix but dormant, each
+ * scheduled outside every cart's date and placed at a random-looking point of the priorities:
+ * past and future campaigns, as a large ruleset keeps them. */
+static void gen_ruleset(uint64_t seed, int n_rules, int n_dormant, const char *dir) {
     rng r = {seed * 1000003u + (uint64_t)n_rules};
+    rng r_dormant = {seed * 1000033u + (uint64_t)n_dormant};
     ruleset_state st = {0};
     int n_earn = n_rules / 20 < 2 ? 2 : n_rules / 20;
     int n_promo = n_rules - n_earn;
@@ -697,12 +728,25 @@ static void gen_ruleset(uint64_t seed, int n_rules, const char *dir) {
     int n_stop = n_rules >= 100 ? (n_rules / 1000 > 1 ? n_rules / 1000 : 1) : 0;
     int stop_step = n_stop > 0 && n_promo / 20 / n_stop > 1 ? n_promo / 20 / n_stop : 1;
 
+    /* dormant promotion k follows live promotion k % n_promo (priorities leave room for them) */
+    int scale = n_dormant > 0 ? 100 : 10, emitted = 0;
+    char name[32];
+    if (n_dormant > 0)
+        snprintf(name, sizeof name, "%d+%d", n_rules, n_dormant);
+    else
+        snprintf(name, sizeof name, "%d", n_rules);
+    if (n_dormant > 98 * n_promo) die("rules_%d+%d: too many dormant promotions", n_rules, n_dormant);
     sbuf rules_perk = {0}, rules_lua = {0}, perk = {0}, lua = {0};
     for (int i = 0; i < n_promo; i++) {
         int from_end = n_promo - 1 - i - n_promo / 40;
         bool stop_rule = n_stop > 0 && from_end >= 0 && from_end % stop_step == 0 && from_end / stop_step < n_stop;
-        if (i % 200 == 0) sb_printf(&rules_lua, "%s;(function()\n", i ? "end)()\n" : "");
-        gen_promotion(&r, &st, i, stop_rule, &rules_perk, &rules_lua);
+        if (emitted++ % 200 == 0) sb_printf(&rules_lua, "%s;(function()\n", emitted > 1 ? "end)()\n" : "");
+        gen_promotion(&r, &st, "p", i, (i + 1) * scale, stop_rule, false, &rules_perk, &rules_lua);
+        for (int k = i; k < n_dormant; k += n_promo) {
+            if (emitted++ % 200 == 0) sb_printf(&rules_lua, "end)()\n;(function()\n");
+            gen_promotion(&r_dormant, &st, "d", k, (i + 1) * scale + 1 + k / n_promo, false, true, &rules_perk,
+                          &rules_lua);
+        }
     }
     sb_printf(&rules_lua, "end)()\n;(function()\n");
     for (int e = 0; e < n_earn; e++) gen_earn(&r, &st, e, &rules_perk, &rules_lua);
@@ -712,19 +756,19 @@ static void gen_ruleset(uint64_t seed, int n_rules, const char *dir) {
     /* Perk: header, tiers, the item sets, then the rules */
     sb_printf(&perk,
               "# Generated by bench/gen.c (seed %llu): %d promotions, %d earn rules, %d multipliers.\n"
-              "ruleset \"bench %d\" {\n  currency CNY\n  timezone \"Asia/Shanghai\"\n  rounding half_up\n}\n\n"
+              "ruleset \"bench %s\" {\n  currency CNY\n  timezone \"Asia/Shanghai\"\n  rounding half_up\n}\n\n"
               "tier silver \"银卡\" { spend \xC2\xA5" "1000 within 365 days }\n"
               "tier gold \"金卡\" { spend \xC2\xA5" "5000 within 365 days }\n"
               "tier platinum \"铂金卡\" { spend \xC2\xA5" "20000 within 365 days }\n\n",
-              (unsigned long long)seed, n_promo, n_earn, n_mult, n_rules);
+              (unsigned long long)seed, n_promo + n_dormant, n_earn, n_mult, name);
     for (int k = 0; k < st.sets.n; k++) sb_printf(&perk, "let s%d = items where %s\n", k + 1, st.sets.v[k].perk);
     sb_printf(&perk, "\n%s", rules_perk.s);
 
     sb_printf(&lua,
-              "-- Generated by bench/gen.c (seed %llu): the ruleset of rules_%d.perk as data for\n"
+              "-- Generated by bench/gen.c (seed %llu): the ruleset of rules_%s.perk as data for\n"
               "-- bench/lua_engine.lua. %d promotions, %d earn rules, %d multipliers.\n"
               "local S, P, E, X = {}, {}, {}, {}\nS.all = {\"all\"}\n",
-              (unsigned long long)seed, n_rules, n_promo, n_earn, n_mult);
+              (unsigned long long)seed, name, n_promo + n_dormant, n_earn, n_mult);
     for (int k = 0; k < st.sets.n; k++) {
         if (k % 500 == 0) sb_printf(&lua, "%s;(function()\n", k ? "end)()\n" : "");
         sb_printf(&lua, "S[%d]=%s\n", k + 1, st.sets.v[k].lua);
@@ -734,12 +778,12 @@ static void gen_ruleset(uint64_t seed, int n_rules, const char *dir) {
     sb_printf(&lua, "return {tz_offset=%d, sets=S, promos=P, earns=E, mults=X}\n", TZ_OFFSET);
 
     char path[4096];
-    snprintf(path, sizeof path, "%s/rules_%d.perk", dir, n_rules);
+    snprintf(path, sizeof path, "%s/rules_%s.perk", dir, name);
     write_file(path, &perk);
-    snprintf(path, sizeof path, "%s/rules_%d.lua", dir, n_rules);
+    snprintf(path, sizeof path, "%s/rules_%s.lua", dir, name);
     write_file(path, &lua);
-    fprintf(stderr, "perk_gen: rules_%d: %d promotions (%d coupon codes, %d gifts), %d earn, %d multipliers, %d item sets\n",
-            n_rules, n_promo, st.n_coupons, st.n_gifts, n_earn, n_mult, st.sets.n);
+    fprintf(stderr, "perk_gen: rules_%s: %d promotions (%d dormant; %d coupon codes, %d gifts), %d earn, %d multipliers, %d item sets\n",
+            name, n_promo + n_dormant, n_dormant, st.n_coupons + st.n_dormant_coupons, st.n_gifts, n_earn, n_mult, st.sets.n);
     sb_free(&rules_perk);
     sb_free(&rules_lua);
     sb_free(&perk);
@@ -823,13 +867,21 @@ static void gen_carts(uint64_t seed, int n_lines, int n_carts, const char *dir) 
 
 /* ------------------------------------------------------------------ main */
 
-static int parse_list(const char *s, int *out, int max) {
+/* "10,100,1000+9000": numbers, each with an optional "+D" (into plus[], else 0). */
+static int parse_list(const char *s, int *out, int *plus, int max) {
     int n = 0;
     while (*s && n < max) {
         char *end;
-        long v = strtol(s, &end, 10);
+        long v = strtol(s, &end, 10), d = 0;
         if (end == s || v < 1 || v > 1000000) die("bad number list: %s", s);
-        out[n++] = (int)v;
+        if (*end == '+' && plus != NULL) {
+            const char *at = end + 1;
+            d = strtol(at, &end, 10);
+            if (end == at || d < 1 || d > 1000000) die("bad number list: %s", s);
+        }
+        out[n] = (int)v;
+        if (plus != NULL) plus[n] = (int)d;
+        n++;
         s = *end == ',' ? end + 1 : end;
         if (*end != ',' && *end != '\0') die("bad number list: %s", s);
     }
@@ -839,22 +891,22 @@ static int parse_list(const char *s, int *out, int max) {
 int main(int argc, char **argv) {
     const char *dir = NULL;
     uint64_t seed = 42;
-    int rules[16] = {10, 100, 1000, 10000}, n_rules = 4;
+    int rules[16] = {10, 100, 1000, 10000}, dormant[16] = {0}, n_rules = 4;
     int lines[16] = {1, 20, 200}, n_lines = 3;
     int carts = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--out") == 0 && v) dir = v, i++;
         else if (strcmp(a, "--seed") == 0 && v) seed = strtoull(v, NULL, 10), i++;
-        else if (strcmp(a, "--rules") == 0 && v) n_rules = parse_list(v, rules, 16), i++;
-        else if (strcmp(a, "--lines") == 0 && v) n_lines = parse_list(v, lines, 16), i++;
+        else if (strcmp(a, "--rules") == 0 && v) n_rules = parse_list(v, rules, dormant, 16), i++;
+        else if (strcmp(a, "--lines") == 0 && v) n_lines = parse_list(v, lines, NULL, 16), i++;
         else if (strcmp(a, "--carts") == 0 && v) carts = atoi(v), i++;
         else die("usage: perk_gen --out DIR [--seed S] [--rules 10,100,...] [--lines 1,20,...] [--carts K]");
     }
     if (dir == NULL) die("--out DIR is required");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) die("cannot create %s: %s", dir, strerror(errno));
     make_catalogue(seed);
-    for (int i = 0; i < n_rules; i++) gen_ruleset(seed, rules[i], dir);
+    for (int i = 0; i < n_rules; i++) gen_ruleset(seed, rules[i], dormant[i], dir);
     for (int i = 0; i < n_lines; i++) {
         int k = carts > 0 ? carts : lines[i] <= 1 ? 64 : lines[i] <= 20 ? 32 : 16;
         gen_carts(seed, lines[i], k, dir);

@@ -4,7 +4,8 @@
 #   bench/run.sh [BUILD_DIR]                  the full benchmark (make bench)
 #   bench/run.sh [BUILD_DIR] --instructions   callgrind on one cell (make bench-instructions)
 #
-# Environment: BENCH_RULES (10,100,1000,10000), BENCH_LINES (1,20,200), BENCH_SECONDS (0.3 per
+# Environment: BENCH_RULES (10,100,1000,10000,1000+9000; "N+D" = the N-rule set and D dormant
+# promotions, bench/gen.c), BENCH_LINES (1,20,200), BENCH_SECONDS (0.3 per
 # engine and cell), BENCH_SEED (42), BENCH_LOOP (evaluations under callgrind, 2000).
 # Writes BUILD_DIR/data/ (workloads), BUILD_DIR/results.tsv (raw records) and
 # BUILD_DIR/results.md (the tables, also printed).
@@ -12,7 +13,7 @@ set -euo pipefail
 
 B=${1:-build-bench}
 MODE=${2:-}
-RULES=${BENCH_RULES:-10,100,1000,10000}
+RULES=${BENCH_RULES:-10,100,1000,10000,1000+9000}
 LINES=${BENCH_LINES:-1,20,200}
 SECS=${BENCH_SECONDS:-0.3}
 SEED=${BENCH_SEED:-42}
@@ -75,7 +76,7 @@ $1 == "luaload" { lload[$2, $3] = $4; lmem[$2, $3] = $5 }
 $1 == "jsonsize" { jin[$2, $3] = $4; jout[$2, $3] = $5; japplied[$2, $3] = $6 }
 $1 == "check" { checked[$2, $3, $4] = $5 }
 $1 == "nojson" { nojson = 1 }
-$1 == "mix" && !(($2, $3) in mix) { mix[$2, $3] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s of %.0f |", $2, $3, $4, $5, $6, $7, $8, $9, $10, $4 + $5 + $6 + $7 + $8 + $9) }
+$1 == "mix" && !(($2, $3) in mix) { mix[$2, $3] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s of %.0f | %s |", $2, $3, $4, $5, $6, $7, $8, $9, $10, $4 + $5 + $6 + $7 + $8 + $9, $11) }
 $1 == "time" {
   med[$2, $3, $4] = $5; p99[$2, $3, $4] = $6; mean[$2, $3, $4] = $7
   if (!($3 in seenM)) { seenM[$3] = 1; Ms[++nM] = $3 }
@@ -89,26 +90,28 @@ END {
   print ""
   print "## Evaluation time"
   print ""
-  print "Perk = perk_cart_* (reset, customer, order, lines, coupons) + perk_evaluate, what a checkout pays per cart; Perk eval = perk_evaluate alone on a loaded cart. Lua = engine.evaluate on a prebuilt Lua cart. Ratios are Lua time / Perk time (medians)."
+  print "Perk = perk_cart_* (reset, customer, order, lines, coupons) + perk_evaluate, what a checkout pays per cart; Perk eval = perk_evaluate alone on a loaded cart, explaining every promotion; applied only = the same from a context that explains only the promotions that applied (`PERK_EXPLAIN_APPLIED`: the same amounts, points, hints and coupon verdicts; checked on every cart). Lua = engine.evaluate on a prebuilt Lua cart (it computes the amounts and explains nothing). Ratios are Lua time / Perk time (medians). Rules \"1000+9000\" = the 1,000-rule set plus 9,000 promotions scheduled outside every cart date (see the last section)."
   print ""
-  print "| rules | lines | Perk med / p99 | Perk eval med / p99 | Lua 5.4 med / p99 | LuaJIT med / p99 | Lua 5.4 / Perk | LuaJIT / Perk | Lua 5.4 / Perk eval | LuaJIT / Perk eval | Perk evals/s (1 core) |"
-  print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  print "| rules | lines | Perk med / p99 | Perk eval med / p99 | applied only med / p99 | Lua 5.4 med / p99 | LuaJIT med / p99 | Lua 5.4 / Perk | LuaJIT / Perk | Lua 5.4 / Perk eval | LuaJIT / Perk eval | Lua 5.4 / applied only | LuaJIT / applied only | Perk evals/s (1 core) |"
+  print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for (i = 1; i <= nN; i++) for (j = 1; j <= nM; j++) {
     n = Ns[i]; m = Ms[j]
     if (!((n, m, "perk") in med)) continue
-    pk = med[n, m, "perk"]; pe = med[n, m, "perk_eval"]; l5 = med[n, m, "lua54"]; lj = med[n, m, "luajit"]
+    pk = med[n, m, "perk"]; pe = med[n, m, "perk_eval"]; pa = med[n, m, "perk_eval_applied"]
+    l5 = med[n, m, "lua54"]; lj = med[n, m, "luajit"]
     rate = (mean[n, m, "perk"] > 0) ? sprintf("%.0f", 1e9 / mean[n, m, "perk"]) : "-"
-    printf "| %s | %s | %s / %s | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s | %s |\n", n, m,
-      us(pk), us(p99[n, m, "perk"]), us(pe), us(p99[n, m, "perk_eval"]), us(l5), us(p99[n, m, "lua54"]),
-      us(lj), us(p99[n, m, "luajit"]), ratio(l5, pk), ratio(lj, pk), ratio(l5, pe), ratio(lj, pe), rate
+    printf "| %s | %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |\n", n, m,
+      us(pk), us(p99[n, m, "perk"]), us(pe), us(p99[n, m, "perk_eval"]), us(pa), us(p99[n, m, "perk_eval_applied"]),
+      us(l5), us(p99[n, m, "lua54"]), us(lj), us(p99[n, m, "luajit"]), ratio(l5, pk), ratio(lj, pk), ratio(l5, pe),
+      ratio(lj, pe), ratio(l5, pa), ratio(lj, pa), rate
   }
   print ""
   print "## The workload"
   print ""
-  print "What the promotions did per cart, on average over the carts of a cell (Perk reasons; Lua agrees on every amount). Conditions include the schedules (`valid`, `every`, `hours`); nothing = the rule ran but had nothing to discount. Visited = the promotions Perk looked at (`perk_result.promotions_visited`); the rule index gave every other one its default result without any work."
+  print "What the promotions did per cart, on average over the carts of a cell (Perk reasons; Lua agrees on every amount). Conditions include the schedules (`valid`, `every`, `hours`); nothing = the rule ran but had nothing to discount. Visited = the promotions Perk looked at (`perk_result.promotions_visited`); the rule index gave every other one its default result without any work. Explaining only what applied, fewer are visited: none after a `stop` applied."
   print ""
-  print "| rules | lines | applied | condition failed | coupon missing | exclusive | stopped | nothing | visited |"
-  print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  print "| rules | lines | applied | condition failed | coupon missing | exclusive | stopped | nothing | visited | visited, applied only |"
+  print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for (i = 1; i <= nN; i++) for (j = 1; j <= nM; j++) if ((Ns[i], Ms[j]) in mix) print mix[Ns[i], Ms[j]]
   print ""
   print "## Compilation and memory"
@@ -141,6 +144,36 @@ END {
         us(med[n, m, "perk_json_applied"]), us(p99[n, m, "perk_json_applied"]), us(med[n, m, "perk"]),
         ratio(med[n, m, "perk_json"], med[n, m, "perk"]), ratio(med[n, m, "perk_json_applied"], med[n, m, "perk"]),
         bytes(jin[n, m]), bytes(jout[n, m]), bytes(japplied[n, m])
+    }
+  }
+  # growth with rules: from the N-rule set to N+D (D dormant promotions) and to the plain 10N set
+  ng = 0
+  for (i = 1; i <= nN; i++) if (index(Ns[i], "+") > 0) ng++
+  if (ng > 0) {
+    print ""
+    print "## Growth with rules"
+    print ""
+    print "Cost relative to the base set (x = time / the base set'"'"'s time, medians). \"N+D\" is the N-rule set with D more promotions of the same mix, each scheduled outside every cart date (campaigns over or not started: what a large ruleset mostly holds): no cart can use them, and the rule index should make them cost next to nothing. The plain 10N set adds rules that can apply: about ten times more promotions match each cart, and each must be worked out."
+    print ""
+    print "| rules | lines | Perk eval | x | applied only | x | Lua 5.4 | x | LuaJIT | x |"
+    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for (i = 1; i <= nN; i++) {
+      n = Ns[i]
+      if (index(n, "+") == 0) continue
+      base = substr(n, 1, index(n, "+") - 1); big = base * 10 ""
+      for (j = 1; j <= nM; j++) {
+        m = Ms[j]
+        split(base SUBSEP n SUBSEP big, rows, SUBSEP)
+        for (k = 1; k <= 3; k++) {
+          r = rows[k]
+          if (!((r, m, "perk_eval") in med)) continue
+          printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r, m,
+            us(med[r, m, "perk_eval"]), ratio(med[r, m, "perk_eval"], med[base, m, "perk_eval"]),
+            us(med[r, m, "perk_eval_applied"]), ratio(med[r, m, "perk_eval_applied"], med[base, m, "perk_eval_applied"]),
+            us(med[r, m, "lua54"]), ratio(med[r, m, "lua54"], med[base, m, "lua54"]),
+            us(med[r, m, "luajit"]), ratio(med[r, m, "luajit"], med[base, m, "luajit"])
+        }
+      }
     }
   }
 }' "$TSV" | tee "$B/results.md"
