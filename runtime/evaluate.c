@@ -431,7 +431,7 @@ static void visit_key(perk_context *ctx, uint32_t key) {
  * it is not a default; the entry is rewritten by every evaluation, visited or not, and needs no
  * restoring). Explaining only what applied, nothing is written for them, so only the ones that
  * hold are looked for: the ranges by fact, skipping the blocks already over and stopping at the
- * first range not yet begun (ridx.ranges), then the others. */
+ * first range not yet begun (ridx.ranges), then the other prechecks, one test per class. */
 static void visit_prechecked(perk_context *ctx) {
     const prog_rule_index *x = &ctx->program->ridx;
     if (ctx->explain_all) {
@@ -458,10 +458,10 @@ static void visit_prechecked(perk_context *ctx) {
             if (t <= g->hi) mark_visit(ctx, g->rule);
         }
     }
-    for (uint32_t k = 0; k < x->n_prechecked_other; k++) {
-        uint32_t r = x->prechecked_other[k];
-        const guard_precheck *c = &x->precheck[r];
-        if (guard_precheck_holds_at(c, facts_load(ctx, c->fact))) mark_visit(ctx, r);
+    for (uint32_t k = 0; k < x->n_classes; k++) {
+        const guard_precheck *c = &x->classes[k];
+        if (!guard_precheck_holds_at(c, facts_load(ctx, c->fact))) continue;
+        for (uint32_t i = x->class_first[k]; i < x->class_first[k + 1]; i++) mark_visit(ctx, x->class_rules[i]);
     }
 }
 

@@ -161,7 +161,9 @@ static void rule_index_free(prog_rule_index *x) {
     perk_mem_free(x->prechecked);
     perk_mem_free(x->ranges);
     perk_mem_free(x->range_block_hi);
-    perk_mem_free(x->prechecked_other);
+    perk_mem_free(x->classes);
+    perk_mem_free(x->class_first);
+    perk_mem_free(x->class_rules);
     perk_mem_free(x->hintable);
     perk_mem_free(x->multi_first);
     perk_mem_free(x->multi_keys);
@@ -289,6 +291,28 @@ static bool precheck_keyable(const prog_data *d, uint32_t r, const guard_prechec
            rule->coupon == PROG_NONE && rule->coupon_campaign == PROG_NONE;
 }
 
+/* The prechecks of one class (build_precheck_ranges) test the same thing. */
+static int precheck_class_cmp(const guard_precheck *x, const guard_precheck *y) {
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+    if (x->fact != y->fact) return x->fact < y->fact ? -1 : 1;
+    if (x->op != y->op) return x->op < y->op ? -1 : 1;
+    if (x->a != y->a) return x->a < y->a ? -1 : 1;
+    if (x->b != y->b) return x->b < y->b ? -1 : 1;
+    return 0;
+}
+
+typedef struct class_rule {
+    guard_precheck test;
+    uint32_t rule;
+} class_rule;
+
+static int class_rule_cmp(const void *a, const void *b) {
+    const class_rule *x = a, *y = b;
+    int c = precheck_class_cmp(&x->test, &y->test);
+    if (c != 0) return c;
+    return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
 static int range_cmp(const void *a, const void *b) {
     const prog_range *x = a, *y = b;
     if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
@@ -305,8 +329,13 @@ static perk_status build_precheck_ranges(prog_rule_index *x, perk_error *err) {
     uint32_t n_blocks = (n_ranges + RIDX_RANGE_BLOCK - 1) / RIDX_RANGE_BLOCK;
     x->ranges = perk_mem_calloc(n_ranges == 0 ? 1 : n_ranges, sizeof *x->ranges);
     x->range_block_hi = perk_mem_calloc(n_blocks == 0 ? 1 : n_blocks, sizeof *x->range_block_hi);
-    x->prechecked_other = perk_mem_calloc(n == 0 ? 1 : n, sizeof *x->prechecked_other);
-    if (!x->ranges || !x->range_block_hi || !x->prechecked_other) {
+    uint32_t n_other = n - n_ranges;
+    class_rule *other = perk_mem_calloc(n_other == 0 ? 1 : n_other, sizeof *other);
+    x->classes = perk_mem_calloc(n_other == 0 ? 1 : n_other, sizeof *x->classes);
+    x->class_first = perk_mem_calloc((size_t)n_other + 1, sizeof *x->class_first);
+    x->class_rules = perk_mem_calloc(n_other == 0 ? 1 : n_other, sizeof *x->class_rules);
+    if (!x->ranges || !x->range_block_hi || !other || !x->classes || !x->class_first || !x->class_rules) {
+        perk_mem_free(other);
         set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
         return PERK_NOMEM;
     }
@@ -316,14 +345,29 @@ static perk_status build_precheck_ranges(prog_rule_index *x, perk_error *err) {
         next[f] = x->range_first[f];
         x->range_first[f + 1] = x->range_first[f] + count[f];
     }
+    uint32_t m = 0;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t r = x->prechecked[k];
         const guard_precheck *c = &x->precheck[r];
-        if (c->kind == PRECHECK_RANGE && c->fact < PERK_FACT_COUNT)
+        if (c->kind == PRECHECK_RANGE && c->fact < PERK_FACT_COUNT) {
             x->ranges[next[c->fact]++] = (prog_range){c->a, c->b, r};
-        else
-            x->prechecked_other[x->n_prechecked_other++] = r;
+        } else {
+            other[m].test = *c;
+            other[m].test.cond = 0; /* what is tested, not where it came from */
+            other[m].test.body = 0;
+            other[m++].rule = r;
+        }
     }
+    qsort(other, m, sizeof *other, class_rule_cmp);
+    for (uint32_t i = 0; i < m; i++) {
+        if (i == 0 || precheck_class_cmp(&other[i].test, &other[i - 1].test) != 0) {
+            x->classes[x->n_classes] = other[i].test;
+            x->class_first[x->n_classes++] = i;
+        }
+        x->class_rules[i] = other[i].rule;
+    }
+    x->class_first[x->n_classes] = m;
+    perk_mem_free(other);
     for (uint32_t f = 0; f < PERK_FACT_COUNT; f++)
         qsort(x->ranges + x->range_first[f], count[f], sizeof *x->ranges, range_cmp);
     for (uint32_t i = 0; i < n_ranges; i++) {

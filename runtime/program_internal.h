@@ -71,12 +71,16 @@ typedef struct prog_rule_index {
      * nothing for a failed precheck, so it need not test each one): those with a range precheck,
      * by fact and by lower bound (ranges[range_first[f] .. range_first[f + 1]) for fact f), with
      * the highest upper bound of every RIDX_RANGE_BLOCK consecutive ranges, so that whole blocks
-     * of ranges already over, and every range not yet begun, cost nothing; and the others. */
+     * of ranges already over, and every range not yet begun, cost nothing; and the others, by
+     * class: the rules of class k (the same comparison or weekday mask, as `customer.tier >=
+     * gold`) are class_rules[class_first[k] .. class_first[k + 1]), tested once for all. */
     prog_range *ranges;
     uint32_t range_first[PERK_FACT_COUNT + 1];
     int64_t *range_block_hi;       /* ceil(n_ranges / RIDX_RANGE_BLOCK) */
-    uint32_t *prechecked_other;    /* ascending */
-    uint32_t n_prechecked_other;
+    guard_precheck *classes;       /* n_classes */
+    uint32_t *class_first;         /* n_classes + 1 */
+    uint32_t *class_rules;
+    uint32_t n_classes;
     uint32_t *hintable;            /* ascending: rules whose guard default may also give a near-miss
                                       hint; visited in order only while the result has room for
                                       hints (perk_limits.max_hints), else they keep their default */

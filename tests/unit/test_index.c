@@ -1046,6 +1046,7 @@ static void test_prechecks(void **state) {
     assert_int_equal(prog->d.rules[tea].guard_kind, PROG_GUARD_CATEGORY);
     assert_int_equal(ix->precheck[tea].kind, PRECHECK_RANGE);
     assert_int_equal(ix->n_prechecked, 4); /* spring, autumn, weekend, golden */
+    assert_int_equal(ix->n_classes, 2);     /* weekend; golden (spring and autumn are ranges) */
     assert_true(ix->always[ship / 64] >> (ship % 64) & 1);
 
     pair x;
@@ -1388,7 +1389,7 @@ static void test_range_index(void **state) {
     perk_program *prog = compile_prog(src.s);
     free(src.s);
     assert_int_equal(prog->ridx.n_prechecked, 300);
-    assert_int_equal(prog->ridx.n_prechecked_other, 0);
+    assert_int_equal(prog->ridx.n_classes, 0);
     pair x;
     pair_init(&x, prog, 0);
     perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 100000, .quantity = 1, .margin_ppm = -1};
@@ -1415,6 +1416,61 @@ static void test_range_index(void **state) {
         pair_feed(&x, NULL, &(perk_order){.time = t}, &cup, 1);
         pair_compare(&x, NULL, "windows");
     }
+    pair_free(&x);
+    perk_program_free(prog);
+}
+
+/* The other prechecks, by class (ridx.classes): three promotions for gold and up, two for
+ * Saturdays, one for silver and up make three classes, each tested once. Explaining only what
+ * applied, a silver customer on a Tuesday visits only the silver one; a gold one on a Saturday,
+ * all six. */
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_precheck_classes(void **state) {
+    (void)state;
+    perk_program *prog = compile_prog("ruleset \"classes\" {\n  currency CNY\n  timezone \"UTC\"\n}\n"
+                                      "tier silver { spend ¥1000 within 365 days }\n"
+                                      "tier gold { spend ¥5000 within 365 days }\n"
+                                      "promotion g1 { when customer.tier >= gold\n then ¥1 off order }\n"
+                                      "promotion sat1 { every saturday\n then ¥2 off order }\n"
+                                      "promotion g2 { when customer.tier >= gold\n then ¥3 off order }\n"
+                                      "promotion s1 { when customer.tier >= silver\n then ¥4 off order }\n"
+                                      "promotion sat2 { every saturday\n then ¥5 off order }\n"
+                                      "promotion g3 { when customer.tier >= gold\n then ¥6 off order }\n");
+    const prog_rule_index *ix = &prog->ridx;
+    assert_int_equal(ix->n_prechecked, 6);
+    assert_int_equal(ix->n_classes, 3);
+    uint32_t sizes[3];
+    for (uint32_t k = 0; k < 3; k++) sizes[k] = ix->class_first[k + 1] - ix->class_first[k];
+    qsort(sizes, 3, sizeof sizes[0], cmp_u32);
+    assert_int_equal(sizes[0], 1);
+    assert_int_equal(sizes[1], 2);
+    assert_int_equal(sizes[2], 3);
+    pair x;
+    pair_init(&x, prog, 0);
+    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 10000, .quantity = 1, .margin_ppm = -1};
+    /* Tuesday 2026-03-10, silver: s1 alone, ¥4 */
+    pair_feed(&x, &(perk_customer){.tier = "silver", .member_since_days = -1}, &(perk_order){.time = 1773144000LL},
+              &cup, 1);
+    const perk_result *r = perk_evaluate(x.app_on);
+    assert_int_equal(r->discount, 400);
+    assert_int_equal(r->promotions_visited, 1);
+    assert_true(visited(x.app_on, perk_program_find_promotion(prog, "s1")));
+    pair_feed(&x, &(perk_customer){.tier = "silver", .member_since_days = -1}, &(perk_order){.time = 1773144000LL},
+              &cup, 1);
+    pair_compare(&x, NULL, "precheck classes, silver on a Tuesday");
+    /* Saturday 2026-04-04, gold: all six, ¥1 + 2 + 3 + 4 + 5 + 6 = ¥21 */
+    pair_feed(&x, &(perk_customer){.tier = "gold", .member_since_days = -1}, &(perk_order){.time = 1775304000LL},
+              &cup, 1);
+    r = perk_evaluate(x.app_on);
+    assert_int_equal(r->discount, 2100);
+    assert_int_equal(r->promotions_visited, 6);
+    pair_feed(&x, &(perk_customer){.tier = "gold", .member_since_days = -1}, &(perk_order){.time = 1775304000LL},
+              &cup, 1);
+    pair_compare(&x, NULL, "precheck classes, gold on a Saturday");
     pair_free(&x);
     perk_program_free(prog);
 }
@@ -1593,6 +1649,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_hint_limit),
         cmocka_unit_test(test_explain_applied),
         cmocka_unit_test(test_range_index),
+        cmocka_unit_test(test_precheck_classes),
         cmocka_unit_test(test_items_where_code),
         cmocka_unit_test(test_earn_without_block),
         cmocka_unit_test(test_tested_prefix),
