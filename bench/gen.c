@@ -362,16 +362,20 @@ static void add_cond(rule_out *o, const char *perk, const char *lua) {
     sb_printf(&o->when_lua, "%s,", lua);
 }
 
-static void add_valid(rng *r, rule_out *o) {
-    /* campaigns spread over 2027; some cover the cart dates, most do not */
-    int64_t start = days_from_civil(2027, 1, 1) + rng_below(r, 330);
-    int64_t len = rng_pick(r, (const int64_t[]){3, 7, 14, 31, 45, 60}, 6);
+/* `valid` for len days from day `start` (days since 1970-01-01). */
+static void put_window(rule_out *o, int64_t start, int64_t len) {
     int64_t end = start + len - 1;
     int y1, m1, d1, y2, m2, d2;
     civil_from_days(start, &y1, &m1, &d1);
     civil_from_days(end, &y2, &m2, &d2);
     sb_printf(&o->perk, "  valid %04d-%02d-%02d to %04d-%02d-%02d\n", y1, m1, d1, y2, m2, d2);
     sb_printf(&o->lua, "from=%lld,to=%lld,", (long long)start, (long long)end);
+}
+
+static void add_valid(rng *r, rule_out *o) {
+    /* campaigns spread over 2027; some cover the cart dates, most do not */
+    int64_t start = days_from_civil(2027, 1, 1) + rng_below(r, 330);
+    put_window(o, start, rng_pick(r, (const int64_t[]){3, 7, 14, 31, 45, 60}, 6));
 }
 
 static void add_every(rng *r, rule_out *o) {
@@ -459,12 +463,7 @@ static void add_dormant_window(rng *r, rule_out *o) {
         start = days_from_civil(2026, 1, 1) + rng_below(r, days_from_civil(2027, 2, 28) - len - days_from_civil(2026, 1, 1));
     else /* starts from 2027-04-01 */
         start = days_from_civil(2027, 4, 1) + rng_below(r, 240);
-    int64_t end = start + len - 1;
-    int y1, m1, d1, y2, m2, d2;
-    civil_from_days(start, &y1, &m1, &d1);
-    civil_from_days(end, &y2, &m2, &d2);
-    sb_printf(&o->perk, "  valid %04d-%02d-%02d to %04d-%02d-%02d\n", y1, m1, d1, y2, m2, d2);
-    sb_printf(&o->lua, "from=%lld,to=%lld,", (long long)start, (long long)end);
+    put_window(o, start, len);
 }
 
 /* One promotion: id prefix and number, priority, whether it is one of the few that `stop`, and

@@ -355,13 +355,16 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
 /* ------------------------------------------------------------------ the rule index */
 
 /* docs/semantics.md, "The rule index". With the index on, r_promos[r] holds the default result of
- * promotion r (program.ridx.defaults) unless r is in ctx->written. An evaluation visits, in
- * ascending order, the promotions that may differ from their default on this cart:
- *   - the ones the program visits always (ridx.always);
- *   - the ones keyed by a string of this cart (a guard whose string some line matches) or by an
- *     entered coupon code or campaign;
+ * promotion r (ctx->defaults: program.ridx.defaults, or UNEXPLAINED when the context explains only
+ * what applied) unless r is in ctx->written. An evaluation visits, in ascending order, the
+ * promotions that may differ from their default on this cart:
+ *   - the ones the program visits always (ridx.always), and the prechecked ones whose precheck
+ *     holds;
+ *   - the ones keyed by a string of this cart (a guard whose string some line matches; when the
+ *     key lists it with a precheck, only if that holds) or by an entered coupon code or campaign;
  *   - the ones the caller excluded or gave a usage (ctx->marked);
- *   - every one after a promotion that stops the evaluation (STOPPED depends on it).
+ *   - every one after a promotion that stops the evaluation (STOPPED depends on it; explaining
+ *     only what applied, none).
  * and, merged in order while the result has room for a near-miss hint, the hintable ones (whose
  * default may also give a hint; see visit_hintable).
  * Every other promotion has its default result. Promotions decided before their block execute no
@@ -394,12 +397,9 @@ static bool in_visit(const perk_context *ctx, uint32_t r) {
     return rule_bit(ctx->visit, r);
 }
 
-/* The result of a rule whose precheck failed, not visited: the failure eval_precheck_holds
- * recorded, written now (when every promotion is explained) and listed for restoring. A visit
- * later in the evaluation writes it again (a rule the caller marked, listed after the keys, or one
- * after a stop: never both), so a rule is listed at most twice. */
+/* Writes the result of rule r, not visited, whose precheck failed: the failure eval_precheck_holds
+ * recorded (a hard condition: no hint). Only when every promotion is explained. */
 static void precheck_failed(perk_context *ctx, uint32_t r) {
-    if (!ctx->explain_all) return; /* a hard condition failed: no hint, nothing to write */
     perk_promotion_result *pr = &ctx->r_promos[r];
     memset(pr, 0, sizeof *pr);
     pr->promotion = r;
@@ -408,7 +408,9 @@ static void precheck_failed(perk_context *ctx, uint32_t r) {
 
 /* Lists the rules of a key the cart has for visiting. A rule with a keyed precheck (ridx.key_pre)
  * is listed only when the precheck holds; else its result is the failure, as decide_before_block
- * would give it. */
+ * would give it, written now and listed for restoring. A visit later in the evaluation writes it
+ * again (a rule the caller marked, listed after the keys, or one after a stop: never both), so a
+ * rule is in ctx->written at most twice. */
 static void visit_key(perk_context *ctx, uint32_t key) {
     const prog_rule_index *x = &ctx->program->ridx;
     if (key == PROG_NONE) return;
