@@ -265,14 +265,16 @@ static rule_visit rule_default(const prog_data *d, uint32_t r, const guard_outco
     return hint ? VISIT_FOR_HINT : VISIT_BY_KEY;
 }
 
-/* A rule visited always can be tested by its precheck instead, before the promotions run (and
- * visited only when it holds), when the precheck is the first thing its block does (no guard),
- * reads a fact that no promotion changes (not order.subtotal or order.shipping) and nothing but
- * the block decides the rule (no limit of 0; a coupon rule is never visited always). */
+/* A precheck on a fact that no promotion changes (not order.subtotal or order.shipping): testing
+ * it before the promotions run is testing it at the rule's turn. */
 static bool precheck_on_fixed_fact(const guard_precheck *c) {
     return c->kind != PRECHECK_NONE && c->fact != PERK_FACT_ORDER_SUBTOTAL && c->fact != PERK_FACT_ORDER_SHIPPING;
 }
 
+/* A rule visited always can be tested by its precheck instead, before the promotions run (and
+ * visited only when it holds), when the precheck is the first thing its block does (no guard),
+ * reads a fact that no promotion changes and nothing but the block decides the rule (no limit of
+ * 0; a coupon rule is never visited always). */
 static bool precheck_indexable(const prog_data *d, uint32_t r, const guard_precheck *c) {
     const prog_rule *rule = &d->rules[r];
     return precheck_on_fixed_fact(c) && rule->guard_kind == PROG_GUARD_NONE && rule->limit_uses != 0 &&
@@ -291,7 +293,7 @@ static bool precheck_keyable(const prog_data *d, uint32_t r, const guard_prechec
            rule->coupon == PROG_NONE && rule->coupon_campaign == PROG_NONE;
 }
 
-/* The prechecks of one class (build_precheck_ranges) test the same thing. */
+/* The prechecks of one class (split_prechecked) test the same thing. */
 static int precheck_class_cmp(const guard_precheck *x, const guard_precheck *y) {
     if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
     if (x->fact != y->fact) return x->fact < y->fact ? -1 : 1;
@@ -319,8 +321,10 @@ static int range_cmp(const void *a, const void *b) {
     return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-/* Splits the prechecked rules into ranges by fact and lower bound, and the others (ridx.ranges). */
-static perk_status build_precheck_ranges(prog_rule_index *x, perk_error *err) {
+/* Splits the prechecked rules for the contexts that explain only what applied: the ranges by fact
+ * and lower bound, with each block's highest upper bound, and the other prechecks by class
+ * (ridx.ranges, ridx.classes). */
+static perk_status split_prechecked(prog_rule_index *x, perk_error *err) {
     uint32_t n = x->n_prechecked, n_ranges = 0, count[PERK_FACT_COUNT] = {0};
     for (uint32_t k = 0; k < n; k++) {
         const guard_precheck *c = &x->precheck[x->prechecked[k]];
@@ -491,7 +495,7 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     x->key_first[n_keys] = n_pairs;
     x->n_keys = n_keys;
     perk_mem_free(pairs);
-    return build_precheck_ranges(x, err);
+    return split_prechecked(x, err);
 }
 
 /* Whether multiplier pm applies to earn rule e: it names no earn rule (all), or names e. */
