@@ -570,7 +570,8 @@ typedef struct timing_env {
     const perk_program *prog;
     perk_cart_data *carts;
     lua_side *lua;
-    uint32_t loaded; /* the cart currently in ctx (perk_eval), or UINT32_MAX */
+    perk_context *evaluated; /* perk_eval: ctx; perk_eval_applied: lean */
+    uint32_t loaded; /* the cart currently in `evaluated`, or UINT32_MAX */
 #ifdef BENCH_HAVE_JSON
     result_names *names;
 #endif
@@ -584,23 +585,13 @@ static void run_perk(timing_env *env, uint32_t k) {
 }
 
 static void prepare_perk_eval(timing_env *env, uint32_t k) {
-    if (env->loaded != k) perk_cart_load(env->ctx, &env->carts[k]);
+    if (env->loaded != k) perk_cart_load(env->evaluated, &env->carts[k]);
     env->loaded = k;
 }
 
 static void run_perk_eval(timing_env *env, uint32_t k) {
     (void)k;
-    perk_evaluate(env->ctx);
-}
-
-static void prepare_perk_eval_applied(timing_env *env, uint32_t k) {
-    if (env->loaded != k) perk_cart_load(env->lean, &env->carts[k]);
-    env->loaded = k;
-}
-
-static void run_perk_eval_applied(timing_env *env, uint32_t k) {
-    (void)k;
-    perk_evaluate(env->lean);
+    perk_evaluate(env->evaluated);
 }
 
 static void run_lua(timing_env *env, uint32_t k) {
@@ -933,18 +924,20 @@ int main(int argc, char **argv) {
 #endif
             printf("check\t%s\t%d\t%s\t%u\n", N, M, LUA_ENGINE_NAME, cf->n_carts);
 
-            timing_env env = {ctx, lean, prog, carts, &lua, UINT32_MAX
+            timing_env env = {ctx, lean, prog, carts, &lua, ctx, UINT32_MAX
 #ifdef BENCH_HAVE_JSON
                               , names
 #endif
             };
             if (o.time_perk) {
                 time_engine("perk", N, M, &env, cf->n_carts, NULL, run_perk, o.seconds);
-                env.loaded = UINT32_MAX;
-                time_engine("perk_eval", N, M, &env, cf->n_carts, prepare_perk_eval, run_perk_eval, o.seconds);
-                env.loaded = UINT32_MAX;
-                time_engine("perk_eval_applied", N, M, &env, cf->n_carts, prepare_perk_eval_applied,
-                            run_perk_eval_applied, o.seconds);
+                perk_context *const evaluated[2] = {ctx, lean};
+                for (int e = 0; e < 2; e++) {
+                    env.evaluated = evaluated[e];
+                    env.loaded = UINT32_MAX;
+                    time_engine(e == 0 ? "perk_eval" : "perk_eval_applied", N, M, &env, cf->n_carts,
+                                prepare_perk_eval, run_perk_eval, o.seconds);
+                }
 #ifdef BENCH_HAVE_JSON
                 time_engine("perk_json", N, M, &env, cf->n_carts, NULL, run_perk_json, o.seconds);
                 time_engine("perk_json_applied", N, M, &env, cf->n_carts, NULL, run_perk_json_applied, o.seconds);
