@@ -16,7 +16,7 @@ SAN     ?=
 OPT     ?= -O2
 WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -fPIC $(WARN) $(SAN) \
-              -Iruntime -Isrc -I$(B)/gen
+              -Iruntime/include -Iruntime -Isrc -I$(B)/gen
 PKGS    = jansson sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -25,8 +25,8 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
 
 RT_SRC   := $(sort $(wildcard runtime/*.c))
-SRC_ALL  := $(sort $(wildcard src/*.c))
-MAIN_SRC := src/main.c
+SRC_ALL  := $(sort $(wildcard src/*/*.c))
+MAIN_SRC := src/cli/main.c
 CC_SRC   := $(filter-out $(MAIN_SRC),$(SRC_ALL))
 GEN_C    := $(B)/gen/parser.c $(B)/gen/lexer.c
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -61,7 +61,10 @@ $(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
 	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-missing-prototypes -Wno-shadow -MMD -MP -c $< -o $@
 
 # --- our own objects -------------------------------------------------------
-$(B)/obj/src/%.o: src/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
+# The generated headers are order-only: they must exist before the first build, and after that
+# the -MMD dependency files rebuild exactly the sources that include them, so editing
+# grammar/parser.y rebuilds the front end and not the whole of src/.
+$(B)/obj/src/%.o: src/%.c | $(B)/gen/parser.h $(B)/gen/lexer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -90,7 +93,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libperkc.a $(B)/libperk.a
 # Examples embed libperk through perk.h only: no compiler, no store on the include path.
 $(B)/examples/%: examples/%.c $(B)/libperk.a
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(OPT) -g $(WARN) $(SAN) -Iruntime -o $@ $< $(B)/libperk.a $(LDLIBS_ALL)
+	$(CC) -std=c11 $(OPT) -g $(WARN) $(SAN) -Iruntime/include -o $@ $< $(B)/libperk.a $(LDLIBS_ALL)
 
 # --- the two set-up commands -------------------------------------------------
 run: deps

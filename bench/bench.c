@@ -39,14 +39,14 @@
 #include <lualib.h>
 
 #include "cartfile.h"
-#include "compiler.h"
+#include "compiler/compiler.h"
 #include "perk.h"
 
 #if defined(__has_include)
 #if __has_include("cart_json.h") && __has_include("result_json.h")
 #define BENCH_HAVE_JSON 1
-#include "cart_json.h"
-#include "result_json.h"
+#include "json/cart_json.h"
+#include "json/result_json.h"
 #endif
 #endif
 

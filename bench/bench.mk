@@ -11,7 +11,7 @@
 
 BENCH_B       := build-bench
 BENCH_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(WARN) \
-                 -Iruntime -Isrc -I$(BENCH_B)/gen -Ibench $(PKG_CFLAGS)
+                 -Iruntime/include -Iruntime -Isrc -I$(BENCH_B)/gen -Ibench $(PKG_CFLAGS)
 BENCH_PERK     = $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a $(PKG_LIBS) -lpthread -lm
 LUA54_FLAGS   := $(shell pkg-config --cflags --libs lua5.4 2>/dev/null)
 LUAJIT_FLAGS  := $(shell pkg-config --cflags --libs luajit 2>/dev/null)

@@ -130,7 +130,7 @@ END {
   print "## JSON in, JSON out"
   print ""
   if (nojson) {
-    print "Not measured: this build has no src/cart_json.h (the JSON helpers were not merged when it was built)."
+    print "Not measured: this build has no src/json/cart_json.h (the JSON helpers were not merged when it was built)."
   } else {
     print "cart_json_parse + cart_json_feed + perk_evaluate + result_json_render per cart, against the Perk column above (same carts). JSON = the result explaining every promotion; applied only = `RESULT_JSON_APPLIED_ONLY` (`perk eval --applied-only`), the applied promotions listed and the others counted. Sizes are the average cart document and rendered results."
     print ""

@@ -1,4 +1,4 @@
-/* parser.y - the Perk grammar (pure bison, with locations) building the AST of src/ast.h.
+/* parser.y - the Perk grammar (pure bison, with locations) building the AST of src/compiler/ast.h.
  *
  * Error handling, in order of preference:
  *  - the lexer reports bad characters itself and hands over the most plausible token;
@@ -19,8 +19,8 @@
 %define parse.lac full
 
 %code requires {
-#include "ast.h"
-#include "parse_internal.h"
+#include "compiler/ast.h"
+#include "compiler/parse_internal.h"
 #ifndef YY_TYPEDEF_YY_SCANNER_T
 #define YY_TYPEDEF_YY_SCANNER_T
 typedef void *yyscan_t;
@@ -33,8 +33,8 @@ typedef void *yyscan_t;
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
-#include "suggest.h"
+#include "compiler/parse.h"
+#include "compiler/suggest.h"
 
 /* The bison stack holds a few entries per nesting level; deeper input is reported as nesting
  * too deep instead of growing without bound. */

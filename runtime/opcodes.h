@@ -1,6 +1,6 @@
 /* opcodes.h - the Perk instruction set, defined once.
  *
- * Every opcode is one line of PERK_OPCODE_LIST. The code generator (src/codegen.c), the verifier
+ * Every opcode is one line of PERK_OPCODE_LIST. The code generator (src/compiler/codegen.c), the verifier
  * (runtime/verify.c), the VM (runtime/vm.c) and the disassembler (runtime/disasm.c) all expand this
  * list, so they cannot disagree about an opcode's operand or its stack effect.
  *

@@ -674,6 +674,8 @@ void perk_program_free(perk_program *program) {
 
 /* ---------------------------------------------------------------- accessors */
 
+const prog_data *prog_data_of(const perk_program *program) { return &program->d; }
+
 const char *perk_program_name(const perk_program *program) {
     return program ? prog_string(&program->d, program->d.name) : NULL;
 }

@@ -1,6 +1,6 @@
 /* program.h - a compiled ruleset in memory (internal to Perk; checkouts see perk.h only).
  *
- * The code generator (src/codegen.c) fills a prog_data; runtime/bytecode_write.c turns it into
+ * The code generator (src/compiler/codegen.c) fills a prog_data; runtime/bytecode_write.c turns it into
  * bytes (docs/bytecode.md); runtime/bytecode_read.c parses bytes back into a prog_data and
  * runtime/verify.c checks it before anything runs; the VM (runtime/vm*.c) only ever sees a
  * verified prog_data. All indices are uint32 into the arrays below; PROG_NONE means "absent".
@@ -224,6 +224,12 @@ typedef struct prog_data {
 static inline const char *prog_string(const prog_data *p, uint32_t id) {
     return p->str_bytes + p->str_off[id];
 }
+
+/* The verified prog_data inside a loaded program, read-only: how tools outside libperk (the
+ * disassembler in `perk compile --disasm`, the checkout glue reading budgets and tiers) see a
+ * program's tables without knowing what else a perk_program holds. */
+struct perk_program;
+const prog_data *prog_data_of(const struct perk_program *program);
 
 /* Frees every array of a prog_data built by the reader or the code generator (all arrays are
  * separately malloc'ed) and zeroes it. */

@@ -1,5 +1,5 @@
 /* tz.h: time zones as precomputed UTC-offset transition tables, for converting an instant to
- * local calendar fields inside libperk. Tables are built by the compiler (src/tzload.c) and
+ * local calendar fields inside libperk. Tables are built by the compiler (src/compiler/tzload.c) and
  * embedded in compiled rules; this module only reads them. Thread-safe, never allocates. */
 #ifndef PERK_TZ_H
 #define PERK_TZ_H

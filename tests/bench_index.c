@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "compiler.h"
+#include "compiler/compiler.h"
 #include "perk.h"
 #include "vm_internal.h"
 

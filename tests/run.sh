@@ -73,6 +73,9 @@ run_one() {
 # (a campaign wholly in the past) gives the same verdict on every day the suite runs.
 export PERK_TODAY=${PERK_TODAY:-2026-03-01}
 
+# the folders are the architecture: every include points down (docs/internals.md)
+run_one "layout: includes point down" scripts/check-layout.sh
+
 for B in "$@"; do
   [ -x "$B/perk" ] || { note_fail "$B: not built" 1; continue; }
   echo "== suites on $B"

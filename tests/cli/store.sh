@@ -311,7 +311,7 @@ san=""
 if nm "$bdir/libperk.a" 2>/dev/null | grep -q __asan_; then san="-fsanitize=address,undefined"; fi
 # shellcheck disable=SC2046
 run "compile the service" 0 "${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror $san \
-  -I"$root/src" -I"$root/runtime" -o service service.c "$bdir/libperkc.a" "$bdir/libperk.a" \
+  -I"$root/src" -I"$root/runtime/include" -I"$root/runtime" -o service service.c "$bdir/libperkc.a" "$bdir/libperk.a" \
   $(pkg-config --libs jansson sqlite3) -lpthread -lm
 if [ -x service ]; then
   sdb="$work/service.db"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler.h"
+#include "compiler/compiler.h"
 #include "harness.h"
 
 static const char ruleset[] =

@@ -13,7 +13,7 @@
 
 #include "alloc.h"
 #include "bytecode.h"
-#include "compiler.h"
+#include "compiler/compiler.h"
 #include "disasm.h"
 #include "harness.h"
 #include "program_internal.h"

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler.h"
+#include "compiler/compiler.h"
 #include "harness.h"
-#include "result_json.h"
+#include "json/result_json.h"
 #include "vm_internal.h" /* eval_set_rule_index: the reference pass */
 
 #define MAX_PROMOS 6

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explain.h"
-#include "result_json.h"
+#include "json/explain.h"
+#include "json/result_json.h"
 
 perk_limits fuzz_limits(void) {
     perk_limits l = perk_limits_default();

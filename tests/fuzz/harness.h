@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cart_json.h"
+#include "json/cart_json.h"
 #include "perk.h"
 
 /* libFuzzer's entry point, defined once by each target. Returns 0 (inputs are never rejected). */

@@ -19,9 +19,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cart_json.h"
+#include "json/cart_json.h"
 #include "opcodes.h"
-#include "result_json.h"
+#include "json/result_json.h"
 
 static const char *const fixture_promotion_ids[] = {"member_day", "tea_gift", "cup_gift",
                                                     "free_ship", "vip_coupon", "clearance"};

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "store.h"
-#include "store_internal.h"
+#include "store/store.h"
+#include "store/store_internal.h"
 
 /* tests/run.sh sets PERK_TEST_VALGRIND under valgrind, where everything runs 20 to 50 times
  * slower: time bounds do not apply and waits must be longer. */

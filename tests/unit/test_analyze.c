@@ -1,4 +1,4 @@
-/* test_analyze.c - the static analysis of src/analyze.c: the margin guard's bound on three
+/* test_analyze.c - the static analysis of src/compiler/analyze.c: the margin guard's bound on three
  * rulesets worked out by hand, and the coupon check against the codes a store has issued.
  * (The other warnings have golden files: tests/diagnostics/analyze-*.perk.) */
 #include <setjmp.h>
@@ -9,9 +9,9 @@
 
 #include <string.h>
 
-#include "analyze.h"
-#include "check.h"
-#include "parse.h"
+#include "compiler/analyze.h"
+#include "compiler/check.h"
+#include "compiler/parse.h"
 
 typedef struct checked {
     source_set src;

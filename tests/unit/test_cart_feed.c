@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "cart_json.h"
+#include "json/cart_json.h"
 
 /* ------------------------------------------------------------------ the stand-in */
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "cart_json.h"
+#include "json/cart_json.h"
 
 static const perk_limits test_limits = {
     .max_lines = 10000,

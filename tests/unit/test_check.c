@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "check_internal.h"
-#include "parse.h"
-#include "suggest.h"
+#include "compiler/check.h"
+#include "compiler/check_internal.h"
+#include "compiler/parse.h"
+#include "compiler/suggest.h"
 
 typedef struct fixture {
     source_set src;

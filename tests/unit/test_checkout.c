@@ -1,4 +1,4 @@
-/* test_checkout.c - the checkout glue (src/checkout.c): evaluating a cart against the store's
+/* test_checkout.c - the checkout glue (src/checkout/checkout.c): evaluating a cart against the store's
  * budgets and coupon verdicts and committing it. What an order records (promotion budgets,
  * coupon uses, ledger entries, events), replays, contention between processes for a limited
  * promotion and a single-use coupon (the losers are committed re-evaluated without it), points
@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "cart_json.h"
-#include "checkout.h"
-#include "compiler.h"
+#include "json/cart_json.h"
+#include "checkout/checkout.h"
+#include "compiler/compiler.h"
 #include "perk.h"
 
 /* Every cart below is one line of ¥100.00 (10000 fen), no shipping.

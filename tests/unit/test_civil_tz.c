@@ -1,5 +1,5 @@
 /* test_civil_tz.c: cmocka tests for runtime/civil.c (Gregorian day numbers, weekdays,
- * RFC 3339 timestamps), runtime/tz.c (offset lookup over transition tables) and src/tzload.c
+ * RFC 3339 timestamps), runtime/tz.c (offset lookup over transition tables) and src/compiler/tzload.c
  * (TZif loading from the system zoneinfo, POSIX TZ footer rules, and robustness against
  * corrupted or truncated files). Epoch values in comments were checked with Python's datetime
  * and zoneinfo. */
@@ -15,7 +15,7 @@
 
 #include "civil.h"
 #include "tz.h"
-#include "tzload.h"
+#include "compiler/tzload.h"
 
 /* --- civil: day numbers ---------------------------------------------------------------------- */
 

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compiler.h"
+#include "compiler/compiler.h"
 #include "verify.h"
 
 typedef struct outcome {

@@ -1,5 +1,5 @@
-/* test_diff.c - `perk diff` replay (src/diff.c, src/diff_report.c) and the order generator
- * (src/gen_orders.c): a ruleset against itself gives zero deltas; the tea shop's member day at
+/* test_diff.c - `perk diff` replay (src/tools/diff.c, src/tools/diff_report.c) and the order generator
+ * (src/tools/gen_orders.c): a ruleset against itself gives zero deltas; the tea shop's member day at
  * 10% vs 15% on hand-made orders gives hand-checked totals, top orders and reasons; bad lines are
  * counted with their line numbers and do not stop the run; the report is the same for 1, 2 and 3
  * threads; a currency mismatch is refused. Every file lives in a temporary directory. */
@@ -15,9 +15,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "compiler.h"
-#include "diff.h"
-#include "gen_orders.h"
+#include "compiler/compiler.h"
+#include "tools/diff.h"
+#include "tools/gen_orders.h"
 
 /* The tea shop of rules/tea_shop.perk in one file (no include, no campaign dates); the first %s
  * is the member day's percent, the second more declarations. */

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "explain.h"
+#include "json/explain.h"
 #include "result_fixture.h"
 
 /* Lines: 256.00 - 25.60 = 230.40 and 12.00 - 1.20 = 10.80 (member_day 10%); totals as in the

@@ -1,4 +1,4 @@
-/* test_fmt.c - `perk fmt` (src/fmt.c, src/cmd_fmt.c).
+/* test_fmt.c - `perk fmt` (src/compiler/fmt.c, src/cli/cmd_fmt.c).
  *
  *  - golden pairs: tests/fmt/NAME.in.perk formats to NAME.out.perk byte for byte (one cmocka test
  *    each; PERK_FMT_UPDATE=1 rewrites the .out files: review the diff before committing);
@@ -9,7 +9,7 @@
  *    bytecode after a normalisation that removes exactly what layout may change: every source
  *    location (prog_loc: line and column) is zeroed, and whitespace is removed from the strings
  *    the code generator copies from the source text (condition texts and threshold set texts,
- *    src/codegen.c text_of, which squeezes whitespace and leaves comments out). Everything else
+ *    src/compiler/codegen.c text_of, which squeezes whitespace and leaves comments out). Everything else
  *    (code, constants, every other string, tables, settings) must be equal byte for byte. This
  *    is sound: locations and condition texts only serve diagnostics and explanations, and they
  *    depend on the layout exactly through what is removed, so a difference that survives the
@@ -42,10 +42,10 @@
 
 #include "alloc.h"
 #include "bytecode.h"
-#include "cli.h"
-#include "compiler.h"
-#include "fmt.h"
-#include "parse.h"
+#include "cli/cli.h"
+#include "compiler/compiler.h"
+#include "compiler/fmt.h"
+#include "compiler/parse.h"
 #include "program.h"
 
 #define FMT_DIR "tests/fmt"

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compiler.h"
+#include "compiler/compiler.h"
 
 #define GOLDEN_DIR "tests/diagnostics"
 

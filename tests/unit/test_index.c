@@ -23,12 +23,12 @@
 
 #include "alloc.h"
 #include "bytecode.h"
-#include "cart_json.h"
-#include "compiler.h"
+#include "json/cart_json.h"
+#include "compiler/compiler.h"
 #include "guard.h"
 #include "perk.h"
 #include "program_internal.h"
-#include "result_json.h"
+#include "json/result_json.h"
 #include "verify.h"
 #include "vm_internal.h"
 

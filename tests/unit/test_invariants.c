@@ -35,10 +35,10 @@
 #include <cmocka.h>
 #include <pthread.h>
 
-#include "cart_json.h"
-#include "compiler.h"
+#include "json/cart_json.h"
+#include "compiler/compiler.h"
 #include "perk.h"
-#include "result_json.h"
+#include "json/result_json.h"
 
 typedef __int128 i128;
 

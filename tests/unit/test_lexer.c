@@ -12,10 +12,10 @@
 
 #include <cmocka.h>
 
-#include "ast.h"
-#include "diag.h"
-#include "parse_internal.h"
-#include "source.h"
+#include "compiler/ast.h"
+#include "compiler/diag.h"
+#include "compiler/parse_internal.h"
+#include "compiler/source.h"
 #include "parser.h"
 #include "lexer.h"
 

@@ -21,9 +21,9 @@
 
 #include <cmocka.h>
 
-#include "cart_json.h"
-#include "compiler.h"
-#include "parse.h"
+#include "json/cart_json.h"
+#include "compiler/compiler.h"
+#include "compiler/parse.h"
 #include "perk.h"
 
 /* ------------------------------------------------------------------------- helpers */

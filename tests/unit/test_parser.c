@@ -1,4 +1,4 @@
-/* test_parser.c - the grammar (grammar/parser.y) and the front-end driver (src/parse.c): every
+/* test_parser.c - the grammar (grammar/parser.y) and the front-end driver (src/compiler/parse.c): every
  * construct of the language parses to the expected S-expression (ast_dump), syntax errors name
  * what was expected, error recovery reports independent errors of one file, includes resolve,
  * hostile inputs (empty, binary, invalid UTF-8, 10,000-deep nesting, 50 MB) end in a clear
@@ -18,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "ast.h"
-#include "diag.h"
-#include "parse.h"
-#include "source.h"
+#include "compiler/ast.h"
+#include "compiler/diag.h"
+#include "compiler/parse.h"
+#include "compiler/source.h"
 
 #define HEADER "ruleset \"t\" { currency CNY }\n"
 

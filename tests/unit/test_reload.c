@@ -1,4 +1,4 @@
-/* test_reload.c - hot reload (src/reload.c): four threads evaluate the same cart without pause
+/* test_reload.c - hot reload (src/checkout/reload.c): four threads evaluate the same cart without pause
  * while versions are published, rolled back and activated on schedule; every result must be
  * exactly the payable of the version the thread's program came from (no torn program), every
  * thread must move to the new version, and versions that do not load (bad bytes published, or
@@ -9,9 +9,9 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "compiler.h"
+#include "compiler/compiler.h"
 #include "perk.h"
-#include "reload.h"
+#include "checkout/reload.h"
 
 /* One cart: one line of ¥100.00 (10000 fen), no shipping. Each rule set takes something
  * different off the order, so the payable tells which program priced it:

@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "result_fixture.h"
-#include "result_json.h"
+#include "json/result_json.h"
 
 /* Amounts below: subtotal 268.00 (25600 + 1200 fen), discount 26.80 (2560 + 120), lines
  * 256.00 -> 230.40 and 12.00 -> 10.80, shipping 12.00 -> 0.00, redeem 500 points = 5.00,

@@ -3,7 +3,7 @@
  * "perk: error:" messages, including `perk events --follow` stopped by SIGTERM. */
 #include "store_test_util.h"
 
-#include "cmd_store.h"
+#include "cli/cmd_store.h"
 
 #include <signal.h>
 #include <sys/wait.h>

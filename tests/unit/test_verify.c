@@ -24,7 +24,6 @@
 #include "bytecode.h"
 #include "program_internal.h"
 #include "disasm.h"
-#include "program_internal.h"
 #include "verify.h"
 
 /* ---------------------------------------------------------------- helpers */

@@ -1,0 +1,290 @@
+/* checkout.c - evaluate and commit an order against the store (see checkout.h). */
+#include "checkout.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "program.h"
+
+#define MAX_TIERS 64
+
+void checkout_policy(const perk_program *prog, perk_store_policy *policy, perk_store_tier *tiers, size_t cap) {
+    const prog_data *d = prog_data_of(prog);
+    memset(policy, 0, sizeof *policy);
+    policy->pending_seconds = d->points_pending_seconds;
+    policy->expire_seconds = d->points_expire_seconds;
+    size_t n = d->n_tiers < cap ? d->n_tiers : cap;
+    for (size_t i = 0; i < n; i++) {
+        tiers[i].name = prog_string(d, d->tiers[i].id);
+        tiers[i].spend_threshold = d->tiers[i].spend;
+        tiers[i].window_seconds = d->tiers[i].window_seconds;
+    }
+    policy->tiers = n ? tiers : NULL;
+    policy->n_tiers = n;
+}
+
+static perk_coupon_status coupon_status_of(perk_store_coupon_status s) {
+    switch (s) {
+    case PERK_STORE_COUPON_VALID: return PERK_COUPON_VALID;
+    case PERK_STORE_COUPON_UNKNOWN: return PERK_COUPON_UNKNOWN;
+    case PERK_STORE_COUPON_EXPIRED: return PERK_COUPON_EXPIRED;
+    case PERK_STORE_COUPON_USED_UP: return PERK_COUPON_USED_UP;
+    case PERK_STORE_COUPON_NOT_FOR_CUSTOMER: return PERK_COUPON_NOT_FOR_CUSTOMER;
+    }
+    return PERK_COUPON_UNKNOWN;
+}
+
+static bool has_budget(const prog_rule *r) {
+    return r->limit_uses >= 0 || r->limit_money >= 0 || r->limit_per_customer >= 0;
+}
+
+/* Everything one commit attempt needs, sized by the program and the cart. */
+typedef struct attempt_buffers {
+    perk_store_promo_use *promos;
+    const char **coupons;
+    perk_store_points_line *earned;
+    bool *excluded;
+    char (*campaigns)[PERK_STORE_NAME_MAX];
+    /* what this very order already holds in the store (a retry of a committed order) */
+    bool *own_promo;          /* by promotion index */
+    int64_t *own_discount;    /* by promotion index */
+    bool *own_coupon;         /* by entered coupon */
+} attempt_buffers;
+
+typedef struct own_uses_ctx {
+    const perk_program *prog;
+    const cart_doc *doc;
+    attempt_buffers *b;
+} own_uses_ctx;
+
+static int note_own_use(const perk_store_order_use *u, void *p) {
+    own_uses_ctx *c = p;
+    if (u->promo_id) {
+        if (strcmp(u->ruleset, perk_program_name(c->prog)) != 0) return 0;
+        long idx = perk_program_find_promotion(c->prog, u->promo_id);
+        if (idx >= 0) {
+            c->b->own_promo[idx] = true;
+            c->b->own_discount[idx] = u->discount;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < c->doc->n_coupons; i++) {
+        char norm[PERK_STORE_CODE_MAX];
+        if (perk_store_coupon_normalize(c->doc->coupons[i].code, norm) == PERK_STORE_OK && strcmp(norm, u->coupon) == 0)
+            c->b->own_coupon[i] = true;
+    }
+    return 0;
+}
+
+/* The store's verdict on a code this order already used when it was first committed, as if that
+ * use were not there yet: a retried order must see what the first attempt saw. */
+static perk_store_coupon_status verdict_before_own_use(const perk_store_coupon_info *info) {
+    if (info->status != PERK_STORE_COUPON_USED_UP && info->status != PERK_STORE_COUPON_NOT_FOR_CUSTOMER) return info->status;
+    if (info->uses < 1 || info->customer_uses < 1) return info->status;
+    if (info->max_uses && info->uses - 1 >= info->max_uses) return PERK_STORE_COUPON_USED_UP;
+    if (info->max_per_customer && info->customer_uses - 1 >= info->max_per_customer) return PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
+    return PERK_STORE_COUPON_VALID;
+}
+
+/* Sets out->message; says that nothing was committed unless the text already tells. */
+static void set_message(checkout_outcome *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_message(checkout_outcome *out, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
+    if (!strstr(out->message, "committed")) {
+        size_t len = strlen(out->message);
+        snprintf(out->message + len, sizeof out->message - len, "; the order was not committed");
+    }
+}
+
+static void fill_order(const perk_program *prog, int64_t version, const cart_doc *doc, const perk_result *r,
+                       attempt_buffers *b, perk_store_order *o, const char *order_json) {
+    const prog_data *d = prog_data_of(prog);
+    memset(o, 0, sizeof *o);
+    o->order_id = doc->order.id;
+    o->customer_id = doc->customer.id;
+    o->ruleset = perk_program_name(prog);
+    o->ruleset_version = version;
+    o->time = doc->order.time;
+    o->currency = perk_program_currency(prog);
+    o->subtotal = r->subtotal;
+    o->discount = r->discount;
+    o->shipping = r->shipping_after;
+    o->payable = r->payable;
+    o->points_redeemed = r->points_redeemed;
+    o->order_json = order_json;
+    for (uint32_t i = 0; i < r->n_promotions; i++) {
+        const perk_promotion_result *pr = &r->promotions[i];
+        if (pr->reason != PERK_REASON_APPLIED) continue;
+        const prog_rule *rule = &d->rules[pr->promotion];
+        b->promos[o->n_promos++] = (perk_store_promo_use){prog_string(d, rule->id), pr->discount + pr->shipping_discount,
+                                                          rule->limit_uses, rule->limit_money, rule->limit_per_customer};
+    }
+    for (uint32_t i = 0; i < r->n_coupons; i++)
+        if (r->coupons[i].verdict == PERK_COUPON_ACCEPTED) b->coupons[o->n_coupons++] = r->coupons[i].code;
+    for (uint32_t i = 0; i < r->n_points; i++)
+        if (r->points[i].points > 0)
+            b->earned[o->n_earned++] = (perk_store_points_line){prog_string(d, d->earns[r->points[i].earn_rule].id), r->points[i].points};
+    o->promos = b->promos;
+    o->coupons = b->coupons;
+    o->earned = b->earned;
+}
+
+bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
+                          cart_doc *doc, const char *order_json, checkout_outcome *out) {
+    memset(out, 0, sizeof *out);
+    const prog_data *d = prog_data_of(prog);
+    if (!doc->order.id || !doc->customer.id) {
+        snprintf(out->message, sizeof out->message, "an order to commit needs $.order.id and $.customer.id");
+        out->store_status = PERK_STORE_INVALID;
+        return false;
+    }
+    if (!doc->has_time) {
+        /* the store dates budgets, coupon checks and ledger entries by the order's own time */
+        snprintf(out->message, sizeof out->message, "an order to commit needs $.order.time");
+        out->store_status = PERK_STORE_INVALID;
+        return false;
+    }
+    attempt_buffers b;
+    b.promos = calloc(d->n_rules + 1, sizeof *b.promos);
+    b.coupons = calloc(doc->n_coupons + 1, sizeof *b.coupons);
+    b.earned = calloc(d->n_earns + 1, sizeof *b.earned);
+    b.excluded = calloc(d->n_rules + 1, sizeof *b.excluded);
+    b.campaigns = calloc(doc->n_coupons + 1, sizeof *b.campaigns);
+    b.own_promo = calloc(d->n_rules + 1, sizeof *b.own_promo);
+    b.own_discount = calloc(d->n_rules + 1, sizeof *b.own_discount);
+    b.own_coupon = calloc(doc->n_coupons + 1, sizeof *b.own_coupon);
+    if (!b.promos || !b.coupons || !b.earned || !b.excluded || !b.campaigns || !b.own_promo || !b.own_discount ||
+        !b.own_coupon)
+        abort();
+    perk_store_tier tiers[MAX_TIERS];
+    perk_store_policy policy;
+    checkout_policy(prog, &policy, tiers, MAX_TIERS);
+    int64_t now = doc->order.time;
+    bool ok = false;
+
+    /* A retry of an order already committed must be evaluated as the first time, or its content
+     * (and fingerprint) would differ and the store would call it a conflict: its own budget and
+     * coupon uses are taken out of what the store reports below. */
+    bool committed_before = false;
+    int64_t committed_version = 0;
+    own_uses_ctx own = {prog, doc, &b};
+    perk_store_status ost =
+        perk_store_order_uses(store, doc->order.id, &committed_before, &committed_version, note_own_use, &own);
+    if (ost != PERK_STORE_OK) {
+        out->store_status = ost;
+        set_message(out, "looking up order %s: %s", doc->order.id, perk_store_errmsg(store));
+        goto done;
+    }
+    if (committed_before && committed_version != version) {
+        /* the version is part of the order's content: this retry could only be a conflict */
+        out->store_status = PERK_STORE_CONFLICT;
+        snprintf(out->message, sizeof out->message,
+                 "order %s was already committed, priced by rule-set version %lld; a retry priced by version %lld "
+                 "cannot match it (price the retry with version %lld, as `perk commit` does)",
+                 doc->order.id, (long long)committed_version, (long long)version, (long long)committed_version);
+        goto done;
+    }
+
+    /* the store's verdict on every entered coupon */
+    for (size_t i = 0; i < doc->n_coupons; i++) {
+        perk_store_coupon_info info;
+        perk_store_status st = perk_store_coupon_check(store, doc->coupons[i].code, doc->customer.id, now, &info);
+        if (st != PERK_STORE_OK) {
+            out->store_status = st;
+            set_message(out, "checking coupon %s: %s", doc->coupons[i].code, perk_store_errmsg(store));
+            goto done;
+        }
+        doc->coupons[i].status = coupon_status_of(b.own_coupon[i] ? verdict_before_own_use(&info) : info.status);
+        if (!doc->coupons[i].campaign && info.campaign[0]) {
+            memcpy(b.campaigns[i], info.campaign, sizeof b.campaigns[i]);
+            doc->coupons[i].campaign = b.campaigns[i];
+        }
+    }
+
+    for (out->attempts = 1; out->attempts <= CHECKOUT_MAX_ATTEMPTS; out->attempts++) {
+        char err[256];
+        if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) {
+            out->eval_status = PERK_INVALID;
+            set_message(out, "%s", err);
+            goto done;
+        }
+        /* budgets as the store has them now */
+        for (uint32_t i = 0; i < d->n_rules; i++) {
+            if (b.excluded[i]) perk_cart_exclude(ctx, i);
+            if (!has_budget(&d->rules[i])) continue;
+            perk_usage u = {0, 0, 0};
+            perk_store_status st = perk_store_budget_usage(store, perk_program_name(prog), prog_string(d, d->rules[i].id),
+                                                           doc->customer.id, &u.uses, &u.money, &u.customer_uses);
+            if (st != PERK_STORE_OK) {
+                out->store_status = st;
+                set_message(out, "reading budgets: %s", perk_store_errmsg(store));
+                goto done;
+            }
+            if (b.own_promo[i]) {
+                /* a retry: this order's own use is in the totals already */
+                u.uses = u.uses > 0 ? u.uses - 1 : 0;
+                u.money = u.money > b.own_discount[i] ? u.money - b.own_discount[i] : 0;
+                u.customer_uses = u.customer_uses > 0 ? u.customer_uses - 1 : 0;
+            }
+            perk_cart_set_usage(ctx, i, &u);
+        }
+        const perk_result *r = perk_evaluate(ctx);
+        out->result = r;
+        out->eval_status = r->status;
+        if (r->status != PERK_OK) {
+            set_message(out, "evaluation failed: %s", perk_context_error(ctx));
+            goto done;
+        }
+        perk_store_order o;
+        fill_order(prog, version, doc, r, &b, &o, order_json);
+        perk_store_commit_result_free(&out->commit);
+        memset(&out->commit, 0, sizeof out->commit);
+        perk_store_status st = perk_store_commit(store, &o, &policy, &out->commit);
+        out->store_status = st;
+        if (st == PERK_STORE_OK) {
+            ok = true;
+            goto done;
+        }
+        if (st != PERK_STORE_BUDGET_EXCEEDED) {
+            set_message(out, "%s", perk_store_errmsg(store));
+            goto done;
+        }
+        /* someone else took the last of a budget or coupon: drop it and evaluate again */
+        for (size_t k = 0; k < out->commit.n_failures; k++) {
+            const perk_store_failure *f = &out->commit.failures[k];
+            if (f->reason == PERK_STORE_FAIL_COUPON) {
+                for (size_t i = 0; i < doc->n_coupons; i++) {
+                    char norm[PERK_STORE_CODE_MAX];
+                    if (perk_store_coupon_normalize(doc->coupons[i].code, norm) == PERK_STORE_OK && strcmp(norm, f->id) == 0)
+                        doc->coupons[i].status = coupon_status_of(f->coupon_status);
+                }
+            } else {
+                long idx = perk_program_find_promotion(prog, f->id);
+                if (idx >= 0) b.excluded[idx] = true;
+            }
+        }
+    }
+    out->attempts = CHECKOUT_MAX_ATTEMPTS;
+    set_message(out, "gave up after %d attempts: budgets kept changing", CHECKOUT_MAX_ATTEMPTS);
+done:
+    /* campaigns looked up in the store live in b.campaigns, freed here: leave no pointer to them
+     * in the caller's document */
+    for (size_t i = 0; i < doc->n_coupons; i++)
+        if (doc->coupons[i].campaign == b.campaigns[i]) doc->coupons[i].campaign = NULL;
+    free(b.own_promo);
+    free(b.own_discount);
+    free(b.own_coupon);
+    free(b.promos);
+    free(b.coupons);
+    free(b.earned);
+    free(b.excluded);
+    free(b.campaigns);
+    return ok;
+}
+
+void checkout_outcome_free(checkout_outcome *out) { perk_store_commit_result_free(&out->commit); }

@@ -1,0 +1,56 @@
+/* checkout.h - placing an order: evaluate a cart against the store's budgets and coupons and
+ * commit it, re-evaluating when a contested budget or coupon was taken by another order.
+ *
+ *   read budget usage + coupon verdicts from the store -> perk_evaluate -> perk_store_commit
+ *   -> on PERK_STORE_BUDGET_EXCEEDED: exclude what failed, evaluate again, commit again
+ *
+ * Evaluation stays pure (runtime/); this module is the only place where the VM's result meets
+ * the store. Used by `perk commit` and by checkout services that keep state in the store.
+ */
+#ifndef PERK_CHECKOUT_H
+#define PERK_CHECKOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "json/json.h"
+#include "perk.h"
+#include "reload.h"
+#include "store/store.h"
+
+#define CHECKOUT_MAX_ATTEMPTS 16
+
+typedef struct checkout_outcome {
+    perk_store_status store_status;  /* of the final commit attempt */
+    perk_status eval_status;         /* of the final evaluation */
+    int attempts;                    /* evaluations made (1 when nothing was contested) */
+    const perk_result *result;       /* the evaluation that was committed (owned by ctx) */
+    perk_store_commit_result commit; /* free with checkout_outcome_free */
+    char message[512];               /* what went wrong, when something did */
+} checkout_outcome;
+
+/* The store's policy for this program: pending window, expiry and tiers (from the rules).
+ * tiers must have room for perk_program's tier count (at most 64 are used). */
+void checkout_policy(const perk_program *prog, perk_store_policy *policy, perk_store_tier *tiers, size_t cap);
+
+/* Evaluates `doc` (its order id, customer id and order time are required) with `prog` and commits it.
+ * `doc` is updated in place with the store's coupon verdicts (the campaigns the store knows for
+ * the codes are used during the call only: doc keeps no pointer to them). `version` is the
+ * rule-set version recorded with the order (0 when the program did not come from the store).
+ *
+ * Placing an order that is already committed (a retry after a timeout or a crash) evaluates it
+ * as the first time, with budgets and coupon verdicts that do not count the order's own uses,
+ * and returns the first outcome with out->commit.replay set; nothing is written. A different
+ * cart under the same order id is PERK_STORE_CONFLICT, and so is a retry priced by another
+ * rule-set version than the first commit (the message names the version to use).
+ *
+ * Returns true when the order is committed (or replayed). Otherwise out->message says why and
+ * that nothing was committed: PERK_STORE_INSUFFICIENT_POINTS when the order redeems more points
+ * than the store says the customer has, a store failure (BUSY, FULL, ...), an evaluation error
+ * (out->eval_status), or budgets still changing after CHECKOUT_MAX_ATTEMPTS evaluations. */
+bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
+                          cart_doc *doc, const char *order_json, checkout_outcome *out);
+
+void checkout_outcome_free(checkout_outcome *out);
+
+#endif

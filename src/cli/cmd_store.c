@@ -1,0 +1,774 @@
+/* cmd_store.c - the `perk` CLI commands over the store: history, show, rollback, coupons,
+ * points, events and expire. Argument parsing, human-readable tables and JSON lines; all the
+ * work is done by the perk_store_* API. */
+#include "cmd_store.h"
+
+#include "civil.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ----------------------------------------------------------------- helpers */
+
+static void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("perk: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("perk: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fprintf(stderr, "usage: %s\n", usage);
+    return 2;
+}
+
+static bool parse_int64(const char *text, int64_t min, int64_t max, int64_t *out)
+{
+    if (!text || !*text)
+        return false;
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Epoch seconds, YYYY-MM-DD (midnight UTC, or the next midnight when end_of_day),
+ * YYYY-MM-DDTHH:MM:SSZ, or an RFC 3339 time with an offset (2026-03-01T20:00+08:00, the form
+ * `perk publish --at` and carts use). */
+static bool parse_time(const char *text, bool end_of_day, int64_t *out)
+{
+    if (parse_int64(text, 0, INT64_MAX / 2, out))
+        return true;
+    int64_t stamp;
+    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0) {
+        *out = stamp;
+        return true;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
+    bool date_only;
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &s, &used) == 6 &&
+        text[used] == '\0')
+        date_only = false;
+    else if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && text[used] == '\0')
+        date_only = true;
+    else
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1970)
+        return false;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != d) /* timegm normalises 2026-02-30 to March */
+        return false;
+    *out = (int64_t)t + (date_only && end_of_day ? 86400 : 0);
+    return true;
+}
+
+/* "2026-03-01T12:00:00Z", or "-" for 0. */
+static const char *fmt_time(int64_t t, char buf[32])
+{
+    if (t == 0)
+        return "-";
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, 32, "%lld", (long long)t);
+    return buf;
+}
+
+/* Options every command takes. */
+typedef struct common {
+    const char *db;
+    int64_t now;
+} common;
+
+enum {
+    OPT_DB = 1000, OPT_NOW, OPT_HELP, OPT_AFTER, OPT_LIMIT, OPT_FOLLOW, OPT_CONSUMER, OPT_ACK,
+    OPT_COUNT, OPT_PREFIX, OPT_EXPIRES, OPT_MAX_USES, OPT_PER_CUSTOMER, OPT_CAMPAIGN,
+    OPT_CUSTOMER, OPT_AUTHOR, OPT_BYTECODE, OPT_ACTIVATIONS
+};
+
+#define COMMON_OPTIONS                                                                         \
+    {"db", required_argument, NULL, OPT_DB}, {"now", required_argument, NULL, OPT_NOW},        \
+        {"help", no_argument, NULL, 'h'}
+
+static void common_init(common *c)
+{
+    const char *env = getenv("PERK_DB");
+    c->db = env && *env ? env : "perk.db";
+    c->now = (int64_t)time(NULL);
+}
+
+/* Handles --db, --now and -h/--help; returns 1 if handled, 0 if not a common option, -1 when
+ * the command is over (*status: 0 after printing the usage, 2 after a usage error). */
+static int common_option(common *c, int opt, const char *arg, const char *usage, int *status)
+{
+    if (opt == 'h') {
+        printf("usage: %s\n", usage);
+        *status = 0;
+        return -1;
+    }
+    if (opt == OPT_DB) {
+        c->db = arg;
+        return 1;
+    }
+    if (opt == OPT_NOW) {
+        if (!parse_time(arg, false, &c->now)) {
+            *status = usage_error(usage, "--now wants epoch seconds, YYYY-MM-DD or a time like "
+                                         "2026-03-01T12:00:00Z or 2026-03-01T20:00+08:00, "
+                                         "not \"%s\"", arg);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Starts a getopt_long pass over argv (argv[0] is the command name). */
+static void getopt_reset(void)
+{
+    optind = 0; /* GNU: 0 also resets getopt's internal state between commands */
+    opterr = 0;
+}
+
+static int bad_option(const char *usage, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (optopt && optopt < 256)
+        return usage_error(usage, "option -%c is unknown or needs a value", optopt);
+    return usage_error(usage, "option %s is unknown or needs a value", arg);
+}
+
+/* Reads the options of a command that takes only the common ones; -1 when they were read (the
+ * operands start at optind), else the exit status to return. */
+static int common_options_only(int argc, char **argv, const char *usage, common *c)
+{
+    static const struct option options[] = {COMMON_OPTIONS, {0, 0, 0, 0}};
+    int opt, status = 0;
+    getopt_reset();
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        int handled = common_option(c, opt, optarg, usage, &status);
+        if (handled < 0)
+            return status;
+        if (!handled)
+            return bad_option(usage, argv);
+    }
+    return -1;
+}
+
+static perk_store *open_store(const common *c, bool write)
+{
+    perk_store *s = NULL;
+    /* Reading commands never create a database: name the missing file plainly. */
+    if (!write && access(c->db, F_OK) != 0) {
+        cli_error("cannot open database %s: %s (check --db or $PERK_DB)", c->db, strerror(errno));
+        return NULL;
+    }
+    perk_store_status st = write ? perk_store_open(c->db, &s) : perk_store_open_readonly(c->db, &s);
+    if (st != PERK_STORE_OK) {
+        cli_error("%s", perk_store_errmsg(s));
+        perk_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int store_error(perk_store *s)
+{
+    cli_error("%s", perk_store_errmsg(s));
+    perk_store_close(s);
+    return 1;
+}
+
+/* ----------------------------------------------------------------- history */
+
+static int print_version(const perk_store_version_info *v, void *ctx)
+{
+    (void)ctx;
+    char created[32], when[32];
+    const char *state = "";
+    char buf[64] = "";
+    if (v->next_activation_at) {
+        snprintf(buf, sizeof buf, "scheduled %s", fmt_time(v->next_activation_at, when));
+        state = buf;
+    } else if (v->last_activated_at) {
+        snprintf(buf, sizeof buf, "%s", fmt_time(v->last_activated_at, when));
+        state = buf;
+    }
+    printf("%c %7lld  %-20s  %-12.12s  %-12.12s  %-30s  %s\n", v->active ? '*' : ' ',
+           (long long)v->id, fmt_time(v->created_at, created), v->author, v->checksum, state,
+           v->message);
+    return 0;
+}
+
+static int print_activation(const perk_store_activation *a, void *ctx)
+{
+    (void)ctx;
+    char at[32], created[32];
+    printf("  %7lld  %-8s  version %-5lld  from %-20s  recorded %-20s  %-12.12s  %s\n",
+           (long long)a->id, a->kind, (long long)a->version_id, fmt_time(a->activate_at, at),
+           fmt_time(a->created_at, created), a->author, a->message);
+    return 0;
+}
+
+int cmd_history(int argc, char **argv)
+{
+    static const char usage[] = "perk history [--db PATH] [--activations]";
+    static const struct option options[] = {
+        COMMON_OPTIONS, {"activations", no_argument, NULL, OPT_ACTIVATIONS}, {0, 0, 0, 0}};
+    common c;
+    common_init(&c);
+    bool activations = false;
+    int opt, status = 0;
+    getopt_reset();
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        int handled = common_option(&c, opt, optarg, usage, &status);
+        if (handled < 0)
+            return status;
+        if (handled)
+            continue;
+        if (opt == OPT_ACTIVATIONS)
+            activations = true;
+        else
+            return bad_option(usage, argv);
+    }
+    if (optind < argc)
+        return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
+    perk_store *s = open_store(&c, false);
+    if (!s)
+        return 1;
+    printf("  %7s  %-20s  %-12s  %-12s  %-30s  %s\n", "VERSION", "CREATED", "AUTHOR", "CHECKSUM",
+           "ACTIVATION", "MESSAGE");
+    if (perk_store_history(s, c.now, print_version, NULL) != PERK_STORE_OK)
+        return store_error(s);
+    if (activations) {
+        printf("\nactivation log (newest first):\n");
+        if (perk_store_activations(s, print_activation, NULL) != PERK_STORE_OK)
+            return store_error(s);
+    }
+    perk_store_close(s);
+    return 0;
+}
+
+/* -------------------------------------------------------------------- show */
+
+/* Sources as `perk publish` stores them, a JSON object {path: text}, are printed file by file;
+ * any other text as it is. */
+static void print_sources(const char *sources)
+{
+    json_t *files = json_loads(sources, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(files) && json_object_size(files) > 0) {
+        bool all_text = true;
+        const char *path;
+        json_t *text;
+        json_object_foreach(files, path, text)
+            all_text = all_text && json_is_string(text);
+        if (all_text) {
+            printf("sources:\n");
+            json_object_foreach(files, path, text) {
+                const char *t = json_string_value(text);
+                size_t n = json_string_length(text);
+                printf("--- %s\n", path);
+                fwrite(t, 1, n, stdout);
+                if (n && t[n - 1] != '\n')
+                    putchar('\n');
+            }
+            json_decref(files);
+            return;
+        }
+    }
+    json_decref(files);
+    printf("sources:\n%s%s", sources, *sources && sources[strlen(sources) - 1] != '\n' ? "\n" : "");
+}
+
+int cmd_show(int argc, char **argv)
+{
+    static const char usage[] = "perk show VERSION [--db PATH] [--bytecode FILE]";
+    static const struct option options[] = {
+        COMMON_OPTIONS, {"bytecode", required_argument, NULL, OPT_BYTECODE}, {0, 0, 0, 0}};
+    common c;
+    common_init(&c);
+    const char *bytecode_file = NULL;
+    int opt, status = 0;
+    getopt_reset();
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        int handled = common_option(&c, opt, optarg, usage, &status);
+        if (handled < 0)
+            return status;
+        if (handled)
+            continue;
+        if (opt == OPT_BYTECODE)
+            bytecode_file = optarg;
+        else
+            return bad_option(usage, argv);
+    }
+    int64_t id;
+    if (optind + 1 != argc)
+        return usage_error(usage, "expected one VERSION");
+    if (!parse_int64(argv[optind], 1, INT64_MAX, &id))
+        return usage_error(usage, "VERSION must be a positive number, not \"%s\"", argv[optind]);
+    perk_store *s = open_store(&c, false);
+    if (!s)
+        return 1;
+    perk_store_version v;
+    int64_t active = 0;
+    if (perk_store_get_version(s, id, &v) != PERK_STORE_OK) {
+        perk_store_free_version(&v);
+        return store_error(s);
+    }
+    perk_store_status st = perk_store_active_version(s, c.now, &active);
+    if (st != PERK_STORE_OK && st != PERK_STORE_NOT_FOUND) {
+        perk_store_free_version(&v);
+        return store_error(s);
+    }
+    char t1[32], t2[32];
+    printf("version:   %lld%s\n", (long long)v.id, active == v.id ? " (active)" : "");
+    printf("created:   %s\n", fmt_time(v.created_at, t1));
+    printf("author:    %s\n", v.author);
+    printf("message:   %s\n", v.message);
+    printf("activate:  %s\n", fmt_time(v.activate_at, t2));
+    printf("checksum:  sha256:%s\n", v.checksum);
+    printf("bytecode:  %zu bytes\n", v.bytecode_len);
+    print_sources(v.sources);
+    int rc = 0;
+    if (bytecode_file) {
+        FILE *f = fopen(bytecode_file, "wb");
+        bool ok = f && fwrite(v.bytecode, 1, v.bytecode_len, f) == v.bytecode_len;
+        if (f && fclose(f) != 0)
+            ok = false;
+        if (!ok) {
+            cli_error("cannot write %s: %s", bytecode_file, strerror(errno));
+            rc = 1;
+        }
+    }
+    perk_store_free_version(&v);
+    perk_store_close(s);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- rollback */
+
+int cmd_rollback(int argc, char **argv)
+{
+    static const char usage[] = "perk rollback VERSION -m MESSAGE [--author NAME] [--db PATH]";
+    static const struct option options[] = {COMMON_OPTIONS,
+                                            {"message", required_argument, NULL, 'm'},
+                                            {"author", required_argument, NULL, OPT_AUTHOR},
+                                            {0, 0, 0, 0}};
+    common c;
+    common_init(&c);
+    const char *message = NULL, *author = getenv("USER");
+    int opt, status = 0;
+    getopt_reset();
+    while ((opt = getopt_long(argc, argv, "hm:", options, NULL)) != -1) {
+        int handled = common_option(&c, opt, optarg, usage, &status);
+        if (handled < 0)
+            return status;
+        if (handled)
+            continue;
+        if (opt == 'm')
+            message = optarg;
+        else if (opt == OPT_AUTHOR)
+            author = optarg;
+        else
+            return bad_option(usage, argv);
+    }
+    int64_t id;
+    if (optind + 1 != argc)
+        return usage_error(usage, "expected one VERSION");
+    if (!parse_int64(argv[optind], 1, INT64_MAX, &id))
+        return usage_error(usage, "VERSION must be a positive number, not \"%s\"", argv[optind]);
+    if (!message || !*message)
+        return usage_error(usage, "say why with -m MESSAGE");
+    if (!author || !*author)
+        author = "unknown";
+    perk_store *s = open_store(&c, true);
+    if (!s)
+        return 1;
+    int64_t before = 0;
+    perk_store_status st = perk_store_active_version(s, c.now, &before);
+    if (st != PERK_STORE_OK && st != PERK_STORE_NOT_FOUND)
+        return store_error(s);
+    if (perk_store_rollback(s, id, author, message, c.now) != PERK_STORE_OK)
+        return store_error(s);
+    if (before == id)
+        printf("version %lld stays active (it already was; the rollback is recorded)\n", (long long)id);
+    else if (before)
+        printf("version %lld is active again (was %lld)\n", (long long)id, (long long)before);
+    else
+        printf("version %lld is active\n", (long long)id);
+    perk_store_close(s);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- coupons */
+
+static int print_code(const char *code, void *ctx)
+{
+    (void)ctx;
+    puts(code);
+    return 0;
+}
+
+typedef struct coupon_opts {
+    int64_t count, expires, max_uses, per_customer;
+    const char *prefix, *campaign, *customer;
+} coupon_opts;
+
+int cmd_coupons(int argc, char **argv)
+{
+    static const char usage[] =
+        "perk coupons generate CAMPAIGN --count N [--prefix P] [--expires DATE] [--max-uses N] "
+        "[--per-customer N] [--db PATH]\n"
+        "       perk coupons add CODE --campaign C [--expires DATE] [--max-uses N] "
+        "[--per-customer N] [--customer ID] [--db PATH]\n"
+        "       perk coupons check CODE [--customer ID] [--db PATH]";
+    static const struct option options[] = {COMMON_OPTIONS,
+                                            {"count", required_argument, NULL, OPT_COUNT},
+                                            {"prefix", required_argument, NULL, OPT_PREFIX},
+                                            {"expires", required_argument, NULL, OPT_EXPIRES},
+                                            {"max-uses", required_argument, NULL, OPT_MAX_USES},
+                                            {"per-customer", required_argument, NULL, OPT_PER_CUSTOMER},
+                                            {"campaign", required_argument, NULL, OPT_CAMPAIGN},
+                                            {"customer", required_argument, NULL, OPT_CUSTOMER},
+                                            {0, 0, 0, 0}};
+    common c;
+    common_init(&c);
+    coupon_opts o = {.count = -1};
+    int opt, status = 0;
+    getopt_reset();
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        int handled = common_option(&c, opt, optarg, usage, &status);
+        if (handled < 0)
+            return status;
+        if (handled)
+            continue;
+        switch (opt) {
+        case OPT_COUNT:
+            if (!parse_int64(optarg, 1, 1000000, &o.count))
+                return usage_error(usage, "--count must be 1..1000000");
+            break;
+        case OPT_MAX_USES:
+            if (!parse_int64(optarg, 0, 1000000000, &o.max_uses))
+                return usage_error(usage, "--max-uses must be a number >= 0 (0 = unlimited)");
+            break;
+        case OPT_PER_CUSTOMER:
+            if (!parse_int64(optarg, 0, 1000000000, &o.per_customer))
+                return usage_error(usage, "--per-customer must be a number >= 0 (0 = unlimited)");
+            break;
+        case OPT_EXPIRES:
+            if (!parse_time(optarg, true, &o.expires))
+                return usage_error(usage, "--expires wants YYYY-MM-DD (valid through that day, "
+                                          "UTC) or epoch seconds, not \"%s\"", optarg);
+            break;
+        case OPT_PREFIX:
+            o.prefix = optarg;
+            break;
+        case OPT_CAMPAIGN:
+            o.campaign = optarg;
+            break;
+        case OPT_CUSTOMER:
+            o.customer = optarg;
+            break;
+        default:
+            return bad_option(usage, argv);
+        }
+    }
+    if (optind + 2 != argc)
+        return usage_error(usage, "expected a subcommand and its argument");
+    const char *sub = argv[optind], *arg = argv[optind + 1];
+    perk_store *s = NULL;
+    if (strcmp(sub, "generate") == 0) {
+        if (o.count < 0)
+            return usage_error(usage, "generate needs --count N");
+        if (!(s = open_store(&c, true)))
+            return 1;
+        if (perk_store_coupons_generate(s, arg, o.prefix, (int)o.count, o.expires, (int)o.max_uses,
+                                        (int)o.per_customer, c.now, print_code, NULL) != PERK_STORE_OK)
+            return store_error(s);
+        fprintf(stderr, "perk: generated %lld codes for campaign %s\n", (long long)o.count, arg);
+    } else if (strcmp(sub, "add") == 0) {
+        if (!o.campaign)
+            return usage_error(usage, "add needs --campaign C");
+        if (!(s = open_store(&c, true)))
+            return 1;
+        if (perk_store_coupon_add(s, arg, o.campaign, o.expires, (int)o.max_uses,
+                                  (int)o.per_customer, o.customer, c.now) != PERK_STORE_OK)
+            return store_error(s);
+        char norm[PERK_STORE_CODE_MAX];
+        perk_store_coupon_normalize(arg, norm);
+        printf("added coupon %s to campaign %s\n", norm, o.campaign);
+    } else if (strcmp(sub, "check") == 0) {
+        if (!(s = open_store(&c, false)))
+            return 1;
+        perk_store_coupon_info info;
+        if (perk_store_coupon_check(s, arg, o.customer, c.now, &info) != PERK_STORE_OK)
+            return store_error(s);
+        char exp[32];
+        printf("%s: %s", *info.code ? info.code : arg,
+               perk_store_coupon_status_message(info.status));
+        if (info.status != PERK_STORE_COUPON_UNKNOWN) {
+            printf(" (campaign %s, uses %lld", info.campaign, (long long)info.uses);
+            if (info.max_uses)
+                printf(" of %lld", (long long)info.max_uses);
+            if (o.customer)
+                printf(", by %s %lld", o.customer, (long long)info.customer_uses);
+            if (info.max_per_customer)
+                printf(" of %lld", (long long)info.max_per_customer);
+            printf(", expires %s%s)", info.expires_at ? fmt_time(info.expires_at, exp) : "never",
+                   info.restricted ? ", restricted to one customer" : "");
+        } else if (info.check_symbol_mismatch) {
+            printf(" (the check symbol does not match: probably a typo)");
+        }
+        printf("\n");
+        perk_store_close(s);
+        return info.status == PERK_STORE_COUPON_VALID ? 0 : 1;
+    } else {
+        return usage_error(usage, "unknown coupons subcommand \"%s\"", sub);
+    }
+    perk_store_close(s);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ points */
+
+static int print_entry(const perk_store_ledger_entry *e, void *ctx)
+{
+    (void)ctx;
+    char created[32], avail[32], exp[32];
+    printf("%7lld  %-20s  %-7s  %+8lld  %-20s  %-20s  %-12s  %-10s  %s\n", (long long)e->id,
+           fmt_time(e->created_at, created), e->kind, (long long)e->points,
+           fmt_time(e->available_at, avail), fmt_time(e->expires_at, exp),
+           e->order_id ? e->order_id : "-", e->rule_id ? e->rule_id : "-", e->note ? e->note : "");
+    return 0;
+}
+
+int cmd_points(int argc, char **argv)
+{
+    static const char usage[] = "perk points CUSTOMER [--db PATH]";
+    common c;
+    common_init(&c);
+    int status = common_options_only(argc, argv, usage, &c);
+    if (status >= 0)
+        return status;
+    if (optind + 1 != argc)
+        return usage_error(usage, "expected one CUSTOMER");
+    const char *customer = argv[optind];
+    perk_store *s = open_store(&c, false);
+    if (!s)
+        return 1;
+    perk_store_points_summary p;
+    if (perk_store_points(s, customer, c.now, NULL, &p) != PERK_STORE_OK)
+        return store_error(s);
+    char next[32];
+    printf("customer:       %s\n", customer);
+    printf("balance:        %lld\n", (long long)p.balance);
+    printf("pending:        %lld\n", (long long)p.pending);
+    printf("expiring soon:  %lld (within 30 days; next expiry %s)\n", (long long)p.expiring_soon,
+           fmt_time(p.next_expiry_at, next));
+    printf("debt:           %lld\n", (long long)p.debt);
+    printf("tier:           %s (as last recorded)\n", *p.tier ? p.tier : "none");
+    printf("\n%7s  %-20s  %-7s  %8s  %-20s  %-20s  %-12s  %-10s  %s\n", "ENTRY", "DATE", "KIND",
+           "POINTS", "AVAILABLE", "EXPIRES", "ORDER", "RULE", "NOTE");
+    if (perk_store_points_history(s, customer, print_entry, NULL) != PERK_STORE_OK)
+        return store_error(s);
+    perk_store_close(s);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ events */
+
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct event_out {
+    int64_t last_id;
+    int count;
+    bool write_failed;
+} event_out;
+
+static int print_event(int64_t id, const char *type, int64_t time, const char *data, void *ctx)
+{
+    event_out *out = ctx;
+    json_error_t err;
+    json_t *payload = json_loads(data, 0, &err);
+    json_t *line = json_pack("{s:I, s:s, s:I, s:o}", "id", (json_int_t)id, "type", type, "time",
+                             (json_int_t)time, "data", payload ? payload : json_string(data));
+    char *text = line ? json_dumps(line, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    json_decref(line);
+    if (!text || puts(text) == EOF) {
+        free(text);
+        out->write_failed = true;
+        return 1;
+    }
+    free(text);
+    out->last_id = id;
+    out->count++;
+    return 0;
+}
+
+int cmd_events(int argc, char **argv)
+{
+    static const char usage[] = "perk events [--after ID] [--limit N] [--follow] "
+                                "[--consumer NAME [--ack]] [--db PATH]";
+    static const struct option options[] = {COMMON_OPTIONS,
+                                            {"after", required_argument, NULL, OPT_AFTER},
+                                            {"limit", required_argument, NULL, OPT_LIMIT},
+                                            {"follow", no_argument, NULL, OPT_FOLLOW},
+                                            {"consumer", required_argument, NULL, OPT_CONSUMER},
+                                            {"ack", no_argument, NULL, OPT_ACK},
+                                            {0, 0, 0, 0}};
+    common c;
+    common_init(&c);
+    int64_t after = -1, limit = -1;
+    bool follow = false, ack = false;
+    const char *consumer = NULL;
+    int opt, status = 0;
+    getopt_reset();
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        int handled = common_option(&c, opt, optarg, usage, &status);
+        if (handled < 0)
+            return status;
+        if (handled)
+            continue;
+        switch (opt) {
+        case OPT_AFTER:
+            if (!parse_int64(optarg, 0, INT64_MAX, &after))
+                return usage_error(usage, "--after must be an event id >= 0");
+            break;
+        case OPT_LIMIT:
+            if (!parse_int64(optarg, 1, INT64_MAX, &limit))
+                return usage_error(usage, "--limit must be >= 1");
+            break;
+        case OPT_FOLLOW:
+            follow = true;
+            break;
+        case OPT_CONSUMER:
+            consumer = optarg;
+            break;
+        case OPT_ACK:
+            ack = true;
+            break;
+        default:
+            return bad_option(usage, argv);
+        }
+    }
+    if (optind != argc)
+        return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
+    if (ack && !consumer)
+        return usage_error(usage, "--ack needs --consumer NAME");
+    if (follow && limit > 0)
+        return usage_error(usage, "--limit and --follow do not go together");
+    perk_store *s = open_store(&c, ack);
+    if (!s)
+        return 1;
+    if (after < 0) {
+        after = 0;
+        if (consumer && perk_store_consumer_position(s, consumer, &after) != PERK_STORE_OK)
+            return store_error(s);
+    }
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = request_stop; /* no SA_RESTART: the poll sleep ends at once */
+    sigemptyset(&sa.sa_mask);
+    if (follow) {
+        stop_requested = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    }
+    int rc = 0;
+    int64_t left = limit;
+    while (!stop_requested) {
+        int batch = left > 0 && left < 1000 ? (int)left : 1000;
+        event_out out = {.last_id = after};
+        if (perk_store_events(s, after, batch, print_event, &out) != PERK_STORE_OK) {
+            cli_error("%s", perk_store_errmsg(s));
+            rc = 1;
+            break;
+        }
+        if (fflush(stdout) != 0 || out.write_failed) {
+            cli_error("cannot write events to standard output: %s", strerror(errno));
+            rc = 1;
+            break;
+        }
+        /* Acknowledge only what has been written out: at-least-once delivery. */
+        if (ack && out.count > 0 && perk_store_ack(s, consumer, out.last_id) != PERK_STORE_OK) {
+            cli_error("%s", perk_store_errmsg(s));
+            rc = 1;
+            break;
+        }
+        after = out.last_id;
+        if (left > 0 && (left -= out.count) <= 0)
+            break;
+        if (out.count == batch)
+            continue; /* more may be waiting */
+        if (!follow)
+            break;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (follow) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+    perk_store_close(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ expire */
+
+int cmd_expire(int argc, char **argv)
+{
+    static const char usage[] = "perk expire [--db PATH]";
+    common c;
+    common_init(&c);
+    int status = common_options_only(argc, argv, usage, &c);
+    if (status >= 0)
+        return status;
+    if (optind != argc)
+        return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
+    perk_store *s = open_store(&c, true);
+    if (!s)
+        return 1;
+    int64_t points = 0, customers = 0;
+    if (perk_store_expire_points(s, c.now, NULL, &points, &customers) != PERK_STORE_OK)
+        return store_error(s);
+    printf("expired %lld points of %lld customers\n", (long long)points, (long long)customers);
+    perk_store_close(s);
+    return 0;
+}

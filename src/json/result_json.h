@@ -1,0 +1,99 @@
+/* result_json.h - renders a perk_result as JSON (for `perk eval --json` and JSON services), and
+ * the names an explanation needs.
+ *
+ * A perk_result refers to promotions, earn rules and conditions by index. The renderers take
+ * their names from a result_names table instead of a perk_program, so that they can be used (and
+ * tested) without a loaded program: the CLI builds one with result_names_from_program(), tests
+ * fill one by hand. The JSON format is documented in docs/result.md.
+ */
+#ifndef PERK_RESULT_JSON_H
+#define PERK_RESULT_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cart_json.h"
+#include "perk.h"
+
+/* What kind of value a condition's comparison compared, for formatting observed/expected. */
+typedef enum result_value_kind {
+    RESULT_VALUE_PLAIN = 0, /* unknown or a plain integer: printed as is */
+    RESULT_VALUE_MONEY,     /* minor units: printed as ¥268.00 */
+    RESULT_VALUE_PERCENT,   /* ppm: printed as 12.5% */
+    RESULT_VALUE_DATE       /* days since 1970-01-01: printed as 2026-03-04 */
+} result_value_kind;
+
+/* Names of a program's promotions, earn rules and conditions. Arrays may be shorter than what a
+ * result refers to (a stale or foreign result): missing names render as "#<index>". */
+typedef struct result_names {
+    size_t n_promotions;
+    const char *const *promotion_ids;    /* n_promotions entries */
+    const char *const *promotion_labels; /* n_promotions entries (NULL entries: no label) */
+    size_t n_earns;
+    const char *const *earn_ids;
+    /* Conditions are looked up on demand (perk.h has no condition count). Any of these may be
+     * NULL; `user` is passed back unchanged. */
+    const char *(*condition_text)(const void *user, uint32_t condition);
+    void (*condition_location)(const void *user, uint32_t condition, const char **file,
+                               uint32_t *line, uint32_t *col);
+    /* What a condition compares. perk.h does not expose this yet, so result_names_from_program
+     * leaves it NULL and observed/expected print as plain integers. */
+    result_value_kind (*condition_kind)(const void *user, uint32_t condition);
+    const void *user;
+} result_names;
+
+/* Builds the names of a loaded program (strings borrowed from it: keep the program alive).
+ * Returns NULL when out of memory. Defined in src/json/result_names.c. */
+result_names *result_names_from_program(const perk_program *prog);
+/* Frees a table made by result_names_from_program (not one filled by hand). NULL is fine. */
+void result_names_free(result_names *names);
+
+/* result_json_render flags */
+enum {
+    RESULT_JSON_PRETTY = 1u << 0,          /* indent by 2 spaces (default: compact, one line) */
+    RESULT_JSON_NO_INSTRUCTIONS = 1u << 1, /* omit "instructions" (for golden files that must
+                                              not change when the VM's code does) */
+    RESULT_JSON_APPLIED_ONLY = 1u << 2     /* "promotions" lists the applied ones only and
+                                              "points" the entries that earned points;
+                                              "promotions_not_listed" and "points_not_listed"
+                                              count the others: a result the size of what
+                                              happened, not of the program (docs/result.md) */
+};
+
+/* Renders the result as a malloc'ed NUL-terminated JSON text (free() it), or NULL when out of
+ * memory or r is NULL. Deterministic: fixed key order, money as strings in major units with
+ * exactly r->exponent decimals ("268.00"), points and counts as integers, no floats.
+ * doc (may be NULL) supplies line ids and skus. */
+char *result_json_render(const result_names *names, const perk_result *r, const cart_doc *doc, int flags);
+
+/* Helpers shared with explain.c. */
+
+/* The id of promotion `index`, or "#<index>" written into buf. */
+const char *result_promotion_id(const result_names *names, uint32_t index, char *buf, size_t cap);
+/* Its label, or NULL. */
+const char *result_promotion_label(const result_names *names, uint32_t index);
+/* The id of earn rule `index`, or "#<index>". */
+const char *result_earn_id(const result_names *names, uint32_t index, char *buf, size_t cap);
+/* Lower-case name of a status ("overflow") and of a reason ("coupon_missing"); their messages. */
+const char *result_status_name(perk_status status);
+const char *result_status_message(perk_status status);
+const char *result_reason_name(perk_reason reason);
+const char *result_reason_message(perk_reason reason);
+/* Lower-case verdict name ("used_up") and a sentence ("the code is used up"). */
+const char *result_verdict_name(perk_coupon_verdict verdict);
+const char *result_verdict_message(perk_coupon_verdict verdict);
+/* The operator text of a perk_cmp ("<="), and of its negation ("<=" -> ">"); "?" if invalid. */
+const char *result_cmp_text(int cmp);
+const char *result_cmp_negated_text(int cmp);
+/* Formats a value of the given kind: money with `symbol` ("¥268.00"; symbol may be NULL),
+ * percent ("12.5%"), date ("2026-03-04"), else the integer. */
+void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol,
+                         char *buf, size_t cap);
+/* "x2", or "x3/2" for a fractional multiplier. */
+void result_format_multiplier(int64_t num, int64_t den, char *buf, size_t cap);
+/* The condition's kind, text ("" when unknown) and "file:line:col" location ("" when unknown). */
+result_value_kind result_condition_kind(const result_names *names, uint32_t condition);
+const char *result_condition_text(const result_names *names, uint32_t condition);
+void result_condition_location(const result_names *names, uint32_t condition, char *buf, size_t cap);
+
+#endif
