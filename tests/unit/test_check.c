@@ -1,6 +1,6 @@
 /* test_check.c - unit tests of the checker: types and folded values of expressions, settings,
  * the check_info summary, name resolution, the did-you-mean distance, and that the example
- * ruleset of LANG.md checks without a single diagnostic. */
+ * ruleset of docs/language.md checks without a single diagnostic. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -421,7 +421,7 @@ static void test_settings(void **state)
     release(&f);
 }
 
-/* The example of LANG.md (without its include) must check without any diagnostic. */
+/* The example of docs/language.md (without its include) must check without any diagnostic. */
 static const char *lang_example =
     "# Spring tea festival. Comments run from '#' to the end of the line.\n"
     "ruleset \"春茶节 Spring tea\" {\n"
@@ -582,7 +582,7 @@ static void test_rules(void **state)
     release(&f);
 }
 
-/* Every action and clause form of LANG.md, well formed: no diagnostics, and the values the code
+/* Every action and clause form of docs/language.md, well formed: no diagnostics, and the values the code
  * generator reads. */
 static void test_all_actions(void **state)
 {

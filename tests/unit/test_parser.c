@@ -315,7 +315,7 @@ static void test_other_declarations(void **state)
 static void test_spec_example(void **state)
 {
     (void)state;
-    /* the example file of LANG.md, without its include */
+    /* the example file of docs/language.md, without its include */
     const char *text =
         "# Spring tea festival.\n"
         "ruleset \"\xE6\x98\xA5\xE8\x8C\xB6\xE8\x8A\x82 Spring tea\" {\n"
