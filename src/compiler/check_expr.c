@@ -1,4 +1,4 @@
-/* check_expr.c - typing and constant folding of expressions (docs/language.md, "Names and types").
+/* check_expr.c - typing and constant folding of expressions (docs/language.md, "Conditions and item sets").
  *
  * check_expr() assigns node->type (and elem_type for lists, ranges and item columns), and for a
  * constant subexpression sets is_const and value (VM units: money in minor units, percent in
