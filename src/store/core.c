@@ -1,4 +1,4 @@
-/* store_core.c - opening and closing the store, error messages, the statement cache,
+/* core.c - opening and closing the store, error messages, the statement cache,
  * transactions and the busy handler. Everything else in the store builds on these. */
 #include "store_internal.h"
 

@@ -1,4 +1,4 @@
-/* store_coupons.c - coupon codes: normalisation, adding one code, generating many random codes
+/* coupons.c - coupon codes: normalisation, adding one code, generating many random codes
  * (Crockford base32 from getrandom(2) with a Luhn mod 32 check symbol), and checking whether
  * a code may be used by a customer at a given time. */
 #include "store_internal.h"

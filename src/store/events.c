@@ -1,4 +1,4 @@
-/* store_events.c - the outbox: events written in the same transaction as their cause, read in
+/* events.c - the outbox: events written in the same transaction as their cause, read in
  * id order by consumers, who record how far they got. The event JSON shapes are documented in
  * docs/events.md. */
 #include "store_internal.h"

@@ -1,4 +1,4 @@
-/* store_ledger.c - the append-only points ledger: appending entries, replaying a customer's
+/* ledger.c - the append-only points ledger: appending entries, replaying a customer's
  * entries into "lots" (what is left of each earning), expiry (oldest points first), refund
  * debts, and the derived views: balance, pending, expiring soon, history.
  *

@@ -1,4 +1,4 @@
-/* store_orders.c - committing an order: one BEGIN IMMEDIATE transaction that checks budgets,
+/* orders.c - committing an order: one BEGIN IMMEDIATE transaction that checks budgets,
  * coupons and the points balance, then writes the order, budget and coupon uses, ledger entries,
  * tier changes and outbox events together, or nothing at all. Also budget usage queries. */
 #include "store_internal.h"

@@ -1,4 +1,4 @@
-/* store_refunds.c - refunds and cancellations: reversing earned points in proportion to the
+/* refunds.c - refunds and cancellations: reversing earned points in proportion to the
  * refunded amount (never pushing a balance negative: a shortfall becomes a recorded debt),
  * giving redeemed points back and releasing budget and coupon uses when an order is fully
  * refunded, all in one transaction with the order.refunded event. */

@@ -1,4 +1,4 @@
-/* store_schema.c - the database schema as a list of versioned migration steps, and the code
+/* schema.c - the database schema as a list of versioned migration steps, and the code
  * that applies them. PRAGMA user_version holds the schema version. Steps are never edited once
  * released: a change is a new step appended to the list. */
 #include "store_internal.h"

@@ -1,4 +1,4 @@
-/* store_sha256.c - SHA-256 (FIPS 180-4), used for rule-set version checksums and order
+/* sha256.c - SHA-256 (FIPS 180-4), used for rule-set version checksums and order
  * fingerprints (idempotency: same order id, same content). Small and portable; speed is not
  * a concern at the sizes involved (bytecode of a rule set, one order). */
 #include "store.h"

@@ -1,4 +1,4 @@
-/* store_internal.h - private declarations shared by the store_*.c files (not a public API).
+/* store_internal.h - private declarations shared by the files of src/store/ (not a public API).
  *
  * Internal functions use the prefix pstore_. Tests may include this header to reach the SQLite
  * handle (fault injection) and the migration steps (upgrade tests).

@@ -1,4 +1,4 @@
-/* store_tiers.c - loyalty tiers: checking a policy, computing a customer's tier from committed
+/* tiers.c - loyalty tiers: checking a policy, computing a customer's tier from committed
  * spend (net of refunds) within each tier's window, and recording tier changes (with a
  * tier.changed event) at commit, refund and expiry time. */
 #include "store_internal.h"

@@ -1,4 +1,4 @@
-/* store_versions.c - rule-set versions: publishing bytecode with its sources, the activation
+/* versions.c - rule-set versions: publishing bytecode with its sources, the activation
  * log (publish, scheduled activation, rollback), history, loading a version and the cheap
  * hot-reload check used by checkout processes. */
 #include "store_internal.h"
