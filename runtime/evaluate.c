@@ -155,7 +155,7 @@ static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods) {
 }
 
 /* The result of a failed block, from the failure the VM (or a guard) recorded in ctx->fail_*. */
-static void condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
+void eval_condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
     pr->reason = PERK_REASON_CONDITION;
     pr->failed_condition = ctx->fail_cond;
     pr->has_comparison = ctx->fail_has_cmp;
@@ -184,7 +184,7 @@ static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_r
         return PERK_OK;
     }
     if (o == VM_FAILED) {
-        condition_failed(ctx, r, pr);
+        eval_condition_failed(ctx, r, pr);
         return PERK_OK;
     }
     /* the verifier and the loader make this unreachable: an error, not a wrong result */
@@ -254,13 +254,13 @@ static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promo
         ctx->fail_observed = g->observed;
         ctx->fail_expected = g->expected;
         ctx->fail_op = g->cmp_op;
-        condition_failed(ctx, r, pr);
+        eval_condition_failed(ctx, r, pr);
         return PERK_OK;
     }
     const guard_precheck *c = &ctx->program->ridx.precheck[r];
     if ((hot(ctx, r)->flags & RHOT_PRECHECK) && !eval_precheck_holds(ctx, c)) {
         if (!ctx->use_index) return reference_run(ctx, r, pr);
-        condition_failed(ctx, r, pr);
+        eval_condition_failed(ctx, r, pr);
         return PERK_OK;
     }
     *handled = false;
@@ -292,7 +292,7 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     if (o == VM_ERROR) return ctx->status;
     if (o == VM_FAILED) {
         act_discard(ctx);
-        condition_failed(ctx, r, pr);
+        eval_condition_failed(ctx, r, pr);
         return PERK_OK;
     }
 
@@ -354,6 +354,8 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
 
 /* ------------------------------------------------------------------ the rule index */
 
+/* The visit set is built in runtime/rule_index.c (ridx_visit); the visiting is here. */
+
 /* docs/semantics.md, "The rule index". With the index on, r_promos[r] holds the default result of
  * promotion r (ctx->defaults: program.ridx.defaults, or UNEXPLAINED when the context explains only
  * what applied) unless r is in ctx->written. An evaluation visits, in ascending order, the
@@ -370,117 +372,6 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
  * Every other promotion has its default result. Promotions decided before their block execute no
  * instruction in either mode, so the instruction count at every visited promotion is the plain
  * pass's, and so is the place where the budget runs out. */
-
-void eval_set_rule_index(perk_context *ctx, bool on) {
-    if (on) {
-        memcpy(ctx->r_promos, ctx->defaults, ctx->d->n_rules * sizeof *ctx->r_promos);
-        ctx->n_written = 0;
-    }
-    ctx->use_index = on;
-}
-
-/* Puts back the defaults the previous evaluation overwrote. */
-static void restore_defaults(perk_context *ctx) {
-    const perk_promotion_result *defaults = ctx->defaults;
-    for (uint32_t k = 0; k < ctx->n_written; k++) {
-        uint32_t r = ctx->written[k];
-        ctx->r_promos[r] = defaults[r];
-    }
-    ctx->n_written = 0;
-}
-
-static void mark_visit(perk_context *ctx, uint32_t r) {
-    set_rule_bit(ctx->visit, r);
-}
-
-static bool in_visit(const perk_context *ctx, uint32_t r) {
-    return rule_bit(ctx->visit, r);
-}
-
-/* Writes the result of rule r, not visited, whose precheck failed: the failure eval_precheck_holds
- * recorded (a hard condition: no hint). Only when every promotion is explained. */
-static void precheck_failed(perk_context *ctx, uint32_t r) {
-    perk_promotion_result *pr = &ctx->r_promos[r];
-    memset(pr, 0, sizeof *pr);
-    pr->promotion = r;
-    condition_failed(ctx, r, pr);
-}
-
-/* Lists the rules of a key the cart has for visiting. A rule with a keyed precheck (ridx.key_pre)
- * is listed only when the precheck holds; else its result is the failure, as decide_before_block
- * would give it, written now and listed for restoring. A visit later in the evaluation writes it
- * again (a rule the caller marked, listed after the keys, or one after a stop: never both), so a
- * rule is in ctx->written at most twice. */
-static void visit_key(perk_context *ctx, uint32_t key) {
-    const prog_rule_index *x = &ctx->program->ridx;
-    if (key == PROG_NONE) return;
-    for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) {
-        uint32_t r = x->key_rules[i];
-        const guard_precheck *c = &x->key_pre[i];
-        if (c->kind == PRECHECK_NONE || guard_precheck_holds_at(c, facts_load(ctx, c->fact))) {
-            mark_visit(ctx, r);
-            continue;
-        }
-        if (!ctx->explain_all) continue;
-        eval_precheck_holds(ctx, c); /* records the failure */
-        ctx->written[ctx->n_written++] = r;
-        precheck_failed(ctx, r);
-    }
-}
-
-/* The prechecked rules: visited when the precheck holds. Explaining every promotion, the result
- * of each other one is the precheck's failure, written now (it depends on this cart's facts, so
- * it is not a default; the entry is rewritten by every evaluation, visited or not, and needs no
- * restoring). Explaining only what applied, nothing is written for them, so only the ones that
- * hold are looked for: the ranges by fact, skipping the blocks already over and stopping at the
- * first range not yet begun (ridx.ranges), then the other prechecks, one test per class. */
-static void visit_prechecked(perk_context *ctx) {
-    const prog_rule_index *x = &ctx->program->ridx;
-    if (ctx->explain_all) {
-        for (uint32_t k = 0; k < x->n_prechecked; k++) {
-            uint32_t r = x->prechecked[k];
-            if (eval_precheck_holds(ctx, &x->precheck[r]))
-                mark_visit(ctx, r);
-            else
-                precheck_failed(ctx, r);
-        }
-        return;
-    }
-    for (uint32_t f = 0; f < PERK_FACT_COUNT; f++) {
-        uint32_t i = x->range_first[f], end = x->range_first[f + 1];
-        if (i == end) continue;
-        int64_t t = facts_load(ctx, f);
-        while (i < end) {
-            if (i % RIDX_RANGE_BLOCK == 0 && i + RIDX_RANGE_BLOCK <= end && x->range_block_hi[i / RIDX_RANGE_BLOCK] < t) {
-                i += RIDX_RANGE_BLOCK; /* every range of the block is over */
-                continue;
-            }
-            const prog_range *g = &x->ranges[i++];
-            if (g->lo > t) break; /* and every later one has not begun */
-            if (t <= g->hi) mark_visit(ctx, g->rule);
-        }
-    }
-    for (uint32_t k = 0; k < x->n_classes; k++) {
-        const guard_precheck *c = &x->classes[k];
-        if (!guard_precheck_holds_at(c, facts_load(ctx, c->fact))) continue;
-        for (uint32_t i = x->class_first[k]; i < x->class_first[k + 1]; i++) mark_visit(ctx, x->class_rules[i]);
-    }
-}
-
-static void build_visit(perk_context *ctx) {
-    const perk_program *prog = ctx->program;
-    memcpy(ctx->visit, prog->ridx.always, ctx->rule_words * sizeof(uint64_t));
-    visit_prechecked(ctx);
-    for (uint32_t k = 0; k < ctx->n_present; k++) visit_key(ctx, ctx->slot_key[ctx->present[k]]);
-    for (uint32_t c = 0; c < ctx->n_coupons; c++) {
-        visit_key(ctx, prog_find_key(prog, RIDX_COUPON, ctx->coupon_code_id[c]));
-        visit_key(ctx, prog_find_key(prog, RIDX_CAMPAIGN, ctx->coupon_campaign_id[c]));
-    }
-    for (uint32_t k = 0; k < ctx->n_marked; k++) {
-        uint32_t r = ctx->marked[k];
-        mark_visit(ctx, r);
-    }
-}
 
 /* After a promotion that stops the evaluation: every later one is STOPPED. Explaining only what
  * applied, there is nothing to write for them. */
@@ -501,7 +392,7 @@ static perk_status visit_hintable(perk_context *ctx, uint32_t end, uint32_t *nex
             break;
         }
         uint32_t h = x->hintable[(*next)++];
-        if (in_visit(ctx, h)) continue;
+        if (rule_bit(ctx->visit, h)) continue;
         perk_status st = run_promotion(ctx, h);
         if (st != PERK_OK) return st;
     }
@@ -509,7 +400,7 @@ static perk_status visit_hintable(perk_context *ctx, uint32_t end, uint32_t *nex
 }
 
 static perk_status run_promotions_indexed(perk_context *ctx) {
-    build_visit(ctx);
+    ridx_visit(ctx);
     uint32_t next_hintable = 0;
     for (uint32_t w = 0; w < ctx->rule_words; w++) {
         uint64_t bits = ctx->visit[w];
@@ -751,7 +642,7 @@ static void start(perk_context *ctx) {
 }
 
 static perk_status evaluate(perk_context *ctx) {
-    if (ctx->use_index) restore_defaults(ctx);
+    if (ctx->use_index) ridx_restore(ctx);
     start(ctx);
     perk_status st = facts_compute(ctx);
     if (st == PERK_OK && ctx->use_index)

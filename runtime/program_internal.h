@@ -124,8 +124,17 @@ uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string);
 
 /* Whether a single failed soft comparison `observed op expected` of condition cond is a near miss
  * (docs/semantics.md section 12, apart from the gates): a GE or GT threshold of a condition with a
- * hint set, not yet reached. Then *shortfall is the amount to add and *set the hint set. */
+ * hint set, not yet reached. Then *shortfall is the amount to add and *set the hint set. Used by
+ * the index (is a default result a near miss?) and by the evaluation (runtime/rule_index.c). */
 bool prog_near_miss(const prog_data *d, uint32_t cond, int op, int64_t observed, int64_t expected,
                     int64_t *shortfall, uint32_t *set);
+
+/* Builds p->ridx and the earn-rule tables (runtime/rule_index.c) once the program is verified;
+ * ridx_free releases them (safe on a partly built index). */
+perk_status ridx_build(perk_program *p, perk_error *err);
+void ridx_free(perk_program *p);
+
+/* Sets *err (when not NULL) to status st and a printf-style message. */
+void prog_set_error(perk_error *err, perk_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

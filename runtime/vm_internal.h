@@ -271,10 +271,20 @@ perk_status loyalty_run(perk_context *ctx);
 /* EARN: earn points on set `set` for earn rule `earn` (NULL: the empty set). */
 perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set);
 
-/* ---- evaluate.c */
+/* ---- rule_index.c (the part read per cart) */
 /* Turns the rule index on or off for the following evaluations (tests compare both; contexts
  * start with it on unless the environment has PERK_RULE_INDEX=off). */
 void eval_set_rule_index(perk_context *ctx, bool on);
+/* Fills ctx->visit with the promotions this cart may make differ from their default result, and
+ * writes the results of the prechecked ones that fail (when every promotion is explained). */
+void ridx_visit(perk_context *ctx);
+/* Puts back the default results the previous evaluation overwrote (ctx->written). */
+void ridx_restore(perk_context *ctx);
+
+/* ---- evaluate.c */
+/* Fills pr (promotion r, not visited or stopped at a condition) with the failure recorded in
+ * ctx->fail_*: the condition, the comparison, and no hint (a hard condition). */
+void eval_condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result *pr);
 /* Rounds amount * ppm / 10^6 with the program's rounding; false on overflow. */
 bool eval_percent(const perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out);
 /* Splits total (0 <= total <= sum of weights) over n non-negative weights by the largest
