@@ -1,0 +1,42 @@
+/* lexer_support.h - what the flex rules of grammar/lexer.l call: positions and spans, turning
+ * literals into AST nodes, lexical diagnostics and comments (src/compiler/lexer_support.c).
+ *
+ * The rules decide which token a text is; these functions do the work behind each decision, so
+ * that lexer.l holds only its rules and a newcomer can read the token grammar in one page.
+ */
+#ifndef PERK_LEXER_SUPPORT_H
+#define PERK_LEXER_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "parse_internal.h"
+
+/* flex's own allocation functions (noyyalloc...), defined here so they follow our warning flags. */
+void *perk_lex_alloc(size_t size, void *scanner);
+void *perk_lex_realloc(void *ptr, size_t size, void *scanner);
+void perk_lex_free(void *ptr, void *scanner);
+
+/* Fills *sp for the n bytes at the current position and moves past them. */
+void lex_advance(struct parse_state *ps, const char *s, size_t n, ast_span *sp);
+/* What every rule returns through: records the token for `perk fmt` and the after-dot state. */
+int lex_return(struct parse_state *ps, int tok, const ast_span *sp);
+void lex_error(struct parse_state *ps, diag_code code, ast_span span, const char *hint,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void lex_garbage_add(struct parse_state *ps, const ast_span *sp, bool invalid);
+ast_node *lex_name(struct parse_state *ps, const char *s, int n, const ast_span *sp);
+ast_node *lex_number(struct parse_state *ps, const char *s, size_t n, const ast_span *sp);
+bool lex_decimal(struct parse_state *ps, const char *s, size_t n, const ast_span *sp, ast_decimal *out);
+ast_node *lex_string(struct parse_state *ps, const char *s, size_t n, const ast_span *sp, int kind);
+ast_node *lex_date(struct parse_state *ps, const char *s, size_t n, const ast_span *sp);
+ast_node *lex_time(struct parse_state *ps, const char *s, const ast_span *sp);
+void lex_comment(struct parse_state *ps, const char *s, size_t n, const ast_span *sp);
+size_t lex_digits_prefix(const char *s, size_t n);
+bool lex_ident_char_at(const struct parse_state *ps, size_t pos);
+size_t lex_skip_space(const struct parse_state *ps, size_t pos);
+void lex_full_width(struct parse_state *ps, const ast_span *sp, const char *ascii);
+
+/* The kinds of string literal lex_string reads. */
+enum { STRING_PLAIN, STRING_UNTERMINATED, STRING_CURLY };
+
+#endif
