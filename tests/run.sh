@@ -75,6 +75,8 @@ export PERK_TODAY=${PERK_TODAY:-2026-03-01}
 
 # the folders are the architecture: every include points down (docs/internals.md)
 run_one "layout: includes point down" scripts/check-layout.sh
+# the fuzzer's dictionary knows every keyword of the lexer
+run_one "fuzz dictionary: keywords of grammar/lexer.l" scripts/check-fuzz-dict.sh
 
 for B in "$@"; do
   [ -x "$B/perk" ] || { note_fail "$B: not built" 1; continue; }
