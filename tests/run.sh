@@ -100,6 +100,8 @@ for B in "$@"; do
   run_summary "$B: perk test rules/" "${vg[@]}" "$B/perk" test rules/
   # the command line's contract: exit statuses, JSON, round trips
   run_summary "$B: CLI" tests/cli/cli.sh "$B/perk"
+  # every command's --help against its parser and docs/cli.md
+  run_summary "$B: CLI help" tests/cli/help.sh "$B/perk"
   # every ```perk example in the docs compiles
   run_summary "$B: docs examples" scripts/check-doc-examples.sh "$B/perk" docs/*.md
   # perk gen-orders and perk diff from the command line

@@ -18,7 +18,6 @@
  * --update rewrites the expected values in place with the actual ones and says what changed.
  */
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,18 +593,19 @@ static void run_path(test_run *tr, const char *path) {
 
 int cmd_test(int argc, char **argv) {
     test_run tr = {false, false, 0, 0};
-    static const struct option opts[] = {{"update", no_argument, 0, 'u'}, {"verbose", no_argument, 0, 'v'}, {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_test, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'u': tr.update = true; break;
-        case 'v': tr.verbose = true; break;
-        default: fprintf(stderr, "usage: perk test [--update] [-v] PATH...\n"); return 2;
+        case CLI_OPT_UPDATE: tr.update = true; break;
+        case CLI_OPT_VERBOSE: tr.verbose = true; break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_test); return 0;
+        default: fprintf(stderr, "usage: %s\n", cli_test.usage); return 2;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "usage: perk test [--update] [-v] PATH...\n");
+        fprintf(stderr, "usage: %s\n", cli_test.usage);
         return 2;
     }
     for (int i = optind; i < argc; i++) run_path(&tr, argv[i]);
