@@ -110,24 +110,14 @@ static long earn_index(const perk_program *p, const char *id) {
     return -1;
 }
 
+/* Test files name reasons in upper case (`expect not applied x CONDITION`) and verdicts as the
+ * results do (result_verdict_name); both come from perk.h's lists. */
 static const char *reason_word(perk_reason r) {
-    switch (r) {
-#define REASON_WORD(name, text) case PERK_REASON_##name: return #name;
+    switch (r) { /* no default: a reason missing here is a compile error (-Wswitch) */
+#define REASON_WORD(NAME, name, text) case PERK_REASON_##NAME: return #NAME;
         PERK_REASON_LIST(REASON_WORD)
 #undef REASON_WORD
-    default: return "?";
-    }
-}
-
-static const char *verdict_word(perk_coupon_verdict v) {
-    switch (v) {
-    case PERK_COUPON_ACCEPTED: return "accepted";
-    case PERK_COUPON_REJECTED_UNKNOWN: return "unknown";
-    case PERK_COUPON_REJECTED_EXPIRED: return "expired";
-    case PERK_COUPON_REJECTED_USED_UP: return "used_up";
-    case PERK_COUPON_REJECTED_NOT_FOR_CUSTOMER: return "not_for_customer";
-    case PERK_COUPON_REJECTED_CONDITIONS: return "conditions";
-    case PERK_COUPON_REJECTED_ONE_PER_ORDER: return "one_per_order";
+    case PERK_REASON_COUNT: break;
     }
     return "?";
 }
@@ -249,7 +239,7 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
     if (strcmp(k, "coupon") == 0 && w->n == 4) {
         for (uint32_t i = 0; i < r->n_coupons; i++)
             if (strcmp(r->coupons[i].code, w->w[2]) == 0) {
-                const char *v = verdict_word(r->coupons[i].verdict);
+                const char *v = result_verdict_name(r->coupons[i].verdict);
                 snprintf(actual, cap, "expect coupon %s %s", w->w[2], v);
                 return strcmp(v, w->w[3]) == 0 || (strcmp(w->w[3], "rejected") == 0 && r->coupons[i].verdict != PERK_COUPON_ACCEPTED);
             }
