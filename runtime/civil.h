@@ -34,6 +34,13 @@ void civil_date_from_days(int64_t days, int *y, int *m, int *d);
 /* Day of the week of a day number: 0 = Monday ... 6 = Sunday (ISO 8601 order minus one). */
 int civil_weekday(int64_t days);
 
+/* The days of the week in civil_weekday's order, listed once: CIVIL_WEEKDAY(name, short name).
+ * The names are the rule language's words (its keywords in grammar/lexer.l, checked by
+ * scripts/check-fuzz-dict.sh against the fuzz dictionary); disassembly prints the short names. */
+#define CIVIL_WEEKDAY_LIST(X)                                                                      \
+    X(monday, mon) X(tuesday, tue) X(wednesday, wed) X(thursday, thu) X(friday, fri)               \
+    X(saturday, sat) X(sunday, sun)
+
 /* Parses an RFC 3339 timestamp with an explicit UTC offset and stores its UTC epoch seconds:
  *   YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|+HH:MM|-HH:MM)
  * e.g. "2026-03-04T10:00:00+08:00", "2026-03-04T02:00:00Z", "2026-03-04T10:00+08:00".

@@ -4,9 +4,11 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "civil.h"
 #include "disasm.h"
 #include "facts.h"
 #include "guard.h"
+#include "money.h"
 
 static const char *const fact_names[PERK_FACT_COUNT] = {
 #define DIS_FACT(id, name, type) [PERK_FACT_##id] = name,
@@ -19,8 +21,11 @@ static const char *const field_names[PERK_FIELD_COUNT] = {
 #undef DIS_FIELD
 };
 static const char *const cmp_names[] = {"=", "!=", "<", "<=", ">", ">="};
-static const char *const rounding_names[] = {"half_up", "half_even", "down"};
-static const char *const weekday_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+static const char *const weekday_names[] = {
+#define DIS_WEEKDAY(name, short_name) #short_name,
+    CIVIL_WEEKDAY_LIST(DIS_WEEKDAY)
+#undef DIS_WEEKDAY
+};
 
 /* The text of string `id`, or NULL when it is absent or out of range. */
 static const char *dstr(const prog_data *p, uint32_t id) {
@@ -297,7 +302,7 @@ static void put_header(FILE *out, const prog_data *p) {
     fputs("ruleset ", out);
     put_quoted(out, p, p->name);
     fprintf(out, "\n  currency %.3s (exponent %d), rounding %s, coupons %s\n", p->currency, (int)p->exponent,
-            p->rounding < 3 ? rounding_names[p->rounding] : "<bad rounding>",
+            money_rounding_name(p->rounding) ? money_rounding_name(p->rounding) : "<bad rounding>",
             p->coupon_policy == PROG_COUPONS_ONE_PER_ORDER ? "one per order" : "stackable");
     fputs("  timezone ", out);
     put_quoted(out, p, p->timezone);

@@ -20,7 +20,7 @@
 
 const char *perk_reason_text(perk_reason reason) {
     static const char *const texts[] = {
-#define PERK_REASON_TEXT(name, text) text,
+#define PERK_REASON_TEXT(NAME, name, text) text,
         PERK_REASON_LIST(PERK_REASON_TEXT)
 #undef PERK_REASON_TEXT
     };

@@ -31,6 +31,16 @@ bool money_mul(int64_t a, int64_t b, int64_t *out)
     return true;
 }
 
+const char *money_rounding_name(int mode)
+{
+    static const char *const names[MONEY_ROUNDING_COUNT] = {
+#define MONEY_ROUNDING_NAME(NAME, name) [MONEY_ROUND_##NAME] = #name,
+        MONEY_ROUNDING_LIST(MONEY_ROUNDING_NAME)
+#undef MONEY_ROUNDING_NAME
+    };
+    return mode >= 0 && mode < MONEY_ROUNDING_COUNT ? names[mode] : NULL;
+}
+
 bool money_mul_div(int64_t a, int64_t num, int64_t den, money_rounding mode, int64_t *out)
 {
     if (den <= 0)

@@ -12,11 +12,25 @@
 #include <stdint.h>
 
 /* How a division that does not come out even is rounded to a whole minor unit. */
+/* MONEY_ROUNDING(NAME, name in rules and disassembly), in the order of the numbers the bytecode
+ * stores (PROG_ROUND_*):
+ *   HALF_UP   to nearest; exact halves away from zero (2.5 -> 3, -2.5 -> -3)
+ *   HALF_EVEN to nearest; exact halves to the even neighbour (2.5 -> 2, 3.5 -> 4)
+ *   DOWN      toward zero (2.9 -> 2, -2.9 -> -2) */
+#define MONEY_ROUNDING_LIST(X) X(HALF_UP, half_up) X(HALF_EVEN, half_even) X(DOWN, down)
+
 typedef enum {
-    MONEY_ROUND_HALF_UP = 0,   /* to nearest; exact halves away from zero (2.5 -> 3, -2.5 -> -3) */
-    MONEY_ROUND_HALF_EVEN = 1, /* to nearest; exact halves to the even neighbour (2.5->2, 3.5->4) */
-    MONEY_ROUND_DOWN = 2       /* toward zero (2.9 -> 2, -2.9 -> -2) */
+#define MONEY_ROUNDING_ENUM(NAME, name) MONEY_ROUND_##NAME,
+    MONEY_ROUNDING_LIST(MONEY_ROUNDING_ENUM)
+#undef MONEY_ROUNDING_ENUM
 } money_rounding;
+
+#define MONEY_ROUNDING_ONE(NAME, name) +1
+enum { MONEY_ROUNDING_COUNT = 0 MONEY_ROUNDING_LIST(MONEY_ROUNDING_ONE) };
+#undef MONEY_ROUNDING_ONE
+
+/* "half_up", "half_even", "down"; NULL for a number that is not a money_rounding. */
+const char *money_rounding_name(int mode);
 
 /* Parts per million in 100%. */
 #define MONEY_PPM_ONE 1000000

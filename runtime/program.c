@@ -20,7 +20,7 @@
 #include "verify.h"
 
 static const char *const status_messages[PERK_STATUS_COUNT] = {
-#define PROGRAM_STATUS_MSG(name, msg) [PERK_##name] = msg,
+#define PROGRAM_STATUS_MSG(NAME, name, msg) [PERK_##NAME] = msg,
     PERK_STATUS_LIST(PROGRAM_STATUS_MSG)
 #undef PROGRAM_STATUS_MSG
 };

@@ -75,6 +75,8 @@ export PERK_TODAY=${PERK_TODAY:-2026-03-01}
 
 # the folders are the architecture: every include points down (docs/internals.md)
 run_one "layout: includes point down" scripts/check-layout.sh
+# the fuzzer's dictionary knows every keyword of the lexer
+run_one "fuzz dictionary: keywords of grammar/lexer.l" scripts/check-fuzz-dict.sh
 
 for B in "$@"; do
   [ -x "$B/perk" ] || { note_fail "$B: not built" 1; continue; }
@@ -98,6 +100,8 @@ for B in "$@"; do
   run_summary "$B: perk test rules/" "${vg[@]}" "$B/perk" test rules/
   # the command line's contract: exit statuses, JSON, round trips
   run_summary "$B: CLI" tests/cli/cli.sh "$B/perk"
+  # every command's --help against its parser and docs/cli.md
+  run_summary "$B: CLI help" tests/cli/help.sh "$B/perk"
   # every ```perk example in the docs compiles
   run_summary "$B: docs examples" scripts/check-doc-examples.sh "$B/perk" docs/*.md
   # perk gen-orders and perk diff from the command line

@@ -28,26 +28,27 @@ extern "C" {
 
 #define PERK_VERSION_STRING "0.1.0"
 
-/* Status codes, defined once: PERK_STATUS(NAME, message). */
+/* Status codes, defined once: PERK_STATUS(NAME, name, message); `name` is the lower-case
+ * spelling that JSON results use. */
 #define PERK_STATUS_LIST(X)                                                                  \
-    X(OK,          "ok")                                                                     \
-    X(NOMEM,       "out of memory")                                                          \
-    X(IO,          "cannot read the file")                                                   \
-    X(BAD_MAGIC,   "not a Perk program (bad magic number)")                                  \
-    X(VERSION,     "program format version is newer than this libperk")                      \
-    X(TRUNCATED,   "program is truncated")                                                   \
-    X(CHECKSUM,    "program checksum mismatch (corrupted file)")                             \
-    X(MALFORMED,   "program is malformed")                                                   \
-    X(VERIFY,      "program failed verification")                                            \
-    X(INVALID,     "invalid argument")                                                       \
-    X(LIMIT,       "a configured limit was exceeded")                                        \
-    X(CURRENCY,    "currency does not match the program")                                    \
-    X(OVERFLOW,    "arithmetic overflow in money or points")                                 \
-    X(BUDGET,      "instruction budget exhausted")                                           \
-    X(STATE,       "call out of order")
+    X(OK,        ok,        "ok")                                                            \
+    X(NOMEM,     nomem,     "out of memory")                                                 \
+    X(IO,        io,        "cannot read the file")                                          \
+    X(BAD_MAGIC, bad_magic, "not a Perk program (bad magic number)")                         \
+    X(VERSION,   version,   "program format version is newer than this libperk")             \
+    X(TRUNCATED, truncated, "program is truncated")                                          \
+    X(CHECKSUM,  checksum,  "program checksum mismatch (corrupted file)")                    \
+    X(MALFORMED, malformed, "program is malformed")                                          \
+    X(VERIFY,    verify,    "program failed verification")                                   \
+    X(INVALID,   invalid,   "invalid argument")                                              \
+    X(LIMIT,     limit,     "a configured limit was exceeded")                               \
+    X(CURRENCY,  currency,  "currency does not match the program")                           \
+    X(OVERFLOW,  overflow,  "arithmetic overflow in money or points")                        \
+    X(BUDGET,    budget,    "instruction budget exhausted")                                  \
+    X(STATE,     state,     "call out of order")
 
 typedef enum perk_status {
-#define PERK_STATUS_ENUM(name, msg) PERK_##name,
+#define PERK_STATUS_ENUM(NAME, name, msg) PERK_##NAME,
     PERK_STATUS_LIST(PERK_STATUS_ENUM)
 #undef PERK_STATUS_ENUM
     PERK_STATUS_COUNT
@@ -178,13 +179,18 @@ typedef struct perk_order {
 
 /* The store's verdict on an entered coupon code (PERK_COUPON_UNCHECKED when no store was asked:
  * the code is then accepted if a promotion requires it). */
+#define PERK_COUPON_STATUS_LIST(X) /* PERK_COUPON_STATUS(NAME, name in cart JSON) */             \
+    X(UNCHECKED, unchecked) /* = 0 */                                                            \
+    X(VALID, valid)                                                                              \
+    X(UNKNOWN, unknown)                                                                          \
+    X(EXPIRED, expired)                                                                          \
+    X(USED_UP, used_up)                                                                          \
+    X(NOT_FOR_CUSTOMER, not_for_customer)
+
 typedef enum perk_coupon_status {
-    PERK_COUPON_UNCHECKED = 0,
-    PERK_COUPON_VALID,
-    PERK_COUPON_UNKNOWN,
-    PERK_COUPON_EXPIRED,
-    PERK_COUPON_USED_UP,
-    PERK_COUPON_NOT_FOR_CUSTOMER
+#define PERK_COUPON_STATUS_ENUM(NAME, name) PERK_COUPON_##NAME,
+    PERK_COUPON_STATUS_LIST(PERK_COUPON_STATUS_ENUM)
+#undef PERK_COUPON_STATUS_ENUM
 } perk_coupon_status;
 
 /* Budget consumption of a promotion so far, as read from the store. */
@@ -207,24 +213,25 @@ const char *perk_context_error(const perk_context *ctx);
 
 /* ---------------------------------------------------------------- results */
 
-/* Why a promotion did not apply. PERK_REASON(NAME, text) */
-#define PERK_REASON_LIST(X)                                                                 \
-    X(APPLIED,           "applied")                                                         \
-    X(CONDITION,         "a condition is not met")                                          \
-    X(COUPON_MISSING,    "its coupon was not entered")                                      \
-    X(COUPON_REJECTED,   "its coupon was rejected")                                         \
-    X(EXCLUSIVE,         "another promotion of its exclusive group applied")                \
-    X(STOPPED,           "an earlier promotion stops further promotions")                   \
-    X(BUDGET_USES,       "its redemption limit is used up")                                 \
-    X(BUDGET_MONEY,      "its money budget is used up")                                     \
-    X(BUDGET_CUSTOMER,   "this customer has used it the maximum number of times")           \
-    X(NOTHING,           "nothing in the cart to apply it to")                              \
-    X(EXCLUDED,          "excluded by the caller")                                          \
-    X(ONE_COUPON,        "only one coupon per order")                                       \
-    X(UNEXPLAINED,       "did not apply (the evaluation explains only what applied)")
+/* Why a promotion did not apply. PERK_REASON(NAME, name, text); `name` is the lower-case spelling
+ * that JSON results use. */
+#define PERK_REASON_LIST(X)                                                                          \
+    X(APPLIED,         applied,         "applied")                                                   \
+    X(CONDITION,       condition,       "a condition is not met")                                    \
+    X(COUPON_MISSING,  coupon_missing,  "its coupon was not entered")                                \
+    X(COUPON_REJECTED, coupon_rejected, "its coupon was rejected")                                   \
+    X(EXCLUSIVE,       exclusive,       "another promotion of its exclusive group applied")          \
+    X(STOPPED,         stopped,         "an earlier promotion stops further promotions")             \
+    X(BUDGET_USES,     budget_uses,     "its redemption limit is used up")                           \
+    X(BUDGET_MONEY,    budget_money,    "its money budget is used up")                               \
+    X(BUDGET_CUSTOMER, budget_customer, "this customer has used it the maximum number of times")     \
+    X(NOTHING,         nothing,         "nothing in the cart to apply it to")                        \
+    X(EXCLUDED,        excluded,        "excluded by the caller")                                    \
+    X(ONE_COUPON,      one_coupon,      "only one coupon per order")                                 \
+    X(UNEXPLAINED,     unexplained,     "did not apply (the evaluation explains only what applied)")
 
 typedef enum perk_reason {
-#define PERK_REASON_ENUM(name, text) PERK_REASON_##name,
+#define PERK_REASON_ENUM(NAME, name, text) PERK_REASON_##NAME,
     PERK_REASON_LIST(PERK_REASON_ENUM)
 #undef PERK_REASON_ENUM
     PERK_REASON_COUNT
@@ -270,14 +277,21 @@ typedef struct perk_effect {
     const char *kind, *payload;
 } perk_effect;
 
+/* What became of an entered coupon code: PERK_COUPON_VERDICT(NAME, name in results, message). */
+#define PERK_COUPON_VERDICT_LIST(X)                                                              \
+    X(ACCEPTED,                  accepted,         "accepted") /* = 0 */                         \
+    /* no promotion uses it / the store does not know it */                                      \
+    X(REJECTED_UNKNOWN,          unknown,          "unknown code")                               \
+    X(REJECTED_EXPIRED,          expired,          "the code has expired")                       \
+    X(REJECTED_USED_UP,          used_up,          "the code is used up")                        \
+    X(REJECTED_NOT_FOR_CUSTOMER, not_for_customer, "the code is not for this customer")          \
+    X(REJECTED_CONDITIONS,       conditions,       "its promotion's conditions are not met")     \
+    X(REJECTED_ONE_PER_ORDER,    one_per_order,    "only one coupon per order")
+
 typedef enum perk_coupon_verdict {
-    PERK_COUPON_ACCEPTED = 0,
-    PERK_COUPON_REJECTED_UNKNOWN,     /* no promotion uses it / the store does not know it */
-    PERK_COUPON_REJECTED_EXPIRED,
-    PERK_COUPON_REJECTED_USED_UP,
-    PERK_COUPON_REJECTED_NOT_FOR_CUSTOMER,
-    PERK_COUPON_REJECTED_CONDITIONS,  /* its promotion's conditions are not met */
-    PERK_COUPON_REJECTED_ONE_PER_ORDER
+#define PERK_COUPON_VERDICT_ENUM(NAME, name, msg) PERK_COUPON_##NAME,
+    PERK_COUPON_VERDICT_LIST(PERK_COUPON_VERDICT_ENUM)
+#undef PERK_COUPON_VERDICT_ENUM
 } perk_coupon_verdict;
 
 typedef struct perk_coupon_result {

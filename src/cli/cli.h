@@ -1,49 +1,86 @@
-/* cli.h - the subcommands of `perk`, listed once.
+/* cli.h - the subcommands of `perk`, listed once, and the tables of their options.
  *
- * CLI_COMMAND(name, function, usage, summary). Each function takes the arguments after `perk`
- * (argv[0] is the command name) and returns the exit status: 0 ok, 1 errors found, 2 usage.
+ * CLI_COMMAND_LIST(X) names each command once, by the identifier of its function cmd_<id>; its
+ * name, synopsis, summary and options are data in cli_<id> (src/cli/cli_options.c). The same
+ * table drives the option parser (cli_parse_next) and the help (cli_print_help: `perk help
+ * COMMAND`, `perk COMMAND --help` and `-h`), so the two cannot disagree. Each function takes the
+ * arguments after `perk` (argv[0] is the command name) and returns the exit status: 0 ok,
+ * 1 errors found, 2 usage.
  */
 #ifndef PERK_CLI_H
 #define PERK_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cmd_store.h"
 
-#define CLI_COMMAND_LIST(X)                                                                            \
-    X("check", cmd_check, "perk check [--json] [--werror] [--color] FILE...",                          \
-      "check rule files and report every problem")                                                     \
-    X("compile", cmd_compile, "perk compile FILE... -o NAME.pbc", "compile rule files to bytecode")    \
-    X("fmt", cmd_fmt, "perk fmt [--check] [--write] FILE|DIR...",                                    \
-      "print rule files in the canonical layout, or rewrite / list those that are not")              \
-    X("disasm", cmd_disasm, "perk disasm PROGRAM(.pbc|.perk)", "print a compiled program readably")    \
-    X("eval", cmd_eval, "perk eval PROGRAM --cart CART.json [--explain] [--repeat N]",                 \
-      "evaluate a cart and print the result as JSON, or as a table with --explain")                    \
-    X("test", cmd_test, "perk test [--update] [-v] PATH...",                                          \
-      "run the rule tests (*.test beside the rule files)")                                      \
-    X("diff", cmd_diff, "perk diff OLD NEW --orders ORDERS.jsonl [--top N] [--json] [--threads N]",     \
-      "replay recorded orders under two rule versions and report what changes")                      \
-    X("gen-orders", cmd_gen_orders, "perk gen-orders --ruleset PROGRAM --count N [--seed S] [-o FILE]", \
-      "generate realistic test orders (JSON lines) for a ruleset")                                  \
-    X("publish", cmd_publish, "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--db FILE]", \
-      "compile, verify and store a rule-set version (active now or at --at)")                         \
-    X("commit", cmd_commit, "perk commit ORDER.json [--program PROGRAM] [--db FILE]",                  \
-      "evaluate an order against the store's budgets and coupons and commit it")                     \
-    X("history", cmd_history, "perk history [--activations] [--db FILE]", "list published rule-set versions") \
-    X("show", cmd_show, "perk show VERSION [--bytecode FILE] [--db FILE]", "show a published version")   \
-    X("rollback", cmd_rollback, "perk rollback VERSION -m MESSAGE [--db FILE]",                      \
-      "make an earlier version active again")                                                        \
-    X("coupons", cmd_coupons, "perk coupons generate|add|check ... [--db FILE]",                     \
-      "issue and check coupon codes")                                                                \
-    X("points", cmd_points, "perk points CUSTOMER [--db FILE]", "a customer's points balance and ledger") \
-    X("events", cmd_events, "perk events [--after ID] [--follow] [--consumer NAME --ack] [--db FILE]", \
-      "print the integration outbox as JSON lines")                                                  \
-    X("expire", cmd_expire, "perk expire [--db FILE]", "expire points whose time has come")
+/* In the order `perk help` lists them. */
+#define CLI_COMMAND_LIST(X)                                                                        \
+    X(check) X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish)          \
+    X(commit) X(history) X(show) X(rollback) X(coupons) X(points) X(events) X(expire) X(version)   \
+    X(help)
 
-#define CLI_DECLARE(name, fn, usage, summary) int fn(int argc, char **argv);
+/* What cli_parse_next returns for an option: above 255, so never a short option's character.
+ * One id per long name; commands that share a name share the id. */
+typedef enum cli_option_id {
+    CLI_OPT_HELP = 256,
+    CLI_OPT_DB, CLI_OPT_NOW, CLI_OPT_JSON, CLI_OPT_WERROR, CLI_OPT_COLOR, CLI_OPT_OUTPUT,
+    CLI_OPT_CART, CLI_OPT_EXPLAIN, CLI_OPT_REPEAT, CLI_OPT_MAX_HINTS, CLI_OPT_APPLIED_ONLY,
+    CLI_OPT_UPDATE, CLI_OPT_VERBOSE, CLI_OPT_ORDERS, CLI_OPT_TOP, CLI_OPT_THREADS,
+    CLI_OPT_RULESET, CLI_OPT_COUNT, CLI_OPT_SEED, CLI_OPT_CHECK, CLI_OPT_WRITE, CLI_OPT_MESSAGE,
+    CLI_OPT_AUTHOR, CLI_OPT_AT, CLI_OPT_PROGRAM, CLI_OPT_ACTIVATIONS, CLI_OPT_BYTECODE,
+    CLI_OPT_PREFIX, CLI_OPT_EXPIRES, CLI_OPT_MAX_USES, CLI_OPT_PER_CUSTOMER, CLI_OPT_CAMPAIGN,
+    CLI_OPT_CUSTOMER, CLI_OPT_AFTER, CLI_OPT_LIMIT, CLI_OPT_FOLLOW, CLI_OPT_CONSUMER, CLI_OPT_ACK,
+} cli_option_id;
+
+/* One option of a command. Data only: the parser, the help and (later) man pages read it. */
+typedef struct cli_option {
+    const char *name;  /* long form without "--" */
+    char short_name;   /* 'o' for -o, or 0 */
+    const char *arg;   /* the argument's placeholder ("FILE"), or NULL for a flag */
+    const char *help;  /* one line */
+    cli_option_id id;
+} cli_option;
+
+enum { CLI_MAX_OPTIONS = 16 }; /* per command, not counting -h/--help (which every command takes) */
+
+typedef struct cli_command {
+    const char *name;          /* as typed: "gen-orders" */
+    const char *usage;         /* the synopsis after "usage: " (lines after the first start "       perk") */
+    const char *summary;       /* one line for `perk help` */
+    const cli_option *options; /* ends with {0}; -h/--help is implied */
+} cli_command;
+
+#define CLI_DECLARE(id)                                                                            \
+    int cmd_##id(int argc, char **argv);                                                           \
+    extern const cli_command cli_##id;
 CLI_COMMAND_LIST(CLI_DECLARE)
 #undef CLI_DECLARE
+
+/* Every command, in CLI_COMMAND_LIST order. */
+extern const cli_command *const cli_commands[];
+extern const size_t cli_command_count;
+
+/* Prints "usage: ...", the summary and every option with its description (-h/--help last). */
+void cli_print_help(FILE *out, const cli_command *cmd);
+
+/* A getopt_long pass over a command's arguments, built from its table. */
+typedef struct cli_parser {
+    const cli_command *cmd;
+    struct option longs[CLI_MAX_OPTIONS + 2];
+    char shorts[3 * CLI_MAX_OPTIONS + 2];
+} cli_parser;
+
+/* Starts a pass (resetting getopt). quiet: getopt prints nothing about a bad option (the caller
+ * words it). */
+void cli_parse_begin(cli_parser *p, const cli_command *cmd, bool quiet);
+/* The next option's cli_option_id (CLI_OPT_HELP for -h/--help), '?' for an unknown option or a
+ * missing argument, or -1 after the last option (the operands then start at optind; getopt_long
+ * has moved them after the options). The argument is in optarg. */
+int cli_parse_next(cli_parser *p, int argc, char **argv);
 
 /* Shared helpers for commands (src/cli/cli_util.c). */
 /* True when stdout/stderr should be colored: --color given, or a terminal and NO_COLOR unset. */

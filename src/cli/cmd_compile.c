@@ -1,5 +1,4 @@
 /* cmd_compile.c - `perk check`, `perk compile` and `perk disasm`. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +10,20 @@
 
 int cmd_check(int argc, char **argv) {
     bool json = false, werror = false, color = false;
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"werror", no_argument, 0, 'W'},
-                                         {"color", no_argument, 0, 'c'},
-                                         {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_check, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'j': json = true; break;
-        case 'W': werror = true; break;
-        case 'c': color = true; break;
-        default: fprintf(stderr, "usage: perk check [--json] [--werror] [--color] FILE...\n"); return 2;
+        case CLI_OPT_JSON: json = true; break;
+        case CLI_OPT_WERROR: werror = true; break;
+        case CLI_OPT_COLOR: color = true; break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_check); return 0;
+        default: fprintf(stderr, "usage: %s\n", cli_check.usage); return 2;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "perk check: no rule files given\nusage: perk check [--json] [--werror] [--color] FILE...\n");
+        fprintf(stderr, "perk check: no rule files given\nusage: %s\n", cli_check.usage);
         return 2;
     }
     compiler c;
@@ -50,20 +47,19 @@ int cmd_check(int argc, char **argv) {
 int cmd_compile(int argc, char **argv) {
     const char *out = NULL;
     bool color = false;
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"color", no_argument, 0, 'c'},
-                                         {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_compile, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'o': out = optarg; break;
-        case 'c': color = true; break;
-        default: fprintf(stderr, "usage: perk compile FILE... -o NAME.pbc\n"); return 2;
+        case CLI_OPT_OUTPUT: out = optarg; break;
+        case CLI_OPT_COLOR: color = true; break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_compile); return 0;
+        default: fprintf(stderr, "usage: %s\n", cli_compile.usage); return 2;
         }
     }
     if (optind >= argc || !out) {
-        fprintf(stderr, "usage: perk compile FILE... -o NAME.pbc\n");
+        fprintf(stderr, "usage: %s\n", cli_compile.usage);
         return 2;
     }
     compiler c;
@@ -98,11 +94,22 @@ int cmd_compile(int argc, char **argv) {
 }
 
 int cmd_disasm(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: perk disasm PROGRAM(.pbc|.perk)\n");
+    cli_parser opts;
+    int ch;
+    cli_parse_begin(&opts, &cli_disasm, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
+        if (ch == CLI_OPT_HELP) {
+            cli_print_help(stdout, &cli_disasm);
+            return 0;
+        }
+        fprintf(stderr, "usage: %s\n", cli_disasm.usage);
         return 2;
     }
-    perk_program *p = compiler_load_program(argv[1], cli_color(2, false));
+    if (optind != argc - 1) {
+        fprintf(stderr, "usage: %s\n", cli_disasm.usage);
+        return 2;
+    }
+    perk_program *p = compiler_load_program(argv[optind], cli_color(2, false));
     if (!p) return 1;
     perk_disasm(prog_data_of(p), stdout);
     perk_program_free(p);

@@ -1,7 +1,6 @@
 /* cmd_diff.c - `perk diff OLD NEW --orders FILE`: what-if replay of recorded orders under two
  * ruleset versions (the work is in src/tools/diff.c). Prints a progress bar on stderr when stderr is a
  * terminal. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,26 +65,22 @@ int cmd_diff(int argc, char **argv)
     const char *orders = NULL;
     bool json = false, color = false;
     long top = 10, threads = 0;
-    static const struct option opts[] = {{"orders", required_argument, 0, 'o'},
-                                         {"top", required_argument, 0, 't'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"threads", required_argument, 0, 'T'},
-                                         {"color", no_argument, 0, 'C'},
-                                         {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_diff, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'o': orders = optarg; break;
-        case 'j': json = true; break;
-        case 'C': color = true; break;
-        case 't':
+        case CLI_OPT_ORDERS: orders = optarg; break;
+        case CLI_OPT_JSON: json = true; break;
+        case CLI_OPT_COLOR: color = true; break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_diff); return 0;
+        case CLI_OPT_TOP:
             if (!parse_count(optarg, 100000, &top)) {
                 fprintf(stderr, "perk: error: --top takes a count from 0 to 100000, got '%s'\n", optarg);
                 return 2;
             }
             break;
-        case 'T':
+        case CLI_OPT_THREADS:
             if (!parse_count(optarg, DIFF_MAX_THREADS, &threads) || threads < 1) {
                 fprintf(stderr, "perk: error: --threads takes a count from 1 to %d, got '%s'\n", DIFF_MAX_THREADS,
                         optarg);
@@ -141,6 +136,6 @@ int cmd_diff(int argc, char **argv)
     diff_report_free(rep);
     return status;
 usage:
-    fprintf(stderr, "usage: perk diff OLD NEW --orders ORDERS.jsonl [--top N] [--json] [--threads N]\n");
+    fprintf(stderr, "usage: %s\n", cli_diff.usage);
     return 2;
 }

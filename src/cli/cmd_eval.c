@@ -4,7 +4,6 @@
  * --max-hints N keeps N near-miss hints instead of perk_limits_default()'s 16; --applied-only lists
  * the applied promotions and the points earned only (RESULT_JSON_APPLIED_ONLY), from a context
  * that explains only those (PERK_EXPLAIN_APPLIED). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,23 +16,18 @@ int cmd_eval(int argc, char **argv) {
     const char *cart_path = NULL;
     bool explain = false, color = false, applied_only = false;
     long repeat = 1, max_hints = -1;
-    static const struct option opts[] = {{"cart", required_argument, 0, 'c'},
-                                         {"explain", no_argument, 0, 'e'},
-                                         {"repeat", required_argument, 0, 'r'},
-                                         {"color", no_argument, 0, 'C'},
-                                         {"max-hints", required_argument, 0, 'h'},
-                                         {"applied-only", no_argument, 0, 'a'},
-                                         {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_eval, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'c': cart_path = optarg; break;
-        case 'e': explain = true; break;
-        case 'C': color = true; break;
-        case 'a': applied_only = true; break;
-        case 'r': repeat = strtol(optarg, NULL, 10); break;
-        case 'h': {
+        case CLI_OPT_CART: cart_path = optarg; break;
+        case CLI_OPT_EXPLAIN: explain = true; break;
+        case CLI_OPT_COLOR: color = true; break;
+        case CLI_OPT_APPLIED_ONLY: applied_only = true; break;
+        case CLI_OPT_REPEAT: repeat = strtol(optarg, NULL, 10); break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_eval); return 0;
+        case CLI_OPT_MAX_HINTS: {
             char *end;
             max_hints = strtol(optarg, &end, 10);
             if (*end != '\0' || end == optarg || max_hints < 0 || max_hints > 1000000) {
@@ -99,7 +93,6 @@ done:
     perk_program_free(prog);
     return status;
 usage:
-    fprintf(stderr, "usage: perk eval PROGRAM(.pbc|.perk) --cart CART.json [--explain] [--repeat N] [--max-hints N]\n"
-                    "                 [--applied-only]\n");
+    fprintf(stderr, "usage: %s\n", cli_eval.usage);
     return 2;
 }

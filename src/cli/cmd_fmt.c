@@ -10,7 +10,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,6 @@
 
 #include "cli.h"
 #include "compiler/compiler.h"
-
-#define FMT_USAGE "usage: perk fmt [--check] [--write] FILE|DIR...\n"
 
 typedef struct path_list {
     char **items;
@@ -190,22 +187,20 @@ static int format_one(const char *path, bool check, bool write_back, bool color)
 int cmd_fmt(int argc, char **argv)
 {
     bool check = false, write_back = false, color = false;
-    static const struct option opts[] = {{"check", no_argument, 0, 'c'},
-                                         {"write", no_argument, 0, 'w'},
-                                         {"color", no_argument, 0, 'C'},
-                                         {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_fmt, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'c': check = true; break;
-        case 'w': write_back = true; break;
-        case 'C': color = true; break;
-        default: fputs(FMT_USAGE, stderr); return 2;
+        case CLI_OPT_CHECK: check = true; break;
+        case CLI_OPT_WRITE: write_back = true; break;
+        case CLI_OPT_COLOR: color = true; break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_fmt); return 0;
+        default: fprintf(stderr, "usage: %s\n", cli_fmt.usage); return 2;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "perk fmt: no rule files given\n" FMT_USAGE);
+        fprintf(stderr, "perk fmt: no rule files given\nusage: %s\n", cli_fmt.usage);
         return 2;
     }
     path_list files = {0};
@@ -214,7 +209,7 @@ int cmd_fmt(int argc, char **argv)
         struct stat st;
         if (strcmp(argv[i], "-") == 0) {
             if (write_back) {
-                fprintf(stderr, "perk fmt: --write cannot rewrite stdin\n" FMT_USAGE);
+                fprintf(stderr, "perk fmt: --write cannot rewrite stdin\nusage: %s\n", cli_fmt.usage);
                 status = 2;
                 break;
             }

@@ -2,7 +2,6 @@
  * N realistic orders for the ruleset as JSON lines (src/tools/gen_orders.c), for `perk diff` and for
  * benchmarks. The same ruleset, count and seed give the same file. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,25 +35,22 @@ int cmd_gen_orders(int argc, char **argv)
     const char *ruleset = NULL, *output = NULL;
     uint64_t count = 0, seed = 1;
     bool have_count = false;
-    static const struct option opts[] = {{"ruleset", required_argument, 0, 'r'},
-                                         {"count", required_argument, 0, 'n'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"output", required_argument, 0, 'o'},
-                                         {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_gen_orders, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'r': ruleset = optarg; break;
-        case 'o': output = optarg; break;
-        case 'n':
+        case CLI_OPT_RULESET: ruleset = optarg; break;
+        case CLI_OPT_OUTPUT: output = optarg; break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_gen_orders); return 0;
+        case CLI_OPT_COUNT:
             if (!parse_u64(optarg, &count) || count > 100000000u) {
                 fprintf(stderr, "perk: error: --count takes a number from 0 to 100000000, got '%s'\n", optarg);
                 return 2;
             }
             have_count = true;
             break;
-        case 's':
+        case CLI_OPT_SEED:
             if (!parse_u64(optarg, &seed)) {
                 fprintf(stderr, "perk: error: --seed takes a non-negative integer, got '%s'\n", optarg);
                 return 2;
@@ -97,6 +93,6 @@ int cmd_gen_orders(int argc, char **argv)
     perk_program_free(prog);
     return status;
 usage:
-    fprintf(stderr, "usage: perk gen-orders --ruleset PROGRAM(.perk|.pbc) --count N [--seed S] [-o FILE]\n");
+    fprintf(stderr, "usage: %s\n", cli_gen_orders.usage);
     return 2;
 }

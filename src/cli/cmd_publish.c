@@ -1,7 +1,6 @@
 /* cmd_publish.c - `perk publish` (compile, verify, store a version) and `perk commit` (evaluate
  * an order against the store and commit it). The other store commands are in cmd_store.c. */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,17 +52,16 @@ static perk_store *open_store(const char *path) {
 
 int cmd_publish(int argc, char **argv) {
     const char *db = default_db(), *message = NULL, *author = getenv("USER"), *at = NULL;
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'},     {"message", required_argument, 0, 'm'},
-                                         {"author", required_argument, 0, 'a'}, {"at", required_argument, 0, 't'},
-                                         {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_publish, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'd': db = optarg; break;
-        case 'm': message = optarg; break;
-        case 'a': author = optarg; break;
-        case 't': at = optarg; break;
+        case CLI_OPT_DB: db = optarg; break;
+        case CLI_OPT_MESSAGE: message = optarg; break;
+        case CLI_OPT_AUTHOR: author = optarg; break;
+        case CLI_OPT_AT: at = optarg; break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_publish); return 0;
         default: goto usage;
         }
     }
@@ -131,7 +129,7 @@ int cmd_publish(int argc, char **argv) {
     free(bytes);
     return status;
 usage:
-    fprintf(stderr, "usage: perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--db FILE]\n");
+    fprintf(stderr, "usage: %s\n", cli_publish.usage);
     return 2;
 }
 
@@ -180,13 +178,14 @@ static perk_program *commit_program(perk_store *st, const char *path, const char
 
 int cmd_commit(int argc, char **argv) {
     const char *db = default_db(), *program_path = NULL;
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'}, {"program", required_argument, 0, 'p'}, {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_commit, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'd': db = optarg; break;
-        case 'p': program_path = optarg; break;
+        case CLI_OPT_DB: db = optarg; break;
+        case CLI_OPT_PROGRAM: program_path = optarg; break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_commit); return 0;
         default: goto usage;
         }
     }
@@ -277,6 +276,6 @@ done:
     perk_store_close(st);
     return status;
 usage:
-    fprintf(stderr, "usage: perk commit ORDER.json [--program PROGRAM] [--db FILE]\n");
+    fprintf(stderr, "usage: %s\n", cli_commit.usage);
     return 2;
 }

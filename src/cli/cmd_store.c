@@ -3,11 +3,12 @@
  * work is done by the perk_store_* API. */
 #include "cmd_store.h"
 
+#include "cli.h"
+
 #include "civil.h"
 #include "store/store.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -112,16 +113,6 @@ typedef struct common {
     int64_t now;
 } common;
 
-enum {
-    OPT_DB = 1000, OPT_NOW, OPT_HELP, OPT_AFTER, OPT_LIMIT, OPT_FOLLOW, OPT_CONSUMER, OPT_ACK,
-    OPT_COUNT, OPT_PREFIX, OPT_EXPIRES, OPT_MAX_USES, OPT_PER_CUSTOMER, OPT_CAMPAIGN,
-    OPT_CUSTOMER, OPT_AUTHOR, OPT_BYTECODE, OPT_ACTIVATIONS
-};
-
-#define COMMON_OPTIONS                                                                         \
-    {"db", required_argument, NULL, OPT_DB}, {"now", required_argument, NULL, OPT_NOW},        \
-        {"help", no_argument, NULL, 'h'}
-
 static void common_init(common *c)
 {
     const char *env = getenv("PERK_DB");
@@ -130,19 +121,20 @@ static void common_init(common *c)
 }
 
 /* Handles --db, --now and -h/--help; returns 1 if handled, 0 if not a common option, -1 when
- * the command is over (*status: 0 after printing the usage, 2 after a usage error). */
-static int common_option(common *c, int opt, const char *arg, const char *usage, int *status)
+ * the command is over (*status: 0 after printing the help, 2 after a usage error). */
+static int common_option(common *c, int opt, const char *arg, const cli_command *cmd, int *status)
 {
-    if (opt == 'h') {
-        printf("usage: %s\n", usage);
+    const char *usage = cmd->usage;
+    if (opt == CLI_OPT_HELP) {
+        cli_print_help(stdout, cmd);
         *status = 0;
         return -1;
     }
-    if (opt == OPT_DB) {
+    if (opt == CLI_OPT_DB) {
         c->db = arg;
         return 1;
     }
-    if (opt == OPT_NOW) {
+    if (opt == CLI_OPT_NOW) {
         if (!parse_time(arg, false, &c->now)) {
             *status = usage_error(usage, "--now wants epoch seconds, YYYY-MM-DD or a time like "
                                          "2026-03-01T12:00:00Z or 2026-03-01T20:00+08:00, "
@@ -152,13 +144,6 @@ static int common_option(common *c, int opt, const char *arg, const char *usage,
         return 1;
     }
     return 0;
-}
-
-/* Starts a getopt_long pass over argv (argv[0] is the command name). */
-static void getopt_reset(void)
-{
-    optind = 0; /* GNU: 0 also resets getopt's internal state between commands */
-    opterr = 0;
 }
 
 static int bad_option(const char *usage, char **argv)
@@ -171,17 +156,17 @@ static int bad_option(const char *usage, char **argv)
 
 /* Reads the options of a command that takes only the common ones; -1 when they were read (the
  * operands start at optind), else the exit status to return. */
-static int common_options_only(int argc, char **argv, const char *usage, common *c)
+static int common_options_only(int argc, char **argv, const cli_command *cmd, common *c)
 {
-    static const struct option options[] = {COMMON_OPTIONS, {0, 0, 0, 0}};
+    cli_parser p;
     int opt, status = 0;
-    getopt_reset();
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        int handled = common_option(c, opt, optarg, usage, &status);
+    cli_parse_begin(&p, cmd, true);
+    while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
+        int handled = common_option(c, opt, optarg, cmd, &status);
         if (handled < 0)
             return status;
         if (!handled)
-            return bad_option(usage, argv);
+            return bad_option(cmd->usage, argv);
     }
     return -1;
 }
@@ -243,21 +228,21 @@ static int print_activation(const perk_store_activation *a, void *ctx)
 
 int cmd_history(int argc, char **argv)
 {
-    static const char usage[] = "perk history [--db PATH] [--activations]";
-    static const struct option options[] = {
-        COMMON_OPTIONS, {"activations", no_argument, NULL, OPT_ACTIVATIONS}, {0, 0, 0, 0}};
+    const cli_command *cmd = &cli_history;
+    const char *usage = cmd->usage;
     common c;
     common_init(&c);
     bool activations = false;
     int opt, status = 0;
-    getopt_reset();
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        int handled = common_option(&c, opt, optarg, usage, &status);
+    cli_parser p;
+    cli_parse_begin(&p, cmd, true);
+    while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
+        int handled = common_option(&c, opt, optarg, cmd, &status);
         if (handled < 0)
             return status;
         if (handled)
             continue;
-        if (opt == OPT_ACTIVATIONS)
+        if (opt == CLI_OPT_ACTIVATIONS)
             activations = true;
         else
             return bad_option(usage, argv);
@@ -313,21 +298,21 @@ static void print_sources(const char *sources)
 
 int cmd_show(int argc, char **argv)
 {
-    static const char usage[] = "perk show VERSION [--db PATH] [--bytecode FILE]";
-    static const struct option options[] = {
-        COMMON_OPTIONS, {"bytecode", required_argument, NULL, OPT_BYTECODE}, {0, 0, 0, 0}};
+    const cli_command *cmd = &cli_show;
+    const char *usage = cmd->usage;
     common c;
     common_init(&c);
     const char *bytecode_file = NULL;
     int opt, status = 0;
-    getopt_reset();
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        int handled = common_option(&c, opt, optarg, usage, &status);
+    cli_parser p;
+    cli_parse_begin(&p, cmd, true);
+    while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
+        int handled = common_option(&c, opt, optarg, cmd, &status);
         if (handled < 0)
             return status;
         if (handled)
             continue;
-        if (opt == OPT_BYTECODE)
+        if (opt == CLI_OPT_BYTECODE)
             bytecode_file = optarg;
         else
             return bad_option(usage, argv);
@@ -380,25 +365,23 @@ int cmd_show(int argc, char **argv)
 
 int cmd_rollback(int argc, char **argv)
 {
-    static const char usage[] = "perk rollback VERSION -m MESSAGE [--author NAME] [--db PATH]";
-    static const struct option options[] = {COMMON_OPTIONS,
-                                            {"message", required_argument, NULL, 'm'},
-                                            {"author", required_argument, NULL, OPT_AUTHOR},
-                                            {0, 0, 0, 0}};
+    const cli_command *cmd = &cli_rollback;
+    const char *usage = cmd->usage;
     common c;
     common_init(&c);
     const char *message = NULL, *author = getenv("USER");
     int opt, status = 0;
-    getopt_reset();
-    while ((opt = getopt_long(argc, argv, "hm:", options, NULL)) != -1) {
-        int handled = common_option(&c, opt, optarg, usage, &status);
+    cli_parser p;
+    cli_parse_begin(&p, cmd, true);
+    while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
+        int handled = common_option(&c, opt, optarg, cmd, &status);
         if (handled < 0)
             return status;
         if (handled)
             continue;
-        if (opt == 'm')
+        if (opt == CLI_OPT_MESSAGE)
             message = optarg;
-        else if (opt == OPT_AUTHOR)
+        else if (opt == CLI_OPT_AUTHOR)
             author = optarg;
         else
             return bad_option(usage, argv);
@@ -447,57 +430,45 @@ typedef struct coupon_opts {
 
 int cmd_coupons(int argc, char **argv)
 {
-    static const char usage[] =
-        "perk coupons generate CAMPAIGN --count N [--prefix P] [--expires DATE] [--max-uses N] "
-        "[--per-customer N] [--db PATH]\n"
-        "       perk coupons add CODE --campaign C [--expires DATE] [--max-uses N] "
-        "[--per-customer N] [--customer ID] [--db PATH]\n"
-        "       perk coupons check CODE [--customer ID] [--db PATH]";
-    static const struct option options[] = {COMMON_OPTIONS,
-                                            {"count", required_argument, NULL, OPT_COUNT},
-                                            {"prefix", required_argument, NULL, OPT_PREFIX},
-                                            {"expires", required_argument, NULL, OPT_EXPIRES},
-                                            {"max-uses", required_argument, NULL, OPT_MAX_USES},
-                                            {"per-customer", required_argument, NULL, OPT_PER_CUSTOMER},
-                                            {"campaign", required_argument, NULL, OPT_CAMPAIGN},
-                                            {"customer", required_argument, NULL, OPT_CUSTOMER},
-                                            {0, 0, 0, 0}};
+    const cli_command *cmd = &cli_coupons;
+    const char *usage = cmd->usage;
     common c;
     common_init(&c);
     coupon_opts o = {.count = -1};
     int opt, status = 0;
-    getopt_reset();
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        int handled = common_option(&c, opt, optarg, usage, &status);
+    cli_parser p;
+    cli_parse_begin(&p, cmd, true);
+    while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
+        int handled = common_option(&c, opt, optarg, cmd, &status);
         if (handled < 0)
             return status;
         if (handled)
             continue;
         switch (opt) {
-        case OPT_COUNT:
+        case CLI_OPT_COUNT:
             if (!parse_int64(optarg, 1, 1000000, &o.count))
                 return usage_error(usage, "--count must be 1..1000000");
             break;
-        case OPT_MAX_USES:
+        case CLI_OPT_MAX_USES:
             if (!parse_int64(optarg, 0, 1000000000, &o.max_uses))
                 return usage_error(usage, "--max-uses must be a number >= 0 (0 = unlimited)");
             break;
-        case OPT_PER_CUSTOMER:
+        case CLI_OPT_PER_CUSTOMER:
             if (!parse_int64(optarg, 0, 1000000000, &o.per_customer))
                 return usage_error(usage, "--per-customer must be a number >= 0 (0 = unlimited)");
             break;
-        case OPT_EXPIRES:
+        case CLI_OPT_EXPIRES:
             if (!parse_time(optarg, true, &o.expires))
                 return usage_error(usage, "--expires wants YYYY-MM-DD (valid through that day, "
                                           "UTC) or epoch seconds, not \"%s\"", optarg);
             break;
-        case OPT_PREFIX:
+        case CLI_OPT_PREFIX:
             o.prefix = optarg;
             break;
-        case OPT_CAMPAIGN:
+        case CLI_OPT_CAMPAIGN:
             o.campaign = optarg;
             break;
-        case OPT_CUSTOMER:
+        case CLI_OPT_CUSTOMER:
             o.customer = optarg;
             break;
         default:
@@ -575,10 +546,11 @@ static int print_entry(const perk_store_ledger_entry *e, void *ctx)
 
 int cmd_points(int argc, char **argv)
 {
-    static const char usage[] = "perk points CUSTOMER [--db PATH]";
+    const cli_command *cmd = &cli_points;
+    const char *usage = cmd->usage;
     common c;
     common_init(&c);
-    int status = common_options_only(argc, argv, usage, &c);
+    int status = common_options_only(argc, argv, cmd, &c);
     if (status >= 0)
         return status;
     if (optind + 1 != argc)
@@ -644,44 +616,38 @@ static int print_event(int64_t id, const char *type, int64_t time, const char *d
 
 int cmd_events(int argc, char **argv)
 {
-    static const char usage[] = "perk events [--after ID] [--limit N] [--follow] "
-                                "[--consumer NAME [--ack]] [--db PATH]";
-    static const struct option options[] = {COMMON_OPTIONS,
-                                            {"after", required_argument, NULL, OPT_AFTER},
-                                            {"limit", required_argument, NULL, OPT_LIMIT},
-                                            {"follow", no_argument, NULL, OPT_FOLLOW},
-                                            {"consumer", required_argument, NULL, OPT_CONSUMER},
-                                            {"ack", no_argument, NULL, OPT_ACK},
-                                            {0, 0, 0, 0}};
+    const cli_command *cmd = &cli_events;
+    const char *usage = cmd->usage;
     common c;
     common_init(&c);
     int64_t after = -1, limit = -1;
     bool follow = false, ack = false;
     const char *consumer = NULL;
     int opt, status = 0;
-    getopt_reset();
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        int handled = common_option(&c, opt, optarg, usage, &status);
+    cli_parser p;
+    cli_parse_begin(&p, cmd, true);
+    while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
+        int handled = common_option(&c, opt, optarg, cmd, &status);
         if (handled < 0)
             return status;
         if (handled)
             continue;
         switch (opt) {
-        case OPT_AFTER:
+        case CLI_OPT_AFTER:
             if (!parse_int64(optarg, 0, INT64_MAX, &after))
                 return usage_error(usage, "--after must be an event id >= 0");
             break;
-        case OPT_LIMIT:
+        case CLI_OPT_LIMIT:
             if (!parse_int64(optarg, 1, INT64_MAX, &limit))
                 return usage_error(usage, "--limit must be >= 1");
             break;
-        case OPT_FOLLOW:
+        case CLI_OPT_FOLLOW:
             follow = true;
             break;
-        case OPT_CONSUMER:
+        case CLI_OPT_CONSUMER:
             consumer = optarg;
             break;
-        case OPT_ACK:
+        case CLI_OPT_ACK:
             ack = true;
             break;
         default:
@@ -754,10 +720,11 @@ int cmd_events(int argc, char **argv)
 
 int cmd_expire(int argc, char **argv)
 {
-    static const char usage[] = "perk expire [--db PATH]";
+    const cli_command *cmd = &cli_expire;
+    const char *usage = cmd->usage;
     common c;
     common_init(&c);
-    int status = common_options_only(argc, argv, usage, &c);
+    int status = common_options_only(argc, argv, cmd, &c);
     if (status >= 0)
         return status;
     if (optind != argc)

@@ -18,7 +18,6 @@
  * --update rewrites the expected values in place with the actual ones and says what changed.
  */
 #include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,24 +110,14 @@ static long earn_index(const perk_program *p, const char *id) {
     return -1;
 }
 
+/* Test files name reasons in upper case (`expect not applied x CONDITION`) and verdicts as the
+ * results do (result_verdict_name); both come from perk.h's lists. */
 static const char *reason_word(perk_reason r) {
-    switch (r) {
-#define REASON_WORD(name, text) case PERK_REASON_##name: return #name;
+    switch (r) { /* no default: a reason missing here is a compile error (-Wswitch) */
+#define REASON_WORD(NAME, name, text) case PERK_REASON_##NAME: return #NAME;
         PERK_REASON_LIST(REASON_WORD)
 #undef REASON_WORD
-    default: return "?";
-    }
-}
-
-static const char *verdict_word(perk_coupon_verdict v) {
-    switch (v) {
-    case PERK_COUPON_ACCEPTED: return "accepted";
-    case PERK_COUPON_REJECTED_UNKNOWN: return "unknown";
-    case PERK_COUPON_REJECTED_EXPIRED: return "expired";
-    case PERK_COUPON_REJECTED_USED_UP: return "used_up";
-    case PERK_COUPON_REJECTED_NOT_FOR_CUSTOMER: return "not_for_customer";
-    case PERK_COUPON_REJECTED_CONDITIONS: return "conditions";
-    case PERK_COUPON_REJECTED_ONE_PER_ORDER: return "one_per_order";
+    case PERK_REASON_COUNT: break;
     }
     return "?";
 }
@@ -250,7 +239,7 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
     if (strcmp(k, "coupon") == 0 && w->n == 4) {
         for (uint32_t i = 0; i < r->n_coupons; i++)
             if (strcmp(r->coupons[i].code, w->w[2]) == 0) {
-                const char *v = verdict_word(r->coupons[i].verdict);
+                const char *v = result_verdict_name(r->coupons[i].verdict);
                 snprintf(actual, cap, "expect coupon %s %s", w->w[2], v);
                 return strcmp(v, w->w[3]) == 0 || (strcmp(w->w[3], "rejected") == 0 && r->coupons[i].verdict != PERK_COUPON_ACCEPTED);
             }
@@ -594,18 +583,19 @@ static void run_path(test_run *tr, const char *path) {
 
 int cmd_test(int argc, char **argv) {
     test_run tr = {false, false, 0, 0};
-    static const struct option opts[] = {{"update", no_argument, 0, 'u'}, {"verbose", no_argument, 0, 'v'}, {0, 0, 0, 0}};
+    cli_parser opts;
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+    cli_parse_begin(&opts, &cli_test, false);
+    while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case 'u': tr.update = true; break;
-        case 'v': tr.verbose = true; break;
-        default: fprintf(stderr, "usage: perk test [--update] [-v] PATH...\n"); return 2;
+        case CLI_OPT_UPDATE: tr.update = true; break;
+        case CLI_OPT_VERBOSE: tr.verbose = true; break;
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_test); return 0;
+        default: fprintf(stderr, "usage: %s\n", cli_test.usage); return 2;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "usage: perk test [--update] [-v] PATH...\n");
+        fprintf(stderr, "usage: %s\n", cli_test.usage);
         return 2;
     }
     for (int i = optind; i < argc; i++) run_path(&tr, argv[i]);

@@ -9,48 +9,60 @@
 #include "perk.h"
 
 typedef struct command {
-    const char *name;
+    const cli_command *info; /* name, synopsis, summary and options (cli_options.c) */
     int (*run)(int argc, char **argv);
-    const char *usage;
-    const char *summary;
 } command;
 
-static int cmd_help(int argc, char **argv);
-static int cmd_version(int argc, char **argv);
-
 static const command commands[] = {
-#define CLI_COMMAND(name, fn, usage, summary) {name, fn, usage, summary},
+#define CLI_COMMAND(id) {&cli_##id, cmd_##id},
     CLI_COMMAND_LIST(CLI_COMMAND)
 #undef CLI_COMMAND
-    {"version", cmd_version, "perk version", "print the version"},
-    {"help", cmd_help, "perk help [COMMAND]", "show help"},
 };
 
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
 static void print_usage(FILE *out) {
     fprintf(out, "usage: perk COMMAND [ARGS]\n\nCommands:\n");
-    for (size_t i = 0; i < n_commands; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].info->name, commands[i].info->summary);
     fprintf(out, "\nRun `perk help COMMAND` for a command's options. Docs: docs/cli.md\n");
 }
 
-static int cmd_help(int argc, char **argv) {
-    if (argc >= 2) {
+/* Options of a command that takes none but -h/--help: 1 to go on, else the exit status + 2. */
+static int no_options(const cli_command *cmd, int argc, char **argv) {
+    cli_parser p;
+    cli_parse_begin(&p, cmd, false);
+    int ch;
+    while ((ch = cli_parse_next(&p, argc, argv)) != -1) {
+        if (ch == CLI_OPT_HELP) {
+            cli_print_help(stdout, cmd);
+            return 0;
+        }
+        fprintf(stderr, "usage: %s\n", cmd->usage);
+        return 2;
+    }
+    return -1;
+}
+
+int cmd_help(int argc, char **argv) {
+    int st = no_options(&cli_help, argc, argv);
+    if (st >= 0) return st;
+    if (optind < argc) {
         for (size_t i = 0; i < n_commands; i++)
-            if (strcmp(commands[i].name, argv[1]) == 0) {
-                printf("usage: %s\n\n%s\n", commands[i].usage, commands[i].summary);
+            if (strcmp(commands[i].info->name, argv[optind]) == 0) {
+                cli_print_help(stdout, commands[i].info);
                 return 0;
             }
-        fprintf(stderr, "perk: unknown command '%s'\n", argv[1]);
+        fprintf(stderr, "perk: unknown command '%s'\n", argv[optind]);
         return 2;
     }
     print_usage(stdout);
     return 0;
 }
 
-static int cmd_version(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
+int cmd_version(int argc, char **argv) {
+    int st = argc > 0 ? no_options(&cli_version, argc, argv) : -1;
+    if (st >= 0) return st;
     printf("perk %s\n", PERK_VERSION_STRING);
     return 0;
 }
@@ -61,10 +73,15 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *name = argv[1];
-    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) return cmd_help(argc - 1, argv + 1);
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        /* `perk --help [COMMAND]`: the same as `perk help [COMMAND]` */
+        if (argc >= 3) return cmd_help(2, (char *[]){"help", argv[2], NULL});
+        print_usage(stdout);
+        return 0;
+    }
     if (strcmp(name, "--version") == 0) return cmd_version(0, NULL);
     for (size_t i = 0; i < n_commands; i++)
-        if (strcmp(commands[i].name, name) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(commands[i].info->name, name) == 0) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "perk: unknown command '%s'\n", name);
     print_usage(stderr);
     return 2;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
+
 /* The arena is a chain of chunks; a chunk is at least ARENA_CHUNK bytes, larger when a single
  * request needs it. Everything is freed at once by ast_arena_free. */
 #define ARENA_CHUNK (64u * 1024u)
@@ -126,14 +128,14 @@ ast_span ast_span_join(ast_span a, ast_span b)
 /* ------------------------------------------------------------------------------------------ */
 /* Names                                                                                      */
 
+/* The names come from the lists next to the enums (ast.h); only the action names are spelled
+ * here. */
 const char *ast_kind_name(ast_kind kind)
 {
     static const char *const names[] = {
-        "file", "ruleset", "setting", "include", "let", "tier", "promotion", "earn",
-        "multiplier", "redeem", "points", "clause", "action", "step",
-        "int", "decimal", "money", "percent", "string", "date", "time", "duration", "weekday",
-        "bool", "multiplier literal", "list", "name", "field", "items", "unary", "binary",
-        "range", "where", "call",
+#define AST_KIND_NAME(kind, name) [kind] = name,
+        AST_KIND_LIST(AST_KIND_NAME)
+#undef AST_KIND_NAME
     };
     if ((unsigned)kind < sizeof names / sizeof names[0]) return names[kind];
     return "?";
@@ -142,9 +144,9 @@ const char *ast_kind_name(ast_kind kind)
 const char *ast_type_name(ast_type type)
 {
     static const char *const names[] = {
-        "unknown", "bool", "int", "decimal", "money", "percent", "string", "date", "time",
-        "duration", "weekday", "tier", "multiplier", "item set", "string set", "category",
-        "list", "range", "item field",
+#define AST_TYPE_NAME(type, name) [type] = name,
+        AST_TYPE_LIST(AST_TYPE_NAME)
+#undef AST_TYPE_NAME
     };
     if ((unsigned)type < sizeof names / sizeof names[0]) return names[type];
     return "?";
@@ -153,8 +155,9 @@ const char *ast_type_name(ast_type type)
 const char *ast_op_text(ast_op op)
 {
     static const char *const names[] = {
-        "?", "or", "and", "not", "-", "=", "!=", "<", "<=", ">", ">=", "in", "not in",
-        "+", "-", "*", "/", "union", "except", "mod",
+#define AST_OP_NAME(op, text) [op] = text,
+        AST_OP_LIST(AST_OP_NAME)
+#undef AST_OP_NAME
     };
     if ((unsigned)op < sizeof names / sizeof names[0]) return names[op];
     return "?";
@@ -163,13 +166,23 @@ const char *ast_op_text(ast_op op)
 const char *ast_clause_name(int clause)
 {
     static const char *const names[] = {
-        "priority", "when", "valid", "every", "hours", "coupon", "coupon-from", "exclusive",
-        "stop", "cap", "limit-uses", "limit-money", "limit-customer", "original", "then",
-        "earn-cap", "rate", "pays-for", "max-share", "min-balance", "pending", "expire",
-        "spend", "benefit",
+#define AST_CLAUSE_NAME(clause, name, text) [clause] = name,
+        AST_CLAUSE_LIST(AST_CLAUSE_NAME)
+#undef AST_CLAUSE_NAME
     };
     if (clause >= 0 && (size_t)clause < sizeof names / sizeof names[0]) return names[clause];
     return "?";
+}
+
+const char *ast_clause_text(int clause)
+{
+    static const char *const texts[] = {
+#define AST_CLAUSE_TEXT(clause, name, text) [clause] = text,
+        AST_CLAUSE_LIST(AST_CLAUSE_TEXT)
+#undef AST_CLAUSE_TEXT
+    };
+    if (clause >= 0 && (size_t)clause < sizeof texts / sizeof texts[0]) return texts[clause];
+    return "clause";
 }
 
 const char *ast_action_name(int action)
@@ -186,7 +199,9 @@ const char *ast_action_name(int action)
 const char *ast_setting_name(int setting)
 {
     static const char *const names[] = {
-        "currency", "timezone", "rounding", "max-discount", "coupons",
+#define AST_SETTING_NAME(setting, name) [setting] = name,
+        AST_SETTING_LIST(AST_SETTING_NAME)
+#undef AST_SETTING_NAME
     };
     if (setting >= 0 && (size_t)setting < sizeof names / sizeof names[0]) return names[setting];
     return "?";
@@ -246,7 +261,9 @@ static void dump_date(int64_t days, FILE *out)
 }
 
 static const char *const weekday_names[] = {
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+#define AST_WEEKDAY(name, short_name) #name,
+    CIVIL_WEEKDAY_LIST(AST_WEEKDAY)
+#undef AST_WEEKDAY
 };
 
 static void dump_node(const ast_node *n, FILE *out);

@@ -31,92 +31,129 @@ typedef struct ast_decimal {
     int scale;
 } ast_decimal;
 
-typedef enum ast_kind {
-    /* --- declarations (top level) --- */
-    AST_FILE,      /* list: declarations of one file (includes already spliced in by the driver) */
-    AST_RULESET,   /* name: ruleset name; list: AST_SETTING */
-    AST_SETTING,   /* op: ast_setting; name/a: value */
-    AST_INCLUDE,   /* name: path as written */
-    AST_LET,       /* name = a */
-    AST_TIER,      /* name, label; list: AST_CLAUSE (TIER_SPEND, TIER_BENEFIT) */
-    AST_PROMOTION, /* name, label; list: AST_CLAUSE */
-    AST_EARN,      /* name, label; list: AST_CLAUSE */
-    AST_MULTIPLIER,/* name, label; list: AST_CLAUSE */
-    AST_REDEEM,    /* list: AST_CLAUSE */
-    AST_POINTS,    /* list: AST_CLAUSE (POINTS_PENDING, POINTS_EXPIRE) */
-    AST_CLAUSE,    /* op: ast_clause; operands in a/b/c, name, list */
-    AST_ACTION,    /* op: ast_action; see ast_action for operand use */
-    AST_TIER_STEP, /* one row of a table: a = threshold, b = value ("¥100: ¥10 off", "3: ¥8") */
+/* Node kinds, listed once: AST_KIND(KIND, name in ast_dump). */
+#define AST_KIND_LIST(X)                                                                           \
+                                  /* --- declarations (top level) --- */                           \
+    X(AST_FILE, "file")           /* list: declarations of one file (includes already spliced in by the driver) */ \
+    X(AST_RULESET, "ruleset")     /* name: ruleset name; list: AST_SETTING */                      \
+    X(AST_SETTING, "setting")     /* op: ast_setting; name/a: value */                             \
+    X(AST_INCLUDE, "include")     /* name: path as written */                                      \
+    X(AST_LET, "let")             /* name = a */                                                   \
+    X(AST_TIER, "tier")           /* name, label; list: AST_CLAUSE (TIER_SPEND, TIER_BENEFIT) */   \
+    X(AST_PROMOTION, "promotion") /* name, label; list: AST_CLAUSE */                              \
+    X(AST_EARN, "earn")           /* name, label; list: AST_CLAUSE */                              \
+    X(AST_MULTIPLIER, "multiplier") /* name, label; list: AST_CLAUSE */                            \
+    X(AST_REDEEM, "redeem")       /* list: AST_CLAUSE */                                           \
+    X(AST_POINTS, "points")       /* list: AST_CLAUSE (POINTS_PENDING, POINTS_EXPIRE) */           \
+    X(AST_CLAUSE, "clause")       /* op: ast_clause; operands in a/b/c, name, list */              \
+    X(AST_ACTION, "action")       /* op: ast_action; see ast_action for operand use */             \
+    X(AST_TIER_STEP, "step")      /* one row of a table: a = threshold, b = value ("¥100: ¥10 off", "3: ¥8") */ \
+                                  /* --- expressions --- */                                        \
+    X(AST_INT, "int")             /* num (scale 0) */                                              \
+    X(AST_DECIMAL, "decimal")     /* num */                                                        \
+    X(AST_MONEY, "money")         /* num; name = currency code ("CNY") or NULL when written with a symbol; sym = symbol as written */ \
+    X(AST_PERCENT, "percent")     /* num (the number before '%') */                                \
+    X(AST_STRING, "string")       /* name = UTF-8 text, escapes resolved */                        \
+    X(AST_DATE, "date")           /* ival = days since 1970-01-01 */                               \
+    X(AST_TIME, "time")           /* ival = minutes since midnight */                              \
+    X(AST_DURATION, "duration")   /* ival = seconds */                                             \
+    X(AST_WEEKDAY, "weekday")     /* ival = 0 (Monday) .. 6 (Sunday) */                            \
+    X(AST_BOOL, "bool")           /* ival = 0/1 */                                                 \
+    X(AST_MULTIPLIER_LIT, "multiplier literal") /* "x1.5": num */                                  \
+    X(AST_LIST, "list")           /* list: elements */                                             \
+    X(AST_NAME, "name")           /* name: identifier (a let, a tier, an earn rule, or an item field inside where) */ \
+    X(AST_FIELD, "field")         /* name = "customer.tier", "order.subtotal", ...: a = NULL (resolved against runtime/facts.h) */ \
+    X(AST_ITEMS, "items")         /* all (non-gift) lines of the cart: `items`, or `order` used as a target */ \
+    X(AST_UNARY, "unary")         /* op: ast_op (OP_NOT, OP_NEG); a */                             \
+    X(AST_BINARY, "binary")       /* op: ast_op; a, b */                                           \
+    X(AST_RANGE, "range")         /* a .. b (only as the right side of `in`) */                    \
+    X(AST_WHERE, "where")         /* a where b: item set a filtered by item predicate b */         \
+    X(AST_CALL, "call")           /* name = builtin (sum, count, min, max, any, all, attr); list: arguments */
 
-    /* --- expressions --- */
-    AST_INT,       /* num (scale 0) */
-    AST_DECIMAL,   /* num */
-    AST_MONEY,     /* num; name = currency code ("CNY") or NULL when written with a symbol; sym = symbol as written */
-    AST_PERCENT,   /* num (the number before '%') */
-    AST_STRING,    /* name = UTF-8 text, escapes resolved */
-    AST_DATE,      /* ival = days since 1970-01-01 */
-    AST_TIME,      /* ival = minutes since midnight */
-    AST_DURATION,  /* ival = seconds */
-    AST_WEEKDAY,   /* ival = 0 (Monday) .. 6 (Sunday) */
-    AST_BOOL,      /* ival = 0/1 */
-    AST_MULTIPLIER_LIT, /* "x1.5": num */
-    AST_LIST,      /* list: elements */
-    AST_NAME,      /* name: identifier (a let, a tier, an earn rule, or an item field inside where) */
-    AST_FIELD,     /* name = "customer.tier", "order.subtotal", ...: a = NULL (resolved against runtime/facts.h) */
-    AST_ITEMS,     /* all (non-gift) lines of the cart: `items`, or `order` used as a target */
-    AST_UNARY,     /* op: ast_op (OP_NOT, OP_NEG); a */
-    AST_BINARY,    /* op: ast_op; a, b */
-    AST_RANGE,     /* a .. b (only as the right side of `in`) */
-    AST_WHERE,     /* a where b: item set a filtered by item predicate b */
-    AST_CALL       /* name = builtin (sum, count, min, max, any, all, attr); list: arguments */
+typedef enum ast_kind {
+#define AST_KIND_ENUM(kind, name) kind,
+    AST_KIND_LIST(AST_KIND_ENUM)
+#undef AST_KIND_ENUM
 } ast_kind;
 
+/* Operators, listed once: AST_OP(OP, text as written in rules). */
+#define AST_OP_LIST(X)                                                                             \
+    X(OP_NONE, "?")               /* = 0 */                                                        \
+    X(OP_OR, "or")                                                                                 \
+    X(OP_AND, "and")                                                                               \
+    X(OP_NOT, "not")                                                                               \
+    X(OP_NEG, "-")                                                                                 \
+    X(OP_EQ, "=")                                                                                  \
+    X(OP_NE, "!=")                                                                                 \
+    X(OP_LT, "<")                                                                                  \
+    X(OP_LE, "<=")                                                                                 \
+    X(OP_GT, ">")                                                                                  \
+    X(OP_GE, ">=")                                                                                 \
+    X(OP_IN, "in")                                                                                 \
+    X(OP_NOT_IN, "not in")                                                                         \
+    X(OP_ADD, "+")                                                                                 \
+    X(OP_SUB, "-")                                                                                 \
+    X(OP_MUL, "*")                                                                                 \
+    X(OP_DIV, "/")                                                                                 \
+    X(OP_UNION, "union")                                                                           \
+    X(OP_EXCEPT, "except")                                                                         \
+    X(OP_MOD, "mod")              /* remainder: order.delivery mod 4 = 0 */
+
 typedef enum ast_op {
-    OP_NONE = 0,
-    OP_OR, OP_AND, OP_NOT, OP_NEG,
-    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
-    OP_IN, OP_NOT_IN,
-    OP_ADD, OP_SUB, OP_MUL, OP_DIV,
-    OP_UNION, OP_EXCEPT,
-    OP_MOD /* remainder: order.delivery mod 4 = 0 */
+#define AST_OP_ENUM(op, text) op,
+    AST_OP_LIST(AST_OP_ENUM)
+#undef AST_OP_ENUM
 } ast_op;
 
+/* Ruleset settings, listed once: AST_SETTING(SET, name in ast_dump). */
+#define AST_SETTING_LIST(X)                                                                        \
+    X(SET_CURRENCY, "currency")   /* name = "CNY" */                                               \
+    X(SET_TIMEZONE, "timezone")   /* name = "Asia/Shanghai" */                                     \
+    X(SET_ROUNDING, "rounding")   /* name = "half_up" | "half_even" | "down" */                    \
+    X(SET_MAX_DISCOUNT, "max-discount") /* a = percent: margin guard limit */                      \
+    X(SET_COUPONS, "coupons")     /* name = "one_per_order" | "stackable" */
+
 typedef enum ast_setting {
-    SET_CURRENCY,     /* name = "CNY" */
-    SET_TIMEZONE,     /* name = "Asia/Shanghai" */
-    SET_ROUNDING,     /* name = "half_up" | "half_even" | "down" */
-    SET_MAX_DISCOUNT, /* a = percent: margin guard limit */
-    SET_COUPONS       /* name = "one_per_order" | "stackable" */
+#define AST_SETTING_ENUM(setting, name) setting,
+    AST_SETTING_LIST(AST_SETTING_ENUM)
+#undef AST_SETTING_ENUM
 } ast_setting;
 
+/* Clauses, listed once: AST_CLAUSE(CL, name in ast_dump, text as written in rules, for
+ * diagnostics). */
+#define AST_CLAUSE_LIST(X)                                                                         \
+                                  /* promotions */                                                 \
+    X(CL_PRIORITY, "priority", "priority") /* a = int */                                           \
+    X(CL_WHEN, "when", "when")    /* a = bool expr */                                              \
+    X(CL_VALID, "valid", "valid") /* a = from date, b = to date (inclusive) */                     \
+    X(CL_EVERY, "every", "every") /* a = weekday or list of weekdays */                            \
+    X(CL_HOURS, "hours", "hours") /* a = from time, b = to time (from inclusive, to exclusive) */  \
+    X(CL_COUPON, "coupon", "requires coupon") /* name = code: `requires coupon "SPRING10"` */      \
+    X(CL_COUPON_FROM, "coupon-from", "requires coupon from") /* name = campaign: `requires coupon from "SPRING"` */ \
+    X(CL_EXCLUSIVE, "exclusive", "exclusive") /* name = group */                                   \
+    X(CL_STOP, "stop", "stop")    /* `stop`: no later promotion runs once this one applies */      \
+    X(CL_CAP, "cap", "cap")       /* a = money: per-order cap on this promotion's discount */      \
+    X(CL_LIMIT_USES, "limit-uses", "limit ... uses") /* a = int: total redemptions */              \
+    X(CL_LIMIT_MONEY, "limit-money", "limit ... total") /* a = money: total discount budget */     \
+    X(CL_LIMIT_CUSTOMER, "limit-customer", "limit ... per customer") /* a = int: redemptions per customer */ \
+    X(CL_ORIGINAL, "original", "measure original prices") /* `measure original prices`: thresholds on original amounts */ \
+    X(CL_THEN, "then", "then")    /* a = AST_ACTION */                                             \
+                                  /* earn rules, multipliers and redemption */                     \
+    X(CL_EARN_CAP, "earn-cap", "cap") /* a = int points per order ("cap 500" inside earn) */       \
+    X(CL_RATE, "rate", "rate")    /* redeem: a = int points, b = money ("rate 100 points = ¥1") */ \
+    X(CL_PAYS_FOR, "pays-for", "pays for") /* redeem: list of AST_NAME "shipping" / "goods" */     \
+    X(CL_MAX_SHARE, "max-share", "max") /* redeem: a = percent */                                  \
+    X(CL_MIN_BALANCE, "min-balance", "min balance") /* redeem: a = int points */                   \
+    X(CL_POINTS_PENDING, "pending", "pending") /* points: a = duration */                          \
+    X(CL_POINTS_EXPIRE, "expire", "expire after") /* points: a = duration */                       \
+                                  /* tiers */                                                      \
+    X(CL_TIER_SPEND, "spend", "spend") /* a = money, b = duration window */                        \
+    X(CL_TIER_BENEFIT, "benefit", "benefit") /* name = text */
+
 typedef enum ast_clause {
-    /* promotions */
-    CL_PRIORITY,     /* a = int */
-    CL_WHEN,         /* a = bool expr */
-    CL_VALID,        /* a = from date, b = to date (inclusive) */
-    CL_EVERY,        /* a = weekday or list of weekdays */
-    CL_HOURS,        /* a = from time, b = to time (from inclusive, to exclusive) */
-    CL_COUPON,       /* name = code: `requires coupon "SPRING10"` */
-    CL_COUPON_FROM,  /* name = campaign: `requires coupon from "SPRING"` */
-    CL_EXCLUSIVE,    /* name = group */
-    CL_STOP,         /* `stop`: no later promotion runs once this one applies */
-    CL_CAP,          /* a = money: per-order cap on this promotion's discount */
-    CL_LIMIT_USES,   /* a = int: total redemptions */
-    CL_LIMIT_MONEY,  /* a = money: total discount budget */
-    CL_LIMIT_CUSTOMER, /* a = int: redemptions per customer */
-    CL_ORIGINAL,     /* `measure original prices`: thresholds on original amounts */
-    CL_THEN,         /* a = AST_ACTION */
-    /* earn rules, multipliers and redemption */
-    CL_EARN_CAP,     /* a = int points per order ("cap 500" inside earn) */
-    CL_RATE,         /* redeem: a = int points, b = money ("rate 100 points = ¥1") */
-    CL_PAYS_FOR,     /* redeem: list of AST_NAME "shipping" / "goods" */
-    CL_MAX_SHARE,    /* redeem: a = percent */
-    CL_MIN_BALANCE,  /* redeem: a = int points */
-    CL_POINTS_PENDING, /* points: a = duration */
-    CL_POINTS_EXPIRE,  /* points: a = duration */
-    /* tiers */
-    CL_TIER_SPEND,   /* a = money, b = duration window */
-    CL_TIER_BENEFIT  /* name = text */
+#define AST_CLAUSE_ENUM(clause, name, text) clause,
+    AST_CLAUSE_LIST(AST_CLAUSE_ENUM)
+#undef AST_CLAUSE_ENUM
 } ast_clause;
 
 typedef enum ast_action {
@@ -142,17 +179,32 @@ typedef enum ast_action {
     ACT_MULTIPLY       /* multiplier: a = AST_MULTIPLIER_LIT; list: AST_NAME of earn rules (empty = all) */
 } ast_action;
 
-/* Types assigned by the checker. */
+/* Types assigned by the checker, listed once: AST_TYPE(TY, name in diagnostics). */
+#define AST_TYPE_LIST(X)                                                                           \
+    X(TY_UNKNOWN, "unknown")      /* not yet checked, or an error already reported */              \
+    X(TY_BOOL, "bool")                                                                             \
+    X(TY_INT, "int")                                                                               \
+    X(TY_DECIMAL, "decimal")                                                                       \
+    X(TY_MONEY, "money")                                                                           \
+    X(TY_PERCENT, "percent")                                                                       \
+    X(TY_STRING, "string")                                                                         \
+    X(TY_DATE, "date")                                                                             \
+    X(TY_TIME, "time")                                                                             \
+    X(TY_DURATION, "duration")                                                                     \
+    X(TY_WEEKDAY, "weekday")                                                                       \
+    X(TY_TIER, "tier")                                                                             \
+    X(TY_MULTIPLIER, "multiplier")                                                                 \
+    X(TY_ITEMS, "item set")       /* a set of cart lines */                                        \
+    X(TY_STRING_SET, "string set") /* customer.tags, order.coupons, item tags, a list of strings */ \
+    X(TY_CATEGORY, "category")    /* an item's category path: `category in "tea"` is a prefix match */ \
+    X(TY_LIST, "list")            /* a literal list of another type: elem_type */                  \
+    X(TY_RANGE, "range")          /* a .. b: elem_type */                                          \
+    X(TY_ITEM_FIELD, "item field") /* internal: an item column used inside `where` */
+
 typedef enum ast_type {
-    TY_UNKNOWN = 0, /* not yet checked, or an error already reported */
-    TY_BOOL, TY_INT, TY_DECIMAL, TY_MONEY, TY_PERCENT, TY_STRING, TY_DATE, TY_TIME,
-    TY_DURATION, TY_WEEKDAY, TY_TIER, TY_MULTIPLIER,
-    TY_ITEMS,        /* a set of cart lines */
-    TY_STRING_SET,   /* customer.tags, order.coupons, item tags, a list of strings */
-    TY_CATEGORY,     /* an item's category path: `category in "tea"` is a prefix match */
-    TY_LIST,         /* a literal list of another type: elem_type */
-    TY_RANGE,        /* a .. b: elem_type */
-    TY_ITEM_FIELD    /* internal: an item column used inside `where` */
+#define AST_TYPE_ENUM(type, name) type,
+    AST_TYPE_LIST(AST_TYPE_ENUM)
+#undef AST_TYPE_ENUM
 } ast_type;
 
 typedef struct ast_node ast_node;
@@ -216,6 +268,8 @@ const char *ast_op_text(ast_op op);
 /* Keyword-style names of clause, action and setting kinds ("when", "percent-off", "currency"),
  * as printed by ast_dump; "?" for an out-of-range value. */
 const char *ast_clause_name(int clause);
+/* A clause as written in rules ("requires coupon", "limit ... uses"), for diagnostics. */
+const char *ast_clause_text(int clause);
 const char *ast_action_name(int action);
 const char *ast_setting_name(int setting);
 /* Prints the tree as an S-expression (used by parser golden tests). */

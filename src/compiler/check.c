@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "civil.h"
 #include "suggest.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -33,8 +34,15 @@ static const fact_entry check_fields[PERK_FIELD_COUNT] = {
 #undef CHECK_FIELD_ENTRY
 };
 
-static const char *const weekday_names[7] = {"monday", "tuesday", "wednesday", "thursday",
-                                             "friday", "saturday", "sunday"};
+static const char *const weekday_names[7] = {
+#define CHECK_WEEKDAY(name, short_name) #name,
+    CIVIL_WEEKDAY_LIST(CHECK_WEEKDAY)
+#undef CHECK_WEEKDAY
+};
+_Static_assert((int)PROG_ROUND_HALF_UP == (int)MONEY_ROUND_HALF_UP &&
+                   (int)PROG_ROUND_HALF_EVEN == (int)MONEY_ROUND_HALF_EVEN &&
+                   (int)PROG_ROUND_DOWN == (int)MONEY_ROUND_DOWN && (int)MONEY_ROUNDING_COUNT == PROG_ROUND_DOWN + 1,
+               "the bytecode's rounding numbers are money.h's MONEY_ROUNDING_LIST order");
 
 int check_item_field_id(const char *name)
 {
@@ -661,19 +669,18 @@ static void check_setting(check_ctx *c, ast_node *s)
         return;
     }
     case SET_ROUNDING: {
-        static const char *const names[] = {"half_up", "half_even", "down"};
-        static const int modes[] = {PROG_ROUND_HALF_UP, PROG_ROUND_HALF_EVEN, PROG_ROUND_DOWN};
-        for (int i = 0; i < 3; i++) {
-            if (strcmp(value, names[i]) == 0) {
-                c->rounding = modes[i];
-                c->info->rounding = modes[i];
+        /* the bytecode stores the money_rounding number (PROG_ROUND_* = MONEY_ROUND_*) */
+        for (int mode = 0; mode < MONEY_ROUNDING_COUNT; mode++) {
+            if (strcmp(value, money_rounding_name(mode)) == 0) {
+                c->rounding = mode;
+                c->info->rounding = mode;
                 return;
             }
         }
         suggest sg;
         suggest_init(&sg, value);
-        for (int i = 0; i < 3; i++)
-            suggest_add(&sg, names[i]);
+        for (int mode = 0; mode < MONEY_ROUNDING_COUNT; mode++)
+            suggest_add(&sg, money_rounding_name(mode));
         char hint[200];
         if (suggest_best(&sg) != NULL)
             snprintf(hint, sizeof hint, "did you mean `%s`?", suggest_best(&sg));

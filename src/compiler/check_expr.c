@@ -67,40 +67,14 @@ const char *check_span_text(const check_ctx *c, ast_span span, char *buf, size_t
     return buf;
 }
 
-static const char *base_type_text(ast_type t)
-{
-    switch (t) {
-    case TY_UNKNOWN: return "unknown";
-    case TY_BOOL: return "bool";
-    case TY_INT: return "int";
-    case TY_DECIMAL: return "decimal";
-    case TY_MONEY: return "money";
-    case TY_PERCENT: return "percent";
-    case TY_STRING: return "string";
-    case TY_DATE: return "date";
-    case TY_TIME: return "time";
-    case TY_DURATION: return "duration";
-    case TY_WEEKDAY: return "weekday";
-    case TY_TIER: return "tier";
-    case TY_MULTIPLIER: return "multiplier";
-    case TY_ITEMS: return "item set";
-    case TY_STRING_SET: return "string set";
-    case TY_CATEGORY: return "category";
-    case TY_LIST: return "list";
-    case TY_RANGE: return "range";
-    case TY_ITEM_FIELD: return "item field";
-    }
-    return "unknown";
-}
-
 const char *check_type_text(ast_type type, ast_type elem, char *buf, size_t size)
 {
     if (type == TY_LIST || type == TY_RANGE)
-        snprintf(buf, size, "%s of %s", base_type_text(type), base_type_text(elem));
+        snprintf(buf, size, "%s of %s", ast_type_name(type), ast_type_name(elem));
     else if (type == TY_ITEM_FIELD)
-        snprintf(buf, size, "%s", base_type_text(elem));
+        snprintf(buf, size, "%s", ast_type_name(elem));
     else
-        snprintf(buf, size, "%s", base_type_text(type));
+        snprintf(buf, size, "%s", ast_type_name(type));
     return buf;
 }
 

@@ -21,37 +21,6 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Clause bookkeeping                                                                          */
 
-static const char *clause_text(int op)
-{
-    switch (op) {
-    case CL_PRIORITY: return "priority";
-    case CL_WHEN: return "when";
-    case CL_VALID: return "valid";
-    case CL_EVERY: return "every";
-    case CL_HOURS: return "hours";
-    case CL_COUPON: return "requires coupon";
-    case CL_COUPON_FROM: return "requires coupon from";
-    case CL_EXCLUSIVE: return "exclusive";
-    case CL_STOP: return "stop";
-    case CL_CAP: return "cap";
-    case CL_LIMIT_USES: return "limit ... uses";
-    case CL_LIMIT_MONEY: return "limit ... total";
-    case CL_LIMIT_CUSTOMER: return "limit ... per customer";
-    case CL_ORIGINAL: return "measure original prices";
-    case CL_THEN: return "then";
-    case CL_EARN_CAP: return "cap";
-    case CL_RATE: return "rate";
-    case CL_PAYS_FOR: return "pays for";
-    case CL_MAX_SHARE: return "max";
-    case CL_MIN_BALANCE: return "min balance";
-    case CL_POINTS_PENDING: return "pending";
-    case CL_POINTS_EXPIRE: return "expire after";
-    case CL_TIER_SPEND: return "spend";
-    case CL_TIER_BENEFIT: return "benefit";
-    default: return "clause";
-    }
-}
-
 #define CLAUSE_SLOTS (CL_TIER_BENEFIT + 1)
 
 /* Records a single-valued clause; reports (and returns false for) a second one. */
@@ -61,8 +30,8 @@ static bool once(check_ctx *c, ast_node **slots, ast_node *cl, const char *owner
         return false;
     if (slots[cl->op] != NULL) {
         diag_report(c->diags, DIAG_DUPLICATE_CLAUSE, cl->span, "remove one of them",
-                    "%s can have only one `%s`", owner, clause_text(cl->op));
-        diag_note(c->diags, slots[cl->op]->span, "the first `%s` is here", clause_text(cl->op));
+                    "%s can have only one `%s`", owner, ast_clause_text(cl->op));
+        diag_note(c->diags, slots[cl->op]->span, "the first `%s` is here", ast_clause_text(cl->op));
         return false;
     }
     slots[cl->op] = cl;
@@ -72,7 +41,7 @@ static bool once(check_ctx *c, ast_node **slots, ast_node *cl, const char *owner
 static void not_allowed(check_ctx *c, const ast_node *cl, const char *owner)
 {
     diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, cl->span, "remove it, or move it to the block it belongs to",
-                "`%s` does not belong in %s", clause_text(cl->op), owner);
+                "`%s` does not belong in %s", ast_clause_text(cl->op), owner);
 }
 
 static bool text_ok(check_ctx *c, ast_span span, const char *text, const char *what)

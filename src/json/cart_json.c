@@ -904,12 +904,9 @@ static const struct {
     const char *name;
     perk_coupon_status status;
 } coupon_statuses[] = {
-    {"unchecked", PERK_COUPON_UNCHECKED},
-    {"valid", PERK_COUPON_VALID},
-    {"unknown", PERK_COUPON_UNKNOWN},
-    {"expired", PERK_COUPON_EXPIRED},
-    {"used_up", PERK_COUPON_USED_UP},
-    {"not_for_customer", PERK_COUPON_NOT_FOR_CUSTOMER},
+#define CART_COUPON_STATUS(NAME, name) {#name, PERK_COUPON_##NAME},
+    PERK_COUPON_STATUS_LIST(CART_COUPON_STATUS)
+#undef CART_COUPON_STATUS
 };
 
 static bool parse_coupon(cart_parser *p, const json_t *v, cart_json_coupon *c)
@@ -937,9 +934,15 @@ static bool parse_coupon(cart_parser *p, const json_t *v, cart_json_coupon *c)
             return true;
         }
     }
+    /* "unchecked, valid, ... or not_for_customer", from the same list */
+    enum { N_STATUSES = sizeof coupon_statuses / sizeof coupon_statuses[0] };
+    char expected[200];
+    size_t len = 0;
+    for (size_t i = 0; i < N_STATUSES && len < sizeof expected; i++)
+        len += (size_t)snprintf(expected + len, sizeof expected - len, "%s%s",
+                                i == 0 ? "" : i + 1 == N_STATUSES ? " or " : ", ", coupon_statuses[i].name);
     size_t old = path_push_key(p, "status");
-    fail(p, "unknown coupon status \"%s\" (expected unchecked, valid, unknown, expired, used_up "
-            "or not_for_customer)", status);
+    fail(p, "unknown coupon status \"%s\" (expected %s)", status, expected);
     path_pop(p, old);
     return false;
 }

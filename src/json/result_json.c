@@ -42,26 +42,16 @@ const char *result_earn_id(const result_names *names, uint32_t index, char *buf,
     return buf;
 }
 
-/* Status and reason names and messages follow the X-macro lists in perk.h. The lower-case names
- * are spelled out (the preprocessor cannot lower-case); the static assertions catch a list that
- * grew, and test_result_json checks every name against the list. */
-#define STATUS_MSG(name, msg) msg,
-#define REASON_MSG(name, text) text,
+/* Status, reason and coupon verdict names and messages come from the X-macro lists in perk.h
+ * (test_result_json checks each lower-case name against its upper-case one). */
+#define STATUS_MSG(NAME, name, msg) msg,
+#define REASON_MSG(NAME, name, text) text,
+#define STATUS_LOWER(NAME, name, msg) #name,
+#define REASON_LOWER(NAME, name, text) #name,
 static const char *const status_messages[] = {PERK_STATUS_LIST(STATUS_MSG)};
 static const char *const reason_messages[] = {PERK_REASON_LIST(REASON_MSG)};
-
-static const char *const status_lower[] = {
-    "ok", "nomem", "io", "bad_magic", "version", "truncated", "checksum", "malformed", "verify",
-    "invalid", "limit", "currency", "overflow", "budget", "state",
-};
-static const char *const reason_lower[] = {
-    "applied", "condition", "coupon_missing", "coupon_rejected", "exclusive", "stopped",
-    "budget_uses", "budget_money", "budget_customer", "nothing", "excluded", "one_coupon", "unexplained",
-};
-_Static_assert(sizeof status_lower / sizeof status_lower[0] == PERK_STATUS_COUNT,
-               "status_lower must list every PERK_STATUS_LIST entry, in order");
-_Static_assert(sizeof reason_lower / sizeof reason_lower[0] == PERK_REASON_COUNT,
-               "reason_lower must list every PERK_REASON_LIST entry, in order");
+static const char *const status_lower[] = {PERK_STATUS_LIST(STATUS_LOWER)};
+static const char *const reason_lower[] = {PERK_REASON_LIST(REASON_LOWER)};
 
 const char *result_status_name(perk_status status)
 {
@@ -85,14 +75,10 @@ const char *result_reason_message(perk_reason reason)
 
 const char *result_verdict_name(perk_coupon_verdict verdict)
 {
-    switch (verdict) {
-    case PERK_COUPON_ACCEPTED: return "accepted";
-    case PERK_COUPON_REJECTED_UNKNOWN: return "unknown";
-    case PERK_COUPON_REJECTED_EXPIRED: return "expired";
-    case PERK_COUPON_REJECTED_USED_UP: return "used_up";
-    case PERK_COUPON_REJECTED_NOT_FOR_CUSTOMER: return "not_for_customer";
-    case PERK_COUPON_REJECTED_CONDITIONS: return "conditions";
-    case PERK_COUPON_REJECTED_ONE_PER_ORDER: return "one_per_order";
+    switch (verdict) { /* no default: a verdict missing here is a compile error (-Wswitch) */
+#define VERDICT_NAME(NAME, name, msg) case PERK_COUPON_##NAME: return #name;
+        PERK_COUPON_VERDICT_LIST(VERDICT_NAME)
+#undef VERDICT_NAME
     }
     return "unknown";
 }
@@ -100,13 +86,9 @@ const char *result_verdict_name(perk_coupon_verdict verdict)
 const char *result_verdict_message(perk_coupon_verdict verdict)
 {
     switch (verdict) {
-    case PERK_COUPON_ACCEPTED: return "accepted";
-    case PERK_COUPON_REJECTED_UNKNOWN: return "unknown code";
-    case PERK_COUPON_REJECTED_EXPIRED: return "the code has expired";
-    case PERK_COUPON_REJECTED_USED_UP: return "the code is used up";
-    case PERK_COUPON_REJECTED_NOT_FOR_CUSTOMER: return "the code is not for this customer";
-    case PERK_COUPON_REJECTED_CONDITIONS: return "its promotion's conditions are not met";
-    case PERK_COUPON_REJECTED_ONE_PER_ORDER: return "only one coupon per order";
+#define VERDICT_MESSAGE(NAME, name, msg) case PERK_COUPON_##NAME: return msg;
+        PERK_COUPON_VERDICT_LIST(VERDICT_MESSAGE)
+#undef VERDICT_MESSAGE
     }
     return "rejected";
 }

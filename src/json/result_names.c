@@ -19,12 +19,15 @@ static const char *program_condition_text(const void *user, uint32_t condition)
 }
 
 static result_value_kind program_condition_kind(const void *user, uint32_t condition) {
-    switch (perk_condition_value_kind((const perk_program *)user, condition)) {
+    switch (perk_condition_value_kind((const perk_program *)user, condition)) { /* no default (-Wswitch) */
     case PERK_VALUE_MONEY: return RESULT_VALUE_MONEY;
     case PERK_VALUE_PERCENT: return RESULT_VALUE_PERCENT;
     case PERK_VALUE_DATE: return RESULT_VALUE_DATE;
-    default: return RESULT_VALUE_PLAIN;
+    case PERK_VALUE_PLAIN:
+    case PERK_VALUE_TIME: /* printed as a plain number for now */
+    case PERK_VALUE_KIND_COUNT: break;
     }
+    return RESULT_VALUE_PLAIN;
 }
 
 static void program_condition_location(const void *user, uint32_t condition, const char **file,

@@ -383,7 +383,7 @@ static void test_render_corrupt_result(void **state)
 static void test_status_and_reason_names(void **state)
 {
     (void)state;
-#define UPPER_NAME(name, msg) #name,
+#define UPPER_NAME(NAME, name, msg) #NAME,
     static const char *const statuses[] = {PERK_STATUS_LIST(UPPER_NAME)};
     static const char *const reasons[] = {PERK_REASON_LIST(UPPER_NAME)};
 #undef UPPER_NAME

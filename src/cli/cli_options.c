@@ -1,0 +1,198 @@
+/* cli_options.c - every command's name, synopsis, summary and options, as data: the option
+ * parser (cli_parse_next), the help (`perk help COMMAND`, `--help`, `-h`) and docs/cli.md's
+ * check (tests/cli/help.sh) all read these tables, so that they cannot drift apart. */
+#include "cli.h"
+
+/* --db and --now as the store's reading commands take them (cmd_store.c). */
+#define STORE_DB_OPTION                                                                            \
+    {"db", 0, "PATH", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB}
+#define STORE_NOW_OPTION                                                                           \
+    {"now", 0, "TIME", "act as at TIME: epoch seconds, YYYY-MM-DD or RFC 3339 (default: now)",     \
+     CLI_OPT_NOW}
+#define COLOR_OPTION {"color", 0, NULL, "color the diagnostics even when not on a terminal", CLI_OPT_COLOR}
+
+const cli_command cli_check = {
+    "check", "perk check [--json] [--werror] [--color] FILE...", "check rule files and report every problem",
+    (const cli_option[]){
+        {"json", 0, NULL, "print the diagnostics as a JSON array", CLI_OPT_JSON},
+        {"werror", 0, NULL, "make warnings fail (exit status 1)", CLI_OPT_WERROR},
+        COLOR_OPTION,
+        {0},
+    }};
+
+const cli_command cli_compile = {
+    "compile", "perk compile FILE... -o NAME.pbc [--color]", "compile rule files to bytecode",
+    (const cli_option[]){
+        {"output", 'o', "NAME.pbc", "where to write the verified bytecode (atomically)", CLI_OPT_OUTPUT},
+        COLOR_OPTION,
+        {0},
+    }};
+
+const cli_command cli_fmt = {
+    "fmt", "perk fmt [--check] [--write] [--color] FILE|DIR...",
+    "print rule files in the canonical layout, or rewrite / list those that are not",
+    (const cli_option[]){
+        {"check", 0, NULL, "list the files that are not formatted; exit 1 if there are any", CLI_OPT_CHECK},
+        {"write", 0, NULL, "rewrite the files that change (atomically) and list them", CLI_OPT_WRITE},
+        COLOR_OPTION,
+        {0},
+    }};
+
+const cli_command cli_disasm = {
+    "disasm", "perk disasm PROGRAM(.pbc|.perk)", "print a compiled program readably",
+    (const cli_option[]){{0}}};
+
+const cli_command cli_eval = {
+    "eval",
+    "perk eval PROGRAM(.pbc|.perk) --cart CART.json [--explain] [--repeat N] [--max-hints N]\n"
+    "                 [--applied-only] [--color]",
+    "evaluate a cart and print the result as JSON, or as a table with --explain",
+    (const cli_option[]){
+        {"cart", 0, "CART.json", "the cart to evaluate (docs/cart.md)", CLI_OPT_CART},
+        {"explain", 0, NULL, "print a table: each promotion applied or not and why", CLI_OPT_EXPLAIN},
+        {"repeat", 0, "N", "evaluate N times (for profiling) and print once", CLI_OPT_REPEAT},
+        {"max-hints", 0, "N", "keep up to N near-miss hints (default 16)", CLI_OPT_MAX_HINTS},
+        {"applied-only", 0, NULL, "list only the applied promotions and the points earned", CLI_OPT_APPLIED_ONLY},
+        {"color", 0, NULL, "color the output and the diagnostics even when not on a terminal", CLI_OPT_COLOR},
+        {0},
+    }};
+
+const cli_command cli_test = {
+    "test", "perk test [--update] [-v] PATH...", "run the rule tests (*.test beside the rule files)",
+    (const cli_option[]){
+        {"update", 0, NULL, "rewrite the expectations that fail with the actual results", CLI_OPT_UPDATE},
+        {"verbose", 'v', NULL, "also list the cases that pass", CLI_OPT_VERBOSE},
+        {0},
+    }};
+
+const cli_command cli_diff = {
+    "diff", "perk diff OLD NEW --orders ORDERS.jsonl [--top N] [--json] [--threads N] [--color]",
+    "replay recorded orders under two rule versions and report what changes",
+    (const cli_option[]){
+        {"orders", 0, "ORDERS.jsonl", "the orders to replay, one cart per line (- = stdin)", CLI_OPT_ORDERS},
+        {"top", 0, "N", "list the N orders whose payable changed most (default 10)", CLI_OPT_TOP},
+        {"json", 0, NULL, "print the report as one JSON document", CLI_OPT_JSON},
+        {"threads", 0, "N", "replay the file in N parts, 1 to 16 (default: by size)", CLI_OPT_THREADS},
+        COLOR_OPTION,
+        {0},
+    }};
+
+const cli_command cli_gen_orders = {
+    "gen-orders", "perk gen-orders --ruleset PROGRAM(.perk|.pbc) --count N [--seed S] [-o FILE]",
+    "generate realistic test orders (JSON lines) for a ruleset",
+    (const cli_option[]){
+        {"ruleset", 0, "PROGRAM", "the ruleset whose categories, tiers and coupons the orders use", CLI_OPT_RULESET},
+        {"count", 0, "N", "how many orders to write", CLI_OPT_COUNT},
+        {"seed", 0, "S", "the random seed (default 1): same seed, same orders", CLI_OPT_SEED},
+        {"output", 'o', "FILE", "write to FILE instead of stdout", CLI_OPT_OUTPUT},
+        {0},
+    }};
+
+const cli_command cli_publish = {
+    "publish", "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--db FILE]",
+    "compile, verify and store a rule-set version (active now or at --at)",
+    (const cli_option[]){
+        {"message", 'm', "MESSAGE", "what changed (kept in the history)", CLI_OPT_MESSAGE},
+        {"at", 0, "TIME", "activate at TIME (RFC 3339 or epoch seconds) instead of now", CLI_OPT_AT},
+        {"author", 0, "NAME", "who published it (default: $USER)", CLI_OPT_AUTHOR},
+        {"db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB},
+        {0},
+    }};
+
+const cli_command cli_commit = {
+    "commit", "perk commit ORDER.json [--program PROGRAM] [--db FILE]",
+    "evaluate an order against the store's budgets and coupons and commit it",
+    (const cli_option[]){
+        {"program", 0, "PROGRAM", "price with this program instead of the active version", CLI_OPT_PROGRAM},
+        {"db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB},
+        {0},
+    }};
+
+const cli_command cli_history = {
+    "history", "perk history [--db PATH] [--activations]", "list published rule-set versions",
+    (const cli_option[]){
+        {"activations", 0, NULL, "also print the activation log", CLI_OPT_ACTIVATIONS},
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
+        {0},
+    }};
+
+const cli_command cli_show = {
+    "show", "perk show VERSION [--db PATH] [--bytecode FILE]", "show a published version",
+    (const cli_option[]){
+        {"bytecode", 0, "FILE", "save the version's exact bytecode to FILE", CLI_OPT_BYTECODE},
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
+        {0},
+    }};
+
+const cli_command cli_rollback = {
+    "rollback", "perk rollback VERSION -m MESSAGE [--author NAME] [--db PATH]",
+    "make an earlier version active again",
+    (const cli_option[]){
+        {"message", 'm', "MESSAGE", "why (kept in the activation log)", CLI_OPT_MESSAGE},
+        {"author", 0, "NAME", "who rolled back (default: $USER)", CLI_OPT_AUTHOR},
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
+        {0},
+    }};
+
+const cli_command cli_coupons = {
+    "coupons",
+    "perk coupons generate CAMPAIGN --count N [--prefix P] [--expires DATE] [--max-uses N] "
+    "[--per-customer N] [--db PATH]\n"
+    "       perk coupons add CODE --campaign C [--expires DATE] [--max-uses N] "
+    "[--per-customer N] [--customer ID] [--db PATH]\n"
+    "       perk coupons check CODE [--customer ID] [--db PATH]",
+    "issue and check coupon codes",
+    (const cli_option[]){
+        {"count", 0, "N", "generate: how many codes (1 to 1000000)", CLI_OPT_COUNT},
+        {"prefix", 0, "P", "generate: start every code with P", CLI_OPT_PREFIX},
+        {"campaign", 0, "C", "add: the campaign of the code", CLI_OPT_CAMPAIGN},
+        {"expires", 0, "DATE", "valid through DATE (YYYY-MM-DD, UTC) or until epoch seconds", CLI_OPT_EXPIRES},
+        {"max-uses", 0, "N", "uses of each code in all (0 = unlimited)", CLI_OPT_MAX_USES},
+        {"per-customer", 0, "N", "uses of each code per customer (0 = unlimited)", CLI_OPT_PER_CUSTOMER},
+        {"customer", 0, "ID", "add: the only customer who may use it; check: as this customer", CLI_OPT_CUSTOMER},
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
+        {0},
+    }};
+
+const cli_command cli_points = {
+    "points", "perk points CUSTOMER [--db PATH]", "a customer's points balance and ledger",
+    (const cli_option[]){
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
+        {0},
+    }};
+
+const cli_command cli_events = {
+    "events", "perk events [--after ID] [--limit N] [--follow] [--consumer NAME [--ack]] [--db PATH]",
+    "print the integration outbox as JSON lines",
+    (const cli_option[]){
+        {"after", 0, "ID", "start after event ID (default: the consumer's position, else 0)", CLI_OPT_AFTER},
+        {"limit", 0, "N", "print at most N events", CLI_OPT_LIMIT},
+        {"follow", 0, NULL, "keep printing new events until interrupted", CLI_OPT_FOLLOW},
+        {"consumer", 0, "NAME", "resume after the position NAME acknowledged", CLI_OPT_CONSUMER},
+        {"ack", 0, NULL, "record the consumer's position after each batch", CLI_OPT_ACK},
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
+        {0},
+    }};
+
+const cli_command cli_expire = {
+    "expire", "perk expire [--db PATH]", "expire points whose time has come",
+    (const cli_option[]){
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
+        {0},
+    }};
+
+const cli_command cli_version = {"version", "perk version", "print the version", (const cli_option[]){{0}}};
+
+const cli_command cli_help = {"help", "perk help [COMMAND]", "show help", (const cli_option[]){{0}}};
+
+#define CLI_ENTRY(id) &cli_##id,
+const cli_command *const cli_commands[] = {CLI_COMMAND_LIST(CLI_ENTRY)};
+#undef CLI_ENTRY
+const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];

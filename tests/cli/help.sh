@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# tests/cli/help.sh PERK - every command's help against its parser and against docs/cli.md:
+#   - `perk help CMD`, `perk CMD --help` and `perk CMD -h` exit 0 and print the same text;
+#   - every option the help lists (long and short form) is accepted (`perk CMD --opt 1 --help`
+#     exits 0, while an unknown option exits 2), and every --option of the synopsis is listed;
+#   - docs/cli.md's section "### `perk CMD`" names exactly the options the help lists, and has a
+#     section for each command `perk help` lists, and no other.
+# The help and the parser come from one table (src/cli/cli_options.c); this keeps the docs with
+# them. PERK_WRAP, when set, is a command prefix for perk (tests/run.sh sets it to valgrind).
+# Prints "N passed, N failed".
+set -u
+perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$(dirname "$0")/../.."
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+doc=docs/cli.md
+passed=0; failed=0
+ok()   { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# shellcheck disable=SC2086 # PERK_WRAP is a command and its options
+run() { ${PERK_WRAP:-} "$perk" "$@"; }
+# check WHAT CONDITION...: one pass or fail
+check() { local what=$1; shift; if "$@"; then ok; else fail "$what"; fi; }
+
+commands=$(run help | awk '/^Commands:/ { f = 1; next } f && /^  [a-z]/ { print $1 }')
+[ -n "$commands" ] && ok || fail "perk help lists no command"
+doc_commands=$(grep -oE '^### `perk [a-z-]+`' "$doc" | sed -E 's/^### `perk ([a-z-]+)`/\1/')
+check "docs/cli.md has a section for each command and no other (docs: $(echo $doc_commands); perk: $(echo $commands))" \
+  test "$(echo "$commands" | sort)" = "$(echo "$doc_commands" | sort)"
+
+for cmd in $commands; do
+  run help "$cmd" >"$tmp/help" 2>"$tmp/err"; rc=$?
+  check "perk help $cmd exits 0 (exit $rc)" test $rc -eq 0
+  check "perk help $cmd lists its options" grep -q '^Options:$' "$tmp/help"
+  for h in --help -h; do
+    run "$cmd" $h >"$tmp/h" 2>"$tmp/err"; rc=$?
+    check "perk $cmd $h exits 0 (exit $rc)" test $rc -eq 0
+    check "perk $cmd $h prints what perk help $cmd prints" cmp -s "$tmp/help" "$tmp/h"
+  done
+  run "$cmd" --no-such-option --help >/dev/null 2>&1; rc=$?
+  check "perk $cmd --no-such-option exits 2 (exit $rc)" test $rc -eq 2
+
+  # option lines: "  -o, --output FILE  text" or "      --json  text"
+  awk '/^Options:$/ { f = 1; next } f' "$tmp/help" |
+    sed -nE 's/^  (-([a-zA-Z]), )?    ?--([a-z][a-z-]*)( ([^ ]+))?  .*$/\3 \2 \5/p; s/^  -([a-zA-Z]), --([a-z][a-z-]*)( ([^ ]+))?  .*$/\2 \1 \4/p' |
+    sed -nE 's/^([a-z-]+) ([a-zA-Z]?) ?(.*)$/\1|\2|\3/p' | sort -u >"$tmp/opts"
+  lines=$(awk '/^Options:$/ { f = 1; next } f' "$tmp/help" | grep -c -- '--')
+  check "perk help $cmd: every option line parsed ($(wc -l <"$tmp/opts") of $lines)" test "$(wc -l <"$tmp/opts")" -eq "$lines"
+
+  # the docs section of the command: from its heading to the next heading
+  awk -v h="### \`perk $cmd\`" '$0 == h { f = 1; next } f && /^#/ { exit } f' "$doc" >"$tmp/section"
+  # (-h/--help, which every command takes, is documented once above the sections)
+  doc_opts=$(grep -oE -- '--[a-z][a-z-]*' "$tmp/section" | grep -vx -- --help | sort -u)
+  help_opts=$(cut -d'|' -f1 "$tmp/opts" | grep -vx help | sed 's/^/--/' | sort -u)
+  check "docs/cli.md section of $cmd lists exactly the options of perk $cmd --help (docs: $(echo $doc_opts); help: $(echo $help_opts))" \
+    test "$doc_opts" = "$help_opts"
+
+  while IFS='|' read -r name short arg; do
+    [ "$name" = help ] && continue
+    value=(); [ -n "$arg" ] && value=(1)
+    run "$cmd" "--$name" "${value[@]}" --help >/dev/null 2>"$tmp/err"; rc=$?
+    check "perk $cmd accepts --$name (exit $rc: $(head -1 "$tmp/err"))" test $rc -eq 0
+    if [ -n "$short" ]; then
+      run "$cmd" "-$short" "${value[@]}" --help >/dev/null 2>"$tmp/err"; rc=$?
+      check "perk $cmd accepts -$short (exit $rc: $(head -1 "$tmp/err"))" test $rc -eq 0
+      check "docs/cli.md section of $cmd names -$short" grep -qF -- "\`-$short\`" "$tmp/section"
+    fi
+  done <"$tmp/opts"
+
+  # every --option of the synopsis is one the command takes
+  for o in $(sed -n '1,/^$/p' "$tmp/help" | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+    check "perk $cmd: $o of the synopsis is among its options" grep -q "^${o#--}|" "$tmp/opts"
+  done
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
