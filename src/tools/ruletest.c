@@ -12,6 +12,14 @@
  *   expect payable ¥270.00
  *   end
  *
+ * Rules can also be inline: `rules` alone on a line, Perk source, then a line `end`; the cases
+ * that follow run under them, up to the next `rules` block:
+ *
+ *   rules
+ *     ruleset "t" { currency CNY }
+ *     promotion ten "10% off" { then 10% off items }
+ *   end
+ *
  * The JSON cart runs from `cart {` to the first line that is exactly `}`; `cart file "x.json"`
  * reads one relative to the test file. Expectations are any subset of what docs/testing.md lists.
  * Each failing expectation prints the case's location, what was expected and what came out.
@@ -456,6 +464,69 @@ static void syntax_error(test_run *tr, const char *path, int line, const char *m
     tr->failed++;
 }
 
+/* True when the line is exactly `word` (blanks and a trailing comment aside). */
+static bool is_word_line(const char *line, const char *word) {
+    words w;
+    split_words(line, &w);
+    return w.n == 1 && strcmp(w.w[0], word) == 0;
+}
+
+/* True when a case comes before the first `rules` block (or there is neither): those cases run
+ * under the rule file, which must then load. */
+static bool needs_rule_file(const file_lines *fl) {
+    for (int i = 0; i < fl->n; i++) {
+        words w;
+        split_words(fl->line[i], &w);
+        if (w.n == 0) continue;
+        if (strcmp(w.w[0], "case") == 0) return true;
+        if (w.n == 1 && strcmp(w.w[0], "rules") == 0) return false;
+    }
+    return true;
+}
+
+static perk_context *new_context(const char *path, perk_program *prog) {
+    perk_error err;
+    perk_context *ctx = perk_context_new(prog, NULL, &err);
+    if (!ctx) fprintf(stderr, "%s: %s\n", path, err.message);
+    return ctx;
+}
+
+/* Compiles the rule source on lines [first, last) of a test file (0-based). The lines before
+ * it become empty lines, so the diagnostics name the test file at the right line and column,
+ * and an `include` is found relative to the test file. Prints the diagnostics; NULL on error. */
+static perk_program *compile_block(const char *path, const file_lines *fl, int first, int last) {
+    size_t n = (size_t)first;
+    for (int i = first; i < last; i++) n += strlen(fl->line[i]) + 1;
+    char *text = malloc(n + 1);
+    if (!text) abort();
+    memset(text, '\n', (size_t)first);
+    size_t at = (size_t)first;
+    for (int i = first; i < last; i++) {
+        size_t l = strlen(fl->line[i]);
+        memcpy(text + at, fl->line[i], l);
+        at += l;
+        text[at++] = '\n';
+    }
+    text[at] = '\0';
+    compiler c;
+    compiler_init(&c);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    bool ok = compiler_compile_text(&c, path, text, at, &bytes, &len);
+    compiler_report(&c, false);
+    compiler_free(&c);
+    free(text);
+    if (!ok) {
+        free(bytes);
+        return NULL;
+    }
+    perk_error err;
+    perk_program *p = perk_program_load(bytes, len, &err);
+    free(bytes);
+    if (!p) fprintf(stderr, "perk: error: %s:%d: %s\n", path, first, err.message);
+    return p;
+}
+
 static void run_test_file(test_run *tr, const char *path) {
     file_lines fl;
     if (!read_lines(path, &fl)) {
@@ -479,25 +550,53 @@ static void run_test_file(test_run *tr, const char *path) {
         memcpy(rules, path, n - 5); /* strip ".test" */
         strcpy(rules + n - 5, ".perk");
     }
-    perk_program *prog = compiler_load_program(rules, false);
+    /* The rule file is loaded only when some case runs under it: a file whose first block is
+     * `rules` needs no .perk beside it. */
+    perk_program *prog = NULL;
     perk_context *ctx = NULL;
-    if (prog) {
-        perk_error err;
-        ctx = perk_context_new(prog, NULL, &err);
-        if (!ctx) fprintf(stderr, "%s: %s\n", path, err.message);
-    }
-    if (!prog || !ctx) {
-        fprintf(stderr, "FAIL %s: cannot load %s\n", path, rules);
-        tr->failed++;
-        goto done;
+    if (needs_rule_file(&fl)) {
+        prog = compiler_load_program(rules, false);
+        if (prog) ctx = new_context(path, prog);
+        if (!prog || !ctx) {
+            fprintf(stderr, "FAIL %s: cannot load %s\n", path, rules);
+            tr->failed++;
+            goto done;
+        }
     }
     bool changed = false;
     for (int i = 0; i < fl.n; i++) {
         words w;
         split_words(fl.line[i], &w);
         if (w.n == 0 || strcmp(w.w[0], "ruleset") == 0) continue;
+        if (strcmp(w.w[0], "rules") == 0) {
+            /* inline rules: the cases from here to the next `rules` block run under them */
+            if (w.n != 1) {
+                syntax_error(tr, path, i + 1, "`rules` stands alone on its line (the rule source starts on the next line)");
+                continue;
+            }
+            int k = i + 1;
+            while (k < fl.n && !is_word_line(fl.line[k], "end")) k++;
+            if (k >= fl.n) {
+                syntax_error(tr, path, i + 1, "this rules block has no `end` line");
+                break;
+            }
+            perk_context_free(ctx);
+            perk_program_free(prog);
+            ctx = NULL;
+            prog = compile_block(path, &fl, i + 1, k);
+            if (prog) ctx = new_context(path, prog);
+            if (!prog || !ctx) {
+                /* one failure for the block; its cases are skipped until the next block */
+                fprintf(stderr, "FAIL %s:%d: these rules do not compile; the cases under them are skipped\n", path, i + 1);
+                tr->failed++;
+                perk_program_free(prog);
+                prog = NULL;
+            }
+            i = k;
+            continue;
+        }
         if (strcmp(w.w[0], "case") != 0 || w.n < 2) {
-            syntax_error(tr, path, i + 1, "expected `case \"name\"`");
+            syntax_error(tr, path, i + 1, "expected `case \"name\"` or `rules`");
             continue;
         }
         char name[256];
@@ -560,6 +659,7 @@ static void run_test_file(test_run *tr, const char *path) {
             split_words(fl.line[j], &w);
             if (w.n >= 1 && strcmp(w.w[0], "end") == 0) break;
             if (w.n >= 1 && strcmp(w.w[0], "case") == 0) break;
+            if (w.n == 1 && strcmp(w.w[0], "rules") == 0) break;
             j++;
         }
         if (j >= fl.n || strcmp(w.w[0], "end") != 0) {
@@ -568,7 +668,7 @@ static void run_test_file(test_run *tr, const char *path) {
             i = j - 1;
             continue;
         }
-        run_case(tr, path, name, case_line, prog, ctx, cart, cart_len, &fl, first, j, &changed);
+        if (ctx) run_case(tr, path, name, case_line, prog, ctx, cart, cart_len, &fl, first, j, &changed);
         free(cart);
         i = j;
     }
