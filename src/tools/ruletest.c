@@ -213,6 +213,27 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         snprintf(actual, cap, "expect line %lld final %s", (long long)n, fmt_money(p, got, m1, sizeof m1));
         return got == want;
     }
+    if (strcmp(k, "line") == 0 && w->n == 6 && strcmp(w->w[3], "applied") == 0) {
+        /* expect line N applied ID M: what promotion ID took off line N (0 when nothing) */
+        int64_t n;
+        if (!parse_int(w->w[2], &n) || !parse_money(w->w[5], e, &want)) goto bad;
+        long idx = promo_index(p, w->w[4]);
+        if (idx < 0) {
+            snprintf(why, whycap, "no promotion named '%s' in this ruleset", w->w[4]);
+            return false;
+        }
+        if (n < 1 || n > r->n_lines) {
+            snprintf(why, whycap, "the result has %u lines", r->n_lines);
+            return false;
+        }
+        const perk_line_result *l = &r->lines[n - 1];
+        int64_t got = 0;
+        for (uint32_t i = 0; i < l->n_allocations; i++)
+            if ((long)r->allocations[l->first_allocation + i].promotion == idx)
+                got += r->allocations[l->first_allocation + i].amount;
+        snprintf(actual, cap, "expect line %lld applied %s %s", (long long)n, w->w[4], fmt_money(p, got, m1, sizeof m1));
+        return got == want;
+    }
     if (strcmp(k, "gift") == 0 && w->n == 4) {
         int64_t q;
         if (!parse_int(w->w[3], &q)) goto bad;
