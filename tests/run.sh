@@ -98,6 +98,8 @@ for B in "$@"; do
   run_one "$B: perk fmt --check rules/" "${vg[@]}" "$B/perk" fmt --check rules/
   # the rule tests beside the rulesets
   run_summary "$B: perk test rules/" "${vg[@]}" "$B/perk" test rules/
+  # the semantics of each construct: rules, cart and expected cents together (docs/testing.md)
+  run_summary "$B: perk test tests/semantics/" "${vg[@]}" "$B/perk" test tests/semantics/
   # the command line's contract: exit statuses, JSON, round trips
   run_summary "$B: CLI" tests/cli/cli.sh "$B/perk"
   # every command's --help against its parser and docs/cli.md

@@ -3,11 +3,13 @@
  * The one header the CLI includes for them:
  *   diff.h        what-if replay of orders under two rule-set versions (`perk diff`)
  *   gen_orders.h  seeded realistic orders for a rule set (`perk gen-orders`)
+ *   ruletest.h    the rule tests: .test files of carts and expected results (`perk test`)
  */
 #ifndef PERK_TOOLS_H
 #define PERK_TOOLS_H
 
 #include "diff.h"
 #include "gen_orders.h"
+#include "ruletest.h"
 
 #endif

@@ -96,5 +96,38 @@ expect_status 0 "perk test --update" "$perk" test --update "$tmp/jp.test"
 contains "$tmp/err" "updated: expect payable ¥5391" "--update says what changed"
 expect_status 0 "the updated test passes" "$perk" test "$tmp/jp.test"
 
+# --- inline rules: a test file that carries its rules needs no .perk beside it
+cat > "$tmp/inline.test" <<'TEST'
+rules
+  ruleset "t" { currency CNY }
+  promotion ten "10% off" { then 10% off items }
+end
+case "10% of 30.00"
+cart {
+  "order": {"time": "2026-03-04T12:00:00Z"},
+  "lines": [{"sku": "a", "price": "30.00", "quantity": 1}]
+}
+expect applied ten ¥3.00
+end
+rules
+  ruleset "t" { currency CNY }
+  promotion bad "x" { then 10% of items }
+end
+case "skipped: its rules do not compile"
+cart {
+  "order": {"time": "2026-03-04T12:00:00Z"},
+  "lines": [{"sku": "a", "price": "30.00", "quantity": 1}]
+}
+expect payable ¥27.00
+end
+rules
+  promotion never_closed "x" { then ¥1 off order }
+TEST
+expect_status 1 "inline rules: one block passes, one does not compile" "$perk" test "$tmp/inline.test"
+contains "$tmp/out" "1 passed, 2 failed" "inline rules: a case passes, the bad block and the open one fail"
+contains "$tmp/err" "$tmp/inline.test:14:" "a diagnostic in inline rules names the test file's line"
+contains "$tmp/err" "FAIL $tmp/inline.test:12: these rules do not compile" "the bad block is named"
+contains "$tmp/err" "$tmp/inline.test:23: error: this rules block has no \`end\` line" "an open block is named"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,5 +1,6 @@
 /* store_test_util.h - helpers shared by the store tests: scratch directories, opening a fresh
- * store, building orders, and reading single values straight from SQLite. */
+ * store, building orders, and reading single values straight from SQLite. The cmocka fixture
+ * built on them (a fresh store per test) is store_fixture.h. */
 #ifndef STORE_TEST_UTIL_H
 #define STORE_TEST_UTIL_H
 

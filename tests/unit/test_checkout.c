@@ -3,7 +3,7 @@
  * coupon uses, ledger entries, events), replays, contention between processes for a limited
  * promotion and a single-use coupon (the losers are committed re-evaluated without it), points
  * redeemed above the balance, and the store's coupon verdicts in the result. */
-#include "store_test_util.h"
+#include "store_fixture.h"
 
 #include <signal.h>
 #include <sys/mman.h>
@@ -45,8 +45,7 @@ static const char RULES[] = "ruleset \"shop\" { currency CNY timezone \"Asia/Sha
 #define ORDER_TIME_TEXT "2026-03-04T10:00:00+08:00"
 
 typedef struct fixture {
-    test_dir dir;
-    perk_store *s;
+    store_fixture store; /* the scratch directory and the store */
     uint8_t *bytes; /* the compiled rules, loaded again in child processes */
     size_t len;
     perk_program *prog;
@@ -56,15 +55,9 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    test_dir_make(&f->dir);
-    f->s = test_open(f->dir.db);
-    compiler c;
-    compiler_init(&c);
-    bool ok = compiler_compile_text(&c, "shop.perk", RULES, strlen(RULES), &f->bytes, &f->len);
-    if (!ok)
-        diag_print_text(&c.diags, stderr, false);
-    compiler_free(&c);
-    assert_true(ok);
+    assert_non_null(f);
+    store_fixture_open(&f->store);
+    f->bytes = store_fixture_compile(RULES, &f->len);
     perk_error e;
     f->prog = perk_program_load(f->bytes, f->len, &e);
     assert_non_null(f->prog);
@@ -80,8 +73,7 @@ static int teardown(void **state)
     perk_context_free(f->ctx);
     perk_program_free(f->prog);
     free(f->bytes);
-    perk_store_close(f->s);
-    test_dir_remove(&f->dir);
+    store_fixture_close(&f->store);
     free(f);
     return 0;
 }
@@ -130,12 +122,12 @@ static const perk_promotion_result *promo_result(const perk_result *r, const per
 static void test_order_records_everything(void **state)
 {
     fixture *f = *state;
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_coupon_add(f->s, "WELCOME-1", "WELCOME", 0, 1, 0, NULL, ORDER_TIME - 100));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_coupon_add(f->store.s, "WELCOME-1", "WELCOME", 0, 1, 0, NULL, ORDER_TIME - 100));
     char *text = order_json("A1", "alice", NULL, NULL, "[\"welcome-1\"]");
     cart_doc *doc = parse(f->prog, text);
     checkout_outcome out;
-    bool ok = checkout_place_order(f->s, f->prog, 7, f->ctx, doc, text, &out);
+    bool ok = checkout_place_order(f->store.s, f->prog, 7, f->ctx, doc, text, &out);
     if (!ok)
         fail_msg("not committed: %s", out.message);
     assert_int_equal(out.store_status, PERK_STORE_OK);
@@ -158,29 +150,29 @@ static void test_order_records_everything(void **state)
 
     /* the budget of flash: one use of 2000 by alice; welcome has no budget */
     int64_t uses = -1, money = -1, cust = -1;
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_budget_usage(f->s, "shop", "flash", "alice", &uses, &money, &cust));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_budget_usage(f->store.s, "shop", "flash", "alice", &uses, &money, &cust));
     assert_int_equal(uses, 1);
     assert_int_equal(money, 2000);
     assert_int_equal(cust, 1);
     /* the single-use coupon is used up */
     perk_store_coupon_info info;
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_coupon_check(f->s, "WELCOME1", "bob", ORDER_TIME, &info));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_coupon_check(f->store.s, "WELCOME1", "bob", ORDER_TIME, &info));
     assert_int_equal(info.status, PERK_STORE_COUPON_USED_UP);
     assert_int_equal(info.uses, 1);
     /* the ledger: one earn entry of 65 points for A1, rule base, version recorded */
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM ledger WHERE customer_id = 'alice'"), 1);
-    assert_int_equal(test_sql_int(f->s, "SELECT points FROM ledger WHERE order_id = 'A1' AND "
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM ledger WHERE customer_id = 'alice'"), 1);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT points FROM ledger WHERE order_id = 'A1' AND "
                                         "kind = 'earn' AND rule_id = 'base'"), 65);
-    assert_int_equal(test_sql_int(f->s, "SELECT ruleset_version FROM orders WHERE order_id = 'A1'"), 7);
-    assert_int_equal(test_sql_int(f->s, "SELECT payable FROM orders WHERE order_id = 'A1'"), 6500);
-    perk_store_points_summary p = test_points(f->s, "alice", ORDER_TIME, NULL);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT ruleset_version FROM orders WHERE order_id = 'A1'"), 7);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT payable FROM orders WHERE order_id = 'A1'"), 6500);
+    perk_store_points_summary p = test_points(f->store.s, "alice", ORDER_TIME, NULL);
     assert_int_equal(p.balance, 65);
     /* events: order.committed (with both promotions, the coupon and the order itself) and
      * points.changed */
     test_events ev;
-    test_events_read(f->s, 0, &ev);
+    test_events_read(f->store.s, 0, &ev);
     assert_int_equal(ev.count, 2);
     assert_non_null(strstr(ev.text, "order.committed {"));
     assert_non_null(strstr(ev.text, "\"coupons\":[\"WELCOME1\"]"));
@@ -196,7 +188,7 @@ static void test_order_records_everything(void **state)
      * though the order's own budget use and coupon use are now in the store */
     cart_json_free(doc);
     doc = parse(f->prog, text);
-    ok = checkout_place_order(f->s, f->prog, 7, f->ctx, doc, text, &out);
+    ok = checkout_place_order(f->store.s, f->prog, 7, f->ctx, doc, text, &out);
     if (!ok)
         fail_msg("replay not committed: %s", out.message);
     assert_true(out.commit.replay);
@@ -205,17 +197,17 @@ static void test_order_records_everything(void **state)
     assert_int_equal(out.result->payable, 6500);
     assert_int_equal(out.result->coupons[0].verdict, PERK_COUPON_ACCEPTED);
     checkout_outcome_free(&out);
-    test_events_read(f->s, 0, &ev);
+    test_events_read(f->store.s, 0, &ev);
     assert_int_equal(ev.count, 2);
     test_events_free(&ev);
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_budget_usage(f->s, "shop", "flash", "alice", &uses, &money, &cust));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_budget_usage(f->store.s, "shop", "flash", "alice", &uses, &money, &cust));
     assert_int_equal(uses, 1);
 
     /* a retry priced by another version cannot be the same order: refused before evaluating */
     cart_json_free(doc);
     doc = parse(f->prog, text);
-    assert_false(checkout_place_order(f->s, f->prog, 8, f->ctx, doc, text, &out));
+    assert_false(checkout_place_order(f->store.s, f->prog, 8, f->ctx, doc, text, &out));
     assert_int_equal(out.store_status, PERK_STORE_CONFLICT);
     assert_string_equal(out.message, "order A1 was already committed, priced by rule-set version 7; a retry priced "
                                      "by version 8 cannot match it (price the retry with version 7, as `perk "
@@ -227,7 +219,7 @@ static void test_order_records_everything(void **state)
     free(text);
     text = order_json("A1", "alice", NULL, NULL, NULL);
     doc = parse(f->prog, text);
-    assert_false(checkout_place_order(f->s, f->prog, 7, f->ctx, doc, text, &out));
+    assert_false(checkout_place_order(f->store.s, f->prog, 7, f->ctx, doc, text, &out));
     assert_int_equal(out.store_status, PERK_STORE_CONFLICT);
     assert_non_null(strstr(out.message, "order A1 was already committed with different content"));
     checkout_outcome_free(&out);
@@ -240,7 +232,7 @@ static int64_t place(fixture *f, const char *text, bool *replay, int64_t *points
 {
     cart_doc *doc = parse(f->prog, text);
     checkout_outcome out;
-    if (!checkout_place_order(f->s, f->prog, 1, f->ctx, doc, text, &out))
+    if (!checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out))
         fail_msg("not committed: %s", out.message);
     int64_t payable = out.result->payable;
     if (replay)
@@ -257,8 +249,8 @@ static int64_t place(fixture *f, const char *text, bool *replay, int64_t *points
 static void test_replay_when_budget_ran_out(void **state)
 {
     fixture *f = *state;
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_coupon_add(f->s, "ONE-EACH", "WELCOME", 0, 0, 1, NULL, ORDER_TIME - 100));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_coupon_add(f->store.s, "ONE-EACH", "WELCOME", 0, 0, 1, NULL, ORDER_TIME - 100));
     char *a1 = order_json("A1", "alice", NULL, NULL, "[\"one-each\"]");
     char *a4 = order_json("A4", "dora", NULL, NULL, NULL);
     bool replay = true;
@@ -277,21 +269,21 @@ static void test_replay_when_budget_ran_out(void **state)
     assert_false(replay);
     /* alice's code is now spent for her (1 per customer), and flash is used up */
     perk_store_coupon_info info;
-    assert_store(f->s, PERK_STORE_OK, perk_store_coupon_check(f->s, "ONEEACH", "alice", ORDER_TIME, &info));
+    assert_store(f->store.s, PERK_STORE_OK, perk_store_coupon_check(f->store.s, "ONEEACH", "alice", ORDER_TIME, &info));
     assert_int_equal(info.status, PERK_STORE_COUPON_NOT_FOR_CUSTOMER);
-    long long events = test_sql_int(f->s, "SELECT COUNT(*) FROM events");
+    long long events = test_sql_int(f->store.s, "SELECT COUNT(*) FROM events");
     /* retries: A1 as first priced (its own flash use and coupon use not counted), A4 without */
     assert_int_equal(place(f, a1, &replay, &points), 6500);
     assert_true(replay);
     assert_int_equal(points, 65);
     assert_int_equal(place(f, a4, &replay, NULL), 10000);
     assert_true(replay);
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM events"), events);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM events"), events);
 
     /* A2 cancelled with its budget released; A1 retried again still replays */
     perk_store_refund_result rr;
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_refund(f->s, "A2", "R2", NULL, 0, 0, ORDER_TIME + 60, NULL, true, &rr));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_refund(f->store.s, "A2", "R2", NULL, 0, 0, ORDER_TIME + 60, NULL, true, &rr));
     assert_true(rr.budget_released);
     assert_int_equal(place(f, a1, &replay, NULL), 6500);
     assert_true(replay);
@@ -299,11 +291,11 @@ static void test_replay_when_budget_ran_out(void **state)
     /* the lookup itself: uses held by A1, none by an unknown order */
     bool found = true;
     int64_t version = -1;
-    assert_store(f->s, PERK_STORE_OK, perk_store_order_uses(f->s, "nope", &found, &version, NULL, NULL));
+    assert_store(f->store.s, PERK_STORE_OK, perk_store_order_uses(f->store.s, "nope", &found, &version, NULL, NULL));
     assert_false(found);
     assert_int_equal(version, 0);
-    assert_store(f->s, PERK_STORE_INVALID, perk_store_order_uses(f->s, "", &found, NULL, NULL, NULL));
-    assert_non_null(strstr(perk_store_errmsg(f->s), "order id"));
+    assert_store(f->store.s, PERK_STORE_INVALID, perk_store_order_uses(f->store.s, "", &found, NULL, NULL, NULL));
+    assert_non_null(strstr(perk_store_errmsg(f->store.s), "order id"));
     free(a1);
     free(a4);
 }
@@ -315,7 +307,7 @@ static void test_incomplete_orders(void **state)
     const char *text = "{\"order\": {\"time\": \"" ORDER_TIME_TEXT "\"}, \"lines\": []}";
     cart_doc *doc = parse(f->prog, text);
     checkout_outcome out;
-    assert_false(checkout_place_order(f->s, f->prog, 1, f->ctx, doc, text, &out));
+    assert_false(checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out));
     assert_int_equal(out.store_status, PERK_STORE_INVALID);
     assert_string_equal(out.message, "an order to commit needs $.order.id and $.customer.id");
     checkout_outcome_free(&out);
@@ -323,7 +315,7 @@ static void test_incomplete_orders(void **state)
     /* no time: the store could not date the order */
     text = "{\"order\": {\"id\": \"B0\"}, \"customer\": {\"id\": \"b\"}, \"lines\": []}";
     doc = parse(f->prog, text);
-    assert_false(checkout_place_order(f->s, f->prog, 1, f->ctx, doc, text, &out));
+    assert_false(checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out));
     assert_int_equal(out.store_status, PERK_STORE_INVALID);
     assert_string_equal(out.message, "an order to commit needs $.order.time");
     checkout_outcome_free(&out);
@@ -332,12 +324,12 @@ static void test_incomplete_orders(void **state)
     text = "{\"order\": {\"id\": \"B1\", \"time\": \"" ORDER_TIME_TEXT "\"}, \"customer\": {\"id\": \"b\"},"
            " \"lines\": [], \"usage\": {\"flsh\": {\"uses\": 1}}}";
     doc = parse(f->prog, text);
-    assert_false(checkout_place_order(f->s, f->prog, 1, f->ctx, doc, text, &out));
+    assert_false(checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out));
     assert_int_equal(out.eval_status, PERK_INVALID);
     assert_non_null(strstr(out.message, "$.usage.flsh: no promotion \"flsh\" in the program (did you mean flash?)"));
     checkout_outcome_free(&out);
     cart_json_free(doc);
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM orders"), 0);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM orders"), 0);
 }
 
 /* ------------------------------------------------ contention between processes */
@@ -368,7 +360,7 @@ static void child_run(race *rc, int i, const char *text)
     child_result *res = &rc->results[i];
     perk_store *s = NULL;
     perk_error e;
-    if (perk_store_open(rc->f->dir.db, &s) != PERK_STORE_OK) {
+    if (perk_store_open(rc->f->store.dir.db, &s) != PERK_STORE_OK) {
         snprintf(res->message, sizeof res->message, "open: %s", perk_store_errmsg(s));
         _exit(1);
     }
@@ -433,7 +425,7 @@ static child_result *race_orders(fixture *f, char **texts, int n)
     for (int i = 0; i < n; i++)
         assert_int_equal(read(rc.ready[0], &c, 1), 1);
     /* hold the write lock while every child evaluates */
-    perk_store *locker = test_open(f->dir.db);
+    perk_store *locker = test_open(f->store.dir.db);
     assert_int_equal(sqlite3_exec(locker->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     for (int i = 0; i < n; i++)
         assert_int_equal(write(rc.go[1], "g", 1), 1);
@@ -498,14 +490,14 @@ static void test_limited_promotion_contended(void **state)
     assert_true(retried >= 1);
     free(res);
     int64_t uses = 0, money = 0, cust = 0;
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_budget_usage(f->s, "shop", "flash", NULL, &uses, &money, &cust));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_budget_usage(f->store.s, "shop", "flash", NULL, &uses, &money, &cust));
     assert_int_equal(uses, FLASH_LIMIT);
     assert_int_equal(money, FLASH_LIMIT * 2000);
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM orders"), N);
-    assert_int_equal(test_sql_int(f->s, "SELECT SUM(payable) FROM orders"),
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM orders"), N);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT SUM(payable) FROM orders"),
                      FLASH_LIMIT * 8000 + (N - FLASH_LIMIT) * 10000);
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM events WHERE type = 'order.committed'"), N);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM events WHERE type = 'order.committed'"), N);
     for (int i = 0; i < N; i++)
         free(texts[i]);
 }
@@ -513,8 +505,8 @@ static void test_limited_promotion_contended(void **state)
 static void test_single_use_coupon_contended(void **state)
 {
     fixture *f = *state;
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_coupon_add(f->s, "SOLO", "WELCOME", 0, 1, 0, NULL, ORDER_TIME - 100));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_coupon_add(f->store.s, "SOLO", "WELCOME", 0, 1, 0, NULL, ORDER_TIME - 100));
     char *texts[2] = {order_json("K1", "carol", NULL, NULL, "[\"SOLO\"]"),
                       order_json("K2", "dave", NULL, NULL, "[\"solo\"]")};
     child_result *res = race_orders(f, texts, 2);
@@ -536,11 +528,11 @@ static void test_single_use_coupon_contended(void **state)
     assert_true(res[0].attempts + res[1].attempts >= 3); /* the loser evaluated twice */
     free(res);
     perk_store_coupon_info info;
-    assert_store(f->s, PERK_STORE_OK, perk_store_coupon_check(f->s, "SOLO", "erin", ORDER_TIME, &info));
+    assert_store(f->store.s, PERK_STORE_OK, perk_store_coupon_check(f->store.s, "SOLO", "erin", ORDER_TIME, &info));
     assert_int_equal(info.status, PERK_STORE_COUPON_USED_UP);
     assert_int_equal(info.uses, 1);
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM coupon_uses WHERE code = 'SOLO'"), 1);
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM orders"), 2);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM coupon_uses WHERE code = 'SOLO'"), 1);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM orders"), 2);
     free(texts[0]);
     free(texts[1]);
 }
@@ -554,17 +546,17 @@ static void test_redeem_above_balance(void **state)
     char *text = order_json("E1", "erin", NULL, NULL, NULL);
     cart_doc *doc = parse(f->prog, text);
     checkout_outcome out;
-    assert_true(checkout_place_order(f->s, f->prog, 1, f->ctx, doc, text, &out));
+    assert_true(checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out));
     assert_int_equal(out.commit.balance, 80);
     checkout_outcome_free(&out);
     cart_json_free(doc);
     free(text);
-    long long events = test_sql_int(f->s, "SELECT COUNT(*) FROM events");
+    long long events = test_sql_int(f->store.s, "SELECT COUNT(*) FROM events");
 
     /* the cart claims 5000 points and redeems 1000 (¥10): the store has 80 */
     text = order_json("E2", "erin", ", \"points\": 5000", ", \"points_to_redeem\": 1000", NULL);
     doc = parse(f->prog, text);
-    assert_false(checkout_place_order(f->s, f->prog, 1, f->ctx, doc, text, &out));
+    assert_false(checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out));
     assert_int_equal(out.store_status, PERK_STORE_INSUFFICIENT_POINTS);
     assert_int_equal(out.result->points_redeemed, 1000);
     assert_string_equal(out.message, "order E2 was not committed (nothing was written): it redeems 1000 "
@@ -572,17 +564,17 @@ static void test_redeem_above_balance(void **state)
     checkout_outcome_free(&out);
     cart_json_free(doc);
     free(text);
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM events"), events);
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM orders WHERE order_id = 'E2'"), 0);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM events"), events);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM orders WHERE order_id = 'E2'"), 0);
     int64_t uses = 0, money = 0, cust = 0;
-    assert_store(f->s, PERK_STORE_OK, perk_store_budget_usage(f->s, "shop", "flash", NULL, &uses, &money, &cust));
+    assert_store(f->store.s, PERK_STORE_OK, perk_store_budget_usage(f->store.s, "shop", "flash", NULL, &uses, &money, &cust));
     assert_int_equal(uses, 1); /* E2's flash use was not kept */
 
     /* redeeming 50 of the 80 works: 10000 - 2000 - 50 = 7950 payable; points on 8000 - 50 = 7950
      * -> 79; balance 80 - 50 + 79 = 109 */
     text = order_json("E3", "erin", ", \"points\": 80", ", \"points_to_redeem\": 50", NULL);
     doc = parse(f->prog, text);
-    bool ok = checkout_place_order(f->s, f->prog, 1, f->ctx, doc, text, &out);
+    bool ok = checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out);
     if (!ok)
         fail_msg("E3: %s", out.message);
     assert_int_equal(out.result->payable, 7950);
@@ -600,14 +592,14 @@ static void test_store_coupon_verdicts(void **state)
 {
     fixture *f = *state;
     /* OLD1 expired a second before the order; VIP1 belongs to another customer */
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_coupon_add(f->s, "OLD-1", "WELCOME", ORDER_TIME - 1, 0, 0, NULL, ORDER_TIME - 100));
-    assert_store(f->s, PERK_STORE_OK,
-                 perk_store_coupon_add(f->s, "VIP-1", "WELCOME", 0, 0, 0, "zed", ORDER_TIME - 100));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_coupon_add(f->store.s, "OLD-1", "WELCOME", ORDER_TIME - 1, 0, 0, NULL, ORDER_TIME - 100));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_coupon_add(f->store.s, "VIP-1", "WELCOME", 0, 0, 0, "zed", ORDER_TIME - 100));
     char *text = order_json("V1", "frank", NULL, NULL, "[\"NOPE-123\", \"old-1\", \"VIP 1\", \"!!\"]");
     cart_doc *doc = parse(f->prog, text);
     checkout_outcome out;
-    bool ok = checkout_place_order(f->s, f->prog, 1, f->ctx, doc, text, &out);
+    bool ok = checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out);
     if (!ok)
         fail_msg("V1: %s", out.message);
     const perk_result *r = out.result;
@@ -628,7 +620,7 @@ static void test_store_coupon_verdicts(void **state)
     assert_int_equal(r->payable, 8000); /* 10000 - 2000 (flash only) */
     assert_int_equal(out.commit.points_earned, 80);
     checkout_outcome_free(&out);
-    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM coupon_uses"), 0);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM coupon_uses"), 0);
     cart_json_free(doc);
     free(text);
 }

@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "capture.h"
 #include "test_root.h"
 
 #include <dirent.h>
@@ -721,54 +722,8 @@ static void test_literals_and_commas(void **state)
 
 /* --- the command ---------------------------------------------------------------------------------- */
 
-typedef struct captured {
-    int rc;
-    char out[8192];
-    char err[8192];
-} captured;
-
-static void read_stream(FILE *f, char *buf, size_t size)
-{
-    fflush(f);
-    rewind(f);
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-}
-
-/* Runs cmd_fmt with stdout and stderr captured. Arguments end with NULL. */
-static captured *run_fmt(const char *first, ...)
-{
-    static captured c;
-    char *argv[16];
-    int argc = 0;
-    argv[argc++] = (char *)"fmt";
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a != NULL && argc < 15; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
-    va_end(ap);
-    argv[argc] = NULL;
-    FILE *out = tmpfile(), *err = tmpfile();
-    assert_non_null(out);
-    assert_non_null(err);
-    fflush(stdout);
-    fflush(stderr);
-    int saved_out = dup(1), saved_err = dup(2);
-    dup2(fileno(out), 1);
-    dup2(fileno(err), 2);
-    c.rc = cmd_fmt(argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, 1);
-    dup2(saved_err, 2);
-    close(saved_out);
-    close(saved_err);
-    read_stream(out, c.out, sizeof c.out);
-    read_stream(err, c.err, sizeof c.err);
-    fclose(out);
-    fclose(err);
-    return &c;
-}
+/* cmd_fmt with stdout and stderr captured (capture.h). Arguments end with NULL. */
+#define run_fmt(...) capture_run(cmd_fmt, "fmt", __VA_ARGS__)
 
 static void test_command(void **state)
 {

@@ -3,7 +3,7 @@
  * exactly the payable of the version the thread's program came from (no torn program), every
  * thread must move to the new version, and versions that do not load (bad bytes published, or
  * bytes corrupted inside the database) must leave the previous program running. */
-#include "store_test_util.h"
+#include "store_fixture.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,30 +31,6 @@ static const char RULES_V3[] = "ruleset \"shop\" { currency CNY }\n"
 #define N_THREADS 4
 #define T0 1800000000 /* 2027-01-15, any fixed time: the store never reads the clock */
 
-static uint8_t *compile(const char *text, size_t *len)
-{
-    compiler c;
-    compiler_init(&c);
-    uint8_t *bytes = NULL;
-    bool ok = compiler_compile_text(&c, "test.perk", text, strlen(text), &bytes, len);
-    if (!ok)
-        diag_print_text(&c.diags, stderr, false);
-    compiler_free(&c);
-    assert_true(ok);
-    return bytes;
-}
-
-static int64_t publish_text(perk_store *s, const char *text, int64_t activate_at, int64_t now)
-{
-    size_t len = 0;
-    uint8_t *bytes = compile(text, &len);
-    int64_t id = 0;
-    assert_store(s, PERK_STORE_OK,
-                 perk_store_publish(s, bytes, len, text, "test", "reload test", activate_at, now, &id));
-    free(bytes);
-    return id;
-}
-
 /* Evaluates the test cart; returns its payable or -1 (with the reason printed). */
 static int64_t evaluate_cart(perk_context *ctx)
 {
@@ -75,28 +51,8 @@ static int64_t evaluate_cart(perk_context *ctx)
     return r->payable;
 }
 
-typedef struct fixture {
-    test_dir dir;
-    perk_store *s; /* the publisher's handle (the reloader opens its own) */
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    test_dir_make(&f->dir);
-    f->s = test_open(f->dir.db);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    perk_store_close(f->s);
-    test_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+/* The publisher's handle is f->s (the reloader opens its own). */
+typedef store_fixture fixture;
 
 static reload *open_reloader(const char *db)
 {
@@ -143,7 +99,7 @@ static void test_nothing_published(void **state)
 
     /* published, then seen on the next poll; a poll with the clock before the first
      * activation keeps the program (it never takes a program away) */
-    int64_t v1 = publish_text(f->s, RULES_V1, 0, T0 + 10);
+    int64_t v1 = store_fixture_publish(f->s, RULES_V1, "reload test", 0, T0 + 10);
     assert_int_equal(reload_poll(r, T0 + 10), RELOAD_SWAPPED);
     assert_int_equal(reload_version(r), v1);
     assert_int_equal(reload_generation(r), 1);
@@ -252,7 +208,7 @@ static void test_threads_switch(void **state)
     fixture *f = *state;
     static shared sh; /* large; zeroed per test below */
     memset(&sh, 0, sizeof sh);
-    sh.ids[1] = publish_text(f->s, RULES_V1, 0, T0);
+    sh.ids[1] = store_fixture_publish(f->s, RULES_V1, "reload test", 0, T0);
     sh.r = open_reloader(f->dir.db);
     assert_int_equal(reload_poll(sh.r, T0), RELOAD_SWAPPED);
 
@@ -267,7 +223,7 @@ static void test_threads_switch(void **state)
     wait_all_on(&sh, sh.ids[1], 20);
 
     /* v2 published by another handle: the next poll swaps it in */
-    sh.ids[2] = publish_text(f->s, RULES_V2, 0, T0 + 10);
+    sh.ids[2] = store_fixture_publish(f->s, RULES_V2, "reload test", 0, T0 + 10);
     assert_int_equal(reload_poll(sh.r, T0 + 10), RELOAD_SWAPPED);
     assert_int_equal(reload_version(sh.r), sh.ids[2]);
     wait_all_on(&sh, sh.ids[2], 20);
@@ -285,7 +241,7 @@ static void test_threads_switch(void **state)
     wait_all_on(&sh, sh.ids[2], 20);
 
     /* v3 scheduled for T0 + 1000: nothing changes before, it is current from then on */
-    sh.ids[3] = publish_text(f->s, RULES_V3, T0 + 1000, now);
+    sh.ids[3] = store_fixture_publish(f->s, RULES_V3, "reload test", T0 + 1000, now);
     assert_int_equal(reload_poll(sh.r, now), RELOAD_UNCHANGED);
     assert_int_equal(reload_poll(sh.r, T0 + 999), RELOAD_UNCHANGED);
     assert_int_equal(reload_version(sh.r), sh.ids[2]);
@@ -296,7 +252,7 @@ static void test_threads_switch(void **state)
 
     /* a version that fails verification: reported, threads keep evaluating with v3 */
     size_t len = 0;
-    uint8_t *bytes = compile(RULES_V1, &len);
+    uint8_t *bytes = store_fixture_compile(RULES_V1, &len);
     bytes[len / 2] ^= 0x5a;
     int64_t bad = 0;
     assert_store(f->s, PERK_STORE_OK,
@@ -324,7 +280,7 @@ static void test_failed_loads_keep_old_program(void **state)
 {
     fixture *f = *state;
     char buf[512];
-    int64_t v1 = publish_text(f->s, RULES_V1, 0, T0);
+    int64_t v1 = store_fixture_publish(f->s, RULES_V1, "reload test", 0, T0);
     reload *r = open_reloader(f->dir.db);
     assert_int_equal(reload_poll(r, T0), RELOAD_SWAPPED);
     int64_t version = 0;
@@ -347,7 +303,7 @@ static void test_failed_loads_keep_old_program(void **state)
     assert_non_null(strstr(reload_error(r, buf, sizeof buf), "version 2 does not load"));
 
     /* 2. a good version after it swaps in; the program held from before stays usable */
-    int64_t v3 = publish_text(f->s, RULES_V2, 0, T0 + 3);
+    int64_t v3 = store_fixture_publish(f->s, RULES_V2, "reload test", 0, T0 + 3);
     assert_int_equal(reload_poll(r, T0 + 3), RELOAD_SWAPPED);
     assert_string_equal(reload_error(r, buf, sizeof buf), "");
     assert_int_equal(reload_version(r), v3);
@@ -395,12 +351,12 @@ static void test_failed_loads_keep_old_program(void **state)
 static void test_store_error_keeps_program(void **state)
 {
     fixture *f = *state;
-    int64_t v1 = publish_text(f->s, RULES_V1, 0, T0);
+    int64_t v1 = store_fixture_publish(f->s, RULES_V1, "reload test", 0, T0);
     reload *r = open_reloader(f->dir.db);
     assert_int_equal(reload_poll(r, T0), RELOAD_SWAPPED);
     /* another version becomes active, but its row disappears before it is read: NOT_FOUND is a
      * failure that keeps version 1 */
-    int64_t v2 = publish_text(f->s, RULES_V2, 0, T0 + 1);
+    int64_t v2 = store_fixture_publish(f->s, RULES_V2, "reload test", 0, T0 + 1);
     assert_int_equal(sqlite3_exec(f->s->db, "PRAGMA foreign_keys = OFF; DELETE FROM versions WHERE id = 2",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -415,11 +371,11 @@ static void test_store_error_keeps_program(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nothing_published, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads_switch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failed_loads_keep_old_program, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_error_keeps_program, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_published, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_threads_switch, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_loads_keep_old_program, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_store_error_keeps_program, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,62 +1,14 @@
 /* test_store_cli.c - the store's CLI commands (cmd_history, cmd_show, cmd_rollback,
  * cmd_coupons, cmd_points, cmd_events, cmd_expire): output, exit statuses 0/1/2 and
  * "perk: error:" messages, including `perk events --follow` stopped by SIGTERM. */
-#include "store_test_util.h"
+#include "capture.h"
+#include "store_fixture.h"
 
 #include "cli/cmd_store.h"
 
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
-
-typedef struct captured {
-    int rc;
-    char out[65536];
-    char err[8192];
-} captured;
-
-static void read_all(FILE *f, char *buf, size_t size)
-{
-    fflush(f);
-    rewind(f);
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-}
-
-/* Runs a command with stdout and stderr captured. Arguments end with NULL. */
-static captured *run(int (*cmd)(int, char **), ...)
-{
-    static captured c;
-    char *argv[32];
-    int argc = 0;
-    va_list ap;
-    va_start(ap, cmd);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && argc < 31)
-        argv[argc++] = (char *)a;
-    va_end(ap);
-    argv[argc] = NULL;
-    FILE *out = tmpfile(), *err = tmpfile();
-    assert_non_null(out);
-    assert_non_null(err);
-    fflush(stdout);
-    fflush(stderr);
-    int saved_out = dup(1), saved_err = dup(2);
-    dup2(fileno(out), 1);
-    dup2(fileno(err), 2);
-    c.rc = cmd(argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, 1);
-    dup2(saved_err, 2);
-    close(saved_out);
-    close(saved_err);
-    read_all(out, c.out, sizeof c.out);
-    read_all(err, c.err, sizeof c.err);
-    fclose(out);
-    fclose(err);
-    return &c;
-}
 
 static int count_lines(const char *s)
 {
@@ -66,53 +18,36 @@ static int count_lines(const char *s)
     return n;
 }
 
-typedef struct fixture {
-    test_dir dir;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    test_dir_make(&f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    test_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+/* Only the scratch directory: the commands create the store themselves. */
+typedef store_fixture fixture;
 
 static void test_missing_database_and_usage(void **state)
 {
     fixture *f = *state;
     const char *db = f->dir.db;
-    captured *c = run(cmd_history, "history", "--db", db, NULL);
+    captured *c = capture_run(cmd_history, "history", "--db", db, NULL);
     assert_int_equal(c->rc, 1);
     assert_non_null(strstr(c->err, "perk: error: cannot open database"));
     assert_int_equal(access(db, F_OK), -1); /* reading never creates the file */
-    c = run(cmd_history, "history", "--bogus", NULL);
+    c = capture_run(cmd_history, "history", "--bogus", NULL);
     assert_int_equal(c->rc, 2);
     assert_non_null(strstr(c->err, "perk: error: option --bogus is unknown"));
     assert_non_null(strstr(c->err, "usage: perk history"));
-    c = run(cmd_history, "history", "--db", NULL);
+    c = capture_run(cmd_history, "history", "--db", NULL);
     assert_int_equal(c->rc, 2);
-    c = run(cmd_points, "points", "--db", db, NULL);
+    c = capture_run(cmd_points, "points", "--db", db, NULL);
     assert_int_equal(c->rc, 2);
-    c = run(cmd_expire, "expire", "--db", db, "--now", "yesterday", NULL);
+    c = capture_run(cmd_expire, "expire", "--db", db, "--now", "yesterday", NULL);
     assert_int_equal(c->rc, 2);
     assert_non_null(strstr(c->err, "--now wants"));
-    c = run(cmd_show, "show", "abc", "--db", db, NULL);
+    c = capture_run(cmd_show, "show", "abc", "--db", db, NULL);
     assert_int_equal(c->rc, 2);
-    c = run(cmd_events, "events", "--ack", "--db", db, NULL);
+    c = capture_run(cmd_events, "events", "--ack", "--db", db, NULL);
     assert_int_equal(c->rc, 2);
     assert_non_null(strstr(c->err, "--ack needs --consumer"));
-    c = run(cmd_coupons, "coupons", "frobnicate", "X", "--db", db, NULL);
+    c = capture_run(cmd_coupons, "coupons", "frobnicate", "X", "--db", db, NULL);
     assert_int_equal(c->rc, 2);
-    c = run(cmd_history, "history", "--help", NULL);
+    c = capture_run(cmd_history, "history", "--help", NULL);
     assert_int_equal(c->rc, 0);
     assert_non_null(strstr(c->out, "usage: perk history"));
 }
@@ -121,7 +56,7 @@ static void test_coupons_commands(void **state)
 {
     fixture *f = *state;
     const char *db = f->dir.db;
-    captured *c = run(cmd_coupons, "coupons", "generate", "spring", "--count", "5", "--prefix",
+    captured *c = capture_run(cmd_coupons, "coupons", "generate", "spring", "--count", "5", "--prefix",
                       "sprg", "--max-uses", "1", "--db", db, NULL);
     assert_int_equal(c->rc, 0);
     assert_int_equal(count_lines(c->out), 5);
@@ -129,33 +64,33 @@ static void test_coupons_commands(void **state)
     assert_non_null(strstr(c->err, "generated 5 codes for campaign spring"));
     char first[40];
     snprintf(first, sizeof first, "%.21s", c->out);
-    c = run(cmd_coupons, "coupons", "check", first, "--customer", "amy", "--db", db, NULL);
+    c = capture_run(cmd_coupons, "coupons", "check", first, "--customer", "amy", "--db", db, NULL);
     assert_int_equal(c->rc, 0);
     assert_non_null(strstr(c->out, ": valid (campaign spring, uses 0 of 1"));
 
-    c = run(cmd_coupons, "coupons", "add", "summer-10", "--campaign", "summer", "--expires",
+    c = capture_run(cmd_coupons, "coupons", "add", "summer-10", "--campaign", "summer", "--expires",
             "2026-12-31", "--per-customer", "2", "--db", db, NULL);
     assert_int_equal(c->rc, 0);
     assert_string_equal(c->out, "added coupon SUMMER10 to campaign summer\n");
     /* Valid through the whole last day, UTC. */
-    c = run(cmd_coupons, "coupons", "check", "summer10", "--now", "2026-12-31T23:59:59Z", "--db",
+    c = capture_run(cmd_coupons, "coupons", "check", "summer10", "--now", "2026-12-31T23:59:59Z", "--db",
             db, NULL);
     assert_int_equal(c->rc, 0);
     assert_non_null(strstr(c->out, "expires 2027-01-01T00:00:00Z"));
-    c = run(cmd_coupons, "coupons", "check", "summer10", "--now", "2027-01-01", "--db", db, NULL);
+    c = capture_run(cmd_coupons, "coupons", "check", "summer10", "--now", "2027-01-01", "--db", db, NULL);
     assert_int_equal(c->rc, 1);
     assert_non_null(strstr(c->out, "SUMMER10: expired"));
-    c = run(cmd_coupons, "coupons", "add", "summer-10", "--campaign", "x", "--db", db, NULL);
+    c = capture_run(cmd_coupons, "coupons", "add", "summer-10", "--campaign", "x", "--db", db, NULL);
     assert_int_equal(c->rc, 1);
     assert_non_null(strstr(c->err, "perk: error: coupon SUMMER10 already exists"));
-    c = run(cmd_coupons, "coupons", "add", "X1", "--db", db, NULL);
+    c = capture_run(cmd_coupons, "coupons", "add", "X1", "--db", db, NULL);
     assert_int_equal(c->rc, 2);
-    c = run(cmd_coupons, "coupons", "add", "X1", "--campaign", "c", "--expires", "2026-02-30",
+    c = capture_run(cmd_coupons, "coupons", "add", "X1", "--campaign", "c", "--expires", "2026-02-30",
             "--db", db, NULL);
     assert_int_equal(c->rc, 2);
-    c = run(cmd_coupons, "coupons", "generate", "c", "--db", db, NULL);
+    c = capture_run(cmd_coupons, "coupons", "generate", "c", "--db", db, NULL);
     assert_int_equal(c->rc, 2);
-    c = run(cmd_coupons, "coupons", "check", "NOPE", "--db", db, NULL);
+    c = capture_run(cmd_coupons, "coupons", "check", "NOPE", "--db", db, NULL);
     assert_int_equal(c->rc, 1);
     assert_string_equal(c->out, "NOPE: unknown code\n");
 }
@@ -174,7 +109,7 @@ static void test_versions_commands(void **state)
                                                       "later", 1800000000, 1700000200, NULL));
     perk_store_close(s);
 
-    captured *c = run(cmd_history, "history", "--db", db, "--now", "1700000300", "--activations",
+    captured *c = capture_run(cmd_history, "history", "--db", db, "--now", "1700000300", "--activations",
                       NULL);
     assert_int_equal(c->rc, 0);
     assert_non_null(strstr(c->out, "*       2  2023-11-14T22:15:00Z  ben"));
@@ -184,7 +119,7 @@ static void test_versions_commands(void **state)
 
     char bc[400];
     snprintf(bc, sizeof bc, "%s/out.pbc", f->dir.dir);
-    c = run(cmd_show, "show", "1", "--db", db, "--bytecode", bc, "--now", "1700000300", NULL);
+    c = capture_run(cmd_show, "show", "1", "--db", db, "--bytecode", bc, "--now", "1700000300", NULL);
     assert_int_equal(c->rc, 0);
     assert_non_null(strstr(c->out, "version:   1\n"));
     assert_non_null(strstr(c->out, "author:    ana\n"));
@@ -195,20 +130,20 @@ static void test_versions_commands(void **state)
     assert_int_equal(fread(back, 1, sizeof back, fp), sizeof code1);
     fclose(fp);
     assert_memory_equal(back, code1, sizeof code1);
-    c = run(cmd_show, "show", "9", "--db", db, NULL);
+    c = capture_run(cmd_show, "show", "9", "--db", db, NULL);
     assert_int_equal(c->rc, 1);
     assert_non_null(strstr(c->err, "perk: error: version 9 does not exist"));
 
-    c = run(cmd_rollback, "rollback", "1", "--db", db, "--now", "1700000400", NULL);
+    c = capture_run(cmd_rollback, "rollback", "1", "--db", db, "--now", "1700000400", NULL);
     assert_int_equal(c->rc, 2);
     assert_non_null(strstr(c->err, "-m MESSAGE"));
-    c = run(cmd_rollback, "rollback", "1", "-m", "bad prices", "--author", "dan", "--db", db,
+    c = capture_run(cmd_rollback, "rollback", "1", "-m", "bad prices", "--author", "dan", "--db", db,
             "--now", "1700000400", NULL);
     assert_int_equal(c->rc, 0);
     assert_string_equal(c->out, "version 1 is active again (was 2)\n");
-    c = run(cmd_rollback, "rollback", "7", "-m", "x", "--db", db, NULL);
+    c = capture_run(cmd_rollback, "rollback", "7", "-m", "x", "--db", db, NULL);
     assert_int_equal(c->rc, 1);
-    c = run(cmd_show, "show", "1", "--db", db, "--now", "1700000400", NULL);
+    c = capture_run(cmd_show, "show", "1", "--db", db, "--now", "1700000400", NULL);
     assert_non_null(strstr(c->out, "version:   1 (active)\n"));
 }
 
@@ -231,17 +166,17 @@ static void test_points_and_expire(void **state)
     fixture *f = *state;
     const char *db = f->dir.db;
     seed_orders(db);
-    captured *c = run(cmd_points, "points", "alice", "--db", db, "--now", "1700000200", NULL);
+    captured *c = capture_run(cmd_points, "points", "alice", "--db", db, "--now", "1700000200", NULL);
     assert_int_equal(c->rc, 0);
     assert_non_null(strstr(c->out, "balance:        100\n")); /* 120 - 20 */
     assert_non_null(strstr(c->out, "pending:        0\n"));
     assert_non_null(strstr(c->out, "tier:           none"));
     assert_non_null(strstr(c->out, "earn         +120"));
     assert_non_null(strstr(c->out, "redeem        -20"));
-    c = run(cmd_points, "points", "nobody", "--db", db, NULL);
+    c = capture_run(cmd_points, "points", "nobody", "--db", db, NULL);
     assert_int_equal(c->rc, 0);
     assert_non_null(strstr(c->out, "balance:        0\n"));
-    c = run(cmd_expire, "expire", "--db", db, "--now", "1800000000", NULL);
+    c = capture_run(cmd_expire, "expire", "--db", db, "--now", "1800000000", NULL);
     assert_int_equal(c->rc, 0);
     assert_string_equal(c->out, "expired 0 points of 0 customers\n");
 }
@@ -251,22 +186,22 @@ static void test_events_command(void **state)
     fixture *f = *state;
     const char *db = f->dir.db;
     seed_orders(db); /* 4 events: 2 x (order.committed, points.changed) */
-    captured *c = run(cmd_events, "events", "--db", db, NULL);
+    captured *c = capture_run(cmd_events, "events", "--db", db, NULL);
     assert_int_equal(c->rc, 0);
     assert_int_equal(count_lines(c->out), 4);
     assert_memory_equal(c->out, "{\"data\":{\"coupons\":[],\"currency\":\"CNY\"", 38);
     assert_non_null(strstr(c->out, "\"id\":1,\"time\":1700000000,\"type\":\"order.committed\"}\n"));
-    c = run(cmd_events, "events", "--after", "2", "--limit", "1", "--db", db, NULL);
+    c = capture_run(cmd_events, "events", "--after", "2", "--limit", "1", "--db", db, NULL);
     assert_int_equal(count_lines(c->out), 1);
     assert_non_null(strstr(c->out, "\"id\":3,"));
     /* A consumer acknowledges what it has been given and resumes after it. */
-    c = run(cmd_events, "events", "--consumer", "crm", "--ack", "--limit", "3", "--db", db, NULL);
+    c = capture_run(cmd_events, "events", "--consumer", "crm", "--ack", "--limit", "3", "--db", db, NULL);
     assert_int_equal(c->rc, 0);
     assert_int_equal(count_lines(c->out), 3);
-    c = run(cmd_events, "events", "--consumer", "crm", "--ack", "--db", db, NULL);
+    c = capture_run(cmd_events, "events", "--consumer", "crm", "--ack", "--db", db, NULL);
     assert_int_equal(count_lines(c->out), 1);
     assert_non_null(strstr(c->out, "\"id\":4,"));
-    c = run(cmd_events, "events", "--consumer", "crm", "--db", db, NULL);
+    c = capture_run(cmd_events, "events", "--consumer", "crm", "--db", db, NULL);
     assert_int_equal(count_lines(c->out), 0);
     perk_store *s = test_open(db);
     int64_t pos;
@@ -324,12 +259,12 @@ static void test_events_follow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_missing_database_and_usage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_coupons_commands, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_versions_commands, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_points_and_expire, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_events_command, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_events_follow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_database_and_usage, store_fixture_setup_dir, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_coupons_commands, store_fixture_setup_dir, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_versions_commands, store_fixture_setup_dir, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_points_and_expire, store_fixture_setup_dir, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_events_command, store_fixture_setup_dir, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_events_follow, store_fixture_setup_dir, store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_cli", tests, NULL, NULL);
 }

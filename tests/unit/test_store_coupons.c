@@ -1,31 +1,10 @@
 /* test_store_coupons.c - coupon codes: normalisation, adding, every check verdict, generation
  * (format, uniqueness, check symbol, speed), collision retry and typo detection. */
-#include "store_test_util.h"
+#include "store_fixture.h"
 
 #include <time.h>
 
-typedef struct fixture {
-    test_dir dir;
-    perk_store *s;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    test_dir_make(&f->dir);
-    f->s = test_open(f->dir.db);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    perk_store_close(f->s);
-    test_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+typedef store_fixture fixture;
 
 static void test_normalize(void **state)
 {
@@ -285,11 +264,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize),
-        cmocka_unit_test_setup_teardown(test_add_and_check, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_generate_10000, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_generate_prefix_and_invalid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_generate_collisions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_check_symbol_catches_typos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_and_check, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_generate_10000, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_generate_prefix_and_invalid, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_generate_collisions, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_check_symbol_catches_typos, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_coupons", tests, NULL, NULL);
 }

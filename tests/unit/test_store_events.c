@@ -1,17 +1,14 @@
 /* test_store_events.c - the outbox: ordering, batching, consumer acknowledgements (monotonic,
  * bounded by existing ids, usable from inside the callback) and argument checks. */
-#include "store_test_util.h"
+#include "store_fixture.h"
 
-typedef struct fixture {
-    test_dir dir;
-    perk_store *s;
-} fixture;
+typedef store_fixture fixture;
 
+/* A fresh store with five committed orders (and so their events). */
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    test_dir_make(&f->dir);
-    f->s = test_open(f->dir.db);
+    store_fixture_setup(state);
+    fixture *f = *state;
     for (int i = 0; i < 5; i++) {
         char id[16];
         snprintf(id, sizeof id, "E%d", i);
@@ -19,15 +16,6 @@ static int setup(void **state)
         assert_store(f->s, PERK_STORE_OK, perk_store_commit(f->s, &o, NULL, NULL));
     }
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    perk_store_close(f->s);
-    test_dir_remove(&f->dir);
-    free(f);
     return 0;
 }
 
@@ -117,9 +105,9 @@ static void test_ids_never_reused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_read_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ack_positions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ids_never_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_in_order, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ack_positions, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ids_never_reused, setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_events", tests, NULL, NULL);
 }

@@ -1,31 +1,10 @@
 /* test_store_orders.c - committing orders: idempotency, budgets, coupons, points (earning,
  * pending, redeeming, FIFO expiry), tiers and events, with hand-checked arithmetic. */
-#include "store_test_util.h"
+#include "store_fixture.h"
 
 #define DAY 86400
 
-typedef struct fixture {
-    test_dir dir;
-    perk_store *s;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    test_dir_make(&f->dir);
-    f->s = test_open(f->dir.db);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    perk_store_close(f->s);
-    test_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+typedef store_fixture fixture;
 
 static void test_commit_basic(void **state)
 {
@@ -499,18 +478,18 @@ static void test_points_history(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_commit_basic, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commit_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_budget_uses_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_budget_money_and_customer, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_coupons_in_orders, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_redeem_and_pending, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fifo_expiry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_expiry_written_at_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tiers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_orders, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ledger_is_append_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_points_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_basic, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_commit_idempotent, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_budget_uses_limit, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_budget_money_and_customer, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_coupons_in_orders, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_redeem_and_pending, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_expiry, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_written_at_commit, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tiers, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_orders, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_is_append_only, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_points_history, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_orders", tests, NULL, NULL);
 }

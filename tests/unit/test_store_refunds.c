@@ -1,32 +1,11 @@
 /* test_store_refunds.c - refunds and cancellations: proportional point reversal (hand-checked),
  * idempotency, shortfall debts and their collection, redeemed points given back, budget and
  * coupon release, pending and expired points, tier changes. */
-#include "store_test_util.h"
+#include "store_fixture.h"
 
 #define DAY 86400
 
-typedef struct fixture {
-    test_dir dir;
-    perk_store *s;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    test_dir_make(&f->dir);
-    f->s = test_open(f->dir.db);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    perk_store_close(f->s);
-    test_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+typedef store_fixture fixture;
 
 /* Commits an order earning `points` (one line) and redeeming `redeem`. */
 static void commit(perk_store *s, const char *id, const char *customer, int64_t time,
@@ -297,14 +276,14 @@ static void test_zero_payable_and_tiers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_proportional_reversal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refund_idempotent_and_invalid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shortfall_becomes_debt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_returns_redeemed_and_releases, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cancel_without_release, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reverse_pending_points, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reverse_expired_points, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zero_payable_and_tiers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_proportional_reversal, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_refund_idempotent_and_invalid, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_shortfall_becomes_debt, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_returns_redeemed_and_releases, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_without_release, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reverse_pending_points, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reverse_expired_points, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_zero_payable_and_tiers, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_refunds", tests, NULL, NULL);
 }

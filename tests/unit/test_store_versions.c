@@ -1,29 +1,8 @@
 /* test_store_versions.c - rule-set versions: SHA-256 vectors, publish, history, scheduled
  * activation, rollback, loading (with checksum verification) and the hot-reload check. */
-#include "store_test_util.h"
+#include "store_fixture.h"
 
-typedef struct fixture {
-    test_dir dir;
-    perk_store *s;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    test_dir_make(&f->dir);
-    f->s = test_open(f->dir.db);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    perk_store_close(f->s);
-    test_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+typedef store_fixture fixture;
 
 static void test_sha256_vectors(void **state)
 {
@@ -222,11 +201,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors),
-        cmocka_unit_test_setup_teardown(test_publish_schedule_rollback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_publish_invalid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_bytecode_detected, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_active_changed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_activation_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_schedule_rollback, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_publish_invalid, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_bytecode_detected, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_active_changed, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_activation_log, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_versions", tests, NULL, NULL);
 }

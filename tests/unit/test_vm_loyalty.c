@@ -1,6 +1,8 @@
-/* test_vm_loyalty.c - points: redemption (what points may pay, shares, minimum balance, partial
- * requests, ceiling of points for odd rates) and earning (bases after discounts and redemption,
- * multipliers, caps). Every expectation is worked out by hand in the comment next to it. */
+/* test_vm_loyalty.c - points on hand-built bytecode: redemption (what points may pay, split
+ * between shipping and goods, shares) and earning (bases after discounts and redemption,
+ * multipliers, caps), as the result records them. The minimum balance, partial requests and odd
+ * rates are rule tests now: tests/semantics/loyalty.test. Every expectation is worked out by hand
+ * in the comment next to it. */
 #include "vm_testutil.h"
 
 typedef struct redeem_setup {
@@ -74,73 +76,6 @@ static void test_max_share_and_balance(void **state) {
     assert_int_equal(r->redeem_value, 1000);
     assert_int_equal(r->points_redeemable, 1000);
     assert_int_equal(r->redeem_shipping, 1000);
-    perk_context_free(ctx);
-}
-
-static void test_min_balance(void **state) {
-    (void)state;
-    redeem_setup rs = {100, 100, PROG_PAYS_GOODS, 1000000, 500};
-    for (int64_t balance = 400; balance <= 500; balance += 100) {
-        perk_context *ctx = loyalty_ctx(&rs, false);
-        cart(ctx, 0, balance, -1);
-        vt_line(ctx, "a", NULL, 5000, 1);
-        const perk_result *r = vt_eval(ctx);
-        /* 400 < 500: nothing; 500: 500 points = 500 */
-        assert_int_equal(r->points_redeemable, balance == 400 ? 0 : 500);
-        assert_int_equal(r->redeem_value, balance == 400 ? 0 : 500);
-        perk_context_free(ctx);
-    }
-}
-
-static void test_requested_fewer_points(void **state) {
-    (void)state;
-    redeem_setup rs = {100, 100, PROG_PAYS_GOODS, 1000000, 0};
-    perk_context *ctx = loyalty_ctx(&rs, false);
-    cart(ctx, 0, 10000, 300);
-    vt_line(ctx, "a", NULL, 5000, 1);
-    const perk_result *r = vt_eval(ctx);
-    /* redeemable: min(5000, 10000) = 5000 (5000 points); asked 300 points = 300 */
-    assert_int_equal(r->points_redeemable, 5000);
-    assert_int_equal(r->points_redeemed, 300);
-    assert_int_equal(r->redeem_value, 300);
-    assert_int_equal(r->payable, 4700);
-    perk_context_free(ctx);
-}
-
-static void test_odd_rates_round_points_up(void **state) {
-    (void)state;
-    /* 3 points = ¥0.01 */
-    redeem_setup rs = {3, 1, PROG_PAYS_GOODS, 1000000, 0};
-    perk_context *ctx = loyalty_ctx(&rs, false);
-    cart(ctx, 0, 100, -1);
-    vt_line(ctx, "a", NULL, 5000, 1);
-    const perk_result *r = vt_eval(ctx);
-    /* 100 points are worth floor(100 / 3) = 33 cents, costing ceil(33 * 3) = 99 points */
-    assert_int_equal(r->redeem_value, 33);
-    assert_int_equal(r->points_redeemable, 99);
-    assert_int_equal(r->points_redeemed, 99);
-    perk_context_free(ctx);
-
-    ctx = loyalty_ctx(&rs, false);
-    cart(ctx, 0, 100, 50);
-    vt_line(ctx, "a", NULL, 5000, 1);
-    r = vt_eval(ctx);
-    /* 50 points asked: floor(50 / 3) = 16 cents, which cost 48 points (not 50) */
-    assert_int_equal(r->redeem_value, 16);
-    assert_int_equal(r->points_redeemed, 48);
-    perk_context_free(ctx);
-
-    /* 100 points = 3 cents */
-    redeem_setup rs2 = {100, 3, PROG_PAYS_GOODS, 1000000, 0};
-    ctx = loyalty_ctx(&rs2, false);
-    cart(ctx, 0, 1000, 50);
-    vt_line(ctx, "a", NULL, 5000, 1);
-    r = vt_eval(ctx);
-    /* balance 1000 -> 30 cents -> 1000 points; asked 50 -> floor(150/100) = 1 cent, which costs
-       ceil(100 / 3) = 34 points */
-    assert_int_equal(r->points_redeemable, 1000);
-    assert_int_equal(r->redeem_value, 1);
-    assert_int_equal(r->points_redeemed, 34);
     perk_context_free(ctx);
 }
 
@@ -254,9 +189,6 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_points_pay_shipping_only),
         cmocka_unit_test(test_max_share_and_balance),
-        cmocka_unit_test(test_min_balance),
-        cmocka_unit_test(test_requested_fewer_points),
-        cmocka_unit_test(test_odd_rates_round_points_up),
         cmocka_unit_test(test_redeemed_goods_earn_nothing),
         cmocka_unit_test(test_earn_with_multipliers),
         cmocka_unit_test(test_points_overflow_is_an_error),

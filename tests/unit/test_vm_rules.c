@@ -1,6 +1,7 @@
-/* test_vm_rules.c - which promotions run and why not: exclusive groups, stop, coupons, budgets,
- * exclusions, conditions and near-miss hints; facts (time zones, birthdays, tiers, strings);
- * line sets; evaluation errors (overflow, instruction budget); cart validation. */
+/* test_vm_rules.c - which promotions run and why not: coupons, budgets, exclusions, conditions
+ * and near-miss hints; facts (time zones, birthdays, tiers, strings); aggregates; evaluation
+ * errors (overflow, instruction budget); cart validation. Exclusive groups, `stop` and the kinds
+ * of item set are rule tests now: tests/semantics/gates.test and sets.test. */
 #include "vm_testutil.h"
 
 static prog_data new_prog(void) {
@@ -19,60 +20,7 @@ static uint32_t pct_rule(prog_data *p, const char *id, int64_t ppm, int64_t thre
     return r;
 }
 
-/* ------------------------------------------------------------------ gates */
-
-static void test_exclusive_group(void **state) {
-    (void)state;
-    for (int first_fails = 0; first_fails < 2; first_fails++) {
-        prog_data p = new_prog();
-        uint32_t a = pct_rule(&p, "a", 100000, first_fails ? 500000 : 0);
-        uint32_t b = pct_rule(&p, "b", 50000, 0);
-        pct_rule(&p, "c", 20000, 0);
-        p.rules[a].group = p.rules[b].group = pb_str(&p, "g");
-        perk_context *ctx = vt_build(&p);
-        vt_order(ctx, 0);
-        vt_line(ctx, "x", NULL, 10000, 1);
-        const perk_result *r = vt_eval(ctx);
-        if (!first_fails) {
-            /* a: 10% of 10000 = 1000; b excluded by a; c: 2% of 9000 = 180 */
-            assert_int_equal(r->promotions[0].discount, 1000);
-            assert_int_equal(r->promotions[1].reason, PERK_REASON_EXCLUSIVE);
-            assert_int_equal(r->promotions[2].discount, 180);
-        } else {
-            /* a's threshold 500000 fails; b: 5% of 10000 = 500; c: 2% of 9500 = 190 */
-            assert_int_equal(r->promotions[0].reason, PERK_REASON_CONDITION);
-            assert_int_equal(r->promotions[1].discount, 500);
-            assert_int_equal(r->promotions[2].discount, 190);
-        }
-        perk_context_free(ctx);
-    }
-}
-
-static void test_stop(void **state) {
-    (void)state;
-    for (int stop_applies = 0; stop_applies < 2; stop_applies++) {
-        prog_data p = new_prog();
-        uint32_t a = vt_simple_rule(&p, "a", PERK_OP_SET_SKU, stop_applies ? "x" : "nothere",
-                                    PROG_ACT_AMOUNT_OFF, 100, 0, 0);
-        p.rules[p.actions[a].rule].flags |= PROG_RULE_STOP;
-        pct_rule(&p, "b", 100000, 0);
-        perk_context *ctx = vt_build(&p);
-        vt_order(ctx, 0);
-        vt_line(ctx, "x", NULL, 1000, 1);
-        const perk_result *r = vt_eval(ctx);
-        if (stop_applies) {
-            assert_int_equal(r->promotions[0].discount, 100);
-            assert_int_equal(r->promotions[1].reason, PERK_REASON_STOPPED);
-            assert_int_equal(r->discount, 100);
-        } else {
-            /* a finds no line: NOTHING, which does not stop b (10% of 1000 = 100) */
-            assert_int_equal(r->promotions[0].reason, PERK_REASON_NOTHING);
-            assert_int_equal(r->promotions[1].reason, PERK_REASON_APPLIED);
-            assert_int_equal(r->promotions[1].discount, 100);
-        }
-        perk_context_free(ctx);
-    }
-}
+/* ------------------------------------------------------------------ coupons and budgets */
 
 static perk_context *coupon_ctx(uint8_t policy) {
     prog_data p = new_prog();
@@ -387,57 +335,6 @@ static void test_tier_string_and_tag_facts(void **state) {
 
 /* ------------------------------------------------------------------ line sets */
 
-static void test_line_sets(void **state) {
-    (void)state;
-    prog_data p = new_prog();
-    /* 1: category prefix "tea" (not "teapot"), 2: exact "tea", 3: tag, 4: brand, 5: attr,
-       6: price > 1000 and not tag "sale", 7: sku */
-    vt_simple_rule(&p, "prefix", PERK_OP_SET_CATEGORY, "tea", PROG_ACT_AMOUNT_OFF_EACH, 1, 0, 0);
-    vt_simple_rule(&p, "exact", PERK_OP_SET_CATEGORY_IS, "tea", PROG_ACT_AMOUNT_OFF_EACH, 1, 0, 0);
-    vt_simple_rule(&p, "tag", PERK_OP_SET_TAG, "sale", PROG_ACT_AMOUNT_OFF_EACH, 1, 0, 0);
-    vt_simple_rule(&p, "brand", PERK_OP_SET_BRAND, "acme", PROG_ACT_AMOUNT_OFF_EACH, 1, 0, 0);
-    uint32_t r = pb_promotion_begin(&p, "attr", NULL, 4);
-    pb_emit(&p, PERK_OP_SET_ATTR, pb_attr(&p, "origin", "fujian"));
-    pb_emit(&p, PERK_OP_APPLY, pb_action(&p, r, PROG_ACT_AMOUNT_OFF_EACH, 1, 0, 0));
-    pb_promotion_end(&p, r);
-    r = pb_promotion_begin(&p, "cmp", NULL, 5);
-    pb_emit(&p, PERK_OP_PUSH_INT, pb_int(&p, 1000));
-    pb_emit_aux(&p, PERK_OP_SET_CMP, PERK_CMP_GT, PERK_FIELD_PRICE);
-    pb_emit(&p, PERK_OP_SET_TAG, pb_str(&p, "sale"));
-    pb_emit(&p, PERK_OP_SET_DIFF, 0);
-    pb_emit(&p, PERK_OP_APPLY, pb_action(&p, r, PROG_ACT_AMOUNT_OFF_EACH, 1, 0, 0));
-    pb_promotion_end(&p, r);
-    vt_simple_rule(&p, "sku", PERK_OP_SET_SKU, "d", PROG_ACT_AMOUNT_OFF_EACH, 1, 0, 0);
-    perk_context *ctx = vt_build(&p);
-    vt_order(ctx, 0);
-    const char *sale[] = {"sale"};
-    perk_attr fujian[] = {{"origin", "fujian"}};
-    perk_line lines[] = {
-        {.sku = "a", .category = "tea/green/longjing", .brand = "acme", .unit_price = 2000, .quantity = 1, .margin_ppm = -1},
-        {.sku = "b", .category = "tea", .tags = sale, .n_tags = 1, .unit_price = 2000, .quantity = 1, .margin_ppm = -1},
-        {.sku = "c", .category = "teapot", .attrs = fujian, .n_attrs = 1, .unit_price = 500, .quantity = 1, .margin_ppm = -1},
-        {.sku = "d", .unit_price = 900, .quantity = 1, .margin_ppm = 250000},
-    };
-    for (size_t i = 0; i < 4; i++) assert_int_equal(perk_cart_add_line(ctx, &lines[i]), PERK_OK);
-    const perk_result *res = vt_eval(ctx);
-    /* which promotions touched which line, 1 cent each */
-    assert_int_equal(vt_alloc(res, 0, 0), 1); /* a in tea/... */
-    assert_int_equal(vt_alloc(res, 1, 0), 1); /* b is tea */
-    assert_int_equal(vt_alloc(res, 2, 0), 0); /* teapot is not tea */
-    assert_int_equal(vt_alloc(res, 0, 1), 0); /* exact: a is tea/green/longjing */
-    assert_int_equal(vt_alloc(res, 1, 1), 1);
-    assert_int_equal(vt_alloc(res, 1, 2), 1); /* tag sale */
-    assert_int_equal(vt_alloc(res, 0, 2), 0);
-    assert_int_equal(vt_alloc(res, 0, 3), 1); /* brand acme */
-    assert_int_equal(vt_alloc(res, 2, 4), 1); /* attr origin=fujian */
-    assert_int_equal(vt_alloc(res, 0, 5), 1); /* price 2000 > 1000, no sale tag */
-    assert_int_equal(vt_alloc(res, 1, 5), 0); /* on sale */
-    assert_int_equal(vt_alloc(res, 3, 5), 0); /* 900 */
-    assert_int_equal(vt_alloc(res, 3, 6), 1); /* sku d */
-    assert_int_equal(res->discount, 8); /* 2 + 1 + 1 + 1 + 1 + 1 + 1 */
-    perk_context_free(ctx);
-}
-
 static void test_many_lines_cross_words(void **state) {
     (void)state;
     prog_data p = new_prog();
@@ -684,8 +581,6 @@ static void test_division_by_zero(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exclusive_group),
-        cmocka_unit_test(test_stop),
         cmocka_unit_test(test_coupons_missing_rejected_accepted),
         cmocka_unit_test(test_one_coupon_per_order),
         cmocka_unit_test(test_budgets_and_exclusion),
@@ -695,7 +590,6 @@ int main(void) {
         cmocka_unit_test(test_time_facts_in_shanghai),
         cmocka_unit_test(test_feb_29_birthday),
         cmocka_unit_test(test_tier_string_and_tag_facts),
-        cmocka_unit_test(test_line_sets),
         cmocka_unit_test(test_many_lines_cross_words),
         cmocka_unit_test(test_overflow_ends_the_evaluation),
         cmocka_unit_test(test_instruction_budget),
