@@ -105,31 +105,24 @@ static bool strset_has(const prog_data *p, uint32_t set, int64_t x, bool *ok) {
  *   N_FOR         0 units, 0 groups;
  *   BUY_GET       (APPLY2) with the reward set empty no unit can be rewarded; with only the
  *                 buy set empty the sets differ, k = floor(0 / p0) = 0.
- * GIFT, FREE_SHIPPING, SHIPPING_OFF and EFFECT act without lines: never allowed. The checks
- * act_apply makes before the kind (steps in range, APPLY2 exactly for BUY_GET) are repeated so
- * that a malformed action, which the VM would report as an error, ends the proof instead. */
+ * GIFT, FREE_SHIPPING, SHIPPING_OFF and EFFECT act without lines: never allowed. Each kind
+ * names its case in the `empty` column of actions.h. The checks act_apply makes before the kind
+ * (steps in range, APPLY2 exactly for two-set kinds) are repeated so that a malformed action,
+ * which the VM would report as an error, ends the proof instead. */
 static bool action_adds_nothing(const prog_data *p, uint32_t rule, uint32_t idx, bool two, bool first_empty,
                                 bool second_empty) {
     if (idx >= p->n_actions) return false;
     const prog_action *a = &p->actions[idx];
     if (a->rule != rule) return false;
     if (a->n_steps > 0 && (a->steps > p->n_steps || a->n_steps > p->n_steps - a->steps)) return false;
-    if (two != (a->kind == PROG_ACT_BUY_GET)) return false;
-    switch ((prog_action_kind)a->kind) {
-    case PROG_ACT_PERCENT_OFF:
-    case PROG_ACT_AMOUNT_OFF:
-    case PROG_ACT_AMOUNT_OFF_EACH:
-    case PROG_ACT_FIXED_PRICE:
-    case PROG_ACT_QTY_PRICE:
-    case PROG_ACT_TIERS:
-    case PROG_ACT_EVERY:
-    case PROG_ACT_N_FOR:
-        return first_empty;
-    case PROG_ACT_BUY_GET:
-        return first_empty || second_empty; /* buy set (first), reward set (second) */
-    default:
-        return false;
+    const prog_action_info *info = prog_action_info_of(a->kind);
+    if (info == NULL || two != (info->sets == 2)) return false;
+    switch (info->empty) {
+    case PROG_EMPTY_NEVER: return false;
+    case PROG_EMPTY_FIRST: return first_empty;
+    case PROG_EMPTY_EITHER: return first_empty || second_empty; /* buy set (first), reward set (second) */
     }
+    return false;
 }
 
 /* below = 0: `have` >= `bound` (enough values to pop); below = 1: `have` <= `bound` (room to
@@ -181,7 +174,8 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
     for (uint32_t pc = r->code.start; pc < end;) {
         const prog_insn *in = &p->code[pc];
         uint32_t next = pc + 1;
-        switch ((perk_opcode)in->op) {
+        if (in->op >= PERK_OP_COUNT) return false; /* an unknown opcode */
+        switch ((perk_opcode)in->op) { /* no default: a new opcode must say how it is proved */
         case PERK_OP_PUSH_INT:
             if (in->arg >= p->n_ints) return false;
             ROOM(1, 0);
@@ -446,7 +440,9 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
             o.failed = o.n_failures > 0;
             *out = o;
             return true;
-        default: /* EARN, MULTIPLY (not in a promotion) and unknown opcodes */
+        case PERK_OP_EARN:
+        case PERK_OP_MULTIPLY: /* not in a promotion */
+        case PERK_OP_COUNT:
             return false;
         }
         pc = next;

@@ -227,7 +227,8 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             return vm_error(&s, PERK_BUDGET, "instruction budget exhausted");
         }
         uint32_t next = s.pc + 1;
-        switch ((perk_opcode)in->op) {
+        if (in->op >= PERK_OP_COUNT) return vm_error(&s, PERK_MALFORMED, "unknown opcode");
+        switch ((perk_opcode)in->op) { /* no default: a new opcode is a compile error until handled */
         case PERK_OP_PUSH_INT:
             ARG_BELOW(d->n_ints);
             ROOM(1, 0);
@@ -490,7 +491,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             break;
         case PERK_OP_END:
             return ctx->n_failures > 0 ? VM_FAILED : VM_PASSED;
-        default:
+        case PERK_OP_COUNT:
             return vm_error(&s, PERK_MALFORMED, "unknown opcode");
         }
         s.pc = next;

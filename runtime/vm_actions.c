@@ -1,4 +1,4 @@
-/* vm_actions.c - what a promotion does to the cart (the actions of PROG_ACTION_LIST).
+/* vm_actions.c - what a promotion does to the cart (the action kinds of runtime/actions.h).
  *
  * An action never changes the cart directly: it adds to the pending discount of the current
  * promotion (ctx->pend per line, ctx->pend_ship) and appends pending gifts and effects.
@@ -320,7 +320,8 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
     const prog_action *a = &d->actions[action];
     if (a->n_steps > 0 && (a->steps > d->n_steps || a->n_steps > d->n_steps - a->steps))
         return ctx_fail(ctx, PERK_MALFORMED, "action %u: steps out of range", action);
-    bool two = a->kind == PROG_ACT_BUY_GET;
+    const prog_action_info *info = prog_action_info_of(a->kind);
+    bool two = info != NULL && info->sets == 2;
     if (two != (set2 != NULL))
         return ctx_fail(ctx, PERK_MALFORMED, "action %u: APPLY2 is for buy-get actions only", action);
     int64_t total = 0, D = 0;
