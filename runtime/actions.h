@@ -56,7 +56,9 @@
     X(SHIPPING_OFF, "shipping-off", 0, 1, NONE, NEVER, NONE, SHIPPING, MONEY, PPM_OR_NONE, ANY, 0,            \
       "shipping off <%p1|%m0>", "shipping reduced by p0 money, or by p1 ppm when p1 >= 0")                    \
     X(EFFECT, "effect", 0, 1, NONE, NEVER, NONE, EFFECT, ANY, ANY, ANY, 1,                                    \
-      "effect %q1[ %q2]", "custom effect: str1 = kind, str2 = payload")
+      "effect %q1[ %q2]", "custom effect: str1 = kind, str2 = payload")                                      \
+    X(MOST_EXPENSIVE, "most-expensive", 1, 1, NONE, FIRST, PERCENT, A_C, PPM, COUNT, ANY, 0,                 \
+      "%p0 off the most expensive %i1", "p0 ppm off the p1 most expensive units of the set")
 
 typedef enum prog_action_kind {
 #define PROG_ACTION_ENUM(kind, ...) PROG_ACT_##kind,

@@ -322,6 +322,11 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
     case ACT_EFFECT:
         text_ok(c, act->span, act->name, "the effect's kind");
         return;
+    case ACT_MOST_EXPENSIVE:
+        want_percent(c, act->a, "the discount on the most expensive units");
+        want_int(c, act->c, "the number of most expensive units", 1, INT32_MAX);
+        check_item_set(c, act->b, "what the most expensive units are chosen from");
+        return;
     case ACT_EARN_POINTS:
     case ACT_MULTIPLY:
         diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, act->span, NULL, "this action does not belong in %s `%s`",
