@@ -122,6 +122,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_SHIPPING "'shipping'" T_FREE "'free'" T_PRICE "'price'" T_AT "'at'" T_BY "'by'"
 %token T_QUANTITY "'quantity'" T_TIERS "'tiers'" T_UP "'up'" T_BUY "'buy'" T_OF "'of'"
 %token T_GET "'get'" T_ANY "'any'" T_GIFT "'gift'" T_EFFECT "'effect'"
+%token T_MOST_EXPENSIVE "'most expensive'"
 %token T_WHERE "'where'" T_OR "'or'" T_AND "'and'" T_NOT "'not'" T_NOT_IN "'not in'"
 %token T_IS "'is'" T_IS_NOT "'is not'" T_IN "'in'" T_UNION "'union'" T_EXCEPT "'except'"
 %token T_ITEMS "'items'" T_TODAY "'today'" T_WEEKDAY "'weekday'" T_TIME_KW "'time'"
@@ -311,6 +312,8 @@ action
         { $$ = mk_action(ps, $1->kind == AST_PERCENT ? ACT_PERCENT_OFF : ACT_AMOUNT_OFF, @$, $1, $3, NULL); }
     | expr T_OFF T_EACH expr
         { $$ = mk_action(ps, ACT_AMOUNT_OFF_EACH, @$, $1, $4, NULL); }
+    | expr T_OFF T_MOST_EXPENSIVE expr T_OF expr
+        { $$ = mk_action(ps, ACT_MOST_EXPENSIVE, @$, $1, $6, $4); }
     | expr T_OFF T_SHIPPING
         { $$ = mk_action(ps, ACT_SHIPPING_OFF, @$, $1, NULL, NULL); }
     | T_FREE T_SHIPPING

@@ -70,8 +70,8 @@ typedef struct prog_counts {
 } prog_counts;
 
 static bool action_discounts_goods(uint8_t kind) {
-    return kind != PROG_ACT_GIFT && kind != PROG_ACT_FREE_SHIPPING && kind != PROG_ACT_SHIPPING_OFF &&
-           kind != PROG_ACT_EFFECT;
+    const prog_action_info *info = prog_action_info_of(kind);
+    return info != NULL && info->goods;
 }
 
 /* Each instruction of a block runs at most once (jumps go forward), so counting APPLY and EARN

@@ -109,66 +109,80 @@ static void put_instant(FILE *out, int64_t t) {
             secs / 3600, secs / 60 % 60, secs % 60);
 }
 
+/* The step table of an action: "{2: 8.00 CNY, 3: 7.00 CNY}" or "{100.00 CNY: 10% off}". */
+static void put_steps(FILE *out, const prog_data *p, const prog_action *a, prog_steps_kind kind) {
+    bool steps_ok = p->steps && (uint64_t)a->steps + a->n_steps <= p->n_steps;
+    fputc('{', out);
+    for (uint32_t k = 0; steps_ok && k < a->n_steps; k++) {
+        const prog_step *s = &p->steps[a->steps + k];
+        if (k) fputs(", ", out);
+        if (kind == PROG_STEPS_QTY) {
+            fprintf(out, "%" PRId64 ": ", s->threshold);
+            put_money(out, p, s->value);
+        } else {
+            put_money(out, p, s->threshold);
+            fputs(": ", out);
+            if (s->is_percent) put_ppm(out, s->value);
+            else put_money(out, p, s->value);
+            fputs(" off", out);
+        }
+    }
+    fputc('}', out);
+}
+
+/* Whether every operand a piece [f, e) of a `show` format names is present. */
+static bool show_present(const prog_action *a, const char *f, const char *e) {
+    for (; f + 2 < e; f++) {
+        if (*f != '%' || f[1] == 'S') continue;
+        unsigned k = (unsigned)(f[2] - '0');
+        if (f[1] == 'q' ? (k == 1 ? a->str1 : a->str2) == PROG_NONE : (k < 3 && a->p[k] < 0)) return false;
+    }
+    return true;
+}
+
+/* Prints the piece [f, e) of an action's `show` format (the mini-language of actions.h). */
+static void put_show(FILE *out, const prog_data *p, const prog_action *a, const prog_action_info *info, const char *f,
+                     const char *e) {
+    while (f < e) {
+        if (*f == '[' || *f == '<') {
+            const char *close = memchr(f, *f == '[' ? ']' : '>', (size_t)(e - f));
+            const char *bar = *f == '<' && close ? memchr(f, '|', (size_t)(close - f)) : NULL;
+            if (close == NULL || (*f == '<' && bar == NULL)) break; /* a bad format: stop quietly */
+            const char *in_end = bar ? bar : close;
+            if (show_present(a, f + 1, in_end)) put_show(out, p, a, info, f + 1, in_end);
+            else if (bar) put_show(out, p, a, info, bar + 1, close);
+            f = close + 1;
+        } else if (*f == '%' && f + 1 < e && f[1] == 'S') {
+            put_steps(out, p, a, info->steps);
+            f += 2;
+        } else if (*f == '%' && f + 2 < e) {
+            unsigned k = (unsigned)(f[2] - '0') % 3;
+            switch (f[1]) {
+            case 'p': put_ppm(out, a->p[k]); break;
+            case 'm': put_money(out, p, a->p[k]); break;
+            case 'i': fprintf(out, "%" PRId64, a->p[k]); break;
+            case 'q': put_quoted(out, p, k == 1 ? a->str1 : a->str2); break;
+            default: fputc('?', out); break;
+            }
+            f += 3;
+        } else {
+            fputc(*f++, out);
+        }
+    }
+}
+
 static void put_action(FILE *out, const prog_data *p, uint32_t idx) {
     if (idx >= p->n_actions || !p->actions) {
         fprintf(out, "<bad action %" PRIu32 ">", idx);
         return;
     }
     const prog_action *a = &p->actions[idx];
-    const int64_t *q = a->p;
-    bool steps_ok = p->steps && (uint64_t)a->steps + a->n_steps <= p->n_steps;
-    switch ((prog_action_kind)a->kind) {
-    case PROG_ACT_PERCENT_OFF: fputs("percent off ", out), put_ppm(out, q[0]); break;
-    case PROG_ACT_AMOUNT_OFF: fputs("amount off ", out), put_money(out, p, q[0]); break;
-    case PROG_ACT_AMOUNT_OFF_EACH: fputs("amount off each ", out), put_money(out, p, q[0]); break;
-    case PROG_ACT_FIXED_PRICE: fputs("fixed price ", out), put_money(out, p, q[0]); break;
-    case PROG_ACT_QTY_PRICE:
-    case PROG_ACT_TIERS:
-        fputs(a->kind == PROG_ACT_QTY_PRICE ? "price by quantity {" : "tiers {", out);
-        for (uint32_t k = 0; steps_ok && k < a->n_steps; k++) {
-            const prog_step *s = &p->steps[a->steps + k];
-            if (k) fputs(", ", out);
-            if (a->kind == PROG_ACT_QTY_PRICE) {
-                fprintf(out, "%" PRId64 ": ", s->threshold);
-                put_money(out, p, s->value);
-            } else {
-                put_money(out, p, s->threshold);
-                fputs(": ", out);
-                if (s->is_percent) put_ppm(out, s->value);
-                else put_money(out, p, s->value);
-                fputs(" off", out);
-            }
-        }
-        fputc('}', out);
-        break;
-    case PROG_ACT_EVERY:
-        fputs("every ", out), put_money(out, p, q[0]), fputs(": ", out), put_money(out, p, q[1]);
-        fputs(" off", out);
-        if (q[2] >= 0) fputs(", up to ", out), put_money(out, p, q[2]);
-        break;
-    case PROG_ACT_BUY_GET:
-        fprintf(out, "buy %" PRId64 " get %" PRId64 " at ", q[0], q[1]);
-        put_ppm(out, q[2]);
-        fputs(" off", out);
-        break;
-    case PROG_ACT_N_FOR: fprintf(out, "any %" PRId64 " for ", q[0]), put_money(out, p, q[1]); break;
-    case PROG_ACT_GIFT:
-        fprintf(out, "gift %" PRId64 " of ", q[0]);
-        put_quoted(out, p, a->str1);
-        if (a->str2 != PROG_NONE) fputc(' ', out), put_quoted(out, p, a->str2);
-        break;
-    case PROG_ACT_FREE_SHIPPING: fputs("free shipping", out); break;
-    case PROG_ACT_SHIPPING_OFF:
-        fputs("shipping off ", out);
-        if (q[1] >= 0) put_ppm(out, q[1]);
-        else put_money(out, p, q[0]);
-        break;
-    case PROG_ACT_EFFECT:
-        fputs("effect ", out), put_quoted(out, p, a->str1);
-        if (a->str2 != PROG_NONE) fputc(' ', out), put_quoted(out, p, a->str2);
-        break;
-    default: fprintf(out, "<bad action kind %u>", a->kind); break;
+    const prog_action_info *info = prog_action_info_of(a->kind);
+    if (info == NULL) {
+        fprintf(out, "<bad action kind %u>", a->kind);
+        return;
     }
+    put_show(out, p, a, info, info->show, info->show + strlen(info->show));
 }
 
 static void put_strset(FILE *out, const prog_data *p, uint32_t idx) {

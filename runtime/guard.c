@@ -4,9 +4,8 @@
  *   - a scalar is known (an int64) or unknown;
  *   - a line set is "empty" (proved empty by the assumption) or unknown;
  *   - the last comparison is none, known (observed, expected, op) or unknown.
- * Known values are computed exactly as the VM computes them (same checked arithmetic, same
- * rounding); an unknown value only ever flows into results that are unknown. Control flow must
- * stay known: a jump or a REQUIRE on an unknown value ends the proof. So does any instruction
+ * Known values are computed exactly as the VM computes them (the same functions, vm_ops.h); an
+ * unknown value only ever flows into results that are unknown. Control flow must stay known: a jump or a REQUIRE on an unknown value ends the proof. So does any instruction
  * the VM could fail on with some cart (unknown arithmetic, sums and counts of unknown sets,
  * operands out of range): on a cart where the VM would fail, the outcome would not be the one
  * recorded. An action is allowed only on a proved-empty set, and only for the kinds that add
@@ -23,8 +22,8 @@
 #include <string.h>
 
 #include "facts.h"
-#include "money.h"
 #include "opcodes.h"
+#include "vm_ops.h"
 
 /* The verifier's stack limits (verify.h); a deeper stack ends the proof. */
 #define GUARD_MAX_SCALARS 64u
@@ -70,30 +69,6 @@ static uint8_t guard_kind_of_opcode(uint8_t op) {
     }
 }
 
-static bool field_numeric(uint32_t field) {
-    return field == PERK_FIELD_PRICE || field == PERK_FIELD_QUANTITY || field == PERK_FIELD_AMOUNT ||
-           field == PERK_FIELD_ORIGINAL_AMOUNT || field == PERK_FIELD_MARGIN;
-}
-
-/* As strset_contains in vm.c; the range is checked first (an unverified program). */
-static bool strset_has(const prog_data *p, uint32_t set, int64_t x, bool *ok) {
-    uint64_t off = p->strset_off[set], len = p->strset_len[set];
-    if (off + len > p->n_u32) {
-        *ok = false;
-        return false;
-    }
-    if (x < 0 || x > UINT32_MAX) return false;
-    uint32_t lo = (uint32_t)off, hi = (uint32_t)(off + len);
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (p->u32[mid] < (uint32_t)x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < off + len && p->u32[lo] == (uint32_t)x;
-}
-
 /* True when applying action `a` to proved-empty line sets adds nothing and cannot fail
  * (act_apply in vm_actions.c, case by case):
  *   PERCENT_OFF   total 0: percent(0, p0) = 0, nothing to allocate;
@@ -105,31 +80,24 @@ static bool strset_has(const prog_data *p, uint32_t set, int64_t x, bool *ok) {
  *   N_FOR         0 units, 0 groups;
  *   BUY_GET       (APPLY2) with the reward set empty no unit can be rewarded; with only the
  *                 buy set empty the sets differ, k = floor(0 / p0) = 0.
- * GIFT, FREE_SHIPPING, SHIPPING_OFF and EFFECT act without lines: never allowed. The checks
- * act_apply makes before the kind (steps in range, APPLY2 exactly for BUY_GET) are repeated so
- * that a malformed action, which the VM would report as an error, ends the proof instead. */
+ * GIFT, FREE_SHIPPING, SHIPPING_OFF and EFFECT act without lines: never allowed. Each kind
+ * names its case in the `empty` column of actions.h. The checks act_apply makes before the kind
+ * (steps in range, APPLY2 exactly for two-set kinds) are repeated so that a malformed action,
+ * which the VM would report as an error, ends the proof instead. */
 static bool action_adds_nothing(const prog_data *p, uint32_t rule, uint32_t idx, bool two, bool first_empty,
                                 bool second_empty) {
     if (idx >= p->n_actions) return false;
     const prog_action *a = &p->actions[idx];
     if (a->rule != rule) return false;
     if (a->n_steps > 0 && (a->steps > p->n_steps || a->n_steps > p->n_steps - a->steps)) return false;
-    if (two != (a->kind == PROG_ACT_BUY_GET)) return false;
-    switch ((prog_action_kind)a->kind) {
-    case PROG_ACT_PERCENT_OFF:
-    case PROG_ACT_AMOUNT_OFF:
-    case PROG_ACT_AMOUNT_OFF_EACH:
-    case PROG_ACT_FIXED_PRICE:
-    case PROG_ACT_QTY_PRICE:
-    case PROG_ACT_TIERS:
-    case PROG_ACT_EVERY:
-    case PROG_ACT_N_FOR:
-        return first_empty;
-    case PROG_ACT_BUY_GET:
-        return first_empty || second_empty; /* buy set (first), reward set (second) */
-    default:
-        return false;
+    const prog_action_info *info = prog_action_info_of(a->kind);
+    if (info == NULL || two != (info->sets == 2)) return false;
+    switch (info->empty) {
+    case PROG_EMPTY_NEVER: return false;
+    case PROG_EMPTY_FIRST: return first_empty;
+    case PROG_EMPTY_EITHER: return first_empty || second_empty; /* buy set (first), reward set (second) */
     }
+    return false;
 }
 
 /* below = 0: `have` >= `bound` (enough values to pop); below = 1: `have` <= `bound` (room to
@@ -181,7 +149,8 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
     for (uint32_t pc = r->code.start; pc < end;) {
         const prog_insn *in = &p->code[pc];
         uint32_t next = pc + 1;
-        switch ((perk_opcode)in->op) {
+        if (in->op >= PERK_OP_COUNT) return false; /* an unknown opcode */
+        switch ((perk_opcode)in->op) { /* no default: a new opcode must say how it is proved */
         case PERK_OP_PUSH_INT:
             if (in->arg >= p->n_ints) return false;
             ROOM(1, 0);
@@ -221,29 +190,14 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
             gscalar b = st[--sp], a = st[sp - 1];
             if (!a.known || !b.known) return false; /* the VM might overflow */
             int64_t x = 0;
-            bool over;
-            switch (in->op) {
-            case PERK_OP_ADD: over = __builtin_add_overflow(a.v, b.v, &x); break;
-            case PERK_OP_SUB: over = __builtin_sub_overflow(a.v, b.v, &x); break;
-            case PERK_OP_MUL: over = __builtin_mul_overflow(a.v, b.v, &x); break;
-            case PERK_OP_DIV:
-                over = b.v == 0 || (a.v == INT64_MIN && b.v == -1);
-                if (!over) x = a.v / b.v;
-                break;
-            case PERK_OP_MOD:
-                over = b.v == 0 || (a.v == INT64_MIN && b.v == -1);
-                if (!over) x = a.v % b.v;
-                break;
-            default: over = !money_percent(a.v, b.v, (money_rounding)p->rounding, &x); break;
-            }
-            if (over) return false; /* the VM fails here on every such cart: not a guard */
+            if (vm_arith(in->op, a.v, b.v, p->rounding, &x) != VM_ARITH_OK)
+                return false; /* the VM fails here on every such cart: not a guard */
             st[sp - 1].v = x;
             break;
         }
         case PERK_OP_NEG:
             NEED(1, 0);
-            if (!st[sp - 1].known || st[sp - 1].v == INT64_MIN) return false;
-            st[sp - 1].v = -st[sp - 1].v;
+            if (!st[sp - 1].known || !vm_neg(st[sp - 1].v, &st[sp - 1].v)) return false;
             break;
         case PERK_OP_EQ:
         case PERK_OP_NE:
@@ -283,17 +237,13 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
         }
         case PERK_OP_IN_MASK:
             NEED(1, 0);
-            if (st[sp - 1].known) {
-                int64_t x = st[sp - 1].v;
-                st[sp - 1].v = x >= 0 && x < 32 && ((in->arg >> x) & 1u);
-            }
+            if (st[sp - 1].known) st[sp - 1].v = vm_in_mask(in->arg, st[sp - 1].v);
             break;
         case PERK_OP_IN_STRSET: {
             if (in->arg >= p->n_strsets) return false;
             NEED(1, 0);
-            bool ok = true;
-            bool has = strset_has(p, in->arg, st[sp - 1].v, &ok);
-            if (!ok) return false;
+            int has = vm_strset_contains(p, in->arg, st[sp - 1].v);
+            if (has < 0) return false;
             if (st[sp - 1].known) st[sp - 1].v = has;
             break;
         }
@@ -406,7 +356,7 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
         case PERK_OP_AGG_COUNT: {
             NEED(0, 1);
             ROOM(1, 0);
-            if (in->op != PERK_OP_AGG_COUNT && !field_numeric(in->arg)) return false;
+            if (in->op != PERK_OP_AGG_COUNT && !vm_field_is_numeric(in->arg)) return false;
             bool e = empty[--ssp];
             if (e) {
                 PUSH_KNOWN(0); /* a sum or count of no lines; MIN and MAX of no lines are 0 too */
@@ -446,7 +396,9 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
             o.failed = o.n_failures > 0;
             *out = o;
             return true;
-        default: /* EARN, MULTIPLY (not in a promotion) and unknown opcodes */
+        case PERK_OP_EARN:
+        case PERK_OP_MULTIPLY: /* not in a promotion */
+        case PERK_OP_COUNT:
             return false;
         }
         pc = next;

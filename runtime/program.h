@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "actions.h"
 #include "opcodes.h"
 
 #define PROG_NONE UINT32_MAX
@@ -45,29 +46,8 @@ typedef struct prog_cond {
                             explanations print ¥268.00 rather than 26800 */
 } prog_cond;
 
-/* What a promotion does; operands p[] per kind, money in minor units, percent in ppm. */
-#define PROG_ACTION_LIST(X)                                                                 \
-    X(PERCENT_OFF,   "percent off: p0 = ppm")                                               \
-    X(AMOUNT_OFF,    "amount off the set's total: p0 = money")                              \
-    X(AMOUNT_OFF_EACH, "amount off each unit: p0 = money")                                  \
-    X(FIXED_PRICE,   "unit price becomes p0 (only lowers a price)")                         \
-    X(QTY_PRICE,     "price by quantity: steps (threshold = min units of the line, value = unit price)") \
-    X(TIERS,         "spend tiers: steps (threshold = money reached, value = money or ppm off)") \
-    X(EVERY,         "every p0 spent: p1 off, at most p2 in all (p2 = -1: no cap)")         \
-    X(BUY_GET,       "buy p0 get p1: reward units get p2 ppm off (1000000 = free); APPLY2")  \
-    X(N_FOR,         "any p0 units for p1")                                                 \
-    X(GIFT,          "gift: str1 = sku, str2 = name, p0 = quantity")                        \
-    X(FREE_SHIPPING, "shipping becomes 0")                                                  \
-    X(SHIPPING_OFF,  "shipping reduced by p0 money, or by p1 ppm when p1 >= 0")             \
-    X(EFFECT,        "custom effect: str1 = kind, str2 = payload")
-
-typedef enum prog_action_kind {
-#define PROG_ACTION_ENUM(name, doc) PROG_ACT_##name,
-    PROG_ACTION_LIST(PROG_ACTION_ENUM)
-#undef PROG_ACTION_ENUM
-    PROG_ACT_COUNT
-} prog_action_kind;
-
+/* What a promotion does: the kinds and their operands p[] are the table of actions.h (money in
+ * minor units, percent in ppm). */
 typedef struct prog_action {
     uint8_t kind;        /* prog_action_kind */
     uint32_t rule;       /* the promotion it belongs to */

@@ -327,6 +327,19 @@ static bool check_steps(vctx *v, const char *owner, const prog_action *a, bool i
 
 static bool ppm_ok(int64_t x) { return x >= 0 && x <= PPM_ALL; }
 
+/* What the `p0..p2` columns of actions.h require of an operand. */
+static bool operand_ok(prog_operand_kind kind, int64_t x) {
+    switch (kind) {
+    case PROG_OPND_ANY: return true;
+    case PROG_OPND_PPM: return ppm_ok(x);
+    case PROG_OPND_MONEY: return x >= 0;
+    case PROG_OPND_COUNT: return x >= 1;
+    case PROG_OPND_CAP: return x >= -1;
+    case PROG_OPND_PPM_OR_NONE: return x == -1 || ppm_ok(x);
+    }
+    return false;
+}
+
 static bool check_actions(vctx *v) {
     const prog_data *p = v->p;
     char owner[200];
@@ -345,26 +358,16 @@ static bool check_actions(vctx *v) {
         if (a->n_steps > budget)
             return vfail(v, "%s: step ranges are longer in total than the step table", owner), false;
         budget -= a->n_steps;
-        bool has_steps = a->kind == PROG_ACT_QTY_PRICE || a->kind == PROG_ACT_TIERS;
-        if (!has_steps && a->n_steps != 0)
+        const prog_action_info *info = &prog_action_table[a->kind];
+        if (info->steps == PROG_STEPS_NONE && a->n_steps != 0)
             return vfail(v, "%s: this kind of action takes no steps", owner), false;
         const int64_t *q = a->p;
-        bool ok = true;
-        switch ((prog_action_kind)a->kind) {
-        case PROG_ACT_PERCENT_OFF: ok = ppm_ok(q[0]); break;
-        case PROG_ACT_AMOUNT_OFF:
-        case PROG_ACT_AMOUNT_OFF_EACH:
-        case PROG_ACT_FIXED_PRICE: ok = q[0] >= 0; break;
-        case PROG_ACT_QTY_PRICE: if (!check_steps(v, owner, a, false)) return false; break;
-        case PROG_ACT_TIERS: if (!check_steps(v, owner, a, true)) return false; break;
-        case PROG_ACT_EVERY: ok = q[0] > 0 && q[1] >= 0 && q[2] >= -1; break;
-        case PROG_ACT_BUY_GET: ok = q[0] >= 1 && q[1] >= 1 && ppm_ok(q[2]); break;
-        case PROG_ACT_N_FOR: ok = q[0] >= 1 && q[1] >= 0; break;
-        case PROG_ACT_GIFT: ok = q[0] >= 1 && a->str1 != PROG_NONE; break;
-        case PROG_ACT_FREE_SHIPPING: break;
-        case PROG_ACT_SHIPPING_OFF: ok = q[0] >= 0 && (q[1] == -1 || ppm_ok(q[1])); break;
-        case PROG_ACT_EFFECT: ok = a->str1 != PROG_NONE; break;
-        case PROG_ACT_COUNT: break;
+        bool ok = !info->needs_str1 || a->str1 != PROG_NONE;
+        for (int k = 0; k < 3; k++) ok = ok && operand_ok(info->operand[k], q[k]);
+        switch (info->steps) {
+        case PROG_STEPS_NONE: break;
+        case PROG_STEPS_QTY: if (!check_steps(v, owner, a, false)) return false; break;
+        case PROG_STEPS_TIERS: if (!check_steps(v, owner, a, true)) return false; break;
         }
         if (!ok)
             return vfail(v, "%s: operands out of range (p = %lld, %lld, %lld)", owner, (long long)q[0],
@@ -586,7 +589,8 @@ static bool check_operand(const vinsn *x) {
         if (p->actions[arg].rule != b->index)
             return ifail(x, "action %u belongs to promotion '%s'", arg, vstr(x->v, p->rules[p->actions[arg].rule].id)),
                    false;
-        if ((in->op == PERK_OP_APPLY2) != (p->actions[arg].kind == PROG_ACT_BUY_GET))
+        const prog_action_info *ai = prog_action_info_of(p->actions[arg].kind);
+        if ((in->op == PERK_OP_APPLY2) != (ai != NULL && ai->sets == 2))
             return ifail(x, "buy/get actions take APPLY2, every other action APPLY"), false;
         break;
     case PERK_ARG_EARN:

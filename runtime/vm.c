@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vm_internal.h"
+#include "vm_ops.h"
 
 typedef struct vm_state {
     perk_context *ctx;
@@ -95,11 +96,6 @@ static int64_t sid(uint32_t id) {
     return id == PROG_NONE ? -1 : (int64_t)id;
 }
 
-static bool field_is_numeric(uint32_t field) {
-    return field == PERK_FIELD_PRICE || field == PERK_FIELD_QUANTITY || field == PERK_FIELD_AMOUNT ||
-           field == PERK_FIELD_ORIGINAL_AMOUNT || field == PERK_FIELD_MARGIN;
-}
-
 /* The value of a numeric or id field of line i. `agg`: an aggregate reads original amounts in a
  * rule that measures original prices. *known = false for an unknown margin. */
 static inline int64_t field_value(const perk_context *ctx, uint32_t field, uint32_t i, bool agg, bool *known) {
@@ -176,19 +172,6 @@ static agg_status aggregate(const vm_state *s, const uint64_t *set, uint8_t op, 
     return AGG_OK;
 }
 
-static bool strset_contains(const prog_data *d, uint32_t set, int64_t x) {
-    if (x < 0 || x > UINT32_MAX) return false;
-    uint32_t lo = d->strset_off[set], hi = lo + d->strset_len[set];
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (d->u32[mid] < (uint32_t)x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < d->strset_off[set] + d->strset_len[set] && d->u32[lo] == (uint32_t)x;
-}
-
 static bool bit_test(const uint64_t *bits, uint32_t n, int64_t id) {
     if (id < 0 || id >= (int64_t)n) return false;
     return (bits[id / 64] >> (id % 64)) & 1;
@@ -227,7 +210,8 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             return vm_error(&s, PERK_BUDGET, "instruction budget exhausted");
         }
         uint32_t next = s.pc + 1;
-        switch ((perk_opcode)in->op) {
+        if (in->op >= PERK_OP_COUNT) return vm_error(&s, PERK_MALFORMED, "unknown opcode");
+        switch ((perk_opcode)in->op) { /* no default: a new opcode is a compile error until handled */
         case PERK_OP_PUSH_INT:
             ARG_BELOW(d->n_ints);
             ROOM(1, 0);
@@ -258,32 +242,19 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_MOD:
         case PERK_OP_PERCENT_OF: {
             NEED(2, 0);
-            int64_t b = st[--s.sp], a = TOP, r;
-            bool over;
-            switch (in->op) {
-            case PERK_OP_ADD: over = __builtin_add_overflow(a, b, &r); break;
-            case PERK_OP_SUB: over = __builtin_sub_overflow(a, b, &r); break;
-            case PERK_OP_MUL: over = __builtin_mul_overflow(a, b, &r); break;
-            case PERK_OP_DIV:
-                if (b == 0) return vm_error(&s, PERK_OVERFLOW, "division by zero");
-                over = a == INT64_MIN && b == -1;
-                r = over ? 0 : a / b;
-                break;
-            case PERK_OP_MOD:
-                if (b == 0) return vm_error(&s, PERK_OVERFLOW, "remainder of a division by zero");
-                over = a == INT64_MIN && b == -1;
-                r = over ? 0 : a % b;
-                break;
-            default: over = !eval_percent(ctx, a, b, &r); break;
+            int64_t b = st[--s.sp], a = TOP, r = 0;
+            switch (vm_arith(in->op, a, b, d->rounding, &r)) {
+            case VM_ARITH_OK: break;
+            case VM_ARITH_OVERFLOW: return vm_error(&s, PERK_OVERFLOW, "arithmetic overflow");
+            case VM_ARITH_DIV_ZERO: return vm_error(&s, PERK_OVERFLOW, "division by zero");
+            case VM_ARITH_MOD_ZERO: return vm_error(&s, PERK_OVERFLOW, "remainder of a division by zero");
             }
-            if (over) return vm_error(&s, PERK_OVERFLOW, "arithmetic overflow");
             TOP = r;
             break;
         }
         case PERK_OP_NEG:
             NEED(1, 0);
-            if (TOP == INT64_MIN) return vm_error(&s, PERK_OVERFLOW, "arithmetic overflow");
-            TOP = -TOP;
+            if (!vm_neg(TOP, &TOP)) return vm_error(&s, PERK_OVERFLOW, "arithmetic overflow");
             break;
         case PERK_OP_EQ:
         case PERK_OP_NE:
@@ -310,13 +281,17 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         }
         case PERK_OP_IN_MASK:
             NEED(1, 0);
-            TOP = TOP >= 0 && TOP < 32 && ((in->arg >> TOP) & 1u);
+            TOP = vm_in_mask(in->arg, TOP);
             break;
         case PERK_OP_IN_STRSET:
             ARG_BELOW(d->n_strsets);
             NEED(1, 0);
-            TOP = strset_contains(d, in->arg, TOP);
+        {
+            int has = vm_strset_contains(d, in->arg, TOP);
+            if (has < 0) return vm_error(&s, PERK_MALFORMED, "string set outside the pool");
+            TOP = has;
             break;
+        }
         case PERK_OP_NOT:
             NEED(1, 0);
             TOP = TOP == 0;
@@ -436,7 +411,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_AGG_COUNT: {
             NEED(0, 1);
             ROOM(1, 0);
-            if (in->op != PERK_OP_AGG_COUNT && !field_is_numeric(in->arg))
+            if (in->op != PERK_OP_AGG_COUNT && !vm_field_is_numeric(in->arg))
                 return vm_error(&s, PERK_MALFORMED, "aggregate of a non-numeric field");
             int64_t v;
             if (aggregate(&s, set_slot(&s, --s.ssp), in->op, in->arg, &v) != AGG_OK)
@@ -490,7 +465,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             break;
         case PERK_OP_END:
             return ctx->n_failures > 0 ? VM_FAILED : VM_PASSED;
-        default:
+        case PERK_OP_COUNT:
             return vm_error(&s, PERK_MALFORMED, "unknown opcode");
         }
         s.pc = next;

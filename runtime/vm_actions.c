@@ -1,4 +1,4 @@
-/* vm_actions.c - what a promotion does to the cart (the actions of PROG_ACTION_LIST).
+/* vm_actions.c - what a promotion does to the cart (the action kinds of runtime/actions.h).
  *
  * An action never changes the cart directly: it adds to the pending discount of the current
  * promotion (ctx->pend per line, ctx->pend_ship) and appends pending gifts and effects.
@@ -290,6 +290,40 @@ static perk_status act_n_for(perk_context *ctx, const prog_action *a, const uint
     return PERK_OK;
 }
 
+/* MOST_EXPENSIVE: p0 ppm off the p1 most expensive units of the set. Units are ordered as by
+ * run_before (unit price descending, then the earlier line); a line's units are its runs (its
+ * current amount split as evenly as the cents allow). The discount is computed once on the sum of
+ * the chosen units, rounded by the ruleset, and allocated over the chosen lines in line order by
+ * what their chosen units cost. Fewer than p1 units: all of them. */
+static perk_status act_most_expensive(perk_context *ctx, const prog_action *a, const uint64_t *set) {
+    int64_t left = a->p[1], units, sum = 0, D = 0;
+    if (left < 1) return PERK_OK;
+    uint32_t n = gather_runs(ctx, set, ctx->runs, &units);
+    sort_runs(ctx->runs, n, false);
+    for (uint32_t k = 0; k < n && left > 0; k++) {
+        int64_t take = ctx->runs[k].count < left ? ctx->runs[k].count : left;
+        ctx->scratch_line[ctx->runs[k].line] += take * ctx->runs[k].price; /* <= the line's amount */
+        sum += take * ctx->runs[k].price;                                  /* <= the subtotal */
+        left -= take;
+    }
+    uint32_t m = 0, words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = set[w];
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (ctx->scratch_line[i] > 0) {
+                ctx->scratch_idx[m] = i;
+                ctx->scratch_w[m++] = ctx->scratch_line[i];
+            }
+            ctx->scratch_line[i] = 0;
+        }
+    }
+    perk_status st = percent_of(ctx, sum, a->p[0], &D);
+    if (st != PERK_OK) return st;
+    return allocate_gathered(ctx, clamp(D, 0, sum), m);
+}
+
 static perk_status add_gift(perk_context *ctx, const prog_action *a) {
     uint32_t k = ctx->res.n_gifts + ctx->pend_gifts;
     if (k >= ctx->max_gifts) return ctx_fail(ctx, PERK_LIMIT, "too many gifts");
@@ -320,7 +354,8 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
     const prog_action *a = &d->actions[action];
     if (a->n_steps > 0 && (a->steps > d->n_steps || a->n_steps > d->n_steps - a->steps))
         return ctx_fail(ctx, PERK_MALFORMED, "action %u: steps out of range", action);
-    bool two = a->kind == PROG_ACT_BUY_GET;
+    const prog_action_info *info = prog_action_info_of(a->kind);
+    bool two = info != NULL && info->sets == 2;
     if (two != (set2 != NULL))
         return ctx_fail(ctx, PERK_MALFORMED, "action %u: APPLY2 is for buy-get actions only", action);
     int64_t total = 0, D = 0;
@@ -397,6 +432,8 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
     }
     case PROG_ACT_EFFECT:
         return add_effect(ctx, a);
+    case PROG_ACT_MOST_EXPENSIVE:
+        return act_most_expensive(ctx, a, set);
     case PROG_ACT_COUNT:
         break;
     }

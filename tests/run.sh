@@ -5,8 +5,7 @@
 #   VALGRIND=1  run everything under valgrind memcheck (leaks and errors fail the suite): the unit
 #               tests, the CLI runs and the embedding example. It also sets PERK_TEST_QUICK=1 (so it
 #               ends in minutes) and PERK_TEST_VALGRIND=1, for what valgrind's 20-50x slowdown
-#               breaks: the only check skipped is test_store_coupons' "10,000 codes in under a
-#               second" speed bound; test_cart_json's "refused in 0.25 s" bound becomes 5 s and the
+#               breaks: test_cart_json's "refused in 0.25 s" bound becomes 5 s and the
 #               crash test waits 20 times longer before each kill. Everything else runs as is.
 #   PERK_TEST_QUICK=1  ask the heavy suites (store concurrency and crashes, the random invariants)
 #               for a smaller size

@@ -114,24 +114,26 @@ static int64_t ratio_ppm(int64_t num, int64_t den) {
 
 /* The most one action can take off one item, in ppm of the item's price. */
 static int64_t action_bound(const ast_node *act, int64_t threshold) {
-    switch (act->op) {
-    case ACT_PERCENT_OFF: return clamp_ppm(act->a->value);
-    case ACT_AMOUNT_OFF: return threshold > 0 ? ratio_ppm(act->a->value, threshold) : PPM;
-    case ACT_AMOUNT_OFF_EACH: {
+    if (act->op < 0 || act->op >= PROG_ACT_COUNT) return 0; /* earn and multiply: not in a promotion */
+    switch (prog_action_table[act->op].margin) { /* every kind says how: no silent 0 for a new one */
+    case PROG_MARGIN_NONE: return 0; /* gifts, shipping and effects take nothing off an item */
+    case PROG_MARGIN_PERCENT: return clamp_ppm(act->a->value);
+    case PROG_MARGIN_AMOUNT: return threshold > 0 ? ratio_ppm(act->a->value, threshold) : PPM;
+    case PROG_MARGIN_AMOUNT_EACH: {
         int64_t p = min_price_of(act->b);
         return p > 0 ? ratio_ppm(act->a->value, p) : PPM;
     }
-    case ACT_FIXED_PRICE: {
+    case PROG_MARGIN_FIXED_PRICE: {
         int64_t p = min_price_of(act->b);
         return p > 0 ? clamp_ppm(PPM - ratio_ppm(act->a->value, p)) : PPM;
     }
-    case ACT_QTY_PRICE: {
+    case PROG_MARGIN_QTY_PRICE: {
         int64_t p = min_price_of(act->b), lowest = INT64_MAX;
         for (int i = 0; i < act->list.count; i++)
             if (act->list.items[i]->b && act->list.items[i]->b->value < lowest) lowest = act->list.items[i]->b->value;
         return (p > 0 && lowest != INT64_MAX) ? clamp_ppm(PPM - ratio_ppm(lowest, p)) : PPM;
     }
-    case ACT_TIERS: {
+    case PROG_MARGIN_TIERS: {
         int64_t best = 0;
         for (int i = 0; i < act->list.count; i++) {
             const ast_node *st = act->list.items[i];
@@ -142,17 +144,17 @@ static int64_t action_bound(const ast_node *act, int64_t threshold) {
         }
         return clamp_ppm(best);
     }
-    case ACT_EVERY: return ratio_ppm(act->c->value, act->a->value);
-    case ACT_BUY_GET:
+    case PROG_MARGIN_EVERY: return ratio_ppm(act->c->value, act->a->value);
+    case PROG_MARGIN_BUY_GET:
         return act->list.count > 1 && act->list.items[1] ? clamp_ppm(act->list.items[1]->value) : PPM;
-    case ACT_N_FOR: {
+    case PROG_MARGIN_N_FOR: {
         int64_t p = min_price_of(act->b);
         if (p <= 0) return PPM;
         __int128 group = (__int128)p * act->a->value;
         return group > INT64_MAX ? PPM : clamp_ppm(PPM - ratio_ppm(act->c->value, (int64_t)group));
     }
-    default: return 0; /* gifts, shipping and effects take nothing off an item */
     }
+    return PPM; /* a value outside the enum: assume the worst */
 }
 
 /* Several actions of one promotion apply one after the other: 1 - prod(1 - d). */

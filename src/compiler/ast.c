@@ -187,12 +187,9 @@ const char *ast_clause_text(int clause)
 
 const char *ast_action_name(int action)
 {
-    static const char *const names[] = {
-        "percent-off", "amount-off", "amount-off-each", "fixed-price", "qty-price", "tiers",
-        "every", "buy-get", "n-for", "gift", "free-shipping", "shipping-off", "effect",
-        "earn-points", "multiply",
-    };
-    if (action >= 0 && (size_t)action < sizeof names / sizeof names[0]) return names[action];
+    if (action >= 0 && action < PROG_ACT_COUNT) return prog_action_table[action].name;
+    if (action == ACT_EARN_POINTS) return "earn-points";
+    if (action == ACT_MULTIPLY) return "multiply";
     return "?";
 }
 

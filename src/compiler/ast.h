@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "actions.h"
+
 /* A source span. Field names follow bison's YYLTYPE so that the parser can use it directly
  * (%define api.location.type {ast_span}). Lines and columns are 1-based; columns count Unicode
  * code points; last_* is inclusive. Offsets are byte offsets into the file, end exclusive. */
@@ -156,27 +158,35 @@ typedef enum ast_clause {
 #undef AST_CLAUSE_ENUM
 } ast_clause;
 
+/* Actions: the promotion actions are the kinds of runtime/actions.h (ACT_x = PROG_ACT_x, so the
+ * code generator and the margin guard read their columns of prog_action_table); earn rules and
+ * multipliers add two kinds after them. What each action node holds:
+ *   PERCENT_OFF      a = percent, b = target set. The parser picks PERCENT_OFF when `a` is a
+ *                    percent literal and AMOUNT_OFF otherwise (`big off tea` with a let); the
+ *                    checker switches the op when the type of `a` says otherwise.
+ *   AMOUNT_OFF       a = money, b = target set (once, allocated over the lines)
+ *   AMOUNT_OFF_EACH  a = money, b = target set (per unit)
+ *   FIXED_PRICE      b = target set, a = money unit price
+ *   QTY_PRICE        b = target set; list: AST_TIER_STEP(a = int min quantity, b = money unit price)
+ *   TIERS            b = target set; list: AST_TIER_STEP(a = money threshold, b = the value off:
+ *                    a money or percent expression, as in "¥200: 15% off")
+ *   EVERY            a = money step, b = target set, c = money off per step; list[0] = optional
+ *                    cap (list.count == 0 when there is no `up to`)
+ *   BUY_GET          a = int buy, b = buy set, c = int get; list[0] = reward set or NULL (= the
+ *                    buy set), list[1] = percent off, or NULL for `free` (list.count is always 2)
+ *   N_FOR            a = int n, b = target set, c = money price of the group
+ *   GIFT             a = int quantity (NULL = 1); name = sku; label = display name or NULL
+ *   FREE_SHIPPING
+ *   SHIPPING_OFF     a = money or percent
+ *   EFFECT           name = kind; label = payload text
+ *   EARN_POINTS      earn: a = int points, b = money per, c = eligible set
+ *   MULTIPLY         multiplier: a = AST_MULTIPLIER_LIT; list: AST_NAME of earn rules (empty = all) */
 typedef enum ast_action {
-    ACT_PERCENT_OFF,   /* a = percent, b = target set. The parser picks PERCENT_OFF when `a` is a
-                          percent literal and AMOUNT_OFF otherwise (`big off tea` with a let);
-                          the checker switches the op when the type of `a` says otherwise. */
-    ACT_AMOUNT_OFF,    /* a = money, b = target set (once, allocated over the lines) */
-    ACT_AMOUNT_OFF_EACH, /* a = money, b = target set (per unit) */
-    ACT_FIXED_PRICE,   /* b = target set, a = money unit price */
-    ACT_QTY_PRICE,     /* b = target set; list: AST_TIER_STEP(a = int min quantity, b = money unit price) */
-    ACT_TIERS,         /* b = target set; list: AST_TIER_STEP(a = money threshold, b = the value off:
-                          a money or percent expression, as in "¥200: 15% off") */
-    ACT_EVERY,         /* a = money step, b = target set, c = money off per step; list[0] = optional cap
-                          (list.count == 0 when there is no `up to`) */
-    ACT_BUY_GET,       /* a = int buy, b = buy set, c = int get; list[0] = reward set or NULL (= the buy
-                          set), list[1] = percent off, or NULL for `free` (list.count is always 2) */
-    ACT_N_FOR,         /* a = int n, b = target set, c = money price of the group */
-    ACT_GIFT,          /* a = int quantity (NULL = 1); name = sku; label = display name or NULL */
-    ACT_FREE_SHIPPING,
-    ACT_SHIPPING_OFF,  /* a = money or percent */
-    ACT_EFFECT,        /* name = kind; label = payload text */
-    ACT_EARN_POINTS,   /* earn: a = int points, b = money per, c = eligible set */
-    ACT_MULTIPLY       /* multiplier: a = AST_MULTIPLIER_LIT; list: AST_NAME of earn rules (empty = all) */
+#define AST_ACTION_ENUM(kind, ...) ACT_##kind = PROG_ACT_##kind,
+    PROG_ACTION_LIST(AST_ACTION_ENUM)
+#undef AST_ACTION_ENUM
+    ACT_EARN_POINTS = PROG_ACT_COUNT,
+    ACT_MULTIPLY
 } ast_action;
 
 /* Types assigned by the checker, listed once: AST_TYPE(TY, name in diagnostics). */

@@ -180,7 +180,7 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
     if (act == NULL || act->kind != AST_ACTION)
         return;
     char text[96], ty[48], hint[200], ex[64];
-    switch (act->op) {
+    switch ((ast_action)act->op) {
     case ACT_PERCENT_OFF:
     case ACT_AMOUNT_OFF: {
         /* the parser guesses from the literal; the type decides */
@@ -291,7 +291,13 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
     case ACT_EFFECT:
         text_ok(c, act->span, act->name, "the effect's kind");
         return;
-    default:
+    case ACT_MOST_EXPENSIVE:
+        want_percent(c, act->a, "the discount on the most expensive units");
+        want_int(c, act->c, "the number of most expensive units", 1, INT32_MAX);
+        check_item_set(c, act->b, "what the most expensive units are chosen from");
+        return;
+    case ACT_EARN_POINTS:
+    case ACT_MULTIPLY:
         diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, act->span, NULL, "this action does not belong in %s `%s`",
                     check_decl_kind_text(owner), owner->name ? owner->name : "");
         return;

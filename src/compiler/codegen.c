@@ -873,39 +873,39 @@ static void compile_action(cg *c, const ast_node *act) {
     a.str1 = a.str2 = PROG_NONE;
     a.steps = 0;
     a.loc = loc_of(c, act);
-    bool two_sets = false;
     const ast_node *target = act->b;
-    switch (act->op) {
-    case ACT_PERCENT_OFF: a.kind = PROG_ACT_PERCENT_OFF; a.p[0] = act->a->value; break;
-    case ACT_AMOUNT_OFF: a.kind = PROG_ACT_AMOUNT_OFF; a.p[0] = act->a->value; break;
-    case ACT_AMOUNT_OFF_EACH: a.kind = PROG_ACT_AMOUNT_OFF_EACH; a.p[0] = act->a->value; break;
-    case ACT_FIXED_PRICE: a.kind = PROG_ACT_FIXED_PRICE; a.p[0] = act->a->value; break;
-    case ACT_QTY_PRICE: a.kind = PROG_ACT_QTY_PRICE; a.steps = add_steps(c, act, true, &a.n_steps); break;
-    case ACT_TIERS: a.kind = PROG_ACT_TIERS; a.steps = add_steps(c, act, false, &a.n_steps); break;
-    case ACT_EVERY:
-        a.kind = PROG_ACT_EVERY;
+    if (act->op < 0 || act->op >= PROG_ACT_COUNT) { /* earn and multiply actions */
+        fail(c, act, NULL, "this action is not allowed in a promotion");
+        return;
+    }
+    a.kind = (uint8_t)act->op; /* ast_action numbers the promotion actions as actions.h does */
+    const prog_action_info *info = &prog_action_table[a.kind];
+    bool two_sets = info->sets == 2;
+    if (!info->goods) target = NULL; /* gifts, shipping and effects act on no lines: SET_ALL */
+    switch (info->layout) {
+    case PROG_LAYOUT_NONE: break;
+    case PROG_LAYOUT_A: a.p[0] = act->a->value; break;
+    case PROG_LAYOUT_A_C:
+        a.p[0] = act->a->value;
+        a.p[1] = act->c->value;
+        break;
+    case PROG_LAYOUT_STEPS: a.steps = add_steps(c, act, info->steps == PROG_STEPS_QTY, &a.n_steps); break;
+    case PROG_LAYOUT_EVERY:
         a.p[0] = act->a->value;
         a.p[1] = act->c->value;
         a.p[2] = act->list.count > 0 && act->list.items[0] ? act->list.items[0]->value : -1;
         break;
-    case ACT_BUY_GET:
-        a.kind = PROG_ACT_BUY_GET;
+    case PROG_LAYOUT_BUY_GET:
         a.p[0] = act->a->value;
         a.p[1] = act->c->value;
         a.p[2] = act->list.count > 1 && act->list.items[1] ? act->list.items[1]->value : 1000000;
-        two_sets = true;
         break;
-    case ACT_N_FOR: a.kind = PROG_ACT_N_FOR; a.p[0] = act->a->value; a.p[1] = act->c->value; break;
-    case ACT_GIFT:
-        a.kind = PROG_ACT_GIFT;
+    case PROG_LAYOUT_GIFT:
         a.p[0] = act->a ? act->a->value : 1;
         a.str1 = intern(c, act->name);
         a.str2 = intern(c, act->label ? act->label : act->name);
-        target = NULL;
         break;
-    case ACT_FREE_SHIPPING: a.kind = PROG_ACT_FREE_SHIPPING; target = NULL; break;
-    case ACT_SHIPPING_OFF:
-        a.kind = PROG_ACT_SHIPPING_OFF;
+    case PROG_LAYOUT_SHIPPING:
         if (act->a->type == TY_PERCENT) {
             a.p[0] = 0;
             a.p[1] = act->a->value;
@@ -913,17 +913,11 @@ static void compile_action(cg *c, const ast_node *act) {
             a.p[0] = act->a->value;
             a.p[1] = -1;
         }
-        target = NULL;
         break;
-    case ACT_EFFECT:
-        a.kind = PROG_ACT_EFFECT;
+    case PROG_LAYOUT_EFFECT:
         a.str1 = intern(c, act->name);
         a.str2 = intern(c, act->label ? act->label : "");
-        target = NULL;
         break;
-    default:
-        fail(c, act, NULL, "this action is not allowed in a promotion");
-        return;
     }
     if (target) compile_set(c, target);
     else emit(c, PERK_OP_SET_ALL, 0);
@@ -960,25 +954,6 @@ typedef struct target_key {
 
 static bool key_known(target_key k) { return k.op != PERK_OP_COUNT; }
 static bool key_same(target_key a, target_key b) { return a.op == b.op && a.str == b.str; }
-
-/* The kinds of action that discount only lines of their set(s) and add nothing on empty ones (the
- * guard prover's list, runtime/guard.c): gifts, shipping and effects never qualify. */
-static bool action_is_line_bound(uint8_t kind) {
-    switch ((prog_action_kind)kind) {
-    case PROG_ACT_PERCENT_OFF:
-    case PROG_ACT_AMOUNT_OFF:
-    case PROG_ACT_AMOUNT_OFF_EACH:
-    case PROG_ACT_FIXED_PRICE:
-    case PROG_ACT_QTY_PRICE:
-    case PROG_ACT_TIERS:
-    case PROG_ACT_EVERY:
-    case PROG_ACT_N_FOR:
-    case PROG_ACT_BUY_GET:
-        return true;
-    default:
-        return false;
-    }
-}
 
 /* Reads the promotion block [start, end) and finds the string every action is confined to
  * (docs/semantics.md, "Target precheck"). It follows the line-set stack: a string opcode is
@@ -1020,7 +995,8 @@ static bool find_target(const cg *c, uint32_t start, uint32_t end, target_key *o
         case PERK_OP_SET_DIFF: res = popped[1]; break;
         case PERK_OP_APPLY:
         case PERK_OP_APPLY2: {
-            if (in->arg >= p->n_actions || !action_is_line_bound(p->actions[in->arg].kind)) return false;
+            if (in->arg >= p->n_actions || p->actions[in->arg].kind >= PROG_ACT_COUNT ||
+                !prog_action_table[p->actions[in->arg].kind].goods) return false;
             target_key k = key_known(popped[0]) || in->op == PERK_OP_APPLY ? popped[0] : popped[1];
             if (!key_known(k) || (found && !key_same(k, *out))) return false;
             *out = k;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/cli/store.sh PERK - end-to-end test of the store commands through the real binary, on
 # temporary databases: publish (then history, show, rollback), scheduled activation with --at,
-# coupons generate (10000 unique codes in under a second), commit (twice: the second replays,
+# coupons generate (10000 unique codes), commit (twice: the second replays,
 # even after a new version was published), points, events (JSON lines, consumer ack and resume),
 # a backup with sqlite3, and the messages of the error paths.
 # Prints one line per failed check and ends with "N passed, N failed" (tests/run.sh counts it).
@@ -127,8 +127,7 @@ out_lines 4
 start=$(date +%s%N)
 run "generate 10000 codes" 0 "$perk" coupons generate SPRING --count 10000 --db "$db"
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-limit_ms=${PERK_CLI_TIME_LIMIT_MS:-1000}
-check "10000 codes in ${elapsed_ms} ms (limit ${limit_ms} ms)" [ "$elapsed_ms" -lt "$limit_ms" ]
+echo "# 10000 codes in ${elapsed_ms} ms (printed, not asserted: speed claims live in bench/)"
 out_lines 10000
 check "codes are unique" [ "$(sort -u "$work/out" | wc -l)" -eq 10000 ]
 check "codes look like 7K4M-Q2XD-9RTB-5" bash -c "! grep -vqE '^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]$' '$work/out'"

@@ -195,7 +195,7 @@ static inline void pb_promotion_end(prog_data *p, uint32_t r) {
     p->rules[r].n_conds = p->n_conds - p->rules[r].first_cond;
 }
 
-/* An action of promotion `rule` with operands p0..p2 (see PROG_ACTION_LIST); str1/str2 none. */
+/* An action of promotion `rule` with operands p0..p2 (see PROG_ACTION_LIST in runtime/actions.h); str1/str2 none. */
 static inline uint32_t pb_action(prog_data *p, uint32_t rule, prog_action_kind kind, int64_t p0, int64_t p1,
                                  int64_t p2) {
     prog_loc loc = pb_loc(p, 1, 1);

@@ -120,9 +120,7 @@ static void test_generate_10000(void **state)
                                                                collect_code, &acc));
     double took = seconds_since(&t0);
     printf("# generated %d codes in %.3f s\n", N, took);
-    /* a speed bound, which valgrind's slowdown would break: only that is skipped there */
-    if (!test_under_valgrind())
-        assert_true(took < 1.0);
+    /* printed, not asserted: speed claims live in bench/, where the machine's load is known */
     assert_int_equal(acc.n, N);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM coupons WHERE campaign='spring'"), N);
     for (int i = 0; i < N; i++) {

@@ -123,6 +123,36 @@ static void test_percent_after_amount(void **state) {
     perk_context_free(ctx);
 }
 
+static void test_most_expensive_works_on_runs(void **state) {
+    (void)state;
+    prog_data p = new_prog();
+    vt_simple_rule(&p, "top_three", PERK_OP_SET_ALL, NULL, PROG_ACT_MOST_EXPENSIVE, 500000, 3, 0);
+    perk_context *ctx = vt_build(&p);
+    vt_order(ctx, 0);
+    vt_line(ctx, "a", NULL, 100, 999999);
+    vt_line(ctx, "b", NULL, 150, 1);
+    const perk_result *r = vt_eval(ctx);
+    /* units 150 (b), then 100, 100 (a): 350 chosen, 50% = 175, allocated a 200 : b 150 -> 100 / 75 */
+    assert_int_equal(vt_alloc(r, 0, 0), 100);
+    assert_int_equal(vt_alloc(r, 1, 0), 75);
+    perk_context_free(ctx);
+}
+
+static void test_most_expensive_more_than_there_are(void **state) {
+    (void)state;
+    prog_data p = new_prog();
+    vt_simple_rule(&p, "top_all", PERK_OP_SET_ALL, NULL, PROG_ACT_MOST_EXPENSIVE, 100000, INT64_MAX, 0);
+    perk_context *ctx = vt_build(&p);
+    vt_order(ctx, 0);
+    vt_line(ctx, "a", NULL, 333, 3);
+    vt_line(ctx, "b", NULL, 1, 1);
+    const perk_result *r = vt_eval(ctx);
+    /* every unit: 999 + 1 = 1000, 10% = 100, allocated 999 : 1 -> 99.9 / 0.1 -> 100 / 0 */
+    assert_int_equal(vt_alloc(r, 0, 0), 100);
+    assert_int_equal(vt_alloc(r, 1, 0), 0);
+    perk_context_free(ctx);
+}
+
 /* ------------------------------------------------------------------ gifts, shipping, effects */
 
 static void test_gift_counts_toward_nothing(void **state) {
@@ -229,6 +259,8 @@ int main(void) {
         cmocka_unit_test(test_jpy_exponent_zero),
         cmocka_unit_test(test_stacking_sees_reduced_amounts),
         cmocka_unit_test(test_percent_after_amount),
+        cmocka_unit_test(test_most_expensive_works_on_runs),
+        cmocka_unit_test(test_most_expensive_more_than_there_are),
         cmocka_unit_test(test_gift_counts_toward_nothing),
         cmocka_unit_test(test_effect_recorded),
         cmocka_unit_test(test_money_budget_caps_to_remaining),
