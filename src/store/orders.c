@@ -114,6 +114,12 @@ static perk_store_status validate_order(commit_ctx *c)
                                o->order_id);
     }
     if (o->order_json) {
+        size_t len = strlen(o->order_json);
+        if (len > PERK_STORE_ORDER_JSON_MAX)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "order %s: order_json is %zu bytes, more than the store keeps per order "
+                               "(%d bytes); nothing was committed: store a smaller summary of the cart",
+                               o->order_id, len, PERK_STORE_ORDER_JSON_MAX);
         json_error_t err;
         c->order_doc = json_loads(o->order_json, JSON_REJECT_DUPLICATES, &err);
         if (!c->order_doc)

@@ -301,8 +301,14 @@ typedef struct perk_store_order {
     const perk_store_points_line *earned;
     size_t n_earned;
     int64_t points_redeemed;    /* >= 0 */
-    const char *order_json;     /* optional JSON text; stored and embedded in the event */
+    const char *order_json;     /* optional JSON text; stored and embedded in the event;
+                                   at most PERK_STORE_ORDER_JSON_MAX bytes */
 } perk_store_order;
+
+/* The most order JSON the store keeps per order (1 MiB): it is stored with the order and again
+ * in its order.committed event. A larger document is refused (PERK_STORE_INVALID) before anything
+ * is written; keep the full cart elsewhere and store a summary. */
+#define PERK_STORE_ORDER_JSON_MAX (1024 * 1024)
 
 /* A tier of the loyalty programme. */
 typedef struct perk_store_tier {

@@ -445,6 +445,35 @@ static void test_invalid_orders(void **state)
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM events"), 0);
 }
 
+/* Item 10: a 100 MB order was stored whole (twice: the order and its event). The store keeps at
+ * most PERK_STORE_ORDER_JSON_MAX bytes of order JSON and says so. */
+static void test_order_json_is_bounded(void **state)
+{
+    fixture *f = *state;
+    perk_store *s = f->s;
+    size_t max = PERK_STORE_ORDER_JSON_MAX;
+    char *json = malloc(max + 2);
+    assert_non_null(json);
+    /* {"a":"xxx...x"} of exactly max bytes: 8 bytes of frame, max - 8 x's */
+    memcpy(json, "{\"a\":\"", 6);
+    memset(json + 6, 'x', max - 8);
+    memcpy(json + max - 2, "\"}", 3);
+    assert_int_equal(strlen(json), max);
+    perk_store_order o = test_order("BIG1", "alice", 1000, 100);
+    o.order_json = json;
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
+    /* one byte more (a space before the closing brace): refused, nothing written */
+    memcpy(json + max - 1, " }", 3);
+    assert_int_equal(strlen(json), max + 1);
+    o.order_id = "BIG2";
+    assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
+    assert_string_equal(perk_store_errmsg(s),
+                        "order BIG2: order_json is 1048577 bytes, more than the store keeps per order "
+                        "(1048576 bytes); nothing was committed: store a smaller summary of the cart");
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders WHERE order_id = 'BIG2'"), 0);
+    free(json);
+}
+
 static void test_ledger_is_append_only(void **state)
 {
     fixture *f = *state;
@@ -509,6 +538,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expiry_written_at_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tiers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_orders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_json_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_is_append_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_points_history, setup, teardown),
     };
