@@ -113,6 +113,17 @@ static perk_store_status validate_order(commit_ctx *c)
             return pstore_fail(s, PERK_STORE_INVALID, "order %s: earned points overflow",
                                o->order_id);
     }
+    if ((o->n_lines && !o->lines) || o->n_lines > 10000)
+        return pstore_fail(s, PERK_STORE_INVALID, "order %s: needs 0..10000 lines with an array",
+                           o->order_id);
+    for (size_t i = 0; i < o->n_lines; i++) {
+        st = pstore_check_name(s, "order line id", o->lines[i].line_id, 255);
+        if (st != PERK_STORE_OK)
+            return st;
+        if (o->lines[i].amount < 0)
+            return pstore_fail(s, PERK_STORE_INVALID, "order %s: line %s amount must be >= 0",
+                               o->order_id, o->lines[i].line_id);
+    }
     if (o->order_json) {
         size_t len = strlen(o->order_json);
         if (len > PERK_STORE_ORDER_JSON_MAX)
@@ -358,6 +369,29 @@ static perk_store_status insert_order(commit_ctx *c)
     return pstore_step_done(c->s, st, "inserting the order");
 }
 
+static perk_store_status record_lines(commit_ctx *c)
+{
+    const perk_store_order *o = c->o;
+    perk_store_status status = PERK_STORE_OK;
+    for (size_t i = 0; status == PERK_STORE_OK && i < o->n_lines; i++) {
+        sqlite3_stmt *st = pstore_stmt(c->s, "INSERT INTO order_lines (order_id, line_id, amount) "
+                                             "VALUES (?1, ?2, ?3)");
+        if (!st)
+            return pstore_stmt_status(c->s);
+        sqlite3_bind_text(st, 1, o->order_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, o->lines[i].line_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, o->lines[i].amount);
+        int rc = sqlite3_step(st);
+        pstore_done(st);
+        if (rc == SQLITE_CONSTRAINT)
+            return pstore_fail(c->s, PERK_STORE_INVALID, "order %s lists line %s twice", o->order_id,
+                               o->lines[i].line_id);
+        if (rc != SQLITE_DONE)
+            status = pstore_sqlfail(c->s, rc, "recording an order line");
+    }
+    return status;
+}
+
 static perk_store_status record_uses(commit_ctx *c)
 {
     perk_store *s = c->s;
@@ -513,6 +547,8 @@ static perk_store_status write_order(commit_ctx *c)
         }
     }
     status = insert_order(c);
+    if (status == PERK_STORE_OK)
+        status = record_lines(c);
     if (status == PERK_STORE_OK)
         status = record_uses(c);
     if (status == PERK_STORE_OK)

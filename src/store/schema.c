@@ -172,9 +172,28 @@ static const char schema_v2[] =
     "  position INTEGER NOT NULL\n"
     ");\n";
 
+/* Version 3: the lines of an order with their final amounts, and what each refund took from
+ * each line, so that refunds by line are checked (a line refunded at most once over). */
+static const char schema_v3[] =
+    "CREATE TABLE order_lines (\n"
+    "  order_id TEXT NOT NULL REFERENCES orders(order_id),\n"
+    "  line_id  TEXT NOT NULL,\n"
+    "  amount   INTEGER NOT NULL CHECK (amount >= 0),\n"
+    "  PRIMARY KEY (order_id, line_id)\n"
+    ");\n"
+    "CREATE TABLE refund_lines (\n"
+    "  refund_id TEXT NOT NULL REFERENCES refunds(refund_id),\n"
+    "  order_id  TEXT NOT NULL,\n"
+    "  line_id   TEXT NOT NULL,\n"
+    "  amount    INTEGER NOT NULL CHECK (amount > 0),\n"
+    "  PRIMARY KEY (refund_id, line_id)\n"
+    ");\n"
+    "CREATE INDEX refund_lines_by_line ON refund_lines(order_id, line_id);\n";
+
 const pstore_migration pstore_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "indexes, budget and coupon totals, outbox consumers", schema_v2},
+    {3, "order lines and refunded lines", schema_v3},
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

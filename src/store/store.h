@@ -288,6 +288,12 @@ typedef struct perk_store_points_line {
     int64_t points;             /* >= 0; 0 lines are ignored */
 } perk_store_points_line;
 
+/* One line of an order and what the customer paid for it: the ceiling of its refunds. */
+typedef struct perk_store_order_line {
+    const char *line_id;        /* unique within the order; 1..255 bytes */
+    int64_t amount;             /* the line's final amount (after its discounts), >= 0 */
+} perk_store_order_line;
+
 typedef struct perk_store_order {
     const char *order_id, *customer_id, *ruleset;
     int64_t ruleset_version;
@@ -301,6 +307,10 @@ typedef struct perk_store_order {
     const perk_store_points_line *earned;
     size_t n_earned;
     int64_t points_redeemed;    /* >= 0 */
+    /* The order's lines with their final amounts (may be NULL/0: the order is then refunded
+     * by amount only). Refunds by line are checked against them. At most 10000. */
+    const perk_store_order_line *lines;
+    size_t n_lines;
     const char *order_json;     /* optional JSON text; stored and embedded in the event;
                                    at most PERK_STORE_ORDER_JSON_MAX bytes */
 } perk_store_order;
@@ -435,6 +445,10 @@ typedef struct perk_store_refund_result {
  * first outcome with replay set; same id with other content: PERK_STORE_CONFLICT).
  *  - lines == NULL: refund the whole rest of the order (refunded_amount must be 0 or that rest);
  *    otherwise the line amounts must add up to refunded_amount (0 = take their sum).
+ *  - Refund lines are checked against the lines recorded with the order: a line the order does
+ *    not have, a line named twice in one refund, or more than a line's final amount minus what
+ *    earlier refunds took from it is PERK_STORE_INVALID (nothing written). An order committed
+ *    without lines can only be refunded as a whole (lines == NULL).
  *  - Points: with E earned, P payable and R the total refunded so far (this refund included),
  *    the order keeps floor(E * (P - R) / P) points (all E are reversed once R == P; an order
  *    with P == 0 loses all E on a whole-order refund). The reversal takes the order's own

@@ -175,6 +175,8 @@ static void test_order_records_everything(void **state)
                                         "kind = 'earn' AND rule_id = 'base'"), 65);
     assert_int_equal(test_sql_int(f->s, "SELECT ruleset_version FROM orders WHERE order_id = 'A1'"), 7);
     assert_int_equal(test_sql_int(f->s, "SELECT payable FROM orders WHERE order_id = 'A1'"), 6500);
+    /* its one line (no id: its position) with what was paid for it, for refunds by line */
+    assert_int_equal(test_sql_int(f->s, "SELECT amount FROM order_lines WHERE order_id = 'A1' AND line_id = '#1'"), 6500);
     perk_store_points_summary p = test_points(f->s, "alice", ORDER_TIME, NULL);
     assert_int_equal(p.balance, 65);
     /* events: order.committed (with both promotions, the coupon and the order itself) and
