@@ -36,6 +36,8 @@
       "make an earlier version active again")                                                        \
     X("coupons", cmd_coupons, "perk coupons generate|add|check ... [--db FILE]",                     \
       "issue and check coupon codes")                                                                \
+    X("db", cmd_db, "perk db check [--db FILE]",                                                  \
+      "check the store's integrity (ledger against orders, budgets, coupons, refunds)")              \
     X("points", cmd_points, "perk points CUSTOMER [--db FILE]", "a customer's points balance and ledger") \
     X("events", cmd_events, "perk events [--after ID] [--follow] [--consumer NAME --ack] [--db FILE]", \
       "print the integration outbox as JSON lines")                                                  \

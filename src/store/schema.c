@@ -190,10 +190,20 @@ static const char schema_v3[] =
     ");\n"
     "CREATE INDEX refund_lines_by_line ON refund_lines(order_id, line_id);\n";
 
+/* Version 4: the ledger refuses an insert that reuses an existing id. INSERT OR REPLACE would
+ * otherwise delete the old entry and write another in its place: the DELETE trigger does not
+ * fire for a REPLACE's implicit delete unless recursive triggers are on. A BEFORE INSERT trigger
+ * runs before the conflict is resolved, so it sees the old row and aborts. */
+static const char schema_v4[] =
+    "CREATE TRIGGER ledger_no_replace BEFORE INSERT ON ledger\n"
+    "  WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM ledger WHERE id = NEW.id)\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only: entry ids are never reused'); END;\n";
+
 const pstore_migration pstore_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "indexes, budget and coupon totals, outbox consumers", schema_v2},
     {3, "order lines and refunded lines", schema_v3},
+    {4, "the ledger refuses INSERT OR REPLACE of an existing entry", schema_v4},
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

@@ -533,6 +533,22 @@ perk_store_status perk_store_ack(perk_store *store, const char *consumer, int64_
 perk_store_status perk_store_consumer_position(perk_store *store, const char *consumer,
                                                int64_t *id);
 
+/* ---------------------------------------------------------------- integrity */
+
+typedef int (*perk_store_problem_cb)(const char *problem, void *ctx);
+
+/* Checks the store: SQLite's structure (PRAGMA quick_check), then its records against each
+ * other: every committed order's earn and redeem entries present once and matching the order,
+ * no ledger entry of an order that does not exist, budget and coupon counters equal to their use
+ * rows (and coupon uses within max_uses), refunds within what the order and each line paid, and
+ * every customer's ledger replaying with each debit covered and a sum that is not negative.
+ * Each problem found goes to `cb` (may be NULL; returning non-zero stops the reports, not the
+ * count) and is counted in *problems. Returns PERK_STORE_OK when the check ran (problems or
+ * not); another status when it could not read the store. One read transaction: a consistent
+ * snapshot while checkouts keep writing. */
+perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, void *ctx,
+                                   int64_t *problems);
+
 #ifdef __cplusplus
 }
 #endif

@@ -244,6 +244,9 @@ run "consumer is up to date" 0 "$perk" events --consumer crm --db "$db"
 out_lines 0
 order A4 carol 1 >a4.json
 run "commit A4" 0 "$perk" commit a4.json --db "$db"
+run "db check on a consistent store" 0 "$perk" db check --db "$db"
+out_has ": ok ("
+run "db check without a subcommand" 2 "$perk" db --db "$db"
 run "consumer sees only the new order" 0 "$perk" events --consumer crm --db "$db"
 out_lines 2
 out_has '"order_id":"A4"'

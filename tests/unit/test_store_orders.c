@@ -489,6 +489,60 @@ static void test_ledger_is_append_only(void **state)
     assert_int_equal(test_sql_int(s, "SELECT SUM(points) FROM ledger"), 10);
 }
 
+/* Item 4: INSERT OR REPLACE rewrote a ledger entry (the DELETE trigger does not fire for a
+ * REPLACE's implicit delete with recursive triggers off). Refused now, and perk_store_check
+ * finds a ledger that disagrees with the orders. */
+static int collect_problem(const char *problem, void *ctx)
+{
+    char *buf = ctx;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 4096 - n, "%s\n", problem);
+    return 0;
+}
+
+static void test_ledger_refuses_replace_and_check_finds_tampering(void **state)
+{
+    fixture *f = *state;
+    perk_store *s = f->s;
+    perk_store_points_line e = {"r", 10};
+    perk_store_order o = test_order("L1", "ian", 0, 100);
+    o.earned = &e;
+    o.n_earned = 1;
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
+    long long id = test_sql_int(s, "SELECT id FROM ledger WHERE order_id = 'L1'");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "INSERT OR REPLACE INTO ledger (id, order_id, customer_id, kind, points, created_at, "
+             "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)", id);
+    assert_int_not_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_non_null(strstr(sqlite3_errmsg(s->db), "append-only"));
+    snprintf(sql, sizeof sql,
+             "REPLACE INTO ledger (id, order_id, customer_id, kind, points, created_at, "
+             "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)", id);
+    assert_int_not_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(test_sql_int(s, "SELECT SUM(points) FROM ledger"), 10);
+
+    /* a consistent store: no problem */
+    char problems[4096] = "";
+    int64_t n = -1;
+    assert_store(s, PERK_STORE_OK, perk_store_check(s, collect_problem, problems, &n));
+    assert_int_equal(n, 0);
+    assert_string_equal(problems, "");
+    /* an extra earn entry appended by hand (append-only cannot stop that): found */
+    assert_int_equal(sqlite3_exec(s->db, "INSERT INTO ledger (order_id, customer_id, kind, points, "
+                                         "created_at, available_at) VALUES ('L1', 'ian', 'earn', 500, 0, 0)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    /* and a budget counter that disagrees with its rows */
+    assert_int_equal(sqlite3_exec(s->db, "INSERT INTO budget_totals VALUES ('shop', 'P', 0, 0)", NULL,
+                                  NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s->db, "UPDATE budget_totals SET uses = 5", NULL, NULL, NULL), SQLITE_OK);
+    assert_store(s, PERK_STORE_OK, perk_store_check(s, collect_problem, problems, &n));
+    assert_int_equal(n, 2);
+    assert_string_equal(problems,
+                        "order L1 earned 10 points but its earn entries in the ledger add up to 510 (2 entries)\n"
+                        "budget shop/P counts 5 uses and 0 money but its use rows add up to 0 uses and 0 money\n");
+}
+
 typedef struct history_acc {
     int n;
     long long sum;
@@ -540,6 +594,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invalid_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_json_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_is_append_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_refuses_replace_and_check_finds_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_points_history, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_orders", tests, NULL, NULL);
