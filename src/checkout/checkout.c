@@ -151,8 +151,26 @@ static void fill_order(const perk_program *prog, int64_t version, const cart_doc
 
 bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
                           cart_doc *doc, const char *order_json, checkout_outcome *out) {
+    return checkout_place_order_opts(store, prog, version, ctx, doc, order_json, NULL, out);
+}
+
+bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
+                               cart_doc *doc, const char *order_json, const checkout_options *opts,
+                               checkout_outcome *out) {
+    static const checkout_options defaults = {0};
+    if (!opts) opts = &defaults;
     memset(out, 0, sizeof *out);
     const prog_data *d = prog_data_of(prog);
+    if (version <= 0 && !opts->dry_run) {
+        /* the store would refuse it too: say it plainly before evaluating anything */
+        snprintf(out->message, sizeof out->message,
+                 "order %s was not committed: it is priced by a program that is not a published version "
+                 "of the store; publish the rules (perk publish) and price with the active version, or "
+                 "evaluate it as a dry run",
+                 doc->order.id ? doc->order.id : "(no id)");
+        out->store_status = PERK_STORE_INVALID;
+        return false;
+    }
     if (!doc->order.id || !doc->customer.id) {
         snprintf(out->message, sizeof out->message, "an order to commit needs $.order.id and $.customer.id");
         out->store_status = PERK_STORE_INVALID;
@@ -257,8 +275,15 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
             set_message(out, "evaluation failed: %s", perk_context_error(ctx));
             goto done;
         }
+        if (opts->dry_run) {
+            /* priced against the store's budgets and verdicts; nothing is consumed */
+            out->dry_run = true;
+            ok = true;
+            goto done;
+        }
         perk_store_order o;
         fill_order(prog, version, doc, r, &b, &o, order_json);
+        o.delayed = opts->delayed;
         perk_store_commit_result_free(&out->commit);
         memset(&out->commit, 0, sizeof out->commit);
         perk_store_status st = perk_store_commit(store, &o, &policy, &out->commit);

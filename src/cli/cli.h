@@ -28,7 +28,7 @@
       "generate realistic test orders (JSON lines) for a ruleset")                                  \
     X("publish", cmd_publish, "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--db FILE]", \
       "compile, verify and store a rule-set version (active now or at --at)")                         \
-    X("commit", cmd_commit, "perk commit ORDER.json [--program PROGRAM] [--db FILE]",                  \
+    X("commit", cmd_commit, "perk commit ORDER.json [--dry-run [--program PROGRAM]] [--delayed] [--db FILE]", \
       "evaluate an order against the store's budgets and coupons and commit it")                     \
     X("history", cmd_history, "perk history [--activations] [--db FILE]", "list published rule-set versions") \
     X("show", cmd_show, "perk show VERSION [--bytecode FILE] [--db FILE]", "show a published version")   \

@@ -180,15 +180,31 @@ static perk_program *commit_program(perk_store *st, const char *path, const char
 
 int cmd_commit(int argc, char **argv) {
     const char *db = default_db(), *program_path = NULL;
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'}, {"program", required_argument, 0, 'p'}, {0, 0, 0, 0}};
+    bool dry_run = false, delayed = false;
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"program", required_argument, 0, 'p'},
+                                         {"dry-run", no_argument, 0, 'n'},
+                                         {"delayed", no_argument, 0, 'l'},
+                                         {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
         case 'd': db = optarg; break;
         case 'p': program_path = optarg; break;
+        case 'n': dry_run = true; break;
+        case 'l': delayed = true; break;
         default: goto usage;
         }
+    }
+    if (program_path && !dry_run) {
+        /* budgets, promotions and points come from the published version: a program from a file
+         * could raise its own limits */
+        fprintf(stderr, "perk: error: --program %s is not a published version: an order is committed only "
+                        "when priced by the store's active version (publish the rules with perk publish), "
+                        "or evaluated with --dry-run, which commits nothing\n",
+                program_path);
+        return 2;
     }
     if (optind >= argc) {
         fprintf(stderr, "perk: error: no order file given\n");
@@ -240,7 +256,8 @@ int cmd_commit(int argc, char **argv) {
         goto done;
     }
     checkout_outcome out;
-    bool ok = checkout_place_order(st, prog, version, ctx, doc, text, &out);
+    checkout_options copts = {.dry_run = dry_run, .delayed = delayed};
+    bool ok = checkout_place_order_opts(st, prog, version, ctx, doc, text, &copts, &out);
     if (!ok) {
         fprintf(stderr, "perk: error: %s: %s\n", order_path, out.message);
         checkout_outcome_free(&out);
@@ -248,7 +265,9 @@ int cmd_commit(int argc, char **argv) {
     }
     json_t *o = json_object();
     json_object_set_new(o, "order_id", json_string(doc->order.id));
-    json_object_set_new(o, "status", json_string(out.commit.replay ? "already committed" : "committed"));
+    json_object_set_new(o, "status", json_string(out.dry_run          ? "dry run (nothing committed)"
+                                                 : out.commit.replay ? "already committed"
+                                                                     : "committed"));
     json_object_set_new(o, "attempts", json_integer(out.attempts));
     json_object_set_new(o, "ruleset_version", json_integer(version));
     json_object_set_new(o, "points_earned", json_integer(out.commit.points_earned));
@@ -277,6 +296,6 @@ done:
     perk_store_close(st);
     return status;
 usage:
-    fprintf(stderr, "usage: perk commit ORDER.json [--program PROGRAM] [--db FILE]\n");
+    fprintf(stderr, "usage: perk commit ORDER.json [--dry-run [--program PROGRAM]] [--delayed] [--db FILE]\n");
     return 2;
 }

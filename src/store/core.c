@@ -2,6 +2,8 @@
  * transactions and the busy handler. Everything else in the store builds on these. */
 #include "store_internal.h"
 
+#include "perk.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +364,8 @@ static perk_store_status open_common(const char *path, bool readonly, perk_store
         return PERK_STORE_NOMEM;
     *out = s;
     s->busy_timeout_ms = 5000;
+    s->max_skew = PERK_STORE_MAX_SKEW_DEFAULT;
+    s->max_delay = PERK_STORE_MAX_DELAY_DEFAULT;
     if (!path || !*path)
         return pstore_fail(s, PERK_STORE_INVALID, "no database path given");
 
@@ -447,5 +451,73 @@ void perk_store_close(perk_store *s)
     free(s->stmts);
     if (s->db)
         sqlite3_close_v2(s->db);
+    perk_program_free(s->version_prog);
     free(s);
+}
+
+void pstore_trust_caller_for_tests(perk_store *s)
+{
+    if (s)
+        s->trusts_caller = true;
+}
+
+/* ------------------------------------------------------------------- clock */
+
+perk_store_status perk_store_set_clock(perk_store *s, perk_store_clock_fn clock, void *ctx)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    s->clock = clock;
+    s->clock_ctx = ctx;
+    return PERK_STORE_OK;
+}
+
+int64_t perk_store_now(perk_store *s)
+{
+    if (s && s->clock)
+        return s->clock(s->clock_ctx);
+    return (int64_t)time(NULL);
+}
+
+perk_store_status perk_store_set_max_skew(perk_store *s, int64_t seconds)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    if (seconds < 0 || seconds > 86400)
+        return pstore_fail(s, PERK_STORE_INVALID, "max skew %lld s is outside 0..86400",
+                           (long long)seconds);
+    s->max_skew = seconds;
+    return PERK_STORE_OK;
+}
+
+perk_store_status perk_store_set_max_delay(perk_store *s, int64_t seconds)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    if (seconds < 0 || seconds > 366 * 86400)
+        return pstore_fail(s, PERK_STORE_INVALID, "max delay %lld s is outside 0..%d",
+                           (long long)seconds, 366 * 86400);
+    s->max_delay = seconds;
+    return PERK_STORE_OK;
+}
+
+int64_t pstore_now(perk_store *s, int64_t claimed)
+{
+    return s->trusts_caller ? claimed : perk_store_now(s);
+}
+
+perk_store_status pstore_check_time(perk_store *s, int64_t claimed, const char *what, int64_t *now)
+{
+    *now = pstore_now(s, claimed);
+    int64_t diff = claimed > *now ? claimed - *now : *now - claimed;
+    if (claimed < *now - s->max_skew || claimed > *now + s->max_skew)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "%s is dated %lld, %lld s %s the store's clock (%lld); a time may differ "
+                           "from it by at most %lld s: check the clock of the machine that sent it "
+                           "(or commit an order that was delayed as delayed: perk commit --delayed, "
+                           "recorded with the order)",
+                           what, (long long)claimed, (long long)diff,
+                           claimed > *now ? "ahead of" : "behind", (long long)*now,
+                           (long long)s->max_skew);
+    return PERK_STORE_OK;
 }

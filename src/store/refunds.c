@@ -572,6 +572,14 @@ perk_store_status perk_store_refund(perk_store *s, const char *order_id, const c
         pstore_rollback(s);
         goto out;
     }
+    if (status == PERK_STORE_OK) {
+        /* a refund is dated by the store's clock: its `now` may not move reversals or returned
+         * points' expiry */
+        char what[300];
+        snprintf(what, sizeof what, "refund %.200s", refund_id);
+        int64_t store_now = now;
+        status = pstore_check_time(s, now, what, &store_now);
+    }
     if (status == PERK_STORE_OK)
         status = apply_refund(&c, lines_text);
     if (status == PERK_STORE_OK)

@@ -199,11 +199,17 @@ static const char schema_v4[] =
     "  WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM ledger WHERE id = NEW.id)\n"
     "  BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only: entry ids are never reused'); END;\n";
 
+/* Version 5: a delayed order (committed late, its time older than the clock skew allows) is
+ * recorded as such. */
+static const char schema_v5[] =
+    "ALTER TABLE orders ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;\n";
+
 const pstore_migration pstore_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "indexes, budget and coupon totals, outbox consumers", schema_v2},
     {3, "order lines and refunded lines", schema_v3},
     {4, "the ledger refuses INSERT OR REPLACE of an existing entry", schema_v4},
+    {5, "delayed orders recorded", schema_v5},
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

@@ -114,6 +114,27 @@ perk_store_status perk_store_set_durable(perk_store *store, bool durable);
 /* true when the handle could only be opened read-only. */
 bool perk_store_is_readonly(const perk_store *store);
 
+/* ------------------------------------------------------------------- clock */
+
+/* The store's clock: what a commit or refund is checked against (coupon expiry, pending periods,
+ * which version is active, how far an order's own time may be from now). The real clock
+ * (time(NULL)) by default; tests inject another. It returns epoch seconds. */
+typedef int64_t (*perk_store_clock_fn)(void *ctx);
+
+/* Sets the clock (NULL = the real clock again). */
+perk_store_status perk_store_set_clock(perk_store *store, perk_store_clock_fn clock, void *ctx);
+/* The store's clock now. */
+int64_t perk_store_now(perk_store *store);
+
+/* How far an order's time (or a refund's `now`) may be from the store's clock, either way:
+ * PERK_STORE_MAX_SKEW_DEFAULT (5 minutes) unless set (0 .. 1 day). */
+#define PERK_STORE_MAX_SKEW_DEFAULT 300
+perk_store_status perk_store_set_max_skew(perk_store *store, int64_t seconds);
+/* How old a delayed order (perk_store_order.delayed) may be: PERK_STORE_MAX_DELAY_DEFAULT
+ * (7 days) unless set (0 .. 366 days). */
+#define PERK_STORE_MAX_DELAY_DEFAULT (7 * 86400)
+perk_store_status perk_store_set_max_delay(perk_store *store, int64_t seconds);
+
 /* ------------------------------------------------------ rule-set versions */
 
 /* Lowercase hex SHA-256 of `len` bytes into out[65] (NUL-terminated). Used for version
@@ -311,6 +332,10 @@ typedef struct perk_store_order {
      * by amount only). Refunds by line are checked against them. At most 10000. */
     const perk_store_order_line *lines;
     size_t n_lines;
+    /* A delayed order (an offline till's order committed late): its time may be up to the max
+     * delay before the store's clock instead of within the skew; coupons are checked at its time.
+     * Recorded with the order (orders.delayed) and in its event ("delayed": true). */
+    bool delayed;
     const char *order_json;     /* optional JSON text; stored and embedded in the event;
                                    at most PERK_STORE_ORDER_JSON_MAX bytes */
 } perk_store_order;

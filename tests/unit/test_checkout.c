@@ -363,6 +363,12 @@ typedef struct race {
     int ready[2], go[2];
 } race;
 
+static int64_t order_clock(void *ctx)
+{
+    (void)ctx;
+    return ORDER_TIME;
+}
+
 /* In a child: open the store, load the program and the order, say ready, wait for the go, say
  * going, place the order, record what happened. Never returns. */
 static void child_run(race *rc, int i, const char *text)
@@ -375,6 +381,7 @@ static void child_run(race *rc, int i, const char *text)
         _exit(1);
     }
     perk_store_set_durable(s, false);
+    perk_store_set_clock(s, order_clock, NULL); /* the orders happen at ORDER_TIME */
     perk_program *prog = perk_program_load(rc->f->bytes, rc->f->len, &e);
     perk_context *ctx = prog ? perk_context_new(prog, NULL, &e) : NULL;
     char err[256];
@@ -415,6 +422,14 @@ static void child_run(race *rc, int i, const char *text)
 static child_result *race_orders(fixture *f, char **texts, int n)
 {
     race rc = {.f = f, .n = n};
+    /* the children open the store as production does: the version they price with (1) must be
+     * published, its limits are the ones the store checks */
+    int64_t published = 0;
+    if (perk_store_active_version(f->s, ORDER_TIME, &published) == PERK_STORE_NOT_FOUND) {
+        assert_store(f->s, PERK_STORE_OK, perk_store_publish(f->s, f->bytes, f->len, NULL, "test", "race", 0,
+                                                             ORDER_TIME - 3600, &published));
+        assert_int_equal(published, 1);
+    }
     rc.results = mmap(NULL, sizeof(child_result) * (size_t)n, PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(rc.results != MAP_FAILED);
