@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ status text */
@@ -354,6 +355,39 @@ bool perk_store_is_readonly(const perk_store *s)
 
 /* ------------------------------------------------------------- open / close */
 
+/* Reopens the handle's database read-only and immutable through a URI (the path
+ * percent-encoded), with the cached statements dropped. */
+static perk_store_status reopen_immutable(perk_store *s, const char *path)
+{
+    for (size_t i = 0; i < s->n_stmts; i++)
+        sqlite3_finalize(s->stmts[i].stmt);
+    s->n_stmts = 0;
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
+    size_t len = strlen(path);
+    char *uri = malloc(len * 3 + 32);
+    if (!uri)
+        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory opening %s", path);
+    size_t n = (size_t)sprintf(uri, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p < 0x20 || *p >= 0x7f)
+            n += (size_t)sprintf(uri + n, "%%%02X", *p);
+        else
+            uri[n++] = (char)*p;
+    }
+    strcpy(uri + n, "?mode=ro&immutable=1");
+    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return pstore_fail(s, PERK_STORE_IO, "cannot open database %s read-only: %s", path,
+                           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_handler(s->db, busy_handler, s);
+    s->readonly = true;
+    return PERK_STORE_OK;
+}
+
 static perk_store_status open_common(const char *path, bool readonly, perk_store **out)
 {
     if (!out)
@@ -368,6 +402,24 @@ static perk_store_status open_common(const char *path, bool readonly, perk_store
     s->max_delay = PERK_STORE_MAX_DELAY_DEFAULT;
     if (!path || !*path)
         return pstore_fail(s, PERK_STORE_INVALID, "no database path given");
+
+    /* Say what is wrong with a path that cannot be a store before SQLite tries it (a directory
+     * gave "disk I/O error", /dev/null gained a /dev/null-journal, an empty file "read-only"). */
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode))
+            return pstore_fail(s, PERK_STORE_IO,
+                               "%s is a directory, not a database file: give the store's file "
+                               "(for example %s/perk.db)", path, path);
+        if (!S_ISREG(sb.st_mode))
+            return pstore_fail(s, PERK_STORE_IO,
+                               "%s is not a regular file (a device, pipe or socket): a Perk store "
+                               "is a regular file; check --db or $PERK_DB", path);
+        if (sb.st_size == 0 && readonly)
+            return pstore_fail(s, PERK_STORE_CORRUPT,
+                               "%s is an empty file, not a Perk store: nothing was ever written "
+                               "to it (perk publish creates a store)", path);
+    }
 
     int flags = readonly ? SQLITE_OPEN_READONLY
                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -389,6 +441,19 @@ static perk_store_status open_common(const char *path, bool readonly, perk_store
     int64_t app_id = 0;
     perk_store_status status = st ? pstore_query_int(s, st, 0, &app_id, "reading the header")
                                   : pstore_stmt_status(s);
+    if (status != PERK_STORE_OK && s->readonly &&
+        (status == PERK_STORE_READONLY || status == PERK_STORE_IO)) {
+        /* A store in a directory this process may not write (a read-only mount, a copy made
+         * read-only): WAL mode cannot create its -shm file, so SQLite cannot even read. Reads
+         * keep working on the main file as it is (immutable: nothing can write it either; a
+         * WAL left beside it is not read, so checkpoint before making a store read-only). */
+        status = reopen_immutable(s, path);
+        if (status == PERK_STORE_OK) {
+            st = pstore_stmt(s, "PRAGMA application_id");
+            status = st ? pstore_query_int(s, st, 0, &app_id, "reading the header")
+                        : pstore_stmt_status(s);
+        }
+    }
     if (status != PERK_STORE_OK) {
         pstore_add_context(s, " of %s", path);
         return status;

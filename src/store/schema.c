@@ -240,10 +240,29 @@ perk_store_status pstore_migrate(perk_store *s)
                            (long long)v, (long long)latest);
     if (v == latest)
         return PERK_STORE_OK;
+    if (s->readonly && v == 0) {
+        /* not a Perk store at all: say so rather than "read-only" */
+        int64_t tables = 0;
+        sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM sqlite_schema");
+        status = st ? pstore_query_int(s, st, 0, &tables, "inspecting the database")
+                    : pstore_stmt_status(s);
+        if (status != PERK_STORE_OK)
+            return status;
+        if (tables)
+            return pstore_fail(s, PERK_STORE_CORRUPT,
+                               "the file holds %lld tables or indexes but no Perk schema version: "
+                               "not a Perk store (another application's database?)",
+                               (long long)tables);
+        return pstore_fail(s, PERK_STORE_CORRUPT,
+                           "the file is an empty SQLite database, not a Perk store: nothing was "
+                           "ever published to it (perk publish creates a store)");
+    }
     if (s->readonly)
         return pstore_fail(s, PERK_STORE_READONLY,
                            "database schema version %lld needs migrating to %lld but the "
-                           "database is read-only", (long long)v, (long long)latest);
+                           "database is read-only: open it once with write access (any "
+                           "command that writes, e.g. perk expire) to migrate it",
+                           (long long)v, (long long)latest);
     status = pstore_begin(s, true, "starting the schema migration");
     if (status != PERK_STORE_OK)
         return status;

@@ -283,6 +283,23 @@ if command -v sqlite3 >/dev/null; then
   out_has "balance:        80"
   run "integrity of the backup" 0 sqlite3 "$work/backup.db" "PRAGMA integrity_check"
   out_has "ok"
+  # a store in a directory nobody may write (a read-only mount): reads keep working, writes say
+  # read-only (WAL cannot create its -shm file there; the store falls back to an immutable read)
+  mkdir "$work/ro" && cp "$work/backup.db" "$work/ro/perk.db" && chmod 444 "$work/ro/perk.db" && chmod 555 "$work/ro"
+  as_other=()
+  if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then # root ignores permissions
+    chmod 755 "$work"
+    as_other=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  fi
+  if [ "$(id -u)" != 0 ] || [ ${#as_other[@]} -gt 0 ]; then
+    run "history of a read-only store" 0 "${as_other[@]}" "$perk" history --db "$work/ro/perk.db"
+    check "read-only store: 4 versions" [ "$(grep -cE '^[* ] +[0-9]+ ' "$work/out")" -eq 4 ]
+    run "points of a read-only store" 0 "${as_other[@]}" "$perk" points alice --db "$work/ro/perk.db" --now "$tomorrow"
+    out_has "balance:        80"
+    run "writing to a read-only store" 1 "${as_other[@]}" "$perk" expire --db "$work/ro/perk.db"
+    err_has "read-only"
+  fi
+  chmod 755 "$work/ro"
   # a restore, with the event counter moved past what consumers have seen (docs/operations.md)
   run "last event id" 0 "$perk" events --after 0 --db "$db"
   last=$(tail -1 "$work/out" | sed 's/.*"id":\([0-9]*\),.*/\1/')
