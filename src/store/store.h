@@ -15,8 +15,13 @@
  *   - Every function returns a perk_store_status; perk_store_errmsg() gives the detailed message
  *     of the last failure on that handle ("database or disk is full while committing order A1001;
  *     nothing was committed").
- *   - Times are int64 epoch seconds passed in by the caller; the store never reads the clock,
- *     so behaviour is deterministic and testable.
+ *   - Times are int64 epoch seconds. Reads and admin calls take `now` from the caller. Writes
+ *     that move money or points (perk_store_commit, perk_store_refund) are checked at the
+ *     store's own clock (perk_store_set_clock; the real clock by default): the caller's time
+ *     must be within the max skew of it (or, for a delayed order, within the max delay before).
+ *   - Nothing a caller claims decides money or limits: a commit is checked against the
+ *     published version it names (its promotions, earn rules, budget limits and points policy),
+ *     coupons against their rows, refunds against the order's recorded lines (docs/security.md).
  *   - Money and points are int64 minor units. Arithmetic is overflow-checked.
  *   - One perk_store handle belongs to one thread at a time. Several processes (or several
  *     handles) may use the same database file concurrently: SQLite in WAL mode serialises writers,
@@ -407,11 +412,17 @@ void perk_store_commit_result_free(perk_store_commit_result *result);
  *  - idempotent by order_id: the same order again changes nothing and returns the first
  *    outcome with result->replay set; the same id with different content (any field, including
  *    order_json) is PERK_STORE_CONFLICT;
- *  - every promo's budget is checked (uses < limit_uses, money + discount <= limit_money,
- *    customer uses < limit_per_customer) and every coupon must be VALID for the customer at
- *    o->time; if anything fails NOTHING is written: PERK_STORE_BUDGET_EXCEEDED with every failed
- *    promo and coupon in result->failures, so the caller re-evaluates without them;
- *  - points_redeemed must not exceed the available balance at o->time (expired points are
+ *  - the order must be priced by a published version (o->ruleset_version, active at the store's
+ *    clock) and name its rule set, currency, promotions and earn rules with the version's limits,
+ *    else PERK_STORE_INVALID; o->time must be within the max skew of the store's clock (a
+ *    delayed order: up to the max delay before it), else PERK_STORE_INVALID; the points policy
+ *    used is the version's (`policy` is ignored);
+ *  - every promo's budget is checked against the version's limits (uses < limit_uses, money +
+ *    discount <= limit_money, customer uses < limit_per_customer) and every coupon must be VALID
+ *    for the customer at the store's clock (a delayed order: at o->time); if anything fails
+ *    NOTHING is written: PERK_STORE_BUDGET_EXCEEDED with every failed promo and coupon in
+ *    result->failures, so the caller re-evaluates without them;
+ *  - points_redeemed must not exceed the available balance at the store's clock (expired points are
  *    written off first), else PERK_STORE_INSUFFICIENT_POINTS and nothing is written;
  *  - then writes the order, budget uses, coupon uses, ledger entries (earn entries available at
  *    o->time + pending_seconds and expiring expire_seconds later; a redeem entry available at

@@ -146,7 +146,7 @@ static void test_published_version_decides(void **state)
     checkout_outcome out;
     /* three orders with the real rules use the budget up: 3 uses, ¥90 */
     for (int i = 0; i < 3; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "R%d", i);
         if (!place(f, f->real, f->real_ctx, f->version, id, NULL, &out))
             fail_msg("%s", out.message);
