@@ -289,6 +289,13 @@ const char *perk_program_promotion_id(const perk_program *program, size_t index)
     return prog_string(&program->d, program->d.rules[index].id);
 }
 
+size_t perk_program_tier_count(const perk_program *program) { return program ? program->d.n_tiers : 0; }
+
+const char *perk_program_tier_id(const perk_program *program, size_t index) {
+    if (!program || index >= program->d.n_tiers) return NULL;
+    return prog_string(&program->d, program->d.tiers[index].id);
+}
+
 const char *perk_program_promotion_label(const perk_program *program, size_t index) {
     if (!program || index >= program->d.n_rules) return NULL;
     const prog_rule *r = &program->d.rules[index];

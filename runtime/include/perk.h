@@ -85,6 +85,9 @@ int perk_program_exponent(const perk_program *program);
 /* Promotions, in evaluation order. */
 size_t perk_program_promotion_count(const perk_program *program);
 const char *perk_program_promotion_id(const perk_program *program, size_t index);
+/* The tiers of the loyalty programme, as named in the rules (a cart's customer.tier must be one). */
+size_t perk_program_tier_count(const perk_program *program);
+const char *perk_program_tier_id(const perk_program *program, size_t index);
 const char *perk_program_promotion_label(const perk_program *program, size_t index);
 /* Finds a promotion by id; returns its index or -1. */
 long perk_program_find_promotion(const perk_program *program, const char *id);

@@ -51,6 +51,8 @@ typedef struct attempt_buffers {
     bool *own_promo;          /* by promotion index */
     int64_t *own_discount;    /* by promotion index */
     bool *own_coupon;         /* by entered coupon */
+    perk_store_order_line *lines;  /* the cart's lines with what is paid for each */
+    char (*line_ids)[16];          /* "#3" for a line without an id (its position) */
 } attempt_buffers;
 
 typedef struct own_uses_ctx {
@@ -132,12 +134,43 @@ static void fill_order(const perk_program *prog, int64_t version, const cart_doc
     o->promos = b->promos;
     o->coupons = b->coupons;
     o->earned = b->earned;
+    /* the cart's lines (not the gifts appended after them) with their final amounts: refunds
+     * by line are checked against them */
+    size_t n_lines = doc->n_lines < r->n_lines ? doc->n_lines : r->n_lines;
+    for (size_t i = 0; i < n_lines; i++) {
+        const char *id = doc->lines[i].id;
+        if (!id || !*id) {
+            snprintf(b->line_ids[i], sizeof b->line_ids[i], "#%zu", i + 1);
+            id = b->line_ids[i];
+        }
+        b->lines[i] = (perk_store_order_line){id, r->lines[i].final};
+    }
+    o->lines = n_lines ? b->lines : NULL;
+    o->n_lines = n_lines;
 }
 
 bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
                           cart_doc *doc, const char *order_json, checkout_outcome *out) {
+    return checkout_place_order_opts(store, prog, version, ctx, doc, order_json, NULL, out);
+}
+
+bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
+                               cart_doc *doc, const char *order_json, const checkout_options *opts,
+                               checkout_outcome *out) {
+    static const checkout_options defaults = {0};
+    if (!opts) opts = &defaults;
     memset(out, 0, sizeof *out);
     const prog_data *d = prog_data_of(prog);
+    if (version <= 0 && !opts->dry_run) {
+        /* the store would refuse it too: say it plainly before evaluating anything */
+        snprintf(out->message, sizeof out->message,
+                 "order %s was not committed: it is priced by a program that is not a published version "
+                 "of the store; publish the rules (perk publish) and price with the active version, or "
+                 "evaluate it as a dry run",
+                 doc->order.id ? doc->order.id : "(no id)");
+        out->store_status = PERK_STORE_INVALID;
+        return false;
+    }
     if (!doc->order.id || !doc->customer.id) {
         snprintf(out->message, sizeof out->message, "an order to commit needs $.order.id and $.customer.id");
         out->store_status = PERK_STORE_INVALID;
@@ -158,8 +191,10 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
     b.own_promo = calloc(d->n_rules + 1, sizeof *b.own_promo);
     b.own_discount = calloc(d->n_rules + 1, sizeof *b.own_discount);
     b.own_coupon = calloc(doc->n_coupons + 1, sizeof *b.own_coupon);
+    b.lines = calloc(doc->n_lines + 1, sizeof *b.lines);
+    b.line_ids = calloc(doc->n_lines + 1, sizeof *b.line_ids);
     if (!b.promos || !b.coupons || !b.earned || !b.excluded || !b.campaigns || !b.own_promo || !b.own_discount ||
-        !b.own_coupon)
+        !b.own_coupon || !b.lines || !b.line_ids)
         abort();
     perk_store_tier tiers[MAX_TIERS];
     perk_store_policy policy;
@@ -240,8 +275,15 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
             set_message(out, "evaluation failed: %s", perk_context_error(ctx));
             goto done;
         }
+        if (opts->dry_run) {
+            /* priced against the store's budgets and verdicts; nothing is consumed */
+            out->dry_run = true;
+            ok = true;
+            goto done;
+        }
         perk_store_order o;
         fill_order(prog, version, doc, r, &b, &o, order_json);
+        o.delayed = opts->delayed;
         perk_store_commit_result_free(&out->commit);
         memset(&out->commit, 0, sizeof out->commit);
         perk_store_status st = perk_store_commit(store, &o, &policy, &out->commit);
@@ -284,6 +326,8 @@ done:
     free(b.earned);
     free(b.excluded);
     free(b.campaigns);
+    free(b.lines);
+    free(b.line_ids);
     return ok;
 }
 

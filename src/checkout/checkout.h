@@ -27,6 +27,7 @@ typedef struct checkout_outcome {
     const perk_result *result;       /* the evaluation that was committed (owned by ctx) */
     perk_store_commit_result commit; /* free with checkout_outcome_free */
     char message[512];               /* what went wrong, when something did */
+    bool dry_run;                    /* evaluated only: nothing was committed */
 } checkout_outcome;
 
 /* The store's policy for this program: pending window, expiry and tiers (from the rules).
@@ -50,6 +51,25 @@ void checkout_policy(const perk_program *prog, perk_store_policy *policy, perk_s
  * (out->eval_status), or budgets still changing after CHECKOUT_MAX_ATTEMPTS evaluations. */
 bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
                           cart_doc *doc, const char *order_json, checkout_outcome *out);
+
+/* How checkout_place_order_opts places an order; zeroed = checkout_place_order. */
+typedef struct checkout_options {
+    /* Evaluate with the store's budgets and coupon verdicts but commit nothing (out->dry_run is
+     * set; out->commit stays zeroed). The only way to price with a program that is not a
+     * published version (version 0): a commit is always priced by a published version. */
+    bool dry_run;
+    /* The order is delayed (an offline till's order committed late): the store accepts its time
+     * up to its max delay in the past instead of within the clock skew, checks its coupons at
+     * that time, and records the order as delayed (orders.delayed, "delayed" in its event). */
+    bool delayed;
+} checkout_options;
+
+/* checkout_place_order with options. Without dry_run, `version` must be a version published in
+ * the store (> 0), and the store checks the order against that version's budgets, promotions,
+ * earn rules and points policy: a program with other limits is refused. */
+bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
+                               cart_doc *doc, const char *order_json, const checkout_options *opts,
+                               checkout_outcome *out);
 
 void checkout_outcome_free(checkout_outcome *out);
 

@@ -100,10 +100,14 @@ const cli_command cli_publish = {
     }};
 
 const cli_command cli_commit = {
-    "commit", "perk commit ORDER.json [--program PROGRAM] [--db FILE]",
+    "commit", "perk commit ORDER.json [--dry-run [--program PROGRAM]] [--delayed] [--db FILE]",
     "evaluate an order against the store's budgets and coupons and commit it",
     (const cli_option[]){
-        {"program", 0, "PROGRAM", "price with this program instead of the active version", CLI_OPT_PROGRAM},
+        {"dry-run", 0, NULL, "evaluate against the store and print the result; commit nothing", CLI_OPT_DRY_RUN},
+        {"program", 0, "PROGRAM", "with --dry-run: price with this program instead of the active version",
+         CLI_OPT_PROGRAM},
+        {"delayed", 0, NULL, "a checkout replaying an order up to 7 days old (recorded and audited)",
+         CLI_OPT_DELAYED},
         {"db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB},
         {0},
     }};
@@ -177,6 +181,13 @@ const cli_command cli_events = {
         {"ack", 0, NULL, "record the consumer's position after each batch", CLI_OPT_ACK},
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
+        {0},
+    }};
+
+const cli_command cli_db = {
+    "db", "perk db check [--db PATH]", "check the store's integrity (ledger against orders, budgets, coupons, refunds)",
+    (const cli_option[]){
+        STORE_DB_OPTION,
         {0},
     }};
 

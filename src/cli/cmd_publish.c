@@ -178,6 +178,7 @@ static perk_program *commit_program(perk_store *st, const char *path, const char
 
 int cmd_commit(int argc, char **argv) {
     const char *db = default_db(), *program_path = NULL;
+    bool dry_run = false, delayed = false;
     cli_parser opts;
     int ch;
     cli_parse_begin(&opts, &cli_commit, false);
@@ -185,9 +186,20 @@ int cmd_commit(int argc, char **argv) {
         switch (ch) {
         case CLI_OPT_DB: db = optarg; break;
         case CLI_OPT_PROGRAM: program_path = optarg; break;
+        case CLI_OPT_DRY_RUN: dry_run = true; break;
+        case CLI_OPT_DELAYED: delayed = true; break;
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_commit); return 0;
         default: goto usage;
         }
+    }
+    if (program_path && !dry_run) {
+        /* budgets, promotions and points come from the published version: a program from a file
+         * could raise its own limits */
+        fprintf(stderr, "perk: error: --program %s is not a published version: an order is committed only "
+                        "when priced by the store's active version (publish the rules with perk publish), "
+                        "or evaluated with --dry-run, which commits nothing\n",
+                program_path);
+        return 2;
     }
     if (optind >= argc) {
         fprintf(stderr, "perk: error: no order file given\n");
@@ -239,7 +251,8 @@ int cmd_commit(int argc, char **argv) {
         goto done;
     }
     checkout_outcome out;
-    bool ok = checkout_place_order(st, prog, version, ctx, doc, text, &out);
+    checkout_options copts = {.dry_run = dry_run, .delayed = delayed};
+    bool ok = checkout_place_order_opts(st, prog, version, ctx, doc, text, &copts, &out);
     if (!ok) {
         fprintf(stderr, "perk: error: %s: %s\n", order_path, out.message);
         checkout_outcome_free(&out);
@@ -247,7 +260,9 @@ int cmd_commit(int argc, char **argv) {
     }
     json_t *o = json_object();
     json_object_set_new(o, "order_id", json_string(doc->order.id));
-    json_object_set_new(o, "status", json_string(out.commit.replay ? "already committed" : "committed"));
+    json_object_set_new(o, "status", json_string(out.dry_run          ? "dry run (nothing committed)"
+                                                 : out.commit.replay ? "already committed"
+                                                                     : "committed"));
     json_object_set_new(o, "attempts", json_integer(out.attempts));
     json_object_set_new(o, "ruleset_version", json_integer(version));
     json_object_set_new(o, "points_earned", json_integer(out.commit.points_earned));

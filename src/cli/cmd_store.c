@@ -739,3 +739,43 @@ int cmd_expire(int argc, char **argv)
     perk_store_close(s);
     return 0;
 }
+
+/* -------------------------------------------------------------------- db */
+
+static int print_problem(const char *problem, void *ctx)
+{
+    (void)ctx;
+    printf("problem: %s\n", problem);
+    return 0;
+}
+
+int cmd_db(int argc, char **argv)
+{
+    const cli_command *cmd = &cli_db;
+    const char *usage = cmd->usage;
+    common c;
+    common_init(&c);
+    int status = common_options_only(argc, argv, cmd, &c);
+    if (status >= 0)
+        return status;
+    if (optind >= argc)
+        return usage_error(usage, "say what to do: check");
+    if (strcmp(argv[optind], "check") != 0)
+        return usage_error(usage, "unknown subcommand \"%s\" (only check)", argv[optind]);
+    if (optind + 1 != argc)
+        return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 1]);
+    perk_store *s = open_store(&c, false);
+    if (!s)
+        return 1;
+    int64_t problems = 0;
+    if (perk_store_check(s, print_problem, NULL, &problems) != PERK_STORE_OK)
+        return store_error(s);
+    perk_store_close(s);
+    if (problems) {
+        cli_error("%s: %lld problem%s found (listed above); restore a backup or investigate before "
+                  "committing more orders", c.db, (long long)problems, problems == 1 ? "" : "s");
+        return 1;
+    }
+    printf("%s: ok (structure, orders and their ledger entries, budgets, coupons, refunds)\n", c.db);
+    return 0;
+}

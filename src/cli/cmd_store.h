@@ -44,4 +44,8 @@ int cmd_events(int argc, char **argv);
  * Writes off points whose expiry has passed (safe to run repeatedly, e.g. from cron). */
 int cmd_expire(int argc, char **argv);
 
+/* perk db check
+ * Checks the store's integrity (perk_store_check): prints each problem, exit 1 when any. */
+int cmd_db(int argc, char **argv);
+
 #endif /* PERK_CMD_STORE_H */

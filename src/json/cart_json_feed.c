@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cart_json.h"
@@ -50,6 +51,38 @@ static long find_promotion(const perk_program *prog, const char *id, const char 
     return -1;
 }
 
+/* Whether the program has a tier named `name` (tier names are exact). A name the rules do not
+ * define is an error like any other unknown value: silently pricing the customer without a tier
+ * would hide a typo ("Gold" for "gold") or a tier the rules dropped. */
+static bool find_tier(const perk_program *prog, const char *name, char *err, size_t errlen)
+{
+    size_t n_tiers = perk_program_tier_count(prog);
+    for (size_t t = 0; t < n_tiers; t++)
+        if (strcmp(perk_program_tier_id(prog, t), name) == 0)
+            return true;
+    if (n_tiers == 0) {
+        feed_error(err, errlen, PERK_INVALID,
+                   "$.customer.tier: \"%.100s\" is not a tier of this program (it defines no tiers); "
+                   "leave the tier out", name);
+        return false;
+    }
+    for (size_t t = 0; t < n_tiers; t++) {
+        const char *candidate = perk_program_tier_id(prog, t);
+        if (cart_json_is_similar(name, candidate) || strcasecmp(name, candidate) == 0) {
+            feed_error(err, errlen, PERK_INVALID,
+                       "$.customer.tier: no tier \"%.100s\" in the program (did you mean %s?)", name, candidate);
+            return false;
+        }
+    }
+    char list[160] = "";
+    size_t n = 0;
+    for (size_t t = 0; t < n_tiers && n + 1 < sizeof list; t++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", t ? ", " : "", perk_program_tier_id(prog, t));
+    feed_error(err, errlen, PERK_INVALID, "$.customer.tier: no tier \"%.100s\" in the program (its tiers: %s)", name,
+               list);
+    return false;
+}
+
 /* "$.usage.member_day", or $.usage["odd key"] for a key that is not a plain name (the same
  * spelling cart_json_parse uses in its messages). */
 static void usage_path(const char *key, char *buf, size_t cap)
@@ -85,6 +118,8 @@ perk_status cart_json_feed(const cart_doc *doc, perk_context *ctx, const perk_pr
     if (!doc || !ctx || !prog)
         return feed_error(err, errlen, PERK_INVALID, "cart_json_feed: missing document, context or program");
     perk_cart_reset(ctx);
+    if (doc->customer.tier && !find_tier(prog, doc->customer.tier, err, errlen))
+        return PERK_INVALID;
     perk_status st = perk_cart_set_customer(ctx, &doc->customer);
     if (st != PERK_OK)
         return feed_error(err, errlen, st, "$.customer: %s", context_message(ctx));

@@ -2,10 +2,13 @@
  * transactions and the busy handler. Everything else in the store builds on these. */
 #include "store_internal.h"
 
+#include "perk.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ status text */
@@ -352,6 +355,39 @@ bool perk_store_is_readonly(const perk_store *s)
 
 /* ------------------------------------------------------------- open / close */
 
+/* Reopens the handle's database read-only and immutable through a URI (the path
+ * percent-encoded), with the cached statements dropped. */
+static perk_store_status reopen_immutable(perk_store *s, const char *path)
+{
+    for (size_t i = 0; i < s->n_stmts; i++)
+        sqlite3_finalize(s->stmts[i].stmt);
+    s->n_stmts = 0;
+    sqlite3_close_v2(s->db);
+    s->db = NULL;
+    size_t len = strlen(path);
+    char *uri = malloc(len * 3 + 32);
+    if (!uri)
+        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory opening %s", path);
+    size_t n = (size_t)sprintf(uri, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p < 0x20 || *p >= 0x7f)
+            n += (size_t)sprintf(uri + n, "%%%02X", *p);
+        else
+            uri[n++] = (char)*p;
+    }
+    strcpy(uri + n, "?mode=ro&immutable=1");
+    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return pstore_fail(s, PERK_STORE_IO, "cannot open database %s read-only: %s", path,
+                           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_handler(s->db, busy_handler, s);
+    s->readonly = true;
+    return PERK_STORE_OK;
+}
+
 static perk_store_status open_common(const char *path, bool readonly, perk_store **out)
 {
     if (!out)
@@ -362,8 +398,28 @@ static perk_store_status open_common(const char *path, bool readonly, perk_store
         return PERK_STORE_NOMEM;
     *out = s;
     s->busy_timeout_ms = 5000;
+    s->max_skew = PERK_STORE_MAX_SKEW_DEFAULT;
+    s->max_delay = PERK_STORE_MAX_DELAY_DEFAULT;
     if (!path || !*path)
         return pstore_fail(s, PERK_STORE_INVALID, "no database path given");
+
+    /* Say what is wrong with a path that cannot be a store before SQLite tries it (a directory
+     * gave "disk I/O error", /dev/null gained a /dev/null-journal, an empty file "read-only"). */
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode))
+            return pstore_fail(s, PERK_STORE_IO,
+                               "%s is a directory, not a database file: give the store's file "
+                               "(for example %s/perk.db)", path, path);
+        if (!S_ISREG(sb.st_mode))
+            return pstore_fail(s, PERK_STORE_IO,
+                               "%s is not a regular file (a device, pipe or socket): a Perk store "
+                               "is a regular file; check --db or $PERK_DB", path);
+        if (sb.st_size == 0 && readonly)
+            return pstore_fail(s, PERK_STORE_CORRUPT,
+                               "%s is an empty file, not a Perk store: nothing was ever written "
+                               "to it (perk publish creates a store)", path);
+    }
 
     int flags = readonly ? SQLITE_OPEN_READONLY
                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -385,6 +441,19 @@ static perk_store_status open_common(const char *path, bool readonly, perk_store
     int64_t app_id = 0;
     perk_store_status status = st ? pstore_query_int(s, st, 0, &app_id, "reading the header")
                                   : pstore_stmt_status(s);
+    if (status != PERK_STORE_OK && s->readonly &&
+        (status == PERK_STORE_READONLY || status == PERK_STORE_IO)) {
+        /* A store in a directory this process may not write (a read-only mount, a copy made
+         * read-only): WAL mode cannot create its -shm file, so SQLite cannot even read. Reads
+         * keep working on the main file as it is (immutable: nothing can write it either; a
+         * WAL left beside it is not read, so checkpoint before making a store read-only). */
+        status = reopen_immutable(s, path);
+        if (status == PERK_STORE_OK) {
+            st = pstore_stmt(s, "PRAGMA application_id");
+            status = st ? pstore_query_int(s, st, 0, &app_id, "reading the header")
+                        : pstore_stmt_status(s);
+        }
+    }
     if (status != PERK_STORE_OK) {
         pstore_add_context(s, " of %s", path);
         return status;
@@ -447,5 +516,73 @@ void perk_store_close(perk_store *s)
     free(s->stmts);
     if (s->db)
         sqlite3_close_v2(s->db);
+    perk_program_free(s->version_prog);
     free(s);
+}
+
+void pstore_trust_caller_for_tests(perk_store *s)
+{
+    if (s)
+        s->trusts_caller = true;
+}
+
+/* ------------------------------------------------------------------- clock */
+
+perk_store_status perk_store_set_clock(perk_store *s, perk_store_clock_fn clock, void *ctx)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    s->clock = clock;
+    s->clock_ctx = ctx;
+    return PERK_STORE_OK;
+}
+
+int64_t perk_store_now(perk_store *s)
+{
+    if (s && s->clock)
+        return s->clock(s->clock_ctx);
+    return (int64_t)time(NULL);
+}
+
+perk_store_status perk_store_set_max_skew(perk_store *s, int64_t seconds)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    if (seconds < 0 || seconds > 86400)
+        return pstore_fail(s, PERK_STORE_INVALID, "max skew %lld s is outside 0..86400",
+                           (long long)seconds);
+    s->max_skew = seconds;
+    return PERK_STORE_OK;
+}
+
+perk_store_status perk_store_set_max_delay(perk_store *s, int64_t seconds)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    if (seconds < 0 || seconds > 366 * 86400)
+        return pstore_fail(s, PERK_STORE_INVALID, "max delay %lld s is outside 0..%d",
+                           (long long)seconds, 366 * 86400);
+    s->max_delay = seconds;
+    return PERK_STORE_OK;
+}
+
+int64_t pstore_now(perk_store *s, int64_t claimed)
+{
+    return s->trusts_caller ? claimed : perk_store_now(s);
+}
+
+perk_store_status pstore_check_time(perk_store *s, int64_t claimed, const char *what, int64_t *now)
+{
+    *now = pstore_now(s, claimed);
+    int64_t diff = claimed > *now ? claimed - *now : *now - claimed;
+    if (claimed < *now - s->max_skew || claimed > *now + s->max_skew)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "%s is dated %lld, %lld s %s the store's clock (%lld); a time may differ "
+                           "from it by at most %lld s: check the clock of the machine that sent it "
+                           "(or commit an order that was delayed as delayed: perk commit --delayed, "
+                           "recorded with the order)",
+                           what, (long long)claimed, (long long)diff,
+                           claimed > *now ? "ahead of" : "behind", (long long)*now,
+                           (long long)s->max_skew);
+    return PERK_STORE_OK;
 }

@@ -3,6 +3,9 @@
  * tier changes and outbox events together, or nothing at all. Also budget usage queries. */
 #include "store_internal.h"
 
+#include "perk.h"
+#include "program.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +47,12 @@ typedef struct commit_ctx {
     json_t *order_doc;                  /* parsed order_json, or NULL */
     char fingerprint[65];
     int64_t earned_total;
+    /* the limits each promo is checked against: the published version's (or the caller's, for
+     * a store that trusts its caller: tests only) */
+    perk_store_promo_use *limits;
+    int64_t now;                        /* the store's clock (the order's time when trusted) */
+    perk_store_policy version_policy;
+    perk_store_tier version_tiers[64];
 } commit_ctx;
 
 static perk_store_status validate_order(commit_ctx *c)
@@ -113,7 +122,24 @@ static perk_store_status validate_order(commit_ctx *c)
             return pstore_fail(s, PERK_STORE_INVALID, "order %s: earned points overflow",
                                o->order_id);
     }
+    if ((o->n_lines && !o->lines) || o->n_lines > 10000)
+        return pstore_fail(s, PERK_STORE_INVALID, "order %s: needs 0..10000 lines with an array",
+                           o->order_id);
+    for (size_t i = 0; i < o->n_lines; i++) {
+        st = pstore_check_name(s, "order line id", o->lines[i].line_id, 255);
+        if (st != PERK_STORE_OK)
+            return st;
+        if (o->lines[i].amount < 0)
+            return pstore_fail(s, PERK_STORE_INVALID, "order %s: line %s amount must be >= 0",
+                               o->order_id, o->lines[i].line_id);
+    }
     if (o->order_json) {
+        size_t len = strlen(o->order_json);
+        if (len > PERK_STORE_ORDER_JSON_MAX)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "order %s: order_json is %zu bytes, more than the store keeps per order "
+                               "(%d bytes); nothing was committed: store a smaller summary of the cart",
+                               o->order_id, len, PERK_STORE_ORDER_JSON_MAX);
         json_error_t err;
         c->order_doc = json_loads(o->order_json, JSON_REJECT_DUPLICATES, &err);
         if (!c->order_doc)
@@ -146,6 +172,8 @@ static perk_store_status fingerprint_order(commit_ctx *c)
         (json_int_t)o->payable, "promos", promos, "coupons", coupons, "earned", earned,
         "points_redeemed", (json_int_t)o->points_redeemed, "order",
         c->order_doc ? c->order_doc : json_null());
+    if (doc && o->delayed) /* only when set: fingerprints of other orders stay as they were */
+        json_object_set_new(doc, "delayed", json_true());
     char *text = doc ? json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text)
@@ -249,6 +277,109 @@ static perk_store_status customer_budget_uses(perk_store *s, const char *ruleset
     return pstore_query_int(s, st, 0, uses, "counting the customer's promotion uses");
 }
 
+/* The store's clock decides: an order dated further than the max skew from it is refused; a
+ * delayed order may be older (up to the max delay), never in the future, and is recorded. */
+static perk_store_status check_order_time(commit_ctx *c)
+{
+    perk_store *s = c->s;
+    const perk_store_order *o = c->o;
+    char what[300];
+    if (!o->delayed) {
+        snprintf(what, sizeof what, "order %.200s", o->order_id);
+        return pstore_check_time(s, o->time, what, &c->now);
+    }
+    c->now = pstore_now(s, o->time);
+    if (o->time > c->now + s->max_skew)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "delayed order %s is dated %lld, %lld s ahead of the store's clock (%lld): a "
+                           "delayed order happened in the past; check the clock of the machine that "
+                           "sent it", o->order_id, (long long)o->time, (long long)(o->time - c->now),
+                           (long long)c->now);
+    if (c->now - o->time > s->max_delay)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "delayed order %s is dated %lld, %lld s before the store's clock (%lld), "
+                           "more than the %lld s a delayed order may be late; it cannot be committed "
+                           "with the prices and coupons of then",
+                           o->order_id, (long long)o->time, (long long)(c->now - o->time),
+                           (long long)c->now, (long long)s->max_delay);
+    return PERK_STORE_OK;
+}
+
+/* The published version decides: the order's rule set, currency, promotions and their budgets,
+ * earn rules and points policy are the version's. A caller that priced the order with another
+ * program (one with raised limits, say) is refused before anything is checked or written. */
+static perk_store_status apply_version(commit_ctx *c)
+{
+    perk_store *s = c->s;
+    const perk_store_order *o = c->o;
+    c->limits = calloc(o->n_promos + 1, sizeof *c->limits);
+    if (!c->limits)
+        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
+    for (size_t i = 0; i < o->n_promos; i++)
+        c->limits[i] = o->promos[i];
+    if (s->trusts_caller)
+        return PERK_STORE_OK;
+    const perk_program *prog = NULL;
+    perk_store_status status = pstore_version_program(s, o->ruleset_version, c->now, &prog);
+    if (status != PERK_STORE_OK) {
+        pstore_add_context(s, " (order %s)", o->order_id);
+        return status;
+    }
+    const prog_data *d = prog_data_of(prog);
+    long long v = (long long)o->ruleset_version;
+    if (strcmp(o->ruleset, perk_program_name(prog)) != 0 ||
+        strcmp(o->currency, perk_program_currency(prog)) != 0)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "order %s names rule set %s in %s, but version %lld is rule set %s in %s: "
+                           "price the order with version %lld", o->order_id, o->ruleset, o->currency,
+                           v, perk_program_name(prog), perk_program_currency(prog), v);
+    for (size_t i = 0; i < o->n_promos; i++) {
+        const perk_store_promo_use *p = &o->promos[i];
+        long idx = perk_program_find_promotion(prog, p->promo_id);
+        if (idx < 0)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "order %s applies promotion %s, which version %lld does not have: the "
+                               "order was priced by another program", o->order_id, p->promo_id, v);
+        const prog_rule *r = &d->rules[idx];
+        if (p->limit_uses != r->limit_uses || p->limit_money != r->limit_money ||
+            p->limit_per_customer != r->limit_per_customer)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "order %s: promotion %s claims limits (uses %lld, money %lld, per "
+                               "customer %lld) that are not version %lld's (%lld, %lld, %lld): the "
+                               "order was priced by another program; price it with version %lld",
+                               o->order_id, p->promo_id, (long long)p->limit_uses,
+                               (long long)p->limit_money, (long long)p->limit_per_customer, v,
+                               (long long)r->limit_uses, (long long)r->limit_money,
+                               (long long)r->limit_per_customer, v);
+        c->limits[i].limit_uses = r->limit_uses;
+        c->limits[i].limit_money = r->limit_money;
+        c->limits[i].limit_per_customer = r->limit_per_customer;
+    }
+    for (size_t i = 0; i < o->n_earned; i++) {
+        bool known = false;
+        for (uint32_t k = 0; k < d->n_earns && !known; k++)
+            known = strcmp(prog_string(d, d->earns[k].id), o->earned[i].rule_id) == 0;
+        if (!known)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "order %s earns points by rule %s, which version %lld does not have: "
+                               "the order was priced by another program", o->order_id,
+                               o->earned[i].rule_id, v);
+    }
+    /* the points policy (pending period, expiry, tiers) is the version's, whatever was passed */
+    perk_store_policy *pol = &c->version_policy;
+    memset(pol, 0, sizeof *pol);
+    pol->pending_seconds = d->points_pending_seconds;
+    pol->expire_seconds = d->points_expire_seconds;
+    size_t n = d->n_tiers < 64 ? d->n_tiers : 64;
+    for (size_t i = 0; i < n; i++)
+        c->version_tiers[i] = (perk_store_tier){prog_string(d, d->tiers[i].id), d->tiers[i].spend,
+                                                d->tiers[i].window_seconds};
+    pol->tiers = n ? c->version_tiers : NULL;
+    pol->n_tiers = n;
+    c->policy = pol;
+    return PERK_STORE_OK;
+}
+
 static perk_store_status check_budgets_and_coupons(commit_ctx *c)
 {
     perk_store *s = c->s;
@@ -256,7 +387,7 @@ static perk_store_status check_budgets_and_coupons(commit_ctx *c)
     char summary[400] = "";
     size_t used = 0;
     for (size_t i = 0; i < o->n_promos; i++) {
-        const perk_store_promo_use *p = &o->promos[i];
+        const perk_store_promo_use *p = &c->limits[i];
         int64_t uses, money, cust = 0, after;
         perk_store_status status = budget_totals(s, o->ruleset, p->promo_id, &uses, &money);
         if (status == PERK_STORE_OK && p->limit_per_customer >= 0)
@@ -285,8 +416,9 @@ static perk_store_status check_budgets_and_coupons(commit_ctx *c)
     }
     for (size_t i = 0; i < o->n_coupons; i++) {
         perk_store_coupon_info info;
-        perk_store_status status = pstore_coupon_lookup(s, c->codes[i], o->customer_id, o->time,
-                                                        &info);
+        /* at the store's clock; a delayed order's coupons at its own (audited) time */
+        perk_store_status status = pstore_coupon_lookup(s, c->codes[i], o->customer_id,
+                                                        o->delayed ? o->time : c->now, &info);
         if (status != PERK_STORE_OK)
             return status;
         if (info.status == PERK_STORE_COUPON_VALID)
@@ -332,7 +464,7 @@ static perk_store_status insert_order(commit_ctx *c)
     sqlite3_stmt *st = pstore_stmt(
         c->s, "INSERT INTO orders (order_id, customer_id, ruleset, ruleset_version, time, "
               "currency, subtotal, discount, shipping, payable, points_earned, points_redeemed, "
-              "fingerprint, order_json) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+              "fingerprint, order_json, delayed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
     if (!st)
         return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, o->order_id, -1, SQLITE_STATIC);
@@ -349,7 +481,31 @@ static perk_store_status insert_order(commit_ctx *c)
     sqlite3_bind_int64(st, 12, o->points_redeemed);
     sqlite3_bind_text(st, 13, c->fingerprint, -1, SQLITE_STATIC);
     pstore_bind_text(st, 14, o->order_json);
+    sqlite3_bind_int(st, 15, o->delayed ? 1 : 0);
     return pstore_step_done(c->s, st, "inserting the order");
+}
+
+static perk_store_status record_lines(commit_ctx *c)
+{
+    const perk_store_order *o = c->o;
+    perk_store_status status = PERK_STORE_OK;
+    for (size_t i = 0; status == PERK_STORE_OK && i < o->n_lines; i++) {
+        sqlite3_stmt *st = pstore_stmt(c->s, "INSERT INTO order_lines (order_id, line_id, amount) "
+                                             "VALUES (?1, ?2, ?3)");
+        if (!st)
+            return pstore_stmt_status(c->s);
+        sqlite3_bind_text(st, 1, o->order_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, o->lines[i].line_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, o->lines[i].amount);
+        int rc = sqlite3_step(st);
+        pstore_done(st);
+        if (rc == SQLITE_CONSTRAINT)
+            return pstore_fail(c->s, PERK_STORE_INVALID, "order %s lists line %s twice", o->order_id,
+                               o->lines[i].line_id);
+        if (rc != SQLITE_DONE)
+            status = pstore_sqlfail(c->s, rc, "recording an order line");
+    }
+    return status;
 }
 
 static perk_store_status record_uses(commit_ctx *c)
@@ -411,7 +567,9 @@ static perk_store_status record_points(commit_ctx *c)
     const perk_store_policy *p = c->policy;
     int64_t pending = p ? p->pending_seconds : 0, expire = p ? p->expire_seconds : 0;
     int64_t available_at, expires_at = 0;
-    if (__builtin_add_overflow(o->time, pending, &available_at) ||
+    /* pending from the store's clock (or the order's time, if later within the skew) */
+    int64_t from = o->time > c->now ? o->time : c->now;
+    if (__builtin_add_overflow(from, pending, &available_at) ||
         (expire && __builtin_add_overflow(available_at, expire, &expires_at)))
         return pstore_fail(s, PERK_STORE_INVALID, "order %s: points dates overflow", o->order_id);
     c->r->available_at = available_at;
@@ -459,6 +617,8 @@ static perk_store_status emit_committed(commit_ctx *c)
         (json_int_t)o->subtotal, "discount", (json_int_t)o->discount, "shipping",
         (json_int_t)o->shipping, "payable", (json_int_t)o->payable, "promos", promos, "coupons",
         coupons, "points", points, "order", c->order_doc ? c->order_doc : json_null());
+    if (ev && o->delayed) /* audited: this order was committed late, at its own time */
+        json_object_set_new(ev, "delayed", json_true());
     return pstore_emit(c->s, "order.committed", o->time, ev, &c->r->event_id);
 }
 
@@ -489,12 +649,12 @@ static perk_store_status write_order(commit_ctx *c)
     perk_store *s = c->s;
     const perk_store_order *o = c->o;
     int64_t expired = 0;
-    perk_store_status status = pstore_expire_customer(s, o->customer_id, o->time, &expired);
+    perk_store_status status = pstore_expire_customer(s, o->customer_id, c->now, &expired);
     if (status != PERK_STORE_OK)
         return status;
     if (o->points_redeemed > 0) {
         int64_t available = 0;
-        status = redeemable(s, o->customer_id, o->time, &available);
+        status = redeemable(s, o->customer_id, c->now, &available);
         if (status != PERK_STORE_OK)
             return status;
         if (available < o->points_redeemed) {
@@ -507,6 +667,8 @@ static perk_store_status write_order(commit_ctx *c)
         }
     }
     status = insert_order(c);
+    if (status == PERK_STORE_OK)
+        status = record_lines(c);
     if (status == PERK_STORE_OK)
         status = record_uses(c);
     if (status == PERK_STORE_OK)
@@ -564,6 +726,13 @@ perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o,
         pstore_rollback(s); /* nothing was written: a replay only reads */
         goto out;
     }
+    if (status == PERK_STORE_OK) {
+        status = check_order_time(&c);
+        if (status != PERK_STORE_OK)
+            pstore_add_context(s, "; nothing was committed");
+    }
+    if (status == PERK_STORE_OK)
+        status = apply_version(&c);
     if (status == PERK_STORE_OK)
         status = check_budgets_and_coupons(&c);
     if (status == PERK_STORE_OK)
@@ -581,6 +750,7 @@ out:
         perk_store_commit_result_free(r);
     }
     free(c.codes);
+    free(c.limits);
     json_decref(c.order_doc);
     if (!result)
         perk_store_commit_result_free(&scratch);

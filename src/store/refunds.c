@@ -59,6 +59,12 @@ static perk_store_status validate(refund_ctx *c, int64_t refunded_amount)
         if (__builtin_add_overflow(sum, c->lines[i].amount, &sum))
             return pstore_fail(s, PERK_STORE_INVALID, "refund %s: line amounts overflow",
                                c->refund_id);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->lines[j].line_id, c->lines[i].line_id) == 0)
+                return pstore_fail(s, PERK_STORE_INVALID,
+                                   "refund %s names line %s twice; give each line once with "
+                                   "the whole amount refunded on it", c->refund_id,
+                                   c->lines[i].line_id);
     }
     if (refunded_amount != 0 && refunded_amount != sum)
         return pstore_fail(s, PERK_STORE_INVALID,
@@ -329,6 +335,75 @@ static perk_store_status release_uses(refund_ctx *c)
     return PERK_STORE_OK;
 }
 
+/* Checks every refund line against the order's recorded lines: the line exists, and what was
+ * already refunded on it plus this amount stays within its final amount. */
+static perk_store_status check_lines(refund_ctx *c)
+{
+    perk_store *s = c->s;
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM order_lines WHERE order_id = ?1");
+    if (!st)
+        return pstore_stmt_status(s);
+    sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
+    int64_t n = 0;
+    perk_store_status status = pstore_query_int(s, st, 0, &n, "counting the order's lines");
+    if (status != PERK_STORE_OK)
+        return status;
+    if (n == 0)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "refund %s: order %s was committed without its lines, so it cannot be "
+                           "refunded by line; refund the whole order (no lines) instead",
+                           c->refund_id, c->order_id);
+    for (size_t i = 0; i < c->n_lines; i++) {
+        const perk_store_refund_line *l = &c->lines[i];
+        st = pstore_stmt(s, "SELECT amount, (SELECT COALESCE(SUM(r.amount), 0) FROM refund_lines r"
+                            " WHERE r.order_id = ?1 AND r.line_id = ?2)"
+                            " FROM order_lines WHERE order_id = ?1 AND line_id = ?2");
+        if (!st)
+            return pstore_stmt_status(s);
+        sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, l->line_id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        int64_t paid = 0, refunded = 0;
+        if (rc == SQLITE_ROW) {
+            paid = sqlite3_column_int64(st, 0);
+            refunded = sqlite3_column_int64(st, 1);
+        }
+        pstore_done(st);
+        if (rc == SQLITE_DONE)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "refund %s: order %s has no line %.100s; use the line ids the order "
+                               "was committed with", c->refund_id, c->order_id, l->line_id);
+        if (rc != SQLITE_ROW)
+            return pstore_sqlfail(s, rc, "reading an order line");
+        if (l->amount > paid - refunded)
+            return pstore_fail(s, PERK_STORE_INVALID,
+                               "refund %s: line %s of order %s was paid %lld and %lld of it is "
+                               "already refunded; at most %lld more can be refunded, not %lld",
+                               c->refund_id, l->line_id, c->order_id, (long long)paid,
+                               (long long)refunded, (long long)(paid - refunded),
+                               (long long)l->amount);
+    }
+    return PERK_STORE_OK;
+}
+
+static perk_store_status insert_refund_lines(refund_ctx *c)
+{
+    for (size_t i = 0; c->lines && i < c->n_lines; i++) {
+        sqlite3_stmt *st = pstore_stmt(c->s, "INSERT INTO refund_lines (refund_id, order_id, "
+                                             "line_id, amount) VALUES (?1, ?2, ?3, ?4)");
+        if (!st)
+            return pstore_stmt_status(c->s);
+        sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c->order_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, c->lines[i].line_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, c->lines[i].amount);
+        perk_store_status status = pstore_step_done(c->s, st, "recording a refunded line");
+        if (status != PERK_STORE_OK)
+            return status;
+    }
+    return PERK_STORE_OK;
+}
+
 static perk_store_status insert_refund(refund_ctx *c, const char *lines_text)
 {
     const perk_store_refund_result *r = c->r;
@@ -401,6 +476,11 @@ static perk_store_status apply_refund(refund_ctx *c, const char *lines_text)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "refund %s of %lld exceeds the %lld left to refund on order %s",
                            c->refund_id, (long long)r->amount, (long long)rest, c->order_id);
+    if (c->lines) {
+        status = check_lines(c);
+        if (status != PERK_STORE_OK)
+            return status;
+    }
     r->refunded_total = refunded + r->amount;
     r->full = r->refunded_total == c->payable;
 
@@ -425,6 +505,8 @@ static perk_store_status apply_refund(refund_ctx *c, const char *lines_text)
     /* The refund row goes in before the tier is computed: spend is net of it. */
     if (status == PERK_STORE_OK)
         status = insert_refund(c, lines_text);
+    if (status == PERK_STORE_OK)
+        status = insert_refund_lines(c);
     if (status != PERK_STORE_OK)
         return status;
     char tier_before[PERK_STORE_NAME_MAX];
@@ -489,6 +571,14 @@ perk_store_status perk_store_refund(perk_store *s, const char *order_id, const c
     if (status == PERK_STORE_OK && found) {
         pstore_rollback(s);
         goto out;
+    }
+    if (status == PERK_STORE_OK) {
+        /* a refund is dated by the store's clock: its `now` may not move reversals or returned
+         * points' expiry */
+        char what[300];
+        snprintf(what, sizeof what, "refund %.200s", refund_id);
+        int64_t store_now = now;
+        status = pstore_check_time(s, now, what, &store_now);
     }
     if (status == PERK_STORE_OK)
         status = apply_refund(&c, lines_text);

@@ -172,9 +172,44 @@ static const char schema_v2[] =
     "  position INTEGER NOT NULL\n"
     ");\n";
 
+/* Version 3: the lines of an order with their final amounts, and what each refund took from
+ * each line, so that refunds by line are checked (a line refunded at most once over). */
+static const char schema_v3[] =
+    "CREATE TABLE order_lines (\n"
+    "  order_id TEXT NOT NULL REFERENCES orders(order_id),\n"
+    "  line_id  TEXT NOT NULL,\n"
+    "  amount   INTEGER NOT NULL CHECK (amount >= 0),\n"
+    "  PRIMARY KEY (order_id, line_id)\n"
+    ");\n"
+    "CREATE TABLE refund_lines (\n"
+    "  refund_id TEXT NOT NULL REFERENCES refunds(refund_id),\n"
+    "  order_id  TEXT NOT NULL,\n"
+    "  line_id   TEXT NOT NULL,\n"
+    "  amount    INTEGER NOT NULL CHECK (amount > 0),\n"
+    "  PRIMARY KEY (refund_id, line_id)\n"
+    ");\n"
+    "CREATE INDEX refund_lines_by_line ON refund_lines(order_id, line_id);\n";
+
+/* Version 4: the ledger refuses an insert that reuses an existing id. INSERT OR REPLACE would
+ * otherwise delete the old entry and write another in its place: the DELETE trigger does not
+ * fire for a REPLACE's implicit delete unless recursive triggers are on. A BEFORE INSERT trigger
+ * runs before the conflict is resolved, so it sees the old row and aborts. */
+static const char schema_v4[] =
+    "CREATE TRIGGER ledger_no_replace BEFORE INSERT ON ledger\n"
+    "  WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM ledger WHERE id = NEW.id)\n"
+    "  BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only: entry ids are never reused'); END;\n";
+
+/* Version 5: a delayed order (committed late, its time older than the clock skew allows) is
+ * recorded as such. */
+static const char schema_v5[] =
+    "ALTER TABLE orders ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;\n";
+
 const pstore_migration pstore_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "indexes, budget and coupon totals, outbox consumers", schema_v2},
+    {3, "order lines and refunded lines", schema_v3},
+    {4, "the ledger refuses INSERT OR REPLACE of an existing entry", schema_v4},
+    {5, "delayed orders recorded", schema_v5},
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 
@@ -205,10 +240,29 @@ perk_store_status pstore_migrate(perk_store *s)
                            (long long)v, (long long)latest);
     if (v == latest)
         return PERK_STORE_OK;
+    if (s->readonly && v == 0) {
+        /* not a Perk store at all: say so rather than "read-only" */
+        int64_t tables = 0;
+        sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM sqlite_schema");
+        status = st ? pstore_query_int(s, st, 0, &tables, "inspecting the database")
+                    : pstore_stmt_status(s);
+        if (status != PERK_STORE_OK)
+            return status;
+        if (tables)
+            return pstore_fail(s, PERK_STORE_CORRUPT,
+                               "the file holds %lld tables or indexes but no Perk schema version: "
+                               "not a Perk store (another application's database?)",
+                               (long long)tables);
+        return pstore_fail(s, PERK_STORE_CORRUPT,
+                           "the file is an empty SQLite database, not a Perk store: nothing was "
+                           "ever published to it (perk publish creates a store)");
+    }
     if (s->readonly)
         return pstore_fail(s, PERK_STORE_READONLY,
                            "database schema version %lld needs migrating to %lld but the "
-                           "database is read-only", (long long)v, (long long)latest);
+                           "database is read-only: open it once with write access (any "
+                           "command that writes, e.g. perk expire) to migrate it",
+                           (long long)v, (long long)latest);
     status = pstore_begin(s, true, "starting the schema migration");
     if (status != PERK_STORE_OK)
         return status;

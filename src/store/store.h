@@ -15,8 +15,13 @@
  *   - Every function returns a perk_store_status; perk_store_errmsg() gives the detailed message
  *     of the last failure on that handle ("database or disk is full while committing order A1001;
  *     nothing was committed").
- *   - Times are int64 epoch seconds passed in by the caller; the store never reads the clock,
- *     so behaviour is deterministic and testable.
+ *   - Times are int64 epoch seconds. Reads and admin calls take `now` from the caller. Writes
+ *     that move money or points (perk_store_commit, perk_store_refund) are checked at the
+ *     store's own clock (perk_store_set_clock; the real clock by default): the caller's time
+ *     must be within the max skew of it (or, for a delayed order, within the max delay before).
+ *   - Nothing a caller claims decides money or limits: a commit is checked against the
+ *     published version it names (its promotions, earn rules, budget limits and points policy),
+ *     coupons against their rows, refunds against the order's recorded lines (docs/security.md).
  *   - Money and points are int64 minor units. Arithmetic is overflow-checked.
  *   - One perk_store handle belongs to one thread at a time. Several processes (or several
  *     handles) may use the same database file concurrently: SQLite in WAL mode serialises writers,
@@ -113,6 +118,27 @@ perk_store_status perk_store_set_durable(perk_store *store, bool durable);
 
 /* true when the handle could only be opened read-only. */
 bool perk_store_is_readonly(const perk_store *store);
+
+/* ------------------------------------------------------------------- clock */
+
+/* The store's clock: what a commit or refund is checked against (coupon expiry, pending periods,
+ * which version is active, how far an order's own time may be from now). The real clock
+ * (time(NULL)) by default; tests inject another. It returns epoch seconds. */
+typedef int64_t (*perk_store_clock_fn)(void *ctx);
+
+/* Sets the clock (NULL = the real clock again). */
+perk_store_status perk_store_set_clock(perk_store *store, perk_store_clock_fn clock, void *ctx);
+/* The store's clock now. */
+int64_t perk_store_now(perk_store *store);
+
+/* How far an order's time (or a refund's `now`) may be from the store's clock, either way:
+ * PERK_STORE_MAX_SKEW_DEFAULT (5 minutes) unless set (0 .. 1 day). */
+#define PERK_STORE_MAX_SKEW_DEFAULT 300
+perk_store_status perk_store_set_max_skew(perk_store *store, int64_t seconds);
+/* How old a delayed order (perk_store_order.delayed) may be: PERK_STORE_MAX_DELAY_DEFAULT
+ * (7 days) unless set (0 .. 366 days). */
+#define PERK_STORE_MAX_DELAY_DEFAULT (7 * 86400)
+perk_store_status perk_store_set_max_delay(perk_store *store, int64_t seconds);
 
 /* ------------------------------------------------------ rule-set versions */
 
@@ -288,6 +314,12 @@ typedef struct perk_store_points_line {
     int64_t points;             /* >= 0; 0 lines are ignored */
 } perk_store_points_line;
 
+/* One line of an order and what the customer paid for it: the ceiling of its refunds. */
+typedef struct perk_store_order_line {
+    const char *line_id;        /* unique within the order; 1..255 bytes */
+    int64_t amount;             /* the line's final amount (after its discounts), >= 0 */
+} perk_store_order_line;
+
 typedef struct perk_store_order {
     const char *order_id, *customer_id, *ruleset;
     int64_t ruleset_version;
@@ -301,8 +333,22 @@ typedef struct perk_store_order {
     const perk_store_points_line *earned;
     size_t n_earned;
     int64_t points_redeemed;    /* >= 0 */
-    const char *order_json;     /* optional JSON text; stored and embedded in the event */
+    /* The order's lines with their final amounts (may be NULL/0: the order is then refunded
+     * by amount only). Refunds by line are checked against them. At most 10000. */
+    const perk_store_order_line *lines;
+    size_t n_lines;
+    /* A delayed order (an offline till's order committed late): its time may be up to the max
+     * delay before the store's clock instead of within the skew; coupons are checked at its time.
+     * Recorded with the order (orders.delayed) and in its event ("delayed": true). */
+    bool delayed;
+    const char *order_json;     /* optional JSON text; stored and embedded in the event;
+                                   at most PERK_STORE_ORDER_JSON_MAX bytes */
 } perk_store_order;
+
+/* The most order JSON the store keeps per order (1 MiB): it is stored with the order and again
+ * in its order.committed event. A larger document is refused (PERK_STORE_INVALID) before anything
+ * is written; keep the full cart elsewhere and store a summary. */
+#define PERK_STORE_ORDER_JSON_MAX (1024 * 1024)
 
 /* A tier of the loyalty programme. */
 typedef struct perk_store_tier {
@@ -366,11 +412,17 @@ void perk_store_commit_result_free(perk_store_commit_result *result);
  *  - idempotent by order_id: the same order again changes nothing and returns the first
  *    outcome with result->replay set; the same id with different content (any field, including
  *    order_json) is PERK_STORE_CONFLICT;
- *  - every promo's budget is checked (uses < limit_uses, money + discount <= limit_money,
- *    customer uses < limit_per_customer) and every coupon must be VALID for the customer at
- *    o->time; if anything fails NOTHING is written: PERK_STORE_BUDGET_EXCEEDED with every failed
- *    promo and coupon in result->failures, so the caller re-evaluates without them;
- *  - points_redeemed must not exceed the available balance at o->time (expired points are
+ *  - the order must be priced by a published version (o->ruleset_version, active at the store's
+ *    clock) and name its rule set, currency, promotions and earn rules with the version's limits,
+ *    else PERK_STORE_INVALID; o->time must be within the max skew of the store's clock (a
+ *    delayed order: up to the max delay before it), else PERK_STORE_INVALID; the points policy
+ *    used is the version's (`policy` is ignored);
+ *  - every promo's budget is checked against the version's limits (uses < limit_uses, money +
+ *    discount <= limit_money, customer uses < limit_per_customer) and every coupon must be VALID
+ *    for the customer at the store's clock (a delayed order: at o->time); if anything fails
+ *    NOTHING is written: PERK_STORE_BUDGET_EXCEEDED with every failed promo and coupon in
+ *    result->failures, so the caller re-evaluates without them;
+ *  - points_redeemed must not exceed the available balance at the store's clock (expired points are
  *    written off first), else PERK_STORE_INSUFFICIENT_POINTS and nothing is written;
  *  - then writes the order, budget uses, coupon uses, ledger entries (earn entries available at
  *    o->time + pending_seconds and expiring expire_seconds later; a redeem entry available at
@@ -429,6 +481,10 @@ typedef struct perk_store_refund_result {
  * first outcome with replay set; same id with other content: PERK_STORE_CONFLICT).
  *  - lines == NULL: refund the whole rest of the order (refunded_amount must be 0 or that rest);
  *    otherwise the line amounts must add up to refunded_amount (0 = take their sum).
+ *  - Refund lines are checked against the lines recorded with the order: a line the order does
+ *    not have, a line named twice in one refund, or more than a line's final amount minus what
+ *    earlier refunds took from it is PERK_STORE_INVALID (nothing written). An order committed
+ *    without lines can only be refunded as a whole (lines == NULL).
  *  - Points: with E earned, P payable and R the total refunded so far (this refund included),
  *    the order keeps floor(E * (P - R) / P) points (all E are reversed once R == P; an order
  *    with P == 0 loses all E on a whole-order refund). The reversal takes the order's own
@@ -512,6 +568,22 @@ perk_store_status perk_store_ack(perk_store *store, const char *consumer, int64_
 /* The last id acknowledged by `consumer` (0 for a consumer never seen). */
 perk_store_status perk_store_consumer_position(perk_store *store, const char *consumer,
                                                int64_t *id);
+
+/* ---------------------------------------------------------------- integrity */
+
+typedef int (*perk_store_problem_cb)(const char *problem, void *ctx);
+
+/* Checks the store: SQLite's structure (PRAGMA quick_check), then its records against each
+ * other: every committed order's earn and redeem entries present once and matching the order,
+ * no ledger entry of an order that does not exist, budget and coupon counters equal to their use
+ * rows (and coupon uses within max_uses), refunds within what the order and each line paid, and
+ * every customer's ledger replaying with each debit covered and a sum that is not negative.
+ * Each problem found goes to `cb` (may be NULL; returning non-zero stops the reports, not the
+ * count) and is counted in *problems. Returns PERK_STORE_OK when the check ran (problems or
+ * not); another status when it could not read the store. One read transaction: a consistent
+ * snapshot while checkouts keep writing. */
+perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, void *ctx,
+                                   int64_t *problems);
 
 #ifdef __cplusplus
 }

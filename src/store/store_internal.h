@@ -35,7 +35,26 @@ struct perk_store {
      * and now stays within [valid_from, valid_until). */
     bool active_cached;
     int64_t active_id, active_valid_from, active_valid_until, active_data_version;
+    /* The program of the version last committed against (pstore_version_program): its budgets,
+     * promotion and earn-rule ids and points policy decide a commit, not the caller's. */
+    struct perk_program *version_prog;
+    int64_t version_prog_id;
+    /* Tests written before the store decided limits and time itself run with this set (only
+     * pstore_trust_caller_for_tests sets it; no public function can): the caller's limits, policy
+     * and times are used as given, as the store did before. */
+    bool trusts_caller;
+    perk_store_clock_fn clock;  /* NULL = time(NULL) */
+    void *clock_ctx;
+    int64_t max_skew, max_delay;
 };
+
+/* The time a write is checked at: the store's clock; for a store that trusts its caller (tests
+ * of older behaviour), the time the caller claimed. */
+int64_t pstore_now(perk_store *s, int64_t claimed);
+
+/* Refuses a caller's time further than the max skew from the store's clock (PERK_STORE_INVALID
+ * naming `what`); *now gets the store's time. */
+perk_store_status pstore_check_time(perk_store *s, int64_t claimed, const char *what, int64_t *now);
 
 /* ---- errors (store_core.c) */
 
@@ -100,6 +119,19 @@ extern const size_t pstore_n_migrations;
 
 /* Brings the open database to the latest schema in one transaction. */
 perk_store_status pstore_migrate(perk_store *s);
+
+/* ---- published versions (versions.c) */
+
+/* The loaded program of version `id`, which must have been published with an activation at or
+ * before `now` (a commit is priced by a published version, never by a program the caller
+ * brings). Cached on the handle; the pointer stays valid until another version is asked for or
+ * the handle is closed. PERK_STORE_INVALID with a message for a version that does not exist,
+ * is not active yet or does not load. */
+perk_store_status pstore_version_program(perk_store *s, int64_t id, int64_t now,
+                                         const struct perk_program **out);
+
+/* For tests of behaviour that predates trusted limits and the store's clock: see trusts_caller. */
+void pstore_trust_caller_for_tests(perk_store *s);
 
 /* ---- events (store_events.c) */
 

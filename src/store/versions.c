@@ -3,6 +3,8 @@
  * hot-reload check used by checkout processes. */
 #include "store_internal.h"
 
+#include "perk.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,4 +393,60 @@ perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *aut
 fail:
     pstore_rollback(s);
     return status;
+}
+
+perk_store_status pstore_version_program(perk_store *s, int64_t id, int64_t now,
+                                         const struct perk_program **out)
+{
+    *out = NULL;
+    if (id <= 0)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "rule-set version %lld is not a published version: an order is committed "
+                           "only when priced by a version published in the store (perk publish); a "
+                           "program from elsewhere can only be evaluated (a dry run)", (long long)id);
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT (SELECT COUNT(*) FROM versions WHERE id = ?1),"
+                                      " (SELECT MIN(activate_at) FROM activations WHERE version_id = ?1)");
+    if (!st)
+        return pstore_stmt_status(s);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    int64_t exists = 0, first = 0;
+    bool activated = false;
+    if (rc == SQLITE_ROW) {
+        exists = sqlite3_column_int64(st, 0);
+        activated = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        first = sqlite3_column_int64(st, 1);
+    }
+    pstore_done(st);
+    if (rc != SQLITE_ROW)
+        return pstore_sqlfail(s, rc, "looking up the order's rule-set version");
+    if (!exists)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "rule-set version %lld does not exist in this store: price the order "
+                           "with a published version (perk history lists them)", (long long)id);
+    if (!activated || first > now)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "rule-set version %lld is not active yet (scheduled for %lld): price "
+                           "the order with the active version", (long long)id, (long long)first);
+    if (s->version_prog && s->version_prog_id == id) {
+        *out = s->version_prog;
+        return PERK_STORE_OK;
+    }
+    perk_store_version v;
+    perk_store_status status = perk_store_get_version(s, id, &v);
+    if (status != PERK_STORE_OK) {
+        perk_store_free_version(&v);
+        return status;
+    }
+    perk_error err;
+    perk_program *prog = perk_program_load(v.bytecode, v.bytecode_len, &err);
+    perk_store_free_version(&v);
+    if (!prog)
+        return pstore_fail(s, PERK_STORE_INVALID, "rule-set version %lld does not load: %s",
+                           (long long)id, err.message);
+    perk_program_free(s->version_prog);
+    s->version_prog = prog;
+    s->version_prog_id = id;
+    *out = prog;
+    return PERK_STORE_OK;
 }

@@ -141,9 +141,12 @@ run "generate --count 0" 2 "$perk" coupons generate SPRING --count 0 --db "$db"
 err_has "--count must be 1..1000000"
 
 # ------------------------------------------------------------------ commit
+# orders happen now: the store refuses an order time further than 5 minutes from its clock
+order_time=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+tomorrow=$(date -u -d tomorrow +%Y-%m-%d)
 order() { # order ID CUSTOMER QUANTITY [EXTRA_ORDER_MEMBERS] [CUSTOMER_POINTS]
   cat <<EOF
-{"order": {"id": "$1", "time": "2026-03-04T10:00:00+08:00"${4:-}},
+{"order": {"id": "$1", "time": "${ORDER_TIME_OVERRIDE:-$order_time}"${4:-}},
  "customer": {"id": "$2", "points": ${5:-0}},
  "lines": [{"sku": "TEA", "price": "100.00", "quantity": $3}]}
 EOF
@@ -194,7 +197,7 @@ run "commit broken JSON" 1 "$perk" commit broken.json --db "$db"
 err_has "perk: error: broken.json: invalid JSON at line"
 
 # ------------------------------------------------------------------ points
-run "points of alice" 0 "$perk" points alice --db "$db" --now 2026-03-05
+run "points of alice" 0 "$perk" points alice --db "$db" --now "$tomorrow"
 out_has "balance:        80"
 out_has "pending:        0"
 check "one earn entry of 80 for A1" grep -qE 'earn +\+80 .* A1 +base' "$work/out"
@@ -243,6 +246,11 @@ run "consumer is up to date" 0 "$perk" events --consumer crm --db "$db"
 out_lines 0
 order A4 carol 1 >a4.json
 run "commit A4" 0 "$perk" commit a4.json --db "$db"
+run "commit with a program that is not published" 2 "$perk" commit a2.json --program "$work/none.pbc" --db "$db"
+err_has "is not a published version: an order is committed only when priced by the store's active version"
+run "db check on a consistent store" 0 "$perk" db check --db "$db"
+out_has ": ok ("
+run "db check without a subcommand" 2 "$perk" db --db "$db"
 run "consumer sees only the new order" 0 "$perk" events --consumer crm --db "$db"
 out_lines 2
 out_has '"order_id":"A4"'
@@ -253,15 +261,44 @@ err_has "--ack needs --consumer NAME"
 run "--limit 0" 2 "$perk" events --limit 0 --db "$db"
 err_has "--limit must be >= 1"
 
+# ------------------------------------------------------------------ the store's clock
+ORDER_TIME_OVERRIDE=2020-01-01T00:00:00Z order B1 bob 1 >backdated.json
+run "commit an order dated 2020" 1 "$perk" commit backdated.json --db "$db"
+err_has "order B1 is dated 1577836800"
+err_has "behind the store's clock"
+run "commit an order dated 2020 as delayed" 1 "$perk" commit backdated.json --delayed --db "$db"
+err_has "more than the 604800 s a delayed order may be late"
+ORDER_TIME_OVERRIDE=$(date -u -d '-2 days' +%Y-%m-%dT%H:%M:%SZ) order B2 bob 1 >delayed.json
+run "commit a 2-day-old order" 1 "$perk" commit delayed.json --db "$db"
+run "commit a 2-day-old order as delayed" 0 "$perk" commit delayed.json --delayed --db "$db"
+out_has '"status": "committed"'
+
 # ------------------------------------------------------------------ backup and reading a copy
 if command -v sqlite3 >/dev/null; then
   run "online backup" 0 sqlite3 "$db" ".backup '$work/backup.db'"
   run "history of the backup" 0 "$perk" history --db "$work/backup.db"
   check "backup: 4 versions" [ "$(grep -cE '^[* ] +[0-9]+ ' "$work/out")" -eq 4 ]
-  run "points in the backup" 0 "$perk" points alice --db "$work/backup.db" --now 2026-03-05
+  run "points in the backup" 0 "$perk" points alice --db "$work/backup.db" --now "$tomorrow"
   out_has "balance:        80"
   run "integrity of the backup" 0 sqlite3 "$work/backup.db" "PRAGMA integrity_check"
   out_has "ok"
+  # a store in a directory nobody may write (a read-only mount): reads keep working, writes say
+  # read-only (WAL cannot create its -shm file there; the store falls back to an immutable read)
+  mkdir "$work/ro" && cp "$work/backup.db" "$work/ro/perk.db" && chmod 444 "$work/ro/perk.db" && chmod 555 "$work/ro"
+  as_other=()
+  if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then # root ignores permissions
+    chmod 755 "$work"
+    as_other=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  fi
+  if [ "$(id -u)" != 0 ] || [ ${#as_other[@]} -gt 0 ]; then
+    run "history of a read-only store" 0 "${as_other[@]}" "$perk" history --db "$work/ro/perk.db"
+    check "read-only store: 4 versions" [ "$(grep -cE '^[* ] +[0-9]+ ' "$work/out")" -eq 4 ]
+    run "points of a read-only store" 0 "${as_other[@]}" "$perk" points alice --db "$work/ro/perk.db" --now "$tomorrow"
+    out_has "balance:        80"
+    run "writing to a read-only store" 1 "${as_other[@]}" "$perk" expire --db "$work/ro/perk.db"
+    err_has "read-only"
+  fi
+  chmod 755 "$work/ro"
   # a restore, with the event counter moved past what consumers have seen (docs/operations.md)
   run "last event id" 0 "$perk" events --after 0 --db "$db"
   last=$(tail -1 "$work/out" | sed 's/.*"id":\([0-9]*\),.*/\1/')

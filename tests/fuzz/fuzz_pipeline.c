@@ -503,7 +503,10 @@ static void cart(gen *g, text *t, cart_facts *cf) {
     unsigned cflags = pick(g, 256);
     cf->points_balance = balances[pick(g, COUNT_OF(balances))];
     put(t, " \"customer\": {\"points\": %lld", (long long)cf->points_balance);
-    if (cflags & 1u) put(t, ", \"tier\": \"%s\"", pick(g, 2) ? "gold" : "silver");
+    if (cflags & 1u) { /* a tier only when the rules define tiers: an unknown one is an error */
+        bool gold = pick(g, 2);
+        if (g->tiers) put(t, ", \"tier\": \"%s\"", gold ? "gold" : "silver");
+    }
     if (cflags & 2u) put(t, ", \"tags\": [\"vip\"]");
     if (cflags & 4u) put(t, ", \"birthday\": \"%s\"", pick(g, 2) ? "1990-03-04" : "03-07");
     if (cflags & 8u) put(t, ", \"member_since\": \"2020-01-01\"");

@@ -66,6 +66,22 @@ static inline perk_store *test_open(const char *path)
         fail_msg("open %s: %s: %s", path, perk_store_status_name(st), perk_store_errmsg(s));
     /* Tests do not need fsync per commit; one test checks durable mode separately. */
     assert_int_equal(perk_store_set_durable(s, false), PERK_STORE_OK);
+    /* Most store tests commit orders with hand-made limits and times (version 1 of rule set
+     * "shop", never published; times like 1000): they test the store's bookkeeping, and run with
+     * the caller trusted as before. test_store_trust.c and test_store_adversarial.c open with
+     * test_open_strict and check that nothing a caller claims decides money or limits. */
+    pstore_trust_caller_for_tests(s);
+    return s;
+}
+
+/* Opens the store as production code does: limits, policy and time come from the store. */
+static inline perk_store *test_open_strict(const char *path)
+{
+    perk_store *s = NULL;
+    perk_store_status st = perk_store_open(path, &s);
+    if (st != PERK_STORE_OK)
+        fail_msg("open %s: %s: %s", path, perk_store_status_name(st), perk_store_errmsg(s));
+    assert_int_equal(perk_store_set_durable(s, false), PERK_STORE_OK);
     return s;
 }
 

@@ -120,6 +120,20 @@ const char *perk_program_promotion_id(const perk_program *program, size_t index)
     return index < sizeof promotions / sizeof promotions[0] ? promotions[index] : NULL;
 }
 
+static const char *const tiers[] = {"silver", "gold"};
+
+size_t perk_program_tier_count(const perk_program *program)
+{
+    (void)program;
+    return sizeof tiers / sizeof tiers[0];
+}
+
+const char *perk_program_tier_id(const perk_program *program, size_t index)
+{
+    (void)program;
+    return index < sizeof tiers / sizeof tiers[0] ? tiers[index] : NULL;
+}
+
 /* ------------------------------------------------------------------ tests */
 
 static perk_context *ctx(void)
@@ -174,6 +188,26 @@ static void test_feed_order_of_calls(void **state)
                         "coupon SPRING10 - 0;coupon X7 SPRING 3;"
                         "usage 1 3/150/0;"
                         "exclude 2;");
+    cart_json_free(doc);
+}
+
+/* Item 14 of "the store trusts nothing a caller claims": a tier the rules do not define is an
+ * error like any other unknown value, not silently "no tier". */
+static void test_feed_unknown_tier_is_an_error(void **state)
+{
+    (void)state;
+    char err[256];
+    cart_doc *doc = parse("{\"customer\": {\"id\": \"c1\", \"tier\": \"Gold\"}, \"lines\": []}");
+    assert_int_equal(cart_json_feed(doc, ctx(), prog(), err, sizeof err), PERK_INVALID);
+    assert_string_equal(err, "$.customer.tier: no tier \"Gold\" in the program (did you mean gold?)");
+    assert_string_equal(call_log, "reset;"); /* refused before the customer was fed */
+    cart_json_free(doc);
+    doc = parse("{\"customer\": {\"id\": \"c1\", \"tier\": \"platinum\"}, \"lines\": []}");
+    assert_int_equal(cart_json_feed(doc, ctx(), prog(), err, sizeof err), PERK_INVALID);
+    assert_string_equal(err, "$.customer.tier: no tier \"platinum\" in the program (its tiers: silver, gold)");
+    cart_json_free(doc);
+    doc = parse("{\"customer\": {\"id\": \"c1\", \"tier\": \"silver\"}, \"lines\": []}");
+    assert_int_equal(cart_json_feed(doc, ctx(), prog(), err, sizeof err), PERK_OK);
     cart_json_free(doc);
 }
 
@@ -233,6 +267,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_feed_order_of_calls, reset_state),
         cmocka_unit_test_setup(test_feed_defaults, reset_state),
+        cmocka_unit_test_setup(test_feed_unknown_tier_is_an_error, reset_state),
         cmocka_unit_test_setup(test_feed_unknown_promotion, reset_state),
         cmocka_unit_test_setup(test_feed_refused_by_libperk, reset_state),
     };

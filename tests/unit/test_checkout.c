@@ -167,6 +167,8 @@ static void test_order_records_everything(void **state)
                                         "kind = 'earn' AND rule_id = 'base'"), 65);
     assert_int_equal(test_sql_int(f->store.s, "SELECT ruleset_version FROM orders WHERE order_id = 'A1'"), 7);
     assert_int_equal(test_sql_int(f->store.s, "SELECT payable FROM orders WHERE order_id = 'A1'"), 6500);
+    /* its one line (no id: its position) with what was paid for it, for refunds by line */
+    assert_int_equal(test_sql_int(f->store.s, "SELECT amount FROM order_lines WHERE order_id = 'A1' AND line_id = '#1'"), 6500);
     perk_store_points_summary p = test_points(f->store.s, "alice", ORDER_TIME, NULL);
     assert_int_equal(p.balance, 65);
     /* events: order.committed (with both promotions, the coupon and the order itself) and
@@ -353,6 +355,12 @@ typedef struct race {
     int ready[2], go[2];
 } race;
 
+static int64_t order_clock(void *ctx)
+{
+    (void)ctx;
+    return ORDER_TIME;
+}
+
 /* In a child: open the store, load the program and the order, say ready, wait for the go, say
  * going, place the order, record what happened. Never returns. */
 static void child_run(race *rc, int i, const char *text)
@@ -365,6 +373,7 @@ static void child_run(race *rc, int i, const char *text)
         _exit(1);
     }
     perk_store_set_durable(s, false);
+    perk_store_set_clock(s, order_clock, NULL); /* the orders happen at ORDER_TIME */
     perk_program *prog = perk_program_load(rc->f->bytes, rc->f->len, &e);
     perk_context *ctx = prog ? perk_context_new(prog, NULL, &e) : NULL;
     char err[256];
@@ -405,6 +414,14 @@ static void child_run(race *rc, int i, const char *text)
 static child_result *race_orders(fixture *f, char **texts, int n)
 {
     race rc = {.f = f, .n = n};
+    /* the children open the store as production does: the version they price with (1) must be
+     * published, its limits are the ones the store checks */
+    int64_t published = 0;
+    if (perk_store_active_version(f->store.s, ORDER_TIME, &published) == PERK_STORE_NOT_FOUND) {
+        assert_store(f->store.s, PERK_STORE_OK, perk_store_publish(f->store.s, f->bytes, f->len, NULL, "test", "race", 0,
+                                                             ORDER_TIME - 3600, &published));
+        assert_int_equal(published, 1);
+    }
     rc.results = mmap(NULL, sizeof(child_result) * (size_t)n, PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(rc.results != MAP_FAILED);

@@ -625,7 +625,9 @@ static void gen_cart_make(gen_cart *c, const gen_rules *g, uint64_t seed) {
     c->shipping = rng_pct(r, 30) ? 0 : c->huge && rng_pct(r, 50) ? rng_range(r, 0, INT64_MAX) : rng_magnitude(r, 5);
     static const char *const channels[] = {"app", "web", "pos", NULL};
     c->channel = channels[rng_pick(r, 4)];
-    static const char *const tiers[] = {NULL, "silver", "gold", "platinum"};
+    /* (a tier the rules do not define is an error in cart JSON since "the store trusts nothing a
+     * caller claims", item 14: the fourth draw, formerly "platinum", is no tier) */
+    static const char *const tiers[] = {NULL, "silver", "gold", NULL};
     c->tier = tiers[rng_pick(r, 4)];
     c->vip = rng_pct(r, 30);
     c->first_order = rng_pct(r, 30);

@@ -121,6 +121,9 @@ static void run_worker(const char *path, int w, int orders, int report_fd)
     perk_store_status st = perk_store_open(path, &s);
     if (st == PERK_STORE_OK)
         st = perk_store_set_durable(s, false);
+    /* hand-made limits and times, as before the store decided them (test_store_adversarial.c
+     * runs contention with the store deciding) */
+    pstore_trust_caller_for_tests(s);
     if (st != PERK_STORE_OK) {
         fprintf(stderr, "worker %d: open: %s\n", w, perk_store_errmsg(s));
         perk_store_close(s);
@@ -325,6 +328,7 @@ static void run_crash_child(const char *path, int life, int ready_fd)
     perk_store *s = NULL;
     if (perk_store_open(path, &s) != PERK_STORE_OK || perk_store_set_durable(s, false) != PERK_STORE_OK)
         _exit(2); /* the parent fails the test on any child that exits by itself */
+    pstore_trust_caller_for_tests(s); /* hand-made orders, as in the other store tests */
     char one = 1;
     if (write(ready_fd, &one, 1) != 1)
         _exit(4);

@@ -424,6 +424,35 @@ static void test_invalid_orders(void **state)
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM events"), 0);
 }
 
+/* Item 10: a 100 MB order was stored whole (twice: the order and its event). The store keeps at
+ * most PERK_STORE_ORDER_JSON_MAX bytes of order JSON and says so. */
+static void test_order_json_is_bounded(void **state)
+{
+    fixture *f = *state;
+    perk_store *s = f->s;
+    size_t max = PERK_STORE_ORDER_JSON_MAX;
+    char *json = malloc(max + 2);
+    assert_non_null(json);
+    /* {"a":"xxx...x"} of exactly max bytes: 8 bytes of frame, max - 8 x's */
+    memcpy(json, "{\"a\":\"", 6);
+    memset(json + 6, 'x', max - 8);
+    memcpy(json + max - 2, "\"}", 3);
+    assert_int_equal(strlen(json), max);
+    perk_store_order o = test_order("BIG1", "alice", 1000, 100);
+    o.order_json = json;
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
+    /* one byte more (a space before the closing brace): refused, nothing written */
+    memcpy(json + max - 1, " }", 3);
+    assert_int_equal(strlen(json), max + 1);
+    o.order_id = "BIG2";
+    assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
+    assert_string_equal(perk_store_errmsg(s),
+                        "order BIG2: order_json is 1048577 bytes, more than the store keeps per order "
+                        "(1048576 bytes); nothing was committed: store a smaller summary of the cart");
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders WHERE order_id = 'BIG2'"), 0);
+    free(json);
+}
+
 static void test_ledger_is_append_only(void **state)
 {
     fixture *f = *state;
@@ -437,6 +466,60 @@ static void test_ledger_is_append_only(void **state)
                          SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(s->db, "DELETE FROM ledger", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(test_sql_int(s, "SELECT SUM(points) FROM ledger"), 10);
+}
+
+/* Item 4: INSERT OR REPLACE rewrote a ledger entry (the DELETE trigger does not fire for a
+ * REPLACE's implicit delete with recursive triggers off). Refused now, and perk_store_check
+ * finds a ledger that disagrees with the orders. */
+static int collect_problem(const char *problem, void *ctx)
+{
+    char *buf = ctx;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 4096 - n, "%s\n", problem);
+    return 0;
+}
+
+static void test_ledger_refuses_replace_and_check_finds_tampering(void **state)
+{
+    fixture *f = *state;
+    perk_store *s = f->s;
+    perk_store_points_line e = {"r", 10};
+    perk_store_order o = test_order("L1", "ian", 0, 100);
+    o.earned = &e;
+    o.n_earned = 1;
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
+    long long id = test_sql_int(s, "SELECT id FROM ledger WHERE order_id = 'L1'");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "INSERT OR REPLACE INTO ledger (id, order_id, customer_id, kind, points, created_at, "
+             "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)", id);
+    assert_int_not_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_non_null(strstr(sqlite3_errmsg(s->db), "append-only"));
+    snprintf(sql, sizeof sql,
+             "REPLACE INTO ledger (id, order_id, customer_id, kind, points, created_at, "
+             "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)", id);
+    assert_int_not_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(test_sql_int(s, "SELECT SUM(points) FROM ledger"), 10);
+
+    /* a consistent store: no problem */
+    char problems[4096] = "";
+    int64_t n = -1;
+    assert_store(s, PERK_STORE_OK, perk_store_check(s, collect_problem, problems, &n));
+    assert_int_equal(n, 0);
+    assert_string_equal(problems, "");
+    /* an extra earn entry appended by hand (append-only cannot stop that): found */
+    assert_int_equal(sqlite3_exec(s->db, "INSERT INTO ledger (order_id, customer_id, kind, points, "
+                                         "created_at, available_at) VALUES ('L1', 'ian', 'earn', 500, 0, 0)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    /* and a budget counter that disagrees with its rows */
+    assert_int_equal(sqlite3_exec(s->db, "INSERT INTO budget_totals VALUES ('shop', 'P', 0, 0)", NULL,
+                                  NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s->db, "UPDATE budget_totals SET uses = 5", NULL, NULL, NULL), SQLITE_OK);
+    assert_store(s, PERK_STORE_OK, perk_store_check(s, collect_problem, problems, &n));
+    assert_int_equal(n, 2);
+    assert_string_equal(problems,
+                        "order L1 earned 10 points but its earn entries in the ledger add up to 510 (2 entries)\n"
+                        "budget shop/P counts 5 uses and 0 money but its use rows add up to 0 uses and 0 money\n");
 }
 
 typedef struct history_acc {
@@ -488,7 +571,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expiry_written_at_commit, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tiers, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_invalid_orders, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_order_json_is_bounded, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ledger_is_append_only, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_refuses_replace_and_check_finds_tampering, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_points_history, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_orders", tests, NULL, NULL);

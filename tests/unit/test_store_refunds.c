@@ -12,7 +12,10 @@ static void commit(perk_store *s, const char *id, const char *customer, int64_t 
                    int64_t payable, int64_t points, int64_t redeem, const perk_store_policy *p)
 {
     perk_store_points_line e = {"rule", points};
+    perk_store_order_line line = {"all", payable}; /* one line: everything paid */
     perk_store_order o = test_order(id, customer, time, payable);
+    o.lines = &line;
+    o.n_lines = 1;
     o.earned = &e;
     o.n_earned = points ? 1 : 0;
     o.points_redeemed = redeem;
@@ -25,7 +28,7 @@ static void test_proportional_reversal(void **state)
     perk_store *s = f->s;
     commit(s, "O1", "ann", 0, 3000, 100, 0, NULL);
     perk_store_refund_result r;
-    perk_store_refund_line line = {"tea", 1000};
+    perk_store_refund_line line = {"all", 1000};
     /* Refund 1000 of 3000: keeps floor(100 * 2000 / 3000) = 66, reverses 34. */
     assert_store(s, PERK_STORE_OK, perk_store_refund(s, "O1", "RF1", &line, 1, 1000, 10, NULL,
                                                      true, &r));
@@ -55,7 +58,7 @@ static void test_proportional_reversal(void **state)
     test_events_read(s, 0, &ev);
     assert_non_null(strstr(ev.text, "order.refunded {\"amount\":1000,\"budget_released\":false,"
                                     "\"customer_id\":\"ann\",\"full\":false,\"lines\":[{\"amount\":"
-                                    "1000,\"line_id\":\"tea\"}],\"order_id\":\"O1\",\"payable\":3000,"
+                                    "1000,\"line_id\":\"all\"}],\"order_id\":\"O1\",\"payable\":3000,"
                                     "\"points_expired_part\":0,\"points_returned\":0,"
                                     "\"points_reversed\":34,\"points_shortfall\":0,\"refund_id\":"
                                     "\"RF1\",\"refunded_total\":1000,\"time\":10}"));
@@ -96,6 +99,75 @@ static void test_refund_idempotent_and_invalid(void **state)
     assert_store(s, PERK_STORE_INVALID, perk_store_refund(s, "O3", "Y", NULL, 0, 999, 5, NULL, true, &r2));
     assert_store(s, PERK_STORE_INVALID, perk_store_refund(s, "O3", "", NULL, 0, 0, 5, NULL, true, &r2));
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM refunds WHERE order_id='O3'"), 0);
+}
+
+/* Item 3 of "the store trusts nothing a caller claims": perk_store_refund accepted line L1
+ * three times for 90.00 against 79.33 paid, and an unknown line id. Lines are now checked
+ * against what the order recorded; partial refunds add up to the paid amount to the cent. */
+static void test_refund_lines_are_checked(void **state)
+{
+    fixture *f = *state;
+    perk_store *s = f->s;
+    perk_store_points_line e = {"rule", 100};
+    perk_store_order_line lines[] = {{"L1", 7933}, {"L2", 2000}};
+    perk_store_order o = test_order("OL", "lin", 0, 10000);
+    o.subtotal = 9933;
+    o.shipping = 67; /* 7933 + 2000 + 67 = 10000 payable */
+    o.lines = lines;
+    o.n_lines = 2;
+    o.earned = &e;
+    o.n_earned = 1;
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
+    perk_store_refund_result r;
+    perk_store_refund_line l1 = {"L1", 3000};
+    /* 30.00 twice: 6000 of 7933 */
+    assert_store(s, PERK_STORE_OK, perk_store_refund(s, "OL", "R1", &l1, 1, 0, 1, NULL, true, &r));
+    assert_int_equal(r.points_reversed, 30); /* keeps floor(100 * 7000 / 10000) = 70 */
+    assert_store(s, PERK_STORE_OK, perk_store_refund(s, "OL", "R2", &l1, 1, 0, 2, NULL, true, &r));
+    assert_int_equal(r.refunded_total, 6000);
+    assert_int_equal(r.points_reversed, 30); /* keeps floor(100 * 4000 / 10000) = 40 */
+    /* a third 30.00: only 19.33 of L1 is left */
+    assert_store(s, PERK_STORE_INVALID, perk_store_refund(s, "OL", "R3", &l1, 1, 0, 3, NULL, true, &r));
+    assert_string_equal(perk_store_errmsg(s),
+                        "refund R3: line L1 of order OL was paid 7933 and 6000 of it is already refunded; "
+                        "at most 1933 more can be refunded, not 3000");
+    /* an unknown line */
+    perk_store_refund_line bad = {"L9", 1};
+    assert_store(s, PERK_STORE_INVALID, perk_store_refund(s, "OL", "R3", &bad, 1, 0, 3, NULL, true, &r));
+    assert_string_equal(perk_store_errmsg(s),
+                        "refund R3: order OL has no line L9; use the line ids the order was committed with");
+    /* a line named twice in one refund (1000 + 933 would fit: still refused) */
+    perk_store_refund_line twice[] = {{"L1", 1000}, {"L1", 933}};
+    assert_store(s, PERK_STORE_INVALID, perk_store_refund(s, "OL", "R3", twice, 2, 0, 3, NULL, true, &r));
+    assert_string_equal(perk_store_errmsg(s), "refund R3 names line L1 twice; give each line once with the whole "
+                                              "amount refunded on it");
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM refunds WHERE refund_id = 'R3'"), 0);
+    /* exactly the rest of L1, then L2, then the shipping left: 10000 to the cent */
+    l1.amount = 1933;
+    assert_store(s, PERK_STORE_OK, perk_store_refund(s, "OL", "R3", &l1, 1, 1933, 3, NULL, true, &r));
+    assert_int_equal(r.refunded_total, 7933);
+    assert_int_equal(r.points_reversed, 20); /* keeps floor(100 * 2067 / 10000) = 20 */
+    l1.amount = 1;
+    assert_store(s, PERK_STORE_INVALID, perk_store_refund(s, "OL", "R4", &l1, 1, 0, 4, NULL, true, &r));
+    perk_store_refund_line l2 = {"L2", 2000};
+    assert_store(s, PERK_STORE_OK, perk_store_refund(s, "OL", "R4", &l2, 1, 0, 4, NULL, true, &r));
+    assert_int_equal(r.refunded_total, 9933);
+    assert_false(r.full);
+    assert_int_equal(r.points_reversed, 20); /* keeps floor(100 * 67 / 10000) = 0 */
+    assert_store(s, PERK_STORE_OK, perk_store_refund(s, "OL", "R5", NULL, 0, 67, 5, NULL, true, &r));
+    assert_int_equal(r.amount, 67);
+    assert_int_equal(r.refunded_total, 10000);
+    assert_true(r.full);
+    assert_int_equal(r.points_reversed, 0);
+    assert_int_equal(test_sql_int(s, "SELECT SUM(amount) FROM refunds WHERE order_id = 'OL'"), 10000);
+    assert_int_equal(test_points(s, "lin", 5, NULL).balance, 0);
+    /* an order committed without lines is refunded as a whole only */
+    commit(s, "NL", "lin", 0, 500, 0, 0, NULL);
+    sqlite3_exec(s->db, "DELETE FROM order_lines WHERE order_id = 'NL'", NULL, NULL, NULL);
+    perk_store_refund_line any = {"all", 100};
+    assert_store(s, PERK_STORE_INVALID, perk_store_refund(s, "NL", "R6", &any, 1, 0, 6, NULL, true, &r));
+    assert_store(s, PERK_STORE_OK, perk_store_refund(s, "NL", "R6", NULL, 0, 0, 6, NULL, true, &r));
+    assert_int_equal(r.amount, 500);
 }
 
 static void test_shortfall_becomes_debt(void **state)
@@ -151,6 +223,9 @@ static void test_cancel_returns_redeemed_and_releases(void **state)
     const char *codes[] = {"ONE"};
     perk_store_points_line e = {"rule", 10};
     perk_store_order o = test_order("B", "dee", 5, 500);
+    perk_store_order_line order_line = {"x", 500};
+    o.lines = &order_line;
+    o.n_lines = 1;
     o.promos = &promo;
     o.n_promos = 1;
     o.coupons = codes;
@@ -261,7 +336,7 @@ static void test_zero_payable_and_tiers(void **state)
     assert_int_equal(r.points_reversed, 25);
     commit(s, "BIG", "hui", 2, 12000, 0, 0, &policy);
     assert_string_equal(test_points(s, "hui", 2, NULL).tier, "silver");
-    perk_store_refund_line line = {"l", 5000};
+    perk_store_refund_line line = {"all", 5000};
     /* 12000 - 5000 = 7000 < 10000: down to no tier. */
     assert_store(s, PERK_STORE_OK, perk_store_refund(s, "BIG", "RB", &line, 1, 0, 3, &policy, true, &r));
     assert_true(r.tier_changed);
@@ -278,6 +353,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_proportional_reversal, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_refund_idempotent_and_invalid, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_refund_lines_are_checked, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_shortfall_becomes_debt, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_returns_redeemed_and_releases, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cancel_without_release, store_fixture_setup, store_fixture_teardown),

@@ -142,11 +142,18 @@ static void test_migrate_from_every_version(void **state)
     for (int k = 0; k < perk_store_schema_version(); k++) {
         test_dir d;
         test_dir_make(&d);
-        create_at_version(d.db, k);
+        /* version 1 data written at version 1, then the historical steps up to k (the data of
+         * version 1 does not fit the tables of later versions as it is) */
+        create_at_version(d.db, k < 1 ? k : 1);
         if (k >= 1) {
             sqlite3 *db;
             assert_int_equal(sqlite3_open(d.db, &db), SQLITE_OK);
             assert_int_equal(sqlite3_exec(db, v1_data, NULL, NULL, NULL), SQLITE_OK);
+            for (int i = 1; i < k; i++)
+                assert_int_equal(sqlite3_exec(db, pstore_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
+            char set[64];
+            snprintf(set, sizeof set, "PRAGMA user_version = %d", k);
+            assert_int_equal(sqlite3_exec(db, set, NULL, NULL, NULL), SQLITE_OK);
             sqlite3_close(db);
         }
         perk_store *s = test_open(d.db);
@@ -189,6 +196,48 @@ static void test_migrate_from_every_version(void **state)
     }
 }
 
+/* Item 13: store errors that said the wrong thing: a directory gave "disk I/O error", an empty
+ * file or another application's database "read-only", and /dev/null gained /dev/null-journal. */
+static void test_store_errors_say_what_is_wrong(void **state)
+{
+    (void)state;
+    test_dir d;
+    test_dir_make(&d);
+    perk_store *s = NULL;
+    for (int ro = 0; ro < 2; ro++) {
+        assert_int_equal(ro ? perk_store_open_readonly(d.dir, &s) : perk_store_open(d.dir, &s), PERK_STORE_IO);
+        char want[700];
+        snprintf(want, sizeof want, "%s is a directory, not a database file: give the store's file (for example %s/perk.db)",
+                 d.dir, d.dir);
+        assert_string_equal(perk_store_errmsg(s), want);
+        perk_store_close(s);
+    }
+    bool journal_before = access("/dev/null-journal", F_OK) == 0;
+    assert_int_equal(perk_store_open("/dev/null", &s), PERK_STORE_IO);
+    assert_string_equal(perk_store_errmsg(s), "/dev/null is not a regular file (a device, pipe or socket): a Perk "
+                                              "store is a regular file; check --db or $PERK_DB");
+    perk_store_close(s);
+    if (!journal_before)
+        assert_int_not_equal(access("/dev/null-journal", F_OK), 0);
+    /* an empty file, read */
+    FILE *fp = fopen(d.db, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(perk_store_open_readonly(d.db, &s), PERK_STORE_CORRUPT);
+    assert_non_null(strstr(perk_store_errmsg(s), "is an empty file, not a Perk store"));
+    perk_store_close(s);
+    /* another application's database, read */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(d.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(perk_store_open_readonly(d.db, &s), PERK_STORE_CORRUPT);
+    assert_non_null(strstr(perk_store_errmsg(s), "the file holds 1 tables or indexes but no Perk schema version: "
+                                                 "not a Perk store"));
+    perk_store_close(s);
+    test_dir_remove(&d);
+}
+
 static void test_racing_first_open(void **state)
 {
     (void)state;
@@ -202,6 +251,7 @@ static void test_racing_first_open(void **state)
         if (pids[i] == 0) {
             perk_store *s = NULL;
             perk_store_status st = perk_store_open(d.db, &s);
+            pstore_trust_caller_for_tests(s); /* a hand-made order of rule set "shop" */
             if (st == PERK_STORE_OK) {
                 char id[16];
                 snprintf(id, sizeof id, "R%d", i);
@@ -233,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_open_settings),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_migrate_from_every_version),
+        cmocka_unit_test(test_store_errors_say_what_is_wrong),
         cmocka_unit_test(test_racing_first_open),
     };
     return cmocka_run_group_tests_name("store_schema", tests, NULL, NULL);
