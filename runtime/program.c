@@ -545,6 +545,13 @@ static perk_status build_earn_keys(perk_program *prog, perk_error *err) {
     return PERK_OK;
 }
 
+/* The index slots of the line matches (cart_index.c). */
+static bool build_slots(perk_program *prog, perk_error *err) {
+    if (cidx_build(prog)) return true;
+    set_error(err, PERK_NOMEM, "load: out of memory for the line index");
+    return false;
+}
+
 /* ---------------------------------------------------------------- loading */
 
 /* Parses, verifies and indexes bytes the caller will not change meanwhile. */
@@ -556,7 +563,9 @@ static perk_program *program_from_bytes(const uint8_t *bytes, size_t len, perk_e
     }
     if (bytecode_read(bytes, len, &prog->d, err) != PERK_OK || verify_program_record(&prog->d, err) != PERK_OK ||
         build_string_hash(prog, err) != PERK_OK || build_rule_index(prog, err) != PERK_OK ||
-        build_earn_multipliers(prog, err) != PERK_OK || build_earn_keys(prog, err) != PERK_OK) {
+        build_earn_multipliers(prog, err) != PERK_OK || build_earn_keys(prog, err) != PERK_OK ||
+        !build_slots(prog, err)) {
+        cidx_program_free(prog);
         rule_index_free(&prog->ridx);
         perk_mem_free(prog->earn_mult_first);
         perk_mem_free(prog->earn_mults);
@@ -663,6 +672,7 @@ void perk_program_free(perk_program *program) {
     if (!program) return;
     /* acq_rel: the thread that frees sees every other thread's last use */
     if (atomic_fetch_sub_explicit(&program->refs, 1, memory_order_acq_rel) != 1) return;
+    cidx_program_free(program);
     rule_index_free(&program->ridx);
     perk_mem_free(program->earn_mult_first);
     perk_mem_free(program->earn_mults);
