@@ -223,6 +223,9 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->max_effects = c.effects;
     ctx->max_points = c.points;
     ctx->str_words = (d->n_strings + 63) / 64;
+    for (uint32_t r = 0; r < d->n_rules; r++)
+        if (d->rules[r].group < d->n_strings && d->rules[r].group / 64 + 1 > ctx->group_words)
+            ctx->group_words = d->rules[r].group / 64 + 1;
     ctx->alloc_rules = c.discount_rules < CTX_ALLOC_RULES ? c.discount_rules : CTX_ALLOC_RULES;
     ctx->max_allocs = l.max_lines * ctx->alloc_rules;
     ctx->log_cap = (uint32_t)lines * ctx->alloc_rules;
@@ -253,7 +256,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->no_lines = ctx_array(w, sizeof(uint64_t), &ok);
     ctx->visit = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
     ctx->written = ctx_array(2 * (size_t)d->n_rules, sizeof(uint32_t), &ok); /* evaluate.c: visit_key */
-    ctx->group_bits = ctx_array(sw, sizeof(uint64_t), &ok);
+    ctx->group_bits = ctx_array(ctx->group_words, sizeof(uint64_t), &ok);
     ctx->pend = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->touched = ctx_array(w, sizeof(uint64_t), &ok);
     ctx->stack = ctx_array(ctx->max_scalars, sizeof(int64_t), &ok);

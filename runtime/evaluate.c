@@ -59,7 +59,7 @@ static bool rule_needs_coupon(const prog_rule *r) {
 }
 
 static bool group_applied(const perk_context *ctx, uint32_t group) {
-    return group < ctx->d->n_strings && (ctx->group_bits[group / 64] >> (group % 64) & 1);
+    return group / 64 < ctx->group_words && (ctx->group_bits[group / 64] >> (group % 64) & 1);
 }
 
 /* The gates read the rule's hot record (program_internal.h: prog_rule_hot) and the full rule
@@ -344,7 +344,7 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     st = commit(ctx, r, goods);
     if (st != PERK_OK) return st;
     if (rule->flags & PROG_RULE_STOP) ctx->stopped = true;
-    if (rule->group < ctx->d->n_strings) ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
+    if (rule->group / 64 < ctx->group_words) ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
     if (rule_needs_coupon(rule)) ctx->coupon_rule_applied = true;
     return PERK_OK;
 }
@@ -754,7 +754,7 @@ static void start(perk_context *ctx) {
         uint32_t bits = n - w * 64 >= 64 ? 64 : n - w * 64;
         ctx->all_lines[w] = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
     }
-    memset(ctx->group_bits, 0, ctx->str_words * sizeof(uint64_t));
+    memset(ctx->group_bits, 0, ctx->group_words * sizeof(uint64_t));
     ctx->status = PERK_OK;
     ctx->subtotal_cur = ctx->subtotal_orig;
     ctx->ship_cur = ctx->shipping;

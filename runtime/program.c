@@ -6,7 +6,8 @@
  * bytecode_read (parse, hostile input), verify_program_record (static checks, stack depths, guard
  * proofs), an open-addressing hash of the string pool, which also rejects duplicate strings (the
  * VM compares strings by id, so every text must have exactly one id), then the rule index
- * (build_rule_index; docs/semantics.md, "The rule index").
+ * (build_rule_index; docs/semantics.md, "The rule index") and the index slots of the line
+ * matches (cidx_build in cart_index.c), which every context of the program shares.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -83,6 +83,8 @@ struct perk_context {
     uint32_t log_cap;        /* capacity of the allocation log now: cap_lines x alloc_rules, more
                                 only after an evaluation needed more (evaluate.c, log_room) */
     uint32_t str_words;      /* ceil(n_strings / 64) */
+    uint32_t group_words;    /* words up to the highest exclusive group's string id (cleared
+                                every evaluation: not str_words) */
 
     /* ---- cart index (cart_index.c): the program's slots (shared) and the cart's line lists */
     const uint32_t *cidx_map[CIDX_KINDS]; /* string id -> index slot or PROG_NONE (program) */
@@ -160,7 +162,7 @@ struct perk_context {
     int64_t ship_cur;        /* current shipping */
     int64_t subtotal_cur;    /* running sum of current line amounts */
     uint64_t insn_count;
-    uint64_t *group_bits;    /* exclusive groups that applied, str_words */
+    uint64_t *group_bits;    /* exclusive groups that applied, group_words */
     bool stopped, coupon_rule_applied;
 
     /* the rule being evaluated */

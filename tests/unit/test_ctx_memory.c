@@ -53,6 +53,14 @@ static void count_release(void *ptr, void *user) {
 
 static const perk_allocator counting = {count_alloc, count_release, NULL};
 
+/* Fails every allocation after the first `fail_after` (counting ones that succeed). */
+static atomic_long fail_after;
+static void *failing_alloc(size_t size, void *user) {
+    if (atomic_fetch_sub(&fail_after, 1) <= 0) return NULL;
+    return count_alloc(size, user);
+}
+static const perk_allocator failing = {failing_alloc, count_release, NULL};
+
 static void counting_on(void) {
     atomic_store(&live_bytes, 0);
     atomic_store(&n_allocs, 0);
@@ -149,14 +157,16 @@ static perk_program *sku_list(uint32_t n) {
 
 /* ------------------------------------------------------------------ carts */
 
+#define CART_MAX 256
+
 typedef struct cart {
-    char sku[64][16], cat[64][16], brand[64][8], tag[64][8];
-    const char *tags[64][1];
-    perk_line lines[64];
+    char sku[CART_MAX][16], cat[CART_MAX][16], brand[CART_MAX][8], tag[CART_MAX][8];
+    const char *tags[CART_MAX][1];
+    perk_line lines[CART_MAX];
     uint32_t n;
 } cart;
 
-/* n lines (n <= 64), their strings drawn from the generated programs' vocabulary from `seed` on. */
+/* n lines (n <= CART_MAX), their strings drawn from the generated programs' vocabulary from `seed` on. */
 static void make_cart(cart *c, uint32_t n, uint32_t seed) {
     c->n = n;
     for (uint32_t i = 0; i < n; i++) {
@@ -255,21 +265,46 @@ static void test_sku_list(void **state) {
     perk_program_free(p);
 }
 
-/* A larger cart grows the context while it is fed, up to the limits; evaluating it allocates
- * nothing, nor does evaluating it again; a smaller cart afterwards reuses the memory. */
+/* The parts of a result that growing could disturb: amounts, lines, allocations, reasons. */
+static void same_result(const perk_result *a, const perk_result *b) {
+    assert_int_equal(a->status, PERK_OK);
+    assert_int_equal(b->status, PERK_OK);
+    assert_int_equal(a->discount, b->discount);
+    assert_int_equal(a->payable, b->payable);
+    assert_int_equal(a->points_earned, b->points_earned);
+    assert_int_equal(a->instructions, b->instructions);
+    assert_int_equal(a->n_lines, b->n_lines);
+    for (uint32_t i = 0; i < a->n_lines; i++) {
+        assert_int_equal(a->lines[i].final, b->lines[i].final);
+        assert_int_equal(a->lines[i].n_allocations, b->lines[i].n_allocations);
+    }
+    assert_int_equal(a->n_allocations, b->n_allocations);
+    for (uint32_t k = 0; k < a->n_allocations; k++) {
+        assert_int_equal(a->allocations[k].line, b->allocations[k].line);
+        assert_int_equal(a->allocations[k].promotion, b->allocations[k].promotion);
+        assert_int_equal(a->allocations[k].amount, b->allocations[k].amount);
+    }
+    assert_int_equal(a->n_promotions, b->n_promotions);
+    for (uint32_t p = 0; p < a->n_promotions; p++) assert_int_equal(a->promotions[p].reason, b->promotions[p].reason);
+}
+
+/* A larger cart grows the context while it is fed, up to the limits, past 64 lines too (the line
+ * bitsets widen and the index's move); evaluating it allocates nothing, nor does evaluating it
+ * again; a smaller cart afterwards reuses the memory. Every result equals that of a new context
+ * fed the same cart (which grows within the cart instead). */
 static void test_growth(void **state) {
     (void)state;
     perk_program *p = generated(300);
     cart *c = malloc(sizeof *c);
     assert_non_null(c);
     perk_limits l = perk_limits_default();
-    l.max_lines = 64;
+    l.max_lines = 200;
     counting_on();
     perk_error err;
     perk_context *ctx = perk_context_new(p, &l, &err);
     assert_non_null(ctx);
     long previous = atomic_load(&live_bytes);
-    uint32_t sizes[] = {1, 5, 9, 20, 63, 64, 3};
+    uint32_t sizes[] = {1, 5, 9, 20, 63, 64, 65, 3, 130, 129, 200, 7};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         make_cart(c, sizes[k], (uint32_t)k);
         feed(ctx, c);
@@ -278,13 +313,17 @@ static void test_growth(void **state) {
         assert_int_equal(r->status, PERK_OK);
         assert_int_equal(r->n_lines, sizes[k]);
         assert_int_equal(atomic_load(&n_allocs), fed);
-        if (sizes[k] < 20) continue;
         long now = atomic_load(&live_bytes);
         assert_true(now >= previous); /* never shrinks */
         previous = now;
+        perk_context *fresh = perk_context_new(p, &l, &err);
+        assert_non_null(fresh);
+        feed(fresh, c);
+        same_result(r, perk_evaluate(fresh));
+        perk_context_free(fresh);
     }
-    /* a 65th line is refused by the limit, not by memory */
-    make_cart(c, 64, 9);
+    /* line 201 is refused by the limit, not by memory */
+    make_cart(c, 200, 9);
     feed(ctx, c);
     perk_line extra = c->lines[0];
     assert_int_equal(perk_cart_add_line(ctx, &extra), PERK_LIMIT);
@@ -295,11 +334,55 @@ static void test_growth(void **state) {
     perk_program_free(p);
 }
 
+/* Memory running out while a cart grows the context: the line is refused with PERK_NOMEM (the
+ * cart poisoned), never a crash or a half-grown context; after a reset, with memory back, the
+ * same cart gives the same result as in a context that never failed. */
+static void test_out_of_memory_while_growing(void **state) {
+    (void)state;
+    perk_program *p = generated(300);
+    cart *c = malloc(sizeof *c);
+    assert_non_null(c);
+    make_cart(c, 150, 5);
+    perk_limits l = perk_limits_default();
+    l.max_lines = 200;
+    perk_context *ref = perk_context_new(p, &l, NULL);
+    assert_non_null(ref);
+    feed(ref, c);
+    const perk_result *want = perk_evaluate(ref);
+    assert_int_equal(want->status, PERK_OK);
+    uint32_t refused = 0;
+    for (long n = 0; n < 200; n++) {
+        perk_context *ctx = perk_context_new(p, &l, NULL);
+        assert_non_null(ctx);
+        atomic_store(&fail_after, n);
+        perk_set_allocator(&failing);
+        perk_cart_reset(ctx);
+        perk_order o = {.time = 1772625600LL, .shipping = 800};
+        assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+        perk_status st = PERK_OK;
+        for (uint32_t i = 0; i < c->n && st == PERK_OK; i++) st = perk_cart_add_line(ctx, &c->lines[i]);
+        perk_set_allocator(NULL);
+        if (st != PERK_OK) {
+            assert_int_equal(st, PERK_NOMEM);
+            assert_int_equal(perk_evaluate(ctx)->status, PERK_NOMEM); /* the cart is poisoned */
+            refused++;
+        }
+        feed(ctx, c);
+        same_result(want, perk_evaluate(ctx));
+        perk_context_free(ctx);
+    }
+    assert_true(refused > 0);
+    perk_context_free(ref);
+    free(c);
+    perk_program_free(p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_rules),
         cmocka_unit_test(test_sku_list),
         cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_out_of_memory_while_growing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
