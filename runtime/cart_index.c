@@ -147,31 +147,27 @@ static uint32_t hash_bucket(const perk_context *ctx, uint32_t slot) {
  * not O(slots of the program). Removing the latest insertion first keeps every probe sequence of
  * the others intact, so each bucket is found by the ordinary lookup. */
 void cidx_clear(perk_context *ctx) {
+    /* a hash the cart filled an eighth of or more: one memset is cheaper than a probe per slot */
+    bool whole = (uint64_t)ctx->n_present * 8 >= (uint64_t)ctx->slot_hash_mask + 1;
     for (uint32_t k = ctx->n_present; k-- > 0;) {
         uint32_t s = ctx->present[k];
         memset(ctx->cidx + (size_t)k * ctx->max_words, 0, ctx->cidx_words_dirty * sizeof(uint64_t));
         ctx->slot_bits[s / 64] = 0;
+        if (whole) continue;
         uint32_t b = hash_bucket(ctx, s);
         while (ctx->slot_hash[b] != k + 1) b = (b + 1) & ctx->slot_hash_mask;
         ctx->slot_hash[b] = 0;
     }
+    if (whole) memset(ctx->slot_hash, 0, ((size_t)ctx->slot_hash_mask + 1) * sizeof(uint32_t));
     ctx->n_present = 0;
     ctx->cidx_words_dirty = 0;
 }
 
-/* Makes room for the present slots line `in` can add (sku, brand, each category prefix, the exact
- * category, tags, attribute pairs): the cart calls this before adding the line, so that adding it
- * cannot fail. The bitsets keep their positions; the hash is rebuilt at twice the new capacity.
- * False with the index unchanged on out of memory. */
-bool cidx_reserve_line(perk_context *ctx, const perk_line *in) {
-    uint64_t more = 2 + in->n_tags + in->n_attrs;
-    if (in->category != NULL) {
-        more += 2;
-        for (const char *c = in->category; *c != '\0'; c++) more += *c == '/';
-    }
-    if (more <= ctx->present_cap - ctx->n_present) return true;
-    uint64_t need = ctx->n_present + more, cap = ctx->present_cap;
-    while (cap < need) cap *= 2;
+/* Doubles the room for present slots (mark found it full; a cold path, taken while a cart larger
+ * than any before is fed). The bitsets keep their positions; the hash is rebuilt at twice the new
+ * capacity. False with the index unchanged on out of memory. */
+static bool grow_present(perk_context *ctx) {
+    uint64_t cap = 2 * (uint64_t)ctx->present_cap;
     if (cap > UINT32_MAX / 4) return false;
     size_t w = ctx->max_words;
     uint32_t *hash = perk_mem_calloc(2 * cap, sizeof(uint32_t));
@@ -211,13 +207,16 @@ bool cidx_set_words(perk_context *ctx, uint32_t words) {
     return true;
 }
 
-static void mark(perk_context *ctx, uint32_t slot, uint32_t line) {
-    if (slot == PROG_NONE) return;
+/* Sets line `line` in slot `slot` (PROG_NONE: nothing to do); false when the slot is new to the
+ * cart and there is no memory to list it. */
+static bool mark(perk_context *ctx, uint32_t slot, uint32_t line) {
+    if (slot == PROG_NONE) return true;
     uint32_t k;
     if (ctx->slot_bits[slot / 64] >> (slot % 64) & 1) {
         k = cidx_pos(ctx, slot);
     } else {
-        k = ctx->n_present++; /* room reserved by cidx_reserve_line */
+        if (ctx->n_present == ctx->present_cap && !grow_present(ctx)) return false;
+        k = ctx->n_present++;
         ctx->present[k] = slot;
         ctx->slot_bits[slot / 64] |= UINT64_C(1) << (slot % 64);
         uint32_t b = hash_bucket(ctx, slot);
@@ -225,6 +224,7 @@ static void mark(perk_context *ctx, uint32_t slot, uint32_t line) {
         ctx->slot_hash[b] = k + 1;
     }
     ctx->cidx[(size_t)k * ctx->max_words + line / 64] |= UINT64_C(1) << (line % 64);
+    return true;
 }
 
 static uint32_t find(const perk_context *ctx, const char *s, size_t len) {
@@ -249,14 +249,15 @@ static uint32_t attr_pair_slot(const perk_context *ctx, uint32_t key, uint32_t v
     return lo < s->n_attr_pairs && s->attr_pairs[lo].pair == pair ? s->attr_pairs[lo].slot : PROG_NONE;
 }
 
-void cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in) {
+bool cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in) {
+    bool ok = true;
     uint32_t sku = find(ctx, in->sku, strlen(in->sku));
     ctx->sku_id[line] = sku;
-    mark(ctx, slot_of(ctx, CIDX_SKU, sku), line);
+    ok &= mark(ctx, slot_of(ctx, CIDX_SKU, sku), line);
 
     uint32_t brand = in->brand != NULL ? find(ctx, in->brand, strlen(in->brand)) : PROG_NONE;
     ctx->brand_id[line] = brand;
-    mark(ctx, slot_of(ctx, CIDX_BRAND, brand), line);
+    ok &= mark(ctx, slot_of(ctx, CIDX_BRAND, brand), line);
 
     uint32_t cat = PROG_NONE;
     if (in->category != NULL) {
@@ -264,27 +265,28 @@ void cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in) {
         for (size_t len = 0;; len++) {
             if (c[len] == '/' || c[len] == '\0') {
                 uint32_t id = find(ctx, c, len);
-                mark(ctx, slot_of(ctx, CIDX_CAT_PREFIX, id), line);
+                ok &= mark(ctx, slot_of(ctx, CIDX_CAT_PREFIX, id), line);
                 if (c[len] == '\0') {
                     cat = id;
                     break;
                 }
             }
         }
-        mark(ctx, slot_of(ctx, CIDX_CAT_EXACT, cat), line);
+        ok &= mark(ctx, slot_of(ctx, CIDX_CAT_EXACT, cat), line);
     }
     ctx->cat_id[line] = cat;
 
     for (size_t t = 0; t < in->n_tags; t++) {
         uint32_t id = find(ctx, in->tags[t], strlen(in->tags[t]));
-        mark(ctx, slot_of(ctx, CIDX_TAG, id), line);
+        ok &= mark(ctx, slot_of(ctx, CIDX_TAG, id), line);
     }
     if (ctx->program->slots.n_attr_pairs > 0) {
         for (size_t a = 0; a < in->n_attrs; a++) {
             uint32_t key = find(ctx, in->attrs[a].key, strlen(in->attrs[a].key));
             uint32_t value = find(ctx, in->attrs[a].value, strlen(in->attrs[a].value));
-            if (key != PROG_NONE && value != PROG_NONE) mark(ctx, attr_pair_slot(ctx, key, value), line);
+            if (key != PROG_NONE && value != PROG_NONE) ok &= mark(ctx, attr_pair_slot(ctx, key, value), line);
         }
     }
     if (line / 64 + 1 > ctx->cidx_words_dirty) ctx->cidx_words_dirty = line / 64 + 1;
+    return ok;
 }

@@ -3,7 +3,7 @@
  * perk_context_new() allocates what the program needs (per promotion, per string), sized from a
  * scan of the program (how many gifts, effects, points results and discount allocations it can
  * produce), and per-line arrays for a few lines only. perk_cart_add_line() grows the per-line
- * arrays and the cart index (ctx_grow_lines, cidx_reserve_line) when a cart is larger than any
+ * arrays and the cart index (ctx_grow_lines, cidx_add_line) when a cart is larger than any
  * before, up to the limits: a context's memory follows the largest cart it has seen, not
  * max_lines, and evaluation finds everything allocated (docs/api.md, "Memory").
  * The perk_cart_* functions validate each input with a precise message and intern
@@ -632,15 +632,14 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in) {
     /* room for the line, outside the evaluation: a cart larger than any before grows the context */
     if (ctx->n_lines >= ctx->cap_lines && !ctx_grow_lines(ctx, ctx->n_lines + 1))
         return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory growing the context for %u lines", n, n);
-    if (!cidx_reserve_line(ctx, in))
-        return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory growing the cart index", n);
 
     uint32_t i = ctx->n_lines;
     ctx->price[i] = in->unit_price;
     ctx->qty[i] = in->quantity;
     ctx->orig[i] = amount;
     ctx->margin[i] = in->margin_ppm;
-    cidx_add_line(ctx, i, in);
+    if (!cidx_add_line(ctx, i, in))
+        return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory growing the cart index", n);
     ctx->subtotal_orig = subtotal;
     ctx->items = items;
     ctx->n_lines++;

@@ -239,13 +239,12 @@ bool cidx_init(perk_context *ctx);
 void cidx_free(perk_context *ctx);
 /* Clears every index bitset written by the previous cart. */
 void cidx_clear(perk_context *ctx);
-/* Makes room for the slots line `in` can add; false (index unchanged) on out of memory. */
-bool cidx_reserve_line(perk_context *ctx, const perk_line *in);
 /* Re-lays the bitsets at `words` words each before max_words grows; false on out of memory. */
 bool cidx_set_words(perk_context *ctx, uint32_t words);
-/* Adds line `line` (its strings already validated, room reserved) to the index and stores its
- * interned ids. */
-void cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in);
+/* Adds line `line` (its strings already validated) to the index and stores its interned ids,
+ * growing the index for slots new to the cart; false on out of memory (the line is then partly
+ * indexed: the caller poisons the cart, and the next reset clears it). */
+bool cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in);
 
 /* The position of slot `slot` in ctx->present, or PROG_NONE when no line of the cart is in it. */
 static inline uint32_t cidx_pos(const perk_context *ctx, uint32_t slot) {
