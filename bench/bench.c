@@ -879,19 +879,13 @@ int main(int argc, char **argv) {
         perk_context *ctx = perk_context_new(prog, NULL, &err);
         if (ctx == NULL) die("perk_context_new: %s", err.message);
         int64_t ctx_bytes = live_bytes - before;
-        /* the same with the limits of a checkout that caps carts at 256 lines */
-        perk_limits small = perk_limits_default();
-        small.max_lines = 256;
-        before = live_bytes;
-        perk_context *ctx_small = perk_context_new(prog, &small, &err);
-        if (ctx_small == NULL) die("perk_context_new (max_lines 256): %s", err.message);
-        int64_t ctx_small_bytes = live_bytes - before;
-        perk_context_free(ctx_small);
+        /* what a default context holds once it has evaluated every cart of 20 and of 200 lines
+         * (it grows with the carts it is fed) */
+        int64_t ctx_after_20 = 0, ctx_after_200 = 0;
         perk_limits lean_limits = perk_limits_default();
         lean_limits.explain = PERK_EXPLAIN_APPLIED;
         perk_context *lean = perk_context_new(prog, &lean_limits, &err);
         if (lean == NULL) die("perk_context_new (explain applied): %s", err.message);
-        if (o.time_perk) printf("context\t%s\t%lld\t%lld\n", N, (long long)ctx_bytes, (long long)ctx_small_bytes);
 
         char path[4096], msg[512];
         snprintf(path, sizeof path, "%s/rules_%s.lua", o.data, N);
@@ -923,6 +917,17 @@ int main(int argc, char **argv) {
             check_carts(&lua, prog, ctx, lean, carts, cf->n_carts, N, M, NULL);
 #endif
             printf("check\t%s\t%d\t%s\t%u\n", N, M, LUA_ENGINE_NAME, cf->n_carts);
+            if (M == 20 || M == 200) {
+                before = live_bytes;
+                perk_context *measured = perk_context_new(prog, NULL, &err);
+                if (measured == NULL) die("perk_context_new: %s", err.message);
+                for (uint32_t k = 0; k < cf->n_carts; k++) {
+                    perk_cart_load(measured, &carts[k]);
+                    perk_evaluate(measured);
+                }
+                *(M == 20 ? &ctx_after_20 : &ctx_after_200) = live_bytes - before;
+                perk_context_free(measured);
+            }
 
             timing_env env = {ctx, lean, prog, carts, &lua, ctx, UINT32_MAX
 #ifdef BENCH_HAVE_JSON
@@ -951,6 +956,9 @@ int main(int argc, char **argv) {
 #ifdef BENCH_HAVE_JSON
         result_names_free(names);
 #endif
+        if (o.time_perk)
+            printf("context\t%s\t%lld\t%lld\t%lld\n", N, (long long)ctx_bytes, (long long)ctx_after_20,
+                   (long long)ctx_after_200);
         perk_context_free(ctx);
         perk_context_free(lean);
         perk_program_free(prog);

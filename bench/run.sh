@@ -71,7 +71,7 @@ $1 == "timer" { timer = $2 }
 $1 == "luacall" { luacall[$2] = $3 }
 $1 == "compile" { comp[$2] = $3; pbc[$2] = $4; nrules[$2] = $5; if (!($2 in seenN)) { seenN[$2] = 1; Ns[++nN] = $2 } }
 $1 == "memory" { mem[$2] = $3 }
-$1 == "context" { ctx[$2] = $3; ctxs[$2] = $4 }
+$1 == "context" { ctx[$2] = $3; ctxs[$2] = $4; ctxl[$2] = $5 }
 $1 == "luaload" { lload[$2, $3] = $4; lmem[$2, $3] = $5 }
 $1 == "jsonsize" { jin[$2, $3] = $4; jout[$2, $3] = $5; japplied[$2, $3] = $6 }
 $1 == "check" { checked[$2, $3, $4] = $5 }
@@ -116,14 +116,14 @@ END {
   print ""
   print "## Compilation and memory"
   print ""
-  print "Compile = compiler_compile_text (parse, check, analyse, generate, write, verify). Loaded = bytes libperk holds for the program after perk_program_load (counting allocator). Context = perk_context_new with the default limits (10,000 lines) and with max_lines 256. Lua = the data file run and engine.load()ed, bytes held by the Lua heap."
+  print "Compile = compiler_compile_text (parse, check, analyse, generate, write, verify). Loaded = bytes libperk holds for the program after perk_program_load (counting allocator). Context = bytes a context holds with the default limits (10,000 lines): new (perk_context_new), then once it has evaluated every cart of 20 lines, and every cart of 200 lines (a context grows with the carts it is fed, not with max_lines). Lua = the data file run and engine.load()ed, bytes held by the Lua heap."
   print ""
-  print "| rules | compile | per 1,000 rules | bytecode | loaded | per rule | context (default / 256 lines) | Lua 5.4 load / per rule | LuaJIT load / per rule |"
+  print "| rules | compile | per 1,000 rules | bytecode | loaded | per rule | context new / 20 / 200 lines | Lua 5.4 load / per rule | LuaJIT load / per rule |"
   print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for (i = 1; i <= nN; i++) {
     n = Ns[i]; r = nrules[n]
-    printf "| %s | %.2f ms | %.2f ms | %s | %s | %.0f B | %s / %s | %.2f ms / %.0f B | %.2f ms / %.0f B |\n", n,
-      comp[n] * 1e3, comp[n] * 1e3 * 1000 / r, bytes(pbc[n]), bytes(mem[n]), mem[n] / r, bytes(ctx[n]), bytes(ctxs[n]),
+    printf "| %s | %.2f ms | %.2f ms | %s | %s | %.0f B | %s / %s / %s | %.2f ms / %.0f B | %.2f ms / %.0f B |\n", n,
+      comp[n] * 1e3, comp[n] * 1e3 * 1000 / r, bytes(pbc[n]), bytes(mem[n]), mem[n] / r, bytes(ctx[n]), bytes(ctxs[n]), bytes(ctxl[n]),
       lload[n, "lua54"] * 1e3, lmem[n, "lua54"] / r, lload[n, "luajit"] * 1e3, lmem[n, "luajit"] / r
   }
   print ""

@@ -1,8 +1,12 @@
 /* context.c - evaluation contexts and the cart API.
  *
- * perk_context_new() sizes and allocates every buffer an evaluation can need, from the limits and
- * from a scan of the program (how many gifts, effects, points results and discount allocations it
- * can produce). The perk_cart_* functions validate each input with a precise message and intern
+ * perk_context_new() allocates what the program needs (per promotion, per string), sized from a
+ * scan of the program (how many gifts, effects, points results and discount allocations it can
+ * produce), and per-line arrays for a few lines only. perk_cart_add_line() grows the per-line
+ * arrays and the cart index (ctx_grow_lines, cidx_add_line) when a cart is larger than any
+ * before, up to the limits: a context's memory follows the largest cart it has seen, not
+ * max_lines, and evaluation finds everything allocated (docs/api.md, "Memory").
+ * The perk_cart_* functions validate each input with a precise message and intern
  * every string through the program's string hash, so that perk_evaluate() compares integers only.
  * A cart with a rejected input is poisoned: perk_evaluate() then returns the first error instead
  * of evaluating a cart that silently lacks a line or a coupon.
@@ -17,6 +21,10 @@
 
 /* Most rules whose allocations the log is sized for without a possible PERK_LIMIT. */
 #define CTX_ALLOC_RULES 64
+/* Lines a new context holds before its first cart; the capacity then grows by half. */
+#define CTX_FIRST_LINES 8u
+/* Promotions a new context can mark (exclusions, usages) before the marks grow by half. */
+#define CTX_FIRST_MARKS 8u
 /* Sanity ceilings on the limits a service may configure. */
 #define CTX_MAX_LINES_CEILING 1000000u
 #define CTX_MAX_TAGS_CEILING 4096u
@@ -111,11 +119,11 @@ void perk_context_free(perk_context *ctx) {
         ctx->price, ctx->qty, ctx->orig, ctx->cur, ctx->margin, ctx->sku_id, ctx->brand_id,
         ctx->cat_id, ctx->customer_tags, ctx->customer_tag_bits, ctx->coupon_code,
         ctx->coupon_code_id, ctx->coupon_campaign_id, ctx->coupon_status, ctx->coupon_code_bits,
-        ctx->coupon_campaign_bits, ctx->usage, ctx->excluded, ctx->marked, ctx->marked_bits, ctx->visit,
+        ctx->coupon_campaign_bits, ctx->mark_of, ctx->marks, ctx->visit,
         ctx->written, ctx->group_bits, ctx->pend,
         ctx->touched, ctx->stack, ctx->sets, ctx->all_lines, ctx->scratch_idx, ctx->scratch_w,
         ctx->scratch_out, ctx->scratch_alloc, ctx->scratch_rem, ctx->scratch_line, ctx->runs, ctx->group, ctx->scratch_pos, ctx->mult_active,
-        ctx->redeemed, ctx->r_lines, ctx->alloc_log, ctx->alloc_target,
+        ctx->redeemed, ctx->r_lines, ctx->alloc_log, ctx->alloc_target, ctx->no_lines,
         ctx->r_promos, ctx->r_gifts, ctx->r_effects, ctx->r_coupons, ctx->r_points, ctx->r_hints,
         ctx->own_defaults, ctx->one_coupon,
     };
@@ -206,7 +214,8 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->zone.base_offset = d->tz_base_offset;
 
     prog_counts c = count_program(d);
-    size_t lines = l.max_lines;
+    size_t lines = l.max_lines < CTX_FIRST_LINES ? l.max_lines : CTX_FIRST_LINES;
+    ctx->cap_lines = (uint32_t)lines;
     ctx->max_words = (uint32_t)((lines + 63) / 64);
     ctx->max_scalars = d->max_scalars + 1;
     ctx->max_sets = d->max_sets + 1;
@@ -214,8 +223,12 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->max_effects = c.effects;
     ctx->max_points = c.points;
     ctx->str_words = (d->n_strings + 63) / 64;
-    uint32_t alloc_rules = c.discount_rules < CTX_ALLOC_RULES ? c.discount_rules : CTX_ALLOC_RULES;
-    ctx->max_allocs = (uint32_t)(lines * alloc_rules);
+    for (uint32_t r = 0; r < d->n_rules; r++)
+        if (d->rules[r].group < d->n_strings && d->rules[r].group / 64 + 1 > ctx->group_words)
+            ctx->group_words = d->rules[r].group / 64 + 1;
+    ctx->alloc_rules = c.discount_rules < CTX_ALLOC_RULES ? c.discount_rules : CTX_ALLOC_RULES;
+    ctx->max_allocs = l.max_lines * ctx->alloc_rules;
+    ctx->log_cap = (uint32_t)lines * ctx->alloc_rules;
 
     bool ok = cidx_init(ctx);
     size_t w = ctx->max_words, sw = ctx->str_words;
@@ -236,14 +249,14 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->coupon_status = ctx_array(coupons, sizeof(perk_coupon_status), &ok);
     ctx->coupon_code_bits = ctx_array(sw, sizeof(uint64_t), &ok);
     ctx->coupon_campaign_bits = ctx_array(sw, sizeof(uint64_t), &ok);
-    ctx->usage = ctx_array(d->n_rules, sizeof(perk_usage), &ok);
-    ctx->excluded = ctx_array(d->n_rules, sizeof(bool), &ok);
+    ctx->mark_of = ctx_array(d->n_rules, sizeof(uint32_t), &ok);
+    ctx->mark_cap = CTX_FIRST_MARKS;
+    ctx->marks = ctx_array(ctx->mark_cap, sizeof(ctx_mark), &ok);
     ctx->rule_words = program->ridx.rule_words;
-    ctx->marked = ctx_array(d->n_rules, sizeof(uint32_t), &ok);
-    ctx->marked_bits = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
+    ctx->no_lines = ctx_array(w, sizeof(uint64_t), &ok);
     ctx->visit = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
     ctx->written = ctx_array(2 * (size_t)d->n_rules, sizeof(uint32_t), &ok); /* evaluate.c: visit_key */
-    ctx->group_bits = ctx_array(sw, sizeof(uint64_t), &ok);
+    ctx->group_bits = ctx_array(ctx->group_words, sizeof(uint64_t), &ok);
     ctx->pend = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->touched = ctx_array(w, sizeof(uint64_t), &ok);
     ctx->stack = ctx_array(ctx->max_scalars, sizeof(int64_t), &ok);
@@ -261,8 +274,8 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->mult_active = ctx_array(d->n_mults, sizeof(bool), &ok);
     ctx->redeemed = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->r_lines = ctx_array(lines + ctx->max_gifts, sizeof(perk_line_result), &ok);
-    ctx->alloc_log = ctx_array(ctx->max_allocs, sizeof(perk_allocation), &ok);
-    ctx->alloc_target = ctx_array(ctx->max_allocs, sizeof(uint32_t), &ok);
+    ctx->alloc_log = ctx_array(ctx->log_cap, sizeof(perk_allocation), &ok);
+    ctx->alloc_target = ctx_array(ctx->log_cap, sizeof(uint32_t), &ok);
     ctx->r_promos = ctx_array(d->n_rules, sizeof(perk_promotion_result), &ok);
     ctx->r_gifts = ctx_array(ctx->max_gifts, sizeof(perk_gift), &ok);
     ctx->r_effects = ctx_array(ctx->max_effects, sizeof(perk_effect), &ok);
@@ -282,12 +295,12 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
         ctx->defaults = ctx->own_defaults;
     }
     if (ok) memset(ctx->scratch_pos, 0xff, lines * sizeof(uint32_t)); /* PROG_NONE */
+    if (ok) memset(ctx->mark_of, 0xff, d->n_rules * sizeof(uint32_t));
     if (!ok) {
         perk_context_free(ctx);
         set_error(err, PERK_NOMEM, "perk_context_new: out of memory for the configured limits");
         return NULL;
     }
-    cidx_link_rule_index(ctx);
     /* PERK_RULE_INDEX=off runs every promotion's block: for comparing and measuring only (the
      * results are the same either way, docs/semantics.md "The rule index") */
     const char *index_env = getenv("PERK_RULE_INDEX");
@@ -295,6 +308,96 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     eval_set_rule_index(ctx, index_env == NULL || strcmp(index_env, "off") != 0);
     perk_cart_reset(ctx);
     return ctx;
+}
+
+/* ------------------------------------------------------------------ growing */
+
+/* A block of new_size bytes holding the first old_size bytes of p, the rest zeroed; NULL (p
+ * unchanged) on out of memory. */
+static void *grow_block(void *p, size_t old_size, size_t new_size) {
+    void *q = perk_mem_realloc(p, old_size, new_size);
+    if (q != NULL) memset((char *)q + old_size, 0, new_size - old_size);
+    return q;
+}
+
+/* Grows array `field` of ctx from `from` to `to` elements; clears ok on failure (the old array
+ * stays, so every array is always at least cap_lines long). */
+#define GROW(field, from, to)                                                                  \
+    do {                                                                                       \
+        void *q_ = grow_block(ctx->field, (size_t)(from) * sizeof *ctx->field,                 \
+                              (size_t)(to) * sizeof *ctx->field);                              \
+        if (q_ != NULL) ctx->field = q_; else ok = false;                                      \
+    } while (0)
+
+/* Swaps in a new zeroed array of n elements for `field`, whose contents need not survive (scratch
+ * between evaluations); clears ok on failure. */
+#define RENEW(field, n)                                                                        \
+    do {                                                                                       \
+        void *q_ = perk_mem_calloc((n) == 0 ? 1 : (n), sizeof *ctx->field);                    \
+        if (q_ != NULL) {                                                                      \
+            perk_mem_free(ctx->field);                                                         \
+            ctx->field = q_;                                                                   \
+        } else {                                                                               \
+            ok = false;                                                                        \
+        }                                                                                      \
+    } while (0)
+
+/* Makes every per-line array hold at least `need` lines (need <= limits.max_lines), growing by
+ * half so that feeding ever larger carts costs O(lines) amortised. Called while a cart is fed,
+ * never during an evaluation. The cart's columns and the last result are kept; scratch arrays
+ * come back in their between-uses state. False on out of memory, with cap_lines unchanged (some
+ * arrays may be larger: harmless). */
+static bool ctx_grow_lines(perk_context *ctx, uint32_t need) {
+    uint64_t cap = ctx->cap_lines;
+    while (cap < need) cap += cap / 2 + 8;
+    if (cap > ctx->limits.max_lines) cap = ctx->limits.max_lines;
+    size_t old = ctx->cap_lines, to = (size_t)cap;
+    uint32_t words = (uint32_t)((cap + 63) / 64);
+    bool ok = true;
+    GROW(price, old, to);
+    GROW(qty, old, to);
+    GROW(orig, old, to);
+    GROW(cur, old, to);
+    GROW(margin, old, to);
+    GROW(sku_id, old, to);
+    GROW(brand_id, old, to);
+    GROW(cat_id, old, to);
+    GROW(pend, old, to);
+    GROW(scratch_idx, old, to);
+    GROW(scratch_w, old, to);
+    GROW(scratch_out, old, to);
+    GROW(scratch_alloc, old, to);
+    GROW(scratch_rem, old, to);
+    GROW(scratch_line, old, to);
+    GROW(runs, 2 * old, 2 * to);
+    GROW(group, old, to);
+    GROW(redeemed, old, to);
+    GROW(r_lines, old + ctx->max_gifts, to + ctx->max_gifts);
+    uint32_t *pos = grow_block(ctx->scratch_pos, old * sizeof(uint32_t), to * sizeof(uint32_t));
+    if (pos != NULL) {
+        memset(pos + old, 0xff, (to - old) * sizeof(uint32_t)); /* PROG_NONE */
+        ctx->scratch_pos = pos;
+    } else {
+        ok = false;
+    }
+    uint32_t log_cap = (uint32_t)to * ctx->alloc_rules;
+    if (log_cap > ctx->log_cap) {
+        GROW(alloc_log, ctx->log_cap, log_cap);
+        GROW(alloc_target, ctx->log_cap, log_cap);
+        if (ok) ctx->log_cap = log_cap;
+    }
+    if (ok && words != ctx->max_words) {
+        /* the bitsets change stride: the index's are re-laid, the others hold nothing now */
+        RENEW(sets, (size_t)ctx->max_sets * words);
+        RENEW(touched, words);
+        RENEW(all_lines, words);
+        RENEW(no_lines, words);
+        if (ok) ok = cidx_set_words(ctx, words);
+        if (ok) ctx->max_words = words;
+    }
+    if (!ok) return false;
+    ctx->cap_lines = (uint32_t)to;
+    return true;
 }
 
 /* ------------------------------------------------------------------ the cart */
@@ -338,12 +441,7 @@ void perk_cart_reset(perk_context *ctx) {
     ctx->channel_sid = ctx->subscription_sid = PROG_NONE;
 
     /* only the promotions the last cart excluded or gave a usage: O(those), not O(promotions) */
-    for (uint32_t k = 0; k < ctx->n_marked; k++) {
-        uint32_t r = ctx->marked[k];
-        memset(&ctx->usage[r], 0, sizeof ctx->usage[r]);
-        ctx->excluded[r] = false;
-        ctx->marked_bits[r / 64] = 0;
-    }
+    for (uint32_t k = 0; k < ctx->n_marked; k++) ctx->mark_of[ctx->marks[k].rule] = PROG_NONE;
     ctx->n_marked = 0;
     memset(&ctx->res, 0, sizeof ctx->res);
     ctx->res.status = PERK_STATE;
@@ -531,12 +629,17 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in) {
     if (__builtin_add_overflow(ctx->items, in->quantity, &items))
         return CART_FAIL(ctx, PERK_OVERFLOW, "line %u: the number of items overflows", n);
 
+    /* room for the line, outside the evaluation: a cart larger than any before grows the context */
+    if (ctx->n_lines >= ctx->cap_lines && !ctx_grow_lines(ctx, ctx->n_lines + 1))
+        return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory growing the context for %u lines", n, n);
+
     uint32_t i = ctx->n_lines;
     ctx->price[i] = in->unit_price;
     ctx->qty[i] = in->quantity;
     ctx->orig[i] = amount;
     ctx->margin[i] = in->margin_ppm;
-    cidx_add_line(ctx, i, in);
+    if (!cidx_add_line(ctx, i, in))
+        return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory growing the cart index", n);
     ctx->subtotal_orig = subtotal;
     ctx->items = items;
     ctx->n_lines++;
@@ -570,13 +673,22 @@ perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char
     return PERK_OK;
 }
 
-/* Remembers that promotion r has a caller input (exclusion, usage) on this cart: the rule index
- * visits it, and the next reset clears it. */
-static void mark_rule(perk_context *ctx, uint32_t r) {
-    uint64_t bit = UINT64_C(1) << (r % 64);
-    if (ctx->marked_bits[r / 64] & bit) return;
-    ctx->marked_bits[r / 64] |= bit;
-    ctx->marked[ctx->n_marked++] = r;
+/* The inputs of promotion r on this cart, marked so that the rule index visits it and the next
+ * reset clears it; NULL on out of memory (the marks grow by half while a cart is fed). */
+static ctx_mark *mark_rule(perk_context *ctx, uint32_t r) {
+    if (ctx->mark_of[r] != PROG_NONE) return &ctx->marks[ctx->mark_of[r]];
+    if (ctx->n_marked == ctx->mark_cap) {
+        uint32_t cap = ctx->mark_cap + ctx->mark_cap / 2 + 8;
+        if (cap > ctx->d->n_rules) cap = ctx->d->n_rules; /* a promotion is marked once */
+        ctx_mark *marks = perk_mem_realloc(ctx->marks, ctx->n_marked * sizeof *marks, cap * sizeof *marks);
+        if (marks == NULL) return NULL;
+        ctx->marks = marks;
+        ctx->mark_cap = cap;
+    }
+    uint32_t k = ctx->n_marked++;
+    ctx->mark_of[r] = k;
+    ctx->marks[k] = (ctx_mark){.rule = r};
+    return &ctx->marks[k];
 }
 
 perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const perk_usage *usage) {
@@ -590,8 +702,9 @@ perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const
     if (usage->uses < 0 || usage->money < 0 || usage->customer_uses < 0)
         return CART_FAIL(ctx, PERK_INVALID, "usage of %s: uses, money and customer_uses must not be negative",
                          ctx_rule_name(ctx, (uint32_t)promotion_index));
-    ctx->usage[promotion_index] = *usage;
-    mark_rule(ctx, (uint32_t)promotion_index);
+    ctx_mark *m = mark_rule(ctx, (uint32_t)promotion_index);
+    if (m == NULL) return CART_FAIL(ctx, PERK_NOMEM, "usage: out of memory");
+    m->usage = *usage;
     return PERK_OK;
 }
 
@@ -602,7 +715,8 @@ perk_status perk_cart_exclude(perk_context *ctx, size_t promotion_index) {
     if (promotion_index >= ctx->d->n_rules)
         return CART_FAIL(ctx, PERK_INVALID, "exclude: promotion index %zu out of range (%u promotions)",
                          promotion_index, ctx->d->n_rules);
-    ctx->excluded[promotion_index] = true;
-    mark_rule(ctx, (uint32_t)promotion_index);
+    ctx_mark *m = mark_rule(ctx, (uint32_t)promotion_index);
+    if (m == NULL) return CART_FAIL(ctx, PERK_NOMEM, "exclude: out of memory");
+    m->excluded = true;
     return PERK_OK;
 }

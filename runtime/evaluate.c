@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "alloc.h"
 #include "money.h"
 #include "vm_internal.h"
 
@@ -58,7 +59,7 @@ static bool rule_needs_coupon(const prog_rule *r) {
 }
 
 static bool group_applied(const perk_context *ctx, uint32_t group) {
-    return group < ctx->d->n_strings && (ctx->group_bits[group / 64] >> (group % 64) & 1);
+    return group / 64 < ctx->group_words && (ctx->group_bits[group / 64] >> (group % 64) & 1);
 }
 
 /* The gates read the rule's hot record (program_internal.h: prog_rule_hot) and the full rule
@@ -70,7 +71,8 @@ static const prog_rule_hot *hot(const perk_context *ctx, uint32_t r) {
 /* The gates (docs/semantics.md, 5.1) come in two parts around the promotion's guard and precheck.
  * The first part depends on the caller and the cart only: excluded, stopped, its coupon. */
 static perk_reason early_gate(const perk_context *ctx, uint32_t r) {
-    if (ctx->excluded[r]) return PERK_REASON_EXCLUDED;
+    const ctx_mark *m = ctx_mark_of(ctx, r);
+    if (m != NULL && m->excluded) return PERK_REASON_EXCLUDED;
     if (ctx->stopped) return PERK_REASON_STOPPED;
     if (!(hot(ctx, r)->flags & RHOT_COUPON)) return PERK_REASON_APPLIED;
     const prog_rule *rule = &ctx->d->rules[r];
@@ -95,7 +97,9 @@ static perk_reason late_gate(const perk_context *ctx, uint32_t r) {
         return PERK_REASON_ONE_COUPON;
     if (!(h->flags & RHOT_BUDGET)) return PERK_REASON_APPLIED;
     const prog_rule *rule = &ctx->d->rules[r];
-    const perk_usage *u = &ctx->usage[r];
+    static const perk_usage none = {0, 0, 0};
+    const ctx_mark *m = ctx_mark_of(ctx, r);
+    const perk_usage *u = m != NULL ? &m->usage : &none;
     if (rule->limit_uses >= 0 && u->uses >= rule->limit_uses) return PERK_REASON_BUDGET_USES;
     if (rule->limit_per_customer >= 0 && u->customer_uses >= rule->limit_per_customer)
         return PERK_REASON_BUDGET_CUSTOMER;
@@ -121,6 +125,31 @@ static void maybe_hint(perk_context *ctx, uint32_t r) {
     h->set_name = prog_string(ctx->d, set);
 }
 
+/* Room for one more allocation in the log. The log holds cap_lines x min(discount promotions, 64)
+ * entries, allocated while the cart was fed: it fills only when more than 64 discounting
+ * promotions apply per line on average. Then, up to max_allocs (max_lines x 64, the limit the log
+ * has always had), it grows here: the one allocation an evaluation can make; the context keeps
+ * the size, so the same cart evaluated again allocates nothing. */
+static perk_status log_room(perk_context *ctx, uint32_t r) {
+    if (ctx->n_log < ctx->log_cap) return PERK_OK;
+    if (ctx->n_log >= ctx->max_allocs)
+        return ctx_fail(ctx, PERK_LIMIT,
+                        "promotion %s: more than %u discount allocations (max_lines x 64); "
+                        "lower the number of lines or of promotions",
+                        ctx_rule_name(ctx, r), ctx->max_allocs);
+    uint64_t cap = 2 * (uint64_t)ctx->log_cap + 64;
+    if (cap > ctx->max_allocs) cap = ctx->max_allocs;
+    perk_allocation *log = perk_mem_realloc(ctx->alloc_log, ctx->n_log * sizeof *log, cap * sizeof *log);
+    if (log != NULL) ctx->alloc_log = log;
+    uint32_t *target = perk_mem_realloc(ctx->alloc_target, 0, cap * sizeof *target); /* scratch */
+    if (target != NULL) ctx->alloc_target = target;
+    if (log == NULL || target == NULL)
+        return ctx_fail(ctx, PERK_NOMEM, "promotion %s: out of memory for %llu discount allocations",
+                        ctx_rule_name(ctx, r), (unsigned long long)cap);
+    ctx->log_cap = (uint32_t)cap;
+    return PERK_OK;
+}
+
 /* Makes the current rule's pending discounts, gifts and effects part of the cart. */
 static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods) {
     uint32_t words = vm_words(ctx);
@@ -133,11 +162,8 @@ static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods) {
             int64_t d = ctx->pend[i];
             ctx->pend[i] = 0;
             if (d <= 0) continue;
-            if (ctx->n_log >= ctx->max_allocs)
-                return ctx_fail(ctx, PERK_LIMIT,
-                                "promotion %s: more than %u discount allocations (max_lines x 64); "
-                                "lower the number of lines or of promotions",
-                                ctx_rule_name(ctx, r), ctx->max_allocs);
+            perk_status st = log_room(ctx, r);
+            if (st != PERK_OK) return st;
             ctx->cur[i] -= d;
             perk_allocation *a = &ctx->alloc_log[ctx->n_log++];
             a->line = i;
@@ -299,8 +325,10 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     /* the cap and the remaining money budget bound goods + shipping together */
     int64_t limit = INT64_MAX;
     if (rule->cap >= 0) limit = rule->cap;
-    if (rule->limit_money >= 0 && rule->limit_money - ctx->usage[r].money < limit)
-        limit = rule->limit_money - ctx->usage[r].money; /* > 0: the gate checked money < limit */
+    const ctx_mark *m = ctx_mark_of(ctx, r);
+    int64_t spent = m != NULL ? m->usage.money : 0;
+    if (rule->limit_money >= 0 && rule->limit_money - spent < limit)
+        limit = rule->limit_money - spent; /* > 0: the gate checked money < limit */
     if (limit < INT64_MAX) {
         st = act_limit(ctx, limit);
         if (st != PERK_OK) return st;
@@ -316,7 +344,7 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     st = commit(ctx, r, goods);
     if (st != PERK_OK) return st;
     if (rule->flags & PROG_RULE_STOP) ctx->stopped = true;
-    if (rule->group < ctx->d->n_strings) ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
+    if (rule->group / 64 < ctx->group_words) ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
     if (rule_needs_coupon(rule)) ctx->coupon_rule_applied = true;
     return PERK_OK;
 }
@@ -364,7 +392,7 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
  *     holds;
  *   - the ones keyed by a string of this cart (a guard whose string some line matches; when the
  *     key lists it with a precheck, only if that holds) or by an entered coupon code or campaign;
- *   - the ones the caller excluded or gave a usage (ctx->marked);
+ *   - the ones the caller excluded or gave a usage (ctx->marks);
  *   - every one after a promotion that stops the evaluation (STOPPED depends on it; explaining
  *     only what applied, none).
  * and, merged in order while the result has room for a near-miss hint, the hintable ones (whose
@@ -620,7 +648,7 @@ static void start(perk_context *ctx) {
         uint32_t bits = n - w * 64 >= 64 ? 64 : n - w * 64;
         ctx->all_lines[w] = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
     }
-    memset(ctx->group_bits, 0, ctx->str_words * sizeof(uint64_t));
+    memset(ctx->group_bits, 0, ctx->group_words * sizeof(uint64_t));
     ctx->status = PERK_OK;
     ctx->subtotal_cur = ctx->subtotal_orig;
     ctx->ship_cur = ctx->shipping;

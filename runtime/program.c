@@ -6,7 +6,8 @@
  * bytecode_read (parse, hostile input), verify_program_record (static checks, stack depths, guard
  * proofs), an open-addressing hash of the string pool, which also rejects duplicate strings (the
  * VM compares strings by id, so every text must have exactly one id), then the rule index
- * (prog_index_build, runtime/rule_index.c; docs/semantics.md, "The rule index").
+ * (ridx_build, runtime/rule_index.c; docs/semantics.md, "The rule index") and the index slots of
+ * the line matches (cidx_build in cart_index.c), which every context of the program shares.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -150,6 +151,13 @@ uint32_t prog_find_string(const perk_program *p, const char *text, size_t len) {
     }
 }
 
+/* The index slots of the line matches (cart_index.c). */
+static perk_status build_slots(perk_program *prog, perk_error *err) {
+    if (cidx_build(prog)) return PERK_OK;
+    prog_set_error(err, PERK_NOMEM, "load: out of memory for the line index");
+    return PERK_NOMEM;
+}
+
 /* ---------------------------------------------------------------- loading */
 
 /* Parses, verifies and indexes bytes the caller will not change meanwhile. */
@@ -160,7 +168,9 @@ static perk_program *program_from_bytes(const uint8_t *bytes, size_t len, perk_e
         return NULL;
     }
     if (bytecode_read(bytes, len, &prog->d, err) != PERK_OK || verify_program_record(&prog->d, err) != PERK_OK ||
-        build_string_hash(prog, err) != PERK_OK || ridx_build(prog, err) != PERK_OK) {
+        build_string_hash(prog, err) != PERK_OK || ridx_build(prog, err) != PERK_OK ||
+        build_slots(prog, err) != PERK_OK) {
+        cidx_program_free(prog);
         ridx_free(prog);
         prog_data_free(&prog->d);
         perk_mem_free(prog->str_hash);
@@ -264,6 +274,7 @@ void perk_program_free(perk_program *program) {
     if (!program) return;
     /* acq_rel: the thread that frees sees every other thread's last use */
     if (atomic_fetch_sub_explicit(&program->refs, 1, memory_order_acq_rel) != 1) return;
+    cidx_program_free(program);
     ridx_free(program);
     prog_data_free(&program->d);
     perk_mem_free(program->str_hash);

@@ -1,8 +1,9 @@
 /* program_internal.h - what a loaded perk_program is inside libperk (opaque in perk.h).
  *
  * Built by perk_program_load (runtime/program.c): the parsed and verified prog_data plus lookup
- * tables computed once at load time so that building a cart never scans the string pool, and the
- * rule index that lets an evaluation skip the promotions that cannot apply to a cart.
+ * tables computed once at load time so that building a cart never scans the string pool, the
+ * rule index that lets an evaluation skip the promotions that cannot apply to a cart, and the
+ * index slots of the line matches (prog_slots).
  */
 #ifndef PERK_PROGRAM_INTERNAL_H
 #define PERK_PROGRAM_INTERNAL_H
@@ -100,6 +101,30 @@ typedef struct prog_rule_index {
                                       (decide_before_block) and it is not visited */
 } prog_rule_index;
 
+/* Kinds of string match a rule can ask for on a line, in the order of the guard kinds (program.h):
+ * slot kind = guard kind - PROG_GUARD_SKU. */
+#define PROG_SLOT_KINDS (PROG_GUARD_KIND_COUNT - PROG_GUARD_SKU)
+
+/* An attribute (key, value) pair a program matches, sorted by pair for lookup at cart build. */
+typedef struct prog_attr_slot {
+    uint64_t pair;  /* key id << 32 | value id */
+    uint32_t slot;
+} prog_attr_slot;
+
+/* The line matches of the program (runtime/cart_index.c, cidx_build): every (kind, string) a rule
+ * can match on a line (sku, brand, category prefix, exact category, tag) and every attribute pair
+ * gets an "index slot". Built at load time and shared by every context: a context holds line
+ * lists for the slots its cart has, not for every slot. */
+typedef struct prog_slots {
+    uint32_t *map[PROG_SLOT_KINDS]; /* n_strings each: string id -> slot or PROG_NONE */
+    uint32_t *attr_slot;            /* n_attrs: attribute pool index -> slot */
+    prog_attr_slot *attr_pairs;     /* distinct pairs, sorted */
+    uint32_t n_attr_pairs;
+    uint32_t *slot_key;             /* n_slots: slot -> key of the rule index (ridx) whose kind and
+                                       string the slot matches, or PROG_NONE */
+    uint32_t n_slots;
+} prog_slots;
+
 struct perk_program {
     prog_data d;
     atomic_int refs;
@@ -114,7 +139,12 @@ struct perk_program {
     /* n_earns: the strings without which each earn rule earns on an empty set (guard.h,
        guard_earn_keys; n_keys 0: its block always runs) */
     guard_earn *earn_keys;
+    prog_slots slots;
 };
+
+/* Builds p->slots (after the rule index); false on out of memory. cidx_program_free frees it. */
+bool cidx_build(perk_program *p);
+void cidx_program_free(perk_program *p);
 
 /* The id of a string in the program's pool, or PROG_NONE when no rule mentions it. O(1). */
 uint32_t prog_find_string(const perk_program *p, const char *text, size_t len);

@@ -532,8 +532,5 @@ void ridx_visit(perk_context *ctx) {
         visit_key(ctx, prog_find_key(prog, RIDX_COUPON, ctx->coupon_code_id[c]));
         visit_key(ctx, prog_find_key(prog, RIDX_CAMPAIGN, ctx->coupon_campaign_id[c]));
     }
-    for (uint32_t k = 0; k < ctx->n_marked; k++) {
-        uint32_t r = ctx->marked[k];
-        mark_visit(ctx, r);
-    }
+    for (uint32_t k = 0; k < ctx->n_marked; k++) mark_visit(ctx, ctx->marks[k].rule);
 }

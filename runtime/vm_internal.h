@@ -2,8 +2,11 @@
  * interpreter (vm.c), the actions (vm_actions.c), loyalty (vm_loyalty.c), facts (vm_facts.c)
  * and the evaluation pass (evaluate.c). Internal to libperk.
  *
- * Everything an evaluation touches lives in one perk_context and is allocated by
- * perk_context_new(); the cart API and perk_evaluate() never allocate.
+ * Everything an evaluation touches lives in one perk_context. perk_context_new() allocates what
+ * the program needs (per promotion, per string); the per-line arrays and the cart index start
+ * small and grow while a cart is fed (perk_cart_add_line), up to the limits, when a cart is larger
+ * than any before. perk_evaluate() does not allocate (one exception: the allocation log, past 64
+ * allocations a line on average, evaluate.c log_room).
  *
  * Lines are stored as columns (unit price, quantity, original, current, margin, interned ids).
  * Line sets are bitsets of uint64 words over the cart lines; a cart of n lines uses
@@ -23,7 +26,7 @@
 #include "tz.h"
 
 /* Kinds of string match a rule can ask for; each (kind, string) pair a program uses gets one
- * bitset of the cart index ("index slot"). In the order of the guard kinds (program.h):
+ * index slot (program_internal.h, prog_slots). In the order of the guard kinds (program.h):
  * CIDX kind = guard kind - PROG_GUARD_SKU. */
 enum {
     CIDX_SKU = PROG_GUARD_SKU - PROG_GUARD_SKU,
@@ -33,6 +36,10 @@ enum {
     CIDX_TAG = PROG_GUARD_TAG - PROG_GUARD_SKU,
     CIDX_KINDS
 };
+_Static_assert(CIDX_KINDS == PROG_SLOT_KINDS, "one slot map per guard kind");
+
+/* Multiplier of the slot hash (Fibonacci hashing: the top bits of slot * 2^32 / phi). */
+#define CIDX_HASH_MUL 0x9E3779B1u
 
 /* Which kind of block the interpreter runs: it decides which effect opcodes are allowed. */
 typedef enum vm_block_kind { VM_BLOCK_RULE, VM_BLOCK_REDEEM, VM_BLOCK_EARN, VM_BLOCK_MULT } vm_block_kind;
@@ -51,11 +58,12 @@ typedef struct unit_run {
     uint32_t line;
 } unit_run;
 
-/* An attribute (key, value) pair a program matches, sorted by key for lookup at cart build. */
-typedef struct cidx_attr {
-    uint64_t pair;  /* key id << 32 | value id */
-    uint32_t slot;
-} cidx_attr;
+/* A promotion the caller excluded or gave a usage on this cart (perk_cart_exclude, _set_usage). */
+typedef struct ctx_mark {
+    perk_usage usage;        /* zero unless set */
+    uint32_t rule;
+    bool excluded;
+} ctx_mark;
 
 struct perk_context {
     perk_program *program;
@@ -63,26 +71,38 @@ struct perk_context {
     perk_limits limits;
     tz_zone zone;
 
-    /* ---- sizes fixed at creation */
-    uint32_t max_words;      /* ceil(max_lines / 64) */
+    /* ---- sizes: the program's fixed at creation; the line capacity grows with the carts */
+    uint32_t cap_lines;      /* lines every per-line array holds now: grows (perk_cart_add_line,
+                                ctx_grow_lines) up to limits.max_lines, never shrinks */
+    uint32_t max_words;      /* ceil(cap_lines / 64): words of each line bitset (stride of sets
+                                and cidx) */
     uint32_t max_scalars, max_sets;
     uint32_t max_gifts, max_effects, max_points;
-    uint32_t max_allocs;     /* capacity of the allocation log */
+    uint32_t alloc_rules;    /* allocations reserved per line: min(discount promotions, 64) */
+    uint32_t max_allocs;     /* most allocations an evaluation may log: max_lines x alloc_rules */
+    uint32_t log_cap;        /* capacity of the allocation log now: cap_lines x alloc_rules, more
+                                only after an evaluation needed more (evaluate.c, log_room) */
     uint32_t str_words;      /* ceil(n_strings / 64) */
+    uint32_t group_words;    /* words up to the highest exclusive group's string id (cleared
+                                every evaluation: not str_words) */
 
-    /* ---- cart index: one bitset per (kind, string) or attribute pair the program matches */
-    uint32_t *cidx_map[CIDX_KINDS]; /* string id -> index slot or PROG_NONE */
-    uint32_t *attr_slot;            /* attribute pool index -> index slot */
-    cidx_attr *attr_pairs;          /* distinct pairs, sorted */
-    uint32_t n_attr_pairs;
+    /* ---- cart index (cart_index.c): the program's slots (shared) and the cart's line lists */
+    const uint32_t *cidx_map[CIDX_KINDS]; /* string id -> index slot or PROG_NONE (program) */
+    const uint32_t *attr_slot;      /* attribute pool index -> index slot (program) */
+    const uint32_t *slot_key;       /* slot -> key of the rule index (program.ridx) whose kind and
+                                       string the slot matches, or PROG_NONE (program) */
     uint32_t n_slots;
-    uint64_t *cidx;                 /* n_slots * max_words words */
+    uint64_t *slot_bits;            /* ceil(n_slots / 64) words: the slots some line of this cart
+                                       is in */
+    uint32_t *present;              /* present_cap: the slots with a line, in order of first line */
+    uint32_t n_present, present_cap;
+    uint32_t *slot_hash;            /* 2 x present_cap buckets, linear probing: position in present
+                                       + 1, 0 = empty */
+    uint32_t slot_hash_mask, slot_hash_shift;
+    uint64_t *cidx;                 /* present_cap * max_words: the lines of present[k] at
+                                       k * max_words */
     uint32_t cidx_words_dirty;      /* words per slot written since the last clear */
-    uint8_t *slot_present;          /* n_slots: some line of this cart is in the slot */
-    uint32_t *present;              /* n_slots: the slots with a line, in order of first line */
-    uint32_t n_present;
-    uint32_t *slot_key;             /* n_slots: slot -> key of the rule index (program.ridx) whose
-                                       kind and string the slot matches, or PROG_NONE */
+    uint64_t *no_lines;             /* max_words zero words: the lines of a slot the cart lacks */
 
     /* ---- cart */
     perk_status cart_status; /* first error of a perk_cart_* call; evaluation refuses to run */
@@ -113,12 +133,10 @@ struct perk_context {
     perk_coupon_status *coupon_status;
     uint64_t *coupon_code_bits, *coupon_campaign_bits; /* valid codes / campaigns, str_words */
 
-    /* per promotion inputs */
-    perk_usage *usage;
-    bool *excluded;
-    uint32_t *marked;        /* n_rules: promotions excluded or given a usage since the reset */
-    uint32_t n_marked;
-    uint64_t *marked_bits;   /* rule_words */
+    /* per promotion inputs: only for the promotions the caller marked, O(marks) not O(promotions) */
+    uint32_t *mark_of;       /* n_rules: position in marks, or PROG_NONE */
+    ctx_mark *marks;         /* mark_cap; the first n_marked, in order of marking, since the reset */
+    uint32_t n_marked, mark_cap;
 
     /* ---- the rule index (evaluate.c; docs/semantics.md, "The rule index") */
     bool use_index;          /* false: every promotion is visited and its block run (reference) */
@@ -144,7 +162,7 @@ struct perk_context {
     int64_t ship_cur;        /* current shipping */
     int64_t subtotal_cur;    /* running sum of current line amounts */
     uint64_t insn_count;
-    uint64_t *group_bits;    /* exclusive groups that applied, str_words */
+    uint64_t *group_bits;    /* exclusive groups that applied, group_words */
     bool stopped, coupon_rule_applied;
 
     /* the rule being evaluated */
@@ -171,14 +189,14 @@ struct perk_context {
     int fail_op;
 
     /* scratch for actions */
-    uint32_t *scratch_idx;   /* max_lines */
-    int64_t *scratch_w, *scratch_out; /* max_lines */
-    uint32_t *scratch_alloc; /* max_lines, for money_allocate: the order of leftover units */
-    int64_t *scratch_rem;    /* max_lines, for money_allocate: the remainders */
-    int64_t *scratch_line;   /* max_lines, per-line accumulator (zero between uses) */
-    unit_run *runs;            /* 2 * max_lines */
-    unit_run *group;           /* max_lines: the lines of one N_FOR group */
-    uint32_t *scratch_pos;   /* max_lines, line -> position in `group` (PROG_NONE between uses) */
+    uint32_t *scratch_idx;   /* cap_lines */
+    int64_t *scratch_w, *scratch_out; /* cap_lines */
+    uint32_t *scratch_alloc; /* cap_lines, for money_allocate: the order of leftover units */
+    int64_t *scratch_rem;    /* cap_lines, for money_allocate: the remainders */
+    int64_t *scratch_line;   /* cap_lines, per-line accumulator (zero between uses) */
+    unit_run *runs;            /* 2 * cap_lines */
+    unit_run *group;           /* cap_lines: the lines of one N_FOR group */
+    uint32_t *scratch_pos;   /* cap_lines, line -> position in `group` (PROG_NONE between uses) */
 
     /* loyalty */
     bool *mult_active;       /* n_mults */
@@ -186,10 +204,10 @@ struct perk_context {
 
     /* ---- the result and its arrays */
     perk_result res;
-    perk_line_result *r_lines;         /* max_lines + max_gifts */
-    perk_allocation *alloc_log;        /* max_allocs: in commit order, then sorted by line in
+    perk_line_result *r_lines;         /* cap_lines + max_gifts */
+    perk_allocation *alloc_log;        /* log_cap: in commit order, then sorted by line in
                                           place (the result's allocations) */
-    uint32_t *alloc_target;            /* max_allocs: final position of each log entry */
+    uint32_t *alloc_target;            /* log_cap: final position of each log entry */
     uint32_t n_log;
     perk_promotion_result *r_promos;   /* n_rules */
     perk_gift *r_gifts;
@@ -208,19 +226,39 @@ perk_status ctx_fail(perk_context *ctx, perk_status status, const char *fmt, ...
 /* The id or name of promotion `rule` for messages. */
 const char *ctx_rule_name(const perk_context *ctx, uint32_t rule);
 
+/* The caller's inputs for promotion r, or NULL when it has none (not excluded, usage zero). */
+static inline const ctx_mark *ctx_mark_of(const perk_context *ctx, uint32_t r) {
+    uint32_t k = ctx->mark_of[r];
+    return k == PROG_NONE ? NULL : &ctx->marks[k];
+}
+
 /* ---- cart_index.c */
-/* Sizes the index for the program (called by perk_context_new); false on out of memory. */
+/* Points the context at the program's slots and allocates the first (small) line lists
+ * (perk_context_new, max_words set); false on out of memory. */
 bool cidx_init(perk_context *ctx);
 void cidx_free(perk_context *ctx);
 /* Clears every index bitset written by the previous cart. */
 void cidx_clear(perk_context *ctx);
-/* Adds line `line` (its strings already validated) to the index and stores its interned ids. */
-void cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in);
-/* Builds slot_key from the program's rule index (after cidx_init). */
-void cidx_link_rule_index(perk_context *ctx);
-/* The bitset of index slot `slot` (max_words words). */
+/* Re-lays the bitsets at `words` words each before max_words grows; false on out of memory. */
+bool cidx_set_words(perk_context *ctx, uint32_t words);
+/* Adds line `line` (its strings already validated) to the index and stores its interned ids,
+ * growing the index for slots new to the cart; false on out of memory (the line is then partly
+ * indexed: the caller poisons the cart, and the next reset clears it). */
+bool cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in);
+
+/* The position of slot `slot` in ctx->present, or PROG_NONE when no line of the cart is in it. */
+static inline uint32_t cidx_pos(const perk_context *ctx, uint32_t slot) {
+    if (!(ctx->slot_bits[slot / 64] >> (slot % 64) & 1)) return PROG_NONE;
+    uint32_t b = (slot * CIDX_HASH_MUL) >> ctx->slot_hash_shift;
+    for (uint32_t e; (e = ctx->slot_hash[b]) != 0; b = (b + 1) & ctx->slot_hash_mask)
+        if (ctx->present[e - 1] == slot) return e - 1;
+    return PROG_NONE;
+}
+
+/* The bitset of index slot `slot` (max_words words; all zero when the cart lacks it). */
 static inline const uint64_t *cidx_bits(const perk_context *ctx, uint32_t slot) {
-    return ctx->cidx + (size_t)slot * ctx->max_words;
+    uint32_t k = cidx_pos(ctx, slot);
+    return k == PROG_NONE ? ctx->no_lines : ctx->cidx + (size_t)k * ctx->max_words;
 }
 
 /* True when some line of the cart matches guard (kind, string), kind a PROG_GUARD_* other than
@@ -228,7 +266,7 @@ static inline const uint64_t *cidx_bits(const perk_context *ctx, uint32_t slot) 
 static inline bool cidx_guard_present(const perk_context *ctx, uint8_t kind, uint32_t string) {
     if (kind == PROG_GUARD_NONE || kind >= PROG_GUARD_KIND_COUNT || string >= ctx->d->n_strings) return true;
     uint32_t slot = ctx->cidx_map[kind - PROG_GUARD_SKU][string];
-    return slot != PROG_NONE && ctx->slot_present[slot];
+    return slot != PROG_NONE && (ctx->slot_bits[slot / 64] >> (slot % 64) & 1);
 }
 
 /* ---- vm_facts.c */

@@ -3,12 +3,16 @@
  * Lifecycle:
  *   1. perk_program_load() / perk_program_load_file(): parse and verify a compiled ruleset
  *      (.pbc). A loaded program is immutable and may be shared by any number of threads.
- *   2. perk_context_new(): one evaluation context per thread. It preallocates everything an
- *      evaluation needs for the limits given; after this, evaluation never calls malloc.
+ *   2. perk_context_new(): one evaluation context per thread. It allocates what the program
+ *      needs (per promotion, per string) and room for a few cart lines; feeding a cart larger
+ *      than any before grows it (up to the limits), so its memory follows the largest cart seen,
+ *      not max_lines (docs/api.md, "Memory"). perk_evaluate() does not allocate (but for the
+ *      allocation log past 64 allocations a line on average, once per new high).
  *   3. Per cart: perk_cart_reset(), then perk_cart_set_customer(), perk_cart_set_order(),
  *      perk_cart_add_line() for each line, perk_cart_add_coupon(), optionally
  *      perk_cart_set_usage() (budget consumption read from the store), then perk_evaluate().
- *   4. Read the perk_result it returns (valid until the next reset/evaluate on that context).
+ *   4. Read the perk_result it returns (valid until the next perk_cart_reset(),
+ *      perk_cart_add_line() or perk_evaluate() on that context).
  *
  * Money is int64 minor units of the program's currency (cents for CNY/USD, yen for JPY).
  * Percentages are parts per million (15% = 150000). Strings passed in are borrowed: they must stay
@@ -205,6 +209,8 @@ typedef struct perk_usage {
 void perk_cart_reset(perk_context *ctx);
 perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *customer);
 perk_status perk_cart_set_order(perk_context *ctx, const perk_order *order);
+/* A line beyond the largest cart the context has held grows it (PERK_NOMEM, poisoning the cart,
+ * if memory runs out); the same for new strings, usages and exclusions. */
 perk_status perk_cart_add_line(perk_context *ctx, const perk_line *line);
 perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char *campaign,
                                  perk_coupon_status status);
@@ -375,7 +381,8 @@ void perk_condition_location(const perk_program *program, uint32_t condition, co
                              uint32_t *line, uint32_t *col);
 
 /* Optional allocator hook (process-wide; set it before creating programs or contexts). Tests use
- * it to prove that evaluation does not allocate. NULL restores malloc/free. */
+ * it to prove that evaluation does not allocate and to measure a context. NULL restores
+ * malloc/free. */
 typedef struct perk_allocator {
     void *(*alloc)(size_t size, void *user);
     void (*release)(void *ptr, void *user);

@@ -913,7 +913,8 @@ static void counting_release(void *ptr, void *user) {
 }
 
 /* 2000 category promotions over 200 categories: a cart touching 2 categories visits only their
- * 20 promotions (10 each), and gives the same result as visiting all 2000. */
+ * 20 promotions (10 each), and gives the same result as visiting all 2000. Feeding and evaluating
+ * a cart allocates nothing once the context has held a cart that large. */
 static void test_visits_few(void **state) {
     (void)state;
     sbuf b = {NULL, 0, 0};
@@ -949,6 +950,30 @@ static void test_visits_few(void **state) {
         /* every unvisited one reports NOTHING, the outcome of its block without its category */
         assert_int_equal(r->promotions[8].reason, PERK_REASON_NOTHING);
         pair_compare(&x, NULL, "2000 promotions");
+    }
+    /* A cart larger than any before grows the contexts while it is fed, never while it is
+     * evaluated; after that, feeding and evaluating a cart of the same size allocates nothing. */
+    perk_line big[60]; /* the pair's contexts take 64 lines */
+    char big_cat[60][16];
+    for (uint32_t i = 0; i < 60; i++) {
+        snprintf(big_cat[i], sizeof big_cat[i], "cat%u", i * 7 % 200);
+        big[i] = (perk_line){.sku = "X", .category = big_cat[i], .unit_price = 100 + i, .quantity = 1, .margin_ppm = -1};
+    }
+    for (int round = 0; round < 2; round++) {
+        perk_order o = {.time = 1772625600LL, .shipping = 800};
+        atomic_store(&allocations, 0);
+        perk_set_allocator(&counting);
+        pair_feed(&x, NULL, &o, big, 60);
+        long fed = atomic_load(&allocations);
+        const perk_result *r = perk_evaluate(x.on);
+        perk_set_allocator(NULL);
+        assert_int_equal(r->status, PERK_OK);
+        assert_int_equal(atomic_load(&allocations), fed); /* the evaluation allocates nothing */
+        if (round == 0)
+            assert_true(fed > 0); /* 60 lines: the contexts grew */
+        else
+            assert_int_equal(fed, 0); /* the same size again: nothing at all */
+        pair_compare(&x, NULL, "2000 promotions, 60 lines");
     }
     pair_free(&x);
     perk_program_free(prog);

@@ -1,6 +1,7 @@
 /* test_vm_threads.c - one program shared by 8 threads, each with its own context: every result
  * equals the single-threaded result for the same cart, and building carts and evaluating them
- * never calls the allocator (a counting allocator is installed after the contexts exist). */
+ * never calls the allocator once each context has seen the carts (a counting allocator is
+ * installed after the contexts grew to the largest cart). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -208,6 +209,12 @@ static void test_threads_agree_and_never_allocate(void **state) {
     for (int t = 0; t < N_THREADS; t++) {
         workers[t] = (worker){perk_context_new(prog, NULL, NULL), t, 0};
         assert_non_null(workers[t].ctx);
+        /* a context grows to the largest cart it is fed: once it has seen these carts, neither
+         * building them nor evaluating them allocates */
+        for (int cart = 0; cart < N_CARTS; cart++) {
+            assert_int_equal(build_cart(workers[t].ctx, cart), PERK_OK);
+            assert_true(fingerprint(perk_evaluate(workers[t].ctx)) == expected[cart]);
+        }
     }
     perk_allocator counting = {counting_alloc, counting_release, NULL};
     atomic_store(&allocations, 0);
