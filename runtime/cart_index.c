@@ -32,6 +32,38 @@ static int attr_pair_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static int attr_pair_index_cmp(const void *a, const void *b) {
+    const cidx_attr *x = a, *y = b;
+    if (x->pair != y->pair) return x->pair < y->pair ? -1 : 1;
+    return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/* For each entry of the program's attribute table, the first entry with the same (key, value)
+ * pair: a sort by (pair, index), O(n log n), where comparing every entry with every other made
+ * context creation quadratic. A program from the compiler has no duplicate pairs; a program
+ * from elsewhere may. Returns NULL when out of memory. */
+static uint32_t *attr_first_of_pair(const prog_data *d) {
+    size_t na = d->n_attrs == 0 ? 1 : d->n_attrs;
+    uint32_t *canon = perk_mem_alloc(na * sizeof(uint32_t));
+    cidx_attr *order = perk_mem_alloc(na * sizeof(cidx_attr));
+    if (canon == NULL || order == NULL) {
+        perk_mem_free(canon);
+        perk_mem_free(order);
+        return NULL;
+    }
+    for (uint32_t a = 0; a < d->n_attrs; a++) {
+        order[a].pair = (uint64_t)d->attr_key[a] << 32 | d->attr_value[a];
+        order[a].slot = a; /* here: the entry's index */
+    }
+    qsort(order, d->n_attrs, sizeof(cidx_attr), attr_pair_index_cmp);
+    for (uint32_t k = 0, first = 0; k < d->n_attrs; k++) {
+        if (k == 0 || order[k].pair != order[k - 1].pair) first = order[k].slot;
+        canon[order[k].slot] = first;
+    }
+    perk_mem_free(order);
+    return canon;
+}
+
 bool cidx_init(perk_context *ctx) {
     const prog_data *d = ctx->d;
     size_t ns = d->n_strings == 0 ? 1 : d->n_strings;
@@ -45,6 +77,8 @@ bool cidx_init(perk_context *ctx) {
     ctx->attr_pairs = perk_mem_calloc(na, sizeof(cidx_attr));
     if (ctx->attr_slot == NULL || ctx->attr_pairs == NULL) return false;
     memset(ctx->attr_slot, 0xff, na * sizeof(uint32_t));
+    uint32_t *canon = attr_first_of_pair(d);
+    if (canon == NULL) return false;
 
     uint32_t slots = 0;
     bool tag_cmp = false;
@@ -54,12 +88,11 @@ bool cidx_init(perk_context *ctx) {
         if (kind != CIDX_KINDS && in->arg < d->n_strings) {
             if (ctx->cidx_map[kind][in->arg] == PROG_NONE) ctx->cidx_map[kind][in->arg] = slots++;
         } else if (in->op == PERK_OP_SET_ATTR && in->arg < d->n_attrs) {
-            uint64_t pair = (uint64_t)d->attr_key[in->arg] << 32 | d->attr_value[in->arg];
-            bool seen = false;
-            for (uint32_t k = 0; k < ctx->n_attr_pairs && !seen; k++) seen = ctx->attr_pairs[k].pair == pair;
-            if (!seen) {
-                ctx->attr_pairs[ctx->n_attr_pairs].pair = pair;
-                ctx->attr_pairs[ctx->n_attr_pairs].slot = slots++;
+            /* one slot per distinct pair, numbered where the pair is first used */
+            uint32_t first = canon[in->arg];
+            if (ctx->attr_slot[first] == PROG_NONE) {
+                ctx->attr_pairs[ctx->n_attr_pairs].pair = (uint64_t)d->attr_key[first] << 32 | d->attr_value[first];
+                ctx->attr_pairs[ctx->n_attr_pairs].slot = ctx->attr_slot[first] = slots++;
                 ctx->n_attr_pairs++;
             }
         } else if (in->op == PERK_OP_SET_CMP && in->arg == PERK_FIELD_TAGS) {
@@ -76,11 +109,9 @@ bool cidx_init(perk_context *ctx) {
         }
     }
     qsort(ctx->attr_pairs, ctx->n_attr_pairs, sizeof(cidx_attr), attr_pair_cmp);
-    for (uint32_t a = 0; a < d->n_attrs; a++) {
-        uint64_t pair = (uint64_t)d->attr_key[a] << 32 | d->attr_value[a];
-        for (uint32_t k = 0; k < ctx->n_attr_pairs; k++)
-            if (ctx->attr_pairs[k].pair == pair) ctx->attr_slot[a] = ctx->attr_pairs[k].slot;
-    }
+    /* every entry of the attribute table shares the slot of the first entry with its pair */
+    for (uint32_t a = 0; a < d->n_attrs; a++) ctx->attr_slot[a] = ctx->attr_slot[canon[a]];
+    perk_mem_free(canon);
     ctx->n_slots = slots;
     size_t ns1 = slots == 0 ? 1 : slots;
     ctx->cidx = perk_mem_calloc(ns1 * ctx->max_words, sizeof(uint64_t));
