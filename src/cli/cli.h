@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cmd_store.h"
 
@@ -46,6 +47,35 @@ CLI_COMMAND_LIST(CLI_DECLARE)
 #undef CLI_DECLARE
 
 /* Shared helpers for commands (src/cli/cli_util.c). */
+/* Process setup before any command runs: SIGXFSZ is ignored, so a write past `ulimit -f` fails
+ * with EFBIG (and SQLite reports it) instead of killing perk without a word. */
+void cli_init_process(void);
+/* The end of every command: flushes stdout and checks that everything written to it arrived
+ * (`perk eval ... > /dev/full` must not exit 0). Returns status, or 1 with a message on stderr
+ * when stdout failed and status was 0. */
+int cli_finish(int status);
+/* Flushes stdout now; false (with "perk: error: cannot write to standard output: ...") when it
+ * fails. For commands that must know before they commit what they printed. */
+bool cli_flush_stdout(void);
+
+/* An output file written atomically: a unique temporary file (mkstemp) in the target's folder,
+ * written through f, then fsync and rename over the target, so a reader (or a second perk
+ * writing the same name) never sees half a file. The target must be a regular file or absent:
+ * a symbolic link, FIFO, device or directory is refused, never replaced. A new file gets the
+ * mode 0666 minus the umask; a replaced one keeps its mode. */
+typedef struct cli_output {
+    char *path, *tmp;
+    FILE *f;
+} cli_output;
+/* Opens out->f; false with "perk: error: ..." printed. */
+bool cli_output_open(cli_output *out, const char *path);
+/* Flushes, checks every write, fsyncs and renames; false with a message (the temporary file is
+ * removed and the target left as it was). Frees out in both cases. */
+bool cli_output_commit(cli_output *out);
+/* Removes the temporary file; the target is left as it was. */
+void cli_output_abort(cli_output *out);
+/* The three above for one buffer. */
+bool cli_write_file(const char *path, const void *data, size_t len);
 /* True when stdout/stderr should be colored: --color given, or a terminal and NO_COLOR unset. */
 bool cli_color(int fd, bool forced);
 /* Reads a whole file (NUL-terminated); returns NULL and prints "perk: error: ..." on failure. */

@@ -2,11 +2,40 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+void cli_init_process(void) {
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+static bool stdout_reported;
+
+bool cli_flush_stdout(void) {
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return true;
+    if (!stdout_reported)
+        fprintf(stderr, "perk: error: cannot write to standard output: %s\n",
+                errno ? strerror(errno) : "write error");
+    stdout_reported = true;
+    return false;
+}
+
+int cli_finish(int status) {
+    bool ok = cli_flush_stdout();
+    errno = 0;
+    if (fclose(stdout) != 0 && ok) {
+        fprintf(stderr, "perk: error: cannot write to standard output: %s\n",
+                errno ? strerror(errno) : "write error");
+        ok = false;
+    }
+    return ok || status != 0 ? status : 1;
+}
 
 bool cli_color(int fd, bool forced) {
     if (forced) return true;
@@ -57,4 +86,115 @@ char *cli_read_file(const char *path, size_t *len) {
     buf[n] = '\0';
     if (len) *len = n;
     return buf;
+}
+
+static const char *file_kind(mode_t mode) {
+    if (S_ISLNK(mode)) return "a symbolic link";
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+bool cli_output_open(cli_output *out, const char *path) {
+    memset(out, 0, sizeof *out);
+    struct stat st;
+    mode_t mode;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            fprintf(stderr, "perk: error: %s is %s; perk writes only regular files (it replaces the file "
+                            "whole): give a new name or a regular file\n", path, file_kind(st.st_mode));
+            return false;
+        }
+        mode = st.st_mode & 07777;
+    } else if (errno == ENOENT) {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    } else {
+        fprintf(stderr, "perk: error: cannot write %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path + 1) : 0;
+    const char *base = slash ? slash + 1 : path;
+    size_t n = strlen(path) + 16;
+    out->tmp = malloc(n);
+    out->path = strdup(path);
+    if (!out->tmp || !out->path) abort();
+    snprintf(out->tmp, n, "%.*s.%s.XXXXXX", dir_len, path, base);
+    int fd = mkstemp(out->tmp);
+    if (fd < 0) {
+        fprintf(stderr, "perk: error: cannot write %s: cannot create a temporary file beside it: %s\n", path,
+                strerror(errno));
+        free(out->tmp);
+        free(out->path);
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    if (fchmod(fd, mode) != 0 || !(out->f = fdopen(fd, "wb"))) {
+        fprintf(stderr, "perk: error: cannot write %s: %s\n", path, strerror(errno));
+        close(fd);
+        unlink(out->tmp);
+        free(out->tmp);
+        free(out->path);
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    return true;
+}
+
+void cli_output_abort(cli_output *out) {
+    if (out->f) fclose(out->f);
+    if (out->tmp) unlink(out->tmp);
+    free(out->tmp);
+    free(out->path);
+    memset(out, 0, sizeof *out);
+}
+
+bool cli_output_commit(cli_output *out) {
+    errno = 0;
+    bool ok = fflush(out->f) == 0 && !ferror(out->f) && fsync(fileno(out->f)) == 0;
+    int err = errno;
+    if (fclose(out->f) != 0 && ok) {
+        ok = false;
+        err = errno;
+    }
+    out->f = NULL;
+    if (ok && rename(out->tmp, out->path) != 0) {
+        ok = false;
+        err = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "perk: error: cannot write %s: %s (the file is left as it was)\n", out->path,
+                err ? strerror(err) : "write error");
+        cli_output_abort(out);
+        return false;
+    }
+    /* the rename itself reaches the disk with the folder */
+    const char *slash = strrchr(out->path, '/');
+    char *dir = slash ? strndup(out->path, (size_t)(slash - out->path) + 1) : strdup(".");
+    if (!dir) abort();
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    free(out->tmp);
+    free(out->path);
+    memset(out, 0, sizeof *out);
+    return true;
+}
+
+bool cli_write_file(const char *path, const void *data, size_t len) {
+    cli_output out;
+    if (!cli_output_open(&out, path)) return false;
+    if (len && fwrite(data, 1, len, out.f) != len) {
+        fprintf(stderr, "perk: error: cannot write %s: %s (the file is left as it was)\n", path, strerror(errno));
+        cli_output_abort(&out);
+        return false;
+    }
+    return cli_output_commit(&out);
 }

@@ -77,24 +77,10 @@ int cmd_compile(int argc, char **argv) {
         free(bytes);
         return 1;
     }
-    /* write to a temporary file and rename, so a reader never sees half a program */
-    size_t tl = strlen(out) + 8;
-    char *tmp = malloc(tl);
-    if (!tmp) abort();
-    snprintf(tmp, tl, "%s.tmp", out);
-    FILE *f = fopen(tmp, "wb");
-    bool wrote = f && fwrite(bytes, 1, len, f) == len;
-    if (f && fclose(f) != 0) wrote = false;
-    if (!wrote || rename(tmp, out) != 0) {
-        fprintf(stderr, "perk: error: cannot write %s\n", out);
-        remove(tmp);
-        free(tmp);
-        free(bytes);
-        return 1;
-    }
-    free(tmp);
+    /* a unique temporary file beside the target, then rename: a reader never sees half a program */
+    bool wrote = cli_write_file(out, bytes, len);
     free(bytes);
-    return 0;
+    return wrote ? 0 : 1;
 }
 
 int cmd_disasm(int argc, char **argv) {

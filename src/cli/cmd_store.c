@@ -2,6 +2,7 @@
  * points, events and expire. Argument parsing, human-readable tables and JSON lines; all the
  * work is done by the perk_store_* API. */
 #include "cmd_store.h"
+#include "cli.h"
 
 #include "civil.h"
 #include "store/store.h"
@@ -362,14 +363,8 @@ int cmd_show(int argc, char **argv)
     print_sources(v.sources);
     int rc = 0;
     if (bytecode_file) {
-        FILE *f = fopen(bytecode_file, "wb");
-        bool ok = f && fwrite(v.bytecode, 1, v.bytecode_len, f) == v.bytecode_len;
-        if (f && fclose(f) != 0)
-            ok = false;
-        if (!ok) {
-            cli_error("cannot write %s: %s", bytecode_file, strerror(errno));
+        if (!cli_write_file(bytecode_file, v.bytecode, v.bytecode_len))
             rc = 1;
-        }
     }
     perk_store_free_version(&v);
     perk_store_close(s);
@@ -433,11 +428,14 @@ int cmd_rollback(int argc, char **argv)
 
 /* ----------------------------------------------------------------- coupons */
 
+/* ctx: the number of codes still to print. After the last one stdout is flushed: a code is
+ * committed only once it reached its reader (nonzero rolls the codes back). */
 static int print_code(const char *code, void *ctx)
 {
-    (void)ctx;
-    puts(code);
-    return 0;
+    int64_t *left = ctx;
+    if (puts(code) == EOF)
+        return 1;
+    return --*left == 0 && !cli_flush_stdout();
 }
 
 typedef struct coupon_opts {
@@ -513,8 +511,9 @@ int cmd_coupons(int argc, char **argv)
             return usage_error(usage, "generate needs --count N");
         if (!(s = open_store(&c, true)))
             return 1;
+        int64_t left = o.count;
         if (perk_store_coupons_generate(s, arg, o.prefix, (int)o.count, o.expires, (int)o.max_uses,
-                                        (int)o.per_customer, c.now, print_code, NULL) != PERK_STORE_OK)
+                                        (int)o.per_customer, c.now, print_code, &left) != PERK_STORE_OK)
             return store_error(s);
         fprintf(stderr, "perk: generated %lld codes for campaign %s\n", (long long)o.count, arg);
     } else if (strcmp(sub, "add") == 0) {

