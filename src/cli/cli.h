@@ -78,7 +78,12 @@ void cli_output_abort(cli_output *out);
 bool cli_write_file(const char *path, const void *data, size_t len);
 /* True when stdout/stderr should be colored: --color given, or a terminal and NO_COLOR unset. */
 bool cli_color(int fd, bool forced);
-/* Reads a whole file (NUL-terminated); returns NULL and prints "perk: error: ..." on failure. */
+/* Reads a whole file (NUL-terminated; "-" is standard input) of at most the source limit
+ * (SOURCE_MAX_BYTES, 8 MiB: rule files, .test files, carts and orders read by the CLI); returns
+ * NULL and prints "perk: error: ..." on failure, "[file-too-large]" past the limit. */
 char *cli_read_file(const char *path, size_t *len);
+/* The same with a given limit; nothing past limit + 1 bytes is read. With too_large non-NULL, a
+ * file past the limit sets it and prints nothing (the caller reports it). */
+char *cli_read_limited(const char *path, size_t limit, size_t *len, bool *too_large);
 
 #endif

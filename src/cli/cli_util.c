@@ -1,6 +1,8 @@
 /* cli_util.c - small helpers shared by the perk subcommands. */
 #include "cli.h"
 
+#include "compiler/source.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -44,48 +46,67 @@ bool cli_color(int fd, bool forced) {
     return isatty(fd) != 0;
 }
 
-char *cli_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
+char *cli_read_limited(const char *path, size_t limit, size_t *len, bool *too_large) {
+    bool from_stdin = strcmp(path, "-") == 0;
+    const char *name = from_stdin ? "standard input" : path;
+    if (too_large) *too_large = false;
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "perk: error: cannot open %s: %s\n", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "perk: error: %s is a directory\n", path);
-        fclose(f);
+        fprintf(stderr, "perk: error: %s is a directory\n", name);
+        if (!from_stdin) fclose(f);
         return NULL;
     }
+    /* Never more than limit + 1 bytes: the one past the limit tells a file of exactly the limit
+     * from a larger one, and nothing further is read. */
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     if (!buf) abort();
+    bool over = false;
     for (;;) {
         if (n + 1 >= cap) {
-            if (cap > ((size_t)1 << 30)) {
-                fprintf(stderr, "perk: error: %s is too large\n", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            cap *= 2;
-            char *nb = realloc(buf, cap);
+            size_t ncap = cap * 2 > limit + 2 ? limit + 2 : cap * 2;
+            char *nb = realloc(buf, ncap);
             if (!nb) abort();
             buf = nb;
+            cap = ncap;
         }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        size_t want = cap - n - 1;
+        if (want > limit + 1 - n) want = limit + 1 - n;
+        size_t r = fread(buf + n, 1, want, f);
         n += r;
+        if (n > limit) {
+            over = true;
+            break;
+        }
         if (r == 0) break;
     }
-    bool err = ferror(f) != 0;
-    fclose(f);
+    bool err = !over && ferror(f) != 0;
+    if (!from_stdin) fclose(f);
+    if (over) {
+        free(buf);
+        if (too_large) *too_large = true;
+        else
+            fprintf(stderr, "perk: error: %s is larger than the limit of %zu bytes [file-too-large] (nothing "
+                            "past it was read): split it into smaller files\n", name, limit);
+        return NULL;
+    }
     if (err) {
-        fprintf(stderr, "perk: error: cannot read %s\n", path);
+        fprintf(stderr, "perk: error: cannot read %s\n", name);
         free(buf);
         return NULL;
     }
     buf[n] = '\0';
     if (len) *len = n;
     return buf;
+}
+
+char *cli_read_file(const char *path, size_t *len) {
+    return cli_read_limited(path, SOURCE_MAX_BYTES, len, NULL);
 }
 
 static const char *file_kind(mode_t mode) {

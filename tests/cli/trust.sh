@@ -107,6 +107,24 @@ if [ -w /dev/full ]; then
   check "5 codes printed and stored" [ "$(wc -l <"$work/out")" -eq 5 ] && [ "$(sqlite3 "$db" 'SELECT COUNT(*) FROM coupons')" -eq 5 ]
 fi
 
+# ------------------------------------------------------------------ item 6: every read is bounded
+step="item 6: fmt - of an endless stdin"
+# `yes` never ends: perk must stop at the 8 MiB source limit (it used to read until it aborted)
+(yes '# a comment line' | "$perk" fmt -) >"$work/out" 2>"$work/err"; rc=$?
+check "exit status 1" [ "$rc" -eq 1 ]
+err_has "'<stdin>' is larger than the limit of 8388608 bytes (nothing past it was read) [file-too-large]"
+run "item 6: fmt - of a small stdin" 0 "$perk" fmt - <shop.perk
+out_has 'promotion flash "立减"'
+mkdir -p big
+cp shop.perk big/shop.perk
+head -c $((8 * 1024 * 1024 + 1)) /dev/zero | tr '\0' '#' >big/shop.test
+run "item 6: a .test file past the limit" 1 "$perk" test big
+err_has "big/shop.test is larger than the limit of 8388608 bytes [file-too-large]"
+head -c $((8 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >big-order.json
+"$perk" publish shop.perk -m v1 --db "$work/six.db" >/dev/null 2>&1
+run "item 6: an order file past the limit" 1 "$perk" commit big-order.json --db "$work/six.db"
+err_has "big-order.json is larger than the limit of 8388608 bytes [file-too-large]"
+
 # ------------------------------------------------------------------ item 9: ulimit -f
 rm -f "$db"
 "$perk" publish shop.perk -m "v1" --db "$db" >/dev/null 2>&1
