@@ -58,6 +58,16 @@ int cli_finish(int status);
  * fails. For commands that must know before they commit what they printed. */
 bool cli_flush_stdout(void);
 
+/* Text from the store (messages, authors, ids, codes, customer ids, source file names) as it may
+ * be shown on a terminal: control characters (C0, DEL, C1), bidirectional overrides, line
+ * separators and bytes that are not UTF-8 become visible escapes (\n, \t, \r, \xNN, \uNNNN),
+ * so `-m $'\e]0;pwned\a'` prints as \x1b]0;pwned\x07 instead of driving the terminal. Text
+ * without any returns s itself; otherwise a copy that lives until a later call has made 16 more
+ * (enough for any one line of output). NULL gives "". */
+const char *cli_safe(const char *s);
+/* Writes n bytes of multi-line text (rule sources) the same way, keeping newlines and tabs. */
+void cli_write_safe(FILE *f, const char *s, size_t n);
+
 /* An output file written atomically: a unique temporary file (mkstemp) in the target's folder,
  * written through f, then fsync and rename over the target, so a reader (or a second perk
  * writing the same name) never sees half a file. The target must be a regular file or absent:

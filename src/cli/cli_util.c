@@ -16,6 +16,80 @@ void cli_init_process(void) {
     signal(SIGXFSZ, SIG_IGN);
 }
 
+/* ------------------------------------------------------------------ text from the store */
+
+/* The escape for the character at s (n bytes left), or NULL if it is shown as it is; *used gets
+ * its length in bytes. */
+static const char *escape_of(const char *s, size_t n, bool multiline, size_t *used, char out[12]) {
+    unsigned char b = (unsigned char)s[0];
+    *used = 1;
+    if (b < 0x20 || b == 0x7f) {
+        if (multiline && (b == '\n' || b == '\t')) return NULL;
+        if (b == '\n') return "\\n";
+        if (b == '\t') return "\\t";
+        if (b == '\r') return "\\r";
+        snprintf(out, 12, "\\x%02x", b);
+        return out;
+    }
+    if (b < 0x80) return NULL;
+    unsigned cp;
+    int len = source_utf8_decode(s, n, &cp);
+    if (len <= 0) {
+        snprintf(out, 12, "\\x%02x", b);
+        return out;
+    }
+    *used = (size_t)len;
+    bool hide = (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+                cp == 0x2028 || cp == 0x2029 || cp == 0x200e || cp == 0x200f || cp == 0x061c;
+    if (!hide) return NULL;
+    snprintf(out, 12, "\\u%04x", cp);
+    return out;
+}
+
+static char *safe_ring[16];
+static unsigned safe_next;
+
+const char *cli_safe(const char *s) {
+    if (!s) return "";
+    size_t n = strlen(s), need = 0, used;
+    bool any = false;
+    char esc[12];
+    for (size_t i = 0; i < n; i += used) {
+        const char *e = escape_of(s + i, n - i, false, &used, esc);
+        need += e ? strlen(e) : used;
+        any = any || e;
+    }
+    if (!any) return s;
+    char *copy = malloc(need + 1), *w = copy;
+    if (!copy) abort();
+    for (size_t i = 0; i < n; i += used) {
+        const char *e = escape_of(s + i, n - i, false, &used, esc);
+        size_t k = e ? strlen(e) : used;
+        memcpy(w, e ? e : s + i, k);
+        w += k;
+    }
+    *w = '\0';
+    free(safe_ring[safe_next]);
+    safe_ring[safe_next] = copy;
+    safe_next = (safe_next + 1) % 16;
+    return copy;
+}
+
+void cli_write_safe(FILE *f, const char *s, size_t n) {
+    size_t used, start = 0;
+    char esc[12];
+    for (size_t i = 0; i < n; i += used) {
+        const char *e = escape_of(s + i, n - i, true, &used, esc);
+        if (!e) continue;
+        fwrite(s + start, 1, i - start, f);
+        fputs(e, f);
+        start = i + used;
+    }
+    fwrite(s + start, 1, n - start, f);
+}
+
+/* ------------------------------------------------------------------ standard output */
+
 static bool stdout_reported;
 
 bool cli_flush_stdout(void) {
@@ -29,6 +103,10 @@ bool cli_flush_stdout(void) {
 }
 
 int cli_finish(int status) {
+    for (int i = 0; i < 16; i++) {
+        free(safe_ring[i]);
+        safe_ring[i] = NULL;
+    }
     bool ok = cli_flush_stdout();
     errno = 0;
     if (fclose(stdout) != 0 && ok) {

@@ -50,6 +50,7 @@ err_lacks() { check "stderr lacks '$1'" bash -c '! grep -qF -- "$1" "$2"' _ "$1"
 cat >shop.perk <<'EOF2'
 ruleset "shop" { currency CNY timezone "Asia/Shanghai" }
 promotion flash "立减" { then ¥20 off order }
+earn base "积分" { then 1 point per ¥1 on items }
 EOF2
 cat >cart.json <<'EOF2'
 {"order": {"id": "A1", "time": "2026-03-04T10:00:00+08:00"}, "customer": {"id": "al"},
@@ -132,6 +133,23 @@ step="item 9: commit past ulimit -f"
 (ulimit -f 1; exec "$perk" commit cart.json --db "$db") >"$work/out" 2>"$work/err"; rc=$?
 check "not killed by SIGXFSZ (exit 1, not 153)" [ "$rc" -eq 1 ]
 err_has "perk: error:"
+
+# ------------------------------------------------------------------ item 12: store text on a terminal
+rm -f "$db"
+esc=$'\e]0;pwned\a\e[2J'
+run "item 12: publish with escapes in -m and --author" 0 "$perk" publish shop.perk -m "spring${esc}sale" --author "ana${esc}" --db "$db"
+run "item 12: history" 0 "$perk" history --activations --db "$db"
+check "no raw ESC or BEL in the output" bash -c '! grep -q $'"'"'[\x1b\x07]'"'"' "$1"' _ "$work/out"
+out_has 'spring\x1b]0;pwned\x07\x1b[2Jsale'
+run "item 12: show" 0 "$perk" show 1 --db "$db"
+check "no raw ESC or BEL in show" bash -c '! grep -q $'"'"'[\x1b\x07]'"'"' "$1"' _ "$work/out"
+out_has 'author:    ana\x1b]0;pwned\x07\x1b[2J'
+out_has 'promotion flash "立减"'
+printf '{"order": {"id": "O\\u001b[31m", "time": "2026-03-04T10:00:00+08:00"}, "customer": {"id": "c\\u009b1m\\u202e"}, "lines": [{"sku": "T", "price": "100.00", "quantity": 1}]}\n' >esc-order.json
+run "item 12: commit an order with escapes in its ids" 0 "$perk" commit esc-order.json --db "$db"
+run "item 12: points" 0 "$perk" points $'c\u009b1m\u202e' --db "$db"
+out_has 'customer:       c\u009b1m\u202e'
+check "the order id is escaped" grep -qF 'O\x1b[31m' "$work/out"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
