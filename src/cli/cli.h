@@ -13,9 +13,9 @@
 #include "cmd_store.h"
 
 #define CLI_COMMAND_LIST(X)                                                                            \
-    X("check", cmd_check, "perk check [--json] [--werror] [--color] FILE...",                          \
+    X("check", cmd_check, "perk check [--json] [--werror] [--color] [--include-path DIR] FILE...",                          \
       "check rule files and report every problem")                                                     \
-    X("compile", cmd_compile, "perk compile FILE... -o NAME.pbc", "compile rule files to bytecode")    \
+    X("compile", cmd_compile, "perk compile FILE... -o NAME.pbc [--include-path DIR]", "compile rule files to bytecode")    \
     X("fmt", cmd_fmt, "perk fmt [--check] [--write] FILE|DIR...",                                    \
       "print rule files in the canonical layout, or rewrite / list those that are not")              \
     X("disasm", cmd_disasm, "perk disasm PROGRAM(.pbc|.perk)", "print a compiled program readably")    \
@@ -27,7 +27,7 @@
       "replay recorded orders under two rule versions and report what changes")                      \
     X("gen-orders", cmd_gen_orders, "perk gen-orders --ruleset PROGRAM --count N [--seed S] [-o FILE]", \
       "generate realistic test orders (JSON lines) for a ruleset")                                  \
-    X("publish", cmd_publish, "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--db FILE]", \
+    X("publish", cmd_publish, "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--include-path DIR] [--db FILE]", \
       "compile, verify and store a rule-set version (active now or at --at)")                         \
     X("commit", cmd_commit, "perk commit ORDER.json [--program PROGRAM] [--db FILE]",                  \
       "evaluate an order against the store's budgets and coupons and commit it")                     \
@@ -57,6 +57,13 @@ int cli_finish(int status);
 /* Flushes stdout now; false (with "perk: error: cannot write to standard output: ...") when it
  * fails. For commands that must know before they commit what they printed. */
 bool cli_flush_stdout(void);
+
+/* `--include-path DIR` of the commands that compile (check, compile, publish): up to 16 folders
+ * that `include` may read from besides the top-level file's own. cli_include_path records one
+ * (false with a message past 16); cli_include_paths_set gives them to a compiler's sources. */
+struct source_set;
+bool cli_include_path(const char *dir);
+void cli_include_paths_set(struct source_set *sources);
 
 /* Text from the store (messages, authors, ids, codes, customer ids, source file names) as it may
  * be shown on a terminal: control characters (C0, DEL, C1), bidirectional overrides, line

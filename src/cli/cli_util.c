@@ -16,6 +16,26 @@ void cli_init_process(void) {
     signal(SIGXFSZ, SIG_IGN);
 }
 
+/* ------------------------------------------------------------------ include paths */
+
+#define CLI_MAX_INCLUDE_PATHS 16
+static const char *include_paths[CLI_MAX_INCLUDE_PATHS];
+static int n_include_paths;
+
+bool cli_include_path(const char *dir) {
+    if (n_include_paths == CLI_MAX_INCLUDE_PATHS) {
+        fprintf(stderr, "perk: error: at most %d --include-path folders\n", CLI_MAX_INCLUDE_PATHS);
+        return false;
+    }
+    include_paths[n_include_paths++] = dir;
+    return true;
+}
+
+void cli_include_paths_set(struct source_set *sources) {
+    sources->include_dirs = include_paths;
+    sources->n_include_dirs = n_include_paths;
+}
+
 /* ------------------------------------------------------------------ text from the store */
 
 /* The escape for the character at s (n bytes left), or NULL if it is shown as it is; *used gets

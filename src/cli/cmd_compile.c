@@ -14,11 +14,13 @@ int cmd_check(int argc, char **argv) {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'},
                                          {"werror", no_argument, 0, 'W'},
                                          {"color", no_argument, 0, 'c'},
+                                         {"include-path", required_argument, 0, 'I'},
                                          {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
+        case 'I': if (!cli_include_path(optarg)) return 2; break;
         case 'j': json = true; break;
         case 'W': werror = true; break;
         case 'c': color = true; break;
@@ -31,6 +33,7 @@ int cmd_check(int argc, char **argv) {
     }
     compiler c;
     compiler_init(&c);
+    cli_include_paths_set(&c.sources);
     c.diags.werror = werror;
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
@@ -52,11 +55,13 @@ int cmd_compile(int argc, char **argv) {
     bool color = false;
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"color", no_argument, 0, 'c'},
+                                         {"include-path", required_argument, 0, 'I'},
                                          {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         switch (ch) {
+        case 'I': if (!cli_include_path(optarg)) return 2; break;
         case 'o': out = optarg; break;
         case 'c': color = true; break;
         default: fprintf(stderr, "usage: perk compile FILE... -o NAME.pbc\n"); return 2;
@@ -68,6 +73,7 @@ int cmd_compile(int argc, char **argv) {
     }
     compiler c;
     compiler_init(&c);
+    cli_include_paths_set(&c.sources);
     uint8_t *bytes = NULL;
     size_t len = 0;
     bool ok = compiler_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);

@@ -55,7 +55,7 @@ int cmd_publish(int argc, char **argv) {
     const char *db = default_db(), *message = NULL, *author = getenv("USER"), *at = NULL;
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},     {"message", required_argument, 0, 'm'},
                                          {"author", required_argument, 0, 'a'}, {"at", required_argument, 0, 't'},
-                                         {0, 0, 0, 0}};
+                                         {"include-path", required_argument, 0, 'I'}, {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "m:", opts, NULL)) != -1) {
@@ -64,6 +64,7 @@ int cmd_publish(int argc, char **argv) {
         case 'm': message = optarg; break;
         case 'a': author = optarg; break;
         case 't': at = optarg; break;
+        case 'I': if (!cli_include_path(optarg)) return 2; break;
         default: goto usage;
         }
     }
@@ -88,6 +89,7 @@ int cmd_publish(int argc, char **argv) {
     }
     compiler c;
     compiler_init(&c);
+    cli_include_paths_set(&c.sources);
     uint8_t *bytes = NULL;
     size_t len = 0;
     bool ok = compiler_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);

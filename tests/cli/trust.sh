@@ -134,6 +134,34 @@ step="item 9: commit past ulimit -f"
 check "not killed by SIGXFSZ (exit 1, not 153)" [ "$rc" -eq 1 ]
 err_has "perk: error:"
 
+# ------------------------------------------------------------------ item 11: includes stay in the rule folder
+mkdir -p inc/rules inc/shared
+printf 'ruleset "t" { currency CNY }\ninclude "/etc/passwd"\n' >inc/rules/passwd.perk
+run "item 11: include /etc/passwd" 1 "$perk" check inc/rules/passwd.perk
+err_has "cannot include '/etc/passwd': it is outside the folder of the top-level rule file [include-refused]"
+check "no line of /etc/passwd is shown" bash -c '! grep -q "root:" "$1"' _ "$work/err"
+printf 'ruleset "t" { currency CNY }\ninclude "/proc/self/environ"\n' >inc/rules/environ.perk
+run "item 11: include /proc/self/environ" 1 "$perk" check inc/rules/environ.perk
+err_has "it is a system file (under /proc, /sys or /dev), not a rule file [include-refused]"
+check "no environment variable is shown" bash -c '! grep -q "PATH=" "$1"' _ "$work/err"
+printf 'let shared_goods = items where category in "tea"\n' >inc/shared/goods.perk
+printf 'ruleset "t" { currency CNY }\ninclude "../shared/goods.perk"\npromotion p { then 10%% off shared_goods }\n' >inc/rules/up.perk
+run "item 11: include ../" 1 "$perk" check inc/rules/up.perk
+err_has "cannot include '../shared/goods.perk': it is outside the folder of the top-level rule file"
+run "item 11: include ../ inside --include-path" 0 "$perk" check --include-path inc/shared inc/rules/up.perk
+printf 'ruleset "t" { currency CNY }\ninclude "goods.perk"\npromotion p { then 10%% off shared_goods }\n' >inc/rules/bare.perk
+run "item 11: include found in --include-path" 0 "$perk" compile inc/rules/bare.perk -o inc.pbc --include-path inc/shared
+run "item 11: the same include without it" 1 "$perk" check inc/rules/bare.perk
+err_has "cannot include 'goods.perk': no such file [include-not-found]"
+ln -s /etc/passwd inc/rules/link.perk
+printf 'ruleset "t" { currency CNY }\ninclude "link.perk"\n' >inc/rules/via-link.perk
+run "item 11: a symbolic link out of the folder" 1 "$perk" check inc/rules/via-link.perk
+err_has "cannot include 'link.perk': it is outside the folder of the top-level rule file"
+mkfifo inc/rules/pipe.perk
+printf 'ruleset "t" { currency CNY }\ninclude "pipe.perk"\n' >inc/rules/via-pipe.perk
+run "item 11: a FIFO in the folder (refused, not waited on)" 1 timeout 10 "$perk" check inc/rules/via-pipe.perk
+err_has "cannot include 'pipe.perk': it is a FIFO, not a regular file"
+
 # ------------------------------------------------------------------ item 12: store text on a terminal
 rm -f "$db"
 esc=$'\e]0;pwned\a\e[2J'
