@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cmd_store.h"
@@ -57,6 +58,13 @@ int cli_finish(int status);
 /* Flushes stdout now; false (with "perk: error: cannot write to standard output: ...") when it
  * fails. For commands that must know before they commit what they printed. */
 bool cli_flush_stdout(void);
+
+/* Numeric options, checked one way everywhere: the whole text is a decimal integer within
+ * [min, max] (no overflow: 99999999999999999999 is refused, not clamped). Otherwise prints
+ * "perk: error: OPTION TEXT: expected a number from MIN to MAX" and returns false. */
+bool cli_number(const char *option, const char *text, int64_t min, int64_t max, int64_t *out);
+/* The latest time an option may name: 9999-12-31T23:59:59Z in epoch seconds. */
+#define CLI_EPOCH_MAX INT64_C(253402300799)
 
 /* `--include-path DIR` of the commands that compile (check, compile, publish): up to 16 folders
  * that `include` may read from besides the top-level file's own. cli_include_path records one

@@ -16,6 +16,21 @@ void cli_init_process(void) {
     signal(SIGXFSZ, SIG_IGN);
 }
 
+/* ------------------------------------------------------------------ numbers */
+
+bool cli_number(const char *option, const char *text, int64_t min, int64_t max, int64_t *out) {
+    char *end = NULL;
+    errno = 0;
+    long long v = text && *text ? strtoll(text, &end, 10) : 0;
+    if (!text || !*text || errno || *end || v < min || v > max) {
+        fprintf(stderr, "perk: error: %s %s: expected a number from %lld to %lld\n", option, text ? text : "",
+                (long long)min, (long long)max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 /* ------------------------------------------------------------------ include paths */
 
 #define CLI_MAX_INCLUDE_PATHS 16

@@ -62,10 +62,10 @@ static bool parse_int64(const char *text, int64_t min, int64_t max, int64_t *out
  * `perk publish --at` and carts use). */
 static bool parse_time(const char *text, bool end_of_day, int64_t *out)
 {
-    if (parse_int64(text, 0, INT64_MAX / 2, out))
+    if (parse_int64(text, 0, CLI_EPOCH_MAX, out))
         return true;
     int64_t stamp;
-    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0) {
+    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0 && stamp <= CLI_EPOCH_MAX) {
         *out = stamp;
         return true;
     }

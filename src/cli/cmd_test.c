@@ -546,6 +546,9 @@ done:
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* .test files run by this command: none at all is an error, not a pass */
+static int test_files_run;
+
 static void run_path(test_run *tr, const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -554,6 +557,7 @@ static void run_path(test_run *tr, const char *path) {
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
+        test_files_run++;
         run_test_file(tr, path);
         return;
     }
@@ -608,7 +612,18 @@ int cmd_test(int argc, char **argv) {
         fprintf(stderr, "usage: perk test [--update] [-v] PATH...\n");
         return 2;
     }
+    test_files_run = 0;
     for (int i = optind; i < argc; i++) run_path(&tr, argv[i]);
     printf("%d passed, %d failed\n", tr.passed, tr.failed);
+    /* in CI, "0 passed, 0 failed" with status 0 would hide a wrong path or an empty folder */
+    if (tr.failed == 0 && test_files_run == 0) {
+        fprintf(stderr, "perk: error: no .test files found in %s%s: nothing was tested (a rule test is a NAME.test "
+                        "file beside NAME.perk)\n", argv[optind], argc - optind > 1 ? " and the other paths" : "");
+        return 1;
+    }
+    if (tr.failed == 0 && tr.passed == 0) {
+        fprintf(stderr, "perk: error: the .test files hold no test case: nothing was tested\n");
+        return 1;
+    }
     return tr.failed ? 1 : 0;
 }

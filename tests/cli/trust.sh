@@ -179,5 +179,36 @@ run "item 12: points" 0 "$perk" points $'c\u009b1m\u202e' --db "$db"
 out_has 'customer:       c\u009b1m\u202e'
 check "the order id is escaped" grep -qF 'O\x1b[31m' "$work/out"
 
+# ------------------------------------------------------------------ item 14: errors that misled
+# (the flat chain of 300 `or` terms: golden diagnostic tests/diagnostics/check-64-flat-or-chain)
+printf 'ruleset "t" { currency CNY }\r# old Mac line endings\rpromotion p {\r  then 10%% off ordr\r}\r' >cr.perk
+run "item 14: CR-only line endings" 1 "$perk" check cr.perk
+err_has "cr.perk:4:16: error: unknown name \`ordr\`"
+check "no 'no ruleset header'" bash -c '! grep -q "ruleset header" "$1"' _ "$work/err"
+mkdir -p no-tests
+cp shop.perk no-tests/
+run "item 14: perk test on a folder without .test files" 1 "$perk" test no-tests
+err_has "perk: error: no .test files found in no-tests: nothing was tested"
+echo "garbage" >v2.pbc
+run "item 14: a damaged program names its file once" 1 "$perk" disasm v2.pbc
+err_has "perk: error: v2.pbc: bad magic"
+check "the file name is not repeated" bash -c '! grep -q "v2.pbc: v2.pbc" "$1"' _ "$work/err"
+run "item 14: --repeat past int64" 2 "$perk" eval out.pbc --cart cart.json --repeat 99999999999999999999
+err_has "--repeat 99999999999999999999: expected a number from 1 to 1000000000"
+run "item 14: --repeat 0" 2 "$perk" eval out.pbc --cart cart.json --repeat 0
+run "item 14: publish --at INT64_MAX" 2 "$perk" publish shop.perk -m "far" --at 9223372036854775807 --db "$work/at.db"
+err_has "--at '9223372036854775807' is not a time"
+check "nothing was created" [ ! -e "$work/at.db" ]
+printf '\xef\xbb\xbf' | cat - cart.json >bom.json
+run "item 14: a cart with a UTF-8 byte order mark is read" 0 "$perk" eval out.pbc --cart bom.json
+if command -v iconv >/dev/null; then
+  iconv -f UTF-8 -t UTF-16 cart.json >utf16.json
+  run "item 14: a UTF-16 cart" 1 "$perk" eval out.pbc --cart utf16.json
+  err_has "the cart is encoded as UTF-16 (little-endian), not UTF-8: save it as UTF-8"
+  iconv -f UTF-8 -t UTF-16BE cart.json >utf16be.json
+  run "item 14: a UTF-16BE cart without a byte order mark" 1 "$perk" eval out.pbc --cart utf16be.json
+  err_has "UTF-16 (big-endian)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
