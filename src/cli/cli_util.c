@@ -1,7 +1,7 @@
 /* cli_util.c - small helpers shared by the perk subcommands. */
 #include "cli.h"
 
-#include "compiler/source.h"
+#include "compiler/compiler.h"
 
 #include <errno.h>
 #include <fcntl.h>
