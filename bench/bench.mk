@@ -5,6 +5,9 @@
 #                            time them; prints the table and writes build-bench/results.md
 #   make bench-instructions  one cell (100 rules x 20 lines) under callgrind: machine instructions
 #                            per Perk evaluation and per rule-item pair
+#   make bench-scaling       compile time and context creation on 50,000 and 100,000 attr(...)
+#                            comparisons: fails if doubling the input more than 2.6x the time
+#                            (bench/scaling.sh; the O(n log n) promise of docs/security.md)
 #
 # Everything is built into build-bench/ with -O2 and no sanitizers. Lua 5.4 and LuaJIT export
 # the same symbols, so there is one harness binary per Lua runtime (both also link Perk).
@@ -40,3 +43,7 @@ $(BENCH_B)/bench_lua54: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH_
 
 $(BENCH_B)/bench_luajit: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
 	$(CC) $(BENCH_CFLAGS) -DBENCH_LUAJIT -o $@ bench/bench.c bench/cartfile.c $(BENCH_PERK) $(LUAJIT_FLAGS)
+
+.PHONY: bench-scaling
+bench-scaling: $(B)/perk
+	bench/scaling.sh $(B)/perk

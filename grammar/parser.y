@@ -699,8 +699,67 @@ static ast_node *finish_height(parse_state *ps, ast_node *n)
     return n;
 }
 
+/* A flat chain `a or b or c ...` is one level of nesting however long it is, but a left-leaning
+ * tree of it would be as tall as it is long (and 256 terms said "nested too deeply"). Up to
+ * CHAIN_PLAIN_MAX the tree is built as it always was; past that, operands are kept as a list of
+ * complete balanced subtrees of 1, 2, 4, ... operands, largest first, joined by a left spine: like
+ * counting in binary, appending one operand merges equal-sized subtrees. The result lists the
+ * operands in source order (same evaluation order, same short-circuits: `or` and `and` are
+ * associative), and its height stays below CHAIN_PLAIN_MAX + 2 log2(operands). */
+#define CHAIN_PLAIN_MAX 64
+
+static int chain_size(const ast_node *n, int op)
+{
+    return n->kind == AST_BINARY && n->op == op && n->chain_leaves > 0 ? n->chain_leaves : 1;
+}
+
+static ast_span span_join(ast_span first, ast_span last)
+{
+    ast_span sp = first;
+    sp.last_line = last.last_line;
+    sp.last_column = last.last_column;
+    sp.last_offset = last.last_offset;
+    return sp;
+}
+
+static ast_node *chain_node(parse_state *ps, int op, ast_node *a, ast_node *b)
+{
+    ast_node *n = ast_new(ps->arena, AST_BINARY, span_join(a->span, b->span));
+    n->op = op;
+    n->a = a;
+    n->b = b;
+    int h = node_height(a) > node_height(b) ? node_height(a) : node_height(b);
+    n->height = h + 1;
+    return n;
+}
+
+static ast_node *chain_append(parse_state *ps, int op, ast_span sp, ast_node *a, ast_node *b)
+{
+    ast_node *cur = b;
+    for (;;) {
+        ast_node *left = a && a->kind == AST_BINARY && a->op == op && a->chain_spine ? a->b : a;
+        if (!left || chain_size(left, op) != chain_size(cur, op)) break;
+        int leaves = chain_size(left, op) * 2;
+        cur = chain_node(ps, op, left, cur);
+        cur->chain_leaves = leaves;
+        a = left == a ? NULL : a->a;
+    }
+    if (!a) {
+        cur->span = sp;
+        return cur;
+    }
+    ast_node *n = chain_node(ps, op, a, cur);
+    n->chain_spine = true;
+    n->span = sp;
+    return n;
+}
+
 static ast_node *mk_expr(parse_state *ps, ast_kind kind, int op, ast_span sp, ast_node *a, ast_node *b)
 {
+    if (kind == AST_BINARY && (op == OP_OR || op == OP_AND) && a && b &&
+        ((a->kind == AST_BINARY && a->op == op && (a->chain_spine || a->chain_leaves > 0)) ||
+         node_height(a) + 1 > CHAIN_PLAIN_MAX))
+        return finish_height(ps, chain_append(ps, op, sp, a, b));
     ast_node *n = ast_new(ps->arena, kind, sp);
     n->op = op;
     n->a = a;

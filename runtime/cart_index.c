@@ -41,6 +41,38 @@ static int attr_pair_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static int attr_pair_index_cmp(const void *a, const void *b) {
+    const prog_attr_slot *x = a, *y = b;
+    if (x->pair != y->pair) return x->pair < y->pair ? -1 : 1;
+    return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/* For each entry of the program's attribute table, the first entry with the same (key, value)
+ * pair: a sort by (pair, index), O(n log n), where comparing every entry with every other made
+ * context creation quadratic. A program from the compiler has no duplicate pairs; a program
+ * from elsewhere may. Returns NULL when out of memory. */
+static uint32_t *attr_first_of_pair(const prog_data *d) {
+    size_t na = d->n_attrs == 0 ? 1 : d->n_attrs;
+    uint32_t *canon = perk_mem_alloc(na * sizeof(uint32_t));
+    prog_attr_slot *order = perk_mem_alloc(na * sizeof(prog_attr_slot));
+    if (canon == NULL || order == NULL) {
+        perk_mem_free(canon);
+        perk_mem_free(order);
+        return NULL;
+    }
+    for (uint32_t a = 0; a < d->n_attrs; a++) {
+        order[a].pair = (uint64_t)d->attr_key[a] << 32 | d->attr_value[a];
+        order[a].slot = a; /* here: the entry's index */
+    }
+    qsort(order, d->n_attrs, sizeof(prog_attr_slot), attr_pair_index_cmp);
+    for (uint32_t k = 0, first = 0; k < d->n_attrs; k++) {
+        if (k == 0 || order[k].pair != order[k - 1].pair) first = order[k].slot;
+        canon[order[k].slot] = first;
+    }
+    perk_mem_free(order);
+    return canon;
+}
+
 bool cidx_build(perk_program *p) {
     const prog_data *d = &p->d;
     prog_slots *s = &p->slots;
@@ -55,6 +87,8 @@ bool cidx_build(perk_program *p) {
     s->attr_pairs = perk_mem_calloc(na, sizeof(prog_attr_slot));
     if (s->attr_slot == NULL || s->attr_pairs == NULL) return false;
     memset(s->attr_slot, 0xff, na * sizeof(uint32_t));
+    uint32_t *canon = attr_first_of_pair(d);
+    if (canon == NULL) return false;
 
     uint32_t slots = 0;
     bool tag_cmp = false;
@@ -64,12 +98,11 @@ bool cidx_build(perk_program *p) {
         if (kind != CIDX_KINDS && in->arg < d->n_strings) {
             if (s->map[kind][in->arg] == PROG_NONE) s->map[kind][in->arg] = slots++;
         } else if (in->op == PERK_OP_SET_ATTR && in->arg < d->n_attrs) {
-            uint64_t pair = (uint64_t)d->attr_key[in->arg] << 32 | d->attr_value[in->arg];
-            bool seen = false;
-            for (uint32_t k = 0; k < s->n_attr_pairs && !seen; k++) seen = s->attr_pairs[k].pair == pair;
-            if (!seen) {
-                s->attr_pairs[s->n_attr_pairs].pair = pair;
-                s->attr_pairs[s->n_attr_pairs].slot = slots++;
+            /* one slot per distinct pair, numbered where the pair is first used */
+            uint32_t first = canon[in->arg];
+            if (s->attr_slot[first] == PROG_NONE) {
+                s->attr_pairs[s->n_attr_pairs].pair = (uint64_t)d->attr_key[first] << 32 | d->attr_value[first];
+                s->attr_pairs[s->n_attr_pairs].slot = s->attr_slot[first] = slots++;
                 s->n_attr_pairs++;
             }
         } else if (in->op == PERK_OP_SET_CMP && in->arg == PERK_FIELD_TAGS) {
@@ -85,11 +118,9 @@ bool cidx_build(perk_program *p) {
         }
     }
     qsort(s->attr_pairs, s->n_attr_pairs, sizeof(prog_attr_slot), attr_pair_cmp);
-    for (uint32_t a = 0; a < d->n_attrs; a++) {
-        uint64_t pair = (uint64_t)d->attr_key[a] << 32 | d->attr_value[a];
-        for (uint32_t k = 0; k < s->n_attr_pairs; k++)
-            if (s->attr_pairs[k].pair == pair) s->attr_slot[a] = s->attr_pairs[k].slot;
-    }
+    /* every entry of the attribute table shares the slot of the first entry with its pair */
+    for (uint32_t a = 0; a < d->n_attrs; a++) s->attr_slot[a] = s->attr_slot[canon[a]];
+    perk_mem_free(canon);
     s->n_slots = slots;
     size_t ns1 = slots == 0 ? 1 : slots;
     s->slot_key = perk_mem_alloc(ns1 * sizeof(uint32_t));

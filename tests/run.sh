@@ -109,6 +109,8 @@ for B in "$@"; do
   run_summary "$B: perk diff / gen-orders" scripts/check-diff.sh "$B/perk"
   # the store commands end to end through the real binary (temporary databases)
   run_summary "$B: cli store" tests/cli/store.sh "$B/perk"
+  # what the command line distrusts and bounds: outputs, limits, includes, store text, errors
+  run_summary "$B: cli trust" tests/cli/trust.sh "$B/perk"
   # the embedding example links libperk through perk.h only and runs
   for ex in "$B"/examples/*; do
     [ -x "$ex" ] || continue

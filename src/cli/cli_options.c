@@ -12,19 +12,21 @@
 #define COLOR_OPTION {"color", 0, NULL, "color the diagnostics even when not on a terminal", CLI_OPT_COLOR}
 
 const cli_command cli_check = {
-    "check", "perk check [--json] [--werror] [--color] FILE...", "check rule files and report every problem",
+    "check", "perk check [--json] [--werror] [--color] [--include-path DIR] FILE...", "check rule files and report every problem",
     (const cli_option[]){
         {"json", 0, NULL, "print the diagnostics as a JSON array", CLI_OPT_JSON},
         {"werror", 0, NULL, "make warnings fail (exit status 1)", CLI_OPT_WERROR},
         COLOR_OPTION,
+        {"include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)", CLI_OPT_INCLUDE_PATH},
         {0},
     }};
 
 const cli_command cli_compile = {
-    "compile", "perk compile FILE... -o NAME.pbc [--color]", "compile rule files to bytecode",
+    "compile", "perk compile FILE... -o NAME.pbc [--color] [--include-path DIR]", "compile rule files to bytecode",
     (const cli_option[]){
         {"output", 'o', "NAME.pbc", "where to write the verified bytecode (atomically)", CLI_OPT_OUTPUT},
         COLOR_OPTION,
+        {"include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)", CLI_OPT_INCLUDE_PATH},
         {0},
     }};
 
@@ -89,13 +91,14 @@ const cli_command cli_gen_orders = {
     }};
 
 const cli_command cli_publish = {
-    "publish", "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--db FILE]",
+    "publish", "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--include-path DIR] [--db FILE]",
     "compile, verify and store a rule-set version (active now or at --at)",
     (const cli_option[]){
         {"message", 'm', "MESSAGE", "what changed (kept in the history)", CLI_OPT_MESSAGE},
         {"at", 0, "TIME", "activate at TIME (RFC 3339 or epoch seconds) instead of now", CLI_OPT_AT},
         {"author", 0, "NAME", "who published it (default: $USER)", CLI_OPT_AUTHOR},
         {"db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB},
+        {"include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)", CLI_OPT_INCLUDE_PATH},
         {0},
     }};
 

@@ -1,12 +1,156 @@
 /* cli_util.c - small helpers shared by the perk subcommands. */
 #include "cli.h"
 
+#include "compiler/compiler.h"
+
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+void cli_init_process(void) {
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* ------------------------------------------------------------------ numbers */
+
+bool cli_number(const char *option, const char *text, int64_t min, int64_t max, int64_t *out) {
+    char *end = NULL;
+    errno = 0;
+    long long v = text && *text ? strtoll(text, &end, 10) : 0;
+    if (!text || !*text || errno || *end || v < min || v > max) {
+        fprintf(stderr, "perk: error: %s %s: expected a number from %lld to %lld\n", option, text ? text : "",
+                (long long)min, (long long)max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* ------------------------------------------------------------------ include paths */
+
+#define CLI_MAX_INCLUDE_PATHS 16
+static const char *include_paths[CLI_MAX_INCLUDE_PATHS];
+static int n_include_paths;
+
+bool cli_include_path(const char *dir) {
+    if (n_include_paths == CLI_MAX_INCLUDE_PATHS) {
+        fprintf(stderr, "perk: error: at most %d --include-path folders\n", CLI_MAX_INCLUDE_PATHS);
+        return false;
+    }
+    include_paths[n_include_paths++] = dir;
+    return true;
+}
+
+void cli_include_paths_set(struct source_set *sources) {
+    sources->include_dirs = include_paths;
+    sources->n_include_dirs = n_include_paths;
+}
+
+/* ------------------------------------------------------------------ text from the store */
+
+/* The escape for the character at s (n bytes left), or NULL if it is shown as it is; *used gets
+ * its length in bytes. */
+static const char *escape_of(const char *s, size_t n, bool multiline, size_t *used, char out[12]) {
+    unsigned char b = (unsigned char)s[0];
+    *used = 1;
+    if (b < 0x20 || b == 0x7f) {
+        if (multiline && (b == '\n' || b == '\t')) return NULL;
+        if (b == '\n') return "\\n";
+        if (b == '\t') return "\\t";
+        if (b == '\r') return "\\r";
+        snprintf(out, 12, "\\x%02x", b);
+        return out;
+    }
+    if (b < 0x80) return NULL;
+    unsigned cp;
+    int len = source_utf8_decode(s, n, &cp);
+    if (len <= 0) {
+        snprintf(out, 12, "\\x%02x", b);
+        return out;
+    }
+    *used = (size_t)len;
+    bool hide = (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+                cp == 0x2028 || cp == 0x2029 || cp == 0x200e || cp == 0x200f || cp == 0x061c;
+    if (!hide) return NULL;
+    snprintf(out, 12, "\\u%04x", cp);
+    return out;
+}
+
+static char *safe_ring[16];
+static unsigned safe_next;
+
+const char *cli_safe(const char *s) {
+    if (!s) return "";
+    size_t n = strlen(s), need = 0, used;
+    bool any = false;
+    char esc[12];
+    for (size_t i = 0; i < n; i += used) {
+        const char *e = escape_of(s + i, n - i, false, &used, esc);
+        need += e ? strlen(e) : used;
+        any = any || e;
+    }
+    if (!any) return s;
+    char *copy = malloc(need + 1), *w = copy;
+    if (!copy) abort();
+    for (size_t i = 0; i < n; i += used) {
+        const char *e = escape_of(s + i, n - i, false, &used, esc);
+        size_t k = e ? strlen(e) : used;
+        memcpy(w, e ? e : s + i, k);
+        w += k;
+    }
+    *w = '\0';
+    free(safe_ring[safe_next]);
+    safe_ring[safe_next] = copy;
+    safe_next = (safe_next + 1) % 16;
+    return copy;
+}
+
+void cli_write_safe(FILE *f, const char *s, size_t n) {
+    size_t used, start = 0;
+    char esc[12];
+    for (size_t i = 0; i < n; i += used) {
+        const char *e = escape_of(s + i, n - i, true, &used, esc);
+        if (!e) continue;
+        fwrite(s + start, 1, i - start, f);
+        fputs(e, f);
+        start = i + used;
+    }
+    fwrite(s + start, 1, n - start, f);
+}
+
+/* ------------------------------------------------------------------ standard output */
+
+static bool stdout_reported;
+
+bool cli_flush_stdout(void) {
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return true;
+    if (!stdout_reported)
+        fprintf(stderr, "perk: error: cannot write to standard output: %s\n",
+                errno ? strerror(errno) : "write error");
+    stdout_reported = true;
+    return false;
+}
+
+int cli_finish(int status) {
+    for (int i = 0; i < 16; i++) {
+        free(safe_ring[i]);
+        safe_ring[i] = NULL;
+    }
+    bool ok = cli_flush_stdout();
+    errno = 0;
+    if (fclose(stdout) != 0 && ok) {
+        fprintf(stderr, "perk: error: cannot write to standard output: %s\n",
+                errno ? strerror(errno) : "write error");
+        ok = false;
+    }
+    return ok || status != 0 ? status : 1;
+}
 
 bool cli_color(int fd, bool forced) {
     if (forced) return true;
@@ -15,42 +159,57 @@ bool cli_color(int fd, bool forced) {
     return isatty(fd) != 0;
 }
 
-char *cli_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
+char *cli_read_limited(const char *path, size_t limit, size_t *len, bool *too_large) {
+    bool from_stdin = strcmp(path, "-") == 0;
+    const char *name = from_stdin ? "standard input" : path;
+    if (too_large) *too_large = false;
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "perk: error: cannot open %s: %s\n", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "perk: error: %s is a directory\n", path);
-        fclose(f);
+        fprintf(stderr, "perk: error: %s is a directory\n", name);
+        if (!from_stdin) fclose(f);
         return NULL;
     }
+    /* Never more than limit + 1 bytes: the one past the limit tells a file of exactly the limit
+     * from a larger one, and nothing further is read. */
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     if (!buf) abort();
+    bool over = false;
     for (;;) {
         if (n + 1 >= cap) {
-            if (cap > ((size_t)1 << 30)) {
-                fprintf(stderr, "perk: error: %s is too large\n", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            cap *= 2;
-            char *nb = realloc(buf, cap);
+            size_t ncap = cap * 2 > limit + 2 ? limit + 2 : cap * 2;
+            char *nb = realloc(buf, ncap);
             if (!nb) abort();
             buf = nb;
+            cap = ncap;
         }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        size_t want = cap - n - 1;
+        if (want > limit + 1 - n) want = limit + 1 - n;
+        size_t r = fread(buf + n, 1, want, f);
         n += r;
+        if (n > limit) {
+            over = true;
+            break;
+        }
         if (r == 0) break;
     }
-    bool err = ferror(f) != 0;
-    fclose(f);
+    bool err = !over && ferror(f) != 0;
+    if (!from_stdin) fclose(f);
+    if (over) {
+        free(buf);
+        if (too_large) *too_large = true;
+        else
+            fprintf(stderr, "perk: error: %s is larger than the limit of %zu bytes [file-too-large] (nothing "
+                            "past it was read): split it into smaller files\n", name, limit);
+        return NULL;
+    }
     if (err) {
-        fprintf(stderr, "perk: error: cannot read %s\n", path);
+        fprintf(stderr, "perk: error: cannot read %s\n", name);
         free(buf);
         return NULL;
     }
@@ -113,4 +272,119 @@ int cli_parse_next(cli_parser *p, int argc, char **argv)
     for (const cli_option *o = p->cmd->options; o->name; o++)
         if (o->short_name && o->short_name == ch) return (int)o->id;
     return '?';
+}
+
+char *cli_read_file(const char *path, size_t *len) {
+    return cli_read_limited(path, SOURCE_MAX_BYTES, len, NULL);
+}
+
+static const char *file_kind(mode_t mode) {
+    if (S_ISLNK(mode)) return "a symbolic link";
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+bool cli_output_open(cli_output *out, const char *path) {
+    memset(out, 0, sizeof *out);
+    struct stat st;
+    mode_t mode;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            fprintf(stderr, "perk: error: %s is %s; perk writes only regular files (it replaces the file "
+                            "whole): give a new name or a regular file\n", path, file_kind(st.st_mode));
+            return false;
+        }
+        mode = st.st_mode & 07777;
+    } else if (errno == ENOENT) {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    } else {
+        fprintf(stderr, "perk: error: cannot write %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path + 1) : 0;
+    const char *base = slash ? slash + 1 : path;
+    size_t n = strlen(path) + 16;
+    out->tmp = malloc(n);
+    out->path = strdup(path);
+    if (!out->tmp || !out->path) abort();
+    snprintf(out->tmp, n, "%.*s.%s.XXXXXX", dir_len, path, base);
+    int fd = mkstemp(out->tmp);
+    if (fd < 0) {
+        fprintf(stderr, "perk: error: cannot write %s: cannot create a temporary file beside it: %s\n", path,
+                strerror(errno));
+        free(out->tmp);
+        free(out->path);
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    if (fchmod(fd, mode) != 0 || !(out->f = fdopen(fd, "wb"))) {
+        fprintf(stderr, "perk: error: cannot write %s: %s\n", path, strerror(errno));
+        close(fd);
+        unlink(out->tmp);
+        free(out->tmp);
+        free(out->path);
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    return true;
+}
+
+void cli_output_abort(cli_output *out) {
+    if (out->f) fclose(out->f);
+    if (out->tmp) unlink(out->tmp);
+    free(out->tmp);
+    free(out->path);
+    memset(out, 0, sizeof *out);
+}
+
+bool cli_output_commit(cli_output *out) {
+    errno = 0;
+    bool ok = fflush(out->f) == 0 && !ferror(out->f) && fsync(fileno(out->f)) == 0;
+    int err = errno;
+    if (fclose(out->f) != 0 && ok) {
+        ok = false;
+        err = errno;
+    }
+    out->f = NULL;
+    if (ok && rename(out->tmp, out->path) != 0) {
+        ok = false;
+        err = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "perk: error: cannot write %s: %s (the file is left as it was)\n", out->path,
+                err ? strerror(err) : "write error");
+        cli_output_abort(out);
+        return false;
+    }
+    /* the rename itself reaches the disk with the folder */
+    const char *slash = strrchr(out->path, '/');
+    char *dir = slash ? strndup(out->path, (size_t)(slash - out->path) + 1) : strdup(".");
+    if (!dir) abort();
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    free(out->tmp);
+    free(out->path);
+    memset(out, 0, sizeof *out);
+    return true;
+}
+
+bool cli_write_file(const char *path, const void *data, size_t len) {
+    cli_output out;
+    if (!cli_output_open(&out, path)) return false;
+    if (len && fwrite(data, 1, len, out.f) != len) {
+        fprintf(stderr, "perk: error: cannot write %s: %s (the file is left as it was)\n", path, strerror(errno));
+        cli_output_abort(&out);
+        return false;
+    }
+    return cli_output_commit(&out);
 }

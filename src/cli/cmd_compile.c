@@ -15,6 +15,7 @@ int cmd_check(int argc, char **argv) {
     cli_parse_begin(&opts, &cli_check, false);
     while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
+        case CLI_OPT_INCLUDE_PATH: if (!cli_include_path(optarg)) return 2; break;
         case CLI_OPT_JSON: json = true; break;
         case CLI_OPT_WERROR: werror = true; break;
         case CLI_OPT_COLOR: color = true; break;
@@ -28,6 +29,7 @@ int cmd_check(int argc, char **argv) {
     }
     compiler c;
     compiler_init(&c);
+    cli_include_paths_set(&c.sources);
     c.diags.werror = werror;
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
@@ -52,6 +54,7 @@ int cmd_compile(int argc, char **argv) {
     cli_parse_begin(&opts, &cli_compile, false);
     while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
+        case CLI_OPT_INCLUDE_PATH: if (!cli_include_path(optarg)) return 2; break;
         case CLI_OPT_OUTPUT: out = optarg; break;
         case CLI_OPT_COLOR: color = true; break;
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_compile); return 0;
@@ -64,6 +67,7 @@ int cmd_compile(int argc, char **argv) {
     }
     compiler c;
     compiler_init(&c);
+    cli_include_paths_set(&c.sources);
     uint8_t *bytes = NULL;
     size_t len = 0;
     bool ok = compiler_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);
@@ -73,24 +77,10 @@ int cmd_compile(int argc, char **argv) {
         free(bytes);
         return 1;
     }
-    /* write to a temporary file and rename, so a reader never sees half a program */
-    size_t tl = strlen(out) + 8;
-    char *tmp = malloc(tl);
-    if (!tmp) abort();
-    snprintf(tmp, tl, "%s.tmp", out);
-    FILE *f = fopen(tmp, "wb");
-    bool wrote = f && fwrite(bytes, 1, len, f) == len;
-    if (f && fclose(f) != 0) wrote = false;
-    if (!wrote || rename(tmp, out) != 0) {
-        fprintf(stderr, "perk: error: cannot write %s\n", out);
-        remove(tmp);
-        free(tmp);
-        free(bytes);
-        return 1;
-    }
-    free(tmp);
+    /* a unique temporary file beside the target, then rename: a reader never sees half a program */
+    bool wrote = cli_write_file(out, bytes, len);
     free(bytes);
-    return 0;
+    return wrote ? 0 : 1;
 }
 
 int cmd_disasm(int argc, char **argv) {

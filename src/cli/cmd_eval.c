@@ -25,15 +25,17 @@ int cmd_eval(int argc, char **argv) {
         case CLI_OPT_EXPLAIN: explain = true; break;
         case CLI_OPT_COLOR: color = true; break;
         case CLI_OPT_APPLIED_ONLY: applied_only = true; break;
-        case CLI_OPT_REPEAT: repeat = strtol(optarg, NULL, 10); break;
+        case CLI_OPT_REPEAT: {
+            int64_t v;
+            if (!cli_number("--repeat", optarg, 1, 1000000000, &v)) return 2;
+            repeat = (long)v;
+            break;
+        }
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_eval); return 0;
         case CLI_OPT_MAX_HINTS: {
-            char *end;
-            max_hints = strtol(optarg, &end, 10);
-            if (*end != '\0' || end == optarg || max_hints < 0 || max_hints > 1000000) {
-                fprintf(stderr, "perk: error: --max-hints %s: expected a number from 0 to 1000000\n", optarg);
-                return 2;
-            }
+            int64_t v;
+            if (!cli_number("--max-hints", optarg, 0, 1000000, &v)) return 2;
+            max_hints = (long)v;
             break;
         }
         default: goto usage;

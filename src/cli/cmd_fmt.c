@@ -84,32 +84,6 @@ static bool add_dir(path_list *out, const char *dir, int depth)
     return ok;
 }
 
-static char *read_stdin(size_t *len)
-{
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) abort();
-    for (;;) {
-        if (n + 1 >= cap) {
-            cap *= 2;
-            char *nb = realloc(buf, cap);
-            if (!nb) abort();
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, stdin);
-        n += r;
-        if (r == 0) break;
-    }
-    if (ferror(stdin)) {
-        fprintf(stderr, "perk: error: cannot read stdin\n");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 /* Replaces path's contents: a temporary file in the same directory, the old file's permissions,
  * then rename. A symbolic link is followed, so the file it points to is the one rewritten. */
 static bool write_atomically(const char *path, const char *text, size_t len)
@@ -150,12 +124,25 @@ enum { FILE_SAME, FILE_CHANGED, FILE_FAILED };
 static int format_one(const char *path, bool check, bool write_back, bool color)
 {
     bool from_stdin = strcmp(path, "-") == 0;
-    size_t len = 0;
-    char *text = from_stdin ? read_stdin(&len) : cli_read_file(path, &len);
-    if (!text) return FILE_FAILED;
     const char *name = from_stdin ? "<stdin>" : path;
+    size_t len = 0;
+    bool too_large = false;
     compiler c;
     compiler_init(&c);
+    /* stdin or a file, never more than the source limit */
+    char *text = cli_read_limited(path, source_limit(&c.sources), &len, &too_large);
+    if (too_large) {
+        int ph = source_add_placeholder(&c.sources, name);
+        ast_span at = {.file = ph, .first_line = 1, .first_column = 1, .last_line = 1, .last_column = 1};
+        diag_report(&c.diags, DIAG_FILE_TOO_LARGE, at, "split the rules into several files joined with `include`",
+                    "'%s' is larger than the limit of %zu bytes (nothing past it was read)", name,
+                    source_limit(&c.sources));
+        diag_print_text(&c.diags, stderr, color);
+    }
+    if (!text) {
+        compiler_free(&c);
+        return FILE_FAILED;
+    }
     char *out = NULL;
     size_t out_len = 0;
     char err[256];

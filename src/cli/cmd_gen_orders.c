@@ -73,21 +73,20 @@ int cmd_gen_orders(int argc, char **argv)
         perk_program_free(prog);
         return 1;
     }
-    FILE *out = output ? fopen(output, "w") : stdout;
+    cli_output file;
+    FILE *out = !output ? stdout : cli_output_open(&file, output) ? file.f : NULL;
     int status = 1;
-    if (!out) {
-        fprintf(stderr, "perk: error: cannot create %s: %s\n", output, strerror(errno));
-    } else {
+    if (out) {
         static char buffer[1 << 16];
         setvbuf(out, buffer, _IOFBF, sizeof buffer);
         if (gen_orders_write(out, &vocab, perk_program_currency(prog), perk_program_exponent(prog), count, seed))
             status = 0;
         else
             fprintf(stderr, "perk: error: cannot write %s\n", output ? output : "the orders");
-        if (output && fclose(out) != 0 && status == 0) {
-            fprintf(stderr, "perk: error: cannot write %s: %s\n", output, strerror(errno));
+        if (output && status == 0 && !cli_output_commit(&file))
             status = 1;
-        }
+        else if (output && status != 0)
+            cli_output_abort(&file);
     }
     gen_vocab_free(&vocab);
     perk_program_free(prog);

@@ -21,14 +21,18 @@ static const char *default_db(void) {
 }
 
 /* "2026-12-01T00:00+08:00" or epoch seconds. */
+/* Epoch seconds or an RFC 3339 time, from 1970 to the end of year 9999 (CLI_EPOCH_MAX): a
+ * number that does not fit (or 9223372036854775807, which no calendar shows) is refused. */
 static bool parse_time(const char *s, int64_t *out) {
     char *end;
+    errno = 0;
     long long v = strtoll(s, &end, 10);
     if (*s && !*end) {
+        if (errno || v < 0 || v > CLI_EPOCH_MAX) return false;
         *out = v;
         return true;
     }
-    return civil_parse_timestamp(s, strlen(s), out);
+    return civil_parse_timestamp(s, strlen(s), out) && *out >= 0 && *out <= CLI_EPOCH_MAX;
 }
 
 /* "2026-03-01T12:00:00Z" (UTC) for messages. */
@@ -62,6 +66,7 @@ int cmd_publish(int argc, char **argv) {
         case CLI_OPT_AUTHOR: author = optarg; break;
         case CLI_OPT_AT: at = optarg; break;
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_publish); return 0;
+        case CLI_OPT_INCLUDE_PATH: if (!cli_include_path(optarg)) return 2; break;
         default: goto usage;
         }
     }
@@ -75,7 +80,8 @@ int cmd_publish(int argc, char **argv) {
     }
     int64_t now = (int64_t)time(NULL), activate_at = 0;
     if (at && !parse_time(at, &activate_at)) {
-        fprintf(stderr, "perk: error: --at '%s' is not a time like 2026-12-01T00:00+08:00 (or epoch seconds)\n", at);
+        fprintf(stderr, "perk: error: --at '%s' is not a time like 2026-12-01T00:00+08:00 (or epoch seconds from 0 "
+                        "to %lld, the end of year 9999)\n", at, (long long)CLI_EPOCH_MAX);
         return 2;
     }
     if (at && activate_at < now) {
@@ -86,6 +92,7 @@ int cmd_publish(int argc, char **argv) {
     }
     compiler c;
     compiler_init(&c);
+    cli_include_paths_set(&c.sources);
     uint8_t *bytes = NULL;
     size_t len = 0;
     bool ok = compiler_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);

@@ -2,6 +2,7 @@
  * points, events and expire. Argument parsing, human-readable tables and JSON lines; all the
  * work is done by the perk_store_* API. */
 #include "cmd_store.h"
+#include "cli.h"
 
 #include "cli.h"
 
@@ -62,10 +63,10 @@ static bool parse_int64(const char *text, int64_t min, int64_t max, int64_t *out
  * `perk publish --at` and carts use). */
 static bool parse_time(const char *text, bool end_of_day, int64_t *out)
 {
-    if (parse_int64(text, 0, INT64_MAX / 2, out))
+    if (parse_int64(text, 0, CLI_EPOCH_MAX, out))
         return true;
     int64_t stamp;
-    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0) {
+    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0 && stamp <= CLI_EPOCH_MAX) {
         *out = stamp;
         return true;
     }
@@ -190,7 +191,7 @@ static perk_store *open_store(const common *c, bool write)
 
 static int store_error(perk_store *s)
 {
-    cli_error("%s", perk_store_errmsg(s));
+    cli_error("%s", cli_safe(perk_store_errmsg(s)));
     perk_store_close(s);
     return 1;
 }
@@ -211,8 +212,8 @@ static int print_version(const perk_store_version_info *v, void *ctx)
         state = buf;
     }
     printf("%c %7lld  %-20s  %-12.12s  %-12.12s  %-30s  %s\n", v->active ? '*' : ' ',
-           (long long)v->id, fmt_time(v->created_at, created), v->author, v->checksum, state,
-           v->message);
+           (long long)v->id, fmt_time(v->created_at, created), cli_safe(v->author), cli_safe(v->checksum),
+           state, cli_safe(v->message));
     return 0;
 }
 
@@ -221,8 +222,8 @@ static int print_activation(const perk_store_activation *a, void *ctx)
     (void)ctx;
     char at[32], created[32];
     printf("  %7lld  %-8s  version %-5lld  from %-20s  recorded %-20s  %-12.12s  %s\n",
-           (long long)a->id, a->kind, (long long)a->version_id, fmt_time(a->activate_at, at),
-           fmt_time(a->created_at, created), a->author, a->message);
+           (long long)a->id, cli_safe(a->kind), (long long)a->version_id, fmt_time(a->activate_at, at),
+           fmt_time(a->created_at, created), cli_safe(a->author), cli_safe(a->message));
     return 0;
 }
 
@@ -283,8 +284,8 @@ static void print_sources(const char *sources)
             json_object_foreach(files, path, text) {
                 const char *t = json_string_value(text);
                 size_t n = json_string_length(text);
-                printf("--- %s\n", path);
-                fwrite(t, 1, n, stdout);
+                printf("--- %s\n", cli_safe(path));
+                cli_write_safe(stdout, t, n);
                 if (n && t[n - 1] != '\n')
                     putchar('\n');
             }
@@ -293,7 +294,9 @@ static void print_sources(const char *sources)
         }
     }
     json_decref(files);
-    printf("sources:\n%s%s", sources, *sources && sources[strlen(sources) - 1] != '\n' ? "\n" : "");
+    printf("sources:\n");
+    cli_write_safe(stdout, sources, strlen(sources));
+    printf("%s", *sources && sources[strlen(sources) - 1] != '\n' ? "\n" : "");
 }
 
 int cmd_show(int argc, char **argv)
@@ -339,22 +342,16 @@ int cmd_show(int argc, char **argv)
     char t1[32], t2[32];
     printf("version:   %lld%s\n", (long long)v.id, active == v.id ? " (active)" : "");
     printf("created:   %s\n", fmt_time(v.created_at, t1));
-    printf("author:    %s\n", v.author);
-    printf("message:   %s\n", v.message);
+    printf("author:    %s\n", cli_safe(v.author));
+    printf("message:   %s\n", cli_safe(v.message));
     printf("activate:  %s\n", fmt_time(v.activate_at, t2));
-    printf("checksum:  sha256:%s\n", v.checksum);
+    printf("checksum:  sha256:%s\n", cli_safe(v.checksum));
     printf("bytecode:  %zu bytes\n", v.bytecode_len);
     print_sources(v.sources);
     int rc = 0;
     if (bytecode_file) {
-        FILE *f = fopen(bytecode_file, "wb");
-        bool ok = f && fwrite(v.bytecode, 1, v.bytecode_len, f) == v.bytecode_len;
-        if (f && fclose(f) != 0)
-            ok = false;
-        if (!ok) {
-            cli_error("cannot write %s: %s", bytecode_file, strerror(errno));
+        if (!cli_write_file(bytecode_file, v.bytecode, v.bytecode_len))
             rc = 1;
-        }
     }
     perk_store_free_version(&v);
     perk_store_close(s);
@@ -416,11 +413,14 @@ int cmd_rollback(int argc, char **argv)
 
 /* ----------------------------------------------------------------- coupons */
 
+/* ctx: the number of codes still to print. After the last one stdout is flushed: a code is
+ * committed only once it reached its reader (nonzero rolls the codes back). */
 static int print_code(const char *code, void *ctx)
 {
-    (void)ctx;
-    puts(code);
-    return 0;
+    int64_t *left = ctx;
+    if (puts(code) == EOF)
+        return 1;
+    return --*left == 0 && !cli_flush_stdout();
 }
 
 typedef struct coupon_opts {
@@ -484,8 +484,9 @@ int cmd_coupons(int argc, char **argv)
             return usage_error(usage, "generate needs --count N");
         if (!(s = open_store(&c, true)))
             return 1;
+        int64_t left = o.count;
         if (perk_store_coupons_generate(s, arg, o.prefix, (int)o.count, o.expires, (int)o.max_uses,
-                                        (int)o.per_customer, c.now, print_code, NULL) != PERK_STORE_OK)
+                                        (int)o.per_customer, c.now, print_code, &left) != PERK_STORE_OK)
             return store_error(s);
         fprintf(stderr, "perk: generated %lld codes for campaign %s\n", (long long)o.count, arg);
     } else if (strcmp(sub, "add") == 0) {
@@ -498,7 +499,7 @@ int cmd_coupons(int argc, char **argv)
             return store_error(s);
         char norm[PERK_STORE_CODE_MAX];
         perk_store_coupon_normalize(arg, norm);
-        printf("added coupon %s to campaign %s\n", norm, o.campaign);
+        printf("added coupon %s to campaign %s\n", cli_safe(norm), cli_safe(o.campaign));
     } else if (strcmp(sub, "check") == 0) {
         if (!(s = open_store(&c, false)))
             return 1;
@@ -506,14 +507,14 @@ int cmd_coupons(int argc, char **argv)
         if (perk_store_coupon_check(s, arg, o.customer, c.now, &info) != PERK_STORE_OK)
             return store_error(s);
         char exp[32];
-        printf("%s: %s", *info.code ? info.code : arg,
+        printf("%s: %s", cli_safe(*info.code ? info.code : arg),
                perk_store_coupon_status_message(info.status));
         if (info.status != PERK_STORE_COUPON_UNKNOWN) {
-            printf(" (campaign %s, uses %lld", info.campaign, (long long)info.uses);
+            printf(" (campaign %s, uses %lld", cli_safe(info.campaign), (long long)info.uses);
             if (info.max_uses)
                 printf(" of %lld", (long long)info.max_uses);
             if (o.customer)
-                printf(", by %s %lld", o.customer, (long long)info.customer_uses);
+                printf(", by %s %lld", cli_safe(o.customer), (long long)info.customer_uses);
             if (info.max_per_customer)
                 printf(" of %lld", (long long)info.max_per_customer);
             printf(", expires %s%s)", info.expires_at ? fmt_time(info.expires_at, exp) : "never",
@@ -538,9 +539,9 @@ static int print_entry(const perk_store_ledger_entry *e, void *ctx)
     (void)ctx;
     char created[32], avail[32], exp[32];
     printf("%7lld  %-20s  %-7s  %+8lld  %-20s  %-20s  %-12s  %-10s  %s\n", (long long)e->id,
-           fmt_time(e->created_at, created), e->kind, (long long)e->points,
+           fmt_time(e->created_at, created), cli_safe(e->kind), (long long)e->points,
            fmt_time(e->available_at, avail), fmt_time(e->expires_at, exp),
-           e->order_id ? e->order_id : "-", e->rule_id ? e->rule_id : "-", e->note ? e->note : "");
+           e->order_id ? cli_safe(e->order_id) : "-", e->rule_id ? cli_safe(e->rule_id) : "-", cli_safe(e->note));
     return 0;
 }
 
@@ -563,13 +564,13 @@ int cmd_points(int argc, char **argv)
     if (perk_store_points(s, customer, c.now, NULL, &p) != PERK_STORE_OK)
         return store_error(s);
     char next[32];
-    printf("customer:       %s\n", customer);
+    printf("customer:       %s\n", cli_safe(customer));
     printf("balance:        %lld\n", (long long)p.balance);
     printf("pending:        %lld\n", (long long)p.pending);
     printf("expiring soon:  %lld (within 30 days; next expiry %s)\n", (long long)p.expiring_soon,
            fmt_time(p.next_expiry_at, next));
     printf("debt:           %lld\n", (long long)p.debt);
-    printf("tier:           %s (as last recorded)\n", *p.tier ? p.tier : "none");
+    printf("tier:           %s (as last recorded)\n", *p.tier ? cli_safe(p.tier) : "none");
     printf("\n%7s  %-20s  %-7s  %8s  %-20s  %-20s  %-12s  %-10s  %s\n", "ENTRY", "DATE", "KIND",
            "POINTS", "AVAILABLE", "EXPIRES", "ORDER", "RULE", "NOTE");
     if (perk_store_points_history(s, customer, print_entry, NULL) != PERK_STORE_OK)

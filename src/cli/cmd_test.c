@@ -14,7 +14,7 @@ typedef ruletest_run test_run;
 static void run_path(test_run *tr, const char *path) { ruletest_path(tr, path); }
 
 int cmd_test(int argc, char **argv) {
-    test_run tr = {false, false, 0, 0};
+    test_run tr = {false, false, 0, 0, 0};
     cli_parser opts;
     int ch;
     cli_parse_begin(&opts, &cli_test, false);
@@ -32,5 +32,15 @@ int cmd_test(int argc, char **argv) {
     }
     for (int i = optind; i < argc; i++) run_path(&tr, argv[i]);
     printf("%d passed, %d failed\n", tr.passed, tr.failed);
+    /* in CI, "0 passed, 0 failed" with status 0 would hide a wrong path or an empty folder */
+    if (tr.failed == 0 && tr.files == 0) {
+        fprintf(stderr, "perk: error: no .test files found in %s%s: nothing was tested (a rule test is a NAME.test "
+                        "file beside NAME.perk)\n", argv[optind], argc - optind > 1 ? " and the other paths" : "");
+        return 1;
+    }
+    if (tr.failed == 0 && tr.passed == 0) {
+        fprintf(stderr, "perk: error: the .test files hold no test case: nothing was tested\n");
+        return 1;
+    }
     return tr.failed ? 1 : 0;
 }

@@ -68,6 +68,7 @@ int cmd_version(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    cli_init_process();
     if (argc < 2) {
         print_usage(stderr);
         return 2;
@@ -81,7 +82,7 @@ int main(int argc, char **argv) {
     }
     if (strcmp(name, "--version") == 0) return cmd_version(0, NULL);
     for (size_t i = 0; i < n_commands; i++)
-        if (strcmp(commands[i].info->name, name) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(commands[i].info->name, name) == 0) return cli_finish(commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "perk: unknown command '%s'\n", name);
     print_usage(stderr);
     return 2;

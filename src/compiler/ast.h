@@ -250,6 +250,10 @@ struct ast_node {
     /* --- filled by the parser --- */
     int height;          /* expressions: height of the subtree (1 for a leaf); the parser keeps it
                             within PARSE_MAX_DEPTH so later passes can recurse safely */
+    int chain_leaves;    /* a long flat `or` / `and` chain is built balanced, in order (see
+                            chain_append in grammar/parser.y): the number of operands of a
+                            complete subtree (a power of two), 0 for anything else */
+    bool chain_spine;    /* ... and the nodes that join those subtrees, left to right */
     bool syntax_error;   /* AST_FILE and blocks (ruleset, tier, promotion, earn, multiplier, redeem,
                             points): a syntax error inside was skipped, so parts of it may be
                             missing; checks like "promotion without `then`" or "unknown name"

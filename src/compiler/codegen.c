@@ -26,6 +26,13 @@
 /* Time zone transitions are embedded up to this instant (2100-01-01T00:00:00Z). */
 #define TZ_UNTIL_EPOCH INT64_C(4102444800)
 
+/* A map from a 64-bit key to a pool index: open addressing, slot = index + 1; the keys are read
+ * back from the pool through key_of, so the map stores nothing but indexes. */
+typedef struct u64_map {
+    uint32_t *slots;
+    uint32_t mask, count;
+} u64_map;
+
 typedef struct cg {
     prog_data *p;
     const check_info *info;
@@ -38,6 +45,9 @@ typedef struct cg {
     /* string interning: open addressing, slot = id + 1 */
     uint32_t *str_slots;
     uint32_t str_mask;
+    /* the integer and attribute-pair pools, looked up by hash (not by scanning the pool, which
+     * made a ruleset with n comparisons O(n^2) to compile) */
+    u64_map ints_map, attrs_map;
     /* the block being emitted */
     uint32_t block_first_cond; /* conditions of the current rule start here */
     uint32_t current_rule;     /* promotion index for actions */
@@ -115,10 +125,60 @@ static uint32_t intern_n(cg *c, const char *s, size_t len) {
 
 static uint32_t intern(cg *c, const char *s) { return intern_n(c, s ? s : "", s ? strlen(s) : 0); }
 
+static uint32_t hash_u64(uint64_t k) {
+    k ^= k >> 33;
+    k *= UINT64_C(0xff51afd7ed558ccd);
+    k ^= k >> 33;
+    return (uint32_t)k;
+}
+
+/* Finds key in m; key_of(c, i) gives the key of pool entry i. Returns the index or PROG_NONE, and
+ * in *slot where it would go. */
+static uint32_t u64_find(const cg *c, const u64_map *m, uint64_t key, uint64_t (*key_of)(const cg *, uint32_t),
+                         uint32_t *slot) {
+    uint32_t h = hash_u64(key) & m->mask;
+    while (m->slots[h]) {
+        if (key_of(c, m->slots[h] - 1) == key) return m->slots[h] - 1;
+        h = (h + 1) & m->mask;
+    }
+    *slot = h;
+    return PROG_NONE;
+}
+
+/* Records that pool entry index (whose key is key) exists; grows the table at half full. */
+static void u64_add(const cg *c, u64_map *m, uint32_t slot, uint32_t index,
+                    uint64_t (*key_of)(const cg *, uint32_t)) {
+    m->slots[slot] = index + 1;
+    if (++m->count * 2 <= m->mask) return;
+    uint32_t nslots = (m->mask + 1) * 2;
+    uint32_t *old = m->slots, old_n = m->mask + 1;
+    m->slots = calloc(nslots, sizeof(uint32_t));
+    if (!m->slots) abort();
+    m->mask = nslots - 1;
+    for (uint32_t i = 0; i < old_n; i++) {
+        if (!old[i]) continue;
+        uint32_t h = hash_u64(key_of(c, old[i] - 1)) & m->mask;
+        while (m->slots[h]) h = (h + 1) & m->mask;
+        m->slots[h] = old[i];
+    }
+    free(old);
+}
+
+static void u64_init(u64_map *m) {
+    m->slots = calloc(64, sizeof(uint32_t));
+    if (!m->slots) abort();
+    m->mask = 63;
+    m->count = 0;
+}
+
+static uint64_t int_key(const cg *c, uint32_t i) { return (uint64_t)c->p->ints[i]; }
+
 static uint32_t int_const(cg *c, int64_t v) {
-    for (uint32_t i = 0; i < c->p->n_ints; i++)
-        if (c->p->ints[i] == v) return i;
+    if (!c->ints_map.slots) u64_init(&c->ints_map);
+    uint32_t slot = 0, i = u64_find(c, &c->ints_map, (uint64_t)v, int_key, &slot);
+    if (i != PROG_NONE) return i;
     PUSH(c, ints, n_ints, cap_ints, v);
+    u64_add(c, &c->ints_map, slot, c->p->n_ints - 1, int_key);
     return c->p->n_ints - 1;
 }
 
@@ -153,16 +213,20 @@ static uint32_t strset_const(cg *c, uint32_t *ids, uint32_t n) {
     return idx;
 }
 
+static uint64_t attr_key(const cg *c, uint32_t i) { return (uint64_t)c->p->attr_key[i] << 32 | c->p->attr_value[i]; }
+
 static uint32_t attr_const(cg *c, uint32_t key, uint32_t value) {
     prog_data *p = c->p;
-    for (uint32_t i = 0; i < p->n_attrs; i++)
-        if (p->attr_key[i] == key && p->attr_value[i] == value) return i;
+    if (!c->attrs_map.slots) u64_init(&c->attrs_map);
+    uint32_t slot = 0, found = u64_find(c, &c->attrs_map, (uint64_t)key << 32 | value, attr_key, &slot);
+    if (found != PROG_NONE) return found;
     uint32_t cap = c->cap_attrs, cap2 = c->cap_attrs;
     p->attr_key = grow(p->attr_key, &cap, p->n_attrs + 1, sizeof(uint32_t));
     p->attr_value = grow(p->attr_value, &cap2, p->n_attrs + 1, sizeof(uint32_t));
     c->cap_attrs = cap;
     p->attr_key[p->n_attrs] = key;
     p->attr_value[p->n_attrs] = value;
+    u64_add(c, &c->attrs_map, slot, p->n_attrs, attr_key);
     return p->n_attrs++;
 }
 
@@ -1301,6 +1365,8 @@ bool codegen_program(const ast_node *file, const check_info *info, const source_
     }
     if (!c.failed) choose_guards(out);
     free(c.str_slots);
+    free(c.ints_map.slots);
+    free(c.attrs_map.slots);
     if (c.failed) {
         prog_data_free(out);
         return false;

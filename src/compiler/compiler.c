@@ -133,7 +133,8 @@ perk_program *compiler_load_program(const char *path, bool color) {
     if (!ends_with(path, ".perk")) {
         perk_error err;
         perk_program *p = perk_program_load_file(path, &err);
-        if (!p) fprintf(stderr, "perk: error: %s: %s\n", path, err.message);
+        /* the message names the file already ("x.pbc: bad magic ...", "load: cannot open 'x.pbc'") */
+        if (!p) fprintf(stderr, "perk: error: %s\n", err.message);
         return p;
     }
     compiler c;

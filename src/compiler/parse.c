@@ -8,6 +8,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "parse_internal.h"
 
@@ -118,6 +120,10 @@ typedef struct include_ctx {
     int depth;
     char **seen; /* canonical paths already included (each file is included once) */
     int n_seen, cap_seen;
+    /* where includes may come from: the top-level file's folder, then --include-path folders
+     * (canonical, each ending in '/'; NULL when a folder does not exist) */
+    char **allowed;
+    int n_allowed;
 } include_ctx;
 
 static char *canonical(const char *path)
@@ -175,6 +181,100 @@ static void mark_seen(include_ctx *ctx, char *canon)
 
 static void expand_includes(include_ctx *ctx, ast_node *file_node, const char *base_path);
 
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) {
+        fputs("perk: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+/* The canonical form of folder dir with a trailing '/', or NULL if it does not exist. */
+static char *canonical_dir(const char *dir)
+{
+    char *real = realpath(dir, NULL);
+    if (!real) return NULL;
+    size_t n = strlen(real);
+    char *out = xmalloc(n + 2);
+    memcpy(out, real, n);
+    if (n == 0 || real[n - 1] != '/') out[n++] = '/';
+    out[n] = '\0';
+    free(real);
+    return out;
+}
+
+/* The folder part of path ("." when there is none). */
+static char *dir_of(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!slash) return strdup(".");
+    size_t n = (size_t)(slash - path) + 1;
+    char *out = xmalloc(n + 1);
+    memcpy(out, path, n);
+    out[n] = '\0';
+    return out;
+}
+
+static void allowed_init(include_ctx *ctx, const char *top_path)
+{
+    ctx->n_allowed = 1 + ctx->sources->n_include_dirs;
+    ctx->allowed = xmalloc((size_t)ctx->n_allowed * sizeof *ctx->allowed);
+    char *dir = dir_of(top_path);
+    if (!dir) abort();
+    ctx->allowed[0] = canonical_dir(dir);
+    free(dir);
+    for (int i = 0; i < ctx->sources->n_include_dirs; i++)
+        ctx->allowed[1 + i] = canonical_dir(ctx->sources->include_dirs[i]);
+}
+
+static bool under(const char *real, const char *dir)
+{
+    return dir && strncmp(real, dir, strlen(dir)) == 0;
+}
+
+/* Why the include resolving to real (a canonical path) is refused, or NULL if it may be read.
+ * Only the kind of file is named, never anything in it. */
+static const char *include_refusal(const include_ctx *ctx, const char *real)
+{
+    static const char *const system[] = {"/proc/", "/sys/", "/dev/"};
+    for (size_t i = 0; i < sizeof system / sizeof *system; i++)
+        if (under(real, system[i])) return "it is a system file (under /proc, /sys or /dev), not a rule file";
+    bool inside = false;
+    for (int i = 0; i < ctx->n_allowed && !inside; i++) inside = under(real, ctx->allowed[i]);
+    if (!inside)
+        return ctx->n_allowed > 1 ? "it is outside the folder of the top-level rule file and the --include-path folders"
+                                  : "it is outside the folder of the top-level rule file";
+    struct stat st;
+    if (stat(real, &st) != 0) return NULL; /* reading it reports the error */
+    if (S_ISDIR(st.st_mode)) return "it is a folder";
+    if (S_ISFIFO(st.st_mode)) return "it is a FIFO, not a regular file";
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "it is a device, not a regular file";
+    if (!S_ISREG(st.st_mode)) return "it is not a regular file";
+    return NULL;
+}
+
+/* Finds `include name` of the file at base_path: beside it first, then in the --include-path
+ * folders. Returns the path to read (malloc'ed; the first candidate when none exists). */
+static char *find_include(const include_ctx *ctx, const char *base_path, const char *name)
+{
+    char *path = resolve_include(base_path, name);
+    if (name[0] == '/' || access(path, F_OK) == 0) return path;
+    for (int i = 0; i < ctx->sources->n_include_dirs; i++) {
+        const char *dir = ctx->sources->include_dirs[i];
+        size_t n = strlen(dir);
+        char *cand = xmalloc(n + strlen(name) + 2);
+        snprintf(cand, n + strlen(name) + 2, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+        if (access(cand, F_OK) == 0) {
+            free(path);
+            return cand;
+        }
+        free(cand);
+    }
+    return path;
+}
+
 /* Loads and parses one included file; returns its AST_FILE or NULL (reported). */
 static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_path)
 {
@@ -182,7 +282,19 @@ static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_
         diag_report(ctx->diags, DIAG_INCLUDE_NOT_FOUND, inc->span, NULL, "include needs a file name");
         return NULL;
     }
-    char *path = resolve_include(base_path, inc->name);
+    char *path = find_include(ctx, base_path, inc->name);
+    char *real = realpath(path, NULL);
+    const char *why = real ? include_refusal(ctx, real) : NULL;
+    free(real);
+    if (why) {
+        diag_report(ctx->diags, DIAG_INCLUDE_REFUSED, inc->span,
+                    ctx->n_allowed > 1 ? "includes must stay in the folders of the rules: move the file there"
+                                       : "keep included files in the folder of the top-level rule file (or below it), "
+                                         "or name another folder with --include-path DIR",
+                    "cannot include '%s': %s", inc->name, why);
+        free(path);
+        return NULL;
+    }
     char *canon = canonical(path);
     for (int i = 0; i < ctx->depth; i++) {
         if (strcmp(ctx->stack[i], canon) == 0) {
@@ -266,9 +378,12 @@ static ast_node *parse_with_includes(source_set *sources, diag_engine *diags, as
     char *canon = canonical(sources->files[file].path);
     ctx.stack[ctx.depth++] = canon;
     mark_seen(&ctx, canon);
+    allowed_init(&ctx, base_path);
     expand_includes(&ctx, root, base_path);
     for (int i = 0; i < ctx.n_seen; i++) free(ctx.seen[i]);
     free(ctx.seen);
+    for (int i = 0; i < ctx.n_allowed; i++) free(ctx.allowed[i]);
+    free(ctx.allowed);
     return root;
 }
 

@@ -49,6 +49,13 @@ static int add_owned(source_set *set, const char *path, char *text, size_t len)
     memset(f, 0, sizeof *f);
     f->path = strdup(path);
     if (!f->path) source_oom();
+    /* Old Mac line endings: in a file with CRs and no LF at all, each CR ends a line. It becomes
+     * LF in place (the same length, so every offset stays), else the file is one long line whose
+     * first `#` comment hides everything ("no ruleset header"). A file with any LF is left as it
+     * is (CRLF, and a stray CR is blank space as before). */
+    if (len && !memchr(text, '\n', len))
+        for (size_t i = 0; i < len; i++)
+            if (text[i] == '\r') text[i] = '\n';
     f->text = text;
     f->len = len;
     size_t n = 1;

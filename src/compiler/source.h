@@ -26,6 +26,12 @@ typedef struct source_set {
     size_t max_bytes;  /* files larger than this are refused; 0 = SOURCE_MAX_BYTES */
     int max_depth;     /* expression nesting limit; 0 = PARSE_MAX_DEPTH (parse.h). It can only
                           lower the default: larger values count as PARSE_MAX_DEPTH. */
+    /* Folders besides the top-level file's own that `include` may read from (not owned; set by
+     * `--include-path DIR`). An include is looked up beside the including file first, then in
+     * these, and must resolve (symbolic links followed) to a regular file under the top-level
+     * file's folder or under one of these (src/compiler/parse.c). */
+    const char *const *include_dirs;
+    int n_include_dirs;
 } source_set;
 
 void source_init(source_set *set);

@@ -1170,6 +1170,21 @@ static bool size_pools(cart_parser *p, const json_t *root)
     return p->doc->tag_pool && p->doc->attr_pool;
 }
 
+/* The encoding of a cart that is not UTF-8, by its byte order mark or (JSON starts with an ASCII
+ * character) by the NUL bytes of its first character; NULL for UTF-8 and anything else. */
+static const char *foreign_encoding(const unsigned char *t, size_t len)
+{
+    if (len >= 4 && t[0] == 0 && t[1] == 0 && t[2] == 0xFE && t[3] == 0xFF) return "UTF-32 (big-endian)";
+    if (len >= 4 && t[0] == 0xFF && t[1] == 0xFE && t[2] == 0 && t[3] == 0) return "UTF-32 (little-endian)";
+    if (len >= 2 && t[0] == 0xFE && t[1] == 0xFF) return "UTF-16 (big-endian)";
+    if (len >= 2 && t[0] == 0xFF && t[1] == 0xFE) return "UTF-16 (little-endian)";
+    if (len >= 4 && t[0] == 0 && t[1] == 0 && t[2] == 0 && t[3] != 0) return "UTF-32 (big-endian)";
+    if (len >= 4 && t[0] != 0 && t[1] == 0 && t[2] == 0 && t[3] == 0) return "UTF-32 (little-endian)";
+    if (len >= 2 && t[0] == 0 && t[1] != 0) return "UTF-16 (big-endian)";
+    if (len >= 2 && t[0] != 0 && t[1] == 0) return "UTF-16 (little-endian)";
+    return NULL;
+}
+
 cart_doc *cart_json_parse(const char *text, size_t len, int exponent, const char *currency,
                           const perk_limits *limits, char *err, size_t errlen)
 {
@@ -1177,6 +1192,17 @@ cart_doc *cart_json_parse(const char *text, size_t len, int exponent, const char
         err[0] = '\0';
     if (!text) {
         set_error(err, errlen, "no cart text given");
+        return NULL;
+    }
+    /* A UTF-8 byte order mark (Windows editors write one) is skipped; other encodings are named. */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
+    const char *encoding = foreign_encoding((const unsigned char *)text, len);
+    if (encoding) {
+        set_error(err, errlen, "the cart is encoded as %s, not UTF-8: save it as UTF-8",
+                  encoding);
         return NULL;
     }
     cart_parser p = {.err = err, .errlen = errlen, .limits = limits ? *limits : cart_default_limits,

@@ -274,15 +274,20 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
         }
     }
     pstore_done(st);
+    st = NULL;
+    /* Hand the codes out before the commit: codes nobody received must not exist. */
+    for (int i = 0; cb && i < count; i++)
+        if (cb(codes[i], ctx) != 0) {
+            status = pstore_fail(s, PERK_STORE_IO, "handing the codes out failed at code %d of %d, "
+                                 "so they were rolled back", i + 1, count);
+            goto fail;
+        }
     status = pstore_commit(s, "committing generated coupons");
     if (status != PERK_STORE_OK) {
-        pstore_add_context(s, "; no code was created");
+        pstore_add_context(s, "; no code was created (any code already shown is void)");
         free(codes);
         return status;
     }
-    for (int i = 0; cb && i < count; i++)
-        if (cb(codes[i], ctx) != 0)
-            break;
     free(codes);
     return PERK_STORE_OK;
 fail:

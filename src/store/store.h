@@ -246,8 +246,9 @@ typedef int (*perk_store_code_cb)(const char *code, void *ctx);
  * one transaction. A code is 12 symbols of Crockford base32 (0-9 A-Z without I L O U) drawn from
  * getrandom(2), plus a Luhn mod 32 check symbol, shown as "7K4M-Q2XD-9RTB-5". `prefix` (NULL or
  * "" = none; up to 8 of A-Z 0-9) is prepended as its own group: "SPRG-7K4M-Q2XD-9RTB-5"; it is
- * not secret and not covered by the check symbol. Collisions are retried. After the commit,
- * `cb` (may be NULL) receives each formatted code. */
+ * not secret and not covered by the check symbol. Collisions are retried. Before the commit,
+ * `cb` (may be NULL) receives each formatted code; if it returns nonzero (the codes could not be
+ * delivered) the transaction is rolled back and PERK_STORE_IO returned: no code was created. */
 perk_store_status perk_store_coupons_generate(perk_store *store, const char *campaign,
                                               const char *prefix, int count, int64_t expires_at,
                                               int max_uses, int max_per_customer, int64_t now,

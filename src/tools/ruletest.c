@@ -326,28 +326,32 @@ static char *read_file(const char *path, size_t *len) {
         fclose(f);
         return NULL;
     }
+    /* never more than the limit + 1 bytes: the one past it tells a file of exactly the limit from
+     * a larger one, the limit of every file the CLI reads (SOURCE_MAX_BYTES) */
+    const size_t limit = SOURCE_MAX_BYTES;
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     if (!buf) abort();
     for (;;) {
         if (n + 1 >= cap) {
-            if (cap > ((size_t)1 << 30)) {
-                fprintf(stderr, "perk: error: %s is too large\n", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            cap *= 2;
-            char *nb = realloc(buf, cap);
+            size_t ncap = cap * 2 > limit + 2 ? limit + 2 : cap * 2;
+            char *nb = realloc(buf, ncap);
             if (!nb) abort();
             buf = nb;
+            cap = ncap;
         }
         size_t r = fread(buf + n, 1, cap - n - 1, f);
         n += r;
-        if (r == 0) break;
+        if (r == 0 || n > limit) break;
     }
     bool err = ferror(f) != 0;
     fclose(f);
+    if (n > limit) {
+        fprintf(stderr, "perk: error: %s is larger than the limit of %zu bytes [file-too-large]: split it into "
+                        "smaller files\n", path, limit);
+        free(buf);
+        return NULL;
+    }
     if (err) {
         fprintf(stderr, "perk: error: cannot read %s\n", path);
         free(buf);
@@ -710,6 +714,7 @@ void ruletest_path(ruletest_run *tr, const char *path) {
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
+        tr->files++;
         run_test_file(tr, path);
         return;
     }

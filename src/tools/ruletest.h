@@ -12,6 +12,7 @@ typedef struct ruletest_run {
     bool update;  /* rewrite failing expectations in place with the actual values */
     bool verbose; /* also print each passing case */
     int passed, failed; /* cases so far (a bad file or block counts as one failure) */
+    int files;          /* .test files run so far */
 } ruletest_run;
 
 /* Runs a .test file, or every .test file under a folder (recursively, in name order), adding

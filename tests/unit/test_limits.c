@@ -598,6 +598,40 @@ static void test_tags_and_attributes(void **state) {
     perk_program_free(p);
 }
 
+/* Many attr(...) comparisons (5,000 in 500 promotions, one pair shared by ten of them): the
+ * compiler's pools and the context's attribute slots are built by hashing and sorting (they were
+ * quadratic); the program still finds exactly the promotions whose pairs a line has. The
+ * doubling check of the time is bench/scaling.sh (`make bench-scaling`), not a timed test. */
+static void test_many_attr_comparisons(void **state) {
+    (void)state;
+    text t = {0};
+    put(&t, HEADER);
+    for (int i = 0; i < 500; i++) {
+        put(&t, "promotion p%d { when count(items where ", i);
+        for (int j = 0; j < 10; j++)
+            put(&t, "%sattr(\"k%d\") = \"v%d\"", j ? " or " : "", (i * 10 + j) % 97, i * 10 + j);
+        if (i % 50 == 0) put(&t, " or attr(\"shared\") = \"yes\"");
+        put(&t, ") >= 1 then ¥0.01 off order }\n");
+    }
+    perk_program *p = compile_ok(t.p, DEFAULTS);
+    free(t.p);
+    perk_context *ctx = context(p, NULL);
+    /* k70 = v1234 is promotion 123's; shared = yes is in promotions 0, 50, ..., 450 */
+    perk_attr attrs[] = {{"k70", "v1234"}, {"shared", "yes"}, {"k70", "v1235"}};
+    order(ctx, 0);
+    perk_line l = {.sku = "A", .unit_price = 1000, .quantity = 1, .margin_ppm = -1, .attrs = attrs, .n_attrs = 2};
+    assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
+    assert_int_equal(eval_ok(ctx)->discount, 11);
+    /* a pair that exists in no promotion (k70 goes with v1234 only) matches nothing */
+    order(ctx, 0);
+    l.attrs = attrs + 2;
+    l.n_attrs = 1;
+    assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
+    assert_int_equal(eval_ok(ctx)->discount, 0);
+    perk_context_free(ctx);
+    perk_program_free(p);
+}
+
 /* Coupons: max_coupons (16) codes, the 17th is PERK_LIMIT. */
 static void test_coupons(void **state) {
     (void)state;
@@ -737,6 +771,7 @@ int main(void) {
         cmocka_unit_test(test_cart_lines),
         cmocka_unit_test(test_quantity_and_money),
         cmocka_unit_test(test_tags_and_attributes),
+        cmocka_unit_test(test_many_attr_comparisons),
         cmocka_unit_test(test_coupons),
         cmocka_unit_test(test_instruction_budget),
         cmocka_unit_test(test_cart_json_depth),
