@@ -39,7 +39,9 @@
     X("points", cmd_points, "perk points CUSTOMER [--db FILE]", "a customer's points balance and ledger") \
     X("events", cmd_events, "perk events [--after ID] [--follow] [--consumer NAME --ack] [--db FILE]", \
       "print the integration outbox as JSON lines")                                                  \
-    X("expire", cmd_expire, "perk expire [--db FILE]", "expire points whose time has come")
+    X("expire", cmd_expire, "perk expire [--db FILE]", "expire points whose time has come")                 \
+    X("serve", cmd_serve, "perk serve --db FILE [--listen HOST:PORT] [--threads N]", "run the checkout HTTP service") \
+    X("keys", cmd_keys, "perk keys create --scope checkout|operator|read [--name NAME] [--db FILE]", "create API keys for perk serve")
 
 #define CLI_DECLARE(name, fn, usage, summary) int fn(int argc, char **argv);
 CLI_COMMAND_LIST(CLI_DECLARE)
