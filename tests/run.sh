@@ -104,6 +104,8 @@ for B in "$@"; do
   run_summary "$B: perk diff / gen-orders" scripts/check-diff.sh "$B/perk"
   # the store commands end to end through the real binary (temporary databases)
   run_summary "$B: cli store" tests/cli/store.sh "$B/perk"
+  # perk serve over HTTP: every route, hostile requests, hot swap and load (tests/service/)
+  run_summary "$B: service" tests/service/serve.sh "$B/perk"
   # the embedding example links libperk through perk.h only and runs
   for ex in "$B"/examples/*; do
     [ -x "$ex" ] || continue

@@ -71,7 +71,9 @@ void serve_error_from_message(serve_reply *r, int status, const char *code, cons
         memcpy(path, msg, (size_t)(sep - msg));
         path[sep - msg] = '\0';
     }
-    if (strstr(msg, "exceed the limit of") || strstr(msg, "exceeds the limit of")) code = "limit_exceeded";
+    /* the cart parser names the perk_limits field it enforced: "(max_lines)" */
+    if (strstr(msg, "(max_") || strstr(msg, "exceed the limit of") || strstr(msg, "exceeds the limit of"))
+        code = "limit_exceeded";
     else if (strncmp(msg, "invalid JSON", 12) == 0) code = "invalid_json";
     serve_error(r, status, code, path[0] ? path : NULL, "%s", text);
 }
@@ -414,9 +416,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (cl && strtoull(cl, NULL, 10) > srv->opt.max_body) q->too_large = true;
         if (!q->too_large) return MHD_YES;
     } else if (*upload_data_size) {
+        /* past the limit the rest is read and dropped (bounded by the connection timeout), so
+         * that a client streaming without a length still gets its 413 */
         body_append(q, upload_data, *upload_data_size, srv->opt.max_body);
         *upload_data_size = 0;
-        if (!q->too_large) return MHD_YES;
+        return MHD_YES;
     }
     serve_reply r = {0};
     char key_prefix[PERK_STORE_KEY_PREFIX_LEN + 1] = "";
@@ -529,7 +533,7 @@ int serve_run(const serve_options *opt) {
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
         &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, srv.opt.threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)opt->request_timeout, MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        (unsigned)opt->request_timeout, MHD_OPTION_CONNECTION_LIMIT, 1024u,
         MHD_OPTION_END);
     if (!d) {
         service_log("error", "cannot listen on %s: %s", opt->listen, strerror(errno));
