@@ -40,3 +40,10 @@ $(BENCH_B)/bench_lua54: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH_
 
 $(BENCH_B)/bench_luajit: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
 	$(CC) $(BENCH_CFLAGS) -DBENCH_LUAJIT -o $@ bench/bench.c bench/cartfile.c $(BENCH_PERK) $(LUAJIT_FLAGS)
+
+# make bench-serve: perk serve under wrk (bench/serve.sh; BENCH_SECONDS per run, default 10)
+.PHONY: bench-serve
+bench-serve:
+	@scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory $(BENCH_J) B=$(BENCH_B) OPT=-O2 SAN= all
+	@bench/serve.sh $(BENCH_B) $(or $(BENCH_SECONDS),10)
