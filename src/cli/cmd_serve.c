@@ -14,7 +14,8 @@
 
 static const char serve_usage[] =
     "usage: perk serve --db FILE [--listen HOST:PORT] [--threads N] [--max-body BYTES] [--max-lines N]\n"
-    "                  [--request-timeout SECONDS] [--poll-ms MS] [--drain-seconds SECONDS]\n";
+    "                  [--request-timeout SECONDS] [--poll-ms MS] [--drain-seconds SECONDS]\n"
+    "                  [--webhook URL [--webhook-secret-file FILE]]\n";
 
 static bool parse_num(const char *text, long long min, long long max, long long *out) {
     char *end;
@@ -37,6 +38,8 @@ int cmd_serve(int argc, char **argv) {
                                          {"request-timeout", required_argument, 0, 'r'},
                                          {"poll-ms", required_argument, 0, 'p'},
                                          {"drain-seconds", required_argument, 0, 's'},
+                                         {"webhook", required_argument, 0, 'w'},
+                                         {"webhook-secret-file", required_argument, 0, 'W'},
                                          {0, 0, 0, 0}};
     int ch;
     optind = 1;
@@ -51,6 +54,8 @@ int cmd_serve(int argc, char **argv) {
         case 'r': if (!parse_num(optarg, 1, 3600, &v)) goto bad; o.request_timeout = (unsigned)v; break;
         case 'p': if (!parse_num(optarg, 10, 60000, &v)) goto bad; o.poll_ms = (unsigned)v; break;
         case 's': if (!parse_num(optarg, 0, 3600, &v)) goto bad; o.drain_seconds = (unsigned)v; break;
+        case 'w': o.webhook_url = optarg; break;
+        case 'W': o.webhook_secret_file = optarg; break;
         default: goto usage;
         }
     }

@@ -4,6 +4,7 @@
 #include "serve_internal.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -282,8 +283,7 @@ static void access_log(const serve_request *q, const char *method, const char *p
 }
 
 /* A log line about the service itself (start, swap, shutdown). */
-static void service_log(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void service_log(const char *event, const char *fmt, ...) {
+void serve_log(const char *event, const char *fmt, ...) {
     char msg[600];
     va_list ap;
     va_start(ap, fmt);
@@ -448,6 +448,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+    (void)conn;
+    (void)socket_context;
+    serve_server *srv = cls;
+    atomic_fetch_add(&srv->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
 /* ------------------------------------------------------------------- running */
 
 static bool parse_listen(const char *text, struct sockaddr_in *sa) {
@@ -473,11 +481,34 @@ static void poll_versions(serve_server *srv) {
     if (ev == RELOAD_SWAPPED) {
         int64_t v = reload_version(srv->reloader);
         serve_metrics_swap(v);
-        service_log("swap", "serving rule-set version %lld (was %lld)", (long long)v, (long long)before);
+        serve_log("swap", "serving rule-set version %lld (was %lld)", (long long)v, (long long)before);
     } else if (ev == RELOAD_FAILED) {
         char buf[512];
-        service_log("reload_failed", "%s", reload_error(srv->reloader, buf, sizeof buf));
+        serve_log("reload_failed", "%s", reload_error(srv->reloader, buf, sizeof buf));
     }
+}
+
+/* The webhook secret: the first line of `path`, else $PERK_WEBHOOK_SECRET (never a command-line
+ * argument, which other users can read in /proc). NULL (logged) when there is none. */
+static char *read_secret(const char *path) {
+    char buf[1024] = "";
+    if (path) {
+        FILE *f = fopen(path, "r");
+        if (!f || !fgets(buf, sizeof buf, f)) {
+            serve_log("error", "--webhook-secret-file %s: %s", path, f ? "empty" : strerror(errno));
+            if (f) fclose(f);
+            return NULL;
+        }
+        fclose(f);
+        buf[strcspn(buf, "\r\n")] = '\0';
+    } else if (getenv("PERK_WEBHOOK_SECRET")) {
+        snprintf(buf, sizeof buf, "%s", getenv("PERK_WEBHOOK_SECRET"));
+    }
+    if (strlen(buf) < 16) {
+        serve_log("error", "--webhook needs a secret of at least 16 bytes (--webhook-secret-file or $PERK_WEBHOOK_SECRET)");
+        return NULL;
+    }
+    return strdup(buf);
 }
 
 int serve_run(const serve_options *opt) {
@@ -490,17 +521,18 @@ int serve_run(const serve_options *opt) {
     }
     struct sockaddr_in sa;
     if (!parse_listen(opt->listen, &sa)) {
-        service_log("error", "--listen %s: expected IPV4:PORT such as 127.0.0.1:8080", opt->listen);
+        serve_log("error", "--listen %s: expected IPV4:PORT such as 127.0.0.1:8080", opt->listen);
         return 1;
     }
     if (getrandom(&process_tag, sizeof process_tag, 0) != (ssize_t)sizeof process_tag) process_tag = (uint32_t)getpid();
     srv.limits = perk_limits_default();
     srv.limits.max_lines = opt->max_lines;
     pthread_mutex_init(&srv.workers_lock, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: it is not thread-safe */
     char err[512];
     srv.reloader = reload_open(opt->db, err, sizeof err);
     if (!srv.reloader) {
-        service_log("error", "%s", err);
+        serve_log("error", "%s", err);
         pthread_mutex_destroy(&srv.workers_lock);
         return 1;
     }
@@ -509,7 +541,7 @@ int serve_run(const serve_options *opt) {
     perk_store_status bst = perk_store_open(opt->db, &boot);
     if (bst == PERK_STORE_OK) bst = perk_store_keys_prepare(boot);
     if (bst != PERK_STORE_OK) {
-        service_log("error", "%s", perk_store_errmsg(boot));
+        serve_log("error", "%s", perk_store_errmsg(boot));
         perk_store_close(boot);
         reload_close(srv.reloader);
         pthread_mutex_destroy(&srv.workers_lock);
@@ -518,7 +550,7 @@ int serve_run(const serve_options *opt) {
     perk_store_close(boot);
     poll_versions(&srv);
     if (reload_version(srv.reloader) == 0)
-        service_log("not_ready", "no rule-set version is active yet in %s: /readyz answers 503 until one is", opt->db);
+        serve_log("not_ready", "no rule-set version is active yet in %s: /readyz answers 503 until one is", opt->db);
 
     /* signals are taken by sigwait in this thread only: block them before MHD starts threads */
     sigset_t sigs;
@@ -532,19 +564,40 @@ int serve_run(const serve_options *opt) {
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
         &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, srv.opt.threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv,
+        MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)opt->request_timeout, MHD_OPTION_CONNECTION_LIMIT, 1024u,
         MHD_OPTION_END);
     if (!d) {
-        service_log("error", "cannot listen on %s: %s", opt->listen, strerror(errno));
+        serve_log("error", "cannot listen on %s: %s", opt->listen, strerror(errno));
         reload_close(srv.reloader);
         pthread_mutex_destroy(&srv.workers_lock);
         return 1;
     }
+    serve_webhook *webhook = NULL;
+    if (opt->webhook_url) {
+        char *secret = read_secret(opt->webhook_secret_file);
+        if (!secret) {
+            MHD_stop_daemon(d);
+            reload_close(srv.reloader);
+            pthread_mutex_destroy(&srv.workers_lock);
+            return 1;
+        }
+        webhook = serve_webhook_start(opt, secret, strlen(secret));
+        memset(secret, 0, strlen(secret));
+        free(secret);
+        if (!webhook) {
+            serve_log("error", "cannot start the webhook thread");
+            MHD_stop_daemon(d);
+            reload_close(srv.reloader);
+            pthread_mutex_destroy(&srv.workers_lock);
+            return 1;
+        }
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     char host[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
-    service_log("listening", "listening on %s:%u with %u threads, serving version %lld", host,
+    serve_log("listening", "listening on %s:%u with %u threads, serving version %lld", host,
                 info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), srv.opt.threads,
                 (long long)reload_version(srv.reloader));
 
@@ -553,7 +606,7 @@ int serve_run(const serve_options *opt) {
         struct timespec ts = {(time_t)(opt->poll_ms / 1000), (long)(opt->poll_ms % 1000) * 1000000L};
         int sig = sigtimedwait(&sigs, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) {
-            service_log("shutdown", "%s: no new connections; finishing %d requests in flight",
+            serve_log("shutdown", "%s: no new connections; finishing %d requests in flight",
                         sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&srv.in_flight));
             break;
         }
@@ -562,18 +615,26 @@ int serve_run(const serve_options *opt) {
     /* stop accepting, let what is in flight finish, then stop the threads */
     MHD_socket ls = MHD_quiesce_daemon(d);
     if (ls != MHD_INVALID_SOCKET) close(ls);
-    uint64_t deadline = serve_now_us() + (uint64_t)opt->drain_seconds * 1000000u;
-    while (atomic_load(&srv.in_flight) > 0 && serve_now_us() < deadline) {
+    /* A connection accepted just before the socket closed may not have sent its request yet:
+     * open connections get a short grace to do so (idle keep-alive ones are then closed), and
+     * requests in flight until the drain deadline. */
+    uint64_t quiesced = serve_now_us();
+    uint64_t deadline = quiesced + (uint64_t)opt->drain_seconds * 1000000u;
+    while ((atomic_load(&srv.in_flight) > 0 ||
+            (atomic_load(&srv.connections) > 0 && serve_now_us() < quiesced + 300000u)) &&
+           serve_now_us() < deadline) {
         struct timespec nap = {0, 10 * 1000000L};
         nanosleep(&nap, NULL);
     }
     int left = atomic_load(&srv.in_flight);
     MHD_stop_daemon(d);
+    serve_webhook_stop(webhook);
     workers_free(&srv);
     reload_close(srv.reloader);
     pthread_mutex_destroy(&srv.workers_lock);
     serve_metrics_free();
+    curl_global_cleanup();
     the_server = NULL;
-    service_log("stopped", "stopped%s", left ? " (some requests were still in flight at the drain deadline)" : "");
+    serve_log("stopped", "stopped%s", left ? " (some requests were still in flight at the drain deadline)" : "");
     return 0;
 }

@@ -56,6 +56,7 @@ typedef struct serve_server {
     reload *reloader;
     perk_limits limits;         /* of every context and cart */
     atomic_int in_flight;       /* requests being received or answered */
+    atomic_int connections;     /* open client connections */
     pthread_mutex_t workers_lock;
     struct serve_worker *workers; /* every thread's state, freed at shutdown */
 } serve_server;
@@ -114,6 +115,16 @@ void serve_metrics_swap(int64_t version);
 /* The Prometheus text exposition, malloc'ed. */
 char *serve_metrics_render(size_t *len);
 void serve_metrics_free(void);
+
+/* Webhook delivery of the outbox (serve_webhook.c): a thread of its own. */
+typedef struct serve_webhook serve_webhook;
+serve_webhook *serve_webhook_start(const serve_options *opt, const char *secret, size_t secret_len);
+void serve_webhook_stop(serve_webhook *wh);
+/* HMAC-SHA256 of msg under key, as lowercase hex (false when out of memory). */
+bool serve_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len, char out[65]);
+
+/* A JSON log line about the service itself (start, swap, webhook, shutdown) on stderr. */
+void serve_log(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Monotonic microseconds. */
 uint64_t serve_now_us(void);
