@@ -86,6 +86,7 @@ typedef struct serve_request {
     char *body;
     size_t len, cap;
     bool too_large;
+    bool timed_out;             /* the body was still arriving at the request deadline */
     uint64_t start_us;
     char id[40];
 } serve_request;
@@ -360,6 +361,11 @@ static void answer(serve_server *srv, struct MHD_Connection *conn, serve_request
         }
         return;
     }
+    if (q->timed_out) {
+        serve_error(r, 408, "request_timeout", NULL, "the request took longer than %u s to arrive (request_timeout)",
+                    srv->opt.request_timeout);
+        return;
+    }
     if (q->too_large) {
         serve_error(r, 413, "body_too_large", NULL, "the request body exceeds the limit of %zu bytes (max_body)",
                     srv->opt.max_body);
@@ -420,7 +426,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * that a client streaming without a length still gets its 413 */
         body_append(q, upload_data, *upload_data_size, srv->opt.max_body);
         *upload_data_size = 0;
-        return MHD_YES;
+        /* A client trickling its body is never idle long enough for the connection timeout: the
+         * request as a whole has --request-timeout seconds. libmicrohttpd cannot answer before the
+         * body has arrived, so a late body gets its 408 when it ends; one still arriving at twice
+         * the limit has its connection closed. */
+        uint64_t limit = (uint64_t)srv->opt.request_timeout * 1000000u, took = serve_now_us() - q->start_us;
+        if (took > limit) q->timed_out = true;
+        return took > 2 * limit ? MHD_NO : MHD_YES;
     }
     serve_reply r = {0};
     char key_prefix[PERK_STORE_KEY_PREFIX_LEN + 1] = "";

@@ -21,7 +21,7 @@ typedef struct histogram {
 } histogram;
 
 /* Status codes counted separately; others fall in the last slot ("other"). */
-static const int codes[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 500, 503};
+static const int codes[] = {200, 201, 400, 401, 403, 404, 405, 408, 409, 413, 422, 500, 503};
 #define N_CODES (sizeof codes / sizeof codes[0])
 
 static atomic_uint_fast64_t requests[ROUTE_COUNT][N_CODES + 1];

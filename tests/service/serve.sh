@@ -382,6 +382,34 @@ check "the message names max_body" grep -qF max_body "$work/body"
 req POST /v1/evaluate "$ckey" b5k.json -H 'Transfer-Encoding: chunked'
 error_is 413 body_too_large
 stop_server
+check "server restarts" start_server "$db" --request-timeout 1
+# a body trickling in (never idle for the connection timeout) and ending after the request deadline
+python3 - "${url#http://127.0.0.1:}" "$ckey" >slow.txt <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(("POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+           "Content-Length: 100\r\n\r\n" % sys.argv[2]).encode())
+reply = b""
+try:
+    for _ in range(4):
+        s.sendall(b" " * 25)
+        time.sleep(0.4)
+except OSError:
+    pass
+s.settimeout(5)
+try:
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        reply += chunk
+except OSError:
+    pass
+print(reply.decode(errors="replace"))
+PY
+check "a trickling body gets 408 request_timeout" grep -qF '"code":"request_timeout"' slow.txt
+check "the message names request_timeout" grep -qF '(request_timeout)' slow.txt
+stop_server
 
 # ------------------------------------------------------------------ SIGTERM under load
 step="SIGTERM under load"
