@@ -47,3 +47,10 @@ $(BENCH_B)/bench_luajit: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH
 .PHONY: bench-scaling
 bench-scaling: $(B)/perk
 	bench/scaling.sh $(B)/perk
+
+# make bench-serve: perk serve under wrk (bench/serve.sh; BENCH_SECONDS per run, default 10)
+.PHONY: bench-serve
+bench-serve:
+	@scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory $(BENCH_J) B=$(BENCH_B) OPT=-O2 SAN= all
+	@bench/serve.sh $(BENCH_B) $(or $(BENCH_SECONDS),10)

@@ -17,7 +17,8 @@ declare -A allowed=(
   [store]=""
   [checkout]="json store"
   [tools]="compiler json store checkout"
-  [cli]="compiler json store checkout tools"
+  [service]="json store checkout"
+  [cli]="compiler json store checkout tools service"
 )
 generated="parser.h lexer.h" # bison/flex output, for the front end only
 

@@ -111,6 +111,8 @@ for B in "$@"; do
   run_summary "$B: cli store" tests/cli/store.sh "$B/perk"
   # what the command line distrusts and bounds: outputs, limits, includes, store text, errors
   run_summary "$B: cli trust" tests/cli/trust.sh "$B/perk"
+  # perk serve over HTTP: every route, hostile requests, hot swap and load (tests/service/)
+  run_summary "$B: service" tests/service/serve.sh "$B/perk"
   # the embedding example links libperk through perk.h only and runs
   for ex in "$B"/examples/*; do
     [ -x "$ex" ] || continue

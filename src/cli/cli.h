@@ -21,7 +21,7 @@
 /* In the order `perk help` lists them. */
 #define CLI_COMMAND_LIST(X)                                                                        \
     X(check) X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish)          \
-    X(commit) X(history) X(show) X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(version)   \
+    X(commit) X(history) X(show) X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version)   \
     X(help)
 
 /* What cli_parse_next returns for an option: above 255, so never a short option's character.
@@ -35,7 +35,9 @@ typedef enum cli_option_id {
     CLI_OPT_AUTHOR, CLI_OPT_AT, CLI_OPT_PROGRAM, CLI_OPT_ACTIVATIONS, CLI_OPT_BYTECODE,
     CLI_OPT_PREFIX, CLI_OPT_EXPIRES, CLI_OPT_MAX_USES, CLI_OPT_PER_CUSTOMER, CLI_OPT_CAMPAIGN,
     CLI_OPT_CUSTOMER, CLI_OPT_AFTER, CLI_OPT_LIMIT, CLI_OPT_FOLLOW, CLI_OPT_CONSUMER, CLI_OPT_ACK,
-    CLI_OPT_DRY_RUN, CLI_OPT_DELAYED, CLI_OPT_INCLUDE_PATH,
+    CLI_OPT_DRY_RUN, CLI_OPT_DELAYED, CLI_OPT_INCLUDE_PATH, CLI_OPT_LISTEN, CLI_OPT_MAX_BODY,
+    CLI_OPT_MAX_LINES, CLI_OPT_REQUEST_TIMEOUT, CLI_OPT_POLL_MS, CLI_OPT_DRAIN_SECONDS, CLI_OPT_WEBHOOK,
+    CLI_OPT_WEBHOOK_SECRET_FILE, CLI_OPT_SCOPE, CLI_OPT_NAME,
 } cli_option_id;
 
 /* One option of a command. Data only: the parser, the help and (later) man pages read it. */

@@ -202,6 +202,39 @@ const cli_command cli_expire = {
         {0},
     }};
 
+const cli_command cli_serve = {
+    "serve",
+    "perk serve --db FILE [--listen HOST:PORT] [--threads N] [--max-body BYTES] [--max-lines N]\n"
+    "                  [--request-timeout SECONDS] [--poll-ms MS] [--drain-seconds SECONDS]\n"
+    "                  [--webhook URL [--webhook-secret-file FILE]]",
+    "run the checkout service over HTTP (docs/service.md)",
+    (const cli_option[]){
+        {"db", 0, "FILE", "the store with the published rule sets (default: $PERK_DB)", CLI_OPT_DB},
+        {"listen", 0, "HOST:PORT", "where to listen (default 127.0.0.1:8080)", CLI_OPT_LISTEN},
+        {"threads", 0, "N", "worker threads, 1 to 256 (default: one per CPU)", CLI_OPT_THREADS},
+        {"max-body", 0, "BYTES", "largest request body, 1 to 2^30 (default 1 MiB)", CLI_OPT_MAX_BODY},
+        {"max-lines", 0, "N", "most lines in one cart, 1 to 10000", CLI_OPT_MAX_LINES},
+        {"request-timeout", 0, "SECONDS", "time for one request, 1 to 3600", CLI_OPT_REQUEST_TIMEOUT},
+        {"poll-ms", 0, "MS", "how often to look for a newly active version, 1 to 60000", CLI_OPT_POLL_MS},
+        {"drain-seconds", 0, "SECONDS", "on SIGTERM, time to finish requests in flight, 0 to 3600",
+         CLI_OPT_DRAIN_SECONDS},
+        {"webhook", 0, "URL", "deliver the outbox to URL, signed with HMAC-SHA256", CLI_OPT_WEBHOOK},
+        {"webhook-secret-file", 0, "FILE", "the webhook signing secret", CLI_OPT_WEBHOOK_SECRET_FILE},
+        {0},
+    }};
+
+const cli_command cli_keys = {
+    "keys",
+    "perk keys create --scope checkout|operator|read [--name NAME] [--db FILE]\n"
+    "       perk keys revoke ID [--db FILE]",
+    "create or revoke API keys of perk serve",
+    (const cli_option[]){
+        {"scope", 0, "SCOPE", "what the key may do: checkout, operator or read", CLI_OPT_SCOPE},
+        {"name", 0, "NAME", "who or what the key is for", CLI_OPT_NAME},
+        {"db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB},
+        {0},
+    }};
+
 const cli_command cli_version = {"version", "perk version", "print the version", (const cli_option[]){{0}}};
 
 const cli_command cli_help = {"help", "perk help [COMMAND]", "show help", (const cli_option[]){{0}}};

@@ -586,6 +586,30 @@ typedef int (*perk_store_problem_cb)(const char *problem, void *ctx);
 perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, void *ctx,
                                    int64_t *problems);
 
+/* ----------------------------------------------------------------- API keys */
+
+/* Keys of `perk serve` (docs/service.md). Only their SHA-256 is stored; the key is returned once
+ * by perk_store_key_create. Scopes: "read", "checkout", "operator". */
+#define PERK_STORE_KEY_MAX 64        /* "perk_" + 48 hex digits + NUL fits */
+#define PERK_STORE_KEY_PREFIX_LEN 12 /* the part shown in logs and listings */
+
+typedef struct perk_store_key_info {
+    bool found;                      /* the key exists and is not revoked */
+    int64_t id;
+    char prefix[PERK_STORE_KEY_PREFIX_LEN + 1];
+    char scope[16];
+} perk_store_key_info;
+
+/* Creates the key table if it is missing (the service calls it once per handle at start). */
+perk_store_status perk_store_keys_prepare(perk_store *store);
+/* A new random key with `scope` and a `name` (who or what it is for) into key_out. */
+perk_store_status perk_store_key_create(perk_store *store, const char *scope, const char *name, int64_t now,
+                                        char key_out[PERK_STORE_KEY_MAX], int64_t *id_out);
+/* Finds a key by its hash: out->found false (and PERK_STORE_OK) when unknown or revoked. */
+perk_store_status perk_store_key_lookup(perk_store *store, const char *key, perk_store_key_info *out);
+/* Revokes key `id` from `now` (PERK_STORE_NOT_FOUND when no such active key). */
+perk_store_status perk_store_key_revoke(perk_store *store, int64_t id, int64_t now);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,117 @@
+/* keys.c - API keys of `perk serve`: created with a scope, stored as SHA-256 hashes only (the
+ * key itself is shown once, to its creator), looked up by hash on every request.
+ *
+ * The table is created on first use (CREATE TABLE IF NOT EXISTS) rather than by a schema
+ * migration: a database that never runs the service has no key table, and older binaries
+ * opening a database with one are unaffected. */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char keys_table_sql[] =
+    "CREATE TABLE IF NOT EXISTS api_keys ("
+    " id INTEGER PRIMARY KEY,"
+    " hash TEXT NOT NULL UNIQUE,"   /* lowercase hex SHA-256 of the whole key */
+    " prefix TEXT NOT NULL,"        /* the first characters: names the key in logs, not secret */
+    " scope TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " revoked_at INTEGER)";
+
+perk_store_status perk_store_keys_prepare(perk_store *s)
+{
+    if (!s)
+        return PERK_STORE_INVALID;
+    return pstore_exec(s, keys_table_sql, "creating the api_keys table");
+}
+
+static bool valid_scope(const char *scope)
+{
+    return scope && (strcmp(scope, "read") == 0 || strcmp(scope, "checkout") == 0 ||
+                     strcmp(scope, "operator") == 0);
+}
+
+perk_store_status perk_store_key_create(perk_store *s, const char *scope, const char *name, int64_t now,
+                                        char key_out[PERK_STORE_KEY_MAX], int64_t *id_out)
+{
+    if (!valid_scope(scope))
+        return pstore_fail(s, PERK_STORE_INVALID, "scope must be read, checkout or operator, not \"%s\"",
+                           scope ? scope : "");
+    perk_store_status st = pstore_check_name(s, "key name", name, 255);
+    if (st != PERK_STORE_OK)
+        return st;
+    if ((st = perk_store_keys_prepare(s)) != PERK_STORE_OK)
+        return st;
+    unsigned char raw[24];
+    if (pstore_random_bytes(raw, sizeof raw) != 0)
+        return pstore_fail(s, PERK_STORE_IO, "no random bytes for a key (getrandom failed)");
+    /* "perk_" + 48 hex digits: 192 bits, so the unsalted hash cannot be searched */
+    char key[PERK_STORE_KEY_MAX];
+    memcpy(key, "perk_", 5);
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(key + 5 + 2 * i, 3, "%02x", raw[i]);
+    char hash[65];
+    perk_store_sha256_hex(key, strlen(key), hash);
+    char prefix[PERK_STORE_KEY_PREFIX_LEN + 1];
+    memcpy(prefix, key, PERK_STORE_KEY_PREFIX_LEN);
+    prefix[PERK_STORE_KEY_PREFIX_LEN] = '\0';
+    sqlite3_stmt *q = pstore_stmt(
+        s, "INSERT INTO api_keys (hash, prefix, scope, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!q)
+        return pstore_stmt_status(s);
+    sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 5, now);
+    if ((st = pstore_step_done(s, q, "storing an API key")) != PERK_STORE_OK)
+        return st;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    memcpy(key_out, key, strlen(key) + 1);
+    memset(key, 0, sizeof key);
+    return PERK_STORE_OK;
+}
+
+perk_store_status perk_store_key_lookup(perk_store *s, const char *key, perk_store_key_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!key || !*key || strlen(key) >= PERK_STORE_KEY_MAX)
+        return PERK_STORE_OK; /* not found: no key is that long */
+    char hash[65];
+    perk_store_sha256_hex(key, strlen(key), hash);
+    sqlite3_stmt *q = pstore_stmt(s, "SELECT id, prefix, scope FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL");
+    if (!q)
+        return pstore_stmt_status(s);
+    sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        out->found = true;
+        out->id = sqlite3_column_int64(q, 0);
+        const unsigned char *p = sqlite3_column_text(q, 1), *sc = sqlite3_column_text(q, 2);
+        snprintf(out->prefix, sizeof out->prefix, "%s", p ? (const char *)p : "");
+        snprintf(out->scope, sizeof out->scope, "%s", sc ? (const char *)sc : "");
+        rc = SQLITE_DONE;
+    }
+    perk_store_status st = rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "looking up an API key");
+    pstore_done(q);
+    return st;
+}
+
+perk_store_status perk_store_key_revoke(perk_store *s, int64_t id, int64_t now)
+{
+    perk_store_status st = perk_store_keys_prepare(s);
+    if (st != PERK_STORE_OK)
+        return st;
+    sqlite3_stmt *q = pstore_stmt(s, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
+    if (!q)
+        return pstore_stmt_status(s);
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, now);
+    if ((st = pstore_step_done(s, q, "revoking an API key")) != PERK_STORE_OK)
+        return st;
+    if (sqlite3_changes(s->db) == 0)
+        return pstore_fail(s, PERK_STORE_NOT_FOUND, "no active API key with id %lld", (long long)id);
+    return PERK_STORE_OK;
+}
