@@ -140,6 +140,12 @@ bool cli_output_commit(cli_output *out);
 void cli_output_abort(cli_output *out);
 /* The three above for one buffer. */
 bool cli_write_file(const char *path, const void *data, size_t len);
+/* The store of the commands that take --db: $PERK_DB, else ./perk.db. */
+const char *cli_default_db(void);
+/* Opens (creating if needed) the store at path for publish and commit; NULL with "perk: error:
+ * PATH: ..." printed. */
+struct perk_store;
+struct perk_store *cli_open_store(const char *path);
 /* True when stdout/stderr should be colored: --color given, or a terminal and NO_COLOR unset. */
 bool cli_color(int fd, bool forced);
 /* Reads a whole file (NUL-terminated; "-" is standard input) of at most the source limit

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "compiler/compiler.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -387,4 +388,20 @@ bool cli_write_file(const char *path, const void *data, size_t len) {
         return false;
     }
     return cli_output_commit(&out);
+}
+
+const char *cli_default_db(void) {
+    const char *env = getenv("PERK_DB");
+    return env && *env ? env : "perk.db";
+}
+
+perk_store *cli_open_store(const char *path) {
+    perk_store *st = NULL;
+    perk_store_status s = perk_store_open(path, &st);
+    if (s != PERK_STORE_OK) {
+        fprintf(stderr, "perk: error: %s: %s\n", path, st ? perk_store_errmsg(st) : perk_store_status_message(s));
+        perk_store_close(st);
+        return NULL;
+    }
+    return st;
 }
