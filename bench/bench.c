@@ -61,7 +61,8 @@
 #define MAX_SAMPLES 4000000u
 #define WARMUP_SECONDS 0.05
 
-static void die(const char *fmt, ...) {
+static void die(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     fputs("bench: ", stderr);
@@ -71,13 +72,15 @@ static void die(const char *fmt, ...) {
     exit(2);
 }
 
-static uint64_t now_ns(void) {
+static uint64_t now_ns(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static char *read_text(const char *path, size_t *len) {
+static char *read_text(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (f == NULL) die("%s: %s (run bench/run.sh, which generates the workloads)", path, strerror(errno));
     if (fseek(f, 0, SEEK_END) != 0) die("%s: cannot seek", path);
@@ -103,7 +106,8 @@ typedef union alloc_header {
     max_align_t align;
 } alloc_header;
 
-static void *count_alloc(size_t size, void *user) {
+static void *count_alloc(size_t size, void *user)
+{
     (void)user;
     alloc_header *h = malloc(sizeof *h + size);
     if (h == NULL) return NULL;
@@ -112,7 +116,8 @@ static void *count_alloc(size_t size, void *user) {
     return h + 1;
 }
 
-static void count_release(void *ptr, void *user) {
+static void count_release(void *ptr, void *user)
+{
     (void)user;
     if (ptr == NULL) return;
     alloc_header *h = (alloc_header *)ptr - 1;
@@ -134,7 +139,8 @@ typedef struct perk_cart_data {
 #endif
 } perk_cart_data;
 
-static void perk_carts_build(const bench_cartfile *cf, perk_cart_data *out) {
+static void perk_carts_build(const bench_cartfile *cf, perk_cart_data *out)
+{
     for (uint32_t k = 0; k < cf->n_carts; k++) {
         const bench_cart *c = &cf->carts[k];
         perk_cart_data *p = &out[k];
@@ -169,7 +175,8 @@ static void perk_carts_build(const bench_cartfile *cf, perk_cart_data *out) {
 }
 
 /* Loads one cart into the context: what a checkout does per cart. */
-static perk_status perk_cart_load(perk_context *ctx, const perk_cart_data *p) {
+static perk_status perk_cart_load(perk_context *ctx, const perk_cart_data *p)
+{
     perk_cart_reset(ctx);
     perk_status st = perk_cart_set_customer(ctx, &p->customer);
     if (st == PERK_OK) st = perk_cart_set_order(ctx, &p->order);
@@ -181,11 +188,13 @@ static perk_status perk_cart_load(perk_context *ctx, const perk_cart_data *p) {
 
 #ifdef BENCH_HAVE_JSON
 /* The cart as the JSON document a service would receive (docs/cart.md). */
-static void money_json(char *buf, size_t cap, int64_t fen) {
+static void money_json(char *buf, size_t cap, int64_t fen)
+{
     snprintf(buf, cap, "\"%lld.%02lld\"", (long long)(fen / 100), (long long)(fen % 100));
 }
 
-static void civil_from_days(int64_t z, int *y, int *m, int *d) {
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
@@ -197,7 +206,8 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d) {
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-static void cart_json_build(perk_cart_data *p) {
+static void cart_json_build(perk_cart_data *p)
+{
     const bench_cart *c = p->src;
     size_t cap = 512 + (size_t)c->n_lines * 400, len = 0;
     char *s = malloc(cap), m[48];
@@ -207,8 +217,8 @@ static void cart_json_build(perk_cart_data *p) {
     int y, mo, d;
     civil_from_days(days, &y, &mo, &d);
     money_json(m, sizeof m, c->shipping);
-    PUT("{\"order\":{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d+08:00\",\"channel\":\"%s\",\"shipping\":%s},", y, mo, d,
-        (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), c->channel, m);
+    PUT("{\"order\":{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d+08:00\",\"channel\":\"%s\",\"shipping\":%s},",
+        y, mo, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), c->channel, m);
     PUT("\"customer\":{\"id\":\"%s\"", c->customer_id);
     if (c->tier > 0) PUT(",\"tier\":\"%s\"", bench_tier_names[c->tier]);
     if (c->birthday_month > 0) PUT(",\"birthday\":\"%02d-%02d\"", c->birthday_month, c->birthday_day);
@@ -218,8 +228,8 @@ static void cart_json_build(perk_cart_data *p) {
     for (uint32_t i = 0; i < c->n_lines; i++) {
         const bench_line *l = &c->lines[i];
         money_json(m, sizeof m, l->price);
-        PUT("%s{\"sku\":\"%s\",\"category\":\"%s\",\"brand\":\"%s\",\"tags\":[", i ? "," : "", l->sku, l->category,
-            l->brand);
+        PUT("%s{\"sku\":\"%s\",\"category\":\"%s\",\"brand\":\"%s\",\"tags\":[", i ? "," : "", l->sku,
+            l->category, l->brand);
         for (uint32_t t = 0; t < l->n_tags; t++) PUT("%s\"%s\"", t ? "," : "", l->tags[t]);
         PUT("],\"price\":%s,\"quantity\":%lld,\"margin\":\"%lld%%\"}", m, (long long)l->quantity,
             (long long)(l->margin_ppm / 10000));
@@ -232,7 +242,8 @@ static void cart_json_build(perk_cart_data *p) {
 }
 #endif
 
-static void perk_carts_free(perk_cart_data *carts, uint32_t n) {
+static void perk_carts_free(perk_cart_data *carts, uint32_t n)
+{
     for (uint32_t k = 0; k < n; k++) {
         free(carts[k].lines);
 #ifdef BENCH_HAVE_JSON
@@ -257,11 +268,13 @@ typedef struct lua_side {
 #define LUA_LEN(L, i) lua_rawlen((L), (i))
 #endif
 
-static void lua_check(lua_State *L, int status, const char *what) {
+static void lua_check(lua_State *L, int status, const char *what)
+{
     if (status != 0) die("%s (%s): %s", what, LUA_ENGINE_NAME, lua_tostring(L, -1));
 }
 
-static void lua_side_open(lua_side *s, const char *engine_dir) {
+static void lua_side_open(lua_side *s, const char *engine_dir)
+{
     char path[4096];
     s->L = luaL_newstate();
     if (s->L == NULL) die("cannot create a Lua state");
@@ -278,7 +291,8 @@ static void lua_side_open(lua_side *s, const char *engine_dir) {
     s->prog = s->carts = LUA_NOREF;
 }
 
-static int64_t lua_mem_bytes(lua_State *L) {
+static int64_t lua_mem_bytes(lua_State *L)
+{
 #ifdef BENCH_LUAJIT
     /* compiled traces keep the constants they were recorded with (the previous cell's program)
      * alive; flushed, the collection below frees them now rather than during the next load */
@@ -290,7 +304,8 @@ static int64_t lua_mem_bytes(lua_State *L) {
 }
 
 /* Loads rules_N.lua and engine.load()s it. Returns the seconds taken; *bytes the memory held. */
-static double lua_side_load_rules(lua_side *s, const char *path, int64_t *bytes) {
+static double lua_side_load_rules(lua_side *s, const char *path, int64_t *bytes)
+{
     lua_State *L = s->L;
     /* the previous cell's program and carts (rebuilt for every cell) are released first, so
      * that nothing freed during the load is subtracted from what the ruleset holds */
@@ -311,19 +326,22 @@ static double lua_side_load_rules(lua_side *s, const char *path, int64_t *bytes)
     return secs;
 }
 
-static void set_str(lua_State *L, const char *key, const char *v) {
+static void set_str(lua_State *L, const char *key, const char *v)
+{
     if (v == NULL) return;
     lua_pushstring(L, v);
     lua_setfield(L, -2, key);
 }
 
-static void set_int(lua_State *L, const char *key, int64_t v) {
+static void set_int(lua_State *L, const char *key, int64_t v)
+{
     lua_pushinteger(L, (lua_Integer)v);
     lua_setfield(L, -2, key);
 }
 
 /* Builds every cart as a Lua table (then engine.cart indexes it), once, before timing. */
-static void lua_side_build_carts(lua_side *s, const bench_cartfile *cf) {
+static void lua_side_build_carts(lua_side *s, const bench_cartfile *cf)
+{
     lua_State *L = s->L;
     luaL_unref(L, LUA_REGISTRYINDEX, s->carts);
     lua_createtable(L, (int)cf->n_carts, 0);
@@ -377,7 +395,8 @@ typedef struct outcome {
 } outcome;
 
 /* engine.evaluate(prog, carts[k] [, trace]); leaves nothing on the stack. */
-static outcome lua_side_eval(lua_side *s, uint32_t k, bool with_trace) {
+static outcome lua_side_eval(lua_side *s, uint32_t k, bool with_trace)
+{
     lua_State *L = s->L;
     outcome o;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->evaluate);
@@ -400,7 +419,8 @@ static outcome lua_side_eval(lua_side *s, uint32_t k, bool with_trace) {
 }
 
 /* The final amount of line i (0-based) after the last evaluation. */
-static int64_t lua_side_final(lua_side *s, uint32_t i) {
+static int64_t lua_side_final(lua_side *s, uint32_t i)
+{
     lua_State *L = s->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->prog);
     lua_getfield(L, -1, "cur");
@@ -410,31 +430,38 @@ static int64_t lua_side_final(lua_side *s, uint32_t i) {
     return v;
 }
 
-static void lua_side_close(lua_side *s) {
+static void lua_side_close(lua_side *s)
+{
     if (s->L) lua_close(s->L);
     s->L = NULL;
 }
 
 /* ------------------------------------------------------------------ the check */
 
-static void print_cart(const bench_cart *c) {
-    fprintf(stderr, "  cart: customer %s tier %s first_order %d birthday %02d-%02d time %lld channel %s shipping %lld coupons",
+static void print_cart(const bench_cart *c)
+{
+    fprintf(stderr,
+            "  cart: customer %s tier %s first_order %d birthday %02d-%02d time %lld channel %s shipping "
+            "%lld coupons",
             c->customer_id, c->tier ? bench_tier_names[c->tier] : "none", c->first_order, c->birthday_month,
             c->birthday_day, (long long)c->time, c->channel, (long long)c->shipping);
     for (uint32_t k = 0; k < c->n_coupons; k++) fprintf(stderr, " %s", c->coupons[k]);
     fputc('\n', stderr);
 }
 
-static void report_mismatch(lua_side *s, const perk_program *prog, perk_context *ctx, const perk_cart_data *pc, const char *N,
-                            int M, uint32_t k, outcome lo) {
+static void report_mismatch(lua_side *s, const perk_program *prog, perk_context *ctx,
+                            const perk_cart_data *pc, const char *N, int M, uint32_t k, outcome lo)
+{
     const perk_result *r;
     if (perk_cart_load(ctx, pc) != PERK_OK) die("cart %u rejected: %s", k, perk_context_error(ctx));
     r = perk_evaluate(ctx);
-    fprintf(stderr, "\nbench: MISMATCH between Perk and %s: rules %s, lines %d, cart %u\n", LUA_ENGINE_NAME, N, M, k);
+    fprintf(stderr, "\nbench: MISMATCH between Perk and %s: rules %s, lines %d, cart %u\n", LUA_ENGINE_NAME,
+            N, M, k);
     print_cart(pc->src);
     fprintf(stderr, "  %-10s %12s %12s\n", "", "perk", LUA_ENGINE_NAME);
     fprintf(stderr, "  %-10s %12lld %12lld\n", "discount", (long long)r->discount, (long long)lo.discount);
-    fprintf(stderr, "  %-10s %12lld %12lld\n", "shipping", (long long)r->shipping_after, (long long)lo.shipping);
+    fprintf(stderr, "  %-10s %12lld %12lld\n", "shipping", (long long)r->shipping_after,
+            (long long)lo.shipping);
     fprintf(stderr, "  %-10s %12lld %12lld\n", "points", (long long)r->points_earned, (long long)lo.points);
     fprintf(stderr, "  %-10s %12lld %12lld\n", "gifts", (long long)r->n_gifts, (long long)lo.gifts);
     lua_side_eval(s, k, true);
@@ -444,8 +471,8 @@ static void report_mismatch(lua_side *s, const perk_program *prog, perk_context 
         if (lf != r->lines[i].final) {
             fprintf(stderr, "  line %u (%s, %s, %lld x %lld = %lld): perk final %lld, %s final %lld\n", i,
                     pc->lines[i].sku, pc->lines[i].category, (long long)pc->lines[i].unit_price,
-                    (long long)pc->lines[i].quantity, (long long)r->lines[i].original, (long long)r->lines[i].final,
-                    LUA_ENGINE_NAME, (long long)lf);
+                    (long long)pc->lines[i].quantity, (long long)r->lines[i].original,
+                    (long long)r->lines[i].final, LUA_ENGINE_NAME, (long long)lf);
             shown++;
         }
     }
@@ -484,9 +511,9 @@ static void report_mismatch(lua_side *s, const perk_program *prog, perk_context 
         }
         applied[at % 64] = pr->promotion;
         if (first_diff >= 0 && at < first_diff + 6)
-            fprintf(stderr, "    #%d perk %s goods %lld shipping %lld | %s %s goods %lld shipping %lld\n", at, pid,
-                    (long long)pr->discount, (long long)pr->shipping_discount, LUA_ENGINE_NAME, lid ? lid : "-",
-                    (long long)lgoods, (long long)lship);
+            fprintf(stderr, "    #%d perk %s goods %lld shipping %lld | %s %s goods %lld shipping %lld\n", at,
+                    pid, (long long)pr->discount, (long long)pr->shipping_discount, LUA_ENGINE_NAME,
+                    lid ? lid : "-", (long long)lgoods, (long long)lship);
     }
     if (first_diff < 0 && n_lua != n_perk)
         fprintf(stderr, "  perk applied %d promotions, %s %d (the extra ones are at the end)\n", n_perk,
@@ -497,17 +524,19 @@ static void report_mismatch(lua_side *s, const perk_program *prog, perk_context 
 
 /* Evaluates every cart on both sides; any difference ends the run (equal work is compared). */
 static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx, perk_context *lean,
-                        perk_cart_data *carts, uint32_t n, const char *N, int M, const void *json_names) {
+                        perk_cart_data *carts, uint32_t n, const char *N, int M, const void *json_names)
+{
 #ifdef BENCH_HAVE_JSON
     const result_names *names = json_names;
     size_t json_in = 0, json_out = 0, json_applied = 0;
 #else
     (void)json_names;
 #endif
-    uint64_t reasons[PERK_REASON_COUNT] = {0}, visited = 0, visited_lean = 0;
+    uint64_t reasons[PERK_REASON_COUNT] = { 0 }, visited = 0, visited_lean = 0;
     for (uint32_t k = 0; k < n; k++) {
         const perk_cart_data *pc = &carts[k];
-        if (perk_cart_load(ctx, pc) != PERK_OK) die("rules %s, lines %d: cart %u rejected: %s", N, M, k, perk_context_error(ctx));
+        if (perk_cart_load(ctx, pc) != PERK_OK)
+            die("rules %s, lines %d: cart %u rejected: %s", N, M, k, perk_context_error(ctx));
         const perk_result *r = perk_evaluate(ctx);
         if (r->status != PERK_OK)
             die("rules %s, lines %d: cart %u: perk_evaluate failed: %s", N, M, k, perk_context_error(ctx));
@@ -515,8 +544,8 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
             if ((unsigned)r->promotions[p].reason < PERK_REASON_COUNT) reasons[r->promotions[p].reason]++;
         visited += r->promotions_visited;
         outcome lo = lua_side_eval(s, k, false);
-        bool same = lo.discount == r->discount && lo.shipping == r->shipping_after && lo.points == r->points_earned &&
-                    lo.gifts == (int64_t)r->n_gifts;
+        bool same = lo.discount == r->discount && lo.shipping == r->shipping_after &&
+                    lo.points == r->points_earned && lo.gifts == (int64_t)r->n_gifts;
         for (uint32_t i = 0; same && i < pc->n_lines; i++) same = lua_side_final(s, i) == r->lines[i].final;
         if (!same) report_mismatch(s, prog, ctx, pc, N, M, k, lo);
         /* explaining only what applied: the same amounts and instruction count */
@@ -526,7 +555,8 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
                rl->points_earned == lo.points && rl->n_gifts == (uint32_t)lo.gifts &&
                rl->instructions == r->instructions;
         for (uint32_t i = 0; same && i < pc->n_lines; i++) same = rl->lines[i].final == r->lines[i].final;
-        if (!same) die("rules %s, lines %d, cart %u: the context explaining only what applied disagrees", N, M, k);
+        if (!same)
+            die("rules %s, lines %d, cart %u: the context explaining only what applied disagrees", N, M, k);
         visited_lean += rl->promotions_visited;
 #ifdef BENCH_HAVE_JSON
         /* the JSON path must give the same answer as the struct path */
@@ -538,8 +568,9 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
         const perk_result *rj = perk_evaluate(ctx);
         if (rj->status != PERK_OK || rj->discount != lo.discount || rj->shipping_after != lo.shipping ||
             rj->points_earned != lo.points)
-            die("rules %s, lines %d, cart %u: the JSON cart evaluates differently (discount %lld, expected %lld)", N,
-                M, k, (long long)rj->discount, (long long)lo.discount);
+            die("rules %s, lines %d, cart %u: the JSON cart evaluates differently (discount %lld, expected "
+                "%lld)",
+                N, M, k, (long long)rj->discount, (long long)lo.discount);
         char *out = result_json_render(names, rj, doc, 0);
         char *applied = result_json_render(names, rj, doc, RESULT_JSON_APPLIED_ONLY);
         if (out == NULL || applied == NULL) die("result_json_render failed");
@@ -555,8 +586,8 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
     printf("mix\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\n", N, M,
            (double)reasons[PERK_REASON_APPLIED] / n, (double)reasons[PERK_REASON_CONDITION] / n,
            (double)reasons[PERK_REASON_COUPON_MISSING] / n, (double)reasons[PERK_REASON_EXCLUSIVE] / n,
-           (double)reasons[PERK_REASON_STOPPED] / n, (double)reasons[PERK_REASON_NOTHING] / n, (double)visited / n,
-           (double)visited_lean / n);
+           (double)reasons[PERK_REASON_STOPPED] / n, (double)reasons[PERK_REASON_NOTHING] / n,
+           (double)visited / n, (double)visited_lean / n);
 #ifdef BENCH_HAVE_JSON
     printf("jsonsize\t%s\t%d\t%zu\t%zu\t%zu\n", N, M, json_in / n, json_out / n, json_applied / n);
 #endif
@@ -571,7 +602,7 @@ typedef struct timing_env {
     perk_cart_data *carts;
     lua_side *lua;
     perk_context *evaluated; /* perk_eval: ctx; perk_eval_applied: lean */
-    uint32_t loaded; /* the cart currently in `evaluated`, or UINT32_MAX */
+    uint32_t loaded;         /* the cart currently in `evaluated`, or UINT32_MAX */
 #ifdef BENCH_HAVE_JSON
     result_names *names;
 #endif
@@ -579,29 +610,31 @@ typedef struct timing_env {
 
 typedef void (*bench_fn)(timing_env *env, uint32_t cart);
 
-static void run_perk(timing_env *env, uint32_t k) {
+static void run_perk(timing_env *env, uint32_t k)
+{
     perk_cart_load(env->ctx, &env->carts[k]);
     perk_evaluate(env->ctx);
 }
 
-static void prepare_perk_eval(timing_env *env, uint32_t k) {
+static void prepare_perk_eval(timing_env *env, uint32_t k)
+{
     if (env->loaded != k) perk_cart_load(env->evaluated, &env->carts[k]);
     env->loaded = k;
 }
 
-static void run_perk_eval(timing_env *env, uint32_t k) {
+static void run_perk_eval(timing_env *env, uint32_t k)
+{
     (void)k;
     perk_evaluate(env->evaluated);
 }
 
-static void run_lua(timing_env *env, uint32_t k) {
-    lua_side_eval(env->lua, k, false);
-}
+static void run_lua(timing_env *env, uint32_t k) { lua_side_eval(env->lua, k, false); }
 
 #ifdef BENCH_HAVE_JSON
 /* A cart as a JSON document in, its result as JSON out (render flags: all promotions, or the
  * applied ones only). */
-static void perk_json_round_trip(timing_env *env, uint32_t k, int flags) {
+static void perk_json_round_trip(timing_env *env, uint32_t k, int flags)
+{
     const perk_cart_data *pc = &env->carts[k];
     /* listing the applied promotions only, the context need not explain the others */
     perk_context *ctx = flags & RESULT_JSON_APPLIED_ONLY ? env->lean : env->ctx;
@@ -617,24 +650,25 @@ static void perk_json_round_trip(timing_env *env, uint32_t k, int flags) {
     cart_json_free(doc);
 }
 
-static void run_perk_json(timing_env *env, uint32_t k) {
-    perk_json_round_trip(env, k, 0);
-}
+static void run_perk_json(timing_env *env, uint32_t k) { perk_json_round_trip(env, k, 0); }
 
-static void run_perk_json_applied(timing_env *env, uint32_t k) {
+static void run_perk_json_applied(timing_env *env, uint32_t k)
+{
     perk_json_round_trip(env, k, RESULT_JSON_APPLIED_ONLY);
 }
 #endif
 
-static int cmp_u64(const void *a, const void *b) {
+static int cmp_u64(const void *a, const void *b)
+{
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
 /* Times fn over the carts in turn, one evaluation per sample, for about `seconds` (and at least
  * once per cart), after a warm-up; prints "time N M engine median p99 mean samples". */
-static void time_engine(const char *engine, const char *N, int M, timing_env *env, uint32_t n_carts, bench_fn prepare,
-                        bench_fn fn, double seconds) {
+static void time_engine(const char *engine, const char *N, int M, timing_env *env, uint32_t n_carts,
+                        bench_fn prepare, bench_fn fn, double seconds)
+{
     static uint64_t *samples;
     if (samples == NULL) samples = malloc(MAX_SAMPLES * sizeof *samples);
     if (samples == NULL) die("out of memory");
@@ -661,12 +695,13 @@ static void time_engine(const char *engine, const char *N, int M, timing_env *en
     printf("time\t%s\t%d\t%s\t%llu\t%llu\t%.1f\t%u\n", N, M, engine, (unsigned long long)median,
            (unsigned long long)p99, (double)sum / n, n);
     fflush(stdout);
-    fprintf(stderr, "bench: rules %9s lines %3d %-9s median %10.2f us  p99 %10.2f us  (%u samples)\n", N, M, engine,
-            (double)median / 1e3, (double)p99 / 1e3, n);
+    fprintf(stderr, "bench: rules %9s lines %3d %-9s median %10.2f us  p99 %10.2f us  (%u samples)\n", N, M,
+            engine, (double)median / 1e3, (double)p99 / 1e3, n);
 }
 
 /* The cost of reading the clock twice, reported so that tiny medians can be judged. */
-static void timer_overhead(void) {
+static void timer_overhead(void)
+{
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 100000; i++) {
         uint64_t t0 = now_ns(), t1 = now_ns();
@@ -677,7 +712,8 @@ static void timer_overhead(void) {
 
 /* The cost of one call into Lua as the harness makes it (push the function and two tables,
  * lua_pcall, pop four results) with a function that does nothing: part of every Lua sample. */
-static void lua_call_overhead(lua_side *s) {
+static void lua_call_overhead(lua_side *s)
+{
     lua_State *L = s->L;
     lua_check(L, luaL_loadstring(L, "return function(p, c) return 0, 0, 0, 0 end"), "loading a no-op");
     lua_check(L, lua_pcall(L, 0, 1, 0), "loading a no-op");
@@ -704,26 +740,31 @@ static void lua_call_overhead(lua_side *s) {
 
 /* ------------------------------------------------------------------ main */
 
-static int parse_list(const char *s, int *out) {
+static int parse_list(const char *s, int *out)
+{
     int n = 0;
     while (*s && n < MAX_SIZES) {
         char *end;
         long v = strtol(s, &end, 10);
         if (end == s || v < 1) die("bad number list: %s", s);
         out[n++] = (int)v;
-        if (*end == ',') end++;
-        else if (*end != '\0') die("bad number list: %s", s);
+        if (*end == ',')
+            end++;
+        else if (*end != '\0')
+            die("bad number list: %s", s);
         s = end;
     }
     return n;
 }
 
 /* "10,1000,1000+9000" into names (pointers into a copy of s, kept for the run). */
-static int parse_names(const char *s, const char **out) {
+static int parse_names(const char *s, const char **out)
+{
     char *copy = strdup(s);
     if (copy == NULL) die("out of memory");
     int n = 0;
-    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
         if (n == MAX_SIZES) die("too many rulesets: %s", s);
         if (strspn(tok, "0123456789+") != strlen(tok) || tok[0] == '+') die("bad ruleset list: %s", s);
         out[n++] = tok;
@@ -741,7 +782,8 @@ typedef struct options {
     bool loop_applied; /* --perk-loop with --explain applied: PERK_EXPLAIN_APPLIED */
 } options;
 
-static perk_program *compile_ruleset(const options *o, const char *N, double *compile_s, size_t *pbc_len) {
+static perk_program *compile_ruleset(const options *o, const char *N, double *compile_s, size_t *pbc_len)
+{
     char path[4096];
     size_t len;
     snprintf(path, sizeof path, "%s/rules_%s.perk", o->data, N);
@@ -783,7 +825,8 @@ static perk_program *compile_ruleset(const options *o, const char *N, double *co
     return prog;
 }
 
-static void usage(void) {
+static void usage(void)
+{
     die("usage: bench_%s --data DIR [--rules 10,100,...] [--lines 1,20,...] [--seconds S] [--time perk,lua]\n"
         "       [--engine-dir DIR] | --perk-loop K [--explain all|applied] --data DIR --rules N --lines M",
         LUA_ENGINE_NAME);
@@ -791,7 +834,8 @@ static void usage(void) {
 
 /* Callgrind mode: one (N, M) cell, Perk only, K evaluations cycling over the carts. The carts
  * are loaded outside perk_evaluate so `--toggle-collect=perk_evaluate` counts evaluation only. */
-static void perk_loop(const options *o) {
+static void perk_loop(const options *o)
+{
     double cs;
     size_t pbc;
     const char *N = o->rules[0];
@@ -812,7 +856,8 @@ static void perk_loop(const options *o) {
     uint64_t insns = 0;
     for (long i = 0; i < o->perk_loop; i++) {
         uint32_t k = (uint32_t)(i % cf->n_carts);
-        if (perk_cart_load(ctx, &carts[k]) != PERK_OK) die("cart %u rejected: %s", k, perk_context_error(ctx));
+        if (perk_cart_load(ctx, &carts[k]) != PERK_OK)
+            die("cart %u rejected: %s", k, perk_context_error(ctx));
         const perk_result *r = perk_evaluate(ctx);
         if (r->status != PERK_OK) die("perk_evaluate: %s", perk_context_error(ctx));
         insns += r->instructions;
@@ -825,7 +870,8 @@ static void perk_loop(const options *o) {
     perk_program_free(prog);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc == 3 && strcmp(argv[1], "--lua-test") == 0) {
         /* runs a Lua test file (bench/test_lua_engine.lua) in this binary's embedded runtime */
         lua_State *L = luaL_newstate();
@@ -836,28 +882,35 @@ int main(int argc, char **argv) {
         lua_close(L);
         return 0;
     }
-    options o = {.engine_dir = "bench", .seconds = 0.3, .time_perk = true, .time_lua = true};
+    options o = { .engine_dir = "bench", .seconds = 0.3, .time_perk = true, .time_lua = true };
     o.rules[0] = "10", o.rules[1] = "100", o.rules[2] = "1000", o.rules[3] = "10000", o.n_rules = 4;
     o.lines[0] = 1, o.lines[1] = 20, o.lines[2] = 200, o.n_lines = 3;
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) usage();
-        if (strcmp(a, "--data") == 0) o.data = v;
-        else if (strcmp(a, "--engine-dir") == 0) o.engine_dir = v;
-        else if (strcmp(a, "--rules") == 0) o.n_rules = parse_names(v, o.rules);
-        else if (strcmp(a, "--lines") == 0) o.n_lines = parse_list(v, o.lines);
-        else if (strcmp(a, "--seconds") == 0) o.seconds = atof(v);
-        else if (strcmp(a, "--perk-loop") == 0) o.perk_loop = atol(v);
+        if (strcmp(a, "--data") == 0)
+            o.data = v;
+        else if (strcmp(a, "--engine-dir") == 0)
+            o.engine_dir = v;
+        else if (strcmp(a, "--rules") == 0)
+            o.n_rules = parse_names(v, o.rules);
+        else if (strcmp(a, "--lines") == 0)
+            o.n_lines = parse_list(v, o.lines);
+        else if (strcmp(a, "--seconds") == 0)
+            o.seconds = atof(v);
+        else if (strcmp(a, "--perk-loop") == 0)
+            o.perk_loop = atol(v);
         else if (strcmp(a, "--explain") == 0 && (strcmp(v, "applied") == 0 || strcmp(v, "all") == 0))
             o.loop_applied = strcmp(v, "applied") == 0;
         else if (strcmp(a, "--time") == 0) {
             o.time_perk = strstr(v, "perk") != NULL;
             o.time_lua = strstr(v, "lua") != NULL;
-        } else usage();
+        } else
+            usage();
     }
     if (o.data == NULL || o.seconds <= 0) usage();
 
-    static const perk_allocator counting = {count_alloc, count_release, NULL};
+    static const perk_allocator counting = { count_alloc, count_release, NULL };
     perk_set_allocator(&counting);
 
     if (o.perk_loop > 0) {
@@ -866,7 +919,7 @@ int main(int argc, char **argv) {
     }
 
     timer_overhead();
-    lua_side lua = {0};
+    lua_side lua = { 0 };
     lua_side_open(&lua, o.engine_dir);
     lua_call_overhead(&lua);
     for (int ri = 0; ri < o.n_rules; ri++) {
@@ -892,7 +945,8 @@ int main(int argc, char **argv) {
         int64_t lua_bytes;
         double lua_load = lua_side_load_rules(&lua, path, &lua_bytes);
         printf("luaload\t%s\t%s\t%.6f\t%lld\n", N, LUA_ENGINE_NAME, lua_load, (long long)lua_bytes);
-        fprintf(stderr, "bench: rules %9s: compiled in %.2f ms (%zu bytes of bytecode), %s loaded in %.2f ms\n", N,
+        fprintf(stderr,
+                "bench: rules %9s: compiled in %.2f ms (%zu bytes of bytecode), %s loaded in %.2f ms\n", N,
                 compile_s * 1e3, pbc_len, LUA_ENGINE_NAME, lua_load * 1e3);
 
 #ifdef BENCH_HAVE_JSON
@@ -929,14 +983,21 @@ int main(int argc, char **argv) {
                 perk_context_free(measured);
             }
 
-            timing_env env = {ctx, lean, prog, carts, &lua, ctx, UINT32_MAX
+            timing_env env = { ctx,
+                               lean,
+                               prog,
+                               carts,
+                               &lua,
+                               ctx,
+                               UINT32_MAX
 #ifdef BENCH_HAVE_JSON
-                              , names
+                               ,
+                               names
 #endif
             };
             if (o.time_perk) {
                 time_engine("perk", N, M, &env, cf->n_carts, NULL, run_perk, o.seconds);
-                perk_context *const evaluated[2] = {ctx, lean};
+                perk_context *const evaluated[2] = { ctx, lean };
                 for (int e = 0; e < 2; e++) {
                     env.evaluated = evaluated[e];
                     env.loaded = UINT32_MAX;
@@ -945,7 +1006,8 @@ int main(int argc, char **argv) {
                 }
 #ifdef BENCH_HAVE_JSON
                 time_engine("perk_json", N, M, &env, cf->n_carts, NULL, run_perk_json, o.seconds);
-                time_engine("perk_json_applied", N, M, &env, cf->n_carts, NULL, run_perk_json_applied, o.seconds);
+                time_engine("perk_json_applied", N, M, &env, cf->n_carts, NULL, run_perk_json_applied,
+                            o.seconds);
 #endif
             }
             if (o.time_lua) time_engine(LUA_ENGINE_NAME, N, M, &env, cf->n_carts, NULL, run_lua, o.seconds);

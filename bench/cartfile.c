@@ -10,34 +10,38 @@
 #define CART_MAX_LINES 100000u
 #define CART_MAX_CARTS 1000000u
 
-const char *const bench_tier_names[4] = {NULL, "silver", "gold", "platinum"};
+const char *const bench_tier_names[4] = { NULL, "silver", "gold", "platinum" };
 
 /* ------------------------------------------------------------------ writing */
 
-static bool put_u32(FILE *f, uint32_t v) {
+static bool put_u32(FILE *f, uint32_t v)
+{
     unsigned char b[4];
     for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
     return fwrite(b, 1, 4, f) == 4;
 }
 
-static bool put_i64(FILE *f, int64_t v) {
+static bool put_i64(FILE *f, int64_t v)
+{
     unsigned char b[8];
     uint64_t u = (uint64_t)v;
     for (int i = 0; i < 8; i++) b[i] = (unsigned char)(u >> (8 * i));
     return fwrite(b, 1, 8, f) == 8;
 }
 
-static bool put_str(FILE *f, const char *s) {
+static bool put_str(FILE *f, const char *s)
+{
     size_t n = s ? strlen(s) : 0;
     if (n >= CART_MAX_STR) return false;
     return put_u32(f, (uint32_t)n) && (n == 0 || fwrite(s, 1, n, f) == n);
 }
 
-static bool put_cart(FILE *f, const bench_cart *c) {
-    bool ok = put_str(f, c->customer_id) && put_u32(f, (uint32_t)c->tier) && put_u32(f, (uint32_t)c->first_order) &&
-              put_u32(f, (uint32_t)c->birthday_month) && put_u32(f, (uint32_t)c->birthday_day) &&
-              put_i64(f, c->time) && put_str(f, c->channel) && put_i64(f, c->shipping) &&
-              put_u32(f, c->n_coupons);
+static bool put_cart(FILE *f, const bench_cart *c)
+{
+    bool ok = put_str(f, c->customer_id) && put_u32(f, (uint32_t)c->tier) &&
+              put_u32(f, (uint32_t)c->first_order) && put_u32(f, (uint32_t)c->birthday_month) &&
+              put_u32(f, (uint32_t)c->birthday_day) && put_i64(f, c->time) && put_str(f, c->channel) &&
+              put_i64(f, c->shipping) && put_u32(f, c->n_coupons);
     for (uint32_t k = 0; ok && k < c->n_coupons; k++) ok = put_str(f, c->coupons[k]);
     ok = ok && put_u32(f, c->n_lines);
     for (uint32_t i = 0; ok && i < c->n_lines; i++) {
@@ -49,7 +53,8 @@ static bool put_cart(FILE *f, const bench_cart *c) {
     return ok;
 }
 
-bool bench_carts_write(const char *path, const bench_cart *carts, uint32_t n) {
+bool bench_carts_write(const char *path, const bench_cart *carts, uint32_t n)
+{
     FILE *f = fopen(path, "wb");
     if (f == NULL) return false;
     bool ok = fwrite(CART_MAGIC, 1, 8, f) == 8 && put_u32(f, n);
@@ -65,7 +70,8 @@ typedef struct reader {
     bool bad;
 } reader;
 
-static uint32_t get_u32(reader *r) {
+static uint32_t get_u32(reader *r)
+{
     if (r->end - r->p < 4) {
         r->bad = true;
         return 0;
@@ -76,7 +82,8 @@ static uint32_t get_u32(reader *r) {
     return v;
 }
 
-static int64_t get_i64(reader *r) {
+static int64_t get_i64(reader *r)
+{
     if (r->end - r->p < 8) {
         r->bad = true;
         return 0;
@@ -88,7 +95,8 @@ static int64_t get_i64(reader *r) {
 }
 
 /* A string, or NULL when its length is 0 (optional fields). */
-static char *get_str(reader *r) {
+static char *get_str(reader *r)
+{
     uint32_t n = get_u32(r);
     if (r->bad) return NULL;
     if (n >= CART_MAX_STR || (size_t)(r->end - r->p) < n) {
@@ -107,7 +115,8 @@ static char *get_str(reader *r) {
     return s;
 }
 
-static void free_cart(bench_cart *c) {
+static void free_cart(bench_cart *c)
+{
     free(c->customer_id);
     free(c->channel);
     for (uint32_t k = 0; k < c->n_coupons; k++) free(c->coupons[k]);
@@ -121,7 +130,8 @@ static void free_cart(bench_cart *c) {
     free(c->lines);
 }
 
-static void get_cart(reader *r, bench_cart *c) {
+static void get_cart(reader *r, bench_cart *c)
+{
     c->customer_id = get_str(r);
     c->tier = (int32_t)get_u32(r);
     c->first_order = (int32_t)get_u32(r);
@@ -171,7 +181,8 @@ static void get_cart(reader *r, bench_cart *c) {
     }
 }
 
-bench_cartfile *bench_carts_read(const char *path, char *err, size_t errlen) {
+bench_cartfile *bench_carts_read(const char *path, char *err, size_t errlen)
+{
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         snprintf(err, errlen, "%s: cannot open (run bench/gen first)", path);
@@ -197,7 +208,7 @@ bench_cartfile *bench_carts_read(const char *path, char *err, size_t errlen) {
     }
     fclose(f);
     bench_cartfile *cf = calloc(1, sizeof *cf);
-    reader r = {buf, buf + len, false};
+    reader r = { buf, buf + len, false };
     if (cf == NULL || len < 8 || memcmp(buf, CART_MAGIC, 8) != 0) {
         free(buf);
         free(cf);
@@ -222,7 +233,8 @@ bench_cartfile *bench_carts_read(const char *path, char *err, size_t errlen) {
     return cf;
 }
 
-void bench_carts_free(bench_cartfile *f) {
+void bench_carts_free(bench_cartfile *f)
+{
     if (f == NULL) return;
     for (uint32_t k = 0; k < f->n_carts; k++) free_cart(&f->carts[k]);
     free(f->carts);

@@ -32,25 +32,27 @@
 #define N_BRAND 120
 #define TZ_OFFSET (8 * 3600) /* Asia/Shanghai: UTC+8, no DST since 1991 */
 
-static const char *const tag_names[] = {
-    "organic", "clearance", "new", "imported", "gift_box", "bestseller", "limited", "eco",
-    "local", "seasonal", "premium", "value", "bundle", "kids", "vegan", "handmade",
-    "exclusive", "online_only", "fragile", "bulky", "frozen", "fresh", "sugar_free", "gluten_free"};
+static const char *const tag_names[] = { "organic",    "clearance", "new",         "imported",   "gift_box",
+                                         "bestseller", "limited",   "eco",         "local",      "seasonal",
+                                         "premium",    "value",     "bundle",      "kids",       "vegan",
+                                         "handmade",   "exclusive", "online_only", "fragile",    "bulky",
+                                         "frozen",     "fresh",     "sugar_free",  "gluten_free" };
 #define N_TAGS ((int)(sizeof tag_names / sizeof tag_names[0]))
 
-static const char *const weekday_names[7] = {"monday", "tuesday", "wednesday", "thursday",
-                                             "friday", "saturday", "sunday"};
-static const char *const channels[4] = {"app", "miniprogram", "web", "pos"};
-static const char *const tier_ids[4] = {"none", "silver", "gold", "platinum"};
+static const char *const weekday_names[7] = { "monday", "tuesday",  "wednesday", "thursday",
+                                              "friday", "saturday", "sunday" };
+static const char *const channels[4] = { "app", "miniprogram", "web", "pos" };
+static const char *const tier_ids[4] = { "none", "silver", "gold", "platinum" };
 
 /* Carts are placed on these 2027 dates (a mix of weekdays and weekends). */
-static const int cart_dates[][3] = {{2027, 3, 3}, {2027, 3, 6}, {2027, 3, 9}, {2027, 3, 12},
-                                    {2027, 3, 14}, {2027, 3, 18}, {2027, 3, 20}, {2027, 3, 27}};
+static const int cart_dates[][3] = { { 2027, 3, 3 },  { 2027, 3, 6 },  { 2027, 3, 9 },  { 2027, 3, 12 },
+                                     { 2027, 3, 14 }, { 2027, 3, 18 }, { 2027, 3, 20 }, { 2027, 3, 27 } };
 #define N_CART_DATES 8
 
 /* ------------------------------------------------------------------ utilities */
 
-static void die(const char *fmt, ...) {
+static void die(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     fputs("perk_gen: ", stderr);
@@ -65,28 +67,24 @@ typedef struct rng {
     uint64_t s;
 } rng;
 
-static uint64_t rng_next(rng *r) {
+static uint64_t rng_next(rng *r)
+{
     uint64_t z = (r->s += UINT64_C(0x9E3779B97F4A7C15));
     z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
     return z ^ (z >> 31);
 }
 
-static int64_t rng_below(rng *r, int64_t n) {
-    return (int64_t)(rng_next(r) % (uint64_t)n);
-}
+static int64_t rng_below(rng *r, int64_t n) { return (int64_t)(rng_next(r) % (uint64_t)n); }
 
-static int64_t rng_range(rng *r, int64_t lo, int64_t hi) { /* inclusive */
+static int64_t rng_range(rng *r, int64_t lo, int64_t hi)
+{ /* inclusive */
     return lo + rng_below(r, hi - lo + 1);
 }
 
-static bool rng_pct(rng *r, int pct) {
-    return rng_below(r, 100) < pct;
-}
+static bool rng_pct(rng *r, int pct) { return rng_below(r, 100) < pct; }
 
-static int64_t rng_pick(rng *r, const int64_t *v, int n) {
-    return v[rng_below(r, n)];
-}
+static int64_t rng_pick(rng *r, const int64_t *v, int n) { return v[rng_below(r, n)]; }
 
 /* A growable string. */
 typedef struct sbuf {
@@ -94,7 +92,8 @@ typedef struct sbuf {
     size_t len, cap;
 } sbuf;
 
-static void sb_printf(sbuf *b, const char *fmt, ...) {
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
@@ -115,20 +114,23 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
     }
 }
 
-static void sb_free(sbuf *b) {
+static void sb_free(sbuf *b)
+{
     free(b->s);
     b->s = NULL;
     b->len = b->cap = 0;
 }
 
-static void write_file(const char *path, const sbuf *b) {
+static void write_file(const char *path, const sbuf *b)
+{
     FILE *f = fopen(path, "wb");
     if (f == NULL || fwrite(b->s, 1, b->len, f) != b->len || fclose(f) != 0)
         die("cannot write %s: %s", path, strerror(errno));
 }
 
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
     int64_t yoe = y - era * 400;
@@ -137,7 +139,8 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
     return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int *y, int *m, int *d) {
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
@@ -150,7 +153,8 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d) {
 }
 
 /* "¥12.30", or "¥100" for whole yuan. */
-static const char *money(char *buf, int64_t fen) {
+static const char *money(char *buf, int64_t fen)
+{
     if (fen % 100 == 0)
         snprintf(buf, 32, "\xC2\xA5%lld", (long long)(fen / 100));
     else
@@ -172,8 +176,9 @@ typedef struct sku {
 
 static sku catalogue[N_SKU];
 
-static void make_catalogue(uint64_t seed) {
-    rng r = {seed ^ UINT64_C(0xC47A10600E)};
+static void make_catalogue(uint64_t seed)
+{
+    rng r = { seed ^ UINT64_C(0xC47A10600E) };
     for (int i = 0; i < N_SKU; i++) {
         sku *s = &catalogue[i];
         snprintf(s->id, sizeof s->id, "S%05d", i);
@@ -194,7 +199,9 @@ static void make_catalogue(uint64_t seed) {
         }
         /* prices: 35% under ¥10, 50% ¥10..¥100, 15% ¥100..¥800; 10-fen steps, a third end in 9 */
         int64_t band = rng_below(&r, 100);
-        int64_t p = band < 35 ? rng_range(&r, 10, 99) : band < 85 ? rng_range(&r, 100, 999) : rng_range(&r, 1000, 8000);
+        int64_t p = band < 35   ? rng_range(&r, 10, 99)
+                    : band < 85 ? rng_range(&r, 100, 999)
+                                : rng_range(&r, 1000, 8000);
         p *= 10;
         if (rng_pct(&r, 33)) p -= 1;
         s->price = p;
@@ -206,8 +213,8 @@ static void make_catalogue(uint64_t seed) {
 
 /* Each distinct item set becomes one `let sK = items where ...` in Perk and one S[K] in Lua. */
 typedef struct set_def {
-    char *perk; /* the predicate after `items where` */
-    char *lua;  /* the Lua predicate table */
+    char *perk;     /* the predicate after `items where` */
+    char *lua;      /* the Lua predicate table */
     char group[16]; /* exclusive-group stem: "x_c017", "brand" */
 } set_def;
 
@@ -218,20 +225,23 @@ typedef struct set_table {
     int n_slots;
 } set_table;
 
-static uint32_t fnv(const char *s) {
+static uint32_t fnv(const char *s)
+{
     uint32_t h = 2166136261u;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
     return h;
 }
 
-static char *xstrdup(const char *s) {
+static char *xstrdup(const char *s)
+{
     char *d = strdup(s);
     if (d == NULL) die("out of memory");
     return d;
 }
 
 /* Returns the 1-based index of the set with this predicate, adding it when new. */
-static int set_intern(set_table *t, const char *perk, const char *lua, const char *group) {
+static int set_intern(set_table *t, const char *perk, const char *lua, const char *group)
+{
     if (t->n_slots == 0 || (t->n + 1) * 2 > t->n_slots) {
         int ns = t->n_slots ? t->n_slots * 2 : 1024;
         free(t->slots);
@@ -263,7 +273,8 @@ static int set_intern(set_table *t, const char *perk, const char *lua, const cha
     return ++t->n;
 }
 
-static void set_table_free(set_table *t) {
+static void set_table_free(set_table *t)
+{
     for (int k = 0; k < t->n; k++) {
         free(t->v[k].perk);
         free(t->v[k].lua);
@@ -274,7 +285,8 @@ static void set_table_free(set_table *t) {
 }
 
 /* A category- or brand-based set, as promotions and earn rules target them. */
-static int gen_set(rng *r, set_table *t) {
+static int gen_set(rng *r, set_table *t)
+{
     char perk[256], lua[256], group[16], m[32];
     int top = (int)rng_below(r, N_TOP), sub = (int)rng_below(r, N_SUB);
     int tag = (int)rng_below(r, N_TAGS);
@@ -308,7 +320,8 @@ static int gen_set(rng *r, set_table *t) {
     } else if (k < 95) {
         int64_t mg = rng_range(r, 3, 6) * 10;
         snprintf(perk, sizeof perk, "category in \"c%03d\" and margin >= %lld%%", top, (long long)mg);
-        snprintf(lua, sizeof lua, "{\"and\",{\"cat\",\"c%03d\"},{\"margin_ge\",%lld}}", top, (long long)mg * 10000);
+        snprintf(lua, sizeof lua, "{\"and\",{\"cat\",\"c%03d\"},{\"margin_ge\",%lld}}", top,
+                 (long long)mg * 10000);
     } else {
         int64_t p = rng_range(r, 2, 20) * 500;
         snprintf(perk, sizeof perk, "category in \"c%03d\" and price >= %s", top, money(m, p));
@@ -319,7 +332,8 @@ static int gen_set(rng *r, set_table *t) {
 
 /* A set of 1..max_skus SKUs of one category (member prices, buy X get Y). Returns the index;
  * *first gets the first SKU. */
-static int gen_sku_set(rng *r, set_table *t, int max_skus, int *first) {
+static int gen_sku_set(rng *r, set_table *t, int max_skus, int *first)
+{
     char perk[512], lua[512], group[16];
     int want = (int)rng_range(r, 1, max_skus);
     int base = (int)rng_below(r, N_SKU);
@@ -335,7 +349,8 @@ static int gen_sku_set(rng *r, set_table *t, int max_skus, int *first) {
         size_t pl = (size_t)snprintf(perk, sizeof perk, "sku in [");
         size_t ll = (size_t)snprintf(lua, sizeof lua, "{\"sku\",{");
         for (int i = 0; i < n; i++) {
-            pl += (size_t)snprintf(perk + pl, sizeof perk - pl, "%s\"%s\"", i ? ", " : "", catalogue[list[i]].id);
+            pl += (size_t)snprintf(perk + pl, sizeof perk - pl, "%s\"%s\"", i ? ", " : "",
+                                   catalogue[list[i]].id);
             ll += (size_t)snprintf(lua + ll, sizeof lua - ll, "%s=true,", catalogue[list[i]].id);
         }
         snprintf(perk + pl, sizeof perk - pl, "]");
@@ -349,21 +364,23 @@ static int gen_sku_set(rng *r, set_table *t, int max_skus, int *first) {
 
 enum { K_PCT, K_AMT, K_TIERS, K_EVERY, K_BXGY, K_GIFT, K_FIXED, K_COUPON, K_SHIP, K_KINDS };
 /* weights of the promotion kinds, in percent */
-static const int kind_weight[K_KINDS] = {22, 7, 13, 8, 10, 5, 12, 20, 3};
+static const int kind_weight[K_KINDS] = { 22, 7, 13, 8, 10, 5, 12, 20, 3 };
 
 typedef struct rule_out {
-    sbuf perk; /* the promotion */
-    sbuf lua;  /* its Lua record's fields */
+    sbuf perk;                /* the promotion */
+    sbuf lua;                 /* its Lua record's fields */
     sbuf when_perk, when_lua; /* conditions, ANDed */
 } rule_out;
 
-static void add_cond(rule_out *o, const char *perk, const char *lua) {
+static void add_cond(rule_out *o, const char *perk, const char *lua)
+{
     sb_printf(&o->when_perk, "%s%s", o->when_perk.len ? " and " : "", perk);
     sb_printf(&o->when_lua, "%s,", lua);
 }
 
 /* `valid` for len days from day `start` (days since 1970-01-01). */
-static void put_window(rule_out *o, int64_t start, int64_t len) {
+static void put_window(rule_out *o, int64_t start, int64_t len)
+{
     int64_t end = start + len - 1;
     int y1, m1, d1, y2, m2, d2;
     civil_from_days(start, &y1, &m1, &d1);
@@ -372,13 +389,15 @@ static void put_window(rule_out *o, int64_t start, int64_t len) {
     sb_printf(&o->lua, "from=%lld,to=%lld,", (long long)start, (long long)end);
 }
 
-static void add_valid(rng *r, rule_out *o) {
+static void add_valid(rng *r, rule_out *o)
+{
     /* campaigns spread over 2027; some cover the cart dates, most do not */
     int64_t start = days_from_civil(2027, 1, 1) + rng_below(r, 330);
-    put_window(o, start, rng_pick(r, (const int64_t[]){3, 7, 14, 31, 45, 60}, 6));
+    put_window(o, start, rng_pick(r, (const int64_t[]){ 3, 7, 14, 31, 45, 60 }, 6));
 }
 
-static void add_every(rng *r, rule_out *o) {
+static void add_every(rng *r, rule_out *o)
+{
     int first = (int)rng_below(r, 7), n = (int)rng_range(r, 1, 2);
     sb_printf(&o->perk, "  every %s", weekday_names[first]);
     sb_printf(&o->lua, "days={%d", first);
@@ -391,14 +410,16 @@ static void add_every(rng *r, rule_out *o) {
     sb_printf(&o->lua, "},");
 }
 
-static void add_hours(rng *r, rule_out *o) {
+static void add_hours(rng *r, rule_out *o)
+{
     int from = (int)rng_range(r, 8, 19), len = (int)rng_range(r, 2, 4);
     int from_min = rng_pct(r, 30) ? 30 : 0;
     sb_printf(&o->perk, "  hours %02d:%02d to %02d:00\n", from, from_min, from + len);
     sb_printf(&o->lua, "hfrom=%d,hto=%d,", from * 60 + from_min, (from + len) * 60);
 }
 
-static void add_tier_cond(rng *r, rule_out *o, int min_tier) {
+static void add_tier_cond(rng *r, rule_out *o, int min_tier)
+{
     int t = (int)rng_range(r, min_tier, 3);
     char p[64], l[64];
     snprintf(p, sizeof p, "customer.tier >= %s", tier_ids[t]);
@@ -406,7 +427,8 @@ static void add_tier_cond(rng *r, rule_out *o, int min_tier) {
     add_cond(o, p, l);
 }
 
-static void add_channel_cond(rng *r, rule_out *o) {
+static void add_channel_cond(rng *r, rule_out *o)
+{
     int a = (int)rng_below(r, 4), b = (a + 1 + (int)rng_below(r, 3)) % 4;
     char p[96], l[96];
     snprintf(p, sizeof p, "order.channel in [\"%s\", \"%s\"]", channels[a], channels[b]);
@@ -414,21 +436,24 @@ static void add_channel_cond(rng *r, rule_out *o) {
     add_cond(o, p, l);
 }
 
-static void add_sum_cond(rule_out *o, int set, int64_t fen) {
+static void add_sum_cond(rule_out *o, int set, int64_t fen)
+{
     char p[96], l[96], m[32];
     snprintf(p, sizeof p, "sum(s%d) >= %s", set, money(m, fen));
     snprintf(l, sizeof l, "{\"sum\",S[%d],%lld}", set, (long long)fen);
     add_cond(o, p, l);
 }
 
-static void add_subtotal_cond(rule_out *o, int64_t fen) {
+static void add_subtotal_cond(rule_out *o, int64_t fen)
+{
     char p[96], l[96], m[32];
     snprintf(p, sizeof p, "order.subtotal >= %s", money(m, fen));
     snprintf(l, sizeof l, "{\"subtotal\",%lld}", (long long)fen);
     add_cond(o, p, l);
 }
 
-static int pick_kind(rng *r) {
+static int pick_kind(rng *r)
+{
     int64_t x = rng_below(r, 100);
     for (int k = 0; k < K_KINDS; k++) {
         if (x < kind_weight[k]) return k;
@@ -443,24 +468,28 @@ typedef struct ruleset_state {
     int n_dormant_coupons; /* codes "DC..." of dormant promotions: no cart enters them */
 } ruleset_state;
 
-static const char *target_perk(char *buf, int set) {
+static const char *target_perk(char *buf, int set)
+{
     if (set == 0) return "order";
     snprintf(buf, 16, "s%d", set);
     return buf;
 }
 
-static const char *target_lua(char *buf, int set) {
+static const char *target_lua(char *buf, int set)
+{
     if (set == 0) return "S.all";
     snprintf(buf, 16, "S[%d]", set);
     return buf;
 }
 
 /* A campaign window that misses every cart date (March 2027): over before it or not started. */
-static void add_dormant_window(rng *r, rule_out *o) {
-    int64_t len = rng_pick(r, (const int64_t[]){3, 7, 14, 31, 45, 60}, 6);
+static void add_dormant_window(rng *r, rule_out *o)
+{
+    int64_t len = rng_pick(r, (const int64_t[]){ 3, 7, 14, 31, 45, 60 }, 6);
     int64_t start;
     if (rng_pct(r, 50)) /* ended by 2027-02-28 */
-        start = days_from_civil(2026, 1, 1) + rng_below(r, days_from_civil(2027, 2, 28) - len - days_from_civil(2026, 1, 1));
+        start = days_from_civil(2026, 1, 1) +
+                rng_below(r, days_from_civil(2027, 2, 28) - len - days_from_civil(2026, 1, 1));
     else /* starts from 2027-04-01 */
         start = days_from_civil(2027, 4, 1) + rng_below(r, 240);
     put_window(o, start, len);
@@ -468,9 +497,10 @@ static void add_dormant_window(rng *r, rule_out *o) {
 
 /* One promotion: id prefix and number, priority, whether it is one of the few that `stop`, and
  * whether it is dormant (scheduled outside every cart's date: it can apply to none of them). */
-static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx, int priority, bool stop_rule,
-                          bool dormant, sbuf *perk, sbuf *lua) {
-    rule_out o = {0};
+static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx, int priority,
+                          bool stop_rule, bool dormant, sbuf *perk, sbuf *lua)
+{
+    rule_out o = { 0 };
     char m1[32], m2[32], tp[16], tl[16];
     int kind = stop_rule ? K_AMT : pick_kind(r);
     int set = 0;
@@ -479,12 +509,12 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
     bool allow_group = true, gated_by_time = true;
 
     /* the action (and the conditions that belong to it) */
-    sbuf act = {0}, act_lua = {0};
+    sbuf act = { 0 }, act_lua = { 0 };
     switch (kind) {
     case K_PCT: {
         set = gen_set(r, &st->sets);
-        int64_t pct = rng_pick(r, (const int64_t[]){5, 8, 10, 12, 15, 20, 25, 30}, 8);
-        if (rng_pct(r, 30)) add_sum_cond(&o, set, rng_pick(r, (const int64_t[]){5000, 10000, 20000}, 3));
+        int64_t pct = rng_pick(r, (const int64_t[]){ 5, 8, 10, 12, 15, 20, 25, 30 }, 8);
+        if (rng_pct(r, 30)) add_sum_cond(&o, set, rng_pick(r, (const int64_t[]){ 5000, 10000, 20000 }, 3));
         sb_printf(&act, "%lld%% off s%d", (long long)pct, set);
         sb_printf(&act_lua, "act=\"pct\",set=S[%d],ppm=%lld,", set, (long long)pct * 10000);
         break;
@@ -493,8 +523,8 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
         /* a `stop` rule is an order-wide amount off: "last offer, nothing stacks after it" */
         set = stop_rule ? 0 : gen_set(r, &st->sets);
         gated_by_time = !stop_rule;
-        int64_t thr = rng_pick(r, (const int64_t[]){9900, 15000, 19900, 29900}, 4);
-        int64_t off = thr / 1000 * 100 + rng_pick(r, (const int64_t[]){0, 500}, 2);
+        int64_t thr = rng_pick(r, (const int64_t[]){ 9900, 15000, 19900, 29900 }, 4);
+        int64_t off = thr / 1000 * 100 + rng_pick(r, (const int64_t[]){ 0, 500 }, 2);
         if (set > 0)
             add_sum_cond(&o, set, thr);
         else
@@ -505,8 +535,8 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
     }
     case K_TIERS: {
         set = rng_pct(r, 70) ? gen_set(r, &st->sets) : 0;
-        static const int64_t thr[4] = {10000, 20000, 30000, 50000};
-        static const int64_t off[4] = {1000, 2500, 4000, 7000};
+        static const int64_t thr[4] = { 10000, 20000, 30000, 50000 };
+        static const int64_t off[4] = { 1000, 2500, 4000, 7000 };
         int n = (int)rng_range(r, 2, 4), first = (int)rng_below(r, 5 - n);
         bool last_pct = rng_pct(r, 25);
         sb_printf(&act, "tiers on %s { ", target_perk(tp, set));
@@ -514,7 +544,7 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
         for (int k = 0; k < n; k++) {
             int64_t t = thr[first + k];
             if (k == n - 1 && last_pct) {
-                int64_t pct = rng_pick(r, (const int64_t[]){12, 15, 20}, 3);
+                int64_t pct = rng_pick(r, (const int64_t[]){ 12, 15, 20 }, 3);
                 sb_printf(&act, "%s%s: %lld%% off", k ? ", " : "", money(m1, t), (long long)pct);
                 sb_printf(&act_lua, "{%lld,%lld,true},", (long long)t, (long long)pct * 10000);
             } else {
@@ -528,8 +558,8 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
     }
     case K_EVERY: {
         set = rng_pct(r, 60) ? gen_set(r, &st->sets) : 0;
-        int64_t step = rng_pick(r, (const int64_t[]){10000, 20000, 30000}, 3);
-        int64_t off = step / 10 + rng_pick(r, (const int64_t[]){0, 500}, 2);
+        int64_t step = rng_pick(r, (const int64_t[]){ 10000, 20000, 30000 }, 3);
+        int64_t off = step / 10 + rng_pick(r, (const int64_t[]){ 0, 500 }, 2);
         sb_printf(&act, "every %s on %s: %s off", money(m1, step), target_perk(tp, set), money(m2, off));
         sb_printf(&act_lua, "act=\"every\",set=%s,step=%lld,off=%lld,", target_lua(tl, set), (long long)step,
                   (long long)off);
@@ -543,7 +573,7 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
     case K_BXGY: {
         int first;
         set = rng_pct(r, 60) ? gen_sku_set(r, &st->sets, 5, &first) : gen_set(r, &st->sets);
-        static const int xy[4][3] = {{1, 1, 50}, {2, 1, 100}, {3, 1, 100}, {1, 1, 100}};
+        static const int xy[4][3] = { { 1, 1, 50 }, { 2, 1, 100 }, { 3, 1, 100 }, { 1, 1, 100 } };
         const int *v = xy[rng_below(r, 4)];
         if (v[2] == 100)
             sb_printf(&act, "buy %d of s%d get %d free", v[0], set, v[1]);
@@ -555,7 +585,7 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
     }
     case K_GIFT: {
         set = gen_set(r, &st->sets);
-        int64_t thr = rng_pick(r, (const int64_t[]){10000, 20000, 30000, 50000}, 4);
+        int64_t thr = rng_pick(r, (const int64_t[]){ 10000, 20000, 30000, 50000 }, 4);
         add_sum_cond(&o, set, thr);
         sb_printf(&act, "gift \"GIFT-%05d\" \"赠品 %d\"", st->n_gifts, st->n_gifts);
         sb_printf(&act_lua, "act=\"gift\",");
@@ -580,7 +610,7 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
         int number = dormant ? st->n_dormant_coupons++ : st->n_coupons++;
         sb_printf(&o.perk, "  requires coupon \"%s%05d\"\n", code, number);
         sb_printf(&o.lua, "coupon=\"%s%05d\",", code, number);
-        int64_t thr = rng_pick(r, (const int64_t[]){0, 5000, 9900, 19900, 29900}, 5);
+        int64_t thr = rng_pick(r, (const int64_t[]){ 0, 5000, 9900, 19900, 29900 }, 5);
         if (thr > 0) add_subtotal_cond(&o, thr);
         int64_t a = rng_below(r, 3);
         if (a == 0) {
@@ -588,12 +618,12 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
             sb_printf(&act, "%s off order", money(m1, off));
             sb_printf(&act_lua, "act=\"amt\",set=S.all,amount=%lld,", (long long)off);
         } else if (a == 1) {
-            int64_t pct = rng_pick(r, (const int64_t[]){5, 10, 15}, 3);
+            int64_t pct = rng_pick(r, (const int64_t[]){ 5, 10, 15 }, 3);
             sb_printf(&act, "%lld%% off order", (long long)pct);
             sb_printf(&act_lua, "act=\"pct\",set=S.all,ppm=%lld,", (long long)pct * 10000);
         } else {
             set = gen_set(r, &st->sets);
-            int64_t pct = rng_pick(r, (const int64_t[]){10, 20, 30}, 3);
+            int64_t pct = rng_pick(r, (const int64_t[]){ 10, 20, 30 }, 3);
             sb_printf(&act, "%lld%% off s%d", (long long)pct, set);
             sb_printf(&act_lua, "act=\"pct\",set=S[%d],ppm=%lld,", set, (long long)pct * 10000);
         }
@@ -601,7 +631,7 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
         break;
     }
     case K_SHIP: {
-        int64_t thr = rng_pick(r, (const int64_t[]){5900, 9900, 19900}, 3);
+        int64_t thr = rng_pick(r, (const int64_t[]){ 5900, 9900, 19900 }, 3);
         add_subtotal_cond(&o, thr);
         sb_printf(&act, "free shipping");
         sb_printf(&act_lua, "act=\"ship\",");
@@ -632,8 +662,8 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
         group = groupbuf;
     }
 
-    sb_printf(perk, "promotion %s%05d \"促销 %s%d\" {\n  priority %d\n", prefix, idx, dormant ? prefix : "", idx,
-              priority);
+    sb_printf(perk, "promotion %s%05d \"促销 %s%d\" {\n  priority %d\n", prefix, idx, dormant ? prefix : "",
+              idx, priority);
     sb_printf(perk, "%s", o.perk.s ? o.perk.s : "");
     if (group) sb_printf(perk, "  exclusive \"%s\"\n", group);
     if (o.when_perk.len) sb_printf(perk, "  when %s\n", o.when_perk.s);
@@ -655,26 +685,30 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
     sb_free(&o.when_lua);
 }
 
-static void gen_earn(rng *r, ruleset_state *st, int idx, sbuf *perk, sbuf *lua) {
+static void gen_earn(rng *r, ruleset_state *st, int idx, sbuf *perk, sbuf *lua)
+{
     char m[32];
     if (idx == 0) {
-        sb_printf(perk, "earn base \"消费积分\" {\n  then 1 point per \xC2\xA5" "1 on items\n}\n\n");
+        sb_printf(perk, "earn base \"消费积分\" {\n  then 1 point per \xC2\xA5"
+                        "1 on items\n}\n\n");
         sb_printf(lua, "E[#E+1]={id=\"base\",set=S.all,points=1,per=100}\n");
         return;
     }
-    rule_out o = {0};
+    rule_out o = { 0 };
     int set = gen_set(r, &st->sets);
     bool per10 = rng_pct(r, 30);
-    int64_t pts = per10 ? rng_pick(r, (const int64_t[]){5, 10, 15}, 3) : rng_range(r, 1, 3);
+    int64_t pts = per10 ? rng_pick(r, (const int64_t[]){ 5, 10, 15 }, 3) : rng_range(r, 1, 3);
     int64_t per = per10 ? 1000 : 100;
     if (rng_pct(r, 30)) add_tier_cond(r, &o, 1);
     if (rng_pct(r, 10)) add_channel_cond(r, &o);
     sb_printf(perk, "earn e%04d \"加赠积分 %d\" {\n", idx, idx);
     if (o.when_perk.len) sb_printf(perk, "  when %s\n", o.when_perk.s);
-    sb_printf(perk, "  then %lld %s per %s on s%d\n", (long long)pts, pts == 1 ? "point" : "points", money(m, per), set);
-    sb_printf(lua, "E[#E+1]={id=\"e%04d\",set=S[%d],points=%lld,per=%lld,", idx, set, (long long)pts, (long long)per);
+    sb_printf(perk, "  then %lld %s per %s on s%d\n", (long long)pts, pts == 1 ? "point" : "points",
+              money(m, per), set);
+    sb_printf(lua, "E[#E+1]={id=\"e%04d\",set=S[%d],points=%lld,per=%lld,", idx, set, (long long)pts,
+              (long long)per);
     if (rng_pct(r, 50)) {
-        int64_t cap = rng_pick(r, (const int64_t[]){200, 500, 1000}, 3);
+        int64_t cap = rng_pick(r, (const int64_t[]){ 200, 500, 1000 }, 3);
         sb_printf(perk, "  cap %lld\n", (long long)cap);
         sb_printf(lua, "cap=%lld,", (long long)cap);
     }
@@ -685,7 +719,8 @@ static void gen_earn(rng *r, ruleset_state *st, int idx, sbuf *perk, sbuf *lua) 
     sb_free(&o.when_lua);
 }
 
-static void gen_multiplier(rng *r, int idx, int n_earn, sbuf *perk, sbuf *lua) {
+static void gen_multiplier(rng *r, int idx, int n_earn, sbuf *perk, sbuf *lua)
+{
     sb_printf(perk, "multiplier m%03d \"积分倍数 %d\" {\n", idx, idx);
     sb_printf(lua, "X[#X+1]={id=\"m%03d\",", idx);
     if (idx == 0) {
@@ -716,10 +751,11 @@ static void gen_multiplier(rng *r, int idx, int n_earn, sbuf *perk, sbuf *lua) {
  * multipliers, in the same order), and D more promotions in the same mix but dormant, each
  * scheduled outside every cart's date and placed at a random-looking point of the priorities:
  * past and future campaigns, as a large ruleset keeps them. */
-static void gen_ruleset(uint64_t seed, int n_rules, int n_dormant, const char *dir) {
-    rng r = {seed * 1000003u + (uint64_t)n_rules};
-    rng r_dormant = {seed * 1000033u + (uint64_t)n_dormant};
-    ruleset_state st = {0};
+static void gen_ruleset(uint64_t seed, int n_rules, int n_dormant, const char *dir)
+{
+    rng r = { seed * 1000003u + (uint64_t)n_rules };
+    rng r_dormant = { seed * 1000033u + (uint64_t)n_dormant };
+    ruleset_state st = { 0 };
     int n_earn = n_rules / 20 < 2 ? 2 : n_rules / 20;
     int n_promo = n_rules - n_earn;
     int n_mult = n_earn / 10 < 2 ? 2 : n_earn / 10;
@@ -735,16 +771,17 @@ static void gen_ruleset(uint64_t seed, int n_rules, int n_dormant, const char *d
     else
         snprintf(name, sizeof name, "%d", n_rules);
     if (n_dormant > 98 * n_promo) die("rules_%d+%d: too many dormant promotions", n_rules, n_dormant);
-    sbuf rules_perk = {0}, rules_lua = {0}, perk = {0}, lua = {0};
+    sbuf rules_perk = { 0 }, rules_lua = { 0 }, perk = { 0 }, lua = { 0 };
     for (int i = 0; i < n_promo; i++) {
         int from_end = n_promo - 1 - i - n_promo / 40;
-        bool stop_rule = n_stop > 0 && from_end >= 0 && from_end % stop_step == 0 && from_end / stop_step < n_stop;
+        bool stop_rule =
+            n_stop > 0 && from_end >= 0 && from_end % stop_step == 0 && from_end / stop_step < n_stop;
         if (emitted++ % 200 == 0) sb_printf(&rules_lua, "%s;(function()\n", emitted > 1 ? "end)()\n" : "");
         gen_promotion(&r, &st, "p", i, (i + 1) * scale, stop_rule, false, &rules_perk, &rules_lua);
         for (int k = i; k < n_dormant; k += n_promo) {
             if (emitted++ % 200 == 0) sb_printf(&rules_lua, "end)()\n;(function()\n");
-            gen_promotion(&r_dormant, &st, "d", k, (i + 1) * scale + 1 + k / n_promo, false, true, &rules_perk,
-                          &rules_lua);
+            gen_promotion(&r_dormant, &st, "d", k, (i + 1) * scale + 1 + k / n_promo, false, true,
+                          &rules_perk, &rules_lua);
         }
     }
     sb_printf(&rules_lua, "end)()\n;(function()\n");
@@ -753,14 +790,19 @@ static void gen_ruleset(uint64_t seed, int n_rules, int n_dormant, const char *d
     sb_printf(&rules_lua, "end)()\n");
 
     /* Perk: header, tiers, the item sets, then the rules */
-    sb_printf(&perk,
-              "# Generated by bench/gen.c (seed %llu): %d promotions, %d earn rules, %d multipliers.\n"
-              "ruleset \"bench %s\" {\n  currency CNY\n  timezone \"Asia/Shanghai\"\n  rounding half_up\n}\n\n"
-              "tier silver \"银卡\" { spend \xC2\xA5" "1000 within 365 days }\n"
-              "tier gold \"金卡\" { spend \xC2\xA5" "5000 within 365 days }\n"
-              "tier platinum \"铂金卡\" { spend \xC2\xA5" "20000 within 365 days }\n\n",
-              (unsigned long long)seed, n_promo + n_dormant, n_earn, n_mult, name);
-    for (int k = 0; k < st.sets.n; k++) sb_printf(&perk, "let s%d = items where %s\n", k + 1, st.sets.v[k].perk);
+    sb_printf(
+        &perk,
+        "# Generated by bench/gen.c (seed %llu): %d promotions, %d earn rules, %d multipliers.\n"
+        "ruleset \"bench %s\" {\n  currency CNY\n  timezone \"Asia/Shanghai\"\n  rounding half_up\n}\n\n"
+        "tier silver \"银卡\" { spend \xC2\xA5"
+        "1000 within 365 days }\n"
+        "tier gold \"金卡\" { spend \xC2\xA5"
+        "5000 within 365 days }\n"
+        "tier platinum \"铂金卡\" { spend \xC2\xA5"
+        "20000 within 365 days }\n\n",
+        (unsigned long long)seed, n_promo + n_dormant, n_earn, n_mult, name);
+    for (int k = 0; k < st.sets.n; k++)
+        sb_printf(&perk, "let s%d = items where %s\n", k + 1, st.sets.v[k].perk);
     sb_printf(&perk, "\n%s", rules_perk.s);
 
     sb_printf(&lua,
@@ -781,8 +823,11 @@ static void gen_ruleset(uint64_t seed, int n_rules, int n_dormant, const char *d
     write_file(path, &perk);
     snprintf(path, sizeof path, "%s/rules_%s.lua", dir, name);
     write_file(path, &lua);
-    fprintf(stderr, "perk_gen: rules_%s: %d promotions (%d dormant; %d coupon codes, %d gifts), %d earn, %d multipliers, %d item sets\n",
-            name, n_promo + n_dormant, n_dormant, st.n_coupons + st.n_dormant_coupons, st.n_gifts, n_earn, n_mult, st.sets.n);
+    fprintf(stderr,
+            "perk_gen: rules_%s: %d promotions (%d dormant; %d coupon codes, %d gifts), %d earn, %d "
+            "multipliers, %d item sets\n",
+            name, n_promo + n_dormant, n_dormant, st.n_coupons + st.n_dormant_coupons, st.n_gifts, n_earn,
+            n_mult, st.sets.n);
     sb_free(&rules_perk);
     sb_free(&rules_lua);
     sb_free(&perk);
@@ -792,8 +837,9 @@ static void gen_ruleset(uint64_t seed, int n_rules, int n_dormant, const char *d
 
 /* ------------------------------------------------------------------ carts */
 
-static void gen_carts(uint64_t seed, int n_lines, int n_carts, const char *dir) {
-    rng r = {seed * 7919u + (uint64_t)n_lines * 104729u + 17u};
+static void gen_carts(uint64_t seed, int n_lines, int n_carts, const char *dir)
+{
+    rng r = { seed * 7919u + (uint64_t)n_lines * 104729u + 17u };
     bench_cart *carts = calloc((size_t)n_carts, sizeof *carts);
     char *coupon_text = calloc((size_t)n_carts * BENCH_MAX_COUPONS, 12);
     char *cust_text = calloc((size_t)n_carts, 16);
@@ -820,7 +866,7 @@ static void gen_carts(uint64_t seed, int n_lines, int n_carts, const char *dir) 
         k->time = day * 86400 + minute * 60 + rng_below(&r, 60) - TZ_OFFSET;
         int64_t ch = rng_below(&r, 100);
         k->channel = (char *)channels[ch < 35 ? 0 : ch < 65 ? 1 : ch < 90 ? 2 : 3];
-        k->shipping = rng_pick(&r, (const int64_t[]){0, 600, 800, 1000, 1200}, 5);
+        k->shipping = rng_pick(&r, (const int64_t[]){ 0, 600, 800, 1000, 1200 }, 5);
         int64_t nc = rng_below(&r, 100);
         k->n_coupons = nc < 45 ? 0 : nc < 85 ? 1 : 2;
         for (uint32_t i = 0; i < k->n_coupons; i++) {
@@ -851,7 +897,8 @@ static void gen_carts(uint64_t seed, int n_lines, int n_carts, const char *dir) 
             subtotal += l->price * l->quantity;
         }
         /* LuaJIT computes in doubles: discount * weight must stay below 2^53 to be exact. */
-        if ((double)subtotal * (double)subtotal >= 9007199254740992.0) die("cart %d: subtotal too large for LuaJIT", c);
+        if ((double)subtotal * (double)subtotal >= 9007199254740992.0)
+            die("cart %d: subtotal too large for LuaJIT", c);
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/carts_%d.bin", dir, n_lines);
@@ -867,7 +914,8 @@ static void gen_carts(uint64_t seed, int n_lines, int n_carts, const char *dir) 
 /* ------------------------------------------------------------------ main */
 
 /* "10,100,1000+9000": numbers, each with an optional "+D" (into plus[], else 0). */
-static int parse_list(const char *s, int *out, int *plus, int max) {
+static int parse_list(const char *s, int *out, int *plus, int max)
+{
     int n = 0;
     while (*s && n < max) {
         char *end;
@@ -887,20 +935,27 @@ static int parse_list(const char *s, int *out, int *plus, int max) {
     return n;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     const char *dir = NULL;
     uint64_t seed = 42;
-    int rules[16] = {10, 100, 1000, 10000}, dormant[16] = {0}, n_rules = 4;
-    int lines[16] = {1, 20, 200}, n_lines = 3;
+    int rules[16] = { 10, 100, 1000, 10000 }, dormant[16] = { 0 }, n_rules = 4;
+    int lines[16] = { 1, 20, 200 }, n_lines = 3;
     int carts = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--out") == 0 && v) dir = v, i++;
-        else if (strcmp(a, "--seed") == 0 && v) seed = strtoull(v, NULL, 10), i++;
-        else if (strcmp(a, "--rules") == 0 && v) n_rules = parse_list(v, rules, dormant, 16), i++;
-        else if (strcmp(a, "--lines") == 0 && v) n_lines = parse_list(v, lines, NULL, 16), i++;
-        else if (strcmp(a, "--carts") == 0 && v) carts = atoi(v), i++;
-        else die("usage: perk_gen --out DIR [--seed S] [--rules 10,100,...] [--lines 1,20,...] [--carts K]");
+        if (strcmp(a, "--out") == 0 && v)
+            dir = v, i++;
+        else if (strcmp(a, "--seed") == 0 && v)
+            seed = strtoull(v, NULL, 10), i++;
+        else if (strcmp(a, "--rules") == 0 && v)
+            n_rules = parse_list(v, rules, dormant, 16), i++;
+        else if (strcmp(a, "--lines") == 0 && v)
+            n_lines = parse_list(v, lines, NULL, 16), i++;
+        else if (strcmp(a, "--carts") == 0 && v)
+            carts = atoi(v), i++;
+        else
+            die("usage: perk_gen --out DIR [--seed S] [--rules 10,100,...] [--lines 1,20,...] [--carts K]");
     }
     if (dir == NULL) die("--out DIR is required");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) die("cannot create %s: %s", dir, strerror(errno));

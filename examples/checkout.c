@@ -9,12 +9,14 @@
 
 #include "perk.h"
 
-static void print_money(const char *label, int64_t minor) {
-    printf("  %-22s %s¥%lld.%02lld\n", label, minor < 0 ? "-" : "", (long long)(minor < 0 ? -minor : minor) / 100,
-           (long long)(minor < 0 ? -minor : minor) % 100);
+static void print_money(const char *label, int64_t minor)
+{
+    printf("  %-22s %s¥%lld.%02lld\n", label, minor < 0 ? "-" : "",
+           (long long)(minor < 0 ? -minor : minor) / 100, (long long)(minor < 0 ? -minor : minor) % 100);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc != 2) {
         fprintf(stderr, "usage: checkout PROGRAM.pbc\n");
         return 2;
@@ -33,22 +35,45 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    static const char *const clearance_tags[] = {"clearance"};
+    static const char *const clearance_tags[] = { "clearance" };
     const perk_line lines[] = {
-        {.sku = "TEA-LJ", .name = "龙井", .category = "tea/green", .unit_price = 12800, .quantity = 2, .margin_ppm = 450000},
-        {.sku = "TEA-PUER", .name = "普洱", .category = "tea/dark", .tags = clearance_tags, .n_tags = 1,
-         .unit_price = 8800, .quantity = 1, .margin_ppm = 300000},
-        {.sku = "CUP-01", .name = "茶杯", .category = "teaware", .unit_price = 4500, .quantity = 1, .margin_ppm = 500000},
+        { .sku = "TEA-LJ",
+          .name = "龙井",
+          .category = "tea/green",
+          .unit_price = 12800,
+          .quantity = 2,
+          .margin_ppm = 450000 },
+        { .sku = "TEA-PUER",
+          .name = "普洱",
+          .category = "tea/dark",
+          .tags = clearance_tags,
+          .n_tags = 1,
+          .unit_price = 8800,
+          .quantity = 1,
+          .margin_ppm = 300000 },
+        { .sku = "CUP-01",
+          .name = "茶杯",
+          .category = "teaware",
+          .unit_price = 4500,
+          .quantity = 1,
+          .margin_ppm = 500000 },
     };
-    const perk_customer customer = {.id = "c1", .tier = "gold", .member_since_days = -1, .points_balance = 2300};
+    const perk_customer customer = {
+        .id = "c1", .tier = "gold", .member_since_days = -1, .points_balance = 2300
+    };
     /* 2026-03-04T10:00:00+08:00, a Wednesday in Shanghai */
-    const perk_order order = {.id = "A1", .currency = "CNY", .time = 1772589600, .channel = "miniprogram",
-                              .shipping = 1200, .points_to_redeem = -1};
+    const perk_order order = { .id = "A1",
+                               .currency = "CNY",
+                               .time = 1772589600,
+                               .channel = "miniprogram",
+                               .shipping = 1200,
+                               .points_to_redeem = -1 };
 
     perk_cart_reset(ctx);
     perk_status st = perk_cart_set_customer(ctx, &customer);
     if (st == PERK_OK) st = perk_cart_set_order(ctx, &order);
-    for (size_t i = 0; st == PERK_OK && i < sizeof lines / sizeof lines[0]; i++) st = perk_cart_add_line(ctx, &lines[i]);
+    for (size_t i = 0; st == PERK_OK && i < sizeof lines / sizeof lines[0]; i++)
+        st = perk_cart_add_line(ctx, &lines[i]);
     if (st != PERK_OK) {
         fprintf(stderr, "checkout: bad cart: %s\n", perk_context_error(ctx));
         return 1;
@@ -63,7 +88,8 @@ int main(int argc, char **argv) {
     for (uint32_t i = 0; i < r->n_promotions; i++) {
         const perk_promotion_result *p = &r->promotions[i];
         if (p->reason != PERK_REASON_APPLIED) continue;
-        print_money(perk_program_promotion_label(program, p->promotion), -(p->discount + p->shipping_discount));
+        print_money(perk_program_promotion_label(program, p->promotion),
+                    -(p->discount + p->shipping_discount));
     }
     print_money("shipping", r->shipping_after);
     print_money("payable", r->payable);

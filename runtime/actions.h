@@ -30,41 +30,43 @@
 
 #include <stdint.h>
 
-#define PROG_ACTION_LIST(X)                                                                                   \
-    X(PERCENT_OFF, "percent-off", 1, 1, NONE, FIRST, PERCENT, A, PPM, ANY, ANY, 0,                            \
-      "percent off %p0", "percent off: p0 = ppm")                                                            \
-    X(AMOUNT_OFF, "amount-off", 1, 1, NONE, FIRST, AMOUNT, A, MONEY, ANY, ANY, 0,                             \
-      "amount off %m0", "amount off the set's total: p0 = money")                                            \
-    X(AMOUNT_OFF_EACH, "amount-off-each", 1, 1, NONE, FIRST, AMOUNT_EACH, A, MONEY, ANY, ANY, 0,              \
-      "amount off each %m0", "amount off each unit: p0 = money")                                             \
-    X(FIXED_PRICE, "fixed-price", 1, 1, NONE, FIRST, FIXED_PRICE, A, MONEY, ANY, ANY, 0,                      \
-      "fixed price %m0", "unit price becomes p0 (only lowers a price)")                                      \
-    X(QTY_PRICE, "qty-price", 1, 1, QTY, FIRST, QTY_PRICE, STEPS, ANY, ANY, ANY, 0,                           \
-      "price by quantity %S", "price by quantity: steps (threshold = min units of the line, value = unit price)") \
-    X(TIERS, "tiers", 1, 1, TIERS, FIRST, TIERS, STEPS, ANY, ANY, ANY, 0,                                     \
-      "tiers %S", "spend tiers: steps (threshold = money reached, value = money or ppm off)")                 \
-    X(EVERY, "every", 1, 1, NONE, FIRST, EVERY, EVERY, COUNT, MONEY, CAP, 0,                                  \
-      "every %m0: %m1 off[, up to %m2]", "every p0 spent: p1 off, at most p2 in all (p2 = -1: no cap)")      \
-    X(BUY_GET, "buy-get", 1, 2, NONE, EITHER, BUY_GET, BUY_GET, COUNT, COUNT, PPM, 0,                         \
-      "buy %i0 get %i1 at %p2 off", "buy p0 get p1: reward units get p2 ppm off (1000000 = free); APPLY2")   \
-    X(N_FOR, "n-for", 1, 1, NONE, FIRST, N_FOR, A_C, COUNT, MONEY, ANY, 0,                                    \
-      "any %i0 for %m1", "any p0 units for p1")                                                              \
-    X(GIFT, "gift", 0, 1, NONE, NEVER, NONE, GIFT, COUNT, ANY, ANY, 1,                                        \
-      "gift %i0 of %q1[ %q2]", "gift: str1 = sku, str2 = name, p0 = quantity")                               \
-    X(FREE_SHIPPING, "free-shipping", 0, 1, NONE, NEVER, NONE, NONE, ANY, ANY, ANY, 0,                        \
-      "free shipping", "shipping becomes 0")                                                                 \
-    X(SHIPPING_OFF, "shipping-off", 0, 1, NONE, NEVER, NONE, SHIPPING, MONEY, PPM_OR_NONE, ANY, 0,            \
-      "shipping off <%p1|%m0>", "shipping reduced by p0 money, or by p1 ppm when p1 >= 0")                    \
-    X(EFFECT, "effect", 0, 1, NONE, NEVER, NONE, EFFECT, ANY, ANY, ANY, 1,                                    \
-      "effect %q1[ %q2]", "custom effect: str1 = kind, str2 = payload")                                      \
-    X(MOST_EXPENSIVE, "most-expensive", 1, 1, NONE, FIRST, PERCENT, A_C, PPM, COUNT, ANY, 0,                 \
+/* clang-format off: a table, aligned by hand */
+#define PROG_ACTION_LIST(X)                                                                                 \
+    X(PERCENT_OFF, "percent-off", 1, 1, NONE, FIRST, PERCENT, A, PPM, ANY, ANY, 0, "percent off %p0",       \
+      "percent off: p0 = ppm")                                                                              \
+    X(AMOUNT_OFF, "amount-off", 1, 1, NONE, FIRST, AMOUNT, A, MONEY, ANY, ANY, 0, "amount off %m0",         \
+      "amount off the set's total: p0 = money")                                                             \
+    X(AMOUNT_OFF_EACH, "amount-off-each", 1, 1, NONE, FIRST, AMOUNT_EACH, A, MONEY, ANY, ANY, 0,            \
+      "amount off each %m0", "amount off each unit: p0 = money")                                            \
+    X(FIXED_PRICE, "fixed-price", 1, 1, NONE, FIRST, FIXED_PRICE, A, MONEY, ANY, ANY, 0, "fixed price %m0", \
+      "unit price becomes p0 (only lowers a price)")                                                        \
+    X(QTY_PRICE, "qty-price", 1, 1, QTY, FIRST, QTY_PRICE, STEPS, ANY, ANY, ANY, 0, "price by quantity %S", \
+      "price by quantity: steps (threshold = min units of the line, value = unit price)")                   \
+    X(TIERS, "tiers", 1, 1, TIERS, FIRST, TIERS, STEPS, ANY, ANY, ANY, 0, "tiers %S",                       \
+      "spend tiers: steps (threshold = money reached, value = money or ppm off)")                           \
+    X(EVERY, "every", 1, 1, NONE, FIRST, EVERY, EVERY, COUNT, MONEY, CAP, 0,                                \
+      "every %m0: %m1 off[, up to %m2]", "every p0 spent: p1 off, at most p2 in all (p2 = -1: no cap)")     \
+    X(BUY_GET, "buy-get", 1, 2, NONE, EITHER, BUY_GET, BUY_GET, COUNT, COUNT, PPM, 0,                       \
+      "buy %i0 get %i1 at %p2 off", "buy p0 get p1: reward units get p2 ppm off (1000000 = free); APPLY2")  \
+    X(N_FOR, "n-for", 1, 1, NONE, FIRST, N_FOR, A_C, COUNT, MONEY, ANY, 0, "any %i0 for %m1",               \
+      "any p0 units for p1")                                                                                \
+    X(GIFT, "gift", 0, 1, NONE, NEVER, NONE, GIFT, COUNT, ANY, ANY, 1, "gift %i0 of %q1[ %q2]",             \
+      "gift: str1 = sku, str2 = name, p0 = quantity")                                                       \
+    X(FREE_SHIPPING, "free-shipping", 0, 1, NONE, NEVER, NONE, NONE, ANY, ANY, ANY, 0, "free shipping",     \
+      "shipping becomes 0")                                                                                 \
+    X(SHIPPING_OFF, "shipping-off", 0, 1, NONE, NEVER, NONE, SHIPPING, MONEY, PPM_OR_NONE, ANY, 0,          \
+      "shipping off <%p1|%m0>", "shipping reduced by p0 money, or by p1 ppm when p1 >= 0")                  \
+    X(EFFECT, "effect", 0, 1, NONE, NEVER, NONE, EFFECT, ANY, ANY, ANY, 1, "effect %q1[ %q2]",              \
+      "custom effect: str1 = kind, str2 = payload")                                                         \
+    X(MOST_EXPENSIVE, "most-expensive", 1, 1, NONE, FIRST, PERCENT, A_C, PPM, COUNT, ANY, 0,                \
       "%p0 off the most expensive %i1", "p0 ppm off the p1 most expensive units of the set")
+/* clang-format on */
 
 typedef enum prog_action_kind {
 #define PROG_ACTION_ENUM(kind, ...) PROG_ACT_##kind,
     PROG_ACTION_LIST(PROG_ACTION_ENUM)
 #undef PROG_ACTION_ENUM
-    PROG_ACT_COUNT
+        PROG_ACT_COUNT
 } prog_action_kind;
 
 /* steps */
@@ -125,7 +127,8 @@ typedef struct prog_action_info {
 extern const prog_action_info prog_action_table[PROG_ACT_COUNT];
 
 /* The row of `kind`, or NULL for a kind out of range (an unverified program). */
-static inline const prog_action_info *prog_action_info_of(uint32_t kind) {
+static inline const prog_action_info *prog_action_info_of(uint32_t kind)
+{
     return kind < PROG_ACT_COUNT ? &prog_action_table[kind] : 0;
 }
 

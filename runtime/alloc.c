@@ -32,7 +32,8 @@ static perk_allocator alloc_slots[2];
 static _Atomic(const perk_allocator *) alloc_current = NULL;
 static atomic_int alloc_next_slot = 0;
 
-void perk_set_allocator(const perk_allocator *allocator) {
+void perk_set_allocator(const perk_allocator *allocator)
+{
     if (allocator == NULL || allocator->alloc == NULL || allocator->release == NULL) {
         atomic_store(&alloc_current, NULL);
         return;
@@ -42,7 +43,8 @@ void perk_set_allocator(const perk_allocator *allocator) {
     atomic_store(&alloc_current, &alloc_slots[slot]);
 }
 
-void *perk_mem_alloc(size_t size) {
+void *perk_mem_alloc(size_t size)
+{
     if (size > SIZE_MAX - sizeof(mem_header)) return NULL;
     size_t total = sizeof(mem_header) + size;
     const perk_allocator *a = atomic_load(&alloc_current);
@@ -61,14 +63,16 @@ void *perk_mem_alloc(size_t size) {
     return h + 1;
 }
 
-void *perk_mem_calloc(size_t n, size_t size) {
+void *perk_mem_calloc(size_t n, size_t size)
+{
     if (size != 0 && n > SIZE_MAX / size) return NULL;
     void *p = perk_mem_alloc(n * size);
     if (p != NULL) memset(p, 0, n * size);
     return p;
 }
 
-void *perk_mem_realloc(void *ptr, size_t old_size, size_t new_size) {
+void *perk_mem_realloc(void *ptr, size_t old_size, size_t new_size)
+{
     if (ptr == NULL) return perk_mem_alloc(new_size);
     void *p = perk_mem_alloc(new_size);
     if (p == NULL) return NULL; /* the old block stays valid, as with realloc */
@@ -77,7 +81,8 @@ void *perk_mem_realloc(void *ptr, size_t old_size, size_t new_size) {
     return p;
 }
 
-void perk_mem_free(void *ptr) {
+void perk_mem_free(void *ptr)
+{
     if (ptr == NULL) return;
     mem_header *h = (mem_header *)ptr - 1;
     if (h->by.release != NULL)

@@ -30,32 +30,34 @@
 
 /* Header field offsets. */
 enum {
-    BC_OFF_MAGIC = 0,      /* 8 bytes */
-    BC_OFF_VERSION = 8,    /* u32 */
-    BC_OFF_FLAGS = 12,     /* u32, must be 0 in version 1 */
-    BC_OFF_LENGTH = 16,    /* u64: the whole file, header included */
-    BC_OFF_CHECKSUM = 24,  /* u32: CRC-32C of bytes [BC_HEADER_SIZE, length) */
-    BC_OFF_SECTIONS = 28   /* u32: number of sections, BC_SECTION_COUNT in version 1 */
+    BC_OFF_MAGIC = 0,     /* 8 bytes */
+    BC_OFF_VERSION = 8,   /* u32 */
+    BC_OFF_FLAGS = 12,    /* u32, must be 0 in version 1 */
+    BC_OFF_LENGTH = 16,   /* u64: the whole file, header included */
+    BC_OFF_CHECKSUM = 24, /* u32: CRC-32C of bytes [BC_HEADER_SIZE, length) */
+    BC_OFF_SECTIONS = 28  /* u32: number of sections, BC_SECTION_COUNT in version 1 */
 };
 
 /* Section ids, in the order they must appear. BC_SECTION(NAME, id, "name in messages") */
-#define BC_SECTION_LIST(X)          \
-    X(META,     1,  "meta")         \
-    X(TIMEZONE, 2,  "timezone")     \
-    X(STRINGS,  3,  "strings")      \
-    X(INTS,     4,  "ints")         \
-    X(STRSETS,  5,  "strsets")      \
-    X(ATTRS,    6,  "attrs")        \
-    X(U32,      7,  "u32")          \
-    X(CODE,     8,  "code")         \
-    X(CONDS,    9,  "conds")        \
-    X(ACTIONS,  10, "actions")      \
-    X(STEPS,    11, "steps")        \
-    X(RULES,    12, "rules")        \
-    X(EARNS,    13, "earns")        \
-    X(MULTS,    14, "mults")        \
-    X(REDEEM,   15, "redeem")       \
-    X(TIERS,    16, "tiers")
+/* clang-format off: a table, aligned by hand */
+#define BC_SECTION_LIST(X)     \
+    X(META, 1, "meta")         \
+    X(TIMEZONE, 2, "timezone") \
+    X(STRINGS, 3, "strings")   \
+    X(INTS, 4, "ints")         \
+    X(STRSETS, 5, "strsets")   \
+    X(ATTRS, 6, "attrs")       \
+    X(U32, 7, "u32")           \
+    X(CODE, 8, "code")         \
+    X(CONDS, 9, "conds")       \
+    X(ACTIONS, 10, "actions")  \
+    X(STEPS, 11, "steps")      \
+    X(RULES, 12, "rules")      \
+    X(EARNS, 13, "earns")      \
+    X(MULTS, 14, "mults")      \
+    X(REDEEM, 15, "redeem")    \
+    X(TIERS, 16, "tiers")
+/* clang-format on */
 
 typedef enum bc_section_id {
 #define BC_SECTION_ENUM(name, id, text) BC_SEC_##name = id,

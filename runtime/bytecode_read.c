@@ -26,7 +26,8 @@ typedef struct reader {
 static perk_status rd_fail(reader *r, perk_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static perk_status rd_fail(reader *r, perk_status st, const char *fmt, ...) {
+static perk_status rd_fail(reader *r, perk_status st, const char *fmt, ...)
+{
     if (r->status != PERK_OK) return r->status;
     r->status = st;
     if (r->err) {
@@ -42,7 +43,8 @@ static perk_status rd_fail(reader *r, perk_status st, const char *fmt, ...) {
 static size_t rd_left(const reader *r) { return r->end - r->pos; }
 
 /* Ensures n more bytes exist in the current section. */
-static bool rd_need(reader *r, uint64_t n) {
+static bool rd_need(reader *r, uint64_t n)
+{
     if (r->status != PERK_OK) return false;
     if (n > rd_left(r)) {
         rd_fail(r, PERK_TRUNCATED, "truncated: section '%s' needs %llu bytes at offset %zu, only %zu left",
@@ -55,21 +57,22 @@ static bool rd_need(reader *r, uint64_t n) {
 /* The getters below are only called after rd_need covered them. */
 static uint8_t rd_u8(reader *r) { return r->b[r->pos++]; }
 
-static uint16_t rd_u16(reader *r) {
+static uint16_t rd_u16(reader *r)
+{
     uint16_t v = (uint16_t)(r->b[r->pos] | (r->b[r->pos + 1] << 8));
     r->pos += 2;
     return v;
 }
 
-static uint32_t get_u32(const uint8_t *at) {
+static uint32_t get_u32(const uint8_t *at)
+{
     return (uint32_t)at[0] | (uint32_t)at[1] << 8 | (uint32_t)at[2] << 16 | (uint32_t)at[3] << 24;
 }
 
-static uint64_t get_u64(const uint8_t *at) {
-    return (uint64_t)get_u32(at) | (uint64_t)get_u32(at + 4) << 32;
-}
+static uint64_t get_u64(const uint8_t *at) { return (uint64_t)get_u32(at) | (uint64_t)get_u32(at + 4) << 32; }
 
-static uint32_t rd_u32(reader *r) {
+static uint32_t rd_u32(reader *r)
+{
     uint32_t v = get_u32(r->b + r->pos);
     r->pos += 4;
     return v;
@@ -77,13 +80,15 @@ static uint32_t rd_u32(reader *r) {
 
 static int32_t rd_i32(reader *r) { return (int32_t)rd_u32(r); }
 
-static int64_t rd_i64(reader *r) {
+static int64_t rd_i64(reader *r)
+{
     uint64_t v = get_u64(r->b + r->pos);
     r->pos += 8;
     return (int64_t)v;
 }
 
-static prog_loc rd_loc(reader *r) {
+static prog_loc rd_loc(reader *r)
+{
     prog_loc loc;
     loc.file = rd_u32(r);
     loc.line = rd_u32(r);
@@ -91,7 +96,8 @@ static prog_loc rd_loc(reader *r) {
     return loc;
 }
 
-static prog_block rd_block(reader *r) {
+static prog_block rd_block(reader *r)
+{
     prog_block b;
     b.start = rd_u32(r);
     b.count = rd_u32(r);
@@ -99,7 +105,8 @@ static prog_block rd_block(reader *r) {
 }
 
 /* Reserved bytes must be zero, so that a later version can give them a meaning. */
-static bool rd_reserved(reader *r, uint32_t value, uint32_t index, const char *what) {
+static bool rd_reserved(reader *r, uint32_t value, uint32_t index, const char *what)
+{
     if (value != 0) {
         rd_fail(r, PERK_MALFORMED, "malformed: section '%s' entry %u: reserved %s is 0x%x, must be 0",
                 r->section, index, what, value);
@@ -110,7 +117,8 @@ static bool rd_reserved(reader *r, uint32_t value, uint32_t index, const char *w
 
 /* Reads a u32 count of records of `size` bytes each and checks it against the limit and the bytes
  * left in the section. */
-static bool rd_count(reader *r, uint32_t size, uint32_t *n) {
+static bool rd_count(reader *r, uint32_t size, uint32_t *n)
+{
     if (!rd_need(r, 4)) return false;
     size_t at = r->pos;
     *n = rd_u32(r);
@@ -123,7 +131,8 @@ static bool rd_count(reader *r, uint32_t size, uint32_t *n) {
 }
 
 /* Allocates n zeroed elements of `size` bytes (NULL for n = 0, which is not an error). */
-static void *rd_alloc(reader *r, uint32_t n, size_t size) {
+static void *rd_alloc(reader *r, uint32_t n, size_t size)
+{
     if (n == 0 || r->status != PERK_OK) return NULL;
     void *p = perk_mem_calloc(n, size);
     if (!p) rd_fail(r, PERK_NOMEM, "out of memory reading section '%s' (%u entries)", r->section, n);
@@ -132,7 +141,8 @@ static void *rd_alloc(reader *r, uint32_t n, size_t size) {
 
 #define RD_ARRAY(r, ptr, n) ((ptr) = rd_alloc((r), (n), sizeof *(ptr)), (n) == 0 || (ptr) != NULL)
 
-static void rd_meta(reader *r, prog_data *p) {
+static void rd_meta(reader *r, prog_data *p)
+{
     if (!rd_need(r, BC_META_SIZE)) return;
     p->name = rd_u32(r);
     memcpy(p->currency, r->b + r->pos, 4);
@@ -146,7 +156,8 @@ static void rd_meta(reader *r, prog_data *p) {
     p->points_expire_seconds = rd_i64(r);
 }
 
-static void rd_timezone(reader *r, prog_data *p) {
+static void rd_timezone(reader *r, prog_data *p)
+{
     if (!rd_need(r, 8)) return;
     p->timezone = rd_u32(r);
     p->tz_base_offset = rd_i32(r);
@@ -167,7 +178,8 @@ static void rd_timezone(reader *r, prog_data *p) {
 }
 
 /* n, blob length, n lengths, then the blob: string i starts right after string i-1's NUL. */
-static void rd_strings(reader *r, prog_data *p) {
+static void rd_strings(reader *r, prog_data *p)
+{
     if (!rd_need(r, 8)) return;
     uint32_t n = rd_u32(r);
     uint32_t blob = rd_u32(r);
@@ -197,16 +209,18 @@ static void rd_strings(reader *r, prog_data *p) {
         uint32_t len = get_u32(r->b + lens_at + (size_t)i * 4);
         /* off <= blob here: every earlier string ended (NUL included) inside the pool */
         if (len >= blob - off) {
-            rd_fail(r, PERK_MALFORMED, "malformed: string %u (length %u at pool offset %u) runs past "
-                    "the end of the %u-byte pool", i, len, off, blob);
+            rd_fail(r, PERK_MALFORMED,
+                    "malformed: string %u (length %u at pool offset %u) runs past "
+                    "the end of the %u-byte pool",
+                    i, len, off, blob);
             return;
         }
         const uint8_t *s = (const uint8_t *)p->str_bytes + off;
         const uint8_t *nul = memchr(s, 0, (size_t)len + 1);
         if (nul != s + len) {
             if (nul)
-                rd_fail(r, PERK_MALFORMED, "malformed: string %u contains a NUL byte at position %zu",
-                        i, (size_t)(nul - s));
+                rd_fail(r, PERK_MALFORMED, "malformed: string %u contains a NUL byte at position %zu", i,
+                        (size_t)(nul - s));
             else
                 rd_fail(r, PERK_MALFORMED, "malformed: string %u is not NUL-terminated", i);
             return;
@@ -227,14 +241,16 @@ static void rd_strings(reader *r, prog_data *p) {
     r->pos = blob_at + blob;
 }
 
-static void rd_ints(reader *r, prog_data *p) {
+static void rd_ints(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, 8, &n) || !RD_ARRAY(r, p->ints, n)) return;
     p->n_ints = n;
     for (uint32_t i = 0; i < n; i++) p->ints[i] = rd_i64(r);
 }
 
-static void rd_pairs(reader *r, uint32_t *count, uint32_t **a, uint32_t **b) {
+static void rd_pairs(reader *r, uint32_t *count, uint32_t **a, uint32_t **b)
+{
     uint32_t n;
     if (!rd_count(r, 8, &n) || !RD_ARRAY(r, *a, n) || !RD_ARRAY(r, *b, n)) return;
     *count = n;
@@ -244,14 +260,16 @@ static void rd_pairs(reader *r, uint32_t *count, uint32_t **a, uint32_t **b) {
     }
 }
 
-static void rd_u32pool(reader *r, prog_data *p) {
+static void rd_u32pool(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, 4, &n) || !RD_ARRAY(r, p->u32, n)) return;
     p->n_u32 = n;
     for (uint32_t i = 0; i < n; i++) p->u32[i] = rd_u32(r);
 }
 
-static void rd_code(reader *r, prog_data *p) {
+static void rd_code(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, BC_INSN_SIZE, &n) || !RD_ARRAY(r, p->code, n)) return;
     p->n_code = n;
@@ -264,7 +282,8 @@ static void rd_code(reader *r, prog_data *p) {
     }
 }
 
-static void rd_conds(reader *r, prog_data *p) {
+static void rd_conds(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, BC_COND_SIZE, &n) || !RD_ARRAY(r, p->conds, n)) return;
     p->n_conds = n;
@@ -276,7 +295,8 @@ static void rd_conds(reader *r, prog_data *p) {
     }
 }
 
-static void rd_actions(reader *r, prog_data *p) {
+static void rd_actions(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, BC_ACTION_SIZE, &n) || !RD_ARRAY(r, p->actions, n)) return;
     p->n_actions = n;
@@ -296,7 +316,8 @@ static void rd_actions(reader *r, prog_data *p) {
     }
 }
 
-static void rd_steps(reader *r, prog_data *p) {
+static void rd_steps(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, BC_STEP_SIZE, &n) || !RD_ARRAY(r, p->steps, n)) return;
     p->n_steps = n;
@@ -311,7 +332,8 @@ static void rd_steps(reader *r, prog_data *p) {
     }
 }
 
-static void rd_rules(reader *r, prog_data *p) {
+static void rd_rules(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, BC_RULE_SIZE, &n) || !RD_ARRAY(r, p->rules, n)) return;
     p->n_rules = n;
@@ -341,7 +363,8 @@ static void rd_rules(reader *r, prog_data *p) {
     }
 }
 
-static void rd_earns(reader *r, prog_data *p) {
+static void rd_earns(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, BC_EARN_SIZE, &n) || !RD_ARRAY(r, p->earns, n)) return;
     p->n_earns = n;
@@ -359,7 +382,8 @@ static void rd_earns(reader *r, prog_data *p) {
     }
 }
 
-static void rd_mults(reader *r, prog_data *p) {
+static void rd_mults(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, BC_MULT_SIZE, &n) || !RD_ARRAY(r, p->mults, n)) return;
     p->n_mults = n;
@@ -378,7 +402,8 @@ static void rd_mults(reader *r, prog_data *p) {
     }
 }
 
-static void rd_redeem(reader *r, prog_data *p) {
+static void rd_redeem(reader *r, prog_data *p)
+{
     if (!rd_need(r, BC_REDEEM_SIZE)) return;
     prog_redeem *rd = &p->redeem;
     uint8_t present = rd_u8(r);
@@ -400,7 +425,8 @@ static void rd_redeem(reader *r, prog_data *p) {
     rd->n_conds = rd_u32(r);
 }
 
-static void rd_tiers(reader *r, prog_data *p) {
+static void rd_tiers(reader *r, prog_data *p)
+{
     uint32_t n;
     if (!rd_count(r, BC_TIER_SIZE, &n) || !RD_ARRAY(r, p->tiers, n)) return;
     p->n_tiers = n;
@@ -417,7 +443,10 @@ static void rd_tiers(reader *r, prog_data *p) {
 
 typedef void (*section_reader)(reader *, prog_data *);
 
-static void rd_strsets(reader *r, prog_data *p) { rd_pairs(r, &p->n_strsets, &p->strset_off, &p->strset_len); }
+static void rd_strsets(reader *r, prog_data *p)
+{
+    rd_pairs(r, &p->n_strsets, &p->strset_off, &p->strset_len);
+}
 static void rd_attrs(reader *r, prog_data *p) { rd_pairs(r, &p->n_attrs, &p->attr_key, &p->attr_value); }
 
 static const struct {
@@ -425,26 +454,29 @@ static const struct {
     const char *name;
     section_reader read;
 } sections[BC_SECTION_COUNT] = {
-    {BC_SEC_META, "meta", rd_meta},          {BC_SEC_TIMEZONE, "timezone", rd_timezone},
-    {BC_SEC_STRINGS, "strings", rd_strings}, {BC_SEC_INTS, "ints", rd_ints},
-    {BC_SEC_STRSETS, "strsets", rd_strsets}, {BC_SEC_ATTRS, "attrs", rd_attrs},
-    {BC_SEC_U32, "u32", rd_u32pool},         {BC_SEC_CODE, "code", rd_code},
-    {BC_SEC_CONDS, "conds", rd_conds},       {BC_SEC_ACTIONS, "actions", rd_actions},
-    {BC_SEC_STEPS, "steps", rd_steps},       {BC_SEC_RULES, "rules", rd_rules},
-    {BC_SEC_EARNS, "earns", rd_earns},       {BC_SEC_MULTS, "mults", rd_mults},
-    {BC_SEC_REDEEM, "redeem", rd_redeem},    {BC_SEC_TIERS, "tiers", rd_tiers},
+    { BC_SEC_META, "meta", rd_meta },          { BC_SEC_TIMEZONE, "timezone", rd_timezone },
+    { BC_SEC_STRINGS, "strings", rd_strings }, { BC_SEC_INTS, "ints", rd_ints },
+    { BC_SEC_STRSETS, "strsets", rd_strsets }, { BC_SEC_ATTRS, "attrs", rd_attrs },
+    { BC_SEC_U32, "u32", rd_u32pool },         { BC_SEC_CODE, "code", rd_code },
+    { BC_SEC_CONDS, "conds", rd_conds },       { BC_SEC_ACTIONS, "actions", rd_actions },
+    { BC_SEC_STEPS, "steps", rd_steps },       { BC_SEC_RULES, "rules", rd_rules },
+    { BC_SEC_EARNS, "earns", rd_earns },       { BC_SEC_MULTS, "mults", rd_mults },
+    { BC_SEC_REDEEM, "redeem", rd_redeem },    { BC_SEC_TIERS, "tiers", rd_tiers },
 };
 
 /* Magic, version, flags, length and checksum, in that order: a newer version is reported as such
  * even when the rest of its header means something else. */
-static void rd_header(reader *r, const uint8_t *bytes, size_t len) {
+static void rd_header(reader *r, const uint8_t *bytes, size_t len)
+{
     size_t m = len < BC_MAGIC_LEN ? len : BC_MAGIC_LEN;
     if (memcmp(bytes, BC_MAGIC, m) != 0) {
-        rd_fail(r, PERK_BAD_MAGIC, "bad magic: not a Perk program (expected the bytes 89 50 45 52 4B 0D 0A 1A)");
+        rd_fail(r, PERK_BAD_MAGIC,
+                "bad magic: not a Perk program (expected the bytes 89 50 45 52 4B 0D 0A 1A)");
         return;
     }
     if (len < BC_HEADER_SIZE) {
-        rd_fail(r, PERK_TRUNCATED, "truncated: the header needs %u bytes, the file has %zu", BC_HEADER_SIZE, len);
+        rd_fail(r, PERK_TRUNCATED, "truncated: the header needs %u bytes, the file has %zu", BC_HEADER_SIZE,
+                len);
         return;
     }
     uint32_t version = get_u32(bytes + BC_OFF_VERSION);
@@ -488,8 +520,9 @@ static void rd_header(reader *r, const uint8_t *bytes, size_t len) {
     r->pos = BC_HEADER_SIZE;
 }
 
-perk_status bytecode_read(const uint8_t *bytes, size_t len, prog_data *out, perk_error *err) {
-    reader r = {.b = bytes, .end = len, .section = "header", .err = err, .status = PERK_OK};
+perk_status bytecode_read(const uint8_t *bytes, size_t len, prog_data *out, perk_error *err)
+{
+    reader r = { .b = bytes, .end = len, .section = "header", .err = err, .status = PERK_OK };
     if (err) {
         err->status = PERK_OK;
         err->message[0] = '\0';
@@ -499,7 +532,8 @@ perk_status bytecode_read(const uint8_t *bytes, size_t len, prog_data *out, perk
     if (!bytes && len) return rd_fail(&r, PERK_INVALID, "bytecode_read: no bytes");
     if (len == 0) return rd_fail(&r, PERK_TRUNCATED, "truncated: the program is empty");
     if (len > BC_MAX_FILE_SIZE)
-        return rd_fail(&r, PERK_MALFORMED, "malformed: %zu bytes, more than the limit of %u", len, BC_MAX_FILE_SIZE);
+        return rd_fail(&r, PERK_MALFORMED, "malformed: %zu bytes, more than the limit of %u", len,
+                       BC_MAX_FILE_SIZE);
 
     rd_header(&r, bytes, len);
     for (uint32_t s = 0; s < BC_SECTION_COUNT && r.status == PERK_OK; s++) {
@@ -507,7 +541,8 @@ perk_status bytecode_read(const uint8_t *bytes, size_t len, prog_data *out, perk
         r.section = "header";
         size_t at = r.pos;
         if (len - at < BC_SECTION_HEADER_SIZE) {
-            rd_fail(&r, PERK_TRUNCATED, "truncated: section '%s' header needs %u bytes at offset %zu, only %zu left",
+            rd_fail(&r, PERK_TRUNCATED,
+                    "truncated: section '%s' header needs %u bytes at offset %zu, only %zu left",
                     sections[s].name, BC_SECTION_HEADER_SIZE, at, len - at);
             break;
         }
@@ -531,7 +566,8 @@ perk_status bytecode_read(const uint8_t *bytes, size_t len, prog_data *out, perk
         r.pos = r.end;
     }
     if (r.status == PERK_OK && r.pos != len)
-        rd_fail(&r, PERK_MALFORMED, "malformed: %zu bytes after the last section at offset %zu", len - r.pos, r.pos);
+        rd_fail(&r, PERK_MALFORMED, "malformed: %zu bytes after the last section at offset %zu", len - r.pos,
+                r.pos);
     if (r.status != PERK_OK) prog_data_free(out);
     return r.status;
 }

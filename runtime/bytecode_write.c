@@ -22,7 +22,8 @@ typedef struct wbuf {
 
 static void wb_fail(wbuf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void wb_fail(wbuf *w, const char *fmt, ...) {
+static void wb_fail(wbuf *w, const char *fmt, ...)
+{
     if (w->failed) return;
     w->failed = true;
     if (w->err && w->errlen) {
@@ -36,7 +37,8 @@ static void wb_fail(wbuf *w, const char *fmt, ...) {
     }
 }
 
-static uint8_t *wb_grow(wbuf *w, size_t n) {
+static uint8_t *wb_grow(wbuf *w, size_t n)
+{
     if (w->failed) return NULL;
     if (n > BC_MAX_FILE_SIZE || w->len > BC_MAX_FILE_SIZE - n) {
         wb_fail(w, "program would be larger than %u bytes", BC_MAX_FILE_SIZE);
@@ -58,28 +60,33 @@ static uint8_t *wb_grow(wbuf *w, size_t n) {
     return at;
 }
 
-static void wb_u8(wbuf *w, uint8_t v) {
+static void wb_u8(wbuf *w, uint8_t v)
+{
     uint8_t *at = wb_grow(w, 1);
     if (at) at[0] = v;
 }
 
-static void wb_u16(wbuf *w, uint16_t v) {
+static void wb_u16(wbuf *w, uint16_t v)
+{
     uint8_t *at = wb_grow(w, 2);
     if (at) at[0] = (uint8_t)v, at[1] = (uint8_t)(v >> 8);
 }
 
-static void wb_put32(uint8_t *at, uint32_t v) {
+static void wb_put32(uint8_t *at, uint32_t v)
+{
     for (int i = 0; i < 4; i++) at[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void wb_u32(wbuf *w, uint32_t v) {
+static void wb_u32(wbuf *w, uint32_t v)
+{
     uint8_t *at = wb_grow(w, 4);
     if (at) wb_put32(at, v);
 }
 
 static void wb_i32(wbuf *w, int32_t v) { wb_u32(w, (uint32_t)v); }
 
-static void wb_u64(wbuf *w, uint64_t v) {
+static void wb_u64(wbuf *w, uint64_t v)
+{
     uint8_t *at = wb_grow(w, 8);
     if (at)
         for (int i = 0; i < 8; i++) at[i] = (uint8_t)(v >> (8 * i));
@@ -87,31 +94,36 @@ static void wb_u64(wbuf *w, uint64_t v) {
 
 static void wb_i64(wbuf *w, int64_t v) { wb_u64(w, (uint64_t)v); }
 
-static void wb_bytes(wbuf *w, const void *src, size_t n) {
+static void wb_bytes(wbuf *w, const void *src, size_t n)
+{
     uint8_t *at = wb_grow(w, n);
     if (at && n) memcpy(at, src, n);
 }
 
-static void wb_loc(wbuf *w, prog_loc loc) {
+static void wb_loc(wbuf *w, prog_loc loc)
+{
     wb_u32(w, loc.file);
     wb_u32(w, loc.line);
     wb_u32(w, loc.col);
 }
 
-static void wb_block(wbuf *w, prog_block b) {
+static void wb_block(wbuf *w, prog_block b)
+{
     wb_u32(w, b.start);
     wb_u32(w, b.count);
 }
 
 /* Starts a section: writes its id and a placeholder length; returns where the length goes. */
-static size_t wb_section_begin(wbuf *w, uint32_t id) {
+static size_t wb_section_begin(wbuf *w, uint32_t id)
+{
     wb_u32(w, id);
     size_t at = w->len;
     wb_u32(w, 0);
     return at;
 }
 
-static void wb_section_end(wbuf *w, size_t length_at) {
+static void wb_section_end(wbuf *w, size_t length_at)
+{
     if (w->failed) return;
     size_t n = w->len - length_at - 4;
     if (n > UINT32_MAX) {
@@ -122,7 +134,8 @@ static void wb_section_end(wbuf *w, size_t length_at) {
 }
 
 /* Checks what writing needs: storage behind every count, counts within the format's limits. */
-static bool wb_table_ok(wbuf *w, const char *what, uint32_t n, const void *ptr) {
+static bool wb_table_ok(wbuf *w, const char *what, uint32_t n, const void *ptr)
+{
     if (n > BC_MAX_COUNT) {
         wb_fail(w, "table '%s' has %u entries, the format allows %u", what, n, BC_MAX_COUNT);
         return false;
@@ -134,26 +147,22 @@ static bool wb_table_ok(wbuf *w, const char *what, uint32_t n, const void *ptr) 
     return true;
 }
 
-static bool wb_check(wbuf *w, const prog_data *p) {
-    bool ok = wb_table_ok(w, "strings", p->n_strings, p->str_off) &&
-              wb_table_ok(w, "strings", p->n_strings, p->str_len) &&
-              (p->n_strings == 0 || p->str_bytes) &&
-              wb_table_ok(w, "timezone", p->n_tz, p->tz_at) &&
-              wb_table_ok(w, "timezone", p->n_tz, p->tz_offset) &&
-              wb_table_ok(w, "ints", p->n_ints, p->ints) &&
-              wb_table_ok(w, "strsets", p->n_strsets, p->strset_off) &&
-              wb_table_ok(w, "strsets", p->n_strsets, p->strset_len) &&
-              wb_table_ok(w, "attrs", p->n_attrs, p->attr_key) &&
-              wb_table_ok(w, "attrs", p->n_attrs, p->attr_value) &&
-              wb_table_ok(w, "u32", p->n_u32, p->u32) &&
-              wb_table_ok(w, "code", p->n_code, p->code) &&
-              wb_table_ok(w, "conds", p->n_conds, p->conds) &&
-              wb_table_ok(w, "actions", p->n_actions, p->actions) &&
-              wb_table_ok(w, "steps", p->n_steps, p->steps) &&
-              wb_table_ok(w, "rules", p->n_rules, p->rules) &&
-              wb_table_ok(w, "earns", p->n_earns, p->earns) &&
-              wb_table_ok(w, "mults", p->n_mults, p->mults) &&
-              wb_table_ok(w, "tiers", p->n_tiers, p->tiers);
+static bool wb_check(wbuf *w, const prog_data *p)
+{
+    bool ok =
+        wb_table_ok(w, "strings", p->n_strings, p->str_off) &&
+        wb_table_ok(w, "strings", p->n_strings, p->str_len) && (p->n_strings == 0 || p->str_bytes) &&
+        wb_table_ok(w, "timezone", p->n_tz, p->tz_at) && wb_table_ok(w, "timezone", p->n_tz, p->tz_offset) &&
+        wb_table_ok(w, "ints", p->n_ints, p->ints) &&
+        wb_table_ok(w, "strsets", p->n_strsets, p->strset_off) &&
+        wb_table_ok(w, "strsets", p->n_strsets, p->strset_len) &&
+        wb_table_ok(w, "attrs", p->n_attrs, p->attr_key) &&
+        wb_table_ok(w, "attrs", p->n_attrs, p->attr_value) && wb_table_ok(w, "u32", p->n_u32, p->u32) &&
+        wb_table_ok(w, "code", p->n_code, p->code) && wb_table_ok(w, "conds", p->n_conds, p->conds) &&
+        wb_table_ok(w, "actions", p->n_actions, p->actions) &&
+        wb_table_ok(w, "steps", p->n_steps, p->steps) && wb_table_ok(w, "rules", p->n_rules, p->rules) &&
+        wb_table_ok(w, "earns", p->n_earns, p->earns) && wb_table_ok(w, "mults", p->n_mults, p->mults) &&
+        wb_table_ok(w, "tiers", p->n_tiers, p->tiers);
     if (!ok) {
         wb_fail(w, "table 'strings' has entries but no bytes");
         return false;
@@ -167,9 +176,10 @@ static bool wb_check(wbuf *w, const prog_data *p) {
     for (uint32_t i = 0; i < p->n_strings; i++) {
         uint64_t off = p->str_off[i], len = p->str_len[i];
         if (off + len >= p->str_bytes_len || p->str_bytes[off + len] != '\0') {
-            wb_fail(w, "string %u (offset %llu, length %llu) is not NUL-terminated inside the "
-                       "%u-byte pool", i, (unsigned long long)off, (unsigned long long)len,
-                    p->str_bytes_len);
+            wb_fail(w,
+                    "string %u (offset %llu, length %llu) is not NUL-terminated inside the "
+                    "%u-byte pool",
+                    i, (unsigned long long)off, (unsigned long long)len, p->str_bytes_len);
             return false;
         }
         const uint8_t *s = (const uint8_t *)p->str_bytes + off;
@@ -191,7 +201,8 @@ static bool wb_check(wbuf *w, const prog_data *p) {
     return true;
 }
 
-static void wb_sections(wbuf *w, const prog_data *p) {
+static void wb_sections(wbuf *w, const prog_data *p)
+{
     size_t at;
 
     at = wb_section_begin(w, BC_SEC_META);
@@ -390,8 +401,9 @@ static void wb_sections(wbuf *w, const prog_data *p) {
     wb_section_end(w, at);
 }
 
-bool bytecode_write(const prog_data *p, uint8_t **out, size_t *len, char *err, size_t errlen) {
-    wbuf w = {.err = err, .errlen = errlen};
+bool bytecode_write(const prog_data *p, uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+    wbuf w = { .err = err, .errlen = errlen };
     if (err && errlen) err[0] = '\0';
     if (out) *out = NULL;
     if (len) *len = 0;
@@ -403,9 +415,9 @@ bool bytecode_write(const prog_data *p, uint8_t **out, size_t *len, char *err, s
 
     wb_bytes(&w, BC_MAGIC, BC_MAGIC_LEN);
     wb_u32(&w, BC_FORMAT_VERSION);
-    wb_u32(&w, 0);      /* flags */
-    wb_u64(&w, 0);      /* total length, patched below */
-    wb_u32(&w, 0);      /* checksum, patched below */
+    wb_u32(&w, 0); /* flags */
+    wb_u64(&w, 0); /* total length, patched below */
+    wb_u32(&w, 0); /* checksum, patched below */
     wb_u32(&w, BC_SECTION_COUNT);
     wb_sections(&w, p);
     if (w.failed) {

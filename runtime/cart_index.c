@@ -25,7 +25,8 @@
 
 /* ------------------------------------------------------------------ the program's slots */
 
-static uint32_t map_kind_of(uint8_t op) {
+static uint32_t map_kind_of(uint8_t op)
+{
     switch (op) {
     case PERK_OP_SET_SKU: return CIDX_SKU;
     case PERK_OP_SET_BRAND: return CIDX_BRAND;
@@ -36,12 +37,14 @@ static uint32_t map_kind_of(uint8_t op) {
     }
 }
 
-static int attr_pair_cmp(const void *a, const void *b) {
+static int attr_pair_cmp(const void *a, const void *b)
+{
     uint64_t x = ((const prog_attr_slot *)a)->pair, y = ((const prog_attr_slot *)b)->pair;
     return x < y ? -1 : x > y;
 }
 
-static int attr_pair_index_cmp(const void *a, const void *b) {
+static int attr_pair_index_cmp(const void *a, const void *b)
+{
     const prog_attr_slot *x = a, *y = b;
     if (x->pair != y->pair) return x->pair < y->pair ? -1 : 1;
     return x->slot < y->slot ? -1 : x->slot > y->slot;
@@ -51,7 +54,8 @@ static int attr_pair_index_cmp(const void *a, const void *b) {
  * pair: a sort by (pair, index), O(n log n), where comparing every entry with every other made
  * context creation quadratic. A program from the compiler has no duplicate pairs; a program
  * from elsewhere may. Returns NULL when out of memory. */
-static uint32_t *attr_first_of_pair(const prog_data *d) {
+static uint32_t *attr_first_of_pair(const prog_data *d)
+{
     size_t na = d->n_attrs == 0 ? 1 : d->n_attrs;
     uint32_t *canon = perk_mem_alloc(na * sizeof(uint32_t));
     prog_attr_slot *order = perk_mem_alloc(na * sizeof(prog_attr_slot));
@@ -73,7 +77,8 @@ static uint32_t *attr_first_of_pair(const prog_data *d) {
     return canon;
 }
 
-bool cidx_build(perk_program *p) {
+bool cidx_build(perk_program *p)
+{
     const prog_data *d = &p->d;
     prog_slots *s = &p->slots;
     size_t ns = d->n_strings == 0 ? 1 : d->n_strings;
@@ -101,7 +106,8 @@ bool cidx_build(perk_program *p) {
             /* one slot per distinct pair, numbered where the pair is first used */
             uint32_t first = canon[in->arg];
             if (s->attr_slot[first] == PROG_NONE) {
-                s->attr_pairs[s->n_attr_pairs].pair = (uint64_t)d->attr_key[first] << 32 | d->attr_value[first];
+                s->attr_pairs[s->n_attr_pairs].pair =
+                    (uint64_t)d->attr_key[first] << 32 | d->attr_value[first];
                 s->attr_pairs[s->n_attr_pairs].slot = s->attr_slot[first] = slots++;
                 s->n_attr_pairs++;
             }
@@ -113,7 +119,8 @@ bool cidx_build(perk_program *p) {
     if (tag_cmp) {
         for (uint32_t i = 0; i < d->n_code; i++) {
             const prog_insn *in = &d->code[i];
-            if (in->op == PERK_OP_PUSH_STR && in->arg < d->n_strings && s->map[CIDX_TAG][in->arg] == PROG_NONE)
+            if (in->op == PERK_OP_PUSH_STR && in->arg < d->n_strings &&
+                s->map[CIDX_TAG][in->arg] == PROG_NONE)
                 s->map[CIDX_TAG][in->arg] = slots++;
         }
     }
@@ -136,7 +143,8 @@ bool cidx_build(perk_program *p) {
     return true;
 }
 
-void cidx_program_free(perk_program *p) {
+void cidx_program_free(perk_program *p)
+{
     prog_slots *s = &p->slots;
     for (int k = 0; k < CIDX_KINDS; k++) perk_mem_free(s->map[k]);
     perk_mem_free(s->attr_slot);
@@ -147,7 +155,8 @@ void cidx_program_free(perk_program *p) {
 
 /* ------------------------------------------------------------------ the context's index */
 
-bool cidx_init(perk_context *ctx) {
+bool cidx_init(perk_context *ctx)
+{
     const prog_slots *s = &ctx->program->slots;
     for (int k = 0; k < CIDX_KINDS; k++) ctx->cidx_map[k] = s->map[k];
     ctx->attr_slot = s->attr_slot;
@@ -163,21 +172,24 @@ bool cidx_init(perk_context *ctx) {
     return ctx->slot_bits != NULL && ctx->present != NULL && ctx->slot_hash != NULL && ctx->cidx != NULL;
 }
 
-void cidx_free(perk_context *ctx) {
+void cidx_free(perk_context *ctx)
+{
     perk_mem_free(ctx->slot_bits);
     perk_mem_free(ctx->present);
     perk_mem_free(ctx->slot_hash);
     perk_mem_free(ctx->cidx);
 }
 
-static uint32_t hash_bucket(const perk_context *ctx, uint32_t slot) {
+static uint32_t hash_bucket(const perk_context *ctx, uint32_t slot)
+{
     return (slot * CIDX_HASH_MUL) >> ctx->slot_hash_shift;
 }
 
 /* Only the slots some line was added to have bits set: clearing them is O(slots the cart used),
  * not O(slots of the program). Removing the latest insertion first keeps every probe sequence of
  * the others intact, so each bucket is found by the ordinary lookup. */
-void cidx_clear(perk_context *ctx) {
+void cidx_clear(perk_context *ctx)
+{
     /* a hash the cart filled an eighth of or more: one memset is cheaper than a probe per slot */
     bool whole = (uint64_t)ctx->n_present * 8 >= (uint64_t)ctx->slot_hash_mask + 1;
     for (uint32_t k = ctx->n_present; k-- > 0;) {
@@ -197,15 +209,18 @@ void cidx_clear(perk_context *ctx) {
 /* Doubles the room for present slots (mark found it full; a cold path, taken while a cart larger
  * than any before is fed). The bitsets keep their positions; the hash is rebuilt at twice the new
  * capacity. False with the index unchanged on out of memory. */
-static bool grow_present(perk_context *ctx) {
+static bool grow_present(perk_context *ctx)
+{
     uint64_t cap = 2 * (uint64_t)ctx->present_cap;
     if (cap > UINT32_MAX / 4) return false;
     size_t w = ctx->max_words;
     uint32_t *hash = perk_mem_calloc(2 * cap, sizeof(uint32_t));
     if (hash == NULL) return false;
-    uint32_t *present = perk_mem_realloc(ctx->present, ctx->n_present * sizeof(uint32_t), cap * sizeof(uint32_t));
+    uint32_t *present =
+        perk_mem_realloc(ctx->present, ctx->n_present * sizeof(uint32_t), cap * sizeof(uint32_t));
     if (present != NULL) ctx->present = present;
-    uint64_t *bits = perk_mem_realloc(ctx->cidx, ctx->present_cap * w * sizeof(uint64_t), cap * w * sizeof(uint64_t));
+    uint64_t *bits =
+        perk_mem_realloc(ctx->cidx, ctx->present_cap * w * sizeof(uint64_t), cap * w * sizeof(uint64_t));
     if (bits != NULL) ctx->cidx = bits;
     if (present == NULL || bits == NULL) { /* a block that did grow is merely larger than needed */
         perk_mem_free(hash);
@@ -227,7 +242,8 @@ static bool grow_present(perk_context *ctx) {
 
 /* Moves the bitsets to `words` words each (the context grew to more lines); false with nothing
  * changed on out of memory. */
-bool cidx_set_words(perk_context *ctx, uint32_t words) {
+bool cidx_set_words(perk_context *ctx, uint32_t words)
+{
     uint64_t *bits = perk_mem_calloc((size_t)ctx->present_cap * words, sizeof(uint64_t));
     if (bits == NULL) return false;
     for (uint32_t k = 0; k < ctx->n_present; k++)
@@ -240,7 +256,8 @@ bool cidx_set_words(perk_context *ctx, uint32_t words) {
 
 /* Sets line `line` in slot `slot` (PROG_NONE: nothing to do); false when the slot is new to the
  * cart and there is no memory to list it. */
-static bool mark(perk_context *ctx, uint32_t slot, uint32_t line) {
+static bool mark(perk_context *ctx, uint32_t slot, uint32_t line)
+{
     if (slot == PROG_NONE) return true;
     uint32_t k;
     if (ctx->slot_bits[slot / 64] >> (slot % 64) & 1) {
@@ -258,15 +275,18 @@ static bool mark(perk_context *ctx, uint32_t slot, uint32_t line) {
     return true;
 }
 
-static uint32_t find(const perk_context *ctx, const char *s, size_t len) {
+static uint32_t find(const perk_context *ctx, const char *s, size_t len)
+{
     return prog_find_string(ctx->program, s, len);
 }
 
-static uint32_t slot_of(const perk_context *ctx, int kind, uint32_t id) {
+static uint32_t slot_of(const perk_context *ctx, int kind, uint32_t id)
+{
     return id == PROG_NONE ? PROG_NONE : ctx->cidx_map[kind][id];
 }
 
-static uint32_t attr_pair_slot(const perk_context *ctx, uint32_t key, uint32_t value) {
+static uint32_t attr_pair_slot(const perk_context *ctx, uint32_t key, uint32_t value)
+{
     const prog_slots *s = &ctx->program->slots;
     uint64_t pair = (uint64_t)key << 32 | value;
     uint32_t lo = 0, hi = s->n_attr_pairs;
@@ -280,7 +300,8 @@ static uint32_t attr_pair_slot(const perk_context *ctx, uint32_t key, uint32_t v
     return lo < s->n_attr_pairs && s->attr_pairs[lo].pair == pair ? s->attr_pairs[lo].slot : PROG_NONE;
 }
 
-bool cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in) {
+bool cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in)
+{
     bool ok = true;
     uint32_t sku = find(ctx, in->sku, strlen(in->sku));
     ctx->sku_id[line] = sku;
@@ -315,7 +336,8 @@ bool cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in) {
         for (size_t a = 0; a < in->n_attrs; a++) {
             uint32_t key = find(ctx, in->attrs[a].key, strlen(in->attrs[a].key));
             uint32_t value = find(ctx, in->attrs[a].value, strlen(in->attrs[a].value));
-            if (key != PROG_NONE && value != PROG_NONE) ok &= mark(ctx, attr_pair_slot(ctx, key, value), line);
+            if (key != PROG_NONE && value != PROG_NONE)
+                ok &= mark(ctx, attr_pair_slot(ctx, key, value), line);
         }
     }
     if (line / 64 + 1 > ctx->cidx_words_dirty) ctx->cidx_words_dirty = line / 64 + 1;

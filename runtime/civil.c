@@ -22,16 +22,12 @@ static int64_t floor_mod(int64_t a, int64_t b)
     return r < 0 ? r + b : r;
 }
 
-bool civil_is_leap_year(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+bool civil_is_leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int civil_days_in_month(int y, int m)
 {
-    static const int lengths[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12)
-        return 0;
+    static const int lengths[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (m < 1 || m > 12) return 0;
     return (m == 2 && civil_is_leap_year(y)) ? 29 : lengths[m - 1];
 }
 
@@ -43,10 +39,7 @@ bool civil_valid_date(int y, int m, int d)
 /* Day of the computational year (0 = March 1) on which month m starts, for shifted month
  * mp = 0 (March) .. 11 (February). The five-month cycle 31 30 31 30 31 has 153 days, so the
  * start is (153 * mp + 2) / 5: 0, 31, 61, 92, 122, 153, 184, 214, 245, 275, 306, 337. */
-static int64_t month_start_in_march_year(int64_t mp)
-{
-    return (153 * mp + 2) / 5;
-}
+static int64_t month_start_in_march_year(int64_t mp) { return (153 * mp + 2) / 5; }
 
 int64_t civil_days_from_date(int y, int m, int d)
 {
@@ -54,8 +47,8 @@ int64_t civil_days_from_date(int y, int m, int d)
     int64_t year = (int64_t)y - (m <= 2 ? 1 : 0); /* Jan and Feb belong to the previous year */
     int64_t mp = m > 2 ? (int64_t)m - 3 : (int64_t)m + 9;
     int64_t era = floor_div(year, 400);
-    int64_t year_of_era = year - era * 400;                                  /* 0..399 */
-    int64_t day_of_year = month_start_in_march_year(mp) + (int64_t)d - 1;   /* 0..365 */
+    int64_t year_of_era = year - era * 400;                               /* 0..399 */
+    int64_t day_of_year = month_start_in_march_year(mp) + (int64_t)d - 1; /* 0..365 */
     /* A leap day ends every 4th computational year except every 100th, except every 400th. */
     int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     return era * DAYS_PER_ERA + day_of_era - DAYS_0000_03_01_TO_EPOCH;
@@ -63,20 +56,16 @@ int64_t civil_days_from_date(int y, int m, int d)
 
 void civil_date_from_days(int64_t days, int *y, int *m, int *d)
 {
-    if (days < CIVIL_MIN_DAYS)
-        days = CIVIL_MIN_DAYS;
-    if (days > CIVIL_MAX_DAYS)
-        days = CIVIL_MAX_DAYS;
+    if (days < CIVIL_MIN_DAYS) days = CIVIL_MIN_DAYS;
+    if (days > CIVIL_MAX_DAYS) days = CIVIL_MAX_DAYS;
     int64_t shifted = days + DAYS_0000_03_01_TO_EPOCH;
     int64_t era = floor_div(shifted, DAYS_PER_ERA);
     int64_t day_of_era = shifted - era * DAYS_PER_ERA; /* 0..146096 */
     /* Year of era = number of whole 365-day years after removing the leap days that precede
      * day_of_era: one per 1461 days (4 years), minus one per 36524 days (100 years), plus one
      * back at 146096 (the era's final leap day, which belongs to year 399). */
-    int64_t year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-    int64_t day_of_year =
-        day_of_era - (year_of_era * 365 + year_of_era / 4 - year_of_era / 100); /* 0..365 */
+    int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    int64_t day_of_year = day_of_era - (year_of_era * 365 + year_of_era / 4 - year_of_era / 100); /* 0..365 */
     /* Inverse of month_start_in_march_year: the largest mp whose start is <= day_of_year. */
     int64_t mp = (5 * day_of_year + 2) / 153;
     int64_t day = day_of_year - month_start_in_march_year(mp) + 1;
@@ -100,8 +89,7 @@ static bool read_digits(const char *s, size_t len, size_t *pos, int count, int *
 {
     int v = 0;
     for (int k = 0; k < count; k++) {
-        if (*pos >= len || s[*pos] < '0' || s[*pos] > '9')
-            return false;
+        if (*pos >= len || s[*pos] < '0' || s[*pos] > '9') return false;
         v = v * 10 + (s[*pos] - '0');
         (*pos)++;
     }
@@ -112,16 +100,14 @@ static bool read_digits(const char *s, size_t len, size_t *pos, int count, int *
 /* Consumes the character c (or its alternative alt) at s[*pos]. */
 static bool read_char(const char *s, size_t len, size_t *pos, char c, char alt)
 {
-    if (*pos >= len || (s[*pos] != c && s[*pos] != alt))
-        return false;
+    if (*pos >= len || (s[*pos] != c && s[*pos] != alt)) return false;
     (*pos)++;
     return true;
 }
 
 bool civil_parse_timestamp(const char *s, size_t len, int64_t *epoch_seconds)
 {
-    if (s == NULL)
-        return false;
+    if (s == NULL) return false;
     size_t pos = 0;
     int year, month, day, hour, minute, second = 0;
     if (!read_digits(s, len, &pos, 4, &year) || !read_char(s, len, &pos, '-', '-') ||
@@ -132,19 +118,15 @@ bool civil_parse_timestamp(const char *s, size_t len, int64_t *epoch_seconds)
         return false;
     if (pos < len && s[pos] == ':') {
         pos++;
-        if (!read_digits(s, len, &pos, 2, &second))
-            return false;
+        if (!read_digits(s, len, &pos, 2, &second)) return false;
         if (pos < len && (s[pos] == '.' || s[pos] == ',')) {
             pos++;
             size_t start = pos;
-            while (pos < len && s[pos] >= '0' && s[pos] <= '9')
-                pos++;
-            if (pos == start)
-                return false;
+            while (pos < len && s[pos] >= '0' && s[pos] <= '9') pos++;
+            if (pos == start) return false;
         }
     }
-    if (!civil_valid_date(year, month, day) || hour > 23 || minute > 59 || second > 60)
-        return false;
+    if (!civil_valid_date(year, month, day) || hour > 23 || minute > 59 || second > 60) return false;
 
     int offset_seconds;
     if (pos < len && (s[pos] == 'Z' || s[pos] == 'z')) {
@@ -161,11 +143,9 @@ bool civil_parse_timestamp(const char *s, size_t len, int64_t *epoch_seconds)
     } else {
         return false; /* an offset is required */
     }
-    if (pos != len)
-        return false;
+    if (pos != len) return false;
 
-    int64_t local = civil_days_from_date(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                    second;
+    int64_t local = civil_days_from_date(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
     *epoch_seconds = local - offset_seconds;
     return true;
 }

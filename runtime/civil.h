@@ -37,9 +37,11 @@ int civil_weekday(int64_t days);
 /* The days of the week in civil_weekday's order, listed once: CIVIL_WEEKDAY(name, short name).
  * The names are the rule language's words (its keywords in grammar/lexer.l, checked by
  * scripts/check-fuzz-dict.sh against the fuzz dictionary); disassembly prints the short names. */
-#define CIVIL_WEEKDAY_LIST(X)                                                                      \
-    X(monday, mon) X(tuesday, tue) X(wednesday, wed) X(thursday, thu) X(friday, fri)               \
-    X(saturday, sat) X(sunday, sun)
+/* clang-format off: a table, aligned by hand */
+#define CIVIL_WEEKDAY_LIST(X) \
+    X(monday, mon)            \
+    X(tuesday, tue) X(wednesday, wed) X(thursday, thu) X(friday, fri) X(saturday, sat) X(sunday, sun)
+/* clang-format on */
 
 /* Parses an RFC 3339 timestamp with an explicit UTC offset and stores its UTC epoch seconds:
  *   YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|+HH:MM|-HH:MM)

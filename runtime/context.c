@@ -33,7 +33,8 @@
 #define CTX_TIME_MIN (-62135596800LL)
 #define CTX_TIME_MAX 253402300799LL
 
-perk_limits perk_limits_default(void) {
+perk_limits perk_limits_default(void)
+{
     perk_limits l;
     l.max_lines = 10000;
     l.max_quantity = 1000000;
@@ -47,7 +48,8 @@ perk_limits perk_limits_default(void) {
     return l;
 }
 
-perk_status ctx_fail(perk_context *ctx, perk_status status, const char *fmt, ...) {
+perk_status ctx_fail(perk_context *ctx, perk_status status, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
@@ -55,17 +57,20 @@ perk_status ctx_fail(perk_context *ctx, perk_status status, const char *fmt, ...
     return status;
 }
 
-const char *ctx_rule_name(const perk_context *ctx, uint32_t rule) {
+const char *ctx_rule_name(const perk_context *ctx, uint32_t rule)
+{
     if (rule >= ctx->d->n_rules) return "?";
     return prog_string(ctx->d, ctx->d->rules[rule].id);
 }
 
-const char *perk_context_error(const perk_context *ctx) {
+const char *perk_context_error(const perk_context *ctx)
+{
     if (ctx == NULL) return "no context";
     return ctx->error;
 }
 
-static void set_error(perk_error *err, perk_status status, const char *msg) {
+static void set_error(perk_error *err, perk_status status, const char *msg)
+{
     if (err == NULL) return;
     err->status = status;
     snprintf(err->message, sizeof err->message, "%s", msg);
@@ -77,14 +82,16 @@ typedef struct prog_counts {
     uint32_t gifts, effects, points, discount_rules;
 } prog_counts;
 
-static bool action_discounts_goods(uint8_t kind) {
+static bool action_discounts_goods(uint8_t kind)
+{
     const prog_action_info *info = prog_action_info_of(kind);
     return info != NULL && info->goods;
 }
 
 /* Each instruction of a block runs at most once (jumps go forward), so counting APPLY and EARN
  * instructions bounds the gifts, effects and points results an evaluation can produce. */
-static void count_block(const prog_data *d, prog_block b, prog_counts *c, bool *discounts) {
+static void count_block(const prog_data *d, prog_block b, prog_counts *c, bool *discounts)
+{
     for (uint32_t i = 0; i < b.count; i++) {
         const prog_insn *in = &d->code[b.start + i];
         if ((in->op == PERK_OP_APPLY || in->op == PERK_OP_APPLY2) && in->arg < d->n_actions) {
@@ -98,8 +105,9 @@ static void count_block(const prog_data *d, prog_block b, prog_counts *c, bool *
     }
 }
 
-static prog_counts count_program(const prog_data *d) {
-    prog_counts c = {0, 0, 0, 0};
+static prog_counts count_program(const prog_data *d)
+{
+    prog_counts c = { 0, 0, 0, 0 };
     for (uint32_t r = 0; r < d->n_rules; r++) {
         bool discounts = false;
         count_block(d, d->rules[r].code, &c, &discounts);
@@ -112,20 +120,60 @@ static prog_counts count_program(const prog_data *d) {
 
 /* ------------------------------------------------------------------ creation */
 
-void perk_context_free(perk_context *ctx) {
+void perk_context_free(perk_context *ctx)
+{
     if (ctx == NULL) return;
     cidx_free(ctx);
     void *arrays[] = {
-        ctx->price, ctx->qty, ctx->orig, ctx->cur, ctx->margin, ctx->sku_id, ctx->brand_id,
-        ctx->cat_id, ctx->customer_tags, ctx->customer_tag_bits, ctx->coupon_code,
-        ctx->coupon_code_id, ctx->coupon_campaign_id, ctx->coupon_status, ctx->coupon_code_bits,
-        ctx->coupon_campaign_bits, ctx->mark_of, ctx->marks, ctx->visit,
-        ctx->written, ctx->group_bits, ctx->pend,
-        ctx->touched, ctx->stack, ctx->sets, ctx->all_lines, ctx->scratch_idx, ctx->scratch_w,
-        ctx->scratch_out, ctx->scratch_alloc, ctx->scratch_rem, ctx->scratch_line, ctx->runs, ctx->group, ctx->scratch_pos, ctx->mult_active,
-        ctx->redeemed, ctx->r_lines, ctx->alloc_log, ctx->alloc_target, ctx->no_lines,
-        ctx->r_promos, ctx->r_gifts, ctx->r_effects, ctx->r_coupons, ctx->r_points, ctx->r_hints,
-        ctx->own_defaults, ctx->one_coupon,
+        ctx->price,
+        ctx->qty,
+        ctx->orig,
+        ctx->cur,
+        ctx->margin,
+        ctx->sku_id,
+        ctx->brand_id,
+        ctx->cat_id,
+        ctx->customer_tags,
+        ctx->customer_tag_bits,
+        ctx->coupon_code,
+        ctx->coupon_code_id,
+        ctx->coupon_campaign_id,
+        ctx->coupon_status,
+        ctx->coupon_code_bits,
+        ctx->coupon_campaign_bits,
+        ctx->mark_of,
+        ctx->marks,
+        ctx->visit,
+        ctx->written,
+        ctx->group_bits,
+        ctx->pend,
+        ctx->touched,
+        ctx->stack,
+        ctx->sets,
+        ctx->all_lines,
+        ctx->scratch_idx,
+        ctx->scratch_w,
+        ctx->scratch_out,
+        ctx->scratch_alloc,
+        ctx->scratch_rem,
+        ctx->scratch_line,
+        ctx->runs,
+        ctx->group,
+        ctx->scratch_pos,
+        ctx->mult_active,
+        ctx->redeemed,
+        ctx->r_lines,
+        ctx->alloc_log,
+        ctx->alloc_target,
+        ctx->no_lines,
+        ctx->r_promos,
+        ctx->r_gifts,
+        ctx->r_effects,
+        ctx->r_coupons,
+        ctx->r_points,
+        ctx->r_hints,
+        ctx->own_defaults,
+        ctx->one_coupon,
     };
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) perk_mem_free(arrays[i]);
     if (ctx->program != NULL) perk_program_free(ctx->program);
@@ -133,13 +181,15 @@ void perk_context_free(perk_context *ctx) {
 }
 
 /* n * size bytes, zeroed; at least one element so that every pointer is valid. */
-static void *ctx_array(size_t n, size_t size, bool *ok) {
+static void *ctx_array(size_t n, size_t size, bool *ok)
+{
     void *p = perk_mem_calloc(n == 0 ? 1 : n, size);
     if (p == NULL) *ok = false;
     return p;
 }
 
-static bool check_limits(const perk_limits *l, char *msg, size_t len) {
+static bool check_limits(const perk_limits *l, char *msg, size_t len)
+{
     if (l->max_lines < 1 || l->max_lines > CTX_MAX_LINES_CEILING) {
         snprintf(msg, len, "limits: max_lines %u must be between 1 and %u", l->max_lines,
                  CTX_MAX_LINES_CEILING);
@@ -171,13 +221,15 @@ static bool check_limits(const perk_limits *l, char *msg, size_t len) {
         return false;
     }
     if (l->explain != PERK_EXPLAIN_ALL && l->explain != PERK_EXPLAIN_APPLIED) {
-        snprintf(msg, len, "limits: explain %d must be PERK_EXPLAIN_ALL or PERK_EXPLAIN_APPLIED", (int)l->explain);
+        snprintf(msg, len, "limits: explain %d must be PERK_EXPLAIN_ALL or PERK_EXPLAIN_APPLIED",
+                 (int)l->explain);
         return false;
     }
     return true;
 }
 
-perk_context *perk_context_new(perk_program *program, const perk_limits *limits, perk_error *err) {
+perk_context *perk_context_new(perk_program *program, const perk_limits *limits, perk_error *err)
+{
     char msg[256];
     if (program == NULL) {
         set_error(err, PERK_INVALID, "perk_context_new: program is NULL");
@@ -314,7 +366,8 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
 
 /* A block of new_size bytes holding the first old_size bytes of p, the rest zeroed; NULL (p
  * unchanged) on out of memory. */
-static void *grow_block(void *p, size_t old_size, size_t new_size) {
+static void *grow_block(void *p, size_t old_size, size_t new_size)
+{
     void *q = perk_mem_realloc(p, old_size, new_size);
     if (q != NULL) memset((char *)q + old_size, 0, new_size - old_size);
     return q;
@@ -322,24 +375,27 @@ static void *grow_block(void *p, size_t old_size, size_t new_size) {
 
 /* Grows array `field` of ctx from `from` to `to` elements; clears ok on failure (the old array
  * stays, so every array is always at least cap_lines long). */
-#define GROW(field, from, to)                                                                  \
-    do {                                                                                       \
-        void *q_ = grow_block(ctx->field, (size_t)(from) * sizeof *ctx->field,                 \
-                              (size_t)(to) * sizeof *ctx->field);                              \
-        if (q_ != NULL) ctx->field = q_; else ok = false;                                      \
+#define GROW(field, from, to)                                                                               \
+    do {                                                                                                    \
+        void *q_ =                                                                                          \
+            grow_block(ctx->field, (size_t)(from) * sizeof *ctx->field, (size_t)(to) * sizeof *ctx->field); \
+        if (q_ != NULL)                                                                                     \
+            ctx->field = q_;                                                                                \
+        else                                                                                                \
+            ok = false;                                                                                     \
     } while (0)
 
 /* Swaps in a new zeroed array of n elements for `field`, whose contents need not survive (scratch
  * between evaluations); clears ok on failure. */
-#define RENEW(field, n)                                                                        \
-    do {                                                                                       \
-        void *q_ = perk_mem_calloc((n) == 0 ? 1 : (n), sizeof *ctx->field);                    \
-        if (q_ != NULL) {                                                                      \
-            perk_mem_free(ctx->field);                                                         \
-            ctx->field = q_;                                                                   \
-        } else {                                                                               \
-            ok = false;                                                                        \
-        }                                                                                      \
+#define RENEW(field, n)                                                     \
+    do {                                                                    \
+        void *q_ = perk_mem_calloc((n) == 0 ? 1 : (n), sizeof *ctx->field); \
+        if (q_ != NULL) {                                                   \
+            perk_mem_free(ctx->field);                                      \
+            ctx->field = q_;                                                \
+        } else {                                                            \
+            ok = false;                                                     \
+        }                                                                   \
     } while (0)
 
 /* Makes every per-line array hold at least `need` lines (need <= limits.max_lines), growing by
@@ -347,7 +403,8 @@ static void *grow_block(void *p, size_t old_size, size_t new_size) {
  * never during an evaluation. The cart's columns and the last result are kept; scratch arrays
  * come back in their between-uses state. False on out of memory, with cap_lines unchanged (some
  * arrays may be larger: harmless). */
-static bool ctx_grow_lines(perk_context *ctx, uint32_t need) {
+static bool ctx_grow_lines(perk_context *ctx, uint32_t need)
+{
     uint64_t cap = ctx->cap_lines;
     while (cap < need) cap += cap / 2 + 8;
     if (cap > ctx->limits.max_lines) cap = ctx->limits.max_lines;
@@ -402,16 +459,19 @@ static bool ctx_grow_lines(perk_context *ctx, uint32_t need) {
 
 /* ------------------------------------------------------------------ the cart */
 
-static void clear_bits(uint64_t *bits, const uint32_t *ids, uint32_t n) {
+static void clear_bits(uint64_t *bits, const uint32_t *ids, uint32_t n)
+{
     for (uint32_t i = 0; i < n; i++)
         if (ids[i] != PROG_NONE) bits[ids[i] / 64] = 0;
 }
 
-static void set_bit(uint64_t *bits, uint32_t id) {
+static void set_bit(uint64_t *bits, uint32_t id)
+{
     if (id != PROG_NONE) bits[id / 64] |= UINT64_C(1) << (id % 64);
 }
 
-void perk_cart_reset(perk_context *ctx) {
+void perk_cart_reset(perk_context *ctx)
+{
     if (ctx == NULL) return;
     cidx_clear(ctx);
     clear_bits(ctx->customer_tag_bits, ctx->customer_tags, ctx->n_customer_tags);
@@ -449,25 +509,29 @@ void perk_cart_reset(perk_context *ctx) {
 }
 
 /* Common entry check: a poisoned cart keeps its first error. */
-static perk_status cart_enter(perk_context *ctx) {
+static perk_status cart_enter(perk_context *ctx)
+{
     if (ctx->cart_status != PERK_OK) return ctx->cart_status;
     return PERK_OK;
 }
 
-static perk_status cart_reject(perk_context *ctx, perk_status status) {
+static perk_status cart_reject(perk_context *ctx, perk_status status)
+{
     ctx->cart_status = status;
     return status;
 }
 
 #define CART_FAIL(ctx, status, ...) cart_reject((ctx), ctx_fail((ctx), (status), __VA_ARGS__))
 
-static uint32_t intern(const perk_context *ctx, const char *s) {
+static uint32_t intern(const perk_context *ctx, const char *s)
+{
     if (s == NULL) return PROG_NONE;
     return prog_find_string(ctx->program, s, strlen(s));
 }
 
-static bool days_in_month_ok(int month, int day, int year) {
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+static bool days_in_month_ok(int month, int day, int year)
+{
+    static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1]) return false;
     if (month == 2 && day == 29 && year != 0) {
         bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -476,7 +540,8 @@ static bool days_in_month_ok(int month, int day, int year) {
     return true;
 }
 
-perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c) {
+perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c)
+{
     if (ctx == NULL) return PERK_INVALID;
     perk_status st = cart_enter(ctx);
     if (st != PERK_OK) return st;
@@ -490,7 +555,8 @@ perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c) {
         if (c->tags[i] == NULL) return CART_FAIL(ctx, PERK_INVALID, "customer: tag %zu is NULL", i + 1);
     bool month_known = c->birthday_month != 0, day_known = c->birthday_day != 0;
     if (month_known != day_known)
-        return CART_FAIL(ctx, PERK_INVALID, "customer: birthday month %d and day %d must both be set or both 0",
+        return CART_FAIL(ctx, PERK_INVALID,
+                         "customer: birthday month %d and day %d must both be set or both 0",
                          c->birthday_month, c->birthday_day);
     if (c->birthday_year < 0 || c->birthday_year > 9999)
         return CART_FAIL(ctx, PERK_INVALID, "customer: birthday year %d must be 0 (unknown) or 1..9999",
@@ -499,7 +565,8 @@ perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c) {
         return CART_FAIL(ctx, PERK_INVALID, "customer: birthday %04d-%02d-%02d is not a date",
                          c->birthday_year, c->birthday_month, c->birthday_day);
     if (c->member_since_days < -1 || c->member_since_days > 2932896)
-        return CART_FAIL(ctx, PERK_INVALID, "customer: member_since_days %lld must be -1 or a day up to 9999-12-31",
+        return CART_FAIL(ctx, PERK_INVALID,
+                         "customer: member_since_days %lld must be -1 or a day up to 9999-12-31",
                          (long long)c->member_since_days);
     if (c->order_count < 0)
         return CART_FAIL(ctx, PERK_INVALID, "customer: order_count %lld must not be negative",
@@ -536,7 +603,8 @@ perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c) {
     return PERK_OK;
 }
 
-perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o) {
+perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o)
+{
     if (ctx == NULL) return PERK_INVALID;
     perk_status st = cart_enter(ctx);
     if (st != PERK_OK) return st;
@@ -545,7 +613,8 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o) {
         return CART_FAIL(ctx, PERK_CURRENCY, "order: currency %.16s does not match the program's %s",
                          o->currency, ctx->d->currency);
     if (o->time < CTX_TIME_MIN || o->time > CTX_TIME_MAX)
-        return CART_FAIL(ctx, PERK_INVALID, "order: time %lld is outside years 0001..9999", (long long)o->time);
+        return CART_FAIL(ctx, PERK_INVALID, "order: time %lld is outside years 0001..9999",
+                         (long long)o->time);
     if (o->shipping < 0 || o->shipping > ctx->limits.max_money)
         return CART_FAIL(ctx, PERK_INVALID, "order: shipping %lld must be between 0 and %lld",
                          (long long)o->shipping, (long long)ctx->limits.max_money);
@@ -553,7 +622,8 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o) {
         return CART_FAIL(ctx, PERK_INVALID, "order: delivery_number %lld must not be negative",
                          (long long)o->delivery_number);
     if (o->points_to_redeem < -1)
-        return CART_FAIL(ctx, PERK_INVALID, "order: points_to_redeem %lld must be -1 (as many as allowed) or >= 0",
+        return CART_FAIL(ctx, PERK_INVALID,
+                         "order: points_to_redeem %lld must be -1 (as many as allowed) or >= 0",
                          (long long)o->points_to_redeem);
     ctx->order_time = o->time;
     ctx->shipping = o->shipping;
@@ -566,7 +636,8 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o) {
 }
 
 /* A category path: non-empty segments separated by single '/'. */
-static bool category_ok(const char *s) {
+static bool category_ok(const char *s)
+{
     if (*s == '\0') return false;
     size_t seg = 0;
     for (; *s != '\0'; s++) {
@@ -580,7 +651,8 @@ static bool category_ok(const char *s) {
     return seg > 0;
 }
 
-perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in) {
+perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
+{
     if (ctx == NULL) return PERK_INVALID;
     perk_status st = cart_enter(ctx);
     if (st != PERK_OK) return st;
@@ -604,7 +676,8 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in) {
         return CART_FAIL(ctx, PERK_INVALID, "line %u: margin_ppm %lld must be -1 (unknown) or 0..1000000", n,
                          (long long)in->margin_ppm);
     if (in->category != NULL && !category_ok(in->category))
-        return CART_FAIL(ctx, PERK_INVALID, "line %u: category \"%.64s\" has an empty segment", n, in->category);
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: category \"%.64s\" has an empty segment", n,
+                         in->category);
     if (in->n_tags > ctx->limits.max_tags)
         return CART_FAIL(ctx, PERK_LIMIT, "line %u: %zu tags, at most %u allowed", n, in->n_tags,
                          ctx->limits.max_tags);
@@ -647,12 +720,14 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in) {
 }
 
 perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char *campaign,
-                                 perk_coupon_status status) {
+                                 perk_coupon_status status)
+{
     if (ctx == NULL) return PERK_INVALID;
     perk_status st = cart_enter(ctx);
     if (st != PERK_OK) return st;
     uint32_t n = ctx->n_coupons + 1;
-    if (code == NULL || code[0] == '\0') return CART_FAIL(ctx, PERK_INVALID, "coupon %u: code is required", n);
+    if (code == NULL || code[0] == '\0')
+        return CART_FAIL(ctx, PERK_INVALID, "coupon %u: code is required", n);
     if ((unsigned)status > PERK_COUPON_NOT_FOR_CUSTOMER)
         return CART_FAIL(ctx, PERK_INVALID, "coupon %.64s: unknown status %d", code, (int)status);
     if (ctx->n_coupons >= ctx->limits.max_coupons)
@@ -675,7 +750,8 @@ perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char
 
 /* The inputs of promotion r on this cart, marked so that the rule index visits it and the next
  * reset clears it; NULL on out of memory (the marks grow by half while a cart is fed). */
-static ctx_mark *mark_rule(perk_context *ctx, uint32_t r) {
+static ctx_mark *mark_rule(perk_context *ctx, uint32_t r)
+{
     if (ctx->mark_of[r] != PROG_NONE) return &ctx->marks[ctx->mark_of[r]];
     if (ctx->n_marked == ctx->mark_cap) {
         uint32_t cap = ctx->mark_cap + ctx->mark_cap / 2 + 8;
@@ -687,11 +763,12 @@ static ctx_mark *mark_rule(perk_context *ctx, uint32_t r) {
     }
     uint32_t k = ctx->n_marked++;
     ctx->mark_of[r] = k;
-    ctx->marks[k] = (ctx_mark){.rule = r};
+    ctx->marks[k] = (ctx_mark){ .rule = r };
     return &ctx->marks[k];
 }
 
-perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const perk_usage *usage) {
+perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const perk_usage *usage)
+{
     if (ctx == NULL) return PERK_INVALID;
     perk_status st = cart_enter(ctx);
     if (st != PERK_OK) return st;
@@ -708,7 +785,8 @@ perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const
     return PERK_OK;
 }
 
-perk_status perk_cart_exclude(perk_context *ctx, size_t promotion_index) {
+perk_status perk_cart_exclude(perk_context *ctx, size_t promotion_index)
+{
     if (ctx == NULL) return PERK_INVALID;
     perk_status st = cart_enter(ctx);
     if (st != PERK_OK) return st;

@@ -20,7 +20,7 @@ static const char *const field_names[PERK_FIELD_COUNT] = {
     PERK_ITEM_FIELD_LIST(DIS_FIELD)
 #undef DIS_FIELD
 };
-static const char *const cmp_names[] = {"=", "!=", "<", "<=", ">", ">="};
+static const char *const cmp_names[] = { "=", "!=", "<", "<=", ">", ">=" };
 static const char *const weekday_names[] = {
 #define DIS_WEEKDAY(name, short_name) #short_name,
     CIVIL_WEEKDAY_LIST(DIS_WEEKDAY)
@@ -28,40 +28,56 @@ static const char *const weekday_names[] = {
 };
 
 /* The text of string `id`, or NULL when it is absent or out of range. */
-static const char *dstr(const prog_data *p, uint32_t id) {
+static const char *dstr(const prog_data *p, uint32_t id)
+{
     return id < p->n_strings && p->str_off && p->str_bytes ? prog_string(p, id) : NULL;
 }
 
 /* Prints a string quoted, escaping quotes, backslashes and control characters. */
-static void put_quoted(FILE *out, const prog_data *p, uint32_t id) {
+static void put_quoted(FILE *out, const prog_data *p, uint32_t id)
+{
     const char *s = dstr(p, id);
     if (!s) {
-        if (id == PROG_NONE) fputs("none", out);
-        else fprintf(out, "<bad string %" PRIu32 ">", id);
+        if (id == PROG_NONE)
+            fputs("none", out);
+        else
+            fprintf(out, "<bad string %" PRIu32 ">", id);
         return;
     }
     fputc('"', out);
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\') fprintf(out, "\\%c", *c);
-        else if (*c == '\n') fputs("\\n", out);
-        else if (*c == '\t') fputs("\\t", out);
-        else if (*c < 0x20 || *c == 0x7f) fprintf(out, "\\x%02x", *c);
-        else fputc(*c, out);
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c == '\n')
+            fputs("\\n", out);
+        else if (*c == '\t')
+            fputs("\\t", out);
+        else if (*c < 0x20 || *c == 0x7f)
+            fprintf(out, "\\x%02x", *c);
+        else
+            fputc(*c, out);
     }
     fputc('"', out);
 }
 
 /* An identifier-like string without quotes (rule ids), or a placeholder. */
-static void put_name(FILE *out, const prog_data *p, uint32_t id) {
+static void put_name(FILE *out, const prog_data *p, uint32_t id)
+{
     const char *s = dstr(p, id);
-    if (s) fputs(s, out);
-    else fprintf(out, "<bad string %" PRIu32 ">", id);
+    if (s)
+        fputs(s, out);
+    else
+        fprintf(out, "<bad string %" PRIu32 ">", id);
 }
 
-static int clamp_exponent(const prog_data *p) { return p->exponent < 0 || p->exponent > 9 ? 0 : (int)p->exponent; }
+static int clamp_exponent(const prog_data *p)
+{
+    return p->exponent < 0 || p->exponent > 9 ? 0 : (int)p->exponent;
+}
 
 /* Money in minor units with the currency's exponent: 30000, 2 -> "300.00 CNY". */
-static void put_money(FILE *out, const prog_data *p, int64_t v) {
+static void put_money(FILE *out, const prog_data *p, int64_t v)
+{
     int exp = clamp_exponent(p);
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, scale = 1;
     for (int i = 0; i < exp; i++) scale *= 10;
@@ -71,7 +87,8 @@ static void put_money(FILE *out, const prog_data *p, int64_t v) {
 }
 
 /* Parts per million as a percentage: 150000 -> "15%", 125000 -> "12.5%". */
-static void put_ppm(FILE *out, int64_t ppm) {
+static void put_ppm(FILE *out, int64_t ppm)
+{
     uint64_t mag = ppm < 0 ? (uint64_t)0 - (uint64_t)ppm : (uint64_t)ppm;
     fprintf(out, "%s%" PRIu64, ppm < 0 ? "-" : "", mag / 10000);
     uint64_t frac = mag % 10000;
@@ -83,20 +100,23 @@ static void put_ppm(FILE *out, int64_t ppm) {
     fputc('%', out);
 }
 
-static void put_loc(FILE *out, const prog_data *p, prog_loc loc) {
+static void put_loc(FILE *out, const prog_data *p, prog_loc loc)
+{
     const char *f = dstr(p, loc.file);
     fprintf(out, "%s:%" PRIu32 ":%" PRIu32, f ? f : "?", loc.line, loc.col);
 }
 
 /* UTC offset in seconds as +hh:mm (or +hh:mm:ss). */
-static void put_offset(FILE *out, int32_t s) {
+static void put_offset(FILE *out, int32_t s)
+{
     int64_t m = s < 0 ? -(int64_t)s : s;
     fprintf(out, "%c%02" PRId64 ":%02" PRId64, s < 0 ? '-' : '+', m / 3600, m / 60 % 60);
     if (m % 60) fprintf(out, ":%02" PRId64, m % 60);
 }
 
 /* Epoch seconds as an ISO UTC date-time (proleptic Gregorian, days-to-civil by era arithmetic). */
-static void put_instant(FILE *out, int64_t t) {
+static void put_instant(FILE *out, int64_t t)
+{
     int64_t days = t / 86400, secs = t % 86400;
     if (secs < 0) secs += 86400, days--;
     int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
@@ -105,12 +125,13 @@ static void put_instant(FILE *out, int64_t t) {
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, mo = mp < 10 ? mp + 3 : mp - 9;
     int64_t y = yoe + era * 400 + (mo <= 2);
-    fprintf(out, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 "Z", y, mo, d,
-            secs / 3600, secs / 60 % 60, secs % 60);
+    fprintf(out, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 "Z", y,
+            mo, d, secs / 3600, secs / 60 % 60, secs % 60);
 }
 
 /* The step table of an action: "{2: 8.00 CNY, 3: 7.00 CNY}" or "{100.00 CNY: 10% off}". */
-static void put_steps(FILE *out, const prog_data *p, const prog_action *a, prog_steps_kind kind) {
+static void put_steps(FILE *out, const prog_data *p, const prog_action *a, prog_steps_kind kind)
+{
     bool steps_ok = p->steps && (uint64_t)a->steps + a->n_steps <= p->n_steps;
     fputc('{', out);
     for (uint32_t k = 0; steps_ok && k < a->n_steps; k++) {
@@ -122,8 +143,10 @@ static void put_steps(FILE *out, const prog_data *p, const prog_action *a, prog_
         } else {
             put_money(out, p, s->threshold);
             fputs(": ", out);
-            if (s->is_percent) put_ppm(out, s->value);
-            else put_money(out, p, s->value);
+            if (s->is_percent)
+                put_ppm(out, s->value);
+            else
+                put_money(out, p, s->value);
             fputs(" off", out);
         }
     }
@@ -131,7 +154,8 @@ static void put_steps(FILE *out, const prog_data *p, const prog_action *a, prog_
 }
 
 /* Whether every operand a piece [f, e) of a `show` format names is present. */
-static bool show_present(const prog_action *a, const char *f, const char *e) {
+static bool show_present(const prog_action *a, const char *f, const char *e)
+{
     for (; f + 2 < e; f++) {
         if (*f != '%' || f[1] == 'S') continue;
         unsigned k = (unsigned)(f[2] - '0');
@@ -141,16 +165,19 @@ static bool show_present(const prog_action *a, const char *f, const char *e) {
 }
 
 /* Prints the piece [f, e) of an action's `show` format (the mini-language of actions.h). */
-static void put_show(FILE *out, const prog_data *p, const prog_action *a, const prog_action_info *info, const char *f,
-                     const char *e) {
+static void put_show(FILE *out, const prog_data *p, const prog_action *a, const prog_action_info *info,
+                     const char *f, const char *e)
+{
     while (f < e) {
         if (*f == '[' || *f == '<') {
             const char *close = memchr(f, *f == '[' ? ']' : '>', (size_t)(e - f));
             const char *bar = *f == '<' && close ? memchr(f, '|', (size_t)(close - f)) : NULL;
             if (close == NULL || (*f == '<' && bar == NULL)) break; /* a bad format: stop quietly */
             const char *in_end = bar ? bar : close;
-            if (show_present(a, f + 1, in_end)) put_show(out, p, a, info, f + 1, in_end);
-            else if (bar) put_show(out, p, a, info, bar + 1, close);
+            if (show_present(a, f + 1, in_end))
+                put_show(out, p, a, info, f + 1, in_end);
+            else if (bar)
+                put_show(out, p, a, info, bar + 1, close);
             f = close + 1;
         } else if (*f == '%' && f + 1 < e && f[1] == 'S') {
             put_steps(out, p, a, info->steps);
@@ -171,7 +198,8 @@ static void put_show(FILE *out, const prog_data *p, const prog_action *a, const 
     }
 }
 
-static void put_action(FILE *out, const prog_data *p, uint32_t idx) {
+static void put_action(FILE *out, const prog_data *p, uint32_t idx)
+{
     if (idx >= p->n_actions || !p->actions) {
         fprintf(out, "<bad action %" PRIu32 ">", idx);
         return;
@@ -185,7 +213,8 @@ static void put_action(FILE *out, const prog_data *p, uint32_t idx) {
     put_show(out, p, a, info, info->show, info->show + strlen(info->show));
 }
 
-static void put_strset(FILE *out, const prog_data *p, uint32_t idx) {
+static void put_strset(FILE *out, const prog_data *p, uint32_t idx)
+{
     if (idx >= p->n_strsets || !p->strset_off || !p->strset_len) {
         fprintf(out, "<bad strset %" PRIu32 ">", idx);
         return;
@@ -200,7 +229,8 @@ static void put_strset(FILE *out, const prog_data *p, uint32_t idx) {
     fputc('}', out);
 }
 
-static void put_operand(FILE *out, const prog_data *p, const prog_insn *in) {
+static void put_operand(FILE *out, const prog_data *p, const prog_insn *in)
+{
     const perk_opcode_info *info = &perk_opcode_table[in->op];
     uint32_t a = in->arg;
     switch (info->arg) {
@@ -211,8 +241,10 @@ static void put_operand(FILE *out, const prog_data *p, const prog_insn *in) {
             bool first = true;
             for (int d = 0; d < 32; d++)
                 if (a >> d & 1u) {
-                    if (d < 7) fprintf(out, "%s%s", first ? "" : ",", weekday_names[d]);
-                    else fprintf(out, "%s%d", first ? "" : ",", d);
+                    if (d < 7)
+                        fprintf(out, "%s%s", first ? "" : ",", weekday_names[d]);
+                    else
+                        fprintf(out, "%s%d", first ? "" : ",", d);
                     first = false;
                 }
             fputc('}', out);
@@ -221,8 +253,10 @@ static void put_operand(FILE *out, const prog_data *p, const prog_insn *in) {
         }
         break;
     case PERK_ARG_INT:
-        if (a < p->n_ints && p->ints) fprintf(out, "#%" PRIu32 " = %" PRId64, a, p->ints[a]);
-        else fprintf(out, "<bad int %" PRIu32 ">", a);
+        if (a < p->n_ints && p->ints)
+            fprintf(out, "#%" PRIu32 " = %" PRId64, a, p->ints[a]);
+        else
+            fprintf(out, "<bad int %" PRIu32 ">", a);
         break;
     case PERK_ARG_STRING: fprintf(out, "#%" PRIu32 " ", a), put_quoted(out, p, a); break;
     case PERK_ARG_STRSET: fprintf(out, "#%" PRIu32 " ", a), put_strset(out, p, a); break;
@@ -237,20 +271,27 @@ static void put_operand(FILE *out, const prog_data *p, const prog_insn *in) {
         }
         break;
     case PERK_ARG_FACT:
-        if (a < PERK_FACT_COUNT) fputs(fact_names[a], out);
-        else fprintf(out, "<bad fact %" PRIu32 ">", a);
+        if (a < PERK_FACT_COUNT)
+            fputs(fact_names[a], out);
+        else
+            fprintf(out, "<bad fact %" PRIu32 ">", a);
         break;
     case PERK_ARG_FIELD:
-        if (a < PERK_FIELD_COUNT) fputs(field_names[a], out);
-        else fprintf(out, "<bad field %" PRIu32 ">", a);
+        if (a < PERK_FIELD_COUNT)
+            fputs(field_names[a], out);
+        else
+            fprintf(out, "<bad field %" PRIu32 ">", a);
         if (in->op == PERK_OP_SET_CMP)
-            fprintf(out, " %s", in->aux < sizeof cmp_names / sizeof cmp_names[0] ? cmp_names[in->aux] : "<bad cmp>");
+            fprintf(out, " %s",
+                    in->aux < sizeof cmp_names / sizeof cmp_names[0] ? cmp_names[in->aux] : "<bad cmp>");
         break;
     case PERK_ARG_JUMP: fprintf(out, "-> %" PRIu32, a); break;
     case PERK_ARG_COND:
         fprintf(out, "#%" PRIu32 " ", a);
-        if (a < p->n_conds && p->conds) put_quoted(out, p, p->conds[a].text);
-        else fputs("<bad condition>", out);
+        if (a < p->n_conds && p->conds)
+            put_quoted(out, p, p->conds[a].text);
+        else
+            fputs("<bad condition>", out);
         break;
     case PERK_ARG_ACTION: fprintf(out, "#%" PRIu32 " ", a), put_action(out, p, a); break;
     case PERK_ARG_EARN:
@@ -265,7 +306,8 @@ static void put_operand(FILE *out, const prog_data *p, const prog_insn *in) {
     }
 }
 
-static void put_code(FILE *out, const prog_data *p, prog_block b) {
+static void put_code(FILE *out, const prog_data *p, prog_block b)
+{
     fprintf(out, "  code [%" PRIu32 ", %" PRIu64 "):\n", b.start, (uint64_t)b.start + b.count);
     if (!p->code || (uint64_t)b.start + b.count > p->n_code) {
         fputs("    <block outside the code>\n", out);
@@ -288,7 +330,8 @@ static void put_code(FILE *out, const prog_data *p, prog_block b) {
     }
 }
 
-static void put_conds(FILE *out, const prog_data *p, uint32_t first, uint32_t n) {
+static void put_conds(FILE *out, const prog_data *p, uint32_t first, uint32_t n)
+{
     if (!p->conds || (uint64_t)first + n > p->n_conds) {
         if (n) fputs("  <conditions outside the table>\n", out);
         return;
@@ -304,15 +347,19 @@ static void put_conds(FILE *out, const prog_data *p, uint32_t first, uint32_t n)
     }
 }
 
-static void put_limit(FILE *out, const char *what, int64_t v, bool money, const prog_data *p) {
+static void put_limit(FILE *out, const char *what, int64_t v, bool money, const prog_data *p)
+{
     if (v < 0) return;
     fprintf(out, "  %s ", what);
-    if (money) put_money(out, p, v);
-    else fprintf(out, "%" PRId64, v);
+    if (money)
+        put_money(out, p, v);
+    else
+        fprintf(out, "%" PRId64, v);
     fputc('\n', out);
 }
 
-static void put_header(FILE *out, const prog_data *p) {
+static void put_header(FILE *out, const prog_data *p)
+{
     fputs("ruleset ", out);
     put_quoted(out, p, p->name);
     fprintf(out, "\n  currency %.3s (exponent %d), rounding %s, coupons %s\n", p->currency, (int)p->exponent,
@@ -331,20 +378,26 @@ static void put_header(FILE *out, const prog_data *p) {
         fputc('\n', out);
     }
     fputs("  max discount ", out);
-    if (p->max_discount_ppm < 0) fputs("none", out);
-    else put_ppm(out, p->max_discount_ppm);
+    if (p->max_discount_ppm < 0)
+        fputs("none", out);
+    else
+        put_ppm(out, p->max_discount_ppm);
     fprintf(out, "\n  points pending %" PRId64 " s, expire %" PRId64 " s\n", p->points_pending_seconds,
             p->points_expire_seconds);
     fprintf(out, "  stack: %" PRIu32 " scalars, %" PRIu32 " sets at most\n", p->max_scalars, p->max_sets);
 }
 
-static void put_pools(FILE *out, const prog_data *p) {
+static void put_pools(FILE *out, const prog_data *p)
+{
     fprintf(out, "strings (%" PRIu32 "):\n", p->n_strings);
-    for (uint32_t i = 0; i < p->n_strings; i++) fprintf(out, "  #%" PRIu32 " ", i), put_quoted(out, p, i), fputc('\n', out);
+    for (uint32_t i = 0; i < p->n_strings; i++)
+        fprintf(out, "  #%" PRIu32 " ", i), put_quoted(out, p, i), fputc('\n', out);
     fprintf(out, "ints (%" PRIu32 "):\n", p->n_ints);
-    for (uint32_t i = 0; i < p->n_ints && p->ints; i++) fprintf(out, "  #%" PRIu32 " %" PRId64 "\n", i, p->ints[i]);
+    for (uint32_t i = 0; i < p->n_ints && p->ints; i++)
+        fprintf(out, "  #%" PRIu32 " %" PRId64 "\n", i, p->ints[i]);
     fprintf(out, "strsets (%" PRIu32 "):\n", p->n_strsets);
-    for (uint32_t i = 0; i < p->n_strsets; i++) fprintf(out, "  #%" PRIu32 " ", i), put_strset(out, p, i), fputc('\n', out);
+    for (uint32_t i = 0; i < p->n_strsets; i++)
+        fprintf(out, "  #%" PRIu32 " ", i), put_strset(out, p, i), fputc('\n', out);
     fprintf(out, "attrs (%" PRIu32 "):\n", p->n_attrs);
     for (uint32_t i = 0; i < p->n_attrs && p->attr_key && p->attr_value; i++) {
         fprintf(out, "  #%" PRIu32 " ", i);
@@ -355,7 +408,8 @@ static void put_pools(FILE *out, const prog_data *p) {
     }
 }
 
-static void put_rule(FILE *out, const prog_data *p, uint32_t i) {
+static void put_rule(FILE *out, const prog_data *p, uint32_t i)
+{
     const prog_rule *r = &p->rules[i];
     fprintf(out, "\npromotion #%" PRIu32 " ", i);
     put_name(out, p, r->id);
@@ -369,7 +423,8 @@ static void put_rule(FILE *out, const prog_data *p, uint32_t i) {
     if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL)) fprintf(out, " 0x%" PRIx32, r->flags);
     fputc('\n', out);
     if (r->group != PROG_NONE) fputs("  exclusive ", out), put_quoted(out, p, r->group), fputc('\n', out);
-    if (r->coupon != PROG_NONE) fputs("  requires coupon ", out), put_quoted(out, p, r->coupon), fputc('\n', out);
+    if (r->coupon != PROG_NONE)
+        fputs("  requires coupon ", out), put_quoted(out, p, r->coupon), fputc('\n', out);
     if (r->coupon_campaign != PROG_NONE)
         fputs("  requires coupon from ", out), put_quoted(out, p, r->coupon_campaign), fputc('\n', out);
     if (r->guard_kind != PROG_GUARD_NONE) {
@@ -401,7 +456,8 @@ static void put_rule(FILE *out, const prog_data *p, uint32_t i) {
     put_code(out, p, r->code);
 }
 
-void perk_disasm(const prog_data *p, FILE *out) {
+void perk_disasm(const prog_data *p, FILE *out)
+{
     if (!p || !out) return;
     put_header(out, p);
     put_pools(out, p);
@@ -429,11 +485,14 @@ void perk_disasm(const prog_data *p, FILE *out) {
         put_loc(out, p, m->loc);
         fprintf(out, "\n  x%" PRId64 "/%" PRId64 " on ", m->num, m->den);
         if (m->n_targets == 0) fputs("all", out);
-        for (uint32_t k = 0; k < m->n_targets && p->u32 && (uint64_t)m->targets + m->n_targets <= p->n_u32; k++) {
+        for (uint32_t k = 0; k < m->n_targets && p->u32 && (uint64_t)m->targets + m->n_targets <= p->n_u32;
+             k++) {
             uint32_t t = p->u32[m->targets + k];
             if (k) fputs(", ", out);
-            if (t < p->n_earns && p->earns) put_name(out, p, p->earns[t].id);
-            else fprintf(out, "<bad earn %" PRIu32 ">", t);
+            if (t < p->n_earns && p->earns)
+                put_name(out, p, p->earns[t].id);
+            else
+                fprintf(out, "<bad earn %" PRIu32 ">", t);
         }
         fputc('\n', out);
         put_conds(out, p, m->first_cond, m->n_conds);
@@ -458,7 +517,8 @@ void perk_disasm(const prog_data *p, FILE *out) {
         fputs("\n  spend ", out);
         put_money(out, p, t->spend);
         fprintf(out, " within %" PRId64 " s\n", t->window_seconds);
-        for (uint32_t k = 0; k < t->n_benefits && p->u32 && (uint64_t)t->benefits + t->n_benefits <= p->n_u32; k++)
+        for (uint32_t k = 0; k < t->n_benefits && p->u32 && (uint64_t)t->benefits + t->n_benefits <= p->n_u32;
+             k++)
             fputs("  benefit ", out), put_quoted(out, p, p->u32[t->benefits + k]), fputc('\n', out);
     }
 }

@@ -19,7 +19,8 @@
 
 #define PPM_ONE 1000000
 
-const char *perk_reason_text(perk_reason reason) {
+const char *perk_reason_text(perk_reason reason)
+{
     static const char *const texts[] = {
 #define PERK_REASON_TEXT(NAME, name, text) text,
         PERK_REASON_LIST(PERK_REASON_TEXT)
@@ -29,22 +30,26 @@ const char *perk_reason_text(perk_reason reason) {
     return texts[reason];
 }
 
-bool eval_percent(const perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out) {
+bool eval_percent(const perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out)
+{
     return money_percent(amount, ppm, (money_rounding)ctx->d->rounding, out);
 }
 
-bool eval_allocate(perk_context *ctx, int64_t total, const int64_t *weights, uint32_t n, int64_t *out) {
+bool eval_allocate(perk_context *ctx, int64_t total, const int64_t *weights, uint32_t n, int64_t *out)
+{
     return money_allocate(total, weights, n, out, ctx->scratch_alloc, ctx->scratch_rem);
 }
 
 /* ------------------------------------------------------------------ promotions */
 
-static bool coupon_valid(perk_coupon_status s) {
+static bool coupon_valid(perk_coupon_status s)
+{
     return s == PERK_COUPON_VALID || s == PERK_COUPON_UNCHECKED;
 }
 
 /* COUPON_MISSING / COUPON_REJECTED / APPLIED (= fine) for a required code or campaign id. */
-static perk_reason coupon_gate(const perk_context *ctx, uint32_t id, const uint32_t *ids) {
+static perk_reason coupon_gate(const perk_context *ctx, uint32_t id, const uint32_t *ids)
+{
     bool entered = false;
     for (uint32_t c = 0; c < ctx->n_coupons; c++) {
         if (ids[c] != id) continue;
@@ -54,23 +59,24 @@ static perk_reason coupon_gate(const perk_context *ctx, uint32_t id, const uint3
     return entered ? PERK_REASON_COUPON_REJECTED : PERK_REASON_COUPON_MISSING;
 }
 
-static bool rule_needs_coupon(const prog_rule *r) {
+static bool rule_needs_coupon(const prog_rule *r)
+{
     return r->coupon != PROG_NONE || r->coupon_campaign != PROG_NONE;
 }
 
-static bool group_applied(const perk_context *ctx, uint32_t group) {
+static bool group_applied(const perk_context *ctx, uint32_t group)
+{
     return group / 64 < ctx->group_words && (ctx->group_bits[group / 64] >> (group % 64) & 1);
 }
 
 /* The gates read the rule's hot record (program_internal.h: prog_rule_hot) and the full rule
  * record only when its flags call for it. */
-static const prog_rule_hot *hot(const perk_context *ctx, uint32_t r) {
-    return &ctx->program->ridx.hot[r];
-}
+static const prog_rule_hot *hot(const perk_context *ctx, uint32_t r) { return &ctx->program->ridx.hot[r]; }
 
 /* The gates (docs/semantics.md, 5.1) come in two parts around the promotion's guard and precheck.
  * The first part depends on the caller and the cart only: excluded, stopped, its coupon. */
-static perk_reason early_gate(const perk_context *ctx, uint32_t r) {
+static perk_reason early_gate(const perk_context *ctx, uint32_t r)
+{
     const ctx_mark *m = ctx_mark_of(ctx, r);
     if (m != NULL && m->excluded) return PERK_REASON_EXCLUDED;
     if (ctx->stopped) return PERK_REASON_STOPPED;
@@ -90,14 +96,16 @@ static perk_reason early_gate(const perk_context *ctx, uint32_t r) {
 /* The second part, checked once the promotion could apply to this cart (its guard strings are
  * there, its precheck holds): what other promotions took (its exclusive group, the order's one
  * coupon) and its budgets. */
-static perk_reason late_gate(const perk_context *ctx, uint32_t r) {
+static perk_reason late_gate(const perk_context *ctx, uint32_t r)
+{
     const prog_rule_hot *h = hot(ctx, r);
     if (h->group != PROG_NONE && group_applied(ctx, h->group)) return PERK_REASON_EXCLUSIVE;
-    if (ctx->d->coupon_policy == PROG_COUPONS_ONE_PER_ORDER && (h->flags & RHOT_COUPON) && ctx->coupon_rule_applied)
+    if (ctx->d->coupon_policy == PROG_COUPONS_ONE_PER_ORDER && (h->flags & RHOT_COUPON) &&
+        ctx->coupon_rule_applied)
         return PERK_REASON_ONE_COUPON;
     if (!(h->flags & RHOT_BUDGET)) return PERK_REASON_APPLIED;
     const prog_rule *rule = &ctx->d->rules[r];
-    static const perk_usage none = {0, 0, 0};
+    static const perk_usage none = { 0, 0, 0 };
     const ctx_mark *m = ctx_mark_of(ctx, r);
     const perk_usage *u = m != NULL ? &m->usage : &none;
     if (rule->limit_uses >= 0 && u->uses >= rule->limit_uses) return PERK_REASON_BUDGET_USES;
@@ -109,13 +117,14 @@ static perk_reason late_gate(const perk_context *ctx, uint32_t r) {
 
 /* A near-miss: the rule failed only on one soft threshold that adding items can satisfy. Hints
  * are kept in evaluation order, at most limits.max_hints of them. */
-static void maybe_hint(perk_context *ctx, uint32_t r) {
+static void maybe_hint(perk_context *ctx, uint32_t r)
+{
     if (ctx->res.n_hints >= ctx->limits.max_hints) return;
     if (ctx->n_failures != 1 || !ctx->fail_soft || !ctx->fail_has_cmp) return;
     int64_t shortfall;
     uint32_t set;
-    if (!prog_near_miss(ctx->d, ctx->fail_cond, ctx->fail_op, ctx->fail_observed, ctx->fail_expected, &shortfall,
-                        &set))
+    if (!prog_near_miss(ctx->d, ctx->fail_cond, ctx->fail_op, ctx->fail_observed, ctx->fail_expected,
+                        &shortfall, &set))
         return;
     /* reaching the threshold must be all it takes: not when its group is taken, its budget spent */
     if (late_gate(ctx, r) != PERK_REASON_APPLIED) return;
@@ -130,7 +139,8 @@ static void maybe_hint(perk_context *ctx, uint32_t r) {
  * promotions apply per line on average. Then, up to max_allocs (max_lines x 64, the limit the log
  * has always had), it grows here: the one allocation an evaluation can make; the context keeps
  * the size, so the same cart evaluated again allocates nothing. */
-static perk_status log_room(perk_context *ctx, uint32_t r) {
+static perk_status log_room(perk_context *ctx, uint32_t r)
+{
     if (ctx->n_log < ctx->log_cap) return PERK_OK;
     if (ctx->n_log >= ctx->max_allocs)
         return ctx_fail(ctx, PERK_LIMIT,
@@ -151,7 +161,8 @@ static perk_status log_room(perk_context *ctx, uint32_t r) {
 }
 
 /* Makes the current rule's pending discounts, gifts and effects part of the cart. */
-static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods) {
+static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods)
+{
     uint32_t words = vm_words(ctx);
     for (uint32_t w = 0; w < words; w++) {
         uint64_t bits = ctx->touched[w];
@@ -181,7 +192,8 @@ static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods) {
 }
 
 /* The result of a failed block, from the failure the VM (or a guard) recorded in ctx->fail_*. */
-void eval_condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
+void eval_condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result *pr)
+{
     pr->reason = PERK_REASON_CONDITION;
     pr->failed_condition = ctx->fail_cond;
     pr->has_comparison = ctx->fail_has_cmp;
@@ -196,14 +208,15 @@ void eval_condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result 
 /* Runs promotion r's block only to learn its outcome, its instructions not counted; the pending
  * discounts are dropped. For the reference pass (index off): comparing both modes then checks
  * every guard proof and precheck against the VM. */
-static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
+static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_result *pr)
+{
     const prog_rule *rule = &ctx->d->rules[r];
     ctx->rule_index = r;
     ctx->rule_original = (rule->flags & PROG_RULE_ORIGINAL) != 0;
     vm_outcome o = vm_run_uncounted(ctx, rule->code, VM_BLOCK_RULE, r);
     ctx->rule_original = false;
-    bool nothing = o == VM_PASSED && act_pending_goods(ctx) == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 &&
-                   ctx->pend_effects == 0;
+    bool nothing = o == VM_PASSED && act_pending_goods(ctx) == 0 && ctx->pend_ship == 0 &&
+                   ctx->pend_gifts == 0 && ctx->pend_effects == 0;
     act_discard(ctx);
     if (o == VM_PASSED && nothing) {
         pr->reason = PERK_REASON_NOTHING;
@@ -214,13 +227,15 @@ static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_r
         return PERK_OK;
     }
     /* the verifier and the loader make this unreachable: an error, not a wrong result */
-    return ctx_fail(ctx, PERK_MALFORMED, "internal check failed: promotion %s: its guard or precheck does not hold",
+    return ctx_fail(ctx, PERK_MALFORMED,
+                    "internal check failed: promotion %s: its guard or precheck does not hold",
                     ctx_rule_name(ctx, r));
 }
 
 /* The precheck (guard.h) tested natively: false when the block would fail at its first REQUIRE,
  * with the failure recorded as the VM records it (record_cmp / record_failure in vm.c). */
-bool eval_precheck_holds(perk_context *ctx, const guard_precheck *c) {
+bool eval_precheck_holds(perk_context *ctx, const guard_precheck *c)
+{
     int64_t x = facts_load(ctx, c->fact);
     if (guard_precheck_holds_at(c, x)) return true;
     ctx->fail_has_cmp = true;
@@ -234,9 +249,7 @@ bool eval_precheck_holds(perk_context *ctx, const guard_precheck *c) {
         ctx->fail_expected = c->a;
         ctx->fail_op = c->op;
         break;
-    default: /* MASK records no comparison */
-        ctx->fail_has_cmp = false;
-        break;
+    default: /* MASK records no comparison */ ctx->fail_has_cmp = false; break;
     }
     ctx->n_failures = 1;
     ctx->fail_cond = c->cond;
@@ -246,7 +259,8 @@ bool eval_precheck_holds(perk_context *ctx, const guard_precheck *c) {
 
 /* True when promotion r has a guard and none of its strings is in the cart: the file's guard, or
  * the guard over several strings the loader chose (program.ridx.multi_keys). */
-static bool guard_absent(const perk_context *ctx, uint32_t r) {
+static bool guard_absent(const perk_context *ctx, uint32_t r)
+{
     const prog_rule_hot *h = hot(ctx, r);
     if (h->guard_kind != PROG_GUARD_NONE) return !cidx_guard_present(ctx, h->guard_kind, h->guard_string);
     if (!(h->flags & RHOT_MULTI)) return false;
@@ -264,7 +278,9 @@ static bool guard_absent(const perk_context *ctx, uint32_t r) {
  *   - its precheck does not hold: the failure of its first condition.
  * Like the gates, this executes no instruction. With the rule index off (the reference pass) the
  * block is run anyway (reference_run), its instructions not counted either. */
-static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promotion_result *pr, bool *handled) {
+static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promotion_result *pr,
+                                       bool *handled)
+{
     *handled = true;
     if (guard_absent(ctx, r)) {
         const guard_outcome *g = &ctx->program->ridx.guard[r];
@@ -294,7 +310,8 @@ static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promo
 }
 
 /* Works out promotion r's outcome into *pr (section 5.1: gates, guard and precheck, block). */
-static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotion_result *pr) {
+static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotion_result *pr)
+{
     memset(pr, 0, sizeof *pr);
     pr->promotion = r;
     pr->failed_condition = UINT32_MAX;
@@ -312,7 +329,7 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     /* from after what the gates tested natively (its guard string is in the cart, its precheck
      * held): those instructions would pass and change nothing */
     uint32_t tested = hot(ctx, r)->tested;
-    prog_block body = {rule->code.start + tested, rule->code.count - tested};
+    prog_block body = { rule->code.start + tested, rule->code.count - tested };
     vm_outcome o = vm_run(ctx, body, VM_BLOCK_RULE, r);
     ctx->rule_original = false;
     if (o == VM_ERROR) return ctx->status;
@@ -344,24 +361,22 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     st = commit(ctx, r, goods);
     if (st != PERK_OK) return st;
     if (rule->flags & PROG_RULE_STOP) ctx->stopped = true;
-    if (rule->group / 64 < ctx->group_words) ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
+    if (rule->group / 64 < ctx->group_words)
+        ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
     if (rule_needs_coupon(rule)) ctx->coupon_rule_applied = true;
     return PERK_OK;
 }
 
-static void set_rule_bit(uint64_t *bits, uint32_t r) {
-    bits[r / 64] |= UINT64_C(1) << (r % 64);
-}
+static void set_rule_bit(uint64_t *bits, uint32_t r) { bits[r / 64] |= UINT64_C(1) << (r % 64); }
 
-static bool rule_bit(const uint64_t *bits, uint32_t r) {
-    return bits[r / 64] >> (r % 64) & 1;
-}
+static bool rule_bit(const uint64_t *bits, uint32_t r) { return bits[r / 64] >> (r % 64) & 1; }
 
 /* Visits promotion r. Explaining every promotion, its result entry is written in place (and,
  * with the index, listed for restoring). Explaining only what applied, the outcome is worked out
  * aside and the entry written only when it applied: every other entry keeps its UNEXPLAINED
  * default, so a promotion that does not apply writes nothing. */
-static perk_status run_promotion(perk_context *ctx, uint32_t r) {
+static perk_status run_promotion(perk_context *ctx, uint32_t r)
+{
     ctx->n_visited++;
     if (ctx->explain_all) {
         if (ctx->use_index) ctx->written[ctx->n_written++] = r; /* each is visited at most once */
@@ -403,16 +418,19 @@ static perk_status run_promotion(perk_context *ctx, uint32_t r) {
 
 /* After a promotion that stops the evaluation: every later one is STOPPED. Explaining only what
  * applied, there is nothing to write for them. */
-static perk_status visit_from(perk_context *ctx, uint32_t from) {
+static perk_status visit_from(perk_context *ctx, uint32_t from)
+{
     perk_status st = PERK_OK;
-    for (uint32_t r = from; ctx->explain_all && r < ctx->d->n_rules && st == PERK_OK; r++) st = run_promotion(ctx, r);
+    for (uint32_t r = from; ctx->explain_all && r < ctx->d->n_rules && st == PERK_OK; r++)
+        st = run_promotion(ctx, r);
     return st;
 }
 
 /* Visits the hintable promotions before `end` that the visit set does not hold, in order, while
  * the result has room for a hint (ridx.hintable); *next is the first not yet considered. Once the
  * room is gone every later one keeps its default: it could not give a hint any more. */
-static perk_status visit_hintable(perk_context *ctx, uint32_t end, uint32_t *next) {
+static perk_status visit_hintable(perk_context *ctx, uint32_t end, uint32_t *next)
+{
     const prog_rule_index *x = &ctx->program->ridx;
     while (*next < x->n_hintable && x->hintable[*next] < end) {
         if (ctx->res.n_hints >= ctx->limits.max_hints) {
@@ -427,7 +445,8 @@ static perk_status visit_hintable(perk_context *ctx, uint32_t end, uint32_t *nex
     return PERK_OK;
 }
 
-static perk_status run_promotions_indexed(perk_context *ctx) {
+static perk_status run_promotions_indexed(perk_context *ctx)
+{
     ridx_visit(ctx);
     uint32_t next_hintable = 0;
     for (uint32_t w = 0; w < ctx->rule_words; w++) {
@@ -447,7 +466,8 @@ static perk_status run_promotions_indexed(perk_context *ctx) {
 /* ------------------------------------------------------------------ the result */
 
 /* Groups the allocation log by line (stable: promotion order within a line), in place. */
-static void group_allocations(perk_context *ctx) {
+static void group_allocations(perk_context *ctx)
+{
     uint32_t n = ctx->n_lines, m = ctx->n_log;
     uint32_t *next = ctx->scratch_idx; /* per line: next free position */
     memset(next, 0, n * sizeof(uint32_t));
@@ -474,7 +494,8 @@ static void group_allocations(perk_context *ctx) {
     }
 }
 
-static perk_coupon_verdict store_verdict(perk_coupon_status s) {
+static perk_coupon_verdict store_verdict(perk_coupon_status s)
+{
     switch (s) {
     case PERK_COUPON_EXPIRED: return PERK_COUPON_REJECTED_EXPIRED;
     case PERK_COUPON_USED_UP: return PERK_COUPON_REJECTED_USED_UP;
@@ -487,7 +508,8 @@ static perk_coupon_verdict store_verdict(perk_coupon_status s) {
  * (every coupon-requiring promotion is listed under its code and campaign, ascending), so the
  * first requiring one and the first applied requiring one are found without scanning all. */
 static void coupon_rules_indexed(const perk_context *ctx, uint32_t key, bool valid, uint32_t *accepted,
-                                 uint32_t *first) {
+                                 uint32_t *first)
+{
     const prog_rule_index *x = &ctx->program->ridx;
     if (key == PROG_NONE || x->key_first[key] == x->key_first[key + 1]) return;
     uint32_t lo = x->key_first[key], hi = x->key_first[key + 1];
@@ -505,12 +527,14 @@ static void coupon_rules_indexed(const perk_context *ctx, uint32_t key, bool val
 
 /* Whether promotion r was turned away by the one-coupon rule (its entry says so when every
  * promotion is explained). */
-static bool got_one_coupon(const perk_context *ctx, uint32_t r) {
+static bool got_one_coupon(const perk_context *ctx, uint32_t r)
+{
     if (ctx->explain_all) return ctx->r_promos[r].reason == PERK_REASON_ONE_COUPON;
     return rule_bit(ctx->one_coupon, r);
 }
 
-static void coupon_verdicts(perk_context *ctx) {
+static void coupon_verdicts(perk_context *ctx)
+{
     const prog_data *d = ctx->d;
     for (uint32_t c = 0; c < ctx->n_coupons; c++) {
         perk_coupon_result *cr = &ctx->r_coupons[c];
@@ -518,8 +542,10 @@ static void coupon_verdicts(perk_context *ctx) {
         bool valid = coupon_valid(ctx->coupon_status[c]);
         uint32_t accepted = UINT32_MAX, first = UINT32_MAX;
         if (ctx->use_index) {
-            coupon_rules_indexed(ctx, prog_find_key(ctx->program, RIDX_COUPON, code), valid, &accepted, &first);
-            coupon_rules_indexed(ctx, prog_find_key(ctx->program, RIDX_CAMPAIGN, campaign), valid, &accepted, &first);
+            coupon_rules_indexed(ctx, prog_find_key(ctx->program, RIDX_COUPON, code), valid, &accepted,
+                                 &first);
+            coupon_rules_indexed(ctx, prog_find_key(ctx->program, RIDX_CAMPAIGN, campaign), valid, &accepted,
+                                 &first);
         }
         for (uint32_t r = 0; !ctx->use_index && r < d->n_rules && accepted == UINT32_MAX; r++) {
             const prog_rule *rule = &d->rules[r];
@@ -546,13 +572,15 @@ static void coupon_verdicts(perk_context *ctx) {
     }
 }
 
-static perk_status internal_error(perk_context *ctx, const char *what) {
-    return ctx_fail(ctx, PERK_MALFORMED, "internal check failed: %s (no result is given rather than a wrong one)",
-                    what);
+static perk_status internal_error(perk_context *ctx, const char *what)
+{
+    return ctx_fail(ctx, PERK_MALFORMED,
+                    "internal check failed: %s (no result is given rather than a wrong one)", what);
 }
 
 /* Every total of the result, recomputed from the parts. */
-static perk_status check_totals(perk_context *ctx) {
+static perk_status check_totals(perk_context *ctx)
+{
     perk_result *res = &ctx->res;
     int64_t alloc_sum = 0, final_sum = 0, promo_goods = 0, promo_ship = 0;
     for (uint32_t k = 0; k < ctx->n_log; k++) {
@@ -579,7 +607,8 @@ static perk_status check_totals(perk_context *ctx) {
         promo_goods += ctx->r_promos[r].discount;
         promo_ship += ctx->r_promos[r].shipping_discount;
     }
-    if (alloc_sum != res->discount || promo_goods != res->discount || final_sum != res->subtotal - res->discount)
+    if (alloc_sum != res->discount || promo_goods != res->discount ||
+        final_sum != res->subtotal - res->discount)
         return internal_error(ctx, "the discount does not match the lines");
     if (res->shipping_after < 0 || res->shipping_after > res->shipping_before ||
         promo_ship != res->shipping_before - res->shipping_after)
@@ -598,7 +627,8 @@ static perk_status check_totals(perk_context *ctx) {
     return PERK_OK;
 }
 
-static perk_status build_result(perk_context *ctx) {
+static perk_status build_result(perk_context *ctx)
+{
     perk_result *res = &ctx->res;
     uint32_t n = ctx->n_lines;
     group_allocations(ctx);
@@ -638,7 +668,8 @@ static perk_status build_result(perk_context *ctx) {
 
 /* ------------------------------------------------------------------ the pass */
 
-static void start(perk_context *ctx) {
+static void start(perk_context *ctx)
+{
     uint32_t n = ctx->n_lines, words = vm_words(ctx);
     memcpy(ctx->cur, ctx->orig, n * sizeof(int64_t));
     memset(ctx->pend, 0, n * sizeof(int64_t));
@@ -669,7 +700,8 @@ static void start(perk_context *ctx) {
     res->shipping_before = ctx->shipping;
 }
 
-static perk_status evaluate(perk_context *ctx) {
+static perk_status evaluate(perk_context *ctx)
+{
     if (ctx->use_index) ridx_restore(ctx);
     start(ctx);
     perk_status st = facts_compute(ctx);
@@ -684,8 +716,9 @@ static perk_status evaluate(perk_context *ctx) {
     return build_result(ctx);
 }
 
-const perk_result *perk_evaluate(perk_context *ctx) {
-    static const perk_result no_context = {.status = PERK_INVALID};
+const perk_result *perk_evaluate(perk_context *ctx)
+{
+    static const perk_result no_context = { .status = PERK_INVALID };
     if (ctx == NULL) return &no_context;
     perk_result *res = &ctx->res;
     perk_status st;

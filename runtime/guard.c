@@ -36,7 +36,8 @@ typedef struct gscalar {
 
 typedef enum { GCMP_NONE, GCMP_KNOWN, GCMP_UNKNOWN } gcmp_state;
 
-uint8_t guard_opcode(uint8_t kind) {
+uint8_t guard_opcode(uint8_t kind)
+{
     switch (kind) {
     case PROG_GUARD_SKU: return PERK_OP_SET_SKU;
     case PROG_GUARD_BRAND: return PERK_OP_SET_BRAND;
@@ -47,7 +48,8 @@ uint8_t guard_opcode(uint8_t kind) {
     }
 }
 
-const char *guard_kind_name(uint8_t kind) {
+const char *guard_kind_name(uint8_t kind)
+{
     switch (kind) {
     case PROG_GUARD_SKU: return "sku";
     case PROG_GUARD_BRAND: return "brand";
@@ -58,7 +60,8 @@ const char *guard_kind_name(uint8_t kind) {
     }
 }
 
-static uint8_t guard_kind_of_opcode(uint8_t op) {
+static uint8_t guard_kind_of_opcode(uint8_t op)
+{
     switch (op) {
     case PERK_OP_SET_SKU: return PROG_GUARD_SKU;
     case PERK_OP_SET_BRAND: return PROG_GUARD_BRAND;
@@ -85,7 +88,8 @@ static uint8_t guard_kind_of_opcode(uint8_t op) {
  * (steps in range, APPLY2 exactly for two-set kinds) are repeated so that a malformed action,
  * which the VM would report as an error, ends the proof instead. */
 static bool action_adds_nothing(const prog_data *p, uint32_t rule, uint32_t idx, bool two, bool first_empty,
-                                bool second_empty) {
+                                bool second_empty)
+{
     if (idx >= p->n_actions) return false;
     const prog_action *a = &p->actions[idx];
     if (a->rule != rule) return false;
@@ -102,23 +106,28 @@ static bool action_adds_nothing(const prog_data *p, uint32_t rule, uint32_t idx,
 
 /* below = 0: `have` >= `bound` (enough values to pop); below = 1: `have` <= `bound` (room to
  * push). A function rather than an expression so that constant operands raise no warning. */
-static bool has_room(uint32_t have, uint32_t bound, int below) {
+static bool has_room(uint32_t have, uint32_t bound, int below)
+{
     return below ? have <= bound : have >= bound;
 }
 
 /* True when the line-set opcode `op` with operand `arg` pushes one of the assumed-empty sets. */
-static bool assumed_empty(const guard_key *keys, uint32_t n_keys, uint8_t op, uint32_t arg) {
+static bool assumed_empty(const guard_key *keys, uint32_t n_keys, uint8_t op, uint32_t arg)
+{
     for (uint32_t k = 0; k < n_keys; k++)
         if (guard_opcode(keys[k].kind) == op && keys[k].string == arg) return true;
     return false;
 }
 
-bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string, guard_outcome *out) {
-    guard_key key = {kind, string};
+bool guard_eval(const prog_data *p, uint32_t rule, uint8_t kind, uint32_t string, guard_outcome *out)
+{
+    guard_key key = { kind, string };
     return guard_eval_keys(p, rule, &key, 1, out);
 }
 
-bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, uint32_t n_keys, guard_outcome *out) {
+bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, uint32_t n_keys,
+                     guard_outcome *out)
+{
     if (p == NULL || rule >= p->n_rules || n_keys == 0 || n_keys > GUARD_MAX_KEYS) return false;
     for (uint32_t k = 0; k < n_keys; k++)
         if (guard_opcode(keys[k].kind) == PERK_OP_COUNT || keys[k].string >= p->n_strings) return false;
@@ -132,16 +141,17 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
     gcmp_state cmp = GCMP_NONE;
     int64_t cmp_obs = 0, cmp_exp = 0;
     int cmp_op = PERK_CMP_EQ;
-    guard_outcome o = {false, PROG_NONE, 0, false, false, PERK_CMP_EQ, 0, 0};
+    guard_outcome o = { false, PROG_NONE, 0, false, false, PERK_CMP_EQ, 0, 0 };
 
 /* Stack discipline: anything a verified program cannot do ends the proof. */
-#define NEED(ns, nl)                                                                              \
-    do {                                                                                          \
-        if (!has_room(sp, (ns), 0) || !has_room(ssp, (nl), 0)) return false;                                               \
+#define NEED(ns, nl)                                                         \
+    do {                                                                     \
+        if (!has_room(sp, (ns), 0) || !has_room(ssp, (nl), 0)) return false; \
     } while (0)
-#define ROOM(ns, nl)                                                                              \
-    do {                                                                                          \
-        if (!has_room(sp + (ns), GUARD_MAX_SCALARS, 1) || !has_room(ssp + (nl), GUARD_MAX_SETS, 1)) return false;         \
+#define ROOM(ns, nl)                                                                                \
+    do {                                                                                            \
+        if (!has_room(sp + (ns), GUARD_MAX_SCALARS, 1) || !has_room(ssp + (nl), GUARD_MAX_SETS, 1)) \
+            return false;                                                                           \
     } while (0)
 #define PUSH_KNOWN(x) (st[sp].v = (x), st[sp].known = true, sp++)
 #define PUSH_UNKNOWN() (st[sp].v = 0, st[sp].known = false, sp++)
@@ -150,7 +160,7 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
         const prog_insn *in = &p->code[pc];
         uint32_t next = pc + 1;
         if (in->op >= PERK_OP_COUNT) return false; /* an unknown opcode */
-        switch ((perk_opcode)in->op) { /* no default: a new opcode must say how it is proved */
+        switch ((perk_opcode)in->op) {             /* no default: a new opcode must say how it is proved */
         case PERK_OP_PUSH_INT:
             if (in->arg >= p->n_ints) return false;
             ROOM(1, 0);
@@ -270,7 +280,8 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
         case PERK_OP_REQUIRE:
         case PERK_OP_REQUIRE_SOFT: {
             NEED(1, 0);
-            if (in->arg < r->first_cond || in->arg - r->first_cond >= r->n_conds || in->arg >= p->n_conds) return false;
+            if (in->arg < r->first_cond || in->arg - r->first_cond >= r->n_conds || in->arg >= p->n_conds)
+                return false;
             gscalar c = st[--sp];
             if (!c.known) return false;
             if (c.v == 0) {
@@ -370,8 +381,10 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
             NEED(0, 1);
             ROOM(1, 0);
             bool e = empty[--ssp];
-            if (e) PUSH_KNOWN(0);
-            else PUSH_UNKNOWN();
+            if (e)
+                PUSH_KNOWN(0);
+            else
+                PUSH_UNKNOWN();
             break;
         }
         case PERK_OP_AGG_SUBSET: {
@@ -379,8 +392,10 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
             ROOM(1, 0);
             ssp--;
             bool a_empty = empty[--ssp];
-            if (a_empty) PUSH_KNOWN(1); /* no line of an empty set is outside b */
-            else PUSH_UNKNOWN();
+            if (a_empty)
+                PUSH_KNOWN(1); /* no line of an empty set is outside b */
+            else
+                PUSH_UNKNOWN();
             break;
         }
         case PERK_OP_APPLY:
@@ -398,8 +413,7 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
             return true;
         case PERK_OP_EARN:
         case PERK_OP_MULTIPLY: /* not in a promotion */
-        case PERK_OP_COUNT:
-            return false;
+        case PERK_OP_COUNT: return false;
         }
         pc = next;
     }
@@ -410,7 +424,8 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
 #undef PUSH_UNKNOWN
 }
 
-bool guard_choose(const prog_data *p, uint32_t rule, uint8_t *kind, uint32_t *string, guard_outcome *out) {
+bool guard_choose(const prog_data *p, uint32_t rule, uint8_t *kind, uint32_t *string, guard_outcome *out)
+{
     *kind = PROG_GUARD_NONE;
     *string = PROG_NONE;
     if (p == NULL || rule >= p->n_rules) return false;
@@ -425,7 +440,8 @@ bool guard_choose(const prog_data *p, uint32_t rule, uint8_t *kind, uint32_t *st
         uint8_t k = guard_kind_of_opcode(in->op);
         if (k == PROG_GUARD_NONE || in->arg >= p->n_strings) continue;
         bool seen = false;
-        for (uint32_t t = 0; t < n_tried && !seen; t++) seen = tried_kind[t] == k && tried_string[t] == in->arg;
+        for (uint32_t t = 0; t < n_tried && !seen; t++)
+            seen = tried_kind[t] == k && tried_string[t] == in->arg;
         if (seen) continue;
         tried_kind[n_tried] = k;
         tried_string[n_tried++] = in->arg;
@@ -439,7 +455,8 @@ bool guard_choose(const prog_data *p, uint32_t rule, uint8_t *kind, uint32_t *st
 }
 
 /* PUSH_IMM or PUSH_INT at pc: its value. */
-static bool pushed_constant(const prog_data *p, uint32_t pc, int64_t *v) {
+static bool pushed_constant(const prog_data *p, uint32_t pc, int64_t *v)
+{
     const prog_insn *in = &p->code[pc];
     if (in->op == PERK_OP_PUSH_IMM) {
         *v = (int32_t)in->arg;
@@ -454,9 +471,12 @@ static bool pushed_constant(const prog_data *p, uint32_t pc, int64_t *v) {
 
 /* The REQUIRE at pc: its condition, when it is a hard one of the block's conditions
  * [first_cond, first_cond + n_conds). */
-static bool hard_require(const prog_data *p, uint32_t first_cond, uint32_t n_conds, uint32_t pc, uint32_t *cond) {
+static bool hard_require(const prog_data *p, uint32_t first_cond, uint32_t n_conds, uint32_t pc,
+                         uint32_t *cond)
+{
     const prog_insn *in = &p->code[pc];
-    if (in->op != PERK_OP_REQUIRE || in->arg >= p->n_conds || in->arg < first_cond || in->arg - first_cond >= n_conds)
+    if (in->op != PERK_OP_REQUIRE || in->arg >= p->n_conds || in->arg < first_cond ||
+        in->arg - first_cond >= n_conds)
         return false;
     *cond = in->arg;
     return true;
@@ -464,12 +484,13 @@ static bool hard_require(const prog_data *p, uint32_t first_cond, uint32_t n_con
 
 /* A precheck (guard.h) at code[start .. end) of a block whose conditions are [first_cond,
  * first_cond + n_conds); out->body is the instruction after its REQUIRE. */
-static bool precheck_at(const prog_data *p, uint64_t start, uint64_t end, uint32_t first_cond, uint32_t n_conds,
-                        guard_precheck *out) {
+static bool precheck_at(const prog_data *p, uint64_t start, uint64_t end, uint32_t first_cond,
+                        uint32_t n_conds, guard_precheck *out)
+{
     if (end - start < 3 || p->code[start].op != PERK_OP_LOAD_FACT || p->code[start].arg >= PERK_FACT_COUNT)
         return false;
     uint32_t pc = (uint32_t)start + 1;
-    guard_precheck c = {PRECHECK_NONE, (uint8_t)p->code[start].arg, 0, PROG_NONE, 0, 0, 0};
+    guard_precheck c = { PRECHECK_NONE, (uint8_t)p->code[start].arg, 0, PROG_NONE, 0, 0, 0 };
     const prog_insn *in = &p->code[pc];
     if (in->op == PERK_OP_IN_MASK) {
         c.kind = PRECHECK_MASK;
@@ -496,15 +517,17 @@ static bool precheck_at(const prog_data *p, uint64_t start, uint64_t end, uint32
 /* Whether rule r's block starts with the target precheck on its own guard string
  * (SET_x s; AGG_ANY; REQUIRE_TARGET), which passes whenever the block runs (a block is only run
  * when that string is in the cart). */
-static bool starts_with_guard_target(const prog_data *p, const prog_rule *r) {
+static bool starts_with_guard_target(const prog_data *p, const prog_rule *r)
+{
     uint64_t start = r->code.start, end = start + r->code.count;
     return r->guard_kind != PROG_GUARD_NONE && end <= p->n_code && end - start >= 3 &&
            p->code[start].op == guard_opcode(r->guard_kind) && p->code[start].arg == r->guard_string &&
            p->code[start + 1].op == PERK_OP_AGG_ANY && p->code[start + 2].op == PERK_OP_REQUIRE_TARGET;
 }
 
-bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out) {
-    *out = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0, 0};
+bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out)
+{
+    *out = (guard_precheck){ PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0, 0 };
     if (p == NULL || rule >= p->n_rules) return false;
     const prog_rule *r = &p->rules[rule];
     uint64_t start = r->code.start, end = start + r->code.count;
@@ -513,7 +536,8 @@ bool guard_find_precheck(const prog_data *p, uint32_t rule, guard_precheck *out)
     return precheck_at(p, start, end, r->first_cond, r->n_conds, out);
 }
 
-uint32_t guard_tested_prefix(const prog_data *p, uint32_t rule, const guard_precheck *c) {
+uint32_t guard_tested_prefix(const prog_data *p, uint32_t rule, const guard_precheck *c)
+{
     if (p == NULL || rule >= p->n_rules) return 0;
     const prog_rule *r = &p->rules[rule];
     if (c->kind != PRECHECK_NONE && c->body > r->code.start && c->body <= r->code.start + r->code.count)
@@ -521,9 +545,10 @@ uint32_t guard_tested_prefix(const prog_data *p, uint32_t rule, const guard_prec
     return starts_with_guard_target(p, r) ? 3 : 0;
 }
 
-bool guard_earn_keys(const prog_data *p, uint32_t earn, guard_earn *out) {
+bool guard_earn_keys(const prog_data *p, uint32_t earn, guard_earn *out)
+{
     memset(out, 0, sizeof *out);
-    out->precheck = (guard_precheck){PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0, 0};
+    out->precheck = (guard_precheck){ PRECHECK_NONE, 0, 0, PROG_NONE, 0, 0, 0 };
     out->earn = PROG_NONE;
     if (p == NULL || earn >= p->n_earns) return false;
     const prog_earn *e = &p->earns[earn];
@@ -544,10 +569,11 @@ bool guard_earn_keys(const prog_data *p, uint32_t earn, guard_earn *out) {
         if (k != PROG_GUARD_NONE) {
             if (in->arg >= p->n_strings) return false;
             bool seen = false;
-            for (uint32_t t = 0; t < n && !seen; t++) seen = out->keys[t].kind == k && out->keys[t].string == in->arg;
+            for (uint32_t t = 0; t < n && !seen; t++)
+                seen = out->keys[t].kind == k && out->keys[t].string == in->arg;
             if (!seen) {
                 if (n == GUARD_MAX_KEYS) return false;
-                out->keys[n++] = (guard_key){k, in->arg};
+                out->keys[n++] = (guard_key){ k, in->arg };
             }
             if (depth == sizeof stack) return false;
             stack[depth++] = EMPTY_WITHOUT_KEYS;
@@ -582,7 +608,9 @@ bool guard_earn_keys(const prog_data *p, uint32_t earn, guard_earn *out) {
     return true;
 }
 
-bool guard_choose_keys(const prog_data *p, uint32_t rule, guard_key *keys, uint32_t *n_keys, guard_outcome *out) {
+bool guard_choose_keys(const prog_data *p, uint32_t rule, guard_key *keys, uint32_t *n_keys,
+                       guard_outcome *out)
+{
     *n_keys = 0;
     if (p == NULL || rule >= p->n_rules) return false;
     const prog_rule *r = &p->rules[rule];
@@ -598,7 +626,7 @@ bool guard_choose_keys(const prog_data *p, uint32_t rule, guard_key *keys, uint3
         for (uint32_t t = 0; t < n && !seen; t++) seen = keys[t].kind == k && keys[t].string == in->arg;
         if (seen) continue;
         if (n == GUARD_MAX_KEYS) return false;
-        keys[n++] = (guard_key){k, in->arg};
+        keys[n++] = (guard_key){ k, in->arg };
     }
     if (n == 0 || !guard_eval_keys(p, rule, keys, n, out)) return false;
     *n_keys = n;

@@ -26,13 +26,13 @@
 
 /* How a block ends when its guard matches no line. */
 typedef struct guard_outcome {
-    bool failed;          /* true: the block fails (reason CONDITION); false: it passes having
+    bool failed;         /* true: the block fails (reason CONDITION); false: it passes having
                              discounted nothing and added no gift or effect (reason NOTHING) */
-    uint32_t cond;        /* failed: the first failing condition; else PROG_NONE */
-    uint32_t n_failures;  /* failed: how many conditions failed (soft ones are all counted) */
-    bool soft;            /* failed: the first failure was a REQUIRE_SOFT */
-    bool has_cmp;         /* failed: a comparison was recorded before that condition */
-    int cmp_op;           /* its perk_cmp */
+    uint32_t cond;       /* failed: the first failing condition; else PROG_NONE */
+    uint32_t n_failures; /* failed: how many conditions failed (soft ones are all counted) */
+    bool soft;           /* failed: the first failure was a REQUIRE_SOFT */
+    bool has_cmp;        /* failed: a comparison was recorded before that condition */
+    int cmp_op;          /* its perk_cmp */
     int64_t observed, expected;
 } guard_outcome;
 
@@ -51,14 +51,16 @@ typedef struct guard_key {
 
 /* As guard_eval, assuming that no cart line matches any of keys[0 .. n_keys) (1 to
  * GUARD_MAX_KEYS of them): the outcome of the block on every cart without any of those strings. */
-bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, uint32_t n_keys, guard_outcome *out);
+bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, uint32_t n_keys,
+                     guard_outcome *out);
 
 /* A guard over several strings, chosen at load time for a promotion the file gives no guard: every
  * distinct string of the block's SET_SKU, SET_BRAND, SET_CATEGORY, SET_CATEGORY_IS and SET_TAG
  * instructions (at most GUARD_MAX_KEYS), assumed absent together, e.g. `sku in ["a", "b"]` or
  * `brand = "x" or category in "y"`. True (keys in keys[0 .. *n_keys), outcome in *out) when the
  * proof decides the block; the promotion then needs a visit only on carts with one of them. */
-bool guard_choose_keys(const prog_data *p, uint32_t rule, guard_key *keys, uint32_t *n_keys, guard_outcome *out);
+bool guard_choose_keys(const prog_data *p, uint32_t rule, guard_key *keys, uint32_t *n_keys,
+                       guard_outcome *out);
 
 /* Chooses a guard for promotion `rule`: tries the strings of the block's SET_SKU, SET_BRAND,
  * SET_CATEGORY, SET_CATEGORY_IS and SET_TAG instructions in instruction order (at most
@@ -91,7 +93,8 @@ typedef struct guard_precheck {
 
 /* Whether precheck c holds when its fact has value x (the test eval_precheck_holds makes, without
  * recording anything). */
-static inline bool guard_precheck_holds_at(const guard_precheck *c, int64_t x) {
+static inline bool guard_precheck_holds_at(const guard_precheck *c, int64_t x)
+{
     switch (c->kind) {
     case PRECHECK_RANGE: return c->a <= x && x <= c->b;
     case PRECHECK_CMP: return perk_cmp_holds(c->op, x, c->a);
@@ -123,7 +126,7 @@ typedef struct guard_earn {
     guard_precheck precheck; /* kind NONE when the block has none */
     guard_key keys[GUARD_MAX_KEYS];
     uint32_t n_keys;
-    uint32_t earn;           /* the EARN's operand */
+    uint32_t earn; /* the EARN's operand */
 } guard_earn;
 
 /* Recognises earn rule `earn`'s block as above; false when it has another shape (then *out has

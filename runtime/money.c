@@ -7,8 +7,7 @@
 bool money_add(int64_t a, int64_t b, int64_t *out)
 {
     int64_t r;
-    if (__builtin_add_overflow(a, b, &r))
-        return false;
+    if (__builtin_add_overflow(a, b, &r)) return false;
     *out = r;
     return true;
 }
@@ -16,8 +15,7 @@ bool money_add(int64_t a, int64_t b, int64_t *out)
 bool money_sub(int64_t a, int64_t b, int64_t *out)
 {
     int64_t r;
-    if (__builtin_sub_overflow(a, b, &r))
-        return false;
+    if (__builtin_sub_overflow(a, b, &r)) return false;
     *out = r;
     return true;
 }
@@ -25,8 +23,7 @@ bool money_sub(int64_t a, int64_t b, int64_t *out)
 bool money_mul(int64_t a, int64_t b, int64_t *out)
 {
     int64_t r;
-    if (__builtin_mul_overflow(a, b, &r))
-        return false;
+    if (__builtin_mul_overflow(a, b, &r)) return false;
     *out = r;
     return true;
 }
@@ -43,8 +40,7 @@ const char *money_rounding_name(int mode)
 
 bool money_mul_div(int64_t a, int64_t num, int64_t den, money_rounding mode, int64_t *out)
 {
-    if (den <= 0)
-        return false;
+    if (den <= 0) return false;
     if (mode != MONEY_ROUND_HALF_UP && mode != MONEY_ROUND_HALF_EVEN && mode != MONEY_ROUND_DOWN)
         return false;
     /* |a * num| <= 2^126, so the product is exact in 128 bits. C division truncates toward
@@ -59,11 +55,9 @@ bool money_mul_div(int64_t a, int64_t num, int64_t den, money_rounding mode, int
             away = twice >= den;
         else
             away = twice > den || (twice == den && quotient % 2 != 0);
-        if (away)
-            quotient += product < 0 ? -1 : 1;
+        if (away) quotient += product < 0 ? -1 : 1;
     }
-    if (quotient < INT64_MIN || quotient > INT64_MAX)
-        return false;
+    if (quotient < INT64_MIN || quotient > INT64_MAX) return false;
     *out = (int64_t)quotient;
     return true;
 }
@@ -90,12 +84,9 @@ static void alloc_sift_down(const int64_t *rem, uint32_t *heap, size_t size, siz
 {
     for (;;) {
         size_t best = pos, left = 2 * pos + 1, right = left + 1;
-        if (left < size && alloc_before(rem, heap[left], heap[best]))
-            best = left;
-        if (right < size && alloc_before(rem, heap[right], heap[best]))
-            best = right;
-        if (best == pos)
-            return;
+        if (left < size && alloc_before(rem, heap[left], heap[best])) best = left;
+        if (right < size && alloc_before(rem, heap[right], heap[best])) best = right;
+        if (best == pos) return;
         uint32_t t = heap[pos];
         heap[pos] = heap[best];
         heap[best] = t;
@@ -106,22 +97,16 @@ static void alloc_sift_down(const int64_t *rem, uint32_t *heap, size_t size, siz
 bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *out, uint32_t *order,
                     int64_t *remainders)
 {
-    if (n > UINT32_MAX)
-        return false;
-    if (n > 0 && (weights == NULL || out == NULL || order == NULL || remainders == NULL))
-        return false;
+    if (n > UINT32_MAX) return false;
+    if (n > 0 && (weights == NULL || out == NULL || order == NULL || remainders == NULL)) return false;
     int64_t weight_sum = 0, max_weight = 0;
     for (size_t i = 0; i < n; i++) {
-        if (weights[i] < 0 || __builtin_add_overflow(weight_sum, weights[i], &weight_sum))
-            return false;
-        if (weights[i] > max_weight)
-            max_weight = weights[i];
+        if (weights[i] < 0 || __builtin_add_overflow(weight_sum, weights[i], &weight_sum)) return false;
+        if (weights[i] > max_weight) max_weight = weights[i];
     }
-    if (total < 0 || total > weight_sum)
-        return false;
+    if (total < 0 || total > weight_sum) return false;
     if (weight_sum == 0) { /* total is 0 too */
-        for (size_t i = 0; i < n; i++)
-            out[i] = 0;
+        for (size_t i = 0; i < n; i++) out[i] = 0;
         return true;
     }
 
@@ -151,13 +136,11 @@ bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *ou
      * each remainder is < W. That is also why no line ever exceeds its weight: a line with a
      * nonzero remainder has total*w/W < w strictly, so its floor + 1 <= w. */
     int64_t leftover = total - assigned;
-    if (leftover == 0)
-        return true;
+    if (leftover == 0) return true;
 
     size_t size = 0;
     for (size_t i = 0; i < n; i++) {
-        if (remainders[i] != 0)
-            order[size++] = (uint32_t)i;
+        if (remainders[i] != 0) order[size++] = (uint32_t)i;
     }
     if ((uint64_t)leftover > size) /* impossible by the argument above; kept as a guard */
         return false;
@@ -174,12 +157,10 @@ bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *ou
             }
             order[j] = x;
         }
-        for (int64_t k = 0; k < leftover; k++)
-            out[order[k]] += 1;
+        for (int64_t k = 0; k < leftover; k++) out[order[k]] += 1;
         return true;
     }
-    for (size_t p = size / 2; p-- > 0;)
-        alloc_sift_down(remainders, order, size, p);
+    for (size_t p = size / 2; p-- > 0;) alloc_sift_down(remainders, order, size, p);
     for (int64_t k = 0; k < leftover; k++) {
         out[order[0]] += 1;
         order[0] = order[--size];
@@ -191,18 +172,16 @@ bool money_allocate(int64_t total, const int64_t *weights, size_t n, int64_t *ou
 /* --- currencies ------------------------------------------------------------------------------ */
 
 static const money_currency money_currencies[] = {
-#define CURRENCY(code, exponent, symbol) {code, exponent, symbol},
+#define CURRENCY(code, exponent, symbol) { code, exponent, symbol },
 #include "currencies.def"
 #undef CURRENCY
 };
 
 const money_currency *money_currency_find(const char *code)
 {
-    if (code == NULL)
-        return NULL;
+    if (code == NULL) return NULL;
     for (size_t i = 0; i < sizeof money_currencies / sizeof money_currencies[0]; i++) {
-        if (strcmp(money_currencies[i].code, code) == 0)
-            return &money_currencies[i];
+        if (strcmp(money_currencies[i].code, code) == 0) return &money_currencies[i];
     }
     return NULL;
 }
@@ -218,14 +197,13 @@ typedef struct {
 
 static void writer_put(money_writer *w, char ch)
 {
-    if (w->cap > 0 && w->len < w->cap - 1)
-        w->buf[w->len] = ch;
+    if (w->cap > 0 && w->len < w->cap - 1) w->buf[w->len] = ch;
     w->len++;
 }
 
 size_t money_format(int64_t minor, int exponent, const char *symbol, char *buf, size_t cap)
 {
-    money_writer w = {buf, cap, 0};
+    money_writer w = { buf, cap, 0 };
     if (exponent >= 0 && exponent <= MONEY_MAX_EXPONENT) {
         /* Magnitude as unsigned so that INT64_MIN (2^63) is representable. */
         uint64_t mag = minor < 0 ? 0 - (uint64_t)minor : (uint64_t)minor;
@@ -235,35 +213,26 @@ size_t money_format(int64_t minor, int exponent, const char *symbol, char *buf, 
             digits[nd++] = (char)('0' + mag % 10);
             mag /= 10;
         } while (mag != 0);
-        while (nd < (size_t)exponent + 1)
-            digits[nd++] = '0';
+        while (nd < (size_t)exponent + 1) digits[nd++] = '0';
 
-        if (minor < 0)
-            writer_put(&w, '-');
-        for (const char *s = symbol; s != NULL && *s != '\0'; s++)
-            writer_put(&w, *s);
+        if (minor < 0) writer_put(&w, '-');
+        for (const char *s = symbol; s != NULL && *s != '\0'; s++) writer_put(&w, *s);
         while (nd > 0) {
-            if (nd == (size_t)exponent)
-                writer_put(&w, '.');
+            if (nd == (size_t)exponent) writer_put(&w, '.');
             writer_put(&w, digits[--nd]);
         }
     }
-    if (cap > 0)
-        buf[w.len < cap ? w.len : cap - 1] = '\0';
+    if (cap > 0) buf[w.len < cap ? w.len : cap - 1] = '\0';
     return w.len;
 }
 
 /* --- parsing --------------------------------------------------------------------------------- */
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 money_parse_status money_parse_decimal(const char *text, size_t len, int exponent, int64_t *out)
 {
-    if (exponent < 0 || exponent > MONEY_MAX_EXPONENT || (text == NULL && len > 0))
-        return MONEY_PARSE_SYNTAX;
+    if (exponent < 0 || exponent > MONEY_MAX_EXPONENT || (text == NULL && len > 0)) return MONEY_PARSE_SYNTAX;
 
     /* Syntax first: -?[0-9]+(\.[0-9]+)? over the whole text. */
     size_t i = 0;
@@ -273,28 +242,22 @@ money_parse_status money_parse_decimal(const char *text, size_t len, int exponen
         i++;
     }
     size_t int_start = i;
-    while (i < len && is_digit(text[i]))
-        i++;
+    while (i < len && is_digit(text[i])) i++;
     size_t int_end = i;
-    if (int_end == int_start)
-        return MONEY_PARSE_SYNTAX;
+    if (int_end == int_start) return MONEY_PARSE_SYNTAX;
     size_t frac_start = i, frac_end = i;
     if (i < len && text[i] == '.') {
         frac_start = ++i;
-        while (i < len && is_digit(text[i]))
-            i++;
+        while (i < len && is_digit(text[i])) i++;
         frac_end = i;
-        if (frac_end == frac_start)
-            return MONEY_PARSE_SYNTAX;
+        if (frac_end == frac_start) return MONEY_PARSE_SYNTAX;
     }
-    if (i != len)
-        return MONEY_PARSE_SYNTAX;
+    if (i != len) return MONEY_PARSE_SYNTAX;
 
     /* Digits past the currency's precision must be zeros. */
     size_t frac_len = frac_end - frac_start;
     for (size_t k = (size_t)exponent; k < frac_len; k++) {
-        if (text[frac_start + k] != '0')
-            return MONEY_PARSE_TOO_PRECISE;
+        if (text[frac_start + k] != '0') return MONEY_PARSE_TOO_PRECISE;
     }
 
     /* Accumulate the magnitude; a negative value may reach 2^63. */
@@ -302,14 +265,12 @@ money_parse_status money_parse_decimal(const char *text, size_t len, int exponen
     uint64_t value = 0;
     for (size_t k = int_start; k < int_end; k++) {
         unsigned d = (unsigned)(text[k] - '0');
-        if (value > (limit - d) / 10)
-            return MONEY_PARSE_RANGE;
+        if (value > (limit - d) / 10) return MONEY_PARSE_RANGE;
         value = value * 10 + d;
     }
     for (size_t k = 0; k < (size_t)exponent; k++) {
         unsigned d = k < frac_len ? (unsigned)(text[frac_start + k] - '0') : 0;
-        if (value > (limit - d) / 10)
-            return MONEY_PARSE_RANGE;
+        if (value > (limit - d) / 10) return MONEY_PARSE_RANGE;
         value = value * 10 + d;
     }
     if (!negative)

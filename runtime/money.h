@@ -17,7 +17,9 @@
  *   HALF_UP   to nearest; exact halves away from zero (2.5 -> 3, -2.5 -> -3)
  *   HALF_EVEN to nearest; exact halves to the even neighbour (2.5 -> 2, 3.5 -> 4)
  *   DOWN      toward zero (2.9 -> 2, -2.9 -> -2) */
+/* clang-format off: a table, aligned by hand */
 #define MONEY_ROUNDING_LIST(X) X(HALF_UP, half_up) X(HALF_EVEN, half_even) X(DOWN, down)
+/* clang-format on */
 
 typedef enum {
 #define MONEY_ROUNDING_ENUM(NAME, name) MONEY_ROUND_##NAME,
@@ -88,9 +90,9 @@ size_t money_format(int64_t minor, int exponent, const char *symbol, char *buf, 
 /* Outcome of parsing a decimal number. */
 typedef enum {
     MONEY_PARSE_OK = 0,
-    MONEY_PARSE_SYNTAX,       /* not of the form -?[0-9]+(\.[0-9]+)? (or exponent out of range) */
-    MONEY_PARSE_TOO_PRECISE,  /* more nonzero fractional digits than the currency has */
-    MONEY_PARSE_RANGE         /* the amount does not fit in int64 minor units */
+    MONEY_PARSE_SYNTAX,      /* not of the form -?[0-9]+(\.[0-9]+)? (or exponent out of range) */
+    MONEY_PARSE_TOO_PRECISE, /* more nonzero fractional digits than the currency has */
+    MONEY_PARSE_RANGE        /* the amount does not fit in int64 minor units */
 } money_parse_status;
 
 /* Parses text[0..len) (no NUL needed) such as "12.5", "12.50", "-3", "0.05" into minor units

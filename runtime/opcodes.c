@@ -4,7 +4,7 @@
 
 const perk_opcode_info perk_opcode_table[PERK_OP_COUNT] = {
 #define PERK_OP_INFO(name, arg, pops, pushes, doc) \
-    [PERK_OP_##name] = {#name, PERK_ARG_##arg, pops, pushes, doc},
+    [PERK_OP_##name] = { #name, PERK_ARG_##arg, pops, pushes, doc },
     PERK_OPCODE_LIST(PERK_OP_INFO)
 #undef PERK_OP_INFO
 };

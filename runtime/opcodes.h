@@ -21,34 +21,44 @@
 #include <stdint.h>
 
 /* What the 32-bit operand `arg` of an instruction refers to; the verifier range-checks it. */
-#define PERK_ARG_KIND_LIST(X)                                                          \
-    X(NONE,    "no operand")                                                           \
-    X(IMM,     "signed 32-bit immediate")                                              \
-    X(INT,     "index into the int64 constant pool")                                   \
-    X(STRING,  "index into the string pool")                                           \
-    X(STRSET,  "index into the string-set pool")                                       \
-    X(ATTR,    "index into the attribute (key, value) pool")                           \
-    X(FACT,    "fact id from runtime/facts.h")                                         \
-    X(FIELD,   "item field id from runtime/facts.h")                                   \
-    X(JUMP,    "absolute instruction index inside the same block, after this one")     \
-    X(COND,    "index into the condition table")                                       \
-    X(ACTION,  "index into the action table")                                          \
-    X(EARN,    "index into the earn-rule table")                                       \
-    X(MULT,    "index into the multiplier table")
+/* clang-format off: a table, aligned by hand */
+#define PERK_ARG_KIND_LIST(X)                                                   \
+    X(NONE, "no operand")                                                       \
+    X(IMM, "signed 32-bit immediate")                                           \
+    X(INT, "index into the int64 constant pool")                                \
+    X(STRING, "index into the string pool")                                     \
+    X(STRSET, "index into the string-set pool")                                 \
+    X(ATTR, "index into the attribute (key, value) pool")                       \
+    X(FACT, "fact id from runtime/facts.h")                                     \
+    X(FIELD, "item field id from runtime/facts.h")                              \
+    X(JUMP, "absolute instruction index inside the same block, after this one") \
+    X(COND, "index into the condition table")                                   \
+    X(ACTION, "index into the action table")                                    \
+    X(EARN, "index into the earn-rule table")                                   \
+    X(MULT, "index into the multiplier table")
+/* clang-format on */
 
 typedef enum perk_arg_kind {
 #define PERK_ARG_ENUM(name, doc) PERK_ARG_##name,
     PERK_ARG_KIND_LIST(PERK_ARG_ENUM)
 #undef PERK_ARG_ENUM
-    PERK_ARG_KIND_COUNT
+        PERK_ARG_KIND_COUNT
 } perk_arg_kind;
 
 /* Comparison operators carried in `aux` by SET_CMP and reported in explanations. */
-typedef enum perk_cmp { PERK_CMP_EQ, PERK_CMP_NE, PERK_CMP_LT, PERK_CMP_LE, PERK_CMP_GT, PERK_CMP_GE } perk_cmp;
+typedef enum perk_cmp {
+    PERK_CMP_EQ,
+    PERK_CMP_NE,
+    PERK_CMP_LT,
+    PERK_CMP_LE,
+    PERK_CMP_GT,
+    PERK_CMP_GE
+} perk_cmp;
 
 /* a <op> b, the way the VM, the guard proofs and the prechecks all compare (false for an
  * operator out of range). */
-static inline bool perk_cmp_holds(int op, int64_t a, int64_t b) {
+static inline bool perk_cmp_holds(int op, int64_t a, int64_t b)
+{
     switch (op) {
     case PERK_CMP_EQ: return a == b;
     case PERK_CMP_NE: return a != b;
@@ -61,7 +71,8 @@ static inline bool perk_cmp_holds(int op, int64_t a, int64_t b) {
 }
 
 /* The operator that holds exactly when op does not (for `not` of a recorded comparison). */
-static inline int perk_cmp_negate(int op) {
+static inline int perk_cmp_negate(int op)
+{
     switch (op) {
     case PERK_CMP_EQ: return PERK_CMP_NE;
     case PERK_CMP_NE: return PERK_CMP_EQ;
@@ -72,76 +83,79 @@ static inline int perk_cmp_negate(int op) {
     }
 }
 
-#define PERK_OPCODE_LIST(X)                                                                       \
-    /* constants and facts */                                                                     \
-    X(PUSH_INT,       INT,    "",    "s", "push an int64 constant")                               \
-    X(PUSH_IMM,       IMM,    "",    "s", "push a small signed constant")                         \
-    X(PUSH_STR,       STRING, "",    "s", "push a string id (to compare with a string fact)")     \
-    X(LOAD_FACT,      FACT,   "",    "s", "push a customer/order/time fact")                      \
-    X(POP,            NONE,   "s",   "",  "drop a scalar")                                        \
-    /* checked arithmetic: overflow ends the evaluation with PERK_E_OVERFLOW */                   \
-    X(ADD,            NONE,   "ss",  "s", "a + b")                                                \
-    X(SUB,            NONE,   "ss",  "s", "a - b")                                                \
-    X(MUL,            NONE,   "ss",  "s", "a * b")                                                \
-    X(DIV,            NONE,   "ss",  "s", "a / b rounded toward zero; b = 0 is an error")          \
-    X(MOD,            NONE,   "ss",  "s", "a mod b: the remainder, with the sign of a; b = 0 is an error") \
-    X(NEG,            NONE,   "s",   "s", "-a")                                                   \
-    X(PERCENT_OF,     NONE,   "ss",  "s", "money a times percent b (ppm), rounded by the ruleset") \
+/* clang-format off: a table, aligned by hand */
+#define PERK_OPCODE_LIST(X)                                                                        \
+    /* constants and facts */                                                                      \
+    X(PUSH_INT, INT, "", "s", "push an int64 constant")                                            \
+    X(PUSH_IMM, IMM, "", "s", "push a small signed constant")                                      \
+    X(PUSH_STR, STRING, "", "s", "push a string id (to compare with a string fact)")               \
+    X(LOAD_FACT, FACT, "", "s", "push a customer/order/time fact")                                 \
+    X(POP, NONE, "s", "", "drop a scalar")                                                         \
+    /* checked arithmetic: overflow ends the evaluation with PERK_E_OVERFLOW */                    \
+    X(ADD, NONE, "ss", "s", "a + b")                                                               \
+    X(SUB, NONE, "ss", "s", "a - b")                                                               \
+    X(MUL, NONE, "ss", "s", "a * b")                                                               \
+    X(DIV, NONE, "ss", "s", "a / b rounded toward zero; b = 0 is an error")                        \
+    X(MOD, NONE, "ss", "s", "a mod b: the remainder, with the sign of a; b = 0 is an error")       \
+    X(NEG, NONE, "s", "s", "-a")                                                                   \
+    X(PERCENT_OF, NONE, "ss", "s", "money a times percent b (ppm), rounded by the ruleset")        \
     /* comparisons: each records its operands for explanations ("¥268.00 < ¥300.00") */          \
-    X(EQ,             NONE,   "ss",  "s", "a = b")                                                \
-    X(NE,             NONE,   "ss",  "s", "a != b")                                               \
-    X(LT,             NONE,   "ss",  "s", "a < b")                                                \
-    X(LE,             NONE,   "ss",  "s", "a <= b")                                               \
-    X(GT,             NONE,   "ss",  "s", "a > b")                                                \
-    X(GE,             NONE,   "ss",  "s", "a >= b")                                               \
-    X(IN_RANGE,       NONE,   "sss", "s", "lo <= x <= hi (pops hi, lo, x)")                       \
-    X(IN_MASK,        IMM,    "s",   "s", "bit x of arg is set (weekday in [sat, sun])")          \
-    X(IN_STRSET,      STRSET, "s",   "s", "string id x is in a constant set")                     \
-    X(NOT,            NONE,   "s",   "s", "logical not")                                          \
-    X(CUSTOMER_TAG,   STRING, "",    "s", "the customer has this tag")                            \
-    X(COUPON,         STRING, "",    "s", "this coupon code was entered and is valid")            \
-    X(COUPON_FROM,    STRING, "",    "s", "a valid coupon of this campaign was entered")          \
-    /* control: jumps go forward only, so every block terminates */                               \
-    X(JUMP,           JUMP,   "",    "",  "continue at arg")                                      \
-    X(JUMP_IF_FALSE,  JUMP,   "s",   "s", "if top is false jump to arg keeping it, else pop it (and)") \
-    X(JUMP_IF_TRUE,   JUMP,   "s",   "s", "if top is true jump to arg keeping it, else pop it (or)")   \
-    X(REQUIRE,        COND,   "s",   "",  "pop a bool; false: the rule does not apply (condition arg)") \
-    X(REQUIRE_SOFT,   COND,   "s",   "",  "as REQUIRE, but keep evaluating conditions (for hints)")  \
-    X(CHECK,          NONE,   "",    "",  "stop here if a REQUIRE_SOFT failed")                   \
-    /* line sets */                                                                               \
-    X(SET_ALL,        NONE,   "",    "l", "every non-gift line")                                  \
-    X(SET_CATEGORY,   STRING, "",    "l", "lines whose category path starts with this path")      \
-    X(SET_CATEGORY_IS,STRING, "",    "l", "lines whose category path is exactly this path")       \
-    X(SET_TAG,        STRING, "",    "l", "lines carrying this tag")                              \
-    X(SET_BRAND,      STRING, "",    "l", "lines of this brand")                                  \
-    X(SET_SKU,        STRING, "",    "l", "lines of this sku")                                    \
-    X(SET_ATTR,       ATTR,   "",    "l", "lines whose attribute key has this value")             \
-    X(SET_CMP,        FIELD,  "s",   "l", "lines whose field compares (aux: perk_cmp) to the scalar") \
-    X(SET_AND,        NONE,   "ll",  "l", "intersection")                                         \
-    X(SET_OR,         NONE,   "ll",  "l", "union")                                                \
-    X(SET_DIFF,       NONE,   "ll",  "l", "a except b")                                           \
-    X(SET_NOT,        NONE,   "l",   "l", "complement within the non-gift lines")                 \
-    /* aggregates over a line set */                                                              \
-    X(AGG_SUM,        FIELD,  "l",   "s", "sum of a numeric field (amount: current line amounts)") \
-    X(AGG_MIN,        FIELD,  "l",   "s", "minimum of a field (0 for an empty set)")              \
-    X(AGG_MAX,        FIELD,  "l",   "s", "maximum of a field (0 for an empty set)")              \
-    X(AGG_COUNT,      NONE,   "l",   "s", "units (sum of quantities)")                            \
-    X(AGG_ANY,        NONE,   "l",   "s", "the set is not empty")                                 \
-    X(AGG_SUBSET,     NONE,   "ll",  "s", "every line of a is in b (all)")                        \
-    /* effects */                                                                                 \
-    X(APPLY,          ACTION, "l",   "",  "apply a promotion action to the line set")             \
-    X(APPLY2,         ACTION, "ll",  "",  "apply an action taking two sets (buy set, reward set)") \
-    X(EARN,           EARN,   "l",   "",  "earn points on the paid amount of the line set")       \
-    X(MULTIPLY,       MULT,   "",    "",  "offer a points multiplier")                            \
-    X(END,            NONE,   "",    "",  "end of the block")                                     \
+    X(EQ, NONE, "ss", "s", "a = b")                                                                \
+    X(NE, NONE, "ss", "s", "a != b")                                                               \
+    X(LT, NONE, "ss", "s", "a < b")                                                                \
+    X(LE, NONE, "ss", "s", "a <= b")                                                               \
+    X(GT, NONE, "ss", "s", "a > b")                                                                \
+    X(GE, NONE, "ss", "s", "a >= b")                                                               \
+    X(IN_RANGE, NONE, "sss", "s", "lo <= x <= hi (pops hi, lo, x)")                                \
+    X(IN_MASK, IMM, "s", "s", "bit x of arg is set (weekday in [sat, sun])")                       \
+    X(IN_STRSET, STRSET, "s", "s", "string id x is in a constant set")                             \
+    X(NOT, NONE, "s", "s", "logical not")                                                          \
+    X(CUSTOMER_TAG, STRING, "", "s", "the customer has this tag")                                  \
+    X(COUPON, STRING, "", "s", "this coupon code was entered and is valid")                        \
+    X(COUPON_FROM, STRING, "", "s", "a valid coupon of this campaign was entered")                 \
+    /* control: jumps go forward only, so every block terminates */                                \
+    X(JUMP, JUMP, "", "", "continue at arg")                                                       \
+    X(JUMP_IF_FALSE, JUMP, "s", "s", "if top is false jump to arg keeping it, else pop it (and)")  \
+    X(JUMP_IF_TRUE, JUMP, "s", "s", "if top is true jump to arg keeping it, else pop it (or)")     \
+    X(REQUIRE, COND, "s", "", "pop a bool; false: the rule does not apply (condition arg)")        \
+    X(REQUIRE_SOFT, COND, "s", "", "as REQUIRE, but keep evaluating conditions (for hints)")       \
+    X(CHECK, NONE, "", "", "stop here if a REQUIRE_SOFT failed")                                   \
+    /* line sets */                                                                                \
+    X(SET_ALL, NONE, "", "l", "every non-gift line")                                               \
+    X(SET_CATEGORY, STRING, "", "l", "lines whose category path starts with this path")            \
+    X(SET_CATEGORY_IS, STRING, "", "l", "lines whose category path is exactly this path")          \
+    X(SET_TAG, STRING, "", "l", "lines carrying this tag")                                         \
+    X(SET_BRAND, STRING, "", "l", "lines of this brand")                                           \
+    X(SET_SKU, STRING, "", "l", "lines of this sku")                                               \
+    X(SET_ATTR, ATTR, "", "l", "lines whose attribute key has this value")                         \
+    X(SET_CMP, FIELD, "s", "l", "lines whose field compares (aux: perk_cmp) to the scalar")        \
+    X(SET_AND, NONE, "ll", "l", "intersection")                                                    \
+    X(SET_OR, NONE, "ll", "l", "union")                                                            \
+    X(SET_DIFF, NONE, "ll", "l", "a except b")                                                     \
+    X(SET_NOT, NONE, "l", "l", "complement within the non-gift lines")                             \
+    /* aggregates over a line set */                                                               \
+    X(AGG_SUM, FIELD, "l", "s", "sum of a numeric field (amount: current line amounts)")           \
+    X(AGG_MIN, FIELD, "l", "s", "minimum of a field (0 for an empty set)")                         \
+    X(AGG_MAX, FIELD, "l", "s", "maximum of a field (0 for an empty set)")                         \
+    X(AGG_COUNT, NONE, "l", "s", "units (sum of quantities)")                                      \
+    X(AGG_ANY, NONE, "l", "s", "the set is not empty")                                             \
+    X(AGG_SUBSET, NONE, "ll", "s", "every line of a is in b (all)")                                \
+    /* effects */                                                                                  \
+    X(APPLY, ACTION, "l", "", "apply a promotion action to the line set")                          \
+    X(APPLY2, ACTION, "ll", "", "apply an action taking two sets (buy set, reward set)")           \
+    X(EARN, EARN, "l", "", "earn points on the paid amount of the line set")                       \
+    X(MULTIPLY, MULT, "", "", "offer a points multiplier")                                         \
+    X(END, NONE, "", "", "end of the block")                                                       \
     /* added after END so that the numbers of the opcodes above (stored programs) stay the same */ \
-    X(REQUIRE_TARGET, NONE,   "s",   "",  "pop a bool; false: the promotion ends with NOTHING (first, before conditions)")
+    X(REQUIRE_TARGET, NONE, "s", "",                                                               \
+      "pop a bool; false: the promotion ends with NOTHING (first, before conditions)")
+/* clang-format on */
 
 typedef enum perk_opcode {
 #define PERK_OP_ENUM(name, arg, pops, pushes, doc) PERK_OP_##name,
     PERK_OPCODE_LIST(PERK_OP_ENUM)
 #undef PERK_OP_ENUM
-    PERK_OP_COUNT
+        PERK_OP_COUNT
 } perk_opcode;
 
 /* The perk_cmp of a comparison opcode EQ .. GE (listed in the same order as perk_cmp). */
@@ -149,9 +163,9 @@ static inline int perk_cmp_of_opcode(int op) { return PERK_CMP_EQ + (op - PERK_O
 
 /* Static facts about each opcode, derived from the list (runtime/opcodes.c). */
 typedef struct perk_opcode_info {
-    const char *name;     /* "SET_CATEGORY" */
-    perk_arg_kind arg;    /* what arg refers to */
-    const char *pops;     /* stack effect, see above */
+    const char *name;  /* "SET_CATEGORY" */
+    perk_arg_kind arg; /* what arg refers to */
+    const char *pops;  /* stack effect, see above */
     const char *pushes;
     const char *doc;
 } perk_opcode_info;

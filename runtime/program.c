@@ -26,12 +26,14 @@ static const char *const status_messages[PERK_STATUS_COUNT] = {
 #undef PROGRAM_STATUS_MSG
 };
 
-const char *perk_status_message(perk_status status) {
+const char *perk_status_message(perk_status status)
+{
     if ((unsigned)status >= PERK_STATUS_COUNT) return "unknown status";
     return status_messages[status];
 }
 
-void prog_set_error(perk_error *err, perk_status st, const char *fmt, ...) {
+void prog_set_error(perk_error *err, perk_status st, const char *fmt, ...)
+{
     if (!err) return;
     err->status = st;
     va_list ap;
@@ -40,12 +42,13 @@ void prog_set_error(perk_error *err, perk_status st, const char *fmt, ...) {
     va_end(ap);
 }
 
-void prog_data_free(prog_data *p) {
+void prog_data_free(prog_data *p)
+{
     if (!p) return;
-    void *arrays[] = {p->tz_at,      p->tz_offset,  p->str_off,    p->str_len,   p->str_bytes,
-                      p->ints,       p->strset_off, p->strset_len, p->attr_key,  p->attr_value,
-                      p->u32,        p->code,       p->conds,      p->actions,   p->steps,
-                      p->rules,      p->earns,      p->mults,      p->tiers};
+    void *arrays[] = { p->tz_at, p->tz_offset,  p->str_off,    p->str_len,  p->str_bytes,
+                       p->ints,  p->strset_off, p->strset_len, p->attr_key, p->attr_value,
+                       p->u32,   p->code,       p->conds,      p->actions,  p->steps,
+                       p->rules, p->earns,      p->mults,      p->tiers };
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) perk_mem_free(arrays[i]);
     memset(p, 0, sizeof *p);
 }
@@ -53,7 +56,8 @@ void prog_data_free(prog_data *p) {
 /* ---------------------------------------------------------------- string hash */
 
 /* The last len < 8 bytes at s as one word (4, 2 and 1-byte loads, never past s + len). */
-static inline uint64_t tail_bytes(const char *s, size_t len) {
+static inline uint64_t tail_bytes(const char *s, size_t len)
+{
     uint64_t tail = 0;
     unsigned shift = 0;
     if (len & 4) {
@@ -76,7 +80,8 @@ static inline uint64_t tail_bytes(const char *s, size_t len) {
 
 /* True when the len bytes at a and b are equal: 8 bytes at a time, then the tail (cart strings
  * are short; this avoids a call to memcmp per probe that finds its hash). */
-static inline bool same_bytes(const char *a, const char *b, size_t len) {
+static inline bool same_bytes(const char *a, const char *b, size_t len)
+{
     for (; len >= 8; a += 8, b += 8, len -= 8) {
         uint64_t x, y;
         memcpy(&x, a, 8);
@@ -89,7 +94,8 @@ static inline bool same_bytes(const char *a, const char *b, size_t len) {
 /* A hash of the bytes, 8 at a time (cart strings are short: every line's sku, brand, category
  * prefixes and tags are looked up when it is added, so this is on the checkout's path). Only
  * ever compared within one process, so byte order does not matter. */
-static uint32_t text_hash(const char *s, size_t len) {
+static uint32_t text_hash(const char *s, size_t len)
+{
     uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)len;
     for (; len >= 8; s += 8, len -= 8) {
         uint64_t w;
@@ -107,7 +113,8 @@ static uint32_t text_hash(const char *s, size_t len) {
 static uint64_t hash_slot(uint32_t hash, uint32_t id) { return (uint64_t)hash << 32 | (id + 1u); }
 
 /* Builds the table: power of two, at most half full. Fails on a duplicate string. */
-static perk_status build_string_hash(perk_program *prog, perk_error *err) {
+static perk_status build_string_hash(perk_program *prog, perk_error *err)
+{
     const prog_data *d = &prog->d;
     size_t size = 8;
     while (size < (size_t)d->n_strings * 2) size *= 2;
@@ -129,7 +136,8 @@ static perk_status build_string_hash(perk_program *prog, perk_error *err) {
             uint32_t other = (uint32_t)entry - 1;
             if ((uint32_t)(entry >> 32) == hash && d->str_len[other] == len &&
                 memcmp(prog_string(d, other), s, len) == 0) {
-                prog_set_error(err, PERK_VERIFY, "verify: string %u duplicates string %u (\"%.60s\")", id, other, s);
+                prog_set_error(err, PERK_VERIFY, "verify: string %u duplicates string %u (\"%.60s\")", id,
+                               other, s);
                 return PERK_VERIFY;
             }
         }
@@ -137,7 +145,8 @@ static perk_status build_string_hash(perk_program *prog, perk_error *err) {
     return PERK_OK;
 }
 
-uint32_t prog_find_string(const perk_program *p, const char *text, size_t len) {
+uint32_t prog_find_string(const perk_program *p, const char *text, size_t len)
+{
     if (!p || !p->str_hash || (!text && len) || len > UINT32_MAX) return PROG_NONE;
     if (!text) text = "";
     const prog_data *d = &p->d;
@@ -152,7 +161,8 @@ uint32_t prog_find_string(const perk_program *p, const char *text, size_t len) {
 }
 
 /* The index slots of the line matches (cart_index.c). */
-static perk_status build_slots(perk_program *prog, perk_error *err) {
+static perk_status build_slots(perk_program *prog, perk_error *err)
+{
     if (cidx_build(prog)) return PERK_OK;
     prog_set_error(err, PERK_NOMEM, "load: out of memory for the line index");
     return PERK_NOMEM;
@@ -161,15 +171,16 @@ static perk_status build_slots(perk_program *prog, perk_error *err) {
 /* ---------------------------------------------------------------- loading */
 
 /* Parses, verifies and indexes bytes the caller will not change meanwhile. */
-static perk_program *program_from_bytes(const uint8_t *bytes, size_t len, perk_error *err) {
+static perk_program *program_from_bytes(const uint8_t *bytes, size_t len, perk_error *err)
+{
     perk_program *prog = perk_mem_calloc(1, sizeof *prog);
     if (!prog) {
         prog_set_error(err, PERK_NOMEM, "load: out of memory");
         return NULL;
     }
-    if (bytecode_read(bytes, len, &prog->d, err) != PERK_OK || verify_program_record(&prog->d, err) != PERK_OK ||
-        build_string_hash(prog, err) != PERK_OK || ridx_build(prog, err) != PERK_OK ||
-        build_slots(prog, err) != PERK_OK) {
+    if (bytecode_read(bytes, len, &prog->d, err) != PERK_OK ||
+        verify_program_record(&prog->d, err) != PERK_OK || build_string_hash(prog, err) != PERK_OK ||
+        ridx_build(prog, err) != PERK_OK || build_slots(prog, err) != PERK_OK) {
         cidx_program_free(prog);
         ridx_free(prog);
         prog_data_free(&prog->d);
@@ -181,7 +192,8 @@ static perk_program *program_from_bytes(const uint8_t *bytes, size_t len, perk_e
     return prog;
 }
 
-perk_program *perk_program_load(const void *bytes, size_t len, perk_error *err) {
+perk_program *perk_program_load(const void *bytes, size_t len, perk_error *err)
+{
     perk_error local;
     if (!err) err = &local;
     if (!bytes) {
@@ -189,7 +201,8 @@ perk_program *perk_program_load(const void *bytes, size_t len, perk_error *err) 
         return NULL;
     }
     if (len > BC_MAX_FILE_SIZE) {
-        prog_set_error(err, PERK_LIMIT, "load: program of %zu bytes is larger than the limit of %u", len, BC_MAX_FILE_SIZE);
+        prog_set_error(err, PERK_LIMIT, "load: program of %zu bytes is larger than the limit of %u", len,
+                       BC_MAX_FILE_SIZE);
         return NULL;
     }
     uint8_t *copy = perk_mem_alloc(len);
@@ -203,7 +216,8 @@ perk_program *perk_program_load(const void *bytes, size_t len, perk_error *err) 
     return prog;
 }
 
-perk_program *perk_program_load_file(const char *path, perk_error *err) {
+perk_program *perk_program_load_file(const char *path, perk_error *err)
+{
     perk_error local;
     if (!err) err = &local;
     if (!path) {
@@ -225,8 +239,8 @@ perk_program *perk_program_load_file(const char *path, perk_error *err) {
             size_t ncap = cap ? cap * 2 : 65536;
             if (ncap > (size_t)BC_MAX_FILE_SIZE + 1) ncap = (size_t)BC_MAX_FILE_SIZE + 1;
             if (ncap == cap) {
-                prog_set_error(err, PERK_LIMIT, "load: '%s' is larger than the limit of %u bytes (256 MB)", path,
-                          BC_MAX_FILE_SIZE);
+                prog_set_error(err, PERK_LIMIT, "load: '%s' is larger than the limit of %u bytes (256 MB)",
+                               path, BC_MAX_FILE_SIZE);
                 goto done;
             }
             uint8_t *nb = perk_mem_realloc(buf, cap, ncap);
@@ -246,7 +260,8 @@ perk_program *perk_program_load_file(const char *path, perk_error *err) {
         goto done;
     }
     if (len > BC_MAX_FILE_SIZE) {
-        prog_set_error(err, PERK_LIMIT, "load: '%s' is larger than the limit of %u bytes (256 MB)", path, BC_MAX_FILE_SIZE);
+        prog_set_error(err, PERK_LIMIT, "load: '%s' is larger than the limit of %u bytes (256 MB)", path,
+                       BC_MAX_FILE_SIZE);
         goto done;
     }
     prog = program_from_bytes(buf, len, err);
@@ -265,12 +280,14 @@ done:
     return prog;
 }
 
-perk_program *perk_program_retain(perk_program *program) {
+perk_program *perk_program_retain(perk_program *program)
+{
     if (program) atomic_fetch_add_explicit(&program->refs, 1, memory_order_relaxed);
     return program;
 }
 
-void perk_program_free(perk_program *program) {
+void perk_program_free(perk_program *program)
+{
     if (!program) return;
     /* acq_rel: the thread that frees sees every other thread's last use */
     if (atomic_fetch_sub_explicit(&program->refs, 1, memory_order_acq_rel) != 1) return;
@@ -285,35 +302,43 @@ void perk_program_free(perk_program *program) {
 
 const prog_data *prog_data_of(const perk_program *program) { return &program->d; }
 
-const char *perk_program_name(const perk_program *program) {
+const char *perk_program_name(const perk_program *program)
+{
     return program ? prog_string(&program->d, program->d.name) : NULL;
 }
 
-const char *perk_program_currency(const perk_program *program) { return program ? program->d.currency : NULL; }
+const char *perk_program_currency(const perk_program *program)
+{
+    return program ? program->d.currency : NULL;
+}
 
 int perk_program_exponent(const perk_program *program) { return program ? (int)program->d.exponent : 0; }
 
 size_t perk_program_promotion_count(const perk_program *program) { return program ? program->d.n_rules : 0; }
 
-const char *perk_program_promotion_id(const perk_program *program, size_t index) {
+const char *perk_program_promotion_id(const perk_program *program, size_t index)
+{
     if (!program || index >= program->d.n_rules) return NULL;
     return prog_string(&program->d, program->d.rules[index].id);
 }
 
 size_t perk_program_tier_count(const perk_program *program) { return program ? program->d.n_tiers : 0; }
 
-const char *perk_program_tier_id(const perk_program *program, size_t index) {
+const char *perk_program_tier_id(const perk_program *program, size_t index)
+{
     if (!program || index >= program->d.n_tiers) return NULL;
     return prog_string(&program->d, program->d.tiers[index].id);
 }
 
-const char *perk_program_promotion_label(const perk_program *program, size_t index) {
+const char *perk_program_promotion_label(const perk_program *program, size_t index)
+{
     if (!program || index >= program->d.n_rules) return NULL;
     const prog_rule *r = &program->d.rules[index];
     return prog_string(&program->d, r->label != PROG_NONE ? r->label : r->id);
 }
 
-long perk_program_find_promotion(const perk_program *program, const char *id) {
+long perk_program_find_promotion(const perk_program *program, const char *id)
+{
     if (!program || !id) return -1;
     uint32_t sid = prog_find_string(program, id, strlen(id));
     if (sid == PROG_NONE) return -1;
@@ -324,23 +349,27 @@ long perk_program_find_promotion(const perk_program *program, const char *id) {
 
 size_t perk_program_earn_count(const perk_program *program) { return program ? program->d.n_earns : 0; }
 
-const char *perk_program_earn_id(const perk_program *program, size_t index) {
+const char *perk_program_earn_id(const perk_program *program, size_t index)
+{
     if (!program || index >= program->d.n_earns) return NULL;
     return prog_string(&program->d, program->d.earns[index].id);
 }
 
-perk_value_kind perk_condition_value_kind(const perk_program *program, uint32_t condition) {
+perk_value_kind perk_condition_value_kind(const perk_program *program, uint32_t condition)
+{
     if (!program || condition >= program->d.n_conds) return PERK_VALUE_PLAIN;
     return (perk_value_kind)program->d.conds[condition].value_kind;
 }
 
-const char *perk_condition_text(const perk_program *program, uint32_t condition) {
+const char *perk_condition_text(const perk_program *program, uint32_t condition)
+{
     if (!program || condition >= program->d.n_conds) return NULL;
     return prog_string(&program->d, program->d.conds[condition].text);
 }
 
-void perk_condition_location(const perk_program *program, uint32_t condition, const char **file, uint32_t *line,
-                             uint32_t *col) {
+void perk_condition_location(const perk_program *program, uint32_t condition, const char **file,
+                             uint32_t *line, uint32_t *col)
+{
     const prog_cond *c = program && condition < program->d.n_conds ? &program->d.conds[condition] : NULL;
     if (file) *file = c && c->loc.file != PROG_NONE ? prog_string(&program->d, c->loc.file) : NULL;
     if (line) *line = c ? c->loc.line : 0;

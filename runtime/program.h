@@ -38,9 +38,9 @@ typedef struct prog_loc {
 /* A condition of a rule (`when`, `valid`, `every`, `hours`, `requires coupon`), for explanations
  * and near-miss hints. */
 typedef struct prog_cond {
-    uint32_t text;     /* string id: the condition as written, e.g. "sum(tea) >= ¥300" */
+    uint32_t text; /* string id: the condition as written, e.g. "sum(tea) >= ¥300" */
     prog_loc loc;
-    uint32_t hint_set; /* string id of the item set whose amount the threshold measures ("tea"),
+    uint32_t hint_set;   /* string id of the item set whose amount the threshold measures ("tea"),
                           or PROG_NONE when adding items cannot satisfy this condition */
     uint32_t value_kind; /* what its last comparison compares: PERK_VALUE_* (perk.h), so that
                             explanations print ¥268.00 rather than 26800 */
@@ -49,8 +49,8 @@ typedef struct prog_cond {
 /* What a promotion does: the kinds and their operands p[] are the table of actions.h (money in
  * minor units, percent in ppm). */
 typedef struct prog_action {
-    uint8_t kind;        /* prog_action_kind */
-    uint32_t rule;       /* the promotion it belongs to */
+    uint8_t kind;  /* prog_action_kind */
+    uint32_t rule; /* the promotion it belongs to */
     int64_t p[3];
     uint32_t steps, n_steps; /* rows in prog_data.steps (QTY_PRICE, TIERS) */
     uint32_t str1, str2;
@@ -64,21 +64,21 @@ typedef struct prog_step {
 } prog_step;
 
 enum {
-    PROG_RULE_STOP = 1u << 0,     /* no later promotion runs once this one applies */
-    PROG_RULE_ORIGINAL = 1u << 1  /* thresholds measured on original amounts */
+    PROG_RULE_STOP = 1u << 0,    /* no later promotion runs once this one applies */
+    PROG_RULE_ORIGINAL = 1u << 1 /* thresholds measured on original amounts */
 };
 
 /* A promotion. prog_data.rules is in evaluation order: priority ascending, then declaration. */
 typedef struct prog_rule {
-    uint32_t id, label;  /* string ids: `promotion member_day "会员日"` */
+    uint32_t id, label; /* string ids: `promotion member_day "会员日"` */
     prog_loc loc;
-    prog_block code;     /* conditions (REQUIRE...), then target sets and APPLY */
+    prog_block code; /* conditions (REQUIRE...), then target sets and APPLY */
     int32_t priority;
     uint32_t flags;
-    uint32_t group;           /* exclusive group (string id) or PROG_NONE */
-    uint32_t coupon;          /* required code or PROG_NONE */
-    uint32_t coupon_campaign; /* required campaign or PROG_NONE */
-    int64_t cap;              /* per-order cap on its discount, -1 = none */
+    uint32_t group;                                      /* exclusive group (string id) or PROG_NONE */
+    uint32_t coupon;                                     /* required code or PROG_NONE */
+    uint32_t coupon_campaign;                            /* required campaign or PROG_NONE */
+    int64_t cap;                                         /* per-order cap on its discount, -1 = none */
     int64_t limit_uses, limit_money, limit_per_customer; /* budgets, -1 = none */
     uint32_t first_cond, n_conds;
     /* The guard (docs/semantics.md, "The rule index"): when no cart line matches (guard_kind,
@@ -87,9 +87,9 @@ typedef struct prog_rule {
      * passing having discounted nothing (guard_cond = PROG_NONE: reason NOTHING). The rule index
      * then skips the block. Chosen by the code generator (runtime/guard.h), re-proved by the
      * verifier. guard_kind = PROG_GUARD_NONE: no guard (string and cond are PROG_NONE). */
-    uint8_t guard_kind;       /* PROG_GUARD_* */
-    uint32_t guard_string;    /* sku / brand / category path / tag (string id) */
-    uint32_t guard_cond;      /* condition whose failure a skip stands for, or PROG_NONE */
+    uint8_t guard_kind;    /* PROG_GUARD_* */
+    uint32_t guard_string; /* sku / brand / category path / tag (string id) */
+    uint32_t guard_cond;   /* condition whose failure a skip stands for, or PROG_NONE */
 } prog_rule;
 
 /* What a guard string names; the numbers are the bytecode encoding. Each kind is the string of
@@ -109,7 +109,7 @@ enum {
 typedef struct prog_earn {
     uint32_t id, label;
     prog_loc loc;
-    prog_block code;      /* conditions, then the eligible set and EARN */
+    prog_block code;           /* conditions, then the eligible set and EARN */
     int64_t points, per_money; /* `points` points per `per_money` minor units paid */
     int64_t cap;               /* per order, -1 = none */
     uint32_t first_cond, n_conds;
@@ -119,8 +119,8 @@ typedef struct prog_earn {
 typedef struct prog_mult {
     uint32_t id, label;
     prog_loc loc;
-    prog_block code;      /* conditions, then MULTIPLY */
-    int64_t num, den;     /* factor num/den, e.g. 3/2 */
+    prog_block code;             /* conditions, then MULTIPLY */
+    int64_t num, den;            /* factor num/den, e.g. 3/2 */
     uint32_t targets, n_targets; /* earn-rule indices in u32 pool; n_targets = 0: all */
     uint32_t first_cond, n_conds;
 } prog_mult;
@@ -129,17 +129,17 @@ enum { PROG_PAYS_GOODS = 1u << 0, PROG_PAYS_SHIPPING = 1u << 1 };
 
 typedef struct prog_redeem {
     bool present;
-    int64_t points, money;    /* `rate 100 points = ¥1` */
-    uint32_t pays_for;        /* PROG_PAYS_* */
-    int64_t max_share_ppm;    /* share of what they may pay for, 1000000 = all */
-    int64_t min_balance;      /* points needed before any can be used */
-    prog_block code;          /* optional conditions; a block with just END when none */
+    int64_t points, money; /* `rate 100 points = ¥1` */
+    uint32_t pays_for;     /* PROG_PAYS_* */
+    int64_t max_share_ppm; /* share of what they may pay for, 1000000 = all */
+    int64_t min_balance;   /* points needed before any can be used */
+    prog_block code;       /* optional conditions; a block with just END when none */
     uint32_t first_cond, n_conds;
 } prog_redeem;
 
 typedef struct prog_tier {
     uint32_t id, label;
-    int64_t spend;            /* money spent within window to reach it */
+    int64_t spend; /* money spent within window to reach it */
     int64_t window_seconds;
     uint32_t benefits, n_benefits; /* string ids in the u32 pool */
 } prog_tier;
@@ -149,18 +149,18 @@ enum { PROG_COUPONS_STACKABLE = 0, PROG_COUPONS_ONE_PER_ORDER = 1 };
 
 typedef struct prog_data {
     /* header */
-    uint32_t name;            /* string id of the ruleset name */
-    char currency[4];         /* ISO 4217, NUL-terminated */
-    int32_t exponent;         /* minor-unit exponent of the currency */
-    uint8_t rounding;         /* PROG_ROUND_* */
-    uint8_t coupon_policy;    /* PROG_COUPONS_* */
-    int64_t max_discount_ppm; /* margin guard limit, -1 = none */
+    uint32_t name;                                         /* string id of the ruleset name */
+    char currency[4];                                      /* ISO 4217, NUL-terminated */
+    int32_t exponent;                                      /* minor-unit exponent of the currency */
+    uint8_t rounding;                                      /* PROG_ROUND_* */
+    uint8_t coupon_policy;                                 /* PROG_COUPONS_* */
+    int64_t max_discount_ppm;                              /* margin guard limit, -1 = none */
     int64_t points_pending_seconds, points_expire_seconds; /* 0 = none */
-    uint32_t timezone;        /* string id: IANA name */
-    int32_t tz_base_offset;   /* seconds east of UTC before the first transition */
+    uint32_t timezone;                                     /* string id: IANA name */
+    int32_t tz_base_offset; /* seconds east of UTC before the first transition */
     uint32_t n_tz;
-    int64_t *tz_at;           /* transition instants (UTC epoch seconds), ascending */
-    int32_t *tz_offset;       /* offset from each instant on */
+    int64_t *tz_at;     /* transition instants (UTC epoch seconds), ascending */
+    int32_t *tz_offset; /* offset from each instant on */
 
     /* constant pools */
     uint32_t n_strings;
@@ -172,9 +172,9 @@ typedef struct prog_data {
     uint32_t n_strsets;
     uint32_t *strset_off, *strset_len; /* into u32 pool; ids sorted ascending, no duplicates */
     uint32_t n_attrs;
-    uint32_t *attr_key, *attr_value;   /* string ids */
+    uint32_t *attr_key, *attr_value; /* string ids */
     uint32_t n_u32;
-    uint32_t *u32;                     /* shared pool for lists */
+    uint32_t *u32; /* shared pool for lists */
 
     /* code and tables */
     uint32_t n_code;
@@ -193,7 +193,7 @@ typedef struct prog_data {
     prog_mult *mults;
     prog_redeem redeem;
     uint32_t n_tiers;
-    prog_tier *tiers;      /* ascending spend */
+    prog_tier *tiers; /* ascending spend */
 
     /* Derived, not serialized: filled by verify_program_record() (runtime/verify.h) with the
      * deepest operand stack of any block, so that the VM can preallocate its stacks. */
@@ -201,7 +201,8 @@ typedef struct prog_data {
 } prog_data;
 
 /* The text of string `id` (always NUL-terminated). id must be valid. */
-static inline const char *prog_string(const prog_data *p, uint32_t id) {
+static inline const char *prog_string(const prog_data *p, uint32_t id)
+{
     return p->str_bytes + p->str_off[id];
 }
 

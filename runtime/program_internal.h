@@ -24,17 +24,17 @@ enum { RIDX_COUPON = PROG_GUARD_KIND_COUNT, RIDX_CAMPAIGN, RIDX_KEY_KINDS };
  * the 104-byte rule records would not. The rule record is read only when these flags call for it
  * or the block runs. */
 enum {
-    RHOT_COUPON = 1u << 0,   /* requires a coupon code or campaign */
-    RHOT_BUDGET = 1u << 1,   /* has a uses, money or per-customer limit */
-    RHOT_MULTI = 1u << 2,    /* has a guard over several strings (multi_keys) */
-    RHOT_PRECHECK = 1u << 3  /* precheck[r].kind != PRECHECK_NONE */
+    RHOT_COUPON = 1u << 0,  /* requires a coupon code or campaign */
+    RHOT_BUDGET = 1u << 1,  /* has a uses, money or per-customer limit */
+    RHOT_MULTI = 1u << 2,   /* has a guard over several strings (multi_keys) */
+    RHOT_PRECHECK = 1u << 3 /* precheck[r].kind != PRECHECK_NONE */
 };
 typedef struct prog_rule_hot {
     uint32_t group;        /* exclusive group string id, or PROG_NONE */
     uint32_t guard_string; /* the file's guard, as in prog_rule */
     uint8_t guard_kind;
-    uint8_t flags;         /* RHOT_* */
-    uint16_t tested;       /* leading instructions the gates test natively (guard_tested_prefix):
+    uint8_t flags;   /* RHOT_* */
+    uint16_t tested; /* leading instructions the gates test natively (guard_tested_prefix):
                               the block runs from there */
 } prog_rule_hot;
 
@@ -52,19 +52,19 @@ typedef struct prog_range {
  * evaluation visits it only when one of its keys does (its guard string is in the cart, or its
  * coupon / campaign was entered) or the caller excluded it or set its usage. */
 typedef struct prog_rule_index {
-    guard_outcome *guard;          /* n_rules: what a guarded rule's block does without its guard
+    guard_outcome *guard;  /* n_rules: what a guarded rule's block does without its guard
                                       string (or strings) */
-    uint32_t *multi_first;         /* n_rules + 1: the guard over several strings of rule r is
+    uint32_t *multi_first; /* n_rules + 1: the guard over several strings of rule r is
                                       multi_keys[multi_first[r] .. multi_first[r + 1]) (empty for
                                       most rules), chosen at load time (guard_choose_keys) for a
                                       rule the file gives no guard; its outcome is guard[r] */
     guard_key *multi_keys;
-    guard_precheck *precheck;      /* n_rules: the leading fact condition of a rule without a
+    guard_precheck *precheck;        /* n_rules: the leading fact condition of a rule without a
                                       guard, tested before its block (guard.h); kind NONE if none */
     perk_promotion_result *defaults; /* n_rules: the result of a rule that is not visited */
-    prog_rule_hot *hot;            /* n_rules: what the gates read */
-    uint64_t *always;              /* ceil(n_rules / 64) words: rules visited on every cart */
-    uint32_t *prechecked;          /* rules that would be visited always but start with a
+    prog_rule_hot *hot;              /* n_rules: what the gates read */
+    uint64_t *always;                /* ceil(n_rules / 64) words: rules visited on every cart */
+    uint32_t *prechecked;            /* rules that would be visited always but start with a
                                       precheck on a fact fixed for the evaluation: each cart
                                       tests it natively and visits only those it lets through */
     uint32_t n_prechecked;
@@ -77,22 +77,22 @@ typedef struct prog_rule_index {
      * gold`) are class_rules[class_first[k] .. class_first[k + 1]), tested once for all. */
     prog_range *ranges;
     uint32_t range_first[PERK_FACT_COUNT + 1];
-    int64_t *range_block_hi;       /* ceil(n_ranges / RIDX_RANGE_BLOCK) */
-    guard_precheck *classes;       /* n_classes */
-    uint32_t *class_first;         /* n_classes + 1 */
+    int64_t *range_block_hi; /* ceil(n_ranges / RIDX_RANGE_BLOCK) */
+    guard_precheck *classes; /* n_classes */
+    uint32_t *class_first;   /* n_classes + 1 */
     uint32_t *class_rules;
     uint32_t n_classes;
-    uint32_t *hintable;            /* ascending: rules whose guard default may also give a near-miss
+    uint32_t *hintable; /* ascending: rules whose guard default may also give a near-miss
                                       hint; visited in order only while the result has room for
                                       hints (perk_limits.max_hints), else they keep their default */
     uint32_t n_hintable;
     uint32_t rule_words;
     uint32_t n_keys;
-    uint64_t *keys;                /* sorted, distinct: key kind << 32 | string id */
-    uint32_t *key_first;           /* n_keys + 1: the rules of key k are key_rules[key_first[k] ..
+    uint64_t *keys;      /* sorted, distinct: key kind << 32 | string id */
+    uint32_t *key_first; /* n_keys + 1: the rules of key k are key_rules[key_first[k] ..
                                       key_first[k + 1]), ascending */
     uint32_t *key_rules;
-    guard_precheck *key_pre;       /* parallel to key_rules: the precheck the evaluation tests
+    guard_precheck *key_pre; /* parallel to key_rules: the precheck the evaluation tests
                                       while listing the rule under a key of the cart (kind NONE:
                                       listed unconditionally). Set for a rule with a guard of the
                                       file, no coupon, no guard over several strings, no hint to
@@ -107,7 +107,7 @@ typedef struct prog_rule_index {
 
 /* An attribute (key, value) pair a program matches, sorted by pair for lookup at cart build. */
 typedef struct prog_attr_slot {
-    uint64_t pair;  /* key id << 32 | value id */
+    uint64_t pair; /* key id << 32 | value id */
     uint32_t slot;
 } prog_attr_slot;
 
@@ -120,7 +120,7 @@ typedef struct prog_slots {
     uint32_t *attr_slot;            /* n_attrs: attribute pool index -> slot */
     prog_attr_slot *attr_pairs;     /* distinct pairs, sorted */
     uint32_t n_attr_pairs;
-    uint32_t *slot_key;             /* n_slots: slot -> key of the rule index (ridx) whose kind and
+    uint32_t *slot_key; /* n_slots: slot -> key of the rule index (ridx) whose kind and
                                        string the slot matches, or PROG_NONE */
     uint32_t n_slots;
 } prog_slots;
@@ -165,6 +165,7 @@ perk_status ridx_build(perk_program *p, perk_error *err);
 void ridx_free(perk_program *p);
 
 /* Sets *err (when not NULL) to status st and a printf-style message. */
-void prog_set_error(perk_error *err, perk_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void prog_set_error(perk_error *err, perk_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -20,7 +20,8 @@
 #include "vm_internal.h"
 
 /* ---------------------------------------------------------------- built at load time */
-static void index_free(prog_rule_index *x) {
+static void index_free(prog_rule_index *x)
+{
     perk_mem_free(x->guard);
     perk_mem_free(x->precheck);
     perk_mem_free(x->prechecked);
@@ -48,7 +49,8 @@ typedef struct key_rule {
     bool keyed_precheck; /* precheck_keyable: tested while listing the rule */
 } key_rule;
 
-static int key_rule_cmp(const void *a, const void *b) {
+static int key_rule_cmp(const void *a, const void *b)
+{
     const key_rule *x = a, *y = b;
     if (x->key != y->key) return x->key < y->key ? -1 : 1;
     return x->rule < y->rule ? -1 : x->rule > y->rule;
@@ -56,7 +58,8 @@ static int key_rule_cmp(const void *a, const void *b) {
 
 static uint64_t ridx_key(uint32_t kind, uint32_t string) { return (uint64_t)kind << 32 | string; }
 
-uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string) {
+uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string)
+{
     if (string == PROG_NONE) return PROG_NONE;
     const prog_rule_index *x = &p->ridx;
     uint64_t key = ridx_key(kind, string);
@@ -71,9 +74,9 @@ uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string) {
     return lo < x->n_keys && x->keys[lo] == key ? lo : PROG_NONE;
 }
 
-
 bool prog_near_miss(const prog_data *d, uint32_t cond, int op, int64_t observed, int64_t expected,
-                    int64_t *shortfall, uint32_t *set) {
+                    int64_t *shortfall, uint32_t *set)
+{
     if (op != PERK_CMP_GE && op != PERK_CMP_GT) return false;
     if (cond >= d->n_conds) return false;
     *set = d->conds[cond].hint_set;
@@ -82,7 +85,6 @@ bool prog_near_miss(const prog_data *d, uint32_t cond, int op, int64_t observed,
     if (op == PERK_CMP_GT && __builtin_add_overflow(*shortfall, 1, shortfall)) return false;
     return *shortfall > 0;
 }
-
 
 /* How the index treats a rule (rule_default). */
 typedef enum rule_visit {
@@ -103,7 +105,9 @@ typedef enum rule_visit {
  *     whether it gives a hint depends on late_gate and on the hints before it, so the rule is
  *     visited while the result has room for hints (hintable);
  *   - anything else runs its block: visited always. */
-static rule_visit rule_default(const prog_data *d, uint32_t r, const guard_outcome *g, perk_promotion_result *out) {
+static rule_visit rule_default(const prog_data *d, uint32_t r, const guard_outcome *g,
+                               perk_promotion_result *out)
+{
     /* g: the outcome of the rule's guard (the file's, or one over several strings), NULL if none */
     const prog_rule *rule = &d->rules[r];
     memset(out, 0, sizeof *out);
@@ -134,15 +138,18 @@ static rule_visit rule_default(const prog_data *d, uint32_t r, const guard_outco
 
 /* A precheck on a fact that no promotion changes (not order.subtotal or order.shipping): testing
  * it before the promotions run is testing it at the rule's turn. */
-static bool precheck_on_fixed_fact(const guard_precheck *c) {
-    return c->kind != PRECHECK_NONE && c->fact != PERK_FACT_ORDER_SUBTOTAL && c->fact != PERK_FACT_ORDER_SHIPPING;
+static bool precheck_on_fixed_fact(const guard_precheck *c)
+{
+    return c->kind != PRECHECK_NONE && c->fact != PERK_FACT_ORDER_SUBTOTAL &&
+           c->fact != PERK_FACT_ORDER_SHIPPING;
 }
 
 /* A rule visited always can be tested by its precheck instead, before the promotions run (and
  * visited only when it holds), when the precheck is the first thing its block does (no guard),
  * reads a fact that no promotion changes and nothing but the block decides the rule (no limit of
  * 0; a coupon rule is never visited always). */
-static bool precheck_indexable(const prog_data *d, uint32_t r, const guard_precheck *c) {
+static bool precheck_indexable(const prog_data *d, uint32_t r, const guard_precheck *c)
+{
     const prog_rule *rule = &d->rules[r];
     return precheck_on_fixed_fact(c) && rule->guard_kind == PROG_GUARD_NONE && rule->limit_uses != 0 &&
            rule->limit_per_customer != 0 && rule->limit_money != 0;
@@ -154,14 +161,16 @@ static bool precheck_indexable(const prog_data *d, uint32_t r, const guard_prech
  * comes first), no hint to give (a hintable rule is visited on its own terms), and a precheck on
  * a fact no promotion changes, so that testing it before the promotions run is testing it at its
  * turn. Excluded rules and rules after a stop are visited anyway (evaluate.c). */
-static bool precheck_keyable(const prog_data *d, uint32_t r, const guard_precheck *c, rule_visit how) {
+static bool precheck_keyable(const prog_data *d, uint32_t r, const guard_precheck *c, rule_visit how)
+{
     const prog_rule *rule = &d->rules[r];
     return precheck_on_fixed_fact(c) && rule->guard_kind != PROG_GUARD_NONE && how == VISIT_BY_KEY &&
            rule->coupon == PROG_NONE && rule->coupon_campaign == PROG_NONE;
 }
 
 /* The prechecks of one class (split_prechecked) test the same thing. */
-static int precheck_class_cmp(const guard_precheck *x, const guard_precheck *y) {
+static int precheck_class_cmp(const guard_precheck *x, const guard_precheck *y)
+{
     if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
     if (x->fact != y->fact) return x->fact < y->fact ? -1 : 1;
     if (x->op != y->op) return x->op < y->op ? -1 : 1;
@@ -175,14 +184,16 @@ typedef struct class_rule {
     uint32_t rule;
 } class_rule;
 
-static int class_rule_cmp(const void *a, const void *b) {
+static int class_rule_cmp(const void *a, const void *b)
+{
     const class_rule *x = a, *y = b;
     int c = precheck_class_cmp(&x->test, &y->test);
     if (c != 0) return c;
     return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-static int range_cmp(const void *a, const void *b) {
+static int range_cmp(const void *a, const void *b)
+{
     const prog_range *x = a, *y = b;
     if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
     return x->rule < y->rule ? -1 : x->rule > y->rule;
@@ -191,8 +202,9 @@ static int range_cmp(const void *a, const void *b) {
 /* Splits the prechecked rules for the contexts that explain only what applied: the ranges by fact
  * and lower bound, with each block's highest upper bound, and the other prechecks by class
  * (ridx.ranges, ridx.classes). */
-static perk_status split_prechecked(prog_rule_index *x, perk_error *err) {
-    uint32_t n = x->n_prechecked, n_ranges = 0, count[PERK_FACT_COUNT] = {0};
+static perk_status split_prechecked(prog_rule_index *x, perk_error *err)
+{
+    uint32_t n = x->n_prechecked, n_ranges = 0, count[PERK_FACT_COUNT] = { 0 };
     for (uint32_t k = 0; k < n; k++) {
         const guard_precheck *c = &x->precheck[x->prechecked[k]];
         if (c->kind == PRECHECK_RANGE && c->fact < PERK_FACT_COUNT) count[c->fact]++, n_ranges++;
@@ -221,7 +233,7 @@ static perk_status split_prechecked(prog_rule_index *x, perk_error *err) {
         uint32_t r = x->prechecked[k];
         const guard_precheck *c = &x->precheck[r];
         if (c->kind == PRECHECK_RANGE && c->fact < PERK_FACT_COUNT) {
-            x->ranges[next[c->fact]++] = (prog_range){c->a, c->b, r};
+            x->ranges[next[c->fact]++] = (prog_range){ c->a, c->b, r };
         } else {
             other[m].test = *c;
             other[m].test.cond = 0; /* what is tested, not where it came from */
@@ -250,7 +262,8 @@ static perk_status split_prechecked(prog_rule_index *x, perk_error *err) {
 
 /* Builds p->ridx from the verified program: each guard's outcome, each rule's default, and the
  * keys (guard strings, coupons, campaigns) under which a rule with a default must be visited. */
-static perk_status build_rule_index(perk_program *prog, perk_error *err) {
+static perk_status build_rule_index(perk_program *prog, perk_error *err)
+{
     const prog_data *d = &prog->d;
     prog_rule_index *x = &prog->ridx;
     uint32_t n = d->n_rules;
@@ -266,8 +279,8 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
     x->multi_first = perk_mem_calloc((size_t)n + 1, sizeof *x->multi_first);
     key_rule *pairs = perk_mem_calloc((2 + GUARD_MAX_KEYS) * n1, sizeof *pairs);
     guard_key *multi = perk_mem_calloc(GUARD_MAX_KEYS * n1, sizeof *multi);
-    if (!x->guard || !x->precheck || !x->prechecked || !x->hintable || !x->defaults || !x->hot || !x->always ||
-        !x->multi_first || !pairs || !multi) {
+    if (!x->guard || !x->precheck || !x->prechecked || !x->hintable || !x->defaults || !x->hot ||
+        !x->always || !x->multi_first || !pairs || !multi) {
         perk_mem_free(pairs);
         perk_mem_free(multi);
         prog_set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
@@ -282,17 +295,19 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
             perk_mem_free(pairs); /* the verifier proved it: unreachable */
             perk_mem_free(multi);
             prog_set_error(err, PERK_VERIFY, "verify: promotion '%s': its guard does not decide it",
-                      prog_string(d, rule->id));
+                           prog_string(d, rule->id));
             return PERK_VERIFY;
         }
         guard_find_precheck(d, r, &x->precheck[r]);
         /* every coupon-requiring rule is listed under its code and campaign (the coupon verdicts
          * look them up there); a rule with a guard default under its guard string */
-        if (rule->coupon != PROG_NONE) pairs[n_pairs++] = (key_rule){ridx_key(RIDX_COUPON, rule->coupon), r, false};
+        if (rule->coupon != PROG_NONE)
+            pairs[n_pairs++] = (key_rule){ ridx_key(RIDX_COUPON, rule->coupon), r, false };
         if (rule->coupon_campaign != PROG_NONE)
-            pairs[n_pairs++] = (key_rule){ridx_key(RIDX_CAMPAIGN, rule->coupon_campaign), r, false};
+            pairs[n_pairs++] = (key_rule){ ridx_key(RIDX_CAMPAIGN, rule->coupon_campaign), r, false };
         /* no guard in the file, no coupon, no precheck to index it by: a guard over several strings */
-        bool guarded = rule->guard_kind != PROG_GUARD_NONE, by_precheck = precheck_indexable(d, r, &x->precheck[r]);
+        bool guarded = rule->guard_kind != PROG_GUARD_NONE,
+             by_precheck = precheck_indexable(d, r, &x->precheck[r]);
         uint32_t n_keys = 0;
         if (!guarded && rule->coupon == PROG_NONE && rule->coupon_campaign == PROG_NONE && !by_precheck &&
             guard_choose_keys(d, r, multi + n_multi, &n_keys, &x->guard[r])) {
@@ -306,12 +321,13 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
         h->guard_string = rule->guard_string;
         uint32_t tested = guard_tested_prefix(d, r, &x->precheck[r]);
         h->tested = (uint16_t)(tested <= UINT16_MAX ? tested : 0);
-        h->flags = (uint8_t)((rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE ? RHOT_COUPON : 0) |
-                             (rule->limit_uses >= 0 || rule->limit_money >= 0 || rule->limit_per_customer >= 0
-                                  ? RHOT_BUDGET
-                                  : 0) |
-                             (n_keys > 0 ? RHOT_MULTI : 0) |
-                             (x->precheck[r].kind != PRECHECK_NONE ? RHOT_PRECHECK : 0));
+        h->flags =
+            (uint8_t)((rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE ? RHOT_COUPON : 0) |
+                      (rule->limit_uses >= 0 || rule->limit_money >= 0 || rule->limit_per_customer >= 0
+                           ? RHOT_BUDGET
+                           : 0) |
+                      (n_keys > 0 ? RHOT_MULTI : 0) |
+                      (x->precheck[r].kind != PRECHECK_NONE ? RHOT_PRECHECK : 0));
         rule_visit how = rule_default(d, r, guarded ? &x->guard[r] : NULL, &x->defaults[r]);
         if (how == VISIT_ALWAYS) {
             if (by_precheck)
@@ -321,10 +337,10 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
         } else if (x->defaults[r].reason != PERK_REASON_COUPON_MISSING) {
             if (how == VISIT_FOR_HINT) x->hintable[x->n_hintable++] = r;
             if (rule->guard_kind != PROG_GUARD_NONE)
-                pairs[n_pairs++] = (key_rule){ridx_key(rule->guard_kind, rule->guard_string), r,
-                                              n_keys == 0 && precheck_keyable(d, r, &x->precheck[r], how)};
+                pairs[n_pairs++] = (key_rule){ ridx_key(rule->guard_kind, rule->guard_string), r,
+                                               n_keys == 0 && precheck_keyable(d, r, &x->precheck[r], how) };
             for (uint32_t k = x->multi_first[r]; k < n_multi; k++)
-                pairs[n_pairs++] = (key_rule){ridx_key(multi[k].kind, multi[k].string), r, false};
+                pairs[n_pairs++] = (key_rule){ ridx_key(multi[k].kind, multi[k].string), r, false };
         }
     }
     x->multi_first[n] = n_multi;
@@ -366,7 +382,8 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err) {
 }
 
 /* Whether multiplier pm applies to earn rule e: it names no earn rule (all), or names e. */
-static bool mult_targets(const prog_data *d, const prog_mult *pm, uint32_t e) {
+static bool mult_targets(const prog_data *d, const prog_mult *pm, uint32_t e)
+{
     if (pm->n_targets == 0) return true;
     for (uint32_t k = 0; k < pm->n_targets; k++)
         if (pm->targets + k < d->n_u32 && d->u32[pm->targets + k] == e) return true;
@@ -376,7 +393,8 @@ static bool mult_targets(const prog_data *d, const prog_mult *pm, uint32_t e) {
 /* For each earn rule, the multipliers that may apply to it, ascending: loyalty_earn looks at
  * those instead of every multiplier (earn rules x multipliers was a tenth of an evaluation with
  * 500 earn rules and 50 multipliers). A compressed table: count, prefix sums, fill. */
-static perk_status build_earn_multipliers(perk_program *prog, perk_error *err) {
+static perk_status build_earn_multipliers(perk_program *prog, perk_error *err)
+{
     const prog_data *d = &prog->d;
     uint32_t ne = d->n_earns;
     size_t total = 0;
@@ -400,7 +418,8 @@ static perk_status build_earn_multipliers(perk_program *prog, perk_error *err) {
 }
 
 /* For each earn rule, the strings without which it earns on an empty set (guard_earn_keys). */
-static perk_status build_earn_keys(perk_program *prog, perk_error *err) {
+static perk_status build_earn_keys(perk_program *prog, perk_error *err)
+{
     const prog_data *d = &prog->d;
     prog->earn_keys = perk_mem_calloc(d->n_earns == 0 ? 1 : d->n_earns, sizeof *prog->earn_keys);
     if (!prog->earn_keys) {
@@ -412,14 +431,16 @@ static perk_status build_earn_keys(perk_program *prog, perk_error *err) {
     return PERK_OK;
 }
 
-perk_status ridx_build(perk_program *prog, perk_error *err) {
+perk_status ridx_build(perk_program *prog, perk_error *err)
+{
     perk_status st = build_rule_index(prog, err);
     if (st == PERK_OK) st = build_earn_multipliers(prog, err);
     if (st == PERK_OK) st = build_earn_keys(prog, err);
     return st;
 }
 
-void ridx_free(perk_program *prog) {
+void ridx_free(perk_program *prog)
+{
     index_free(&prog->ridx);
     perk_mem_free(prog->earn_mult_first);
     perk_mem_free(prog->earn_mults);
@@ -430,7 +451,8 @@ void ridx_free(perk_program *prog) {
 
 /* ---------------------------------------------------------------- read per cart */
 
-void eval_set_rule_index(perk_context *ctx, bool on) {
+void eval_set_rule_index(perk_context *ctx, bool on)
+{
     if (on) {
         memcpy(ctx->r_promos, ctx->defaults, ctx->d->n_rules * sizeof *ctx->r_promos);
         ctx->n_written = 0;
@@ -439,7 +461,8 @@ void eval_set_rule_index(perk_context *ctx, bool on) {
 }
 
 /* Puts back the defaults the previous evaluation overwrote. */
-void ridx_restore(perk_context *ctx) {
+void ridx_restore(perk_context *ctx)
+{
     const perk_promotion_result *defaults = ctx->defaults;
     for (uint32_t k = 0; k < ctx->n_written; k++) {
         uint32_t r = ctx->written[k];
@@ -448,13 +471,12 @@ void ridx_restore(perk_context *ctx) {
     ctx->n_written = 0;
 }
 
-static void mark_visit(perk_context *ctx, uint32_t r) {
-    ctx->visit[r / 64] |= UINT64_C(1) << (r % 64);
-}
+static void mark_visit(perk_context *ctx, uint32_t r) { ctx->visit[r / 64] |= UINT64_C(1) << (r % 64); }
 
 /* Writes the result of rule r, not visited, whose precheck failed: the failure eval_precheck_holds
  * recorded (a hard condition: no hint). Only when every promotion is explained. */
-static void precheck_failed(perk_context *ctx, uint32_t r) {
+static void precheck_failed(perk_context *ctx, uint32_t r)
+{
     perk_promotion_result *pr = &ctx->r_promos[r];
     memset(pr, 0, sizeof *pr);
     pr->promotion = r;
@@ -466,7 +488,8 @@ static void precheck_failed(perk_context *ctx, uint32_t r) {
  * would give it, written now and listed for restoring. A visit later in the evaluation writes it
  * again (a rule the caller marked, listed after the keys, or one after a stop: never both), so a
  * rule is in ctx->written at most twice. */
-static void visit_key(perk_context *ctx, uint32_t key) {
+static void visit_key(perk_context *ctx, uint32_t key)
+{
     const prog_rule_index *x = &ctx->program->ridx;
     if (key == PROG_NONE) return;
     for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) {
@@ -489,7 +512,8 @@ static void visit_key(perk_context *ctx, uint32_t key) {
  * restoring). Explaining only what applied, nothing is written for them, so only the ones that
  * hold are looked for: the ranges by fact, skipping the blocks already over and stopping at the
  * first range not yet begun (ridx.ranges), then the other prechecks, one test per class. */
-static void visit_prechecked(perk_context *ctx) {
+static void visit_prechecked(perk_context *ctx)
+{
     const prog_rule_index *x = &ctx->program->ridx;
     if (ctx->explain_all) {
         for (uint32_t k = 0; k < x->n_prechecked; k++) {
@@ -506,7 +530,8 @@ static void visit_prechecked(perk_context *ctx) {
         if (i == end) continue;
         int64_t t = facts_load(ctx, f);
         while (i < end) {
-            if (i % RIDX_RANGE_BLOCK == 0 && i + RIDX_RANGE_BLOCK <= end && x->range_block_hi[i / RIDX_RANGE_BLOCK] < t) {
+            if (i % RIDX_RANGE_BLOCK == 0 && i + RIDX_RANGE_BLOCK <= end &&
+                x->range_block_hi[i / RIDX_RANGE_BLOCK] < t) {
                 i += RIDX_RANGE_BLOCK; /* every range of the block is over */
                 continue;
             }
@@ -518,12 +543,14 @@ static void visit_prechecked(perk_context *ctx) {
     for (uint32_t k = 0; k < x->n_classes; k++) {
         const guard_precheck *c = &x->classes[k];
         if (!guard_precheck_holds_at(c, facts_load(ctx, c->fact))) continue;
-        for (uint32_t i = x->class_first[k]; i < x->class_first[k + 1]; i++) mark_visit(ctx, x->class_rules[i]);
+        for (uint32_t i = x->class_first[k]; i < x->class_first[k + 1]; i++)
+            mark_visit(ctx, x->class_rules[i]);
     }
 }
 
 /* The visit set of this cart (ctx->visit): what the comment at the top of this part lists. */
-void ridx_visit(perk_context *ctx) {
+void ridx_visit(perk_context *ctx)
+{
     const perk_program *prog = ctx->program;
     memcpy(ctx->visit, prog->ridx.always, ctx->rule_words * sizeof(uint64_t));
     visit_prechecked(ctx);

@@ -29,10 +29,8 @@ void tz_to_local(const tz_zone *z, int64_t epoch_seconds, tz_local *out)
         second_of_day += 86400;
         days -= 1;
     }
-    if (days < CIVIL_MIN_DAYS)
-        days = CIVIL_MIN_DAYS;
-    if (days > CIVIL_MAX_DAYS)
-        days = CIVIL_MAX_DAYS;
+    if (days < CIVIL_MIN_DAYS) days = CIVIL_MIN_DAYS;
+    if (days > CIVIL_MAX_DAYS) days = CIVIL_MAX_DAYS;
     out->days = days;
     civil_date_from_days(days, &out->year, &out->month, &out->day);
     out->weekday = civil_weekday(days);

@@ -18,11 +18,11 @@ typedef struct {
 
 /* Local calendar view of an instant. */
 typedef struct {
-    int64_t days;       /* local day number, days since 1970-01-01 (see civil.h) */
+    int64_t days; /* local day number, days since 1970-01-01 (see civil.h) */
     int year, month, day;
-    int weekday;        /* 0 = Monday ... 6 = Sunday */
-    int minute_of_day;  /* 0..1439 local wall-clock minute */
-    int32_t offset;     /* seconds east of UTC in effect at the instant */
+    int weekday;       /* 0 = Monday ... 6 = Sunday */
+    int minute_of_day; /* 0..1439 local wall-clock minute */
+    int32_t offset;    /* seconds east of UTC in effect at the instant */
 } tz_local;
 
 /* Returns the UTC offset in effect at epoch_seconds (binary search). */

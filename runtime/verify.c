@@ -25,11 +25,23 @@
  * scalar) and which fields are numeric (usable by SET_CMP and AGG_SUM/MIN/MAX). A new type name
  * in facts.h fails to compile here until it is classified. */
 enum {
-    VT_SET_STRING = 0, VT_SET_TIER = 0, VT_SET_DATE = 0, VT_SET_BOOL = 0, VT_SET_INT = 0,
-    VT_SET_MONEY = 0, VT_SET_WEEKDAY = 0, VT_SET_TIME = 0, VT_SET_CATEGORY = 0, VT_SET_PERCENT = 0,
+    VT_SET_STRING = 0,
+    VT_SET_TIER = 0,
+    VT_SET_DATE = 0,
+    VT_SET_BOOL = 0,
+    VT_SET_INT = 0,
+    VT_SET_MONEY = 0,
+    VT_SET_WEEKDAY = 0,
+    VT_SET_TIME = 0,
+    VT_SET_CATEGORY = 0,
+    VT_SET_PERCENT = 0,
     VT_SET_STRING_SET = 1,
-    VT_NUM_STRING = 0, VT_NUM_CATEGORY = 0, VT_NUM_STRING_SET = 0,
-    VT_NUM_MONEY = 1, VT_NUM_INT = 1, VT_NUM_PERCENT = 1
+    VT_NUM_STRING = 0,
+    VT_NUM_CATEGORY = 0,
+    VT_NUM_STRING_SET = 0,
+    VT_NUM_MONEY = 1,
+    VT_NUM_INT = 1,
+    VT_NUM_PERCENT = 1
 };
 
 static const unsigned char fact_is_set[PERK_FACT_COUNT] = {
@@ -61,7 +73,7 @@ typedef enum block_kind { BLK_PROMOTION, BLK_EARN, BLK_MULT, BLK_REDEEM } block_
 /* A block with what its instructions may refer to. */
 typedef struct vblock {
     block_kind kind;
-    uint32_t index;     /* rule / earn / multiplier index */
+    uint32_t index; /* rule / earn / multiplier index */
     prog_block code;
     uint32_t first_cond, n_conds;
 } vblock;
@@ -79,14 +91,15 @@ typedef struct vctx {
     perk_error *err;
     perk_status status;
     uint32_t max_scalars, max_sets;
-    vstate *states;     /* scratch for one block */
-    uint32_t *owner;    /* per instruction: 1 + block number, 0 = none */
-    uint8_t *seen;      /* per string id: for duplicate-id checks */
+    vstate *states;  /* scratch for one block */
+    uint32_t *owner; /* per instruction: 1 + block number, 0 = none */
+    uint8_t *seen;   /* per string id: for duplicate-id checks */
 } vctx;
 
 static perk_status vfail(vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static perk_status vfail(vctx *v, const char *fmt, ...) {
+static perk_status vfail(vctx *v, const char *fmt, ...)
+{
     if (v->status != PERK_OK) return v->status;
     v->status = PERK_VERIFY;
     if (v->err) {
@@ -100,7 +113,8 @@ static perk_status vfail(vctx *v, const char *fmt, ...) {
     return v->status;
 }
 
-static perk_status vnomem(vctx *v) {
+static perk_status vnomem(vctx *v)
+{
     if (v->status != PERK_OK) return v->status;
     v->status = PERK_NOMEM;
     if (v->err) {
@@ -112,34 +126,43 @@ static perk_status vnomem(vctx *v) {
 
 static bool str_ok(const vctx *v, uint32_t id) { return id < v->p->n_strings; }
 static bool str_opt_ok(const vctx *v, uint32_t id) { return id == PROG_NONE || str_ok(v, id); }
-static bool range_ok(uint32_t start, uint32_t count, uint32_t total) {
+static bool range_ok(uint32_t start, uint32_t count, uint32_t total)
+{
     return (uint64_t)start + count <= total;
 }
 
 /* A string for messages: the text when the id is valid, else "?". */
-static const char *vstr(const vctx *v, uint32_t id) {
-    return str_ok(v, id) ? prog_string(v->p, id) : "?";
-}
+static const char *vstr(const vctx *v, uint32_t id) { return str_ok(v, id) ? prog_string(v->p, id) : "?"; }
 
 /* ---------------------------------------------------------------- storage, strings, header */
 
-static bool check_storage(vctx *v) {
+static bool check_storage(vctx *v)
+{
     const prog_data *p = v->p;
     struct {
         const char *name;
         uint32_t n;
         const void *ptr;
     } t[] = {
-        {"strings", p->n_strings, p->str_off},   {"strings", p->n_strings, p->str_len},
-        {"strings", p->n_strings, p->str_bytes}, {"timezone", p->n_tz, p->tz_at},
-        {"timezone", p->n_tz, p->tz_offset},     {"ints", p->n_ints, p->ints},
-        {"strsets", p->n_strsets, p->strset_off}, {"strsets", p->n_strsets, p->strset_len},
-        {"attrs", p->n_attrs, p->attr_key},      {"attrs", p->n_attrs, p->attr_value},
-        {"u32", p->n_u32, p->u32},               {"code", p->n_code, p->code},
-        {"conds", p->n_conds, p->conds},         {"actions", p->n_actions, p->actions},
-        {"steps", p->n_steps, p->steps},         {"rules", p->n_rules, p->rules},
-        {"earns", p->n_earns, p->earns},         {"mults", p->n_mults, p->mults},
-        {"tiers", p->n_tiers, p->tiers},
+        { "strings", p->n_strings, p->str_off },
+        { "strings", p->n_strings, p->str_len },
+        { "strings", p->n_strings, p->str_bytes },
+        { "timezone", p->n_tz, p->tz_at },
+        { "timezone", p->n_tz, p->tz_offset },
+        { "ints", p->n_ints, p->ints },
+        { "strsets", p->n_strsets, p->strset_off },
+        { "strsets", p->n_strsets, p->strset_len },
+        { "attrs", p->n_attrs, p->attr_key },
+        { "attrs", p->n_attrs, p->attr_value },
+        { "u32", p->n_u32, p->u32 },
+        { "code", p->n_code, p->code },
+        { "conds", p->n_conds, p->conds },
+        { "actions", p->n_actions, p->actions },
+        { "steps", p->n_steps, p->steps },
+        { "rules", p->n_rules, p->rules },
+        { "earns", p->n_earns, p->earns },
+        { "mults", p->n_mults, p->mults },
+        { "tiers", p->n_tiers, p->tiers },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (t[i].n > 0 && !t[i].ptr) {
@@ -149,7 +172,8 @@ static bool check_storage(vctx *v) {
     return true;
 }
 
-static bool check_strings(vctx *v) {
+static bool check_strings(vctx *v)
+{
     const prog_data *p = v->p;
     for (uint32_t i = 0; i < p->n_strings; i++) {
         uint64_t off = p->str_off[i], len = p->str_len[i];
@@ -170,7 +194,8 @@ static bool check_strings(vctx *v) {
     return true;
 }
 
-static bool check_header(vctx *v) {
+static bool check_header(vctx *v)
+{
     const prog_data *p = v->p;
     if (!str_ok(v, p->name))
         return vfail(v, "ruleset name is string %u, the pool has %u strings", p->name, p->n_strings), false;
@@ -178,18 +203,20 @@ static bool check_header(vctx *v) {
     for (int i = 0; i < 3; i++)
         if (c[i] < 'A' || c[i] > 'Z')
             return vfail(v, "currency is not a 3-letter uppercase ISO 4217 code (bytes %02x %02x %02x %02x)",
-                         c[0], c[1], c[2], c[3]), false;
-    if (c[3] != 0)
-        return vfail(v, "currency code is not NUL-terminated (4th byte %02x)", c[3]), false;
+                         c[0], c[1], c[2], c[3]),
+                   false;
+    if (c[3] != 0) return vfail(v, "currency code is not NUL-terminated (4th byte %02x)", c[3]), false;
     if (p->exponent < 0 || p->exponent > 4)
         return vfail(v, "currency exponent %d is outside 0..4", (int)p->exponent), false;
     if (p->rounding > PROG_ROUND_DOWN)
         return vfail(v, "rounding %u is not half_up (0), half_even (1) or down (2)", p->rounding), false;
     if (p->coupon_policy > PROG_COUPONS_ONE_PER_ORDER)
-        return vfail(v, "coupon policy %u is not stackable (0) or one per order (1)", p->coupon_policy), false;
+        return vfail(v, "coupon policy %u is not stackable (0) or one per order (1)", p->coupon_policy),
+               false;
     if (p->max_discount_ppm != -1 && (p->max_discount_ppm < 0 || p->max_discount_ppm > PPM_ALL))
         return vfail(v, "max discount %lld ppm is outside 0..1000000 (or -1 for none)",
-                     (long long)p->max_discount_ppm), false;
+                     (long long)p->max_discount_ppm),
+               false;
     if (p->points_pending_seconds < 0 || p->points_expire_seconds < 0)
         return vfail(v, "points pending/expire durations must not be negative"), false;
     if (!str_ok(v, p->timezone))
@@ -199,10 +226,12 @@ static bool check_header(vctx *v) {
     for (uint32_t i = 0; i < p->n_tz; i++) {
         if (p->tz_offset[i] < -MAX_TZ_OFFSET || p->tz_offset[i] > MAX_TZ_OFFSET)
             return vfail(v, "timezone transition %u: offset %d s is beyond +-18 hours", i,
-                         (int)p->tz_offset[i]), false;
+                         (int)p->tz_offset[i]),
+                   false;
         if (i > 0 && p->tz_at[i] <= p->tz_at[i - 1])
             return vfail(v, "timezone transitions are not ascending: %u at %lld follows %lld", i,
-                         (long long)p->tz_at[i], (long long)p->tz_at[i - 1]), false;
+                         (long long)p->tz_at[i], (long long)p->tz_at[i - 1]),
+                   false;
     }
     return true;
 }
@@ -211,18 +240,22 @@ static bool check_header(vctx *v) {
 
 /* A list in the u32 pool; *budget (the pool size) shrinks by its length so that all lists of one
  * kind together cannot exceed the pool. */
-static bool check_list(vctx *v, const char *owner, uint32_t off, uint32_t len, uint64_t *budget) {
+static bool check_list(vctx *v, const char *owner, uint32_t off, uint32_t len, uint64_t *budget)
+{
     if (!range_ok(off, len, v->p->n_u32))
         return vfail(v, "%s: list [%u, %llu) is outside the u32 pool of %u", owner, off,
-                     (unsigned long long)off + len, v->p->n_u32), false;
+                     (unsigned long long)off + len, v->p->n_u32),
+               false;
     if (len > *budget)
         return vfail(v, "%s: lists of this kind are longer in total than the u32 pool (%u)", owner,
-                     v->p->n_u32), false;
+                     v->p->n_u32),
+               false;
     *budget -= len;
     return true;
 }
 
-static bool check_pools(vctx *v) {
+static bool check_pools(vctx *v)
+{
     const prog_data *p = v->p;
     char owner[48];
     uint64_t budget = p->n_u32;
@@ -234,9 +267,11 @@ static bool check_pools(vctx *v) {
             uint32_t id = p->u32[off + k];
             if (!str_ok(v, id))
                 return vfail(v, "strset %u: element %u is string %u, the pool has %u strings", i, k, id,
-                             p->n_strings), false;
+                             p->n_strings),
+                       false;
             if (k > 0 && id <= p->u32[off + k - 1])
-                return vfail(v, "strset %u is not sorted ascending without duplicates (element %u)", i, k), false;
+                return vfail(v, "strset %u is not sorted ascending without duplicates (element %u)", i, k),
+                       false;
         }
     }
     for (uint32_t i = 0; i < p->n_attrs; i++)
@@ -256,7 +291,8 @@ static bool check_pools(vctx *v) {
 }
 
 /* Ids of one table must be distinct. v->seen is all zero on entry and on return. */
-static bool check_unique(vctx *v, const char *what, const uint32_t *ids, size_t stride, uint32_t n) {
+static bool check_unique(vctx *v, const char *what, const uint32_t *ids, size_t stride, uint32_t n)
+{
     bool ok = true;
     uint32_t i;
     for (i = 0; i < n; i++) {
@@ -272,14 +308,17 @@ static bool check_unique(vctx *v, const char *what, const uint32_t *ids, size_t 
     return ok;
 }
 
-static bool check_conds_range(vctx *v, const char *owner, uint32_t first, uint32_t n) {
+static bool check_conds_range(vctx *v, const char *owner, uint32_t first, uint32_t n)
+{
     if (!range_ok(first, n, v->p->n_conds))
         return vfail(v, "%s: conditions [%u, %llu) are outside the condition table of %u", owner, first,
-                     (unsigned long long)first + n, v->p->n_conds), false;
+                     (unsigned long long)first + n, v->p->n_conds),
+               false;
     return true;
 }
 
-static bool check_rules(vctx *v) {
+static bool check_rules(vctx *v)
+{
     const prog_data *p = v->p;
     char owner[160];
     for (uint32_t i = 0; i < p->n_rules; i++) {
@@ -297,8 +336,9 @@ static bool check_rules(vctx *v) {
             return vfail(v, "%s: guard string %u is not a valid string id", owner, r->guard_string), false;
         if (r->guard_cond != PROG_NONE &&
             (r->guard_cond < r->first_cond || r->guard_cond - r->first_cond >= r->n_conds))
-            return vfail(v, "%s: guard condition %u is not one of its conditions [%u, %llu)", owner, r->guard_cond,
-                         r->first_cond, (unsigned long long)r->first_cond + r->n_conds), false;
+            return vfail(v, "%s: guard condition %u is not one of its conditions [%u, %llu)", owner,
+                         r->guard_cond, r->first_cond, (unsigned long long)r->first_cond + r->n_conds),
+                   false;
         if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL))
             return vfail(v, "%s: unknown flags 0x%x", owner, r->flags), false;
         if (r->cap < -1 || r->limit_uses < -1 || r->limit_money < -1 || r->limit_per_customer < -1)
@@ -306,12 +346,14 @@ static bool check_rules(vctx *v) {
         if (!check_conds_range(v, owner, r->first_cond, r->n_conds)) return false;
         if (i > 0 && r->priority < p->rules[i - 1].priority)
             return vfail(v, "%s: priority %d after priority %d (rules must be in evaluation order)", owner,
-                         (int)r->priority, (int)p->rules[i - 1].priority), false;
+                         (int)r->priority, (int)p->rules[i - 1].priority),
+                   false;
     }
     return p->n_rules == 0 || check_unique(v, "promotion", &p->rules[0].id, sizeof(prog_rule), p->n_rules);
 }
 
-static bool check_steps(vctx *v, const char *owner, const prog_action *a, bool is_tiers) {
+static bool check_steps(vctx *v, const char *owner, const prog_action *a, bool is_tiers)
+{
     if (a->n_steps == 0) return vfail(v, "%s: a step table needs at least one step", owner), false;
     for (uint32_t k = 0; k < a->n_steps; k++) {
         const prog_step *s = &v->p->steps[a->steps + k];
@@ -328,7 +370,8 @@ static bool check_steps(vctx *v, const char *owner, const prog_action *a, bool i
 static bool ppm_ok(int64_t x) { return x >= 0 && x <= PPM_ALL; }
 
 /* What the `p0..p2` columns of actions.h require of an operand. */
-static bool operand_ok(prog_operand_kind kind, int64_t x) {
+static bool operand_ok(prog_operand_kind kind, int64_t x)
+{
     switch (kind) {
     case PROG_OPND_ANY: return true;
     case PROG_OPND_PPM: return ppm_ok(x);
@@ -340,21 +383,24 @@ static bool operand_ok(prog_operand_kind kind, int64_t x) {
     return false;
 }
 
-static bool check_actions(vctx *v) {
+static bool check_actions(vctx *v)
+{
     const prog_data *p = v->p;
     char owner[200];
     uint64_t budget = p->n_steps;
     for (uint32_t i = 0; i < p->n_actions; i++) {
         const prog_action *a = &p->actions[i];
         if (a->rule >= p->n_rules)
-            return vfail(v, "action %u: promotion %u does not exist (there are %u)", i, a->rule, p->n_rules), false;
+            return vfail(v, "action %u: promotion %u does not exist (there are %u)", i, a->rule, p->n_rules),
+                   false;
         snprintf(owner, sizeof owner, "action %u of promotion '%s'", i, vstr(v, p->rules[a->rule].id));
         if (a->kind >= PROG_ACT_COUNT) return vfail(v, "%s: unknown action kind %u", owner, a->kind), false;
         if (!str_opt_ok(v, a->str1) || !str_opt_ok(v, a->str2) || !str_opt_ok(v, a->loc.file))
             return vfail(v, "%s: a string operand or file is not a valid string id", owner), false;
         if (!range_ok(a->steps, a->n_steps, p->n_steps))
             return vfail(v, "%s: steps [%u, %llu) are outside the step table of %u", owner, a->steps,
-                         (unsigned long long)a->steps + a->n_steps, p->n_steps), false;
+                         (unsigned long long)a->steps + a->n_steps, p->n_steps),
+                   false;
         if (a->n_steps > budget)
             return vfail(v, "%s: step ranges are longer in total than the step table", owner), false;
         budget -= a->n_steps;
@@ -366,17 +412,23 @@ static bool check_actions(vctx *v) {
         for (int k = 0; k < 3; k++) ok = ok && operand_ok(info->operand[k], q[k]);
         switch (info->steps) {
         case PROG_STEPS_NONE: break;
-        case PROG_STEPS_QTY: if (!check_steps(v, owner, a, false)) return false; break;
-        case PROG_STEPS_TIERS: if (!check_steps(v, owner, a, true)) return false; break;
+        case PROG_STEPS_QTY:
+            if (!check_steps(v, owner, a, false)) return false;
+            break;
+        case PROG_STEPS_TIERS:
+            if (!check_steps(v, owner, a, true)) return false;
+            break;
         }
         if (!ok)
             return vfail(v, "%s: operands out of range (p = %lld, %lld, %lld)", owner, (long long)q[0],
-                         (long long)q[1], (long long)q[2]), false;
+                         (long long)q[1], (long long)q[2]),
+                   false;
     }
     return true;
 }
 
-static bool check_earns_mults(vctx *v) {
+static bool check_earns_mults(vctx *v)
+{
     const prog_data *p = v->p;
     char owner[160];
     for (uint32_t i = 0; i < p->n_earns; i++) {
@@ -387,11 +439,14 @@ static bool check_earns_mults(vctx *v) {
             return vfail(v, "%s: label or file is not a valid string id", owner), false;
         if (e->points <= 0 || e->per_money <= 0)
             return vfail(v, "%s: rate %lld points per %lld must have both numbers > 0", owner,
-                         (long long)e->points, (long long)e->per_money), false;
-        if (e->cap < -1) return vfail(v, "%s: cap %lld is negative (-1 means none)", owner, (long long)e->cap), false;
+                         (long long)e->points, (long long)e->per_money),
+                   false;
+        if (e->cap < -1)
+            return vfail(v, "%s: cap %lld is negative (-1 means none)", owner, (long long)e->cap), false;
         if (!check_conds_range(v, owner, e->first_cond, e->n_conds)) return false;
     }
-    if (p->n_earns && !check_unique(v, "earn rule", &p->earns[0].id, sizeof(prog_earn), p->n_earns)) return false;
+    if (p->n_earns && !check_unique(v, "earn rule", &p->earns[0].id, sizeof(prog_earn), p->n_earns))
+        return false;
 
     uint64_t budget = p->n_u32;
     for (uint32_t i = 0; i < p->n_mults; i++) {
@@ -402,31 +457,38 @@ static bool check_earns_mults(vctx *v) {
             return vfail(v, "%s: label or file is not a valid string id", owner), false;
         if (m->num <= 0 || m->den <= 0)
             return vfail(v, "%s: factor %lld/%lld must have both numbers > 0", owner, (long long)m->num,
-                         (long long)m->den), false;
+                         (long long)m->den),
+                   false;
         if (!check_list(v, owner, m->targets, m->n_targets, &budget)) return false;
         for (uint32_t k = 0; k < m->n_targets; k++)
             if (p->u32[m->targets + k] >= p->n_earns)
-                return vfail(v, "%s: target %u is earn rule %u, there are %u", owner, k, p->u32[m->targets + k],
-                             p->n_earns), false;
+                return vfail(v, "%s: target %u is earn rule %u, there are %u", owner, k,
+                             p->u32[m->targets + k], p->n_earns),
+                       false;
         if (!check_conds_range(v, owner, m->first_cond, m->n_conds)) return false;
     }
-    if (p->n_mults && !check_unique(v, "multiplier", &p->mults[0].id, sizeof(prog_mult), p->n_mults)) return false;
+    if (p->n_mults && !check_unique(v, "multiplier", &p->mults[0].id, sizeof(prog_mult), p->n_mults))
+        return false;
     return true;
 }
 
-static bool check_redeem_tiers(vctx *v) {
+static bool check_redeem_tiers(vctx *v)
+{
     const prog_data *p = v->p;
     const prog_redeem *r = &p->redeem;
     if (r->present) {
         if (r->points <= 0 || r->money <= 0)
-            return vfail(v, "redeem: rate %lld points = %lld must have both numbers > 0", (long long)r->points,
-                         (long long)r->money), false;
+            return vfail(v, "redeem: rate %lld points = %lld must have both numbers > 0",
+                         (long long)r->points, (long long)r->money),
+                   false;
         if (r->pays_for == 0 || (r->pays_for & ~(uint32_t)(PROG_PAYS_GOODS | PROG_PAYS_SHIPPING)))
             return vfail(v, "redeem: pays_for 0x%x must name goods and/or shipping", r->pays_for), false;
         if (!ppm_ok(r->max_share_ppm))
-            return vfail(v, "redeem: max share %lld ppm is outside 0..1000000", (long long)r->max_share_ppm), false;
+            return vfail(v, "redeem: max share %lld ppm is outside 0..1000000", (long long)r->max_share_ppm),
+                   false;
         if (r->min_balance < 0) return vfail(v, "redeem: min balance is negative"), false;
-        if (r->code.count == 0) return vfail(v, "redeem: needs a code block (just END when it has no conditions)"), false;
+        if (r->code.count == 0)
+            return vfail(v, "redeem: needs a code block (just END when it has no conditions)"), false;
     }
     if (!check_conds_range(v, "redeem", r->first_cond, r->n_conds)) return false;
 
@@ -441,7 +503,8 @@ static bool check_redeem_tiers(vctx *v) {
             return vfail(v, "%s: spend and window must not be negative", owner), false;
         if (i > 0 && t->spend < p->tiers[i - 1].spend)
             return vfail(v, "%s: spend %lld is below the previous tier's %lld (tiers ascend)", owner,
-                         (long long)t->spend, (long long)p->tiers[i - 1].spend), false;
+                         (long long)t->spend, (long long)p->tiers[i - 1].spend),
+                   false;
         if (!check_list(v, owner, t->benefits, t->n_benefits, &budget)) return false;
         for (uint32_t k = 0; k < t->n_benefits; k++)
             if (!str_ok(v, p->u32[t->benefits + k]))
@@ -452,29 +515,32 @@ static bool check_redeem_tiers(vctx *v) {
 
 /* ---------------------------------------------------------------- code */
 
-static uint64_t block_total(const prog_data *p) {
+static uint64_t block_total(const prog_data *p)
+{
     return (uint64_t)p->n_rules + p->n_earns + p->n_mults + (p->redeem.code.count ? 1 : 0);
 }
 
 /* Block number b: promotions, then earn rules, multipliers and the redeem block. */
-static vblock block_at(const prog_data *p, uint64_t b) {
+static vblock block_at(const prog_data *p, uint64_t b)
+{
     vblock k;
     if (b < p->n_rules) {
         const prog_rule *r = &p->rules[b];
-        k = (vblock){BLK_PROMOTION, (uint32_t)b, r->code, r->first_cond, r->n_conds};
+        k = (vblock){ BLK_PROMOTION, (uint32_t)b, r->code, r->first_cond, r->n_conds };
     } else if ((b -= p->n_rules) < p->n_earns) {
         const prog_earn *e = &p->earns[b];
-        k = (vblock){BLK_EARN, (uint32_t)b, e->code, e->first_cond, e->n_conds};
+        k = (vblock){ BLK_EARN, (uint32_t)b, e->code, e->first_cond, e->n_conds };
     } else if ((b -= p->n_earns) < p->n_mults) {
         const prog_mult *m = &p->mults[b];
-        k = (vblock){BLK_MULT, (uint32_t)b, m->code, m->first_cond, m->n_conds};
+        k = (vblock){ BLK_MULT, (uint32_t)b, m->code, m->first_cond, m->n_conds };
     } else {
-        k = (vblock){BLK_REDEEM, 0, p->redeem.code, p->redeem.first_cond, p->redeem.n_conds};
+        k = (vblock){ BLK_REDEEM, 0, p->redeem.code, p->redeem.first_cond, p->redeem.n_conds };
     }
     return k;
 }
 
-static void block_name(const vctx *v, const vblock *b, char *buf, size_t n) {
+static void block_name(const vctx *v, const vblock *b, char *buf, size_t n)
+{
     const prog_data *p = v->p;
     switch (b->kind) {
     case BLK_PROMOTION: snprintf(buf, n, "promotion '%s'", vstr(v, p->rules[b->index].id)); break;
@@ -485,24 +551,30 @@ static void block_name(const vctx *v, const vblock *b, char *buf, size_t n) {
 }
 
 /* Renders the top of an abstract stack, deepest first ("ls"); long stacks start with "...". */
-static void stack_text(const vstate *s, char *buf, size_t n) {
+static void stack_text(const vstate *s, char *buf, size_t n)
+{
     size_t from = s->depth > 16 ? s->depth - 16u : 0, o = 0;
     if (from) o += (size_t)snprintf(buf, n, "...");
-    for (size_t k = from; k < s->depth && o + 1 < n; k++) buf[o++] = (s->bits[k / 64] >> (k % 64)) & 1 ? 'l' : 's';
+    for (size_t k = from; k < s->depth && o + 1 < n; k++)
+        buf[o++] = (s->bits[k / 64] >> (k % 64)) & 1 ? 'l' : 's';
     buf[o < n ? o : n - 1] = '\0';
     if (s->depth == 0) snprintf(buf, n, "empty");
 }
 
 static bool stack_kind(const vstate *s, uint32_t k) { return (s->bits[k / 64] >> (k % 64)) & 1; }
 
-static void stack_pop(vstate *s) {
+static void stack_pop(vstate *s)
+{
     uint32_t k = --s->depth;
-    if (stack_kind(s, k)) s->n_sets--;
-    else s->n_scalars--;
+    if (stack_kind(s, k))
+        s->n_sets--;
+    else
+        s->n_scalars--;
     s->bits[k / 64] &= ~((uint64_t)1 << (k % 64));
 }
 
-static void stack_push(vstate *s, char kind) {
+static void stack_push(vstate *s, char kind)
+{
     uint32_t k = s->depth++;
     if (kind == 'l') {
         s->bits[k / 64] |= (uint64_t)1 << (k % 64);
@@ -523,7 +595,8 @@ typedef struct vinsn {
 static perk_status ifail(const vinsn *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Fails with "<block> instruction <pc> (<NAME>): <message>". */
-static perk_status ifail(const vinsn *x, const char *fmt, ...) {
+static perk_status ifail(const vinsn *x, const char *fmt, ...)
+{
     char msg[200];
     va_list ap;
     va_start(ap, fmt);
@@ -534,7 +607,8 @@ static perk_status ifail(const vinsn *x, const char *fmt, ...) {
 }
 
 /* The operand, aux and reserved fields of one instruction, and where it may appear. */
-static bool check_operand(const vinsn *x) {
+static bool check_operand(const vinsn *x)
+{
     const prog_data *p = x->v->p;
     const prog_insn *in = x->in;
     const vblock *b = x->b;
@@ -552,13 +626,16 @@ static bool check_operand(const vinsn *x) {
         break;
     case PERK_ARG_IMM: break;
     case PERK_ARG_INT:
-        if (arg >= p->n_ints) return ifail(x, "int constant %u does not exist (pool of %u)", arg, p->n_ints), false;
+        if (arg >= p->n_ints)
+            return ifail(x, "int constant %u does not exist (pool of %u)", arg, p->n_ints), false;
         break;
     case PERK_ARG_STRING:
-        if (arg >= p->n_strings) return ifail(x, "string %u does not exist (pool of %u)", arg, p->n_strings), false;
+        if (arg >= p->n_strings)
+            return ifail(x, "string %u does not exist (pool of %u)", arg, p->n_strings), false;
         break;
     case PERK_ARG_STRSET:
-        if (arg >= p->n_strsets) return ifail(x, "strset %u does not exist (pool of %u)", arg, p->n_strsets), false;
+        if (arg >= p->n_strsets)
+            return ifail(x, "strset %u does not exist (pool of %u)", arg, p->n_strsets), false;
         break;
     case PERK_ARG_ATTR:
         if (arg >= p->n_attrs) return ifail(x, "attr %u does not exist (pool of %u)", arg, p->n_attrs), false;
@@ -570,8 +647,7 @@ static bool check_operand(const vinsn *x) {
         break;
     case PERK_ARG_FIELD:
         if (arg >= PERK_FIELD_COUNT) return ifail(x, "unknown item field %u", arg), false;
-        if (!field_is_numeric[arg])
-            return ifail(x, "item field %s is not numeric", field_names[arg]), false;
+        if (!field_is_numeric[arg]) return ifail(x, "item field %s is not numeric", field_names[arg]), false;
         break;
     case PERK_ARG_JUMP:
         if (arg <= x->pc) return ifail(x, "jumps backward to %u (jumps go forward only)", arg), false;
@@ -581,13 +657,16 @@ static bool check_operand(const vinsn *x) {
     case PERK_ARG_COND:
         if (arg < b->first_cond || arg - b->first_cond >= b->n_conds)
             return ifail(x, "condition %u does not belong to this block (its conditions are [%u, %llu))", arg,
-                         b->first_cond, (unsigned long long)b->first_cond + b->n_conds), false;
+                         b->first_cond, (unsigned long long)b->first_cond + b->n_conds),
+                   false;
         break;
     case PERK_ARG_ACTION:
         if (b->kind != BLK_PROMOTION) return ifail(x, "only promotion blocks may apply actions"), false;
-        if (arg >= p->n_actions) return ifail(x, "action %u does not exist (table of %u)", arg, p->n_actions), false;
+        if (arg >= p->n_actions)
+            return ifail(x, "action %u does not exist (table of %u)", arg, p->n_actions), false;
         if (p->actions[arg].rule != b->index)
-            return ifail(x, "action %u belongs to promotion '%s'", arg, vstr(x->v, p->rules[p->actions[arg].rule].id)),
+            return ifail(x, "action %u belongs to promotion '%s'", arg,
+                         vstr(x->v, p->rules[p->actions[arg].rule].id)),
                    false;
         const prog_action_info *ai = prog_action_info_of(p->actions[arg].kind);
         if ((in->op == PERK_OP_APPLY2) != (ai != NULL && ai->sets == 2))
@@ -607,7 +686,8 @@ static bool check_operand(const vinsn *x) {
 }
 
 /* Joins state `s` into instruction `target` of the block. */
-static bool merge_state(const vinsn *x, uint32_t target, const vstate *s) {
+static bool merge_state(const vinsn *x, uint32_t target, const vstate *s)
+{
     vstate *t = &x->v->states[target - x->b->code.start];
     if (!t->reached) {
         *t = *s;
@@ -618,13 +698,15 @@ static bool merge_state(const vinsn *x, uint32_t target, const vstate *s) {
         char a[32], c[32];
         stack_text(t, a, sizeof a);
         stack_text(s, c, sizeof c);
-        return ifail(x, "inconsistent stack at instruction %u: '%s' on one path, '%s' on another", target, a, c),
+        return ifail(x, "inconsistent stack at instruction %u: '%s' on one path, '%s' on another", target, a,
+                     c),
                false;
     }
     return true;
 }
 
-static bool check_block(vctx *v, const vblock *b) {
+static bool check_block(vctx *v, const vblock *b)
+{
     const prog_data *p = v->p;
     char bname[160];
     block_name(v, b, bname, sizeof bname);
@@ -633,17 +715,19 @@ static bool check_block(vctx *v, const vblock *b) {
     v->states[0].reached = 1;
     bool past_conditions = false; /* a condition or action precedes this instruction */
     for (uint32_t i = 0; i < count; i++) {
-        vinsn x = {v, b, bname, start + i, &p->code[start + i]};
+        vinsn x = { v, b, bname, start + i, &p->code[start + i] };
         if (!check_operand(&x)) return false;
         uint8_t op = x.in->op;
         if (op == PERK_OP_REQUIRE_TARGET) {
             /* jumps go forward, so nothing after a condition in the code can run before it: the
              * promotion then ends with NOTHING before any condition was evaluated */
-            if (b->kind != BLK_PROMOTION) return ifail(&x, "only promotion blocks may check their target"), false;
-            if (past_conditions) return ifail(&x, "a target check must come before every condition and action"), false;
+            if (b->kind != BLK_PROMOTION)
+                return ifail(&x, "only promotion blocks may check their target"), false;
+            if (past_conditions)
+                return ifail(&x, "a target check must come before every condition and action"), false;
         }
-        if (op == PERK_OP_REQUIRE || op == PERK_OP_REQUIRE_SOFT || op == PERK_OP_CHECK || op == PERK_OP_APPLY ||
-            op == PERK_OP_APPLY2)
+        if (op == PERK_OP_REQUIRE || op == PERK_OP_REQUIRE_SOFT || op == PERK_OP_CHECK ||
+            op == PERK_OP_APPLY || op == PERK_OP_APPLY2)
             past_conditions = true;
         if (op == PERK_OP_END && i + 1 != count) return ifail(&x, "END before the end of its block"), false;
         if (op != PERK_OP_END && i + 1 == count)
@@ -696,7 +780,8 @@ static bool check_block(vctx *v, const vblock *b) {
     return true;
 }
 
-static bool check_code(vctx *v) {
+static bool check_code(vctx *v)
+{
     const prog_data *p = v->p;
     uint64_t nb = block_total(p);
     uint32_t largest = 0;
@@ -706,15 +791,17 @@ static bool check_code(vctx *v) {
         block_name(v, &b, bname, sizeof bname);
         if (b.code.count == 0) return vfail(v, "%s: empty code block (it must at least END)", bname), false;
         if (!range_ok(b.code.start, b.code.count, p->n_code))
-            return vfail(v, "%s: block [%u, %llu) is outside the code of %u instructions", bname, b.code.start,
-                         (unsigned long long)b.code.start + b.code.count, p->n_code), false;
+            return vfail(v, "%s: block [%u, %llu) is outside the code of %u instructions", bname,
+                         b.code.start, (unsigned long long)b.code.start + b.code.count, p->n_code),
+                   false;
         for (uint32_t i = 0; i < b.code.count; i++) {
             uint32_t pc = b.code.start + i;
             if (v->owner[pc]) {
                 vblock o = block_at(p, v->owner[pc] - 1);
                 block_name(v, &o, other, sizeof other);
-                return vfail(v, "%s: instruction %u also belongs to %s (blocks may not share code)", bname, pc,
-                             other), false;
+                return vfail(v, "%s: instruction %u also belongs to %s (blocks may not share code)", bname,
+                             pc, other),
+                       false;
             }
             v->owner[pc] = (uint32_t)k + 1;
         }
@@ -733,30 +820,36 @@ static bool check_code(vctx *v) {
 /* Each guard must be re-proved: the rule index skips a guarded block on the strength of it, so a
  * guard that does not decide its rule would change results. guard_eval is linear in the block and
  * blocks do not share code, so this is linear in the code. */
-static bool check_guards(vctx *v) {
+static bool check_guards(vctx *v)
+{
     const prog_data *p = v->p;
     for (uint32_t i = 0; i < p->n_rules; i++) {
         const prog_rule *r = &p->rules[i];
         if (r->guard_kind == PROG_GUARD_NONE) continue;
         guard_outcome o;
         if (!guard_eval(p, i, r->guard_kind, r->guard_string, &o))
-            return vfail(v, "promotion '%s': its guard (%s \"%.60s\") does not decide the promotion when no line "
-                         "matches it", vstr(v, r->id), guard_kind_name(r->guard_kind), vstr(v, r->guard_string)),
+            return vfail(
+                       v,
+                       "promotion '%s': its guard (%s \"%.60s\") does not decide the promotion when no line "
+                       "matches it",
+                       vstr(v, r->id), guard_kind_name(r->guard_kind), vstr(v, r->guard_string)),
                    false;
         uint32_t proved = o.failed ? o.cond : PROG_NONE;
         if (proved != r->guard_cond) {
             char want[24] = "nothing", got[24] = "nothing";
             if (r->guard_cond != PROG_NONE) snprintf(want, sizeof want, "condition %u", r->guard_cond);
             if (proved != PROG_NONE) snprintf(got, sizeof got, "condition %u", proved);
-            return vfail(v, "promotion '%s': its guard claims %s, the block gives %s when no line matches", vstr(v, r->id),
-                         want, got), false;
+            return vfail(v, "promotion '%s': its guard claims %s, the block gives %s when no line matches",
+                         vstr(v, r->id), want, got),
+                   false;
         }
     }
     return true;
 }
 
-static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max_scalars, uint32_t *max_sets) {
-    vctx v = {.p = p, .err = err, .status = PERK_OK};
+static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max_scalars, uint32_t *max_sets)
+{
+    vctx v = { .p = p, .err = err, .status = PERK_OK };
     if (err) {
         err->status = PERK_OK;
         err->message[0] = '\0';
@@ -774,7 +867,8 @@ static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max
             return vnomem(&v);
         }
     }
-    if (check_rules(&v) && check_actions(&v) && check_earns_mults(&v) && check_redeem_tiers(&v) && check_code(&v))
+    if (check_rules(&v) && check_actions(&v) && check_earns_mults(&v) && check_redeem_tiers(&v) &&
+        check_code(&v))
         check_guards(&v);
     perk_mem_free(v.seen);
     perk_mem_free(v.owner);
@@ -788,7 +882,8 @@ static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max
 
 perk_status verify_program(const prog_data *p, perk_error *err) { return verify_run(p, err, NULL, NULL); }
 
-perk_status verify_program_record(prog_data *p, perk_error *err) {
+perk_status verify_program_record(prog_data *p, perk_error *err)
+{
     uint32_t ms = 0, ml = 0;
     perk_status st = verify_run(p, err, &ms, &ml);
     if (st == PERK_OK) {

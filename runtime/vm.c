@@ -21,12 +21,13 @@ typedef struct vm_state {
     const prog_data *d;
     vm_block_kind kind;
     uint32_t owner;
-    uint32_t pc;       /* absolute instruction index */
-    uint32_t sp, ssp;  /* scalars and sets on the stacks */
+    uint32_t pc;      /* absolute instruction index */
+    uint32_t sp, ssp; /* scalars and sets on the stacks */
     uint32_t words;
 } vm_state;
 
-static const char *block_kind_name(vm_block_kind k) {
+static const char *block_kind_name(vm_block_kind k)
+{
     switch (k) {
     case VM_BLOCK_RULE: return "promotion";
     case VM_BLOCK_REDEEM: return "redemption";
@@ -36,7 +37,8 @@ static const char *block_kind_name(vm_block_kind k) {
     return "block";
 }
 
-static const char *owner_name(const vm_state *s) {
+static const char *owner_name(const vm_state *s)
+{
     const prog_data *d = s->d;
     switch (s->kind) {
     case VM_BLOCK_RULE: return s->owner < d->n_rules ? prog_string(d, d->rules[s->owner].id) : "?";
@@ -47,14 +49,16 @@ static const char *owner_name(const vm_state *s) {
     return "?";
 }
 
-static vm_outcome vm_error(vm_state *s, perk_status status, const char *what) {
+static vm_outcome vm_error(vm_state *s, perk_status status, const char *what)
+{
     s->ctx->status = ctx_fail(s->ctx, status, "%s %s, instruction %u: %s", block_kind_name(s->kind),
                               owner_name(s), s->pc, what);
     return VM_ERROR;
 }
 
 /* An error already reported by an action or by loyalty code: add where it happened. */
-static vm_outcome vm_forward(vm_state *s, perk_status status) {
+static vm_outcome vm_forward(vm_state *s, perk_status status)
+{
     char inner[sizeof s->ctx->error];
     memcpy(inner, s->ctx->error, sizeof inner);
     s->ctx->status = ctx_fail(s->ctx, status, "%s %s, instruction %u: %s", block_kind_name(s->kind),
@@ -63,25 +67,29 @@ static vm_outcome vm_forward(vm_state *s, perk_status status) {
 }
 
 /* Copies a line set. Most carts fit in one word: a store, not a call to memcpy. */
-static inline void copy_set(uint64_t *dst, const uint64_t *src, uint32_t words) {
+static inline void copy_set(uint64_t *dst, const uint64_t *src, uint32_t words)
+{
     if (words == 1)
         dst[0] = src[0];
     else
         memcpy(dst, src, words * sizeof(uint64_t));
 }
 
-static inline uint64_t *set_slot(const vm_state *s, uint32_t k) {
+static inline uint64_t *set_slot(const vm_state *s, uint32_t k)
+{
     return s->ctx->sets + (size_t)k * s->ctx->max_words;
 }
 
-static void record_cmp(perk_context *ctx, int64_t observed, int64_t expected, int op) {
+static void record_cmp(perk_context *ctx, int64_t observed, int64_t expected, int op)
+{
     ctx->has_cmp = true;
     ctx->cmp_observed = observed;
     ctx->cmp_expected = expected;
     ctx->cmp_op = op;
 }
 
-static void record_failure(perk_context *ctx, uint32_t cond, bool soft) {
+static void record_failure(perk_context *ctx, uint32_t cond, bool soft)
+{
     if (ctx->n_failures++ == 0) {
         ctx->fail_cond = cond;
         ctx->fail_soft = soft;
@@ -92,32 +100,28 @@ static void record_failure(perk_context *ctx, uint32_t cond, bool soft) {
     }
 }
 
-static int64_t sid(uint32_t id) {
-    return id == PROG_NONE ? -1 : (int64_t)id;
-}
+static int64_t sid(uint32_t id) { return id == PROG_NONE ? -1 : (int64_t)id; }
 
 /* The value of a numeric or id field of line i. `agg`: an aggregate reads original amounts in a
  * rule that measures original prices. *known = false for an unknown margin. */
-static inline int64_t field_value(const perk_context *ctx, uint32_t field, uint32_t i, bool agg, bool *known) {
+static inline int64_t field_value(const perk_context *ctx, uint32_t field, uint32_t i, bool agg, bool *known)
+{
     switch (field) {
     case PERK_FIELD_PRICE: return ctx->price[i];
     case PERK_FIELD_QUANTITY: return ctx->qty[i];
     case PERK_FIELD_AMOUNT: return agg && ctx->rule_original ? ctx->orig[i] : act_amount(ctx, i);
     case PERK_FIELD_ORIGINAL_AMOUNT: return ctx->orig[i];
-    case PERK_FIELD_MARGIN:
-        *known = ctx->margin[i] >= 0;
-        return ctx->margin[i];
+    case PERK_FIELD_MARGIN: *known = ctx->margin[i] >= 0; return ctx->margin[i];
     case PERK_FIELD_SKU: return sid(ctx->sku_id[i]);
     case PERK_FIELD_BRAND: return sid(ctx->brand_id[i]);
     case PERK_FIELD_CATEGORY: return sid(ctx->cat_id[i]);
-    default:
-        *known = false;
-        return 0;
+    default: *known = false; return 0;
     }
 }
 
 /* SET_CMP: lines whose field compares to x. */
-static void set_cmp(const vm_state *s, uint64_t *out, uint32_t field, int op, int64_t x) {
+static void set_cmp(const vm_state *s, uint64_t *out, uint32_t field, int op, int64_t x)
+{
     const perk_context *ctx = s->ctx;
     uint32_t n = ctx->n_lines;
     if (field == PERK_FIELD_TAGS) {
@@ -148,7 +152,8 @@ static void set_cmp(const vm_state *s, uint64_t *out, uint32_t field, int op, in
 
 typedef enum { AGG_OK, AGG_OVERFLOW } agg_status;
 
-static agg_status aggregate(const vm_state *s, const uint64_t *set, uint8_t op, uint32_t field, int64_t *out) {
+static agg_status aggregate(const vm_state *s, const uint64_t *set, uint8_t op, uint32_t field, int64_t *out)
+{
     const perk_context *ctx = s->ctx;
     int64_t acc = 0;
     bool any = false;
@@ -172,14 +177,16 @@ static agg_status aggregate(const vm_state *s, const uint64_t *set, uint8_t op, 
     return AGG_OK;
 }
 
-static bool bit_test(const uint64_t *bits, uint32_t n, int64_t id) {
+static bool bit_test(const uint64_t *bits, uint32_t n, int64_t id)
+{
     if (id < 0 || id >= (int64_t)n) return false;
     return (bits[id / 64] >> (id % 64)) & 1;
 }
 
-vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint32_t owner) {
+vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint32_t owner)
+{
     const prog_data *d = ctx->d;
-    vm_state s = {ctx, d, kind, owner, block.start, 0, 0, vm_words(ctx)};
+    vm_state s = { ctx, d, kind, owner, block.start, 0, 0, vm_words(ctx) };
     const uint32_t end = block.start + block.count;
     const uint64_t budget = ctx->limits.instruction_budget;
     int64_t *st = ctx->stack;
@@ -189,18 +196,20 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
     if (end > d->n_code || end < block.start) return vm_error(&s, PERK_MALFORMED, "block outside the code");
 
 /* stack guards: a verified program never trips them */
-#define NEED(ns, nl)                                                                              \
-    do {                                                                                          \
-        if ((int64_t)s.sp < (ns) || (int64_t)s.ssp < (nl)) return vm_error(&s, PERK_MALFORMED, "stack underflow");  \
+#define NEED(ns, nl)                                                \
+    do {                                                            \
+        if ((int64_t)s.sp < (ns) || (int64_t)s.ssp < (nl))          \
+            return vm_error(&s, PERK_MALFORMED, "stack underflow"); \
     } while (0)
-#define ROOM(ns, nl)                                                                              \
-    do {                                                                                          \
-        if ((int64_t)s.sp + (ns) > (int64_t)ctx->max_scalars || (int64_t)s.ssp + (nl) > (int64_t)ctx->max_sets)                       \
-            return vm_error(&s, PERK_MALFORMED, "stack overflow");                                \
+#define ROOM(ns, nl)                                               \
+    do {                                                           \
+        if ((int64_t)s.sp + (ns) > (int64_t)ctx->max_scalars ||    \
+            (int64_t)s.ssp + (nl) > (int64_t)ctx->max_sets)        \
+            return vm_error(&s, PERK_MALFORMED, "stack overflow"); \
     } while (0)
-#define ARG_BELOW(n)                                                                              \
-    do {                                                                                          \
-        if (in->arg >= (n)) return vm_error(&s, PERK_MALFORMED, "operand out of range");          \
+#define ARG_BELOW(n)                                                                     \
+    do {                                                                                 \
+        if (in->arg >= (n)) return vm_error(&s, PERK_MALFORMED, "operand out of range"); \
     } while (0)
 #define TOP st[s.sp - 1]
 
@@ -286,12 +295,12 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_IN_STRSET:
             ARG_BELOW(d->n_strsets);
             NEED(1, 0);
-        {
-            int has = vm_strset_contains(d, in->arg, TOP);
-            if (has < 0) return vm_error(&s, PERK_MALFORMED, "string set outside the pool");
-            TOP = has;
-            break;
-        }
+            {
+                int has = vm_strset_contains(d, in->arg, TOP);
+                if (has < 0) return vm_error(&s, PERK_MALFORMED, "string set outside the pool");
+                TOP = has;
+                break;
+            }
         case PERK_OP_NOT:
             NEED(1, 0);
             TOP = TOP == 0;
@@ -342,7 +351,8 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_REQUIRE_TARGET:
             /* the cart has no line the promotion's actions could touch: it ends here having
              * applied nothing (the verifier puts this before every condition and action) */
-            if (kind != VM_BLOCK_RULE) return vm_error(&s, PERK_MALFORMED, "REQUIRE_TARGET outside a promotion");
+            if (kind != VM_BLOCK_RULE)
+                return vm_error(&s, PERK_MALFORMED, "REQUIRE_TARGET outside a promotion");
             NEED(1, 0);
             if (st[--s.sp] == 0) return ctx->n_failures > 0 ? VM_FAILED : VM_PASSED;
             break;
@@ -463,10 +473,8 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             ARG_BELOW(d->n_mults);
             ctx->mult_active[in->arg] = true;
             break;
-        case PERK_OP_END:
-            return ctx->n_failures > 0 ? VM_FAILED : VM_PASSED;
-        case PERK_OP_COUNT:
-            return vm_error(&s, PERK_MALFORMED, "unknown opcode");
+        case PERK_OP_END: return ctx->n_failures > 0 ? VM_FAILED : VM_PASSED;
+        case PERK_OP_COUNT: return vm_error(&s, PERK_MALFORMED, "unknown opcode");
         }
         s.pc = next;
     }
@@ -477,7 +485,8 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
 #undef TOP
 }
 
-vm_outcome vm_run_uncounted(perk_context *ctx, prog_block block, vm_block_kind kind, uint32_t owner) {
+vm_outcome vm_run_uncounted(perk_context *ctx, prog_block block, vm_block_kind kind, uint32_t owner)
+{
     uint64_t counted = ctx->insn_count, budget = ctx->limits.instruction_budget;
     ctx->insn_count = 0;
     ctx->limits.instruction_budget = UINT64_MAX; /* uncounted, so not limited either */

@@ -19,7 +19,8 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static void add_pend(perk_context *ctx, uint32_t line, int64_t amount) {
+static void add_pend(perk_context *ctx, uint32_t line, int64_t amount)
+{
     if (amount <= 0) return;
     int64_t avail = act_amount(ctx, line);
     if (amount > avail) amount = avail; /* never below zero (defensive: callers already cap) */
@@ -29,7 +30,8 @@ static void add_pend(perk_context *ctx, uint32_t line, int64_t amount) {
 
 /* The lines of `set`, ascending, into ctx->scratch_idx; their available amounts into
  * ctx->scratch_w. Returns the count; *total = sum of the amounts (fits: at most the subtotal). */
-static uint32_t gather(perk_context *ctx, const uint64_t *set, int64_t *total) {
+static uint32_t gather(perk_context *ctx, const uint64_t *set, int64_t *total)
+{
     uint32_t n = 0, words = vm_words(ctx);
     int64_t sum = 0;
     for (uint32_t w = 0; w < words; w++) {
@@ -49,7 +51,8 @@ static uint32_t gather(perk_context *ctx, const uint64_t *set, int64_t *total) {
 
 /* The amount a threshold measures on `set`: original amounts in a rule that measures original
  * prices, else the available amounts. */
-static int64_t measure(const perk_context *ctx, uint32_t n) {
+static int64_t measure(const perk_context *ctx, uint32_t n)
+{
     int64_t m = 0;
     for (uint32_t k = 0; k < n; k++)
         m += ctx->rule_original ? ctx->orig[ctx->scratch_idx[k]] : ctx->scratch_w[k];
@@ -57,7 +60,8 @@ static int64_t measure(const perk_context *ctx, uint32_t n) {
 }
 
 /* Splits discount D (0 <= D <= sum of scratch_w) over the gathered lines by their amounts. */
-static perk_status allocate_gathered(perk_context *ctx, int64_t D, uint32_t n) {
+static perk_status allocate_gathered(perk_context *ctx, int64_t D, uint32_t n)
+{
     if (D <= 0 || n == 0) return PERK_OK;
     if (!eval_allocate(ctx, D, ctx->scratch_w, n, ctx->scratch_out))
         return ctx_fail(ctx, PERK_MALFORMED, "internal error: allocation failed");
@@ -65,15 +69,12 @@ static perk_status allocate_gathered(perk_context *ctx, int64_t D, uint32_t n) {
     return PERK_OK;
 }
 
-static int64_t clamp(int64_t v, int64_t lo, int64_t hi) {
-    return v < lo ? lo : v > hi ? hi : v;
-}
+static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-static int64_t clamp128(__int128 v, int64_t lo, int64_t hi) {
-    return v < lo ? lo : v > hi ? hi : (int64_t)v;
-}
+static int64_t clamp128(__int128 v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : (int64_t)v; }
 
-static perk_status percent_of(perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out) {
+static perk_status percent_of(perk_context *ctx, int64_t amount, int64_t ppm, int64_t *out)
+{
     if (!eval_percent(ctx, amount, ppm, out))
         return ctx_fail(ctx, PERK_OVERFLOW, "arithmetic overflow computing %lld ppm of %lld", (long long)ppm,
                         (long long)amount);
@@ -81,7 +82,8 @@ static perk_status percent_of(perk_context *ctx, int64_t amount, int64_t ppm, in
 }
 
 /* The step with the largest threshold <= x (ties: the first), or NULL. */
-static const prog_step *find_step(const prog_data *d, const prog_action *a, int64_t x) {
+static const prog_step *find_step(const prog_data *d, const prog_action *a, int64_t x)
+{
     const prog_step *best = NULL;
     for (uint32_t k = 0; k < a->n_steps; k++) {
         const prog_step *s = &d->steps[a->steps + k];
@@ -94,16 +96,18 @@ static const prog_step *find_step(const prog_data *d, const prog_action *a, int6
 
 /* The units of line i as at most two runs: current = q * qty + r, so r units cost q + 1 and
  * qty - r units cost q; the unit prices sum exactly to the line's amount. */
-static uint32_t line_runs(const perk_context *ctx, uint32_t i, unit_run *out) {
+static uint32_t line_runs(const perk_context *ctx, uint32_t i, unit_run *out)
+{
     int64_t a = act_amount(ctx, i), qty = ctx->qty[i];
     int64_t q = a / qty, r = a % qty;
     uint32_t n = 0;
-    if (r > 0) out[n++] = (unit_run){q + 1, r, i};
-    if (qty - r > 0) out[n++] = (unit_run){q, qty - r, i};
+    if (r > 0) out[n++] = (unit_run){ q + 1, r, i };
+    if (qty - r > 0) out[n++] = (unit_run){ q, qty - r, i };
     return n;
 }
 
-static uint32_t gather_runs(perk_context *ctx, const uint64_t *set, unit_run *runs, int64_t *units) {
+static uint32_t gather_runs(perk_context *ctx, const uint64_t *set, unit_run *runs, int64_t *units)
+{
     uint32_t n = 0, words = vm_words(ctx);
     int64_t u = 0;
     for (uint32_t w = 0; w < words; w++) {
@@ -121,12 +125,14 @@ static uint32_t gather_runs(perk_context *ctx, const uint64_t *set, unit_run *ru
 
 /* The order of units "most expensive first": price descending, then the earlier line first.
  * The cheapest-first order is exactly its reverse. (Price and line identify a run.) */
-static bool run_before(const unit_run *a, const unit_run *b, bool cheapest_first) {
+static bool run_before(const unit_run *a, const unit_run *b, bool cheapest_first)
+{
     bool exp_first = a->price != b->price ? a->price > b->price : a->line < b->line;
     return cheapest_first ? !exp_first : exp_first;
 }
 
-static void sift_down(unit_run *r, uint32_t root, uint32_t n, bool cheapest_first) {
+static void sift_down(unit_run *r, uint32_t root, uint32_t n, bool cheapest_first)
+{
     for (;;) {
         uint32_t child = 2 * root + 1;
         if (child >= n) return;
@@ -141,7 +147,8 @@ static void sift_down(unit_run *r, uint32_t root, uint32_t n, bool cheapest_firs
 }
 
 /* Heap sort: O(n log n), no allocation, deterministic (keys are unique). */
-static void sort_runs(unit_run *r, uint32_t n, bool cheapest_first) {
+static void sort_runs(unit_run *r, uint32_t n, bool cheapest_first)
+{
     if (n < 2) return;
     for (uint32_t i = n / 2; i-- > 0;) sift_down(r, i, n, cheapest_first);
     for (uint32_t end = n - 1; end > 0; end--) {
@@ -154,7 +161,8 @@ static void sort_runs(unit_run *r, uint32_t n, bool cheapest_first) {
 
 /* Sorts the entries of an N_FOR group (price = weight) by line, ascending: with the price
  * temporarily set to -line, "most expensive first" is "earlier line first". */
-static void sort_group_by_line(unit_run *g, uint32_t n) {
+static void sort_group_by_line(unit_run *g, uint32_t n)
+{
     for (uint32_t k = 0; k < n; k++) {
         g[k].count = g[k].price;
         g[k].price = -(int64_t)g[k].line;
@@ -167,7 +175,8 @@ static void sort_group_by_line(unit_run *g, uint32_t n) {
 }
 
 /* Commits the per-line sums accumulated in scratch_line for the lines of `set`. */
-static void flush_line_sums(perk_context *ctx, const uint64_t *set) {
+static void flush_line_sums(perk_context *ctx, const uint64_t *set)
+{
     uint32_t words = vm_words(ctx);
     for (uint32_t w = 0; w < words; w++) {
         uint64_t bits = set[w];
@@ -182,7 +191,9 @@ static void flush_line_sums(perk_context *ctx, const uint64_t *set) {
 
 /* ------------------------------------------------------------------ the actions */
 
-static perk_status act_buy_get(perk_context *ctx, const prog_action *a, const uint64_t *buy, const uint64_t *reward) {
+static perk_status act_buy_get(perk_context *ctx, const prog_action *a, const uint64_t *buy,
+                               const uint64_t *reward)
+{
     int64_t p0 = a->p[0], p1 = a->p[1], p2 = a->p[2];
     if (p0 < 1 || p1 < 1 || p2 <= 0) return PERK_OK;
     uint32_t words = vm_words(ctx);
@@ -230,7 +241,9 @@ static perk_status act_buy_get(perk_context *ctx, const prog_action *a, const ui
 }
 
 /* One N_FOR group that spans several runs: starts at runs[*r] with *rem units left there. */
-static perk_status nfor_group(perk_context *ctx, int64_t p0, int64_t p1, uint32_t n_runs, uint32_t *r, int64_t *rem) {
+static perk_status nfor_group(perk_context *ctx, int64_t p0, int64_t p1, uint32_t n_runs, uint32_t *r,
+                              int64_t *rem)
+{
     unit_run *g = ctx->group;
     uint32_t ng = 0;
     int64_t need = p0, sum = 0;
@@ -241,7 +254,7 @@ static perk_status nfor_group(perk_context *ctx, int64_t p0, int64_t p1, uint32_
         if (pos == PROG_NONE) {
             pos = ng++;
             ctx->scratch_pos[run->line] = pos;
-            g[pos] = (unit_run){0, 0, run->line};
+            g[pos] = (unit_run){ 0, 0, run->line };
         }
         g[pos].price += take * run->price; /* weight: the line's unit prices in this group */
         sum += take * run->price;
@@ -260,7 +273,8 @@ static perk_status nfor_group(perk_context *ctx, int64_t p0, int64_t p1, uint32_
     return PERK_OK;
 }
 
-static perk_status act_n_for(perk_context *ctx, const prog_action *a, const uint64_t *set) {
+static perk_status act_n_for(perk_context *ctx, const prog_action *a, const uint64_t *set)
+{
     int64_t p0 = a->p[0], p1 = a->p[1];
     if (p0 < 1 || p1 < 0) return PERK_OK;
     int64_t units;
@@ -295,7 +309,8 @@ static perk_status act_n_for(perk_context *ctx, const prog_action *a, const uint
  * current amount split as evenly as the cents allow). The discount is computed once on the sum of
  * the chosen units, rounded by the ruleset, and allocated over the chosen lines in line order by
  * what their chosen units cost. Fewer than p1 units: all of them. */
-static perk_status act_most_expensive(perk_context *ctx, const prog_action *a, const uint64_t *set) {
+static perk_status act_most_expensive(perk_context *ctx, const prog_action *a, const uint64_t *set)
+{
     int64_t left = a->p[1], units, sum = 0, D = 0;
     if (left < 1) return PERK_OK;
     uint32_t n = gather_runs(ctx, set, ctx->runs, &units);
@@ -324,7 +339,8 @@ static perk_status act_most_expensive(perk_context *ctx, const prog_action *a, c
     return allocate_gathered(ctx, clamp(D, 0, sum), m);
 }
 
-static perk_status add_gift(perk_context *ctx, const prog_action *a) {
+static perk_status add_gift(perk_context *ctx, const prog_action *a)
+{
     uint32_t k = ctx->res.n_gifts + ctx->pend_gifts;
     if (k >= ctx->max_gifts) return ctx_fail(ctx, PERK_LIMIT, "too many gifts");
     const prog_data *d = ctx->d;
@@ -337,7 +353,8 @@ static perk_status add_gift(perk_context *ctx, const prog_action *a) {
     return PERK_OK;
 }
 
-static perk_status add_effect(perk_context *ctx, const prog_action *a) {
+static perk_status add_effect(perk_context *ctx, const prog_action *a)
+{
     uint32_t k = ctx->res.n_effects + ctx->pend_effects;
     if (k >= ctx->max_effects) return ctx_fail(ctx, PERK_LIMIT, "too many effects");
     const prog_data *d = ctx->d;
@@ -349,7 +366,8 @@ static perk_status add_effect(perk_context *ctx, const prog_action *a) {
     return PERK_OK;
 }
 
-perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, const uint64_t *set2) {
+perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, const uint64_t *set2)
+{
     const prog_data *d = ctx->d;
     const prog_action *a = &d->actions[action];
     if (a->n_steps > 0 && (a->steps > d->n_steps || a->n_steps > d->n_steps - a->steps))
@@ -411,15 +429,10 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
         if (a->p[2] >= 0 && d128 > a->p[2]) d128 = a->p[2];
         return allocate_gathered(ctx, clamp128(d128, 0, total), n);
     }
-    case PROG_ACT_BUY_GET:
-        return act_buy_get(ctx, a, set, set2);
-    case PROG_ACT_N_FOR:
-        return act_n_for(ctx, a, set);
-    case PROG_ACT_GIFT:
-        return add_gift(ctx, a);
-    case PROG_ACT_FREE_SHIPPING:
-        ctx->pend_ship = ctx->ship_cur;
-        return PERK_OK;
+    case PROG_ACT_BUY_GET: return act_buy_get(ctx, a, set, set2);
+    case PROG_ACT_N_FOR: return act_n_for(ctx, a, set);
+    case PROG_ACT_GIFT: return add_gift(ctx, a);
+    case PROG_ACT_FREE_SHIPPING: ctx->pend_ship = ctx->ship_cur; return PERK_OK;
     case PROG_ACT_SHIPPING_OFF: {
         int64_t avail = ctx->ship_cur - ctx->pend_ship;
         if (a->p[1] >= 0) {
@@ -430,19 +443,17 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
         ctx->pend_ship += clamp(D, 0, avail);
         return PERK_OK;
     }
-    case PROG_ACT_EFFECT:
-        return add_effect(ctx, a);
-    case PROG_ACT_MOST_EXPENSIVE:
-        return act_most_expensive(ctx, a, set);
-    case PROG_ACT_COUNT:
-        break;
+    case PROG_ACT_EFFECT: return add_effect(ctx, a);
+    case PROG_ACT_MOST_EXPENSIVE: return act_most_expensive(ctx, a, set);
+    case PROG_ACT_COUNT: break;
     }
     return ctx_fail(ctx, PERK_MALFORMED, "action %u: unknown kind %u", action, a->kind);
 }
 
 /* ------------------------------------------------------------------ cap and budget */
 
-int64_t act_pending_goods(const perk_context *ctx) {
+int64_t act_pending_goods(const perk_context *ctx)
+{
     int64_t sum = 0;
     uint32_t words = vm_words(ctx);
     for (uint32_t w = 0; w < words; w++) {
@@ -455,7 +466,8 @@ int64_t act_pending_goods(const perk_context *ctx) {
     return sum;
 }
 
-perk_status act_limit(perk_context *ctx, int64_t limit) {
+perk_status act_limit(perk_context *ctx, int64_t limit)
+{
     int64_t goods = act_pending_goods(ctx);
     __int128 excess = (__int128)goods + ctx->pend_ship - limit;
     if (excess <= 0) return PERK_OK;
@@ -482,7 +494,8 @@ perk_status act_limit(perk_context *ctx, int64_t limit) {
     return PERK_OK;
 }
 
-void act_discard(perk_context *ctx) {
+void act_discard(perk_context *ctx)
+{
     uint32_t words = vm_words(ctx);
     for (uint32_t w = 0; w < words; w++) {
         uint64_t bits = ctx->touched[w];

@@ -9,11 +9,10 @@
 #include "tz.h"
 #include "vm_internal.h"
 
-static int64_t sid(uint32_t id) {
-    return id == PROG_NONE ? -1 : (int64_t)id;
-}
+static int64_t sid(uint32_t id) { return id == PROG_NONE ? -1 : (int64_t)id; }
 
-perk_status facts_compute(perk_context *ctx) {
+perk_status facts_compute(perk_context *ctx)
+{
     int64_t *f = ctx->facts;
     tz_local local;
     tz_to_local(&ctx->zone, ctx->order_time, &local);
@@ -53,14 +52,13 @@ perk_status facts_compute(perk_context *ctx) {
     return PERK_OK;
 }
 
-int64_t facts_load(const perk_context *ctx, uint32_t fact) {
+int64_t facts_load(const perk_context *ctx, uint32_t fact)
+{
     switch (fact) {
     case PERK_FACT_ORDER_SUBTOTAL:
         /* a rule measuring original prices sees the original subtotal */
         return ctx->rule_original ? ctx->subtotal_orig : ctx->subtotal_cur;
-    case PERK_FACT_ORDER_SHIPPING:
-        return ctx->ship_cur;
-    default:
-        return fact < PERK_FACT_COUNT ? ctx->facts[fact] : 0;
+    case PERK_FACT_ORDER_SHIPPING: return ctx->ship_cur;
+    default: return fact < PERK_FACT_COUNT ? ctx->facts[fact] : 0;
     }
 }

@@ -53,14 +53,14 @@ typedef enum vm_outcome {
 
 /* A run of equal-priced units of one line (BUY_GET, N_FOR). */
 typedef struct unit_run {
-    int64_t price;  /* unit price in minor units */
-    int64_t count;  /* units */
+    int64_t price; /* unit price in minor units */
+    int64_t count; /* units */
     uint32_t line;
 } unit_run;
 
 /* A promotion the caller excluded or gave a usage on this cart (perk_cart_exclude, _set_usage). */
 typedef struct ctx_mark {
-    perk_usage usage;        /* zero unless set */
+    perk_usage usage; /* zero unless set */
     uint32_t rule;
     bool excluded;
 } ctx_mark;
@@ -72,37 +72,37 @@ struct perk_context {
     tz_zone zone;
 
     /* ---- sizes: the program's fixed at creation; the line capacity grows with the carts */
-    uint32_t cap_lines;      /* lines every per-line array holds now: grows (perk_cart_add_line,
+    uint32_t cap_lines; /* lines every per-line array holds now: grows (perk_cart_add_line,
                                 ctx_grow_lines) up to limits.max_lines, never shrinks */
-    uint32_t max_words;      /* ceil(cap_lines / 64): words of each line bitset (stride of sets
+    uint32_t max_words; /* ceil(cap_lines / 64): words of each line bitset (stride of sets
                                 and cidx) */
     uint32_t max_scalars, max_sets;
     uint32_t max_gifts, max_effects, max_points;
-    uint32_t alloc_rules;    /* allocations reserved per line: min(discount promotions, 64) */
-    uint32_t max_allocs;     /* most allocations an evaluation may log: max_lines x alloc_rules */
-    uint32_t log_cap;        /* capacity of the allocation log now: cap_lines x alloc_rules, more
+    uint32_t alloc_rules; /* allocations reserved per line: min(discount promotions, 64) */
+    uint32_t max_allocs;  /* most allocations an evaluation may log: max_lines x alloc_rules */
+    uint32_t log_cap;     /* capacity of the allocation log now: cap_lines x alloc_rules, more
                                 only after an evaluation needed more (evaluate.c, log_room) */
-    uint32_t str_words;      /* ceil(n_strings / 64) */
-    uint32_t group_words;    /* words up to the highest exclusive group's string id (cleared
+    uint32_t str_words;   /* ceil(n_strings / 64) */
+    uint32_t group_words; /* words up to the highest exclusive group's string id (cleared
                                 every evaluation: not str_words) */
 
     /* ---- cart index (cart_index.c): the program's slots (shared) and the cart's line lists */
     const uint32_t *cidx_map[CIDX_KINDS]; /* string id -> index slot or PROG_NONE (program) */
-    const uint32_t *attr_slot;      /* attribute pool index -> index slot (program) */
-    const uint32_t *slot_key;       /* slot -> key of the rule index (program.ridx) whose kind and
+    const uint32_t *attr_slot;            /* attribute pool index -> index slot (program) */
+    const uint32_t *slot_key;             /* slot -> key of the rule index (program.ridx) whose kind and
                                        string the slot matches, or PROG_NONE (program) */
     uint32_t n_slots;
-    uint64_t *slot_bits;            /* ceil(n_slots / 64) words: the slots some line of this cart
+    uint64_t *slot_bits; /* ceil(n_slots / 64) words: the slots some line of this cart
                                        is in */
-    uint32_t *present;              /* present_cap: the slots with a line, in order of first line */
+    uint32_t *present;   /* present_cap: the slots with a line, in order of first line */
     uint32_t n_present, present_cap;
-    uint32_t *slot_hash;            /* 2 x present_cap buckets, linear probing: position in present
+    uint32_t *slot_hash; /* 2 x present_cap buckets, linear probing: position in present
                                        + 1, 0 = empty */
     uint32_t slot_hash_mask, slot_hash_shift;
-    uint64_t *cidx;                 /* present_cap * max_words: the lines of present[k] at
+    uint64_t *cidx;            /* present_cap * max_words: the lines of present[k] at
                                        k * max_words */
-    uint32_t cidx_words_dirty;      /* words per slot written since the last clear */
-    uint64_t *no_lines;             /* max_words zero words: the lines of a slot the cart lacks */
+    uint32_t cidx_words_dirty; /* words per slot written since the last clear */
+    uint64_t *no_lines;        /* max_words zero words: the lines of a slot the cart lacks */
 
     /* ---- cart */
     perk_status cart_status; /* first error of a perk_cart_* call; evaluation refuses to run */
@@ -113,13 +113,13 @@ struct perk_context {
     int64_t subtotal_orig, items;
 
     /* customer */
-    uint32_t customer_sid;   /* interned id or PROG_NONE */
-    int32_t tier_index;      /* index of the program tier or -1 */
+    uint32_t customer_sid; /* interned id or PROG_NONE */
+    int32_t tier_index;    /* index of the program tier or -1 */
     int birthday_month, birthday_day, birthday_year;
     int64_t member_since, order_count, points_balance;
     bool first_order;
     uint32_t n_customer_tags;
-    uint32_t *customer_tags;   /* interned ids (known strings only), for clearing the bits */
+    uint32_t *customer_tags;     /* interned ids (known strings only), for clearing the bits */
     uint64_t *customer_tag_bits; /* str_words */
 
     /* order */
@@ -134,50 +134,50 @@ struct perk_context {
     uint64_t *coupon_code_bits, *coupon_campaign_bits; /* valid codes / campaigns, str_words */
 
     /* per promotion inputs: only for the promotions the caller marked, O(marks) not O(promotions) */
-    uint32_t *mark_of;       /* n_rules: position in marks, or PROG_NONE */
-    ctx_mark *marks;         /* mark_cap; the first n_marked, in order of marking, since the reset */
+    uint32_t *mark_of; /* n_rules: position in marks, or PROG_NONE */
+    ctx_mark *marks;   /* mark_cap; the first n_marked, in order of marking, since the reset */
     uint32_t n_marked, mark_cap;
 
     /* ---- the rule index (evaluate.c; docs/semantics.md, "The rule index") */
-    bool use_index;          /* false: every promotion is visited and its block run (reference) */
-    uint32_t rule_words;     /* ceil(n_rules / 64) */
-    uint64_t *visit;         /* rule_words: the promotions this cart visits */
-    uint32_t *written;       /* 2 x n_rules: promotions whose r_promos entry the last evaluation
+    bool use_index;      /* false: every promotion is visited and its block run (reference) */
+    uint32_t rule_words; /* ceil(n_rules / 64) */
+    uint64_t *visit;     /* rule_words: the promotions this cart visits */
+    uint32_t *written;   /* 2 x n_rules: promotions whose r_promos entry the last evaluation
                                 wrote (a few twice); every other entry holds its default
                                 (ctx->defaults) */
     uint32_t n_written;
-    uint32_t n_visited;      /* promotions this evaluation visited (perk_result.promotions_visited) */
-    bool explain_all;        /* limits.explain == PERK_EXPLAIN_ALL */
+    uint32_t n_visited; /* promotions this evaluation visited (perk_result.promotions_visited) */
+    bool explain_all;   /* limits.explain == PERK_EXPLAIN_ALL */
     const perk_promotion_result *defaults; /* n_rules: explain_all: program.ridx.defaults; else
                                 own_defaults, every entry UNEXPLAINED */
     perk_promotion_result *own_defaults;
     perk_promotion_result scratch_promo; /* !explain_all: a visited promotion's outcome, copied
                                 to r_promos only when it applied */
-    uint64_t *one_coupon;    /* rule_words, !explain_all: the promotions that got ONE_COUPON this
+    uint64_t *one_coupon;                /* rule_words, !explain_all: the promotions that got ONE_COUPON this
                                 evaluation (for the coupon verdicts, which need that reason) */
 
     /* ---- evaluation state */
     perk_status status;
     int64_t facts[PERK_FACT_COUNT]; /* static facts, computed once per evaluation */
-    int64_t ship_cur;        /* current shipping */
-    int64_t subtotal_cur;    /* running sum of current line amounts */
+    int64_t ship_cur;               /* current shipping */
+    int64_t subtotal_cur;           /* running sum of current line amounts */
     uint64_t insn_count;
-    uint64_t *group_bits;    /* exclusive groups that applied, group_words */
+    uint64_t *group_bits; /* exclusive groups that applied, group_words */
     bool stopped, coupon_rule_applied;
 
     /* the rule being evaluated */
     uint32_t rule_index;
     bool rule_original;
-    int64_t *pend;           /* per line discount of the current rule, not committed yet */
-    uint64_t *touched;       /* lines with pend > 0 */
+    int64_t *pend;     /* per line discount of the current rule, not committed yet */
+    uint64_t *touched; /* lines with pend > 0 */
     int64_t pend_ship;
     uint32_t pend_gifts, pend_effects; /* result gifts/effects appended by the current rule */
-    bool mult_active_mark;   /* MULTIPLY executed in the current block */
+    bool mult_active_mark;             /* MULTIPLY executed in the current block */
 
     /* interpreter */
-    int64_t *stack;          /* max_scalars */
-    uint64_t *sets;          /* max_sets * max_words */
-    uint64_t *all_lines;     /* max_words: every cart line */
+    int64_t *stack;      /* max_scalars */
+    uint64_t *sets;      /* max_sets * max_words */
+    uint64_t *all_lines; /* max_words: every cart line */
     bool has_cmp;
     int64_t cmp_observed, cmp_expected;
     int cmp_op;
@@ -189,32 +189,32 @@ struct perk_context {
     int fail_op;
 
     /* scratch for actions */
-    uint32_t *scratch_idx;   /* cap_lines */
+    uint32_t *scratch_idx;            /* cap_lines */
     int64_t *scratch_w, *scratch_out; /* cap_lines */
-    uint32_t *scratch_alloc; /* cap_lines, for money_allocate: the order of leftover units */
-    int64_t *scratch_rem;    /* cap_lines, for money_allocate: the remainders */
-    int64_t *scratch_line;   /* cap_lines, per-line accumulator (zero between uses) */
-    unit_run *runs;            /* 2 * cap_lines */
-    unit_run *group;           /* cap_lines: the lines of one N_FOR group */
-    uint32_t *scratch_pos;   /* cap_lines, line -> position in `group` (PROG_NONE between uses) */
+    uint32_t *scratch_alloc;          /* cap_lines, for money_allocate: the order of leftover units */
+    int64_t *scratch_rem;             /* cap_lines, for money_allocate: the remainders */
+    int64_t *scratch_line;            /* cap_lines, per-line accumulator (zero between uses) */
+    unit_run *runs;                   /* 2 * cap_lines */
+    unit_run *group;                  /* cap_lines: the lines of one N_FOR group */
+    uint32_t *scratch_pos;            /* cap_lines, line -> position in `group` (PROG_NONE between uses) */
 
     /* loyalty */
-    bool *mult_active;       /* n_mults */
-    int64_t *redeemed;       /* per line goods paid by points */
+    bool *mult_active; /* n_mults */
+    int64_t *redeemed; /* per line goods paid by points */
 
     /* ---- the result and its arrays */
     perk_result res;
-    perk_line_result *r_lines;         /* cap_lines + max_gifts */
-    perk_allocation *alloc_log;        /* log_cap: in commit order, then sorted by line in
+    perk_line_result *r_lines;  /* cap_lines + max_gifts */
+    perk_allocation *alloc_log; /* log_cap: in commit order, then sorted by line in
                                           place (the result's allocations) */
-    uint32_t *alloc_target;            /* log_cap: final position of each log entry */
+    uint32_t *alloc_target;     /* log_cap: final position of each log entry */
     uint32_t n_log;
-    perk_promotion_result *r_promos;   /* n_rules */
+    perk_promotion_result *r_promos; /* n_rules */
     perk_gift *r_gifts;
     perk_effect *r_effects;
-    perk_coupon_result *r_coupons;     /* max_coupons */
+    perk_coupon_result *r_coupons; /* max_coupons */
     perk_points_result *r_points;
-    perk_hint *r_hints;                /* min(max_hints, n_rules) */
+    perk_hint *r_hints; /* min(max_hints, n_rules) */
 
     char error[256];
 };
@@ -227,7 +227,8 @@ perk_status ctx_fail(perk_context *ctx, perk_status status, const char *fmt, ...
 const char *ctx_rule_name(const perk_context *ctx, uint32_t rule);
 
 /* The caller's inputs for promotion r, or NULL when it has none (not excluded, usage zero). */
-static inline const ctx_mark *ctx_mark_of(const perk_context *ctx, uint32_t r) {
+static inline const ctx_mark *ctx_mark_of(const perk_context *ctx, uint32_t r)
+{
     uint32_t k = ctx->mark_of[r];
     return k == PROG_NONE ? NULL : &ctx->marks[k];
 }
@@ -247,7 +248,8 @@ bool cidx_set_words(perk_context *ctx, uint32_t words);
 bool cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in);
 
 /* The position of slot `slot` in ctx->present, or PROG_NONE when no line of the cart is in it. */
-static inline uint32_t cidx_pos(const perk_context *ctx, uint32_t slot) {
+static inline uint32_t cidx_pos(const perk_context *ctx, uint32_t slot)
+{
     if (!(ctx->slot_bits[slot / 64] >> (slot % 64) & 1)) return PROG_NONE;
     uint32_t b = (slot * CIDX_HASH_MUL) >> ctx->slot_hash_shift;
     for (uint32_t e; (e = ctx->slot_hash[b]) != 0; b = (b + 1) & ctx->slot_hash_mask)
@@ -256,14 +258,16 @@ static inline uint32_t cidx_pos(const perk_context *ctx, uint32_t slot) {
 }
 
 /* The bitset of index slot `slot` (max_words words; all zero when the cart lacks it). */
-static inline const uint64_t *cidx_bits(const perk_context *ctx, uint32_t slot) {
+static inline const uint64_t *cidx_bits(const perk_context *ctx, uint32_t slot)
+{
     uint32_t k = cidx_pos(ctx, slot);
     return k == PROG_NONE ? ctx->no_lines : ctx->cidx + (size_t)k * ctx->max_words;
 }
 
 /* True when some line of the cart matches guard (kind, string), kind a PROG_GUARD_* other than
  * NONE: exactly when the guard's line-set opcode would push a non-empty set. */
-static inline bool cidx_guard_present(const perk_context *ctx, uint8_t kind, uint32_t string) {
+static inline bool cidx_guard_present(const perk_context *ctx, uint8_t kind, uint32_t string)
+{
     if (kind == PROG_GUARD_NONE || kind >= PROG_GUARD_KIND_COUNT || string >= ctx->d->n_strings) return true;
     uint32_t slot = ctx->cidx_map[kind - PROG_GUARD_SKU][string];
     return slot != PROG_NONE && (ctx->slot_bits[slot / 64] >> (slot % 64) & 1);
@@ -282,9 +286,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
  * the rule index decides without running, to check each decision against the interpreter. */
 vm_outcome vm_run_uncounted(perk_context *ctx, prog_block block, vm_block_kind kind, uint32_t owner);
 /* Words of the cart's bitsets. */
-static inline uint32_t vm_words(const perk_context *ctx) {
-    return (ctx->n_lines + 63) / 64;
-}
+static inline uint32_t vm_words(const perk_context *ctx) { return (ctx->n_lines + 63) / 64; }
 
 /* ---- vm_actions.c */
 /* Applies action `action` to set `set` (and, for APPLY2, reward set `set2`; else NULL): adds the
@@ -298,9 +300,7 @@ int64_t act_pending_goods(const perk_context *ctx);
 /* Drops the current rule's pending discounts, gifts and effects. */
 void act_discard(perk_context *ctx);
 /* Money amount of line i available to the current rule: current minus pending. */
-static inline int64_t act_amount(const perk_context *ctx, uint32_t i) {
-    return ctx->cur[i] - ctx->pend[i];
-}
+static inline int64_t act_amount(const perk_context *ctx, uint32_t i) { return ctx->cur[i] - ctx->pend[i]; }
 
 /* ---- vm_loyalty.c */
 /* Redemption then earning, after every promotion was evaluated; fills the points fields of

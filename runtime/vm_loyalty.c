@@ -13,7 +13,8 @@
 #define PPM_ONE 1000000
 
 /* floor(a * b / c) for a, b >= 0, c > 0; false when the result exceeds int64. */
-static bool mul_div_floor(int64_t a, int64_t b, int64_t c, int64_t *out) {
+static bool mul_div_floor(int64_t a, int64_t b, int64_t c, int64_t *out)
+{
     __int128 q = (__int128)a * b / c;
     if (q > INT64_MAX) return false;
     *out = (int64_t)q;
@@ -21,7 +22,8 @@ static bool mul_div_floor(int64_t a, int64_t b, int64_t c, int64_t *out) {
 }
 
 /* ceil(a * b / c) for a, b >= 0, c > 0. */
-static bool mul_div_ceil(int64_t a, int64_t b, int64_t c, int64_t *out) {
+static bool mul_div_ceil(int64_t a, int64_t b, int64_t c, int64_t *out)
+{
     __int128 p = (__int128)a * b;
     __int128 q = p / c + (p % c != 0);
     if (q > INT64_MAX) return false;
@@ -29,11 +31,13 @@ static bool mul_div_ceil(int64_t a, int64_t b, int64_t c, int64_t *out) {
     return true;
 }
 
-static perk_status overflow(perk_context *ctx, const char *what) {
+static perk_status overflow(perk_context *ctx, const char *what)
+{
     return ctx_fail(ctx, PERK_OVERFLOW, "arithmetic overflow in %s", what);
 }
 
-static perk_status redeem(perk_context *ctx) {
+static perk_status redeem(perk_context *ctx)
+{
     const prog_redeem *r = &ctx->d->redeem;
     perk_result *res = &ctx->res;
     memset(ctx->redeemed, 0, ctx->n_lines * sizeof(int64_t));
@@ -82,7 +86,8 @@ static perk_status redeem(perk_context *ctx) {
     return PERK_OK;
 }
 
-perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set) {
+perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set)
+{
     const prog_data *d = ctx->d;
     const prog_earn *e = &d->earns[earn];
     if (ctx->res.n_points >= ctx->max_points) return ctx_fail(ctx, PERK_LIMIT, "too many points results");
@@ -114,7 +119,8 @@ perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set) 
         }
     }
     int64_t rate_num, rate_den, points;
-    if (__builtin_mul_overflow(e->points, num, &rate_num) || __builtin_mul_overflow(e->per_money, den, &rate_den))
+    if (__builtin_mul_overflow(e->points, num, &rate_num) ||
+        __builtin_mul_overflow(e->per_money, den, &rate_den))
         return overflow(ctx, "points earned");
     /* An exact number beyond int64 is above any cap: a capped rule earns its cap (semantics 9). */
     bool beyond = !mul_div_floor(base, rate_num, rate_den, &points);
@@ -133,14 +139,17 @@ perk_status loyalty_earn(perk_context *ctx, uint32_t earn, const uint64_t *set) 
 /* The plain pass (rule index off) runs the block of an earn rule decided without it, its
  * instructions not counted, and checks that it ends as decided: the entry of an empty set when
  * the precheck held, nothing when it failed. Comparing both passes then checks every decision. */
-static perk_status earn_reference_run(perk_context *ctx, uint32_t e, bool holds) {
+static perk_status earn_reference_run(perk_context *ctx, uint32_t e, bool holds)
+{
     uint32_t before = ctx->res.n_points;
     vm_outcome o = vm_run_uncounted(ctx, ctx->d->earns[e].code, VM_BLOCK_EARN, e);
     if (o == VM_ERROR) return ctx->status;
-    bool as_decided = holds ? o == VM_PASSED && ctx->res.n_points == before + 1 && ctx->r_points[before].base == 0
-                            : o == VM_FAILED && ctx->res.n_points == before;
+    bool as_decided =
+        holds ? o == VM_PASSED && ctx->res.n_points == before + 1 && ctx->r_points[before].base == 0
+              : o == VM_FAILED && ctx->res.n_points == before;
     if (!as_decided)
-        return ctx_fail(ctx, PERK_MALFORMED, "internal check failed: earn rule %s does not end as its strings say",
+        return ctx_fail(ctx, PERK_MALFORMED,
+                        "internal check failed: earn rule %s does not end as its strings say",
                         prog_string(ctx->d, ctx->d->earns[e].id));
     return PERK_OK;
 }
@@ -148,7 +157,8 @@ static perk_status earn_reference_run(perk_context *ctx, uint32_t e, bool holds)
 /* Earn rule e without running its block, when none of its strings is in the cart (guard.h,
  * guard_earn): the empty set's entry if its precheck holds, nothing if not. *decided is false
  * when the block must run. Like a promotion decided before its block, it counts no instruction. */
-static perk_status earn_without_block(perk_context *ctx, uint32_t e, bool *decided) {
+static perk_status earn_without_block(perk_context *ctx, uint32_t e, bool *decided)
+{
     const guard_earn *g = &ctx->program->earn_keys[e];
     *decided = false;
     if (g->n_keys == 0) return PERK_OK;
@@ -160,7 +170,8 @@ static perk_status earn_without_block(perk_context *ctx, uint32_t e, bool *decid
     return holds ? loyalty_earn(ctx, g->earn, NULL) : PERK_OK;
 }
 
-perk_status loyalty_run(perk_context *ctx) {
+perk_status loyalty_run(perk_context *ctx)
+{
     const prog_data *d = ctx->d;
     perk_status st = redeem(ctx);
     if (st != PERK_OK) return st;
@@ -184,7 +195,8 @@ perk_status loyalty_run(perk_context *ctx) {
     }
     int64_t total = 0;
     for (uint32_t k = 0; k < ctx->res.n_points; k++)
-        if (__builtin_add_overflow(total, ctx->r_points[k].points, &total)) return overflow(ctx, "points earned");
+        if (__builtin_add_overflow(total, ctx->r_points[k].points, &total))
+            return overflow(ctx, "points earned");
     ctx->res.points_earned = total;
     return PERK_OK;
 }

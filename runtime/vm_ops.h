@@ -21,14 +21,15 @@
  * guard treats them all as "the VM fails here", which ends a proof. */
 typedef enum vm_arith_status {
     VM_ARITH_OK,
-    VM_ARITH_OVERFLOW,     /* the result does not fit in int64 */
-    VM_ARITH_DIV_ZERO,     /* DIV by 0 */
-    VM_ARITH_MOD_ZERO      /* MOD by 0 */
+    VM_ARITH_OVERFLOW, /* the result does not fit in int64 */
+    VM_ARITH_DIV_ZERO, /* DIV by 0 */
+    VM_ARITH_MOD_ZERO  /* MOD by 0 */
 } vm_arith_status;
 
 /* ADD, SUB, MUL, DIV, MOD, PERCENT_OF on a, b (b popped first): *out on VM_ARITH_OK. `rounding`
  * is the ruleset's (PERCENT_OF). Any other opcode is VM_ARITH_OVERFLOW. */
-static inline vm_arith_status vm_arith(uint8_t op, int64_t a, int64_t b, uint8_t rounding, int64_t *out) {
+static inline vm_arith_status vm_arith(uint8_t op, int64_t a, int64_t b, uint8_t rounding, int64_t *out)
+{
     bool over;
     int64_t r = 0;
     switch ((perk_opcode)op) {
@@ -54,21 +55,21 @@ static inline vm_arith_status vm_arith(uint8_t op, int64_t a, int64_t b, uint8_t
 }
 
 /* NEG: false when -a does not fit (a = INT64_MIN). */
-static inline bool vm_neg(int64_t a, int64_t *out) {
+static inline bool vm_neg(int64_t a, int64_t *out)
+{
     if (a == INT64_MIN) return false;
     *out = -a;
     return true;
 }
 
 /* IN_MASK: bit x of mask. */
-static inline bool vm_in_mask(uint32_t mask, int64_t x) {
-    return x >= 0 && x < 32 && ((mask >> x) & 1u);
-}
+static inline bool vm_in_mask(uint32_t mask, int64_t x) { return x >= 0 && x < 32 && ((mask >> x) & 1u); }
 
 /* IN_STRSET: whether string id x is in constant set `set` (ids sorted ascending). Returns 1 or 0,
  * or -1 when the set lies outside the u32 pool (an unverified program). `set` must be
  * < p->n_strsets. */
-static inline int vm_strset_contains(const prog_data *p, uint32_t set, int64_t x) {
+static inline int vm_strset_contains(const prog_data *p, uint32_t set, int64_t x)
+{
     uint64_t off = p->strset_off[set], len = p->strset_len[set];
     if (off + len > p->n_u32) return -1;
     if (x < 0 || x > UINT32_MAX) return 0;
@@ -91,7 +92,8 @@ static inline int vm_strset_contains(const prog_data *p, uint32_t set, int64_t x
 #define VM_NUMERIC_MONEY 1
 #define VM_NUMERIC_INT 1
 #define VM_NUMERIC_PERCENT 1
-static inline bool vm_field_is_numeric(uint32_t field) {
+static inline bool vm_field_is_numeric(uint32_t field)
+{
     static const bool numeric[PERK_FIELD_COUNT] = {
 #define VM_FIELD_NUMERIC(id, name, type) [PERK_FIELD_##id] = VM_NUMERIC_##type,
         PERK_ITEM_FIELD_LIST(VM_FIELD_NUMERIC)

@@ -24,7 +24,8 @@
 #include "perk.h"
 #include "vm_internal.h"
 
-static double now_ns(void) {
+static double now_ns(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
@@ -33,14 +34,16 @@ static double now_ns(void) {
 /* spread = 200: promotion I targets category I mod 200 (the cart's 10 categories have N / 20
  * promotions between them); spread = 0: each promotion its own category (the cart's categories
  * have at most 10 promotions whatever N is). */
-static perk_program *build_program(unsigned n, unsigned spread) {
+static perk_program *build_program(unsigned n, unsigned spread)
+{
     size_t cap = 128 + (size_t)n * 96, len = 0;
     char *src = malloc(cap);
     if (!src) abort();
     len += (size_t)snprintf(src + len, cap - len, "ruleset \"bench\" { currency CNY }\n");
     for (unsigned i = 0; i < n; i++)
-        len += (size_t)snprintf(src + len, cap - len, "promotion p%u { then %u%% off items where category in \"cat%u\" }\n",
-                                i, 1 + i % 5, spread ? i % spread : i);
+        len += (size_t)snprintf(src + len, cap - len,
+                                "promotion p%u { then %u%% off items where category in \"cat%u\" }\n", i,
+                                1 + i % 5, spread ? i % spread : i);
     compiler c;
     compiler_init(&c);
     uint8_t *bytes = NULL;
@@ -62,22 +65,27 @@ static perk_program *build_program(unsigned n, unsigned spread) {
 }
 
 /* 20 lines: categories cat0, cat20, ..., cat180, two lines each. */
-static void build_cart(perk_context *ctx) {
+static void build_cart(perk_context *ctx)
+{
     static char skus[20][16], cats[20][16];
     perk_cart_reset(ctx);
-    perk_order o = {.time = 1772625600LL, .shipping = 800, .points_to_redeem = 0};
+    perk_order o = { .time = 1772625600LL, .shipping = 800, .points_to_redeem = 0 };
     if (perk_cart_set_order(ctx, &o) != PERK_OK) abort();
     for (int i = 0; i < 20; i++) {
         snprintf(skus[i], sizeof skus[i], "SKU-%d", i);
         snprintf(cats[i], sizeof cats[i], "cat%d", (i / 2) * 20);
-        perk_line l = {.sku = skus[i], .category = cats[i], .unit_price = 1000 + 137 * i, .quantity = 1 + i % 3,
-                       .margin_ppm = -1};
+        perk_line l = { .sku = skus[i],
+                        .category = cats[i],
+                        .unit_price = 1000 + 137 * i,
+                        .quantity = 1 + i % 3,
+                        .margin_ppm = -1 };
         if (perk_cart_add_line(ctx, &l) != PERK_OK) abort();
     }
 }
 
 /* Best of 5 rounds of `iters` evaluations, in ns per evaluation. */
-static double time_eval(perk_context *ctx, int iters, int64_t *payable) {
+static double time_eval(perk_context *ctx, int iters, int64_t *payable)
+{
     double best = 1e30;
     for (int round = 0; round < 5; round++) {
         double t0 = now_ns();
@@ -95,13 +103,15 @@ static double time_eval(perk_context *ctx, int iters, int64_t *payable) {
     return best;
 }
 
-static void table(unsigned spread) {
-    static const unsigned sizes[] = {10, 100, 1000, 10000};
+static void table(unsigned spread)
+{
+    static const unsigned sizes[] = { 10, 100, 1000, 10000 };
     if (spread)
         printf("promotion I on category I mod %u; the cart touches 10 categories\n", spread);
     else
         printf("promotion I on its own category I; the cart touches 10 categories\n");
-    printf("%8s %14s %14s %8s %10s %10s\n", "rules", "index on (ns)", "index off (ns)", "speedup", "visited", "applied");
+    printf("%8s %14s %14s %8s %10s %10s\n", "rules", "index on (ns)", "index off (ns)", "speedup", "visited",
+           "applied");
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         unsigned n = sizes[k];
         perk_program *prog = build_program(n, spread);
@@ -123,7 +133,8 @@ static void table(unsigned spread) {
         }
         const perk_result *r = perk_evaluate(on);
         unsigned applied = 0;
-        for (uint32_t p = 0; p < r->n_promotions; p++) applied += r->promotions[p].reason == PERK_REASON_APPLIED;
+        for (uint32_t p = 0; p < r->n_promotions; p++)
+            applied += r->promotions[p].reason == PERK_REASON_APPLIED;
         printf("%8u %14.0f %14.0f %7.1fx %10u %10u\n", n, t_on, t_off, t_off / t_on, on->n_written, applied);
         perk_context_free(on);
         perk_context_free(off);
@@ -131,7 +142,8 @@ static void table(unsigned spread) {
     }
 }
 
-int main(void) {
+int main(void)
+{
     table(200);
     printf("\n");
     table(0);

@@ -34,28 +34,30 @@ extern "C" {
 
 /* Status codes, defined once: PERK_STATUS(NAME, name, message); `name` is the lower-case
  * spelling that JSON results use. */
-#define PERK_STATUS_LIST(X)                                                                  \
-    X(OK,        ok,        "ok")                                                            \
-    X(NOMEM,     nomem,     "out of memory")                                                 \
-    X(IO,        io,        "cannot read the file")                                          \
-    X(BAD_MAGIC, bad_magic, "not a Perk program (bad magic number)")                         \
-    X(VERSION,   version,   "program format version is newer than this libperk")             \
-    X(TRUNCATED, truncated, "program is truncated")                                          \
-    X(CHECKSUM,  checksum,  "program checksum mismatch (corrupted file)")                    \
-    X(MALFORMED, malformed, "program is malformed")                                          \
-    X(VERIFY,    verify,    "program failed verification")                                   \
-    X(INVALID,   invalid,   "invalid argument")                                              \
-    X(LIMIT,     limit,     "a configured limit was exceeded")                               \
-    X(CURRENCY,  currency,  "currency does not match the program")                           \
-    X(OVERFLOW,  overflow,  "arithmetic overflow in money or points")                        \
-    X(BUDGET,    budget,    "instruction budget exhausted")                                  \
-    X(STATE,     state,     "call out of order")
+/* clang-format off: a table, aligned by hand */
+#define PERK_STATUS_LIST(X)                                                  \
+    X(OK, ok, "ok")                                                          \
+    X(NOMEM, nomem, "out of memory")                                         \
+    X(IO, io, "cannot read the file")                                        \
+    X(BAD_MAGIC, bad_magic, "not a Perk program (bad magic number)")         \
+    X(VERSION, version, "program format version is newer than this libperk") \
+    X(TRUNCATED, truncated, "program is truncated")                          \
+    X(CHECKSUM, checksum, "program checksum mismatch (corrupted file)")      \
+    X(MALFORMED, malformed, "program is malformed")                          \
+    X(VERIFY, verify, "program failed verification")                         \
+    X(INVALID, invalid, "invalid argument")                                  \
+    X(LIMIT, limit, "a configured limit was exceeded")                       \
+    X(CURRENCY, currency, "currency does not match the program")             \
+    X(OVERFLOW, overflow, "arithmetic overflow in money or points")          \
+    X(BUDGET, budget, "instruction budget exhausted")                        \
+    X(STATE, state, "call out of order")
+/* clang-format on */
 
 typedef enum perk_status {
 #define PERK_STATUS_ENUM(NAME, name, msg) PERK_##NAME,
     PERK_STATUS_LIST(PERK_STATUS_ENUM)
 #undef PERK_STATUS_ENUM
-    PERK_STATUS_COUNT
+        PERK_STATUS_COUNT
 } perk_status;
 
 /* The generic message of a status code. */
@@ -152,16 +154,16 @@ typedef struct perk_line {
     const char *brand;       /* optional */
     const char *const *tags; /* optional */
     size_t n_tags;
-    const perk_attr *attrs;  /* optional custom attributes */
+    const perk_attr *attrs; /* optional custom attributes */
     size_t n_attrs;
-    int64_t unit_price;      /* minor units, 0 <= unit_price <= limits.max_money */
-    int64_t quantity;        /* 1 <= quantity <= limits.max_quantity */
-    int64_t margin_ppm;      /* gross margin as a share of the price; -1 = unknown */
+    int64_t unit_price; /* minor units, 0 <= unit_price <= limits.max_money */
+    int64_t quantity;   /* 1 <= quantity <= limits.max_quantity */
+    int64_t margin_ppm; /* gross margin as a share of the price; -1 = unknown */
 } perk_line;
 
 typedef struct perk_customer {
-    const char *id;          /* optional */
-    const char *tier;        /* tier id as named in the rules, or NULL */
+    const char *id;   /* optional */
+    const char *tier; /* tier id as named in the rules, or NULL */
     const char *const *tags;
     size_t n_tags;
     int birthday_month, birthday_day; /* 0 = unknown */
@@ -186,13 +188,15 @@ typedef struct perk_order {
 
 /* The store's verdict on an entered coupon code (PERK_COUPON_UNCHECKED when no store was asked:
  * the code is then accepted if a promotion requires it). */
-#define PERK_COUPON_STATUS_LIST(X) /* PERK_COUPON_STATUS(NAME, name in cart JSON) */             \
-    X(UNCHECKED, unchecked) /* = 0 */                                                            \
-    X(VALID, valid)                                                                              \
-    X(UNKNOWN, unknown)                                                                          \
-    X(EXPIRED, expired)                                                                          \
-    X(USED_UP, used_up)                                                                          \
+/* clang-format off: a table, aligned by hand */
+#define PERK_COUPON_STATUS_LIST(X) /* PERK_COUPON_STATUS(NAME, name in cart JSON) */ \
+    X(UNCHECKED, unchecked)        /* = 0 */                                         \
+    X(VALID, valid)                                                                  \
+    X(UNKNOWN, unknown)                                                              \
+    X(EXPIRED, expired)                                                              \
+    X(USED_UP, used_up)                                                              \
     X(NOT_FOR_CUSTOMER, not_for_customer)
+/* clang-format on */
 
 typedef enum perk_coupon_status {
 #define PERK_COUPON_STATUS_ENUM(NAME, name) PERK_COUPON_##NAME,
@@ -224,26 +228,28 @@ const char *perk_context_error(const perk_context *ctx);
 
 /* Why a promotion did not apply. PERK_REASON(NAME, name, text); `name` is the lower-case spelling
  * that JSON results use. */
-#define PERK_REASON_LIST(X)                                                                          \
-    X(APPLIED,         applied,         "applied")                                                   \
-    X(CONDITION,       condition,       "a condition is not met")                                    \
-    X(COUPON_MISSING,  coupon_missing,  "its coupon was not entered")                                \
-    X(COUPON_REJECTED, coupon_rejected, "its coupon was rejected")                                   \
-    X(EXCLUSIVE,       exclusive,       "another promotion of its exclusive group applied")          \
-    X(STOPPED,         stopped,         "an earlier promotion stops further promotions")             \
-    X(BUDGET_USES,     budget_uses,     "its redemption limit is used up")                           \
-    X(BUDGET_MONEY,    budget_money,    "its money budget is used up")                               \
-    X(BUDGET_CUSTOMER, budget_customer, "this customer has used it the maximum number of times")     \
-    X(NOTHING,         nothing,         "nothing in the cart to apply it to")                        \
-    X(EXCLUDED,        excluded,        "excluded by the caller")                                    \
-    X(ONE_COUPON,      one_coupon,      "only one coupon per order")                                 \
-    X(UNEXPLAINED,     unexplained,     "did not apply (the evaluation explains only what applied)")
+/* clang-format off: a table, aligned by hand */
+#define PERK_REASON_LIST(X)                                                                      \
+    X(APPLIED, applied, "applied")                                                               \
+    X(CONDITION, condition, "a condition is not met")                                            \
+    X(COUPON_MISSING, coupon_missing, "its coupon was not entered")                              \
+    X(COUPON_REJECTED, coupon_rejected, "its coupon was rejected")                               \
+    X(EXCLUSIVE, exclusive, "another promotion of its exclusive group applied")                  \
+    X(STOPPED, stopped, "an earlier promotion stops further promotions")                         \
+    X(BUDGET_USES, budget_uses, "its redemption limit is used up")                               \
+    X(BUDGET_MONEY, budget_money, "its money budget is used up")                                 \
+    X(BUDGET_CUSTOMER, budget_customer, "this customer has used it the maximum number of times") \
+    X(NOTHING, nothing, "nothing in the cart to apply it to")                                    \
+    X(EXCLUDED, excluded, "excluded by the caller")                                              \
+    X(ONE_COUPON, one_coupon, "only one coupon per order")                                       \
+    X(UNEXPLAINED, unexplained, "did not apply (the evaluation explains only what applied)")
+/* clang-format on */
 
 typedef enum perk_reason {
 #define PERK_REASON_ENUM(NAME, name, text) PERK_REASON_##NAME,
     PERK_REASON_LIST(PERK_REASON_ENUM)
 #undef PERK_REASON_ENUM
-    PERK_REASON_COUNT
+        PERK_REASON_COUNT
 } perk_reason;
 
 const char *perk_reason_text(perk_reason reason);
@@ -256,23 +262,23 @@ typedef struct perk_allocation {
 } perk_allocation;
 
 typedef struct perk_line_result {
-    int64_t original;      /* unit_price * quantity */
-    int64_t final;         /* original minus its allocations */
+    int64_t original;                         /* unit_price * quantity */
+    int64_t final;                            /* original minus its allocations */
     uint32_t first_allocation, n_allocations; /* into result->allocations */
-    bool is_gift;          /* added by a gift action (original = final = 0) */
+    bool is_gift;                             /* added by a gift action (original = final = 0) */
     uint32_t gift_promotion;
 } perk_line_result;
 
 typedef struct perk_promotion_result {
     uint32_t promotion;
-    perk_reason reason;    /* PERK_REASON_APPLIED or why not */
-    int64_t discount;      /* on goods */
+    perk_reason reason; /* PERK_REASON_APPLIED or why not */
+    int64_t discount;   /* on goods */
     int64_t shipping_discount;
     /* when reason = CONDITION: which condition failed, and the comparison it made */
-    uint32_t failed_condition;      /* index usable with perk_condition_text/loc, or UINT32_MAX */
+    uint32_t failed_condition; /* index usable with perk_condition_text/loc, or UINT32_MAX */
     bool has_comparison;
-    int64_t observed, expected;     /* e.g. 26800 vs 30000 */
-    int comparison;                 /* perk_cmp of the failed comparison (opcodes.h) */
+    int64_t observed, expected; /* e.g. 26800 vs 30000 */
+    int comparison;             /* perk_cmp of the failed comparison (opcodes.h) */
 } perk_promotion_result;
 
 typedef struct perk_gift {
@@ -287,15 +293,17 @@ typedef struct perk_effect {
 } perk_effect;
 
 /* What became of an entered coupon code: PERK_COUPON_VERDICT(NAME, name in results, message). */
-#define PERK_COUPON_VERDICT_LIST(X)                                                              \
-    X(ACCEPTED,                  accepted,         "accepted") /* = 0 */                         \
-    /* no promotion uses it / the store does not know it */                                      \
-    X(REJECTED_UNKNOWN,          unknown,          "unknown code")                               \
-    X(REJECTED_EXPIRED,          expired,          "the code has expired")                       \
-    X(REJECTED_USED_UP,          used_up,          "the code is used up")                        \
-    X(REJECTED_NOT_FOR_CUSTOMER, not_for_customer, "the code is not for this customer")          \
-    X(REJECTED_CONDITIONS,       conditions,       "its promotion's conditions are not met")     \
-    X(REJECTED_ONE_PER_ORDER,    one_per_order,    "only one coupon per order")
+/* clang-format off: a table, aligned by hand */
+#define PERK_COUPON_VERDICT_LIST(X)                                                     \
+    X(ACCEPTED, accepted, "accepted") /* = 0 */                                         \
+    /* no promotion uses it / the store does not know it */                             \
+    X(REJECTED_UNKNOWN, unknown, "unknown code")                                        \
+    X(REJECTED_EXPIRED, expired, "the code has expired")                                \
+    X(REJECTED_USED_UP, used_up, "the code is used up")                                 \
+    X(REJECTED_NOT_FOR_CUSTOMER, not_for_customer, "the code is not for this customer") \
+    X(REJECTED_CONDITIONS, conditions, "its promotion's conditions are not met")        \
+    X(REJECTED_ONE_PER_ORDER, one_per_order, "only one coupon per order")
+/* clang-format on */
 
 typedef enum perk_coupon_verdict {
 #define PERK_COUPON_VERDICT_ENUM(NAME, name, msg) PERK_COUPON_##NAME,
@@ -306,43 +314,43 @@ typedef enum perk_coupon_verdict {
 typedef struct perk_coupon_result {
     const char *code;
     perk_coupon_verdict verdict;
-    uint32_t promotion;   /* the promotion it unlocked, or UINT32_MAX */
+    uint32_t promotion; /* the promotion it unlocked, or UINT32_MAX */
 } perk_coupon_result;
 
 typedef struct perk_points_result {
     uint32_t earn_rule;
-    int64_t base;          /* paid amount of its eligible lines, minor units */
-    int64_t points;        /* after multiplier and cap */
-    int64_t mult_num, mult_den;  /* the multiplier applied (1/1 when none) */
-    uint32_t multiplier;   /* multiplier index, or UINT32_MAX */
+    int64_t base;               /* paid amount of its eligible lines, minor units */
+    int64_t points;             /* after multiplier and cap */
+    int64_t mult_num, mult_den; /* the multiplier applied (1/1 when none) */
+    uint32_t multiplier;        /* multiplier index, or UINT32_MAX */
     bool capped;
 } perk_points_result;
 
 /* A near-miss: "add ¥32.00 of tea to get 满300赠样品". */
 typedef struct perk_hint {
     uint32_t promotion;
-    int64_t shortfall;     /* money to add */
-    const char *set_name;  /* the item set that counts ("tea"), or "items" */
+    int64_t shortfall;    /* money to add */
+    const char *set_name; /* the item set that counts ("tea"), or "items" */
 } perk_hint;
 
 typedef struct perk_result {
-    perk_status status;          /* PERK_OK, or why the evaluation failed (then nothing else is set) */
+    perk_status status; /* PERK_OK, or why the evaluation failed (then nothing else is set) */
     const char *currency;
     int exponent;
-    int64_t subtotal;            /* sum of line originals */
-    int64_t discount;            /* sum of all allocations */
+    int64_t subtotal; /* sum of line originals */
+    int64_t discount; /* sum of all allocations */
     int64_t shipping_before, shipping_after;
-    int64_t points_redeemable;   /* most points usable on this order */
-    int64_t points_redeemed;     /* points used (min of request and redeemable) */
-    int64_t redeem_value;        /* money those points pay */
+    int64_t points_redeemable;             /* most points usable on this order */
+    int64_t points_redeemed;               /* points used (min of request and redeemable) */
+    int64_t redeem_value;                  /* money those points pay */
     int64_t redeem_goods, redeem_shipping; /* how redeem_value splits */
-    int64_t payable;             /* subtotal - discount + shipping_after - redeem_value */
-    int64_t points_earned;       /* sum over earn rules */
+    int64_t payable;                       /* subtotal - discount + shipping_after - redeem_value */
+    int64_t points_earned;                 /* sum over earn rules */
     uint32_t n_lines;
     const perk_line_result *lines;
     uint32_t n_allocations;
     const perk_allocation *allocations;
-    uint32_t n_promotions;       /* one per promotion of the program, in evaluation order */
+    uint32_t n_promotions; /* one per promotion of the program, in evaluation order */
     const perk_promotion_result *promotions;
     uint32_t n_gifts;
     const perk_gift *gifts;

@@ -10,7 +10,8 @@
 
 #define MAX_TIERS 64
 
-void checkout_policy(const perk_program *prog, perk_store_policy *policy, perk_store_tier *tiers, size_t cap) {
+void checkout_policy(const perk_program *prog, perk_store_policy *policy, perk_store_tier *tiers, size_t cap)
+{
     const prog_data *d = prog_data_of(prog);
     memset(policy, 0, sizeof *policy);
     policy->pending_seconds = d->points_pending_seconds;
@@ -25,7 +26,8 @@ void checkout_policy(const perk_program *prog, perk_store_policy *policy, perk_s
     policy->n_tiers = n;
 }
 
-static perk_coupon_status coupon_status_of(perk_store_coupon_status s) {
+static perk_coupon_status coupon_status_of(perk_store_coupon_status s)
+{
     switch (s) {
     case PERK_STORE_COUPON_VALID: return PERK_COUPON_VALID;
     case PERK_STORE_COUPON_UNKNOWN: return PERK_COUPON_UNKNOWN;
@@ -36,7 +38,8 @@ static perk_coupon_status coupon_status_of(perk_store_coupon_status s) {
     return PERK_COUPON_UNKNOWN;
 }
 
-static bool has_budget(const prog_rule *r) {
+static bool has_budget(const prog_rule *r)
+{
     return r->limit_uses >= 0 || r->limit_money >= 0 || r->limit_per_customer >= 0;
 }
 
@@ -48,11 +51,11 @@ typedef struct attempt_buffers {
     bool *excluded;
     char (*campaigns)[PERK_STORE_NAME_MAX];
     /* what this very order already holds in the store (a retry of a committed order) */
-    bool *own_promo;          /* by promotion index */
-    int64_t *own_discount;    /* by promotion index */
-    bool *own_coupon;         /* by entered coupon */
-    perk_store_order_line *lines;  /* the cart's lines with what is paid for each */
-    char (*line_ids)[16];          /* "#3" for a line without an id (its position) */
+    bool *own_promo;              /* by promotion index */
+    int64_t *own_discount;        /* by promotion index */
+    bool *own_coupon;             /* by entered coupon */
+    perk_store_order_line *lines; /* the cart's lines with what is paid for each */
+    char (*line_ids)[16];         /* "#3" for a line without an id (its position) */
 } attempt_buffers;
 
 typedef struct own_uses_ctx {
@@ -61,7 +64,8 @@ typedef struct own_uses_ctx {
     attempt_buffers *b;
 } own_uses_ctx;
 
-static int note_own_use(const perk_store_order_use *u, void *p) {
+static int note_own_use(const perk_store_order_use *u, void *p)
+{
     own_uses_ctx *c = p;
     if (u->promo_id) {
         if (strcmp(u->ruleset, perk_program_name(c->prog)) != 0) return 0;
@@ -74,7 +78,8 @@ static int note_own_use(const perk_store_order_use *u, void *p) {
     }
     for (size_t i = 0; i < c->doc->n_coupons; i++) {
         char norm[PERK_STORE_CODE_MAX];
-        if (perk_store_coupon_normalize(c->doc->coupons[i].code, norm) == PERK_STORE_OK && strcmp(norm, u->coupon) == 0)
+        if (perk_store_coupon_normalize(c->doc->coupons[i].code, norm) == PERK_STORE_OK &&
+            strcmp(norm, u->coupon) == 0)
             c->b->own_coupon[i] = true;
     }
     return 0;
@@ -82,17 +87,21 @@ static int note_own_use(const perk_store_order_use *u, void *p) {
 
 /* The store's verdict on a code this order already used when it was first committed, as if that
  * use were not there yet: a retried order must see what the first attempt saw. */
-static perk_store_coupon_status verdict_before_own_use(const perk_store_coupon_info *info) {
-    if (info->status != PERK_STORE_COUPON_USED_UP && info->status != PERK_STORE_COUPON_NOT_FOR_CUSTOMER) return info->status;
+static perk_store_coupon_status verdict_before_own_use(const perk_store_coupon_info *info)
+{
+    if (info->status != PERK_STORE_COUPON_USED_UP && info->status != PERK_STORE_COUPON_NOT_FOR_CUSTOMER)
+        return info->status;
     if (info->uses < 1 || info->customer_uses < 1) return info->status;
     if (info->max_uses && info->uses - 1 >= info->max_uses) return PERK_STORE_COUPON_USED_UP;
-    if (info->max_per_customer && info->customer_uses - 1 >= info->max_per_customer) return PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
+    if (info->max_per_customer && info->customer_uses - 1 >= info->max_per_customer)
+        return PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
     return PERK_STORE_COUPON_VALID;
 }
 
 /* Sets out->message; says that nothing was committed unless the text already tells. */
 static void set_message(checkout_outcome *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_message(checkout_outcome *out, const char *fmt, ...) {
+static void set_message(checkout_outcome *out, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(out->message, sizeof out->message, fmt, ap);
@@ -104,7 +113,8 @@ static void set_message(checkout_outcome *out, const char *fmt, ...) {
 }
 
 static void fill_order(const perk_program *prog, int64_t version, const cart_doc *doc, const perk_result *r,
-                       attempt_buffers *b, perk_store_order *o, const char *order_json) {
+                       attempt_buffers *b, perk_store_order *o, const char *order_json)
+{
     const prog_data *d = prog_data_of(prog);
     memset(o, 0, sizeof *o);
     o->order_id = doc->order.id;
@@ -123,14 +133,17 @@ static void fill_order(const perk_program *prog, int64_t version, const cart_doc
         const perk_promotion_result *pr = &r->promotions[i];
         if (pr->reason != PERK_REASON_APPLIED) continue;
         const prog_rule *rule = &d->rules[pr->promotion];
-        b->promos[o->n_promos++] = (perk_store_promo_use){prog_string(d, rule->id), pr->discount + pr->shipping_discount,
-                                                          rule->limit_uses, rule->limit_money, rule->limit_per_customer};
+        b->promos[o->n_promos++] =
+            (perk_store_promo_use){ prog_string(d, rule->id), pr->discount + pr->shipping_discount,
+                                    rule->limit_uses, rule->limit_money, rule->limit_per_customer };
     }
     for (uint32_t i = 0; i < r->n_coupons; i++)
         if (r->coupons[i].verdict == PERK_COUPON_ACCEPTED) b->coupons[o->n_coupons++] = r->coupons[i].code;
     for (uint32_t i = 0; i < r->n_points; i++)
         if (r->points[i].points > 0)
-            b->earned[o->n_earned++] = (perk_store_points_line){prog_string(d, d->earns[r->points[i].earn_rule].id), r->points[i].points};
+            b->earned[o->n_earned++] =
+                (perk_store_points_line){ prog_string(d, d->earns[r->points[i].earn_rule].id),
+                                          r->points[i].points };
     o->promos = b->promos;
     o->coupons = b->coupons;
     o->earned = b->earned;
@@ -143,21 +156,23 @@ static void fill_order(const perk_program *prog, int64_t version, const cart_doc
             snprintf(b->line_ids[i], sizeof b->line_ids[i], "#%zu", i + 1);
             id = b->line_ids[i];
         }
-        b->lines[i] = (perk_store_order_line){id, r->lines[i].final};
+        b->lines[i] = (perk_store_order_line){ id, r->lines[i].final };
     }
     o->lines = n_lines ? b->lines : NULL;
     o->n_lines = n_lines;
 }
 
 bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
-                          cart_doc *doc, const char *order_json, checkout_outcome *out) {
+                          cart_doc *doc, const char *order_json, checkout_outcome *out)
+{
     return checkout_place_order_opts(store, prog, version, ctx, doc, order_json, NULL, out);
 }
 
-bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
-                               cart_doc *doc, const char *order_json, const checkout_options *opts,
-                               checkout_outcome *out) {
-    static const checkout_options defaults = {0};
+bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int64_t version,
+                               perk_context *ctx, cart_doc *doc, const char *order_json,
+                               const checkout_options *opts, checkout_outcome *out)
+{
+    static const checkout_options defaults = { 0 };
     if (!opts) opts = &defaults;
     memset(out, 0, sizeof *out);
     const prog_data *d = prog_data_of(prog);
@@ -193,8 +208,8 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     b.own_coupon = calloc(doc->n_coupons + 1, sizeof *b.own_coupon);
     b.lines = calloc(doc->n_lines + 1, sizeof *b.lines);
     b.line_ids = calloc(doc->n_lines + 1, sizeof *b.line_ids);
-    if (!b.promos || !b.coupons || !b.earned || !b.excluded || !b.campaigns || !b.own_promo || !b.own_discount ||
-        !b.own_coupon || !b.lines || !b.line_ids)
+    if (!b.promos || !b.coupons || !b.earned || !b.excluded || !b.campaigns || !b.own_promo ||
+        !b.own_discount || !b.own_coupon || !b.lines || !b.line_ids)
         abort();
     perk_store_tier tiers[MAX_TIERS];
     perk_store_policy policy;
@@ -207,9 +222,9 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
      * coupon uses are taken out of what the store reports below. */
     bool committed_before = false;
     int64_t committed_version = 0;
-    own_uses_ctx own = {prog, doc, &b};
-    perk_store_status ost =
-        perk_store_order_uses(store, doc->order.id, &committed_before, &committed_version, note_own_use, &own);
+    own_uses_ctx own = { prog, doc, &b };
+    perk_store_status ost = perk_store_order_uses(store, doc->order.id, &committed_before, &committed_version,
+                                                  note_own_use, &own);
     if (ost != PERK_STORE_OK) {
         out->store_status = ost;
         set_message(out, "looking up order %s: %s", doc->order.id, perk_store_errmsg(store));
@@ -218,23 +233,26 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     if (committed_before && committed_version != version) {
         /* the version is part of the order's content: this retry could only be a conflict */
         out->store_status = PERK_STORE_CONFLICT;
-        snprintf(out->message, sizeof out->message,
-                 "order %s was already committed, priced by rule-set version %lld; a retry priced by version %lld "
-                 "cannot match it (price the retry with version %lld, as `perk commit` does)",
-                 doc->order.id, (long long)committed_version, (long long)version, (long long)committed_version);
+        snprintf(
+            out->message, sizeof out->message,
+            "order %s was already committed, priced by rule-set version %lld; a retry priced by version %lld "
+            "cannot match it (price the retry with version %lld, as `perk commit` does)",
+            doc->order.id, (long long)committed_version, (long long)version, (long long)committed_version);
         goto done;
     }
 
     /* the store's verdict on every entered coupon */
     for (size_t i = 0; i < doc->n_coupons; i++) {
         perk_store_coupon_info info;
-        perk_store_status st = perk_store_coupon_check(store, doc->coupons[i].code, doc->customer.id, now, &info);
+        perk_store_status st =
+            perk_store_coupon_check(store, doc->coupons[i].code, doc->customer.id, now, &info);
         if (st != PERK_STORE_OK) {
             out->store_status = st;
             set_message(out, "checking coupon %s: %s", doc->coupons[i].code, perk_store_errmsg(store));
             goto done;
         }
-        doc->coupons[i].status = coupon_status_of(b.own_coupon[i] ? verdict_before_own_use(&info) : info.status);
+        doc->coupons[i].status =
+            coupon_status_of(b.own_coupon[i] ? verdict_before_own_use(&info) : info.status);
         if (!doc->coupons[i].campaign && info.campaign[0]) {
             memcpy(b.campaigns[i], info.campaign, sizeof b.campaigns[i]);
             doc->coupons[i].campaign = b.campaigns[i];
@@ -252,9 +270,10 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
         for (uint32_t i = 0; i < d->n_rules; i++) {
             if (b.excluded[i]) perk_cart_exclude(ctx, i);
             if (!has_budget(&d->rules[i])) continue;
-            perk_usage u = {0, 0, 0};
-            perk_store_status st = perk_store_budget_usage(store, perk_program_name(prog), prog_string(d, d->rules[i].id),
-                                                           doc->customer.id, &u.uses, &u.money, &u.customer_uses);
+            perk_usage u = { 0, 0, 0 };
+            perk_store_status st =
+                perk_store_budget_usage(store, perk_program_name(prog), prog_string(d, d->rules[i].id),
+                                        doc->customer.id, &u.uses, &u.money, &u.customer_uses);
             if (st != PERK_STORE_OK) {
                 out->store_status = st;
                 set_message(out, "reading budgets: %s", perk_store_errmsg(store));
@@ -302,7 +321,8 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
             if (f->reason == PERK_STORE_FAIL_COUPON) {
                 for (size_t i = 0; i < doc->n_coupons; i++) {
                     char norm[PERK_STORE_CODE_MAX];
-                    if (perk_store_coupon_normalize(doc->coupons[i].code, norm) == PERK_STORE_OK && strcmp(norm, f->id) == 0)
+                    if (perk_store_coupon_normalize(doc->coupons[i].code, norm) == PERK_STORE_OK &&
+                        strcmp(norm, f->id) == 0)
                         doc->coupons[i].status = coupon_status_of(f->coupon_status);
                 }
             } else {

@@ -67,9 +67,9 @@ typedef struct checkout_options {
 /* checkout_place_order with options. Without dry_run, `version` must be a version published in
  * the store (> 0), and the store checks the order against that version's budgets, promotions,
  * earn rules and points policy: a program with other limits is refused. */
-bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
-                               cart_doc *doc, const char *order_json, const checkout_options *opts,
-                               checkout_outcome *out);
+bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int64_t version,
+                               perk_context *ctx, cart_doc *doc, const char *order_json,
+                               const checkout_options *opts, checkout_outcome *out);
 
 void checkout_outcome_free(checkout_outcome *out);
 

@@ -30,29 +30,26 @@ typedef struct reload_slot {
 } reload_slot;
 
 struct reload {
-    pthread_mutex_t lock;      /* serialises polls: store, failed_id and error below */
+    pthread_mutex_t lock; /* serialises polls: store, failed_id and error below */
     perk_store *store;
-    int64_t failed_id;         /* active version that did not load; not retried while active */
+    int64_t failed_id; /* active version that did not load; not retried while active */
     char error[512];
 
     _Atomic(reload_slot *) current;
-    atomic_int acquiring;      /* readers between loading `current` and retaining its program */
+    atomic_int acquiring; /* readers between loading `current` and retaining its program */
     atomic_uint_fast64_t generation;
 };
 
 reload *reload_open(const char *path, char *err, size_t errlen)
 {
-    if (err && errlen)
-        err[0] = '\0';
+    if (err && errlen) err[0] = '\0';
     if (!path || !*path) {
-        if (err && errlen)
-            snprintf(err, errlen, "reload: no store path given");
+        if (err && errlen) snprintf(err, errlen, "reload: no store path given");
         return NULL;
     }
     reload *r = calloc(1, sizeof *r);
     if (!r) {
-        if (err && errlen)
-            snprintf(err, errlen, "reload: out of memory");
+        if (err && errlen) snprintf(err, errlen, "reload: out of memory");
         return NULL;
     }
     perk_store_status st = perk_store_open_readonly(path, &r->store);
@@ -65,8 +62,7 @@ reload *reload_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     if (pthread_mutex_init(&r->lock, NULL) != 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "reload: cannot create a mutex");
+        if (err && errlen) snprintf(err, errlen, "reload: cannot create a mutex");
         perk_store_close(r->store);
         free(r);
         return NULL;
@@ -79,16 +75,14 @@ reload *reload_open(const char *path, char *err, size_t errlen)
 
 static void slot_free(reload_slot *slot)
 {
-    if (!slot)
-        return;
+    if (!slot) return;
     perk_program_free(slot->program);
     free(slot);
 }
 
 void reload_close(reload *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     slot_free(atomic_load(&r->current));
     perk_store_close(r->store);
     pthread_mutex_destroy(&r->lock);
@@ -100,8 +94,7 @@ static void swap_in(reload *r, reload_slot *slot)
 {
     reload_slot *old = atomic_exchange(&r->current, slot);
     atomic_fetch_add(&r->generation, 1);
-    while (atomic_load(&r->acquiring) != 0)
-        sched_yield();
+    while (atomic_load(&r->acquiring) != 0) sched_yield();
     slot_free(old);
 }
 
@@ -165,22 +158,20 @@ static reload_slot *load_version(reload *r, int64_t id, bool *sticky)
 
 reload_event reload_poll(reload *r, int64_t now)
 {
-    if (!r)
-        return RELOAD_FAILED;
+    if (!r) return RELOAD_FAILED;
     pthread_mutex_lock(&r->lock);
     reload_event ev = RELOAD_UNCHANGED;
     int64_t have = current_version(r), active = 0;
     perk_store_status st = perk_store_active_changed(r->store, now, have, &active);
     if (st != PERK_STORE_OK) {
         char k[64];
-        snprintf(r->error, sizeof r->error, "cannot check which version is active (%s): %s",
-                 keeping(r, k), perk_store_errmsg(r->store));
+        snprintf(r->error, sizeof r->error, "cannot check which version is active (%s): %s", keeping(r, k),
+                 perk_store_errmsg(r->store));
         ev = RELOAD_FAILED;
     } else if (active == 0 || active == have) {
         /* nothing active (keep what runs) or no change; a failed version is forgotten once
          * another one is active */
-        if (active == have)
-            r->failed_id = 0;
+        if (active == have) r->failed_id = 0;
         r->error[0] = '\0';
     } else if (active == r->failed_id) {
         ev = RELOAD_FAILED; /* same bad version: keep reporting it, do not load it again */
@@ -203,11 +194,9 @@ reload_event reload_poll(reload *r, int64_t now)
 
 const char *reload_error(reload *r, char *buf, size_t size)
 {
-    if (!buf || size == 0)
-        return "";
+    if (!buf || size == 0) return "";
     buf[0] = '\0';
-    if (!r)
-        return buf;
+    if (!r) return buf;
     pthread_mutex_lock(&r->lock);
     snprintf(buf, size, "%s", r->error);
     pthread_mutex_unlock(&r->lock);
@@ -216,31 +205,21 @@ const char *reload_error(reload *r, char *buf, size_t size)
 
 perk_program *reload_acquire(reload *r, int64_t *version)
 {
-    if (version)
-        *version = 0;
-    if (!r)
-        return NULL;
+    if (version) *version = 0;
+    if (!r) return NULL;
     atomic_fetch_add(&r->acquiring, 1);
     reload_slot *s = atomic_load(&r->current);
     perk_program *p = s ? perk_program_retain(s->program) : NULL;
-    if (s && version)
-        *version = s->version;
+    if (s && version) *version = s->version;
     atomic_fetch_sub(&r->acquiring, 1);
     return p;
 }
 
-uint64_t reload_generation(reload *r)
-{
-    return r ? atomic_load(&r->generation) : 0;
-}
+uint64_t reload_generation(reload *r) { return r ? atomic_load(&r->generation) : 0; }
 
-int64_t reload_version(reload *r)
-{
-    return r ? current_version(r) : 0;
-}
+int64_t reload_version(reload *r) { return r ? current_version(r) : 0; }
 
-perk_context *reload_worker_context(reload *r, reload_worker *w, const perk_limits *limits,
-                                    perk_error *err)
+perk_context *reload_worker_context(reload *r, reload_worker *w, const perk_limits *limits, perk_error *err)
 {
     if (err) {
         err->status = PERK_OK;
@@ -249,8 +228,7 @@ perk_context *reload_worker_context(reload *r, reload_worker *w, const perk_limi
     /* read the generation before acquiring: a swap in between only makes the next call look
      * again, never keeps a stale program */
     uint64_t gen = reload_generation(r);
-    if (w->ctx && gen == w->generation)
-        return w->ctx;
+    if (w->ctx && gen == w->generation) return w->ctx;
     int64_t version = 0;
     perk_program *p = reload_acquire(r, &version);
     if (!p) {
@@ -282,8 +260,7 @@ perk_context *reload_worker_context(reload *r, reload_worker *w, const perk_limi
 
 void reload_worker_free(reload_worker *w)
 {
-    if (!w)
-        return;
+    if (!w) return;
     perk_context_free(w->ctx);
     perk_program_free(w->program);
     *w = (reload_worker)RELOAD_WORKER_INIT;

@@ -91,11 +91,14 @@ int64_t reload_version(reload *r);
 typedef struct reload_worker {
     perk_program *program; /* retained; the program ctx evaluates */
     perk_context *ctx;
-    int64_t version;       /* store version of program (for the order record) */
-    uint64_t generation;   /* reload_generation() when program was acquired */
+    int64_t version;     /* store version of program (for the order record) */
+    uint64_t generation; /* reload_generation() when program was acquired */
 } reload_worker;
 
-#define RELOAD_WORKER_INIT {NULL, NULL, 0, 0}
+#define RELOAD_WORKER_INIT \
+    {                      \
+        NULL, NULL, 0, 0   \
+    }
 
 /* The context to evaluate the next cart with: the worker's own when the reloader's program has
  * not changed since, else a new context for the current program (the old context and program
@@ -103,8 +106,7 @@ typedef struct reload_worker {
  * yet. If a context for the new program cannot be created (out of memory, limits), the worker
  * keeps its previous context and program, returns that context, fills err, and tries again on
  * the next call; check err->status == PERK_OK to tell. `limits` may be NULL (defaults). */
-perk_context *reload_worker_context(reload *r, reload_worker *w, const perk_limits *limits,
-                                    perk_error *err);
+perk_context *reload_worker_context(reload *r, reload_worker *w, const perk_limits *limits, perk_error *err);
 
 /* Releases the worker's context and program; the worker may be used again afterwards. */
 void reload_worker_free(reload_worker *w);

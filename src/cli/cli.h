@@ -19,33 +19,77 @@
 #include "cmd_store.h"
 
 /* In the order `perk help` lists them. */
-#define CLI_COMMAND_LIST(X)                                                                        \
-    X(check) X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish)          \
-    X(commit) X(history) X(show) X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version)   \
-    X(help)
+/* clang-format off: a table, aligned by hand */
+#define CLI_COMMAND_LIST(X)                                                                            \
+    X(check)                                                                                           \
+    X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish) X(commit) X(history)  \
+        X(show) X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version) \
+            X(help)
+/* clang-format on */
 
 /* What cli_parse_next returns for an option: above 255, so never a short option's character.
  * One id per long name; commands that share a name share the id. */
 typedef enum cli_option_id {
     CLI_OPT_HELP = 256,
-    CLI_OPT_DB, CLI_OPT_NOW, CLI_OPT_JSON, CLI_OPT_WERROR, CLI_OPT_COLOR, CLI_OPT_OUTPUT,
-    CLI_OPT_CART, CLI_OPT_EXPLAIN, CLI_OPT_REPEAT, CLI_OPT_MAX_HINTS, CLI_OPT_APPLIED_ONLY,
-    CLI_OPT_UPDATE, CLI_OPT_VERBOSE, CLI_OPT_ORDERS, CLI_OPT_TOP, CLI_OPT_THREADS,
-    CLI_OPT_RULESET, CLI_OPT_COUNT, CLI_OPT_SEED, CLI_OPT_CHECK, CLI_OPT_WRITE, CLI_OPT_MESSAGE,
-    CLI_OPT_AUTHOR, CLI_OPT_AT, CLI_OPT_PROGRAM, CLI_OPT_ACTIVATIONS, CLI_OPT_BYTECODE,
-    CLI_OPT_PREFIX, CLI_OPT_EXPIRES, CLI_OPT_MAX_USES, CLI_OPT_PER_CUSTOMER, CLI_OPT_CAMPAIGN,
-    CLI_OPT_CUSTOMER, CLI_OPT_AFTER, CLI_OPT_LIMIT, CLI_OPT_FOLLOW, CLI_OPT_CONSUMER, CLI_OPT_ACK,
-    CLI_OPT_DRY_RUN, CLI_OPT_DELAYED, CLI_OPT_INCLUDE_PATH, CLI_OPT_LISTEN, CLI_OPT_MAX_BODY,
-    CLI_OPT_MAX_LINES, CLI_OPT_REQUEST_TIMEOUT, CLI_OPT_POLL_MS, CLI_OPT_DRAIN_SECONDS, CLI_OPT_WEBHOOK,
-    CLI_OPT_WEBHOOK_SECRET_FILE, CLI_OPT_SCOPE, CLI_OPT_NAME,
+    CLI_OPT_DB,
+    CLI_OPT_NOW,
+    CLI_OPT_JSON,
+    CLI_OPT_WERROR,
+    CLI_OPT_COLOR,
+    CLI_OPT_OUTPUT,
+    CLI_OPT_CART,
+    CLI_OPT_EXPLAIN,
+    CLI_OPT_REPEAT,
+    CLI_OPT_MAX_HINTS,
+    CLI_OPT_APPLIED_ONLY,
+    CLI_OPT_UPDATE,
+    CLI_OPT_VERBOSE,
+    CLI_OPT_ORDERS,
+    CLI_OPT_TOP,
+    CLI_OPT_THREADS,
+    CLI_OPT_RULESET,
+    CLI_OPT_COUNT,
+    CLI_OPT_SEED,
+    CLI_OPT_CHECK,
+    CLI_OPT_WRITE,
+    CLI_OPT_MESSAGE,
+    CLI_OPT_AUTHOR,
+    CLI_OPT_AT,
+    CLI_OPT_PROGRAM,
+    CLI_OPT_ACTIVATIONS,
+    CLI_OPT_BYTECODE,
+    CLI_OPT_PREFIX,
+    CLI_OPT_EXPIRES,
+    CLI_OPT_MAX_USES,
+    CLI_OPT_PER_CUSTOMER,
+    CLI_OPT_CAMPAIGN,
+    CLI_OPT_CUSTOMER,
+    CLI_OPT_AFTER,
+    CLI_OPT_LIMIT,
+    CLI_OPT_FOLLOW,
+    CLI_OPT_CONSUMER,
+    CLI_OPT_ACK,
+    CLI_OPT_DRY_RUN,
+    CLI_OPT_DELAYED,
+    CLI_OPT_INCLUDE_PATH,
+    CLI_OPT_LISTEN,
+    CLI_OPT_MAX_BODY,
+    CLI_OPT_MAX_LINES,
+    CLI_OPT_REQUEST_TIMEOUT,
+    CLI_OPT_POLL_MS,
+    CLI_OPT_DRAIN_SECONDS,
+    CLI_OPT_WEBHOOK,
+    CLI_OPT_WEBHOOK_SECRET_FILE,
+    CLI_OPT_SCOPE,
+    CLI_OPT_NAME,
 } cli_option_id;
 
 /* One option of a command. Data only: the parser, the help and (later) man pages read it. */
 typedef struct cli_option {
-    const char *name;  /* long form without "--" */
-    char short_name;   /* 'o' for -o, or 0 */
-    const char *arg;   /* the argument's placeholder ("FILE"), or NULL for a flag */
-    const char *help;  /* one line */
+    const char *name; /* long form without "--" */
+    char short_name;  /* 'o' for -o, or 0 */
+    const char *arg;  /* the argument's placeholder ("FILE"), or NULL for a flag */
+    const char *help; /* one line */
     cli_option_id id;
 } cli_option;
 
@@ -58,8 +102,8 @@ typedef struct cli_command {
     const cli_option *options; /* ends with {0}; -h/--help is implied */
 } cli_command;
 
-#define CLI_DECLARE(id)                                                                            \
-    int cmd_##id(int argc, char **argv);                                                           \
+#define CLI_DECLARE(id)                  \
+    int cmd_##id(int argc, char **argv); \
     extern const cli_command cli_##id;
 CLI_COMMAND_LIST(CLI_DECLARE)
 #undef CLI_DECLARE

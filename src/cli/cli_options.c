@@ -4,45 +4,58 @@
 #include "cli.h"
 
 /* --db and --now as the store's reading commands take them (cmd_store.c). */
-#define STORE_DB_OPTION                                                                            \
-    {"db", 0, "PATH", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB}
-#define STORE_NOW_OPTION                                                                           \
-    {"now", 0, "TIME", "act as at TIME: epoch seconds, YYYY-MM-DD or RFC 3339 (default: now)",     \
-     CLI_OPT_NOW}
-#define COLOR_OPTION {"color", 0, NULL, "color the diagnostics even when not on a terminal", CLI_OPT_COLOR}
+#define STORE_DB_OPTION                                                                 \
+    {                                                                                   \
+        "db", 0, "PATH", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB \
+    }
+#define STORE_NOW_OPTION                                                                          \
+    {                                                                                             \
+        "now", 0, "TIME", "act as at TIME: epoch seconds, YYYY-MM-DD or RFC 3339 (default: now)", \
+            CLI_OPT_NOW                                                                           \
+    }
+#define COLOR_OPTION                                                                         \
+    {                                                                                        \
+        "color", 0, NULL, "color the diagnostics even when not on a terminal", CLI_OPT_COLOR \
+    }
 
 const cli_command cli_check = {
-    "check", "perk check [--json] [--werror] [--color] [--include-path DIR] FILE...", "check rule files and report every problem",
+    "check", "perk check [--json] [--werror] [--color] [--include-path DIR] FILE...",
+    "check rule files and report every problem",
     (const cli_option[]){
-        {"json", 0, NULL, "print the diagnostics as a JSON array", CLI_OPT_JSON},
-        {"werror", 0, NULL, "make warnings fail (exit status 1)", CLI_OPT_WERROR},
+        { "json", 0, NULL, "print the diagnostics as a JSON array", CLI_OPT_JSON },
+        { "werror", 0, NULL, "make warnings fail (exit status 1)", CLI_OPT_WERROR },
         COLOR_OPTION,
-        {"include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)", CLI_OPT_INCLUDE_PATH},
-        {0},
-    }};
+        { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
+          CLI_OPT_INCLUDE_PATH },
+        { 0 },
+    }
+};
 
 const cli_command cli_compile = {
-    "compile", "perk compile FILE... -o NAME.pbc [--color] [--include-path DIR]", "compile rule files to bytecode",
+    "compile", "perk compile FILE... -o NAME.pbc [--color] [--include-path DIR]",
+    "compile rule files to bytecode",
     (const cli_option[]){
-        {"output", 'o', "NAME.pbc", "where to write the verified bytecode (atomically)", CLI_OPT_OUTPUT},
+        { "output", 'o', "NAME.pbc", "where to write the verified bytecode (atomically)", CLI_OPT_OUTPUT },
         COLOR_OPTION,
-        {"include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)", CLI_OPT_INCLUDE_PATH},
-        {0},
-    }};
+        { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
+          CLI_OPT_INCLUDE_PATH },
+        { 0 },
+    }
+};
 
 const cli_command cli_fmt = {
     "fmt", "perk fmt [--check] [--write] [--color] FILE|DIR...",
     "print rule files in the canonical layout, or rewrite / list those that are not",
     (const cli_option[]){
-        {"check", 0, NULL, "list the files that are not formatted; exit 1 if there are any", CLI_OPT_CHECK},
-        {"write", 0, NULL, "rewrite the files that change (atomically) and list them", CLI_OPT_WRITE},
+        { "check", 0, NULL, "list the files that are not formatted; exit 1 if there are any", CLI_OPT_CHECK },
+        { "write", 0, NULL, "rewrite the files that change (atomically) and list them", CLI_OPT_WRITE },
         COLOR_OPTION,
-        {0},
-    }};
+        { 0 },
+    }
+};
 
-const cli_command cli_disasm = {
-    "disasm", "perk disasm PROGRAM(.pbc|.perk)", "print a compiled program readably",
-    (const cli_option[]){{0}}};
+const cli_command cli_disasm = { "disasm", "perk disasm PROGRAM(.pbc|.perk)",
+                                 "print a compiled program readably", (const cli_option[]){ { 0 } } };
 
 const cli_command cli_eval = {
     "eval",
@@ -50,99 +63,114 @@ const cli_command cli_eval = {
     "                 [--applied-only] [--color]",
     "evaluate a cart and print the result as JSON, or as a table with --explain",
     (const cli_option[]){
-        {"cart", 0, "CART.json", "the cart to evaluate (docs/cart.md)", CLI_OPT_CART},
-        {"explain", 0, NULL, "print a table: each promotion applied or not and why", CLI_OPT_EXPLAIN},
-        {"repeat", 0, "N", "evaluate N times (for profiling) and print once", CLI_OPT_REPEAT},
-        {"max-hints", 0, "N", "keep up to N near-miss hints (default 16)", CLI_OPT_MAX_HINTS},
-        {"applied-only", 0, NULL, "list only the applied promotions and the points earned", CLI_OPT_APPLIED_ONLY},
-        {"color", 0, NULL, "color the output and the diagnostics even when not on a terminal", CLI_OPT_COLOR},
-        {0},
-    }};
+        { "cart", 0, "CART.json", "the cart to evaluate (docs/cart.md)", CLI_OPT_CART },
+        { "explain", 0, NULL, "print a table: each promotion applied or not and why", CLI_OPT_EXPLAIN },
+        { "repeat", 0, "N", "evaluate N times (for profiling) and print once", CLI_OPT_REPEAT },
+        { "max-hints", 0, "N", "keep up to N near-miss hints (default 16)", CLI_OPT_MAX_HINTS },
+        { "applied-only", 0, NULL, "list only the applied promotions and the points earned",
+          CLI_OPT_APPLIED_ONLY },
+        { "color", 0, NULL, "color the output and the diagnostics even when not on a terminal",
+          CLI_OPT_COLOR },
+        { 0 },
+    }
+};
 
 const cli_command cli_test = {
     "test", "perk test [--update] [-v] PATH...", "run the rule tests (*.test beside the rule files)",
     (const cli_option[]){
-        {"update", 0, NULL, "rewrite the expectations that fail with the actual results", CLI_OPT_UPDATE},
-        {"verbose", 'v', NULL, "also list the cases that pass", CLI_OPT_VERBOSE},
-        {0},
-    }};
+        { "update", 0, NULL, "rewrite the expectations that fail with the actual results", CLI_OPT_UPDATE },
+        { "verbose", 'v', NULL, "also list the cases that pass", CLI_OPT_VERBOSE },
+        { 0 },
+    }
+};
 
 const cli_command cli_diff = {
     "diff", "perk diff OLD NEW --orders ORDERS.jsonl [--top N] [--json] [--threads N] [--color]",
     "replay recorded orders under two rule versions and report what changes",
     (const cli_option[]){
-        {"orders", 0, "ORDERS.jsonl", "the orders to replay, one cart per line (- = stdin)", CLI_OPT_ORDERS},
-        {"top", 0, "N", "list the N orders whose payable changed most (default 10)", CLI_OPT_TOP},
-        {"json", 0, NULL, "print the report as one JSON document", CLI_OPT_JSON},
-        {"threads", 0, "N", "replay the file in N parts, 1 to 16 (default: by size)", CLI_OPT_THREADS},
+        { "orders", 0, "ORDERS.jsonl", "the orders to replay, one cart per line (- = stdin)",
+          CLI_OPT_ORDERS },
+        { "top", 0, "N", "list the N orders whose payable changed most (default 10)", CLI_OPT_TOP },
+        { "json", 0, NULL, "print the report as one JSON document", CLI_OPT_JSON },
+        { "threads", 0, "N", "replay the file in N parts, 1 to 16 (default: by size)", CLI_OPT_THREADS },
         COLOR_OPTION,
-        {0},
-    }};
+        { 0 },
+    }
+};
 
 const cli_command cli_gen_orders = {
     "gen-orders", "perk gen-orders --ruleset PROGRAM(.perk|.pbc) --count N [--seed S] [-o FILE]",
     "generate realistic test orders (JSON lines) for a ruleset",
     (const cli_option[]){
-        {"ruleset", 0, "PROGRAM", "the ruleset whose categories, tiers and coupons the orders use", CLI_OPT_RULESET},
-        {"count", 0, "N", "how many orders to write", CLI_OPT_COUNT},
-        {"seed", 0, "S", "the random seed (default 1): same seed, same orders", CLI_OPT_SEED},
-        {"output", 'o', "FILE", "write to FILE instead of stdout", CLI_OPT_OUTPUT},
-        {0},
-    }};
+        { "ruleset", 0, "PROGRAM", "the ruleset whose categories, tiers and coupons the orders use",
+          CLI_OPT_RULESET },
+        { "count", 0, "N", "how many orders to write", CLI_OPT_COUNT },
+        { "seed", 0, "S", "the random seed (default 1): same seed, same orders", CLI_OPT_SEED },
+        { "output", 'o', "FILE", "write to FILE instead of stdout", CLI_OPT_OUTPUT },
+        { 0 },
+    }
+};
 
 const cli_command cli_publish = {
     "publish", "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--include-path DIR] [--db FILE]",
     "compile, verify and store a rule-set version (active now or at --at)",
     (const cli_option[]){
-        {"message", 'm', "MESSAGE", "what changed (kept in the history)", CLI_OPT_MESSAGE},
-        {"at", 0, "TIME", "activate at TIME (RFC 3339 or epoch seconds) instead of now", CLI_OPT_AT},
-        {"author", 0, "NAME", "who published it (default: $USER)", CLI_OPT_AUTHOR},
-        {"db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB},
-        {"include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)", CLI_OPT_INCLUDE_PATH},
-        {0},
-    }};
+        { "message", 'm', "MESSAGE", "what changed (kept in the history)", CLI_OPT_MESSAGE },
+        { "at", 0, "TIME", "activate at TIME (RFC 3339 or epoch seconds) instead of now", CLI_OPT_AT },
+        { "author", 0, "NAME", "who published it (default: $USER)", CLI_OPT_AUTHOR },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
+          CLI_OPT_INCLUDE_PATH },
+        { 0 },
+    }
+};
 
 const cli_command cli_commit = {
     "commit", "perk commit ORDER.json [--dry-run [--program PROGRAM]] [--delayed] [--db FILE]",
     "evaluate an order against the store's budgets and coupons and commit it",
     (const cli_option[]){
-        {"dry-run", 0, NULL, "evaluate against the store and print the result; commit nothing", CLI_OPT_DRY_RUN},
-        {"program", 0, "PROGRAM", "with --dry-run: price with this program instead of the active version",
-         CLI_OPT_PROGRAM},
-        {"delayed", 0, NULL, "a checkout replaying an order up to 7 days old (recorded and audited)",
-         CLI_OPT_DELAYED},
-        {"db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB},
-        {0},
-    }};
+        { "dry-run", 0, NULL, "evaluate against the store and print the result; commit nothing",
+          CLI_OPT_DRY_RUN },
+        { "program", 0, "PROGRAM", "with --dry-run: price with this program instead of the active version",
+          CLI_OPT_PROGRAM },
+        { "delayed", 0, NULL, "a checkout replaying an order up to 7 days old (recorded and audited)",
+          CLI_OPT_DELAYED },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
 
 const cli_command cli_history = {
     "history", "perk history [--db PATH] [--activations]", "list published rule-set versions",
     (const cli_option[]){
-        {"activations", 0, NULL, "also print the activation log", CLI_OPT_ACTIVATIONS},
+        { "activations", 0, NULL, "also print the activation log", CLI_OPT_ACTIVATIONS },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
-        {0},
-    }};
+        { 0 },
+    }
+};
 
 const cli_command cli_show = {
     "show", "perk show VERSION [--db PATH] [--bytecode FILE]", "show a published version",
     (const cli_option[]){
-        {"bytecode", 0, "FILE", "save the version's exact bytecode to FILE", CLI_OPT_BYTECODE},
+        { "bytecode", 0, "FILE", "save the version's exact bytecode to FILE", CLI_OPT_BYTECODE },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
-        {0},
-    }};
+        { 0 },
+    }
+};
 
 const cli_command cli_rollback = {
     "rollback", "perk rollback VERSION -m MESSAGE [--author NAME] [--db PATH]",
     "make an earlier version active again",
     (const cli_option[]){
-        {"message", 'm', "MESSAGE", "why (kept in the activation log)", CLI_OPT_MESSAGE},
-        {"author", 0, "NAME", "who rolled back (default: $USER)", CLI_OPT_AUTHOR},
+        { "message", 'm', "MESSAGE", "why (kept in the activation log)", CLI_OPT_MESSAGE },
+        { "author", 0, "NAME", "who rolled back (default: $USER)", CLI_OPT_AUTHOR },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
-        {0},
-    }};
+        { 0 },
+    }
+};
 
 const cli_command cli_coupons = {
     "coupons",
@@ -153,54 +181,58 @@ const cli_command cli_coupons = {
     "       perk coupons check CODE [--customer ID] [--db PATH]",
     "issue and check coupon codes",
     (const cli_option[]){
-        {"count", 0, "N", "generate: how many codes (1 to 1000000)", CLI_OPT_COUNT},
-        {"prefix", 0, "P", "generate: start every code with P", CLI_OPT_PREFIX},
-        {"campaign", 0, "C", "add: the campaign of the code", CLI_OPT_CAMPAIGN},
-        {"expires", 0, "DATE", "valid through DATE (YYYY-MM-DD, UTC) or until epoch seconds", CLI_OPT_EXPIRES},
-        {"max-uses", 0, "N", "uses of each code in all (0 = unlimited)", CLI_OPT_MAX_USES},
-        {"per-customer", 0, "N", "uses of each code per customer (0 = unlimited)", CLI_OPT_PER_CUSTOMER},
-        {"customer", 0, "ID", "add: the only customer who may use it; check: as this customer", CLI_OPT_CUSTOMER},
+        { "count", 0, "N", "generate: how many codes (1 to 1000000)", CLI_OPT_COUNT },
+        { "prefix", 0, "P", "generate: start every code with P", CLI_OPT_PREFIX },
+        { "campaign", 0, "C", "add: the campaign of the code", CLI_OPT_CAMPAIGN },
+        { "expires", 0, "DATE", "valid through DATE (YYYY-MM-DD, UTC) or until epoch seconds",
+          CLI_OPT_EXPIRES },
+        { "max-uses", 0, "N", "uses of each code in all (0 = unlimited)", CLI_OPT_MAX_USES },
+        { "per-customer", 0, "N", "uses of each code per customer (0 = unlimited)", CLI_OPT_PER_CUSTOMER },
+        { "customer", 0, "ID", "add: the only customer who may use it; check: as this customer",
+          CLI_OPT_CUSTOMER },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
-        {0},
-    }};
+        { 0 },
+    }
+};
 
-const cli_command cli_points = {
-    "points", "perk points CUSTOMER [--db PATH]", "a customer's points balance and ledger",
-    (const cli_option[]){
-        STORE_DB_OPTION,
-        STORE_NOW_OPTION,
-        {0},
-    }};
+const cli_command cli_points = { "points", "perk points CUSTOMER [--db PATH]",
+                                 "a customer's points balance and ledger",
+                                 (const cli_option[]){
+                                     STORE_DB_OPTION,
+                                     STORE_NOW_OPTION,
+                                     { 0 },
+                                 } };
 
 const cli_command cli_events = {
     "events", "perk events [--after ID] [--limit N] [--follow] [--consumer NAME [--ack]] [--db PATH]",
     "print the integration outbox as JSON lines",
     (const cli_option[]){
-        {"after", 0, "ID", "start after event ID (default: the consumer's position, else 0)", CLI_OPT_AFTER},
-        {"limit", 0, "N", "print at most N events", CLI_OPT_LIMIT},
-        {"follow", 0, NULL, "keep printing new events until interrupted", CLI_OPT_FOLLOW},
-        {"consumer", 0, "NAME", "resume after the position NAME acknowledged", CLI_OPT_CONSUMER},
-        {"ack", 0, NULL, "record the consumer's position after each batch", CLI_OPT_ACK},
+        { "after", 0, "ID", "start after event ID (default: the consumer's position, else 0)",
+          CLI_OPT_AFTER },
+        { "limit", 0, "N", "print at most N events", CLI_OPT_LIMIT },
+        { "follow", 0, NULL, "keep printing new events until interrupted", CLI_OPT_FOLLOW },
+        { "consumer", 0, "NAME", "resume after the position NAME acknowledged", CLI_OPT_CONSUMER },
+        { "ack", 0, NULL, "record the consumer's position after each batch", CLI_OPT_ACK },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
-        {0},
-    }};
+        { 0 },
+    }
+};
 
-const cli_command cli_db = {
-    "db", "perk db check [--db PATH]", "check the store's integrity (ledger against orders, budgets, coupons, refunds)",
-    (const cli_option[]){
-        STORE_DB_OPTION,
-        {0},
-    }};
+const cli_command cli_db = { "db", "perk db check [--db PATH]",
+                             "check the store's integrity (ledger against orders, budgets, coupons, refunds)",
+                             (const cli_option[]){
+                                 STORE_DB_OPTION,
+                                 { 0 },
+                             } };
 
-const cli_command cli_expire = {
-    "expire", "perk expire [--db PATH]", "expire points whose time has come",
-    (const cli_option[]){
-        STORE_DB_OPTION,
-        STORE_NOW_OPTION,
-        {0},
-    }};
+const cli_command cli_expire = { "expire", "perk expire [--db PATH]", "expire points whose time has come",
+                                 (const cli_option[]){
+                                     STORE_DB_OPTION,
+                                     STORE_NOW_OPTION,
+                                     { 0 },
+                                 } };
 
 const cli_command cli_serve = {
     "serve",
@@ -209,19 +241,20 @@ const cli_command cli_serve = {
     "                  [--webhook URL [--webhook-secret-file FILE]]",
     "run the checkout service over HTTP (docs/service.md)",
     (const cli_option[]){
-        {"db", 0, "FILE", "the store with the published rule sets (default: $PERK_DB)", CLI_OPT_DB},
-        {"listen", 0, "HOST:PORT", "where to listen (default 127.0.0.1:8080)", CLI_OPT_LISTEN},
-        {"threads", 0, "N", "worker threads, 1 to 256 (default: one per CPU)", CLI_OPT_THREADS},
-        {"max-body", 0, "BYTES", "largest request body, 1 to 2^30 (default 1 MiB)", CLI_OPT_MAX_BODY},
-        {"max-lines", 0, "N", "most lines in one cart, 1 to 10000", CLI_OPT_MAX_LINES},
-        {"request-timeout", 0, "SECONDS", "time for one request, 1 to 3600", CLI_OPT_REQUEST_TIMEOUT},
-        {"poll-ms", 0, "MS", "how often to look for a newly active version, 1 to 60000", CLI_OPT_POLL_MS},
-        {"drain-seconds", 0, "SECONDS", "on SIGTERM, time to finish requests in flight, 0 to 3600",
-         CLI_OPT_DRAIN_SECONDS},
-        {"webhook", 0, "URL", "deliver the outbox to URL, signed with HMAC-SHA256", CLI_OPT_WEBHOOK},
-        {"webhook-secret-file", 0, "FILE", "the webhook signing secret", CLI_OPT_WEBHOOK_SECRET_FILE},
-        {0},
-    }};
+        { "db", 0, "FILE", "the store with the published rule sets (default: $PERK_DB)", CLI_OPT_DB },
+        { "listen", 0, "HOST:PORT", "where to listen (default 127.0.0.1:8080)", CLI_OPT_LISTEN },
+        { "threads", 0, "N", "worker threads, 1 to 256 (default: one per CPU)", CLI_OPT_THREADS },
+        { "max-body", 0, "BYTES", "largest request body, 1 to 2^30 (default 1 MiB)", CLI_OPT_MAX_BODY },
+        { "max-lines", 0, "N", "most lines in one cart, 1 to 10000", CLI_OPT_MAX_LINES },
+        { "request-timeout", 0, "SECONDS", "time for one request, 1 to 3600", CLI_OPT_REQUEST_TIMEOUT },
+        { "poll-ms", 0, "MS", "how often to look for a newly active version, 1 to 60000", CLI_OPT_POLL_MS },
+        { "drain-seconds", 0, "SECONDS", "on SIGTERM, time to finish requests in flight, 0 to 3600",
+          CLI_OPT_DRAIN_SECONDS },
+        { "webhook", 0, "URL", "deliver the outbox to URL, signed with HMAC-SHA256", CLI_OPT_WEBHOOK },
+        { "webhook-secret-file", 0, "FILE", "the webhook signing secret", CLI_OPT_WEBHOOK_SECRET_FILE },
+        { 0 },
+    }
+};
 
 const cli_command cli_keys = {
     "keys",
@@ -229,17 +262,19 @@ const cli_command cli_keys = {
     "       perk keys revoke ID [--db FILE]",
     "create or revoke API keys of perk serve",
     (const cli_option[]){
-        {"scope", 0, "SCOPE", "what the key may do: checkout, operator or read", CLI_OPT_SCOPE},
-        {"name", 0, "NAME", "who or what the key is for", CLI_OPT_NAME},
-        {"db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB},
-        {0},
-    }};
+        { "scope", 0, "SCOPE", "what the key may do: checkout, operator or read", CLI_OPT_SCOPE },
+        { "name", 0, "NAME", "who or what the key is for", CLI_OPT_NAME },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
 
-const cli_command cli_version = {"version", "perk version", "print the version", (const cli_option[]){{0}}};
+const cli_command cli_version = { "version", "perk version", "print the version",
+                                  (const cli_option[]){ { 0 } } };
 
-const cli_command cli_help = {"help", "perk help [COMMAND]", "show help", (const cli_option[]){{0}}};
+const cli_command cli_help = { "help", "perk help [COMMAND]", "show help", (const cli_option[]){ { 0 } } };
 
 #define CLI_ENTRY(id) &cli_##id,
-const cli_command *const cli_commands[] = {CLI_COMMAND_LIST(CLI_ENTRY)};
+const cli_command *const cli_commands[] = { CLI_COMMAND_LIST(CLI_ENTRY) };
 #undef CLI_ENTRY
 const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];

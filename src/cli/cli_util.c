@@ -13,13 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void cli_init_process(void) {
-    signal(SIGXFSZ, SIG_IGN);
-}
+void cli_init_process(void) { signal(SIGXFSZ, SIG_IGN); }
 
 /* ------------------------------------------------------------------ numbers */
 
-bool cli_number(const char *option, const char *text, int64_t min, int64_t max, int64_t *out) {
+bool cli_number(const char *option, const char *text, int64_t min, int64_t max, int64_t *out)
+{
     char *end = NULL;
     errno = 0;
     long long v = text && *text ? strtoll(text, &end, 10) : 0;
@@ -38,7 +37,8 @@ bool cli_number(const char *option, const char *text, int64_t min, int64_t max, 
 static const char *include_paths[CLI_MAX_INCLUDE_PATHS];
 static int n_include_paths;
 
-bool cli_include_path(const char *dir) {
+bool cli_include_path(const char *dir)
+{
     if (n_include_paths == CLI_MAX_INCLUDE_PATHS) {
         fprintf(stderr, "perk: error: at most %d --include-path folders\n", CLI_MAX_INCLUDE_PATHS);
         return false;
@@ -47,7 +47,8 @@ bool cli_include_path(const char *dir) {
     return true;
 }
 
-void cli_include_paths_set(struct source_set *sources) {
+void cli_include_paths_set(struct source_set *sources)
+{
     sources->include_dirs = include_paths;
     sources->n_include_dirs = n_include_paths;
 }
@@ -56,7 +57,8 @@ void cli_include_paths_set(struct source_set *sources) {
 
 /* The escape for the character at s (n bytes left), or NULL if it is shown as it is; *used gets
  * its length in bytes. */
-static const char *escape_of(const char *s, size_t n, bool multiline, size_t *used, char out[12]) {
+static const char *escape_of(const char *s, size_t n, bool multiline, size_t *used, char out[12])
+{
     unsigned char b = (unsigned char)s[0];
     *used = 1;
     if (b < 0x20 || b == 0x7f) {
@@ -75,8 +77,9 @@ static const char *escape_of(const char *s, size_t n, bool multiline, size_t *us
         return out;
     }
     *used = (size_t)len;
-    bool hide = (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-                cp == 0x2028 || cp == 0x2029 || cp == 0x200e || cp == 0x200f || cp == 0x061c;
+    bool hide = (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+                (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0x200e ||
+                cp == 0x200f || cp == 0x061c;
     if (!hide) return NULL;
     snprintf(out, 12, "\\u%04x", cp);
     return out;
@@ -85,7 +88,8 @@ static const char *escape_of(const char *s, size_t n, bool multiline, size_t *us
 static char *safe_ring[16];
 static unsigned safe_next;
 
-const char *cli_safe(const char *s) {
+const char *cli_safe(const char *s)
+{
     if (!s) return "";
     size_t n = strlen(s), need = 0, used;
     bool any = false;
@@ -111,7 +115,8 @@ const char *cli_safe(const char *s) {
     return copy;
 }
 
-void cli_write_safe(FILE *f, const char *s, size_t n) {
+void cli_write_safe(FILE *f, const char *s, size_t n)
+{
     size_t used, start = 0;
     char esc[12];
     for (size_t i = 0; i < n; i += used) {
@@ -128,7 +133,8 @@ void cli_write_safe(FILE *f, const char *s, size_t n) {
 
 static bool stdout_reported;
 
-bool cli_flush_stdout(void) {
+bool cli_flush_stdout(void)
+{
     errno = 0;
     if (fflush(stdout) == 0 && !ferror(stdout)) return true;
     if (!stdout_reported)
@@ -138,7 +144,8 @@ bool cli_flush_stdout(void) {
     return false;
 }
 
-int cli_finish(int status) {
+int cli_finish(int status)
+{
     for (int i = 0; i < 16; i++) {
         free(safe_ring[i]);
         safe_ring[i] = NULL;
@@ -153,14 +160,16 @@ int cli_finish(int status) {
     return ok || status != 0 ? status : 1;
 }
 
-bool cli_color(int fd, bool forced) {
+bool cli_color(int fd, bool forced)
+{
     if (forced) return true;
     const char *no = getenv("NO_COLOR");
     if (no && *no) return false;
     return isatty(fd) != 0;
 }
 
-char *cli_read_limited(const char *path, size_t limit, size_t *len, bool *too_large) {
+char *cli_read_limited(const char *path, size_t limit, size_t *len, bool *too_large)
+{
     bool from_stdin = strcmp(path, "-") == 0;
     const char *name = from_stdin ? "standard input" : path;
     if (too_large) *too_large = false;
@@ -203,10 +212,13 @@ char *cli_read_limited(const char *path, size_t limit, size_t *len, bool *too_la
     if (!from_stdin) fclose(f);
     if (over) {
         free(buf);
-        if (too_large) *too_large = true;
+        if (too_large)
+            *too_large = true;
         else
-            fprintf(stderr, "perk: error: %s is larger than the limit of %zu bytes [file-too-large] (nothing "
-                            "past it was read): split it into smaller files\n", name, limit);
+            fprintf(stderr,
+                    "perk: error: %s is larger than the limit of %zu bytes [file-too-large] (nothing "
+                    "past it was read): split it into smaller files\n",
+                    name, limit);
         return NULL;
     }
     if (err) {
@@ -229,7 +241,7 @@ static int option_head(char *buf, size_t cap, const cli_option *o)
 
 void cli_print_help(FILE *out, const cli_command *cmd)
 {
-    static const cli_option help = {"help", 'h', NULL, "print this help", CLI_OPT_HELP};
+    static const cli_option help = { "help", 'h', NULL, "print this help", CLI_OPT_HELP };
     fprintf(out, "usage: %s\n\n%s\n\nOptions:\n", cmd->usage, cmd->summary);
     char head[128];
     int width = option_head(head, sizeof head, &help);
@@ -251,14 +263,15 @@ void cli_parse_begin(cli_parser *p, const cli_command *cmd, bool quiet)
     size_t n = 0, s = 0;
     for (const cli_option *o = cmd->options; o->name; o++) {
         if (n == CLI_MAX_OPTIONS) abort(); /* a table outgrew CLI_MAX_OPTIONS */
-        p->longs[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, (int)o->id};
+        p->longs[n++] =
+            (struct option){ o->name, o->arg ? required_argument : no_argument, NULL, (int)o->id };
         if (o->short_name) {
             p->shorts[s++] = o->short_name;
             if (o->arg) p->shorts[s++] = ':';
         }
     }
-    p->longs[n++] = (struct option){"help", no_argument, NULL, CLI_OPT_HELP};
-    p->longs[n] = (struct option){0, 0, 0, 0};
+    p->longs[n++] = (struct option){ "help", no_argument, NULL, CLI_OPT_HELP };
+    p->longs[n] = (struct option){ 0, 0, 0, 0 };
     p->shorts[s++] = 'h';
     p->shorts[s] = '\0';
     optind = 0; /* GNU: 0 also resets getopt's internal state between commands */
@@ -275,11 +288,13 @@ int cli_parse_next(cli_parser *p, int argc, char **argv)
     return '?';
 }
 
-char *cli_read_file(const char *path, size_t *len) {
+char *cli_read_file(const char *path, size_t *len)
+{
     return cli_read_limited(path, SOURCE_MAX_BYTES, len, NULL);
 }
 
-static const char *file_kind(mode_t mode) {
+static const char *file_kind(mode_t mode)
+{
     if (S_ISLNK(mode)) return "a symbolic link";
     if (S_ISDIR(mode)) return "a directory";
     if (S_ISFIFO(mode)) return "a FIFO";
@@ -288,14 +303,17 @@ static const char *file_kind(mode_t mode) {
     return "not a regular file";
 }
 
-bool cli_output_open(cli_output *out, const char *path) {
+bool cli_output_open(cli_output *out, const char *path)
+{
     memset(out, 0, sizeof *out);
     struct stat st;
     mode_t mode;
     if (lstat(path, &st) == 0) {
         if (!S_ISREG(st.st_mode)) {
-            fprintf(stderr, "perk: error: %s is %s; perk writes only regular files (it replaces the file "
-                            "whole): give a new name or a regular file\n", path, file_kind(st.st_mode));
+            fprintf(stderr,
+                    "perk: error: %s is %s; perk writes only regular files (it replaces the file "
+                    "whole): give a new name or a regular file\n",
+                    path, file_kind(st.st_mode));
             return false;
         }
         mode = st.st_mode & 07777;
@@ -336,7 +354,8 @@ bool cli_output_open(cli_output *out, const char *path) {
     return true;
 }
 
-void cli_output_abort(cli_output *out) {
+void cli_output_abort(cli_output *out)
+{
     if (out->f) fclose(out->f);
     if (out->tmp) unlink(out->tmp);
     free(out->tmp);
@@ -344,7 +363,8 @@ void cli_output_abort(cli_output *out) {
     memset(out, 0, sizeof *out);
 }
 
-bool cli_output_commit(cli_output *out) {
+bool cli_output_commit(cli_output *out)
+{
     errno = 0;
     bool ok = fflush(out->f) == 0 && !ferror(out->f) && fsync(fileno(out->f)) == 0;
     int err = errno;
@@ -379,27 +399,32 @@ bool cli_output_commit(cli_output *out) {
     return true;
 }
 
-bool cli_write_file(const char *path, const void *data, size_t len) {
+bool cli_write_file(const char *path, const void *data, size_t len)
+{
     cli_output out;
     if (!cli_output_open(&out, path)) return false;
     if (len && fwrite(data, 1, len, out.f) != len) {
-        fprintf(stderr, "perk: error: cannot write %s: %s (the file is left as it was)\n", path, strerror(errno));
+        fprintf(stderr, "perk: error: cannot write %s: %s (the file is left as it was)\n", path,
+                strerror(errno));
         cli_output_abort(&out);
         return false;
     }
     return cli_output_commit(&out);
 }
 
-const char *cli_default_db(void) {
+const char *cli_default_db(void)
+{
     const char *env = getenv("PERK_DB");
     return env && *env ? env : "perk.db";
 }
 
-perk_store *cli_open_store(const char *path) {
+perk_store *cli_open_store(const char *path)
+{
     perk_store *st = NULL;
     perk_store_status s = perk_store_open(path, &st);
     if (s != PERK_STORE_OK) {
-        fprintf(stderr, "perk: error: %s: %s\n", path, st ? perk_store_errmsg(st) : perk_store_status_message(s));
+        fprintf(stderr, "perk: error: %s: %s\n", path,
+                st ? perk_store_errmsg(st) : perk_store_status_message(s));
         perk_store_close(st);
         return NULL;
     }

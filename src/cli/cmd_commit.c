@@ -17,7 +17,8 @@
 #include "store/store.h"
 
 /* $.order.id of an order document, or NULL (the full parse later explains what is wrong). */
-static char *peek_order_id(const char *text, size_t len) {
+static char *peek_order_id(const char *text, size_t len)
+{
     json_t *root = json_loadb(text, len, 0, NULL);
     const char *id = json_string_value(json_object_get(json_object_get(root, "order"), "id"));
     char *copy = id ? strdup(id) : NULL;
@@ -29,7 +30,8 @@ static char *peek_order_id(const char *text, size_t len) {
  * it was priced with (so that a retry replays it even after a publish); else the version active
  * in the store. */
 static perk_program *commit_program(perk_store *st, const char *path, const char *order_id, int64_t now,
-                                    int64_t *version) {
+                                    int64_t *version)
+{
     *version = 0;
     if (path) return compiler_load_program(path, false);
     bool committed = false;
@@ -41,7 +43,8 @@ static perk_program *commit_program(perk_store *st, const char *path, const char
     }
     if (!committed || *version <= 0) s = perk_store_active_version(st, now, version);
     if (s != PERK_STORE_OK || *version <= 0) {
-        fprintf(stderr, "perk: error: no rule set is active in the store; publish one (perk publish) or pass --program\n");
+        fprintf(stderr, "perk: error: no rule set is active in the store; publish one (perk publish) or pass "
+                        "--program\n");
         return NULL;
     }
     perk_store_version v;
@@ -51,7 +54,9 @@ static perk_program *commit_program(perk_store *st, const char *path, const char
     if (s == PERK_STORE_OK) {
         perk_error err;
         p = perk_program_load(v.bytecode, v.bytecode_len, &err);
-        if (!p) fprintf(stderr, "perk: error: version %lld does not load: %s\n", (long long)*version, err.message);
+        if (!p)
+            fprintf(stderr, "perk: error: version %lld does not load: %s\n", (long long)*version,
+                    err.message);
     } else {
         fprintf(stderr, "perk: error: %s\n", perk_store_errmsg(st));
     }
@@ -59,7 +64,8 @@ static perk_program *commit_program(perk_store *st, const char *path, const char
     return p;
 }
 
-int cmd_commit(int argc, char **argv) {
+int cmd_commit(int argc, char **argv)
+{
     const char *db = cli_default_db(), *program_path = NULL;
     bool dry_run = false, delayed = false;
     cli_parser opts;
@@ -78,9 +84,10 @@ int cmd_commit(int argc, char **argv) {
     if (program_path && !dry_run) {
         /* budgets, promotions and points come from the published version: a program from a file
          * could raise its own limits */
-        fprintf(stderr, "perk: error: --program %s is not a published version: an order is committed only "
-                        "when priced by the store's active version (publish the rules with perk publish), "
-                        "or evaluated with --dry-run, which commits nothing\n",
+        fprintf(stderr,
+                "perk: error: --program %s is not a published version: an order is committed only "
+                "when priced by the store's active version (publish the rules with perk publish), "
+                "or evaluated with --dry-run, which commits nothing\n",
                 program_path);
         return 2;
     }
@@ -124,7 +131,8 @@ int cmd_commit(int argc, char **argv) {
         fprintf(stderr, "perk: error: %s\n", perr.message);
         goto done;
     }
-    doc = cart_json_parse(text, text_len, perk_program_exponent(prog), perk_program_currency(prog), &lim, err, sizeof err);
+    doc = cart_json_parse(text, text_len, perk_program_exponent(prog), perk_program_currency(prog), &lim, err,
+                          sizeof err);
     if (!doc) {
         fprintf(stderr, "perk: error: %s: %s\n", order_path, err);
         goto done;
@@ -134,7 +142,7 @@ int cmd_commit(int argc, char **argv) {
         goto done;
     }
     checkout_outcome out;
-    checkout_options copts = {.dry_run = dry_run, .delayed = delayed};
+    checkout_options copts = { .dry_run = dry_run, .delayed = delayed };
     bool ok = checkout_place_order_opts(st, prog, version, ctx, doc, text, &copts, &out);
     if (!ok) {
         fprintf(stderr, "perk: error: %s: %s\n", order_path, out.message);
@@ -143,9 +151,10 @@ int cmd_commit(int argc, char **argv) {
     }
     json_t *o = json_object();
     json_object_set_new(o, "order_id", json_string(doc->order.id));
-    json_object_set_new(o, "status", json_string(out.dry_run          ? "dry run (nothing committed)"
-                                                 : out.commit.replay ? "already committed"
-                                                                     : "committed"));
+    json_object_set_new(o, "status",
+                        json_string(out.dry_run         ? "dry run (nothing committed)"
+                                    : out.commit.replay ? "already committed"
+                                                        : "committed"));
     json_object_set_new(o, "attempts", json_integer(out.attempts));
     json_object_set_new(o, "ruleset_version", json_integer(version));
     json_object_set_new(o, "points_earned", json_integer(out.commit.points_earned));

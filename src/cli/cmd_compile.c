@@ -8,14 +8,17 @@
 #include "disasm.h"
 #include "program.h"
 
-int cmd_check(int argc, char **argv) {
+int cmd_check(int argc, char **argv)
+{
     bool json = false, werror = false, color = false;
     cli_parser opts;
     int ch;
     cli_parse_begin(&opts, &cli_check, false);
     while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case CLI_OPT_INCLUDE_PATH: if (!cli_include_path(optarg)) return 2; break;
+        case CLI_OPT_INCLUDE_PATH:
+            if (!cli_include_path(optarg)) return 2;
+            break;
         case CLI_OPT_JSON: json = true; break;
         case CLI_OPT_WERROR: werror = true; break;
         case CLI_OPT_COLOR: color = true; break;
@@ -46,7 +49,8 @@ int cmd_check(int argc, char **argv) {
     return status;
 }
 
-int cmd_compile(int argc, char **argv) {
+int cmd_compile(int argc, char **argv)
+{
     const char *out = NULL;
     bool color = false;
     cli_parser opts;
@@ -54,7 +58,9 @@ int cmd_compile(int argc, char **argv) {
     cli_parse_begin(&opts, &cli_compile, false);
     while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
-        case CLI_OPT_INCLUDE_PATH: if (!cli_include_path(optarg)) return 2; break;
+        case CLI_OPT_INCLUDE_PATH:
+            if (!cli_include_path(optarg)) return 2;
+            break;
         case CLI_OPT_OUTPUT: out = optarg; break;
         case CLI_OPT_COLOR: color = true; break;
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_compile); return 0;
@@ -83,7 +89,8 @@ int cmd_compile(int argc, char **argv) {
     return wrote ? 0 : 1;
 }
 
-int cmd_disasm(int argc, char **argv) {
+int cmd_disasm(int argc, char **argv)
+{
     cli_parser opts;
     int ch;
     cli_parse_begin(&opts, &cli_disasm, false);

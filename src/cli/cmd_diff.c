@@ -37,8 +37,7 @@ static void progress_bar(const diff_progress *p, void *user)
         enum { WIDTH = 30 };
         unsigned filled = (unsigned)(p->bytes_done * WIDTH / p->bytes_total);
         char bar[WIDTH + 1];
-        for (unsigned i = 0; i < WIDTH; i++)
-            bar[i] = i < filled ? '#' : '.';
+        for (unsigned i = 0; i < WIDTH; i++) bar[i] = i < filled ? '#' : '.';
         bar[WIDTH] = '\0';
         double byte_rate = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
         double eta = byte_rate > 0 ? (double)(p->bytes_total - p->bytes_done) / byte_rate : 0;
@@ -54,8 +53,7 @@ static bool parse_count(const char *s, long max, long *out)
 {
     char *end;
     long v = strtol(s, &end, 10);
-    if (!*s || *end || v < 0 || v > max)
-        return false;
+    if (!*s || *end || v < 0 || v > max) return false;
     *out = v;
     return true;
 }
@@ -82,22 +80,20 @@ int cmd_diff(int argc, char **argv)
             break;
         case CLI_OPT_THREADS:
             if (!parse_count(optarg, DIFF_MAX_THREADS, &threads) || threads < 1) {
-                fprintf(stderr, "perk: error: --threads takes a count from 1 to %d, got '%s'\n", DIFF_MAX_THREADS,
-                        optarg);
+                fprintf(stderr, "perk: error: --threads takes a count from 1 to %d, got '%s'\n",
+                        DIFF_MAX_THREADS, optarg);
                 return 2;
             }
             break;
         default: goto usage;
         }
     }
-    if (optind != argc - 2 || !orders)
-        goto usage;
+    if (optind != argc - 2 || !orders) goto usage;
     const char *old_path = argv[optind], *new_path = argv[optind + 1];
 
     bool diag_color = cli_color(2, color);
     perk_program *old_prog = compiler_load_program(old_path, diag_color);
-    if (!old_prog)
-        return 1;
+    if (!old_prog) return 1;
     perk_program *new_prog = compiler_load_program(new_path, diag_color);
     if (!new_prog) {
         perk_program_free(old_prog);

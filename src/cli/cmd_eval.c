@@ -12,7 +12,8 @@
 #include "cli.h"
 #include "compiler/compiler.h"
 
-int cmd_eval(int argc, char **argv) {
+int cmd_eval(int argc, char **argv)
+{
     const char *cart_path = NULL;
     bool explain = false, color = false, applied_only = false;
     long repeat = 1, max_hints = -1;
@@ -57,7 +58,8 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "perk: error: %s\n", perr.message);
         goto done;
     }
-    doc = cart_json_parse_file(cart_path, perk_program_exponent(prog), perk_program_currency(prog), &lim, err, sizeof err);
+    doc = cart_json_parse_file(cart_path, perk_program_exponent(prog), perk_program_currency(prog), &lim, err,
+                               sizeof err);
     if (!doc) {
         fprintf(stderr, "perk: error: %s\n", err); /* the message starts with the path already */
         goto done;
@@ -71,8 +73,8 @@ int cmd_eval(int argc, char **argv) {
         r = perk_evaluate(ctx);
     }
     if (r->status != PERK_OK) {
-        fprintf(stderr, "perk: error: %s: evaluation failed: %s (%s)\n", cart_path, perk_status_message(r->status),
-                perk_context_error(ctx));
+        fprintf(stderr, "perk: error: %s: evaluation failed: %s (%s)\n", cart_path,
+                perk_status_message(r->status), perk_context_error(ctx));
         goto done;
     }
     result_names *names = result_names_from_program(prog);
@@ -81,7 +83,8 @@ int cmd_eval(int argc, char **argv) {
         explain_print(stdout, names, r, doc, cli_color(1, color) ? EXPLAIN_COLOR : 0);
         status = 0;
     } else {
-        char *json = result_json_render(names, r, doc, RESULT_JSON_PRETTY | (applied_only ? RESULT_JSON_APPLIED_ONLY : 0));
+        char *json = result_json_render(names, r, doc,
+                                        RESULT_JSON_PRETTY | (applied_only ? RESULT_JSON_APPLIED_ONLY : 0));
         if (json) {
             printf("%s\n", json);
             status = 0;

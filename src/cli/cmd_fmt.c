@@ -55,7 +55,7 @@ static bool add_dir(path_list *out, const char *dir, int depth)
         fprintf(stderr, "perk: error: cannot read the directory %s: %s\n", dir, strerror(errno));
         return false;
     }
-    path_list here = {0};
+    path_list here = { 0 };
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
@@ -133,8 +133,9 @@ static int format_one(const char *path, bool check, bool write_back, bool color)
     char *text = cli_read_limited(path, source_limit(&c.sources), &len, &too_large);
     if (too_large) {
         int ph = source_add_placeholder(&c.sources, name);
-        ast_span at = {.file = ph, .first_line = 1, .first_column = 1, .last_line = 1, .last_column = 1};
-        diag_report(&c.diags, DIAG_FILE_TOO_LARGE, at, "split the rules into several files joined with `include`",
+        ast_span at = { .file = ph, .first_line = 1, .first_column = 1, .last_line = 1, .last_column = 1 };
+        diag_report(&c.diags, DIAG_FILE_TOO_LARGE, at,
+                    "split the rules into several files joined with `include`",
                     "'%s' is larger than the limit of %zu bytes (nothing past it was read)", name,
                     source_limit(&c.sources));
         diag_print_text(&c.diags, stderr, color);
@@ -153,16 +154,20 @@ static int format_one(const char *path, bool check, bool write_back, bool color)
         diag_print_text(&c.diags, stderr, color);
         fprintf(stderr, "perk: %s is not formatted: it has errors\n", name);
     } else if (st == FMT_INTERNAL_ERROR) {
-        fprintf(stderr, "perk: error: %s: %s; the file is left as it is (this is a bug in perk fmt: please "
-                        "report it with the file)\n", name, err);
+        fprintf(stderr,
+                "perk: error: %s: %s; the file is left as it is (this is a bug in perk fmt: please "
+                "report it with the file)\n",
+                name, err);
     } else {
         bool same = out_len == len && memcmp(out, text, len) == 0;
         result = same ? FILE_SAME : FILE_CHANGED;
         if (!check && !write_back) {
             fwrite(out, 1, out_len, stdout);
         } else if (!same) {
-            if (write_back && !from_stdin && !write_atomically(path, out, out_len)) result = FILE_FAILED;
-            else printf("%s\n", name);
+            if (write_back && !from_stdin && !write_atomically(path, out, out_len))
+                result = FILE_FAILED;
+            else
+                printf("%s\n", name);
         }
     }
     free(out);
@@ -190,7 +195,7 @@ int cmd_fmt(int argc, char **argv)
         fprintf(stderr, "perk fmt: no rule files given\nusage: %s\n", cli_fmt.usage);
         return 2;
     }
-    path_list files = {0};
+    path_list files = { 0 };
     int status = 0;
     for (int i = optind; i < argc; i++) {
         struct stat st;

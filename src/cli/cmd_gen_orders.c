@@ -13,13 +13,11 @@
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    if (!*s || *s == '-')
-        return false;
+    if (!*s || *s == '-') return false;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno)
-        return false;
+    if (*end || errno) return false;
     *out = v;
     return true;
 }
@@ -45,7 +43,8 @@ int cmd_gen_orders(int argc, char **argv)
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_gen_orders); return 0;
         case CLI_OPT_COUNT:
             if (!parse_u64(optarg, &count) || count > 100000000u) {
-                fprintf(stderr, "perk: error: --count takes a number from 0 to 100000000, got '%s'\n", optarg);
+                fprintf(stderr, "perk: error: --count takes a number from 0 to 100000000, got '%s'\n",
+                        optarg);
                 return 2;
             }
             have_count = true;
@@ -59,12 +58,10 @@ int cmd_gen_orders(int argc, char **argv)
         default: goto usage;
         }
     }
-    if (optind != argc || !ruleset || !have_count)
-        goto usage;
+    if (optind != argc || !ruleset || !have_count) goto usage;
 
     perk_program *prog = compiler_load_program(ruleset, cli_color(2, false));
-    if (!prog)
-        return 1;
+    if (!prog) return 1;
     char err[512];
     gen_vocab vocab;
     memset(&vocab, 0, sizeof vocab);
@@ -79,7 +76,8 @@ int cmd_gen_orders(int argc, char **argv)
     if (out) {
         static char buffer[1 << 16];
         setvbuf(out, buffer, _IOFBF, sizeof buffer);
-        if (gen_orders_write(out, &vocab, perk_program_currency(prog), perk_program_exponent(prog), count, seed))
+        if (gen_orders_write(out, &vocab, perk_program_currency(prog), perk_program_exponent(prog), count,
+                             seed))
             status = 0;
         else
             fprintf(stderr, "perk: error: cannot write %s\n", output ? output : "the orders");

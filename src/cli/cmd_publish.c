@@ -17,7 +17,8 @@
 
 /* Epoch seconds or an RFC 3339 time, from 1970 to the end of year 9999 (CLI_EPOCH_MAX): a
  * number that does not fit (or 9223372036854775807, which no calendar shows) is refused. */
-static bool parse_time(const char *s, int64_t *out) {
+static bool parse_time(const char *s, int64_t *out)
+{
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
@@ -30,14 +31,17 @@ static bool parse_time(const char *s, int64_t *out) {
 }
 
 /* "2026-03-01T12:00:00Z" (UTC) for messages. */
-static const char *utc_text(int64_t t, char buf[32]) {
+static const char *utc_text(int64_t t, char buf[32])
+{
     time_t tt = (time_t)t;
     struct tm tm;
-    if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm)) snprintf(buf, 32, "%lld", (long long)t);
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, 32, "%lld", (long long)t);
     return buf;
 }
 
-int cmd_publish(int argc, char **argv) {
+int cmd_publish(int argc, char **argv)
+{
     const char *db = cli_default_db(), *message = NULL, *author = getenv("USER"), *at = NULL;
     cli_parser opts;
     int ch;
@@ -49,7 +53,9 @@ int cmd_publish(int argc, char **argv) {
         case CLI_OPT_AUTHOR: author = optarg; break;
         case CLI_OPT_AT: at = optarg; break;
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_publish); return 0;
-        case CLI_OPT_INCLUDE_PATH: if (!cli_include_path(optarg)) return 2; break;
+        case CLI_OPT_INCLUDE_PATH:
+            if (!cli_include_path(optarg)) return 2;
+            break;
         default: goto usage;
         }
     }
@@ -63,13 +69,16 @@ int cmd_publish(int argc, char **argv) {
     }
     int64_t now = (int64_t)time(NULL), activate_at = 0;
     if (at && !parse_time(at, &activate_at)) {
-        fprintf(stderr, "perk: error: --at '%s' is not a time like 2026-12-01T00:00+08:00 (or epoch seconds from 0 "
-                        "to %lld, the end of year 9999)\n", at, (long long)CLI_EPOCH_MAX);
+        fprintf(stderr,
+                "perk: error: --at '%s' is not a time like 2026-12-01T00:00+08:00 (or epoch seconds from 0 "
+                "to %lld, the end of year 9999)\n",
+                at, (long long)CLI_EPOCH_MAX);
         return 2;
     }
     if (at && activate_at < now) {
         char a[32], n[32];
-        fprintf(stderr, "perk: error: --at %s (%s) is in the past (now is %s); leave --at out to activate now\n", at,
+        fprintf(stderr,
+                "perk: error: --at %s (%s) is in the past (now is %s); leave --at out to activate now\n", at,
                 utc_text(activate_at, a), utc_text(now, n));
         return 2;
     }
@@ -89,7 +98,8 @@ int cmd_publish(int argc, char **argv) {
     /* keep every source file (includes too) with the version, for `perk show` and audits */
     json_t *sources = json_object();
     for (int i = 0; i < c.sources.count; i++)
-        json_object_set_new(sources, c.sources.files[i].path, json_stringn(c.sources.files[i].text, c.sources.files[i].len));
+        json_object_set_new(sources, c.sources.files[i].path,
+                            json_stringn(c.sources.files[i].text, c.sources.files[i].len));
     char *sources_text = json_dumps(sources, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(sources);
     compiler_free(&c);
@@ -98,17 +108,18 @@ int cmd_publish(int argc, char **argv) {
     perk_store *st = cli_open_store(db);
     if (st) {
         int64_t version = 0;
-        perk_store_status s = perk_store_publish(st, bytes, len, sources_text, author ? author : "unknown", message,
-                                                 activate_at, now, &version);
+        perk_store_status s = perk_store_publish(st, bytes, len, sources_text, author ? author : "unknown",
+                                                 message, activate_at, now, &version);
         if (s == PERK_STORE_OK) {
             char sha[65];
             perk_store_sha256_hex(bytes, len, sha);
             char when[32];
             if (activate_at > now)
-                printf("published version %lld (%zu bytes, sha256 %.12s), scheduled: active from %s\n", (long long)version,
-                       len, sha, utc_text(activate_at, when));
+                printf("published version %lld (%zu bytes, sha256 %.12s), scheduled: active from %s\n",
+                       (long long)version, len, sha, utc_text(activate_at, when));
             else
-                printf("published version %lld (%zu bytes, sha256 %.12s), active now\n", (long long)version, len, sha);
+                printf("published version %lld (%zu bytes, sha256 %.12s), active now\n", (long long)version,
+                       len, sha);
             status = 0;
         } else {
             fprintf(stderr, "perk: error: %s\n", perk_store_errmsg(st));

@@ -11,7 +11,8 @@
 #include "service/service.h"
 #include "store/store.h"
 
-int cmd_serve(int argc, char **argv) {
+int cmd_serve(int argc, char **argv)
+{
     serve_options o = SERVE_OPTIONS_DEFAULT;
     const char *env = getenv("PERK_DB");
     o.db = env && *env ? env : NULL;
@@ -23,12 +24,30 @@ int cmd_serve(int argc, char **argv) {
         switch (ch) {
         case CLI_OPT_DB: o.db = optarg; break;
         case CLI_OPT_LISTEN: o.listen = optarg; break;
-        case CLI_OPT_THREADS: if (!cli_number("--threads", optarg, 1, 256, &v)) return 2; o.threads = (unsigned)v; break;
-        case CLI_OPT_MAX_BODY: if (!cli_number("--max-body", optarg, 1, INT64_C(1) << 30, &v)) return 2; o.max_body = (size_t)v; break;
-        case CLI_OPT_MAX_LINES: if (!cli_number("--max-lines", optarg, 1, 10000, &v)) return 2; o.max_lines = (uint32_t)v; break;
-        case CLI_OPT_REQUEST_TIMEOUT: if (!cli_number("--request-timeout", optarg, 1, 3600, &v)) return 2; o.request_timeout = (unsigned)v; break;
-        case CLI_OPT_POLL_MS: if (!cli_number("--poll-ms", optarg, 1, 60000, &v)) return 2; o.poll_ms = (unsigned)v; break;
-        case CLI_OPT_DRAIN_SECONDS: if (!cli_number("--drain-seconds", optarg, 0, 3600, &v)) return 2; o.drain_seconds = (unsigned)v; break;
+        case CLI_OPT_THREADS:
+            if (!cli_number("--threads", optarg, 1, 256, &v)) return 2;
+            o.threads = (unsigned)v;
+            break;
+        case CLI_OPT_MAX_BODY:
+            if (!cli_number("--max-body", optarg, 1, INT64_C(1) << 30, &v)) return 2;
+            o.max_body = (size_t)v;
+            break;
+        case CLI_OPT_MAX_LINES:
+            if (!cli_number("--max-lines", optarg, 1, 10000, &v)) return 2;
+            o.max_lines = (uint32_t)v;
+            break;
+        case CLI_OPT_REQUEST_TIMEOUT:
+            if (!cli_number("--request-timeout", optarg, 1, 3600, &v)) return 2;
+            o.request_timeout = (unsigned)v;
+            break;
+        case CLI_OPT_POLL_MS:
+            if (!cli_number("--poll-ms", optarg, 1, 60000, &v)) return 2;
+            o.poll_ms = (unsigned)v;
+            break;
+        case CLI_OPT_DRAIN_SECONDS:
+            if (!cli_number("--drain-seconds", optarg, 0, 3600, &v)) return 2;
+            o.drain_seconds = (unsigned)v;
+            break;
         case CLI_OPT_WEBHOOK: o.webhook_url = optarg; break;
         case CLI_OPT_WEBHOOK_SECRET_FILE: o.webhook_secret_file = optarg; break;
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_serve); return 0;
@@ -54,7 +73,8 @@ usage:
     return 2;
 }
 
-int cmd_keys(int argc, char **argv) {
+int cmd_keys(int argc, char **argv)
+{
     const char *env = getenv("PERK_DB");
     const char *db = env && *env ? env : "perk.db", *scope = NULL, *name = NULL;
     cli_parser opts;
@@ -70,7 +90,8 @@ int cmd_keys(int argc, char **argv) {
         }
     }
     /* the operands, after the options: create | revoke ID */
-    if (optind >= argc || (strcmp(argv[optind], "create") != 0 && strcmp(argv[optind], "revoke") != 0)) goto usage;
+    if (optind >= argc || (strcmp(argv[optind], "create") != 0 && strcmp(argv[optind], "revoke") != 0))
+        goto usage;
     bool create = strcmp(argv[optind], "create") == 0;
     int64_t id = 0;
     if (create ? optind + 1 != argc || !scope
@@ -94,8 +115,8 @@ int cmd_keys(int argc, char **argv) {
             if (st == PERK_STORE_OK) {
                 /* the key on stdout alone (scripts capture it); the rest on stderr */
                 printf("%s\n", key);
-                fprintf(stderr, "perk: created key %lld (scope %s%s%s); it is shown only this once\n", (long long)key_id,
-                        scope, user ? ", by " : "", user ? user : "");
+                fprintf(stderr, "perk: created key %lld (scope %s%s%s); it is shown only this once\n",
+                        (long long)key_id, scope, user ? ", by " : "", user ? user : "");
                 memset(key, 0, sizeof key);
                 rc = 0;
             }

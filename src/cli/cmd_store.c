@@ -47,13 +47,11 @@ static int usage_error(const char *usage, const char *fmt, ...)
 
 static bool parse_int64(const char *text, int64_t min, int64_t max, int64_t *out)
 {
-    if (!text || !*text)
-        return false;
+    if (!text || !*text) return false;
     errno = 0;
     char *end = NULL;
     long long v = strtoll(text, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
+    if (errno || *end || v < min || v > max) return false;
     *out = v;
     return true;
 }
@@ -63,8 +61,7 @@ static bool parse_int64(const char *text, int64_t min, int64_t max, int64_t *out
  * `perk publish --at` and carts use). */
 static bool parse_time(const char *text, bool end_of_day, int64_t *out)
 {
-    if (parse_int64(text, 0, CLI_EPOCH_MAX, out))
-        return true;
+    if (parse_int64(text, 0, CLI_EPOCH_MAX, out)) return true;
     int64_t stamp;
     if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0 && stamp <= CLI_EPOCH_MAX) {
         *out = stamp;
@@ -81,8 +78,7 @@ static bool parse_time(const char *text, bool end_of_day, int64_t *out)
         date_only = true;
     else
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1970)
-        return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1970) return false;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
     tm.tm_mday = d;
@@ -99,8 +95,7 @@ static bool parse_time(const char *text, bool end_of_day, int64_t *out)
 /* "2026-03-01T12:00:00Z", or "-" for 0. */
 static const char *fmt_time(int64_t t, char buf[32])
 {
-    if (t == 0)
-        return "-";
+    if (t == 0) return "-";
     time_t tt = (time_t)t;
     struct tm tm;
     if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
@@ -137,9 +132,11 @@ static int common_option(common *c, int opt, const char *arg, const cli_command 
     }
     if (opt == CLI_OPT_NOW) {
         if (!parse_time(arg, false, &c->now)) {
-            *status = usage_error(usage, "--now wants epoch seconds, YYYY-MM-DD or a time like "
-                                         "2026-03-01T12:00:00Z or 2026-03-01T20:00+08:00, "
-                                         "not \"%s\"", arg);
+            *status = usage_error(usage,
+                                  "--now wants epoch seconds, YYYY-MM-DD or a time like "
+                                  "2026-03-01T12:00:00Z or 2026-03-01T20:00+08:00, "
+                                  "not \"%s\"",
+                                  arg);
             return -1;
         }
         return 1;
@@ -150,8 +147,7 @@ static int common_option(common *c, int opt, const char *arg, const cli_command 
 static int bad_option(const char *usage, char **argv)
 {
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
-    if (optopt && optopt < 256)
-        return usage_error(usage, "option -%c is unknown or needs a value", optopt);
+    if (optopt && optopt < 256) return usage_error(usage, "option -%c is unknown or needs a value", optopt);
     return usage_error(usage, "option %s is unknown or needs a value", arg);
 }
 
@@ -164,10 +160,8 @@ static int common_options_only(int argc, char **argv, const cli_command *cmd, co
     cli_parse_begin(&p, cmd, true);
     while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
         int handled = common_option(c, opt, optarg, cmd, &status);
-        if (handled < 0)
-            return status;
-        if (!handled)
-            return bad_option(cmd->usage, argv);
+        if (handled < 0) return status;
+        if (!handled) return bad_option(cmd->usage, argv);
     }
     return -1;
 }
@@ -211,9 +205,9 @@ static int print_version(const perk_store_version_info *v, void *ctx)
         snprintf(buf, sizeof buf, "%s", fmt_time(v->last_activated_at, when));
         state = buf;
     }
-    printf("%c %7lld  %-20s  %-12.12s  %-12.12s  %-30s  %s\n", v->active ? '*' : ' ',
-           (long long)v->id, fmt_time(v->created_at, created), cli_safe(v->author), cli_safe(v->checksum),
-           state, cli_safe(v->message));
+    printf("%c %7lld  %-20s  %-12.12s  %-12.12s  %-30s  %s\n", v->active ? '*' : ' ', (long long)v->id,
+           fmt_time(v->created_at, created), cli_safe(v->author), cli_safe(v->checksum), state,
+           cli_safe(v->message));
     return 0;
 }
 
@@ -221,8 +215,8 @@ static int print_activation(const perk_store_activation *a, void *ctx)
 {
     (void)ctx;
     char at[32], created[32];
-    printf("  %7lld  %-8s  version %-5lld  from %-20s  recorded %-20s  %-12.12s  %s\n",
-           (long long)a->id, cli_safe(a->kind), (long long)a->version_id, fmt_time(a->activate_at, at),
+    printf("  %7lld  %-8s  version %-5lld  from %-20s  recorded %-20s  %-12.12s  %s\n", (long long)a->id,
+           cli_safe(a->kind), (long long)a->version_id, fmt_time(a->activate_at, at),
            fmt_time(a->created_at, created), cli_safe(a->author), cli_safe(a->message));
     return 0;
 }
@@ -239,28 +233,22 @@ int cmd_history(int argc, char **argv)
     cli_parse_begin(&p, cmd, true);
     while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
         int handled = common_option(&c, opt, optarg, cmd, &status);
-        if (handled < 0)
-            return status;
-        if (handled)
-            continue;
+        if (handled < 0) return status;
+        if (handled) continue;
         if (opt == CLI_OPT_ACTIVATIONS)
             activations = true;
         else
             return bad_option(usage, argv);
     }
-    if (optind < argc)
-        return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
+    if (optind < argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
     perk_store *s = open_store(&c, false);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     printf("  %7s  %-20s  %-12s  %-12s  %-30s  %s\n", "VERSION", "CREATED", "AUTHOR", "CHECKSUM",
            "ACTIVATION", "MESSAGE");
-    if (perk_store_history(s, c.now, print_version, NULL) != PERK_STORE_OK)
-        return store_error(s);
+    if (perk_store_history(s, c.now, print_version, NULL) != PERK_STORE_OK) return store_error(s);
     if (activations) {
         printf("\nactivation log (newest first):\n");
-        if (perk_store_activations(s, print_activation, NULL) != PERK_STORE_OK)
-            return store_error(s);
+        if (perk_store_activations(s, print_activation, NULL) != PERK_STORE_OK) return store_error(s);
     }
     perk_store_close(s);
     return 0;
@@ -277,17 +265,16 @@ static void print_sources(const char *sources)
         bool all_text = true;
         const char *path;
         json_t *text;
-        json_object_foreach(files, path, text)
-            all_text = all_text && json_is_string(text);
+        json_object_foreach(files, path, text) all_text = all_text && json_is_string(text);
         if (all_text) {
             printf("sources:\n");
-            json_object_foreach(files, path, text) {
+            json_object_foreach(files, path, text)
+            {
                 const char *t = json_string_value(text);
                 size_t n = json_string_length(text);
                 printf("--- %s\n", cli_safe(path));
                 cli_write_safe(stdout, t, n);
-                if (n && t[n - 1] != '\n')
-                    putchar('\n');
+                if (n && t[n - 1] != '\n') putchar('\n');
             }
             json_decref(files);
             return;
@@ -311,23 +298,19 @@ int cmd_show(int argc, char **argv)
     cli_parse_begin(&p, cmd, true);
     while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
         int handled = common_option(&c, opt, optarg, cmd, &status);
-        if (handled < 0)
-            return status;
-        if (handled)
-            continue;
+        if (handled < 0) return status;
+        if (handled) continue;
         if (opt == CLI_OPT_BYTECODE)
             bytecode_file = optarg;
         else
             return bad_option(usage, argv);
     }
     int64_t id;
-    if (optind + 1 != argc)
-        return usage_error(usage, "expected one VERSION");
+    if (optind + 1 != argc) return usage_error(usage, "expected one VERSION");
     if (!parse_int64(argv[optind], 1, INT64_MAX, &id))
         return usage_error(usage, "VERSION must be a positive number, not \"%s\"", argv[optind]);
     perk_store *s = open_store(&c, false);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     perk_store_version v;
     int64_t active = 0;
     if (perk_store_get_version(s, id, &v) != PERK_STORE_OK) {
@@ -350,8 +333,7 @@ int cmd_show(int argc, char **argv)
     print_sources(v.sources);
     int rc = 0;
     if (bytecode_file) {
-        if (!cli_write_file(bytecode_file, v.bytecode, v.bytecode_len))
-            rc = 1;
+        if (!cli_write_file(bytecode_file, v.bytecode, v.bytecode_len)) rc = 1;
     }
     perk_store_free_version(&v);
     perk_store_close(s);
@@ -372,10 +354,8 @@ int cmd_rollback(int argc, char **argv)
     cli_parse_begin(&p, cmd, true);
     while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
         int handled = common_option(&c, opt, optarg, cmd, &status);
-        if (handled < 0)
-            return status;
-        if (handled)
-            continue;
+        if (handled < 0) return status;
+        if (handled) continue;
         if (opt == CLI_OPT_MESSAGE)
             message = optarg;
         else if (opt == CLI_OPT_AUTHOR)
@@ -384,23 +364,17 @@ int cmd_rollback(int argc, char **argv)
             return bad_option(usage, argv);
     }
     int64_t id;
-    if (optind + 1 != argc)
-        return usage_error(usage, "expected one VERSION");
+    if (optind + 1 != argc) return usage_error(usage, "expected one VERSION");
     if (!parse_int64(argv[optind], 1, INT64_MAX, &id))
         return usage_error(usage, "VERSION must be a positive number, not \"%s\"", argv[optind]);
-    if (!message || !*message)
-        return usage_error(usage, "say why with -m MESSAGE");
-    if (!author || !*author)
-        author = "unknown";
+    if (!message || !*message) return usage_error(usage, "say why with -m MESSAGE");
+    if (!author || !*author) author = "unknown";
     perk_store *s = open_store(&c, true);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     int64_t before = 0;
     perk_store_status st = perk_store_active_version(s, c.now, &before);
-    if (st != PERK_STORE_OK && st != PERK_STORE_NOT_FOUND)
-        return store_error(s);
-    if (perk_store_rollback(s, id, author, message, c.now) != PERK_STORE_OK)
-        return store_error(s);
+    if (st != PERK_STORE_OK && st != PERK_STORE_NOT_FOUND) return store_error(s);
+    if (perk_store_rollback(s, id, author, message, c.now) != PERK_STORE_OK) return store_error(s);
     if (before == id)
         printf("version %lld stays active (it already was; the rollback is recorded)\n", (long long)id);
     else if (before)
@@ -418,8 +392,7 @@ int cmd_rollback(int argc, char **argv)
 static int print_code(const char *code, void *ctx)
 {
     int64_t *left = ctx;
-    if (puts(code) == EOF)
-        return 1;
+    if (puts(code) == EOF) return 1;
     return --*left == 0 && !cli_flush_stdout();
 }
 
@@ -434,16 +407,14 @@ int cmd_coupons(int argc, char **argv)
     const char *usage = cmd->usage;
     common c;
     common_init(&c);
-    coupon_opts o = {.count = -1};
+    coupon_opts o = { .count = -1 };
     int opt, status = 0;
     cli_parser p;
     cli_parse_begin(&p, cmd, true);
     while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
         int handled = common_option(&c, opt, optarg, cmd, &status);
-        if (handled < 0)
-            return status;
-        if (handled)
-            continue;
+        if (handled < 0) return status;
+        if (handled) continue;
         switch (opt) {
         case CLI_OPT_COUNT:
             if (!parse_int64(optarg, 1, 1000000, &o.count))
@@ -459,64 +430,49 @@ int cmd_coupons(int argc, char **argv)
             break;
         case CLI_OPT_EXPIRES:
             if (!parse_time(optarg, true, &o.expires))
-                return usage_error(usage, "--expires wants YYYY-MM-DD (valid through that day, "
-                                          "UTC) or epoch seconds, not \"%s\"", optarg);
+                return usage_error(usage,
+                                   "--expires wants YYYY-MM-DD (valid through that day, "
+                                   "UTC) or epoch seconds, not \"%s\"",
+                                   optarg);
             break;
-        case CLI_OPT_PREFIX:
-            o.prefix = optarg;
-            break;
-        case CLI_OPT_CAMPAIGN:
-            o.campaign = optarg;
-            break;
-        case CLI_OPT_CUSTOMER:
-            o.customer = optarg;
-            break;
-        default:
-            return bad_option(usage, argv);
+        case CLI_OPT_PREFIX: o.prefix = optarg; break;
+        case CLI_OPT_CAMPAIGN: o.campaign = optarg; break;
+        case CLI_OPT_CUSTOMER: o.customer = optarg; break;
+        default: return bad_option(usage, argv);
         }
     }
-    if (optind + 2 != argc)
-        return usage_error(usage, "expected a subcommand and its argument");
+    if (optind + 2 != argc) return usage_error(usage, "expected a subcommand and its argument");
     const char *sub = argv[optind], *arg = argv[optind + 1];
     perk_store *s = NULL;
     if (strcmp(sub, "generate") == 0) {
-        if (o.count < 0)
-            return usage_error(usage, "generate needs --count N");
-        if (!(s = open_store(&c, true)))
-            return 1;
+        if (o.count < 0) return usage_error(usage, "generate needs --count N");
+        if (!(s = open_store(&c, true))) return 1;
         int64_t left = o.count;
         if (perk_store_coupons_generate(s, arg, o.prefix, (int)o.count, o.expires, (int)o.max_uses,
                                         (int)o.per_customer, c.now, print_code, &left) != PERK_STORE_OK)
             return store_error(s);
         fprintf(stderr, "perk: generated %lld codes for campaign %s\n", (long long)o.count, arg);
     } else if (strcmp(sub, "add") == 0) {
-        if (!o.campaign)
-            return usage_error(usage, "add needs --campaign C");
-        if (!(s = open_store(&c, true)))
-            return 1;
-        if (perk_store_coupon_add(s, arg, o.campaign, o.expires, (int)o.max_uses,
-                                  (int)o.per_customer, o.customer, c.now) != PERK_STORE_OK)
+        if (!o.campaign) return usage_error(usage, "add needs --campaign C");
+        if (!(s = open_store(&c, true))) return 1;
+        if (perk_store_coupon_add(s, arg, o.campaign, o.expires, (int)o.max_uses, (int)o.per_customer,
+                                  o.customer, c.now) != PERK_STORE_OK)
             return store_error(s);
         char norm[PERK_STORE_CODE_MAX];
         perk_store_coupon_normalize(arg, norm);
         printf("added coupon %s to campaign %s\n", cli_safe(norm), cli_safe(o.campaign));
     } else if (strcmp(sub, "check") == 0) {
-        if (!(s = open_store(&c, false)))
-            return 1;
+        if (!(s = open_store(&c, false))) return 1;
         perk_store_coupon_info info;
-        if (perk_store_coupon_check(s, arg, o.customer, c.now, &info) != PERK_STORE_OK)
-            return store_error(s);
+        if (perk_store_coupon_check(s, arg, o.customer, c.now, &info) != PERK_STORE_OK) return store_error(s);
         char exp[32];
         printf("%s: %s", cli_safe(*info.code ? info.code : arg),
                perk_store_coupon_status_message(info.status));
         if (info.status != PERK_STORE_COUPON_UNKNOWN) {
             printf(" (campaign %s, uses %lld", cli_safe(info.campaign), (long long)info.uses);
-            if (info.max_uses)
-                printf(" of %lld", (long long)info.max_uses);
-            if (o.customer)
-                printf(", by %s %lld", cli_safe(o.customer), (long long)info.customer_uses);
-            if (info.max_per_customer)
-                printf(" of %lld", (long long)info.max_per_customer);
+            if (info.max_uses) printf(" of %lld", (long long)info.max_uses);
+            if (o.customer) printf(", by %s %lld", cli_safe(o.customer), (long long)info.customer_uses);
+            if (info.max_per_customer) printf(" of %lld", (long long)info.max_per_customer);
             printf(", expires %s%s)", info.expires_at ? fmt_time(info.expires_at, exp) : "never",
                    info.restricted ? ", restricted to one customer" : "");
         } else if (info.check_symbol_mismatch) {
@@ -541,7 +497,8 @@ static int print_entry(const perk_store_ledger_entry *e, void *ctx)
     printf("%7lld  %-20s  %-7s  %+8lld  %-20s  %-20s  %-12s  %-10s  %s\n", (long long)e->id,
            fmt_time(e->created_at, created), cli_safe(e->kind), (long long)e->points,
            fmt_time(e->available_at, avail), fmt_time(e->expires_at, exp),
-           e->order_id ? cli_safe(e->order_id) : "-", e->rule_id ? cli_safe(e->rule_id) : "-", cli_safe(e->note));
+           e->order_id ? cli_safe(e->order_id) : "-", e->rule_id ? cli_safe(e->rule_id) : "-",
+           cli_safe(e->note));
     return 0;
 }
 
@@ -552,17 +509,13 @@ int cmd_points(int argc, char **argv)
     common c;
     common_init(&c);
     int status = common_options_only(argc, argv, cmd, &c);
-    if (status >= 0)
-        return status;
-    if (optind + 1 != argc)
-        return usage_error(usage, "expected one CUSTOMER");
+    if (status >= 0) return status;
+    if (optind + 1 != argc) return usage_error(usage, "expected one CUSTOMER");
     const char *customer = argv[optind];
     perk_store *s = open_store(&c, false);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     perk_store_points_summary p;
-    if (perk_store_points(s, customer, c.now, NULL, &p) != PERK_STORE_OK)
-        return store_error(s);
+    if (perk_store_points(s, customer, c.now, NULL, &p) != PERK_STORE_OK) return store_error(s);
     char next[32];
     printf("customer:       %s\n", cli_safe(customer));
     printf("balance:        %lld\n", (long long)p.balance);
@@ -571,10 +524,9 @@ int cmd_points(int argc, char **argv)
            fmt_time(p.next_expiry_at, next));
     printf("debt:           %lld\n", (long long)p.debt);
     printf("tier:           %s (as last recorded)\n", *p.tier ? cli_safe(p.tier) : "none");
-    printf("\n%7s  %-20s  %-7s  %8s  %-20s  %-20s  %-12s  %-10s  %s\n", "ENTRY", "DATE", "KIND",
-           "POINTS", "AVAILABLE", "EXPIRES", "ORDER", "RULE", "NOTE");
-    if (perk_store_points_history(s, customer, print_entry, NULL) != PERK_STORE_OK)
-        return store_error(s);
+    printf("\n%7s  %-20s  %-7s  %8s  %-20s  %-20s  %-12s  %-10s  %s\n", "ENTRY", "DATE", "KIND", "POINTS",
+           "AVAILABLE", "EXPIRES", "ORDER", "RULE", "NOTE");
+    if (perk_store_points_history(s, customer, print_entry, NULL) != PERK_STORE_OK) return store_error(s);
     perk_store_close(s);
     return 0;
 }
@@ -629,41 +581,27 @@ int cmd_events(int argc, char **argv)
     cli_parse_begin(&p, cmd, true);
     while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
         int handled = common_option(&c, opt, optarg, cmd, &status);
-        if (handled < 0)
-            return status;
-        if (handled)
-            continue;
+        if (handled < 0) return status;
+        if (handled) continue;
         switch (opt) {
         case CLI_OPT_AFTER:
             if (!parse_int64(optarg, 0, INT64_MAX, &after))
                 return usage_error(usage, "--after must be an event id >= 0");
             break;
         case CLI_OPT_LIMIT:
-            if (!parse_int64(optarg, 1, INT64_MAX, &limit))
-                return usage_error(usage, "--limit must be >= 1");
+            if (!parse_int64(optarg, 1, INT64_MAX, &limit)) return usage_error(usage, "--limit must be >= 1");
             break;
-        case CLI_OPT_FOLLOW:
-            follow = true;
-            break;
-        case CLI_OPT_CONSUMER:
-            consumer = optarg;
-            break;
-        case CLI_OPT_ACK:
-            ack = true;
-            break;
-        default:
-            return bad_option(usage, argv);
+        case CLI_OPT_FOLLOW: follow = true; break;
+        case CLI_OPT_CONSUMER: consumer = optarg; break;
+        case CLI_OPT_ACK: ack = true; break;
+        default: return bad_option(usage, argv);
         }
     }
-    if (optind != argc)
-        return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
-    if (ack && !consumer)
-        return usage_error(usage, "--ack needs --consumer NAME");
-    if (follow && limit > 0)
-        return usage_error(usage, "--limit and --follow do not go together");
+    if (optind != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
+    if (ack && !consumer) return usage_error(usage, "--ack needs --consumer NAME");
+    if (follow && limit > 0) return usage_error(usage, "--limit and --follow do not go together");
     perk_store *s = open_store(&c, ack);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     if (after < 0) {
         after = 0;
         if (consumer && perk_store_consumer_position(s, consumer, &after) != PERK_STORE_OK)
@@ -682,7 +620,7 @@ int cmd_events(int argc, char **argv)
     int64_t left = limit;
     while (!stop_requested) {
         int batch = left > 0 && left < 1000 ? (int)left : 1000;
-        event_out out = {.last_id = after};
+        event_out out = { .last_id = after };
         if (perk_store_events(s, after, batch, print_event, &out) != PERK_STORE_OK) {
             cli_error("%s", perk_store_errmsg(s));
             rc = 1;
@@ -700,13 +638,10 @@ int cmd_events(int argc, char **argv)
             break;
         }
         after = out.last_id;
-        if (left > 0 && (left -= out.count) <= 0)
-            break;
-        if (out.count == batch)
-            continue; /* more may be waiting */
-        if (!follow)
-            break;
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = 200 * 1000000L};
+        if (left > 0 && (left -= out.count) <= 0) break;
+        if (out.count == batch) continue; /* more may be waiting */
+        if (!follow) break;
+        struct timespec ts = { .tv_sec = 0, .tv_nsec = 200 * 1000000L };
         nanosleep(&ts, NULL);
     }
     if (follow) {
@@ -726,16 +661,12 @@ int cmd_expire(int argc, char **argv)
     common c;
     common_init(&c);
     int status = common_options_only(argc, argv, cmd, &c);
-    if (status >= 0)
-        return status;
-    if (optind != argc)
-        return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
+    if (status >= 0) return status;
+    if (optind != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
     perk_store *s = open_store(&c, true);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     int64_t points = 0, customers = 0;
-    if (perk_store_expire_points(s, c.now, NULL, &points, &customers) != PERK_STORE_OK)
-        return store_error(s);
+    if (perk_store_expire_points(s, c.now, NULL, &points, &customers) != PERK_STORE_OK) return store_error(s);
     printf("expired %lld points of %lld customers\n", (long long)points, (long long)customers);
     perk_store_close(s);
     return 0;
@@ -757,24 +688,20 @@ int cmd_db(int argc, char **argv)
     common c;
     common_init(&c);
     int status = common_options_only(argc, argv, cmd, &c);
-    if (status >= 0)
-        return status;
-    if (optind >= argc)
-        return usage_error(usage, "say what to do: check");
+    if (status >= 0) return status;
+    if (optind >= argc) return usage_error(usage, "say what to do: check");
     if (strcmp(argv[optind], "check") != 0)
         return usage_error(usage, "unknown subcommand \"%s\" (only check)", argv[optind]);
-    if (optind + 1 != argc)
-        return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 1]);
+    if (optind + 1 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 1]);
     perk_store *s = open_store(&c, false);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     int64_t problems = 0;
-    if (perk_store_check(s, print_problem, NULL, &problems) != PERK_STORE_OK)
-        return store_error(s);
+    if (perk_store_check(s, print_problem, NULL, &problems) != PERK_STORE_OK) return store_error(s);
     perk_store_close(s);
     if (problems) {
         cli_error("%s: %lld problem%s found (listed above); restore a backup or investigate before "
-                  "committing more orders", c.db, (long long)problems, problems == 1 ? "" : "s");
+                  "committing more orders",
+                  c.db, (long long)problems, problems == 1 ? "" : "s");
         return 1;
     }
     printf("%s: ok (structure, orders and their ledger entries, budgets, coupons, refunds)\n", c.db);

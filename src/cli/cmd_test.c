@@ -13,8 +13,9 @@ typedef ruletest_run test_run;
 /* Runs one file or folder of tests through the engine (src/tools/ruletest.c). */
 static void run_path(test_run *tr, const char *path) { ruletest_path(tr, path); }
 
-int cmd_test(int argc, char **argv) {
-    test_run tr = {false, false, 0, 0, 0};
+int cmd_test(int argc, char **argv)
+{
+    test_run tr = { false, false, 0, 0, 0 };
     cli_parser opts;
     int ch;
     cli_parse_begin(&opts, &cli_test, false);
@@ -34,8 +35,10 @@ int cmd_test(int argc, char **argv) {
     printf("%d passed, %d failed\n", tr.passed, tr.failed);
     /* in CI, "0 passed, 0 failed" with status 0 would hide a wrong path or an empty folder */
     if (tr.failed == 0 && tr.files == 0) {
-        fprintf(stderr, "perk: error: no .test files found in %s%s: nothing was tested (a rule test is a NAME.test "
-                        "file beside NAME.perk)\n", argv[optind], argc - optind > 1 ? " and the other paths" : "");
+        fprintf(stderr,
+                "perk: error: no .test files found in %s%s: nothing was tested (a rule test is a NAME.test "
+                "file beside NAME.perk)\n",
+                argv[optind], argc - optind > 1 ? " and the other paths" : "");
         return 1;
     }
     if (tr.failed == 0 && tr.passed == 0) {

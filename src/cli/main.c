@@ -14,14 +14,15 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-#define CLI_COMMAND(id) {&cli_##id, cmd_##id},
+#define CLI_COMMAND(id) { &cli_##id, cmd_##id },
     CLI_COMMAND_LIST(CLI_COMMAND)
 #undef CLI_COMMAND
 };
 
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
-static void print_usage(FILE *out) {
+static void print_usage(FILE *out)
+{
     fprintf(out, "usage: perk COMMAND [ARGS]\n\nCommands:\n");
     for (size_t i = 0; i < n_commands; i++)
         fprintf(out, "  %-10s %s\n", commands[i].info->name, commands[i].info->summary);
@@ -29,7 +30,8 @@ static void print_usage(FILE *out) {
 }
 
 /* Options of a command that takes none but -h/--help: 1 to go on, else the exit status + 2. */
-static int no_options(const cli_command *cmd, int argc, char **argv) {
+static int no_options(const cli_command *cmd, int argc, char **argv)
+{
     cli_parser p;
     cli_parse_begin(&p, cmd, false);
     int ch;
@@ -44,7 +46,8 @@ static int no_options(const cli_command *cmd, int argc, char **argv) {
     return -1;
 }
 
-int cmd_help(int argc, char **argv) {
+int cmd_help(int argc, char **argv)
+{
     int st = no_options(&cli_help, argc, argv);
     if (st >= 0) return st;
     if (optind < argc) {
@@ -60,14 +63,16 @@ int cmd_help(int argc, char **argv) {
     return 0;
 }
 
-int cmd_version(int argc, char **argv) {
+int cmd_version(int argc, char **argv)
+{
     int st = argc > 0 ? no_options(&cli_version, argc, argv) : -1;
     if (st >= 0) return st;
     printf("perk %s\n", PERK_VERSION_STRING);
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     cli_init_process();
     if (argc < 2) {
         print_usage(stderr);
@@ -76,7 +81,7 @@ int main(int argc, char **argv) {
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
         /* `perk --help [COMMAND]`: the same as `perk help [COMMAND]` */
-        if (argc >= 3) return cmd_help(2, (char *[]){"help", argv[2], NULL});
+        if (argc >= 3) return cmd_help(2, (char *[]){ "help", argv[2], NULL });
         print_usage(stdout);
         return 0;
     }

@@ -14,14 +14,17 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-int64_t analyze_today(void) {
+int64_t analyze_today(void)
+{
     const char *env = getenv("PERK_TODAY");
     int y, m, d;
-    if (env && sscanf(env, "%d-%d-%d", &y, &m, &d) == 3 && civil_valid_date(y, m, d)) return civil_days_from_date(y, m, d);
+    if (env && sscanf(env, "%d-%d-%d", &y, &m, &d) == 3 && civil_valid_date(y, m, d))
+        return civil_days_from_date(y, m, d);
     return (int64_t)(time(NULL) / 86400);
 }
 
-static const ast_node *clause(const ast_node *decl, int op) {
+static const ast_node *clause(const ast_node *decl, int op)
+{
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
         if (cl->kind == AST_CLAUSE && cl->op == op) return cl;
@@ -29,23 +32,34 @@ static const ast_node *clause(const ast_node *decl, int op) {
     return NULL;
 }
 
-static bool has_conditions(const ast_node *decl) {
+static bool has_conditions(const ast_node *decl)
+{
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
         if (cl->kind != AST_CLAUSE) continue;
         switch (cl->op) {
-        case CL_WHEN: case CL_VALID: case CL_EVERY: case CL_HOURS: case CL_COUPON: case CL_COUPON_FROM:
-        case CL_LIMIT_USES: case CL_LIMIT_MONEY: case CL_LIMIT_CUSTOMER:
-            return true;
+        case CL_WHEN:
+        case CL_VALID:
+        case CL_EVERY:
+        case CL_HOURS:
+        case CL_COUPON:
+        case CL_COUPON_FROM:
+        case CL_LIMIT_USES:
+        case CL_LIMIT_MONEY:
+        case CL_LIMIT_CUSTOMER: return true;
         default: break;
         }
     }
     return false;
 }
 
-static bool needs_coupon(const ast_node *decl) { return clause(decl, CL_COUPON) || clause(decl, CL_COUPON_FROM); }
+static bool needs_coupon(const ast_node *decl)
+{
+    return clause(decl, CL_COUPON) || clause(decl, CL_COUPON_FROM);
+}
 
-static const char *group_of(const ast_node *decl) {
+static const char *group_of(const ast_node *decl)
+{
     const ast_node *cl = clause(decl, CL_EXCLUSIVE);
     return cl ? cl->name : NULL;
 }
@@ -57,7 +71,8 @@ static int64_t clamp_ppm(int64_t v) { return v < 0 ? 0 : v > PPM ? PPM : v; }
 /* ------------------------------------------------------------------ per-promotion bound */
 
 /* The smallest `price >= X` (or `> X`) that a target's `where` demands, or 0. */
-static int64_t min_price_of(const ast_node *set) {
+static int64_t min_price_of(const ast_node *set)
+{
     while (set && set->kind == AST_NAME && set->decl && set->decl->kind == AST_LET) set = set->decl->a;
     if (!set || set->kind != AST_WHERE) return 0;
     int64_t best = min_price_of(set->a);
@@ -71,8 +86,8 @@ static int64_t min_price_of(const ast_node *set) {
             stack[n++] = p->b;
             continue;
         }
-        if (p->kind == AST_BINARY && (p->op == OP_GE || p->op == OP_GT) && p->a->kind == AST_NAME && !p->a->decl &&
-            p->a->fact == PERK_FIELD_PRICE && p->b->is_const && p->b->value > best)
+        if (p->kind == AST_BINARY && (p->op == OP_GE || p->op == OP_GT) && p->a->kind == AST_NAME &&
+            !p->a->decl && p->a->fact == PERK_FIELD_PRICE && p->b->is_const && p->b->value > best)
             best = p->b->value;
     }
     return best;
@@ -81,7 +96,8 @@ static int64_t min_price_of(const ast_node *set) {
 /* The money threshold a promotion's conditions demand of its goods (`sum(S) >= X` or
  * `order.subtotal >= X`), or 0. Discounts allocated proportionally over goods worth at least X
  * take at most D / X of any item. */
-static int64_t threshold_of(const ast_node *decl) {
+static int64_t threshold_of(const ast_node *decl)
+{
     int64_t best = 0;
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
@@ -96,27 +112,31 @@ static int64_t threshold_of(const ast_node *decl) {
                 stack[n++] = e->b;
                 continue;
             }
-            if (e->kind != AST_BINARY || (e->op != OP_GE && e->op != OP_GT) || !e->b->is_const || e->b->type != TY_MONEY)
+            if (e->kind != AST_BINARY || (e->op != OP_GE && e->op != OP_GT) || !e->b->is_const ||
+                e->b->type != TY_MONEY)
                 continue;
             bool measures_goods = (e->a->kind == AST_FIELD && e->a->fact == PERK_FACT_ORDER_SUBTOTAL) ||
-                                  (e->a->kind == AST_CALL && e->a->name && strcmp(e->a->name, "sum") == 0 && e->a->list.count == 1);
+                                  (e->a->kind == AST_CALL && e->a->name && strcmp(e->a->name, "sum") == 0 &&
+                                   e->a->list.count == 1);
             if (measures_goods && e->b->value > best) best = e->b->value;
         }
     }
     return best;
 }
 
-static int64_t ratio_ppm(int64_t num, int64_t den) {
+static int64_t ratio_ppm(int64_t num, int64_t den)
+{
     if (den <= 0) return PPM;
     __int128 r = (__int128)num * PPM / den;
     return clamp_ppm(r > PPM ? PPM : (int64_t)r);
 }
 
 /* The most one action can take off one item, in ppm of the item's price. */
-static int64_t action_bound(const ast_node *act, int64_t threshold) {
+static int64_t action_bound(const ast_node *act, int64_t threshold)
+{
     if (act->op < 0 || act->op >= PROG_ACT_COUNT) return 0; /* earn and multiply: not in a promotion */
     switch (prog_action_table[act->op].margin) { /* every kind says how: no silent 0 for a new one */
-    case PROG_MARGIN_NONE: return 0; /* gifts, shipping and effects take nothing off an item */
+    case PROG_MARGIN_NONE: return 0;             /* gifts, shipping and effects take nothing off an item */
     case PROG_MARGIN_PERCENT: return clamp_ppm(act->a->value);
     case PROG_MARGIN_AMOUNT: return threshold > 0 ? ratio_ppm(act->a->value, threshold) : PPM;
     case PROG_MARGIN_AMOUNT_EACH: {
@@ -130,7 +150,8 @@ static int64_t action_bound(const ast_node *act, int64_t threshold) {
     case PROG_MARGIN_QTY_PRICE: {
         int64_t p = min_price_of(act->b), lowest = INT64_MAX;
         for (int i = 0; i < act->list.count; i++)
-            if (act->list.items[i]->b && act->list.items[i]->b->value < lowest) lowest = act->list.items[i]->b->value;
+            if (act->list.items[i]->b && act->list.items[i]->b->value < lowest)
+                lowest = act->list.items[i]->b->value;
         return (p > 0 && lowest != INT64_MAX) ? clamp_ppm(PPM - ratio_ppm(lowest, p)) : PPM;
     }
     case PROG_MARGIN_TIERS: {
@@ -158,9 +179,13 @@ static int64_t action_bound(const ast_node *act, int64_t threshold) {
 }
 
 /* Several actions of one promotion apply one after the other: 1 - prod(1 - d). */
-static int64_t combine(int64_t a, int64_t b) { return PPM - (int64_t)((__int128)(PPM - a) * (PPM - b) / PPM); }
+static int64_t combine(int64_t a, int64_t b)
+{
+    return PPM - (int64_t)((__int128)(PPM - a) * (PPM - b) / PPM);
+}
 
-static int64_t promotion_bound(const ast_node *decl) {
+static int64_t promotion_bound(const ast_node *decl)
+{
     int64_t thr = threshold_of(decl), d = 0;
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
@@ -178,7 +203,8 @@ typedef struct promo {
     bool coupon, stop;
 } promo;
 
-static int32_t prio(const ast_node *d) {
+static int32_t prio(const ast_node *d)
+{
     const ast_node *cl = clause(d, CL_PRIORITY);
     return cl && cl->a ? (int32_t)cl->a->value : 100;
 }
@@ -186,7 +212,8 @@ static int32_t prio(const ast_node *d) {
 /* The best path among promotions [0, end) (plus `forced`, which must be on it), choosing at most
  * one per exclusive group and, with coupons one per order, at most one coupon promotion `coupon`
  * (-1: none). Exact for those constraints. */
-static int64_t best_path(const promo *ps, int end, int forced, int coupon_choice, bool one_coupon, bool *take) {
+static int64_t best_path(const promo *ps, int end, int forced, int coupon_choice, bool one_coupon, bool *take)
+{
     for (int i = 0; i < end; i++) take[i] = false;
     if (forced >= 0) take[forced] = true;
     for (int i = 0; i < end; i++) {
@@ -213,7 +240,8 @@ static int64_t best_path(const promo *ps, int end, int forced, int coupon_choice
     return d;
 }
 
-void analyze_margin_bound(const check_info *info, analyze_margin *out) {
+void analyze_margin_bound(const check_info *info, analyze_margin *out)
+{
     memset(out, 0, sizeof *out);
     int n = info->n_promotions;
     if (n == 0) return;
@@ -223,7 +251,7 @@ void analyze_margin_bound(const check_info *info, analyze_margin *out) {
     /* evaluation order: priority, then declaration (stable insertion sort keeps it simple) */
     for (int i = 0; i < n; i++) {
         const ast_node *d = info->promotions[i];
-        promo p = {d, promotion_bound(d), group_of(d), needs_coupon(d), is_stop(d)};
+        promo p = { d, promotion_bound(d), group_of(d), needs_coupon(d), is_stop(d) };
         int k = i;
         while (k > 0 && prio(ps[k - 1].decl) > prio(d)) {
             ps[k] = ps[k - 1];
@@ -260,13 +288,15 @@ void analyze_margin_bound(const check_info *info, analyze_margin *out) {
     free(best_take);
 }
 
-static void fmt_ppm(int64_t ppm, char *buf, size_t cap) {
+static void fmt_ppm(int64_t ppm, char *buf, size_t cap)
+{
     /* one decimal, rounded half up: 685000 -> "68.5%" */
     int64_t tenths = (ppm + 500) / 1000;
     snprintf(buf, cap, "%lld.%lld%%", (long long)(tenths / 10), (long long)(tenths % 10));
 }
 
-static const ast_node *setting_node(const ast_node *file, int op) {
+static const ast_node *setting_node(const ast_node *file, int op)
+{
     for (int i = 0; file && i < file->list.count; i++) {
         const ast_node *d = file->list.items[i];
         if (d->kind != AST_RULESET) continue;
@@ -276,7 +306,8 @@ static const ast_node *setting_node(const ast_node *file, int op) {
     return NULL;
 }
 
-static void margin_guard(const check_info *info, const ast_node *file, diag_engine *diags) {
+static void margin_guard(const check_info *info, const ast_node *file, diag_engine *diags)
+{
     if (info->max_discount_ppm < 0) return;
     analyze_margin m;
     analyze_margin_bound(info, &m);
@@ -285,7 +316,7 @@ static void margin_guard(const check_info *info, const ast_node *file, diag_engi
     fmt_ppm(m.max_ppm, got, sizeof got);
     fmt_ppm(info->max_discount_ppm, lim, sizeof lim);
     const ast_node *at = setting_node(file, SET_MAX_DISCOUNT);
-    ast_span span = at ? at->span : (m.n_path ? m.path[0]->span : (ast_span){0, 1, 1, 1, 1, 0, 0});
+    ast_span span = at ? at->span : (m.n_path ? m.path[0]->span : (ast_span){ 0, 1, 1, 1, 1, 0, 0 });
     char path[512] = "";
     size_t k = 0;
     for (int i = 0; i < m.n_path && k + 80 < sizeof path; i++) {
@@ -309,7 +340,8 @@ typedef struct range {
 } range;
 
 /* Narrows ranges[fact] by `fact op const` (or `const op fact`) comparisons in a conjunction. */
-static void collect(const ast_node *e, range *ranges, uint32_t *weekday_mask, const ast_node **mask_at) {
+static void collect(const ast_node *e, range *ranges, uint32_t *weekday_mask, const ast_node **mask_at)
+{
     if (e->kind == AST_BINARY && e->op == OP_AND) {
         collect(e->a, ranges, weekday_mask, mask_at);
         collect(e->b, ranges, weekday_mask, mask_at);
@@ -334,8 +366,14 @@ static void collect(const ast_node *e, range *ranges, uint32_t *weekday_mask, co
     }
     if (op == OP_IN && v->kind == AST_RANGE && v->a->is_const && v->b->is_const) {
         range *r = &ranges[f->fact];
-        if (v->a->value > r->lo) { r->lo = v->a->value; r->lo_at = e; }
-        if (v->b->value < r->hi) { r->hi = v->b->value; r->hi_at = e; }
+        if (v->a->value > r->lo) {
+            r->lo = v->a->value;
+            r->lo_at = e;
+        }
+        if (v->b->value < r->hi) {
+            r->hi = v->b->value;
+            r->hi_at = e;
+        }
         return;
     }
     if (!v->is_const) return;
@@ -348,20 +386,47 @@ static void collect(const ast_node *e, range *ranges, uint32_t *weekday_mask, co
     }
     switch (op) {
     case OP_EQ:
-        if (x > r->lo) { r->lo = x; r->lo_at = e; }
-        if (x < r->hi) { r->hi = x; r->hi_at = e; }
+        if (x > r->lo) {
+            r->lo = x;
+            r->lo_at = e;
+        }
+        if (x < r->hi) {
+            r->hi = x;
+            r->hi_at = e;
+        }
         break;
-    case OP_GE: if (x > r->lo) { r->lo = x; r->lo_at = e; } break;
-    case OP_GT: if (x < INT64_MAX && x + 1 > r->lo) { r->lo = x + 1; r->lo_at = e; } break;
-    case OP_LE: if (x < r->hi) { r->hi = x; r->hi_at = e; } break;
-    case OP_LT: if (x > INT64_MIN && x - 1 < r->hi) { r->hi = x - 1; r->hi_at = e; } break;
+    case OP_GE:
+        if (x > r->lo) {
+            r->lo = x;
+            r->lo_at = e;
+        }
+        break;
+    case OP_GT:
+        if (x < INT64_MAX && x + 1 > r->lo) {
+            r->lo = x + 1;
+            r->lo_at = e;
+        }
+        break;
+    case OP_LE:
+        if (x < r->hi) {
+            r->hi = x;
+            r->hi_at = e;
+        }
+        break;
+    case OP_LT:
+        if (x > INT64_MIN && x - 1 < r->hi) {
+            r->hi = x - 1;
+            r->hi_at = e;
+        }
+        break;
     default: break;
     }
 }
 
-static void contradictions(const ast_node *decl, diag_engine *diags) {
+static void contradictions(const ast_node *decl, diag_engine *diags)
+{
     range ranges[PERK_FACT_COUNT];
-    for (int i = 0; i < PERK_FACT_COUNT; i++) ranges[i] = (range){INT64_MIN, INT64_MAX, NULL, NULL};
+    for (int i = 0; i < PERK_FACT_COUNT; i++) ranges[i] = (range){ INT64_MIN, INT64_MAX, NULL, NULL };
     uint32_t mask = 0x7f;
     const ast_node *mask_at = NULL;
     for (int i = 0; i < decl->list.count; i++) {
@@ -372,18 +437,26 @@ static void contradictions(const ast_node *decl, diag_engine *diags) {
             uint32_t m = 0;
             if (cl->a->kind == AST_LIST)
                 for (int k = 0; k < cl->a->list.count; k++) m |= 1u << (cl->a->list.items[k]->value & 7);
-            else m = 1u << (cl->a->value & 7);
+            else
+                m = 1u << (cl->a->value & 7);
             mask &= m;
             mask_at = cl;
         }
         if (cl->op == CL_VALID && cl->a->is_const && cl->b->is_const) {
             range *r = &ranges[PERK_FACT_TIME_TODAY];
-            if (cl->a->value > r->lo) { r->lo = cl->a->value; r->lo_at = cl; }
-            if (cl->b->value < r->hi) { r->hi = cl->b->value; r->hi_at = cl; }
+            if (cl->a->value > r->lo) {
+                r->lo = cl->a->value;
+                r->lo_at = cl;
+            }
+            if (cl->b->value < r->hi) {
+                r->hi = cl->b->value;
+                r->hi_at = cl;
+            }
         }
     }
     if (mask == 0 && mask_at) {
-        diag_report(diags, DIAG_ANALYZE_NEVER, mask_at->span, "check the weekdays of its `every` and `when` clauses",
+        diag_report(diags, DIAG_ANALYZE_NEVER, mask_at->span,
+                    "check the weekdays of its `every` and `when` clauses",
                     "promotion `%s` can never apply: no weekday satisfies all its conditions", decl->name);
         return;
     }
@@ -391,7 +464,8 @@ static void contradictions(const ast_node *decl, diag_engine *diags) {
     for (int f = 0; f < PERK_FACT_COUNT; f++) {
         const range *r = &ranges[f];
         if (r->lo <= r->hi || !r->lo_at || !r->hi_at) continue;
-        diag_report(diags, DIAG_ANALYZE_NEVER, r->hi_at->span, "these conditions exclude each other; one of them is probably a typo",
+        diag_report(diags, DIAG_ANALYZE_NEVER, r->hi_at->span,
+                    "these conditions exclude each other; one of them is probably a typo",
                     "promotion `%s` can never apply: this condition contradicts another one", decl->name);
         diag_note(diags, r->lo_at->span, "which requires this");
         return;
@@ -400,31 +474,37 @@ static void contradictions(const ast_node *decl, diag_engine *diags) {
 
 /* ------------------------------------------------------------------ the other checks */
 
-static void schedule_in_past(const ast_node *decl, int64_t today, diag_engine *diags) {
+static void schedule_in_past(const ast_node *decl, int64_t today, diag_engine *diags)
+{
     const ast_node *v = clause(decl, CL_VALID);
     if (!v || !v->b || !v->b->is_const || v->b->value >= today) return;
     int y, m, d;
     civil_date_from_days(v->b->value, &y, &m, &d);
-    diag_report(diags, DIAG_ANALYZE_PAST, v->span, "move its dates, or delete the promotion if the campaign is over",
-                "promotion `%s` can never apply again: its schedule ended on %04d-%02d-%02d", decl->name, y, m, d);
+    diag_report(
+        diags, DIAG_ANALYZE_PAST, v->span, "move its dates, or delete the promotion if the campaign is over",
+        "promotion `%s` can never apply again: its schedule ended on %04d-%02d-%02d", decl->name, y, m, d);
 }
 
 /* A promotion with no condition whose action takes something off every non-empty cart. */
-static bool always_applies(const ast_node *decl) {
+static bool always_applies(const ast_node *decl)
+{
     if (has_conditions(decl)) return false;
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
         if (cl->kind != AST_CLAUSE || cl->op != CL_THEN || !cl->a) continue;
         const ast_node *act = cl->a;
-        if ((act->op == ACT_PERCENT_OFF || act->op == ACT_AMOUNT_OFF) && act->b && act->b->kind == AST_ITEMS) return true;
+        if ((act->op == ACT_PERCENT_OFF || act->op == ACT_AMOUNT_OFF) && act->b && act->b->kind == AST_ITEMS)
+            return true;
     }
     return false;
 }
 
-static void normalize_group(const char *s, char *out, size_t cap) {
+static void normalize_group(const char *s, char *out, size_t cap)
+{
     size_t k = 0;
     for (; *s && k + 1 < cap; s++)
-        if (isalnum((unsigned char)*s) || ((unsigned char)*s & 0x80)) out[k++] = (char)tolower((unsigned char)*s);
+        if (isalnum((unsigned char)*s) || ((unsigned char)*s & 0x80))
+            out[k++] = (char)tolower((unsigned char)*s);
     out[k] = '\0';
 }
 
@@ -435,7 +515,8 @@ typedef struct grouped {
     int index; /* declaration order */
 } grouped;
 
-static int cmp_grouped(const void *x, const void *y) {
+static int cmp_grouped(const void *x, const void *y)
+{
     const grouped *a = x, *b = y;
     int c = strcmp(a->norm, b->norm);
     if (c) return c;
@@ -447,7 +528,8 @@ static int cmp_grouped(const void *x, const void *y) {
 
 /* Sorting by (normalised group, group, evaluation order) puts every group in one run, so both
  * checks are linear after the sort (10,000 promotions must not take a quadratic pass). */
-static void exclusive_checks(const check_info *info, diag_engine *diags) {
+static void exclusive_checks(const check_info *info, diag_engine *diags)
+{
     int n = 0;
     grouped *g = calloc((size_t)info->n_promotions + 1, sizeof *g);
     if (!g) abort();
@@ -470,7 +552,8 @@ static void exclusive_checks(const check_info *info, diag_engine *diags) {
             const ast_node *cl = clause(g[k].decl, CL_EXCLUSIVE), *ca = clause(g[start].decl, CL_EXCLUSIVE);
             diag_report(diags, DIAG_ANALYZE_GROUP_SPELLING, cl ? cl->span : g[k].decl->span,
                         "spell the group the same way in both promotions",
-                        "exclusive groups \"%s\" and \"%s\" differ only in spelling, so they do not exclude each other",
+                        "exclusive groups \"%s\" and \"%s\" differ only in spelling, so they do not exclude "
+                        "each other",
                         g[k].group, g[start].group);
             diag_note(diags, ca ? ca->span : g[start].decl->span, "the other spelling is here");
         }
@@ -482,9 +565,11 @@ static void exclusive_checks(const check_info *info, diag_engine *diags) {
             if (winner) {
                 diag_report(diags, DIAG_ANALYZE_SHADOWED, g[k].decl->span,
                             "give it a higher priority, a different group, or conditions to the other",
-                            "promotion `%s` can never apply: `%s` of the same exclusive group \"%s\" always applies first",
+                            "promotion `%s` can never apply: `%s` of the same exclusive group \"%s\" always "
+                            "applies first",
                             g[k].decl->name, winner->decl->name, g[k].group);
-                diag_note(diags, winner->decl->span, "`%s` has no conditions and runs first", winner->decl->name);
+                diag_note(diags, winner->decl->span, "`%s` has no conditions and runs first",
+                          winner->decl->name);
             } else if (always_applies(g[k].decl)) {
                 winner = &g[k];
             }
@@ -494,7 +579,8 @@ static void exclusive_checks(const check_info *info, diag_engine *diags) {
     free(g);
 }
 
-static bool targets_all_of(const ast_node *winner, const ast_node *loser) {
+static bool targets_all_of(const ast_node *winner, const ast_node *loser)
+{
     const ast_node *tw = clause(winner, CL_THEN), *tl = clause(loser, CL_THEN);
     if (!tw || !tl || !tw->a || !tl->a) return false;
     if (tw->a->list.count == 0) return true; /* `on all` */
@@ -508,7 +594,8 @@ static bool targets_all_of(const ast_node *winner, const ast_node *loser) {
     return tl->a->list.count > 0;
 }
 
-static void multiplier_checks(const check_info *info, diag_engine *diags) {
+static void multiplier_checks(const check_info *info, diag_engine *diags)
+{
     for (int i = 0; i < info->n_multipliers; i++) {
         const ast_node *loser = info->multipliers[i];
         const ast_node *tl = clause(loser, CL_THEN);
@@ -522,8 +609,10 @@ static void multiplier_checks(const check_info *info, diag_engine *diags) {
             __int128 rhs = (__int128)tl->a->a->value * (tw->a->a->value2 ? tw->a->a->value2 : 1);
             bool wins = lhs > rhs || (lhs == rhs && j < i);
             if (wins && targets_all_of(w, loser)) {
-                diag_report(diags, DIAG_ANALYZE_MULTIPLIER, loser->span, "the largest multiplier wins; raise this one or give the other conditions",
-                            "multiplier `%s` never takes effect: `%s` always applies to the same earn rules with a factor at least as large",
+                diag_report(diags, DIAG_ANALYZE_MULTIPLIER, loser->span,
+                            "the largest multiplier wins; raise this one or give the other conditions",
+                            "multiplier `%s` never takes effect: `%s` always applies to the same earn rules "
+                            "with a factor at least as large",
                             loser->name, w->name);
                 diag_note(diags, w->span, "`%s` is here", w->name);
                 break;
@@ -532,27 +621,35 @@ static void multiplier_checks(const check_info *info, diag_engine *diags) {
     }
 }
 
-static bool in_list(const char *s, const char *const *list, int n) {
+static bool in_list(const char *s, const char *const *list, int n)
+{
     for (int i = 0; i < n; i++)
         if (strcmp(list[i], s) == 0) return true;
     return false;
 }
 
-static void coupon_checks(const check_info *info, const analyze_options *opt, diag_engine *diags) {
+static void coupon_checks(const check_info *info, const analyze_options *opt, diag_engine *diags)
+{
     if (!opt->issued_coupons && !opt->issued_campaigns) return;
     for (int i = 0; i < info->n_promotions; i++) {
         const ast_node *d = info->promotions[i];
         const ast_node *c = clause(d, CL_COUPON), *cf = clause(d, CL_COUPON_FROM);
         if (c && opt->issued_coupons && !in_list(c->name, opt->issued_coupons, opt->n_issued_coupons))
-            diag_report(diags, DIAG_ANALYZE_COUPON, c->span, "issue it with `perk coupons add`, or fix the code",
-                        "promotion `%s` requires coupon \"%s\", which has never been issued", d->name, c->name);
+            diag_report(
+                diags, DIAG_ANALYZE_COUPON, c->span, "issue it with `perk coupons add`, or fix the code",
+                "promotion `%s` requires coupon \"%s\", which has never been issued", d->name, c->name);
         if (cf && opt->issued_campaigns && !in_list(cf->name, opt->issued_campaigns, opt->n_issued_campaigns))
-            diag_report(diags, DIAG_ANALYZE_COUPON, cf->span, "generate codes with `perk coupons generate`, or fix the campaign name",
-                        "promotion `%s` requires a coupon of campaign \"%s\", but no code of it has been issued", d->name, cf->name);
+            diag_report(
+                diags, DIAG_ANALYZE_COUPON, cf->span,
+                "generate codes with `perk coupons generate`, or fix the campaign name",
+                "promotion `%s` requires a coupon of campaign \"%s\", but no code of it has been issued",
+                d->name, cf->name);
     }
 }
 
-void analyze_program(const ast_node *file, const check_info *info, const analyze_options *opt, diag_engine *diags) {
+void analyze_program(const ast_node *file, const check_info *info, const analyze_options *opt,
+                     diag_engine *diags)
+{
     for (int i = 0; i < info->n_promotions; i++) {
         contradictions(info->promotions[i], diags);
         schedule_in_past(info->promotions[i], opt->today_days, diags);

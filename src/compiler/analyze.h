@@ -18,7 +18,7 @@
 #include "diag.h"
 
 typedef struct analyze_options {
-    int64_t today_days;        /* "today" for schedule checks, days since 1970-01-01 */
+    int64_t today_days;                /* "today" for schedule checks, days since 1970-01-01 */
     const char *const *issued_coupons; /* codes known to the store, or NULL: not checked */
     int n_issued_coupons;
     const char *const *issued_campaigns;
@@ -27,10 +27,10 @@ typedef struct analyze_options {
 
 /* The margin guard's result: the worst path found. */
 typedef struct analyze_margin {
-    int64_t max_ppm;           /* combined discount as parts per million of an item's price */
+    int64_t max_ppm; /* combined discount as parts per million of an item's price */
     int n_path;
-    const ast_node *path[64];  /* the promotions on that path, in evaluation order */
-    int64_t step_ppm[64];      /* what each contributes on its own */
+    const ast_node *path[64]; /* the promotions on that path, in evaluation order */
+    int64_t step_ppm[64];     /* what each contributes on its own */
 } analyze_margin;
 
 /* "today" from the environment variable PERK_TODAY (YYYY-MM-DD, for reproducible checks) or
@@ -38,7 +38,8 @@ typedef struct analyze_margin {
 int64_t analyze_today(void);
 
 /* Runs every analysis on `file` (checked without errors) and reports warnings through diags. */
-void analyze_program(const ast_node *file, const check_info *info, const analyze_options *opt, diag_engine *diags);
+void analyze_program(const ast_node *file, const check_info *info, const analyze_options *opt,
+                     diag_engine *diags);
 
 /* The margin guard alone (also used by tests with hand-checked bounds). */
 void analyze_margin_bound(const check_info *info, analyze_margin *out);

@@ -92,10 +92,7 @@ const char *ast_strndup(ast_arena *arena, const char *text, size_t len)
     return p;
 }
 
-const char *ast_strdup(ast_arena *arena, const char *text)
-{
-    return ast_strndup(arena, text, strlen(text));
-}
+const char *ast_strdup(ast_arena *arena, const char *text) { return ast_strndup(arena, text, strlen(text)); }
 
 void ast_list_push(ast_arena *arena, ast_list *list, ast_node *node)
 {
@@ -211,11 +208,16 @@ static void dump_string(const char *s, FILE *out)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
-        else if (*p == '\n') fputs("\\n", out);
-        else if (*p == '\t') fputs("\\t", out);
-        else if (*p < 0x20 || *p == 0x7f) fprintf(out, "\\x%02x", *p);
-        else fputc(*p, out);
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else
+            fputc(*p, out);
     }
     fputc('"', out);
 }
@@ -267,9 +269,18 @@ static void dump_node(const ast_node *n, FILE *out);
 
 static void dump_children(const ast_node *n, FILE *out)
 {
-    if (n->a) { fputc(' ', out); dump_node(n->a, out); }
-    if (n->b) { fputc(' ', out); dump_node(n->b, out); }
-    if (n->c) { fputc(' ', out); dump_node(n->c, out); }
+    if (n->a) {
+        fputc(' ', out);
+        dump_node(n->a, out);
+    }
+    if (n->b) {
+        fputc(' ', out);
+        dump_node(n->b, out);
+    }
+    if (n->c) {
+        fputc(' ', out);
+        dump_node(n->c, out);
+    }
     for (int i = 0; i < n->list.count; i++) {
         fputc(' ', out);
         dump_node(n->list.items[i], out);
@@ -280,7 +291,10 @@ static void dump_named_block(const char *head, const ast_node *n, FILE *out)
 {
     fprintf(out, "(%s", head);
     if (n->name) fprintf(out, " %s", n->name);
-    if (n->label) { fputc(' ', out); dump_string(n->label, out); }
+    if (n->label) {
+        fputc(' ', out);
+        dump_string(n->label, out);
+    }
     dump_children(n, out);
     fputc(')', out);
 }
@@ -325,25 +339,35 @@ static void dump_node(const ast_node *n, FILE *out)
     case AST_TIER:
     case AST_PROMOTION:
     case AST_EARN:
-    case AST_MULTIPLIER:
-        dump_named_block(ast_kind_name(n->kind), n, out);
-        return;
+    case AST_MULTIPLIER: dump_named_block(ast_kind_name(n->kind), n, out); return;
     case AST_CLAUSE:
         fprintf(out, "(%s", ast_clause_name(n->op));
-        if (n->name) { fputc(' ', out); dump_string(n->name, out); }
+        if (n->name) {
+            fputc(' ', out);
+            dump_string(n->name, out);
+        }
         dump_children(n, out);
         fputc(')', out);
         return;
     case AST_ACTION:
         fprintf(out, "(%s", ast_action_name(n->op));
-        if (n->name) { fputc(' ', out); dump_string(n->name, out); }
-        if (n->label) { fputc(' ', out); dump_string(n->label, out); }
+        if (n->name) {
+            fputc(' ', out);
+            dump_string(n->name, out);
+        }
+        if (n->label) {
+            fputc(' ', out);
+            dump_string(n->label, out);
+        }
         /* Fixed operands print `_` when absent so positions stay readable. */
         if (n->op == ACT_BUY_GET || n->op == ACT_GIFT || n->op == ACT_EVERY) {
-            fputc(' ', out); dump_node(n->a, out);
+            fputc(' ', out);
+            dump_node(n->a, out);
             if (n->op != ACT_GIFT) {
-                fputc(' ', out); dump_node(n->b, out);
-                fputc(' ', out); dump_node(n->c, out);
+                fputc(' ', out);
+                dump_node(n->b, out);
+                fputc(' ', out);
+                dump_node(n->c, out);
             }
             for (int i = 0; i < n->list.count; i++) {
                 fputc(' ', out);
@@ -363,23 +387,25 @@ static void dump_node(const ast_node *n, FILE *out)
     case AST_DECIMAL:
     case AST_PERCENT:
     case AST_MULTIPLIER_LIT:
-        fprintf(out, "(%s ", n->kind == AST_INT ? "int"
-                            : n->kind == AST_DECIMAL ? "decimal"
-                            : n->kind == AST_PERCENT ? "percent" : "x");
+        fprintf(out, "(%s ",
+                n->kind == AST_INT       ? "int"
+                : n->kind == AST_DECIMAL ? "decimal"
+                : n->kind == AST_PERCENT ? "percent"
+                                         : "x");
         dump_decimal(n->num, out);
         fputc(')', out);
         return;
     case AST_MONEY:
         fputs("(money ", out);
-        if (n->name) fputs(n->name, out);
-        else fputs(n->sym ? n->sym : "?", out);
+        if (n->name)
+            fputs(n->name, out);
+        else
+            fputs(n->sym ? n->sym : "?", out);
         fputc(' ', out);
         dump_decimal(n->num, out);
         fputc(')', out);
         return;
-    case AST_STRING:
-        dump_string(n->name ? n->name : "", out);
-        return;
+    case AST_STRING: dump_string(n->name ? n->name : "", out); return;
     case AST_DATE:
         fputs("(date ", out);
         dump_date(n->ival, out);
@@ -388,24 +414,12 @@ static void dump_node(const ast_node *n, FILE *out)
     case AST_TIME:
         fprintf(out, "(time %02lld:%02lld)", (long long)(n->ival / 60), (long long)(n->ival % 60));
         return;
-    case AST_DURATION:
-        fprintf(out, "(duration %llds)", (long long)n->ival);
-        return;
-    case AST_WEEKDAY:
-        fputs(n->ival >= 0 && n->ival < 7 ? weekday_names[n->ival] : "?weekday", out);
-        return;
-    case AST_BOOL:
-        fputs(n->ival ? "true" : "false", out);
-        return;
-    case AST_NAME:
-        fputs(n->name ? n->name : "?", out);
-        return;
-    case AST_FIELD:
-        fprintf(out, "(field %s)", n->name ? n->name : "?");
-        return;
-    case AST_ITEMS:
-        fputs("items", out);
-        return;
+    case AST_DURATION: fprintf(out, "(duration %llds)", (long long)n->ival); return;
+    case AST_WEEKDAY: fputs(n->ival >= 0 && n->ival < 7 ? weekday_names[n->ival] : "?weekday", out); return;
+    case AST_BOOL: fputs(n->ival ? "true" : "false", out); return;
+    case AST_NAME: fputs(n->name ? n->name : "?", out); return;
+    case AST_FIELD: fprintf(out, "(field %s)", n->name ? n->name : "?"); return;
+    case AST_ITEMS: fputs("items", out); return;
     case AST_UNARY:
         fprintf(out, "(%s", n->op == OP_NEG ? "neg" : ast_op_text((ast_op)n->op));
         dump_children(n, out);
@@ -435,7 +449,4 @@ static void dump_node(const ast_node *n, FILE *out)
     fputs("(?)", out);
 }
 
-void ast_dump(const ast_node *node, FILE *out)
-{
-    dump_node(node, out);
-}
+void ast_dump(const ast_node *node, FILE *out) { dump_node(node, out); }

@@ -34,43 +34,47 @@ typedef struct ast_decimal {
 } ast_decimal;
 
 /* Node kinds, listed once: AST_KIND(KIND, name in ast_dump). */
-#define AST_KIND_LIST(X)                                                                           \
-                                  /* --- declarations (top level) --- */                           \
-    X(AST_FILE, "file")           /* list: declarations of one file (includes already spliced in by the driver) */ \
-    X(AST_RULESET, "ruleset")     /* name: ruleset name; list: AST_SETTING */                      \
-    X(AST_SETTING, "setting")     /* op: ast_setting; name/a: value */                             \
-    X(AST_INCLUDE, "include")     /* name: path as written */                                      \
-    X(AST_LET, "let")             /* name = a */                                                   \
-    X(AST_TIER, "tier")           /* name, label; list: AST_CLAUSE (TIER_SPEND, TIER_BENEFIT) */   \
-    X(AST_PROMOTION, "promotion") /* name, label; list: AST_CLAUSE */                              \
-    X(AST_EARN, "earn")           /* name, label; list: AST_CLAUSE */                              \
-    X(AST_MULTIPLIER, "multiplier") /* name, label; list: AST_CLAUSE */                            \
-    X(AST_REDEEM, "redeem")       /* list: AST_CLAUSE */                                           \
-    X(AST_POINTS, "points")       /* list: AST_CLAUSE (POINTS_PENDING, POINTS_EXPIRE) */           \
-    X(AST_CLAUSE, "clause")       /* op: ast_clause; operands in a/b/c, name, list */              \
-    X(AST_ACTION, "action")       /* op: ast_action; see ast_action for operand use */             \
-    X(AST_TIER_STEP, "step")      /* one row of a table: a = threshold, b = value ("¥100: ¥10 off", "3: ¥8") */ \
-                                  /* --- expressions --- */                                        \
-    X(AST_INT, "int")             /* num (scale 0) */                                              \
-    X(AST_DECIMAL, "decimal")     /* num */                                                        \
-    X(AST_MONEY, "money")         /* num; name = currency code ("CNY") or NULL when written with a symbol; sym = symbol as written */ \
-    X(AST_PERCENT, "percent")     /* num (the number before '%') */                                \
-    X(AST_STRING, "string")       /* name = UTF-8 text, escapes resolved */                        \
-    X(AST_DATE, "date")           /* ival = days since 1970-01-01 */                               \
-    X(AST_TIME, "time")           /* ival = minutes since midnight */                              \
-    X(AST_DURATION, "duration")   /* ival = seconds */                                             \
-    X(AST_WEEKDAY, "weekday")     /* ival = 0 (Monday) .. 6 (Sunday) */                            \
-    X(AST_BOOL, "bool")           /* ival = 0/1 */                                                 \
-    X(AST_MULTIPLIER_LIT, "multiplier literal") /* "x1.5": num */                                  \
-    X(AST_LIST, "list")           /* list: elements */                                             \
-    X(AST_NAME, "name")           /* name: identifier (a let, a tier, an earn rule, or an item field inside where) */ \
-    X(AST_FIELD, "field")         /* name = "customer.tier", "order.subtotal", ...: a = NULL (resolved against runtime/facts.h) */ \
-    X(AST_ITEMS, "items")         /* all (non-gift) lines of the cart: `items`, or `order` used as a target */ \
-    X(AST_UNARY, "unary")         /* op: ast_op (OP_NOT, OP_NEG); a */                             \
-    X(AST_BINARY, "binary")       /* op: ast_op; a, b */                                           \
-    X(AST_RANGE, "range")         /* a .. b (only as the right side of `in`) */                    \
-    X(AST_WHERE, "where")         /* a where b: item set a filtered by item predicate b */         \
-    X(AST_CALL, "call")           /* name = builtin (sum, count, min, max, any, all, attr); list: arguments */
+/* clang-format off: a table, aligned by hand */
+#define AST_KIND_LIST(X)                                                                                           \
+    /* --- declarations (top level) --- */                                                                         \
+    X(AST_FILE, "file") /* list: declarations of one file (includes already spliced in by the driver) */           \
+    X(AST_RULESET, "ruleset")       /* name: ruleset name; list: AST_SETTING */                                    \
+    X(AST_SETTING, "setting")       /* op: ast_setting; name/a: value */                                           \
+    X(AST_INCLUDE, "include")       /* name: path as written */                                                    \
+    X(AST_LET, "let")               /* name = a */                                                                 \
+    X(AST_TIER, "tier")             /* name, label; list: AST_CLAUSE (TIER_SPEND, TIER_BENEFIT) */                 \
+    X(AST_PROMOTION, "promotion")   /* name, label; list: AST_CLAUSE */                                            \
+    X(AST_EARN, "earn")             /* name, label; list: AST_CLAUSE */                                            \
+    X(AST_MULTIPLIER, "multiplier") /* name, label; list: AST_CLAUSE */                                            \
+    X(AST_REDEEM, "redeem")         /* list: AST_CLAUSE */                                                         \
+    X(AST_POINTS, "points")         /* list: AST_CLAUSE (POINTS_PENDING, POINTS_EXPIRE) */                         \
+    X(AST_CLAUSE, "clause")         /* op: ast_clause; operands in a/b/c, name, list */                            \
+    X(AST_ACTION, "action")         /* op: ast_action; see ast_action for operand use */                           \
+    X(AST_TIER_STEP, "step") /* one row of a table: a = threshold, b = value ("¥100: ¥10 off", "3: ¥8") */      \
+                             /* --- expressions --- */                                                             \
+    X(AST_INT, "int")        /* num (scale 0) */                                                                   \
+    X(AST_DECIMAL, "decimal") /* num */                                                                            \
+    X(AST_MONEY,                                                                                                   \
+      "money") /* num; name = currency code ("CNY") or NULL when written with a symbol; sym = symbol as written */ \
+    X(AST_PERCENT, "percent")                   /* num (the number before '%') */                                  \
+    X(AST_STRING, "string")                     /* name = UTF-8 text, escapes resolved */                          \
+    X(AST_DATE, "date")                         /* ival = days since 1970-01-01 */                                 \
+    X(AST_TIME, "time")                         /* ival = minutes since midnight */                                \
+    X(AST_DURATION, "duration")                 /* ival = seconds */                                               \
+    X(AST_WEEKDAY, "weekday")                   /* ival = 0 (Monday) .. 6 (Sunday) */                              \
+    X(AST_BOOL, "bool")                         /* ival = 0/1 */                                                   \
+    X(AST_MULTIPLIER_LIT, "multiplier literal") /* "x1.5": num */                                                  \
+    X(AST_LIST, "list")                         /* list: elements */                                               \
+    X(AST_NAME, "name") /* name: identifier (a let, a tier, an earn rule, or an item field inside where) */        \
+    X(AST_FIELD,                                                                                                   \
+      "field") /* name = "customer.tier", "order.subtotal", ...: a = NULL (resolved against runtime/facts.h) */    \
+    X(AST_ITEMS, "items")   /* all (non-gift) lines of the cart: `items`, or `order` used as a target */           \
+    X(AST_UNARY, "unary")   /* op: ast_op (OP_NOT, OP_NEG); a */                                                   \
+    X(AST_BINARY, "binary") /* op: ast_op; a, b */                                                                 \
+    X(AST_RANGE, "range")   /* a .. b (only as the right side of `in`) */                                          \
+    X(AST_WHERE, "where")   /* a where b: item set a filtered by item predicate b */                               \
+    X(AST_CALL, "call")     /* name = builtin (sum, count, min, max, any, all, attr); list: arguments */
+/* clang-format on */
 
 typedef enum ast_kind {
 #define AST_KIND_ENUM(kind, name) kind,
@@ -79,27 +83,29 @@ typedef enum ast_kind {
 } ast_kind;
 
 /* Operators, listed once: AST_OP(OP, text as written in rules). */
-#define AST_OP_LIST(X)                                                                             \
-    X(OP_NONE, "?")               /* = 0 */                                                        \
-    X(OP_OR, "or")                                                                                 \
-    X(OP_AND, "and")                                                                               \
-    X(OP_NOT, "not")                                                                               \
-    X(OP_NEG, "-")                                                                                 \
-    X(OP_EQ, "=")                                                                                  \
-    X(OP_NE, "!=")                                                                                 \
-    X(OP_LT, "<")                                                                                  \
-    X(OP_LE, "<=")                                                                                 \
-    X(OP_GT, ">")                                                                                  \
-    X(OP_GE, ">=")                                                                                 \
-    X(OP_IN, "in")                                                                                 \
-    X(OP_NOT_IN, "not in")                                                                         \
-    X(OP_ADD, "+")                                                                                 \
-    X(OP_SUB, "-")                                                                                 \
-    X(OP_MUL, "*")                                                                                 \
-    X(OP_DIV, "/")                                                                                 \
-    X(OP_UNION, "union")                                                                           \
-    X(OP_EXCEPT, "except")                                                                         \
-    X(OP_MOD, "mod")              /* remainder: order.delivery mod 4 = 0 */
+/* clang-format off: a table, aligned by hand */
+#define AST_OP_LIST(X)        \
+    X(OP_NONE, "?") /* = 0 */ \
+    X(OP_OR, "or")            \
+    X(OP_AND, "and")          \
+    X(OP_NOT, "not")          \
+    X(OP_NEG, "-")            \
+    X(OP_EQ, "=")             \
+    X(OP_NE, "!=")            \
+    X(OP_LT, "<")             \
+    X(OP_LE, "<=")            \
+    X(OP_GT, ">")             \
+    X(OP_GE, ">=")            \
+    X(OP_IN, "in")            \
+    X(OP_NOT_IN, "not in")    \
+    X(OP_ADD, "+")            \
+    X(OP_SUB, "-")            \
+    X(OP_MUL, "*")            \
+    X(OP_DIV, "/")            \
+    X(OP_UNION, "union")      \
+    X(OP_EXCEPT, "except")    \
+    X(OP_MOD, "mod") /* remainder: order.delivery mod 4 = 0 */
+/* clang-format on */
 
 typedef enum ast_op {
 #define AST_OP_ENUM(op, text) op,
@@ -108,12 +114,14 @@ typedef enum ast_op {
 } ast_op;
 
 /* Ruleset settings, listed once: AST_SETTING(SET, name in ast_dump). */
-#define AST_SETTING_LIST(X)                                                                        \
-    X(SET_CURRENCY, "currency")   /* name = "CNY" */                                               \
-    X(SET_TIMEZONE, "timezone")   /* name = "Asia/Shanghai" */                                     \
-    X(SET_ROUNDING, "rounding")   /* name = "half_up" | "half_even" | "down" */                    \
-    X(SET_MAX_DISCOUNT, "max-discount") /* a = percent: margin guard limit */                      \
-    X(SET_COUPONS, "coupons")     /* name = "one_per_order" | "stackable" */
+/* clang-format off: a table, aligned by hand */
+#define AST_SETTING_LIST(X)                                                           \
+    X(SET_CURRENCY, "currency")         /* name = "CNY" */                            \
+    X(SET_TIMEZONE, "timezone")         /* name = "Asia/Shanghai" */                  \
+    X(SET_ROUNDING, "rounding")         /* name = "half_up" | "half_even" | "down" */ \
+    X(SET_MAX_DISCOUNT, "max-discount") /* a = percent: margin guard limit */         \
+    X(SET_COUPONS, "coupons")           /* name = "one_per_order" | "stackable" */
+/* clang-format on */
 
 typedef enum ast_setting {
 #define AST_SETTING_ENUM(setting, name) setting,
@@ -123,34 +131,38 @@ typedef enum ast_setting {
 
 /* Clauses, listed once: AST_CLAUSE(CL, name in ast_dump, text as written in rules, for
  * diagnostics). */
-#define AST_CLAUSE_LIST(X)                                                                         \
-                                  /* promotions */                                                 \
-    X(CL_PRIORITY, "priority", "priority") /* a = int */                                           \
-    X(CL_WHEN, "when", "when")    /* a = bool expr */                                              \
-    X(CL_VALID, "valid", "valid") /* a = from date, b = to date (inclusive) */                     \
-    X(CL_EVERY, "every", "every") /* a = weekday or list of weekdays */                            \
-    X(CL_HOURS, "hours", "hours") /* a = from time, b = to time (from inclusive, to exclusive) */  \
-    X(CL_COUPON, "coupon", "requires coupon") /* name = code: `requires coupon "SPRING10"` */      \
-    X(CL_COUPON_FROM, "coupon-from", "requires coupon from") /* name = campaign: `requires coupon from "SPRING"` */ \
-    X(CL_EXCLUSIVE, "exclusive", "exclusive") /* name = group */                                   \
-    X(CL_STOP, "stop", "stop")    /* `stop`: no later promotion runs once this one applies */      \
-    X(CL_CAP, "cap", "cap")       /* a = money: per-order cap on this promotion's discount */      \
-    X(CL_LIMIT_USES, "limit-uses", "limit ... uses") /* a = int: total redemptions */              \
-    X(CL_LIMIT_MONEY, "limit-money", "limit ... total") /* a = money: total discount budget */     \
+/* clang-format off: a table, aligned by hand */
+#define AST_CLAUSE_LIST(X)                                                                                   \
+    /* promotions */                                                                                         \
+    X(CL_PRIORITY, "priority", "priority") /* a = int */                                                     \
+    X(CL_WHEN, "when", "when")             /* a = bool expr */                                               \
+    X(CL_VALID, "valid", "valid")          /* a = from date, b = to date (inclusive) */                      \
+    X(CL_EVERY, "every", "every")          /* a = weekday or list of weekdays */                             \
+    X(CL_HOURS, "hours", "hours")          /* a = from time, b = to time (from inclusive, to exclusive) */   \
+    X(CL_COUPON, "coupon", "requires coupon") /* name = code: `requires coupon "SPRING10"` */                \
+    X(CL_COUPON_FROM, "coupon-from",                                                                         \
+      "requires coupon from")                 /* name = campaign: `requires coupon from "SPRING"` */         \
+    X(CL_EXCLUSIVE, "exclusive", "exclusive") /* name = group */                                             \
+    X(CL_STOP, "stop", "stop")                /* `stop`: no later promotion runs once this one applies */    \
+    X(CL_CAP, "cap", "cap")                   /* a = money: per-order cap on this promotion's discount */    \
+    X(CL_LIMIT_USES, "limit-uses", "limit ... uses")                 /* a = int: total redemptions */        \
+    X(CL_LIMIT_MONEY, "limit-money", "limit ... total")              /* a = money: total discount budget */  \
     X(CL_LIMIT_CUSTOMER, "limit-customer", "limit ... per customer") /* a = int: redemptions per customer */ \
-    X(CL_ORIGINAL, "original", "measure original prices") /* `measure original prices`: thresholds on original amounts */ \
-    X(CL_THEN, "then", "then")    /* a = AST_ACTION */                                             \
-                                  /* earn rules, multipliers and redemption */                     \
-    X(CL_EARN_CAP, "earn-cap", "cap") /* a = int points per order ("cap 500" inside earn) */       \
-    X(CL_RATE, "rate", "rate")    /* redeem: a = int points, b = money ("rate 100 points = ¥1") */ \
-    X(CL_PAYS_FOR, "pays-for", "pays for") /* redeem: list of AST_NAME "shipping" / "goods" */     \
-    X(CL_MAX_SHARE, "max-share", "max") /* redeem: a = percent */                                  \
-    X(CL_MIN_BALANCE, "min-balance", "min balance") /* redeem: a = int points */                   \
-    X(CL_POINTS_PENDING, "pending", "pending") /* points: a = duration */                          \
-    X(CL_POINTS_EXPIRE, "expire", "expire after") /* points: a = duration */                       \
-                                  /* tiers */                                                      \
-    X(CL_TIER_SPEND, "spend", "spend") /* a = money, b = duration window */                        \
-    X(CL_TIER_BENEFIT, "benefit", "benefit") /* name = text */
+    X(CL_ORIGINAL, "original",                                                                               \
+      "measure original prices")           /* `measure original prices`: thresholds on original amounts */   \
+    X(CL_THEN, "then", "then")             /* a = AST_ACTION */                                              \
+                                           /* earn rules, multipliers and redemption */                      \
+    X(CL_EARN_CAP, "earn-cap", "cap")      /* a = int points per order ("cap 500" inside earn) */            \
+    X(CL_RATE, "rate", "rate")             /* redeem: a = int points, b = money ("rate 100 points = ¥1") */ \
+    X(CL_PAYS_FOR, "pays-for", "pays for") /* redeem: list of AST_NAME "shipping" / "goods" */               \
+    X(CL_MAX_SHARE, "max-share", "max")    /* redeem: a = percent */                                         \
+    X(CL_MIN_BALANCE, "min-balance", "min balance") /* redeem: a = int points */                             \
+    X(CL_POINTS_PENDING, "pending", "pending")      /* points: a = duration */                               \
+    X(CL_POINTS_EXPIRE, "expire", "expire after")   /* points: a = duration */                               \
+                                                    /* tiers */                                              \
+    X(CL_TIER_SPEND, "spend", "spend")              /* a = money, b = duration window */                     \
+    X(CL_TIER_BENEFIT, "benefit", "benefit")        /* name = text */
+/* clang-format on */
 
 typedef enum ast_clause {
 #define AST_CLAUSE_ENUM(clause, name, text) clause,
@@ -185,31 +197,33 @@ typedef enum ast_action {
 #define AST_ACTION_ENUM(kind, ...) ACT_##kind = PROG_ACT_##kind,
     PROG_ACTION_LIST(AST_ACTION_ENUM)
 #undef AST_ACTION_ENUM
-    ACT_EARN_POINTS = PROG_ACT_COUNT,
+        ACT_EARN_POINTS = PROG_ACT_COUNT,
     ACT_MULTIPLY
 } ast_action;
 
 /* Types assigned by the checker, listed once: AST_TYPE(TY, name in diagnostics). */
-#define AST_TYPE_LIST(X)                                                                           \
-    X(TY_UNKNOWN, "unknown")      /* not yet checked, or an error already reported */              \
-    X(TY_BOOL, "bool")                                                                             \
-    X(TY_INT, "int")                                                                               \
-    X(TY_DECIMAL, "decimal")                                                                       \
-    X(TY_MONEY, "money")                                                                           \
-    X(TY_PERCENT, "percent")                                                                       \
-    X(TY_STRING, "string")                                                                         \
-    X(TY_DATE, "date")                                                                             \
-    X(TY_TIME, "time")                                                                             \
-    X(TY_DURATION, "duration")                                                                     \
-    X(TY_WEEKDAY, "weekday")                                                                       \
-    X(TY_TIER, "tier")                                                                             \
-    X(TY_MULTIPLIER, "multiplier")                                                                 \
-    X(TY_ITEMS, "item set")       /* a set of cart lines */                                        \
-    X(TY_STRING_SET, "string set") /* customer.tags, order.coupons, item tags, a list of strings */ \
-    X(TY_CATEGORY, "category")    /* an item's category path: `category in "tea"` is a prefix match */ \
-    X(TY_LIST, "list")            /* a literal list of another type: elem_type */                  \
-    X(TY_RANGE, "range")          /* a .. b: elem_type */                                          \
+/* clang-format off: a table, aligned by hand */
+#define AST_TYPE_LIST(X)                                                                                \
+    X(TY_UNKNOWN, "unknown") /* not yet checked, or an error already reported */                        \
+    X(TY_BOOL, "bool")                                                                                  \
+    X(TY_INT, "int")                                                                                    \
+    X(TY_DECIMAL, "decimal")                                                                            \
+    X(TY_MONEY, "money")                                                                                \
+    X(TY_PERCENT, "percent")                                                                            \
+    X(TY_STRING, "string")                                                                              \
+    X(TY_DATE, "date")                                                                                  \
+    X(TY_TIME, "time")                                                                                  \
+    X(TY_DURATION, "duration")                                                                          \
+    X(TY_WEEKDAY, "weekday")                                                                            \
+    X(TY_TIER, "tier")                                                                                  \
+    X(TY_MULTIPLIER, "multiplier")                                                                      \
+    X(TY_ITEMS, "item set")        /* a set of cart lines */                                            \
+    X(TY_STRING_SET, "string set") /* customer.tags, order.coupons, item tags, a list of strings */     \
+    X(TY_CATEGORY, "category")     /* an item's category path: `category in "tea"` is a prefix match */ \
+    X(TY_LIST, "list")             /* a literal list of another type: elem_type */                      \
+    X(TY_RANGE, "range")           /* a .. b: elem_type */                                              \
     X(TY_ITEM_FIELD, "item field") /* internal: an item column used inside `where` */
+/* clang-format on */
 
 typedef enum ast_type {
 #define AST_TYPE_ENUM(type, name) type,
@@ -227,34 +241,34 @@ typedef struct ast_list {
 struct ast_node {
     ast_kind kind;
     ast_span span;
-    int op;              /* ast_op / ast_setting / ast_clause / ast_action, by kind */
-    const char *name;    /* identifier, string value, builtin name, currency code, ... */
-    const char *label;   /* display name: `promotion member_day "会员日"` */
-    const char *sym;     /* money symbol as written ("¥"), for diagnostics */
-    ast_decimal num;     /* numeric payload */
-    int64_t ival;        /* date / time / duration / weekday / bool payload */
+    int op;            /* ast_op / ast_setting / ast_clause / ast_action, by kind */
+    const char *name;  /* identifier, string value, builtin name, currency code, ... */
+    const char *label; /* display name: `promotion member_day "会员日"` */
+    const char *sym;   /* money symbol as written ("¥"), for diagnostics */
+    ast_decimal num;   /* numeric payload */
+    int64_t ival;      /* date / time / duration / weekday / bool payload */
     ast_node *a, *b, *c;
     ast_list list;
 
     /* --- filled by the checker --- */
     ast_type type;
-    ast_type elem_type;  /* element type of TY_LIST / TY_RANGE */
-    bool is_const;       /* value is a compile-time constant */
-    int64_t value;       /* constant value in VM units: money minor units, percent in ppm,
+    ast_type elem_type; /* element type of TY_LIST / TY_RANGE */
+    bool is_const;      /* value is a compile-time constant */
+    int64_t value;      /* constant value in VM units: money minor units, percent in ppm,
                             int, days, minutes, seconds, weekday, tier index, bool */
-    int64_t value2;      /* second half of a pair, e.g. a multiplier as value/value2 */
-    ast_node *decl;      /* AST_NAME: the declaration it refers to */
-    int fact;            /* AST_FIELD / item field: id from runtime/facts.h */
-    int index;           /* declarations: their index among their kind (promotion #, tier #, ...) */
+    int64_t value2;     /* second half of a pair, e.g. a multiplier as value/value2 */
+    ast_node *decl;     /* AST_NAME: the declaration it refers to */
+    int fact;           /* AST_FIELD / item field: id from runtime/facts.h */
+    int index;          /* declarations: their index among their kind (promotion #, tier #, ...) */
 
     /* --- filled by the parser --- */
-    int height;          /* expressions: height of the subtree (1 for a leaf); the parser keeps it
+    int height;        /* expressions: height of the subtree (1 for a leaf); the parser keeps it
                             within PARSE_MAX_DEPTH so later passes can recurse safely */
-    int chain_leaves;    /* a long flat `or` / `and` chain is built balanced, in order (see
+    int chain_leaves;  /* a long flat `or` / `and` chain is built balanced, in order (see
                             chain_append in grammar/parser.y): the number of operands of a
                             complete subtree (a power of two), 0 for anything else */
-    bool chain_spine;    /* ... and the nodes that join those subtrees, left to right */
-    bool syntax_error;   /* AST_FILE and blocks (ruleset, tier, promotion, earn, multiplier, redeem,
+    bool chain_spine;  /* ... and the nodes that join those subtrees, left to right */
+    bool syntax_error; /* AST_FILE and blocks (ruleset, tier, promotion, earn, multiplier, redeem,
                             points): a syntax error inside was skipped, so parts of it may be
                             missing; checks like "promotion without `then`" or "unknown name"
                             should stay quiet rather than report what the parser dropped */

@@ -23,13 +23,13 @@ typedef struct fact_entry {
 } fact_entry;
 
 static const fact_entry check_facts[PERK_FACT_COUNT] = {
-#define CHECK_FACT_ENTRY(id, name, type) [PERK_FACT_##id] = {name, TY_##type},
+#define CHECK_FACT_ENTRY(id, name, type) [PERK_FACT_##id] = { name, TY_##type },
     PERK_FACT_LIST(CHECK_FACT_ENTRY)
 #undef CHECK_FACT_ENTRY
 };
 
 static const fact_entry check_fields[PERK_FIELD_COUNT] = {
-#define CHECK_FIELD_ENTRY(id, name, type) [PERK_FIELD_##id] = {name, TY_##type},
+#define CHECK_FIELD_ENTRY(id, name, type) [PERK_FIELD_##id] = { name, TY_##type },
     PERK_ITEM_FIELD_LIST(CHECK_FIELD_ENTRY)
 #undef CHECK_FIELD_ENTRY
 };
@@ -41,29 +41,27 @@ static const char *const weekday_names[7] = {
 };
 _Static_assert((int)PROG_ROUND_HALF_UP == (int)MONEY_ROUND_HALF_UP &&
                    (int)PROG_ROUND_HALF_EVEN == (int)MONEY_ROUND_HALF_EVEN &&
-                   (int)PROG_ROUND_DOWN == (int)MONEY_ROUND_DOWN && (int)MONEY_ROUNDING_COUNT == PROG_ROUND_DOWN + 1,
+                   (int)PROG_ROUND_DOWN == (int)MONEY_ROUND_DOWN &&
+                   (int)MONEY_ROUNDING_COUNT == PROG_ROUND_DOWN + 1,
                "the bytecode's rounding numbers are money.h's MONEY_ROUNDING_LIST order");
 
 int check_item_field_id(const char *name)
 {
     for (int i = 0; i < PERK_FIELD_COUNT; i++)
-        if (strcmp(check_fields[i].name, name) == 0)
-            return i;
+        if (strcmp(check_fields[i].name, name) == 0) return i;
     return -1;
 }
 
 ast_type check_item_field_type(int id)
 {
-    if (id < 0 || id >= PERK_FIELD_COUNT)
-        return TY_STRING; /* attr("key") */
+    if (id < 0 || id >= PERK_FIELD_COUNT) return TY_STRING; /* attr("key") */
     return check_fields[id].type;
 }
 
 static int fact_id(const char *name)
 {
     for (int i = 0; i < PERK_FACT_COUNT; i++)
-        if (strcmp(check_facts[i].name, name) == 0)
-            return i;
+        if (strcmp(check_facts[i].name, name) == 0) return i;
     return -1;
 }
 
@@ -73,23 +71,20 @@ static int fact_id(const char *name)
 static const source_file *span_file(const check_ctx *c, ast_span span)
 {
     const source_set *set = c->diags->sources;
-    if (set == NULL || span.file < 0 || span.file >= set->count)
-        return NULL;
+    if (set == NULL || span.file < 0 || span.file >= set->count) return NULL;
     return &set->files[span.file];
 }
 
 static bool is_ident_byte(char ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '_';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
 }
 
 static int count_code_points(const char *s, size_t n)
 {
     int cols = 0;
     for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            cols++;
+        if (((unsigned char)s[i] & 0xC0) != 0x80) cols++;
     return cols;
 }
 
@@ -104,14 +99,10 @@ ast_span check_word_span(const check_ctx *c, ast_span within, const char *word)
     size_t start = (size_t)within.first_offset, end = (size_t)within.last_offset;
     bool word_starts_ident = is_ident_byte(word[0]), word_ends_ident = is_ident_byte(word[wlen - 1]);
     for (size_t i = start; i + wlen <= end; i++) {
-        if (text[i] == '\n')
-            break; /* only the first line: the name follows its keyword */
-        if (memcmp(text + i, word, wlen) != 0)
-            continue;
-        if (word_starts_ident && i > 0 && is_ident_byte(text[i - 1]))
-            continue;
-        if (word_ends_ident && i + wlen < f->len && is_ident_byte(text[i + wlen]))
-            continue;
+        if (text[i] == '\n') break; /* only the first line: the name follows its keyword */
+        if (memcmp(text + i, word, wlen) != 0) continue;
+        if (word_starts_ident && i > 0 && is_ident_byte(text[i - 1])) continue;
+        if (word_ends_ident && i + wlen < f->len && is_ident_byte(text[i + wlen])) continue;
         ast_span s = within;
         s.first_column = within.first_column + count_code_points(text + start, i - start);
         s.last_line = within.first_line;
@@ -126,15 +117,13 @@ ast_span check_word_span(const check_ctx *c, ast_span within, const char *word)
 /* The span of a declaration's name (after its keyword), for messages about the declaration. */
 static ast_span decl_name_span(const check_ctx *c, const ast_node *decl)
 {
-    if (decl->name == NULL)
-        return decl->span;
+    if (decl->name == NULL) return decl->span;
     ast_span s = decl->span;
     /* skip the keyword itself, which may equal the name (`let let` cannot parse, but be safe) */
     const source_file *f = span_file(c, s);
     if (f != NULL && s.first_offset >= 0 && (size_t)s.first_offset < f->len) {
         size_t i = (size_t)s.first_offset;
-        while (i < f->len && is_ident_byte(f->text[i]))
-            i++;
+        while (i < f->len && is_ident_byte(f->text[i])) i++;
         int skipped = (int)(i - (size_t)s.first_offset);
         if (skipped > 0 && i <= (size_t)s.last_offset) {
             s.first_offset += skipped;
@@ -145,10 +134,7 @@ static ast_span decl_name_span(const check_ctx *c, const ast_node *decl)
     return w.first_offset == s.first_offset && w.last_offset == s.last_offset ? decl->span : w;
 }
 
-ast_span check_decl_span(const check_ctx *c, const ast_node *decl)
-{
-    return decl_name_span(c, decl);
-}
+ast_span check_decl_span(const check_ctx *c, const ast_node *decl) { return decl_name_span(c, decl); }
 
 /* ------------------------------------------------------------------------------------------ */
 /* The namespace                                                                               */
@@ -172,11 +158,9 @@ static void symbols_grow(check_ctx *c)
         abort();
     }
     for (size_t i = 0; i < c->cap_symbols; i++) {
-        if (c->symbols[i].name == NULL)
-            continue;
+        if (c->symbols[i].name == NULL) continue;
         size_t j = hash_name(c->symbols[i].name) & (cap - 1);
-        while (fresh[j].name != NULL)
-            j = (j + 1) & (cap - 1);
+        while (fresh[j].name != NULL) j = (j + 1) & (cap - 1);
         fresh[j] = c->symbols[i];
     }
     free(c->symbols);
@@ -186,12 +170,10 @@ static void symbols_grow(check_ctx *c)
 
 ast_node *check_lookup(check_ctx *c, const char *name)
 {
-    if (c->cap_symbols == 0 || name == NULL)
-        return NULL;
+    if (c->cap_symbols == 0 || name == NULL) return NULL;
     size_t j = hash_name(name) & (c->cap_symbols - 1);
     while (c->symbols[j].name != NULL) {
-        if (strcmp(c->symbols[j].name, name) == 0)
-            return c->symbols[j].decl;
+        if (strcmp(c->symbols[j].name, name) == 0) return c->symbols[j].decl;
         j = (j + 1) & (c->cap_symbols - 1);
     }
     return NULL;
@@ -209,16 +191,12 @@ static const char *decl_kind_text(const ast_node *decl)
     }
 }
 
-const char *check_decl_kind_text(const ast_node *decl)
-{
-    return decl_kind_text(decl);
-}
+const char *check_decl_kind_text(const ast_node *decl) { return decl_kind_text(decl); }
 
 /* Adds a declaration to the namespace; reports a duplicate. */
 static void declare(check_ctx *c, ast_node *decl)
 {
-    if (decl->name == NULL || decl->name[0] == '\0')
-        return;
+    if (decl->name == NULL || decl->name[0] == '\0') return;
     ast_node *old = check_lookup(c, decl->name);
     if (old != NULL) {
         diag_report(c->diags, DIAG_DUPLICATE_NAME, decl_name_span(c, decl),
@@ -232,14 +210,11 @@ static void declare(check_ctx *c, ast_node *decl)
         snprintf(hint, sizeof hint, "choose another name, e.g. `%s_%s`",
                  decl->kind == AST_LET ? "my" : "tier", decl->name);
         diag_report(c->diags, DIAG_NAME_IS_ITEM_FIELD, decl_name_span(c, decl), hint,
-                    "`%s` is the name of an item field and would be ambiguous inside `where`",
-                    decl->name);
+                    "`%s` is the name of an item field and would be ambiguous inside `where`", decl->name);
     }
-    if ((c->n_symbols + 1) * 2 > c->cap_symbols)
-        symbols_grow(c);
+    if ((c->n_symbols + 1) * 2 > c->cap_symbols) symbols_grow(c);
     size_t j = hash_name(decl->name) & (c->cap_symbols - 1);
-    while (c->symbols[j].name != NULL)
-        j = (j + 1) & (c->cap_symbols - 1);
+    while (c->symbols[j].name != NULL) j = (j + 1) & (c->cap_symbols - 1);
     c->symbols[j].name = decl->name;
     c->symbols[j].decl = decl;
     c->n_symbols++;
@@ -289,8 +264,8 @@ ast_type check_name(check_ctx *c, ast_node *n)
         case AST_LET:
             if (d == c->current_let) {
                 diag_report(c->diags, DIAG_LET_BEFORE_DEFINITION, n->span,
-                            "a let is defined from other values, never from itself",
-                            "`%s` refers to itself", name);
+                            "a let is defined from other values, never from itself", "`%s` refers to itself",
+                            name);
                 return TY_UNKNOWN;
             }
             if (d->index >= c->lets_checked) {
@@ -317,7 +292,8 @@ ast_type check_name(check_ctx *c, ast_node *n)
             return n->type;
         default: {
             char hint[200];
-            snprintf(hint, sizeof hint, "a %s cannot be used as a value; conditions use lets, tiers and facts",
+            snprintf(hint, sizeof hint,
+                     "a %s cannot be used as a value; conditions use lets, tiers and facts",
                      decl_kind_text(d));
             diag_report(c->diags, DIAG_NOT_A_VALUE, n->span, hint, "`%s` is a %s, not a value", name,
                         decl_kind_text(d));
@@ -350,22 +326,16 @@ ast_type check_name(check_ctx *c, ast_node *n)
         return n->type;
     }
 
-    if (c->damaged)
-        return TY_UNKNOWN; /* its declaration may be what the parser skipped */
+    if (c->damaged) return TY_UNKNOWN; /* its declaration may be what the parser skipped */
     suggest s;
     suggest_init(&s, name);
-    for (int i = 0; i < c->info->n_lets; i++)
-        suggest_add(&s, c->info->lets[i]->name);
-    for (int i = 0; i < c->info->n_tiers; i++)
-        suggest_add(&s, c->info->tiers[i]->name);
-    for (int i = 0; i < 7; i++)
-        suggest_add(&s, weekday_names[i]);
+    for (int i = 0; i < c->info->n_lets; i++) suggest_add(&s, c->info->lets[i]->name);
+    for (int i = 0; i < c->info->n_tiers; i++) suggest_add(&s, c->info->tiers[i]->name);
+    for (int i = 0; i < 7; i++) suggest_add(&s, weekday_names[i]);
     if (c->item_depth > 0)
-        for (int i = 0; i < PERK_FIELD_COUNT; i++)
-            suggest_add(&s, check_fields[i].name);
+        for (int i = 0; i < PERK_FIELD_COUNT; i++) suggest_add(&s, check_fields[i].name);
     for (int i = 0; i < PERK_FACT_COUNT; i++)
-        if (strchr(check_facts[i].name, '.') == NULL)
-            suggest_add(&s, check_facts[i].name);
+        if (strchr(check_facts[i].name, '.') == NULL) suggest_add(&s, check_facts[i].name);
     suggest_add(&s, "items");
     char hint[200];
     const char *best = suggest_best(&s);
@@ -375,8 +345,9 @@ ast_type check_name(check_ctx *c, ast_node *n)
         if (meant != NULL && meant->kind == AST_LET)
             c->let_uses[meant->index]++; /* the typo was a use: no "unused" warning on top */
     } else if (c->item_depth > 0)
-        snprintf(hint, sizeof hint, "inside `where` the item fields are sku, category, brand, tags, "
-                                    "price, quantity, amount, original_amount and margin");
+        snprintf(hint, sizeof hint,
+                 "inside `where` the item fields are sku, category, brand, tags, "
+                 "price, quantity, amount, original_amount and margin");
     else
         snprintf(hint, sizeof hint, "declare it first, e.g. `let %s = ...`", name);
     diag_report(c->diags, DIAG_UNKNOWN_NAME, n->span, hint, "unknown name `%s`", name);
@@ -403,8 +374,7 @@ ast_type check_fact(check_ctx *c, ast_node *n)
     }
     suggest s;
     suggest_init(&s, name);
-    for (int i = 0; i < PERK_FACT_COUNT; i++)
-        suggest_add(&s, check_facts[i].name);
+    for (int i = 0; i < PERK_FACT_COUNT; i++) suggest_add(&s, check_facts[i].name);
     char hint[400];
     const char *best = suggest_best(&s);
     if (best != NULL) {
@@ -417,8 +387,7 @@ ast_type check_fact(check_ctx *c, ast_node *n)
         bool any = false;
         for (int i = 0; i < PERK_FACT_COUNT && used < sizeof hint; i++) {
             const char *f = check_facts[i].name;
-            if (prefix > 0 && strncmp(f, name, prefix) != 0)
-                continue;
+            if (prefix > 0 && strncmp(f, name, prefix) != 0) continue;
             used += (size_t)snprintf(hint + used, sizeof hint - used, "%s %s", any ? "," : "", f);
             any = true;
         }
@@ -448,13 +417,14 @@ static const char *setting_keyword(int op)
  * currency, so that no list of all codes is needed. */
 static bool suggest_currency(const char *code, char *out, size_t size)
 {
-    static const struct { const char *alias, *code; } aliases[] = {
-        {"RMB", "CNY"}, {"YEN", "JPY"}, {"EURO", "EUR"}, {"NTD", "TWD"}, {"UKP", "GBP"},
+    static const struct {
+        const char *alias, *code;
+    } aliases[] = {
+        { "RMB", "CNY" }, { "YEN", "JPY" }, { "EURO", "EUR" }, { "NTD", "TWD" }, { "UKP", "GBP" },
     };
     char up[8];
     size_t len = strlen(code);
-    if (len == 0 || len >= sizeof up)
-        return false;
+    if (len == 0 || len >= sizeof up) return false;
     for (size_t i = 0; i <= len; i++)
         up[i] = (code[i] >= 'a' && code[i] <= 'z') ? (char)(code[i] - 'a' + 'A') : code[i];
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
@@ -467,8 +437,7 @@ static bool suggest_currency(const char *code, char *out, size_t size)
         snprintf(out, size, "%s", up);
         return true;
     }
-    if (len != 3)
-        return false;
+    if (len != 3) return false;
     char probe[4];
     for (size_t i = 0; i + 1 < 3; i++) {
         memcpy(probe, up, 4);
@@ -497,20 +466,17 @@ static bool suggest_currency(const char *code, char *out, size_t size)
 static bool timezone_name_ok(const char *name)
 {
     size_t len = strlen(name);
-    if (len == 0 || len > 255 || name[0] == '/' || name[len - 1] == '/')
-        return false;
+    if (len == 0 || len > 255 || name[0] == '/' || name[len - 1] == '/') return false;
     bool component_start = true;
     for (size_t i = 0; i < len; i++) {
         char ch = name[i];
         if (ch == '/') {
-            if (component_start)
-                return false; /* "//" */
+            if (component_start) return false; /* "//" */
             component_start = true;
             continue;
         }
         bool ok = is_ident_byte(ch) || ch == '+' || ch == '-';
-        if (!ok)
-            return false;
+        if (!ok) return false;
         component_start = false;
     }
     return true;
@@ -527,27 +493,22 @@ static void list_zone_dir(const char *root, const char *sub, char ***names, size
     char path[4096];
     snprintf(path, sizeof path, "%s%s%s", root, sub[0] ? "/" : "", sub);
     DIR *dir = opendir(path);
-    if (dir == NULL)
-        return;
+    if (dir == NULL) return;
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
+        if (e->d_name[0] == '.') continue;
         char full[512];
         int len = snprintf(full, sizeof full, "%s%s%s", sub, sub[0] ? "/" : "", e->d_name);
-        if (len < 0 || (size_t)len >= sizeof full)
-            continue;
+        if (len < 0 || (size_t)len >= sizeof full) continue;
         if (*n == *cap) {
             size_t fresh_cap = *cap ? *cap * 2 : 64;
             char **fresh = realloc(*names, fresh_cap * sizeof *fresh);
-            if (fresh == NULL)
-                break;
+            if (fresh == NULL) break;
             *names = fresh;
             *cap = fresh_cap;
         }
         char *copy = strdup(full);
-        if (copy == NULL)
-            break;
+        if (copy == NULL) break;
         (*names)[(*n)++] = copy;
     }
     closedir(dir);
@@ -557,8 +518,7 @@ static void list_zone_dir(const char *root, const char *sub, char ***names, size
 static bool suggest_timezone(const char *name, char *out, size_t size)
 {
     const char *root = getenv("PERK_ZONEINFO");
-    if (root == NULL || root[0] == '\0')
-        root = "/usr/share/zoneinfo";
+    if (root == NULL || root[0] == '\0') root = "/usr/share/zoneinfo";
     char **names = NULL;
     size_t n = 0, cap = 0;
     char region[256] = "";
@@ -576,16 +536,12 @@ static bool suggest_timezone(const char *name, char *out, size_t size)
             qsort(names, n, sizeof *names, compare_strings);
             suggest s;
             suggest_init(&s, region);
-            for (size_t i = 0; i < n; i++)
-                suggest_add(&s, names[i]);
+            for (size_t i = 0; i < n; i++) suggest_add(&s, names[i]);
             char better[256] = "";
-            if (suggest_best(&s) != NULL)
-                snprintf(better, sizeof better, "%s", suggest_best(&s));
-            for (size_t i = 0; i < n; i++)
-                free(names[i]);
+            if (suggest_best(&s) != NULL) snprintf(better, sizeof better, "%s", suggest_best(&s));
+            for (size_t i = 0; i < n; i++) free(names[i]);
             n = 0;
-            if (better[0] != '\0')
-                list_zone_dir(root, better, &names, &n, &cap);
+            if (better[0] != '\0') list_zone_dir(root, better, &names, &n, &cap);
         }
         first_root = n;
     }
@@ -598,12 +554,10 @@ static bool suggest_timezone(const char *name, char *out, size_t size)
         /* compare whole names, but allow the usual distance for the city part as well */
         size_t city_len = strlen(slash + 1);
         size_t limit = city_len / 3 > 1 ? city_len / 3 : 1;
-        if (limit > s.max_distance)
-            s.max_distance = limit;
+        if (limit > s.max_distance) s.max_distance = limit;
         s.max_distance += 2; /* a misspelt region can add a couple of edits */
     }
-    for (size_t i = 0; i < n; i++)
-        suggest_add(&s, names[i]);
+    for (size_t i = 0; i < n; i++) suggest_add(&s, names[i]);
     bool found = false;
     const char *best = suggest_best(&s);
     if (best != NULL) {
@@ -615,8 +569,7 @@ static bool suggest_timezone(const char *name, char *out, size_t size)
             found = true;
         }
     }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
+    for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     return found;
 }
@@ -659,9 +612,10 @@ static void check_setting(check_ctx *c, ast_node *s)
             if (suggest_timezone(value, better, sizeof better))
                 snprintf(hint, sizeof hint, "did you mean \"%s\"?", better);
             else
-                snprintf(hint, sizeof hint, "use an IANA time zone name such as \"Asia/Shanghai\"; "
-                                            "the zone files are read from /usr/share/zoneinfo "
-                                            "(or $PERK_ZONEINFO)");
+                snprintf(hint, sizeof hint,
+                         "use an IANA time zone name such as \"Asia/Shanghai\"; "
+                         "the zone files are read from /usr/share/zoneinfo "
+                         "(or $PERK_ZONEINFO)");
             diag_report(c->diags, DIAG_UNKNOWN_TIMEZONE, at, hint, "unknown time zone \"%s\"", value);
             return;
         }
@@ -679,8 +633,7 @@ static void check_setting(check_ctx *c, ast_node *s)
         }
         suggest sg;
         suggest_init(&sg, value);
-        for (int mode = 0; mode < MONEY_ROUNDING_COUNT; mode++)
-            suggest_add(&sg, money_rounding_name(mode));
+        for (int mode = 0; mode < MONEY_ROUNDING_COUNT; mode++) suggest_add(&sg, money_rounding_name(mode));
         char hint[200];
         if (suggest_best(&sg) != NULL)
             snprintf(hint, sizeof hint, "did you mean `%s`?", suggest_best(&sg));
@@ -691,8 +644,7 @@ static void check_setting(check_ctx *c, ast_node *s)
         return;
     }
     case SET_MAX_DISCOUNT:
-        if (!check_constant(c, s->a, TY_PERCENT, "the max discount"))
-            return;
+        if (!check_constant(c, s->a, TY_PERCENT, "the max discount")) return;
         if (s->a->value <= 0 || s->a->value > CHECK_PPM_ONE) {
             char pct[32];
             diag_report(c->diags, DIAG_MAX_DISCOUNT_RANGE, s->a->span,
@@ -709,31 +661,28 @@ static void check_setting(check_ctx *c, ast_node *s)
             c->info->coupon_policy = PROG_COUPONS_STACKABLE;
         else
             diag_report(c->diags, DIAG_UNKNOWN_SETTING_VALUE, s->span,
-                        "write `coupons one per order` or `coupons stackable`",
-                        "unknown coupon policy `%s`", value);
+                        "write `coupons one per order` or `coupons stackable`", "unknown coupon policy `%s`",
+                        value);
         return;
-    default:
-        return;
+    default: return;
     }
 }
 
 static void check_header(check_ctx *c, ast_node *ruleset)
 {
-    ast_node *seen[SET_COUPONS + 1] = {0};
+    ast_node *seen[SET_COUPONS + 1] = { 0 };
     c->info->ruleset_name = ruleset->name ? ruleset->name : "";
     /* the currency first: other settings may hold amounts */
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < ruleset->list.count; i++) {
             ast_node *s = ruleset->list.items[i];
-            if (s == NULL || s->kind != AST_SETTING || s->op < 0 || s->op > SET_COUPONS)
-                continue;
-            if ((s->op == SET_CURRENCY) != (pass == 0))
-                continue;
+            if (s == NULL || s->kind != AST_SETTING || s->op < 0 || s->op > SET_COUPONS) continue;
+            if ((s->op == SET_CURRENCY) != (pass == 0)) continue;
             if (seen[s->op] != NULL) {
                 char hint[120];
                 snprintf(hint, sizeof hint, "remove one of the two `%s` lines", setting_keyword(s->op));
-                diag_report(c->diags, DIAG_DUPLICATE_SETTING, s->span, hint,
-                            "`%s` is set twice", setting_keyword(s->op));
+                diag_report(c->diags, DIAG_DUPLICATE_SETTING, s->span, hint, "`%s` is set twice",
+                            setting_keyword(s->op));
                 diag_note(c->diags, seen[s->op]->span, "it is first set here");
                 continue;
             }
@@ -758,13 +707,12 @@ static void push(check_ctx *c, ast_list *list, ast_node *decl)
 
 static ast_span file_start_span(const check_ctx *c, int file)
 {
-    ast_span s = {file, 1, 1, 1, 1, 0, 0};
+    ast_span s = { file, 1, 1, 1, 1, 0, 0 };
     const source_set *set = c->diags->sources;
     if (set != NULL && file >= 0 && file < set->count && set->files[file].len > 0) {
         int len = 1;
         const char *t = set->files[file].text;
-        while ((size_t)len < set->files[file].len && ((unsigned char)t[len] & 0xC0) == 0x80)
-            len++;
+        while ((size_t)len < set->files[file].len && ((unsigned char)t[len] & 0xC0) == 0x80) len++;
         s.last_offset = t[0] == '\n' ? 0 : len;
     }
     return s;
@@ -780,8 +728,7 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     info->timezone = "UTC";
     info->max_discount_ppm = -1;
     info->coupon_policy = PROG_COUPONS_STACKABLE;
-    if (file == NULL)
-        return false;
+    if (file == NULL) return false;
     int errors_before = diags->errors;
 
     check_ctx ctx;
@@ -796,12 +743,11 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     c->rounding = PROG_ROUND_HALF_UP;
 
     /* pass 1: the header and the namespace */
-    ast_list promotions = {0}, earns = {0}, multipliers = {0}, tiers = {0}, lets = {0};
+    ast_list promotions = { 0 }, earns = { 0 }, multipliers = { 0 }, tiers = { 0 }, lets = { 0 };
     ast_node *header = NULL;
     for (int i = 0; i < file->list.count; i++) {
         ast_node *d = file->list.items[i];
-        if (d == NULL)
-            continue;
+        if (d == NULL) continue;
         switch (d->kind) {
         case AST_RULESET:
             if (d->span.file != c->main_file) {
@@ -816,11 +762,26 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
                 header = d;
             }
             break;
-        case AST_LET: declare(c, d); push(c, &lets, d); break;
-        case AST_TIER: declare(c, d); push(c, &tiers, d); break;
-        case AST_PROMOTION: declare(c, d); push(c, &promotions, d); break;
-        case AST_EARN: declare(c, d); push(c, &earns, d); break;
-        case AST_MULTIPLIER: declare(c, d); push(c, &multipliers, d); break;
+        case AST_LET:
+            declare(c, d);
+            push(c, &lets, d);
+            break;
+        case AST_TIER:
+            declare(c, d);
+            push(c, &tiers, d);
+            break;
+        case AST_PROMOTION:
+            declare(c, d);
+            push(c, &promotions, d);
+            break;
+        case AST_EARN:
+            declare(c, d);
+            push(c, &earns, d);
+            break;
+        case AST_MULTIPLIER:
+            declare(c, d);
+            push(c, &multipliers, d);
+            break;
         case AST_REDEEM:
         case AST_POINTS: {
             ast_node **slot = d->kind == AST_REDEEM ? &info->redeem : &info->points;
@@ -836,15 +797,19 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
             }
             break;
         }
-        default:
-            break; /* includes are already spliced in */
+        default: break; /* includes are already spliced in */
         }
     }
-    info->promotions = promotions.items; info->n_promotions = promotions.count;
-    info->earns = earns.items; info->n_earns = earns.count;
-    info->multipliers = multipliers.items; info->n_multipliers = multipliers.count;
-    info->tiers = tiers.items; info->n_tiers = tiers.count;
-    info->lets = lets.items; info->n_lets = lets.count;
+    info->promotions = promotions.items;
+    info->n_promotions = promotions.count;
+    info->earns = earns.items;
+    info->n_earns = earns.count;
+    info->multipliers = multipliers.items;
+    info->n_multipliers = multipliers.count;
+    info->tiers = tiers.items;
+    info->n_tiers = tiers.count;
+    info->lets = lets.items;
+    info->n_lets = lets.count;
 
     /* pass 2: settings, then bodies in dependency order (tier names are constants known from
      * pass 1, so lets may use them; tiers may use lets) */
@@ -880,20 +845,14 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     ast_node *previous_tier = NULL;
     for (int i = 0; i < info->n_tiers; i++) {
         check_tier(c, info->tiers[i], previous_tier);
-        if (info->tiers[i]->is_const)
-            previous_tier = info->tiers[i];
+        if (info->tiers[i]->is_const) previous_tier = info->tiers[i];
     }
 
-    for (int i = 0; i < info->n_promotions; i++)
-        check_promotion(c, info->promotions[i]);
-    for (int i = 0; i < info->n_earns; i++)
-        check_earn(c, info->earns[i]);
-    for (int i = 0; i < info->n_multipliers; i++)
-        check_multiplier(c, info->multipliers[i]);
-    if (info->redeem != NULL)
-        check_redeem(c, info->redeem);
-    if (info->points != NULL)
-        check_points(c, info->points);
+    for (int i = 0; i < info->n_promotions; i++) check_promotion(c, info->promotions[i]);
+    for (int i = 0; i < info->n_earns; i++) check_earn(c, info->earns[i]);
+    for (int i = 0; i < info->n_multipliers; i++) check_multiplier(c, info->multipliers[i]);
+    if (info->redeem != NULL) check_redeem(c, info->redeem);
+    if (info->points != NULL) check_points(c, info->points);
     check_priority_ties(c);
 
     /* lets of included files may serve other rulesets; only the main file's are reported */
@@ -901,8 +860,8 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
         ast_node *let = info->lets[i];
         if (!c->damaged && c->let_uses[i] == 0 && let->span.file == c->main_file && let->name != NULL &&
             check_lookup(c, let->name) == let && check_item_field_id(let->name) < 0) {
-            diag_report(diags, DIAG_UNUSED_LET, decl_name_span(c, let),
-                        "remove it, or use it in a rule", "`%s` is defined but never used", let->name);
+            diag_report(diags, DIAG_UNUSED_LET, decl_name_span(c, let), "remove it, or use it in a rule",
+                        "`%s` is defined but never used", let->name);
         }
     }
 

@@ -23,19 +23,16 @@
 
 static int64_t pow10_i64(int k)
 {
-    if (k < 0 || k > 18)
-        return -1;
+    if (k < 0 || k > 18) return -1;
     int64_t p = 1;
-    while (k-- > 0)
-        p *= 10;
+    while (k-- > 0) p *= 10;
     return p;
 }
 
 const char *check_span_text(const check_ctx *c, ast_span span, char *buf, size_t size)
 {
     const source_set *set = c->diags->sources;
-    if (size == 0)
-        return buf;
+    if (size == 0) return buf;
     buf[0] = '\0';
     if (set == NULL || span.file < 0 || span.file >= set->count || span.first_offset < 0 ||
         span.last_offset < span.first_offset || (size_t)span.last_offset > set->files[span.file].len) {
@@ -58,11 +55,9 @@ const char *check_span_text(const check_ctx *c, ast_span span, char *buf, size_t
     }
     while (cut && len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
         len--; /* do not split a UTF-8 sequence */
-    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
-        len--;
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t')) len--;
     memcpy(buf, text, len);
-    if (cut)
-        memcpy(buf + len, "...", 3), len += 3;
+    if (cut) memcpy(buf + len, "...", 3), len += 3;
     buf[len] = '\0';
     return buf;
 }
@@ -120,8 +115,7 @@ const char *check_percent_text(int64_t ppm, char *buf, size_t size)
         char digits[8];
         snprintf(digits, sizeof digits, "%04" PRIu64, frac);
         size_t n = strlen(digits);
-        while (n > 0 && digits[n - 1] == '0')
-            digits[--n] = '\0';
+        while (n > 0 && digits[n - 1] == '0') digits[--n] = '\0';
         snprintf(buf, size, "%s%" PRIu64 ".%s%%", ppm < 0 ? "-" : "", whole, digits);
     }
     return buf;
@@ -152,38 +146,28 @@ static const char *decimal_text(ast_decimal num, char *buf, size_t size)
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                               */
 
-ast_type check_vtype(const ast_node *n)
-{
-    return n->type == TY_ITEM_FIELD ? n->elem_type : n->type;
-}
+ast_type check_vtype(const ast_node *n) { return n->type == TY_ITEM_FIELD ? n->elem_type : n->type; }
 
 bool check_item_dependent(const ast_node *n)
 {
-    if (n == NULL)
-        return false;
-    if (n->type == TY_ITEM_FIELD)
-        return true;
+    if (n == NULL) return false;
+    if (n->type == TY_ITEM_FIELD) return true;
     switch (n->kind) {
-    case AST_UNARY:
-        return check_item_dependent(n->a);
+    case AST_UNARY: return check_item_dependent(n->a);
     case AST_BINARY:
-    case AST_RANGE:
-        return check_item_dependent(n->a) || check_item_dependent(n->b);
+    case AST_RANGE: return check_item_dependent(n->a) || check_item_dependent(n->b);
     case AST_LIST:
         for (int i = 0; i < n->list.count; i++)
-            if (check_item_dependent(n->list.items[i]))
-                return true;
+            if (check_item_dependent(n->list.items[i])) return true;
         return false;
-    default:
-        return false; /* names, facts, aggregates and nested `where` are item-independent */
+    default: return false; /* names, facts, aggregates and nested `where` are item-independent */
     }
 }
 
 const char *check_const_string(const ast_node *n)
 {
     for (int guard = 0; n != NULL && guard < 1000; guard++) {
-        if (n->kind == AST_STRING)
-            return n->name ? n->name : "";
+        if (n->kind == AST_STRING) return n->name ? n->name : "";
         if (n->kind == AST_NAME && n->decl != NULL && n->decl->kind == AST_LET && n->type == TY_STRING)
             n = n->decl->a;
         else
@@ -215,11 +199,17 @@ static void report_overflow(check_ctx *c, const ast_node *n)
 static bool is_ordered(ast_type t)
 {
     switch (t) {
-    case TY_INT: case TY_DECIMAL: case TY_MONEY: case TY_PERCENT: case TY_DATE: case TY_TIME:
-    case TY_DURATION: case TY_WEEKDAY: case TY_TIER: case TY_MULTIPLIER:
-        return true;
-    default:
-        return false;
+    case TY_INT:
+    case TY_DECIMAL:
+    case TY_MONEY:
+    case TY_PERCENT:
+    case TY_DATE:
+    case TY_TIME:
+    case TY_DURATION:
+    case TY_WEEKDAY:
+    case TY_TIER:
+    case TY_MULTIPLIER: return true;
+    default: return false;
     }
 }
 
@@ -251,7 +241,8 @@ static const char *mismatch_hint(const check_ctx *c, const ast_node *a, const as
         if (lit->kind == AST_INT) {
             check_span_text(c, lit->span, text, sizeof text);
             if (ot == TY_MONEY) {
-                snprintf(buf, size, "write %s instead of %s", check_money_example(c, text, ex, sizeof ex), text);
+                snprintf(buf, size, "write %s instead of %s", check_money_example(c, text, ex, sizeof ex),
+                         text);
                 return buf;
             }
             if (ot == TY_PERCENT) {
@@ -283,16 +274,13 @@ static const char *mismatch_hint(const check_ctx *c, const ast_node *a, const as
 
 static bool symbol_matches(const char *sym, const money_currency *cur)
 {
-    static const char *const dollar_codes[] = {"USD", "AUD", "CAD", "HKD", "NZD", "SGD", "TWD", "MXN"};
+    static const char *const dollar_codes[] = { "USD", "AUD", "CAD", "HKD", "NZD", "SGD", "TWD", "MXN" };
     size_t len = strlen(cur->symbol);
-    while (len > 0 && cur->symbol[len - 1] == ' ')
-        len--;
-    if (strlen(sym) == len && memcmp(sym, cur->symbol, len) == 0)
-        return true;
+    while (len > 0 && cur->symbol[len - 1] == ' ') len--;
+    if (strlen(sym) == len && memcmp(sym, cur->symbol, len) == 0) return true;
     if (strcmp(sym, "$") == 0) {
         for (size_t i = 0; i < sizeof dollar_codes / sizeof dollar_codes[0]; i++)
-            if (strcmp(cur->code, dollar_codes[i]) == 0)
-                return true;
+            if (strcmp(cur->code, dollar_codes[i]) == 0) return true;
     }
     if (strcmp(sym, "\xEF\xBF\xA5") == 0) /* full-width yen sign */
         return strcmp(cur->code, "CNY") == 0 || strcmp(cur->code, "JPY") == 0;
@@ -383,7 +371,8 @@ static void lit_percent(check_ctx *c, ast_node *n)
             char text[96];
             diag_report(c->diags, DIAG_PERCENT_TOO_PRECISE, n->span,
                         "round it to at most 4 decimal places, e.g. 12.3456%",
-                        "`%s` has more than 4 decimal places", check_span_text(c, n->span, text, sizeof text));
+                        "`%s` has more than 4 decimal places",
+                        check_span_text(c, n->span, text, sizeof text));
             n->type = TY_UNKNOWN;
             return;
         }
@@ -423,8 +412,7 @@ static bool same_constant(const ast_node *a, const ast_node *b, ast_type t)
         const char *sa = check_const_string(a), *sb = check_const_string(b);
         return sa != NULL && sb != NULL && strcmp(sa, sb) == 0;
     }
-    if (!a->is_const || !b->is_const)
-        return false;
+    if (!a->is_const || !b->is_const) return false;
     return compare_values(t, a, b) == 0;
 }
 
@@ -462,16 +450,13 @@ static void report_list_duplicates(check_ctx *c, const ast_node *n, ast_type et)
     int used = 0;
     for (int i = 0; i < count; i++) {
         const ast_node *e = n->list.items[i];
-        if (e == NULL)
-            continue;
-        list_entry le = {e, NULL, 0, 1, i};
+        if (e == NULL) continue;
+        list_entry le = { e, NULL, 0, 1, i };
         if (et == TY_STRING) {
             le.text = check_const_string(e);
-            if (le.text == NULL)
-                continue;
+            if (le.text == NULL) continue;
         } else {
-            if (!e->is_const)
-                continue;
+            if (!e->is_const) continue;
             le.num = e->value;
             le.den = (et == TY_DECIMAL || et == TY_MULTIPLIER) && e->value2 > 0 ? e->value2 : 1;
         }
@@ -489,9 +474,11 @@ static void report_list_duplicates(check_ctx *c, const ast_node *n, ast_type et)
         char text[96];
         check_span_text(c, e->span, text, sizeof text);
         if (et == TY_WEEKDAY)
-            diag_report(c->diags, DIAG_DUPLICATE_WEEKDAY, e->span, "remove the repeated day", "%s is listed twice", text);
+            diag_report(c->diags, DIAG_DUPLICATE_WEEKDAY, e->span, "remove the repeated day",
+                        "%s is listed twice", text);
         else
-            diag_report(c->diags, DIAG_DUPLICATE_ENTRY, e->span, "remove the repeated value", "%s is listed twice", text);
+            diag_report(c->diags, DIAG_DUPLICATE_ENTRY, e->span, "remove the repeated value",
+                        "%s is listed twice", text);
         diag_note(c->diags, f->span, "first listed here");
     }
     free(entries);
@@ -509,8 +496,7 @@ static ast_type expr_list(check_ctx *c, ast_node *n)
     bool ok = true, all_const = true;
     for (int i = 0; i < n->list.count; i++) {
         ast_node *e = n->list.items[i];
-        if (e == NULL)
-            continue;
+        if (e == NULL) continue;
         ast_type t = check_expr(c, e);
         if (t == TY_UNKNOWN) {
             ok = false;
@@ -518,14 +504,14 @@ static ast_type expr_list(check_ctx *c, ast_node *n)
         }
         if (t == TY_ITEMS || t == TY_LIST || t == TY_RANGE || t == TY_STRING_SET || t == TY_ITEM_FIELD) {
             char ty[48], text[96];
-            diag_report(c->diags, DIAG_WRONG_TYPE, e->span, "a list holds plain values such as \"A1\", 3 or saturday",
+            diag_report(c->diags, DIAG_WRONG_TYPE, e->span,
+                        "a list holds plain values such as \"A1\", 3 or saturday",
                         "`%s` (%s) cannot be put in a list", check_span_text(c, e->span, text, sizeof text),
                         check_node_type_text(e, ty, sizeof ty));
             ok = false;
             continue;
         }
-        if (!e->is_const)
-            all_const = false;
+        if (!e->is_const) all_const = false;
         if (first == NULL) {
             first = e;
             et = t;
@@ -539,8 +525,7 @@ static ast_type expr_list(check_ctx *c, ast_node *n)
             ok = false;
         }
     }
-    if (!ok || first == NULL)
-        return TY_UNKNOWN;
+    if (!ok || first == NULL) return TY_UNKNOWN;
     report_list_duplicates(c, n, et);
     n->type = TY_LIST;
     n->elem_type = et;
@@ -561,15 +546,15 @@ static ast_type check_range(check_ctx *c, ast_node *r)
     c->allow_24 = r->b != NULL && r->b->kind == AST_TIME;
     ast_type rt = check_expr(c, r->b);
     c->allow_24 = false;
-    if (lt == TY_UNKNOWN || rt == TY_UNKNOWN)
-        return TY_UNKNOWN;
+    if (lt == TY_UNKNOWN || rt == TY_UNKNOWN) return TY_UNKNOWN;
     lt = check_vtype(r->a);
     rt = check_vtype(r->b);
     char t1[48], t2[48], hint[200];
     if (lt != rt) {
         diag_report(c->diags, DIAG_TYPE_MISMATCH, r->span, mismatch_hint(c, r->a, r->b, hint, sizeof hint),
                     "a range needs two values of the same type, not %s .. %s",
-                    check_type_text(lt, TY_UNKNOWN, t1, sizeof t1), check_type_text(rt, TY_UNKNOWN, t2, sizeof t2));
+                    check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
+                    check_type_text(rt, TY_UNKNOWN, t2, sizeof t2));
         return TY_UNKNOWN;
     }
     if (!is_ordered(lt) || lt == TY_WEEKDAY) {
@@ -593,19 +578,18 @@ static ast_type expr_logic(check_ctx *c, ast_node *n)
     ast_type lt = check_expr(c, n->a), rt = check_expr(c, n->b);
     const char *word = n->op == OP_AND ? "and" : "or";
     bool ok = lt != TY_UNKNOWN && rt != TY_UNKNOWN;
-    ast_node *sides[2] = {n->a, n->b};
+    ast_node *sides[2] = { n->a, n->b };
     for (int i = 0; i < 2; i++) {
         ast_node *s = sides[i];
-        if (s->type == TY_UNKNOWN || check_vtype(s) == TY_BOOL)
-            continue;
+        if (s->type == TY_UNKNOWN || check_vtype(s) == TY_BOOL) continue;
         char text[96], ty[48];
-        diag_report(c->diags, DIAG_WRONG_TYPE, s->span, "compare it with something, e.g. `order.subtotal >= ¥100`",
+        diag_report(c->diags, DIAG_WRONG_TYPE, s->span,
+                    "compare it with something, e.g. `order.subtotal >= ¥100`",
                     "`%s` joins conditions, but `%s` is %s, not true or false", word,
                     check_span_text(c, s->span, text, sizeof text), check_node_type_text(s, ty, sizeof ty));
         ok = false;
     }
-    if (!ok)
-        return TY_UNKNOWN;
+    if (!ok) return TY_UNKNOWN;
     n->type = TY_BOOL;
     if (n->a->is_const && n->b->is_const)
         set_bool(n, n->op == OP_AND ? (n->a->value && n->b->value) : (n->a->value || n->b->value));
@@ -615,26 +599,27 @@ static ast_type expr_logic(check_ctx *c, ast_node *n)
 static ast_type expr_unary(check_ctx *c, ast_node *n)
 {
     ast_type t = check_expr(c, n->a);
-    if (t == TY_UNKNOWN)
-        return TY_UNKNOWN;
+    if (t == TY_UNKNOWN) return TY_UNKNOWN;
     ast_type vt = check_vtype(n->a);
     char text[96], ty[48];
     if (n->op == OP_NOT) {
         if (vt != TY_BOOL) {
-            diag_report(c->diags, DIAG_WRONG_TYPE, n->a->span, "`not` turns a condition around, e.g. `not customer.first_order`",
-                        "`not` needs a condition, but `%s` is %s", check_span_text(c, n->a->span, text, sizeof text),
+            diag_report(c->diags, DIAG_WRONG_TYPE, n->a->span,
+                        "`not` turns a condition around, e.g. `not customer.first_order`",
+                        "`not` needs a condition, but `%s` is %s",
+                        check_span_text(c, n->a->span, text, sizeof text),
                         check_node_type_text(n->a, ty, sizeof ty));
             return TY_UNKNOWN;
         }
         n->type = TY_BOOL;
-        if (n->a->is_const)
-            set_bool(n, !n->a->value);
+        if (n->a->is_const) set_bool(n, !n->a->value);
         return n->type;
     }
     /* OP_NEG */
     if (vt != TY_INT && vt != TY_MONEY && vt != TY_PERCENT && vt != TY_DURATION && vt != TY_DECIMAL) {
-        diag_report(c->diags, DIAG_WRONG_TYPE, n->span, "only numbers, amounts, percents and durations can be negated",
-                    "cannot negate %s", check_node_type_text(n->a, ty, sizeof ty));
+        diag_report(c->diags, DIAG_WRONG_TYPE, n->span,
+                    "only numbers, amounts, percents and durations can be negated", "cannot negate %s",
+                    check_node_type_text(n->a, ty, sizeof ty));
         return TY_UNKNOWN;
     }
     n->type = vt;
@@ -691,36 +676,28 @@ static ast_type arith_result(int op, ast_type l, ast_type r)
         if (PAIR(TY_MONEY, TY_MONEY) || PAIR(TY_INT, TY_INT) || PAIR(TY_PERCENT, TY_PERCENT) ||
             PAIR(TY_DURATION, TY_DURATION))
             return l;
-        if (PAIR(TY_DATE, TY_DURATION) || PAIR(TY_DURATION, TY_DATE))
-            return TY_DATE;
+        if (PAIR(TY_DATE, TY_DURATION) || PAIR(TY_DURATION, TY_DATE)) return TY_DATE;
         return TY_UNKNOWN;
     case OP_SUB:
         if (PAIR(TY_MONEY, TY_MONEY) || PAIR(TY_INT, TY_INT) || PAIR(TY_PERCENT, TY_PERCENT) ||
             PAIR(TY_DURATION, TY_DURATION))
             return l;
-        if (PAIR(TY_DATE, TY_DURATION))
-            return TY_DATE;
-        if (PAIR(TY_DATE, TY_DATE))
-            return TY_DURATION;
+        if (PAIR(TY_DATE, TY_DURATION)) return TY_DATE;
+        if (PAIR(TY_DATE, TY_DATE)) return TY_DURATION;
         return TY_UNKNOWN;
     case OP_MUL:
-        if (PAIR(TY_INT, TY_INT))
-            return TY_INT;
+        if (PAIR(TY_INT, TY_INT)) return TY_INT;
         if (PAIR(TY_MONEY, TY_INT) || PAIR(TY_INT, TY_MONEY) || PAIR(TY_MONEY, TY_PERCENT) ||
             PAIR(TY_PERCENT, TY_MONEY))
             return TY_MONEY;
-        if (PAIR(TY_DURATION, TY_INT) || PAIR(TY_INT, TY_DURATION))
-            return TY_DURATION;
-        if (PAIR(TY_PERCENT, TY_INT) || PAIR(TY_INT, TY_PERCENT))
-            return TY_PERCENT;
+        if (PAIR(TY_DURATION, TY_INT) || PAIR(TY_INT, TY_DURATION)) return TY_DURATION;
+        if (PAIR(TY_PERCENT, TY_INT) || PAIR(TY_INT, TY_PERCENT)) return TY_PERCENT;
         return TY_UNKNOWN;
     case OP_DIV:
     case OP_MOD:
-        if (PAIR(TY_INT, TY_INT))
-            return TY_INT;
+        if (PAIR(TY_INT, TY_INT)) return TY_INT;
         return TY_UNKNOWN;
-    default:
-        return TY_UNKNOWN;
+    default: return TY_UNKNOWN;
     }
 #undef PAIR
 }
@@ -735,8 +712,7 @@ static void fold_arith(check_ctx *c, ast_node *n, ast_type lt, ast_type rt)
         n->type = TY_UNKNOWN;
         return;
     }
-    if (!a->is_const || !b->is_const)
-        return;
+    if (!a->is_const || !b->is_const) return;
     int64_t x = a->value, y = b->value, r = 0;
     bool overflow = false;
     switch (n->op) {
@@ -750,7 +726,8 @@ static void fold_arith(check_ctx *c, ast_node *n, ast_type lt, ast_type rt)
         break;
     case OP_SUB:
         if (lt == TY_DATE && rt == TY_DATE)
-            overflow = __builtin_sub_overflow(x, y, &r) || __builtin_mul_overflow(r, (int64_t)CHECK_SECONDS_PER_DAY, &r);
+            overflow = __builtin_sub_overflow(x, y, &r) ||
+                       __builtin_mul_overflow(r, (int64_t)CHECK_SECONDS_PER_DAY, &r);
         else if (lt == TY_DATE)
             overflow = __builtin_sub_overflow(x, y / CHECK_SECONDS_PER_DAY, &r);
         else
@@ -771,8 +748,7 @@ static void fold_arith(check_ctx *c, ast_node *n, ast_type lt, ast_type rt)
         else
             r = n->op == OP_DIV ? x / y : x % y;
         break;
-    default:
-        return;
+    default: return;
     }
     if (overflow) {
         report_overflow(c, n);
@@ -786,23 +762,25 @@ static void fold_arith(check_ctx *c, ast_node *n, ast_type lt, ast_type rt)
 static ast_type expr_arith(check_ctx *c, ast_node *n)
 {
     ast_type lt = check_expr(c, n->a), rt = check_expr(c, n->b);
-    if (lt == TY_UNKNOWN || rt == TY_UNKNOWN)
-        return TY_UNKNOWN;
+    if (lt == TY_UNKNOWN || rt == TY_UNKNOWN) return TY_UNKNOWN;
     lt = check_vtype(n->a);
     rt = check_vtype(n->b);
     ast_type result = arith_result(n->op, lt, rt);
     if (result == TY_UNKNOWN) {
         char t1[48], t2[48], hint[200];
         if (n->op == OP_DIV && (lt == TY_MONEY || rt == TY_MONEY))
-            snprintf(hint, sizeof hint, "to take a share of an amount, multiply it by a percent, e.g. `order.subtotal * 10%%`");
+            snprintf(hint, sizeof hint,
+                     "to take a share of an amount, multiply it by a percent, e.g. `order.subtotal * 10%%`");
         else if (n->op == OP_MUL && lt == TY_MONEY && rt == TY_MONEY)
             snprintf(hint, sizeof hint, "multiply an amount by a number or a percent, e.g. `¥10 * 3`");
         else if (lt != rt)
             mismatch_hint(c, n->a, n->b, hint, sizeof hint);
         else
-            snprintf(hint, sizeof hint, "`%s` works on numbers, amounts, percents, dates and durations", op_symbol(n->op));
+            snprintf(hint, sizeof hint, "`%s` works on numbers, amounts, percents, dates and durations",
+                     op_symbol(n->op));
         diag_report(c->diags, DIAG_TYPE_MISMATCH, n->span, hint, "cannot %s %s and %s", op_word(n->op),
-                    check_type_text(lt, TY_UNKNOWN, t1, sizeof t1), check_type_text(rt, TY_UNKNOWN, t2, sizeof t2));
+                    check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
+                    check_type_text(rt, TY_UNKNOWN, t2, sizeof t2));
         return TY_UNKNOWN;
     }
     /* a date moves by whole days */
@@ -831,8 +809,7 @@ static bool is_compare_op(int op)
 static ast_type expr_compare(check_ctx *c, ast_node *n)
 {
     ast_type lt = check_expr(c, n->a), rt = check_expr(c, n->b);
-    if (lt == TY_UNKNOWN || rt == TY_UNKNOWN)
-        return TY_UNKNOWN;
+    if (lt == TY_UNKNOWN || rt == TY_UNKNOWN) return TY_UNKNOWN;
     lt = check_vtype(n->a);
     rt = check_vtype(n->b);
     char t1[48], t2[48], hint[200], text[96];
@@ -841,8 +818,8 @@ static ast_type expr_compare(check_ctx *c, ast_node *n)
         const ast_node *x = r == n->a ? n->b : n->a;
         snprintf(hint, sizeof hint, "write `%s in %s`", check_span_text(c, x->span, t1, sizeof t1),
                  check_span_text(c, r->span, t2, sizeof t2));
-        diag_report(c->diags, DIAG_RANGE_OUTSIDE_IN, n->span, hint,
-                    "a %s can only be used after `in`", r->type == TY_RANGE ? "range" : "list");
+        diag_report(c->diags, DIAG_RANGE_OUTSIDE_IN, n->span, hint, "a %s can only be used after `in`",
+                    r->type == TY_RANGE ? "range" : "list");
         return TY_UNKNOWN;
     }
     bool same = lt == rt || (lt == TY_CATEGORY && rt == TY_STRING) || (lt == TY_STRING && rt == TY_CATEGORY);
@@ -850,19 +827,23 @@ static ast_type expr_compare(check_ctx *c, ast_node *n)
         if ((lt == TY_STRING_SET && rt == TY_STRING) || (lt == TY_STRING && rt == TY_STRING_SET)) {
             const ast_node *set = lt == TY_STRING_SET ? n->a : n->b, *s = set == n->a ? n->b : n->a;
             snprintf(hint, sizeof hint, "to test membership write `%s in %s`",
-                     check_span_text(c, s->span, t1, sizeof t1), check_span_text(c, set->span, t2, sizeof t2));
+                     check_span_text(c, s->span, t1, sizeof t1),
+                     check_span_text(c, set->span, t2, sizeof t2));
         } else {
             mismatch_hint(c, n->a, n->b, hint, sizeof hint);
         }
         diag_report(c->diags, DIAG_TYPE_MISMATCH, n->span, hint, "cannot compare %s with %s",
-                    check_type_text(lt, TY_UNKNOWN, t1, sizeof t1), check_type_text(rt, TY_UNKNOWN, t2, sizeof t2));
+                    check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
+                    check_type_text(rt, TY_UNKNOWN, t2, sizeof t2));
         return TY_UNKNOWN;
     }
     bool ordering = n->op != OP_EQ && n->op != OP_NE;
     if (lt == TY_ITEMS || lt == TY_STRING_SET || (ordering && !is_ordered(lt))) {
         if (lt == TY_ITEMS)
-            snprintf(hint, sizeof hint, "compare what the sets add up to, e.g. `sum(%s) >= ¥100`, or test `any(%s)`",
-                     check_span_text(c, n->a->span, t1, sizeof t1), check_span_text(c, n->a->span, t2, sizeof t2));
+            snprintf(hint, sizeof hint,
+                     "compare what the sets add up to, e.g. `sum(%s) >= ¥100`, or test `any(%s)`",
+                     check_span_text(c, n->a->span, t1, sizeof t1),
+                     check_span_text(c, n->a->span, t2, sizeof t2));
         else if (lt == TY_STRING_SET)
             snprintf(hint, sizeof hint, "test membership instead, e.g. `\"vip\" in %s`",
                      check_span_text(c, n->a->span, t1, sizeof t1));
@@ -878,10 +859,13 @@ static ast_type expr_compare(check_ctx *c, ast_node *n)
     }
     if ((lt == TY_STRING || lt == TY_CATEGORY) && rt != TY_CATEGORY && lt != TY_CATEGORY &&
         check_const_string(n->a) == NULL && check_const_string(n->b) == NULL) {
-        const ast_node *field = n->a->type == TY_ITEM_FIELD ? n->a : n->b->type == TY_ITEM_FIELD ? n->b : NULL;
+        const ast_node *field = n->a->type == TY_ITEM_FIELD   ? n->a
+                                : n->b->type == TY_ITEM_FIELD ? n->b
+                                                              : NULL;
         if (field != NULL && field->kind == AST_NAME && field->name != NULL)
-            snprintf(hint, sizeof hint, "an item's %s can only be compared with a fixed text, e.g. `%s = \"Acme\"`",
-                     field->name, field->name);
+            snprintf(hint, sizeof hint,
+                     "an item's %s can only be compared with a fixed text, e.g. `%s = \"Acme\"`", field->name,
+                     field->name);
         else
             snprintf(hint, sizeof hint, "compare with a fixed text, e.g. `order.channel = \"app\"`");
         diag_report(c->diags, DIAG_NOT_CONSTANT, n->span, hint,
@@ -894,8 +878,7 @@ static ast_type expr_compare(check_ctx *c, ast_node *n)
         int cmp;
         if (lt == TY_STRING) {
             const char *sa = check_const_string(n->a), *sb = check_const_string(n->b);
-            if (sa == NULL || sb == NULL)
-                return n->type;
+            if (sa == NULL || sb == NULL) return n->type;
             cmp = strcmp(sa, sb);
         } else {
             cmp = compare_values(lt, n->a, n->b);
@@ -919,8 +902,7 @@ static ast_type expr_in(check_ctx *c, ast_node *n)
 {
     ast_type lt = check_expr(c, n->a);
     ast_type rt = n->b != NULL && n->b->kind == AST_RANGE ? check_range(c, n->b) : check_expr(c, n->b);
-    if (lt == TY_UNKNOWN || rt == TY_UNKNOWN)
-        return TY_UNKNOWN;
+    if (lt == TY_UNKNOWN || rt == TY_UNKNOWN) return TY_UNKNOWN;
     lt = check_vtype(n->a);
     rt = check_vtype(n->b);
     ast_node *a = n->a, *b = n->b;
@@ -932,22 +914,25 @@ static ast_type expr_in(check_ctx *c, ast_node *n)
         if (lt != b->elem_type) {
             snprintf(hint, sizeof hint, "the value and the range ends must have the same type");
             diag_report(c->diags, DIAG_INVALID_IN, n->span, hint, "`%s` is %s, but the range holds %s values",
-                        check_span_text(c, a->span, text, sizeof text), check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
+                        check_span_text(c, a->span, text, sizeof text),
+                        check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
                         check_type_text(b->elem_type, TY_UNKNOWN, t2, sizeof t2));
             ok = false;
         }
         break;
     case TY_LIST:
         if (lt != b->elem_type && !(lt == TY_CATEGORY && b->elem_type == TY_STRING)) {
-            diag_report(c->diags, DIAG_INVALID_IN, n->span, "the value and the list elements must have the same type",
-                        "`%s` is %s, but the list holds %s values", check_span_text(c, a->span, text, sizeof text),
-                        check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
-                        check_type_text(b->elem_type, TY_UNKNOWN, t2, sizeof t2));
+            diag_report(
+                c->diags, DIAG_INVALID_IN, n->span, "the value and the list elements must have the same type",
+                "`%s` is %s, but the list holds %s values", check_span_text(c, a->span, text, sizeof text),
+                check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
+                check_type_text(b->elem_type, TY_UNKNOWN, t2, sizeof t2));
             ok = false;
         } else if (!b->is_const) {
             diag_report(c->diags, DIAG_NOT_CONSTANT, b->span,
-                        b->elem_type == TY_STRING ? "write the texts out, e.g. [\"app\", \"web\"]"
-                                                  : "write the values out, or compare with `=` and join with `or`",
+                        b->elem_type == TY_STRING
+                            ? "write the texts out, e.g. [\"app\", \"web\"]"
+                            : "write the values out, or compare with `=` and join with `or`",
                         "the list after `%s` must hold fixed values", word);
             ok = false;
         } else if (lt == TY_BOOL) {
@@ -961,30 +946,36 @@ static ast_type expr_in(check_ctx *c, ast_node *n)
             snprintf(hint, sizeof hint, "write the text to look for, e.g. `\"vip\" %s %s`", word,
                      check_span_text(c, b->span, t1, sizeof t1));
             diag_report(c->diags, DIAG_INVALID_IN, n->span, hint, "`%s` holds texts, but `%s` is %s",
-                        check_span_text(c, b->span, t2, sizeof t2), check_span_text(c, a->span, text, sizeof text),
+                        check_span_text(c, b->span, t2, sizeof t2),
+                        check_span_text(c, a->span, text, sizeof text),
                         check_type_text(lt, TY_UNKNOWN, t1, sizeof t1));
             ok = false;
         } else if (check_const_string(a) == NULL) {
             snprintf(hint, sizeof hint, "write the text to look for, e.g. `\"vip\" %s %s`", word,
                      check_span_text(c, b->span, t1, sizeof t1));
-            diag_report(c->diags, DIAG_NOT_CONSTANT, a->span, hint, "the text before `%s` must be fixed", word);
+            diag_report(c->diags, DIAG_NOT_CONSTANT, a->span, hint, "the text before `%s` must be fixed",
+                        word);
             ok = false;
         }
         break;
     case TY_STRING:
         if (lt == TY_CATEGORY) {
             if (check_const_string(b) == NULL) {
-                diag_report(c->diags, DIAG_NOT_CONSTANT, b->span, "write the category path, e.g. `category in \"tea\"`",
+                diag_report(c->diags, DIAG_NOT_CONSTANT, b->span,
+                            "write the category path, e.g. `category in \"tea\"`",
                             "the category after `%s` must be fixed", word);
                 ok = false;
             }
         } else {
             if (lt == TY_STRING)
-                snprintf(hint, sizeof hint, "compare texts with `=`, or put the choices in a list: `%s %s [%s]`",
-                         check_span_text(c, a->span, t1, sizeof t1), word, check_span_text(c, b->span, t2, sizeof t2));
+                snprintf(hint, sizeof hint,
+                         "compare texts with `=`, or put the choices in a list: `%s %s [%s]`",
+                         check_span_text(c, a->span, t1, sizeof t1), word,
+                         check_span_text(c, b->span, t2, sizeof t2));
             else
                 snprintf(hint, sizeof hint, "`in` followed by a text only works for `category`");
-            diag_report(c->diags, DIAG_INVALID_IN, n->span, hint, "`%s` needs a list, a range or a set after it, not a text", word);
+            diag_report(c->diags, DIAG_INVALID_IN, n->span, hint,
+                        "`%s` needs a list, a range or a set after it, not a text", word);
             ok = false;
         }
         break;
@@ -996,8 +987,7 @@ static ast_type expr_in(check_ctx *c, ast_node *n)
         ok = false;
         break;
     }
-    if (!ok)
-        return TY_UNKNOWN;
+    if (!ok) return TY_UNKNOWN;
     n->type = TY_BOOL;
     /* fold a constant value against a constant list or range */
     if (a->is_const && b->is_const && a->type != TY_ITEM_FIELD && lt != TY_CATEGORY) {
@@ -1005,7 +995,8 @@ static ast_type expr_in(check_ctx *c, ast_node *n)
         if (rt == TY_RANGE) {
             ast_node *lo = b, *hi = b;
             /* follow lets to the range node itself */
-            for (int guard = 0; guard < 1000 && lo->kind == AST_NAME && lo->decl && lo->decl->kind == AST_LET; guard++)
+            for (int guard = 0; guard < 1000 && lo->kind == AST_NAME && lo->decl && lo->decl->kind == AST_LET;
+                 guard++)
                 lo = hi = lo->decl->a;
             if (lo->kind != AST_RANGE)
                 known = false;
@@ -1013,18 +1004,16 @@ static ast_type expr_in(check_ctx *c, ast_node *n)
                 found = compare_values(lt, lo->a, a) <= 0 && compare_values(lt, a, hi->b) <= 0;
         } else if (rt == TY_LIST) {
             ast_node *list = b;
-            for (int guard = 0; guard < 1000 && list->kind == AST_NAME && list->decl && list->decl->kind == AST_LET; guard++)
+            for (int guard = 0;
+                 guard < 1000 && list->kind == AST_NAME && list->decl && list->decl->kind == AST_LET; guard++)
                 list = list->decl->a;
-            if (list->kind != AST_LIST)
-                known = false;
+            if (list->kind != AST_LIST) known = false;
             for (int i = 0; known && i < list->list.count; i++)
-                if (list->list.items[i] != NULL && same_constant(a, list->list.items[i], lt))
-                    found = true;
+                if (list->list.items[i] != NULL && same_constant(a, list->list.items[i], lt)) found = true;
         } else {
             known = false;
         }
-        if (known)
-            set_bool(n, n->op == OP_IN ? found : !found);
+        if (known) set_bool(n, n->op == OP_IN ? found : !found);
     }
     return n->type;
 }
@@ -1075,7 +1064,8 @@ static int item_leaf_compare(check_ctx *c, ast_node *n, ast_node *field, ast_nod
     }
     if (ft == TY_STRING || ft == TY_CATEGORY) {
         if (check_const_string(other) == NULL) {
-            diag_report(c->diags, DIAG_NOT_CONSTANT, other->span, "write the text out, e.g. `brand = \"Acme\"`",
+            diag_report(c->diags, DIAG_NOT_CONSTANT, other->span,
+                        "write the text out, e.g. `brand = \"Acme\"`",
                         "an item's %s can only be compared with a fixed text",
                         field->kind == AST_CALL ? "attribute" : (field->name ? field->name : "field"));
             return -1;
@@ -1102,10 +1092,8 @@ static void report_too_complex(check_ctx *c, const ast_node *n)
 /* Validates an item predicate already typed as bool. Returns false after reporting. */
 static bool item_predicate(check_ctx *c, ast_node *n)
 {
-    if (n == NULL || n->type == TY_UNKNOWN)
-        return true; /* reported already */
-    if (n->kind == AST_UNARY && n->op == OP_NOT)
-        return item_predicate(c, n->a);
+    if (n == NULL || n->type == TY_UNKNOWN) return true; /* reported already */
+    if (n->kind == AST_UNARY && n->op == OP_NOT) return item_predicate(c, n->a);
     if (n->kind == AST_BINARY && (n->op == OP_AND || n->op == OP_OR)) {
         bool l = item_predicate(c, n->a);
         bool r = item_predicate(c, n->b);
@@ -1117,8 +1105,7 @@ static bool item_predicate(check_ctx *c, ast_node *n)
             ast_node *field = fa ? n->a : n->b, *other = fa ? n->b : n->a;
             if (!check_item_dependent(other)) {
                 int verdict = item_leaf_compare(c, n, field, other);
-                if (verdict != 0)
-                    return verdict > 0;
+                if (verdict != 0) return verdict > 0;
             }
         }
     } else if (n->kind == AST_BINARY && (n->op == OP_IN || n->op == OP_NOT_IN)) {
@@ -1127,8 +1114,7 @@ static bool item_predicate(check_ctx *c, ast_node *n)
             if (b->type == TY_RANGE && b->kind == AST_RANGE && b->is_const && b->a && b->b &&
                 compare_values(b->elem_type, b->a, b->b) > 0)
                 warn_empty_set(c, n, "the range is empty");
-            if (n->a->elem_type != TY_STRING_SET)
-                return true;
+            if (n->a->elem_type != TY_STRING_SET) return true;
         }
         if (n->b->type == TY_ITEM_FIELD && n->b->elem_type == TY_STRING_SET && !check_item_dependent(n->a))
             return true;
@@ -1143,8 +1129,7 @@ static bool check_item_predicate(check_ctx *c, ast_node *pred, const char *where
     c->item_depth++;
     ast_type t = check_expr(c, pred);
     c->item_depth--;
-    if (t == TY_UNKNOWN)
-        return false;
+    if (t == TY_UNKNOWN) return false;
     if (check_vtype(pred) != TY_BOOL) {
         char text[96], ty[48], hint[200];
         if (pred->type == TY_ITEM_FIELD && pred->elem_type == TY_CATEGORY)
@@ -1155,7 +1140,8 @@ static bool check_item_predicate(check_ctx *c, ast_node *pred, const char *where
             snprintf(hint, sizeof hint, "write a test such as `price >= ¥100` or `category in \"tea\"`");
         diag_report(c->diags, DIAG_WRONG_TYPE, pred->span, hint,
                     "the condition %s must be true or false for each item; `%s` is %s", where,
-                    check_span_text(c, pred->span, text, sizeof text), check_node_type_text(pred, ty, sizeof ty));
+                    check_span_text(c, pred->span, text, sizeof text),
+                    check_node_type_text(pred, ty, sizeof ty));
         return false;
     }
     return item_predicate(c, pred);
@@ -1167,15 +1153,15 @@ static ast_type expr_where(check_ctx *c, ast_node *n)
     bool ok = true;
     if (lt != TY_UNKNOWN && lt != TY_ITEMS) {
         char text[96], ty[48];
-        diag_report(c->diags, DIAG_WRONG_TYPE, n->a->span, "start from `items` or a let holding items, e.g. `items where price > ¥10`",
-                    "`where` picks items from a set, but `%s` is %s", check_span_text(c, n->a->span, text, sizeof text),
+        diag_report(c->diags, DIAG_WRONG_TYPE, n->a->span,
+                    "start from `items` or a let holding items, e.g. `items where price > ¥10`",
+                    "`where` picks items from a set, but `%s` is %s",
+                    check_span_text(c, n->a->span, text, sizeof text),
                     check_node_type_text(n->a, ty, sizeof ty));
         ok = false;
     }
-    if (!check_item_predicate(c, n->b, "after `where`"))
-        ok = false;
-    if (!ok || lt == TY_UNKNOWN)
-        return TY_UNKNOWN;
+    if (!check_item_predicate(c, n->b, "after `where`")) ok = false;
+    if (!ok || lt == TY_UNKNOWN) return TY_UNKNOWN;
     return n->type = TY_ITEMS;
 }
 
@@ -1183,14 +1169,15 @@ static ast_type expr_set_op(check_ctx *c, ast_node *n)
 {
     ast_type lt = check_expr(c, n->a), rt = check_expr(c, n->b);
     bool ok = lt != TY_UNKNOWN && rt != TY_UNKNOWN;
-    ast_node *sides[2] = {n->a, n->b};
+    ast_node *sides[2] = { n->a, n->b };
     for (int i = 0; i < 2; i++) {
-        if (sides[i]->type == TY_UNKNOWN || sides[i]->type == TY_ITEMS)
-            continue;
+        if (sides[i]->type == TY_UNKNOWN || sides[i]->type == TY_ITEMS) continue;
         char text[96], ty[48];
-        diag_report(c->diags, DIAG_WRONG_TYPE, sides[i]->span, "both sides must be item sets, e.g. `tea union coffee`",
+        diag_report(c->diags, DIAG_WRONG_TYPE, sides[i]->span,
+                    "both sides must be item sets, e.g. `tea union coffee`",
                     "`%s` combines item sets, but `%s` is %s", n->op == OP_UNION ? "union" : "except",
-                    check_span_text(c, sides[i]->span, text, sizeof text), check_node_type_text(sides[i], ty, sizeof ty));
+                    check_span_text(c, sides[i]->span, text, sizeof text),
+                    check_node_type_text(sides[i], ty, sizeof ty));
         ok = false;
     }
     return ok ? (n->type = TY_ITEMS) : TY_UNKNOWN;
@@ -1206,13 +1193,13 @@ typedef struct builtin {
 } builtin;
 
 static const builtin builtins[] = {
-    {"sum", 1, 2, "sum(tea) or sum(tea, quantity)"},
-    {"count", 1, 1, "count(tea)"},
-    {"min", 2, 2, "min(tea, price)"},
-    {"max", 2, 2, "max(tea, price)"},
-    {"any", 1, 2, "any(tea) or any(tea, price >= ¥100)"},
-    {"all", 2, 2, "all(tea, \"organic\" in tags)"},
-    {"attr", 1, 1, "attr(\"origin\") = \"Yunnan\""},
+    { "sum", 1, 2, "sum(tea) or sum(tea, quantity)" },
+    { "count", 1, 1, "count(tea)" },
+    { "min", 2, 2, "min(tea, price)" },
+    { "max", 2, 2, "max(tea, price)" },
+    { "any", 1, 2, "any(tea) or any(tea, price >= ¥100)" },
+    { "all", 2, 2, "all(tea, \"organic\" in tags)" },
+    { "attr", 1, 1, "attr(\"origin\") = \"Yunnan\"" },
 };
 
 static ast_type call_attr(check_ctx *c, ast_node *n)
@@ -1220,8 +1207,7 @@ static ast_type call_attr(check_ctx *c, ast_node *n)
     ast_node *key = n->list.items[0];
     char text[96], hint[200];
     ast_type t = check_expr(c, key);
-    if (t == TY_UNKNOWN)
-        return TY_UNKNOWN;
+    if (t == TY_UNKNOWN) return TY_UNKNOWN;
     const char *k = check_const_string(key);
     if (t != TY_STRING || k == NULL || k[0] == '\0') {
         diag_report(c->diags, DIAG_WRONG_ARGUMENTS, key->span, "name the attribute, e.g. attr(\"origin\")",
@@ -1246,14 +1232,12 @@ static ast_type expr_call(check_ctx *c, ast_node *n)
     const char *name = n->name ? n->name : "";
     const builtin *b = NULL;
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
-        if (strcmp(builtins[i].name, name) == 0)
-            b = &builtins[i];
+        if (strcmp(builtins[i].name, name) == 0) b = &builtins[i];
     char hint[240], text[96], ty[48];
     if (b == NULL) {
         suggest s;
         suggest_init(&s, name);
-        for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
-            suggest_add(&s, builtins[i].name);
+        for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) suggest_add(&s, builtins[i].name);
         if (suggest_best(&s) != NULL)
             snprintf(hint, sizeof hint, "did you mean `%s`?", suggest_best(&s));
         else
@@ -1266,30 +1250,26 @@ static ast_type expr_call(check_ctx *c, ast_node *n)
     if (argc < b->min_args || argc > b->max_args) {
         snprintf(hint, sizeof hint, "write it as %s", b->usage);
         if (b->min_args == b->max_args)
-            diag_report(c->diags, DIAG_WRONG_ARGUMENTS, n->span, hint, "`%s` takes %d argument%s, not %d", name,
-                        b->min_args, b->min_args == 1 ? "" : "s", argc);
+            diag_report(c->diags, DIAG_WRONG_ARGUMENTS, n->span, hint, "`%s` takes %d argument%s, not %d",
+                        name, b->min_args, b->min_args == 1 ? "" : "s", argc);
         else
-            diag_report(c->diags, DIAG_WRONG_ARGUMENTS, n->span, hint, "`%s` takes %d or %d arguments, not %d", name,
-                        b->min_args, b->max_args, argc);
+            diag_report(c->diags, DIAG_WRONG_ARGUMENTS, n->span, hint,
+                        "`%s` takes %d or %d arguments, not %d", name, b->min_args, b->max_args, argc);
         return TY_UNKNOWN;
     }
     for (int i = 0; i < argc; i++)
-        if (n->list.items[i] == NULL)
-            return TY_UNKNOWN;
-    if (strcmp(name, "attr") == 0)
-        return call_attr(c, n);
+        if (n->list.items[i] == NULL) return TY_UNKNOWN;
+    if (strcmp(name, "attr") == 0) return call_attr(c, n);
 
     /* every aggregate takes an item set first */
     ast_node *set = n->list.items[0];
     bool ok = check_item_set(c, set, "the first argument");
-    if (strcmp(name, "count") == 0)
-        return ok ? (n->type = TY_INT) : TY_UNKNOWN;
+    if (strcmp(name, "count") == 0) return ok ? (n->type = TY_INT) : TY_UNKNOWN;
     if (strcmp(name, "any") == 0 || strcmp(name, "all") == 0) {
         if (argc == 2) {
             char where[64];
             snprintf(where, sizeof where, "of `%s`", name);
-            if (!check_item_predicate(c, n->list.items[1], where))
-                ok = false;
+            if (!check_item_predicate(c, n->list.items[1], where)) ok = false;
         }
         return ok ? (n->type = TY_BOOL) : TY_UNKNOWN;
     }
@@ -1300,8 +1280,7 @@ static ast_type expr_call(check_ctx *c, ast_node *n)
     c->item_depth++;
     ast_type ft = check_expr(c, field);
     c->item_depth--;
-    if (ft == TY_UNKNOWN)
-        return TY_UNKNOWN;
+    if (ft == TY_UNKNOWN) return TY_UNKNOWN;
     if (ft != TY_ITEM_FIELD || field->kind == AST_CALL) {
         snprintf(hint, sizeof hint, "write it as %s", b->usage);
         diag_report(c->diags, DIAG_AGGREGATE_FIELD, field->span, hint,
@@ -1328,8 +1307,7 @@ static ast_type expr_call(check_ctx *c, ast_node *n)
 
 ast_type check_expr(check_ctx *c, ast_node *n)
 {
-    if (n == NULL)
-        return TY_UNKNOWN;
+    if (n == NULL) return TY_UNKNOWN;
     n->type = TY_UNKNOWN;
     n->elem_type = TY_UNKNOWN;
     n->is_const = false;
@@ -1355,27 +1333,24 @@ ast_type check_expr(check_ctx *c, ast_node *n)
         if (lit_fraction(c, n) && n->value <= 0) {
             char text[96];
             diag_report(c->diags, DIAG_INVALID_MULTIPLIER, n->span,
-                        "a multiplier must be more than zero, e.g. x2 or x1.5; to stop points, use a `when` condition",
+                        "a multiplier must be more than zero, e.g. x2 or x1.5; to stop points, use a `when` "
+                        "condition",
                         "`%s` would %s points", check_span_text(c, n->span, text, sizeof text),
                         n->value == 0 ? "wipe out all" : "take away");
             n->type = TY_UNKNOWN;
             n->is_const = false;
         }
         return n->type;
-    case AST_MONEY:
-        lit_money(c, n);
-        return n->type;
-    case AST_PERCENT:
-        lit_percent(c, n);
-        return n->type;
+    case AST_MONEY: lit_money(c, n); return n->type;
+    case AST_PERCENT: lit_percent(c, n); return n->type;
     case AST_STRING:
         n->type = TY_STRING;
         n->is_const = true;
         return n->type;
     case AST_TIME:
         if (n->ival >= 24 * 60 && !c->allow_24) {
-            diag_report(c->diags, DIAG_TIME_24_NOT_END, n->span, "write 00:00 for the start of a day, or 23:59",
-                        "24:00 can only end a time window");
+            diag_report(c->diags, DIAG_TIME_24_NOT_END, n->span,
+                        "write 00:00 for the start of a day, or 23:59", "24:00 can only end a time window");
             return TY_UNKNOWN;
         }
         n->type = TY_TIME;
@@ -1386,55 +1361,43 @@ ast_type check_expr(check_ctx *c, ast_node *n)
     case AST_DURATION:
     case AST_WEEKDAY:
     case AST_BOOL:
-        n->type = n->kind == AST_DATE ? TY_DATE : n->kind == AST_DURATION ? TY_DURATION
-                : n->kind == AST_WEEKDAY ? TY_WEEKDAY : TY_BOOL;
+        n->type = n->kind == AST_DATE       ? TY_DATE
+                  : n->kind == AST_DURATION ? TY_DURATION
+                  : n->kind == AST_WEEKDAY  ? TY_WEEKDAY
+                                            : TY_BOOL;
         n->is_const = true;
         n->value = n->ival;
         return n->type;
-    case AST_LIST:
-        return n->type = expr_list(c, n);
-    case AST_NAME:
-        return n->type = check_name(c, n);
-    case AST_FIELD:
-        return n->type = check_fact(c, n);
-    case AST_ITEMS:
-        return n->type = TY_ITEMS;
-    case AST_UNARY:
-        return n->type = expr_unary(c, n);
+    case AST_LIST: return n->type = expr_list(c, n);
+    case AST_NAME: return n->type = check_name(c, n);
+    case AST_FIELD: return n->type = check_fact(c, n);
+    case AST_ITEMS: return n->type = TY_ITEMS;
+    case AST_UNARY: return n->type = expr_unary(c, n);
     case AST_BINARY:
         switch (n->op) {
         case OP_AND:
-        case OP_OR:
-            return n->type = expr_logic(c, n);
+        case OP_OR: return n->type = expr_logic(c, n);
         case OP_IN:
-        case OP_NOT_IN:
-            return n->type = expr_in(c, n);
+        case OP_NOT_IN: return n->type = expr_in(c, n);
         case OP_UNION:
-        case OP_EXCEPT:
-            return n->type = expr_set_op(c, n);
+        case OP_EXCEPT: return n->type = expr_set_op(c, n);
         case OP_ADD:
         case OP_SUB:
         case OP_MUL:
         case OP_DIV:
         case OP_MOD: {
             ast_type t = expr_arith(c, n);
-            if (t == TY_UNKNOWN)
-                n->is_const = false;
+            if (t == TY_UNKNOWN) n->is_const = false;
             return n->type = t;
         }
         default:
-            if (is_compare_op(n->op))
-                return n->type = expr_compare(c, n);
+            if (is_compare_op(n->op)) return n->type = expr_compare(c, n);
             return TY_UNKNOWN;
         }
-    case AST_RANGE:
-        return n->type = check_range(c, n);
-    case AST_WHERE:
-        return n->type = expr_where(c, n);
-    case AST_CALL:
-        return n->type = expr_call(c, n);
-    default:
-        return TY_UNKNOWN; /* not an expression */
+    case AST_RANGE: return n->type = check_range(c, n);
+    case AST_WHERE: return n->type = expr_where(c, n);
+    case AST_CALL: return n->type = expr_call(c, n);
+    default: return TY_UNKNOWN; /* not an expression */
     }
 }
 
@@ -1443,41 +1406,38 @@ ast_type check_expr(check_ctx *c, ast_node *n)
 
 bool check_condition(check_ctx *c, ast_node *n)
 {
-    if (check_expr(c, n) == TY_UNKNOWN)
-        return false;
-    if (check_vtype(n) == TY_BOOL)
-        return true;
+    if (check_expr(c, n) == TY_UNKNOWN) return false;
+    if (check_vtype(n) == TY_BOOL) return true;
     char text[96], ty[48], hint[240], s1[96];
     check_span_text(c, n->span, text, sizeof text);
     if (n->type == TY_ITEMS)
         snprintf(hint, sizeof hint, "test the set, e.g. `any(%s)` or `sum(%s) >= %s`", text, text,
                  check_money_example(c, "100", s1, sizeof s1));
     else if (n->type == TY_MONEY)
-        snprintf(hint, sizeof hint, "compare it, e.g. `%s >= %s`", text, check_money_example(c, "100", s1, sizeof s1));
+        snprintf(hint, sizeof hint, "compare it, e.g. `%s >= %s`", text,
+                 check_money_example(c, "100", s1, sizeof s1));
     else
         snprintf(hint, sizeof hint, "compare it with a value, e.g. `%s = ...`", text);
-    diag_report(c->diags, DIAG_WRONG_TYPE, n->span, hint, "a condition must be true or false, but `%s` is %s", text,
-                check_node_type_text(n, ty, sizeof ty));
+    diag_report(c->diags, DIAG_WRONG_TYPE, n->span, hint, "a condition must be true or false, but `%s` is %s",
+                text, check_node_type_text(n, ty, sizeof ty));
     return false;
 }
 
 bool check_item_set(check_ctx *c, ast_node *n, const char *what)
 {
-    if (check_expr(c, n) == TY_UNKNOWN)
-        return false;
-    if (n->type == TY_ITEMS)
-        return true;
+    if (check_expr(c, n) == TY_UNKNOWN) return false;
+    if (n->type == TY_ITEMS) return true;
     char text[96], ty[48];
-    diag_report(c->diags, DIAG_WRONG_TYPE, n->span, "e.g. `items`, `order`, or `items where category in \"tea\"`",
-                "%s must be a set of items, but `%s` is %s", what, check_span_text(c, n->span, text, sizeof text),
-                check_node_type_text(n, ty, sizeof ty));
+    diag_report(c->diags, DIAG_WRONG_TYPE, n->span,
+                "e.g. `items`, `order`, or `items where category in \"tea\"`",
+                "%s must be a set of items, but `%s` is %s", what,
+                check_span_text(c, n->span, text, sizeof text), check_node_type_text(n, ty, sizeof ty));
     return false;
 }
 
 bool check_expect_constant(check_ctx *c, ast_node *n, ast_type want, const char *what)
 {
-    if (n == NULL || n->type == TY_UNKNOWN)
-        return false;
+    if (n == NULL || n->type == TY_UNKNOWN) return false;
     char text[96], ty[48], wt[48], hint[200], ex[96];
     check_span_text(c, n->span, text, sizeof text);
     if (n->type != want) {
@@ -1492,7 +1452,8 @@ bool check_expect_constant(check_ctx *c, ast_node *n, ast_type want, const char 
         else
             snprintf(hint, sizeof hint, "write a %s here", check_type_text(want, TY_UNKNOWN, wt, sizeof wt));
         diag_report(c->diags, DIAG_WRONG_TYPE, n->span, hint, "%s must be %s, but `%s` is %s", what,
-                    check_type_text(want, TY_UNKNOWN, wt, sizeof wt), text, check_node_type_text(n, ty, sizeof ty));
+                    check_type_text(want, TY_UNKNOWN, wt, sizeof wt), text,
+                    check_node_type_text(n, ty, sizeof ty));
         return false;
     }
     if (!n->is_const) {
@@ -1506,7 +1467,6 @@ bool check_expect_constant(check_ctx *c, ast_node *n, ast_type want, const char 
 
 bool check_constant(check_ctx *c, ast_node *n, ast_type want, const char *what)
 {
-    if (n == NULL || check_expr(c, n) == TY_UNKNOWN)
-        return false;
+    if (n == NULL || check_expr(c, n) == TY_UNKNOWN) return false;
     return check_expect_constant(c, n, want, what);
 }

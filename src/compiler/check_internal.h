@@ -45,15 +45,15 @@ typedef struct check_ctx {
     size_t n_symbols, cap_symbols;
 
     /* lets */
-    int lets_checked;        /* lets with index < lets_checked have been checked */
-    ast_node *current_let;   /* the let whose definition is being checked, or NULL */
-    int *let_uses;           /* per let index */
+    int lets_checked;      /* lets with index < lets_checked have been checked */
+    ast_node *current_let; /* the let whose definition is being checked, or NULL */
+    int *let_uses;         /* per let index */
 
     /* > 0 while checking an item predicate (the right side of `where`, the condition of
      * any/all, the field of an aggregate): item fields resolve there */
     int item_depth;
-    bool allow_24;           /* a 24:00 literal is allowed here (the end of a time window) */
-    bool damaged;            /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
+    bool allow_24; /* a 24:00 literal is allowed here (the end of a time window) */
+    bool damaged;  /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
                                 what looks missing or unknown may just have been dropped */
 } check_ctx;
 

@@ -26,8 +26,7 @@
 /* Records a single-valued clause; reports (and returns false for) a second one. */
 static bool once(check_ctx *c, ast_node **slots, ast_node *cl, const char *owner)
 {
-    if (cl->op < 0 || cl->op >= CLAUSE_SLOTS)
-        return false;
+    if (cl->op < 0 || cl->op >= CLAUSE_SLOTS) return false;
     if (slots[cl->op] != NULL) {
         diag_report(c->diags, DIAG_DUPLICATE_CLAUSE, cl->span, "remove one of them",
                     "%s can have only one `%s`", owner, ast_clause_text(cl->op));
@@ -40,16 +39,16 @@ static bool once(check_ctx *c, ast_node **slots, ast_node *cl, const char *owner
 
 static void not_allowed(check_ctx *c, const ast_node *cl, const char *owner)
 {
-    diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, cl->span, "remove it, or move it to the block it belongs to",
-                "`%s` does not belong in %s", ast_clause_text(cl->op), owner);
+    diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, cl->span,
+                "remove it, or move it to the block it belongs to", "`%s` does not belong in %s",
+                ast_clause_text(cl->op), owner);
 }
 
 static bool text_ok(check_ctx *c, ast_span span, const char *text, const char *what)
 {
-    if (text != NULL && text[0] != '\0')
-        return true;
-    diag_report(c->diags, DIAG_EMPTY_TEXT, check_word_span(c, span, "\"\""), "write the text between the quotes",
-                "%s cannot be empty", what);
+    if (text != NULL && text[0] != '\0') return true;
+    diag_report(c->diags, DIAG_EMPTY_TEXT, check_word_span(c, span, "\"\""),
+                "write the text between the quotes", "%s cannot be empty", what);
     return false;
 }
 
@@ -79,7 +78,8 @@ static bool percent_ok(check_ctx *c, ast_node *n, const char *what)
     char text[96];
     if (n->value > CHECK_PPM_ONE) {
         diag_report(c->diags, DIAG_PERCENT_OVER_100, n->span, "100% already takes the whole price off",
-                    "%s cannot be more than 100%%: `%s`", what, check_span_text(c, n->span, text, sizeof text));
+                    "%s cannot be more than 100%%: `%s`", what,
+                    check_span_text(c, n->span, text, sizeof text));
         return false;
     }
     if (n->value <= 0) {
@@ -102,17 +102,18 @@ static bool want_percent(check_ctx *c, ast_node *n, const char *what)
 
 static bool want_int(check_ctx *c, ast_node *n, const char *what, int64_t min, int64_t max)
 {
-    if (!check_constant(c, n, TY_INT, what))
-        return false;
+    if (!check_constant(c, n, TY_INT, what)) return false;
     char text[96];
     if (n->value < min) {
-        diag_report(c->diags, DIAG_VALUE_OUT_OF_RANGE, n->span, NULL, "%s must be at least %" PRId64 ", not %s",
-                    what, min, check_span_text(c, n->span, text, sizeof text));
+        diag_report(c->diags, DIAG_VALUE_OUT_OF_RANGE, n->span, NULL,
+                    "%s must be at least %" PRId64 ", not %s", what, min,
+                    check_span_text(c, n->span, text, sizeof text));
         return false;
     }
     if (n->value > max) {
-        diag_report(c->diags, DIAG_VALUE_OUT_OF_RANGE, n->span, NULL, "%s must be at most %" PRId64 ", not %s",
-                    what, max, check_span_text(c, n->span, text, sizeof text));
+        diag_report(c->diags, DIAG_VALUE_OUT_OF_RANGE, n->span, NULL,
+                    "%s must be at most %" PRId64 ", not %s", what, max,
+                    check_span_text(c, n->span, text, sizeof text));
         return false;
     }
     return true;
@@ -120,12 +121,12 @@ static bool want_int(check_ctx *c, ast_node *n, const char *what, int64_t min, i
 
 static bool want_duration(check_ctx *c, ast_node *n, const char *what)
 {
-    if (!check_constant(c, n, TY_DURATION, what))
-        return false;
+    if (!check_constant(c, n, TY_DURATION, what)) return false;
     if (n->value <= 0) {
         char text[96];
         diag_report(c->diags, DIAG_VALUE_OUT_OF_RANGE, n->span, "write a length such as `7 days`",
-                    "%s must be longer than zero: `%s`", what, check_span_text(c, n->span, text, sizeof text));
+                    "%s must be longer than zero: `%s`", what,
+                    check_span_text(c, n->span, text, sizeof text));
         return false;
     }
     return true;
@@ -134,26 +135,22 @@ static bool want_duration(check_ctx *c, ast_node *n, const char *what)
 /* An amount or a percent off (tier steps, shipping off). */
 static bool want_money_or_percent(check_ctx *c, ast_node *n, const char *what)
 {
-    if (n == NULL || check_expr(c, n) == TY_UNKNOWN)
-        return false;
+    if (n == NULL || check_expr(c, n) == TY_UNKNOWN) return false;
     if (n->type == TY_MONEY)
         return check_expect_constant(c, n, TY_MONEY, what) && amount_ok(c, n, what, false);
-    if (n->type == TY_PERCENT)
-        return check_expect_constant(c, n, TY_PERCENT, what) && percent_ok(c, n, what);
+    if (n->type == TY_PERCENT) return check_expect_constant(c, n, TY_PERCENT, what) && percent_ok(c, n, what);
     char text[96], ty[48], hint[160], ex[64];
-    snprintf(hint, sizeof hint, "write an amount or a percent, e.g. %s or 10%%", check_money_example(c, "10", ex, sizeof ex));
-    diag_report(c->diags, DIAG_WRONG_TYPE, n->span, hint, "%s must be an amount or a percent, but `%s` is %s", what,
-                check_span_text(c, n->span, text, sizeof text), check_node_type_text(n, ty, sizeof ty));
+    snprintf(hint, sizeof hint, "write an amount or a percent, e.g. %s or 10%%",
+             check_money_example(c, "10", ex, sizeof ex));
+    diag_report(c->diags, DIAG_WRONG_TYPE, n->span, hint, "%s must be an amount or a percent, but `%s` is %s",
+                what, check_span_text(c, n->span, text, sizeof text), check_node_type_text(n, ty, sizeof ty));
     return false;
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Actions                                                                                     */
 
-static ast_node *list_at(const ast_node *n, int i)
-{
-    return i < n->list.count ? n->list.items[i] : NULL;
-}
+static ast_node *list_at(const ast_node *n, int i) { return i < n->list.count ? n->list.items[i] : NULL; }
 
 /* Table rows: thresholds strictly ascending. */
 static void steps_ascending(check_ctx *c, ast_node *act, const char *what)
@@ -161,13 +158,13 @@ static void steps_ascending(check_ctx *c, ast_node *act, const char *what)
     ast_node *prev = NULL;
     for (int i = 0; i < act->list.count; i++) {
         ast_node *s = act->list.items[i];
-        if (s == NULL || s->a == NULL || !s->a->is_const || s->a->type == TY_UNKNOWN)
-            continue;
+        if (s == NULL || s->a == NULL || !s->a->is_const || s->a->type == TY_UNKNOWN) continue;
         if (prev != NULL && s->a->value <= prev->a->value) {
             char t1[96], t2[96];
             diag_report(c->diags, DIAG_STEPS_NOT_ASCENDING, s->a->span,
                         "list the steps from the smallest to the largest, each larger than the last",
-                        "%s must go up: `%s` comes after `%s`", what, check_span_text(c, s->a->span, t1, sizeof t1),
+                        "%s must go up: `%s` comes after `%s`", what,
+                        check_span_text(c, s->a->span, t1, sizeof t1),
                         check_span_text(c, prev->a->span, t2, sizeof t2));
             diag_note(c->diags, prev->a->span, "the previous step is here");
         }
@@ -177,8 +174,7 @@ static void steps_ascending(check_ctx *c, ast_node *act, const char *what)
 
 static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
 {
-    if (act == NULL || act->kind != AST_ACTION)
-        return;
+    if (act == NULL || act->kind != AST_ACTION) return;
     char text[96], ty[48], hint[200], ex[64];
     switch ((ast_action)act->op) {
     case ACT_PERCENT_OFF:
@@ -196,14 +192,16 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         } else if (t != TY_UNKNOWN) {
             if (act->a->kind == AST_INT) {
                 check_span_text(c, act->a->span, text, sizeof text);
-                snprintf(hint, sizeof hint, "write %s off or %s%% off", check_money_example(c, text, ex, sizeof ex), text);
+                snprintf(hint, sizeof hint, "write %s off or %s%% off",
+                         check_money_example(c, text, ex, sizeof ex), text);
             } else {
                 snprintf(hint, sizeof hint, "write an amount or a percent, e.g. %s off or 10%% off",
                          check_money_example(c, "10", ex, sizeof ex));
             }
             diag_report(c->diags, DIAG_WRONG_TYPE, act->a->span, hint,
                         "the discount must be an amount or a percent, but `%s` is %s",
-                        check_span_text(c, act->a->span, text, sizeof text), check_node_type_text(act->a, ty, sizeof ty));
+                        check_span_text(c, act->a->span, text, sizeof text),
+                        check_node_type_text(act->a, ty, sizeof ty));
         }
         check_item_set(c, act->b, "what the discount applies to");
         return;
@@ -211,7 +209,8 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
     case ACT_AMOUNT_OFF_EACH: {
         ast_type t = check_expr(c, act->a);
         if (t == TY_PERCENT) {
-            diag_report(c->diags, DIAG_PERCENT_OFF_EACH, act->span, "a percent already applies to every unit: drop `each`",
+            diag_report(c->diags, DIAG_PERCENT_OFF_EACH, act->span,
+                        "a percent already applies to every unit: drop `each`",
                         "`each` only goes with an amount, not a percent");
         } else if (check_expect_constant(c, act->a, TY_MONEY, "the amount off each unit")) {
             amount_ok(c, act->a, "the amount off each unit", false);
@@ -227,8 +226,7 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         check_item_set(c, act->b, "what gets the price");
         for (int i = 0; i < act->list.count; i++) {
             ast_node *s = act->list.items[i];
-            if (s == NULL)
-                continue;
+            if (s == NULL) continue;
             want_int(c, s->a, "a quantity step", 1, INT32_MAX);
             want_money(c, s->b, "the unit price", true);
         }
@@ -238,8 +236,7 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         check_item_set(c, act->b, "what the tiers measure");
         for (int i = 0; i < act->list.count; i++) {
             ast_node *s = act->list.items[i];
-            if (s == NULL)
-                continue;
+            if (s == NULL) continue;
             want_money(c, s->a, "a spend threshold", false);
             want_money_or_percent(c, s->b, "the discount of a tier");
         }
@@ -252,9 +249,11 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         ast_node *cap = list_at(act, 0);
         if (cap != NULL && want_money(c, cap, "the cap", false) && off && cap->value < act->c->value) {
             char t2[96];
-            diag_report(c->diags, DIAG_EVERY_CAP_TOO_SMALL, cap->span, "raise the cap to at least one step's discount",
+            diag_report(c->diags, DIAG_EVERY_CAP_TOO_SMALL, cap->span,
+                        "raise the cap to at least one step's discount",
                         "the cap `%s` is less than the discount of one step (`%s`)",
-                        check_span_text(c, cap->span, text, sizeof text), check_span_text(c, act->c->span, t2, sizeof t2));
+                        check_span_text(c, cap->span, text, sizeof text),
+                        check_span_text(c, act->c->span, t2, sizeof t2));
         }
         (void)step;
         return;
@@ -264,33 +263,26 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         check_item_set(c, act->b, "what must be bought");
         want_int(c, act->c, "the number given", 1, INT32_MAX);
         ast_node *reward = list_at(act, 0), *pct = list_at(act, 1);
-        if (reward != NULL)
-            check_item_set(c, reward, "what is given");
-        if (pct != NULL)
-            want_percent(c, pct, "the discount on the reward");
+        if (reward != NULL) check_item_set(c, reward, "what is given");
+        if (pct != NULL) want_percent(c, pct, "the discount on the reward");
         return;
     }
     case ACT_N_FOR:
         if (want_int(c, act->a, "the group size", 1, INT32_MAX) && act->a->value < 2) {
-            diag_report(c->diags, DIAG_VALUE_OUT_OF_RANGE, act->a->span, "for one unit, set its price: `price tea at ¥5`",
+            diag_report(c->diags, DIAG_VALUE_OUT_OF_RANGE, act->a->span,
+                        "for one unit, set its price: `price tea at ¥5`",
                         "`any %" PRId64 " of ... for ...` needs a group of at least 2", act->a->value);
         }
         check_item_set(c, act->b, "what the group is made of");
         want_money(c, act->c, "the price of the group", false);
         return;
     case ACT_GIFT:
-        if (act->a != NULL)
-            want_int(c, act->a, "the gift quantity", 1, INT32_MAX);
+        if (act->a != NULL) want_int(c, act->a, "the gift quantity", 1, INT32_MAX);
         text_ok(c, act->span, act->name, "the gift's SKU");
         return;
-    case ACT_FREE_SHIPPING:
-        return;
-    case ACT_SHIPPING_OFF:
-        want_money_or_percent(c, act->a, "the shipping discount");
-        return;
-    case ACT_EFFECT:
-        text_ok(c, act->span, act->name, "the effect's kind");
-        return;
+    case ACT_FREE_SHIPPING: return;
+    case ACT_SHIPPING_OFF: want_money_or_percent(c, act->a, "the shipping discount"); return;
+    case ACT_EFFECT: text_ok(c, act->span, act->name, "the effect's kind"); return;
     case ACT_MOST_EXPENSIVE:
         want_percent(c, act->a, "the discount on the most expensive units");
         want_int(c, act->c, "the number of most expensive units", 1, INT32_MAX);
@@ -298,8 +290,9 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         return;
     case ACT_EARN_POINTS:
     case ACT_MULTIPLY:
-        diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, act->span, NULL, "this action does not belong in %s `%s`",
-                    check_decl_kind_text(owner), owner->name ? owner->name : "");
+        diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, act->span, NULL,
+                    "this action does not belong in %s `%s`", check_decl_kind_text(owner),
+                    owner->name ? owner->name : "");
         return;
     }
 }
@@ -309,10 +302,8 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
 
 static const ast_node *false_conjunct(const ast_node *n)
 {
-    if (n == NULL || n->type != TY_BOOL)
-        return NULL;
-    if (n->is_const && n->value == 0)
-        return n;
+    if (n == NULL || n->type != TY_BOOL) return NULL;
+    if (n->is_const && n->value == 0) return n;
     if (n->kind == AST_BINARY && n->op == OP_AND) {
         const ast_node *f = false_conjunct(n->a);
         return f != NULL ? f : false_conjunct(n->b);
@@ -325,15 +316,14 @@ static void warn_never(check_ctx *c, const ast_node *decl, const char *kind)
 {
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
-        if (cl == NULL || cl->kind != AST_CLAUSE || cl->op != CL_WHEN)
-            continue;
+        if (cl == NULL || cl->kind != AST_CLAUSE || cl->op != CL_WHEN) continue;
         const ast_node *f = false_conjunct(cl->a);
-        if (f == NULL)
-            continue;
+        if (f == NULL) continue;
         char text[96], hint[160];
         snprintf(hint, sizeof hint, "fix the condition, or remove the %s if it is no longer needed", kind);
-        diag_report(c->diags, DIAG_NEVER_APPLIES, f->span, hint, "this %s can never apply: `%s` is always false",
-                    kind, check_span_text(c, f->span, text, sizeof text));
+        diag_report(c->diags, DIAG_NEVER_APPLIES, f->span, hint,
+                    "this %s can never apply: `%s` is always false", kind,
+                    check_span_text(c, f->span, text, sizeof text));
         return;
     }
 }
@@ -347,8 +337,8 @@ static void check_valid(check_ctx *c, ast_node *cl)
         check_span_text(c, cl->a->span, t1, sizeof t1);
         check_span_text(c, cl->b->span, t2, sizeof t2);
         snprintf(hint, sizeof hint, "did you mean `valid %s to %s`?", t2, t1);
-        diag_report(c->diags, DIAG_VALID_END_BEFORE_START, cl->span, hint, "the end date %s is before the start date %s",
-                    t2, t1);
+        diag_report(c->diags, DIAG_VALID_END_BEFORE_START, cl->span, hint,
+                    "the end date %s is before the start date %s", t2, t1);
     }
 }
 
@@ -374,10 +364,8 @@ static void check_hours(check_ctx *c, ast_node *cl)
 static void check_every(check_ctx *c, ast_node *cl)
 {
     ast_node *a = cl->a;
-    if (a == NULL)
-        return;
-    if (check_expr(c, a) == TY_UNKNOWN)
-        return;
+    if (a == NULL) return;
+    if (check_expr(c, a) == TY_UNKNOWN) return;
     int64_t mask = 0;
     if (a->type == TY_WEEKDAY && a->is_const) {
         mask = (int64_t)1 << (a->value & 7);
@@ -386,8 +374,8 @@ static void check_every(check_ctx *c, ast_node *cl)
     } else {
         char text[96], ty[48];
         diag_report(c->diags, DIAG_WRONG_TYPE, a->span, "e.g. `every saturday, sunday`",
-                    "`every` takes days of the week, but `%s` is %s", check_span_text(c, a->span, text, sizeof text),
-                    check_node_type_text(a, ty, sizeof ty));
+                    "`every` takes days of the week, but `%s` is %s",
+                    check_span_text(c, a->span, text, sizeof text), check_node_type_text(a, ty, sizeof ty));
         return;
     }
     cl->value = mask;
@@ -409,31 +397,36 @@ static bool common_clause(check_ctx *c, ast_node *cl)
 
 void check_promotion(check_ctx *c, ast_node *p)
 {
-    ast_node *slots[CLAUSE_SLOTS] = {0};
+    ast_node *slots[CLAUSE_SLOTS] = { 0 };
     int n_then = 0;
     p->value = CHECK_DEFAULT_PRIORITY;
     char owner[160];
     snprintf(owner, sizeof owner, "a promotion");
     for (int i = 0; i < p->list.count; i++) {
         ast_node *cl = p->list.items[i];
-        if (cl == NULL || cl->kind != AST_CLAUSE)
-            continue;
-        if (common_clause(c, cl))
-            continue;
+        if (cl == NULL || cl->kind != AST_CLAUSE) continue;
+        if (common_clause(c, cl)) continue;
         switch (cl->op) {
-        case CL_PRIORITY: case CL_VALID: case CL_EVERY: case CL_HOURS: case CL_COUPON:
-        case CL_COUPON_FROM: case CL_EXCLUSIVE: case CL_STOP: case CL_CAP: case CL_LIMIT_USES:
-        case CL_LIMIT_MONEY: case CL_LIMIT_CUSTOMER: case CL_ORIGINAL:
-            if (!once(c, slots, cl, owner))
-                continue;
+        case CL_PRIORITY:
+        case CL_VALID:
+        case CL_EVERY:
+        case CL_HOURS:
+        case CL_COUPON:
+        case CL_COUPON_FROM:
+        case CL_EXCLUSIVE:
+        case CL_STOP:
+        case CL_CAP:
+        case CL_LIMIT_USES:
+        case CL_LIMIT_MONEY:
+        case CL_LIMIT_CUSTOMER:
+        case CL_ORIGINAL:
+            if (!once(c, slots, cl, owner)) continue;
             break;
-        default:
-            break;
+        default: break;
         }
         switch (cl->op) {
         case CL_PRIORITY:
-            if (want_int(c, cl->a, "the priority", INT32_MIN, INT32_MAX))
-                p->value = cl->a->value;
+            if (want_int(c, cl->a, "the priority", INT32_MIN, INT32_MAX)) p->value = cl->a->value;
             break;
         case CL_VALID: check_valid(c, cl); break;
         case CL_EVERY: check_every(c, cl); break;
@@ -441,7 +434,8 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_COUPON: text_ok(c, cl->span, cl->name, "the coupon code"); break;
         case CL_COUPON_FROM: text_ok(c, cl->span, cl->name, "the coupon campaign"); break;
         case CL_EXCLUSIVE: text_ok(c, cl->span, cl->name, "the exclusive group"); break;
-        case CL_STOP: case CL_ORIGINAL: break;
+        case CL_STOP:
+        case CL_ORIGINAL: break;
         case CL_CAP: want_money(c, cl->a, "the cap", false); break;
         case CL_LIMIT_USES: want_int(c, cl->a, "the use limit", 1, INT64_MAX); break;
         case CL_LIMIT_MONEY: want_money(c, cl->a, "the budget", false); break;
@@ -450,58 +444,51 @@ void check_promotion(check_ctx *c, ast_node *p)
             n_then++;
             check_action(c, cl->a, p);
             break;
-        default:
-            not_allowed(c, cl, "a promotion");
-            break;
+        default: not_allowed(c, cl, "a promotion"); break;
         }
     }
     if (n_then == 0 && !p->syntax_error)
         diag_report(c->diags, DIAG_MISSING_THEN, check_decl_span(c, p),
-                    "add what it does, e.g. `then 10% off order`", "promotion `%s` has no `then`, so it does nothing",
-                    p->name ? p->name : "");
+                    "add what it does, e.g. `then 10% off order`",
+                    "promotion `%s` has no `then`, so it does nothing", p->name ? p->name : "");
     warn_never(c, p, "promotion");
 }
 
 void check_earn(check_ctx *c, ast_node *e)
 {
-    ast_node *slots[CLAUSE_SLOTS] = {0};
+    ast_node *slots[CLAUSE_SLOTS] = { 0 };
     for (int i = 0; i < e->list.count; i++) {
         ast_node *cl = e->list.items[i];
-        if (cl == NULL || cl->kind != AST_CLAUSE)
-            continue;
-        if (common_clause(c, cl))
-            continue;
-        if (cl->op == CL_CAP)
-            cl->op = CL_EARN_CAP; /* `cap` inside earn counts points */
+        if (cl == NULL || cl->kind != AST_CLAUSE) continue;
+        if (common_clause(c, cl)) continue;
+        if (cl->op == CL_CAP) cl->op = CL_EARN_CAP; /* `cap` inside earn counts points */
         switch (cl->op) {
         case CL_EARN_CAP:
-            if (!once(c, slots, cl, "an earn rule"))
-                break;
+            if (!once(c, slots, cl, "an earn rule")) break;
             if (cl->a != NULL && check_expr(c, cl->a) == TY_MONEY) {
-                diag_report(c->diags, DIAG_WRONG_TYPE, cl->a->span, "an earn rule's cap counts points: write e.g. `cap 500`",
+                diag_report(c->diags, DIAG_WRONG_TYPE, cl->a->span,
+                            "an earn rule's cap counts points: write e.g. `cap 500`",
                             "the points cap must be a number of points, not money");
                 break;
             }
-            if (cl->a != NULL && cl->a->type != TY_UNKNOWN && check_expect_constant(c, cl->a, TY_INT, "the points cap") &&
-                cl->a->value < 1)
+            if (cl->a != NULL && cl->a->type != TY_UNKNOWN &&
+                check_expect_constant(c, cl->a, TY_INT, "the points cap") && cl->a->value < 1)
                 diag_report(c->diags, DIAG_VALUE_OUT_OF_RANGE, cl->a->span, NULL,
                             "the points cap must be at least 1, not %" PRId64, cl->a->value);
             break;
         case CL_THEN:
-            if (!once(c, slots, cl, "an earn rule"))
-                break;
+            if (!once(c, slots, cl, "an earn rule")) break;
             if (cl->a != NULL && cl->a->kind == AST_ACTION && cl->a->op == ACT_EARN_POINTS) {
                 want_int(c, cl->a->a, "the points", 1, INT64_MAX);
                 want_money(c, cl->a->b, "the amount per point", false);
                 check_item_set(c, cl->a->c, "what earns points");
             } else {
-                diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, cl->span, "write e.g. `then 1 point per ¥1 on items`",
+                diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, cl->span,
+                            "write e.g. `then 1 point per ¥1 on items`",
                             "an earn rule's `then` says how many points are earned");
             }
             break;
-        default:
-            not_allowed(c, cl, "an earn rule");
-            break;
+        default: not_allowed(c, cl, "an earn rule"); break;
         }
     }
     if (slots[CL_THEN] == NULL && !e->syntax_error)
@@ -515,16 +502,13 @@ static void check_multiplier_targets(check_ctx *c, ast_node *act)
 {
     for (int i = 0; i < act->list.count; i++) {
         ast_node *n = act->list.items[i];
-        if (n == NULL || n->name == NULL)
-            continue;
+        if (n == NULL || n->name == NULL) continue;
         ast_node *d = check_lookup(c, n->name);
-        if (d == NULL && c->damaged)
-            continue; /* the earn rule may be what the parser skipped */
+        if (d == NULL && c->damaged) continue; /* the earn rule may be what the parser skipped */
         if (d == NULL || d->kind != AST_EARN) {
             suggest s;
             suggest_init(&s, n->name);
-            for (int k = 0; k < c->info->n_earns; k++)
-                suggest_add(&s, c->info->earns[k]->name);
+            for (int k = 0; k < c->info->n_earns; k++) suggest_add(&s, c->info->earns[k]->name);
             char hint[200];
             if (suggest_best(&s) != NULL)
                 snprintf(hint, sizeof hint, "did you mean `%s`?", suggest_best(&s));
@@ -532,13 +516,15 @@ static void check_multiplier_targets(check_ctx *c, ast_node *act)
                 snprintf(hint, sizeof hint, "a multiplier applies to earn rules, e.g. `%s`, or to `all`",
                          c->info->earns[0]->name);
             else
-                snprintf(hint, sizeof hint, "declare an earn rule first, e.g. `earn %s { then 1 point per ¥1 on items }`",
+                snprintf(hint, sizeof hint,
+                         "declare an earn rule first, e.g. `earn %s { then 1 point per ¥1 on items }`",
                          n->name);
             if (d != NULL)
                 diag_report(c->diags, DIAG_UNKNOWN_EARN_RULE, n->span, hint, "`%s` is a %s, not an earn rule",
                             n->name, check_decl_kind_text(d));
             else
-                diag_report(c->diags, DIAG_UNKNOWN_EARN_RULE, n->span, hint, "unknown earn rule `%s`", n->name);
+                diag_report(c->diags, DIAG_UNKNOWN_EARN_RULE, n->span, hint, "unknown earn rule `%s`",
+                            n->name);
             continue;
         }
         n->decl = d;
@@ -558,19 +544,16 @@ static void check_multiplier_targets(check_ctx *c, ast_node *act)
 
 void check_multiplier(check_ctx *c, ast_node *m)
 {
-    ast_node *slots[CLAUSE_SLOTS] = {0};
+    ast_node *slots[CLAUSE_SLOTS] = { 0 };
     for (int i = 0; i < m->list.count; i++) {
         ast_node *cl = m->list.items[i];
-        if (cl == NULL || cl->kind != AST_CLAUSE)
-            continue;
-        if (common_clause(c, cl))
-            continue;
+        if (cl == NULL || cl->kind != AST_CLAUSE) continue;
+        if (common_clause(c, cl)) continue;
         if (cl->op != CL_THEN) {
             not_allowed(c, cl, "a multiplier");
             continue;
         }
-        if (!once(c, slots, cl, "a multiplier"))
-            continue;
+        if (!once(c, slots, cl, "a multiplier")) continue;
         ast_node *act = cl->a;
         if (act == NULL || act->kind != AST_ACTION || act->op != ACT_MULTIPLY) {
             diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, cl->span, "write e.g. `then x2 on all`",
@@ -588,17 +571,15 @@ void check_multiplier(check_ctx *c, ast_node *m)
 
 static void check_pays_for(check_ctx *c, ast_node *cl)
 {
-    static const char *const words[] = {"goods", "shipping"};
-    static const int64_t bits[] = {PROG_PAYS_GOODS, PROG_PAYS_SHIPPING};
+    static const char *const words[] = { "goods", "shipping" };
+    static const int64_t bits[] = { PROG_PAYS_GOODS, PROG_PAYS_SHIPPING };
     int64_t mask = 0;
     for (int i = 0; i < cl->list.count; i++) {
         ast_node *n = cl->list.items[i];
-        if (n == NULL || n->name == NULL)
-            continue;
+        if (n == NULL || n->name == NULL) continue;
         int k = -1;
         for (int w = 0; w < 2; w++)
-            if (strcmp(n->name, words[w]) == 0)
-                k = w;
+            if (strcmp(n->name, words[w]) == 0) k = w;
         if (k < 0) {
             suggest s;
             suggest_init(&s, n->name);
@@ -609,12 +590,13 @@ static void check_pays_for(check_ctx *c, ast_node *cl)
                 snprintf(hint, sizeof hint, "did you mean `%s`?", suggest_best(&s));
             else
                 snprintf(hint, sizeof hint, "points can pay for `shipping`, `goods`, or both");
-            diag_report(c->diags, DIAG_UNKNOWN_PAYS_FOR, n->span, hint, "points cannot pay for `%s`", n->name);
+            diag_report(c->diags, DIAG_UNKNOWN_PAYS_FOR, n->span, hint, "points cannot pay for `%s`",
+                        n->name);
             continue;
         }
         if (mask & bits[k]) {
-            diag_report(c->diags, DIAG_DUPLICATE_ENTRY, n->span, "remove the repeated word", "`%s` is listed twice",
-                        n->name);
+            diag_report(c->diags, DIAG_DUPLICATE_ENTRY, n->span, "remove the repeated word",
+                        "`%s` is listed twice", n->name);
             continue;
         }
         mask |= bits[k];
@@ -624,16 +606,14 @@ static void check_pays_for(check_ctx *c, ast_node *cl)
 
 void check_redeem(check_ctx *c, ast_node *r)
 {
-    ast_node *slots[CLAUSE_SLOTS] = {0};
+    ast_node *slots[CLAUSE_SLOTS] = { 0 };
     for (int i = 0; i < r->list.count; i++) {
         ast_node *cl = r->list.items[i];
-        if (cl == NULL || cl->kind != AST_CLAUSE)
-            continue;
-        if (common_clause(c, cl))
-            continue;
-        if (cl->op == CL_RATE || cl->op == CL_PAYS_FOR || cl->op == CL_MAX_SHARE || cl->op == CL_MIN_BALANCE) {
-            if (!once(c, slots, cl, "the redeem block"))
-                continue;
+        if (cl == NULL || cl->kind != AST_CLAUSE) continue;
+        if (common_clause(c, cl)) continue;
+        if (cl->op == CL_RATE || cl->op == CL_PAYS_FOR || cl->op == CL_MAX_SHARE ||
+            cl->op == CL_MIN_BALANCE) {
+            if (!once(c, slots, cl, "the redeem block")) continue;
         }
         switch (cl->op) {
         case CL_RATE:
@@ -654,20 +634,17 @@ void check_redeem(check_ctx *c, ast_node *r)
 
 void check_points(check_ctx *c, ast_node *p)
 {
-    ast_node *slots[CLAUSE_SLOTS] = {0};
+    ast_node *slots[CLAUSE_SLOTS] = { 0 };
     for (int i = 0; i < p->list.count; i++) {
         ast_node *cl = p->list.items[i];
-        if (cl == NULL || cl->kind != AST_CLAUSE)
-            continue;
+        if (cl == NULL || cl->kind != AST_CLAUSE) continue;
         if (cl->op != CL_POINTS_PENDING && cl->op != CL_POINTS_EXPIRE) {
             not_allowed(c, cl, "the points block");
             continue;
         }
-        if (!once(c, slots, cl, "the points block"))
-            continue;
+        if (!once(c, slots, cl, "the points block")) continue;
         if (cl->op == CL_POINTS_PENDING) {
-            if (want_duration(c, cl->a, "the pending period"))
-                c->info->points_pending_seconds = cl->a->value;
+            if (want_duration(c, cl->a, "the pending period")) c->info->points_pending_seconds = cl->a->value;
         } else if (want_duration(c, cl->a, "the expiry period")) {
             c->info->points_expire_seconds = cl->a->value;
         }
@@ -676,12 +653,11 @@ void check_points(check_ctx *c, ast_node *p)
 
 void check_tier(check_ctx *c, ast_node *t, ast_node *previous)
 {
-    ast_node *slots[CLAUSE_SLOTS] = {0};
+    ast_node *slots[CLAUSE_SLOTS] = { 0 };
     t->is_const = false;
     for (int i = 0; i < t->list.count; i++) {
         ast_node *cl = t->list.items[i];
-        if (cl == NULL || cl->kind != AST_CLAUSE)
-            continue;
+        if (cl == NULL || cl->kind != AST_CLAUSE) continue;
         if (cl->op == CL_TIER_BENEFIT) {
             text_ok(c, cl->span, cl->name, "a benefit");
             continue;
@@ -690,30 +666,31 @@ void check_tier(check_ctx *c, ast_node *t, ast_node *previous)
             not_allowed(c, cl, "a tier");
             continue;
         }
-        if (!once(c, slots, cl, "a tier"))
-            continue;
+        if (!once(c, slots, cl, "a tier")) continue;
         bool spend = want_money(c, cl->a, "the spend to reach a tier", true);
         want_duration(c, cl->b, "the spending window");
-        if (!spend)
-            continue;
+        if (!spend) continue;
         t->is_const = true;
         t->value = cl->a->value;
         if (previous != NULL && t->value <= previous->value) {
             char m1[48], m2[48], hint[240];
-            snprintf(hint, sizeof hint, "declare tiers from the lowest spend to the highest: "
-                                        "`customer.tier >= %s` compares tiers by their order",
+            snprintf(hint, sizeof hint,
+                     "declare tiers from the lowest spend to the highest: "
+                     "`customer.tier >= %s` compares tiers by their order",
                      t->name ? t->name : "gold");
             diag_report(c->diags, DIAG_TIERS_NOT_ASCENDING, cl->a->span, hint,
                         "tier `%s` needs %s, which is not more than the %s of tier `%s` declared before it",
                         t->name ? t->name : "", check_money_text(c, t->value, m1, sizeof m1),
-                        check_money_text(c, previous->value, m2, sizeof m2), previous->name ? previous->name : "");
+                        check_money_text(c, previous->value, m2, sizeof m2),
+                        previous->name ? previous->name : "");
             diag_note(c->diags, check_decl_span(c, previous), "tier `%s` is declared here",
                       previous->name ? previous->name : "");
         }
     }
     if (slots[CL_TIER_SPEND] == NULL && !t->syntax_error)
-        diag_report(c->diags, DIAG_MISSING_CLAUSE, check_decl_span(c, t), "add e.g. `spend ¥1000 within 365 days`",
-                    "tier `%s` does not say what spend reaches it", t->name ? t->name : "");
+        diag_report(c->diags, DIAG_MISSING_CLAUSE, check_decl_span(c, t),
+                    "add e.g. `spend ¥1000 within 365 days`", "tier `%s` does not say what spend reaches it",
+                    t->name ? t->name : "");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -730,18 +707,15 @@ static int compare_ties(const void *pa, const void *pb)
 {
     const tie_entry *a = pa, *b = pb;
     int g = strcmp(a->group, b->group);
-    if (g != 0)
-        return g;
-    if (a->priority != b->priority)
-        return a->priority < b->priority ? -1 : 1;
+    if (g != 0) return g;
+    if (a->priority != b->priority) return a->priority < b->priority ? -1 : 1;
     return (a->index > b->index) - (a->index < b->index);
 }
 
 void check_priority_ties(check_ctx *c)
 {
     int n = c->info->n_promotions;
-    if (n < 2)
-        return;
+    if (n < 2) return;
     tie_entry *entries = calloc((size_t)n, sizeof *entries);
     if (entries == NULL) {
         fprintf(stderr, "perk: out of memory\n");
@@ -753,16 +727,13 @@ void check_priority_ties(check_ctx *c)
         ast_node *group = NULL, *priority = NULL;
         for (int k = 0; k < p->list.count; k++) {
             ast_node *cl = p->list.items[k];
-            if (cl == NULL || cl->kind != AST_CLAUSE)
-                continue;
+            if (cl == NULL || cl->kind != AST_CLAUSE) continue;
             if (cl->op == CL_EXCLUSIVE && group == NULL && cl->name != NULL && cl->name[0] != '\0')
                 group = cl;
-            if (cl->op == CL_PRIORITY && priority == NULL)
-                priority = cl;
+            if (cl->op == CL_PRIORITY && priority == NULL) priority = cl;
         }
-        if (group == NULL)
-            continue;
-        entries[count++] = (tie_entry){group->name, p->value, i, p, priority != NULL ? priority : group};
+        if (group == NULL) continue;
+        entries[count++] = (tie_entry){ group->name, p->value, i, p, priority != NULL ? priority : group };
     }
     qsort(entries, (size_t)count, sizeof *entries, compare_ties);
     for (int i = 1, first = 0; i < count; i++) {
@@ -772,13 +743,15 @@ void check_priority_ties(check_ctx *c)
             continue;
         }
         char hint[300];
-        snprintf(hint, sizeof hint,
-                 "`%s` is tried first because it is declared first; give them different priorities to make the "
-                 "order explicit",
-                 f->promo->name ? f->promo->name : "");
+        snprintf(
+            hint, sizeof hint,
+            "`%s` is tried first because it is declared first; give them different priorities to make the "
+            "order explicit",
+            f->promo->name ? f->promo->name : "");
         diag_report(c->diags, DIAG_PRIORITY_TIE, e->at->span, hint,
                     "promotions `%s` and `%s` in exclusive group \"%s\" have the same priority %" PRId64,
-                    f->promo->name ? f->promo->name : "", e->promo->name ? e->promo->name : "", e->group, e->priority);
+                    f->promo->name ? f->promo->name : "", e->promo->name ? e->promo->name : "", e->group,
+                    e->priority);
         diag_note(c->diags, f->at->span, "`%s` is here", f->promo->name ? f->promo->name : "");
     }
     free(entries);

@@ -40,8 +40,8 @@ typedef struct cg {
     diag_engine *diags;
     bool failed;
     /* capacities of the growing arrays of p */
-    uint32_t cap_strings, cap_str_bytes, cap_ints, cap_strsets, cap_attrs, cap_u32, cap_code,
-        cap_conds, cap_actions, cap_steps;
+    uint32_t cap_strings, cap_str_bytes, cap_ints, cap_strsets, cap_attrs, cap_u32, cap_code, cap_conds,
+        cap_actions, cap_steps;
     /* string interning: open addressing, slot = id + 1 */
     uint32_t *str_slots;
     uint32_t str_mask;
@@ -59,7 +59,8 @@ typedef struct cg {
 
 /* ------------------------------------------------------------------ growth */
 
-static void *grow(void *ptr, uint32_t *cap, uint32_t need, size_t elem) {
+static void *grow(void *ptr, uint32_t *cap, uint32_t need, size_t elem)
+{
     if (need <= *cap) return ptr;
     uint32_t ncap = *cap ? *cap : 16;
     while (ncap < need) ncap *= 2;
@@ -69,21 +70,23 @@ static void *grow(void *ptr, uint32_t *cap, uint32_t need, size_t elem) {
     return np;
 }
 
-#define PUSH(c, arr, n, capf, value)                                                         \
-    do {                                                                                     \
-        (c)->p->arr = grow((c)->p->arr, &(c)->capf, (c)->p->n + 1, sizeof(*(c)->p->arr));    \
-        (c)->p->arr[(c)->p->n++] = (value);                                                  \
+#define PUSH(c, arr, n, capf, value)                                                      \
+    do {                                                                                  \
+        (c)->p->arr = grow((c)->p->arr, &(c)->capf, (c)->p->n + 1, sizeof(*(c)->p->arr)); \
+        (c)->p->arr[(c)->p->n++] = (value);                                               \
     } while (0)
 
 /* ------------------------------------------------------------------ pools */
 
-static uint32_t hash_bytes(const char *s, size_t len) {
+static uint32_t hash_bytes(const char *s, size_t len)
+{
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
     return h;
 }
 
-static void str_rehash(cg *c, uint32_t nslots) {
+static void str_rehash(cg *c, uint32_t nslots)
+{
     free(c->str_slots);
     c->str_slots = calloc(nslots, sizeof(uint32_t));
     if (!c->str_slots) abort();
@@ -96,7 +99,8 @@ static void str_rehash(cg *c, uint32_t nslots) {
     }
 }
 
-static uint32_t intern_n(cg *c, const char *s, size_t len) {
+static uint32_t intern_n(cg *c, const char *s, size_t len)
+{
     prog_data *p = c->p;
     if (!c->str_slots) str_rehash(c, 64);
     uint32_t h = hash_bytes(s, len) & c->str_mask;
@@ -118,14 +122,17 @@ static uint32_t intern_n(cg *c, const char *s, size_t len) {
     p->str_len[id] = (uint32_t)len;
     p->str_bytes_len += (uint32_t)len + 1;
     p->n_strings = id + 1;
-    if ((p->n_strings * 2) > c->str_mask) str_rehash(c, (c->str_mask + 1) * 2);
-    else c->str_slots[h] = id + 1;
+    if ((p->n_strings * 2) > c->str_mask)
+        str_rehash(c, (c->str_mask + 1) * 2);
+    else
+        c->str_slots[h] = id + 1;
     return id;
 }
 
 static uint32_t intern(cg *c, const char *s) { return intern_n(c, s ? s : "", s ? strlen(s) : 0); }
 
-static uint32_t hash_u64(uint64_t k) {
+static uint32_t hash_u64(uint64_t k)
+{
     k ^= k >> 33;
     k *= UINT64_C(0xff51afd7ed558ccd);
     k ^= k >> 33;
@@ -134,8 +141,9 @@ static uint32_t hash_u64(uint64_t k) {
 
 /* Finds key in m; key_of(c, i) gives the key of pool entry i. Returns the index or PROG_NONE, and
  * in *slot where it would go. */
-static uint32_t u64_find(const cg *c, const u64_map *m, uint64_t key, uint64_t (*key_of)(const cg *, uint32_t),
-                         uint32_t *slot) {
+static uint32_t u64_find(const cg *c, const u64_map *m, uint64_t key,
+                         uint64_t (*key_of)(const cg *, uint32_t), uint32_t *slot)
+{
     uint32_t h = hash_u64(key) & m->mask;
     while (m->slots[h]) {
         if (key_of(c, m->slots[h] - 1) == key) return m->slots[h] - 1;
@@ -147,7 +155,8 @@ static uint32_t u64_find(const cg *c, const u64_map *m, uint64_t key, uint64_t (
 
 /* Records that pool entry index (whose key is key) exists; grows the table at half full. */
 static void u64_add(const cg *c, u64_map *m, uint32_t slot, uint32_t index,
-                    uint64_t (*key_of)(const cg *, uint32_t)) {
+                    uint64_t (*key_of)(const cg *, uint32_t))
+{
     m->slots[slot] = index + 1;
     if (++m->count * 2 <= m->mask) return;
     uint32_t nslots = (m->mask + 1) * 2;
@@ -164,7 +173,8 @@ static void u64_add(const cg *c, u64_map *m, uint32_t slot, uint32_t index,
     free(old);
 }
 
-static void u64_init(u64_map *m) {
+static void u64_init(u64_map *m)
+{
     m->slots = calloc(64, sizeof(uint32_t));
     if (!m->slots) abort();
     m->mask = 63;
@@ -173,7 +183,8 @@ static void u64_init(u64_map *m) {
 
 static uint64_t int_key(const cg *c, uint32_t i) { return (uint64_t)c->p->ints[i]; }
 
-static uint32_t int_const(cg *c, int64_t v) {
+static uint32_t int_const(cg *c, int64_t v)
+{
     if (!c->ints_map.slots) u64_init(&c->ints_map);
     uint32_t slot = 0, i = u64_find(c, &c->ints_map, (uint64_t)v, int_key, &slot);
     if (i != PROG_NONE) return i;
@@ -182,18 +193,21 @@ static uint32_t int_const(cg *c, int64_t v) {
     return c->p->n_ints - 1;
 }
 
-static uint32_t u32_push(cg *c, uint32_t v) {
+static uint32_t u32_push(cg *c, uint32_t v)
+{
     PUSH(c, u32, n_u32, cap_u32, v);
     return c->p->n_u32 - 1;
 }
 
-static int cmp_u32(const void *a, const void *b) {
+static int cmp_u32(const void *a, const void *b)
+{
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
 /* A constant set of strings: ids sorted, deduplicated, stored in the u32 pool. */
-static uint32_t strset_const(cg *c, uint32_t *ids, uint32_t n) {
+static uint32_t strset_const(cg *c, uint32_t *ids, uint32_t n)
+{
     qsort(ids, n, sizeof(uint32_t), cmp_u32);
     uint32_t m = 0;
     for (uint32_t i = 0; i < n; i++)
@@ -213,9 +227,13 @@ static uint32_t strset_const(cg *c, uint32_t *ids, uint32_t n) {
     return idx;
 }
 
-static uint64_t attr_key(const cg *c, uint32_t i) { return (uint64_t)c->p->attr_key[i] << 32 | c->p->attr_value[i]; }
+static uint64_t attr_key(const cg *c, uint32_t i)
+{
+    return (uint64_t)c->p->attr_key[i] << 32 | c->p->attr_value[i];
+}
 
-static uint32_t attr_const(cg *c, uint32_t key, uint32_t value) {
+static uint32_t attr_const(cg *c, uint32_t key, uint32_t value)
+{
     prog_data *p = c->p;
     if (!c->attrs_map.slots) u64_init(&c->attrs_map);
     uint32_t slot = 0, found = u64_find(c, &c->attrs_map, (uint64_t)key << 32 | value, attr_key, &slot);
@@ -235,13 +253,14 @@ static uint32_t attr_const(cg *c, uint32_t key, uint32_t value) {
 /* Follows the stack effect of op (runtime/opcodes.h). A conditional jump keeps its operand only
  * on the jump, and the code it skips leaves one value where the jump lands, so counting it as a
  * pop gives the verifier's depth at every point. END empties the stacks (a block ends there). */
-static void track_depth(cg *c, perk_opcode op) {
+static void track_depth(cg *c, perk_opcode op)
+{
     if (op == PERK_OP_END) {
         c->depth_scalars = c->depth_sets = 0;
         return;
     }
     const perk_opcode_info *info = &perk_opcode_table[op];
-    uint32_t *depth[2] = {&c->depth_scalars, &c->depth_sets};
+    uint32_t *depth[2] = { &c->depth_scalars, &c->depth_sets };
     for (const char *k = info->pops; *k; k++)
         if (*depth[*k == 'l'] > 0) (*depth[*k == 'l'])--;
     if (op == PERK_OP_JUMP_IF_FALSE || op == PERK_OP_JUMP_IF_TRUE) return;
@@ -252,7 +271,8 @@ static void track_depth(cg *c, perk_opcode op) {
     }
 }
 
-static uint32_t emit_aux(cg *c, perk_opcode op, uint8_t aux, uint32_t arg) {
+static uint32_t emit_aux(cg *c, perk_opcode op, uint8_t aux, uint32_t arg)
+{
     if (c->p->n_code >= MAX_CODE) {
         /* nothing more is emitted; the caller's jump patching lands on a discarded program */
         c->too_long = true;
@@ -260,21 +280,25 @@ static uint32_t emit_aux(cg *c, perk_opcode op, uint8_t aux, uint32_t arg) {
         return c->p->n_code - 1;
     }
     track_depth(c, op);
-    prog_insn in = {(uint8_t)op, aux, 0, arg};
+    prog_insn in = { (uint8_t)op, aux, 0, arg };
     PUSH(c, code, n_code, cap_code, in);
     return c->p->n_code - 1;
 }
 
 static uint32_t emit(cg *c, perk_opcode op, uint32_t arg) { return emit_aux(c, op, 0, arg); }
 
-static void emit_int(cg *c, int64_t v) {
-    if (v >= INT32_MIN && v <= INT32_MAX) emit(c, PERK_OP_PUSH_IMM, (uint32_t)(int32_t)v);
-    else emit(c, PERK_OP_PUSH_INT, int_const(c, v));
+static void emit_int(cg *c, int64_t v)
+{
+    if (v >= INT32_MIN && v <= INT32_MAX)
+        emit(c, PERK_OP_PUSH_IMM, (uint32_t)(int32_t)v);
+    else
+        emit(c, PERK_OP_PUSH_INT, int_const(c, v));
 }
 
 static void patch_jump(cg *c, uint32_t at) { c->p->code[at].arg = c->p->n_code; }
 
-static void fail(cg *c, const ast_node *n, const char *hint, const char *msg) {
+static void fail(cg *c, const ast_node *n, const char *hint, const char *msg)
+{
     diag_report(c->diags, DIAG_CODEGEN_UNSUPPORTED, n->span, hint, "%s", msg);
     c->failed = true;
 }
@@ -282,7 +306,8 @@ static void fail(cg *c, const ast_node *n, const char *hint, const char *msg) {
 /* Reports, once, that the code emitted for `at` (a condition, an action or a declaration) went
  * past what the VM accepts. Called right after compiling such a part, so the first part to
  * cross a limit is the one named. */
-static void report_limits(cg *c, const ast_node *at) {
+static void report_limits(cg *c, const ast_node *at)
+{
     if (c->limit_reported || !(c->too_deep || c->too_long)) return;
     c->limit_reported = true;
     if (c->too_long)
@@ -291,15 +316,17 @@ static void report_limits(cg *c, const ast_node *at) {
                     "previous one twice doubles the code at every link",
                     "the rules compile to more than %u instructions", (unsigned)MAX_CODE);
     else
-        diag_report(c->diags, DIAG_CODEGEN_UNSUPPORTED, at->span,
-                    "nest fewer parentheses and lets inside each other (a `let` is expanded where it is used)",
-                    "this is nested too deeply to evaluate: it would hold more than %u values and item sets "
-                    "at once",
-                    VERIFY_MAX_STACK);
+        diag_report(
+            c->diags, DIAG_CODEGEN_UNSUPPORTED, at->span,
+            "nest fewer parentheses and lets inside each other (a `let` is expanded where it is used)",
+            "this is nested too deeply to evaluate: it would hold more than %u values and item sets "
+            "at once",
+            VERIFY_MAX_STACK);
 }
 
-static prog_loc loc_of(cg *c, const ast_node *n) {
-    prog_loc l = {PROG_NONE, (uint32_t)n->span.first_line, (uint32_t)n->span.first_column};
+static prog_loc loc_of(cg *c, const ast_node *n)
+{
+    prog_loc l = { PROG_NONE, (uint32_t)n->span.first_line, (uint32_t)n->span.first_column };
     if (n->span.file >= 0 && n->span.file < c->sources->count)
         l.file = intern(c, c->sources->files[n->span.file].path);
     else
@@ -310,7 +337,8 @@ static prog_loc loc_of(cg *c, const ast_node *n) {
 /* The source text of a node, squeezed to one line, for explanations. Comments inside a condition
  * written over several lines are left out: they would read as part of the condition, and the text
  * then depends on the layout only through its whitespace (perk fmt relies on that). */
-static uint32_t text_of(cg *c, const ast_node *n) {
+static uint32_t text_of(cg *c, const ast_node *n)
+{
     const ast_span *s = &n->span;
     if (s->file < 0 || s->file >= c->sources->count) return intern(c, "");
     const source_file *f = &c->sources->files[s->file];
@@ -356,12 +384,14 @@ static void compile_scalar(cg *c, const ast_node *n);
 static void compile_set(cg *c, const ast_node *n);
 static void compile_pred(cg *c, const ast_node *n);
 
-static const ast_node *resolve_let(const ast_node *n) {
+static const ast_node *resolve_let(const ast_node *n)
+{
     while (n && n->kind == AST_NAME && n->decl && n->decl->kind == AST_LET) n = n->decl->a;
     return n;
 }
 
-static perk_cmp cmp_of(int op) {
+static perk_cmp cmp_of(int op)
+{
     switch (op) {
     case OP_EQ: return PERK_CMP_EQ;
     case OP_NE: return PERK_CMP_NE;
@@ -372,7 +402,8 @@ static perk_cmp cmp_of(int op) {
     }
 }
 
-static perk_cmp mirror(perk_cmp k) {
+static perk_cmp mirror(perk_cmp k)
+{
     switch (k) {
     case PERK_CMP_LT: return PERK_CMP_GT;
     case PERK_CMP_LE: return PERK_CMP_GE;
@@ -382,16 +413,18 @@ static perk_cmp mirror(perk_cmp k) {
     }
 }
 
-static const perk_opcode cmp_opcode[] = {PERK_OP_EQ, PERK_OP_NE, PERK_OP_LT,
-                                         PERK_OP_LE, PERK_OP_GT, PERK_OP_GE};
+static const perk_opcode cmp_opcode[] = { PERK_OP_EQ, PERK_OP_NE, PERK_OP_LT,
+                                          PERK_OP_LE, PERK_OP_GT, PERK_OP_GE };
 
-static bool is_fact(const ast_node *n, perk_fact f) {
+static bool is_fact(const ast_node *n, perk_fact f)
+{
     n = resolve_let(n);
     return n && n->kind == AST_FIELD && n->fact == (int)f;
 }
 
 /* Elements of a literal list (or a single element). */
-static int list_elems(const ast_node *n, const ast_node *const **out) {
+static int list_elems(const ast_node *n, const ast_node *const **out)
+{
     n = resolve_let(n);
     if (n->kind == AST_LIST) {
         *out = (const ast_node *const *)n->list.items;
@@ -401,7 +434,8 @@ static int list_elems(const ast_node *n, const ast_node *const **out) {
     return -1;
 }
 
-static void compile_in(cg *c, const ast_node *x, const ast_node *set) {
+static void compile_in(cg *c, const ast_node *x, const ast_node *set)
+{
     const ast_node *s = resolve_let(set);
     if (s->kind == AST_RANGE) {
         compile_scalar(c, x);
@@ -413,10 +447,12 @@ static void compile_in(cg *c, const ast_node *x, const ast_node *set) {
     if (is_fact(s, PERK_FACT_CUSTOMER_TAGS) || is_fact(s, PERK_FACT_ORDER_COUPONS)) {
         const ast_node *v = resolve_let(x);
         if (!v->is_const || v->kind != AST_STRING) {
-            fail(c, x, "compare a string constant, e.g. \"vip\" in customer.tags", "the left side of this `in` must be a constant string");
+            fail(c, x, "compare a string constant, e.g. \"vip\" in customer.tags",
+                 "the left side of this `in` must be a constant string");
             return;
         }
-        emit(c, is_fact(s, PERK_FACT_CUSTOMER_TAGS) ? PERK_OP_CUSTOMER_TAG : PERK_OP_COUPON, intern(c, v->name));
+        emit(c, is_fact(s, PERK_FACT_CUSTOMER_TAGS) ? PERK_OP_CUSTOMER_TAG : PERK_OP_COUPON,
+             intern(c, v->name));
         return;
     }
     const ast_node *const *el;
@@ -462,7 +498,8 @@ static void compile_in(cg *c, const ast_node *x, const ast_node *set) {
     free(jumps);
 }
 
-static void compile_call_scalar(cg *c, const ast_node *n) {
+static void compile_call_scalar(cg *c, const ast_node *n)
+{
     const char *f = n->name;
     int argc = n->list.count;
     const ast_node *set = argc > 0 ? n->list.items[0] : NULL;
@@ -492,23 +529,31 @@ static void compile_call_scalar(cg *c, const ast_node *n) {
     if (arg2) {
         const ast_node *a2 = arg2;
         if (a2->kind != AST_NAME || a2->decl || a2->fact < 0 || a2->fact >= PERK_FIELD_COUNT) {
-            fail(c, arg2, "name an item field such as price, quantity or margin", "the second argument must be an item field");
+            fail(c, arg2, "name an item field such as price, quantity or margin",
+                 "the second argument must be an item field");
             return;
         }
         field = (uint32_t)a2->fact;
     }
     compile_set(c, set);
-    if (strcmp(f, "sum") == 0) emit(c, PERK_OP_AGG_SUM, field);
-    else if (strcmp(f, "min") == 0) emit(c, PERK_OP_AGG_MIN, field);
-    else if (strcmp(f, "max") == 0) emit(c, PERK_OP_AGG_MAX, field);
-    else fail(c, n, NULL, "unknown function");
+    if (strcmp(f, "sum") == 0)
+        emit(c, PERK_OP_AGG_SUM, field);
+    else if (strcmp(f, "min") == 0)
+        emit(c, PERK_OP_AGG_MIN, field);
+    else if (strcmp(f, "max") == 0)
+        emit(c, PERK_OP_AGG_MAX, field);
+    else
+        fail(c, n, NULL, "unknown function");
 }
 
-static void compile_scalar(cg *c, const ast_node *n) {
+static void compile_scalar(cg *c, const ast_node *n)
+{
     if (c->failed) return;
     if (n->is_const && n->type != TY_ITEMS) {
-        if (n->type == TY_STRING) emit(c, PERK_OP_PUSH_STR, intern(c, resolve_let(n)->name));
-        else emit_int(c, n->value);
+        if (n->type == TY_STRING)
+            emit(c, PERK_OP_PUSH_STR, intern(c, resolve_let(n)->name));
+        else
+            emit_int(c, n->value);
         return;
     }
     switch (n->kind) {
@@ -523,24 +568,15 @@ static void compile_scalar(cg *c, const ast_node *n) {
         }
         fail(c, n, NULL, "this name cannot be used as a value here");
         return;
-    case AST_FIELD:
-        emit(c, PERK_OP_LOAD_FACT, (uint32_t)n->fact);
-        return;
-    case AST_STRING:
-        emit(c, PERK_OP_PUSH_STR, intern(c, n->name));
-        return;
-    case AST_CALL:
-        compile_call_scalar(c, n);
-        return;
+    case AST_FIELD: emit(c, PERK_OP_LOAD_FACT, (uint32_t)n->fact); return;
+    case AST_STRING: emit(c, PERK_OP_PUSH_STR, intern(c, n->name)); return;
+    case AST_CALL: compile_call_scalar(c, n); return;
     case AST_UNARY:
         compile_scalar(c, n->a);
         emit(c, n->op == OP_NOT ? PERK_OP_NOT : PERK_OP_NEG, 0);
         return;
-    case AST_BINARY:
-        break;
-    default:
-        fail(c, n, NULL, "this expression cannot be evaluated as a value");
-        return;
+    case AST_BINARY: break;
+    default: fail(c, n, NULL, "this expression cannot be evaluated as a value"); return;
     }
     const ast_node *a = n->a, *b = n->b;
     switch (n->op) {
@@ -557,7 +593,12 @@ static void compile_scalar(cg *c, const ast_node *n) {
         compile_in(c, a, b);
         if (n->op == OP_NOT_IN) emit(c, PERK_OP_NOT, 0);
         return;
-    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+    case OP_EQ:
+    case OP_NE:
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE:
         compile_scalar(c, a);
         compile_scalar(c, b);
         emit(c, cmp_opcode[cmp_of(n->op)], 0);
@@ -597,19 +638,17 @@ static void compile_scalar(cg *c, const ast_node *n) {
         compile_scalar(c, b);
         emit(c, n->op == OP_DIV ? PERK_OP_DIV : PERK_OP_MOD, 0);
         return;
-    default:
-        fail(c, n, NULL, "this operator cannot be evaluated as a value");
+    default: fail(c, n, NULL, "this operator cannot be evaluated as a value");
     }
 }
 
 /* ------------------------------------------------------------------ item sets and predicates */
 
-static void compile_set(cg *c, const ast_node *n) {
+static void compile_set(cg *c, const ast_node *n)
+{
     if (c->failed) return;
     switch (n->kind) {
-    case AST_ITEMS:
-        emit(c, PERK_OP_SET_ALL, 0);
-        return;
+    case AST_ITEMS: emit(c, PERK_OP_SET_ALL, 0); return;
     case AST_NAME:
         if (n->decl && n->decl->kind == AST_LET) {
             compile_set(c, n->decl->a);
@@ -635,13 +674,13 @@ static void compile_set(cg *c, const ast_node *n) {
             return;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     fail(c, n, "an item set is `items`, `items where ...`, or a name defined as one", "expected an item set");
 }
 
-static bool item_field(const ast_node *n, int *field) {
+static bool item_field(const ast_node *n, int *field)
+{
     if (n->kind == AST_NAME && !n->decl && n->fact >= 0 && n->fact < PERK_FIELD_COUNT &&
         (n->type == TY_ITEM_FIELD || n->type == TY_MONEY || n->type == TY_INT || n->type == TY_PERCENT ||
          n->type == TY_STRING || n->type == TY_CATEGORY || n->type == TY_STRING_SET)) {
@@ -651,10 +690,14 @@ static bool item_field(const ast_node *n, int *field) {
     return false;
 }
 
-static bool is_attr_call(const ast_node *n) { return n->kind == AST_CALL && n->name && strcmp(n->name, "attr") == 0; }
+static bool is_attr_call(const ast_node *n)
+{
+    return n->kind == AST_CALL && n->name && strcmp(n->name, "attr") == 0;
+}
 
 /* One string match of an item field against a constant string. */
-static bool emit_string_match(cg *c, int field, bool category_prefix, const ast_node *v) {
+static bool emit_string_match(cg *c, int field, bool category_prefix, const ast_node *v)
+{
     v = resolve_let(v);
     if (v->kind != AST_STRING) return false;
     uint32_t id = intern(c, v->name);
@@ -669,12 +712,14 @@ static bool emit_string_match(cg *c, int field, bool category_prefix, const ast_
     }
 }
 
-static void emit_any_of(cg *c, int field, bool prefix, const ast_node *values, const ast_node *at) {
+static void emit_any_of(cg *c, int field, bool prefix, const ast_node *values, const ast_node *at)
+{
     const ast_node *const *el;
     int n = list_elems(values, &el);
     if (n < 0) {
         if (!emit_string_match(c, field, prefix, values))
-            fail(c, at, "compare with a string or a list of strings", "cannot match this item field against that value");
+            fail(c, at, "compare with a string or a list of strings",
+                 "cannot match this item field against that value");
         return;
     }
     if (n == 0) {
@@ -691,7 +736,8 @@ static void emit_any_of(cg *c, int field, bool prefix, const ast_node *values, c
     }
 }
 
-static void compile_pred(cg *c, const ast_node *n) {
+static void compile_pred(cg *c, const ast_node *n)
+{
     if (c->failed) return;
     if (n->is_const && n->type == TY_BOOL) {
         emit(c, PERK_OP_SET_ALL, 0);
@@ -708,7 +754,8 @@ static void compile_pred(cg *c, const ast_node *n) {
         return;
     }
     if (n->kind != AST_BINARY) {
-        fail(c, n, "compare an item field with a value, e.g. price >= ¥100", "this item condition cannot be evaluated");
+        fail(c, n, "compare an item field with a value, e.g. price >= ¥100",
+             "this item condition cannot be evaluated");
         return;
     }
     const ast_node *a = n->a, *b = n->b;
@@ -730,9 +777,9 @@ static void compile_pred(cg *c, const ast_node *n) {
             }
         } else if (item_field(a, &field)) {
             const ast_node *r = resolve_let(b);
-            if (r->kind == AST_RANGE && (field == PERK_FIELD_PRICE || field == PERK_FIELD_QUANTITY ||
-                                         field == PERK_FIELD_AMOUNT || field == PERK_FIELD_ORIGINAL_AMOUNT ||
-                                         field == PERK_FIELD_MARGIN)) {
+            if (r->kind == AST_RANGE &&
+                (field == PERK_FIELD_PRICE || field == PERK_FIELD_QUANTITY || field == PERK_FIELD_AMOUNT ||
+                 field == PERK_FIELD_ORIGINAL_AMOUNT || field == PERK_FIELD_MARGIN)) {
                 compile_scalar(c, r->a);
                 emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_GE, (uint32_t)field);
                 compile_scalar(c, r->b);
@@ -742,20 +789,28 @@ static void compile_pred(cg *c, const ast_node *n) {
                 emit_any_of(c, field, field == PERK_FIELD_CATEGORY, b, n);
             }
         } else {
-            fail(c, n, "write e.g. category in \"tea\" or \"organic\" in tags", "this item condition cannot be evaluated");
+            fail(c, n, "write e.g. category in \"tea\" or \"organic\" in tags",
+                 "this item condition cannot be evaluated");
             return;
         }
         if (n->op == OP_NOT_IN) emit(c, PERK_OP_SET_NOT, 0);
         return;
-    case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE: {
+    case OP_EQ:
+    case OP_NE:
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE: {
         perk_cmp k = cmp_of(n->op);
         const ast_node *value = b;
         if (is_attr_call(a) || is_attr_call(b)) {
             const ast_node *call = is_attr_call(a) ? a : b;
             const ast_node *v = resolve_let(is_attr_call(a) ? b : a);
             const ast_node *key = call->list.count > 0 ? resolve_let(call->list.items[0]) : NULL;
-            if (!key || key->kind != AST_STRING || v->kind != AST_STRING || (k != PERK_CMP_EQ && k != PERK_CMP_NE)) {
-                fail(c, n, "write attr(\"origin\") = \"Yunnan\"", "an attribute can only be compared for equality with a string");
+            if (!key || key->kind != AST_STRING || v->kind != AST_STRING ||
+                (k != PERK_CMP_EQ && k != PERK_CMP_NE)) {
+                fail(c, n, "write attr(\"origin\") = \"Yunnan\"",
+                     "an attribute can only be compared for equality with a string");
                 return;
             }
             emit(c, PERK_OP_SET_ATTR, attr_const(c, intern(c, key->name), intern(c, v->name)));
@@ -764,7 +819,8 @@ static void compile_pred(cg *c, const ast_node *n) {
         }
         if (!item_field(a, &field)) {
             if (!item_field(b, &field)) {
-                fail(c, n, "compare an item field with a value, e.g. price >= ¥100", "this item condition cannot be evaluated");
+                fail(c, n, "compare an item field with a value, e.g. price >= ¥100",
+                     "this item condition cannot be evaluated");
                 return;
             }
             value = a;
@@ -788,7 +844,8 @@ static void compile_pred(cg *c, const ast_node *n) {
         return;
     }
     default:
-        fail(c, n, "compare an item field with a value, e.g. price >= ¥100", "this item condition cannot be evaluated");
+        fail(c, n, "compare an item field with a value, e.g. price >= ¥100",
+             "this item condition cannot be evaluated");
     }
 }
 
@@ -803,7 +860,8 @@ typedef struct pending_cond {
 
 /* A `when` of the form sum(S) >= ¥X (or order.subtotal >= ¥X): the one kind of condition that
  * adding items can satisfy. Returns the string id of the set's name, or PROG_NONE. */
-static uint32_t threshold_hint(cg *c, const ast_node *e) {
+static uint32_t threshold_hint(cg *c, const ast_node *e)
+{
     if (e->kind != AST_BINARY || (e->op != OP_GE && e->op != OP_GT)) return PROG_NONE;
     if (!e->b->is_const || e->b->type != TY_MONEY) return PROG_NONE;
     const ast_node *a = e->a;
@@ -818,7 +876,8 @@ static uint32_t threshold_hint(cg *c, const ast_node *e) {
 }
 
 /* What the last comparison of a condition compares, for explanations. */
-static uint32_t value_kind_of(const ast_node *e) {
+static uint32_t value_kind_of(const ast_node *e)
+{
     switch (e->kind) {
     case AST_CLAUSE:
         return e->op == CL_VALID ? PERK_VALUE_DATE : e->op == CL_HOURS ? PERK_VALUE_TIME : PERK_VALUE_PLAIN;
@@ -831,14 +890,13 @@ static uint32_t value_kind_of(const ast_node *e) {
         case TY_TIME: return PERK_VALUE_TIME;
         default: return PERK_VALUE_PLAIN;
         }
-    case AST_NAME:
-        return e->decl && e->decl->kind == AST_LET ? value_kind_of(e->decl->a) : PERK_VALUE_PLAIN;
-    default:
-        return PERK_VALUE_PLAIN;
+    case AST_NAME: return e->decl && e->decl->kind == AST_LET ? value_kind_of(e->decl->a) : PERK_VALUE_PLAIN;
+    default: return PERK_VALUE_PLAIN;
     }
 }
 
-static void emit_condition(cg *c, const pending_cond *pc) {
+static void emit_condition(cg *c, const pending_cond *pc)
+{
     const ast_node *cl = pc->clause;
     switch (cl->op) {
     case CL_VALID: /* today in from .. to */
@@ -868,13 +926,11 @@ static void emit_condition(cg *c, const pending_cond *pc) {
         patch_jump(c, j);
         break;
     }
-    default:
-        compile_scalar(c, pc->node);
-        break;
+    default: compile_scalar(c, pc->node); break;
     }
     /* a `when` is shown as its expression; schedule clauses as written */
     const ast_node *shown = cl->op == CL_WHEN ? pc->node : cl;
-    prog_cond pcond = {text_of(c, shown), loc_of(c, shown), pc->hint_set, value_kind_of(shown)};
+    prog_cond pcond = { text_of(c, shown), loc_of(c, shown), pc->hint_set, value_kind_of(shown) };
     PUSH(c, conds, n_conds, cap_conds, pcond);
     emit(c, pc->soft ? PERK_OP_REQUIRE_SOFT : PERK_OP_REQUIRE, c->p->n_conds - 1);
     report_limits(c, shown);
@@ -882,7 +938,8 @@ static void emit_condition(cg *c, const pending_cond *pc) {
 
 /* Emits the conditions of a declaration body (whens and schedule clauses), hard ones first and
  * hint-able thresholds last. Returns the number emitted; sets *first to the first index. */
-static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first) {
+static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first)
+{
     pending_cond *pcs = malloc((size_t)(decl->list.count > 0 ? decl->list.count : 1) * sizeof *pcs);
     if (!pcs) abort();
     int n = 0;
@@ -890,7 +947,7 @@ static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first) {
         const ast_node *cl = decl->list.items[i];
         if (cl->kind != AST_CLAUSE) continue;
         if (cl->op == CL_WHEN || cl->op == CL_VALID || cl->op == CL_EVERY || cl->op == CL_HOURS) {
-            pending_cond pc = {cl->op == CL_WHEN ? cl->a : cl, cl, false, PROG_NONE};
+            pending_cond pc = { cl->op == CL_WHEN ? cl->a : cl, cl, false, PROG_NONE };
             if (cl->op == CL_WHEN) pc.hint_set = threshold_hint(c, cl->a);
             pc.soft = pc.hint_set != PROG_NONE;
             pcs[n++] = pc;
@@ -911,26 +968,29 @@ static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first) {
 
 /* ------------------------------------------------------------------ actions */
 
-static uint32_t add_action(cg *c, prog_action a) {
+static uint32_t add_action(cg *c, prog_action a)
+{
     PUSH(c, actions, n_actions, cap_actions, a);
     return c->p->n_actions - 1;
 }
 
-static uint32_t add_steps(cg *c, const ast_node *act, bool qty, uint32_t *n_steps) {
+static uint32_t add_steps(cg *c, const ast_node *act, bool qty, uint32_t *n_steps)
+{
     uint32_t first = c->p->n_steps;
     for (int i = 0; i < act->list.count; i++) {
         const ast_node *st = act->list.items[i];
         if (st->kind != AST_TIER_STEP) continue;
         const ast_node *v = st->b;
         if (v && v->kind == AST_ACTION) v = v->a; /* "¥100: ¥10 off" may arrive as an action */
-        prog_step s = {st->a->value, v ? v->value : 0, (uint8_t)(!qty && v && v->type == TY_PERCENT)};
+        prog_step s = { st->a->value, v ? v->value : 0, (uint8_t)(!qty && v && v->type == TY_PERCENT) };
         PUSH(c, steps, n_steps, cap_steps, s);
     }
     *n_steps = c->p->n_steps - first;
     return first;
 }
 
-static void compile_action(cg *c, const ast_node *act) {
+static void compile_action(cg *c, const ast_node *act)
+{
     prog_action a;
     memset(&a, 0, sizeof a);
     a.rule = c->current_rule;
@@ -983,8 +1043,10 @@ static void compile_action(cg *c, const ast_node *act) {
         a.str2 = intern(c, act->label ? act->label : "");
         break;
     }
-    if (target) compile_set(c, target);
-    else emit(c, PERK_OP_SET_ALL, 0);
+    if (target)
+        compile_set(c, target);
+    else
+        emit(c, PERK_OP_SET_ALL, 0);
     if (two_sets) {
         const ast_node *reward = act->list.count > 0 && act->list.items[0] ? act->list.items[0] : act->b;
         compile_set(c, reward);
@@ -996,7 +1058,8 @@ static void compile_action(cg *c, const ast_node *act) {
 
 /* ------------------------------------------------------------------ declarations */
 
-static const ast_node *find_clause(const ast_node *decl, int op) {
+static const ast_node *find_clause(const ast_node *decl, int op)
+{
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
         if (cl->kind == AST_CLAUSE && cl->op == op) return cl;
@@ -1028,7 +1091,8 @@ static bool key_same(target_key a, target_key b) { return a.op == b.op && a.str 
  * buy/get rewards nothing) and every key must be the same. A REQUIRE_SOFT (a hint-able condition)
  * means no precheck: its near-miss hint must stay. Jumps only skip scalar code whose sets are
  * pushed and popped inside it (the verifier checks stack shapes), so one pass in order suffices. */
-static bool find_target(const cg *c, uint32_t start, uint32_t end, target_key *out) {
+static bool find_target(const cg *c, uint32_t start, uint32_t end, target_key *out)
+{
     const prog_data *p = c->p;
     target_key st[TARGET_STACK];
     uint32_t n = 0;
@@ -1037,12 +1101,12 @@ static bool find_target(const cg *c, uint32_t start, uint32_t end, target_key *o
         const prog_insn *in = &p->code[pc];
         if (in->op >= PERK_OP_COUNT || in->op == PERK_OP_REQUIRE_SOFT) return false;
         const perk_opcode_info *info = &perk_opcode_table[in->op];
-        target_key popped[2] = {{PERK_OP_COUNT, 0}, {PERK_OP_COUNT, 0}}; /* [0]: top */
+        target_key popped[2] = { { PERK_OP_COUNT, 0 }, { PERK_OP_COUNT, 0 } }; /* [0]: top */
         uint32_t np = 0;
         for (const char *k = info->pops; *k; k++) np += *k == 'l';
         if (np > n || np > 2) return false;
         for (uint32_t i = 0; i < np; i++) popped[i] = st[--n];
-        target_key res = {PERK_OP_COUNT, 0};
+        target_key res = { PERK_OP_COUNT, 0 };
         switch ((perk_opcode)in->op) {
         case PERK_OP_SET_SKU:
         case PERK_OP_SET_BRAND:
@@ -1060,7 +1124,8 @@ static bool find_target(const cg *c, uint32_t start, uint32_t end, target_key *o
         case PERK_OP_APPLY:
         case PERK_OP_APPLY2: {
             if (in->arg >= p->n_actions || p->actions[in->arg].kind >= PROG_ACT_COUNT ||
-                !prog_action_table[p->actions[in->arg].kind].goods) return false;
+                !prog_action_table[p->actions[in->arg].kind].goods)
+                return false;
             target_key k = key_known(popped[0]) || in->op == PERK_OP_APPLY ? popped[0] : popped[1];
             if (!key_known(k) || (found && !key_same(k, *out))) return false;
             *out = k;
@@ -1080,21 +1145,24 @@ static bool find_target(const cg *c, uint32_t start, uint32_t end, target_key *o
 
 /* Puts SET_x s; AGG_ANY; REQUIRE_TARGET in front of the promotion block [start, n_code) when
  * find_target finds s; jump targets inside the block move with the code. */
-static void add_target_precheck(cg *c, uint32_t start) {
-    target_key k = {PERK_OP_COUNT, 0};
+static void add_target_precheck(cg *c, uint32_t start)
+{
+    target_key k = { PERK_OP_COUNT, 0 };
     if (c->failed || !find_target(c, start, c->p->n_code, &k)) return;
     uint32_t old_end = c->p->n_code;
     for (int i = 0; i < 3; i++) emit(c, PERK_OP_END, 0); /* grow by three */
     prog_insn *code = c->p->code;
     memmove(&code[start + 3], &code[start], (size_t)(old_end - start) * sizeof *code);
-    code[start] = (prog_insn){k.op, 0, 0, k.str};
-    code[start + 1] = (prog_insn){PERK_OP_AGG_ANY, 0, 0, 0};
-    code[start + 2] = (prog_insn){PERK_OP_REQUIRE_TARGET, 0, 0, 0};
+    code[start] = (prog_insn){ k.op, 0, 0, k.str };
+    code[start + 1] = (prog_insn){ PERK_OP_AGG_ANY, 0, 0, 0 };
+    code[start + 2] = (prog_insn){ PERK_OP_REQUIRE_TARGET, 0, 0, 0 };
     for (uint32_t pc = start + 3; pc < c->p->n_code; pc++)
-        if (code[pc].op < PERK_OP_COUNT && perk_opcode_table[code[pc].op].arg == PERK_ARG_JUMP) code[pc].arg += 3;
+        if (code[pc].op < PERK_OP_COUNT && perk_opcode_table[code[pc].op].arg == PERK_ARG_JUMP)
+            code[pc].arg += 3;
 }
 
-static void compile_promotion(cg *c, const ast_node *d, prog_rule *r) {
+static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
+{
     memset(r, 0, sizeof *r);
     r->id = intern(c, d->name);
     r->label = intern(c, d->label ? d->label : d->name);
@@ -1131,7 +1199,8 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r) {
     r->code.count = c->p->n_code - r->code.start;
 }
 
-static void compile_earn(cg *c, const ast_node *d, prog_earn *e, uint32_t index) {
+static void compile_earn(cg *c, const ast_node *d, prog_earn *e, uint32_t index)
+{
     memset(e, 0, sizeof *e);
     e->id = intern(c, d->name);
     e->label = intern(c, d->label ? d->label : d->name);
@@ -1147,10 +1216,13 @@ static void compile_earn(cg *c, const ast_node *d, prog_earn *e, uint32_t index)
         const ast_node *act = then->a;
         e->points = act->a->value;
         e->per_money = act->b->value;
-        if (act->c) compile_set(c, act->c);
-        else emit(c, PERK_OP_SET_ALL, 0);
+        if (act->c)
+            compile_set(c, act->c);
+        else
+            emit(c, PERK_OP_SET_ALL, 0);
     } else {
-        fail(c, d, "add e.g. `then 1 point per ¥1 on items`", "an earn rule needs a `then` saying how many points");
+        fail(c, d, "add e.g. `then 1 point per ¥1 on items`",
+             "an earn rule needs a `then` saying how many points");
         return;
     }
     emit(c, PERK_OP_EARN, index);
@@ -1158,7 +1230,8 @@ static void compile_earn(cg *c, const ast_node *d, prog_earn *e, uint32_t index)
     e->code.count = c->p->n_code - e->code.start;
 }
 
-static void compile_multiplier(cg *c, const ast_node *d, prog_mult *m, uint32_t index) {
+static void compile_multiplier(cg *c, const ast_node *d, prog_mult *m, uint32_t index)
+{
     memset(m, 0, sizeof *m);
     m->id = intern(c, d->name);
     m->label = intern(c, d->label ? d->label : d->name);
@@ -1188,7 +1261,8 @@ static void compile_multiplier(cg *c, const ast_node *d, prog_mult *m, uint32_t 
     m->code.count = c->p->n_code - m->code.start;
 }
 
-static void compile_redeem(cg *c, const ast_node *d, prog_redeem *r) {
+static void compile_redeem(cg *c, const ast_node *d, prog_redeem *r)
+{
     memset(r, 0, sizeof *r);
     r->present = true;
     r->max_share_ppm = 1000000;
@@ -1197,7 +1271,10 @@ static void compile_redeem(cg *c, const ast_node *d, prog_redeem *r) {
         const ast_node *cl = d->list.items[i];
         if (cl->kind != AST_CLAUSE) continue;
         switch (cl->op) {
-        case CL_RATE: r->points = cl->a->value; r->money = cl->b->value; break;
+        case CL_RATE:
+            r->points = cl->a->value;
+            r->money = cl->b->value;
+            break;
         case CL_MAX_SHARE: r->max_share_ppm = cl->a->value; break;
         case CL_MIN_BALANCE: r->min_balance = cl->a->value; break;
         case CL_PAYS_FOR:
@@ -1217,7 +1294,8 @@ static void compile_redeem(cg *c, const ast_node *d, prog_redeem *r) {
     r->code.count = c->p->n_code - r->code.start;
 }
 
-static void compile_tier(cg *c, const ast_node *d, prog_tier *t) {
+static void compile_tier(cg *c, const ast_node *d, prog_tier *t)
+{
     memset(t, 0, sizeof *t);
     t->id = intern(c, d->name);
     t->label = intern(c, d->label ? d->label : d->name);
@@ -1241,18 +1319,21 @@ typedef struct order_entry {
     int index;
 } order_entry;
 
-static int cmp_order(const void *x, const void *y) {
+static int cmp_order(const void *x, const void *y)
+{
     const order_entry *a = x, *b = y;
     if (a->priority != b->priority) return a->priority < b->priority ? -1 : 1;
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static int32_t priority_of(const ast_node *d) {
+static int32_t priority_of(const ast_node *d)
+{
     const ast_node *cl = find_clause(d, CL_PRIORITY);
     return cl && cl->a ? (int32_t)cl->a->value : 100;
 }
 
-static void compile_header(cg *c, const check_info *info) {
+static void compile_header(cg *c, const check_info *info)
+{
     prog_data *p = c->p;
     p->name = intern(c, info->ruleset_name ? info->ruleset_name : "");
     snprintf(p->currency, sizeof p->currency, "%s", info->currency ? info->currency : "XXX");
@@ -1270,8 +1351,9 @@ static void compile_header(cg *c, const check_info *info) {
     uint32_t count = 0;
     int32_t base = 0;
     if (!tzload_zone(tz, TZ_UNTIL_EPOCH, &at, &off, &count, &base, err, sizeof err)) {
-        ast_span none = {0, 1, 1, 1, 1, 0, 0};
-        diag_report(c->diags, DIAG_CODEGEN_TIMEZONE, none, "install the tzdata package, or name another zone", "%s", err);
+        ast_span none = { 0, 1, 1, 1, 1, 0, 0 };
+        diag_report(c->diags, DIAG_CODEGEN_TIMEZONE, none, "install the tzdata package, or name another zone",
+                    "%s", err);
         c->failed = true;
         return;
     }
@@ -1297,17 +1379,21 @@ static void compile_header(cg *c, const check_info *info) {
  * guards: `when sum(tea) >= ¥300` (fails with sum 0 < 30000 without tea), `when any(acme)`,
  * `when count(organic) >= 2`, and a promotion with no condition whose every action targets one
  * category (it discounts nothing without it: reason NOTHING). */
-static void choose_guards(prog_data *p) {
+static void choose_guards(prog_data *p)
+{
     for (uint32_t i = 0; i < p->n_rules; i++) {
         prog_rule *r = &p->rules[i];
         guard_outcome o;
-        if (guard_choose(p, i, &r->guard_kind, &r->guard_string, &o)) r->guard_cond = o.failed ? o.cond : PROG_NONE;
-        else r->guard_cond = PROG_NONE;
+        if (guard_choose(p, i, &r->guard_kind, &r->guard_string, &o))
+            r->guard_cond = o.failed ? o.cond : PROG_NONE;
+        else
+            r->guard_cond = PROG_NONE;
     }
 }
 
 bool codegen_program(const ast_node *file, const check_info *info, const source_set *sources,
-                     diag_engine *diags, prog_data *out) {
+                     diag_engine *diags, prog_data *out)
+{
     (void)file;
     memset(out, 0, sizeof *out);
     cg c;
@@ -1323,7 +1409,7 @@ bool codegen_program(const ast_node *file, const check_info *info, const source_
     int np = info->n_promotions;
     order_entry *order = calloc((size_t)(np > 0 ? np : 1), sizeof *order);
     if (!order) abort();
-    for (int i = 0; i < np; i++) order[i] = (order_entry){priority_of(info->promotions[i]), i};
+    for (int i = 0; i < np; i++) order[i] = (order_entry){ priority_of(info->promotions[i]), i };
     qsort(order, (size_t)np, sizeof *order, cmp_order);
     out->rules = perk_mem_calloc((size_t)(np > 0 ? np : 1), sizeof(prog_rule));
     if (!out->rules) abort();
@@ -1336,7 +1422,8 @@ bool codegen_program(const ast_node *file, const check_info *info, const source_
     free(order);
 
     out->earns = perk_mem_calloc((size_t)(info->n_earns > 0 ? info->n_earns : 1), sizeof(prog_earn));
-    out->mults = perk_mem_calloc((size_t)(info->n_multipliers > 0 ? info->n_multipliers : 1), sizeof(prog_mult));
+    out->mults =
+        perk_mem_calloc((size_t)(info->n_multipliers > 0 ? info->n_multipliers : 1), sizeof(prog_mult));
     out->tiers = perk_mem_calloc((size_t)(info->n_tiers > 0 ? info->n_tiers : 1), sizeof(prog_tier));
     if (!out->earns || !out->mults || !out->tiers) abort();
     for (int i = 0; i < info->n_earns && !c.failed; i++) {

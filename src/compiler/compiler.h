@@ -47,8 +47,8 @@ void compiler_free(compiler *c);
  * Returns true when no error was reported; *bytes is malloc'ed (free with free()). */
 bool compiler_compile_files(compiler *c, const char *const *paths, int n, uint8_t **bytes, size_t *len);
 /* The same for text in memory (tests, fuzzing). */
-bool compiler_compile_text(compiler *c, const char *name, const char *text, size_t text_len,
-                           uint8_t **bytes, size_t *len);
+bool compiler_compile_text(compiler *c, const char *name, const char *text, size_t text_len, uint8_t **bytes,
+                           size_t *len);
 
 /* Prints the diagnostics collected so far to stderr, sorted by position, then the
  * "N errors, M warnings generated." summary. */

@@ -10,7 +10,7 @@ static const struct {
     diag_severity severity;
     const char *id;
 } code_table[] = {
-#define DIAG(name, severity, id) {severity, id},
+#define DIAG(name, severity, id) { severity, id },
 #include "diag_all.def"
 #undef DIAG
 };
@@ -80,8 +80,10 @@ void diag_report(diag_engine *d, diag_code code, ast_span span, const char *hint
     diag_severity sev = diag_code_severity(code);
     if (sev == DIAG_WARNING && d->werror) sev = DIAG_ERROR;
     int limit = d->max_errors > 0 ? d->max_errors : 100;
-    if (sev == DIAG_ERROR) d->errors++;
-    else if (sev == DIAG_WARNING) d->warnings++;
+    if (sev == DIAG_ERROR)
+        d->errors++;
+    else if (sev == DIAG_WARNING)
+        d->warnings++;
     if (sev == DIAG_ERROR ? d->errors > limit : d->count >= limit * 4) {
         d->dropped++;
         d->last_dropped = true;
@@ -293,22 +295,29 @@ void diag_print_entry(const diag_engine *d, const diag_entry *e, FILE *out, bool
 {
     print_location(d, out, e->span, color);
     const char *sev = e->severity == DIAG_ERROR ? "error" : e->severity == DIAG_WARNING ? "warning" : "note";
-    const char *sev_color = e->severity == DIAG_ERROR ? COLOR_ERROR
-                          : e->severity == DIAG_WARNING ? COLOR_WARNING : COLOR_NOTE;
-    if (color) fprintf(out, "%s%s:%s " COLOR_BOLD "%s" COLOR_RESET " [%s]\n", sev_color, sev,
-                       COLOR_RESET, e->message, diag_code_id(e->code));
-    else fprintf(out, "%s: %s [%s]\n", sev, e->message, diag_code_id(e->code));
+    const char *sev_color = e->severity == DIAG_ERROR     ? COLOR_ERROR
+                            : e->severity == DIAG_WARNING ? COLOR_WARNING
+                                                          : COLOR_NOTE;
+    if (color)
+        fprintf(out, "%s%s:%s " COLOR_BOLD "%s" COLOR_RESET " [%s]\n", sev_color, sev, COLOR_RESET,
+                e->message, diag_code_id(e->code));
+    else
+        fprintf(out, "%s: %s [%s]\n", sev, e->message, diag_code_id(e->code));
     print_snippet(d, out, e->span, color);
     if (e->hint) {
-        if (color) fputs(COLOR_BOLD "hint:" COLOR_RESET " ", out);
-        else fputs("hint: ", out);
+        if (color)
+            fputs(COLOR_BOLD "hint:" COLOR_RESET " ", out);
+        else
+            fputs("hint: ", out);
         fprintf(out, "%s\n", e->hint);
     }
     for (int i = 0; i < e->n_notes; i++) {
         const diag_note_entry *n = &e->notes[i];
         print_location(d, out, n->span, color);
-        if (color) fprintf(out, COLOR_NOTE "note:" COLOR_RESET " %s\n", n->message);
-        else fprintf(out, "note: %s\n", n->message);
+        if (color)
+            fprintf(out, COLOR_NOTE "note:" COLOR_RESET " %s\n", n->message);
+        else
+            fprintf(out, "note: %s\n", n->message);
         print_snippet(d, out, n->span, color);
     }
 }
@@ -382,7 +391,9 @@ void diag_print_json(const diag_engine *d, FILE *out)
         fputs(i ? ",\n  {" : "\n  {", out);
         json_span(d, out, e->span);
         fprintf(out, ", \"severity\": \"%s\", \"code\": ",
-                e->severity == DIAG_ERROR ? "error" : e->severity == DIAG_WARNING ? "warning" : "note");
+                e->severity == DIAG_ERROR     ? "error"
+                : e->severity == DIAG_WARNING ? "warning"
+                                              : "note");
         json_string(out, diag_code_id(e->code));
         fputs(", \"message\": ", out);
         json_string(out, e->message);

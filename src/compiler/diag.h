@@ -42,7 +42,7 @@ typedef struct diag_entry {
     diag_severity severity;
     ast_span span;
     char *message;
-    char *hint;            /* may be NULL */
+    char *hint; /* may be NULL */
     diag_note_entry *notes;
     int n_notes;
 } diag_entry;
@@ -52,10 +52,10 @@ typedef struct diag_engine {
     diag_entry *entries;
     int count, cap;
     int errors, warnings;
-    int max_errors;        /* stop recording after this many errors (default 100) */
-    bool werror;           /* treat warnings as errors */
-    int dropped;           /* diagnostics not recorded because max_errors was reached */
-    bool last_dropped;     /* the last diag_report was dropped: its notes are dropped too */
+    int max_errors;    /* stop recording after this many errors (default 100) */
+    bool werror;       /* treat warnings as errors */
+    int dropped;       /* diagnostics not recorded because max_errors was reached */
+    bool last_dropped; /* the last diag_report was dropped: its notes are dropped too */
 } diag_engine;
 
 void diag_init(diag_engine *d, const source_set *sources);

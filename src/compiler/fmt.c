@@ -34,45 +34,45 @@ enum {
 };
 
 typedef struct ftok {
-    int kind;            /* T_* of parser.h; 0 for the end-of-file entry */
-    int off, end;        /* bytes [off, end) of the source */
+    int kind;     /* T_* of parser.h; 0 for the end-of-file entry */
+    int off, end; /* bytes [off, end) of the source */
     int line, last_line;
-    int match;           /* brackets: index of the other one; else -1 */
-    int trail;           /* the end-of-line comment printed after it, or -1 */
-    int lead, n_lead;    /* the full-line comments printed before it: lead_ids[lead..lead+n_lead) */
-    bool blank_before;   /* the source has a blank line right before it (after its comments) */
+    int match;         /* brackets: index of the other one; else -1 */
+    int trail;         /* the end-of-line comment printed after it, or -1 */
+    int lead, n_lead;  /* the full-line comments printed before it: lead_ids[lead..lead+n_lead) */
+    bool blank_before; /* the source has a blank line right before it (after its comments) */
     unsigned roles;
 } ftok;
 
 typedef struct fcom {
-    int off, end;        /* the comment without trailing whitespace */
+    int off, end; /* the comment without trailing whitespace */
     int line;
-    bool blank_before;   /* the source has a blank line right before it */
-    int owner;           /* token it is attached to (n_tok = the end of the file) */
-    bool trailing;       /* printed after its owner rather than on a line before it */
+    bool blank_before; /* the source has a blank line right before it */
+    int owner;         /* token it is attached to (n_tok = the end of the file) */
+    bool trailing;     /* printed after its owner rather than on a line before it */
 } fcom;
 
 typedef struct oline {
     int indent;
-    size_t start, end;   /* its code: bytes of fmt.buf */
-    int width;           /* display width of the code */
-    int comment;         /* comment index, or -1; a line without code is a comment line */
+    size_t start, end; /* its code: bytes of fmt.buf */
+    int width;         /* display width of the code */
+    int comment;       /* comment index, or -1; a line without code is a comment line */
     bool blank;
 } oline;
 
 typedef struct fmt {
     const char *text;
-    ftok *t;             /* n_tok tokens, then the end-of-file entry t[n_tok] */
+    ftok *t; /* n_tok tokens, then the end-of-file entry t[n_tok] */
     int n_tok;
     fcom *c;
     int n_com;
     int *lead_ids;
-    bool bad;            /* the tree and the tokens disagree: give up */
+    bool bad; /* the tree and the tokens disagree: give up */
     char why[160];
 
     char *buf;
     size_t buf_len, buf_cap;
-    oline *lines;        /* lines[n_lines - 1] is the line being built */
+    oline *lines; /* lines[n_lines - 1] is the line being built */
     int n_lines, cap_lines;
 } fmt;
 
@@ -98,13 +98,11 @@ static void give_up(fmt *f, const char *why)
  * `300 CNY`, `¥ 5`, `the most  expensive`. Runs of it print as one space. */
 static bool squeezable(int kind)
 {
-    return kind == T_DURATION || kind == T_NOT_IN || kind == T_IS_NOT || kind == T_MONEY || kind == T_MOST_EXPENSIVE;
+    return kind == T_DURATION || kind == T_NOT_IN || kind == T_IS_NOT || kind == T_MONEY ||
+           kind == T_MOST_EXPENSIVE;
 }
 
-static bool is_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
-}
+static bool is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
 
 /* Writes the token's text as printed into out (at least its source length) and returns the
  * length. */
@@ -183,8 +181,8 @@ static void load_tokens(fmt *f, const parse_layout *lay)
         memset(c, 0, sizeof *c);
         c->off = sp->first_offset;
         c->end = sp->last_offset;
-        while (c->end > c->off && (is_space(f->text[c->end - 1]) || f->text[c->end - 1] == '\f' ||
-                                   f->text[c->end - 1] == '\v'))
+        while (c->end > c->off &&
+               (is_space(f->text[c->end - 1]) || f->text[c->end - 1] == '\f' || f->text[c->end - 1] == '\v'))
             c->end--;
         c->line = sp->first_line;
     }
@@ -226,8 +224,10 @@ static int find_token(const fmt *f, int off)
     while (lo <= hi) {
         int mid = lo + (hi - lo) / 2;
         if (f->t[mid].off == off) return mid;
-        if (f->t[mid].off < off) lo = mid + 1;
-        else hi = mid - 1;
+        if (f->t[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
     return -1;
 }
@@ -290,7 +290,8 @@ static void match_brackets(fmt *f)
     free(stack);
     for (int i = 0; i + 1 < f->n_tok; i++) {
         const ftok *next = &f->t[i + 1];
-        if (f->t[i].kind == T_COMMA && (next->kind == T_RBRACKET || (next->roles & ROLE_TABLE && next->kind == T_RBRACE)))
+        if (f->t[i].kind == T_COMMA &&
+            (next->kind == T_RBRACKET || (next->roles & ROLE_TABLE && next->kind == T_RBRACE)))
             f->t[i].roles |= ROLE_DROP;
     }
 }
@@ -349,10 +350,7 @@ static void settle_comments(fmt *f)
 
 /* --- the output lines ----------------------------------------------------------------------------- */
 
-static oline *cur(fmt *f)
-{
-    return &f->lines[f->n_lines - 1];
-}
+static oline *cur(fmt *f) { return &f->lines[f->n_lines - 1]; }
 
 static bool cur_fresh(fmt *f)
 {
@@ -376,8 +374,10 @@ static void push_line(fmt *f, int indent)
 /* Starts a new line at `indent` (or re-indents the current one if nothing is on it yet). */
 static void newline(fmt *f, int indent)
 {
-    if (cur_fresh(f)) cur(f)->indent = indent;
-    else push_line(f, indent);
+    if (cur_fresh(f))
+        cur(f)->indent = indent;
+    else
+        push_line(f, indent);
 }
 
 /* Makes sure one empty line separates what comes next from what was printed, if anything was. */
@@ -407,10 +407,7 @@ static void put_space(fmt *f)
     if (cur(f)->end > cur(f)->start) put(f, " ", 1, 1);
 }
 
-static int column(fmt *f)
-{
-    return cur(f)->indent + cur(f)->width;
-}
+static int column(fmt *f) { return cur(f)->indent + cur(f)->width; }
 
 static void put_token(fmt *f, int i)
 {
@@ -454,7 +451,7 @@ static bool space_between(const fmt *f, int p, int i)
     int a = f->t[p].kind, b = f->t[i].kind;
     if (b == T_COMMA || b == T_RPAREN || b == T_RBRACKET || b == T_COLON || b == T_DOT) return false;
     if (a == T_LPAREN || a == T_LBRACKET || a == T_DOT) return false;
-    if (f->t[p].roles & ROLE_NEG) return b == T_MINUS; /* - -5, not --5 */
+    if (f->t[p].roles & ROLE_NEG) return b == T_MINUS;                /* - -5, not --5 */
     if (b == T_LPAREN && (a == T_IDENT || a == T_FUNC)) return false; /* a call: sum(tea) */
     return true;
 }
@@ -477,8 +474,8 @@ static void separate(fmt *f, int p, int i, int cont, bool keep_breaks, int keywo
         return;
     }
     bool space = space_between(f, p, i);
-    bool author_break = keep_breaks && p != keyword && t->line > f->t[p].last_line && space &&
-                        !(t->roles & ROLE_TABLE);
+    bool author_break =
+        keep_breaks && p != keyword && t->line > f->t[p].last_line && space && !(t->roles & ROLE_TABLE);
     if (cur(f)->comment >= 0 || author_break) {
         newline(f, cont);
         return;
@@ -641,7 +638,8 @@ static void emit_file(fmt *f)
         while (end < f->n_tok && !(f->t[end].roles & ROLE_DECL)) end++;
         if (prev >= 0) {
             newline(f, 0);
-            if ((f->t[prev].roles & ROLE_BLOCK_DECL) || (f->t[i].roles & ROLE_BLOCK_DECL) || blank_before_item(f, i))
+            if ((f->t[prev].roles & ROLE_BLOCK_DECL) || (f->t[i].roles & ROLE_BLOCK_DECL) ||
+                blank_before_item(f, i))
                 blank_line(f);
         }
         if (f->t[i].n_lead > 0) {
@@ -702,8 +700,8 @@ static char *render(fmt *f, bool bom, size_t *out_len)
         if (code && l->comment >= 0 && i >= run_end) {
             align = 0;
             run_end = i;
-            while (run_end < n && f->lines[run_end].end > f->lines[run_end].start && f->lines[run_end].comment >= 0 &&
-                   f->lines[run_end].indent == l->indent) {
+            while (run_end < n && f->lines[run_end].end > f->lines[run_end].start &&
+                   f->lines[run_end].comment >= 0 && f->lines[run_end].indent == l->indent) {
                 int w = f->lines[run_end].indent + f->lines[run_end].width;
                 if (w > align) align = w;
                 run_end++;

@@ -33,9 +33,9 @@
 #define FMT_WIDTH 100
 
 typedef enum fmt_status {
-    FMT_OK,             /* *out holds the formatted text */
-    FMT_SYNTAX_ERROR,   /* the file has lexical or syntax errors (reported into diags) */
-    FMT_INTERNAL_ERROR  /* the formatter's own check failed: a bug, described in err */
+    FMT_OK,            /* *out holds the formatted text */
+    FMT_SYNTAX_ERROR,  /* the file has lexical or syntax errors (reported into diags) */
+    FMT_INTERNAL_ERROR /* the formatter's own check failed: a bug, described in err */
 } fmt_status;
 
 /* Formats the rule file `text` (len bytes, any NUL makes it a binary file); `name` is the path

@@ -87,13 +87,19 @@ static void garbage_flush(struct parse_state *ps)
     if (len <= 0) len = 1;
     if ((size_t)len == n) {
         const char *hint = NULL;
-        if (cp == '%') hint = "write the percent sign right after the number, e.g. 15%";
-        else if (cp == '\'') hint = "strings are written in double quotes, e.g. \"spring\"";
+        if (cp == '%')
+            hint = "write the percent sign right after the number, e.g. 15%";
+        else if (cp == '\'')
+            hint = "strings are written in double quotes, e.g. \"spring\"";
         else if (cp == 0x201C || cp == 0x201D || cp == 0x2018 || cp == 0x2019)
-            hint = "strings are written in straight double quotes, e.g. \"\xE4\xBC\x9A\xE5\x91\x98\xE6\x97\xA5\"";
-        else if (cp == '&') hint = "write 'and'";
-        else if (cp == '|') hint = "write 'or'";
-        else if (cp == 0xFEFF) hint = "remove the invisible byte order mark (U+FEFF)";
+            hint = "strings are written in straight double quotes, e.g. "
+                   "\"\xE4\xBC\x9A\xE5\x91\x98\xE6\x97\xA5\"";
+        else if (cp == '&')
+            hint = "write 'and'";
+        else if (cp == '|')
+            hint = "write 'or'";
+        else if (cp == 0xFEFF)
+            hint = "remove the invisible byte order mark (U+FEFF)";
         else if (cp >= 0x2E80)
             hint = "names are ASCII letters, digits and '_'; Chinese text belongs in a string, "
                    "e.g. \"\xE4\xBC\x9A\xE5\x91\x98\xE6\x97\xA5\"";
@@ -101,8 +107,8 @@ static void garbage_flush(struct parse_state *ps)
             diag_report(ps->diags, DIAG_UNEXPECTED_CHARACTER, sp, hint,
                         "unexpected invisible character U+%04X", cp);
         else
-            diag_report(ps->diags, DIAG_UNEXPECTED_CHARACTER, sp, hint, "unexpected character '%.*s'",
-                        len, s);
+            diag_report(ps->diags, DIAG_UNEXPECTED_CHARACTER, sp, hint, "unexpected character '%.*s'", len,
+                        s);
         return;
     }
     /* Several: quote the first few printable characters. */
@@ -118,8 +124,10 @@ static void garbage_flush(struct parse_state *ps)
             break;
         }
         if (c < 0x20 || c == 0x7F) {
-            if (c == ' ' || c == '\t') shown[k++] = ' ';
-            else shown[k++] = '?';
+            if (c == ' ' || c == '\t')
+                shown[k++] = ' ';
+            else
+                shown[k++] = '?';
         } else {
             memcpy(shown + k, s + i, (size_t)l);
             k += (size_t)l;
@@ -158,8 +166,7 @@ int lex_return(struct parse_state *ps, int tok, const ast_span *sp)
     return tok;
 }
 
-void lex_error(struct parse_state *ps, diag_code code, ast_span span, const char *hint,
-                      const char *fmt, ...)
+void lex_error(struct parse_state *ps, diag_code code, ast_span span, const char *hint, const char *fmt, ...)
 {
     garbage_flush(ps);
     if (!parse_count_error(ps, span)) return;
@@ -205,8 +212,8 @@ bool lex_ident_char_at(const struct parse_state *ps, size_t pos)
 
 size_t lex_skip_space(const struct parse_state *ps, size_t pos)
 {
-    while (pos < ps->len && (ps->text[pos] == ' ' || ps->text[pos] == '\t' || ps->text[pos] == '\r' ||
-                             ps->text[pos] == '\n'))
+    while (pos < ps->len &&
+           (ps->text[pos] == ' ' || ps->text[pos] == '\t' || ps->text[pos] == '\r' || ps->text[pos] == '\n'))
         pos++;
     return pos;
 }
@@ -239,8 +246,7 @@ static ast_span sub_span(const ast_span *tok, const char *s, size_t from, size_t
 }
 
 /* Digits with optional '_' separators and one '.', into an exact decimal. */
-bool lex_decimal(struct parse_state *ps, const char *s, size_t n, const ast_span *sp,
-                        ast_decimal *out)
+bool lex_decimal(struct parse_state *ps, const char *s, size_t n, const ast_span *sp, ast_decimal *out)
 {
     int64_t m = 0;
     int scale = 0;
@@ -249,7 +255,8 @@ bool lex_decimal(struct parse_state *ps, const char *s, size_t n, const ast_span
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '_') {
-            if (!(prev >= '0' && prev <= '9') || i + 1 >= n || !(s[i + 1] >= '0' && s[i + 1] <= '9')) bad = true;
+            if (!(prev >= '0' && prev <= '9') || i + 1 >= n || !(s[i + 1] >= '0' && s[i + 1] <= '9'))
+                bad = true;
         } else if (c == '.') {
             frac = true;
         } else if (c >= '0' && c <= '9') {
@@ -285,8 +292,9 @@ ast_node *lex_number(struct parse_state *ps, const char *s, size_t n, const ast_
 
 ast_node *lex_date(struct parse_state *ps, const char *s, size_t n, const ast_span *sp)
 {
-    static const char *const months[] = {"January", "February", "March", "April", "May", "June", "July",
-                                         "August", "September", "October", "November", "December"};
+    static const char *const months[] = { "January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December" };
     int y = 0, m = 0, d = 0;
     size_t i = 0;
     while (i < n && s[i] != '-') y = y * 10 + (s[i++] - '0');
@@ -296,8 +304,8 @@ ast_node *lex_date(struct parse_state *ps, const char *s, size_t n, const ast_sp
     while (i < n) d = d * 10 + (s[i++] - '0');
     const char *hint = "write dates as YYYY-MM-DD, e.g. 2026-03-01";
     if (n != 10) {
-        lex_error(ps, DIAG_INVALID_DATE, *sp, hint, "'%.*s' is not a valid date: months and days take two digits",
-                  (int)n, s);
+        lex_error(ps, DIAG_INVALID_DATE, *sp, hint,
+                  "'%.*s' is not a valid date: months and days take two digits", (int)n, s);
     } else if (y < 1970) {
         lex_error(ps, DIAG_INVALID_DATE, *sp, NULL, "invalid date %.*s: dates start in 1970", (int)n, s);
         y = 1970;
@@ -360,19 +368,20 @@ static void put_utf8(char *out, size_t *k, unsigned cp)
 }
 
 /* Resolves escapes and checks UTF-8; reports each problem at its own position. */
-ast_node *lex_string(struct parse_state *ps, const char *s, size_t n, const ast_span *sp,
-                            int kind)
+ast_node *lex_string(struct parse_state *ps, const char *s, size_t n, const ast_span *sp, int kind)
 {
     size_t open = kind == STRING_CURLY ? 3 : 1;
     size_t end = n;
-    if (kind == STRING_CURLY) end = n - 3;
-    else if (kind == STRING_PLAIN) end = n - 1;
+    if (kind == STRING_CURLY)
+        end = n - 3;
+    else if (kind == STRING_PLAIN)
+        end = n - 1;
     else {
         while (end > open && (s[end - 1] == '\r' || s[end - 1] == '\\')) end--;
     }
     if (kind == STRING_UNTERMINATED)
-        lex_error(ps, DIAG_UNTERMINATED_STRING, *sp, "a string ends on the line where it starts; add the closing '\"'",
-                  "unterminated string");
+        lex_error(ps, DIAG_UNTERMINATED_STRING, *sp,
+                  "a string ends on the line where it starts; add the closing '\"'", "unterminated string");
     else if (kind == STRING_CURLY)
         lex_error(ps, DIAG_CURLY_QUOTES, *sp, "use straight double quotes: \"...\"",
                   "strings are written in straight quotes, not curly ones");
@@ -388,9 +397,21 @@ ast_node *lex_string(struct parse_state *ps, const char *s, size_t n, const ast_
         unsigned char c = (unsigned char)s[i];
         if (c == '\\' && kind != STRING_CURLY && i + 1 < end) {
             char e = s[i + 1];
-            if (e == '"' || e == '\\') { out[k++] = e; i += 2; continue; }
-            if (e == 'n') { out[k++] = '\n'; i += 2; continue; }
-            if (e == 't') { out[k++] = '\t'; i += 2; continue; }
+            if (e == '"' || e == '\\') {
+                out[k++] = e;
+                i += 2;
+                continue;
+            }
+            if (e == 'n') {
+                out[k++] = '\n';
+                i += 2;
+                continue;
+            }
+            if (e == 't') {
+                out[k++] = '\t';
+                i += 2;
+                continue;
+            }
             if (e == 'u') {
                 size_t j = i + 2;
                 unsigned cp = 0;
@@ -398,8 +419,9 @@ ast_node *lex_string(struct parse_state *ps, const char *s, size_t n, const ast_
                 bool ok = j < end && s[j] == '{';
                 if (ok) {
                     j++;
-                    while (j < end && nd < 7 && ((s[j] >= '0' && s[j] <= '9') || (s[j] >= 'a' && s[j] <= 'f') ||
-                                                  (s[j] >= 'A' && s[j] <= 'F'))) {
+                    while (j < end && nd < 7 &&
+                           ((s[j] >= '0' && s[j] <= '9') || (s[j] >= 'a' && s[j] <= 'f') ||
+                            (s[j] >= 'A' && s[j] <= 'F'))) {
                         cp = cp * 16 + (unsigned)(s[j] <= '9' ? s[j] - '0' : (s[j] | 0x20) - 'a' + 10);
                         nd++;
                         j++;

@@ -229,23 +229,21 @@ static void allowed_init(include_ctx *ctx, const char *top_path)
         ctx->allowed[1 + i] = canonical_dir(ctx->sources->include_dirs[i]);
 }
 
-static bool under(const char *real, const char *dir)
-{
-    return dir && strncmp(real, dir, strlen(dir)) == 0;
-}
+static bool under(const char *real, const char *dir) { return dir && strncmp(real, dir, strlen(dir)) == 0; }
 
 /* Why the include resolving to real (a canonical path) is refused, or NULL if it may be read.
  * Only the kind of file is named, never anything in it. */
 static const char *include_refusal(const include_ctx *ctx, const char *real)
 {
-    static const char *const system[] = {"/proc/", "/sys/", "/dev/"};
+    static const char *const system[] = { "/proc/", "/sys/", "/dev/" };
     for (size_t i = 0; i < sizeof system / sizeof *system; i++)
         if (under(real, system[i])) return "it is a system file (under /proc, /sys or /dev), not a rule file";
     bool inside = false;
     for (int i = 0; i < ctx->n_allowed && !inside; i++) inside = under(real, ctx->allowed[i]);
     if (!inside)
-        return ctx->n_allowed > 1 ? "it is outside the folder of the top-level rule file and the --include-path folders"
-                                  : "it is outside the folder of the top-level rule file";
+        return ctx->n_allowed > 1
+                   ? "it is outside the folder of the top-level rule file and the --include-path folders"
+                   : "it is outside the folder of the top-level rule file";
     struct stat st;
     if (stat(real, &st) != 0) return NULL; /* reading it reports the error */
     if (S_ISDIR(st.st_mode)) return "it is a folder";
@@ -288,9 +286,10 @@ static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_
     free(real);
     if (why) {
         diag_report(ctx->diags, DIAG_INCLUDE_REFUSED, inc->span,
-                    ctx->n_allowed > 1 ? "includes must stay in the folders of the rules: move the file there"
-                                       : "keep included files in the folder of the top-level rule file (or below it), "
-                                         "or name another folder with --include-path DIR",
+                    ctx->n_allowed > 1
+                        ? "includes must stay in the folders of the rules: move the file there"
+                        : "keep included files in the folder of the top-level rule file (or below it), "
+                          "or name another folder with --include-path DIR",
                     "cannot include '%s': %s", inc->name, why);
         free(path);
         return NULL;
@@ -330,8 +329,9 @@ static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_
             diag_report(ctx->diags, DIAG_INCLUDE_NOT_FOUND, inc->span,
                         "include paths are relative to the file that includes them",
                         "cannot include '%s': %s", inc->name,
-                        st == SOURCE_NOT_FOUND ? "no such file" : st == SOURCE_NOT_REGULAR ? "not a regular file"
-                                                                                           : "read error");
+                        st == SOURCE_NOT_FOUND     ? "no such file"
+                        : st == SOURCE_NOT_REGULAR ? "not a regular file"
+                                                   : "read error");
         }
         free(canon);
         free(path);
@@ -352,7 +352,7 @@ static void expand_includes(include_ctx *ctx, ast_node *file_node, const char *b
     for (int i = 0; i < file_node->list.count; i++)
         if (file_node->list.items[i]->kind == AST_INCLUDE) any = true;
     if (!any) return;
-    ast_list out = {0};
+    ast_list out = { 0 };
     for (int i = 0; i < file_node->list.count; i++) {
         ast_node *d = file_node->list.items[i];
         if (d->kind != AST_INCLUDE) {
@@ -395,8 +395,8 @@ ast_node *parse_program(source_set *sources, diag_engine *diags, ast_arena *aren
     if (file < 0) {
         if (st == SOURCE_TOO_LARGE) {
             int ph = source_add_placeholder(sources, path);
-            diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph), "split the rules into several files joined with `include`",
-                        "%s", err);
+            diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph),
+                        "split the rules into several files joined with `include`", "%s", err);
             return ast_new(arena, AST_FILE, file_start(ph));
         }
         ast_span none = file_start(-1);
@@ -412,8 +412,10 @@ ast_node *parse_text(source_set *sources, diag_engine *diags, ast_arena *arena, 
     int file = source_add_text(sources, name, text, len);
     if (file < 0) {
         int ph = source_add_placeholder(sources, name);
-        diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph), "split the rules into several files joined with `include`",
-                    "'%s' is too large (%zu bytes; the limit is %zu bytes)", name, len, source_limit(sources));
+        diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph),
+                    "split the rules into several files joined with `include`",
+                    "'%s' is too large (%zu bytes; the limit is %zu bytes)", name, len,
+                    source_limit(sources));
         return ast_new(arena, AST_FILE, file_start(ph));
     }
     /* Includes of in-memory text are relative to the working directory. */
@@ -463,8 +465,10 @@ ast_node *parse_text_layout(source_set *sources, diag_engine *diags, ast_arena *
     int file = source_add_text(sources, name, text, len);
     if (file < 0) {
         int ph = source_add_placeholder(sources, name);
-        diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph), "split the rules into several files joined with `include`",
-                    "'%s' is too large (%zu bytes; the limit is %zu bytes)", name, len, source_limit(sources));
+        diag_report(diags, DIAG_FILE_TOO_LARGE, file_start(ph),
+                    "split the rules into several files joined with `include`",
+                    "'%s' is too large (%zu bytes; the limit is %zu bytes)", name, len,
+                    source_limit(sources));
         return ast_new(arena, AST_FILE, file_start(ph));
     }
     return parse_one(sources, diags, arena, file, layout);

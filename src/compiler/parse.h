@@ -36,14 +36,14 @@ ast_node *parse_source(source_set *sources, diag_engine *diags, ast_arena *arena
  * fmt, src/compiler/fmt.c): every token the lexer handed to the parser and every comment it skipped, each
  * with its span, in source order. Recording changes nothing about what the parser sees. */
 typedef struct parse_lexeme {
-    int kind;      /* the lexer's token number: a T_* of grammar/parser.y (build/gen/parser.h) */
+    int kind; /* the lexer's token number: a T_* of grammar/parser.y (build/gen/parser.h) */
     ast_span span;
 } parse_lexeme;
 
 typedef struct parse_layout {
     parse_lexeme *tokens;
     int n_tokens, cap_tokens;
-    ast_span *comments;    /* from '#' to the end of its line (the newline excluded) */
+    ast_span *comments; /* from '#' to the end of its line (the newline excluded) */
     int n_comments, cap_comments;
 } parse_layout;
 

@@ -19,9 +19,9 @@
 
 /* One token as the parser saw it, for messages ("after 'off'"). */
 typedef struct parse_token {
-    int kind;          /* bison symbol kind (yysymbol_kind_t), or -1 for none */
+    int kind; /* bison symbol kind (yysymbol_kind_t), or -1 for none */
     ast_span span;
-    bool synthetic;    /* a '}' inserted to close a block left open */
+    bool synthetic; /* a '}' inserted to close a block left open */
 } parse_token;
 
 typedef struct parse_state {
@@ -29,36 +29,36 @@ typedef struct parse_state {
     diag_engine *diags;
     const source_set *sources;
     int file;
-    const char *text;   /* the file's bytes (NUL-terminated) */
+    const char *text; /* the file's bytes (NUL-terminated) */
     size_t len;
 
     /* lexer position: 1-based line and code-point column, byte offset */
     int line, column;
     size_t offset;
-    bool after_dot;     /* the last token was '.': a keyword is read as a field name */
+    bool after_dot; /* the last token was '.': a keyword is read as a field name */
 
     /* a run of unexpected bytes, reported as one diagnostic when the next token comes */
     bool garbage;
     ast_span garbage_span;
     int garbage_bytes;
-    bool garbage_invalid;  /* the run has bytes that are not UTF-8 */
+    bool garbage_invalid; /* the run has bytes that are not UTF-8 */
 
-    int file_errors;    /* lexer + parser errors so far in this file */
-    bool stopped;       /* too many errors: the lexer now returns end of file */
-    bool too_deep;      /* "nesting too deep" already reported */
+    int file_errors;       /* lexer + parser errors so far in this file */
+    bool stopped;          /* too many errors: the lexer now returns end of file */
+    bool too_deep;         /* "nesting too deep" already reported */
     int last_syntax_error; /* byte offset of the last syntax error, -1 for none */
 
     /* parser-side token tracking (the yylex wrapper in parser.y) */
     parse_token prev, cur;
     int brace_depth;
     ast_span braces[PARSE_MAX_BRACES];
-    int pending_closes;  /* synthetic '}' still to hand to the parser */
-    bool held;           /* a real token waits behind the synthetic '}' */
+    int pending_closes; /* synthetic '}' still to hand to the parser */
+    bool held;          /* a real token waits behind the synthetic '}' */
     int held_kind;
     ast_node *held_node;
     ast_span held_span;
 
-    ast_node *file_node; /* AST_FILE being filled */
+    ast_node *file_node;  /* AST_FILE being filled */
     parse_layout *layout; /* when set, tokens and comments are recorded here (parse.h) */
 } parse_state;
 

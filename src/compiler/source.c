@@ -14,10 +14,7 @@ static void source_oom(void)
     abort();
 }
 
-void source_init(source_set *set)
-{
-    memset(set, 0, sizeof *set);
-}
+void source_init(source_set *set) { memset(set, 0, sizeof *set); }
 
 void source_free(source_set *set)
 {
@@ -30,10 +27,7 @@ void source_free(source_set *set)
     memset(set, 0, sizeof *set);
 }
 
-size_t source_limit(const source_set *set)
-{
-    return set->max_bytes ? set->max_bytes : SOURCE_MAX_BYTES;
-}
+size_t source_limit(const source_set *set) { return set->max_bytes ? set->max_bytes : SOURCE_MAX_BYTES; }
 
 /* Takes ownership of text (len bytes followed by two NULs) and indexes its lines. */
 static int add_owned(source_set *set, const char *path, char *text, size_t len)
@@ -88,8 +82,7 @@ int source_add_placeholder(source_set *set, const char *path)
     return add_owned(set, path, copy, 0);
 }
 
-int source_add_file_status(source_set *set, const char *path, source_status *status, char *err,
-                           size_t errlen)
+int source_add_file_status(source_set *set, const char *path, source_status *status, char *err, size_t errlen)
 {
     source_status dummy;
     if (!status) status = &dummy;
@@ -133,8 +126,7 @@ int source_add_file_status(source_set *set, const char *path, source_status *sta
             free(text);
             fclose(fp);
             *status = SOURCE_TOO_LARGE;
-            if (err)
-                snprintf(err, errlen, "'%s' is too large (over %zu bytes)", path, limit);
+            if (err) snprintf(err, errlen, "'%s' is too large (over %zu bytes)", path, limit);
             return -1;
         }
         if (got == 0) break;
@@ -187,10 +179,20 @@ int source_utf8_decode(const char *s, size_t n, unsigned *cp)
     }
     int len;
     unsigned min;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; c &= 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; c &= 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; c &= 0x07; min = 0x10000; }
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        c &= 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        c &= 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        c &= 0x07;
+        min = 0x10000;
+    } else
+        return 0;
     if ((size_t)len > n) return 0;
     for (int i = 1; i < len; i++) {
         if ((u[i] & 0xC0) != 0x80) return 0;
@@ -204,16 +206,14 @@ int source_utf8_decode(const char *s, size_t n, unsigned *cp)
 int source_char_width(unsigned cp)
 {
     /* Combining marks take no column of their own. */
-    if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) ||
-        (cp >= 0xFE00 && cp <= 0xFE0F))
+    if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0xFE00 && cp <= 0xFE0F))
         return 0;
-    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
-        (cp >= 0x3041 && cp <= 0x33FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-        (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xA000 && cp <= 0xA4CF) ||
-        (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-        (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
-        (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
-        (cp >= 0x1F900 && cp <= 0x1F9FF) || (cp >= 0x20000 && cp <= 0x3FFFD))
+    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) || (cp >= 0x3041 && cp <= 0x33FF) ||
+        (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xA000 && cp <= 0xA4CF) ||
+        (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+        (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6) ||
+        (cp >= 0x1F300 && cp <= 0x1F64F) || (cp >= 0x1F900 && cp <= 0x1F9FF) ||
+        (cp >= 0x20000 && cp <= 0x3FFFD))
         return 2;
     return 1;
 }

@@ -12,8 +12,8 @@
 #define SOURCE_MAX_BYTES (8u * 1024u * 1024u) /* default limit on one rule file */
 
 typedef struct source_file {
-    char *path;        /* as given (for messages) */
-    char *text;        /* NUL-terminated copy of the bytes */
+    char *path; /* as given (for messages) */
+    char *text; /* NUL-terminated copy of the bytes */
     size_t len;
     size_t *line_starts; /* byte offset where each line starts */
     int n_lines;
@@ -23,8 +23,8 @@ typedef struct source_file {
 typedef struct source_set {
     source_file *files;
     int count, cap;
-    size_t max_bytes;  /* files larger than this are refused; 0 = SOURCE_MAX_BYTES */
-    int max_depth;     /* expression nesting limit; 0 = PARSE_MAX_DEPTH (parse.h). It can only
+    size_t max_bytes; /* files larger than this are refused; 0 = SOURCE_MAX_BYTES */
+    int max_depth;    /* expression nesting limit; 0 = PARSE_MAX_DEPTH (parse.h). It can only
                           lower the default: larger values count as PARSE_MAX_DEPTH. */
     /* Folders besides the top-level file's own that `include` may read from (not owned; set by
      * `--include-path DIR`). An include is looked up beside the including file first, then in

@@ -5,18 +5,14 @@
 #include <string.h>
 #include <strings.h>
 
-static size_t min_size(size_t a, size_t b)
-{
-    return a < b ? a : b;
-}
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
 /* The classic algorithm with an alphabet table (Lowrance-Wagner): d has a sentinel row and column
  * holding "infinity" so that transpositions across any distance of unrelated characters work. */
 size_t suggest_distance(const char *a, const char *b)
 {
     size_t n = strlen(a), m = strlen(b);
-    if (n > SUGGEST_MAX_LEN || m > SUGGEST_MAX_LEN)
-        return SIZE_MAX;
+    if (n > SUGGEST_MAX_LEN || m > SUGGEST_MAX_LEN) return SIZE_MAX;
     enum { W = SUGGEST_MAX_LEN + 2 };
     static _Thread_local size_t d[W][W];
     size_t last_row_of[256];
@@ -41,9 +37,9 @@ size_t suggest_distance(const char *a, const char *b)
                 cost = 0;
                 last_match_col = j;
             }
-            size_t best = d[i][j] + cost;             /* substitution or match */
-            best = min_size(best, d[i + 1][j] + 1);   /* insertion */
-            best = min_size(best, d[i][j + 1] + 1);   /* deletion */
+            size_t best = d[i][j] + cost;           /* substitution or match */
+            best = min_size(best, d[i + 1][j] + 1); /* insertion */
+            best = min_size(best, d[i][j + 1] + 1); /* deletion */
             /* transposition of a[i1-1] and b[j1-1] with everything between them deleted/inserted */
             best = min_size(best, d[i1][j1] + (i - i1 - 1) + 1 + (j - j1 - 1));
             d[i + 1][j + 1] = best;
@@ -64,8 +60,7 @@ void suggest_init(suggest *s, const char *target)
 
 void suggest_add(suggest *s, const char *candidate)
 {
-    if (candidate == NULL || candidate[0] == '\0' || strcmp(candidate, s->target) == 0)
-        return;
+    if (candidate == NULL || candidate[0] == '\0' || strcmp(candidate, s->target) == 0) return;
     size_t dist;
     if (strcasecmp(candidate, s->target) == 0)
         dist = 0; /* only the case differs: the best possible suggestion */
@@ -77,7 +72,4 @@ void suggest_add(suggest *s, const char *candidate)
     }
 }
 
-const char *suggest_best(const suggest *s)
-{
-    return s->best;
-}
+const char *suggest_best(const suggest *s) { return s->best; }

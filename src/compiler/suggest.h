@@ -23,7 +23,7 @@ size_t suggest_distance(const char *a, const char *b);
 /* An ongoing search for the candidate closest to `target`. */
 typedef struct suggest {
     const char *target;
-    const char *best;  /* NULL until a candidate within the limit is added */
+    const char *best; /* NULL until a candidate within the limit is added */
     size_t best_distance;
     size_t max_distance;
 } suggest;

@@ -22,13 +22,11 @@
 #define TZIF_MIN_UTOFF (-89999)
 #define TZIF_MAX_UTOFF 93599
 
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err == NULL || errlen == 0)
-        return;
+    if (err == NULL || errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
@@ -43,10 +41,7 @@ typedef struct {
     size_t pos;
 } byte_reader;
 
-static bool reader_has(const byte_reader *r, uint64_t n)
-{
-    return n <= r->size - r->pos;
-}
+static bool reader_has(const byte_reader *r, uint64_t n) { return n <= r->size - r->pos; }
 
 /* Callers check reader_has first. */
 static uint32_t read_u32(byte_reader *r)
@@ -129,15 +124,9 @@ typedef struct {
     rule_date start, end; /* start: DST begins (in local standard time); end: in local DST */
 } posix_tz;
 
-static bool is_alpha(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
+static bool is_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* Zone abbreviation: 3+ letters, or <...> with 3+ of [A-Za-z0-9+-]. */
 static bool parse_tz_name(const char **p)
@@ -146,17 +135,13 @@ static bool parse_tz_name(const char **p)
     size_t n = 0;
     if (*s == '<') {
         s++;
-        while (is_alpha(s[n]) || is_digit(s[n]) || s[n] == '+' || s[n] == '-')
-            n++;
-        if (s[n] != '>' || n < 3)
-            return false;
+        while (is_alpha(s[n]) || is_digit(s[n]) || s[n] == '+' || s[n] == '-') n++;
+        if (s[n] != '>' || n < 3) return false;
         *p = s + n + 1;
         return true;
     }
-    while (is_alpha(s[n]))
-        n++;
-    if (n < 3)
-        return false;
+    while (is_alpha(s[n])) n++;
+    if (n < 3) return false;
     *p = s + n;
     return true;
 }
@@ -171,8 +156,7 @@ static bool parse_number(const char **p, int max_digits, int *value)
         s++;
         n++;
     }
-    if (n == 0 || is_digit(*s))
-        return false;
+    if (n == 0 || is_digit(*s)) return false;
     *value = v;
     *p = s;
     return true;
@@ -187,16 +171,13 @@ static bool parse_hms(const char **p, int max_hours, int32_t *seconds)
         sign = *s == '-' ? -1 : 1;
         s++;
     }
-    if (!parse_number(&s, 3, &h) || h > max_hours)
-        return false;
+    if (!parse_number(&s, 3, &h) || h > max_hours) return false;
     if (*s == ':') {
         s++;
-        if (!parse_number(&s, 2, &m) || m > 59)
-            return false;
+        if (!parse_number(&s, 2, &m) || m > 59) return false;
         if (*s == ':') {
             s++;
-            if (!parse_number(&s, 2, &sec) || sec > 59)
-                return false;
+            if (!parse_number(&s, 2, &sec) || sec > 59) return false;
         }
     }
     *seconds = sign * (h * 3600 + m * 60 + sec);
@@ -211,8 +192,7 @@ static bool parse_rule_date(const char **p, rule_date *rd)
     if (*s == 'J') {
         s++;
         rd->form = 'J';
-        if (!parse_number(&s, 3, &rd->day) || rd->day < 1 || rd->day > 365)
-            return false;
+        if (!parse_number(&s, 3, &rd->day) || rd->day < 1 || rd->day > 365) return false;
     } else if (*s == 'M') {
         s++;
         rd->form = 'M';
@@ -222,14 +202,12 @@ static bool parse_rule_date(const char **p, rule_date *rd)
             return false;
     } else {
         rd->form = 'D';
-        if (!parse_number(&s, 3, &rd->day) || rd->day > 365)
-            return false;
+        if (!parse_number(&s, 3, &rd->day) || rd->day > 365) return false;
     }
     rd->time = 2 * 3600; /* POSIX default 02:00:00 */
     if (*s == '/') {
         s++;
-        if (!parse_hms(&s, 167, &rd->time))
-            return false;
+        if (!parse_hms(&s, 167, &rd->time)) return false;
     }
     *p = s;
     return true;
@@ -240,24 +218,20 @@ static bool parse_posix_tz(const char *s, posix_tz *tz)
 {
     int32_t west;
     memset(tz, 0, sizeof *tz);
-    if (!parse_tz_name(&s) || !parse_hms(&s, 24, &west))
-        return false;
+    if (!parse_tz_name(&s) || !parse_hms(&s, 24, &west)) return false;
     tz->std_offset = -west; /* POSIX offsets are positive west of Greenwich */
-    if (*s == '\0')
-        return true;
-    if (!parse_tz_name(&s))
-        return false;
+    if (*s == '\0') return true;
+    if (!parse_tz_name(&s)) return false;
     tz->has_dst = true;
     tz->dst_offset = tz->std_offset + 3600;
     if (*s != ',' && *s != '\0') {
-        if (!parse_hms(&s, 24, &west))
-            return false;
+        if (!parse_hms(&s, 24, &west)) return false;
         tz->dst_offset = -west;
     }
     /* A DST zone without rules would need an implementation-defined default; zic never
      * writes one, so it is refused rather than guessed. */
-    if (*s++ != ',' || !parse_rule_date(&s, &tz->start) || *s++ != ',' ||
-        !parse_rule_date(&s, &tz->end) || *s != '\0')
+    if (*s++ != ',' || !parse_rule_date(&s, &tz->start) || *s++ != ',' || !parse_rule_date(&s, &tz->end) ||
+        *s != '\0')
         return false;
     return true;
 }
@@ -269,8 +243,7 @@ static int64_t rule_day(const rule_date *rd, int year)
     switch (rd->form) {
     case 'J': /* Feb 29 is never counted, so days from March on shift by one in leap years */
         return jan1 + rd->day - 1 + (civil_is_leap_year(year) && rd->day >= 60 ? 1 : 0);
-    case 'D':
-        return jan1 + rd->day;
+    case 'D': return jan1 + rd->day;
     default: {
         int64_t first = civil_days_from_date(year, rd->month, 1);
         int first_weekday = (civil_weekday(first) + 1) % 7; /* to Sunday = 0 */
@@ -297,11 +270,9 @@ typedef struct {
  * A later entry at the same instant replaces the earlier one. t must be >= the last entry. */
 static void table_push(table_builder *b, int64_t t, int32_t offset)
 {
-    while (b->count > 0 && b->at[b->count - 1] >= t)
-        b->count--;
+    while (b->count > 0 && b->at[b->count - 1] >= t) b->count--;
     int32_t current = b->count > 0 ? b->offset[b->count - 1] : b->base_offset;
-    if (current == offset)
-        return;
+    if (current == offset) return;
     b->at[b->count] = t;
     b->offset[b->count] = offset;
     b->count++;
@@ -316,8 +287,7 @@ typedef struct {
 static int compare_events(const void *pa, const void *pb)
 {
     const rule_event *a = pa, *b = pb;
-    if (a->at != b->at)
-        return a->at < b->at ? -1 : 1;
+    if (a->at != b->at) return a->at < b->at ? -1 : 1;
     return a->seq < b->seq ? -1 : (a->seq > b->seq ? 1 : 0);
 }
 
@@ -330,25 +300,20 @@ static int year_of(int64_t epoch_seconds)
     return y;
 }
 
-bool tzload_parse(const unsigned char *data, size_t size, const char *name, int64_t until_epoch,
-                  int64_t **at, int32_t **offset, uint32_t *count, int32_t *base_offset, char *err,
-                  size_t errlen)
+bool tzload_parse(const unsigned char *data, size_t size, const char *name, int64_t until_epoch, int64_t **at,
+                  int32_t **offset, uint32_t *count, int32_t *base_offset, char *err, size_t errlen)
 {
     *at = NULL;
     *offset = NULL;
     *count = 0;
-    if (name == NULL)
-        name = "?";
-    if (data == NULL)
-        size = 0;
+    if (name == NULL) name = "?";
+    if (data == NULL) size = 0;
 
-    byte_reader r = {data, size, 0};
+    byte_reader r = { data, size, 0 };
     tzif_header h;
-    if (!read_header(&r, &h, false, name, err, errlen))
-        return false;
+    if (!read_header(&r, &h, false, name, err, errlen)) return false;
     if (h.version == 0) {
-        set_error(err, errlen,
-                  "time zone file for '%s' is TZif version 1, which lacks 64-bit data", name);
+        set_error(err, errlen, "time zone file for '%s' is TZif version 1, which lacks 64-bit data", name);
         return false;
     }
     if (h.version < '2' || h.version > '9') {
@@ -361,8 +326,7 @@ bool tzload_parse(const unsigned char *data, size_t size, const char *name, int6
         return false;
     }
     r.pos += (size_t)v1_size;
-    if (!read_header(&r, &h, true, name, err, errlen))
-        return false;
+    if (!read_header(&r, &h, true, name, err, errlen)) return false;
     if (h.version < '2' || h.version > '9') {
         set_error(err, errlen, "time zone file for '%s' has a bad second header", name);
         return false;
@@ -403,8 +367,8 @@ bool tzload_parse(const unsigned char *data, size_t size, const char *name, int6
         bool desig_ok =
             desig < h.charcnt && memchr(data + chars_pos + desig, '\0', h.charcnt - desig) != NULL;
         if (utoff < TZIF_MIN_UTOFF || utoff > TZIF_MAX_UTOFF || isdst > 1 || !desig_ok) {
-            set_error(err, errlen, "time zone file for '%s' is corrupt (local time type %u)",
-                      name, (unsigned)i);
+            set_error(err, errlen, "time zone file for '%s' is corrupt (local time type %u)", name,
+                      (unsigned)i);
             return false;
         }
         type_offset[i] = utoff;
@@ -449,8 +413,7 @@ bool tzload_parse(const unsigned char *data, size_t size, const char *name, int6
         memcpy(footer_text, footer, footer_len);
         footer_text[footer_len] = '\0';
         if (!parse_posix_tz(footer_text, &rule)) {
-            set_error(err, errlen,
-                      "time zone file for '%s' has an unsupported TZ rule \"%s\"", name,
+            set_error(err, errlen, "time zone file for '%s' has an unsupported TZ rule \"%s\"", name,
                       footer_text);
             return false;
         }
@@ -462,17 +425,14 @@ bool tzload_parse(const unsigned char *data, size_t size, const char *name, int6
         r.pos = times_pos + (size_t)i * 8;
         int64_t t = read_i64(&r);
         if ((i > 0 && t <= last_time) || data[indices_pos + i] >= h.typecnt) {
-            set_error(err, errlen, "time zone file for '%s' is corrupt (transition %u)", name,
-                      (unsigned)i);
+            set_error(err, errlen, "time zone file for '%s' is corrupt (transition %u)", name, (unsigned)i);
             return false;
         }
         last_time = t;
     }
-    int32_t final_offset =
-        h.timecnt > 0 ? type_offset[data[indices_pos + h.timecnt - 1]] : type_offset[0];
+    int32_t final_offset = h.timecnt > 0 ? type_offset[data[indices_pos + h.timecnt - 1]] : type_offset[0];
     if (has_rule && !rule.has_dst && rule.std_offset != final_offset) {
-        set_error(err, errlen,
-                  "time zone file for '%s' is corrupt (TZ rule disagrees with last transition)",
+        set_error(err, errlen, "time zone file for '%s' is corrupt (TZ rule disagrees with last transition)",
                   name);
         return false;
     }
@@ -480,13 +440,10 @@ bool tzload_parse(const unsigned char *data, size_t size, const char *name, int6
     /* Footer-rule years to generate: those that may hold an instant in (last_time, until]. */
     int first_year = h.timecnt > 0 ? year_of(last_time) - 1 : TZLOAD_MIN_RULE_YEAR;
     int last_year = year_of(until_epoch) + 1;
-    if (first_year < TZLOAD_MIN_RULE_YEAR)
-        first_year = TZLOAD_MIN_RULE_YEAR;
-    if (last_year > TZLOAD_MAX_RULE_YEAR)
-        last_year = TZLOAD_MAX_RULE_YEAR;
+    if (first_year < TZLOAD_MIN_RULE_YEAR) first_year = TZLOAD_MIN_RULE_YEAR;
+    if (last_year > TZLOAD_MAX_RULE_YEAR) last_year = TZLOAD_MAX_RULE_YEAR;
     size_t event_count = 0;
-    if (has_rule && rule.has_dst && first_year <= last_year &&
-        (h.timecnt == 0 || last_time < until_epoch))
+    if (has_rule && rule.has_dst && first_year <= last_year && (h.timecnt == 0 || last_time < until_epoch))
         event_count = 2 * (size_t)(last_year - first_year + 1);
 
     uint64_t capacity = (uint64_t)h.timecnt + event_count;
@@ -494,16 +451,14 @@ bool tzload_parse(const unsigned char *data, size_t size, const char *name, int6
         set_error(err, errlen, "time zone '%s' has too many transitions", name);
         return false;
     }
-    table_builder b = {NULL, NULL, 0, (uint32_t)capacity, type_offset[0]};
+    table_builder b = { NULL, NULL, 0, (uint32_t)capacity, type_offset[0] };
     rule_event *events = NULL;
     if (capacity > 0) {
         b.at = malloc((size_t)capacity * sizeof *b.at);
         b.offset = malloc((size_t)capacity * sizeof *b.offset);
     }
-    if (event_count > 0)
-        events = malloc(event_count * sizeof *events);
-    if ((capacity > 0 && (b.at == NULL || b.offset == NULL)) ||
-        (event_count > 0 && events == NULL)) {
+    if (event_count > 0) events = malloc(event_count * sizeof *events);
+    if ((capacity > 0 && (b.at == NULL || b.offset == NULL)) || (event_count > 0 && events == NULL)) {
         free(b.at);
         free(b.offset);
         free(events);
@@ -514,8 +469,7 @@ bool tzload_parse(const unsigned char *data, size_t size, const char *name, int6
     for (uint32_t i = 0; i < h.timecnt; i++) {
         r.pos = times_pos + (size_t)i * 8;
         int64_t t = read_i64(&r);
-        if (t > until_epoch)
-            break;
+        if (t > until_epoch) break;
         table_push(&b, t, type_offset[data[indices_pos + i]]);
     }
 
@@ -526,9 +480,9 @@ bool tzload_parse(const unsigned char *data, size_t size, const char *name, int6
              * 1800..9999 and |time| <= 167h keep all of this far from overflow. */
             int64_t start = rule_day(&rule.start, year) * 86400 + rule.start.time - rule.std_offset;
             int64_t end = rule_day(&rule.end, year) * 86400 + rule.end.time - rule.dst_offset;
-            events[n] = (rule_event){start, rule.dst_offset, (uint32_t)n};
+            events[n] = (rule_event){ start, rule.dst_offset, (uint32_t)n };
             n++;
-            events[n] = (rule_event){end, rule.std_offset, (uint32_t)n};
+            events[n] = (rule_event){ end, rule.std_offset, (uint32_t)n };
             n++;
         }
         qsort(events, n, sizeof *events, compare_events);
@@ -562,16 +516,14 @@ static bool valid_zone_name(const char *name)
         return false;
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
-        if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '+' && c != '-' && c != '/')
-            return false;
+        if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '+' && c != '-' && c != '/') return false;
     }
     return true;
 }
 
 /* Reads a whole regular file of at most TZLOAD_MAX_FILE_SIZE bytes. *missing is set when the
  * file does not exist (or is not a regular file), as opposed to an I/O error. */
-static unsigned char *read_zone_file(const char *path, size_t *size, bool *missing, char *err,
-                                     size_t errlen)
+static unsigned char *read_zone_file(const char *path, size_t *size, bool *missing, char *err, size_t errlen)
 {
     *missing = false;
     FILE *f = fopen(path, "rb");
@@ -615,8 +567,8 @@ static unsigned char *read_zone_file(const char *path, size_t *size, bool *missi
     return buf;
 }
 
-bool tzload_zone(const char *name, int64_t until_epoch, int64_t **at, int32_t **offset,
-                 uint32_t *count, int32_t *base_offset, char *err, size_t errlen)
+bool tzload_zone(const char *name, int64_t until_epoch, int64_t **at, int32_t **offset, uint32_t *count,
+                 int32_t *base_offset, char *err, size_t errlen)
 {
     *at = NULL;
     *offset = NULL;
@@ -626,8 +578,7 @@ bool tzload_zone(const char *name, int64_t until_epoch, int64_t **at, int32_t **
         return false;
     }
     const char *dir = getenv("PERK_ZONEINFO");
-    if (dir == NULL || dir[0] == '\0')
-        dir = "/usr/share/zoneinfo";
+    if (dir == NULL || dir[0] == '\0') dir = "/usr/share/zoneinfo";
     char path[4096];
     int plen = snprintf(path, sizeof path, "%s/%s", dir, name);
     if (plen < 0 || (size_t)plen >= sizeof path) {
@@ -638,8 +589,7 @@ bool tzload_zone(const char *name, int64_t until_epoch, int64_t **at, int32_t **
     bool missing = false;
     unsigned char *data = read_zone_file(path, &size, &missing, err, errlen);
     if (data == NULL) {
-        if (!missing)
-            return false;
+        if (!missing) return false;
         if (strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0) {
             *base_offset = 0; /* built in, so UTC works without tzdata */
             return true;
@@ -647,8 +597,7 @@ bool tzload_zone(const char *name, int64_t until_epoch, int64_t **at, int32_t **
         set_error(err, errlen, "unknown time zone '%s'", name);
         return false;
     }
-    bool ok = tzload_parse(data, size, name, until_epoch, at, offset, count, base_offset, err,
-                           errlen);
+    bool ok = tzload_parse(data, size, name, until_epoch, at, offset, count, base_offset, err, errlen);
     free(data);
     return ok;
 }
@@ -659,8 +608,7 @@ bool tzload_exists(const char *name)
     int32_t *offset;
     uint32_t count;
     int32_t base;
-    if (!tzload_zone(name, 0, &at, &offset, &count, &base, NULL, 0))
-        return false;
+    if (!tzload_zone(name, 0, &at, &offset, &count, &base, NULL, 0)) return false;
     free(at);
     free(offset);
     return true;

@@ -34,14 +34,13 @@
  *
  * On failure returns false, sets *at and *offset to NULL and *count to 0, and writes a message
  * such as "unknown time zone 'Asia/Shangai'" into err (truncated to errlen; err may be NULL). */
-bool tzload_zone(const char *name, int64_t until_epoch, int64_t **at, int32_t **offset,
-                 uint32_t *count, int32_t *base_offset, char *err, size_t errlen);
+bool tzload_zone(const char *name, int64_t until_epoch, int64_t **at, int32_t **offset, uint32_t *count,
+                 int32_t *base_offset, char *err, size_t errlen);
 
 /* Same as tzload_zone but parses TZif bytes already in memory; `name` is used only in error
  * messages. Exposed for tests and fuzzing. */
-bool tzload_parse(const unsigned char *data, size_t size, const char *name, int64_t until_epoch,
-                  int64_t **at, int32_t **offset, uint32_t *count, int32_t *base_offset, char *err,
-                  size_t errlen);
+bool tzload_parse(const unsigned char *data, size_t size, const char *name, int64_t until_epoch, int64_t **at,
+                  int32_t **offset, uint32_t *count, int32_t *base_offset, char *err, size_t errlen);
 
 /* True if `name` is a valid zone name whose file loads without error. */
 bool tzload_exists(const char *name);

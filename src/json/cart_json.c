@@ -53,8 +53,7 @@ typedef struct cart_parser {
 static void set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (!err || errlen == 0)
-        return;
+    if (!err || errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
@@ -66,14 +65,11 @@ static void set_error(char *err, size_t errlen, const char *fmt, ...)
 static bool fail(cart_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool fail(cart_parser *p, const char *fmt, ...)
 {
-    if (p->failed)
-        return false;
+    if (p->failed) return false;
     p->failed = true;
-    if (!p->err || p->errlen == 0)
-        return false;
+    if (!p->err || p->errlen == 0) return false;
     int n = snprintf(p->err, p->errlen, "%s: ", p->path);
-    if (n < 0 || (size_t)n >= p->errlen)
-        return false;
+    if (n < 0 || (size_t)n >= p->errlen) return false;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
@@ -84,8 +80,7 @@ static bool fail(cart_parser *p, const char *fmt, ...)
 static void path_append(cart_parser *p, const char *text, size_t len)
 {
     /* A path too long for the buffer is cut; messages stay readable, only less precise. */
-    if (p->path_len + len >= PATH_CAP)
-        len = PATH_CAP - 1 - p->path_len;
+    if (p->path_len + len >= PATH_CAP) len = PATH_CAP - 1 - p->path_len;
     memcpy(p->path + p->path_len, text, len);
     p->path_len += len;
     p->path[p->path_len] = '\0';
@@ -93,11 +88,9 @@ static void path_append(cart_parser *p, const char *text, size_t len)
 
 static bool is_identifier(const char *s)
 {
-    if (!(isalpha((unsigned char)*s) || *s == '_'))
-        return false;
+    if (!(isalpha((unsigned char)*s) || *s == '_')) return false;
     for (; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-'))
-            return false;
+        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-')) return false;
     return true;
 }
 
@@ -162,8 +155,7 @@ static void describe(const json_t *v, char *buf, size_t cap)
         }
         for (int prec = 1; prec <= 17; prec++) {
             snprintf(buf, cap, "%.*g", prec, d);
-            if (strtod(buf, NULL) == d)
-                break;
+            if (strtod(buf, NULL) == d) break;
         }
         return;
     }
@@ -175,24 +167,20 @@ static void describe(const json_t *v, char *buf, size_t cap)
     const char *s = json_string_value(v);
     size_t n = json_string_length(v), out = 0;
     if (cap < 8) {
-        if (cap)
-            buf[0] = '\0';
+        if (cap) buf[0] = '\0';
         return;
     }
     size_t room = cap - 6; /* quote, possible escape, quote, "...", NUL */
-    if (room > 40)
-        room = 40;
+    if (room > 40) room = 40;
     buf[out++] = '"';
     size_t i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         /* whole characters only, so that a cut never splits a UTF-8 sequence */
         size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-        if (i + len > n)
-            len = n - i;
+        if (i + len > n) len = n - i;
         if (c == '"' || c == '\\') {
-            if (out + 2 > room)
-                break;
+            if (out + 2 > room) break;
             buf[out++] = '\\';
             buf[out++] = (char)c;
         } else if (out + len > room) {
@@ -218,13 +206,10 @@ static void describe(const json_t *v, char *buf, size_t cap)
 size_t cart_json_edit_distance(const char *a, const char *b, size_t cap)
 {
     size_t la = strlen(a), lb = strlen(b);
-    if ((la > lb ? la - lb : lb - la) > cap)
-        return cap + 1;
-    if (lb > 64 || la > 64)
-        return cap + 1; /* names are short; long strings are never "similar" */
+    if ((la > lb ? la - lb : lb - la) > cap) return cap + 1;
+    if (lb > 64 || la > 64) return cap + 1; /* names are short; long strings are never "similar" */
     size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
     for (size_t i = 1; i <= la; i++) {
         size_t diag = row[0];
         row[0] = i;
@@ -233,17 +218,13 @@ size_t cart_json_edit_distance(const char *a, const char *b, size_t cap)
             size_t up = row[j];
             bool same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
             size_t v = diag + (same ? 0 : 1);
-            if (up + 1 < v)
-                v = up + 1;
-            if (row[j - 1] + 1 < v)
-                v = row[j - 1] + 1;
+            if (up + 1 < v) v = up + 1;
+            if (row[j - 1] + 1 < v) v = row[j - 1] + 1;
             row[j] = v;
             diag = up;
-            if (v < best)
-                best = v;
+            if (v < best) best = v;
         }
-        if (best > cap)
-            return cap + 1;
+        if (best > cap) return cap + 1;
     }
     return row[lb] > cap ? cap + 1 : row[lb];
 }
@@ -261,13 +242,12 @@ static bool check_fields(cart_parser *p, const json_t *obj, const char *const *a
 {
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         bool known = false;
         for (size_t i = 0; allowed[i]; i++)
-            if (strcmp(key, allowed[i]) == 0)
-                known = true;
-        if (known)
-            continue;
+            if (strcmp(key, allowed[i]) == 0) known = true;
+        if (known) continue;
         path_push_key(p, key);
         for (size_t i = 0; allowed[i]; i++)
             if (cart_json_is_similar(key, allowed[i]))
@@ -277,8 +257,7 @@ static bool check_fields(cart_parser *p, const json_t *obj, const char *const *a
         list[0] = '\0';
         for (size_t i = 0; allowed[i] && n < sizeof list; i++) {
             int w = snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", allowed[i]);
-            if (w < 0)
-                break;
+            if (w < 0) break;
             n += (size_t)w;
         }
         return fail(p, "unknown field (%s has: %s)", what, list);
@@ -302,20 +281,18 @@ static bool fail_type(cart_parser *p, const json_t *v, const char *expected)
     return fail(p, "must be %s, got %s", expected, got);
 }
 
-static bool read_string(cart_parser *p, const json_t *obj, const char *key, bool required,
-                        const char **out)
+static bool read_string(cart_parser *p, const json_t *obj, const char *key, bool required, const char **out)
 {
     json_t *v = field(obj, key);
     size_t old = path_push_key(p, key);
     bool ok = true;
     *out = NULL;
     if (!v) {
-        if (required)
-            ok = fail(p, "required field is missing");
+        if (required) ok = fail(p, "required field is missing");
     } else if (!json_is_string(v)) {
-        ok = json_is_integer(v) ? fail(p, "must be a string (quote it: \"%" JSON_INTEGER_FORMAT "\")",
-                                        json_integer_value(v))
-                                : fail_type(p, v, "a string");
+        ok = json_is_integer(v)
+                 ? fail(p, "must be a string (quote it: \"%" JSON_INTEGER_FORMAT "\")", json_integer_value(v))
+                 : fail_type(p, v, "a string");
     } else if (required && json_string_length(v) == 0) {
         ok = fail(p, "must not be empty");
     } else {
@@ -350,8 +327,7 @@ static bool read_bool(cart_parser *p, const json_t *obj, const char *key, bool *
 {
     json_t *v = field(obj, key);
     *out = false;
-    if (!v)
-        return true;
+    if (!v) return true;
     if (!json_is_boolean(v)) {
         size_t old = path_push_key(p, key);
         fail_type(p, v, "true or false");
@@ -364,8 +340,8 @@ static bool read_bool(cart_parser *p, const json_t *obj, const char *key, bool *
 
 /* Money in major units: a string ("128.00", "128"), or a JSON integer when the currency has no
  * minor unit (JPY 1200). Never a JSON real: binary fractions cannot hold 0.10 exactly. */
-static bool read_money(cart_parser *p, const json_t *obj, const char *key, bool required,
-                       int64_t def, int64_t *out)
+static bool read_money(cart_parser *p, const json_t *obj, const char *key, bool required, int64_t def,
+                       int64_t *out)
 {
     json_t *v = field(obj, key);
     if (!v && !required) {
@@ -382,13 +358,16 @@ static bool read_money(cart_parser *p, const json_t *obj, const char *key, bool 
         minor = json_integer_value(v);
         ok = true;
     } else if (json_is_integer(v)) {
-        fail(p, "write money as a string in major units, e.g. \"%" JSON_INTEGER_FORMAT "\" "
-                "(JSON numbers are accepted only for currencies without decimals)",
+        fail(p,
+             "write money as a string in major units, e.g. \"%" JSON_INTEGER_FORMAT "\" "
+             "(JSON numbers are accepted only for currencies without decimals)",
              json_integer_value(v));
     } else if (json_is_real(v)) {
         describe(v, got, sizeof got);
-        fail(p, "write money as a string, e.g. \"%s\": a JSON number with a fraction is a binary "
-                "float and cannot hold amounts exactly", got);
+        fail(p,
+             "write money as a string, e.g. \"%s\": a JSON number with a fraction is a binary "
+             "float and cannot hold amounts exactly",
+             got);
     } else if (!json_is_string(v)) {
         fail_type(p, v, "an amount as a string, e.g. \"12.50\"");
     } else {
@@ -403,8 +382,10 @@ static bool read_money(cart_parser *p, const json_t *obj, const char *key, bool 
         case MONEY_PARSE_RANGE: fail(p, "%s is too large", got); break;
         case MONEY_PARSE_SYNTAX:
         default:
-            fail(p, "%s is not an amount: expected digits with an optional '.' and up to %d "
-                    "decimals, e.g. \"12.50\"", got, p->exponent);
+            fail(p,
+                 "%s is not an amount: expected digits with an optional '.' and up to %d "
+                 "decimals, e.g. \"12.50\"",
+                 got, p->exponent);
             break;
         }
     }
@@ -417,8 +398,7 @@ static bool read_money(cart_parser *p, const json_t *obj, const char *key, bool 
         money_format(p->limits.max_money, p->exponent, NULL, lim, sizeof lim);
         ok = fail(p, "%s exceeds the largest amount allowed (%s, max_money)", got, lim);
     }
-    if (ok)
-        *out = minor;
+    if (ok) *out = minor;
     path_pop(p, old);
     return ok;
 }
@@ -427,8 +407,7 @@ static bool parse_digits(const char *s, size_t n, int *out)
 {
     int v = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
+        if (s[i] < '0' || s[i] > '9') return false;
         v = v * 10 + (s[i] - '0');
     }
     *out = v;
@@ -448,18 +427,18 @@ static bool parse_date(const char *s, size_t n, bool allow_no_year, int *y, int 
     return false;
 }
 
-static bool read_date(cart_parser *p, const json_t *obj, const char *key, bool allow_no_year,
-                      bool *present, int *y, int *m, int *d)
+static bool read_date(cart_parser *p, const json_t *obj, const char *key, bool allow_no_year, bool *present,
+                      int *y, int *m, int *d)
 {
     json_t *v = field(obj, key);
     *present = v != NULL;
-    if (!v)
-        return true;
+    if (!v) return true;
     size_t old = path_push_key(p, key);
     bool ok = true;
     if (!json_is_string(v)) {
-        ok = fail_type(p, v, allow_no_year ? "a date string \"YYYY-MM-DD\" or \"MM-DD\""
-                                           : "a date string \"YYYY-MM-DD\"");
+        ok = fail_type(p, v,
+                       allow_no_year ? "a date string \"YYYY-MM-DD\" or \"MM-DD\""
+                                     : "a date string \"YYYY-MM-DD\"");
     } else if (!parse_date(json_string_value(v), json_string_length(v), allow_no_year, y, m, d)) {
         char got[64];
         describe(v, got, sizeof got);
@@ -477,8 +456,7 @@ static bool read_string_array(cart_parser *p, const json_t *obj, const char *key
     json_t *v = field(obj, key);
     *out = NULL;
     *n_out = 0;
-    if (!v)
-        return true;
+    if (!v) return true;
     size_t old = path_push_key(p, key);
     if (!json_is_array(v)) {
         fail_type(p, v, "an array of strings");
@@ -522,8 +500,7 @@ static bool read_object(cart_parser *p, const json_t *obj, const char *key, json
 {
     json_t *v = field(obj, key);
     *out = v;
-    if (!v || json_is_object(v))
-        return true;
+    if (!v || json_is_object(v)) return true;
     size_t old = path_push_key(p, key);
     fail_type(p, v, "an object");
     path_pop(p, old);
@@ -534,16 +511,14 @@ static bool read_object(cart_parser *p, const json_t *obj, const char *key, json
 
 static bool parse_order(cart_parser *p, const json_t *order)
 {
-    static const char *const fields[] = {"id", "currency", "time", "channel", "shipping",
-                                         "subscription", "points_to_redeem", NULL};
+    static const char *const fields[] = { "id",           "currency",         "time", "channel", "shipping",
+                                          "subscription", "points_to_redeem", NULL };
     perk_order *o = &p->doc->order;
     size_t old = path_push_key(p, "order");
-    bool ok = check_fields(p, order, fields, "an order") &&
-              read_string(p, order, "id", false, &o->id) &&
+    bool ok = check_fields(p, order, fields, "an order") && read_string(p, order, "id", false, &o->id) &&
               read_string(p, order, "channel", false, &o->channel) &&
               read_money(p, order, "shipping", false, 0, &o->shipping);
-    if (!ok)
-        goto out;
+    if (!ok) goto out;
 
     json_t *t = field(order, "time");
     if (t) {
@@ -554,8 +529,10 @@ static bool parse_order(cart_parser *p, const json_t *order)
         } else if (!civil_parse_timestamp(json_string_value(t), json_string_length(t), &epoch)) {
             char got[64];
             describe(t, got, sizeof got);
-            ok = fail(p, "%s is not a valid RFC 3339 timestamp with a UTC offset, e.g. "
-                         "\"2026-03-04T10:00:00+08:00\"", got);
+            ok = fail(p,
+                      "%s is not a valid RFC 3339 timestamp with a UTC offset, e.g. "
+                      "\"2026-03-04T10:00:00+08:00\"",
+                      got);
         } else if (epoch < civil_days_from_date(1, 1, 1) * 86400 ||
                    epoch > civil_days_from_date(9999, 12, 31) * 86400 + 86399) {
             /* perk_cart_set_order takes instants in years 0001..9999 UTC only */
@@ -567,22 +544,19 @@ static bool parse_order(cart_parser *p, const json_t *order)
             p->doc->has_time = true;
         }
         path_pop(p, o2);
-        if (!ok)
-            goto out;
+        if (!ok) goto out;
     }
 
     json_t *sub;
-    if (!(ok = read_object(p, order, "subscription", &sub)))
-        goto out;
+    if (!(ok = read_object(p, order, "subscription", &sub))) goto out;
     if (sub) {
-        static const char *const sub_fields[] = {"plan", "delivery", NULL};
+        static const char *const sub_fields[] = { "plan", "delivery", NULL };
         size_t o2 = path_push_key(p, "subscription");
         ok = check_fields(p, sub, sub_fields, "a subscription") &&
              read_string(p, sub, "plan", true, &o->subscription_plan) &&
              read_int(p, sub, "delivery", 1, 1, &o->delivery_number);
         path_pop(p, o2);
-        if (!ok)
-            goto out;
+        if (!ok) goto out;
     }
 
     json_t *r = field(order, "points_to_redeem");
@@ -645,14 +619,13 @@ static bool parse_currency(cart_parser *p, const json_t *order, int exponent)
 
 static bool parse_customer(cart_parser *p, const json_t *c)
 {
-    static const char *const fields[] = {"id", "tier", "tags", "birthday", "member_since",
-                                         "first_order", "orders", "points", NULL};
+    static const char *const fields[] = { "id",          "tier",   "tags",   "birthday", "member_since",
+                                          "first_order", "orders", "points", NULL };
     perk_customer *cu = &p->doc->customer;
     size_t old = path_push_key(p, "customer");
     bool present;
     int y, m, d;
-    bool ok = check_fields(p, c, fields, "a customer") &&
-              read_string(p, c, "id", false, &cu->id) &&
+    bool ok = check_fields(p, c, fields, "a customer") && read_string(p, c, "id", false, &cu->id) &&
               read_string(p, c, "tier", false, &cu->tier) &&
               read_string_array(p, c, "tags", p->limits.max_tags, "max_tags", &cu->tags, &cu->n_tags) &&
               read_bool(p, c, "first_order", &cu->first_order) &&
@@ -681,8 +654,7 @@ static bool read_margin(cart_parser *p, const json_t *line, int64_t *out)
 {
     json_t *v = field(line, "margin");
     *out = -1;
-    if (!v)
-        return true;
+    if (!v) return true;
     size_t old = path_push_key(p, "margin");
     bool ok = false;
     char got[64];
@@ -698,8 +670,7 @@ static bool read_margin(cart_parser *p, const json_t *line, int64_t *out)
         fail(p, "%s must be between 0%% and 100%%", got);
     else
         ok = true;
-    if (ok)
-        *out = ppm;
+    if (ok) *out = ppm;
     path_pop(p, old);
     return ok;
 }
@@ -707,10 +678,8 @@ static bool read_margin(cart_parser *p, const json_t *line, int64_t *out)
 static bool read_attrs(cart_parser *p, const json_t *line, perk_line *l)
 {
     json_t *attrs;
-    if (!read_object(p, line, "attrs", &attrs))
-        return false;
-    if (!attrs)
-        return true;
+    if (!read_object(p, line, "attrs", &attrs)) return false;
+    if (!attrs) return true;
     size_t old = path_push_key(p, "attrs");
     size_t n = json_object_size(attrs);
     if (n > p->limits.max_tags) {
@@ -727,7 +696,8 @@ static bool read_attrs(cart_parser *p, const json_t *line, perk_line *l)
     size_t i = 0;
     const char *key;
     json_t *value;
-    json_object_foreach(attrs, key, value) {
+    json_object_foreach(attrs, key, value)
+    {
         if (!json_is_string(value)) {
             path_push_key(p, key);
             fail_type(p, value, "a string");
@@ -749,10 +719,8 @@ static bool read_attrs(cart_parser *p, const json_t *line, perk_line *l)
  * them empty ("tea/green"; not "", "/tea", "tea/" or "tea//green"). */
 static bool read_category(cart_parser *p, const json_t *line, const char **out)
 {
-    if (!read_string(p, line, "category", false, out))
-        return false;
-    if (*out == NULL)
-        return true;
+    if (!read_string(p, line, "category", false, out)) return false;
+    if (*out == NULL) return true;
     size_t segment = 0;
     bool ok = true;
     for (const char *s = *out; *s != '\0' && ok; s++) {
@@ -763,8 +731,7 @@ static bool read_category(cart_parser *p, const json_t *line, const char **out)
             segment++;
         }
     }
-    if (ok && segment > 0)
-        return true;
+    if (ok && segment > 0) return true;
     char got[64];
     describe(field(line, "category"), got, sizeof got);
     size_t old = path_push_key(p, "category");
@@ -775,21 +742,16 @@ static bool read_category(cart_parser *p, const json_t *line, const char **out)
 
 static bool parse_line(cart_parser *p, const json_t *line, perk_line *l)
 {
-    static const char *const fields[] = {"id", "sku", "name", "category", "brand", "tags", "price",
-                                         "quantity", "margin", "attrs", NULL};
-    if (!json_is_object(line))
-        return fail_type(p, line, "an object");
-    bool ok = check_fields(p, line, fields, "a line") &&
-              read_string(p, line, "id", false, &l->id) &&
-              read_string(p, line, "sku", true, &l->sku) &&
-              read_string(p, line, "name", false, &l->name) &&
-              read_category(p, line, &l->category) &&
-              read_string(p, line, "brand", false, &l->brand) &&
+    static const char *const fields[] = { "id",    "sku",      "name",   "category", "brand", "tags",
+                                          "price", "quantity", "margin", "attrs",    NULL };
+    if (!json_is_object(line)) return fail_type(p, line, "an object");
+    bool ok = check_fields(p, line, fields, "a line") && read_string(p, line, "id", false, &l->id) &&
+              read_string(p, line, "sku", true, &l->sku) && read_string(p, line, "name", false, &l->name) &&
+              read_category(p, line, &l->category) && read_string(p, line, "brand", false, &l->brand) &&
               read_string_array(p, line, "tags", p->limits.max_tags, "max_tags", &l->tags, &l->n_tags) &&
-              read_money(p, line, "price", true, 0, &l->unit_price) &&
-              read_margin(p, line, &l->margin_ppm) && read_attrs(p, line, l);
-    if (!ok)
-        return false;
+              read_money(p, line, "price", true, 0, &l->unit_price) && read_margin(p, line, &l->margin_ppm) &&
+              read_attrs(p, line, l);
+    if (!ok) return false;
 
     json_t *q = field(line, "quantity");
     size_t old = path_push_key(p, "quantity");
@@ -798,8 +760,9 @@ static bool parse_line(cart_parser *p, const json_t *line, perk_line *l)
     else if (!json_is_integer(q) || json_integer_value(q) < 1)
         ok = fail_type(p, q, "a positive integer");
     else if (json_integer_value(q) > p->limits.max_quantity)
-        ok = fail(p, "%" JSON_INTEGER_FORMAT " exceeds the limit of %" PRId64 " units per line (max_quantity)",
-                  json_integer_value(q), p->limits.max_quantity);
+        ok =
+            fail(p, "%" JSON_INTEGER_FORMAT " exceeds the limit of %" PRId64 " units per line (max_quantity)",
+                 json_integer_value(q), p->limits.max_quantity);
     else
         l->quantity = json_integer_value(q);
     path_pop(p, old);
@@ -817,8 +780,7 @@ static int compare_id_refs(const void *a, const void *b)
 {
     const line_id_ref *x = a, *y = b;
     int c = strcmp(x->id, y->id);
-    if (c)
-        return c;
+    if (c) return c;
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
@@ -829,29 +791,24 @@ static bool check_duplicate_ids(cart_parser *p)
     cart_doc *doc = p->doc;
     size_t n = 0;
     line_id_ref *refs = malloc((doc->n_lines ? doc->n_lines : 1) * sizeof *refs);
-    if (!refs)
-        return fail(p, "out of memory");
+    if (!refs) return fail(p, "out of memory");
     for (size_t i = 0; i < doc->n_lines; i++)
-        if (doc->lines[i].id)
-            refs[n++] = (line_id_ref){doc->lines[i].id, i};
+        if (doc->lines[i].id) refs[n++] = (line_id_ref){ doc->lines[i].id, i };
     qsort(refs, n, sizeof *refs, compare_id_refs);
     size_t best = SIZE_MAX, first = 0;
     for (size_t i = 1; i < n; i++) {
-        if (strcmp(refs[i].id, refs[i - 1].id) != 0)
-            continue;
+        if (strcmp(refs[i].id, refs[i - 1].id) != 0) continue;
         /* refs[i-1] is the earlier of the pair (ties sorted by index) */
         if (refs[i].index < best) {
             best = refs[i].index;
             /* the first occurrence of this id is the start of its run */
             size_t k = i - 1;
-            while (k > 0 && strcmp(refs[k - 1].id, refs[i].id) == 0)
-                k--;
+            while (k > 0 && strcmp(refs[k - 1].id, refs[i].id) == 0) k--;
             first = refs[k].index;
         }
     }
     free(refs);
-    if (best == SIZE_MAX)
-        return true;
+    if (best == SIZE_MAX) return true;
     size_t old = path_push_key(p, "lines");
     path_push_index(p, best);
     path_push_key(p, "id");
@@ -904,7 +861,7 @@ static const struct {
     const char *name;
     perk_coupon_status status;
 } coupon_statuses[] = {
-#define CART_COUPON_STATUS(NAME, name) {#name, PERK_COUPON_##NAME},
+#define CART_COUPON_STATUS(NAME, name) { #name, PERK_COUPON_##NAME },
     PERK_COUPON_STATUS_LIST(CART_COUPON_STATUS)
 #undef CART_COUPON_STATUS
 };
@@ -913,21 +870,18 @@ static bool parse_coupon(cart_parser *p, const json_t *v, cart_json_coupon *c)
 {
     c->status = PERK_COUPON_UNCHECKED;
     if (json_is_string(v)) {
-        if (json_string_length(v) == 0)
-            return fail(p, "a coupon code must not be empty");
+        if (json_string_length(v) == 0) return fail(p, "a coupon code must not be empty");
         c->code = json_string_value(v);
         return true;
     }
     if (!json_is_object(v))
         return fail_type(p, v, "a code string or an object {\"code\", \"campaign\", \"status\"}");
-    static const char *const fields[] = {"code", "campaign", "status", NULL};
+    static const char *const fields[] = { "code", "campaign", "status", NULL };
     const char *status = NULL;
     if (!check_fields(p, v, fields, "a coupon") || !read_string(p, v, "code", true, &c->code) ||
-        !read_string(p, v, "campaign", false, &c->campaign) ||
-        !read_string(p, v, "status", false, &status))
+        !read_string(p, v, "campaign", false, &c->campaign) || !read_string(p, v, "status", false, &status))
         return false;
-    if (!status)
-        return true;
+    if (!status) return true;
     for (size_t i = 0; i < sizeof coupon_statuses / sizeof coupon_statuses[0]; i++) {
         if (strcmp(status, coupon_statuses[i].name) == 0) {
             c->status = coupon_statuses[i].status;
@@ -940,7 +894,10 @@ static bool parse_coupon(cart_parser *p, const json_t *v, cart_json_coupon *c)
     size_t len = 0;
     for (size_t i = 0; i < N_STATUSES && len < sizeof expected; i++)
         len += (size_t)snprintf(expected + len, sizeof expected - len, "%s%s",
-                                i == 0 ? "" : i + 1 == N_STATUSES ? " or " : ", ", coupon_statuses[i].name);
+                                i == 0                ? ""
+                                : i + 1 == N_STATUSES ? " or "
+                                                      : ", ",
+                                coupon_statuses[i].name);
     size_t old = path_push_key(p, "status");
     fail(p, "unknown coupon status \"%s\" (expected %s)", status, expected);
     path_pop(p, old);
@@ -949,20 +906,18 @@ static bool parse_coupon(cart_parser *p, const json_t *v, cart_json_coupon *c)
 
 static bool parse_coupons(cart_parser *p, const json_t *coupons)
 {
-    if (!coupons)
-        return true;
+    if (!coupons) return true;
     size_t old = path_push_key(p, "coupons");
     bool ok = true;
     if (!json_is_array(coupons)) {
         ok = fail_type(p, coupons, "an array of coupons");
     } else if (json_array_size(coupons) > p->limits.max_coupons) {
-        ok = fail(p, "%zu coupons exceed the limit of %" PRIu32 " (max_coupons)",
-                  json_array_size(coupons), p->limits.max_coupons);
+        ok = fail(p, "%zu coupons exceed the limit of %" PRIu32 " (max_coupons)", json_array_size(coupons),
+                  p->limits.max_coupons);
     } else {
         size_t n = json_array_size(coupons);
         p->doc->coupons = calloc(n ? n : 1, sizeof *p->doc->coupons);
-        if (!p->doc->coupons)
-            ok = fail(p, "out of memory");
+        if (!p->doc->coupons) ok = fail(p, "out of memory");
         for (size_t i = 0; ok && i < n; i++) {
             size_t o = path_push_index(p, i);
             ok = parse_coupon(p, json_array_get(coupons, i), &p->doc->coupons[i]);
@@ -970,10 +925,10 @@ static bool parse_coupons(cart_parser *p, const json_t *coupons)
              * most max_coupons entries) */
             for (size_t k = 0; ok && k < i; k++)
                 if (strcmp(p->doc->coupons[k].code, p->doc->coupons[i].code) == 0)
-                    ok = fail(p, "duplicate code \"%.64s\" (also $.coupons[%zu])", p->doc->coupons[i].code, k);
+                    ok =
+                        fail(p, "duplicate code \"%.64s\" (also $.coupons[%zu])", p->doc->coupons[i].code, k);
             path_pop(p, o);
-            if (ok)
-                p->doc->n_coupons = i + 1;
+            if (ok) p->doc->n_coupons = i + 1;
         }
     }
     path_pop(p, old);
@@ -982,8 +937,7 @@ static bool parse_coupons(cart_parser *p, const json_t *coupons)
 
 static bool parse_usage(cart_parser *p, const json_t *usage)
 {
-    if (!usage)
-        return true;
+    if (!usage) return true;
     size_t old = path_push_key(p, "usage");
     bool ok = true;
     if (!json_is_object(usage)) {
@@ -998,21 +952,22 @@ static bool parse_usage(cart_parser *p, const json_t *usage)
         path_pop(p, old);
         return false;
     }
-    static const char *const fields[] = {"uses", "money", "customer_uses", NULL};
+    static const char *const fields[] = { "uses", "money", "customer_uses", NULL };
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)usage, key, value) {
+    json_object_foreach((json_t *)usage, key, value)
+    {
         size_t o = path_push_key(p, key);
         cart_json_usage *u = &p->doc->usage[p->doc->n_usage];
         u->promotion = key;
-        ok = json_is_object(value) ? check_fields(p, value, fields, "a usage record") &&
-                                         read_int(p, value, "uses", 0, 0, &u->usage.uses) &&
-                                         read_money(p, value, "money", false, 0, &u->usage.money) &&
-                                         read_int(p, value, "customer_uses", 0, 0, &u->usage.customer_uses)
-                                   : fail_type(p, value, "an object {\"uses\", \"money\", \"customer_uses\"}");
+        ok = json_is_object(value)
+                 ? check_fields(p, value, fields, "a usage record") &&
+                       read_int(p, value, "uses", 0, 0, &u->usage.uses) &&
+                       read_money(p, value, "money", false, 0, &u->usage.money) &&
+                       read_int(p, value, "customer_uses", 0, 0, &u->usage.customer_uses)
+                 : fail_type(p, value, "an object {\"uses\", \"money\", \"customer_uses\"}");
         path_pop(p, o);
-        if (!ok)
-            break;
+        if (!ok) break;
         p->doc->n_usage++;
     }
     path_pop(p, old);
@@ -1021,8 +976,7 @@ static bool parse_usage(cart_parser *p, const json_t *usage)
 
 static bool parse_exclude(cart_parser *p, const json_t *exclude)
 {
-    if (!exclude)
-        return true;
+    if (!exclude) return true;
     size_t old = path_push_key(p, "exclude");
     bool ok = true;
     if (!json_is_array(exclude)) {
@@ -1030,8 +984,7 @@ static bool parse_exclude(cart_parser *p, const json_t *exclude)
     } else {
         size_t n = json_array_size(exclude);
         p->doc->exclude = calloc(n ? n : 1, sizeof *p->doc->exclude);
-        if (!p->doc->exclude)
-            ok = fail(p, "out of memory");
+        if (!p->doc->exclude) ok = fail(p, "out of memory");
         for (size_t i = 0; ok && i < n; i++) {
             json_t *v = json_array_get(exclude, i);
             size_t o = path_push_index(p, i);
@@ -1066,10 +1019,8 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
             col = 0;
             continue;
         }
-        if ((c & 0xC0) != 0x80)
-            col++; /* columns count characters, like jansson's */
-        if (c == ' ' || c == '\t' || c == '\r')
-            continue;
+        if ((c & 0xC0) != 0x80) col++; /* columns count characters, like jansson's */
+        if (c == ' ' || c == '\t' || c == '\r') continue;
         if (lines_depth && depth == lines_depth && c != ',' && c != ']' && want_elem) {
             want_elem = false;
             if (++count > p->limits.max_lines) {
@@ -1087,8 +1038,7 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
                     i--;
                     break;
                 }
-                if ((b & 0xC0) != 0x80)
-                    col++;
+                if ((b & 0xC0) != 0x80) col++;
                 if (b == '\\' && i + 1 < len && text[i + 1] != '\n') {
                     i++;
                     col++;
@@ -1107,8 +1057,8 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
                 p->path[0] = '\0';
                 p->path_len = 0;
                 set_error(p->err, p->errlen,
-                          "invalid cart at line %zu, column %zu: nesting deeper than %d levels",
-                          line, col, CART_JSON_MAX_DEPTH);
+                          "invalid cart at line %zu, column %zu: nesting deeper than %d levels", line, col,
+                          CART_JSON_MAX_DEPTH);
                 p->failed = true;
                 return false;
             }
@@ -1121,10 +1071,8 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
             break;
         case '}':
         case ']':
-            if (depth == lines_depth)
-                lines_depth = 0;
-            if (depth > 0)
-                depth--;
+            if (depth == lines_depth) lines_depth = 0;
+            if (depth > 0) depth--;
             break;
         case ',':
             if (depth == 1) {
@@ -1134,8 +1082,7 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
                 want_elem = true;
             }
             break;
-        default:
-            break;
+        default: break;
         }
     }
     return true;
@@ -1154,13 +1101,10 @@ static bool size_pools(cart_parser *p, const json_t *root)
     if (json_is_array(lines) && json_array_size(lines) <= p->limits.max_lines) {
         for (size_t i = 0; i < json_array_size(lines); i++) {
             json_t *l = json_array_get(lines, i);
-            if (!json_is_object(l))
-                continue;
+            if (!json_is_object(l)) continue;
             json_t *t = json_object_get(l, "tags"), *a = json_object_get(l, "attrs");
-            if (json_is_array(t))
-                tags += json_array_size(t);
-            if (json_is_object(a))
-                attrs += json_object_size(a);
+            if (json_is_array(t)) tags += json_array_size(t);
+            if (json_is_object(a)) attrs += json_object_size(a);
         }
     }
     p->doc->tag_pool = calloc(tags ? tags : 1, sizeof *p->doc->tag_pool);
@@ -1188,8 +1132,7 @@ static const char *foreign_encoding(const unsigned char *t, size_t len)
 cart_doc *cart_json_parse(const char *text, size_t len, int exponent, const char *currency,
                           const perk_limits *limits, char *err, size_t errlen)
 {
-    if (err && errlen)
-        err[0] = '\0';
+    if (err && errlen) err[0] = '\0';
     if (!text) {
         set_error(err, errlen, "no cart text given");
         return NULL;
@@ -1201,15 +1144,17 @@ cart_doc *cart_json_parse(const char *text, size_t len, int exponent, const char
     }
     const char *encoding = foreign_encoding((const unsigned char *)text, len);
     if (encoding) {
-        set_error(err, errlen, "the cart is encoded as %s, not UTF-8: save it as UTF-8",
-                  encoding);
+        set_error(err, errlen, "the cart is encoded as %s, not UTF-8: save it as UTF-8", encoding);
         return NULL;
     }
-    cart_parser p = {.err = err, .errlen = errlen, .limits = limits ? *limits : cart_default_limits,
-                     .program_currency = currency, .currency_name = currency ? currency : "the currency",
-                     .path = "$", .path_len = 1};
-    if (!prescan(&p, text, len))
-        return NULL;
+    cart_parser p = { .err = err,
+                      .errlen = errlen,
+                      .limits = limits ? *limits : cart_default_limits,
+                      .program_currency = currency,
+                      .currency_name = currency ? currency : "the currency",
+                      .path = "$",
+                      .path_len = 1 };
+    if (!prescan(&p, text, len)) return NULL;
 
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -1232,12 +1177,11 @@ cart_doc *cart_json_parse(const char *text, size_t len, int exponent, const char
         cart_json_free(doc);
         return NULL;
     }
-    static const char *const fields[] = {"order", "customer", "lines", "coupons", "usage", "exclude", NULL};
+    static const char *const fields[] = { "order", "customer", "lines", "coupons", "usage", "exclude", NULL };
     json_t *order, *customer;
     bool ok = check_fields(&p, root, fields, "a cart") && read_object(&p, root, "order", &order) &&
               read_object(&p, root, "customer", &customer) && parse_currency(&p, order, exponent);
-    if (ok && !size_pools(&p, root))
-        ok = fail(&p, "out of memory");
+    if (ok && !size_pools(&p, root)) ok = fail(&p, "out of memory");
     ok = ok && (!order || parse_order(&p, order)) && (!customer || parse_customer(&p, customer)) &&
          parse_lines(&p, field(root, "lines")) && parse_coupons(&p, field(root, "coupons")) &&
          parse_usage(&p, field(root, "usage")) && parse_exclude(&p, field(root, "exclude"));
@@ -1288,10 +1232,8 @@ cart_doc *cart_json_parse_file(const char *path, int exponent, const char *curre
         }
     }
     /* one more byte would tell a file of exactly the limit from a larger one */
-    if (too_large && fgetc(f) == EOF)
-        too_large = false;
-    if (!is_stdin)
-        fclose(f);
+    if (too_large && fgetc(f) == EOF) too_large = false;
+    if (!is_stdin) fclose(f);
     if (!buf) {
         set_error(err, errlen, "%s: out of memory", path);
         return NULL;
@@ -1307,15 +1249,13 @@ cart_doc *cart_json_parse_file(const char *path, int exponent, const char *curre
     char msg[512];
     cart_doc *doc = cart_json_parse(buf, len, exponent, currency, limits, msg, sizeof msg);
     free(buf);
-    if (!doc)
-        set_error(err, errlen, "%s: %s", path, msg);
+    if (!doc) set_error(err, errlen, "%s: %s", path, msg);
     return doc;
 }
 
 void cart_json_free(cart_doc *doc)
 {
-    if (!doc)
-        return;
+    if (!doc) return;
     json_decref((json_t *)doc->root);
     free(doc->lines);
     free(doc->coupons);

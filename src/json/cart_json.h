@@ -40,13 +40,13 @@ typedef struct cart_json_usage {
 
 /* A parsed cart. Every pointer inside points into memory owned by the document. */
 typedef struct cart_doc {
-    void *root;              /* the jansson tree (json_t *), kept alive for borrowed strings */
-    int exponent;            /* minor-unit exponent the money below is expressed in */
-    const char *currency;    /* the cart's currency code (order.currency or the program's), or NULL */
+    void *root;           /* the jansson tree (json_t *), kept alive for borrowed strings */
+    int exponent;         /* minor-unit exponent the money below is expressed in */
+    const char *currency; /* the cart's currency code (order.currency or the program's), or NULL */
 
-    perk_customer customer;  /* defaults when "customer" is absent: member_since_days = -1 */
-    perk_order order;        /* currency is NULL when the cart does not name one */
-    bool has_time;           /* order.time was given; otherwise cart_json_feed uses the clock */
+    perk_customer customer; /* defaults when "customer" is absent: member_since_days = -1 */
+    perk_order order;       /* currency is NULL when the cart does not name one */
+    bool has_time;          /* order.time was given; otherwise cart_json_feed uses the clock */
 
     perk_line *lines;
     size_t n_lines;
@@ -57,7 +57,7 @@ typedef struct cart_doc {
     cart_json_usage *usage;
     size_t n_usage;
 
-    const char **exclude;    /* promotion ids */
+    const char **exclude; /* promotion ids */
     size_t n_exclude;
 
     /* storage behind lines[].tags, lines[].attrs and customer.tags */
@@ -89,8 +89,8 @@ cart_doc *cart_json_parse_file(const char *path, int exponent, const char *curre
  * reported with the path of the value it refused and perk_context_error(). On failure the context
  * holds a partial cart: reset it before evaluating. When the document has no order.time, the
  * current clock is used. Defined in src/json/cart_json_feed.c (the only part that needs libperk). */
-perk_status cart_json_feed(const cart_doc *doc, perk_context *ctx, const perk_program *prog,
-                           char *err, size_t errlen);
+perk_status cart_json_feed(const cart_doc *doc, perk_context *ctx, const perk_program *prog, char *err,
+                           size_t errlen);
 
 /* Frees the document and its jansson tree. NULL is fine. */
 void cart_json_free(cart_doc *doc);

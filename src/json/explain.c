@@ -17,8 +17,7 @@
 
 static int char_width(uint32_t c)
 {
-    if (c < 0x20 || (c >= 0x7F && c < 0xA0))
-        return 0;
+    if (c < 0x20 || (c >= 0x7F && c < 0xA0)) return 0;
     if ((c >= 0x300 && c <= 0x36F) || (c >= 0x200B && c <= 0x200F) || (c >= 0x20D0 && c <= 0x20FF) ||
         (c >= 0xFE00 && c <= 0xFE0F))
         return 0;
@@ -37,7 +36,11 @@ size_t explain_display_width(const char *s)
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
         unsigned char c = *p;
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
         uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
         bool ok = len > 0;
         for (size_t k = 1; ok && k < len; k++) {
@@ -72,8 +75,7 @@ static void table_cell(table *t, const char *fmt, ...)
     if (t->n == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 64;
         char **nc = realloc(t->cells, ncap * sizeof *nc);
-        if (!nc)
-            return; /* out of memory: the cell is dropped, the table prints short */
+        if (!nc) return; /* out of memory: the cell is dropped, the table prints short */
         t->cells = nc;
         t->cap = ncap;
     }
@@ -103,33 +105,26 @@ static void table_print(FILE *out, table *t, bool color)
 {
     size_t rows = t->n / t->cols;
     size_t *width = calloc(t->cols, sizeof *width);
-    if (!width)
-        return;
+    if (!width) return;
     for (size_t i = 0; i < rows * t->cols; i++) {
         size_t w = explain_display_width(t->cells[i]);
-        if (w > width[i % t->cols])
-            width[i % t->cols] = w;
+        if (w > width[i % t->cols]) width[i % t->cols] = w;
     }
     for (size_t r = 0; r < rows; r++) {
         char **row = t->cells + r * t->cols;
         size_t last = t->cols;
-        while (last > 0 && (!row[last - 1] || !row[last - 1][0]))
-            last--;
+        while (last > 0 && (!row[last - 1] || !row[last - 1][0])) last--;
         fputs("  ", out);
         bool first = true;
         for (size_t c = 0; c < last; c++) {
-            if (width[c] == 0)
-                continue; /* a column empty in every row takes no room */
+            if (width[c] == 0) continue; /* a column empty in every row takes no room */
             const char *cell = row[c] ? row[c] : "";
             size_t pad = width[c] - explain_display_width(cell);
-            if (!first)
-                fputs("  ", out);
+            if (!first) fputs("  ", out);
             first = false;
-            if (t->align[c] == 'r')
-                fprintf(out, "%*s", (int)pad, "");
+            if (t->align[c] == 'r') fprintf(out, "%*s", (int)pad, "");
             print_cell(out, cell, color);
-            if (t->align[c] != 'r' && c + 1 < last)
-                fprintf(out, "%*s", (int)pad, "");
+            if (t->align[c] != 'r' && c + 1 < last) fprintf(out, "%*s", (int)pad, "");
         }
         fputc('\n', out);
     }
@@ -138,8 +133,7 @@ static void table_print(FILE *out, table *t, bool color)
 
 static void table_free(table *t)
 {
-    for (size_t i = 0; i < t->n; i++)
-        free(t->cells[i]);
+    for (size_t i = 0; i < t->n; i++) free(t->cells[i]);
     free(t->cells);
 }
 
@@ -177,15 +171,14 @@ static bool allocations_valid(const perk_result *r, const perk_line_result *lr)
 static const perk_gift *gift_of(const perk_result *r, uint32_t promotion)
 {
     for (uint32_t i = 0; r->gifts && i < r->n_gifts; i++)
-        if (r->gifts[i].promotion == promotion)
-            return &r->gifts[i];
+        if (r->gifts[i].promotion == promotion) return &r->gifts[i];
     return NULL;
 }
 
 static void print_lines(const explainer *e)
 {
     const perk_result *r = e->r;
-    table t = {.cols = 7, .align = "lllrrrr"};
+    table t = { .cols = 7, .align = "lllrrrr" };
     table_cell(&t, "Line");
     table_cell(&t, "SKU");
     table_cell(&t, "Name");
@@ -200,8 +193,7 @@ static void print_lines(const explainer *e)
         line_label(e, i, label, sizeof label);
         money(e, lr->original, a, sizeof a);
         int64_t off;
-        if (__builtin_sub_overflow(lr->final, lr->original, &off))
-            off = 0;
+        if (__builtin_sub_overflow(lr->final, lr->original, &off)) off = 0;
         money(e, off, b, sizeof b);
         money(e, lr->final, c, sizeof c);
         const perk_gift *g = lr->is_gift ? gift_of(r, lr->gift_promotion) : NULL;
@@ -234,12 +226,12 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
     const perk_result *r = e->r;
     size_t n = 0;
     buf[0] = '\0';
-#define ADD(...)                                                                 \
-    do {                                                                         \
-        if (n < cap) {                                                           \
-            int w_ = snprintf(buf + n, cap - n, __VA_ARGS__);                    \
-            n += w_ > 0 ? (size_t)w_ : 0;                                        \
-        }                                                                        \
+#define ADD(...)                                              \
+    do {                                                      \
+        if (n < cap) {                                        \
+            int w_ = snprintf(buf + n, cap - n, __VA_ARGS__); \
+            n += w_ > 0 ? (size_t)w_ : 0;                     \
+        }                                                     \
     } while (0)
     char m[48];
     if (pr->discount) {
@@ -249,13 +241,11 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
         for (int pass = 0; pass < 2; pass++) {
             for (uint32_t i = 0; r->lines && i < r->n_lines; i++) {
                 const perk_line_result *lr = &r->lines[i];
-                if (!allocations_valid(r, lr))
-                    continue;
+                if (!allocations_valid(r, lr)) continue;
                 bool hit = false;
                 for (uint32_t k = 0; k < lr->n_allocations; k++)
                     hit |= r->allocations[lr->first_allocation + k].promotion == pr->promotion;
-                if (!hit)
-                    continue;
+                if (!hit) continue;
                 if (pass == 0) {
                     hits++;
                 } else if (listed < 8) {
@@ -267,8 +257,7 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
             }
         }
         size_t more = hits - listed;
-        if (more)
-            ADD(" and %zu more", more);
+        if (more) ADD(" and %zu more", more);
     }
     if (pr->shipping_discount) {
         money(e, -pr->shipping_discount, m, sizeof m);
@@ -282,11 +271,9 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
     }
     for (uint32_t i = 0; r->effects && i < r->n_effects; i++) {
         const perk_effect *f = &r->effects[i];
-        if (f->promotion == pr->promotion)
-            ADD("%seffect %s", n ? "; " : "", f->kind ? f->kind : "?");
+        if (f->promotion == pr->promotion) ADD("%seffect %s", n ? "; " : "", f->kind ? f->kind : "?");
     }
-    if (!n)
-        ADD("applied");
+    if (!n) ADD("applied");
 #undef ADD
 }
 
@@ -315,9 +302,8 @@ static void failed_detail(const explainer *e, const perk_promotion_result *pr, c
 static void print_promotions(const explainer *e)
 {
     const perk_result *r = e->r;
-    if (!r->promotions || r->n_promotions == 0)
-        return;
-    table t = {.cols = 3, .align = "lll"};
+    if (!r->promotions || r->n_promotions == 0) return;
+    table t = { .cols = 3, .align = "lll" };
     for (uint32_t i = 0; i < r->n_promotions; i++) {
         const perk_promotion_result *pr = &r->promotions[i];
         char id[24], detail[1024];
@@ -327,7 +313,8 @@ static void print_promotions(const explainer *e)
             applied_detail(e, pr, detail, sizeof detail);
         else
             failed_detail(e, pr, detail, sizeof detail);
-        table_cell(&t, "%s %s", applied ? "✓" : "✗", result_promotion_id(e->names, pr->promotion, id, sizeof id));
+        table_cell(&t, "%s %s", applied ? "✓" : "✗",
+                   result_promotion_id(e->names, pr->promotion, id, sizeof id));
         table_cell(&t, "%s", label ? label : "");
         table_cell(&t, "%s", detail);
     }
@@ -339,16 +326,16 @@ static void print_promotions(const explainer *e)
 static void print_coupons(const explainer *e)
 {
     const perk_result *r = e->r;
-    if (!r->coupons || r->n_coupons == 0)
-        return;
-    table t = {.cols = 2, .align = "ll"};
+    if (!r->coupons || r->n_coupons == 0) return;
+    table t = { .cols = 2, .align = "ll" };
     for (uint32_t i = 0; i < r->n_coupons; i++) {
         const perk_coupon_result *c = &r->coupons[i];
         char id[24];
         table_cell(&t, "%s", c->code ? c->code : "");
         if (c->verdict == PERK_COUPON_ACCEPTED)
             table_cell(&t, "accepted%s%s%s", c->promotion != UINT32_MAX ? " (" : "",
-                       c->promotion != UINT32_MAX ? result_promotion_id(e->names, c->promotion, id, sizeof id) : "",
+                       c->promotion != UINT32_MAX ? result_promotion_id(e->names, c->promotion, id, sizeof id)
+                                                  : "",
                        c->promotion != UINT32_MAX ? ")" : "");
         else
             table_cell(&t, "rejected: %s", result_verdict_message(c->verdict));
@@ -361,9 +348,8 @@ static void print_coupons(const explainer *e)
 static void print_points(const explainer *e)
 {
     const perk_result *r = e->r;
-    if ((!r->points || r->n_points == 0) && r->points_earned == 0)
-        return;
-    table t = {.cols = 4, .align = "lrrl"};
+    if ((!r->points || r->n_points == 0) && r->points_earned == 0) return;
+    table t = { .cols = 4, .align = "lrrl" };
     for (uint32_t i = 0; r->points && i < r->n_points; i++) {
         const perk_points_result *p = &r->points[i];
         char id[24], base[48], mult[48];
@@ -373,7 +359,8 @@ static void print_points(const explainer *e)
         table_cell(&t, "%s", result_earn_id(e->names, p->earn_rule, id, sizeof id));
         table_cell(&t, "on %s", base);
         table_cell(&t, "%" PRId64 " points", p->points);
-        table_cell(&t, "%s%s%s", plain ? "" : mult, plain || !p->capped ? "" : " ", p->capped ? "(capped)" : "");
+        table_cell(&t, "%s%s%s", plain ? "" : mult, plain || !p->capped ? "" : " ",
+                   p->capped ? "(capped)" : "");
     }
     fputs("\nPoints\n", e->out);
     table_print(e->out, &t, false);
@@ -384,8 +371,7 @@ static void print_points(const explainer *e)
 static void print_hints(const explainer *e)
 {
     const perk_result *r = e->r;
-    if (!r->hints || r->n_hints == 0)
-        return;
+    if (!r->hints || r->n_hints == 0) return;
     fputs("\nHints\n", e->out);
     for (uint32_t i = 0; i < r->n_hints; i++) {
         const perk_hint *h = &r->hints[i];
@@ -394,7 +380,8 @@ static void print_hints(const explainer *e)
         const char *label = result_promotion_label(e->names, h->promotion);
         money(e, h->shortfall, m, sizeof m);
         if (label && *label)
-            fprintf(e->out, "  add %s of %s to get %s (%s)\n", m, h->set_name ? h->set_name : "items", label, pid);
+            fprintf(e->out, "  add %s of %s to get %s (%s)\n", m, h->set_name ? h->set_name : "items", label,
+                    pid);
         else
             fprintf(e->out, "  add %s of %s to get %s\n", m, h->set_name ? h->set_name : "items", pid);
     }
@@ -404,7 +391,7 @@ static void print_totals(const explainer *e)
 {
     const perk_result *r = e->r;
     char a[48], b[48], c[48], d[48];
-    table t = {.cols = 2, .align = "lr"};
+    table t = { .cols = 2, .align = "lr" };
     money(e, r->subtotal, a, sizeof a);
     table_cell(&t, "Subtotal");
     table_cell(&t, "%s", a);
@@ -433,7 +420,8 @@ static void print_totals(const explainer *e)
         money(e, r->redeem_value, b, sizeof b);
         money(e, r->redeem_goods, c, sizeof c);
         money(e, r->redeem_shipping, d, sizeof d);
-        fprintf(e->out, "  redeemed %" PRId64 " of %" PRId64 " redeemable points = %s (goods %s, shipping %s)\n",
+        fprintf(e->out,
+                "  redeemed %" PRId64 " of %" PRId64 " redeemable points = %s (goods %s, shipping %s)\n",
                 r->points_redeemed, r->points_redeemable, b, c, d);
     }
 }
@@ -441,8 +429,7 @@ static void print_totals(const explainer *e)
 void explain_promotion_reason(const result_names *names, const perk_result *r,
                               const perk_promotion_result *pr, char *buf, size_t cap)
 {
-    if (!buf || cap == 0)
-        return;
+    if (!buf || cap == 0) return;
     if (!r || !pr) {
         snprintf(buf, cap, "unknown");
         return;
@@ -452,14 +439,13 @@ void explain_promotion_reason(const result_names *names, const perk_result *r,
         return;
     }
     const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
-    explainer e = {.out = NULL, .names = names, .r = r, .symbol = cur ? cur->symbol : NULL};
+    explainer e = { .out = NULL, .names = names, .r = r, .symbol = cur ? cur->symbol : NULL };
     failed_detail(&e, pr, buf, cap);
 }
 
 void explain_print(FILE *out, const result_names *names, const perk_result *r, const cart_doc *doc, int flags)
 {
-    if (!out || !r)
-        return;
+    if (!out || !r) return;
     if (r->status != PERK_OK) {
         fprintf(out, "evaluation failed: %s\n", result_status_message(r->status));
         return;
@@ -469,8 +455,12 @@ void explain_print(FILE *out, const result_names *names, const perk_result *r, c
         return;
     }
     const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
-    explainer e = {.out = out, .names = names, .r = r, .doc = doc, .symbol = cur ? cur->symbol : NULL,
-                   .color = (flags & EXPLAIN_COLOR) != 0};
+    explainer e = { .out = out,
+                    .names = names,
+                    .r = r,
+                    .doc = doc,
+                    .symbol = cur ? cur->symbol : NULL,
+                    .color = (flags & EXPLAIN_COLOR) != 0 };
     print_lines(&e);
     print_promotions(&e);
     print_coupons(&e);

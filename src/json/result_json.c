@@ -48,10 +48,10 @@ const char *result_earn_id(const result_names *names, uint32_t index, char *buf,
 #define REASON_MSG(NAME, name, text) text,
 #define STATUS_LOWER(NAME, name, msg) #name,
 #define REASON_LOWER(NAME, name, text) #name,
-static const char *const status_messages[] = {PERK_STATUS_LIST(STATUS_MSG)};
-static const char *const reason_messages[] = {PERK_REASON_LIST(REASON_MSG)};
-static const char *const status_lower[] = {PERK_STATUS_LIST(STATUS_LOWER)};
-static const char *const reason_lower[] = {PERK_REASON_LIST(REASON_LOWER)};
+static const char *const status_messages[] = { PERK_STATUS_LIST(STATUS_MSG) };
+static const char *const reason_messages[] = { PERK_REASON_LIST(REASON_MSG) };
+static const char *const status_lower[] = { PERK_STATUS_LIST(STATUS_LOWER) };
+static const char *const reason_lower[] = { PERK_REASON_LIST(REASON_LOWER) };
 
 const char *result_status_name(perk_status status)
 {
@@ -76,7 +76,8 @@ const char *result_reason_message(perk_reason reason)
 const char *result_verdict_name(perk_coupon_verdict verdict)
 {
     switch (verdict) { /* no default: a verdict missing here is a compile error (-Wswitch) */
-#define VERDICT_NAME(NAME, name, msg) case PERK_COUPON_##NAME: return #name;
+#define VERDICT_NAME(NAME, name, msg) \
+    case PERK_COUPON_##NAME: return #name;
         PERK_COUPON_VERDICT_LIST(VERDICT_NAME)
 #undef VERDICT_NAME
     }
@@ -86,7 +87,8 @@ const char *result_verdict_name(perk_coupon_verdict verdict)
 const char *result_verdict_message(perk_coupon_verdict verdict)
 {
     switch (verdict) {
-#define VERDICT_MESSAGE(NAME, name, msg) case PERK_COUPON_##NAME: return msg;
+#define VERDICT_MESSAGE(NAME, name, msg) \
+    case PERK_COUPON_##NAME: return msg;
         PERK_COUPON_VERDICT_LIST(VERDICT_MESSAGE)
 #undef VERDICT_MESSAGE
     }
@@ -94,13 +96,13 @@ const char *result_verdict_message(perk_coupon_verdict verdict)
 }
 
 static const char *const cmp_texts[] = {
-    [PERK_CMP_EQ] = "=", [PERK_CMP_NE] = "!=", [PERK_CMP_LT] = "<",
-    [PERK_CMP_LE] = "<=", [PERK_CMP_GT] = ">", [PERK_CMP_GE] = ">=",
+    [PERK_CMP_EQ] = "=",  [PERK_CMP_NE] = "!=", [PERK_CMP_LT] = "<",
+    [PERK_CMP_LE] = "<=", [PERK_CMP_GT] = ">",  [PERK_CMP_GE] = ">=",
 };
 /* what was observed when the comparison failed: not (a >= b) is a < b */
 static const char *const cmp_negated[] = {
-    [PERK_CMP_EQ] = "!=", [PERK_CMP_NE] = "=", [PERK_CMP_LT] = ">=",
-    [PERK_CMP_LE] = ">", [PERK_CMP_GT] = "<=", [PERK_CMP_GE] = "<",
+    [PERK_CMP_EQ] = "!=", [PERK_CMP_NE] = "=",  [PERK_CMP_LT] = ">=",
+    [PERK_CMP_LE] = ">",  [PERK_CMP_GT] = "<=", [PERK_CMP_GE] = "<",
 };
 
 const char *result_cmp_text(int cmp)
@@ -113,11 +115,10 @@ const char *result_cmp_negated_text(int cmp)
     return cmp >= PERK_CMP_EQ && cmp <= PERK_CMP_GE ? cmp_negated[cmp] : "?";
 }
 
-void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol,
-                         char *buf, size_t cap)
+void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol, char *buf,
+                         size_t cap)
 {
-    if (cap == 0)
-        return;
+    if (cap == 0) return;
     switch (kind) {
     case RESULT_VALUE_MONEY:
         if (exponent >= 0 && exponent <= MONEY_MAX_EXPONENT) {
@@ -131,8 +132,7 @@ void result_format_value(int64_t value, result_value_kind kind, int exponent, co
         char frac[8];
         snprintf(frac, sizeof frac, "%04" PRIu64, mag % 10000);
         size_t n = strlen(frac);
-        while (n > 0 && frac[n - 1] == '0')
-            frac[--n] = '\0';
+        while (n > 0 && frac[n - 1] == '0') frac[--n] = '\0';
         snprintf(buf, cap, "%s%" PRIu64 "%s%s%%", value < 0 ? "-" : "", mag / 10000, n ? "." : "", frac);
         return;
     }
@@ -142,8 +142,7 @@ void result_format_value(int64_t value, result_value_kind kind, int exponent, co
         snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
         return;
     }
-    case RESULT_VALUE_PLAIN:
-        break;
+    case RESULT_VALUE_PLAIN: break;
     }
     snprintf(buf, cap, "%" PRId64, value);
 }
@@ -175,8 +174,7 @@ void result_format_multiplier(int64_t num, int64_t den, char *buf, size_t cap)
         }
         f[digits] = '\0';
         size_t n = (size_t)digits;
-        while (n > 0 && f[n - 1] == '0')
-            f[--n] = '\0';
+        while (n > 0 && f[n - 1] == '0') f[--n] = '\0';
         snprintf(buf, cap, "x%" PRId64 "%s%s", whole, n ? "." : "", f);
         return;
     }
@@ -185,8 +183,7 @@ void result_format_multiplier(int64_t num, int64_t den, char *buf, size_t cap)
 
 result_value_kind result_condition_kind(const result_names *names, uint32_t condition)
 {
-    if (!names || !names->condition_kind)
-        return RESULT_VALUE_PLAIN;
+    if (!names || !names->condition_kind) return RESULT_VALUE_PLAIN;
     result_value_kind k = names->condition_kind(names->user, condition);
     return k <= RESULT_VALUE_DATE ? k : RESULT_VALUE_PLAIN;
 }
@@ -201,35 +198,30 @@ void result_condition_location(const result_names *names, uint32_t condition, ch
 {
     const char *file = NULL;
     uint32_t line = 0, col = 0;
-    if (cap)
-        buf[0] = '\0';
-    if (!names || !names->condition_location)
-        return;
+    if (cap) buf[0] = '\0';
+    if (!names || !names->condition_location) return;
     names->condition_location(names->user, condition, &file, &line, &col);
-    if (file && line)
-        snprintf(buf, cap, "%s:%" PRIu32 ":%" PRIu32, file, line, col);
+    if (file && line) snprintf(buf, cap, "%s:%" PRIu32 ":%" PRIu32, file, line, col);
 }
 
 /* ------------------------------------------------------------------ JSON building */
 
 typedef struct builder {
-    bool failed;             /* out of memory somewhere: the render returns NULL */
+    bool failed; /* out of memory somewhere: the render returns NULL */
     const result_names *names;
     const perk_result *r;
     const cart_doc *doc;
-    const char *symbol;      /* currency symbol for human-readable texts, or NULL */
-    bool applied_only;       /* RESULT_JSON_APPLIED_ONLY */
+    const char *symbol; /* currency symbol for human-readable texts, or NULL */
+    bool applied_only;  /* RESULT_JSON_APPLIED_ONLY */
 } builder;
 
 /* A JSON string, or null for NULL. Invalid UTF-8 (which jansson refuses) has each bad byte
  * replaced by U+FFFD so that output is always valid JSON. */
 static json_t *jstr(builder *b, const char *s)
 {
-    if (!s)
-        return json_null();
+    if (!s) return json_null();
     json_t *v = json_string(s);
-    if (v)
-        return v;
+    if (v) return v;
     size_t n = strlen(s);
     char *clean = malloc(n * 3 + 1);
     if (!clean) {
@@ -239,7 +231,11 @@ static json_t *jstr(builder *b, const char *s)
     size_t o = 0;
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
         bool good = len > 0 && i + len <= n;
         if (good) {
             /* jansson also refuses overlong forms and surrogates: let it judge the character */
@@ -260,21 +256,18 @@ static json_t *jstr(builder *b, const char *s)
     clean[o] = '\0';
     v = json_string(clean);
     free(clean);
-    if (!v)
-        b->failed = true;
+    if (!v) b->failed = true;
     return v;
 }
 
 static void put(builder *b, json_t *obj, const char *key, json_t *value)
 {
-    if (!obj || !value || json_object_set_new(obj, key, value) != 0)
-        b->failed = true;
+    if (!obj || !value || json_object_set_new(obj, key, value) != 0) b->failed = true;
 }
 
 static void append(builder *b, json_t *arr, json_t *value)
 {
-    if (!arr || !value || json_array_append_new(arr, value) != 0)
-        b->failed = true;
+    if (!arr || !value || json_array_append_new(arr, value) != 0) b->failed = true;
 }
 
 static json_t *jmoney(const builder *b, int64_t minor)
@@ -284,16 +277,12 @@ static json_t *jmoney(const builder *b, int64_t minor)
     return json_string(buf);
 }
 
-static json_t *jint(int64_t v)
-{
-    return json_integer((json_int_t)v);
-}
+static json_t *jint(int64_t v) { return json_integer((json_int_t)v); }
 
 static json_t *jpromotion(builder *b, uint32_t index)
 {
     char buf[24];
-    if (index == UINT32_MAX)
-        return json_null();
+    if (index == UINT32_MAX) return json_null();
     return jstr(b, result_promotion_id(b->names, index, buf, sizeof buf));
 }
 
@@ -332,8 +321,7 @@ static json_t *render_lines(builder *b)
 
 static json_t *render_condition(builder *b, const perk_promotion_result *pr)
 {
-    if (pr->reason != PERK_REASON_CONDITION || pr->failed_condition == UINT32_MAX)
-        return json_null();
+    if (pr->reason != PERK_REASON_CONDITION || pr->failed_condition == UINT32_MAX) return json_null();
     uint32_t c = pr->failed_condition;
     char loc[320];
     result_condition_location(b->names, c, loc, sizeof loc);
@@ -342,7 +330,7 @@ static json_t *render_condition(builder *b, const perk_promotion_result *pr)
     put(b, o, "location", loc[0] ? jstr(b, loc) : json_null());
     if (pr->has_comparison) {
         result_value_kind kind = result_condition_kind(b->names, c);
-        static const char *const kinds[] = {"plain", "money", "percent", "date"};
+        static const char *const kinds[] = { "plain", "money", "percent", "date" };
         char obs[64], exp[64], text[160];
         result_format_value(pr->observed, kind, b->r->exponent, b->symbol, obs, sizeof obs);
         result_format_value(pr->expected, kind, b->r->exponent, b->symbol, exp, sizeof exp);
@@ -457,7 +445,8 @@ static json_t *render_hints(builder *b)
         const char *id = result_promotion_id(b->names, h->promotion, idbuf, sizeof idbuf);
         const char *label = result_promotion_label(b->names, h->promotion);
         const char *set = h->set_name ? h->set_name : "items";
-        result_format_value(h->shortfall, RESULT_VALUE_MONEY, b->r->exponent, b->symbol, amount, sizeof amount);
+        result_format_value(h->shortfall, RESULT_VALUE_MONEY, b->r->exponent, b->symbol, amount,
+                            sizeof amount);
         snprintf(text, sizeof text, "add %s of %s to get %s", amount, set, label && *label ? label : id);
         json_t *o = json_object();
         put(b, o, "promotion", jpromotion(b, h->promotion));
@@ -477,8 +466,9 @@ static json_t *render_result(builder *b, int flags)
     if (r->status != PERK_OK || !exponent_ok) {
         perk_status st = r->status != PERK_OK ? r->status : PERK_INVALID;
         put(b, root, "status", jstr(b, result_status_name(st)));
-        put(b, root, "error", jstr(b, r->status != PERK_OK ? result_status_message(st)
-                                                          : "the result has an invalid currency exponent"));
+        put(b, root, "error",
+            jstr(b, r->status != PERK_OK ? result_status_message(st)
+                                         : "the result has an invalid currency exponent"));
         return root;
     }
     put(b, root, "status", jstr(b, "ok"));
@@ -517,21 +507,20 @@ static json_t *render_result(builder *b, int flags)
     }
     put(b, root, "hints", render_hints(b));
     if (!(flags & RESULT_JSON_NO_INSTRUCTIONS))
-        put(b, root, "instructions", r->instructions > (uint64_t)INT64_MAX ? json_null()
-                                                                            : jint((int64_t)r->instructions));
+        put(b, root, "instructions",
+            r->instructions > (uint64_t)INT64_MAX ? json_null() : jint((int64_t)r->instructions));
     return root;
 }
 
 char *result_json_render(const result_names *names, const perk_result *r, const cart_doc *doc, int flags)
 {
-    if (!r)
-        return NULL;
+    if (!r) return NULL;
     const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
-    builder b = {.names = names,
-                 .r = r,
-                 .doc = doc,
-                 .symbol = cur ? cur->symbol : NULL,
-                 .applied_only = (flags & RESULT_JSON_APPLIED_ONLY) != 0};
+    builder b = { .names = names,
+                  .r = r,
+                  .doc = doc,
+                  .symbol = cur ? cur->symbol : NULL,
+                  .applied_only = (flags & RESULT_JSON_APPLIED_ONLY) != 0 };
     json_t *root = render_result(&b, flags);
     char *text = NULL;
     if (root && !b.failed) {

@@ -34,8 +34,8 @@ typedef struct result_names {
     /* Conditions are looked up on demand (perk.h has no condition count). Any of these may be
      * NULL; `user` is passed back unchanged. */
     const char *(*condition_text)(const void *user, uint32_t condition);
-    void (*condition_location)(const void *user, uint32_t condition, const char **file,
-                               uint32_t *line, uint32_t *col);
+    void (*condition_location)(const void *user, uint32_t condition, const char **file, uint32_t *line,
+                               uint32_t *col);
     /* What a condition compares. perk.h does not expose this yet, so result_names_from_program
      * leaves it NULL and observed/expected print as plain integers. */
     result_value_kind (*condition_kind)(const void *user, uint32_t condition);
@@ -87,8 +87,8 @@ const char *result_cmp_text(int cmp);
 const char *result_cmp_negated_text(int cmp);
 /* Formats a value of the given kind: money with `symbol` ("¥268.00"; symbol may be NULL),
  * percent ("12.5%"), date ("2026-03-04"), else the integer. */
-void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol,
-                         char *buf, size_t cap);
+void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol, char *buf,
+                         size_t cap);
 /* "x2", or "x3/2" for a fractional multiplier. */
 void result_format_multiplier(int64_t num, int64_t den, char *buf, size_t cap);
 /* The condition's kind, text ("" when unknown) and "file:line:col" location ("" when unknown). */

@@ -18,7 +18,8 @@ static const char *program_condition_text(const void *user, uint32_t condition)
     return perk_condition_text((const perk_program *)user, condition);
 }
 
-static result_value_kind program_condition_kind(const void *user, uint32_t condition) {
+static result_value_kind program_condition_kind(const void *user, uint32_t condition)
+{
     switch (perk_condition_value_kind((const perk_program *)user, condition)) { /* no default (-Wswitch) */
     case PERK_VALUE_MONEY: return RESULT_VALUE_MONEY;
     case PERK_VALUE_PERCENT: return RESULT_VALUE_PERCENT;
@@ -38,12 +39,10 @@ static void program_condition_location(const void *user, uint32_t condition, con
 
 result_names *result_names_from_program(const perk_program *prog)
 {
-    if (!prog)
-        return NULL;
+    if (!prog) return NULL;
     size_t np = perk_program_promotion_count(prog), ne = perk_program_earn_count(prog);
     names_block *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     b->ids = calloc(np ? np : 1, sizeof *b->ids);
     b->labels = calloc(np ? np : 1, sizeof *b->labels);
     b->earns = calloc(ne ? ne : 1, sizeof *b->earns);
@@ -55,8 +54,7 @@ result_names *result_names_from_program(const perk_program *prog)
         b->ids[i] = perk_program_promotion_id(prog, i);
         b->labels[i] = perk_program_promotion_label(prog, i);
     }
-    for (size_t i = 0; i < ne; i++)
-        b->earns[i] = perk_program_earn_id(prog, i);
+    for (size_t i = 0; i < ne; i++) b->earns[i] = perk_program_earn_id(prog, i);
     b->names = (result_names){
         .n_promotions = np,
         .promotion_ids = b->ids,
@@ -73,8 +71,7 @@ result_names *result_names_from_program(const perk_program *prog)
 
 void result_names_free(result_names *names)
 {
-    if (!names)
-        return;
+    if (!names) return;
     names_block *b = (names_block *)names; /* names is the first member of its block */
     free(b->ids);
     free(b->labels);

@@ -18,13 +18,14 @@
 #include <unistd.h>
 
 const serve_route_info serve_routes[ROUTE_COUNT] = {
-#define SERVE_ROUTE_INFO(id, m, p, s, n) [id] = {m, p, s, n},
+#define SERVE_ROUTE_INFO(id, m, p, s, n) [id] = { m, p, s, n },
     SERVE_ROUTE_LIST(SERVE_ROUTE_INFO)
 #undef SERVE_ROUTE_INFO
-    [ROUTE_UNKNOWN] = {"", "", SCOPE_NONE, "unknown"},
+        [ROUTE_UNKNOWN] = { "", "", SCOPE_NONE, "unknown" },
 };
 
-uint64_t serve_now_us(void) {
+uint64_t serve_now_us(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
@@ -32,7 +33,8 @@ uint64_t serve_now_us(void) {
 
 /* ------------------------------------------------------------------- replies */
 
-void serve_json(serve_reply *r, int status, void *json_obj) {
+void serve_json(serve_reply *r, int status, void *json_obj)
+{
     json_t *o = json_obj;
     free(r->body);
     r->body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -45,7 +47,8 @@ void serve_json(serve_reply *r, int status, void *json_obj) {
     r->status = status;
 }
 
-void serve_error(serve_reply *r, int status, const char *code, const char *path, const char *fmt, ...) {
+void serve_error(serve_reply *r, int status, const char *code, const char *path, const char *fmt, ...)
+{
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
@@ -64,7 +67,8 @@ void serve_error(serve_reply *r, int status, const char *code, const char *path,
     serve_json(r, status, o);
 }
 
-void serve_error_from_message(serve_reply *r, int status, const char *code, const char *msg) {
+void serve_error_from_message(serve_reply *r, int status, const char *code, const char *msg)
+{
     char path[256] = "";
     const char *text = msg;
     const char *sep = strstr(msg, ": ");
@@ -75,7 +79,8 @@ void serve_error_from_message(serve_reply *r, int status, const char *code, cons
     /* the cart parser names the perk_limits field it enforced: "(max_lines)" */
     if (strstr(msg, "(max_") || strstr(msg, "exceed the limit of") || strstr(msg, "exceeds the limit of"))
         code = "limit_exceeded";
-    else if (strncmp(msg, "invalid JSON", 12) == 0) code = "invalid_json";
+    else if (strncmp(msg, "invalid JSON", 12) == 0)
+        code = "invalid_json";
     serve_error(r, status, code, path[0] ? path : NULL, "%s", text);
 }
 
@@ -86,7 +91,7 @@ typedef struct serve_request {
     char *body;
     size_t len, cap;
     bool too_large;
-    bool timed_out;             /* the body was still arriving at the request deadline */
+    bool timed_out; /* the body was still arriving at the request deadline */
     uint64_t start_us;
     char id[40];
 } serve_request;
@@ -94,7 +99,8 @@ typedef struct serve_request {
 static atomic_uint_fast64_t request_counter;
 static uint32_t process_tag; /* random per process: request ids differ across restarts */
 
-static bool safe_request_id(const char *s) {
+static bool safe_request_id(const char *s)
+{
     size_t n = 0;
     for (; s[n]; n++) {
         char ch = s[n];
@@ -105,7 +111,8 @@ static bool safe_request_id(const char *s) {
     return n > 0 && n < 40;
 }
 
-static serve_request *request_new(struct MHD_Connection *conn) {
+static serve_request *request_new(struct MHD_Connection *conn)
+{
     serve_request *q = calloc(1, sizeof *q);
     if (!q) return NULL;
     q->start_us = serve_now_us();
@@ -118,7 +125,8 @@ static serve_request *request_new(struct MHD_Connection *conn) {
     return q;
 }
 
-static bool body_append(serve_request *q, const char *data, size_t n, size_t max) {
+static bool body_append(serve_request *q, const char *data, size_t n, size_t max)
+{
     if (q->too_large || q->len + n > max) {
         q->too_large = true;
         return false;
@@ -143,7 +151,8 @@ static bool body_append(serve_request *q, const char *data, size_t n, size_t max
 /* ------------------------------------------------------------------ routing */
 
 /* Matches `path` against a pattern with at most one "{id}" segment. */
-static bool match_pattern(const char *pattern, const char *path, const char **id, size_t *id_len) {
+static bool match_pattern(const char *pattern, const char *path, const char **id, size_t *id_len)
+{
     const char *brace = strstr(pattern, "{id}");
     if (!brace) return strcmp(pattern, path) == 0;
     size_t pre = (size_t)(brace - pattern);
@@ -159,8 +168,9 @@ static bool match_pattern(const char *pattern, const char *path, const char **id
 
 /* The route of (method, path); ROUTE_UNKNOWN with *path_known when the path exists under another
  * method (a 405, with allow naming it). */
-static serve_route match_route(const char *method, const char *path, char *id_buf, size_t id_cap, bool *path_known,
-                               const char **allow) {
+static serve_route match_route(const char *method, const char *path, char *id_buf, size_t id_cap,
+                               bool *path_known, const char **allow)
+{
     *path_known = false;
     for (int i = 0; i < ROUTE_UNKNOWN; i++) {
         const char *id = NULL;
@@ -182,9 +192,10 @@ static serve_route match_route(const char *method, const char *path, char *id_bu
     return ROUTE_UNKNOWN;
 }
 
-static const char *scope_names(int scopes, char *buf, size_t cap) {
+static const char *scope_names(int scopes, char *buf, size_t cap)
+{
     buf[0] = '\0';
-    const char *names[] = {"read", "checkout", "operator"};
+    const char *names[] = { "read", "checkout", "operator" };
     for (int i = 0; i < 3; i++)
         if (scopes & (1 << i)) {
             size_t l = strlen(buf);
@@ -193,7 +204,8 @@ static const char *scope_names(int scopes, char *buf, size_t cap) {
     return buf;
 }
 
-static int scope_bit(const char *scope) {
+static int scope_bit(const char *scope)
+{
     if (strcmp(scope, "read") == 0) return SCOPE_READ;
     if (strcmp(scope, "checkout") == 0) return SCOPE_CHECKOUT;
     if (strcmp(scope, "operator") == 0) return SCOPE_OPERATOR;
@@ -207,7 +219,8 @@ static _Thread_local serve_worker *tl_worker;
 
 /* This thread's worker: created on the thread's first request. NULL when its store handle
  * cannot be opened (the request gets a 503). */
-static serve_worker *worker_get(serve_server *srv, char *err, size_t errlen) {
+static serve_worker *worker_get(serve_server *srv, char *err, size_t errlen)
+{
     if (tl_worker) return tl_worker;
     serve_worker *w = calloc(1, sizeof *w);
     if (!w) {
@@ -233,7 +246,8 @@ static serve_worker *worker_get(serve_server *srv, char *err, size_t errlen) {
     return w;
 }
 
-static void workers_free(serve_server *srv) {
+static void workers_free(serve_server *srv)
+{
     serve_worker *w = srv->workers;
     while (w) {
         serve_worker *next = w->next;
@@ -253,7 +267,8 @@ static void workers_free(serve_server *srv) {
 /* One JSON line per request on stderr. The Authorization header is never logged: only the
  * key's public prefix, once it is known. */
 static void access_log(const serve_request *q, const char *method, const char *path, const serve_reply *r,
-                       uint64_t micros, const char *key_prefix) {
+                       uint64_t micros, const char *key_prefix)
+{
     json_t *o = json_object();
     char ts[40];
     time_t now = time(NULL);
@@ -284,7 +299,8 @@ static void access_log(const serve_request *q, const char *method, const char *p
 }
 
 /* A log line about the service itself (start, swap, shutdown). */
-void serve_log(const char *event, const char *fmt, ...) {
+void serve_log(const char *event, const char *fmt, ...)
+{
     char msg[600];
     va_list ap;
     va_start(ap, fmt);
@@ -310,11 +326,14 @@ void serve_log(const char *event, const char *fmt, ...) {
 
 /* -------------------------------------------------------------- the handler */
 
-static const char *query_value(void *conn, const char *name) {
+static const char *query_value(void *conn, const char *name)
+{
     return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, serve_request *q, serve_reply *r, const char *method) {
+static enum MHD_Result send_reply(struct MHD_Connection *conn, serve_request *q, serve_reply *r,
+                                  const char *method)
+{
     struct MHD_Response *resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!resp) return MHD_NO;
     r->body = NULL; /* owned by the response now */
@@ -335,7 +354,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, serve_request *q,
 
 /* Bodies end with a newline: line-oriented tools (curl in a shell loop, jq -c) see one answer
  * per line. */
-static void terminate_line(serve_reply *r) {
+static void terminate_line(serve_reply *r)
+{
     if (!r->body || (r->len && r->body[r->len - 1] == '\n')) return;
     char *b = realloc(r->body, r->len + 2);
     if (!b) return;
@@ -345,7 +365,8 @@ static void terminate_line(serve_reply *r) {
 }
 
 static void answer(serve_server *srv, struct MHD_Connection *conn, serve_request *q, const char *url,
-                   const char *method, serve_reply *r, char *key_prefix, serve_route *route_out) {
+                   const char *method, serve_reply *r, char *key_prefix, serve_route *route_out)
+{
     char id[512] = "";
     bool path_known = false;
     const char *allow = NULL;
@@ -356,19 +377,20 @@ static void answer(serve_server *srv, struct MHD_Connection *conn, serve_request
             r->allow = allow;
             serve_error(r, 405, "method_not_allowed", NULL, "%s is not allowed here; use %s", method, allow);
         } else {
-            serve_error(r, 404, "not_found", NULL, "no route %s %s (the API is under /v1: see docs/service.md)", method,
-                        url);
+            serve_error(r, 404, "not_found", NULL,
+                        "no route %s %s (the API is under /v1: see docs/service.md)", method, url);
         }
         return;
     }
     if (q->timed_out) {
-        serve_error(r, 408, "request_timeout", NULL, "the request took longer than %u s to arrive (request_timeout)",
+        serve_error(r, 408, "request_timeout", NULL,
+                    "the request took longer than %u s to arrive (request_timeout)",
                     srv->opt.request_timeout);
         return;
     }
     if (q->too_large) {
-        serve_error(r, 413, "body_too_large", NULL, "the request body exceeds the limit of %zu bytes (max_body)",
-                    srv->opt.max_body);
+        serve_error(r, 413, "body_too_large", NULL,
+                    "the request body exceeds the limit of %zu bytes (max_body)", srv->opt.max_body);
         return;
     }
     char err[512];
@@ -381,13 +403,15 @@ static void answer(serve_server *srv, struct MHD_Connection *conn, serve_request
     if (scopes != SCOPE_NONE) {
         const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
         if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7]) {
-            serve_error(r, 401, "unauthorized", NULL, "this route needs an API key: Authorization: Bearer KEY");
+            serve_error(r, 401, "unauthorized", NULL,
+                        "this route needs an API key: Authorization: Bearer KEY");
             return;
         }
         perk_store_key_info key;
         perk_store_status st = perk_store_key_lookup(w->store, auth + 7, &key);
         if (st != PERK_STORE_OK) {
-            serve_error(r, 503, "store_unavailable", NULL, "cannot check the API key: %s", perk_store_errmsg(w->store));
+            serve_error(r, 503, "store_unavailable", NULL, "cannot check the API key: %s",
+                        perk_store_errmsg(w->store));
             return;
         }
         if (!key.found) {
@@ -397,18 +421,21 @@ static void answer(serve_server *srv, struct MHD_Connection *conn, serve_request
         memcpy(key_prefix, key.prefix, sizeof key.prefix);
         if (!(scope_bit(key.scope) & scopes)) {
             char need[64];
-            serve_error(r, 403, "forbidden", NULL, "this route needs a key with scope %s; this key has scope %s",
+            serve_error(r, 403, "forbidden", NULL,
+                        "this route needs a key with scope %s; this key has scope %s",
                         scope_names(scopes, need, sizeof need), key.scope);
             return;
         }
     }
-    serve_call c = {srv, w, route, method, id[0] ? id : NULL, q->body ? q->body : "", q->len, query_value, conn};
+    serve_call c = { srv,    w,           route, method, id[0] ? id : NULL, q->body ? q->body : "",
+                     q->len, query_value, conn };
     serve_handle(&c, r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
+                                  void **con_cls)
+{
     (void)version;
     serve_server *srv = cls;
     serve_request *q = *con_cls;
@@ -434,7 +461,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (took > limit) q->timed_out = true;
         return took > 2 * limit ? MHD_NO : MHD_YES;
     }
-    serve_reply r = {0};
+    serve_reply r = { 0 };
     char key_prefix[PERK_STORE_KEY_PREFIX_LEN + 1] = "";
     serve_route route = ROUTE_UNKNOWN;
     answer(srv, conn, q, url, method, &r, key_prefix, &route);
@@ -448,7 +475,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe) {
+                         enum MHD_RequestTerminationCode toe)
+{
     (void)conn;
     (void)toe;
     serve_server *srv = cls;
@@ -461,7 +489,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe) {
+                          enum MHD_ConnectionNotificationCode toe)
+{
     (void)conn;
     (void)socket_context;
     serve_server *srv = cls;
@@ -470,7 +499,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 /* ------------------------------------------------------------------- running */
 
-static bool parse_listen(const char *text, struct sockaddr_in *sa) {
+static bool parse_listen(const char *text, struct sockaddr_in *sa)
+{
     char host[64];
     const char *colon = strrchr(text, ':');
     if (!colon || (size_t)(colon - text) >= sizeof host) return false;
@@ -487,7 +517,8 @@ static bool parse_listen(const char *text, struct sockaddr_in *sa) {
     return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
 }
 
-static void poll_versions(serve_server *srv) {
+static void poll_versions(serve_server *srv)
+{
     int64_t before = reload_version(srv->reloader);
     reload_event ev = reload_poll(srv->reloader, (int64_t)time(NULL));
     if (ev == RELOAD_SWAPPED) {
@@ -502,7 +533,8 @@ static void poll_versions(serve_server *srv) {
 
 /* The webhook secret: the first line of `path`, else $PERK_WEBHOOK_SECRET (never a command-line
  * argument, which other users can read in /proc). NULL (logged) when there is none. */
-static char *read_secret(const char *path) {
+static char *read_secret(const char *path)
+{
     char buf[1024] = "";
     if (path) {
         FILE *f = fopen(path, "r");
@@ -517,13 +549,16 @@ static char *read_secret(const char *path) {
         snprintf(buf, sizeof buf, "%s", getenv("PERK_WEBHOOK_SECRET"));
     }
     if (strlen(buf) < 16) {
-        serve_log("error", "--webhook needs a secret of at least 16 bytes (--webhook-secret-file or $PERK_WEBHOOK_SECRET)");
+        serve_log(
+            "error",
+            "--webhook needs a secret of at least 16 bytes (--webhook-secret-file or $PERK_WEBHOOK_SECRET)");
         return NULL;
     }
     return strdup(buf);
 }
 
-int serve_run(const serve_options *opt) {
+int serve_run(const serve_options *opt)
+{
     serve_server srv;
     memset(&srv, 0, sizeof srv);
     srv.opt = *opt;
@@ -536,7 +571,8 @@ int serve_run(const serve_options *opt) {
         serve_log("error", "--listen %s: expected IPV4:PORT such as 127.0.0.1:8080", opt->listen);
         return 1;
     }
-    if (getrandom(&process_tag, sizeof process_tag, 0) != (ssize_t)sizeof process_tag) process_tag = (uint32_t)getpid();
+    if (getrandom(&process_tag, sizeof process_tag, 0) != (ssize_t)sizeof process_tag)
+        process_tag = (uint32_t)getpid();
     srv.limits = perk_limits_default();
     srv.limits.max_lines = opt->max_lines;
     pthread_mutex_init(&srv.workers_lock, NULL);
@@ -562,7 +598,8 @@ int serve_run(const serve_options *opt) {
     perk_store_close(boot);
     poll_versions(&srv);
     if (reload_version(srv.reloader) == 0)
-        serve_log("not_ready", "no rule-set version is active yet in %s: /readyz answers 503 until one is", opt->db);
+        serve_log("not_ready", "no rule-set version is active yet in %s: /readyz answers 503 until one is",
+                  opt->db);
 
     /* signals are taken by sigwait in this thread only: block them before MHD starts threads */
     sigset_t sigs;
@@ -574,12 +611,11 @@ int serve_run(const serve_options *opt) {
 
     the_server = &srv;
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
-        &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, srv.opt.threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv,
-        MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)opt->request_timeout, MHD_OPTION_CONNECTION_LIMIT, 1024u,
-        MHD_OPTION_END);
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+        srv.opt.threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, &srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opt->request_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
     if (!d) {
         serve_log("error", "cannot listen on %s: %s", opt->listen, strerror(errno));
         reload_close(srv.reloader);
@@ -610,16 +646,16 @@ int serve_run(const serve_options *opt) {
     char host[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
     serve_log("listening", "listening on %s:%u with %u threads, serving version %lld", host,
-                info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), srv.opt.threads,
-                (long long)reload_version(srv.reloader));
+              info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), srv.opt.threads,
+              (long long)reload_version(srv.reloader));
 
     /* the main thread: poll for new versions until a signal asks to stop */
     for (;;) {
-        struct timespec ts = {(time_t)(opt->poll_ms / 1000), (long)(opt->poll_ms % 1000) * 1000000L};
+        struct timespec ts = { (time_t)(opt->poll_ms / 1000), (long)(opt->poll_ms % 1000) * 1000000L };
         int sig = sigtimedwait(&sigs, NULL, &ts);
         if (sig == SIGTERM || sig == SIGINT) {
             serve_log("shutdown", "%s: no new connections; finishing %d requests in flight",
-                        sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&srv.in_flight));
+                      sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&srv.in_flight));
             break;
         }
         poll_versions(&srv);
@@ -635,7 +671,7 @@ int serve_run(const serve_options *opt) {
     while ((atomic_load(&srv.in_flight) > 0 ||
             (atomic_load(&srv.connections) > 0 && serve_now_us() < quiesced + 300000u)) &&
            serve_now_us() < deadline) {
-        struct timespec nap = {0, 10 * 1000000L};
+        struct timespec nap = { 0, 10 * 1000000L };
         nanosleep(&nap, NULL);
     }
     int left = atomic_load(&srv.in_flight);
@@ -647,6 +683,7 @@ int serve_run(const serve_options *opt) {
     serve_metrics_free();
     curl_global_cleanup();
     the_server = NULL;
-    serve_log("stopped", "stopped%s", left ? " (some requests were still in flight at the drain deadline)" : "");
+    serve_log("stopped", "stopped%s",
+              left ? " (some requests were still in flight at the drain deadline)" : "");
     return 0;
 }

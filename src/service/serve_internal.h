@@ -19,26 +19,28 @@ enum { SCOPE_READ = 1, SCOPE_CHECKOUT = 2, SCOPE_OPERATOR = 4, SCOPE_NONE = 0 };
 
 /* X(id, method, pattern, scopes, name): patterns are matched by serve_match_route; "{id}" is one
  * path segment. A route with scopes SCOPE_NONE needs no key. */
-#define SERVE_ROUTE_LIST(X)                                                                            \
-    X(ROUTE_EVALUATE, "POST", "/v1/evaluate", SCOPE_CHECKOUT | SCOPE_OPERATOR, "evaluate")                \
-    X(ROUTE_ORDERS, "POST", "/v1/orders", SCOPE_CHECKOUT | SCOPE_OPERATOR, "orders")                      \
-    X(ROUTE_CANCEL, "POST", "/v1/orders/{id}/cancel", SCOPE_OPERATOR, "orders_cancel")                    \
-    X(ROUTE_REFUND, "POST", "/v1/orders/{id}/refund", SCOPE_OPERATOR, "orders_refund")                    \
-    X(ROUTE_POINTS, "GET", "/v1/customers/{id}/points", SCOPE_READ | SCOPE_CHECKOUT | SCOPE_OPERATOR,     \
-      "customer_points")                                                                               \
-    X(ROUTE_COUPON_VALIDATE, "POST", "/v1/coupons/validate", SCOPE_CHECKOUT | SCOPE_OPERATOR,             \
-      "coupons_validate")                                                                              \
-    X(ROUTE_BUDGETS, "GET", "/v1/budgets", SCOPE_READ | SCOPE_OPERATOR, "budgets")                        \
-    X(ROUTE_EVENTS, "GET", "/v1/events", SCOPE_OPERATOR, "events")                                        \
-    X(ROUTE_HEALTHZ, "GET", "/healthz", SCOPE_NONE, "healthz")                                           \
-    X(ROUTE_READYZ, "GET", "/readyz", SCOPE_NONE, "readyz")                                              \
+/* clang-format off: a table, aligned by hand */
+#define SERVE_ROUTE_LIST(X)                                                                           \
+    X(ROUTE_EVALUATE, "POST", "/v1/evaluate", SCOPE_CHECKOUT | SCOPE_OPERATOR, "evaluate")            \
+    X(ROUTE_ORDERS, "POST", "/v1/orders", SCOPE_CHECKOUT | SCOPE_OPERATOR, "orders")                  \
+    X(ROUTE_CANCEL, "POST", "/v1/orders/{id}/cancel", SCOPE_OPERATOR, "orders_cancel")                \
+    X(ROUTE_REFUND, "POST", "/v1/orders/{id}/refund", SCOPE_OPERATOR, "orders_refund")                \
+    X(ROUTE_POINTS, "GET", "/v1/customers/{id}/points", SCOPE_READ | SCOPE_CHECKOUT | SCOPE_OPERATOR, \
+      "customer_points")                                                                              \
+    X(ROUTE_COUPON_VALIDATE, "POST", "/v1/coupons/validate", SCOPE_CHECKOUT | SCOPE_OPERATOR,         \
+      "coupons_validate")                                                                             \
+    X(ROUTE_BUDGETS, "GET", "/v1/budgets", SCOPE_READ | SCOPE_OPERATOR, "budgets")                    \
+    X(ROUTE_EVENTS, "GET", "/v1/events", SCOPE_OPERATOR, "events")                                    \
+    X(ROUTE_HEALTHZ, "GET", "/healthz", SCOPE_NONE, "healthz")                                        \
+    X(ROUTE_READYZ, "GET", "/readyz", SCOPE_NONE, "readyz")                                           \
     X(ROUTE_METRICS, "GET", "/metrics", SCOPE_NONE, "metrics")
+/* clang-format on */
 
 typedef enum serve_route {
 #define SERVE_ROUTE_ENUM(id, m, p, s, n) id,
     SERVE_ROUTE_LIST(SERVE_ROUTE_ENUM)
 #undef SERVE_ROUTE_ENUM
-    ROUTE_UNKNOWN, /* no route: 404 or 405 */
+        ROUTE_UNKNOWN, /* no route: 404 or 405 */
     ROUTE_COUNT
 } serve_route;
 
@@ -54,20 +56,20 @@ extern const serve_route_info serve_routes[ROUTE_COUNT];
 typedef struct serve_server {
     serve_options opt;
     reload *reloader;
-    perk_limits limits;         /* of every context and cart */
-    atomic_int in_flight;       /* requests being received or answered */
-    atomic_int connections;     /* open client connections */
+    perk_limits limits;     /* of every context and cart */
+    atomic_int in_flight;   /* requests being received or answered */
+    atomic_int connections; /* open client connections */
     pthread_mutex_t workers_lock;
     struct serve_worker *workers; /* every thread's state, freed at shutdown */
 } serve_server;
 
 /* One worker thread's state, created on its first request and reused. */
 typedef struct serve_worker {
-    reload_worker full;         /* context explaining every promotion */
-    reload_worker applied;      /* context explaining only what applied (?explain=applied) */
-    perk_store *store;          /* this thread's own handle (a handle is single-threaded) */
-    result_names *names;        /* names of names_prog */
-    perk_program *names_prog;   /* retained while names borrow from it */
+    reload_worker full;       /* context explaining every promotion */
+    reload_worker applied;    /* context explaining only what applied (?explain=applied) */
+    perk_store *store;        /* this thread's own handle (a handle is single-threaded) */
+    result_names *names;      /* names of names_prog */
+    perk_program *names_prog; /* retained while names borrow from it */
     struct serve_worker *next;
 } serve_worker;
 
@@ -76,10 +78,10 @@ typedef struct serve_reply {
     int status;
     char *body;
     size_t len;
-    const char *content_type;   /* default application/json */
-    const char *error_code;     /* for the access log; NULL on success */
-    int64_t version;            /* rule-set version that answered (0 = none) */
-    const char *allow;          /* Allow header of a 405 */
+    const char *content_type; /* default application/json */
+    const char *error_code;   /* for the access log; NULL on success */
+    int64_t version;          /* rule-set version that answered (0 = none) */
+    const char *allow;        /* Allow header of a 405 */
 } serve_reply;
 
 /* A request as the handlers see it. */
@@ -88,8 +90,8 @@ typedef struct serve_call {
     serve_worker *w;
     serve_route route;
     const char *method;
-    const char *path_id;        /* the {id} segment, or NULL */
-    const char *body;           /* NUL-terminated */
+    const char *path_id; /* the {id} segment, or NULL */
+    const char *body;    /* NUL-terminated */
     size_t body_len;
     const char *(*query)(void *conn, const char *name);
     void *conn;

@@ -11,8 +11,8 @@
 #include <string.h>
 
 /* Upper bounds of the latency buckets, in microseconds (le="0.0001" ... le="2.5"). */
-static const uint64_t bucket_us[] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-                                     1000000, 2500000};
+static const uint64_t bucket_us[] = { 100,   250,   500,    1000,   2500,   5000,    10000,
+                                      25000, 50000, 100000, 250000, 500000, 1000000, 2500000 };
 #define N_BUCKETS (sizeof bucket_us / sizeof bucket_us[0])
 
 typedef struct histogram {
@@ -21,7 +21,7 @@ typedef struct histogram {
 } histogram;
 
 /* Status codes counted separately; others fall in the last slot ("other"). */
-static const int codes[] = {200, 201, 400, 401, 403, 404, 405, 408, 409, 413, 422, 500, 503};
+static const int codes[] = { 200, 201, 400, 401, 403, 404, 405, 408, 409, 413, 422, 500, 503 };
 #define N_CODES (sizeof codes / sizeof codes[0])
 
 static atomic_uint_fast64_t requests[ROUTE_COUNT][N_CODES + 1];
@@ -42,7 +42,8 @@ static promo_stat promos[PROMO_SLOTS];
 static size_t n_promos;
 static uint64_t promos_dropped; /* applications of promotions beyond the table */
 
-static void observe(histogram *h, uint64_t us) {
+static void observe(histogram *h, uint64_t us)
+{
     size_t i = 0;
     while (i < N_BUCKETS && us > bucket_us[i]) i++;
     atomic_fetch_add(&h->buckets[i], 1);
@@ -50,30 +51,35 @@ static void observe(histogram *h, uint64_t us) {
     atomic_fetch_add(&h->count, 1);
 }
 
-void serve_metrics_request(serve_route route, int status, uint64_t micros) {
+void serve_metrics_request(serve_route route, int status, uint64_t micros)
+{
     size_t k = 0;
     while (k < N_CODES && codes[k] != status) k++;
     atomic_fetch_add(&requests[route][k], 1);
     observe(&latency[route], micros);
 }
 
-void serve_metrics_commit(uint64_t micros, bool ok) {
+void serve_metrics_commit(uint64_t micros, bool ok)
+{
     observe(&commit_latency, micros);
     atomic_fetch_add(ok ? &commits_ok : &commits_failed, 1);
 }
 
-void serve_metrics_swap(int64_t version) {
+void serve_metrics_swap(int64_t version)
+{
     atomic_store(&version_served, version);
     atomic_fetch_add(&swaps, 1);
 }
 
-static uint64_t hash_id(const char *s) {
+static uint64_t hash_id(const char *s)
+{
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
 }
 
-void serve_metrics_evaluation(const perk_program *prog, const perk_result *res) {
+void serve_metrics_evaluation(const perk_program *prog, const perk_result *res)
+{
     atomic_fetch_add(&evaluations, 1);
     if (res->status != PERK_OK) {
         atomic_fetch_add(&evaluations_failed, 1);
@@ -120,7 +126,8 @@ typedef struct text {
 } text;
 
 static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...) {
+static void put(text *t, const char *fmt, ...)
+{
     if (t->failed) return;
     for (;;) {
         va_list ap;
@@ -147,31 +154,38 @@ static void put(text *t, const char *fmt, ...) {
     }
 }
 
-static void put_histogram(text *t, const char *name, const char *labels, histogram *h) {
+static void put_histogram(text *t, const char *name, const char *labels, histogram *h)
+{
     uint64_t cum = 0;
     for (size_t i = 0; i <= N_BUCKETS; i++) {
         cum += atomic_load(&h->buckets[i]);
         if (i < N_BUCKETS)
-            put(t, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, labels[0] ? "," : "", (double)bucket_us[i] / 1e6,
-                (unsigned long long)cum);
+            put(t, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, labels[0] ? "," : "",
+                (double)bucket_us[i] / 1e6, (unsigned long long)cum);
         else
-            put(t, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, labels[0] ? "," : "", (unsigned long long)cum);
+            put(t, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, labels[0] ? "," : "",
+                (unsigned long long)cum);
     }
     put(t, "%s_sum{%s} %.6f\n", name, labels, (double)atomic_load(&h->sum_us) / 1e6);
     put(t, "%s_count{%s} %llu\n", name, labels, (unsigned long long)atomic_load(&h->count));
 }
 
 /* Promotion ids are identifiers, but escape what the text format needs anyway. */
-static void put_label_value(text *t, const char *v) {
+static void put_label_value(text *t, const char *v)
+{
     for (; *v; v++) {
-        if (*v == '\\' || *v == '"') put(t, "\\%c", *v);
-        else if (*v == '\n') put(t, "\\n");
-        else put(t, "%c", *v);
+        if (*v == '\\' || *v == '"')
+            put(t, "\\%c", *v);
+        else if (*v == '\n')
+            put(t, "\\n");
+        else
+            put(t, "%c", *v);
     }
 }
 
-char *serve_metrics_render(size_t *len) {
-    text t = {0};
+char *serve_metrics_render(size_t *len)
+{
+    text t = { 0 };
     put(&t, "# HELP perk_http_requests_total HTTP requests answered, by route and status code.\n"
             "# TYPE perk_http_requests_total counter\n");
     for (int r = 0; r < ROUTE_COUNT; r++)
@@ -179,13 +193,14 @@ char *serve_metrics_render(size_t *len) {
             uint64_t n = atomic_load(&requests[r][k]);
             if (!n) continue;
             if (k < N_CODES)
-                put(&t, "perk_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n", serve_routes[r].name, codes[k],
-                    (unsigned long long)n);
+                put(&t, "perk_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n", serve_routes[r].name,
+                    codes[k], (unsigned long long)n);
             else
                 put(&t, "perk_http_requests_total{route=\"%s\",code=\"other\"} %llu\n", serve_routes[r].name,
                     (unsigned long long)n);
         }
-    put(&t, "# HELP perk_http_request_duration_seconds Time from the request's first byte to its answer, by route.\n"
+    put(&t, "# HELP perk_http_request_duration_seconds Time from the request's first byte to its answer, by "
+            "route.\n"
             "# TYPE perk_http_request_duration_seconds histogram\n");
     for (int r = 0; r < ROUTE_COUNT; r++) {
         if (!atomic_load(&latency[r].count)) continue;
@@ -193,14 +208,17 @@ char *serve_metrics_render(size_t *len) {
         snprintf(labels, sizeof labels, "route=\"%s\"", serve_routes[r].name);
         put_histogram(&t, "perk_http_request_duration_seconds", labels, &latency[r]);
     }
-    put(&t, "# HELP perk_evaluations_total Carts evaluated (evaluate and order routes).\n"
-            "# TYPE perk_evaluations_total counter\nperk_evaluations_total %llu\n",
+    put(&t,
+        "# HELP perk_evaluations_total Carts evaluated (evaluate and order routes).\n"
+        "# TYPE perk_evaluations_total counter\nperk_evaluations_total %llu\n",
         (unsigned long long)atomic_load(&evaluations));
-    put(&t, "# HELP perk_evaluations_failed_total Evaluations that ended with an error status.\n"
-            "# TYPE perk_evaluations_failed_total counter\nperk_evaluations_failed_total %llu\n",
+    put(&t,
+        "# HELP perk_evaluations_failed_total Evaluations that ended with an error status.\n"
+        "# TYPE perk_evaluations_failed_total counter\nperk_evaluations_failed_total %llu\n",
         (unsigned long long)atomic_load(&evaluations_failed));
-    put(&t, "# HELP perk_vm_instructions_total VM instructions executed by evaluations.\n"
-            "# TYPE perk_vm_instructions_total counter\nperk_vm_instructions_total %llu\n",
+    put(&t,
+        "# HELP perk_vm_instructions_total VM instructions executed by evaluations.\n"
+        "# TYPE perk_vm_instructions_total counter\nperk_vm_instructions_total %llu\n",
         (unsigned long long)atomic_load(&instructions));
     put(&t, "# HELP perk_promotion_applied_total Evaluations in which a promotion applied.\n"
             "# TYPE perk_promotion_applied_total counter\n");
@@ -211,8 +229,9 @@ char *serve_metrics_render(size_t *len) {
         put_label_value(&t, promos[i].id);
         put(&t, "\"} %llu\n", (unsigned long long)promos[i].applied);
     }
-    put(&t, "# HELP perk_promotion_discount_minor_total Discount given by a promotion, in minor currency units "
-            "(evaluations, not only commits).\n# TYPE perk_promotion_discount_minor_total counter\n");
+    put(&t,
+        "# HELP perk_promotion_discount_minor_total Discount given by a promotion, in minor currency units "
+        "(evaluations, not only commits).\n# TYPE perk_promotion_discount_minor_total counter\n");
     for (size_t i = 0; i < PROMO_SLOTS; i++) {
         if (!promos[i].id) continue;
         put(&t, "perk_promotion_discount_minor_total{promotion=\"");
@@ -221,19 +240,25 @@ char *serve_metrics_render(size_t *len) {
     }
     uint64_t dropped = promos_dropped;
     pthread_mutex_unlock(&promo_lock);
-    put(&t, "# HELP perk_promotion_untracked_total Applications of promotions beyond the metrics table.\n"
-            "# TYPE perk_promotion_untracked_total counter\nperk_promotion_untracked_total %llu\n",
+    put(&t,
+        "# HELP perk_promotion_untracked_total Applications of promotions beyond the metrics table.\n"
+        "# TYPE perk_promotion_untracked_total counter\nperk_promotion_untracked_total %llu\n",
         (unsigned long long)dropped);
     put(&t, "# HELP perk_store_commit_duration_seconds Time to place an order (evaluate, commit, retries).\n"
             "# TYPE perk_store_commit_duration_seconds histogram\n");
     put_histogram(&t, "perk_store_commit_duration_seconds", "", &commit_latency);
-    put(&t, "# HELP perk_store_commits_total Orders placed, by outcome.\n# TYPE perk_store_commits_total counter\n"
-            "perk_store_commits_total{outcome=\"ok\"} %llu\nperk_store_commits_total{outcome=\"failed\"} %llu\n",
+    put(&t,
+        "# HELP perk_store_commits_total Orders placed, by outcome.\n# TYPE perk_store_commits_total "
+        "counter\n"
+        "perk_store_commits_total{outcome=\"ok\"} %llu\nperk_store_commits_total{outcome=\"failed\"} %llu\n",
         (unsigned long long)atomic_load(&commits_ok), (unsigned long long)atomic_load(&commits_failed));
-    put(&t, "# HELP perk_ruleset_version The rule-set version being served.\n# TYPE perk_ruleset_version gauge\n"
-            "perk_ruleset_version %lld\n", (long long)atomic_load(&version_served));
-    put(&t, "# HELP perk_ruleset_swaps_total Versions swapped in without a restart.\n"
-            "# TYPE perk_ruleset_swaps_total counter\nperk_ruleset_swaps_total %llu\n",
+    put(&t,
+        "# HELP perk_ruleset_version The rule-set version being served.\n# TYPE perk_ruleset_version gauge\n"
+        "perk_ruleset_version %lld\n",
+        (long long)atomic_load(&version_served));
+    put(&t,
+        "# HELP perk_ruleset_swaps_total Versions swapped in without a restart.\n"
+        "# TYPE perk_ruleset_swaps_total counter\nperk_ruleset_swaps_total %llu\n",
         (unsigned long long)atomic_load(&swaps));
     if (t.failed) {
         free(t.s);
@@ -243,7 +268,8 @@ char *serve_metrics_render(size_t *len) {
     return t.s;
 }
 
-void serve_metrics_free(void) {
+void serve_metrics_free(void)
+{
     pthread_mutex_lock(&promo_lock);
     for (size_t i = 0; i < PROMO_SLOTS; i++) {
         free(promos[i].id);

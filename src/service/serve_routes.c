@@ -18,19 +18,22 @@
 
 /* ----------------------------------------------------------------- helpers */
 
-static json_t *money_json(int64_t minor, int exponent) {
+static json_t *money_json(int64_t minor, int exponent)
+{
     char buf[64];
     money_format(minor, exponent, NULL, buf, sizeof buf);
     return json_string(buf);
 }
 
-static json_t *str_or_null(const char *s) {
+static json_t *str_or_null(const char *s)
+{
     json_t *v = s ? json_string(s) : NULL;
     return v ? v : json_null();
 }
 
 /* The names of `prog` for rendering, cached per worker while the program stays the same. */
-static const result_names *worker_names(serve_worker *w, perk_program *prog) {
+static const result_names *worker_names(serve_worker *w, perk_program *prog)
+{
     if (w->names_prog != prog) {
         result_names_free(w->names);
         perk_program_free(w->names_prog);
@@ -42,7 +45,8 @@ static const result_names *worker_names(serve_worker *w, perk_program *prog) {
 
 /* A query parameter as an integer in [min, max]; false (with the error set) when malformed. */
 static bool query_int(serve_call *c, serve_reply *r, const char *name, int64_t dflt, int64_t min, int64_t max,
-                      int64_t *out) {
+                      int64_t *out)
+{
     const char *v = c->query(c->conn, name);
     *out = dflt;
     if (!v) return true;
@@ -59,7 +63,8 @@ static bool query_int(serve_call *c, serve_reply *r, const char *name, int64_t d
 }
 
 /* The body as a JSON object; NULL with a 400 otherwise. An empty body is {} when allowed. */
-static json_t *body_object(serve_call *c, serve_reply *r, bool empty_ok) {
+static json_t *body_object(serve_call *c, serve_reply *r, bool empty_ok)
+{
     if (c->body_len == 0 && empty_ok) return json_object();
     json_error_t je;
     json_t *o = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &je);
@@ -76,7 +81,8 @@ static json_t *body_object(serve_call *c, serve_reply *r, bool empty_ok) {
 }
 
 /* An optional string member; false with a 400 when present and not a non-empty string. */
-static bool member_string(json_t *o, const char *key, bool required, const char **out, serve_reply *r) {
+static bool member_string(json_t *o, const char *key, bool required, const char **out, serve_reply *r)
+{
     json_t *v = json_object_get(o, key);
     char path[128];
     snprintf(path, sizeof path, "$.%s", key);
@@ -90,14 +96,16 @@ static bool member_string(json_t *o, const char *key, bool required, const char 
     }
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 255 ||
         strlen(json_string_value(v)) != json_string_length(v)) {
-        serve_error(r, 400, "invalid_request", path, "%s: must be a non-empty string of at most 255 bytes", path);
+        serve_error(r, 400, "invalid_request", path, "%s: must be a non-empty string of at most 255 bytes",
+                    path);
         return false;
     }
     *out = json_string_value(v);
     return true;
 }
 
-static void store_failure(serve_call *c, serve_reply *r, perk_store_status st) {
+static void store_failure(serve_call *c, serve_reply *r, perk_store_status st)
+{
     const char *msg = perk_store_errmsg(c->w->store);
     switch (st) {
     case PERK_STORE_NOT_FOUND: serve_error(r, 404, "not_found", NULL, "%s", msg); break;
@@ -109,12 +117,14 @@ static void store_failure(serve_call *c, serve_reply *r, perk_store_status st) {
 }
 
 /* The worker's context and program for this request; a 503 when no version is loaded. */
-static perk_context *request_context(serve_call *c, serve_reply *r, reload_worker *rw) {
+static perk_context *request_context(serve_call *c, serve_reply *r, reload_worker *rw)
+{
     perk_error e;
     memset(&e, 0, sizeof e);
     perk_context *ctx = reload_worker_context(c->srv->reloader, rw, &c->srv->limits, &e);
     if (!ctx) {
-        serve_error(r, 503, "not_ready", NULL, "no rule-set version is active in the store yet (perk publish)");
+        serve_error(r, 503, "not_ready", NULL,
+                    "no rule-set version is active in the store yet (perk publish)");
         return NULL;
     }
     r->version = rw->version;
@@ -122,7 +132,8 @@ static perk_context *request_context(serve_call *c, serve_reply *r, reload_worke
 }
 
 /* Inserts "ruleset_version":N as the first member of a rendered result. */
-static char *with_version(char *json, int64_t version) {
+static char *with_version(char *json, int64_t version)
+{
     char head[48];
     int n = snprintf(head, sizeof head, "{\"ruleset_version\":%lld,", (long long)version);
     size_t len = strlen(json);
@@ -139,7 +150,8 @@ static char *with_version(char *json, int64_t version) {
 
 /* --------------------------------------------------------------- evaluate */
 
-static void handle_evaluate(serve_call *c, serve_reply *r) {
+static void handle_evaluate(serve_call *c, serve_reply *r)
+{
     const char *explain = c->query(c->conn, "explain");
     bool applied = false;
     if (explain && strcmp(explain, "applied") == 0)
@@ -155,14 +167,15 @@ static void handle_evaluate(serve_call *c, serve_reply *r) {
     memset(&e, 0, sizeof e);
     perk_context *ctx = reload_worker_context(c->srv->reloader, rw, &lim, &e);
     if (!ctx) {
-        serve_error(r, 503, "not_ready", NULL, "no rule-set version is active in the store yet (perk publish)");
+        serve_error(r, 503, "not_ready", NULL,
+                    "no rule-set version is active in the store yet (perk publish)");
         return;
     }
     perk_program *prog = rw->program;
     r->version = rw->version;
     char err[512];
-    cart_doc *doc = cart_json_parse(c->body, c->body_len, perk_program_exponent(prog), perk_program_currency(prog),
-                                    &c->srv->limits, err, sizeof err);
+    cart_doc *doc = cart_json_parse(c->body, c->body_len, perk_program_exponent(prog),
+                                    perk_program_currency(prog), &c->srv->limits, err, sizeof err);
     if (!doc) {
         serve_error_from_message(r, 400, "invalid_cart", err);
         return;
@@ -176,8 +189,8 @@ static void handle_evaluate(serve_call *c, serve_reply *r) {
     serve_metrics_evaluation(prog, res);
     if (res->status != PERK_OK) {
         bool limit = res->status == PERK_LIMIT;
-        serve_error(r, 422, limit ? "limit_exceeded" : "evaluation_failed", NULL, "evaluation failed: %s (%s)%s",
-                    perk_status_message(res->status), perk_context_error(ctx),
+        serve_error(r, 422, limit ? "limit_exceeded" : "evaluation_failed", NULL,
+                    "evaluation failed: %s (%s)%s", perk_status_message(res->status), perk_context_error(ctx),
                     limit ? " (instruction_budget)" : "");
         cart_json_free(doc);
         return;
@@ -198,7 +211,8 @@ static void handle_evaluate(serve_call *c, serve_reply *r) {
 /* ----------------------------------------------------------------- orders */
 
 /* $.order.id of a document, or NULL. */
-static char *peek_order_id(const char *text, size_t len) {
+static char *peek_order_id(const char *text, size_t len)
+{
     json_t *root = json_loadb(text, len, 0, NULL);
     const char *id = json_string_value(json_object_get(json_object_get(root, "order"), "id"));
     char *copy = id ? strdup(id) : NULL;
@@ -207,7 +221,8 @@ static char *peek_order_id(const char *text, size_t len) {
 }
 
 /* A program for a retried order priced by an earlier version (loaded from the store). */
-static perk_program *load_version(serve_call *c, int64_t version, serve_reply *r) {
+static perk_program *load_version(serve_call *c, int64_t version, serve_reply *r)
+{
     perk_store_version v;
     memset(&v, 0, sizeof v);
     perk_store_status st = perk_store_get_version(c->w->store, version, &v);
@@ -215,7 +230,9 @@ static perk_program *load_version(serve_call *c, int64_t version, serve_reply *r
     if (st == PERK_STORE_OK) {
         perk_error e;
         p = perk_program_load(v.bytecode, v.bytecode_len, &e);
-        if (!p) serve_error(r, 500, "version_unloadable", NULL, "version %lld does not load: %s", (long long)version, e.message);
+        if (!p)
+            serve_error(r, 500, "version_unloadable", NULL, "version %lld does not load: %s",
+                        (long long)version, e.message);
     } else {
         store_failure(c, r, st);
     }
@@ -223,7 +240,8 @@ static perk_program *load_version(serve_call *c, int64_t version, serve_reply *r
     return p;
 }
 
-static void handle_orders(serve_call *c, serve_reply *r) {
+static void handle_orders(serve_call *c, serve_reply *r)
+{
     perk_context *ctx = request_context(c, r, &c->w->full);
     if (!ctx) return;
     perk_program *prog = c->w->full.program;
@@ -266,7 +284,9 @@ static void handle_orders(serve_call *c, serve_reply *r) {
         goto done;
     }
     if (!doc->order.id || !doc->customer.id || !doc->has_time) {
-        const char *path = !doc->order.id ? "$.order.id" : !doc->customer.id ? "$.customer.id" : "$.order.time";
+        const char *path = !doc->order.id      ? "$.order.id"
+                           : !doc->customer.id ? "$.customer.id"
+                                               : "$.order.time";
         serve_error(r, 400, "invalid_order", path, "%s: required to commit an order", path);
         goto done;
     }
@@ -279,13 +299,15 @@ static void handle_orders(serve_call *c, serve_reply *r) {
         if (out.eval_status == PERK_INVALID)
             serve_error_from_message(r, 400, "invalid_cart", out.message);
         else if (out.eval_status != PERK_OK)
-            serve_error(r, 422, out.eval_status == PERK_LIMIT ? "limit_exceeded" : "evaluation_failed", NULL, "%s",
-                        out.message);
+            serve_error(r, 422, out.eval_status == PERK_LIMIT ? "limit_exceeded" : "evaluation_failed", NULL,
+                        "%s", out.message);
         else
             switch (out.store_status) {
             case PERK_STORE_INVALID: serve_error(r, 400, "invalid_order", NULL, "%s", out.message); break;
             case PERK_STORE_CONFLICT: serve_error(r, 409, "order_conflict", NULL, "%s", out.message); break;
-            case PERK_STORE_BUDGET_EXCEEDED: serve_error(r, 409, "budget_contention", NULL, "%s", out.message); break;
+            case PERK_STORE_BUDGET_EXCEEDED:
+                serve_error(r, 409, "budget_contention", NULL, "%s", out.message);
+                break;
             case PERK_STORE_INSUFFICIENT_POINTS:
                 serve_error(r, 422, "insufficient_points", "$.redeem", "%s", out.message);
                 break;
@@ -327,15 +349,17 @@ done:
 
 /* The store's points policy of the program being served (tiers, pending and expiry). */
 static bool current_policy(serve_call *c, serve_reply *r, perk_store_policy *policy, perk_store_tier *tiers,
-                           int *exponent) {
+                           int *exponent)
+{
     if (!request_context(c, r, &c->w->full)) return false;
     checkout_policy(c->w->full.program, policy, tiers, SERVE_MAX_TIERS);
     *exponent = perk_program_exponent(c->w->full.program);
     return true;
 }
 
-static void refund_reply(serve_call *c, serve_reply *r, const char *refund_id, const perk_store_refund_result *res,
-                         int exponent) {
+static void refund_reply(serve_call *c, serve_reply *r, const char *refund_id,
+                         const perk_store_refund_result *res, int exponent)
+{
     json_t *o = json_object();
     json_object_set_new(o, "order_id", json_string(c->path_id));
     json_object_set_new(o, "refund_id", json_string(refund_id));
@@ -351,7 +375,8 @@ static void refund_reply(serve_call *c, serve_reply *r, const char *refund_id, c
     serve_json(r, res->replay ? 200 : 201, o);
 }
 
-static void handle_cancel(serve_call *c, serve_reply *r) {
+static void handle_cancel(serve_call *c, serve_reply *r)
+{
     perk_store_policy policy;
     perk_store_tier tiers[SERVE_MAX_TIERS];
     int exponent;
@@ -370,8 +395,8 @@ static void handle_cancel(serve_call *c, serve_reply *r) {
     }
     perk_store_refund_result res;
     memset(&res, 0, sizeof res);
-    perk_store_status st =
-        perk_store_refund(c->w->store, c->path_id, refund_id, NULL, 0, 0, (int64_t)time(NULL), &policy, true, &res);
+    perk_store_status st = perk_store_refund(c->w->store, c->path_id, refund_id, NULL, 0, 0,
+                                             (int64_t)time(NULL), &policy, true, &res);
     if (st == PERK_STORE_OK)
         refund_reply(c, r, refund_id, &res, exponent);
     else
@@ -379,16 +404,20 @@ static void handle_cancel(serve_call *c, serve_reply *r) {
     json_decref(body);
 }
 
-static bool parse_amount(json_t *v, const char *path, int exponent, int64_t *out, serve_reply *r) {
+static bool parse_amount(json_t *v, const char *path, int exponent, int64_t *out, serve_reply *r)
+{
     if (!json_is_string(v) ||
-        money_parse_decimal(json_string_value(v), json_string_length(v), exponent, out) != MONEY_PARSE_OK || *out <= 0) {
-        serve_error(r, 400, "invalid_request", path, "%s: must be a positive amount as a string, e.g. \"12.50\"", path);
+        money_parse_decimal(json_string_value(v), json_string_length(v), exponent, out) != MONEY_PARSE_OK ||
+        *out <= 0) {
+        serve_error(r, 400, "invalid_request", path,
+                    "%s: must be a positive amount as a string, e.g. \"12.50\"", path);
         return false;
     }
     return true;
 }
 
-static void handle_refund(serve_call *c, serve_reply *r) {
+static void handle_refund(serve_call *c, serve_reply *r)
+{
     perk_store_policy policy;
     perk_store_tier tiers[SERVE_MAX_TIERS];
     int exponent;
@@ -409,9 +438,10 @@ static void handle_refund(serve_call *c, serve_reply *r) {
     }
     json_t *jl = json_object_get(body, "lines");
     if (jl) {
-        if (!json_is_array(jl) || json_array_size(jl) == 0 || json_array_size(jl) > c->srv->limits.max_lines) {
-            serve_error(r, 400, "invalid_request", "$.lines", "$.lines: must be a non-empty array of at most %u lines",
-                        c->srv->limits.max_lines);
+        if (!json_is_array(jl) || json_array_size(jl) == 0 ||
+            json_array_size(jl) > c->srv->limits.max_lines) {
+            serve_error(r, 400, "invalid_request", "$.lines",
+                        "$.lines: must be a non-empty array of at most %u lines", c->srv->limits.max_lines);
             goto done;
         }
         n = json_array_size(jl);
@@ -426,7 +456,8 @@ static void handle_refund(serve_call *c, serve_reply *r) {
             snprintf(path, sizeof path, "$.lines[%zu]", i);
             const char *lid = NULL;
             if (!json_is_object(l)) {
-                serve_error(r, 400, "invalid_request", path, "%s: must be an object {\"line_id\", \"amount\"}", path);
+                serve_error(r, 400, "invalid_request", path,
+                            "%s: must be an object {\"line_id\", \"amount\"}", path);
                 goto done;
             }
             json_t *id = json_object_get(l, "line_id");
@@ -443,8 +474,8 @@ static void handle_refund(serve_call *c, serve_reply *r) {
     }
     perk_store_refund_result res;
     memset(&res, 0, sizeof res);
-    perk_store_status st = perk_store_refund(c->w->store, c->path_id, refund_id, lines, n, amount, (int64_t)time(NULL),
-                                             &policy, json_is_true(rb), &res);
+    perk_store_status st = perk_store_refund(c->w->store, c->path_id, refund_id, lines, n, amount,
+                                             (int64_t)time(NULL), &policy, json_is_true(rb), &res);
     if (st == PERK_STORE_OK)
         refund_reply(c, r, refund_id, &res, exponent);
     else
@@ -462,7 +493,8 @@ typedef struct ledger_page {
     bool more;
 } ledger_page;
 
-static int add_ledger(const perk_store_ledger_entry *e, void *p) {
+static int add_ledger(const perk_store_ledger_entry *e, void *p)
+{
     ledger_page *pg = p;
     if (e->id <= pg->after) return 0;
     if (pg->count == pg->limit) {
@@ -485,9 +517,11 @@ static int add_ledger(const perk_store_ledger_entry *e, void *p) {
     return 0;
 }
 
-static void handle_points(serve_call *c, serve_reply *r) {
-    ledger_page pg = {0};
-    if (!query_int(c, r, "after", 0, 0, INT64_MAX, &pg.after) || !query_int(c, r, "limit", 50, 1, 1000, &pg.limit))
+static void handle_points(serve_call *c, serve_reply *r)
+{
+    ledger_page pg = { 0 };
+    if (!query_int(c, r, "after", 0, 0, INT64_MAX, &pg.after) ||
+        !query_int(c, r, "limit", 50, 1, 1000, &pg.limit))
         return;
     perk_store_policy policy;
     perk_store_tier tiers[SERVE_MAX_TIERS];
@@ -515,7 +549,8 @@ static void handle_points(serve_call *c, serve_reply *r) {
     json_object_set_new(o, "balance", json_integer(sum.balance));
     json_object_set_new(o, "pending", json_integer(sum.pending));
     json_object_set_new(o, "expiring_soon", json_integer(sum.expiring_soon));
-    json_object_set_new(o, "next_expiry_at", sum.next_expiry_at ? json_integer(sum.next_expiry_at) : json_null());
+    json_object_set_new(o, "next_expiry_at",
+                        sum.next_expiry_at ? json_integer(sum.next_expiry_at) : json_null());
     json_object_set_new(o, "debt", json_integer(sum.debt));
     json_object_set_new(o, "tier", json_string(sum.tier));
     json_object_set_new(o, "ledger", pg.entries);
@@ -525,7 +560,8 @@ static void handle_points(serve_call *c, serve_reply *r) {
 
 /* ---------------------------------------------------------------- coupons */
 
-static const char *coupon_status_name(perk_store_coupon_status s) {
+static const char *coupon_status_name(perk_store_coupon_status s)
+{
     switch (s) {
     case PERK_STORE_COUPON_VALID: return "valid";
     case PERK_STORE_COUPON_UNKNOWN: return "unknown";
@@ -536,17 +572,20 @@ static const char *coupon_status_name(perk_store_coupon_status s) {
     return "unknown";
 }
 
-static void handle_coupon_validate(serve_call *c, serve_reply *r) {
+static void handle_coupon_validate(serve_call *c, serve_reply *r)
+{
     json_t *body = body_object(c, r, false);
     if (!body) return;
     const char *code = NULL, *customer = NULL;
-    if (!member_string(body, "code", true, &code, r) || !member_string(body, "customer_id", false, &customer, r)) {
+    if (!member_string(body, "code", true, &code, r) ||
+        !member_string(body, "customer_id", false, &customer, r)) {
         json_decref(body);
         return;
     }
     char norm[PERK_STORE_CODE_MAX];
     if (perk_store_coupon_normalize(code, norm) != PERK_STORE_OK) {
-        serve_error(r, 400, "invalid_request", "$.code", "$.code: a code is 1 to 63 letters, digits, '_' ('-' and spaces are ignored)");
+        serve_error(r, 400, "invalid_request", "$.code",
+                    "$.code: a code is 1 to 63 letters, digits, '_' ('-' and spaces are ignored)");
         json_decref(body);
         return;
     }
@@ -573,12 +612,14 @@ static void handle_coupon_validate(serve_call *c, serve_reply *r) {
 
 /* ---------------------------------------------------------------- budgets */
 
-static json_t *limit_json(int64_t v, bool money, int exponent) {
+static json_t *limit_json(int64_t v, bool money, int exponent)
+{
     if (v < 0) return json_null();
     return money ? money_json(v, exponent) : json_integer(v);
 }
 
-static void handle_budgets(serve_call *c, serve_reply *r) {
+static void handle_budgets(serve_call *c, serve_reply *r)
+{
     if (!request_context(c, r, &c->w->full)) return;
     const perk_program *prog = c->w->full.program;
     const prog_data *d = prog_data_of(prog);
@@ -589,7 +630,8 @@ static void handle_budgets(serve_call *c, serve_reply *r) {
         if (rule->limit_uses < 0 && rule->limit_money < 0 && rule->limit_per_customer < 0) continue;
         const char *id = prog_string(d, rule->id);
         int64_t uses = 0, money = 0, cu = 0;
-        perk_store_status st = perk_store_budget_usage(c->w->store, perk_program_name(prog), id, NULL, &uses, &money, &cu);
+        perk_store_status st =
+            perk_store_budget_usage(c->w->store, perk_program_name(prog), id, NULL, &uses, &money, &cu);
         if (st != PERK_STORE_OK) {
             json_decref(list);
             store_failure(c, r, st);
@@ -601,11 +643,16 @@ static void handle_budgets(serve_call *c, serve_reply *r) {
         json_object_set_new(o, "uses", json_integer(uses));
         json_object_set_new(o, "limit_uses", limit_json(rule->limit_uses, false, exponent));
         json_object_set_new(o, "uses_left",
-                            rule->limit_uses < 0 ? json_null() : json_integer(rule->limit_uses > uses ? rule->limit_uses - uses : 0));
+                            rule->limit_uses < 0
+                                ? json_null()
+                                : json_integer(rule->limit_uses > uses ? rule->limit_uses - uses : 0));
         json_object_set_new(o, "money", money_json(money, exponent));
         json_object_set_new(o, "limit_money", limit_json(rule->limit_money, true, exponent));
-        json_object_set_new(o, "money_left", rule->limit_money < 0 ? json_null()
-                                                 : money_json(rule->limit_money > money ? rule->limit_money - money : 0, exponent));
+        json_object_set_new(
+            o, "money_left",
+            rule->limit_money < 0
+                ? json_null()
+                : money_json(rule->limit_money > money ? rule->limit_money - money : 0, exponent));
         json_object_set_new(o, "limit_per_customer", limit_json(rule->limit_per_customer, false, exponent));
         json_array_append_new(list, o);
     }
@@ -623,7 +670,8 @@ typedef struct event_page {
     int64_t last;
 } event_page;
 
-static int add_event(int64_t id, const char *type, int64_t time_, const char *data, void *p) {
+static int add_event(int64_t id, const char *type, int64_t time_, const char *data, void *p)
+{
     event_page *pg = p;
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(id));
@@ -636,10 +684,12 @@ static int add_event(int64_t id, const char *type, int64_t time_, const char *da
     return 0;
 }
 
-static void handle_events(serve_call *c, serve_reply *r) {
+static void handle_events(serve_call *c, serve_reply *r)
+{
     int64_t after, limit;
-    if (!query_int(c, r, "after", 0, 0, INT64_MAX, &after) || !query_int(c, r, "limit", 100, 1, 1000, &limit)) return;
-    event_page pg = {json_array(), after};
+    if (!query_int(c, r, "after", 0, 0, INT64_MAX, &after) || !query_int(c, r, "limit", 100, 1, 1000, &limit))
+        return;
+    event_page pg = { json_array(), after };
     perk_store_status st = perk_store_events(c->w->store, after, (int)limit, add_event, &pg);
     if (st != PERK_STORE_OK) {
         json_decref(pg.events);
@@ -654,16 +704,19 @@ static void handle_events(serve_call *c, serve_reply *r) {
 
 /* ----------------------------------------------------------------- health */
 
-static void handle_readyz(serve_call *c, serve_reply *r) {
+static void handle_readyz(serve_call *c, serve_reply *r)
+{
     int64_t active = 0;
     perk_store_status st = perk_store_active_version(c->w->store, (int64_t)time(NULL), &active);
     if (st != PERK_STORE_OK && st != PERK_STORE_NOT_FOUND) {
-        serve_error(r, 503, "store_unavailable", NULL, "the store is not reachable: %s", perk_store_errmsg(c->w->store));
+        serve_error(r, 503, "store_unavailable", NULL, "the store is not reachable: %s",
+                    perk_store_errmsg(c->w->store));
         return;
     }
     int64_t loaded = reload_version(c->srv->reloader);
     if (loaded == 0) {
-        serve_error(r, 503, "not_ready", NULL, "no rule-set version is loaded (publish one with perk publish)");
+        serve_error(r, 503, "not_ready", NULL,
+                    "no rule-set version is loaded (publish one with perk publish)");
         return;
     }
     r->version = loaded;
@@ -673,7 +726,8 @@ static void handle_readyz(serve_call *c, serve_reply *r) {
     serve_json(r, 200, o);
 }
 
-void serve_handle(serve_call *c, serve_reply *r) {
+void serve_handle(serve_call *c, serve_reply *r)
+{
     switch (c->route) {
     case ROUTE_EVALUATE: handle_evaluate(c, r); break;
     case ROUTE_ORDERS: handle_orders(c, r); break;

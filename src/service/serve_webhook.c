@@ -31,15 +31,17 @@ struct serve_webhook {
 static int hexval(char c) { return c >= 'a' ? c - 'a' + 10 : c - '0'; }
 
 /* SHA-256 of data into 32 raw bytes, through the store's hex digest. */
-static void sha256_raw(const void *data, size_t len, unsigned char out[32]) {
+static void sha256_raw(const void *data, size_t len, unsigned char out[32])
+{
     char hex[65];
     perk_store_sha256_hex(data, len, hex);
     for (int i = 0; i < 32; i++) out[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
 }
 
 /* RFC 2104 HMAC over SHA-256 (64-byte blocks), as lowercase hex. false when out of memory. */
-bool serve_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len, char out[65]) {
-    unsigned char k[64] = {0}, inner[32];
+bool serve_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len, char out[65])
+{
+    unsigned char k[64] = { 0 }, inner[32];
     if (key_len > 64)
         sha256_raw(key, key_len, k);
     else
@@ -57,15 +59,17 @@ bool serve_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, siz
     return true;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *u) {
+static size_t discard(char *p, size_t size, size_t n, void *u)
+{
     (void)p;
     (void)u;
     return size * n;
 }
 
 /* POSTs one event; true on a 2xx answer. */
-static bool deliver(serve_webhook *wh, CURL *curl, int64_t id, const char *type, int64_t time_, const char *data,
-                    char *why, size_t whylen) {
+static bool deliver(serve_webhook *wh, CURL *curl, int64_t id, const char *type, int64_t time_,
+                    const char *data, char *why, size_t whylen)
+{
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(id));
     json_object_set_new(o, "type", json_string(type));
@@ -137,7 +141,8 @@ typedef struct batch {
     int64_t failed_id;
 } batch;
 
-static int send_event(int64_t id, const char *type, int64_t time_, const char *data, void *p) {
+static int send_event(int64_t id, const char *type, int64_t time_, const char *data, void *p)
+{
     batch *b = p;
     if (atomic_load(&b->wh->stop)) return 1;
     if (!deliver(b->wh, b->curl, id, type, time_, data, b->why, sizeof b->why)) {
@@ -155,7 +160,8 @@ static int send_event(int64_t id, const char *type, int64_t time_, const char *d
 }
 
 /* Sleeps up to ms, waking early at shutdown. */
-static void nap(serve_webhook *wh, unsigned ms) {
+static void nap(serve_webhook *wh, unsigned ms)
+{
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += ms / 1000;
@@ -169,7 +175,8 @@ static void nap(serve_webhook *wh, unsigned ms) {
     pthread_mutex_unlock(&wh->lock);
 }
 
-static void *webhook_main(void *p) {
+static void *webhook_main(void *p)
+{
     serve_webhook *wh = p;
     perk_store *store = NULL;
     CURL *curl = curl_easy_init();
@@ -184,7 +191,7 @@ static void *webhook_main(void *p) {
             continue;
         }
         int64_t pos = 0;
-        batch b = {wh, curl, store, false, "", 0};
+        batch b = { wh, curl, store, false, "", 0 };
         perk_store_status st = perk_store_consumer_position(store, WEBHOOK_CONSUMER, &pos);
         if (st == PERK_STORE_OK) st = perk_store_events(store, pos, 100, send_event, &b);
         if (st != PERK_STORE_OK) {
@@ -193,7 +200,8 @@ static void *webhook_main(void *p) {
         }
         if (b.failed) {
             if (b.failed_id != last_failed) /* one log line per event, not per retry */
-                serve_log("webhook_failed", "event %lld not delivered (%s); retrying", (long long)b.failed_id, b.why);
+                serve_log("webhook_failed", "event %lld not delivered (%s); retrying", (long long)b.failed_id,
+                          b.why);
             last_failed = b.failed_id;
             backoff = backoff ? (backoff * 2 > 30000 ? 30000 : backoff * 2) : 500;
             nap(wh, backoff);
@@ -208,7 +216,8 @@ static void *webhook_main(void *p) {
     return NULL;
 }
 
-serve_webhook *serve_webhook_start(const serve_options *opt, const char *secret, size_t secret_len) {
+serve_webhook *serve_webhook_start(const serve_options *opt, const char *secret, size_t secret_len)
+{
     serve_webhook *wh = calloc(1, sizeof *wh);
     if (!wh) return NULL;
     wh->opt = *opt;
@@ -232,7 +241,8 @@ serve_webhook *serve_webhook_start(const serve_options *opt, const char *secret,
     return wh;
 }
 
-void serve_webhook_stop(serve_webhook *wh) {
+void serve_webhook_stop(serve_webhook *wh)
+{
     if (!wh) return;
     pthread_mutex_lock(&wh->lock);
     atomic_store(&wh->stop, true);

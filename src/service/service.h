@@ -13,19 +13,22 @@
 #include <stdint.h>
 
 typedef struct serve_options {
-    const char *db;             /* the store file (must exist, with a published version to be ready) */
-    const char *listen;         /* "HOST:PORT"; PORT 0 picks a free port (logged at start) */
-    unsigned threads;           /* worker threads; 0 = one per online CPU */
-    size_t max_body;            /* bytes of a request body (default 1 MiB) */
-    uint32_t max_lines;         /* lines per cart (default 1000) */
-    unsigned request_timeout;   /* seconds a connection may stay idle or a store call may wait (default 10) */
-    unsigned poll_ms;           /* how often the active version is checked (default 200) */
-    unsigned drain_seconds;     /* how long shutdown waits for requests in flight (default 10) */
-    const char *webhook_url;    /* deliver the outbox here (NULL = no delivery) */
+    const char *db;           /* the store file (must exist, with a published version to be ready) */
+    const char *listen;       /* "HOST:PORT"; PORT 0 picks a free port (logged at start) */
+    unsigned threads;         /* worker threads; 0 = one per online CPU */
+    size_t max_body;          /* bytes of a request body (default 1 MiB) */
+    uint32_t max_lines;       /* lines per cart (default 1000) */
+    unsigned request_timeout; /* seconds a connection may stay idle or a store call may wait (default 10) */
+    unsigned poll_ms;         /* how often the active version is checked (default 200) */
+    unsigned drain_seconds;   /* how long shutdown waits for requests in flight (default 10) */
+    const char *webhook_url;  /* deliver the outbox here (NULL = no delivery) */
     const char *webhook_secret_file; /* the HMAC-SHA256 key (else $PERK_WEBHOOK_SECRET) */
 } serve_options;
 
-#define SERVE_OPTIONS_DEFAULT {NULL, "127.0.0.1:8080", 0, 1u << 20, 1000, 10, 200, 10, NULL, NULL}
+#define SERVE_OPTIONS_DEFAULT                                              \
+    {                                                                      \
+        NULL, "127.0.0.1:8080", 0, 1u << 20, 1000, 10, 200, 10, NULL, NULL \
+    }
 
 /* Runs the service until SIGTERM or SIGINT. Returns the process exit status: 0 after a graceful
  * shutdown, 1 when it cannot start (the reason is logged on stderr). */

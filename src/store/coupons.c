@@ -32,8 +32,7 @@ static int getrandom_bytes(void *buf, size_t len)
     while (len > 0) {
         ssize_t got = getrandom(p, len, 0);
         if (got < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         p += got;
@@ -67,33 +66,26 @@ perk_store_status perk_store_coupon_normalize(const char *code, char out[PERK_ST
 {
     size_t n = 0;
     out[0] = '\0';
-    if (!code)
-        return PERK_STORE_INVALID;
+    if (!code) return PERK_STORE_INVALID;
     for (const char *p = code; *p; p++) {
         char c = *p;
-        if (c == '-' || c == ' ' || c == '\t')
-            continue;
-        if (c >= 'a' && c <= 'z')
-            c = (char)(c - 'a' + 'A');
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-            return PERK_STORE_INVALID;
-        if (n + 1 >= PERK_STORE_CODE_MAX)
-            return PERK_STORE_INVALID;
+        if (c == '-' || c == ' ' || c == '\t') continue;
+        if (c >= 'a' && c <= 'z') c = (char)(c - 'a' + 'A');
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return PERK_STORE_INVALID;
+        if (n + 1 >= PERK_STORE_CODE_MAX) return PERK_STORE_INVALID;
         out[n++] = c;
     }
     out[n] = '\0';
     return n ? PERK_STORE_OK : PERK_STORE_INVALID;
 }
 
-static perk_store_status check_limits(perk_store *s, int64_t expires_at, int max_uses,
-                                      int max_per_customer)
+static perk_store_status check_limits(perk_store *s, int64_t expires_at, int max_uses, int max_per_customer)
 {
-    if (expires_at < 0)
-        return pstore_fail(s, PERK_STORE_INVALID, "expiry time must be >= 0 (0 = never)");
+    if (expires_at < 0) return pstore_fail(s, PERK_STORE_INVALID, "expiry time must be >= 0 (0 = never)");
     if (max_uses < 0 || max_per_customer < 0)
         return pstore_fail(s, PERK_STORE_INVALID,
-                           "coupon use limits must be >= 0 (0 = unlimited), got %d and %d",
-                           max_uses, max_per_customer);
+                           "coupon use limits must be >= 0 (0 = unlimited), got %d and %d", max_uses,
+                           max_per_customer);
     return PERK_STORE_OK;
 }
 
@@ -101,23 +93,20 @@ perk_store_status perk_store_coupon_add(perk_store *s, const char *code, const c
                                         int64_t expires_at, int max_uses, int max_per_customer,
                                         const char *only_customer, int64_t now)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
+    if (!s) return PERK_STORE_INVALID;
     char norm[PERK_STORE_CODE_MAX];
     if (perk_store_coupon_normalize(code, norm) != PERK_STORE_OK)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "coupon code \"%.80s\" is not 1..%d letters, digits or '_' (dashes and "
-                           "spaces are ignored)", code ? code : "(null)", PERK_STORE_CODE_MAX - 1);
+                           "spaces are ignored)",
+                           code ? code : "(null)", PERK_STORE_CODE_MAX - 1);
     perk_store_status status = pstore_check_name(s, "campaign", campaign, PERK_STORE_NAME_MAX - 1);
     if (status == PERK_STORE_OK && only_customer)
         status = pstore_check_name(s, "customer id", only_customer, 255);
-    if (status == PERK_STORE_OK)
-        status = check_limits(s, expires_at, max_uses, max_per_customer);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status == PERK_STORE_OK) status = check_limits(s, expires_at, max_uses, max_per_customer);
+    if (status != PERK_STORE_OK) return status;
     status = pstore_begin(s, true, "adding a coupon");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
                                       "max_uses, max_per_customer, only_customer) "
                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -151,8 +140,7 @@ typedef struct random_pool {
 static int pool_byte(random_pool *p, unsigned char *out)
 {
     if (p->pos == p->len) {
-        if (pstore_random_bytes(p->buf, sizeof p->buf) != 0)
-            return -1;
+        if (pstore_random_bytes(p->buf, sizeof p->buf) != 0) return -1;
         p->pos = 0;
         p->len = sizeof p->buf;
     }
@@ -167,8 +155,7 @@ static int pool_uniform(random_pool *p, unsigned n, unsigned *out)
     unsigned limit = 256 - 256 % n;
     unsigned char b;
     do {
-        if (pool_byte(p, &b) != 0)
-            return -1;
+        if (pool_byte(p, &b) != 0) return -1;
     } while (b >= limit);
     *out = b % n;
     return 0;
@@ -182,15 +169,13 @@ static int make_code(random_pool *pool, const char *prefix, char *formatted, siz
     char symbols[RANDOM_SYMBOLS + 1];
     for (int i = 0; i < RANDOM_SYMBOLS; i++) {
         unsigned v;
-        if (pool_uniform(pool, 32, &v) != 0)
-            return -1;
+        if (pool_uniform(pool, 32, &v) != 0) return -1;
         symbols[i] = crockford[v];
     }
     symbols[RANDOM_SYMBOLS] = '\0';
     char check = pstore_check_symbol(symbols, RANDOM_SYMBOLS);
     size_t n = 0;
-    if (*prefix)
-        n += (size_t)snprintf(formatted + n, fsize - n, "%s-", prefix);
+    if (*prefix) n += (size_t)snprintf(formatted + n, fsize - n, "%s-", prefix);
     for (int g = 0; g < RANDOM_SYMBOLS; g += GROUP)
         n += (size_t)snprintf(formatted + n, fsize - n, "%.4s-", symbols + g);
     snprintf(formatted + n, fsize - n, "%c", check);
@@ -200,34 +185,29 @@ static int make_code(random_pool *pool, const char *prefix, char *formatted, siz
 
 enum { CODE_TEXT = MAX_PREFIX + 1 + RANDOM_SYMBOLS + RANDOM_SYMBOLS / GROUP + 2 };
 
-perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaign,
-                                              const char *prefix, int count, int64_t expires_at,
-                                              int max_uses, int max_per_customer, int64_t now,
-                                              perk_store_code_cb cb, void *ctx)
+perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaign, const char *prefix,
+                                              int count, int64_t expires_at, int max_uses,
+                                              int max_per_customer, int64_t now, perk_store_code_cb cb,
+                                              void *ctx)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
+    if (!s) return PERK_STORE_INVALID;
     perk_store_status status = pstore_check_name(s, "campaign", campaign, PERK_STORE_NAME_MAX - 1);
-    if (status == PERK_STORE_OK)
-        status = check_limits(s, expires_at, max_uses, max_per_customer);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status == PERK_STORE_OK) status = check_limits(s, expires_at, max_uses, max_per_customer);
+    if (status != PERK_STORE_OK) return status;
     if (count < 1 || count > 1000000)
         return pstore_fail(s, PERK_STORE_INVALID, "code count must be 1..1000000, got %d", count);
     char pfx[MAX_PREFIX + 1] = "";
     if (prefix && *prefix) {
         char norm[PERK_STORE_CODE_MAX];
-        bool ok = perk_store_coupon_normalize(prefix, norm) == PERK_STORE_OK &&
-                  strlen(norm) <= MAX_PREFIX && !strchr(norm, '_');
+        bool ok = perk_store_coupon_normalize(prefix, norm) == PERK_STORE_OK && strlen(norm) <= MAX_PREFIX &&
+                  !strchr(norm, '_');
         if (!ok)
-            return pstore_fail(s, PERK_STORE_INVALID,
-                               "code prefix \"%.40s\" must be 1..%d letters or digits", prefix,
-                               MAX_PREFIX);
+            return pstore_fail(s, PERK_STORE_INVALID, "code prefix \"%.40s\" must be 1..%d letters or digits",
+                               prefix, MAX_PREFIX);
         memcpy(pfx, norm, strlen(norm) + 1);
     }
-    char (*codes)[CODE_TEXT] = calloc((size_t)count, sizeof *codes);
-    if (!codes)
-        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory for %d codes", count);
+    char(*codes)[CODE_TEXT] = calloc((size_t)count, sizeof *codes);
+    if (!codes) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory for %d codes", count);
 
     status = pstore_begin(s, true, "generating coupons");
     if (status != PERK_STORE_OK) {
@@ -241,7 +221,7 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
         status = pstore_stmt_status(s);
         goto fail;
     }
-    random_pool pool = {.pos = 0, .len = 0};
+    random_pool pool = { .pos = 0, .len = 0 };
     for (int i = 0; i < count; i++) {
         bool inserted = false;
         /* 60 random bits per code: a collision is rare; 32 in a row means the random source
@@ -278,8 +258,10 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
     /* Hand the codes out before the commit: codes nobody received must not exist. */
     for (int i = 0; cb && i < count; i++)
         if (cb(codes[i], ctx) != 0) {
-            status = pstore_fail(s, PERK_STORE_IO, "handing the codes out failed at code %d of %d, "
-                                 "so they were rolled back", i + 1, count);
+            status = pstore_fail(s, PERK_STORE_IO,
+                                 "handing the codes out failed at code %d of %d, "
+                                 "so they were rolled back",
+                                 i + 1, count);
             goto fail;
         }
     status = pstore_commit(s, "committing generated coupons");
@@ -302,25 +284,22 @@ fail:
 static bool looks_mistyped(const char *norm)
 {
     size_t n = strlen(norm);
-    if (n < RANDOM_SYMBOLS + 1)
-        return false;
+    if (n < RANDOM_SYMBOLS + 1) return false;
     const char *tail = norm + n - (RANDOM_SYMBOLS + 1);
     for (int i = 0; i <= RANDOM_SYMBOLS; i++)
-        if (symbol_value(tail[i]) < 0)
-            return false;
+        if (symbol_value(tail[i]) < 0) return false;
     return pstore_check_symbol(tail, RANDOM_SYMBOLS) != tail[RANDOM_SYMBOLS];
 }
 
-perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const char *customer,
-                                       int64_t now, perk_store_coupon_info *out)
+perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const char *customer, int64_t now,
+                                       perk_store_coupon_info *out)
 {
     memset(out, 0, sizeof *out);
     snprintf(out->code, sizeof out->code, "%s", norm);
     out->status = PERK_STORE_COUPON_UNKNOWN;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT campaign, expires_at, max_uses, max_per_customer, "
                                       "only_customer, uses FROM coupons WHERE code = ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -347,14 +326,11 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
     if (customer) {
         st = pstore_stmt(s, "SELECT COUNT(*) FROM coupon_uses WHERE code = ?1 AND customer_id = ?2 "
                             "AND released_at IS NULL");
-        if (!st)
-            return pstore_stmt_status(s);
+        if (!st) return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, customer, -1, SQLITE_STATIC);
-        perk_store_status status =
-            pstore_query_int(s, st, 0, &out->customer_uses, "counting coupon uses");
-        if (status != PERK_STORE_OK)
-            return status;
+        perk_store_status status = pstore_query_int(s, st, 0, &out->customer_uses, "counting coupon uses");
+        if (status != PERK_STORE_OK) return status;
     }
     if (out->expires_at != 0 && now >= out->expires_at)
         out->status = PERK_STORE_COUPON_EXPIRED;
@@ -369,25 +345,20 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
     return PERK_STORE_OK;
 }
 
-perk_store_status perk_store_coupon_check(perk_store *s, const char *code,
-                                          const char *customer_id, int64_t now,
-                                          perk_store_coupon_info *out)
+perk_store_status perk_store_coupon_check(perk_store *s, const char *code, const char *customer_id,
+                                          int64_t now, perk_store_coupon_info *out)
 {
-    if (!s || !out)
-        return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
+    if (!s || !out) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     memset(out, 0, sizeof *out);
     out->status = PERK_STORE_COUPON_UNKNOWN;
-    if (!code)
-        return pstore_fail(s, PERK_STORE_INVALID, "no coupon code given");
+    if (!code) return pstore_fail(s, PERK_STORE_INVALID, "no coupon code given");
     char norm[PERK_STORE_CODE_MAX];
     if (perk_store_coupon_normalize(code, norm) != PERK_STORE_OK)
         return PERK_STORE_OK; /* garbage typed by a customer is simply not a known code */
-    if (customer_id && !*customer_id)
-        customer_id = NULL;
+    if (customer_id && !*customer_id) customer_id = NULL;
     /* One read transaction so the coupon row and its use count agree. */
     perk_store_status status = pstore_begin(s, false, "checking a coupon");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     status = pstore_coupon_lookup(s, norm, customer_id, now, out);
     if (status != PERK_STORE_OK) {
         pstore_rollback(s);

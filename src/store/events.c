@@ -6,21 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-perk_store_status pstore_emit(perk_store *s, const char *type, int64_t time, json_t *data,
-                              int64_t *id_out)
+perk_store_status pstore_emit(perk_store *s, const char *type, int64_t time, json_t *data, int64_t *id_out)
 {
-    if (!data)
-        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory while building a %s event", type);
+    if (!data) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory while building a %s event", type);
     if (json_object_set_new(data, "time", json_integer(time)) != 0) {
         json_decref(data);
         return pstore_fail(s, PERK_STORE_NOMEM, "out of memory while building a %s event", type);
     }
     char *text = json_dumps(data, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(data);
-    if (!text)
-        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory while encoding a %s event", type);
-    sqlite3_stmt *st =
-        pstore_stmt(s, "INSERT INTO events (type, created_at, data) VALUES (?1, ?2, ?3)");
+    if (!text) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory while encoding a %s event", type);
+    sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO events (type, created_at, data) VALUES (?1, ?2, ?3)");
     if (!st) {
         free(text);
         return pstore_stmt_status(s);
@@ -30,8 +26,7 @@ perk_store_status pstore_emit(perk_store *s, const char *type, int64_t time, jso
     sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
     perk_store_status status = pstore_step_done(s, st, "writing an event to the outbox");
     free(text);
-    if (status == PERK_STORE_OK && id_out)
-        *id_out = sqlite3_last_insert_rowid(s->db);
+    if (status == PERK_STORE_OK && id_out) *id_out = sqlite3_last_insert_rowid(s->db);
     return status;
 }
 
@@ -55,20 +50,16 @@ static char *dup_column(sqlite3_stmt *st, int col)
     return strdup(t ? (const char *)t : "");
 }
 
-perk_store_status perk_store_events(perk_store *s, int64_t after_id, int limit,
-                                    perk_store_event_cb cb, void *ctx)
+perk_store_status perk_store_events(perk_store *s, int64_t after_id, int limit, perk_store_event_cb cb,
+                                    void *ctx)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
-    if (!cb)
-        return pstore_fail(s, PERK_STORE_INVALID, "no callback given for reading events");
+    if (!s) return PERK_STORE_INVALID;
+    if (!cb) return pstore_fail(s, PERK_STORE_INVALID, "no callback given for reading events");
     if (limit < 1 || limit > 10000)
-        return pstore_fail(s, PERK_STORE_INVALID, "event batch limit must be 1..10000, got %d",
-                           limit);
-    sqlite3_stmt *st = pstore_stmt(
-        s, "SELECT id, type, created_at, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2");
-    if (!st)
-        return pstore_stmt_status(s);
+        return pstore_fail(s, PERK_STORE_INVALID, "event batch limit must be 1..10000, got %d", limit);
+    sqlite3_stmt *st =
+        pstore_stmt(s, "SELECT id, type, created_at, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2");
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int(st, 2, limit);
     /* Read the whole batch first so the callback may use the handle (e.g. to acknowledge). */
@@ -99,35 +90,26 @@ perk_store_status perk_store_events(perk_store *s, int64_t after_id, int limit,
         }
     }
     perk_store_status status = PERK_STORE_OK;
-    if (rc != SQLITE_DONE)
-        status = pstore_sqlfail(s, rc, "reading events");
+    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading events");
     pstore_done(st);
     for (size_t i = 0; status == PERK_STORE_OK && i < n; i++)
-        if (cb(rows[i].id, rows[i].type, rows[i].time, rows[i].data, ctx) != 0)
-            break;
+        if (cb(rows[i].id, rows[i].type, rows[i].time, rows[i].data, ctx) != 0) break;
     free_rows(rows, n);
     return status;
 }
 
 perk_store_status perk_store_ack(perk_store *s, const char *consumer, int64_t id)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
+    if (!s) return PERK_STORE_INVALID;
     perk_store_status status = pstore_check_name(s, "consumer name", consumer, 255);
-    if (status != PERK_STORE_OK)
-        return status;
-    if (id < 0)
-        return pstore_fail(s, PERK_STORE_INVALID, "event id must be >= 0, got %lld",
-                           (long long)id);
+    if (status != PERK_STORE_OK) return status;
+    if (id < 0) return pstore_fail(s, PERK_STORE_INVALID, "event id must be >= 0, got %lld", (long long)id);
     status = pstore_begin(s, true, "acknowledging events");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     int64_t max_id = 0;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT MAX(id) FROM events");
-    status = st ? pstore_query_int(s, st, 0, &max_id, "reading the last event id")
-                : pstore_stmt_status(s);
-    if (status != PERK_STORE_OK)
-        goto fail;
+    status = st ? pstore_query_int(s, st, 0, &max_id, "reading the last event id") : pstore_stmt_status(s);
+    if (status != PERK_STORE_OK) goto fail;
     if (id > max_id) {
         status = pstore_fail(s, PERK_STORE_INVALID,
                              "cannot acknowledge event %lld for consumer %s: the last event is %lld",
@@ -143,8 +125,7 @@ perk_store_status perk_store_ack(perk_store *s, const char *consumer, int64_t id
     sqlite3_bind_text(st, 1, consumer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, id);
     status = pstore_step_done(s, st, "recording the consumer position");
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     return pstore_commit(s, "committing the consumer position");
 fail:
     pstore_rollback(s);
@@ -153,14 +134,11 @@ fail:
 
 perk_store_status perk_store_consumer_position(perk_store *s, const char *consumer, int64_t *id)
 {
-    if (!s || !id)
-        return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
+    if (!s || !id) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     perk_store_status status = pstore_check_name(s, "consumer name", consumer, 255);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT position FROM consumers WHERE name = ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, consumer, -1, SQLITE_STATIC);
     return pstore_query_int(s, st, 0, id, "reading the consumer position");
 }

@@ -12,8 +12,8 @@
 static const char keys_table_sql[] =
     "CREATE TABLE IF NOT EXISTS api_keys ("
     " id INTEGER PRIMARY KEY,"
-    " hash TEXT NOT NULL UNIQUE,"   /* lowercase hex SHA-256 of the whole key */
-    " prefix TEXT NOT NULL,"        /* the first characters: names the key in logs, not secret */
+    " hash TEXT NOT NULL UNIQUE," /* lowercase hex SHA-256 of the whole key */
+    " prefix TEXT NOT NULL,"      /* the first characters: names the key in logs, not secret */
     " scope TEXT NOT NULL,"
     " name TEXT NOT NULL,"
     " created_at INTEGER NOT NULL,"
@@ -21,15 +21,14 @@ static const char keys_table_sql[] =
 
 perk_store_status perk_store_keys_prepare(perk_store *s)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
+    if (!s) return PERK_STORE_INVALID;
     return pstore_exec(s, keys_table_sql, "creating the api_keys table");
 }
 
 static bool valid_scope(const char *scope)
 {
-    return scope && (strcmp(scope, "read") == 0 || strcmp(scope, "checkout") == 0 ||
-                     strcmp(scope, "operator") == 0);
+    return scope &&
+           (strcmp(scope, "read") == 0 || strcmp(scope, "checkout") == 0 || strcmp(scope, "operator") == 0);
 }
 
 perk_store_status perk_store_key_create(perk_store *s, const char *scope, const char *name, int64_t now,
@@ -39,18 +38,15 @@ perk_store_status perk_store_key_create(perk_store *s, const char *scope, const 
         return pstore_fail(s, PERK_STORE_INVALID, "scope must be read, checkout or operator, not \"%s\"",
                            scope ? scope : "");
     perk_store_status st = pstore_check_name(s, "key name", name, 255);
-    if (st != PERK_STORE_OK)
-        return st;
-    if ((st = perk_store_keys_prepare(s)) != PERK_STORE_OK)
-        return st;
+    if (st != PERK_STORE_OK) return st;
+    if ((st = perk_store_keys_prepare(s)) != PERK_STORE_OK) return st;
     unsigned char raw[24];
     if (pstore_random_bytes(raw, sizeof raw) != 0)
         return pstore_fail(s, PERK_STORE_IO, "no random bytes for a key (getrandom failed)");
     /* "perk_" + 48 hex digits: 192 bits, so the unsalted hash cannot be searched */
     char key[PERK_STORE_KEY_MAX];
     memcpy(key, "perk_", 5);
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(key + 5 + 2 * i, 3, "%02x", raw[i]);
+    for (size_t i = 0; i < sizeof raw; i++) snprintf(key + 5 + 2 * i, 3, "%02x", raw[i]);
     char hash[65];
     perk_store_sha256_hex(key, strlen(key), hash);
     char prefix[PERK_STORE_KEY_PREFIX_LEN + 1];
@@ -58,17 +54,14 @@ perk_store_status perk_store_key_create(perk_store *s, const char *scope, const 
     prefix[PERK_STORE_KEY_PREFIX_LEN] = '\0';
     sqlite3_stmt *q = pstore_stmt(
         s, "INSERT INTO api_keys (hash, prefix, scope, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-    if (!q)
-        return pstore_stmt_status(s);
+    if (!q) return pstore_stmt_status(s);
     sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, prefix, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, scope, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 5, now);
-    if ((st = pstore_step_done(s, q, "storing an API key")) != PERK_STORE_OK)
-        return st;
-    if (id_out)
-        *id_out = sqlite3_last_insert_rowid(s->db);
+    if ((st = pstore_step_done(s, q, "storing an API key")) != PERK_STORE_OK) return st;
+    if (id_out) *id_out = sqlite3_last_insert_rowid(s->db);
     memcpy(key_out, key, strlen(key) + 1);
     memset(key, 0, sizeof key);
     return PERK_STORE_OK;
@@ -81,9 +74,9 @@ perk_store_status perk_store_key_lookup(perk_store *s, const char *key, perk_sto
         return PERK_STORE_OK; /* not found: no key is that long */
     char hash[65];
     perk_store_sha256_hex(key, strlen(key), hash);
-    sqlite3_stmt *q = pstore_stmt(s, "SELECT id, prefix, scope FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL");
-    if (!q)
-        return pstore_stmt_status(s);
+    sqlite3_stmt *q =
+        pstore_stmt(s, "SELECT id, prefix, scope FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL");
+    if (!q) return pstore_stmt_status(s);
     sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
@@ -102,15 +95,13 @@ perk_store_status perk_store_key_lookup(perk_store *s, const char *key, perk_sto
 perk_store_status perk_store_key_revoke(perk_store *s, int64_t id, int64_t now)
 {
     perk_store_status st = perk_store_keys_prepare(s);
-    if (st != PERK_STORE_OK)
-        return st;
-    sqlite3_stmt *q = pstore_stmt(s, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
-    if (!q)
-        return pstore_stmt_status(s);
+    if (st != PERK_STORE_OK) return st;
+    sqlite3_stmt *q =
+        pstore_stmt(s, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
+    if (!q) return pstore_stmt_status(s);
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, now);
-    if ((st = pstore_step_done(s, q, "revoking an API key")) != PERK_STORE_OK)
-        return st;
+    if ((st = pstore_step_done(s, q, "revoking an API key")) != PERK_STORE_OK) return st;
     if (sqlite3_changes(s->db) == 0)
         return pstore_fail(s, PERK_STORE_NOT_FOUND, "no active API key with id %lld", (long long)id);
     return PERK_STORE_OK;

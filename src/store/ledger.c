@@ -13,12 +13,11 @@
 
 perk_store_status pstore_ledger_append(perk_store *s, const pstore_entry *e, int64_t *id_out)
 {
-    sqlite3_stmt *st = pstore_stmt(
-        s, "INSERT INTO ledger (order_id, customer_id, kind, points, created_at, available_at, "
-           "expires_at, rule_id, note, ref_id, debt_id) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-    if (!st)
-        return pstore_stmt_status(s);
+    sqlite3_stmt *st =
+        pstore_stmt(s, "INSERT INTO ledger (order_id, customer_id, kind, points, created_at, available_at, "
+                       "expires_at, rule_id, note, ref_id, debt_id) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    if (!st) return pstore_stmt_status(s);
     pstore_bind_text(st, 1, e->order_id);
     pstore_bind_text(st, 2, e->customer_id);
     pstore_bind_text(st, 3, e->kind);
@@ -28,25 +27,20 @@ perk_store_status pstore_ledger_append(perk_store *s, const pstore_entry *e, int
     sqlite3_bind_int64(st, 7, e->expires_at);
     pstore_bind_text(st, 8, e->rule_id);
     pstore_bind_text(st, 9, e->note);
-    if (e->ref_id)
-        sqlite3_bind_int64(st, 10, e->ref_id);
-    if (e->debt_id)
-        sqlite3_bind_int64(st, 11, e->debt_id);
+    if (e->ref_id) sqlite3_bind_int64(st, 10, e->ref_id);
+    if (e->debt_id) sqlite3_bind_int64(st, 11, e->debt_id);
     perk_store_status status = pstore_step_done(s, st, "writing a ledger entry");
-    if (status == PERK_STORE_OK && id_out)
-        *id_out = sqlite3_last_insert_rowid(s->db);
+    if (status == PERK_STORE_OK && id_out) *id_out = sqlite3_last_insert_rowid(s->db);
     return status;
 }
 
-perk_store_status pstore_ledger_sums(perk_store *s, const char *customer, int64_t now,
-                                     int64_t *available, int64_t *pending)
+perk_store_status pstore_ledger_sums(perk_store *s, const char *customer, int64_t now, int64_t *available,
+                                     int64_t *pending)
 {
-    sqlite3_stmt *st = pstore_stmt(
-        s, "SELECT COALESCE(SUM(CASE WHEN available_at <= ?2 THEN points END), 0),"
-           " COALESCE(SUM(CASE WHEN available_at > ?2 THEN points END), 0)"
-           " FROM ledger WHERE customer_id = ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT COALESCE(SUM(CASE WHEN available_at <= ?2 THEN points END), 0),"
+                                      " COALESCE(SUM(CASE WHEN available_at > ?2 THEN points END), 0)"
+                                      " FROM ledger WHERE customer_id = ?1");
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     int rc = sqlite3_step(st);
@@ -96,21 +90,18 @@ typedef struct lot_age {
 static int lot_age_cmp(const void *a, const void *b)
 {
     const lot_age *x = a, *y = b;
-    if (x->available_at != y->available_at)
-        return x->available_at < y->available_at ? -1 : 1;
+    if (x->available_at != y->available_at) return x->available_at < y->available_at ? -1 : 1;
     return x->entry_id < y->entry_id ? -1 : x->entry_id > y->entry_id;
 }
 
-static perk_store_status load_entries(perk_store *s, const char *customer, raw_entry **out,
-                                      size_t *n_out)
+static perk_store_status load_entries(perk_store *s, const char *customer, raw_entry **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT id, kind, points, created_at, available_at, "
                                       "expires_at, ref_id FROM ledger WHERE customer_id = ?1 "
                                       "ORDER BY id");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     raw_entry *rows = NULL;
     size_t n = 0, cap = 0;
@@ -139,8 +130,7 @@ static perk_store_status load_entries(perk_store *s, const char *customer, raw_e
         };
     }
     perk_store_status status = PERK_STORE_OK;
-    if (rc != SQLITE_DONE)
-        status = pstore_sqlfail(s, rc, "reading the points ledger");
+    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading the points ledger");
     pstore_done(st);
     if (status != PERK_STORE_OK) {
         free(rows);
@@ -157,11 +147,9 @@ perk_store_status pstore_replay_customer(perk_store *s, const char *customer, ps
     raw_entry *rows;
     size_t n;
     perk_store_status status = load_entries(s, customer, &rows, &n);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     size_t n_lots = 0;
-    for (size_t i = 0; i < n; i++)
-        n_lots += rows[i].points > 0;
+    for (size_t i = 0; i < n; i++) n_lots += rows[i].points > 0;
     pstore_lot *lots = calloc(n_lots ? n_lots : 1, sizeof *lots);
     lot_age *by_age = calloc(n_lots ? n_lots : 1, sizeof *by_age);
     if (!lots || !by_age) {
@@ -172,14 +160,13 @@ perk_store_status pstore_replay_customer(perk_store *s, const char *customer, ps
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].points <= 0)
-            continue;
-        lots[k] = (pstore_lot){.entry_id = rows[i].id,
-                               .points = rows[i].points,
-                               .available_at = rows[i].available_at,
-                               .expires_at = rows[i].expires_at,
-                               .remaining = rows[i].points};
-        by_age[k] = (lot_age){rows[i].available_at, rows[i].id, k};
+        if (rows[i].points <= 0) continue;
+        lots[k] = (pstore_lot){ .entry_id = rows[i].id,
+                                .points = rows[i].points,
+                                .available_at = rows[i].available_at,
+                                .expires_at = rows[i].expires_at,
+                                .remaining = rows[i].points };
+        by_age[k] = (lot_age){ rows[i].available_at, rows[i].id, k };
         k++;
     }
     qsort(by_age, n_lots, sizeof *by_age, lot_age_cmp);
@@ -189,30 +176,25 @@ perk_store_status pstore_replay_customer(perk_store *s, const char *customer, ps
     size_t first_open = 0; /* by_age index before which every lot is empty */
     for (size_t i = 0; i < n; i++) {
         const raw_entry *e = &rows[i];
-        if (e->points >= 0)
-            continue;
+        if (e->points >= 0) continue;
         int64_t need = -e->points;
         if (e->ref_id) {
             pstore_lot *lot = pstore_replay_find(out, e->ref_id);
             if (lot) {
                 int64_t take = need < lot->remaining ? need : lot->remaining;
                 lot->remaining -= take;
-                if (e->is_expire)
-                    lot->expired += take;
+                if (e->is_expire) lot->expired += take;
                 need -= take;
             }
         }
         /* Oldest available, unexpired lots first. */
-        while (first_open < n_lots && lots[by_age[first_open].index].remaining == 0)
-            first_open++;
+        while (first_open < n_lots && lots[by_age[first_open].index].remaining == 0) first_open++;
         for (size_t j = first_open; need > 0 && j < n_lots; j++) {
             pstore_lot *lot = &lots[by_age[j].index];
-            if (lot->remaining == 0 || lot->entry_id > e->id)
-                continue;
+            if (lot->remaining == 0 || lot->entry_id > e->id) continue;
             if (lot->available_at > e->created_at)
                 break; /* sorted by availability: nothing later is available either */
-            if (lot->expires_at != 0 && lot->expires_at <= e->created_at)
-                continue;
+            if (lot->expires_at != 0 && lot->expires_at <= e->created_at) continue;
             int64_t take = need < lot->remaining ? need : lot->remaining;
             lot->remaining -= take;
             need -= take;
@@ -226,29 +208,24 @@ perk_store_status pstore_replay_customer(perk_store *s, const char *customer, ps
 
 /* ------------------------------------------------------------------ expiry */
 
-perk_store_status pstore_expire_customer(perk_store *s, const char *customer, int64_t now,
-                                         int64_t *expired)
+perk_store_status pstore_expire_customer(perk_store *s, const char *customer, int64_t now, int64_t *expired)
 {
     *expired = 0;
     /* Cheap test first: most customers have nothing whose expiry has passed. */
     sqlite3_stmt *st = pstore_stmt(s, "SELECT EXISTS (SELECT 1 FROM ledger WHERE customer_id = ?1 "
                                       "AND expires_at <> 0 AND expires_at <= ?2 AND points > 0)");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     int64_t any = 0;
     perk_store_status status = pstore_query_int(s, st, 0, &any, "looking for expired points");
-    if (status != PERK_STORE_OK || !any)
-        return status;
+    if (status != PERK_STORE_OK || !any) return status;
     pstore_replay r;
     status = pstore_replay_customer(s, customer, &r);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     for (size_t i = 0; i < r.n_lots && status == PERK_STORE_OK; i++) {
         const pstore_lot *lot = &r.lots[i];
-        if (lot->expires_at == 0 || lot->expires_at > now || lot->remaining == 0)
-            continue;
+        if (lot->expires_at == 0 || lot->expires_at > now || lot->remaining == 0) continue;
         st = pstore_stmt(s, "INSERT INTO ledger (order_id, customer_id, kind, points, created_at, "
                             "available_at, expires_at, ref_id, note) "
                             "SELECT order_id, customer_id, 'expire', ?2, ?3, ?4, 0, id, "
@@ -272,12 +249,11 @@ perk_store_status pstore_expire_customer(perk_store *s, const char *customer, in
 
 static perk_store_status debt_outstanding(perk_store *s, const char *customer, int64_t *debt)
 {
-    sqlite3_stmt *st = pstore_stmt(
-        s, "SELECT (SELECT COALESCE(SUM(points), 0) FROM points_debts WHERE customer_id = ?1)"
-           " + (SELECT COALESCE(SUM(points), 0) FROM ledger WHERE customer_id = ?1"
-           "    AND debt_id IS NOT NULL)");
-    if (!st)
-        return pstore_stmt_status(s);
+    sqlite3_stmt *st =
+        pstore_stmt(s, "SELECT (SELECT COALESCE(SUM(points), 0) FROM points_debts WHERE customer_id = ?1)"
+                       " + (SELECT COALESCE(SUM(points), 0) FROM ledger WHERE customer_id = ?1"
+                       "    AND debt_id IS NOT NULL)");
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     return pstore_query_int(s, st, 0, debt, "computing the points debt");
 }
@@ -287,30 +263,28 @@ perk_store_status pstore_collect_debt(perk_store *s, const char *customer, const
                                       int64_t now, int64_t *collected)
 {
     *collected = 0;
-    sqlite3_stmt *st =
-        pstore_stmt(s, "SELECT EXISTS (SELECT 1 FROM points_debts WHERE customer_id = ?1)");
-    if (!st)
-        return pstore_stmt_status(s);
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT EXISTS (SELECT 1 FROM points_debts WHERE customer_id = ?1)");
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     int64_t any = 0;
     perk_store_status status = pstore_query_int(s, st, 0, &any, "looking for points debts");
-    if (status != PERK_STORE_OK || !any)
-        return status;
+    if (status != PERK_STORE_OK || !any) return status;
     /* Each debt's open amount, oldest first. */
     st = pstore_stmt(s, "SELECT d.id, d.refund_id, d.points + (SELECT COALESCE(SUM(l.points), 0) "
                         "FROM ledger l WHERE l.customer_id = d.customer_id AND l.debt_id = d.id) "
                         "FROM points_debts d WHERE d.customer_id = ?1 ORDER BY d.id");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     enum { MAX_DEBTS = 64 };
-    struct { int64_t id, open; char refund[64]; } debts[MAX_DEBTS];
+    struct {
+        int64_t id, open;
+        char refund[64];
+    } debts[MAX_DEBTS];
     size_t n = 0;
     int rc = SQLITE_DONE;
     while (n < MAX_DEBTS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t open = sqlite3_column_int64(st, 2);
-        if (open <= 0)
-            continue;
+        if (open <= 0) continue;
         debts[n].id = sqlite3_column_int64(st, 0);
         debts[n].open = open;
         const unsigned char *refund = sqlite3_column_text(st, 1);
@@ -327,12 +301,17 @@ perk_store_status pstore_collect_debt(perk_store *s, const char *customer, const
     for (size_t i = 0; i < n && left > 0 && status == PERK_STORE_OK; i++) {
         int64_t take = debts[i].open < left ? debts[i].open : left;
         char note[160];
-        snprintf(note, sizeof note, "collects %lld points owed since refund %s",
-                 (long long)take, debts[i].refund);
-        pstore_entry e = {.order_id = order_id, .customer_id = customer, .kind = "adjust",
-                          .note = note, .points = -take, .created_at = now,
-                          .available_at = lot_available_at, .ref_id = lot_id,
-                          .debt_id = debts[i].id};
+        snprintf(note, sizeof note, "collects %lld points owed since refund %s", (long long)take,
+                 debts[i].refund);
+        pstore_entry e = { .order_id = order_id,
+                           .customer_id = customer,
+                           .kind = "adjust",
+                           .note = note,
+                           .points = -take,
+                           .created_at = now,
+                           .available_at = lot_available_at,
+                           .ref_id = lot_id,
+                           .debt_id = debts[i].id };
         status = pstore_ledger_append(s, &e, NULL);
         left -= take;
         *collected += take;
@@ -347,52 +326,41 @@ perk_store_status pstore_emit_points_changed(perk_store *s, const char *customer
 {
     int64_t balance = 0, pending = 0, debt = 0;
     perk_store_status status = pstore_ledger_sums(s, customer, now, &balance, &pending);
-    if (status == PERK_STORE_OK)
-        status = debt_outstanding(s, customer, &debt);
-    if (status != PERK_STORE_OK)
-        return status;
-    json_t *ev = json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-                           "customer_id", customer, "reason", d->reason,
-                           "order_id", d->order_id ? json_string(d->order_id) : json_null(),
-                           "refund_id", d->refund_id ? json_string(d->refund_id) : json_null(),
-                           "earned", (json_int_t)d->earned, "redeemed", (json_int_t)d->redeemed,
-                           "reversed", (json_int_t)d->reversed, "expired", (json_int_t)d->expired,
-                           "returned", (json_int_t)d->returned,
-                           "debt_collected", (json_int_t)d->debt_collected,
-                           "shortfall", (json_int_t)d->shortfall, "balance", (json_int_t)balance,
-                           "pending", (json_int_t)pending, "debt", (json_int_t)debt);
+    if (status == PERK_STORE_OK) status = debt_outstanding(s, customer, &debt);
+    if (status != PERK_STORE_OK) return status;
+    json_t *ev = json_pack(
+        "{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "customer_id", customer,
+        "reason", d->reason, "order_id", d->order_id ? json_string(d->order_id) : json_null(), "refund_id",
+        d->refund_id ? json_string(d->refund_id) : json_null(), "earned", (json_int_t)d->earned, "redeemed",
+        (json_int_t)d->redeemed, "reversed", (json_int_t)d->reversed, "expired", (json_int_t)d->expired,
+        "returned", (json_int_t)d->returned, "debt_collected", (json_int_t)d->debt_collected, "shortfall",
+        (json_int_t)d->shortfall, "balance", (json_int_t)balance, "pending", (json_int_t)pending, "debt",
+        (json_int_t)debt);
     return pstore_emit(s, "points.changed", now, ev, NULL);
 }
 
 /* ---------------------------------------------------------------- public */
 
 perk_store_status perk_store_points(perk_store *s, const char *customer, int64_t now,
-                                    const perk_store_policy *policy,
-                                    perk_store_points_summary *out)
+                                    const perk_store_policy *policy, perk_store_points_summary *out)
 {
-    if (!s || !out)
-        return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
+    if (!s || !out) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     memset(out, 0, sizeof *out);
     perk_store_status status = pstore_check_name(s, "customer id", customer, 255);
-    if (status == PERK_STORE_OK && policy)
-        status = pstore_policy_check(s, policy);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status == PERK_STORE_OK && policy) status = pstore_policy_check(s, policy);
+    if (status != PERK_STORE_OK) return status;
     status = pstore_begin(s, false, "reading points");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     int64_t available = 0;
-    pstore_replay r = {0};
+    pstore_replay r = { 0 };
     status = pstore_ledger_sums(s, customer, now, &available, &out->pending);
-    if (status == PERK_STORE_OK)
-        status = pstore_replay_customer(s, customer, &r);
+    if (status == PERK_STORE_OK) status = pstore_replay_customer(s, customer, &r);
     if (status == PERK_STORE_OK) {
         /* Points past their expiry count as gone even before the expiry job writes them off. */
         int64_t due = 0;
         for (size_t i = 0; i < r.n_lots; i++) {
             const pstore_lot *lot = &r.lots[i];
-            if (lot->remaining == 0 || lot->expires_at == 0 || lot->available_at > now)
-                continue;
+            if (lot->remaining == 0 || lot->expires_at == 0 || lot->available_at > now) continue;
             if (lot->expires_at <= now) {
                 due += lot->remaining;
                 continue;
@@ -405,8 +373,7 @@ perk_store_status perk_store_points(perk_store *s, const char *customer, int64_t
         out->balance = available - due;
         pstore_replay_free(&r);
     }
-    if (status == PERK_STORE_OK)
-        status = debt_outstanding(s, customer, &out->debt);
+    if (status == PERK_STORE_OK) status = debt_outstanding(s, customer, &out->debt);
     if (status == PERK_STORE_OK)
         status = policy ? pstore_tier_compute(s, policy, customer, now, out->tier)
                         : pstore_tier_recorded(s, customer, out->tier);
@@ -417,21 +384,17 @@ perk_store_status perk_store_points(perk_store *s, const char *customer, int64_t
     return pstore_commit(s, "finishing the points read");
 }
 
-perk_store_status perk_store_points_history(perk_store *s, const char *customer,
-                                            perk_store_ledger_cb cb, void *ctx)
+perk_store_status perk_store_points_history(perk_store *s, const char *customer, perk_store_ledger_cb cb,
+                                            void *ctx)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
+    if (!s) return PERK_STORE_INVALID;
     perk_store_status status = pstore_check_name(s, "customer id", customer, 255);
-    if (status != PERK_STORE_OK)
-        return status;
-    if (!cb)
-        return pstore_fail(s, PERK_STORE_INVALID, "no callback given for the points history");
+    if (status != PERK_STORE_OK) return status;
+    if (!cb) return pstore_fail(s, PERK_STORE_INVALID, "no callback given for the points history");
     sqlite3_stmt *st = pstore_stmt(s, "SELECT id, order_id, customer_id, kind, points, created_at, "
                                       "available_at, expires_at, rule_id, note FROM ledger "
                                       "WHERE customer_id = ?1 ORDER BY id");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -452,8 +415,7 @@ perk_store_status perk_store_points_history(perk_store *s, const char *customer,
             break;
         }
     }
-    if (rc != SQLITE_DONE)
-        status = pstore_sqlfail(s, rc, "reading the points history");
+    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading the points history");
     pstore_done(st);
     return status;
 }
@@ -466,29 +428,25 @@ typedef struct string_list {
 
 static void string_list_free(string_list *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i]);
+    for (size_t i = 0; i < l->n; i++) free(l->items[i]);
     free(l->items);
     memset(l, 0, sizeof *l);
 }
 
-static perk_store_status collect_strings(perk_store *s, sqlite3_stmt *st, string_list *out,
-                                         const char *what)
+static perk_store_status collect_strings(perk_store *s, sqlite3_stmt *st, string_list *out, const char *what)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->n == out->cap) {
             size_t cap = out->cap ? out->cap * 2 : 16;
             char **grown = realloc(out->items, cap * sizeof *grown);
-            if (!grown)
-                break;
+            if (!grown) break;
             out->items = grown;
             out->cap = cap;
         }
         const unsigned char *t = sqlite3_column_text(st, 0);
         char *copy = strdup(t ? (const char *)t : "");
-        if (!copy)
-            break;
+        if (!copy) break;
         out->items[out->n++] = copy;
     }
     perk_store_status status = PERK_STORE_OK;
@@ -500,23 +458,17 @@ static perk_store_status collect_strings(perk_store *s, sqlite3_stmt *st, string
     return status;
 }
 
-perk_store_status perk_store_expire_points(perk_store *s, int64_t now,
-                                           const perk_store_policy *policy,
+perk_store_status perk_store_expire_points(perk_store *s, int64_t now, const perk_store_policy *policy,
                                            int64_t *expired_points, int64_t *customers)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
-    if (expired_points)
-        *expired_points = 0;
-    if (customers)
-        *customers = 0;
+    if (!s) return PERK_STORE_INVALID;
+    if (expired_points) *expired_points = 0;
+    if (customers) *customers = 0;
     perk_store_status status = policy ? pstore_policy_check(s, policy) : PERK_STORE_OK;
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     status = pstore_begin(s, true, "expiring points");
-    if (status != PERK_STORE_OK)
-        return status;
-    string_list who = {0}, tiered = {0};
+    if (status != PERK_STORE_OK) return status;
+    string_list who = { 0 }, tiered = { 0 };
     int64_t total = 0, n_customers = 0;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT DISTINCT customer_id FROM ledger "
                                       "WHERE expires_at <> 0 AND expires_at <= ?1 AND points > 0");
@@ -530,7 +482,7 @@ perk_store_status perk_store_expire_points(perk_store *s, int64_t now,
         int64_t expired = 0;
         status = pstore_expire_customer(s, who.items[i], now, &expired);
         if (status == PERK_STORE_OK && expired > 0) {
-            pstore_points_delta d = {.reason = "expire", .expired = expired};
+            pstore_points_delta d = { .reason = "expire", .expired = expired };
             status = pstore_emit_points_changed(s, who.items[i], now, &d);
             total += expired;
             n_customers++;
@@ -539,17 +491,15 @@ perk_store_status perk_store_expire_points(perk_store *s, int64_t now,
     if (status == PERK_STORE_OK && policy && policy->n_tiers > 0) {
         /* Spend leaves the tier windows with time: re-check everyone who has a tier. */
         st = pstore_stmt(s, "SELECT customer_id FROM tier_state WHERE tier <> ''");
-        status = st ? collect_strings(s, st, &tiered, "listing customers with a tier")
-                    : pstore_stmt_status(s);
+        status =
+            st ? collect_strings(s, st, &tiered, "listing customers with a tier") : pstore_stmt_status(s);
         for (size_t i = 0; status == PERK_STORE_OK && i < tiered.n; i++) {
             char tier[PERK_STORE_NAME_MAX], previous[PERK_STORE_NAME_MAX];
             bool changed;
-            status = pstore_tier_update(s, policy, tiered.items[i], now, "expire", tier, previous,
-                                        &changed);
+            status = pstore_tier_update(s, policy, tiered.items[i], now, "expire", tier, previous, &changed);
         }
     }
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     string_list_free(&who);
     string_list_free(&tiered);
     status = pstore_commit(s, "committing expired points");
@@ -557,10 +507,8 @@ perk_store_status perk_store_expire_points(perk_store *s, int64_t now,
         pstore_add_context(s, "; nothing was expired");
         return status;
     }
-    if (expired_points)
-        *expired_points = total;
-    if (customers)
-        *customers = n_customers;
+    if (expired_points) *expired_points = total;
+    if (customers) *customers = n_customers;
     return PERK_STORE_OK;
 fail:
     string_list_free(&who);

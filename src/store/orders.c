@@ -20,17 +20,14 @@ static const char *const failure_messages[] = {
 
 const char *perk_store_failure_message(perk_store_failure_reason reason)
 {
-    if ((unsigned)reason >= sizeof failure_messages / sizeof failure_messages[0])
-        return "unknown failure";
+    if ((unsigned)reason >= sizeof failure_messages / sizeof failure_messages[0]) return "unknown failure";
     return failure_messages[reason];
 }
 
 void perk_store_commit_result_free(perk_store_commit_result *r)
 {
-    if (!r)
-        return;
-    for (size_t i = 0; i < r->n_failures; i++)
-        free(r->failures[i].id);
+    if (!r) return;
+    for (size_t i = 0; i < r->n_failures; i++) free(r->failures[i].id);
     free(r->failures);
     r->failures = NULL;
     r->n_failures = 0;
@@ -50,7 +47,7 @@ typedef struct commit_ctx {
     /* the limits each promo is checked against: the published version's (or the caller's, for
      * a store that trusts its caller: tests only) */
     perk_store_promo_use *limits;
-    int64_t now;                        /* the store's clock (the order's time when trusted) */
+    int64_t now; /* the store's clock (the order's time when trusted) */
     perk_store_policy version_policy;
     perk_store_tier version_tiers[64];
 } commit_ctx;
@@ -60,46 +57,37 @@ static perk_store_status validate_order(commit_ctx *c)
     perk_store *s = c->s;
     const perk_store_order *o = c->o;
     perk_store_status st = pstore_check_name(s, "order id", o->order_id, 255);
-    if (st == PERK_STORE_OK)
-        st = pstore_check_name(s, "customer id", o->customer_id, 255);
-    if (st == PERK_STORE_OK)
-        st = pstore_check_name(s, "rule-set name", o->ruleset, 255);
-    if (st == PERK_STORE_OK)
-        st = pstore_check_name(s, "currency", o->currency, 15);
-    if (st != PERK_STORE_OK)
-        return st;
-    if (o->ruleset_version < 0 || o->subtotal < 0 || o->discount < 0 || o->shipping < 0 ||
-        o->payable < 0 || o->points_redeemed < 0)
+    if (st == PERK_STORE_OK) st = pstore_check_name(s, "customer id", o->customer_id, 255);
+    if (st == PERK_STORE_OK) st = pstore_check_name(s, "rule-set name", o->ruleset, 255);
+    if (st == PERK_STORE_OK) st = pstore_check_name(s, "currency", o->currency, 15);
+    if (st != PERK_STORE_OK) return st;
+    if (o->ruleset_version < 0 || o->subtotal < 0 || o->discount < 0 || o->shipping < 0 || o->payable < 0 ||
+        o->points_redeemed < 0)
         return pstore_fail(s, PERK_STORE_INVALID,
-                           "order %s: version, amounts and redeemed points must be >= 0",
-                           o->order_id);
-    if ((o->n_promos && !o->promos) || (o->n_coupons && !o->coupons) ||
-        (o->n_earned && !o->earned))
-        return pstore_fail(s, PERK_STORE_INVALID, "order %s: a list has a count but no items",
-                           o->order_id);
+                           "order %s: version, amounts and redeemed points must be >= 0", o->order_id);
+    if ((o->n_promos && !o->promos) || (o->n_coupons && !o->coupons) || (o->n_earned && !o->earned))
+        return pstore_fail(s, PERK_STORE_INVALID, "order %s: a list has a count but no items", o->order_id);
     if (o->n_promos > MAX_PROMOS || o->n_coupons > MAX_COUPONS || o->n_earned > MAX_EARNED)
         return pstore_fail(s, PERK_STORE_INVALID,
-                           "order %s: too many promos/coupons/points lines (max %d/%d/%d)",
-                           o->order_id, MAX_PROMOS, MAX_COUPONS, MAX_EARNED);
+                           "order %s: too many promos/coupons/points lines (max %d/%d/%d)", o->order_id,
+                           MAX_PROMOS, MAX_COUPONS, MAX_EARNED);
     for (size_t i = 0; i < o->n_promos; i++) {
         const perk_store_promo_use *p = &o->promos[i];
         st = pstore_check_name(s, "promotion id", p->promo_id, 255);
-        if (st != PERK_STORE_OK)
-            return st;
-        if (p->discount < 0 || p->limit_uses < -1 || p->limit_money < -1 ||
-            p->limit_per_customer < -1)
+        if (st != PERK_STORE_OK) return st;
+        if (p->discount < 0 || p->limit_uses < -1 || p->limit_money < -1 || p->limit_per_customer < -1)
             return pstore_fail(s, PERK_STORE_INVALID,
                                "order %s, promotion %s: discount must be >= 0 and limits >= -1 "
-                               "(-1 = no limit)", o->order_id, p->promo_id);
+                               "(-1 = no limit)",
+                               o->order_id, p->promo_id);
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->promos[j].promo_id, p->promo_id) == 0)
-                return pstore_fail(s, PERK_STORE_INVALID,
-                                   "order %s lists promotion %s twice", o->order_id, p->promo_id);
+                return pstore_fail(s, PERK_STORE_INVALID, "order %s lists promotion %s twice", o->order_id,
+                                   p->promo_id);
     }
     if (o->n_coupons) {
         c->codes = calloc(o->n_coupons, sizeof *c->codes);
-        if (!c->codes)
-            return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
+        if (!c->codes) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < o->n_coupons; i++) {
         if (perk_store_coupon_normalize(o->coupons[i], c->codes[i]) != PERK_STORE_OK)
@@ -107,31 +95,28 @@ static perk_store_status validate_order(commit_ctx *c)
                                o->order_id, o->coupons[i] ? o->coupons[i] : "(null)");
         for (size_t j = 0; j < i; j++)
             if (strcmp(c->codes[j], c->codes[i]) == 0)
-                return pstore_fail(s, PERK_STORE_INVALID, "order %s uses coupon %s twice",
-                                   o->order_id, c->codes[i]);
+                return pstore_fail(s, PERK_STORE_INVALID, "order %s uses coupon %s twice", o->order_id,
+                                   c->codes[i]);
     }
     for (size_t i = 0; i < o->n_earned; i++) {
         const perk_store_points_line *l = &o->earned[i];
         st = pstore_check_name(s, "rule id of a points line", l->rule_id, 255);
-        if (st != PERK_STORE_OK)
-            return st;
+        if (st != PERK_STORE_OK) return st;
         if (l->points < 0)
-            return pstore_fail(s, PERK_STORE_INVALID, "order %s: rule %s earns negative points",
-                               o->order_id, l->rule_id);
+            return pstore_fail(s, PERK_STORE_INVALID, "order %s: rule %s earns negative points", o->order_id,
+                               l->rule_id);
         if (__builtin_add_overflow(c->earned_total, l->points, &c->earned_total))
-            return pstore_fail(s, PERK_STORE_INVALID, "order %s: earned points overflow",
-                               o->order_id);
+            return pstore_fail(s, PERK_STORE_INVALID, "order %s: earned points overflow", o->order_id);
     }
     if ((o->n_lines && !o->lines) || o->n_lines > 10000)
         return pstore_fail(s, PERK_STORE_INVALID, "order %s: needs 0..10000 lines with an array",
                            o->order_id);
     for (size_t i = 0; i < o->n_lines; i++) {
         st = pstore_check_name(s, "order line id", o->lines[i].line_id, 255);
-        if (st != PERK_STORE_OK)
-            return st;
+        if (st != PERK_STORE_OK) return st;
         if (o->lines[i].amount < 0)
-            return pstore_fail(s, PERK_STORE_INVALID, "order %s: line %s amount must be >= 0",
-                               o->order_id, o->lines[i].line_id);
+            return pstore_fail(s, PERK_STORE_INVALID, "order %s: line %s amount must be >= 0", o->order_id,
+                               o->lines[i].line_id);
     }
     if (o->order_json) {
         size_t len = strlen(o->order_json);
@@ -143,8 +128,7 @@ static perk_store_status validate_order(commit_ctx *c)
         json_error_t err;
         c->order_doc = json_loads(o->order_json, JSON_REJECT_DUPLICATES, &err);
         if (!c->order_doc)
-            return pstore_fail(s, PERK_STORE_INVALID,
-                               "order %s: order_json is not valid JSON (line %d: %s)",
+            return pstore_fail(s, PERK_STORE_INVALID, "order %s: order_json is not valid JSON (line %d: %s)",
                                o->order_id, err.line, err.text);
     }
     return PERK_STORE_OK;
@@ -156,29 +140,26 @@ static perk_store_status fingerprint_order(commit_ctx *c)
     const perk_store_order *o = c->o;
     json_t *promos = json_array(), *coupons = json_array(), *earned = json_array();
     for (size_t i = 0; i < o->n_promos; i++)
-        json_array_append_new(promos, json_pack("[s, I]", o->promos[i].promo_id,
-                                                (json_int_t)o->promos[i].discount));
-    for (size_t i = 0; i < o->n_coupons; i++)
-        json_array_append_new(coupons, json_string(c->codes[i]));
+        json_array_append_new(promos,
+                              json_pack("[s, I]", o->promos[i].promo_id, (json_int_t)o->promos[i].discount));
+    for (size_t i = 0; i < o->n_coupons; i++) json_array_append_new(coupons, json_string(c->codes[i]));
     for (size_t i = 0; i < o->n_earned; i++)
-        json_array_append_new(earned, json_pack("[s, I]", o->earned[i].rule_id,
-                                                (json_int_t)o->earned[i].points));
-    json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:O}",
-        "order_id", o->order_id, "customer_id", o->customer_id, "ruleset", o->ruleset,
-        "ruleset_version", (json_int_t)o->ruleset_version, "time", (json_int_t)o->time,
-        "currency", o->currency, "subtotal", (json_int_t)o->subtotal, "discount",
-        (json_int_t)o->discount, "shipping", (json_int_t)o->shipping, "payable",
-        (json_int_t)o->payable, "promos", promos, "coupons", coupons, "earned", earned,
-        "points_redeemed", (json_int_t)o->points_redeemed, "order",
-        c->order_doc ? c->order_doc : json_null());
+        json_array_append_new(earned,
+                              json_pack("[s, I]", o->earned[i].rule_id, (json_int_t)o->earned[i].points));
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:O}", "order_id",
+                  o->order_id, "customer_id", o->customer_id, "ruleset", o->ruleset, "ruleset_version",
+                  (json_int_t)o->ruleset_version, "time", (json_int_t)o->time, "currency", o->currency,
+                  "subtotal", (json_int_t)o->subtotal, "discount", (json_int_t)o->discount, "shipping",
+                  (json_int_t)o->shipping, "payable", (json_int_t)o->payable, "promos", promos, "coupons",
+                  coupons, "earned", earned, "points_redeemed", (json_int_t)o->points_redeemed, "order",
+                  c->order_doc ? c->order_doc : json_null());
     if (doc && o->delayed) /* only when set: fingerprints of other orders stay as they were */
         json_object_set_new(doc, "delayed", json_true());
     char *text = doc ? json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text)
-        return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory fingerprinting order %s",
-                           o->order_id);
+        return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory fingerprinting order %s", o->order_id);
     perk_store_sha256_hex(text, strlen(text), c->fingerprint);
     free(text);
     return PERK_STORE_OK;
@@ -190,20 +171,20 @@ static perk_store_status load_previous(commit_ctx *c, bool *found)
 {
     perk_store *s = c->s;
     *found = false;
-    sqlite3_stmt *st = pstore_stmt(
-        s, "SELECT fingerprint, points_earned, points_redeemed, out_available_at,"
-           " out_debt_collected, out_balance, out_pending, out_tier, out_previous_tier,"
-           " out_tier_changed, out_event_id FROM orders WHERE order_id = ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    sqlite3_stmt *st =
+        pstore_stmt(s, "SELECT fingerprint, points_earned, points_redeemed, out_available_at,"
+                       " out_debt_collected, out_balance, out_pending, out_tier, out_previous_tier,"
+                       " out_tier_changed, out_event_id FROM orders WHERE order_id = ?1");
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->o->order_id, -1, SQLITE_STATIC);
     char conflict[400];
-    snprintf(conflict, sizeof conflict,
-             "order %.200s was already committed with different content; an order id can be committed only once",
-             c->o->order_id);
-    perk_store_status status = pstore_replay_row(s, st, c->fingerprint, "looking up the order", conflict, found);
-    if (status != PERK_STORE_OK || !*found)
-        return status;
+    snprintf(
+        conflict, sizeof conflict,
+        "order %.200s was already committed with different content; an order id can be committed only once",
+        c->o->order_id);
+    perk_store_status status =
+        pstore_replay_row(s, st, c->fingerprint, "looking up the order", conflict, found);
+    if (status != PERK_STORE_OK || !*found) return status;
     perk_store_commit_result *r = c->r;
     r->replay = true;
     r->points_earned = sqlite3_column_int64(st, 1);
@@ -224,31 +205,27 @@ static perk_store_status load_previous(commit_ctx *c, bool *found)
 
 /* ---------------------------------------------------------------- checks */
 
-static perk_store_status add_failure(commit_ctx *c, const char *id,
-                                     perk_store_failure_reason reason,
+static perk_store_status add_failure(commit_ctx *c, const char *id, perk_store_failure_reason reason,
                                      perk_store_coupon_status coupon_status)
 {
     perk_store_commit_result *r = c->r;
     perk_store_failure *grown = realloc(r->failures, (r->n_failures + 1) * sizeof *grown);
-    if (!grown)
-        return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory");
+    if (!grown) return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory");
     r->failures = grown;
     char *copy = strdup(id);
-    if (!copy)
-        return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory");
+    if (!copy) return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory");
     r->failures[r->n_failures++] =
-        (perk_store_failure){.id = copy, .reason = reason, .coupon_status = coupon_status};
+        (perk_store_failure){ .id = copy, .reason = reason, .coupon_status = coupon_status };
     return PERK_STORE_OK;
 }
 
-static perk_store_status budget_totals(perk_store *s, const char *ruleset, const char *promo,
-                                       int64_t *uses, int64_t *money)
+static perk_store_status budget_totals(perk_store *s, const char *ruleset, const char *promo, int64_t *uses,
+                                       int64_t *money)
 {
     *uses = *money = 0;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT uses, money FROM budget_totals "
                                       "WHERE ruleset = ?1 AND promo_id = ?2");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -263,14 +240,12 @@ static perk_store_status budget_totals(perk_store *s, const char *ruleset, const
     return status;
 }
 
-static perk_store_status customer_budget_uses(perk_store *s, const char *ruleset,
-                                              const char *promo, const char *customer,
-                                              int64_t *uses)
+static perk_store_status customer_budget_uses(perk_store *s, const char *ruleset, const char *promo,
+                                              const char *customer, int64_t *uses)
 {
     sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM budget_uses WHERE ruleset = ?1 AND "
                                       "promo_id = ?2 AND customer_id = ?3 AND released_at IS NULL");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, customer, -1, SQLITE_STATIC);
@@ -293,15 +268,15 @@ static perk_store_status check_order_time(commit_ctx *c)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "delayed order %s is dated %lld, %lld s ahead of the store's clock (%lld): a "
                            "delayed order happened in the past; check the clock of the machine that "
-                           "sent it", o->order_id, (long long)o->time, (long long)(o->time - c->now),
-                           (long long)c->now);
+                           "sent it",
+                           o->order_id, (long long)o->time, (long long)(o->time - c->now), (long long)c->now);
     if (c->now - o->time > s->max_delay)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "delayed order %s is dated %lld, %lld s before the store's clock (%lld), "
                            "more than the %lld s a delayed order may be late; it cannot be committed "
                            "with the prices and coupons of then",
-                           o->order_id, (long long)o->time, (long long)(c->now - o->time),
-                           (long long)c->now, (long long)s->max_delay);
+                           o->order_id, (long long)o->time, (long long)(c->now - o->time), (long long)c->now,
+                           (long long)s->max_delay);
     return PERK_STORE_OK;
 }
 
@@ -313,12 +288,9 @@ static perk_store_status apply_version(commit_ctx *c)
     perk_store *s = c->s;
     const perk_store_order *o = c->o;
     c->limits = calloc(o->n_promos + 1, sizeof *c->limits);
-    if (!c->limits)
-        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
-    for (size_t i = 0; i < o->n_promos; i++)
-        c->limits[i] = o->promos[i];
-    if (s->trusts_caller)
-        return PERK_STORE_OK;
+    if (!c->limits) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
+    for (size_t i = 0; i < o->n_promos; i++) c->limits[i] = o->promos[i];
+    if (s->trusts_caller) return PERK_STORE_OK;
     const perk_program *prog = NULL;
     perk_store_status status = pstore_version_program(s, o->ruleset_version, c->now, &prog);
     if (status != PERK_STORE_OK) {
@@ -331,15 +303,17 @@ static perk_store_status apply_version(commit_ctx *c)
         strcmp(o->currency, perk_program_currency(prog)) != 0)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "order %s names rule set %s in %s, but version %lld is rule set %s in %s: "
-                           "price the order with version %lld", o->order_id, o->ruleset, o->currency,
-                           v, perk_program_name(prog), perk_program_currency(prog), v);
+                           "price the order with version %lld",
+                           o->order_id, o->ruleset, o->currency, v, perk_program_name(prog),
+                           perk_program_currency(prog), v);
     for (size_t i = 0; i < o->n_promos; i++) {
         const perk_store_promo_use *p = &o->promos[i];
         long idx = perk_program_find_promotion(prog, p->promo_id);
         if (idx < 0)
             return pstore_fail(s, PERK_STORE_INVALID,
                                "order %s applies promotion %s, which version %lld does not have: the "
-                               "order was priced by another program", o->order_id, p->promo_id, v);
+                               "order was priced by another program",
+                               o->order_id, p->promo_id, v);
         const prog_rule *r = &d->rules[idx];
         if (p->limit_uses != r->limit_uses || p->limit_money != r->limit_money ||
             p->limit_per_customer != r->limit_per_customer)
@@ -347,10 +321,9 @@ static perk_store_status apply_version(commit_ctx *c)
                                "order %s: promotion %s claims limits (uses %lld, money %lld, per "
                                "customer %lld) that are not version %lld's (%lld, %lld, %lld): the "
                                "order was priced by another program; price it with version %lld",
-                               o->order_id, p->promo_id, (long long)p->limit_uses,
-                               (long long)p->limit_money, (long long)p->limit_per_customer, v,
-                               (long long)r->limit_uses, (long long)r->limit_money,
-                               (long long)r->limit_per_customer, v);
+                               o->order_id, p->promo_id, (long long)p->limit_uses, (long long)p->limit_money,
+                               (long long)p->limit_per_customer, v, (long long)r->limit_uses,
+                               (long long)r->limit_money, (long long)r->limit_per_customer, v);
         c->limits[i].limit_uses = r->limit_uses;
         c->limits[i].limit_money = r->limit_money;
         c->limits[i].limit_per_customer = r->limit_per_customer;
@@ -362,8 +335,8 @@ static perk_store_status apply_version(commit_ctx *c)
         if (!known)
             return pstore_fail(s, PERK_STORE_INVALID,
                                "order %s earns points by rule %s, which version %lld does not have: "
-                               "the order was priced by another program", o->order_id,
-                               o->earned[i].rule_id, v);
+                               "the order was priced by another program",
+                               o->order_id, o->earned[i].rule_id, v);
     }
     /* the points policy (pending period, expiry, tiers) is the version's, whatever was passed */
     perk_store_policy *pol = &c->version_policy;
@@ -372,8 +345,8 @@ static perk_store_status apply_version(commit_ctx *c)
     pol->expire_seconds = d->points_expire_seconds;
     size_t n = d->n_tiers < 64 ? d->n_tiers : 64;
     for (size_t i = 0; i < n; i++)
-        c->version_tiers[i] = (perk_store_tier){prog_string(d, d->tiers[i].id), d->tiers[i].spend,
-                                                d->tiers[i].window_seconds};
+        c->version_tiers[i] = (perk_store_tier){ prog_string(d, d->tiers[i].id), d->tiers[i].spend,
+                                                 d->tiers[i].window_seconds };
     pol->tiers = n ? c->version_tiers : NULL;
     pol->n_tiers = n;
     c->policy = pol;
@@ -392,11 +365,9 @@ static perk_store_status check_budgets_and_coupons(commit_ctx *c)
         perk_store_status status = budget_totals(s, o->ruleset, p->promo_id, &uses, &money);
         if (status == PERK_STORE_OK && p->limit_per_customer >= 0)
             status = customer_budget_uses(s, o->ruleset, p->promo_id, o->customer_id, &cust);
-        if (status != PERK_STORE_OK)
-            return status;
+        if (status != PERK_STORE_OK) return status;
         if (__builtin_add_overflow(money, p->discount, &after))
-            return pstore_fail(s, PERK_STORE_INVALID, "promotion %s: money budget overflows",
-                               p->promo_id);
+            return pstore_fail(s, PERK_STORE_INVALID, "promotion %s: money budget overflows", p->promo_id);
         int reason = -1;
         if (p->limit_uses >= 0 && uses >= p->limit_uses)
             reason = PERK_STORE_FAIL_USES;
@@ -404,11 +375,9 @@ static perk_store_status check_budgets_and_coupons(commit_ctx *c)
             reason = PERK_STORE_FAIL_MONEY;
         else if (p->limit_per_customer >= 0 && cust >= p->limit_per_customer)
             reason = PERK_STORE_FAIL_PER_CUSTOMER;
-        if (reason < 0)
-            continue;
+        if (reason < 0) continue;
         status = add_failure(c, p->promo_id, (perk_store_failure_reason)reason, PERK_STORE_COUPON_VALID);
-        if (status != PERK_STORE_OK)
-            return status;
+        if (status != PERK_STORE_OK) return status;
         if (used < sizeof summary)
             used += (size_t)snprintf(summary + used, sizeof summary - used, "%spromotion %s: %s",
                                      used ? "; " : "", p->promo_id,
@@ -417,25 +386,22 @@ static perk_store_status check_budgets_and_coupons(commit_ctx *c)
     for (size_t i = 0; i < o->n_coupons; i++) {
         perk_store_coupon_info info;
         /* at the store's clock; a delayed order's coupons at its own (audited) time */
-        perk_store_status status = pstore_coupon_lookup(s, c->codes[i], o->customer_id,
-                                                        o->delayed ? o->time : c->now, &info);
-        if (status != PERK_STORE_OK)
-            return status;
-        if (info.status == PERK_STORE_COUPON_VALID)
-            continue;
+        perk_store_status status =
+            pstore_coupon_lookup(s, c->codes[i], o->customer_id, o->delayed ? o->time : c->now, &info);
+        if (status != PERK_STORE_OK) return status;
+        if (info.status == PERK_STORE_COUPON_VALID) continue;
         status = add_failure(c, c->codes[i], PERK_STORE_FAIL_COUPON, info.status);
-        if (status != PERK_STORE_OK)
-            return status;
+        if (status != PERK_STORE_OK) return status;
         if (used < sizeof summary)
-            used += (size_t)snprintf(summary + used, sizeof summary - used, "%scoupon %s: %s",
-                                     used ? "; " : "", c->codes[i],
-                                     perk_store_coupon_status_message(info.status));
+            used +=
+                (size_t)snprintf(summary + used, sizeof summary - used, "%scoupon %s: %s", used ? "; " : "",
+                                 c->codes[i], perk_store_coupon_status_message(info.status));
     }
-    if (c->r->n_failures == 0)
-        return PERK_STORE_OK;
+    if (c->r->n_failures == 0) return PERK_STORE_OK;
     return pstore_fail(s, PERK_STORE_BUDGET_EXCEEDED,
                        "order %s was not committed (nothing was written): %s; re-evaluate the "
-                       "cart without them", o->order_id, summary);
+                       "cart without them",
+                       o->order_id, summary);
 }
 
 /* Available points at `t` that a redemption can take: unexpired lots available by then. */
@@ -443,13 +409,11 @@ static perk_store_status redeemable(perk_store *s, const char *customer, int64_t
 {
     pstore_replay r;
     perk_store_status status = pstore_replay_customer(s, customer, &r);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     int64_t sum = 0;
     for (size_t i = 0; i < r.n_lots; i++) {
         const pstore_lot *lot = &r.lots[i];
-        if (lot->available_at <= t && (lot->expires_at == 0 || lot->expires_at > t))
-            sum += lot->remaining;
+        if (lot->available_at <= t && (lot->expires_at == 0 || lot->expires_at > t)) sum += lot->remaining;
     }
     pstore_replay_free(&r);
     *out = sum;
@@ -462,11 +426,11 @@ static perk_store_status insert_order(commit_ctx *c)
 {
     const perk_store_order *o = c->o;
     sqlite3_stmt *st = pstore_stmt(
-        c->s, "INSERT INTO orders (order_id, customer_id, ruleset, ruleset_version, time, "
-              "currency, subtotal, discount, shipping, payable, points_earned, points_redeemed, "
-              "fingerprint, order_json, delayed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
-    if (!st)
-        return pstore_stmt_status(c->s);
+        c->s,
+        "INSERT INTO orders (order_id, customer_id, ruleset, ruleset_version, time, "
+        "currency, subtotal, discount, shipping, payable, points_earned, points_redeemed, "
+        "fingerprint, order_json, delayed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+    if (!st) return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, o->order_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, o->customer_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, o->ruleset, -1, SQLITE_STATIC);
@@ -492,8 +456,7 @@ static perk_store_status record_lines(commit_ctx *c)
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_lines; i++) {
         sqlite3_stmt *st = pstore_stmt(c->s, "INSERT INTO order_lines (order_id, line_id, amount) "
                                              "VALUES (?1, ?2, ?3)");
-        if (!st)
-            return pstore_stmt_status(c->s);
+        if (!st) return pstore_stmt_status(c->s);
         sqlite3_bind_text(st, 1, o->order_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, o->lines[i].line_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, o->lines[i].amount);
@@ -502,8 +465,7 @@ static perk_store_status record_lines(commit_ctx *c)
         if (rc == SQLITE_CONSTRAINT)
             return pstore_fail(c->s, PERK_STORE_INVALID, "order %s lists line %s twice", o->order_id,
                                o->lines[i].line_id);
-        if (rc != SQLITE_DONE)
-            status = pstore_sqlfail(c->s, rc, "recording an order line");
+        if (rc != SQLITE_DONE) status = pstore_sqlfail(c->s, rc, "recording an order line");
     }
     return status;
 }
@@ -518,8 +480,7 @@ static perk_store_status record_uses(commit_ctx *c)
         sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO budget_uses (ruleset, promo_id, order_id, "
                                           "customer_id, discount, used_at) "
                                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-        if (!st)
-            return pstore_stmt_status(s);
+        if (!st) return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, o->ruleset, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, p->promo_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, o->order_id, -1, SQLITE_STATIC);
@@ -527,13 +488,11 @@ static perk_store_status record_uses(commit_ctx *c)
         sqlite3_bind_int64(st, 5, p->discount);
         sqlite3_bind_int64(st, 6, o->time);
         status = pstore_step_done(s, st, "recording a budget use");
-        if (status != PERK_STORE_OK)
-            break;
+        if (status != PERK_STORE_OK) break;
         st = pstore_stmt(s, "INSERT INTO budget_totals (ruleset, promo_id, uses, money) "
                             "VALUES (?1, ?2, 1, ?3) ON CONFLICT (ruleset, promo_id) DO UPDATE "
                             "SET uses = uses + 1, money = money + excluded.money");
-        if (!st)
-            return pstore_stmt_status(s);
+        if (!st) return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, o->ruleset, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, p->promo_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, p->discount);
@@ -542,18 +501,15 @@ static perk_store_status record_uses(commit_ctx *c)
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_coupons; i++) {
         sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO coupon_uses (code, order_id, customer_id, "
                                           "used_at) VALUES (?1, ?2, ?3, ?4)");
-        if (!st)
-            return pstore_stmt_status(s);
+        if (!st) return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, c->codes[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, o->order_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, o->customer_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, o->time);
         status = pstore_step_done(s, st, "recording a coupon use");
-        if (status != PERK_STORE_OK)
-            break;
+        if (status != PERK_STORE_OK) break;
         st = pstore_stmt(s, "UPDATE coupons SET uses = uses + 1 WHERE code = ?1");
-        if (!st)
-            return pstore_stmt_status(s);
+        if (!st) return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, c->codes[i], -1, SQLITE_STATIC);
         status = pstore_step_done(s, st, "counting a coupon use");
     }
@@ -576,22 +532,29 @@ static perk_store_status record_points(commit_ctx *c)
     perk_store_status status = PERK_STORE_OK;
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_earned; i++) {
         const perk_store_points_line *l = &o->earned[i];
-        if (l->points == 0)
-            continue;
-        pstore_entry e = {.order_id = o->order_id, .customer_id = o->customer_id, .kind = "earn",
-                          .rule_id = l->rule_id, .points = l->points, .created_at = o->time,
-                          .available_at = available_at, .expires_at = expires_at};
+        if (l->points == 0) continue;
+        pstore_entry e = { .order_id = o->order_id,
+                           .customer_id = o->customer_id,
+                           .kind = "earn",
+                           .rule_id = l->rule_id,
+                           .points = l->points,
+                           .created_at = o->time,
+                           .available_at = available_at,
+                           .expires_at = expires_at };
         int64_t lot_id = 0, collected = 0;
         status = pstore_ledger_append(s, &e, &lot_id);
         if (status == PERK_STORE_OK)
-            status = pstore_collect_debt(s, o->customer_id, o->order_id, lot_id, l->points,
-                                         available_at, o->time, &collected);
+            status = pstore_collect_debt(s, o->customer_id, o->order_id, lot_id, l->points, available_at,
+                                         o->time, &collected);
         c->r->debt_collected += collected;
     }
     if (status == PERK_STORE_OK && o->points_redeemed > 0) {
-        pstore_entry e = {.order_id = o->order_id, .customer_id = o->customer_id,
-                          .kind = "redeem", .points = -o->points_redeemed, .created_at = o->time,
-                          .available_at = o->time};
+        pstore_entry e = { .order_id = o->order_id,
+                           .customer_id = o->customer_id,
+                           .kind = "redeem",
+                           .points = -o->points_redeemed,
+                           .created_at = o->time,
+                           .available_at = o->time };
         status = pstore_ledger_append(s, &e, NULL);
     }
     return status;
@@ -602,21 +565,19 @@ static perk_store_status emit_committed(commit_ctx *c)
     const perk_store_order *o = c->o;
     json_t *promos = json_array(), *coupons = json_array();
     for (size_t i = 0; i < o->n_promos; i++)
-        json_array_append_new(promos, json_pack("{s:s, s:I}", "promo_id", o->promos[i].promo_id,
-                                                "discount", (json_int_t)o->promos[i].discount));
-    for (size_t i = 0; i < o->n_coupons; i++)
-        json_array_append_new(coupons, json_string(c->codes[i]));
-    json_t *points = json_pack("{s:I, s:I, s:I, s:I}", "earned", (json_int_t)c->earned_total,
-                               "redeemed", (json_int_t)o->points_redeemed, "available_at",
-                               (json_int_t)c->r->available_at, "debt_collected",
-                               (json_int_t)c->r->debt_collected);
-    json_t *ev = json_pack(
-        "{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:O}",
-        "order_id", o->order_id, "customer_id", o->customer_id, "ruleset", o->ruleset,
-        "ruleset_version", (json_int_t)o->ruleset_version, "currency", o->currency, "subtotal",
-        (json_int_t)o->subtotal, "discount", (json_int_t)o->discount, "shipping",
-        (json_int_t)o->shipping, "payable", (json_int_t)o->payable, "promos", promos, "coupons",
-        coupons, "points", points, "order", c->order_doc ? c->order_doc : json_null());
+        json_array_append_new(promos, json_pack("{s:s, s:I}", "promo_id", o->promos[i].promo_id, "discount",
+                                                (json_int_t)o->promos[i].discount));
+    for (size_t i = 0; i < o->n_coupons; i++) json_array_append_new(coupons, json_string(c->codes[i]));
+    json_t *points = json_pack("{s:I, s:I, s:I, s:I}", "earned", (json_int_t)c->earned_total, "redeemed",
+                               (json_int_t)o->points_redeemed, "available_at", (json_int_t)c->r->available_at,
+                               "debt_collected", (json_int_t)c->r->debt_collected);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:O}", "order_id",
+                  o->order_id, "customer_id", o->customer_id, "ruleset", o->ruleset, "ruleset_version",
+                  (json_int_t)o->ruleset_version, "currency", o->currency, "subtotal",
+                  (json_int_t)o->subtotal, "discount", (json_int_t)o->discount, "shipping",
+                  (json_int_t)o->shipping, "payable", (json_int_t)o->payable, "promos", promos, "coupons",
+                  coupons, "points", points, "order", c->order_doc ? c->order_doc : json_null());
     if (ev && o->delayed) /* audited: this order was committed late, at its own time */
         json_object_set_new(ev, "delayed", json_true());
     return pstore_emit(c->s, "order.committed", o->time, ev, &c->r->event_id);
@@ -629,8 +590,7 @@ static perk_store_status save_outcome(commit_ctx *c)
         c->s, "UPDATE orders SET out_available_at = ?2, out_debt_collected = ?3, out_balance = ?4,"
               " out_pending = ?5, out_tier = ?6, out_previous_tier = ?7, out_tier_changed = ?8,"
               " out_event_id = ?9 WHERE order_id = ?1");
-    if (!st)
-        return pstore_stmt_status(c->s);
+    if (!st) return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, c->o->order_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, r->available_at);
     sqlite3_bind_int64(st, 3, r->debt_collected);
@@ -650,13 +610,11 @@ static perk_store_status write_order(commit_ctx *c)
     const perk_store_order *o = c->o;
     int64_t expired = 0;
     perk_store_status status = pstore_expire_customer(s, o->customer_id, c->now, &expired);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     if (o->points_redeemed > 0) {
         int64_t available = 0;
         status = redeemable(s, o->customer_id, c->now, &available);
-        if (status != PERK_STORE_OK)
-            return status;
+        if (status != PERK_STORE_OK) return status;
         if (available < o->points_redeemed) {
             c->r->points_available = available;
             return pstore_fail(s, PERK_STORE_INSUFFICIENT_POINTS,
@@ -667,49 +625,41 @@ static perk_store_status write_order(commit_ctx *c)
         }
     }
     status = insert_order(c);
-    if (status == PERK_STORE_OK)
-        status = record_lines(c);
-    if (status == PERK_STORE_OK)
-        status = record_uses(c);
-    if (status == PERK_STORE_OK)
-        status = record_points(c);
+    if (status == PERK_STORE_OK) status = record_lines(c);
+    if (status == PERK_STORE_OK) status = record_uses(c);
+    if (status == PERK_STORE_OK) status = record_points(c);
     if (status == PERK_STORE_OK)
         status = pstore_tier_update(s, c->policy, o->customer_id, o->time, "order", c->r->tier,
                                     c->r->previous_tier, &c->r->tier_changed);
-    if (status == PERK_STORE_OK)
-        status = emit_committed(c);
+    if (status == PERK_STORE_OK) status = emit_committed(c);
     if (status == PERK_STORE_OK && (expired || c->earned_total || o->points_redeemed)) {
-        pstore_points_delta d = {.reason = "order", .order_id = o->order_id,
-                                 .earned = c->earned_total, .redeemed = o->points_redeemed,
-                                 .expired = expired, .debt_collected = c->r->debt_collected};
+        pstore_points_delta d = { .reason = "order",
+                                  .order_id = o->order_id,
+                                  .earned = c->earned_total,
+                                  .redeemed = o->points_redeemed,
+                                  .expired = expired,
+                                  .debt_collected = c->r->debt_collected };
         status = pstore_emit_points_changed(s, o->customer_id, o->time, &d);
     }
     if (status == PERK_STORE_OK)
         status = pstore_ledger_sums(s, o->customer_id, o->time, &c->r->balance, &c->r->pending);
-    if (status == PERK_STORE_OK)
-        status = save_outcome(c);
+    if (status == PERK_STORE_OK) status = save_outcome(c);
     return status;
 }
 
-perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o,
-                                    const perk_store_policy *policy,
+perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o, const perk_store_policy *policy,
                                     perk_store_commit_result *result)
 {
     perk_store_commit_result scratch;
     perk_store_commit_result *r = result ? result : &scratch;
     memset(r, 0, sizeof *r);
-    if (!s)
-        return PERK_STORE_INVALID;
-    if (!o)
-        return pstore_fail(s, PERK_STORE_INVALID, "no order given");
-    commit_ctx c = {.s = s, .o = o, .policy = policy, .r = r};
+    if (!s) return PERK_STORE_INVALID;
+    if (!o) return pstore_fail(s, PERK_STORE_INVALID, "no order given");
+    commit_ctx c = { .s = s, .o = o, .policy = policy, .r = r };
     perk_store_status status = validate_order(&c);
-    if (status == PERK_STORE_OK)
-        status = pstore_policy_check(s, policy);
-    if (status == PERK_STORE_OK)
-        status = fingerprint_order(&c);
-    if (status != PERK_STORE_OK)
-        goto out;
+    if (status == PERK_STORE_OK) status = pstore_policy_check(s, policy);
+    if (status == PERK_STORE_OK) status = fingerprint_order(&c);
+    if (status != PERK_STORE_OK) goto out;
     r->points_earned = c.earned_total;
     r->points_redeemed = o->points_redeemed;
 
@@ -728,22 +678,17 @@ perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o,
     }
     if (status == PERK_STORE_OK) {
         status = check_order_time(&c);
-        if (status != PERK_STORE_OK)
-            pstore_add_context(s, "; nothing was committed");
+        if (status != PERK_STORE_OK) pstore_add_context(s, "; nothing was committed");
     }
-    if (status == PERK_STORE_OK)
-        status = apply_version(&c);
-    if (status == PERK_STORE_OK)
-        status = check_budgets_and_coupons(&c);
-    if (status == PERK_STORE_OK)
-        status = write_order(&c);
+    if (status == PERK_STORE_OK) status = apply_version(&c);
+    if (status == PERK_STORE_OK) status = check_budgets_and_coupons(&c);
+    if (status == PERK_STORE_OK) status = write_order(&c);
     if (status == PERK_STORE_OK) {
         status = pstore_commit(s, "committing the transaction");
     } else {
         pstore_rollback(s);
     }
-    if (status != PERK_STORE_OK)
-        pstore_rewrite_sql_error(s, action, "nothing was committed");
+    if (status != PERK_STORE_OK) pstore_rewrite_sql_error(s, action, "nothing was committed");
 out:
     if (status != PERK_STORE_OK && status != PERK_STORE_BUDGET_EXCEEDED) {
         /* Only budget failures report a list. */
@@ -752,26 +697,21 @@ out:
     free(c.codes);
     free(c.limits);
     json_decref(c.order_doc);
-    if (!result)
-        perk_store_commit_result_free(&scratch);
+    if (!result) perk_store_commit_result_free(&scratch);
     return status;
 }
 
-perk_store_status perk_store_budget_usage(perk_store *s, const char *ruleset,
-                                          const char *promo_id, const char *customer_id,
-                                          int64_t *uses, int64_t *money, int64_t *customer_uses)
+perk_store_status perk_store_budget_usage(perk_store *s, const char *ruleset, const char *promo_id,
+                                          const char *customer_id, int64_t *uses, int64_t *money,
+                                          int64_t *customer_uses)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
+    if (!s) return PERK_STORE_INVALID;
     int64_t u = 0, m = 0, cu = 0;
     perk_store_status status = pstore_check_name(s, "rule-set name", ruleset, 255);
-    if (status == PERK_STORE_OK)
-        status = pstore_check_name(s, "promotion id", promo_id, 255);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status == PERK_STORE_OK) status = pstore_check_name(s, "promotion id", promo_id, 255);
+    if (status != PERK_STORE_OK) return status;
     status = pstore_begin(s, false, "reading a budget");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     status = budget_totals(s, ruleset, promo_id, &u, &m);
     if (status == PERK_STORE_OK && customer_id && *customer_id)
         status = customer_budget_uses(s, ruleset, promo_id, customer_id, &cu);
@@ -780,14 +720,10 @@ perk_store_status perk_store_budget_usage(perk_store *s, const char *ruleset,
         return status;
     }
     status = pstore_commit(s, "finishing the budget read");
-    if (status != PERK_STORE_OK)
-        return status;
-    if (uses)
-        *uses = u;
-    if (money)
-        *money = m;
-    if (customer_uses)
-        *customer_uses = cu;
+    if (status != PERK_STORE_OK) return status;
+    if (uses) *uses = u;
+    if (money) *money = m;
+    if (customer_uses) *customer_uses = cu;
     return PERK_STORE_OK;
 }
 
@@ -795,13 +731,12 @@ perk_store_status perk_store_budget_usage(perk_store *s, const char *ruleset,
 
 /* Calls cb for every row of `st` (bound to the order id): budget uses have 3 columns
  * (ruleset, promo_id, discount), coupon uses 1 (code). */
-static perk_store_status each_use(perk_store *s, sqlite3_stmt *st, bool budget,
-                                  perk_store_order_use_cb cb, void *ctx, bool *stopped,
-                                  const char *what)
+static perk_store_status each_use(perk_store *s, sqlite3_stmt *st, bool budget, perk_store_order_use_cb cb,
+                                  void *ctx, bool *stopped, const char *what)
 {
     int rc = SQLITE_DONE;
     while (!*stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        perk_store_order_use u = {0};
+        perk_store_order_use u = { 0 };
         if (budget) {
             u.ruleset = (const char *)sqlite3_column_text(st, 0);
             u.promo_id = (const char *)sqlite3_column_text(st, 1);
@@ -809,34 +744,26 @@ static perk_store_status each_use(perk_store *s, sqlite3_stmt *st, bool budget,
         } else {
             u.coupon = (const char *)sqlite3_column_text(st, 0);
         }
-        if (cb && cb(&u, ctx) != 0)
-            *stopped = true;
+        if (cb && cb(&u, ctx) != 0) *stopped = true;
     }
     perk_store_status status = PERK_STORE_OK;
-    if (!*stopped && rc != SQLITE_DONE)
-        status = pstore_sqlfail(s, rc, what);
+    if (!*stopped && rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, what);
     pstore_done(st);
     return status;
 }
 
 perk_store_status perk_store_order_uses(perk_store *s, const char *order_id, bool *found,
-                                        int64_t *ruleset_version, perk_store_order_use_cb cb,
-                                        void *ctx)
+                                        int64_t *ruleset_version, perk_store_order_use_cb cb, void *ctx)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
-    if (!found)
-        return pstore_fail(s, PERK_STORE_INVALID, "no output given for the order lookup");
+    if (!s) return PERK_STORE_INVALID;
+    if (!found) return pstore_fail(s, PERK_STORE_INVALID, "no output given for the order lookup");
     *found = false;
-    if (ruleset_version)
-        *ruleset_version = 0;
+    if (ruleset_version) *ruleset_version = 0;
     perk_store_status status = pstore_check_name(s, "order id", order_id, 255);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     /* one read transaction: the order and its uses agree */
     status = pstore_begin(s, false, "looking up an order");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT ruleset_version FROM orders WHERE order_id = ?1");
     if (!st) {
         status = pstore_stmt_status(s);
@@ -845,13 +772,10 @@ perk_store_status perk_store_order_uses(perk_store *s, const char *order_id, boo
     sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
     int64_t version = -1;
     status = pstore_query_int(s, st, -1, &version, "looking up the order");
-    if (status != PERK_STORE_OK)
-        goto fail;
-    if (version < 0)
-        return pstore_commit(s, "finishing the order lookup");
+    if (status != PERK_STORE_OK) goto fail;
+    if (version < 0) return pstore_commit(s, "finishing the order lookup");
     *found = true;
-    if (ruleset_version)
-        *ruleset_version = version;
+    if (ruleset_version) *ruleset_version = version;
     bool stopped = false;
     st = pstore_stmt(s, "SELECT ruleset, promo_id, discount FROM budget_uses "
                         "WHERE order_id = ?1 AND released_at IS NULL ORDER BY id");
@@ -861,8 +785,7 @@ perk_store_status perk_store_order_uses(perk_store *s, const char *order_id, boo
     }
     sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
     status = each_use(s, st, true, cb, ctx, &stopped, "reading the order's budget uses");
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     st = pstore_stmt(s, "SELECT code FROM coupon_uses "
                         "WHERE order_id = ?1 AND released_at IS NULL ORDER BY id");
     if (!st) {
@@ -871,8 +794,7 @@ perk_store_status perk_store_order_uses(perk_store *s, const char *order_id, boo
     }
     sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
     status = each_use(s, st, false, cb, ctx, &stopped, "reading the order's coupon uses");
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     return pstore_commit(s, "finishing the order lookup");
 fail:
     pstore_rollback(s);

@@ -13,7 +13,7 @@ typedef struct refund_ctx {
     const char *order_id, *refund_id;
     const perk_store_refund_line *lines;
     size_t n_lines;
-    int64_t requested;          /* refunded_amount as given (or the lines' sum) */
+    int64_t requested; /* refunded_amount as given (or the lines' sum) */
     int64_t now;
     const perk_store_policy *policy;
     bool release_budget;
@@ -22,7 +22,7 @@ typedef struct refund_ctx {
     /* the order */
     char customer[256];
     int64_t payable, earned, redeemed;
-    int64_t points_target;      /* reversal due by the formula for this refund */
+    int64_t points_target; /* reversal due by the formula for this refund */
     int64_t debt_collected;
 } refund_ctx;
 
@@ -30,54 +30,50 @@ static perk_store_status validate(refund_ctx *c, int64_t refunded_amount)
 {
     perk_store *s = c->s;
     perk_store_status st = pstore_check_name(s, "order id", c->order_id, 255);
-    if (st == PERK_STORE_OK)
-        st = pstore_check_name(s, "refund id", c->refund_id, 255);
-    if (st == PERK_STORE_OK)
-        st = pstore_policy_check(s, c->policy);
-    if (st != PERK_STORE_OK)
-        return st;
+    if (st == PERK_STORE_OK) st = pstore_check_name(s, "refund id", c->refund_id, 255);
+    if (st == PERK_STORE_OK) st = pstore_policy_check(s, c->policy);
+    if (st != PERK_STORE_OK) return st;
     if (refunded_amount < 0)
         return pstore_fail(s, PERK_STORE_INVALID, "refund %s: amount must be >= 0", c->refund_id);
     if (!c->lines) {
         if (c->n_lines)
-            return pstore_fail(s, PERK_STORE_INVALID, "refund %s: %zu lines but no line array",
-                               c->refund_id, c->n_lines);
+            return pstore_fail(s, PERK_STORE_INVALID, "refund %s: %zu lines but no line array", c->refund_id,
+                               c->n_lines);
         c->requested = refunded_amount;
         return PERK_STORE_OK;
     }
     if (c->n_lines == 0 || c->n_lines > 10000)
-        return pstore_fail(s, PERK_STORE_INVALID, "refund %s: needs 1..10000 lines (or NULL for "
-                           "the whole order)", c->refund_id);
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "refund %s: needs 1..10000 lines (or NULL for "
+                           "the whole order)",
+                           c->refund_id);
     int64_t sum = 0;
     for (size_t i = 0; i < c->n_lines; i++) {
         st = pstore_check_name(s, "refund line id", c->lines[i].line_id, 255);
-        if (st != PERK_STORE_OK)
-            return st;
+        if (st != PERK_STORE_OK) return st;
         if (c->lines[i].amount <= 0)
-            return pstore_fail(s, PERK_STORE_INVALID, "refund %s: line %s amount must be > 0",
-                               c->refund_id, c->lines[i].line_id);
+            return pstore_fail(s, PERK_STORE_INVALID, "refund %s: line %s amount must be > 0", c->refund_id,
+                               c->lines[i].line_id);
         if (__builtin_add_overflow(sum, c->lines[i].amount, &sum))
-            return pstore_fail(s, PERK_STORE_INVALID, "refund %s: line amounts overflow",
-                               c->refund_id);
+            return pstore_fail(s, PERK_STORE_INVALID, "refund %s: line amounts overflow", c->refund_id);
         for (size_t j = 0; j < i; j++)
             if (strcmp(c->lines[j].line_id, c->lines[i].line_id) == 0)
                 return pstore_fail(s, PERK_STORE_INVALID,
                                    "refund %s names line %s twice; give each line once with "
-                                   "the whole amount refunded on it", c->refund_id,
-                                   c->lines[i].line_id);
+                                   "the whole amount refunded on it",
+                                   c->refund_id, c->lines[i].line_id);
     }
     if (refunded_amount != 0 && refunded_amount != sum)
         return pstore_fail(s, PERK_STORE_INVALID,
-                           "refund %s: lines add up to %lld but the refunded amount is %lld",
-                           c->refund_id, (long long)sum, (long long)refunded_amount);
+                           "refund %s: lines add up to %lld but the refunded amount is %lld", c->refund_id,
+                           (long long)sum, (long long)refunded_amount);
     c->requested = sum;
     return PERK_STORE_OK;
 }
 
 static json_t *lines_json(const refund_ctx *c)
 {
-    if (!c->lines)
-        return json_null();
+    if (!c->lines) return json_null();
     json_t *a = json_array();
     for (size_t i = 0; i < c->n_lines; i++)
         json_array_append_new(a, json_pack("{s:s, s:I}", "line_id", c->lines[i].line_id, "amount",
@@ -97,12 +93,10 @@ static perk_store_status fingerprint(refund_ctx *c, char **lines_text)
         }
     }
     json_t *doc = json_pack("{s:s, s:I, s:o, s:b}", "order_id", c->order_id, "amount",
-                            (json_int_t)c->requested, "lines", lines, "release_budget",
-                            c->release_budget);
+                            (json_int_t)c->requested, "lines", lines, "release_budget", c->release_budget);
     char *text = doc ? json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
     json_decref(doc);
-    if (!text)
-        return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory");
+    if (!text) return pstore_fail(c->s, PERK_STORE_NOMEM, "out of memory");
     perk_store_sha256_hex(text, strlen(text), c->fingerprint);
     free(text);
     return PERK_STORE_OK;
@@ -113,20 +107,20 @@ static perk_store_status load_previous(refund_ctx *c, bool *found)
 {
     perk_store *s = c->s;
     *found = false;
-    sqlite3_stmt *st = pstore_stmt(
-        s, "SELECT r.fingerprint, r.amount, r.full, r.points_reversed, r.points_expired,"
-           " r.points_shortfall, r.points_returned, r.budget_released, r.tier, r.tier_changed,"
-           " (SELECT SUM(x.amount) FROM refunds x WHERE x.order_id = r.order_id"
-           "   AND x.rowid <= r.rowid)"
-           " FROM refunds r WHERE r.refund_id = ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    sqlite3_stmt *st =
+        pstore_stmt(s, "SELECT r.fingerprint, r.amount, r.full, r.points_reversed, r.points_expired,"
+                       " r.points_shortfall, r.points_returned, r.budget_released, r.tier, r.tier_changed,"
+                       " (SELECT SUM(x.amount) FROM refunds x WHERE x.order_id = r.order_id"
+                       "   AND x.rowid <= r.rowid)"
+                       " FROM refunds r WHERE r.refund_id = ?1");
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
     char conflict[300];
-    snprintf(conflict, sizeof conflict, "refund %.200s was already recorded with different content", c->refund_id);
-    perk_store_status status = pstore_replay_row(s, st, c->fingerprint, "looking up the refund", conflict, found);
-    if (status != PERK_STORE_OK || !*found)
-        return status;
+    snprintf(conflict, sizeof conflict, "refund %.200s was already recorded with different content",
+             c->refund_id);
+    perk_store_status status =
+        pstore_replay_row(s, st, c->fingerprint, "looking up the refund", conflict, found);
+    if (status != PERK_STORE_OK || !*found) return status;
     perk_store_refund_result *r = c->r;
     r->replay = true;
     r->amount = sqlite3_column_int64(st, 1);
@@ -149,8 +143,7 @@ static perk_store_status load_order(refund_ctx *c)
     perk_store *s = c->s;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT customer_id, payable, points_earned, points_redeemed "
                                       "FROM orders WHERE order_id = ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     perk_store_status status = PERK_STORE_OK;
@@ -170,14 +163,12 @@ static perk_store_status load_order(refund_ctx *c)
 }
 
 /* Refunded so far, reversal targets so far, and whether a refund already completed the order. */
-static perk_store_status earlier_refunds(refund_ctx *c, int64_t *refunded, int64_t *targeted,
-                                         bool *was_full)
+static perk_store_status earlier_refunds(refund_ctx *c, int64_t *refunded, int64_t *targeted, bool *was_full)
 {
     sqlite3_stmt *st = pstore_stmt(c->s, "SELECT COALESCE(SUM(amount), 0), "
                                          "COALESCE(SUM(points_target), 0), COALESCE(MAX(full), 0) "
                                          "FROM refunds WHERE order_id = ?1");
-    if (!st)
-        return pstore_stmt_status(c->s);
+    if (!st) return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     perk_store_status status = PERK_STORE_OK;
@@ -200,8 +191,7 @@ static perk_store_status reverse_points(refund_ctx *c, int64_t need)
     perk_store_refund_result *r = c->r;
     pstore_replay rp;
     perk_store_status status = pstore_replay_customer(s, c->customer, &rp);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     char note[320];
     snprintf(note, sizeof note, "refund %s of order %s", c->refund_id, c->order_id);
     sqlite3_stmt *st = pstore_stmt(s, "SELECT id FROM ledger WHERE order_id = ?1 AND "
@@ -216,21 +206,22 @@ static perk_store_status reverse_points(refund_ctx *c, int64_t need)
     int64_t lot_ids[MAX_LOTS];
     size_t n = 0;
     int rc = SQLITE_DONE;
-    while (n < MAX_LOTS && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        lot_ids[n++] = sqlite3_column_int64(st, 0);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        status = pstore_sqlfail(s, rc, "finding the order's points");
+    while (n < MAX_LOTS && (rc = sqlite3_step(st)) == SQLITE_ROW) lot_ids[n++] = sqlite3_column_int64(st, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "finding the order's points");
     pstore_done(st);
     for (size_t i = 0; status == PERK_STORE_OK && i < n && need > 0; i++) {
         pstore_lot *lot = pstore_replay_find(&rp, lot_ids[i]);
-        if (!lot || lot->remaining == 0)
-            continue;
+        if (!lot || lot->remaining == 0) continue;
         int64_t take = need < lot->remaining ? need : lot->remaining;
         /* A still-pending lot shrinks where it is pending; an available one from now on. */
-        pstore_entry e = {.order_id = c->order_id, .customer_id = c->customer, .kind = "reverse",
-                          .note = note, .points = -take, .created_at = c->now,
-                          .available_at = lot->available_at > c->now ? lot->available_at : c->now,
-                          .ref_id = lot->entry_id};
+        pstore_entry e = { .order_id = c->order_id,
+                           .customer_id = c->customer,
+                           .kind = "reverse",
+                           .note = note,
+                           .points = -take,
+                           .created_at = c->now,
+                           .available_at = lot->available_at > c->now ? lot->available_at : c->now,
+                           .ref_id = lot->entry_id };
         status = pstore_ledger_append(s, &e, NULL);
         lot->remaining -= take;
         need -= take;
@@ -238,40 +229,40 @@ static perk_store_status reverse_points(refund_ctx *c, int64_t need)
     }
     for (size_t i = 0; status == PERK_STORE_OK && i < n && need > 0; i++) {
         pstore_lot *lot = pstore_replay_find(&rp, lot_ids[i]);
-        if (!lot || lot->expired == 0)
-            continue;
+        if (!lot || lot->expired == 0) continue;
         int64_t gone = need < lot->expired ? need : lot->expired;
         lot->expired -= gone;
         need -= gone;
         r->points_expired_part += gone;
     }
     pstore_replay_free(&rp);
-    if (status != PERK_STORE_OK || need == 0)
-        return status;
+    if (status != PERK_STORE_OK || need == 0) return status;
     int64_t available = 0, pending = 0;
     status = pstore_ledger_sums(s, c->customer, c->now, &available, &pending);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     int64_t take = available > 0 ? (need < available ? need : available) : 0;
     if (take > 0) {
-        pstore_entry e = {.order_id = c->order_id, .customer_id = c->customer, .kind = "reverse",
-                          .note = note, .points = -take, .created_at = c->now,
-                          .available_at = c->now};
+        pstore_entry e = { .order_id = c->order_id,
+                           .customer_id = c->customer,
+                           .kind = "reverse",
+                           .note = note,
+                           .points = -take,
+                           .created_at = c->now,
+                           .available_at = c->now };
         status = pstore_ledger_append(s, &e, NULL);
         need -= take;
         r->points_reversed += take;
     }
-    if (status != PERK_STORE_OK || need == 0)
-        return status;
+    if (status != PERK_STORE_OK || need == 0) return status;
     /* The customer already spent these points: no negative balance, an explicit debt. */
     char debt_note[400];
     snprintf(debt_note, sizeof debt_note,
              "refund %s of order %s reverses %lld points the customer had already spent; "
-             "collected from future earnings", c->refund_id, c->order_id, (long long)need);
+             "collected from future earnings",
+             c->refund_id, c->order_id, (long long)need);
     st = pstore_stmt(s, "INSERT INTO points_debts (customer_id, order_id, refund_id, points, "
                         "created_at, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->customer, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->order_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, c->refund_id, -1, SQLITE_STATIC);
@@ -286,22 +277,26 @@ static perk_store_status reverse_points(refund_ctx *c, int64_t need)
 /* Gives back the points the order redeemed (a full cancellation). */
 static perk_store_status return_redeemed(refund_ctx *c)
 {
-    if (c->redeemed == 0)
-        return PERK_STORE_OK;
+    if (c->redeemed == 0) return PERK_STORE_OK;
     int64_t expire = c->policy ? c->policy->expire_seconds : 0, expires_at = 0;
     if (expire && __builtin_add_overflow(c->now, expire, &expires_at))
         return pstore_fail(c->s, PERK_STORE_INVALID, "points expiry date overflows");
     char note[320];
     snprintf(note, sizeof note, "points redeemed on order %s given back (refund %s)", c->order_id,
              c->refund_id);
-    pstore_entry e = {.order_id = c->order_id, .customer_id = c->customer, .kind = "adjust",
-                      .note = note, .points = c->redeemed, .created_at = c->now,
-                      .available_at = c->now, .expires_at = expires_at};
+    pstore_entry e = { .order_id = c->order_id,
+                       .customer_id = c->customer,
+                       .kind = "adjust",
+                       .note = note,
+                       .points = c->redeemed,
+                       .created_at = c->now,
+                       .available_at = c->now,
+                       .expires_at = expires_at };
     int64_t lot_id = 0;
     perk_store_status status = pstore_ledger_append(c->s, &e, &lot_id);
     if (status == PERK_STORE_OK)
-        status = pstore_collect_debt(c->s, c->customer, c->order_id, lot_id, c->redeemed, c->now,
-                                     c->now, &c->debt_collected);
+        status = pstore_collect_debt(c->s, c->customer, c->order_id, lot_id, c->redeemed, c->now, c->now,
+                                     &c->debt_collected);
     c->r->points_returned = c->redeemed;
     return status;
 }
@@ -322,14 +317,11 @@ static perk_store_status release_uses(refund_ctx *c)
     };
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         sqlite3_stmt *st = pstore_stmt(s, sql[i]);
-        if (!st)
-            return pstore_stmt_status(s);
+        if (!st) return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
-        if (sqlite3_bind_parameter_count(st) >= 2)
-            sqlite3_bind_int64(st, 2, c->now);
+        if (sqlite3_bind_parameter_count(st) >= 2) sqlite3_bind_int64(st, 2, c->now);
         perk_store_status status = pstore_step_done(s, st, "releasing budget and coupon uses");
-        if (status != PERK_STORE_OK)
-            return status;
+        if (status != PERK_STORE_OK) return status;
     }
     c->r->budget_released = true;
     return PERK_STORE_OK;
@@ -341,13 +333,11 @@ static perk_store_status check_lines(refund_ctx *c)
 {
     perk_store *s = c->s;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM order_lines WHERE order_id = ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
     int64_t n = 0;
     perk_store_status status = pstore_query_int(s, st, 0, &n, "counting the order's lines");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     if (n == 0)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "refund %s: order %s was committed without its lines, so it cannot be "
@@ -358,8 +348,7 @@ static perk_store_status check_lines(refund_ctx *c)
         st = pstore_stmt(s, "SELECT amount, (SELECT COALESCE(SUM(r.amount), 0) FROM refund_lines r"
                             " WHERE r.order_id = ?1 AND r.line_id = ?2)"
                             " FROM order_lines WHERE order_id = ?1 AND line_id = ?2");
-        if (!st)
-            return pstore_stmt_status(s);
+        if (!st) return pstore_stmt_status(s);
         sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, l->line_id, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
@@ -372,16 +361,15 @@ static perk_store_status check_lines(refund_ctx *c)
         if (rc == SQLITE_DONE)
             return pstore_fail(s, PERK_STORE_INVALID,
                                "refund %s: order %s has no line %.100s; use the line ids the order "
-                               "was committed with", c->refund_id, c->order_id, l->line_id);
-        if (rc != SQLITE_ROW)
-            return pstore_sqlfail(s, rc, "reading an order line");
+                               "was committed with",
+                               c->refund_id, c->order_id, l->line_id);
+        if (rc != SQLITE_ROW) return pstore_sqlfail(s, rc, "reading an order line");
         if (l->amount > paid - refunded)
             return pstore_fail(s, PERK_STORE_INVALID,
                                "refund %s: line %s of order %s was paid %lld and %lld of it is "
                                "already refunded; at most %lld more can be refunded, not %lld",
-                               c->refund_id, l->line_id, c->order_id, (long long)paid,
-                               (long long)refunded, (long long)(paid - refunded),
-                               (long long)l->amount);
+                               c->refund_id, l->line_id, c->order_id, (long long)paid, (long long)refunded,
+                               (long long)(paid - refunded), (long long)l->amount);
     }
     return PERK_STORE_OK;
 }
@@ -391,15 +379,13 @@ static perk_store_status insert_refund_lines(refund_ctx *c)
     for (size_t i = 0; c->lines && i < c->n_lines; i++) {
         sqlite3_stmt *st = pstore_stmt(c->s, "INSERT INTO refund_lines (refund_id, order_id, "
                                              "line_id, amount) VALUES (?1, ?2, ?3, ?4)");
-        if (!st)
-            return pstore_stmt_status(c->s);
+        if (!st) return pstore_stmt_status(c->s);
         sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, c->order_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, c->lines[i].line_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, c->lines[i].amount);
         perk_store_status status = pstore_step_done(c->s, st, "recording a refunded line");
-        if (status != PERK_STORE_OK)
-            return status;
+        if (status != PERK_STORE_OK) return status;
     }
     return PERK_STORE_OK;
 }
@@ -407,13 +393,12 @@ static perk_store_status insert_refund_lines(refund_ctx *c)
 static perk_store_status insert_refund(refund_ctx *c, const char *lines_text)
 {
     const perk_store_refund_result *r = c->r;
-    sqlite3_stmt *st = pstore_stmt(
-        c->s, "INSERT INTO refunds (refund_id, order_id, amount, lines_json, fingerprint, "
-              "created_at, full, points_target, points_reversed, points_expired, "
-              "points_shortfall, points_returned, budget_released, tier, tier_changed) "
-              "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
-    if (!st)
-        return pstore_stmt_status(c->s);
+    sqlite3_stmt *st =
+        pstore_stmt(c->s, "INSERT INTO refunds (refund_id, order_id, amount, lines_json, fingerprint, "
+                          "created_at, full, points_target, points_reversed, points_expired, "
+                          "points_shortfall, points_returned, budget_released, tier, tier_changed) "
+                          "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+    if (!st) return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->order_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, r->amount);
@@ -436,8 +421,7 @@ static perk_store_status save_tier(refund_ctx *c)
 {
     sqlite3_stmt *st = pstore_stmt(c->s, "UPDATE refunds SET tier = ?2, tier_changed = ?3 "
                                          "WHERE refund_id = ?1");
-    if (!st)
-        return pstore_stmt_status(c->s);
+    if (!st) return pstore_stmt_status(c->s);
     sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->r->tier, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, c->r->tier_changed);
@@ -449,23 +433,19 @@ static perk_store_status apply_refund(refund_ctx *c, const char *lines_text)
     perk_store *s = c->s;
     perk_store_refund_result *r = c->r;
     perk_store_status status = load_order(c);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     int64_t refunded = 0, targeted = 0;
     bool was_full = false;
     status = earlier_refunds(c, &refunded, &targeted, &was_full);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     if (was_full)
-        return pstore_fail(s, PERK_STORE_INVALID, "order %s is already fully refunded",
-                           c->order_id);
+        return pstore_fail(s, PERK_STORE_INVALID, "order %s is already fully refunded", c->order_id);
     int64_t rest = c->payable - refunded;
     if (!c->lines) {
         if (c->requested != 0 && c->requested != rest)
             return pstore_fail(s, PERK_STORE_INVALID,
-                               "refund %s: a whole-order refund of order %s is %lld, not %lld",
-                               c->refund_id, c->order_id, (long long)rest,
-                               (long long)c->requested);
+                               "refund %s: a whole-order refund of order %s is %lld, not %lld", c->refund_id,
+                               c->order_id, (long long)rest, (long long)c->requested);
         r->amount = rest;
     } else {
         r->amount = c->requested;
@@ -474,12 +454,11 @@ static perk_store_status apply_refund(refund_ctx *c, const char *lines_text)
         return pstore_fail(s, PERK_STORE_INVALID, "refund %s: amount must be > 0", c->refund_id);
     if (r->amount > rest)
         return pstore_fail(s, PERK_STORE_INVALID,
-                           "refund %s of %lld exceeds the %lld left to refund on order %s",
-                           c->refund_id, (long long)r->amount, (long long)rest, c->order_id);
+                           "refund %s of %lld exceeds the %lld left to refund on order %s", c->refund_id,
+                           (long long)r->amount, (long long)rest, c->order_id);
     if (c->lines) {
         status = check_lines(c);
-        if (status != PERK_STORE_OK)
-            return status;
+        if (status != PERK_STORE_OK) return status;
     }
     r->refunded_total = refunded + r->amount;
     r->full = r->refunded_total == c->payable;
@@ -490,50 +469,42 @@ static perk_store_status apply_refund(refund_ctx *c, const char *lines_text)
     if (c->payable == 0)
         target_total = r->full ? c->earned : 0;
     else
-        target_total = c->earned - (int64_t)((__int128)c->earned *
-                                             (c->payable - r->refunded_total) / c->payable);
+        target_total =
+            c->earned - (int64_t)((__int128)c->earned * (c->payable - r->refunded_total) / c->payable);
     c->points_target = target_total - targeted;
 
     int64_t expired = 0;
     status = pstore_expire_customer(s, c->customer, c->now, &expired);
-    if (status == PERK_STORE_OK && c->points_target > 0)
-        status = reverse_points(c, c->points_target);
-    if (status == PERK_STORE_OK && r->full)
-        status = return_redeemed(c);
-    if (status == PERK_STORE_OK && r->full && c->release_budget)
-        status = release_uses(c);
+    if (status == PERK_STORE_OK && c->points_target > 0) status = reverse_points(c, c->points_target);
+    if (status == PERK_STORE_OK && r->full) status = return_redeemed(c);
+    if (status == PERK_STORE_OK && r->full && c->release_budget) status = release_uses(c);
     /* The refund row goes in before the tier is computed: spend is net of it. */
-    if (status == PERK_STORE_OK)
-        status = insert_refund(c, lines_text);
-    if (status == PERK_STORE_OK)
-        status = insert_refund_lines(c);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status == PERK_STORE_OK) status = insert_refund(c, lines_text);
+    if (status == PERK_STORE_OK) status = insert_refund_lines(c);
+    if (status != PERK_STORE_OK) return status;
     char tier_before[PERK_STORE_NAME_MAX];
     status = pstore_tier_update(s, c->policy, c->customer, c->now, "refund", r->tier, tier_before,
                                 &r->tier_changed);
-    if (status == PERK_STORE_OK)
-        status = save_tier(c);
-    if (status != PERK_STORE_OK)
-        return status;
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:I, s:I, s:I, s:I, s:b}",
-                           "order_id", c->order_id, "refund_id", c->refund_id, "customer_id",
-                           c->customer, "amount", (json_int_t)r->amount, "refunded_total",
-                           (json_int_t)r->refunded_total, "payable", (json_int_t)c->payable,
-                           "full", r->full, "lines", lines_json(c), "points_reversed",
-                           (json_int_t)r->points_reversed, "points_expired_part",
-                           (json_int_t)r->points_expired_part, "points_shortfall",
-                           (json_int_t)r->points_shortfall, "points_returned",
-                           (json_int_t)r->points_returned, "budget_released",
-                           r->budget_released);
+    if (status == PERK_STORE_OK) status = save_tier(c);
+    if (status != PERK_STORE_OK) return status;
+    json_t *ev = json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:I, s:I, s:I, s:I, s:b}", "order_id", c->order_id,
+        "refund_id", c->refund_id, "customer_id", c->customer, "amount", (json_int_t)r->amount,
+        "refunded_total", (json_int_t)r->refunded_total, "payable", (json_int_t)c->payable, "full", r->full,
+        "lines", lines_json(c), "points_reversed", (json_int_t)r->points_reversed, "points_expired_part",
+        (json_int_t)r->points_expired_part, "points_shortfall", (json_int_t)r->points_shortfall,
+        "points_returned", (json_int_t)r->points_returned, "budget_released", r->budget_released);
     status = pstore_emit(s, "order.refunded", c->now, ev, NULL);
     if (status == PERK_STORE_OK &&
         (expired || r->points_reversed || r->points_shortfall || r->points_returned)) {
-        pstore_points_delta d = {.reason = "refund", .order_id = c->order_id,
-                                 .refund_id = c->refund_id, .reversed = r->points_reversed,
-                                 .expired = expired, .returned = r->points_returned,
-                                 .debt_collected = c->debt_collected,
-                                 .shortfall = r->points_shortfall};
+        pstore_points_delta d = { .reason = "refund",
+                                  .order_id = c->order_id,
+                                  .refund_id = c->refund_id,
+                                  .reversed = r->points_reversed,
+                                  .expired = expired,
+                                  .returned = r->points_returned,
+                                  .debt_collected = c->debt_collected,
+                                  .shortfall = r->points_shortfall };
         status = pstore_emit_points_changed(s, c->customer, c->now, &d);
     }
     return status;
@@ -541,24 +512,26 @@ static perk_store_status apply_refund(refund_ctx *c, const char *lines_text)
 
 perk_store_status perk_store_refund(perk_store *s, const char *order_id, const char *refund_id,
                                     const perk_store_refund_line *lines, size_t n_lines,
-                                    int64_t refunded_amount, int64_t now,
-                                    const perk_store_policy *policy, bool release_budget,
-                                    perk_store_refund_result *result)
+                                    int64_t refunded_amount, int64_t now, const perk_store_policy *policy,
+                                    bool release_budget, perk_store_refund_result *result)
 {
     perk_store_refund_result scratch;
     perk_store_refund_result *r = result ? result : &scratch;
     memset(r, 0, sizeof *r);
-    if (!s)
-        return PERK_STORE_INVALID;
-    refund_ctx c = {.s = s, .order_id = order_id, .refund_id = refund_id, .lines = lines,
-                    .n_lines = n_lines, .now = now, .policy = policy,
-                    .release_budget = release_budget, .r = r};
+    if (!s) return PERK_STORE_INVALID;
+    refund_ctx c = { .s = s,
+                     .order_id = order_id,
+                     .refund_id = refund_id,
+                     .lines = lines,
+                     .n_lines = n_lines,
+                     .now = now,
+                     .policy = policy,
+                     .release_budget = release_budget,
+                     .r = r };
     char *lines_text = NULL;
     perk_store_status status = validate(&c, refunded_amount);
-    if (status == PERK_STORE_OK)
-        status = fingerprint(&c, &lines_text);
-    if (status != PERK_STORE_OK)
-        goto out;
+    if (status == PERK_STORE_OK) status = fingerprint(&c, &lines_text);
+    if (status != PERK_STORE_OK) goto out;
     char action[600];
     snprintf(action, sizeof action, "recording refund %s of order %s", refund_id, order_id);
     status = pstore_begin(s, true, "starting the refund transaction");
@@ -580,8 +553,7 @@ perk_store_status perk_store_refund(perk_store *s, const char *order_id, const c
         int64_t store_now = now;
         status = pstore_check_time(s, now, what, &store_now);
     }
-    if (status == PERK_STORE_OK)
-        status = apply_refund(&c, lines_text);
+    if (status == PERK_STORE_OK) status = apply_refund(&c, lines_text);
     if (status == PERK_STORE_OK)
         status = pstore_commit(s, "committing the refund");
     else

@@ -14,7 +14,7 @@ static const char schema_v1[] =
     "  created_at  INTEGER NOT NULL,\n"
     "  author      TEXT NOT NULL,\n"
     "  message     TEXT NOT NULL,\n"
-    "  checksum    TEXT NOT NULL,\n"            /* SHA-256 of bytecode, lowercase hex */
+    "  checksum    TEXT NOT NULL,\n" /* SHA-256 of bytecode, lowercase hex */
     "  bytecode    BLOB NOT NULL,\n"
     "  sources     TEXT NOT NULL\n"
     ");\n"
@@ -28,12 +28,12 @@ static const char schema_v1[] =
     "  message     TEXT NOT NULL\n"
     ");\n"
     "CREATE TABLE coupons (\n"
-    "  code             TEXT PRIMARY KEY,\n"       /* normalised */
+    "  code             TEXT PRIMARY KEY,\n" /* normalised */
     "  campaign         TEXT NOT NULL,\n"
     "  created_at       INTEGER NOT NULL,\n"
-    "  expires_at       INTEGER NOT NULL,\n"       /* 0 = never */
-    "  max_uses         INTEGER NOT NULL,\n"       /* 0 = unlimited */
-    "  max_per_customer INTEGER NOT NULL,\n"       /* 0 = unlimited */
+    "  expires_at       INTEGER NOT NULL,\n" /* 0 = never */
+    "  max_uses         INTEGER NOT NULL,\n" /* 0 = unlimited */
+    "  max_per_customer INTEGER NOT NULL,\n" /* 0 = unlimited */
     "  only_customer    TEXT\n"
     ");\n"
     "CREATE TABLE orders (\n"
@@ -49,7 +49,7 @@ static const char schema_v1[] =
     "  payable         INTEGER NOT NULL,\n"
     "  points_earned   INTEGER NOT NULL,\n"
     "  points_redeemed INTEGER NOT NULL,\n"
-    "  fingerprint     TEXT NOT NULL,\n"           /* SHA-256 of the canonical order content */
+    "  fingerprint     TEXT NOT NULL,\n" /* SHA-256 of the canonical order content */
     "  order_json      TEXT,\n"
     /* outcome of the first commit, returned on replays */
     "  out_available_at    INTEGER NOT NULL DEFAULT 0,\n"
@@ -67,7 +67,7 @@ static const char schema_v1[] =
     "  order_id    TEXT NOT NULL REFERENCES orders(order_id),\n"
     "  customer_id TEXT NOT NULL,\n"
     "  used_at     INTEGER NOT NULL,\n"
-    "  released_at INTEGER,\n"                     /* set when a cancellation gives the use back */
+    "  released_at INTEGER,\n" /* set when a cancellation gives the use back */
     "  UNIQUE (code, order_id)\n"
     ");\n"
     "CREATE TABLE budget_uses (\n"
@@ -101,7 +101,7 @@ static const char schema_v1[] =
     "  expires_at   INTEGER NOT NULL DEFAULT 0,\n"
     "  rule_id      TEXT,\n"
     "  note         TEXT,\n"
-    "  ref_id       INTEGER REFERENCES ledger(id),\n"    /* the lot a targeted debit takes from */
+    "  ref_id       INTEGER REFERENCES ledger(id),\n"      /* the lot a targeted debit takes from */
     "  debt_id      INTEGER REFERENCES points_debts(id)\n" /* debt this adjust entry collects */
     ");\n"
     "CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger\n"
@@ -116,7 +116,7 @@ static const char schema_v1[] =
     "  fingerprint      TEXT NOT NULL,\n"
     "  created_at       INTEGER NOT NULL,\n"
     "  full             INTEGER NOT NULL,\n"
-    "  points_target    INTEGER NOT NULL,\n"      /* reversal due by the formula */
+    "  points_target    INTEGER NOT NULL,\n" /* reversal due by the formula */
     "  points_reversed  INTEGER NOT NULL,\n"
     "  points_expired   INTEGER NOT NULL,\n"
     "  points_shortfall INTEGER NOT NULL,\n"
@@ -174,21 +174,20 @@ static const char schema_v2[] =
 
 /* Version 3: the lines of an order with their final amounts, and what each refund took from
  * each line, so that refunds by line are checked (a line refunded at most once over). */
-static const char schema_v3[] =
-    "CREATE TABLE order_lines (\n"
-    "  order_id TEXT NOT NULL REFERENCES orders(order_id),\n"
-    "  line_id  TEXT NOT NULL,\n"
-    "  amount   INTEGER NOT NULL CHECK (amount >= 0),\n"
-    "  PRIMARY KEY (order_id, line_id)\n"
-    ");\n"
-    "CREATE TABLE refund_lines (\n"
-    "  refund_id TEXT NOT NULL REFERENCES refunds(refund_id),\n"
-    "  order_id  TEXT NOT NULL,\n"
-    "  line_id   TEXT NOT NULL,\n"
-    "  amount    INTEGER NOT NULL CHECK (amount > 0),\n"
-    "  PRIMARY KEY (refund_id, line_id)\n"
-    ");\n"
-    "CREATE INDEX refund_lines_by_line ON refund_lines(order_id, line_id);\n";
+static const char schema_v3[] = "CREATE TABLE order_lines (\n"
+                                "  order_id TEXT NOT NULL REFERENCES orders(order_id),\n"
+                                "  line_id  TEXT NOT NULL,\n"
+                                "  amount   INTEGER NOT NULL CHECK (amount >= 0),\n"
+                                "  PRIMARY KEY (order_id, line_id)\n"
+                                ");\n"
+                                "CREATE TABLE refund_lines (\n"
+                                "  refund_id TEXT NOT NULL REFERENCES refunds(refund_id),\n"
+                                "  order_id  TEXT NOT NULL,\n"
+                                "  line_id   TEXT NOT NULL,\n"
+                                "  amount    INTEGER NOT NULL CHECK (amount > 0),\n"
+                                "  PRIMARY KEY (refund_id, line_id)\n"
+                                ");\n"
+                                "CREATE INDEX refund_lines_by_line ON refund_lines(order_id, line_id);\n";
 
 /* Version 4: the ledger refuses an insert that reuses an existing id. INSERT OR REPLACE would
  * otherwise delete the old entry and write another in its place: the DELETE trigger does not
@@ -201,28 +200,23 @@ static const char schema_v4[] =
 
 /* Version 5: a delayed order (committed late, its time older than the clock skew allows) is
  * recorded as such. */
-static const char schema_v5[] =
-    "ALTER TABLE orders ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;\n";
+static const char schema_v5[] = "ALTER TABLE orders ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;\n";
 
 const pstore_migration pstore_migrations[] = {
-    {1, "initial schema", schema_v1},
-    {2, "indexes, budget and coupon totals, outbox consumers", schema_v2},
-    {3, "order lines and refunded lines", schema_v3},
-    {4, "the ledger refuses INSERT OR REPLACE of an existing entry", schema_v4},
-    {5, "delayed orders recorded", schema_v5},
+    { 1, "initial schema", schema_v1 },
+    { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
+    { 3, "order lines and refunded lines", schema_v3 },
+    { 4, "the ledger refuses INSERT OR REPLACE of an existing entry", schema_v4 },
+    { 5, "delayed orders recorded", schema_v5 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 
-int perk_store_schema_version(void)
-{
-    return (int)pstore_n_migrations;
-}
+int perk_store_schema_version(void) { return (int)pstore_n_migrations; }
 
 static perk_store_status read_user_version(perk_store *s, int64_t *v)
 {
     sqlite3_stmt *st = pstore_stmt(s, "PRAGMA user_version");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     return pstore_query_int(s, st, 0, v, "reading the schema version");
 }
 
@@ -231,23 +225,19 @@ perk_store_status pstore_migrate(perk_store *s)
     const int64_t latest = (int64_t)pstore_n_migrations;
     int64_t v = 0;
     perk_store_status status = read_user_version(s, &v);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     if (v > latest)
         return pstore_fail(s, PERK_STORE_SCHEMA_TOO_NEW,
                            "database schema version %lld is newer than this program's "
                            "(%lld); use a newer perk or a backup made for this version",
                            (long long)v, (long long)latest);
-    if (v == latest)
-        return PERK_STORE_OK;
+    if (v == latest) return PERK_STORE_OK;
     if (s->readonly && v == 0) {
         /* not a Perk store at all: say so rather than "read-only" */
         int64_t tables = 0;
         sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM sqlite_schema");
-        status = st ? pstore_query_int(s, st, 0, &tables, "inspecting the database")
-                    : pstore_stmt_status(s);
-        if (status != PERK_STORE_OK)
-            return status;
+        status = st ? pstore_query_int(s, st, 0, &tables, "inspecting the database") : pstore_stmt_status(s);
+        if (status != PERK_STORE_OK) return status;
         if (tables)
             return pstore_fail(s, PERK_STORE_CORRUPT,
                                "the file holds %lld tables or indexes but no Perk schema version: "
@@ -264,50 +254,43 @@ perk_store_status pstore_migrate(perk_store *s)
                            "command that writes, e.g. perk expire) to migrate it",
                            (long long)v, (long long)latest);
     status = pstore_begin(s, true, "starting the schema migration");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     /* Another process may have migrated while we waited for the lock. */
     status = read_user_version(s, &v);
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     if (v > latest) {
         status = pstore_fail(s, PERK_STORE_SCHEMA_TOO_NEW,
-                             "database schema version %lld is newer than this program's (%lld)",
-                             (long long)v, (long long)latest);
+                             "database schema version %lld is newer than this program's (%lld)", (long long)v,
+                             (long long)latest);
         goto fail;
     }
     if (v == 0) {
         /* A fresh file has no tables; anything else is some other application's database. */
         int64_t tables = 0;
         sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM sqlite_schema");
-        status = st ? pstore_query_int(s, st, 0, &tables, "inspecting the database")
-                    : pstore_stmt_status(s);
-        if (status != PERK_STORE_OK)
-            goto fail;
+        status = st ? pstore_query_int(s, st, 0, &tables, "inspecting the database") : pstore_stmt_status(s);
+        if (status != PERK_STORE_OK) goto fail;
         if (tables != 0) {
             status = pstore_fail(s, PERK_STORE_CORRUPT,
                                  "the file holds %lld tables or indexes but no Perk schema "
-                                 "version: not a Perk store", (long long)tables);
+                                 "version: not a Perk store",
+                                 (long long)tables);
             goto fail;
         }
     }
     for (int64_t k = v; k < latest; k++) {
         const pstore_migration *m = &pstore_migrations[k];
         char what[128];
-        snprintf(what, sizeof what, "migrating the schema to version %d (%s)", m->version,
-                 m->description);
+        snprintf(what, sizeof what, "migrating the schema to version %d (%s)", m->version, m->description);
         status = pstore_exec(s, m->sql, what);
-        if (status != PERK_STORE_OK)
-            goto fail;
+        if (status != PERK_STORE_OK) goto fail;
     }
     char set_version[64];
     snprintf(set_version, sizeof set_version, "PRAGMA user_version = %lld", (long long)latest);
     status = pstore_exec(s, set_version, "recording the schema version");
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     status = pstore_commit(s, "committing the schema migration");
-    if (status != PERK_STORE_OK)
-        pstore_add_context(s, "; the schema was left at version %lld", (long long)v);
+    if (status != PERK_STORE_OK) pstore_add_context(s, "; the schema was left at version %lld", (long long)v);
     return status;
 fail:
     pstore_rollback(s);

@@ -23,15 +23,12 @@ static const uint32_t round_constants[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static uint32_t rotr(uint32_t x, unsigned n)
-{
-    return (x >> n) | (x << (32 - n));
-}
+static uint32_t rotr(uint32_t x, unsigned n) { return (x >> n) | (x << (32 - n)); }
 
 static void sha256_init(sha256_ctx *c)
 {
-    static const uint32_t initial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    static const uint32_t initial[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
     memcpy(c->h, initial, sizeof initial);
     c->block_len = 0;
     c->total_len = 0;
@@ -41,8 +38,8 @@ static void sha256_block(sha256_ctx *c, const uint8_t *p)
 {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 |
+               (uint32_t)p[4 * i + 3];
     for (int i = 16; i < 64; i++) {
         uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
         uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -81,8 +78,7 @@ static void sha256_update(sha256_ctx *c, const uint8_t *p, size_t len)
     c->total_len += len;
     while (len > 0) {
         size_t take = 64 - c->block_len;
-        if (take > len)
-            take = len;
+        if (take > len) take = len;
         memcpy(c->block + c->block_len, p, take);
         c->block_len += take;
         p += take;
@@ -100,11 +96,9 @@ static void sha256_final(sha256_ctx *c, uint8_t digest[32])
     uint8_t pad = 0x80;
     sha256_update(c, &pad, 1);
     uint8_t zero = 0;
-    while (c->block_len != 56)
-        sha256_update(c, &zero, 1);
+    while (c->block_len != 56) sha256_update(c, &zero, 1);
     uint8_t len_be[8];
-    for (int i = 0; i < 8; i++)
-        len_be[i] = (uint8_t)(bits >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++) len_be[i] = (uint8_t)(bits >> (56 - 8 * i));
     sha256_update(c, len_be, 8);
     for (int i = 0; i < 8; i++) {
         digest[4 * i] = (uint8_t)(c->h[i] >> 24);
@@ -120,8 +114,7 @@ void perk_store_sha256_hex(const void *data, size_t len, char out[65])
     sha256_ctx c;
     uint8_t digest[32];
     sha256_init(&c);
-    if (len)
-        sha256_update(&c, data, len);
+    if (len) sha256_update(&c, data, len);
     sha256_final(&c, digest);
     for (int i = 0; i < 32; i++) {
         out[2 * i] = hex[digest[i] >> 4];

@@ -46,27 +46,29 @@ extern "C" {
 /* ------------------------------------------------------------------ status */
 
 /* Status codes, defined once: X(NAME, generic message). */
-#define PERK_STORE_STATUS_LIST(X)                                                            \
-    X(PERK_STORE_OK,                  "ok")                                                  \
-    X(PERK_STORE_IO,                  "I/O error on the database file")                      \
-    X(PERK_STORE_BUSY,                "database is locked by another process (timed out)")   \
-    X(PERK_STORE_FULL,                "database or disk is full")                            \
-    X(PERK_STORE_READONLY,            "database is read-only")                               \
-    X(PERK_STORE_CORRUPT,             "database file is corrupt or not a Perk database")     \
-    X(PERK_STORE_NOT_FOUND,           "not found")                                           \
-    X(PERK_STORE_CONFLICT,            "conflicts with data already stored")                  \
-    X(PERK_STORE_BUDGET_EXCEEDED,     "a promotion budget or coupon is exhausted")           \
-    X(PERK_STORE_INSUFFICIENT_POINTS, "not enough points available to redeem")               \
-    X(PERK_STORE_INVALID,             "invalid argument")                                    \
-    X(PERK_STORE_SCHEMA_TOO_NEW,      "database schema is newer than this program")          \
-    X(PERK_STORE_NOMEM,               "out of memory")                                       \
-    X(PERK_STORE_INTERNAL,            "internal error")
+/* clang-format off: a table, aligned by hand */
+#define PERK_STORE_STATUS_LIST(X)                                              \
+    X(PERK_STORE_OK, "ok")                                                     \
+    X(PERK_STORE_IO, "I/O error on the database file")                         \
+    X(PERK_STORE_BUSY, "database is locked by another process (timed out)")    \
+    X(PERK_STORE_FULL, "database or disk is full")                             \
+    X(PERK_STORE_READONLY, "database is read-only")                            \
+    X(PERK_STORE_CORRUPT, "database file is corrupt or not a Perk database")   \
+    X(PERK_STORE_NOT_FOUND, "not found")                                       \
+    X(PERK_STORE_CONFLICT, "conflicts with data already stored")               \
+    X(PERK_STORE_BUDGET_EXCEEDED, "a promotion budget or coupon is exhausted") \
+    X(PERK_STORE_INSUFFICIENT_POINTS, "not enough points available to redeem") \
+    X(PERK_STORE_INVALID, "invalid argument")                                  \
+    X(PERK_STORE_SCHEMA_TOO_NEW, "database schema is newer than this program") \
+    X(PERK_STORE_NOMEM, "out of memory")                                       \
+    X(PERK_STORE_INTERNAL, "internal error")
+/* clang-format on */
 
 typedef enum perk_store_status {
 #define PERK_STORE_STATUS_ENUM(name, msg) name,
     PERK_STORE_STATUS_LIST(PERK_STORE_STATUS_ENUM)
 #undef PERK_STORE_STATUS_ENUM
-    PERK_STORE_STATUS_COUNT
+        PERK_STORE_STATUS_COUNT
 } perk_store_status;
 
 /* The generic message of a status ("database or disk is full"); never NULL. */
@@ -152,9 +154,8 @@ void perk_store_sha256_hex(const void *data, size_t len, char out[65]);
  * `sources` is the rule source text (concatenated, or a JSON object {path: text}); may be NULL.
  * `message` may be NULL (empty). Emits a "ruleset.published" event. */
 perk_store_status perk_store_publish(perk_store *store, const uint8_t *bytecode, size_t len,
-                                     const char *sources, const char *author,
-                                     const char *message, int64_t activate_at, int64_t now,
-                                     int64_t *version_out);
+                                     const char *sources, const char *author, const char *message,
+                                     int64_t activate_at, int64_t now, int64_t *version_out);
 
 /* One version in perk_store_history(). */
 typedef struct perk_store_version_info {
@@ -162,19 +163,18 @@ typedef struct perk_store_version_info {
     int64_t created_at;
     const char *author;
     const char *message;
-    const char *checksum;        /* SHA-256 of the bytecode, lowercase hex */
+    const char *checksum; /* SHA-256 of the bytecode, lowercase hex */
     size_t bytecode_len;
-    int64_t activate_at;         /* activation requested at publish time */
-    int64_t last_activated_at;   /* latest activation of this version at or before now; 0 = never */
-    int64_t next_activation_at;  /* earliest activation of this version after now; 0 = none */
-    bool active;                 /* this version is the one active at now */
+    int64_t activate_at;        /* activation requested at publish time */
+    int64_t last_activated_at;  /* latest activation of this version at or before now; 0 = never */
+    int64_t next_activation_at; /* earliest activation of this version after now; 0 = none */
+    bool active;                /* this version is the one active at now */
 } perk_store_version_info;
 
 typedef int (*perk_store_version_cb)(const perk_store_version_info *info, void *ctx);
 
 /* Every version, newest first; `now` decides the active flag. */
-perk_store_status perk_store_history(perk_store *store, int64_t now, perk_store_version_cb cb,
-                                     void *ctx);
+perk_store_status perk_store_history(perk_store *store, int64_t now, perk_store_version_cb cb, void *ctx);
 
 /* One entry of the activation log (publish or rollback). */
 typedef struct perk_store_activation {
@@ -182,7 +182,7 @@ typedef struct perk_store_activation {
     int64_t version_id;
     int64_t activate_at;
     int64_t created_at;
-    const char *kind;     /* "publish" or "rollback" */
+    const char *kind; /* "publish" or "rollback" */
     const char *author;
     const char *message;
 } perk_store_activation;
@@ -190,8 +190,7 @@ typedef struct perk_store_activation {
 typedef int (*perk_store_activation_cb)(const perk_store_activation *a, void *ctx);
 
 /* The whole activation log, newest first. */
-perk_store_status perk_store_activations(perk_store *store, perk_store_activation_cb cb,
-                                         void *ctx);
+perk_store_status perk_store_activations(perk_store *store, perk_store_activation_cb cb, void *ctx);
 
 /* A stored version with its bytes; filled by perk_store_get_version(). */
 typedef struct perk_store_version {
@@ -213,8 +212,8 @@ void perk_store_free_version(perk_store_version *version);
 
 /* Makes version `id` active again from `now` by recording a new activation; nothing is deleted.
  * A rollback does not cancel activations scheduled later than now. Emits "ruleset.rolled_back". */
-perk_store_status perk_store_rollback(perk_store *store, int64_t id, const char *author,
-                                      const char *message, int64_t now);
+perk_store_status perk_store_rollback(perk_store *store, int64_t id, const char *author, const char *message,
+                                      int64_t now);
 
 /* The version active at `now`: the latest activation with activate_at <= now (ties: the one
  * recorded last). PERK_STORE_NOT_FOUND with *id = 0 when nothing is active yet. */
@@ -249,17 +248,19 @@ typedef int (*perk_store_code_cb)(const char *code, void *ctx);
  * not secret and not covered by the check symbol. Collisions are retried. Before the commit,
  * `cb` (may be NULL) receives each formatted code; if it returns nonzero (the codes could not be
  * delivered) the transaction is rolled back and PERK_STORE_IO returned: no code was created. */
-perk_store_status perk_store_coupons_generate(perk_store *store, const char *campaign,
-                                              const char *prefix, int count, int64_t expires_at,
-                                              int max_uses, int max_per_customer, int64_t now,
-                                              perk_store_code_cb cb, void *ctx);
+perk_store_status perk_store_coupons_generate(perk_store *store, const char *campaign, const char *prefix,
+                                              int count, int64_t expires_at, int max_uses,
+                                              int max_per_customer, int64_t now, perk_store_code_cb cb,
+                                              void *ctx);
 
-#define PERK_STORE_COUPON_STATUS_LIST(X)                                       \
-    X(PERK_STORE_COUPON_VALID,            "valid")                                   \
-    X(PERK_STORE_COUPON_UNKNOWN,          "unknown code")                            \
-    X(PERK_STORE_COUPON_EXPIRED,          "expired")                                 \
-    X(PERK_STORE_COUPON_USED_UP,          "used up")                                 \
+/* clang-format off: a table, aligned by hand */
+#define PERK_STORE_COUPON_STATUS_LIST(X)         \
+    X(PERK_STORE_COUPON_VALID, "valid")          \
+    X(PERK_STORE_COUPON_UNKNOWN, "unknown code") \
+    X(PERK_STORE_COUPON_EXPIRED, "expired")      \
+    X(PERK_STORE_COUPON_USED_UP, "used up")      \
     X(PERK_STORE_COUPON_NOT_FOR_CUSTOMER, "not for this customer")
+/* clang-format on */
 
 typedef enum perk_store_coupon_status {
 #define PERK_STORE_COUPON_ENUM(name, msg) name,
@@ -271,23 +272,22 @@ const char *perk_store_coupon_status_message(perk_store_coupon_status status);
 
 typedef struct perk_store_coupon_info {
     perk_store_coupon_status status;
-    char code[PERK_STORE_CODE_MAX];          /* normalised */
-    char campaign[PERK_STORE_NAME_MAX];      /* "" when unknown */
-    int64_t expires_at;                      /* 0 = never */
-    int64_t max_uses, max_per_customer;      /* 0 = unlimited */
-    int64_t uses;                            /* uses not released by a cancellation */
-    int64_t customer_uses;                   /* of those, by this customer */
-    bool restricted;                         /* only one customer may use it */
-    bool check_symbol_mismatch;              /* unknown, and shaped like a generated code with a
+    char code[PERK_STORE_CODE_MAX];     /* normalised */
+    char campaign[PERK_STORE_NAME_MAX]; /* "" when unknown */
+    int64_t expires_at;                 /* 0 = never */
+    int64_t max_uses, max_per_customer; /* 0 = unlimited */
+    int64_t uses;                       /* uses not released by a cancellation */
+    int64_t customer_uses;              /* of those, by this customer */
+    bool restricted;                    /* only one customer may use it */
+    bool check_symbol_mismatch;         /* unknown, and shaped like a generated code with a
                                                 wrong check symbol: probably a typo */
 } perk_store_coupon_info;
 
 /* Whether `code` may be used by `customer_id` (NULL = anonymous) at `now`. Returns PERK_STORE_OK
  * with the verdict in out->status, in this order: UNKNOWN, EXPIRED, NOT_FOR_CUSTOMER (restricted
  * to another customer), USED_UP, NOT_FOR_CUSTOMER (per-customer limit reached), VALID. */
-perk_store_status perk_store_coupon_check(perk_store *store, const char *code,
-                                          const char *customer_id, int64_t now,
-                                          perk_store_coupon_info *out);
+perk_store_status perk_store_coupon_check(perk_store *store, const char *code, const char *customer_id,
+                                          int64_t now, perk_store_coupon_info *out);
 
 /* Normalises a code into out (PERK_STORE_INVALID when it has other characters or is too long). */
 perk_store_status perk_store_coupon_normalize(const char *code, char out[PERK_STORE_CODE_MAX]);
@@ -296,44 +296,44 @@ perk_store_status perk_store_coupon_normalize(const char *code, char out[PERK_ST
 
 /* Current consumption of the budget of (ruleset, promo_id): orders using it, discount money
  * given, and uses by customer_id (NULL = 0). Released uses (cancelled orders) do not count. */
-perk_store_status perk_store_budget_usage(perk_store *store, const char *ruleset,
-                                          const char *promo_id, const char *customer_id,
-                                          int64_t *uses, int64_t *money, int64_t *customer_uses);
+perk_store_status perk_store_budget_usage(perk_store *store, const char *ruleset, const char *promo_id,
+                                          const char *customer_id, int64_t *uses, int64_t *money,
+                                          int64_t *customer_uses);
 
 /* ------------------------------------------------------------------- orders */
 
 /* A promotion applied to an order, with the limits of its budget (-1 = no limit). */
 typedef struct perk_store_promo_use {
     const char *promo_id;
-    int64_t discount;           /* >= 0, counted against limit_money */
+    int64_t discount; /* >= 0, counted against limit_money */
     int64_t limit_uses, limit_money, limit_per_customer;
 } perk_store_promo_use;
 
 /* Points earned by one rule. */
 typedef struct perk_store_points_line {
     const char *rule_id;
-    int64_t points;             /* >= 0; 0 lines are ignored */
+    int64_t points; /* >= 0; 0 lines are ignored */
 } perk_store_points_line;
 
 /* One line of an order and what the customer paid for it: the ceiling of its refunds. */
 typedef struct perk_store_order_line {
-    const char *line_id;        /* unique within the order; 1..255 bytes */
-    int64_t amount;             /* the line's final amount (after its discounts), >= 0 */
+    const char *line_id; /* unique within the order; 1..255 bytes */
+    int64_t amount;      /* the line's final amount (after its discounts), >= 0 */
 } perk_store_order_line;
 
 typedef struct perk_store_order {
     const char *order_id, *customer_id, *ruleset;
     int64_t ruleset_version;
-    int64_t time;               /* the order's time; all its entries are dated so */
-    const char *currency;       /* e.g. "CNY"; 1..15 bytes */
-    int64_t subtotal, discount, shipping, payable;   /* all >= 0 */
+    int64_t time;                                  /* the order's time; all its entries are dated so */
+    const char *currency;                          /* e.g. "CNY"; 1..15 bytes */
+    int64_t subtotal, discount, shipping, payable; /* all >= 0 */
     const perk_store_promo_use *promos;
     size_t n_promos;
     const char *const *coupons; /* codes as typed; normalised here */
     size_t n_coupons;
     const perk_store_points_line *earned;
     size_t n_earned;
-    int64_t points_redeemed;    /* >= 0 */
+    int64_t points_redeemed; /* >= 0 */
     /* The order's lines with their final amounts (may be NULL/0: the order is then refunded
      * by amount only). Refunds by line are checked against them. At most 10000. */
     const perk_store_order_line *lines;
@@ -342,7 +342,7 @@ typedef struct perk_store_order {
      * delay before the store's clock instead of within the skew; coupons are checked at its time.
      * Recorded with the order (orders.delayed) and in its event ("delayed": true). */
     bool delayed;
-    const char *order_json;     /* optional JSON text; stored and embedded in the event;
+    const char *order_json; /* optional JSON text; stored and embedded in the event;
                                    at most PERK_STORE_ORDER_JSON_MAX bytes */
 } perk_store_order;
 
@@ -353,25 +353,27 @@ typedef struct perk_store_order {
 
 /* A tier of the loyalty programme. */
 typedef struct perk_store_tier {
-    const char *name;           /* 1..63 bytes */
-    int64_t spend_threshold;    /* >= 0 */
-    int64_t window_seconds;     /* spend counted over (now - window, now]; 0 = all time */
+    const char *name;        /* 1..63 bytes */
+    int64_t spend_threshold; /* >= 0 */
+    int64_t window_seconds;  /* spend counted over (now - window, now]; 0 = all time */
 } perk_store_tier;
 
 /* Rules of the points programme, given by the caller (they come from the compiled rule set). */
 typedef struct perk_store_policy {
-    int64_t pending_seconds;    /* earned points become available this long after the order */
-    int64_t expire_seconds;     /* available points expire this long after; 0 = never */
-    const perk_store_tier *tiers;   /* ascending by spend_threshold; may be NULL */
+    int64_t pending_seconds;      /* earned points become available this long after the order */
+    int64_t expire_seconds;       /* available points expire this long after; 0 = never */
+    const perk_store_tier *tiers; /* ascending by spend_threshold; may be NULL */
     size_t n_tiers;
 } perk_store_policy;
 
 /* Why a promotion or coupon stopped an order. */
-#define PERK_STORE_FAILURE_LIST(X)                                                   \
-    X(PERK_STORE_FAIL_USES,          "promotion has reached its limit of uses")      \
-    X(PERK_STORE_FAIL_MONEY,         "promotion's money budget would be exceeded")   \
-    X(PERK_STORE_FAIL_PER_CUSTOMER,  "customer has reached the promotion's limit")   \
-    X(PERK_STORE_FAIL_COUPON,        "coupon cannot be used")
+/* clang-format off: a table, aligned by hand */
+#define PERK_STORE_FAILURE_LIST(X)                                                \
+    X(PERK_STORE_FAIL_USES, "promotion has reached its limit of uses")            \
+    X(PERK_STORE_FAIL_MONEY, "promotion's money budget would be exceeded")        \
+    X(PERK_STORE_FAIL_PER_CUSTOMER, "customer has reached the promotion's limit") \
+    X(PERK_STORE_FAIL_COUPON, "coupon cannot be used")
+/* clang-format on */
 
 typedef enum perk_store_failure_reason {
 #define PERK_STORE_FAILURE_ENUM(name, msg) name,
@@ -382,23 +384,23 @@ typedef enum perk_store_failure_reason {
 const char *perk_store_failure_message(perk_store_failure_reason reason);
 
 typedef struct perk_store_failure {
-    char *id;                                   /* promo id, or normalised coupon code (owned) */
+    char *id; /* promo id, or normalised coupon code (owned) */
     perk_store_failure_reason reason;
-    perk_store_coupon_status coupon_status;     /* for PERK_STORE_FAIL_COUPON */
+    perk_store_coupon_status coupon_status; /* for PERK_STORE_FAIL_COUPON */
 } perk_store_failure;
 
 typedef struct perk_store_commit_result {
-    bool replay;                 /* order_id was committed before: these are the first outcome */
-    int64_t points_earned;       /* sum of the earned lines */
+    bool replay;           /* order_id was committed before: these are the first outcome */
+    int64_t points_earned; /* sum of the earned lines */
     int64_t points_redeemed;
-    int64_t debt_collected;      /* earned points used to pay an earlier refund shortfall */
-    int64_t available_at;        /* when the earned points become available */
-    int64_t balance;             /* available balance at the order's time, after it */
-    int64_t pending;             /* pending points at the order's time, after it */
-    char tier[PERK_STORE_NAME_MAX];          /* tier after the order ("" = none) */
+    int64_t debt_collected;         /* earned points used to pay an earlier refund shortfall */
+    int64_t available_at;           /* when the earned points become available */
+    int64_t balance;                /* available balance at the order's time, after it */
+    int64_t pending;                /* pending points at the order's time, after it */
+    char tier[PERK_STORE_NAME_MAX]; /* tier after the order ("" = none) */
     char previous_tier[PERK_STORE_NAME_MAX];
     bool tier_changed;
-    int64_t event_id;            /* id of the order.committed event */
+    int64_t event_id; /* id of the order.committed event */
     /* PERK_STORE_BUDGET_EXCEEDED: every promo and coupon that failed (owned). */
     perk_store_failure *failures;
     size_t n_failures;
@@ -435,8 +437,7 @@ void perk_store_commit_result_free(perk_store_commit_result *result);
  * Any other failure (FULL, IO, BUSY, READONLY...) also wrote nothing; retrying the same order is
  * always safe. */
 perk_store_status perk_store_commit(perk_store *store, const perk_store_order *order,
-                                    const perk_store_policy *policy,
-                                    perk_store_commit_result *result);
+                                    const perk_store_policy *policy, perk_store_commit_result *result);
 
 /* One budget use or coupon use held by a committed order (perk_store_order_uses). */
 typedef struct perk_store_order_use {
@@ -454,25 +455,24 @@ typedef int (*perk_store_order_use_cb)(const perk_store_order_use *use, void *ct
  * was first evaluated, with budgets and coupon verdicts that do not count the order's own uses,
  * so that the retry has the same content and perk_store_commit() replays it. */
 perk_store_status perk_store_order_uses(perk_store *store, const char *order_id, bool *found,
-                                        int64_t *ruleset_version, perk_store_order_use_cb cb,
-                                        void *ctx);
+                                        int64_t *ruleset_version, perk_store_order_use_cb cb, void *ctx);
 
 /* ------------------------------------------------------------------ refunds */
 
 typedef struct perk_store_refund_line {
     const char *line_id;
-    int64_t amount;             /* > 0 */
+    int64_t amount; /* > 0 */
 } perk_store_refund_line;
 
 typedef struct perk_store_refund_result {
-    bool replay;                /* refund_id was recorded before: first outcome returned */
-    int64_t amount;             /* refunded by this refund */
-    int64_t refunded_total;     /* by all refunds of the order, this one included */
-    bool full;                  /* the order is now fully refunded (cancelled) */
-    int64_t points_reversed;    /* points taken back by ledger entries */
-    int64_t points_expired_part;/* part of the reversal that had already expired (not taken) */
-    int64_t points_shortfall;   /* part the customer had already spent: recorded as debt */
-    int64_t points_returned;    /* redeemed points given back on a full cancellation */
+    bool replay;                 /* refund_id was recorded before: first outcome returned */
+    int64_t amount;              /* refunded by this refund */
+    int64_t refunded_total;      /* by all refunds of the order, this one included */
+    bool full;                   /* the order is now fully refunded (cancelled) */
+    int64_t points_reversed;     /* points taken back by ledger entries */
+    int64_t points_expired_part; /* part of the reversal that had already expired (not taken) */
+    int64_t points_shortfall;    /* part the customer had already spent: recorded as debt */
+    int64_t points_returned;     /* redeemed points given back on a full cancellation */
     bool budget_released;
     char tier[PERK_STORE_NAME_MAX];
     bool tier_changed;
@@ -496,70 +496,66 @@ typedef struct perk_store_refund_result {
  *  - When the order becomes fully refunded: its redeemed points are given back (an "adjust"
  *    entry) and, if release_budget, its budget and coupon uses are released.
  * Emits order.refunded, points.changed and tier.changed (as needed). */
-perk_store_status perk_store_refund(perk_store *store, const char *order_id,
-                                    const char *refund_id, const perk_store_refund_line *lines,
-                                    size_t n_lines, int64_t refunded_amount, int64_t now,
-                                    const perk_store_policy *policy, bool release_budget,
-                                    perk_store_refund_result *result);
+perk_store_status perk_store_refund(perk_store *store, const char *order_id, const char *refund_id,
+                                    const perk_store_refund_line *lines, size_t n_lines,
+                                    int64_t refunded_amount, int64_t now, const perk_store_policy *policy,
+                                    bool release_budget, perk_store_refund_result *result);
 
 /* ------------------------------------------------------------------- points */
 
 typedef struct perk_store_points_summary {
-    int64_t balance;            /* available now (expired points excluded even if not yet
+    int64_t balance;                /* available now (expired points excluded even if not yet
                                    written off by perk_store_expire_points) */
-    int64_t pending;            /* earned, not yet available */
-    int64_t expiring_soon;      /* available points expiring within 30 days */
-    int64_t next_expiry_at;     /* earliest expiry of available points; 0 = none */
-    int64_t debt;               /* refund shortfall not yet collected */
-    char tier[PERK_STORE_NAME_MAX];  /* "" = none */
+    int64_t pending;                /* earned, not yet available */
+    int64_t expiring_soon;          /* available points expiring within 30 days */
+    int64_t next_expiry_at;         /* earliest expiry of available points; 0 = none */
+    int64_t debt;                   /* refund shortfall not yet collected */
+    char tier[PERK_STORE_NAME_MAX]; /* "" = none */
 } perk_store_points_summary;
 
 /* Points of `customer` at `now`, derived from the ledger. With a policy the tier is computed
  * from spend; with NULL it is the last tier recorded at a commit/refund/expiry. */
 perk_store_status perk_store_points(perk_store *store, const char *customer, int64_t now,
-                                    const perk_store_policy *policy,
-                                    perk_store_points_summary *out);
+                                    const perk_store_policy *policy, perk_store_points_summary *out);
 
 /* One ledger entry. points are signed: earn > 0; redeem, expire, reverse < 0; adjust either. */
 typedef struct perk_store_ledger_entry {
     int64_t id;
-    const char *order_id;       /* NULL when not tied to an order */
+    const char *order_id; /* NULL when not tied to an order */
     const char *customer_id;
-    const char *kind;           /* "earn" "redeem" "expire" "adjust" "reverse" */
+    const char *kind; /* "earn" "redeem" "expire" "adjust" "reverse" */
     int64_t points;
     int64_t created_at;
-    int64_t available_at;       /* when the entry counts towards the balance */
-    int64_t expires_at;         /* for earning entries; 0 = never */
-    const char *rule_id;        /* NULL unless earned by a rule */
-    const char *note;           /* NULL or a human explanation */
+    int64_t available_at; /* when the entry counts towards the balance */
+    int64_t expires_at;   /* for earning entries; 0 = never */
+    const char *rule_id;  /* NULL unless earned by a rule */
+    const char *note;     /* NULL or a human explanation */
 } perk_store_ledger_entry;
 
 typedef int (*perk_store_ledger_cb)(const perk_store_ledger_entry *e, void *ctx);
 
 /* The customer's ledger, oldest first. */
-perk_store_status perk_store_points_history(perk_store *store, const char *customer,
-                                            perk_store_ledger_cb cb, void *ctx);
+perk_store_status perk_store_points_history(perk_store *store, const char *customer, perk_store_ledger_cb cb,
+                                            void *ctx);
 
 /* Writes "expire" entries for every available point whose expiry is <= now (oldest points are
  * spent first, so they are the ones that expire). Idempotent: running it twice at the same time
  * writes nothing the second time. With a policy, also re-checks the tier of every customer who
  * has one (spend leaving the window) and records tier.changed events. Emits points.changed per
  * customer. `expired_points` and `customers` (may be NULL) get the totals written. */
-perk_store_status perk_store_expire_points(perk_store *store, int64_t now,
-                                           const perk_store_policy *policy,
+perk_store_status perk_store_expire_points(perk_store *store, int64_t now, const perk_store_policy *policy,
                                            int64_t *expired_points, int64_t *customers);
 
 /* ------------------------------------------------------------------- outbox */
 
 /* Events are written in the same transaction as their cause; ids strictly increase and are
  * never reused. `data` is compact JSON with sorted keys (see docs/events.md). */
-typedef int (*perk_store_event_cb)(int64_t id, const char *type, int64_t time, const char *data,
-                                   void *ctx);
+typedef int (*perk_store_event_cb)(int64_t id, const char *type, int64_t time, const char *data, void *ctx);
 
 /* Up to `limit` (1..10000) events with id > after_id, oldest first. The batch is read before
  * the first callback, so the callback may call perk_store_ack() on the same handle. */
-perk_store_status perk_store_events(perk_store *store, int64_t after_id, int limit,
-                                    perk_store_event_cb cb, void *ctx);
+perk_store_status perk_store_events(perk_store *store, int64_t after_id, int limit, perk_store_event_cb cb,
+                                    void *ctx);
 
 /* Records that `consumer` has processed every event up to `id`. Positions only move forward
  * (acknowledging an older id is a no-op); acknowledging an id that does not exist yet is
@@ -567,8 +563,7 @@ perk_store_status perk_store_events(perk_store *store, int64_t after_id, int lim
 perk_store_status perk_store_ack(perk_store *store, const char *consumer, int64_t id);
 
 /* The last id acknowledged by `consumer` (0 for a consumer never seen). */
-perk_store_status perk_store_consumer_position(perk_store *store, const char *consumer,
-                                               int64_t *id);
+perk_store_status perk_store_consumer_position(perk_store *store, const char *consumer, int64_t *id);
 
 /* ---------------------------------------------------------------- integrity */
 
@@ -583,8 +578,7 @@ typedef int (*perk_store_problem_cb)(const char *problem, void *ctx);
  * count) and is counted in *problems. Returns PERK_STORE_OK when the check ran (problems or
  * not); another status when it could not read the store. One read transaction: a consistent
  * snapshot while checkouts keep writing. */
-perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, void *ctx,
-                                   int64_t *problems);
+perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, void *ctx, int64_t *problems);
 
 /* ----------------------------------------------------------------- API keys */
 
@@ -594,7 +588,7 @@ perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, 
 #define PERK_STORE_KEY_PREFIX_LEN 12 /* the part shown in logs and listings */
 
 typedef struct perk_store_key_info {
-    bool found;                      /* the key exists and is not revoked */
+    bool found; /* the key exists and is not revoked */
     int64_t id;
     char prefix[PERK_STORE_KEY_PREFIX_LEN + 1];
     char scope[16];

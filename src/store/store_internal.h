@@ -22,12 +22,12 @@ typedef struct pstore_cached_stmt {
 struct perk_store {
     sqlite3 *db;
     char errmsg[768];
-    char sql_detail[256];    /* sqlite3_errmsg() of the last SQLite failure */
-    bool sql_failed;         /* the last error came from SQLite, not from a check */
+    char sql_detail[256];          /* sqlite3_errmsg() of the last SQLite failure */
+    bool sql_failed;               /* the last error came from SQLite, not from a check */
     perk_store_status stmt_status; /* why the last pstore_stmt() returned NULL */
     int busy_timeout_ms;
-    int64_t busy_slept_us;   /* busy handler: time slept for the current lock attempt */
-    uint64_t busy_rng;       /* busy handler: jitter */
+    int64_t busy_slept_us; /* busy handler: time slept for the current lock attempt */
+    uint64_t busy_rng;     /* busy handler: jitter */
     bool readonly;
     pstore_cached_stmt *stmts;
     size_t n_stmts, cap_stmts;
@@ -43,7 +43,7 @@ struct perk_store {
      * pstore_trust_caller_for_tests sets it; no public function can): the caller's limits, policy
      * and times are used as given, as the store did before. */
     bool trusts_caller;
-    perk_store_clock_fn clock;  /* NULL = time(NULL) */
+    perk_store_clock_fn clock; /* NULL = time(NULL) */
     void *clock_ctx;
     int64_t max_skew, max_delay;
 };
@@ -90,8 +90,8 @@ void pstore_rollback(perk_store *s);
  * fingerprint: PERK_STORE_OK, *found true and `st` still on the row (the caller reads the earlier
  * outcome from its columns, then calls pstore_done). Another fingerprint: PERK_STORE_CONFLICT with
  * the message `conflict`. A SQLite failure: its status, with "while <what>". */
-perk_store_status pstore_replay_row(perk_store *s, sqlite3_stmt *st, const char *fingerprint, const char *what,
-                                    const char *conflict, bool *found);
+perk_store_status pstore_replay_row(perk_store *s, sqlite3_stmt *st, const char *fingerprint,
+                                    const char *what, const char *conflict, bool *found);
 /* Steps a statement that returns one integer row (or none: *out = dflt). */
 perk_store_status pstore_query_int(perk_store *s, sqlite3_stmt *st, int64_t dflt, int64_t *out,
                                    const char *what);
@@ -102,8 +102,7 @@ perk_store_status pstore_step_done(perk_store *s, sqlite3_stmt *st, const char *
 int pstore_bind_text(sqlite3_stmt *st, int i, const char *text);
 
 /* Checks a required identifier (non-empty, <= max bytes). */
-perk_store_status pstore_check_name(perk_store *s, const char *what, const char *value,
-                                    size_t max);
+perk_store_status pstore_check_name(perk_store *s, const char *what, const char *value, size_t max);
 
 /* ---- schema (store_schema.c) */
 
@@ -137,8 +136,7 @@ void pstore_trust_caller_for_tests(perk_store *s);
 
 /* Inserts an event in the current transaction. Takes ownership of `data` (a JSON object; the
  * "time" member is added). *id_out may be NULL. */
-perk_store_status pstore_emit(perk_store *s, const char *type, int64_t time, json_t *data,
-                              int64_t *id_out);
+perk_store_status pstore_emit(perk_store *s, const char *type, int64_t time, json_t *data, int64_t *id_out);
 
 /* ---- ledger (store_ledger.c) */
 
@@ -147,16 +145,16 @@ typedef struct pstore_lot {
     int64_t entry_id;
     int64_t points;
     int64_t available_at, expires_at;
-    int64_t remaining;       /* not yet spent, reversed or expired */
-    int64_t expired;         /* taken by expire entries */
+    int64_t remaining; /* not yet spent, reversed or expired */
+    int64_t expired;   /* taken by expire entries */
 } pstore_lot;
 
 /* The customer's lots after replaying every ledger entry in id order: debits with a ref_id take
  * from that lot; others (redeem) take the oldest available lots first. */
 typedef struct pstore_replay {
-    pstore_lot *lots;        /* sorted by entry id */
+    pstore_lot *lots; /* sorted by entry id */
     size_t n_lots;
-    int64_t unattributed;    /* debits no lot could cover (0 in a consistent ledger) */
+    int64_t unattributed; /* debits no lot could cover (0 in a consistent ledger) */
 } pstore_replay;
 
 perk_store_status pstore_replay_customer(perk_store *s, const char *customer, pstore_replay *out);
@@ -165,12 +163,11 @@ pstore_lot *pstore_replay_find(pstore_replay *r, int64_t entry_id);
 
 /* Sum of entries with available_at <= now (may include points due to expire but not written
  * off yet) and with available_at > now. */
-perk_store_status pstore_ledger_sums(perk_store *s, const char *customer, int64_t now,
-                                     int64_t *available, int64_t *pending);
+perk_store_status pstore_ledger_sums(perk_store *s, const char *customer, int64_t now, int64_t *available,
+                                     int64_t *pending);
 
 /* Writes expire entries for the customer's lots expired at `now`; *expired gets the total. */
-perk_store_status pstore_expire_customer(perk_store *s, const char *customer, int64_t now,
-                                         int64_t *expired);
+perk_store_status pstore_expire_customer(perk_store *s, const char *customer, int64_t now, int64_t *expired);
 
 /* Appends a ledger entry. order_id, rule_id, note may be NULL; ref_id/debt_id 0 = none. */
 typedef struct pstore_entry {
@@ -189,17 +186,14 @@ perk_store_status pstore_collect_debt(perk_store *s, const char *customer, const
 
 perk_store_status pstore_policy_check(perk_store *s, const perk_store_policy *policy);
 /* The customer's tier at now under the policy ("" = none). */
-perk_store_status pstore_tier_compute(perk_store *s, const perk_store_policy *policy,
-                                      const char *customer, int64_t now,
-                                      char tier[PERK_STORE_NAME_MAX]);
+perk_store_status pstore_tier_compute(perk_store *s, const perk_store_policy *policy, const char *customer,
+                                      int64_t now, char tier[PERK_STORE_NAME_MAX]);
 /* The tier last recorded for a customer ("" = none). */
-perk_store_status pstore_tier_recorded(perk_store *s, const char *customer,
-                                       char tier[PERK_STORE_NAME_MAX]);
+perk_store_status pstore_tier_recorded(perk_store *s, const char *customer, char tier[PERK_STORE_NAME_MAX]);
 /* Computes the tier and, when it differs from the recorded one, records it and emits a
  * tier.changed event. Does nothing without tiers in the policy. */
-perk_store_status pstore_tier_update(perk_store *s, const perk_store_policy *policy,
-                                     const char *customer, int64_t now, const char *reason,
-                                     char tier_out[PERK_STORE_NAME_MAX],
+perk_store_status pstore_tier_update(perk_store *s, const perk_store_policy *policy, const char *customer,
+                                     int64_t now, const char *reason, char tier_out[PERK_STORE_NAME_MAX],
                                      char previous_out[PERK_STORE_NAME_MAX], bool *changed);
 
 /* ---- points events (store_ledger.c) */
@@ -215,8 +209,8 @@ perk_store_status pstore_emit_points_changed(perk_store *s, const char *customer
 /* ---- coupons (store_coupons.c) */
 
 /* Checks a normalised code in the current transaction. */
-perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const char *customer,
-                                       int64_t now, perk_store_coupon_info *out);
+perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const char *customer, int64_t now,
+                                       perk_store_coupon_info *out);
 
 /* Source of random bytes for generated codes (getrandom by default); tests replace it to force
  * collisions. Returns 0 on success. */

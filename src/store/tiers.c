@@ -8,14 +8,11 @@
 
 perk_store_status pstore_policy_check(perk_store *s, const perk_store_policy *p)
 {
-    if (!p)
-        return PERK_STORE_OK;
+    if (!p) return PERK_STORE_OK;
     if (p->pending_seconds < 0 || p->expire_seconds < 0)
-        return pstore_fail(s, PERK_STORE_INVALID,
-                           "policy pending_seconds and expire_seconds must be >= 0");
+        return pstore_fail(s, PERK_STORE_INVALID, "policy pending_seconds and expire_seconds must be >= 0");
     if (p->n_tiers > 0 && !p->tiers)
-        return pstore_fail(s, PERK_STORE_INVALID, "policy has %zu tiers but no tier table",
-                           p->n_tiers);
+        return pstore_fail(s, PERK_STORE_INVALID, "policy has %zu tiers but no tier table", p->n_tiers);
     if (p->n_tiers > 64)
         return pstore_fail(s, PERK_STORE_INVALID, "policy has %zu tiers; at most 64", p->n_tiers);
     for (size_t i = 0; i < p->n_tiers; i++) {
@@ -24,12 +21,11 @@ perk_store_status pstore_policy_check(perk_store *s, const perk_store_policy *p)
             return pstore_fail(s, PERK_STORE_INVALID, "tier %zu needs a name of 1..%d bytes", i,
                                PERK_STORE_NAME_MAX - 1);
         if (t->spend_threshold < 0 || t->window_seconds < 0)
-            return pstore_fail(s, PERK_STORE_INVALID,
-                               "tier %s: threshold and window must be >= 0", t->name);
+            return pstore_fail(s, PERK_STORE_INVALID, "tier %s: threshold and window must be >= 0", t->name);
         if (i > 0 && t->spend_threshold < p->tiers[i - 1].spend_threshold)
             return pstore_fail(s, PERK_STORE_INVALID,
-                               "tiers must be in ascending order of threshold (%s after %s)",
-                               t->name, p->tiers[i - 1].name);
+                               "tiers must be in ascending order of threshold (%s after %s)", t->name,
+                               p->tiers[i - 1].name);
     }
     return PERK_STORE_OK;
 }
@@ -38,34 +34,29 @@ perk_store_status pstore_policy_check(perk_store *s, const perk_store_policy *p)
 static perk_store_status net_spend(perk_store *s, const char *customer, int64_t from, int64_t to,
                                    int64_t *spend)
 {
-    sqlite3_stmt *st = pstore_stmt(
-        s, "SELECT COALESCE(SUM(o.payable - (SELECT COALESCE(SUM(r.amount), 0) FROM refunds r"
-           "  WHERE r.order_id = o.order_id AND r.created_at <= ?3)), 0)"
-           " FROM orders o WHERE o.customer_id = ?1 AND o.time > ?2 AND o.time <= ?3");
-    if (!st)
-        return pstore_stmt_status(s);
+    sqlite3_stmt *st =
+        pstore_stmt(s, "SELECT COALESCE(SUM(o.payable - (SELECT COALESCE(SUM(r.amount), 0) FROM refunds r"
+                       "  WHERE r.order_id = o.order_id AND r.created_at <= ?3)), 0)"
+                       " FROM orders o WHERE o.customer_id = ?1 AND o.time > ?2 AND o.time <= ?3");
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, from);
     sqlite3_bind_int64(st, 3, to);
     return pstore_query_int(s, st, 0, spend, "computing spend for the tier");
 }
 
-perk_store_status pstore_tier_compute(perk_store *s, const perk_store_policy *policy,
-                                      const char *customer, int64_t now,
-                                      char tier[PERK_STORE_NAME_MAX])
+perk_store_status pstore_tier_compute(perk_store *s, const perk_store_policy *policy, const char *customer,
+                                      int64_t now, char tier[PERK_STORE_NAME_MAX])
 {
     tier[0] = '\0';
-    if (!policy)
-        return PERK_STORE_OK;
+    if (!policy) return PERK_STORE_OK;
     for (size_t i = policy->n_tiers; i-- > 0;) {
         const perk_store_tier *t = &policy->tiers[i];
         int64_t from = INT64_MIN;
-        if (t->window_seconds > 0 && __builtin_sub_overflow(now, t->window_seconds, &from))
-            from = INT64_MIN;
+        if (t->window_seconds > 0 && __builtin_sub_overflow(now, t->window_seconds, &from)) from = INT64_MIN;
         int64_t spend = 0;
         perk_store_status status = net_spend(s, customer, from, now, &spend);
-        if (status != PERK_STORE_OK)
-            return status;
+        if (status != PERK_STORE_OK) return status;
         if (spend >= t->spend_threshold) {
             snprintf(tier, PERK_STORE_NAME_MAX, "%s", t->name);
             return PERK_STORE_OK;
@@ -74,13 +65,11 @@ perk_store_status pstore_tier_compute(perk_store *s, const perk_store_policy *po
     return PERK_STORE_OK;
 }
 
-perk_store_status pstore_tier_recorded(perk_store *s, const char *customer,
-                                       char tier[PERK_STORE_NAME_MAX])
+perk_store_status pstore_tier_recorded(perk_store *s, const char *customer, char tier[PERK_STORE_NAME_MAX])
 {
     tier[0] = '\0';
     sqlite3_stmt *st = pstore_stmt(s, "SELECT tier FROM tier_state WHERE customer_id = ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     perk_store_status status = PERK_STORE_OK;
@@ -97,43 +86,35 @@ perk_store_status pstore_tier_recorded(perk_store *s, const char *customer,
 static int tier_rank(const perk_store_policy *policy, const char *name)
 {
     for (size_t i = 0; i < policy->n_tiers; i++)
-        if (strcmp(policy->tiers[i].name, name) == 0)
-            return (int)i;
+        if (strcmp(policy->tiers[i].name, name) == 0) return (int)i;
     return -1; /* no tier, or a tier the current policy no longer has */
 }
 
-perk_store_status pstore_tier_update(perk_store *s, const perk_store_policy *policy,
-                                     const char *customer, int64_t now, const char *reason,
-                                     char tier_out[PERK_STORE_NAME_MAX],
+perk_store_status pstore_tier_update(perk_store *s, const perk_store_policy *policy, const char *customer,
+                                     int64_t now, const char *reason, char tier_out[PERK_STORE_NAME_MAX],
                                      char previous_out[PERK_STORE_NAME_MAX], bool *changed)
 {
     tier_out[0] = previous_out[0] = '\0';
     *changed = false;
-    if (!policy || policy->n_tiers == 0)
-        return PERK_STORE_OK;
+    if (!policy || policy->n_tiers == 0) return PERK_STORE_OK;
     perk_store_status status = pstore_tier_compute(s, policy, customer, now, tier_out);
-    if (status == PERK_STORE_OK)
-        status = pstore_tier_recorded(s, customer, previous_out);
-    if (status != PERK_STORE_OK || strcmp(tier_out, previous_out) == 0)
-        return status;
+    if (status == PERK_STORE_OK) status = pstore_tier_recorded(s, customer, previous_out);
+    if (status != PERK_STORE_OK || strcmp(tier_out, previous_out) == 0) return status;
     sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO tier_state (customer_id, tier, changed_at) "
                                       "VALUES (?1, ?2, ?3) ON CONFLICT (customer_id) DO UPDATE "
                                       "SET tier = excluded.tier, changed_at = excluded.changed_at");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, tier_out, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
     status = pstore_step_done(s, st, "recording the tier");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     bool up = tier_rank(policy, tier_out) > tier_rank(policy, previous_out);
-    json_t *ev = json_pack("{s:s, s:o, s:o, s:s, s:s}", "customer_id", customer,
-                           "from", *previous_out ? json_string(previous_out) : json_null(),
-                           "to", *tier_out ? json_string(tier_out) : json_null(),
-                           "direction", up ? "up" : "down", "reason", reason);
+    json_t *ev = json_pack("{s:s, s:o, s:o, s:s, s:s}", "customer_id", customer, "from",
+                           *previous_out ? json_string(previous_out) : json_null(), "to",
+                           *tier_out ? json_string(tier_out) : json_null(), "direction", up ? "up" : "down",
+                           "reason", reason);
     status = pstore_emit(s, "tier.changed", now, ev, NULL);
-    if (status == PERK_STORE_OK)
-        *changed = true;
+    if (status == PERK_STORE_OK) *changed = true;
     return status;
 }

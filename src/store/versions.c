@@ -13,10 +13,7 @@
 #define MAX_SOURCES (64u << 20)
 #define MAX_MESSAGE 65536
 
-static void active_cache_clear(perk_store *s)
-{
-    s->active_cached = false;
-}
+static void active_cache_clear(perk_store *s) { s->active_cached = false; }
 
 static perk_store_status check_text(perk_store *s, const char *what, const char *text, size_t max)
 {
@@ -25,29 +22,21 @@ static perk_store_status check_text(perk_store *s, const char *what, const char 
     return PERK_STORE_OK;
 }
 
-perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, size_t len,
-                                     const char *sources, const char *author,
-                                     const char *message, int64_t activate_at, int64_t now,
-                                     int64_t *version_out)
+perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, size_t len, const char *sources,
+                                     const char *author, const char *message, int64_t activate_at,
+                                     int64_t now, int64_t *version_out)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
-    if (version_out)
-        *version_out = 0;
-    if (!bytecode || len == 0)
-        return pstore_fail(s, PERK_STORE_INVALID, "cannot publish empty bytecode");
+    if (!s) return PERK_STORE_INVALID;
+    if (version_out) *version_out = 0;
+    if (!bytecode || len == 0) return pstore_fail(s, PERK_STORE_INVALID, "cannot publish empty bytecode");
     if (len > MAX_BYTECODE)
-        return pstore_fail(s, PERK_STORE_INVALID, "bytecode of %zu bytes is larger than %u",
-                           len, MAX_BYTECODE);
+        return pstore_fail(s, PERK_STORE_INVALID, "bytecode of %zu bytes is larger than %u", len,
+                           MAX_BYTECODE);
     perk_store_status status = pstore_check_name(s, "author", author, 255);
-    if (status == PERK_STORE_OK)
-        status = check_text(s, "message", message, MAX_MESSAGE);
-    if (status == PERK_STORE_OK)
-        status = check_text(s, "sources", sources, MAX_SOURCES);
-    if (status != PERK_STORE_OK)
-        return status;
-    if (activate_at == 0)
-        activate_at = now;
+    if (status == PERK_STORE_OK) status = check_text(s, "message", message, MAX_MESSAGE);
+    if (status == PERK_STORE_OK) status = check_text(s, "sources", sources, MAX_SOURCES);
+    if (status != PERK_STORE_OK) return status;
+    if (activate_at == 0) activate_at = now;
     if (activate_at < now)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "activation time %lld is in the past (now is %lld); use 0 for now",
@@ -56,8 +45,7 @@ perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, siz
     perk_store_sha256_hex(bytecode, len, checksum);
 
     status = pstore_begin(s, true, "publishing a rule-set version");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO versions (created_at, author, message, "
                                       "checksum, bytecode, sources) VALUES (?1,?2,?3,?4,?5,?6)");
     if (!st) {
@@ -71,8 +59,7 @@ perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, siz
     sqlite3_bind_blob64(st, 5, bytecode, len, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, sources ? sources : "", -1, SQLITE_STATIC);
     status = pstore_step_done(s, st, "storing the version");
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     int64_t version = sqlite3_last_insert_rowid(s->db);
 
     st = pstore_stmt(s, "INSERT INTO activations (version_id, activate_at, created_at, kind, "
@@ -88,24 +75,21 @@ perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, siz
     sqlite3_bind_text(st, 5, author, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, message ? message : "", -1, SQLITE_STATIC);
     status = pstore_step_done(s, st, "recording the activation");
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
 
-    json_t *ev = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:b}", "version_id", (json_int_t)version,
-                           "checksum", checksum, "author", author, "message",
-                           message ? message : "", "activate_at", (json_int_t)activate_at,
-                           "bytecode_len", (json_int_t)len, "scheduled", activate_at > now);
+    json_t *ev =
+        json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:b}", "version_id", (json_int_t)version, "checksum",
+                  checksum, "author", author, "message", message ? message : "", "activate_at",
+                  (json_int_t)activate_at, "bytecode_len", (json_int_t)len, "scheduled", activate_at > now);
     status = pstore_emit(s, "ruleset.published", now, ev, NULL);
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     status = pstore_commit(s, "committing the new version");
     if (status != PERK_STORE_OK) {
         pstore_add_context(s, "; nothing was published");
         return status;
     }
     active_cache_clear(s);
-    if (version_out)
-        *version_out = version;
+    if (version_out) *version_out = version;
     return PERK_STORE_OK;
 fail:
     pstore_rollback(s);
@@ -118,55 +102,45 @@ static perk_store_status active_at(perk_store *s, int64_t now, int64_t *id)
 {
     sqlite3_stmt *st = pstore_stmt(s, "SELECT version_id FROM activations WHERE activate_at <= ?1 "
                                       "ORDER BY activate_at DESC, id DESC LIMIT 1");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_int64(st, 1, now);
     return pstore_query_int(s, st, 0, id, "finding the active version");
 }
 
 perk_store_status perk_store_active_version(perk_store *s, int64_t now, int64_t *id)
 {
-    if (!s || !id)
-        return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
+    if (!s || !id) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     *id = 0;
     perk_store_status status = active_at(s, now, id);
     if (status == PERK_STORE_OK && *id == 0)
-        return pstore_fail(s, PERK_STORE_NOT_FOUND, "no rule-set version is active at %lld",
-                           (long long)now);
+        return pstore_fail(s, PERK_STORE_NOT_FOUND, "no rule-set version is active at %lld", (long long)now);
     return status;
 }
 
-perk_store_status perk_store_active_changed(perk_store *s, int64_t now, int64_t known_id,
-                                            int64_t *new_id)
+perk_store_status perk_store_active_changed(perk_store *s, int64_t now, int64_t known_id, int64_t *new_id)
 {
-    if (!s || !new_id)
-        return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
+    if (!s || !new_id) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     *new_id = known_id;
     /* PRAGMA data_version changes when another connection commits; this handle's own
      * publish/rollback clear the cache explicitly. */
     int64_t data_version = 0;
     sqlite3_stmt *st = pstore_stmt(s, "PRAGMA data_version");
-    perk_store_status status = st ? pstore_query_int(s, st, 0, &data_version,
-                                                     "reading the data version")
-                                  : pstore_stmt_status(s);
-    if (status != PERK_STORE_OK)
-        return status;
-    if (s->active_cached && data_version == s->active_data_version &&
-        now >= s->active_valid_from && now < s->active_valid_until) {
+    perk_store_status status =
+        st ? pstore_query_int(s, st, 0, &data_version, "reading the data version") : pstore_stmt_status(s);
+    if (status != PERK_STORE_OK) return status;
+    if (s->active_cached && data_version == s->active_data_version && now >= s->active_valid_from &&
+        now < s->active_valid_until) {
         *new_id = s->active_id;
         return PERK_STORE_OK;
     }
     int64_t id = 0, next = 0;
     status = active_at(s, now, &id);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     st = pstore_stmt(s, "SELECT MIN(activate_at) FROM activations WHERE activate_at > ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_int64(st, 1, now);
     status = pstore_query_int(s, st, INT64_MAX, &next, "finding the next scheduled activation");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     s->active_cached = true;
     s->active_id = id;
     s->active_valid_from = now;
@@ -182,29 +156,24 @@ static const char *col_text(sqlite3_stmt *st, int col)
     return t ? (const char *)t : "";
 }
 
-perk_store_status perk_store_history(perk_store *s, int64_t now, perk_store_version_cb cb,
-                                     void *ctx)
+perk_store_status perk_store_history(perk_store *s, int64_t now, perk_store_version_cb cb, void *ctx)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
-    if (!cb)
-        return pstore_fail(s, PERK_STORE_INVALID, "no callback given for the history");
+    if (!s) return PERK_STORE_INVALID;
+    if (!cb) return pstore_fail(s, PERK_STORE_INVALID, "no callback given for the history");
     perk_store_status status = pstore_begin(s, false, "reading the version history");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     int64_t active = 0;
     status = active_at(s, now, &active);
-    if (status != PERK_STORE_OK)
-        goto done;
-    sqlite3_stmt *st = pstore_stmt(
-        s, "SELECT v.id, v.created_at, v.author, v.message, v.checksum, length(v.bytecode),"
-           " (SELECT activate_at FROM activations a WHERE a.version_id = v.id"
-           "   AND a.kind = 'publish' ORDER BY a.id LIMIT 1),"
-           " (SELECT MAX(activate_at) FROM activations a WHERE a.version_id = v.id"
-           "   AND a.activate_at <= ?1),"
-           " (SELECT MIN(activate_at) FROM activations a WHERE a.version_id = v.id"
-           "   AND a.activate_at > ?1)"
-           " FROM versions v ORDER BY v.id DESC");
+    if (status != PERK_STORE_OK) goto done;
+    sqlite3_stmt *st =
+        pstore_stmt(s, "SELECT v.id, v.created_at, v.author, v.message, v.checksum, length(v.bytecode),"
+                       " (SELECT activate_at FROM activations a WHERE a.version_id = v.id"
+                       "   AND a.kind = 'publish' ORDER BY a.id LIMIT 1),"
+                       " (SELECT MAX(activate_at) FROM activations a WHERE a.version_id = v.id"
+                       "   AND a.activate_at <= ?1),"
+                       " (SELECT MIN(activate_at) FROM activations a WHERE a.version_id = v.id"
+                       "   AND a.activate_at > ?1)"
+                       " FROM versions v ORDER BY v.id DESC");
     if (!st) {
         status = pstore_stmt_status(s);
         goto done;
@@ -229,26 +198,21 @@ perk_store_status perk_store_history(perk_store *s, int64_t now, perk_store_vers
             break;
         }
     }
-    if (rc != SQLITE_DONE)
-        status = pstore_sqlfail(s, rc, "reading the version history");
+    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading the version history");
     pstore_done(st);
 done:
-    if (status == PERK_STORE_OK)
-        return pstore_commit(s, "finishing the history read");
+    if (status == PERK_STORE_OK) return pstore_commit(s, "finishing the history read");
     pstore_rollback(s);
     return status;
 }
 
 perk_store_status perk_store_activations(perk_store *s, perk_store_activation_cb cb, void *ctx)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
-    if (!cb)
-        return pstore_fail(s, PERK_STORE_INVALID, "no callback given for the activation log");
+    if (!s) return PERK_STORE_INVALID;
+    if (!cb) return pstore_fail(s, PERK_STORE_INVALID, "no callback given for the activation log");
     sqlite3_stmt *st = pstore_stmt(s, "SELECT id, version_id, activate_at, created_at, kind, "
                                       "author, message FROM activations ORDER BY id DESC");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         perk_store_activation a = {
@@ -266,16 +230,14 @@ perk_store_status perk_store_activations(perk_store *s, perk_store_activation_cb
         }
     }
     perk_store_status status = PERK_STORE_OK;
-    if (rc != SQLITE_DONE)
-        status = pstore_sqlfail(s, rc, "reading the activation log");
+    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading the activation log");
     pstore_done(st);
     return status;
 }
 
 void perk_store_free_version(perk_store_version *v)
 {
-    if (!v)
-        return;
+    if (!v) return;
     free(v->author);
     free(v->message);
     free(v->sources);
@@ -285,16 +247,14 @@ void perk_store_free_version(perk_store_version *v)
 
 perk_store_status perk_store_get_version(perk_store *s, int64_t id, perk_store_version *out)
 {
-    if (!s || !out)
-        return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
+    if (!s || !out) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = pstore_stmt(
-        s, "SELECT v.created_at, v.author, v.message, v.checksum, v.bytecode, v.sources,"
-           " (SELECT activate_at FROM activations a WHERE a.version_id = v.id"
-           "   AND a.kind = 'publish' ORDER BY a.id LIMIT 1)"
-           " FROM versions v WHERE v.id = ?1");
-    if (!st)
-        return pstore_stmt_status(s);
+    sqlite3_stmt *st =
+        pstore_stmt(s, "SELECT v.created_at, v.author, v.message, v.checksum, v.bytecode, v.sources,"
+                       " (SELECT activate_at FROM activations a WHERE a.version_id = v.id"
+                       "   AND a.kind = 'publish' ORDER BY a.id LIMIT 1)"
+                       " FROM versions v WHERE v.id = ?1");
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -315,39 +275,34 @@ perk_store_status perk_store_get_version(perk_store *s, int64_t id, perk_store_v
     const void *blob = sqlite3_column_blob(st, 4);
     size_t len = (size_t)sqlite3_column_bytes(st, 4);
     out->bytecode = malloc(len ? len : 1);
-    if (out->bytecode && len)
-        memcpy(out->bytecode, blob, len);
+    if (out->bytecode && len) memcpy(out->bytecode, blob, len);
     out->bytecode_len = len;
     out->sources = strdup(col_text(st, 5));
     out->activate_at = sqlite3_column_int64(st, 6);
     pstore_done(st);
     if (!out->author || !out->message || !out->bytecode || !out->sources) {
         perk_store_free_version(out);
-        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory while loading version %lld",
-                           (long long)id);
+        return pstore_fail(s, PERK_STORE_NOMEM, "out of memory while loading version %lld", (long long)id);
     }
     char actual[65];
     perk_store_sha256_hex(out->bytecode, out->bytecode_len, actual);
     if (strcmp(actual, out->checksum) != 0)
         return pstore_fail(s, PERK_STORE_CORRUPT,
                            "version %lld is damaged: its bytecode hashes to %.12s..., the stored "
-                           "checksum is %.12s...", (long long)id, actual, out->checksum);
+                           "checksum is %.12s...",
+                           (long long)id, actual, out->checksum);
     return PERK_STORE_OK;
 }
 
-perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *author,
-                                      const char *message, int64_t now)
+perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *author, const char *message,
+                                      int64_t now)
 {
-    if (!s)
-        return PERK_STORE_INVALID;
+    if (!s) return PERK_STORE_INVALID;
     perk_store_status status = pstore_check_name(s, "author", author, 255);
-    if (status == PERK_STORE_OK)
-        status = check_text(s, "message", message, MAX_MESSAGE);
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status == PERK_STORE_OK) status = check_text(s, "message", message, MAX_MESSAGE);
+    if (status != PERK_STORE_OK) return status;
     status = pstore_begin(s, true, "rolling back");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     int64_t exists = 0, previous = 0;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM versions WHERE id = ?1");
     if (!st) {
@@ -356,16 +311,13 @@ perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *aut
     }
     sqlite3_bind_int64(st, 1, id);
     status = pstore_query_int(s, st, 0, &exists, "looking up the version");
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     if (!exists) {
-        status = pstore_fail(s, PERK_STORE_NOT_FOUND, "version %lld does not exist",
-                             (long long)id);
+        status = pstore_fail(s, PERK_STORE_NOT_FOUND, "version %lld does not exist", (long long)id);
         goto fail;
     }
     status = active_at(s, now, &previous);
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     st = pstore_stmt(s, "INSERT INTO activations (version_id, activate_at, created_at, kind, "
                         "author, message) VALUES (?1, ?2, ?2, 'rollback', ?3, ?4)");
     if (!st) {
@@ -377,17 +329,13 @@ perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *aut
     sqlite3_bind_text(st, 3, author, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, message ? message : "", -1, SQLITE_STATIC);
     status = pstore_step_done(s, st, "recording the rollback");
-    if (status != PERK_STORE_OK)
-        goto fail;
-    json_t *ev = json_pack("{s:I, s:I, s:s, s:s}", "version_id", (json_int_t)id,
-                           "previous_version_id", (json_int_t)previous, "author", author,
-                           "message", message ? message : "");
+    if (status != PERK_STORE_OK) goto fail;
+    json_t *ev = json_pack("{s:I, s:I, s:s, s:s}", "version_id", (json_int_t)id, "previous_version_id",
+                           (json_int_t)previous, "author", author, "message", message ? message : "");
     status = pstore_emit(s, "ruleset.rolled_back", now, ev, NULL);
-    if (status != PERK_STORE_OK)
-        goto fail;
+    if (status != PERK_STORE_OK) goto fail;
     status = pstore_commit(s, "committing the rollback");
-    if (status != PERK_STORE_OK)
-        return status;
+    if (status != PERK_STORE_OK) return status;
     active_cache_clear(s);
     return PERK_STORE_OK;
 fail:
@@ -403,11 +351,11 @@ perk_store_status pstore_version_program(perk_store *s, int64_t id, int64_t now,
         return pstore_fail(s, PERK_STORE_INVALID,
                            "rule-set version %lld is not a published version: an order is committed "
                            "only when priced by a version published in the store (perk publish); a "
-                           "program from elsewhere can only be evaluated (a dry run)", (long long)id);
+                           "program from elsewhere can only be evaluated (a dry run)",
+                           (long long)id);
     sqlite3_stmt *st = pstore_stmt(s, "SELECT (SELECT COUNT(*) FROM versions WHERE id = ?1),"
                                       " (SELECT MIN(activate_at) FROM activations WHERE version_id = ?1)");
-    if (!st)
-        return pstore_stmt_status(s);
+    if (!st) return pstore_stmt_status(s);
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     int64_t exists = 0, first = 0;
@@ -418,16 +366,17 @@ perk_store_status pstore_version_program(perk_store *s, int64_t id, int64_t now,
         first = sqlite3_column_int64(st, 1);
     }
     pstore_done(st);
-    if (rc != SQLITE_ROW)
-        return pstore_sqlfail(s, rc, "looking up the order's rule-set version");
+    if (rc != SQLITE_ROW) return pstore_sqlfail(s, rc, "looking up the order's rule-set version");
     if (!exists)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "rule-set version %lld does not exist in this store: price the order "
-                           "with a published version (perk history lists them)", (long long)id);
+                           "with a published version (perk history lists them)",
+                           (long long)id);
     if (!activated || first > now)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "rule-set version %lld is not active yet (scheduled for %lld): price "
-                           "the order with the active version", (long long)id, (long long)first);
+                           "the order with the active version",
+                           (long long)id, (long long)first);
     if (s->version_prog && s->version_prog_id == id) {
         *out = s->version_prog;
         return PERK_STORE_OK;
@@ -442,8 +391,8 @@ perk_store_status pstore_version_program(perk_store *s, int64_t id, int64_t now,
     perk_program *prog = perk_program_load(v.bytecode, v.bytecode_len, &err);
     perk_store_free_version(&v);
     if (!prog)
-        return pstore_fail(s, PERK_STORE_INVALID, "rule-set version %lld does not load: %s",
-                           (long long)id, err.message);
+        return pstore_fail(s, PERK_STORE_INVALID, "rule-set version %lld does not load: %s", (long long)id,
+                           err.message);
     perk_program_free(s->version_prog);
     s->version_prog = prog;
     s->version_prog_id = id;

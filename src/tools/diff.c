@@ -33,13 +33,12 @@ enum { OLD = 0, NEW = 1 };
 /* First size of a worker's read buffer; it grows for longer lines. */
 #define DIFF_READ_CHUNK (256u * 1024u)
 
-static const char *const stage_names[] = {"parse", "OLD", "NEW"};
+static const char *const stage_names[] = { "parse", "OLD", "NEW" };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (!err || errlen == 0)
-        return;
+    if (!err || errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
@@ -100,8 +99,7 @@ typedef struct worker {
 static void worker_fail(worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void worker_fail(worker *w, const char *fmt, ...)
 {
-    if (w->error)
-        return;
+    if (w->error) return;
     w->error = true;
     va_list ap;
     va_start(ap, fmt);
@@ -123,8 +121,7 @@ static char *dup_text(worker *w, const char *s)
 
 static void order_free(diff_order *o)
 {
-    for (size_t i = 0; i < o->n_changes; i++)
-        free(o->changes[i].reason);
+    for (size_t i = 0; i < o->n_changes; i++) free(o->changes[i].reason);
     free(o->changes);
     free(o->id);
     memset(o, 0, sizeof *o);
@@ -145,8 +142,7 @@ static bool fill(worker *w)
     if (w->len == w->cap) {
         size_t limit = w->sh->max_line + DIFF_READ_CHUNK;
         size_t cap = w->cap * 2 > limit ? limit : w->cap * 2;
-        if (cap <= w->cap)
-            return true; /* the caller sees a full buffer and treats the line as too long */
+        if (cap <= w->cap) return true; /* the caller sees a full buffer and treats the line as too long */
         char *nb = realloc(w->buf, cap);
         if (!nb) {
             worker_fail(w, "out of memory");
@@ -158,14 +154,12 @@ static bool fill(worker *w)
     for (;;) {
         ssize_t n = w->sh->seekable ? pread(w->sh->fd, w->buf + w->len, w->cap - w->len, (off_t)w->read_off)
                                     : read(w->sh->fd, w->buf + w->len, w->cap - w->len);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             worker_fail(w, "cannot read the orders: %s", strerror(errno));
             return false;
         }
-        if (n == 0)
-            w->eof = true;
+        if (n == 0) w->eof = true;
         w->len += (size_t)n;
         w->read_off += (uint64_t)n;
         return true;
@@ -182,10 +176,8 @@ static bool skip_line(worker *w)
             return true;
         }
         w->start = w->len;
-        if (w->eof)
-            return true;
-        if (!fill(w))
-            return false;
+        if (w->eof) return true;
+        if (!fill(w)) return false;
     }
 }
 
@@ -206,8 +198,7 @@ static line_status next_line(worker *w, const char **text, size_t *len)
         }
         scanned = w->len - w->start;
         if (w->eof) {
-            if (scanned == 0)
-                return LINE_END;
+            if (scanned == 0) return LINE_END;
             *text = w->buf + w->start;
             *len = scanned;
             w->start = w->len;
@@ -217,8 +208,7 @@ static line_status next_line(worker *w, const char **text, size_t *len)
             w->start = w->len;
             return skip_line(w) ? LINE_TOO_LONG : LINE_ERROR;
         }
-        if (!fill(w))
-            return LINE_ERROR;
+        if (!fill(w)) return LINE_ERROR;
     }
 }
 
@@ -226,32 +216,22 @@ static line_status next_line(worker *w, const char **text, size_t *len)
 
 static void add_failure(worker *w, uint64_t line, diff_stage stage, const char *message)
 {
-    if (w->n_failures >= DIFF_MAX_FAILURES)
-        return;
+    if (w->n_failures >= DIFF_MAX_FAILURES) return;
     char *m = dup_text(w, message);
-    if (!m)
-        return;
-    w->failures[w->n_failures++] = (diff_failure){.line = line, .stage = stage, .message = m};
+    if (!m) return;
+    w->failures[w->n_failures++] = (diff_failure){ .line = line, .stage = stage, .message = m };
 }
 
-static bool sum_into(int64_t *acc, int64_t value)
-{
-    return !__builtin_add_overflow(*acc, value, acc);
-}
+static bool sum_into(int64_t *acc, int64_t value) { return !__builtin_add_overflow(*acc, value, acc); }
 
-static bool applied(const perk_promotion_result *pr)
-{
-    return pr && pr->reason == PERK_REASON_APPLIED;
-}
+static bool applied(const perk_promotion_result *pr) { return pr && pr->reason == PERK_REASON_APPLIED; }
 
 /* Discount plus shipping discount of a promotion result, 0 when it did not apply. */
 static int64_t promo_cost(const perk_promotion_result *pr)
 {
-    if (!applied(pr))
-        return 0;
+    if (!applied(pr)) return 0;
     int64_t c;
-    if (__builtin_add_overflow(pr->discount, pr->shipping_discount, &c))
-        return INT64_MAX;
+    if (__builtin_add_overflow(pr->discount, pr->shipping_discount, &c)) return INT64_MAX;
     return c;
 }
 
@@ -259,17 +239,15 @@ static bool accumulate(worker *w, int side, const perk_result *r)
 {
     diff_totals *t = &w->totals[side];
     int64_t ship;
-    if (__builtin_sub_overflow(r->shipping_before, r->shipping_after, &ship))
-        return false;
+    if (__builtin_sub_overflow(r->shipping_before, r->shipping_after, &ship)) return false;
     if (!sum_into(&t->discount, r->discount) || !sum_into(&t->shipping_discount, ship) ||
-        !sum_into(&t->points_earned, r->points_earned) || !sum_into(&t->points_redeemed, r->points_redeemed) ||
-        !sum_into(&t->payable, r->payable))
+        !sum_into(&t->points_earned, r->points_earned) ||
+        !sum_into(&t->points_redeemed, r->points_redeemed) || !sum_into(&t->payable, r->payable))
         return false;
     size_t np = w->sh->n_promos[side];
     for (uint32_t i = 0; r->promotions && i < r->n_promotions; i++) {
         const perk_promotion_result *pr = &r->promotions[i];
-        if (pr->promotion >= np || !applied(pr))
-            continue;
+        if (pr->promotion >= np || !applied(pr)) continue;
         promo_stat *s = &w->stats[side][pr->promotion];
         s->applied++;
         if (!sum_into(&s->discount, pr->discount) || !sum_into(&s->shipping, pr->shipping_discount))
@@ -296,12 +274,9 @@ static void heap_sift_down(diff_order *h, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, least = i;
-        if (l < n && more_important(&h[least], &h[l]))
-            least = l;
-        if (r < n && more_important(&h[least], &h[r]))
-            least = r;
-        if (least == i)
-            return;
+        if (l < n && more_important(&h[least], &h[l])) least = l;
+        if (r < n && more_important(&h[least], &h[r])) least = r;
+        if (least == i) return;
         diff_order t = h[i];
         h[i] = h[least];
         h[least] = t;
@@ -313,8 +288,7 @@ static void heap_sift_up(diff_order *h, size_t i)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!more_important(&h[parent], &h[i]))
-            return;
+        if (!more_important(&h[parent], &h[i])) return;
         diff_order t = h[i];
         h[i] = h[parent];
         h[parent] = t;
@@ -336,7 +310,9 @@ static bool add_change(worker *w, diff_order *o, diff_change_kind kind, const ch
                        int reason_side, const perk_result *reason_result)
 {
     diff_change *c = &o->changes[o->n_changes++];
-    *c = (diff_change){.kind = kind, .promotion = id, .old_amount = promo_cost(old_pr), .new_amount = promo_cost(new_pr)};
+    *c = (diff_change){
+        .kind = kind, .promotion = id, .old_amount = promo_cost(old_pr), .new_amount = promo_cost(new_pr)
+    };
     if (reason_side >= 0) {
         const perk_promotion_result *pr = reason_side == OLD ? old_pr : new_pr;
         char buf[1024];
@@ -345,8 +321,7 @@ static bool add_change(worker *w, diff_order *o, diff_change_kind kind, const ch
         else
             snprintf(buf, sizeof buf, "no result for this promotion");
         c->reason = dup_text(w, buf);
-        if (!c->reason)
-            return false;
+        if (!c->reason) return false;
     }
     return true;
 }
@@ -371,8 +346,7 @@ static bool describe_changes(worker *w, diff_order *o, const perk_result *r_old,
         const perk_promotion_result *b = j >= 0 ? w->by_index[NEW][j] : NULL;
         bool ok = true;
         if (j < 0) {
-            if (applied(a))
-                ok = add_change(w, o, DIFF_REMOVED, id, a, NULL, -1, NULL);
+            if (applied(a)) ok = add_change(w, o, DIFF_REMOVED, id, a, NULL, -1, NULL);
         } else if (applied(a) && !applied(b)) {
             ok = add_change(w, o, DIFF_STOPPED, id, a, b, NEW, r_new);
         } else if (!applied(a) && applied(b)) {
@@ -380,15 +354,12 @@ static bool describe_changes(worker *w, diff_order *o, const perk_result *r_old,
         } else if (applied(a) && promo_cost(a) != promo_cost(b)) {
             ok = add_change(w, o, DIFF_AMOUNT, id, a, b, -1, NULL);
         }
-        if (!ok)
-            return false;
+        if (!ok) return false;
     }
     for (size_t j = 0; j < n_new; j++) {
         const char *id = perk_program_promotion_id(sh->prog[NEW], j);
-        if (perk_program_find_promotion(sh->prog[OLD], id) >= 0 || !applied(w->by_index[NEW][j]))
-            continue;
-        if (!add_change(w, o, DIFF_ADDED, id, NULL, w->by_index[NEW][j], -1, NULL))
-            return false;
+        if (perk_program_find_promotion(sh->prog[OLD], id) >= 0 || !applied(w->by_index[NEW][j])) continue;
+        if (!add_change(w, o, DIFF_ADDED, id, NULL, w->by_index[NEW][j], -1, NULL)) return false;
     }
     return true;
 }
@@ -398,13 +369,10 @@ static void consider_top(worker *w, uint64_t line, const cart_doc *doc, const pe
                          const perk_result *r_new)
 {
     size_t top = w->sh->top;
-    if (top == 0)
-        return;
-    diff_order cand = {.line = line, .old_payable = r_old->payable, .new_payable = r_new->payable};
-    if (w->n_heap == top && !more_important(&cand, &w->heap[0]))
-        return;
-    if (doc->order.id && !(cand.id = dup_text(w, doc->order.id)))
-        return;
+    if (top == 0) return;
+    diff_order cand = { .line = line, .old_payable = r_old->payable, .new_payable = r_new->payable };
+    if (w->n_heap == top && !more_important(&cand, &w->heap[0])) return;
+    if (doc->order.id && !(cand.id = dup_text(w, doc->order.id))) return;
     if (!describe_changes(w, &cand, r_old, r_new)) {
         order_free(&cand);
         return;
@@ -422,8 +390,7 @@ static void consider_top(worker *w, uint64_t line, const cart_doc *doc, const pe
 static bool is_blank(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-            return false;
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return false;
     return true;
 }
 
@@ -442,18 +409,18 @@ static void process_order(worker *w, uint64_t line, const char *text, size_t len
         doc->order.time = sh->now;
         doc->has_time = true;
     }
-    const perk_result *r[2] = {NULL, NULL};
+    const perk_result *r[2] = { NULL, NULL };
     bool failed = false;
     for (int side = OLD; side <= NEW; side++) {
         if (cart_json_feed(doc, w->ctx[side], sh->prog[side], err, errlen) != PERK_OK) {
             /* err holds the message */
         } else {
             r[side] = perk_evaluate(w->ctx[side]);
-            if (r[side]->status == PERK_OK)
-                continue;
+            if (r[side]->status == PERK_OK) continue;
             const char *detail = perk_context_error(w->ctx[side]);
             snprintf(err, errlen, "evaluation failed: %s%s%s%s", perk_status_message(r[side]->status),
-                     detail && *detail ? " (" : "", detail && *detail ? detail : "", detail && *detail ? ")" : "");
+                     detail && *detail ? " (" : "", detail && *detail ? detail : "",
+                     detail && *detail ? ")" : "");
             r[side] = NULL;
         }
         w->failed[side]++;
@@ -481,14 +448,12 @@ static void process_order(worker *w, uint64_t line, const char *text, size_t len
 static void *worker_run(void *arg)
 {
     worker *w = arg;
-    if (w->begin > 0 && !skip_line(w))
-        goto out;
+    if (w->begin > 0 && !skip_line(w)) goto out;
     while (!w->error && w->buf_off + w->start < w->end) {
         const char *text;
         size_t len;
         line_status st = next_line(w, &text, &len);
-        if (st == LINE_END || st == LINE_ERROR)
-            break;
+        if (st == LINE_END || st == LINE_ERROR) break;
         uint64_t line = ++w->lines;
         if (st == LINE_TOO_LONG) {
             w->orders++;
@@ -518,14 +483,13 @@ static void worker_free(worker *w)
         free(w->stats[s]);
         free(w->by_index[s]);
     }
-    for (size_t i = 0; i < w->n_failures; i++)
-        free(w->failures[i].message);
-    for (size_t i = 0; i < w->n_heap; i++)
-        order_free(&w->heap[i]);
+    for (size_t i = 0; i < w->n_failures; i++) free(w->failures[i].message);
+    for (size_t i = 0; i < w->n_heap; i++) order_free(&w->heap[i]);
     free(w->heap);
 }
 
-static bool worker_init(worker *w, const diff_shared *sh, uint64_t begin, uint64_t end, char *err, size_t errlen)
+static bool worker_init(worker *w, const diff_shared *sh, uint64_t begin, uint64_t end, char *err,
+                        size_t errlen)
 {
     memset(w, 0, sizeof *w);
     w->sh = sh;
@@ -538,20 +502,19 @@ static bool worker_init(worker *w, const diff_shared *sh, uint64_t begin, uint64
     w->cap = DIFF_READ_CHUNK;
     w->buf = malloc(w->cap);
     w->heap = calloc(sh->top ? sh->top : 1, sizeof *w->heap);
-    if (!w->buf || !w->heap)
-        goto nomem;
+    if (!w->buf || !w->heap) goto nomem;
     for (int s = 0; s < 2; s++) {
         perk_error perr;
         w->ctx[s] = perk_context_new(sh->prog[s], &sh->limits, &perr);
         if (!w->ctx[s]) {
-            set_err(err, errlen, "%s: cannot create an evaluation context: %s", stage_names[1 + s], perr.message);
+            set_err(err, errlen, "%s: cannot create an evaluation context: %s", stage_names[1 + s],
+                    perr.message);
             return false;
         }
         size_t np = sh->n_promos[s] ? sh->n_promos[s] : 1;
         w->stats[s] = calloc(np, sizeof *w->stats[s]);
         w->by_index[s] = calloc(np, sizeof *w->by_index[s]);
-        if (!w->stats[s] || !w->by_index[s])
-            goto nomem;
+        if (!w->stats[s] || !w->by_index[s]) goto nomem;
     }
     return true;
 nomem:
@@ -562,23 +525,18 @@ nomem:
 static int compare_orders(const void *a, const void *b)
 {
     const diff_order *x = a, *y = b;
-    if (more_important(x, y))
-        return -1;
+    if (more_important(x, y)) return -1;
     return more_important(y, x) ? 1 : 0;
 }
 
-static bool add_u64(uint64_t *acc, uint64_t v)
-{
-    return !__builtin_add_overflow(*acc, v, acc);
-}
+static bool add_u64(uint64_t *acc, uint64_t v) { return !__builtin_add_overflow(*acc, v, acc); }
 
 /* Moves the workers' results into the report, in range order. */
 static bool merge(diff_report *rep, const diff_shared *sh, worker *ws, unsigned n, char *err, size_t errlen)
 {
     size_t n_old = sh->n_promos[OLD], n_new = sh->n_promos[NEW];
     size_t n_kept = 0;
-    for (unsigned k = 0; k < n; k++)
-        n_kept += ws[k].n_heap;
+    for (unsigned k = 0; k < n; k++) n_kept += ws[k].n_heap;
     diff_order *all = calloc(n_kept ? n_kept : 1, sizeof *all);
     rep->promotions = calloc(n_old + n_new + 1, sizeof *rep->promotions);
     rep->failures = calloc(DIFF_MAX_FAILURES, sizeof *rep->failures);
@@ -598,8 +556,7 @@ static bool merge(diff_report *rep, const diff_shared *sh, worker *ws, unsigned 
     }
     for (size_t j = 0; j < n_new; j++) {
         const char *id = perk_program_promotion_id(sh->prog[NEW], j);
-        if (perk_program_find_promotion(sh->prog[OLD], id) >= 0)
-            continue;
+        if (perk_program_find_promotion(sh->prog[OLD], id) >= 0) continue;
         diff_promotion *p = &rep->promotions[rep->n_promotions++];
         p->id = id;
         p->old_index = -1;
@@ -619,14 +576,14 @@ static bool merge(diff_report *rep, const diff_shared *sh, worker *ws, unsigned 
         for (int s = 0; s < 2 && ok; s++) {
             diff_totals *t = &rep->totals[s];
             const diff_totals *u = &w->totals[s];
-            ok = sum_into(&t->discount, u->discount) && sum_into(&t->shipping_discount, u->shipping_discount) &&
+            ok = sum_into(&t->discount, u->discount) &&
+                 sum_into(&t->shipping_discount, u->shipping_discount) &&
                  sum_into(&t->points_earned, u->points_earned) &&
                  sum_into(&t->points_redeemed, u->points_redeemed) && sum_into(&t->payable, u->payable);
             for (size_t i = 0; i < rep->n_promotions && ok; i++) {
                 diff_promotion *p = &rep->promotions[i];
                 long idx = s == OLD ? p->old_index : p->new_index;
-                if (idx < 0)
-                    continue;
+                if (idx < 0) continue;
                 const promo_stat *st = &w->stats[s][idx];
                 ok = sum_into(&p->applied[s], st->applied) && sum_into(&p->discount[s], st->discount) &&
                      sum_into(&p->shipping[s], st->shipping);
@@ -651,12 +608,10 @@ static bool merge(diff_report *rep, const diff_shared *sh, worker *ws, unsigned 
     rep->lines = line_base;
     qsort(all, n_kept, sizeof *all, compare_orders);
     size_t keep = n_kept < sh->top ? n_kept : sh->top;
-    for (size_t i = keep; i < n_kept; i++)
-        order_free(&all[i]);
+    for (size_t i = keep; i < n_kept; i++) order_free(&all[i]);
     rep->top = all;
     rep->n_top = keep;
-    if (!ok)
-        set_err(err, errlen, "a total overflows int64");
+    if (!ok) set_err(err, errlen, "a total overflows int64");
     return ok;
 }
 
@@ -670,19 +625,19 @@ static double seconds_since(const struct timespec *t0)
 static void report_progress(const diff_options *opt, worker *ws, unsigned n, uint64_t total,
                             const struct timespec *t0, bool finished)
 {
-    diff_progress p = {.bytes_total = total, .seconds = seconds_since(t0), .finished = finished};
+    diff_progress p = { .bytes_total = total, .seconds = seconds_since(t0), .finished = finished };
     for (unsigned k = 0; k < n; k++) {
         p.bytes_done += atomic_load_explicit(&ws[k].bytes_done, memory_order_relaxed);
         p.orders_done += atomic_load_explicit(&ws[k].orders_done, memory_order_relaxed);
     }
-    if (total && p.bytes_done > total)
-        p.bytes_done = total;
+    if (total && p.bytes_done > total) p.bytes_done = total;
     opt->progress(&p, opt->progress_user);
 }
 
 /* Starts the workers (worker 0 runs on its own thread too, so that the calling thread can report
  * progress), waits for them and reports progress meanwhile. */
-static bool run_workers(const diff_options *opt, worker *ws, unsigned n, uint64_t total, char *err, size_t errlen)
+static bool run_workers(const diff_options *opt, worker *ws, unsigned n, uint64_t total, char *err,
+                        size_t errlen)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -701,9 +656,8 @@ static bool run_workers(const diff_options *opt, worker *ws, unsigned n, uint64_
             bool all_done = true;
             for (unsigned k = 0; k < n; k++)
                 all_done = all_done && atomic_load_explicit(&ws[k].done, memory_order_acquire);
-            if (all_done)
-                break;
-            struct timespec pause = {0, 20 * 1000 * 1000};
+            if (all_done) break;
+            struct timespec pause = { 0, 20 * 1000 * 1000 };
             nanosleep(&pause, NULL);
             double now = seconds_since(&t0);
             if (now - last >= 0.1) {
@@ -713,10 +667,8 @@ static bool run_workers(const diff_options *opt, worker *ws, unsigned n, uint64_
         }
     }
     for (unsigned k = 0; k < n; k++)
-        if (ws[k].started)
-            pthread_join(ws[k].thread, NULL);
-    if (ok && opt->progress)
-        report_progress(opt, ws, n, total, &t0, true);
+        if (ws[k].started) pthread_join(ws[k].thread, NULL);
+    if (ok && opt->progress) report_progress(opt, ws, n, total, &t0, true);
     return ok;
 }
 
@@ -731,7 +683,8 @@ diff_report *diff_run(perk_program *old_program, perk_program *new_program, cons
     const char *cur_old = perk_program_currency(old_program), *cur_new = perk_program_currency(new_program);
     if (!cur_old || !cur_new || strcmp(cur_old, cur_new) != 0 ||
         perk_program_exponent(old_program) != perk_program_exponent(new_program)) {
-        set_err(err, errlen, "currency mismatch: OLD is in %s, NEW is in %s; orders can only be compared in one currency",
+        set_err(err, errlen,
+                "currency mismatch: OLD is in %s, NEW is in %s; orders can only be compared in one currency",
                 cur_old ? cur_old : "?", cur_new ? cur_new : "?");
         return NULL;
     }
@@ -741,8 +694,8 @@ diff_report *diff_run(perk_program *old_program, perk_program *new_program, cons
     }
 
     diff_shared sh = {
-        .prog = {old_program, new_program},
-        .n_promos = {perk_program_promotion_count(old_program), perk_program_promotion_count(new_program)},
+        .prog = { old_program, new_program },
+        .n_promos = { perk_program_promotion_count(old_program), perk_program_promotion_count(new_program) },
         .currency = cur_old,
         .exponent = perk_program_exponent(old_program),
         .limits = perk_limits_default(),
@@ -810,30 +763,24 @@ diff_report *diff_run(perk_program *old_program, perk_program *new_program, cons
             goto fail;
         }
     }
-    if (!run_workers(options, ws, n, size, err, errlen))
-        goto fail;
+    if (!run_workers(options, ws, n, size, err, errlen)) goto fail;
     for (unsigned k = 0; k < n; k++)
         if (ws[k].error) {
             set_err(err, errlen, "%s", ws[k].error_text);
             goto fail;
         }
-    if (!merge(rep, &sh, ws, n, err, errlen))
-        goto fail;
-    for (unsigned k = 0; k < n; k++)
-        worker_free(&ws[k]);
+    if (!merge(rep, &sh, ws, n, err, errlen)) goto fail;
+    for (unsigned k = 0; k < n; k++) worker_free(&ws[k]);
     free(ws);
-    if (!is_stdin)
-        close(sh.fd);
+    if (!is_stdin) close(sh.fd);
     result_names_free(sh.names[OLD]);
     result_names_free(sh.names[NEW]);
     return rep;
 
 fail:
-    for (unsigned k = 0; k < n; k++)
-        worker_free(&ws[k]);
+    for (unsigned k = 0; k < n; k++) worker_free(&ws[k]);
     free(ws);
-    if (sh.fd >= 0 && !is_stdin)
-        close(sh.fd);
+    if (sh.fd >= 0 && !is_stdin) close(sh.fd);
     result_names_free(sh.names[OLD]);
     result_names_free(sh.names[NEW]);
     diff_report_free(rep);
@@ -842,13 +789,10 @@ fail:
 
 void diff_report_free(diff_report *report)
 {
-    if (!report)
-        return;
-    for (size_t i = 0; i < report->n_top; i++)
-        order_free(&report->top[i]);
+    if (!report) return;
+    for (size_t i = 0; i < report->n_top; i++) order_free(&report->top[i]);
     free(report->top);
-    for (size_t i = 0; i < report->n_failures; i++)
-        free(report->failures[i].message);
+    for (size_t i = 0; i < report->n_failures; i++) free(report->failures[i].message);
     free(report->failures);
     free(report->promotions);
     perk_program_free(report->programs[OLD]);

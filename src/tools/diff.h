@@ -33,24 +33,24 @@
 /* Progress of a run, handed to diff_options.progress. */
 typedef struct diff_progress {
     uint64_t bytes_done;
-    uint64_t bytes_total;  /* 0 when unknown (a pipe) */
-    uint64_t orders_done;  /* non-blank lines handled so far */
-    double seconds;        /* since the run started */
-    bool finished;         /* the last call: all workers are done */
+    uint64_t bytes_total; /* 0 when unknown (a pipe) */
+    uint64_t orders_done; /* non-blank lines handled so far */
+    double seconds;       /* since the run started */
+    bool finished;        /* the last call: all workers are done */
 } diff_progress;
 
 typedef struct diff_options {
-    size_t top;              /* how many changed orders to list (0 = none) */
-    unsigned threads;        /* 0 = automatic: one per core (at most 2), and one for files under
+    size_t top;       /* how many changed orders to list (0 = none) */
+    unsigned threads; /* 0 = automatic: one per core (at most 2), and one for files under
                                 1 MiB; otherwise the file is split in exactly this many byte
                                 ranges (at most DIFF_MAX_THREADS) */
-    int64_t now;             /* order time (epoch seconds) for carts without order.time, so that
+    int64_t now;      /* order time (epoch seconds) for carts without order.time, so that
                                 both versions see the same instant */
     /* Called from the calling thread about every 100 ms while workers run, then once with
      * finished = true. May be NULL. */
     void (*progress)(const diff_progress *progress, void *user);
     void *progress_user;
-    size_t max_line_bytes;   /* 0 = DIFF_MAX_LINE_BYTES (tests set a small limit) */
+    size_t max_line_bytes; /* 0 = DIFF_MAX_LINE_BYTES (tests set a small limit) */
 } diff_options;
 
 /* Sums over the compared orders, in minor units (points for the two points fields). */
@@ -64,35 +64,35 @@ typedef struct diff_totals {
 
 /* One promotion of either version, matched by id. */
 typedef struct diff_promotion {
-    const char *id;         /* borrowed from the programs (the report keeps them alive) */
-    const char *label;      /* NEW's label when it has the promotion, else OLD's; may be NULL */
+    const char *id;            /* borrowed from the programs (the report keeps them alive) */
+    const char *label;         /* NEW's label when it has the promotion, else OLD's; may be NULL */
     long old_index, new_index; /* -1 when the version has no promotion with this id */
-    int64_t applied[2];     /* [0] OLD, [1] NEW: compared orders it applied to */
-    int64_t discount[2];    /* goods discount it gave */
-    int64_t shipping[2];    /* shipping discount it gave */
+    int64_t applied[2];        /* [0] OLD, [1] NEW: compared orders it applied to */
+    int64_t discount[2];       /* goods discount it gave */
+    int64_t shipping[2];       /* shipping discount it gave */
 } diff_promotion;
 
 typedef enum diff_change_kind {
-    DIFF_STARTED,  /* applies under NEW, not under OLD */
-    DIFF_STOPPED,  /* applied under OLD, not under NEW */
-    DIFF_AMOUNT,   /* applies under both, for a different amount */
-    DIFF_ADDED,    /* only NEW has it, and it applied */
-    DIFF_REMOVED   /* only OLD has it, and it had applied */
+    DIFF_STARTED, /* applies under NEW, not under OLD */
+    DIFF_STOPPED, /* applied under OLD, not under NEW */
+    DIFF_AMOUNT,  /* applies under both, for a different amount */
+    DIFF_ADDED,   /* only NEW has it, and it applied */
+    DIFF_REMOVED  /* only OLD has it, and it had applied */
 } diff_change_kind;
 
 /* How one promotion behaved differently on one order. */
 typedef struct diff_change {
     diff_change_kind kind;
-    const char *promotion;  /* id, borrowed from the programs */
+    const char *promotion;          /* id, borrowed from the programs */
     int64_t old_amount, new_amount; /* discount + shipping discount (0 when not applied) */
-    char *reason;           /* STOPPED: why not under NEW; STARTED: why not under OLD (both as
+    char *reason;                   /* STOPPED: why not under NEW; STARTED: why not under OLD (both as
                                `perk eval --explain` words it); else NULL */
 } diff_change;
 
 /* One of the orders whose payable changed most. */
 typedef struct diff_order {
-    uint64_t line;          /* 1-based line number in the orders file */
-    char *id;               /* order.id, or NULL */
+    uint64_t line; /* 1-based line number in the orders file */
+    char *id;      /* order.id, or NULL */
     int64_t old_payable, new_payable;
     diff_change *changes;
     size_t n_changes;
@@ -129,7 +129,7 @@ typedef struct diff_report {
     diff_promotion *promotions; /* OLD's in evaluation order, then those only NEW has */
     size_t n_promotions;
 
-    diff_order *top;       /* by |payable change| descending, ties by line */
+    diff_order *top; /* by |payable change| descending, ties by line */
     size_t n_top;
 
     diff_failure *failures; /* the first DIFF_MAX_FAILURES, in line order */

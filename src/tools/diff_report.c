@@ -15,8 +15,8 @@
 
 enum { OLD = 0, NEW = 1 };
 
-static const char *const stage_text[] = {"parse", "OLD", "NEW"};
-static const char *const change_names[] = {"started", "stopped", "amount", "added", "removed"};
+static const char *const stage_text[] = { "parse", "OLD", "NEW" };
+static const char *const change_names[] = { "started", "stopped", "amount", "added", "removed" };
 
 static const char *symbol_of(const diff_report *r)
 {
@@ -49,8 +49,7 @@ static bool fmt_money_delta(const diff_report *r, int64_t a, int64_t b, const ch
         return false;
     }
     size_t sign = plus && d > 0 && cap > 1 ? 1 : 0;
-    if (sign)
-        buf[0] = '+';
+    if (sign) buf[0] = '+';
     fmt_money(r, d, symbol, buf + sign, cap - sign);
     return true;
 }
@@ -79,7 +78,7 @@ typedef struct text_table {
     const char *align; /* 'l' or 'r' per column */
     char **cells;
     size_t n, cap;
-    char **after;      /* per row: text printed under it, or NULL */
+    char **after; /* per row: text printed under it, or NULL */
     size_t n_after;
     bool oom;
 } text_table;
@@ -87,8 +86,7 @@ typedef struct text_table {
 static void cell(text_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void cell(text_table *t, const char *fmt, ...)
 {
-    if (t->oom)
-        return;
+    if (t->oom) return;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 32;
         char **nc = realloc(t->cells, cap * sizeof *nc);
@@ -118,8 +116,7 @@ static void cell(text_table *t, const char *fmt, ...)
 static void note(text_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(text_table *t, const char *fmt, ...)
 {
-    if (t->oom || t->n == 0)
-        return;
+    if (t->oom || t->n == 0) return;
     size_t row = (t->n - 1) / t->cols;
     if (row >= t->n_after) {
         char **na = realloc(t->after, (row + 1) * sizeof *na);
@@ -127,8 +124,7 @@ static void note(text_table *t, const char *fmt, ...)
             t->oom = true;
             return;
         }
-        for (size_t i = t->n_after; i <= row; i++)
-            na[i] = NULL;
+        for (size_t i = t->n_after; i <= row; i++) na[i] = NULL;
         t->after = na;
         t->n_after = row + 1;
     }
@@ -155,20 +151,17 @@ static void table_print(FILE *out, const text_table *t, const char *indent)
         fprintf(out, "%s(out of memory)\n", indent);
         return;
     }
-    size_t width[16] = {0};
-    if (t->cols == 0 || t->cols > sizeof width / sizeof width[0])
-        return;
+    size_t width[16] = { 0 };
+    if (t->cols == 0 || t->cols > sizeof width / sizeof width[0]) return;
     for (size_t i = 0; i < t->n; i++) {
         size_t w = explain_display_width(t->cells[i]);
-        if (w > width[i % t->cols])
-            width[i % t->cols] = w;
+        if (w > width[i % t->cols]) width[i % t->cols] = w;
     }
     for (size_t row = 0; row * t->cols < t->n; row++) {
         fputs(indent, out);
         size_t last = t->cols - 1;
         /* the last non-empty cell ends the line: no trailing spaces */
-        while (last > 0 && (row * t->cols + last >= t->n || !*t->cells[row * t->cols + last]))
-            last--;
+        while (last > 0 && (row * t->cols + last >= t->n || !*t->cells[row * t->cols + last])) last--;
         for (size_t c = 0; c <= last; c++) {
             const char *s = t->cells[row * t->cols + c];
             size_t pad = width[c] - explain_display_width(s);
@@ -176,21 +169,17 @@ static void table_print(FILE *out, const text_table *t, const char *indent)
                 fprintf(out, "%*s%s", (int)pad, "", s);
             else
                 fprintf(out, "%s%*s", s, c == last ? 0 : (int)pad, "");
-            if (c < last)
-                fputs("  ", out);
+            if (c < last) fputs("  ", out);
         }
         fputc('\n', out);
-        if (row < t->n_after && t->after[row])
-            fputs(t->after[row], out);
+        if (row < t->n_after && t->after[row]) fputs(t->after[row], out);
     }
 }
 
 static void table_free(text_table *t)
 {
-    for (size_t i = 0; i < t->n; i++)
-        free(t->cells[i]);
-    for (size_t i = 0; i < t->n_after; i++)
-        free(t->after[i]);
+    for (size_t i = 0; i < t->n; i++) free(t->cells[i]);
+    for (size_t i = 0; i < t->n_after; i++) free(t->after[i]);
     free(t->cells);
     free(t->after);
 }
@@ -200,7 +189,7 @@ static void table_free(text_table *t)
 static void print_counts(FILE *out, const diff_report *r)
 {
     fprintf(out, "Orders\n");
-    text_table t = {.cols = 3, .align = "lrl"};
+    text_table t = { .cols = 3, .align = "lrl" };
     cell(&t, "lines");
     cell(&t, "%" PRIu64, r->lines);
     cell(&t, "%s", r->lines != r->orders ? "(blank lines are skipped)" : "");
@@ -222,14 +211,12 @@ static void print_counts(FILE *out, const diff_report *r)
     table_print(out, &t, "  ");
     table_free(&t);
 
-    if (r->n_failures == 0)
-        return;
+    if (r->n_failures == 0) return;
     uint64_t all = r->parse_failed + r->failed[OLD] + r->failed[NEW];
     fprintf(out, "\nFailures");
-    if (all > r->n_failures)
-        fprintf(out, " (the first %zu of %" PRIu64 ")", r->n_failures, all);
+    if (all > r->n_failures) fprintf(out, " (the first %zu of %" PRIu64 ")", r->n_failures, all);
     fputc('\n', out);
-    text_table f = {.cols = 3, .align = "lll"};
+    text_table f = { .cols = 3, .align = "lll" };
     for (size_t i = 0; i < r->n_failures; i++) {
         const diff_failure *x = &r->failures[i];
         cell(&f, "line %" PRIu64, x->line);
@@ -243,7 +230,7 @@ static void print_counts(FILE *out, const diff_report *r)
 static void print_totals(FILE *out, const diff_report *r, const char *sym)
 {
     fprintf(out, "\nTotals (%s)\n", r->currency ? r->currency : "?");
-    text_table t = {.cols = 4, .align = "lrrr"};
+    text_table t = { .cols = 4, .align = "lrrr" };
     cell(&t, "%s", "");
     cell(&t, "OLD");
     cell(&t, "NEW");
@@ -254,11 +241,11 @@ static void print_totals(FILE *out, const diff_report *r, const char *sym)
         int64_t old, new;
         bool money;
     } rows[] = {
-        {"discount", a->discount, b->discount, true},
-        {"shipping discount", a->shipping_discount, b->shipping_discount, true},
-        {"points earned", a->points_earned, b->points_earned, false},
-        {"points redeemed", a->points_redeemed, b->points_redeemed, false},
-        {"payable", a->payable, b->payable, true},
+        { "discount", a->discount, b->discount, true },
+        { "shipping discount", a->shipping_discount, b->shipping_discount, true },
+        { "points earned", a->points_earned, b->points_earned, false },
+        { "points redeemed", a->points_redeemed, b->points_redeemed, false },
+        { "payable", a->payable, b->payable, true },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char x[64], y[64], d[64];
@@ -282,16 +269,14 @@ static void print_totals(FILE *out, const diff_report *r, const char *sym)
 
 static void print_promotions(FILE *out, const diff_report *r, const char *sym)
 {
-    if (r->n_promotions == 0)
-        return;
+    if (r->n_promotions == 0) return;
     fprintf(out, "\nPromotions (cost = discount + shipping discount)\n");
-    text_table t = {.cols = 7, .align = "lrrrrrl"};
-    const char *head[] = {"", "OLD applied", "OLD cost", "NEW applied", "NEW cost", "change", ""};
-    for (size_t i = 0; i < 7; i++)
-        cell(&t, "%s", head[i]);
+    text_table t = { .cols = 7, .align = "lrrrrrl" };
+    const char *head[] = { "", "OLD applied", "OLD cost", "NEW applied", "NEW cost", "change", "" };
+    for (size_t i = 0; i < 7; i++) cell(&t, "%s", head[i]);
     for (size_t i = 0; i < r->n_promotions; i++) {
         const diff_promotion *p = &r->promotions[i];
-        bool has[2] = {p->old_index >= 0, p->new_index >= 0};
+        bool has[2] = { p->old_index >= 0, p->new_index >= 0 };
         cell(&t, "%s%s", p->id ? p->id : "?", !has[OLD] ? " (new)" : !has[NEW] ? " (removed)" : "");
         for (int s = OLD; s <= NEW; s++) {
             char m[64];
@@ -342,12 +327,11 @@ static void print_change(text_table *t, const diff_report *r, const diff_change 
 static void print_top(FILE *out, const diff_report *r, const char *sym)
 {
     if (r->n_top == 0) {
-        if (r->changed == 0 && r->compared > 0)
-            fprintf(out, "\nNo order's payable changed.\n");
+        if (r->changed == 0 && r->compared > 0) fprintf(out, "\nNo order's payable changed.\n");
         return;
     }
     fprintf(out, "\nTop %zu orders by payable change\n", r->n_top);
-    text_table t = {.cols = 5, .align = "lrlrr"};
+    text_table t = { .cols = 5, .align = "lrlrr" };
     for (size_t i = 0; i < r->n_top; i++) {
         const diff_order *o = &r->top[i];
         char a[64], b[64], d[64];
@@ -362,8 +346,7 @@ static void print_top(FILE *out, const diff_report *r, const char *sym)
         cell(&t, "->");
         cell(&t, "%s", b);
         cell(&t, "%s", d);
-        for (size_t k = 0; k < o->n_changes; k++)
-            print_change(&t, r, &o->changes[k], sym);
+        for (size_t k = 0; k < o->n_changes; k++) print_change(&t, r, &o->changes[k], sym);
         if (o->n_changes == 0)
             note(&t, "      no promotion applied differently (points redeemed or rounding)");
     }
@@ -373,8 +356,7 @@ static void print_top(FILE *out, const diff_report *r, const char *sym)
 
 void diff_report_print(FILE *out, const diff_report *report, const char *old_name, const char *new_name)
 {
-    if (!out || !report)
-        return;
+    if (!out || !report) return;
     const char *sym = symbol_of(report);
     fprintf(out, "OLD  %s\nNEW  %s\n\n", old_name ? old_name : "?", new_name ? new_name : "?");
     print_counts(out, report);
@@ -393,14 +375,12 @@ typedef struct jbuild {
 
 static void put(jbuild *b, json_t *obj, const char *key, json_t *value)
 {
-    if (!value || !obj || json_object_set_new(obj, key, value) != 0)
-        b->oom = true;
+    if (!value || !obj || json_object_set_new(obj, key, value) != 0) b->oom = true;
 }
 
 static void push(jbuild *b, json_t *arr, json_t *value)
 {
-    if (!value || !arr || json_array_append_new(arr, value) != 0)
-        b->oom = true;
+    if (!value || !arr || json_array_append_new(arr, value) != 0) b->oom = true;
 }
 
 static json_t *jmoney(const jbuild *b, int64_t v)
@@ -440,8 +420,7 @@ static json_t *json_totals(jbuild *b, const diff_totals *t)
 
 static json_t *json_promotion_side(jbuild *b, const diff_promotion *p, int side)
 {
-    if ((side == OLD ? p->old_index : p->new_index) < 0)
-        return json_null();
+    if ((side == OLD ? p->old_index : p->new_index) < 0) return json_null();
     json_t *o = json_object();
     put(b, o, "applied", json_integer(p->applied[side]));
     put(b, o, "discount", jmoney(b, p->discount[side]));
@@ -476,9 +455,8 @@ static json_t *json_order(jbuild *b, const diff_order *o)
 
 char *diff_report_json(const diff_report *report, const char *old_name, const char *new_name)
 {
-    if (!report)
-        return NULL;
-    jbuild b = {.r = report};
+    if (!report) return NULL;
+    jbuild b = { .r = report };
     const diff_report *r = report;
     json_t *root = json_object();
     put(&b, root, "old", json_string(old_name ? old_name : ""));
@@ -500,9 +478,10 @@ char *diff_report_json(const diff_report *report, const char *old_name, const ch
     for (size_t i = 0; i < r->n_failures; i++) {
         json_t *f = json_object();
         put(&b, f, "line", jcount(r->failures[i].line));
-        put(&b, f, "stage", json_string(r->failures[i].stage == DIFF_STAGE_PARSE ? "parse"
-                                        : r->failures[i].stage == DIFF_STAGE_OLD ? "old"
-                                                                                 : "new"));
+        put(&b, f, "stage",
+            json_string(r->failures[i].stage == DIFF_STAGE_PARSE ? "parse"
+                        : r->failures[i].stage == DIFF_STAGE_OLD ? "old"
+                                                                 : "new"));
         put(&b, f, "message", json_string(r->failures[i].message ? r->failures[i].message : ""));
         push(&b, failures, f);
     }
@@ -539,8 +518,7 @@ char *diff_report_json(const diff_report *report, const char *old_name, const ch
     put(&b, root, "promotions", promos);
 
     json_t *top = json_array();
-    for (size_t i = 0; i < r->n_top; i++)
-        push(&b, top, json_order(&b, &r->top[i]));
+    for (size_t i = 0; i < r->n_top; i++) push(&b, top, json_order(&b, &r->top[i]));
     put(&b, root, "top", top);
 
     char *text = b.oom ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

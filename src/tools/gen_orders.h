@@ -26,8 +26,7 @@ typedef struct gen_words {
 
 /* What a ruleset's source mentions. */
 typedef struct gen_vocab {
-    gen_words categories, skus, brands, item_tags, customer_tags, channels, plans, coupons, campaigns,
-        tiers;
+    gen_words categories, skus, brands, item_tags, customer_tags, channels, plans, coupons, campaigns, tiers;
     int64_t first_day, last_day; /* span of its `valid` clauses (days since 1970-01-01); 0, 0 = none */
 } gen_vocab;
 

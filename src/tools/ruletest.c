@@ -52,7 +52,8 @@ typedef struct words {
     char buf[1024];
 } words;
 
-static void split_words(const char *line, words *out) {
+static void split_words(const char *line, words *out)
+{
     out->n = 0;
     snprintf(out->buf, sizeof out->buf, "%s", line);
     char *p = out->buf;
@@ -75,7 +76,8 @@ static void split_words(const char *line, words *out) {
 /* ---------------------------------------------------------------- money text */
 
 /* Parses "¥268.00", "268.00", "-¥1.05", "$5" into minor units (any leading currency symbol). */
-static bool parse_money(const char *s, int exponent, int64_t *out) {
+static bool parse_money(const char *s, int exponent, int64_t *out)
+{
     bool neg = false;
     if (*s == '-') {
         neg = true;
@@ -88,13 +90,15 @@ static bool parse_money(const char *s, int exponent, int64_t *out) {
     return true;
 }
 
-static const char *fmt_money(const perk_program *p, int64_t v, char *buf, size_t cap) {
+static const char *fmt_money(const perk_program *p, int64_t v, char *buf, size_t cap)
+{
     const money_currency *cur = money_currency_find(perk_program_currency(p));
     money_format(v, perk_program_exponent(p), cur ? cur->symbol : "", buf, cap);
     return buf;
 }
 
-static bool parse_int(const char *s, int64_t *out) {
+static bool parse_int(const char *s, int64_t *out)
+{
     char *end;
     long long v = strtoll(s, &end, 10);
     if (end == s || *end) return false;
@@ -106,13 +110,15 @@ static bool parse_int(const char *s, int64_t *out) {
 
 static long promo_index(const perk_program *p, const char *id) { return perk_program_find_promotion(p, id); }
 
-static const perk_promotion_result *promo_result(const perk_result *r, long idx) {
+static const perk_promotion_result *promo_result(const perk_result *r, long idx)
+{
     for (uint32_t i = 0; i < r->n_promotions; i++)
         if ((long)r->promotions[i].promotion == idx) return &r->promotions[i];
     return NULL;
 }
 
-static long earn_index(const perk_program *p, const char *id) {
+static long earn_index(const perk_program *p, const char *id)
+{
     for (size_t i = 0; i < perk_program_earn_count(p); i++)
         if (strcmp(perk_program_earn_id(p, i), id) == 0) return (long)i;
     return -1;
@@ -120,9 +126,11 @@ static long earn_index(const perk_program *p, const char *id) {
 
 /* Test files name reasons in upper case (`expect not applied x CONDITION`) and verdicts as the
  * results do (result_verdict_name); both come from perk.h's lists. */
-static const char *reason_word(perk_reason r) {
+static const char *reason_word(perk_reason r)
+{
     switch (r) { /* no default: a reason missing here is a compile error (-Wswitch) */
-#define REASON_WORD(NAME, name, text) case PERK_REASON_##NAME: return #NAME;
+#define REASON_WORD(NAME, name, text) \
+    case PERK_REASON_##NAME: return #NAME;
         PERK_REASON_LIST(REASON_WORD)
 #undef REASON_WORD
     case PERK_REASON_COUNT: break;
@@ -135,17 +143,18 @@ static const char *reason_word(perk_reason r) {
 /* Checks one `expect ...` line. Returns true when it holds. On failure or with --update,
  * `actual` receives the line as it would be written for the actual result. */
 static bool check_expect(const perk_program *p, const perk_result *r, const char *err_text, const words *w,
-                         char *actual, size_t cap, char *why, size_t whycap) {
+                         char *actual, size_t cap, char *why, size_t whycap)
+{
     int e = perk_program_exponent(p);
     char m1[64], m2[64];
     const char *k = w->n > 1 ? w->w[1] : "";
     int64_t want;
     actual[0] = why[0] = '\0';
-#define MONEY_FIELD(word, value)                                                                   \
-    if (strcmp(k, word) == 0 && w->n == 3) {                                                     \
-        if (!parse_money(w->w[2], e, &want)) goto bad;                                           \
-        snprintf(actual, cap, "expect %s %s", word, fmt_money(p, (value), m1, sizeof m1));      \
-        return (value) == want;                                                                  \
+#define MONEY_FIELD(word, value)                                                           \
+    if (strcmp(k, word) == 0 && w->n == 3) {                                               \
+        if (!parse_money(w->w[2], e, &want)) goto bad;                                     \
+        snprintf(actual, cap, "expect %s %s", word, fmt_money(p, (value), m1, sizeof m1)); \
+        return (value) == want;                                                            \
     }
     if (strcmp(k, "error") == 0 && w->n == 3) {
         snprintf(actual, cap, "expect error \"%s\"", err_text ? err_text : "");
@@ -177,8 +186,10 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         bool applied = pr->reason == PERK_REASON_APPLIED;
         if (!positive) {
             /* expect not applied ID [REASON] */
-            if (applied) snprintf(actual, cap, "expect applied %s %s", id, fmt_money(p, pr->discount, m1, sizeof m1));
-            else snprintf(actual, cap, "expect not applied %s %s", id, reason_word(pr->reason));
+            if (applied)
+                snprintf(actual, cap, "expect applied %s %s", id, fmt_money(p, pr->discount, m1, sizeof m1));
+            else
+                snprintf(actual, cap, "expect not applied %s %s", id, reason_word(pr->reason));
             if (applied) return false;
             return w->n < 5 || strcasecmp(w->w[4], reason_word(pr->reason)) == 0;
         }
@@ -187,7 +198,8 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         int64_t got = ship ? pr->shipping_discount : pr->discount;
         if (!parse_money(w->w[w->n - 1], e, &want)) goto bad;
         if (applied)
-            snprintf(actual, cap, "expect applied %s%s %s", id, ship ? " shipping" : "", fmt_money(p, got, m1, sizeof m1));
+            snprintf(actual, cap, "expect applied %s%s %s", id, ship ? " shipping" : "",
+                     fmt_money(p, got, m1, sizeof m1));
         else
             snprintf(actual, cap, "expect not applied %s %s", id, reason_word(pr->reason));
         return applied && got == want;
@@ -221,7 +233,8 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         for (uint32_t i = 0; i < l->n_allocations; i++)
             if ((long)r->allocations[l->first_allocation + i].promotion == idx)
                 got += r->allocations[l->first_allocation + i].amount;
-        snprintf(actual, cap, "expect line %lld applied %s %s", (long long)n, w->w[4], fmt_money(p, got, m1, sizeof m1));
+        snprintf(actual, cap, "expect line %lld applied %s %s", (long long)n, w->w[4],
+                 fmt_money(p, got, m1, sizeof m1));
         return got == want;
     }
     if (strcmp(k, "gift") == 0 && w->n == 4) {
@@ -257,7 +270,8 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
     if (strcmp(k, "redeem") == 0 && w->n == 4) {
         int64_t pts;
         if (!parse_int(w->w[2], &pts) || !parse_money(w->w[3], e, &want)) goto bad;
-        snprintf(actual, cap, "expect redeem %lld %s", (long long)r->points_redeemed, fmt_money(p, r->redeem_value, m1, sizeof m1));
+        snprintf(actual, cap, "expect redeem %lld %s", (long long)r->points_redeemed,
+                 fmt_money(p, r->redeem_value, m1, sizeof m1));
         return r->points_redeemed == pts && r->redeem_value == want;
     }
     if (strcmp(k, "redeemable") == 0 && w->n == 3) {
@@ -270,7 +284,8 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
             if (strcmp(r->coupons[i].code, w->w[2]) == 0) {
                 const char *v = result_verdict_name(r->coupons[i].verdict);
                 snprintf(actual, cap, "expect coupon %s %s", w->w[2], v);
-                return strcmp(v, w->w[3]) == 0 || (strcmp(w->w[3], "rejected") == 0 && r->coupons[i].verdict != PERK_COUPON_ACCEPTED);
+                return strcmp(v, w->w[3]) == 0 ||
+                       (strcmp(w->w[3], "rejected") == 0 && r->coupons[i].verdict != PERK_COUPON_ACCEPTED);
             }
         snprintf(why, whycap, "coupon %s is not in the result", w->w[2]);
         return false;
@@ -280,7 +295,8 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         if (!parse_money(w->w[3], e, &want)) goto bad;
         for (uint32_t i = 0; i < r->n_hints; i++)
             if ((long)r->hints[i].promotion == idx) {
-                snprintf(actual, cap, "expect hint %s %s", w->w[2], fmt_money(p, r->hints[i].shortfall, m1, sizeof m1));
+                snprintf(actual, cap, "expect hint %s %s", w->w[2],
+                         fmt_money(p, r->hints[i].shortfall, m1, sizeof m1));
                 return r->hints[i].shortfall == want;
             }
         snprintf(actual, cap, "expect no hint %s", w->w[2]);
@@ -290,7 +306,8 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         long idx = promo_index(p, w->w[3]);
         for (uint32_t i = 0; i < r->n_hints; i++)
             if ((long)r->hints[i].promotion == idx) {
-                snprintf(actual, cap, "expect hint %s %s", w->w[3], fmt_money(p, r->hints[i].shortfall, m2, sizeof m2));
+                snprintf(actual, cap, "expect hint %s %s", w->w[3],
+                         fmt_money(p, r->hints[i].shortfall, m2, sizeof m2));
                 return false;
             }
         snprintf(actual, cap, "expect no hint %s", w->w[3]);
@@ -314,7 +331,8 @@ bad:
 /* ---------------------------------------------------------------- files */
 
 /* Reads a whole file (NUL-terminated); returns NULL and prints "perk: error: ..." on failure. */
-static char *read_file(const char *path, size_t *len) {
+static char *read_file(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "perk: error: cannot open %s: %s\n", path, strerror(errno));
@@ -347,8 +365,10 @@ static char *read_file(const char *path, size_t *len) {
     bool err = ferror(f) != 0;
     fclose(f);
     if (n > limit) {
-        fprintf(stderr, "perk: error: %s is larger than the limit of %zu bytes [file-too-large]: split it into "
-                        "smaller files\n", path, limit);
+        fprintf(stderr,
+                "perk: error: %s is larger than the limit of %zu bytes [file-too-large]: split it into "
+                "smaller files\n",
+                path, limit);
         free(buf);
         return NULL;
     }
@@ -362,13 +382,13 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
-
 typedef struct file_lines {
     char **line;
     int n;
 } file_lines;
 
-static bool read_lines(const char *path, file_lines *fl) {
+static bool read_lines(const char *path, file_lines *fl)
+{
     size_t len;
     char *text = read_file(path, &len);
     if (!text) return false;
@@ -394,18 +414,21 @@ static bool read_lines(const char *path, file_lines *fl) {
     return true;
 }
 
-static void free_lines(file_lines *fl) {
+static void free_lines(file_lines *fl)
+{
     for (int i = 0; i < fl->n; i++) free(fl->line[i]);
     free(fl->line);
 }
 
-static char *dir_of(const char *path) {
+static char *dir_of(const char *path)
+{
     const char *slash = strrchr(path, '/');
     if (!slash) return strdup(".");
     return strndup(path, (size_t)(slash - path));
 }
 
-static char *join_path(const char *dir, const char *name) {
+static char *join_path(const char *dir, const char *name)
+{
     if (name[0] == '/') return strdup(name);
     size_t n = strlen(dir) + strlen(name) + 2;
     char *s = malloc(n);
@@ -418,12 +441,14 @@ static char *join_path(const char *dir, const char *name) {
 /* Runs one case: evaluates the cart and checks expectation lines [first, last). */
 static void run_case(test_run *tr, const char *test_path, const char *case_name, int case_line,
                      perk_program *prog, perk_context *ctx, const char *cart_text, size_t cart_len,
-                     file_lines *fl, int first, int last, bool *changed) {
+                     file_lines *fl, int first, int last, bool *changed)
+{
     char err[512] = "";
     const char *err_text = NULL;
     const perk_result *r = NULL;
     perk_limits lim = perk_limits_default();
-    cart_doc *doc = cart_json_parse(cart_text, cart_len, perk_program_exponent(prog), perk_program_currency(prog), &lim, err, sizeof err);
+    cart_doc *doc = cart_json_parse(cart_text, cart_len, perk_program_exponent(prog),
+                                    perk_program_currency(prog), &lim, err, sizeof err);
     if (!doc) {
         err_text = err;
     } else if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) {
@@ -466,7 +491,8 @@ static void run_case(test_run *tr, const char *test_path, const char *case_name,
         fprintf(stderr, "FAIL %s:%d: case \"%s\" has no expectations\n", test_path, case_line, case_name);
         case_failed = 1;
     }
-    if (case_failed) tr->failed++;
+    if (case_failed)
+        tr->failed++;
     else {
         tr->passed++;
         if (tr->verbose) fprintf(stderr, "ok   %s:%d: %s\n", test_path, case_line, case_name);
@@ -474,13 +500,15 @@ static void run_case(test_run *tr, const char *test_path, const char *case_name,
     cart_json_free(doc);
 }
 
-static void syntax_error(test_run *tr, const char *path, int line, const char *msg) {
+static void syntax_error(test_run *tr, const char *path, int line, const char *msg)
+{
     fprintf(stderr, "%s:%d: error: %s\n", path, line, msg);
     tr->failed++;
 }
 
 /* True when the line is exactly `word` (blanks and a trailing comment aside). */
-static bool is_word_line(const char *line, const char *word) {
+static bool is_word_line(const char *line, const char *word)
+{
     words w;
     split_words(line, &w);
     return w.n == 1 && strcmp(w.w[0], word) == 0;
@@ -488,7 +516,8 @@ static bool is_word_line(const char *line, const char *word) {
 
 /* True when a case comes before the first `rules` block (or there is neither): those cases run
  * under the rule file, which must then load. */
-static bool needs_rule_file(const file_lines *fl) {
+static bool needs_rule_file(const file_lines *fl)
+{
     for (int i = 0; i < fl->n; i++) {
         words w;
         split_words(fl->line[i], &w);
@@ -499,7 +528,8 @@ static bool needs_rule_file(const file_lines *fl) {
     return true;
 }
 
-static perk_context *new_context(const char *path, perk_program *prog) {
+static perk_context *new_context(const char *path, perk_program *prog)
+{
     perk_error err;
     perk_context *ctx = perk_context_new(prog, NULL, &err);
     if (!ctx) fprintf(stderr, "%s: %s\n", path, err.message);
@@ -509,7 +539,8 @@ static perk_context *new_context(const char *path, perk_program *prog) {
 /* Compiles the rule source on lines [first, last) of a test file (0-based). The lines before
  * it become empty lines, so the diagnostics name the test file at the right line and column,
  * and an `include` is found relative to the test file. Prints the diagnostics; NULL on error. */
-static perk_program *compile_block(const char *path, const file_lines *fl, int first, int last) {
+static perk_program *compile_block(const char *path, const file_lines *fl, int first, int last)
+{
     size_t n = (size_t)first;
     for (int i = first; i < last; i++) n += strlen(fl->line[i]) + 1;
     char *text = malloc(n + 1);
@@ -542,7 +573,8 @@ static perk_program *compile_block(const char *path, const file_lines *fl, int f
     return p;
 }
 
-static void run_test_file(test_run *tr, const char *path) {
+static void run_test_file(test_run *tr, const char *path)
+{
     file_lines fl;
     if (!read_lines(path, &fl)) {
         tr->failed++;
@@ -586,7 +618,8 @@ static void run_test_file(test_run *tr, const char *path) {
         if (strcmp(w.w[0], "rules") == 0) {
             /* inline rules: the cases from here to the next `rules` block run under them */
             if (w.n != 1) {
-                syntax_error(tr, path, i + 1, "`rules` stands alone on its line (the rule source starts on the next line)");
+                syntax_error(tr, path, i + 1,
+                             "`rules` stands alone on its line (the rule source starts on the next line)");
                 continue;
             }
             int k = i + 1;
@@ -602,7 +635,8 @@ static void run_test_file(test_run *tr, const char *path) {
             if (prog) ctx = new_context(path, prog);
             if (!prog || !ctx) {
                 /* one failure for the block; its cases are skipped until the next block */
-                fprintf(stderr, "FAIL %s:%d: these rules do not compile; the cases under them are skipped\n", path, i + 1);
+                fprintf(stderr, "FAIL %s:%d: these rules do not compile; the cases under them are skipped\n",
+                        path, i + 1);
                 tr->failed++;
                 perk_program_free(prog);
                 prog = NULL;
@@ -660,7 +694,8 @@ static void run_test_file(test_run *tr, const char *path) {
             }
             j = k + 1;
         } else {
-            syntax_error(tr, path, case_line, "a case needs `cart {` ... `}` or `cart file \"x.json\"` after it");
+            syntax_error(tr, path, case_line,
+                         "a case needs `cart {` ... `}` or `cart file \"x.json\"` after it");
             i = j;
             continue;
         }
@@ -706,7 +741,8 @@ done:
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-void ruletest_path(ruletest_run *tr, const char *path) {
+void ruletest_path(ruletest_run *tr, const char *path)
+{
     struct stat st;
     if (stat(path, &st) != 0) {
         fprintf(stderr, "perk: error: %s does not exist\n", path);

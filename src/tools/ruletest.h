@@ -9,8 +9,8 @@
 #include <stdbool.h>
 
 typedef struct ruletest_run {
-    bool update;  /* rewrite failing expectations in place with the actual values */
-    bool verbose; /* also print each passing case */
+    bool update;        /* rewrite failing expectations in place with the actual values */
+    bool verbose;       /* also print each passing case */
     int passed, failed; /* cases so far (a bad file or block counts as one failure) */
     int files;          /* .test files run so far */
 } ruletest_run;

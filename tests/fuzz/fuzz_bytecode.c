@@ -24,13 +24,15 @@
 #include "opcodes.h"
 #include "program_internal.h"
 
-static FILE *null_out(void) {
+static FILE *null_out(void)
+{
     static FILE *f;
     if (f == NULL) f = fopen("/dev/null", "w");
     return f;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     uint8_t *copy = malloc(size ? size : 1);
     if (copy == NULL) return 0;
     if (size) memcpy(copy, data, size);
@@ -70,15 +72,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 
-static uint32_t read_u32(const uint8_t *p) {
+static uint32_t read_u32(const uint8_t *p)
+{
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void write_u32(uint8_t *p, uint32_t v) {
+static void write_u32(uint8_t *p, uint32_t v)
+{
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
     uint32_t rng = seed * 2654435761u + 1;
 #define NEXT() (rng = rng * 1103515245u + 12345u, rng >> 8)
     if (NEXT() % 3 == 0 || size < BC_HEADER_SIZE) return LLVMFuzzerMutate(data, size, max_size);

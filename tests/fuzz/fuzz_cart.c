@@ -50,11 +50,13 @@ static const char ruleset[] =
     "}\n"
     "promotion tiers_off \"满额\" { priority 9 then tiers on tea { ¥100: ¥10 off, ¥300: 5% off } }\n"
     "promotion every_100 \"每满减\" { priority 10 then every ¥100 on order: ¥10 off up to ¥50 }\n"
-    "promotion spring \"券\" { priority 11 requires coupon \"SPRING10\" when order.subtotal >= ¥50 then 10% off order }\n"
+    "promotion spring \"券\" { priority 11 requires coupon \"SPRING10\" when order.subtotal >= ¥50 then 10% "
+    "off order }\n"
     "promotion news \"活动券\" { priority 12 requires coupon from \"NEWS\" then ¥3 off order }\n"
     "promotion box \"订阅\" {\n"
     "  priority 13\n"
-    "  when order.subscription = \"weekly_box\" and order.delivery >= 4 and order.channel in [\"app\", \"miniprogram\"]\n"
+    "  when order.subscription = \"weekly_box\" and order.delivery >= 4 and order.channel in [\"app\", "
+    "\"miniprogram\"]\n"
     "  then 5% off order\n"
     "}\n"
     "promotion newbie \"新客\" {\n"
@@ -64,9 +66,11 @@ static const char ruleset[] =
     "  then ¥1 off each items where quantity >= 2 and price <= ¥50\n"
     "}\n"
     "promotion tea_gift \"满300赠\" { priority 15 when sum(tea) >= ¥300 then gift \"TEA-SAMPLE\" \"茶样\" }\n"
-    "promotion free_ship \"包邮\" { priority 16 when order.subtotal >= ¥99 and weekday is not sunday then free shipping }\n"
+    "promotion free_ship \"包邮\" { priority 16 when order.subtotal >= ¥99 and weekday is not sunday then "
+    "free shipping }\n"
     "promotion half_ship \"运费半价\" { priority 17 when order.items >= 2 then 50% off shipping }\n"
-    "promotion card \"顾问\" { priority 18 when order.original_subtotal >= ¥1000 then effect \"vip_card\" \"x\" }\n"
+    "promotion card \"顾问\" { priority 18 when order.original_subtotal >= ¥1000 then effect \"vip_card\" "
+    "\"x\" }\n"
     "earn base \"积分\" { then 1 point per ¥1 on items }\n"
     "earn bonus \"加赠\" { when customer.points >= 100 then 2 points per ¥1 on high_margin cap 500 }\n"
     "multiplier birthday \"生日\" { when customer.is_birthday then x2 on base, bonus }\n"
@@ -78,7 +82,8 @@ static const char ruleset[] =
     "  min balance 100\n"
     "}\n";
 
-static perk_program *program(void) {
+static perk_program *program(void)
+{
     static perk_program *prog;
     if (prog != NULL) return prog;
     compiler c;
@@ -99,7 +104,8 @@ static perk_program *program(void) {
     return prog;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     static perk_context *ctx;
     perk_program *prog = program();
     perk_limits lim = fuzz_limits();
@@ -115,8 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (doc == NULL && msg[0] == '\0') fuzz_fail("a cart refused without a message");
     cart_json_free(doc);
 
-    doc = cart_json_parse((const char *)data, size, perk_program_exponent(prog), perk_program_currency(prog), &lim,
-                          msg, sizeof msg);
+    doc = cart_json_parse((const char *)data, size, perk_program_exponent(prog), perk_program_currency(prog),
+                          &lim, msg, sizeof msg);
     if (doc == NULL) {
         if (msg[0] == '\0') fuzz_fail("a cart refused without a message");
         return 0;

@@ -18,13 +18,15 @@
 #include "harness.h"
 #include "program_internal.h"
 
-static FILE *null_out(void) {
+static FILE *null_out(void)
+{
     static FILE *f;
     if (f == NULL) f = fopen("/dev/null", "w");
     return f;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     compiler c;
     compiler_init(&c);
     uint8_t *bytes = NULL;

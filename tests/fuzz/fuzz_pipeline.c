@@ -37,7 +37,8 @@ typedef struct text {
 } text;
 
 static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...) {
+static void put(text *t, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(t->buf + t->len, sizeof t->buf - t->len, fmt, ap);
@@ -53,21 +54,21 @@ typedef struct promo_facts {
     int64_t limit_money; /* -1 = none */
     int group;           /* exclusive group 0/1, -1 = none */
     bool stop;
-    int coupon;          /* required code C0/C1, -1 = none */
-    bool campaign;       /* requires a code of campaign K0 */
+    int coupon;    /* required code C0/C1, -1 = none */
+    bool campaign; /* requires a code of campaign K0 */
 } promo_facts;
 
 typedef struct cart_facts {
     int64_t subtotal;
-    bool overflow;       /* price x quantity or the subtotal does not fit: the cart is refused */
+    bool overflow; /* price x quantity or the subtotal does not fit: the cart is refused */
     int64_t shipping;
     int64_t points_balance;
     int64_t points_to_redeem; /* -1 = max */
-    int usage_promo;     /* promotion with usage, -1 = none */
+    int usage_promo;          /* promotion with usage, -1 = none */
     int64_t usage_money;
-    int excluded;        /* excluded promotion, -1 = none */
-    bool coupon_ok[2];   /* C0/C1 entered with a usable status */
-    bool campaign_ok;    /* a K0 code entered with a usable status */
+    int excluded;      /* excluded promotion, -1 = none */
+    bool coupon_ok[2]; /* C0/C1 entered with a usable status */
+    bool campaign_ok;  /* a K0 code entered with a usable status */
 } cart_facts;
 
 typedef struct gen {
@@ -83,15 +84,18 @@ typedef struct gen {
 } gen;
 
 /* The next choice among n (0 once the input is used up). */
-static unsigned pick(gen *g, unsigned n) {
+static unsigned pick(gen *g, unsigned n)
+{
     if (g->pos >= g->size) return 0;
     return g->data[g->pos++] % n;
 }
 
-static const int64_t money_values[] = {1, 50, 99, 100, 500, 999, 1000, 1999, 2500, 5000, 10000, 20000, 30000,
-                                       99999, 1000000, 100000000, 100000000000};
-static const char *const percents[] = {"1%", "5%", "10%", "12.5%", "15%", "25%", "50%", "90%", "99.99%", "100%"};
-static const int64_t counts[] = {1, 2, 3, 5, 10, 24, 100};
+static const int64_t money_values[] = { 1,     50,    99,      100,       500,         999,
+                                        1000,  1999,  2500,    5000,      10000,       20000,
+                                        30000, 99999, 1000000, 100000000, 100000000000 };
+static const char *const percents[] = { "1%",  "5%",  "10%", "12.5%",  "15%",
+                                        "25%", "50%", "90%", "99.99%", "100%" };
+static const int64_t counts[] = { 1, 2, 3, 5, 10, 24, 100 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -100,18 +104,25 @@ static const char *pick_percent(gen *g) { return percents[pick(g, COUNT_OF(perce
 static int64_t pick_count(gen *g) { return counts[pick(g, COUNT_OF(counts))]; }
 
 /* Money in the rule language: "19.99 CNY", "1999 JPY". */
-static void put_money(text *t, const gen *g, int64_t minor) {
-    if (g->exponent == 2) put(t, "%lld.%02lld %s", (long long)(minor / 100), (long long)(minor % 100), g->currency);
-    else put(t, "%lld %s", (long long)minor, g->currency);
+static void put_money(text *t, const gen *g, int64_t minor)
+{
+    if (g->exponent == 2)
+        put(t, "%lld.%02lld %s", (long long)(minor / 100), (long long)(minor % 100), g->currency);
+    else
+        put(t, "%lld %s", (long long)minor, g->currency);
 }
 
 /* Money in cart JSON: "19.99", "1999". */
-static void put_json_money(text *t, const gen *g, int64_t minor) {
-    if (g->exponent == 2) put(t, "\"%lld.%02lld\"", (long long)(minor / 100), (long long)(minor % 100));
-    else put(t, "\"%lld\"", (long long)minor);
+static void put_json_money(text *t, const gen *g, int64_t minor)
+{
+    if (g->exponent == 2)
+        put(t, "\"%lld.%02lld\"", (long long)(minor / 100), (long long)(minor % 100));
+    else
+        put(t, "\"%lld\"", (long long)minor);
 }
 
-static void item_condition(gen *g, text *t, int depth) {
+static void item_condition(gen *g, text *t, int depth)
+{
     switch (pick(g, depth < 2 ? 15 : 12)) {
     case 0: put(t, "category in \"tea\""); break;
     case 1: put(t, "category in \"snacks\""); break;
@@ -119,11 +130,17 @@ static void item_condition(gen *g, text *t, int depth) {
     case 3: put(t, "\"sale\" in tags"); break;
     case 4: put(t, "brand = \"Acme\""); break;
     case 5: put(t, "sku in [\"A\", \"B\"]"); break;
-    case 6: put(t, "price >= "); put_money(t, g, pick_money(g)); break;
+    case 6:
+        put(t, "price >= ");
+        put_money(t, g, pick_money(g));
+        break;
     case 7: put(t, "quantity >= %lld", (long long)pick_count(g)); break;
     case 8: put(t, "margin >= %s", pick_percent(g)); break;
     case 9: put(t, "attr(\"origin\") = \"Hangzhou\""); break;
-    case 10: put(t, "amount > "); put_money(t, g, pick_money(g)); break;
+    case 10:
+        put(t, "amount > ");
+        put_money(t, g, pick_money(g));
+        break;
     case 11: put(t, "brand != \"House\""); break;
     case 12:
         put(t, "(");
@@ -148,20 +165,27 @@ static void item_condition(gen *g, text *t, int depth) {
 }
 
 /* A set for aggregates and item actions: items or an earlier let. */
-static void set_ref(gen *g, text *t) {
+static void set_ref(gen *g, text *t)
+{
     unsigned k = pick(g, (unsigned)g->n_sets + 1);
-    if (k == 0) put(t, "items");
-    else put(t, "s%u", k - 1);
+    if (k == 0)
+        put(t, "items");
+    else
+        put(t, "s%u", k - 1);
 }
 
 /* A discount target: also `order`. */
-static void target(gen *g, text *t) {
-    if (pick(g, 4) == 0) put(t, "order");
-    else set_ref(g, t);
+static void target(gen *g, text *t)
+{
+    if (pick(g, 4) == 0)
+        put(t, "order");
+    else
+        set_ref(g, t);
 }
 
 /* The value of `let s<n>`: sets defined before it may be combined. */
-static void set_definition(gen *g, text *t, int depth) {
+static void set_definition(gen *g, text *t, int depth)
+{
     switch (pick(g, 6)) {
     case 0: put(t, "items"); break;
     case 4:
@@ -190,13 +214,34 @@ static void set_definition(gen *g, text *t, int depth) {
     }
 }
 
-static void condition(gen *g, text *t, int depth) {
+static void condition(gen *g, text *t, int depth)
+{
     switch (pick(g, depth < 2 ? 33 : 30)) {
-    case 0: put(t, "order.subtotal >= "); put_money(t, g, pick_money(g)); break;
-    case 1: put(t, "sum("); set_ref(g, t); put(t, ") >= "); put_money(t, g, pick_money(g)); break;
-    case 2: put(t, "count("); set_ref(g, t); put(t, ") >= %lld", (long long)pick_count(g)); break;
-    case 3: put(t, "any("); set_ref(g, t); put(t, ")"); break;
-    case 4: put(t, "all("); set_ref(g, t); put(t, ", quantity <= %lld)", (long long)pick_count(g)); break;
+    case 0:
+        put(t, "order.subtotal >= ");
+        put_money(t, g, pick_money(g));
+        break;
+    case 1:
+        put(t, "sum(");
+        set_ref(g, t);
+        put(t, ") >= ");
+        put_money(t, g, pick_money(g));
+        break;
+    case 2:
+        put(t, "count(");
+        set_ref(g, t);
+        put(t, ") >= %lld", (long long)pick_count(g));
+        break;
+    case 3:
+        put(t, "any(");
+        set_ref(g, t);
+        put(t, ")");
+        break;
+    case 4:
+        put(t, "all(");
+        set_ref(g, t);
+        put(t, ", quantity <= %lld)", (long long)pick_count(g));
+        break;
     case 5: put(t, g->tiers ? "customer.tier >= gold" : "customer.first_order"); break;
     case 6: put(t, "\"vip\" in customer.tags"); break;
     case 7: put(t, "customer.first_order"); break;
@@ -206,9 +251,22 @@ static void condition(gen *g, text *t, int depth) {
     case 11: put(t, "customer.orders >= %lld", (long long)pick_count(g)); break;
     case 12: put(t, "customer.is_birthday"); break;
     case 13: put(t, "order.channel = \"app\""); break;
-    case 14: put(t, "max("); set_ref(g, t); put(t, ", price) >= "); put_money(t, g, pick_money(g)); break;
-    case 15: put(t, "sum("); set_ref(g, t); put(t, ", quantity) >= %lld", (long long)pick_count(g)); break;
-    case 16: put(t, "any("); set_ref(g, t); put(t, ", \"sale\" in tags)"); break;
+    case 14:
+        put(t, "max(");
+        set_ref(g, t);
+        put(t, ", price) >= ");
+        put_money(t, g, pick_money(g));
+        break;
+    case 15:
+        put(t, "sum(");
+        set_ref(g, t);
+        put(t, ", quantity) >= %lld", (long long)pick_count(g));
+        break;
+    case 16:
+        put(t, "any(");
+        set_ref(g, t);
+        put(t, ", \"sale\" in tags)");
+        break;
     /* arithmetic: checked in the VM, and able to overflow with the large amounts of the carts */
     case 17:
         put(t, "order.subtotal - ");
@@ -216,17 +274,37 @@ static void condition(gen *g, text *t, int depth) {
         put(t, " >= ");
         put_money(t, g, pick_money(g));
         break;
-    case 18: put(t, "sum("); set_ref(g, t); put(t, ") * %lld >= ", (long long)pick_count(g)); put_money(t, g, pick_money(g)); break;
+    case 18:
+        put(t, "sum(");
+        set_ref(g, t);
+        put(t, ") * %lld >= ", (long long)pick_count(g));
+        put_money(t, g, pick_money(g));
+        break;
     case 19: put(t, "today - customer.member_since >= %lld days", (long long)pick_count(g)); break;
     case 20: put(t, "order.delivery mod %lld = 0", (long long)(1 + pick_count(g))); break;
     case 21: put(t, "customer.points >= %lld", (long long)pick_count(g) * 100); break;
     case 22: put(t, "today in 2026-03-01 .. 2026-03-31"); break;
     case 23: put(t, "customer.birthday_month"); break;
     case 24: put(t, "\"C0\" in order.coupons"); break;
-    case 25: put(t, "min("); set_ref(g, t); put(t, ", price) <= "); put_money(t, g, pick_money(g)); break;
-    case 26: put(t, "max("); set_ref(g, t); put(t, ", margin) >= %s", pick_percent(g)); break;
-    case 27: put(t, "order.shipping > "); put_money(t, g, pick_money(g)); break;
-    case 28: put(t, "order.original_subtotal * %s >= ", pick_percent(g)); put_money(t, g, pick_money(g)); break;
+    case 25:
+        put(t, "min(");
+        set_ref(g, t);
+        put(t, ", price) <= ");
+        put_money(t, g, pick_money(g));
+        break;
+    case 26:
+        put(t, "max(");
+        set_ref(g, t);
+        put(t, ", margin) >= %s", pick_percent(g));
+        break;
+    case 27:
+        put(t, "order.shipping > ");
+        put_money(t, g, pick_money(g));
+        break;
+    case 28:
+        put(t, "order.original_subtotal * %s >= ", pick_percent(g));
+        put_money(t, g, pick_money(g));
+        break;
     case 29: put(t, g->tiers ? "customer.tier = silver" : "order.lines >= 2"); break;
     case 30:
         put(t, "(");
@@ -250,13 +328,30 @@ static void condition(gen *g, text *t, int depth) {
     }
 }
 
-static void action(gen *g, text *t) {
+static void action(gen *g, text *t)
+{
     put(t, "  then ");
     switch (pick(g, 14)) {
-    case 0: put(t, "%s off ", pick_percent(g)); target(g, t); break;
-    case 1: put_money(t, g, pick_money(g)); put(t, " off "); target(g, t); break;
-    case 2: put_money(t, g, pick_money(g)); put(t, " off each "); set_ref(g, t); break;
-    case 3: put(t, "price "); set_ref(g, t); put(t, " at "); put_money(t, g, pick_money(g)); break;
+    case 0:
+        put(t, "%s off ", pick_percent(g));
+        target(g, t);
+        break;
+    case 1:
+        put_money(t, g, pick_money(g));
+        put(t, " off ");
+        target(g, t);
+        break;
+    case 2:
+        put_money(t, g, pick_money(g));
+        put(t, " off each ");
+        set_ref(g, t);
+        break;
+    case 3:
+        put(t, "price ");
+        set_ref(g, t);
+        put(t, " at ");
+        put_money(t, g, pick_money(g));
+        break;
     case 4: {
         int64_t a = pick_count(g), b = a + pick_count(g);
         put(t, "price ");
@@ -321,13 +416,18 @@ static void action(gen *g, text *t) {
         put_money(t, g, pick_money(g));
         break;
     case 11:
-        if (pick(g, 2)) put(t, "gift \"G1\"");
-        else put(t, "gift %lld of \"G2\" \"礼品\"", (long long)pick_count(g));
+        if (pick(g, 2))
+            put(t, "gift \"G1\"");
+        else
+            put(t, "gift %lld of \"G2\" \"礼品\"", (long long)pick_count(g));
         break;
     case 12:
         switch (pick(g, 3)) {
         case 0: put(t, "free shipping"); break;
-        case 1: put_money(t, g, pick_money(g)); put(t, " off shipping"); break;
+        case 1:
+            put_money(t, g, pick_money(g));
+            put(t, " off shipping");
+            break;
         default: put(t, "%s off shipping", pick_percent(g)); break;
         }
         break;
@@ -336,7 +436,8 @@ static void action(gen *g, text *t) {
     put(t, "\n");
 }
 
-static void promotion(gen *g, text *t, int i) {
+static void promotion(gen *g, text *t, int i)
+{
     promo_facts *f = &g->promo[i];
     f->cap = f->limit_money = -1;
     f->group = f->coupon = -1;
@@ -389,10 +490,11 @@ static void promotion(gen *g, text *t, int i) {
     put(t, "}\n");
 }
 
-static void ruleset(gen *g, text *t) {
-    static const char *const currencies[] = {"CNY", "USD", "JPY"};
-    static const char *const zones[] = {"Asia/Shanghai", "America/New_York", "Europe/London"};
-    static const char *const roundings[] = {"half_up", "half_even", "down"};
+static void ruleset(gen *g, text *t)
+{
+    static const char *const currencies[] = { "CNY", "USD", "JPY" };
+    static const char *const zones[] = { "Asia/Shanghai", "America/New_York", "Europe/London" };
+    static const char *const roundings[] = { "half_up", "half_even", "down" };
     unsigned c = pick(g, 3);
     g->currency = currencies[c];
     g->exponent = c == 2 ? 0 : 2;
@@ -456,9 +558,9 @@ static void ruleset(gen *g, text *t) {
     }
     g->redeem = pick(g, 2) != 0;
     if (g->redeem) {
-        static const int64_t rate_points[] = {1, 3, 100};
-        static const int64_t rate_money[] = {1, 3, 100};
-        static const char *const pays[] = {"shipping", "goods", "shipping, goods"};
+        static const int64_t rate_points[] = { 1, 3, 100 };
+        static const int64_t rate_money[] = { 1, 3, 100 };
+        static const char *const pays[] = { "shipping", "goods", "shipping, goods" };
         put(t, "redeem {\n  rate %lld points = ", (long long)rate_points[pick(g, 3)]);
         put_money(t, g, rate_money[pick(g, 3)]);
         put(t, "\n  pays for %s\n", pays[pick(g, 3)]);
@@ -474,15 +576,16 @@ static void ruleset(gen *g, text *t) {
     if (pick(g, 2)) put(t, "points {\n  pending 7 days\n  expire after 365 days\n}\n");
 }
 
-static void cart(gen *g, text *t, cart_facts *cf) {
-    static const char *const times[] = {"2026-03-04T10:00:00+08:00", "2026-03-07T23:30:00Z",
-                                        "2026-04-12T08:00:00-05:00", "2026-03-04T21:59:59+08:00"};
-    static const char *const skus[] = {"A", "B", "C", "SOCKS-01", "TEA-LJ"};
-    static const char *const categories[] = {NULL, "tea", "tea/green", "snacks", "apparel/socks"};
-    static const char *const brands[] = {NULL, "Acme", "House"};
-    static const int64_t prices[] = {0, 1, 99, 100, 1999, 2500, 12800, 99999, 1000000, 1000000000000};
-    static const int64_t quantities[] = {1, 1, 2, 3, 5, 7, 24, 1000, 999999};
-    static const int64_t balances[] = {0, 50, 2300, 100000};
+static void cart(gen *g, text *t, cart_facts *cf)
+{
+    static const char *const times[] = { "2026-03-04T10:00:00+08:00", "2026-03-07T23:30:00Z",
+                                         "2026-04-12T08:00:00-05:00", "2026-03-04T21:59:59+08:00" };
+    static const char *const skus[] = { "A", "B", "C", "SOCKS-01", "TEA-LJ" };
+    static const char *const categories[] = { NULL, "tea", "tea/green", "snacks", "apparel/socks" };
+    static const char *const brands[] = { NULL, "Acme", "House" };
+    static const int64_t prices[] = { 0, 1, 99, 100, 1999, 2500, 12800, 99999, 1000000, 1000000000000 };
+    static const int64_t quantities[] = { 1, 1, 2, 3, 5, 7, 24, 1000, 999999 };
+    static const int64_t balances[] = { 0, 50, 2300, 100000 };
     memset(cf, 0, sizeof *cf);
     cf->usage_promo = cf->excluded = -1;
 
@@ -492,7 +595,10 @@ static void cart(gen *g, text *t, cart_facts *cf) {
     if (pick(g, 2)) put(t, ", \"channel\": \"app\"");
     switch (pick(g, 3)) {
     case 0: cf->points_to_redeem = 0; break;
-    case 1: cf->points_to_redeem = -1; put(t, ", \"points_to_redeem\": \"max\""); break;
+    case 1:
+        cf->points_to_redeem = -1;
+        put(t, ", \"points_to_redeem\": \"max\"");
+        break;
     default:
         cf->points_to_redeem = pick_count(g) * 50;
         put(t, ", \"points_to_redeem\": %lld", (long long)cf->points_to_redeem);
@@ -520,7 +626,8 @@ static void cart(gen *g, text *t, cart_facts *cf) {
     for (unsigned i = 0; i < n_lines; i++) {
         int64_t price = prices[pick(g, COUNT_OF(prices))], qty = quantities[pick(g, COUNT_OF(quantities))];
         int64_t amount;
-        if (__builtin_mul_overflow(price, qty, &amount) || __builtin_add_overflow(cf->subtotal, amount, &cf->subtotal))
+        if (__builtin_mul_overflow(price, qty, &amount) ||
+            __builtin_add_overflow(cf->subtotal, amount, &cf->subtotal))
             cf->overflow = true;
         put(t, "%s\n  {\"sku\": \"%s\", \"price\": ", i ? "," : "", skus[pick(g, COUNT_OF(skus))]);
         put_json_money(t, g, price);
@@ -539,8 +646,8 @@ static void cart(gen *g, text *t, cart_facts *cf) {
 
     unsigned coupons = pick(g, 16);
     if (coupons) {
-        static const char *const statuses[] = {"valid", "unchecked", "expired", "used_up", "not_for_customer",
-                                               "unknown"};
+        static const char *const statuses[] = { "valid",   "unchecked",        "expired",
+                                                "used_up", "not_for_customer", "unknown" };
         put(t, ",\n \"coupons\": [");
         bool first = true;
         for (int k = 0; k < 2; k++) {
@@ -553,7 +660,8 @@ static void cart(gen *g, text *t, cart_facts *cf) {
         if (coupons & 4u) {
             unsigned s = pick(g, 6);
             cf->campaign_ok = s < 2;
-            put(t, "%s{\"code\": \"K0-1\", \"campaign\": \"K0\", \"status\": \"%s\"}", first ? "" : ", ", statuses[s]);
+            put(t, "%s{\"code\": \"K0-1\", \"campaign\": \"K0\", \"status\": \"%s\"}", first ? "" : ", ",
+                statuses[s]);
             first = false;
         }
         if (coupons & 8u) put(t, "%s\"NOBODY\"", first ? "" : ", ");
@@ -562,7 +670,8 @@ static void cart(gen *g, text *t, cart_facts *cf) {
     if (pick(g, 3) == 0) {
         cf->usage_promo = (int)pick(g, (unsigned)g->n_promos);
         cf->usage_money = pick_money(g);
-        put(t, ",\n \"usage\": {\"p%d\": {\"uses\": %lld, \"money\": ", cf->usage_promo, (long long)pick_count(g));
+        put(t, ",\n \"usage\": {\"p%d\": {\"uses\": %lld, \"money\": ", cf->usage_promo,
+            (long long)pick_count(g));
         put_json_money(t, g, cf->usage_money);
         put(t, ", \"customer_uses\": %u}}", pick(g, 3));
     }
@@ -575,14 +684,17 @@ static void cart(gen *g, text *t, cart_facts *cf) {
 
 /* ------------------------------------------------------------------ the checks */
 
-static void check_against_facts(const gen *g, const perk_program *prog, const perk_result *r, const cart_facts *cf,
-                                bool explained) {
+static void check_against_facts(const gen *g, const perk_program *prog, const perk_result *r,
+                                const cart_facts *cf, bool explained)
+{
     if (r->subtotal != cf->subtotal)
         fuzz_fail("subtotal %lld, the cart sums to %lld", (long long)r->subtotal, (long long)cf->subtotal);
-    if (r->shipping_before != cf->shipping) fuzz_fail("shipping %lld, the cart says %lld",
-                                                      (long long)r->shipping_before, (long long)cf->shipping);
-    if (r->n_promotions != (uint32_t)g->n_promos) fuzz_fail("%u promotion results for %d", r->n_promotions, g->n_promos);
-    bool stopped = false, group_applied[2] = {false, false};
+    if (r->shipping_before != cf->shipping)
+        fuzz_fail("shipping %lld, the cart says %lld", (long long)r->shipping_before,
+                  (long long)cf->shipping);
+    if (r->n_promotions != (uint32_t)g->n_promos)
+        fuzz_fail("%u promotion results for %d", r->n_promotions, g->n_promos);
+    bool stopped = false, group_applied[2] = { false, false };
     for (uint32_t p = 0; p < r->n_promotions; p++) {
         const perk_promotion_result *pr = &r->promotions[p];
         const char *id = perk_program_promotion_id(prog, p);
@@ -593,24 +705,27 @@ static void check_against_facts(const gen *g, const perk_program *prog, const pe
         bool applied = pr->reason == PERK_REASON_APPLIED;
         /* a context explaining only what applied says UNEXPLAINED for every other promotion */
         bool unexplained = !explained && pr->reason == PERK_REASON_UNEXPLAINED;
-        if (!explained && !applied && !unexplained) fuzz_fail("p%d: reason %d from a lean context", i, (int)pr->reason);
+        if (!explained && !applied && !unexplained)
+            fuzz_fail("p%d: reason %d from a lean context", i, (int)pr->reason);
         if (i == cf->excluded && pr->reason != PERK_REASON_EXCLUDED && !unexplained)
             fuzz_fail("p%d was excluded but ran", i);
-        if (stopped && pr->reason != PERK_REASON_STOPPED && pr->reason != PERK_REASON_EXCLUDED && !unexplained)
+        if (stopped && pr->reason != PERK_REASON_STOPPED && pr->reason != PERK_REASON_EXCLUDED &&
+            !unexplained)
             fuzz_fail("p%d ran after a stop", i);
         if (f->cap >= 0 && total > f->cap)
             fuzz_fail("p%d gave %lld over its cap %lld", i, (long long)total, (long long)f->cap);
         if (f->limit_money >= 0) {
             int64_t used = i == cf->usage_promo ? cf->usage_money : 0;
             if (applied && total > f->limit_money - used)
-                fuzz_fail("p%d gave %lld with %lld of its budget %lld used", i, (long long)total, (long long)used,
-                          (long long)f->limit_money);
+                fuzz_fail("p%d gave %lld with %lld of its budget %lld used", i, (long long)total,
+                          (long long)used, (long long)f->limit_money);
         }
         if (applied && f->group >= 0) {
             if (group_applied[f->group]) fuzz_fail("p%d applied in group g%d after another", i, f->group);
             group_applied[f->group] = true;
         }
-        if (applied && f->coupon >= 0 && !cf->coupon_ok[f->coupon]) fuzz_fail("p%d applied without C%d", i, f->coupon);
+        if (applied && f->coupon >= 0 && !cf->coupon_ok[f->coupon])
+            fuzz_fail("p%d applied without C%d", i, f->coupon);
         if (applied && f->campaign && !cf->campaign_ok) fuzz_fail("p%d applied without a K0 code", i);
         if (applied && f->stop) stopped = true;
     }
@@ -619,20 +734,24 @@ static void check_against_facts(const gen *g, const perk_program *prog, const pe
         int e = id && id[0] == 'e' ? atoi(id + 1) : -1;
         if (e < 0 || e >= g->n_earns) fuzz_fail("earn result %u has id %s", k, id ? id : "(null)");
         if (g->earn_cap[e] >= 0 && r->points[k].points > g->earn_cap[e])
-            fuzz_fail("e%d earned %lld over its cap %lld", e, (long long)r->points[k].points, (long long)g->earn_cap[e]);
+            fuzz_fail("e%d earned %lld over its cap %lld", e, (long long)r->points[k].points,
+                      (long long)g->earn_cap[e]);
     }
-    if (!g->redeem && (r->redeem_value != 0 || r->points_redeemed != 0)) fuzz_fail("points used without a redeem block");
+    if (!g->redeem && (r->redeem_value != 0 || r->points_redeemed != 0))
+        fuzz_fail("points used without a redeem block");
     if (r->points_redeemed > cf->points_balance) fuzz_fail("more points used than the balance");
-    if (cf->points_to_redeem >= 0 && r->points_redeemed > cf->points_to_redeem) fuzz_fail("more points used than asked");
+    if (cf->points_to_redeem >= 0 && r->points_redeemed > cf->points_to_redeem)
+        fuzz_fail("more points used than asked");
 }
 
 /* Feeds and evaluates one generated cart; returns its result as JSON (malloc'ed) or NULL when the
  * cart was refused for an amount that does not fit or the evaluation overflowed. */
-static char *run_cart(const gen *g, perk_program *prog, perk_context *ctx, const result_names *names, const text *json,
-                      const cart_facts *cf, const perk_limits *lim, unsigned json_flags) {
+static char *run_cart(const gen *g, perk_program *prog, perk_context *ctx, const result_names *names,
+                      const text *json, const cart_facts *cf, const perk_limits *lim, unsigned json_flags)
+{
     char msg[512];
-    cart_doc *doc = cart_json_parse(json->buf, json->len, perk_program_exponent(prog), perk_program_currency(prog), lim,
-                                    msg, sizeof msg);
+    cart_doc *doc = cart_json_parse(json->buf, json->len, perk_program_exponent(prog),
+                                    perk_program_currency(prog), lim, msg, sizeof msg);
     if (doc == NULL) fuzz_fail("a generated cart does not parse: %s\n%s", msg, json->buf);
     perk_status st = cart_json_feed(doc, ctx, prog, msg, sizeof msg);
     if (st != PERK_OK) {
@@ -657,7 +776,8 @@ static char *run_cart(const gen *g, perk_program *prog, perk_context *ctx, const
     return out;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     static gen g;
     static text rules, cart_a, cart_b;
     memset(&g, 0, sizeof g);
@@ -698,7 +818,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *other = run_cart(&g, prog, ctx, names, &cart_b, &fb, &lim, 0);
     char *again = run_cart(&g, prog, ctx, names, &cart_a, &fa, &lim, 0);
     if ((first == NULL) != (again == NULL) || (first && strcmp(first, again) != 0))
-        fuzz_fail("the same cart gave two results:\n%s\n%s", first ? first : "(none)", again ? again : "(none)");
+        fuzz_fail("the same cart gave two results:\n%s\n%s", first ? first : "(none)",
+                  again ? again : "(none)");
     /* the rule index changes nothing: the plain pass (every promotion visited, every guard and
      * precheck checked against the interpreter) gives the same result, byte for byte */
     perk_context *plain = perk_context_new(prog, &lim, &err);
@@ -706,8 +827,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     eval_set_rule_index(plain, false);
     char *reference = run_cart(&g, prog, plain, names, &cart_a, &fa, &lim, 0);
     if ((first == NULL) != (reference == NULL) || (first && strcmp(first, reference) != 0))
-        fuzz_fail("the rule index changed the result:\nindex on:  %s\nindex off: %s", first ? first : "(none)",
-                  reference ? reference : "(none)");
+        fuzz_fail("the rule index changed the result:\nindex on:  %s\nindex off: %s",
+                  first ? first : "(none)", reference ? reference : "(none)");
     perk_context_free(plain);
     free(reference);
     /* a context explaining only what applied gives the same applied promotions, points, hints,
@@ -721,8 +842,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(run_cart(&g, prog, lean, names, &cart_b, &fb, &lean_lim, RESULT_JSON_APPLIED_ONLY));
     char *lean_a = run_cart(&g, prog, lean, names, &cart_a, &fa, &lean_lim, RESULT_JSON_APPLIED_ONLY);
     if ((want == NULL) != (lean_a == NULL) || (want && strcmp(want, lean_a) != 0))
-        fuzz_fail("explaining only what applied changed the result:\nall:     %s\napplied: %s", want ? want : "(none)",
-                  lean_a ? lean_a : "(none)");
+        fuzz_fail("explaining only what applied changed the result:\nall:     %s\napplied: %s",
+                  want ? want : "(none)", lean_a ? lean_a : "(none)");
     perk_context_free(lean);
     free(want);
     free(lean_a);

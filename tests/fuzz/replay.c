@@ -19,7 +19,8 @@
 #include "harness.h"
 
 /* Reads a whole file; returns NULL (with a message) when it cannot. */
-static uint8_t *read_all(const char *path, size_t *len) {
+static uint8_t *read_all(const char *path, size_t *len)
+{
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
@@ -50,7 +51,8 @@ static uint8_t *read_all(const char *path, size_t *len) {
     return buf;
 }
 
-static bool replay_file(const char *path) {
+static bool replay_file(const char *path)
+{
     size_t len = 0;
     uint8_t *data = read_all(path, &len);
     if (data == NULL) return false;
@@ -68,12 +70,11 @@ static bool replay_file(const char *path) {
     return true;
 }
 
-static int by_name(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Replays the regular files of a directory in name order; returns false if one could not be read. */
-static bool replay_dir(const char *dir, unsigned long *count) {
+static bool replay_dir(const char *dir, unsigned long *count)
+{
     DIR *d = opendir(dir);
     if (d == NULL) {
         fprintf(stderr, "replay: %s: %s\n", dir, strerror(errno));
@@ -111,8 +112,10 @@ static bool replay_dir(const char *dir, unsigned long *count) {
         } else {
             snprintf(path, size, "%s/%s", dir, names[i]);
             if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-                if (replay_file(path)) (*count)++;
-                else ok = false;
+                if (replay_file(path))
+                    (*count)++;
+                else
+                    ok = false;
             }
         }
         free(path);
@@ -122,7 +125,8 @@ static bool replay_dir(const char *dir, unsigned long *count) {
     return ok;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     unsigned long count = 0;
     bool ok = true;
     for (int i = 1; i < argc; i++) {

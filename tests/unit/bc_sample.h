@@ -24,12 +24,14 @@
 #include "progbuild.h"
 
 /* Emits "SET_ALL; APPLY a" in the block being built. */
-static inline void bc_sample_apply_all(prog_data *p, uint32_t a) {
+static inline void bc_sample_apply_all(prog_data *p, uint32_t a)
+{
     pb_emit(p, PERK_OP_SET_ALL, 0);
     pb_emit(p, PERK_OP_APPLY, a);
 }
 
-static inline void bc_sample(prog_data *p) {
+static inline void bc_sample(prog_data *p)
+{
     pb_init(p, "春茶节 Spring tea", "CNY", 2);
     p->timezone = pb_str(p, "Asia/Shanghai");
     p->tz_base_offset = 8 * 3600 + 343; /* LMT-like odd offset before the first transition */
@@ -93,7 +95,7 @@ static inline void bc_sample(prog_data *p) {
     pb_emit(p, PERK_OP_GE, 0);
     uint32_t j = pb_emit(p, PERK_OP_JUMP_IF_FALSE, 0);
     pb_emit(p, PERK_OP_LOAD_FACT, PERK_FACT_ORDER_CHANNEL);
-    const char *channels[] = {"miniprogram", "app"};
+    const char *channels[] = { "miniprogram", "app" };
     pb_emit(p, PERK_OP_IN_STRSET, pb_strset(p, channels, 2));
     pb_patch(p, j, pb_here(p));
     pb_emit(p, PERK_OP_REQUIRE, c);
@@ -226,7 +228,7 @@ static inline void bc_sample(prog_data *p) {
     pb_earn_end(p, e);
 
     /* multipliers */
-    const uint32_t both[] = {0, 1};
+    const uint32_t both[] = { 0, 1 };
     uint32_t m = pb_mult_begin(p, "birthday", "生日双倍积分", 2, 1, both, 2);
     c = pb_cond(p, "customer.is_birthday", NULL);
     pb_emit(p, PERK_OP_LOAD_FACT, PERK_FACT_CUSTOMER_IS_BIRTHDAY);
@@ -249,7 +251,7 @@ static inline void bc_sample(prog_data *p) {
     pb_redeem_end(p);
 
     /* tiers */
-    const char *silver[] = {"生日礼"}, *gold[] = {"会员日9折", "free shipping"};
+    const char *silver[] = { "生日礼" }, *gold[] = { "会员日9折", "free shipping" };
     pb_tier(p, "silver", "银卡", 100000, 365 * 86400, silver, 1);
     pb_tier(p, "gold", "金卡", 500000, 365 * 86400, gold, 2);
 }

@@ -12,9 +12,9 @@
 #include <cmocka.h>
 
 typedef struct captured {
-    int rc;           /* what the command returned */
-    char out[65536];  /* stdout, NUL-terminated (cut at the buffer's size) */
-    char err[65536];  /* stderr */
+    int rc;          /* what the command returned */
+    char out[65536]; /* stdout, NUL-terminated (cut at the buffer's size) */
+    char err[65536]; /* stderr */
 } captured;
 
 static inline void capture_read(FILE *f, char *buf, size_t size)
@@ -35,8 +35,7 @@ static inline captured *capture_run(int (*cmd)(int, char **), ...)
     va_list ap;
     va_start(ap, cmd);
     const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && argc < 31)
-        argv[argc++] = (char *)a;
+    while ((a = va_arg(ap, const char *)) != NULL && argc < 31) argv[argc++] = (char *)a;
     va_end(ap);
     argv[argc] = NULL;
     FILE *out = tmpfile(), *err = tmpfile();

@@ -39,10 +39,10 @@
 #include "program.h"
 
 /* Grows array `arr` of `n` elements by one; returns the new element's index (n is incremented). */
-#define PB_APPEND(arr, n)                                                                     \
-    ((arr) = pb_grow_((arr), (n), sizeof *(arr)), (n)++)
+#define PB_APPEND(arr, n) ((arr) = pb_grow_((arr), (n), sizeof *(arr)), (n)++)
 
-static inline void *pb_grow_(void *ptr, uint32_t n, size_t size) {
+static inline void *pb_grow_(void *ptr, uint32_t n, size_t size)
+{
     void *fresh = perk_mem_realloc(ptr, (size_t)n * size, ((size_t)n + 1) * size);
     if (!fresh) {
         fprintf(stderr, "progbuild: out of memory\n");
@@ -53,7 +53,8 @@ static inline void *pb_grow_(void *ptr, uint32_t n, size_t size) {
 }
 
 /* The id of `s` in the string pool, adding it when new. */
-static inline uint32_t pb_str(prog_data *p, const char *s) {
+static inline uint32_t pb_str(prog_data *p, const char *s)
+{
     size_t len = strlen(s);
     for (uint32_t i = 0; i < p->n_strings; i++)
         if (p->str_len[i] == len && memcmp(p->str_bytes + p->str_off[i], s, len) == 0) return i;
@@ -77,7 +78,8 @@ static inline uint32_t pb_str_opt(prog_data *p, const char *s) { return s ? pb_s
 
 /* Starts an empty program: name, currency (3 uppercase letters), exponent; rounding half_up,
  * coupons stackable, no margin guard, timezone "UTC" at offset 0, no redeem block. */
-static inline void pb_init(prog_data *p, const char *name, const char *currency, int exponent) {
+static inline void pb_init(prog_data *p, const char *name, const char *currency, int exponent)
+{
     memset(p, 0, sizeof *p);
     p->name = pb_str(p, name);
     snprintf(p->currency, sizeof p->currency, "%s", currency);
@@ -86,25 +88,29 @@ static inline void pb_init(prog_data *p, const char *name, const char *currency,
     p->timezone = pb_str(p, "UTC");
 }
 
-static inline prog_loc pb_loc(prog_data *p, uint32_t line, uint32_t col) {
-    return (prog_loc){pb_str(p, "test.perk"), line, col};
+static inline prog_loc pb_loc(prog_data *p, uint32_t line, uint32_t col)
+{
+    return (prog_loc){ pb_str(p, "test.perk"), line, col };
 }
 
 /* Constant pools. */
-static inline uint32_t pb_int(prog_data *p, int64_t v) {
+static inline uint32_t pb_int(prog_data *p, int64_t v)
+{
     uint32_t i = PB_APPEND(p->ints, p->n_ints);
     p->ints[i] = v;
     return i;
 }
 
-static inline uint32_t pb_u32(prog_data *p, uint32_t v) {
+static inline uint32_t pb_u32(prog_data *p, uint32_t v)
+{
     uint32_t i = PB_APPEND(p->u32, p->n_u32);
     p->u32[i] = v;
     return i;
 }
 
 /* A string set: the ids of items[0..n), sorted and without duplicates, in the u32 pool. */
-static inline uint32_t pb_strset(prog_data *p, const char *const *items, uint32_t n) {
+static inline uint32_t pb_strset(prog_data *p, const char *const *items, uint32_t n)
+{
     uint32_t *ids = malloc((n ? n : 1) * sizeof *ids), m = 0;
     if (!ids) abort();
     for (uint32_t i = 0; i < n; i++) {
@@ -127,7 +133,8 @@ static inline uint32_t pb_strset(prog_data *p, const char *const *items, uint32_
     return s;
 }
 
-static inline uint32_t pb_attr(prog_data *p, const char *key, const char *value) {
+static inline uint32_t pb_attr(prog_data *p, const char *key, const char *value)
+{
     uint32_t k = pb_str(p, key), v = pb_str(p, value), i = p->n_attrs;
     p->attr_key = pb_grow_(p->attr_key, i, sizeof *p->attr_key);
     p->attr_value = pb_grow_(p->attr_value, i, sizeof *p->attr_value);
@@ -138,7 +145,8 @@ static inline uint32_t pb_attr(prog_data *p, const char *key, const char *value)
 }
 
 /* A time zone transition: from epoch second `at` on, the offset is `offset` seconds east. */
-static inline void pb_tz(prog_data *p, int64_t at, int32_t offset) {
+static inline void pb_tz(prog_data *p, int64_t at, int32_t offset)
+{
     uint32_t i = p->n_tz;
     p->tz_at = pb_grow_(p->tz_at, i, sizeof *p->tz_at);
     p->tz_offset = pb_grow_(p->tz_offset, i, sizeof *p->tz_offset);
@@ -148,13 +156,17 @@ static inline void pb_tz(prog_data *p, int64_t at, int32_t offset) {
 }
 
 /* Instructions. Return the instruction's index (its address for jumps). */
-static inline uint32_t pb_emit_aux(prog_data *p, perk_opcode op, uint8_t aux, uint32_t arg) {
+static inline uint32_t pb_emit_aux(prog_data *p, perk_opcode op, uint8_t aux, uint32_t arg)
+{
     uint32_t i = PB_APPEND(p->code, p->n_code);
-    p->code[i] = (prog_insn){.op = (uint8_t)op, .aux = aux, .reserved = 0, .arg = arg};
+    p->code[i] = (prog_insn){ .op = (uint8_t)op, .aux = aux, .reserved = 0, .arg = arg };
     return i;
 }
 
-static inline uint32_t pb_emit(prog_data *p, perk_opcode op, uint32_t arg) { return pb_emit_aux(p, op, 0, arg); }
+static inline uint32_t pb_emit(prog_data *p, perk_opcode op, uint32_t arg)
+{
+    return pb_emit_aux(p, op, 0, arg);
+}
 
 /* The index the next instruction will get (a forward jump's target). */
 static inline uint32_t pb_here(const prog_data *p) { return p->n_code; }
@@ -163,16 +175,18 @@ static inline uint32_t pb_here(const prog_data *p) { return p->n_code; }
 static inline void pb_patch(prog_data *p, uint32_t pc, uint32_t target) { p->code[pc].arg = target; }
 
 /* A condition of the block being built; hint_set NULL = PROG_NONE. */
-static inline uint32_t pb_cond(prog_data *p, const char *text, const char *hint_set) {
+static inline uint32_t pb_cond(prog_data *p, const char *text, const char *hint_set)
+{
     uint32_t t = pb_str(p, text), h = pb_str_opt(p, hint_set);
     prog_loc loc = pb_loc(p, 1, 1);
     uint32_t i = PB_APPEND(p->conds, p->n_conds);
-    p->conds[i] = (prog_cond){.text = t, .loc = loc, .hint_set = h};
+    p->conds[i] = (prog_cond){ .text = t, .loc = loc, .hint_set = h };
     return i;
 }
 
 /* Promotions: defaults are no group, no coupon, no cap, no limits, no flags. */
-static inline uint32_t pb_promotion_begin(prog_data *p, const char *id, const char *label, int32_t priority) {
+static inline uint32_t pb_promotion_begin(prog_data *p, const char *id, const char *label, int32_t priority)
+{
     uint32_t sid = pb_str(p, id), sl = pb_str_opt(p, label);
     prog_loc loc = pb_loc(p, 1, 1);
     uint32_t r = PB_APPEND(p->rules, p->n_rules);
@@ -189,7 +203,8 @@ static inline uint32_t pb_promotion_begin(prog_data *p, const char *id, const ch
     return r;
 }
 
-static inline void pb_promotion_end(prog_data *p, uint32_t r) {
+static inline void pb_promotion_end(prog_data *p, uint32_t r)
+{
     pb_emit(p, PERK_OP_END, 0);
     p->rules[r].code.count = p->n_code - p->rules[r].code.start;
     p->rules[r].n_conds = p->n_conds - p->rules[r].first_cond;
@@ -197,7 +212,8 @@ static inline void pb_promotion_end(prog_data *p, uint32_t r) {
 
 /* An action of promotion `rule` with operands p0..p2 (see PROG_ACTION_LIST in runtime/actions.h); str1/str2 none. */
 static inline uint32_t pb_action(prog_data *p, uint32_t rule, prog_action_kind kind, int64_t p0, int64_t p1,
-                                 int64_t p2) {
+                                 int64_t p2)
+{
     prog_loc loc = pb_loc(p, 1, 1);
     uint32_t i = PB_APPEND(p->actions, p->n_actions);
     prog_action *a = &p->actions[i];
@@ -210,44 +226,62 @@ static inline uint32_t pb_action(prog_data *p, uint32_t rule, prog_action_kind k
 }
 
 /* Appends a step row to action `a` (its steps must be added consecutively). */
-static inline void pb_step(prog_data *p, uint32_t a, int64_t threshold, int64_t value, int is_percent) {
+static inline void pb_step(prog_data *p, uint32_t a, int64_t threshold, int64_t value, int is_percent)
+{
     uint32_t i = PB_APPEND(p->steps, p->n_steps);
-    p->steps[i] = (prog_step){.threshold = threshold, .value = value, .is_percent = (uint8_t)is_percent};
+    p->steps[i] = (prog_step){ .threshold = threshold, .value = value, .is_percent = (uint8_t)is_percent };
     if (p->actions[a].n_steps == 0) p->actions[a].steps = i;
     p->actions[a].n_steps++;
 }
 
 /* Earn rules: `points` points per `per_money` minor units, no cap. */
 static inline uint32_t pb_earn_begin(prog_data *p, const char *id, const char *label, int64_t points,
-                                     int64_t per_money) {
+                                     int64_t per_money)
+{
     uint32_t sid = pb_str(p, id), sl = pb_str_opt(p, label);
     prog_loc loc = pb_loc(p, 1, 1);
     uint32_t e = PB_APPEND(p->earns, p->n_earns);
-    p->earns[e] = (prog_earn){.id = sid, .label = sl, .loc = loc, .code = {p->n_code, 0}, .points = points,
-                              .per_money = per_money, .cap = -1, .first_cond = p->n_conds};
+    p->earns[e] = (prog_earn){ .id = sid,
+                               .label = sl,
+                               .loc = loc,
+                               .code = { p->n_code, 0 },
+                               .points = points,
+                               .per_money = per_money,
+                               .cap = -1,
+                               .first_cond = p->n_conds };
     return e;
 }
 
-static inline void pb_earn_end(prog_data *p, uint32_t e) {
+static inline void pb_earn_end(prog_data *p, uint32_t e)
+{
     pb_emit(p, PERK_OP_END, 0);
     p->earns[e].code.count = p->n_code - p->earns[e].code.start;
     p->earns[e].n_conds = p->n_conds - p->earns[e].first_cond;
 }
 
 /* Multipliers: factor num/den on the earn rules targets[0..n) (n = 0: all). */
-static inline uint32_t pb_mult_begin(prog_data *p, const char *id, const char *label, int64_t num, int64_t den,
-                                     const uint32_t *targets, uint32_t n) {
+static inline uint32_t pb_mult_begin(prog_data *p, const char *id, const char *label, int64_t num,
+                                     int64_t den, const uint32_t *targets, uint32_t n)
+{
     uint32_t sid = pb_str(p, id), sl = pb_str_opt(p, label);
     prog_loc loc = pb_loc(p, 1, 1);
     uint32_t off = p->n_u32;
     for (uint32_t k = 0; k < n; k++) pb_u32(p, targets[k]);
     uint32_t m = PB_APPEND(p->mults, p->n_mults);
-    p->mults[m] = (prog_mult){.id = sid, .label = sl, .loc = loc, .code = {p->n_code, 0}, .num = num, .den = den,
-                              .targets = off, .n_targets = n, .first_cond = p->n_conds};
+    p->mults[m] = (prog_mult){ .id = sid,
+                               .label = sl,
+                               .loc = loc,
+                               .code = { p->n_code, 0 },
+                               .num = num,
+                               .den = den,
+                               .targets = off,
+                               .n_targets = n,
+                               .first_cond = p->n_conds };
     return m;
 }
 
-static inline void pb_mult_end(prog_data *p, uint32_t m) {
+static inline void pb_mult_end(prog_data *p, uint32_t m)
+{
     pb_emit(p, PERK_OP_END, 0);
     p->mults[m].code.count = p->n_code - p->mults[m].code.start;
     p->mults[m].n_conds = p->n_conds - p->mults[m].first_cond;
@@ -255,20 +289,28 @@ static inline void pb_mult_end(prog_data *p, uint32_t m) {
 
 /* The redeem block: `points` points pay `money`; pays_for PROG_PAYS_*; max share 100%, no
  * minimum balance. */
-static inline void pb_redeem_begin(prog_data *p, int64_t points, int64_t money, uint32_t pays_for) {
-    p->redeem = (prog_redeem){.present = true, .points = points, .money = money, .pays_for = pays_for,
-                              .max_share_ppm = 1000000, .code = {p->n_code, 0}, .first_cond = p->n_conds};
+static inline void pb_redeem_begin(prog_data *p, int64_t points, int64_t money, uint32_t pays_for)
+{
+    p->redeem = (prog_redeem){ .present = true,
+                               .points = points,
+                               .money = money,
+                               .pays_for = pays_for,
+                               .max_share_ppm = 1000000,
+                               .code = { p->n_code, 0 },
+                               .first_cond = p->n_conds };
 }
 
-static inline void pb_redeem_end(prog_data *p) {
+static inline void pb_redeem_end(prog_data *p)
+{
     pb_emit(p, PERK_OP_END, 0);
     p->redeem.code.count = p->n_code - p->redeem.code.start;
     p->redeem.n_conds = p->n_conds - p->redeem.first_cond;
 }
 
 /* A tier (declare in ascending spend) with benefit texts benefits[0..n). */
-static inline uint32_t pb_tier(prog_data *p, const char *id, const char *label, int64_t spend, int64_t window_seconds,
-                               const char *const *benefits, uint32_t n) {
+static inline uint32_t pb_tier(prog_data *p, const char *id, const char *label, int64_t spend,
+                               int64_t window_seconds, const char *const *benefits, uint32_t n)
+{
     uint32_t sid = pb_str(p, id), sl = pb_str_opt(p, label);
     uint32_t *ids = malloc((n ? n : 1) * sizeof *ids);
     if (!ids) abort();
@@ -277,8 +319,12 @@ static inline uint32_t pb_tier(prog_data *p, const char *id, const char *label, 
     for (uint32_t k = 0; k < n; k++) pb_u32(p, ids[k]);
     free(ids);
     uint32_t t = PB_APPEND(p->tiers, p->n_tiers);
-    p->tiers[t] = (prog_tier){.id = sid, .label = sl, .spend = spend, .window_seconds = window_seconds,
-                              .benefits = off, .n_benefits = n};
+    p->tiers[t] = (prog_tier){ .id = sid,
+                               .label = sl,
+                               .spend = spend,
+                               .window_seconds = window_seconds,
+                               .benefits = off,
+                               .n_benefits = n };
     return t;
 }
 

@@ -23,11 +23,11 @@
 #include "opcodes.h"
 #include "json/result_json.h"
 
-static const char *const fixture_promotion_ids[] = {"member_day", "tea_gift", "cup_gift",
-                                                    "free_ship", "vip_coupon", "clearance"};
-static const char *const fixture_promotion_labels[] = {"会员日", "满300赠茶样", "买杯送杯套",
-                                                       "包邮", NULL, "季末清仓"};
-static const char *const fixture_earn_ids[] = {"base", "margin_bonus"};
+static const char *const fixture_promotion_ids[] = { "member_day", "tea_gift",   "cup_gift",
+                                                     "free_ship",  "vip_coupon", "clearance" };
+static const char *const fixture_promotion_labels[] = { "会员日", "满300赠茶样", "买杯送杯套",
+                                                        "包邮",   NULL,          "季末清仓" };
+static const char *const fixture_earn_ids[] = { "base", "margin_bonus" };
 
 static const char *fixture_condition_text(const void *user, uint32_t condition)
 {
@@ -65,46 +65,65 @@ static const result_names fixture_names = {
 };
 
 static const perk_line_result fixture_lines[] = {
-    {.original = 25600, .final = 23040, .first_allocation = 0, .n_allocations = 1},
-    {.original = 1200, .final = 1080, .first_allocation = 1, .n_allocations = 1},
-    {.original = 0, .final = 0, .first_allocation = 2, .n_allocations = 0, .is_gift = true, .gift_promotion = 2},
+    { .original = 25600, .final = 23040, .first_allocation = 0, .n_allocations = 1 },
+    { .original = 1200, .final = 1080, .first_allocation = 1, .n_allocations = 1 },
+    { .original = 0,
+      .final = 0,
+      .first_allocation = 2,
+      .n_allocations = 0,
+      .is_gift = true,
+      .gift_promotion = 2 },
 };
 
 static const perk_allocation fixture_allocations[] = {
-    {.line = 0, .promotion = 0, .amount = 2560},
-    {.line = 1, .promotion = 0, .amount = 120},
+    { .line = 0, .promotion = 0, .amount = 2560 },
+    { .line = 1, .promotion = 0, .amount = 120 },
 };
 
 static const perk_promotion_result fixture_promotions[] = {
-    {.promotion = 0, .reason = PERK_REASON_APPLIED, .discount = 2680, .failed_condition = UINT32_MAX},
-    {.promotion = 1, .reason = PERK_REASON_CONDITION, .failed_condition = 0, .has_comparison = true,
-     .observed = 26800, .expected = 30000, .comparison = PERK_CMP_GE},
-    {.promotion = 2, .reason = PERK_REASON_APPLIED, .failed_condition = UINT32_MAX},
-    {.promotion = 3, .reason = PERK_REASON_APPLIED, .shipping_discount = 1200, .failed_condition = UINT32_MAX},
-    {.promotion = 4, .reason = PERK_REASON_COUPON_REJECTED, .failed_condition = UINT32_MAX},
-    {.promotion = 5, .reason = PERK_REASON_EXCLUSIVE, .failed_condition = UINT32_MAX},
+    { .promotion = 0, .reason = PERK_REASON_APPLIED, .discount = 2680, .failed_condition = UINT32_MAX },
+    { .promotion = 1,
+      .reason = PERK_REASON_CONDITION,
+      .failed_condition = 0,
+      .has_comparison = true,
+      .observed = 26800,
+      .expected = 30000,
+      .comparison = PERK_CMP_GE },
+    { .promotion = 2, .reason = PERK_REASON_APPLIED, .failed_condition = UINT32_MAX },
+    { .promotion = 3,
+      .reason = PERK_REASON_APPLIED,
+      .shipping_discount = 1200,
+      .failed_condition = UINT32_MAX },
+    { .promotion = 4, .reason = PERK_REASON_COUPON_REJECTED, .failed_condition = UINT32_MAX },
+    { .promotion = 5, .reason = PERK_REASON_EXCLUSIVE, .failed_condition = UINT32_MAX },
 };
 
 static const perk_gift fixture_gifts[] = {
-    {.promotion = 2, .sku = "CUP-SLEEVE", .name = "杯套", .quantity = 1},
+    { .promotion = 2, .sku = "CUP-SLEEVE", .name = "杯套", .quantity = 1 },
 };
 
 static const perk_effect fixture_effects[] = {
-    {.promotion = 2, .kind = "thank_you_card", .payload = "谢谢"},
+    { .promotion = 2, .kind = "thank_you_card", .payload = "谢谢" },
 };
 
 static const perk_coupon_result fixture_coupons[] = {
-    {.code = "SPRING10", .verdict = PERK_COUPON_ACCEPTED, .promotion = 3},
-    {.code = "VIP-X", .verdict = PERK_COUPON_REJECTED_EXPIRED, .promotion = UINT32_MAX},
+    { .code = "SPRING10", .verdict = PERK_COUPON_ACCEPTED, .promotion = 3 },
+    { .code = "VIP-X", .verdict = PERK_COUPON_REJECTED_EXPIRED, .promotion = UINT32_MAX },
 };
 
 static const perk_points_result fixture_points[] = {
-    {.earn_rule = 0, .base = 24120, .points = 241, .mult_num = 1, .mult_den = 1, .multiplier = UINT32_MAX},
-    {.earn_rule = 1, .base = 23040, .points = 500, .mult_num = 3, .mult_den = 2, .multiplier = 0, .capped = true},
+    { .earn_rule = 0, .base = 24120, .points = 241, .mult_num = 1, .mult_den = 1, .multiplier = UINT32_MAX },
+    { .earn_rule = 1,
+      .base = 23040,
+      .points = 500,
+      .mult_num = 3,
+      .mult_den = 2,
+      .multiplier = 0,
+      .capped = true },
 };
 
 static const perk_hint fixture_hints[] = {
-    {.promotion = 1, .shortfall = 3200, .set_name = "tea"},
+    { .promotion = 1, .shortfall = 3200, .set_name = "tea" },
 };
 
 static perk_result fixture_result(void)
@@ -149,7 +168,8 @@ static const char fixture_cart[] =
     "{\"order\": {\"currency\": \"CNY\", \"shipping\": \"12.00\", \"points_to_redeem\": 500},"
     " \"lines\": [{\"id\": \"1\", \"sku\": \"TEA-001\", \"name\": \"龙井\", \"category\": \"tea/green\","
     "             \"price\": \"128.00\", \"quantity\": 2},"
-    "            {\"id\": \"2\", \"sku\": \"CUP-9\", \"name\": \"杯子\", \"price\": \"12.00\", \"quantity\": 1}],"
+    "            {\"id\": \"2\", \"sku\": \"CUP-9\", \"name\": \"杯子\", \"price\": \"12.00\", \"quantity\": "
+    "1}],"
     " \"coupons\": [\"SPRING10\", \"VIP-X\"]}";
 
 static cart_doc *fixture_doc(void)

@@ -23,8 +23,7 @@ static inline void store_fixture_open(store_fixture *f)
 
 static inline void store_fixture_close(store_fixture *f)
 {
-    if (f->s)
-        perk_store_close(f->s);
+    if (f->s) perk_store_close(f->s);
     f->s = NULL;
     test_dir_remove(&f->dir);
 }
@@ -63,8 +62,7 @@ static inline uint8_t *store_fixture_compile(const char *text, size_t *len)
     compiler_init(&c);
     uint8_t *bytes = NULL;
     bool ok = compiler_compile_text(&c, "test.perk", text, strlen(text), &bytes, len);
-    if (!ok)
-        diag_print_text(&c.diags, stderr, false);
+    if (!ok) diag_print_text(&c.diags, stderr, false);
     compiler_free(&c);
     assert_true(ok);
     return bytes;

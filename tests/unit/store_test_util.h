@@ -43,13 +43,11 @@ static inline void test_dir_make(test_dir *t)
 static inline void test_dir_remove(test_dir *t)
 {
     DIR *d = opendir(t->dir);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *e;
     char path[600];
     while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
         snprintf(path, sizeof path, "%s/%s", t->dir, e->d_name);
         unlink(path);
     }
@@ -86,12 +84,12 @@ static inline perk_store *test_open_strict(const char *path)
 }
 
 /* Asserts a status, printing the store's message when it differs. */
-#define assert_store(store, expected, call)                                                     \
-    do {                                                                                        \
-        perk_store_status got_ = (call);                                                        \
-        if (got_ != (expected))                                                                 \
-            fail_msg("%s: expected %s, got %s: %s", #call, perk_store_status_name(expected),    \
-                     perk_store_status_name(got_), perk_store_errmsg(store));                   \
+#define assert_store(store, expected, call)                                                  \
+    do {                                                                                     \
+        perk_store_status got_ = (call);                                                     \
+        if (got_ != (expected))                                                              \
+            fail_msg("%s: expected %s, got %s: %s", #call, perk_store_status_name(expected), \
+                     perk_store_status_name(got_), perk_store_errmsg(store));                \
     } while (0)
 
 /* One integer from a SQL query with printf-style formatting. */
@@ -126,10 +124,9 @@ static inline void test_assert_integrity(sqlite3 *db)
 }
 
 /* A simple order with no promos, coupons or points; tests fill in what they need. */
-static inline perk_store_order test_order(const char *id, const char *customer, int64_t time,
-                                          int64_t payable)
+static inline perk_store_order test_order(const char *id, const char *customer, int64_t time, int64_t payable)
 {
-    perk_store_order o = {0};
+    perk_store_order o = { 0 };
     o.order_id = id;
     o.customer_id = customer;
     o.ruleset = "shop";
@@ -142,8 +139,7 @@ static inline perk_store_order test_order(const char *id, const char *customer, 
 }
 
 /* Points summary shortcut. */
-static inline perk_store_points_summary test_points(perk_store *s, const char *customer,
-                                                    int64_t now,
+static inline perk_store_points_summary test_points(perk_store *s, const char *customer, int64_t now,
                                                     const perk_store_policy *policy)
 {
     perk_store_points_summary p;
@@ -159,8 +155,7 @@ typedef struct test_events {
     long long last_id;
 } test_events;
 
-static inline int test_events_cb(int64_t id, const char *type, int64_t time, const char *data,
-                                 void *ctx)
+static inline int test_events_cb(int64_t id, const char *type, int64_t time, const char *data, void *ctx)
 {
     (void)time;
     test_events *e = ctx;
@@ -178,8 +173,7 @@ static inline void test_events_read(perk_store *s, int64_t after, test_events *e
 {
     memset(e, 0, sizeof *e);
     assert_store(s, PERK_STORE_OK, perk_store_events(s, after, 10000, test_events_cb, e));
-    if (!e->text)
-        e->text = calloc(1, 1);
+    if (!e->text) e->text = calloc(1, 1);
 }
 
 static inline void test_events_free(test_events *e)

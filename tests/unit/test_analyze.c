@@ -21,7 +21,8 @@ typedef struct checked {
     check_info info;
 } checked;
 
-static void check_text(checked *c, const char *text) {
+static void check_text(checked *c, const char *text)
+{
     source_init(&c->src);
     diag_init(&c->diags, &c->src);
     c->arena = ast_arena_new();
@@ -31,7 +32,8 @@ static void check_text(checked *c, const char *text) {
     assert_int_equal(c->diags.errors, 0);
 }
 
-static void release(checked *c) {
+static void release(checked *c)
+{
     diag_free(&c->diags);
     ast_arena_free(c->arena);
     source_free(&c->src);
@@ -39,7 +41,8 @@ static void release(checked *c) {
 
 /* 20% off, then ¥50 off at ¥200 (at most 50/200 = 25% of any item), then every ¥100 ¥15 off
  * (15%): 1 - 0.80 x 0.75 x 0.85 = 1 - 0.51 = 49.0% = 490000 ppm. */
-static void margin_stacked(void **state) {
+static void margin_stacked(void **state)
+{
     (void)state;
     checked c;
     check_text(&c, "ruleset \"a\" { currency CNY }\n"
@@ -58,13 +61,15 @@ static void margin_stacked(void **state) {
 
 /* The same with p1 and p2 in one exclusive group: only the larger (25%) can apply:
  * 1 - 0.75 x 0.85 = 36.25% = 362500 ppm, through p2 and p3. */
-static void margin_exclusive(void **state) {
+static void margin_exclusive(void **state)
+{
     (void)state;
     checked c;
-    check_text(&c, "ruleset \"b\" { currency CNY }\n"
-                   "promotion p1 { priority 1 exclusive \"x\" then 20% off order }\n"
-                   "promotion p2 { priority 2 exclusive \"x\" when order.subtotal >= ¥200 then ¥50 off order }\n"
-                   "promotion p3 { priority 3 then every ¥100 on order: ¥15 off }\n");
+    check_text(&c,
+               "ruleset \"b\" { currency CNY }\n"
+               "promotion p1 { priority 1 exclusive \"x\" then 20% off order }\n"
+               "promotion p2 { priority 2 exclusive \"x\" when order.subtotal >= ¥200 then ¥50 off order }\n"
+               "promotion p3 { priority 3 then every ¥100 on order: ¥15 off }\n");
     analyze_margin m;
     analyze_margin_bound(&c.info, &m);
     assert_int_equal(m.max_ppm, 362500);
@@ -77,7 +82,8 @@ static void margin_exclusive(void **state) {
 /* One coupon per order, and a `stop`: coupons A (40%) and B (30%) cannot stack; p3 (10%) stops
  * everything after it, so a path through p3 ends there: 1 - 0.6 x 0.9 = 46%. Without p3 the best
  * is coupon A then p4 (50% off tea): 1 - 0.6 x 0.5 = 70% = 700000 ppm. */
-static void margin_coupons_and_stop(void **state) {
+static void margin_coupons_and_stop(void **state)
+{
     (void)state;
     checked c;
     check_text(&c, "ruleset \"c\" { currency CNY coupons one per order }\n"
@@ -96,16 +102,17 @@ static void margin_coupons_and_stop(void **state) {
 }
 
 /* A coupon promotion whose code the store never issued gets a warning; an issued one does not. */
-static void coupon_not_issued(void **state) {
+static void coupon_not_issued(void **state)
+{
     (void)state;
     checked c;
     check_text(&c, "ruleset \"d\" { currency CNY }\n"
                    "promotion spring { requires coupon \"SPRING10\" then 10% off order }\n"
                    "promotion summer { requires coupon \"SUMMER5\" then ¥5 off order }\n"
                    "promotion news { requires coupon from \"NEWS\" then ¥3 off order }\n");
-    const char *codes[] = {"SPRING10"};
-    const char *campaigns[] = {"OTHER"};
-    analyze_options opt = {0, codes, 1, campaigns, 1};
+    const char *codes[] = { "SPRING10" };
+    const char *campaigns[] = { "OTHER" };
+    analyze_options opt = { 0, codes, 1, campaigns, 1 };
     analyze_program(c.file, &c.info, &opt, &c.diags);
     assert_int_equal(c.diags.warnings, 2);
     bool summer = false, news = false;
@@ -118,7 +125,8 @@ static void coupon_not_issued(void **state) {
     release(&c);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(margin_stacked),
         cmocka_unit_test(margin_exclusive),

@@ -18,7 +18,8 @@
 #include "verify.h"
 
 /* Builds the sample program and serializes it. */
-static void sample_bytes(uint8_t **bytes, size_t *len) {
+static void sample_bytes(uint8_t **bytes, size_t *len)
+{
     prog_data p;
     bc_sample(&p);
     char err[256];
@@ -29,7 +30,8 @@ static void sample_bytes(uint8_t **bytes, size_t *len) {
 
 /* ---------------------------------------------------------------- tables and helpers */
 
-static void test_opcode_tables(void **state) {
+static void test_opcode_tables(void **state)
+{
     (void)state;
     assert_string_equal(perk_opcode_table[PERK_OP_PUSH_INT].name, "PUSH_INT");
     assert_string_equal(perk_opcode_table[PERK_OP_END].name, "END");
@@ -50,7 +52,8 @@ static void test_opcode_tables(void **state) {
 }
 
 /* Bit-at-a-time CRC-32C, the definition the table-driven version must agree with. */
-static uint32_t crc32c_slow(const uint8_t *d, size_t n) {
+static uint32_t crc32c_slow(const uint8_t *d, size_t n)
+{
     uint32_t crc = 0xFFFFFFFFu;
     for (size_t i = 0; i < n; i++) {
         crc ^= d[i];
@@ -59,34 +62,37 @@ static uint32_t crc32c_slow(const uint8_t *d, size_t n) {
     return ~crc;
 }
 
-static void test_crc32c(void **state) {
+static void test_crc32c(void **state)
+{
     (void)state;
     assert_int_equal(bytecode_crc32c((const uint8_t *)"123456789", 9), 0xE3069283u); /* standard check */
     assert_int_equal(bytecode_crc32c(NULL, 0), 0);
     uint8_t buf[1024];
     uint32_t x = 12345;
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
-    for (size_t n = 0; n <= sizeof buf; n += 97) assert_int_equal(bytecode_crc32c(buf, n), crc32c_slow(buf, n));
+    for (size_t n = 0; n <= sizeof buf; n += 97)
+        assert_int_equal(bytecode_crc32c(buf, n), crc32c_slow(buf, n));
 }
 
-static void test_utf8(void **state) {
+static void test_utf8(void **state)
+{
     (void)state;
     struct {
         const char *s;
         bool ok;
     } cases[] = {
-        {"", true},
-        {"tea", true},
-        {"会员日", true},
-        {"\xF0\x9F\x8D\xB5", true},       /* U+1F375 teacup */
-        {"\xC3\x28", false},              /* bad continuation */
-        {"\xC0\xAF", false},              /* overlong '/' */
-        {"\xE0\x80\xAF", false},          /* overlong, 3 bytes */
-        {"\xED\xA0\x80", false},          /* surrogate U+D800 */
-        {"\xF4\x90\x80\x80", false},      /* U+110000 */
-        {"\xE4\xBC", false},              /* truncated sequence */
-        {"\x80", false},                  /* lone continuation */
-        {"\xFF", false},
+        { "", true },
+        { "tea", true },
+        { "会员日", true },
+        { "\xF0\x9F\x8D\xB5", true },  /* U+1F375 teacup */
+        { "\xC3\x28", false },         /* bad continuation */
+        { "\xC0\xAF", false },         /* overlong '/' */
+        { "\xE0\x80\xAF", false },     /* overlong, 3 bytes */
+        { "\xED\xA0\x80", false },     /* surrogate U+D800 */
+        { "\xF4\x90\x80\x80", false }, /* U+110000 */
+        { "\xE4\xBC", false },         /* truncated sequence */
+        { "\x80", false },             /* lone continuation */
+        { "\xFF", false },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(bytecode_utf8_valid((const uint8_t *)cases[i].s, strlen(cases[i].s)), cases[i].ok);
@@ -94,24 +100,27 @@ static void test_utf8(void **state) {
 
 /* ---------------------------------------------------------------- round trip */
 
-static void assert_loc_equal(prog_loc a, prog_loc b) {
+static void assert_loc_equal(prog_loc a, prog_loc b)
+{
     assert_int_equal(a.file, b.file);
     assert_int_equal(a.line, b.line);
     assert_int_equal(a.col, b.col);
 }
 
-static void assert_block_equal(prog_block a, prog_block b) {
+static void assert_block_equal(prog_block a, prog_block b)
+{
     assert_int_equal(a.start, b.start);
     assert_int_equal(a.count, b.count);
 }
 
-#define ASSERT_ARRAY_EQUAL(a, b, field, n) \
-    do { \
+#define ASSERT_ARRAY_EQUAL(a, b, field, n)                                                          \
+    do {                                                                                            \
         if ((n) > 0) assert_memory_equal((a)->field, (b)->field, (size_t)(n) * sizeof *(a)->field); \
     } while (0)
 
 /* Field by field (structs have padding, so no memcmp of whole records). */
-static void assert_prog_equal(const prog_data *a, const prog_data *b) {
+static void assert_prog_equal(const prog_data *a, const prog_data *b)
+{
     assert_int_equal(a->name, b->name);
     assert_memory_equal(a->currency, b->currency, 4);
     assert_int_equal(a->exponent, b->exponent);
@@ -242,12 +251,13 @@ static void assert_prog_equal(const prog_data *a, const prog_data *b) {
     }
 }
 
-static void test_sample_is_complete_and_valid(void **state) {
+static void test_sample_is_complete_and_valid(void **state)
+{
     (void)state;
     prog_data p;
     bc_sample(&p);
     /* the sample must exercise every opcode, action kind and table */
-    bool used[PERK_OP_COUNT] = {false}, kinds[PROG_ACT_COUNT] = {false};
+    bool used[PERK_OP_COUNT] = { false }, kinds[PROG_ACT_COUNT] = { false };
     for (uint32_t i = 0; i < p.n_code; i++) used[p.code[i].op] = true;
     for (int op = 0; op < PERK_OP_COUNT; op++)
         if (!used[op]) fail_msg("the sample program does not use %s", perk_opcode_table[op].name);
@@ -266,7 +276,8 @@ static void test_sample_is_complete_and_valid(void **state) {
     prog_data_free(&p);
 }
 
-static void test_round_trip(void **state) {
+static void test_round_trip(void **state)
+{
     (void)state;
     prog_data p, q;
     bc_sample(&p);
@@ -287,14 +298,15 @@ static void test_round_trip(void **state) {
     prog_data_free(&q);
 }
 
-static void test_header_layout(void **state) {
+static void test_header_layout(void **state)
+{
     (void)state;
     uint8_t *b;
     size_t len;
     sample_bytes(&b, &len);
     assert_memory_equal(b, "\x89PERK\r\n\x1a", 8);
-    assert_int_equal(b[8] | b[9] << 8 | b[10] << 16 | (uint32_t)b[11] << 24, 1);   /* version */
-    assert_int_equal(b[12] | b[13] | b[14] | b[15], 0);                             /* flags */
+    assert_int_equal(b[8] | b[9] << 8 | b[10] << 16 | (uint32_t)b[11] << 24, 1); /* version */
+    assert_int_equal(b[12] | b[13] | b[14] | b[15], 0);                          /* flags */
     uint64_t total = 0;
     for (int i = 7; i >= 0; i--) total = total << 8 | b[16 + i];
     assert_int_equal(total, len);
@@ -316,7 +328,8 @@ static void test_header_layout(void **state) {
     perk_mem_free(b);
 }
 
-static void test_deterministic(void **state) {
+static void test_deterministic(void **state)
+{
     (void)state;
     uint8_t *a, *b;
     size_t la, lb;
@@ -354,7 +367,8 @@ static void test_deterministic(void **state) {
     prog_data_free(&p);
 }
 
-static void test_checksum_detects_flipped_bits(void **state) {
+static void test_checksum_detects_flipped_bits(void **state)
+{
     (void)state;
     uint8_t *b;
     size_t len;
@@ -377,7 +391,8 @@ static void test_checksum_detects_flipped_bits(void **state) {
     perk_mem_free(b);
 }
 
-static void test_write_rejects_bad_input(void **state) {
+static void test_write_rejects_bad_input(void **state)
+{
     (void)state;
     prog_data p;
     bc_sample(&p);
@@ -407,7 +422,8 @@ static void test_write_rejects_bad_input(void **state) {
 
 /* ---------------------------------------------------------------- loading */
 
-static void test_load_and_accessors(void **state) {
+static void test_load_and_accessors(void **state)
+{
     (void)state;
     uint8_t *b;
     size_t len;
@@ -429,7 +445,7 @@ static void test_load_and_accessors(void **state) {
     assert_null(perk_program_promotion_label(prog, 99));
     assert_int_equal(perk_program_find_promotion(prog, "tea_gift"), 2);
     assert_int_equal(perk_program_find_promotion(prog, "bundle"), 4);
-    assert_int_equal(perk_program_find_promotion(prog, "tea"), -1);    /* a string, not a promotion */
+    assert_int_equal(perk_program_find_promotion(prog, "tea"), -1); /* a string, not a promotion */
     assert_int_equal(perk_program_find_promotion(prog, "nothing"), -1);
     assert_int_equal(perk_program_find_promotion(prog, NULL), -1);
     assert_int_equal(perk_program_earn_count(prog), 2);
@@ -471,7 +487,8 @@ static void test_load_and_accessors(void **state) {
     assert_null(perk_program_retain(NULL));
 }
 
-static void test_load_rejects_duplicate_strings(void **state) {
+static void test_load_rejects_duplicate_strings(void **state)
+{
     (void)state;
     prog_data p;
     bc_sample(&p);
@@ -490,7 +507,8 @@ static void test_load_rejects_duplicate_strings(void **state) {
     prog_data_free(&p);
 }
 
-static void test_load_file(void **state) {
+static void test_load_file(void **state)
+{
     (void)state;
     char path[] = "/tmp/perk_test_bytecode_XXXXXX";
     int fd = mkstemp(path);
@@ -535,7 +553,8 @@ static void test_load_file(void **state) {
     perk_mem_free(b);
 }
 
-static void test_status_messages(void **state) {
+static void test_status_messages(void **state)
+{
     (void)state;
     assert_string_equal(perk_status_message(PERK_OK), "ok");
     assert_string_equal(perk_status_message(PERK_CHECKSUM), "program checksum mismatch (corrupted file)");
@@ -546,7 +565,8 @@ static void test_status_messages(void **state) {
 
 /* ---------------------------------------------------------------- disassembler */
 
-static void test_disasm(void **state) {
+static void test_disasm(void **state)
+{
     (void)state;
     prog_data p;
     bc_sample(&p);
@@ -568,15 +588,15 @@ static void test_disasm(void **state) {
         "promotion #1 member_day \"会员日\"  at test.perk:1:1",
         "priority 20, flags stop",
         "requires coupon \"VIP\"",
-        "cap 50.00 CNY",                                    /* 5000 fen */
-        "limit total 1000000.00 CNY",                       /* 100000000 fen */
+        "cap 50.00 CNY",              /* 5000 fen */
+        "limit total 1000000.00 CNY", /* 100000000 fen */
         "condition #1 \"every wednesday\"  at test.perk:1:1",
         "IN_MASK         0x4 {wed}",
         "LOAD_FACT       customer.tier",
         "tiers {100.00 CNY: 10.00 CNY off, 200.00 CNY: 15% off}",
         "percent off 30%",
         "JUMP_IF_FALSE   -> ",
-        "IN_STRSET       #0 {\"miniprogram\", \"app\"}",    /* ids sorted: "miniprogram" was interned first */
+        "IN_STRSET       #0 {\"miniprogram\", \"app\"}", /* ids sorted: "miniprogram" was interned first */
         "hint \"tea\"",
         "gift 1 of \"TEA-SAMPLE\" \"龙井茶样\"",
         "SET_CMP         price >=",
@@ -619,13 +639,14 @@ static void test_disasm(void **state) {
 }
 
 /* A corrupted program prints placeholders, not garbage or a crash. */
-static void test_disasm_survives_bad_indices(void **state) {
+static void test_disasm_survives_bad_indices(void **state)
+{
     (void)state;
     prog_data p;
     bc_sample(&p);
-    p.code[3].arg = 9999;    /* LOAD_FACT (after the target precheck): bad fact */
-    p.code[4].arg = 9999;    /* PUSH_INT: bad int */
-    p.code[6].op = 0xEE;     /* bad opcode */
+    p.code[3].arg = 9999; /* LOAD_FACT (after the target precheck): bad fact */
+    p.code[4].arg = 9999; /* PUSH_INT: bad int */
+    p.code[6].op = 0xEE;  /* bad opcode */
     p.actions[0].kind = 77;
     p.rules[2].code.start = 1u << 30;
     char *text = NULL;
@@ -644,13 +665,15 @@ static void test_disasm_survives_bad_indices(void **state) {
 
 /* ---------------------------------------------------------------- docs */
 
-static void test_docs_list_every_opcode(void **state) {
+static void test_docs_list_every_opcode(void **state)
+{
     (void)state;
     /* __FILE__ is tests/unit/test_bytecode.c relative to the repository root (or absolute) */
     char path[1024];
     const char *here = __FILE__;
     const char *slash = strrchr(here, '/');
-    snprintf(path, sizeof path, "%.*s/../../docs/bytecode.md", slash ? (int)(slash - here) : 1, slash ? here : ".");
+    snprintf(path, sizeof path, "%.*s/../../docs/bytecode.md", slash ? (int)(slash - here) : 1,
+             slash ? here : ".");
     FILE *f = fopen(path, "rb");
     if (!f) fail_msg("cannot open %s", path);
     static char doc[1 << 17];
@@ -678,7 +701,8 @@ static void test_docs_list_every_opcode(void **state) {
     assert_non_null(strstr(doc, limits));
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_opcode_tables),
         cmocka_unit_test(test_crc32c),

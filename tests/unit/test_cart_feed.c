@@ -20,9 +20,9 @@
 /* ------------------------------------------------------------------ the stand-in */
 
 static char call_log[4096];
-static const char *fail_sku;       /* perk_cart_add_line refuses a line with this sku */
-static perk_status fail_exclude;   /* status perk_cart_exclude returns */
-static const char *const promotions[] = {"member_day", "tea_gift", "clearance"};
+static const char *fail_sku;     /* perk_cart_add_line refuses a line with this sku */
+static perk_status fail_exclude; /* status perk_cart_exclude returns */
+static const char *const promotions[] = { "member_day", "tea_gift", "clearance" };
 static int fake_context;
 static int fake_program;
 
@@ -54,7 +54,10 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o)
 {
     (void)ctx;
     log_call("order %s cur=%s time=%s ship=%lld redeem=%lld;", o->id ? o->id : "-",
-             o->currency ? o->currency : "-", o->time == 1772589600 ? "given" : o->time > 1700000000 ? "now" : "?",
+             o->currency ? o->currency : "-",
+             o->time == 1772589600  ? "given"
+             : o->time > 1700000000 ? "now"
+                                    : "?",
              (long long)o->shipping, (long long)o->points_to_redeem);
     return PERK_OK;
 }
@@ -62,8 +65,7 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o)
 perk_status perk_cart_add_line(perk_context *ctx, const perk_line *l)
 {
     (void)ctx;
-    if (fail_sku && strcmp(l->sku, fail_sku) == 0)
-        return PERK_LIMIT;
+    if (fail_sku && strcmp(l->sku, fail_sku) == 0) return PERK_LIMIT;
     log_call("line %s %lldx%lld;", l->sku, (long long)l->unit_price, (long long)l->quantity);
     return PERK_OK;
 }
@@ -87,8 +89,7 @@ perk_status perk_cart_set_usage(perk_context *ctx, size_t index, const perk_usag
 perk_status perk_cart_exclude(perk_context *ctx, size_t index)
 {
     (void)ctx;
-    if (fail_exclude != PERK_OK)
-        return fail_exclude;
+    if (fail_exclude != PERK_OK) return fail_exclude;
     log_call("exclude %zu;", index);
     return PERK_OK;
 }
@@ -103,8 +104,7 @@ long perk_program_find_promotion(const perk_program *program, const char *id)
 {
     assert_ptr_equal(program, &fake_program);
     for (size_t i = 0; i < sizeof promotions / sizeof promotions[0]; i++)
-        if (strcmp(promotions[i], id) == 0)
-            return (long)i;
+        if (strcmp(promotions[i], id) == 0) return (long)i;
     return -1;
 }
 
@@ -120,7 +120,7 @@ const char *perk_program_promotion_id(const perk_program *program, size_t index)
     return index < sizeof promotions / sizeof promotions[0] ? promotions[index] : NULL;
 }
 
-static const char *const tiers[] = {"silver", "gold"};
+static const char *const tiers[] = { "silver", "gold" };
 
 size_t perk_program_tier_count(const perk_program *program)
 {
@@ -136,22 +136,15 @@ const char *perk_program_tier_id(const perk_program *program, size_t index)
 
 /* ------------------------------------------------------------------ tests */
 
-static perk_context *ctx(void)
-{
-    return (perk_context *)(void *)&fake_context;
-}
+static perk_context *ctx(void) { return (perk_context *)(void *)&fake_context; }
 
-static const perk_program *prog(void)
-{
-    return (const perk_program *)(const void *)&fake_program;
-}
+static const perk_program *prog(void) { return (const perk_program *)(const void *)&fake_program; }
 
 static cart_doc *parse(const char *text)
 {
     char err[512];
     cart_doc *doc = cart_json_parse(text, strlen(text), 2, "CNY", NULL, err, sizeof err);
-    if (!doc)
-        fail_msg("%s", err);
+    if (!doc) fail_msg("%s", err);
     return doc;
 }
 
@@ -167,27 +160,28 @@ static int reset_state(void **state)
 static void test_feed_order_of_calls(void **state)
 {
     (void)state;
-    cart_doc *doc = parse("{\"order\": {\"id\": \"A1\", \"currency\": \"CNY\", \"time\": \"2026-03-04T10:00:00+08:00\","
-                          "  \"shipping\": \"12.00\", \"points_to_redeem\": \"max\"},"
-                          " \"customer\": {\"id\": \"c42\", \"tier\": \"gold\", \"tags\": [\"vip\"], \"member_since\": \"2020-01-01\"},"
-                          " \"lines\": [{\"sku\": \"TEA\", \"price\": \"128.00\", \"quantity\": 2},"
-                          "           {\"sku\": \"CUP\", \"price\": \"0.5\", \"quantity\": 1}],"
-                          " \"coupons\": [\"SPRING10\", {\"code\": \"X7\", \"campaign\": \"SPRING\", \"status\": \"expired\"}],"
-                          " \"usage\": {\"tea_gift\": {\"uses\": 3, \"money\": \"1.50\"}},"
-                          " \"exclude\": [\"clearance\"]}");
+    cart_doc *doc = parse(
+        "{\"order\": {\"id\": \"A1\", \"currency\": \"CNY\", \"time\": \"2026-03-04T10:00:00+08:00\","
+        "  \"shipping\": \"12.00\", \"points_to_redeem\": \"max\"},"
+        " \"customer\": {\"id\": \"c42\", \"tier\": \"gold\", \"tags\": [\"vip\"], \"member_since\": "
+        "\"2020-01-01\"},"
+        " \"lines\": [{\"sku\": \"TEA\", \"price\": \"128.00\", \"quantity\": 2},"
+        "           {\"sku\": \"CUP\", \"price\": \"0.5\", \"quantity\": 1}],"
+        " \"coupons\": [\"SPRING10\", {\"code\": \"X7\", \"campaign\": \"SPRING\", \"status\": \"expired\"}],"
+        " \"usage\": {\"tea_gift\": {\"uses\": 3, \"money\": \"1.50\"}},"
+        " \"exclude\": [\"clearance\"]}");
     char err[256];
     assert_int_equal(cart_json_feed(doc, ctx(), prog(), err, sizeof err), PERK_OK);
     assert_string_equal(err, "");
     /* 128.00 = 12800 fen, 0.5 = 50 fen, shipping 1200, usage money 1.50 = 150; "max" = -1;
      * coupon status expired = PERK_COUPON_EXPIRED (3); tea_gift is promotion 1, clearance 2 */
-    assert_string_equal(call_log,
-                        "reset;"
-                        "customer c42 tier=gold tags=1 since=18262;"
-                        "order A1 cur=CNY time=given ship=1200 redeem=-1;"
-                        "line TEA 12800x2;line CUP 50x1;"
-                        "coupon SPRING10 - 0;coupon X7 SPRING 3;"
-                        "usage 1 3/150/0;"
-                        "exclude 2;");
+    assert_string_equal(call_log, "reset;"
+                                  "customer c42 tier=gold tags=1 since=18262;"
+                                  "order A1 cur=CNY time=given ship=1200 redeem=-1;"
+                                  "line TEA 12800x2;line CUP 50x1;"
+                                  "coupon SPRING10 - 0;coupon X7 SPRING 3;"
+                                  "usage 1 3/150/0;"
+                                  "exclude 2;");
     cart_json_free(doc);
 }
 
@@ -204,7 +198,8 @@ static void test_feed_unknown_tier_is_an_error(void **state)
     cart_json_free(doc);
     doc = parse("{\"customer\": {\"id\": \"c1\", \"tier\": \"platinum\"}, \"lines\": []}");
     assert_int_equal(cart_json_feed(doc, ctx(), prog(), err, sizeof err), PERK_INVALID);
-    assert_string_equal(err, "$.customer.tier: no tier \"platinum\" in the program (its tiers: silver, gold)");
+    assert_string_equal(err,
+                        "$.customer.tier: no tier \"platinum\" in the program (its tiers: silver, gold)");
     cart_json_free(doc);
     doc = parse("{\"customer\": {\"id\": \"c1\", \"tier\": \"silver\"}, \"lines\": []}");
     assert_int_equal(cart_json_feed(doc, ctx(), prog(), err, sizeof err), PERK_OK);
@@ -217,7 +212,8 @@ static void test_feed_defaults(void **state)
     cart_doc *doc = parse("{\"lines\": []}");
     assert_int_equal(cart_json_feed(doc, ctx(), prog(), NULL, 0), PERK_OK);
     /* no customer: defaults (not a member); no time: the clock; no currency: NULL (assumed) */
-    assert_string_equal(call_log, "reset;customer - tier=- tags=0 since=-1;order - cur=- time=now ship=0 redeem=0;");
+    assert_string_equal(call_log,
+                        "reset;customer - tier=- tags=0 since=-1;order - cur=- time=now ship=0 redeem=0;");
     cart_json_free(doc);
 }
 
@@ -227,7 +223,8 @@ static void test_feed_unknown_promotion(void **state)
     char err[256];
     cart_doc *doc = parse("{\"lines\": [], \"usage\": {\"member_dya\": {\"uses\": 1}}}");
     assert_int_equal(cart_json_feed(doc, ctx(), prog(), err, sizeof err), PERK_INVALID);
-    assert_string_equal(err, "$.usage.member_dya: no promotion \"member_dya\" in the program (did you mean member_day?)");
+    assert_string_equal(
+        err, "$.usage.member_dya: no promotion \"member_dya\" in the program (did you mean member_day?)");
     cart_json_free(doc);
 
     doc = parse("{\"lines\": [], \"exclude\": [\"tea_gift\", \"spring_sale\"]}");
@@ -237,7 +234,9 @@ static void test_feed_unknown_promotion(void **state)
 
     doc = parse("{\"lines\": [], \"usage\": {\"tea gift\\\"\": {}}}");
     assert_int_equal(cart_json_feed(doc, ctx(), prog(), err, sizeof err), PERK_INVALID);
-    assert_string_equal(err, "$.usage[\"tea gift\\\"\"]: no promotion \"tea gift\"\" in the program (did you mean tea_gift?)");
+    assert_string_equal(
+        err,
+        "$.usage[\"tea gift\\\"\"]: no promotion \"tea gift\"\" in the program (did you mean tea_gift?)");
     cart_json_free(doc);
 }
 

@@ -25,10 +25,7 @@ typedef struct fixture {
     bool ok;
 } fixture;
 
-static void dump_diags(const fixture *f)
-{
-    diag_print_text(&f->diags, stderr, false);
-}
+static void dump_diags(const fixture *f) { diag_print_text(&f->diags, stderr, false); }
 
 /* Parses and checks `text`; the text must parse cleanly. */
 static void compile(fixture *f, const char *text)
@@ -38,8 +35,7 @@ static void compile(fixture *f, const char *text)
     diag_init(&f->diags, &f->src);
     f->arena = ast_arena_new();
     f->file = parse_text(&f->src, &f->diags, f->arena, "test.perk", text, strlen(text));
-    if (f->diags.errors != 0)
-        dump_diags(f);
+    if (f->diags.errors != 0) dump_diags(f);
     assert_int_equal(f->diags.errors, 0);
     assert_non_null(f->file);
     f->ok = check_program(f->file, &f->diags, f->arena, &f->info);
@@ -55,24 +51,21 @@ static void release(fixture *f)
 static bool has_code(const fixture *f, diag_code code)
 {
     for (int i = 0; i < f->diags.count; i++)
-        if (f->diags.entries[i].code == code)
-            return true;
+        if (f->diags.entries[i].code == code) return true;
     return false;
 }
 
 static const diag_entry *find_code(const fixture *f, diag_code code)
 {
     for (int i = 0; i < f->diags.count; i++)
-        if (f->diags.entries[i].code == code)
-            return &f->diags.entries[i];
+        if (f->diags.entries[i].code == code) return &f->diags.entries[i];
     return NULL;
 }
 
 static ast_node *let_expr(const fixture *f, const char *name)
 {
     for (int i = 0; i < f->info.n_lets; i++)
-        if (strcmp(f->info.lets[i]->name, name) == 0)
-            return f->info.lets[i]->a;
+        if (strcmp(f->info.lets[i]->name, name) == 0) return f->info.lets[i]->a;
     fail_msg("no let %s", name);
     return NULL;
 }
@@ -83,8 +76,7 @@ static ast_node *let_expr(const fixture *f, const char *name)
 /* Lets that only exist to be inspected are "unused": those warnings are expected. */
 static void assert_no_errors(const fixture *f)
 {
-    if (f->diags.errors != 0)
-        dump_diags(f);
+    if (f->diags.errors != 0) dump_diags(f);
     assert_int_equal(f->diags.errors, 0);
     assert_true(f->ok);
 }
@@ -93,20 +85,19 @@ static void test_money_cny(void **state)
 {
     (void)state;
     fixture f;
-    compile(&f, CNY_HEADER
-            "let a = ¥12.50\n"
-            "let b = 300 CNY\n"
-            "let c = ¥300\n"
-            "let d = ¥0.05\n"
-            "let e = ¥100 + ¥20.5\n"
-            "let g = ¥9.99 * 3\n"
-            "let h = ¥99.99 * 15%\n"
-            "let i = -¥5\n");
+    compile(&f, CNY_HEADER "let a = ¥12.50\n"
+                           "let b = 300 CNY\n"
+                           "let c = ¥300\n"
+                           "let d = ¥0.05\n"
+                           "let e = ¥100 + ¥20.5\n"
+                           "let g = ¥9.99 * 3\n"
+                           "let h = ¥99.99 * 15%\n"
+                           "let i = -¥5\n");
     assert_no_errors(&f);
     ast_node *a = let_expr(&f, "a");
     assert_int_equal(a->type, TY_MONEY);
     assert_true(a->is_const);
-    assert_int_equal(a->value, 1250);           /* ¥12.50 = 1250 fen */
+    assert_int_equal(a->value, 1250);                  /* ¥12.50 = 1250 fen */
     assert_int_equal(let_expr(&f, "b")->value, 30000); /* 300.00 CNY */
     assert_int_equal(let_expr(&f, "c")->value, 30000);
     assert_int_equal(let_expr(&f, "d")->value, 5);
@@ -215,15 +206,14 @@ static void test_dates_and_durations(void **state)
 {
     (void)state;
     fixture f;
-    compile(&f, CNY_HEADER
-            "let a = 2026-03-01\n"
-            "let b = 2026-03-31 - 2026-03-01\n"
-            "let c = 2026-03-01 + 2 weeks\n"
-            "let d = 09:30\n"
-            "let e = 7 days\n"
-            "let g = today - customer.member_since >= 365 days\n"
-            "let h = today in 2026-03-01 .. 2026-03-31\n"
-            "let i = 2026-03-15 in 2026-03-01 .. 2026-03-31\n");
+    compile(&f, CNY_HEADER "let a = 2026-03-01\n"
+                           "let b = 2026-03-31 - 2026-03-01\n"
+                           "let c = 2026-03-01 + 2 weeks\n"
+                           "let d = 09:30\n"
+                           "let e = 7 days\n"
+                           "let g = today - customer.member_since >= 365 days\n"
+                           "let h = today in 2026-03-01 .. 2026-03-31\n"
+                           "let i = 2026-03-15 in 2026-03-01 .. 2026-03-31\n");
     assert_no_errors(&f);
     assert_int_equal(let_expr(&f, "a")->type, TY_DATE);
     assert_int_equal(let_expr(&f, "a")->value, 20513); /* days from 1970-01-01 */
@@ -252,13 +242,12 @@ static void test_folding_and_errors(void **state)
 {
     (void)state;
     fixture f;
-    compile(&f, CNY_HEADER
-            "let a = 2 + 3 * 4\n"
-            "let b = ¥100 > ¥200\n"
-            "let c = weekday in [saturday, sunday]\n"
-            "let d = not (1 = 2)\n"
-            "let e = \"app\" = \"app\"\n"
-            "let g = a * 2\n");
+    compile(&f, CNY_HEADER "let a = 2 + 3 * 4\n"
+                           "let b = ¥100 > ¥200\n"
+                           "let c = weekday in [saturday, sunday]\n"
+                           "let d = not (1 = 2)\n"
+                           "let e = \"app\" = \"app\"\n"
+                           "let g = a * 2\n");
     assert_no_errors(&f);
     assert_int_equal(let_expr(&f, "a")->value, 14);
     assert_true(let_expr(&f, "b")->is_const);
@@ -292,12 +281,11 @@ static void test_items_and_fields(void **state)
 {
     (void)state;
     fixture f;
-    compile(&f, CNY_HEADER
-            "let tea = items where category in \"tea\" and price >= ¥100\n"
-            "let n = sum(tea, quantity)\n"
-            "let big = max(items, margin)\n"
-            "let any_org = any(items, \"organic\" in tags)\n"
-            "let yn = items where attr(\"origin\") = \"Yunnan\"\n");
+    compile(&f, CNY_HEADER "let tea = items where category in \"tea\" and price >= ¥100\n"
+                           "let n = sum(tea, quantity)\n"
+                           "let big = max(items, margin)\n"
+                           "let any_org = any(items, \"organic\" in tags)\n"
+                           "let yn = items where attr(\"origin\") = \"Yunnan\"\n");
     assert_no_errors(&f);
     ast_node *tea = let_expr(&f, "tea");
     assert_int_equal(tea->type, TY_ITEMS);
@@ -481,8 +469,7 @@ static void test_lang_example(void **state)
     (void)state;
     fixture f;
     compile(&f, lang_example);
-    if (f.diags.count != 0)
-        dump_diags(&f);
+    if (f.diags.count != 0) dump_diags(&f);
     assert_int_equal(f.diags.count, 0);
     assert_true(f.ok);
     check_info *in = &f.info;
@@ -494,8 +481,7 @@ static void test_lang_example(void **state)
     assert_int_equal(in->n_multipliers, 1);
     assert_non_null(in->redeem);
     assert_non_null(in->points);
-    for (int i = 0; i < in->n_promotions; i++)
-        assert_int_equal(in->promotions[i]->index, i);
+    for (int i = 0; i < in->n_promotions; i++) assert_int_equal(in->promotions[i]->index, i);
     assert_string_equal(in->promotions[1]->name, "member_day");
     assert_int_equal(in->promotions[0]->value, 10); /* priorities */
     assert_int_equal(in->promotions[2]->value, 30);
@@ -517,8 +503,7 @@ static void test_lang_example(void **state)
     /* the multiplier's targets resolve to the earn rules */
     ast_node *then = NULL;
     for (int i = 0; i < in->multipliers[0]->list.count; i++)
-        if (in->multipliers[0]->list.items[i]->op == CL_THEN)
-            then = in->multipliers[0]->list.items[i];
+        if (in->multipliers[0]->list.items[i]->op == CL_THEN) then = in->multipliers[0]->list.items[i];
     assert_non_null(then);
     ast_node *act = then->a;
     assert_int_equal(act->a->value, 2);
@@ -531,8 +516,7 @@ static void test_lang_example(void **state)
     ast_node *md = in->promotions[1];
     for (int i = 0; i < md->list.count; i++) {
         ast_node *cl = md->list.items[i];
-        if (cl->op == CL_EVERY)
-            assert_int_equal(cl->value, 1 << 2);
+        if (cl->op == CL_EVERY) assert_int_equal(cl->value, 1 << 2);
         if (cl->op == CL_THEN) {
             assert_int_equal(cl->a->op, ACT_PERCENT_OFF);
             assert_int_equal(cl->a->a->value, 100000);
@@ -542,8 +526,7 @@ static void test_lang_example(void **state)
     /* redeem: pays for shipping only */
     for (int i = 0; i < in->redeem->list.count; i++) {
         ast_node *cl = in->redeem->list.items[i];
-        if (cl->op == CL_PAYS_FOR)
-            assert_int_equal(cl->value, PROG_PAYS_SHIPPING);
+        if (cl->op == CL_PAYS_FOR) assert_int_equal(cl->value, PROG_PAYS_SHIPPING);
         if (cl->op == CL_RATE) {
             assert_int_equal(cl->a->value, 100);
             assert_int_equal(cl->b->value, 100); /* ¥1 = 100 fen */
@@ -608,8 +591,7 @@ static void test_all_actions(void **state)
             "  when all(tea, \"organic\" in tags) and count(tea union snacks) >= 3\n"
             "  when min(tea except snacks, price) >= order.subtotal * 10%\n"
             "  then 10% off tea where quantity in 2 .. 5 or sku in [\"A\", \"B\"] }\n");
-    if (f.diags.count != 0)
-        dump_diags(&f);
+    if (f.diags.count != 0) dump_diags(&f);
     assert_int_equal(f.diags.count, 0);
     ast_node *b = f.info.promotions[1];
     ast_node *qty = b->list.items[2]->a;
@@ -678,10 +660,10 @@ static void test_language_doc(void **state)
 static void test_after_syntax_error(void **state)
 {
     (void)state;
-    const char *text = CNY_HEADER
-        "let tea = items where category in \"tea\"\n"
-        "promotion p { priority 10 then ¥10 of order }\n"  /* `of`: a syntax error inside */
-        "promotion q { when unknown_thing then 5% off order }\n";
+    const char *text =
+        CNY_HEADER "let tea = items where category in \"tea\"\n"
+                   "promotion p { priority 10 then ¥10 of order }\n" /* `of`: a syntax error inside */
+                   "promotion q { when unknown_thing then 5% off order }\n";
     fixture f;
     memset(&f, 0, sizeof f);
     source_init(&f.src);
@@ -703,8 +685,8 @@ static void test_distance(void **state)
 {
     (void)state;
     assert_int_equal(suggest_distance("abc", "abc"), 0);
-    assert_int_equal(suggest_distance("abc", "acb"), 1);     /* one transposition */
-    assert_int_equal(suggest_distance("ca", "abc"), 2);      /* true Damerau-Levenshtein (OSA says 3) */
+    assert_int_equal(suggest_distance("abc", "acb"), 1); /* one transposition */
+    assert_int_equal(suggest_distance("ca", "abc"), 2);  /* true Damerau-Levenshtein (OSA says 3) */
     assert_int_equal(suggest_distance("kitten", "sitting"), 3);
     assert_int_equal(suggest_distance("", "abc"), 3);
     suggest s;

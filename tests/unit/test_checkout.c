@@ -46,7 +46,7 @@ static const char RULES[] = "ruleset \"shop\" { currency CNY timezone \"Asia/Sha
 
 typedef struct fixture {
     store_fixture store; /* the scratch directory and the store */
-    uint8_t *bytes; /* the compiled rules, loaded again in child processes */
+    uint8_t *bytes;      /* the compiled rules, loaded again in child processes */
     size_t len;
     perk_program *prog;
     perk_context *ctx;
@@ -89,9 +89,8 @@ static char *order_json(const char *order_id, const char *customer, const char *
              "{\"order\": {\"id\": \"%s\", \"time\": \"" ORDER_TIME_TEXT "\"%s},"
              " \"customer\": {\"id\": \"%s\"%s},"
              " \"lines\": [{\"sku\": \"TEA\", \"price\": \"100.00\", \"quantity\": 1}]%s%s}",
-             order_id, extra_order ? extra_order : "", customer,
-             extra_customer ? extra_customer : "", coupons ? ", \"coupons\": " : "",
-             coupons ? coupons : "");
+             order_id, extra_order ? extra_order : "", customer, extra_customer ? extra_customer : "",
+             coupons ? ", \"coupons\": " : "", coupons ? coupons : "");
     return text;
 }
 
@@ -100,8 +99,7 @@ static cart_doc *parse(const perk_program *prog, const char *text)
     char err[512];
     cart_doc *doc = cart_json_parse(text, strlen(text), perk_program_exponent(prog),
                                     perk_program_currency(prog), NULL, err, sizeof err);
-    if (!doc)
-        fail_msg("cart: %s", err);
+    if (!doc) fail_msg("cart: %s", err);
     return doc;
 }
 
@@ -111,8 +109,7 @@ static const perk_promotion_result *promo_result(const perk_result *r, const per
     long idx = perk_program_find_promotion(prog, id);
     assert_true(idx >= 0);
     for (uint32_t i = 0; i < r->n_promotions; i++)
-        if (r->promotions[i].promotion == (uint32_t)idx)
-            return &r->promotions[i];
+        if (r->promotions[i].promotion == (uint32_t)idx) return &r->promotions[i];
     fail_msg("no result for promotion %s", id);
     return NULL;
 }
@@ -128,8 +125,7 @@ static void test_order_records_everything(void **state)
     cart_doc *doc = parse(f->prog, text);
     checkout_outcome out;
     bool ok = checkout_place_order(f->store.s, f->prog, 7, f->ctx, doc, text, &out);
-    if (!ok)
-        fail_msg("not committed: %s", out.message);
+    if (!ok) fail_msg("not committed: %s", out.message);
     assert_int_equal(out.store_status, PERK_STORE_OK);
     assert_int_equal(out.attempts, 1);
     assert_false(out.commit.replay);
@@ -164,11 +160,14 @@ static void test_order_records_everything(void **state)
     /* the ledger: one earn entry of 65 points for A1, rule base, version recorded */
     assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM ledger WHERE customer_id = 'alice'"), 1);
     assert_int_equal(test_sql_int(f->store.s, "SELECT points FROM ledger WHERE order_id = 'A1' AND "
-                                        "kind = 'earn' AND rule_id = 'base'"), 65);
+                                              "kind = 'earn' AND rule_id = 'base'"),
+                     65);
     assert_int_equal(test_sql_int(f->store.s, "SELECT ruleset_version FROM orders WHERE order_id = 'A1'"), 7);
     assert_int_equal(test_sql_int(f->store.s, "SELECT payable FROM orders WHERE order_id = 'A1'"), 6500);
     /* its one line (no id: its position) with what was paid for it, for refunds by line */
-    assert_int_equal(test_sql_int(f->store.s, "SELECT amount FROM order_lines WHERE order_id = 'A1' AND line_id = '#1'"), 6500);
+    assert_int_equal(
+        test_sql_int(f->store.s, "SELECT amount FROM order_lines WHERE order_id = 'A1' AND line_id = '#1'"),
+        6500);
     perk_store_points_summary p = test_points(f->store.s, "alice", ORDER_TIME, NULL);
     assert_int_equal(p.balance, 65);
     /* events: order.committed (with both promotions, the coupon and the order itself) and
@@ -182,7 +181,8 @@ static void test_order_records_everything(void **state)
     assert_non_null(strstr(ev.text, "{\"discount\":1500,\"promo_id\":\"welcome\"}"));
     assert_non_null(strstr(ev.text, "\"payable\":6500"));
     assert_non_null(strstr(ev.text, "\"ruleset_version\":7"));
-    assert_non_null(strstr(ev.text, "\"order\":{\"coupons\":[\"welcome-1\"],\"customer\":{\"id\":\"alice\"}"));
+    assert_non_null(
+        strstr(ev.text, "\"order\":{\"coupons\":[\"welcome-1\"],\"customer\":{\"id\":\"alice\"}"));
     assert_non_null(strstr(ev.text, "points.changed {"));
     test_events_free(&ev);
 
@@ -191,8 +191,7 @@ static void test_order_records_everything(void **state)
     cart_json_free(doc);
     doc = parse(f->prog, text);
     ok = checkout_place_order(f->store.s, f->prog, 7, f->ctx, doc, text, &out);
-    if (!ok)
-        fail_msg("replay not committed: %s", out.message);
+    if (!ok) fail_msg("replay not committed: %s", out.message);
     assert_true(out.commit.replay);
     assert_int_equal(out.commit.event_id, event_id);
     assert_int_equal(out.commit.points_earned, 65);
@@ -211,9 +210,10 @@ static void test_order_records_everything(void **state)
     doc = parse(f->prog, text);
     assert_false(checkout_place_order(f->store.s, f->prog, 8, f->ctx, doc, text, &out));
     assert_int_equal(out.store_status, PERK_STORE_CONFLICT);
-    assert_string_equal(out.message, "order A1 was already committed, priced by rule-set version 7; a retry priced "
-                                     "by version 8 cannot match it (price the retry with version 7, as `perk "
-                                     "commit` does)");
+    assert_string_equal(out.message,
+                        "order A1 was already committed, priced by rule-set version 7; a retry priced "
+                        "by version 8 cannot match it (price the retry with version 7, as `perk "
+                        "commit` does)");
     checkout_outcome_free(&out);
 
     /* the same order id with other content is refused, and says why */
@@ -237,10 +237,8 @@ static int64_t place(fixture *f, const char *text, bool *replay, int64_t *points
     if (!checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out))
         fail_msg("not committed: %s", out.message);
     int64_t payable = out.result->payable;
-    if (replay)
-        *replay = out.commit.replay;
-    if (points)
-        *points = out.commit.points_earned;
+    if (replay) *replay = out.commit.replay;
+    if (points) *points = out.commit.points_earned;
     checkout_outcome_free(&out);
     cart_json_free(doc);
     return payable;
@@ -271,7 +269,8 @@ static void test_replay_when_budget_ran_out(void **state)
     assert_false(replay);
     /* alice's code is now spent for her (1 per customer), and flash is used up */
     perk_store_coupon_info info;
-    assert_store(f->store.s, PERK_STORE_OK, perk_store_coupon_check(f->store.s, "ONEEACH", "alice", ORDER_TIME, &info));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_coupon_check(f->store.s, "ONEEACH", "alice", ORDER_TIME, &info));
     assert_int_equal(info.status, PERK_STORE_COUPON_NOT_FOR_CUSTOMER);
     long long events = test_sql_int(f->store.s, "SELECT COUNT(*) FROM events");
     /* retries: A1 as first priced (its own flash use and coupon use not counted), A4 without */
@@ -293,10 +292,12 @@ static void test_replay_when_budget_ran_out(void **state)
     /* the lookup itself: uses held by A1, none by an unknown order */
     bool found = true;
     int64_t version = -1;
-    assert_store(f->store.s, PERK_STORE_OK, perk_store_order_uses(f->store.s, "nope", &found, &version, NULL, NULL));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_order_uses(f->store.s, "nope", &found, &version, NULL, NULL));
     assert_false(found);
     assert_int_equal(version, 0);
-    assert_store(f->store.s, PERK_STORE_INVALID, perk_store_order_uses(f->store.s, "", &found, NULL, NULL, NULL));
+    assert_store(f->store.s, PERK_STORE_INVALID,
+                 perk_store_order_uses(f->store.s, "", &found, NULL, NULL, NULL));
     assert_non_null(strstr(perk_store_errmsg(f->store.s), "order id"));
     free(a1);
     free(a4);
@@ -328,7 +329,8 @@ static void test_incomplete_orders(void **state)
     doc = parse(f->prog, text);
     assert_false(checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out));
     assert_int_equal(out.eval_status, PERK_INVALID);
-    assert_non_null(strstr(out.message, "$.usage.flsh: no promotion \"flsh\" in the program (did you mean flash?)"));
+    assert_non_null(
+        strstr(out.message, "$.usage.flsh: no promotion \"flsh\" in the program (did you mean flash?)"));
     checkout_outcome_free(&out);
     cart_json_free(doc);
     assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM orders"), 0);
@@ -413,13 +415,14 @@ static void child_run(race *rc, int i, const char *text)
  * one after the other, and whoever comes after the budget ran out must re-evaluate. */
 static child_result *race_orders(fixture *f, char **texts, int n)
 {
-    race rc = {.f = f, .n = n};
+    race rc = { .f = f, .n = n };
     /* the children open the store as production does: the version they price with (1) must be
      * published, its limits are the ones the store checks */
     int64_t published = 0;
     if (perk_store_active_version(f->store.s, ORDER_TIME, &published) == PERK_STORE_NOT_FOUND) {
-        assert_store(f->store.s, PERK_STORE_OK, perk_store_publish(f->store.s, f->bytes, f->len, NULL, "test", "race", 0,
-                                                             ORDER_TIME - 3600, &published));
+        assert_store(f->store.s, PERK_STORE_OK,
+                     perk_store_publish(f->store.s, f->bytes, f->len, NULL, "test", "race", 0,
+                                        ORDER_TIME - 3600, &published));
         assert_int_equal(published, 1);
     }
     rc.results = mmap(NULL, sizeof(child_result) * (size_t)n, PROT_READ | PROT_WRITE,
@@ -435,20 +438,16 @@ static child_result *race_orders(fixture *f, char **texts, int n)
     for (int i = 0; i < n; i++) {
         pids[i] = fork();
         assert_true(pids[i] >= 0);
-        if (pids[i] == 0)
-            child_run(&rc, i, texts[i]);
+        if (pids[i] == 0) child_run(&rc, i, texts[i]);
     }
     char c;
-    for (int i = 0; i < n; i++)
-        assert_int_equal(read(rc.ready[0], &c, 1), 1);
+    for (int i = 0; i < n; i++) assert_int_equal(read(rc.ready[0], &c, 1), 1);
     /* hold the write lock while every child evaluates */
     perk_store *locker = test_open(f->store.dir.db);
     assert_int_equal(sqlite3_exec(locker->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    for (int i = 0; i < n; i++)
-        assert_int_equal(write(rc.go[1], "g", 1), 1);
-    for (int i = 0; i < n; i++)
-        assert_int_equal(read(rc.ready[0], &c, 1), 1);
-    struct timespec ts = {0, 400 * 1000000L}; /* evaluation takes well under a millisecond */
+    for (int i = 0; i < n; i++) assert_int_equal(write(rc.go[1], "g", 1), 1);
+    for (int i = 0; i < n; i++) assert_int_equal(read(rc.ready[0], &c, 1), 1);
+    struct timespec ts = { 0, 400 * 1000000L }; /* evaluation takes well under a millisecond */
     nanosleep(&ts, NULL);
     assert_int_equal(sqlite3_exec(locker->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     perk_store_close(locker);
@@ -483,8 +482,7 @@ static void test_limited_promotion_contended(void **state)
     child_result *res = race_orders(f, texts, N);
     int with = 0, without = 0, retried = 0;
     for (int i = 0; i < N; i++) {
-        if (!res[i].ok || !res[i].done)
-            fail_msg("order F%d not committed: %s", i, res[i].message);
+        if (!res[i].ok || !res[i].done) fail_msg("order F%d not committed: %s", i, res[i].message);
         retried += res[i].attempts > 1;
         assert_true(res[i].attempts <= 2);
         if (res[i].flash_reason == PERK_REASON_APPLIED) {
@@ -514,9 +512,9 @@ static void test_limited_promotion_contended(void **state)
     assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM orders"), N);
     assert_int_equal(test_sql_int(f->store.s, "SELECT SUM(payable) FROM orders"),
                      FLASH_LIMIT * 8000 + (N - FLASH_LIMIT) * 10000);
-    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM events WHERE type = 'order.committed'"), N);
-    for (int i = 0; i < N; i++)
-        free(texts[i]);
+    assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM events WHERE type = 'order.committed'"),
+                     N);
+    for (int i = 0; i < N; i++) free(texts[i]);
 }
 
 static void test_single_use_coupon_contended(void **state)
@@ -524,13 +522,12 @@ static void test_single_use_coupon_contended(void **state)
     fixture *f = *state;
     assert_store(f->store.s, PERK_STORE_OK,
                  perk_store_coupon_add(f->store.s, "SOLO", "WELCOME", 0, 1, 0, NULL, ORDER_TIME - 100));
-    char *texts[2] = {order_json("K1", "carol", NULL, NULL, "[\"SOLO\"]"),
-                      order_json("K2", "dave", NULL, NULL, "[\"solo\"]")};
+    char *texts[2] = { order_json("K1", "carol", NULL, NULL, "[\"SOLO\"]"),
+                       order_json("K2", "dave", NULL, NULL, "[\"solo\"]") };
     child_result *res = race_orders(f, texts, 2);
     int got = -1;
     for (int i = 0; i < 2; i++) {
-        if (!res[i].ok)
-            fail_msg("order K%d not committed: %s", i + 1, res[i].message);
+        if (!res[i].ok) fail_msg("order K%d not committed: %s", i + 1, res[i].message);
         assert_int_equal(res[i].flash_reason, PERK_REASON_APPLIED); /* 2 of 3 flash uses */
         if (res[i].coupon_verdict == PERK_COUPON_ACCEPTED) {
             assert_int_equal(got, -1);
@@ -545,7 +542,8 @@ static void test_single_use_coupon_contended(void **state)
     assert_true(res[0].attempts + res[1].attempts >= 3); /* the loser evaluated twice */
     free(res);
     perk_store_coupon_info info;
-    assert_store(f->store.s, PERK_STORE_OK, perk_store_coupon_check(f->store.s, "SOLO", "erin", ORDER_TIME, &info));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_coupon_check(f->store.s, "SOLO", "erin", ORDER_TIME, &info));
     assert_int_equal(info.status, PERK_STORE_COUPON_USED_UP);
     assert_int_equal(info.uses, 1);
     assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM coupon_uses WHERE code = 'SOLO'"), 1);
@@ -584,7 +582,8 @@ static void test_redeem_above_balance(void **state)
     assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM events"), events);
     assert_int_equal(test_sql_int(f->store.s, "SELECT COUNT(*) FROM orders WHERE order_id = 'E2'"), 0);
     int64_t uses = 0, money = 0, cust = 0;
-    assert_store(f->store.s, PERK_STORE_OK, perk_store_budget_usage(f->store.s, "shop", "flash", NULL, &uses, &money, &cust));
+    assert_store(f->store.s, PERK_STORE_OK,
+                 perk_store_budget_usage(f->store.s, "shop", "flash", NULL, &uses, &money, &cust));
     assert_int_equal(uses, 1); /* E2's flash use was not kept */
 
     /* redeeming 50 of the 80 works: 10000 - 2000 - 50 = 7950 payable; points on 8000 - 50 = 7950
@@ -592,8 +591,7 @@ static void test_redeem_above_balance(void **state)
     text = order_json("E3", "erin", ", \"points\": 80", ", \"points_to_redeem\": 50", NULL);
     doc = parse(f->prog, text);
     bool ok = checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out);
-    if (!ok)
-        fail_msg("E3: %s", out.message);
+    if (!ok) fail_msg("E3: %s", out.message);
     assert_int_equal(out.result->payable, 7950);
     assert_int_equal(out.commit.points_redeemed, 50);
     assert_int_equal(out.commit.points_earned, 79);
@@ -609,16 +607,16 @@ static void test_store_coupon_verdicts(void **state)
 {
     fixture *f = *state;
     /* OLD1 expired a second before the order; VIP1 belongs to another customer */
-    assert_store(f->store.s, PERK_STORE_OK,
-                 perk_store_coupon_add(f->store.s, "OLD-1", "WELCOME", ORDER_TIME - 1, 0, 0, NULL, ORDER_TIME - 100));
+    assert_store(
+        f->store.s, PERK_STORE_OK,
+        perk_store_coupon_add(f->store.s, "OLD-1", "WELCOME", ORDER_TIME - 1, 0, 0, NULL, ORDER_TIME - 100));
     assert_store(f->store.s, PERK_STORE_OK,
                  perk_store_coupon_add(f->store.s, "VIP-1", "WELCOME", 0, 0, 0, "zed", ORDER_TIME - 100));
     char *text = order_json("V1", "frank", NULL, NULL, "[\"NOPE-123\", \"old-1\", \"VIP 1\", \"!!\"]");
     cart_doc *doc = parse(f->prog, text);
     checkout_outcome out;
     bool ok = checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out);
-    if (!ok)
-        fail_msg("V1: %s", out.message);
+    if (!ok) fail_msg("V1: %s", out.message);
     const perk_result *r = out.result;
     assert_int_equal(r->n_coupons, 4);
     assert_string_equal(r->coupons[0].code, "NOPE-123");
@@ -631,8 +629,7 @@ static void test_store_coupon_verdicts(void **state)
     assert_int_equal(doc->coupons[2].status, PERK_COUPON_NOT_FOR_CUSTOMER);
     assert_int_equal(doc->coupons[3].status, PERK_COUPON_UNKNOWN);
     /* campaigns looked up in the store do not outlive the call inside the document */
-    for (size_t i = 0; i < doc->n_coupons; i++)
-        assert_null(doc->coupons[i].campaign);
+    for (size_t i = 0; i < doc->n_coupons; i++) assert_null(doc->coupons[i].campaign);
     assert_int_equal(promo_result(r, f->prog, "welcome")->reason, PERK_REASON_COUPON_REJECTED);
     assert_int_equal(r->payable, 8000); /* 10000 - 2000 (flash only) */
     assert_int_equal(out.commit.points_earned, 80);

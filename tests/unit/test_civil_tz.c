@@ -23,12 +23,9 @@
 static int64_t naive_days(int y, int m, int d)
 {
     int64_t days = 0;
-    for (int year = 1970; year < y; year++)
-        days += civil_is_leap_year(year) ? 366 : 365;
-    for (int year = y; year < 1970; year++)
-        days -= civil_is_leap_year(year) ? 366 : 365;
-    for (int month = 1; month < m; month++)
-        days += civil_days_in_month(y, month);
+    for (int year = 1970; year < y; year++) days += civil_is_leap_year(year) ? 366 : 365;
+    for (int year = y; year < 1970; year++) days -= civil_is_leap_year(year) ? 366 : 365;
+    for (int month = 1; month < m; month++) days += civil_days_in_month(y, month);
     return days + d - 1;
 }
 
@@ -60,12 +57,12 @@ static void test_civil_known_dates(void **state)
 static void test_civil_validity(void **state)
 {
     (void)state;
-    assert_true(civil_valid_date(2024, 2, 29));   /* divisible by 4 */
+    assert_true(civil_valid_date(2024, 2, 29)); /* divisible by 4 */
     assert_false(civil_valid_date(2023, 2, 29));
-    assert_false(civil_valid_date(1900, 2, 29));  /* century, not by 400 */
+    assert_false(civil_valid_date(1900, 2, 29)); /* century, not by 400 */
     assert_false(civil_valid_date(2100, 2, 29));
-    assert_true(civil_valid_date(2000, 2, 29));   /* by 400 */
-    assert_true(civil_valid_date(0, 2, 29));      /* year 0 is a leap year */
+    assert_true(civil_valid_date(2000, 2, 29)); /* by 400 */
+    assert_true(civil_valid_date(0, 2, 29));    /* year 0 is a leap year */
     assert_true(civil_valid_date(-4, 2, 29));
     assert_false(civil_valid_date(-100, 2, 29));
     assert_true(civil_valid_date(-400, 2, 29));
@@ -127,12 +124,12 @@ static void test_civil_round_trip(void **state)
 static void test_civil_weekday(void **state)
 {
     (void)state;
-    assert_int_equal(civil_weekday(0), 3);                                  /* Thu 1970-01-01 */
-    assert_int_equal(civil_weekday(-3), 0);                                 /* Mon 1969-12-29 */
-    assert_int_equal(civil_weekday(-1), 2);                                 /* Wed 1969-12-31 */
-    assert_int_equal(civil_weekday(civil_days_from_date(2026, 3, 8)), 6);   /* Sunday */
-    assert_int_equal(civil_weekday(civil_days_from_date(2026, 3, 4)), 2);   /* Wednesday */
-    assert_int_equal(civil_weekday(civil_days_from_date(2000, 1, 1)), 5);   /* Saturday */
+    assert_int_equal(civil_weekday(0), 3);                                /* Thu 1970-01-01 */
+    assert_int_equal(civil_weekday(-3), 0);                               /* Mon 1969-12-29 */
+    assert_int_equal(civil_weekday(-1), 2);                               /* Wed 1969-12-31 */
+    assert_int_equal(civil_weekday(civil_days_from_date(2026, 3, 8)), 6); /* Sunday */
+    assert_int_equal(civil_weekday(civil_days_from_date(2026, 3, 4)), 2); /* Wednesday */
+    assert_int_equal(civil_weekday(civil_days_from_date(2000, 1, 1)), 5); /* Saturday */
     int w = civil_weekday(INT64_MIN);
     assert_true(w >= 0 && w <= 6);
     w = civil_weekday(INT64_MAX);
@@ -143,25 +140,16 @@ static void test_civil_weekday(void **state)
 
 /* --- civil: timestamps ----------------------------------------------------------------------- */
 
-static bool parse_ts(const char *s, int64_t *out)
-{
-    return civil_parse_timestamp(s, strlen(s), out);
-}
+static bool parse_ts(const char *s, int64_t *out) { return civil_parse_timestamp(s, strlen(s), out); }
 
 static void test_timestamp_valid(void **state)
 {
     (void)state;
     static const char *const same_instant[] = {
         /* all are 2026-03-04T02:00:00Z = 1772589600 */
-        "2026-03-04T10:00:00+08:00",
-        "2026-03-04T02:00:00Z",
-        "2026-03-04T10:00+08:00",
-        "2026-03-04T10:00:00.123456+08:00",
-        "2026-03-04T10:00:00,5+08:00",
-        "2026-03-04t02:00:00z",
-        "2026-03-03T21:00:00-05:00",
-        "2026-03-04T02:00:00-00:00",
-        "2026-03-04T07:30:00+05:30",
+        "2026-03-04T10:00:00+08:00",        "2026-03-04T02:00:00Z",        "2026-03-04T10:00+08:00",
+        "2026-03-04T10:00:00.123456+08:00", "2026-03-04T10:00:00,5+08:00", "2026-03-04t02:00:00z",
+        "2026-03-03T21:00:00-05:00",        "2026-03-04T02:00:00-00:00",   "2026-03-04T07:30:00+05:30",
     };
     for (size_t i = 0; i < sizeof same_instant / sizeof same_instant[0]; i++) {
         int64_t t = 0;
@@ -188,19 +176,19 @@ static void test_timestamp_invalid(void **state)
     static const char *const bad[] = {
         "",
         "2026-03-04",
-        "2026-03-04T10:00:00",         /* no offset */
-        "2026-03-04 10:00:00Z",        /* space separator */
-        "2026-02-30T00:00:00Z",        /* no such day */
+        "2026-03-04T10:00:00",  /* no offset */
+        "2026-03-04 10:00:00Z", /* space separator */
+        "2026-02-30T00:00:00Z", /* no such day */
         "2026-13-01T00:00:00Z",
         "2026-00-01T00:00:00Z",
         "2026-03-04T24:00:00Z",
         "2026-03-04T10:60:00Z",
         "2026-03-04T10:00:61Z",
-        "2026-03-04T10:00:00+0800",    /* offset needs a colon */
+        "2026-03-04T10:00:00+0800", /* offset needs a colon */
         "2026-03-04T10:00:00+08",
         "2026-03-04T10:00:00+24:00",
         "2026-03-04T10:00:00+08:60",
-        "2026-03-04T10:00:00.Z",       /* fraction needs digits */
+        "2026-03-04T10:00:00.Z", /* fraction needs digits */
         "2026-03-04T10:00:00.+08:00",
         "2026-3-04T10:00:00Z",
         "2026-03-4T10:00:00Z",
@@ -213,12 +201,11 @@ static void test_timestamp_invalid(void **state)
         "2026-03-04T10:0Z",
         "20260304T100000Z",
         "2026-03-04T10:00:00.5",
-        "2026-03-04T1O:00:00Z",        /* letter O */
+        "2026-03-04T1O:00:00Z", /* letter O */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t t = 4242;
-        if (parse_ts(bad[i], &t))
-            fail_msg("accepted invalid timestamp \"%s\"", bad[i]);
+        if (parse_ts(bad[i], &t)) fail_msg("accepted invalid timestamp \"%s\"", bad[i]);
         assert_int_equal(t, 4242);
     }
     int64_t t = 4242;
@@ -233,9 +220,9 @@ static void test_timestamp_invalid(void **state)
 static void test_tz_lookup(void **state)
 {
     (void)state;
-    static const int64_t at[] = {100, 200, 300};
-    static const int32_t off[] = {3600, -1800, 0};
-    tz_zone z = {3, at, off, 7200};
+    static const int64_t at[] = { 100, 200, 300 };
+    static const int32_t off[] = { 3600, -1800, 0 };
+    tz_zone z = { 3, at, off, 7200 };
     assert_int_equal(tz_offset_at(&z, INT64_MIN), 7200);
     assert_int_equal(tz_offset_at(&z, 99), 7200);
     assert_int_equal(tz_offset_at(&z, 100), 3600); /* a transition applies from its instant */
@@ -245,14 +232,14 @@ static void test_tz_lookup(void **state)
     assert_int_equal(tz_offset_at(&z, 300), 0);
     assert_int_equal(tz_offset_at(&z, INT64_MAX), 0);
 
-    tz_zone empty = {0, NULL, NULL, -18000};
+    tz_zone empty = { 0, NULL, NULL, -18000 };
     assert_int_equal(tz_offset_at(&empty, 0), -18000);
 }
 
 static void test_tz_to_local(void **state)
 {
     (void)state;
-    tz_zone shanghai = {0, NULL, NULL, 28800};
+    tz_zone shanghai = { 0, NULL, NULL, 28800 };
     tz_local l;
     tz_to_local(&shanghai, 1772589600, &l); /* 2026-03-04T02:00Z = 10:00 in +08:00 */
     assert_int_equal(l.year, 2026);
@@ -267,20 +254,20 @@ static void test_tz_to_local(void **state)
     assert_true(l.year == 2026 && l.month == 3 && l.day == 5);
     assert_int_equal(l.minute_of_day, 119);
 
-    tz_zone utc = {0, NULL, NULL, 0};
+    tz_zone utc = { 0, NULL, NULL, 0 };
     tz_to_local(&utc, -1, &l); /* 1969-12-31 23:59:59 */
     assert_true(l.year == 1969 && l.month == 12 && l.day == 31);
     assert_int_equal(l.minute_of_day, 1439);
     assert_int_equal(l.weekday, 2);
     assert_int_equal(l.days, -1);
 
-    tz_zone west = {0, NULL, NULL, -36000};
+    tz_zone west = { 0, NULL, NULL, -36000 };
     tz_to_local(&west, 0, &l); /* 1970-01-01T00:00Z = 1969-12-31 14:00 in -10:00 */
     assert_true(l.year == 1969 && l.month == 12 && l.day == 31);
     assert_int_equal(l.minute_of_day, 14 * 60);
 
     /* extremes must not overflow */
-    tz_zone east = {0, NULL, NULL, 50400};
+    tz_zone east = { 0, NULL, NULL, 50400 };
     tz_to_local(&east, INT64_MAX, &l);
     assert_int_equal(l.year, 1000000000);
     tz_to_local(&west, INT64_MIN, &l);
@@ -306,8 +293,7 @@ static void check_sorted(const loaded_zone *z)
         assert_true(z->at[i - 1] < z->at[i]);
         assert_true(z->offset[i - 1] != z->offset[i]); /* no-op transitions are dropped */
     }
-    if (z->count > 0)
-        assert_true(z->offset[0] != z->base);
+    if (z->count > 0) assert_true(z->offset[0] != z->base);
 }
 
 static void load_system(const char *name, int64_t until, loaded_zone *z)
@@ -316,7 +302,7 @@ static void load_system(const char *name, int64_t until, loaded_zone *z)
     unsetenv("PERK_ZONEINFO");
     if (!tzload_zone(name, until, &z->at, &z->offset, &z->count, &z->base, err, sizeof err))
         fail_msg("loading %s: %s", name, err);
-    z->zone = (tz_zone){z->count, z->at, z->offset, z->base};
+    z->zone = (tz_zone){ z->count, z->at, z->offset, z->base };
     check_sorted(z);
 }
 
@@ -332,8 +318,7 @@ static int64_t sunday_of_month(int y, int m, int n)
     int64_t first = civil_days_from_date(y, m, 1);
     int64_t sunday = first + (6 - civil_weekday(first));
     int64_t day = sunday + 7 * (n - 1);
-    while (day >= first + civil_days_in_month(y, m))
-        day -= 7;
+    while (day >= first + civil_days_in_month(y, m)) day -= 7;
     return day;
 }
 
@@ -442,8 +427,7 @@ static void test_tzload_names(void **state)
     int32_t base = 0;
     char err[256];
 
-    assert_false(tzload_zone("Asia/Shangai", EPOCH_2100, &at, &offset, &count, &base, err,
-                             sizeof err));
+    assert_false(tzload_zone("Asia/Shangai", EPOCH_2100, &at, &offset, &count, &base, err, sizeof err));
     assert_string_equal(err, "unknown time zone 'Asia/Shangai'");
     assert_null(at);
     assert_null(offset);
@@ -452,13 +436,21 @@ static void test_tzload_names(void **state)
     assert_string_equal(err, "unknown time zone 'America'"); /* a directory is not a zone */
 
     static const char *const invalid[] = {
-        "", "../etc/passwd", "/etc/passwd", "Asia/../UTC", "..", "Asia//Shanghai",
-        "Asia/Shanghai/", "Asia/Shang hai", "Asia/Shanghai\n", "Asia\\Shanghai", "UTC.",
+        "",
+        "../etc/passwd",
+        "/etc/passwd",
+        "Asia/../UTC",
+        "..",
+        "Asia//Shanghai",
+        "Asia/Shanghai/",
+        "Asia/Shang hai",
+        "Asia/Shanghai\n",
+        "Asia\\Shanghai",
+        "UTC.",
         "Europe/L\xC3\xB6ndon",
     };
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
-        assert_false(
-            tzload_zone(invalid[i], EPOCH_2100, &at, &offset, &count, &base, err, sizeof err));
+        assert_false(tzload_zone(invalid[i], EPOCH_2100, &at, &offset, &count, &base, err, sizeof err));
         assert_int_equal(strncmp(err, "invalid time zone name", 22), 0);
         assert_false(tzload_exists(invalid[i]));
     }
@@ -527,8 +519,7 @@ static size_t build_tzif(const tzif_spec *s, unsigned char *buf, size_t cap)
         n += put_u32(buf + n, (uint32_t)((uint64_t)s->times[i] >> 32));
         n += put_u32(buf + n, (uint32_t)(uint64_t)s->times[i]);
     }
-    for (uint32_t i = 0; i < s->timecnt; i++)
-        buf[n++] = s->indices[i];
+    for (uint32_t i = 0; i < s->timecnt; i++) buf[n++] = s->indices[i];
     for (uint32_t i = 0; i < s->typecnt; i++) {
         n += put_u32(buf + n, (uint32_t)s->utoffs[i]);
         buf[n++] = 0;
@@ -546,17 +537,16 @@ static size_t build_tzif(const tzif_spec *s, unsigned char *buf, size_t cap)
 }
 
 /* Parses a copy of exactly `size` bytes, so sanitizers catch any read past the end. */
-static bool parse_exact(const unsigned char *data, size_t size, int64_t until, loaded_zone *z,
-                        char *err, size_t errlen)
+static bool parse_exact(const unsigned char *data, size_t size, int64_t until, loaded_zone *z, char *err,
+                        size_t errlen)
 {
     unsigned char *copy = malloc(size ? size : 1);
     assert_non_null(copy);
-    if (size > 0)
-        memcpy(copy, data, size);
-    bool ok = tzload_parse(copy, size, "Test/Zone", until, &z->at, &z->offset, &z->count,
-                           &z->base, err, errlen);
+    if (size > 0) memcpy(copy, data, size);
+    bool ok =
+        tzload_parse(copy, size, "Test/Zone", until, &z->at, &z->offset, &z->count, &z->base, err, errlen);
     free(copy);
-    z->zone = (tz_zone){z->count, z->at, z->offset, z->base};
+    z->zone = (tz_zone){ z->count, z->at, z->offset, z->base };
     return ok;
 }
 
@@ -565,19 +555,18 @@ static void load_spec(const tzif_spec *s, int64_t until, loaded_zone *z)
     unsigned char buf[1024];
     size_t n = build_tzif(s, buf, sizeof buf);
     char err[256] = "";
-    if (!parse_exact(buf, n, until, z, err, sizeof err))
-        fail_msg("footer \"%s\": %s", s->footer, err);
+    if (!parse_exact(buf, n, until, z, err, sizeof err)) fail_msg("footer \"%s\": %s", s->footer, err);
     check_sorted(z);
 }
 
 static void test_footer_rules(void **state)
 {
     (void)state;
-    static const int32_t est[] = {-18000};
+    static const int32_t est[] = { -18000 };
     loaded_zone z;
 
     /* No explicit transitions: the US rule applies throughout, generated from 1800. */
-    tzif_spec us = {0, NULL, NULL, 1, est, "EST5EDT,M3.2.0,M11.1.0"};
+    tzif_spec us = { 0, NULL, NULL, 1, est, "EST5EDT,M3.2.0,M11.1.0" };
     load_spec(&us, EPOCH_2100, &z);
     assert_int_equal(z.base, -18000);
     check_switch(&z.zone, 1772953200, -18000, -14400); /* 2026-03-08T07:00Z */
@@ -588,8 +577,8 @@ static void test_footer_rules(void **state)
     /* Southern hemisphere, explicit end time: Sydney. DST ends 1st Sunday of April 03:00 AEDT
      * (2026-04-05 03:00 +11 = 2026-04-04T16:00Z), starts 1st Sunday of October 02:00 AEST
      * (2026-10-04 02:00 +10 = 2026-10-03T16:00Z). */
-    static const int32_t aest[] = {36000};
-    tzif_spec syd = {0, NULL, NULL, 1, aest, "AEST-10AEDT,M10.1.0,M4.1.0/3"};
+    static const int32_t aest[] = { 36000 };
+    tzif_spec syd = { 0, NULL, NULL, 1, aest, "AEST-10AEDT,M10.1.0,M4.1.0/3" };
     load_spec(&syd, EPOCH_2100, &z);
     check_switch(&z.zone, 1775318400, 39600, 36000);
     check_switch(&z.zone, 1791043200, 36000, 39600);
@@ -598,8 +587,8 @@ static void test_footer_rules(void **state)
     /* Quoted names, half-hour standard offset and an explicit DST offset: Lord Howe.
      * Ends 2026-04-05 02:00 +11 = 2026-04-04T15:00Z; starts 2026-10-04 02:00 +10:30 =
      * 2026-10-03T15:30Z. */
-    static const int32_t lhst[] = {37800};
-    tzif_spec lh = {0, NULL, NULL, 1, lhst, "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0"};
+    static const int32_t lhst[] = { 37800 };
+    tzif_spec lh = { 0, NULL, NULL, 1, lhst, "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0" };
     load_spec(&lh, EPOCH_2100, &z);
     check_switch(&z.zone, 1775314800, 39600, 37800);
     check_switch(&z.zone, 1791041400, 37800, 39600);
@@ -608,8 +597,8 @@ static void test_footer_rules(void **state)
     /* Julian forms. "59" is zero-based and counts Feb 29 (2024-02-29, but 2023-03-01); "J300"
      * never counts Feb 29 (always Oct 27). DST is +1h; the end is at 00:00 local DST, i.e.
      * 23:00Z the day before. */
-    static const int32_t gmt[] = {0};
-    tzif_spec jul = {0, NULL, NULL, 1, gmt, "AAA0BBB-1,59/0,J300/0"};
+    static const int32_t gmt[] = { 0 };
+    tzif_spec jul = { 0, NULL, NULL, 1, gmt, "AAA0BBB-1,59/0,J300/0" };
     load_spec(&jul, EPOCH_2100, &z);
     check_switch(&z.zone, 1677628800, 0, 3600); /* 2023-03-01T00:00Z */
     check_switch(&z.zone, 1698361200, 3600, 0); /* 2023-10-26T23:00Z */
@@ -620,8 +609,8 @@ static void test_footer_rules(void **state)
     /* Negative rule times (RFC 8536 extension), as in America/Nuuk: start last Sunday of March
      * at -01:00 local standard (-02) = 01:00Z; end last Sunday of October 00:00 local DST (-01)
      * = 01:00Z. 2026: March 29 and October 25. */
-    static const int32_t m2[] = {-7200};
-    tzif_spec nuuk = {0, NULL, NULL, 1, m2, "<-02>2<-01>,M3.5.0/-1,M10.5.0/0"};
+    static const int32_t m2[] = { -7200 };
+    tzif_spec nuuk = { 0, NULL, NULL, 1, m2, "<-02>2<-01>,M3.5.0/-1,M10.5.0/0" };
     load_spec(&nuuk, EPOCH_2100, &z);
     check_switch(&z.zone, 1774746000, -7200, -3600);
     check_switch(&z.zone, 1792890000, -3600, -7200);
@@ -630,7 +619,7 @@ static void test_footer_rules(void **state)
     /* Permanent DST (RFC 8536 example): DST from Jan 1 00:00 to Dec 31 25:00, so each year's end
      * meets the next year's start and only the very first switch remains:
      * 1800-01-01 00:00 EST = 1800-01-01T05:00Z. */
-    tzif_spec perm = {0, NULL, NULL, 1, est, "EST5EDT,0/0,J365/25"};
+    tzif_spec perm = { 0, NULL, NULL, 1, est, "EST5EDT,0/0,J365/25" };
     load_spec(&perm, EPOCH_2100, &z);
     assert_int_equal(z.count, 1);
     assert_int_equal(z.at[0], INT64_C(-5364644400));
@@ -639,15 +628,15 @@ static void test_footer_rules(void **state)
     free_zone(&z);
 
     /* No DST: nothing generated. */
-    static const int32_t ist[] = {19800};
-    tzif_spec india = {0, NULL, NULL, 1, ist, "<+0530>-5:30"};
+    static const int32_t ist[] = { 19800 };
+    tzif_spec india = { 0, NULL, NULL, 1, ist, "<+0530>-5:30" };
     load_spec(&india, EPOCH_2100, &z);
     assert_int_equal(z.count, 0);
     assert_int_equal(z.base, 19800);
     free_zone(&z);
 
     /* An empty footer is allowed (no rule). */
-    tzif_spec nofooter = {0, NULL, NULL, 1, ist, ""};
+    tzif_spec nofooter = { 0, NULL, NULL, 1, ist, "" };
     load_spec(&nofooter, EPOCH_2100, &z);
     assert_int_equal(z.count, 0);
     free_zone(&z);
@@ -659,10 +648,10 @@ static void test_footer_after_explicit(void **state)
     /* Explicit transitions up to 2037-12-31, then the US rule: the first generated switch is
      * 2038-03-14T07:00Z (2nd Sunday of March 2038); nothing generated before the last explicit
      * transition. Type 0 is LMT -17762 (New York's local mean time). */
-    static const int64_t times[] = {-2717650800, 2145830400};
-    static const unsigned char idx[] = {1, 1};
-    static const int32_t offs[] = {-17762, -18000};
-    tzif_spec s = {2, times, idx, 2, offs, "EST5EDT,M3.2.0,M11.1.0"};
+    static const int64_t times[] = { -2717650800, 2145830400 };
+    static const unsigned char idx[] = { 1, 1 };
+    static const int32_t offs[] = { -17762, -18000 };
+    tzif_spec s = { 2, times, idx, 2, offs, "EST5EDT,M3.2.0,M11.1.0" };
     loaded_zone z;
     load_spec(&s, EPOCH_2100, &z);
     assert_int_equal(z.base, -17762);
@@ -704,47 +693,46 @@ static void expect_parse_error(const unsigned char *data, size_t size, const cha
         fail_msg("accepted bad data (expected error containing \"%s\")", needle);
     assert_null(z.at);
     assert_null(z.offset);
-    if (strstr(err, needle) == NULL)
-        fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
+    if (strstr(err, needle) == NULL) fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
 }
 
 static void test_bad_footers(void **state)
 {
     (void)state;
-    static const int32_t est[] = {-18000};
+    static const int32_t est[] = { -18000 };
     static const char *const bad[] = {
-        "EST5EDT",                          /* DST without rules */
-        "EST5EDT,M3.2.0",                   /* one date only */
-        "EST5EDT,M13.2.0,M11.1.0",          /* month 13 */
-        "EST5EDT,M3.6.0,M11.1.0",           /* week 6 */
-        "EST5EDT,M3.0.0,M11.1.0",           /* week 0 */
-        "EST5EDT,M3.2.7,M11.1.0",           /* weekday 7 */
-        "EST5EDT,J0,J365",                  /* Julian days start at 1 */
-        "EST5EDT,366,0",                    /* zero-based days end at 365 */
-        "EST5EDT,M3.2.0/168,M11.1.0",       /* beyond 167 hours */
+        "EST5EDT",                    /* DST without rules */
+        "EST5EDT,M3.2.0",             /* one date only */
+        "EST5EDT,M13.2.0,M11.1.0",    /* month 13 */
+        "EST5EDT,M3.6.0,M11.1.0",     /* week 6 */
+        "EST5EDT,M3.0.0,M11.1.0",     /* week 0 */
+        "EST5EDT,M3.2.7,M11.1.0",     /* weekday 7 */
+        "EST5EDT,J0,J365",            /* Julian days start at 1 */
+        "EST5EDT,366,0",              /* zero-based days end at 365 */
+        "EST5EDT,M3.2.0/168,M11.1.0", /* beyond 167 hours */
         "EST5EDT,M3.2.0/2:60,M11.1.0",
-        "EST5EDT,M3.2.0,M11.1.0x",          /* trailing junk */
+        "EST5EDT,M3.2.0,M11.1.0x", /* trailing junk */
         "EST5EDT,M3.2.0,M11.1.0,",
-        "ES5",                              /* name too short */
-        "EST",                              /* no offset */
-        "EST25",                            /* offset beyond 24 hours */
-        "<AB>5",                            /* quoted name too short */
-        "<EST5",                            /* unterminated quote */
+        "ES5",   /* name too short */
+        "EST",   /* no offset */
+        "EST25", /* offset beyond 24 hours */
+        "<AB>5", /* quoted name too short */
+        "<EST5", /* unterminated quote */
         "EST5EDT4:60,M3.2.0,M11.1.0",
-        "EST0005",                          /* too many hour digits */
+        "EST0005", /* too many hour digits */
     };
     unsigned char buf[1024];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        tzif_spec s = {0, NULL, NULL, 1, est, bad[i]};
+        tzif_spec s = { 0, NULL, NULL, 1, est, bad[i] };
         size_t n = build_tzif(&s, buf, sizeof buf);
         expect_parse_error(buf, n, "unsupported TZ rule");
     }
     /* A footer without DST that disagrees with the last offset. */
-    tzif_spec s = {0, NULL, NULL, 1, est, "CST-8"};
+    tzif_spec s = { 0, NULL, NULL, 1, est, "CST-8" };
     size_t n = build_tzif(&s, buf, sizeof buf);
     expect_parse_error(buf, n, "disagrees");
     /* A footer containing a NUL byte. */
-    tzif_spec ok = {0, NULL, NULL, 1, est, "EST5"};
+    tzif_spec ok = { 0, NULL, NULL, 1, est, "EST5" };
     n = build_tzif(&ok, buf, sizeof buf);
     buf[n - 3] = '\0';
     expect_parse_error(buf, n, "corrupt");
@@ -753,10 +741,10 @@ static void test_bad_footers(void **state)
 static void test_corrupt_fields(void **state)
 {
     (void)state;
-    static const int64_t times[] = {100, 200};
-    static const unsigned char idx[] = {1, 0};
-    static const int32_t offs[] = {0, 3600};
-    tzif_spec s = {2, times, idx, 2, offs, "AAA0"};
+    static const int64_t times[] = { 100, 200 };
+    static const unsigned char idx[] = { 1, 0 };
+    static const int32_t offs[] = { 0, 3600 };
+    tzif_spec s = { 2, times, idx, 2, offs, "AAA0" };
     unsigned char good[1024], buf[1024];
     size_t n = build_tzif(&s, good, sizeof good);
     /* v1 block: 44 header + 6 type + 4 chars = 54; v2 header at 54, its counts at 74..97. */
@@ -767,30 +755,30 @@ static void test_corrupt_fields(void **state)
     assert_int_equal(z.count, 2);
     free_zone(&z);
 
-#define MUTATE(pos, value, needle)                                                             \
-    do {                                                                                       \
-        memcpy(buf, good, n);                                                                  \
-        buf[(pos)] = (unsigned char)(value);                                                   \
-        expect_parse_error(buf, n, needle);                                                    \
+#define MUTATE(pos, value, needle)           \
+    do {                                     \
+        memcpy(buf, good, n);                \
+        buf[(pos)] = (unsigned char)(value); \
+        expect_parse_error(buf, n, needle);  \
     } while (0)
 
     MUTATE(0, 'X', "not a TZif file");
     MUTATE(4, 0, "version 1");
     MUTATE(4, 'A', "unknown TZif version");
     MUTATE(v2 + 4, '1', "bad second header");
-    MUTATE(v2 + 20 + 3, 1, "inconsistent counts");     /* isutcnt 1 != typecnt 2 */
-    MUTATE(v2 + 28 + 3, 1, "leap seconds");            /* leapcnt 1 */
-    MUTATE(v2 + 32, 0xFF, "truncated");                /* timecnt huge */
-    MUTATE(v2 + 36 + 3, 0, "inconsistent counts");     /* typecnt 0 */
-    MUTATE(v2 + 40 + 3, 0, "inconsistent counts");     /* charcnt 0 */
-    MUTATE(data + 7, 200, "transition 1");             /* times not ascending: 200 >= 200 */
-    MUTATE(data + 16 + 1, 2, "transition 1");          /* type index 2 >= typecnt */
-    MUTATE(data + 18, 0x80, "local time type 0");      /* utoff = -2^31 + ... */
-    MUTATE(data + 18 + 4, 2, "local time type 0");     /* isdst 2 */
-    MUTATE(data + 18 + 5, 9, "local time type 0");     /* designation index past charcnt */
-    MUTATE(data + 30 + 3, 'X', "local time type");     /* designation without NUL */
-    MUTATE(data + 34, 'X', "missing footer");          /* footer must start with newline */
-    MUTATE(n - 1, 'X', "missing footer");              /* ... and end with one */
+    MUTATE(v2 + 20 + 3, 1, "inconsistent counts"); /* isutcnt 1 != typecnt 2 */
+    MUTATE(v2 + 28 + 3, 1, "leap seconds");        /* leapcnt 1 */
+    MUTATE(v2 + 32, 0xFF, "truncated");            /* timecnt huge */
+    MUTATE(v2 + 36 + 3, 0, "inconsistent counts"); /* typecnt 0 */
+    MUTATE(v2 + 40 + 3, 0, "inconsistent counts"); /* charcnt 0 */
+    MUTATE(data + 7, 200, "transition 1");         /* times not ascending: 200 >= 200 */
+    MUTATE(data + 16 + 1, 2, "transition 1");      /* type index 2 >= typecnt */
+    MUTATE(data + 18, 0x80, "local time type 0");  /* utoff = -2^31 + ... */
+    MUTATE(data + 18 + 4, 2, "local time type 0"); /* isdst 2 */
+    MUTATE(data + 18 + 5, 9, "local time type 0"); /* designation index past charcnt */
+    MUTATE(data + 30 + 3, 'X', "local time type"); /* designation without NUL */
+    MUTATE(data + 34, 'X', "missing footer");      /* footer must start with newline */
+    MUTATE(n - 1, 'X', "missing footer");          /* ... and end with one */
     /* utoff just outside RFC 8536's range: +93600 (26h) */
     memcpy(buf, good, n);
     put_u32(buf + data + 24, 93600);
@@ -810,7 +798,7 @@ static void test_corrupt_fields(void **state)
     memcpy(buf, good, footer_at);
     put_u32(buf + v2 + 20, 2);
     put_u32(buf + v2 + 24, 2);
-    static const unsigned char indicators[4] = {1, 1, 1, 1}; /* isstd 1 1, isut 1 1: valid */
+    static const unsigned char indicators[4] = { 1, 1, 1, 1 }; /* isstd 1 1, isut 1 1: valid */
     memcpy(buf + footer_at, indicators, 4);
     memcpy(buf + footer_at + 4, good + footer_at, n - footer_at);
     assert_true(parse_exact(buf, n + 4, EPOCH_2100, &z, err, sizeof err));
@@ -881,15 +869,14 @@ static void write_file(const char *dir, const char *name, const void *data, size
     assert_int_equal(fclose(f), 0);
 }
 
-static const char *const temp_zone_files[] = {"Good", "Truncated", "Empty", "Garbage"};
+static const char *const temp_zone_files[] = { "Good", "Truncated", "Empty", "Garbage" };
 
 /* Creates the temporary zoneinfo directory; the teardown removes it even if the test fails. */
 static int make_temp_zone_dir(void **state)
 {
     static char dir[64];
     snprintf(dir, sizeof dir, "/tmp/perk_tz_test_XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        return -1;
+    if (mkdtemp(dir) == NULL) return -1;
     *state = dir;
     return 0;
 }
@@ -924,22 +911,19 @@ static void test_perk_zoneinfo_dir(void **state)
     int32_t base;
     char err[256];
     assert_true(tzload_zone("Good", EPOCH_2100, &at, &offset, &count, &base, err, sizeof err));
-    tz_zone zone = {count, at, offset, base};
+    tz_zone zone = { count, at, offset, base };
     check_switch(&zone, 1772953200, -18000, -14400); /* 2026-03-08T07:00Z */
     free(at);
     free(offset);
 
-    assert_false(tzload_zone("Truncated", EPOCH_2100, &at, &offset, &count, &base, err,
-                             sizeof err));
+    assert_false(tzload_zone("Truncated", EPOCH_2100, &at, &offset, &count, &base, err, sizeof err));
     assert_string_equal(err, "time zone file for 'Truncated' is truncated (version 2 data)");
     assert_false(tzload_zone("Empty", EPOCH_2100, &at, &offset, &count, &base, err, sizeof err));
     assert_string_equal(err, "time zone file for 'Empty' is truncated (header)");
-    assert_false(tzload_zone("Garbage", EPOCH_2100, &at, &offset, &count, &base, err,
-                             sizeof err));
+    assert_false(tzload_zone("Garbage", EPOCH_2100, &at, &offset, &count, &base, err, sizeof err));
     assert_string_equal(err, "time zone file for 'Garbage' is not a TZif file");
     /* The system zones are not consulted while PERK_ZONEINFO is set... */
-    assert_false(tzload_zone("Asia/Shanghai", EPOCH_2100, &at, &offset, &count, &base, err,
-                             sizeof err));
+    assert_false(tzload_zone("Asia/Shanghai", EPOCH_2100, &at, &offset, &count, &base, err, sizeof err));
     assert_string_equal(err, "unknown time zone 'Asia/Shanghai'");
     assert_false(tzload_exists("Truncated"));
     assert_true(tzload_exists("Good"));
@@ -970,8 +954,7 @@ int main(void)
         cmocka_unit_test(test_bad_footers),
         cmocka_unit_test(test_corrupt_fields),
         cmocka_unit_test(test_truncated_and_mutated_system_file),
-        cmocka_unit_test_setup_teardown(test_perk_zoneinfo_dir, make_temp_zone_dir,
-                                        remove_temp_zone_dir),
+        cmocka_unit_test_setup_teardown(test_perk_zoneinfo_dir, make_temp_zone_dir, remove_temp_zone_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,7 +32,8 @@ typedef struct outcome {
     int line;        /* and its line */
 } outcome;
 
-static outcome compile(const char *text) {
+static outcome compile(const char *text)
+{
     outcome o;
     memset(&o, 0, sizeof o);
     compiler c;
@@ -62,7 +63,8 @@ static outcome compile(const char *text) {
 
 /* `when (order.subtotal + (order.subtotal + ... order.subtotal)) >= ¥1` with `levels` additions:
  * it holds levels + 1 values at its deepest. */
-static char *nested_sum(int levels) {
+static char *nested_sum(int levels)
+{
     size_t cap = 256 + (size_t)levels * 40;
     char *t = malloc(cap);
     assert_non_null(t);
@@ -77,7 +79,8 @@ static char *nested_sum(int levels) {
 /* let a0 = items where sku = "x"; let aK = items union a(K-1): aK holds K + 1 sets at its deepest
  * (SET_ALL for each level, then SET_SKU of a0, which `items where` compiles to alone). `doubling` instead makes each link
  * `a(K-1) union a(K-1)` (two sets at most, but twice the code). */
-static char *let_chain(int links, bool doubling) {
+static char *let_chain(int links, bool doubling)
+{
     size_t cap = 256 + (size_t)links * 64;
     char *t = malloc(cap);
     assert_non_null(t);
@@ -92,17 +95,20 @@ static char *let_chain(int links, bool doubling) {
 /* let s0 = order.subtotal; let sK = order.subtotal + sK-1: sK holds K + 1 values at its deepest.
  * A single expression cannot get there (the parser stops at 256 levels of nesting), but lets are
  * expanded where they are used, so a chain of them can. */
-static char *let_sum_chain(int links) {
+static char *let_sum_chain(int links)
+{
     size_t cap = 256 + (size_t)links * 64;
     char *t = malloc(cap);
     assert_non_null(t);
     size_t n = (size_t)snprintf(t, cap, "ruleset \"t\" { currency CNY }\nlet s0 = order.subtotal\n");
-    for (int i = 1; i <= links; i++) n += (size_t)snprintf(t + n, cap - n, "let s%d = order.subtotal + s%d\n", i, i - 1);
+    for (int i = 1; i <= links; i++)
+        n += (size_t)snprintf(t + n, cap - n, "let s%d = order.subtotal + s%d\n", i, i - 1);
     snprintf(t + n, cap - n, "promotion p {\n  when s%d >= ¥1\n  then 10%% off order\n}\n", links);
     return t;
 }
 
-static void test_scalar_depth(void **state) {
+static void test_scalar_depth(void **state)
+{
     (void)state;
     char *t = nested_sum(200); /* 201 values in one expression: fine */
     outcome o = compile(t);
@@ -124,7 +130,8 @@ static void test_scalar_depth(void **state) {
     assert_int_equal(o.line, VERIFY_MAX_STACK + 4); /* the `when` */
 }
 
-static void test_set_depth(void **state) {
+static void test_set_depth(void **state)
+{
     (void)state;
     char *t = let_chain(VERIFY_MAX_STACK - 1, false); /* the limit: VERIFY_MAX_STACK sets */
     outcome o = compile(t);
@@ -140,7 +147,8 @@ static void test_set_depth(void **state) {
     assert_int_equal(o.line, VERIFY_MAX_STACK + 4); /* the action using the last let */
 }
 
-static void test_exponential_lets(void **state) {
+static void test_exponential_lets(void **state)
+{
     (void)state;
     char *t = let_chain(12, true); /* 2^12 copies of a0: about 12000 instructions, fine */
     outcome o = compile(t);
@@ -158,7 +166,8 @@ static void test_exponential_lets(void **state) {
 
 /* Compiles `text`, evaluates one cart (a customer with `id` and `orders`, one line of ¥100) and
  * returns whether promotion 0 applied. */
-static bool applies(const char *text, const char *customer_id, int64_t orders) {
+static bool applies(const char *text, const char *customer_id, int64_t orders)
+{
     compiler c;
     compiler_init(&c);
     uint8_t *bytes = NULL;
@@ -173,9 +182,9 @@ static bool applies(const char *text, const char *customer_id, int64_t orders) {
     assert_non_null(prog);
     perk_context *ctx = perk_context_new(prog, NULL, &err);
     assert_non_null(ctx);
-    perk_customer cu = {.id = customer_id, .member_since_days = -1, .order_count = orders};
-    perk_order o = {.time = 1772625600}; /* 2026-03-04 */
-    perk_line l = {.sku = "A", .unit_price = 10000, .quantity = 1, .margin_ppm = -1};
+    perk_customer cu = { .id = customer_id, .member_since_days = -1, .order_count = orders };
+    perk_order o = { .time = 1772625600 }; /* 2026-03-04 */
+    perk_line l = { .sku = "A", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 };
     assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
     assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
@@ -190,23 +199,27 @@ static bool applies(const char *text, const char *customer_id, int64_t orders) {
 }
 
 /* 64 conditions that hold, then one that holds only for a customer with orders. */
-static void test_many_conditions(void **state) {
+static void test_many_conditions(void **state)
+{
     (void)state;
     char text[4096];
     size_t n = (size_t)snprintf(text, sizeof text, "ruleset \"t\" { currency CNY }\npromotion p {\n");
-    for (int i = 0; i < 64; i++) n += (size_t)snprintf(text + n, sizeof text - n, "  when order.subtotal >= ¥1\n");
+    for (int i = 0; i < 64; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "  when order.subtotal >= ¥1\n");
     snprintf(text + n, sizeof text - n, "  when customer.orders >= 1\n  then 10%% off order\n}\n");
     assert_true(applies(text, NULL, 3));
     assert_false(applies(text, NULL, 0)); /* the 65th condition counts */
 }
 
 /* `customer.id in [...]` with 300 strings, and `customer.orders in [...]` with 300 numbers. */
-static void test_long_lists(void **state) {
+static void test_long_lists(void **state)
+{
     (void)state;
     size_t cap = 8192;
     char *text = malloc(cap);
     assert_non_null(text);
-    size_t n = (size_t)snprintf(text, cap, "ruleset \"t\" { currency CNY }\npromotion p {\n  when customer.id in [");
+    size_t n =
+        (size_t)snprintf(text, cap, "ruleset \"t\" { currency CNY }\npromotion p {\n  when customer.id in [");
     for (int i = 0; i < 300; i++) n += (size_t)snprintf(text + n, cap - n, "%s\"c%d\"", i ? ", " : "", i);
     snprintf(text + n, cap - n, "]\n  then 10%% off order\n}\n");
     assert_true(applies(text, "c0", 0));
@@ -215,7 +228,8 @@ static void test_long_lists(void **state) {
     assert_true(applies(text, "c299", 0));
     assert_false(applies(text, "c300", 0));
 
-    n = (size_t)snprintf(text, cap, "ruleset \"t\" { currency CNY }\npromotion p {\n  when customer.orders in [");
+    n = (size_t)snprintf(text, cap,
+                         "ruleset \"t\" { currency CNY }\npromotion p {\n  when customer.orders in [");
     for (int i = 0; i < 300; i++) n += (size_t)snprintf(text + n, cap - n, "%s%d", i ? ", " : "", i * 2);
     snprintf(text + n, cap - n, "]\n  then 10%% off order\n}\n");
     assert_true(applies(text, NULL, 0));
@@ -224,12 +238,11 @@ static void test_long_lists(void **state) {
     free(text);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scalar_depth),
-        cmocka_unit_test(test_set_depth),
-        cmocka_unit_test(test_exponential_lets),
-        cmocka_unit_test(test_many_conditions),
+        cmocka_unit_test(test_scalar_depth),     cmocka_unit_test(test_set_depth),
+        cmocka_unit_test(test_exponential_lets), cmocka_unit_test(test_many_conditions),
         cmocka_unit_test(test_long_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

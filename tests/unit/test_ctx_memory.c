@@ -34,7 +34,8 @@ typedef union count_header {
 
 static atomic_long live_bytes, n_allocs;
 
-static void *count_alloc(size_t size, void *user) {
+static void *count_alloc(size_t size, void *user)
+{
     (void)user;
     count_header *h = malloc(sizeof *h + size);
     if (h == NULL) return NULL;
@@ -44,30 +45,34 @@ static void *count_alloc(size_t size, void *user) {
     return h + 1;
 }
 
-static void count_release(void *ptr, void *user) {
+static void count_release(void *ptr, void *user)
+{
     (void)user;
     count_header *h = (count_header *)ptr - 1;
     atomic_fetch_sub(&live_bytes, (long)h->size);
     free(h);
 }
 
-static const perk_allocator counting = {count_alloc, count_release, NULL};
+static const perk_allocator counting = { count_alloc, count_release, NULL };
 
 /* Fails every allocation after the first `fail_after` (counting ones that succeed). */
 static atomic_long fail_after;
-static void *failing_alloc(size_t size, void *user) {
+static void *failing_alloc(size_t size, void *user)
+{
     if (atomic_fetch_sub(&fail_after, 1) <= 0) return NULL;
     return count_alloc(size, user);
 }
-static const perk_allocator failing = {failing_alloc, count_release, NULL};
+static const perk_allocator failing = { failing_alloc, count_release, NULL };
 
-static void counting_on(void) {
+static void counting_on(void)
+{
     atomic_store(&live_bytes, 0);
     atomic_store(&n_allocs, 0);
     perk_set_allocator(&counting);
 }
 
-static bool verbose(void) {
+static bool verbose(void)
+{
     const char *v = getenv("PERK_TEST_VERBOSE");
     return v != NULL && strcmp(v, "1") == 0;
 }
@@ -80,7 +85,8 @@ typedef struct sbuf {
 } sbuf;
 
 static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
@@ -97,7 +103,8 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
     }
 }
 
-static perk_program *compile_prog(const char *src) {
+static perk_program *compile_prog(const char *src)
+{
     compiler c;
     compiler_init(&c);
     uint8_t *bytes = NULL;
@@ -106,7 +113,7 @@ static perk_program *compile_prog(const char *src) {
     if (!ok) diag_print_text(&c.diags, stderr, false);
     compiler_free(&c);
     assert_true(ok);
-    perk_error err = {PERK_OK, ""};
+    perk_error err = { PERK_OK, "" };
     perk_program *p = perk_program_load(bytes, len, &err);
     free(bytes);
     if (p == NULL) fail_msg("load: %s", err.message);
@@ -115,8 +122,9 @@ static perk_program *compile_prog(const char *src) {
 
 /* n promotions over 200 categories, 50 brands, 40 skus, 20 tags and 30 coupons: what a retailer's
  * ruleset matches on (each promotion a few strings, most of them guarded). */
-static perk_program *generated(uint32_t n) {
-    sbuf b = {NULL, 0, 0};
+static perk_program *generated(uint32_t n)
+{
+    sbuf b = { NULL, 0, 0 };
     sb_printf(&b, "ruleset \"mem\" {\n currency CNY\n timezone \"Asia/Shanghai\"\n}\n");
     for (uint32_t i = 0; i < n; i++) {
         uint32_t k = (i * 7919u) % 200;
@@ -124,16 +132,24 @@ static perk_program *generated(uint32_t n) {
         switch (i % 8) {
         case 0: sb_printf(&b, " then %u%% off items where category in \"c%u\"\n", 1 + i % 30, k); break;
         case 1:
-            sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥%u\n then ¥5 off items where category in \"c%u\"\n", k,
-                      1 + i % 300, k);
+            sb_printf(&b,
+                      " when sum(items where category in \"c%u\") >= ¥%u\n then ¥5 off items where category "
+                      "in \"c%u\"\n",
+                      k, 1 + i % 300, k);
             break;
         case 2: sb_printf(&b, " when any(items where brand = \"b%u\")\n then free shipping\n", k % 50); break;
-        case 3: sb_printf(&b, " when count(items where \"t%u\" in tags) >= 2\n then 5%% off order\n", k % 20); break;
-        case 4: sb_printf(&b, " requires coupon \"C%u\"\n then ¥5 off items where category in \"c%u\"\n", k % 30, k); break;
+        case 3:
+            sb_printf(&b, " when count(items where \"t%u\" in tags) >= 2\n then 5%% off order\n", k % 20);
+            break;
+        case 4:
+            sb_printf(&b, " requires coupon \"C%u\"\n then ¥5 off items where category in \"c%u\"\n", k % 30,
+                      k);
+            break;
         case 5: sb_printf(&b, " when any(items where sku = \"s%u\")\n then ¥1 off order\n", k % 40); break;
         case 6: sb_printf(&b, " then buy 2 of items where category in \"c%u\" get 1 free\n", k); break;
         default:
-            sb_printf(&b, " when order.subtotal >= ¥%u\n then 3%% off items where category in \"c%u\"\n", 1 + i % 500, k);
+            sb_printf(&b, " when order.subtotal >= ¥%u\n then 3%% off items where category in \"c%u\"\n",
+                      1 + i % 500, k);
             break;
         }
         sb_printf(&b, "}\n");
@@ -145,8 +161,9 @@ static perk_program *generated(uint32_t n) {
 }
 
 /* One promotion whose condition is a list of n skus. */
-static perk_program *sku_list(uint32_t n) {
-    sbuf b = {NULL, 0, 0};
+static perk_program *sku_list(uint32_t n)
+{
+    sbuf b = { NULL, 0, 0 };
     sb_printf(&b, "ruleset \"skus\" { currency CNY }\npromotion listed {\n when any(items where sku in [");
     for (uint32_t i = 0; i < n; i++) sb_printf(&b, "%s\"sku%u\"", i ? ", " : "", i);
     sb_printf(&b, "])\n then 10%% off order\n}\n");
@@ -167,7 +184,8 @@ typedef struct cart {
 } cart;
 
 /* n lines (n <= CART_MAX), their strings drawn from the generated programs' vocabulary from `seed` on. */
-static void make_cart(cart *c, uint32_t n, uint32_t seed) {
+static void make_cart(cart *c, uint32_t n, uint32_t seed)
+{
     c->n = n;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t k = seed + i * 13;
@@ -177,15 +195,21 @@ static void make_cart(cart *c, uint32_t n, uint32_t seed) {
         snprintf(c->brand[i], sizeof c->brand[i], "b%u", k % 50);
         snprintf(c->tag[i], sizeof c->tag[i], "t%u", k % 20);
         c->tags[i][0] = c->tag[i];
-        c->lines[i] = (perk_line){.sku = c->sku[i], .category = c->cat[i], .brand = c->brand[i], .tags = c->tags[i],
-                                  .n_tags = 1, .unit_price = 1000 + 137 * (int64_t)i, .quantity = 1 + i % 3,
-                                  .margin_ppm = -1};
+        c->lines[i] = (perk_line){ .sku = c->sku[i],
+                                   .category = c->cat[i],
+                                   .brand = c->brand[i],
+                                   .tags = c->tags[i],
+                                   .n_tags = 1,
+                                   .unit_price = 1000 + 137 * (int64_t)i,
+                                   .quantity = 1 + i % 3,
+                                   .margin_ppm = -1 };
     }
 }
 
-static void feed(perk_context *ctx, const cart *c) {
+static void feed(perk_context *ctx, const cart *c)
+{
     perk_cart_reset(ctx);
-    perk_order o = {.time = 1772625600LL, .shipping = 800};
+    perk_order o = { .time = 1772625600LL, .shipping = 800 };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
     for (uint32_t i = 0; i < c->n; i++) assert_int_equal(perk_cart_add_line(ctx, &c->lines[i]), PERK_OK);
     assert_int_equal(perk_cart_add_coupon(ctx, "C3", NULL, PERK_COUPON_VALID), PERK_OK);
@@ -194,12 +218,13 @@ static void feed(perk_context *ctx, const cart *c) {
 /* ------------------------------------------------------------------ measures */
 
 typedef struct ctx_bytes {
-    long created;    /* after perk_context_new */
-    long evaluated;  /* after feeding and evaluating two carts of the size */
+    long created;   /* after perk_context_new */
+    long evaluated; /* after feeding and evaluating two carts of the size */
 } ctx_bytes;
 
 /* Feeds cart c and evaluates it; returns the allocations the evaluation alone made. */
-static long feed_evaluate(perk_context *ctx, const cart *c) {
+static long feed_evaluate(perk_context *ctx, const cart *c)
+{
     feed(ctx, c);
     long fed = atomic_load(&n_allocs);
     assert_int_equal(perk_evaluate(ctx)->status, PERK_OK);
@@ -210,7 +235,8 @@ static long feed_evaluate(perk_context *ctx, const cart *c) {
  * checks on the way that evaluating them again (and feeding them) allocates nothing, that the
  * first evaluations allocate nothing when `eval_free` (else only the allocation log may grow, past
  * 64 allocations a line), and that freeing the context returns every byte. */
-static ctx_bytes measure(perk_program *prog, uint32_t lines, bool eval_free, const char *what) {
+static ctx_bytes measure(perk_program *prog, uint32_t lines, bool eval_free, const char *what)
+{
     ctx_bytes m;
     cart *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     assert_non_null(a);
@@ -237,12 +263,13 @@ static ctx_bytes measure(perk_program *prog, uint32_t lines, bool eval_free, con
     free(a);
     free(b);
     if (verbose())
-        print_message("%s, %u lines: context %ld bytes new, %ld bytes after evaluating two such carts\n", what, lines,
-                      m.created, m.evaluated);
+        print_message("%s, %u lines: context %ld bytes new, %ld bytes after evaluating two such carts\n",
+                      what, lines, m.created, m.evaluated);
     return m;
 }
 
-static void test_generated_rules(void **state) {
+static void test_generated_rules(void **state)
+{
     (void)state;
     perk_program *p100 = generated(100);
     ctx_bytes m = measure(p100, 20, true, "100 promotions");
@@ -256,7 +283,8 @@ static void test_generated_rules(void **state) {
     perk_program_free(p10k);
 }
 
-static void test_sku_list(void **state) {
+static void test_sku_list(void **state)
+{
     (void)state;
     perk_program *p = sku_list(500000);
     ctx_bytes m = measure(p, 20, true, "a 500,000-sku list");
@@ -266,7 +294,8 @@ static void test_sku_list(void **state) {
 }
 
 /* The parts of a result that growing could disturb: amounts, lines, allocations, reasons. */
-static void same_result(const perk_result *a, const perk_result *b) {
+static void same_result(const perk_result *a, const perk_result *b)
+{
     assert_int_equal(a->status, PERK_OK);
     assert_int_equal(b->status, PERK_OK);
     assert_int_equal(a->discount, b->discount);
@@ -285,14 +314,16 @@ static void same_result(const perk_result *a, const perk_result *b) {
         assert_int_equal(a->allocations[k].amount, b->allocations[k].amount);
     }
     assert_int_equal(a->n_promotions, b->n_promotions);
-    for (uint32_t p = 0; p < a->n_promotions; p++) assert_int_equal(a->promotions[p].reason, b->promotions[p].reason);
+    for (uint32_t p = 0; p < a->n_promotions; p++)
+        assert_int_equal(a->promotions[p].reason, b->promotions[p].reason);
 }
 
 /* A larger cart grows the context while it is fed, up to the limits, past 64 lines too (the line
  * bitsets widen and the index's move); evaluating it allocates nothing, nor does evaluating it
  * again; a smaller cart afterwards reuses the memory. Every result equals that of a new context
  * fed the same cart (which grows within the cart instead). */
-static void test_growth(void **state) {
+static void test_growth(void **state)
+{
     (void)state;
     perk_program *p = generated(300);
     cart *c = malloc(sizeof *c);
@@ -304,7 +335,7 @@ static void test_growth(void **state) {
     perk_context *ctx = perk_context_new(p, &l, &err);
     assert_non_null(ctx);
     long previous = atomic_load(&live_bytes);
-    uint32_t sizes[] = {1, 5, 9, 20, 63, 64, 65, 3, 130, 129, 200, 7};
+    uint32_t sizes[] = { 1, 5, 9, 20, 63, 64, 65, 3, 130, 129, 200, 7 };
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         make_cart(c, sizes[k], (uint32_t)k);
         feed(ctx, c);
@@ -337,7 +368,8 @@ static void test_growth(void **state) {
 /* Memory running out while a cart grows the context: the line is refused with PERK_NOMEM (the
  * cart poisoned), never a crash or a half-grown context; after a reset, with memory back, the
  * same cart gives the same result as in a context that never failed. */
-static void test_out_of_memory_while_growing(void **state) {
+static void test_out_of_memory_while_growing(void **state)
+{
     (void)state;
     perk_program *p = generated(300);
     cart *c = malloc(sizeof *c);
@@ -357,7 +389,7 @@ static void test_out_of_memory_while_growing(void **state) {
         atomic_store(&fail_after, n);
         perk_set_allocator(&failing);
         perk_cart_reset(ctx);
-        perk_order o = {.time = 1772625600LL, .shipping = 800};
+        perk_order o = { .time = 1772625600LL, .shipping = 800 };
         assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
         perk_status st = PERK_OK;
         for (uint32_t i = 0; i < c->n && st == PERK_OK; i++) st = perk_cart_add_line(ctx, &c->lines[i]);
@@ -377,7 +409,8 @@ static void test_out_of_memory_while_growing(void **state) {
     perk_program_free(p);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generated_rules),
         cmocka_unit_test(test_sku_list),

@@ -35,7 +35,8 @@ static const char tea_shop_fmt[] =
     "let gold_plus = customer.tier >= gold\n"
     "promotion clearance \"季末清仓\" { priority 10 then 30%% off clearance_goods }\n"
     "promotion member_day \"会员日\" { priority 20 every wednesday when gold_plus then %s off order }\n"
-    "promotion tea_gift \"满300赠茶样\" { priority 30 when sum(tea) >= ¥300 then gift \"TEA-SAMPLE\" \"龙井茶样\" }\n"
+    "promotion tea_gift \"满300赠茶样\" { priority 30 when sum(tea) >= ¥300 then gift \"TEA-SAMPLE\" "
+    "\"龙井茶样\" }\n"
     "promotion free_shipping \"满199包邮\" { priority 40 when order.subtotal >= ¥199 then free shipping }\n"
     "%s"
     "earn base \"消费积分\" { then 1 point per ¥1 on items }\n"
@@ -102,23 +103,31 @@ static int teardown(void **state)
  * line 6  a typo in a field name
  * line 7  excludes a promotion neither version has: refused by both */
 static const char hand_orders[] =
-    "{\"order\": {\"id\": \"A1\", \"time\": \"2026-03-04T10:00:00+08:00\", \"shipping\": \"12.00\", \"points_to_redeem\": \"max\"},"
+    "{\"order\": {\"id\": \"A1\", \"time\": \"2026-03-04T10:00:00+08:00\", \"shipping\": \"12.00\", "
+    "\"points_to_redeem\": \"max\"},"
     " \"customer\": {\"tier\": \"gold\", \"birthday\": \"1990-07-01\", \"points\": 2300}, \"lines\": ["
-    "{\"id\": \"1\", \"sku\": \"TEA-LJ\", \"category\": \"tea/green\", \"price\": \"128.00\", \"quantity\": 2, \"margin\": \"45%\"},"
-    "{\"id\": \"2\", \"sku\": \"TEA-PUER\", \"category\": \"tea/dark\", \"tags\": [\"clearance\"], \"price\": \"88.00\", \"quantity\": 1, \"margin\": \"30%\"},"
-    "{\"id\": \"3\", \"sku\": \"CUP-01\", \"category\": \"teaware\", \"price\": \"45.00\", \"quantity\": 1, \"margin\": \"50%\"}]}\n"
+    "{\"id\": \"1\", \"sku\": \"TEA-LJ\", \"category\": \"tea/green\", \"price\": \"128.00\", \"quantity\": "
+    "2, \"margin\": \"45%\"},"
+    "{\"id\": \"2\", \"sku\": \"TEA-PUER\", \"category\": \"tea/dark\", \"tags\": [\"clearance\"], "
+    "\"price\": \"88.00\", \"quantity\": 1, \"margin\": \"30%\"},"
+    "{\"id\": \"3\", \"sku\": \"CUP-01\", \"category\": \"teaware\", \"price\": \"45.00\", \"quantity\": 1, "
+    "\"margin\": \"50%\"}]}\n"
     "   \n"
-    "{\"order\": {\"id\": \"B1\", \"time\": \"2026-03-04T12:00:00+08:00\"}, \"customer\": {\"tier\": \"gold\"},"
-    " \"lines\": [{\"sku\": \"TEA-DHP\", \"category\": \"tea/oolong\", \"price\": \"340.00\", \"quantity\": 1}]}\n"
-    "{\"order\": {\"id\": \"C1\", \"time\": \"2026-03-05T10:00:00+08:00\", \"shipping\": \"12.00\"}, \"customer\": {\"tier\": \"silver\"},"
-    " \"lines\": [{\"sku\": \"CUP-01\", \"category\": \"teaware\", \"price\": \"45.00\", \"quantity\": 1, \"margin\": \"50%\"}]}\n"
+    "{\"order\": {\"id\": \"B1\", \"time\": \"2026-03-04T12:00:00+08:00\"}, \"customer\": {\"tier\": "
+    "\"gold\"},"
+    " \"lines\": [{\"sku\": \"TEA-DHP\", \"category\": \"tea/oolong\", \"price\": \"340.00\", \"quantity\": "
+    "1}]}\n"
+    "{\"order\": {\"id\": \"C1\", \"time\": \"2026-03-05T10:00:00+08:00\", \"shipping\": \"12.00\"}, "
+    "\"customer\": {\"tier\": \"silver\"},"
+    " \"lines\": [{\"sku\": \"CUP-01\", \"category\": \"teaware\", \"price\": \"45.00\", \"quantity\": 1, "
+    "\"margin\": \"50%\"}]}\n"
     "not json\n"
     "{\"lines\": [{\"sku\": \"X\", \"prise\": \"1.00\", \"quantity\": 1}]}\n"
     "{\"exclude\": [\"no_such_promo\"], \"lines\": []}";
 
 static diff_options options(unsigned threads, size_t top)
 {
-    diff_options o = {.top = top, .threads = threads, .now = 1772589600};
+    diff_options o = { .top = top, .threads = threads, .now = 1772589600 };
     return o;
 }
 
@@ -140,8 +149,7 @@ static char *print_to_string(const diff_report *r)
 static const diff_promotion *promotion(const diff_report *r, const char *id)
 {
     for (size_t i = 0; i < r->n_promotions; i++)
-        if (strcmp(r->promotions[i].id, id) == 0)
-            return &r->promotions[i];
+        if (strcmp(r->promotions[i].id, id) == 0) return &r->promotions[i];
     fail_msg("no promotion %s in the report", id);
     return NULL;
 }
@@ -278,7 +286,8 @@ static void member_day_10_vs_15(void **state)
     json_error_t jerr;
     json_t *doc = json_loads(json, 0, &jerr);
     assert_non_null(doc);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(doc, "totals"), "delta"), "payable")),
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(doc, "totals"), "delta"), "payable")),
                         "-35.13");
     json_t *top = json_object_get(doc, "top");
     assert_int_equal(json_array_size(top), 2);
@@ -320,10 +329,12 @@ static void member_day_10_vs_15(void **state)
 static void added_and_removed_promotions(void **state)
 {
     (void)state;
-    perk_program *old = tea_shop("old2.perk", "10%",
-                                 "promotion big \"大单\" { priority 50 when order.subtotal >= ¥300 then ¥5 off order }\n");
+    perk_program *old =
+        tea_shop("old2.perk", "10%",
+                 "promotion big \"大单\" { priority 50 when order.subtotal >= ¥300 then ¥5 off order }\n");
     perk_program *new = tea_shop("new2.perk", "10%",
-                                 "promotion teaware_day { priority 50 when any(items where category in \"teaware\") then ¥3 off order }\n");
+                                 "promotion teaware_day { priority 50 when any(items where category in "
+                                 "\"teaware\") then ¥3 off order }\n");
     char *orders = path_in_tmp("hand2.jsonl");
     write_file(orders, hand_orders);
     char err[256];
@@ -508,14 +519,16 @@ static void currency_mismatch_and_missing_file(void **state)
 {
     (void)state;
     perk_program *cny = tea_shop("cny.perk", "10%", "");
-    perk_program *usd = load_text("usd.perk", "ruleset \"US\" { currency USD timezone \"America/New_York\" }\n"
-                                              "promotion p { then 10% off order }\n");
+    perk_program *usd =
+        load_text("usd.perk", "ruleset \"US\" { currency USD timezone \"America/New_York\" }\n"
+                              "promotion p { then 10% off order }\n");
     char *orders = path_in_tmp("cur.jsonl");
     write_file(orders, hand_orders);
     char err[256];
     diff_options o = options(0, 3);
     assert_null(diff_run(cny, usd, orders, &o, err, sizeof err));
-    assert_string_equal(err, "currency mismatch: OLD is in CNY, NEW is in USD; orders can only be compared in one currency");
+    assert_string_equal(
+        err, "currency mismatch: OLD is in CNY, NEW is in USD; orders can only be compared in one currency");
     assert_null(diff_run(cny, cny, path_in_tmp("missing.jsonl"), &o, err, sizeof err));
     assert_non_null(strstr(err, "cannot open"));
     assert_null(diff_run(cny, cny, tmp_dir, &o, err, sizeof err));

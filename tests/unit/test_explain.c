@@ -53,7 +53,8 @@ static const char expected[] =
 
 /* Runs explain_print into a malloc'ed string (through a temporary file: gcc 12 misreads
  * open_memstream's buffer as a dangling local). */
-static char *explain_to_string(const result_names *names, const perk_result *r, const cart_doc *doc, int flags)
+static char *explain_to_string(const result_names *names, const perk_result *r, const cart_doc *doc,
+                               int flags)
 {
     FILE *f = tmpfile();
     assert_non_null(f);
@@ -102,13 +103,13 @@ static void test_alignment(void **state)
         memcpy(line, p, n);
         line[n] = '\0';
         /* the detail column starts after the label column: find it by its known first words */
-        static const char *const details[] = {"-¥26.80", "sum(tea)", "gift CUP", "-¥12.00", "its coupon", "another"};
+        static const char *const details[] = { "-¥26.80", "sum(tea)",   "gift CUP",
+                                               "-¥12.00", "its coupon", "another" };
         char *d = strstr(line, details[row]);
         assert_non_null(d);
         *d = '\0';
         size_t col = explain_display_width(line);
-        if (row == 0)
-            detail_col = col;
+        if (row == 0) detail_col = col;
         assert_int_equal(col, detail_col);
         p = eol + 1;
     }
@@ -158,10 +159,12 @@ static void test_display_width(void **state)
     assert_int_equal(explain_display_width("会员日"), 6);
     assert_int_equal(explain_display_width("¥268.00"), 7);
     assert_int_equal(explain_display_width("満300"), 5);
-    assert_int_equal(explain_display_width("e\xcc\x81"), 1);   /* e + combining acute */
-    assert_int_equal(explain_display_width("ＡＢ"), 4);        /* fullwidth */
-    assert_int_equal(explain_display_width("\xff" "a"), 2);    /* an invalid byte counts 1 */
-    assert_int_equal(explain_display_width("\xe4\xbc"), 2);    /* truncated sequence */
+    assert_int_equal(explain_display_width("e\xcc\x81"), 1); /* e + combining acute */
+    assert_int_equal(explain_display_width("ＡＢ"), 4);      /* fullwidth */
+    assert_int_equal(explain_display_width("\xff"
+                                           "a"),
+                     2);                                    /* an invalid byte counts 1 */
+    assert_int_equal(explain_display_width("\xe4\xbc"), 2); /* truncated sequence */
     assert_int_equal(explain_display_width(NULL), 0);
 }
 

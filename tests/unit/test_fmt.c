@@ -71,10 +71,8 @@ static fmt_status try_format(const char *name, const char *text, size_t len, cha
     diag_init(&diags, &src);
     char err[256];
     fmt_status st = fmt_text(&src, &diags, name, text, len, out, out_len, err, sizeof err);
-    if (st == FMT_INTERNAL_ERROR)
-        print_error("%s: internal error: %s\n", name, err);
-    if (errors)
-        *errors = diags.errors;
+    if (st == FMT_INTERNAL_ERROR) print_error("%s: internal error: %s\n", name, err);
+    if (errors) *errors = diags.errors;
     diag_free(&diags);
     source_free(&src);
     return st;
@@ -84,8 +82,7 @@ static char *format_ok(const char *name, const char *text, size_t len, size_t *o
 {
     char *out = NULL;
     fmt_status st = try_format(name, text, len, &out, out_len, NULL);
-    if (st != FMT_OK)
-        print_error("%s does not format (status %d)\n", name, (int)st);
+    if (st != FMT_OK) print_error("%s does not format (status %d)\n", name, (int)st);
     assert_int_equal(st, FMT_OK);
     assert_non_null(out);
     assert_int_equal(strlen(out), *out_len);
@@ -127,13 +124,11 @@ static char *ast_of(const char *text, size_t len)
 /* Removes the ASCII whitespace of string `id`, in place. */
 static void strip_string(prog_data *p, uint32_t id)
 {
-    if (id == PROG_NONE || id >= p->n_strings)
-        return;
+    if (id == PROG_NONE || id >= p->n_strings) return;
     char *s = p->str_bytes + p->str_off[id];
     uint32_t k = 0;
     for (uint32_t i = 0; i < p->str_len[id]; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-            s[k++] = s[i];
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') s[k++] = s[i];
     s[k] = '\0';
     p->str_len[id] = k;
 }
@@ -145,20 +140,16 @@ static uint8_t *normalised(const uint8_t *bytes, size_t len, size_t *out_len)
     prog_data p;
     perk_error err;
     assert_int_equal(bytecode_read(bytes, len, &p, &err), PERK_OK);
-    static const prog_loc none = {0, 0, 0};
+    static const prog_loc none = { 0, 0, 0 };
     for (uint32_t i = 0; i < p.n_conds; i++) {
         strip_string(&p, p.conds[i].text);
         strip_string(&p, p.conds[i].hint_set);
         p.conds[i].loc = none;
     }
-    for (uint32_t i = 0; i < p.n_actions; i++)
-        p.actions[i].loc = none;
-    for (uint32_t i = 0; i < p.n_rules; i++)
-        p.rules[i].loc = none;
-    for (uint32_t i = 0; i < p.n_earns; i++)
-        p.earns[i].loc = none;
-    for (uint32_t i = 0; i < p.n_mults; i++)
-        p.mults[i].loc = none;
+    for (uint32_t i = 0; i < p.n_actions; i++) p.actions[i].loc = none;
+    for (uint32_t i = 0; i < p.n_rules; i++) p.rules[i].loc = none;
+    for (uint32_t i = 0; i < p.n_earns; i++) p.earns[i].loc = none;
+    for (uint32_t i = 0; i < p.n_mults; i++) p.mults[i].loc = none;
     uint8_t *out = NULL;
     char msg[256];
     assert_true(bytecode_write(&p, &out, out_len, msg, sizeof msg));
@@ -176,8 +167,7 @@ static bool compile_in(const char *dir, const char *name, const char *text, size
 {
     char here[PATH_MAX];
     assert_non_null(getcwd(here, sizeof here));
-    if (dir)
-        assert_int_equal(chdir(dir), 0);
+    if (dir) assert_int_equal(chdir(dir), 0);
     compiler c;
     compiler_init(&c);
     *bytes = NULL;
@@ -215,27 +205,26 @@ static bool assert_same_meaning(const char *what, const char *dir, const char *o
 {
     char *a = ast_of(orig, olen), *b = ast_of(formatted, flen);
     assert_non_null(a);
-    if (b == NULL || strcmp(a, b) != 0)
-        print_error("%s: the formatted text parses differently\n", what);
+    if (b == NULL || strcmp(a, b) != 0) print_error("%s: the formatted text parses differently\n", what);
     assert_non_null(b);
     assert_string_equal(a, b);
     free(a);
     free(b);
     uint8_t *bytes;
     size_t blen;
-    if (!compile_in(dir, "same.perk", orig, olen, &bytes, &blen))
-        return false;
+    if (!compile_in(dir, "same.perk", orig, olen, &bytes, &blen)) return false;
     free(bytes);
     bool same = same_program(dir, orig, olen, formatted, flen);
     if (!same)
-        print_error("%s: the formatted text compiles to another program\n--- the original:\n%s\n", what, orig);
+        print_error("%s: the formatted text compiles to another program\n--- the original:\n%s\n", what,
+                    orig);
     assert_true(same);
     return true;
 }
 
 /* fmt(x) is accepted, keeps the meaning, and fmt(fmt(x)) == fmt(x). Returns fmt(x). */
-static char *check_file_text(const char *what, const char *dir, const char *text, size_t len, bool must_compile,
-                             size_t *out_len)
+static char *check_file_text(const char *what, const char *dir, const char *text, size_t len,
+                             bool must_compile, size_t *out_len)
 {
     char *once = format_ok(what, text, len, out_len);
     size_t n2;
@@ -246,8 +235,7 @@ static char *check_file_text(const char *what, const char *dir, const char *text
     assert_memory_equal(once, twice, n2);
     free(twice);
     bool compiled = assert_same_meaning(what, dir, text, len, once, *out_len);
-    if (must_compile && !compiled)
-        print_error("%s does not compile\n", what);
+    if (must_compile && !compiled) print_error("%s does not compile\n", what);
     assert_true(compiled || !must_compile);
     return once;
 }
@@ -265,12 +253,10 @@ static void run_golden(void **state)
     assert_non_null(in);
     char *got = check_file_text(in_path, FMT_DIR, in, in_len, true, &got_len);
     const char *update = getenv("PERK_FMT_UPDATE");
-    if (update && strcmp(update, "1") == 0)
-        write_all(out_path, got, got_len);
+    if (update && strcmp(update, "1") == 0) write_all(out_path, got, got_len);
     size_t want_len;
     char *want = test_read_all(out_path, &want_len);
-    if (want == NULL)
-        print_error("%s is missing; the output was:\n%s", out_path, got);
+    if (want == NULL) print_error("%s is missing; the output was:\n%s", out_path, got);
     assert_non_null(want);
     if (want_len != got_len || memcmp(want, got, got_len) != 0)
         print_error("%s: got\n%s\n(rerun with PERK_FMT_UPDATE=1 to accept it)\n", out_path, got);
@@ -292,7 +278,7 @@ static void run_golden(void **state)
 static void test_rules_files(void **state)
 {
     (void)state;
-    static const char *const dirs[] = {"rules", "rules/lib"};
+    static const char *const dirs[] = { "rules", "rules/lib" };
     int files = 0, compiled = 0;
     for (size_t d = 0; d < 2; d++) {
         DIR *dir = opendir(dirs[d]);
@@ -300,8 +286,7 @@ static void test_rules_files(void **state)
         struct dirent *e;
         while ((e = readdir(dir)) != NULL) {
             size_t n = strlen(e->d_name);
-            if (n <= 5 || strcmp(e->d_name + n - 5, ".perk") != 0)
-                continue;
+            if (n <= 5 || strcmp(e->d_name + n - 5, ".perk") != 0) continue;
             char path[1024];
             snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
             size_t len, out_len;
@@ -336,8 +321,7 @@ static doc_block *doc_blocks(int *count)
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         size_t nl = strlen(e->d_name);
-        if (nl <= 3 || strcmp(e->d_name + nl - 3, ".md") != 0)
-            continue;
+        if (nl <= 3 || strcmp(e->d_name + nl - 3, ".md") != 0) continue;
         char path[512];
         snprintf(path, sizeof path, "docs/%s", e->d_name);
         size_t len;
@@ -396,11 +380,13 @@ static void test_docs_examples(void **state)
 static void test_program_comparison(void **state)
 {
     (void)state;
-    const char *base = "ruleset \"t\" { currency CNY }\n"
-                       "promotion p \"a b\" { when order.subtotal >= ¥100 and customer.orders > 1 then ¥10 off order }\n";
+    const char *base =
+        "ruleset \"t\" { currency CNY }\n"
+        "promotion p \"a b\" { when order.subtotal >= ¥100 and customer.orders > 1 then ¥10 off order }\n";
     /* layout only: raw bytes differ (locations, condition text), normalised ones do not */
     const char *spaced = "ruleset \"t\" {\n  currency CNY\n}\n\n\n"
-                         "promotion p \"a b\" {\n  when order.subtotal>=¥100\n    and customer.orders>1\n  then ¥10 off order\n}\n";
+                         "promotion p \"a b\" {\n  when order.subtotal>=¥100\n    and customer.orders>1\n  "
+                         "then ¥10 off order\n}\n";
     uint8_t *b1, *b2;
     size_t l1, l2;
     assert_true(compile_in(NULL, "same.perk", base, strlen(base), &b1, &l1));
@@ -418,7 +404,8 @@ static void test_program_comparison(void **state)
         "ruleset \"t\" { currency CNY }\n"
         "promotion p \"a b\" { when customer.orders > 1 and order.subtotal >= ¥100 then ¥10 off order }\n",
         "ruleset \"t\" { currency CNY }\n"
-        "promotion p \"a b\" { when order.subtotal >= ¥100 and customer.orders > 1 then ¥10 off order priority 1 }\n",
+        "promotion p \"a b\" { when order.subtotal >= ¥100 and customer.orders > 1 then ¥10 off order "
+        "priority 1 }\n",
     };
     for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++)
         assert_false(same_program(NULL, base, strlen(base), changed[i], strlen(changed[i])));
@@ -481,10 +468,7 @@ static void sb_put(sbuf *b, const char *s, size_t n)
     b->s[b->n] = '\0';
 }
 
-static void sb_str(sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
+static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 /* Rewrites the whitespace between the tokens of text. Tame: other spaces and tabs, a space where
  * there was none, blank lines of other heights, but every line break kept. Wild: also line breaks
@@ -500,7 +484,7 @@ static char *respace(const char *text, size_t len, bool wild, size_t *out_len)
     memset(&lay, 0, sizeof lay);
     parse_text_layout(&src, &diags, arena, "t.perk", text, len, &lay);
     assert_int_equal(diags.errors, 0);
-    sbuf b = {0};
+    sbuf b = { 0 };
     sb_put(&b, "", 0);
     size_t pos = 0;
     for (int i = 0; i <= lay.n_tokens; i++) {
@@ -520,8 +504,7 @@ static char *respace(const char *text, size_t len, bool wild, size_t *out_len)
             char ch = text[k];
             if (ch == '#') { /* a comment: kept as written, to the end of its line */
                 size_t e = k;
-                while (e < next && text[e] != '\n')
-                    e++;
+                while (e < next && text[e] != '\n') e++;
                 sb_put(&b, text + k, e - k);
                 k = e;
             } else if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
@@ -532,7 +515,7 @@ static char *respace(const char *text, size_t len, bool wild, size_t *out_len)
                 if (newlines == 0 && wild && i > 0 && i < lay.n_tokens && rng() % 4 == 0) {
                     sb_str(&b, rng() % 2 ? " # inserted\n" : "\n");
                 } else if (newlines == 0) {
-                    static const char *const runs[] = {" ", "  ", "\t", " \t "};
+                    static const char *const runs[] = { " ", "  ", "\t", " \t " };
                     sb_str(&b, runs[rng() % 4]);
                 } else {
                     if (rng() % 2) sb_str(&b, rng() % 2 ? "  " : "\t");
@@ -576,7 +559,8 @@ static void respace_file(const char *path, const char *dir, respace_count *count
         char *variant = respace(text, len, false, &vlen);
         char *got = format_ok(path, variant, vlen, &got_len);
         if (got_len != want_len || memcmp(got, want, got_len) != 0)
-            print_error("%s re-spaced formats differently; the variant:\n%s\n--- gives\n%s", path, variant, got);
+            print_error("%s re-spaced formats differently; the variant:\n%s\n--- gives\n%s", path, variant,
+                        got);
         assert_int_equal(got_len, want_len);
         assert_memory_equal(got, want, got_len);
         count->tame++;
@@ -604,19 +588,17 @@ static void respace_file(const char *path, const char *dir, respace_count *count
 static void test_respacing(void **state)
 {
     (void)state;
-    respace_count count = {0, 0, 0};
+    respace_count count = { 0, 0, 0 };
     rng_state = 20300301u;
-    static const char *const dirs[] = {FMT_DIR, "rules"};
+    static const char *const dirs[] = { FMT_DIR, "rules" };
     for (int d = 0; d < 2; d++) {
         DIR *dir = opendir(dirs[d]);
         assert_non_null(dir);
         struct dirent *e;
         while ((e = readdir(dir)) != NULL) {
             size_t nl = strlen(e->d_name);
-            if (nl <= 5 || strcmp(e->d_name + nl - 5, ".perk") != 0)
-                continue;
-            if (d == 0 && strstr(e->d_name, ".in.perk") == NULL)
-                continue;
+            if (nl <= 5 || strcmp(e->d_name + nl - 5, ".perk") != 0) continue;
+            if (d == 0 && strstr(e->d_name, ".in.perk") == NULL) continue;
             char path[512];
             snprintf(path, sizeof path, "%s/%s", dirs[d], e->d_name);
             respace_file(path, dirs[d], &count);
@@ -681,7 +663,9 @@ static void test_width_boundary(void **state)
     char text[512], want[512];
     /* `let n = ["` + k letters + `"]` is k + 12 columns */
     for (int k = FMT_WIDTH - 13; k <= FMT_WIDTH - 11; k++) {
-        snprintf(text, sizeof text, "let n = [ \"%.*s\" ]\n", k, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        snprintf(text, sizeof text, "let n = [ \"%.*s\" ]\n", k,
+                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                 "AAAAAAAA");
         if (k + 12 <= FMT_WIDTH)
             snprintf(want, sizeof want, "let n = [\"%.*s\"]\n", k, text + 11);
         else
@@ -711,8 +695,9 @@ static void test_literals_and_commas(void **state)
     (void)state;
     char *out = format_str("let a=[¥12.50,300.00 CNY,￥5,1_000,12.5%,×2,\"\\u{4F1A}\\\"\",2030-03-01,]\n"
                            "let t = [\"x\", # the x\n]\n");
-    assert_string_equal(out, "let a = [¥12.50, 300.00 CNY, ￥5, 1_000, 12.5%, ×2, \"\\u{4F1A}\\\"\", 2030-03-01]\n"
-                             "let t = [\n  \"x\"  # the x\n]\n");
+    assert_string_equal(out,
+                        "let a = [¥12.50, 300.00 CNY, ￥5, 1_000, 12.5%, ×2, \"\\u{4F1A}\\\"\", 2030-03-01]\n"
+                        "let t = [\n  \"x\"  # the x\n]\n");
     free(out);
     /* a negation keeps its operand close; a subtraction does not */
     out = format_str("let a = ¥5 - - ¥3 - (-¥1)\n");
@@ -800,8 +785,7 @@ static void test_command(void **state)
     DIR *d = opendir(dir);
     assert_non_null(d);
     struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        assert_null(strstr(e->d_name, "perk-fmt"));
+    while ((e = readdir(d)) != NULL) assert_null(strstr(e->d_name, "perk-fmt"));
     closedir(d);
 
     /* usage */
@@ -826,12 +810,12 @@ static void test_command(void **state)
 
 /* --- main --------------------------------------------------------------------------------------------- */
 
-
 int main(int argc, char **argv)
 {
     (void)argc;
     if (!test_find_root(argv[0], FMT_DIR)) {
-        fprintf(stderr, "test_fmt: cannot find %s; run from the repository root or set PERK_SRCDIR\n", FMT_DIR);
+        fprintf(stderr, "test_fmt: cannot find %s; run from the repository root or set PERK_SRCDIR\n",
+                FMT_DIR);
         return 1;
     }
     const struct CMUnitTest fixed[] = {
@@ -858,27 +842,23 @@ int main(int argc, char **argv)
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         size_t len = strlen(e->d_name);
-        if (len <= 8 || strcmp(e->d_name + len - 8, ".in.perk") != 0)
-            continue;
+        if (len <= 8 || strcmp(e->d_name + len - 8, ".in.perk") != 0) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 32;
             char **fresh = realloc(paths, cap * sizeof *fresh);
-            if (fresh == NULL)
-                return 1;
+            if (fresh == NULL) return 1;
             paths = fresh;
         }
         size_t need = sizeof FMT_DIR + 1 + len;
         paths[n] = malloc(need);
-        if (paths[n] == NULL)
-            return 1;
+        if (paths[n] == NULL) return 1;
         snprintf(paths[n], need, "%s/%s", FMT_DIR, e->d_name);
         n++;
     }
     closedir(dir);
     qsort(paths, n, sizeof *paths, test_compare_names);
     struct CMUnitTest *tests = calloc(n ? n : 1, sizeof *tests);
-    if (tests == NULL)
-        return 1;
+    if (tests == NULL) return 1;
     for (size_t i = 0; i < n; i++) {
         tests[i].name = paths[i] + sizeof FMT_DIR;
         tests[i].test_func = run_golden;
@@ -889,8 +869,7 @@ int main(int argc, char **argv)
         failed++;
     }
     failed += _cmocka_run_group_tests("fmt golden", tests, n, NULL, NULL);
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
+    for (size_t i = 0; i < n; i++) free(paths[i]);
     free(paths);
     free(tests);
     return failed;

@@ -52,8 +52,7 @@ static void print_diff(const char *path, const char *want, const char *got)
     for (;;) {
         const char *we = strchr(w, '\n'), *ge = strchr(g, '\n');
         size_t wl = we ? (size_t)(we - w) : strlen(w), gl = ge ? (size_t)(ge - g) : strlen(g);
-        if (wl != gl || memcmp(w, g, wl) != 0 || !we || !ge)
-            break;
+        if (wl != gl || memcmp(w, g, wl) != 0 || !we || !ge) break;
         w = we + 1;
         g = ge + 1;
         line++;
@@ -65,10 +64,8 @@ static void print_diff(const char *path, const char *want, const char *got)
         if (*w && *g && wl == gl && memcmp(w, g, (size_t)wl) == 0) {
             print_error(" %.*s\n", wl, w);
         } else {
-            if (*w)
-                print_error("-%.*s\n", wl, w);
-            if (*g)
-                print_error("+%.*s\n", gl, g);
+            if (*w) print_error("-%.*s\n", wl, w);
+            if (*g) print_error("+%.*s\n", gl, g);
         }
         w = we ? we + 1 : w + wl;
         g = ge ? ge + 1 : g + gl;
@@ -103,13 +100,11 @@ static void run_golden(void **state)
         fail();
     }
     bool same = want_len == got_len && memcmp(want, got, got_len) == 0;
-    if (!same)
-        print_diff(path, want, got);
+    if (!same) print_diff(path, want, got);
     free(want);
     free(got);
     assert_true(same);
 }
-
 
 int main(int argc, char **argv)
 {
@@ -131,35 +126,30 @@ int main(int argc, char **argv)
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         size_t len = strlen(e->d_name);
-        if (len <= 5 || strcmp(e->d_name + len - 5, ".perk") != 0 || e->d_name[0] == '.')
-            continue;
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".perk") != 0 || e->d_name[0] == '.') continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             char **fresh = realloc(paths, cap * sizeof *fresh);
-            if (fresh == NULL)
-                return 1;
+            if (fresh == NULL) return 1;
             paths = fresh;
         }
         size_t need = sizeof GOLDEN_DIR + 1 + len;
         paths[n] = malloc(need);
-        if (paths[n] == NULL)
-            return 1;
+        if (paths[n] == NULL) return 1;
         snprintf(paths[n], need, "%s/%s", GOLDEN_DIR, e->d_name);
         n++;
     }
     closedir(dir);
     qsort(paths, n, sizeof *paths, test_compare_names);
     struct CMUnitTest *tests = calloc(n ? n : 1, sizeof *tests);
-    if (tests == NULL)
-        return 1;
+    if (tests == NULL) return 1;
     for (size_t i = 0; i < n; i++) {
         tests[i].name = paths[i] + sizeof GOLDEN_DIR; /* the file name */
         tests[i].test_func = run_golden;
         tests[i].initial_state = paths[i];
     }
     int failed = _cmocka_run_group_tests("golden", tests, n, NULL, NULL);
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
+    for (size_t i = 0; i < n; i++) free(paths[i]);
     free(paths);
     free(tests);
     return failed;

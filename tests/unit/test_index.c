@@ -34,7 +34,8 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static uint8_t *compile_bytes(const char *src, size_t *len) {
+static uint8_t *compile_bytes(const char *src, size_t *len)
+{
     compiler c;
     compiler_init(&c);
     uint8_t *bytes = NULL;
@@ -48,28 +49,32 @@ static uint8_t *compile_bytes(const char *src, size_t *len) {
     return bytes;
 }
 
-static perk_program *compile_prog(const char *src) {
+static perk_program *compile_prog(const char *src)
+{
     size_t len = 0;
     uint8_t *bytes = compile_bytes(src, &len);
-    perk_error err = {PERK_OK, ""};
+    perk_error err = { PERK_OK, "" };
     perk_program *p = perk_program_load(bytes, len, &err);
     free(bytes);
     if (p == NULL) fail_msg("load: %s", err.message);
     return p;
 }
 
-static const prog_rule *rule_named(const perk_program *p, const char *id) {
+static const prog_rule *rule_named(const perk_program *p, const char *id)
+{
     long i = perk_program_find_promotion(p, id);
     assert_true(i >= 0);
     return &p->d.rules[i];
 }
 
-static const char *guard_text(const perk_program *p, const prog_rule *r) {
+static const char *guard_text(const perk_program *p, const prog_rule *r)
+{
     return r->guard_kind == PROG_GUARD_NONE ? "" : prog_string(&p->d, r->guard_string);
 }
 
 /* xorshift: deterministic, no global state */
-static uint32_t rnd(uint64_t *s) {
+static uint32_t rnd(uint64_t *s)
+{
     *s ^= *s << 13;
     *s ^= *s >> 7;
     *s ^= *s << 17;
@@ -102,17 +107,22 @@ static const char *const GUARD_RULES =
     "promotion twice { when sum(tea) >= ¥10\n when sum(tea) >= ¥20\n then 5% off tea }\n"
     "promotion coupon_tea { requires coupon \"TEA\"\n then 5% off tea }\n"
     "promotion tier_tea { when customer.tier >= gold\n then 10% off tea }\n"
-    "promotion window_tea { valid 2025-01-01 to 2025-01-31\n when customer.first_order\n then ¥3 off each tea }\n"
-    "promotion hours_bogo { hours 10:00 to 12:00\n then buy 1 of items where brand = \"Acme\" get 1 of tea free }\n"
-    "promotion same_union { every monday\n then 5% off tea union (items where category in \"tea\" and price >= ¥5) }\n"
+    "promotion window_tea { valid 2025-01-01 to 2025-01-31\n when customer.first_order\n then ¥3 off each "
+    "tea }\n"
+    "promotion hours_bogo { hours 10:00 to 12:00\n then buy 1 of items where brand = \"Acme\" get 1 of tea "
+    "free }\n"
+    "promotion same_union { every monday\n then 5% off tea union (items where category in \"tea\" and price "
+    ">= ¥5) }\n"
     "promotion tier_brand { when customer.tier >= gold\n then 5% off items where brand = \"Acme\" }\n"
     "promotion tier_tag { when customer.tier >= gold\n then 5% off items where \"organic\" in tags }\n"
     "promotion tier_sku { when customer.tier >= gold\n then ¥1 off items where sku = \"X-1\" }\n"
-    "promotion tier_two { when customer.tier >= gold\n then 5% off tea\n then 5% off items where brand = \"Acme\" }\n"
+    "promotion tier_two { when customer.tier >= gold\n then 5% off tea\n then 5% off items where brand = "
+    "\"Acme\" }\n"
     "promotion tier_mixed { when customer.tier >= gold\n then 5% off tea\n then ¥1 off order }\n"
     "promotion tier_gift { when customer.tier >= gold\n then 5% off tea\n then gift \"T\" }\n";
 
-static void test_codegen_guards(void **state) {
+static void test_codegen_guards(void **state)
+{
     (void)state;
     perk_program *p = compile_prog(GUARD_RULES);
     const prog_rule *r;
@@ -195,7 +205,8 @@ static void test_codegen_guards(void **state) {
     key = prog_find_key(p, PROG_GUARD_CATEGORY, p->d.rules[tw].guard_string);
     assert_int_not_equal(key, PROG_NONE);
     bool listed = false;
-    for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++) listed |= x->key_rules[i] == (uint32_t)tw;
+    for (uint32_t i = x->key_first[key]; i < x->key_first[key + 1]; i++)
+        listed |= x->key_rules[i] == (uint32_t)tw;
     assert_true(listed);
     /* cat_off's block without tea is a NOTHING at its target precheck SET_CATEGORY "tea", AGG_ANY,
      * REQUIRE_TARGET (docs/semantics.md 5.1) */
@@ -206,7 +217,9 @@ static void test_codegen_guards(void **state) {
 
     /* a weekday, a tier, a date window or hours before a tea-only discount: the precheck comes
      * first, so the promotion is decided by "tea" (NOTHING) whatever the time or customer */
-    const char *prechecked[] = {"weekly", "tier_tea", "window_tea", "hours_bogo", "coupon_tea", "same_union"};
+    const char *prechecked[] = {
+        "weekly", "tier_tea", "window_tea", "hours_bogo", "coupon_tea", "same_union"
+    };
     for (size_t i = 0; i < sizeof prechecked / sizeof prechecked[0]; i++) {
         long k = perk_program_find_promotion(p, prechecked[i]);
         r = &p->d.rules[k];
@@ -221,16 +234,17 @@ static void test_codegen_guards(void **state) {
     assert_int_equal(rule_named(p, "tier_sku")->guard_kind, PROG_GUARD_SKU);
     /* no precheck: a threshold with a hint (twice), two strings (tier_two), an order-wide or
      * gift action next to a tea discount (tier_mixed, tier_gift) */
-    const char *unchecked[] = {"twice", "tier_two", "tier_mixed", "tier_gift", "tea_gift"};
+    const char *unchecked[] = { "twice", "tier_two", "tier_mixed", "tier_gift", "tea_gift" };
     for (size_t i = 0; i < sizeof unchecked / sizeof unchecked[0]; i++) {
         r = rule_named(p, unchecked[i]);
         for (uint32_t pc = r->code.start; pc < r->code.start + r->code.count; pc++)
-            if (p->d.code[pc].op == PERK_OP_REQUIRE_TARGET) fail_msg("%s got a target precheck", unchecked[i]);
+            if (p->d.code[pc].op == PERK_OP_REQUIRE_TARGET)
+                fail_msg("%s got a target precheck", unchecked[i]);
     }
 
     /* not decided by one string: a hard condition on the tier runs first, a union, no lines,
      * a condition that holds without tea, two different target strings */
-    const char *none[] = {"gold_tea", "union", "ship", "below", "tier_two", "tier_mixed", "tier_gift"};
+    const char *none[] = { "gold_tea", "union", "ship", "below", "tier_two", "tier_mixed", "tier_gift" };
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
         r = rule_named(p, none[i]);
         if (r->guard_kind != PROG_GUARD_NONE) fail_msg("%s got a guard", none[i]);
@@ -244,14 +258,16 @@ static void test_codegen_guards(void **state) {
 
 typedef void (*mutate_fn)(prog_data *p);
 
-static uint32_t string_id(const prog_data *p, const char *s) {
+static uint32_t string_id(const prog_data *p, const char *s)
+{
     for (uint32_t i = 0; i < p->n_strings; i++)
         if (strcmp(prog_string(p, i), s) == 0) return i;
     fail_msg("no string %s", s);
     return PROG_NONE;
 }
 
-static prog_rule *rule_of(prog_data *p, const char *id) {
+static prog_rule *rule_of(prog_data *p, const char *id)
+{
     uint32_t sid = string_id(p, id);
     for (uint32_t r = 0; r < p->n_rules; r++)
         if (p->rules[r].id == sid) return &p->rules[r];
@@ -265,15 +281,18 @@ static void m_unsound(prog_data *p) { rule_of(p, "cat_off")->guard_string = stri
 static void m_claim(prog_data *p) { rule_of(p, "tea_gift")->guard_cond = PROG_NONE; }
 static void m_kind(prog_data *p) { rule_of(p, "cat_off")->guard_kind = 9; }
 static void m_string(prog_data *p) { rule_of(p, "cat_off")->guard_string = p->n_strings + 5; }
-static void m_orphan(prog_data *p) { /* no guard, yet a condition */
+static void m_orphan(prog_data *p)
+{ /* no guard, yet a condition */
     prog_rule *r = rule_of(p, "gold_tea");
     r->guard_cond = r->first_cond;
 }
-static void m_cond_range(prog_data *p) {
+static void m_cond_range(prog_data *p)
+{
     prog_rule *r = rule_of(p, "tea_gift");
     r->guard_cond = r->first_cond + 1;
 }
-static void m_ship(prog_data *p) { /* ship has no lines to guard on: any string is unsound */
+static void m_ship(prog_data *p)
+{ /* ship has no lines to guard on: any string is unsound */
     prog_rule *r = rule_of(p, "ship");
     r->guard_kind = PROG_GUARD_CATEGORY;
     r->guard_string = string_id(p, "tea");
@@ -281,7 +300,8 @@ static void m_ship(prog_data *p) { /* ship has no lines to guard on: any string 
 /* the category kind differs from the exact category the block matches */
 static void m_kind_mismatch(prog_data *p) { rule_of(p, "exact")->guard_kind = PROG_GUARD_CATEGORY; }
 
-static void test_verifier_guards(void **state) {
+static void test_verifier_guards(void **state)
+{
     (void)state;
     size_t len = 0;
     uint8_t *bytes = compile_bytes(GUARD_RULES, &len);
@@ -290,14 +310,15 @@ static void test_verifier_guards(void **state) {
         perk_status status;
         const char *message;
     } cases[] = {
-        {m_unsound, PERK_VERIFY, "promotion 'cat_off': its guard (category \"cups\") does not decide"},
-        {m_claim, PERK_VERIFY, "promotion 'tea_gift': its guard claims nothing, the block gives condition"},
-        {m_kind, PERK_VERIFY, "promotion 'cat_off': unknown guard kind 9"},
-        {m_string, PERK_VERIFY, "promotion 'cat_off': guard string"},
-        {m_orphan, PERK_VERIFY, "promotion 'gold_tea': a guard string or condition without a guard kind"},
-        {m_cond_range, PERK_VERIFY, "promotion 'tea_gift': guard condition"},
-        {m_ship, PERK_VERIFY, "promotion 'ship': its guard (category \"tea\") does not decide"},
-        {m_kind_mismatch, PERK_VERIFY, "promotion 'exact': its guard (category \"tea/green\") does not decide"},
+        { m_unsound, PERK_VERIFY, "promotion 'cat_off': its guard (category \"cups\") does not decide" },
+        { m_claim, PERK_VERIFY, "promotion 'tea_gift': its guard claims nothing, the block gives condition" },
+        { m_kind, PERK_VERIFY, "promotion 'cat_off': unknown guard kind 9" },
+        { m_string, PERK_VERIFY, "promotion 'cat_off': guard string" },
+        { m_orphan, PERK_VERIFY, "promotion 'gold_tea': a guard string or condition without a guard kind" },
+        { m_cond_range, PERK_VERIFY, "promotion 'tea_gift': guard condition" },
+        { m_ship, PERK_VERIFY, "promotion 'ship': its guard (category \"tea\") does not decide" },
+        { m_kind_mismatch, PERK_VERIFY,
+          "promotion 'exact': its guard (category \"tea/green\") does not decide" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         prog_data p;
@@ -357,7 +378,8 @@ typedef struct pair {
 
 /* The gates' hot record of every rule says what its full record says (program_internal.h). The
  * plain pass reads the same records, so comparing the passes cannot catch a wrong one: this does. */
-static void check_hot_records(const perk_program *prog) {
+static void check_hot_records(const perk_program *prog)
+{
     const prog_rule_index *x = &prog->ridx;
     for (uint32_t r = 0; r < prog->d.n_rules; r++) {
         const prog_rule *rule = &prog->d.rules[r];
@@ -365,7 +387,8 @@ static void check_hot_records(const perk_program *prog) {
         assert_int_equal(h->group, rule->group);
         assert_int_equal(h->guard_kind, rule->guard_kind);
         assert_int_equal(h->guard_string, rule->guard_string);
-        assert_int_equal(!!(h->flags & RHOT_COUPON), rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE);
+        assert_int_equal(!!(h->flags & RHOT_COUPON),
+                         rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE);
         assert_int_equal(!!(h->flags & RHOT_BUDGET),
                          rule->limit_uses >= 0 || rule->limit_money >= 0 || rule->limit_per_customer >= 0);
         assert_int_equal(!!(h->flags & RHOT_MULTI), x->multi_first[r + 1] > x->multi_first[r]);
@@ -374,7 +397,8 @@ static void check_hot_records(const perk_program *prog) {
 }
 
 /* The four contexts of a pair with limits l (explain is set for each). */
-static void pair_init_limits(pair *x, perk_program *prog, perk_limits l) {
+static void pair_init_limits(pair *x, perk_program *prog, perk_limits l)
+{
     check_hot_records(prog);
     perk_error err;
     x->prog = prog;
@@ -397,14 +421,16 @@ static void pair_init_limits(pair *x, perk_program *prog, perk_limits l) {
     x->compared = x->differing_paths = 0;
 }
 
-static void pair_init(pair *x, perk_program *prog, uint64_t budget) {
+static void pair_init(pair *x, perk_program *prog, uint64_t budget)
+{
     perk_limits l = perk_limits_default();
     l.max_lines = 64;
     if (budget) l.instruction_budget = budget;
     pair_init_limits(x, prog, l);
 }
 
-static void pair_free(pair *x) {
+static void pair_free(pair *x)
+{
     perk_context_free(x->on);
     perk_context_free(x->off);
     perk_context_free(x->app_on);
@@ -414,8 +440,9 @@ static void pair_free(pair *x) {
 
 /* Gives both contexts the same cart: the customer (NULL: none), the order, lines[0 .. n). */
 static void pair_feed(pair *x, const perk_customer *customer, const perk_order *order, const perk_line *lines,
-                      size_t n) {
-    perk_context *const all[4] = {x->on, x->off, x->app_on, x->app_off};
+                      size_t n)
+{
+    perk_context *const all[4] = { x->on, x->off, x->app_on, x->app_off };
     for (int k = 0; k < 4; k++) {
         perk_context *ctx = all[k];
         perk_cart_reset(ctx);
@@ -427,7 +454,8 @@ static void pair_feed(pair *x, const perk_customer *customer, const perk_order *
 
 /* The JSON of `full` as a context explaining only what applied must give it: every promotion that
  * did not apply has reason UNEXPLAINED and nothing else; all the rest is the same. */
-static char *render_applied_view(const pair *x, const perk_result *full, const cart_doc *doc) {
+static char *render_applied_view(const pair *x, const perk_result *full, const cart_doc *doc)
+{
     perk_result view = *full;
     perk_promotion_result *masked = NULL;
     if (full->status == PERK_OK) {
@@ -453,7 +481,8 @@ static char *render_applied_view(const pair *x, const perk_result *full, const c
  * against the full result `full` x->on gave: the same JSON once the full one is masked, the same
  * error and instruction count; and the index on visits no more promotions than explaining all. */
 static void compare_applied(pair *x, const perk_result *full, const char *full_error, const cart_doc *doc,
-                            const char *what) {
+                            const char *what)
+{
     char *want = render_applied_view(x, full, doc);
     assert_non_null(want);
     for (int k = 0; k < 2; k++) {
@@ -461,10 +490,10 @@ static void compare_applied(pair *x, const perk_result *full, const char *full_e
         const perk_result *r = perk_evaluate(ctx);
         char *got = result_json_render(x->names, r, doc, 0);
         assert_non_null(got);
-        if (r->status != full->status || strcmp(got, want) != 0 || strcmp(perk_context_error(ctx), full_error) != 0 ||
-            r->instructions != full->instructions) {
-            fprintf(stderr, "%s\n explaining all:    %s\n  %s\n explaining applied (index %s): %s\n  %s\n", what,
-                    full_error, want, k == 0 ? "on" : "off", perk_context_error(ctx), got);
+        if (r->status != full->status || strcmp(got, want) != 0 ||
+            strcmp(perk_context_error(ctx), full_error) != 0 || r->instructions != full->instructions) {
+            fprintf(stderr, "%s\n explaining all:    %s\n  %s\n explaining applied (index %s): %s\n  %s\n",
+                    what, full_error, want, k == 0 ? "on" : "off", perk_context_error(ctx), got);
             fail_msg("explaining only what applied changed the result of %s", what);
         }
         if (k == 0 && r->status == PERK_OK) assert_true(r->promotions_visited <= full->promotions_visited);
@@ -475,7 +504,8 @@ static void compare_applied(pair *x, const perk_result *full, const char *full_e
 
 /* Evaluates the contexts (already fed the same cart) and compares everything. Evaluating a cart
  * again gives the same result, so a test may first look at one context's result itself. */
-static void pair_compare(pair *x, const cart_doc *doc, const char *what) {
+static void pair_compare(pair *x, const cart_doc *doc, const char *what)
+{
     const perk_result *a = perk_evaluate(x->on);
     char *ja = result_json_render(x->names, a, doc, 0);
     compare_applied(x, a, perk_context_error(x->on), doc, what);
@@ -484,9 +514,10 @@ static void pair_compare(pair *x, const cart_doc *doc, const char *what) {
     assert_non_null(ja);
     assert_non_null(jb);
     if (a->status != b->status || strcmp(ja, jb) != 0 ||
-        strcmp(perk_context_error(x->on), perk_context_error(x->off)) != 0 || a->instructions != b->instructions) {
-        fprintf(stderr, "%s\n index on:  %s\n  %s\n index off: %s\n  %s\n", what, perk_context_error(x->on), ja,
-                perk_context_error(x->off), jb);
+        strcmp(perk_context_error(x->on), perk_context_error(x->off)) != 0 ||
+        a->instructions != b->instructions) {
+        fprintf(stderr, "%s\n index on:  %s\n  %s\n index off: %s\n  %s\n", what, perk_context_error(x->on),
+                ja, perk_context_error(x->off), jb);
         fail_msg("the rule index changed the result of %s", what);
     }
     if (x->on->n_written < x->prog->d.n_rules) x->differing_paths++;
@@ -498,7 +529,8 @@ static void pair_compare(pair *x, const cart_doc *doc, const char *what) {
 /* ------------------------------------------------------------------ the rule tests' carts */
 
 /* The carts of a .test file: the JSON object that starts each line "cart {". */
-static void each_test_cart(const char *test_path, perk_program *prog, pair *pairs, size_t n_pairs) {
+static void each_test_cart(const char *test_path, perk_program *prog, pair *pairs, size_t n_pairs)
+{
     FILE *f = fopen(test_path, "rb");
     assert_non_null(f);
     static char text[1 << 17];
@@ -513,8 +545,10 @@ static void each_test_cart(const char *test_path, perk_program *prog, pair *pair
         char *end = open;
         for (; *end; end++) {
             if (in_string) {
-                if (*end == '\\' && end[1]) end++;
-                else if (*end == '"') in_string = false;
+                if (*end == '\\' && end[1])
+                    end++;
+                else if (*end == '"')
+                    in_string = false;
             } else if (*end == '"') {
                 in_string = true;
             } else if (*end == '{') {
@@ -554,13 +588,15 @@ typedef struct vocab {
     uint32_t n_cats, n_skus, n_brands, n_tags, n_coupons, n_campaigns, n_tiers, n_customer_tags, n_strings;
 } vocab;
 
-static void vocab_add(const char **list, uint32_t *n, uint32_t cap, const char *s) {
+static void vocab_add(const char **list, uint32_t *n, uint32_t cap, const char *s)
+{
     for (uint32_t i = 0; i < *n; i++)
         if (strcmp(list[i], s) == 0) return;
     if (*n < cap) list[(*n)++] = s;
 }
 
-static void vocab_of(const perk_program *prog, vocab *v) {
+static void vocab_of(const perk_program *prog, vocab *v)
+{
     memset(v, 0, sizeof *v);
     const prog_data *d = &prog->d;
     for (uint32_t i = 0; i < d->n_code; i++) {
@@ -578,17 +614,20 @@ static void vocab_of(const perk_program *prog, vocab *v) {
         }
     }
     for (uint32_t r = 0; r < d->n_rules; r++) {
-        if (d->rules[r].coupon != PROG_NONE) vocab_add(v->coupons, &v->n_coupons, 64, prog_string(d, d->rules[r].coupon));
+        if (d->rules[r].coupon != PROG_NONE)
+            vocab_add(v->coupons, &v->n_coupons, 64, prog_string(d, d->rules[r].coupon));
         if (d->rules[r].coupon_campaign != PROG_NONE)
             vocab_add(v->campaigns, &v->n_campaigns, 16, prog_string(d, d->rules[r].coupon_campaign));
     }
-    for (uint32_t t = 0; t < d->n_tiers && t < 8; t++) v->tiers[v->n_tiers++] = prog_string(d, d->tiers[t].id);
+    for (uint32_t t = 0; t < d->n_tiers && t < 8; t++)
+        v->tiers[v->n_tiers++] = prog_string(d, d->tiers[t].id);
     vocab_add(v->cats, &v->n_cats, 256, "unknown");
     vocab_add(v->skus, &v->n_skus, 64, "NOPE-1");
     vocab_add(v->coupons, &v->n_coupons, 64, "NOT-A-CODE");
 }
 
-static const char *pick(uint64_t *s, const char *const *list, uint32_t n) {
+static const char *pick(uint64_t *s, const char *const *list, uint32_t n)
+{
     return n == 0 ? NULL : list[below(s, n)];
 }
 
@@ -608,16 +647,19 @@ typedef struct rcart {
     uint32_t n_usage, n_exclude;
 } rcart;
 
-static void random_cart(uint64_t *s, const vocab *v, uint32_t n_rules, rcart *c) {
+static void random_cart(uint64_t *s, const vocab *v, uint32_t n_rules, rcart *c)
+{
     memset(c, 0, sizeof *c);
     c->customer.member_since_days = -1;
     if (below(s, 3) != 0) {
         c->customer.id = "cust";
         c->customer.tier = below(s, 4) == 0 ? NULL : pick(s, v->tiers, v->n_tiers);
         uint32_t nt = below(s, 3);
-        for (uint32_t i = 0; i < nt && v->n_customer_tags; i++) c->customer_tags[i] = pick(s, v->customer_tags, v->n_customer_tags);
+        for (uint32_t i = 0; i < nt && v->n_customer_tags; i++)
+            c->customer_tags[i] = pick(s, v->customer_tags, v->n_customer_tags);
         c->customer.n_tags = v->n_customer_tags ? nt : 0;
-        if (c->customer.n_tags == 2 && strcmp(c->customer_tags[0], c->customer_tags[1]) == 0) c->customer.n_tags = 1;
+        if (c->customer.n_tags == 2 && strcmp(c->customer_tags[0], c->customer_tags[1]) == 0)
+            c->customer.n_tags = 1;
         c->customer.tags = c->customer_tags;
         c->customer.first_order = below(s, 2);
         c->customer.order_count = below(s, 20);
@@ -640,7 +682,10 @@ static void random_cart(uint64_t *s, const vocab *v, uint32_t n_rules, rcart *c)
         const char *cat = pick(s, v->cats, v->n_cats);
         switch (below(s, 5)) {
         case 0: l->category = NULL; break;
-        case 1: snprintf(c->cats[i], sizeof c->cats[i], "%s/sub", cat); l->category = c->cats[i]; break;
+        case 1:
+            snprintf(c->cats[i], sizeof c->cats[i], "%s/sub", cat);
+            l->category = c->cats[i];
+            break;
         default: l->category = cat; break;
         }
         l->brand = below(s, 2) ? pick(s, v->brands, v->n_brands) : NULL;
@@ -674,7 +719,8 @@ static void random_cart(uint64_t *s, const vocab *v, uint32_t n_rules, rcart *c)
         c->n_usage = 1 + below(s, 3);
         for (uint32_t i = 0; i < c->n_usage; i++) {
             c->usage_rule[i] = below(s, n_rules);
-            c->usage[i] = (perk_usage){below(s, 8), below(s, 3) ? 0 : (int64_t)below(s, 100000), below(s, 3)};
+            c->usage[i] =
+                (perk_usage){ below(s, 8), below(s, 3) ? 0 : (int64_t)below(s, 100000), below(s, 3) };
         }
     }
     if (n_rules > 0 && below(s, 6) == 0) {
@@ -683,7 +729,8 @@ static void random_cart(uint64_t *s, const vocab *v, uint32_t n_rules, rcart *c)
     }
 }
 
-static void feed(perk_context *ctx, const rcart *c) {
+static void feed(perk_context *ctx, const rcart *c)
+{
     perk_cart_reset(ctx);
     assert_int_equal(perk_cart_set_customer(ctx, &c->customer), PERK_OK);
     assert_int_equal(perk_cart_set_order(ctx, &c->order), PERK_OK);
@@ -693,12 +740,14 @@ static void feed(perk_context *ctx, const rcart *c) {
         assert_int_equal(perk_cart_add_coupon(ctx, c->codes[i], c->campaigns[i], c->status[i]), PERK_OK);
     for (uint32_t i = 0; i < c->n_usage; i++)
         assert_int_equal(perk_cart_set_usage(ctx, c->usage_rule[i], &c->usage[i]), PERK_OK);
-    for (uint32_t i = 0; i < c->n_exclude; i++) assert_int_equal(perk_cart_exclude(ctx, c->exclude_rule[i]), PERK_OK);
+    for (uint32_t i = 0; i < c->n_exclude; i++)
+        assert_int_equal(perk_cart_exclude(ctx, c->exclude_rule[i]), PERK_OK);
 }
 
 /* n random carts through every pair; returns how many the index evaluated without visiting every
  * promotion. */
-static uint32_t random_carts(pair *pairs, size_t n_pairs, uint64_t seed, uint32_t n, const char *name) {
+static uint32_t random_carts(pair *pairs, size_t n_pairs, uint64_t seed, uint32_t n, const char *name)
+{
     vocab v;
     vocab_of(pairs[0].prog, &v);
     uint64_t s = seed;
@@ -724,9 +773,10 @@ static uint32_t random_carts(pair *pairs, size_t n_pairs, uint64_t seed, uint32_
 
 /* ------------------------------------------------------------------ the rulesets in rules/ */
 
-static void test_rules_dir(void **state) {
+static void test_rules_dir(void **state)
+{
     (void)state;
-    static const char *const sets[] = {"farm_box", "jp_select", "stacking", "storefront", "tea_shop"};
+    static const char *const sets[] = { "farm_box", "jp_select", "stacking", "storefront", "tea_shop" };
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         char perk_path[128], test_path[128];
         snprintf(perk_path, sizeof perk_path, "rules/%s.perk", sets[i]);
@@ -753,7 +803,8 @@ typedef struct sbuf {
 } sbuf;
 
 static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
@@ -771,95 +822,162 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
 
 /* A ruleset of n promotions drawn from templates that cover every way a guard can be (or not be)
  * proved, plus coupons, groups, stop, budgets, caps and original prices. */
-static char *generate(uint64_t seed, uint32_t n, uint32_t n_cats, bool one_coupon, bool with_stop) {
-    sbuf b = {NULL, 0, 0};
+static char *generate(uint64_t seed, uint32_t n, uint32_t n_cats, bool one_coupon, bool with_stop)
+{
+    sbuf b = { NULL, 0, 0 };
     uint64_t s = seed;
     sb_printf(&b, "ruleset \"gen\" {\n currency CNY\n timezone \"Asia/Shanghai\"\n rounding half_even\n%s}\n",
               one_coupon ? " coupons one per order\n" : "");
-    sb_printf(&b, "tier silver \"S\" { spend ¥1000 within 365 days }\ntier gold \"G\" { spend ¥5000 within 365 days }\n");
+    sb_printf(&b, "tier silver \"S\" { spend ¥1000 within 365 days }\ntier gold \"G\" { spend ¥5000 within "
+                  "365 days }\n");
     for (uint32_t i = 0; i < n; i++) {
         uint32_t k = below(&s, n_cats), t = below(&s, 34);
         if (t == 7 && !with_stop) t = 0;
         sb_printf(&b, "promotion r%u {\n priority %u\n", i, below(&s, 50));
         switch (t) {
-        case 0: sb_printf(&b, " then %u%% off items where category in \"c%u\"\n", 1 + below(&s, 30), k); break;
+        case 0:
+            sb_printf(&b, " then %u%% off items where category in \"c%u\"\n", 1 + below(&s, 30), k);
+            break;
         case 1:
-            sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥%u\n then ¥%u off items where category in \"c%u\"\n",
+            sb_printf(&b,
+                      " when sum(items where category in \"c%u\") >= ¥%u\n then ¥%u off items where category "
+                      "in \"c%u\"\n",
                       k, 1 + below(&s, 300), 1 + below(&s, 20), k);
             break;
         case 2: sb_printf(&b, " when any(items where brand = \"b%u\")\n then free shipping\n", k % 16); break;
-        case 3: sb_printf(&b, " when count(items where \"t%u\" in tags) >= 2\n then 5%% off order\n", k % 8); break;
-        case 4: sb_printf(&b, " requires coupon \"C%u\"\n then ¥5 off items where category in \"c%u\"\n", k % 12, k); break;
-        case 5: sb_printf(&b, " exclusive \"g%u\"\n then 20%% off items where category in \"c%u\"\n", k % 3, k); break;
-        case 6:
-            sb_printf(&b, " when customer.tier >= gold\n when sum(items where category in \"c%u\") >= ¥50\n then 10%% off order\n", k);
+        case 3:
+            sb_printf(&b, " when count(items where \"t%u\" in tags) >= 2\n then 5%% off order\n", k % 8);
             break;
-        case 7: sb_printf(&b, " when any(items where sku = \"s%u\")\n then ¥1 off order\n stop\n", k % 20); break;
+        case 4:
+            sb_printf(&b, " requires coupon \"C%u\"\n then ¥5 off items where category in \"c%u\"\n", k % 12,
+                      k);
+            break;
+        case 5:
+            sb_printf(&b, " exclusive \"g%u\"\n then 20%% off items where category in \"c%u\"\n", k % 3, k);
+            break;
+        case 6:
+            sb_printf(&b,
+                      " when customer.tier >= gold\n when sum(items where category in \"c%u\") >= ¥50\n then "
+                      "10%% off order\n",
+                      k);
+            break;
+        case 7:
+            sb_printf(&b, " when any(items where sku = \"s%u\")\n then ¥1 off order\n stop\n", k % 20);
+            break;
         case 8:
-            sb_printf(&b, " limit %u uses\n limit 2 per customer\n limit ¥%u total\n then 10%% off items where category in \"c%u\"\n",
+            sb_printf(&b,
+                      " limit %u uses\n limit 2 per customer\n limit ¥%u total\n then 10%% off items where "
+                      "category in \"c%u\"\n",
                       1 + below(&s, 6), 1 + below(&s, 900), k);
             break;
         case 9: sb_printf(&b, " then buy 2 of items where category in \"c%u\" get 1 free\n", k); break;
         case 10:
-            sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥100 and customer.first_order\n then ¥10 off order\n", k);
+            sb_printf(&b,
+                      " when sum(items where category in \"c%u\") >= ¥100 and customer.first_order\n then "
+                      "¥10 off order\n",
+                      k);
             break;
         case 11: sb_printf(&b, " then 10%% off items where category in \"c%u\" and price >= ¥20\n", k); break;
-        case 12: sb_printf(&b, " every wednesday\n then 10%% off items where category in \"c%u\"\n", k); break;
-        case 13:
-            sb_printf(&b, " measure original prices\n then tiers on items where category in \"c%u\" { ¥50: ¥1 off, ¥100: 10%% off }\n", k);
+        case 12:
+            sb_printf(&b, " every wednesday\n then 10%% off items where category in \"c%u\"\n", k);
             break;
-        case 14: sb_printf(&b, " when any(items where category in \"c%u\")\n then gift \"G%u\"\n", k, k); break;
+        case 13:
+            sb_printf(&b,
+                      " measure original prices\n then tiers on items where category in \"c%u\" { ¥50: ¥1 "
+                      "off, ¥100: 10%% off }\n",
+                      k);
+            break;
+        case 14:
+            sb_printf(&b, " when any(items where category in \"c%u\")\n then gift \"G%u\"\n", k, k);
+            break;
         case 15:
-            sb_printf(&b, " when count(items where category in \"c%u\") >= 1\n then every ¥100 on items where category in \"c%u\": ¥10 off up to ¥30\n",
+            sb_printf(&b,
+                      " when count(items where category in \"c%u\") >= 1\n then every ¥100 on items where "
+                      "category in \"c%u\": ¥10 off up to ¥30\n",
                       k, k);
             break;
         case 16: sb_printf(&b, " cap ¥5\n then 50%% off items where category = \"c%u\"\n", k); break;
         case 17: sb_printf(&b, " requires coupon from \"CAMP%u\"\n then ¥3 off order\n", k % 2); break;
         case 18: sb_printf(&b, " then any 3 of items where category in \"c%u\" for ¥30\n", k); break;
-        case 19: sb_printf(&b, " when not any(items where category in \"c%u\")\n then ¥2 off order\n", k); break;
-        case 20: sb_printf(&b, " then 10%% off items where category in [\"c%u\", \"c%u\"]\n", k, (k + 1) % n_cats); break;
-        case 21: sb_printf(&b, " then ¥5 off (items where category in \"c%u\") except (items where brand = \"b%u\")\n", k, k % 16); break;
-        case 22: sb_printf(&b, " when sum(items where category in \"c%u\") < ¥30\n then ¥1 off order\n", k); break;
-        case 23: sb_printf(&b, " hours 10:00 to 22:00\n when any(items where category in \"c%u\")\n then 3%% off order\n", k); break;
+        case 19:
+            sb_printf(&b, " when not any(items where category in \"c%u\")\n then ¥2 off order\n", k);
+            break;
+        case 20:
+            sb_printf(&b, " then 10%% off items where category in [\"c%u\", \"c%u\"]\n", k, (k + 1) % n_cats);
+            break;
+        case 21:
+            sb_printf(&b,
+                      " then ¥5 off (items where category in \"c%u\") except (items where brand = \"b%u\")\n",
+                      k, k % 16);
+            break;
+        case 22:
+            sb_printf(&b, " when sum(items where category in \"c%u\") < ¥30\n then ¥1 off order\n", k);
+            break;
+        case 23:
+            sb_printf(
+                &b,
+                " hours 10:00 to 22:00\n when any(items where category in \"c%u\")\n then 3%% off order\n",
+                k);
+            break;
         case 24:
-            sb_printf(&b, " requires coupon \"C%u\"\n when sum(items where category in \"c%u\") >= ¥20\n then 15%% off items where category in \"c%u\"\n",
+            sb_printf(&b,
+                      " requires coupon \"C%u\"\n when sum(items where category in \"c%u\") >= ¥20\n then "
+                      "15%% off items where category in \"c%u\"\n",
                       k % 12, k, k);
             break;
         case 25:
-            sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥%u and sum(items where category in \"c%u\") >= ¥1\n then effect \"e\" \"%u\"\n",
+            sb_printf(&b,
+                      " when sum(items where category in \"c%u\") >= ¥%u and sum(items where category in "
+                      "\"c%u\") >= ¥1\n then effect \"e\" \"%u\"\n",
                       k, 1 + below(&s, 100), (k + 3) % n_cats, k);
             break;
         case 26: /* two soft thresholds on one set: both fail without it (2 failures, no hint) */
-            sb_printf(&b, " when sum(items where category in \"c%u\") >= ¥%u\n when sum(items where category in \"c%u\") >= ¥%u\n then 7%% off items where category in \"c%u\"\n",
+            sb_printf(&b,
+                      " when sum(items where category in \"c%u\") >= ¥%u\n when sum(items where category in "
+                      "\"c%u\") >= ¥%u\n then 7%% off items where category in \"c%u\"\n",
                       k, 1 + below(&s, 60), k, 1 + below(&s, 60), k);
             break;
         /* target prechecks: time windows, weekdays, hours, tiers before a one-string discount */
         case 27:
-            sb_printf(&b, " valid 2026-01-%02u to 2026-02-%02u\n then %u%% off items where category in \"c%u\"\n",
+            sb_printf(&b,
+                      " valid 2026-01-%02u to 2026-02-%02u\n then %u%% off items where category in \"c%u\"\n",
                       1 + below(&s, 28), 1 + below(&s, 28), 1 + below(&s, 30), k);
             break;
         case 28:
-            sb_printf(&b, " every %s\n when customer.tier >= silver\n then ¥%u off each items where category in \"c%u\"\n",
+            sb_printf(&b,
+                      " every %s\n when customer.tier >= silver\n then ¥%u off each items where category in "
+                      "\"c%u\"\n",
                       below(&s, 2) ? "monday, friday" : "wednesday", 1 + below(&s, 5), k);
             break;
         case 29:
-            sb_printf(&b, " hours %02u:00 to %02u:00\n requires coupon \"C%u\"\n then 10%% off items where \"t%u\" in tags and price >= ¥10\n",
+            sb_printf(&b,
+                      " hours %02u:00 to %02u:00\n requires coupon \"C%u\"\n then 10%% off items where "
+                      "\"t%u\" in tags and price >= ¥10\n",
                       below(&s, 12), 12 + below(&s, 12), k % 12, k % 8);
             break;
         case 30:
-            sb_printf(&b, " when customer.tier >= gold and customer.first_order\n exclusive \"g%u\"\n then 15%% off items where brand = \"b%u\"\n stop\n",
+            sb_printf(&b,
+                      " when customer.tier >= gold and customer.first_order\n exclusive \"g%u\"\n then 15%% "
+                      "off items where brand = \"b%u\"\n stop\n",
                       k % 3, k % 16);
             break;
         case 31:
-            sb_printf(&b, " when order.subtotal >= ¥%u\n cap ¥%u\n then buy 1 of items where category in \"c%u\" get 1 of (items where category in \"c%u\") at 50%% off\n",
+            sb_printf(&b,
+                      " when order.subtotal >= ¥%u\n cap ¥%u\n then buy 1 of items where category in \"c%u\" "
+                      "get 1 of (items where category in \"c%u\") at 50%% off\n",
                       1 + below(&s, 300), 1 + below(&s, 20), k, k);
             break;
         case 32:
-            sb_printf(&b, " valid 2026-03-01 to 2026-12-31\n when customer.tier >= silver\n then %u%% off items where category in \"c%u\"\n then ¥1 off each items where category in \"c%u\" and price >= ¥%u\n",
-                      1 + below(&s, 20), k, k, 1 + below(&s, 50));
+            sb_printf(
+                &b,
+                " valid 2026-03-01 to 2026-12-31\n when customer.tier >= silver\n then %u%% off items where "
+                "category in \"c%u\"\n then ¥1 off each items where category in \"c%u\" and price >= ¥%u\n",
+                1 + below(&s, 20), k, k, 1 + below(&s, 50));
             break;
         default:
-            sb_printf(&b, " measure original prices\n when sum(items where category in \"c%u\") >= ¥%u\n then ¥%u off order\n",
+            sb_printf(&b,
+                      " measure original prices\n when sum(items where category in \"c%u\") >= ¥%u\n then "
+                      "¥%u off order\n",
                       k, 1 + below(&s, 200), 1 + below(&s, 30));
             break;
         }
@@ -872,7 +990,8 @@ static char *generate(uint64_t seed, uint32_t n, uint32_t n_cats, bool one_coupo
 }
 
 static void check_generated(uint64_t seed, uint32_t n_rules, uint32_t n_cats, bool one_coupon, bool with_stop,
-                            uint32_t n_carts) {
+                            uint32_t n_carts)
+{
     char *src = generate(seed, n_rules, n_cats, one_coupon, with_stop);
     perk_program *prog = compile_prog(src);
     free(src);
@@ -891,7 +1010,8 @@ static void check_generated(uint64_t seed, uint32_t n_rules, uint32_t n_cats, bo
     perk_program_free(prog);
 }
 
-static void test_generated(void **state) {
+static void test_generated(void **state)
+{
     (void)state;
     check_generated(1, 300, 40, false, true, 200);
     check_generated(2, 300, 40, true, true, 200);
@@ -902,12 +1022,14 @@ static void test_generated(void **state) {
 /* ------------------------------------------------------------------ scaling and allocation */
 
 static atomic_long allocations;
-static void *counting_alloc(size_t size, void *user) {
+static void *counting_alloc(size_t size, void *user)
+{
     (void)user;
     atomic_fetch_add(&allocations, 1);
     return malloc(size);
 }
-static void counting_release(void *ptr, void *user) {
+static void counting_release(void *ptr, void *user)
+{
     (void)user;
     free(ptr);
 }
@@ -915,26 +1037,29 @@ static void counting_release(void *ptr, void *user) {
 /* 2000 category promotions over 200 categories: a cart touching 2 categories visits only their
  * 20 promotions (10 each), and gives the same result as visiting all 2000. Feeding and evaluating
  * a cart allocates nothing once the context has held a cart that large. */
-static void test_visits_few(void **state) {
+static void test_visits_few(void **state)
+{
     (void)state;
-    sbuf b = {NULL, 0, 0};
+    sbuf b = { NULL, 0, 0 };
     sb_printf(&b, "ruleset \"many\" { currency CNY }\n");
     for (uint32_t i = 0; i < 2000; i++)
-        sb_printf(&b, "promotion p%u { then %u%% off items where category in \"cat%u\" }\n", i, 1 + i % 20, i % 200);
+        sb_printf(&b, "promotion p%u { then %u%% off items where category in \"cat%u\" }\n", i, 1 + i % 20,
+                  i % 200);
     perk_program *prog = compile_prog(b.s);
     free(b.s);
     pair x;
     pair_init(&x, prog, 0);
-    for (uint32_t r = 0; r < prog->d.n_rules; r++) assert_int_equal(prog->d.rules[r].guard_kind, PROG_GUARD_CATEGORY);
-    perk_allocator counting = {counting_alloc, counting_release, NULL};
+    for (uint32_t r = 0; r < prog->d.n_rules; r++)
+        assert_int_equal(prog->d.rules[r].guard_kind, PROG_GUARD_CATEGORY);
+    perk_allocator counting = { counting_alloc, counting_release, NULL };
     for (int round = 0; round < 3; round++) {
         perk_line lines[4] = {
-            {.sku = "A", .category = "cat7", .unit_price = 10000, .quantity = 1, .margin_ppm = -1},
-            {.sku = "B", .category = "cat7/sub", .unit_price = 2999, .quantity = 3, .margin_ppm = -1},
-            {.sku = "C", .category = "cat123", .unit_price = 500, .quantity = 2, .margin_ppm = -1},
-            {.sku = "D", .category = "other", .unit_price = 100, .quantity = 1, .margin_ppm = -1},
+            { .sku = "A", .category = "cat7", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 },
+            { .sku = "B", .category = "cat7/sub", .unit_price = 2999, .quantity = 3, .margin_ppm = -1 },
+            { .sku = "C", .category = "cat123", .unit_price = 500, .quantity = 2, .margin_ppm = -1 },
+            { .sku = "D", .category = "other", .unit_price = 100, .quantity = 1, .margin_ppm = -1 },
         };
-        perk_order o = {.time = 1772625600LL, .shipping = 800};
+        perk_order o = { .time = 1772625600LL, .shipping = 800 };
         atomic_store(&allocations, 0);
         perk_set_allocator(&counting);
         pair_feed(&x, NULL, &o, lines, 4);
@@ -945,7 +1070,8 @@ static void test_visits_few(void **state) {
         /* cat7 has promotions 7, 207, ..., 1807 and cat123 has 123, 323, ...: 20 visited */
         assert_int_equal(x.on->n_written, 20);
         uint32_t applied = 0;
-        for (uint32_t p = 0; p < r->n_promotions; p++) applied += r->promotions[p].reason == PERK_REASON_APPLIED;
+        for (uint32_t p = 0; p < r->n_promotions; p++)
+            applied += r->promotions[p].reason == PERK_REASON_APPLIED;
         assert_int_equal(applied, 20);
         /* every unvisited one reports NOTHING, the outcome of its block without its category */
         assert_int_equal(r->promotions[8].reason, PERK_REASON_NOTHING);
@@ -957,10 +1083,12 @@ static void test_visits_few(void **state) {
     char big_cat[60][16];
     for (uint32_t i = 0; i < 60; i++) {
         snprintf(big_cat[i], sizeof big_cat[i], "cat%u", i * 7 % 200);
-        big[i] = (perk_line){.sku = "X", .category = big_cat[i], .unit_price = 100 + i, .quantity = 1, .margin_ppm = -1};
+        big[i] = (perk_line){
+            .sku = "X", .category = big_cat[i], .unit_price = 100 + i, .quantity = 1, .margin_ppm = -1
+        };
     }
     for (int round = 0; round < 2; round++) {
-        perk_order o = {.time = 1772625600LL, .shipping = 800};
+        perk_order o = { .time = 1772625600LL, .shipping = 800 };
         atomic_store(&allocations, 0);
         perk_set_allocator(&counting);
         pair_feed(&x, NULL, &o, big, 60);
@@ -984,16 +1112,20 @@ static void test_visits_few(void **state) {
  * can reach (their category is there) are visited and EXCLUSIVE, the others keep their default
  * (NOTHING: nothing to apply them to) without a visit, until the stop makes every later promotion
  * STOPPED (visited). Same results and instruction counts as the reference pass. */
-static void test_group_skipped(void **state) {
+static void test_group_skipped(void **state)
+{
     (void)state;
-    sbuf b = {NULL, 0, 0};
+    sbuf b = { NULL, 0, 0 };
     sb_printf(&b, "ruleset \"group\" { currency CNY }\n");
     for (uint32_t i = 0; i < 300; i++) {
         if (i == 200)
-            sb_printf(&b, "promotion p%u { priority %u\n then 1%% off items where category in \"cat7\"\n stop }\n", i,
-                      i + 1);
+            sb_printf(
+                &b, "promotion p%u { priority %u\n then 1%% off items where category in \"cat7\"\n stop }\n",
+                i, i + 1);
         else
-            sb_printf(&b, "promotion p%u { priority %u\n exclusive \"g\"\n then 10%% off items where category in \"cat%u\" }\n",
+            sb_printf(&b,
+                      "promotion p%u { priority %u\n exclusive \"g\"\n then 10%% off items where category in "
+                      "\"cat%u\" }\n",
                       i, i + 1, i % 30);
     }
     perk_program *prog = compile_prog(b.s);
@@ -1001,21 +1133,21 @@ static void test_group_skipped(void **state) {
     pair x;
     pair_init(&x, prog, 0);
     perk_line lines[2] = {
-        {.sku = "A", .category = "cat5", .unit_price = 10000, .quantity = 1, .margin_ppm = -1},
-        {.sku = "B", .category = "cat7/x", .unit_price = 2000, .quantity = 2, .margin_ppm = -1},
+        { .sku = "A", .category = "cat5", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 },
+        { .sku = "B", .category = "cat7/x", .unit_price = 2000, .quantity = 2, .margin_ppm = -1 },
     };
-    perk_order o = {.time = 1772625600LL, .shipping = 0};
+    perk_order o = { .time = 1772625600LL, .shipping = 0 };
     pair_feed(&x, NULL, &o, lines, 2);
     const perk_result *r = perk_evaluate(x.on);
     assert_int_equal(r->status, PERK_OK);
-    assert_int_equal(r->promotions[4].reason, PERK_REASON_NOTHING);  /* no cat4 line: its default */
-    assert_int_equal(r->promotions[5].reason, PERK_REASON_APPLIED);  /* 10% of 100.00 */
+    assert_int_equal(r->promotions[4].reason, PERK_REASON_NOTHING); /* no cat4 line: its default */
+    assert_int_equal(r->promotions[5].reason, PERK_REASON_APPLIED); /* 10% of 100.00 */
     assert_int_equal(r->promotions[5].discount, 1000);
     assert_int_equal(r->promotions[6].reason, PERK_REASON_NOTHING);    /* no cat6: not visited */
     assert_int_equal(r->promotions[7].reason, PERK_REASON_EXCLUSIVE);  /* visited (cat7): the gate */
     assert_int_equal(r->promotions[35].reason, PERK_REASON_EXCLUSIVE); /* cat5 again */
     assert_int_equal(r->promotions[199].reason, PERK_REASON_NOTHING);  /* cat19 */
-    assert_int_equal(r->promotions[200].reason, PERK_REASON_APPLIED); /* 1% of 40.00, then stop */
+    assert_int_equal(r->promotions[200].reason, PERK_REASON_APPLIED);  /* 1% of 40.00, then stop */
     assert_int_equal(r->promotions[200].discount, 40);
     assert_int_equal(r->promotions[201].reason, PERK_REASON_STOPPED);
     assert_int_equal(r->promotions[299].reason, PERK_REASON_STOPPED);
@@ -1023,7 +1155,7 @@ static void test_group_skipped(void **state) {
     /* written: the members with cat5 or cat7 before the stop (5, 7, 35, 37, ..., 185, 187: 14), the
      * stop itself and the 99 after it, each exactly once */
     assert_int_equal(x.on->n_written, 114);
-    uint8_t seen[300] = {0};
+    uint8_t seen[300] = { 0 };
     for (uint32_t k = 0; k < x.on->n_written; k++) {
         assert_true(x.on->written[k] < 300);
         assert_int_equal(seen[x.on->written[k]]++, 0);
@@ -1037,33 +1169,39 @@ static void test_group_skipped(void **state) {
  * tier is decided without running it when the condition fails, with the comparison the VM would
  * have recorded; promotions otherwise visited always are tested before the visits and visited
  * only when it holds. */
-static const char PRECHECK_RULES[] = "ruleset \"pre\" {\n  currency CNY\n  timezone \"UTC\"\n}\n"
-                                     "tier silver { spend ¥1000 within 365 days }\n"
-                                     "tier gold { spend ¥5000 within 365 days }\n"
-                                     "promotion spring { valid 2026-03-01 to 2026-03-31\n then 10% off order }\n"
-                                     "promotion autumn { valid 2026-09-01 to 2026-09-30\n then ¥5 off order }\n"
-                                     "promotion weekend { every saturday, sunday\n then 5% off order }\n"
-                                     "promotion golden { when customer.tier >= gold\n then ¥20 off order }\n"
-                                     "promotion ship { when order.subtotal >= ¥100\n then free shipping }\n"
-                                     "promotion tea_spring { valid 2026-03-01 to 2026-03-31\n"
-                                     " then 10% off items where category in \"tea\" }\n";
+static const char PRECHECK_RULES[] =
+    "ruleset \"pre\" {\n  currency CNY\n  timezone \"UTC\"\n}\n"
+    "tier silver { spend ¥1000 within 365 days }\n"
+    "tier gold { spend ¥5000 within 365 days }\n"
+    "promotion spring { valid 2026-03-01 to 2026-03-31\n then 10% off order }\n"
+    "promotion autumn { valid 2026-09-01 to 2026-09-30\n then ¥5 off order }\n"
+    "promotion weekend { every saturday, sunday\n then 5% off order }\n"
+    "promotion golden { when customer.tier >= gold\n then ¥20 off order }\n"
+    "promotion ship { when order.subtotal >= ¥100\n then free shipping }\n"
+    "promotion tea_spring { valid 2026-03-01 to 2026-03-31\n"
+    " then 10% off items where category in \"tea\" }\n";
 
-static void feed_precheck_cart(pair *x, int64_t time, const char *tier) {
-    perk_line tea = {.sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1};
-    perk_customer c = {.tier = tier, .member_since_days = -1};
-    perk_order o = {.time = time, .shipping = 800};
+static void feed_precheck_cart(pair *x, int64_t time, const char *tier)
+{
+    perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1 };
+    perk_customer c = { .tier = tier, .member_since_days = -1 };
+    perk_order o = { .time = time, .shipping = 800 };
     pair_feed(x, &c, &o, &tea, 1);
 }
 
 static bool visited(const perk_context *ctx, long r) { return ctx->visit[r / 64] >> (r % 64) & 1; }
 
-static void test_prechecks(void **state) {
+static void test_prechecks(void **state)
+{
     (void)state;
     perk_program *prog = compile_prog(PRECHECK_RULES);
     const prog_rule_index *ix = &prog->ridx;
-    long spring = perk_program_find_promotion(prog, "spring"), autumn = perk_program_find_promotion(prog, "autumn");
-    long weekend = perk_program_find_promotion(prog, "weekend"), golden = perk_program_find_promotion(prog, "golden");
-    long ship = perk_program_find_promotion(prog, "ship"), tea = perk_program_find_promotion(prog, "tea_spring");
+    long spring = perk_program_find_promotion(prog, "spring"),
+         autumn = perk_program_find_promotion(prog, "autumn");
+    long weekend = perk_program_find_promotion(prog, "weekend"),
+         golden = perk_program_find_promotion(prog, "golden");
+    long ship = perk_program_find_promotion(prog, "ship"),
+         tea = perk_program_find_promotion(prog, "tea_spring");
     assert_int_equal(ix->precheck[spring].kind, PRECHECK_RANGE);
     assert_int_equal(ix->precheck[weekend].kind, PRECHECK_MASK);
     assert_int_equal(ix->precheck[golden].kind, PRECHECK_CMP);
@@ -1072,7 +1210,7 @@ static void test_prechecks(void **state) {
     assert_int_equal(prog->d.rules[tea].guard_kind, PROG_GUARD_CATEGORY);
     assert_int_equal(ix->precheck[tea].kind, PRECHECK_RANGE);
     assert_int_equal(ix->n_prechecked, 4); /* spring, autumn, weekend, golden */
-    assert_int_equal(ix->n_classes, 2);     /* weekend; golden (spring and autumn are ranges) */
+    assert_int_equal(ix->n_classes, 2);    /* weekend; golden (spring and autumn are ranges) */
     assert_true(ix->always[ship / 64] >> (ship % 64) & 1);
 
     pair x;
@@ -1109,7 +1247,7 @@ static void test_prechecks(void **state) {
     pair_compare(&x, NULL, "prechecks on a Saturday in April");
     /* excluded by the caller, it is visited: its gate comes first */
     feed_precheck_cart(&x, 1775304000LL, "silver");
-    perk_context *const all[4] = {x.on, x.off, x.app_on, x.app_off};
+    perk_context *const all[4] = { x.on, x.off, x.app_on, x.app_off };
     for (int k = 0; k < 4; k++) assert_int_equal(perk_cart_exclude(all[k], (uint32_t)tea), PERK_OK);
     r = perk_evaluate(x.on);
     assert_int_equal(r->promotions[tea].reason, PERK_REASON_EXCLUDED);
@@ -1137,14 +1275,16 @@ static void test_prechecks(void **state) {
 /* Guards over several strings, chosen at load time for promotions the file gives no guard: a list
  * of skus, a union of a brand and a category. Without any of their strings such a promotion is
  * decided (NOTHING, or its condition's failure) and not visited; with one of them it is. */
-static void test_multi_string_guards(void **state) {
+static void test_multi_string_guards(void **state)
+{
     (void)state;
-    perk_program *prog = compile_prog("ruleset \"multi\" { currency CNY }\n"
-                                      "let picks = items where sku in [\"S1\", \"S2\", \"S3\"]\n"
-                                      "let mix = items where brand = \"Acme\" or category in \"tea\"\n"
-                                      "promotion bogo { then buy 1 of picks get 1 free }\n"
-                                      "promotion mixed { when count(mix) >= 2\n then 10% off mix }\n"
-                                      "promotion attr { then 5% off items where attr(\"color\") = \"red\" }\n");
+    perk_program *prog =
+        compile_prog("ruleset \"multi\" { currency CNY }\n"
+                     "let picks = items where sku in [\"S1\", \"S2\", \"S3\"]\n"
+                     "let mix = items where brand = \"Acme\" or category in \"tea\"\n"
+                     "promotion bogo { then buy 1 of picks get 1 free }\n"
+                     "promotion mixed { when count(mix) >= 2\n then 10% off mix }\n"
+                     "promotion attr { then 5% off items where attr(\"color\") = \"red\" }\n");
     const prog_rule_index *ix = &prog->ridx;
     long bogo = perk_program_find_promotion(prog, "bogo"), mixed = perk_program_find_promotion(prog, "mixed");
     long attr = perk_program_find_promotion(prog, "attr");
@@ -1154,28 +1294,34 @@ static void test_multi_string_guards(void **state) {
     assert_int_equal(ix->multi_first[attr + 1] - ix->multi_first[attr], 0); /* attributes: none */
     assert_true(ix->always[attr / 64] >> (attr % 64) & 1);
     assert_int_equal(ix->defaults[bogo].reason, PERK_REASON_NOTHING);
-    assert_int_equal(ix->defaults[mixed].reason, PERK_REASON_CONDITION); /* count 0 < 2 (a hard condition: no hint) */
+    assert_int_equal(ix->defaults[mixed].reason,
+                     PERK_REASON_CONDITION); /* count 0 < 2 (a hard condition: no hint) */
 
     pair x;
     pair_init(&x, prog, 0);
-    perk_line coffee = {.sku = "C9", .category = "coffee", .brand = "Other", .unit_price = 3000, .quantity = 1,
-                        .margin_ppm = -1};
-    perk_line s2 = {.sku = "S2", .category = "snacks", .unit_price = 1000, .quantity = 2, .margin_ppm = -1};
-    perk_line acme = {.sku = "A1", .category = "cups", .brand = "Acme", .unit_price = 2500, .quantity = 2,
-                      .margin_ppm = -1};
-    const perk_line *carts[3][2] = {{&coffee, NULL}, {&coffee, &s2}, {&coffee, &acme}};
+    perk_line coffee = { .sku = "C9",
+                         .category = "coffee",
+                         .brand = "Other",
+                         .unit_price = 3000,
+                         .quantity = 1,
+                         .margin_ppm = -1 };
+    perk_line s2 = { .sku = "S2", .category = "snacks", .unit_price = 1000, .quantity = 2, .margin_ppm = -1 };
+    perk_line acme = {
+        .sku = "A1", .category = "cups", .brand = "Acme", .unit_price = 2500, .quantity = 2, .margin_ppm = -1
+    };
+    const perk_line *carts[3][2] = { { &coffee, NULL }, { &coffee, &s2 }, { &coffee, &acme } };
     for (int c = 0; c < 3; c++) {
         perk_line cart[2];
         size_t n = 0;
         for (int i = 0; i < 2 && carts[c][i]; i++) cart[n++] = *carts[c][i];
-        pair_feed(&x, NULL, &(perk_order){.time = 1772625600LL}, cart, n);
+        pair_feed(&x, NULL, &(perk_order){ .time = 1772625600LL }, cart, n);
         const perk_result *r = perk_evaluate(x.on);
         assert_int_equal(r->status, PERK_OK);
         bool bogo_visited = x.on->visit[bogo / 64] >> (bogo % 64) & 1;
         bool mixed_visited = x.on->visit[mixed / 64] >> (mixed % 64) & 1;
         assert_int_equal(bogo_visited, c == 1);  /* only with S2 */
         assert_int_equal(mixed_visited, c == 2); /* only with Acme */
-        if (c == 1) { /* 2 x S2 at 10.00: one free */
+        if (c == 1) {                            /* 2 x S2 at 10.00: one free */
             assert_int_equal(r->promotions[bogo].reason, PERK_REASON_APPLIED);
             assert_int_equal(r->promotions[bogo].discount, 1000);
         }
@@ -1196,22 +1342,27 @@ static void test_multi_string_guards(void **state) {
 /* A near-miss hint only when reaching the threshold is all it takes: a promotion decided by its
  * guard (no tea) whose exclusive group another promotion took reports its condition, without a
  * hint; with the group free the same cart gets the hint. */
-static void test_hint_needs_free_group(void **state) {
+static void test_hint_needs_free_group(void **state)
+{
     (void)state;
     for (int taken = 0; taken < 2; taken++) {
-        sbuf b = {NULL, 0, 0};
-        sb_printf(&b, "ruleset \"hint\" { currency CNY }\n"
-                      "promotion first { priority 1\n exclusive \"g\"\n then 5%% off items where category in \"%s\" }\n"
-                      "promotion tea300 { priority 2\n exclusive \"g\"\n"
-                      " when sum(items where category in \"tea\") >= ¥300\n"
-                      " then ¥30 off items where category in \"tea\" }\n",
-                  taken ? "cups" : "shoes");
+        sbuf b = { NULL, 0, 0 };
+        sb_printf(
+            &b,
+            "ruleset \"hint\" { currency CNY }\n"
+            "promotion first { priority 1\n exclusive \"g\"\n then 5%% off items where category in \"%s\" }\n"
+            "promotion tea300 { priority 2\n exclusive \"g\"\n"
+            " when sum(items where category in \"tea\") >= ¥300\n"
+            " then ¥30 off items where category in \"tea\" }\n",
+            taken ? "cups" : "shoes");
         perk_program *prog = compile_prog(b.s);
         free(b.s);
         pair x;
         pair_init(&x, prog, 0);
-        perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1};
-        pair_feed(&x, NULL, &(perk_order){.time = 1772625600LL}, &cup, 1);
+        perk_line cup = {
+            .sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1
+        };
+        pair_feed(&x, NULL, &(perk_order){ .time = 1772625600LL }, &cup, 1);
         const perk_result *r = perk_evaluate(x.on);
         assert_int_equal(r->status, PERK_OK);
         long tea = perk_program_find_promotion(prog, "tea300");
@@ -1225,7 +1376,8 @@ static void test_hint_needs_free_group(void **state) {
     }
 }
 
-static bool was_written(const perk_context *ctx, long r) {
+static bool was_written(const perk_context *ctx, long r)
+{
     for (uint32_t k = 0; k < ctx->n_written; k++)
         if (ctx->written[k] == (uint32_t)r) return true;
     return false;
@@ -1235,12 +1387,14 @@ static bool was_written(const perk_context *ctx, long r) {
  * default is a near miss) is visited only while there is room for a hint, so once the hints are
  * full the rest keep their defaults unvisited; index on and off still agree byte for byte. Cart:
  * one cup at ¥40.00. `first` takes group g (5% of 4000 = 200 off), so tea300 gets no hint. */
-static void test_hint_limit(void **state) {
+static void test_hint_limit(void **state)
+{
     (void)state;
     perk_program *prog = compile_prog(
         "ruleset \"hints\" { currency CNY }\n"
         "promotion first { priority 1\n exclusive \"g\"\n then 5% off items where category in \"cups\" }\n"
-        "promotion tea300 { priority 2\n exclusive \"g\"\n when sum(items where category in \"tea\") >= ¥300\n"
+        "promotion tea300 { priority 2\n exclusive \"g\"\n when sum(items where category in \"tea\") >= "
+        "¥300\n"
         " then ¥30 off items where category in \"tea\" }\n"
         "promotion coffee100 { priority 3\n when sum(items where category in \"coffee\") >= ¥100\n"
         " then ¥10 off items where category in \"coffee\" }\n"
@@ -1248,21 +1402,23 @@ static void test_hint_limit(void **state) {
         " then ¥10 off items where category in \"cups\" }\n"
         "promotion jam50 { priority 5\n when sum(items where category in \"jam\") > ¥50\n"
         " then ¥5 off items where category in \"jam\" }\n");
-    long tea = perk_program_find_promotion(prog, "tea300"), coffee = perk_program_find_promotion(prog, "coffee100"),
-         cups = perk_program_find_promotion(prog, "cups100"), jam = perk_program_find_promotion(prog, "jam50");
+    long tea = perk_program_find_promotion(prog, "tea300"),
+         coffee = perk_program_find_promotion(prog, "coffee100"),
+         cups = perk_program_find_promotion(prog, "cups100"),
+         jam = perk_program_find_promotion(prog, "jam50");
     /* all but `first` default to a near miss; on this cart cups100 is visited by its key anyway */
     assert_int_equal(prog->ridx.n_hintable, 4);
-    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1};
+    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1 };
     /* expected hints, in order: coffee100 10000; cups100 10000 - 3800 (the cup after 5% off) =
      * 6200; jam50 5000 + 1 (GT) = 5001 */
-    const long want_promo[] = {coffee, cups, jam};
-    const int64_t want_short[] = {10000, 6200, 5001};
+    const long want_promo[] = { coffee, cups, jam };
+    const int64_t want_short[] = { 10000, 6200, 5001 };
     for (uint32_t max = 0; max <= 4; max++) {
         perk_limits l = perk_limits_default();
         l.max_hints = max;
         pair x;
         pair_init_limits(&x, prog, l);
-        pair_feed(&x, NULL, &(perk_order){.time = 1772625600LL}, &cup, 1);
+        pair_feed(&x, NULL, &(perk_order){ .time = 1772625600LL }, &cup, 1);
         const perk_result *r = perk_evaluate(x.on);
         assert_int_equal(r->status, PERK_OK);
         assert_int_equal(r->discount, 200);
@@ -1303,25 +1459,27 @@ static void test_hint_limit(void **state) {
  *   big     subtotal 7600 >= ¥50: ¥10 off    applies: 1000, and stops
  *   later   1% off order                     stopped (not visited when explaining what applied)
  * Discount 500 + 1900 + 1000 = 3400 either way. */
-static void test_explain_applied(void **state) {
+static void test_explain_applied(void **state)
+{
     (void)state;
-    perk_program *prog = compile_prog("ruleset \"lean\" {\n  currency CNY\n  timezone \"UTC\"\n"
-                                      "  coupons one per order\n}\n"
-                                      "promotion spring { valid 2026-03-01 to 2026-03-31\n then 10% off order }\n"
-                                      "promotion c1 { requires coupon \"A\"\n then ¥5 off order }\n"
-                                      "promotion c2 { requires coupon \"B\"\n then ¥3 off order }\n"
-                                      "promotion tea { then 20% off items where category in \"tea\" }\n"
-                                      "promotion big { when order.subtotal >= ¥50\n then ¥10 off order\n stop }\n"
-                                      "promotion later { then 1% off order }\n");
+    perk_program *prog =
+        compile_prog("ruleset \"lean\" {\n  currency CNY\n  timezone \"UTC\"\n"
+                     "  coupons one per order\n}\n"
+                     "promotion spring { valid 2026-03-01 to 2026-03-31\n then 10% off order }\n"
+                     "promotion c1 { requires coupon \"A\"\n then ¥5 off order }\n"
+                     "promotion c2 { requires coupon \"B\"\n then ¥3 off order }\n"
+                     "promotion tea { then 20% off items where category in \"tea\" }\n"
+                     "promotion big { when order.subtotal >= ¥50\n then ¥10 off order\n stop }\n"
+                     "promotion later { then 1% off order }\n");
     pair x;
     pair_init(&x, prog, 0);
-    perk_line tea = {.sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1};
-    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 5000, .quantity = 2, .margin_ppm = -1};
-    const perk_order april = {.time = 1775822400LL}; /* 2026-04-10 12:00 UTC */
+    perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1 };
+    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 5000, .quantity = 2, .margin_ppm = -1 };
+    const perk_order april = { .time = 1775822400LL }; /* 2026-04-10 12:00 UTC */
     long spring = perk_program_find_promotion(prog, "spring"), c1 = perk_program_find_promotion(prog, "c1"),
          c2 = perk_program_find_promotion(prog, "c2"), tea_off = perk_program_find_promotion(prog, "tea"),
          big = perk_program_find_promotion(prog, "big"), later = perk_program_find_promotion(prog, "later");
-    perk_context *const all[4] = {x.on, x.off, x.app_on, x.app_off};
+    perk_context *const all[4] = { x.on, x.off, x.app_on, x.app_off };
 
     pair_feed(&x, NULL, &april, &tea, 1);
     for (int k = 0; k < 4; k++) {
@@ -1343,7 +1501,7 @@ static void test_explain_applied(void **state) {
     assert_int_equal(lean->promotions[c1].discount, 500);
     assert_int_equal(lean->promotions[tea_off].discount, 1900);
     assert_int_equal(lean->promotions[big].discount, 1000);
-    const long unexplained[] = {spring, c2, later};
+    const long unexplained[] = { spring, c2, later };
     for (size_t i = 0; i < 3; i++) {
         const perk_promotion_result *pr = &lean->promotions[unexplained[i]];
         assert_int_equal(pr->reason, PERK_REASON_UNEXPLAINED);
@@ -1379,22 +1537,25 @@ static void test_explain_applied(void **state) {
  * lasts 1 + 13k mod 40 days; every 50th covers the whole year). At each of a few times the
  * promotions visited are exactly those whose window holds the time, and the results agree with
  * the plain pass and with explaining every promotion. */
-static void day_of_2026(int day, char out[32]) {
-    static const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+static void day_of_2026(int day, char out[32])
+{
+    static const int month_days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     int m = 0;
     while (day >= month_days[m]) day -= month_days[m++];
     snprintf(out, 32, "2026-%02d-%02d", m + 1, day + 1);
 }
 
-static void window_of(int k, int *first, int *last) {
+static void window_of(int k, int *first, int *last)
+{
     *first = k % 50 == 0 ? 0 : 7 * k % 365;
     *last = k % 50 == 0 ? 364 : *first + 13 * k % 40;
     if (*last > 364) *last = 364;
 }
 
-static void test_range_index(void **state) {
+static void test_range_index(void **state)
+{
     (void)state;
-    sbuf src = {0};
+    sbuf src = { 0 };
     sb_printf(&src, "ruleset \"windows\" {\n  currency CNY\n  timezone \"UTC\"\n}\n");
     for (int k = 0; k < 300; k++) {
         int first, last;
@@ -1410,11 +1571,13 @@ static void test_range_index(void **state) {
     assert_int_equal(prog->ridx.n_classes, 0);
     pair x;
     pair_init(&x, prog, 0);
-    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 100000, .quantity = 1, .margin_ppm = -1};
-    const int days[] = {0, 1, 45, 200, 363, 364};
+    perk_line cup = {
+        .sku = "C1", .category = "cups", .unit_price = 100000, .quantity = 1, .margin_ppm = -1
+    };
+    const int days[] = { 0, 1, 45, 200, 363, 364 };
     for (size_t d = 0; d < sizeof days / sizeof days[0]; d++) {
         int64_t t = 1767225600LL + days[d] * 86400LL + 43200; /* 2026-01-01 00:00 UTC + day, noon */
-        pair_feed(&x, NULL, &(perk_order){.time = t}, &cup, 1);
+        pair_feed(&x, NULL, &(perk_order){ .time = t }, &cup, 1);
         const perk_result *r = perk_evaluate(x.app_on);
         assert_int_equal(r->status, PERK_OK);
         uint32_t live = 0;
@@ -1441,12 +1604,14 @@ static void test_range_index(void **state) {
  * Saturdays, one for silver and up make three classes, each tested once. Explaining only what
  * applied, a silver customer on a Tuesday visits only the silver one; a gold one on a Saturday,
  * all six. */
-static int cmp_u32(const void *a, const void *b) {
+static int cmp_u32(const void *a, const void *b)
+{
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
-static void test_precheck_classes(void **state) {
+static void test_precheck_classes(void **state)
+{
     (void)state;
     perk_program *prog = compile_prog("ruleset \"classes\" {\n  currency CNY\n  timezone \"UTC\"\n}\n"
                                       "tier silver { spend ¥1000 within 365 days }\n"
@@ -1468,18 +1633,18 @@ static void test_precheck_classes(void **state) {
     assert_int_equal(sizes[2], 3);
     pair x;
     pair_init(&x, prog, 0);
-    perk_line cup = {.sku = "C1", .category = "cups", .unit_price = 10000, .quantity = 1, .margin_ppm = -1};
+    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 };
     /* Tuesday 2026-03-10, silver: s1 alone, ¥4 */
-    pair_feed(&x, &(perk_customer){.tier = "silver", .member_since_days = -1}, &(perk_order){.time = 1773144000LL},
-              &cup, 1);
+    pair_feed(&x, &(perk_customer){ .tier = "silver", .member_since_days = -1 },
+              &(perk_order){ .time = 1773144000LL }, &cup, 1);
     const perk_result *r = perk_evaluate(x.app_on);
     assert_int_equal(r->discount, 400);
     assert_int_equal(r->promotions_visited, 1);
     assert_true(visited(x.app_on, perk_program_find_promotion(prog, "s1")));
     pair_compare(&x, NULL, "precheck classes, silver on a Tuesday");
     /* Saturday 2026-04-04, gold: all six, ¥1 + 2 + 3 + 4 + 5 + 6 = ¥21 */
-    pair_feed(&x, &(perk_customer){.tier = "gold", .member_since_days = -1}, &(perk_order){.time = 1775304000LL},
-              &cup, 1);
+    pair_feed(&x, &(perk_customer){ .tier = "gold", .member_since_days = -1 },
+              &(perk_order){ .time = 1775304000LL }, &cup, 1);
     r = perk_evaluate(x.app_on);
     assert_int_equal(r->discount, 2100);
     assert_int_equal(r->promotions_visited, 6);
@@ -1490,13 +1655,15 @@ static void test_precheck_classes(void **state) {
 
 /* Code generation: `items where p` is p's set alone (every predicate's set is within the cart's
  * lines); a `where` on a narrower set still intersects. Amounts: 10% of the ¥50.00 tea = 500. */
-static int count_op(const perk_program *p, const prog_rule *r, uint8_t op) {
+static int count_op(const perk_program *p, const prog_rule *r, uint8_t op)
+{
     int n = 0;
     for (uint32_t pc = r->code.start; pc < r->code.start + r->code.count; pc++) n += p->d.code[pc].op == op;
     return n;
 }
 
-static void test_items_where_code(void **state) {
+static void test_items_where_code(void **state)
+{
     (void)state;
     perk_program *prog = compile_prog("ruleset \"w\" { currency CNY }\n"
                                       "let tea = items where category in \"tea\"\n"
@@ -1509,9 +1676,16 @@ static void test_items_where_code(void **state) {
     assert_int_equal(count_op(prog, b, PERK_OP_SET_AND), 1);
     perk_context *ctx = perk_context_new(prog, NULL, NULL);
     assert_non_null(ctx);
-    perk_line tea = {.sku = "T1", .category = "tea/green", .brand = "x", .unit_price = 5000, .quantity = 1, .margin_ppm = -1};
-    perk_line cup = {.sku = "C1", .category = "cups", .brand = "x", .unit_price = 3000, .quantity = 1, .margin_ppm = -1};
-    assert_int_equal(perk_cart_set_order(ctx, &(perk_order){.time = 1772625600LL}), PERK_OK);
+    perk_line tea = { .sku = "T1",
+                      .category = "tea/green",
+                      .brand = "x",
+                      .unit_price = 5000,
+                      .quantity = 1,
+                      .margin_ppm = -1 };
+    perk_line cup = {
+        .sku = "C1", .category = "cups", .brand = "x", .unit_price = 3000, .quantity = 1, .margin_ppm = -1
+    };
+    assert_int_equal(perk_cart_set_order(ctx, &(perk_order){ .time = 1772625600LL }), PERK_OK);
     assert_int_equal(perk_cart_add_line(ctx, &tea), PERK_OK);
     assert_int_equal(perk_cart_add_line(ctx, &cup), PERK_OK);
     const perk_result *r = perk_evaluate(ctx);
@@ -1530,39 +1704,42 @@ static void test_items_where_code(void **state) {
  * byte, instructions included. Points by hand: 1 point per ¥1 on ¥40.00 of cups = 40; 2 per ¥1
  * on ¥100.00 of tea = 200, x2 for gold = 400; 3 per ¥1 on tea with margin >= 40% = 300, x2 = 600;
  * 1 per ¥10 on lines not tagged clearance: ¥140.00 -> 14. */
-static const perk_points_result *points_of(const perk_result *r, const perk_program *prog, const char *earn) {
+static const perk_points_result *points_of(const perk_result *r, const perk_program *prog, const char *earn)
+{
     for (uint32_t k = 0; k < r->n_points; k++)
         if (strcmp(perk_program_earn_id(prog, r->points[k].earn_rule), earn) == 0) return &r->points[k];
     return NULL;
 }
 
-static void test_earn_without_block(void **state) {
+static void test_earn_without_block(void **state)
+{
     (void)state;
-    perk_program *prog = compile_prog(
-        "ruleset \"earn\" { currency CNY }\n"
-        "tier gold \"金\" { spend ¥5000 within 365 days }\n"
-        "earn base { then 1 point per ¥1 on items }\n"
-        "earn tea { then 2 points per ¥1 on items where category in \"tea\" }\n"
-        "earn gold_tea { when customer.tier >= gold\n then 3 points per ¥1 on items where category in \"tea\" and margin >= 40% }\n"
-        "earn unmarked { then 1 point per ¥10 on items where not \"clearance\" in tags }\n"
-        "multiplier gold_x2 { when customer.tier >= gold\n then x2 on tea, gold_tea }\n");
+    perk_program *prog =
+        compile_prog("ruleset \"earn\" { currency CNY }\n"
+                     "tier gold \"金\" { spend ¥5000 within 365 days }\n"
+                     "earn base { then 1 point per ¥1 on items }\n"
+                     "earn tea { then 2 points per ¥1 on items where category in \"tea\" }\n"
+                     "earn gold_tea { when customer.tier >= gold\n then 3 points per ¥1 on items where "
+                     "category in \"tea\" and margin >= 40% }\n"
+                     "earn unmarked { then 1 point per ¥10 on items where not \"clearance\" in tags }\n"
+                     "multiplier gold_x2 { when customer.tier >= gold\n then x2 on tea, gold_tea }\n");
     const guard_earn *k = prog->earn_keys;
-    assert_int_equal(k[0].n_keys, 0);                 /* every line: always runs */
-    assert_int_equal(k[1].n_keys, 1);                 /* "tea" */
+    assert_int_equal(k[0].n_keys, 0); /* every line: always runs */
+    assert_int_equal(k[1].n_keys, 1); /* "tea" */
     assert_int_equal(k[1].precheck.kind, PRECHECK_NONE);
-    assert_int_equal(k[2].n_keys, 1);                 /* "tea", after the tier precheck */
+    assert_int_equal(k[2].n_keys, 1); /* "tea", after the tier precheck */
     assert_int_equal(k[2].precheck.kind, PRECHECK_CMP);
-    assert_int_equal(k[3].n_keys, 0);                 /* a complement is not empty without "clearance" */
+    assert_int_equal(k[3].n_keys, 0); /* a complement is not empty without "clearance" */
     const perk_line lines[] = {
-        {.sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1},
-        {.sku = "T1", .category = "tea/green", .unit_price = 10000, .quantity = 1, .margin_ppm = 500000},
+        { .sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1 },
+        { .sku = "T1", .category = "tea/green", .unit_price = 10000, .quantity = 1, .margin_ppm = 500000 },
     };
     for (int with_tea = 0; with_tea < 2; with_tea++) {
         for (int gold = 0; gold < 2; gold++) {
             pair x;
             pair_init(&x, prog, 0);
-            perk_customer cu = {.tier = gold ? "gold" : NULL, .member_since_days = -1};
-            pair_feed(&x, &cu, &(perk_order){.time = 1772625600LL}, lines, with_tea ? 2 : 1);
+            perk_customer cu = { .tier = gold ? "gold" : NULL, .member_since_days = -1 };
+            pair_feed(&x, &cu, &(perk_order){ .time = 1772625600LL }, lines, with_tea ? 2 : 1);
             const perk_result *r = perk_evaluate(x.on);
             assert_int_equal(r->status, PERK_OK);
             assert_int_equal(points_of(r, prog, "base")->points, with_tea ? 140 : 40);
@@ -1578,7 +1755,8 @@ static void test_earn_without_block(void **state) {
                 assert_null(gt); /* failed at its tier condition: no entry */
             }
             assert_int_equal(points_of(r, prog, "unmarked")->points, with_tea ? 14 : 4);
-            assert_int_equal(r->points_earned, (with_tea ? 140 + 14 : 40 + 4) + (with_tea ? (gold ? 1000 : 200) : 0));
+            assert_int_equal(r->points_earned,
+                             (with_tea ? 140 + 14 : 40 + 4) + (with_tea ? (gold ? 1000 : 200) : 0));
             pair_compare(&x, NULL, "earn rules without their block");
             pair_free(&x);
         }
@@ -1590,7 +1768,8 @@ static void test_earn_without_block(void **state) {
  * (the string is in the cart) and its precheck (it held). Promotion a: 3 + 5 of its 11
  * instructions are tested so, 3 run; b: 4 of its instructions are. On a ¥50.00 tea line: a takes
  * 10% = 500, b ¥5.00 = 500, the line ends at 4000. */
-static void test_tested_prefix(void **state) {
+static void test_tested_prefix(void **state)
+{
     (void)state;
     perk_program *prog = compile_prog("ruleset \"x\" { currency CNY }\n"
                                       "tier gold \"g\" { spend ¥5000 within 365 days }\n"
@@ -1603,9 +1782,9 @@ static void test_tested_prefix(void **state) {
     assert_int_equal(prog->ridx.hot[1].tested, 4);
     pair x;
     pair_init(&x, prog, 0);
-    perk_line tea = {.sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 1, .margin_ppm = -1};
-    pair_feed(&x, &(perk_customer){.tier = "gold", .member_since_days = -1}, &(perk_order){.time = 1772625600LL},
-              &tea, 1);
+    perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 1, .margin_ppm = -1 };
+    pair_feed(&x, &(perk_customer){ .tier = "gold", .member_since_days = -1 },
+              &(perk_order){ .time = 1772625600LL }, &tea, 1);
     const perk_result *r = perk_evaluate(x.on);
     assert_int_equal(r->status, PERK_OK);
     assert_int_equal(r->promotions[0].discount, 500);
@@ -1618,7 +1797,8 @@ static void test_tested_prefix(void **state) {
 }
 
 /* The switch: PERK_RULE_INDEX=off in the environment turns the index off for new contexts. */
-static void test_env_switch(void **state) {
+static void test_env_switch(void **state)
+{
     (void)state;
     perk_program *prog = compile_prog(GUARD_RULES);
     setenv("PERK_RULE_INDEX", "off", 1);
@@ -1634,7 +1814,8 @@ static void test_env_switch(void **state) {
 
 /* Moves to the repository root (for rules/): the working directory, or three levels above the
  * binary (build/tests/test_index). */
-static bool find_root(const char *argv0) {
+static bool find_root(const char *argv0)
+{
     if (access("rules/tea_shop.perk", R_OK) == 0) return true;
     char buf[4096];
     if (realpath(argv0, buf) == NULL) return false;
@@ -1646,16 +1827,20 @@ static bool find_root(const char *argv0) {
     return chdir(buf) == 0 && access("rules/tea_shop.perk", R_OK) == 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     (void)argc;
     if (!find_root(argv[0])) {
         fprintf(stderr, "test_index: run from the repository root\n");
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_codegen_guards), cmocka_unit_test(test_verifier_guards),
-        cmocka_unit_test(test_rules_dir),      cmocka_unit_test(test_generated),
-        cmocka_unit_test(test_visits_few),     cmocka_unit_test(test_group_skipped),
+        cmocka_unit_test(test_codegen_guards),
+        cmocka_unit_test(test_verifier_guards),
+        cmocka_unit_test(test_rules_dir),
+        cmocka_unit_test(test_generated),
+        cmocka_unit_test(test_visits_few),
+        cmocka_unit_test(test_group_skipped),
         cmocka_unit_test(test_prechecks),
         cmocka_unit_test(test_multi_string_guards),
         cmocka_unit_test(test_hint_needs_free_group),

@@ -49,7 +49,8 @@ typedef struct rng {
 } rng;
 
 /* splitmix64: tiny, good enough, and the same on every platform. */
-static uint64_t rng_next(rng *r) {
+static uint64_t rng_next(rng *r)
+{
     uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -57,22 +58,20 @@ static uint64_t rng_next(rng *r) {
 }
 
 /* A number in [lo, hi]. */
-static int64_t rng_range(rng *r, int64_t lo, int64_t hi) {
+static int64_t rng_range(rng *r, int64_t lo, int64_t hi)
+{
     uint64_t span = (uint64_t)hi - (uint64_t)lo + 1u;
     if (span == 0) return (int64_t)rng_next(r);
     return (int64_t)((uint64_t)lo + rng_next(r) % span);
 }
 
-static bool rng_pct(rng *r, int percent) {
-    return (int)(rng_next(r) % 100u) < percent;
-}
+static bool rng_pct(rng *r, int percent) { return (int)(rng_next(r) % 100u) < percent; }
 
-static int rng_pick(rng *r, int n) {
-    return (int)(rng_next(r) % (uint64_t)n);
-}
+static int rng_pick(rng *r, int n) { return (int)(rng_next(r) % (uint64_t)n); }
 
 /* Spread over magnitudes: as many 1..9 as 100000..999999. */
-static int64_t rng_magnitude(rng *r, int max_digits) {
+static int64_t rng_magnitude(rng *r, int max_digits)
+{
     int d = rng_pick(r, max_digits);
     int64_t lo = 1;
     for (int i = 0; i < d; i++) lo *= 10;
@@ -87,7 +86,8 @@ typedef struct sbuf {
 } sbuf;
 
 static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
@@ -109,12 +109,14 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
     }
 }
 
-static void sb_clear(sbuf *b) {
+static void sb_clear(sbuf *b)
+{
     b->len = 0;
     if (b->p) b->p[0] = '\0';
 }
 
-static void sb_free(sbuf *b) {
+static void sb_free(sbuf *b)
+{
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
@@ -153,7 +155,7 @@ typedef struct gen_rules {
     sbuf src;
     const char *currency;
     int exponent;
-    bool order_free;   /* the permutation-invariant profile (see gen_ruleset) */
+    bool order_free; /* the permutation-invariant profile (see gen_ruleset) */
     bool one_coupon;
     int n_promos;
     gen_promo promo[GEN_MAX_PROMOS];
@@ -170,7 +172,8 @@ typedef struct gen_state {
     gen_rules *g;
 } gen_state;
 
-static void put_money(gen_state *s, int64_t minor) {
+static void put_money(gen_state *s, int64_t minor)
+{
     if (s->g->exponent == 2) {
         if (rng_pct(&s->r, 30))
             sb_printf(&s->g->src, "¥%lld.%02lld", (long long)(minor / 100), (long long)(minor % 100));
@@ -182,17 +185,17 @@ static void put_money(gen_state *s, int64_t minor) {
 }
 
 /* A money amount of the size carts have (1 minor unit .. 10^6). */
-static int64_t gen_amount(gen_state *s) {
-    return rng_magnitude(&s->r, 6);
-}
+static int64_t gen_amount(gen_state *s) { return rng_magnitude(&s->r, 6); }
 
 /* A percentage in ppm, in steps of 0.5%, 100% now and then. */
-static int64_t gen_ppm(gen_state *s) {
+static int64_t gen_ppm(gen_state *s)
+{
     if (rng_pct(&s->r, 10)) return 1000000;
     return rng_range(&s->r, 1, 199) * 5000;
 }
 
-static void put_percent(gen_state *s, int64_t ppm) {
+static void put_percent(gen_state *s, int64_t ppm)
+{
     if (ppm % 10000 == 0)
         sb_printf(&s->g->src, "%lld%%", (long long)(ppm / 10000));
     else
@@ -200,12 +203,15 @@ static void put_percent(gen_state *s, int64_t ppm) {
 }
 
 /* An item set. In the order-free profile only the whole order. */
-static void put_set(gen_state *s, bool as_target) {
+static void put_set(gen_state *s, bool as_target)
+{
     if (s->g->order_free) {
         sb_printf(&s->g->src, "%s", as_target && rng_pct(&s->r, 50) ? "order" : "items");
         return;
     }
-    static const char *const named[] = {"tea", "coffee", "snacks", "sale", "acme", "pricey", "bulk", "mixed"};
+    static const char *const named[] = {
+        "tea", "coffee", "snacks", "sale", "acme", "pricey", "bulk", "mixed"
+    };
     int k = rng_pick(&s->r, 16);
     if (k < 8) {
         sb_printf(&s->g->src, "%s", named[k]);
@@ -228,7 +234,8 @@ static void put_set(gen_state *s, bool as_target) {
 
 /* A condition. The order-free profile reads nothing a tie between lines could change: facts of
  * the whole order and fixed fields of the lines (price, quantity, original amounts). */
-static void put_cond(gen_state *s, int depth) {
+static void put_cond(gen_state *s, int depth)
+{
     rng *r = &s->r;
     sbuf *o = &s->g->src;
     if (depth < 2 && rng_pct(r, 25)) {
@@ -246,53 +253,127 @@ static void put_cond(gen_state *s, int depth) {
         sb_printf(o, ")");
         return;
     }
-    static const char *const cmp[] = {">=", ">", "<", "<=", "!="};
+    static const char *const cmp[] = { ">=", ">", "<", "<=", "!=" };
     const char *op = cmp[rng_pick(r, 5)];
     int k = rng_pick(r, 24);
     if (s->g->order_free && k == 15) k = 9; /* the amount of one line */
     switch (k) {
-    case 0: case 1: sb_printf(o, "order.subtotal %s ", op); put_money(s, gen_amount(s)); return;
-    case 2: sb_printf(o, "order.original_subtotal %s ", op); put_money(s, gen_amount(s)); return;
+    case 0:
+    case 1:
+        sb_printf(o, "order.subtotal %s ", op);
+        put_money(s, gen_amount(s));
+        return;
+    case 2:
+        sb_printf(o, "order.original_subtotal %s ", op);
+        put_money(s, gen_amount(s));
+        return;
     case 3: sb_printf(o, "order.items %s %d", op, (int)rng_range(r, 1, 60)); return;
     case 4: sb_printf(o, "order.lines %s %d", op, (int)rng_range(r, 1, 20)); return;
-    case 5: sb_printf(o, "order.shipping %s ", op); put_money(s, gen_amount(s)); return;
+    case 5:
+        sb_printf(o, "order.shipping %s ", op);
+        put_money(s, gen_amount(s));
+        return;
     case 6: sb_printf(o, "order.channel = \"app\""); return;
     case 7: sb_printf(o, "order.channel in [\"app\", \"web\"]"); return;
-    case 8: sb_printf(o, "sum("); put_set(s, false); sb_printf(o, ") %s ", op); put_money(s, gen_amount(s)); return;
-    case 9: sb_printf(o, "count("); put_set(s, false); sb_printf(o, ") %s %d", op, (int)rng_range(r, 0, 30)); return;
-    case 10: sb_printf(o, "any("); put_set(s, false); sb_printf(o, ")"); return;
-    case 11: sb_printf(o, "all("); put_set(s, false); sb_printf(o, ", quantity <= %d)", (int)rng_range(r, 1, 50)); return;
-    case 12: sb_printf(o, "any("); put_set(s, false); sb_printf(o, ", price >= "); put_money(s, gen_amount(s)); sb_printf(o, ")"); return;
-    case 13: sb_printf(o, "min("); put_set(s, false); sb_printf(o, ", price) %s ", op); put_money(s, gen_amount(s)); return;
-    case 14: sb_printf(o, "sum("); put_set(s, false); sb_printf(o, ", original_amount) %s ", op); put_money(s, gen_amount(s)); return;
-    case 15: sb_printf(o, "max("); put_set(s, false); sb_printf(o, ", amount) %s ", op); put_money(s, gen_amount(s)); return;
-    case 16: sb_printf(o, "sum("); put_set(s, false); sb_printf(o, ") - "); put_money(s, gen_amount(s));
-             sb_printf(o, " >= "); put_money(s, gen_amount(s)); return;
+    case 8:
+        sb_printf(o, "sum(");
+        put_set(s, false);
+        sb_printf(o, ") %s ", op);
+        put_money(s, gen_amount(s));
+        return;
+    case 9:
+        sb_printf(o, "count(");
+        put_set(s, false);
+        sb_printf(o, ") %s %d", op, (int)rng_range(r, 0, 30));
+        return;
+    case 10:
+        sb_printf(o, "any(");
+        put_set(s, false);
+        sb_printf(o, ")");
+        return;
+    case 11:
+        sb_printf(o, "all(");
+        put_set(s, false);
+        sb_printf(o, ", quantity <= %d)", (int)rng_range(r, 1, 50));
+        return;
+    case 12:
+        sb_printf(o, "any(");
+        put_set(s, false);
+        sb_printf(o, ", price >= ");
+        put_money(s, gen_amount(s));
+        sb_printf(o, ")");
+        return;
+    case 13:
+        sb_printf(o, "min(");
+        put_set(s, false);
+        sb_printf(o, ", price) %s ", op);
+        put_money(s, gen_amount(s));
+        return;
+    case 14:
+        sb_printf(o, "sum(");
+        put_set(s, false);
+        sb_printf(o, ", original_amount) %s ", op);
+        put_money(s, gen_amount(s));
+        return;
+    case 15:
+        sb_printf(o, "max(");
+        put_set(s, false);
+        sb_printf(o, ", amount) %s ", op);
+        put_money(s, gen_amount(s));
+        return;
+    case 16:
+        sb_printf(o, "sum(");
+        put_set(s, false);
+        sb_printf(o, ") - ");
+        put_money(s, gen_amount(s));
+        sb_printf(o, " >= ");
+        put_money(s, gen_amount(s));
+        return;
     case 17: sb_printf(o, "customer.tier >= %s", rng_pct(r, 50) ? "silver" : "gold"); return;
     case 18: sb_printf(o, rng_pct(r, 50) ? "customer.first_order" : "not customer.first_order"); return;
     case 19: sb_printf(o, "customer.orders %s %d", op, (int)rng_range(r, 0, 20)); return;
     case 20: sb_printf(o, "\"vip\" in customer.tags"); return;
     case 21: sb_printf(o, "\"C%d\" in order.coupons", (int)rng_range(r, 1, 3)); return;
     case 22: sb_printf(o, "weekday in [monday, wednesday, saturday]"); return;
-    default: sb_printf(o, "time in %02d:00 .. %02d:30", (int)rng_range(r, 0, 11), (int)rng_range(r, 12, 23)); return;
+    default:
+        sb_printf(o, "time in %02d:00 .. %02d:30", (int)rng_range(r, 0, 11), (int)rng_range(r, 12, 23));
+        return;
     }
 }
 
 /* One `then` of a promotion. */
-static void put_action(gen_state *s, gen_promo *p) {
+static void put_action(gen_state *s, gen_promo *p)
+{
     rng *r = &s->r;
     sbuf *o = &s->g->src;
     int k = rng_pick(r, s->g->order_free ? 9 : 15);
     if (s->g->order_free) {
-        static const int allowed[] = {0, 1, 5, 6, 11, 12, 13, 14, 10};
+        static const int allowed[] = { 0, 1, 5, 6, 11, 12, 13, 14, 10 };
         k = allowed[k];
     }
     if (k <= 9) p->goods_actions++;
     switch (k) {
-    case 0: put_percent(s, gen_ppm(s)); sb_printf(o, " off "); put_set(s, true); return;
-    case 1: put_money(s, gen_amount(s)); sb_printf(o, " off "); put_set(s, true); return;
-    case 2: put_money(s, gen_amount(s)); sb_printf(o, " off each "); put_set(s, false); return;
-    case 3: sb_printf(o, "price "); put_set(s, false); sb_printf(o, " at "); put_money(s, gen_amount(s)); return;
+    case 0:
+        put_percent(s, gen_ppm(s));
+        sb_printf(o, " off ");
+        put_set(s, true);
+        return;
+    case 1:
+        put_money(s, gen_amount(s));
+        sb_printf(o, " off ");
+        put_set(s, true);
+        return;
+    case 2:
+        put_money(s, gen_amount(s));
+        sb_printf(o, " off each ");
+        put_set(s, false);
+        return;
+    case 3:
+        sb_printf(o, "price ");
+        put_set(s, false);
+        sb_printf(o, " at ");
+        put_money(s, gen_amount(s));
+        return;
     case 4: {
         sb_printf(o, "price ");
         put_set(s, false);
@@ -317,8 +398,10 @@ static void put_action(gen_state *s, gen_promo *p) {
             sb_printf(o, "%s", i ? ", " : "");
             put_money(s, t);
             sb_printf(o, ": ");
-            if (rng_pct(r, 50)) put_money(s, gen_amount(s));
-            else put_percent(s, gen_ppm(s));
+            if (rng_pct(r, 50))
+                put_money(s, gen_amount(s));
+            else
+                put_percent(s, gen_ppm(s));
             sb_printf(o, " off");
         }
         sb_printf(o, " }");
@@ -339,7 +422,8 @@ static void put_action(gen_state *s, gen_promo *p) {
         }
         return;
     }
-    case 7: case 8: {
+    case 7:
+    case 8: {
         sb_printf(o, "buy %d of ", (int)rng_range(r, 1, 3));
         put_set(s, false);
         sb_printf(o, " get %d", (int)rng_range(r, 1, 2));
@@ -365,19 +449,29 @@ static void put_action(gen_state *s, gen_promo *p) {
         put_money(s, gen_amount(s));
         return;
     case 10:
-        if (rng_pct(r, 50)) sb_printf(o, "gift \"G%d\"", (int)rng_range(r, 1, 3));
-        else sb_printf(o, "gift %d of \"G%d\" \"赠品\"", (int)rng_range(r, 1, 5), (int)rng_range(r, 1, 3));
+        if (rng_pct(r, 50))
+            sb_printf(o, "gift \"G%d\"", (int)rng_range(r, 1, 3));
+        else
+            sb_printf(o, "gift %d of \"G%d\" \"赠品\"", (int)rng_range(r, 1, 5), (int)rng_range(r, 1, 3));
         return;
     case 11: sb_printf(o, "free shipping"); return;
-    case 12: put_money(s, gen_amount(s)); sb_printf(o, " off shipping"); return;
-    case 13: put_percent(s, gen_ppm(s)); sb_printf(o, " off shipping"); return;
+    case 12:
+        put_money(s, gen_amount(s));
+        sb_printf(o, " off shipping");
+        return;
+    case 13:
+        put_percent(s, gen_ppm(s));
+        sb_printf(o, " off shipping");
+        return;
     default: sb_printf(o, "effect \"card\" \"payload %d\"", (int)rng_range(r, 0, 99)); return;
     }
 }
 
-static const char *const weekdays[] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+static const char *const weekdays[] = { "monday", "tuesday",  "wednesday", "thursday",
+                                        "friday", "saturday", "sunday" };
 
-static void put_promotion(gen_state *s, int index) {
+static void put_promotion(gen_state *s, int index)
+{
     rng *r = &s->r;
     sbuf *o = &s->g->src;
     gen_promo *p = &s->g->promo[index];
@@ -399,9 +493,10 @@ static void put_promotion(gen_state *s, int index) {
         int a = rng_pick(r, 7), b = (a + 1 + rng_pick(r, 6)) % 7;
         sb_printf(o, "  every %s, %s\n", weekdays[a], weekdays[b]);
     }
-    if (rng_pct(r, 10)) sb_printf(o, "  hours %02d:00 to %02d:00\n", (int)rng_range(r, 0, 11), (int)rng_range(r, 12, 24));
+    if (rng_pct(r, 10))
+        sb_printf(o, "  hours %02d:00 to %02d:00\n", (int)rng_range(r, 0, 11), (int)rng_range(r, 12, 24));
     if (rng_pct(r, 15)) {
-        static const char *const codes[] = {"C1", "C2", "C3"};
+        static const char *const codes[] = { "C1", "C2", "C3" };
         p->coupon = codes[rng_pick(r, 3)];
         sb_printf(o, "  requires coupon \"%s\"\n", p->coupon);
     } else if (rng_pct(r, 8)) {
@@ -450,11 +545,12 @@ static void put_promotion(gen_state *s, int index) {
  * exact equality of totals: actions on the whole order whose amount is a function of its sum
  * (percent, amount, tiers, every), shipping, gifts and effects; conditions on order facts and
  * fixed line fields; earn rules on every line. The general profile uses everything. */
-static void gen_ruleset(gen_rules *g, uint64_t seed) {
+static void gen_ruleset(gen_rules *g, uint64_t seed)
+{
     sb_free(&g->src);
     memset(g, 0, sizeof *g);
     g->seed = seed;
-    gen_state st = {{seed}, g};
+    gen_state st = { { seed }, g };
     gen_state *s = &st;
     rng *r = &s->r;
     sbuf *o = &g->src;
@@ -463,8 +559,8 @@ static void gen_ruleset(gen_rules *g, uint64_t seed) {
     g->exponent = jpy ? 0 : 2;
     g->order_free = rng_pct(r, 33);
     g->one_coupon = rng_pct(r, 20);
-    static const char *const zones[] = {"UTC", "Asia/Shanghai", "Asia/Tokyo"};
-    static const char *const roundings[] = {"half_up", "half_even", "down"};
+    static const char *const zones[] = { "UTC", "Asia/Shanghai", "Asia/Tokyo" };
+    static const char *const roundings[] = { "half_up", "half_even", "down" };
     sb_printf(o, "ruleset \"gen %llu\" {\n  currency %s\n  timezone \"%s\"\n  rounding %s\n%s}\n",
               (unsigned long long)seed, g->currency, zones[rng_pick(r, 3)], roundings[rng_pick(r, 3)],
               g->one_coupon ? "  coupons one per order\n" : "");
@@ -504,14 +600,16 @@ static void gen_ruleset(gen_rules *g, uint64_t seed) {
         put_money(s, e->per_money);
         sb_printf(o, " on ");
         e->on_items = g->order_free || rng_pct(r, 40);
-        if (e->on_items) sb_printf(o, "items");
-        else put_set(s, false);
+        if (e->on_items)
+            sb_printf(o, "items");
+        else
+            put_set(s, false);
         sb_printf(o, "\n}\n");
     }
     if (g->n_earn > 0) {
         g->n_mult = (int)rng_range(r, 0, GEN_MAX_MULT);
-        static const char *const texts[] = {"x2", "x1.5", "x3", "x1.25"};
-        static const int64_t nums[] = {2, 3, 3, 5}, dens[] = {1, 2, 1, 4};
+        static const char *const texts[] = { "x2", "x1.5", "x3", "x1.25" };
+        static const int64_t nums[] = { 2, 3, 3, 5 }, dens[] = { 1, 2, 1, 4 };
         for (int i = 0; i < g->n_mult; i++) {
             int k = rng_pick(r, 4);
             g->mult[i].num = nums[k];
@@ -522,8 +620,10 @@ static void gen_ruleset(gen_rules *g, uint64_t seed) {
                 put_cond(s, 0);
                 sb_printf(o, "\n");
             }
-            if (rng_pct(r, 50)) sb_printf(o, "  then %s on all\n}\n", texts[k]);
-            else sb_printf(o, "  then %s on e%d\n}\n", texts[k], rng_pick(r, g->n_earn));
+            if (rng_pct(r, 50))
+                sb_printf(o, "  then %s on all\n}\n", texts[k]);
+            else
+                sb_printf(o, "  then %s on e%d\n}\n", texts[k], rng_pick(r, g->n_earn));
         }
     }
     g->has_redeem = rng_pct(r, 50);
@@ -537,8 +637,14 @@ static void gen_ruleset(gen_rules *g, uint64_t seed) {
         put_money(s, g->rate_money);
         sb_printf(o, "\n");
         int pays = rng_pick(r, 4);
-        if (pays == 1) { sb_printf(o, "  pays for goods\n"); g->pays_ship = false; }
-        if (pays == 2) { sb_printf(o, "  pays for shipping\n"); g->pays_goods = false; }
+        if (pays == 1) {
+            sb_printf(o, "  pays for goods\n");
+            g->pays_ship = false;
+        }
+        if (pays == 2) {
+            sb_printf(o, "  pays for shipping\n");
+            g->pays_goods = false;
+        }
         if (pays == 3) sb_printf(o, "  pays for shipping, goods\n");
         if (rng_pct(r, 60)) {
             g->max_share_ppm = gen_ppm(s);
@@ -571,7 +677,7 @@ typedef struct gen_line {
 } gen_line;
 
 typedef struct gen_cart {
-    bool huge;          /* prices and balances up to INT64_MAX: overflow is allowed */
+    bool huge; /* prices and balances up to INT64_MAX: overflow is allowed */
     int n_lines;
     gen_line lines[GEN_MAX_LINES];
     int64_t time, shipping, points_to_redeem; /* -1 = "max" */
@@ -587,7 +693,8 @@ typedef struct gen_cart {
     bool excluded[GEN_MAX_PROMOS];
 } gen_cart;
 
-static int64_t gen_price(rng *r, bool huge, int64_t qty) {
+static int64_t gen_price(rng *r, bool huge, int64_t qty)
+{
     int k = rng_pick(r, 10);
     if (k == 0) return 0;
     if (huge && k >= 7) {
@@ -598,14 +705,16 @@ static int64_t gen_price(rng *r, bool huge, int64_t qty) {
     return rng_magnitude(r, 6);
 }
 
-static void gen_cart_make(gen_cart *c, const gen_rules *g, uint64_t seed) {
+static void gen_cart_make(gen_cart *c, const gen_rules *g, uint64_t seed)
+{
     memset(c, 0, sizeof *c);
-    rng rr = {seed}, *r = &rr;
+    rng rr = { seed }, *r = &rr;
     c->huge = rng_pct(r, 6);
     c->n_lines = (int)rng_range(r, 1, rng_pct(r, 20) ? GEN_MAX_LINES : 6);
-    static const char *const cats[] = {"tea", "tea/green", "tea/black", "coffee", "snacks", "ware/cups", "teapot", NULL};
-    static const char *const brands[] = {"Acme", "House", NULL};
-    static const char *const tags[] = {"sale", "organic", "new"};
+    static const char *const cats[] = { "tea",    "tea/green", "tea/black", "coffee",
+                                        "snacks", "ware/cups", "teapot",    NULL };
+    static const char *const brands[] = { "Acme", "House", NULL };
+    static const char *const tags[] = { "sale", "organic", "new" };
     for (int i = 0; i < c->n_lines; i++) {
         gen_line *l = &c->lines[i];
         snprintf(l->sku, sizeof l->sku, "S%d", (int)rng_range(r, 1, 9));
@@ -622,12 +731,14 @@ static void gen_cart_make(gen_cart *c, const gen_rules *g, uint64_t seed) {
         l->margin_ppm = rng_pct(r, 50) ? -1 : rng_range(r, 0, 100) * 10000;
     }
     c->time = 1767225600LL + rng_range(r, 0, 365LL * 86400 - 1); /* some moment of 2026 (UTC) */
-    c->shipping = rng_pct(r, 30) ? 0 : c->huge && rng_pct(r, 50) ? rng_range(r, 0, INT64_MAX) : rng_magnitude(r, 5);
-    static const char *const channels[] = {"app", "web", "pos", NULL};
+    c->shipping = rng_pct(r, 30)              ? 0
+                  : c->huge && rng_pct(r, 50) ? rng_range(r, 0, INT64_MAX)
+                                              : rng_magnitude(r, 5);
+    static const char *const channels[] = { "app", "web", "pos", NULL };
     c->channel = channels[rng_pick(r, 4)];
     /* (a tier the rules do not define is an error in cart JSON since "the store trusts nothing a
      * caller claims", item 14: the fourth draw, formerly "platinum", is no tier) */
-    static const char *const tiers[] = {NULL, "silver", "gold", NULL};
+    static const char *const tiers[] = { NULL, "silver", "gold", NULL };
     c->tier = tiers[rng_pick(r, 4)];
     c->vip = rng_pct(r, 30);
     c->first_order = rng_pct(r, 30);
@@ -636,18 +747,20 @@ static void gen_cart_make(gen_cart *c, const gen_rules *g, uint64_t seed) {
     c->balance = bk < 2 ? 0 : c->huge && bk == 9 ? rng_range(r, 0, INT64_MAX) : rng_magnitude(r, 7);
     int pk = rng_pick(r, 4);
     c->points_to_redeem = pk == 0 ? -1 : pk == 1 ? 0 : pk == 2 ? rng_magnitude(r, 7) : c->balance;
-    static const char *const codes[] = {"C1", "C2", "C3", "X9", "Y7"};
+    static const char *const codes[] = { "C1", "C2", "C3", "X9", "Y7" };
     for (int i = 0; i < GEN_MAX_COUPONS; i++) {
         if (!rng_pct(r, 30)) continue;
         int n = c->n_coupons++;
         c->coupon[n] = codes[i];
         c->campaign[n] = rng_pct(r, 40) ? "CAMP" : NULL;
         c->status[n] = rng_pct(r, 70) ? (perk_coupon_status)rng_pick(r, 2)
-                                      : (perk_coupon_status)rng_range(r, PERK_COUPON_UNKNOWN, PERK_COUPON_NOT_FOR_CUSTOMER);
+                                      : (perk_coupon_status)rng_range(r, PERK_COUPON_UNKNOWN,
+                                                                      PERK_COUPON_NOT_FOR_CUSTOMER);
     }
     for (int p = 0; p < g->n_promos; p++) {
         const gen_promo *gp = &g->promo[p];
-        if (rng_pct(r, 40) && (gp->limit_uses >= 0 || gp->limit_money >= 0 || gp->limit_customer >= 0 || rng_pct(r, 20))) {
+        if (rng_pct(r, 40) &&
+            (gp->limit_uses >= 0 || gp->limit_money >= 0 || gp->limit_customer >= 0 || rng_pct(r, 20))) {
             c->has_usage[p] = true;
             c->usage[p].uses = rng_range(r, 0, gp->limit_uses >= 0 ? gp->limit_uses + 1 : 10);
             c->usage[p].money = rng_range(r, 0, gp->limit_money >= 0 ? gp->limit_money + 2 : 1000);
@@ -657,7 +770,8 @@ static void gen_cart_make(gen_cart *c, const gen_rules *g, uint64_t seed) {
     }
 }
 
-static void put_json_money(sbuf *o, int exponent, int64_t v) {
+static void put_json_money(sbuf *o, int exponent, int64_t v)
+{
     if (exponent == 2)
         sb_printf(o, "\"%lld.%02lld\"", (long long)(v / 100), (long long)(v % 100));
     else
@@ -665,7 +779,8 @@ static void put_json_money(sbuf *o, int exponent, int64_t v) {
 }
 
 /* Days since 1970-01-01 to a civil date (proleptic Gregorian). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d) {
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     int64_t doe = z - era * 146097;
@@ -678,22 +793,26 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d) {
 }
 
 /* The cart as docs/cart.md JSON, lines in the order perm gives (perm[k] = model line at k). */
-static void cart_to_json(const gen_cart *c, const gen_rules *g, const int *perm, sbuf *o) {
+static void cart_to_json(const gen_cart *c, const gen_rules *g, const int *perm, sbuf *o)
+{
     sb_clear(o);
     int y, mo, d;
     civil_from_days(c->time / 86400, &y, &mo, &d);
     int64_t sec = c->time % 86400;
-    sb_printf(o, "{\n  \"order\": {\"currency\": \"%s\", \"time\": \"%04d-%02d-%02dT%02d:%02d:%02dZ\"", g->currency, y,
-              mo, d, (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
+    sb_printf(o, "{\n  \"order\": {\"currency\": \"%s\", \"time\": \"%04d-%02d-%02dT%02d:%02d:%02dZ\"",
+              g->currency, y, mo, d, (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
     if (c->channel) sb_printf(o, ", \"channel\": \"%s\"", c->channel);
     sb_printf(o, ", \"shipping\": ");
     put_json_money(o, g->exponent, c->shipping);
-    if (c->points_to_redeem < 0) sb_printf(o, ", \"points_to_redeem\": \"max\"},\n");
-    else sb_printf(o, ", \"points_to_redeem\": %lld},\n", (long long)c->points_to_redeem);
+    if (c->points_to_redeem < 0)
+        sb_printf(o, ", \"points_to_redeem\": \"max\"},\n");
+    else
+        sb_printf(o, ", \"points_to_redeem\": %lld},\n", (long long)c->points_to_redeem);
     sb_printf(o, "  \"customer\": {");
     if (c->tier) sb_printf(o, "\"tier\": \"%s\", ", c->tier);
-    sb_printf(o, "\"tags\": [%s], \"first_order\": %s, \"orders\": %lld, \"points\": %lld},\n", c->vip ? "\"vip\"" : "",
-              c->first_order ? "true" : "false", (long long)c->orders, (long long)c->balance);
+    sb_printf(o, "\"tags\": [%s], \"first_order\": %s, \"orders\": %lld, \"points\": %lld},\n",
+              c->vip ? "\"vip\"" : "", c->first_order ? "true" : "false", (long long)c->orders,
+              (long long)c->balance);
     sb_printf(o, "  \"lines\": [\n");
     for (int k = 0; k < c->n_lines; k++) {
         const gen_line *l = &c->lines[perm[k]];
@@ -713,7 +832,8 @@ static void cart_to_json(const gen_cart *c, const gen_rules *g, const int *perm,
         sb_printf(o, "}%s\n", k + 1 < c->n_lines ? "," : "");
     }
     sb_printf(o, "  ],\n  \"coupons\": [");
-    static const char *const status_names[] = {"unchecked", "valid", "unknown", "expired", "used_up", "not_for_customer"};
+    static const char *const status_names[] = { "unchecked", "valid",   "unknown",
+                                                "expired",   "used_up", "not_for_customer" };
     for (int i = 0; i < c->n_coupons; i++) {
         sb_printf(o, "%s{\"code\": \"%s\"", i ? ", " : "", c->coupon[i]);
         if (c->campaign[i]) sb_printf(o, ", \"campaign\": \"%s\"", c->campaign[i]);
@@ -723,7 +843,8 @@ static void cart_to_json(const gen_cart *c, const gen_rules *g, const int *perm,
     bool first = true;
     for (int p = 0; p < g->n_promos; p++) {
         if (!c->has_usage[p]) continue;
-        sb_printf(o, "%s\"p%d\": {\"uses\": %lld, \"money\": ", first ? "" : ", ", p, (long long)c->usage[p].uses);
+        sb_printf(o, "%s\"p%d\": {\"uses\": %lld, \"money\": ", first ? "" : ", ", p,
+                  (long long)c->usage[p].uses);
         put_json_money(o, g->exponent, c->usage[p].money);
         sb_printf(o, ", \"customer_uses\": %lld}", (long long)c->usage[p].customer_uses);
         first = false;
@@ -741,7 +862,8 @@ static void cart_to_json(const gen_cart *c, const gen_rules *g, const int *perm,
 /* ------------------------------------------------------------------------- one ruleset's run */
 
 /* The limits of every context here: prices up to INT64_MAX so that overflow is reachable. */
-static perk_limits test_limits(uint64_t budget) {
+static perk_limits test_limits(uint64_t budget)
+{
     perk_limits l = perk_limits_default();
     l.max_lines = 32;
     l.max_quantity = 1000;
@@ -754,10 +876,10 @@ enum { CARTS_PER_RULESET = 8 };
 
 typedef struct run_cart {
     gen_cart cart;
-    int perm[GEN_MAX_LINES];      /* a random permutation of the lines */
+    int perm[GEN_MAX_LINES]; /* a random permutation of the lines */
     sbuf json, json_perm;
     cart_doc *doc, *doc_perm;
-    char *thread_json;            /* rendered by the worker thread */
+    char *thread_json; /* rendered by the worker thread */
     perk_status thread_status;
 } run_cart;
 
@@ -778,7 +900,8 @@ typedef struct run {
 } run;
 
 static bool failf(run *rn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool failf(run *rn, const char *fmt, ...) {
+static bool failf(run *rn, const char *fmt, ...)
+{
     if (rn->failure[0]) return false;
     va_list ap;
     va_start(ap, fmt);
@@ -787,32 +910,30 @@ static bool failf(run *rn, const char *fmt, ...) {
     return false;
 }
 
-#define CHECK(cond, ...)                                                                                         \
-    do {                                                                                                         \
-        if (!(cond)) return failf(rn, __VA_ARGS__);                                                              \
+#define CHECK(cond, ...)                            \
+    do {                                            \
+        if (!(cond)) return failf(rn, __VA_ARGS__); \
     } while (0)
 
-static i128 floor_div(i128 a, i128 b) {
+static i128 floor_div(i128 a, i128 b)
+{
     i128 q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
     return q;
 }
 
-static i128 ceil_div(i128 a, i128 b) {
-    return -floor_div(-a, b);
-}
+static i128 ceil_div(i128 a, i128 b) { return -floor_div(-a, b); }
 
-static bool fits64(i128 v) {
-    return v >= INT64_MIN && v <= INT64_MAX;
-}
+static bool fits64(i128 v) { return v >= INT64_MIN && v <= INT64_MAX; }
 
 /* Every invariant of one successful evaluation. perm[k] = model line at position k. */
-static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk_result *r) {
+static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk_result *r)
+{
     const gen_rules *g = &rn->rules;
     uint32_t n = (uint32_t)c->n_lines;
     CHECK(r->status == PERK_OK, "status %d", (int)r->status);
-    CHECK(r->n_lines >= n && r->n_lines - n == r->n_gifts, "%u result lines for %u cart lines and %u gifts", r->n_lines,
-          n, r->n_gifts);
+    CHECK(r->n_lines >= n && r->n_lines - n == r->n_gifts, "%u result lines for %u cart lines and %u gifts",
+          r->n_lines, n, r->n_gifts);
     CHECK(r->n_promotions == (uint32_t)g->n_promos, "%u promotion results for %d promotions", r->n_promotions,
           g->n_promos);
     CHECK(r->instructions <= test_limits(0).instruction_budget, "%llu instructions, over the budget",
@@ -820,12 +941,13 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
 
     /* lines and allocations */
     i128 subtotal = 0, finals = 0, alloc_sum = 0;
-    i128 per_promo[GEN_MAX_PROMOS] = {0};
+    i128 per_promo[GEN_MAX_PROMOS] = { 0 };
     uint32_t next_alloc = 0;
     for (uint32_t i = 0; i < r->n_lines; i++) {
         const perk_line_result *l = &r->lines[i];
         if (i >= n) {
-            CHECK(l->is_gift && l->original == 0 && l->final == 0 && l->n_allocations == 0, "gift line %u is not empty", i);
+            CHECK(l->is_gift && l->original == 0 && l->final == 0 && l->n_allocations == 0,
+                  "gift line %u is not empty", i);
             continue;
         }
         const gen_line *m = &c->lines[perm[i]];
@@ -856,14 +978,16 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         finals += l->final;
         alloc_sum += a;
     }
-    CHECK(next_alloc == r->n_allocations, "%u allocations, lines account for %u", r->n_allocations, next_alloc);
+    CHECK(next_alloc == r->n_allocations, "%u allocations, lines account for %u", r->n_allocations,
+          next_alloc);
     CHECK(subtotal == r->subtotal, "subtotal %lld != sum of originals", (long long)r->subtotal);
     CHECK(alloc_sum == r->discount, "discount %lld != sum of allocations", (long long)r->discount);
-    CHECK(r->discount >= 0 && r->discount <= r->subtotal, "discount %lld outside 0..subtotal", (long long)r->discount);
+    CHECK(r->discount >= 0 && r->discount <= r->subtotal, "discount %lld outside 0..subtotal",
+          (long long)r->discount);
 
     /* promotions: gates (semantics 5.1), sums, caps */
     i128 promo_sum = 0, ship_sum = 0;
-    bool stopped = false, group_used[GEN_GROUPS] = {false}, coupon_applied = false;
+    bool stopped = false, group_used[GEN_GROUPS] = { false }, coupon_applied = false;
     for (uint32_t k = 0; k < r->n_promotions; k++) {
         const perk_promotion_result *p = &r->promotions[k];
         int d = rn->eval_to_decl[k];
@@ -874,19 +998,23 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         CHECK(p->discount >= 0 && p->shipping_discount >= 0, "p%d: negative discount", d);
         promo_sum += p->discount;
         ship_sum += p->shipping_discount;
-        perk_usage u = c->has_usage[d] ? c->usage[d] : (perk_usage){0, 0, 0};
+        perk_usage u = c->has_usage[d] ? c->usage[d] : (perk_usage){ 0, 0, 0 };
         /* semantics 5.1: excluded, stopped, coupons; then the promotion's guard or precheck or
          * block may decide it (CONDITION / NOTHING); only a promotion they let through meets the
          * exclusive group, the one-coupon rule and the budgets */
         int expect = -1;
-        if (c->excluded[d]) expect = PERK_REASON_EXCLUDED;
-        else if (stopped) expect = PERK_REASON_STOPPED;
+        if (c->excluded[d])
+            expect = PERK_REASON_EXCLUDED;
+        else if (stopped)
+            expect = PERK_REASON_STOPPED;
         if (expect < 0 && gp->coupon) {
             int found = -1;
             for (int i = 0; i < c->n_coupons; i++)
                 if (strcmp(c->coupon[i], gp->coupon) == 0) found = i;
-            if (found < 0) expect = PERK_REASON_COUPON_MISSING;
-            else if (c->status[found] > PERK_COUPON_VALID) expect = PERK_REASON_COUPON_REJECTED;
+            if (found < 0)
+                expect = PERK_REASON_COUPON_MISSING;
+            else if (c->status[found] > PERK_COUPON_VALID)
+                expect = PERK_REASON_COUPON_REJECTED;
         }
         if (expect < 0 && gp->campaign) {
             bool any = false, good = false;
@@ -895,21 +1023,27 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
                     any = true;
                     good = good || c->status[i] <= PERK_COUPON_VALID;
                 }
-            if (!any) expect = PERK_REASON_COUPON_MISSING;
-            else if (!good) expect = PERK_REASON_COUPON_REJECTED;
+            if (!any)
+                expect = PERK_REASON_COUPON_MISSING;
+            else if (!good)
+                expect = PERK_REASON_COUPON_REJECTED;
         }
         bool decided = p->reason == PERK_REASON_CONDITION || p->reason == PERK_REASON_NOTHING;
         if (expect < 0 && !decided) {
-            if (gp->group >= 0 && group_used[gp->group]) expect = PERK_REASON_EXCLUSIVE;
-            else if (g->one_coupon && (gp->coupon || gp->campaign) && coupon_applied) expect = PERK_REASON_ONE_COUPON;
-            else if (gp->limit_uses >= 0 && u.uses >= gp->limit_uses) expect = PERK_REASON_BUDGET_USES;
+            if (gp->group >= 0 && group_used[gp->group])
+                expect = PERK_REASON_EXCLUSIVE;
+            else if (g->one_coupon && (gp->coupon || gp->campaign) && coupon_applied)
+                expect = PERK_REASON_ONE_COUPON;
+            else if (gp->limit_uses >= 0 && u.uses >= gp->limit_uses)
+                expect = PERK_REASON_BUDGET_USES;
             else if (gp->limit_customer >= 0 && u.customer_uses >= gp->limit_customer)
                 expect = PERK_REASON_BUDGET_CUSTOMER;
-            else if (gp->limit_money >= 0 && u.money >= gp->limit_money) expect = PERK_REASON_BUDGET_MONEY;
+            else if (gp->limit_money >= 0 && u.money >= gp->limit_money)
+                expect = PERK_REASON_BUDGET_MONEY;
         }
         if (expect >= 0)
-            CHECK((int)p->reason == expect, "p%d: reason %s, the gates say %s", d, result_reason_name(p->reason),
-                  result_reason_name((perk_reason)expect));
+            CHECK((int)p->reason == expect, "p%d: reason %s, the gates say %s", d,
+                  result_reason_name(p->reason), result_reason_name((perk_reason)expect));
         else
             CHECK(p->reason == PERK_REASON_APPLIED || decided, "p%d: reason %s but no gate applies", d,
                   result_reason_name(p->reason));
@@ -921,10 +1055,13 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         }
         rn->applied++;
         i128 took = (i128)p->discount + p->shipping_discount;
-        if (gp->cap >= 0) CHECK(took <= gp->cap, "p%d took %lld, over its cap %lld", d, (long long)took, (long long)gp->cap);
+        if (gp->cap >= 0)
+            CHECK(took <= gp->cap, "p%d took %lld, over its cap %lld", d, (long long)took,
+                  (long long)gp->cap);
         if (gp->limit_money >= 0)
-            CHECK(took <= (i128)gp->limit_money - u.money, "p%d took %lld, over its money budget (%lld, %lld used)", d,
-                  (long long)took, (long long)gp->limit_money, (long long)u.money);
+            CHECK(took <= (i128)gp->limit_money - u.money,
+                  "p%d took %lld, over its money budget (%lld, %lld used)", d, (long long)took,
+                  (long long)gp->limit_money, (long long)u.money);
         if (took == 0) {
             bool trace = false;
             for (uint32_t i = 0; i < r->n_gifts; i++) trace = trace || r->gifts[i].promotion == k;
@@ -938,7 +1075,8 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
     CHECK(promo_sum == r->discount, "promotion discounts sum to %lld, discount %lld", (long long)promo_sum,
           (long long)r->discount);
     for (uint32_t i = 0; i < r->n_gifts; i++)
-        CHECK(r->gifts[i].promotion < r->n_promotions && r->promotions[r->gifts[i].promotion].reason == PERK_REASON_APPLIED &&
+        CHECK(r->gifts[i].promotion < r->n_promotions &&
+                  r->promotions[r->gifts[i].promotion].reason == PERK_REASON_APPLIED &&
                   r->gifts[i].quantity >= 1,
               "gift %u of a promotion that did not apply", i);
     for (uint32_t i = 0; i < r->n_effects; i++)
@@ -947,29 +1085,31 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
               "effect %u of a promotion that did not apply", i);
 
     /* shipping */
-    CHECK(r->shipping_before == c->shipping, "shipping_before %lld, the cart says %lld", (long long)r->shipping_before,
-          (long long)c->shipping);
-    CHECK(r->shipping_after >= 0 && r->shipping_after <= r->shipping_before, "shipping_after %lld outside 0..%lld",
-          (long long)r->shipping_after, (long long)r->shipping_before);
+    CHECK(r->shipping_before == c->shipping, "shipping_before %lld, the cart says %lld",
+          (long long)r->shipping_before, (long long)c->shipping);
+    CHECK(r->shipping_after >= 0 && r->shipping_after <= r->shipping_before,
+          "shipping_after %lld outside 0..%lld", (long long)r->shipping_after, (long long)r->shipping_before);
     CHECK((i128)r->shipping_before - r->shipping_after == ship_sum, "shipping discounts %lld != %lld - %lld",
           (long long)ship_sum, (long long)r->shipping_before, (long long)r->shipping_after);
 
     /* redemption (semantics 8) */
-    CHECK(r->redeem_value >= 0 && r->redeem_goods >= 0 && r->redeem_shipping >= 0 && r->points_redeemed >= 0 &&
-              r->points_redeemable >= 0,
+    CHECK(r->redeem_value >= 0 && r->redeem_goods >= 0 && r->redeem_shipping >= 0 &&
+              r->points_redeemed >= 0 && r->points_redeemable >= 0,
           "negative redemption value or points");
     CHECK((i128)r->redeem_goods + r->redeem_shipping == r->redeem_value, "redeem goods + shipping != value");
-    CHECK(r->redeem_shipping <= r->shipping_after, "points pay %lld of shipping %lld", (long long)r->redeem_shipping,
-          (long long)r->shipping_after);
-    CHECK(r->redeem_goods <= finals, "points pay %lld of goods %lld", (long long)r->redeem_goods, (long long)finals);
-    CHECK(r->points_redeemed <= c->balance, "redeemed %lld points of a balance of %lld", (long long)r->points_redeemed,
-          (long long)c->balance);
+    CHECK(r->redeem_shipping <= r->shipping_after, "points pay %lld of shipping %lld",
+          (long long)r->redeem_shipping, (long long)r->shipping_after);
+    CHECK(r->redeem_goods <= finals, "points pay %lld of goods %lld", (long long)r->redeem_goods,
+          (long long)finals);
+    CHECK(r->points_redeemed <= c->balance, "redeemed %lld points of a balance of %lld",
+          (long long)r->points_redeemed, (long long)c->balance);
     CHECK(r->points_redeemed <= r->points_redeemable, "redeemed more than redeemable");
     if (c->points_to_redeem >= 0)
         CHECK(r->points_redeemed <= c->points_to_redeem, "redeemed %lld points, %lld asked",
               (long long)r->points_redeemed, (long long)c->points_to_redeem);
     if (!g->has_redeem) {
-        CHECK(r->redeem_value == 0 && r->points_redeemed == 0 && r->points_redeemable == 0, "redemption without a redeem block");
+        CHECK(r->redeem_value == 0 && r->points_redeemed == 0 && r->points_redeemable == 0,
+              "redemption without a redeem block");
     } else {
         i128 base = (g->pays_goods ? finals : 0) + (g->pays_ship ? (i128)r->shipping_after : 0);
         i128 permitted = floor_div(base * g->max_share_ppm, 1000000);
@@ -983,8 +1123,8 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
             points = ceil_div(value * g->rate_points, g->rate_money);
         }
         bool eligible = c->balance > 0 && c->balance >= g->min_balance;
-        CHECK(r->redeem_value <= permitted, "points pay %lld, the redeem block permits %lld", (long long)r->redeem_value,
-              (long long)permitted);
+        CHECK(r->redeem_value <= permitted, "points pay %lld, the redeem block permits %lld",
+              (long long)r->redeem_value, (long long)permitted);
         CHECK((i128)r->redeem_value * g->rate_points <= (i128)r->points_redeemed * g->rate_money,
               "%lld points cannot pay %lld", (long long)r->points_redeemed, (long long)r->redeem_value);
         bool none = r->redeem_value == 0 && r->points_redeemed == 0 && r->points_redeemable == 0;
@@ -992,27 +1132,28 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
             CHECK(none, "redemption with a balance of %lld (min balance %lld)", (long long)c->balance,
                   (long long)g->min_balance);
         } else if (!(g->redeem_conditional && none)) {
-            CHECK(r->points_redeemable == redeemable && r->redeem_value == value && r->points_redeemed == points,
+            CHECK(r->points_redeemable == redeemable && r->redeem_value == value &&
+                      r->points_redeemed == points,
                   "redemption: redeemable %lld value %lld points %lld; expected %lld, %lld, %lld",
                   (long long)r->points_redeemable, (long long)r->redeem_value, (long long)r->points_redeemed,
                   (long long)redeemable, (long long)value, (long long)points);
             i128 ship = g->pays_ship ? (value < r->shipping_after ? value : (i128)r->shipping_after) : 0;
-            CHECK(r->redeem_shipping == ship, "points pay %lld of shipping, expected %lld", (long long)r->redeem_shipping,
-                  (long long)ship);
+            CHECK(r->redeem_shipping == ship, "points pay %lld of shipping, expected %lld",
+                  (long long)r->redeem_shipping, (long long)ship);
         }
         if (r->points_redeemed > 0) rn->redeemed++;
     }
 
     /* payable */
     i128 payable = (i128)r->subtotal - r->discount + r->shipping_after - r->redeem_value;
-    CHECK(payable == r->payable, "payable %lld != subtotal - discount + shipping - points = %lld", (long long)r->payable,
-          (long long)payable);
+    CHECK(payable == r->payable, "payable %lld != subtotal - discount + shipping - points = %lld",
+          (long long)r->payable, (long long)payable);
     CHECK(r->payable >= 0, "payable %lld is negative", (long long)r->payable);
     CHECK(finals == (i128)r->subtotal - r->discount, "sum of finals != subtotal - discount");
 
     /* earning (semantics 9) */
     i128 earned = 0;
-    bool seen[GEN_MAX_EARN] = {false};
+    bool seen[GEN_MAX_EARN] = { false };
     for (uint32_t j = 0; j < r->n_points; j++) {
         const perk_points_result *pt = &r->points[j];
         CHECK(pt->earn_rule < (uint32_t)g->n_earn, "points of earn rule %u", pt->earn_rule);
@@ -1020,30 +1161,34 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         const gen_earn *ge = &g->earn[e];
         CHECK(!seen[e], "earn rule e%d listed twice", e);
         seen[e] = true;
-        CHECK(pt->base >= 0 && pt->base <= finals - r->redeem_goods, "e%d: base %lld outside 0..paid goods", e,
-              (long long)pt->base);
+        CHECK(pt->base >= 0 && pt->base <= finals - r->redeem_goods, "e%d: base %lld outside 0..paid goods",
+              e, (long long)pt->base);
         if (ge->on_items)
-            CHECK(pt->base == finals - r->redeem_goods, "e%d on every line: base %lld != finals - redeemed goods %lld", e,
-                  (long long)pt->base, (long long)(finals - r->redeem_goods));
+            CHECK(pt->base == finals - r->redeem_goods,
+                  "e%d on every line: base %lld != finals - redeemed goods %lld", e, (long long)pt->base,
+                  (long long)(finals - r->redeem_goods));
         bool mult_ok = pt->mult_num == 1 && pt->mult_den == 1 && pt->multiplier == UINT32_MAX;
         for (int m = 0; m < g->n_mult && !mult_ok; m++)
-            mult_ok = pt->multiplier != UINT32_MAX && (i128)pt->mult_num * g->mult[m].den == (i128)g->mult[m].num * pt->mult_den;
+            mult_ok = pt->multiplier != UINT32_MAX &&
+                      (i128)pt->mult_num * g->mult[m].den == (i128)g->mult[m].num * pt->mult_den;
         CHECK(mult_ok, "e%d: multiplier %u = %lld/%lld is none of the ruleset's", e, pt->multiplier,
               (long long)pt->mult_num, (long long)pt->mult_den);
         CHECK(pt->mult_den > 0, "e%d: multiplier denominator %lld", e, (long long)pt->mult_den);
         i128 raw = floor_div((i128)pt->base * ge->points * pt->mult_num, (i128)ge->per_money * pt->mult_den);
         i128 want = ge->cap >= 0 && raw > ge->cap ? ge->cap : raw;
-        CHECK(fits64(want) && pt->points == want, "e%d: %lld points, expected %lld (base %lld)", e, (long long)pt->points,
-              (long long)want, (long long)pt->base);
+        CHECK(fits64(want) && pt->points == want, "e%d: %lld points, expected %lld (base %lld)", e,
+              (long long)pt->points, (long long)want, (long long)pt->base);
         CHECK(pt->capped == (ge->cap >= 0 && raw > ge->cap), "e%d: capped flag wrong", e);
         earned += pt->points;
     }
-    for (int e = 0; e < g->n_earn; e++) CHECK(seen[e] || g->earn[e].conditional, "e%d has no condition but earned nothing", e);
+    for (int e = 0; e < g->n_earn; e++)
+        CHECK(seen[e] || g->earn[e].conditional, "e%d has no condition but earned nothing", e);
     CHECK(earned == r->points_earned, "points_earned %lld != sum of earn rules", (long long)r->points_earned);
     if (r->points_earned > 0) rn->points_nonzero++;
 
     /* coupons (semantics 11): accepted only when an applied promotion requires it */
-    CHECK(r->n_coupons == (uint32_t)c->n_coupons, "%u coupon results for %d codes", r->n_coupons, c->n_coupons);
+    CHECK(r->n_coupons == (uint32_t)c->n_coupons, "%u coupon results for %d codes", r->n_coupons,
+          c->n_coupons);
     for (uint32_t i = 0; i < r->n_coupons; i++) {
         const perk_coupon_result *cr = &r->coupons[i];
         CHECK(strcmp(cr->code, c->coupon[i]) == 0, "coupon result %u is %s", i, cr->code);
@@ -1055,14 +1200,15 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
             unlocks = unlocks || (requires && r->promotions[k].reason == PERK_REASON_APPLIED);
         }
         bool good = c->status[i] <= PERK_COUPON_VALID;
-        CHECK((cr->verdict == PERK_COUPON_ACCEPTED) == (good && unlocks), "coupon %s: verdict %s", c->coupon[i],
-              result_verdict_name(cr->verdict));
+        CHECK((cr->verdict == PERK_COUPON_ACCEPTED) == (good && unlocks), "coupon %s: verdict %s",
+              c->coupon[i], result_verdict_name(cr->verdict));
     }
     rn->gifts += r->n_gifts;
     rn->effects += r->n_effects;
     rn->hints += r->n_hints;
     for (uint32_t h = 0; h < r->n_hints; h++) {
-        CHECK(r->hints[h].promotion < r->n_promotions && r->promotions[r->hints[h].promotion].reason == PERK_REASON_CONDITION &&
+        CHECK(r->hints[h].promotion < r->n_promotions &&
+                  r->promotions[r->hints[h].promotion].reason == PERK_REASON_CONDITION &&
                   r->hints[h].shortfall > 0,
               "hint %u for a promotion that did not fail a condition, or no shortfall", h);
     }
@@ -1077,21 +1223,22 @@ typedef struct totals {
         points_redeemable, points_earned;
 } totals;
 
-static totals totals_of(const perk_result *r) {
-    totals t = {r->subtotal, r->discount, r->shipping_before, r->shipping_after, r->payable, r->redeem_value,
-                r->points_redeemed, r->points_redeemable, r->points_earned};
+static totals totals_of(const perk_result *r)
+{
+    totals t = { r->subtotal,     r->discount,        r->shipping_before,   r->shipping_after, r->payable,
+                 r->redeem_value, r->points_redeemed, r->points_redeemable, r->points_earned };
     return t;
 }
 
-static bool totals_equal(const totals *a, const totals *b) {
-    return memcmp(a, b, sizeof *a) == 0;
-}
+static bool totals_equal(const totals *a, const totals *b) { return memcmp(a, b, sizeof *a) == 0; }
 
 /* The allocation of promotion k to line i, 0 when none. */
-static int64_t alloc_of(const perk_result *r, uint32_t line, uint32_t k) {
+static int64_t alloc_of(const perk_result *r, uint32_t line, uint32_t k)
+{
     const perk_line_result *l = &r->lines[line];
     for (uint32_t j = 0; j < l->n_allocations; j++)
-        if (r->allocations[l->first_allocation + j].promotion == k) return r->allocations[l->first_allocation + j].amount;
+        if (r->allocations[l->first_allocation + j].promotion == k)
+            return r->allocations[l->first_allocation + j].amount;
     return 0;
 }
 
@@ -1106,8 +1253,9 @@ static int64_t alloc_of(const perk_result *r, uint32_t line, uint32_t k) {
  * each line the same allocation in both orders, a promotion sees the same cart and must give the
  * same total (unless it rounds per line); at the first promotion whose per-line allocation differs
  * the comparison stops (and the rest is counted, not failed). */
-static bool compare_permuted(run *rn, const gen_cart *c, const int *perm, const totals *ta, const perk_result *ra,
-                             const perk_result *rp) {
+static bool compare_permuted(run *rn, const gen_cart *c, const int *perm, const totals *ta,
+                             const perk_result *ra, const perk_result *rp)
+{
     const gen_rules *g = &rn->rules;
     rn->perm_checked++;
     CHECK(rp->subtotal == ra->subtotal && rp->shipping_before == ra->shipping_before,
@@ -1116,17 +1264,22 @@ static bool compare_permuted(run *rn, const gen_cart *c, const int *perm, const 
     if (g->order_free) {
         rn->perm_strict++;
         CHECK(totals_equal(ta, &tp),
-              "permuted (order-free profile): totals differ: discount %lld/%lld shipping %lld/%lld payable %lld/%lld "
+              "permuted (order-free profile): totals differ: discount %lld/%lld shipping %lld/%lld payable "
+              "%lld/%lld "
               "points %lld/%lld redeemed %lld/%lld",
-              (long long)ta->discount, (long long)tp.discount, (long long)ta->shipping_after, (long long)tp.shipping_after,
-              (long long)ta->payable, (long long)tp.payable, (long long)ta->points_earned, (long long)tp.points_earned,
-              (long long)ta->points_redeemed, (long long)tp.points_redeemed);
+              (long long)ta->discount, (long long)tp.discount, (long long)ta->shipping_after,
+              (long long)tp.shipping_after, (long long)ta->payable, (long long)tp.payable,
+              (long long)ta->points_earned, (long long)tp.points_earned, (long long)ta->points_redeemed,
+              (long long)tp.points_redeemed);
     } else if (!totals_equal(ta, &tp)) {
         rn->perm_general_total_diffs++;
         if (getenv("PERK_INVARIANTS_SHOW_TIES")) {
             char what[200];
-            snprintf(what, sizeof what, "(not a failure) permuting the lines changed the discount %lld -> %lld, points %lld -> %lld",
-                     (long long)ta->discount, (long long)tp.discount, (long long)ta->points_earned, (long long)tp.points_earned);
+            snprintf(
+                what, sizeof what,
+                "(not a failure) permuting the lines changed the discount %lld -> %lld, points %lld -> %lld",
+                (long long)ta->discount, (long long)tp.discount, (long long)ta->points_earned,
+                (long long)tp.points_earned);
             dump_case(rn, rn->current_cart, what);
         }
     }
@@ -1144,7 +1297,8 @@ static bool compare_permuted(run *rn, const gen_cart *c, const int *perm, const 
             break;
         }
         rn->perm_prefix_promos++;
-        CHECK(a->reason == b->reason && a->discount == b->discount && a->shipping_discount == b->shipping_discount,
+        CHECK(a->reason == b->reason && a->discount == b->discount &&
+                  a->shipping_discount == b->shipping_discount,
               "permuted: p%d saw the same cart but gave %s %lld + %lld, originally %s %lld + %lld", d,
               result_reason_name(b->reason), (long long)b->discount, (long long)b->shipping_discount,
               result_reason_name(a->reason), (long long)a->discount, (long long)a->shipping_discount);
@@ -1154,12 +1308,14 @@ static bool compare_permuted(run *rn, const gen_cart *c, const int *perm, const 
     if (same_cart) {
         /* every line ends the same: redemption and earning on every line see the same numbers */
         CHECK(rp->shipping_after == ra->shipping_after && rp->redeem_value == ra->redeem_value &&
-                  rp->points_redeemed == ra->points_redeemed && rp->points_redeemable == ra->points_redeemable &&
-                  rp->payable == ra->payable && rp->discount == ra->discount,
+                  rp->points_redeemed == ra->points_redeemed &&
+                  rp->points_redeemable == ra->points_redeemable && rp->payable == ra->payable &&
+                  rp->discount == ra->discount,
               "permuted: every line ended the same, but the totals differ");
         for (uint32_t j = 0; j < ra->n_points && j < rp->n_points; j++)
             if (g->earn[rn->earn_index_to_decl[ra->points[j].earn_rule]].on_items || ra->redeem_goods == 0)
-                CHECK(ra->points[j].earn_rule == rp->points[j].earn_rule && ra->points[j].points == rp->points[j].points,
+                CHECK(ra->points[j].earn_rule == rp->points[j].earn_rule &&
+                          ra->points[j].points == rp->points[j].points,
                       "permuted: every line ended the same, but e%d earned %lld, originally %lld",
                       rn->earn_index_to_decl[ra->points[j].earn_rule], (long long)rp->points[j].points,
                       (long long)ra->points[j].points);
@@ -1176,7 +1332,8 @@ typedef struct worker {
 } worker;
 
 /* Evaluates every cart of the ruleset in its own context while the main thread does the same. */
-static void *worker_main(void *arg) {
+static void *worker_main(void *arg)
+{
     worker *w = arg;
     run *rn = w->rn;
     perk_limits lim = test_limits(0);
@@ -1201,12 +1358,14 @@ static void *worker_main(void *arg) {
 
 /* ------------------------------------------------------------------------- driver */
 
-static bool quick(void) {
+static bool quick(void)
+{
     const char *q = getenv("PERK_TEST_QUICK");
     return q && *q && strcmp(q, "0") != 0;
 }
 
-static void dump_case(const run *rn, int cart, const char *what) {
+static void dump_case(const run *rn, int cart, const char *what)
+{
     const run_cart *rc = &rn->carts[cart];
     fprintf(stderr,
             "\n=== invariant failed: %s\n=== ruleset seed %llu, cart %d, profile %s\n"
@@ -1221,7 +1380,8 @@ static void dump_case(const run *rn, int cart, const char *what) {
 
 /* Compiles the ruleset; false (with the diagnostics printed) when the generator wrote something
  * the compiler refuses, which is a bug in the generator or the compiler. */
-static bool compile_rules(run *rn) {
+static bool compile_rules(run *rn)
+{
     compiler cc;
     compiler_init(&cc);
     uint8_t *bytes = NULL;
@@ -1251,7 +1411,8 @@ static bool compile_rules(run *rn) {
         rn->eval_to_decl[k] = atoi(id + 1);
     }
     assert_int_equal(perk_program_earn_count(rn->prog), (size_t)rn->rules.n_earn);
-    for (int k = 0; k < rn->rules.n_earn; k++) rn->earn_index_to_decl[k] = atoi(perk_program_earn_id(rn->prog, (size_t)k) + 1);
+    for (int k = 0; k < rn->rules.n_earn; k++)
+        rn->earn_index_to_decl[k] = atoi(perk_program_earn_id(rn->prog, (size_t)k) + 1);
     return true;
 }
 
@@ -1259,7 +1420,8 @@ static bool compile_rules(run *rn) {
  * subtotal plus shipping, an earn rule earns at most its cap or its rate (times the largest
  * multiplier) on the whole subtotal, and nothing else the generator writes grows (conditions only
  * compare sums of the cart with small amounts). */
-static bool overflow_possible(const gen_rules *g, const gen_cart *c, i128 subtotal) {
+static bool overflow_possible(const gen_rules *g, const gen_cart *c, i128 subtotal)
+{
     if (subtotal + c->shipping > INT64_MAX) return true;
     i128 all_points = 0;
     for (int e = 0; e < g->n_earn; e++) {
@@ -1271,7 +1433,8 @@ static bool overflow_possible(const gen_rules *g, const gen_cart *c, i128 subtot
     return all_points > INT64_MAX;
 }
 
-static void shuffle(rng *r, int *a, int n) {
+static void shuffle(rng *r, int *a, int n)
+{
     for (int i = 0; i < n; i++) a[i] = i;
     for (int i = n - 1; i > 0; i--) {
         int j = rng_pick(r, i + 1);
@@ -1282,7 +1445,8 @@ static void shuffle(rng *r, int *a, int n) {
 }
 
 /* One ruleset and its carts. Returns false after printing the failing case. */
-static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
+static bool run_ruleset(run *rn, uint64_t seed, int n_carts)
+{
     gen_ruleset(&rn->rules, seed);
     if (!compile_rules(rn)) {
         snprintf(rn->failure, sizeof rn->failure, "the generated ruleset does not compile");
@@ -1291,7 +1455,7 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
     rn->n_carts = n_carts;
     int identity[GEN_MAX_LINES];
     for (int i = 0; i < GEN_MAX_LINES; i++) identity[i] = i;
-    rng pr = {seed ^ 0x5DEECE66Dull};
+    rng pr = { seed ^ 0x5DEECE66Dull };
     for (int i = 0; i < n_carts; i++) {
         run_cart *rc = &rn->carts[i];
         gen_cart_make(&rc->cart, &rn->rules, seed * 31 + (uint64_t)i + 1);
@@ -1300,9 +1464,10 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
         cart_to_json(&rc->cart, &rn->rules, rc->perm, &rc->json_perm);
         perk_limits lim = test_limits(0);
         char err[256];
-        rc->doc = cart_json_parse(rc->json.p, rc->json.len, rn->rules.exponent, rn->rules.currency, &lim, err, sizeof err);
-        rc->doc_perm = cart_json_parse(rc->json_perm.p, rc->json_perm.len, rn->rules.exponent, rn->rules.currency, &lim,
-                                       err, sizeof err);
+        rc->doc = cart_json_parse(rc->json.p, rc->json.len, rn->rules.exponent, rn->rules.currency, &lim, err,
+                                  sizeof err);
+        rc->doc_perm = cart_json_parse(rc->json_perm.p, rc->json_perm.len, rn->rules.exponent,
+                                       rn->rules.currency, &lim, err, sizeof err);
         if (!rc->doc || !rc->doc_perm) {
             rn->n_carts = i + 1;
             snprintf(rn->failure, sizeof rn->failure, "the generated cart does not parse: %s", err);
@@ -1312,7 +1477,7 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
         rc->thread_json = NULL;
     }
 
-    worker w = {rn, false, ""};
+    worker w = { rn, false, "" };
     pthread_t tid;
     assert_int_equal(pthread_create(&tid, NULL, worker_main, &w), 0);
 
@@ -1321,7 +1486,7 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
     perk_context *ca = perk_context_new(rn->prog, &lim, &perr), *cb = perk_context_new(rn->prog, &lim, &perr);
     assert_non_null(ca);
     assert_non_null(cb);
-    char *jsons[CARTS_PER_RULESET] = {NULL};
+    char *jsons[CARTS_PER_RULESET] = { NULL };
     perk_status statuses[CARTS_PER_RULESET];
     bool ok = true;
     int failed_cart = -1;
@@ -1384,7 +1549,8 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
         assert_int_equal(cart_json_feed(rc->doc, cb, rn->prog, msg, sizeof msg), PERK_OK);
         const perk_result *rb = perk_evaluate(cb);
         char *second = rb->status == PERK_OK ? result_json_render(rn->names, rb, rc->doc, 0) : NULL;
-        ok = (second && strcmp(jsons[i], second) == 0) || failf(rn, "a second context gives a different result");
+        ok = (second && strcmp(jsons[i], second) == 0) ||
+             failf(rn, "a second context gives a different result");
         free(second);
         if (!ok) break;
         /* the permuted cart, in the second context (ra stays valid: ca is not touched) */
@@ -1392,7 +1558,8 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
         assert_int_equal(cart_json_feed(rc->doc_perm, cb, rn->prog, msg, sizeof msg), PERK_OK);
         const perk_result *rp = perk_evaluate(cb);
         if (rp->status != PERK_OK) {
-            ok = failf(rn, "permuted cart: status %s: %s", result_status_name(rp->status), perk_context_error(cb));
+            ok = failf(rn, "permuted cart: status %s: %s", result_status_name(rp->status),
+                       perk_context_error(cb));
             break;
         }
         if (!check_result(rn, c, rc->perm, rp) || !compare_permuted(rn, c, rc->perm, &ta, ra, rp)) {
@@ -1400,9 +1567,10 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
             break;
         }
         /* the instruction budget: exactly enough gives the same result, less gives PERK_BUDGET */
-        rng br = {seed + (uint64_t)i * 7919u};
+        rng br = { seed + (uint64_t)i * 7919u };
         uint64_t need = ra->instructions;
-        uint64_t budget = rng_pct(&br, 50) ? need : (uint64_t)rng_range(&br, 1, need > 1 ? (int64_t)need - 1 : 1);
+        uint64_t budget =
+            rng_pct(&br, 50) ? need : (uint64_t)rng_range(&br, 1, need > 1 ? (int64_t)need - 1 : 1);
         perk_limits bl = test_limits(budget);
         perk_context *cbud = perk_context_new(rn->prog, &bl, &perr);
         assert_non_null(cbud);
@@ -1410,17 +1578,19 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
         const perk_result *rbud = perk_evaluate(cbud);
         if (budget >= need) {
             char *t = rbud->status == PERK_OK ? result_json_render(rn->names, rbud, rc->doc, 0) : NULL;
-            ok = (t && strcmp(t, jsons[i]) == 0) || failf(rn, "a budget of exactly %llu instructions changes the result",
-                                                          (unsigned long long)budget);
+            ok = (t && strcmp(t, jsons[i]) == 0) ||
+                 failf(rn, "a budget of exactly %llu instructions changes the result",
+                       (unsigned long long)budget);
             free(t);
         } else {
             rn->budget_cut++;
-            ok = rbud->status == PERK_BUDGET ||
-                 failf(rn, "a budget of %llu of the %llu instructions needed gives %s", (unsigned long long)budget,
-                       (unsigned long long)need, result_status_name(rbud->status));
+            ok =
+                rbud->status == PERK_BUDGET ||
+                failf(rn, "a budget of %llu of the %llu instructions needed gives %s",
+                      (unsigned long long)budget, (unsigned long long)need, result_status_name(rbud->status));
             ok = ok && (rbud->instructions <= budget + 1 ||
-                        failf(rn, "%llu instructions ran on a budget of %llu", (unsigned long long)rbud->instructions,
-                              (unsigned long long)budget));
+                        failf(rn, "%llu instructions ran on a budget of %llu",
+                              (unsigned long long)rbud->instructions, (unsigned long long)budget));
         }
         perk_context_free(cbud);
     }
@@ -1430,7 +1600,8 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
         run_cart *rc = &rn->carts[i];
         failed_cart = i;
         if (rc->thread_status != statuses[i])
-            ok = failf(rn, "the worker thread got status %d, the main thread %d", (int)rc->thread_status, (int)statuses[i]);
+            ok = failf(rn, "the worker thread got status %d, the main thread %d", (int)rc->thread_status,
+                       (int)statuses[i]);
         else if (jsons[i] && (!rc->thread_json || strcmp(jsons[i], rc->thread_json) != 0))
             ok = failf(rn, "the worker thread rendered a different result");
     }
@@ -1453,7 +1624,8 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts) {
     return ok;
 }
 
-static void test_random_rulesets_and_carts(void **state) {
+static void test_random_rulesets_and_carts(void **state)
+{
     (void)state;
     long cases = quick() ? 1000 : 10000;
     const char *env = getenv("PERK_INVARIANTS_CASES");
@@ -1476,16 +1648,19 @@ static void test_random_rulesets_and_carts(void **state) {
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("# %ld cases on %ld rulesets in %.1f s: %ld ok, %ld overflow at evaluation, %ld overflow while adding lines, "
+    printf("# %ld cases on %ld rulesets in %.1f s: %ld ok, %ld overflow at evaluation, %ld overflow while "
+           "adding lines, "
            "%ld budget cuts\n"
            "# %ld promotions applied, %ld results with points earned, %ld with points redeemed\n"
-           "# %ld permutations (%ld order-free, all totals equal); general profile: %ld promotion totals compared, "
+           "# %ld permutations (%ld order-free, all totals equal); general profile: %ld promotion totals "
+           "compared, "
            "%ld permutations changed a total through a documented tie rule\n",
-           rn->cases, rulesets, secs, rn->status_ok, rn->status_overflow, rn->feed_overflow, rn->budget_cut, rn->applied,
-           rn->points_nonzero, rn->redeemed, rn->perm_checked, rn->perm_strict, rn->perm_prefix_promos,
-           rn->perm_general_total_diffs);
+           rn->cases, rulesets, secs, rn->status_ok, rn->status_overflow, rn->feed_overflow, rn->budget_cut,
+           rn->applied, rn->points_nonzero, rn->redeemed, rn->perm_checked, rn->perm_strict,
+           rn->perm_prefix_promos, rn->perm_general_total_diffs);
     printf("# reasons:");
-    for (int k = 0; k < PERK_REASON_COUNT; k++) printf(" %s %ld", result_reason_name((perk_reason)k), rn->reasons[k]);
+    for (int k = 0; k < PERK_REASON_COUNT; k++)
+        printf(" %s %ld", result_reason_name((perk_reason)k), rn->reasons[k]);
     printf("; %ld gifts, %ld effects, %ld hints\n", rn->gifts, rn->effects, rn->hints);
     /* the generator reaches every outcome (a generator that stopped doing so would test less);
      * UNEXPLAINED comes only from contexts explaining what applied, which these are not */
@@ -1508,7 +1683,8 @@ static void test_random_rulesets_and_carts(void **state) {
  * returned PERK_OVERFLOW, although semantics 9 defines the result (the cap). Cart: ¥9e15 x 1
  * = 9 x 10^17 cents; 5 points per cent is 4.5 x 10^18, x2 is 9 x 10^18 < 2^63, x3 is 2.7 x 10^19
  * > 2^63: capped at 217. Without a cap the same cart is PERK_OVERFLOW. */
-static void test_capped_earn_beyond_int64(void **state) {
+static void test_capped_earn_beyond_int64(void **state)
+{
     (void)state;
     for (int capped = 0; capped <= 1; capped++) {
         char src[400];
@@ -1530,9 +1706,9 @@ static void test_capped_earn_beyond_int64(void **state) {
         perk_limits lim = test_limits(0);
         perk_context *ctx = perk_context_new(prog, &lim, &err);
         assert_non_null(ctx);
-        perk_order o = {.time = 1772625600LL, .points_to_redeem = 0};
+        perk_order o = { .time = 1772625600LL, .points_to_redeem = 0 };
         assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-        perk_line l = {.sku = "A", .unit_price = 900000000000000000LL, .quantity = 1, .margin_ppm = -1};
+        perk_line l = { .sku = "A", .unit_price = 900000000000000000LL, .quantity = 1, .margin_ppm = -1 };
         assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
         const perk_result *r = perk_evaluate(ctx);
         if (capped) {
@@ -1549,7 +1725,8 @@ static void test_capped_earn_beyond_int64(void **state) {
     }
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_rulesets_and_carts),
         cmocka_unit_test(test_capped_earn_beyond_int64),

@@ -94,7 +94,8 @@ static void assert_one_diag(const lexed *lx, diag_code code, const char *text)
     }
     assert_int_equal(lx->diags.count, 1);
     assert_int_equal(lx->diags.entries[0].code, code);
-    if (!strstr(lx->diags.entries[0].message, text)) fprintf(stderr, "message: %s\n", lx->diags.entries[0].message);
+    if (!strstr(lx->diags.entries[0].message, text))
+        fprintf(stderr, "message: %s\n", lx->diags.entries[0].message);
     assert_non_null(strstr(lx->diags.entries[0].message, text));
 }
 
@@ -102,9 +103,10 @@ static void test_keywords_and_punctuation(void **state)
 {
     (void)state;
     lexed *lx = lex("promotion x { when a >= b then 10% off order } .. != <= [ ] ( ) , : = + - * /");
-    int want[] = {T_PROMOTION, T_IDENT, T_LBRACE, T_WHEN, T_IDENT, T_GE, T_IDENT, T_THEN, T_PERCENT,
-                  T_OFF, T_ORDER, T_RBRACE, T_DOTDOT, T_NE, T_LE, T_LBRACKET, T_RBRACKET, T_LPAREN,
-                  T_RPAREN, T_COMMA, T_COLON, T_EQ, T_PLUS, T_MINUS, T_STAR, T_SLASH};
+    int want[] = { T_PROMOTION, T_IDENT,    T_LBRACE,   T_WHEN,   T_IDENT,  T_GE,     T_IDENT,
+                   T_THEN,      T_PERCENT,  T_OFF,      T_ORDER,  T_RBRACE, T_DOTDOT, T_NE,
+                   T_LE,        T_LBRACKET, T_RBRACKET, T_LPAREN, T_RPAREN, T_COMMA,  T_COLON,
+                   T_EQ,        T_PLUS,     T_MINUS,    T_STAR,   T_SLASH };
     assert_int_equal(lx->n, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < lx->n; i++) assert_int_equal(lx->kind[i], want[i]);
     assert_string_equal(lx->node[1]->name, "x");
@@ -116,7 +118,7 @@ static void test_keyword_after_dot_is_a_name(void **state)
 {
     (void)state;
     lexed *lx = lex("customer.tier order.points customer . items");
-    int want[] = {T_CUSTOMER, T_DOT, T_IDENT, T_ORDER, T_DOT, T_IDENT, T_CUSTOMER, T_DOT, T_IDENT};
+    int want[] = { T_CUSTOMER, T_DOT, T_IDENT, T_ORDER, T_DOT, T_IDENT, T_CUSTOMER, T_DOT, T_IDENT };
     assert_int_equal(lx->n, 9);
     for (int i = 0; i < lx->n; i++) assert_int_equal(lx->kind[i], want[i]);
     assert_string_equal(lx->node[2]->name, "tier");
@@ -130,9 +132,9 @@ static void test_contextual_tokens(void **state)
     (void)state;
     /* `not in` and `is not` are single operators; `not` alone, `is` alone and `not intact` are not */
     lexed *lx = lex("a not in b is not c not x is d not intact max(a) max 5 any (b) any 3 all");
-    int want[] = {T_IDENT, T_NOT_IN, T_IDENT, T_IS_NOT, T_IDENT, T_NOT, T_IDENT, T_IS, T_IDENT,
-                  T_NOT, T_IDENT, T_FUNC, T_LPAREN, T_IDENT, T_RPAREN, T_MAX, T_INT, T_FUNC,
-                  T_LPAREN, T_IDENT, T_RPAREN, T_ANY, T_INT, T_ALL};
+    int want[] = { T_IDENT, T_NOT_IN, T_IDENT,  T_IS_NOT, T_IDENT,  T_NOT,   T_IDENT,  T_IS,
+                   T_IDENT, T_NOT,    T_IDENT,  T_FUNC,   T_LPAREN, T_IDENT, T_RPAREN, T_MAX,
+                   T_INT,   T_FUNC,   T_LPAREN, T_IDENT,  T_RPAREN, T_ANY,   T_INT,    T_ALL };
     assert_int_equal(lx->n, (int)(sizeof want / sizeof want[0]));
     for (int i = 0; i < lx->n; i++) assert_int_equal(lx->kind[i], want[i]);
     assert_string_equal(lx->node[10]->name, "intact");
@@ -170,7 +172,8 @@ static void test_number_too_large(void **state)
     assert_span(&lx->diags.entries[0].span, 1, 10, 1, 28, 9, 28);
     lexed_free(lx);
 
-    lx = lex("\xC2\xA5" "99999999999999999999.99");
+    lx = lex("\xC2\xA5"
+             "99999999999999999999.99");
     assert_int_equal(lx->kind[0], T_MONEY);
     assert_one_diag(lx, DIAG_NUMBER_TOO_LARGE, "number too large");
     lexed_free(lx);
@@ -185,8 +188,14 @@ static void test_number_too_large(void **state)
 static void test_money(void **state)
 {
     (void)state;
-    lexed *lx = lex("\xC2\xA5" "300 \xC2\xA5" "12.50 $5 \xE2\x82\xAC" "3.20 \xC2\xA3" "2 \xE2\x82\xA9" "1000 "
-                    "300.00 CNY 300 JPY 5USD \xEF\xBF\xA5" "8");
+    lexed *lx = lex("\xC2\xA5"
+                    "300 \xC2\xA5"
+                    "12.50 $5 \xE2\x82\xAC"
+                    "3.20 \xC2\xA3"
+                    "2 \xE2\x82\xA9"
+                    "1000 "
+                    "300.00 CNY 300 JPY 5USD \xEF\xBF\xA5"
+                    "8");
     assert_int_equal(lx->n, 10);
     for (int i = 0; i < lx->n; i++) assert_int_equal(lx->kind[i], T_MONEY);
     assert_string_equal(lx->node[0]->sym, "\xC2\xA5");
@@ -215,7 +224,7 @@ static void test_money(void **state)
 
     /* a number and a word that is not a currency code stay two tokens */
     lx = lex("300 Cny 300 CNYX 3 ABC");
-    int want[] = {T_INT, T_IDENT, T_INT, T_IDENT, T_MONEY};
+    int want[] = { T_INT, T_IDENT, T_INT, T_IDENT, T_MONEY };
     assert_int_equal(lx->n, 5);
     for (int i = 0; i < 5; i++) assert_int_equal(lx->kind[i], want[i]);
     lexed_free(lx);
@@ -229,8 +238,9 @@ static void test_money(void **state)
 static void test_percent_multiplier(void **state)
 {
     (void)state;
-    lexed *lx = lex("15% 12.5% x2 x1.5 \xC3\x97" "3 x2a");
-    int want[] = {T_PERCENT, T_PERCENT, T_MULT, T_MULT, T_MULT, T_IDENT};
+    lexed *lx = lex("15% 12.5% x2 x1.5 \xC3\x97"
+                    "3 x2a");
+    int want[] = { T_PERCENT, T_PERCENT, T_MULT, T_MULT, T_MULT, T_IDENT };
     assert_int_equal(lx->n, 6);
     for (int i = 0; i < 6; i++) assert_int_equal(lx->kind[i], want[i]);
     assert_int_equal(lx->node[0]->num.mantissa, 15);
@@ -247,7 +257,7 @@ static void test_durations(void **state)
     (void)state;
     lexed *lx = lex("7 days 1 day 12 hours 1 hour 30 minutes 2 weeks 3days");
     assert_int_equal(lx->n, 7);
-    int64_t want[] = {7 * 86400, 86400, 12 * 3600, 3600, 30 * 60, 2 * 604800, 3 * 86400};
+    int64_t want[] = { 7 * 86400, 86400, 12 * 3600, 3600, 30 * 60, 2 * 604800, 3 * 86400 };
     for (int i = 0; i < 7; i++) {
         assert_int_equal(lx->kind[i], T_DURATION);
         assert_int_equal(lx->node[i]->ival, want[i]);
@@ -257,7 +267,7 @@ static void test_durations(void **state)
 
     /* `priority 5 hours 10:00 to 14:00`: the number ends one clause and `hours` starts the next */
     lx = lex("priority 5\n  hours 10:00 to 14:00 7 dayshift");
-    int want2[] = {T_PRIORITY, T_INT, T_HOURS, T_TIME, T_TO, T_TIME, T_INT, T_IDENT};
+    int want2[] = { T_PRIORITY, T_INT, T_HOURS, T_TIME, T_TO, T_TIME, T_INT, T_IDENT };
     assert_int_equal(lx->n, 8);
     for (int i = 0; i < 8; i++) assert_int_equal(lx->kind[i], want2[i]);
     assert_string_equal(lx->node[7]->name, "dayshift");
@@ -311,7 +321,8 @@ static void test_dates_and_times(void **state)
 static void test_strings(void **state)
 {
     (void)state;
-    lexed *lx = lex("\"a\\\"b\\\\c\\nd\\te\" \"\\u{4F1A}\\u{1F600}\" \"\xE4\xBC\x9A\xE5\x91\x98\xE6\x97\xA5\" \"\"");
+    lexed *lx =
+        lex("\"a\\\"b\\\\c\\nd\\te\" \"\\u{4F1A}\\u{1F600}\" \"\xE4\xBC\x9A\xE5\x91\x98\xE6\x97\xA5\" \"\"");
     assert_int_equal(lx->n, 4);
     for (int i = 0; i < 4; i++) assert_int_equal(lx->kind[i], T_STRING);
     assert_string_equal(lx->node[0]->name, "a\"b\\c\nd\te");
@@ -355,8 +366,10 @@ static void test_string_errors(void **state)
     lexed_free(lx);
 
     /* the bad escape is pointed at exactly: `\q` is columns 5-6 */
-    lx = lex("\"\xE4\xBC\x9A" "ab\\qc\"");
-    assert_string_equal(lx->node[0]->name, "\xE4\xBC\x9A" "abqc");
+    lx = lex("\"\xE4\xBC\x9A"
+             "ab\\qc\"");
+    assert_string_equal(lx->node[0]->name, "\xE4\xBC\x9A"
+                                           "abqc");
     assert_one_diag(lx, DIAG_BAD_ESCAPE, "unknown escape '\\q'");
     assert_span(&lx->diags.entries[0].span, 1, 5, 1, 6, 6, 8);
     lexed_free(lx);
@@ -368,14 +381,17 @@ static void test_string_errors(void **state)
     lexed_free(lx);
 
     /* invalid UTF-8 inside a string: one error at the byte, the string still comes out */
-    lx = lex("\"ab\xFF\xFE" "c\"");
+    lx = lex("\"ab\xFF\xFE"
+             "c\"");
     assert_int_equal(lx->n, 1);
-    assert_string_equal(lx->node[0]->name, "ab\xEF\xBF\xBD" "c");
+    assert_string_equal(lx->node[0]->name, "ab\xEF\xBF\xBD"
+                                           "c");
     assert_one_diag(lx, DIAG_INVALID_UTF8, "0xFF");
     assert_span(&lx->diags.entries[0].span, 1, 4, 1, 5, 3, 5);
     lexed_free(lx);
 
-    lx = lex("gift \xE2\x80\x9C" "TEA\xE2\x80\x9D");
+    lx = lex("gift \xE2\x80\x9C"
+             "TEA\xE2\x80\x9D");
     assert_int_equal(lx->n, 2);
     assert_int_equal(lx->kind[1], T_STRING);
     assert_string_equal(lx->node[1]->name, "TEA");
@@ -462,7 +478,7 @@ static void test_operators_from_other_languages(void **state)
 {
     (void)state;
     lexed *lx = lex("a == b && c || !d; e <> f");
-    int want[] = {T_IDENT, T_EQ, T_IDENT, T_AND, T_IDENT, T_OR, T_NOT, T_IDENT, T_IDENT, T_NE, T_IDENT};
+    int want[] = { T_IDENT, T_EQ, T_IDENT, T_AND, T_IDENT, T_OR, T_NOT, T_IDENT, T_IDENT, T_NE, T_IDENT };
     assert_int_equal(lx->n, 11);
     for (int i = 0; i < 11; i++) assert_int_equal(lx->kind[i], want[i]);
     assert_int_equal(lx->diags.count, 6);
@@ -472,7 +488,7 @@ static void test_operators_from_other_languages(void **state)
 
     /* full-width punctuation from a Chinese input method: reported, read as the ASCII mark */
     lx = lex("sum\xEF\xBC\x88tea\xEF\xBC\x89 \xEF\xBC\x8C 15\xEF\xBC\x85");
-    int want2[] = {T_IDENT, T_LPAREN, T_IDENT, T_RPAREN, T_COMMA, T_PERCENT};
+    int want2[] = { T_IDENT, T_LPAREN, T_IDENT, T_RPAREN, T_COMMA, T_PERCENT };
     assert_int_equal(lx->n, 6);
     for (int i = 0; i < 6; i++) assert_int_equal(lx->kind[i], want2[i]);
     assert_int_equal(lx->diags.count, 4);
@@ -488,7 +504,7 @@ static void test_weekdays_and_literal_words(void **state)
 {
     (void)state;
     lexed *lx = lex("monday sunday true false today weekday time items");
-    int want[] = {T_DAYNAME, T_DAYNAME, T_TRUE, T_FALSE, T_TODAY, T_WEEKDAY, T_TIME_KW, T_ITEMS};
+    int want[] = { T_DAYNAME, T_DAYNAME, T_TRUE, T_FALSE, T_TODAY, T_WEEKDAY, T_TIME_KW, T_ITEMS };
     assert_int_equal(lx->n, 8);
     for (int i = 0; i < 8; i++) assert_int_equal(lx->kind[i], want[i]);
     assert_int_equal(lx->node[0]->ival, 0);

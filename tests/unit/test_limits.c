@@ -34,7 +34,8 @@ typedef struct text {
 } text;
 
 static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...) {
+static void put(text *t, const char *fmt, ...)
+{
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
@@ -55,7 +56,8 @@ static void put(text *t, const char *fmt, ...) {
 }
 
 /* Pads t with a comment so that it is exactly `size` bytes long (size > t->len + 2). */
-static void pad_to(text *t, size_t size) {
+static void pad_to(text *t, size_t size)
+{
     assert_true(size >= t->len + 2);
     size_t n = size - t->len;
     if (t->cap < size + 1) {
@@ -78,7 +80,8 @@ typedef struct climits {
 
 /* Compiles src; returns the verified program or NULL. *first gets the code of the first error
  * (or -1) and msg its message. */
-static perk_program *compile(const char *src, size_t len, climits lim, int *first, char *msg, size_t cap) {
+static perk_program *compile(const char *src, size_t len, climits lim, int *first, char *msg, size_t cap)
+{
     compiler c;
     compiler_init(&c);
     c.sources.max_bytes = lim.max_bytes;
@@ -107,7 +110,8 @@ static perk_program *compile(const char *src, size_t len, climits lim, int *firs
     return prog;
 }
 
-static perk_program *compile_ok(const char *src, climits lim) {
+static perk_program *compile_ok(const char *src, climits lim)
+{
     int first;
     char msg[300];
     perk_program *p = compile(src, strlen(src), lim, &first, msg, sizeof msg);
@@ -116,7 +120,8 @@ static perk_program *compile_ok(const char *src, climits lim) {
 }
 
 /* The source must fail with `code`, and the message must contain `part`. */
-static void compile_fails(const char *src, size_t len, climits lim, diag_code code, const char *part) {
+static void compile_fails(const char *src, size_t len, climits lim, diag_code code, const char *part)
+{
     int first;
     char msg[300];
     perk_program *p = compile(src, len, lim, &first, msg, sizeof msg);
@@ -124,11 +129,14 @@ static void compile_fails(const char *src, size_t len, climits lim, diag_code co
         perk_program_free(p);
         fail_msg("compiled, expected [%s]", diag_code_id(code));
     }
-    if (first != (int)code) fail_msg("first error [%s] %s, expected [%s]", diag_code_id((diag_code)first), msg, diag_code_id(code));
+    if (first != (int)code)
+        fail_msg("first error [%s] %s, expected [%s]", diag_code_id((diag_code)first), msg,
+                 diag_code_id(code));
     if (!strstr(msg, part)) fail_msg("message '%s' lacks '%s'", msg, part);
 }
 
-static perk_context *context(perk_program *prog, const perk_limits *lim) {
+static perk_context *context(perk_program *prog, const perk_limits *lim)
+{
     perk_error err;
     perk_context *ctx = perk_context_new(prog, lim, &err);
     if (!ctx) fail_msg("perk_context_new: %s", err.message);
@@ -138,35 +146,42 @@ static perk_context *context(perk_program *prog, const perk_limits *lim) {
 /* 2026-03-04 12:00 UTC, a Wednesday. */
 #define T_NOON 1772625600LL
 
-static void order(perk_context *ctx, int64_t shipping) {
+static void order(perk_context *ctx, int64_t shipping)
+{
     perk_cart_reset(ctx);
-    perk_order o = {.time = T_NOON, .shipping = shipping, .points_to_redeem = 0};
+    perk_order o = { .time = T_NOON, .shipping = shipping, .points_to_redeem = 0 };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
 }
 
-static perk_status line(perk_context *ctx, const char *category, int64_t price, int64_t qty) {
-    perk_line l = {.sku = "SKU", .category = category, .unit_price = price, .quantity = qty, .margin_ppm = -1};
+static perk_status line(perk_context *ctx, const char *category, int64_t price, int64_t qty)
+{
+    perk_line l = {
+        .sku = "SKU", .category = category, .unit_price = price, .quantity = qty, .margin_ppm = -1
+    };
     return perk_cart_add_line(ctx, &l);
 }
 
-static const perk_result *eval_ok(perk_context *ctx) {
+static const perk_result *eval_ok(perk_context *ctx)
+{
     const perk_result *r = perk_evaluate(ctx);
     if (r->status != PERK_OK) fail_msg("evaluate: %s", perk_context_error(ctx));
     return r;
 }
 
-static void assert_contains(const char *s, const char *part) {
+static void assert_contains(const char *s, const char *part)
+{
     if (!s || !strstr(s, part)) fail_msg("'%s' lacks '%s'", s ? s : "(null)", part);
 }
 
 #define HEADER "ruleset \"limits\" { currency CNY }\n"
-static const climits DEFAULTS = {0, 0, 0};
+static const climits DEFAULTS = { 0, 0, 0 };
 
 /* ------------------------------------------------------------------------- compiler limits */
 
 /* Source size: exactly max_bytes compiles, one byte more is file-too-large (at 1:1). Both at a
  * configured limit and at the default of 8 MiB. */
-static void test_source_size(void **state) {
+static void test_source_size(void **state)
+{
     (void)state;
     source_set s;
     source_init(&s);
@@ -174,11 +189,11 @@ static void test_source_size(void **state) {
     assert_int_equal(SOURCE_MAX_BYTES, 8u * 1024u * 1024u);
     source_free(&s);
 
-    text t = {0};
+    text t = { 0 };
     put(&t, HEADER "promotion p { then 10%% off order }\n");
     size_t base = t.len;
     pad_to(&t, 300);
-    climits small = {300, 0, 0};
+    climits small = { 300, 0, 0 };
     int first;
     perk_program *p = compile(t.p, t.len, small, &first, NULL, 0);
     assert_non_null(p);
@@ -199,8 +214,9 @@ static void test_source_size(void **state) {
 }
 
 /* `not` repeated k times before a fact: an expression of height k + 1. */
-static char *nots(int k) {
-    text t = {0};
+static char *nots(int k)
+{
+    text t = { 0 };
     put(&t, HEADER "promotion p {\n  when ");
     for (int i = 0; i < k; i++) put(&t, "not ");
     put(&t, "customer.first_order\n  then 10%% off order\n}\n");
@@ -209,8 +225,9 @@ static char *nots(int k) {
 
 /* order.items + (order.items + (...)) with k additions, compared with k + 1: height k + 2. Its
  * right-nested shape keeps k values on the stack at once, the worst case for the VM's stacks. */
-static char *additions(int k) {
-    text t = {0};
+static char *additions(int k)
+{
+    text t = { 0 };
     put(&t, HEADER "promotion p {\n  when ");
     for (int i = 0; i < k; i++) put(&t, "order.items + (");
     put(&t, "order.items");
@@ -221,8 +238,9 @@ static char *additions(int k) {
 
 /* tea union (tea union (...)) with k unions as the target of a discount: height k + 1 (the set
  * `tea` is a name, a leaf); k sets on the stack at once. */
-static char *unions(int k) {
-    text t = {0};
+static char *unions(int k)
+{
+    text t = { 0 };
     put(&t, HEADER "let tea = items where category in \"tea\"\npromotion p {\n  then 10%% off ");
     for (int i = 0; i < k; i++) put(&t, "tea union (");
     put(&t, "tea");
@@ -233,7 +251,8 @@ static char *unions(int k) {
 
 /* Nesting: the deepest expression the default limit allows compiles, verifies and evaluates;
  * one level more is nesting-too-deep. A configured limit lowers it; a larger one does not raise it. */
-static void test_nesting(void **state) {
+static void test_nesting(void **state)
+{
     (void)state;
     assert_int_equal(PARSE_MAX_DEPTH, 256);
     char *src = nots(255);
@@ -277,7 +296,7 @@ static void test_nesting(void **state) {
     free(src);
 
     /* a configured limit of 10 levels */
-    climits ten = {0, 10, 0};
+    climits ten = { 0, 10, 0 };
     src = nots(9);
     perk_program_free(compile_ok(src, ten));
     free(src);
@@ -285,31 +304,38 @@ static void test_nesting(void **state) {
     compile_fails(src, strlen(src), ten, DIAG_NESTING_TOO_DEEP, "the limit is 10 levels");
     free(src);
     /* above the default it stays 256: the parser's stack is sized for that */
-    climits more = {0, 1000, 0};
+    climits more = { 0, 1000, 0 };
     src = nots(256);
     compile_fails(src, strlen(src), more, DIAG_NESTING_TOO_DEEP, "the limit is 256 levels");
     free(src);
 }
 
 /* n rules: promotions, and an earn rule and a multiplier when asked. */
-static char *rules(int promotions, bool earn_and_multiplier) {
-    text t = {0};
+static char *rules(int promotions, bool earn_and_multiplier)
+{
+    text t = { 0 };
     put(&t, HEADER "let tea = items where category in \"tea\"\n");
     for (int i = 0; i < promotions; i++) {
         switch (i % 4) {
         case 0: put(&t, "promotion p%d { then ¥0.01 off order }\n", i); break;
-        case 1: put(&t, "promotion p%d { when order.subtotal >= ¥%d then ¥0.01 off tea }\n", i, i % 100); break;
-        case 2: put(&t, "promotion p%d { exclusive \"g%d\" priority %d then ¥0.01 off order }\n", i, i % 10, i); break;
+        case 1:
+            put(&t, "promotion p%d { when order.subtotal >= ¥%d then ¥0.01 off tea }\n", i, i % 100);
+            break;
+        case 2:
+            put(&t, "promotion p%d { exclusive \"g%d\" priority %d then ¥0.01 off order }\n", i, i % 10, i);
+            break;
         default: put(&t, "promotion p%d { requires coupon \"C%d\" then free shipping }\n", i, i); break;
         }
     }
-    if (earn_and_multiplier) put(&t, "earn e { then 1 point per ¥1 on items }\nmultiplier m { then x2 on all }\n");
+    if (earn_and_multiplier)
+        put(&t, "earn e { then 1 point per ¥1 on items }\nmultiplier m { then x2 on all }\n");
     return t.p;
 }
 
 /* Rule count: COMPILER_MAX_RULES (20,000) rules compile and a context with the default limits
  * evaluates them; one more is too-many-rules. The runtime's max_rules refuses a larger program. */
-static void test_rule_count(void **state) {
+static void test_rule_count(void **state)
+{
     (void)state;
     assert_int_equal(COMPILER_MAX_RULES, 20000);
     assert_int_equal(perk_limits_default().max_rules, COMPILER_MAX_RULES);
@@ -338,8 +364,9 @@ static void test_rule_count(void **state) {
     perk_error err;
     assert_null(perk_context_new(p, &lim, &err));
     assert_int_equal(err.status, PERK_LIMIT);
-    assert_contains(err.message, "the program has 20000 rules (promotions, earn rules and multipliers), more than "
-                                 "max_rules = 19999");
+    assert_contains(err.message,
+                    "the program has 20000 rules (promotions, earn rules and multipliers), more than "
+                    "max_rules = 19999");
     perk_program_free(p);
 
     src = rules(COMPILER_MAX_RULES + 1, false);
@@ -349,7 +376,7 @@ static void test_rule_count(void **state) {
 
     /* configured: earn rules and multipliers count too (2 promotions + 1 + 1 = 4 rules) */
     src = rules(2, true);
-    climits four = {0, 0, 4}, three = {0, 0, 3};
+    climits four = { 0, 0, 4 }, three = { 0, 0, 3 };
     p = compile_ok(src, four);
     compile_fails(src, strlen(src), three, DIAG_TOO_MANY_RULES, "at most 3 promotions");
     free(src);
@@ -365,22 +392,27 @@ static void test_rule_count(void **state) {
 
 /* Money in rules: anything up to INT64_MAX minor units is a literal; one more does not lex, and
  * constant arithmetic past it is an error (the runtime checks its own arithmetic). */
-static void test_money_in_rules(void **state) {
+static void test_money_in_rules(void **state)
+{
     (void)state;
-    perk_program_free(compile_ok(HEADER "promotion p { when order.subtotal >= ¥92233720368547758.07 then 1% off order }\n",
-                                 DEFAULTS));
-    const char *over = HEADER "promotion p { when order.subtotal >= ¥92233720368547758.08 then 1% off order }\n";
+    perk_program_free(compile_ok(
+        HEADER "promotion p { when order.subtotal >= ¥92233720368547758.07 then 1% off order }\n", DEFAULTS));
+    const char *over =
+        HEADER "promotion p { when order.subtotal >= ¥92233720368547758.08 then 1% off order }\n";
     compile_fails(over, strlen(over), DEFAULTS, DIAG_NUMBER_TOO_LARGE, "92233720368547758.08");
-    perk_program_free(compile_ok("ruleset \"j\" { currency JPY }\n"
-                                 "promotion p { when order.subtotal >= 9223372036854775807 JPY then 1% off order }\n",
-                                 DEFAULTS));
-    const char *sum = HEADER "promotion p { when order.subtotal >= ¥92233720368547758.07 + ¥0.01 then 1% off order }\n";
+    perk_program_free(
+        compile_ok("ruleset \"j\" { currency JPY }\n"
+                   "promotion p { when order.subtotal >= 9223372036854775807 JPY then 1% off order }\n",
+                   DEFAULTS));
+    const char *sum =
+        HEADER "promotion p { when order.subtotal >= ¥92233720368547758.07 + ¥0.01 then 1% off order }\n";
     compile_fails(sum, strlen(sum), DEFAULTS, DIAG_CONSTANT_OVERFLOW, "");
 }
 
 /* Includes nest at most 16 files deep, the including file counted: main -> i3 -> ... -> i17
  * (16 files) compiles, main -> i2 -> ... -> i17 (17 files) does not. */
-static void test_include_depth(void **state) {
+static void test_include_depth(void **state)
+{
     (void)state;
     char dir[] = "/tmp/perk-limits-XXXXXX";
     assert_non_null(mkdtemp(dir));
@@ -402,7 +434,7 @@ static void test_include_depth(void **state) {
         fclose(f);
         compiler c;
         compiler_init(&c);
-        const char *paths[1] = {path};
+        const char *paths[1] = { path };
         uint8_t *bytes = NULL;
         size_t len = 0;
         bool ok = compiler_compile_files(&c, paths, 1, &bytes, &len);
@@ -427,7 +459,8 @@ static void test_include_depth(void **state) {
 /* ------------------------------------------------------------------------- runtime limits */
 
 /* The defaults are the documented ones (docs/api.md, docs/security.md). */
-static void test_runtime_defaults(void **state) {
+static void test_runtime_defaults(void **state)
+{
     (void)state;
     perk_limits l = perk_limits_default();
     assert_int_equal(l.max_lines, 10000);
@@ -442,18 +475,19 @@ static void test_runtime_defaults(void **state) {
 }
 
 /* Limits out of their own range are refused by perk_context_new. */
-static void test_runtime_limit_validation(void **state) {
+static void test_runtime_limit_validation(void **state)
+{
     (void)state;
     perk_program *p = compile_ok(HEADER "promotion p { then 10% off order }\n", DEFAULTS);
     perk_limits l;
     perk_error err;
-#define REFUSED(field_set, msg)                                   \
-    do {                                                          \
-        l = perk_limits_default();                                \
-        field_set;                                                \
-        assert_null(perk_context_new(p, &l, &err));               \
-        assert_int_equal(err.status, PERK_INVALID);               \
-        assert_contains(err.message, msg);                        \
+#define REFUSED(field_set, msg)                     \
+    do {                                            \
+        l = perk_limits_default();                  \
+        field_set;                                  \
+        assert_null(perk_context_new(p, &l, &err)); \
+        assert_int_equal(err.status, PERK_INVALID); \
+        assert_contains(err.message, msg);          \
     } while (0)
     REFUSED(l.max_lines = 0, "max_lines 0 must be between 1 and 1000000");
     REFUSED(l.max_lines = 1000001, "max_lines 1000001 must be between 1 and 1000000");
@@ -480,10 +514,11 @@ static void test_runtime_limit_validation(void **state) {
 
 /* Cart lines: max_lines lines evaluate, one more is PERK_LIMIT and poisons the cart until reset;
  * at a configured limit and at the default 10,000. */
-static void test_cart_lines(void **state) {
+static void test_cart_lines(void **state)
+{
     (void)state;
     perk_program *p = compile_ok(HEADER "promotion p { then 10% off order }\n", DEFAULTS);
-    uint32_t sizes[2] = {3, 10000};
+    uint32_t sizes[2] = { 3, 10000 };
     for (int k = 0; k < 2; k++) {
         perk_limits l = perk_limits_default();
         l.max_lines = sizes[k];
@@ -497,7 +532,8 @@ static void test_cart_lines(void **state) {
         for (uint32_t i = 0; i < sizes[k]; i++) assert_int_equal(line(ctx, "tea", 100, 1), PERK_OK);
         assert_int_equal(line(ctx, "tea", 100, 1), PERK_LIMIT);
         char want[96];
-        snprintf(want, sizeof want, "line %u: the cart has more than max_lines = %u lines", sizes[k] + 1, sizes[k]);
+        snprintf(want, sizeof want, "line %u: the cart has more than max_lines = %u lines", sizes[k] + 1,
+                 sizes[k]);
         assert_contains(perk_context_error(ctx), want);
         assert_int_equal(perk_evaluate(ctx)->status, PERK_LIMIT);
         perk_context_free(ctx);
@@ -506,7 +542,8 @@ static void test_cart_lines(void **state) {
 }
 
 /* Quantity, money (unit price and shipping) and the line product. */
-static void test_quantity_and_money(void **state) {
+static void test_quantity_and_money(void **state)
+{
     (void)state;
     perk_program *p = compile_ok(HEADER "promotion p { then 10% off order }\n", DEFAULTS);
     perk_context *ctx = context(p, NULL);
@@ -528,11 +565,13 @@ static void test_quantity_and_money(void **state) {
     assert_int_equal(r->payable, 1000000000000000LL - 100000000000000LL + 1000000000000000LL);
     order(ctx, 0);
     assert_int_equal(line(ctx, "tea", 1000000000000001LL, 1), PERK_INVALID);
-    assert_contains(perk_context_error(ctx), "unit_price 1000000000000001 must be between 0 and 1000000000000000");
+    assert_contains(perk_context_error(ctx),
+                    "unit_price 1000000000000001 must be between 0 and 1000000000000000");
     perk_cart_reset(ctx);
-    perk_order o = {.time = T_NOON, .shipping = 1000000000000001LL};
+    perk_order o = { .time = T_NOON, .shipping = 1000000000000001LL };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_INVALID);
-    assert_contains(perk_context_error(ctx), "shipping 1000000000000001 must be between 0 and 1000000000000000");
+    assert_contains(perk_context_error(ctx),
+                    "shipping 1000000000000001 must be between 0 and 1000000000000000");
     perk_context_free(ctx);
 
     /* with max_money at INT64_MAX the product price x quantity is what overflows */
@@ -556,11 +595,13 @@ static void test_quantity_and_money(void **state) {
 }
 
 /* Tags per line and per customer, attributes per line: max_tags (64) of each, then PERK_LIMIT. */
-static void test_tags_and_attributes(void **state) {
+static void test_tags_and_attributes(void **state)
+{
     (void)state;
-    perk_program *p = compile_ok(HEADER "promotion p { when \"t63\" in customer.tags\n"
-                                        "  then 10% off items where \"t63\" in tags and attr(\"a63\") = \"v\" }\n",
-                                 DEFAULTS);
+    perk_program *p =
+        compile_ok(HEADER "promotion p { when \"t63\" in customer.tags\n"
+                          "  then 10% off items where \"t63\" in tags and attr(\"a63\") = \"v\" }\n",
+                   DEFAULTS);
     perk_context *ctx = context(p, NULL);
     char names[65][16], keys[65][16];
     const char *tags[65];
@@ -569,24 +610,32 @@ static void test_tags_and_attributes(void **state) {
         snprintf(names[i], sizeof names[i], "t%d", i);
         snprintf(keys[i], sizeof keys[i], "a%d", i);
         tags[i] = names[i];
-        attrs[i] = (perk_attr){keys[i], "v"};
+        attrs[i] = (perk_attr){ keys[i], "v" };
     }
     for (int over = 0; over <= 1; over++) {
         size_t n = 64 + (size_t)over;
         /* customer tags */
         order(ctx, 0);
-        perk_customer cu = {.tags = tags, .n_tags = n, .member_since_days = -1};
+        perk_customer cu = { .tags = tags, .n_tags = n, .member_since_days = -1 };
         assert_int_equal(perk_cart_set_customer(ctx, &cu), over ? PERK_LIMIT : PERK_OK);
         if (over) assert_contains(perk_context_error(ctx), "customer: 65 tags, at most 64 allowed");
         /* line tags */
         order(ctx, 0);
-        perk_customer c64 = {.tags = tags, .n_tags = 64, .member_since_days = -1};
+        perk_customer c64 = { .tags = tags, .n_tags = 64, .member_since_days = -1 };
         assert_int_equal(perk_cart_set_customer(ctx, &c64), PERK_OK);
-        perk_line l = {.sku = "A", .unit_price = 1000, .quantity = 1, .margin_ppm = -1, .tags = tags, .n_tags = n,
-                       .attrs = attrs, .n_attrs = 64};
+        perk_line l = { .sku = "A",
+                        .unit_price = 1000,
+                        .quantity = 1,
+                        .margin_ppm = -1,
+                        .tags = tags,
+                        .n_tags = n,
+                        .attrs = attrs,
+                        .n_attrs = 64 };
         assert_int_equal(perk_cart_add_line(ctx, &l), over ? PERK_LIMIT : PERK_OK);
-        if (over) assert_contains(perk_context_error(ctx), "line 1: 65 tags, at most 64 allowed");
-        else assert_int_equal(eval_ok(ctx)->discount, 100); /* t63 and a63 are seen: 10% of 1000 */
+        if (over)
+            assert_contains(perk_context_error(ctx), "line 1: 65 tags, at most 64 allowed");
+        else
+            assert_int_equal(eval_ok(ctx)->discount, 100); /* t63 and a63 are seen: 10% of 1000 */
         /* line attributes */
         order(ctx, 0);
         l.n_tags = 64;
@@ -602,9 +651,10 @@ static void test_tags_and_attributes(void **state) {
  * compiler's pools and the context's attribute slots are built by hashing and sorting (they were
  * quadratic); the program still finds exactly the promotions whose pairs a line has. The
  * doubling check of the time is bench/scaling.sh (`make bench-scaling`), not a timed test. */
-static void test_many_attr_comparisons(void **state) {
+static void test_many_attr_comparisons(void **state)
+{
     (void)state;
-    text t = {0};
+    text t = { 0 };
     put(&t, HEADER);
     for (int i = 0; i < 500; i++) {
         put(&t, "promotion p%d { when count(items where ", i);
@@ -617,9 +667,11 @@ static void test_many_attr_comparisons(void **state) {
     free(t.p);
     perk_context *ctx = context(p, NULL);
     /* k70 = v1234 is promotion 123's; shared = yes is in promotions 0, 50, ..., 450 */
-    perk_attr attrs[] = {{"k70", "v1234"}, {"shared", "yes"}, {"k70", "v1235"}};
+    perk_attr attrs[] = { { "k70", "v1234" }, { "shared", "yes" }, { "k70", "v1235" } };
     order(ctx, 0);
-    perk_line l = {.sku = "A", .unit_price = 1000, .quantity = 1, .margin_ppm = -1, .attrs = attrs, .n_attrs = 2};
+    perk_line l = {
+        .sku = "A", .unit_price = 1000, .quantity = 1, .margin_ppm = -1, .attrs = attrs, .n_attrs = 2
+    };
     assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
     assert_int_equal(eval_ok(ctx)->discount, 11);
     /* a pair that exists in no promotion (k70 goes with v1234 only) matches nothing */
@@ -633,15 +685,18 @@ static void test_many_attr_comparisons(void **state) {
 }
 
 /* Coupons: max_coupons (16) codes, the 17th is PERK_LIMIT. */
-static void test_coupons(void **state) {
+static void test_coupons(void **state)
+{
     (void)state;
-    perk_program *p = compile_ok(HEADER "promotion p { requires coupon \"K15\" then ¥1 off order }\n", DEFAULTS);
+    perk_program *p =
+        compile_ok(HEADER "promotion p { requires coupon \"K15\" then ¥1 off order }\n", DEFAULTS);
     perk_context *ctx = context(p, NULL);
     order(ctx, 0);
     assert_int_equal(line(ctx, "tea", 1000, 1), PERK_OK);
     char codes[17][16];
     for (int i = 0; i < 17; i++) snprintf(codes[i], sizeof codes[i], "K%d", i);
-    for (int i = 0; i < 16; i++) assert_int_equal(perk_cart_add_coupon(ctx, codes[i], NULL, PERK_COUPON_UNCHECKED), PERK_OK);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(perk_cart_add_coupon(ctx, codes[i], NULL, PERK_COUPON_UNCHECKED), PERK_OK);
     const perk_result *r = eval_ok(ctx);
     assert_int_equal(r->n_coupons, 16);
     assert_int_equal(r->discount, 100);
@@ -654,13 +709,15 @@ static void test_coupons(void **state) {
 
 /* Instruction budget: exactly the instructions an evaluation needs is enough, one fewer is
  * PERK_BUDGET with a message, never a partial result. */
-static void test_instruction_budget(void **state) {
+static void test_instruction_budget(void **state)
+{
     (void)state;
-    perk_program *p = compile_ok(HEADER "let tea = items where category in \"tea\"\n"
-                                        "promotion a { when sum(tea) >= ¥10 and count(tea) >= 2 then 10% off tea }\n"
-                                        "promotion b { then every ¥10 on order: ¥1 off }\n"
-                                        "earn e { then 1 point per ¥1 on items }\n",
-                                 DEFAULTS);
+    perk_program *p =
+        compile_ok(HEADER "let tea = items where category in \"tea\"\n"
+                          "promotion a { when sum(tea) >= ¥10 and count(tea) >= 2 then 10% off tea }\n"
+                          "promotion b { then every ¥10 on order: ¥1 off }\n"
+                          "earn e { then 1 point per ¥1 on items }\n",
+                   DEFAULTS);
     perk_context *ctx = context(p, NULL);
     order(ctx, 0);
     assert_int_equal(line(ctx, "tea", 1000, 2), PERK_OK);
@@ -690,11 +747,12 @@ static void test_instruction_budget(void **state) {
 }
 
 /* Cart JSON: nesting deeper than CART_JSON_MAX_DEPTH (32) is refused before a tree is built. */
-static void test_cart_json_depth(void **state) {
+static void test_cart_json_depth(void **state)
+{
     (void)state;
     for (int depth = CART_JSON_MAX_DEPTH; depth <= CART_JSON_MAX_DEPTH + 1; depth++) {
         /* {"lines": [], "x": [[...]]}: the outer object is level 1, each array one more */
-        text t = {0};
+        text t = { 0 };
         put(&t, "{\"lines\": [], \"x\": ");
         for (int i = 1; i < depth; i++) put(&t, "[");
         for (int i = 1; i < depth; i++) put(&t, "]");
@@ -716,9 +774,10 @@ static void test_cart_json_depth(void **state) {
 /* A ruleset at the language's limits: 10,000 rules (9,998 promotions, an earn rule and a
  * multiplier), some with expressions nested to the maximum, within the 8 MiB source limit,
  * compiles, loads with the default limits and evaluates a cart of 1,000 lines. */
-static void test_ruleset_at_the_limits(void **state) {
+static void test_ruleset_at_the_limits(void **state)
+{
     (void)state;
-    text t = {0};
+    text t = { 0 };
     put(&t, HEADER "let tea = items where category in \"tea\"\n");
     for (int i = 0; i < COMPILER_MAX_RULES - 2; i++) {
         if (i % 1000 == 0) {
@@ -736,7 +795,8 @@ static void test_ruleset_at_the_limits(void **state) {
             put(&t, "promotion p%d { when count(tea) >= %d then ¥0.01 off order }\n", i, i % 3);
         }
     }
-    put(&t, "earn e { cap 1000000 then 1 point per ¥1 on items }\nmultiplier m { when order.items > 1 then x2 on all }\n");
+    put(&t, "earn e { cap 1000000 then 1 point per ¥1 on items }\nmultiplier m { when order.items > 1 then "
+            "x2 on all }\n");
     assert_true(t.len < SOURCE_MAX_BYTES);
     int first;
     char msg[300];
@@ -759,7 +819,8 @@ static void test_ruleset_at_the_limits(void **state) {
     perk_program_free(p);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_size),
         cmocka_unit_test(test_nesting),

@@ -33,7 +33,7 @@ static void test_add_sub_mul(void **state)
     assert_int_equal(out, -250); /* 5.00 - 7.50 = -2.50 */
     out = 77;
     assert_false(money_sub(INT64_MIN, 1, &out)); /* -2^63 - 1 */
-    assert_false(money_sub(0, INT64_MIN, &out));  /* 0 - (-2^63) = 2^63 */
+    assert_false(money_sub(0, INT64_MIN, &out)); /* 0 - (-2^63) = 2^63 */
     assert_int_equal(out, 77);
 
     assert_true(money_mul(1299, 3, &out));
@@ -58,24 +58,24 @@ static void test_rounding_modes(void **state)
     (void)state;
     static const rounding_case cases[] = {
         /* a    num den   HU    HE    D      exact value */
-        {125, 1, 10, 13, 12, 12},      /* 12.5: halves away -> 13; even neighbour 12; trunc 12 */
-        {135, 1, 10, 14, 14, 13},      /* 13.5: away -> 14; even neighbour 14; trunc 13 */
-        {-125, 1, 10, -13, -12, -12},  /* -12.5: away -> -13; even -12; toward zero -12 */
-        {-135, 1, 10, -14, -14, -13},  /* -13.5: away -> -14; even -14; toward zero -13 */
-        {125, -1, 10, -13, -12, -12},  /* -12.5 via a negative multiplier: same as above */
-        {124, 1, 10, 12, 12, 12},      /* 12.4: nearest 12 in all modes */
-        {126, 1, 10, 13, 13, 12},      /* 12.6: nearest 13; down truncates to 12 */
-        {-126, 1, 10, -13, -13, -12},  /* -12.6: nearest -13; toward zero -12 */
-        {120, 1, 10, 12, 12, 12},      /* 12.0 exact */
-        {1, 1, 2, 1, 0, 0},            /* 0.5: away 1; even 0; trunc 0 */
-        {-1, 1, 2, -1, 0, 0},          /* -0.5: away -1; even 0; toward zero 0 */
-        {3, 1, 2, 2, 2, 1},            /* 1.5: away 2; even 2; trunc 1 */
-        {5, 1, 2, 3, 2, 2},            /* 2.5: away 3; even 2; trunc 2 */
-        {2, 1, 3, 1, 1, 0},            /* 0.666..: nearest 1; trunc 0 */
-        {1250, 1, 100, 13, 12, 12},    /* 1250 cents / 100 = 12.5 units */
-        {0, 7, 3, 0, 0, 0},            /* zero stays zero */
-        {1999, 3, 4, 1499, 1499, 1499},/* 5997/4 = 1499.25 -> 1499 in every mode */
-        {1999, 1, 8, 250, 250, 249},   /* 249.875 -> 250 nearest, 249 truncated */
+        { 125, 1, 10, 13, 12, 12 },       /* 12.5: halves away -> 13; even neighbour 12; trunc 12 */
+        { 135, 1, 10, 14, 14, 13 },       /* 13.5: away -> 14; even neighbour 14; trunc 13 */
+        { -125, 1, 10, -13, -12, -12 },   /* -12.5: away -> -13; even -12; toward zero -12 */
+        { -135, 1, 10, -14, -14, -13 },   /* -13.5: away -> -14; even -14; toward zero -13 */
+        { 125, -1, 10, -13, -12, -12 },   /* -12.5 via a negative multiplier: same as above */
+        { 124, 1, 10, 12, 12, 12 },       /* 12.4: nearest 12 in all modes */
+        { 126, 1, 10, 13, 13, 12 },       /* 12.6: nearest 13; down truncates to 12 */
+        { -126, 1, 10, -13, -13, -12 },   /* -12.6: nearest -13; toward zero -12 */
+        { 120, 1, 10, 12, 12, 12 },       /* 12.0 exact */
+        { 1, 1, 2, 1, 0, 0 },             /* 0.5: away 1; even 0; trunc 0 */
+        { -1, 1, 2, -1, 0, 0 },           /* -0.5: away -1; even 0; toward zero 0 */
+        { 3, 1, 2, 2, 2, 1 },             /* 1.5: away 2; even 2; trunc 1 */
+        { 5, 1, 2, 3, 2, 2 },             /* 2.5: away 3; even 2; trunc 2 */
+        { 2, 1, 3, 1, 1, 0 },             /* 0.666..: nearest 1; trunc 0 */
+        { 1250, 1, 100, 13, 12, 12 },     /* 1250 cents / 100 = 12.5 units */
+        { 0, 7, 3, 0, 0, 0 },             /* zero stays zero */
+        { 1999, 3, 4, 1499, 1499, 1499 }, /* 5997/4 = 1499.25 -> 1499 in every mode */
+        { 1999, 1, 8, 250, 250, 249 },    /* 249.875 -> 250 nearest, 249 truncated */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const rounding_case *c = &cases[i];
@@ -132,8 +132,8 @@ static void test_mul_div_overflow_and_errors(void **state)
 {
     (void)state;
     int64_t out = 77;
-    assert_false(money_mul_div(INT64_MAX, 2, 1, MONEY_ROUND_DOWN, &out)); /* 2^64 - 2 */
-    assert_false(money_mul_div(INT64_MAX, 3, 2, MONEY_ROUND_DOWN, &out)); /* ~1.5 * 2^63 */
+    assert_false(money_mul_div(INT64_MAX, 2, 1, MONEY_ROUND_DOWN, &out));  /* 2^64 - 2 */
+    assert_false(money_mul_div(INT64_MAX, 3, 2, MONEY_ROUND_DOWN, &out));  /* ~1.5 * 2^63 */
     assert_false(money_mul_div(INT64_MIN, -1, 1, MONEY_ROUND_DOWN, &out)); /* 2^63 */
     assert_false(money_mul_div(5, 1, 0, MONEY_ROUND_DOWN, &out));          /* den 0 */
     assert_false(money_mul_div(5, 1, -2, MONEY_ROUND_DOWN, &out));         /* den < 0 */
@@ -166,8 +166,7 @@ static void test_mul_div_overflow_and_errors(void **state)
 
 /* --- allocation ----------------------------------------------------------------------------- */
 
-static void check_allocation(int64_t total, const int64_t *weights, size_t n,
-                             const int64_t *expected)
+static void check_allocation(int64_t total, const int64_t *weights, size_t n, const int64_t *expected)
 {
     int64_t out[16];
     uint32_t scratch[16];
@@ -189,37 +188,36 @@ static void test_allocate_examples(void **state)
     /* 100 over three equal lines (W = 300): 100/3 = 33.33 each: floors 33+33+33 = 99, one unit
      * left, remainders tie (100*100 mod 300 = 100 each), so the first line gets it: 34, 33, 33.
      * (Weights 1,1,1 would make total > W, which the contract rejects: test_allocate_invalid.) */
-    check_allocation(100, (const int64_t[]){100, 100, 100}, 3, (const int64_t[]){34, 33, 33});
+    check_allocation(100, (const int64_t[]){ 100, 100, 100 }, 3, (const int64_t[]){ 34, 33, 33 });
     /* Only the weights' ratios matter: 250,250,250 (W = 750) gives each 33.33 -> 34, 33, 33. */
-    check_allocation(100, (const int64_t[]){250, 250, 250}, 3, (const int64_t[]){34, 33, 33});
+    check_allocation(100, (const int64_t[]){ 250, 250, 250 }, 3, (const int64_t[]){ 34, 33, 33 });
     /* 10 over 3,3,3,1 (W = 10): shares are exactly 3, 3, 3, 1. */
-    check_allocation(10, (const int64_t[]){3, 3, 3, 1}, 4, (const int64_t[]){3, 3, 3, 1});
+    check_allocation(10, (const int64_t[]){ 3, 3, 3, 1 }, 4, (const int64_t[]){ 3, 3, 3, 1 });
     /* 1 over 5,5: shares 0.5, 0.5 -> floors 0, 0, tie -> the earlier line: 1, 0. */
-    check_allocation(1, (const int64_t[]){5, 5}, 2, (const int64_t[]){1, 0});
+    check_allocation(1, (const int64_t[]){ 5, 5 }, 2, (const int64_t[]){ 1, 0 });
     /* 0 over anything is all zeros. */
-    check_allocation(0, (const int64_t[]){7, 0, 3}, 3, (const int64_t[]){0, 0, 0});
-    check_allocation(0, (const int64_t[]){0, 0}, 2, (const int64_t[]){0, 0});
+    check_allocation(0, (const int64_t[]){ 7, 0, 3 }, 3, (const int64_t[]){ 0, 0, 0 });
+    check_allocation(0, (const int64_t[]){ 0, 0 }, 2, (const int64_t[]){ 0, 0 });
     /* 10 over 10,20,40 (W = 70): shares 1.43, 2.86, 5.71 -> floors 1, 2, 5 (sum 8); 2 left;
      * remainders x70: 100 mod 70 = 30, 200 mod 70 = 60, 400 mod 70 = 50 -> lines 1 and 2 get
      * one each: 1, 3, 6 (sum 10). The largest remainder wins, not the earliest line. */
-    check_allocation(10, (const int64_t[]){10, 20, 40}, 3, (const int64_t[]){1, 3, 6});
+    check_allocation(10, (const int64_t[]){ 10, 20, 40 }, 3, (const int64_t[]){ 1, 3, 6 });
     /* 2 over five 1s (W = 5): shares 0.4 each, all remainders tie, 2 left -> lines 0 and 1. */
-    check_allocation(2, (const int64_t[]){1, 1, 1, 1, 1}, 5, (const int64_t[]){1, 1, 0, 0, 0});
+    check_allocation(2, (const int64_t[]){ 1, 1, 1, 1, 1 }, 5, (const int64_t[]){ 1, 1, 0, 0, 0 });
     /* 5 over 1,1,1,1,1,1,1,3 (W = 10): shares 0.5 x7 and 1.5; floors 0 x7 and 1 (sum 1); 4 left;
      * every remainder is 0.5 (5 mod 10 = 15 mod 10 = 5), so lines 0..3 get one each. */
-    check_allocation(5, (const int64_t[]){1, 1, 1, 1, 1, 1, 1, 3}, 8,
-                     (const int64_t[]){1, 1, 1, 1, 0, 0, 0, 1});
+    check_allocation(5, (const int64_t[]){ 1, 1, 1, 1, 1, 1, 1, 3 }, 8,
+                     (const int64_t[]){ 1, 1, 1, 1, 0, 0, 0, 1 });
     /* Whole total equal to W: each line gets exactly its weight. */
-    check_allocation(9, (const int64_t[]){2, 0, 7}, 3, (const int64_t[]){2, 0, 7});
+    check_allocation(9, (const int64_t[]){ 2, 0, 7 }, 3, (const int64_t[]){ 2, 0, 7 });
     /* A 0-weight line between others never receives a unit: 3 over 1,0,1,0,1 = 1,0,1,0,1. */
-    check_allocation(3, (const int64_t[]){1, 0, 1, 0, 1}, 5, (const int64_t[]){1, 0, 1, 0, 1});
+    check_allocation(3, (const int64_t[]){ 1, 0, 1, 0, 1 }, 5, (const int64_t[]){ 1, 0, 1, 0, 1 });
     /* Single line takes everything (1999 <= 2500). */
-    check_allocation(1999, (const int64_t[]){2500}, 1, (const int64_t[]){1999});
+    check_allocation(1999, (const int64_t[]){ 2500 }, 1, (const int64_t[]){ 1999 });
     /* Near the int64 limit: W = 2 * 4611686018427387903 = 9223372036854775806; total 9e18 + 1;
      * each share is (9e18 + 1) / 2 = 4500000000000000000.5, tie -> first line gets the unit. */
-    check_allocation(9000000000000000001LL,
-                     (const int64_t[]){4611686018427387903LL, 4611686018427387903LL}, 2,
-                     (const int64_t[]){4500000000000000001LL, 4500000000000000000LL});
+    check_allocation(9000000000000000001LL, (const int64_t[]){ 4611686018427387903LL, 4611686018427387903LL },
+                     2, (const int64_t[]){ 4500000000000000001LL, 4500000000000000000LL });
 }
 
 static void test_allocate_invalid(void **state)
@@ -230,19 +228,19 @@ static void test_allocate_invalid(void **state)
     int64_t rem[4];
     /* total > W: 11 over 3,3,3,1 (W = 10); 100 over 1,1,1 (W = 3) would give lines more than
      * their weight, so it is refused rather than split 34,33,33. */
-    assert_false(money_allocate(100, (const int64_t[]){1, 1, 1}, 3, out, scratch, rem));
+    assert_false(money_allocate(100, (const int64_t[]){ 1, 1, 1 }, 3, out, scratch, rem));
     /* total > W: 11 over 3,3,3,1 (W = 10) */
-    assert_false(money_allocate(11, (const int64_t[]){3, 3, 3, 1}, 4, out, scratch, rem));
+    assert_false(money_allocate(11, (const int64_t[]){ 3, 3, 3, 1 }, 4, out, scratch, rem));
     /* W == 0 requires total == 0 */
-    assert_false(money_allocate(1, (const int64_t[]){0, 0}, 2, out, scratch, rem));
+    assert_false(money_allocate(1, (const int64_t[]){ 0, 0 }, 2, out, scratch, rem));
     /* negative total or weight */
-    assert_false(money_allocate(-1, (const int64_t[]){3, 3}, 2, out, scratch, rem));
-    assert_false(money_allocate(1, (const int64_t[]){3, -1, 3}, 3, out, scratch, rem));
+    assert_false(money_allocate(-1, (const int64_t[]){ 3, 3 }, 2, out, scratch, rem));
+    assert_false(money_allocate(1, (const int64_t[]){ 3, -1, 3 }, 3, out, scratch, rem));
     /* weight sum overflows int64 */
-    assert_false(money_allocate(1, (const int64_t[]){INT64_MAX, 1}, 2, out, scratch, rem));
+    assert_false(money_allocate(1, (const int64_t[]){ INT64_MAX, 1 }, 2, out, scratch, rem));
     /* missing buffers */
-    assert_false(money_allocate(1, (const int64_t[]){1}, 1, out, NULL, rem));
-    assert_false(money_allocate(1, (const int64_t[]){1}, 1, NULL, scratch, rem));
+    assert_false(money_allocate(1, (const int64_t[]){ 1 }, 1, out, NULL, rem));
+    assert_false(money_allocate(1, (const int64_t[]){ 1 }, 1, NULL, scratch, rem));
     assert_false(money_allocate(1, NULL, 1, out, scratch, rem));
     /* no lines: only a zero total is valid, and nothing is touched */
     assert_true(money_allocate(0, NULL, 0, NULL, NULL, NULL));
@@ -253,12 +251,10 @@ static void test_allocate_invalid(void **state)
 static void reference_allocate(int64_t total, const int64_t *w, size_t n, int64_t *out)
 {
     int64_t wsum = 0, assigned = 0;
-    for (size_t i = 0; i < n; i++)
-        wsum += w[i];
-    bool used[64] = {false};
+    for (size_t i = 0; i < n; i++) wsum += w[i];
+    bool used[64] = { false };
     if (wsum == 0) {
-        for (size_t i = 0; i < n; i++)
-            out[i] = 0;
+        for (size_t i = 0; i < n; i++) out[i] = 0;
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -330,11 +326,9 @@ static void test_allocate_large_n(void **state)
     assert_non_null(out);
     assert_non_null(scratch);
     assert_non_null(rem);
-    for (size_t i = 0; i < N; i++)
-        weights[i] = 1;
+    for (size_t i = 0; i < N; i++) weights[i] = 1;
     assert_true(money_allocate(N - 1, weights, N, out, scratch, rem));
-    for (size_t i = 0; i < N - 1; i++)
-        assert_int_equal(out[i], 1);
+    for (size_t i = 0; i < N - 1; i++) assert_int_equal(out[i], 1);
     assert_int_equal(out[N - 1], 0);
     free(weights);
     free(out);
@@ -353,7 +347,8 @@ static void test_allocate_wide_products(void **state)
     uint32_t scratch[3];
     int64_t rem[3];
     const int64_t w = INT64_C(3000000000000000000);
-    assert_true(money_allocate(INT64_C(1000000000000000001), (const int64_t[]){w, w, w}, 3, out, scratch, rem));
+    assert_true(
+        money_allocate(INT64_C(1000000000000000001), (const int64_t[]){ w, w, w }, 3, out, scratch, rem));
     assert_int_equal(out[0], INT64_C(333333333333333334));
     assert_int_equal(out[1], INT64_C(333333333333333334));
     assert_int_equal(out[2], INT64_C(333333333333333333));
@@ -370,11 +365,11 @@ static void test_currency_table(void **state)
         const char *code;
         int exponent;
     } iso[] = {
-        {"CNY", 2}, {"JPY", 0}, {"USD", 2}, {"EUR", 2}, {"GBP", 2}, {"HKD", 2}, {"TWD", 2},
-        {"KRW", 0}, {"SGD", 2}, {"AUD", 2}, {"CAD", 2}, {"CHF", 2}, {"INR", 2}, {"THB", 2},
-        {"MYR", 2}, {"VND", 0}, {"IDR", 2}, {"PHP", 2}, {"RUB", 2}, {"BRL", 2}, {"MXN", 2},
-        {"KWD", 3}, {"BHD", 3}, {"JOD", 3}, {"OMR", 3}, {"TND", 3}, {"CLP", 0}, {"ISK", 0},
-        {"UGX", 0}, {"XOF", 0},
+        { "CNY", 2 }, { "JPY", 0 }, { "USD", 2 }, { "EUR", 2 }, { "GBP", 2 }, { "HKD", 2 },
+        { "TWD", 2 }, { "KRW", 0 }, { "SGD", 2 }, { "AUD", 2 }, { "CAD", 2 }, { "CHF", 2 },
+        { "INR", 2 }, { "THB", 2 }, { "MYR", 2 }, { "VND", 0 }, { "IDR", 2 }, { "PHP", 2 },
+        { "RUB", 2 }, { "BRL", 2 }, { "MXN", 2 }, { "KWD", 3 }, { "BHD", 3 }, { "JOD", 3 },
+        { "OMR", 3 }, { "TND", 3 }, { "CLP", 0 }, { "ISK", 0 }, { "UGX", 0 }, { "XOF", 0 },
     };
     for (size_t i = 0; i < sizeof iso / sizeof iso[0]; i++) {
         const money_currency *c = money_currency_find(iso[i].code);
@@ -393,7 +388,7 @@ static void test_currency_table(void **state)
     assert_string_equal(money_currency_find("HKD")->symbol, "HKD ");
     assert_string_equal(money_currency_find("KWD")->symbol, "KWD ");
 
-    assert_null(money_currency_find("usd"));  /* case-sensitive */
+    assert_null(money_currency_find("usd")); /* case-sensitive */
     assert_null(money_currency_find("US"));
     assert_null(money_currency_find("USDX"));
     assert_null(money_currency_find("XXX"));
@@ -415,9 +410,9 @@ static void check_format(int64_t minor, int exponent, const char *symbol, const 
 static void test_format(void **state)
 {
     (void)state;
-    check_format(26800, 2, "¥", "¥268.00");  /* 26800 fen = 268 yuan 00 fen */
-    check_format(-105, 2, "¥", "-¥1.05");    /* -105 fen = -1 yuan 05 fen */
-    check_format(1200, 0, "¥", "¥1200");     /* JPY: no minor digits */
+    check_format(26800, 2, "¥", "¥268.00");     /* 26800 fen = 268 yuan 00 fen */
+    check_format(-105, 2, "¥", "-¥1.05");       /* -105 fen = -1 yuan 05 fen */
+    check_format(1200, 0, "¥", "¥1200");        /* JPY: no minor digits */
     check_format(1234, 3, "KWD ", "KWD 1.234"); /* 1234 fils = 1.234 dinar */
     check_format(5, 2, "$", "$0.05");
     check_format(0, 2, "$", "$0.00");
@@ -480,15 +475,15 @@ static void check_parse_fails(const char *s, int exponent, money_parse_status st
 static void test_parse_decimal(void **state)
 {
     (void)state;
-    check_parse_ok("12.5", 2, 1250);   /* 12.50 -> 1250 cents */
+    check_parse_ok("12.5", 2, 1250); /* 12.50 -> 1250 cents */
     check_parse_ok("12.50", 2, 1250);
-    check_parse_ok("-3", 2, -300);     /* -3.00 -> -300 cents */
+    check_parse_ok("-3", 2, -300); /* -3.00 -> -300 cents */
     check_parse_ok("0.05", 2, 5);
-    check_parse_ok("1.230", 2, 123);   /* trailing zero beyond precision is fine */
+    check_parse_ok("1.230", 2, 123); /* trailing zero beyond precision is fine */
     check_parse_ok("1.2300000", 2, 123);
-    check_parse_ok("1200", 0, 1200);   /* JPY */
+    check_parse_ok("1200", 0, 1200); /* JPY */
     check_parse_ok("12.0", 0, 12);
-    check_parse_ok("1.234", 3, 1234);  /* KWD fils */
+    check_parse_ok("1.234", 3, 1234); /* KWD fils */
     check_parse_ok("007", 0, 7);
     check_parse_ok("-0", 2, 0);
     check_parse_ok("0", 2, 0);
@@ -514,13 +509,15 @@ static void test_parse_decimal(void **state)
     check_parse_fails("10", 18, MONEY_PARSE_RANGE); /* 10 * 10^18 > 9.22 * 10^18 */
 
     static const char *const bad[] = {
-        "", "-", ".", "5.", ".5", "-.5", "+5", " 5", "5 ", "1e3", "0x10", "1.2.3",
-        "--1", "1,5", "12a", "¥5", "1_000", "- 1", "NaN", "inf",
+        "",     "-",     ".",   "5.",  ".5",  "-.5", "+5",    " 5",  "5 ",  "1e3",
+        "0x10", "1.2.3", "--1", "1,5", "12a", "¥5",  "1_000", "- 1", "NaN", "inf",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        check_parse_fails(bad[i], 2, MONEY_PARSE_SYNTAX);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) check_parse_fails(bad[i], 2, MONEY_PARSE_SYNTAX);
     out = 12345;
-    assert_int_equal(money_parse_decimal("1\0" "2", 3, 2, &out), MONEY_PARSE_SYNTAX);
+    assert_int_equal(money_parse_decimal("1\0"
+                                         "2",
+                                         3, 2, &out),
+                     MONEY_PARSE_SYNTAX);
     assert_int_equal(money_parse_decimal(NULL, 0, 2, &out), MONEY_PARSE_SYNTAX);
     assert_int_equal(money_parse_decimal("5", 1, -1, &out), MONEY_PARSE_SYNTAX);
     assert_int_equal(money_parse_decimal("5", 1, 19, &out), MONEY_PARSE_SYNTAX);

@@ -60,10 +60,7 @@ static parsed *parse_len(const char *text, size_t len, size_t max_bytes)
     return p;
 }
 
-static parsed *parse(const char *text)
-{
-    return parse_len(text, strlen(text), 0);
-}
+static parsed *parse(const char *text) { return parse_len(text, strlen(text), 0); }
 
 static void parsed_free(parsed *p)
 {
@@ -163,7 +160,8 @@ static void test_empty_file(void **state)
 static void test_lets_and_expressions(void **state)
 {
     (void)state;
-    assert_expr("items where price >= \xC2\xA5" "100 and not (quantity > 2) or sku in [\"A\", \"B\"]",
+    assert_expr("items where price >= \xC2\xA5"
+                "100 and not (quantity > 2) or sku in [\"A\", \"B\"]",
                 "(where items (or (and (>= price (money \xC2\xA5 100)) (not (> quantity (int 2)))) "
                 "(in sku (list \"A\" \"B\"))))");
     assert_expr("customer.tier >= gold", "(>= (field customer.tier) gold)");
@@ -173,20 +171,26 @@ static void test_lets_and_expressions(void **state)
     assert_expr("weekday is wednesday", "(= (field weekday) wednesday)");
     assert_expr("weekday is not monday", "(!= (field weekday) monday)");
     assert_expr("time in 10:00 .. 14:00", "(in (field time) (.. (time 10:00) (time 14:00)))");
-    assert_expr("today in 2026-03-01 .. 2026-03-31", "(in (field today) (.. (date 2026-03-01) (date 2026-03-31)))");
+    assert_expr("today in 2026-03-01 .. 2026-03-31",
+                "(in (field today) (.. (date 2026-03-01) (date 2026-03-31)))");
     assert_expr("\"vip\" not in customer.tags", "(not-in \"vip\" (field customer.tags))");
     assert_expr("category in \"tea\"", "(in category \"tea\")");
     assert_expr("tea union coffee except items where brand = \"X\"",
                 "(where (except (union tea coffee) items) (= brand \"X\"))");
-    assert_expr("-\xC2\xA5" "5 + 2 * \xC2\xA5" "3 / 4 - 1.5",
+    assert_expr("-\xC2\xA5"
+                "5 + 2 * \xC2\xA5"
+                "3 / 4 - 1.5",
                 "(- (+ (neg (money \xC2\xA5 5)) (/ (* (int 2) (money \xC2\xA5 3)) (int 4))) (decimal 1.5))");
     assert_expr("attr(\"origin\") = \"Yunnan\"", "(= (call attr \"origin\") \"Yunnan\")");
     assert_expr("order.subtotal > 300.00 CNY", "(> (field order.subtotal) (money CNY 300.00))");
     assert_expr("max(items, price) < $5 and min(tea, margin) > 12.5%",
                 "(and (< (call max items price) (money $ 5)) (> (call min tea margin) (percent 12.5)))");
-    assert_expr("any(tea) and all(tea, quantity > 1) and count(tea) >= 3",
-                "(and (and (call any tea) (call all tea (> quantity (int 1)))) (>= (call count tea) (int 3)))");
-    assert_expr("sum(tea, amount) > \xE2\x82\xAC" "3.20", "(> (call sum tea amount) (money \xE2\x82\xAC 3.20))");
+    assert_expr(
+        "any(tea) and all(tea, quantity > 1) and count(tea) >= 3",
+        "(and (and (call any tea) (call all tea (> quantity (int 1)))) (>= (call count tea) (int 3)))");
+    assert_expr("sum(tea, amount) > \xE2\x82\xAC"
+                "3.20",
+                "(> (call sum tea amount) (money \xE2\x82\xAC 3.20))");
     assert_expr("true != false", "(!= true false)");
     assert_expr("[]", "(list)");
     assert_expr("[1, 2,]", "(list (int 1) (int 2))");
@@ -205,16 +209,19 @@ static void test_lets_and_expressions(void **state)
 static void test_promotion_clauses(void **state)
 {
     (void)state;
-    assert_decl("promotion p1 \"x\" {\n"
-                "  priority 1 when a valid 2026-03-01 to 2026-03-31 every monday, friday hours 09:30 to 24:00\n"
-                "  requires coupon \"SPRING10\" requires coupon from \"SPRING\" exclusive \"g\" stop cap \xC2\xA5" "50\n"
-                "  limit 100 uses limit \xC2\xA5" "1000 total limit 1 per customer measure original prices\n"
-                "  then 15% off tea\n}",
-                "(promotion p1 \"x\" (priority (int 1)) (when a) (valid (date 2026-03-01) (date 2026-03-31)) "
-                "(every (list monday friday)) (hours (time 09:30) (time 24:00)) (coupon \"SPRING10\") "
-                "(coupon-from \"SPRING\") (exclusive \"g\") (stop) (cap (money \xC2\xA5 50)) (limit-uses (int 100)) "
-                "(limit-money (money \xC2\xA5 1000)) (limit-customer (int 1)) (original) "
-                "(then (percent-off (percent 15) tea)))");
+    assert_decl(
+        "promotion p1 \"x\" {\n"
+        "  priority 1 when a valid 2026-03-01 to 2026-03-31 every monday, friday hours 09:30 to 24:00\n"
+        "  requires coupon \"SPRING10\" requires coupon from \"SPRING\" exclusive \"g\" stop cap \xC2\xA5"
+        "50\n"
+        "  limit 100 uses limit \xC2\xA5"
+        "1000 total limit 1 per customer measure original prices\n"
+        "  then 15% off tea\n}",
+        "(promotion p1 \"x\" (priority (int 1)) (when a) (valid (date 2026-03-01) (date 2026-03-31)) "
+        "(every (list monday friday)) (hours (time 09:30) (time 24:00)) (coupon \"SPRING10\") "
+        "(coupon-from \"SPRING\") (exclusive \"g\") (stop) (cap (money \xC2\xA5 50)) (limit-uses (int 100)) "
+        "(limit-money (money \xC2\xA5 1000)) (limit-customer (int 1)) (original) "
+        "(then (percent-off (percent 15) tea)))");
     assert_decl("promotion p { every wednesday }", "(promotion p (every wednesday))");
     assert_decl("promotion p { priority 5 hours 10:00 to 14:00 }",
                 "(promotion p (priority (int 5)) (hours (time 10:00) (time 14:00)))");
@@ -227,32 +234,57 @@ static void test_actions(void **state)
     static const struct {
         const char *action, *dump;
     } cases[] = {
-        {"\xC2\xA5" "10 off order", "(amount-off (money \xC2\xA5 10) items)"},
-        {"15% off items where \"clearance\" in tags", "(percent-off (percent 15) (where items (in \"clearance\" tags)))"},
-        {"big off tea", "(amount-off big tea)"},
-        {"\xC2\xA5" "5 off each tea", "(amount-off-each (money \xC2\xA5 5) tea)"},
-        {"\xC2\xA5" "5 off shipping", "(shipping-off (money \xC2\xA5 5))"},
-        {"50% off shipping", "(shipping-off (percent 50))"},
-        {"free shipping", "(free-shipping)"},
-        {"price tea at \xC2\xA5" "8", "(fixed-price (money \xC2\xA5 8) tea)"},
-        {"price items where price > \xC2\xA5" "9 at \xC2\xA5" "8",
-         "(fixed-price (money \xC2\xA5 8) (where items (> price (money \xC2\xA5 9))))"},
-        {"price tea by quantity { 3: \xC2\xA5" "8, 5: \xC2\xA5" "7, }",
-         "(qty-price tea (step (int 3) (money \xC2\xA5 8)) (step (int 5) (money \xC2\xA5 7)))"},
-        {"tiers on order { \xC2\xA5" "100: \xC2\xA5" "10 off, \xC2\xA5" "200: 15% off }",
-         "(tiers items (step (money \xC2\xA5 100) (money \xC2\xA5 10)) (step (money \xC2\xA5 200) (percent 15)))"},
-        {"every \xC2\xA5" "100 on order: \xC2\xA5" "10 off up to \xC2\xA5" "50",
-         "(every (money \xC2\xA5 100) items (money \xC2\xA5 10) (money \xC2\xA5 50))"},
-        {"every \xC2\xA5" "100 on order: \xC2\xA5" "10 off", "(every (money \xC2\xA5 100) items (money \xC2\xA5 10))"},
-        {"buy 1 of tea get 1 at 50% off", "(buy-get (int 1) tea (int 1) _ (percent 50))"},
-        {"buy 2 of tea get 1 free", "(buy-get (int 2) tea (int 1) _ _)"},
-        {"buy 2 of tea get 1 of cups free", "(buy-get (int 2) tea (int 1) cups _)"},
-        {"any 3 of snacks for \xC2\xA5" "99", "(n-for (int 3) snacks (money \xC2\xA5 99))"},
-        {"gift \"SKU\"", "(gift \"SKU\" _)"},
-        {"gift \"SKU\" \"\xE9\xBE\x99\xE4\xBA\x95\"", "(gift \"SKU\" \"\xE9\xBE\x99\xE4\xBA\x95\" _)"},
-        {"gift 2 of \"SKU\" \"name\"", "(gift \"SKU\" \"name\" (int 2))"},
-        {"effect \"vip_card\" \"payload\"", "(effect \"vip_card\" \"payload\")"},
-        {"effect \"vip_card\"", "(effect \"vip_card\")"},
+        { "\xC2\xA5"
+          "10 off order",
+          "(amount-off (money \xC2\xA5 10) items)" },
+        { "15% off items where \"clearance\" in tags",
+          "(percent-off (percent 15) (where items (in \"clearance\" tags)))" },
+        { "big off tea", "(amount-off big tea)" },
+        { "\xC2\xA5"
+          "5 off each tea",
+          "(amount-off-each (money \xC2\xA5 5) tea)" },
+        { "\xC2\xA5"
+          "5 off shipping",
+          "(shipping-off (money \xC2\xA5 5))" },
+        { "50% off shipping", "(shipping-off (percent 50))" },
+        { "free shipping", "(free-shipping)" },
+        { "price tea at \xC2\xA5"
+          "8",
+          "(fixed-price (money \xC2\xA5 8) tea)" },
+        { "price items where price > \xC2\xA5"
+          "9 at \xC2\xA5"
+          "8",
+          "(fixed-price (money \xC2\xA5 8) (where items (> price (money \xC2\xA5 9))))" },
+        { "price tea by quantity { 3: \xC2\xA5"
+          "8, 5: \xC2\xA5"
+          "7, }",
+          "(qty-price tea (step (int 3) (money \xC2\xA5 8)) (step (int 5) (money \xC2\xA5 7)))" },
+        { "tiers on order { \xC2\xA5"
+          "100: \xC2\xA5"
+          "10 off, \xC2\xA5"
+          "200: 15% off }",
+          "(tiers items (step (money \xC2\xA5 100) (money \xC2\xA5 10)) (step (money \xC2\xA5 200) (percent "
+          "15)))" },
+        { "every \xC2\xA5"
+          "100 on order: \xC2\xA5"
+          "10 off up to \xC2\xA5"
+          "50",
+          "(every (money \xC2\xA5 100) items (money \xC2\xA5 10) (money \xC2\xA5 50))" },
+        { "every \xC2\xA5"
+          "100 on order: \xC2\xA5"
+          "10 off",
+          "(every (money \xC2\xA5 100) items (money \xC2\xA5 10))" },
+        { "buy 1 of tea get 1 at 50% off", "(buy-get (int 1) tea (int 1) _ (percent 50))" },
+        { "buy 2 of tea get 1 free", "(buy-get (int 2) tea (int 1) _ _)" },
+        { "buy 2 of tea get 1 of cups free", "(buy-get (int 2) tea (int 1) cups _)" },
+        { "any 3 of snacks for \xC2\xA5"
+          "99",
+          "(n-for (int 3) snacks (money \xC2\xA5 99))" },
+        { "gift \"SKU\"", "(gift \"SKU\" _)" },
+        { "gift \"SKU\" \"\xE9\xBE\x99\xE4\xBA\x95\"", "(gift \"SKU\" \"\xE9\xBE\x99\xE4\xBA\x95\" _)" },
+        { "gift 2 of \"SKU\" \"name\"", "(gift \"SKU\" \"name\" (int 2))" },
+        { "effect \"vip_card\" \"payload\"", "(effect \"vip_card\" \"payload\")" },
+        { "effect \"vip_card\"", "(effect \"vip_card\")" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char decl[512], want[512];
@@ -261,7 +293,9 @@ static void test_actions(void **state)
         assert_decl(decl, want);
     }
     /* node shapes the checker relies on */
-    parsed *p = parse(HEADER "promotion p { then buy 2 of tea get 1 free then every \xC2\xA5" "1 on order: \xC2\xA5" "1 off }");
+    parsed *p = parse(HEADER "promotion p { then buy 2 of tea get 1 free then every \xC2\xA5"
+                             "1 on order: \xC2\xA5"
+                             "1 off }");
     ast_node *promo = p->root->list.items[1];
     ast_node *bg = promo->list.items[0]->a;
     assert_int_equal(bg->kind, AST_ACTION);
@@ -294,20 +328,30 @@ static void test_other_declarations(void **state)
     ast_arena_free(arena);
     diag_free(&d);
     source_free(&src);
-    assert_decl("tier gold \"\xE9\x87\x91\xE5\x8D\xA1\" { spend \xC2\xA5" "5000 within 365 days benefit \"b\" }",
-                "(tier gold \"\xE9\x87\x91\xE5\x8D\xA1\" (spend (money \xC2\xA5 5000) (duration 31536000s)) (benefit \"b\"))");
-    assert_decl("earn e1 \"x\" { when customer.first_order cap 500 then 2 points per \xC2\xA5" "1 on items }",
+    assert_decl("tier gold \"\xE9\x87\x91\xE5\x8D\xA1\" { spend \xC2\xA5"
+                "5000 within 365 days benefit \"b\" }",
+                "(tier gold \"\xE9\x87\x91\xE5\x8D\xA1\" (spend (money \xC2\xA5 5000) (duration 31536000s)) "
+                "(benefit \"b\"))");
+    assert_decl("earn e1 \"x\" { when customer.first_order cap 500 then 2 points per \xC2\xA5"
+                "1 on items }",
                 "(earn e1 \"x\" (when (field customer.first_order)) (earn-cap (int 500)) "
                 "(then (earn-points (int 2) (money \xC2\xA5 1) items)))");
-    assert_decl("earn base { then 1 point per \xC2\xA5" "1 on order }",
+    assert_decl("earn base { then 1 point per \xC2\xA5"
+                "1 on order }",
                 "(earn base (then (earn-points (int 1) (money \xC2\xA5 1) items)))");
-    assert_decl("multiplier m { when customer.is_birthday then x2 on base, margin_bonus }",
-                "(multiplier m (when (field customer.is_birthday)) (then (multiply (x 2) base margin_bonus)))");
-    assert_decl("multiplier m { then \xC3\x97" "1.5 on all }", "(multiplier m (then (multiply (x 1.5))))");
-    assert_decl("redeem { rate 100 points = \xC2\xA5" "1 pays for shipping, goods max 50% min balance 500 "
-                "when order.subtotal > \xC2\xA5" "10 }",
-                "(redeem (rate (int 100) (money \xC2\xA5 1)) (pays-for shipping goods) (max-share (percent 50)) "
-                "(min-balance (int 500)) (when (> (field order.subtotal) (money \xC2\xA5 10))))");
+    assert_decl(
+        "multiplier m { when customer.is_birthday then x2 on base, margin_bonus }",
+        "(multiplier m (when (field customer.is_birthday)) (then (multiply (x 2) base margin_bonus)))");
+    assert_decl("multiplier m { then \xC3\x97"
+                "1.5 on all }",
+                "(multiplier m (then (multiply (x 1.5))))");
+    assert_decl(
+        "redeem { rate 100 points = \xC2\xA5"
+        "1 pays for shipping, goods max 50% min balance 500 "
+        "when order.subtotal > \xC2\xA5"
+        "10 }",
+        "(redeem (rate (int 100) (money \xC2\xA5 1)) (pays-for shipping goods) (max-share (percent 50)) "
+        "(min-balance (int 500)) (when (> (field order.subtotal) (money \xC2\xA5 10))))");
     assert_decl("points { pending 7 days expire after 365 days }",
                 "(points (pending (duration 604800s)) (expire (duration 31536000s)))");
 }
@@ -324,24 +368,34 @@ static void test_spec_example(void **state)
         "let tea        = items where category in \"tea\"\n"
         "let high_margin = items where margin >= 40%\n"
         "let gold_plus  = customer.tier >= gold\n"
-        "let gift_bar   = \xC2\xA5" "300\n"
-        "tier silver \"s\" { spend \xC2\xA5" "1000 within 365 days  benefit \"b\" }\n"
-        "tier gold   \"g\" { spend \xC2\xA5" "5000 within 365 days  benefit \"b\" }\n"
-        "promotion clearance \"c\" {\n  priority 10\n  valid 2026-03-01 to 2026-03-31\n  exclusive \"seasonal\"\n"
+        "let gift_bar   = \xC2\xA5"
+        "300\n"
+        "tier silver \"s\" { spend \xC2\xA5"
+        "1000 within 365 days  benefit \"b\" }\n"
+        "tier gold   \"g\" { spend \xC2\xA5"
+        "5000 within 365 days  benefit \"b\" }\n"
+        "promotion clearance \"c\" {\n  priority 10\n  valid 2026-03-01 to 2026-03-31\n  exclusive "
+        "\"seasonal\"\n"
         "  then 30% off items where \"clearance\" in tags\n}\n"
-        "promotion member_day \"m\" {\n  priority 20\n  every wednesday\n  when gold_plus\n  then 10% off order\n}\n"
-        "promotion tea_gift \"t\" {\n  priority 30\n  when sum(tea) >= gift_bar\n  then gift \"TEA-SAMPLE\" \"x\"\n}\n"
-        "earn base \"b\" {\n  then 1 point per \xC2\xA5" "1 on items\n}\n"
-        "earn margin_bonus \"m\" {\n  then 2 points per \xC2\xA5" "1 on high_margin\n  cap 500\n}\n"
+        "promotion member_day \"m\" {\n  priority 20\n  every wednesday\n  when gold_plus\n  then 10% off "
+        "order\n}\n"
+        "promotion tea_gift \"t\" {\n  priority 30\n  when sum(tea) >= gift_bar\n  then gift \"TEA-SAMPLE\" "
+        "\"x\"\n}\n"
+        "earn base \"b\" {\n  then 1 point per \xC2\xA5"
+        "1 on items\n}\n"
+        "earn margin_bonus \"m\" {\n  then 2 points per \xC2\xA5"
+        "1 on high_margin\n  cap 500\n}\n"
         "multiplier birthday \"b\" {\n  when customer.is_birthday\n  then x2 on base, margin_bonus\n}\n"
-        "redeem {\n  rate 100 points = \xC2\xA5" "1\n  pays for shipping\n  max 100%\n  min balance 500\n}\n"
+        "redeem {\n  rate 100 points = \xC2\xA5"
+        "1\n  pays for shipping\n  max 100%\n  min balance 500\n}\n"
         "points {\n  pending 7 days\n  expire after 365 days\n}\n";
     parsed *p = parse(text);
     if (p->diags.count) print_diags(p);
     assert_int_equal(p->diags.count, 0);
     assert_int_equal(p->root->list.count, 15);
-    ast_kind kinds[] = {AST_RULESET, AST_LET, AST_LET, AST_LET, AST_LET, AST_TIER, AST_TIER, AST_PROMOTION,
-                        AST_PROMOTION, AST_PROMOTION, AST_EARN, AST_EARN, AST_MULTIPLIER, AST_REDEEM, AST_POINTS};
+    ast_kind kinds[] = { AST_RULESET, AST_LET,  AST_LET,        AST_LET,       AST_LET,
+                         AST_TIER,    AST_TIER, AST_PROMOTION,  AST_PROMOTION, AST_PROMOTION,
+                         AST_EARN,    AST_EARN, AST_MULTIPLIER, AST_REDEEM,    AST_POINTS };
     for (int i = 0; i < 15; i++) assert_int_equal(p->root->list.items[i]->kind, kinds[i]);
     parsed_free(p);
 }
@@ -349,7 +403,9 @@ static void test_spec_example(void **state)
 static void test_spans_of_nodes(void **state)
 {
     (void)state;
-    parsed *p = parse(HEADER "promotion p \"\xE4\xBC\x9A\xE5\x91\x98\xE6\x97\xA5\" { when sum(tea) >= \xC2\xA5" "300 }");
+    parsed *p =
+        parse(HEADER "promotion p \"\xE4\xBC\x9A\xE5\x91\x98\xE6\x97\xA5\" { when sum(tea) >= \xC2\xA5"
+                     "300 }");
     ast_node *promo = p->root->list.items[1];
     assert_int_equal(promo->span.first_line, 2);
     assert_int_equal(promo->span.first_column, 1);
@@ -362,7 +418,8 @@ static void test_spans_of_nodes(void **state)
     assert_int_equal(cmp->span.first_column, 26);
     assert_int_equal(cmp->span.last_column, 41);
     assert_int_equal(cmp->b->span.first_column, 38);
-    assert_string_equal(p->sources.files[0].text + cmp->b->span.first_offset, "\xC2\xA5" "300 }");
+    assert_string_equal(p->sources.files[0].text + cmp->b->span.first_offset, "\xC2\xA5"
+                                                                              "300 }");
     parsed_free(p);
 }
 
@@ -402,9 +459,12 @@ static void test_syntax_error_messages(void **state)
     assert_string_equal(p->diags.entries[0].hint, "did you mean 'when'?");
     parsed_free(p);
 
-    p = parse(HEADER "promotion p { every \xC2\xA5" "100 on order: \xC2\xA5" "10 off }");
+    p = parse(HEADER "promotion p { every \xC2\xA5"
+                     "100 on order: \xC2\xA5"
+                     "10 off }");
     assert_int_equal(p->diags.count, 1);
-    assert_string_equal(p->diags.entries[0].message, "expected a weekday after 'every', found '\xC2\xA5" "100'");
+    assert_string_equal(p->diags.entries[0].message, "expected a weekday after 'every', found '\xC2\xA5"
+                                                     "100'");
     assert_non_null(strstr(p->diags.entries[0].hint, "after `then`"));
     parsed_free(p);
 
@@ -423,22 +483,22 @@ static void test_syntax_error_messages(void **state)
 static void test_error_recovery_reports_every_error(void **state)
 {
     (void)state;
-    const char *text = HEADER
-        "promotion a {\n"
-        "  when sum(tea) >=\n"            /* 3: value missing */
-        "  then 10% off order\n"
-        "  priority 1 2\n"                /* 5: stray number */
-        "}\n"
-        "let order = 5\n"                 /* 7: reserved word */
-        "promotion \"x\" { then gift \"A\" }\n" /* 8: missing name */
-        "promotoin b { }\n"               /* 9: misspelt keyword */
-        "earn e { then 1 point on items }\n"   /* 10: missing `per ...` */
-        "promotion c {\n"
-        "  then \xC2\xA5" "5 off each tea\n"
-        "\n"                              /* 13: missing '}' */
-        "promotion d { then free shipping }\n";
+    const char *text = HEADER "promotion a {\n"
+                              "  when sum(tea) >=\n" /* 3: value missing */
+                              "  then 10% off order\n"
+                              "  priority 1 2\n" /* 5: stray number */
+                              "}\n"
+                              "let order = 5\n"                       /* 7: reserved word */
+                              "promotion \"x\" { then gift \"A\" }\n" /* 8: missing name */
+                              "promotoin b { }\n"                     /* 9: misspelt keyword */
+                              "earn e { then 1 point on items }\n"    /* 10: missing `per ...` */
+                              "promotion c {\n"
+                              "  then \xC2\xA5"
+                              "5 off each tea\n"
+                              "\n" /* 13: missing '}' */
+                              "promotion d { then free shipping }\n";
     parsed *p = parse(text);
-    int lines[] = {4, 5, 7, 8, 9, 10, 14};
+    int lines[] = { 4, 5, 7, 8, 9, 10, 14 };
     if (p->diags.count != 7) print_diags(p);
     assert_int_equal(p->diags.count, 7);
     for (int i = 0; i < 7; i++) assert_int_equal(p->diags.entries[i].span.first_line, lines[i]);
@@ -447,9 +507,11 @@ static void test_error_recovery_reports_every_error(void **state)
     assert_int_equal(p->diags.entries[6].notes[0].span.first_line, 11);
     /* what could be parsed is kept: header, a, e, c, d */
     char *got = dump_of(p->root);
-    assert_string_equal(got, "(file (ruleset \"t\" (currency CNY)) (promotion a (then (percent-off (percent 10) items))) (earn e) "
-                             "(promotion c (then (amount-off-each (money \xC2\xA5 5) tea))) "
-                             "(promotion d (then (free-shipping))))");
+    assert_string_equal(
+        got,
+        "(file (ruleset \"t\" (currency CNY)) (promotion a (then (percent-off (percent 10) items))) (earn e) "
+        "(promotion c (then (amount-off-each (money \xC2\xA5 5) tea))) "
+        "(promotion d (then (free-shipping))))");
     free(got);
     parsed_free(p);
 }
@@ -472,7 +534,8 @@ static void test_syntax_error_marks(void **state)
     (void)state;
     /* blocks that lost something to a syntax error say so, for the checker */
     parsed *p = parse(HEADER "promotion a { then 10% order }\npromotion b { then free shipping }\n"
-                             "promotion c { then price tea by quantity { 3: , 5: \xC2\xA5" "7 } when x }");
+                             "promotion c { then price tea by quantity { 3: , 5: \xC2\xA5"
+                             "7 } when x }");
     assert_true(p->root->syntax_error);
     assert_int_equal(p->root->list.count, 4);
     assert_true(p->root->list.items[1]->syntax_error);
@@ -497,7 +560,9 @@ static void test_brace_recovery(void **state)
     parsed_free(p);
 
     /* end of file inside a block and inside a table */
-    p = parse(HEADER "promotion a { then tiers on order { \xC2\xA5" "1: \xC2\xA5" "1 off");
+    p = parse(HEADER "promotion a { then tiers on order { \xC2\xA5"
+                     "1: \xC2\xA5"
+                     "1 off");
     assert_int_equal(p->diags.count, 1);
     assert_int_equal(p->diags.entries[0].code, DIAG_UNCLOSED_BLOCK);
     assert_string_equal(p->diags.entries[0].message, "missing '}' at the end of the file");
@@ -505,12 +570,14 @@ static void test_brace_recovery(void **state)
     parsed_free(p);
 
     /* `points` inside a block is a unit, not the points block */
-    p = parse(HEADER "earn e { then 1 points per \xC2\xA5" "1 on items }\npoints { pending 1 day }");
+    p = parse(HEADER "earn e { then 1 points per \xC2\xA5"
+                     "1 on items }\npoints { pending 1 day }");
     assert_int_equal(p->diags.count, 0);
     parsed_free(p);
 
     /* an error in a table row resumes at the next row */
-    p = parse(HEADER "promotion a { then price tea by quantity { 3: , 5: \xC2\xA5" "7 } }\npromotion b { stop }");
+    p = parse(HEADER "promotion a { then price tea by quantity { 3: , 5: \xC2\xA5"
+                     "7 } }\npromotion b { stop }");
     assert_int_equal(p->diags.count, 1);
     assert_int_equal(p->root->list.count, 3);
     parsed_free(p);
@@ -535,7 +602,8 @@ static void test_lexical_errors_keep_parsing(void **state)
 static void test_binary_file(void **state)
 {
     (void)state;
-    static const char bytes[] = "\x7f" "ELF\x02\x01\x01\x00\x00\x00\xff\xfe garbage";
+    static const char bytes[] = "\x7f"
+                                "ELF\x02\x01\x01\x00\x00\x00\xff\xfe garbage";
     parsed *p = parse_len(bytes, sizeof bytes - 1, 0);
     assert_int_equal(p->diags.count, 1);
     assert_int_equal(p->diags.entries[0].code, DIAG_BINARY_FILE);
@@ -578,7 +646,8 @@ static void test_invalid_utf8_file(void **state)
 {
     (void)state;
     /* GBK-encoded "会员日" in a string and outside */
-    parsed *p = parse(HEADER "promotion p \"\xBB\xE1\xD4\xB1\xC8\xD5\" { stop }\n\xBB\xE1 promotion q { stop }");
+    parsed *p =
+        parse(HEADER "promotion p \"\xBB\xE1\xD4\xB1\xC8\xD5\" { stop }\n\xBB\xE1 promotion q { stop }");
     assert_int_equal(p->diags.count, 2);
     assert_int_equal(p->diags.entries[0].code, DIAG_INVALID_UTF8);
     assert_int_equal(p->diags.entries[1].code, DIAG_INVALID_UTF8);
@@ -705,11 +774,13 @@ static void test_large_inputs(void **state)
     assert_int_equal(p->diags.entries[0].code, DIAG_FILE_TOO_LARGE);
     assert_int_equal(p->diags.entries[0].span.first_line, 1);
     assert_int_equal(p->diags.entries[0].span.first_column, 1);
-    assert_string_equal(p->diags.entries[0].message, "'t.perk' is too large (52428800 bytes; the limit is 8388608 bytes)");
+    assert_string_equal(p->diags.entries[0].message,
+                        "'t.perk' is too large (52428800 bytes; the limit is 8388608 bytes)");
     parsed_free(p);
 
     /* with the limit raised, 50 MB of rules and comments parse in linear time */
-    const char *unit = "promotion p \"\xE4\xBC\x9A\xE5\x91\x98\" { when sum(items) >= \xC2\xA5" "300 then 10% off order }\n";
+    const char *unit = "promotion p \"\xE4\xBC\x9A\xE5\x91\x98\" { when sum(items) >= \xC2\xA5"
+                       "300 then 10% off order }\n";
     const char *comment = "# \xE6\xB3\xA8\xE9\x87\x8A a comment line that is long enough to take some room\n";
     size_t k = (size_t)sprintf(buf, "%s", HEADER);
     int promos = 0;
@@ -775,7 +846,8 @@ static void test_includes(void **state)
     char sub[600];
     snprintf(sub, sizeof sub, "%s/lib", dir);
     assert_int_equal(mkdir(sub, 0700), 0);
-    write_file(dir, "main.perk", HEADER "let a = 1\ninclude \"lib/cat.perk\"\nlet z = 26\ninclude \"lib/cat.perk\"\n");
+    write_file(dir, "main.perk",
+               HEADER "let a = 1\ninclude \"lib/cat.perk\"\nlet z = 26\ninclude \"lib/cat.perk\"\n");
     write_file(dir, "lib/cat.perk", "let b = 2\ninclude \"more.perk\"\n");
     write_file(dir, "lib/more.perk", "let c = 3\n");
     char path[600];
@@ -785,7 +857,8 @@ static void test_includes(void **state)
     assert_int_equal(p->diags.count, 0);
     char *got = dump_of(p->root);
     /* spliced in place, relative to the including file, and each file once */
-    assert_string_equal(got, "(file (ruleset \"t\" (currency CNY)) (let a (int 1)) (let b (int 2)) (let c (int 3)) (let z (int 26)))");
+    assert_string_equal(got, "(file (ruleset \"t\" (currency CNY)) (let a (int 1)) (let b (int 2)) (let c "
+                             "(int 3)) (let z (int 26)))");
     free(got);
     assert_int_equal(p->sources.count, 3);
     assert_int_equal(p->root->list.items[2]->span.file, 1); /* spans keep their own file */
@@ -839,7 +912,9 @@ static void test_includes(void **state)
 static void test_render_text(void **state)
 {
     (void)state;
-    parsed *p = parse(HEADER "promotion p \"\xE4\xBC\x9A\xE5\x91\x98\xE6\x97\xA5\" {\n\twhen sum(tea) >= then gift \"A\"\n}\n");
+    parsed *p = parse(
+        HEADER
+        "promotion p \"\xE4\xBC\x9A\xE5\x91\x98\xE6\x97\xA5\" {\n\twhen sum(tea) >= then gift \"A\"\n}\n");
     char *t = diag_text(&p->diags);
     /* the tab shows as 4 spaces; the caret sits under `then` */
     assert_string_equal(t, "t.perk:3:19: error: expected a value after '>=', found 'then' [syntax-error]\n"
@@ -890,10 +965,12 @@ static void test_render_json(void **state)
     FILE *f = open_memstream(&buf, &len);
     diag_print_json(&p->diags, f);
     fclose(f);
-    assert_string_equal(buf, "[\n  {\"file\": \"t.perk\", \"line\": 2, \"column\": 11, \"end_line\": 2, \"end_column\": 12, "
-                             "\"severity\": \"error\", \"code\": \"bad-escape\", \"message\": \"unknown escape '\\\\q'\", "
-                             "\"hint\": \"the escapes are \\\\\\\" \\\\\\\\ \\\\n \\\\t and \\\\u{4F1A}; write \\\\\\\\ for a backslash\", "
-                             "\"notes\": []}\n]\n");
+    assert_string_equal(
+        buf, "[\n  {\"file\": \"t.perk\", \"line\": 2, \"column\": 11, \"end_line\": 2, \"end_column\": 12, "
+             "\"severity\": \"error\", \"code\": \"bad-escape\", \"message\": \"unknown escape '\\\\q'\", "
+             "\"hint\": \"the escapes are \\\\\\\" \\\\\\\\ \\\\n \\\\t and \\\\u{4F1A}; write \\\\\\\\ for "
+             "a backslash\", "
+             "\"notes\": []}\n]\n");
     free(buf);
     parsed_free(p);
 
@@ -916,7 +993,7 @@ static void test_diag_engine(void **state)
     diag_engine d;
     diag_init(&d, &s);
     d.max_errors = 3;
-    ast_span sp = {0};
+    ast_span sp = { 0 };
     for (int i = 0; i < 5; i++) diag_report(&d, DIAG_SYNTAX_ERROR, sp, NULL, "e%d", i);
     diag_note(&d, sp, "dropped with its error");
     assert_int_equal(d.count, 3);
@@ -934,7 +1011,7 @@ static void test_diag_engine(void **state)
     const char *text = "promotion p {\n  when x\n}\n";
     int file = source_add_text(&s, "m.perk", text, strlen(text));
     diag_init(&d, &s);
-    ast_span multi = {file, 1, 11, 2, 8, 10, 22};
+    ast_span multi = { file, 1, 11, 2, 8, 10, 22 };
     diag_report(&d, DIAG_SYNTAX_ERROR, multi, NULL, "two lines");
     diag_report(&d, DIAG_UNUSED_LET, multi, NULL, "a warning");
     t = diag_text(&d);
@@ -1015,12 +1092,14 @@ static void test_golden_files(void **state)
     for (int i = 0; i < n; i++) {
         char path[512], exp_path[512];
         snprintf(path, sizeof path, "tests/diagnostics/%s", names[i]);
-        snprintf(exp_path, sizeof exp_path, "tests/diagnostics/%.*s.expected", (int)strlen(names[i]) - 5, names[i]);
+        snprintf(exp_path, sizeof exp_path, "tests/diagnostics/%.*s.expected", (int)strlen(names[i]) - 5,
+                 names[i]);
         parsed *p = parse_path(path);
         char *got = diag_text(&p->diags);
         char *want = read_all(exp_path);
         if (!want || strcmp(got, want) != 0) {
-            fprintf(stderr, "golden mismatch: %s\n--- got\n%s--- want\n%s", path, got, want ? want : "(missing)\n");
+            fprintf(stderr, "golden mismatch: %s\n--- got\n%s--- want\n%s", path, got,
+                    want ? want : "(missing)\n");
             failures++;
         }
         if (p->diags.count == 0) {
@@ -1058,7 +1137,7 @@ static void test_docs_examples(void **state)
         skip();
         return;
     }
-    bool clauses[64] = {false}, actions[64] = {false}, settings[64] = {false};
+    bool clauses[64] = { false }, actions[64] = { false }, settings[64] = { false };
     int blocks = 0;
     const char *p = doc;
     while ((p = strstr(p, "```perk\n")) != NULL) {

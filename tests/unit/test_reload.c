@@ -35,9 +35,9 @@ static const char RULES_V3[] = "ruleset \"shop\" { currency CNY }\n"
 static int64_t evaluate_cart(perk_context *ctx)
 {
     perk_cart_reset(ctx);
-    const perk_customer cu = {.id = "c1", .member_since_days = -1};
-    const perk_order o = {.id = "A1", .currency = "CNY", .time = T0};
-    const perk_line line = {.sku = "tea", .unit_price = 10000, .quantity = 1, .margin_ppm = -1};
+    const perk_customer cu = { .id = "c1", .member_since_days = -1 };
+    const perk_order o = { .id = "A1", .currency = "CNY", .time = T0 };
+    const perk_line line = { .sku = "tea", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 };
     if (perk_cart_set_customer(ctx, &cu) != PERK_OK || perk_cart_set_order(ctx, &o) != PERK_OK ||
         perk_cart_add_line(ctx, &line) != PERK_OK) {
         fprintf(stderr, "cart refused: %s\n", perk_context_error(ctx));
@@ -58,8 +58,7 @@ static reload *open_reloader(const char *db)
 {
     char err[512];
     reload *r = reload_open(db, err, sizeof err);
-    if (!r)
-        fail_msg("reload_open: %s", err);
+    if (!r) fail_msg("reload_open: %s", err);
     return r;
 }
 
@@ -125,9 +124,9 @@ static void test_nothing_published(void **state)
 typedef struct shared {
     reload *r;
     atomic_bool stop;
-    int64_t ids[4];             /* store ids of v1, v2, v3 (index 1..3) */
-    atomic_llong seen[N_THREADS];   /* version of each thread's latest evaluation */
-    atomic_llong count[N_THREADS];  /* evaluations made */
+    int64_t ids[4];                /* store ids of v1, v2, v3 (index 1..3) */
+    atomic_llong seen[N_THREADS];  /* version of each thread's latest evaluation */
+    atomic_llong count[N_THREADS]; /* evaluations made */
     atomic_int mismatches;
     char first_error[512];
     atomic_flag error_taken;
@@ -140,12 +139,9 @@ typedef struct worker_arg {
 
 static int64_t expected_payable(const shared *sh, int64_t version)
 {
-    if (version == sh->ids[1])
-        return PAY_V1;
-    if (version == sh->ids[2])
-        return PAY_V2;
-    if (version == sh->ids[3])
-        return PAY_V3;
+    if (version == sh->ids[1]) return PAY_V1;
+    if (version == sh->ids[2]) return PAY_V2;
+    if (version == sh->ids[3]) return PAY_V3;
     return -2;
 }
 
@@ -163,9 +159,8 @@ static void *worker_main(void *p)
             atomic_fetch_add(&sh->mismatches, 1);
             if (!atomic_flag_test_and_set(&sh->error_taken))
                 snprintf(sh->first_error, sizeof sh->first_error,
-                         "thread %d: version %lld priced the cart at %lld, expected %lld (%s)",
-                         a->index, (long long)w.version, (long long)got, (long long)want,
-                         ctx ? "" : e.message);
+                         "thread %d: version %lld priced the cart at %lld, expected %lld (%s)", a->index,
+                         (long long)w.version, (long long)got, (long long)want, ctx ? "" : e.message);
         }
         atomic_store(&sh->seen[a->index], w.version);
         atomic_fetch_add(&sh->count[a->index], 1);
@@ -176,7 +171,7 @@ static void *worker_main(void *p)
 
 static void sleep_ms(long ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
 }
 
@@ -184,20 +179,16 @@ static void sleep_ms(long ms)
 static void wait_all_on(shared *sh, int64_t version, long long more)
 {
     long long start[N_THREADS];
-    for (int i = 0; i < N_THREADS; i++)
-        start[i] = -1;
+    for (int i = 0; i < N_THREADS; i++) start[i] = -1;
     for (int tries = 0; tries < 20000; tries++) {
         int done = 0;
         for (int i = 0; i < N_THREADS; i++) {
-            if (atomic_load(&sh->seen[i]) != version)
-                continue;
+            if (atomic_load(&sh->seen[i]) != version) continue;
             long long c = atomic_load(&sh->count[i]);
-            if (start[i] < 0)
-                start[i] = c;
+            if (start[i] < 0) start[i] = c;
             done += c - start[i] >= more;
         }
-        if (done == N_THREADS)
-            return;
+        if (done == N_THREADS) return;
         sleep_ms(1);
     }
     fail_msg("threads did not all switch to version %lld", (long long)version);
@@ -217,7 +208,7 @@ static void test_threads_switch(void **state)
     for (int i = 0; i < N_THREADS; i++) {
         atomic_init(&sh.seen[i], 0);
         atomic_init(&sh.count[i], 0);
-        args[i] = (worker_arg){&sh, i};
+        args[i] = (worker_arg){ &sh, i };
         assert_int_equal(pthread_create(&th[i], NULL, worker_main, &args[i]), 0);
     }
     wait_all_on(&sh, sh.ids[1], 20);
@@ -263,13 +254,11 @@ static void test_threads_switch(void **state)
     wait_all_on(&sh, sh.ids[3], 20);
 
     atomic_store(&sh.stop, true);
-    for (int i = 0; i < N_THREADS; i++)
-        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < N_THREADS; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
     if (atomic_load(&sh.mismatches))
         fail_msg("%d wrong results; first: %s", atomic_load(&sh.mismatches), sh.first_error);
     long long total = 0;
-    for (int i = 0; i < N_THREADS; i++)
-        total += atomic_load(&sh.count[i]);
+    for (int i = 0; i < N_THREADS; i++) total += atomic_load(&sh.count[i]);
     assert_true(total >= N_THREADS * 20 * 6);
     reload_close(sh.r);
 }
@@ -374,8 +363,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_errors, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_nothing_published, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_threads_switch, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_failed_loads_keep_old_program, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_store_error_keeps_program, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_loads_keep_old_program, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_store_error_keeps_program, store_fixture_setup,
+                                        store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,7 +226,8 @@ static void test_render_exact(void **state)
     char *c = result_json_render(&fixture_names, &r, doc, 0);
     assert_non_null(c);
     assert_null(strchr(c, '\n'));
-    assert_non_null(strstr(c, "{\"status\":\"ok\",\"currency\":\"CNY\",\"subtotal\":\"268.00\",\"discount\":\"26.80\","));
+    assert_non_null(
+        strstr(c, "{\"status\":\"ok\",\"currency\":\"CNY\",\"subtotal\":\"268.00\",\"discount\":\"26.80\","));
     json_error_t jerr;
     json_t *x = json_loads(c, 0, &jerr), *y = json_loads(expected_pretty, 0, &jerr);
     assert_non_null(x);
@@ -263,7 +264,8 @@ static void test_render_failure_status(void **state)
     r.status = PERK_OK;
     r.exponent = 40;
     s = result_json_render(NULL, &r, NULL, 0);
-    assert_string_equal(s, "{\"status\":\"invalid\",\"error\":\"the result has an invalid currency exponent\"}");
+    assert_string_equal(s,
+                        "{\"status\":\"invalid\",\"error\":\"the result has an invalid currency exponent\"}");
     free(s);
     assert_null(result_json_render(&fixture_names, NULL, NULL, 0));
 }
@@ -272,12 +274,19 @@ static void test_render_failure_status(void **state)
 static void test_render_jpy_without_names(void **state)
 {
     (void)state;
-    const perk_line_result lines[] = {{.original = 3600, .final = 3240, .first_allocation = 0, .n_allocations = 1}};
-    const perk_allocation allocs[] = {{.line = 0, .promotion = 0, .amount = 360}};
+    const perk_line_result lines[] = {
+        { .original = 3600, .final = 3240, .first_allocation = 0, .n_allocations = 1 }
+    };
+    const perk_allocation allocs[] = { { .line = 0, .promotion = 0, .amount = 360 } };
     const perk_promotion_result promos[] = {
-        {.promotion = 0, .reason = PERK_REASON_APPLIED, .discount = 360, .failed_condition = UINT32_MAX},
-        {.promotion = 1, .reason = PERK_REASON_CONDITION, .failed_condition = 3, .has_comparison = true,
-         .observed = 2, .expected = 3, .comparison = PERK_CMP_GE},
+        { .promotion = 0, .reason = PERK_REASON_APPLIED, .discount = 360, .failed_condition = UINT32_MAX },
+        { .promotion = 1,
+          .reason = PERK_REASON_CONDITION,
+          .failed_condition = 3,
+          .has_comparison = true,
+          .observed = 2,
+          .expected = 3,
+          .comparison = PERK_CMP_GE },
     };
     perk_result r;
     memset(&r, 0, sizeof r);
@@ -294,36 +303,46 @@ static void test_render_jpy_without_names(void **state)
     r.promotions = promos;
     char *s = result_json_render(NULL, &r, NULL, RESULT_JSON_NO_INSTRUCTIONS);
     assert_non_null(s);
-    assert_string_equal(s,
-        "{\"status\":\"ok\",\"currency\":\"JPY\",\"subtotal\":\"3600\",\"discount\":\"360\","
-        "\"shipping\":{\"before\":\"0\",\"after\":\"0\"},"
-        "\"redeem\":{\"redeemable\":0,\"redeemed\":0,\"value\":\"0\",\"goods\":\"0\",\"shipping\":\"0\"},"
-        "\"payable\":\"3240\",\"points_earned\":0,"
-        "\"lines\":[{\"index\":0,\"id\":null,\"sku\":null,\"original\":\"3600\",\"final\":\"3240\",\"gift\":false,"
-        "\"gift_promotion\":null,\"allocations\":[{\"promotion\":\"#0\",\"amount\":\"360\"}]}],"
-        "\"promotions\":[{\"id\":\"#0\",\"label\":null,\"applied\":true,\"reason\":\"applied\",\"reason_text\":\"applied\","
-        "\"discount\":\"360\",\"shipping_discount\":\"0\",\"condition\":null},"
-        "{\"id\":\"#1\",\"label\":null,\"applied\":false,\"reason\":\"condition\",\"reason_text\":\"a condition is not met\","
-        "\"discount\":\"0\",\"shipping_discount\":\"0\",\"condition\":{\"text\":\"\",\"location\":null,\"comparison\":\">=\","
-        "\"kind\":\"plain\",\"observed\":2,\"expected\":3,\"explanation\":\"2 < 3\"}}],"
-        "\"gifts\":[],\"effects\":[],\"coupons\":[],\"points\":[],\"hints\":[]}");
+    assert_string_equal(
+        s, "{\"status\":\"ok\",\"currency\":\"JPY\",\"subtotal\":\"3600\",\"discount\":\"360\","
+           "\"shipping\":{\"before\":\"0\",\"after\":\"0\"},"
+           "\"redeem\":{\"redeemable\":0,\"redeemed\":0,\"value\":\"0\",\"goods\":\"0\",\"shipping\":\"0\"},"
+           "\"payable\":\"3240\",\"points_earned\":0,"
+           "\"lines\":[{\"index\":0,\"id\":null,\"sku\":null,\"original\":\"3600\",\"final\":\"3240\","
+           "\"gift\":false,"
+           "\"gift_promotion\":null,\"allocations\":[{\"promotion\":\"#0\",\"amount\":\"360\"}]}],"
+           "\"promotions\":[{\"id\":\"#0\",\"label\":null,\"applied\":true,\"reason\":\"applied\",\"reason_"
+           "text\":\"applied\","
+           "\"discount\":\"360\",\"shipping_discount\":\"0\",\"condition\":null},"
+           "{\"id\":\"#1\",\"label\":null,\"applied\":false,\"reason\":\"condition\",\"reason_text\":\"a "
+           "condition is not met\","
+           "\"discount\":\"0\",\"shipping_discount\":\"0\",\"condition\":{\"text\":\"\",\"location\":null,"
+           "\"comparison\":\">=\","
+           "\"kind\":\"plain\",\"observed\":2,\"expected\":3,\"explanation\":\"2 < 3\"}}],"
+           "\"gifts\":[],\"effects\":[],\"coupons\":[],\"points\":[],\"hints\":[]}");
     free(s);
 
     /* applied only: #1 (a condition failed) is counted, not listed, and so is earn rule #0, which
      * earned nothing on its empty set; everything else is the same. Points: 1 per ¥100 on 3240 =
      * 32 for earn rule #1. */
     const perk_points_result points[] = {
-        {.earn_rule = 0, .base = 0, .points = 0, .mult_num = 1, .mult_den = 1, .multiplier = UINT32_MAX},
-        {.earn_rule = 1, .base = 3240, .points = 32, .mult_num = 1, .mult_den = 1, .multiplier = UINT32_MAX},
+        { .earn_rule = 0, .base = 0, .points = 0, .mult_num = 1, .mult_den = 1, .multiplier = UINT32_MAX },
+        { .earn_rule = 1,
+          .base = 3240,
+          .points = 32,
+          .mult_num = 1,
+          .mult_den = 1,
+          .multiplier = UINT32_MAX },
     };
     r.n_points = 2;
     r.points = points;
     r.points_earned = 32;
     s = result_json_render(NULL, &r, NULL, RESULT_JSON_NO_INSTRUCTIONS | RESULT_JSON_APPLIED_ONLY);
     assert_non_null(s);
-    assert_non_null(strstr(s, "\"promotions\":[{\"id\":\"#0\",\"label\":null,\"applied\":true,\"reason\":\"applied\","
-                              "\"reason_text\":\"applied\",\"discount\":\"360\",\"shipping_discount\":\"0\","
-                              "\"condition\":null}],\"promotions_not_listed\":1,\"gifts\":[]"));
+    assert_non_null(
+        strstr(s, "\"promotions\":[{\"id\":\"#0\",\"label\":null,\"applied\":true,\"reason\":\"applied\","
+                  "\"reason_text\":\"applied\",\"discount\":\"360\",\"shipping_discount\":\"0\","
+                  "\"condition\":null}],\"promotions_not_listed\":1,\"gifts\":[]"));
     assert_non_null(strstr(s, "\"points\":[{\"rule\":\"#1\",\"base\":\"3240\",\"points\":32,"));
     assert_non_null(strstr(s, "\"points_not_listed\":1,\"hints\":[]"));
     assert_null(strstr(s, "\"id\":\"#1\""));
@@ -336,15 +355,22 @@ static void test_render_corrupt_result(void **state)
 {
     (void)state;
     const perk_line_result lines[] = {
-        {.original = 100, .final = 100, .first_allocation = 5, .n_allocations = 2},        /* past the end */
-        {.original = 100, .final = 100, .first_allocation = 1, .n_allocations = UINT32_MAX}, /* wraps */
+        { .original = 100, .final = 100, .first_allocation = 5, .n_allocations = 2 }, /* past the end */
+        { .original = 100, .final = 100, .first_allocation = 1, .n_allocations = UINT32_MAX }, /* wraps */
     };
-    const perk_allocation allocs[] = {{.line = 0, .promotion = 99, .amount = 1}, {.line = 1, .promotion = 0, .amount = 1}};
+    const perk_allocation allocs[] = { { .line = 0, .promotion = 99, .amount = 1 },
+                                       { .line = 1, .promotion = 0, .amount = 1 } };
     const perk_promotion_result promos[] = {
-        {.promotion = 99, .reason = (perk_reason)77, .failed_condition = UINT32_MAX, .comparison = 42},
-        {.promotion = 0, .reason = PERK_REASON_CONDITION, .failed_condition = 5, .has_comparison = true, .comparison = 42},
+        { .promotion = 99, .reason = (perk_reason)77, .failed_condition = UINT32_MAX, .comparison = 42 },
+        { .promotion = 0,
+          .reason = PERK_REASON_CONDITION,
+          .failed_condition = 5,
+          .has_comparison = true,
+          .comparison = 42 },
     };
-    const perk_effect effects[] = {{.promotion = 0, .kind = "bad\xff\xfe", .payload = "ok \xc0\xaf \xed\xa0\x80 end"}};
+    const perk_effect effects[] = {
+        { .promotion = 0, .kind = "bad\xff\xfe", .payload = "ok \xc0\xaf \xed\xa0\x80 end" }
+    };
     perk_result r;
     memset(&r, 0, sizeof r);
     r.currency = "ZZZ"; /* unknown: no symbol */
@@ -361,10 +387,13 @@ static void test_render_corrupt_result(void **state)
     assert_non_null(s);
     json_error_t jerr;
     json_t *root = json_loads(s, 0, &jerr);
-    if (!root)
-        fail_msg("not valid JSON: %s\n%s", jerr.text, s);
-    assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(root, "lines"), 0), "allocations")), 0);
-    assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(root, "lines"), 1), "allocations")), 0);
+    if (!root) fail_msg("not valid JSON: %s\n%s", jerr.text, s);
+    assert_int_equal(
+        json_array_size(json_object_get(json_array_get(json_object_get(root, "lines"), 0), "allocations")),
+        0);
+    assert_int_equal(
+        json_array_size(json_object_get(json_array_get(json_object_get(root, "lines"), 1), "allocations")),
+        0);
     json_t *p0 = json_array_get(json_object_get(root, "promotions"), 0);
     assert_string_equal(json_string_value(json_object_get(p0, "id")), "#99");
     assert_string_equal(json_string_value(json_object_get(p0, "reason")), "unknown");
@@ -384,26 +413,29 @@ static void test_status_and_reason_names(void **state)
 {
     (void)state;
 #define UPPER_NAME(NAME, name, msg) #NAME,
-    static const char *const statuses[] = {PERK_STATUS_LIST(UPPER_NAME)};
-    static const char *const reasons[] = {PERK_REASON_LIST(UPPER_NAME)};
+    static const char *const statuses[] = { PERK_STATUS_LIST(UPPER_NAME) };
+    static const char *const reasons[] = { PERK_REASON_LIST(UPPER_NAME) };
 #undef UPPER_NAME
     char lower[64];
     for (int i = 0; i < PERK_STATUS_COUNT; i++) {
         size_t k = 0;
         for (; statuses[i][k]; k++)
-            lower[k] = (char)(statuses[i][k] >= 'A' && statuses[i][k] <= 'Z' ? statuses[i][k] + 32 : statuses[i][k]);
+            lower[k] =
+                (char)(statuses[i][k] >= 'A' && statuses[i][k] <= 'Z' ? statuses[i][k] + 32 : statuses[i][k]);
         lower[k] = '\0';
         assert_string_equal(result_status_name((perk_status)i), lower);
     }
     for (int i = 0; i < PERK_REASON_COUNT; i++) {
         size_t k = 0;
         for (; reasons[i][k]; k++)
-            lower[k] = (char)(reasons[i][k] >= 'A' && reasons[i][k] <= 'Z' ? reasons[i][k] + 32 : reasons[i][k]);
+            lower[k] =
+                (char)(reasons[i][k] >= 'A' && reasons[i][k] <= 'Z' ? reasons[i][k] + 32 : reasons[i][k]);
         lower[k] = '\0';
         assert_string_equal(result_reason_name((perk_reason)i), lower);
     }
     assert_string_equal(result_status_message(PERK_LIMIT), "a configured limit was exceeded");
-    assert_string_equal(result_reason_message(PERK_REASON_STOPPED), "an earlier promotion stops further promotions");
+    assert_string_equal(result_reason_message(PERK_REASON_STOPPED),
+                        "an earlier promotion stops further promotions");
     assert_string_equal(result_status_name(PERK_STATUS_COUNT), "unknown");
 }
 

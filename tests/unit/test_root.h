@@ -23,17 +23,13 @@ static inline bool test_is_dir(const char *path)
 static inline bool test_find_root(const char *argv0, const char *marker)
 {
     const char *srcdir = getenv("PERK_SRCDIR");
-    if (srcdir != NULL && srcdir[0] != '\0')
-        return chdir(srcdir) == 0 && test_is_dir(marker);
-    if (test_is_dir(marker))
-        return true;
+    if (srcdir != NULL && srcdir[0] != '\0') return chdir(srcdir) == 0 && test_is_dir(marker);
+    if (test_is_dir(marker)) return true;
     char buf[4096];
-    if (realpath(argv0, buf) == NULL)
-        snprintf(buf, sizeof buf, "%s", argv0);
+    if (realpath(argv0, buf) == NULL) snprintf(buf, sizeof buf, "%s", argv0);
     for (int up = 0; up < 3; up++) {
         char *slash = strrchr(buf, '/');
-        if (slash == NULL)
-            return false;
+        if (slash == NULL) return false;
         *slash = '\0';
     }
     return buf[0] != '\0' && chdir(buf) == 0 && test_is_dir(marker);
@@ -51,22 +47,19 @@ static inline char *test_read_all(const char *path, size_t *len)
 {
     *len = 0;
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
+    if (f == NULL) return NULL;
     char *data = NULL;
     size_t cap = 0;
     for (;;) {
         if (*len + 4096 + 1 > cap) {
             cap = (cap + 4096) * 2;
             char *fresh = realloc(data, cap);
-            if (fresh == NULL)
-                abort();
+            if (fresh == NULL) abort();
             data = fresh;
         }
         size_t n = fread(data + *len, 1, cap - *len - 1, f);
         *len += n;
-        if (n == 0)
-            break;
+        if (n == 0) break;
     }
     fclose(f);
     data[*len] = '\0';

@@ -21,14 +21,14 @@ enum { PROCS = 16, CUSTOMERS = 6, FLASH_USES = 20, FLASH_MONEY = 50000, WELCOME_
 
 /* flash: ¥30 off, at most 20 uses and ¥500 in all: the money runs out first (16 x 30 = 480).
  * member: ¥5 off, once per customer. welcome: ¥15 off with a WELCOME code (5 uses). */
-#define RULES_FMT                                                                                  \
-    "ruleset \"shop\" { currency CNY timezone \"Asia/Shanghai\" }\n"                               \
-    "promotion flash \"限量\" {\n  priority 10\n  limit %d uses\n  limit ¥%d total\n"             \
-    "  then ¥30 off order\n}\n"                                                                    \
+#define RULES_FMT                                                                                      \
+    "ruleset \"shop\" { currency CNY timezone \"Asia/Shanghai\" }\n"                                   \
+    "promotion flash \"限量\" {\n  priority 10\n  limit %d uses\n  limit ¥%d total\n"               \
+    "  then ¥30 off order\n}\n"                                                                       \
     "promotion member \"会员\" {\n  priority 20\n  limit %d per customer\n  then ¥5 off order\n}\n" \
-    "promotion welcome \"新客\" {\n  priority 30\n  requires coupon from \"WELCOME\"\n"            \
-    "  then ¥15 off order\n}\n"                                                                    \
-    "earn base \"积分\" {\n  then 1 point per ¥1 on items\n}\n"                                    \
+    "promotion welcome \"新客\" {\n  priority 30\n  requires coupon from \"WELCOME\"\n"              \
+    "  then ¥15 off order\n}\n"                                                                       \
+    "earn base \"积分\" {\n  then 1 point per ¥1 on items\n}\n"                                     \
     "redeem {\n  rate 100 points = ¥1\n  pays for goods\n}\n"
 
 #define T0 1772589600 /* 2026-03-04T02:00:00Z */
@@ -52,8 +52,7 @@ static uint8_t *compile(int uses, int money, int per_customer, size_t *len)
     compiler_init(&c);
     uint8_t *bytes = NULL;
     bool ok = compiler_compile_text(&c, "shop.perk", text, strlen(text), &bytes, len);
-    if (!ok)
-        diag_print_text(&c.diags, stderr, false);
+    if (!ok) diag_print_text(&c.diags, stderr, false);
     compiler_free(&c);
     assert_true(ok);
     return bytes;
@@ -110,9 +109,9 @@ static void child(const char *db, int w, int orders, const uint8_t *real, size_t
     perk_store_set_clock(s, fixed_clock, NULL);
     perk_error e;
     perk_program *rp = perk_program_load(real, real_len, &e), *fp = perk_program_load(forged, forged_len, &e);
-    perk_context *rc = rp ? perk_context_new(rp, NULL, &e) : NULL, *fc = fp ? perk_context_new(fp, NULL, &e) : NULL;
-    if (!rc || !fc)
-        _exit(1);
+    perk_context *rc = rp ? perk_context_new(rp, NULL, &e) : NULL,
+                 *fc = fp ? perk_context_new(fp, NULL, &e) : NULL;
+    if (!rc || !fc) _exit(1);
     for (int k = 0; k < orders; k++) {
         char id[32], customer[16];
         snprintf(id, sizeof id, "W%02d-%03d", w, k);
@@ -140,13 +139,13 @@ static void child(const char *db, int w, int orders, const uint8_t *real, size_t
             checkout_outcome_free(&out);
             break;
         case 4: /* the cart claims a huge balance and redeems points the customer does not have */
-            ok = place(s, rp, rc, 1, id, customer, T0, ", \"points\": 99999999", ", \"points_to_redeem\": 900000",
-                       NULL, &out);
+            ok = place(s, rp, rc, 1, id, customer, T0, ", \"points\": 99999999",
+                       ", \"points_to_redeem\": 900000", NULL, &out);
             note_lie(st, ok, "points the customer does not have", out.message);
             checkout_outcome_free(&out);
             break;
         default: { /* the C API with forged limits, then refunds of this child's own orders */
-            perk_store_promo_use promo = {"flash", 3000, 1000, 100000000, -1};
+            perk_store_promo_use promo = { "flash", 3000, 1000, 100000000, -1 };
             perk_store_order o = test_order(id, customer, T0, 7000);
             o.ruleset_version = 1;
             o.promos = &promo;
@@ -155,19 +154,21 @@ static void child(const char *db, int w, int orders, const uint8_t *real, size_t
             char target[32];
             snprintf(target, sizeof target, "W%02d-%03d", w, k - 5); /* an honest order of this child */
             bool found = false;
-            if (perk_store_order_uses(s, target, &found, NULL, NULL, NULL) != PERK_STORE_OK || !found)
-                break;
+            if (perk_store_order_uses(s, target, &found, NULL, NULL, NULL) != PERK_STORE_OK || !found) break;
             char rid[48];
             snprintf(rid, sizeof rid, "RF-%s", target);
-            perk_store_refund_line unknown = {"L9", 100}, twice[] = {{"L1", 100}, {"L1", 100}},
-                                   over = {"L2", 1000000};
-            note_lie(st, perk_store_refund(s, target, rid, &unknown, 1, 0, T0, NULL, true, NULL) == PERK_STORE_OK,
+            perk_store_refund_line unknown = { "L9", 100 }, twice[] = { { "L1", 100 }, { "L1", 100 } },
+                                   over = { "L2", 1000000 };
+            note_lie(st,
+                     perk_store_refund(s, target, rid, &unknown, 1, 0, T0, NULL, true, NULL) == PERK_STORE_OK,
                      "refund of an unknown line", "");
-            note_lie(st, perk_store_refund(s, target, rid, twice, 2, 0, T0, NULL, true, NULL) == PERK_STORE_OK,
+            note_lie(st,
+                     perk_store_refund(s, target, rid, twice, 2, 0, T0, NULL, true, NULL) == PERK_STORE_OK,
                      "refund of a line twice", "");
-            note_lie(st, perk_store_refund(s, target, rid, &over, 1, 0, T0, NULL, true, NULL) == PERK_STORE_OK,
+            note_lie(st,
+                     perk_store_refund(s, target, rid, &over, 1, 0, T0, NULL, true, NULL) == PERK_STORE_OK,
                      "refund above what a line paid", "");
-            perk_store_refund_line fair = {"L1", 1000};
+            perk_store_refund_line fair = { "L1", 1000 };
             if (perk_store_refund(s, target, rid, &fair, 1, 0, T0, NULL, true, NULL) != PERK_STORE_OK)
                 st->other_failures++;
             break;
@@ -195,11 +196,14 @@ static void test_adversarial_store(void **state)
     perk_store *s = test_open_strict(d.db);
     perk_store_set_clock(s, fixed_clock, NULL);
     int64_t version = 0;
-    assert_store(s, PERK_STORE_OK, perk_store_publish(s, real, real_len, NULL, "ops", "real", 0, T0 - 3600, &version));
+    assert_store(s, PERK_STORE_OK,
+                 perk_store_publish(s, real, real_len, NULL, "ops", "real", 0, T0 - 3600, &version));
     assert_int_equal(version, 1);
-    assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "WELCOME-1", "WELCOME", 0, WELCOME_USES, 0, NULL, T0 - 60));
+    assert_store(s, PERK_STORE_OK,
+                 perk_store_coupon_add(s, "WELCOME-1", "WELCOME", 0, WELCOME_USES, 0, NULL, T0 - 60));
 
-    child_stats *stats = mmap(NULL, sizeof(child_stats) * PROCS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    child_stats *stats =
+        mmap(NULL, sizeof(child_stats) * PROCS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(stats != MAP_FAILED);
     memset(stats, 0, sizeof(child_stats) * PROCS);
     pid_t pids[PROCS];
@@ -208,8 +212,7 @@ static void test_adversarial_store(void **state)
     for (int i = 0; i < PROCS; i++) {
         pids[i] = fork();
         assert_true(pids[i] >= 0);
-        if (pids[i] == 0)
-            child(d.db, i, orders, real, real_len, forged, forged_len, &stats[i]);
+        if (pids[i] == 0) child(d.db, i, orders, real, real_len, forged, forged_len, &stats[i]);
     }
     int committed = 0, refused = 0, other = 0;
     for (int i = 0; i < PROCS; i++) {
@@ -217,8 +220,7 @@ static void test_adversarial_store(void **state)
         assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             fail_msg("process %d failed: %s", i, stats[i].problem);
-        if (stats[i].lies_committed)
-            fail_msg("process %d: %s", i, stats[i].problem);
+        if (stats[i].lies_committed) fail_msg("process %d: %s", i, stats[i].problem);
         committed += stats[i].committed;
         refused += stats[i].refused_lies;
         other += stats[i].other_failures;
@@ -232,27 +234,33 @@ static void test_adversarial_store(void **state)
     assert_true(committed > 0);
     assert_int_equal(other, 0);
     /* budgets never exceeded: the counters and the use rows agree and stay within the limits */
-    long long uses = test_sql_int(s, "SELECT COUNT(*) FROM budget_uses WHERE promo_id = 'flash' AND released_at IS NULL");
-    long long money = test_sql_int(s, "SELECT COALESCE(SUM(discount), 0) FROM budget_uses WHERE promo_id = 'flash' "
-                                      "AND released_at IS NULL");
+    long long uses =
+        test_sql_int(s, "SELECT COUNT(*) FROM budget_uses WHERE promo_id = 'flash' AND released_at IS NULL");
+    long long money =
+        test_sql_int(s, "SELECT COALESCE(SUM(discount), 0) FROM budget_uses WHERE promo_id = 'flash' "
+                        "AND released_at IS NULL");
     assert_true(uses <= FLASH_USES);
     assert_true(money <= FLASH_MONEY);
     if (committed >= 17) /* 16 x ¥30, then the last ¥20 of the budget: exactly ¥500 */
         assert_int_equal(money, FLASH_MONEY);
-    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM (SELECT customer_id FROM budget_uses WHERE promo_id = "
-                                     "'member' AND released_at IS NULL GROUP BY customer_id HAVING COUNT(*) > 1)"),
-                     0);
+    assert_int_equal(
+        test_sql_int(s, "SELECT COUNT(*) FROM (SELECT customer_id FROM budget_uses WHERE promo_id = "
+                        "'member' AND released_at IS NULL GROUP BY customer_id HAVING COUNT(*) > 1)"),
+        0);
     /* coupon uses never exceeded */
-    assert_true(test_sql_int(s, "SELECT COUNT(*) FROM coupon_uses WHERE code = 'WELCOME1' AND released_at IS NULL") <=
-                WELCOME_USES);
+    assert_true(
+        test_sql_int(s, "SELECT COUNT(*) FROM coupon_uses WHERE code = 'WELCOME1' AND released_at IS NULL") <=
+        WELCOME_USES);
     /* only honest orders are in the store, each with its ledger rows once */
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders"), committed);
-    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders o WHERE (SELECT COUNT(*) FROM ledger l WHERE "
-                                     "l.order_id = o.order_id AND l.kind = 'earn') <> 1"),
+    assert_int_equal(test_sql_int(s,
+                                  "SELECT COUNT(*) FROM orders o WHERE (SELECT COUNT(*) FROM ledger l WHERE "
+                                  "l.order_id = o.order_id AND l.kind = 'earn') <> 1"),
                      0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders WHERE ruleset_version <> 1"), 0);
     /* refunds within what each line paid */
-    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM refund_lines WHERE line_id <> 'L1' OR amount <> 1000"), 0);
+    assert_int_equal(
+        test_sql_int(s, "SELECT COUNT(*) FROM refund_lines WHERE line_id <> 'L1' OR amount <> 1000"), 0);
     int64_t problems = -1;
     assert_store(s, PERK_STORE_OK, perk_store_check(s, NULL, NULL, &problems));
     assert_int_equal(problems, 0);

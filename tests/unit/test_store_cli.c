@@ -13,8 +13,7 @@
 static int count_lines(const char *s)
 {
     int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
+    for (; *s; s++) n += *s == '\n';
     return n;
 }
 
@@ -57,7 +56,7 @@ static void test_coupons_commands(void **state)
     fixture *f = *state;
     const char *db = f->dir.db;
     captured *c = capture_run(cmd_coupons, "coupons", "generate", "spring", "--count", "5", "--prefix",
-                      "sprg", "--max-uses", "1", "--db", db, NULL);
+                              "sprg", "--max-uses", "1", "--db", db, NULL);
     assert_int_equal(c->rc, 0);
     assert_int_equal(count_lines(c->out), 5);
     assert_memory_equal(c->out, "SPRG-", 5);
@@ -69,12 +68,12 @@ static void test_coupons_commands(void **state)
     assert_non_null(strstr(c->out, ": valid (campaign spring, uses 0 of 1"));
 
     c = capture_run(cmd_coupons, "coupons", "add", "summer-10", "--campaign", "summer", "--expires",
-            "2026-12-31", "--per-customer", "2", "--db", db, NULL);
+                    "2026-12-31", "--per-customer", "2", "--db", db, NULL);
     assert_int_equal(c->rc, 0);
     assert_string_equal(c->out, "added coupon SUMMER10 to campaign summer\n");
     /* Valid through the whole last day, UTC. */
-    c = capture_run(cmd_coupons, "coupons", "check", "summer10", "--now", "2026-12-31T23:59:59Z", "--db",
-            db, NULL);
+    c = capture_run(cmd_coupons, "coupons", "check", "summer10", "--now", "2026-12-31T23:59:59Z", "--db", db,
+                    NULL);
     assert_int_equal(c->rc, 0);
     assert_non_null(strstr(c->out, "expires 2027-01-01T00:00:00Z"));
     c = capture_run(cmd_coupons, "coupons", "check", "summer10", "--now", "2027-01-01", "--db", db, NULL);
@@ -85,8 +84,8 @@ static void test_coupons_commands(void **state)
     assert_non_null(strstr(c->err, "perk: error: coupon SUMMER10 already exists"));
     c = capture_run(cmd_coupons, "coupons", "add", "X1", "--db", db, NULL);
     assert_int_equal(c->rc, 2);
-    c = capture_run(cmd_coupons, "coupons", "add", "X1", "--campaign", "c", "--expires", "2026-02-30",
-            "--db", db, NULL);
+    c = capture_run(cmd_coupons, "coupons", "add", "X1", "--campaign", "c", "--expires", "2026-02-30", "--db",
+                    db, NULL);
     assert_int_equal(c->rc, 2);
     c = capture_run(cmd_coupons, "coupons", "generate", "c", "--db", db, NULL);
     assert_int_equal(c->rc, 2);
@@ -100,17 +99,20 @@ static void test_versions_commands(void **state)
     fixture *f = *state;
     const char *db = f->dir.db;
     perk_store *s = test_open(db);
-    const uint8_t code1[] = {0x50, 0x42, 0x43, 0x00, 0x01}, code2[] = {0x50, 0x42, 0x43, 0x02};
-    assert_store(s, PERK_STORE_OK, perk_store_publish(s, code1, sizeof code1, "rule a {}\n", "ana",
-                                                      "first rules", 0, 1700000000, NULL));
-    assert_store(s, PERK_STORE_OK, perk_store_publish(s, code2, sizeof code2, "rule b {}", "ben",
-                                                      "second", 0, 1700000100, NULL));
-    assert_store(s, PERK_STORE_OK, perk_store_publish(s, code1, sizeof code1, "", "cat",
-                                                      "later", 1800000000, 1700000200, NULL));
+    const uint8_t code1[] = { 0x50, 0x42, 0x43, 0x00, 0x01 }, code2[] = { 0x50, 0x42, 0x43, 0x02 };
+    assert_store(
+        s, PERK_STORE_OK,
+        perk_store_publish(s, code1, sizeof code1, "rule a {}\n", "ana", "first rules", 0, 1700000000, NULL));
+    assert_store(
+        s, PERK_STORE_OK,
+        perk_store_publish(s, code2, sizeof code2, "rule b {}", "ben", "second", 0, 1700000100, NULL));
+    assert_store(
+        s, PERK_STORE_OK,
+        perk_store_publish(s, code1, sizeof code1, "", "cat", "later", 1800000000, 1700000200, NULL));
     perk_store_close(s);
 
-    captured *c = capture_run(cmd_history, "history", "--db", db, "--now", "1700000300", "--activations",
-                      NULL);
+    captured *c =
+        capture_run(cmd_history, "history", "--db", db, "--now", "1700000300", "--activations", NULL);
     assert_int_equal(c->rc, 0);
     assert_non_null(strstr(c->out, "*       2  2023-11-14T22:15:00Z  ben"));
     assert_non_null(strstr(c->out, "scheduled 2027-01-15T08:00:00Z"));
@@ -137,8 +139,8 @@ static void test_versions_commands(void **state)
     c = capture_run(cmd_rollback, "rollback", "1", "--db", db, "--now", "1700000400", NULL);
     assert_int_equal(c->rc, 2);
     assert_non_null(strstr(c->err, "-m MESSAGE"));
-    c = capture_run(cmd_rollback, "rollback", "1", "-m", "bad prices", "--author", "dan", "--db", db,
-            "--now", "1700000400", NULL);
+    c = capture_run(cmd_rollback, "rollback", "1", "-m", "bad prices", "--author", "dan", "--db", db, "--now",
+                    "1700000400", NULL);
     assert_int_equal(c->rc, 0);
     assert_string_equal(c->out, "version 1 is active again (was 2)\n");
     c = capture_run(cmd_rollback, "rollback", "7", "-m", "x", "--db", db, NULL);
@@ -150,7 +152,7 @@ static void test_versions_commands(void **state)
 static void seed_orders(const char *db)
 {
     perk_store *s = test_open(db);
-    perk_store_points_line e = {"welcome", 120};
+    perk_store_points_line e = { "welcome", 120 };
     perk_store_order o = test_order("A1", "alice", 1700000000, 5000);
     o.earned = &e;
     o.n_earned = 1;
@@ -222,14 +224,13 @@ static void test_events_follow(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         FILE *o = freopen(out_path, "w", stdout);
-        if (!o)
-            _exit(9);
-        char *argv[] = {"events", "--follow", "--consumer", "tail", "--ack", "--db", (char *)db, NULL};
+        if (!o) _exit(9);
+        char *argv[] = { "events", "--follow", "--consumer", "tail", "--ack", "--db", (char *)db, NULL };
         int rc = cmd_events(7, argv);
         fflush(stdout);
         _exit(rc);
     }
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = 300 * 1000000L};
+    struct timespec ts = { .tv_sec = 0, .tv_nsec = 300 * 1000000L };
     nanosleep(&ts, NULL);
     /* A new order while the follower runs. */
     perk_store *s = test_open(db);
@@ -259,10 +260,14 @@ static void test_events_follow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_missing_database_and_usage, store_fixture_setup_dir, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_coupons_commands, store_fixture_setup_dir, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_versions_commands, store_fixture_setup_dir, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_points_and_expire, store_fixture_setup_dir, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_database_and_usage, store_fixture_setup_dir,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_coupons_commands, store_fixture_setup_dir,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_versions_commands, store_fixture_setup_dir,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_points_and_expire, store_fixture_setup_dir,
+                                        store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_events_command, store_fixture_setup_dir, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_events_follow, store_fixture_setup_dir, store_fixture_teardown),
     };

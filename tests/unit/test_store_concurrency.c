@@ -26,16 +26,15 @@ static bool quick(void)
     return q && *q && strcmp(q, "0") != 0;
 }
 
-
 /* What a worker reports to the parent through a pipe (one write, smaller than PIPE_BUF). */
 typedef struct worker_report {
     int worker;
     int committed;
-    int budget_retries;     /* BUDGET_EXCEEDED answers, each followed by a re-commit */
+    int budget_retries; /* BUDGET_EXCEEDED answers, each followed by a re-commit */
     int promos_dropped, coupons_dropped;
-    int points_retries;     /* INSUFFICIENT_POINTS answers */
+    int points_retries; /* INSUFFICIENT_POINTS answers */
     int busy_retries;
-    int bad_failure_lists;  /* BUDGET_EXCEEDED with an empty or unknown failure list */
+    int bad_failure_lists; /* BUDGET_EXCEEDED with an empty or unknown failure list */
 } worker_report;
 
 static unsigned next_rand(unsigned *seed)
@@ -60,12 +59,11 @@ static void build_order(worker_order *wo, int w, int n, unsigned *seed)
     snprintf(wo->customer, sizeof wo->customer, "cust%u", next_rand(seed) % N_CUSTOMERS);
     wo->o = test_order(wo->id, wo->customer, 1000000 + n, 1000 + next_rand(seed) % 9000);
     size_t np = 0;
-    wo->promos[np++] = (perk_store_promo_use){"P500", 100, P500_LIMIT, -1, -1};
+    wo->promos[np++] = (perk_store_promo_use){ "P500", 100, P500_LIMIT, -1, -1 };
     if (next_rand(seed) % 2)
         wo->promos[np++] =
-            (perk_store_promo_use){"MONEY", 100 + next_rand(seed) % 900, -1, MONEY_LIMIT, -1};
-    if (n % 3 == 0)
-        wo->promos[np++] = (perk_store_promo_use){"PERCUST", 10, -1, -1, PER_CUSTOMER_LIMIT};
+            (perk_store_promo_use){ "MONEY", 100 + next_rand(seed) % 900, -1, MONEY_LIMIT, -1 };
+    if (n % 3 == 0) wo->promos[np++] = (perk_store_promo_use){ "PERCUST", 10, -1, -1, PER_CUSTOMER_LIMIT };
     wo->o.promos = wo->promos;
     wo->o.n_promos = np;
     if (next_rand(seed) % 4 == 0) {
@@ -76,19 +74,19 @@ static void build_order(worker_order *wo, int w, int n, unsigned *seed)
     }
     int lines = n % 3 + 1;
     for (int i = 0; i < lines; i++)
-        wo->earned[i] = (perk_store_points_line){i == 0 ? "base" : i == 1 ? "bonus" : "extra",
-                                                 10 + (n + i) % 7};
+        wo->earned[i] = (perk_store_points_line){ i == 0   ? "base"
+                                                  : i == 1 ? "bonus"
+                                                           : "extra",
+                                                  10 + (n + i) % 7 };
     wo->o.earned = wo->earned;
     wo->o.n_earned = (size_t)lines;
-    if (n % 5 == 4)
-        wo->o.points_redeemed = 1 + next_rand(seed) % 40;
+    if (n % 5 == 4) wo->o.points_redeemed = 1 + next_rand(seed) % 40;
     snprintf(wo->json, sizeof wo->json, "{\"lines\":%d,\"worker\":%d}", lines, w);
     wo->o.order_json = wo->json;
 }
 
 /* Removes the promos and coupons named in the failure list; returns how many were removed. */
-static int drop_failures(worker_order *wo, const perk_store_commit_result *r, int *promos,
-                         int *coupons)
+static int drop_failures(worker_order *wo, const perk_store_commit_result *r, int *promos, int *coupons)
 {
     int removed = 0;
     for (size_t f = 0; f < r->n_failures; f++) {
@@ -116,11 +114,10 @@ static int drop_failures(worker_order *wo, const perk_store_commit_result *r, in
 
 static void run_worker(const char *path, int w, int orders, int report_fd)
 {
-    worker_report rep = {.worker = w};
+    worker_report rep = { .worker = w };
     perk_store *s = NULL;
     perk_store_status st = perk_store_open(path, &s);
-    if (st == PERK_STORE_OK)
-        st = perk_store_set_durable(s, false);
+    if (st == PERK_STORE_OK) st = perk_store_set_durable(s, false);
     /* hand-made limits and times, as before the store decided them (test_store_adversarial.c
      * runs contention with the store deciding) */
     pstore_trust_caller_for_tests(s);
@@ -165,8 +162,7 @@ static void run_worker(const char *path, int w, int orders, int report_fd)
         }
     }
     perk_store_close(s);
-    if (write(report_fd, &rep, sizeof rep) != (ssize_t)sizeof rep)
-        _exit(5);
+    if (write(report_fd, &rep, sizeof rep) != (ssize_t)sizeof rep) _exit(5);
     _exit(0);
 }
 
@@ -179,17 +175,21 @@ static void check_consistency(perk_store *s)
      * exactly when it redeemed; one order.committed event. */
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders o WHERE points_earned <> "
                                      "(SELECT COALESCE(SUM(points), 0) FROM ledger l "
-                                     " WHERE l.order_id = o.order_id AND kind = 'earn')"), 0);
+                                     " WHERE l.order_id = o.order_id AND kind = 'earn')"),
+                     0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders o WHERE "
                                      "json_extract(order_json, '$.lines') <> (SELECT COUNT(*) "
-                                     "FROM ledger l WHERE l.order_id = o.order_id AND kind = 'earn')"), 0);
+                                     "FROM ledger l WHERE l.order_id = o.order_id AND kind = 'earn')"),
+                     0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders o WHERE "
                                      "(SELECT COUNT(*) FROM ledger l WHERE l.order_id = o.order_id "
                                      " AND kind = 'redeem' AND points = -o.points_redeemed) "
-                                     "<> (o.points_redeemed > 0)"), 0);
+                                     "<> (o.points_redeemed > 0)"),
+                     0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders WHERE order_id NOT IN "
                                      "(SELECT json_extract(data, '$.order_id') FROM events "
-                                     " WHERE type = 'order.committed')"), 0);
+                                     " WHERE type = 'order.committed')"),
+                     0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM events WHERE type = 'order.committed'"),
                      test_sql_int(s, "SELECT COUNT(*) FROM orders"));
     assert_int_equal(test_sql_int(s, "SELECT COUNT(DISTINCT json_extract(data, '$.order_id')) "
@@ -197,24 +197,32 @@ static void check_consistency(perk_store *s)
                      test_sql_int(s, "SELECT COUNT(*) FROM orders"));
     /* Nothing belongs to an order that is not there. */
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM ledger WHERE order_id NOT IN "
-                                     "(SELECT order_id FROM orders)"), 0);
+                                     "(SELECT order_id FROM orders)"),
+                     0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM budget_uses WHERE order_id NOT IN "
-                                     "(SELECT order_id FROM orders)"), 0);
+                                     "(SELECT order_id FROM orders)"),
+                     0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM coupon_uses WHERE order_id NOT IN "
-                                     "(SELECT order_id FROM orders)"), 0);
+                                     "(SELECT order_id FROM orders)"),
+                     0);
     /* Running totals equal their rows. */
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM budget_totals t WHERE uses <> "
                                      "(SELECT COUNT(*) FROM budget_uses u WHERE u.ruleset = t.ruleset "
                                      " AND u.promo_id = t.promo_id AND released_at IS NULL) OR money <> "
                                      "(SELECT SUM(discount) FROM budget_uses u WHERE u.ruleset = t.ruleset "
-                                     " AND u.promo_id = t.promo_id AND released_at IS NULL)"), 0);
+                                     " AND u.promo_id = t.promo_id AND released_at IS NULL)"),
+                     0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM coupons c WHERE uses <> (SELECT COUNT(*) "
-                                     "FROM coupon_uses u WHERE u.code = c.code AND released_at IS NULL)"), 0);
+                                     "FROM coupon_uses u WHERE u.code = c.code AND released_at IS NULL)"),
+                     0);
     /* Every balance equals the sum of its entries, is never negative, and the lot replay
      * attributes every debit. */
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(s->db, "SELECT customer_id, SUM(points) FROM ledger "
-                                               "GROUP BY customer_id", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(s->db,
+                                        "SELECT customer_id, SUM(points) FROM ledger "
+                                        "GROUP BY customer_id",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
     int customers = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         char customer[64];
@@ -227,8 +235,7 @@ static void check_consistency(perk_store *s)
         pstore_replay r;
         assert_int_equal(pstore_replay_customer(s, customer, &r), PERK_STORE_OK);
         long long remaining = 0;
-        for (size_t i = 0; i < r.n_lots; i++)
-            remaining += r.lots[i].remaining;
+        for (size_t i = 0; i < r.n_lots; i++) remaining += r.lots[i].remaining;
         assert_int_equal(r.unattributed, 0);
         assert_int_equal(remaining, sum);
         pstore_replay_free(&r);
@@ -249,8 +256,7 @@ static void test_contention(void **state)
     for (int i = 0; i < N_COUPONS; i++) {
         char code[16];
         snprintf(code, sizeof code, "C%02d", i);
-        assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, code, "contest", 0, COUPON_USES, 0,
-                                                             NULL, 0));
+        assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, code, "contest", 0, COUPON_USES, 0, NULL, 0));
     }
     perk_store_close(s);
 
@@ -275,7 +281,7 @@ static void test_contention(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    worker_report total = {0}, rep;
+    worker_report total = { 0 }, rep;
     int reports = 0;
     while (read(fds[0], &rep, sizeof rep) == (ssize_t)sizeof rep) {
         reports++;
@@ -290,8 +296,8 @@ static void test_contention(void **state)
     close(fds[0]);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("# %d processes committed %d orders in %.2f s: %d budget retries (%d promos, %d "
-           "coupons dropped), %d points retries, %d busy retries\n", N_PROCS, total.committed,
-           secs, total.budget_retries, total.promos_dropped, total.coupons_dropped,
+           "coupons dropped), %d points retries, %d busy retries\n",
+           N_PROCS, total.committed, secs, total.budget_retries, total.promos_dropped, total.coupons_dropped,
            total.points_retries, total.busy_retries);
     assert_int_equal(reports, N_PROCS);
     assert_int_equal(total.committed, N_PROCS * per_worker);
@@ -301,15 +307,15 @@ static void test_contention(void **state)
     s = test_open(d.db);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders"), N_PROCS * per_worker);
     /* Budgets: the contested ones are exactly exhausted, never exceeded. */
-    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM budget_uses WHERE promo_id = 'P500'"),
-                     P500_LIMIT);
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM budget_uses WHERE promo_id = 'P500'"), P500_LIMIT);
     long long money = test_sql_int(s, "SELECT SUM(discount) FROM budget_uses WHERE promo_id='MONEY'");
     assert_true(money <= MONEY_LIMIT);
     assert_true(money > MONEY_LIMIT - 1000); /* demand far exceeds it; discounts are < 1000 */
     assert_true(test_sql_int(s, "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM budget_uses WHERE "
                                 "promo_id = 'PERCUST' GROUP BY customer_id)") <= PER_CUSTOMER_LIMIT);
     assert_int_equal(test_sql_int(s, "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM coupon_uses "
-                                     "GROUP BY code)"), COUPON_USES);
+                                     "GROUP BY code)"),
+                     COUPON_USES);
     assert_true(test_sql_int(s, "SELECT COUNT(*) FROM coupon_uses") <= N_COUPONS * COUPON_USES);
     int64_t uses, spent;
     assert_store(s, PERK_STORE_OK, perk_store_budget_usage(s, "shop", "P500", NULL, &uses, &spent, NULL));
@@ -327,11 +333,10 @@ static void run_crash_child(const char *path, int life, int ready_fd)
 {
     perk_store *s = NULL;
     if (perk_store_open(path, &s) != PERK_STORE_OK || perk_store_set_durable(s, false) != PERK_STORE_OK)
-        _exit(2); /* the parent fails the test on any child that exits by itself */
+        _exit(2);                     /* the parent fails the test on any child that exits by itself */
     pstore_trust_caller_for_tests(s); /* hand-made orders, as in the other store tests */
     char one = 1;
-    if (write(ready_fd, &one, 1) != 1)
-        _exit(4);
+    if (write(ready_fd, &one, 1) != 1) _exit(4);
     close(ready_fd);
     unsigned seed = 104729u * (unsigned)(life + 1);
     for (int n = 0;; n++) {
@@ -349,8 +354,7 @@ static void run_crash_child(const char *path, int life, int ready_fd)
             st = perk_store_commit(s, &wo.o, NULL, &r);
         }
         perk_store_commit_result_free(&r);
-        if (st != PERK_STORE_OK && st != PERK_STORE_BUDGET_EXCEEDED && st != PERK_STORE_BUSY)
-            _exit(3);
+        if (st != PERK_STORE_OK && st != PERK_STORE_BUDGET_EXCEEDED && st != PERK_STORE_BUSY) _exit(3);
     }
 }
 
@@ -386,19 +390,18 @@ static void test_crash_safety(void **state)
         }
         /* Mostly microseconds to a few milliseconds; sometimes long enough for many commits. */
         unsigned r = next_rand(&seed);
-        long us = r % 4 == 0 ? (long)(r % 200) : r % 4 == 3 ? 2000 + (long)(r % 8000)
-                                                              : 200 + (long)(r % 2800);
+        long us = r % 4 == 0   ? (long)(r % 200)
+                  : r % 4 == 3 ? 2000 + (long)(r % 8000)
+                               : 200 + (long)(r % 2800);
         if (life % 10 == 0)
             us = 30000; /* every tenth life commits for a while, so committed orders surely exist */
-        if (test_under_valgrind())
-            us *= 20; /* a commit takes some 20 times longer */
-        struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000};
+        if (test_under_valgrind()) us *= 20; /* a commit takes some 20 times longer */
+        struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000 };
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
-        if (WIFEXITED(status))
-            fail_msg("crash child %d exited by itself with %d", life, WEXITSTATUS(status));
+        if (WIFEXITED(status)) fail_msg("crash child %d exited by itself with %d", life, WEXITSTATUS(status));
         died_by_kill += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     }
     assert_int_equal(died_by_kill, kills);

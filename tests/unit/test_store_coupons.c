@@ -61,7 +61,7 @@ static void test_add_and_check(void **state)
     assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
 
     /* Uses: per customer 1, total 2. */
-    const char *codes[] = {"SPRING-2026"};
+    const char *codes[] = { "SPRING-2026" };
     perk_store_order o = test_order("C1", "amy", 10, 100);
     o.coupons = codes;
     o.n_coupons = 1;
@@ -91,10 +91,7 @@ static int collect_code(const char *code, void *ctx)
     return 0;
 }
 
-static int cmp_codes(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
+static int cmp_codes(const void *a, const void *b) { return strcmp(a, b); }
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -103,21 +100,18 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static bool is_crockford(char c)
-{
-    return c && strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", c) != NULL;
-}
+static bool is_crockford(char c) { return c && strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", c) != NULL; }
 
 static void test_generate_10000(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
     enum { N = 10000 };
-    codes_acc acc = {0, calloc(N, 40)};
+    codes_acc acc = { 0, calloc(N, 40) };
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_store(s, PERK_STORE_OK, perk_store_coupons_generate(s, "spring", NULL, N, 0, 1, 1, 0,
-                                                               collect_code, &acc));
+    assert_store(s, PERK_STORE_OK,
+                 perk_store_coupons_generate(s, "spring", NULL, N, 0, 1, 1, 0, collect_code, &acc));
     double took = seconds_since(&t0);
     printf("# generated %d codes in %.3f s\n", N, took);
     /* printed, not asserted: speed claims live in bench/, where the machine's load is known */
@@ -138,15 +132,13 @@ static void test_generate_10000(void **state)
         assert_int_equal(pstore_check_symbol(norm, 12), norm[12]);
     }
     qsort(acc.codes, N, 40, cmp_codes);
-    for (int i = 1; i < N; i++)
-        assert_string_not_equal(acc.codes[i - 1], acc.codes[i]);
+    for (int i = 1; i < N; i++) assert_string_not_equal(acc.codes[i - 1], acc.codes[i]);
     /* Generated codes check as valid, case-insensitively. */
     perk_store_coupon_info info;
     char lower[40];
     snprintf(lower, sizeof lower, "%s", acc.codes[17]);
     for (char *p = lower; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
+        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, lower, "x", 0, &info));
     assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
     assert_string_equal(info.campaign, "spring");
@@ -157,9 +149,9 @@ static void test_generate_prefix_and_invalid(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    codes_acc acc = {0, calloc(3, 40)};
-    assert_store(s, PERK_STORE_OK, perk_store_coupons_generate(s, "spring", "sprg", 3, 500, 0, 0, 0,
-                                                               collect_code, &acc));
+    codes_acc acc = { 0, calloc(3, 40) };
+    assert_store(s, PERK_STORE_OK,
+                 perk_store_coupons_generate(s, "spring", "sprg", 3, 500, 0, 0, 0, collect_code, &acc));
     assert_int_equal(acc.n, 3);
     assert_int_equal(strlen(acc.codes[0]), 21); /* SPRG-XXXX-XXXX-XXXX-C */
     assert_memory_equal(acc.codes[0], "SPRG-", 5);
@@ -168,7 +160,8 @@ static void test_generate_prefix_and_invalid(void **state)
     assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, acc.codes[1], NULL, 500, &info));
     assert_int_equal(info.status, PERK_STORE_COUPON_EXPIRED);
-    assert_store(s, PERK_STORE_INVALID, perk_store_coupons_generate(s, "x", "TOOLONGPREFIX", 1, 0, 0, 0, 0, NULL, NULL));
+    assert_store(s, PERK_STORE_INVALID,
+                 perk_store_coupons_generate(s, "x", "TOOLONGPREFIX", 1, 0, 0, 0, 0, NULL, NULL));
     assert_store(s, PERK_STORE_INVALID, perk_store_coupons_generate(s, "x", NULL, 0, 0, 0, 0, 0, NULL, NULL));
     assert_store(s, PERK_STORE_INVALID, perk_store_coupons_generate(s, "", NULL, 1, 0, 0, 0, 0, NULL, NULL));
     free(acc.codes);
@@ -199,7 +192,7 @@ static void test_generate_collisions(void **state)
     /* The second code drawn equals the first: it must be retried, not lost or duplicated. */
     repeat_calls = 0;
     pstore_random_bytes = repeating_random;
-    codes_acc acc = {0, calloc(2, 40)};
+    codes_acc acc = { 0, calloc(2, 40) };
     perk_store_status st = perk_store_coupons_generate(s, "c", NULL, 2, 0, 0, 0, 0, collect_code, &acc);
     pstore_random_bytes = saved;
     assert_store(s, PERK_STORE_OK, st);
@@ -229,8 +222,7 @@ static void test_check_symbol_catches_typos(void **state)
         for (int k = 0; k < 32; k++) {
             char typo[14];
             memcpy(typo, code, sizeof typo);
-            if (typo[pos] == alphabet[k])
-                continue;
+            if (typo[pos] == alphabet[k]) continue;
             typo[pos] = alphabet[k];
             assert_int_not_equal(pstore_check_symbol(typo, 12), code[12]);
         }
@@ -239,8 +231,7 @@ static void test_check_symbol_catches_typos(void **state)
     for (int pos = 0; pos + 1 < 12; pos++) {
         char typo[14];
         memcpy(typo, code, sizeof typo);
-        if (typo[pos] == typo[pos + 1])
-            continue;
+        if (typo[pos] == typo[pos + 1]) continue;
         char t = typo[pos];
         typo[pos] = typo[pos + 1];
         typo[pos + 1] = t;
@@ -264,9 +255,12 @@ int main(void)
         cmocka_unit_test(test_normalize),
         cmocka_unit_test_setup_teardown(test_add_and_check, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_generate_10000, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_generate_prefix_and_invalid, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_generate_collisions, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_check_symbol_catches_typos, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_generate_prefix_and_invalid, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_generate_collisions, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_check_symbol_catches_typos, store_fixture_setup,
+                                        store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_coupons", tests, NULL, NULL);
 }

@@ -34,26 +34,24 @@ static int read_cb(int64_t id, const char *type, int64_t time, const char *data,
     assert_non_null(strstr(data, "\"order_id\":\"E"));
     assert_in_range(time, 0, 4); /* orders E0..E4 were placed at times 0..4 */
     r->ids[r->n++] = id;
-    if (r->ack)
-        assert_store(r->s, PERK_STORE_OK, perk_store_ack(r->s, "mailer", id));
+    if (r->ack) assert_store(r->s, PERK_STORE_OK, perk_store_ack(r->s, "mailer", id));
     return r->stop_after && r->n >= r->stop_after;
 }
 
 static void test_read_in_order(void **state)
 {
     fixture *f = *state;
-    reader r = {.s = f->s};
+    reader r = { .s = f->s };
     assert_store(f->s, PERK_STORE_OK, perk_store_events(f->s, 0, 100, read_cb, &r));
     assert_int_equal(r.n, 5);
-    for (int i = 1; i < r.n; i++)
-        assert_true(r.ids[i] > r.ids[i - 1]);
+    for (int i = 1; i < r.n; i++) assert_true(r.ids[i] > r.ids[i - 1]);
     /* after_id and limit */
-    reader r2 = {.s = f->s};
+    reader r2 = { .s = f->s };
     assert_store(f->s, PERK_STORE_OK, perk_store_events(f->s, r.ids[1], 2, read_cb, &r2));
     assert_int_equal(r2.n, 2);
     assert_int_equal(r2.ids[0], r.ids[2]);
     /* stopping early */
-    reader r3 = {.s = f->s, .stop_after = 1};
+    reader r3 = { .s = f->s, .stop_after = 1 };
     assert_store(f->s, PERK_STORE_OK, perk_store_events(f->s, 0, 100, read_cb, &r3));
     assert_int_equal(r3.n, 1);
     assert_store(f->s, PERK_STORE_INVALID, perk_store_events(f->s, 0, 0, read_cb, &r3));
@@ -69,7 +67,7 @@ static void test_ack_positions(void **state)
     assert_store(s, PERK_STORE_OK, perk_store_consumer_position(s, "mailer", &pos));
     assert_int_equal(pos, 0);
     /* Acknowledging from inside the callback works (the batch is read first). */
-    reader r = {.s = s, .ack = true, .stop_after = 3};
+    reader r = { .s = s, .ack = true, .stop_after = 3 };
     assert_store(s, PERK_STORE_OK, perk_store_events(s, 0, 100, read_cb, &r));
     assert_store(s, PERK_STORE_OK, perk_store_consumer_position(s, "mailer", &pos));
     assert_int_equal(pos, r.ids[2]);

@@ -7,8 +7,8 @@
 
 static void commit_simple(perk_store *s, const char *id, int64_t time)
 {
-    perk_store_points_line e = {"r", 10};
-    perk_store_promo_use promo = {"P", 5, -1, -1, -1};
+    perk_store_points_line e = { "r", 10 };
+    perk_store_promo_use promo = { "P", 5, -1, -1, -1 };
     perk_store_order o = test_order(id, "cat", time, 100);
     o.earned = &e;
     o.n_earned = 1;
@@ -38,7 +38,7 @@ static void test_disk_full(void **state)
     strcpy(json, "{\"note\":\"");
     memset(json + 9, 'x', 5000);
     strcpy(json + 5009, "\"}");
-    perk_store_points_line e = {"r", 10};
+    perk_store_points_line e = { "r", 10 };
     perk_store_status st = PERK_STORE_OK;
     int committed = 20, i;
     for (i = 0; i < 200 && st == PERK_STORE_OK; i++) {
@@ -48,8 +48,7 @@ static void test_disk_full(void **state)
         o.n_earned = 1;
         o.order_json = json;
         st = perk_store_commit(s, &o, NULL, NULL);
-        if (st == PERK_STORE_OK)
-            committed++;
+        if (st == PERK_STORE_OK) committed++;
     }
     assert_int_equal(st, PERK_STORE_FULL);
     printf("# disk full after %d orders: %s\n", committed, perk_store_errmsg(s));
@@ -61,8 +60,7 @@ static void test_disk_full(void **state)
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders WHERE order_id='%s'", id), 0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM ledger WHERE order_id='%s'", id), 0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders"), committed);
-    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM events WHERE type='order.committed'"),
-                     committed);
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM events WHERE type='order.committed'"), committed);
     assert_int_equal(test_points(s, "cat", 1000, NULL).balance, committed * 10);
     test_assert_integrity(s->db);
     /* A publish fails the same way. */
@@ -101,7 +99,7 @@ static void check_readonly_handle(perk_store *ro)
     assert_true(perk_store_is_readonly(ro));
     perk_store_points_summary p = test_points(ro, "cat", 1000, NULL);
     assert_int_equal(p.balance, 30);
-    counter c = {0};
+    counter c = { 0 };
     assert_store(ro, PERK_STORE_OK, perk_store_history(ro, 1000, count_versions, &c));
     assert_int_equal(c.n, 1);
     perk_store_coupon_info info;
@@ -115,13 +113,12 @@ static void check_readonly_handle(perk_store *ro)
     perk_store_order o = test_order("NEW", "cat", 5, 1);
     assert_store(ro, PERK_STORE_READONLY, perk_store_commit(ro, &o, NULL, NULL));
     assert_non_null(strstr(perk_store_errmsg(ro), "read-only"));
-    const uint8_t code[] = {1};
+    const uint8_t code[] = { 1 };
     assert_store(ro, PERK_STORE_READONLY, perk_store_publish(ro, code, 1, "", "a", "", 0, 9, NULL));
     assert_store(ro, PERK_STORE_READONLY, perk_store_coupon_add(ro, "X", "c", 0, 0, 0, NULL, 0));
     assert_store(ro, PERK_STORE_READONLY, perk_store_ack(ro, "crm", 1));
     assert_store(ro, PERK_STORE_READONLY, perk_store_expire_points(ro, 9, NULL, NULL, NULL));
-    assert_store(ro, PERK_STORE_READONLY,
-                 perk_store_refund(ro, "OK0", "R", NULL, 0, 0, 9, NULL, true, NULL));
+    assert_store(ro, PERK_STORE_READONLY, perk_store_refund(ro, "OK0", "R", NULL, 0, 0, 9, NULL, true, NULL));
 }
 
 static void copy_file(const char *from, const char *to)
@@ -131,8 +128,7 @@ static void copy_file(const char *from, const char *to)
     assert_non_null(out);
     char buf[8192];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
     fclose(in);
     fclose(out);
 }
@@ -148,7 +144,7 @@ static void test_readonly(void **state)
         snprintf(id, sizeof id, "OK%d", i);
         commit_simple(s, id, i);
     }
-    const uint8_t code[] = {1, 2};
+    const uint8_t code[] = { 1, 2 };
     assert_store(s, PERK_STORE_OK, perk_store_publish(s, code, 2, "", "a", "", 0, 1, NULL));
     assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "RO", "c", 0, 0, 0, NULL, 0));
 
@@ -246,8 +242,7 @@ static void test_online_backup(void **state)
     int rc, step = 0;
     while ((rc = sqlite3_backup_step(b, 2)) == SQLITE_OK) {
         /* A commit in the middle: the backup restarts and still ends consistent. */
-        if (step++ == 1)
-            commit_simple(s, "DURING", 100);
+        if (step++ == 1) commit_simple(s, "DURING", 100);
     }
     assert_int_equal(rc, SQLITE_DONE);
     assert_int_equal(sqlite3_backup_finish(b), SQLITE_OK);
@@ -258,8 +253,7 @@ static void test_online_backup(void **state)
     long long orders = test_sql_int(ro, "SELECT COUNT(*) FROM orders");
     assert_true(orders == 50 || orders == 51);
     assert_int_equal(test_points(ro, "cat", 1000, NULL).balance, orders * 10);
-    assert_int_equal(test_sql_int(ro, "SELECT COUNT(*) FROM events WHERE type='order.committed'"),
-                     orders);
+    assert_int_equal(test_sql_int(ro, "SELECT COUNT(*) FROM events WHERE type='order.committed'"), orders);
     perk_store_close(ro);
     perk_store_close(s);
     test_dir_remove(&d);

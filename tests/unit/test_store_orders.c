@@ -10,7 +10,7 @@ static void test_commit_basic(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_points_line earned[] = {{"welcome", 100}, {"double", 50}, {"zero", 0}};
+    perk_store_points_line earned[] = { { "welcome", 100 }, { "double", 50 }, { "zero", 0 } };
     perk_store_order o = test_order("A1", "alice", 1000, 9000);
     o.subtotal = 10000;
     o.discount = 1500;
@@ -39,16 +39,15 @@ static void test_commit_basic(void **state)
     assert_int_equal(ev.count, 2); /* order.committed, points.changed */
     /* The whole event, keys sorted, compact; order_json embedded as an object. */
     assert_string_equal(
-        ev.text,
-        "order.committed {\"coupons\":[],\"currency\":\"CNY\",\"customer_id\":\"alice\","
-        "\"discount\":1500,\"order\":{\"lines\":[{\"qty\":2,\"sku\":\"tea\"}]},\"order_id\":\"A1\","
-        "\"payable\":9000,\"points\":{\"available_at\":1000,\"debt_collected\":0,\"earned\":150,"
-        "\"redeemed\":0},\"promos\":[],\"ruleset\":\"shop\",\"ruleset_version\":1,\"shipping\":500,"
-        "\"subtotal\":10000,\"time\":1000}\n"
-        "points.changed {\"balance\":150,\"customer_id\":\"alice\",\"debt\":0,\"debt_collected\":0,"
-        "\"earned\":150,\"expired\":0,\"order_id\":\"A1\",\"pending\":0,\"reason\":\"order\","
-        "\"redeemed\":0,\"refund_id\":null,\"returned\":0,\"reversed\":0,\"shortfall\":0,"
-        "\"time\":1000}\n");
+        ev.text, "order.committed {\"coupons\":[],\"currency\":\"CNY\",\"customer_id\":\"alice\","
+                 "\"discount\":1500,\"order\":{\"lines\":[{\"qty\":2,\"sku\":\"tea\"}]},\"order_id\":\"A1\","
+                 "\"payable\":9000,\"points\":{\"available_at\":1000,\"debt_collected\":0,\"earned\":150,"
+                 "\"redeemed\":0},\"promos\":[],\"ruleset\":\"shop\",\"ruleset_version\":1,\"shipping\":500,"
+                 "\"subtotal\":10000,\"time\":1000}\n"
+                 "points.changed {\"balance\":150,\"customer_id\":\"alice\",\"debt\":0,\"debt_collected\":0,"
+                 "\"earned\":150,\"expired\":0,\"order_id\":\"A1\",\"pending\":0,\"reason\":\"order\","
+                 "\"redeemed\":0,\"refund_id\":null,\"returned\":0,\"reversed\":0,\"shortfall\":0,"
+                 "\"time\":1000}\n");
     test_events_free(&ev);
 }
 
@@ -56,7 +55,7 @@ static void test_commit_idempotent(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_points_line earned[] = {{"r1", 70}};
+    perk_store_points_line earned[] = { { "r1", 70 } };
     perk_store_order o = test_order("A2", "bob", 2000, 5000);
     o.earned = earned;
     o.n_earned = 1;
@@ -92,7 +91,7 @@ static void test_budget_uses_limit(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_promo_use promo = {"P2", 100, 2, -1, -1};
+    perk_store_promo_use promo = { "P2", 100, 2, -1, -1 };
     char id[16];
     for (int i = 0; i < 2; i++) {
         snprintf(id, sizeof id, "U%d", i);
@@ -136,8 +135,8 @@ static void test_budget_money_and_customer(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_promo_use money = {"M", 600, -1, 1000, -1};
-    perk_store_promo_use percust = {"PC", 10, -1, -1, 1};
+    perk_store_promo_use money = { "M", 600, -1, 1000, -1 };
+    perk_store_promo_use percust = { "PC", 10, -1, -1, 1 };
     perk_store_order o = test_order("M1", "x", 1, 5000);
     o.promos = &money;
     o.n_promos = 1;
@@ -166,7 +165,7 @@ static void test_budget_money_and_customer(void **state)
     o.customer_id = "y";
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
     /* A limit of 0 never allows the promotion. */
-    perk_store_promo_use never = {"N", 0, 0, -1, -1};
+    perk_store_promo_use never = { "N", 0, 0, -1, -1 };
     o = test_order("N1", "x", 1, 100);
     o.promos = &never;
     o.n_promos = 1;
@@ -180,8 +179,8 @@ static void test_coupons_in_orders(void **state)
     assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "ONCE", "spring", 0, 1, 0, NULL, 0));
     assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "OLD", "spring", 500, 0, 0, NULL, 0));
     assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "VIP", "vip", 0, 0, 0, "carol", 0));
-    perk_store_promo_use promo = {"P", 5, 0, -1, -1}; /* exhausted from the start */
-    const char *codes[] = {"once", "old", "vip"};
+    perk_store_promo_use promo = { "P", 5, 0, -1, -1 }; /* exhausted from the start */
+    const char *codes[] = { "once", "old", "vip" };
     perk_store_order o = test_order("K1", "dave", 1000, 100);
     o.coupons = codes;
     o.n_coupons = 3;
@@ -220,8 +219,8 @@ static void test_redeem_and_pending(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_policy policy = {.pending_seconds = 14 * DAY};
-    perk_store_points_line earn = {"base", 300};
+    perk_store_policy policy = { .pending_seconds = 14 * DAY };
+    perk_store_points_line earn = { "base", 300 };
     perk_store_order o = test_order("R1", "eve", 0, 3000);
     o.earned = &earn;
     o.n_earned = 1;
@@ -246,9 +245,15 @@ static void test_redeem_and_pending(void **state)
     o.points_redeemed = 120;
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, &policy, &r));
     assert_int_equal(r.balance, 180); /* 300 - 120 */
-    assert_store(s, PERK_STORE_INSUFFICIENT_POINTS, perk_store_commit(s, &(perk_store_order){
-        .order_id = "R3", .customer_id = "eve", .ruleset = "shop", .time = 14 * DAY,
-        .currency = "CNY", .points_redeemed = 181}, &policy, &r));
+    assert_store(s, PERK_STORE_INSUFFICIENT_POINTS,
+                 perk_store_commit(s,
+                                   &(perk_store_order){ .order_id = "R3",
+                                                        .customer_id = "eve",
+                                                        .ruleset = "shop",
+                                                        .time = 14 * DAY,
+                                                        .currency = "CNY",
+                                                        .points_redeemed = 181 },
+                                   &policy, &r));
     assert_int_equal(r.points_available, 180);
     assert_non_null(strstr(perk_store_errmsg(s), "181"));
     p = test_points(s, "eve", 14 * DAY, NULL);
@@ -261,8 +266,8 @@ static void test_fifo_expiry(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_policy policy = {.pending_seconds = 0, .expire_seconds = 100};
-    perk_store_points_line e100 = {"r", 100}, e60 = {"r", 60};
+    perk_store_policy policy = { .pending_seconds = 0, .expire_seconds = 100 };
+    perk_store_points_line e100 = { "r", 100 }, e60 = { "r", 60 };
     perk_store_order o = test_order("F1", "fay", 0, 1000); /* lot A: 100, expires at 100 */
     o.earned = &e100;
     o.n_earned = 1;
@@ -276,8 +281,8 @@ static void test_fifo_expiry(void **state)
     o.points_redeemed = 120;
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, &policy, NULL));
     perk_store_points_summary p = test_points(s, "fay", 60, NULL);
-    assert_int_equal(p.balance, 40);             /* 100 + 60 - 120 */
-    assert_int_equal(p.expiring_soon, 40);        /* B expires at 150, within 30 days */
+    assert_int_equal(p.balance, 40);       /* 100 + 60 - 120 */
+    assert_int_equal(p.expiring_soon, 40); /* B expires at 150, within 30 days */
     assert_int_equal(p.next_expiry_at, 150);
     /* At 120 lot A has expired, but it was fully spent: nothing to write off. */
     int64_t expired = -1, customers = -1;
@@ -310,8 +315,8 @@ static void test_expiry_written_at_commit(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_policy policy = {.pending_seconds = 10, .expire_seconds = 40 * DAY};
-    perk_store_points_line e = {"r", 500};
+    perk_store_policy policy = { .pending_seconds = 10, .expire_seconds = 40 * DAY };
+    perk_store_points_line e = { "r", 500 };
     perk_store_order o = test_order("X1", "gus", 0, 5000);
     o.earned = &e;
     o.n_earned = 1;
@@ -336,8 +341,8 @@ static void test_tiers(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_tier tiers[] = {{"silver", 10000, 30 * DAY}, {"gold", 50000, 30 * DAY}};
-    perk_store_policy policy = {.tiers = tiers, .n_tiers = 2};
+    perk_store_tier tiers[] = { { "silver", 10000, 30 * DAY }, { "gold", 50000, 30 * DAY } };
+    perk_store_policy policy = { .tiers = tiers, .n_tiers = 2 };
     perk_store_commit_result r;
     perk_store_order o = test_order("T1", "hal", 0, 6000);
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, &policy, &r));
@@ -370,8 +375,8 @@ static void test_tiers(void **state)
     assert_non_null(strstr(ev.text, "\"direction\":\"down\",\"from\":\"gold\",\"reason\":\"expire\""));
     test_events_free(&ev);
     /* Tiers must be ascending. */
-    perk_store_tier bad[] = {{"gold", 5, 0}, {"silver", 1, 0}};
-    perk_store_policy bad_policy = {.tiers = bad, .n_tiers = 2};
+    perk_store_tier bad[] = { { "gold", 5, 0 }, { "silver", 1, 0 } };
+    perk_store_policy bad_policy = { .tiers = bad, .n_tiers = 2 };
     o = test_order("T4", "hal", 3 * DAY, 1);
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, &bad_policy, NULL));
 }
@@ -387,7 +392,7 @@ static void test_invalid_orders(void **state)
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
     o = test_order("V1", "c", 0, -1);
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
-    perk_store_promo_use twice[] = {{"P", 1, -1, -1, -1}, {"P", 1, -1, -1, -1}};
+    perk_store_promo_use twice[] = { { "P", 1, -1, -1, -1 }, { "P", 1, -1, -1, -1 } };
     o = test_order("V1", "c", 0, 1);
     o.promos = twice;
     o.n_promos = 2;
@@ -396,11 +401,11 @@ static void test_invalid_orders(void **state)
     twice[1].limit_uses = -2;
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
     o = test_order("V1", "c", 0, 1);
-    const char *bad_code[] = {"no/slash"};
+    const char *bad_code[] = { "no/slash" };
     o.coupons = bad_code;
     o.n_coupons = 1;
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
-    const char *same[] = {"abc", "A-B-C"};
+    const char *same[] = { "abc", "A-B-C" };
     o.coupons = same;
     o.n_coupons = 2;
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
@@ -408,16 +413,16 @@ static void test_invalid_orders(void **state)
     o.order_json = "{not json";
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
     assert_non_null(strstr(perk_store_errmsg(s), "order_json"));
-    perk_store_points_line neg = {"r", -5};
+    perk_store_points_line neg = { "r", -5 };
     o = test_order("V1", "c", 0, 1);
     o.earned = &neg;
     o.n_earned = 1;
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
-    perk_store_points_line huge[] = {{"a", INT64_MAX}, {"b", 1}};
+    perk_store_points_line huge[] = { { "a", INT64_MAX }, { "b", 1 } };
     o.earned = huge;
     o.n_earned = 2;
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, NULL, NULL));
-    perk_store_policy neg_policy = {.pending_seconds = -1};
+    perk_store_policy neg_policy = { .pending_seconds = -1 };
     o = test_order("V1", "c", 0, 1);
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &o, &neg_policy, NULL));
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders"), 0);
@@ -457,13 +462,12 @@ static void test_ledger_is_append_only(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_points_line e = {"r", 10};
+    perk_store_points_line e = { "r", 10 };
     perk_store_order o = test_order("L1", "ian", 0, 100);
     o.earned = &e;
     o.n_earned = 1;
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
-    assert_int_not_equal(sqlite3_exec(s->db, "UPDATE ledger SET points = 1000", NULL, NULL, NULL),
-                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(s->db, "UPDATE ledger SET points = 1000", NULL, NULL, NULL), SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(s->db, "DELETE FROM ledger", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(test_sql_int(s, "SELECT SUM(points) FROM ledger"), 10);
 }
@@ -483,7 +487,7 @@ static void test_ledger_refuses_replace_and_check_finds_tampering(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_points_line e = {"r", 10};
+    perk_store_points_line e = { "r", 10 };
     perk_store_order o = test_order("L1", "ian", 0, 100);
     o.earned = &e;
     o.n_earned = 1;
@@ -492,12 +496,14 @@ static void test_ledger_refuses_replace_and_check_finds_tampering(void **state)
     char sql[256];
     snprintf(sql, sizeof sql,
              "INSERT OR REPLACE INTO ledger (id, order_id, customer_id, kind, points, created_at, "
-             "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)", id);
+             "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)",
+             id);
     assert_int_not_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
     assert_non_null(strstr(sqlite3_errmsg(s->db), "append-only"));
     snprintf(sql, sizeof sql,
              "REPLACE INTO ledger (id, order_id, customer_id, kind, points, created_at, "
-             "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)", id);
+             "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)",
+             id);
     assert_int_not_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(test_sql_int(s, "SELECT SUM(points) FROM ledger"), 10);
 
@@ -508,18 +514,21 @@ static void test_ledger_refuses_replace_and_check_finds_tampering(void **state)
     assert_int_equal(n, 0);
     assert_string_equal(problems, "");
     /* an extra earn entry appended by hand (append-only cannot stop that): found */
-    assert_int_equal(sqlite3_exec(s->db, "INSERT INTO ledger (order_id, customer_id, kind, points, "
-                                         "created_at, available_at) VALUES ('L1', 'ian', 'earn', 500, 0, 0)",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s->db,
+                                  "INSERT INTO ledger (order_id, customer_id, kind, points, "
+                                  "created_at, available_at) VALUES ('L1', 'ian', 'earn', 500, 0, 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     /* and a budget counter that disagrees with its rows */
-    assert_int_equal(sqlite3_exec(s->db, "INSERT INTO budget_totals VALUES ('shop', 'P', 0, 0)", NULL,
-                                  NULL, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(s->db, "INSERT INTO budget_totals VALUES ('shop', 'P', 0, 0)", NULL, NULL, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_exec(s->db, "UPDATE budget_totals SET uses = 5", NULL, NULL, NULL), SQLITE_OK);
     assert_store(s, PERK_STORE_OK, perk_store_check(s, collect_problem, problems, &n));
     assert_int_equal(n, 2);
-    assert_string_equal(problems,
-                        "order L1 earned 10 points but its earn entries in the ledger add up to 510 (2 entries)\n"
-                        "budget shop/P counts 5 uses and 0 money but its use rows add up to 0 uses and 0 money\n");
+    assert_string_equal(
+        problems, "order L1 earned 10 points but its earn entries in the ledger add up to 510 (2 entries)\n"
+                  "budget shop/P counts 5 uses and 0 money but its use rows add up to 0 uses and 0 money\n");
 }
 
 typedef struct history_acc {
@@ -542,7 +551,7 @@ static void test_points_history(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    perk_store_points_line e = {"r", 40};
+    perk_store_points_line e = { "r", 40 };
     perk_store_order o = test_order("H1", "jo", 0, 100);
     o.earned = &e;
     o.n_earned = 1;
@@ -550,7 +559,7 @@ static void test_points_history(void **state)
     o = test_order("H2", "jo", 5, 100);
     o.points_redeemed = 15;
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
-    history_acc h = {0};
+    history_acc h = { 0 };
     assert_store(s, PERK_STORE_OK, perk_store_points_history(s, "jo", history_cb, &h));
     assert_int_equal(h.n, 2);
     assert_int_equal(h.sum, 25); /* 40 - 15 */
@@ -564,16 +573,21 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_basic, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_commit_idempotent, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_budget_uses_limit, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_budget_money_and_customer, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_budget_money_and_customer, store_fixture_setup,
+                                        store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_coupons_in_orders, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_redeem_and_pending, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_fifo_expiry, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_expiry_written_at_commit, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_written_at_commit, store_fixture_setup,
+                                        store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_tiers, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_invalid_orders, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_order_json_is_bounded, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_ledger_is_append_only, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_ledger_refuses_replace_and_check_finds_tampering, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_order_json_is_bounded, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_is_append_only, store_fixture_setup,
+                                        store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_refuses_replace_and_check_finds_tampering,
+                                        store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_points_history, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_orders", tests, NULL, NULL);

@@ -172,7 +172,7 @@ static void test_migrate_from_every_version(void **state)
             assert_int_equal(info.uses, 1); /* back-filled counter */
             int64_t uses, money, cu;
             assert_store(s, PERK_STORE_OK, perk_store_budget_usage(s, "shop", "P", "cy", &uses, &money, &cu));
-            assert_int_equal(uses, 1);   /* B's use was released */
+            assert_int_equal(uses, 1); /* B's use was released */
             assert_int_equal(money, 100);
             assert_int_equal(cu, 1);
             perk_store_points_summary p = test_points(s, "cy", 500, NULL);
@@ -183,7 +183,7 @@ static void test_migrate_from_every_version(void **state)
             test_events_free(&ev);
             assert_store(s, PERK_STORE_OK, perk_store_ack(s, "crm", 2)); /* v2 table */
             /* The store keeps working on the migrated data. */
-            perk_store_promo_use promo = {"P", 10, 2, -1, -1};
+            perk_store_promo_use promo = { "P", 10, 2, -1, -1 };
             perk_store_order o = test_order("C", "cy", 600, 100);
             o.promos = &promo;
             o.n_promos = 1;
@@ -205,20 +205,22 @@ static void test_store_errors_say_what_is_wrong(void **state)
     test_dir_make(&d);
     perk_store *s = NULL;
     for (int ro = 0; ro < 2; ro++) {
-        assert_int_equal(ro ? perk_store_open_readonly(d.dir, &s) : perk_store_open(d.dir, &s), PERK_STORE_IO);
+        assert_int_equal(ro ? perk_store_open_readonly(d.dir, &s) : perk_store_open(d.dir, &s),
+                         PERK_STORE_IO);
         char want[700];
-        snprintf(want, sizeof want, "%s is a directory, not a database file: give the store's file (for example %s/perk.db)",
+        snprintf(want, sizeof want,
+                 "%s is a directory, not a database file: give the store's file (for example %s/perk.db)",
                  d.dir, d.dir);
         assert_string_equal(perk_store_errmsg(s), want);
         perk_store_close(s);
     }
     bool journal_before = access("/dev/null-journal", F_OK) == 0;
     assert_int_equal(perk_store_open("/dev/null", &s), PERK_STORE_IO);
-    assert_string_equal(perk_store_errmsg(s), "/dev/null is not a regular file (a device, pipe or socket): a Perk "
-                                              "store is a regular file; check --db or $PERK_DB");
+    assert_string_equal(perk_store_errmsg(s),
+                        "/dev/null is not a regular file (a device, pipe or socket): a Perk "
+                        "store is a regular file; check --db or $PERK_DB");
     perk_store_close(s);
-    if (!journal_before)
-        assert_int_not_equal(access("/dev/null-journal", F_OK), 0);
+    if (!journal_before) assert_int_not_equal(access("/dev/null-journal", F_OK), 0);
     /* an empty file, read */
     FILE *fp = fopen(d.db, "w");
     assert_non_null(fp);
@@ -232,8 +234,9 @@ static void test_store_errors_say_what_is_wrong(void **state)
     assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(perk_store_open_readonly(d.db, &s), PERK_STORE_CORRUPT);
-    assert_non_null(strstr(perk_store_errmsg(s), "the file holds 1 tables or indexes but no Perk schema version: "
-                                                 "not a Perk store"));
+    assert_non_null(strstr(perk_store_errmsg(s),
+                           "the file holds 1 tables or indexes but no Perk schema version: "
+                           "not a Perk store"));
     perk_store_close(s);
     test_dir_remove(&d);
 }
@@ -258,8 +261,7 @@ static void test_racing_first_open(void **state)
                 perk_store_order o = test_order(id, "c", 1, 1);
                 st = perk_store_commit(s, &o, NULL, NULL);
             }
-            if (st != PERK_STORE_OK)
-                fprintf(stderr, "child %d: %s\n", i, perk_store_errmsg(s));
+            if (st != PERK_STORE_OK) fprintf(stderr, "child %d: %s\n", i, perk_store_errmsg(s));
             perk_store_close(s);
             _exit(st == PERK_STORE_OK ? 0 : 1);
         }

@@ -47,18 +47,14 @@ typedef struct fixture {
     int64_t clock; /* what the store's clock says */
 } fixture;
 
-static int64_t fixture_clock(void *ctx)
-{
-    return *(const int64_t *)ctx;
-}
+static int64_t fixture_clock(void *ctx) { return *(const int64_t *)ctx; }
 
 static perk_program *compile(const char *text, uint8_t **bytes, size_t *len)
 {
     compiler c;
     compiler_init(&c);
     bool ok = compiler_compile_text(&c, "shop.perk", text, strlen(text), bytes, len);
-    if (!ok)
-        diag_print_text(&c.diags, stderr, false);
+    if (!ok) diag_print_text(&c.diags, stderr, false);
     compiler_free(&c);
     assert_true(ok);
     perk_error e;
@@ -122,8 +118,7 @@ static bool place(fixture *f, perk_program *prog, perk_context *ctx, int64_t ver
     char *text = order_text(id, T0_TEXT);
     char err[256];
     cart_doc *doc = cart_json_parse(text, strlen(text), 2, "CNY", NULL, err, sizeof err);
-    if (!doc)
-        fail_msg("%s", err);
+    if (!doc) fail_msg("%s", err);
     bool ok = checkout_place_order_opts(f->s, prog, version, ctx, doc, text, opts, out);
     cart_json_free(doc);
     free(text);
@@ -133,7 +128,8 @@ static bool place(fixture *f, perk_program *prog, perk_context *ctx, int64_t ver
 static long long flash_uses(fixture *f)
 {
     int64_t uses = 0, money = 0;
-    assert_store(f->s, PERK_STORE_OK, perk_store_budget_usage(f->s, "shop", "flash", NULL, &uses, &money, NULL));
+    assert_store(f->s, PERK_STORE_OK,
+                 perk_store_budget_usage(f->s, "shop", "flash", NULL, &uses, &money, NULL));
     return (long long)uses * 1000000 + money; /* both at once: uses, then money in fen */
 }
 
@@ -148,8 +144,7 @@ static void test_published_version_decides(void **state)
     for (int i = 0; i < 3; i++) {
         char id[16];
         snprintf(id, sizeof id, "R%d", i);
-        if (!place(f, f->real, f->real_ctx, f->version, id, NULL, &out))
-            fail_msg("%s", out.message);
+        if (!place(f, f->real, f->real_ctx, f->version, id, NULL, &out)) fail_msg("%s", out.message);
         checkout_outcome_free(&out);
     }
     assert_int_equal(flash_uses(f), 3 * 1000000LL + 9000);
@@ -171,7 +166,7 @@ static void test_published_version_decides(void **state)
     assert_int_equal(flash_uses(f), 3 * 1000000LL + 9000);
 
     /* a dry run with the forged program prices it and consumes nothing */
-    checkout_options dry = {.dry_run = true};
+    checkout_options dry = { .dry_run = true };
     assert_true(place(f, f->forged, f->forged_ctx, 0, "E2", &dry, &out));
     assert_true(out.dry_run);
     assert_int_equal(out.result->payable, 7000); /* the forged limits still have room: ¥30 off */
@@ -181,7 +176,7 @@ static void test_published_version_decides(void **state)
 
     /* the C API cannot be fooled either: limits claimed by the caller, a version that does not
      * exist, a promotion or earn rule the version does not have */
-    perk_store_promo_use promo = {"flash", 3000, 101, 103000, -1};
+    perk_store_promo_use promo = { "flash", 3000, 101, 103000, -1 };
     perk_store_order o = test_order("E3", "eve", T0, 7000);
     o.ruleset_version = f->version;
     o.promos = &promo;
@@ -194,25 +189,25 @@ static void test_published_version_decides(void **state)
     assert_store(f->s, PERK_STORE_INVALID, perk_store_commit(f->s, &o, NULL, NULL));
     assert_non_null(strstr(perk_store_errmsg(f->s), "version 9 does not exist"));
     o.ruleset_version = f->version;
-    promo = (perk_store_promo_use){"flash2", 3000, -1, -1, -1};
+    promo = (perk_store_promo_use){ "flash2", 3000, -1, -1, -1 };
     assert_store(f->s, PERK_STORE_INVALID, perk_store_commit(f->s, &o, NULL, NULL));
     assert_non_null(strstr(perk_store_errmsg(f->s), "promotion flash2, which version 1 does not have"));
     /* the real limits: the 4th use is refused as over budget (uses 3 of 3) */
-    promo = (perk_store_promo_use){"flash", 3000, 3, 10000, -1};
+    promo = (perk_store_promo_use){ "flash", 3000, 3, 10000, -1 };
     perk_store_commit_result r;
     assert_store(f->s, PERK_STORE_BUDGET_EXCEEDED, perk_store_commit(f->s, &o, NULL, &r));
     assert_int_equal(r.n_failures, 1);
     assert_int_equal(r.failures[0].reason, PERK_STORE_FAIL_USES);
     perk_store_commit_result_free(&r);
-    perk_store_points_line earn = {"bonus", 1000000};
+    perk_store_points_line earn = { "bonus", 1000000 };
     o.n_promos = 0;
     o.earned = &earn;
     o.n_earned = 1;
     assert_store(f->s, PERK_STORE_INVALID, perk_store_commit(f->s, &o, NULL, NULL));
     assert_non_null(strstr(perk_store_errmsg(f->s), "rule bonus, which version 1 does not have"));
     /* a policy passed by the caller (no pending period) does not change the version's 7 days */
-    perk_store_policy none = {0};
-    earn = (perk_store_points_line){"base", 70};
+    perk_store_policy none = { 0 };
+    earn = (perk_store_points_line){ "base", 70 };
     assert_store(f->s, PERK_STORE_OK, perk_store_commit(f->s, &o, &none, &r));
     assert_int_equal(r.available_at, T0 + 7 * 86400);
     assert_int_equal(r.balance, 0);
@@ -232,7 +227,7 @@ static void test_store_clock_decides(void **state)
     perk_store *s = f->s;
     const int64_t day = 86400;
     /* 100 points earned at T0, pending 7 days (the version's policy) */
-    perk_store_points_line earn = {"base", 100};
+    perk_store_points_line earn = { "base", 100 };
     perk_store_order o = test_order("P1", "pat", T0, 10000);
     o.ruleset_version = f->version;
     o.earned = &earn;
@@ -247,11 +242,12 @@ static void test_store_clock_decides(void **state)
     spend.ruleset_version = f->version;
     spend.points_redeemed = 100;
     assert_store(s, PERK_STORE_INVALID, perk_store_commit(s, &spend, NULL, NULL));
-    assert_string_equal(perk_store_errmsg(s),
-                        "order P2 is dated 1775181600, 2592000 s ahead of the store's clock (1772589600); a time "
-                        "may differ from it by at most 300 s: check the clock of the machine that sent it (or "
-                        "commit an order that was delayed as delayed: perk commit --delayed, recorded with the "
-                        "order); nothing was committed");
+    assert_string_equal(
+        perk_store_errmsg(s),
+        "order P2 is dated 1775181600, 2592000 s ahead of the store's clock (1772589600); a time "
+        "may differ from it by at most 300 s: check the clock of the machine that sent it (or "
+        "commit an order that was delayed as delayed: perk commit --delayed, recorded with the "
+        "order); nothing was committed");
     /* within the skew, the points are still pending at the store's clock */
     spend.time = T0 + 200;
     assert_store(s, PERK_STORE_INSUFFICIENT_POINTS, perk_store_commit(s, &spend, NULL, NULL));
@@ -263,8 +259,9 @@ static void test_store_clock_decides(void **state)
     /* a coupon that expired in 2020, used by an order backdated to 2020: refused outright, and
      * as a delayed order too (older than the 7 days a delayed order may be) */
     const int64_t y2020 = 1577836800; /* 2020-01-01T00:00:00Z */
-    assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "OLD2020", "old", y2020 + day, 0, 0, NULL, y2020 - day));
-    const char *codes[] = {"OLD2020"};
+    assert_store(s, PERK_STORE_OK,
+                 perk_store_coupon_add(s, "OLD2020", "old", y2020 + day, 0, 0, NULL, y2020 - day));
+    const char *codes[] = { "OLD2020" };
     perk_store_order back = test_order("B1", "bea", y2020, 10000);
     back.ruleset_version = f->version;
     back.coupons = codes;
@@ -279,7 +276,7 @@ static void test_store_clock_decides(void **state)
      * but the store's clock says T+100: expired */
     int64_t t = f->clock;
     assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "SOON", "soon", t + 60, 0, 0, NULL, t - day));
-    const char *soon[] = {"SOON"};
+    const char *soon[] = { "SOON" };
     f->clock = t + 100;
     perk_store_order late = test_order("C1", "cat", t, 10000);
     late.ruleset_version = f->version;
@@ -298,9 +295,10 @@ static void test_store_clock_decides(void **state)
     perk_store_commit_result_free(&r);
     assert_int_equal(test_sql_int(s, "SELECT delayed FROM orders WHERE order_id = 'C1'"), 1);
     assert_int_equal(test_sql_int(s, "SELECT delayed FROM orders WHERE order_id = 'P1'"), 0);
-    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM events WHERE type = 'order.committed' AND "
-                                     "json_extract(data, '$.delayed') = 1 AND json_extract(data, '$.order_id') = 'C1'"),
-                     1);
+    assert_int_equal(
+        test_sql_int(s, "SELECT COUNT(*) FROM events WHERE type = 'order.committed' AND "
+                        "json_extract(data, '$.delayed') = 1 AND json_extract(data, '$.order_id') = 'C1'"),
+        1);
     /* a delayed order cannot be in the future */
     perk_store_order ahead = test_order("C2", "cat", f->clock + 3600, 100);
     ahead.ruleset_version = f->version;

@@ -48,24 +48,25 @@ static void test_publish_schedule_rollback(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    const uint8_t code1[] = {'P', 'B', 'C', 1, 2, 3, 0, 4}, code2[] = {'P', 'B', 'C', 9};
+    const uint8_t code1[] = { 'P', 'B', 'C', 1, 2, 3, 0, 4 }, code2[] = { 'P', 'B', 'C', 9 };
     int64_t v1 = 0, v2 = 0, active = -1;
     assert_store(s, PERK_STORE_NOT_FOUND, perk_store_active_version(s, 1000, &active));
     assert_int_equal(active, 0);
-    assert_store(s, PERK_STORE_OK, perk_store_publish(s, code1, sizeof code1, "{\"a.perk\":\"rule\"}",
-                                                      "ana", "first", 0, 1000, &v1));
+    assert_store(
+        s, PERK_STORE_OK,
+        perk_store_publish(s, code1, sizeof code1, "{\"a.perk\":\"rule\"}", "ana", "first", 0, 1000, &v1));
     assert_int_equal(v1, 1);
     assert_store(s, PERK_STORE_OK, perk_store_active_version(s, 1000, &active));
     assert_int_equal(active, v1);
     /* Scheduled for 5000: nothing changes before then. */
-    assert_store(s, PERK_STORE_OK, perk_store_publish(s, code2, sizeof code2, NULL, "ben",
-                                                      "spring sale", 5000, 2000, &v2));
+    assert_store(s, PERK_STORE_OK,
+                 perk_store_publish(s, code2, sizeof code2, NULL, "ben", "spring sale", 5000, 2000, &v2));
     assert_store(s, PERK_STORE_OK, perk_store_active_version(s, 4999, &active));
     assert_int_equal(active, v1);
     assert_store(s, PERK_STORE_OK, perk_store_active_version(s, 5000, &active));
     assert_int_equal(active, v2);
 
-    history h = {0};
+    history h = { 0 };
     assert_store(s, PERK_STORE_OK, perk_store_history(s, 3000, history_cb, &h));
     assert_int_equal(h.n, 2);
     assert_int_equal(h.ids[0], v2); /* newest first */
@@ -114,7 +115,7 @@ static void test_publish_invalid(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    const uint8_t code[] = {1};
+    const uint8_t code[] = { 1 };
     int64_t v = -1;
     assert_store(s, PERK_STORE_INVALID, perk_store_publish(s, code, 0, NULL, "a", NULL, 0, 10, &v));
     assert_store(s, PERK_STORE_INVALID, perk_store_publish(s, NULL, 1, NULL, "a", NULL, 0, 10, &v));
@@ -129,11 +130,11 @@ static void test_damaged_bytecode_detected(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    const uint8_t code[] = {1, 2, 3, 4};
+    const uint8_t code[] = { 1, 2, 3, 4 };
     int64_t id;
     assert_store(s, PERK_STORE_OK, perk_store_publish(s, code, 4, "", "a", "", 0, 1, &id));
-    assert_int_equal(sqlite3_exec(s->db, "UPDATE versions SET bytecode = x'01020305'", NULL, NULL,
-                                  NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s->db, "UPDATE versions SET bytecode = x'01020305'", NULL, NULL, NULL),
+                     SQLITE_OK);
     perk_store_version v;
     assert_store(s, PERK_STORE_CORRUPT, perk_store_get_version(s, id, &v));
     assert_non_null(strstr(perk_store_errmsg(s), "damaged"));
@@ -144,7 +145,7 @@ static void test_active_changed(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    const uint8_t code[] = {7};
+    const uint8_t code[] = { 7 };
     int64_t v1, v2, v3, now_id = -1;
     assert_store(s, PERK_STORE_OK, perk_store_active_changed(s, 100, 0, &now_id));
     assert_int_equal(now_id, 0);
@@ -186,12 +187,12 @@ static void test_activation_log(void **state)
 {
     fixture *f = *state;
     perk_store *s = f->s;
-    const uint8_t code[] = {7};
+    const uint8_t code[] = { 7 };
     int64_t v1, v2;
     assert_store(s, PERK_STORE_OK, perk_store_publish(s, code, 1, "", "a", "", 0, 1, &v1));
     assert_store(s, PERK_STORE_OK, perk_store_publish(s, code, 1, "", "a", "", 0, 2, &v2));
     assert_store(s, PERK_STORE_OK, perk_store_rollback(s, v1, "a", "", 3));
-    log_acc l = {0};
+    log_acc l = { 0 };
     assert_store(s, PERK_STORE_OK, perk_store_activations(s, log_cb, &l));
     assert_int_equal(l.n, 2);
     assert_string_equal(l.kinds, "rollback publish ");
@@ -201,9 +202,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors),
-        cmocka_unit_test_setup_teardown(test_publish_schedule_rollback, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_publish_schedule_rollback, store_fixture_setup,
+                                        store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_publish_invalid, store_fixture_setup, store_fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_bytecode_detected, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_bytecode_detected, store_fixture_setup,
+                                        store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_active_changed, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_activation_log, store_fixture_setup, store_fixture_teardown),
     };

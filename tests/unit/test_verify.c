@@ -29,32 +29,40 @@
 /* ---------------------------------------------------------------- helpers */
 
 /* The first instruction with opcode `op` in block `b`. */
-static uint32_t find_op(const prog_data *p, prog_block b, perk_opcode op) {
+static uint32_t find_op(const prog_data *p, prog_block b, perk_opcode op)
+{
     for (uint32_t i = b.start; i < b.start + b.count; i++)
         if (p->code[i].op == op) return i;
     fail_msg("no %s in block [%u, %u)", perk_opcode_table[op].name, b.start, b.start + b.count);
     return 0;
 }
 
-static uint32_t rule_op(const prog_data *p, uint32_t rule, perk_opcode op) { return find_op(p, p->rules[rule].code, op); }
+static uint32_t rule_op(const prog_data *p, uint32_t rule, perk_opcode op)
+{
+    return find_op(p, p->rules[rule].code, op);
+}
 
 /* Rules of the sample (bc_sample.h). */
 enum { R_CLEARANCE, R_MEMBER_DAY, R_TEA_GIFT, R_BOGO, R_BUNDLE };
 
-static void store_u32(uint8_t *at, uint32_t v) {
+static void store_u32(uint8_t *at, uint32_t v)
+{
     for (int i = 0; i < 4; i++) at[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint32_t load_u32(const uint8_t *at) {
+static uint32_t load_u32(const uint8_t *at)
+{
     return (uint32_t)at[0] | (uint32_t)at[1] << 8 | (uint32_t)at[2] << 16 | (uint32_t)at[3] << 24;
 }
 
-static void store_u64(uint8_t *at, uint64_t v) {
+static void store_u64(uint8_t *at, uint64_t v)
+{
     for (int i = 0; i < 8; i++) at[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Offset of section `id`'s header (id, length) in a serialized program. */
-static size_t section_at(const uint8_t *b, size_t len, uint32_t id) {
+static size_t section_at(const uint8_t *b, size_t len, uint32_t id)
+{
     size_t at = BC_HEADER_SIZE;
     while (at + 8 <= len) {
         if (load_u32(b + at) == id) return at;
@@ -67,7 +75,8 @@ static size_t section_at(const uint8_t *b, size_t len, uint32_t id) {
 /* Offset of section `id`'s payload. */
 static size_t payload_at(const uint8_t *b, size_t len, uint32_t id) { return section_at(b, len, id) + 8; }
 
-static void sample_bytes(uint8_t **bytes, size_t *len) {
+static void sample_bytes(uint8_t **bytes, size_t *len)
+{
     prog_data p;
     bc_sample(&p);
     char msg[256];
@@ -76,7 +85,9 @@ static void sample_bytes(uint8_t **bytes, size_t *len) {
 }
 
 /* Loads bytes and expects failure with `status` and `expect` in the message. */
-static void expect_load_error(const uint8_t *b, size_t len, perk_status status, const char *expect, const char *name) {
+static void expect_load_error(const uint8_t *b, size_t len, perk_status status, const char *expect,
+                              const char *name)
+{
     perk_error err;
     memset(&err, 0, sizeof err);
     perk_program *prog = perk_program_load(b, len, &err);
@@ -85,8 +96,8 @@ static void expect_load_error(const uint8_t *b, size_t len, perk_status status, 
         fail_msg("%s: loaded, expected %s", name, perk_status_message(status));
     }
     if (err.status != status)
-        fail_msg("%s: status %d (%s), expected %d; message: %s", name, err.status, perk_status_message(err.status),
-                 status, err.message);
+        fail_msg("%s: status %d (%s), expected %d; message: %s", name, err.status,
+                 perk_status_message(err.status), status, err.message);
     if (!strstr(err.message, expect)) fail_msg("%s: message '%s' lacks '%s'", name, err.message, expect);
 }
 
@@ -120,68 +131,97 @@ M(m_cond_range) { p->code[find_op(p, p->earns[0].code, PERK_OP_REQUIRE)].arg = p
 M(m_action_range) { p->code[rule_op(p, R_CLEARANCE, PERK_OP_APPLY)].arg = p->n_actions; }
 M(m_action_other_rule) { p->code[rule_op(p, R_CLEARANCE, PERK_OP_APPLY)].arg = 1; }
 M(m_apply2_kind) { p->actions[3].kind = PROG_ACT_PERCENT_OFF; /* bogo's action, used by APPLY2 */ }
-M(m_earn_in_promotion) {
+M(m_earn_in_promotion)
+{
     uint32_t pc = rule_op(p, R_CLEARANCE, PERK_OP_APPLY);
-    p->code[pc] = (prog_insn){.op = PERK_OP_EARN, .arg = 0};
+    p->code[pc] = (prog_insn){ .op = PERK_OP_EARN, .arg = 0 };
 }
 M(m_earn_index) { p->code[find_op(p, p->earns[0].code, PERK_OP_EARN)].arg = 1; }
-M(m_multiply_in_promotion) { p->code[rule_op(p, R_MEMBER_DAY, PERK_OP_CHECK)] = (prog_insn){.op = PERK_OP_MULTIPLY}; }
+M(m_multiply_in_promotion)
+{
+    p->code[rule_op(p, R_MEMBER_DAY, PERK_OP_CHECK)] = (prog_insn){ .op = PERK_OP_MULTIPLY };
+}
 M(m_multiply_index) { p->code[find_op(p, p->mults[1].code, PERK_OP_MULTIPLY)].arg = 0; }
-M(m_target_after_cond) { /* the second soft condition becomes a target check: too late */
+M(m_target_after_cond)
+{ /* the second soft condition becomes a target check: too late */
     uint32_t first = rule_op(p, R_MEMBER_DAY, PERK_OP_REQUIRE_SOFT);
     uint32_t pc = first + 1;
     while (p->code[pc].op != PERK_OP_REQUIRE_SOFT) pc++;
-    p->code[pc] = (prog_insn){.op = PERK_OP_REQUIRE_TARGET};
+    p->code[pc] = (prog_insn){ .op = PERK_OP_REQUIRE_TARGET };
 }
-M(m_target_in_earn) { p->code[find_op(p, p->earns[0].code, PERK_OP_REQUIRE)] = (prog_insn){.op = PERK_OP_REQUIRE_TARGET}; }
-M(m_apply_in_earn) { p->code[find_op(p, p->earns[0].code, PERK_OP_EARN)] = (prog_insn){.op = PERK_OP_APPLY}; }
-M(m_jump_backward) {
+M(m_target_in_earn)
+{
+    p->code[find_op(p, p->earns[0].code, PERK_OP_REQUIRE)] = (prog_insn){ .op = PERK_OP_REQUIRE_TARGET };
+}
+M(m_apply_in_earn)
+{
+    p->code[find_op(p, p->earns[0].code, PERK_OP_EARN)] = (prog_insn){ .op = PERK_OP_APPLY };
+}
+M(m_jump_backward)
+{
     uint32_t pc = rule_op(p, R_TEA_GIFT, PERK_OP_JUMP_IF_FALSE);
     p->code[pc].arg = pc - 1;
 }
-M(m_jump_self) {
+M(m_jump_self)
+{
     uint32_t pc = rule_op(p, R_BOGO, PERK_OP_JUMP);
     p->code[pc].arg = pc;
 }
 M(m_jump_out) { p->code[rule_op(p, R_TEA_GIFT, PERK_OP_JUMP_IF_FALSE)].arg = 40; }
-M(m_jump_past_end) {
+M(m_jump_past_end)
+{
     uint32_t pc = rule_op(p, R_BOGO, PERK_OP_JUMP);
     p->code[pc].arg = p->rules[R_BOGO].code.start + p->rules[R_BOGO].code.count;
 }
-M(m_underflow) { /* LOAD_FACT; CHECK; PUSH_INT; IN_RANGE needs three scalars */
+M(m_underflow)
+{ /* LOAD_FACT; CHECK; PUSH_INT; IN_RANGE needs three scalars */
     uint32_t pc = rule_op(p, R_CLEARANCE, PERK_OP_PUSH_INT);
-    p->code[pc] = (prog_insn){.op = PERK_OP_CHECK};
+    p->code[pc] = (prog_insn){ .op = PERK_OP_CHECK };
 }
-M(m_kind_mismatch) { /* SET_OR gets a scalar where a set belongs */
-    p->code[rule_op(p, R_BOGO, PERK_OP_SET_SKU)] = (prog_insn){.op = PERK_OP_PUSH_IMM, .arg = 0};
+M(m_kind_mismatch)
+{ /* SET_OR gets a scalar where a set belongs */
+    p->code[rule_op(p, R_BOGO, PERK_OP_SET_SKU)] = (prog_insn){ .op = PERK_OP_PUSH_IMM, .arg = 0 };
 }
-M(m_set_for_scalar) { /* REQUIRE pops a set */
-    p->code[rule_op(p, R_CLEARANCE, PERK_OP_IN_RANGE)] = (prog_insn){.op = PERK_OP_SET_ALL};
+M(m_set_for_scalar)
+{ /* REQUIRE pops a set */
+    p->code[rule_op(p, R_CLEARANCE, PERK_OP_IN_RANGE)] = (prog_insn){ .op = PERK_OP_SET_ALL };
 }
-M(m_join) { /* the fall-through path into REQUIRE leaves "sl", the jump "s" */
-    p->code[rule_op(p, R_TEA_GIFT, PERK_OP_IN_STRSET)] = (prog_insn){.op = PERK_OP_SET_ALL};
+M(m_join)
+{ /* the fall-through path into REQUIRE leaves "sl", the jump "s" */
+    p->code[rule_op(p, R_TEA_GIFT, PERK_OP_IN_STRSET)] = (prog_insn){ .op = PERK_OP_SET_ALL };
 }
-M(m_not_empty_at_end) { p->code[rule_op(p, R_CLEARANCE, PERK_OP_REQUIRE)] = (prog_insn){.op = PERK_OP_CHECK}; }
+M(m_not_empty_at_end)
+{
+    p->code[rule_op(p, R_CLEARANCE, PERK_OP_REQUIRE)] = (prog_insn){ .op = PERK_OP_CHECK };
+}
 M(m_missing_end) { p->rules[R_CLEARANCE].code.count--; }
-M(m_end_inside) { p->code[rule_op(p, R_CLEARANCE, PERK_OP_SET_TAG)] = (prog_insn){.op = PERK_OP_END}; }
+M(m_end_inside) { p->code[rule_op(p, R_CLEARANCE, PERK_OP_SET_TAG)] = (prog_insn){ .op = PERK_OP_END }; }
 M(m_block_range) { p->mults[1].code.start = p->n_code; }
-M(m_block_overflow) { p->mults[1].code.start = UINT32_MAX - 1; p->mults[1].code.count = 4; }
+M(m_block_overflow)
+{
+    p->mults[1].code.start = UINT32_MAX - 1;
+    p->mults[1].code.count = 4;
+}
 M(m_block_shared) { p->earns[1].code = p->earns[0].code; }
 M(m_block_empty) { p->rules[R_CLEARANCE].code.count = 0; }
 
 /* Appends promotion "deep" (priority 50) pushing n items of one kind, then dropping them. */
-static void deep_block(prog_data *p, uint32_t n, bool sets) {
+static void deep_block(prog_data *p, uint32_t n, bool sets)
+{
     uint32_t r = pb_promotion_begin(p, "deep", NULL, 50);
     for (uint32_t i = 0; i < n; i++) pb_emit(p, sets ? PERK_OP_SET_ALL : PERK_OP_PUSH_IMM, 0);
     for (uint32_t i = 0; i + 1 < n; i++) pb_emit(p, sets ? PERK_OP_SET_AND : PERK_OP_ADD, 0);
-    if (sets) pb_emit(p, PERK_OP_APPLY, pb_action(p, r, PROG_ACT_FREE_SHIPPING, 0, 0, 0));
-    else pb_emit(p, PERK_OP_POP, 0);
+    if (sets)
+        pb_emit(p, PERK_OP_APPLY, pb_action(p, r, PROG_ACT_FREE_SHIPPING, 0, 0, 0));
+    else
+        pb_emit(p, PERK_OP_POP, 0);
     pb_promotion_end(p, r);
 }
 M(m_too_many_scalars) { deep_block(p, VERIFY_MAX_STACK + 1, false); }
 M(m_too_many_sets) { deep_block(p, VERIFY_MAX_STACK + 1, true); }
 
-M(m_strset_unsorted) {
+M(m_strset_unsorted)
+{
     uint32_t o = p->strset_off[0], t = p->u32[o];
     p->u32[o] = p->u32[o + 1];
     p->u32[o + 1] = t;
@@ -227,7 +267,11 @@ M(m_rule_flags) { p->rules[R_CLEARANCE].flags = 4; }
 M(m_rule_label) { p->rules[R_CLEARANCE].label = p->n_strings; }
 M(m_rule_cap) { p->rules[R_MEMBER_DAY].limit_uses = -5; }
 M(m_rule_conds) { p->rules[R_CLEARANCE].n_conds = p->n_conds + 1; }
-M(m_rule_conds_overflow) { p->rules[R_CLEARANCE].first_cond = UINT32_MAX; p->rules[R_CLEARANCE].n_conds = 2; }
+M(m_rule_conds_overflow)
+{
+    p->rules[R_CLEARANCE].first_cond = UINT32_MAX;
+    p->rules[R_CLEARANCE].n_conds = 2;
+}
 M(m_action_kind) { p->actions[0].kind = PROG_ACT_COUNT; }
 M(m_action_rule) { p->actions[0].rule = p->n_rules; }
 M(m_action_steps) { p->actions[1].n_steps = p->n_steps + 1; }
@@ -242,109 +286,137 @@ M(m_cond_text) { p->conds[3].text = p->n_strings; }
 M(m_cond_hint) { p->conds[3].hint_set = p->n_strings + 1; }
 
 static const prog_case prog_cases[] = {
-    {"unknown opcode", m_unknown_opcode, "instruction 3 (?): unknown opcode 0x"},
-    {"nonzero reserved", m_reserved, "reserved field is 0x0100, must be 0"},
-    {"aux outside SET_CMP", m_aux_nonzero, "(GE): aux is 1, must be 0"},
-    {"SET_CMP aux not a comparison", m_set_cmp_aux, "aux 6 is not a comparison"},
-    {"NONE operand nonzero", m_none_arg, "(IN_RANGE): takes no operand but has 5"},
-    {"INT operand", m_int_range, "(PUSH_INT): int constant 6 does not exist (pool of 6)"},
-    {"STRING operand", m_string_range, "(SET_TAG): string 58 does not exist"},
-    {"STRSET operand", m_strset_operand, "(IN_STRSET): strset 1 does not exist (pool of 1)"},
-    {"ATTR operand", m_attr_range, "(SET_ATTR): attr 5 does not exist"},
-    {"FACT operand", m_fact_range, "(LOAD_FACT): unknown fact 22"},
-    {"fact that is a set", m_fact_set, "fact customer.tags is a string set"},
-    {"FIELD operand", m_field_range, "(AGG_SUM): unknown item field 9"},
-    {"string field aggregated", m_field_string, "item field sku is not numeric"},
-    {"REQUIRE with another rule's condition", m_cond_other_rule,
-     "promotion 'clearance' instruction 7 (REQUIRE): condition 1 does not belong to this block (its conditions are [0, 1))"},
-    {"COND operand out of the table", m_cond_range, "earn 'base' instruction 123 (REQUIRE): condition 19 does not belong"},
-    {"ACTION operand", m_action_range, "(APPLY): action 14 does not exist"},
-    {"action of another rule", m_action_other_rule, "action 1 belongs to promotion 'member_day'"},
-    {"APPLY2 with a non-buy/get action", m_apply2_kind, "(APPLY2): buy/get actions take APPLY2"},
-    {"EARN in a promotion block", m_earn_in_promotion, "promotion 'clearance' instruction 9 (EARN): only earn blocks"},
-    {"EARN of another earn rule", m_earn_index, "(EARN): earn rule 1 is not this block's (0)"},
-    {"MULTIPLY in a promotion block", m_multiply_in_promotion, "(MULTIPLY): only multiplier blocks may multiply"},
-    {"MULTIPLY of another multiplier", m_multiply_index, "multiplier 'happy' instruction 135 (MULTIPLY): multiplier 0"},
-    {"APPLY in an earn block", m_apply_in_earn, "earn 'base' instruction 125 (APPLY): only promotion blocks"},
-    {"REQUIRE_TARGET after a condition", m_target_after_cond,
-     "(REQUIRE_TARGET): a target check must come before every condition and action"},
-    {"REQUIRE_TARGET in an earn block", m_target_in_earn, "(REQUIRE_TARGET): only promotion blocks may check their target"},
-    {"jump backward", m_jump_backward, "(JUMP_IF_FALSE): jumps backward to 25"},
-    {"jump to itself", m_jump_self, "(JUMP): jumps backward to 64"},
-    {"jump out of its block", m_jump_out,
-     "verify: promotion 'tea_gift' instruction 26 (JUMP_IF_FALSE): target 40 is outside its block [22, 33)"},
-    {"jump just past its block", m_jump_past_end, "(JUMP): target 80 is outside its block [33, 80)"},
-    {"stack underflow", m_underflow, "(IN_RANGE): stack underflow: needs 'sss', the stack is 'ss'"},
-    {"set where a scalar belongs", m_kind_mismatch, "(SET_OR): needs 'll' on top of the stack, the stack is 'ls'"},
-    {"scalar where a set belongs", m_set_for_scalar, "(REQUIRE): needs 's' on top of the stack, the stack is 'sssl'"},
-    {"inconsistent stack at a join", m_join, "inconsistent stack at instruction 29: 's' on one path, 'sl' on another"},
-    {"stack not empty at END", m_not_empty_at_end, "instruction 10 (END): the stack is 's', must be empty at END"},
-    {"missing END", m_missing_end, "promotion 'clearance': block [0, 10) does not end with END"},
-    {"END inside a block", m_end_inside, "instruction 0 (END): END before the end of its block"},
-    {"block outside the code", m_block_range, "multiplier 'happy': block [142, 144) is outside the code of 142"},
-    {"block range overflows", m_block_overflow, "block [4294967294, 4294967298) is outside the code"},
-    {"blocks sharing code", m_block_shared, "earn 'margin_bonus': instruction 121 also belongs to earn 'base'"},
-    {"empty block", m_block_empty, "promotion 'clearance': empty code block"},
-    {"too many scalars", m_too_many_scalars, "promotion 'deep' instruction 462 (PUSH_IMM): stack too deep: 321 entries (limit 320)"},
-    {"too many sets", m_too_many_sets, "stack too deep: 321 entries (limit 320)"},
-    {"unsorted strset", m_strset_unsorted, "strset 0 is not sorted ascending without duplicates (element 1)"},
-    {"strset with a duplicate", m_strset_duplicate, "strset 0 is not sorted"},
-    {"strset outside the pool", m_strset_range, "strset 0: list [0, 8) is outside the u32 pool of 7"},
-    {"strset element not a string", m_strset_string, "strset 0: element 1 is string 58"},
-    {"attr value not a string", m_attr_string, "attr 0: key or value is not a valid string id"},
-    {"lowercase currency", m_currency_lower, "currency is not a 3-letter uppercase ISO 4217 code (bytes 63 6e 79 00)"},
-    {"2-letter currency", m_currency_short, "currency is not a 3-letter uppercase"},
-    {"unterminated currency", m_currency_unterminated, "currency code is not NUL-terminated"},
-    {"exponent 5", m_exponent, "currency exponent 5 is outside 0..4"},
-    {"negative exponent", m_exponent_negative, "currency exponent -1"},
-    {"bad rounding", m_rounding, "rounding 3 is not half_up (0), half_even (1) or down (2)"},
-    {"bad coupon policy", m_coupon_policy, "coupon policy 2"},
-    {"max discount over 100%", m_max_discount, "max discount 1000001 ppm"},
-    {"negative pending duration", m_pending_negative, "must not be negative"},
-    {"ruleset name not a string", m_name, "ruleset name is string 58, the pool has 58 strings"},
-    {"timezone missing", m_timezone, "timezone is string 4294967295"},
-    {"tz transitions not ascending", m_tz_order, "timezone transitions are not ascending: 2 at 515520000 follows 515520000"},
-    {"tz offset too large", m_tz_offset, "timezone transition 1: offset 64801 s"},
-    {"tz base offset too small", m_tz_base, "timezone base offset -64801 s"},
-    {"redeem rate 0", m_redeem_points, "redeem: rate 0 points = 100 must have both numbers > 0"},
-    {"redeem money negative", m_redeem_money, "redeem: rate 100 points = -100"},
-    {"redeem pays for nothing known", m_redeem_pays, "redeem: pays_for 0x4"},
-    {"redeem share over 100%", m_redeem_share, "redeem: max share 1000001 ppm"},
-    {"redeem without a block", m_redeem_no_block, "redeem: needs a code block"},
-    {"redeem REQUIRE of a promotion's condition", m_redeem_cond, "redeem instruction 140 (REQUIRE): condition 0 does not belong"},
-    {"multiplier den 0", m_mult_den, "multiplier 'birthday': factor 2/0 must have both numbers > 0"},
-    {"multiplier num negative", m_mult_num, "multiplier 'happy': factor -2/2"},
-    {"multiplier target not an earn rule", m_mult_target, "multiplier 'birthday': target 1 is earn rule 5, there are 2"},
-    {"multiplier targets outside the pool", m_mult_targets_range, "multiplier 'birthday': list [2, 10) is outside the u32 pool of 7"},
-    {"earn per_money 0", m_earn_per_money, "earn 'base': rate 1 points per 0"},
-    {"earn points negative", m_earn_points, "earn 'margin_bonus': rate -1 points per 100"},
-    {"earn cap below -1", m_earn_cap, "earn 'margin_bonus': cap -2"},
-    {"duplicate earn id", m_earn_dup, "two earn rules have the id 'base'"},
-    {"tier benefit not a string", m_tier_benefit, "tier 'gold': benefit 0 is not a valid string id"},
-    {"tiers not ascending", m_tier_order, "tier 'gold': spend 1 is below the previous tier's 100000"},
-    {"tier label not a string", m_tier_label, "tier 'silver': label is not a valid string id"},
-    {"duplicate promotion id", m_rule_dup, "two promotions have the id 'bogo'"},
-    {"promotions out of priority order", m_rule_priority, "promotion 'bundle': priority 5 after priority 40"},
-    {"unknown rule flag", m_rule_flags, "promotion 'clearance': unknown flags 0x4"},
-    {"rule label not a string", m_rule_label, "promotion 'clearance': a label, file, group"},
-    {"rule limit below -1", m_rule_cap, "promotion 'member_day': a cap or limit is negative"},
-    {"rule conditions outside the table", m_rule_conds, "promotion 'clearance': conditions [0, 13) are outside"},
-    {"rule conditions overflow", m_rule_conds_overflow, "conditions [4294967295, 4294967297) are outside"},
-    {"unknown action kind", m_action_kind, "action 0 of promotion 'clearance': unknown action kind 14"},
-    {"action of no promotion", m_action_rule, "action 0: promotion 5 does not exist (there are 5)"},
-    {"action steps outside the table", m_action_steps, "action 1 of promotion 'member_day': steps [0, 5) are outside"},
-    {"steps on a percent-off action", m_action_steps_other_kind, "this kind of action takes no steps"},
-    {"percent off over 100%", m_percent_over, "action 0 of promotion 'clearance': operands out of range (p = 1000001, 0, 0)"},
-    {"every 0", m_every_zero, "action 8 of promotion 'bundle': operands out of range (p = 0, 1000, 5000)"},
-    {"gift without a sku", m_gift_no_sku, "action 2 of promotion 'tea_gift': operands out of range"},
-    {"step is_percent 2", m_step_percent_flag, "step 0: is_percent is 2, must be 0 or 1"},
-    {"step thresholds not ascending", m_step_order, "step thresholds are not strictly ascending (step 1)"},
-    {"percent step in a quantity table", m_step_percent_in_qty, "action 7 of promotion 'bundle': step 0: a percent step"},
-    {"condition text not a string", m_cond_text, "condition 3: text, file or hint set is not a valid string id"},
-    {"condition hint not a string", m_cond_hint, "condition 3: text, file or hint set"},
+    { "unknown opcode", m_unknown_opcode, "instruction 3 (?): unknown opcode 0x" },
+    { "nonzero reserved", m_reserved, "reserved field is 0x0100, must be 0" },
+    { "aux outside SET_CMP", m_aux_nonzero, "(GE): aux is 1, must be 0" },
+    { "SET_CMP aux not a comparison", m_set_cmp_aux, "aux 6 is not a comparison" },
+    { "NONE operand nonzero", m_none_arg, "(IN_RANGE): takes no operand but has 5" },
+    { "INT operand", m_int_range, "(PUSH_INT): int constant 6 does not exist (pool of 6)" },
+    { "STRING operand", m_string_range, "(SET_TAG): string 58 does not exist" },
+    { "STRSET operand", m_strset_operand, "(IN_STRSET): strset 1 does not exist (pool of 1)" },
+    { "ATTR operand", m_attr_range, "(SET_ATTR): attr 5 does not exist" },
+    { "FACT operand", m_fact_range, "(LOAD_FACT): unknown fact 22" },
+    { "fact that is a set", m_fact_set, "fact customer.tags is a string set" },
+    { "FIELD operand", m_field_range, "(AGG_SUM): unknown item field 9" },
+    { "string field aggregated", m_field_string, "item field sku is not numeric" },
+    { "REQUIRE with another rule's condition", m_cond_other_rule,
+      "promotion 'clearance' instruction 7 (REQUIRE): condition 1 does not belong to this block (its "
+      "conditions are [0, 1))" },
+    { "COND operand out of the table", m_cond_range,
+      "earn 'base' instruction 123 (REQUIRE): condition 19 does not belong" },
+    { "ACTION operand", m_action_range, "(APPLY): action 14 does not exist" },
+    { "action of another rule", m_action_other_rule, "action 1 belongs to promotion 'member_day'" },
+    { "APPLY2 with a non-buy/get action", m_apply2_kind, "(APPLY2): buy/get actions take APPLY2" },
+    { "EARN in a promotion block", m_earn_in_promotion,
+      "promotion 'clearance' instruction 9 (EARN): only earn blocks" },
+    { "EARN of another earn rule", m_earn_index, "(EARN): earn rule 1 is not this block's (0)" },
+    { "MULTIPLY in a promotion block", m_multiply_in_promotion,
+      "(MULTIPLY): only multiplier blocks may multiply" },
+    { "MULTIPLY of another multiplier", m_multiply_index,
+      "multiplier 'happy' instruction 135 (MULTIPLY): multiplier 0" },
+    { "APPLY in an earn block", m_apply_in_earn,
+      "earn 'base' instruction 125 (APPLY): only promotion blocks" },
+    { "REQUIRE_TARGET after a condition", m_target_after_cond,
+      "(REQUIRE_TARGET): a target check must come before every condition and action" },
+    { "REQUIRE_TARGET in an earn block", m_target_in_earn,
+      "(REQUIRE_TARGET): only promotion blocks may check their target" },
+    { "jump backward", m_jump_backward, "(JUMP_IF_FALSE): jumps backward to 25" },
+    { "jump to itself", m_jump_self, "(JUMP): jumps backward to 64" },
+    { "jump out of its block", m_jump_out,
+      "verify: promotion 'tea_gift' instruction 26 (JUMP_IF_FALSE): target 40 is outside its block [22, "
+      "33)" },
+    { "jump just past its block", m_jump_past_end, "(JUMP): target 80 is outside its block [33, 80)" },
+    { "stack underflow", m_underflow, "(IN_RANGE): stack underflow: needs 'sss', the stack is 'ss'" },
+    { "set where a scalar belongs", m_kind_mismatch,
+      "(SET_OR): needs 'll' on top of the stack, the stack is 'ls'" },
+    { "scalar where a set belongs", m_set_for_scalar,
+      "(REQUIRE): needs 's' on top of the stack, the stack is 'sssl'" },
+    { "inconsistent stack at a join", m_join,
+      "inconsistent stack at instruction 29: 's' on one path, 'sl' on another" },
+    { "stack not empty at END", m_not_empty_at_end,
+      "instruction 10 (END): the stack is 's', must be empty at END" },
+    { "missing END", m_missing_end, "promotion 'clearance': block [0, 10) does not end with END" },
+    { "END inside a block", m_end_inside, "instruction 0 (END): END before the end of its block" },
+    { "block outside the code", m_block_range,
+      "multiplier 'happy': block [142, 144) is outside the code of 142" },
+    { "block range overflows", m_block_overflow, "block [4294967294, 4294967298) is outside the code" },
+    { "blocks sharing code", m_block_shared,
+      "earn 'margin_bonus': instruction 121 also belongs to earn 'base'" },
+    { "empty block", m_block_empty, "promotion 'clearance': empty code block" },
+    { "too many scalars", m_too_many_scalars,
+      "promotion 'deep' instruction 462 (PUSH_IMM): stack too deep: 321 entries (limit 320)" },
+    { "too many sets", m_too_many_sets, "stack too deep: 321 entries (limit 320)" },
+    { "unsorted strset", m_strset_unsorted,
+      "strset 0 is not sorted ascending without duplicates (element 1)" },
+    { "strset with a duplicate", m_strset_duplicate, "strset 0 is not sorted" },
+    { "strset outside the pool", m_strset_range, "strset 0: list [0, 8) is outside the u32 pool of 7" },
+    { "strset element not a string", m_strset_string, "strset 0: element 1 is string 58" },
+    { "attr value not a string", m_attr_string, "attr 0: key or value is not a valid string id" },
+    { "lowercase currency", m_currency_lower,
+      "currency is not a 3-letter uppercase ISO 4217 code (bytes 63 6e 79 00)" },
+    { "2-letter currency", m_currency_short, "currency is not a 3-letter uppercase" },
+    { "unterminated currency", m_currency_unterminated, "currency code is not NUL-terminated" },
+    { "exponent 5", m_exponent, "currency exponent 5 is outside 0..4" },
+    { "negative exponent", m_exponent_negative, "currency exponent -1" },
+    { "bad rounding", m_rounding, "rounding 3 is not half_up (0), half_even (1) or down (2)" },
+    { "bad coupon policy", m_coupon_policy, "coupon policy 2" },
+    { "max discount over 100%", m_max_discount, "max discount 1000001 ppm" },
+    { "negative pending duration", m_pending_negative, "must not be negative" },
+    { "ruleset name not a string", m_name, "ruleset name is string 58, the pool has 58 strings" },
+    { "timezone missing", m_timezone, "timezone is string 4294967295" },
+    { "tz transitions not ascending", m_tz_order,
+      "timezone transitions are not ascending: 2 at 515520000 follows 515520000" },
+    { "tz offset too large", m_tz_offset, "timezone transition 1: offset 64801 s" },
+    { "tz base offset too small", m_tz_base, "timezone base offset -64801 s" },
+    { "redeem rate 0", m_redeem_points, "redeem: rate 0 points = 100 must have both numbers > 0" },
+    { "redeem money negative", m_redeem_money, "redeem: rate 100 points = -100" },
+    { "redeem pays for nothing known", m_redeem_pays, "redeem: pays_for 0x4" },
+    { "redeem share over 100%", m_redeem_share, "redeem: max share 1000001 ppm" },
+    { "redeem without a block", m_redeem_no_block, "redeem: needs a code block" },
+    { "redeem REQUIRE of a promotion's condition", m_redeem_cond,
+      "redeem instruction 140 (REQUIRE): condition 0 does not belong" },
+    { "multiplier den 0", m_mult_den, "multiplier 'birthday': factor 2/0 must have both numbers > 0" },
+    { "multiplier num negative", m_mult_num, "multiplier 'happy': factor -2/2" },
+    { "multiplier target not an earn rule", m_mult_target,
+      "multiplier 'birthday': target 1 is earn rule 5, there are 2" },
+    { "multiplier targets outside the pool", m_mult_targets_range,
+      "multiplier 'birthday': list [2, 10) is outside the u32 pool of 7" },
+    { "earn per_money 0", m_earn_per_money, "earn 'base': rate 1 points per 0" },
+    { "earn points negative", m_earn_points, "earn 'margin_bonus': rate -1 points per 100" },
+    { "earn cap below -1", m_earn_cap, "earn 'margin_bonus': cap -2" },
+    { "duplicate earn id", m_earn_dup, "two earn rules have the id 'base'" },
+    { "tier benefit not a string", m_tier_benefit, "tier 'gold': benefit 0 is not a valid string id" },
+    { "tiers not ascending", m_tier_order, "tier 'gold': spend 1 is below the previous tier's 100000" },
+    { "tier label not a string", m_tier_label, "tier 'silver': label is not a valid string id" },
+    { "duplicate promotion id", m_rule_dup, "two promotions have the id 'bogo'" },
+    { "promotions out of priority order", m_rule_priority,
+      "promotion 'bundle': priority 5 after priority 40" },
+    { "unknown rule flag", m_rule_flags, "promotion 'clearance': unknown flags 0x4" },
+    { "rule label not a string", m_rule_label, "promotion 'clearance': a label, file, group" },
+    { "rule limit below -1", m_rule_cap, "promotion 'member_day': a cap or limit is negative" },
+    { "rule conditions outside the table", m_rule_conds,
+      "promotion 'clearance': conditions [0, 13) are outside" },
+    { "rule conditions overflow", m_rule_conds_overflow, "conditions [4294967295, 4294967297) are outside" },
+    { "unknown action kind", m_action_kind, "action 0 of promotion 'clearance': unknown action kind 14" },
+    { "action of no promotion", m_action_rule, "action 0: promotion 5 does not exist (there are 5)" },
+    { "action steps outside the table", m_action_steps,
+      "action 1 of promotion 'member_day': steps [0, 5) are outside" },
+    { "steps on a percent-off action", m_action_steps_other_kind, "this kind of action takes no steps" },
+    { "percent off over 100%", m_percent_over,
+      "action 0 of promotion 'clearance': operands out of range (p = 1000001, 0, 0)" },
+    { "every 0", m_every_zero, "action 8 of promotion 'bundle': operands out of range (p = 0, 1000, 5000)" },
+    { "gift without a sku", m_gift_no_sku, "action 2 of promotion 'tea_gift': operands out of range" },
+    { "step is_percent 2", m_step_percent_flag, "step 0: is_percent is 2, must be 0 or 1" },
+    { "step thresholds not ascending", m_step_order, "step thresholds are not strictly ascending (step 1)" },
+    { "percent step in a quantity table", m_step_percent_in_qty,
+      "action 7 of promotion 'bundle': step 0: a percent step" },
+    { "condition text not a string", m_cond_text,
+      "condition 3: text, file or hint set is not a valid string id" },
+    { "condition hint not a string", m_cond_hint, "condition 3: text, file or hint set" },
 };
 
-static void test_program_cases(void **state) {
+static void test_program_cases(void **state)
+{
     (void)state;
     size_t n = sizeof prog_cases / sizeof prog_cases[0];
     assert_true(n >= 30);
@@ -356,7 +428,8 @@ static void test_program_cases(void **state) {
         /* the verifier directly */
         perk_error err;
         assert_int_equal(verify_program(&p, &err) == PERK_VERIFY, true);
-        if (!strstr(err.message, c->expect)) fail_msg("%s: message '%s' lacks '%s'", c->name, err.message, c->expect);
+        if (!strstr(err.message, c->expect))
+            fail_msg("%s: message '%s' lacks '%s'", c->name, err.message, c->expect);
         /* and through bytes and the loader */
         uint8_t *b;
         size_t len;
@@ -369,7 +442,8 @@ static void test_program_cases(void **state) {
 }
 
 /* Cases the writer itself refuses, so only the verifier sees them. */
-static void test_verify_direct(void **state) {
+static void test_verify_direct(void **state)
+{
     (void)state;
     prog_data p;
     perk_error err;
@@ -399,7 +473,8 @@ static void test_verify_direct(void **state) {
 }
 
 /* The limit is inclusive: exactly 320 scalars, or 320 sets, verify and are recorded. */
-static void test_stack_limits_exact(void **state) {
+static void test_stack_limits_exact(void **state)
+{
     (void)state;
     prog_data p;
     bc_sample(&p);
@@ -418,7 +493,8 @@ static void test_stack_limits_exact(void **state) {
 }
 
 /* A minimal program: one promotion that always applies, no redeem block, no tiers. */
-static void test_minimal_program(void **state) {
+static void test_minimal_program(void **state)
+{
     (void)state;
     prog_data p;
     pb_init(&p, "min", "JPY", 0);
@@ -454,7 +530,7 @@ static void test_minimal_program(void **state) {
 typedef struct byte_case {
     const char *name;
     void (*mutate)(uint8_t **b, size_t *len);
-    bool reseal;        /* recompute the checksum afterwards */
+    bool reseal; /* recompute the checksum afterwards */
     perk_status status;
     const char *expect;
 } byte_case;
@@ -463,7 +539,8 @@ typedef struct byte_case {
 #define UNUSED_LEN (void)lenp
 
 /* Grows the program by n zero bytes inserted at `at`, fixing the total length field. */
-static void insert_bytes(uint8_t **bp, size_t *lenp, size_t at, size_t n) {
+static void insert_bytes(uint8_t **bp, size_t *lenp, size_t at, size_t n)
+{
     uint8_t *nb = perk_mem_realloc(*bp, *lenp, *lenp + n);
     assert_non_null(nb);
     memmove(nb + at + n, nb + at, *lenp - at);
@@ -473,15 +550,41 @@ static void insert_bytes(uint8_t **bp, size_t *lenp, size_t at, size_t n) {
     store_u64(nb + BC_OFF_LENGTH, *lenp);
 }
 
-B(b_magic) { UNUSED_LEN; (*bp)[1] = 'Q'; }
-B(b_text_mode) { /* a CRLF -> LF conversion */ UNUSED_LEN; memmove(*bp + 5, *bp + 6, *lenp - 6); (*lenp)--; }
-B(b_version_new) { UNUSED_LEN; store_u32(*bp + BC_OFF_VERSION, 2); }
-B(b_version_zero) { UNUSED_LEN; store_u32(*bp + BC_OFF_VERSION, 0); }
-B(b_flags) { UNUSED_LEN; store_u32(*bp + BC_OFF_FLAGS, 1); }
+B(b_magic)
+{
+    UNUSED_LEN;
+    (*bp)[1] = 'Q';
+}
+B(b_text_mode)
+{ /* a CRLF -> LF conversion */
+    UNUSED_LEN;
+    memmove(*bp + 5, *bp + 6, *lenp - 6);
+    (*lenp)--;
+}
+B(b_version_new)
+{
+    UNUSED_LEN;
+    store_u32(*bp + BC_OFF_VERSION, 2);
+}
+B(b_version_zero)
+{
+    UNUSED_LEN;
+    store_u32(*bp + BC_OFF_VERSION, 0);
+}
+B(b_flags)
+{
+    UNUSED_LEN;
+    store_u32(*bp + BC_OFF_FLAGS, 1);
+}
 B(b_checksum) { (*bp)[*lenp - 1] ^= 0x01; }
 B(b_length_big) { store_u64(*bp + BC_OFF_LENGTH, (uint64_t)*lenp + 1); }
-B(b_length_huge) { UNUSED_LEN; store_u64(*bp + BC_OFF_LENGTH, UINT64_MAX); }
-B(b_trailing) { /* extra bytes the header does not count */
+B(b_length_huge)
+{
+    UNUSED_LEN;
+    store_u64(*bp + BC_OFF_LENGTH, UINT64_MAX);
+}
+B(b_trailing)
+{ /* extra bytes the header does not count */
     uint8_t *nb = perk_mem_realloc(*bp, *lenp, *lenp + 4);
     assert_non_null(nb);
     memset(nb + *lenp, 0, 4);
@@ -489,13 +592,19 @@ B(b_trailing) { /* extra bytes the header does not count */
     *lenp += 4;
 }
 B(b_after_sections) { insert_bytes(bp, lenp, *lenp, 4); }
-B(b_section_count) { UNUSED_LEN; store_u32(*bp + BC_OFF_SECTIONS, 17); }
+B(b_section_count)
+{
+    UNUSED_LEN;
+    store_u32(*bp + BC_OFF_SECTIONS, 17);
+}
 B(b_section_unknown) { store_u32(*bp + section_at(*bp, *lenp, BC_SEC_STRSETS), 99); }
-B(b_section_order) { /* swap the ids of two sections */
+B(b_section_order)
+{ /* swap the ids of two sections */
     store_u32(*bp + section_at(*bp, *lenp, BC_SEC_INTS), BC_SEC_STRSETS);
 }
 B(b_section_too_long) { store_u32(*bp + section_at(*bp, *lenp, BC_SEC_CODE) + 4, 0x7FFFFFFF); }
-B(b_section_extra) { /* 8 bytes more in 'ints' than its count needs */
+B(b_section_extra)
+{ /* 8 bytes more in 'ints' than its count needs */
     size_t at = section_at(*bp, *lenp, BC_SEC_INTS);
     uint32_t slen = load_u32(*bp + at + 4);
     insert_bytes(bp, lenp, at + 8 + slen, 8);
@@ -505,28 +614,33 @@ B(b_count_huge) { store_u32(*bp + payload_at(*bp, *lenp, BC_SEC_STRINGS), 0xFFFF
 B(b_count_limit) { store_u32(*bp + payload_at(*bp, *lenp, BC_SEC_INTS), 1u << 24); }
 B(b_count_code) { store_u32(*bp + payload_at(*bp, *lenp, BC_SEC_CODE), 1000); }
 B(b_count_tz) { store_u32(*bp + payload_at(*bp, *lenp, BC_SEC_TIMEZONE) + 8, 100001); }
-B(b_strings_more_than_pool) {
+B(b_strings_more_than_pool)
+{
     size_t at = payload_at(*bp, *lenp, BC_SEC_STRINGS);
     store_u32(*bp + at, load_u32(*bp + at + 4) + 1);
 }
 B(b_blob_huge) { store_u32(*bp + payload_at(*bp, *lenp, BC_SEC_STRINGS) + 4, (1u << 27) + 1); }
 
 /* The blob of the strings section (after n lengths). */
-static size_t blob_at(const uint8_t *b, size_t len) {
+static size_t blob_at(const uint8_t *b, size_t len)
+{
     size_t at = payload_at(b, len, BC_SEC_STRINGS);
     return at + 8 + (size_t)load_u32(b + at) * 4;
 }
-B(b_string_unterminated) { /* the NUL after string 0 (its length is the first in the section) */
+B(b_string_unterminated)
+{ /* the NUL after string 0 (its length is the first in the section) */
     uint32_t len0 = load_u32(*bp + payload_at(*bp, *lenp, BC_SEC_STRINGS) + 8);
     assert_int_equal(len0, strlen("春茶节 Spring tea")); /* 3 x 3 bytes + 11 */
     (*bp)[blob_at(*bp, *lenp) + len0] = 'x';
 }
 B(b_string_inner_nul) { (*bp)[blob_at(*bp, *lenp) + 1] = 0; }
 B(b_string_utf8) { (*bp)[blob_at(*bp, *lenp) + 1] = 0xFF; }
-B(b_string_length) { /* string 0's length runs past the pool */
+B(b_string_length)
+{ /* string 0's length runs past the pool */
     store_u32(*bp + payload_at(*bp, *lenp, BC_SEC_STRINGS) + 8, 0x7FFFFFF0u);
 }
-B(b_string_slack) { /* the last NUL is followed by unused pool bytes: shorten the last string */
+B(b_string_slack)
+{ /* the last NUL is followed by unused pool bytes: shorten the last string */
     size_t at = payload_at(*bp, *lenp, BC_SEC_STRINGS);
     uint32_t n = load_u32(*bp + at);
     size_t last = at + 8 + (size_t)(n - 1) * 4;
@@ -539,61 +653,89 @@ B(b_action_reserved) { (*bp)[payload_at(*bp, *lenp, BC_SEC_ACTIONS) + 4 + 1] = 1
 B(b_step_reserved) { (*bp)[payload_at(*bp, *lenp, BC_SEC_STEPS) + 4 + 19] = 1; }
 B(b_redeem_present) { (*bp)[payload_at(*bp, *lenp, BC_SEC_REDEEM)] = 2; }
 B(b_redeem_reserved) { (*bp)[payload_at(*bp, *lenp, BC_SEC_REDEEM) + 3] = 1; }
-B(b_opcode) { /* first instruction's opcode byte */ (*bp)[payload_at(*bp, *lenp, BC_SEC_CODE) + 4] = 0xFF; }
+B(b_opcode)
+{ /* first instruction's opcode byte */
+    (*bp)[payload_at(*bp, *lenp, BC_SEC_CODE) + 4] = 0xFF;
+}
 B(b_reserved_insn) { (*bp)[payload_at(*bp, *lenp, BC_SEC_CODE) + 4 + 3] = 0x80; }
-B(b_meta_short) { /* meta section 4 bytes too short (its length and the file shrink together) */
+B(b_meta_short)
+{ /* meta section 4 bytes too short (its length and the file shrink together) */
     size_t at = section_at(*bp, *lenp, BC_SEC_META);
     memmove(*bp + at + 8 + 36, *bp + at + 8 + 40, *lenp - (at + 8 + 40));
     *lenp -= 4;
     store_u32(*bp + at + 4, 36);
     store_u64(*bp + BC_OFF_LENGTH, *lenp);
 }
-B(b_empty) { *lenp = 0; UNUSED_LEN; (void)bp; }
-B(b_header_only) { *lenp = BC_HEADER_SIZE; store_u64(*bp + BC_OFF_LENGTH, BC_HEADER_SIZE); }
+B(b_empty)
+{
+    *lenp = 0;
+    UNUSED_LEN;
+    (void)bp;
+}
+B(b_header_only)
+{
+    *lenp = BC_HEADER_SIZE;
+    store_u64(*bp + BC_OFF_LENGTH, BC_HEADER_SIZE);
+}
 
 static const byte_case byte_cases[] = {
-    {"bad magic", b_magic, true, PERK_BAD_MAGIC, "bad magic: not a Perk program"},
-    {"text-mode transfer", b_text_mode, true, PERK_BAD_MAGIC, "bad magic"},
-    {"newer format version", b_version_new, true, PERK_VERSION,
-     "version: the program has format version 2, this libperk reads up to 1"},
-    {"format version 0", b_version_zero, true, PERK_MALFORMED, "format version 0 does not exist"},
-    {"unknown flags", b_flags, true, PERK_MALFORMED, "unknown header flags 0x1"},
-    {"bad checksum", b_checksum, false, PERK_CHECKSUM, "checksum: the header says CRC-32C"},
-    {"length beyond the file", b_length_big, true, PERK_TRUNCATED, "truncated: the header says"},
-    {"absurd length", b_length_huge, true, PERK_TRUNCATED, "the header says 18446744073709551615 bytes"},
-    {"trailing bytes", b_trailing, true, PERK_MALFORMED, "4 bytes follow the"},
-    {"bytes after the last section", b_after_sections, true, PERK_MALFORMED, "4 bytes after the last section"},
-    {"section count", b_section_count, true, PERK_MALFORMED, "17 sections, format version 1 has exactly 16"},
-    {"unknown section id", b_section_unknown, true, PERK_MALFORMED, "expected section 5 ('strsets')"},
-    {"sections out of order", b_section_order, true, PERK_MALFORMED, "expected section 4 ('ints')"},
-    {"section longer than the file", b_section_too_long, true, PERK_TRUNCATED,
-     "truncated: section 'code' needs 2147483647 bytes at offset"},
-    {"section with extra bytes", b_section_extra, true, PERK_MALFORMED, "section 'ints' has 8 unexpected bytes"},
-    {"4 billion strings", b_count_huge, true, PERK_MALFORMED, "section 'strings' claims 4294967295 entries"},
-    {"16M ints in a small section", b_count_limit, true, PERK_TRUNCATED,
-     "truncated: section 'ints' needs 134217728 bytes at offset"},
-    {"more instructions than bytes", b_count_code, true, PERK_TRUNCATED, "section 'code' needs 8000 bytes at offset"},
-    {"too many tz transitions", b_count_tz, true, PERK_MALFORMED, "100001 time zone transitions, the limit is 100000"},
-    {"more strings than pool bytes", b_strings_more_than_pool, true, PERK_MALFORMED, "strings cannot fit in a"},
-    {"string pool over the limit", b_blob_huge, true, PERK_MALFORMED, "string pool of 134217729 bytes"},
-    {"string not terminated", b_string_unterminated, true, PERK_MALFORMED, "string 0 is not NUL-terminated"},
-    {"NUL inside a string", b_string_inner_nul, true, PERK_MALFORMED, "string 0 contains a NUL byte at position 1"},
-    {"invalid UTF-8 string", b_string_utf8, true, PERK_MALFORMED, "string 0 is not valid UTF-8"},
-    {"string length past the pool", b_string_length, true, PERK_MALFORMED, "string 0 (length 2147483632"},
-    {"slack after the last string", b_string_slack, true, PERK_MALFORMED, "unused bytes after its last string"},
-    {"meta reserved bytes", b_meta_reserved, true, PERK_MALFORMED, "section 'meta' entry 0: reserved bytes"},
-    {"action reserved bytes", b_action_reserved, true, PERK_MALFORMED, "section 'actions' entry 0: reserved"},
-    {"step reserved bytes", b_step_reserved, true, PERK_MALFORMED, "section 'steps' entry 0: reserved"},
-    {"redeem present = 2", b_redeem_present, true, PERK_MALFORMED, "redeem 'present' flag is 2"},
-    {"redeem reserved bytes", b_redeem_reserved, true, PERK_MALFORMED, "section 'redeem' entry 0: reserved"},
-    {"opcode byte 0xFF", b_opcode, true, PERK_VERIFY, "instruction 0 (?): unknown opcode 0xff"},
-    {"reserved instruction bits", b_reserved_insn, true, PERK_VERIFY, "reserved field is 0x8000"},
-    {"meta section short", b_meta_short, true, PERK_TRUNCATED, "truncated: section 'meta' needs 40 bytes"},
-    {"empty file", b_empty, false, PERK_TRUNCATED, "truncated: the program is empty"},
-    {"header only", b_header_only, true, PERK_TRUNCATED, "section 'meta' header needs 8 bytes at offset 32, only 0 left"},
+    { "bad magic", b_magic, true, PERK_BAD_MAGIC, "bad magic: not a Perk program" },
+    { "text-mode transfer", b_text_mode, true, PERK_BAD_MAGIC, "bad magic" },
+    { "newer format version", b_version_new, true, PERK_VERSION,
+      "version: the program has format version 2, this libperk reads up to 1" },
+    { "format version 0", b_version_zero, true, PERK_MALFORMED, "format version 0 does not exist" },
+    { "unknown flags", b_flags, true, PERK_MALFORMED, "unknown header flags 0x1" },
+    { "bad checksum", b_checksum, false, PERK_CHECKSUM, "checksum: the header says CRC-32C" },
+    { "length beyond the file", b_length_big, true, PERK_TRUNCATED, "truncated: the header says" },
+    { "absurd length", b_length_huge, true, PERK_TRUNCATED, "the header says 18446744073709551615 bytes" },
+    { "trailing bytes", b_trailing, true, PERK_MALFORMED, "4 bytes follow the" },
+    { "bytes after the last section", b_after_sections, true, PERK_MALFORMED,
+      "4 bytes after the last section" },
+    { "section count", b_section_count, true, PERK_MALFORMED,
+      "17 sections, format version 1 has exactly 16" },
+    { "unknown section id", b_section_unknown, true, PERK_MALFORMED, "expected section 5 ('strsets')" },
+    { "sections out of order", b_section_order, true, PERK_MALFORMED, "expected section 4 ('ints')" },
+    { "section longer than the file", b_section_too_long, true, PERK_TRUNCATED,
+      "truncated: section 'code' needs 2147483647 bytes at offset" },
+    { "section with extra bytes", b_section_extra, true, PERK_MALFORMED,
+      "section 'ints' has 8 unexpected bytes" },
+    { "4 billion strings", b_count_huge, true, PERK_MALFORMED,
+      "section 'strings' claims 4294967295 entries" },
+    { "16M ints in a small section", b_count_limit, true, PERK_TRUNCATED,
+      "truncated: section 'ints' needs 134217728 bytes at offset" },
+    { "more instructions than bytes", b_count_code, true, PERK_TRUNCATED,
+      "section 'code' needs 8000 bytes at offset" },
+    { "too many tz transitions", b_count_tz, true, PERK_MALFORMED,
+      "100001 time zone transitions, the limit is 100000" },
+    { "more strings than pool bytes", b_strings_more_than_pool, true, PERK_MALFORMED,
+      "strings cannot fit in a" },
+    { "string pool over the limit", b_blob_huge, true, PERK_MALFORMED, "string pool of 134217729 bytes" },
+    { "string not terminated", b_string_unterminated, true, PERK_MALFORMED,
+      "string 0 is not NUL-terminated" },
+    { "NUL inside a string", b_string_inner_nul, true, PERK_MALFORMED,
+      "string 0 contains a NUL byte at position 1" },
+    { "invalid UTF-8 string", b_string_utf8, true, PERK_MALFORMED, "string 0 is not valid UTF-8" },
+    { "string length past the pool", b_string_length, true, PERK_MALFORMED, "string 0 (length 2147483632" },
+    { "slack after the last string", b_string_slack, true, PERK_MALFORMED,
+      "unused bytes after its last string" },
+    { "meta reserved bytes", b_meta_reserved, true, PERK_MALFORMED,
+      "section 'meta' entry 0: reserved bytes" },
+    { "action reserved bytes", b_action_reserved, true, PERK_MALFORMED,
+      "section 'actions' entry 0: reserved" },
+    { "step reserved bytes", b_step_reserved, true, PERK_MALFORMED, "section 'steps' entry 0: reserved" },
+    { "redeem present = 2", b_redeem_present, true, PERK_MALFORMED, "redeem 'present' flag is 2" },
+    { "redeem reserved bytes", b_redeem_reserved, true, PERK_MALFORMED,
+      "section 'redeem' entry 0: reserved" },
+    { "opcode byte 0xFF", b_opcode, true, PERK_VERIFY, "instruction 0 (?): unknown opcode 0xff" },
+    { "reserved instruction bits", b_reserved_insn, true, PERK_VERIFY, "reserved field is 0x8000" },
+    { "meta section short", b_meta_short, true, PERK_TRUNCATED, "truncated: section 'meta' needs 40 bytes" },
+    { "empty file", b_empty, false, PERK_TRUNCATED, "truncated: the program is empty" },
+    { "header only", b_header_only, true, PERK_TRUNCATED,
+      "section 'meta' header needs 8 bytes at offset 32, only 0 left" },
 };
 
-static void test_byte_cases(void **state) {
+static void test_byte_cases(void **state)
+{
     (void)state;
     size_t n = sizeof byte_cases / sizeof byte_cases[0];
     for (size_t i = 0; i < n; i++) {
@@ -617,7 +759,8 @@ typedef struct alloc_stats {
 
 static alloc_stats stats;
 
-static void *counting_alloc(size_t size, void *user) {
+static void *counting_alloc(size_t size, void *user)
+{
     (void)user;
     size_t *block = malloc(sizeof(size_t) * 2 + size);
     if (!block) return NULL;
@@ -629,30 +772,33 @@ static void *counting_alloc(size_t size, void *user) {
     return block + 2;
 }
 
-static void counting_release(void *ptr, void *user) {
+static void counting_release(void *ptr, void *user)
+{
     (void)user;
     size_t *block = (size_t *)ptr - 2;
     stats.live -= block[0];
     free(block);
 }
 
-static void counting_on(void) {
+static void counting_on(void)
+{
     memset(&stats, 0, sizeof stats);
-    perk_allocator a = {counting_alloc, counting_release, NULL};
+    perk_allocator a = { counting_alloc, counting_release, NULL };
     perk_set_allocator(&a);
 }
 
-static void test_huge_counts_allocate_nothing_big(void **state) {
+static void test_huge_counts_allocate_nothing_big(void **state)
+{
     (void)state;
     uint8_t *b;
     size_t len;
     sample_bytes(&b, &len);
     counting_on();
     /* every table's count set to 0xFFFFFFFF, then to 2^24 (under the limit, over the bytes) */
-    const uint32_t counted[] = {BC_SEC_STRINGS, BC_SEC_INTS, BC_SEC_STRSETS, BC_SEC_ATTRS, BC_SEC_U32, BC_SEC_CODE,
-                                BC_SEC_CONDS, BC_SEC_ACTIONS, BC_SEC_STEPS, BC_SEC_RULES, BC_SEC_EARNS, BC_SEC_MULTS,
-                                BC_SEC_TIERS};
-    const uint32_t values[] = {0xFFFFFFFFu, 1u << 24, 0x7FFFFFFFu};
+    const uint32_t counted[] = { BC_SEC_STRINGS, BC_SEC_INTS,  BC_SEC_STRSETS, BC_SEC_ATTRS, BC_SEC_U32,
+                                 BC_SEC_CODE,    BC_SEC_CONDS, BC_SEC_ACTIONS, BC_SEC_STEPS, BC_SEC_RULES,
+                                 BC_SEC_EARNS,   BC_SEC_MULTS, BC_SEC_TIERS };
+    const uint32_t values[] = { 0xFFFFFFFFu, 1u << 24, 0x7FFFFFFFu };
     for (size_t s = 0; s < sizeof counted / sizeof counted[0]; s++)
         for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
             size_t at = payload_at(b, len, counted[s]);
@@ -686,7 +832,8 @@ static void test_huge_counts_allocate_nothing_big(void **state) {
     assert_int_equal(stats.live, 0);
 }
 
-static void test_every_prefix_is_truncated(void **state) {
+static void test_every_prefix_is_truncated(void **state)
+{
     (void)state;
     uint8_t *b;
     size_t len;
@@ -715,13 +862,14 @@ static void test_every_prefix_is_truncated(void **state) {
 
 /* Flips each byte (three ways) with the checksum recomputed: the reader and the verifier alone must
  * stop anything unsafe. Whatever loads must also disassemble. ASan/UBSan catch any bad access. */
-static void test_flip_every_byte(void **state) {
+static void test_flip_every_byte(void **state)
+{
     (void)state;
     uint8_t *b;
     size_t len;
     sample_bytes(&b, &len);
     uint8_t *copy = malloc(len);
-    const uint8_t flips[] = {0x01, 0x80, 0xFF};
+    const uint8_t flips[] = { 0x01, 0x80, 0xFF };
     size_t loaded = 0, rejected = 0;
     FILE *sink = fopen("/dev/null", "w");
     assert_non_null(sink);
@@ -751,7 +899,8 @@ static void test_flip_every_byte(void **state) {
 }
 
 /* Random multi-byte damage, deterministic seed. */
-static void test_random_damage(void **state) {
+static void test_random_damage(void **state)
+{
     (void)state;
     uint8_t *b;
     size_t len;
@@ -769,14 +918,17 @@ static void test_random_damage(void **state) {
         bytecode_seal(copy, len);
         perk_error err;
         perk_program *prog = perk_program_load(copy, len, &err);
-        if (prog) perk_program_free(prog);
-        else assert_int_not_equal(err.status, PERK_OK);
+        if (prog)
+            perk_program_free(prog);
+        else
+            assert_int_not_equal(err.status, PERK_OK);
     }
     free(copy);
     perk_mem_free(b);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_program_cases),
         cmocka_unit_test(test_verify_direct),

@@ -7,7 +7,8 @@
  * cents for CNY, yen for JPY). */
 #include "vm_testutil.h"
 
-static prog_data new_prog(void) {
+static prog_data new_prog(void)
+{
     prog_data p;
     pb_init(&p, "t", "CNY", 2);
     return p;
@@ -15,7 +16,8 @@ static prog_data new_prog(void) {
 
 /* ------------------------------------------------------------------ allocations */
 
-static void test_amount_off_each_and_fixed_price(void **state) {
+static void test_amount_off_each_and_fixed_price(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     vt_simple_rule(&p, "each", PERK_OP_SET_CATEGORY, "tea", PROG_ACT_AMOUNT_OFF_EACH, 150, 0, 0);
@@ -40,13 +42,14 @@ static void test_amount_off_each_and_fixed_price(void **state) {
 
 /* ------------------------------------------------------------------ currencies */
 
-static void test_jpy_exponent_zero(void **state) {
+static void test_jpy_exponent_zero(void **state)
+{
     (void)state;
     prog_data p;
     pb_init(&p, "jp", "JPY", 0);
     vt_simple_rule(&p, "fifteen", PERK_OP_SET_ALL, NULL, PROG_ACT_PERCENT_OFF, 150000, 0, 0);
     perk_context *ctx = vt_build(&p);
-    perk_order o = {.currency = "JPY", .time = VT_TIME, .shipping = 500};
+    perk_order o = { .currency = "JPY", .time = VT_TIME, .shipping = 500 };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
     vt_line(ctx, "a", NULL, 1999, 1);
     const perk_result *r = vt_eval(ctx);
@@ -60,7 +63,8 @@ static void test_jpy_exponent_zero(void **state) {
 
 /* ------------------------------------------------------------------ stacking */
 
-static void stacking_case(bool original, int64_t expect_second) {
+static void stacking_case(bool original, int64_t expect_second)
+{
     prog_data p = new_prog();
     vt_simple_rule(&p, "ten_yuan", PERK_OP_SET_ALL, NULL, PROG_ACT_AMOUNT_OFF, 1000, 0, 0);
     uint32_t r2 = pb_promotion_begin(&p, "pct", NULL, 1);
@@ -87,14 +91,16 @@ static void stacking_case(bool original, int64_t expect_second) {
     perk_context_free(ctx);
 }
 
-static void test_stacking_sees_reduced_amounts(void **state) {
+static void test_stacking_sees_reduced_amounts(void **state)
+{
     (void)state;
     /* measured on original prices: 10000 >= 10000 passes, and 10% applies to the current 9000 = 900 */
     stacking_case(true, 900);
     stacking_case(false, 0);
 }
 
-static void test_percent_after_amount(void **state) {
+static void test_percent_after_amount(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     vt_simple_rule(&p, "amount", PERK_OP_SET_ALL, NULL, PROG_ACT_AMOUNT_OFF, 1000, 0, 0);
@@ -123,7 +129,8 @@ static void test_percent_after_amount(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_most_expensive_works_on_runs(void **state) {
+static void test_most_expensive_works_on_runs(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     vt_simple_rule(&p, "top_three", PERK_OP_SET_ALL, NULL, PROG_ACT_MOST_EXPENSIVE, 500000, 3, 0);
@@ -138,7 +145,8 @@ static void test_most_expensive_works_on_runs(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_most_expensive_more_than_there_are(void **state) {
+static void test_most_expensive_more_than_there_are(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     vt_simple_rule(&p, "top_all", PERK_OP_SET_ALL, NULL, PROG_ACT_MOST_EXPENSIVE, 100000, INT64_MAX, 0);
@@ -155,7 +163,8 @@ static void test_most_expensive_more_than_there_are(void **state) {
 
 /* ------------------------------------------------------------------ gifts, shipping, effects */
 
-static void test_gift_counts_toward_nothing(void **state) {
+static void test_gift_counts_toward_nothing(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     uint32_t r0 = pb_promotion_begin(&p, "gift", NULL, 0);
@@ -202,7 +211,8 @@ static void test_gift_counts_toward_nothing(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_effect_recorded(void **state) {
+static void test_effect_recorded(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     uint32_t r0 = pb_promotion_begin(&p, "fx", NULL, 0);
@@ -226,7 +236,8 @@ static void test_effect_recorded(void **state) {
 
 /* ------------------------------------------------------------------ money budgets */
 
-static void test_money_budget_caps_to_remaining(void **state) {
+static void test_money_budget_caps_to_remaining(void **state)
+{
     (void)state;
     for (int used_up = 0; used_up < 2; used_up++) {
         prog_data p = new_prog();
@@ -238,7 +249,7 @@ static void test_money_budget_caps_to_remaining(void **state) {
         perk_context *ctx = vt_build(&p);
         vt_order(ctx, 0);
         vt_line(ctx, "a", NULL, 5000, 1);
-        perk_usage u = {.uses = 3, .money = used_up ? 10000 : 9800, .customer_uses = 0};
+        perk_usage u = { .uses = 3, .money = used_up ? 10000 : 9800, .customer_uses = 0 };
         assert_int_equal(perk_cart_set_usage(ctx, 0, &u), PERK_OK);
         const perk_result *r = vt_eval(ctx);
         if (used_up) {
@@ -253,7 +264,8 @@ static void test_money_budget_caps_to_remaining(void **state) {
     }
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_amount_off_each_and_fixed_price),
         cmocka_unit_test(test_jpy_exponent_zero),

@@ -6,12 +6,13 @@
 #include "vm_testutil.h"
 
 typedef struct redeem_setup {
-    int64_t points, money;    /* rate */
+    int64_t points, money; /* rate */
     uint32_t pays_for;
     int64_t max_share_ppm, min_balance;
 } redeem_setup;
 
-static perk_context *loyalty_ctx(const redeem_setup *rs, bool earn) {
+static perk_context *loyalty_ctx(const redeem_setup *rs, bool earn)
+{
     prog_data p;
     pb_init(&p, "t", "CNY", 2);
     if (rs != NULL) {
@@ -29,16 +30,18 @@ static perk_context *loyalty_ctx(const redeem_setup *rs, bool earn) {
     return vt_build(&p);
 }
 
-static void cart(perk_context *ctx, int64_t shipping, int64_t balance, int64_t request) {
-    perk_order o = {.time = VT_TIME, .shipping = shipping, .points_to_redeem = request};
+static void cart(perk_context *ctx, int64_t shipping, int64_t balance, int64_t request)
+{
+    perk_order o = { .time = VT_TIME, .shipping = shipping, .points_to_redeem = request };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-    perk_customer c = {.points_balance = balance, .member_since_days = -1};
+    perk_customer c = { .points_balance = balance, .member_since_days = -1 };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
 }
 
-static void test_points_pay_shipping_only(void **state) {
+static void test_points_pay_shipping_only(void **state)
+{
     (void)state;
-    redeem_setup rs = {100, 100, PROG_PAYS_SHIPPING, 1000000, 0};
+    redeem_setup rs = { 100, 100, PROG_PAYS_SHIPPING, 1000000, 0 };
     perk_context *ctx = loyalty_ctx(&rs, false);
     cart(ctx, 800, 10000, -1);
     vt_line(ctx, "a", NULL, 5000, 1);
@@ -53,9 +56,10 @@ static void test_points_pay_shipping_only(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_max_share_and_balance(void **state) {
+static void test_max_share_and_balance(void **state)
+{
     (void)state;
-    redeem_setup rs = {100, 100, PROG_PAYS_GOODS | PROG_PAYS_SHIPPING, 500000, 0};
+    redeem_setup rs = { 100, 100, PROG_PAYS_GOODS | PROG_PAYS_SHIPPING, 500000, 0 };
     perk_context *ctx = loyalty_ctx(&rs, false);
     cart(ctx, 1000, 100000, -1);
     vt_line(ctx, "a", NULL, 5000, 1);
@@ -79,9 +83,10 @@ static void test_max_share_and_balance(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_redeemed_goods_earn_nothing(void **state) {
+static void test_redeemed_goods_earn_nothing(void **state)
+{
     (void)state;
-    redeem_setup rs = {100, 100, PROG_PAYS_GOODS, 1000000, 0};
+    redeem_setup rs = { 100, 100, PROG_PAYS_GOODS, 1000000, 0 };
     perk_context *ctx = loyalty_ctx(&rs, true);
     cart(ctx, 0, 1000, -1);
     vt_line(ctx, "a", NULL, 3000, 1);
@@ -100,7 +105,8 @@ static void test_redeemed_goods_earn_nothing(void **state) {
 
 /* Multipliers x2 (all), x3/2 (targets earn 0), x5 (condition never true), 4/2 (ties with x2,
  * declared later). Earn 1 point per ¥1 with an optional cap; a 10% promotion first. */
-static perk_context *mult_ctx(int64_t cap) {
+static perk_context *mult_ctx(int64_t cap)
+{
     prog_data p;
     pb_init(&p, "t", "CNY", 2);
     uint32_t r = pb_promotion_begin(&p, "ten", NULL, 0);
@@ -133,7 +139,8 @@ static perk_context *mult_ctx(int64_t cap) {
     return ctx;
 }
 
-static void test_earn_with_multipliers(void **state) {
+static void test_earn_with_multipliers(void **state)
+{
     (void)state;
     perk_context *ctx = mult_ctx(-1);
     vt_line(ctx, "a", NULL, 13717, 1);
@@ -150,7 +157,7 @@ static void test_earn_with_multipliers(void **state) {
     perk_context_free(ctx);
 
     ctx = mult_ctx(-1);
-    perk_customer c = {.first_order = true, .member_since_days = -1};
+    perk_customer c = { .first_order = true, .member_since_days = -1 };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
     vt_line(ctx, "a", NULL, 13717, 1);
     r = vt_eval(ctx);
@@ -169,7 +176,8 @@ static void test_earn_with_multipliers(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_points_overflow_is_an_error(void **state) {
+static void test_points_overflow_is_an_error(void **state)
+{
     (void)state;
     prog_data p;
     pb_init(&p, "t", "CNY", 2);
@@ -185,12 +193,11 @@ static void test_points_overflow_is_an_error(void **state) {
     perk_context_free(ctx);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_points_pay_shipping_only),
-        cmocka_unit_test(test_max_share_and_balance),
-        cmocka_unit_test(test_redeemed_goods_earn_nothing),
-        cmocka_unit_test(test_earn_with_multipliers),
+        cmocka_unit_test(test_points_pay_shipping_only),    cmocka_unit_test(test_max_share_and_balance),
+        cmocka_unit_test(test_redeemed_goods_earn_nothing), cmocka_unit_test(test_earn_with_multipliers),
         cmocka_unit_test(test_points_overflow_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

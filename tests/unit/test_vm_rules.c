@@ -4,14 +4,16 @@
  * of item set are rule tests now: tests/semantics/gates.test and sets.test. */
 #include "vm_testutil.h"
 
-static prog_data new_prog(void) {
+static prog_data new_prog(void)
+{
     prog_data p;
     pb_init(&p, "t", "CNY", 2);
     return p;
 }
 
 /* A promotion: optional subtotal threshold, then `percent` off every line. */
-static uint32_t pct_rule(prog_data *p, const char *id, int64_t ppm, int64_t threshold) {
+static uint32_t pct_rule(prog_data *p, const char *id, int64_t ppm, int64_t threshold)
+{
     uint32_t r = pb_promotion_begin(p, id, NULL, (int32_t)p->n_rules);
     if (threshold > 0) vt_require_subtotal(p, threshold, false, NULL);
     pb_emit(p, PERK_OP_SET_ALL, 0);
@@ -22,7 +24,8 @@ static uint32_t pct_rule(prog_data *p, const char *id, int64_t ppm, int64_t thre
 
 /* ------------------------------------------------------------------ coupons and budgets */
 
-static perk_context *coupon_ctx(uint8_t policy) {
+static perk_context *coupon_ctx(uint8_t policy)
+{
     prog_data p = new_prog();
     p.coupon_policy = policy;
     uint32_t a = pct_rule(&p, "code", 100000, 0);
@@ -37,7 +40,8 @@ static perk_context *coupon_ctx(uint8_t policy) {
     return ctx;
 }
 
-static void test_coupons_missing_rejected_accepted(void **state) {
+static void test_coupons_missing_rejected_accepted(void **state)
+{
     (void)state;
     perk_context *ctx = coupon_ctx(PROG_COUPONS_STACKABLE);
     const perk_result *r = vt_eval(ctx);
@@ -82,7 +86,8 @@ static void test_coupons_missing_rejected_accepted(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_one_coupon_per_order(void **state) {
+static void test_one_coupon_per_order(void **state)
+{
     (void)state;
     perk_context *ctx = coupon_ctx(PROG_COUPONS_ONE_PER_ORDER);
     assert_int_equal(perk_cart_add_coupon(ctx, "SAVE10", NULL, PERK_COUPON_VALID), PERK_OK);
@@ -97,7 +102,8 @@ static void test_one_coupon_per_order(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_budgets_and_exclusion(void **state) {
+static void test_budgets_and_exclusion(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     uint32_t a = pct_rule(&p, "uses", 100000, 0);
@@ -111,7 +117,8 @@ static void test_budgets_and_exclusion(void **state) {
     perk_context *ctx = vt_build(&p);
     vt_order(ctx, 0);
     vt_line(ctx, "x", NULL, 10000, 1);
-    perk_usage ua = {.uses = 100}, ub = {.uses = 5, .customer_uses = 1}, uc = {.uses = 99, .customer_uses = 1};
+    perk_usage ua = { .uses = 100 }, ub = { .uses = 5, .customer_uses = 1 },
+               uc = { .uses = 99, .customer_uses = 1 };
     assert_int_equal(perk_cart_set_usage(ctx, 0, &ua), PERK_OK);
     assert_int_equal(perk_cart_set_usage(ctx, 1, &ub), PERK_OK);
     assert_int_equal(perk_cart_set_usage(ctx, 2, &uc), PERK_OK);
@@ -130,7 +137,8 @@ static void test_budgets_and_exclusion(void **state) {
 
 /* A promotion with soft conditions: `sum(tea) <cmp> 30000` (hint "tea"), optionally
  * `customer.first_order`, then CHECK and ¥10 off. */
-static perk_context *hint_ctx(perk_opcode cmp, bool second_soft, bool second_hard) {
+static perk_context *hint_ctx(perk_opcode cmp, bool second_soft, bool second_hard)
+{
     prog_data p = new_prog();
     uint32_t r = pb_promotion_begin(&p, "tea300", NULL, 0);
     if (second_hard) {
@@ -160,7 +168,8 @@ static perk_context *hint_ctx(perk_opcode cmp, bool second_soft, bool second_har
     return ctx;
 }
 
-static void test_hint_on_soft_threshold(void **state) {
+static void test_hint_on_soft_threshold(void **state)
+{
     (void)state;
     perk_context *ctx = hint_ctx(PERK_OP_GE, false, false);
     const perk_result *r = vt_eval(ctx);
@@ -181,7 +190,8 @@ static void test_hint_on_soft_threshold(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_no_hint_when_another_condition_fails(void **state) {
+static void test_no_hint_when_another_condition_fails(void **state)
+{
     (void)state;
     /* a second soft condition also fails (first_order is false): no hint, first failure reported */
     perk_context *ctx = hint_ctx(PERK_OP_GE, true, false);
@@ -199,7 +209,7 @@ static void test_no_hint_when_another_condition_fails(void **state) {
     perk_context_free(ctx);
     /* with a first order, the only failure is the soft threshold again */
     ctx = hint_ctx(PERK_OP_GE, true, false);
-    perk_customer c = {.first_order = true, .member_since_days = -1};
+    perk_customer c = { .first_order = true, .member_since_days = -1 };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
     r = vt_eval(ctx);
     assert_int_equal(r->n_hints, 1);
@@ -207,7 +217,8 @@ static void test_no_hint_when_another_condition_fails(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_not_flips_the_recorded_comparison(void **state) {
+static void test_not_flips_the_recorded_comparison(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     uint32_t r = pb_promotion_begin(&p, "small", NULL, 0);
@@ -234,7 +245,8 @@ static void test_not_flips_the_recorded_comparison(void **state) {
 /* ------------------------------------------------------------------ facts */
 
 /* A promotion that applies ¥1 off when fact `fact` equals `value`. */
-static void fact_rule(prog_data *p, const char *id, perk_fact fact, int64_t value) {
+static void fact_rule(prog_data *p, const char *id, perk_fact fact, int64_t value)
+{
     uint32_t r = pb_promotion_begin(p, id, NULL, (int32_t)p->n_rules);
     uint32_t c = pb_cond(p, id, NULL);
     pb_emit(p, PERK_OP_LOAD_FACT, fact);
@@ -246,7 +258,8 @@ static void fact_rule(prog_data *p, const char *id, perk_fact fact, int64_t valu
     pb_promotion_end(p, r);
 }
 
-static void test_time_facts_in_shanghai(void **state) {
+static void test_time_facts_in_shanghai(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     p.timezone = pb_str(&p, "Asia/Shanghai");
@@ -265,7 +278,7 @@ static void test_time_facts_in_shanghai(void **state) {
     pb_promotion_end(&p, r);
     perk_context *ctx = vt_build(&p);
     /* 2026-03-03 17:00 UTC (a Tuesday) = 2026-03-04 01:00 in Shanghai (a Wednesday) */
-    perk_order o = {.time = 1772557200, .points_to_redeem = 0};
+    perk_order o = { .time = 1772557200, .points_to_redeem = 0 };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
     vt_line(ctx, "x", NULL, 1000, 1);
     const perk_result *res = vt_eval(ctx);
@@ -276,13 +289,16 @@ static void test_time_facts_in_shanghai(void **state) {
     perk_context_free(ctx);
 }
 
-static int64_t birthday_applies(int64_t time) {
+static int64_t birthday_applies(int64_t time)
+{
     prog_data p = new_prog();
     fact_rule(&p, "birthday", PERK_FACT_CUSTOMER_IS_BIRTHDAY, 1);
     perk_context *ctx = vt_build(&p);
-    perk_order o = {.time = time};
+    perk_order o = { .time = time };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-    perk_customer c = {.birthday_month = 2, .birthday_day = 29, .birthday_year = 2000, .member_since_days = -1};
+    perk_customer c = {
+        .birthday_month = 2, .birthday_day = 29, .birthday_year = 2000, .member_since_days = -1
+    };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
     vt_line(ctx, "x", NULL, 1000, 1);
     int64_t d = vt_eval(ctx)->discount;
@@ -290,14 +306,16 @@ static int64_t birthday_applies(int64_t time) {
     return d;
 }
 
-static void test_feb_29_birthday(void **state) {
+static void test_feb_29_birthday(void **state)
+{
     (void)state;
     assert_int_equal(birthday_applies(1803787200), 100); /* 2027-02-28: common year, celebrated */
     assert_int_equal(birthday_applies(1835323200), 0);   /* 2028-02-28: leap year, wait for the 29th */
     assert_int_equal(birthday_applies(1835323200 + 86400), 100); /* 2028-02-29 */
 }
 
-static void test_tier_string_and_tag_facts(void **state) {
+static void test_tier_string_and_tag_facts(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     pb_tier(&p, "silver", NULL, 100000, 0, NULL, 0);
@@ -316,11 +334,13 @@ static void test_tier_string_and_tag_facts(void **state) {
     perk_context *ctx = vt_build(&p);
     for (int round = 0; round < 2; round++) {
         perk_cart_reset(ctx);
-        perk_order o = {.time = VT_TIME, .channel = round == 0 ? "app" : "fax"};
+        perk_order o = { .time = VT_TIME, .channel = round == 0 ? "app" : "fax" };
         assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-        const char *tags[] = {"new", "vip"};
-        perk_customer cu = {.tier = round == 0 ? "gold" : "bronze", .tags = tags, .n_tags = round == 0 ? 2 : 1,
-                            .member_since_days = -1};
+        const char *tags[] = { "new", "vip" };
+        perk_customer cu = { .tier = round == 0 ? "gold" : "bronze",
+                             .tags = tags,
+                             .n_tags = round == 0 ? 2 : 1,
+                             .member_since_days = -1 };
         assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
         assert_int_equal(perk_cart_add_coupon(ctx, "X", NULL, PERK_COUPON_VALID), PERK_OK);
         vt_line(ctx, "x", NULL, 1000, 1);
@@ -335,7 +355,8 @@ static void test_tier_string_and_tag_facts(void **state) {
 
 /* ------------------------------------------------------------------ line sets */
 
-static void test_many_lines_cross_words(void **state) {
+static void test_many_lines_cross_words(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     vt_simple_rule(&p, "all", PERK_OP_SET_ALL, NULL, PROG_ACT_AMOUNT_OFF, 13000, 0, 0);
@@ -359,7 +380,8 @@ static void test_many_lines_cross_words(void **state) {
 
 /* ------------------------------------------------------------------ errors */
 
-static void test_overflow_ends_the_evaluation(void **state) {
+static void test_overflow_ends_the_evaluation(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     uint32_t r = pb_promotion_begin(&p, "boom", NULL, 0);
@@ -382,7 +404,8 @@ static void test_overflow_ends_the_evaluation(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_instruction_budget(void **state) {
+static void test_instruction_budget(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     pct_rule(&p, "a", 100000, 100);
@@ -402,15 +425,16 @@ static void test_instruction_budget(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_cart_rejected_until_reset(void **state) {
+static void test_cart_rejected_until_reset(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     pct_rule(&p, "a", 100000, 0);
     perk_context *ctx = vt_build(&p);
     vt_order(ctx, 0);
-    perk_line bad = {.sku = "y", .unit_price = 100, .quantity = 0, .margin_ppm = -1};
+    perk_line bad = { .sku = "y", .unit_price = 100, .quantity = 0, .margin_ppm = -1 };
     assert_int_equal(perk_cart_add_line(ctx, &bad), PERK_INVALID);
-    perk_line good = {.sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = -1};
+    perk_line good = { .sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = -1 };
     assert_int_equal(perk_cart_add_line(ctx, &good), PERK_INVALID);
     assert_string_equal(perk_context_error(ctx), "line 1: quantity 0 must be at least 1");
     assert_int_equal(perk_evaluate(ctx)->status, PERK_INVALID);
@@ -420,17 +444,24 @@ static void test_cart_rejected_until_reset(void **state) {
         perk_status status;
         const char *message;
     } cases[] = {
-        {{.sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = -1, .category = "tea//green"}, PERK_INVALID,
-         "line 1: category \"tea//green\" has an empty segment"},
-        {{.sku = "", .unit_price = 100, .quantity = 1, .margin_ppm = -1}, PERK_INVALID, "line 1: sku is required"},
-        {{.sku = "y", .unit_price = -1, .quantity = 1, .margin_ppm = -1}, PERK_INVALID,
-         "line 1: unit_price -1 must be between 0 and 1000000000000000"},
-        {{.sku = "y", .unit_price = 100, .quantity = 2000000, .margin_ppm = -1}, PERK_INVALID,
-         "line 1: quantity 2000000 exceeds max_quantity 1000000"},
-        {{.sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = 1000001}, PERK_INVALID,
-         "line 1: margin_ppm 1000001 must be -1 (unknown) or 0..1000000"},
-        {{.sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = -1, .n_tags = 1}, PERK_INVALID,
-         "line 1: n_tags is 1 but tags is NULL"},
+        { { .sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = -1, .category = "tea//green" },
+          PERK_INVALID,
+          "line 1: category \"tea//green\" has an empty segment" },
+        { { .sku = "", .unit_price = 100, .quantity = 1, .margin_ppm = -1 },
+          PERK_INVALID,
+          "line 1: sku is required" },
+        { { .sku = "y", .unit_price = -1, .quantity = 1, .margin_ppm = -1 },
+          PERK_INVALID,
+          "line 1: unit_price -1 must be between 0 and 1000000000000000" },
+        { { .sku = "y", .unit_price = 100, .quantity = 2000000, .margin_ppm = -1 },
+          PERK_INVALID,
+          "line 1: quantity 2000000 exceeds max_quantity 1000000" },
+        { { .sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = 1000001 },
+          PERK_INVALID,
+          "line 1: margin_ppm 1000001 must be -1 (unknown) or 0..1000000" },
+        { { .sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = -1, .n_tags = 1 },
+          PERK_INVALID,
+          "line 1: n_tags is 1 but tags is NULL" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         perk_cart_reset(ctx);
@@ -440,7 +471,7 @@ static void test_cart_rejected_until_reset(void **state) {
     }
 
     perk_cart_reset(ctx);
-    perk_order o = {.currency = "USD", .time = VT_TIME};
+    perk_order o = { .currency = "USD", .time = VT_TIME };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_CURRENCY);
     assert_string_equal(perk_context_error(ctx), "order: currency USD does not match the program's CNY");
 
@@ -451,12 +482,12 @@ static void test_cart_rejected_until_reset(void **state) {
     assert_string_equal(perk_context_error(ctx), "coupon A: entered twice");
 
     perk_cart_reset(ctx);
-    perk_customer c = {.birthday_month = 2, .birthday_day = 30, .member_since_days = -1};
+    perk_customer c = { .birthday_month = 2, .birthday_day = 30, .member_since_days = -1 };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_INVALID);
 
     perk_cart_reset(ctx);
     vt_order(ctx, 0);
-    perk_line huge = {.sku = "y", .unit_price = 1000000000000000LL, .quantity = 1000000, .margin_ppm = -1};
+    perk_line huge = { .sku = "y", .unit_price = 1000000000000000LL, .quantity = 1000000, .margin_ppm = -1 };
     assert_int_equal(perk_cart_add_line(ctx, &huge), PERK_OVERFLOW);
 
     /* NULLs are errors, not crashes */
@@ -467,7 +498,8 @@ static void test_cart_rejected_until_reset(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_empty_cart(void **state) {
+static void test_empty_cart(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     pct_rule(&p, "a", 100000, 0);
@@ -480,8 +512,8 @@ static void test_empty_cart(void **state) {
     perk_context_free(ctx);
 }
 
-
-static void test_allocation_storage_limit(void **state) {
+static void test_allocation_storage_limit(void **state)
+{
     (void)state;
     /* 66 promotions each take 1 cent from every line; with max_lines = 2 the context reserves
        2 * min(66, 64) = 128 allocations, and 66 * 2 = 132 are needed */
@@ -504,14 +536,15 @@ static void test_allocation_storage_limit(void **state) {
     vt_line(ctx, "b", NULL, 1000, 1);
     assert_int_equal(perk_evaluate(ctx)->status, PERK_LIMIT);
     assert_non_null(strstr(perk_context_error(ctx), "allocations"));
-    perk_line third = {.sku = "c", .unit_price = 1000, .quantity = 1, .margin_ppm = -1};
+    perk_line third = { .sku = "c", .unit_price = 1000, .quantity = 1, .margin_ppm = -1 };
     assert_int_equal(perk_cart_add_line(ctx, &third), PERK_LIMIT); /* over max_lines */
     assert_string_equal(perk_context_error(ctx), "line 3: the cart has more than max_lines = 2 lines");
     perk_context_free(ctx);
 }
 
 /* A promotion ¥1 off everything when `agg(field of all lines) == value`. */
-static void agg_rule(prog_data *p, const char *id, perk_opcode agg, perk_item_field field, int64_t value) {
+static void agg_rule(prog_data *p, const char *id, perk_opcode agg, perk_item_field field, int64_t value)
+{
     uint32_t r = pb_promotion_begin(p, id, NULL, (int32_t)p->n_rules);
     uint32_t c = pb_cond(p, id, NULL);
     pb_emit(p, PERK_OP_SET_ALL, 0);
@@ -524,7 +557,8 @@ static void agg_rule(prog_data *p, const char *id, perk_opcode agg, perk_item_fi
     pb_promotion_end(p, r);
 }
 
-static void test_aggregates(void **state) {
+static void test_aggregates(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     agg_rule(&p, "min_price", PERK_OP_AGG_MIN, PERK_FIELD_PRICE, 300);
@@ -541,9 +575,9 @@ static void test_aggregates(void **state) {
     perk_context *ctx = vt_build(&p);
     vt_order(ctx, 0);
     perk_line lines[] = {
-        {.sku = "a", .unit_price = 2000, .quantity = 1, .margin_ppm = 200000},
-        {.sku = "b", .unit_price = 300, .quantity = 5, .margin_ppm = -1},
-        {.sku = "c", .unit_price = 700, .quantity = 2, .margin_ppm = 500000},
+        { .sku = "a", .unit_price = 2000, .quantity = 1, .margin_ppm = 200000 },
+        { .sku = "b", .unit_price = 300, .quantity = 5, .margin_ppm = -1 },
+        { .sku = "c", .unit_price = 700, .quantity = 2, .margin_ppm = 500000 },
     };
     for (size_t i = 0; i < 3; i++) assert_int_equal(perk_cart_add_line(ctx, &lines[i]), PERK_OK);
     const perk_result *res = vt_eval(ctx);
@@ -556,7 +590,8 @@ static void test_aggregates(void **state) {
     perk_context_free(ctx);
 }
 
-static void test_division_by_zero(void **state) {
+static void test_division_by_zero(void **state)
+{
     (void)state;
     prog_data p = new_prog();
     uint32_t r = pb_promotion_begin(&p, "div", NULL, 0);
@@ -579,7 +614,8 @@ static void test_division_by_zero(void **state) {
     perk_context_free(ctx);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_coupons_missing_rejected_accepted),
         cmocka_unit_test(test_one_coupon_per_order),

@@ -12,11 +12,12 @@
 #define N_CARTS 300
 #define ROUNDS 3
 
-static const char *const skus[] = {"a", "b", "c", "d", "e", "f"};
-static const char *const cats[] = {"tea/green", "tea/black", "ware/cup", "snack", NULL, "tea"};
-static const char *const tags_sale[] = {"sale"};
+static const char *const skus[] = { "a", "b", "c", "d", "e", "f" };
+static const char *const cats[] = { "tea/green", "tea/black", "ware/cup", "snack", NULL, "tea" };
+static const char *const tags_sale[] = { "sale" };
 
-static perk_program *build_program(void) {
+static perk_program *build_program(void)
+{
     prog_data p;
     pb_init(&p, "shop", "CNY", 2);
     p.tz_base_offset = 8 * 3600;
@@ -94,24 +95,29 @@ static perk_program *build_program(void) {
 }
 
 /* Deterministic pseudo-random numbers (a 64-bit LCG). */
-static uint64_t next_rand(uint64_t *s) {
+static uint64_t next_rand(uint64_t *s)
+{
     *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
     return *s >> 33;
 }
 
-static perk_status build_cart(perk_context *ctx, int cart) {
+static perk_status build_cart(perk_context *ctx, int cart)
+{
     uint64_t s = (uint64_t)cart * 7919 + 17;
     perk_cart_reset(ctx);
-    perk_order o = {.time = VT_TIME + (int64_t)(next_rand(&s) % 7) * 86400, .shipping = (int64_t)(next_rand(&s) % 1500),
-                    .points_to_redeem = cart % 3 == 0 ? -1 : (int64_t)(next_rand(&s) % 2000)};
+    perk_order o = { .time = VT_TIME + (int64_t)(next_rand(&s) % 7) * 86400,
+                     .shipping = (int64_t)(next_rand(&s) % 1500),
+                     .points_to_redeem = cart % 3 == 0 ? -1 : (int64_t)(next_rand(&s) % 2000) };
     perk_status st = perk_cart_set_order(ctx, &o);
-    perk_customer cu = {.points_balance = (int64_t)(next_rand(&s) % 5000), .member_since_days = -1};
+    perk_customer cu = { .points_balance = (int64_t)(next_rand(&s) % 5000), .member_since_days = -1 };
     if (st == PERK_OK) st = perk_cart_set_customer(ctx, &cu);
     int n = 1 + (int)(next_rand(&s) % 12);
     for (int i = 0; i < n && st == PERK_OK; i++) {
-        perk_line l = {.sku = skus[next_rand(&s) % 6], .category = cats[next_rand(&s) % 6],
-                       .unit_price = 1 + (int64_t)(next_rand(&s) % 9000), .quantity = 1 + (int64_t)(next_rand(&s) % 5),
-                       .margin_ppm = -1};
+        perk_line l = { .sku = skus[next_rand(&s) % 6],
+                        .category = cats[next_rand(&s) % 6],
+                        .unit_price = 1 + (int64_t)(next_rand(&s) % 9000),
+                        .quantity = 1 + (int64_t)(next_rand(&s) % 5),
+                        .margin_ppm = -1 };
         if (next_rand(&s) % 2) {
             l.tags = tags_sale;
             l.n_tags = 1;
@@ -122,13 +128,15 @@ static perk_status build_cart(perk_context *ctx, int cart) {
     return st;
 }
 
-static uint64_t mix(uint64_t h, int64_t v) {
+static uint64_t mix(uint64_t h, int64_t v)
+{
     h ^= (uint64_t)v;
     return h * 1099511628211ULL;
 }
 
 /* A fingerprint of everything in a result. */
-static uint64_t fingerprint(const perk_result *r) {
+static uint64_t fingerprint(const perk_result *r)
+{
     uint64_t h = 1469598103934665603ULL;
     h = mix(h, r->status);
     h = mix(h, r->subtotal);
@@ -152,13 +160,15 @@ static uint64_t fingerprint(const perk_result *r) {
 static uint64_t expected[N_CARTS];
 static atomic_long allocations;
 
-static void *counting_alloc(size_t size, void *user) {
+static void *counting_alloc(size_t size, void *user)
+{
     (void)user;
     atomic_fetch_add(&allocations, 1);
     return malloc(size);
 }
 
-static void counting_release(void *ptr, void *user) {
+static void counting_release(void *ptr, void *user)
+{
     (void)user;
     free(ptr);
 }
@@ -169,7 +179,8 @@ typedef struct worker {
     int mismatches;
 } worker;
 
-static void *work(void *arg) {
+static void *work(void *arg)
+{
     worker *w = arg;
     for (int round = 0; round < ROUNDS; round++) {
         for (int k = 0; k < N_CARTS; k++) {
@@ -184,7 +195,8 @@ static void *work(void *arg) {
     return NULL;
 }
 
-static void test_threads_agree_and_never_allocate(void **state) {
+static void test_threads_agree_and_never_allocate(void **state)
+{
     (void)state;
     perk_program *prog = build_program();
     perk_context *single = perk_context_new(prog, NULL, NULL);
@@ -194,7 +206,8 @@ static void test_threads_agree_and_never_allocate(void **state) {
         assert_int_equal(build_cart(single, cart), PERK_OK);
         const perk_result *r = perk_evaluate(single);
         if (r->status != PERK_OK) errors++;
-        for (uint32_t i = 0; i < r->n_promotions; i++) applied += r->promotions[i].reason == PERK_REASON_APPLIED;
+        for (uint32_t i = 0; i < r->n_promotions; i++)
+            applied += r->promotions[i].reason == PERK_REASON_APPLIED;
         expected[cart] = fingerprint(r);
     }
     assert_int_equal(errors, 0);
@@ -207,7 +220,7 @@ static void test_threads_agree_and_never_allocate(void **state) {
 
     worker workers[N_THREADS];
     for (int t = 0; t < N_THREADS; t++) {
-        workers[t] = (worker){perk_context_new(prog, NULL, NULL), t, 0};
+        workers[t] = (worker){ perk_context_new(prog, NULL, NULL), t, 0 };
         assert_non_null(workers[t].ctx);
         /* a context grows to the largest cart it is fed: once it has seen these carts, neither
          * building them nor evaluating them allocates */
@@ -216,11 +229,12 @@ static void test_threads_agree_and_never_allocate(void **state) {
             assert_true(fingerprint(perk_evaluate(workers[t].ctx)) == expected[cart]);
         }
     }
-    perk_allocator counting = {counting_alloc, counting_release, NULL};
+    perk_allocator counting = { counting_alloc, counting_release, NULL };
     atomic_store(&allocations, 0);
     perk_set_allocator(&counting);
     pthread_t threads[N_THREADS];
-    for (int t = 0; t < N_THREADS; t++) assert_int_equal(pthread_create(&threads[t], NULL, work, &workers[t]), 0);
+    for (int t = 0; t < N_THREADS; t++)
+        assert_int_equal(pthread_create(&threads[t], NULL, work, &workers[t]), 0);
     for (int t = 0; t < N_THREADS; t++) pthread_join(threads[t], NULL);
     perk_set_allocator(NULL);
     assert_int_equal(atomic_load(&allocations), 0);
@@ -232,11 +246,12 @@ static void test_threads_agree_and_never_allocate(void **state) {
     perk_program_free(prog);
 }
 
-static void test_allocator_hook_counts(void **state) {
+static void test_allocator_hook_counts(void **state)
+{
     (void)state;
     /* the hook is used, and memory from malloc is still freed correctly after switching */
     perk_program *prog = build_program();
-    perk_allocator counting = {counting_alloc, counting_release, NULL};
+    perk_allocator counting = { counting_alloc, counting_release, NULL };
     atomic_store(&allocations, 0);
     perk_set_allocator(&counting);
     perk_context *ctx = perk_context_new(prog, NULL, NULL);
@@ -247,7 +262,8 @@ static void test_allocator_hook_counts(void **state) {
     perk_program_free(prog);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_agree_and_never_allocate),
         cmocka_unit_test(test_allocator_hook_counts),
