@@ -2,7 +2,8 @@
 # tests/run.sh BUILD_DIR... - runs every test suite against each built tree and ends with the
 # single summary line "N passed, N failed" (counting individual test cases where a suite reports
 # them: cmocka cases, rule-test cases, docs examples, golden files).
-#   VALGRIND=1  run everything under valgrind memcheck (leaks and errors fail the suite): the unit
+#   VALGRIND=1  run everything under valgrind memcheck (leaks and errors fail the suite; --fair-sched
+#               so that threads waiting on each other, as the hot-reload test's do, take turns): the unit
 #               tests, the CLI runs and the embedding example. It also sets PERK_TEST_QUICK=1 (so it
 #               ends in minutes) and PERK_TEST_VALGRIND=1, for what valgrind's 20-50x slowdown
 #               breaks: test_cart_json's "refused in 0.25 s" bound becomes 5 s and the
@@ -20,7 +21,7 @@ trap 'rm -rf "$log_dir"' EXIT
 
 vg=()
 if [ "${VALGRIND:-0}" = 1 ]; then
-  vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=no)
+  vg=(valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=no)
   export PERK_TEST_QUICK=1 PERK_TEST_VALGRIND=1
   # the scripts below run their programs through this prefix
   export PERK_WRAP="${vg[*]}"
