@@ -16,16 +16,6 @@
 #include "json/json.h"
 #include "store/store.h"
 
-/* $.order.id of an order document, or NULL (the full parse later explains what is wrong). */
-static char *peek_order_id(const char *text, size_t len)
-{
-    json_t *root = json_loadb(text, len, 0, NULL);
-    const char *id = json_string_value(json_object_get(json_object_get(root, "order"), "id"));
-    char *copy = id ? strdup(id) : NULL;
-    json_decref(root);
-    return copy;
-}
-
 /* The program to commit against: --program; else, for an order already committed, the version
  * it was priced with (so that a retry replays it even after a publish); else the version active
  * in the store. */
@@ -117,7 +107,7 @@ int cmd_commit(int argc, char **argv)
         return 1;
     }
     int64_t version = 0;
-    char *order_id = peek_order_id(text, text_len);
+    char *order_id = cart_json_order_id(text, text_len);
     perk_program *prog = commit_program(st, program_path, order_id, (int64_t)time(NULL), &version);
     free(order_id);
     perk_context *ctx = NULL;

@@ -1265,3 +1265,12 @@ void cart_json_free(cart_doc *doc)
     free(doc->attr_pool);
     free(doc);
 }
+
+char *cart_json_order_id(const char *text, size_t len)
+{
+    json_t *root = json_loadb(text, len, 0, NULL);
+    const char *id = json_string_value(json_object_get(json_object_get(root, "order"), "id"));
+    char *copy = id ? strdup(id) : NULL;
+    json_decref(root);
+    return copy;
+}

@@ -104,4 +104,8 @@ size_t cart_json_edit_distance(const char *a, const char *b, size_t cap);
 /* True when `candidate` is close enough to `typo` to suggest it ("did you mean ...?"). */
 bool cart_json_is_similar(const char *typo, const char *candidate);
 
+/* $.order.id of an order document, malloc'ed, or NULL when there is none (the full parse then
+ * says what is wrong). Lets a checkout find an earlier commit of the order before pricing it. */
+char *cart_json_order_id(const char *text, size_t len);
+
 #endif

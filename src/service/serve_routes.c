@@ -210,16 +210,6 @@ static void handle_evaluate(serve_call *c, serve_reply *r)
 
 /* ----------------------------------------------------------------- orders */
 
-/* $.order.id of a document, or NULL. */
-static char *peek_order_id(const char *text, size_t len)
-{
-    json_t *root = json_loadb(text, len, 0, NULL);
-    const char *id = json_string_value(json_object_get(json_object_get(root, "order"), "id"));
-    char *copy = id ? strdup(id) : NULL;
-    json_decref(root);
-    return copy;
-}
-
 /* A program for a retried order priced by an earlier version (loaded from the store). */
 static perk_program *load_version(serve_call *c, int64_t version, serve_reply *r)
 {
@@ -253,7 +243,7 @@ static void handle_orders(serve_call *c, serve_reply *r)
 
     /* a retry of an order committed under an earlier version is priced by that version, so that
      * it replays instead of conflicting (as `perk commit` does) */
-    char *order_id = peek_order_id(c->body, c->body_len);
+    char *order_id = cart_json_order_id(c->body, c->body_len);
     if (order_id) {
         bool found = false;
         int64_t committed = 0;
