@@ -216,6 +216,15 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     checkout_policy(prog, &policy, tiers, MAX_TIERS);
     int64_t now = doc->order.time;
     bool ok = false;
+    if (opts->reserve_ttl > 0 && !opts->reservation_id) abort(); /* a caller's bug */
+    /* pricing the order that consumes a reservation: what it holds is this order's */
+    bool excluding = opts->reservation_id && opts->reserve_ttl <= 0;
+    if (excluding && perk_store_exclude_reservation(store, opts->reservation_id) != PERK_STORE_OK) {
+        out->store_status = PERK_STORE_INVALID;
+        set_message(out, "%s", perk_store_errmsg(store));
+        excluding = false;
+        goto done;
+    }
 
     /* A retry of an order already committed must be evaluated as the first time, or its content
      * (and fingerprint) would differ and the store would call it a conflict: its own budget and
@@ -305,7 +314,13 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
         o.delayed = opts->delayed;
         perk_store_commit_result_free(&out->commit);
         memset(&out->commit, 0, sizeof out->commit);
-        perk_store_status st = perk_store_commit(store, &o, &policy, &out->commit);
+        perk_store_status st;
+        if (opts->reserve_ttl > 0) {
+            st = perk_store_reserve(store, opts->reservation_id, &o, opts->reserve_ttl, &out->commit);
+        } else {
+            o.reservation_id = opts->reservation_id;
+            st = perk_store_commit(store, &o, &policy, &out->commit);
+        }
         out->store_status = st;
         if (st == PERK_STORE_OK) {
             ok = true;
@@ -334,6 +349,7 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     out->attempts = CHECKOUT_MAX_ATTEMPTS;
     set_message(out, "gave up after %d attempts: budgets kept changing", CHECKOUT_MAX_ATTEMPTS);
 done:
+    if (excluding) perk_store_exclude_reservation(store, NULL);
     /* campaigns looked up in the store live in b.campaigns, freed here: leave no pointer to them
      * in the caller's document */
     for (size_t i = 0; i < doc->n_coupons; i++)

@@ -62,6 +62,14 @@ typedef struct checkout_options {
      * up to its max delay in the past instead of within the clock skew, checks its coupons at
      * that time, and records the order as delayed (orders.delayed, "delayed" in its event). */
     bool delayed;
+    /* Commit: the reservation the order consumes (NULL = none). Its holds are priced as the
+     * order's own (the budgets and coupons it holds are available to it) and the commit ends it;
+     * one that expired is ignored and the order is priced afresh. */
+    const char *reservation_id;
+    /* > 0: reserve instead of commit (perk_store_reserve under reservation_id, for this many
+     * seconds): evaluated and re-evaluated on contention exactly as a commit; nothing is
+     * committed; out->commit.reservation_expires_at says until when the result is held. */
+    int64_t reserve_ttl;
 } checkout_options;
 
 /* checkout_place_order with options. Without dry_run, `version` must be a version published in

@@ -595,7 +595,8 @@ int serve_run(const serve_options *opt)
         pthread_mutex_destroy(&srv.workers_lock);
         return 1;
     }
-    perk_store_close(boot);
+    /* boot stays open: the main thread sweeps expired reservations with it */
+    serve_reservations_sweep(boot);
     poll_versions(&srv);
     if (reload_version(srv.reloader) == 0)
         serve_log("not_ready", "no rule-set version is active yet in %s: /readyz answers 503 until one is",
@@ -618,6 +619,7 @@ int serve_run(const serve_options *opt)
         MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
     if (!d) {
         serve_log("error", "cannot listen on %s: %s", opt->listen, strerror(errno));
+        perk_store_close(boot);
         reload_close(srv.reloader);
         pthread_mutex_destroy(&srv.workers_lock);
         return 1;
@@ -627,6 +629,7 @@ int serve_run(const serve_options *opt)
         char *secret = read_secret(opt->webhook_secret_file);
         if (!secret) {
             MHD_stop_daemon(d);
+            perk_store_close(boot);
             reload_close(srv.reloader);
             pthread_mutex_destroy(&srv.workers_lock);
             return 1;
@@ -637,6 +640,7 @@ int serve_run(const serve_options *opt)
         if (!webhook) {
             serve_log("error", "cannot start the webhook thread");
             MHD_stop_daemon(d);
+            perk_store_close(boot);
             reload_close(srv.reloader);
             pthread_mutex_destroy(&srv.workers_lock);
             return 1;
@@ -659,6 +663,7 @@ int serve_run(const serve_options *opt)
             break;
         }
         poll_versions(&srv);
+        serve_reservations_sweep(boot);
     }
     /* stop accepting, let what is in flight finish, then stop the threads */
     MHD_socket ls = MHD_quiesce_daemon(d);
@@ -677,6 +682,7 @@ int serve_run(const serve_options *opt)
     int left = atomic_load(&srv.in_flight);
     MHD_stop_daemon(d);
     serve_webhook_stop(webhook);
+    perk_store_close(boot);
     workers_free(&srv);
     reload_close(srv.reloader);
     pthread_mutex_destroy(&srv.workers_lock);

@@ -31,6 +31,11 @@ enum { SCOPE_READ = 1, SCOPE_CHECKOUT = 2, SCOPE_OPERATOR = 4, SCOPE_NONE = 0 };
       "coupons_validate")                                                                             \
     X(ROUTE_BUDGETS, "GET", "/v1/budgets", SCOPE_READ | SCOPE_OPERATOR, "budgets")                    \
     X(ROUTE_EVENTS, "GET", "/v1/events", SCOPE_OPERATOR, "events")                                    \
+    X(ROUTE_RESERVE, "POST", "/v1/reservations", SCOPE_CHECKOUT | SCOPE_OPERATOR, "reservations")     \
+    X(ROUTE_RESERVATION, "GET", "/v1/reservations/{id}", SCOPE_READ | SCOPE_CHECKOUT | SCOPE_OPERATOR, \
+      "reservation")                                                                                  \
+    X(ROUTE_RESERVATION_RELEASE, "POST", "/v1/reservations/{id}/release", SCOPE_CHECKOUT | SCOPE_OPERATOR, \
+      "reservation_release")                                                                          \
     X(ROUTE_HEALTHZ, "GET", "/healthz", SCOPE_NONE, "healthz")                                        \
     X(ROUTE_READYZ, "GET", "/readyz", SCOPE_NONE, "readyz")                                           \
     X(ROUTE_METRICS, "GET", "/metrics", SCOPE_NONE, "metrics")
@@ -109,11 +114,18 @@ void serve_json(serve_reply *r, int status, void *json_obj);
 /* The handlers (serve_routes.c). */
 void serve_handle(serve_call *c, serve_reply *r);
 
+/* The reservation routes (serve_reservations.c). */
+void serve_handle_reservations(serve_call *c, serve_reply *r);
+/* Marks expired reservations and updates the reservations gauge (the main thread, each poll). */
+void serve_reservations_sweep(perk_store *store);
+
 /* Metrics (serve_metrics.c). */
 void serve_metrics_request(serve_route route, int status, uint64_t micros);
 void serve_metrics_evaluation(const perk_program *prog, const perk_result *res);
 void serve_metrics_commit(uint64_t micros, bool ok);
 void serve_metrics_swap(int64_t version);
+/* Reservations open now, and how many more the last sweep found expired. */
+void serve_metrics_reservations(int64_t open, int64_t expired);
 /* The Prometheus text exposition, malloc'ed. */
 char *serve_metrics_render(size_t *len);
 void serve_metrics_free(void);

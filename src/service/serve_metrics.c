@@ -29,6 +29,7 @@ static histogram latency[ROUTE_COUNT];
 static histogram commit_latency;
 static atomic_uint_fast64_t commits_ok, commits_failed, evaluations, evaluations_failed, instructions, swaps;
 static atomic_int_fast64_t version_served;
+static atomic_int_fast64_t reservations_open, reservations_expired;
 
 /* Per promotion: applied count and discount (minor units), keyed by id. */
 #define PROMO_SLOTS 4096
@@ -63,6 +64,12 @@ void serve_metrics_commit(uint64_t micros, bool ok)
 {
     observe(&commit_latency, micros);
     atomic_fetch_add(ok ? &commits_ok : &commits_failed, 1);
+}
+
+void serve_metrics_reservations(int64_t open, int64_t expired)
+{
+    atomic_store(&reservations_open, open);
+    atomic_fetch_add(&reservations_expired, expired);
 }
 
 void serve_metrics_swap(int64_t version)
@@ -260,6 +267,13 @@ char *serve_metrics_render(size_t *len)
         "# HELP perk_ruleset_swaps_total Versions swapped in without a restart.\n"
         "# TYPE perk_ruleset_swaps_total counter\nperk_ruleset_swaps_total %llu\n",
         (unsigned long long)atomic_load(&swaps));
+    put(&t,
+        "# HELP perk_reservations_open Reservations holding budgets and coupons now (at the last sweep).\n"
+        "# TYPE perk_reservations_open gauge\nperk_reservations_open %lld\n"
+        "# HELP perk_reservations_expired_total Reservations whose TTL ended uncommitted (found by the "
+        "sweep).\n"
+        "# TYPE perk_reservations_expired_total counter\nperk_reservations_expired_total %lld\n",
+        (long long)atomic_load(&reservations_open), (long long)atomic_load(&reservations_expired));
     if (t.failed) {
         free(t.s);
         return NULL;

@@ -282,7 +282,9 @@ static void handle_orders(serve_call *c, serve_reply *r)
     }
     checkout_outcome out;
     uint64_t t0 = serve_now_us();
-    bool ok = checkout_place_order(c->w->store, prog, version, ctx, doc, c->body, &out);
+    /* ?reservation=ID: consume a reservation (serve_reservations.c) */
+    checkout_options copts = { .reservation_id = c->query(c->conn, "reservation") };
+    bool ok = checkout_place_order_opts(c->w->store, prog, version, ctx, doc, c->body, &copts, &out);
     serve_metrics_commit(serve_now_us() - t0, ok);
     if (out.result) serve_metrics_evaluation(prog, out.result);
     if (!ok) {
@@ -321,6 +323,8 @@ static void handle_orders(serve_call *c, serve_reply *r)
     json_object_set_new(o, "pending", json_integer(out.commit.pending));
     json_object_set_new(o, "tier", json_string(out.commit.tier));
     json_object_set_new(o, "event_id", json_integer(out.commit.event_id));
+    if (copts.reservation_id)
+        json_object_set_new(o, "reservation_consumed", json_boolean(out.commit.reservation_consumed));
     const result_names *names = prog == c->w->full.program ? worker_names(c->w, prog) : NULL;
     result_names *tmp = names ? NULL : result_names_from_program(prog);
     char *res = result_json_render(names ? names : tmp, out.result, doc, RESULT_JSON_APPLIED_ONLY);
@@ -727,6 +731,9 @@ void serve_handle(serve_call *c, serve_reply *r)
     case ROUTE_COUPON_VALIDATE: handle_coupon_validate(c, r); break;
     case ROUTE_BUDGETS: handle_budgets(c, r); break;
     case ROUTE_EVENTS: handle_events(c, r); break;
+    case ROUTE_RESERVE:
+    case ROUTE_RESERVATION:
+    case ROUTE_RESERVATION_RELEASE: serve_handle_reservations(c, r); break;
     case ROUTE_HEALTHZ: {
         json_t *o = json_object();
         json_object_set_new(o, "status", json_string("ok"));

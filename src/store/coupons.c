@@ -332,6 +332,12 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
         perk_store_status status = pstore_query_int(s, st, 0, &out->customer_uses, "counting coupon uses");
         if (status != PERK_STORE_OK) return status;
     }
+    /* uses held by open reservations count as uses (committed + held <= max) */
+    int64_t held = 0, held_customer = 0;
+    perk_store_status hst = pstore_held_coupon(s, norm, customer, now, &held, &held_customer);
+    if (hst != PERK_STORE_OK) return hst;
+    out->uses += held;
+    if (customer) out->customer_uses += held_customer;
     if (out->expires_at != 0 && now >= out->expires_at)
         out->status = PERK_STORE_COUPON_EXPIRED;
     else if (other_customer)

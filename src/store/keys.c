@@ -1,28 +1,17 @@
 /* keys.c - API keys of `perk serve`: created with a scope, stored as SHA-256 hashes only (the
  * key itself is shown once, to its creator), looked up by hash on every request.
  *
- * The table is created on first use (CREATE TABLE IF NOT EXISTS) rather than by a schema
- * migration: a database that never runs the service has no key table, and older binaries
- * opening a database with one are unaffected. */
+ * The api_keys table is part of the schema (migration step 7); before that it was created on
+ * first use, which is why that step says IF NOT EXISTS. */
 #include "store_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char keys_table_sql[] =
-    "CREATE TABLE IF NOT EXISTS api_keys ("
-    " id INTEGER PRIMARY KEY,"
-    " hash TEXT NOT NULL UNIQUE," /* lowercase hex SHA-256 of the whole key */
-    " prefix TEXT NOT NULL,"      /* the first characters: names the key in logs, not secret */
-    " scope TEXT NOT NULL,"
-    " name TEXT NOT NULL,"
-    " created_at INTEGER NOT NULL,"
-    " revoked_at INTEGER)";
-
 perk_store_status perk_store_keys_prepare(perk_store *s)
 {
-    if (!s) return PERK_STORE_INVALID;
-    return pstore_exec(s, keys_table_sql, "creating the api_keys table");
+    /* the migration made the table; kept so that callers written before it need no change */
+    return s ? PERK_STORE_OK : PERK_STORE_INVALID;
 }
 
 static bool valid_scope(const char *scope)
@@ -39,7 +28,6 @@ perk_store_status perk_store_key_create(perk_store *s, const char *scope, const 
                            scope ? scope : "");
     perk_store_status st = pstore_check_name(s, "key name", name, 255);
     if (st != PERK_STORE_OK) return st;
-    if ((st = perk_store_keys_prepare(s)) != PERK_STORE_OK) return st;
     unsigned char raw[24];
     if (pstore_random_bytes(raw, sizeof raw) != 0)
         return pstore_fail(s, PERK_STORE_IO, "no random bytes for a key (getrandom failed)");
@@ -94,8 +82,7 @@ perk_store_status perk_store_key_lookup(perk_store *s, const char *key, perk_sto
 
 perk_store_status perk_store_key_revoke(perk_store *s, int64_t id, int64_t now)
 {
-    perk_store_status st = perk_store_keys_prepare(s);
-    if (st != PERK_STORE_OK) return st;
+    perk_store_status st;
     sqlite3_stmt *q =
         pstore_stmt(s, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
     if (!q) return pstore_stmt_status(s);

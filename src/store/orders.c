@@ -108,6 +108,10 @@ static perk_store_status validate_order(commit_ctx *c)
         if (__builtin_add_overflow(c->earned_total, l->points, &c->earned_total))
             return pstore_fail(s, PERK_STORE_INVALID, "order %s: earned points overflow", o->order_id);
     }
+    if (o->reservation_id) {
+        st = pstore_check_name(s, "reservation id", o->reservation_id, 255);
+        if (st != PERK_STORE_OK) return st;
+    }
     if ((o->n_lines && !o->lines) || o->n_lines > 10000)
         return pstore_fail(s, PERK_STORE_INVALID, "order %s: needs 0..10000 lines with an array",
                            o->order_id);
@@ -219,8 +223,9 @@ static perk_store_status add_failure(commit_ctx *c, const char *id, perk_store_f
     return PERK_STORE_OK;
 }
 
-static perk_store_status budget_totals(perk_store *s, const char *ruleset, const char *promo, int64_t *uses,
-                                       int64_t *money)
+/* Committed uses and money of a budget, plus what open reservations hold of it at `now`. */
+static perk_store_status budget_totals(perk_store *s, const char *ruleset, const char *promo, int64_t now,
+                                       int64_t *uses, int64_t *money)
 {
     *uses = *money = 0;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT uses, money FROM budget_totals "
@@ -237,11 +242,17 @@ static perk_store_status budget_totals(perk_store *s, const char *ruleset, const
         status = pstore_sqlfail(s, rc, "reading a budget");
     }
     pstore_done(st);
+    int64_t held_uses = 0, held_money = 0;
+    if (status == PERK_STORE_OK)
+        status = pstore_held_budget(s, ruleset, promo, NULL, now, &held_uses, &held_money, NULL);
+    if (status == PERK_STORE_OK &&
+        (__builtin_add_overflow(*uses, held_uses, uses) || __builtin_add_overflow(*money, held_money, money)))
+        status = pstore_fail(s, PERK_STORE_INVALID, "promotion %s: budget totals overflow", promo);
     return status;
 }
 
 static perk_store_status customer_budget_uses(perk_store *s, const char *ruleset, const char *promo,
-                                              const char *customer, int64_t *uses)
+                                              const char *customer, int64_t now, int64_t *uses)
 {
     sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM budget_uses WHERE ruleset = ?1 AND "
                                       "promo_id = ?2 AND customer_id = ?3 AND released_at IS NULL");
@@ -249,7 +260,13 @@ static perk_store_status customer_budget_uses(perk_store *s, const char *ruleset
     sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, customer, -1, SQLITE_STATIC);
-    return pstore_query_int(s, st, 0, uses, "counting the customer's promotion uses");
+    perk_store_status status = pstore_query_int(s, st, 0, uses, "counting the customer's promotion uses");
+    int64_t held_uses = 0, held_money = 0, held_customer = 0;
+    if (status == PERK_STORE_OK)
+        status =
+            pstore_held_budget(s, ruleset, promo, customer, now, &held_uses, &held_money, &held_customer);
+    if (status == PERK_STORE_OK) *uses += held_customer; /* at most the reservations' row count */
+    return status;
 }
 
 /* The store's clock decides: an order dated further than the max skew from it is refused; a
@@ -362,9 +379,9 @@ static perk_store_status check_budgets_and_coupons(commit_ctx *c)
     for (size_t i = 0; i < o->n_promos; i++) {
         const perk_store_promo_use *p = &c->limits[i];
         int64_t uses, money, cust = 0, after;
-        perk_store_status status = budget_totals(s, o->ruleset, p->promo_id, &uses, &money);
+        perk_store_status status = budget_totals(s, o->ruleset, p->promo_id, c->now, &uses, &money);
         if (status == PERK_STORE_OK && p->limit_per_customer >= 0)
-            status = customer_budget_uses(s, o->ruleset, p->promo_id, o->customer_id, &cust);
+            status = customer_budget_uses(s, o->ruleset, p->promo_id, o->customer_id, c->now, &cust);
         if (status != PERK_STORE_OK) return status;
         if (__builtin_add_overflow(money, p->discount, &after))
             return pstore_fail(s, PERK_STORE_INVALID, "promotion %s: money budget overflows", p->promo_id);
@@ -680,10 +697,25 @@ perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o, co
         status = check_order_time(&c);
         if (status != PERK_STORE_OK) pstore_add_context(s, "; nothing was committed");
     }
+    /* reservations whose TTL ended are given back first (they stopped counting already) */
+    if (status == PERK_STORE_OK) status = pstore_expire_reservations(s, c.now, NULL);
+    bool consumes = false;
+    char saved_own[sizeof s->own_reservation];
+    memcpy(saved_own, s->own_reservation, sizeof saved_own);
+    if (status == PERK_STORE_OK && o->reservation_id) {
+        status = pstore_reservation_is_open(s, o->reservation_id, o->customer_id, c.now, &consumes);
+        /* its holds are this order's: not counted against it */
+        if (status == PERK_STORE_OK && consumes)
+            snprintf(s->own_reservation, sizeof s->own_reservation, "%s", o->reservation_id);
+    }
     if (status == PERK_STORE_OK) status = apply_version(&c);
     if (status == PERK_STORE_OK) status = check_budgets_and_coupons(&c);
+    memcpy(s->own_reservation, saved_own, sizeof saved_own);
     if (status == PERK_STORE_OK) status = write_order(&c);
+    if (status == PERK_STORE_OK && consumes)
+        status = pstore_reservation_consume(s, o->reservation_id, o->order_id, c.now);
     if (status == PERK_STORE_OK) {
+        r->reservation_consumed = consumes;
         status = pstore_commit(s, "committing the transaction");
     } else {
         pstore_rollback(s);
@@ -694,6 +726,57 @@ out:
         /* Only budget failures report a list. */
         perk_store_commit_result_free(r);
     }
+    free(c.codes);
+    free(c.limits);
+    json_decref(c.order_doc);
+    if (!result) perk_store_commit_result_free(&scratch);
+    return status;
+}
+
+perk_store_status perk_store_reserve(perk_store *s, const char *reservation_id, const perk_store_order *o,
+                                     int64_t ttl_seconds, perk_store_commit_result *result)
+{
+    perk_store_commit_result scratch;
+    perk_store_commit_result *r = result ? result : &scratch;
+    memset(r, 0, sizeof *r);
+    if (!s) return PERK_STORE_INVALID;
+    if (!o) return pstore_fail(s, PERK_STORE_INVALID, "no order given to reserve for");
+    commit_ctx c = { .s = s, .o = o, .r = r };
+    perk_store_status status = pstore_check_name(s, "reservation id", reservation_id, 255);
+    if (status == PERK_STORE_OK && (ttl_seconds < 1 || ttl_seconds > PERK_STORE_RESERVATION_TTL_MAX))
+        status = pstore_fail(s, PERK_STORE_INVALID, "a reservation's TTL must be 1..%d seconds, not %lld",
+                             PERK_STORE_RESERVATION_TTL_MAX, (long long)ttl_seconds);
+    if (status == PERK_STORE_OK && o->reservation_id)
+        status = pstore_fail(s, PERK_STORE_INVALID, "a reservation cannot consume another reservation");
+    if (status == PERK_STORE_OK) status = validate_order(&c);
+    if (status != PERK_STORE_OK) goto out;
+    char action[320];
+    snprintf(action, sizeof action, "reserving for order %s", o->order_id);
+    status = pstore_begin(s, true, "starting the reservation transaction");
+    if (status != PERK_STORE_OK) {
+        pstore_rewrite_sql_error(s, action, "nothing was reserved");
+        goto out;
+    }
+    status = check_order_time(&c);
+    if (status == PERK_STORE_OK && o->delayed)
+        status = pstore_fail(s, PERK_STORE_INVALID, "a delayed order is committed, not reserved");
+    if (status == PERK_STORE_OK) status = pstore_expire_reservations(s, c.now, NULL);
+    if (status == PERK_STORE_OK) status = apply_version(&c);
+    if (status == PERK_STORE_OK) status = check_budgets_and_coupons(&c);
+    int64_t expires_at = 0;
+    if (status == PERK_STORE_OK && __builtin_add_overflow(c.now, ttl_seconds, &expires_at))
+        status = pstore_fail(s, PERK_STORE_INVALID, "the reservation's expiry overflows");
+    if (status == PERK_STORE_OK)
+        status = pstore_reservation_insert(s, reservation_id, o, c.codes, c.now, expires_at);
+    if (status == PERK_STORE_OK) {
+        r->reservation_expires_at = expires_at;
+        status = pstore_commit(s, "committing the reservation");
+    } else {
+        pstore_rollback(s);
+    }
+    if (status != PERK_STORE_OK) pstore_rewrite_sql_error(s, action, "nothing was reserved");
+out:
+    if (status != PERK_STORE_OK && status != PERK_STORE_BUDGET_EXCEEDED) perk_store_commit_result_free(r);
     free(c.codes);
     free(c.limits);
     json_decref(c.order_doc);
@@ -712,9 +795,10 @@ perk_store_status perk_store_budget_usage(perk_store *s, const char *ruleset, co
     if (status != PERK_STORE_OK) return status;
     status = pstore_begin(s, false, "reading a budget");
     if (status != PERK_STORE_OK) return status;
-    status = budget_totals(s, ruleset, promo_id, &u, &m);
+    int64_t now = perk_store_now(s);
+    status = budget_totals(s, ruleset, promo_id, now, &u, &m);
     if (status == PERK_STORE_OK && customer_id && *customer_id)
-        status = customer_budget_uses(s, ruleset, promo_id, customer_id, &cu);
+        status = customer_budget_uses(s, ruleset, promo_id, customer_id, now, &cu);
     if (status != PERK_STORE_OK) {
         pstore_rollback(s);
         return status;

@@ -202,12 +202,58 @@ static const char schema_v4[] =
  * recorded as such. */
 static const char schema_v5[] = "ALTER TABLE orders ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;\n";
 
+/* Version 6: taken by another branch (the customers table); empty here so that this branch's
+ * step keeps its agreed number, 7. The integrator puts that branch's step in its place. */
+static const char schema_v6[] = "";
+
+/* Version 7: reservations (the holds a priced cart keeps for a TTL, counted like committed uses
+ * while open) and the API keys of `perk serve`, which were created on first use before: IF NOT
+ * EXISTS, since a version-5 store that ran the service has the table already. */
+static const char schema_v7[] =
+    "CREATE TABLE reservations (\n"
+    "  id              TEXT PRIMARY KEY,\n"
+    "  customer_id     TEXT NOT NULL,\n"
+    "  order_id        TEXT NOT NULL,\n" /* the cart's; the consuming order's once committed */
+    "  ruleset         TEXT NOT NULL,\n"
+    "  ruleset_version INTEGER NOT NULL,\n"
+    "  created_at      INTEGER NOT NULL,\n"
+    "  expires_at      INTEGER NOT NULL,\n"
+    "  state           TEXT NOT NULL DEFAULT 'open'\n"
+    "                  CHECK (state IN ('open', 'committed', 'released', 'expired')),\n"
+    "  ended_at        INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX reservations_open ON reservations(expires_at) WHERE state = 'open';\n"
+    "CREATE TABLE reservation_holds (\n"
+    "  id             INTEGER PRIMARY KEY,\n"
+    "  reservation_id TEXT NOT NULL REFERENCES reservations(id),\n"
+    "  customer_id    TEXT NOT NULL,\n"
+    "  ruleset        TEXT,\n" /* a budget hold: ruleset and promo_id */
+    "  promo_id       TEXT,\n"
+    "  discount       INTEGER NOT NULL DEFAULT 0 CHECK (discount >= 0),\n"
+    "  code           TEXT,\n" /* a coupon hold: the normalised code */
+    "  CHECK ((promo_id IS NULL) <> (code IS NULL))\n"
+    ");\n"
+    "CREATE INDEX holds_by_promo ON reservation_holds(ruleset, promo_id) WHERE promo_id IS NOT NULL;\n"
+    "CREATE INDEX holds_by_code ON reservation_holds(code) WHERE code IS NOT NULL;\n"
+    "CREATE INDEX holds_by_reservation ON reservation_holds(reservation_id);\n"
+    "CREATE TABLE IF NOT EXISTS api_keys (\n"
+    "  id         INTEGER PRIMARY KEY,\n"
+    "  hash       TEXT NOT NULL UNIQUE,\n" /* lowercase hex SHA-256 of the whole key */
+    "  prefix     TEXT NOT NULL,\n"        /* the first characters: names the key in logs */
+    "  scope      TEXT NOT NULL,\n"
+    "  name       TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  revoked_at INTEGER\n"
+    ");\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
     { 3, "order lines and refunded lines", schema_v3 },
     { 4, "the ledger refuses INSERT OR REPLACE of an existing entry", schema_v4 },
     { 5, "delayed orders recorded", schema_v5 },
+    { 6, "(another branch's step: customers)", schema_v6 },
+    { 7, "reservations and their holds; API keys", schema_v7 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

@@ -344,6 +344,10 @@ typedef struct perk_store_order {
     bool delayed;
     const char *order_json; /* optional JSON text; stored and embedded in the event;
                                    at most PERK_STORE_ORDER_JSON_MAX bytes */
+    /* The reservation this order consumes (perk_store_reserve; NULL = none): while it is open,
+     * its holds are not counted against the order, and the commit ends it. One that expired or
+     * ended is ignored: the order is checked afresh. Not part of the order's content. */
+    const char *reservation_id;
 } perk_store_order;
 
 /* The most order JSON the store keeps per order (1 MiB): it is stored with the order and again
@@ -406,6 +410,10 @@ typedef struct perk_store_commit_result {
     size_t n_failures;
     /* PERK_STORE_INSUFFICIENT_POINTS: the available balance at the order's time. */
     int64_t points_available;
+    /* perk_store_commit: the order consumed its open reservation (order->reservation_id). */
+    bool reservation_consumed;
+    /* perk_store_reserve: when the reservation's holds end unless committed (store clock). */
+    int64_t reservation_expires_at;
 } perk_store_commit_result;
 
 /* Releases what a result owns (safe on a zeroed or already-freed result). */
@@ -438,6 +446,80 @@ void perk_store_commit_result_free(perk_store_commit_result *result);
  * always safe. */
 perk_store_status perk_store_commit(perk_store *store, const perk_store_order *order,
                                     const perk_store_policy *policy, perk_store_commit_result *result);
+
+/* ------------------------------------------------------------ reservations */
+
+/* A reservation holds, for a TTL, the budget uses, budget money, per-customer uses and coupon
+ * uses a priced cart needs (Voucherify's validation lock), so that the price seen at checkout is
+ * the price at payment. While open and unexpired (expires_at > the store's clock) its holds count
+ * like committed uses everywhere the store counts: perk_store_budget_usage, perk_store_coupon_check
+ * (in `uses` and `customer_uses`) and the checks of perk_store_commit and perk_store_reserve, so
+ * that committed + held <= limit for every budget and coupon, whatever the concurrency.
+ * A reservation ends when an order consumes it (order->reservation_id), when it is released, or
+ * when its TTL ends: an expired one stops counting at once and is marked expired by the next
+ * reserve or commit (or perk_store_reservations_sweep). Points to redeem are not held. */
+#define PERK_STORE_RESERVATION_TTL_MAX (24 * 3600)
+
+/* Holds what `order` needs (its promos with their discounts and its coupons; its lines, points
+ * and order_json are not kept) under `reservation_id` (1..255 bytes, unique) for `ttl_seconds`
+ * (1 .. PERK_STORE_RESERVATION_TTL_MAX) from the store's clock. Checked exactly as
+ * perk_store_commit checks an order (published version and its limits, time within the skew,
+ * budgets and coupons counting other open reservations): PERK_STORE_BUDGET_EXCEEDED with the
+ * failures in result, and nothing held, when something is taken. result->reservation_expires_at
+ * gets the expiry. A reservation id used before is PERK_STORE_CONFLICT. Free result as for a
+ * commit. */
+perk_store_status perk_store_reserve(perk_store *store, const char *reservation_id,
+                                     const perk_store_order *order, int64_t ttl_seconds,
+                                     perk_store_commit_result *result);
+
+/* clang-format off: a table, aligned by hand */
+#define PERK_STORE_RESERVATION_STATE_LIST(X)                 \
+    X(PERK_STORE_RESERVATION_OPEN, "open")                   \
+    X(PERK_STORE_RESERVATION_COMMITTED, "committed")         \
+    X(PERK_STORE_RESERVATION_RELEASED, "released")           \
+    X(PERK_STORE_RESERVATION_EXPIRED, "expired")
+/* clang-format on */
+
+typedef enum perk_store_reservation_state {
+#define PERK_STORE_RESERVATION_ENUM(name, text) name,
+    PERK_STORE_RESERVATION_STATE_LIST(PERK_STORE_RESERVATION_ENUM)
+#undef PERK_STORE_RESERVATION_ENUM
+} perk_store_reservation_state;
+
+/* "open", "committed", "released", "expired". */
+const char *perk_store_reservation_state_name(perk_store_reservation_state state);
+
+typedef struct perk_store_reservation_info {
+    perk_store_reservation_state state; /* EXPIRED as soon as the TTL ended, marked or not */
+    char customer_id[256];
+    char order_id[256]; /* the cart's order id; when COMMITTED, the order that consumed it */
+    int64_t ruleset_version;
+    int64_t created_at, expires_at;
+    int64_t ended_at;              /* 0 while open */
+    int64_t promos, coupons;       /* holds */
+    int64_t discount;              /* budget money held, minor units */
+} perk_store_reservation_info;
+
+/* Reads a reservation (PERK_STORE_NOT_FOUND when there is none with that id). */
+perk_store_status perk_store_reservation_get(perk_store *store, const char *reservation_id,
+                                             perk_store_reservation_info *out);
+
+/* Ends an open reservation now, giving its holds back (*released true). Releasing one that
+ * already ended changes nothing (*released false); one consumed by an order is
+ * PERK_STORE_CONFLICT; an unknown id PERK_STORE_NOT_FOUND. `released` may be NULL. */
+perk_store_status perk_store_reservation_release(perk_store *store, const char *reservation_id,
+                                                 bool *released);
+
+/* Marks every reservation whose TTL ended as expired; *expired (may be NULL) gets how many. */
+perk_store_status perk_store_reservations_sweep(perk_store *store, int64_t *expired);
+
+/* Reservations open (unexpired) at the store's clock. */
+perk_store_status perk_store_reservations_open(perk_store *store, int64_t *open);
+
+/* While set (not NULL), this handle counts the holds of that reservation as not there: a checkout
+ * pricing the order that will consume it sees the budgets and coupons the reservation holds for
+ * it. NULL clears it. The id is copied (at most 255 bytes). */
+perk_store_status perk_store_exclude_reservation(perk_store *store, const char *reservation_id);
 
 /* One budget use or coupon use held by a committed order (perk_store_order_uses). */
 typedef struct perk_store_order_use {
@@ -594,7 +676,7 @@ typedef struct perk_store_key_info {
     char scope[16];
 } perk_store_key_info;
 
-/* Creates the key table if it is missing (the service calls it once per handle at start). */
+/* Nothing to do since schema version 7 creates the key table (kept for older callers). */
 perk_store_status perk_store_keys_prepare(perk_store *store);
 /* A new random key with `scope` and a `name` (who or what it is for) into key_out. */
 perk_store_status perk_store_key_create(perk_store *store, const char *scope, const char *name, int64_t now,

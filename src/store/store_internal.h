@@ -46,6 +46,8 @@ struct perk_store {
     perk_store_clock_fn clock; /* NULL = time(NULL) */
     void *clock_ctx;
     int64_t max_skew, max_delay;
+    /* perk_store_exclude_reservation: holds of this reservation are not counted ("" = none) */
+    char own_reservation[256];
 };
 
 /* The time a write is checked at: the store's clock; for a store that trusts its caller (tests
@@ -218,5 +220,27 @@ extern int (*pstore_random_bytes)(void *buf, size_t len);
 
 /* Luhn mod 32 check symbol over Crockford base32 symbols (returns the symbol character). */
 char pstore_check_symbol(const char *symbols, size_t n);
+
+/* ---- reservations (reservations.c) */
+
+/* What open reservations other than s->own_reservation hold at `now` for a promotion budget
+ * (uses, money, and uses by `customer`, which may be NULL). */
+perk_store_status pstore_held_budget(perk_store *s, const char *ruleset, const char *promo, const char *customer,
+                                     int64_t now, int64_t *uses, int64_t *money, int64_t *customer_uses);
+/* What open reservations other than s->own_reservation hold at `now` of a normalised code. */
+perk_store_status pstore_held_coupon(perk_store *s, const char *code, const char *customer, int64_t now,
+                                     int64_t *uses, int64_t *customer_uses);
+/* In the current write transaction: marks reservations whose TTL ended at `now` as expired. */
+perk_store_status pstore_expire_reservations(perk_store *s, int64_t now, int64_t *expired);
+/* In the current transaction: whether reservation `id` is open at `now`; an open one must be
+ * the customer's (else PERK_STORE_INVALID). */
+perk_store_status pstore_reservation_is_open(perk_store *s, const char *id, const char *customer, int64_t now,
+                                             bool *open);
+/* In the current write transaction: records a reservation and its holds. */
+perk_store_status pstore_reservation_insert(perk_store *s, const char *id, const perk_store_order *o,
+                                            char (*codes)[PERK_STORE_CODE_MAX], int64_t now,
+                                            int64_t expires_at);
+/* In the current write transaction: an open reservation consumed by order `order_id`. */
+perk_store_status pstore_reservation_consume(perk_store *s, const char *id, const char *order_id, int64_t now);
 
 #endif /* PERK_STORE_INTERNAL_H */
