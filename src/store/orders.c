@@ -757,7 +757,8 @@ perk_store_status perk_store_reserve(perk_store *s, const char *reservation_id, 
         pstore_rewrite_sql_error(s, action, "nothing was reserved");
         goto out;
     }
-    status = check_order_time(&c);
+    status = pstore_reservation_check_new(s, reservation_id);
+    if (status == PERK_STORE_OK) status = check_order_time(&c);
     if (status == PERK_STORE_OK && o->delayed)
         status = pstore_fail(s, PERK_STORE_INVALID, "a delayed order is committed, not reserved");
     if (status == PERK_STORE_OK) status = pstore_expire_reservations(s, c.now, NULL);

@@ -133,6 +133,19 @@ perk_store_status pstore_reservation_is_open(perk_store *s, const char *id, cons
     return status;
 }
 
+perk_store_status pstore_reservation_check_new(perk_store *s, const char *id)
+{
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM reservations WHERE id = ?1");
+    if (!st) return pstore_stmt_status(s);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int64_t n = 0;
+    perk_store_status status = pstore_query_int(s, st, 0, &n, "looking up a reservation id");
+    if (status == PERK_STORE_OK && n)
+        status = pstore_fail(s, PERK_STORE_CONFLICT,
+                             "reservation id %.200s is taken; a reservation id is used once", id);
+    return status;
+}
+
 perk_store_status pstore_reservation_insert(perk_store *s, const char *id, const perk_store_order *o,
                                             char (*codes)[PERK_STORE_CODE_MAX], int64_t now,
                                             int64_t expires_at)

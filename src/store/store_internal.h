@@ -236,6 +236,8 @@ perk_store_status pstore_expire_reservations(perk_store *s, int64_t now, int64_t
  * the customer's (else PERK_STORE_INVALID). */
 perk_store_status pstore_reservation_is_open(perk_store *s, const char *id, const char *customer, int64_t now,
                                              bool *open);
+/* PERK_STORE_CONFLICT when reservation `id` exists already. */
+perk_store_status pstore_reservation_check_new(perk_store *s, const char *id);
 /* In the current write transaction: records a reservation and its holds. */
 perk_store_status pstore_reservation_insert(perk_store *s, const char *id, const perk_store_order *o,
                                             char (*codes)[PERK_STORE_CODE_MAX], int64_t now,

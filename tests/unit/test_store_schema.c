@@ -278,6 +278,53 @@ static void test_racing_first_open(void **state)
     test_dir_remove(&d);
 }
 
+/* Before schema version 7, perk serve created api_keys on first use. A version-5 store that ran
+ * the service (a key in it) and one that never did both migrate: the key still works, and the
+ * other store gets the table from the migration, with reservations beside it. */
+static void test_api_keys_migrate_from_v5(void **state)
+{
+    (void)state;
+    for (int ran_service = 0; ran_service < 2; ran_service++) {
+        test_dir d;
+        test_dir_make(&d);
+        create_at_version(d.db, 5);
+        if (ran_service) {
+            sqlite3 *db;
+            assert_int_equal(sqlite3_open(d.db, &db), SQLITE_OK);
+            /* the table as src/store/keys.c created it before, and the hash of "perk_old" */
+            char hash[65], sql[512];
+            perk_store_sha256_hex("perk_old", 8, hash);
+            snprintf(sql, sizeof sql,
+                     "CREATE TABLE IF NOT EXISTS api_keys (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
+                     " prefix TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT "
+                     "NULL, revoked_at INTEGER);"
+                     "INSERT INTO api_keys (hash, prefix, scope, name, created_at)"
+                     " VALUES ('%s', 'perk_old', 'read', 'dashboard', 100);",
+                     hash);
+            assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+            sqlite3_close(db);
+        }
+        perk_store *s = test_open(d.db);
+        assert_int_equal(test_sql_int(s, "PRAGMA user_version"), perk_store_schema_version());
+        assert_true(perk_store_schema_version() >= 7);
+        test_assert_integrity(s->db);
+        perk_store_key_info info;
+        assert_store(s, PERK_STORE_OK, perk_store_key_lookup(s, "perk_old", &info));
+        assert_int_equal(info.found, ran_service);
+        if (ran_service) assert_string_equal(info.scope, "read");
+        char key[PERK_STORE_KEY_MAX];
+        int64_t id = 0;
+        assert_store(s, PERK_STORE_OK, perk_store_key_create(s, "checkout", "till", 200, key, &id));
+        assert_store(s, PERK_STORE_OK, perk_store_key_lookup(s, key, &info));
+        assert_true(info.found);
+        assert_string_equal(info.scope, "checkout");
+        assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM api_keys"), 1 + ran_service);
+        assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM reservations"), 0);
+        perk_store_close(s);
+        test_dir_remove(&d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_open_settings),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_migrate_from_every_version),
+        cmocka_unit_test(test_api_keys_migrate_from_v5),
         cmocka_unit_test(test_store_errors_say_what_is_wrong),
         cmocka_unit_test(test_racing_first_open),
     };
