@@ -313,6 +313,12 @@ check "no key in the log" bash -c "! grep -qF -e '$ckey' -e '$okey' -e '$rkey' '
 step="openapi"
 check "docs/openapi.yaml matches the server" python3 "$root/scripts/check-openapi.py" "$root/docs/openapi.yaml" "$url" \
   "$ckey" "$okey" "$rkey"
+# the reservation the check made holds flash: give it back (the contested orders below count on it)
+rsv=$(sqlite3 "$db" "SELECT id FROM reservations WHERE order_id = 'OAPI-RSV'")
+req POST "/v1/reservations/$rsv/release" "$ckey"
+status_is 200
+jq_is .released true
+jq_is .state released
 
 # ------------------------------------------------------------------ a publish under load
 step="publish under 8 evaluating clients"
@@ -467,6 +473,105 @@ sleep 0.5
 check "a restart resumes: nothing delivered twice" [ "$(wc -l <hooks.txt)" -eq "$delivered" ]
 stop_server
 check "a webhook without a secret refuses to start" bash -c "! '$perk' serve --db '$db' --listen 127.0.0.1:0 --webhook '$hook' 2>/dev/null"
+
+# ------------------------------------------------------------------ reservations
+step="reservations"
+db3="$work/rsv.db"
+"$perk" publish v1.perk -m one --db "$db3" >/dev/null
+"$perk" coupons add CLUB-9 --campaign CLUB --max-uses 1 --db "$db3" >/dev/null 2>&1
+ckey3=$("$perk" keys create --scope checkout --db "$db3" 2>/dev/null)
+rkey3=$("$perk" keys create --scope read --db "$db3" 2>/dev/null)
+okey3=$("$perk" keys create --scope operator --db "$db3" 2>/dev/null)
+check "server starts" start_server "$db3"
+# X1 holds flash (¥20) and CLUB-9 (¥5, its only use): ¥100.00 - 25.00 = 75.00
+cart X1 x1 CLUB-9 >x1.json
+req POST '/v1/reservations?ttl=600' "$ckey3" x1.json
+status_is 201
+jq_is .state open
+jq_is .discount 25.00
+jq_is .payable 75.00
+jq_is .ttl_seconds 600
+r1=$(jq -r .reservation_id "$work/body")
+check "a reservation id is rsv_ and 32 hex digits" bash -c "[[ '$r1' =~ ^rsv_[0-9a-f]{32}\$ ]]"
+check "expires 600 s from now" bash -c "(( \$(jq -r .expires_at '$work/body') - \$(date +%s) >= 598 ))"
+req GET "/v1/reservations/$r1" "$rkey3"
+status_is 200
+jq_is .promotions_held 2
+jq_is .coupons_held 1
+jq_is .customer_id x1
+# X2 holds flash for 2 s (from the store's clock in whole seconds: more than 1 s from now), X3 for
+# 900 s (the default): 3 of flash's 3 uses are held
+cart X2 x2 >x2.json
+req POST '/v1/reservations?ttl=2' "$ckey3" x2.json
+status_is 201
+jq_is .discount 20.00
+r2=$(jq -r .reservation_id "$work/body")
+cart X3 x3 >x3.json
+req POST /v1/reservations "$ckey3" x3.json
+status_is 201
+jq_is .ttl_seconds 900
+r3=$(jq -r .reservation_id "$work/body")
+req GET /v1/budgets "$okey3"
+jq_is '.budgets[0].uses' 3
+jq_is '.budgets[0].uses_left' 0
+# another customer's order: flash and CLUB-9 are held by others, so neither applies
+cart X4 x4 CLUB-9 >x4.json
+req POST /v1/orders "$ckey3" x4.json
+status_is 201
+jq_is .discount 0.00
+# a reservation while everything is held: priced without them, and no budget is exceeded
+cart X5 x5 >x5.json
+req POST /v1/reservations "$ckey3" x5.json
+status_is 201
+jq_is .discount 0.00
+req GET /v1/budgets "$okey3"
+jq_is '.budgets[0].uses' 3
+# X2's TTL ends: its hold is given back (and the sweep counts it)
+sleep 2.2
+req GET "/v1/reservations/$r2" "$ckey3"
+jq_is .state expired
+req GET /v1/budgets "$okey3"
+jq_is '.budgets[0].uses' 2
+req GET /metrics ""
+check "metrics: 3 reservations open" grep -qx 'perk_reservations_open 3' "$work/body"
+check "metrics: 1 reservation expired" grep -qx 'perk_reservations_expired_total 1' "$work/body"
+# x1 pays: the order consumes R1 and gets the reserved price
+req POST "/v1/orders?reservation=$r1" "$ckey3" x1.json
+status_is 201
+jq_is .reservation_consumed true
+jq_is .discount 25.00
+jq_is .payable 75.00
+req GET "/v1/reservations/$r1" "$rkey3"
+jq_is .state committed
+jq_is .order_id X1
+# x2's reservation expired: the order is priced afresh (flash has a use left again)
+req POST "/v1/orders?reservation=$r2" "$ckey3" x2.json
+status_is 201
+jq_is .reservation_consumed false
+jq_is .discount 20.00
+check "flash: committed never over 3 ($(sqlite3 "$db3" "SELECT uses FROM budget_totals WHERE promo_id='flash'"))" \
+  [ "$(sqlite3 "$db3" "SELECT uses FROM budget_totals WHERE promo_id='flash'")" -eq 2 ]
+req POST "/v1/reservations/$r3/release" "$ckey3"
+status_is 200
+jq_is .released true
+req POST "/v1/reservations/$r3/release" "$ckey3"
+status_is 200
+jq_is .released false
+req POST "/v1/reservations/$r1/release" "$ckey3"
+error_is 409 conflict
+req GET /v1/reservations/rsv_nothing "$rkey3"
+error_is 404 not_found
+req POST '/v1/reservations?ttl=0' "$ckey3" x3.json
+error_is 400 invalid_parameter ttl
+req POST /v1/reservations "$rkey3" x3.json
+error_is 403 forbidden
+printf '{"lines":[{"id":"l1","sku":"T1","price":"1.00","quantity":1}]}' >noid3.json
+req POST /v1/reservations "$ckey3" noid3.json
+error_is 400 invalid_order '$.order.id'
+req POST "/v1/orders?reservation=$r3" "$ckey3" x5.json
+status_is 201
+jq_is .reservation_consumed false
+stop_server
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
