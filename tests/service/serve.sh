@@ -568,9 +568,23 @@ error_is 403 forbidden
 printf '{"lines":[{"id":"l1","sku":"T1","price":"1.00","quantity":1}]}' >noid3.json
 req POST /v1/reservations "$ckey3" noid3.json
 error_is 400 invalid_order '$.order.id'
+# the Python example (docs/service.md): flash has one use left, so ¥100.00 - 20.00 = 80.00 all along
+step="python example"
+python3 "$root/examples/checkout.py" "$url" "$ckey3" PY1 py1 >py.out 2>py.err
+check "examples/checkout.py exits 0" [ $? -eq 0 ]
+check "it evaluates at 80.00" grep -qE '^evaluate: payable 80.00 \(discount 20.00, version 1\)$' py.out
+check "it reserves at 80.00" grep -qE '^reserve: rsv_[0-9a-f]{32} payable 80.00 until [0-9]+$' py.out
+check "it commits at 80.00, consuming the reservation" \
+  grep -qxF 'commit: PY1 committed payable 80.00 reservation_consumed true points 80' py.out
+check "the order is in the store once" [ "$(sqlite3 "$db3" "SELECT count(*) FROM orders WHERE order_id = 'PY1'")" -eq 1 ]
+python3 "$root/examples/checkout.py" "$url" "$rkey3" PY2 py2 >py2.out 2>py2.err
+check "with a read key it exits 1" [ $? -eq 1 ]
+check "and prints the service's error" grep -qF 'error: POST /v1/evaluate?explain=applied: 403 forbidden' py2.err
+# a released reservation is ignored: X5 is priced afresh, and PY1 took flash's last use
 req POST "/v1/orders?reservation=$r3" "$ckey3" x5.json
 status_is 201
 jq_is .reservation_consumed false
+jq_is .discount 0.00
 stop_server
 
 echo "$passed passed, $failed failed"
