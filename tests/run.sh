@@ -114,6 +114,8 @@ for B in "$@"; do
   run_summary "$B: cli trust" tests/cli/trust.sh "$B/perk"
   # perk serve over HTTP: every route, hostile requests, hot swap and load (tests/service/)
   run_summary "$B: service" tests/service/serve.sh "$B/perk"
+  # 16 clients commit 2,000 orders over HTTP against contested budgets and coupons
+  run_summary "$B: service contest" tests/service/contest.sh "$B/perk"
   # the embedding example links libperk through perk.h only and runs
   for ex in "$B"/examples/*; do
     [ -x "$ex" ] || continue
