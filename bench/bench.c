@@ -43,7 +43,7 @@
 #include "perk.h"
 
 #if defined(__has_include)
-#if __has_include("cart_json.h") && __has_include("result_json.h")
+#if __has_include("json/cart_json.h") && __has_include("json/result_json.h")
 #define BENCH_HAVE_JSON 1
 #include "json/cart_json.h"
 #include "json/result_json.h"
@@ -779,7 +779,8 @@ typedef struct options {
     double seconds;
     bool time_perk, time_lua;
     long perk_loop;
-    bool loop_applied; /* --perk-loop with --explain applied: PERK_EXPLAIN_APPLIED */
+    bool loop_applied;     /* --perk-loop with --explain applied: PERK_EXPLAIN_APPLIED */
+    const char *dump_json; /* --dump-json DIR: write the carts of --lines as JSON files, and stop */
 } options;
 
 static perk_program *compile_ruleset(const options *o, const char *N, double *compile_s, size_t *pbc_len)
@@ -828,8 +829,38 @@ static perk_program *compile_ruleset(const options *o, const char *N, double *co
 static void usage(void)
 {
     die("usage: bench_%s --data DIR [--rules 10,100,...] [--lines 1,20,...] [--seconds S] [--time perk,lua]\n"
-        "       [--engine-dir DIR] | --perk-loop K [--explain all|applied] --data DIR --rules N --lines M",
+        "       [--engine-dir DIR] | --perk-loop K [--explain all|applied] --data DIR --rules N --lines M\n"
+        "       | --dump-json OUT --data DIR --lines M",
         LUA_ENGINE_NAME);
+}
+
+/* --dump-json: the carts of M lines as the JSON documents a service receives (cart_json_build),
+ * one file each, OUT/cart_<k>.json, for load tests over HTTP (bench/serve.sh). */
+static void dump_json(const options *o)
+{
+#ifdef BENCH_HAVE_JSON
+    char path[4096], msg[512];
+    snprintf(path, sizeof path, "%s/carts_%d.bin", o->data, o->lines[0]);
+    bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
+    if (cf == NULL) die("%s", msg);
+    perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+    if (carts == NULL) die("out of memory");
+    perk_carts_build(cf, carts);
+    for (uint32_t k = 0; k < cf->n_carts; k++) {
+        cart_json_build(&carts[k]);
+        snprintf(path, sizeof path, "%s/cart_%u.json", o->dump_json, k);
+        FILE *f = fopen(path, "wb");
+        if (f == NULL || fwrite(carts[k].json, 1, carts[k].json_len, f) != carts[k].json_len ||
+            fclose(f) != 0)
+            die("cannot write %s: %s", path, strerror(errno));
+    }
+    fprintf(stderr, "bench: %u carts of %d lines written to %s\n", cf->n_carts, o->lines[0], o->dump_json);
+    perk_carts_free(carts, cf->n_carts);
+    free(carts);
+    bench_carts_free(cf);
+#else
+    die("--dump-json %s: built without src/json", o->dump_json);
+#endif
 }
 
 /* Callgrind mode: one (N, M) cell, Perk only, K evaluations cycling over the carts. The carts
@@ -898,6 +929,8 @@ int main(int argc, char **argv)
             o.n_lines = parse_list(v, o.lines);
         else if (strcmp(a, "--seconds") == 0)
             o.seconds = atof(v);
+        else if (strcmp(a, "--dump-json") == 0)
+            o.dump_json = v;
         else if (strcmp(a, "--perk-loop") == 0)
             o.perk_loop = atol(v);
         else if (strcmp(a, "--explain") == 0 && (strcmp(v, "applied") == 0 || strcmp(v, "all") == 0))
@@ -913,6 +946,10 @@ int main(int argc, char **argv)
     static const perk_allocator counting = { count_alloc, count_release, NULL };
     perk_set_allocator(&counting);
 
+    if (o.dump_json) {
+        dump_json(&o);
+        return 0;
+    }
     if (o.perk_loop > 0) {
         perk_loop(&o);
         return 0;

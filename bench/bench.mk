@@ -48,9 +48,8 @@ $(BENCH_B)/bench_luajit: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH
 bench-scaling: $(B)/perk
 	bench/scaling.sh $(B)/perk
 
-# make bench-serve: perk serve under wrk (bench/serve.sh; BENCH_SECONDS per run, default 10)
+# make bench-serve: perk serve under wrk at 100 rules x 20 lines, beside the in-process figure
+# for the same carts (bench/serve.sh; BENCH_SECONDS per run, default 10)
 .PHONY: bench-serve
-bench-serve:
-	@scripts/deps.sh --bench
-	@$(MAKE) --no-print-directory $(BENCH_J) B=$(BENCH_B) OPT=-O2 SAN= all
+bench-serve: bench-build
 	@bench/serve.sh $(BENCH_B) $(or $(BENCH_SECONDS),10)
