@@ -443,6 +443,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q = request_new(conn);
         if (!q) return MHD_NO;
         *con_cls = q;
+        serve_guard_request(conn, true); /* headers are in: the request deadline applies now */
         atomic_fetch_add(&srv->in_flight, 1);
         /* a declared length over the limit is refused before any of it is read */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -482,6 +483,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     serve_server *srv = cls;
     serve_request *q = *con_cls;
     if (!q) return;
+    serve_guard_request(conn, false); /* the next request's headers have the deadline */
     free(q->body);
     free(q);
     *con_cls = NULL;
@@ -491,9 +493,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)conn;
-    (void)socket_context;
     serve_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        serve_guard_opened(conn, socket_context);
+    else
+        serve_guard_closed(socket_context);
     atomic_fetch_add(&srv->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
@@ -664,6 +668,10 @@ int serve_run(const serve_options *opt)
         }
         poll_versions(&srv);
         serve_reservations_sweep(boot);
+        unsigned cut = serve_guard_sweep(opt->request_timeout);
+        if (cut)
+            serve_log("header_timeout", "closed %u connections whose request headers took more than %u s",
+                      cut, opt->request_timeout);
     }
     /* stop accepting, let what is in flight finish, then stop the threads */
     MHD_socket ls = MHD_quiesce_daemon(d);

@@ -20,24 +20,24 @@ enum { SCOPE_READ = 1, SCOPE_CHECKOUT = 2, SCOPE_OPERATOR = 4, SCOPE_NONE = 0 };
 /* X(id, method, pattern, scopes, name): patterns are matched by serve_match_route; "{id}" is one
  * path segment. A route with scopes SCOPE_NONE needs no key. */
 /* clang-format off: a table, aligned by hand */
-#define SERVE_ROUTE_LIST(X)                                                                           \
-    X(ROUTE_EVALUATE, "POST", "/v1/evaluate", SCOPE_CHECKOUT | SCOPE_OPERATOR, "evaluate")            \
-    X(ROUTE_ORDERS, "POST", "/v1/orders", SCOPE_CHECKOUT | SCOPE_OPERATOR, "orders")                  \
-    X(ROUTE_CANCEL, "POST", "/v1/orders/{id}/cancel", SCOPE_OPERATOR, "orders_cancel")                \
-    X(ROUTE_REFUND, "POST", "/v1/orders/{id}/refund", SCOPE_OPERATOR, "orders_refund")                \
-    X(ROUTE_POINTS, "GET", "/v1/customers/{id}/points", SCOPE_READ | SCOPE_CHECKOUT | SCOPE_OPERATOR, \
-      "customer_points")                                                                              \
-    X(ROUTE_COUPON_VALIDATE, "POST", "/v1/coupons/validate", SCOPE_CHECKOUT | SCOPE_OPERATOR,         \
-      "coupons_validate")                                                                             \
-    X(ROUTE_BUDGETS, "GET", "/v1/budgets", SCOPE_READ | SCOPE_OPERATOR, "budgets")                    \
-    X(ROUTE_EVENTS, "GET", "/v1/events", SCOPE_OPERATOR, "events")                                    \
-    X(ROUTE_RESERVE, "POST", "/v1/reservations", SCOPE_CHECKOUT | SCOPE_OPERATOR, "reservations")     \
-    X(ROUTE_RESERVATION, "GET", "/v1/reservations/{id}", SCOPE_READ | SCOPE_CHECKOUT | SCOPE_OPERATOR, \
-      "reservation")                                                                                  \
+#define SERVE_ROUTE_LIST(X)                                                                                \
+    X(ROUTE_EVALUATE, "POST", "/v1/evaluate", SCOPE_CHECKOUT | SCOPE_OPERATOR, "evaluate")                 \
+    X(ROUTE_ORDERS, "POST", "/v1/orders", SCOPE_CHECKOUT | SCOPE_OPERATOR, "orders")                       \
+    X(ROUTE_CANCEL, "POST", "/v1/orders/{id}/cancel", SCOPE_OPERATOR, "orders_cancel")                     \
+    X(ROUTE_REFUND, "POST", "/v1/orders/{id}/refund", SCOPE_OPERATOR, "orders_refund")                     \
+    X(ROUTE_POINTS, "GET", "/v1/customers/{id}/points", SCOPE_READ | SCOPE_CHECKOUT | SCOPE_OPERATOR,      \
+      "customer_points")                                                                                   \
+    X(ROUTE_COUPON_VALIDATE, "POST", "/v1/coupons/validate", SCOPE_CHECKOUT | SCOPE_OPERATOR,              \
+      "coupons_validate")                                                                                  \
+    X(ROUTE_BUDGETS, "GET", "/v1/budgets", SCOPE_READ | SCOPE_OPERATOR, "budgets")                         \
+    X(ROUTE_EVENTS, "GET", "/v1/events", SCOPE_OPERATOR, "events")                                         \
+    X(ROUTE_RESERVE, "POST", "/v1/reservations", SCOPE_CHECKOUT | SCOPE_OPERATOR, "reservations")          \
+    X(ROUTE_RESERVATION, "GET", "/v1/reservations/{id}", SCOPE_READ | SCOPE_CHECKOUT | SCOPE_OPERATOR,     \
+      "reservation")                                                                                       \
     X(ROUTE_RESERVATION_RELEASE, "POST", "/v1/reservations/{id}/release", SCOPE_CHECKOUT | SCOPE_OPERATOR, \
-      "reservation_release")                                                                          \
-    X(ROUTE_HEALTHZ, "GET", "/healthz", SCOPE_NONE, "healthz")                                        \
-    X(ROUTE_READYZ, "GET", "/readyz", SCOPE_NONE, "readyz")                                           \
+      "reservation_release")                                                                               \
+    X(ROUTE_HEALTHZ, "GET", "/healthz", SCOPE_NONE, "healthz")                                             \
+    X(ROUTE_READYZ, "GET", "/readyz", SCOPE_NONE, "readyz")                                                \
     X(ROUTE_METRICS, "GET", "/metrics", SCOPE_NONE, "metrics")
 /* clang-format on */
 
@@ -113,6 +113,15 @@ void serve_json(serve_reply *r, int status, void *json_obj);
 
 /* The handlers (serve_routes.c). */
 void serve_handle(serve_call *c, serve_reply *r);
+
+/* The header deadline (serve_guard.c): connections register when opened and leave when closed
+ * (socket_context is theirs), say when a request starts and ends; the main thread sweeps, shutting
+ * down connections that waited for headers more than timeout_seconds (returns how many). */
+struct MHD_Connection;
+void serve_guard_opened(struct MHD_Connection *conn, void **socket_context);
+void serve_guard_closed(void **socket_context);
+void serve_guard_request(struct MHD_Connection *conn, bool started);
+unsigned serve_guard_sweep(unsigned timeout_seconds);
 
 /* The reservation routes (serve_reservations.c). */
 void serve_handle_reservations(serve_call *c, serve_reply *r);
