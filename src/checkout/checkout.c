@@ -216,6 +216,7 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     checkout_policy(prog, &policy, tiers, MAX_TIERS);
     int64_t now = doc->order.time;
     bool ok = false;
+    const perk_customer claimed = doc->customer; /* given back to the caller's doc at the end */
 
     /* A retry of an order already committed must be evaluated as the first time, or its content
      * (and fingerprint) would differ and the store would call it a conflict: its own budget and
@@ -240,6 +241,17 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
             doc->order.id, (long long)committed_version, (long long)version, (long long)committed_version);
         goto done;
     }
+
+    /* the customer facts the store owns replace the cart's claims (a retry: as before it) */
+    perk_store_status fst = checkout_facts_read(store, prog, doc->customer.id,
+                                                committed_before ? doc->order.id : NULL, now, &out->facts);
+    if (fst != PERK_STORE_OK) {
+        out->store_status = fst;
+        set_message(out, "reading the facts of customer %s: %s", doc->customer.id, perk_store_errmsg(store));
+        goto done;
+    }
+    out->facts.claims = checkout_facts_claims(doc);
+    checkout_facts_apply(&out->facts, &doc->customer);
 
     /* the store's verdict on every entered coupon */
     for (size_t i = 0; i < doc->n_coupons; i++) {
@@ -334,6 +346,7 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     out->attempts = CHECKOUT_MAX_ATTEMPTS;
     set_message(out, "gave up after %d attempts: budgets kept changing", CHECKOUT_MAX_ATTEMPTS);
 done:
+    doc->customer = claimed; /* its tier may point into out->facts */
     /* campaigns looked up in the store live in b.campaigns, freed here: leave no pointer to them
      * in the caller's document */
     for (size_t i = 0; i < doc->n_coupons; i++)

@@ -202,12 +202,22 @@ static const char schema_v4[] =
  * recorded as such. */
 static const char schema_v5[] = "ALTER TABLE orders ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;\n";
 
+/* Version 6: what the store knows of a customer that no other table holds: the membership the
+ * CRM records (perk customers set, PUT /v1/customers/{id}). member_since is a day number (days
+ * since 1970-01-01); NULL = not a member. A customer without a row: the cart says. */
+static const char schema_v6[] = "CREATE TABLE customers (\n"
+                                "  customer_id  TEXT PRIMARY KEY,\n"
+                                "  member_since INTEGER,\n"
+                                "  updated_at   INTEGER NOT NULL\n"
+                                ");\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
     { 3, "order lines and refunded lines", schema_v3 },
     { 4, "the ledger refuses INSERT OR REPLACE of an existing entry", schema_v4 },
     { 5, "delayed orders recorded", schema_v5 },
+    { 6, "customers: the CRM's membership record", schema_v6 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 
