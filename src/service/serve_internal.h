@@ -31,6 +31,7 @@ enum { SCOPE_READ = 1, SCOPE_CHECKOUT = 2, SCOPE_OPERATOR = 4, SCOPE_NONE = 0 };
       "coupons_validate")                                                                             \
     X(ROUTE_BUDGETS, "GET", "/v1/budgets", SCOPE_READ | SCOPE_OPERATOR, "budgets")                    \
     X(ROUTE_EVENTS, "GET", "/v1/events", SCOPE_OPERATOR, "events")                                    \
+    X(ROUTE_CUSTOMER_SET, "PUT", "/v1/customers/{id}", SCOPE_OPERATOR, "customers_set")               \
     X(ROUTE_HEALTHZ, "GET", "/healthz", SCOPE_NONE, "healthz")                                        \
     X(ROUTE_READYZ, "GET", "/readyz", SCOPE_NONE, "readyz")                                           \
     X(ROUTE_METRICS, "GET", "/metrics", SCOPE_NONE, "metrics")
