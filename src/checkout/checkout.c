@@ -243,8 +243,11 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     }
 
     /* the customer facts the store owns replace the cart's claims (a retry: as before it) */
-    perk_store_status fst = checkout_facts_read(store, prog, doc->customer.id,
-                                                committed_before ? doc->order.id : NULL, now, &out->facts);
+    /* at the store's clock, as the store checks a redemption: points earned by an order committed
+     * a moment ago are available from the store's time of that commit */
+    perk_store_status fst =
+        checkout_facts_read(store, prog, doc->customer.id, committed_before ? doc->order.id : NULL,
+                            perk_store_now(store), &out->facts);
     if (fst != PERK_STORE_OK) {
         out->store_status = fst;
         set_message(out, "reading the facts of customer %s: %s", doc->customer.id, perk_store_errmsg(store));

@@ -90,7 +90,7 @@ bool checkout_store_customer(perk_store *store, const perk_program *prog, cart_d
     if (doc->order.id) st = perk_store_order_uses(store, doc->order.id, &committed, NULL, NULL, NULL);
     if (st == PERK_STORE_OK)
         st = checkout_facts_read(store, prog, doc->customer.id, committed ? doc->order.id : NULL,
-                                 doc->has_time ? doc->order.time : perk_store_now(store), f);
+                                 perk_store_now(store), f);
     if (st != PERK_STORE_OK) {
         snprintf(msg, msglen, "reading the facts of customer %s from the store: %s", doc->customer.id,
                  perk_store_errmsg(store));

@@ -63,8 +63,8 @@ perk_store_status checkout_facts_read(perk_store *store, const perk_program *pro
  * in f->claims) that differs in f->overrides. `c`'s tier then points into f: keep f alive while c is used. */
 void checkout_facts_apply(checkout_facts *f, perk_customer *c);
 
-/* Read and apply for a cart: when doc names a customer, its customer facts become the store's
- * (f->from_store set); otherwise nothing changes. False with a message when the store cannot be
+/* Read and apply for a cart: when doc names a customer, its customer facts become the store's at
+ * the store's clock (f->from_store set); otherwise nothing changes. False with a message when the store cannot be
  * read. The order is doc's order id when it was committed before (a retry). */
 bool checkout_store_customer(perk_store *store, const perk_program *prog, cart_doc *doc, checkout_facts *f,
                              char *msg, size_t msglen);
