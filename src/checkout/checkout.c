@@ -242,9 +242,9 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
         goto done;
     }
 
-    /* the customer facts the store owns replace the cart's claims (a retry: as before it) */
-    /* at the store's clock, as the store checks a redemption: points earned by an order committed
-     * a moment ago are available from the store's time of that commit */
+    /* the customer facts the store owns replace the cart's claims (a retry: as before it), read
+     * at the store's clock as the store checks a redemption: points earned by an order committed a
+     * moment ago are available from the store's time of that commit, maybe after this order's */
     perk_store_status fst =
         checkout_facts_read(store, prog, doc->customer.id, committed_before ? doc->order.id : NULL,
                             perk_store_now(store), &out->facts);

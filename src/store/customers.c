@@ -46,7 +46,7 @@ perk_store_status perk_store_customer_set(perk_store *s, const char *customer, i
     return pstore_commit(s, "committing the customer record");
 }
 
-/* The CRM's record: *found false when there is none. */
+/* The CRM's record, if any: out->has_record and out->member_since_days. */
 static perk_store_status membership(perk_store *s, const char *customer, perk_store_customer_facts *out)
 {
     sqlite3_stmt *st = pstore_stmt(s, "SELECT member_since FROM customers WHERE customer_id = ?1");
