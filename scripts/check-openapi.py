@@ -51,7 +51,7 @@ def main():
     checked = 0
     for path, item in spec["paths"].items():
         for method, op in item.items():
-            if method not in ("get", "post"):
+            if method not in ("get", "post", "put"):
                 continue
             chk = op.get("x-perk-check")
             if not chk:

@@ -112,6 +112,8 @@ for B in "$@"; do
   run_summary "$B: cli store" tests/cli/store.sh "$B/perk"
   # what the command line distrusts and bounds: outputs, limits, includes, store text, errors
   run_summary "$B: cli trust" tests/cli/trust.sh "$B/perk"
+  # the store's customer facts over the cart's claims: perk customers, commit, eval --db (issue 14 item 3)
+  run_summary "$B: cli facts" tests/cli/facts.sh "$B/perk"
   # perk serve over HTTP: every route, hostile requests, hot swap and load (tests/service/)
   run_summary "$B: service" tests/service/serve.sh "$B/perk"
   # 16 clients commit 2,000 orders over HTTP against contested budgets and coupons

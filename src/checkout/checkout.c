@@ -216,6 +216,7 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     checkout_policy(prog, &policy, tiers, MAX_TIERS);
     int64_t now = doc->order.time;
     bool ok = false;
+    const perk_customer claimed = doc->customer; /* given back to the caller's doc at the end */
     if (opts->reserve_ttl > 0 && !opts->reservation_id) abort(); /* a caller's bug */
     /* pricing the order that consumes a reservation: what it holds is this order's */
     bool excluding = opts->reservation_id && opts->reserve_ttl <= 0;
@@ -249,6 +250,20 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
             doc->order.id, (long long)committed_version, (long long)version, (long long)committed_version);
         goto done;
     }
+
+    /* the customer facts the store owns replace the cart's claims (a retry: as before it), read
+     * at the store's clock as the store checks a redemption: points earned by an order committed a
+     * moment ago are available from the store's time of that commit, maybe after this order's */
+    perk_store_status fst =
+        checkout_facts_read(store, prog, doc->customer.id, committed_before ? doc->order.id : NULL,
+                            perk_store_now(store), &out->facts);
+    if (fst != PERK_STORE_OK) {
+        out->store_status = fst;
+        set_message(out, "reading the facts of customer %s: %s", doc->customer.id, perk_store_errmsg(store));
+        goto done;
+    }
+    out->facts.claims = checkout_facts_claims(doc);
+    checkout_facts_apply(&out->facts, &doc->customer);
 
     /* the store's verdict on every entered coupon */
     for (size_t i = 0; i < doc->n_coupons; i++) {
@@ -350,6 +365,7 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     set_message(out, "gave up after %d attempts: budgets kept changing", CHECKOUT_MAX_ATTEMPTS);
 done:
     if (excluding) perk_store_exclude_reservation(store, NULL);
+    doc->customer = claimed; /* its tier may point into out->facts */
     /* campaigns looked up in the store live in b.campaigns, freed here: leave no pointer to them
      * in the caller's document */
     for (size_t i = 0; i < doc->n_coupons; i++)

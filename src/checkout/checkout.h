@@ -16,6 +16,7 @@
 #include "json/json.h"
 #include "perk.h"
 #include "reload.h"
+#include "store_facts.h"
 #include "store/store.h"
 
 #define CHECKOUT_MAX_ATTEMPTS 16
@@ -28,6 +29,9 @@ typedef struct checkout_outcome {
     perk_store_commit_result commit; /* free with checkout_outcome_free */
     char message[512];               /* what went wrong, when something did */
     bool dry_run;                    /* evaluated only: nothing was committed */
+    /* the customer facts the order was priced with that came from the store, and each claim of
+     * the cart they overrode (store_facts.h); the caller's doc keeps its claims */
+    checkout_facts facts;
 } checkout_outcome;
 
 /* The store's policy for this program: pending window, expiry and tiers (from the rules).
@@ -44,6 +48,9 @@ void checkout_policy(const perk_program *prog, perk_store_policy *policy, perk_s
  * and returns the first outcome with out->commit.replay set; nothing is written. A different
  * cart under the same order id is PERK_STORE_CONFLICT, and so is a retry priced by another
  * rule-set version than the first commit (the message names the version to use).
+ *
+ * The customer's tier, points balance, first order, order count and (when the CRM recorded the
+ * customer) member_since are the store's, not the cart's: out->facts lists each claim overridden.
  *
  * Returns true when the order is committed (or replayed). Otherwise out->message says why and
  * that nothing was committed: PERK_STORE_INSUFFICIENT_POINTS when the order redeems more points

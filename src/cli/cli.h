@@ -23,8 +23,8 @@
 #define CLI_COMMAND_LIST(X)                                                                            \
     X(check)                                                                                           \
     X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish) X(commit) X(history)  \
-        X(show) X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version) \
-            X(help)
+        X(show) X(rollback) X(coupons) X(db) X(points) X(customers) X(events) X(expire) X(serve) X(keys)   \
+            X(version) X(help)
 /* clang-format on */
 
 /* What cli_parse_next returns for an option: above 255, so never a short option's character.
@@ -82,6 +82,7 @@ typedef enum cli_option_id {
     CLI_OPT_WEBHOOK_SECRET_FILE,
     CLI_OPT_SCOPE,
     CLI_OPT_NAME,
+    CLI_OPT_MEMBER_SINCE,
 } cli_option_id;
 
 /* One option of a command. Data only: the parser, the help and (later) man pages read it. */

@@ -60,7 +60,7 @@ const cli_command cli_disasm = { "disasm", "perk disasm PROGRAM(.pbc|.perk)",
 const cli_command cli_eval = {
     "eval",
     "perk eval PROGRAM(.pbc|.perk) --cart CART.json [--explain] [--repeat N] [--max-hints N]\n"
-    "                 [--applied-only] [--color]",
+    "                 [--applied-only] [--color] [--db PATH]",
     "evaluate a cart and print the result as JSON, or as a table with --explain",
     (const cli_option[]){
         { "cart", 0, "CART.json", "the cart to evaluate (docs/cart.md)", CLI_OPT_CART },
@@ -71,6 +71,8 @@ const cli_command cli_eval = {
           CLI_OPT_APPLIED_ONLY },
         { "color", 0, NULL, "color the output and the diagnostics even when not on a terminal",
           CLI_OPT_COLOR },
+        { "db", 0, "PATH", "price the cart's customer with the store's facts (tier, points, orders)",
+          CLI_OPT_DB },
         { 0 },
     }
 };
@@ -203,6 +205,20 @@ const cli_command cli_points = { "points", "perk points CUSTOMER [--db PATH]",
                                      STORE_NOW_OPTION,
                                      { 0 },
                                  } };
+
+const cli_command cli_customers = {
+    "customers",
+    "perk customers set CUSTOMER --member-since DATE|none [--db PATH]\n"
+    "       perk customers import FILE.json [--db PATH]\n"
+    "       perk customers show CUSTOMER [--db PATH]",
+    "record the CRM's membership of customers; show the facts the store prices them with",
+    (const cli_option[]){
+        { "member-since", 0, "DATE", "set: member since DATE (YYYY-MM-DD), or none: not a member",
+          CLI_OPT_MEMBER_SINCE },
+        { "db", 0, "PATH", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
 
 const cli_command cli_events = {
     "events", "perk events [--after ID] [--limit N] [--follow] [--consumer NAME [--ack]] [--db PATH]",

@@ -153,6 +153,11 @@ int cmd_commit(int argc, char **argv)
     json_object_set_new(o, "pending", json_integer(out.commit.pending));
     json_object_set_new(o, "tier", json_string(out.commit.tier));
     json_object_set_new(o, "event_id", json_integer(out.commit.event_id));
+    /* which customer facts came from the store, and each claim of the order they overrode */
+    char *facts = checkout_facts_json(&out.facts);
+    json_t *fj = facts ? json_loads(facts, 0, NULL) : NULL;
+    free(facts);
+    json_object_set_new(o, "customer_facts", fj ? fj : json_null());
     result_names *names = result_names_from_program(prog);
     char *result = names ? result_json_render(names, out.result, doc, 0) : NULL;
     result_names_free(names);

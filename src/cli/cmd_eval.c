@@ -3,18 +3,88 @@
  * .perk file compiled on the fly. --repeat N evaluates N times (for profiling) and prints once;
  * --max-hints N keeps N near-miss hints instead of perk_limits_default()'s 16; --applied-only lists
  * the applied promotions and the points earned only (RESULT_JSON_APPLIED_ONLY), from a context
- * that explains only those (PERK_EXPLAIN_APPLIED). */
+ * that explains only those (PERK_EXPLAIN_APPLIED). --db STORE prices a cart that names a customer
+ * with the store's facts of that customer, as a commit would (src/checkout/store_facts.h), and
+ * says which facts came from the store and which claims they overrode. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json/json.h"
+#include <jansson.h>
+#include <unistd.h>
+
+#include "checkout/checkout.h"
 #include "cli.h"
+#include "json/json.h"
 #include "compiler/compiler.h"
+
+/* Replaces doc's customer facts with the store's (when the cart names a customer). */
+static bool store_facts(const char *db, const perk_program *prog, cart_doc *doc, checkout_facts *facts)
+{
+    if (access(db, F_OK) != 0) {
+        fprintf(stderr, "perk: error: %s: no such store (check --db)\n", db);
+        return false;
+    }
+    perk_store *st = NULL;
+    if (perk_store_open_readonly(db, &st) != PERK_STORE_OK) {
+        fprintf(stderr, "perk: error: %s: %s\n", db, perk_store_errmsg(st));
+        perk_store_close(st);
+        return false;
+    }
+    char msg[512];
+    bool ok = checkout_store_customer(st, prog, doc, facts, msg, sizeof msg);
+    if (!ok) fprintf(stderr, "perk: error: %s\n", msg);
+    perk_store_close(st);
+    return ok;
+}
+
+/* The rendered result with "customer_facts" added (json is freed). */
+static char *with_facts(char *json, const checkout_facts *facts)
+{
+    json_t *o = json_loads(json, 0, NULL);
+    char *fj = checkout_facts_json(facts);
+    json_t *f = fj ? json_loads(fj, 0, NULL) : NULL;
+    free(fj);
+    free(json);
+    if (!o || !f) {
+        json_decref(o);
+        json_decref(f);
+        fprintf(stderr, "perk: error: out of memory\n");
+        return NULL;
+    }
+    json_object_set_new(o, "customer_facts", f);
+    char *out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return out;
+}
+
+/* The same for --explain: a line of facts from the store, one per override. */
+static void print_facts(const checkout_facts *facts)
+{
+    char *fj = checkout_facts_json(facts);
+    json_t *f = fj ? json_loads(fj, 0, NULL) : NULL;
+    free(fj);
+    json_t *from = json_object_get(f, "from_store"), *over = json_object_get(f, "overrides"), *v;
+    size_t i;
+    printf("customer facts from the store:");
+    json_array_foreach(from, i, v) printf("%s %s", i ? "," : "", json_string_value(v));
+    printf("\n");
+    json_array_foreach(over, i, v)
+    {
+        char *claimed = json_dumps(json_object_get(v, "claimed"), JSON_ENCODE_ANY);
+        char *store = json_dumps(json_object_get(v, "store"), JSON_ENCODE_ANY);
+        printf("  %s: the cart claims %s, the store has %s (the store's is used)\n",
+               json_string_value(json_object_get(v, "fact")), claimed ? claimed : "?", store ? store : "?");
+        free(claimed);
+        free(store);
+    }
+    printf("\n");
+    json_decref(f);
+}
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *cart_path = NULL;
+    const char *cart_path = NULL, *db = NULL;
     bool explain = false, color = false, applied_only = false;
     long repeat = 1, max_hints = -1;
     cli_parser opts;
@@ -23,6 +93,7 @@ int cmd_eval(int argc, char **argv)
     while ((ch = cli_parse_next(&opts, argc, argv)) != -1) {
         switch (ch) {
         case CLI_OPT_CART: cart_path = optarg; break;
+        case CLI_OPT_DB: db = optarg; break;
         case CLI_OPT_EXPLAIN: explain = true; break;
         case CLI_OPT_COLOR: color = true; break;
         case CLI_OPT_APPLIED_ONLY: applied_only = true; break;
@@ -64,6 +135,8 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "perk: error: %s\n", err); /* the message starts with the path already */
         goto done;
     }
+    checkout_facts facts = { 0 };
+    if (db && !store_facts(db, prog, doc, &facts)) goto done;
     const perk_result *r = NULL;
     for (long i = 0; i < repeat; i++) {
         if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) {
@@ -80,11 +153,13 @@ int cmd_eval(int argc, char **argv)
     result_names *names = result_names_from_program(prog);
     if (!names) goto done;
     if (explain) {
+        if (facts.from_store) print_facts(&facts);
         explain_print(stdout, names, r, doc, cli_color(1, color) ? EXPLAIN_COLOR : 0);
         status = 0;
     } else {
         char *json = result_json_render(names, r, doc,
                                         RESULT_JSON_PRETTY | (applied_only ? RESULT_JSON_APPLIED_ONLY : 0));
+        if (json && facts.from_store) json = with_facts(json, &facts);
         if (json) {
             printf("%s\n", json);
             status = 0;

@@ -36,6 +36,7 @@ enum { SCOPE_READ = 1, SCOPE_CHECKOUT = 2, SCOPE_OPERATOR = 4, SCOPE_NONE = 0 };
       "reservation")                                                                                       \
     X(ROUTE_RESERVATION_RELEASE, "POST", "/v1/reservations/{id}/release", SCOPE_CHECKOUT | SCOPE_OPERATOR, \
       "reservation_release")                                                                               \
+    X(ROUTE_CUSTOMER_SET, "PUT", "/v1/customers/{id}", SCOPE_OPERATOR, "customers_set")                    \
     X(ROUTE_HEALTHZ, "GET", "/healthz", SCOPE_NONE, "healthz")                                             \
     X(ROUTE_READYZ, "GET", "/readyz", SCOPE_NONE, "readyz")                                                \
     X(ROUTE_METRICS, "GET", "/metrics", SCOPE_NONE, "metrics")

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "civil.h"
 #include "money.h"
 #include "program.h"
 
@@ -131,19 +132,21 @@ static perk_context *request_context(serve_call *c, serve_reply *r, reload_worke
     return ctx;
 }
 
-/* Inserts "ruleset_version":N as the first member of a rendered result. */
-static char *with_version(char *json, int64_t version)
+/* Inserts "ruleset_version":N (and "customer_facts":{...} when facts is not NULL) as the first
+ * members of a rendered result. */
+static char *with_version(char *json, int64_t version, const char *facts)
 {
     char head[48];
     int n = snprintf(head, sizeof head, "{\"ruleset_version\":%lld,", (long long)version);
-    size_t len = strlen(json);
-    char *out = malloc(len + (size_t)n + 1);
+    size_t len = strlen(json), flen = facts ? strlen(facts) + sizeof "\"customer_facts\":," - 1 : 0;
+    char *out = malloc(len + (size_t)n + flen + 1);
     if (!out) {
         free(json);
         return NULL;
     }
     memcpy(out, head, (size_t)n);
-    memcpy(out + n, json + 1, len); /* json starts with '{'; its NUL comes along */
+    if (facts) snprintf(out + n, flen + 1, "\"customer_facts\":%s,", facts);
+    memcpy(out + n + flen, json + 1, len); /* json starts with '{'; its NUL comes along */
     free(json);
     return out;
 }
@@ -180,6 +183,13 @@ static void handle_evaluate(serve_call *c, serve_reply *r)
         serve_error_from_message(r, 400, "invalid_cart", err);
         return;
     }
+    /* a cart naming a customer is priced with the store's facts, as its commit will be */
+    checkout_facts facts;
+    if (!checkout_store_customer(c->w->store, prog, doc, &facts, err, sizeof err)) {
+        serve_error(r, 503, "store_unavailable", NULL, "%s", err);
+        cart_json_free(doc);
+        return;
+    }
     if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) {
         serve_error_from_message(r, 400, "invalid_cart", err);
         cart_json_free(doc);
@@ -198,7 +208,13 @@ static void handle_evaluate(serve_call *c, serve_reply *r)
     const result_names *names = worker_names(c->w, prog);
     char *json = names ? result_json_render(names, res, doc, applied ? RESULT_JSON_APPLIED_ONLY : 0) : NULL;
     cart_json_free(doc);
-    json = json ? with_version(json, rw->version) : NULL;
+    char *facts_json = facts.from_store ? checkout_facts_json(&facts) : NULL;
+    if (json && facts.from_store && !facts_json) {
+        free(json);
+        json = NULL;
+    }
+    json = json ? with_version(json, rw->version, facts_json) : NULL;
+    free(facts_json);
     if (!json) {
         serve_error(r, 500, "internal", NULL, "out of memory rendering the result");
         return;
@@ -325,6 +341,10 @@ static void handle_orders(serve_call *c, serve_reply *r)
     json_object_set_new(o, "event_id", json_integer(out.commit.event_id));
     if (copts.reservation_id)
         json_object_set_new(o, "reservation_consumed", json_boolean(out.commit.reservation_consumed));
+    char *facts = checkout_facts_json(&out.facts);
+    json_t *fj = facts ? json_loads(facts, 0, NULL) : NULL;
+    free(facts);
+    json_object_set_new(o, "customer_facts", fj ? fj : json_null());
     const result_names *names = prog == c->w->full.program ? worker_names(c->w, prog) : NULL;
     result_names *tmp = names ? NULL : result_names_from_program(prog);
     char *res = result_json_render(names ? names : tmp, out.result, doc, RESULT_JSON_APPLIED_ONLY);
@@ -552,6 +572,51 @@ static void handle_points(serve_call *c, serve_reply *r)
     serve_json(r, 200, o);
 }
 
+/* -------------------------------------------------------------- customers */
+
+/* The CRM records a customer's membership: {"member_since": "YYYY-MM-DD"} or null (not a
+ * member). Orders of the customer are then priced with it, whatever their carts say. */
+static void handle_customer_set(serve_call *c, serve_reply *r)
+{
+    if (strlen(c->path_id) > 255) {
+        serve_error(r, 400, "invalid_request", "id", "the customer id is longer than 255 bytes");
+        return;
+    }
+    json_t *body = body_object(c, r, false);
+    if (!body) return;
+    json_t *ms = json_object_get(body, "member_since");
+    int64_t days = -1;
+    int y = 0, m = 0, d = 0, used = 0;
+    const char *text = json_string_value(ms);
+    if (!ms) {
+        serve_error(r, 400, "invalid_request", "$.member_since",
+                    "$.member_since: required: a date YYYY-MM-DD, or null for not a member");
+        json_decref(body);
+        return;
+    }
+    if (!json_is_null(ms)) {
+        if (!text || strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 ||
+            used != 10 || y < 1 || !civil_valid_date(y, m, d)) {
+            serve_error(r, 400, "invalid_request", "$.member_since",
+                        "$.member_since: expected a date YYYY-MM-DD (0001-01-01 to 9999-12-31) or null");
+            json_decref(body);
+            return;
+        }
+        days = civil_days_from_date(y, m, d);
+    }
+    perk_store_status st = perk_store_customer_set(c->w->store, c->path_id, days, (int64_t)time(NULL));
+    if (st != PERK_STORE_OK) {
+        json_decref(body);
+        store_failure(c, r, st);
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "customer_id", json_string(c->path_id));
+    json_object_set_new(o, "member_since", days < 0 ? json_null() : json_string(text));
+    json_decref(body);
+    serve_json(r, 200, o);
+}
+
 /* ---------------------------------------------------------------- coupons */
 
 static const char *coupon_status_name(perk_store_coupon_status s)
@@ -734,6 +799,7 @@ void serve_handle(serve_call *c, serve_reply *r)
     case ROUTE_RESERVE:
     case ROUTE_RESERVATION:
     case ROUTE_RESERVATION_RELEASE: serve_handle_reservations(c, r); break;
+    case ROUTE_CUSTOMER_SET: handle_customer_set(c, r); break;
     case ROUTE_HEALTHZ: {
         json_t *o = json_object();
         json_object_set_new(o, "status", json_string("ok"));

@@ -202,9 +202,14 @@ static const char schema_v4[] =
  * recorded as such. */
 static const char schema_v5[] = "ALTER TABLE orders ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;\n";
 
-/* Version 6: taken by another branch (the customers table); empty here so that this branch's
- * step keeps its agreed number, 7. The integrator puts that branch's step in its place. */
-static const char schema_v6[] = "";
+/* Version 6: what the store knows of a customer that no other table holds: the membership the
+ * CRM records (perk customers set, PUT /v1/customers/{id}). member_since is a day number (days
+ * since 1970-01-01); NULL = not a member. A customer without a row: the cart says. */
+static const char schema_v6[] = "CREATE TABLE customers (\n"
+                                "  customer_id  TEXT PRIMARY KEY,\n"
+                                "  member_since INTEGER,\n"
+                                "  updated_at   INTEGER NOT NULL\n"
+                                ");\n";
 
 /* Version 7: reservations (the holds a priced cart keeps for a TTL, counted like committed uses
  * while open) and the API keys of `perk serve`, which were created on first use before: IF NOT
@@ -245,14 +250,13 @@ static const char schema_v7[] =
     "  created_at INTEGER NOT NULL,\n"
     "  revoked_at INTEGER\n"
     ");\n";
-
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
     { 3, "order lines and refunded lines", schema_v3 },
     { 4, "the ledger refuses INSERT OR REPLACE of an existing entry", schema_v4 },
     { 5, "delayed orders recorded", schema_v5 },
-    { 6, "(another branch's step: customers)", schema_v6 },
+    { 6, "customers: the CRM's membership record", schema_v6 },
     { 7, "reservations and their holds; API keys", schema_v7 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];

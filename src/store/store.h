@@ -662,6 +662,30 @@ typedef int (*perk_store_problem_cb)(const char *problem, void *ctx);
  * snapshot while checkouts keep writing. */
 perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, void *ctx, int64_t *problems);
 
+/* ---------------------------------------------------------------- customers */
+
+/* The customer facts the store owns (docs/operations.md, "Who supplies each fact"): a checkout
+ * prices an order with these, not with what the cart claims. */
+typedef struct perk_store_customer_facts {
+    char tier[PERK_STORE_NAME_MAX]; /* the tier last recorded (tier_state); "" = none */
+    int64_t points_balance;         /* available at `now`: pending and expired points excluded */
+    int64_t order_count;            /* committed orders not cancelled (fully refunded) */
+    bool has_record;                /* the CRM recorded the customer (perk_store_customer_set) */
+    int64_t member_since_days;      /* with has_record: days since 1970-01-01, -1 = not a member */
+} perk_store_customer_facts;
+
+/* Records the CRM's membership of `customer`: member since the day `member_since_days` (days
+ * since 1970-01-01, 0001-01-01 .. 9999-12-31), or -1 = not a member. Replaces an earlier record. */
+perk_store_status perk_store_customer_set(perk_store *store, const char *customer, int64_t member_since_days,
+                                          int64_t now);
+
+/* The facts of `customer` at `now` from the store's own records. `except_order` (NULL = none):
+ * an order already committed that is being retried; it is left out (its points, its tier change,
+ * its count) so the retry is priced as the first time. A customer the store has never seen has
+ * no tier, no points, no orders and no record. */
+perk_store_status perk_store_customer_get(perk_store *store, const char *customer, const char *except_order,
+                                            int64_t now, perk_store_customer_facts *out);
+
 /* ----------------------------------------------------------------- API keys */
 
 /* Keys of `perk serve` (docs/service.md). Only their SHA-256 is stored; the key is returned once

@@ -174,10 +174,13 @@ out_has '"payable": "60.00"' # 10000 - 4000
 order A1 alice 2 >a1-changed.json
 run "A1 with other content" 1 "$perk" commit a1-changed.json --db "$db"
 err_has "perk: error: a1-changed.json: order A1 was already committed with different content"
-# alice has 80 points; her cart claims 5000 and redeems 1000
+# alice has 80 points; her cart claims 5000 and redeems 1000: priced with the store's 80 (the
+# claim is overridden and reported; a dry run, so nothing is written): 10000 - 4000 - 80 = 5920
 order A3 alice 1 ', "points_to_redeem": 1000' 5000 >a3.json
-run "redeem above the balance" 1 "$perk" commit a3.json --db "$db"
-err_has "perk: error: a3.json: order A3 was not committed (nothing was written): it redeems 1000 points but customer alice has 80 available"
+run "redeem above the balance" 0 "$perk" commit a3.json --dry-run --db "$db"
+out_has '"payable": "59.20"'
+check "the claim of 5000 points is overridden by the store's 80" bash -c \
+  "jq -e '.customer_facts.overrides[] | select(.fact == \"customer.points_balance\" and .claimed == 5000 and .store == 80)' '$work/out' >/dev/null"
 run "commit without arguments" 2 "$perk" commit --db "$db"
 err_has "perk: error: no order file given"
 err_has "usage: perk commit"

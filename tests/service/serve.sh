@@ -161,8 +161,11 @@ jq_is .promotions_not_listed 2
 req POST '/v1/evaluate?explain=some' "$ckey" e0.json
 error_is 400 invalid_parameter explain
 "$perk" compile v1.perk -o v1.pbc >/dev/null 2>&1
-"$perk" eval v1.pbc --cart e0.json >eval.json 2>/dev/null
+# the cart names customer c0: both price it with the store's facts (perk eval --db)
+"$perk" eval v1.pbc --cart e0.json --db "$db" >eval.json 2>/dev/null
 req POST /v1/evaluate "$ckey" e0.json
+jq_is '.customer_facts.from_store | length' 4
+jq_is '.customer_facts.overrides | length' 0
 check "same JSON as perk eval" bash -c "jq -S 'del(.ruleset_version)' '$work/body' >a.json; jq -S . eval.json >b.json; cmp -s a.json b.json"
 
 step="hostile requests"
@@ -368,6 +371,41 @@ for i in 1 7 16; do
   check "B$i again is a replay (got $code)" [ "$code" = 200 ]
 done
 check "replays wrote nothing" [ "$(sqlite3 "$db" "SELECT count(*) FROM orders WHERE order_id LIKE 'B%'")" -eq 16 ]
+
+# ------------------------------------------------------------------ customer facts from the store
+step="the store's customer facts override the cart's claims"
+# flash is used up: sf's first order pays ¥100.00 and earns 100 points (available at once)
+cart F1 sf >f1.json
+req POST /v1/orders "$ckey" f1.json
+status_is 201
+jq_is .points_earned 100
+jq_is '.customer_facts.overrides | length' 0
+printf '{"member_since":"2025-01-01"}' >ms.json
+req PUT /v1/customers/sf "$okey" ms.json
+status_is 200
+jq_is .member_since 2025-01-01
+req PUT /v1/customers/sf "$ckey" ms.json
+error_is 403 forbidden
+printf '{"member_since":"2025-02-30"}' >ms_bad.json
+req PUT /v1/customers/sf "$okey" ms_bad.json
+error_is 400 invalid_request '$.member_since'
+# the cart claims a first order, no earlier order, 5000 points and a membership since 2020, and
+# redeems the most it may: priced with 1 order, 100 points and member since 2025-01-01
+printf '{"order":{"id":"F2","time":"%s","points_to_redeem":"max"},"customer":{"id":"sf","first_order":true,"orders":0,"points":5000,"member_since":"2020-01-01"},"lines":[{"id":"l1","sku":"T1","price":"100.00","quantity":1}]}' \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >f2.json
+req POST /v1/evaluate "$ckey" f2.json
+status_is 200
+jq_is '.customer_facts.from_store | join(",")' customer.tier,customer.points_balance,customer.first_order,customer.order_count,customer.member_since
+jq_is '[.customer_facts.overrides[] | "\(.fact)=\(.claimed)->\(.store)"] | join(" ")' \
+  "customer.points_balance=5000->100 customer.first_order=true->false customer.order_count=0->1 customer.member_since=2020-01-01->2025-01-01"
+jq_is .redeem.redeemed 100
+req POST /v1/orders "$ckey" f2.json
+status_is 201
+jq_is '.customer_facts.overrides | length' 4
+jq_is '.customer_facts.overrides[0].store' 100
+# 100 points pay ¥1.00 of the ¥100.00 (flash is used up): ¥99.00
+jq_is .points_redeemed 100
+jq_is .payable 99.00
 
 step="graceful shutdown"
 stop_server

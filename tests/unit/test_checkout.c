@@ -568,14 +568,20 @@ static void test_redeem_above_balance(void **state)
     free(text);
     long long events = test_sql_int(f->store.s, "SELECT COUNT(*) FROM events");
 
-    /* the cart claims 5000 points and redeems 1000 (¥10): the store has 80 */
+    /* the cart claims 5000 points and redeems 1000 (¥10): the store has 80, and its balance is
+     * the one priced (store_facts.h): 10000 - 2000 (flash) - 80 = 7920 payable. A dry run: nothing
+     * is consumed. */
     text = order_json("E2", "erin", ", \"points\": 5000", ", \"points_to_redeem\": 1000", NULL);
     doc = parse(f->prog, text);
-    assert_false(checkout_place_order(f->store.s, f->prog, 1, f->ctx, doc, text, &out));
-    assert_int_equal(out.store_status, PERK_STORE_INSUFFICIENT_POINTS);
-    assert_int_equal(out.result->points_redeemed, 1000);
-    assert_string_equal(out.message, "order E2 was not committed (nothing was written): it redeems 1000 "
-                                     "points but customer erin has 80 available");
+    checkout_options dry = { .dry_run = true };
+    assert_true(checkout_place_order_opts(f->store.s, f->prog, 1, f->ctx, doc, text, &dry, &out));
+    assert_int_equal(out.result->points_redeemed, 80);
+    assert_int_equal(out.result->payable, 7920);
+    assert_int_equal(out.facts.n_overrides, 1);
+    assert_int_equal(out.facts.overrides[0].fact, CHECKOUT_FACT_POINTS_BALANCE);
+    assert_int_equal(out.facts.overrides[0].claimed, 5000);
+    assert_int_equal(out.facts.overrides[0].store, 80);
+    assert_int_equal(doc->customer.points_balance, 5000); /* the caller's document keeps its claim */
     checkout_outcome_free(&out);
     cart_json_free(doc);
     free(text);
@@ -584,7 +590,7 @@ static void test_redeem_above_balance(void **state)
     int64_t uses = 0, money = 0, cust = 0;
     assert_store(f->store.s, PERK_STORE_OK,
                  perk_store_budget_usage(f->store.s, "shop", "flash", NULL, &uses, &money, &cust));
-    assert_int_equal(uses, 1); /* E2's flash use was not kept */
+    assert_int_equal(uses, 1); /* the dry run used no budget */
 
     /* redeeming 50 of the 80 works: 10000 - 2000 - 50 = 7950 payable; points on 8000 - 50 = 7950
      * -> 79; balance 80 - 50 + 79 = 109 */
