@@ -9,6 +9,7 @@
 
 #include "civil.h"
 #include "facts.h"
+#include "stage.h"
 
 #define PPM 1000000
 
@@ -203,11 +204,8 @@ typedef struct promo {
     bool coupon, stop;
 } promo;
 
-static int32_t prio(const ast_node *d)
-{
-    const ast_node *cl = clause(d, CL_PRIORITY);
-    return cl && cl->a ? (int32_t)cl->a->value : 100;
-}
+/* Evaluation order: stage, then priority (then declaration, which callers keep). */
+static int64_t prio(const ast_node *d) { return ((int64_t)stage_of(d) << 32) + stage_priority(d); }
 
 /* The best path among promotions [0, end) (plus `forced`, which must be on it), choosing at most
  * one per exclusive group and, with coupons one per order, at most one coupon promotion `coupon`
@@ -248,7 +246,7 @@ void analyze_margin_bound(const check_info *info, analyze_margin *out)
     promo *ps = calloc((size_t)n, sizeof *ps);
     bool *take = calloc((size_t)n, sizeof *take), *best_take = calloc((size_t)n, sizeof *best_take);
     if (!ps || !take || !best_take) abort();
-    /* evaluation order: priority, then declaration (stable insertion sort keeps it simple) */
+    /* evaluation order: stage, priority, then declaration (stable insertion sort keeps it simple) */
     for (int i = 0; i < n; i++) {
         const ast_node *d = info->promotions[i];
         promo p = { d, promotion_bound(d), group_of(d), needs_coupon(d), is_stop(d) };
@@ -521,7 +519,7 @@ static int cmp_grouped(const void *x, const void *y)
     int c = strcmp(a->norm, b->norm);
     if (c) return c;
     if ((c = strcmp(a->group, b->group))) return c;
-    int32_t pa = prio(a->decl), pb = prio(b->decl);
+    int64_t pa = prio(a->decl), pb = prio(b->decl);
     if (pa != pb) return pa < pb ? -1 : 1;
     return a->index - b->index;
 }

@@ -116,4 +116,8 @@ void check_points(check_ctx *c, ast_node *points);
 /* Warns about promotions of one exclusive group that share a priority. */
 void check_priority_ties(check_ctx *c);
 
+/* --- check_stage.c --- */
+/* Warns when a `stage` clause or a priority contradicts a promotion's stage (docs/semantics.md). */
+void check_stages(check_ctx *c);
+
 #endif

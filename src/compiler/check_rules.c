@@ -420,6 +420,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_LIMIT_MONEY:
         case CL_LIMIT_CUSTOMER:
         case CL_ORIGINAL:
+        case CL_STAGE:
             if (!once(c, slots, cl, owner)) continue;
             break;
         default: break;
@@ -435,7 +436,8 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_COUPON_FROM: text_ok(c, cl->span, cl->name, "the coupon campaign"); break;
         case CL_EXCLUSIVE: text_ok(c, cl->span, cl->name, "the exclusive group"); break;
         case CL_STOP:
-        case CL_ORIGINAL: break;
+        case CL_ORIGINAL:
+        case CL_STAGE: break; /* contradictions: check_stage.c, once every promotion is checked */
         case CL_CAP: want_money(c, cl->a, "the cap", false); break;
         case CL_LIMIT_USES: want_int(c, cl->a, "the use limit", 1, INT64_MAX); break;
         case CL_LIMIT_MONEY: want_money(c, cl->a, "the budget", false); break;

@@ -16,6 +16,7 @@
 #include "facts.h"
 #include "guard.h"
 #include "perk.h"
+#include "stage.h"
 #include "tzload.h"
 #include "verify.h"
 
@@ -1176,6 +1177,7 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
         if (cl->kind != AST_CLAUSE) continue;
         switch (cl->op) {
         case CL_PRIORITY: r->priority = (int32_t)cl->a->value; break;
+        case CL_STAGE: break; /* stage_of() below */
         case CL_COUPON: r->coupon = intern(c, cl->name); break;
         case CL_COUPON_FROM: r->coupon_campaign = intern(c, cl->name); break;
         case CL_EXCLUSIVE: r->group = intern(c, cl->name); break;
@@ -1195,6 +1197,7 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
         if (cl->kind == AST_CLAUSE && cl->op == CL_THEN && cl->a) compile_action(c, cl->a);
     }
     emit(c, PERK_OP_END, 0);
+    r->stage = (uint8_t)stage_of(d);
     add_target_precheck(c, r->code.start);
     r->code.count = c->p->n_code - r->code.start;
 }
@@ -1315,6 +1318,7 @@ static void compile_tier(cg *c, const ast_node *d, prog_tier *t)
 }
 
 typedef struct order_entry {
+    int stage;
     int32_t priority;
     int index;
 } order_entry;
@@ -1322,14 +1326,9 @@ typedef struct order_entry {
 static int cmp_order(const void *x, const void *y)
 {
     const order_entry *a = x, *b = y;
+    if (a->stage != b->stage) return a->stage < b->stage ? -1 : 1;
     if (a->priority != b->priority) return a->priority < b->priority ? -1 : 1;
     return a->index < b->index ? -1 : a->index > b->index;
-}
-
-static int32_t priority_of(const ast_node *d)
-{
-    const ast_node *cl = find_clause(d, CL_PRIORITY);
-    return cl && cl->a ? (int32_t)cl->a->value : 100;
 }
 
 static void compile_header(cg *c, const check_info *info)
@@ -1405,11 +1404,14 @@ bool codegen_program(const ast_node *file, const check_info *info, const source_
     intern(&c, ""); /* string 0 is the empty string */
     compile_header(&c, info);
 
-    /* promotions in evaluation order */
+    /* promotions in evaluation order: stage, priority, declaration (docs/semantics.md, "Stages") */
     int np = info->n_promotions;
     order_entry *order = calloc((size_t)(np > 0 ? np : 1), sizeof *order);
     if (!order) abort();
-    for (int i = 0; i < np; i++) order[i] = (order_entry){ priority_of(info->promotions[i]), i };
+    for (int i = 0; i < np; i++) {
+        const ast_node *d = info->promotions[i];
+        order[i] = (order_entry){ (int)stage_of(d), stage_priority(d), i };
+    }
     qsort(order, (size_t)np, sizeof *order, cmp_order);
     out->rules = perk_mem_calloc((size_t)(np > 0 ? np : 1), sizeof(prog_rule));
     if (!out->rules) abort();
