@@ -52,8 +52,9 @@ typedef struct check_ctx {
     /* > 0 while checking an item predicate (the right side of `where`, the condition of
      * any/all, the field of an aggregate): item fields resolve there */
     int item_depth;
-    bool allow_24; /* a 24:00 literal is allowed here (the end of a time window) */
-    bool damaged;  /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
+    bool allow_24;  /* a 24:00 literal is allowed here (the end of a time window) */
+    bool allow_zhe; /* a 折 literal is allowed here (a discount: `95折 off order`) */
+    bool damaged;   /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
                                 what looks missing or unknown may just have been dropped */
 } check_ctx;
 
