@@ -8,6 +8,7 @@
  */
 #include "codegen.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -990,6 +991,27 @@ static uint32_t add_steps(cg *c, const ast_node *act, bool qty, uint32_t *n_step
     return first;
 }
 
+/* `95折 off tea`: the text "95折 (5% off)", kept in the action's (otherwise unused) str2 so that
+ * explanations show what the rule wrote and what it means; PROG_NONE for any other percent. */
+static uint32_t zhe_note(cg *c, const ast_node *pct)
+{
+    if (!pct || pct->kind != AST_PERCENT || !pct->sym || strcmp(pct->sym, "\xE6\x8A\x98") != 0)
+        return PROG_NONE;
+    const ast_span *s = &pct->span;
+    if (s->file < 0 || s->file >= c->sources->count) return PROG_NONE;
+    const source_file *f = &c->sources->files[s->file];
+    size_t a = (size_t)s->first_offset, b = (size_t)s->last_offset;
+    if (a > f->len || b > f->len || b <= a || b - a > 32) return PROG_NONE;
+    int64_t tenths = pct->value / 1000; /* ppm -> tenths of a percent: a 折 is a multiple of 0.1% */
+    char buf[96];
+    if (tenths % 10 == 0)
+        snprintf(buf, sizeof buf, "%.*s (%" PRId64 "%% off)", (int)(b - a), f->text + a, tenths / 10);
+    else
+        snprintf(buf, sizeof buf, "%.*s (%" PRId64 ".%" PRId64 "%% off)", (int)(b - a), f->text + a,
+                 tenths / 10, tenths % 10);
+    return intern(c, buf);
+}
+
 static void compile_action(cg *c, const ast_node *act)
 {
     prog_action a;
@@ -1044,6 +1066,11 @@ static void compile_action(cg *c, const ast_node *act)
         a.str2 = intern(c, act->label ? act->label : "");
         break;
     }
+    if (a.kind == PROG_ACT_PERCENT_OFF || a.kind == PROG_ACT_MOST_EXPENSIVE ||
+        a.kind == PROG_ACT_SHIPPING_OFF)
+        a.str2 = zhe_note(c, act->a);
+    else if (a.kind == PROG_ACT_BUY_GET && act->list.count > 1)
+        a.str2 = zhe_note(c, act->list.items[1]);
     if (target)
         compile_set(c, target);
     else
