@@ -356,7 +356,7 @@ static void lit_money(check_ctx *c, ast_node *n)
 static void lit_percent(check_ctx *c, ast_node *n)
 {
     if (n->sym != NULL && strcmp(n->sym, "\xE6\x8A\x98") == 0) { /* 95折 (src/compiler/lex_discount.c) */
-        char text[96], hint[160];
+        char text[96], hint[256];
         if (n->num.mantissa == 0) { /* an invalid 折, already reported */
             n->type = TY_UNKNOWN;
             return;

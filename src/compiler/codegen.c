@@ -1003,7 +1003,7 @@ static uint32_t zhe_note(cg *c, const ast_node *pct)
     size_t a = (size_t)s->first_offset, b = (size_t)s->last_offset;
     if (a > f->len || b > f->len || b <= a || b - a > 32) return PROG_NONE;
     int64_t tenths = pct->value / 1000; /* ppm -> tenths of a percent: a 折 is a multiple of 0.1% */
-    char buf[96];
+    char buf[160];
     if (tenths % 10 == 0)
         snprintf(buf, sizeof buf, "%.*s (%" PRId64 "%% off)", (int)(b - a), f->text + a, tenths / 10);
     else

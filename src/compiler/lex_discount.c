@@ -65,7 +65,7 @@ ast_node *lex_zhe(struct parse_state *ps, const char *s, size_t n, const ast_spa
     }
     if (price < 0) {
         /* what it would mean read as a percentage of the price, to offer as the fix */
-        char fix[64] = "";
+        char fix[128] = "";
         if (frac == 0 && whole == 2 && s[0] == '0') {
             snprintf(fix, sizeof fix, "write 0.%c" ZHE " (%d%% off) or %c" ZHE " (%d%% off)", s[1],
                      100 - (s[1] - '0'), s[1], 100 - 10 * (s[1] - '0'));
