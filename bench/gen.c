@@ -671,7 +671,15 @@ static void gen_promotion(rng *r, ruleset_state *st, const char *prefix, int idx
     if (stop_rule) sb_printf(perk, "  stop\n");
     sb_printf(perk, "}\n\n");
 
-    sb_printf(lua, "P[#P+1]={id=\"%s%05d\",%s%s", prefix, idx, act_lua.s, o.lua.s ? o.lua.s : "");
+    /* its evaluation stage, as Perk's compiler decides it (docs/semantics.md 3.1): 0 single-item
+     * offers (a percent off a category set, a buy-get, a fixed price), 1 order offers (amounts,
+     * tiers, every, gifts), 2 coupon promotions, 3 shipping */
+    int stage = kind == K_PCT || kind == K_BXGY || kind == K_FIXED ? 0
+                : kind == K_COUPON                                 ? 2
+                : kind == K_SHIP                                   ? 3
+                                                                   : 1;
+    sb_printf(lua, "P[#P+1]={id=\"%s%05d\",stage=%d,%s%s", prefix, idx, stage, act_lua.s,
+              o.lua.s ? o.lua.s : "");
     if (group) sb_printf(lua, "group=\"%s\",", group);
     if (o.when_lua.len) sb_printf(lua, "conds={%s},", o.when_lua.s);
     if (stop_rule) sb_printf(lua, "stop=true,");

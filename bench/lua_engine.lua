@@ -11,7 +11,8 @@
 -- harness loads this file into LuaJIT (bench/lua_boot.lua); everything else is shared.
 --
 -- Semantics (docs/semantics.md; the subset the generator uses):
---  * promotions in priority order, each sees the cart as the earlier ones left it;
+--  * promotions in stages (single-item offers, order offers, coupons, shipping: the `stage` gen.c
+--    writes), in priority order within a stage, each sees the cart as the earlier ones left it;
 --  * gates: `stop` of an earlier applied promotion, exclusive group already applied, required
 --    coupon entered, `valid` (inclusive dates), `every` (weekday), `hours` (from <= t < to), and
 --    `when` conditions (thresholds on current amounts);
@@ -118,6 +119,17 @@ function M.load(data)
       m.targetset = t
     end
   end
+  -- evaluation order: stage, then the order written (priority order; stable, as Perk's)
+  local order = {}
+  for i, p in ipairs(data.promos) do
+    p.seq = i
+    order[i] = p
+  end
+  sort(order, function(a, b)
+    if a.stage ~= b.stage then return a.stage < b.stage end
+    return a.seq < b.seq
+  end)
+  prog.promos = order
   prog.np, prog.ne, prog.nm = #data.promos, #data.earns, #data.mults
   return prog
 end

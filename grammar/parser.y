@@ -35,6 +35,7 @@ typedef void *yyscan_t;
 
 #include "compiler/parse.h"
 #include "compiler/suggest.h"
+#include "program.h"
 
 /* The bison stack holds a few entries per nesting level; deeper input is reported as nesting
  * too deep instead of growing without bound. */
@@ -117,7 +118,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_AFTER "'after'" T_PRIORITY "'priority'" T_VALID "'valid'" T_TO "'to'"
 %token T_EVERY "'every'" T_HOURS "'hours'" T_REQUIRES "'requires'" T_COUPON "'coupon'"
 %token T_FROM "'from'" T_EXCLUSIVE "'exclusive'" T_STOP "'stop'" T_LIMIT "'limit'"
-%token T_USES "'uses'" T_TOTAL "'total'" T_CUSTOMER "'customer'" T_MEASURE "'measure'"
+%token T_USES "'uses'" T_TOTAL "'total'" T_CUSTOMER "'customer'" T_MEASURE "'measure'" T_STAGE "'stage'"
 %token T_ORIGINAL "'original'" T_PRICES "'prices'" T_OFF "'off'" T_EACH "'each'"
 %token T_SHIPPING "'shipping'" T_FREE "'free'" T_PRICE "'price'" T_AT "'at'" T_BY "'by'"
 %token T_QUANTITY "'quantity'" T_TIERS "'tiers'" T_UP "'up'" T_BUY "'buy'" T_OF "'of'"
@@ -129,7 +130,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_TRUE "'true'" T_FALSE "'false'"
 
 %type <node> top header settings setting decl label_opt tier_body tier_clause promo_body
-%type <node> promo_clause day_list action qty_table tier_table qty_steps qty_step tier_steps tier_step up_to_opt
+%type <node> promo_clause stage_name day_list action qty_table tier_table qty_steps qty_step tier_steps tier_step up_to_opt
 %type <node> reward_opt get_how earn_body earn_clause earn_action mult_body mult_clause
 %type <node> promo_name name_list redeem_body redeem_clause pay_list pay_name points_body points_clause
 %type <node> expr primary list_opt list_items args_opt args field setting_value
@@ -245,7 +246,7 @@ keyword
     | T_WHEN | T_CAP | T_THEN | T_MULTIPLIER | T_ON | T_ALL | T_REDEEM | T_RATE | T_POINTS | T_POINT
     | T_PAYS | T_FOR | T_MIN | T_BALANCE | T_PENDING | T_EXPIRE | T_AFTER | T_PRIORITY | T_VALID
     | T_TO | T_EVERY | T_HOURS | T_REQUIRES | T_COUPON | T_FROM | T_EXCLUSIVE | T_STOP | T_LIMIT
-    | T_USES | T_TOTAL | T_CUSTOMER | T_MEASURE | T_ORIGINAL | T_PRICES | T_OFF | T_EACH
+    | T_USES | T_TOTAL | T_CUSTOMER | T_MEASURE | T_STAGE | T_ORIGINAL | T_PRICES | T_OFF | T_EACH
     | T_SHIPPING | T_FREE | T_PRICE | T_AT | T_BY | T_QUANTITY | T_TIERS | T_UP | T_BUY | T_OF
     | T_GET | T_ANY | T_GIFT | T_EFFECT | T_WHERE | T_OR | T_AND | T_NOT | T_IS | T_IN | T_UNION
     | T_EXCEPT | T_ITEMS | T_TODAY | T_WEEKDAY | T_TIME_KW | T_TRUE | T_FALSE
@@ -288,7 +289,17 @@ promo_clause
     | k_limit expr T_TOTAL          { $$ = mk_clause(ps, CL_LIMIT_MONEY, @$, $2, NULL); }
     | k_limit expr T_PER T_CUSTOMER { $$ = mk_clause(ps, CL_LIMIT_CUSTOMER, @$, $2, NULL); }
     | k_measure T_ORIGINAL T_PRICES { $$ = mk_clause(ps, CL_ORIGINAL, @$, NULL, NULL); }
+    | k_stage stage_name            { $$ = mk_clause(ps, CL_STAGE, @$, NULL, NULL); $$->ival = $2->ival; }
     | k_then action                 { $$ = mk_clause(ps, CL_THEN, @$, $2, NULL); }
+    ;
+
+/* `stage items | order | coupons | shipping` (runtime/program.h, prog_stage) */
+stage_name
+    : T_ITEMS                       { $$ = mk(ps, AST_NAME, @$); $$->ival = PROG_STAGE_ITEMS; }
+    | T_ORDER                       { $$ = mk(ps, AST_NAME, @$); $$->ival = PROG_STAGE_ORDER; }
+    | T_COUPONS                     { $$ = mk(ps, AST_NAME, @$); $$->ival = PROG_STAGE_COUPONS; }
+    | T_COUPON                      { $$ = mk(ps, AST_NAME, @$); $$->ival = PROG_STAGE_COUPONS; }
+    | T_SHIPPING                    { $$ = mk(ps, AST_NAME, @$); $$->ival = PROG_STAGE_SHIPPING; }
     ;
 
 day_list
@@ -524,6 +535,7 @@ k_stop: T_STOP { yyerrok; } ;
 k_cap: T_CAP { yyerrok; } ;
 k_limit: T_LIMIT { yyerrok; } ;
 k_measure: T_MEASURE { yyerrok; } ;
+k_stage: T_STAGE { yyerrok; } ;
 k_then: T_THEN { yyerrok; } ;
 k_rate: T_RATE { yyerrok; } ;
 k_pays: T_PAYS { yyerrok; } ;
@@ -914,7 +926,7 @@ static const yysymbol_kind_t declarations[] = {
 static const yysymbol_kind_t promo_clauses[] = {
     YYSYMBOL_T_PRIORITY, YYSYMBOL_T_WHEN, YYSYMBOL_T_VALID, YYSYMBOL_T_EVERY, YYSYMBOL_T_HOURS,
     YYSYMBOL_T_REQUIRES, YYSYMBOL_T_EXCLUSIVE, YYSYMBOL_T_STOP, YYSYMBOL_T_CAP, YYSYMBOL_T_LIMIT,
-    YYSYMBOL_T_MEASURE, YYSYMBOL_T_THEN, YYSYMBOL_YYEMPTY
+    YYSYMBOL_T_MEASURE, YYSYMBOL_T_STAGE, YYSYMBOL_T_THEN, YYSYMBOL_YYEMPTY
 };
 static const yysymbol_kind_t settings_kw[] = {
     YYSYMBOL_T_CURRENCY, YYSYMBOL_T_TIMEZONE, YYSYMBOL_T_ROUNDING, YYSYMBOL_T_MAX, YYSYMBOL_T_COUPONS,
@@ -990,7 +1002,7 @@ static void describe_expected(const token_set *in, char *out, size_t size, const
     if (s.has[YYSYMBOL_T_PRIORITY] && s.has[YYSYMBOL_T_THEN]) {
         parts[n++] = "a clause";
         *group_hint = "a promotion's clauses start with when, then, priority, valid, every, hours, requires, "
-                      "exclusive, stop, cap, limit or measure";
+                      "exclusive, stop, cap, limit, measure or stage";
         set_remove(&s, promo_clauses);
     }
     if (set_count(&s, settings_kw) >= 4) {

@@ -10,6 +10,9 @@
  * Columns, in order:
  *   kind    PROG_ACT_<kind>; the numbers are the bytecode encoding (append only)
  *   name    keyword-style name ("percent-off"): AST dumps, messages
+ *   stage   the evaluation stage it belongs to by default (docs/semantics.md, "Stages"): ITEMS
+ *           (single-item offers), ORDER (store-wide 满减/满折, gifts, effects), SHIPPING, or SET
+ *           (ITEMS, but ORDER when its set is the whole order: `10% off order` is a 满折)
  *   goods   1 when it discounts goods lines of its set(s) only (and so can be skipped, guarded and
  *           prechecked on its target); 0 for gifts, shipping and effects
  *   sets    line sets APPLY pops: 1, or 2 for APPLY2 (buy set, reward set)
@@ -31,34 +34,35 @@
 #include <stdint.h>
 
 /* clang-format off: a table, aligned by hand */
-#define PROG_ACTION_LIST(X)                                                                                 \
-    X(PERCENT_OFF, "percent-off", 1, 1, NONE, FIRST, PERCENT, A, PPM, ANY, ANY, 0, "percent off %p0",       \
-      "percent off: p0 = ppm")                                                                              \
-    X(AMOUNT_OFF, "amount-off", 1, 1, NONE, FIRST, AMOUNT, A, MONEY, ANY, ANY, 0, "amount off %m0",         \
-      "amount off the set's total: p0 = money")                                                             \
-    X(AMOUNT_OFF_EACH, "amount-off-each", 1, 1, NONE, FIRST, AMOUNT_EACH, A, MONEY, ANY, ANY, 0,            \
-      "amount off each %m0", "amount off each unit: p0 = money")                                            \
-    X(FIXED_PRICE, "fixed-price", 1, 1, NONE, FIRST, FIXED_PRICE, A, MONEY, ANY, ANY, 0, "fixed price %m0", \
-      "unit price becomes p0 (only lowers a price)")                                                        \
-    X(QTY_PRICE, "qty-price", 1, 1, QTY, FIRST, QTY_PRICE, STEPS, ANY, ANY, ANY, 0, "price by quantity %S", \
-      "price by quantity: steps (threshold = min units of the line, value = unit price)")                   \
-    X(TIERS, "tiers", 1, 1, TIERS, FIRST, TIERS, STEPS, ANY, ANY, ANY, 0, "tiers %S",                       \
-      "spend tiers: steps (threshold = money reached, value = money or ppm off)")                           \
-    X(EVERY, "every", 1, 1, NONE, FIRST, EVERY, EVERY, COUNT, MONEY, CAP, 0,                                \
-      "every %m0: %m1 off[, up to %m2]", "every p0 spent: p1 off, at most p2 in all (p2 = -1: no cap)")     \
-    X(BUY_GET, "buy-get", 1, 2, NONE, EITHER, BUY_GET, BUY_GET, COUNT, COUNT, PPM, 0,                       \
-      "buy %i0 get %i1 at %p2 off", "buy p0 get p1: reward units get p2 ppm off (1000000 = free); APPLY2")  \
-    X(N_FOR, "n-for", 1, 1, NONE, FIRST, N_FOR, A_C, COUNT, MONEY, ANY, 0, "any %i0 for %m1",               \
-      "any p0 units for p1")                                                                                \
-    X(GIFT, "gift", 0, 1, NONE, NEVER, NONE, GIFT, COUNT, ANY, ANY, 1, "gift %i0 of %q1[ %q2]",             \
-      "gift: str1 = sku, str2 = name, p0 = quantity")                                                       \
-    X(FREE_SHIPPING, "free-shipping", 0, 1, NONE, NEVER, NONE, NONE, ANY, ANY, ANY, 0, "free shipping",     \
-      "shipping becomes 0")                                                                                 \
-    X(SHIPPING_OFF, "shipping-off", 0, 1, NONE, NEVER, NONE, SHIPPING, MONEY, PPM_OR_NONE, ANY, 0,          \
-      "shipping off <%p1|%m0>", "shipping reduced by p0 money, or by p1 ppm when p1 >= 0")                  \
-    X(EFFECT, "effect", 0, 1, NONE, NEVER, NONE, EFFECT, ANY, ANY, ANY, 1, "effect %q1[ %q2]",              \
-      "custom effect: str1 = kind, str2 = payload")                                                         \
-    X(MOST_EXPENSIVE, "most-expensive", 1, 1, NONE, FIRST, PERCENT, A_C, PPM, COUNT, ANY, 0,                \
+#define PROG_ACTION_LIST(X)                                                                                  \
+    X(PERCENT_OFF, "percent-off", SET, 1, 1, NONE, FIRST, PERCENT, A, PPM, ANY, ANY, 0, "percent off %p0",   \
+      "percent off: p0 = ppm")                                                                               \
+    X(AMOUNT_OFF, "amount-off", ORDER, 1, 1, NONE, FIRST, AMOUNT, A, MONEY, ANY, ANY, 0, "amount off %m0",   \
+      "amount off the set's total: p0 = money")                                                              \
+    X(AMOUNT_OFF_EACH, "amount-off-each", ITEMS, 1, 1, NONE, FIRST, AMOUNT_EACH, A, MONEY, ANY, ANY, 0,      \
+      "amount off each %m0", "amount off each unit: p0 = money")                                             \
+    X(FIXED_PRICE, "fixed-price", ITEMS, 1, 1, NONE, FIRST, FIXED_PRICE, A, MONEY, ANY, ANY, 0,              \
+      "fixed price %m0", "unit price becomes p0 (only lowers a price)")                                      \
+    X(QTY_PRICE, "qty-price", ITEMS, 1, 1, QTY, FIRST, QTY_PRICE, STEPS, ANY, ANY, ANY, 0,                   \
+      "price by quantity %S",                                                                                \
+      "price by quantity: steps (threshold = min units of the line, value = unit price)")                    \
+    X(TIERS, "tiers", ORDER, 1, 1, TIERS, FIRST, TIERS, STEPS, ANY, ANY, ANY, 0, "tiers %S",                 \
+      "spend tiers: steps (threshold = money reached, value = money or ppm off)")                            \
+    X(EVERY, "every", ORDER, 1, 1, NONE, FIRST, EVERY, EVERY, COUNT, MONEY, CAP, 0,                          \
+      "every %m0: %m1 off[, up to %m2]", "every p0 spent: p1 off, at most p2 in all (p2 = -1: no cap)")      \
+    X(BUY_GET, "buy-get", ITEMS, 1, 2, NONE, EITHER, BUY_GET, BUY_GET, COUNT, COUNT, PPM, 0,                 \
+      "buy %i0 get %i1 at %p2 off", "buy p0 get p1: reward units get p2 ppm off (1000000 = free); APPLY2")   \
+    X(N_FOR, "n-for", ITEMS, 1, 1, NONE, FIRST, N_FOR, A_C, COUNT, MONEY, ANY, 0, "any %i0 for %m1",         \
+      "any p0 units for p1")                                                                                 \
+    X(GIFT, "gift", ORDER, 0, 1, NONE, NEVER, NONE, GIFT, COUNT, ANY, ANY, 1, "gift %i0 of %q1[ %q2]",       \
+      "gift: str1 = sku, str2 = name, p0 = quantity")                                                        \
+    X(FREE_SHIPPING, "free-shipping", SHIPPING, 0, 1, NONE, NEVER, NONE, NONE, ANY, ANY, ANY, 0,             \
+      "free shipping", "shipping becomes 0")                                                                 \
+    X(SHIPPING_OFF, "shipping-off", SHIPPING, 0, 1, NONE, NEVER, NONE, SHIPPING, MONEY, PPM_OR_NONE, ANY, 0, \
+      "shipping off <%p1|%m0>", "shipping reduced by p0 money, or by p1 ppm when p1 >= 0")                   \
+    X(EFFECT, "effect", ORDER, 0, 1, NONE, NEVER, NONE, EFFECT, ANY, ANY, ANY, 1, "effect %q1[ %q2]",        \
+      "custom effect: str1 = kind, str2 = payload")                                                          \
+    X(MOST_EXPENSIVE, "most-expensive", ITEMS, 1, 1, NONE, FIRST, PERCENT, A_C, PPM, COUNT, ANY, 0,          \
       "%p0 off the most expensive %i1", "p0 ppm off the p1 most expensive units of the set")
 /* clang-format on */
 
@@ -68,6 +72,14 @@ typedef enum prog_action_kind {
 #undef PROG_ACTION_ENUM
         PROG_ACT_COUNT
 } prog_action_kind;
+
+/* stage: where the action puts its promotion by default (src/compiler/stage.c reads it) */
+typedef enum prog_action_stage {
+    PROG_ASTAGE_ITEMS,    /* single-item offers: 会员价, 第二件半价, 秒杀, per-item prices */
+    PROG_ASTAGE_ORDER,    /* store-wide offers spread over a set: 满减, 满折, tiers, gifts */
+    PROG_ASTAGE_SHIPPING, /* shipping */
+    PROG_ASTAGE_SET       /* ITEMS, or ORDER when its set is the whole order */
+} prog_action_stage;
 
 /* steps */
 typedef enum prog_steps_kind { PROG_STEPS_NONE, PROG_STEPS_QTY, PROG_STEPS_TIERS } prog_steps_kind;
@@ -114,6 +126,7 @@ typedef enum prog_operand_kind {
 
 typedef struct prog_action_info {
     const char *name;
+    prog_action_stage stage;
     uint8_t goods, sets;
     prog_steps_kind steps;
     prog_empty_kind empty;

@@ -357,8 +357,8 @@ static void rd_rules(reader *r, prog_data *p)
         ru->guard_string = rd_u32(r);
         ru->guard_cond = rd_u32(r);
         ru->guard_kind = rd_u8(r);
-        uint32_t pad = rd_u8(r);
-        pad |= (uint32_t)rd_u16(r) << 8;
+        ru->stage = rd_u8(r); /* was reserved (0 = the items stage): older programs read the same */
+        uint32_t pad = rd_u16(r);
         if (!rd_reserved(r, pad, i, "bytes")) return;
     }
 }

@@ -334,7 +334,7 @@ static void wb_sections(wbuf *w, const prog_data *p)
         wb_u32(w, r->guard_string);
         wb_u32(w, r->guard_cond);
         wb_u8(w, r->guard_kind);
-        wb_u8(w, 0);
+        wb_u8(w, r->stage);
         wb_u16(w, 0);
     }
     wb_section_end(w, at);

@@ -416,7 +416,7 @@ static void put_rule(FILE *out, const prog_data *p, uint32_t i)
     if (r->label != PROG_NONE) fputc(' ', out), put_quoted(out, p, r->label);
     fputs("  at ", out);
     put_loc(out, p, r->loc);
-    fprintf(out, "\n  priority %" PRId32 ", flags", r->priority);
+    fprintf(out, "\n  stage %s, priority %" PRId32 ", flags", prog_stage_name(r->stage), r->priority);
     if (!r->flags) fputs(" none", out);
     if (r->flags & PROG_RULE_STOP) fputs(" stop", out);
     if (r->flags & PROG_RULE_ORIGINAL) fputs(" original", out);

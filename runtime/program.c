@@ -330,6 +330,29 @@ const char *perk_program_tier_id(const perk_program *program, size_t index)
     return prog_string(&program->d, program->d.tiers[index].id);
 }
 
+const char *perk_program_promotion_note(const perk_program *program, size_t index)
+{
+    if (!program || index >= program->d.n_rules) return NULL;
+    const prog_data *d = &program->d;
+    /* the compiler writes actions in rule order: the first action of rule `index` by bisection
+     * (a program built otherwise may just get NULL) */
+    uint32_t lo = 0, hi = d->n_actions;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (d->actions[mid].rule < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t k = lo; k < d->n_actions && d->actions[k].rule == index; k++) {
+        const prog_action *a = &d->actions[k];
+        bool percent = a->kind == PROG_ACT_PERCENT_OFF || a->kind == PROG_ACT_MOST_EXPENSIVE ||
+                       a->kind == PROG_ACT_SHIPPING_OFF || a->kind == PROG_ACT_BUY_GET;
+        if (percent && a->str2 != PROG_NONE) return prog_string(d, a->str2);
+    }
+    return NULL;
+}
+
 const char *perk_program_promotion_label(const perk_program *program, size_t index)
 {
     if (!program || index >= program->d.n_rules) return NULL;

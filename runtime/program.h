@@ -68,12 +68,32 @@ enum {
     PROG_RULE_ORIGINAL = 1u << 1 /* thresholds measured on original amounts */
 };
 
-/* A promotion. prog_data.rules is in evaluation order: priority ascending, then declaration. */
+/* Evaluation stages (docs/semantics.md, "Stages"), in the order they run; the numbers are the
+ * bytecode encoding. A promotion's stage comes from its action kinds (actions.h, column stage),
+ * a required coupon, or its `stage` clause; the compiler decides it. */
+typedef enum prog_stage {
+    PROG_STAGE_ITEMS = 0,    /* single-item offers: 会员价, 第二件半价, 秒杀 */
+    PROG_STAGE_ORDER = 1,    /* store-wide 满减 / 满折 */
+    PROG_STAGE_COUPONS = 2,  /* coupon-gated promotions */
+    PROG_STAGE_SHIPPING = 3, /* shipping offers */
+    PROG_STAGE_COUNT
+} prog_stage;
+
+/* The stage's name as a rule writes it (`stage order`); "?" out of range. */
+static inline const char *prog_stage_name(uint32_t stage)
+{
+    static const char *const names[PROG_STAGE_COUNT] = { "items", "order", "coupons", "shipping" };
+    return stage < PROG_STAGE_COUNT ? names[stage] : "?";
+}
+
+/* A promotion. prog_data.rules is in evaluation order: stage, then priority ascending, then
+ * declaration. */
 typedef struct prog_rule {
     uint32_t id, label; /* string ids: `promotion member_day "会员日"` */
     prog_loc loc;
     prog_block code; /* conditions (REQUIRE...), then target sets and APPLY */
     int32_t priority;
+    uint8_t stage; /* prog_stage */
     uint32_t flags;
     uint32_t group;                                      /* exclusive group (string id) or PROG_NONE */
     uint32_t coupon;                                     /* required code or PROG_NONE */

@@ -344,7 +344,12 @@ static bool check_rules(vctx *v)
         if (r->cap < -1 || r->limit_uses < -1 || r->limit_money < -1 || r->limit_per_customer < -1)
             return vfail(v, "%s: a cap or limit is negative (-1 means none)", owner), false;
         if (!check_conds_range(v, owner, r->first_cond, r->n_conds)) return false;
-        if (i > 0 && r->priority < p->rules[i - 1].priority)
+        if (r->stage >= PROG_STAGE_COUNT) return vfail(v, "%s: unknown stage %u", owner, r->stage), false;
+        if (i > 0 && r->stage < p->rules[i - 1].stage)
+            return vfail(v, "%s: stage %u after stage %u (rules must be in evaluation order)", owner,
+                         r->stage, p->rules[i - 1].stage),
+                   false;
+        if (i > 0 && r->stage == p->rules[i - 1].stage && r->priority < p->rules[i - 1].priority)
             return vfail(v, "%s: priority %d after priority %d (rules must be in evaluation order)", owner,
                          (int)r->priority, (int)p->rules[i - 1].priority),
                    false;

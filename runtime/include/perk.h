@@ -95,6 +95,9 @@ const char *perk_program_promotion_id(const perk_program *program, size_t index)
 size_t perk_program_tier_count(const perk_program *program);
 const char *perk_program_tier_id(const perk_program *program, size_t index);
 const char *perk_program_promotion_label(const perk_program *program, size_t index);
+/* How the rules wrote the promotion's discount when they wrote it as a 折 ("95折 (5% off)"), for
+ * explanations; NULL otherwise. */
+const char *perk_program_promotion_note(const perk_program *program, size_t index);
 /* Finds a promotion by id; returns its index or -1. */
 long perk_program_find_promotion(const perk_program *program, const char *id);
 size_t perk_program_earn_count(const perk_program *program);

@@ -2,6 +2,7 @@
 #include "analyze.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "civil.h"
 #include "facts.h"
+#include "stage.h"
 
 #define PPM 1000000
 
@@ -203,11 +205,8 @@ typedef struct promo {
     bool coupon, stop;
 } promo;
 
-static int32_t prio(const ast_node *d)
-{
-    const ast_node *cl = clause(d, CL_PRIORITY);
-    return cl && cl->a ? (int32_t)cl->a->value : 100;
-}
+/* Evaluation order: stage, then priority (then declaration, which callers keep). */
+static int64_t prio(const ast_node *d) { return ((int64_t)stage_of(d) << 32) + stage_priority(d); }
 
 /* The best path among promotions [0, end) (plus `forced`, which must be on it), choosing at most
  * one per exclusive group and, with coupons one per order, at most one coupon promotion `coupon`
@@ -248,7 +247,7 @@ void analyze_margin_bound(const check_info *info, analyze_margin *out)
     promo *ps = calloc((size_t)n, sizeof *ps);
     bool *take = calloc((size_t)n, sizeof *take), *best_take = calloc((size_t)n, sizeof *best_take);
     if (!ps || !take || !best_take) abort();
-    /* evaluation order: priority, then declaration (stable insertion sort keeps it simple) */
+    /* evaluation order: stage, priority, then declaration (stable insertion sort keeps it simple) */
     for (int i = 0; i < n; i++) {
         const ast_node *d = info->promotions[i];
         promo p = { d, promotion_bound(d), group_of(d), needs_coupon(d), is_stop(d) };
@@ -329,6 +328,86 @@ static void margin_guard(const check_info *info, const ast_node *file, diag_engi
     for (int i = 0; i < m.n_path; i++) {
         fmt_ppm(m.step_ppm[i], step, sizeof step);
         diag_note(diags, m.path[i]->span, "`%s` can take up to %s of an item", m.path[i]->name, step);
+    }
+}
+
+/* ------------------------------------------------------------------ one promotion over half */
+
+/* What one action can take of the set it applies to, in ppm, when its own figures say so (a
+ * percentage, an amount over the threshold its conditions demand, a step, a tier, the reward
+ * share of a buy-get within one set, a price over the lowest price its set admits); -1 when the
+ * cart decides (an amount off with no threshold). */
+static int64_t set_share(const ast_node *act, int64_t threshold)
+{
+    if (act->op < 0 || act->op >= PROG_ACT_COUNT) return -1;
+    switch (prog_action_table[act->op].margin) {
+    case PROG_MARGIN_NONE: return 0;
+    case PROG_MARGIN_PERCENT:
+    case PROG_MARGIN_TIERS:
+    case PROG_MARGIN_EVERY: return action_bound(act, threshold);
+    case PROG_MARGIN_AMOUNT: return threshold > 0 ? action_bound(act, threshold) : -1;
+    case PROG_MARGIN_AMOUNT_EACH:
+    case PROG_MARGIN_FIXED_PRICE:
+    case PROG_MARGIN_QTY_PRICE:
+    case PROG_MARGIN_N_FOR: return min_price_of(act->b) > 0 ? action_bound(act, threshold) : -1;
+    case PROG_MARGIN_BUY_GET: {
+        /* buy 1 get 1 free takes half of the two units; get 2 free of buy 1, two thirds */
+        if (act->list.count > 0 && act->list.items[0] != NULL) return -1; /* rewards from another set */
+        if (!act->a || !act->c || act->a->value <= 0 || act->c->value <= 0) return -1;
+        __int128 share =
+            (__int128)action_bound(act, threshold) * act->c->value / (act->a->value + act->c->value);
+        return clamp_ppm((int64_t)share);
+    }
+    }
+    return -1;
+}
+
+/* Without a `max discount` header, a promotion that can take more than half of what it applies
+ * to is warned about: `95% off` written for 95折 (5% off) is the classic. With the header, the
+ * margin guard checks every promotion, and every stack of them, against the shop's own bound. */
+static void over_half(const check_info *info, diag_engine *diags)
+{
+    if (info->max_discount_ppm >= 0) return;
+    for (int i = 0; i < info->n_promotions; i++) {
+        const ast_node *d = info->promotions[i];
+        int64_t thr = threshold_of(d), share = 0;
+        const ast_node *at = NULL, *pct = NULL;
+        for (int k = 0; k < d->list.count; k++) {
+            const ast_node *cl = d->list.items[k];
+            if (cl->kind != AST_CLAUSE || cl->op != CL_THEN || !cl->a) continue;
+            int64_t s = set_share(cl->a, thr);
+            if (s < 0) continue;
+            share = combine(share, s);
+            if (at == NULL || s > PPM / 2) at = cl;
+            if (cl->a->op == ACT_PERCENT_OFF && cl->a->a && cl->a->a->kind == AST_PERCENT &&
+                cl->a->a->sym == NULL)
+                pct = cl->a->a;
+        }
+        if (share <= PPM / 2 || at == NULL) continue;
+        char got[32], bound[32], hint[320];
+        fmt_ppm(share, got, sizeof got);
+        /* the bound to suggest is what the margin guard will hold this promotion to: per item, so
+         * at least its share of the set (a free unit of a buy-get is 100% of that unit) */
+        int64_t item = promotion_bound(d);
+        fmt_ppm(item > share ? item : share, bound, sizeof bound);
+        if (pct != NULL && pct->value > PPM / 2 && pct->value < PPM && pct->value % 10000 == 0) {
+            /* `95% off` may be a 95折 (95% of the price): say what each reading takes */
+            int64_t whole = pct->value / 10000;
+            snprintf(hint, sizeof hint,
+                     "if the brief says %" PRId64 "\xE6\x8A\x98 (%" PRId64 "%% of the price), write `%" PRId64
+                     "\xE6\x8A\x98 off` (%" PRId64
+                     "%% off); if the shop means %s off, say so with `max discount "
+                     "%s` in the ruleset header",
+                     whole, whole, whole, 100 - whole, got, bound);
+        } else {
+            snprintf(hint, sizeof hint,
+                     "check the figures; if the shop means it, say so with `max discount %s` in the ruleset "
+                     "header (the margin guard then checks every promotion against it)",
+                     bound);
+        }
+        diag_report(diags, DIAG_ANALYZE_OVER_HALF, at->span, hint,
+                    "promotion `%s` can take %s of what it applies to, more than half",
+                    d->name ? d->name : "", got);
     }
 }
 
@@ -521,7 +600,7 @@ static int cmp_grouped(const void *x, const void *y)
     int c = strcmp(a->norm, b->norm);
     if (c) return c;
     if ((c = strcmp(a->group, b->group))) return c;
-    int32_t pa = prio(a->decl), pb = prio(b->decl);
+    int64_t pa = prio(a->decl), pb = prio(b->decl);
     if (pa != pb) return pa < pb ? -1 : 1;
     return a->index - b->index;
 }
@@ -659,4 +738,5 @@ void analyze_program(const ast_node *file, const check_info *info, const analyze
     multiplier_checks(info, diags);
     coupon_checks(info, opt, diags);
     margin_guard(info, file, diags);
+    over_half(info, diags);
 }

@@ -150,6 +150,7 @@ typedef enum ast_setting {
     X(CL_LIMIT_CUSTOMER, "limit-customer", "limit ... per customer") /* a = int: redemptions per customer */ \
     X(CL_ORIGINAL, "original",                                                                               \
       "measure original prices")           /* `measure original prices`: thresholds on original amounts */   \
+    X(CL_STAGE, "stage", "stage")          /* ival = prog_stage: `stage order` */                            \
     X(CL_THEN, "then", "then")             /* a = AST_ACTION */                                              \
                                            /* earn rules, multipliers and redemption */                      \
     X(CL_EARN_CAP, "earn-cap", "cap")      /* a = int points per order ("cap 500" inside earn) */            \

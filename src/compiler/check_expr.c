@@ -355,6 +355,27 @@ static void lit_money(check_ctx *c, ast_node *n)
 
 static void lit_percent(check_ctx *c, ast_node *n)
 {
+    if (n->sym != NULL && strcmp(n->sym, "\xE6\x8A\x98") == 0) { /* 95折 (src/compiler/lex_discount.c) */
+        char text[96], hint[256];
+        if (n->num.mantissa == 0) { /* an invalid 折, already reported */
+            n->type = TY_UNKNOWN;
+            return;
+        }
+        if (!c->allow_zhe) {
+            char pct[32];
+            check_span_text(c, n->span, text, sizeof text);
+            size_t len = strlen(text);
+            if (len >= 3) text[len - 3] = '\0'; /* the digits, without 折 */
+            snprintf(hint, sizeof hint,
+                     "a \xE6\x8A\x98 is what a promotion takes off; here write a percentage, e.g. %s%%",
+                     text);
+            diag_report(c->diags, DIAG_ZHE_NOT_DISCOUNT, n->span, hint,
+                        "`%s\xE6\x8A\x98` is a discount (%s off), but a percentage is expected here", text,
+                        check_percent_text(n->num.mantissa * 1000, pct, sizeof pct));
+            n->type = TY_UNKNOWN;
+            return;
+        }
+    }
     n->type = TY_PERCENT;
     int scale = n->num.scale;
     int64_t v;

@@ -52,8 +52,9 @@ typedef struct check_ctx {
     /* > 0 while checking an item predicate (the right side of `where`, the condition of
      * any/all, the field of an aggregate): item fields resolve there */
     int item_depth;
-    bool allow_24; /* a 24:00 literal is allowed here (the end of a time window) */
-    bool damaged;  /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
+    bool allow_24;  /* a 24:00 literal is allowed here (the end of a time window) */
+    bool allow_zhe; /* a 折 literal is allowed here (a discount: `95折 off order`) */
+    bool damaged;   /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
                                 what looks missing or unknown may just have been dropped */
 } check_ctx;
 
@@ -115,5 +116,9 @@ void check_redeem(check_ctx *c, ast_node *redeem);
 void check_points(check_ctx *c, ast_node *points);
 /* Warns about promotions of one exclusive group that share a priority. */
 void check_priority_ties(check_ctx *c);
+
+/* --- check_stage.c --- */
+/* Warns when a `stage` clause or a priority contradicts a promotion's stage (docs/semantics.md). */
+void check_stages(check_ctx *c);
 
 #endif

@@ -90,6 +90,15 @@ static bool percent_ok(check_ctx *c, ast_node *n, const char *what)
     return true;
 }
 
+/* A discount operand: where `95折` may be written (src/compiler/lex_discount.c). */
+static ast_type check_discount(check_ctx *c, ast_node *n)
+{
+    c->allow_zhe = true;
+    ast_type t = check_expr(c, n);
+    c->allow_zhe = false;
+    return t;
+}
+
 static bool want_money(check_ctx *c, ast_node *n, const char *what, bool allow_zero)
 {
     return check_constant(c, n, TY_MONEY, what) && amount_ok(c, n, what, allow_zero);
@@ -180,7 +189,7 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
     case ACT_PERCENT_OFF:
     case ACT_AMOUNT_OFF: {
         /* the parser guesses from the literal; the type decides */
-        ast_type t = check_expr(c, act->a);
+        ast_type t = check_discount(c, act->a);
         if (t == TY_PERCENT) {
             act->op = ACT_PERCENT_OFF;
             if (check_expect_constant(c, act->a, TY_PERCENT, "the discount"))
@@ -207,7 +216,7 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         return;
     }
     case ACT_AMOUNT_OFF_EACH: {
-        ast_type t = check_expr(c, act->a);
+        ast_type t = check_discount(c, act->a);
         if (t == TY_PERCENT) {
             diag_report(c->diags, DIAG_PERCENT_OFF_EACH, act->span,
                         "a percent already applies to every unit: drop `each`",
@@ -238,7 +247,9 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
             ast_node *s = act->list.items[i];
             if (s == NULL) continue;
             want_money(c, s->a, "a spend threshold", false);
+            c->allow_zhe = true;
             want_money_or_percent(c, s->b, "the discount of a tier");
+            c->allow_zhe = false;
         }
         steps_ascending(c, act, "spend thresholds");
         return;
@@ -264,7 +275,11 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         want_int(c, act->c, "the number given", 1, INT32_MAX);
         ast_node *reward = list_at(act, 0), *pct = list_at(act, 1);
         if (reward != NULL) check_item_set(c, reward, "what is given");
-        if (pct != NULL) want_percent(c, pct, "the discount on the reward");
+        if (pct != NULL) {
+            c->allow_zhe = true;
+            want_percent(c, pct, "the discount on the reward");
+            c->allow_zhe = false;
+        }
         return;
     }
     case ACT_N_FOR:
@@ -281,10 +296,16 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         text_ok(c, act->span, act->name, "the gift's SKU");
         return;
     case ACT_FREE_SHIPPING: return;
-    case ACT_SHIPPING_OFF: want_money_or_percent(c, act->a, "the shipping discount"); return;
+    case ACT_SHIPPING_OFF:
+        c->allow_zhe = true;
+        want_money_or_percent(c, act->a, "the shipping discount");
+        c->allow_zhe = false;
+        return;
     case ACT_EFFECT: text_ok(c, act->span, act->name, "the effect's kind"); return;
     case ACT_MOST_EXPENSIVE:
+        c->allow_zhe = true;
         want_percent(c, act->a, "the discount on the most expensive units");
+        c->allow_zhe = false;
         want_int(c, act->c, "the number of most expensive units", 1, INT32_MAX);
         check_item_set(c, act->b, "what the most expensive units are chosen from");
         return;
@@ -420,6 +441,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_LIMIT_MONEY:
         case CL_LIMIT_CUSTOMER:
         case CL_ORIGINAL:
+        case CL_STAGE:
             if (!once(c, slots, cl, owner)) continue;
             break;
         default: break;
@@ -435,7 +457,8 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_COUPON_FROM: text_ok(c, cl->span, cl->name, "the coupon campaign"); break;
         case CL_EXCLUSIVE: text_ok(c, cl->span, cl->name, "the exclusive group"); break;
         case CL_STOP:
-        case CL_ORIGINAL: break;
+        case CL_ORIGINAL:
+        case CL_STAGE: break; /* contradictions: check_stage.c, once every promotion is checked */
         case CL_CAP: want_money(c, cl->a, "the cap", false); break;
         case CL_LIMIT_USES: want_int(c, cl->a, "the use limit", 1, INT64_MAX); break;
         case CL_LIMIT_MONEY: want_money(c, cl->a, "the budget", false); break;

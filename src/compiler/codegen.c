@@ -8,6 +8,7 @@
  */
 #include "codegen.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "facts.h"
 #include "guard.h"
 #include "perk.h"
+#include "stage.h"
 #include "tzload.h"
 #include "verify.h"
 
@@ -989,6 +991,27 @@ static uint32_t add_steps(cg *c, const ast_node *act, bool qty, uint32_t *n_step
     return first;
 }
 
+/* `95折 off tea`: the text "95折 (5% off)", kept in the action's (otherwise unused) str2 so that
+ * explanations show what the rule wrote and what it means; PROG_NONE for any other percent. */
+static uint32_t zhe_note(cg *c, const ast_node *pct)
+{
+    if (!pct || pct->kind != AST_PERCENT || !pct->sym || strcmp(pct->sym, "\xE6\x8A\x98") != 0)
+        return PROG_NONE;
+    const ast_span *s = &pct->span;
+    if (s->file < 0 || s->file >= c->sources->count) return PROG_NONE;
+    const source_file *f = &c->sources->files[s->file];
+    size_t a = (size_t)s->first_offset, b = (size_t)s->last_offset;
+    if (a > f->len || b > f->len || b <= a || b - a > 32) return PROG_NONE;
+    int64_t tenths = pct->value / 1000; /* ppm -> tenths of a percent: a 折 is a multiple of 0.1% */
+    char buf[160];
+    if (tenths % 10 == 0)
+        snprintf(buf, sizeof buf, "%.*s (%" PRId64 "%% off)", (int)(b - a), f->text + a, tenths / 10);
+    else
+        snprintf(buf, sizeof buf, "%.*s (%" PRId64 ".%" PRId64 "%% off)", (int)(b - a), f->text + a,
+                 tenths / 10, tenths % 10);
+    return intern(c, buf);
+}
+
 static void compile_action(cg *c, const ast_node *act)
 {
     prog_action a;
@@ -1043,6 +1066,11 @@ static void compile_action(cg *c, const ast_node *act)
         a.str2 = intern(c, act->label ? act->label : "");
         break;
     }
+    if (a.kind == PROG_ACT_PERCENT_OFF || a.kind == PROG_ACT_MOST_EXPENSIVE ||
+        a.kind == PROG_ACT_SHIPPING_OFF)
+        a.str2 = zhe_note(c, act->a);
+    else if (a.kind == PROG_ACT_BUY_GET && act->list.count > 1)
+        a.str2 = zhe_note(c, act->list.items[1]);
     if (target)
         compile_set(c, target);
     else
@@ -1176,6 +1204,7 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
         if (cl->kind != AST_CLAUSE) continue;
         switch (cl->op) {
         case CL_PRIORITY: r->priority = (int32_t)cl->a->value; break;
+        case CL_STAGE: break; /* stage_of() below */
         case CL_COUPON: r->coupon = intern(c, cl->name); break;
         case CL_COUPON_FROM: r->coupon_campaign = intern(c, cl->name); break;
         case CL_EXCLUSIVE: r->group = intern(c, cl->name); break;
@@ -1195,6 +1224,7 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
         if (cl->kind == AST_CLAUSE && cl->op == CL_THEN && cl->a) compile_action(c, cl->a);
     }
     emit(c, PERK_OP_END, 0);
+    r->stage = (uint8_t)stage_of(d);
     add_target_precheck(c, r->code.start);
     r->code.count = c->p->n_code - r->code.start;
 }
@@ -1315,6 +1345,7 @@ static void compile_tier(cg *c, const ast_node *d, prog_tier *t)
 }
 
 typedef struct order_entry {
+    int stage;
     int32_t priority;
     int index;
 } order_entry;
@@ -1322,14 +1353,9 @@ typedef struct order_entry {
 static int cmp_order(const void *x, const void *y)
 {
     const order_entry *a = x, *b = y;
+    if (a->stage != b->stage) return a->stage < b->stage ? -1 : 1;
     if (a->priority != b->priority) return a->priority < b->priority ? -1 : 1;
     return a->index < b->index ? -1 : a->index > b->index;
-}
-
-static int32_t priority_of(const ast_node *d)
-{
-    const ast_node *cl = find_clause(d, CL_PRIORITY);
-    return cl && cl->a ? (int32_t)cl->a->value : 100;
 }
 
 static void compile_header(cg *c, const check_info *info)
@@ -1405,11 +1431,14 @@ bool codegen_program(const ast_node *file, const check_info *info, const source_
     intern(&c, ""); /* string 0 is the empty string */
     compile_header(&c, info);
 
-    /* promotions in evaluation order */
+    /* promotions in evaluation order: stage, priority, declaration (docs/semantics.md, "Stages") */
     int np = info->n_promotions;
     order_entry *order = calloc((size_t)(np > 0 ? np : 1), sizeof *order);
     if (!order) abort();
-    for (int i = 0; i < np; i++) order[i] = (order_entry){ priority_of(info->promotions[i]), i };
+    for (int i = 0; i < np; i++) {
+        const ast_node *d = info->promotions[i];
+        order[i] = (order_entry){ (int)stage_of(d), stage_priority(d), i };
+    }
     qsort(order, (size_t)np, sizeof *order, cmp_order);
     out->rules = perk_mem_calloc((size_t)(np > 0 ? np : 1), sizeof(prog_rule));
     if (!out->rules) abort();

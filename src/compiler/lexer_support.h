@@ -36,6 +36,11 @@ bool lex_ident_char_at(const struct parse_state *ps, size_t pos);
 size_t lex_skip_space(const struct parse_state *ps, size_t pos);
 void lex_full_width(struct parse_state *ps, const ast_span *sp, const char *ascii);
 
+/* lex_discount.c: `95折` (a percentage node holding the percentage off, sym "折") and `199元` /
+ * `¥199元` (money, with a fix-it to write `¥199`). s[0..n) is the whole matched text. */
+ast_node *lex_zhe(struct parse_state *ps, const char *s, size_t n, const ast_span *sp);
+ast_node *lex_yuan(struct parse_state *ps, const char *s, size_t n, const ast_span *sp);
+
 /* The kinds of string literal lex_string reads. */
 enum { STRING_PLAIN, STRING_UNTERMINATED, STRING_CURLY };
 

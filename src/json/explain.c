@@ -234,6 +234,12 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
         }                                                     \
     } while (0)
     char m[48];
+    /* a discount written as a 折 shows what it means: "95折 (5% off): -¥12.80 on line #1" */
+    const char *note = e->names && e->names->promotion_notes && pr->promotion < e->names->n_promotions
+                           ? e->names->promotion_notes[pr->promotion]
+                           : NULL;
+    if (note) ADD("%s: ", note);
+    size_t start = n; /* what follows the note */
     if (pr->discount) {
         money(e, -pr->discount, m, sizeof m);
         ADD("%s", m);
@@ -261,19 +267,19 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
     }
     if (pr->shipping_discount) {
         money(e, -pr->shipping_discount, m, sizeof m);
-        ADD("%s%s shipping", n ? "; " : "", m);
+        ADD("%s%s shipping", n > start ? "; " : "", m);
     }
     for (uint32_t i = 0; r->gifts && i < r->n_gifts; i++) {
         const perk_gift *g = &r->gifts[i];
         if (g->promotion == pr->promotion)
-            ADD("%sgift %s%s%s ×%" PRId64, n ? "; " : "", g->sku ? g->sku : "?", g->name ? " " : "",
+            ADD("%sgift %s%s%s ×%" PRId64, n > start ? "; " : "", g->sku ? g->sku : "?", g->name ? " " : "",
                 g->name ? g->name : "", g->quantity);
     }
     for (uint32_t i = 0; r->effects && i < r->n_effects; i++) {
         const perk_effect *f = &r->effects[i];
-        if (f->promotion == pr->promotion) ADD("%seffect %s", n ? "; " : "", f->kind ? f->kind : "?");
+        if (f->promotion == pr->promotion) ADD("%seffect %s", n > start ? "; " : "", f->kind ? f->kind : "?");
     }
-    if (!n) ADD("applied");
+    if (n == start) ADD("applied");
 #undef ADD
 }
 

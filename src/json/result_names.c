@@ -10,7 +10,7 @@
 /* One allocation holds the struct and its three arrays. */
 typedef struct names_block {
     result_names names;
-    const char **ids, **labels, **earns;
+    const char **ids, **labels, **notes, **earns;
 } names_block;
 
 static const char *program_condition_text(const void *user, uint32_t condition)
@@ -45,20 +45,23 @@ result_names *result_names_from_program(const perk_program *prog)
     if (!b) return NULL;
     b->ids = calloc(np ? np : 1, sizeof *b->ids);
     b->labels = calloc(np ? np : 1, sizeof *b->labels);
+    b->notes = calloc(np ? np : 1, sizeof *b->notes);
     b->earns = calloc(ne ? ne : 1, sizeof *b->earns);
-    if (!b->ids || !b->labels || !b->earns) {
+    if (!b->ids || !b->labels || !b->notes || !b->earns) {
         result_names_free(&b->names);
         return NULL;
     }
     for (size_t i = 0; i < np; i++) {
         b->ids[i] = perk_program_promotion_id(prog, i);
         b->labels[i] = perk_program_promotion_label(prog, i);
+        b->notes[i] = perk_program_promotion_note(prog, i);
     }
     for (size_t i = 0; i < ne; i++) b->earns[i] = perk_program_earn_id(prog, i);
     b->names = (result_names){
         .n_promotions = np,
         .promotion_ids = b->ids,
         .promotion_labels = b->labels,
+        .promotion_notes = b->notes,
         .n_earns = ne,
         .earn_ids = b->earns,
         .condition_text = program_condition_text,
@@ -75,6 +78,7 @@ void result_names_free(result_names *names)
     names_block *b = (names_block *)names; /* names is the first member of its block */
     free(b->ids);
     free(b->labels);
+    free(b->notes);
     free(b->earns);
     free(b);
 }

@@ -347,7 +347,8 @@ static void test_verifier_guards(void **state)
     size_t out_len = 0;
     char msg[128];
     assert_true(bytecode_write(&p, &out, &out_len, msg, sizeof msg));
-    /* find the rules section, then the first record's byte 97 (the reserved bytes after the kind) */
+    /* find the rules section, then the first record's byte 98 (the reserved bytes after the kind
+     * and the stage) */
     size_t off = BC_HEADER_SIZE;
     for (;;) {
         uint32_t id, plen;
@@ -356,11 +357,18 @@ static void test_verifier_guards(void **state)
         if (id == BC_SEC_RULES) break;
         off += 8 + plen;
     }
-    out[off + 8 + 4 + 97] = 1;
+    out[off + 8 + 4 + 98] = 1;
     bytecode_seal(out, out_len);
     assert_null(perk_program_load(out, out_len, &err));
     assert_int_equal(err.status, PERK_MALFORMED);
     assert_non_null(strstr(err.message, "reserved"));
+    /* byte 97 is the stage: one past the last (shipping) is refused by the verifier */
+    out[off + 8 + 4 + 98] = 0;
+    out[off + 8 + 4 + 97] = PROG_STAGE_COUNT;
+    bytecode_seal(out, out_len);
+    assert_null(perk_program_load(out, out_len, &err));
+    assert_int_equal(err.status, PERK_VERIFY);
+    assert_non_null(strstr(err.message, "unknown stage"));
     perk_mem_free(out);
     prog_data_free(&p);
     free(bytes);
@@ -1233,7 +1241,9 @@ static void test_prechecks(void **state)
     assert_int_equal(p[golden].observed, 0);
     assert_int_equal(p[golden].expected, 1);
     assert_int_equal(p[tea].reason, PERK_REASON_CONDITION); /* tea is there, the window is not */
-    assert_int_equal(p[tea].failed_condition, p[spring].failed_condition + 5); /* its own `valid` */
+    /* its own `valid`, its first condition (as spring's is) */
+    assert_int_equal(p[tea].failed_condition - prog->d.rules[tea].first_cond,
+                     p[spring].failed_condition - prog->d.rules[spring].first_cond);
     assert_int_equal(p[ship].reason, PERK_REASON_CONDITION); /* 95.00 < 100.00 after the weekend 5% */
     assert_int_equal(p[ship].observed, 9500);
     assert_false(visited(x.on, spring));
@@ -1451,14 +1461,15 @@ static void test_hint_limit(void **state)
 }
 
 /* Explaining only what applied (perk_limits.explain, docs/semantics.md section 16). A tea cart
- * in April with coupons A and B, one coupon per order:
+ * (2 x 50.00) in April with coupons A and B, one coupon per order; in evaluation order (stages:
+ * tea is a single-item offer, spring an order offer, the rest run in the coupons stage):
+ *   tea     20% off the tea, 10000           applies: 2000
  *   spring  valid in March                   fails (prechecked: not visited, not written)
  *   c1      coupon A, ¥5 off order           applies: 500
  *   c2      coupon B, ¥3 off order           one coupon per order
- *   tea     20% off the tea, now 9500        applies: 1900
- *   big     subtotal 7600 >= ¥50: ¥10 off    applies: 1000, and stops
+ *   big     subtotal 7500 >= ¥50: ¥10 off    applies: 1000, and stops
  *   later   1% off order                     stopped (not visited when explaining what applied)
- * Discount 500 + 1900 + 1000 = 3400 either way. */
+ * Discount 2000 + 500 + 1000 = 3500 either way. */
 static void test_explain_applied(void **state)
 {
     (void)state;
@@ -1469,8 +1480,9 @@ static void test_explain_applied(void **state)
                      "promotion c1 { requires coupon \"A\"\n then ¥5 off order }\n"
                      "promotion c2 { requires coupon \"B\"\n then ¥3 off order }\n"
                      "promotion tea { then 20% off items where category in \"tea\" }\n"
-                     "promotion big { when order.subtotal >= ¥50\n then ¥10 off order\n stop }\n"
-                     "promotion later { then 1% off order }\n");
+                     "promotion big { when order.subtotal >= ¥50\n then ¥10 off order\n stop\n"
+                     " stage coupons }\n"
+                     "promotion later { then 1% off order\n stage coupons }\n");
     pair x;
     pair_init(&x, prog, 0);
     perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1 };
@@ -1488,7 +1500,7 @@ static void test_explain_applied(void **state)
     }
     const perk_result *full = perk_evaluate(x.on);
     assert_int_equal(full->status, PERK_OK);
-    assert_int_equal(full->discount, 3400);
+    assert_int_equal(full->discount, 3500);
     assert_int_equal(full->promotions[spring].reason, PERK_REASON_CONDITION);
     assert_int_equal(full->promotions[c2].reason, PERK_REASON_ONE_COUPON);
     assert_int_equal(full->promotions[later].reason, PERK_REASON_STOPPED);
@@ -1496,10 +1508,10 @@ static void test_explain_applied(void **state)
 
     const perk_result *lean = perk_evaluate(x.app_on);
     assert_int_equal(lean->status, PERK_OK);
-    assert_int_equal(lean->discount, 3400);
+    assert_int_equal(lean->discount, 3500);
     assert_int_equal(lean->promotions[c1].reason, PERK_REASON_APPLIED);
     assert_int_equal(lean->promotions[c1].discount, 500);
-    assert_int_equal(lean->promotions[tea_off].discount, 1900);
+    assert_int_equal(lean->promotions[tea_off].discount, 2000);
     assert_int_equal(lean->promotions[big].discount, 1000);
     const long unexplained[] = { spring, c2, later };
     for (size_t i = 0; i < 3; i++) {
