@@ -767,9 +767,9 @@ static bool check_block(vctx *v, const vblock *b)
             break;
         case PERK_OP_JUMP_IF_FALSE:
         case PERK_OP_JUMP_IF_TRUE:
-            /* taken: the tested value stays; not taken: it is popped */
+            /* the tested value stays either way (format 2: an AND / OR after the right operand
+             * combines both, so that unknown is neither true nor false) */
             if (!merge_state(&x, x.in->arg, &s)) return false;
-            stack_pop(&s);
             if (!merge_state(&x, x.pc + 1, &s)) return false;
             break;
         default:

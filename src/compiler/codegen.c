@@ -250,9 +250,9 @@ static uint32_t attr_const(cg *c, uint32_t key, uint32_t value)
 
 /* ------------------------------------------------------------------ emission */
 
-/* Follows the stack effect of op (runtime/opcodes.h). A conditional jump keeps its operand only
- * on the jump, and the code it skips leaves one value where the jump lands, so counting it as a
- * pop gives the verifier's depth at every point. END empties the stacks (a block ends there). */
+/* Follows the stack effect of op (runtime/opcodes.h). A conditional jump keeps its operand on
+ * both paths, and the code it skips (right operand, AND / OR) leaves one value where the jump
+ * lands, so the depth is the verifier's at every point. END empties the stacks. */
 static void track_depth(cg *c, perk_opcode op)
 {
     if (op == PERK_OP_END) {
@@ -263,7 +263,6 @@ static void track_depth(cg *c, perk_opcode op)
     uint32_t *depth[2] = { &c->depth_scalars, &c->depth_sets };
     for (const char *k = info->pops; *k; k++)
         if (*depth[*k == 'l'] > 0) (*depth[*k == 'l'])--;
-    if (op == PERK_OP_JUMP_IF_FALSE || op == PERK_OP_JUMP_IF_TRUE) return;
     for (const char *k = info->pushes; *k; k++) (*depth[*k == 'l'])++;
     if (c->depth_scalars + c->depth_sets > VERIFY_MAX_STACK) {
         c->too_deep = true;
@@ -492,6 +491,7 @@ static void compile_in(cg *c, const ast_node *x, const ast_node *set)
         compile_scalar(c, x);
         compile_scalar(c, el[i]);
         emit(c, PERK_OP_EQ, 0);
+        if (i > 0) emit(c, PERK_OP_OR, 0);
         if (i + 1 < n) jumps[nj++] = emit(c, PERK_OP_JUMP_IF_TRUE, 0);
     }
     for (int i = 0; i < nj; i++) patch_jump(c, jumps[i]);
@@ -582,9 +582,11 @@ static void compile_scalar(cg *c, const ast_node *n)
     switch (n->op) {
     case OP_AND:
     case OP_OR: {
+        /* short circuit, then Kleene's combination: true and unknown is unknown */
         compile_scalar(c, a);
         uint32_t j = emit(c, n->op == OP_AND ? PERK_OP_JUMP_IF_FALSE : PERK_OP_JUMP_IF_TRUE, 0);
         compile_scalar(c, b);
+        emit(c, n->op == OP_AND ? PERK_OP_AND : PERK_OP_OR, 0);
         patch_jump(c, j);
         return;
     }
@@ -923,6 +925,7 @@ static void emit_condition(cg *c, const pending_cond *pc)
         emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
         compile_scalar(c, cl->b);
         emit(c, PERK_OP_LT, 0);
+        emit(c, PERK_OP_AND, 0);
         patch_jump(c, j);
         break;
     }

@@ -1708,7 +1708,7 @@ static void test_capped_earn_beyond_int64(void **state)
         assert_non_null(ctx);
         perk_order o = { .time = 1772625600LL, .points_to_redeem = 0 };
         assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-        perk_line l = { .sku = "A", .unit_price = 900000000000000000LL, .quantity = 1, .margin_ppm = -1 };
+        perk_line l = { .sku = "A", .unit_price = 900000000000000000LL, .quantity = 1 };
         assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
         const perk_result *r = perk_evaluate(ctx);
         if (capped) {
