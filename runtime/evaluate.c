@@ -197,7 +197,7 @@ void eval_condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result 
 {
     pr->reason = PERK_REASON_CONDITION;
     pr->failed_condition = ctx->fail_cond;
-    pr->unknown_fact = ctx->fail_unknown;
+    pr->unknown_fact = ctx->fail_unknown == UINT32_MAX ? 0 : ctx->fail_unknown + 1; /* 0: none */
     pr->has_comparison = ctx->fail_has_cmp;
     if (ctx->fail_has_cmp) {
         pr->observed = ctx->fail_observed;
@@ -318,7 +318,7 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
 {
     memset(pr, 0, sizeof *pr);
     pr->promotion = r;
-    pr->failed_condition = pr->unknown_fact = UINT32_MAX;
+    pr->failed_condition = UINT32_MAX;
     pr->reason = early_gate(ctx, r);
     if (pr->reason != PERK_REASON_APPLIED) return PERK_OK;
     bool decided;

@@ -112,7 +112,7 @@ static rule_visit rule_default(const prog_data *d, uint32_t r, const guard_outco
     const prog_rule *rule = &d->rules[r];
     memset(out, 0, sizeof *out);
     out->promotion = r;
-    out->failed_condition = out->unknown_fact = UINT32_MAX;
+    out->failed_condition = UINT32_MAX;
     out->reason = PERK_REASON_NOTHING;
     if (rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE) {
         out->reason = PERK_REASON_COUPON_MISSING;

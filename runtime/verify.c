@@ -275,7 +275,8 @@ static bool check_pools(vctx *v)
         }
     }
     for (uint32_t i = 0; i < p->n_attrs; i++)
-        if (!str_ok(v, p->attr_key[i]) || !str_ok(v, p->attr_value[i]))
+        /* a value of PROG_NONE: the lines that have the key at all (`attr("k") != "v"`) */
+        if (!str_ok(v, p->attr_key[i]) || !str_opt_ok(v, p->attr_value[i]))
             return vfail(v, "attr %u: key or value is not a valid string id", i), false;
     for (uint32_t i = 0; i < p->n_conds; i++) {
         const prog_cond *c = &p->conds[i];

@@ -38,8 +38,8 @@ enum {
 };
 _Static_assert(CIDX_KINDS == PROG_SLOT_KINDS, "one slot map per guard kind");
 
-/* What made a value unknown, as perk_promotion_result.unknown_fact numbers it: a fact id, or
- * PERK_FACT_COUNT + an item field (an aggregate over lines whose margin is unknown). */
+/* What made a value unknown: a fact id, or PERK_FACT_COUNT + an item field (an aggregate over
+ * lines whose margin is unknown); perk_promotion_result.unknown_fact is this + 1 (0: none). */
 #define VM_UNKNOWN_FIELD(field) ((uint32_t)PERK_FACT_COUNT + (uint32_t)(field))
 
 /* Multiplier of the slot hash (Fibonacci hashing: the top bits of slot * 2^32 / phi). */

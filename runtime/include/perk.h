@@ -301,7 +301,7 @@ typedef struct perk_promotion_result {
     bool has_comparison;
     int64_t observed, expected; /* e.g. 26800 vs 30000 */
     int comparison;             /* perk_cmp of the failed comparison (opcodes.h) */
-    /* the condition failed because a value is unknown: which (perk_unknown_name), else UINT32_MAX */
+    /* the condition failed because a value is unknown: which one (perk_unknown_name), else 0 */
     uint32_t unknown_fact;
 } perk_promotion_result;
 
@@ -402,12 +402,13 @@ typedef enum perk_value_kind {
     PERK_VALUE_PERCENT,   /* ppm */
     PERK_VALUE_DATE,      /* days since 1970-01-01 */
     PERK_VALUE_TIME,      /* minutes since midnight */
+    PERK_VALUE_DURATION,  /* seconds (today - customer.member_since) */
     PERK_VALUE_KIND_COUNT
 } perk_value_kind;
 perk_value_kind perk_condition_value_kind(const perk_program *program, uint32_t condition);
 
 /* The name of what perk_promotion_result.unknown_fact says is unknown ("customer.member_since",
- * "margin"), or NULL for UINT32_MAX or a number out of range. */
+ * "margin"), or NULL for 0 (nothing unknown) or a number out of range. */
 const char *perk_unknown_name(uint32_t unknown_fact);
 
 /* The source text and location of a condition, for explanations (NULL text / NULL file and

@@ -573,6 +573,11 @@ static void compile_scalar(cg *c, const ast_node *n)
     case AST_CALL: compile_call_scalar(c, n); return;
     case AST_UNARY:
         compile_scalar(c, n->a);
+        if (n->op == OP_IS_KNOWN || n->op == OP_IS_UNKNOWN) {
+            emit(c, PERK_OP_KNOWN, 0);
+            if (n->op == OP_IS_UNKNOWN) emit(c, PERK_OP_NOT, 0);
+            return;
+        }
         emit(c, n->op == OP_NOT ? PERK_OP_NOT : PERK_OP_NEG, 0);
         return;
     case AST_BINARY: break;
@@ -738,21 +743,48 @@ static void emit_any_of(cg *c, int field, bool prefix, const ast_node *values, c
     }
 }
 
-static void compile_pred(cg *c, const ast_node *n)
+/* SET_ATTR of (key, value); value PROG_NONE: the lines that have the attribute at all. */
+static void emit_attr(cg *c, uint32_t key, uint32_t value) { emit(c, PERK_OP_SET_ATTR, attr_const(c, key, value)); }
+
+/* An item predicate, negated when `neg` (docs/semantics.md, "Unknown facts"). A line whose field
+ * is unknown (its margin, a missing attribute) is in neither `items where P` nor
+ * `items where not P`, so `not` is pushed down to the leaves rather than taken as the complement
+ * (SET_NOT) of P: De Morgan through `and` / `or`, the opposite comparison at a numeric leaf
+ * (SET_CMP leaves out lines whose field is unknown), "has the attribute with another value" at
+ * an attribute leaf. SET_NOT remains only for fields every line has (sku, category, brand, tags). */
+static void compile_pred_neg(cg *c, const ast_node *n, bool neg)
 {
     if (c->failed) return;
     if (n->is_const && n->type == TY_BOOL) {
         emit(c, PERK_OP_SET_ALL, 0);
-        if (!n->value) emit(c, PERK_OP_SET_NOT, 0);
+        if (!n->value != neg) emit(c, PERK_OP_SET_NOT, 0);
         return;
     }
     if (n->kind == AST_UNARY && n->op == OP_NOT) {
-        compile_pred(c, n->a);
-        emit(c, PERK_OP_SET_NOT, 0);
+        compile_pred_neg(c, n->a, !neg);
+        return;
+    }
+    if (n->kind == AST_UNARY && (n->op == OP_IS_KNOWN || n->op == OP_IS_UNKNOWN)) {
+        /* the lines whose margin / attribute is known; `is unknown`: the others */
+        const ast_node *f = resolve_let(n->a);
+        if (is_attr_call(f)) {
+            const ast_node *key = f->list.count > 0 ? resolve_let(f->list.items[0]) : NULL;
+            if (!key || key->kind != AST_STRING) {
+                fail(c, n, "write attr(\"origin\") is known", "the attribute must be named by a string");
+                return;
+            }
+            emit_attr(c, intern(c, key->name), PROG_NONE);
+        } else {
+            /* a known margin is 0% .. 100% (perk_cart_add_line checks it): margin >= 0 */
+            emit(c, PERK_OP_PUSH_IMM, 0);
+            emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_GE, PERK_FIELD_MARGIN);
+        }
+        /* "known" is itself always known, so its complement is exactly the unknown lines */
+        if ((n->op == OP_IS_UNKNOWN) != neg) emit(c, PERK_OP_SET_NOT, 0);
         return;
     }
     if (n->kind == AST_NAME && n->decl && n->decl->kind == AST_LET) {
-        compile_pred(c, n->decl->a);
+        compile_pred_neg(c, n->decl->a, neg);
         return;
     }
     if (n->kind != AST_BINARY) {
@@ -765,12 +797,13 @@ static void compile_pred(cg *c, const ast_node *n)
     switch (n->op) {
     case OP_AND:
     case OP_OR:
-        compile_pred(c, a);
-        compile_pred(c, b);
-        emit(c, n->op == OP_AND ? PERK_OP_SET_AND : PERK_OP_SET_OR, 0);
+        compile_pred_neg(c, a, neg);
+        compile_pred_neg(c, b, neg);
+        emit(c, (n->op == OP_AND) != neg ? PERK_OP_SET_AND : PERK_OP_SET_OR, 0);
         return;
     case OP_IN:
-    case OP_NOT_IN:
+    case OP_NOT_IN: {
+        bool out = (n->op == OP_NOT_IN) != neg; /* the lines outside the list or range */
         if (item_field(b, &field) && field == PERK_FIELD_TAGS) {
             /* "organic" in tags */
             if (!emit_string_match(c, field, false, a)) {
@@ -782,21 +815,24 @@ static void compile_pred(cg *c, const ast_node *n)
             if (r->kind == AST_RANGE &&
                 (field == PERK_FIELD_PRICE || field == PERK_FIELD_QUANTITY || field == PERK_FIELD_AMOUNT ||
                  field == PERK_FIELD_ORIGINAL_AMOUNT || field == PERK_FIELD_MARGIN)) {
+                /* in lo .. hi: >= lo and <= hi; outside: < lo or > hi (a line with an unknown
+                 * margin is in neither) */
                 compile_scalar(c, r->a);
-                emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_GE, (uint32_t)field);
+                emit_aux(c, PERK_OP_SET_CMP, out ? PERK_CMP_LT : PERK_CMP_GE, (uint32_t)field);
                 compile_scalar(c, r->b);
-                emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_LE, (uint32_t)field);
-                emit(c, PERK_OP_SET_AND, 0);
-            } else {
-                emit_any_of(c, field, field == PERK_FIELD_CATEGORY, b, n);
+                emit_aux(c, PERK_OP_SET_CMP, out ? PERK_CMP_GT : PERK_CMP_LE, (uint32_t)field);
+                emit(c, out ? PERK_OP_SET_OR : PERK_OP_SET_AND, 0);
+                return;
             }
+            emit_any_of(c, field, field == PERK_FIELD_CATEGORY, b, n);
         } else {
             fail(c, n, "write e.g. category in \"tea\" or \"organic\" in tags",
                  "this item condition cannot be evaluated");
             return;
         }
-        if (n->op == OP_NOT_IN) emit(c, PERK_OP_SET_NOT, 0);
+        if (out) emit(c, PERK_OP_SET_NOT, 0); /* tags, sku, category, brand: every line has them */
         return;
+    }
     case OP_EQ:
     case OP_NE:
     case OP_LT:
@@ -815,8 +851,15 @@ static void compile_pred(cg *c, const ast_node *n)
                      "an attribute can only be compared for equality with a string");
                 return;
             }
-            emit(c, PERK_OP_SET_ATTR, attr_const(c, intern(c, key->name), intern(c, v->name)));
-            if (k == PERK_CMP_NE) emit(c, PERK_OP_SET_NOT, 0);
+            uint32_t kid = intern(c, key->name), vid = intern(c, v->name);
+            if ((k == PERK_CMP_NE) != neg) {
+                /* != "Yunnan": the lines that have an origin, and another one */
+                emit_attr(c, kid, PROG_NONE);
+                emit_attr(c, kid, vid);
+                emit(c, PERK_OP_SET_DIFF, 0);
+            } else {
+                emit_attr(c, kid, vid);
+            }
             return;
         }
         if (!item_field(a, &field)) {
@@ -834,7 +877,7 @@ static void compile_pred(cg *c, const ast_node *n)
                 return;
             }
             emit_any_of(c, field, false, value, n);
-            if (k == PERK_CMP_NE) emit(c, PERK_OP_SET_NOT, 0);
+            if ((k == PERK_CMP_NE) != neg) emit(c, PERK_OP_SET_NOT, 0);
             return;
         }
         if (field == PERK_FIELD_TAGS) {
@@ -842,7 +885,7 @@ static void compile_pred(cg *c, const ast_node *n)
             return;
         }
         compile_scalar(c, value);
-        emit_aux(c, PERK_OP_SET_CMP, (uint8_t)k, (uint32_t)field);
+        emit_aux(c, PERK_OP_SET_CMP, (uint8_t)(neg ? perk_cmp_negate((int)k) : (int)k), (uint32_t)field);
         return;
     }
     default:
@@ -850,6 +893,8 @@ static void compile_pred(cg *c, const ast_node *n)
              "this item condition cannot be evaluated");
     }
 }
+
+static void compile_pred(cg *c, const ast_node *n) { compile_pred_neg(c, n, false); }
 
 /* ------------------------------------------------------------------ conditions */
 
@@ -890,6 +935,7 @@ static uint32_t value_kind_of(const ast_node *e)
         case TY_PERCENT: return PERK_VALUE_PERCENT;
         case TY_DATE: return PERK_VALUE_DATE;
         case TY_TIME: return PERK_VALUE_TIME;
+        case TY_DURATION: return PERK_VALUE_DURATION;
         default: return PERK_VALUE_PLAIN;
         }
     case AST_NAME: return e->decl && e->decl->kind == AST_LET ? value_kind_of(e->decl->a) : PERK_VALUE_PLAIN;

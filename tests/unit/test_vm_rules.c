@@ -582,7 +582,7 @@ static void test_aggregates(void **state)
     for (uint32_t k = 0; k < 5; k++)
         assert_int_equal(res->promotions[k].reason, k == 2 ? PERK_REASON_CONDITION : PERK_REASON_APPLIED);
     assert_string_equal(perk_unknown_name(res->promotions[2].unknown_fact), "margin");
-    assert_int_equal(res->promotions[0].unknown_fact, UINT32_MAX);
+    assert_int_equal(res->promotions[0].unknown_fact, 0);
     assert_int_equal(vt_alloc(res, 0, 5), 1);
     assert_int_equal(vt_alloc(res, 1, 5), 0);
     assert_int_equal(vt_alloc(res, 2, 5), 2); /* 1 cent per unit, 2 units */
