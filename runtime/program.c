@@ -372,7 +372,8 @@ const char *perk_unknown_name(uint32_t unknown_fact)
 #undef PROG_FIELD_NAME
     };
     /* 1 + a fact id, or 1 + PERK_FACT_COUNT + an item field (evaluate.c); 0: none */
-    return unknown_fact >= 1 && unknown_fact <= sizeof names / sizeof names[0] ? names[unknown_fact - 1] : NULL;
+    return unknown_fact >= 1 && unknown_fact <= sizeof names / sizeof names[0] ? names[unknown_fact - 1]
+                                                                               : NULL;
 }
 
 const char *perk_condition_text(const perk_program *program, uint32_t condition)

@@ -104,8 +104,8 @@ typedef enum ast_kind {
     X(OP_DIV, "/")            \
     X(OP_UNION, "union")      \
     X(OP_EXCEPT, "except")    \
-    X(OP_MOD, "mod")          /* remainder: order.delivery mod 4 = 0 */ \
-    X(OP_IS_KNOWN, "is known") /* unary: customer.member_since is known */ \
+    X(OP_MOD, "mod") /* remainder: order.delivery mod 4 = 0 */ \
+    X(OP_IS_KNOWN, "is known") /* unary, postfix */          \
     X(OP_IS_UNKNOWN, "is unknown")
 /* clang-format on */
 

@@ -744,7 +744,10 @@ static void emit_any_of(cg *c, int field, bool prefix, const ast_node *values, c
 }
 
 /* SET_ATTR of (key, value); value PROG_NONE: the lines that have the attribute at all. */
-static void emit_attr(cg *c, uint32_t key, uint32_t value) { emit(c, PERK_OP_SET_ATTR, attr_const(c, key, value)); }
+static void emit_attr(cg *c, uint32_t key, uint32_t value)
+{
+    emit(c, PERK_OP_SET_ATTR, attr_const(c, key, value));
+}
 
 /* An item predicate, negated when `neg` (docs/semantics.md, "Unknown facts"). A line whose field
  * is unknown (its margin, a missing attribute) is in neither `items where P` nor

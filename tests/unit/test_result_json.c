@@ -317,7 +317,8 @@ static void test_render_jpy_without_names(void **state)
            "\"discount\":\"360\",\"shipping_discount\":\"0\",\"condition\":null},"
            "{\"id\":\"#1\",\"label\":null,\"applied\":false,\"reason\":\"condition\",\"reason_text\":\"a "
            "condition is not met\","
-           "\"discount\":\"0\",\"shipping_discount\":\"0\",\"condition\":{\"text\":\"\",\"location\":null,\"unknown\":null,"
+           "\"discount\":\"0\",\"shipping_discount\":\"0\",\"condition\":{\"text\":\"\",\"location\":null,"
+           "\"unknown\":null,"
            "\"comparison\":\">=\","
            "\"kind\":\"plain\",\"observed\":2,\"expected\":3,\"explanation\":\"2 < 3\"}}],"
            "\"gifts\":[],\"effects\":[],\"coupons\":[],\"points\":[],\"hints\":[]}");
