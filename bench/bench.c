@@ -150,8 +150,8 @@ static void perk_carts_build(const bench_cartfile *cf, perk_cart_data *out)
         p->customer.tier = bench_tier_names[c->tier];
         p->customer.birthday_month = c->birthday_month;
         p->customer.birthday_day = c->birthday_day;
-        p->customer.member_since_days = -1;
         p->customer.first_order = c->first_order != 0;
+        p->customer.has_first_order = true;
         p->order.time = c->time;
         p->order.channel = c->channel;
         p->order.shipping = c->shipping;
@@ -170,6 +170,7 @@ static void perk_carts_build(const bench_cartfile *cf, perk_cart_data *out)
             pl->unit_price = l->price;
             pl->quantity = l->quantity;
             pl->margin_ppm = l->margin_ppm;
+            pl->has_margin = l->margin_ppm >= 0; /* the cart file's -1: unknown */
         }
     }
 }

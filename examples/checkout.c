@@ -42,7 +42,8 @@ int main(int argc, char **argv)
           .category = "tea/green",
           .unit_price = 12800,
           .quantity = 2,
-          .margin_ppm = 450000 },
+          .margin_ppm = 450000,
+          .has_margin = true },
         { .sku = "TEA-PUER",
           .name = "普洱",
           .category = "tea/dark",
@@ -50,16 +51,18 @@ int main(int argc, char **argv)
           .n_tags = 1,
           .unit_price = 8800,
           .quantity = 1,
-          .margin_ppm = 300000 },
+          .margin_ppm = 300000,
+          .has_margin = true },
         { .sku = "CUP-01",
           .name = "茶杯",
           .category = "teaware",
           .unit_price = 4500,
           .quantity = 1,
-          .margin_ppm = 500000 },
+          .margin_ppm = 500000,
+          .has_margin = true },
     };
     const perk_customer customer = {
-        .id = "c1", .tier = "gold", .member_since_days = -1, .points_balance = 2300
+        .id = "c1", .tier = "gold", .points_balance = 2300, .has_points_balance = true
     };
     /* 2026-03-04T10:00:00+08:00, a Wednesday in Shanghai */
     const perk_order order = { .id = "A1",

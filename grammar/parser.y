@@ -126,6 +126,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_MOST_EXPENSIVE "'most expensive'"
 %token T_WHERE "'where'" T_OR "'or'" T_AND "'and'" T_NOT "'not'" T_NOT_IN "'not in'"
 %token T_IS "'is'" T_IS_NOT "'is not'" T_IN "'in'" T_UNION "'union'" T_EXCEPT "'except'"
+%token T_IS_KNOWN "'is known'" T_IS_UNKNOWN "'is unknown'"
 %token T_ITEMS "'items'" T_TODAY "'today'" T_WEEKDAY "'weekday'" T_TIME_KW "'time'"
 %token T_TRUE "'true'" T_FALSE "'false'"
 
@@ -139,7 +140,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %left T_OR
 %left T_AND
 %precedence T_NOT
-%nonassoc T_EQ T_NE T_LT T_LE T_GT T_GE T_IS T_IS_NOT T_IN T_NOT_IN
+%nonassoc T_EQ T_NE T_LT T_LE T_GT T_GE T_IS T_IS_NOT T_IN T_NOT_IN T_IS_KNOWN T_IS_UNKNOWN
 %nonassoc T_DOTDOT
 %left T_UNION T_EXCEPT
 %left T_PLUS T_MINUS
@@ -558,6 +559,8 @@ expr
     | expr T_GE expr             { $$ = mk_expr(ps, AST_BINARY, OP_GE, @$, $1, $3); }
     | expr T_IS expr             { $$ = mk_expr(ps, AST_BINARY, OP_EQ, @$, $1, $3); }
     | expr T_IS_NOT expr         { $$ = mk_expr(ps, AST_BINARY, OP_NE, @$, $1, $3); }
+    | expr T_IS_KNOWN            { $$ = mk_expr(ps, AST_UNARY, OP_IS_KNOWN, @$, $1, NULL); }
+    | expr T_IS_UNKNOWN          { $$ = mk_expr(ps, AST_UNARY, OP_IS_UNKNOWN, @$, $1, NULL); }
     | expr T_IN expr             { $$ = mk_expr(ps, AST_BINARY, OP_IN, @$, $1, $3); }
     | expr T_NOT_IN expr         { $$ = mk_expr(ps, AST_BINARY, OP_NOT_IN, @$, $1, $3); }
     | expr T_DOTDOT expr         { $$ = mk_expr(ps, AST_RANGE, OP_NONE, @$, $1, $3); }
@@ -917,7 +920,8 @@ static const yysymbol_kind_t operators[] = {
     YYSYMBOL_T_WHERE, YYSYMBOL_T_OR, YYSYMBOL_T_AND, YYSYMBOL_T_EQ, YYSYMBOL_T_NE, YYSYMBOL_T_LT,
     YYSYMBOL_T_LE, YYSYMBOL_T_GT, YYSYMBOL_T_GE, YYSYMBOL_T_IS, YYSYMBOL_T_IS_NOT, YYSYMBOL_T_IN,
     YYSYMBOL_T_NOT_IN, YYSYMBOL_T_DOTDOT, YYSYMBOL_T_UNION, YYSYMBOL_T_EXCEPT, YYSYMBOL_T_PLUS,
-    YYSYMBOL_T_MINUS, YYSYMBOL_T_STAR, YYSYMBOL_T_SLASH, YYSYMBOL_T_MOD, YYSYMBOL_YYEMPTY
+    YYSYMBOL_T_MINUS, YYSYMBOL_T_STAR, YYSYMBOL_T_SLASH, YYSYMBOL_T_MOD, YYSYMBOL_T_IS_KNOWN,
+    YYSYMBOL_T_IS_UNKNOWN, YYSYMBOL_YYEMPTY
 };
 static const yysymbol_kind_t declarations[] = {
     YYSYMBOL_T_RULESET, YYSYMBOL_T_INCLUDE, YYSYMBOL_T_LET, YYSYMBOL_T_TIER, YYSYMBOL_T_PROMOTION,

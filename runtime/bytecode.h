@@ -24,7 +24,7 @@
  * `type` on Windows. */
 #define BC_MAGIC "\x89PERK\r\n\x1a"
 #define BC_MAGIC_LEN 8
-#define BC_FORMAT_VERSION 1u
+#define BC_FORMAT_VERSION 2u
 #define BC_HEADER_SIZE 32u
 #define BC_SECTION_HEADER_SIZE 8u
 

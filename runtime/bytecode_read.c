@@ -513,8 +513,8 @@ static void rd_header(reader *r, const uint8_t *bytes, size_t len)
     }
     uint32_t count = get_u32(bytes + BC_OFF_SECTIONS);
     if (count != BC_SECTION_COUNT) {
-        rd_fail(r, PERK_MALFORMED, "malformed: %u sections, format version 1 has exactly %u", count,
-                BC_SECTION_COUNT);
+        rd_fail(r, PERK_MALFORMED, "malformed: %u sections, format version %u has exactly %u", count,
+                BC_FORMAT_VERSION, BC_SECTION_COUNT);
         return;
     }
     r->pos = BC_HEADER_SIZE;

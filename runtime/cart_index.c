@@ -336,8 +336,10 @@ bool cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in)
         for (size_t a = 0; a < in->n_attrs; a++) {
             uint32_t key = find(ctx, in->attrs[a].key, strlen(in->attrs[a].key));
             uint32_t value = find(ctx, in->attrs[a].value, strlen(in->attrs[a].value));
-            if (key != PROG_NONE && value != PROG_NONE)
-                ok &= mark(ctx, attr_pair_slot(ctx, key, value), line);
+            if (key == PROG_NONE) continue;
+            if (value != PROG_NONE) ok &= mark(ctx, attr_pair_slot(ctx, key, value), line);
+            /* (key, PROG_NONE): the line has the attribute, whatever its value */
+            ok &= mark(ctx, attr_pair_slot(ctx, key, PROG_NONE), line);
         }
     }
     if (line / 64 + 1 > ctx->cidx_words_dirty) ctx->cidx_words_dirty = line / 64 + 1;

@@ -485,20 +485,22 @@ void perk_cart_reset(perk_context *ctx)
     ctx->cart_status = PERK_OK;
     ctx->have_order = false;
 
-    /* a guest: no tier, no birthday, not a member */
+    /* a guest, of whom nothing is known: no id, tier, birthday, membership, orders, points */
     ctx->customer_sid = PROG_NONE;
+    ctx->customer_known = false;
     ctx->tier_index = -1;
     ctx->birthday_month = ctx->birthday_day = ctx->birthday_year = 0;
-    ctx->member_since = -1;
-    ctx->order_count = 0;
-    ctx->points_balance = 0;
-    ctx->first_order = false;
+    ctx->member_since = PERK_UNKNOWN;
+    ctx->order_count = PERK_UNKNOWN;
+    ctx->points_balance = PERK_UNKNOWN;
+    ctx->first_order = PERK_UNKNOWN;
 
     ctx->order_time = 0;
     ctx->shipping = 0;
     ctx->delivery = 0;
     ctx->points_to_redeem = 0;
     ctx->channel_sid = ctx->subscription_sid = PROG_NONE;
+    ctx->channel_known = false;
 
     /* only the promotions the last cart excluded or gave a usage: O(those), not O(promotions) */
     for (uint32_t k = 0; k < ctx->n_marked; k++) ctx->mark_of[ctx->marks[k].rule] = PROG_NONE;
@@ -564,14 +566,14 @@ perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c)
     if (month_known && !days_in_month_ok(c->birthday_month, c->birthday_day, c->birthday_year))
         return CART_FAIL(ctx, PERK_INVALID, "customer: birthday %04d-%02d-%02d is not a date",
                          c->birthday_year, c->birthday_month, c->birthday_day);
-    if (c->member_since_days < -1 || c->member_since_days > 2932896)
+    if (c->has_member_since && (c->member_since_days < 0 || c->member_since_days > 2932896))
         return CART_FAIL(ctx, PERK_INVALID,
-                         "customer: member_since_days %lld must be -1 or a day up to 9999-12-31",
+                         "customer: member_since_days %lld must be a day from 1970-01-01 to 9999-12-31",
                          (long long)c->member_since_days);
-    if (c->order_count < 0)
+    if (c->has_order_count && c->order_count < 0)
         return CART_FAIL(ctx, PERK_INVALID, "customer: order_count %lld must not be negative",
                          (long long)c->order_count);
-    if (c->points_balance < 0)
+    if (c->has_points_balance && c->points_balance < 0)
         return CART_FAIL(ctx, PERK_INVALID, "customer: points_balance %lld must not be negative",
                          (long long)c->points_balance);
 
@@ -584,6 +586,7 @@ perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c)
         set_bit(ctx->customer_tag_bits, id);
     }
     ctx->customer_sid = intern(ctx, c->id);
+    ctx->customer_known = c->id != NULL;
     ctx->tier_index = -1;
     uint32_t tier = intern(ctx, c->tier);
     if (tier != PROG_NONE) {
@@ -596,10 +599,11 @@ perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c)
     ctx->birthday_month = c->birthday_month;
     ctx->birthday_day = c->birthday_day;
     ctx->birthday_year = c->birthday_year;
-    ctx->member_since = c->member_since_days;
-    ctx->first_order = c->first_order;
-    ctx->order_count = c->order_count;
-    ctx->points_balance = c->points_balance;
+    /* a field whose presence flag is false stays unknown: a zeroed perk_customer knows nothing */
+    ctx->member_since = c->has_member_since ? c->member_since_days : PERK_UNKNOWN;
+    ctx->first_order = c->has_first_order ? (int64_t)c->first_order : PERK_UNKNOWN;
+    ctx->order_count = c->has_order_count ? c->order_count : PERK_UNKNOWN;
+    ctx->points_balance = c->has_points_balance ? c->points_balance : PERK_UNKNOWN;
     return PERK_OK;
 }
 
@@ -630,6 +634,7 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o)
     ctx->delivery = o->delivery_number;
     ctx->points_to_redeem = o->points_to_redeem;
     ctx->channel_sid = intern(ctx, o->channel);
+    ctx->channel_known = o->channel != NULL;
     ctx->subscription_sid = intern(ctx, o->subscription_plan);
     ctx->have_order = true;
     return PERK_OK;
@@ -672,8 +677,8 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
     if (in->quantity > ctx->limits.max_quantity)
         return CART_FAIL(ctx, PERK_INVALID, "line %u: quantity %lld exceeds max_quantity %lld", n,
                          (long long)in->quantity, (long long)ctx->limits.max_quantity);
-    if (in->margin_ppm != -1 && (in->margin_ppm < 0 || in->margin_ppm > 1000000))
-        return CART_FAIL(ctx, PERK_INVALID, "line %u: margin_ppm %lld must be -1 (unknown) or 0..1000000", n,
+    if (in->has_margin && (in->margin_ppm < 0 || in->margin_ppm > 1000000))
+        return CART_FAIL(ctx, PERK_INVALID, "line %u: margin_ppm %lld must be 0..1000000", n,
                          (long long)in->margin_ppm);
     if (in->category != NULL && !category_ok(in->category))
         return CART_FAIL(ctx, PERK_INVALID, "line %u: category \"%.64s\" has an empty segment", n,
@@ -710,7 +715,7 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
     ctx->price[i] = in->unit_price;
     ctx->qty[i] = in->quantity;
     ctx->orig[i] = amount;
-    ctx->margin[i] = in->margin_ppm;
+    ctx->margin[i] = in->has_margin ? in->margin_ppm : -1; /* -1: unknown (field_value in vm.c) */
     if (!cidx_add_line(ctx, i, in))
         return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory growing the cart index", n);
     ctx->subtotal_orig = subtotal;

@@ -264,8 +264,12 @@ static void put_operand(FILE *out, const prog_data *p, const prog_insn *in)
         if (a < p->n_attrs && p->attr_key && p->attr_value) {
             fprintf(out, "#%" PRIu32 " ", a);
             put_quoted(out, p, p->attr_key[a]);
-            fputs(" = ", out);
-            put_quoted(out, p, p->attr_value[a]);
+            if (p->attr_value[a] == PROG_NONE) {
+                fputs(" is known", out);
+            } else {
+                fputs(" = ", out);
+                put_quoted(out, p, p->attr_value[a]);
+            }
         } else {
             fprintf(out, "<bad attr %" PRIu32 ">", a);
         }

@@ -121,6 +121,7 @@ static void maybe_hint(perk_context *ctx, uint32_t r)
 {
     if (ctx->res.n_hints >= ctx->limits.max_hints) return;
     if (ctx->n_failures != 1 || !ctx->fail_soft || !ctx->fail_has_cmp) return;
+    if (ctx->fail_unknown != UINT32_MAX) return; /* adding items cannot make a fact known */
     int64_t shortfall;
     uint32_t set;
     if (!prog_near_miss(ctx->d, ctx->fail_cond, ctx->fail_op, ctx->fail_observed, ctx->fail_expected,
@@ -196,6 +197,7 @@ void eval_condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result 
 {
     pr->reason = PERK_REASON_CONDITION;
     pr->failed_condition = ctx->fail_cond;
+    pr->unknown_fact = ctx->fail_unknown == UINT32_MAX ? 0 : ctx->fail_unknown + 1; /* 0: none */
     pr->has_comparison = ctx->fail_has_cmp;
     if (ctx->fail_has_cmp) {
         pr->observed = ctx->fail_observed;
@@ -254,6 +256,7 @@ bool eval_precheck_holds(perk_context *ctx, const guard_precheck *c)
     ctx->n_failures = 1;
     ctx->fail_cond = c->cond;
     ctx->fail_soft = false;
+    ctx->fail_unknown = x == PERK_UNKNOWN ? c->fact : UINT32_MAX; /* as LOAD_FACT records it */
     return false;
 }
 
@@ -296,6 +299,7 @@ static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promo
         ctx->fail_observed = g->observed;
         ctx->fail_expected = g->expected;
         ctx->fail_op = g->cmp_op;
+        ctx->fail_unknown = UINT32_MAX; /* a guard proof reads no fact (guard.c) */
         eval_condition_failed(ctx, r, pr);
         return PERK_OK;
     }

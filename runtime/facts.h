@@ -5,6 +5,10 @@
  * and loading it in runtime/vm_facts.c.
  *
  * PERK_FACT(ID, "name in rules", type) - type is one of the checker's TY_* suffixes.
+ *
+ * A fact the cart does not give is unknown (PERK_UNKNOWN on the VM stack; docs/semantics.md,
+ * "Unknown facts", lists when each one is). perk_fact_can_be_unknown() says which can be: the
+ * checker refuses `is known` on the others. New facts are appended: the ids are the bytecode's.
  */
 #ifndef PERK_FACTS_H
 #define PERK_FACTS_H
@@ -32,7 +36,8 @@
     X(ORDER_DELIVERY, "order.delivery", INT)                     \
     X(TIME_TODAY, "today", DATE)                                 \
     X(TIME_WEEKDAY, "weekday", WEEKDAY)                          \
-    X(TIME_OF_DAY, "time", TIME)
+    X(TIME_OF_DAY, "time", TIME)                                 \
+    X(CUSTOMER_IS_MEMBER, "customer.is_member", BOOL)
 /* clang-format on */
 
 typedef enum perk_fact {
@@ -41,6 +46,25 @@ typedef enum perk_fact {
 #undef PERK_FACT_ENUM
         PERK_FACT_COUNT
 } perk_fact;
+
+/* Whether a fact can be unknown (the customer's, but for its tags and is_member, and the order's
+ * channel); the others are always known: the order and the clock always have them. */
+static inline int perk_fact_can_be_unknown(int fact)
+{
+    switch (fact) {
+    case PERK_FACT_CUSTOMER_ID:
+    case PERK_FACT_CUSTOMER_TIER:
+    case PERK_FACT_CUSTOMER_BIRTHDAY:
+    case PERK_FACT_CUSTOMER_IS_BIRTHDAY:
+    case PERK_FACT_CUSTOMER_BIRTHDAY_MONTH:
+    case PERK_FACT_CUSTOMER_FIRST_ORDER:
+    case PERK_FACT_CUSTOMER_ORDERS:
+    case PERK_FACT_CUSTOMER_MEMBER_SINCE:
+    case PERK_FACT_CUSTOMER_POINTS:
+    case PERK_FACT_ORDER_CHANNEL: return 1;
+    default: return 0;
+    }
+}
 
 /* Item columns, usable inside `where` and as the field of an aggregate.
  * PERK_ITEM_FIELD(ID, "name", type). Strings (sku, category, brand, tags, attr) are matched by

@@ -164,7 +164,10 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
         case PERK_OP_PUSH_INT:
             if (in->arg >= p->n_ints) return false;
             ROOM(1, 0);
-            PUSH_KNOWN(p->ints[in->arg]);
+            if (p->ints[in->arg] == PERK_UNKNOWN)
+                PUSH_UNKNOWN(); /* the unknown constant: a proof over it would need Kleene cases */
+            else
+                PUSH_KNOWN(p->ints[in->arg]);
             break;
         case PERK_OP_PUSH_IMM:
             ROOM(1, 0);
@@ -259,7 +262,7 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
         }
         case PERK_OP_NOT:
             NEED(1, 0);
-            if (st[sp - 1].known) st[sp - 1].v = st[sp - 1].v == 0;
+            if (st[sp - 1].known) st[sp - 1].v = vm_not3(st[sp - 1].v);
             if (cmp == GCMP_KNOWN) cmp_op = perk_cmp_negate(cmp_op);
             break;
         case PERK_OP_JUMP:
@@ -270,13 +273,31 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
         case PERK_OP_JUMP_IF_TRUE: {
             NEED(1, 0);
             if (in->arg <= pc || in->arg >= end || !st[sp - 1].known) return false;
-            bool jump = (st[sp - 1].v != 0) == (in->op == PERK_OP_JUMP_IF_TRUE);
-            if (jump)
-                next = in->arg;
-            else
-                sp--;
+            int64_t t = st[sp - 1].v; /* as the VM: the value stays either way */
+            bool jump = in->op == PERK_OP_JUMP_IF_TRUE ? t != 0 && t != PERK_UNKNOWN : t == 0;
+            if (jump) next = in->arg;
             break;
         }
+        case PERK_OP_AND:
+        case PERK_OP_OR: {
+            NEED(2, 0);
+            gscalar b = st[--sp], a = st[sp - 1];
+            bool and = in->op == PERK_OP_AND;
+            /* known when both are, or when a known operand decides (false for and, true for or) */
+            bool a_decides = a.known && (and? a.v == 0 : (a.v != 0 && a.v != PERK_UNKNOWN));
+            bool b_decides = b.known && (and? b.v == 0 : (b.v != 0 && b.v != PERK_UNKNOWN));
+            if (a.known && b.known)
+                st[sp - 1].v = and? vm_and3(a.v, b.v) : vm_or3(a.v, b.v);
+            else if (a_decides || b_decides)
+                st[sp - 1] = (gscalar){ .v = and? 0 : 1, .known = true };
+            else
+                st[sp - 1].known = false;
+            break;
+        }
+        case PERK_OP_KNOWN:
+            NEED(1, 0);
+            if (st[sp - 1].known) st[sp - 1].v = st[sp - 1].v != PERK_UNKNOWN;
+            break;
         case PERK_OP_REQUIRE:
         case PERK_OP_REQUIRE_SOFT: {
             NEED(1, 0);

@@ -95,6 +95,7 @@ typedef struct guard_precheck {
  * recording anything). */
 static inline bool guard_precheck_holds_at(const guard_precheck *c, int64_t x)
 {
+    if (x == PERK_UNKNOWN) return false; /* an unknown fact meets no condition */
     switch (c->kind) {
     case PRECHECK_RANGE: return c->a <= x && x <= c->b;
     case PRECHECK_CMP: return perk_cmp_holds(c->op, x, c->a);

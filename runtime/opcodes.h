@@ -55,10 +55,17 @@ typedef enum perk_cmp {
     PERK_CMP_GE
 } perk_cmp;
 
+/* The unknown value (a fact the cart does not give, docs/semantics.md "Unknown facts"): on the
+ * scalar stack a scalar is a value, or PERK_UNKNOWN. Checked arithmetic never produces it (a
+ * result of INT64_MIN counts as an overflow), so it cannot be confused with a value. A truth
+ * value is 0 (false), 1 (true) or PERK_UNKNOWN (Kleene's third value). */
+#define PERK_UNKNOWN INT64_MIN
+
 /* a <op> b, the way the VM, the guard proofs and the prechecks all compare (false for an
- * operator out of range). */
+ * operator out of range, and when an operand is unknown: an unknown comparison does not hold). */
 static inline bool perk_cmp_holds(int op, int64_t a, int64_t b)
 {
+    if (a == PERK_UNKNOWN || b == PERK_UNKNOWN) return false;
     switch (op) {
     case PERK_CMP_EQ: return a == b;
     case PERK_CMP_NE: return a != b;
@@ -89,7 +96,7 @@ static inline int perk_cmp_negate(int op)
     X(PUSH_INT, INT, "", "s", "push an int64 constant")                                            \
     X(PUSH_IMM, IMM, "", "s", "push a small signed constant")                                      \
     X(PUSH_STR, STRING, "", "s", "push a string id (to compare with a string fact)")               \
-    X(LOAD_FACT, FACT, "", "s", "push a customer/order/time fact")                                 \
+    X(LOAD_FACT, FACT, "", "s", "push a customer/order/time fact, or unknown")                     \
     X(POP, NONE, "s", "", "drop a scalar")                                                         \
     /* checked arithmetic: overflow ends the evaluation with PERK_E_OVERFLOW */                    \
     X(ADD, NONE, "ss", "s", "a + b")                                                               \
@@ -109,15 +116,15 @@ static inline int perk_cmp_negate(int op)
     X(IN_RANGE, NONE, "sss", "s", "lo <= x <= hi (pops hi, lo, x)")                                \
     X(IN_MASK, IMM, "s", "s", "bit x of arg is set (weekday in [sat, sun])")                       \
     X(IN_STRSET, STRSET, "s", "s", "string id x is in a constant set")                             \
-    X(NOT, NONE, "s", "s", "logical not")                                                          \
+    X(NOT, NONE, "s", "s", "Kleene not: unknown stays unknown")                                    \
     X(CUSTOMER_TAG, STRING, "", "s", "the customer has this tag")                                  \
     X(COUPON, STRING, "", "s", "this coupon code was entered and is valid")                        \
     X(COUPON_FROM, STRING, "", "s", "a valid coupon of this campaign was entered")                 \
     /* control: jumps go forward only, so every block terminates */                                \
     X(JUMP, JUMP, "", "", "continue at arg")                                                       \
-    X(JUMP_IF_FALSE, JUMP, "s", "s", "if top is false jump to arg keeping it, else pop it (and)")  \
-    X(JUMP_IF_TRUE, JUMP, "s", "s", "if top is true jump to arg keeping it, else pop it (or)")     \
-    X(REQUIRE, COND, "s", "", "pop a bool; false: the rule does not apply (condition arg)")        \
+    X(JUMP_IF_FALSE, JUMP, "s", "s", "if top is false jump to arg; keep it either way (and)")      \
+    X(JUMP_IF_TRUE, JUMP, "s", "s", "if top is true jump to arg; keep it either way (or)")         \
+    X(REQUIRE, COND, "s", "", "pop a truth; false/unknown: the rule does not apply (cond arg)")    \
     X(REQUIRE_SOFT, COND, "s", "", "as REQUIRE, but keep evaluating conditions (for hints)")       \
     X(CHECK, NONE, "", "", "stop here if a REQUIRE_SOFT failed")                                   \
     /* line sets */                                                                                \
@@ -148,7 +155,11 @@ static inline int perk_cmp_negate(int op)
     X(END, NONE, "", "", "end of the block")                                                       \
     /* added after END so that the numbers of the opcodes above (stored programs) stay the same */ \
     X(REQUIRE_TARGET, NONE, "s", "",                                                               \
-      "pop a bool; false: the promotion ends with NOTHING (first, before conditions)")
+      "pop a bool; false: the promotion ends with NOTHING (first, before conditions)")             \
+    /* three-valued logic (format version 2): unknown is neither true nor false */                 \
+    X(AND, NONE, "ss", "s", "Kleene a and b: false if either is false, else unknown if either is") \
+    X(OR, NONE, "ss", "s", "Kleene a or b: true if either is true, else unknown if either is")     \
+    X(KNOWN, NONE, "s", "s", "1 if the value is known, 0 if it is unknown (`is known`)")
 /* clang-format on */
 
 typedef enum perk_opcode {

@@ -384,6 +384,21 @@ perk_value_kind perk_condition_value_kind(const perk_program *program, uint32_t 
     return (perk_value_kind)program->d.conds[condition].value_kind;
 }
 
+const char *perk_unknown_name(uint32_t unknown_fact)
+{
+    static const char *const names[] = {
+#define PROG_FACT_NAME(id, name, type) name,
+        PERK_FACT_LIST(PROG_FACT_NAME)
+#undef PROG_FACT_NAME
+#define PROG_FIELD_NAME(id, name, type) name,
+            PERK_ITEM_FIELD_LIST(PROG_FIELD_NAME)
+#undef PROG_FIELD_NAME
+    };
+    /* 1 + a fact id, or 1 + PERK_FACT_COUNT + an item field (evaluate.c); 0: none */
+    return unknown_fact >= 1 && unknown_fact <= sizeof names / sizeof names[0] ? names[unknown_fact - 1]
+                                                                               : NULL;
+}
+
 const char *perk_condition_text(const perk_program *program, uint32_t condition)
 {
     if (!program || condition >= program->d.n_conds) return NULL;

@@ -275,7 +275,8 @@ static bool check_pools(vctx *v)
         }
     }
     for (uint32_t i = 0; i < p->n_attrs; i++)
-        if (!str_ok(v, p->attr_key[i]) || !str_ok(v, p->attr_value[i]))
+        /* a value of PROG_NONE: the lines that have the key at all (`attr("k") != "v"`) */
+        if (!str_ok(v, p->attr_key[i]) || !str_opt_ok(v, p->attr_value[i]))
             return vfail(v, "attr %u: key or value is not a valid string id", i), false;
     for (uint32_t i = 0; i < p->n_conds; i++) {
         const prog_cond *c = &p->conds[i];
@@ -772,9 +773,9 @@ static bool check_block(vctx *v, const vblock *b)
             break;
         case PERK_OP_JUMP_IF_FALSE:
         case PERK_OP_JUMP_IF_TRUE:
-            /* taken: the tested value stays; not taken: it is popped */
+            /* the tested value stays either way (format 2: an AND / OR after the right operand
+             * combines both, so that unknown is neither true nor false) */
             if (!merge_state(&x, x.in->arg, &s)) return false;
-            stack_pop(&s);
             if (!merge_state(&x, x.pc + 1, &s)) return false;
             break;
         default:

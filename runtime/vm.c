@@ -88,10 +88,12 @@ static void record_cmp(perk_context *ctx, int64_t observed, int64_t expected, in
     ctx->cmp_op = op;
 }
 
-static void record_failure(perk_context *ctx, uint32_t cond, bool soft)
+static void record_failure(perk_context *ctx, uint32_t cond, bool soft, bool unknown)
 {
     if (ctx->n_failures++ == 0) {
         ctx->fail_cond = cond;
+        /* an unknown condition names the fact that made it so (the last unknown one read) */
+        ctx->fail_unknown = unknown ? ctx->unk_source : UINT32_MAX;
         ctx->fail_soft = soft;
         ctx->fail_has_cmp = ctx->has_cmp;
         ctx->fail_observed = ctx->cmp_observed;
@@ -124,6 +126,11 @@ static void set_cmp(const vm_state *s, uint64_t *out, uint32_t field, int op, in
 {
     const perk_context *ctx = s->ctx;
     uint32_t n = ctx->n_lines;
+    if (x == PERK_UNKNOWN) {
+        /* a comparison with an unknown value holds for no line, whatever the operator */
+        memset(out, 0, s->words * sizeof(uint64_t));
+        return;
+    }
     if (field == PERK_FIELD_TAGS) {
         /* tags = "x": lines carrying the tag; tags != "x": the others; no order on tags */
         uint32_t slot = PROG_NONE;
@@ -152,6 +159,8 @@ static void set_cmp(const vm_state *s, uint64_t *out, uint32_t field, int op, in
 
 typedef enum { AGG_OK, AGG_OVERFLOW } agg_status;
 
+/* SUM, MIN, MAX over a set with a line whose field is unknown (a margin) is unknown: the minimum
+ * of 5% and an unknown margin is not 5%. COUNT reads quantities, always known. */
 static agg_status aggregate(const vm_state *s, const uint64_t *set, uint8_t op, uint32_t field, int64_t *out)
 {
     const perk_context *ctx = s->ctx;
@@ -164,7 +173,10 @@ static agg_status aggregate(const vm_state *s, const uint64_t *set, uint8_t op, 
             bits &= bits - 1;
             bool known = true;
             int64_t v = op == PERK_OP_AGG_COUNT ? ctx->qty[i] : field_value(ctx, field, i, true, &known);
-            if (!known) continue;
+            if (!known) {
+                *out = PERK_UNKNOWN;
+                return AGG_OK;
+            }
             if (op == PERK_OP_AGG_SUM || op == PERK_OP_AGG_COUNT) {
                 if (__builtin_add_overflow(acc, v, &acc)) return AGG_OVERFLOW;
             } else if (!any || (op == PERK_OP_AGG_MIN ? v < acc : v > acc)) {
@@ -193,6 +205,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
     ctx->has_cmp = false;
     ctx->n_failures = 0;
     ctx->fail_cond = UINT32_MAX;
+    ctx->fail_unknown = ctx->unk_source = UINT32_MAX;
     if (end > d->n_code || end < block.start) return vm_error(&s, PERK_MALFORMED, "block outside the code");
 
 /* stack guards: a verified program never trips them */
@@ -239,6 +252,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             ARG_BELOW(PERK_FACT_COUNT);
             ROOM(1, 0);
             st[s.sp++] = facts_load(ctx, in->arg);
+            if (TOP == PERK_UNKNOWN) ctx->unk_source = in->arg;
             break;
         case PERK_OP_POP:
             NEED(1, 0);
@@ -275,7 +289,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             int op = perk_cmp_of_opcode(in->op);
             int64_t b = st[--s.sp], a = TOP;
             record_cmp(ctx, a, b, op);
-            TOP = perk_cmp_holds(op, a, b);
+            TOP = a == PERK_UNKNOWN || b == PERK_UNKNOWN ? PERK_UNKNOWN : perk_cmp_holds(op, a, b);
             break;
         }
         case PERK_OP_IN_RANGE: {
@@ -285,12 +299,13 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
                 record_cmp(ctx, x, hi, PERK_CMP_LE);
             else
                 record_cmp(ctx, x, lo, PERK_CMP_GE);
-            TOP = lo <= x && x <= hi;
+            TOP = x == PERK_UNKNOWN || lo == PERK_UNKNOWN || hi == PERK_UNKNOWN ? PERK_UNKNOWN
+                                                                                : lo <= x && x <= hi;
             break;
         }
         case PERK_OP_IN_MASK:
             NEED(1, 0);
-            TOP = vm_in_mask(in->arg, TOP);
+            if (TOP != PERK_UNKNOWN) TOP = vm_in_mask(in->arg, TOP);
             break;
         case PERK_OP_IN_STRSET:
             ARG_BELOW(d->n_strsets);
@@ -298,12 +313,12 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             {
                 int has = vm_strset_contains(d, in->arg, TOP);
                 if (has < 0) return vm_error(&s, PERK_MALFORMED, "string set outside the pool");
-                TOP = has;
+                if (TOP != PERK_UNKNOWN) TOP = has;
                 break;
             }
         case PERK_OP_NOT:
             NEED(1, 0);
-            TOP = TOP == 0;
+            TOP = vm_not3(TOP);
             if (ctx->has_cmp) ctx->cmp_op = perk_cmp_negate(ctx->cmp_op);
             break;
         case PERK_OP_CUSTOMER_TAG:
@@ -326,23 +341,34 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_JUMP_IF_TRUE: {
             NEED(1, 0);
             if (in->arg <= s.pc || in->arg > end) return vm_error(&s, PERK_MALFORMED, "bad jump");
-            bool jump = (TOP != 0) == (in->op == PERK_OP_JUMP_IF_TRUE);
-            if (jump)
-                next = in->arg;
-            else
-                s.sp--;
+            /* short circuit: false decides an `and`, true an `or`; otherwise (true, or unknown,
+             * for an `and`) the value stays for the AND / OR after the right operand */
+            bool jump = in->op == PERK_OP_JUMP_IF_TRUE ? TOP != 0 && TOP != PERK_UNKNOWN : TOP == 0;
+            if (jump) next = in->arg;
             break;
         }
+        case PERK_OP_AND:
+        case PERK_OP_OR: {
+            NEED(2, 0);
+            int64_t b = st[--s.sp];
+            TOP = in->op == PERK_OP_AND ? vm_and3(TOP, b) : vm_or3(TOP, b);
+            break;
+        }
+        case PERK_OP_KNOWN:
+            NEED(1, 0);
+            TOP = TOP != PERK_UNKNOWN;
+            break;
         case PERK_OP_REQUIRE:
         case PERK_OP_REQUIRE_SOFT: {
             NEED(1, 0);
             ARG_BELOW(d->n_conds);
-            bool ok = st[--s.sp] != 0;
-            if (!ok) {
-                record_failure(ctx, in->arg, in->op == PERK_OP_REQUIRE_SOFT);
+            int64_t v = st[--s.sp];
+            if (v == 0 || v == PERK_UNKNOWN) { /* a condition holds only when it is true */
+                record_failure(ctx, in->arg, in->op == PERK_OP_REQUIRE_SOFT, v == PERK_UNKNOWN);
                 if (in->op == PERK_OP_REQUIRE) return VM_FAILED;
             }
             ctx->has_cmp = false;
+            ctx->unk_source = UINT32_MAX;
             break;
         }
         case PERK_OP_CHECK:
@@ -354,7 +380,8 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             if (kind != VM_BLOCK_RULE)
                 return vm_error(&s, PERK_MALFORMED, "REQUIRE_TARGET outside a promotion");
             NEED(1, 0);
-            if (st[--s.sp] == 0) return ctx->n_failures > 0 ? VM_FAILED : VM_PASSED;
+            if (st[--s.sp] == 0 || st[s.sp] == PERK_UNKNOWN)
+                return ctx->n_failures > 0 ? VM_FAILED : VM_PASSED;
             break;
         case PERK_OP_SET_ALL:
             ROOM(0, 1);
@@ -426,6 +453,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             int64_t v;
             if (aggregate(&s, set_slot(&s, --s.ssp), in->op, in->arg, &v) != AGG_OK)
                 return vm_error(&s, PERK_OVERFLOW, "arithmetic overflow in an aggregate");
+            if (v == PERK_UNKNOWN) ctx->unk_source = VM_UNKNOWN_FIELD(in->arg);
             st[s.sp++] = v;
             break;
         }

@@ -3,7 +3,8 @@
  * Static facts (customer, order, local time in the ruleset's zone) are computed once per
  * evaluation into ctx->facts; the running subtotal and the current shipping are read from the
  * evaluation state when loaded. String facts push their interned id, or -1 when no rule mentions
- * the string (so they can equal no PUSH_STR constant).
+ * the string (so they can equal no PUSH_STR constant). A fact the cart does not give is
+ * PERK_UNKNOWN (docs/semantics.md, "Unknown facts").
  */
 #include "civil.h"
 #include "tz.h"
@@ -17,11 +18,11 @@ perk_status facts_compute(perk_context *ctx)
     tz_local local;
     tz_to_local(&ctx->zone, ctx->order_time, &local);
 
-    f[PERK_FACT_CUSTOMER_ID] = sid(ctx->customer_sid);
-    f[PERK_FACT_CUSTOMER_TIER] = ctx->tier_index;
-    f[PERK_FACT_CUSTOMER_BIRTHDAY] = -1;
-    f[PERK_FACT_CUSTOMER_IS_BIRTHDAY] = 0;
-    f[PERK_FACT_CUSTOMER_BIRTHDAY_MONTH] = 0;
+    f[PERK_FACT_CUSTOMER_ID] = ctx->customer_known ? sid(ctx->customer_sid) : PERK_UNKNOWN;
+    f[PERK_FACT_CUSTOMER_TIER] = ctx->tier_index >= 0 ? ctx->tier_index : PERK_UNKNOWN;
+    f[PERK_FACT_CUSTOMER_BIRTHDAY] = PERK_UNKNOWN;
+    f[PERK_FACT_CUSTOMER_IS_BIRTHDAY] = PERK_UNKNOWN;
+    f[PERK_FACT_CUSTOMER_BIRTHDAY_MONTH] = PERK_UNKNOWN;
     if (ctx->birthday_month != 0) {
         if (ctx->birthday_year != 0)
             f[PERK_FACT_CUSTOMER_BIRTHDAY] =
@@ -35,13 +36,14 @@ perk_status facts_compute(perk_context *ctx)
     f[PERK_FACT_CUSTOMER_FIRST_ORDER] = ctx->first_order;
     f[PERK_FACT_CUSTOMER_ORDERS] = ctx->order_count;
     f[PERK_FACT_CUSTOMER_MEMBER_SINCE] = ctx->member_since;
+    f[PERK_FACT_CUSTOMER_IS_MEMBER] = ctx->member_since != PERK_UNKNOWN;
     f[PERK_FACT_CUSTOMER_POINTS] = ctx->points_balance;
     f[PERK_FACT_CUSTOMER_TAGS] = ctx->n_customer_tags;
     f[PERK_FACT_ORDER_SUBTOTAL] = 0; /* dynamic */
     f[PERK_FACT_ORDER_ORIGINAL_SUBTOTAL] = ctx->subtotal_orig;
     f[PERK_FACT_ORDER_ITEMS] = ctx->items;
     f[PERK_FACT_ORDER_LINES] = ctx->n_lines;
-    f[PERK_FACT_ORDER_CHANNEL] = sid(ctx->channel_sid);
+    f[PERK_FACT_ORDER_CHANNEL] = ctx->channel_known ? sid(ctx->channel_sid) : PERK_UNKNOWN;
     f[PERK_FACT_ORDER_COUPONS] = ctx->n_coupons;
     f[PERK_FACT_ORDER_SHIPPING] = 0; /* dynamic */
     f[PERK_FACT_ORDER_SUBSCRIPTION] = sid(ctx->subscription_sid);

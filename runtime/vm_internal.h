@@ -38,6 +38,10 @@ enum {
 };
 _Static_assert(CIDX_KINDS == PROG_SLOT_KINDS, "one slot map per guard kind");
 
+/* What made a value unknown: a fact id, or PERK_FACT_COUNT + an item field (an aggregate over
+ * lines whose margin is unknown); perk_promotion_result.unknown_fact is this + 1 (0: none). */
+#define VM_UNKNOWN_FIELD(field) ((uint32_t)PERK_FACT_COUNT + (uint32_t)(field))
+
 /* Multiplier of the slot hash (Fibonacci hashing: the top bits of slot * 2^32 / phi). */
 #define CIDX_HASH_MUL 0x9E3779B1u
 
@@ -116,8 +120,9 @@ struct perk_context {
     uint32_t customer_sid; /* interned id or PROG_NONE */
     int32_t tier_index;    /* index of the program tier or -1 */
     int birthday_month, birthday_day, birthday_year;
-    int64_t member_since, order_count, points_balance;
-    bool first_order;
+    int64_t member_since, order_count, points_balance; /* PERK_UNKNOWN when not given */
+    int64_t first_order;                               /* 0, 1 or PERK_UNKNOWN */
+    bool customer_known;                               /* customer.id was given */
     uint32_t n_customer_tags;
     uint32_t *customer_tags;     /* interned ids (known strings only), for clearing the bits */
     uint64_t *customer_tag_bits; /* str_words */
@@ -125,6 +130,7 @@ struct perk_context {
     /* order */
     int64_t order_time, shipping, delivery, points_to_redeem;
     uint32_t channel_sid, subscription_sid;
+    bool channel_known; /* order.channel was given */
 
     /* coupons */
     uint32_t n_coupons;
@@ -187,6 +193,9 @@ struct perk_context {
     bool fail_soft, fail_has_cmp;
     int64_t fail_observed, fail_expected;
     int fail_op;
+    /* unknown values (PERK_UNKNOWN): the last fact or field read as unknown in the current
+     * condition, and the one that made the first failed condition unknown (UINT32_MAX: none) */
+    uint32_t unk_source, fail_unknown;
 
     /* scratch for actions */
     uint32_t *scratch_idx;            /* cap_lines */

@@ -48,7 +48,7 @@ static perk_status redeem(perk_context *ctx)
     ctx->rule_original = false;
     vm_outcome o = vm_run(ctx, r->code, VM_BLOCK_REDEEM, 0);
     if (o == VM_ERROR) return ctx->status;
-    int64_t balance = ctx->points_balance;
+    int64_t balance = ctx->points_balance == PERK_UNKNOWN ? 0 : ctx->points_balance; /* unknown: none */
     if (o != VM_PASSED || balance <= 0 || balance < r->min_balance) return PERK_OK;
 
     int64_t goods = ctx->subtotal_cur, ship = ctx->ship_cur, base = 0;

@@ -27,11 +27,17 @@ typedef enum vm_arith_status {
 } vm_arith_status;
 
 /* ADD, SUB, MUL, DIV, MOD, PERCENT_OF on a, b (b popped first): *out on VM_ARITH_OK. `rounding`
- * is the ruleset's (PERCENT_OF). Any other opcode is VM_ARITH_OVERFLOW. */
+ * is the ruleset's (PERCENT_OF). Any other opcode is VM_ARITH_OVERFLOW. An unknown operand gives
+ * unknown (even over 0: unknown / 0 is unknown, not an error); a result of INT64_MIN is an
+ * overflow, so that arithmetic never makes PERK_UNKNOWN out of known values. */
 static inline vm_arith_status vm_arith(uint8_t op, int64_t a, int64_t b, uint8_t rounding, int64_t *out)
 {
     bool over;
     int64_t r = 0;
+    if (a == PERK_UNKNOWN || b == PERK_UNKNOWN) {
+        *out = PERK_UNKNOWN;
+        return VM_ARITH_OK;
+    }
     switch ((perk_opcode)op) {
     case PERK_OP_ADD: over = __builtin_add_overflow(a, b, &r); break;
     case PERK_OP_SUB: over = __builtin_sub_overflow(a, b, &r); break;
@@ -49,18 +55,30 @@ static inline vm_arith_status vm_arith(uint8_t op, int64_t a, int64_t b, uint8_t
     case PERK_OP_PERCENT_OF: over = !money_percent(a, b, (money_rounding)rounding, &r); break;
     default: return VM_ARITH_OVERFLOW; /* not an arithmetic opcode: callers only pass the six */
     }
-    if (over) return VM_ARITH_OVERFLOW;
+    if (over || r == PERK_UNKNOWN) return VM_ARITH_OVERFLOW;
     *out = r;
     return VM_ARITH_OK;
 }
 
-/* NEG: false when -a does not fit (a = INT64_MIN). */
+/* NEG: -a, unknown for unknown (INT64_MIN is PERK_UNKNOWN, so every known a negates). */
 static inline bool vm_neg(int64_t a, int64_t *out)
 {
-    if (a == INT64_MIN) return false;
-    *out = -a;
+    *out = a == PERK_UNKNOWN ? PERK_UNKNOWN : -a;
     return true;
 }
+
+/* Kleene's three-valued and / or / not over 0, 1 and PERK_UNKNOWN (any other non-zero is true). */
+static inline int64_t vm_and3(int64_t a, int64_t b)
+{
+    if (a == 0 || b == 0) return 0;
+    return a == PERK_UNKNOWN || b == PERK_UNKNOWN ? PERK_UNKNOWN : 1;
+}
+static inline int64_t vm_or3(int64_t a, int64_t b)
+{
+    if ((a != 0 && a != PERK_UNKNOWN) || (b != 0 && b != PERK_UNKNOWN)) return 1;
+    return a == PERK_UNKNOWN || b == PERK_UNKNOWN ? PERK_UNKNOWN : 0;
+}
+static inline int64_t vm_not3(int64_t a) { return a == PERK_UNKNOWN ? PERK_UNKNOWN : a == 0; }
 
 /* IN_MASK: bit x of mask. */
 static inline bool vm_in_mask(uint32_t mask, int64_t x) { return x >= 0 && x < 32 && ((mask >> x) & 1u); }

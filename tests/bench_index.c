@@ -74,11 +74,9 @@ static void build_cart(perk_context *ctx)
     for (int i = 0; i < 20; i++) {
         snprintf(skus[i], sizeof skus[i], "SKU-%d", i);
         snprintf(cats[i], sizeof cats[i], "cat%d", (i / 2) * 20);
-        perk_line l = { .sku = skus[i],
-                        .category = cats[i],
-                        .unit_price = 1000 + 137 * i,
-                        .quantity = 1 + i % 3,
-                        .margin_ppm = -1 };
+        perk_line l = {
+            .sku = skus[i], .category = cats[i], .unit_price = 1000 + 137 * i, .quantity = 1 + i % 3
+        };
         if (perk_cart_add_line(ctx, &l) != PERK_OK) abort();
     }
 }

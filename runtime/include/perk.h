@@ -149,6 +149,24 @@ typedef struct perk_attr {
     const char *key, *value;
 } perk_attr;
 
+/* Unknown is not zero. A fact the cart does not give is unknown, and a condition on an unknown
+ * fact does not hold (docs/semantics.md, "Unknown facts"). In these structs a zero field is
+ * unknown wherever the fact can be unknown: a NULL string, a 0 birthday month, and each number
+ * whose `has_` flag is false. So a zeroed struct, PERK_LINE_INIT / PERK_CUSTOMER_INIT /
+ * PERK_ORDER_INIT, knows nothing it was not told, exactly as a cart JSON without the keys. */
+#define PERK_LINE_INIT \
+    {                  \
+        0              \
+    }
+#define PERK_CUSTOMER_INIT \
+    {                      \
+        0                  \
+    }
+#define PERK_ORDER_INIT \
+    {                   \
+        0               \
+    }
+
 typedef struct perk_line {
     const char *id;          /* optional line id, echoed in the result */
     const char *sku;         /* required */
@@ -161,20 +179,24 @@ typedef struct perk_line {
     size_t n_attrs;
     int64_t unit_price; /* minor units, 0 <= unit_price <= limits.max_money */
     int64_t quantity;   /* 1 <= quantity <= limits.max_quantity */
-    int64_t margin_ppm; /* gross margin as a share of the price; -1 = unknown */
+    int64_t margin_ppm; /* gross margin as a share of the price, 0..1000000 when has_margin */
+    bool has_margin;    /* false (zero): the margin is unknown and margin_ppm is ignored */
 } perk_line;
 
 typedef struct perk_customer {
-    const char *id;   /* optional */
-    const char *tier; /* tier id as named in the rules, or NULL */
+    const char *id;   /* NULL = unknown (a guest) */
+    const char *tier; /* tier id as named in the rules; NULL (or a name the rules lack) = unknown */
     const char *const *tags;
     size_t n_tags;
     int birthday_month, birthday_day; /* 0 = unknown */
     int birthday_year;                /* 0 = unknown */
-    int64_t member_since_days;        /* days since 1970-01-01, or -1 = not a member */
-    bool first_order;
-    int64_t order_count;
-    int64_t points_balance;
+    int64_t member_since_days;        /* days since 1970-01-01 (when has_member_since) */
+    bool first_order;                 /* when has_first_order */
+    int64_t order_count;              /* when has_order_count */
+    int64_t points_balance;           /* when has_points_balance (unknown: nothing to redeem) */
+    /* presence: false (zero) = the fact is unknown and the field beside it is ignored */
+    bool has_member_since; /* false: not a member, or not known to be one */
+    bool has_first_order, has_order_count, has_points_balance;
 } perk_customer;
 
 typedef struct perk_order {
@@ -182,7 +204,7 @@ typedef struct perk_order {
     const char *currency;          /* must equal the program's currency (NULL = assume it) */
     int64_t time;                  /* epoch seconds (UTC) of the order; converted to the
                                       ruleset's time zone */
-    const char *channel;           /* "miniprogram", "app", "web", "pos", ... or NULL */
+    const char *channel;           /* "miniprogram", "app", "web", "pos", ...; NULL = unknown */
     int64_t shipping;              /* shipping fee before discounts, minor units */
     const char *subscription_plan; /* periodic orders: the plan id, else NULL */
     int64_t delivery_number;       /* periodic orders: 1 for the first delivery, 0 = none */
@@ -282,6 +304,8 @@ typedef struct perk_promotion_result {
     bool has_comparison;
     int64_t observed, expected; /* e.g. 26800 vs 30000 */
     int comparison;             /* perk_cmp of the failed comparison (opcodes.h) */
+    /* the condition failed because a value is unknown: which one (perk_unknown_name), else 0 */
+    uint32_t unknown_fact;
 } perk_promotion_result;
 
 typedef struct perk_gift {
@@ -381,9 +405,14 @@ typedef enum perk_value_kind {
     PERK_VALUE_PERCENT,   /* ppm */
     PERK_VALUE_DATE,      /* days since 1970-01-01 */
     PERK_VALUE_TIME,      /* minutes since midnight */
+    PERK_VALUE_DURATION,  /* seconds (today - customer.member_since) */
     PERK_VALUE_KIND_COUNT
 } perk_value_kind;
 perk_value_kind perk_condition_value_kind(const perk_program *program, uint32_t condition);
+
+/* The name of what perk_promotion_result.unknown_fact says is unknown ("customer.member_since",
+ * "margin"), or NULL for 0 (nothing unknown) or a number out of range. */
+const char *perk_unknown_name(uint32_t unknown_fact);
 
 /* The source text and location of a condition, for explanations (NULL text / NULL file and
  * 0 line/col for an unknown condition; file is NULL when the compiler recorded none). */

@@ -69,7 +69,7 @@ typedef struct ast_decimal {
     X(AST_FIELD,                                                                                                   \
       "field") /* name = "customer.tier", "order.subtotal", ...: a = NULL (resolved against runtime/facts.h) */    \
     X(AST_ITEMS, "items")   /* all (non-gift) lines of the cart: `items`, or `order` used as a target */           \
-    X(AST_UNARY, "unary")   /* op: ast_op (OP_NOT, OP_NEG); a */                                                   \
+    X(AST_UNARY, "unary")   /* op: ast_op (OP_NOT, OP_NEG, OP_IS_KNOWN, OP_IS_UNKNOWN); a */                                                   \
     X(AST_BINARY, "binary") /* op: ast_op; a, b */                                                                 \
     X(AST_RANGE, "range")   /* a .. b (only as the right side of `in`) */                                          \
     X(AST_WHERE, "where")   /* a where b: item set a filtered by item predicate b */                               \
@@ -104,7 +104,9 @@ typedef enum ast_kind {
     X(OP_DIV, "/")            \
     X(OP_UNION, "union")      \
     X(OP_EXCEPT, "except")    \
-    X(OP_MOD, "mod") /* remainder: order.delivery mod 4 = 0 */
+    X(OP_MOD, "mod") /* remainder: order.delivery mod 4 = 0 */ \
+    X(OP_IS_KNOWN, "is known") /* unary, postfix */          \
+    X(OP_IS_UNKNOWN, "is unknown")
 /* clang-format on */
 
 typedef enum ast_op {

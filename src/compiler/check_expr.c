@@ -617,10 +617,49 @@ static ast_type expr_logic(check_ctx *c, ast_node *n)
     return n->type;
 }
 
+/* `x is known` / `x is unknown` (docs/semantics.md, "Unknown facts"): x is a fact a cart may
+ * lack, or inside `where` a line's margin or attr(...). Testing a fact that is always known is an
+ * error: the test would be constant, so the rule says something its author did not mean. */
+static ast_type expr_is_known(check_ctx *c, ast_node *n)
+{
+    char text[96];
+    const ast_node *a = n->a;
+    while (a->kind == AST_NAME && a->decl && a->decl->kind == AST_LET) a = a->decl->a;
+    const char *op = n->op == OP_IS_KNOWN ? "is known" : "is unknown";
+    if (a->kind == AST_FIELD && a->type != TY_ITEM_FIELD) {
+        if (!perk_fact_can_be_unknown(a->fact)) {
+            diag_report(c->diags, DIAG_ALWAYS_KNOWN, n->a->span,
+                        "test presence only of what a cart may lack: customer.member_since, "
+                        "customer.birthday, customer.tier, customer.orders, customer.points, "
+                        "customer.first_order, customer.id, order.channel",
+                        "`%s` is always known, so `%s` would always be %s",
+                        check_span_text(c, n->a->span, text, sizeof text), op,
+                        n->op == OP_IS_KNOWN ? "true" : "false");
+            return TY_UNKNOWN;
+        }
+        return n->type = TY_BOOL;
+    }
+    if (a->type == TY_ITEM_FIELD && (a->fact == PERK_FIELD_MARGIN || a->fact == -1)) return n->type = TY_BOOL;
+    if (a->type == TY_ITEM_FIELD) {
+        diag_report(c->diags, DIAG_ALWAYS_KNOWN, n->a->span,
+                    "of an item, only `margin` and `attr(...)` may be unknown",
+                    "item field `%s` is always known, so `%s` would always be %s",
+                    check_span_text(c, n->a->span, text, sizeof text), op,
+                    n->op == OP_IS_KNOWN ? "true" : "false");
+        return TY_UNKNOWN;
+    }
+    diag_report(c->diags, DIAG_KNOWN_NOT_A_FACT, n->a->span,
+                "write it of a fact, e.g. `customer.member_since is known`",
+                "`%s` tests a fact the cart may lack, not `%s`", op,
+                check_span_text(c, n->a->span, text, sizeof text));
+    return TY_UNKNOWN;
+}
+
 static ast_type expr_unary(check_ctx *c, ast_node *n)
 {
     ast_type t = check_expr(c, n->a);
     if (t == TY_UNKNOWN) return TY_UNKNOWN;
+    if (n->op == OP_IS_KNOWN || n->op == OP_IS_UNKNOWN) return expr_is_known(c, n);
     ast_type vt = check_vtype(n->a);
     char text[96], ty[48];
     if (n->op == OP_NOT) {
@@ -1115,6 +1154,7 @@ static bool item_predicate(check_ctx *c, ast_node *n)
 {
     if (n == NULL || n->type == TY_UNKNOWN) return true; /* reported already */
     if (n->kind == AST_UNARY && n->op == OP_NOT) return item_predicate(c, n->a);
+    if (n->kind == AST_UNARY && (n->op == OP_IS_KNOWN || n->op == OP_IS_UNKNOWN)) return true; /* checked */
     if (n->kind == AST_BINARY && (n->op == OP_AND || n->op == OP_OR)) {
         bool l = item_predicate(c, n->a);
         bool r = item_predicate(c, n->b);

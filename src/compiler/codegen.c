@@ -252,9 +252,9 @@ static uint32_t attr_const(cg *c, uint32_t key, uint32_t value)
 
 /* ------------------------------------------------------------------ emission */
 
-/* Follows the stack effect of op (runtime/opcodes.h). A conditional jump keeps its operand only
- * on the jump, and the code it skips leaves one value where the jump lands, so counting it as a
- * pop gives the verifier's depth at every point. END empties the stacks (a block ends there). */
+/* Follows the stack effect of op (runtime/opcodes.h). A conditional jump keeps its operand on
+ * both paths, and the code it skips (right operand, AND / OR) leaves one value where the jump
+ * lands, so the depth is the verifier's at every point. END empties the stacks. */
 static void track_depth(cg *c, perk_opcode op)
 {
     if (op == PERK_OP_END) {
@@ -265,7 +265,6 @@ static void track_depth(cg *c, perk_opcode op)
     uint32_t *depth[2] = { &c->depth_scalars, &c->depth_sets };
     for (const char *k = info->pops; *k; k++)
         if (*depth[*k == 'l'] > 0) (*depth[*k == 'l'])--;
-    if (op == PERK_OP_JUMP_IF_FALSE || op == PERK_OP_JUMP_IF_TRUE) return;
     for (const char *k = info->pushes; *k; k++) (*depth[*k == 'l'])++;
     if (c->depth_scalars + c->depth_sets > VERIFY_MAX_STACK) {
         c->too_deep = true;
@@ -494,6 +493,7 @@ static void compile_in(cg *c, const ast_node *x, const ast_node *set)
         compile_scalar(c, x);
         compile_scalar(c, el[i]);
         emit(c, PERK_OP_EQ, 0);
+        if (i > 0) emit(c, PERK_OP_OR, 0);
         if (i + 1 < n) jumps[nj++] = emit(c, PERK_OP_JUMP_IF_TRUE, 0);
     }
     for (int i = 0; i < nj; i++) patch_jump(c, jumps[i]);
@@ -575,6 +575,11 @@ static void compile_scalar(cg *c, const ast_node *n)
     case AST_CALL: compile_call_scalar(c, n); return;
     case AST_UNARY:
         compile_scalar(c, n->a);
+        if (n->op == OP_IS_KNOWN || n->op == OP_IS_UNKNOWN) {
+            emit(c, PERK_OP_KNOWN, 0);
+            if (n->op == OP_IS_UNKNOWN) emit(c, PERK_OP_NOT, 0);
+            return;
+        }
         emit(c, n->op == OP_NOT ? PERK_OP_NOT : PERK_OP_NEG, 0);
         return;
     case AST_BINARY: break;
@@ -584,9 +589,11 @@ static void compile_scalar(cg *c, const ast_node *n)
     switch (n->op) {
     case OP_AND:
     case OP_OR: {
+        /* short circuit, then Kleene's combination: true and unknown is unknown */
         compile_scalar(c, a);
         uint32_t j = emit(c, n->op == OP_AND ? PERK_OP_JUMP_IF_FALSE : PERK_OP_JUMP_IF_TRUE, 0);
         compile_scalar(c, b);
+        emit(c, n->op == OP_AND ? PERK_OP_AND : PERK_OP_OR, 0);
         patch_jump(c, j);
         return;
     }
@@ -738,21 +745,51 @@ static void emit_any_of(cg *c, int field, bool prefix, const ast_node *values, c
     }
 }
 
-static void compile_pred(cg *c, const ast_node *n)
+/* SET_ATTR of (key, value); value PROG_NONE: the lines that have the attribute at all. */
+static void emit_attr(cg *c, uint32_t key, uint32_t value)
+{
+    emit(c, PERK_OP_SET_ATTR, attr_const(c, key, value));
+}
+
+/* An item predicate, negated when `neg` (docs/semantics.md, "Unknown facts"). A line whose field
+ * is unknown (its margin, a missing attribute) is in neither `items where P` nor
+ * `items where not P`, so `not` is pushed down to the leaves rather than taken as the complement
+ * (SET_NOT) of P: De Morgan through `and` / `or`, the opposite comparison at a numeric leaf
+ * (SET_CMP leaves out lines whose field is unknown), "has the attribute with another value" at
+ * an attribute leaf. SET_NOT remains only for fields every line has (sku, category, brand, tags). */
+static void compile_pred_neg(cg *c, const ast_node *n, bool neg)
 {
     if (c->failed) return;
     if (n->is_const && n->type == TY_BOOL) {
         emit(c, PERK_OP_SET_ALL, 0);
-        if (!n->value) emit(c, PERK_OP_SET_NOT, 0);
+        if (!n->value != neg) emit(c, PERK_OP_SET_NOT, 0);
         return;
     }
     if (n->kind == AST_UNARY && n->op == OP_NOT) {
-        compile_pred(c, n->a);
-        emit(c, PERK_OP_SET_NOT, 0);
+        compile_pred_neg(c, n->a, !neg);
+        return;
+    }
+    if (n->kind == AST_UNARY && (n->op == OP_IS_KNOWN || n->op == OP_IS_UNKNOWN)) {
+        /* the lines whose margin / attribute is known; `is unknown`: the others */
+        const ast_node *f = resolve_let(n->a);
+        if (is_attr_call(f)) {
+            const ast_node *key = f->list.count > 0 ? resolve_let(f->list.items[0]) : NULL;
+            if (!key || key->kind != AST_STRING) {
+                fail(c, n, "write attr(\"origin\") is known", "the attribute must be named by a string");
+                return;
+            }
+            emit_attr(c, intern(c, key->name), PROG_NONE);
+        } else {
+            /* a known margin is 0% .. 100% (perk_cart_add_line checks it): margin >= 0 */
+            emit(c, PERK_OP_PUSH_IMM, 0);
+            emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_GE, PERK_FIELD_MARGIN);
+        }
+        /* "known" is itself always known, so its complement is exactly the unknown lines */
+        if ((n->op == OP_IS_UNKNOWN) != neg) emit(c, PERK_OP_SET_NOT, 0);
         return;
     }
     if (n->kind == AST_NAME && n->decl && n->decl->kind == AST_LET) {
-        compile_pred(c, n->decl->a);
+        compile_pred_neg(c, n->decl->a, neg);
         return;
     }
     if (n->kind != AST_BINARY) {
@@ -765,12 +802,13 @@ static void compile_pred(cg *c, const ast_node *n)
     switch (n->op) {
     case OP_AND:
     case OP_OR:
-        compile_pred(c, a);
-        compile_pred(c, b);
-        emit(c, n->op == OP_AND ? PERK_OP_SET_AND : PERK_OP_SET_OR, 0);
+        compile_pred_neg(c, a, neg);
+        compile_pred_neg(c, b, neg);
+        emit(c, (n->op == OP_AND) != neg ? PERK_OP_SET_AND : PERK_OP_SET_OR, 0);
         return;
     case OP_IN:
-    case OP_NOT_IN:
+    case OP_NOT_IN: {
+        bool out = (n->op == OP_NOT_IN) != neg; /* the lines outside the list or range */
         if (item_field(b, &field) && field == PERK_FIELD_TAGS) {
             /* "organic" in tags */
             if (!emit_string_match(c, field, false, a)) {
@@ -782,21 +820,24 @@ static void compile_pred(cg *c, const ast_node *n)
             if (r->kind == AST_RANGE &&
                 (field == PERK_FIELD_PRICE || field == PERK_FIELD_QUANTITY || field == PERK_FIELD_AMOUNT ||
                  field == PERK_FIELD_ORIGINAL_AMOUNT || field == PERK_FIELD_MARGIN)) {
+                /* in lo .. hi: >= lo and <= hi; outside: < lo or > hi (a line with an unknown
+                 * margin is in neither) */
                 compile_scalar(c, r->a);
-                emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_GE, (uint32_t)field);
+                emit_aux(c, PERK_OP_SET_CMP, out ? PERK_CMP_LT : PERK_CMP_GE, (uint32_t)field);
                 compile_scalar(c, r->b);
-                emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_LE, (uint32_t)field);
-                emit(c, PERK_OP_SET_AND, 0);
-            } else {
-                emit_any_of(c, field, field == PERK_FIELD_CATEGORY, b, n);
+                emit_aux(c, PERK_OP_SET_CMP, out ? PERK_CMP_GT : PERK_CMP_LE, (uint32_t)field);
+                emit(c, out ? PERK_OP_SET_OR : PERK_OP_SET_AND, 0);
+                return;
             }
+            emit_any_of(c, field, field == PERK_FIELD_CATEGORY, b, n);
         } else {
             fail(c, n, "write e.g. category in \"tea\" or \"organic\" in tags",
                  "this item condition cannot be evaluated");
             return;
         }
-        if (n->op == OP_NOT_IN) emit(c, PERK_OP_SET_NOT, 0);
+        if (out) emit(c, PERK_OP_SET_NOT, 0); /* tags, sku, category, brand: every line has them */
         return;
+    }
     case OP_EQ:
     case OP_NE:
     case OP_LT:
@@ -815,8 +856,15 @@ static void compile_pred(cg *c, const ast_node *n)
                      "an attribute can only be compared for equality with a string");
                 return;
             }
-            emit(c, PERK_OP_SET_ATTR, attr_const(c, intern(c, key->name), intern(c, v->name)));
-            if (k == PERK_CMP_NE) emit(c, PERK_OP_SET_NOT, 0);
+            uint32_t kid = intern(c, key->name), vid = intern(c, v->name);
+            if ((k == PERK_CMP_NE) != neg) {
+                /* != "Yunnan": the lines that have an origin, and another one */
+                emit_attr(c, kid, PROG_NONE);
+                emit_attr(c, kid, vid);
+                emit(c, PERK_OP_SET_DIFF, 0);
+            } else {
+                emit_attr(c, kid, vid);
+            }
             return;
         }
         if (!item_field(a, &field)) {
@@ -834,7 +882,7 @@ static void compile_pred(cg *c, const ast_node *n)
                 return;
             }
             emit_any_of(c, field, false, value, n);
-            if (k == PERK_CMP_NE) emit(c, PERK_OP_SET_NOT, 0);
+            if ((k == PERK_CMP_NE) != neg) emit(c, PERK_OP_SET_NOT, 0);
             return;
         }
         if (field == PERK_FIELD_TAGS) {
@@ -842,7 +890,7 @@ static void compile_pred(cg *c, const ast_node *n)
             return;
         }
         compile_scalar(c, value);
-        emit_aux(c, PERK_OP_SET_CMP, (uint8_t)k, (uint32_t)field);
+        emit_aux(c, PERK_OP_SET_CMP, (uint8_t)(neg ? perk_cmp_negate((int)k) : (int)k), (uint32_t)field);
         return;
     }
     default:
@@ -850,6 +898,8 @@ static void compile_pred(cg *c, const ast_node *n)
              "this item condition cannot be evaluated");
     }
 }
+
+static void compile_pred(cg *c, const ast_node *n) { compile_pred_neg(c, n, false); }
 
 /* ------------------------------------------------------------------ conditions */
 
@@ -890,6 +940,7 @@ static uint32_t value_kind_of(const ast_node *e)
         case TY_PERCENT: return PERK_VALUE_PERCENT;
         case TY_DATE: return PERK_VALUE_DATE;
         case TY_TIME: return PERK_VALUE_TIME;
+        case TY_DURATION: return PERK_VALUE_DURATION;
         default: return PERK_VALUE_PLAIN;
         }
     case AST_NAME: return e->decl && e->decl->kind == AST_LET ? value_kind_of(e->decl->a) : PERK_VALUE_PLAIN;
@@ -925,6 +976,7 @@ static void emit_condition(cg *c, const pending_cond *pc)
         emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
         compile_scalar(c, cl->b);
         emit(c, PERK_OP_LT, 0);
+        emit(c, PERK_OP_AND, 0);
         patch_jump(c, j);
         break;
     }

@@ -631,6 +631,10 @@ static bool parse_customer(cart_parser *p, const json_t *c)
               read_bool(p, c, "first_order", &cu->first_order) &&
               read_int(p, c, "orders", 0, 0, &cu->order_count) &&
               read_int(p, c, "points", 0, 0, &cu->points_balance);
+    /* a key absent or null is an unknown fact, as a zero presence flag is in the C API */
+    cu->has_first_order = field(c, "first_order") != NULL;
+    cu->has_order_count = field(c, "orders") != NULL;
+    cu->has_points_balance = field(c, "points") != NULL;
     if (ok && (ok = read_date(p, c, "birthday", true, &present, &y, &m, &d)) && present) {
         cu->birthday_year = y;
         cu->birthday_month = m;
@@ -638,8 +642,8 @@ static bool parse_customer(cart_parser *p, const json_t *c)
     }
     if (ok && (ok = read_date(p, c, "member_since", false, &present, &y, &m, &d)) && present) {
         cu->member_since_days = civil_days_from_date(y, m, d);
-        /* libperk counts days from 1970-01-01 and -1 means "not a member": 1969-12-31 would read
-         * as no membership, and earlier days are refused by perk_cart_set_customer */
+        cu->has_member_since = true;
+        /* libperk counts days from 1970-01-01: earlier days are refused by perk_cart_set_customer */
         if (cu->member_since_days < 0) {
             size_t o2 = path_push_key(p, "member_since");
             ok = fail(p, "must be 1970-01-01 or later, got \"%04d-%02d-%02d\"", y, m, d);
@@ -650,10 +654,12 @@ static bool parse_customer(cart_parser *p, const json_t *c)
     return ok;
 }
 
-static bool read_margin(cart_parser *p, const json_t *line, int64_t *out)
+/* The line's margin; absent or null: unknown (has_margin false). */
+static bool read_margin(cart_parser *p, const json_t *line, perk_line *l)
 {
     json_t *v = field(line, "margin");
-    *out = -1;
+    int64_t *out = &l->margin_ppm;
+    l->has_margin = false;
     if (!v) return true;
     size_t old = path_push_key(p, "margin");
     bool ok = false;
@@ -670,7 +676,10 @@ static bool read_margin(cart_parser *p, const json_t *line, int64_t *out)
         fail(p, "%s must be between 0%% and 100%%", got);
     else
         ok = true;
-    if (ok) *out = ppm;
+    if (ok) {
+        *out = ppm;
+        l->has_margin = true;
+    }
     path_pop(p, old);
     return ok;
 }
@@ -749,7 +758,7 @@ static bool parse_line(cart_parser *p, const json_t *line, perk_line *l)
               read_string(p, line, "sku", true, &l->sku) && read_string(p, line, "name", false, &l->name) &&
               read_category(p, line, &l->category) && read_string(p, line, "brand", false, &l->brand) &&
               read_string_array(p, line, "tags", p->limits.max_tags, "max_tags", &l->tags, &l->n_tags) &&
-              read_money(p, line, "price", true, 0, &l->unit_price) && read_margin(p, line, &l->margin_ppm) &&
+              read_money(p, line, "price", true, 0, &l->unit_price) && read_margin(p, line, l) &&
               read_attrs(p, line, l);
     if (!ok) return false;
 
@@ -1169,7 +1178,6 @@ cart_doc *cart_json_parse(const char *text, size_t len, int exponent, const char
         return NULL;
     }
     doc->root = root;
-    doc->customer.member_since_days = -1;
     p.doc = doc;
 
     if (!json_is_object(root)) {

@@ -44,7 +44,7 @@ typedef struct cart_doc {
     int exponent;         /* minor-unit exponent the money below is expressed in */
     const char *currency; /* the cart's currency code (order.currency or the program's), or NULL */
 
-    perk_customer customer; /* defaults when "customer" is absent: member_since_days = -1 */
+    perk_customer customer; /* zeroed when "customer" is absent: a guest, nothing known */
     perk_order order;       /* currency is NULL when the cart does not name one */
     bool has_time;          /* order.time was given; otherwise cart_json_feed uses the clock */
 

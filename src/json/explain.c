@@ -292,9 +292,13 @@ static void failed_detail(const explainer *e, const perk_promotion_result *pr, c
     }
     uint32_t c = pr->failed_condition;
     const char *text = result_condition_text(e->names, c);
-    char loc[320], cmp[160] = "";
+    char loc[320], cmp[200] = "";
     result_condition_location(e->names, c, loc, sizeof loc);
-    if (pr->has_comparison) {
+    char why[160];
+    result_unknown_text(pr->unknown_fact, why, sizeof why);
+    if (why[0]) {
+        snprintf(cmp, sizeof cmp, ": %s", why);
+    } else if (pr->has_comparison) {
         result_value_kind kind = result_condition_kind(e->names, c);
         char a[64], b[64];
         result_format_value(pr->observed, kind, e->r->exponent, e->symbol, a, sizeof a);

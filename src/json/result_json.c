@@ -142,9 +142,58 @@ void result_format_value(int64_t value, result_value_kind kind, int exponent, co
         snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
         return;
     }
+    case RESULT_VALUE_TIME:
+        if (value >= 0 && value < 24 * 60) {
+            snprintf(buf, cap, "%02d:%02d", (int)(value / 60), (int)(value % 60));
+            return;
+        }
+        break;
+    case RESULT_VALUE_DURATION: {
+        /* the largest unit that divides it: 31536000 -> "365 days", 5400 -> "90 minutes" */
+        static const struct {
+            int64_t seconds;
+            const char *one, *many;
+        } units[] = { { 86400, "day", "days" }, { 3600, "hour", "hours" }, { 60, "minute", "minutes" } };
+        for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
+            if (value % units[u].seconds == 0) {
+                int64_t n = value / units[u].seconds;
+                snprintf(buf, cap, "%" PRId64 " %s", n, n == 1 || n == -1 ? units[u].one : units[u].many);
+                return;
+            }
+        snprintf(buf, cap, "%" PRId64 " seconds", value);
+        return;
+    }
     case RESULT_VALUE_PLAIN: break;
     }
     snprintf(buf, cap, "%" PRId64, value);
+}
+
+void result_unknown_text(uint32_t unknown_fact, char *buf, size_t cap)
+{
+    /* why each fact is unknown, in the words of the cart (docs/semantics.md, "Unknown facts") */
+    static const struct {
+        const char *fact, *why;
+    } whys[] = {
+        { "customer.id", "the cart has no customer" },
+        { "customer.tier", "the cart gives no tier the rules name" },
+        { "customer.birthday", "the cart gives no birthday with a year" },
+        { "customer.is_birthday", "the cart gives no birthday" },
+        { "customer.birthday_month", "the cart gives no birthday" },
+        { "customer.first_order", "the cart does not say whether it is the first order" },
+        { "customer.orders", "the cart gives no order count" },
+        { "customer.member_since", "the cart has no member" },
+        { "customer.points", "the cart gives no points balance" },
+        { "order.channel", "the order gives no channel" },
+        { "margin", "a line has no margin" },
+    };
+    const char *name = perk_unknown_name(unknown_fact);
+    if (cap == 0) return;
+    buf[0] = '\0';
+    if (name == NULL) return;
+    const char *why = "the cart does not give it";
+    for (size_t i = 0; i < sizeof whys / sizeof whys[0]; i++)
+        if (strcmp(whys[i].fact, name) == 0) why = whys[i].why;
+    snprintf(buf, cap, "%s is unknown: %s", name, why);
 }
 
 void result_format_multiplier(int64_t num, int64_t den, char *buf, size_t cap)
@@ -185,7 +234,7 @@ result_value_kind result_condition_kind(const result_names *names, uint32_t cond
 {
     if (!names || !names->condition_kind) return RESULT_VALUE_PLAIN;
     result_value_kind k = names->condition_kind(names->user, condition);
-    return k <= RESULT_VALUE_DATE ? k : RESULT_VALUE_PLAIN;
+    return k <= RESULT_VALUE_DURATION ? k : RESULT_VALUE_PLAIN;
 }
 
 const char *result_condition_text(const result_names *names, uint32_t condition)
@@ -328,9 +377,19 @@ static json_t *render_condition(builder *b, const perk_promotion_result *pr)
     json_t *o = json_object();
     put(b, o, "text", jstr(b, result_condition_text(b->names, c)));
     put(b, o, "location", loc[0] ? jstr(b, loc) : json_null());
-    if (pr->has_comparison) {
+    char why[160];
+    result_unknown_text(pr->unknown_fact, why, sizeof why);
+    put(b, o, "unknown", why[0] ? jstr(b, perk_unknown_name(pr->unknown_fact)) : json_null());
+    if (why[0]) {
+        /* a comparison with an unknown value has no observed value to show */
+        put(b, o, "comparison", json_null());
+        put(b, o, "kind", json_null());
+        put(b, o, "observed", json_null());
+        put(b, o, "expected", json_null());
+        put(b, o, "explanation", jstr(b, why));
+    } else if (pr->has_comparison) {
         result_value_kind kind = result_condition_kind(b->names, c);
-        static const char *const kinds[] = { "plain", "money", "percent", "date" };
+        static const char *const kinds[] = { "plain", "money", "percent", "date", "time", "duration" };
         char obs[64], exp[64], text[160];
         result_format_value(pr->observed, kind, b->r->exponent, b->symbol, obs, sizeof obs);
         result_format_value(pr->expected, kind, b->r->exponent, b->symbol, exp, sizeof exp);

@@ -20,8 +20,14 @@ typedef enum result_value_kind {
     RESULT_VALUE_PLAIN = 0, /* unknown or a plain integer: printed as is */
     RESULT_VALUE_MONEY,     /* minor units: printed as ¥268.00 */
     RESULT_VALUE_PERCENT,   /* ppm: printed as 12.5% */
-    RESULT_VALUE_DATE       /* days since 1970-01-01: printed as 2026-03-04 */
+    RESULT_VALUE_DATE,      /* days since 1970-01-01: printed as 2026-03-04 */
+    RESULT_VALUE_TIME,      /* minutes since midnight: printed as 09:30 */
+    RESULT_VALUE_DURATION   /* seconds: printed as people write them, 365 days, 2 hours */
 } result_value_kind;
+
+/* Why a fact is unknown, for explanations: "customer.member_since is unknown: the cart has no
+ * member" (unknown_fact as perk_promotion_result has it). Empty for 0 (nothing unknown). */
+void result_unknown_text(uint32_t unknown_fact, char *buf, size_t cap);
 
 /* Names of a program's promotions, earn rules and conditions. Arrays may be shorter than what a
  * result refers to (a stale or foreign result): missing names render as "#<index>". */

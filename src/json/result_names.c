@@ -24,8 +24,9 @@ static result_value_kind program_condition_kind(const void *user, uint32_t condi
     case PERK_VALUE_MONEY: return RESULT_VALUE_MONEY;
     case PERK_VALUE_PERCENT: return RESULT_VALUE_PERCENT;
     case PERK_VALUE_DATE: return RESULT_VALUE_DATE;
+    case PERK_VALUE_TIME: return RESULT_VALUE_TIME;
+    case PERK_VALUE_DURATION: return RESULT_VALUE_DURATION;
     case PERK_VALUE_PLAIN:
-    case PERK_VALUE_TIME: /* printed as a plain number for now */
     case PERK_VALUE_KIND_COUNT: break;
     }
     return RESULT_VALUE_PLAIN;

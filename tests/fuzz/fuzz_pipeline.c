@@ -135,8 +135,12 @@ static void item_condition(gen *g, text *t, int depth)
         put_money(t, g, pick_money(g));
         break;
     case 7: put(t, "quantity >= %lld", (long long)pick_count(g)); break;
-    case 8: put(t, "margin >= %s", pick_percent(g)); break;
-    case 9: put(t, "attr(\"origin\") = \"Hangzhou\""); break;
+    case 8: /* a line without a margin is in neither the set nor its negation */
+        put(t, pick(g, 2) ? "margin >= %s" : "not (margin >= %s)", pick_percent(g));
+        break;
+    case 9:
+        put(t, pick(g, 2) ? "attr(\"origin\") = \"Hangzhou\"" : "attr(\"origin\") != \"Hangzhou\"");
+        break;
     case 10:
         put(t, "amount > ");
         put_money(t, g, pick_money(g));
@@ -244,7 +248,14 @@ static void condition(gen *g, text *t, int depth)
         break;
     case 5: put(t, g->tiers ? "customer.tier >= gold" : "customer.first_order"); break;
     case 6: put(t, "\"vip\" in customer.tags"); break;
-    case 7: put(t, "customer.first_order"); break;
+    case 7: /* facts the cart often leaves unknown (three-valued: docs/semantics.md 13.1) */
+        switch (pick(g, 4)) {
+        case 0: put(t, "customer.first_order"); break;
+        case 1: put(t, "not (today - customer.member_since < 365 days)"); break;
+        case 2: put(t, "customer.birthday is unknown or customer.birthday_month"); break;
+        default: put(t, "not (customer.orders >= 2) and customer.points is known"); break;
+        }
+        break;
     case 8: put(t, "order.items >= %lld", (long long)pick_count(g)); break;
     case 9: put(t, "weekday in [wednesday, saturday]"); break;
     case 10: put(t, "time in 09:00 .. 18:00"); break;
@@ -608,7 +619,12 @@ static void cart(gen *g, text *t, cart_facts *cf)
 
     unsigned cflags = pick(g, 256);
     cf->points_balance = balances[pick(g, COUNT_OF(balances))];
-    put(t, " \"customer\": {\"points\": %lld", (long long)cf->points_balance);
+    if (pick(g, 5) == 0) { /* no balance given: unknown, so nothing to redeem */
+        cf->points_balance = 0;
+        put(t, " \"customer\": {\"points\": null");
+    } else {
+        put(t, " \"customer\": {\"points\": %lld", (long long)cf->points_balance);
+    }
     if (cflags & 1u) { /* a tier only when the rules define tiers: an unknown one is an error */
         bool gold = pick(g, 2);
         if (g->tiers) put(t, ", \"tier\": \"%s\"", gold ? "gold" : "silver");

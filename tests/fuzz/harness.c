@@ -224,8 +224,11 @@ static void cart_tea(perk_context *ctx)
                         .birthday_day = 4,
                         .birthday_year = 1990,
                         .member_since_days = 18262,
+                        .has_member_since = true,
                         .order_count = 12,
-                        .points_balance = 2300 };
+                        .has_order_count = true,
+                        .points_balance = 2300,
+                        .has_points_balance = true };
     must(ctx, perk_cart_set_customer(ctx, &c), "customer");
     perk_order o = { .id = "A1",
                      .time = FUZZ_ORDER_TIME,
@@ -249,7 +252,8 @@ static void cart_tea(perk_context *ctx)
           .n_attrs = 1,
           .unit_price = 12800,
           .quantity = 2,
-          .margin_ppm = 450000 },
+          .margin_ppm = 450000,
+          .has_margin = true },
         { .id = "2",
           .sku = "TEA-PUER",
           .category = "tea/dark",
@@ -257,14 +261,16 @@ static void cart_tea(perk_context *ctx)
           .n_tags = 2,
           .unit_price = 8800,
           .quantity = 1,
-          .margin_ppm = 300000 },
+          .margin_ppm = 300000,
+          .has_margin = true },
         { .id = "3",
           .sku = "CUP-01",
           .category = "teaware",
           .brand = "Acme",
           .unit_price = 4500,
           .quantity = 1,
-          .margin_ppm = 500000 },
+          .margin_ppm = 500000,
+          .has_margin = true },
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         must(ctx, perk_cart_add_line(ctx, &lines[i]), "line");
@@ -282,21 +288,23 @@ static void cart_mixed(perk_context *ctx, const perk_program *prog)
                         .n_tags = 1,
                         .birthday_month = 2,
                         .birthday_day = 29,
-                        .member_since_days = -1,
                         .first_order = true,
-                        .points_balance = 100000 };
+                        .has_first_order = true,
+                        .points_balance = 100000,
+                        .has_points_balance = true };
     must(ctx, perk_cart_set_customer(ctx, &c), "customer");
     perk_order o = { .time = FUZZ_ORDER_TIME + 13 * 3600, .shipping = 800, .points_to_redeem = 500 };
     must(ctx, perk_cart_set_order(ctx, &o), "order");
     static const char *const sale[] = { "sale", "organic", "final_sale" };
     perk_line lines[] = {
-        { .sku = "SOCKS-01",
-          .category = "apparel/socks",
-          .unit_price = 3900,
-          .quantity = 3,
-          .margin_ppm = -1 },
-        { .sku = "WATER-500", .category = "drinks", .unit_price = 200, .quantity = 24, .margin_ppm = 100000 },
-        { .sku = "CHIPS", .category = "snacks", .unit_price = 1250, .quantity = 5, .margin_ppm = -1 },
+        { .sku = "SOCKS-01", .category = "apparel/socks", .unit_price = 3900, .quantity = 3 },
+        { .sku = "WATER-500",
+          .category = "drinks",
+          .unit_price = 200,
+          .quantity = 24,
+          .margin_ppm = 100000,
+          .has_margin = true },
+        { .sku = "CHIPS", .category = "snacks", .unit_price = 1250, .quantity = 5 },
         { .sku = "NUTS",
           .category = "snacks",
           .brand = "House",
@@ -304,19 +312,22 @@ static void cart_mixed(perk_context *ctx, const perk_program *prog)
           .n_tags = 3,
           .unit_price = 1999,
           .quantity = 2,
-          .margin_ppm = 1000000 },
-        { .sku = "FREEBIE", .category = "snacks", .unit_price = 0, .quantity = 1, .margin_ppm = 0 },
+          .margin_ppm = 1000000,
+          .has_margin = true },
+        { .sku = "FREEBIE",
+          .category = "snacks",
+          .unit_price = 0,
+          .quantity = 1,
+          .margin_ppm = 0,
+          .has_margin = true },
         { .sku = "TEE",
           .category = "apparel",
           .brand = "Acme",
           .unit_price = 9999,
           .quantity = 1,
-          .margin_ppm = 600000 },
-        { .sku = "BULK",
-          .category = "tea/green/longjing",
-          .unit_price = 7,
-          .quantity = 999983,
-          .margin_ppm = -1 },
+          .margin_ppm = 600000,
+          .has_margin = true },
+        { .sku = "BULK", .category = "tea/green/longjing", .unit_price = 7, .quantity = 999983 },
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         must(ctx, perk_cart_add_line(ctx, &lines[i]), "line");
@@ -333,7 +344,12 @@ static void cart_mixed(perk_context *ctx, const perk_program *prog)
 /* Amounts at the limits: overflow paths. */
 static void cart_huge(perk_context *ctx, const perk_limits *lim)
 {
-    perk_customer c = { .member_since_days = 0, .order_count = INT64_MAX, .points_balance = INT64_MAX };
+    perk_customer c = { .member_since_days = 0,
+                        .has_member_since = true,
+                        .order_count = INT64_MAX,
+                        .has_order_count = true,
+                        .points_balance = INT64_MAX,
+                        .has_points_balance = true };
     must(ctx, perk_cart_set_customer(ctx, &c), "customer");
     perk_order o = { .time = FUZZ_ORDER_TIME, .shipping = lim->max_money, .points_to_redeem = -1 };
     must(ctx, perk_cart_set_order(ctx, &o), "order");
@@ -341,12 +357,9 @@ static void cart_huge(perk_context *ctx, const perk_limits *lim)
                     .category = "tea",
                     .unit_price = lim->max_money,
                     .quantity = 1000,
-                    .margin_ppm = 999999 };
-    perk_line b = { .sku = "CUP-01",
-                    .category = "teaware",
-                    .unit_price = lim->max_money - 1,
-                    .quantity = 3,
-                    .margin_ppm = -1 };
+                    .margin_ppm = 999999,
+                    .has_margin = true };
+    perk_line b = { .sku = "CUP-01", .category = "teaware", .unit_price = lim->max_money - 1, .quantity = 3 };
     must(ctx, perk_cart_add_line(ctx, &a), "line");
     must(ctx, perk_cart_add_line(ctx, &b), "line");
 }
@@ -358,9 +371,13 @@ static void cart_many(perk_context *ctx)
     static const char *const cats[] = { "tea/green",     "tea/dark", "teaware",
                                         "apparel/socks", "drinks",   "snacks" };
     static const char *const sale[] = { "sale", "clearance" };
-    perk_customer c = {
-        .tier = "gold", .member_since_days = 20000, .order_count = 3, .points_balance = 5000
-    };
+    perk_customer c = { .tier = "gold",
+                        .member_since_days = 20000,
+                        .has_member_since = true,
+                        .order_count = 3,
+                        .has_order_count = true,
+                        .points_balance = 5000,
+                        .has_points_balance = true };
     must(ctx, perk_cart_set_customer(ctx, &c), "customer");
     perk_order o = { .time = FUZZ_ORDER_TIME, .shipping = 1000, .points_to_redeem = -1 };
     must(ctx, perk_cart_set_order(ctx, &o), "order");
@@ -372,7 +389,8 @@ static void cart_many(perk_context *ctx)
                         .n_tags = (size_t)(i % 3),
                         .unit_price = 100 + 37 * i,
                         .quantity = 1 + i % 4,
-                        .margin_ppm = i % 7 ? 50000 * (i % 7) : -1 };
+                        .margin_ppm = 50000 * (i % 7),
+                        .has_margin = i % 7 != 0 };
         must(ctx, perk_cart_add_line(ctx, &l), "line");
     }
     must(ctx, perk_cart_add_coupon(ctx, "SPRING10", NULL, PERK_COUPON_VALID), "coupon");

@@ -8,8 +8,8 @@
  *   1 member_day  priority 20, stop, coupon "VIP", cap/limits; conds 1-2 (REQUIRE_SOFT, CHECK);
  *                 APPLY action 1 (tiers with 2 steps)
  *   2 tea_gift    priority 30, original, coupon campaign "spring", guard category "tea" (cond 3);
- *                 cond 3 (JUMP_IF_FALSE, strset); APPLY action 2 (gift)
- *   3 bogo        priority 40; conds 4-6 (JUMP_IF_TRUE chain, arithmetic, JUMP over dead code);
+ *                 cond 3 (JUMP_IF_FALSE, strset, AND); APPLY action 2 (gift)
+ *   3 bogo        priority 40; conds 4-6 (JUMP_IF_TRUE chain with OR, arithmetic, KNOWN, JUMP over dead code);
  *                 set algebra; APPLY2 action 3 (buy 2 get 1 free)
  *   4 bundle      priority 40; conds 7-8 (aggregates); APPLY actions 4-13 (every other kind)
  * earn rules: 0 base (cond 9), 1 margin_bonus (cap 500)
@@ -97,6 +97,7 @@ static inline void bc_sample(prog_data *p)
     pb_emit(p, PERK_OP_LOAD_FACT, PERK_FACT_ORDER_CHANNEL);
     const char *channels[] = { "miniprogram", "app" };
     pb_emit(p, PERK_OP_IN_STRSET, pb_strset(p, channels, 2));
+    pb_emit(p, PERK_OP_AND, 0);
     pb_patch(p, j, pb_here(p));
     pb_emit(p, PERK_OP_REQUIRE, c);
     /* without tea, sum(tea) = 0 < 30000 and the JUMP_IF_FALSE skips the channel: cond 3 fails */
@@ -116,8 +117,10 @@ static inline void bc_sample(prog_data *p)
     pb_emit(p, PERK_OP_CUSTOMER_TAG, pb_str(p, "vip"));
     uint32_t j1 = pb_emit(p, PERK_OP_JUMP_IF_TRUE, 0);
     pb_emit(p, PERK_OP_COUPON, pb_str(p, "SPRING10"));
+    pb_emit(p, PERK_OP_OR, 0);
     uint32_t j2 = pb_emit(p, PERK_OP_JUMP_IF_TRUE, 0);
     pb_emit(p, PERK_OP_COUPON_FROM, pb_str(p, "spring"));
+    pb_emit(p, PERK_OP_OR, 0);
     pb_patch(p, j1, pb_here(p));
     pb_patch(p, j2, pb_here(p));
     pb_emit(p, PERK_OP_REQUIRE, c);
@@ -138,7 +141,8 @@ static inline void bc_sample(prog_data *p)
     pb_emit(p, PERK_OP_LT, 0);
     pb_emit(p, PERK_OP_NOT, 0);
     pb_emit(p, PERK_OP_REQUIRE, c);
-    c = pb_cond(p, "order.subtotal * 10% <= ¥5 and order.channel != \"pos\"", NULL);
+    c = pb_cond(p, "order.subtotal * 10% <= ¥5 and order.channel != \"pos\" and order.channel is known",
+                NULL);
     pb_emit(p, PERK_OP_LOAD_FACT, PERK_FACT_ORDER_SUBTOTAL);
     pb_emit(p, PERK_OP_PUSH_IMM, 100000);
     pb_emit(p, PERK_OP_PERCENT_OF, 0);
@@ -148,6 +152,9 @@ static inline void bc_sample(prog_data *p)
     pb_emit(p, PERK_OP_LOAD_FACT, PERK_FACT_ORDER_CHANNEL);
     pb_emit(p, PERK_OP_PUSH_STR, pb_str(p, "pos"));
     pb_emit(p, PERK_OP_NE, 0);
+    pb_emit(p, PERK_OP_LOAD_FACT, PERK_FACT_ORDER_CHANNEL);
+    pb_emit(p, PERK_OP_KNOWN, 0);
+    pb_emit(p, PERK_OP_AND, 0);
     uint32_t jj = pb_emit(p, PERK_OP_JUMP, 0);
     pb_emit(p, PERK_OP_PUSH_IMM, 7); /* dead code, skipped by the JUMP */
     pb_emit(p, PERK_OP_POP, 0);
@@ -185,11 +192,13 @@ static inline void bc_sample(prog_data *p)
     j = pb_emit(p, PERK_OP_JUMP_IF_FALSE, 0);
     pb_emit(p, PERK_OP_SET_ALL, 0);
     pb_emit(p, PERK_OP_AGG_ANY, 0);
+    pb_emit(p, PERK_OP_AND, 0);
     j2 = pb_emit(p, PERK_OP_JUMP_IF_FALSE, 0);
     pb_emit(p, PERK_OP_SET_ALL, 0);
     pb_emit(p, PERK_OP_AGG_COUNT, 0);
     pb_emit(p, PERK_OP_PUSH_IMM, 3);
     pb_emit(p, PERK_OP_GT, 0);
+    pb_emit(p, PERK_OP_AND, 0);
     pb_patch(p, j, pb_here(p));
     pb_patch(p, j2, pb_here(p));
     pb_emit(p, PERK_OP_REQUIRE, c);

@@ -305,7 +305,7 @@ static void test_header_layout(void **state)
     size_t len;
     sample_bytes(&b, &len);
     assert_memory_equal(b, "\x89PERK\r\n\x1a", 8);
-    assert_int_equal(b[8] | b[9] << 8 | b[10] << 16 | (uint32_t)b[11] << 24, 1); /* version */
+    assert_int_equal(b[8] | b[9] << 8 | b[10] << 16 | (uint32_t)b[11] << 24, 2); /* version */
     assert_int_equal(b[12] | b[13] | b[14] | b[15], 0);                          /* flags */
     uint64_t total = 0;
     for (int i = 7; i >= 0; i--) total = total << 8 | b[16 + i];

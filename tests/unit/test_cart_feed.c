@@ -46,7 +46,7 @@ perk_status perk_cart_set_customer(perk_context *ctx, const perk_customer *c)
 {
     (void)ctx;
     log_call("customer %s tier=%s tags=%zu since=%lld;", c->id ? c->id : "-", c->tier ? c->tier : "-",
-             c->n_tags, (long long)c->member_since_days);
+             c->n_tags, c->has_member_since ? (long long)c->member_since_days : -1LL); /* -1: unknown */
     return PERK_OK;
 }
 

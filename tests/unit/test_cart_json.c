@@ -81,9 +81,13 @@ static void test_full_cart_cny(void **state)
     assert_int_equal(c->birthday_month, 3);
     assert_int_equal(c->birthday_day, 4);
     assert_int_equal(c->member_since_days, 18262); /* 2020-01-01: 50 years incl. 12 leap days */
+    assert_true(c->has_member_since);
     assert_false(c->first_order);
+    assert_true(c->has_first_order); /* "first_order": false is known, not absent */
     assert_int_equal(c->order_count, 12);
+    assert_true(c->has_order_count);
     assert_int_equal(c->points_balance, 2300);
+    assert_true(c->has_points_balance);
 
     assert_int_equal(doc->n_lines, 2);
     const perk_line *l = &doc->lines[0];
@@ -97,6 +101,7 @@ static void test_full_cart_cny(void **state)
     assert_int_equal(l->unit_price, 12800); /* "128.00" = 12800 fen */
     assert_int_equal(l->quantity, 2);
     assert_int_equal(l->margin_ppm, 450000); /* 45% */
+    assert_true(l->has_margin);
     assert_int_equal(l->n_attrs, 2);
     assert_string_equal(l->attrs[0].key, "origin"); /* document order */
     assert_string_equal(l->attrs[0].value, "Hangzhou");
@@ -113,6 +118,7 @@ static void test_full_cart_cny(void **state)
     assert_int_equal(l->unit_price, 1250); /* "12.5" = 12.50 = 1250 fen */
     assert_int_equal(l->quantity, 1);
     assert_int_equal(l->margin_ppm, 125000); /* 12.5% */
+    assert_true(l->has_margin);
 
     assert_int_equal(doc->n_coupons, 2);
     assert_string_equal(doc->coupons[0].code, "SPRING10");
@@ -161,12 +167,15 @@ static void test_jpy_and_defaults(void **state)
     assert_int_equal(doc->customer.birthday_year, 0); /* unknown year */
     assert_int_equal(doc->customer.birthday_month, 2);
     assert_int_equal(doc->customer.birthday_day, 29);
-    assert_int_equal(doc->customer.member_since_days, -1); /* not a member */
-    assert_int_equal(doc->lines[0].unit_price, 1200);      /* "1200" JPY = 1200 yen */
-    assert_int_equal(doc->lines[1].unit_price, 980);       /* 980 JPY = 980 yen */
+    assert_false(doc->customer.has_member_since); /* unknown: not a member, or not known */
+    assert_false(doc->customer.has_first_order);
+    assert_false(doc->customer.has_order_count);
+    assert_false(doc->customer.has_points_balance);
+    assert_int_equal(doc->lines[0].unit_price, 1200); /* "1200" JPY = 1200 yen */
+    assert_int_equal(doc->lines[1].unit_price, 980);  /* 980 JPY = 980 yen */
     assert_int_equal(doc->lines[1].quantity, 3);
-    assert_null(doc->lines[1].name);                /* null = not given */
-    assert_int_equal(doc->lines[0].margin_ppm, -1); /* unknown */
+    assert_null(doc->lines[1].name);        /* null = not given */
+    assert_false(doc->lines[0].has_margin); /* unknown */
     assert_null(doc->lines[0].id);
     assert_int_equal(doc->n_coupons, 0);
     cart_json_free(doc);
@@ -184,7 +193,8 @@ static void test_jpy_and_defaults(void **state)
     assert_int_equal(doc->n_lines, 0);
     assert_null(doc->order.currency);
     assert_string_equal(doc->currency, "CNY");
-    assert_int_equal(doc->customer.member_since_days, -1);
+    assert_false(doc->customer.has_member_since); /* a zeroed perk_customer: nothing known */
+    assert_null(doc->customer.id);
     cart_json_free(doc);
 
     /* "12.50" with trailing zeros beyond the exponent is exact, so accepted: "1.230" -> 123 */

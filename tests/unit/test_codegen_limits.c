@@ -182,9 +182,9 @@ static bool applies(const char *text, const char *customer_id, int64_t orders)
     assert_non_null(prog);
     perk_context *ctx = perk_context_new(prog, NULL, &err);
     assert_non_null(ctx);
-    perk_customer cu = { .id = customer_id, .member_since_days = -1, .order_count = orders };
+    perk_customer cu = { .id = customer_id, .order_count = orders, .has_order_count = true };
     perk_order o = { .time = 1772625600 }; /* 2026-03-04 */
-    perk_line l = { .sku = "A", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 };
+    perk_line l = { .sku = "A", .unit_price = 10000, .quantity = 1 };
     assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
     assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);

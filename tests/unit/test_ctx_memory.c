@@ -201,8 +201,7 @@ static void make_cart(cart *c, uint32_t n, uint32_t seed)
                                    .tags = c->tags[i],
                                    .n_tags = 1,
                                    .unit_price = 1000 + 137 * (int64_t)i,
-                                   .quantity = 1 + i % 3,
-                                   .margin_ppm = -1 };
+                                   .quantity = 1 + i % 3 };
     }
 }
 

@@ -658,7 +658,6 @@ typedef struct rcart {
 static void random_cart(uint64_t *s, const vocab *v, uint32_t n_rules, rcart *c)
 {
     memset(c, 0, sizeof *c);
-    c->customer.member_since_days = -1;
     if (below(s, 3) != 0) {
         c->customer.id = "cust";
         c->customer.tier = below(s, 4) == 0 ? NULL : pick(s, v->tiers, v->n_tiers);
@@ -669,10 +668,15 @@ static void random_cart(uint64_t *s, const vocab *v, uint32_t n_rules, rcart *c)
         if (c->customer.n_tags == 2 && strcmp(c->customer_tags[0], c->customer_tags[1]) == 0)
             c->customer.n_tags = 1;
         c->customer.tags = c->customer_tags;
+        /* each fact known or not (a zero flag: unknown), so both paths see unknown facts */
         c->customer.first_order = below(s, 2);
+        c->customer.has_first_order = below(s, 4) != 0;
         c->customer.order_count = below(s, 20);
+        c->customer.has_order_count = below(s, 4) != 0;
         c->customer.points_balance = below(s, 5000);
-        c->customer.member_since_days = below(s, 2) ? 20000 : -1;
+        c->customer.has_points_balance = below(s, 4) != 0;
+        c->customer.member_since_days = 20000;
+        c->customer.has_member_since = below(s, 2) != 0;
         if (below(s, 3) == 0) {
             c->customer.birthday_month = 1 + (int)below(s, 12);
             c->customer.birthday_day = 1 + (int)below(s, 28);
@@ -703,7 +707,8 @@ static void random_cart(uint64_t *s, const vocab *v, uint32_t n_rules, rcart *c)
         l->n_tags = nt;
         l->unit_price = 1 + (int64_t)below(s, below(s, 4) == 0 ? 100 : 40000);
         l->quantity = 1 + (int64_t)below(s, below(s, 4) == 0 ? 12 : 3);
-        l->margin_ppm = below(s, 3) == 0 ? -1 : (int64_t)below(s, 1000001);
+        l->margin_ppm = (int64_t)below(s, 1000001);
+        l->has_margin = below(s, 3) != 0;
     }
     c->n_coupons = below(s, 4) == 0 ? 1 + below(s, 3) : 0;
     for (uint32_t i = 0; i < c->n_coupons; i++) {
@@ -1062,10 +1067,10 @@ static void test_visits_few(void **state)
     perk_allocator counting = { counting_alloc, counting_release, NULL };
     for (int round = 0; round < 3; round++) {
         perk_line lines[4] = {
-            { .sku = "A", .category = "cat7", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 },
-            { .sku = "B", .category = "cat7/sub", .unit_price = 2999, .quantity = 3, .margin_ppm = -1 },
-            { .sku = "C", .category = "cat123", .unit_price = 500, .quantity = 2, .margin_ppm = -1 },
-            { .sku = "D", .category = "other", .unit_price = 100, .quantity = 1, .margin_ppm = -1 },
+            { .sku = "A", .category = "cat7", .unit_price = 10000, .quantity = 1 },
+            { .sku = "B", .category = "cat7/sub", .unit_price = 2999, .quantity = 3 },
+            { .sku = "C", .category = "cat123", .unit_price = 500, .quantity = 2 },
+            { .sku = "D", .category = "other", .unit_price = 100, .quantity = 1 },
         };
         perk_order o = { .time = 1772625600LL, .shipping = 800 };
         atomic_store(&allocations, 0);
@@ -1091,9 +1096,7 @@ static void test_visits_few(void **state)
     char big_cat[60][16];
     for (uint32_t i = 0; i < 60; i++) {
         snprintf(big_cat[i], sizeof big_cat[i], "cat%u", i * 7 % 200);
-        big[i] = (perk_line){
-            .sku = "X", .category = big_cat[i], .unit_price = 100 + i, .quantity = 1, .margin_ppm = -1
-        };
+        big[i] = (perk_line){ .sku = "X", .category = big_cat[i], .unit_price = 100 + i, .quantity = 1 };
     }
     for (int round = 0; round < 2; round++) {
         perk_order o = { .time = 1772625600LL, .shipping = 800 };
@@ -1141,8 +1144,8 @@ static void test_group_skipped(void **state)
     pair x;
     pair_init(&x, prog, 0);
     perk_line lines[2] = {
-        { .sku = "A", .category = "cat5", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 },
-        { .sku = "B", .category = "cat7/x", .unit_price = 2000, .quantity = 2, .margin_ppm = -1 },
+        { .sku = "A", .category = "cat5", .unit_price = 10000, .quantity = 1 },
+        { .sku = "B", .category = "cat7/x", .unit_price = 2000, .quantity = 2 },
     };
     perk_order o = { .time = 1772625600LL, .shipping = 0 };
     pair_feed(&x, NULL, &o, lines, 2);
@@ -1191,8 +1194,8 @@ static const char PRECHECK_RULES[] =
 
 static void feed_precheck_cart(pair *x, int64_t time, const char *tier)
 {
-    perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1 };
-    perk_customer c = { .tier = tier, .member_since_days = -1 };
+    perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2 };
+    perk_customer c = { .tier = tier };
     perk_order o = { .time = time, .shipping = 800 };
     pair_feed(x, &c, &o, &tea, 1);
 }
@@ -1309,16 +1312,11 @@ static void test_multi_string_guards(void **state)
 
     pair x;
     pair_init(&x, prog, 0);
-    perk_line coffee = { .sku = "C9",
-                         .category = "coffee",
-                         .brand = "Other",
-                         .unit_price = 3000,
-                         .quantity = 1,
-                         .margin_ppm = -1 };
-    perk_line s2 = { .sku = "S2", .category = "snacks", .unit_price = 1000, .quantity = 2, .margin_ppm = -1 };
-    perk_line acme = {
-        .sku = "A1", .category = "cups", .brand = "Acme", .unit_price = 2500, .quantity = 2, .margin_ppm = -1
+    perk_line coffee = {
+        .sku = "C9", .category = "coffee", .brand = "Other", .unit_price = 3000, .quantity = 1
     };
+    perk_line s2 = { .sku = "S2", .category = "snacks", .unit_price = 1000, .quantity = 2 };
+    perk_line acme = { .sku = "A1", .category = "cups", .brand = "Acme", .unit_price = 2500, .quantity = 2 };
     const perk_line *carts[3][2] = { { &coffee, NULL }, { &coffee, &s2 }, { &coffee, &acme } };
     for (int c = 0; c < 3; c++) {
         perk_line cart[2];
@@ -1369,9 +1367,7 @@ static void test_hint_needs_free_group(void **state)
         free(b.s);
         pair x;
         pair_init(&x, prog, 0);
-        perk_line cup = {
-            .sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1
-        };
+        perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1 };
         pair_feed(&x, NULL, &(perk_order){ .time = 1772625600LL }, &cup, 1);
         const perk_result *r = perk_evaluate(x.on);
         assert_int_equal(r->status, PERK_OK);
@@ -1418,7 +1414,7 @@ static void test_hint_limit(void **state)
          jam = perk_program_find_promotion(prog, "jam50");
     /* all but `first` default to a near miss; on this cart cups100 is visited by its key anyway */
     assert_int_equal(prog->ridx.n_hintable, 4);
-    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1 };
+    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1 };
     /* expected hints, in order: coffee100 10000; cups100 10000 - 3800 (the cup after 5% off) =
      * 6200; jam50 5000 + 1 (GT) = 5001 */
     const long want_promo[] = { coffee, cups, jam };
@@ -1485,8 +1481,8 @@ static void test_explain_applied(void **state)
                      "promotion later { then 1% off order\n stage coupons }\n");
     pair x;
     pair_init(&x, prog, 0);
-    perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2, .margin_ppm = -1 };
-    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 5000, .quantity = 2, .margin_ppm = -1 };
+    perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 2 };
+    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 5000, .quantity = 2 };
     const perk_order april = { .time = 1775822400LL }; /* 2026-04-10 12:00 UTC */
     long spring = perk_program_find_promotion(prog, "spring"), c1 = perk_program_find_promotion(prog, "c1"),
          c2 = perk_program_find_promotion(prog, "c2"), tea_off = perk_program_find_promotion(prog, "tea"),
@@ -1583,9 +1579,7 @@ static void test_range_index(void **state)
     assert_int_equal(prog->ridx.n_classes, 0);
     pair x;
     pair_init(&x, prog, 0);
-    perk_line cup = {
-        .sku = "C1", .category = "cups", .unit_price = 100000, .quantity = 1, .margin_ppm = -1
-    };
+    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 100000, .quantity = 1 };
     const int days[] = { 0, 1, 45, 200, 363, 364 };
     for (size_t d = 0; d < sizeof days / sizeof days[0]; d++) {
         int64_t t = 1767225600LL + days[d] * 86400LL + 43200; /* 2026-01-01 00:00 UTC + day, noon */
@@ -1645,18 +1639,16 @@ static void test_precheck_classes(void **state)
     assert_int_equal(sizes[2], 3);
     pair x;
     pair_init(&x, prog, 0);
-    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 };
+    perk_line cup = { .sku = "C1", .category = "cups", .unit_price = 10000, .quantity = 1 };
     /* Tuesday 2026-03-10, silver: s1 alone, ¥4 */
-    pair_feed(&x, &(perk_customer){ .tier = "silver", .member_since_days = -1 },
-              &(perk_order){ .time = 1773144000LL }, &cup, 1);
+    pair_feed(&x, &(perk_customer){ .tier = "silver" }, &(perk_order){ .time = 1773144000LL }, &cup, 1);
     const perk_result *r = perk_evaluate(x.app_on);
     assert_int_equal(r->discount, 400);
     assert_int_equal(r->promotions_visited, 1);
     assert_true(visited(x.app_on, perk_program_find_promotion(prog, "s1")));
     pair_compare(&x, NULL, "precheck classes, silver on a Tuesday");
     /* Saturday 2026-04-04, gold: all six, ¥1 + 2 + 3 + 4 + 5 + 6 = ¥21 */
-    pair_feed(&x, &(perk_customer){ .tier = "gold", .member_since_days = -1 },
-              &(perk_order){ .time = 1775304000LL }, &cup, 1);
+    pair_feed(&x, &(perk_customer){ .tier = "gold" }, &(perk_order){ .time = 1775304000LL }, &cup, 1);
     r = perk_evaluate(x.app_on);
     assert_int_equal(r->discount, 2100);
     assert_int_equal(r->promotions_visited, 6);
@@ -1688,15 +1680,8 @@ static void test_items_where_code(void **state)
     assert_int_equal(count_op(prog, b, PERK_OP_SET_AND), 1);
     perk_context *ctx = perk_context_new(prog, NULL, NULL);
     assert_non_null(ctx);
-    perk_line tea = { .sku = "T1",
-                      .category = "tea/green",
-                      .brand = "x",
-                      .unit_price = 5000,
-                      .quantity = 1,
-                      .margin_ppm = -1 };
-    perk_line cup = {
-        .sku = "C1", .category = "cups", .brand = "x", .unit_price = 3000, .quantity = 1, .margin_ppm = -1
-    };
+    perk_line tea = { .sku = "T1", .category = "tea/green", .brand = "x", .unit_price = 5000, .quantity = 1 };
+    perk_line cup = { .sku = "C1", .category = "cups", .brand = "x", .unit_price = 3000, .quantity = 1 };
     assert_int_equal(perk_cart_set_order(ctx, &(perk_order){ .time = 1772625600LL }), PERK_OK);
     assert_int_equal(perk_cart_add_line(ctx, &tea), PERK_OK);
     assert_int_equal(perk_cart_add_line(ctx, &cup), PERK_OK);
@@ -1743,14 +1728,19 @@ static void test_earn_without_block(void **state)
     assert_int_equal(k[2].precheck.kind, PRECHECK_CMP);
     assert_int_equal(k[3].n_keys, 0); /* a complement is not empty without "clearance" */
     const perk_line lines[] = {
-        { .sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1, .margin_ppm = -1 },
-        { .sku = "T1", .category = "tea/green", .unit_price = 10000, .quantity = 1, .margin_ppm = 500000 },
+        { .sku = "C1", .category = "cups", .unit_price = 4000, .quantity = 1 },
+        { .sku = "T1",
+          .category = "tea/green",
+          .unit_price = 10000,
+          .quantity = 1,
+          .margin_ppm = 500000,
+          .has_margin = true },
     };
     for (int with_tea = 0; with_tea < 2; with_tea++) {
         for (int gold = 0; gold < 2; gold++) {
             pair x;
             pair_init(&x, prog, 0);
-            perk_customer cu = { .tier = gold ? "gold" : NULL, .member_since_days = -1 };
+            perk_customer cu = { .tier = gold ? "gold" : NULL };
             pair_feed(&x, &cu, &(perk_order){ .time = 1772625600LL }, lines, with_tea ? 2 : 1);
             const perk_result *r = perk_evaluate(x.on);
             assert_int_equal(r->status, PERK_OK);
@@ -1794,9 +1784,8 @@ static void test_tested_prefix(void **state)
     assert_int_equal(prog->ridx.hot[1].tested, 4);
     pair x;
     pair_init(&x, prog, 0);
-    perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 1, .margin_ppm = -1 };
-    pair_feed(&x, &(perk_customer){ .tier = "gold", .member_since_days = -1 },
-              &(perk_order){ .time = 1772625600LL }, &tea, 1);
+    perk_line tea = { .sku = "T1", .category = "tea", .unit_price = 5000, .quantity = 1 };
+    pair_feed(&x, &(perk_customer){ .tier = "gold" }, &(perk_order){ .time = 1772625600LL }, &tea, 1);
     const perk_result *r = perk_evaluate(x.on);
     assert_int_equal(r->status, PERK_OK);
     assert_int_equal(r->promotions[0].discount, 500);

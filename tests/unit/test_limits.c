@@ -155,9 +155,7 @@ static void order(perk_context *ctx, int64_t shipping)
 
 static perk_status line(perk_context *ctx, const char *category, int64_t price, int64_t qty)
 {
-    perk_line l = {
-        .sku = "SKU", .category = category, .unit_price = price, .quantity = qty, .margin_ppm = -1
-    };
+    perk_line l = { .sku = "SKU", .category = category, .unit_price = price, .quantity = qty };
     return perk_cart_add_line(ctx, &l);
 }
 
@@ -616,17 +614,16 @@ static void test_tags_and_attributes(void **state)
         size_t n = 64 + (size_t)over;
         /* customer tags */
         order(ctx, 0);
-        perk_customer cu = { .tags = tags, .n_tags = n, .member_since_days = -1 };
+        perk_customer cu = { .tags = tags, .n_tags = n };
         assert_int_equal(perk_cart_set_customer(ctx, &cu), over ? PERK_LIMIT : PERK_OK);
         if (over) assert_contains(perk_context_error(ctx), "customer: 65 tags, at most 64 allowed");
         /* line tags */
         order(ctx, 0);
-        perk_customer c64 = { .tags = tags, .n_tags = 64, .member_since_days = -1 };
+        perk_customer c64 = { .tags = tags, .n_tags = 64 };
         assert_int_equal(perk_cart_set_customer(ctx, &c64), PERK_OK);
         perk_line l = { .sku = "A",
                         .unit_price = 1000,
                         .quantity = 1,
-                        .margin_ppm = -1,
                         .tags = tags,
                         .n_tags = n,
                         .attrs = attrs,
@@ -669,9 +666,7 @@ static void test_many_attr_comparisons(void **state)
     /* k70 = v1234 is promotion 123's; shared = yes is in promotions 0, 50, ..., 450 */
     perk_attr attrs[] = { { "k70", "v1234" }, { "shared", "yes" }, { "k70", "v1235" } };
     order(ctx, 0);
-    perk_line l = {
-        .sku = "A", .unit_price = 1000, .quantity = 1, .margin_ppm = -1, .attrs = attrs, .n_attrs = 2
-    };
+    perk_line l = { .sku = "A", .unit_price = 1000, .quantity = 1, .attrs = attrs, .n_attrs = 2 };
     assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
     assert_int_equal(eval_ok(ctx)->discount, 11);
     /* a pair that exists in no promotion (k70 goes with v1234 only) matches nothing */

@@ -35,9 +35,9 @@ static const char RULES_V3[] = "ruleset \"shop\" { currency CNY }\n"
 static int64_t evaluate_cart(perk_context *ctx)
 {
     perk_cart_reset(ctx);
-    const perk_customer cu = { .id = "c1", .member_since_days = -1 };
+    const perk_customer cu = { .id = "c1" };
     const perk_order o = { .id = "A1", .currency = "CNY", .time = T0 };
-    const perk_line line = { .sku = "tea", .unit_price = 10000, .quantity = 1, .margin_ppm = -1 };
+    const perk_line line = { .sku = "tea", .unit_price = 10000, .quantity = 1 };
     if (perk_cart_set_customer(ctx, &cu) != PERK_OK || perk_cart_set_order(ctx, &o) != PERK_OK ||
         perk_cart_add_line(ctx, &line) != PERK_OK) {
         fprintf(stderr, "cart refused: %s\n", perk_context_error(ctx));

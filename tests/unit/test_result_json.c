@@ -101,6 +101,7 @@ static const char expected_pretty[] =
     "      \"condition\": {\n"
     "        \"text\": \"sum(tea) >= ¥300\",\n"
     "        \"location\": \"rules/spring.perk:14:8\",\n"
+    "        \"unknown\": null,\n"
     "        \"comparison\": \">=\",\n"
     "        \"kind\": \"money\",\n"
     "        \"observed\": 26800,\n"
@@ -317,6 +318,7 @@ static void test_render_jpy_without_names(void **state)
            "{\"id\":\"#1\",\"label\":null,\"applied\":false,\"reason\":\"condition\",\"reason_text\":\"a "
            "condition is not met\","
            "\"discount\":\"0\",\"shipping_discount\":\"0\",\"condition\":{\"text\":\"\",\"location\":null,"
+           "\"unknown\":null,"
            "\"comparison\":\">=\","
            "\"kind\":\"plain\",\"observed\":2,\"expected\":3,\"explanation\":\"2 < 3\"}}],"
            "\"gifts\":[],\"effects\":[],\"coupons\":[],\"points\":[],\"hints\":[]}");

@@ -187,8 +187,8 @@ M(m_set_for_scalar)
     p->code[rule_op(p, R_CLEARANCE, PERK_OP_IN_RANGE)] = (prog_insn){ .op = PERK_OP_SET_ALL };
 }
 M(m_join)
-{ /* the fall-through path into REQUIRE leaves "sl", the jump "s" */
-    p->code[rule_op(p, R_TEA_GIFT, PERK_OP_IN_STRSET)] = (prog_insn){ .op = PERK_OP_SET_ALL };
+{ /* the fall-through path into REQUIRE leaves "ss" (a NOT where the AND was), the jump "s" */
+    p->code[rule_op(p, R_TEA_GIFT, PERK_OP_AND)] = (prog_insn){ .op = PERK_OP_NOT };
 }
 M(m_not_empty_at_end)
 {
@@ -295,7 +295,7 @@ static const prog_case prog_cases[] = {
     { "STRING operand", m_string_range, "(SET_TAG): string 58 does not exist" },
     { "STRSET operand", m_strset_operand, "(IN_STRSET): strset 1 does not exist (pool of 1)" },
     { "ATTR operand", m_attr_range, "(SET_ATTR): attr 5 does not exist" },
-    { "FACT operand", m_fact_range, "(LOAD_FACT): unknown fact 22" },
+    { "FACT operand", m_fact_range, "(LOAD_FACT): unknown fact 23" },
     { "fact that is a set", m_fact_set, "fact customer.tags is a string set" },
     { "FIELD operand", m_field_range, "(AGG_SUM): unknown item field 9" },
     { "string field aggregated", m_field_string, "item field sku is not numeric" },
@@ -303,7 +303,7 @@ static const prog_case prog_cases[] = {
       "promotion 'clearance' instruction 7 (REQUIRE): condition 1 does not belong to this block (its "
       "conditions are [0, 1))" },
     { "COND operand out of the table", m_cond_range,
-      "earn 'base' instruction 123 (REQUIRE): condition 19 does not belong" },
+      "earn 'base' instruction 131 (REQUIRE): condition 19 does not belong" },
     { "ACTION operand", m_action_range, "(APPLY): action 14 does not exist" },
     { "action of another rule", m_action_other_rule, "action 1 belongs to promotion 'member_day'" },
     { "APPLY2 with a non-buy/get action", m_apply2_kind, "(APPLY2): buy/get actions take APPLY2" },
@@ -313,38 +313,38 @@ static const prog_case prog_cases[] = {
     { "MULTIPLY in a promotion block", m_multiply_in_promotion,
       "(MULTIPLY): only multiplier blocks may multiply" },
     { "MULTIPLY of another multiplier", m_multiply_index,
-      "multiplier 'happy' instruction 135 (MULTIPLY): multiplier 0" },
+      "multiplier 'happy' instruction 143 (MULTIPLY): multiplier 0" },
     { "APPLY in an earn block", m_apply_in_earn,
-      "earn 'base' instruction 125 (APPLY): only promotion blocks" },
+      "earn 'base' instruction 133 (APPLY): only promotion blocks" },
     { "REQUIRE_TARGET after a condition", m_target_after_cond,
       "(REQUIRE_TARGET): a target check must come before every condition and action" },
     { "REQUIRE_TARGET in an earn block", m_target_in_earn,
       "(REQUIRE_TARGET): only promotion blocks may check their target" },
     { "jump backward", m_jump_backward, "(JUMP_IF_FALSE): jumps backward to 25" },
-    { "jump to itself", m_jump_self, "(JUMP): jumps backward to 64" },
+    { "jump to itself", m_jump_self, "(JUMP): jumps backward to 70" },
     { "jump out of its block", m_jump_out,
       "verify: promotion 'tea_gift' instruction 26 (JUMP_IF_FALSE): target 40 is outside its block [22, "
-      "33)" },
-    { "jump just past its block", m_jump_past_end, "(JUMP): target 80 is outside its block [33, 80)" },
+      "34)" },
+    { "jump just past its block", m_jump_past_end, "(JUMP): target 86 is outside its block [34, 86)" },
     { "stack underflow", m_underflow, "(IN_RANGE): stack underflow: needs 'sss', the stack is 'ss'" },
     { "set where a scalar belongs", m_kind_mismatch,
       "(SET_OR): needs 'll' on top of the stack, the stack is 'ls'" },
     { "scalar where a set belongs", m_set_for_scalar,
       "(REQUIRE): needs 's' on top of the stack, the stack is 'sssl'" },
     { "inconsistent stack at a join", m_join,
-      "inconsistent stack at instruction 29: 's' on one path, 'sl' on another" },
+      "inconsistent stack at instruction 30: 's' on one path, 'ss' on another" },
     { "stack not empty at END", m_not_empty_at_end,
       "instruction 10 (END): the stack is 's', must be empty at END" },
     { "missing END", m_missing_end, "promotion 'clearance': block [0, 10) does not end with END" },
     { "END inside a block", m_end_inside, "instruction 0 (END): END before the end of its block" },
     { "block outside the code", m_block_range,
-      "multiplier 'happy': block [142, 144) is outside the code of 142" },
+      "multiplier 'happy': block [150, 152) is outside the code of 150" },
     { "block range overflows", m_block_overflow, "block [4294967294, 4294967298) is outside the code" },
     { "blocks sharing code", m_block_shared,
-      "earn 'margin_bonus': instruction 121 also belongs to earn 'base'" },
+      "earn 'margin_bonus': instruction 129 also belongs to earn 'base'" },
     { "empty block", m_block_empty, "promotion 'clearance': empty code block" },
     { "too many scalars", m_too_many_scalars,
-      "promotion 'deep' instruction 462 (PUSH_IMM): stack too deep: 321 entries (limit 320)" },
+      "promotion 'deep' instruction 470 (PUSH_IMM): stack too deep: 321 entries (limit 320)" },
     { "too many sets", m_too_many_sets, "stack too deep: 321 entries (limit 320)" },
     { "unsorted strset", m_strset_unsorted,
       "strset 0 is not sorted ascending without duplicates (element 1)" },
@@ -374,7 +374,7 @@ static const prog_case prog_cases[] = {
     { "redeem share over 100%", m_redeem_share, "redeem: max share 1000001 ppm" },
     { "redeem without a block", m_redeem_no_block, "redeem: needs a code block" },
     { "redeem REQUIRE of a promotion's condition", m_redeem_cond,
-      "redeem instruction 140 (REQUIRE): condition 0 does not belong" },
+      "redeem instruction 148 (REQUIRE): condition 0 does not belong" },
     { "multiplier den 0", m_mult_den, "multiplier 'birthday': factor 2/0 must have both numbers > 0" },
     { "multiplier num negative", m_mult_num, "multiplier 'happy': factor -2/2" },
     { "multiplier target not an earn rule", m_mult_target,
@@ -564,7 +564,7 @@ B(b_text_mode)
 B(b_version_new)
 {
     UNUSED_LEN;
-    store_u32(*bp + BC_OFF_VERSION, 2);
+    store_u32(*bp + BC_OFF_VERSION, 3);
 }
 B(b_version_zero)
 {
@@ -682,7 +682,7 @@ static const byte_case byte_cases[] = {
     { "bad magic", b_magic, true, PERK_BAD_MAGIC, "bad magic: not a Perk program" },
     { "text-mode transfer", b_text_mode, true, PERK_BAD_MAGIC, "bad magic" },
     { "newer format version", b_version_new, true, PERK_VERSION,
-      "version: the program has format version 2, this libperk reads up to 1" },
+      "version: the program has format version 3, this libperk reads up to 2" },
     { "format version 0", b_version_zero, true, PERK_MALFORMED, "format version 0 does not exist" },
     { "unknown flags", b_flags, true, PERK_MALFORMED, "unknown header flags 0x1" },
     { "bad checksum", b_checksum, false, PERK_CHECKSUM, "checksum: the header says CRC-32C" },
@@ -692,7 +692,7 @@ static const byte_case byte_cases[] = {
     { "bytes after the last section", b_after_sections, true, PERK_MALFORMED,
       "4 bytes after the last section" },
     { "section count", b_section_count, true, PERK_MALFORMED,
-      "17 sections, format version 1 has exactly 16" },
+      "17 sections, format version 2 has exactly 16" },
     { "unknown section id", b_section_unknown, true, PERK_MALFORMED, "expected section 5 ('strsets')" },
     { "sections out of order", b_section_order, true, PERK_MALFORMED, "expected section 4 ('ints')" },
     { "section longer than the file", b_section_too_long, true, PERK_TRUNCATED,

@@ -34,7 +34,7 @@ static void cart(perk_context *ctx, int64_t shipping, int64_t balance, int64_t r
 {
     perk_order o = { .time = VT_TIME, .shipping = shipping, .points_to_redeem = request };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-    perk_customer c = { .points_balance = balance, .member_since_days = -1 };
+    perk_customer c = { .points_balance = balance, .has_points_balance = true };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
 }
 
@@ -157,7 +157,7 @@ static void test_earn_with_multipliers(void **state)
     perk_context_free(ctx);
 
     ctx = mult_ctx(-1);
-    perk_customer c = { .first_order = true, .member_since_days = -1 };
+    perk_customer c = { .first_order = true, .has_first_order = true };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
     vt_line(ctx, "a", NULL, 13717, 1);
     r = vt_eval(ctx);

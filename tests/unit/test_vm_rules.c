@@ -209,7 +209,7 @@ static void test_no_hint_when_another_condition_fails(void **state)
     perk_context_free(ctx);
     /* with a first order, the only failure is the soft threshold again */
     ctx = hint_ctx(PERK_OP_GE, true, false);
-    perk_customer c = { .first_order = true, .member_since_days = -1 };
+    perk_customer c = { .first_order = true, .has_first_order = true };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
     r = vt_eval(ctx);
     assert_int_equal(r->n_hints, 1);
@@ -296,9 +296,7 @@ static int64_t birthday_applies(int64_t time)
     perk_context *ctx = vt_build(&p);
     perk_order o = { .time = time };
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
-    perk_customer c = {
-        .birthday_month = 2, .birthday_day = 29, .birthday_year = 2000, .member_since_days = -1
-    };
+    perk_customer c = { .birthday_month = 2, .birthday_day = 29, .birthday_year = 2000 };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_OK);
     vt_line(ctx, "x", NULL, 1000, 1);
     int64_t d = vt_eval(ctx)->discount;
@@ -339,8 +337,7 @@ static void test_tier_string_and_tag_facts(void **state)
         const char *tags[] = { "new", "vip" };
         perk_customer cu = { .tier = round == 0 ? "gold" : "bronze",
                              .tags = tags,
-                             .n_tags = round == 0 ? 2 : 1,
-                             .member_since_days = -1 };
+                             .n_tags = round == 0 ? 2 : 1 };
         assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
         assert_int_equal(perk_cart_add_coupon(ctx, "X", NULL, PERK_COUPON_VALID), PERK_OK);
         vt_line(ctx, "x", NULL, 1000, 1);
@@ -432,9 +429,9 @@ static void test_cart_rejected_until_reset(void **state)
     pct_rule(&p, "a", 100000, 0);
     perk_context *ctx = vt_build(&p);
     vt_order(ctx, 0);
-    perk_line bad = { .sku = "y", .unit_price = 100, .quantity = 0, .margin_ppm = -1 };
+    perk_line bad = { .sku = "y", .unit_price = 100, .quantity = 0 };
     assert_int_equal(perk_cart_add_line(ctx, &bad), PERK_INVALID);
-    perk_line good = { .sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = -1 };
+    perk_line good = { .sku = "y", .unit_price = 100, .quantity = 1 };
     assert_int_equal(perk_cart_add_line(ctx, &good), PERK_INVALID);
     assert_string_equal(perk_context_error(ctx), "line 1: quantity 0 must be at least 1");
     assert_int_equal(perk_evaluate(ctx)->status, PERK_INVALID);
@@ -444,22 +441,20 @@ static void test_cart_rejected_until_reset(void **state)
         perk_status status;
         const char *message;
     } cases[] = {
-        { { .sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = -1, .category = "tea//green" },
+        { { .sku = "y", .unit_price = 100, .quantity = 1, .category = "tea//green" },
           PERK_INVALID,
           "line 1: category \"tea//green\" has an empty segment" },
-        { { .sku = "", .unit_price = 100, .quantity = 1, .margin_ppm = -1 },
-          PERK_INVALID,
-          "line 1: sku is required" },
-        { { .sku = "y", .unit_price = -1, .quantity = 1, .margin_ppm = -1 },
+        { { .sku = "", .unit_price = 100, .quantity = 1 }, PERK_INVALID, "line 1: sku is required" },
+        { { .sku = "y", .unit_price = -1, .quantity = 1 },
           PERK_INVALID,
           "line 1: unit_price -1 must be between 0 and 1000000000000000" },
-        { { .sku = "y", .unit_price = 100, .quantity = 2000000, .margin_ppm = -1 },
+        { { .sku = "y", .unit_price = 100, .quantity = 2000000 },
           PERK_INVALID,
           "line 1: quantity 2000000 exceeds max_quantity 1000000" },
-        { { .sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = 1000001 },
+        { { .sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = 1000001, .has_margin = true },
           PERK_INVALID,
-          "line 1: margin_ppm 1000001 must be -1 (unknown) or 0..1000000" },
-        { { .sku = "y", .unit_price = 100, .quantity = 1, .margin_ppm = -1, .n_tags = 1 },
+          "line 1: margin_ppm 1000001 must be 0..1000000" },
+        { { .sku = "y", .unit_price = 100, .quantity = 1, .n_tags = 1 },
           PERK_INVALID,
           "line 1: n_tags is 1 but tags is NULL" },
     };
@@ -482,12 +477,12 @@ static void test_cart_rejected_until_reset(void **state)
     assert_string_equal(perk_context_error(ctx), "coupon A: entered twice");
 
     perk_cart_reset(ctx);
-    perk_customer c = { .birthday_month = 2, .birthday_day = 30, .member_since_days = -1 };
+    perk_customer c = { .birthday_month = 2, .birthday_day = 30 };
     assert_int_equal(perk_cart_set_customer(ctx, &c), PERK_INVALID);
 
     perk_cart_reset(ctx);
     vt_order(ctx, 0);
-    perk_line huge = { .sku = "y", .unit_price = 1000000000000000LL, .quantity = 1000000, .margin_ppm = -1 };
+    perk_line huge = { .sku = "y", .unit_price = 1000000000000000LL, .quantity = 1000000 };
     assert_int_equal(perk_cart_add_line(ctx, &huge), PERK_OVERFLOW);
 
     /* NULLs are errors, not crashes */
@@ -536,7 +531,7 @@ static void test_allocation_storage_limit(void **state)
     vt_line(ctx, "b", NULL, 1000, 1);
     assert_int_equal(perk_evaluate(ctx)->status, PERK_LIMIT);
     assert_non_null(strstr(perk_context_error(ctx), "allocations"));
-    perk_line third = { .sku = "c", .unit_price = 1000, .quantity = 1, .margin_ppm = -1 };
+    perk_line third = { .sku = "c", .unit_price = 1000, .quantity = 1 };
     assert_int_equal(perk_cart_add_line(ctx, &third), PERK_LIMIT); /* over max_lines */
     assert_string_equal(perk_context_error(ctx), "line 3: the cart has more than max_lines = 2 lines");
     perk_context_free(ctx);
@@ -563,7 +558,8 @@ static void test_aggregates(void **state)
     prog_data p = new_prog();
     agg_rule(&p, "min_price", PERK_OP_AGG_MIN, PERK_FIELD_PRICE, 300);
     agg_rule(&p, "max_price", PERK_OP_AGG_MAX, PERK_FIELD_PRICE, 2000);
-    agg_rule(&p, "min_margin", PERK_OP_AGG_MIN, PERK_FIELD_MARGIN, 200000); /* unknown margins skipped */
+    /* the minimum of 20%, an unknown margin and 50% is unknown, not 20%: the condition fails */
+    agg_rule(&p, "min_margin", PERK_OP_AGG_MIN, PERK_FIELD_MARGIN, 200000);
     agg_rule(&p, "max_qty", PERK_OP_AGG_MAX, PERK_FIELD_QUANTITY, 5);
     agg_rule(&p, "sum_orig", PERK_OP_AGG_SUM, PERK_FIELD_ORIGINAL_AMOUNT, 4900);
     /* margins >= 10%: the line with unknown margin does not match */
@@ -575,15 +571,18 @@ static void test_aggregates(void **state)
     perk_context *ctx = vt_build(&p);
     vt_order(ctx, 0);
     perk_line lines[] = {
-        { .sku = "a", .unit_price = 2000, .quantity = 1, .margin_ppm = 200000 },
-        { .sku = "b", .unit_price = 300, .quantity = 5, .margin_ppm = -1 },
-        { .sku = "c", .unit_price = 700, .quantity = 2, .margin_ppm = 500000 },
+        { .sku = "a", .unit_price = 2000, .quantity = 1, .margin_ppm = 200000, .has_margin = true },
+        { .sku = "b", .unit_price = 300, .quantity = 5 },
+        { .sku = "c", .unit_price = 700, .quantity = 2, .margin_ppm = 500000, .has_margin = true },
     };
     for (size_t i = 0; i < 3; i++) assert_int_equal(perk_cart_add_line(ctx, &lines[i]), PERK_OK);
     const perk_result *res = vt_eval(ctx);
-    /* min price 300, max 2000, min known margin 200000, max quantity 5,
+    /* min price 300, max 2000, min margin unknown, max quantity 5,
        original sum 2000 + 1500 + 1400 = 4900 */
-    for (uint32_t k = 0; k < 5; k++) assert_int_equal(res->promotions[k].reason, PERK_REASON_APPLIED);
+    for (uint32_t k = 0; k < 5; k++)
+        assert_int_equal(res->promotions[k].reason, k == 2 ? PERK_REASON_CONDITION : PERK_REASON_APPLIED);
+    assert_string_equal(perk_unknown_name(res->promotions[2].unknown_fact), "margin");
+    assert_int_equal(res->promotions[0].unknown_fact, 0);
     assert_int_equal(vt_alloc(res, 0, 5), 1);
     assert_int_equal(vt_alloc(res, 1, 5), 0);
     assert_int_equal(vt_alloc(res, 2, 5), 2); /* 1 cent per unit, 2 units */

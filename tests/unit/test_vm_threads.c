@@ -109,15 +109,14 @@ static perk_status build_cart(perk_context *ctx, int cart)
                      .shipping = (int64_t)(next_rand(&s) % 1500),
                      .points_to_redeem = cart % 3 == 0 ? -1 : (int64_t)(next_rand(&s) % 2000) };
     perk_status st = perk_cart_set_order(ctx, &o);
-    perk_customer cu = { .points_balance = (int64_t)(next_rand(&s) % 5000), .member_since_days = -1 };
+    perk_customer cu = { .points_balance = (int64_t)(next_rand(&s) % 5000), .has_points_balance = true };
     if (st == PERK_OK) st = perk_cart_set_customer(ctx, &cu);
     int n = 1 + (int)(next_rand(&s) % 12);
     for (int i = 0; i < n && st == PERK_OK; i++) {
         perk_line l = { .sku = skus[next_rand(&s) % 6],
                         .category = cats[next_rand(&s) % 6],
                         .unit_price = 1 + (int64_t)(next_rand(&s) % 9000),
-                        .quantity = 1 + (int64_t)(next_rand(&s) % 5),
-                        .margin_ppm = -1 };
+                        .quantity = 1 + (int64_t)(next_rand(&s) % 5) };
         if (next_rand(&s) % 2) {
             l.tags = tags_sale;
             l.n_tags = 1;

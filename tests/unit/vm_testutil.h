@@ -62,9 +62,7 @@ static inline void vt_order(perk_context *ctx, int64_t shipping)
 static inline void vt_line(perk_context *ctx, const char *sku, const char *category, int64_t price,
                            int64_t qty)
 {
-    perk_line l = {
-        .sku = sku, .category = category, .unit_price = price, .quantity = qty, .margin_ppm = -1
-    };
+    perk_line l = { .sku = sku, .category = category, .unit_price = price, .quantity = qty };
     perk_status st = perk_cart_add_line(ctx, &l);
     if (st != PERK_OK) fail_msg("perk_cart_add_line: %s", perk_context_error(ctx));
 }
