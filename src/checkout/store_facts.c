@@ -38,13 +38,15 @@ perk_store_status checkout_facts_read(perk_store *store, const perk_program *pro
 
 unsigned checkout_facts_claims(const cart_doc *doc)
 {
-    /* the cart JSON's keys for each fact, in checkout_fact order */
-    static const char *const keys[CHECKOUT_FACT_COUNT] = { "tier", "points", "first_order", "orders",
-                                                           "member_since" };
-    json_t *c = doc && doc->root ? json_object_get((json_t *)doc->root, "customer") : NULL;
+    /* a claim is a fact the cart states: known in its customer (a JSON key absent or null is
+     * unknown, as a zero presence flag is) - in checkout_fact order */
+    if (!doc) return 0;
+    const perk_customer *c = &doc->customer;
+    const bool known[CHECKOUT_FACT_COUNT] = { c->tier != NULL, c->has_points_balance, c->has_first_order,
+                                              c->has_order_count, c->has_member_since };
     unsigned mask = 0;
     for (int k = 0; k < CHECKOUT_FACT_COUNT; k++)
-        if (json_object_get(c, keys[k])) mask |= 1u << k;
+        if (known[k]) mask |= 1u << k;
     return mask;
 }
 
@@ -69,14 +71,20 @@ void checkout_facts_apply(checkout_facts *f, perk_customer *c)
     c->tier = s->tier[0] ? s->tier : NULL;
     note(f, CHECKOUT_FACT_POINTS_BALANCE, c->points_balance, s->points_balance);
     c->points_balance = s->points_balance;
+    c->has_points_balance = true;
     bool first = s->order_count == 0;
     note(f, CHECKOUT_FACT_FIRST_ORDER, c->first_order, first);
     c->first_order = first;
+    c->has_first_order = true;
     note(f, CHECKOUT_FACT_ORDER_COUNT, c->order_count, s->order_count);
     c->order_count = s->order_count;
+    c->has_order_count = true;
     if (s->has_record) { /* without a CRM record the cart is the source */
-        note(f, CHECKOUT_FACT_MEMBER_SINCE, c->member_since_days, s->member_since_days);
-        c->member_since_days = s->member_since_days;
+        note(f, CHECKOUT_FACT_MEMBER_SINCE, c->has_member_since ? c->member_since_days : -1,
+             s->member_since_days);
+        /* the CRM's record decides: a member since that day, or (-1) not a member */
+        c->has_member_since = s->member_since_days >= 0;
+        c->member_since_days = c->has_member_since ? s->member_since_days : 0;
     }
 }
 
