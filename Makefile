@@ -17,7 +17,7 @@ OPT     ?= -O2
 WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -fPIC $(WARN) $(SAN) \
               -Iruntime/include -Iruntime -Isrc -I$(B)/gen
-PKGS    = jansson sqlite3 libmicrohttpd libcurl
+PKGS    = jansson sqlite3 libmicrohttpd libcurl libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)

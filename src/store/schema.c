@@ -202,12 +202,41 @@ static const char schema_v4[] =
  * recorded as such. */
 static const char schema_v5[] = "ALTER TABLE orders ADD COLUMN delayed INTEGER NOT NULL DEFAULT 0;\n";
 
+/* Version 8 (the console; steps 6 and 7 come from other branches, and until they are merged this
+ * is the sixth step): operators of the console with a role and an Argon2id password hash (its
+ * salt and parameters inside the encoded string), their sessions (only the SHA-256 of the token
+ * is kept; the CSRF token is bound to the session) and the audit log of every change. */
+static const char schema_v8[] =
+    "CREATE TABLE console_users (\n"
+    "  id         INTEGER PRIMARY KEY,\n"
+    "  name       TEXT NOT NULL UNIQUE,\n"
+    "  role       TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'publisher')),\n"
+    "  password   TEXT NOT NULL,\n" /* $argon2id$v=19$m=...,t=...,p=...$salt$hash */
+    "  created_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE console_sessions (\n"
+    "  token_hash TEXT PRIMARY KEY,\n" /* lowercase hex SHA-256 of the cookie's token */
+    "  user_id    INTEGER NOT NULL REFERENCES console_users(id) ON DELETE CASCADE,\n"
+    "  csrf       TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  expires_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX console_sessions_by_user ON console_sessions(user_id);\n"
+    "CREATE TABLE audit_log (\n"
+    "  id     INTEGER PRIMARY KEY,\n"
+    "  at     INTEGER NOT NULL,\n"
+    "  actor  TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  detail TEXT NOT NULL\n"
+    ");\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
     { 3, "order lines and refunded lines", schema_v3 },
     { 4, "the ledger refuses INSERT OR REPLACE of an existing entry", schema_v4 },
     { 5, "delayed orders recorded", schema_v5 },
+    { 8, "console operators, sessions and the audit log", schema_v8 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 
