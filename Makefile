@@ -60,6 +60,18 @@ $(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-missing-prototypes -Wno-shadow -MMD -MP -c $< -o $@
 
+# --- the operators' console (console/, docs/console.md) ---------------------
+# esbuild bundles console/src into $(B)/console; its files become a C file linked into perk.
+CONSOLE_SRC := $(wildcard console/src/*.js) console/index.html console/style.css console/package-lock.json
+CC_OBJ += $(B)/obj/gen/console_assets.o
+
+$(B)/console/app.js: $(CONSOLE_SRC) scripts/build-console.sh
+	@scripts/build-console.sh $(B)/console
+
+$(B)/gen/console_assets.c: $(B)/console/app.js scripts/embed-console.py
+	@mkdir -p $(B)/gen
+	python3 scripts/embed-console.py $(B)/console > $@.tmp && mv $@.tmp $@
+
 # --- our own objects -------------------------------------------------------
 # The generated headers are order-only: they must exist before the first build, and after that
 # the -MMD dependency files rebuild exactly the sources that include them, so editing

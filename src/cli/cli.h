@@ -24,7 +24,7 @@
     X(check)                                                                                           \
     X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish) X(commit) X(history)  \
         X(show) X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version) \
-            X(users) X(help)
+            X(users) X(report) X(help)
 /* clang-format on */
 
 /* What cli_parse_next returns for an option: above 255, so never a short option's character.
@@ -84,6 +84,9 @@ typedef enum cli_option_id {
     CLI_OPT_NAME,
     CLI_OPT_ROLE,
     CLI_OPT_PASSWORD_FILE,
+    CLI_OPT_FROM,
+    CLI_OPT_TO,
+    CLI_OPT_CSV,
 } cli_option_id;
 
 /* One option of a command. Data only: the parser, the help and (later) man pages read it. */

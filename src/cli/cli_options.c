@@ -284,6 +284,20 @@ const cli_command cli_users = {
     }
 };
 
+const cli_command cli_report = {
+    "report",
+    "perk report --from DATE --to DATE [--json | --csv] [--db FILE]",
+    "results of the promotions and points over a period (the console's Results page)",
+    (const cli_option[]){
+        { "from", 0, "DATE", "first day of the period, YYYY-MM-DD (UTC)", CLI_OPT_FROM },
+        { "to", 0, "DATE", "last day of the period, YYYY-MM-DD (UTC), included", CLI_OPT_TO },
+        { "json", 0, NULL, "the whole report as JSON", CLI_OPT_JSON },
+        { "csv", 0, NULL, "the promotions as CSV", CLI_OPT_CSV },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
+
 const cli_command cli_version = { "version", "perk version", "print the version",
                                   (const cli_option[]){ { 0 } } };
 

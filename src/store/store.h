@@ -659,6 +659,40 @@ typedef int (*perk_store_audit_cb)(void *ctx, const perk_store_audit_entry *entr
 perk_store_status perk_store_audit_list(perk_store *store, int64_t before, int64_t limit, perk_store_audit_cb cb,
                                         void *ctx);
 
+/* --------------------------------------------- results of campaigns (report.c) */
+
+/* What promotions and points did over the orders committed in [from, to) (epoch seconds, order
+ * time): the console's Results page and `perk report`. Released uses (orders cancelled or fully
+ * refunded with release_budget) are not counted. */
+typedef struct perk_store_promo_report {
+    const char *ruleset, *promo_id; /* borrowed: valid during the callback */
+    int64_t uses;                   /* times applied */
+    int64_t discount;               /* discount given, shipping discount included (minor units) */
+    int64_t orders;                 /* distinct orders it applied to */
+    int64_t revenue;                /* payable of those orders (minor units) */
+} perk_store_promo_report;
+typedef int (*perk_store_promo_report_cb)(void *ctx, const perk_store_promo_report *row);
+/* One row per (rule set, promotion) that applied in the period, by rule set then promotion. */
+perk_store_status perk_store_report_promotions(perk_store *store, int64_t from, int64_t to,
+                                              perk_store_promo_report_cb cb, void *ctx);
+
+typedef struct perk_store_period_report {
+    int64_t orders, subtotal, discount, payable; /* orders committed in the period, money in minor units */
+    int64_t points_issued, points_redeemed, points_expired; /* ledger earn / redeem / expire, as positive numbers */
+} perk_store_period_report;
+/* The totals of the period. */
+perk_store_status perk_store_report_period(perk_store *store, int64_t from, int64_t to,
+                                          perk_store_period_report *out);
+/* Orders and discount per day of the period (UTC days, day = epoch day number), oldest first. */
+typedef int (*perk_store_day_report_cb)(void *ctx, int64_t day, int64_t orders, int64_t discount);
+perk_store_status perk_store_report_days(perk_store *store, int64_t from, int64_t to, perk_store_day_report_cb cb,
+                                         void *ctx);
+/* The order JSON of the `limit` most recent committed orders that kept it, oldest first (the
+ * what-if replay of a draft). */
+typedef int (*perk_store_order_json_cb)(void *ctx, const char *order_json);
+perk_store_status perk_store_recent_orders(perk_store *store, int64_t limit, perk_store_order_json_cb cb,
+                                           void *ctx);
+
 #ifdef __cplusplus
 }
 #endif
