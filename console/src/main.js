@@ -438,8 +438,8 @@ async function pagePublish() {
       const tot = (k) => (r.totals && r.totals[k]) || {};
       whatif.replaceChildren(
         h("div", { class: "totals" },
-          h("div", { class: "total" }, h("span", {}, t("compared")), h("strong", { id: "w-compared" }, String(r.compared ?? r.orders ?? 0))),
-          h("div", { class: "total" }, h("span", {}, t("changed")), h("strong", { id: "w-changed" }, String(r.changed ?? 0))),
+          h("div", { class: "total" }, h("span", {}, t("compared")), h("strong", { id: "w-compared" }, String(r.orders ? r.orders.compared : 0))),
+          h("div", { class: "total" }, h("span", {}, t("changed")), h("strong", { id: "w-changed" }, String(r.orders ? r.orders.changed : 0))),
           h("div", { class: "total" }, h("span", {}, t("discount") + " " + t("before")), h("strong", { id: "w-before" }, money(tot("old").discount, cur))),
           h("div", { class: "total" }, h("span", {}, t("discount") + " " + t("after")), h("strong", { id: "w-after" }, money(tot("new").discount, cur)))),
         h("details", {}, h("summary", {}, "JSON"), h("pre", {}, JSON.stringify(r, null, 2)))
