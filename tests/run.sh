@@ -114,6 +114,11 @@ for B in "$@"; do
   run_summary "$B: cli trust" tests/cli/trust.sh "$B/perk"
   # perk serve over HTTP: every route, hostile requests, hot swap and load (tests/service/)
   run_summary "$B: service" tests/service/serve.sh "$B/perk"
+  # the operators' console in a real headless chromium (Selenium) against perk serve, screenshots
+  # into $B/screenshots/ (not under valgrind: the browser's timeouts are not made for it)
+  if [ "${VALGRIND:-0}" != 1 ]; then
+    run_summary "$B: console (browser)" /usr/bin/python3 tests/console/console_test.py "$B/perk"
+  fi
   # the embedding example links libperk through perk.h only and runs
   for ex in "$B"/examples/*; do
     [ -x "$ex" ] || continue

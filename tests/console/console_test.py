@@ -73,7 +73,7 @@ earn base "消费积分" {
 """
 
 # What the test types at the end of the draft: a threshold written without its currency (an
-# error, [expected-money]), fixed afterwards to ¥200. The editor closes the brace and the quotes
+# error, [type-mismatch] "cannot compare money with int", hint "write ¥200"), fixed afterwards. The editor closes the brace and the quotes
 # itself, as it does for an operator.
 TYPED = '\npromotion big_order "满200减20" {\nwhen order.subtotal >= 200\nthen ¥20 off order'
 
@@ -263,6 +263,13 @@ try:
         by_id("signin").click()
         return wait_for(f"{name} is signed in", lambda: driver.find_elements(By.ID, "who"))
 
+    def attr(css, name):
+        try:
+            els = driver.find_elements(By.CSS_SELECTOR, css)
+            return els[0].get_attribute(name) or "" if els else ""
+        except Exception:  # replaced while we looked: ask again
+            return ""
+
     def csp_violations():
         return [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
 
@@ -288,13 +295,16 @@ try:
     lines = lambda: [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".cm-line")]
     bad_line = next((i + 1 for i, l in enumerate(lines()) if ">= 200" in l), None)
     check("the typed rule is in the editor", bad_line is not None, lines())
+    bad_col = lines()[bad_line - 1].index("order.subtotal") + 1 if bad_line else 0
     d = wait_for("a diagnostic appears",
-                 lambda: driver.find_elements(By.CSS_SELECTOR, '#diagnostics li.diag.error[data-code="expected-money"]'))
+                 lambda: driver.find_elements(By.CSS_SELECTOR, '#diagnostics li.diag.error[data-code="type-mismatch"]'))
     if d:
         check("the diagnostic is at the typed line", d[0].get_attribute("data-line") == str(bad_line),
               (d[0].get_attribute("data-line"), bad_line))
         check("the diagnostic says what is wrong and what to do",
-              "money" in d[0].text and "hint" in d[0].text, d[0].text)
+              "cannot compare money with int" in d[0].text and "write ¥200 instead of 200" in d[0].text, d[0].text)
+        check("the diagnostic's column is where the comparison starts",
+              d[0].get_attribute("data-column") == str(bad_col), (d[0].get_attribute("data-column"), bad_col))
     check("the error is underlined in the editor",
           wait_for("lint underline", lambda: driver.find_elements(By.CSS_SELECTOR, ".cm-lintRange-error")) is not None)
     check("the status counts the error", "bad" in by_id("check-status").get_attribute("class"))
@@ -431,8 +441,7 @@ try:
     if b:
         b[0].click()
         check("rolled back: version 1 is active again",
-              wait_for("v1 active", lambda: "active" in (driver.find_element(
-                  By.CSS_SELECTOR, '#history tr[data-version="1"]').get_attribute("class") or "")) is not None)
+              wait_for("v1 active", lambda: "active" in attr('#history tr[data-version="1"]', "class")) is not None)
 
     # ------------------------------------------------ forged change without CSRF
     forged = driver.execute_async_script("""
