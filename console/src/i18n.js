@@ -28,6 +28,8 @@ const words = {
     uses: "Times applied", budget_left: "Budget left", points: "Points", issued: "Issued", redeemed: "Redeemed",
     expired: "Expired", per_day: "Orders per day", discount_by_promo: "Discount by promotion",
     actor: "Who", action: "What", detail: "Detail", nothing: "Nothing yet",
+    discount_before: "Discount before", discount_after: "Discount after",
+    role_viewer: "viewer", role_editor: "editor", role_publisher: "publisher",
     language: "中文",
   },
   zh: {
@@ -56,6 +58,8 @@ const words = {
     uses: "使用次数", budget_left: "剩余预算", points: "积分", issued: "发放", redeemed: "兑换",
     expired: "过期", per_day: "每日订单", discount_by_promo: "各促销优惠金额",
     actor: "操作人", action: "操作", detail: "详情", nothing: "暂无记录",
+    discount_before: "之前优惠", discount_after: "之后优惠",
+    role_viewer: "查看者", role_editor: "编辑者", role_publisher: "发布者",
     language: "English",
   },
 };

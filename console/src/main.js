@@ -65,7 +65,7 @@ function shell(content) {
   const who = h(
     "div",
     { class: "who" },
-    h("span", { id: "who" }, state.me.name + " · " + t("role") + " " + state.me.role),
+    h("span", { id: "who" }, state.me.name + " · " + t("role") + " " + t("role_" + state.me.role)),
     h("button", { id: "lang", type: "button", onclick: switchLanguage }, t("language")),
     h("button", { id: "signout", type: "button", onclick: signOut }, t("signout"))
   );
@@ -286,9 +286,22 @@ function resultView(res) {
   return [totals, h("h3", {}, t("promotion")), promos, h("h3", {}, t("hints")), hints];
 }
 
+// The last cart simulated, kept in the browser so that the page opens with it.
+function savedCart() {
+  try {
+    return JSON.parse(localStorage.getItem("perk.cart") || "null");
+  } catch (e) {
+    return null;
+  }
+}
+
 async function pageSimulate() {
   if (!state.activeSource && state.activeVersion === null) await loadActive();
-  const tbody = h("tbody", { id: "cart-lines" }, lineRow({ sku: "", price: "", quantity: 1 }));
+  const last = savedCart();
+  const rows = last && last.lines && last.lines.length
+    ? last.lines.map((l) => lineRow({ ...l, tags: (l.tags || []).join(", ") }))
+    : [lineRow({ sku: "", price: "", quantity: 1 })];
+  const tbody = h("tbody", { id: "cart-lines" }, rows);
   const out = h("div", { id: "sim-result" });
   const form = h(
     "form",
@@ -305,13 +318,13 @@ async function pageSimulate() {
     h(
       "div",
       { class: "grid" },
-      h("label", {}, t("customer_id"), h("input", { id: "c-id", value: "c1" })),
-      h("label", {}, t("tier"), h("input", { id: "c-tier" })),
-      h("label", {}, t("tags"), h("input", { id: "c-tags" })),
-      h("label", {}, t("birthday"), h("input", { id: "c-birthday", placeholder: "1990-07-01" })),
-      h("label", {}, t("coupons"), h("input", { id: "o-coupons" })),
-      h("label", {}, t("time"), h("input", { id: "o-time", placeholder: "2026-03-04T10:00:00+08:00" })),
-      h("label", {}, t("shipping"), h("input", { id: "o-shipping", placeholder: "12.00" }))
+      h("label", {}, t("customer_id"), h("input", { id: "c-id", value: (last && last.customer.id) || "c1" })),
+      h("label", {}, t("tier"), h("input", { id: "c-tier", value: last && last.customer.tier })),
+      h("label", {}, t("tags"), h("input", { id: "c-tags", value: last && (last.customer.tags || []).join(", ") })),
+      h("label", {}, t("birthday"), h("input", { id: "c-birthday", placeholder: "1990-07-01", value: last && last.customer.birthday })),
+      h("label", {}, t("coupons"), h("input", { id: "o-coupons", value: last && (last.coupons || []).join(", ") })),
+      h("label", {}, t("time"), h("input", { id: "o-time", placeholder: "2026-03-04T10:00:00+08:00", value: last && last.order.time })),
+      h("label", {}, t("shipping"), h("input", { id: "o-shipping", placeholder: "12.00", value: last && last.order.shipping }))
     ),
     h("button", { type: "submit", id: "run-simulation", disabled: !canEdit() }, t("run_simulation"))
   );
@@ -319,7 +332,9 @@ async function pageSimulate() {
     ev.preventDefault();
     out.replaceChildren(t("checking"));
     try {
-      const res = await api.post("simulate", { source: draftSource(), name: state.ruleName, cart: readCart(form) });
+      const cart = readCart(form);
+      localStorage.setItem("perk.cart", JSON.stringify(cart));
+      const res = await api.post("simulate", { source: draftSource(), name: state.ruleName, cart });
       if (!res.ok) {
         out.replaceChildren(res.diagnostics ? diagList(res.diagnostics) : errorBox(res.error ? res.error.message : "failed"));
         return;
@@ -440,13 +455,13 @@ async function pagePublish() {
         h("div", { class: "totals" },
           h("div", { class: "total" }, h("span", {}, t("compared")), h("strong", { id: "w-compared" }, String(r.orders ? r.orders.compared : 0))),
           h("div", { class: "total" }, h("span", {}, t("changed")), h("strong", { id: "w-changed" }, String(r.orders ? r.orders.changed : 0))),
-          h("div", { class: "total" }, h("span", {}, t("discount") + " " + t("before")), h("strong", { id: "w-before" }, money(tot("old").discount, cur))),
-          h("div", { class: "total" }, h("span", {}, t("discount") + " " + t("after")), h("strong", { id: "w-after" }, money(tot("new").discount, cur)))),
+          h("div", { class: "total" }, h("span", {}, t("discount_before")), h("strong", { id: "w-before" }, money(tot("old").discount, cur))),
+          h("div", { class: "total" }, h("span", {}, t("discount_after")), h("strong", { id: "w-after" }, money(tot("new").discount, cur)))),
         h("details", {}, h("summary", {}, "JSON"), h("pre", {}, JSON.stringify(r, null, 2)))
       );
     } catch (e) { whatif.replaceChildren(errorBox(e)); }
   };
-  const message = h("input", { id: "publish-text", placeholder: t("message"), size: 40 });
+  const message = h("input", { id: "publish-text", placeholder: t("message") });
   const publishBox = canPublish()
     ? h("div", { class: "publish" }, message, h("button", { id: "publish", type: "button", onclick: async () => {
         try {
