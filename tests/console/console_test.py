@@ -172,9 +172,12 @@ def cleanup():
             pass
     server.terminate()
     try:
-        server.wait(timeout=20)
+        rc = server.wait(timeout=30)
+        # 0 after a graceful shutdown; under ASan a leak or an error would make it non-zero
+        check("perk serve exits 0 on SIGTERM (no leak, no sanitizer error)", rc == 0, rc)
     except subprocess.TimeoutExpired:
         server.kill()
+        check("perk serve stops on SIGTERM", False)
 
 
 try:
@@ -222,7 +225,7 @@ try:
     # The rate limit is per name and per address: restart the service to forget it (in memory),
     # so that the viewer can sign in from this address later.
     server.terminate()
-    server.wait(timeout=20)
+    check("perk serve exits 0 on SIGTERM (first run)", server.wait(timeout=30) == 0)
     server = subprocess.Popen(wrap + [perk, "serve", "--db", db, "--listen", f"127.0.0.1:{port}", "--threads",
                                       "2", "--poll-ms", "50"], stdout=log, stderr=log, env=env, cwd=work)
     for _ in range(200):
