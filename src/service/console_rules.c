@@ -301,6 +301,24 @@ static void handle_simulate(console_call *c, json_t *body, serve_reply *r)
     serve_json(r, 200, o);
 }
 
+/* Line (1-based) of the first `cart file "path"` of a .test text, or 0: it would read a file of the
+ * server. */
+static int cart_file_line(const char *text)
+{
+    int line = 1;
+    for (const char *p = text; *p; line++) {
+        p += strspn(p, " \t");
+        if (strncmp(p, "cart", 4) == 0 && (p[4] == ' ' || p[4] == '\t')) {
+            const char *q = p + 4 + strspn(p + 4, " \t");
+            if (strncmp(q, "file", 4) == 0) return line;
+        }
+        const char *nl = strchr(p, '\n');
+        if (!nl) break;
+        p = nl + 1;
+    }
+    return 0;
+}
+
 /* Writes text to dir/name; false on failure. */
 static bool write_file(const char *dir, const char *name, const char *text)
 {
@@ -334,6 +352,14 @@ static void handle_test(console_call *c, json_t *body, serve_reply *r)
     if (inc) {
         serve_error(r, 400, "invalid_request", "tests",
                     "tests line %d: include is not available in the console", inc);
+        return;
+    }
+    int file_line = cart_file_line(tests);
+    if (file_line) {
+        serve_error(
+            r, 400, "invalid_request", "tests",
+            "tests line %d: cart file is not available in the console: write the cart inline (cart { ... })",
+            file_line);
         return;
     }
     /* the cases run under the draft: a `ruleset "file"` line naming another file is commented out */

@@ -362,6 +362,14 @@ try:
     check("tests: 1 passed, 1 failed", s and s.startswith("1 ") and "1 failed" in s, s)
     check("tests: the failing case is named", "a wrong expectation fails" in (text("tests-log") or ""))
     check("tests: no temporary path is shown", "/tmp/" not in (text("tests-log") or ""), text("tests-log"))
+    res = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/me').then(r => r.json()).then(me =>
+          fetch('/console/api/test', {method: 'POST', headers: {'Content-Type': 'application/json',
+                'X-CSRF-Token': me.csrf}, body: JSON.stringify({source: arguments[0],
+                tests: 'case "x"\\ncart file "/etc/passwd"\\nexpect payable ¥0.00\\nend\\n'})}))
+          .then(r => r.json().then(b => done([r.status, b.error && b.error.message])));""", RULES_V1)
+    check("tests: a cart file of the server cannot be read", res[0] == 400 and "cart file" in (res[1] or ""), res)
 
     # ------------------------------------------------------------------ publish
     driver.get(base + "/console/#/publish")
