@@ -17,7 +17,7 @@ OPT     ?= -O2
 WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -fPIC $(WARN) $(SAN) \
               -Iruntime/include -Iruntime -Isrc -I$(B)/gen
-PKGS    = jansson sqlite3 libmicrohttpd libcurl
+PKGS    = jansson sqlite3 libmicrohttpd libcurl libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -59,6 +59,18 @@ $(B)/gen/lexer.c $(B)/gen/lexer.h &: grammar/lexer.l $(B)/gen/parser.h
 $(B)/obj/gen/%.o: $(B)/gen/%.c $(B)/gen/parser.h $(B)/gen/lexer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-parameter -Wno-missing-prototypes -Wno-shadow -MMD -MP -c $< -o $@
+
+# --- the operators' console (console/, docs/console.md) ---------------------
+# esbuild bundles console/src into $(B)/console; its files become a C file linked into perk.
+CONSOLE_SRC := $(wildcard console/src/*.js) console/index.html console/style.css console/package-lock.json
+CC_OBJ += $(B)/obj/gen/console_assets.o
+
+$(B)/console/app.js: $(CONSOLE_SRC) scripts/build-console.sh
+	@scripts/build-console.sh $(B)/console
+
+$(B)/gen/console_assets.c: $(B)/console/app.js scripts/embed-console.py
+	@mkdir -p $(B)/gen
+	python3 scripts/embed-console.py $(B)/console > $@.tmp && mv $@.tmp $@
 
 # --- our own objects -------------------------------------------------------
 # The generated headers are order-only: they must exist before the first build, and after that

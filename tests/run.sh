@@ -118,6 +118,11 @@ for B in "$@"; do
   run_summary "$B: service" tests/service/serve.sh "$B/perk"
   # 16 clients commit 2,000 orders over HTTP against contested budgets and coupons
   run_summary "$B: service contest" tests/service/contest.sh "$B/perk"
+  # the operators' console in a real headless chromium (Selenium) against perk serve, screenshots
+  # into $B/screenshots/ (not under valgrind: the browser's timeouts are not made for it)
+  if [ "${VALGRIND:-0}" != 1 ]; then
+    run_summary "$B: console (browser)" /usr/bin/python3 tests/console/console_test.py "$B/perk"
+  fi
   # the embedding example links libperk through perk.h only and runs
   for ex in "$B"/examples/*; do
     [ -x "$ex" ] || continue

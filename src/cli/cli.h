@@ -20,11 +20,10 @@
 
 /* In the order `perk help` lists them. */
 /* clang-format off: a table, aligned by hand */
-#define CLI_COMMAND_LIST(X)                                                                            \
-    X(check)                                                                                           \
-    X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish) X(commit) X(history)  \
-        X(show) X(rollback) X(coupons) X(db) X(points) X(customers) X(events) X(expire) X(serve) X(keys)   \
-            X(version) X(help)
+#define CLI_COMMAND_LIST(X)                                                                       \
+    X(check) X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders)                    \
+    X(publish) X(commit) X(history) X(show) X(rollback) X(coupons) X(db) X(points) X(customers)    \
+    X(events) X(expire) X(serve) X(keys) X(version) X(users) X(report) X(help)
 /* clang-format on */
 
 /* What cli_parse_next returns for an option: above 255, so never a short option's character.
@@ -83,6 +82,11 @@ typedef enum cli_option_id {
     CLI_OPT_SCOPE,
     CLI_OPT_NAME,
     CLI_OPT_MEMBER_SINCE,
+    CLI_OPT_ROLE,
+    CLI_OPT_PASSWORD_FILE,
+    CLI_OPT_FROM,
+    CLI_OPT_TO,
+    CLI_OPT_CSV,
 } cli_option_id;
 
 /* One option of a command. Data only: the parser, the help and (later) man pages read it. */

@@ -285,6 +285,35 @@ const cli_command cli_keys = {
     }
 };
 
+const cli_command cli_users = {
+    "users",
+    "perk users add NAME --role viewer|editor|publisher [--password-file FILE] [--db FILE]\n"
+    "       perk users list [--db FILE]\n"
+    "       perk users remove NAME [--db FILE]",
+    "manage the operators of the console (docs/console.md)",
+    (const cli_option[]){
+        { "role", 0, "ROLE", "viewer (read), editor (edit, check, simulate) or publisher", CLI_OPT_ROLE },
+        { "password-file", 0, "FILE", "read the password from FILE's first line (else a prompt or stdin)",
+          CLI_OPT_PASSWORD_FILE },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
+
+const cli_command cli_report = {
+    "report",
+    "perk report --from DATE --to DATE [--json | --csv] [--db FILE]",
+    "results of the promotions and points over a period (the console's Results page)",
+    (const cli_option[]){
+        { "from", 0, "DATE", "first day of the period, YYYY-MM-DD (UTC)", CLI_OPT_FROM },
+        { "to", 0, "DATE", "last day of the period, YYYY-MM-DD (UTC), included", CLI_OPT_TO },
+        { "json", 0, NULL, "the whole report as JSON", CLI_OPT_JSON },
+        { "csv", 0, NULL, "the promotions as CSV", CLI_OPT_CSV },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
+
 const cli_command cli_version = { "version", "perk version", "print the version",
                                   (const cli_option[]){ { 0 } } };
 

@@ -15,7 +15,7 @@ static void run_path(test_run *tr, const char *path) { ruletest_path(tr, path); 
 
 int cmd_test(int argc, char **argv)
 {
-    test_run tr = { false, false, 0, 0, 0 };
+    test_run tr = { false, false, 0, 0, 0, NULL };
     cli_parser opts;
     int ch;
     cli_parse_begin(&opts, &cli_test, false);

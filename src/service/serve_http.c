@@ -346,6 +346,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, serve_request *q,
         MHD_add_response_header(resp, "X-Perk-Version", v);
     }
     if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
+    if (r->set_cookie) MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+    if (r->console) console_add_headers(resp, r);
     (void)method;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
@@ -364,9 +366,44 @@ static void terminate_line(serve_reply *r)
     r->body = b;
 }
 
+static const char *header_value(void *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/* /console and below: the operators' console (console_*.c), signed in by session cookie. */
+static void answer_console(serve_server *srv, struct MHD_Connection *conn, serve_request *q, const char *url,
+                           const char *method, serve_reply *r)
+{
+    r->console = true;
+    if (q->timed_out || q->too_large) {
+        serve_error(r, q->too_large ? 413 : 408, q->too_large ? "body_too_large" : "request_timeout", NULL,
+                    "the request body is too large or arrived too slowly");
+        return;
+    }
+    char err[512];
+    serve_worker *w = worker_get(srv, err, sizeof err);
+    if (!w) {
+        serve_error(r, 503, "store_unavailable", NULL, "cannot open the store: %s", err);
+        return;
+    }
+    char client[INET6_ADDRSTRLEN] = "?";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, client,
+                  sizeof client);
+    console_call c = { srv, w, method, url, q->body ? q->body : "", q->len, header_value, query_value, conn, client };
+    console_handle(&c, r);
+}
+
 static void answer(serve_server *srv, struct MHD_Connection *conn, serve_request *q, const char *url,
                    const char *method, serve_reply *r, char *key_prefix, serve_route *route_out)
 {
+    if (console_is_path(url)) {
+        *route_out = ROUTE_UNKNOWN;
+        answer_console(srv, conn, q, url, method, r);
+        return;
+    }
     char id[512] = "";
     bool path_known = false;
     const char *allow = NULL;
@@ -472,6 +509,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     access_log(q, method, url, &r, micros, key_prefix);
     enum MHD_Result ret = send_reply(conn, q, &r, method);
     free(r.body);
+    free(r.set_cookie);
     return ret;
 }
 

@@ -88,6 +88,9 @@ typedef struct serve_reply {
     const char *error_code;   /* for the access log; NULL on success */
     int64_t version;          /* rule-set version that answered (0 = none) */
     const char *allow;        /* Allow header of a 405 */
+    char *set_cookie;         /* malloc'ed Set-Cookie value, or NULL (the console's session) */
+    bool console;             /* a console answer: CSP, frame and sniffing headers (console_http.c) */
+    char csp_nonce[40];       /* the console page's style nonce (CodeMirror's <style>), or "" */
 } serve_reply;
 
 /* A request as the handlers see it. */
@@ -111,6 +114,23 @@ void serve_error(serve_reply *r, int status, const char *code, const char *path,
 void serve_error_from_message(serve_reply *r, int status, const char *code, const char *msg);
 /* Takes a jansson object as the body (and frees it). */
 void serve_json(serve_reply *r, int status, void *json_obj);
+
+/* The operators' console under /console (console_*.c, docs/console.md). */
+typedef struct console_call {
+    serve_server *srv;
+    serve_worker *w;
+    const char *method, *path; /* path starts with /console */
+    const char *body;          /* NUL-terminated */
+    size_t body_len;
+    const char *(*header)(void *conn, const char *name);
+    const char *(*query)(void *conn, const char *name);
+    void *conn;
+    const char *client; /* the peer's address, for the sign-in rate limit */
+} console_call;
+bool console_is_path(const char *path);
+void console_handle(console_call *c, serve_reply *r);
+/* Sets the console's security headers of reply r on a response (a struct MHD_Response *). */
+void console_add_headers(void *response, const serve_reply *r);
 
 /* The handlers (serve_routes.c). */
 void serve_handle(serve_call *c, serve_reply *r);

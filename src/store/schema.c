@@ -250,6 +250,33 @@ static const char schema_v7[] =
     "  created_at INTEGER NOT NULL,\n"
     "  revoked_at INTEGER\n"
     ");\n";
+/* Version 8: operators of the console with a role and an Argon2id password hash (its
+ * salt and parameters inside the encoded string), their sessions (only the SHA-256 of the token
+ * is kept; the CSRF token is bound to the session) and the audit log of every change. */
+static const char schema_v8[] =
+    "CREATE TABLE console_users (\n"
+    "  id         INTEGER PRIMARY KEY,\n"
+    "  name       TEXT NOT NULL UNIQUE,\n"
+    "  role       TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'publisher')),\n"
+    "  password   TEXT NOT NULL,\n" /* $argon2id$v=19$m=...,t=...,p=...$salt$hash */
+    "  created_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE console_sessions (\n"
+    "  token_hash TEXT PRIMARY KEY,\n" /* lowercase hex SHA-256 of the cookie's token */
+    "  user_id    INTEGER NOT NULL REFERENCES console_users(id) ON DELETE CASCADE,\n"
+    "  csrf       TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  expires_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX console_sessions_by_user ON console_sessions(user_id);\n"
+    "CREATE TABLE audit_log (\n"
+    "  id     INTEGER PRIMARY KEY,\n"
+    "  at     INTEGER NOT NULL,\n"
+    "  actor  TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  detail TEXT NOT NULL\n"
+    ");\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
@@ -258,6 +285,7 @@ const pstore_migration pstore_migrations[] = {
     { 5, "delayed orders recorded", schema_v5 },
     { 6, "customers: the CRM's membership record", schema_v6 },
     { 7, "reservations and their holds; API keys", schema_v7 },
+    { 8, "console operators, sessions and the audit log", schema_v8 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

@@ -710,6 +710,95 @@ perk_store_status perk_store_key_lookup(perk_store *store, const char *key, perk
 /* Revokes key `id` from `now` (PERK_STORE_NOT_FOUND when no such active key). */
 perk_store_status perk_store_key_revoke(perk_store *store, int64_t id, int64_t now);
 
+/* ------------------------------------------------ console operators (users.c) */
+
+/* Operators of the console (docs/console.md): a name, a role (viewer, editor, publisher) and an
+ * Argon2id password hash with a per-user random salt. A session is a random token whose SHA-256
+ * only is stored, with a CSRF token bound to it and an expiry. Every change (users added or
+ * removed, sign-ins, publishes...) goes to the audit log: who, what, when. */
+#define PERK_STORE_USER_NAME_MAX 64
+#define PERK_STORE_PASSWORD_MIN 8
+#define PERK_STORE_PASSWORD_MAX 1024
+#define PERK_STORE_TOKEN_LEN 64 /* hex digits of a session or CSRF token (256 bits) */
+
+typedef struct perk_store_user {
+    int64_t id;
+    char name[PERK_STORE_USER_NAME_MAX + 1];
+    char role[16];
+    int64_t created_at;
+} perk_store_user;
+
+/* Adds operator `name` with `role` and the password (len bytes, PERK_STORE_PASSWORD_MIN..MAX),
+ * hashed with Argon2id; writes "user.add" to the audit log as `actor`, in the same transaction.
+ * PERK_STORE_CONFLICT when the name exists, PERK_STORE_INVALID for a bad name, role or password. */
+perk_store_status perk_store_user_add(perk_store *store, const char *name, const char *role, const char *password,
+                                      size_t len, const char *actor, int64_t now);
+/* Removes operator `name` and its sessions, audited as "user.remove" (NOT_FOUND when unknown). */
+perk_store_status perk_store_user_remove(perk_store *store, const char *name, const char *actor, int64_t now);
+/* Every operator, by name. */
+typedef int (*perk_store_user_cb)(void *ctx, const perk_store_user *user);
+perk_store_status perk_store_users(perk_store *store, perk_store_user_cb cb, void *ctx);
+/* Checks a password: *ok true and *out filled when `name` exists and the password matches. An
+ * unknown name costs the same Argon2id time as a wrong password (no user enumeration by timing). */
+perk_store_status perk_store_user_verify(perk_store *store, const char *name, const char *password, size_t len,
+                                         perk_store_user *out, bool *ok);
+/* A new session of user `user_id` valid until now + ttl: the token for the cookie and the CSRF
+ * token, each PERK_STORE_TOKEN_LEN hex digits + NUL. Expired sessions are deleted on the way. */
+perk_store_status perk_store_session_create(perk_store *store, int64_t user_id, int64_t now, int64_t ttl,
+                                            char token[PERK_STORE_TOKEN_LEN + 1],
+                                            char csrf[PERK_STORE_TOKEN_LEN + 1]);
+/* The session of `token` if it exists and has not expired at `now`: *found, its user and CSRF. */
+perk_store_status perk_store_session_lookup(perk_store *store, const char *token, int64_t now,
+                                            perk_store_user *user, char csrf[PERK_STORE_TOKEN_LEN + 1],
+                                            bool *found);
+/* Ends the session of `token` (OK also when there is none). */
+perk_store_status perk_store_session_delete(perk_store *store, const char *token);
+/* Appends an entry to the audit log (actor, action and detail: at most 255, 64, 4096 bytes). */
+perk_store_status perk_store_audit(perk_store *store, int64_t now, const char *actor, const char *action,
+                                   const char *detail);
+typedef struct perk_store_audit_entry {
+    int64_t id, at;
+    const char *actor, *action, *detail; /* borrowed: valid during the callback */
+} perk_store_audit_entry;
+typedef int (*perk_store_audit_cb)(void *ctx, const perk_store_audit_entry *entry);
+/* The newest `limit` entries with id below `before` (0 = from the newest), newest first. */
+perk_store_status perk_store_audit_list(perk_store *store, int64_t before, int64_t limit, perk_store_audit_cb cb,
+                                        void *ctx);
+
+/* --------------------------------------------- results of campaigns (report.c) */
+
+/* What promotions and points did over the orders committed in [from, to) (epoch seconds, order
+ * time): the console's Results page and `perk report`. Released uses (orders cancelled or fully
+ * refunded with release_budget) are not counted. */
+typedef struct perk_store_promo_report {
+    const char *ruleset, *promo_id; /* borrowed: valid during the callback */
+    int64_t uses;                   /* times applied */
+    int64_t discount;               /* discount given, shipping discount included (minor units) */
+    int64_t orders;                 /* distinct orders it applied to */
+    int64_t revenue;                /* payable of those orders (minor units) */
+} perk_store_promo_report;
+typedef int (*perk_store_promo_report_cb)(void *ctx, const perk_store_promo_report *row);
+/* One row per (rule set, promotion) that applied in the period, by rule set then promotion. */
+perk_store_status perk_store_report_promotions(perk_store *store, int64_t from, int64_t to,
+                                              perk_store_promo_report_cb cb, void *ctx);
+
+typedef struct perk_store_period_report {
+    int64_t orders, subtotal, discount, payable; /* orders committed in the period, money in minor units */
+    int64_t points_issued, points_redeemed, points_expired; /* ledger earn / redeem / expire, as positive numbers */
+} perk_store_period_report;
+/* The totals of the period. */
+perk_store_status perk_store_report_period(perk_store *store, int64_t from, int64_t to,
+                                          perk_store_period_report *out);
+/* Orders and discount per day of the period (UTC days, day = epoch day number), oldest first. */
+typedef int (*perk_store_day_report_cb)(void *ctx, int64_t day, int64_t orders, int64_t discount);
+perk_store_status perk_store_report_days(perk_store *store, int64_t from, int64_t to, perk_store_day_report_cb cb,
+                                         void *ctx);
+/* The order JSON of the `limit` most recent committed orders that kept it, oldest first (the
+ * what-if replay of a draft). */
+typedef int (*perk_store_order_json_cb)(void *ctx, const char *order_json);
+perk_store_status perk_store_recent_orders(perk_store *store, int64_t limit, perk_store_order_json_cb cb,
+                                           void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -52,6 +52,10 @@ typedef struct words {
     char buf[1024];
 } words;
 
+/* Where this thread's run writes (ruletest_run.out, else stderr): set by ruletest_path, so that
+ * the console can run tests in a service thread and show their output. */
+static _Thread_local FILE *rt_out;
+
 static void split_words(const char *line, words *out)
 {
     out->n = 0;
@@ -335,12 +339,12 @@ static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "perk: error: cannot open %s: %s\n", path, strerror(errno));
+        fprintf(rt_out, "perk: error: cannot open %s: %s\n", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "perk: error: %s is a directory\n", path);
+        fprintf(rt_out, "perk: error: %s is a directory\n", path);
         fclose(f);
         return NULL;
     }
@@ -365,7 +369,7 @@ static char *read_file(const char *path, size_t *len)
     bool err = ferror(f) != 0;
     fclose(f);
     if (n > limit) {
-        fprintf(stderr,
+        fprintf(rt_out,
                 "perk: error: %s is larger than the limit of %zu bytes [file-too-large]: split it into "
                 "smaller files\n",
                 path, limit);
@@ -373,7 +377,7 @@ static char *read_file(const char *path, size_t *len)
         return NULL;
     }
     if (err) {
-        fprintf(stderr, "perk: error: cannot read %s\n", path);
+        fprintf(rt_out, "perk: error: cannot read %s\n", path);
         free(buf);
         return NULL;
     }
@@ -470,7 +474,7 @@ static void run_case(test_run *tr, const char *test_path, const char *case_name,
         bool ok = check_expect(prog, r, err_text, &w, actual, sizeof actual, why, sizeof why);
         if (ok) continue;
         if (tr->update && actual[0]) {
-            fprintf(stderr, "%s:%d: updated: %s\n    was: %s\n", test_path, i + 1, actual, fl->line[i]);
+            fprintf(rt_out, "%s:%d: updated: %s\n    was: %s\n", test_path, i + 1, actual, fl->line[i]);
             /* keep the line's indentation */
             size_t ind = strspn(fl->line[i], " \t");
             char *nl = malloc(ind + strlen(actual) + 1);
@@ -482,27 +486,27 @@ static void run_case(test_run *tr, const char *test_path, const char *case_name,
             *changed = true;
             continue;
         }
-        if (case_failed++ == 0) fprintf(stderr, "FAIL %s:%d: case \"%s\"\n", test_path, case_line, case_name);
-        fprintf(stderr, "  %s:%d:\n    - %s\n", test_path, i + 1, fl->line[i] + strspn(fl->line[i], " \t"));
-        if (actual[0]) fprintf(stderr, "    + %s\n", actual);
-        if (why[0]) fprintf(stderr, "    (%s)\n", why);
+        if (case_failed++ == 0) fprintf(rt_out, "FAIL %s:%d: case \"%s\"\n", test_path, case_line, case_name);
+        fprintf(rt_out, "  %s:%d:\n    - %s\n", test_path, i + 1, fl->line[i] + strspn(fl->line[i], " \t"));
+        if (actual[0]) fprintf(rt_out, "    + %s\n", actual);
+        if (why[0]) fprintf(rt_out, "    (%s)\n", why);
     }
     if (n_expect == 0) {
-        fprintf(stderr, "FAIL %s:%d: case \"%s\" has no expectations\n", test_path, case_line, case_name);
+        fprintf(rt_out, "FAIL %s:%d: case \"%s\" has no expectations\n", test_path, case_line, case_name);
         case_failed = 1;
     }
     if (case_failed)
         tr->failed++;
     else {
         tr->passed++;
-        if (tr->verbose) fprintf(stderr, "ok   %s:%d: %s\n", test_path, case_line, case_name);
+        if (tr->verbose) fprintf(rt_out, "ok   %s:%d: %s\n", test_path, case_line, case_name);
     }
     cart_json_free(doc);
 }
 
 static void syntax_error(test_run *tr, const char *path, int line, const char *msg)
 {
-    fprintf(stderr, "%s:%d: error: %s\n", path, line, msg);
+    fprintf(rt_out, "%s:%d: error: %s\n", path, line, msg);
     tr->failed++;
 }
 
@@ -532,7 +536,7 @@ static perk_context *new_context(const char *path, perk_program *prog)
 {
     perk_error err;
     perk_context *ctx = perk_context_new(prog, NULL, &err);
-    if (!ctx) fprintf(stderr, "%s: %s\n", path, err.message);
+    if (!ctx) fprintf(rt_out, "%s: %s\n", path, err.message);
     return ctx;
 }
 
@@ -569,7 +573,7 @@ static perk_program *compile_block(const char *path, const file_lines *fl, int f
     perk_error err;
     perk_program *p = perk_program_load(bytes, len, &err);
     free(bytes);
-    if (!p) fprintf(stderr, "perk: error: %s:%d: %s\n", path, first, err.message);
+    if (!p) fprintf(rt_out, "perk: error: %s:%d: %s\n", path, first, err.message);
     return p;
 }
 
@@ -605,7 +609,7 @@ static void run_test_file(test_run *tr, const char *path)
         prog = compiler_load_program(rules, false);
         if (prog) ctx = new_context(path, prog);
         if (!prog || !ctx) {
-            fprintf(stderr, "FAIL %s: cannot load %s\n", path, rules);
+            fprintf(rt_out, "FAIL %s: cannot load %s\n", path, rules);
             tr->failed++;
             goto done;
         }
@@ -635,7 +639,7 @@ static void run_test_file(test_run *tr, const char *path)
             if (prog) ctx = new_context(path, prog);
             if (!prog || !ctx) {
                 /* one failure for the block; its cases are skipped until the next block */
-                fprintf(stderr, "FAIL %s:%d: these rules do not compile; the cases under them are skipped\n",
+                fprintf(rt_out, "FAIL %s:%d: these rules do not compile; the cases under them are skipped\n",
                         path, i + 1);
                 tr->failed++;
                 perk_program_free(prog);
@@ -728,7 +732,7 @@ static void run_test_file(test_run *tr, const char *path)
             for (int i = 0; i < fl.n; i++) fprintf(f, "%s\n", fl.line[i]);
             fclose(f);
         } else {
-            fprintf(stderr, "perk: error: cannot rewrite %s\n", path);
+            fprintf(rt_out, "perk: error: cannot rewrite %s\n", path);
         }
     }
 done:
@@ -743,9 +747,10 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 void ruletest_path(ruletest_run *tr, const char *path)
 {
+    rt_out = tr->out ? tr->out : stderr;
     struct stat st;
     if (stat(path, &st) != 0) {
-        fprintf(stderr, "perk: error: %s does not exist\n", path);
+        fprintf(rt_out, "perk: error: %s does not exist\n", path);
         tr->failed++;
         return;
     }

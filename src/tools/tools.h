@@ -3,6 +3,7 @@
  * The one header the CLI includes for them:
  *   diff.h        what-if replay of orders under two rule-set versions (`perk diff`)
  *   gen_orders.h  seeded realistic orders for a rule set (`perk gen-orders`)
+ *   report.h      results of campaigns over a period (`perk report`, the console)
  *   ruletest.h    the rule tests: .test files of carts and expected results (`perk test`)
  */
 #ifndef PERK_TOOLS_H
@@ -10,6 +11,7 @@
 
 #include "diff.h"
 #include "gen_orders.h"
+#include "report.h"
 #include "ruletest.h"
 
 #endif

@@ -1,0 +1,88 @@
+// editor.js - the rule editor: CodeMirror 6 with Perk's keywords highlighted and the compiler's
+// own diagnostics shown in place (underlined span, message and hint on hover, gutter marks) as
+// the operator types. The check runs on perk serve (POST /console/api/check); columns there are
+// 1-based code points, converted here to CodeMirror's UTF-16 offsets.
+
+import { EditorView, basicSetup } from "codemirror";
+import { EditorState } from "@codemirror/state";
+import { StreamLanguage } from "@codemirror/language";
+import { linter, lintGutter, setDiagnostics as cmSetDiagnostics } from "@codemirror/lint";
+
+// The words of grammar/lexer.l that start or shape a declaration or condition.
+const keywords = new Set(
+  ("after all and any at balance benefit buy by cap coupon coupons currency customer day days discount each earn " +
+    "effect every except exclusive expensive expire false for free from get gift hour hours in include is items let " +
+    "limit max measure min minute minutes mod most multiplier not of off on or order original pays pending per point " +
+    "points price prices priority promotion quantity rate redeem requires rounding ruleset shipping spend stop tier " +
+    "then tiers time timezone to today total true union up uses valid week weekday weeks when where within").split(" ")
+);
+
+const perkLanguage = StreamLanguage.define({
+  name: "perk",
+  token(stream) {
+    if (stream.eatSpace()) return null;
+    if (stream.match("#") || stream.match("//")) {
+      stream.skipToEnd();
+      return "comment";
+    }
+    if (stream.match(/^"(?:[^"\\]|\\.)*"?/)) return "string";
+    if (stream.match(/^[¥$€£][0-9][0-9_,.]*/)) return "number";
+    if (stream.match(/^[0-9][0-9_.]*(%|x)?/)) return "number";
+    if (stream.match(/^[A-Za-z_][A-Za-z0-9_]*/)) return keywords.has(stream.current()) ? "keyword" : "variableName";
+    stream.next();
+    return null;
+  },
+  languageData: { commentTokens: { line: "#" } },
+});
+
+// The offset in `doc` of 1-based line `line`, 1-based code-point column `col`.
+function offsetOf(doc, line, col) {
+  if (line < 1) return 0;
+  if (line > doc.lines) return doc.length;
+  const l = doc.line(line);
+  let units = 0, points = 1;
+  for (const ch of l.text) {
+    if (points >= col) break;
+    units += ch.length;
+    points++;
+  }
+  return Math.min(l.from + units, l.to);
+}
+
+// Server diagnostics -> CodeMirror diagnostics (the span's last column is inclusive).
+export function toCm(doc, diags) {
+  return (diags || []).map((d) => {
+    const from = offsetOf(doc, d.line, d.column);
+    let to = offsetOf(doc, d.end_line, d.end_column + 1);
+    if (to <= from) to = Math.min(from + 1, doc.length);
+    return {
+      from, to,
+      severity: d.severity === "note" ? "info" : d.severity,
+      message: d.message + (d.hint ? "\nhint: " + d.hint : ""),
+      source: d.code,
+    };
+  });
+}
+
+export function setDiagnostics(view, diags) {
+  view.dispatch(cmSetDiagnostics(view.state, toCm(view.state.doc, diags)));
+}
+
+// check(text) -> Promise of the server's diagnostics.
+// The page's CSP nonce (a fresh one per page load, in a meta tag): CodeMirror puts it on the
+// <style> elements it makes, which the Content-Security-Policy otherwise refuses.
+function cspNonce() {
+  const m = document.querySelector('meta[name="csp-nonce"]');
+  return m ? m.getAttribute("content") : "";
+}
+
+export function createEditor(parent, text, check, readOnly) {
+  const lint = linter(async (view) => toCm(view.state.doc, await check(view.state.doc.toString())), { delay: 350 });
+  return new EditorView({
+    parent,
+    state: EditorState.create({
+      doc: text,
+      extensions: [EditorView.cspNonce.of(cspNonce()), basicSetup, perkLanguage, lintGutter(), lint, EditorState.readOnly.of(!!readOnly), EditorView.lineWrapping],
+    }),
+  });
+}

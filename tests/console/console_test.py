@@ -1,0 +1,553 @@
+#!/usr/bin/python3
+# tests/console/console_test.py PERK - the operators' console end to end in a real headless
+# browser (Debian's chromium + chromium-driver, driven by Selenium) against a REAL `perk serve` on
+# a free loopback port with a temporary store:
+#   sign in; type a rule with an error and see the diagnostic at the right line; fix it; simulate
+#   a cart and read the right amounts (hand-checked cents); run the rule tests (one passing case,
+#   one failing); publish with a message and see it in the history; commit orders through the
+#   API and see the Results page's counts and discount match the store to the cent; roll back;
+#   a viewer cannot publish (no button, the API answers 403); a forged change without the CSRF
+#   token is refused; the sign-in rate limit; the security headers and cookie flags.
+# Screenshots of every page, at a laptop and a phone width, in English and Chinese, are written to
+# BUILD/screenshots/ (BUILD = the folder of PERK). Prints one line per failed check and ends with
+# "N passed, N failed" (tests/run.sh counts it).
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+
+perk = os.path.abspath(sys.argv[1])
+shots = os.path.join(os.path.dirname(perk), "screenshots")
+passed = 0
+failed = 0
+
+
+def check(what, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL", what, detail)
+        sys.stdout.flush()
+
+
+def finish(code=0):
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed or code else 0)
+
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:
+    check("python3-selenium is installed (scripts/deps.sh)", False)
+    finish(1)
+
+# Version 1, published before the browser opens: 10% off tea, 1 point per yuan.
+RULES_V1 = """ruleset "Console shop" {
+  currency CNY
+  timezone "Asia/Shanghai"
+}
+
+let tea = items where category in "tea"
+
+promotion tea_off "茶叶九折" {
+  then 10% off tea
+}
+
+earn base "消费积分" {
+  then 1 point per ¥1 on items
+}
+"""
+
+# What the test types at the end of the draft: a threshold written without its currency (an
+# error, [type-mismatch] "cannot compare money with int", hint "write ¥200"), fixed afterwards. The editor closes the brace and the quotes
+# itself, as it does for an operator.
+TYPED = '\npromotion big_order "满200减20" {\nwhen order.subtotal >= 200\nthen ¥20 off order'
+
+TESTS = """case "tea and a cup"
+cart {
+  "order": {"time": "2026-03-04T10:00:00+08:00"},
+  "lines": [{"sku": "TEA-1", "category": "tea", "price": "120.00", "quantity": 1},
+            {"sku": "CUP-1", "category": "teaware", "price": "100.00", "quantity": 1}]
+}
+# 10% of 120.00 = 12.00; subtotal 220.00 >= 200: 20.00 off; 220.00 - 32.00 = 188.00
+expect applied tea_off ¥12.00
+expect applied big_order ¥20.00
+expect payable ¥188.00
+end
+
+case "a wrong expectation fails"
+cart {
+  "order": {"time": "2026-03-04T10:00:00+08:00"},
+  "lines": [{"sku": "CUP-1", "category": "teaware", "price": "100.00", "quantity": 1}]
+}
+expect payable ¥1.00
+end
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+work = tempfile.mkdtemp(prefix="perk-console-test-")
+db = os.path.join(work, "console.db")
+env = dict(os.environ)
+env.pop("PERK_DB", None)
+wrap = os.environ.get("PERK_WRAP", "").split()
+
+
+def run(*args, stdin=None):
+    return subprocess.run([perk, *args], input=stdin, capture_output=True, text=True, env=env, cwd=work)
+
+
+with open(os.path.join(work, "shop.perk"), "w") as f:
+    f.write(RULES_V1)
+r = run("publish", "shop.perk", "-m", "first version", "--author", "setup", "--db", db)
+check("perk publish of version 1", r.returncode == 0, r.stderr)
+for name, role, pw in [("alice", "publisher", "alice-password"), ("vic", "viewer", "viewer-password")]:
+    r = run("users", "add", name, "--role", role, "--db", db, stdin=pw + "\n")
+    check(f"perk users add {name}", r.returncode == 0, r.stderr)
+r = run("users", "add", "bob", "--role", "editor", "--db", db, stdin="short\n")
+check("perk users add refuses a short password", r.returncode == 1 and "at least 8" in r.stderr, r.stderr)
+r = run("users", "list", "--db", db)
+check("perk users list shows both", "alice" in r.stdout and "viewer" in r.stdout, r.stdout)
+r = run("keys", "create", "--scope", "checkout", "--db", db)
+key = r.stdout.strip()
+check("an API key for the orders", key.startswith("perk_"), r.stderr)
+
+port = free_port()
+base = f"http://127.0.0.1:{port}"
+log = open(os.path.join(work, "serve.log"), "w")
+server = subprocess.Popen(wrap + [perk, "serve", "--db", db, "--listen", f"127.0.0.1:{port}", "--threads", "2",
+                                  "--poll-ms", "50"], stdout=log, stderr=log, env=env, cwd=work)
+
+
+def http(method, path, body=None, headers=None):
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+for _ in range(200):
+    try:
+        if http("GET", "/healthz")[0] == 200:
+            break
+    except OSError:
+        time.sleep(0.05)
+else:
+    check("perk serve starts", False)
+    server.kill()
+    finish(1)
+
+driver = None
+
+
+def cleanup():
+    if driver:
+        try:
+            driver.quit()
+        except Exception:
+            pass
+    server.terminate()
+    try:
+        rc = server.wait(timeout=30)
+        # 0 after a graceful shutdown; under ASan a leak or an error would make it non-zero
+        check("perk serve exits 0 on SIGTERM (no leak, no sanitizer error)", rc == 0, rc)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        check("perk serve stops on SIGTERM", False)
+
+
+try:
+    # ---------------------------------------------------------- HTTP-level security
+    st, hdr, body = http("GET", "/console/")
+    csp = hdr.get("Content-Security-Policy", "")
+    check("the page is served from the binary", st == 200 and b"/console/app.js" in body)
+    check("CSP: default-src 'self', no inline script, frame-ancestors 'none'",
+          "default-src 'self'" in csp and "script-src 'self';" in csp and "unsafe-inline" not in csp
+          and "frame-ancestors 'none'" in csp, csp)
+    check("the page's style nonce is in its CSP and its meta tag",
+          "'nonce-" in csp and csp.split("'nonce-")[1].split("'")[0].encode() in body)
+    check("X-Frame-Options: DENY", hdr.get("X-Frame-Options") == "DENY")
+    st, hdr, _ = http("GET", "/console/app.js")
+    check("app.js is served as JavaScript", st == 200 and hdr.get("Content-Type", "").startswith("text/javascript"))
+    st, hdr, body = http("POST", "/console/api/login", {"name": "alice", "password": "alice-password"},
+                         {"Content-Type": "application/json"})
+    cookie = hdr.get("Set-Cookie", "")
+    check("sign-in over the API", st == 200 and json.loads(body)["role"] == "publisher", body)
+    check("the cookie is HttpOnly, SameSite=Strict, Path=/console",
+          "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie, cookie)
+    st, hdr, body = http("POST", "/console/api/login", {"name": "alice", "password": "alice-password"},
+                         {"Content-Type": "application/json", "X-Forwarded-Proto": "https"})
+    check("behind a TLS proxy the cookie is Secure", "; Secure" in hdr.get("Set-Cookie", ""))
+    st, _, body = http("POST", "/console/api/login", b"name=alice&password=alice-password",
+                       {"Content-Type": "application/x-www-form-urlencoded"})
+    check("a form post (what a cross-site form can send) cannot sign in", st == 415, body)
+    st, _, body = http("POST", "/console/api/login", {"name": "alice", "password": "alice-password"},
+                       {"Content-Type": "application/json", "Origin": "http://evil.example"})
+    check("another site's origin is refused", st == 403 and b"forbidden_origin" in body, body)
+    st, _, _ = http("GET", "/console/api/me")
+    check("no session: 401", st == 401)
+    # rate limit: 5 failures for one name, then even the right password waits
+    codes = [http("POST", "/console/api/login", {"name": "vic", "password": f"wrong-{i}"},
+                  {"Content-Type": "application/json"})[0] for i in range(5)]
+    check("wrong passwords: 401", codes == [401] * 5, codes)
+    st, _, body = http("POST", "/console/api/login", {"name": "vic", "password": "viewer-password"},
+                       {"Content-Type": "application/json"})
+    check("after 5 failures the sign-in is refused for a while (429)", st == 429 and b"too_many_attempts" in body,
+          body)
+    st, _, body = http("POST", "/console/api/login", {"name": "nobody", "password": "whatever-pw"},
+                       {"Content-Type": "application/json"})
+    check("the same address is limited too", st == 429, body)
+
+    # The rate limit is per name and per address: restart the service to forget it (in memory),
+    # so that the viewer can sign in from this address later.
+    server.terminate()
+    check("perk serve exits 0 on SIGTERM (first run)", server.wait(timeout=30) == 0)
+    server = subprocess.Popen(wrap + [perk, "serve", "--db", db, "--listen", f"127.0.0.1:{port}", "--threads",
+                                      "2", "--poll-ms", "50"], stdout=log, stderr=log, env=env, cwd=work)
+    for _ in range(200):
+        try:
+            if http("GET", "/healthz")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.05)
+
+    # ---------------------------------------------------------------- the browser
+    opts = webdriver.ChromeOptions()
+    for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,900",
+              "--disable-gpu", "--lang=en-US"]:
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    wait = WebDriverWait(driver, 20)
+    by_id = lambda i: driver.find_element(By.ID, i)
+
+    def wait_for(what, fn, timeout=20):
+        try:
+            return WebDriverWait(driver, timeout).until(lambda d: fn())
+        except TimeoutException:
+            check(what, False, "(timed out)")
+            return None
+
+    def text(i):
+        try:
+            return by_id(i).text
+        except Exception:
+            return None
+
+    def sign_in(name, password):
+        driver.get(base + "/console/")
+        wait_for("the sign-in form", lambda: driver.find_elements(By.ID, "name"))
+        by_id("name").send_keys(name)
+        by_id("password").send_keys(password)
+        by_id("signin").click()
+        return wait_for(f"{name} is signed in", lambda: driver.find_elements(By.ID, "who"))
+
+    def attr(css, name):
+        try:
+            els = driver.find_elements(By.CSS_SELECTOR, css)
+            return els[0].get_attribute(name) or "" if els else ""
+        except Exception:  # replaced while we looked: ask again
+            return ""
+
+    def csp_violations():
+        return [e for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+
+    driver.get(base + "/console/")
+    wait_for("the sign-in form appears", lambda: driver.find_elements(By.ID, "signin"))
+    by_id("name").send_keys("alice")
+    by_id("password").send_keys("wrong password")
+    by_id("signin").click()
+    check("a wrong password is said so on the page",
+          wait_for("sign-in error", lambda: "failed" in (text("signin-error") or "")) is not None)
+    check("signed in as alice", sign_in("alice", "alice-password") is not None)
+    check("the page names the operator and role", "alice" in text("who") and "publisher" in text("who"))
+
+    # ------------------------------------------------------------------- rules
+    driver.get(base + "/console/#/rules")
+    wait_for("the editor shows the active version",
+             lambda: "tea_off" in (driver.find_element(By.CSS_SELECTOR, ".cm-content").text or ""))
+    wait_for("version 1 compiles", lambda: "ok" in by_id("check-status").get_attribute("class"))
+    content = driver.find_element(By.CSS_SELECTOR, ".cm-content")
+    content.click()
+    content.send_keys(Keys.CONTROL, Keys.END)
+    content.send_keys(TYPED)
+    lines = lambda: [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".cm-line")]
+    bad_line = next((i + 1 for i, l in enumerate(lines()) if ">= 200" in l), None)
+    check("the typed rule is in the editor", bad_line is not None, lines())
+    bad_col = lines()[bad_line - 1].index("order.subtotal") + 1 if bad_line else 0
+    d = wait_for("a diagnostic appears",
+                 lambda: driver.find_elements(By.CSS_SELECTOR, '#diagnostics li.diag.error[data-code="type-mismatch"]'))
+    if d:
+        check("the diagnostic is at the typed line", d[0].get_attribute("data-line") == str(bad_line),
+              (d[0].get_attribute("data-line"), bad_line))
+        check("the diagnostic says what is wrong and what to do",
+              "cannot compare money with int" in d[0].text and "write ¥200 instead of 200" in d[0].text, d[0].text)
+        check("the diagnostic's column is where the comparison starts",
+              d[0].get_attribute("data-column") == str(bad_col), (d[0].get_attribute("data-column"), bad_col))
+    check("the error is underlined in the editor",
+          wait_for("lint underline", lambda: driver.find_elements(By.CSS_SELECTOR, ".cm-lintRange-error")) is not None)
+    check("the status counts the error", "bad" in by_id("check-status").get_attribute("class"))
+    os.makedirs(shots, exist_ok=True)
+    driver.save_screenshot(os.path.join(shots, "rules-diagnostic-en-laptop.png"))
+    # fix it: ">= 200" -> ">= ¥200"
+    line_el = [e for e in driver.find_elements(By.CSS_SELECTOR, ".cm-line") if ">= 200" in e.text][0]
+    line_el.click()
+    content.send_keys(Keys.END, Keys.BACKSPACE, Keys.BACKSPACE, Keys.BACKSPACE, "¥200")
+    check("fixed: the draft compiles with 2 promotions",
+          wait_for("compiles", lambda: "ok" in by_id("check-status").get_attribute("class")
+                   and "2" in by_id("check-status").text) is not None, text("check-status"))
+    check("no diagnostic is left", not driver.find_elements(By.CSS_SELECTOR, "#diagnostics li.error"))
+    by_id("format").click()
+    wait_for("format keeps the text compiling", lambda: "ok" in by_id("check-status").get_attribute("class"))
+    check("no CSP violation on the Rules page", not csp_violations())
+
+    # ---------------------------------------------------------------- simulate
+    driver.get(base + "/console/#/simulate")
+    wait_for("the simulate form", lambda: driver.find_elements(By.ID, "sim-form"))
+
+    def fill_line(row, sku, cat, price, qty):
+        for k, v in [("sku", sku), ("category", cat), ("price", price), ("quantity", qty)]:
+            el = row.find_element(By.CSS_SELECTOR, f'[data-key="{k}"]')
+            el.clear()
+            el.send_keys(v)
+
+    fill_line(driver.find_elements(By.CSS_SELECTOR, "tr.cart-line")[0], "TEA-1", "tea", "120.00", "1")
+    by_id("add-line").click()
+    fill_line(driver.find_elements(By.CSS_SELECTOR, "tr.cart-line")[1], "CUP-1", "teaware", "100.00", "1")
+    by_id("o-time").send_keys("2026-03-04T10:00:00+08:00")
+    by_id("run-simulation").click()
+    wait_for("the result", lambda: driver.find_elements(By.ID, "r-payable"))
+    # 120.00 + 100.00 = 220.00; tea_off 10% of 120.00 = 12.00; big_order 220.00 >= 200: 20.00;
+    # discount 12.00 + 20.00 = 32.00; payable 220.00 - 32.00 = 188.00; 1 point per yuan paid: 188
+    check("simulate: subtotal ¥220.00", text("r-subtotal") == "¥220.00", text("r-subtotal"))
+    check("simulate: discount ¥32.00", text("r-discount") == "¥32.00", text("r-discount"))
+    check("simulate: payable ¥188.00", text("r-payable") == "¥188.00", text("r-payable"))
+    check("simulate: 188 points", text("r-points") == "188", text("r-points"))
+    row = driver.find_elements(By.CSS_SELECTOR, '#r-promotions tr[data-promotion="big_order"]')
+    check("simulate: big_order applied for ¥20.00", row and "¥20.00" in row[0].text and "✓" in row[0].text,
+          row and row[0].text)
+    check("simulate: the explanation table", "Payable" in (text("r-explanation") or ""), text("r-explanation"))
+    driver.save_screenshot(os.path.join(shots, "simulate-result-en-laptop.png"))
+
+    # ------------------------------------------------------------------- tests
+    driver.get(base + "/console/#/tests")
+    wait_for("the tests page", lambda: driver.find_elements(By.ID, "tests-text"))
+    by_id("tests-text").send_keys(TESTS)
+    by_id("run-tests").click()
+    s = wait_for("the test summary", lambda: text("tests-summary"))
+    check("tests: 1 passed, 1 failed", s and s.startswith("1 ") and "1 failed" in s, s)
+    check("tests: the failing case is named", "a wrong expectation fails" in (text("tests-log") or ""))
+    check("tests: no temporary path is shown", "/tmp/" not in (text("tests-log") or ""), text("tests-log"))
+    res = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/me').then(r => r.json()).then(me =>
+          fetch('/console/api/test', {method: 'POST', headers: {'Content-Type': 'application/json',
+                'X-CSRF-Token': me.csrf}, body: JSON.stringify({source: arguments[0],
+                tests: 'case "x"\\ncart file "/etc/passwd"\\nexpect payable ¥0.00\\nend\\n'})}))
+          .then(r => r.json().then(b => done([r.status, b.error && b.error.message])));""", RULES_V1)
+    check("tests: a cart file of the server cannot be read", res[0] == 400 and "cart file" in (res[1] or ""), res)
+
+    # ------------------------------------------------------------------ publish
+    driver.get(base + "/console/#/publish")
+    wait_for("the publish page", lambda: driver.find_elements(By.ID, "history"))
+    check("the diff shows the new promotion",
+          any("big_order" in e.text for e in driver.find_elements(By.CSS_SELECTOR, "#rules-diff .add")))
+    by_id("run-whatif").click()
+    wait_for("the what-if replay", lambda: driver.find_elements(By.ID, "w-compared"))
+    check("what-if: no orders yet", text("w-compared") == "0", text("w-compared"))
+    by_id("publish-text").send_keys("spring: ¥20 off from ¥200")
+    by_id("publish").click()
+    if not wait_for("published", lambda: "2" in (text("publish-message") or "")):
+        print("    publish message:", text("publish-message"))
+    row = wait_for("history row", lambda: driver.find_elements(By.CSS_SELECTOR, '#history tr[data-version="2"]'))
+    check("history: version 2 with its message, active",
+          row and "spring: ¥20 off from ¥200" in row[0].text and "active" in row[0].get_attribute("class"))
+    st, _, body = http("GET", "/v1/budgets", headers={"Authorization": "Bearer " + key})
+    # the service swaps to version 2 within --poll-ms
+    for _ in range(100):
+        st, hdr, body = http("POST", "/v1/evaluate", {"order": {"time": "2026-03-04T10:00:00+08:00"}, "lines": [
+            {"sku": "CUP-1", "price": "250.00", "quantity": 1}]}, {"Authorization": "Bearer " + key})
+        if hdr.get("X-Perk-Version") == "2":
+            break
+        time.sleep(0.05)
+    check("the service serves version 2", hdr.get("X-Perk-Version") == "2", hdr)
+
+    # ------------------------------------------------------ orders, then results
+    now = int(time.time())
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    orders = [
+        ("O1", [("TEA-1", "tea", "120.00"), ("CUP-1", "teaware", "100.00")]),  # 12.00 + 20.00 = 32.00
+        ("O2", [("TEA-1", "tea", "120.00"), ("CUP-1", "teaware", "100.00")]),  # 32.00
+        ("O3", [("CUP-1", "teaware", "100.00")]),  # 100.00 < 200, no tea: 0.00
+    ]
+    for oid, lines_ in orders:
+        cart = {"order": {"id": oid, "time": stamp}, "customer": {"id": "c-" + oid},
+                "lines": [{"id": str(i + 1), "sku": s_, "category": c, "price": p, "quantity": 1}
+                          for i, (s_, c, p) in enumerate(lines_)]}
+        st, _, body = http("POST", "/v1/orders", cart, {"Authorization": "Bearer " + key,
+                                                        "Content-Type": "application/json"})
+        check(f"order {oid} committed", st == 201, body)
+    driver.get(base + "/console/#/results")
+    wait_for("the results", lambda: driver.find_elements(By.CSS_SELECTOR, '#promo-results tr[data-promotion]'))
+    con = sqlite3.connect(db)
+    n, disc = con.execute("SELECT COUNT(*), SUM(discount) FROM orders").fetchone()
+    tea_uses, tea_disc = con.execute(
+        "SELECT COUNT(*), SUM(discount) FROM budget_uses WHERE promo_id = 'tea_off'").fetchone()
+    con.close()
+    # the store: 3 orders, 32.00 + 32.00 + 0.00 = 64.00; tea_off twice, 12.00 + 12.00 = 24.00
+    check("store: 3 orders, 6400 cents of discount", (n, disc) == (3, 6400), (n, disc))
+    check("results: the order count matches the store", text("t-orders") == str(n), text("t-orders"))
+    check("results: the discount matches the store to the cent",
+          text("t-discount") == "¥%d.%02d" % (disc // 100, disc % 100), text("t-discount"))
+    tea = driver.find_element(By.CSS_SELECTOR, '#promo-results tr[data-promotion="tea_off"]')
+    check("results: tea_off applied twice",
+          tea.find_element(By.CSS_SELECTOR, ".uses").text == str(tea_uses) == "2", tea.text)
+    check("results: tea_off gave ¥24.00", tea.find_element(By.CSS_SELECTOR, ".discount").text == "¥24.00"
+          and tea_disc == 2400, tea.text)
+    big = driver.find_element(By.CSS_SELECTOR, '#promo-results tr[data-promotion="big_order"]')
+    check("results: big_order gave ¥40.00 on 2 orders", "¥40.00" in big.text and
+          big.find_element(By.CSS_SELECTOR, ".orders").text == "2", big.text)
+    # points: 188 + 188 + 100 = 476 issued
+    check("results: 476 points issued", text("t-issued") == "476", text("t-issued"))
+    check("results: SVG charts", len(driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")) >= 2)
+    today = time.strftime("%Y-%m-%d", time.gmtime(now))
+    r = run("report", "--from", today, "--to", today, "--json", "--db", db)
+    rep = json.loads(r.stdout) if r.returncode == 0 else {}
+    check("perk report gives the same figures",
+          rep.get("orders") == 3 and rep.get("discount") == "64.00" and rep.get("points", {}).get("issued") == 476,
+          r.stdout + r.stderr)
+    href = by_id("export-csv").get_attribute("href")
+    csv_text = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done)", href)
+    check("CSV export: the tea_off row", "Console shop,tea_off,茶叶九折,2,24.00,2,376.00" in csv_text, csv_text)
+    check("no CSP violation on the Results page", not csp_violations())
+
+    # ---------------------------------------------------------------- roll back
+    driver.get(base + "/console/#/publish")
+    b = wait_for("the rollback button", lambda: driver.find_elements(By.CSS_SELECTOR, 'button.rollback[data-version="1"]'))
+    if b:
+        b[0].click()
+        check("rolled back: version 1 is active again",
+              wait_for("v1 active", lambda: "active" in attr('#history tr[data-version="1"]', "class")) is not None)
+
+    # ------------------------------------------------ forged change without CSRF
+    forged = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/publish', {method: 'POST', headers: {'Content-Type': 'application/json'},
+               body: JSON.stringify({source: 'x', message: 'forged'})})
+          .then(r => r.json().then(b => done([r.status, b.error && b.error.code])));""")
+    check("a change without the CSRF token is refused (403 csrf)", forged == [403, "csrf"], forged)
+    forged = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/rollback', {method: 'POST', headers: {'Content-Type': 'application/json',
+               'X-CSRF-Token': '0'.repeat(64)}, body: JSON.stringify({version: 2})})
+          .then(r => done(r.status));""")
+    check("a change with a wrong CSRF token is refused", forged == 403, forged)
+
+    # ------------------------------------------------------------------ audit
+    driver.get(base + "/console/#/audit")
+    wait_for("the audit log", lambda: driver.find_elements(By.CSS_SELECTOR, "#audit tr[data-action]"))
+    actions = [e.get_attribute("data-action") for e in driver.find_elements(By.CSS_SELECTOR, "#audit tr[data-action]")]
+    for a in ["user.add", "login", "login.failed", "publish", "rollback"]:
+        check(f"audit log shows {a}", a in actions, actions)
+
+    # ------------------------------------------------------------------ viewer
+    by_id("signout").click()
+    wait_for("signed out", lambda: driver.find_elements(By.ID, "signin"))
+    st = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch('/console/api/me').then(r => done(r.status))")
+    check("after sign-out the session is gone", st == 401, st)
+    check("signed in as the viewer", sign_in("vic", "viewer-password") is not None)
+    driver.get(base + "/console/#/publish")
+    wait_for("the viewer's publish page", lambda: driver.find_elements(By.ID, "history"))
+    check("viewer: no publish button", not driver.find_elements(By.ID, "publish"))
+    check("viewer: no rollback button", not driver.find_elements(By.CSS_SELECTOR, "button.rollback"))
+    check("viewer: told why", driver.find_elements(By.ID, "publisher-only"))
+    res = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/me').then(r => r.json()).then(me =>
+          fetch('/console/api/publish', {method: 'POST', headers: {'Content-Type': 'application/json',
+                'X-CSRF-Token': me.csrf}, body: JSON.stringify({source: 'x', message: 'by a viewer'})}))
+          .then(r => r.json().then(b => done([r.status, b.error && b.error.code])));""")
+    check("viewer: the API refuses to publish (403 forbidden)", res == [403, "forbidden"], res)
+    res = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/me').then(r => r.json()).then(me =>
+          fetch('/console/api/check', {method: 'POST', headers: {'Content-Type': 'application/json',
+                'X-CSRF-Token': me.csrf}, body: JSON.stringify({source: 'x'})}))
+          .then(r => done(r.status));""")
+    check("viewer: cannot run the checker (editor and up)", res == 403, res)
+    con = sqlite3.connect(db)
+    versions = con.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+    con.close()
+    check("nothing forged or refused was published", versions == 2, versions)
+
+    # ------------------------------------------------------------- screenshots
+    by_id("signout").click()
+    wait_for("signed out", lambda: driver.find_elements(By.ID, "signin"))
+    taken = 0
+    for lang in ["en", "zh"]:
+        for width, height, label in [(1366, 900, "laptop"), (390, 844, "phone")]:
+            driver.set_window_size(width, height)
+            driver.get(base + "/console/")
+            driver.execute_script("localStorage.setItem('perk.lang', arguments[0])", lang)
+            driver.get(base + "/console/")
+            wait_for("the sign-in form", lambda: driver.find_elements(By.ID, "signin"))
+            driver.save_screenshot(os.path.join(shots, f"signin-{lang}-{label}.png"))
+            taken += 1
+            sign_in("alice", "alice-password")
+            for page, ready in [("rules", ".cm-content"), ("simulate", "#sim-form"), ("tests", "#tests-text"),
+                                ("publish", "#history"), ("results", "#promo-results"), ("audit", "#audit")]:
+                driver.get(base + "/console/#/" + page)
+                driver.refresh()
+                wait_for(f"page {page}", lambda: driver.find_elements(By.CSS_SELECTOR, ready))
+                if page == "simulate":
+                    by_id("run-simulation").click()
+                    wait_for("simulation", lambda: driver.find_elements(By.ID, "r-payable"))
+                if page == "tests":
+                    by_id("run-tests").click()
+                    wait_for("tests", lambda: driver.find_elements(By.ID, "tests-summary"))
+                if page == "publish":
+                    by_id("run-whatif").click()
+                    wait_for("what-if", lambda: driver.find_elements(By.ID, "w-compared"))
+                time.sleep(0.3)
+                driver.save_screenshot(os.path.join(shots, f"{page}-{lang}-{label}.png"))
+                taken += 1
+            zh_nav = text("nav-rules")
+            check(f"{lang}: the navigation is in the chosen language",
+                  zh_nav == ("规则" if lang == "zh" else "Rules"), zh_nav)
+            by_id("signout").click()
+            wait_for("signed out", lambda: driver.find_elements(By.ID, "signin"))
+    check("28 screenshots written", taken == 28, taken)
+    check("no CSP violation anywhere", not csp_violations())
+except Exception:
+    traceback.print_exc()
+    check("the test ran to its end", False)
+finally:
+    cleanup()
+
+finish()
