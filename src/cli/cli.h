@@ -23,7 +23,7 @@
 #define CLI_COMMAND_LIST(X)                                                                       \
     X(check) X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders)                    \
     X(publish) X(commit) X(history) X(show) X(rollback) X(coupons) X(db) X(points) X(customers)    \
-    X(events) X(expire) X(serve) X(keys) X(version) X(users) X(report) X(help)
+    X(events) X(expire) X(serve) X(keys) X(users) X(report) X(version) X(help)
 /* clang-format on */
 
 /* What cli_parse_next returns for an option: above 255, so never a short option's character.
