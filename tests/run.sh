@@ -121,6 +121,13 @@ for B in "$@"; do
   done
 done
 
+# make install into a temporary DESTDIR: files, SONAME, exports (perk_* only), pkg-config, the
+# example built and run against the staged tree, man pages, completion, uninstall. Once, on the
+# first tree (an unsanitized one in `make test`), and not under valgrind (it runs compilers).
+if [ "${VALGRIND:-0}" != 1 ] && [ -x "${1:-}/perk" ]; then
+  run_summary "$1: make install (scripts/test-install.sh)" scripts/test-install.sh "$1"
+fi
+
 if [ ${#failures[@]} -gt 0 ]; then
   echo "== failures:"
   for f in "${failures[@]}"; do echo "  $f"; done

@@ -20,17 +20,19 @@
 
 /* In the order `perk help` lists them. */
 /* clang-format off: a table, aligned by hand */
-#define CLI_COMMAND_LIST(X)                                                                            \
-    X(check)                                                                                           \
-    X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish) X(commit) X(history)  \
-        X(show) X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version) \
-            X(help)
+#define CLI_COMMAND_LIST(X)                                                                        \
+    X(check)                                                                                       \
+    X(compile)                                                                                     \
+    X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish) X(commit) X(history) X(show) \
+        X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version) X(help)
 /* clang-format on */
 
 /* What cli_parse_next returns for an option: above 255, so never a short option's character.
  * One id per long name; commands that share a name share the id. */
 typedef enum cli_option_id {
     CLI_OPT_HELP = 256,
+    CLI_OPT_MAN,
+    CLI_OPT_COMPLETION,
     CLI_OPT_DB,
     CLI_OPT_NOW,
     CLI_OPT_JSON,
@@ -114,6 +116,11 @@ extern const size_t cli_command_count;
 
 /* Prints "usage: ...", the summary and every option with its description (-h/--help last). */
 void cli_print_help(FILE *out, const cli_command *cmd);
+
+/* Generated documentation (src/cli/cli_doc.c), from the same tables: perk(1) (name NULL) or
+ * perk-NAME(1) as roff, and the completion script of a shell ("bash"). -1 for an unknown name. */
+int cli_print_man(FILE *out, const char *name);
+int cli_print_completion(FILE *out, const char *shell);
 
 /* A getopt_long pass over a command's arguments, built from its table. */
 typedef struct cli_parser {

@@ -272,7 +272,15 @@ const cli_command cli_keys = {
 const cli_command cli_version = { "version", "perk version", "print the version",
                                   (const cli_option[]){ { 0 } } };
 
-const cli_command cli_help = { "help", "perk help [COMMAND]", "show help", (const cli_option[]){ { 0 } } };
+const cli_command cli_help = {
+    "help", "perk help [COMMAND]\n       perk help --man [COMMAND]\n       perk help --completion bash",
+    "show help",
+    (const cli_option[]){
+        { "man", 0, NULL, "print the man page of perk, or of COMMAND, as roff", CLI_OPT_MAN },
+        { "completion", 0, "SHELL", "print the completion script of SHELL (bash)", CLI_OPT_COMPLETION },
+        { 0 },
+    }
+};
 
 #define CLI_ENTRY(id) &cli_##id,
 const cli_command *const cli_commands[] = { CLI_COMMAND_LIST(CLI_ENTRY) };

@@ -2,6 +2,7 @@
  *
  * Exit status everywhere: 0 success, 1 errors found (in rules, carts, data), 2 usage error.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,8 +49,37 @@ static int no_options(const cli_command *cmd, int argc, char **argv)
 
 int cmd_help(int argc, char **argv)
 {
-    int st = no_options(&cli_help, argc, argv);
-    if (st >= 0) return st;
+    cli_parser p;
+    cli_parse_begin(&p, &cli_help, false);
+    bool man = false;
+    const char *completion = NULL;
+    int ch;
+    while ((ch = cli_parse_next(&p, argc, argv)) != -1) {
+        switch (ch) {
+        case CLI_OPT_HELP: cli_print_help(stdout, &cli_help); return 0;
+        case CLI_OPT_MAN: man = true; break;
+        case CLI_OPT_COMPLETION: completion = optarg; break;
+        default: fprintf(stderr, "usage: %s\n", cli_help.usage); return 2;
+        }
+    }
+    if (completion) {
+        if (man || optind < argc) {
+            fprintf(stderr, "usage: %s\n", cli_help.usage);
+            return 2;
+        }
+        if (cli_print_completion(stdout, completion) == 0) return 0;
+        fprintf(stderr, "perk: error: --completion %s: the shells are: bash\n", completion);
+        return 2;
+    }
+    if (optind + 1 < argc) {
+        fprintf(stderr, "usage: %s\n", cli_help.usage);
+        return 2;
+    }
+    if (man) {
+        if (cli_print_man(stdout, optind < argc ? argv[optind] : NULL) == 0) return 0;
+        fprintf(stderr, "perk: unknown command '%s'\n", argv[optind]);
+        return 2;
+    }
     if (optind < argc) {
         for (size_t i = 0; i < n_commands; i++)
             if (strcmp(commands[i].info->name, argv[optind]) == 0) {
