@@ -5,7 +5,7 @@
 #   --bench adds Lua 5.4 and LuaJIT for `make bench` (and wrk for `make bench-serve`); --fuzz adds clang and its runtime libraries
 #   (libFuzzer, sanitizers) for `make fuzz`; --valgrind adds valgrind for `make test-valgrind`.
 set -eu
-pkgs="build-essential clang flex bison pkg-config libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev tzdata jq libmicrohttpd-dev libcurl4-openssl-dev curl python3 python3-yaml"
+pkgs="build-essential clang flex bison pkg-config libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev tzdata jq libmicrohttpd-dev libcurl4-openssl-dev curl python3 python3-yaml groff-base"
 if [ "${1:-}" = "--bench" ]; then pkgs="$pkgs liblua5.4-dev libluajit-5.1-dev valgrind wrk"; fi
 if [ "${1:-}" = "--fuzz" ]; then pkgs="$pkgs clang libclang-rt-dev"; fi
 if [ "${1:-}" = "--valgrind" ]; then pkgs="$pkgs valgrind"; fi
