@@ -205,27 +205,34 @@ const cli_command cli_points = { "points", "perk points CUSTOMER [--db PATH]",
                                  } };
 
 const cli_command cli_events = {
-    "events", "perk events [--after ID] [--limit N] [--follow] [--consumer NAME [--ack]] [--db PATH]",
-    "print the integration outbox as JSON lines",
+    "events",
+    "perk events [--after ID] [--limit N] [--follow] [--consumer NAME [--ack]] [--db PATH]\n"
+    "       perk events ack ID --consumer NAME [--db PATH]",
+    "print the integration outbox as JSON lines; acknowledge what a consumer has stored",
     (const cli_option[]){
         { "after", 0, "ID", "start after event ID (default: the consumer's position, else 0)",
           CLI_OPT_AFTER },
         { "limit", 0, "N", "print at most N events", CLI_OPT_LIMIT },
         { "follow", 0, NULL, "keep printing new events until interrupted", CLI_OPT_FOLLOW },
-        { "consumer", 0, "NAME", "resume after the position NAME acknowledged", CLI_OPT_CONSUMER },
-        { "ack", 0, NULL, "record the consumer's position after each batch", CLI_OPT_ACK },
+        { "consumer", 0, "NAME", "resume after the position NAME acknowledged; ack: the consumer",
+          CLI_OPT_CONSUMER },
+        { "ack", 0, NULL, "record the consumer's position once the events are printed (not with --follow)",
+          CLI_OPT_ACK },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
         { 0 },
     }
 };
 
-const cli_command cli_db = { "db", "perk db check [--db PATH]",
-                             "check the store's integrity (ledger against orders, budgets, coupons, refunds)",
-                             (const cli_option[]){
-                                 STORE_DB_OPTION,
-                                 { 0 },
-                             } };
+const cli_command cli_db = {
+    "db", "perk db check [--db PATH]\n       perk db backup FILE [--db PATH]",
+    "check the store's integrity (ledger against orders, budgets, coupons, refunds), "
+    "or back it up online",
+    (const cli_option[]){
+        STORE_DB_OPTION,
+        { 0 },
+    }
+};
 
 const cli_command cli_expire = { "expire", "perk expire [--db PATH]", "expire points whose time has come",
                                  (const cli_option[]){

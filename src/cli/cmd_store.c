@@ -567,6 +567,26 @@ static int print_event(int64_t id, const char *type, int64_t time, const char *d
     return 0;
 }
 
+/* perk events ack ID --consumer NAME: the consumer has stored every event up to ID. */
+static int events_ack(const common *c, const char *usage, const char *consumer, int argc, char **argv)
+{
+    if (!consumer) return usage_error(usage, "ack needs --consumer NAME");
+    if (optind + 1 >= argc) return usage_error(usage, "say which event: perk events ack ID --consumer NAME");
+    if (optind + 2 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 2]);
+    int64_t id;
+    if (!parse_int64(argv[optind + 1], 1, INT64_MAX, &id))
+        return usage_error(usage, "the event id must be a number >= 1, not \"%s\"", argv[optind + 1]);
+    perk_store *s = open_store(c, true);
+    if (!s) return 1;
+    if (perk_store_ack(s, consumer, id) != PERK_STORE_OK) return store_error(s);
+    int64_t position = 0;
+    if (perk_store_consumer_position(s, consumer, &position) != PERK_STORE_OK) return store_error(s);
+    perk_store_close(s);
+    /* acknowledging an older id is a no-op: say where the consumer stands */
+    printf("%s: acknowledged up to %lld\n", cli_safe(consumer), (long long)position);
+    return 0;
+}
+
 int cmd_events(int argc, char **argv)
 {
     const cli_command *cmd = &cli_events;
@@ -597,8 +617,14 @@ int cmd_events(int argc, char **argv)
         default: return bad_option(usage, argv);
         }
     }
+    if (optind < argc && strcmp(argv[optind], "ack") == 0) return events_ack(&c, usage, consumer, argc, argv);
     if (optind != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
     if (ack && !consumer) return usage_error(usage, "--ack needs --consumer NAME");
+    /* A follower acknowledging what it wrote to a pipe would lose what the consumer had not yet
+     * stored when it died: the consumer acknowledges itself (perk events ack ID). */
+    if (ack && follow)
+        return usage_error(usage, "--follow never acknowledges: the consumer runs `perk events ack ID "
+                                  "--consumer NAME` after it has stored event ID");
     if (follow && limit > 0) return usage_error(usage, "--limit and --follow do not go together");
     perk_store *s = open_store(&c, ack);
     if (!s) return 1;
@@ -681,6 +707,21 @@ static int print_problem(const char *problem, void *ctx)
     return 0;
 }
 
+/* perk db backup FILE: SQLite's online backup, while checkouts keep writing. */
+static int db_backup(const common *c, const char *usage, int argc, char **argv)
+{
+    if (optind + 1 >= argc) return usage_error(usage, "say where to write the backup: perk db backup FILE");
+    if (optind + 2 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 2]);
+    const char *file = argv[optind + 1];
+    perk_store *s = open_store(c, false);
+    if (!s) return 1;
+    int64_t pages = 0;
+    if (perk_store_backup(s, file, &pages) != PERK_STORE_OK) return store_error(s);
+    perk_store_close(s);
+    printf("%s: backed up to %s (%lld pages, checked)\n", cli_safe(c->db), cli_safe(file), (long long)pages);
+    return 0;
+}
+
 int cmd_db(int argc, char **argv)
 {
     const cli_command *cmd = &cli_db;
@@ -689,9 +730,10 @@ int cmd_db(int argc, char **argv)
     common_init(&c);
     int status = common_options_only(argc, argv, cmd, &c);
     if (status >= 0) return status;
-    if (optind >= argc) return usage_error(usage, "say what to do: check");
+    if (optind >= argc) return usage_error(usage, "say what to do: check or backup");
+    if (strcmp(argv[optind], "backup") == 0) return db_backup(&c, usage, argc, argv);
     if (strcmp(argv[optind], "check") != 0)
-        return usage_error(usage, "unknown subcommand \"%s\" (only check)", argv[optind]);
+        return usage_error(usage, "unknown subcommand \"%s\" (check or backup)", argv[optind]);
     if (optind + 1 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 1]);
     perk_store *s = open_store(&c, false);
     if (!s) return 1;

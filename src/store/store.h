@@ -580,6 +580,14 @@ typedef int (*perk_store_problem_cb)(const char *problem, void *ctx);
  * snapshot while checkouts keep writing. */
 perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, void *ctx, int64_t *problems);
 
+/* An online backup to `path` with SQLite's backup API (src/store/backup.c): one read
+ * transaction, so the copy is one consistent snapshot while checkouts keep writing (WAL readers
+ * do not block writers). Written to a temporary file beside path, checked (PRAGMA quick_check),
+ * fsynced and renamed over path, so path is either the old file or the whole new copy. path must
+ * be a regular file or absent (a symbolic link, directory or device is refused), and not the
+ * store itself. *pages (may be NULL) gets the number of pages copied. */
+perk_store_status perk_store_backup(perk_store *store, const char *path, int64_t *pages);
+
 /* ----------------------------------------------------------------- API keys */
 
 /* Keys of `perk serve` (docs/service.md). Only their SHA-256 is stored; the key is returned once
