@@ -110,6 +110,8 @@ for B in "$@"; do
   run_summary "$B: perk diff / gen-orders" scripts/check-diff.sh "$B/perk"
   # the store commands end to end through the real binary (temporary databases)
   run_summary "$B: cli store" tests/cli/store.sh "$B/perk"
+  # the operations commands (refund, cancel) against a real store, JSON checked with jq
+  run_summary "$B: cli operations" tests/cli/ops.sh "$B/perk"
   # what the command line distrusts and bounds: outputs, limits, includes, store text, errors
   run_summary "$B: cli trust" tests/cli/trust.sh "$B/perk"
   # perk serve over HTTP: every route, hostile requests, hot swap and load (tests/service/)

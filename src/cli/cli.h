@@ -20,11 +20,12 @@
 
 /* In the order `perk help` lists them. */
 /* clang-format off: a table, aligned by hand */
-#define CLI_COMMAND_LIST(X)                                                                        \
-    X(check)                                                                                       \
-    X(compile)                                                                                     \
-    X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish) X(commit) X(history) X(show) \
-        X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version) X(help)
+#define CLI_COMMAND_LIST(X)                                                                            \
+    X(check)                                                                                           \
+    X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish) X(commit) X(history)  \
+        X(show) X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version) \
+        X(refund) X(cancel)                                                                            \
+            X(help)
 /* clang-format on */
 
 /* What cli_parse_next returns for an option: above 255, so never a short option's character.
@@ -33,6 +34,10 @@ typedef enum cli_option_id {
     CLI_OPT_HELP = 256,
     CLI_OPT_MAN,
     CLI_OPT_COMPLETION,
+    CLI_OPT_REFUND_ID,
+    CLI_OPT_LINES,
+    CLI_OPT_AMOUNT,
+    CLI_OPT_RELEASE_BUDGET,
     CLI_OPT_DB,
     CLI_OPT_NOW,
     CLI_OPT_JSON,

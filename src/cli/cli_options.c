@@ -140,6 +140,37 @@ const cli_command cli_commit = {
     }
 };
 
+const cli_command cli_refund = {
+    "refund",
+    "perk refund ORDER --id REFUND_ID [--lines LINE=AMOUNT,...] [--amount AMOUNT] [--release-budget]\n"
+    "                   [--json] [--db FILE]",
+    "record a refund of a committed order: points reversed, budget released when it is whole",
+    (const cli_option[]){
+        { "id", 0, "REFUND_ID", "the refund's id: a retry with the same id replays it", CLI_OPT_REFUND_ID },
+        { "lines", 0, "LINE=AMOUNT,...", "refund these amounts of these lines (default: the whole rest)",
+          CLI_OPT_LINES },
+        { "amount", 0, "AMOUNT", "the total refunded, e.g. 12.50 (default: the sum of --lines)",
+          CLI_OPT_AMOUNT },
+        { "release-budget", 0, NULL, "give budget and coupon uses back once the order is fully refunded",
+          CLI_OPT_RELEASE_BUDGET },
+        { "json", 0, NULL, "print the outcome as JSON (as the service's refund route)", CLI_OPT_JSON },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
+
+const cli_command cli_cancel = {
+    "cancel", "perk cancel ORDER [--id REFUND_ID] [--json] [--db FILE]",
+    "cancel a committed order: refund what is left, release its budget and coupon uses",
+    (const cli_option[]){
+        { "id", 0, "REFUND_ID", "the refund's id (default: cancel:ORDER, so cancelling twice replays)",
+          CLI_OPT_REFUND_ID },
+        { "json", 0, NULL, "print the outcome as JSON (as the service's cancel route)", CLI_OPT_JSON },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
+
 const cli_command cli_history = {
     "history", "perk history [--db PATH] [--activations]", "list published rule-set versions",
     (const cli_option[]){
