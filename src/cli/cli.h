@@ -24,7 +24,7 @@
     X(check)                                                                                           \
     X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders) X(publish) X(commit) X(history)  \
         X(show) X(rollback) X(coupons) X(db) X(points) X(events) X(expire) X(serve) X(keys) X(version) \
-        X(refund) X(cancel)                                                                            \
+        X(refund) X(cancel) X(budgets)                                                                 \
             X(help)
 /* clang-format on */
 
@@ -160,6 +160,10 @@ bool cli_flush_stdout(void);
 bool cli_number(const char *option, const char *text, int64_t min, int64_t max, int64_t *out);
 /* The latest time an option may name: 9999-12-31T23:59:59Z in epoch seconds. */
 #define CLI_EPOCH_MAX INT64_C(253402300799)
+/* A time as every option takes it (--now, --at, --expires): epoch seconds, YYYY-MM-DD (midnight
+ * UTC, or the next midnight when end_of_day), YYYY-MM-DDTHH:MM:SSZ, or RFC 3339 with an offset
+ * (2026-03-01T20:00+08:00); from 1970 to CLI_EPOCH_MAX. False when it is none of these. */
+bool cli_time(const char *text, bool end_of_day, int64_t *out);
 
 /* `--include-path DIR` of the commands that compile (check, compile, publish): up to 16 folders
  * that `include` may read from besides the top-level file's own. cli_include_path records one

@@ -116,7 +116,9 @@ const cli_command cli_publish = {
     "compile, verify and store a rule-set version (active now or at --at)",
     (const cli_option[]){
         { "message", 'm', "MESSAGE", "what changed (kept in the history)", CLI_OPT_MESSAGE },
-        { "at", 0, "TIME", "activate at TIME (RFC 3339 or epoch seconds) instead of now", CLI_OPT_AT },
+        { "at", 0, "TIME",
+          "activate at TIME (epoch seconds, YYYY-MM-DD or RFC 3339, as every time option) instead of now",
+          CLI_OPT_AT },
         { "author", 0, "NAME", "who published it (default: $USER)", CLI_OPT_AUTHOR },
         { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
         { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
@@ -167,6 +169,18 @@ const cli_command cli_cancel = {
           CLI_OPT_REFUND_ID },
         { "json", 0, NULL, "print the outcome as JSON (as the service's cancel route)", CLI_OPT_JSON },
         { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
+
+const cli_command cli_budgets = {
+    "budgets", "perk budgets [--customer ID] [--json] [--db PATH] [--now TIME]",
+    "budgets of the active version's promotions: used and left",
+    (const cli_option[]){
+        { "customer", 0, "ID", "also show how often customer ID has used each", CLI_OPT_CUSTOMER },
+        { "json", 0, NULL, "print the report as JSON (as the service's GET /v1/budgets)", CLI_OPT_JSON },
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
         { 0 },
     }
 };

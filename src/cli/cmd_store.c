@@ -56,40 +56,10 @@ static bool parse_int64(const char *text, int64_t min, int64_t max, int64_t *out
     return true;
 }
 
-/* Epoch seconds, YYYY-MM-DD (midnight UTC, or the next midnight when end_of_day),
- * YYYY-MM-DDTHH:MM:SSZ, or an RFC 3339 time with an offset (2026-03-01T20:00+08:00, the form
- * `perk publish --at` and carts use). */
+/* The one time syntax of the CLI (cli_time in cli_util.c). */
 static bool parse_time(const char *text, bool end_of_day, int64_t *out)
 {
-    if (parse_int64(text, 0, CLI_EPOCH_MAX, out)) return true;
-    int64_t stamp;
-    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0 && stamp <= CLI_EPOCH_MAX) {
-        *out = stamp;
-        return true;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
-    bool date_only;
-    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &s, &used) == 6 &&
-        text[used] == '\0')
-        date_only = false;
-    else if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && text[used] == '\0')
-        date_only = true;
-    else
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1970) return false;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1 || tm.tm_mday != d) /* timegm normalises 2026-02-30 to March */
-        return false;
-    *out = (int64_t)t + (date_only && end_of_day ? 86400 : 0);
-    return true;
+    return cli_time(text, end_of_day, out);
 }
 
 /* "2026-03-01T12:00:00Z", or "-" for 0. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/cli/ops.sh PERK - the operations commands against a real store (temporary database):
-# perk refund (lines, amounts, replay, conflicts, bad input) and perk cancel (the rest of the
-# order, budget and coupon uses released, replay), their text and --json output (checked with
+# perk refund (lines, amounts, replay, conflicts, bad input), perk cancel (the rest of the
+# order, budget and coupon uses released, replay) and perk budgets (uses and money, used and left), their text and --json output (checked with
 # jq), the points they reverse and what the budget allows afterwards. Cents are hand-checked in
 # the comments. Prints "N passed, N failed" (tests/run.sh counts it).
 set -u
@@ -134,8 +134,57 @@ jq_is .budget_released false
 run "cancel A4 with --id C4" 0 "$perk" cancel A4 --id C4 --json --db "$db"
 jq_is .refund_id C4
 jq_is .amount 180.00
+# perk budgets: A2, A3, A4 hold the 3 uses (A1's was released; A4 was cancelled just above, so
+# its use is released too): 2 used, 1 left; money given 2 x 20.00 = 40.00
+run "budgets (text)" 0 "$perk" budgets --db "$db"
+out_has "ruleset shop, version 1"
+check "flash: 2 used, limit 3, 1 left, 40.00 given" grep -qE '^flash +2 +3 +1 +40\.00 +- +- +-$' "$work/out"
+run "budgets --json --customer bob" 0 "$perk" budgets --json --customer bob --db "$db"
+jq_is '.budgets | length' 1
+jq_is '.budgets[0].promotion' flash
+jq_is '.budgets[0].label' 限量立减
+jq_is '.budgets[0].uses' 2
+jq_is '.budgets[0].limit_uses' 3
+jq_is '.budgets[0].uses_left' 1
+jq_is '.budgets[0].money' 40.00
+jq_is '.budgets[0].limit_money' null
+jq_is '.budgets[0].customer_uses' 2
+jq_is .ruleset_version 1
+run "budgets before the rule set was active" 1 "$perk" budgets --now 2020-01-01 --db "$db"
+err_has "no rule set is active"
+run "budgets with a bad --now" 2 "$perk" budgets --now yesterday --db "$db"
+run "budgets of a missing store" 1 "$perk" budgets --db "$work/none.db"
+
 run "the store is consistent" 0 "$perk" db check --db "$db"
 out_has ": ok ("
+
+# a money budget and a per-customer limit: ¥10 off while ¥25 lasts, once per customer
+db2="$work/money.db"
+cat >cap.perk <<'EOF2'
+ruleset "cap" { currency CNY timezone "Asia/Shanghai" }
+promotion cap "限额立减" {
+  limit ¥25 total
+  limit 1 per customer
+  then ¥10 off order
+}
+EOF2
+run "publish cap" 0 "$perk" publish cap.perk -m cap --db "$db2"
+for o in B1:c1 B2:c2 B3:c3; do order "${o%%:*}" "${o#*:}" >"${o%%:*}.json"; "$perk" commit "${o%%:*}.json" --db "$db2" >"$work/${o%%:*}.out" 2>&1; done
+# B1 10.00, B2 10.00, B3 what is left: 25.00 - 20.00 = 5.00 (payable 200.00 - 5.00 = 195.00)
+check "B3 gets the last 5.00 of the budget" grep -q '"payable": "195.00"' "$work/B3.out"
+run "budgets --json: money used up" 0 "$perk" budgets --json --customer c1 --db "$db2"
+jq_is '.budgets[0].uses' 3
+jq_is '.budgets[0].limit_uses' null
+jq_is '.budgets[0].uses_left' null
+jq_is '.budgets[0].money' 25.00
+jq_is '.budgets[0].limit_money' 25.00
+jq_is '.budgets[0].money_left' 0.00
+jq_is '.budgets[0].limit_per_customer' 1
+jq_is '.budgets[0].customer_uses' 1
+run "cancel B2" 0 "$perk" cancel B2 --db "$db2"
+run "budgets after cancelling B2: 10.00 back" 0 "$perk" budgets --db "$db2"
+# 25.00 - (10.00 + 5.00) = 10.00 left
+check "cap: 2 used, 15.00 given, 10.00 left, 1 per customer" grep -qE '^cap +2 +- +- +15\.00 +25\.00 +10\.00 +1$' "$work/out"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
