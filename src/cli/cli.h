@@ -142,6 +142,13 @@ void cli_parse_begin(cli_parser *p, const cli_command *cmd, bool quiet);
  * has moved them after the options). The argument is in optarg. */
 int cli_parse_next(cli_parser *p, int argc, char **argv);
 
+/* "Did you mean": the candidate closest to word within max(1, strlen(word) / 3) edits (or of
+ * which word is a prefix of 3 bytes or more), or NULL. cli_suggest_option prints
+ * "perk: --jsno: did you mean --json?" for an unknown long option of cmd (cli_parse_next calls
+ * it), nothing when no option is close. */
+const char *cli_closest(const char *word, const char *const *candidates, size_t n);
+void cli_suggest_option(const cli_command *cmd, const char *arg);
+
 /* Shared helpers for commands (src/cli/cli_util.c). */
 /* Process setup before any command runs: SIGXFSZ is ignored, so a write past `ulimit -f` fails
  * with EFBIG (and SQLite reports it) instead of killing perk without a word. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,7 @@ void cli_parse_begin(cli_parser *p, const cli_command *cmd, bool quiet)
 int cli_parse_next(cli_parser *p, int argc, char **argv)
 {
     int ch = getopt_long(argc, argv, p->shorts, p->longs, NULL);
+    if (ch == '?' && optind > 0 && optind <= argc && !optopt) cli_suggest_option(p->cmd, argv[optind - 1]);
     if (ch == -1 || ch >= 256) return ch;
     if (ch == 'h') return CLI_OPT_HELP;
     for (const cli_option *o = p->cmd->options; o->name; o++)
@@ -475,4 +477,60 @@ bool cli_time(const char *text, bool end_of_day, int64_t *out)
         return false;
     *out = (int64_t)t + (date_only && end_of_day ? 86400 : 0);
     return true;
+}
+
+/* Edit distance of two short words, a swap of two neighbours counting as one edit ("jsno" is
+ * one from "json"); longer than 63 bytes: never close. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return SIZE_MAX;
+    size_t rows[3][64], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= lb; j++) prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < best) best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
+        }
+        size_t *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb];
+}
+
+const char *cli_closest(const char *word, const char *const *candidates, size_t n)
+{
+    size_t len = strlen(word), limit = len / 3 > 1 ? len / 3 : 1, best = SIZE_MAX;
+    const char *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, candidates[i]);
+        /* a prefix of a longer name counts as close: --dry is --dry-run */
+        if (d > limit && len >= 3 && strncmp(candidates[i], word, len) == 0) d = limit;
+        if (d <= limit && d < best) {
+            best = d;
+            found = candidates[i];
+        }
+    }
+    return found;
+}
+
+void cli_suggest_option(const cli_command *cmd, const char *arg)
+{
+    if (!arg || strncmp(arg, "--", 2) != 0 || !arg[2]) return;
+    char word[64];
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+    const char *names[CLI_MAX_OPTIONS + 1];
+    size_t n = 0;
+    for (const cli_option *o = cmd->options; o->name && n < CLI_MAX_OPTIONS; o++) names[n++] = o->name;
+    names[n++] = "help";
+    const char *near = cli_closest(word, names, n);
+    if (near && strcmp(near, word) != 0)
+        fprintf(stderr, "perk: %s: did you mean --%s?\n", cli_safe(arg), near);
 }
