@@ -86,7 +86,7 @@ PERK_SONAME := libperk.so.$(firstword $(subst ., ,$(PERK_VERSION_FULL)))
 PERK_SOREAL := libperk.so.$(PERK_VERSION_FULL)
 
 $(B)/$(PERK_SOREAL): $(RT_OBJ) runtime/libperk.map
-	$(CC) -shared $(SAN) -Wl,-soname,$(PERK_SONAME) -Wl,--version-script=runtime/libperk.map \
+	$(CC) -shared $(SAN) $(LDFLAGS) -Wl,-soname,$(PERK_SONAME) -Wl,--version-script=runtime/libperk.map \
 	  $(if $(SAN),,-Wl,--no-undefined) -o $@ $(RT_OBJ)
 
 $(B)/libperk.so: $(B)/$(PERK_SOREAL)
@@ -98,7 +98,7 @@ $(B)/libperkc.a: $(CC_OBJ)
 	ar rcs $@ $^
 
 $(B)/perk: $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a
-	$(CC) $(SAN) -o $@ $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a $(LDLIBS_ALL)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a $(LDLIBS_ALL)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libperkc.a $(B)/libperk.a
 	@mkdir -p $(dir $@) $(B)/obj/tests

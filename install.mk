@@ -64,3 +64,10 @@ uninstall:
 
 test-install: $(B)/perk $(B)/libperk.a $(B)/libperk.so
 	@scripts/test-install.sh $(B)
+
+# The Debian packages (debian/): built out of tree with dpkg-buildpackage, checked by lintian,
+# installed with dpkg -i (as root) and used by the example (scripts/test-deb.sh).
+.PHONY: deb test-deb
+deb test-deb:
+	@scripts/deps.sh --deb
+	@scripts/test-deb.sh $(if $(filter deb,$@),--build-only)
