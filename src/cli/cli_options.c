@@ -223,12 +223,16 @@ const cli_command cli_coupons = {
     "[--per-customer N] [--db PATH]\n"
     "       perk coupons add CODE --campaign C [--expires DATE] [--max-uses N] "
     "[--per-customer N] [--customer ID] [--db PATH]\n"
-    "       perk coupons check CODE [--customer ID] [--db PATH]",
-    "issue and check coupon codes",
+    "       perk coupons check CODE [--customer ID] [--db PATH]\n"
+    "       perk coupons list [--campaign C] [--json] [--db PATH]\n"
+    "       perk coupons export [--campaign C] [--db PATH]",
+    "issue, check, list and export coupon codes",
     (const cli_option[]){
         { "count", 0, "N", "generate: how many codes (1 to 1000000)", CLI_OPT_COUNT },
         { "prefix", 0, "P", "generate: start every code with P", CLI_OPT_PREFIX },
-        { "campaign", 0, "C", "add: the campaign of the code", CLI_OPT_CAMPAIGN },
+        { "campaign", 0, "C", "add: the campaign of the code; list, export: only its codes",
+          CLI_OPT_CAMPAIGN },
+        { "json", 0, NULL, "list: print the codes as a JSON array", CLI_OPT_JSON },
         { "expires", 0, "DATE", "valid through DATE (YYYY-MM-DD, UTC) or until epoch seconds",
           CLI_OPT_EXPIRES },
         { "max-uses", 0, "N", "uses of each code in all (0 = unlimited)", CLI_OPT_MAX_USES },

@@ -371,11 +371,86 @@ typedef struct coupon_opts {
     const char *prefix, *campaign, *customer;
 } coupon_opts;
 
+/* perk coupons list / export: the codes with their verdict at --now. */
+typedef enum coupons_format { COUPONS_TEXT, COUPONS_JSON, COUPONS_CSV } coupons_format;
+
+typedef struct coupons_out {
+    coupons_format format;
+    json_t *list;
+    int64_t count;
+} coupons_out;
+
+static int list_coupon(const perk_store_coupon_info *k, void *ctx)
+{
+    coupons_out *out = ctx;
+    const char *status = perk_store_coupon_status_message(k->status);
+    char exp[32];
+    out->count++;
+    switch (out->format) {
+    case COUPONS_JSON: {
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b}", "code", k->code, "campaign", k->campaign,
+                      "status", status, "uses", (json_int_t)k->uses, "max_uses", (json_int_t)k->max_uses,
+                      "max_per_customer", (json_int_t)k->max_per_customer, "restricted", k->restricted);
+        if (!o) return 1;
+        json_object_set_new(o, "expires_at", k->expires_at ? json_integer(k->expires_at) : json_null());
+        return json_array_append_new(out->list, o) != 0;
+    }
+    case COUPONS_CSV:
+        /* codes are A-Z 0-9 _ and campaigns are quoted, so no field needs more than quoting */
+        printf("%s,\"", k->code);
+        for (const char *p = k->campaign; *p; p++) printf(*p == '"' ? "\"\"" : "%c", *p);
+        printf("\",%s,%lld,%lld,%lld,%s,%s\n", status, (long long)k->uses, (long long)k->max_uses,
+               (long long)k->max_per_customer, k->expires_at ? fmt_time(k->expires_at, exp) : "",
+               k->restricted ? "yes" : "no");
+        return ferror(stdout) != 0;
+    case COUPONS_TEXT: {
+        char max[24] = "-", per[24] = "-"; /* 0 = unlimited */
+        if (k->max_uses) snprintf(max, sizeof max, "%lld", (long long)k->max_uses);
+        if (k->max_per_customer) snprintf(per, sizeof per, "%lld", (long long)k->max_per_customer);
+        printf("%-24s %-16s %-8s %8lld %8s %8s  %s%s\n", k->code, cli_safe(k->campaign), status,
+               (long long)k->uses, max, per, k->expires_at ? fmt_time(k->expires_at, exp) : "never",
+               k->restricted ? "  restricted" : "");
+        return ferror(stdout) != 0;
+    }
+    }
+    return 1;
+}
+
+static int coupons_list(const common *c, const char *campaign, coupons_format format)
+{
+    perk_store *s = open_store(c, false);
+    if (!s) return 1;
+    coupons_out out = { .format = format, .list = format == COUPONS_JSON ? json_array() : NULL };
+    if (format == COUPONS_TEXT)
+        printf("%-24s %-16s %-8s %8s %8s %8s  %s\n", "CODE", "CAMPAIGN", "STATUS", "USES", "MAX", "PER-CUST",
+               "EXPIRES");
+    if (format == COUPONS_CSV)
+        printf("code,campaign,status,uses,max_uses,max_per_customer,expires,restricted\n");
+    if (perk_store_coupons_list(s, campaign, c->now, list_coupon, &out) != PERK_STORE_OK) {
+        json_decref(out.list);
+        return store_error(s);
+    }
+    perk_store_close(s);
+    if (format == COUPONS_JSON) {
+        char *text = json_dumps(out.list, JSON_INDENT(2));
+        json_decref(out.list);
+        if (!text) {
+            cli_error("out of memory");
+            return 1;
+        }
+        puts(text);
+        free(text);
+    }
+    return 0;
+}
+
 int cmd_coupons(int argc, char **argv)
 {
     const cli_command *cmd = &cli_coupons;
     const char *usage = cmd->usage;
     common c;
+    bool json = false;
     common_init(&c);
     coupon_opts o = { .count = -1 };
     int opt, status = 0;
@@ -408,8 +483,16 @@ int cmd_coupons(int argc, char **argv)
         case CLI_OPT_PREFIX: o.prefix = optarg; break;
         case CLI_OPT_CAMPAIGN: o.campaign = optarg; break;
         case CLI_OPT_CUSTOMER: o.customer = optarg; break;
+        case CLI_OPT_JSON: json = true; break;
         default: return bad_option(usage, argv);
         }
+    }
+    if (optind < argc && (strcmp(argv[optind], "list") == 0 || strcmp(argv[optind], "export") == 0)) {
+        if (optind + 1 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 1]);
+        return coupons_list(&c, o.campaign,
+                            strcmp(argv[optind], "export") == 0 ? COUPONS_CSV
+                            : json                              ? COUPONS_JSON
+                                                                : COUPONS_TEXT);
     }
     if (optind + 2 != argc) return usage_error(usage, "expected a subcommand and its argument");
     const char *sub = argv[optind], *arg = argv[optind + 1];

@@ -289,6 +289,13 @@ typedef struct perk_store_coupon_info {
 perk_store_status perk_store_coupon_check(perk_store *store, const char *code, const char *customer_id,
                                           int64_t now, perk_store_coupon_info *out);
 
+/* Every code (of `campaign`, or all with NULL), by campaign then code, each with its verdict for
+ * anyone at `now` (VALID, EXPIRED or USED_UP; customer_uses stays 0). cb returning nonzero stops
+ * the listing with PERK_STORE_IO. (src/store/coupons_list.c) */
+typedef int (*perk_store_coupon_list_cb)(const perk_store_coupon_info *coupon, void *ctx);
+perk_store_status perk_store_coupons_list(perk_store *store, const char *campaign, int64_t now,
+                                          perk_store_coupon_list_cb cb, void *ctx);
+
 /* Normalises a code into out (PERK_STORE_INVALID when it has other characters or is too long). */
 perk_store_status perk_store_coupon_normalize(const char *code, char out[PERK_STORE_CODE_MAX]);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli/ops.sh PERK - the operations commands against a real store (temporary database):
 # perk refund (lines, amounts, replay, conflicts, bad input), perk cancel (the rest of the
-# order, budget and coupon uses released, replay) and perk budgets (uses and money, used and left), their text and --json output (checked with
+# order, budget and coupon uses released, replay), perk budgets (uses and money, used and left)
+# and perk coupons list / export, their text and --json output (checked with
 # jq), the points they reverse and what the budget allows afterwards. Cents are hand-checked in
 # the comments. Prints "N passed, N failed" (tests/run.sh counts it).
 set -u
@@ -157,6 +158,32 @@ run "budgets of a missing store" 1 "$perk" budgets --db "$work/none.db"
 
 run "the store is consistent" 0 "$perk" db check --db "$db"
 out_has ": ok ("
+
+# perk coupons list / export: verdicts for anyone at --now, JSON and CSV
+run "coupon SAVE10" 0 "$perk" coupons add save-10 --campaign spring --max-uses 2 --expires 2030-01-01 --db "$db"
+run "coupon OLD1" 0 "$perk" coupons add OLD1 --campaign old --expires 2020-01-01 --db "$db"
+run "coupon VIP1" 0 "$perk" coupons add VIP1 --campaign spring --customer alice --per-customer 1 --db "$db"
+run "coupons list" 0 "$perk" coupons list --db "$db"
+check "header and 3 codes" [ "$(wc -l <"$work/out")" -eq 4 ]
+check "OLD1 is expired (2020-01-01 is past)" grep -qE '^OLD1 +old +expired +0 +- +-  2020-01-02T00:00:00Z$' "$work/out"
+check "SAVE10 is valid, 0 of 2 uses" grep -qE '^SAVE10 +spring +valid +0 +2 +-  2030-01-02T00:00:00Z$' "$work/out"
+check "VIP1 is restricted" grep -qE '^VIP1 +spring +valid +0 +- +1  never  restricted$' "$work/out"
+run "coupons list --campaign spring --json" 0 "$perk" coupons list --campaign spring --json --db "$db"
+jq_is 'length' 2
+jq_is '.[0].code' SAVE10
+jq_is '.[0].max_uses' 2
+jq_is '.[0].expires_at' 1893542400
+jq_is '.[1].code' VIP1
+jq_is '.[1].restricted' true
+jq_is '.[1].expires_at' null
+run "coupons list as at 2030-01-02: SAVE10 has expired" 0 "$perk" coupons list --json --now 2030-01-02 --db "$db"
+jq_is '[.[] | select(.code == "SAVE10")][0].status' expired
+run "coupons export" 0 "$perk" coupons export --db "$db"
+check "CSV header" [ "$(head -1 "$work/out")" = "code,campaign,status,uses,max_uses,max_per_customer,expires,restricted" ]
+check "CSV row of SAVE10" grep -qx 'SAVE10,"spring",valid,0,2,0,2030-01-02T00:00:00Z,no' "$work/out"
+check "CSV has 3 rows" [ "$(wc -l <"$work/out")" -eq 4 ]
+run "coupons list with an argument" 2 "$perk" coupons list extra --db "$db"
+run "coupons list of a missing store" 1 "$perk" coupons list --db "$work/none.db"
 
 # a money budget and a per-customer limit: ¥10 off while ¥25 lasts, once per customer
 db2="$work/money.db"
