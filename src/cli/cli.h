@@ -38,6 +38,7 @@ typedef enum cli_option_id {
     CLI_OPT_LINES,
     CLI_OPT_AMOUNT,
     CLI_OPT_RELEASE_BUDGET,
+    CLI_OPT_NO_COLOR,
     CLI_OPT_DB,
     CLI_OPT_NOW,
     CLI_OPT_JSON,
@@ -213,7 +214,9 @@ const char *cli_default_db(void);
  * PATH: ..." printed. */
 struct perk_store;
 struct perk_store *cli_open_store(const char *path);
-/* True when stdout/stderr should be colored: --color given, or a terminal and NO_COLOR unset. */
+/* True when stdout/stderr should be colored: --color given, or a terminal and NO_COLOR unset
+ * and no --no-color (which cli_parse_next takes for every command that lists it, and which wins
+ * over --color). */
 bool cli_color(int fd, bool forced);
 /* Reads a whole file (NUL-terminated; "-" is standard input) of at most the source limit
  * (SOURCE_MAX_BYTES, 8 MiB: rule files, .test files, carts and orders read by the CLI); returns

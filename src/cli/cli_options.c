@@ -18,6 +18,12 @@
         "color", 0, NULL, "color the diagnostics even when not on a terminal", CLI_OPT_COLOR \
     }
 
+/* --no-color is handled by cli_parse_next itself (no command sees it): cli_color() is then false. */
+#define NO_COLOR_OPTION                                                                          \
+    {                                                                                            \
+        "no-color", 0, NULL, "never color, even on a terminal (as NO_COLOR=1)", CLI_OPT_NO_COLOR \
+    }
+
 const cli_command cli_check = {
     "check", "perk check [--json] [--werror] [--color] [--include-path DIR] FILE...",
     "check rule files and report every problem",
@@ -25,6 +31,7 @@ const cli_command cli_check = {
         { "json", 0, NULL, "print the diagnostics as a JSON array", CLI_OPT_JSON },
         { "werror", 0, NULL, "make warnings fail (exit status 1)", CLI_OPT_WERROR },
         COLOR_OPTION,
+        NO_COLOR_OPTION,
         { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
           CLI_OPT_INCLUDE_PATH },
         { 0 },
@@ -37,6 +44,7 @@ const cli_command cli_compile = {
     (const cli_option[]){
         { "output", 'o', "NAME.pbc", "where to write the verified bytecode (atomically)", CLI_OPT_OUTPUT },
         COLOR_OPTION,
+        NO_COLOR_OPTION,
         { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
           CLI_OPT_INCLUDE_PATH },
         { 0 },
@@ -50,6 +58,7 @@ const cli_command cli_fmt = {
         { "check", 0, NULL, "list the files that are not formatted; exit 1 if there are any", CLI_OPT_CHECK },
         { "write", 0, NULL, "rewrite the files that change (atomically) and list them", CLI_OPT_WRITE },
         COLOR_OPTION,
+        NO_COLOR_OPTION,
         { 0 },
     }
 };
@@ -71,6 +80,7 @@ const cli_command cli_eval = {
           CLI_OPT_APPLIED_ONLY },
         { "color", 0, NULL, "color the output and the diagnostics even when not on a terminal",
           CLI_OPT_COLOR },
+        NO_COLOR_OPTION,
         { 0 },
     }
 };
@@ -94,6 +104,7 @@ const cli_command cli_diff = {
         { "json", 0, NULL, "print the report as one JSON document", CLI_OPT_JSON },
         { "threads", 0, "N", "replay the file in N parts, 1 to 16 (default: by size)", CLI_OPT_THREADS },
         COLOR_OPTION,
+        NO_COLOR_OPTION,
         { 0 },
     }
 };

@@ -163,8 +163,12 @@ int cli_finish(int status)
     return ok || status != 0 ? status : 1;
 }
 
+/* Set by --no-color (cli_parse_next). */
+static bool color_off;
+
 bool cli_color(int fd, bool forced)
 {
+    if (color_off) return false;
     if (forced) return true;
     const char *no = getenv("NO_COLOR");
     if (no && *no) return false;
@@ -284,6 +288,10 @@ void cli_parse_begin(cli_parser *p, const cli_command *cmd, bool quiet)
 int cli_parse_next(cli_parser *p, int argc, char **argv)
 {
     int ch = getopt_long(argc, argv, p->shorts, p->longs, NULL);
+    while (ch == CLI_OPT_NO_COLOR) {
+        color_off = true;
+        ch = getopt_long(argc, argv, p->shorts, p->longs, NULL);
+    }
     if (ch == '?' && optind > 0 && optind <= argc && !optopt) cli_suggest_option(p->cmd, argv[optind - 1]);
     if (ch == -1 || ch >= 256) return ch;
     if (ch == 'h') return CLI_OPT_HELP;

@@ -107,6 +107,14 @@ check "perk history --actvations suggests --activations" grep -qF "did you mean 
 run_plain help evl >/dev/null 2>"$tmp/err"
 check "perk help evl suggests eval" grep -qF "did you mean 'eval'?" "$tmp/err"
 
+# --no-color wins over --color (and over a terminal): no escape sequence at all
+printf 'ruleset "x" { currency XXX }\n' >"$tmp/bad.perk"
+run_plain check --color "$tmp/bad.perk" >/dev/null 2>"$tmp/err"
+check "perk check --color colors" grep -q $'\e\\[' "$tmp/err"
+run_plain check --color --no-color "$tmp/bad.perk" >/dev/null 2>"$tmp/err"; rc=$?
+check "perk check --no-color still reports (exit $rc)" sh -c "test $rc -eq 1 && grep -q 'unknown currency' '$tmp/err'"
+check "perk check --color --no-color does not color" sh -c "! grep -q \"\$(printf '\\033')\" '$tmp/err'"
+
 # perk --version: the program, the library, and the formats it reads and writes
 run_plain --version >"$tmp/v" 2>&1; rc=$?
 check "perk --version exits 0" test $rc -eq 0
