@@ -41,7 +41,7 @@ done
 check "perk has /usr/bin/perk" grep -qx /usr/bin/perk "$out/perk.contents"
 check "perk has the man pages" grep -q 'man1/perk-check\.1' "$out/perk.contents"
 check "perk has the expire timer" grep -q 'perk-expire\.timer$' "$out/perk.contents"
-check "libperk0 has libperk.so.0 and its real file only" test "$(grep -c 'libperk' "$out/libperk0.contents")" -eq 2
+check "libperk0 has libperk.so.0 and its real file only" test "$(grep -c 'libperk\.so' "$out/libperk0.contents")" -eq 2
 check "libperk-dev has perk.h, libperk.a, libperk.so, perk.pc" test \
   "$(grep -cE '/perk\.h$|/libperk\.a$|/libperk\.so$|/perk\.pc$' "$out/libperk-dev.contents")" -eq 4
 dep=$(dpkg-deb -f "$out/libperk0_${ver}_$arch.deb" Depends)
