@@ -69,7 +69,7 @@ static int budgets_report(perk_store *st, const perk_program *prog, int64_t vers
 {
     const prog_data *d = prog_data_of(prog);
     int exponent = perk_program_exponent(prog);
-    json_t *list = json_array();
+    json_t *list = json ? json_array() : NULL; /* JSON only: text is printed as it goes */
     if (!json) {
         printf("ruleset %s, version %lld\n", cli_safe(perk_program_name(prog)), (long long)version);
         printf("%-20s %8s %8s %8s %14s %14s %14s %8s%s\n", "PROMOTION", "USES", "LIMIT", "LEFT", "MONEY",
