@@ -80,23 +80,37 @@ $(B)/obj/src/%.o: src/%.c | $(B)/gen/parser.h $(B)/gen/lexer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+# libperk exports its public API only: hidden by default, perk.h's PERK_API_BEGIN/END make
+# the perk_* declarations visible, and runtime/libperk.map keeps everything else local.
 $(B)/obj/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
 
 $(B)/libperk.a: $(RT_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/libperk.so: $(RT_OBJ)
-	$(CC) -shared $(SAN) -o $@ $^ $(LDLIBS_ALL)
+# The shared library: real file libperk.so.X.Y.Z (the version of perk.h), SONAME libperk.so.X,
+# both names as symbolic links. It links libc alone (--no-undefined proves it, but for the
+# sanitizers' runtime).
+PERK_VERSION_FULL := $(shell sed -n 's/^\#define PERK_VERSION_STRING "\(.*\)"/\1/p' runtime/include/perk.h)
+PERK_SONAME := libperk.so.$(firstword $(subst ., ,$(PERK_VERSION_FULL)))
+PERK_SOREAL := libperk.so.$(PERK_VERSION_FULL)
+
+$(B)/$(PERK_SOREAL): $(RT_OBJ) runtime/libperk.map
+	$(CC) -shared $(SAN) $(LDFLAGS) -Wl,-soname,$(PERK_SONAME) -Wl,--version-script=runtime/libperk.map \
+	  $(if $(SAN),,-Wl,--no-undefined) -o $@ $(RT_OBJ)
+
+$(B)/libperk.so: $(B)/$(PERK_SOREAL)
+	ln -sf $(PERK_SOREAL) $(B)/$(PERK_SONAME)
+	ln -sf $(PERK_SOREAL) $@
 
 $(B)/libperkc.a: $(CC_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(B)/perk: $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a
-	$(CC) $(SAN) -o $@ $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a $(LDLIBS_ALL)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(B)/libperkc.a $(B)/libperk.a $(LDLIBS_ALL)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libperkc.a $(B)/libperk.a
 	@mkdir -p $(dir $@) $(B)/obj/tests
@@ -142,3 +156,4 @@ clean:
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 -include bench/bench.mk
 -include fuzz.mk
+include install.mk

@@ -21,6 +21,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: checkout PROGRAM.pbc\n");
         return 2;
     }
+    /* built against one perk.h, running with whichever libperk.so the loader found */
+    if (perk_version() / 10000 != PERK_VERSION_MAJOR) {
+        fprintf(stderr, "checkout: built for libperk %s, running with %s\n", PERK_VERSION_STRING,
+                perk_version_string());
+        return 1;
+    }
     perk_error err;
     perk_program *program = perk_program_load_file(argv[1], &err);
     if (!program) {

@@ -110,6 +110,8 @@ for B in "$@"; do
   run_summary "$B: perk diff / gen-orders" scripts/check-diff.sh "$B/perk"
   # the store commands end to end through the real binary (temporary databases)
   run_summary "$B: cli store" tests/cli/store.sh "$B/perk"
+  # the operations commands (refund, cancel) against a real store, JSON checked with jq
+  run_summary "$B: cli operations" tests/cli/ops.sh "$B/perk"
   # what the command line distrusts and bounds: outputs, limits, includes, store text, errors
   run_summary "$B: cli trust" tests/cli/trust.sh "$B/perk"
   # the store's customer facts over the cart's claims: perk customers, commit, eval --db (issue 14 item 3)
@@ -129,6 +131,13 @@ for B in "$@"; do
     run_one "$B: example $(basename "$ex")" scripts/run-example.sh "$B" "$ex"
   done
 done
+
+# make install into a temporary DESTDIR: files, SONAME, exports (perk_* only), pkg-config, the
+# example built and run against the staged tree, man pages, completion, uninstall. Once, on the
+# first tree (an unsanitized one in `make test`), and not under valgrind (it runs compilers).
+if [ "${VALGRIND:-0}" != 1 ] && [ -x "${1:-}/perk" ]; then
+  run_summary "$1: make install (scripts/test-install.sh)" scripts/test-install.sh "$1"
+fi
 
 if [ ${#failures[@]} -gt 0 ]; then
   echo "== failures:"

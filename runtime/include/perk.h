@@ -30,7 +30,33 @@
 extern "C" {
 #endif
 
+/* The version of this header. perk_version() is the library's: a program built against one
+ * header and run with another libperk.so can compare them (docs/api.md, "Versions"). The
+ * major version is the SONAME's (libperk.so.0). */
+#define PERK_VERSION_MAJOR 0
+#define PERK_VERSION_MINOR 1
+#define PERK_VERSION_PATCH 0
 #define PERK_VERSION_STRING "0.1.0"
+#define PERK_VERSION_NUMBER (PERK_VERSION_MAJOR * 10000 + PERK_VERSION_MINOR * 100 + PERK_VERSION_PATCH)
+
+/* The public API. libperk is built with -fvisibility=hidden and a version script
+ * (runtime/libperk.map): what is declared between PERK_API_BEGIN and PERK_API_END, and only
+ * that, is exported from libperk.so. PERK_API marks a single declaration elsewhere. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PERK_API __attribute__((visibility("default")))
+#define PERK_API_BEGIN _Pragma("GCC visibility push(default)")
+#define PERK_API_END _Pragma("GCC visibility pop")
+#else
+#define PERK_API
+#define PERK_API_BEGIN
+#define PERK_API_END
+#endif
+PERK_API_BEGIN
+
+/* The version of the libperk actually running, encoded as
+ * PERK_VERSION_NUMBER is (major * 10000 + minor * 100 + patch), and as text ("0.1.0"). */
+int perk_version(void);
+const char *perk_version_string(void);
 
 /* Status codes, defined once: PERK_STATUS(NAME, name, message); `name` is the lower-case
  * spelling that JSON results use. */
@@ -429,6 +455,8 @@ typedef struct perk_allocator {
     void *user;
 } perk_allocator;
 void perk_set_allocator(const perk_allocator *allocator);
+
+PERK_API_END
 
 #ifdef __cplusplus
 }

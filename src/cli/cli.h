@@ -23,13 +23,21 @@
 #define CLI_COMMAND_LIST(X)                                                                       \
     X(check) X(compile) X(fmt) X(disasm) X(eval) X(test) X(diff) X(gen_orders)                    \
     X(publish) X(commit) X(history) X(show) X(rollback) X(coupons) X(db) X(points) X(customers)    \
-    X(events) X(expire) X(serve) X(keys) X(users) X(report) X(version) X(help)
+    X(events) X(expire) X(serve) X(keys) X(users) X(report) X(version)                 \
+    X(refund) X(cancel) X(budgets) X(help)
 /* clang-format on */
 
 /* What cli_parse_next returns for an option: above 255, so never a short option's character.
  * One id per long name; commands that share a name share the id. */
 typedef enum cli_option_id {
     CLI_OPT_HELP = 256,
+    CLI_OPT_MAN,
+    CLI_OPT_COMPLETION,
+    CLI_OPT_REFUND_ID,
+    CLI_OPT_LINES,
+    CLI_OPT_AMOUNT,
+    CLI_OPT_RELEASE_BUDGET,
+    CLI_OPT_NO_COLOR,
     CLI_OPT_DB,
     CLI_OPT_NOW,
     CLI_OPT_JSON,
@@ -120,6 +128,11 @@ extern const size_t cli_command_count;
 /* Prints "usage: ...", the summary and every option with its description (-h/--help last). */
 void cli_print_help(FILE *out, const cli_command *cmd);
 
+/* Generated documentation (src/cli/cli_doc.c), from the same tables: perk(1) (name NULL) or
+ * perk-NAME(1) as roff, and the completion script of a shell ("bash"). -1 for an unknown name. */
+int cli_print_man(FILE *out, const char *name);
+int cli_print_completion(FILE *out, const char *shell);
+
 /* A getopt_long pass over a command's arguments, built from its table. */
 typedef struct cli_parser {
     const cli_command *cmd;
@@ -134,6 +147,13 @@ void cli_parse_begin(cli_parser *p, const cli_command *cmd, bool quiet);
  * missing argument, or -1 after the last option (the operands then start at optind; getopt_long
  * has moved them after the options). The argument is in optarg. */
 int cli_parse_next(cli_parser *p, int argc, char **argv);
+
+/* "Did you mean": the candidate closest to word within max(1, strlen(word) / 3) edits (or of
+ * which word is a prefix of 3 bytes or more), or NULL. cli_suggest_option prints
+ * "perk: --jsno: did you mean --json?" for an unknown long option of cmd (cli_parse_next calls
+ * it), nothing when no option is close. */
+const char *cli_closest(const char *word, const char *const *candidates, size_t n);
+void cli_suggest_option(const cli_command *cmd, const char *arg);
 
 /* Shared helpers for commands (src/cli/cli_util.c). */
 /* Process setup before any command runs: SIGXFSZ is ignored, so a write past `ulimit -f` fails
@@ -153,6 +173,10 @@ bool cli_flush_stdout(void);
 bool cli_number(const char *option, const char *text, int64_t min, int64_t max, int64_t *out);
 /* The latest time an option may name: 9999-12-31T23:59:59Z in epoch seconds. */
 #define CLI_EPOCH_MAX INT64_C(253402300799)
+/* A time as every option takes it (--now, --at, --expires): epoch seconds, YYYY-MM-DD (midnight
+ * UTC, or the next midnight when end_of_day), YYYY-MM-DDTHH:MM:SSZ, or RFC 3339 with an offset
+ * (2026-03-01T20:00+08:00); from 1970 to CLI_EPOCH_MAX. False when it is none of these. */
+bool cli_time(const char *text, bool end_of_day, int64_t *out);
 
 /* `--include-path DIR` of the commands that compile (check, compile, publish): up to 16 folders
  * that `include` may read from besides the top-level file's own. cli_include_path records one
@@ -195,7 +219,9 @@ const char *cli_default_db(void);
  * PATH: ..." printed. */
 struct perk_store;
 struct perk_store *cli_open_store(const char *path);
-/* True when stdout/stderr should be colored: --color given, or a terminal and NO_COLOR unset. */
+/* True when stdout/stderr should be colored: --color given, or a terminal and NO_COLOR unset
+ * and no --no-color (which cli_parse_next takes for every command that lists it, and which wins
+ * over --color). */
 bool cli_color(int fd, bool forced);
 /* Reads a whole file (NUL-terminated; "-" is standard input) of at most the source limit
  * (SOURCE_MAX_BYTES, 8 MiB: rule files, .test files, carts and orders read by the CLI); returns

@@ -18,6 +18,12 @@
         "color", 0, NULL, "color the diagnostics even when not on a terminal", CLI_OPT_COLOR \
     }
 
+/* --no-color is handled by cli_parse_next itself (no command sees it): cli_color() is then false. */
+#define NO_COLOR_OPTION                                                                          \
+    {                                                                                            \
+        "no-color", 0, NULL, "never color, even on a terminal (as NO_COLOR=1)", CLI_OPT_NO_COLOR \
+    }
+
 const cli_command cli_check = {
     "check", "perk check [--json] [--werror] [--color] [--include-path DIR] FILE...",
     "check rule files and report every problem",
@@ -25,6 +31,7 @@ const cli_command cli_check = {
         { "json", 0, NULL, "print the diagnostics as a JSON array", CLI_OPT_JSON },
         { "werror", 0, NULL, "make warnings fail (exit status 1)", CLI_OPT_WERROR },
         COLOR_OPTION,
+        NO_COLOR_OPTION,
         { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
           CLI_OPT_INCLUDE_PATH },
         { 0 },
@@ -37,6 +44,7 @@ const cli_command cli_compile = {
     (const cli_option[]){
         { "output", 'o', "NAME.pbc", "where to write the verified bytecode (atomically)", CLI_OPT_OUTPUT },
         COLOR_OPTION,
+        NO_COLOR_OPTION,
         { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
           CLI_OPT_INCLUDE_PATH },
         { 0 },
@@ -50,6 +58,7 @@ const cli_command cli_fmt = {
         { "check", 0, NULL, "list the files that are not formatted; exit 1 if there are any", CLI_OPT_CHECK },
         { "write", 0, NULL, "rewrite the files that change (atomically) and list them", CLI_OPT_WRITE },
         COLOR_OPTION,
+        NO_COLOR_OPTION,
         { 0 },
     }
 };
@@ -73,6 +82,7 @@ const cli_command cli_eval = {
           CLI_OPT_COLOR },
         { "db", 0, "PATH", "price the cart's customer with the store's facts (tier, points, orders)",
           CLI_OPT_DB },
+        NO_COLOR_OPTION,
         { 0 },
     }
 };
@@ -96,6 +106,7 @@ const cli_command cli_diff = {
         { "json", 0, NULL, "print the report as one JSON document", CLI_OPT_JSON },
         { "threads", 0, "N", "replay the file in N parts, 1 to 16 (default: by size)", CLI_OPT_THREADS },
         COLOR_OPTION,
+        NO_COLOR_OPTION,
         { 0 },
     }
 };
@@ -118,7 +129,9 @@ const cli_command cli_publish = {
     "compile, verify and store a rule-set version (active now or at --at)",
     (const cli_option[]){
         { "message", 'm', "MESSAGE", "what changed (kept in the history)", CLI_OPT_MESSAGE },
-        { "at", 0, "TIME", "activate at TIME (RFC 3339 or epoch seconds) instead of now", CLI_OPT_AT },
+        { "at", 0, "TIME",
+          "activate at TIME (epoch seconds, YYYY-MM-DD or RFC 3339, as every time option) instead of now",
+          CLI_OPT_AT },
         { "author", 0, "NAME", "who published it (default: $USER)", CLI_OPT_AUTHOR },
         { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
         { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
@@ -138,6 +151,49 @@ const cli_command cli_commit = {
         { "delayed", 0, NULL, "a checkout replaying an order up to 7 days old (recorded and audited)",
           CLI_OPT_DELAYED },
         { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
+
+const cli_command cli_refund = {
+    "refund",
+    "perk refund ORDER --id REFUND_ID [--lines LINE=AMOUNT,...] [--amount AMOUNT] [--release-budget]\n"
+    "                   [--json] [--db FILE]",
+    "record a refund of a committed order: points reversed, budget released when it is whole",
+    (const cli_option[]){
+        { "id", 0, "REFUND_ID", "the refund's id: a retry with the same id replays it", CLI_OPT_REFUND_ID },
+        { "lines", 0, "LINE=AMOUNT,...", "refund these amounts of these lines (default: the whole rest)",
+          CLI_OPT_LINES },
+        { "amount", 0, "AMOUNT", "the total refunded, e.g. 12.50 (default: the sum of --lines)",
+          CLI_OPT_AMOUNT },
+        { "release-budget", 0, NULL, "give budget and coupon uses back once the order is fully refunded",
+          CLI_OPT_RELEASE_BUDGET },
+        { "json", 0, NULL, "print the outcome as JSON (as the service's refund route)", CLI_OPT_JSON },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
+
+const cli_command cli_cancel = {
+    "cancel", "perk cancel ORDER [--id REFUND_ID] [--json] [--db FILE]",
+    "cancel a committed order: refund what is left, release its budget and coupon uses",
+    (const cli_option[]){
+        { "id", 0, "REFUND_ID", "the refund's id (default: cancel:ORDER, so cancelling twice replays)",
+          CLI_OPT_REFUND_ID },
+        { "json", 0, NULL, "print the outcome as JSON (as the service's cancel route)", CLI_OPT_JSON },
+        { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
+        { 0 },
+    }
+};
+
+const cli_command cli_budgets = {
+    "budgets", "perk budgets [--customer ID] [--json] [--db PATH] [--now TIME]",
+    "budgets of the active version's promotions: used and left",
+    (const cli_option[]){
+        { "customer", 0, "ID", "also show how often customer ID has used each", CLI_OPT_CUSTOMER },
+        { "json", 0, NULL, "print the report as JSON (as the service's GET /v1/budgets)", CLI_OPT_JSON },
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
         { 0 },
     }
 };
@@ -180,12 +236,16 @@ const cli_command cli_coupons = {
     "[--per-customer N] [--db PATH]\n"
     "       perk coupons add CODE --campaign C [--expires DATE] [--max-uses N] "
     "[--per-customer N] [--customer ID] [--db PATH]\n"
-    "       perk coupons check CODE [--customer ID] [--db PATH]",
-    "issue and check coupon codes",
+    "       perk coupons check CODE [--customer ID] [--db PATH]\n"
+    "       perk coupons list [--campaign C] [--json] [--db PATH]\n"
+    "       perk coupons export [--campaign C] [--db PATH]",
+    "issue, check, list and export coupon codes",
     (const cli_option[]){
         { "count", 0, "N", "generate: how many codes (1 to 1000000)", CLI_OPT_COUNT },
         { "prefix", 0, "P", "generate: start every code with P", CLI_OPT_PREFIX },
-        { "campaign", 0, "C", "add: the campaign of the code", CLI_OPT_CAMPAIGN },
+        { "campaign", 0, "C", "add: the campaign of the code; list, export: only its codes",
+          CLI_OPT_CAMPAIGN },
+        { "json", 0, NULL, "list: print the codes as a JSON array", CLI_OPT_JSON },
         { "expires", 0, "DATE", "valid through DATE (YYYY-MM-DD, UTC) or until epoch seconds",
           CLI_OPT_EXPIRES },
         { "max-uses", 0, "N", "uses of each code in all (0 = unlimited)", CLI_OPT_MAX_USES },
@@ -221,27 +281,34 @@ const cli_command cli_customers = {
 };
 
 const cli_command cli_events = {
-    "events", "perk events [--after ID] [--limit N] [--follow] [--consumer NAME [--ack]] [--db PATH]",
-    "print the integration outbox as JSON lines",
+    "events",
+    "perk events [--after ID] [--limit N] [--follow] [--consumer NAME [--ack]] [--db PATH]\n"
+    "       perk events ack ID --consumer NAME [--db PATH]",
+    "print the integration outbox as JSON lines; acknowledge what a consumer has stored",
     (const cli_option[]){
         { "after", 0, "ID", "start after event ID (default: the consumer's position, else 0)",
           CLI_OPT_AFTER },
         { "limit", 0, "N", "print at most N events", CLI_OPT_LIMIT },
         { "follow", 0, NULL, "keep printing new events until interrupted", CLI_OPT_FOLLOW },
-        { "consumer", 0, "NAME", "resume after the position NAME acknowledged", CLI_OPT_CONSUMER },
-        { "ack", 0, NULL, "record the consumer's position after each batch", CLI_OPT_ACK },
+        { "consumer", 0, "NAME", "resume after the position NAME acknowledged; ack: the consumer",
+          CLI_OPT_CONSUMER },
+        { "ack", 0, NULL, "record the consumer's position once the events are printed (not with --follow)",
+          CLI_OPT_ACK },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
         { 0 },
     }
 };
 
-const cli_command cli_db = { "db", "perk db check [--db PATH]",
-                             "check the store's integrity (ledger against orders, budgets, coupons, refunds)",
-                             (const cli_option[]){
-                                 STORE_DB_OPTION,
-                                 { 0 },
-                             } };
+const cli_command cli_db = {
+    "db", "perk db check [--db PATH]\n       perk db backup FILE [--db PATH]",
+    "check the store's integrity (ledger against orders, budgets, coupons, refunds), "
+    "or back it up online",
+    (const cli_option[]){
+        STORE_DB_OPTION,
+        { 0 },
+    }
+};
 
 const cli_command cli_expire = { "expire", "perk expire [--db PATH]", "expire points whose time has come",
                                  (const cli_option[]){
@@ -317,7 +384,15 @@ const cli_command cli_report = {
 const cli_command cli_version = { "version", "perk version", "print the version",
                                   (const cli_option[]){ { 0 } } };
 
-const cli_command cli_help = { "help", "perk help [COMMAND]", "show help", (const cli_option[]){ { 0 } } };
+const cli_command cli_help = {
+    "help", "perk help [COMMAND]\n       perk help --man [COMMAND]\n       perk help --completion bash",
+    "show help",
+    (const cli_option[]){
+        { "man", 0, NULL, "print the man page of perk, or of COMMAND, as roff", CLI_OPT_MAN },
+        { "completion", 0, "SHELL", "print the completion script of SHELL (bash)", CLI_OPT_COMPLETION },
+        { 0 },
+    }
+};
 
 #define CLI_ENTRY(id) &cli_##id,
 const cli_command *const cli_commands[] = { CLI_COMMAND_LIST(CLI_ENTRY) };

@@ -1,5 +1,6 @@
 /* cli_util.c - small helpers shared by the perk subcommands. */
 #include "cli.h"
+#include "civil.h"
 
 #include "compiler/compiler.h"
 #include "store/store.h"
@@ -7,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 void cli_init_process(void) { signal(SIGXFSZ, SIG_IGN); }
@@ -160,8 +163,12 @@ int cli_finish(int status)
     return ok || status != 0 ? status : 1;
 }
 
+/* Set by --no-color (cli_parse_next). */
+static bool color_off;
+
 bool cli_color(int fd, bool forced)
 {
+    if (color_off) return false;
     if (forced) return true;
     const char *no = getenv("NO_COLOR");
     if (no && *no) return false;
@@ -281,6 +288,11 @@ void cli_parse_begin(cli_parser *p, const cli_command *cmd, bool quiet)
 int cli_parse_next(cli_parser *p, int argc, char **argv)
 {
     int ch = getopt_long(argc, argv, p->shorts, p->longs, NULL);
+    while (ch == CLI_OPT_NO_COLOR) {
+        color_off = true;
+        ch = getopt_long(argc, argv, p->shorts, p->longs, NULL);
+    }
+    if (ch == '?' && optind > 0 && optind <= argc && !optopt) cli_suggest_option(p->cmd, argv[optind - 1]);
     if (ch == -1 || ch >= 256) return ch;
     if (ch == 'h') return CLI_OPT_HELP;
     for (const cli_option *o = p->cmd->options; o->name; o++)
@@ -429,4 +441,104 @@ perk_store *cli_open_store(const char *path)
         return NULL;
     }
     return st;
+}
+
+/* Epoch seconds, YYYY-MM-DD (midnight UTC, or the next midnight when end_of_day),
+ * YYYY-MM-DDTHH:MM:SSZ, or an RFC 3339 time with an offset (2026-03-01T20:00+08:00, the form
+ * `perk publish --at` and carts use). */
+bool cli_time(const char *text, bool end_of_day, int64_t *out)
+{
+    if (!text || !*text) return false;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (!*end) {
+        if (errno || v < 0 || v > CLI_EPOCH_MAX) return false;
+        *out = v;
+        return true;
+    }
+    int64_t stamp;
+    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0 && stamp <= CLI_EPOCH_MAX) {
+        *out = stamp;
+        return true;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
+    bool date_only;
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &s, &used) == 6 &&
+        text[used] == '\0')
+        date_only = false;
+    else if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && text[used] == '\0')
+        date_only = true;
+    else
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1970) return false;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != d) /* timegm normalises 2026-02-30 to March */
+        return false;
+    *out = (int64_t)t + (date_only && end_of_day ? 86400 : 0);
+    return true;
+}
+
+/* Edit distance of two short words, a swap of two neighbours counting as one edit ("jsno" is
+ * one from "json"); longer than 63 bytes: never close. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return SIZE_MAX;
+    size_t rows[3][64], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= lb; j++) prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < best) best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
+        }
+        size_t *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb];
+}
+
+const char *cli_closest(const char *word, const char *const *candidates, size_t n)
+{
+    size_t len = strlen(word), limit = len / 3 > 1 ? len / 3 : 1, best = SIZE_MAX;
+    const char *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, candidates[i]);
+        /* a prefix of a longer name counts as close: --dry is --dry-run */
+        if (d > limit && len >= 3 && strncmp(candidates[i], word, len) == 0) d = limit;
+        if (d <= limit && d < best) {
+            best = d;
+            found = candidates[i];
+        }
+    }
+    return found;
+}
+
+void cli_suggest_option(const cli_command *cmd, const char *arg)
+{
+    if (!arg || strncmp(arg, "--", 2) != 0 || !arg[2]) return;
+    char word[64];
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+    const char *names[CLI_MAX_OPTIONS + 1];
+    size_t n = 0;
+    for (const cli_option *o = cmd->options; o->name && n < CLI_MAX_OPTIONS; o++) names[n++] = o->name;
+    names[n++] = "help";
+    const char *near = cli_closest(word, names, n);
+    if (near && strcmp(near, word) != 0)
+        fprintf(stderr, "perk: %s: did you mean --%s?\n", cli_safe(arg), near);
 }

@@ -15,21 +15,6 @@
 #include "compiler/compiler.h"
 #include "store/store.h"
 
-/* Epoch seconds or an RFC 3339 time, from 1970 to the end of year 9999 (CLI_EPOCH_MAX): a
- * number that does not fit (or 9223372036854775807, which no calendar shows) is refused. */
-static bool parse_time(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*s && !*end) {
-        if (errno || v < 0 || v > CLI_EPOCH_MAX) return false;
-        *out = v;
-        return true;
-    }
-    return civil_parse_timestamp(s, strlen(s), out) && *out >= 0 && *out <= CLI_EPOCH_MAX;
-}
-
 /* "2026-03-01T12:00:00Z" (UTC) for messages. */
 static const char *utc_text(int64_t t, char buf[32])
 {
@@ -68,10 +53,11 @@ int cmd_publish(int argc, char **argv)
         goto usage;
     }
     int64_t now = (int64_t)time(NULL), activate_at = 0;
-    if (at && !parse_time(at, &activate_at)) {
+    if (at && !cli_time(at, false, &activate_at)) {
         fprintf(stderr,
-                "perk: error: --at '%s' is not a time like 2026-12-01T00:00+08:00 (or epoch seconds from 0 "
-                "to %lld, the end of year 9999)\n",
+                "perk: error: --at '%s' is not a time like 2026-12-01T00:00+08:00 (or YYYY-MM-DD, midnight "
+                "UTC, or "
+                "epoch seconds from 0 to %lld, the end of year 9999)\n",
                 at, (long long)CLI_EPOCH_MAX);
         return 2;
     }

@@ -56,40 +56,10 @@ static bool parse_int64(const char *text, int64_t min, int64_t max, int64_t *out
     return true;
 }
 
-/* Epoch seconds, YYYY-MM-DD (midnight UTC, or the next midnight when end_of_day),
- * YYYY-MM-DDTHH:MM:SSZ, or an RFC 3339 time with an offset (2026-03-01T20:00+08:00, the form
- * `perk publish --at` and carts use). */
+/* The one time syntax of the CLI (cli_time in cli_util.c). */
 static bool parse_time(const char *text, bool end_of_day, int64_t *out)
 {
-    if (parse_int64(text, 0, CLI_EPOCH_MAX, out)) return true;
-    int64_t stamp;
-    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0 && stamp <= CLI_EPOCH_MAX) {
-        *out = stamp;
-        return true;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
-    bool date_only;
-    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &s, &used) == 6 &&
-        text[used] == '\0')
-        date_only = false;
-    else if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && text[used] == '\0')
-        date_only = true;
-    else
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1970) return false;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1 || tm.tm_mday != d) /* timegm normalises 2026-02-30 to March */
-        return false;
-    *out = (int64_t)t + (date_only && end_of_day ? 86400 : 0);
-    return true;
+    return cli_time(text, end_of_day, out);
 }
 
 /* "2026-03-01T12:00:00Z", or "-" for 0. */
@@ -401,11 +371,86 @@ typedef struct coupon_opts {
     const char *prefix, *campaign, *customer;
 } coupon_opts;
 
+/* perk coupons list / export: the codes with their verdict at --now. */
+typedef enum coupons_format { COUPONS_TEXT, COUPONS_JSON, COUPONS_CSV } coupons_format;
+
+typedef struct coupons_out {
+    coupons_format format;
+    json_t *list;
+    int64_t count;
+} coupons_out;
+
+static int list_coupon(const perk_store_coupon_info *k, void *ctx)
+{
+    coupons_out *out = ctx;
+    const char *status = perk_store_coupon_status_message(k->status);
+    char exp[32];
+    out->count++;
+    switch (out->format) {
+    case COUPONS_JSON: {
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b}", "code", k->code, "campaign", k->campaign,
+                      "status", status, "uses", (json_int_t)k->uses, "max_uses", (json_int_t)k->max_uses,
+                      "max_per_customer", (json_int_t)k->max_per_customer, "restricted", k->restricted);
+        if (!o) return 1;
+        json_object_set_new(o, "expires_at", k->expires_at ? json_integer(k->expires_at) : json_null());
+        return json_array_append_new(out->list, o) != 0;
+    }
+    case COUPONS_CSV:
+        /* codes are A-Z 0-9 _ and campaigns are quoted, so no field needs more than quoting */
+        printf("%s,\"", k->code);
+        for (const char *p = k->campaign; *p; p++) printf(*p == '"' ? "\"\"" : "%c", *p);
+        printf("\",%s,%lld,%lld,%lld,%s,%s\n", status, (long long)k->uses, (long long)k->max_uses,
+               (long long)k->max_per_customer, k->expires_at ? fmt_time(k->expires_at, exp) : "",
+               k->restricted ? "yes" : "no");
+        return ferror(stdout) != 0;
+    case COUPONS_TEXT: {
+        char max[24] = "-", per[24] = "-"; /* 0 = unlimited */
+        if (k->max_uses) snprintf(max, sizeof max, "%lld", (long long)k->max_uses);
+        if (k->max_per_customer) snprintf(per, sizeof per, "%lld", (long long)k->max_per_customer);
+        printf("%-24s %-16s %-8s %8lld %8s %8s  %s%s\n", k->code, cli_safe(k->campaign), status,
+               (long long)k->uses, max, per, k->expires_at ? fmt_time(k->expires_at, exp) : "never",
+               k->restricted ? "  restricted" : "");
+        return ferror(stdout) != 0;
+    }
+    }
+    return 1;
+}
+
+static int coupons_list(const common *c, const char *campaign, coupons_format format)
+{
+    perk_store *s = open_store(c, false);
+    if (!s) return 1;
+    coupons_out out = { .format = format, .list = format == COUPONS_JSON ? json_array() : NULL };
+    if (format == COUPONS_TEXT)
+        printf("%-24s %-16s %-8s %8s %8s %8s  %s\n", "CODE", "CAMPAIGN", "STATUS", "USES", "MAX", "PER-CUST",
+               "EXPIRES");
+    if (format == COUPONS_CSV)
+        printf("code,campaign,status,uses,max_uses,max_per_customer,expires,restricted\n");
+    if (perk_store_coupons_list(s, campaign, c->now, list_coupon, &out) != PERK_STORE_OK) {
+        json_decref(out.list);
+        return store_error(s);
+    }
+    perk_store_close(s);
+    if (format == COUPONS_JSON) {
+        char *text = json_dumps(out.list, JSON_INDENT(2));
+        json_decref(out.list);
+        if (!text) {
+            cli_error("out of memory");
+            return 1;
+        }
+        puts(text);
+        free(text);
+    }
+    return 0;
+}
+
 int cmd_coupons(int argc, char **argv)
 {
     const cli_command *cmd = &cli_coupons;
     const char *usage = cmd->usage;
     common c;
+    bool json = false;
     common_init(&c);
     coupon_opts o = { .count = -1 };
     int opt, status = 0;
@@ -438,8 +483,16 @@ int cmd_coupons(int argc, char **argv)
         case CLI_OPT_PREFIX: o.prefix = optarg; break;
         case CLI_OPT_CAMPAIGN: o.campaign = optarg; break;
         case CLI_OPT_CUSTOMER: o.customer = optarg; break;
+        case CLI_OPT_JSON: json = true; break;
         default: return bad_option(usage, argv);
         }
+    }
+    if (optind < argc && (strcmp(argv[optind], "list") == 0 || strcmp(argv[optind], "export") == 0)) {
+        if (optind + 1 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 1]);
+        return coupons_list(&c, o.campaign,
+                            strcmp(argv[optind], "export") == 0 ? COUPONS_CSV
+                            : json                              ? COUPONS_JSON
+                                                                : COUPONS_TEXT);
     }
     if (optind + 2 != argc) return usage_error(usage, "expected a subcommand and its argument");
     const char *sub = argv[optind], *arg = argv[optind + 1];
@@ -567,6 +620,26 @@ static int print_event(int64_t id, const char *type, int64_t time, const char *d
     return 0;
 }
 
+/* perk events ack ID --consumer NAME: the consumer has stored every event up to ID. */
+static int events_ack(const common *c, const char *usage, const char *consumer, int argc, char **argv)
+{
+    if (!consumer) return usage_error(usage, "ack needs --consumer NAME");
+    if (optind + 1 >= argc) return usage_error(usage, "say which event: perk events ack ID --consumer NAME");
+    if (optind + 2 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 2]);
+    int64_t id;
+    if (!parse_int64(argv[optind + 1], 1, INT64_MAX, &id))
+        return usage_error(usage, "the event id must be a number >= 1, not \"%s\"", argv[optind + 1]);
+    perk_store *s = open_store(c, true);
+    if (!s) return 1;
+    if (perk_store_ack(s, consumer, id) != PERK_STORE_OK) return store_error(s);
+    int64_t position = 0;
+    if (perk_store_consumer_position(s, consumer, &position) != PERK_STORE_OK) return store_error(s);
+    perk_store_close(s);
+    /* acknowledging an older id is a no-op: say where the consumer stands */
+    printf("%s: acknowledged up to %lld\n", cli_safe(consumer), (long long)position);
+    return 0;
+}
+
 int cmd_events(int argc, char **argv)
 {
     const cli_command *cmd = &cli_events;
@@ -597,8 +670,14 @@ int cmd_events(int argc, char **argv)
         default: return bad_option(usage, argv);
         }
     }
+    if (optind < argc && strcmp(argv[optind], "ack") == 0) return events_ack(&c, usage, consumer, argc, argv);
     if (optind != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
     if (ack && !consumer) return usage_error(usage, "--ack needs --consumer NAME");
+    /* A follower acknowledging what it wrote to a pipe would lose what the consumer had not yet
+     * stored when it died: the consumer acknowledges itself (perk events ack ID). */
+    if (ack && follow)
+        return usage_error(usage, "--follow never acknowledges: the consumer runs `perk events ack ID "
+                                  "--consumer NAME` after it has stored event ID");
     if (follow && limit > 0) return usage_error(usage, "--limit and --follow do not go together");
     perk_store *s = open_store(&c, ack);
     if (!s) return 1;
@@ -681,6 +760,21 @@ static int print_problem(const char *problem, void *ctx)
     return 0;
 }
 
+/* perk db backup FILE: SQLite's online backup, while checkouts keep writing. */
+static int db_backup(const common *c, const char *usage, int argc, char **argv)
+{
+    if (optind + 1 >= argc) return usage_error(usage, "say where to write the backup: perk db backup FILE");
+    if (optind + 2 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 2]);
+    const char *file = argv[optind + 1];
+    perk_store *s = open_store(c, false);
+    if (!s) return 1;
+    int64_t pages = 0;
+    if (perk_store_backup(s, file, &pages) != PERK_STORE_OK) return store_error(s);
+    perk_store_close(s);
+    printf("%s: backed up to %s (%lld pages, checked)\n", cli_safe(c->db), cli_safe(file), (long long)pages);
+    return 0;
+}
+
 int cmd_db(int argc, char **argv)
 {
     const cli_command *cmd = &cli_db;
@@ -689,9 +783,10 @@ int cmd_db(int argc, char **argv)
     common_init(&c);
     int status = common_options_only(argc, argv, cmd, &c);
     if (status >= 0) return status;
-    if (optind >= argc) return usage_error(usage, "say what to do: check");
+    if (optind >= argc) return usage_error(usage, "say what to do: check or backup");
+    if (strcmp(argv[optind], "backup") == 0) return db_backup(&c, usage, argc, argv);
     if (strcmp(argv[optind], "check") != 0)
-        return usage_error(usage, "unknown subcommand \"%s\" (only check)", argv[optind]);
+        return usage_error(usage, "unknown subcommand \"%s\" (check or backup)", argv[optind]);
     if (optind + 1 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 1]);
     perk_store *s = open_store(&c, false);
     if (!s) return 1;

@@ -289,6 +289,13 @@ typedef struct perk_store_coupon_info {
 perk_store_status perk_store_coupon_check(perk_store *store, const char *code, const char *customer_id,
                                           int64_t now, perk_store_coupon_info *out);
 
+/* Every code (of `campaign`, or all with NULL), by campaign then code, each with its verdict for
+ * anyone at `now` (VALID, EXPIRED or USED_UP; customer_uses stays 0). cb returning nonzero stops
+ * the listing with PERK_STORE_IO. (src/store/coupons_list.c) */
+typedef int (*perk_store_coupon_list_cb)(const perk_store_coupon_info *coupon, void *ctx);
+perk_store_status perk_store_coupons_list(perk_store *store, const char *campaign, int64_t now,
+                                          perk_store_coupon_list_cb cb, void *ctx);
+
 /* Normalises a code into out (PERK_STORE_INVALID when it has other characters or is too long). */
 perk_store_status perk_store_coupon_normalize(const char *code, char out[PERK_STORE_CODE_MAX]);
 
@@ -685,6 +692,13 @@ perk_store_status perk_store_customer_set(perk_store *store, const char *custome
  * no tier, no points, no orders and no record. */
 perk_store_status perk_store_customer_get(perk_store *store, const char *customer, const char *except_order,
                                             int64_t now, perk_store_customer_facts *out);
+/* An online backup to `path` with SQLite's backup API (src/store/backup.c): one read
+ * transaction, so the copy is one consistent snapshot while checkouts keep writing (WAL readers
+ * do not block writers). Written to a temporary file beside path, checked (PRAGMA quick_check),
+ * fsynced and renamed over path, so path is either the old file or the whole new copy. path must
+ * be a regular file or absent (a symbolic link, directory or device is refused), and not the
+ * store itself. *pages (may be NULL) gets the number of pages copied. */
+perk_store_status perk_store_backup(perk_store *store, const char *path, int64_t *pages);
 
 /* ----------------------------------------------------------------- API keys */
 

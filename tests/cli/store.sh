@@ -3,7 +3,7 @@
 # temporary databases: publish (then history, show, rollback), scheduled activation with --at,
 # coupons generate (10000 unique codes), commit (twice: the second replays,
 # even after a new version was published), points, events (JSON lines, consumer ack and resume),
-# a backup with sqlite3, and the messages of the error paths.
+# perk events ack, perk db backup, a backup with sqlite3, and the messages of the error paths.
 # Prints one line per failed check and ends with "N passed, N failed" (tests/run.sh counts it).
 set -u
 perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -263,6 +263,62 @@ run "--ack needs --consumer" 2 "$perk" events --ack --db "$db"
 err_has "--ack needs --consumer NAME"
 run "--limit 0" 2 "$perk" events --limit 0 --db "$db"
 err_has "--limit must be >= 1"
+
+# at-least-once delivery end to end: a consumer reads without acknowledging, stores, then
+# acknowledges with `perk events ack`; one that dies before its ack gets the same events again
+run "consumer wh reads 3 (no ack)" 0 "$perk" events --consumer wh --limit 3 --db "$db"
+out_lines 3
+last=$(tail -1 "$work/out" | jq -r .id)
+run "wh died before storing: the same 3 again" 0 "$perk" events --consumer wh --limit 3 --db "$db"
+check "same last id $last" [ "$(tail -1 "$work/out" | jq -r .id)" = "$last" ]
+run "wh stored them and acknowledges $last" 0 "$perk" events ack "$last" --consumer wh --db "$db"
+out_has "wh: acknowledged up to $last"
+run "wh resumes after $last" 0 "$perk" events --consumer wh --limit 1 --db "$db"
+check "first event after the ack is $((last + 1))" [ "$(jq -r .id "$work/out")" = "$((last + 1))" ]
+run "acknowledging an older id keeps the position" 0 "$perk" events ack 1 --consumer wh --db "$db"
+out_has "wh: acknowledged up to $last"
+run "acknowledging an event that does not exist" 1 "$perk" events ack 999999 --consumer wh --db "$db"
+err_has "cannot acknowledge event 999999"
+run "ack without --consumer" 2 "$perk" events ack 3 --db "$db"
+err_has "ack needs --consumer NAME"
+run "ack without an id" 2 "$perk" events ack --consumer wh --db "$db"
+run "ack of a bad id" 2 "$perk" events ack x1 --consumer wh --db "$db"
+err_has 'the event id must be a number >= 1, not "x1"'
+run "--follow never acknowledges" 2 "$perk" events --consumer wh --ack --follow --db "$db"
+err_has "--follow never acknowledges"
+# a follower that is killed acknowledges nothing
+"$perk" events --consumer wh --follow --db "$db" >"$work/follow.out" 2>&1 &
+fpid=$!
+sleep 0.5
+kill -TERM "$fpid"; wait "$fpid"
+run "after a killed --follow, wh is still at $last" 0 "$perk" events --consumer wh --limit 1 --db "$db"
+check "still resumes at $((last + 1))" [ "$(jq -r .id "$work/out")" = "$((last + 1))" ]
+check "the follower printed the events after $last" grep -q "\"id\":$((last + 1))," "$work/follow.out"
+
+# perk db backup: SQLite's online backup API, atomic, checked
+run "db backup" 0 "$perk" db backup "$work/b1.db" --db "$db"
+out_has "backed up to $work/b1.db ("
+run "the backup passes db check" 0 "$perk" db check --db "$work/b1.db"
+run "the backup has the events" 0 "$perk" events --after 0 --db "$work/b1.db"
+check "same number of events as the store" [ "$(wc -l <"$work/out")" -eq "$("$perk" events --after 0 --db "$db" | wc -l)" ]
+run "db backup over an older backup" 0 "$perk" db backup "$work/b1.db" --db "$db"
+ln -s "$work/b1.db" "$work/link.db"
+run "db backup to a symbolic link" 1 "$perk" db backup "$work/link.db" --db "$db"
+err_has "is not a regular file; it is left as it is"
+run "db backup onto the store itself" 1 "$perk" db backup "$db" --db "$db"
+err_has "is the store itself"
+run "db backup into a missing folder" 1 "$perk" db backup "$work/nope/b.db" --db "$db"
+check "no temporary file left" [ -z "$(ls "$work" | grep '\.tmp-')" ]
+run "db backup without a file" 2 "$perk" db backup --db "$db"
+err_has "say where to write the backup"
+run "db backup of a missing store" 1 "$perk" db backup "$work/b2.db" --db "$work/none.db"
+check "a missing store is not created" [ ! -e "$work/none.db" ]
+# while another process commits: the copy is one consistent snapshot
+( for i in 1 2 3 4 5 6 7 8; do order "BK$i" bk 1 >"bk$i.json"; "$perk" commit "bk$i.json" --db "$db" >/dev/null 2>&1; done ) &
+cpid=$!
+run "db backup while orders commit" 0 "$perk" db backup "$work/b3.db" --db "$db"
+wait "$cpid"
+run "the concurrent backup passes db check" 0 "$perk" db check --db "$work/b3.db"
 
 # ------------------------------------------------------------------ the store's clock
 ORDER_TIME_OVERRIDE=2020-01-01T00:00:00Z order B1 bob 1 >backdated.json

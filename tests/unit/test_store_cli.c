@@ -225,8 +225,9 @@ static void test_events_follow(void **state)
     if (pid == 0) {
         FILE *o = freopen(out_path, "w", stdout);
         if (!o) _exit(9);
-        char *argv[] = { "events", "--follow", "--consumer", "tail", "--ack", "--db", (char *)db, NULL };
-        int rc = cmd_events(7, argv);
+        /* --follow never acknowledges: the consumer does (perk events ack) once it has stored */
+        char *argv[] = { "events", "--follow", "--consumer", "tail", "--db", (char *)db, NULL };
+        int rc = cmd_events(6, argv);
         fflush(stdout);
         _exit(rc);
     }
@@ -236,25 +237,33 @@ static void test_events_follow(void **state)
     perk_store *s = test_open(db);
     perk_store_order o = test_order("LATE", "bob", 1700000500, 10);
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
-    int64_t pos = 0;
-    for (int i = 0; i < 50 && pos < 5; i++) { /* up to 5 s for the follower to catch up */
+    char buf[8192];
+    buf[0] = '\0';
+    for (int i = 0; i < 50 && !strstr(buf, "\"order_id\":\"LATE\""); i++) { /* up to 5 s to catch up */
         nanosleep(&ts, NULL);
-        assert_store(s, PERK_STORE_OK, perk_store_consumer_position(s, "tail", &pos));
+        FILE *in = fopen(out_path, "r");
+        assert_non_null(in);
+        size_t n = fread(buf, 1, sizeof buf - 1, in);
+        buf[n] = '\0';
+        fclose(in);
     }
-    assert_int_equal(pos, 5);
+    assert_int_equal(count_lines(buf), 5);
+    assert_non_null(strstr(buf, "\"order_id\":\"LATE\""));
+    /* printed, never acknowledged: a consumer that dies now gets all 5 again */
+    int64_t pos = -1;
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_position(s, "tail", &pos));
+    assert_int_equal(pos, 0);
     perk_store_close(s);
     kill(pid, SIGTERM);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    FILE *in = fopen(out_path, "r");
-    char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, in);
-    buf[n] = '\0';
-    fclose(in);
-    assert_int_equal(count_lines(buf), 5);
-    assert_non_null(strstr(buf, "\"order_id\":\"LATE\""));
+    /* and --ack with --follow is refused */
+    captured *c =
+        capture_run(cmd_events, "events", "--follow", "--consumer", "tail", "--ack", "--db", db, NULL);
+    assert_int_equal(c->rc, 2);
+    assert_non_null(strstr(c->err, "--follow never acknowledges"));
 }
 
 int main(void)

@@ -1,0 +1,49 @@
+/* coupons_list.c - every coupon code of the store (or of one campaign) with its verdict at a
+ * given time, for `perk coupons list` and `perk coupons export`. One read transaction (a
+ * consistent listing while checkouts use codes). */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+perk_store_status perk_store_coupons_list(perk_store *s, const char *campaign, int64_t now,
+                                          perk_store_coupon_list_cb cb, void *ctx)
+{
+    if (!s || !cb)
+        return s ? pstore_fail(s, PERK_STORE_INVALID, "coupons list: no callback") : PERK_STORE_INVALID;
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sqlite3_prepare_v2(s->db,
+                           "SELECT code, campaign, expires_at, max_uses, max_per_customer, only_customer IS "
+                           "NOT NULL, uses FROM coupons WHERE ?1 IS NULL OR campaign = ?1 "
+                           "ORDER BY campaign, code",
+                           -1, &st, NULL);
+    if (rc != SQLITE_OK) return pstore_sqlfail(s, rc, "listing coupons");
+    if (campaign) sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+    perk_store_status status = PERK_STORE_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        perk_store_coupon_info info;
+        memset(&info, 0, sizeof info);
+        snprintf(info.code, sizeof info.code, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(info.campaign, sizeof info.campaign, "%s", (const char *)sqlite3_column_text(st, 1));
+        info.expires_at = sqlite3_column_int64(st, 2);
+        info.max_uses = sqlite3_column_int64(st, 3);
+        info.max_per_customer = sqlite3_column_int64(st, 4);
+        info.restricted = sqlite3_column_int(st, 5) != 0;
+        info.uses = sqlite3_column_int64(st, 6);
+        /* the verdict for anyone: the per-customer checks need a customer (perk coupons check) */
+        if (info.expires_at != 0 && now >= info.expires_at)
+            info.status = PERK_STORE_COUPON_EXPIRED;
+        else if (info.max_uses != 0 && info.uses >= info.max_uses)
+            info.status = PERK_STORE_COUPON_USED_UP;
+        else
+            info.status = PERK_STORE_COUPON_VALID;
+        if (cb(&info, ctx) != 0) {
+            status = pstore_fail(s, PERK_STORE_IO, "coupons list: stopped by the caller (output failed)");
+            break;
+        }
+    }
+    if (status == PERK_STORE_OK && rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "listing coupons");
+    sqlite3_finalize(st);
+    return status;
+}

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# tests/cli/ops.sh PERK - the operations commands against a real store (temporary database):
+# perk refund (lines, amounts, replay, conflicts, bad input), perk cancel (the rest of the
+# order, budget and coupon uses released, replay), perk budgets (uses and money, used and left)
+# and perk coupons list / export, their text and --json output (checked with
+# jq), the points they reverse and what the budget allows afterwards. Cents are hand-checked in
+# the comments. Prints "N passed, N failed" (tests/run.sh counts it).
+set -u
+perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+[ -x "$perk" ] || { echo "usage: tests/cli/ops.sh PATH/TO/perk"; echo "0 passed, 1 failed"; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+unset PERK_DB
+db="$work/perk.db"
+passed=0; failed=0; step=""; rc=0
+
+run() {
+  step=$1; local want=$2; shift 2
+  "$@" >"$work/out" 2>"$work/err"; rc=$?
+  check "exit status $want" [ "$rc" -eq "$want" ]
+}
+check() {
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); else
+    failed=$((failed + 1)); echo "FAIL [$step] $what (exit status $rc)"
+    sed 's/^/    out: /' "$work/out" | head -15; sed 's/^/    err: /' "$work/err" | head -15
+  fi
+}
+out_has() { check "stdout has '$1'" grep -qF -- "$1" "$work/out"; }
+err_has() { check "stderr has '$1'" grep -qF -- "$1" "$work/err"; }
+# jq_is FILTER VALUE: the JSON on stdout has FILTER == VALUE (as jq prints it, raw)
+jq_is() { check "$1 is $2 (got $(jq -r "$1" "$work/out" 2>&1))" [ "$(jq -r "$1" "$work/out" 2>/dev/null)" = "$2" ]; }
+
+# ¥20 off every order for the first 3 orders (a budget of 3 uses); 1 point per ¥1 paid.
+cat >shop.perk <<'EOF2'
+ruleset "shop" { currency CNY timezone "Asia/Shanghai" }
+promotion flash "限量立减" {
+  limit 3 uses
+  then ¥20 off order
+}
+earn base "消费积分" { then 1 point per ¥1 on items }
+EOF2
+run "publish" 0 "$perk" publish shop.perk -m v1 --db "$db"
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+order() { # order ID CUSTOMER
+  printf '{"order": {"id": "%s", "time": "%s"}, "customer": {"id": "%s", "points": 0},\n' "$1" "$now" "$2"
+  printf ' "lines": [{"id": "l1", "sku": "TEA", "price": "100.00", "quantity": 1},\n'
+  printf '           {"id": "l2", "sku": "CUP", "price": "50.00", "quantity": 2}]}\n'
+}
+# A1: subtotal 100.00 + 2 x 50.00 = 200.00; ¥20 off the order, allocated 10.00 / 10.00 by line
+# value (100.00 : 100.00): l1 pays 90.00, l2 pays 90.00; payable 180.00, 180 points
+order A1 alice >a1.json
+run "commit A1" 0 "$perk" commit a1.json --db "$db"
+out_has '"payable": "180.00"'
+out_has '"points_earned": 180,'
+
+# R1: 45.00 of l1. The order keeps floor(180 x (180.00 - 45.00) / 180.00) = 135 points: 45 reversed
+run "refund R1: 45.00 of l1" 0 "$perk" refund A1 --id R1 --lines l1=45.00 --db "$db"
+out_has "order A1: refund R1 recorded"
+out_has "amount:          45.00"
+out_has "refunded total:  45.00"
+out_has "points reversed: 45"
+run "points after R1" 0 "$perk" points alice --db "$db"
+out_has "balance:        135"
+run "R1 again (--json): replayed, nothing changes" 0 "$perk" refund A1 --id R1 --lines l1=45.00 --json --db "$db"
+jq_is .status already_recorded
+jq_is .order_id A1
+jq_is .refund_id R1
+jq_is .amount 45.00
+jq_is .refunded_total 45.00
+jq_is .full false
+jq_is .points_reversed 45
+jq_is .budget_released false
+run "R1 with other content" 1 "$perk" refund A1 --id R1 --lines l1=40.00 --db "$db"
+# l1 paid 90.00, 45.00 already refunded: 45.00 left
+run "R2: 46.00 of l1 is more than is left" 1 "$perk" refund A1 --id R2 --lines l1=46.00 --db "$db"
+err_has "at most 4500 more can be refunded, not 4600"
+run "R2: a line the order does not have" 1 "$perk" refund A1 --id R2 --lines l9=1.00 --db "$db"
+err_has "order A1 has no line l9"
+run "R2: three decimals" 2 "$perk" refund A1 --id R2 --lines l1=1.005 --db "$db"
+err_has '--lines "1.005": expected a positive amount with at most 2 decimals'
+run "R2: not LINE=AMOUNT" 2 "$perk" refund A1 --id R2 --lines l1 --db "$db"
+err_has 'expected LINE=AMOUNT'
+run "R2: a negative amount" 2 "$perk" refund A1 --id R2 --amount -5.00 --db "$db"
+err_has '--amount "-5.00": expected a positive amount'
+run "R2: lines that do not add up to --amount" 1 "$perk" refund A1 --id R2 --lines l2=5.00 --amount 6.00 --db "$db"
+run "a refund without --id" 2 "$perk" refund A1 --lines l1=1.00 --db "$db"
+err_has "name the refund with --id REFUND_ID"
+run "a refund without an order" 2 "$perk" refund --id R9 --db "$db"
+run "refund of an order never committed" 1 "$perk" refund NOPE --id R9 --db "$db"
+err_has "order NOPE was never committed"
+run "refund in a missing store" 1 "$perk" refund A1 --id R9 --db "$work/none.db"
+check "the missing store was not created" [ ! -e "$work/none.db" ]
+# R2: 10.00 of l1 + 20.00 of l2 = 30.00; refunded 75.00 in all; keeps floor(180 x 105 / 180) = 105,
+# so 135 - 105 = 30 more points reversed
+run "refund R2: two lines (--json)" 0 "$perk" refund A1 --id R2 --lines l1=10.00,l2=20.00 --amount 30.00 --json --db "$db"
+jq_is .status recorded
+jq_is .amount 30.00
+jq_is .refunded_total 75.00
+jq_is .points_reversed 30
+jq_is .full false
+
+# cancel: the rest, 180.00 - 75.00 = 105.00; all 180 points gone (the last 105 reversed); the
+# order's use of the 3-use budget released
+run "cancel A1 (--json)" 0 "$perk" cancel A1 --json --db "$db"
+jq_is .status recorded
+jq_is .refund_id cancel:A1
+jq_is .amount 105.00
+jq_is .refunded_total 180.00
+jq_is .full true
+jq_is .points_reversed 105
+jq_is .budget_released true
+run "points after the cancellation" 0 "$perk" points alice --db "$db"
+out_has "balance:        0"
+run "cancel A1 again: replayed" 0 "$perk" cancel A1 --db "$db"
+out_has "refund cancel:A1 was already recorded (nothing changed)"
+out_has "refunded total:  180.00 (the whole order: cancelled)"
+out_has "budget and coupon uses released"
+run "refund after the cancellation" 1 "$perk" refund A1 --id R3 --lines l2=1.00 --db "$db"
+# the budget has its 3 uses again: A2, A3, A4 get ¥20 off (payable 180.00), A5 none (200.00)
+for o in A2 A3 A4; do
+  order $o bob >$o.json
+  run "commit $o after the cancellation" 0 "$perk" commit $o.json --db "$db"
+  out_has '"payable": "180.00"'
+done
+order A5 bob >A5.json
+run "commit A5: the budget is used up" 0 "$perk" commit A5.json --db "$db"
+out_has '"payable": "200.00"'
+# cancel with an id of its own, without --release-budget on refund: A5 refunded whole by refund
+run "refund A5 whole (no --lines)" 0 "$perk" refund A5 --id R5 --json --db "$db"
+jq_is .amount 200.00
+jq_is .full true
+jq_is .budget_released false
+run "cancel A4 with --id C4" 0 "$perk" cancel A4 --id C4 --json --db "$db"
+jq_is .refund_id C4
+jq_is .amount 180.00
+# perk budgets: A2, A3, A4 hold the 3 uses (A1's was released; A4 was cancelled just above, so
+# its use is released too): 2 used, 1 left; money given 2 x 20.00 = 40.00
+run "budgets (text)" 0 "$perk" budgets --db "$db"
+out_has "ruleset shop, version 1"
+check "flash: 2 used, limit 3, 1 left, 40.00 given" grep -qE '^flash +2 +3 +1 +40\.00 +- +- +-$' "$work/out"
+run "budgets --json --customer bob" 0 "$perk" budgets --json --customer bob --db "$db"
+jq_is '.budgets | length' 1
+jq_is '.budgets[0].promotion' flash
+jq_is '.budgets[0].label' 限量立减
+jq_is '.budgets[0].uses' 2
+jq_is '.budgets[0].limit_uses' 3
+jq_is '.budgets[0].uses_left' 1
+jq_is '.budgets[0].money' 40.00
+jq_is '.budgets[0].limit_money' null
+jq_is '.budgets[0].customer_uses' 2
+jq_is .ruleset_version 1
+run "budgets before the rule set was active" 1 "$perk" budgets --now 2020-01-01 --db "$db"
+err_has "no rule set is active"
+run "budgets with a bad --now" 2 "$perk" budgets --now yesterday --db "$db"
+run "budgets of a missing store" 1 "$perk" budgets --db "$work/none.db"
+
+run "the store is consistent" 0 "$perk" db check --db "$db"
+out_has ": ok ("
+
+# perk coupons list / export: verdicts for anyone at --now, JSON and CSV
+run "coupon SAVE10" 0 "$perk" coupons add save-10 --campaign spring --max-uses 2 --expires 2030-01-01 --db "$db"
+run "coupon OLD1" 0 "$perk" coupons add OLD1 --campaign old --expires 2020-01-01 --db "$db"
+run "coupon VIP1" 0 "$perk" coupons add VIP1 --campaign spring --customer alice --per-customer 1 --db "$db"
+run "coupons list" 0 "$perk" coupons list --db "$db"
+check "header and 3 codes" [ "$(wc -l <"$work/out")" -eq 4 ]
+check "OLD1 is expired (2020-01-01 is past)" grep -qE '^OLD1 +old +expired +0 +- +-  2020-01-02T00:00:00Z$' "$work/out"
+check "SAVE10 is valid, 0 of 2 uses" grep -qE '^SAVE10 +spring +valid +0 +2 +-  2030-01-02T00:00:00Z$' "$work/out"
+check "VIP1 is restricted" grep -qE '^VIP1 +spring +valid +0 +- +1  never  restricted$' "$work/out"
+run "coupons list --campaign spring --json" 0 "$perk" coupons list --campaign spring --json --db "$db"
+jq_is 'length' 2
+jq_is '.[0].code' SAVE10
+jq_is '.[0].max_uses' 2
+jq_is '.[0].expires_at' 1893542400
+jq_is '.[1].code' VIP1
+jq_is '.[1].restricted' true
+jq_is '.[1].expires_at' null
+run "coupons list as at 2030-01-02: SAVE10 has expired" 0 "$perk" coupons list --json --now 2030-01-02 --db "$db"
+jq_is '[.[] | select(.code == "SAVE10")][0].status' expired
+run "coupons export" 0 "$perk" coupons export --db "$db"
+check "CSV header" [ "$(head -1 "$work/out")" = "code,campaign,status,uses,max_uses,max_per_customer,expires,restricted" ]
+check "CSV row of SAVE10" grep -qx 'SAVE10,"spring",valid,0,2,0,2030-01-02T00:00:00Z,no' "$work/out"
+check "CSV has 3 rows" [ "$(wc -l <"$work/out")" -eq 4 ]
+run "coupons list with an argument" 2 "$perk" coupons list extra --db "$db"
+run "coupons list of a missing store" 1 "$perk" coupons list --db "$work/none.db"
+
+# a money budget and a per-customer limit: ¥10 off while ¥25 lasts, once per customer
+db2="$work/money.db"
+cat >cap.perk <<'EOF2'
+ruleset "cap" { currency CNY timezone "Asia/Shanghai" }
+promotion cap "限额立减" {
+  limit ¥25 total
+  limit 1 per customer
+  then ¥10 off order
+}
+EOF2
+run "publish cap" 0 "$perk" publish cap.perk -m cap --db "$db2"
+for o in B1:c1 B2:c2 B3:c3; do order "${o%%:*}" "${o#*:}" >"${o%%:*}.json"; "$perk" commit "${o%%:*}.json" --db "$db2" >"$work/${o%%:*}.out" 2>&1; done
+# B1 10.00, B2 10.00, B3 what is left: 25.00 - 20.00 = 5.00 (payable 200.00 - 5.00 = 195.00)
+check "B3 gets the last 5.00 of the budget" grep -q '"payable": "195.00"' "$work/B3.out"
+run "budgets --json: money used up" 0 "$perk" budgets --json --customer c1 --db "$db2"
+jq_is '.budgets[0].uses' 3
+jq_is '.budgets[0].limit_uses' null
+jq_is '.budgets[0].uses_left' null
+jq_is '.budgets[0].money' 25.00
+jq_is '.budgets[0].limit_money' 25.00
+jq_is '.budgets[0].money_left' 0.00
+jq_is '.budgets[0].limit_per_customer' 1
+jq_is '.budgets[0].customer_uses' 1
+run "cancel B2" 0 "$perk" cancel B2 --db "$db2"
+run "budgets after cancelling B2: 10.00 back" 0 "$perk" budgets --db "$db2"
+# 25.00 - (10.00 + 5.00) = 10.00 left
+check "cap: 2 used, 15.00 given, 10.00 left, 1 per customer" grep -qE '^cap +2 +- +- +15\.00 +25\.00 +10\.00 +1$' "$work/out"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
