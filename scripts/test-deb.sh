@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test-deb.sh [--build-only] - the Debian packages end to end:
-#   1. copies the working tree (tracked and new files, not ignored ones) to build-deb/perk-VERSION
-#      and runs `dpkg-buildpackage -us -uc -b` there, so the source tree is left as it was;
+#   1. copies the working tree (tracked and new files, not ignored ones, plus the console's npm
+#      packages) to build-deb/perk-VERSION and runs `dpkg-buildpackage -us -uc -b` there, so the
+#      source tree is left as it was;
 #   2. lintian on the result: no error;
 #   3. as root (the CI machine), installs perk, libperk0 and libperk-dev with dpkg -i, builds
 #      examples/checkout.c with `pkg-config --cflags --libs perk` alone against them, runs it
@@ -26,6 +27,10 @@ rm -rf "$out" && mkdir -p "$src"
 status_before=$(git status --porcelain 2>/dev/null)
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
   tar --null -T - -cf - | tar -xf - -C "$src"
+# The console's npm packages (console/package-lock.json) go in with the source, as a vendored
+# component: a package build has no network, and the console is built into perk from them.
+[ -e console/node_modules/.package-lock.json ] || scripts/deps.sh >/dev/null
+cp -a console/node_modules "$src/console/node_modules"
 (cd "$src" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1
 rc=$?
 check "dpkg-buildpackage -us -uc -b exits 0 (exit $rc; see build-deb/build.log: $(tail -3 "$out/build.log" | tr '\n' ' '))" test $rc -eq 0
