@@ -328,7 +328,10 @@ static void test_contention(void **state)
 
 /* The crash child: commits forever until killed. Order ids are unique per life. It writes one
  * byte to ready_fd once the store is open, so that the parent's random delay measures time spent
- * committing, not starting up (which a loaded machine or valgrind can make long). */
+ * committing, not starting up (which a loaded machine or valgrind can make long), and a second
+ * byte after its first committed order, which the parent waits for in some lives so that
+ * committed orders surely exist however slow the machine (the parent may have closed the pipe by
+ * then: SIGPIPE is ignored and the write's failure does not matter). */
 static void run_crash_child(const char *path, int life, int ready_fd)
 {
     perk_store *s = NULL;
@@ -336,8 +339,8 @@ static void run_crash_child(const char *path, int life, int ready_fd)
         _exit(2);                     /* the parent fails the test on any child that exits by itself */
     pstore_trust_caller_for_tests(s); /* hand-made orders, as in the other store tests */
     char one = 1;
+    signal(SIGPIPE, SIG_IGN);
     if (write(ready_fd, &one, 1) != 1) _exit(4);
-    close(ready_fd);
     unsigned seed = 104729u * (unsigned)(life + 1);
     for (int n = 0;; n++) {
         worker_order wo;
@@ -355,6 +358,12 @@ static void run_crash_child(const char *path, int life, int ready_fd)
         }
         perk_store_commit_result_free(&r);
         if (st != PERK_STORE_OK && st != PERK_STORE_BUDGET_EXCEEDED && st != PERK_STORE_BUSY) _exit(3);
+        if (st == PERK_STORE_OK && ready_fd >= 0) {
+            ssize_t ignored = write(ready_fd, &one, 1);
+            (void)ignored;
+            close(ready_fd);
+            ready_fd = -1;
+        }
     }
 }
 
@@ -382,12 +391,18 @@ static void test_crash_safety(void **state)
         close(ready[1]);
         char byte;
         ssize_t got = read(ready[0], &byte, 1);
-        close(ready[0]);
         if (got != 1) {
             int status;
             waitpid(pid, &status, 0);
             fail_msg("crash child %d died before opening the store", life);
         }
+        /* every tenth life is killed only after it has committed an order */
+        if (life % 10 == 0 && read(ready[0], &byte, 1) != 1) {
+            int status;
+            waitpid(pid, &status, 0);
+            fail_msg("crash child %d died before committing an order", life);
+        }
+        close(ready[0]);
         /* Mostly microseconds to a few milliseconds; sometimes long enough for many commits. */
         unsigned r = next_rand(&seed);
         long us = r % 4 == 0   ? (long)(r % 200)
