@@ -1420,9 +1420,10 @@ ast_type check_expr(check_ctx *c, ast_node *n)
         return n->type;
     case AST_DATE:
         if (n->op > 0 && !c->allow_datetime) {
-            diag_report(c->diags, DIAG_DATE_TIME_OUTSIDE_VALID, n->span,
-                        "compare `today` with a date, or bound the promotion with `valid DATE TIME to DATE TIME`",
-                        "a date with a time of day can only bound `valid`");
+            diag_report(
+                c->diags, DIAG_DATE_TIME_OUTSIDE_VALID, n->span,
+                "compare `today` with a date, or bound the promotion with `valid DATE TIME to DATE TIME`",
+                "a date with a time of day can only bound `valid`");
             return TY_UNKNOWN;
         }
         /* fall through */

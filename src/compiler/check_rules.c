@@ -379,7 +379,8 @@ static void check_valid(check_ctx *c, ast_node *cl)
         check_span_text(c, cl->b->span, t2, sizeof t2);
         snprintf(hint, sizeof hint, "did you mean `valid %s to %s`?", t2, t1);
         diag_report(c->diags, DIAG_VALID_END_BEFORE_START, cl->span, hint,
-                    cl->ival ? "the end %s is before the start %s" : "the end date %s is before the start date %s",
+                    cl->ival ? "the end %s is before the start %s"
+                             : "the end date %s is before the start date %s",
                     t2, t1);
     }
 }
@@ -396,9 +397,10 @@ static void check_hours(check_ctx *c, ast_node *cl)
     check_span_text(c, cl->a->span, t1, sizeof t1);
     check_span_text(c, cl->b->span, t2, sizeof t2);
     if (cl->b->value == cl->a->value) {
-        diag_report(c->diags, DIAG_HOURS_END_NOT_AFTER_START, cl->span,
-                    "the window would be empty (its end is not included); for the whole day, leave `hours` out",
-                    "the time window ends at %s, where it starts", t2);
+        diag_report(
+            c->diags, DIAG_HOURS_END_NOT_AFTER_START, cl->span,
+            "the window would be empty (its end is not included); for the whole day, leave `hours` out",
+            "the time window ends at %s, where it starts", t2);
     } else if (cl->b->value == 0) {
         char hint[200];
         snprintf(hint, sizeof hint, "write `hours %s to 24:00`", t1);
@@ -437,11 +439,12 @@ static void check_monthday(check_ctx *c, ast_node *cl)
             char hint[200];
             snprintf(hint, sizeof hint,
                      "%s; for the end of every month write `on the last day of every month`",
-                     d->value == 29 ? "February has 28 days in most years"
+                     d->value == 29   ? "February has 28 days in most years"
                      : d->value == 30 ? "February has 28 or 29 days"
-                                       : "February, April, June, September and November have fewer");
+                                      : "February, April, June, September and November have fewer");
             diag_report(c->diags, DIAG_MONTH_DAY_NOT_EVERY_MONTH, d->span, hint,
-                        "day %s is not in every month: in a month without it the promotion does not apply", text);
+                        "day %s is not in every month: in a month without it the promotion does not apply",
+                        text);
         }
     }
     cl->value = mask;

@@ -1103,7 +1103,8 @@ static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first)
     c->overnight_end = -1;
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
-        if (cl->kind == AST_CLAUSE && cl->op == CL_HOURS && cl->ival) c->overnight_end = resolve_let(cl->b)->value;
+        if (cl->kind == AST_CLAUSE && cl->op == CL_HOURS && cl->ival)
+            c->overnight_end = resolve_let(cl->b)->value;
     }
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];

@@ -301,8 +301,8 @@ static void failed_detail(const explainer *e, const perk_promotion_result *pr, c
     } else if (pr->has_comparison) {
         result_value_kind kind = result_condition_kind(e->names, c);
         char why_text[160];
-        result_comparison_text(pr->observed, pr->comparison, pr->expected, kind, e->r->exponent, e->symbol, why_text,
-                               sizeof why_text);
+        result_comparison_text(pr->observed, pr->comparison, pr->expected, kind, e->r->exponent, e->symbol,
+                               why_text, sizeof why_text);
         snprintf(cmp, sizeof cmp, ": %s", why_text);
     }
     snprintf(buf, cap, "%s%s%s%s%s%s", *text ? text : "a condition is", " not met", cmp, loc[0] ? " (" : "",

@@ -421,8 +421,8 @@ static json_t *render_condition(builder *b, const perk_promotion_result *pr)
         static const char *const kinds[] = { "plain", "money",    "percent",  "date",
                                              "time",  "duration", "datetime", "month_day" };
         char text[160];
-        result_comparison_text(pr->observed, pr->comparison, pr->expected, kind, b->r->exponent, b->symbol, text,
-                               sizeof text);
+        result_comparison_text(pr->observed, pr->comparison, pr->expected, kind, b->r->exponent, b->symbol,
+                               text, sizeof text);
         put(b, o, "comparison", jstr(b, result_cmp_text(pr->comparison)));
         put(b, o, "kind", jstr(b, kinds[kind]));
         put(b, o, "observed", jint(pr->observed));
