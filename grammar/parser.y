@@ -76,6 +76,7 @@ static ast_node *mk_action(parse_state *ps, int op, ast_span sp, ast_node *a, as
 static ast_node *mk_expr(parse_state *ps, ast_kind kind, int op, ast_span sp, ast_node *a, ast_node *b);
 static ast_node *mk_field(parse_state *ps, ast_span head, ast_node *tail, ast_span sp);
 static ast_node *mk_word(parse_state *ps, ast_kind kind, ast_span sp);
+static void want_word(parse_state *ps, const ast_node *word, const char *want, const char *or_want, ast_span at);
 static ast_node *finish_height(parse_state *ps, ast_node *n);
 static ast_node *add_to_list(parse_state *ps, ast_node *list, ast_node *item, ast_span sp);
 static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node *label, ast_span sp);
@@ -131,7 +132,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_TRUE "'true'" T_FALSE "'false'"
 
 %type <node> top header settings setting decl label_opt tier_body tier_clause promo_body
-%type <node> promo_clause stage_name day_list action qty_table tier_table qty_steps qty_step tier_steps tier_step up_to_opt
+%type <node> promo_clause stage_name day_list month_days last_day day_numbers action qty_table tier_table qty_steps qty_step tier_steps tier_step up_to_opt
 %type <node> reward_opt get_how earn_body earn_clause earn_action mult_body mult_clause
 %type <node> promo_name name_list redeem_body redeem_clause pay_list pay_name points_body points_clause
 %type <node> expr primary list_opt list_items args_opt args field setting_value
@@ -280,6 +281,8 @@ promo_clause
     | k_valid expr T_TO expr        { $$ = mk_clause(ps, CL_VALID, @$, $2, $4); }
     | k_every day_list              { $$ = mk_clause(ps, CL_EVERY, @$, $2, NULL); }
     | k_hours expr T_TO expr        { $$ = mk_clause(ps, CL_HOURS, @$, $2, $4); }
+    | T_ON month_days T_OF T_EVERY T_IDENT
+        { $$ = $2; $$->span = @$; want_word(ps, $5, "month", NULL, @5); }
     | k_requires T_COUPON T_STRING  { $$ = mk_clause(ps, CL_COUPON, @$, NULL, NULL); $$->name = $3->name; }
     | k_requires T_COUPON T_FROM T_STRING
         { $$ = mk_clause(ps, CL_COUPON_FROM, @$, NULL, NULL); $$->name = $4->name; }
@@ -301,6 +304,36 @@ stage_name
     | T_COUPONS                     { $$ = mk(ps, AST_NAME, @$); $$->ival = PROG_STAGE_COUPONS; }
     | T_COUPON                      { $$ = mk(ps, AST_NAME, @$); $$->ival = PROG_STAGE_COUPONS; }
     | T_SHIPPING                    { $$ = mk(ps, AST_NAME, @$); $$->ival = PROG_STAGE_SHIPPING; }
+    ;
+
+/* `on day 18`, `on days 1, 15`, `on the last day`, `on days 1, 15 and the last day` (before
+ * `of every month`); the words are names, not keywords, so `day` and `month` stay free */
+month_days
+    : T_IDENT day_numbers
+        { $$ = mk_clause(ps, CL_MONTHDAY, @$, NULL, NULL); $$->list = $2->list; want_word(ps, $1, "day", "days", @1); }
+    | T_IDENT day_numbers T_AND last_day
+        {
+            $$ = mk_clause(ps, CL_MONTHDAY, @$, NULL, NULL);
+            $$->list = $2->list;
+            $$->ival = 1;
+            want_word(ps, $1, "day", "days", @1);
+        }
+    | last_day { $$ = mk_clause(ps, CL_MONTHDAY, @$, NULL, NULL); $$->ival = 1; }
+    ;
+
+last_day
+    : T_IDENT T_IDENT T_IDENT
+        {
+            $$ = $1;
+            want_word(ps, $1, "the", NULL, @1);
+            want_word(ps, $2, "last", NULL, @2);
+            want_word(ps, $3, "day", NULL, @3);
+        }
+    ;
+
+day_numbers
+    : T_INT { $$ = mk(ps, AST_LIST, @$); ast_list_push(ps->arena, &$$->list, $1); }
+    | day_numbers T_COMMA T_INT { $$ = $1; ast_list_push(ps->arena, &$$->list, $3); $$->span = @$; }
     ;
 
 day_list
@@ -530,6 +563,7 @@ k_when: T_WHEN { yyerrok; } ;
 k_valid: T_VALID { yyerrok; } ;
 k_every: T_EVERY { yyerrok; } ;
 k_hours: T_HOURS { yyerrok; } ;
+
 k_requires: T_REQUIRES { yyerrok; } ;
 k_exclusive: T_EXCLUSIVE { yyerrok; } ;
 k_stop: T_STOP { yyerrok; } ;
@@ -632,6 +666,20 @@ args
 static ast_node *mk(parse_state *ps, ast_kind kind, ast_span sp)
 {
     return ast_new(ps->arena, kind, sp);
+}
+
+/* The words of a monthly schedule are names the grammar takes as written; anything else there
+ * is a syntax error that shows the clause. */
+static void want_word(parse_state *ps, const ast_node *word, const char *want, const char *or_want, ast_span at)
+{
+    const char *got = word && word->name ? word->name : "";
+    if (strcmp(got, want) == 0 || (or_want && strcmp(got, or_want) == 0)) return;
+    char expected[64];
+    snprintf(expected, sizeof expected, or_want ? "'%s' or '%s'" : "'%s'", want, or_want ? or_want : "");
+    diag_report(ps->diags, DIAG_SYNTAX_ERROR, at,
+                "a monthly schedule reads `on day 18 of every month`, `on days 1, 15 of every month` or "
+                "`on the last day of every month`",
+                "expected %s, found '%s'", expected, got);
 }
 
 static ast_node *mk_clause(parse_state *ps, int op, ast_span sp, ast_node *a, ast_node *b)
@@ -928,7 +976,7 @@ static const yysymbol_kind_t declarations[] = {
     YYSYMBOL_T_EARN, YYSYMBOL_T_MULTIPLIER, YYSYMBOL_T_REDEEM, YYSYMBOL_T_POINTS, YYSYMBOL_YYEMPTY
 };
 static const yysymbol_kind_t promo_clauses[] = {
-    YYSYMBOL_T_PRIORITY, YYSYMBOL_T_WHEN, YYSYMBOL_T_VALID, YYSYMBOL_T_EVERY, YYSYMBOL_T_HOURS,
+    YYSYMBOL_T_PRIORITY, YYSYMBOL_T_WHEN, YYSYMBOL_T_VALID, YYSYMBOL_T_EVERY, YYSYMBOL_T_ON, YYSYMBOL_T_HOURS,
     YYSYMBOL_T_REQUIRES, YYSYMBOL_T_EXCLUSIVE, YYSYMBOL_T_STOP, YYSYMBOL_T_CAP, YYSYMBOL_T_LIMIT,
     YYSYMBOL_T_MEASURE, YYSYMBOL_T_STAGE, YYSYMBOL_T_THEN, YYSYMBOL_YYEMPTY
 };
@@ -1005,7 +1053,7 @@ static void describe_expected(const token_set *in, char *out, size_t size, const
     }
     if (s.has[YYSYMBOL_T_PRIORITY] && s.has[YYSYMBOL_T_THEN]) {
         parts[n++] = "a clause";
-        *group_hint = "a promotion's clauses start with when, then, priority, valid, every, hours, requires, "
+        *group_hint = "a promotion's clauses start with when, then, priority, valid, every, on, hours, requires, "
                       "exclusive, stop, cap, limit, measure or stage";
         set_remove(&s, promo_clauses);
     }

@@ -9,6 +9,10 @@
  * A fact the cart does not give is unknown (PERK_UNKNOWN on the VM stack; docs/semantics.md,
  * "Unknown facts", lists when each one is). perk_fact_can_be_unknown() says which can be: the
  * checker refuses `is known` on the others. New facts are appended: the ids are the bytecode's.
+ *
+ * A name in parentheses cannot be written in rules: such a fact is read only by the code the
+ * schedule clauses compile to (`on day 18 of every month`, `valid` with a time of day, an
+ * `hours` window across midnight; docs/semantics.md 13).
  */
 #ifndef PERK_FACTS_H
 #define PERK_FACTS_H
@@ -37,7 +41,12 @@
     X(TIME_TODAY, "today", DATE)                                 \
     X(TIME_WEEKDAY, "weekday", WEEKDAY)                          \
     X(TIME_OF_DAY, "time", TIME)                                 \
-    X(CUSTOMER_IS_MEMBER, "customer.is_member", BOOL)
+    X(CUSTOMER_IS_MEMBER, "customer.is_member", BOOL)            \
+    X(TIME_MONTH_DAY, "(day of month)", INT)                     \
+    X(TIME_MONTH_DAYS, "(days in the month)", INT)               \
+    X(TIME_PREV_MONTH_DAY, "(yesterday's day of month)", INT)    \
+    X(TIME_PREV_MONTH_DAYS, "(days in yesterday's month)", INT)  \
+    X(TIME_LOCAL_SECONDS, "(local date and time)", INT)
 /* clang-format on */
 
 typedef enum perk_fact {

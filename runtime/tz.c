@@ -35,5 +35,6 @@ void tz_to_local(const tz_zone *z, int64_t epoch_seconds, tz_local *out)
     civil_date_from_days(days, &out->year, &out->month, &out->day);
     out->weekday = civil_weekday(days);
     out->minute_of_day = (int)(second_of_day / 60);
+    out->second_of_day = (int)second_of_day;
     out->offset = offset;
 }

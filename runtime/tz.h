@@ -22,6 +22,7 @@ typedef struct {
     int year, month, day;
     int weekday;       /* 0 = Monday ... 6 = Sunday */
     int minute_of_day; /* 0..1439 local wall-clock minute */
+    int second_of_day; /* 0..86399 local wall-clock second */
     int32_t offset;    /* seconds east of UTC in effect at the instant */
 } tz_local;
 

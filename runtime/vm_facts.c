@@ -51,6 +51,16 @@ perk_status facts_compute(perk_context *ctx)
     f[PERK_FACT_TIME_TODAY] = local.days;
     f[PERK_FACT_TIME_WEEKDAY] = local.weekday;
     f[PERK_FACT_TIME_OF_DAY] = local.minute_of_day;
+    /* the schedule clauses' facts: the day of the month and its length, today and yesterday
+     * (an `hours` window across midnight reads the day it started), and the local wall-clock
+     * reading in seconds (`valid` with a time of day) */
+    f[PERK_FACT_TIME_MONTH_DAY] = local.day;
+    f[PERK_FACT_TIME_MONTH_DAYS] = civil_days_in_month(local.year, local.month);
+    int py = local.year, pm = local.month, pd = local.day;
+    if (local.days > CIVIL_MIN_DAYS) civil_date_from_days(local.days - 1, &py, &pm, &pd);
+    f[PERK_FACT_TIME_PREV_MONTH_DAY] = pd;
+    f[PERK_FACT_TIME_PREV_MONTH_DAYS] = civil_days_in_month(py, pm);
+    f[PERK_FACT_TIME_LOCAL_SECONDS] = local.days * 86400 + local.second_of_day;
     return PERK_OK;
 }
 

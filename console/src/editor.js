@@ -12,9 +12,10 @@ import { linter, lintGutter, setDiagnostics as cmSetDiagnostics } from "@codemir
 const keywords = new Set(
   ("after all and any at balance benefit buy by cap coupon coupons currency customer day days discount each earn " +
     "effect every except exclusive expensive expire false for free from get gift hour hours in include is items let " +
-    "limit max measure min minute minutes mod most multiplier not of off on or order original pays pending per point " +
-    "points price prices priority promotion quantity rate redeem requires rounding ruleset shipping spend stop tier " +
-    "then tiers time timezone to today total true union up uses valid week weekday weeks when where within").split(" ")
+    "last limit max measure min minute minutes mod month most multiplier not of off on or order original pays " +
+    "pending per point points price prices priority promotion quantity rate redeem requires rounding ruleset " +
+    "shipping spend stop tier then tiers time timezone to today total true union up uses valid week weekday weeks " +
+    "when where within").split(" ")
 );
 
 const perkLanguage = StreamLanguage.define({

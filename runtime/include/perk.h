@@ -432,6 +432,9 @@ typedef enum perk_value_kind {
     PERK_VALUE_DATE,      /* days since 1970-01-01 */
     PERK_VALUE_TIME,      /* minutes since midnight */
     PERK_VALUE_DURATION,  /* seconds (today - customer.member_since) */
+    PERK_VALUE_DATETIME,  /* local wall-clock seconds since 1970-01-01 00:00 (`valid` with a time) */
+    PERK_VALUE_MONTH_DAY, /* a day of the month 1..31 (`on day 18 of every month`); expected 0:
+                             one of several days */
     PERK_VALUE_KIND_COUNT
 } perk_value_kind;
 perk_value_kind perk_condition_value_kind(const perk_program *program, uint32_t condition);

@@ -508,11 +508,15 @@ static void contradictions(const ast_node *decl, diag_engine *diags)
     for (int i = 0; i < PERK_FACT_COUNT; i++) ranges[i] = (range){ INT64_MIN, INT64_MAX, NULL, NULL };
     uint32_t mask = 0x7f;
     const ast_node *mask_at = NULL;
+    /* with `hours` across midnight, `every` reads the day the window started, not `weekday`
+     * (docs/semantics.md 13.2): `every friday` and `when weekday = saturday` can both hold */
+    const ast_node *h = clause(decl, CL_HOURS);
+    bool overnight = h != NULL && h->ival != 0;
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
         if (cl->kind != AST_CLAUSE) continue;
         if (cl->op == CL_WHEN) collect(cl->a, ranges, &mask, &mask_at);
-        if (cl->op == CL_EVERY) {
+        if (cl->op == CL_EVERY && !overnight) {
             uint32_t m = 0;
             if (cl->a->kind == AST_LIST)
                 for (int k = 0; k < cl->a->list.count; k++) m |= 1u << (cl->a->list.items[k]->value & 7);

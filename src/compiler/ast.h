@@ -58,7 +58,7 @@ typedef struct ast_decimal {
       "money") /* num; name = currency code ("CNY") or NULL when written with a symbol; sym = symbol as written */ \
     X(AST_PERCENT, "percent")                   /* num (the number before '%') */                                  \
     X(AST_STRING, "string")                     /* name = UTF-8 text, escapes resolved */                          \
-    X(AST_DATE, "date")                         /* ival = days since 1970-01-01 */                                 \
+    X(AST_DATE, "date") /* ival = days since 1970-01-01; op = 0, or 1 + second of day (`2027-11-10 20:00`) */       \
     X(AST_TIME, "time")                         /* ival = minutes since midnight */                                \
     X(AST_DURATION, "duration")                 /* ival = seconds */                                               \
     X(AST_WEEKDAY, "weekday")                   /* ival = 0 (Monday) .. 6 (Sunday) */                              \
@@ -141,6 +141,7 @@ typedef enum ast_setting {
     X(CL_VALID, "valid", "valid")          /* a = from date, b = to date (inclusive) */                      \
     X(CL_EVERY, "every", "every")          /* a = weekday or list of weekdays */                             \
     X(CL_HOURS, "hours", "hours")          /* a = from time, b = to time (from inclusive, to exclusive) */   \
+    X(CL_MONTHDAY, "monthday", "on ... of every month") /* list = AST_INT days; ival = 1: and the last day */ \
     X(CL_COUPON, "coupon", "requires coupon") /* name = code: `requires coupon "SPRING10"` */                \
     X(CL_COUPON_FROM, "coupon-from",                                                                         \
       "requires coupon from")                 /* name = campaign: `requires coupon from "SPRING"` */         \

@@ -334,8 +334,9 @@ ast_type check_name(check_ctx *c, ast_node *n)
     for (int i = 0; i < 7; i++) suggest_add(&s, weekday_names[i]);
     if (c->item_depth > 0)
         for (int i = 0; i < PERK_FIELD_COUNT; i++) suggest_add(&s, check_fields[i].name);
-    for (int i = 0; i < PERK_FACT_COUNT; i++)
-        if (strchr(check_facts[i].name, '.') == NULL) suggest_add(&s, check_facts[i].name);
+    for (int i = 0; i < PERK_FACT_COUNT; i++) /* "(day of month)": the schedules' own, not written */
+        if (strchr(check_facts[i].name, '.') == NULL && check_facts[i].name[0] != '(')
+            suggest_add(&s, check_facts[i].name);
     suggest_add(&s, "items");
     char hint[200];
     const char *best = suggest_best(&s);
@@ -374,7 +375,8 @@ ast_type check_fact(check_ctx *c, ast_node *n)
     }
     suggest s;
     suggest_init(&s, name);
-    for (int i = 0; i < PERK_FACT_COUNT; i++) suggest_add(&s, check_facts[i].name);
+    for (int i = 0; i < PERK_FACT_COUNT; i++)
+        if (check_facts[i].name[0] != '(') suggest_add(&s, check_facts[i].name);
     char hint[400];
     const char *best = suggest_best(&s);
     if (best != NULL) {
@@ -387,7 +389,7 @@ ast_type check_fact(check_ctx *c, ast_node *n)
         bool any = false;
         for (int i = 0; i < PERK_FACT_COUNT && used < sizeof hint; i++) {
             const char *f = check_facts[i].name;
-            if (prefix > 0 && strncmp(f, name, prefix) != 0) continue;
+            if ((prefix > 0 && strncmp(f, name, prefix) != 0) || f[0] == '(') continue;
             used += (size_t)snprintf(hint + used, sizeof hint - used, "%s %s", any ? "," : "", f);
             any = true;
         }

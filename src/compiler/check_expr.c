@@ -1419,6 +1419,14 @@ ast_type check_expr(check_ctx *c, ast_node *n)
         n->value = n->ival;
         return n->type;
     case AST_DATE:
+        if (n->op > 0 && !c->allow_datetime) {
+            diag_report(
+                c->diags, DIAG_DATE_TIME_OUTSIDE_VALID, n->span,
+                "compare `today` with a date, or bound the promotion with `valid DATE TIME to DATE TIME`",
+                "a date with a time of day can only bound `valid`");
+            return TY_UNKNOWN;
+        }
+        /* fall through */
     case AST_DURATION:
     case AST_WEEKDAY:
     case AST_BOOL:

@@ -53,6 +53,7 @@ typedef struct check_ctx {
      * any/all, the field of an aggregate): item fields resolve there */
     int item_depth;
     bool allow_24;  /* a 24:00 literal is allowed here (the end of a time window) */
+    bool allow_datetime; /* a date with a time of day is allowed here (a bound of `valid`) */
     bool allow_zhe; /* a 折 literal is allowed here (a discount: `95折 off order`) */
     bool damaged;   /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
                                 what looks missing or unknown may just have been dropped */

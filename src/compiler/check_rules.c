@@ -7,6 +7,9 @@
  *   AST_PROMOTION value = effective priority (default 100);
  *   AST_TIER is_const/value = spend in minor units once checked;
  *   CL_EVERY value = weekday bit mask (bit 0 = Monday);
+ *   CL_MONTHDAY value = day bit mask (bit d = day d), ival = 1 with `the last day`;
+ *   CL_VALID value/value2 = first/last local second, ival = 1 when a bound has a time of day;
+ *   CL_HOURS ival = 1 across midnight;
  *   CL_PAYS_FOR value = PROG_PAYS_* mask.
  */
 #include "check_internal.h"
@@ -349,37 +352,102 @@ static void warn_never(check_ctx *c, const ast_node *decl, const char *kind)
     }
 }
 
+/* A bound of `valid` as a local wall-clock second: a date alone starts at 00:00:00 (the start)
+ * or ends at 23:59:59 (the end); a date-time literal is that second. */
+static int64_t valid_second(const ast_node *n, bool end)
+{
+    int64_t day = n->value * 86400;
+    if (n->kind == AST_DATE && n->op > 0) return day + (n->op - 1);
+    return day + (end ? 86399 : 0);
+}
+
+/* CL_VALID: value/value2 = first and last local second (both included); ival = 1 when a bound
+ * has a time of day, so the clause compares the local date and time instead of the date. */
 static void check_valid(check_ctx *c, ast_node *cl)
 {
+    c->allow_datetime = true;
     bool a = check_constant(c, cl->a, TY_DATE, "the start date");
     bool b = check_constant(c, cl->b, TY_DATE, "the end date");
-    if (a && b && cl->b->value < cl->a->value) {
+    c->allow_datetime = false;
+    if (!a || !b) return;
+    cl->ival = (cl->a->kind == AST_DATE && cl->a->op > 0) || (cl->b->kind == AST_DATE && cl->b->op > 0);
+    cl->value = valid_second(cl->a, false);
+    cl->value2 = valid_second(cl->b, true);
+    if (cl->value2 < cl->value) {
         char t1[96], t2[96], hint[240];
         check_span_text(c, cl->a->span, t1, sizeof t1);
         check_span_text(c, cl->b->span, t2, sizeof t2);
         snprintf(hint, sizeof hint, "did you mean `valid %s to %s`?", t2, t1);
         diag_report(c->diags, DIAG_VALID_END_BEFORE_START, cl->span, hint,
-                    "the end date %s is before the start date %s", t2, t1);
+                    cl->ival ? "the end %s is before the start %s"
+                             : "the end date %s is before the start date %s",
+                    t2, t1);
     }
 }
 
+/* CL_HOURS: ival = 1 for a window across midnight (`hours 22:00 to 02:00`). */
 static void check_hours(check_ctx *c, ast_node *cl)
 {
     bool a = check_constant(c, cl->a, TY_TIME, "the start time");
     c->allow_24 = cl->b != NULL && cl->b->kind == AST_TIME;
     bool b = check_constant(c, cl->b, TY_TIME, "the end time");
     c->allow_24 = false;
-    if (a && b && cl->b->value <= cl->a->value) {
-        char t1[96], t2[96];
-        check_span_text(c, cl->a->span, t1, sizeof t1);
-        check_span_text(c, cl->b->span, t2, sizeof t2);
-        diag_report(c->diags, DIAG_HOURS_END_NOT_AFTER_START, cl->span,
-                    cl->b->value == cl->a->value
-                        ? "the window is empty; the end time is not included"
-                        : "a window across midnight needs two promotions, e.g. `hours 22:00 to 24:00` and "
-                          "`hours 00:00 to 02:00`",
-                    "the time window ends at %s, which is not after its start %s", t2, t1);
+    if (!a || !b) return;
+    char t1[96], t2[96];
+    check_span_text(c, cl->a->span, t1, sizeof t1);
+    check_span_text(c, cl->b->span, t2, sizeof t2);
+    if (cl->b->value == cl->a->value) {
+        diag_report(
+            c->diags, DIAG_HOURS_END_NOT_AFTER_START, cl->span,
+            "the window would be empty (its end is not included); for the whole day, leave `hours` out",
+            "the time window ends at %s, where it starts", t2);
+    } else if (cl->b->value == 0) {
+        char hint[200];
+        snprintf(hint, sizeof hint, "write `hours %s to 24:00`", t1);
+        diag_report(c->diags, DIAG_HOURS_END_AT_MIDNIGHT, cl->b->span, hint,
+                    "a window ending at midnight ends at 24:00, not 00:00");
+    } else if (cl->b->value < cl->a->value) {
+        cl->ival = 1; /* across midnight: from the start to 24:00, then 00:00 to the end */
     }
+}
+
+/* CL_MONTHDAY: value = bit mask of the days (bit d = day d), ival = 1 with the last day. */
+static void check_monthday(check_ctx *c, ast_node *cl)
+{
+    int64_t mask = 0;
+    const ast_node *seen[32] = { 0 };
+    for (int i = 0; i < cl->list.count; i++) {
+        ast_node *d = cl->list.items[i];
+        if (!check_constant(c, d, TY_INT, "a day of the month")) continue;
+        char text[96];
+        check_span_text(c, d->span, text, sizeof text);
+        if (d->value < 1 || d->value > 31) {
+            diag_report(c->diags, DIAG_MONTH_DAY_OUT_OF_RANGE, d->span,
+                        "days of the month go from 1 to 31; for the end of the month write `the last day`",
+                        "there is no day %s in a month", text);
+            continue;
+        }
+        if (seen[d->value] != NULL) {
+            diag_report(c->diags, DIAG_DUPLICATE_MONTH_DAY, d->span, "remove one of them",
+                        "day %s is listed twice", text);
+            diag_note(c->diags, seen[d->value]->span, "the first one is here");
+            continue;
+        }
+        seen[d->value] = d;
+        mask |= (int64_t)1 << d->value;
+        if (d->value >= 29) {
+            char hint[200];
+            snprintf(hint, sizeof hint,
+                     "%s; for the end of every month write `on the last day of every month`",
+                     d->value == 29   ? "February has 28 days in most years"
+                     : d->value == 30 ? "February has 28 or 29 days"
+                                      : "February, April, June, September and November have fewer");
+            diag_report(c->diags, DIAG_MONTH_DAY_NOT_EVERY_MONTH, d->span, hint,
+                        "day %s is not in every month: in a month without it the promotion does not apply",
+                        text);
+        }
+    }
+    cl->value = mask;
 }
 
 static void check_every(check_ctx *c, ast_node *cl)
@@ -432,6 +500,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_VALID:
         case CL_EVERY:
         case CL_HOURS:
+        case CL_MONTHDAY:
         case CL_COUPON:
         case CL_COUPON_FROM:
         case CL_EXCLUSIVE:
@@ -453,6 +522,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_VALID: check_valid(c, cl); break;
         case CL_EVERY: check_every(c, cl); break;
         case CL_HOURS: check_hours(c, cl); break;
+        case CL_MONTHDAY: check_monthday(c, cl); break;
         case CL_COUPON: text_ok(c, cl->span, cl->name, "the coupon code"); break;
         case CL_COUPON_FROM: text_ok(c, cl->span, cl->name, "the coupon campaign"); break;
         case CL_EXCLUSIVE: text_ok(c, cl->span, cl->name, "the exclusive group"); break;

@@ -57,6 +57,9 @@ typedef struct cg {
      * VERIFY_MAX_SCALARS and VERIFY_MAX_SETS, hold for every block) and the code size */
     uint32_t depth_scalars, depth_sets;
     bool too_deep, too_long, limit_reported;
+    /* the end (minutes) of the promotion's `hours` window across midnight, or -1: its schedule
+     * clauses then read the day the window started (docs/semantics.md 13.2) */
+    int64_t overnight_end;
 } cg;
 
 /* ------------------------------------------------------------------ growth */
@@ -932,7 +935,12 @@ static uint32_t value_kind_of(const ast_node *e)
 {
     switch (e->kind) {
     case AST_CLAUSE:
-        return e->op == CL_VALID ? PERK_VALUE_DATE : e->op == CL_HOURS ? PERK_VALUE_TIME : PERK_VALUE_PLAIN;
+        switch (e->op) {
+        case CL_VALID: return e->ival ? PERK_VALUE_DATETIME : PERK_VALUE_DATE;
+        case CL_HOURS: return PERK_VALUE_TIME;
+        case CL_MONTHDAY: return PERK_VALUE_MONTH_DAY;
+        default: return PERK_VALUE_PLAIN;
+        }
     case AST_BINARY:
         if (e->op == OP_AND || e->op == OP_OR) return value_kind_of(e->b);
         switch (e->a->type) {
@@ -948,14 +956,87 @@ static uint32_t value_kind_of(const ast_node *e)
     }
 }
 
+/* Pushes 1 from the end of the promotion's window across midnight to 24:00 (the day the window
+ * started is today), 0 before it (it started yesterday): (time + 1440 - end) / 1440, with no
+ * comparison, so the one an explanation shows is the schedule's own. */
+static void emit_started_today(cg *c)
+{
+    emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
+    emit_int(c, 1440 - c->overnight_end);
+    emit(c, PERK_OP_ADD, 0);
+    emit_int(c, 1440);
+    emit(c, PERK_OP_DIV, 0);
+}
+
+/* A fact of the day the schedule reads: today's, or in a window across midnight the day the
+ * window started: prev + started_today * (today - prev). */
+static void emit_schedule_fact(cg *c, perk_fact today, perk_fact prev)
+{
+    if (c->overnight_end < 0) {
+        emit(c, PERK_OP_LOAD_FACT, today);
+        return;
+    }
+    emit(c, PERK_OP_LOAD_FACT, prev);
+    emit(c, PERK_OP_LOAD_FACT, today);
+    emit(c, PERK_OP_LOAD_FACT, prev);
+    emit(c, PERK_OP_SUB, 0);
+    emit_started_today(c);
+    emit(c, PERK_OP_MUL, 0);
+    emit(c, PERK_OP_ADD, 0);
+}
+
+/* `on day 18 of every month`: day = 18, recording (day, 18) for the explanation; `on the last
+ * day`: day = days in the month; several: (the last day or) the day in the mask, then day != 0
+ * (always true) so that the comparison recorded is (day, 0): "today is day 17". */
+static void emit_monthday(cg *c, const ast_node *cl)
+{
+    uint32_t mask = (uint32_t)cl->value;
+    bool last = cl->ival != 0;
+    int n_days = __builtin_popcount(mask);
+    if (n_days + last == 1) {
+        emit_schedule_fact(c, PERK_FACT_TIME_MONTH_DAY, PERK_FACT_TIME_PREV_MONTH_DAY);
+        if (last)
+            emit_schedule_fact(c, PERK_FACT_TIME_MONTH_DAYS, PERK_FACT_TIME_PREV_MONTH_DAYS);
+        else
+            emit_int(c, __builtin_ctz(mask));
+        emit(c, PERK_OP_EQ, 0);
+        return;
+    }
+    uint32_t j = 0;
+    if (last) {
+        emit_schedule_fact(c, PERK_FACT_TIME_MONTH_DAY, PERK_FACT_TIME_PREV_MONTH_DAY);
+        emit_schedule_fact(c, PERK_FACT_TIME_MONTH_DAYS, PERK_FACT_TIME_PREV_MONTH_DAYS);
+        emit(c, PERK_OP_EQ, 0);
+        if (mask) j = emit(c, PERK_OP_JUMP_IF_TRUE, 0);
+    }
+    if (mask) {
+        emit_schedule_fact(c, PERK_FACT_TIME_MONTH_DAY, PERK_FACT_TIME_PREV_MONTH_DAY);
+        emit(c, PERK_OP_IN_MASK, mask);
+        if (last) {
+            emit(c, PERK_OP_OR, 0);
+            patch_jump(c, j);
+        }
+    }
+    emit_schedule_fact(c, PERK_FACT_TIME_MONTH_DAY, PERK_FACT_TIME_PREV_MONTH_DAY);
+    emit_int(c, 0);
+    emit(c, PERK_OP_NE, 0);
+    emit(c, PERK_OP_AND, 0);
+}
+
 static void emit_condition(cg *c, const pending_cond *pc)
 {
     const ast_node *cl = pc->clause;
     switch (cl->op) {
-    case CL_VALID: /* today in from .. to */
-        emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_TODAY);
-        compile_scalar(c, cl->a);
-        compile_scalar(c, cl->b);
+    case CL_VALID:
+        if (cl->ival) { /* a bound with a time of day: the local date and time, in seconds */
+            emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_LOCAL_SECONDS);
+            emit_int(c, cl->value);
+            emit_int(c, cl->value2);
+        } else { /* today in from .. to */
+            emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_TODAY);
+            compile_scalar(c, cl->a);
+            compile_scalar(c, cl->b);
+        }
         emit(c, PERK_OP_IN_RANGE, 0);
         break;
     case CL_EVERY: {
@@ -964,22 +1045,44 @@ static void emit_condition(cg *c, const pending_cond *pc)
         uint32_t mask = 0;
         if (n < 0) mask = 1u << (resolve_let(cl->a)->value & 7);
         for (int i = 0; i < n; i++) mask |= 1u << (el[i]->value & 7);
-        emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_WEEKDAY);
+        if (c->overnight_end < 0) {
+            emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_WEEKDAY);
+        } else { /* the weekday the window started: (weekday + 6 + started_today) mod 7 */
+            emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_WEEKDAY);
+            emit_int(c, 6);
+            emit(c, PERK_OP_ADD, 0);
+            emit_started_today(c);
+            emit(c, PERK_OP_ADD, 0);
+            emit_int(c, 7);
+            emit(c, PERK_OP_MOD, 0);
+        }
         emit(c, PERK_OP_IN_MASK, mask);
         break;
     }
-    case CL_HOURS: { /* from <= time < to */
-        emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
-        compile_scalar(c, cl->a);
-        emit(c, PERK_OP_GE, 0);
-        uint32_t j = emit(c, PERK_OP_JUMP_IF_FALSE, 0);
-        emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
-        compile_scalar(c, cl->b);
-        emit(c, PERK_OP_LT, 0);
-        emit(c, PERK_OP_AND, 0);
-        patch_jump(c, j);
+    case CL_MONTHDAY: emit_monthday(c, cl); break;
+    case CL_HOURS:
+        if (cl->ival) { /* across midnight: time < to or time >= from (a miss shows "21:59 < 22:00") */
+            emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
+            compile_scalar(c, cl->b);
+            emit(c, PERK_OP_LT, 0);
+            uint32_t j = emit(c, PERK_OP_JUMP_IF_TRUE, 0);
+            emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
+            compile_scalar(c, cl->a);
+            emit(c, PERK_OP_GE, 0);
+            emit(c, PERK_OP_OR, 0);
+            patch_jump(c, j);
+        } else { /* from <= time < to */
+            emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
+            compile_scalar(c, cl->a);
+            emit(c, PERK_OP_GE, 0);
+            uint32_t j = emit(c, PERK_OP_JUMP_IF_FALSE, 0);
+            emit(c, PERK_OP_LOAD_FACT, PERK_FACT_TIME_OF_DAY);
+            compile_scalar(c, cl->b);
+            emit(c, PERK_OP_LT, 0);
+            emit(c, PERK_OP_AND, 0);
+            patch_jump(c, j);
+        }
         break;
-    }
     default: compile_scalar(c, pc->node); break;
     }
     /* a `when` is shown as its expression; schedule clauses as written */
@@ -997,10 +1100,17 @@ static uint32_t emit_conditions(cg *c, const ast_node *decl, uint32_t *first)
     pending_cond *pcs = malloc((size_t)(decl->list.count > 0 ? decl->list.count : 1) * sizeof *pcs);
     if (!pcs) abort();
     int n = 0;
+    c->overnight_end = -1;
+    for (int i = 0; i < decl->list.count; i++) {
+        const ast_node *cl = decl->list.items[i];
+        if (cl->kind == AST_CLAUSE && cl->op == CL_HOURS && cl->ival)
+            c->overnight_end = resolve_let(cl->b)->value;
+    }
     for (int i = 0; i < decl->list.count; i++) {
         const ast_node *cl = decl->list.items[i];
         if (cl->kind != AST_CLAUSE) continue;
-        if (cl->op == CL_WHEN || cl->op == CL_VALID || cl->op == CL_EVERY || cl->op == CL_HOURS) {
+        if (cl->op == CL_WHEN || cl->op == CL_VALID || cl->op == CL_EVERY || cl->op == CL_HOURS ||
+            cl->op == CL_MONTHDAY) {
             pending_cond pc = { cl->op == CL_WHEN ? cl->a : cl, cl, false, PROG_NONE };
             if (cl->op == CL_WHEN) pc.hint_set = threshold_hint(c, cl->a);
             pc.soft = pc.hint_set != PROG_NONE;

@@ -95,10 +95,11 @@ static void give_up(fmt *f, const char *why)
 /* --- token text ----------------------------------------------------------------------------- */
 
 /* Tokens whose spelling may hold whitespace that means nothing: `7  days`, `not\nin`, `is not`,
- * `300 CNY`, `¥ 5`, `the most  expensive`, `is  known`. Runs of it print as one space. */
+ * `300 CNY`, `¥ 5`, `the most  expensive`, `is  known`, `2027-11-10  20:00`. Runs of it print as one
+ * space. */
 static bool squeezable(int kind)
 {
-    return kind == T_DURATION || kind == T_NOT_IN || kind == T_IS_NOT || kind == T_MONEY ||
+    return kind == T_DURATION || kind == T_DATE || kind == T_NOT_IN || kind == T_IS_NOT || kind == T_MONEY ||
            kind == T_MOST_EXPENSIVE || kind == T_IS_KNOWN || kind == T_IS_UNKNOWN;
 }
 

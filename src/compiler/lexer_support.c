@@ -348,6 +348,39 @@ ast_node *lex_time(struct parse_state *ps, const char *s, const ast_span *sp)
     return node;
 }
 
+ast_node *lex_datetime(struct parse_state *ps, const char *s, size_t n, const ast_span *sp)
+{
+    size_t date_len = 0;
+    while (date_len < n && s[date_len] != ' ' && s[date_len] != '\t') date_len++;
+    ast_node *node = lex_date(ps, s, date_len, sp);
+    size_t i = date_len;
+    while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+    const char *t = s + i;
+    int part[3] = { 0, 0, 0 }, parts = 0;
+    for (size_t k = i; k < n && parts < 3; k++) {
+        if (s[k] == ':')
+            parts++;
+        else
+            part[parts] = part[parts] * 10 + (s[k] - '0');
+    }
+    int tn = (int)(n - i);
+    const char *hint = "a time of day in a date runs from 00:00:00 to 23:59:59; the next day starts at 00:00";
+    if (part[0] > 23) {
+        lex_error(ps, DIAG_INVALID_TIME, *sp, hint, "invalid time %.*s: hours go from 00 to 23", tn, t);
+        part[0] = 23;
+    }
+    if (part[1] > 59) {
+        lex_error(ps, DIAG_INVALID_TIME, *sp, hint, "invalid time %.*s: minutes go from 00 to 59", tn, t);
+        part[1] = 59;
+    }
+    if (part[2] > 59) {
+        lex_error(ps, DIAG_INVALID_TIME, *sp, hint, "invalid time %.*s: seconds go from 00 to 59", tn, t);
+        part[2] = 59;
+    }
+    node->op = 1 + part[0] * 3600 + part[1] * 60 + part[2];
+    return node;
+}
+
 static void put_utf8(char *out, size_t *k, unsigned cp)
 {
     if (cp < 0x80) {

@@ -30,6 +30,8 @@ bool lex_decimal(struct parse_state *ps, const char *s, size_t n, const ast_span
 ast_node *lex_string(struct parse_state *ps, const char *s, size_t n, const ast_span *sp, int kind);
 ast_node *lex_date(struct parse_state *ps, const char *s, size_t n, const ast_span *sp);
 ast_node *lex_time(struct parse_state *ps, const char *s, const ast_span *sp);
+/* `2027-11-10 20:00` or `2027-11-11 23:59:59`: an AST_DATE whose op is 1 + the second of day. */
+ast_node *lex_datetime(struct parse_state *ps, const char *s, size_t n, const ast_span *sp);
 void lex_comment(struct parse_state *ps, const char *s, size_t n, const ast_span *sp);
 size_t lex_digits_prefix(const char *s, size_t n);
 bool lex_ident_char_at(const struct parse_state *ps, size_t pos);

@@ -300,10 +300,10 @@ static void failed_detail(const explainer *e, const perk_promotion_result *pr, c
         snprintf(cmp, sizeof cmp, ": %s", why);
     } else if (pr->has_comparison) {
         result_value_kind kind = result_condition_kind(e->names, c);
-        char a[64], b[64];
-        result_format_value(pr->observed, kind, e->r->exponent, e->symbol, a, sizeof a);
-        result_format_value(pr->expected, kind, e->r->exponent, e->symbol, b, sizeof b);
-        snprintf(cmp, sizeof cmp, ": %s %s %s", a, result_cmp_negated_text(pr->comparison), b);
+        char why_text[160];
+        result_comparison_text(pr->observed, pr->comparison, pr->expected, kind, e->r->exponent, e->symbol,
+                               why_text, sizeof why_text);
+        snprintf(cmp, sizeof cmp, ": %s", why_text);
     }
     snprintf(buf, cap, "%s%s%s%s%s%s", *text ? text : "a condition is", " not met", cmp, loc[0] ? " (" : "",
              loc, loc[0] ? ")" : "");

@@ -163,9 +163,38 @@ void result_format_value(int64_t value, result_value_kind kind, int exponent, co
         snprintf(buf, cap, "%" PRId64 " seconds", value);
         return;
     }
+    case RESULT_VALUE_DATETIME: {
+        int64_t days = value / 86400, sec = value % 86400;
+        if (sec < 0) {
+            sec += 86400;
+            days--;
+        }
+        int y, m, d;
+        civil_date_from_days(days, &y, &m, &d);
+        snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, (int)(sec / 3600), (int)(sec / 60 % 60),
+                 (int)(sec % 60));
+        return;
+    }
+    case RESULT_VALUE_MONTH_DAY:
     case RESULT_VALUE_PLAIN: break;
     }
     snprintf(buf, cap, "%" PRId64, value);
+}
+
+void result_comparison_text(int64_t observed, int cmp, int64_t expected, result_value_kind kind, int exponent,
+                            const char *symbol, char *buf, size_t cap)
+{
+    if (kind == RESULT_VALUE_MONTH_DAY) {
+        if (expected > 0)
+            snprintf(buf, cap, "today is day %" PRId64 ", needs day %" PRId64, observed, expected);
+        else
+            snprintf(buf, cap, "today is day %" PRId64, observed);
+        return;
+    }
+    char a[64], b[64];
+    result_format_value(observed, kind, exponent, symbol, a, sizeof a);
+    result_format_value(expected, kind, exponent, symbol, b, sizeof b);
+    snprintf(buf, cap, "%s %s %s", a, result_cmp_negated_text(cmp), b);
 }
 
 void result_unknown_text(uint32_t unknown_fact, char *buf, size_t cap)
@@ -234,7 +263,7 @@ result_value_kind result_condition_kind(const result_names *names, uint32_t cond
 {
     if (!names || !names->condition_kind) return RESULT_VALUE_PLAIN;
     result_value_kind k = names->condition_kind(names->user, condition);
-    return k <= RESULT_VALUE_DURATION ? k : RESULT_VALUE_PLAIN;
+    return k <= RESULT_VALUE_MONTH_DAY ? k : RESULT_VALUE_PLAIN;
 }
 
 const char *result_condition_text(const result_names *names, uint32_t condition)
@@ -389,11 +418,11 @@ static json_t *render_condition(builder *b, const perk_promotion_result *pr)
         put(b, o, "explanation", jstr(b, why));
     } else if (pr->has_comparison) {
         result_value_kind kind = result_condition_kind(b->names, c);
-        static const char *const kinds[] = { "plain", "money", "percent", "date", "time", "duration" };
-        char obs[64], exp[64], text[160];
-        result_format_value(pr->observed, kind, b->r->exponent, b->symbol, obs, sizeof obs);
-        result_format_value(pr->expected, kind, b->r->exponent, b->symbol, exp, sizeof exp);
-        snprintf(text, sizeof text, "%s %s %s", obs, result_cmp_negated_text(pr->comparison), exp);
+        static const char *const kinds[] = { "plain", "money",    "percent",  "date",
+                                             "time",  "duration", "datetime", "month_day" };
+        char text[160];
+        result_comparison_text(pr->observed, pr->comparison, pr->expected, kind, b->r->exponent, b->symbol,
+                               text, sizeof text);
         put(b, o, "comparison", jstr(b, result_cmp_text(pr->comparison)));
         put(b, o, "kind", jstr(b, kinds[kind]));
         put(b, o, "observed", jint(pr->observed));

@@ -22,7 +22,9 @@ typedef enum result_value_kind {
     RESULT_VALUE_PERCENT,   /* ppm: printed as 12.5% */
     RESULT_VALUE_DATE,      /* days since 1970-01-01: printed as 2026-03-04 */
     RESULT_VALUE_TIME,      /* minutes since midnight: printed as 09:30 */
-    RESULT_VALUE_DURATION   /* seconds: printed as people write them, 365 days, 2 hours */
+    RESULT_VALUE_DURATION,  /* seconds: printed as people write them, 365 days, 2 hours */
+    RESULT_VALUE_DATETIME,  /* local seconds since 1970-01-01 00:00: printed as 2027-11-10 20:00:00 */
+    RESULT_VALUE_MONTH_DAY  /* a day of the month: explained as "today is day 17, needs day 18" */
 } result_value_kind;
 
 /* Why a fact is unknown, for explanations: "customer.member_since is unknown: the cart has no
@@ -92,6 +94,11 @@ const char *result_verdict_message(perk_coupon_verdict verdict);
 /* The operator text of a perk_cmp ("<="), and of its negation ("<=" -> ">"); "?" if invalid. */
 const char *result_cmp_text(int cmp);
 const char *result_cmp_negated_text(int cmp);
+
+/* Why a comparison failed, in words: "¥268.00 < ¥300.00"; for a day of the month "today is day
+ * 17, needs day 18" (expected 0: one of several days, "today is day 17"). */
+void result_comparison_text(int64_t observed, int cmp, int64_t expected, result_value_kind kind, int exponent,
+                            const char *symbol, char *buf, size_t cap);
 /* Formats a value of the given kind: money with `symbol` ("¥268.00"; symbol may be NULL),
  * percent ("12.5%"), date ("2026-03-04"), else the integer. */
 void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol, char *buf,

@@ -26,6 +26,8 @@ static result_value_kind program_condition_kind(const void *user, uint32_t condi
     case PERK_VALUE_DATE: return RESULT_VALUE_DATE;
     case PERK_VALUE_TIME: return RESULT_VALUE_TIME;
     case PERK_VALUE_DURATION: return RESULT_VALUE_DURATION;
+    case PERK_VALUE_DATETIME: return RESULT_VALUE_DATETIME;
+    case PERK_VALUE_MONTH_DAY: return RESULT_VALUE_MONTH_DAY;
     case PERK_VALUE_PLAIN:
     case PERK_VALUE_KIND_COUNT: break;
     }

@@ -546,7 +546,8 @@ static void test_rules(void **state)
                            "promotion s { priority 1 }\n"
                            "promotion t { valid 2026-03-31 to 2026-03-01 then 5% off order }\n"
                            "promotion u { hours 22:00 to 24:00 then 5% off order }\n"
-                           "promotion v { hours 10:00 to 09:00 then 5% off order }\n");
+                           "promotion v { hours 10:00 to 10:00 then 5% off order }\n"
+                           "promotion w { hours 22:00 to 02:00 then 5% off order }\n");
     ast_node *p = f.info.promotions[0];
     assert_int_equal(p->list.items[0]->a->op, ACT_AMOUNT_OFF);
     assert_int_equal(p->list.items[0]->a->a->value, 1000);
@@ -555,7 +556,7 @@ static void test_rules(void **state)
     assert_true(has_code(&f, DIAG_MISSING_THEN));
     assert_true(has_code(&f, DIAG_VALID_END_BEFORE_START));
     assert_true(has_code(&f, DIAG_HOURS_END_NOT_AFTER_START));
-    assert_int_equal(f.diags.errors, 4); /* u (22:00 to 24:00) is fine */
+    assert_int_equal(f.diags.errors, 4); /* u (22:00 to 24:00) and w (across midnight) are fine */
     release(&f);
 
     /* a percent let used with `off` switches the action to a percent off */

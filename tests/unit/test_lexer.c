@@ -277,7 +277,8 @@ static void test_durations(void **state)
 static void test_dates_and_times(void **state)
 {
     (void)state;
-    lexed *lx = lex("1970-01-01 2026-03-01 2024-02-29 09:30 0:05 24:00");
+    /* (a time right after a date would be one date-time token: see below) */
+    lexed *lx = lex("1970-01-01 2026-03-01 2024-02-29\n09:30 0:05 24:00");
     assert_int_equal(lx->n, 6);
     assert_int_equal(lx->kind[0], T_DATE);
     assert_int_equal(lx->node[0]->ival, 0);
@@ -289,6 +290,22 @@ static void test_dates_and_times(void **state)
     assert_int_equal(lx->node[4]->ival, 5);
     assert_int_equal(lx->node[5]->ival, 24 * 60);
     assert_int_equal(lx->diags.count, 0);
+    lexed_free(lx);
+
+    /* a date and a time of day on one line: one date-time (a `valid` bound), op = 1 + second */
+    lx = lex("2027-11-10 20:00 2027-11-11  23:59:59 2027-11-12");
+    assert_int_equal(lx->n, 3);
+    assert_int_equal(lx->kind[0], T_DATE);
+    assert_int_equal(lx->node[0]->op, 1 + 20 * 3600);
+    assert_int_equal(lx->kind[1], T_DATE);
+    assert_int_equal(lx->node[1]->op, 1 + 23 * 3600 + 59 * 60 + 59);
+    assert_int_equal(lx->node[1]->ival, lx->node[0]->ival + 1);
+    assert_int_equal(lx->node[2]->op, 0); /* a date alone */
+    assert_int_equal(lx->diags.count, 0);
+    lexed_free(lx);
+
+    lx = lex("2027-11-10 24:00");
+    assert_one_diag(lx, DIAG_INVALID_TIME, "hours go from 00 to 23");
     lexed_free(lx);
 
     lx = lex("valid 2026-02-30");

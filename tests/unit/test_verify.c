@@ -295,7 +295,7 @@ static const prog_case prog_cases[] = {
     { "STRING operand", m_string_range, "(SET_TAG): string 58 does not exist" },
     { "STRSET operand", m_strset_operand, "(IN_STRSET): strset 1 does not exist (pool of 1)" },
     { "ATTR operand", m_attr_range, "(SET_ATTR): attr 5 does not exist" },
-    { "FACT operand", m_fact_range, "(LOAD_FACT): unknown fact 23" },
+    { "FACT operand", m_fact_range, "(LOAD_FACT): unknown fact 28" },
     { "fact that is a set", m_fact_set, "fact customer.tags is a string set" },
     { "FIELD operand", m_field_range, "(AGG_SUM): unknown item field 9" },
     { "string field aggregated", m_field_string, "item field sku is not numeric" },

@@ -289,6 +289,41 @@ static void test_time_facts_in_shanghai(void **state)
     perk_context_free(ctx);
 }
 
+/* The schedules' facts (docs/semantics.md 13): the local day of the month and the month's
+ * length, the same for the day before, and the local wall-clock seconds. */
+static void schedule_facts_at(int64_t time, int64_t mday, int64_t mdays, int64_t prev_mday,
+                              int64_t prev_mdays, int64_t local_seconds)
+{
+    prog_data p = new_prog();
+    p.timezone = pb_str(&p, "Asia/Shanghai");
+    p.tz_base_offset = 8 * 3600;
+    fact_rule(&p, "mday", PERK_FACT_TIME_MONTH_DAY, mday);
+    fact_rule(&p, "mdays", PERK_FACT_TIME_MONTH_DAYS, mdays);
+    fact_rule(&p, "prev_mday", PERK_FACT_TIME_PREV_MONTH_DAY, prev_mday);
+    fact_rule(&p, "prev_mdays", PERK_FACT_TIME_PREV_MONTH_DAYS, prev_mdays);
+    fact_rule(&p, "local", PERK_FACT_TIME_LOCAL_SECONDS, local_seconds);
+    perk_context *ctx = vt_build(&p);
+    perk_order o = { .time = time, .points_to_redeem = 0 };
+    assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+    vt_line(ctx, "x", NULL, 1000, 1);
+    const perk_result *res = vt_eval(ctx);
+    for (int i = 0; i < 5; i++) assert_int_equal(res->promotions[i].reason, PERK_REASON_APPLIED);
+    perk_context_free(ctx);
+}
+
+static void test_schedule_facts(void **state)
+{
+    (void)state;
+    /* 2026-12-31 16:30 UTC = 2027-01-01 00:30 in Shanghai: day 1 of 31, yesterday Dec 31 of 31;
+     * 2027-01-01 is day 20819 */
+    schedule_facts_at(1798734600, 1, 31, 31, 31, 20819 * INT64_C(86400) + 1800);
+    /* 2028-02-29 16:30 UTC = 2028-03-01 00:30: day 1 of 31, yesterday Feb 29 of a 29-day
+     * February; 2028-03-01 is day 21244 */
+    schedule_facts_at(1835454600, 1, 31, 29, 29, 21244 * INT64_C(86400) + 1800);
+    /* 16:30:05 UTC = 00:30:05 local: the seconds count */
+    schedule_facts_at(1835454605, 1, 31, 29, 29, 21244 * INT64_C(86400) + 1805);
+}
+
 static int64_t birthday_applies(int64_t time)
 {
     prog_data p = new_prog();
@@ -623,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_no_hint_when_another_condition_fails),
         cmocka_unit_test(test_not_flips_the_recorded_comparison),
         cmocka_unit_test(test_time_facts_in_shanghai),
+        cmocka_unit_test(test_schedule_facts),
         cmocka_unit_test(test_feb_29_birthday),
         cmocka_unit_test(test_tier_string_and_tag_facts),
         cmocka_unit_test(test_many_lines_cross_words),
