@@ -34,6 +34,8 @@ static perk_coupon_status coupon_status_of(perk_store_coupon_status s)
     case PERK_STORE_COUPON_EXPIRED: return PERK_COUPON_EXPIRED;
     case PERK_STORE_COUPON_USED_UP: return PERK_COUPON_USED_UP;
     case PERK_STORE_COUPON_NOT_FOR_CUSTOMER: return PERK_COUPON_NOT_FOR_CUSTOMER;
+    case PERK_STORE_COUPON_REVOKED: return PERK_COUPON_REVOKED;
+    case PERK_STORE_COUPON_NOT_YET_VALID: return PERK_COUPON_NOT_YET_VALID;
     }
     return PERK_COUPON_UNKNOWN;
 }
