@@ -273,6 +273,8 @@ perk_store_status perk_store_coupon_wallet(perk_store *s, const char *customer, 
     for (size_t i = 0; status == PERK_STORE_OK && i < n; i++) {
         perk_store_coupon_info info;
         status = pstore_coupon_lookup(s, codes[i], customer, now, &info);
+        /* the code is theirs: "not for this customer" can only mean their own share is used */
+        if (info.status == PERK_STORE_COUPON_NOT_FOR_CUSTOMER) info.status = PERK_STORE_COUPON_USED_UP;
         if (status == PERK_STORE_OK && cb(&info, ctx) != 0)
             status = pstore_fail(s, PERK_STORE_IO, "coupon wallet: stopped by the caller (output failed)");
     }

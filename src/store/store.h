@@ -346,8 +346,8 @@ perk_store_status perk_store_coupon_revoke(perk_store *store, const char *code, 
                                            int64_t *held);
 
 /* A customer's wallet: every code issued to `customer_id` (restricted to them), oldest first, each
- * with its verdict for them at `now` (VALID, REVOKED, NOT_YET_VALID, EXPIRED, USED_UP or
- * NOT_FOR_CUSTOMER when their own limit is reached), uses_left and its period. One read
+ * with its verdict for them at `now` (VALID, REVOKED, NOT_YET_VALID, EXPIRED or USED_UP, which
+ * here also means their own max_per_customer is reached), uses_left and its period. One read
  * transaction. cb returning nonzero stops with PERK_STORE_IO. */
 perk_store_status perk_store_coupon_wallet(perk_store *store, const char *customer_id, int64_t now,
                                            perk_store_coupon_list_cb cb, void *ctx);
