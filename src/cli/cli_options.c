@@ -259,7 +259,7 @@ const cli_command cli_coupons = {
         { "customer", 0, "ID", "add, issue: the only customer who may use it; check: as this customer",
           CLI_OPT_CUSTOMER },
         { "reason", 0, "TEXT", "revoke: why (kept with the code and in the audit log)", CLI_OPT_REASON },
-        { "by", 0, "NAME", "issue, revoke: who (kept in the audit log; default: $USER)", CLI_OPT_BY },
+        { "by", 0, "NAME", "issue, revoke: who (kept in the audit log; default: cli:$USER)", CLI_OPT_BY },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
         { 0 },

@@ -617,7 +617,11 @@ int cmd_coupons(int argc, char **argv)
     common c;
     bool json = false;
     common_init(&c);
-    coupon_opts o = { .count = -1, .by = getenv("USER") };
+    coupon_opts o = { .count = -1 };
+    char by_default[PERK_STORE_NAME_MAX];
+    const char *user = getenv("USER");
+    snprintf(by_default, sizeof by_default, "cli:%.50s", user && *user ? user : "unknown");
+    o.by = by_default;
     int opt, status = 0;
     cli_parser p;
     cli_parse_begin(&p, cmd, true);
@@ -670,7 +674,6 @@ int cmd_coupons(int argc, char **argv)
     }
     if (optind + 2 != argc) return usage_error(usage, "expected a subcommand and its argument");
     const char *sub = argv[optind], *arg = argv[optind + 1];
-    if (!o.by || !*o.by) o.by = "unknown";
     if (strcmp(sub, "wallet") == 0) return coupons_wallet(&c, arg, json);
     if (strcmp(sub, "issue") == 0) return coupons_issue(&c, arg, &o, usage);
     if (strcmp(sub, "revoke") == 0) return coupons_revoke(&c, arg, &o, usage);
