@@ -807,6 +807,20 @@ jq_is '.coupons[0].status' used_up
 jq_is '.coupons[0].uses' 1
 req POST /v1/coupons/RV-2/revoke "$okey3" rvr.json
 error_is 409 used_up code
+# an order committed with a code that is revoked afterwards still replays at its price
+printf '{"code":"RV-3","campaign":"CLUB","customer_id":"x8","max_uses":2}' >rv3i.json
+req POST /v1/coupons "$okey3" rv3i.json
+status_is 201
+cart X8 x8 RV-3 >x8.json
+req POST /v1/orders "$ckey3" x8.json
+status_is 201
+jq_is .discount 5.00
+req POST /v1/coupons/RV-3/revoke "$okey3" rvr.json
+status_is 200
+req POST /v1/orders "$ckey3" x8.json
+status_is 200
+jq_is .status already_committed
+jq_is .discount 5.00
 stop_server
 
 echo "$passed passed, $failed failed"

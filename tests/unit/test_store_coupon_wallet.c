@@ -200,6 +200,12 @@ static void test_revoke(void **state)
     assert_int_equal(r.failures[0].coupon_status, PERK_STORE_COUPON_REVOKED);
     perk_store_commit_result_free(&r);
     assert_non_null(strstr(perk_store_errmsg(s), "coupon TWICE: revoked"));
+    /* an order committed with the code before the revocation still replays */
+    o = coupon_order(f, "O2", "ana", twice);
+    o.time = T0;
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, &r));
+    assert_true(r.replay);
+    perk_store_commit_result_free(&r);
     /* again (a retry, or another operator): refused, the first revocation kept */
     assert_store(s, PERK_STORE_CONFLICT,
                  perk_store_coupon_revoke(s, "TWICE", "eve", "duplicate", T0 + 20, &info, NULL));
