@@ -733,7 +733,7 @@ perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char
     uint32_t n = ctx->n_coupons + 1;
     if (code == NULL || code[0] == '\0')
         return CART_FAIL(ctx, PERK_INVALID, "coupon %u: code is required", n);
-    if ((unsigned)status > PERK_COUPON_NOT_FOR_CUSTOMER)
+    if ((unsigned)status > PERK_COUPON_NOT_YET_VALID)
         return CART_FAIL(ctx, PERK_INVALID, "coupon %.64s: unknown status %d", code, (int)status);
     if (ctx->n_coupons >= ctx->limits.max_coupons)
         return CART_FAIL(ctx, PERK_LIMIT, "coupon %.64s: more than max_coupons = %u coupons", code,

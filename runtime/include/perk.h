@@ -246,7 +246,9 @@ typedef struct perk_order {
     X(UNKNOWN, unknown)                                                              \
     X(EXPIRED, expired)                                                              \
     X(USED_UP, used_up)                                                              \
-    X(NOT_FOR_CUSTOMER, not_for_customer)
+    X(NOT_FOR_CUSTOMER, not_for_customer)                                            \
+    X(REVOKED, revoked)            /* appended: the numbers above are kept */        \
+    X(NOT_YET_VALID, not_yet_valid)
 /* clang-format on */
 
 typedef enum perk_coupon_status {
@@ -355,7 +357,9 @@ typedef struct perk_effect {
     X(REJECTED_USED_UP, used_up, "the code is used up")                                 \
     X(REJECTED_NOT_FOR_CUSTOMER, not_for_customer, "the code is not for this customer") \
     X(REJECTED_CONDITIONS, conditions, "its promotion's conditions are not met")        \
-    X(REJECTED_ONE_PER_ORDER, one_per_order, "only one coupon per order")
+    X(REJECTED_ONE_PER_ORDER, one_per_order, "only one coupon per order")               \
+    X(REJECTED_REVOKED, revoked, "the code was revoked") /* appended */                 \
+    X(REJECTED_NOT_YET_VALID, not_yet_valid, "the code is not valid yet")
 /* clang-format on */
 
 typedef enum perk_coupon_verdict {

@@ -34,6 +34,8 @@ static perk_coupon_status coupon_status_of(perk_store_coupon_status s)
     case PERK_STORE_COUPON_EXPIRED: return PERK_COUPON_EXPIRED;
     case PERK_STORE_COUPON_USED_UP: return PERK_COUPON_USED_UP;
     case PERK_STORE_COUPON_NOT_FOR_CUSTOMER: return PERK_COUPON_NOT_FOR_CUSTOMER;
+    case PERK_STORE_COUPON_REVOKED: return PERK_COUPON_REVOKED;
+    case PERK_STORE_COUPON_NOT_YET_VALID: return PERK_COUPON_NOT_YET_VALID;
     }
     return PERK_COUPON_UNKNOWN;
 }
@@ -86,10 +88,12 @@ static int note_own_use(const perk_store_order_use *u, void *p)
 }
 
 /* The store's verdict on a code this order already used when it was first committed, as if that
- * use were not there yet: a retried order must see what the first attempt saw. */
+ * use were not there yet: a retried order must see what the first attempt saw. A code revoked
+ * since (a commit refuses a revoked code, so the revocation came after) is judged by its uses. */
 static perk_store_coupon_status verdict_before_own_use(const perk_store_coupon_info *info)
 {
-    if (info->status != PERK_STORE_COUPON_USED_UP && info->status != PERK_STORE_COUPON_NOT_FOR_CUSTOMER)
+    if (info->status != PERK_STORE_COUPON_USED_UP && info->status != PERK_STORE_COUPON_NOT_FOR_CUSTOMER &&
+        info->status != PERK_STORE_COUPON_REVOKED)
         return info->status;
     if (info->uses < 1 || info->customer_uses < 1) return info->status;
     if (info->max_uses && info->uses - 1 >= info->max_uses) return PERK_STORE_COUPON_USED_UP;

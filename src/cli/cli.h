@@ -95,6 +95,8 @@ typedef enum cli_option_id {
     CLI_OPT_FROM,
     CLI_OPT_TO,
     CLI_OPT_CSV,
+    CLI_OPT_REASON,
+    CLI_OPT_BY,
 } cli_option_id;
 
 /* One option of a command. Data only: the parser, the help and (later) man pages read it. */

@@ -367,9 +367,174 @@ static int print_code(const char *code, void *ctx)
 }
 
 typedef struct coupon_opts {
-    int64_t count, expires, max_uses, per_customer;
-    const char *prefix, *campaign, *customer;
+    int64_t count, expires, max_uses, per_customer, from;
+    const char *prefix, *campaign, *customer, *reason, *by;
+    bool json;
 } coupon_opts;
+
+/* The API's name of a verdict (docs/openapi.yaml, CouponStatus), for the JSON of issue, revoke and
+ * wallet: they print what GET /v1/customers/{id}/coupons answers. */
+static const char *coupon_status_key(perk_store_coupon_status s)
+{
+    switch (s) {
+    case PERK_STORE_COUPON_VALID: return "valid";
+    case PERK_STORE_COUPON_UNKNOWN: return "unknown";
+    case PERK_STORE_COUPON_EXPIRED: return "expired";
+    case PERK_STORE_COUPON_USED_UP: return "used_up";
+    case PERK_STORE_COUPON_NOT_FOR_CUSTOMER: return "not_for_customer";
+    case PERK_STORE_COUPON_REVOKED: return "revoked";
+    case PERK_STORE_COUPON_NOT_YET_VALID: return "not_yet_valid";
+    }
+    return "unknown";
+}
+
+static json_t *coupon_time(int64_t t) { return t ? json_integer(t) : json_null(); }
+
+static json_t *coupon_entry_json(const perk_store_coupon_info *k)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "code", json_string(k->code));
+    json_object_set_new(o, "campaign", json_string(k->campaign));
+    json_object_set_new(o, "status", json_string(coupon_status_key(k->status)));
+    json_object_set_new(o, "usable", json_boolean(k->status == PERK_STORE_COUPON_VALID));
+    json_object_set_new(o, "uses", json_integer(k->uses));
+    json_object_set_new(o, "customer_uses", json_integer(k->customer_uses));
+    json_object_set_new(o, "uses_left", k->uses_left < 0 ? json_null() : json_integer(k->uses_left));
+    json_object_set_new(o, "max_uses", k->max_uses ? json_integer(k->max_uses) : json_null());
+    json_object_set_new(o, "max_per_customer", k->max_per_customer ? json_integer(k->max_per_customer) : json_null());
+    json_object_set_new(o, "created_at", json_integer(k->created_at));
+    json_object_set_new(o, "valid_from", coupon_time(k->valid_from));
+    json_object_set_new(o, "expires_at", coupon_time(k->expires_at));
+    json_t *rv = json_null();
+    if (k->revoked_at) {
+        json_t *by = json_string(k->revoked_by), *why = json_string(k->revoke_reason);
+        rv = json_object();
+        json_object_set_new(rv, "at", json_integer(k->revoked_at));
+        json_object_set_new(rv, "by", by ? by : json_string("(not UTF-8)"));
+        json_object_set_new(rv, "reason", why ? why : json_string("(not UTF-8)"));
+    }
+    json_object_set_new(o, "revoked", rv);
+    return o;
+}
+
+/* Prints a JSON document (taken) on stdout, indented; 1 when out of memory. */
+static int print_json_doc(json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    if (!text) {
+        cli_error("out of memory");
+        return 1;
+    }
+    puts(text);
+    free(text);
+    return 0;
+}
+
+/* "12 of 20 left", "unlimited", or "-" (not usable now). */
+static const char *uses_left_text(const perk_store_coupon_info *k, char buf[32])
+{
+    if (k->status != PERK_STORE_COUPON_VALID) return "-";
+    if (k->uses_left < 0) return "unlimited";
+    snprintf(buf, 32, "%lld", (long long)k->uses_left);
+    return buf;
+}
+
+typedef struct wallet_out {
+    bool json;
+    json_t *list;
+} wallet_out;
+
+static int wallet_entry(const perk_store_coupon_info *k, void *ctx)
+{
+    wallet_out *w = ctx;
+    if (w->json) return json_array_append_new(w->list, coupon_entry_json(k)) != 0;
+    char left[32], from[32], exp[32];
+    printf("%-24s %-16s %-14s %9s  %-20s  %s", k->code, cli_safe(k->campaign), perk_store_coupon_status_message(k->status),
+           uses_left_text(k, left), k->valid_from ? fmt_time(k->valid_from, from) : "at once",
+           k->expires_at ? fmt_time(k->expires_at, exp) : "never");
+    if (k->revoked_at)
+        printf("  revoked %s by %s: %s", fmt_time(k->revoked_at, from), cli_safe(k->revoked_by),
+               cli_safe(k->revoke_reason));
+    printf("\n");
+    return ferror(stdout) != 0;
+}
+
+/* perk coupons wallet CUSTOMER: the codes issued to the customer with their status at --now. */
+static int coupons_wallet(const common *c, const char *customer, bool json)
+{
+    perk_store *s = open_store(c, false);
+    if (!s) return 1;
+    wallet_out w = { json, json ? json_array() : NULL };
+    if (!json)
+        printf("%-24s %-16s %-14s %9s  %-20s  %s\n", "CODE", "CAMPAIGN", "STATUS", "USES LEFT", "VALID FROM",
+               "EXPIRES");
+    if (perk_store_coupon_wallet(s, customer, c->now, wallet_entry, &w) != PERK_STORE_OK) {
+        json_decref(w.list);
+        return store_error(s);
+    }
+    perk_store_close(s);
+    if (!json) return 0;
+    json_t *doc = json_object();
+    json_object_set_new(doc, "customer_id", json_string(customer));
+    json_object_set_new(doc, "at", json_integer(c->now));
+    json_object_set_new(doc, "coupons", w.list);
+    return print_json_doc(doc);
+}
+
+/* perk coupons issue CODE --campaign C --customer ID ... */
+static int coupons_issue(const common *c, const char *code, const coupon_opts *o, const char *usage)
+{
+    if (!o->campaign || !o->customer) return usage_error(usage, "issue needs --campaign C and --customer ID");
+    perk_store_coupon_issue in = { code,      o->campaign,          o->customer,        o->from, o->expires,
+                                   (int)o->max_uses, (int)o->per_customer, o->by };
+    perk_store *s = open_store(c, true);
+    if (!s) return 1;
+    perk_store_coupon_info info;
+    bool created = false;
+    if (perk_store_coupon_issue_code(s, &in, c->now, &info, &created) != PERK_STORE_OK) return store_error(s);
+    perk_store_close(s);
+    if (o->json) {
+        json_t *doc = json_object();
+        json_object_set_new(doc, "created", json_boolean(created));
+        json_object_set_new(doc, "customer_id", json_string(o->customer));
+        json_object_set_new(doc, "coupon", coupon_entry_json(&info));
+        return print_json_doc(doc);
+    }
+    if (created)
+        printf("issued coupon %s of campaign %s to %s (%s now)\n", info.code, cli_safe(info.campaign),
+               cli_safe(o->customer), perk_store_coupon_status_message(info.status));
+    else
+        printf("coupon %s was already issued to %s with these terms: nothing changed (%s now)\n", info.code,
+               cli_safe(o->customer), perk_store_coupon_status_message(info.status));
+    return 0;
+}
+
+/* perk coupons revoke CODE --reason TEXT [--by NAME] */
+static int coupons_revoke(const common *c, const char *code, const coupon_opts *o, const char *usage)
+{
+    if (!o->reason || !*o->reason) return usage_error(usage, "revoke needs --reason TEXT (why; it is kept)");
+    perk_store *s = open_store(c, true);
+    if (!s) return 1;
+    perk_store_coupon_info info;
+    int64_t held = 0;
+    if (perk_store_coupon_revoke(s, code, o->by, o->reason, c->now, &info, &held) != PERK_STORE_OK)
+        return store_error(s);
+    perk_store_close(s);
+    if (o->json) {
+        json_t *doc = json_object();
+        json_object_set_new(doc, "code", json_string(info.code));
+        json_object_set_new(doc, "revoked_at", json_integer(info.revoked_at));
+        json_object_set_new(doc, "held_by_reservations", json_integer(held));
+        json_object_set_new(doc, "coupon", coupon_entry_json(&info));
+        return print_json_doc(doc);
+    }
+    printf("revoked coupon %s (campaign %s) by %s: %s\n", info.code, cli_safe(info.campaign),
+           cli_safe(info.revoked_by), cli_safe(info.revoke_reason));
+    if (held)
+        printf("  %lld use(s) held by open reservations will be refused when they commit\n", (long long)held);
+    return 0;
+}
 
 /* perk coupons list / export: the codes with their verdict at --now. */
 typedef enum coupons_format { COUPONS_TEXT, COUPONS_JSON, COUPONS_CSV } coupons_format;
@@ -453,6 +618,10 @@ int cmd_coupons(int argc, char **argv)
     bool json = false;
     common_init(&c);
     coupon_opts o = { .count = -1 };
+    char by_default[PERK_STORE_NAME_MAX];
+    const char *user = getenv("USER");
+    snprintf(by_default, sizeof by_default, "cli:%.50s", user && *user ? user : "unknown");
+    o.by = by_default;
     int opt, status = 0;
     cli_parser p;
     cli_parse_begin(&p, cmd, true);
@@ -480,10 +649,19 @@ int cmd_coupons(int argc, char **argv)
                                    "UTC) or epoch seconds, not \"%s\"",
                                    optarg);
             break;
+        case CLI_OPT_FROM:
+            if (!parse_time(optarg, false, &o.from))
+                return usage_error(usage,
+                                   "--from wants YYYY-MM-DD (from midnight UTC), a time like "
+                                   "2026-03-01T12:00:00Z or epoch seconds, not \"%s\"",
+                                   optarg);
+            break;
         case CLI_OPT_PREFIX: o.prefix = optarg; break;
         case CLI_OPT_CAMPAIGN: o.campaign = optarg; break;
         case CLI_OPT_CUSTOMER: o.customer = optarg; break;
-        case CLI_OPT_JSON: json = true; break;
+        case CLI_OPT_REASON: o.reason = optarg; break;
+        case CLI_OPT_BY: o.by = optarg; break;
+        case CLI_OPT_JSON: json = o.json = true; break;
         default: return bad_option(usage, argv);
         }
     }
@@ -496,6 +674,9 @@ int cmd_coupons(int argc, char **argv)
     }
     if (optind + 2 != argc) return usage_error(usage, "expected a subcommand and its argument");
     const char *sub = argv[optind], *arg = argv[optind + 1];
+    if (strcmp(sub, "wallet") == 0) return coupons_wallet(&c, arg, json);
+    if (strcmp(sub, "issue") == 0) return coupons_issue(&c, arg, &o, usage);
+    if (strcmp(sub, "revoke") == 0) return coupons_revoke(&c, arg, &o, usage);
     perk_store *s = NULL;
     if (strcmp(sub, "generate") == 0) {
         if (o.count < 0) return usage_error(usage, "generate needs --count N");

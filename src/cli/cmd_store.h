@@ -27,6 +27,11 @@ int cmd_rollback(int argc, char **argv);
  * perk coupons add CODE --campaign C [--expires DATE] [--max-uses N] [--per-customer N]
  *                       [--customer ID]
  * perk coupons check CODE [--customer ID]                (exit 0 only when valid)
+ * perk coupons list|export [--campaign C] [--json]
+ * perk coupons issue CODE --campaign C --customer ID [--from DATE] [--expires DATE] [--max-uses N]
+ *                         [--per-customer N] [--by NAME] [--json]   (idempotent by code)
+ * perk coupons revoke CODE --reason TEXT [--by NAME] [--json]
+ * perk coupons wallet CUSTOMER [--json]                  (the codes issued to the customer)
  * --expires DATE: the code is valid through that whole day (UTC); an epoch time is exact. */
 int cmd_coupons(int argc, char **argv);
 

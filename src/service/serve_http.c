@@ -465,7 +465,7 @@ static void answer(serve_server *srv, struct MHD_Connection *conn, serve_request
         }
     }
     serve_call c = { srv,    w,           route, method, id[0] ? id : NULL, q->body ? q->body : "",
-                     q->len, query_value, conn };
+                     q->len, query_value, conn,  key_prefix };
     serve_handle(&c, r);
 }
 

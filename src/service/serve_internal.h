@@ -37,6 +37,10 @@ enum { SCOPE_READ = 1, SCOPE_CHECKOUT = 2, SCOPE_OPERATOR = 4, SCOPE_NONE = 0 };
     X(ROUTE_RESERVATION_RELEASE, "POST", "/v1/reservations/{id}/release", SCOPE_CHECKOUT | SCOPE_OPERATOR, \
       "reservation_release")                                                                               \
     X(ROUTE_CUSTOMER_SET, "PUT", "/v1/customers/{id}", SCOPE_OPERATOR, "customers_set")                    \
+    X(ROUTE_COUPON_WALLET, "GET", "/v1/customers/{id}/coupons", SCOPE_READ | SCOPE_CHECKOUT | SCOPE_OPERATOR, \
+      "customer_coupons")                                                                                  \
+    X(ROUTE_COUPON_ISSUE, "POST", "/v1/coupons", SCOPE_OPERATOR, "coupons_issue")                          \
+    X(ROUTE_COUPON_REVOKE, "POST", "/v1/coupons/{id}/revoke", SCOPE_OPERATOR, "coupons_revoke")            \
     X(ROUTE_HEALTHZ, "GET", "/healthz", SCOPE_NONE, "healthz")                                             \
     X(ROUTE_READYZ, "GET", "/readyz", SCOPE_NONE, "readyz")                                                \
     X(ROUTE_METRICS, "GET", "/metrics", SCOPE_NONE, "metrics")
@@ -104,6 +108,7 @@ typedef struct serve_call {
     size_t body_len;
     const char *(*query)(void *conn, const char *name);
     void *conn;
+    const char *key_prefix; /* the API key's shown part (for the audit log), "" without a key */
 } serve_call;
 
 /* Sets an error reply {"error":{"code","message","path"}} (path may be NULL). */
@@ -143,6 +148,9 @@ void serve_guard_opened(struct MHD_Connection *conn, void **socket_context);
 void serve_guard_closed(void **socket_context);
 void serve_guard_request(struct MHD_Connection *conn, bool started);
 unsigned serve_guard_sweep(unsigned timeout_seconds);
+
+/* The coupon routes: validate, a customer's wallet, issue, revoke (serve_coupons.c). */
+void serve_handle_coupons(serve_call *c, serve_reply *r);
 
 /* The reservation routes (serve_reservations.c). */
 void serve_handle_reservations(serve_call *c, serve_reply *r);

@@ -1,6 +1,6 @@
 /* serve_routes.c - what each route of `perk serve` does (docs/service.md, docs/openapi.yaml):
- * evaluate a cart, commit / cancel / refund an order, points, coupons, budgets, the outbox and the
- * health checks. Every handler answers JSON through serve_reply; bad input is a 4xx with a stable
+ * evaluate a cart, commit / cancel / refund an order, points, budgets, the outbox and the health
+ * checks (coupons: serve_coupons.c; reservations: serve_reservations.c). Every handler answers JSON through serve_reply; bad input is a 4xx with a stable
  * error code and, where there is one, the JSON path of the bad field. */
 #include "serve_internal.h"
 
@@ -617,58 +617,6 @@ static void handle_customer_set(serve_call *c, serve_reply *r)
     serve_json(r, 200, o);
 }
 
-/* ---------------------------------------------------------------- coupons */
-
-static const char *coupon_status_name(perk_store_coupon_status s)
-{
-    switch (s) {
-    case PERK_STORE_COUPON_VALID: return "valid";
-    case PERK_STORE_COUPON_UNKNOWN: return "unknown";
-    case PERK_STORE_COUPON_EXPIRED: return "expired";
-    case PERK_STORE_COUPON_USED_UP: return "used_up";
-    case PERK_STORE_COUPON_NOT_FOR_CUSTOMER: return "not_for_customer";
-    }
-    return "unknown";
-}
-
-static void handle_coupon_validate(serve_call *c, serve_reply *r)
-{
-    json_t *body = body_object(c, r, false);
-    if (!body) return;
-    const char *code = NULL, *customer = NULL;
-    if (!member_string(body, "code", true, &code, r) ||
-        !member_string(body, "customer_id", false, &customer, r)) {
-        json_decref(body);
-        return;
-    }
-    char norm[PERK_STORE_CODE_MAX];
-    if (perk_store_coupon_normalize(code, norm) != PERK_STORE_OK) {
-        serve_error(r, 400, "invalid_request", "$.code",
-                    "$.code: a code is 1 to 63 letters, digits, '_' ('-' and spaces are ignored)");
-        json_decref(body);
-        return;
-    }
-    perk_store_coupon_info info;
-    perk_store_status st = perk_store_coupon_check(c->w->store, code, customer, (int64_t)time(NULL), &info);
-    if (st != PERK_STORE_OK) {
-        store_failure(c, r, st);
-        json_decref(body);
-        return;
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "code", json_string(info.code));
-    json_object_set_new(o, "valid", json_boolean(info.status == PERK_STORE_COUPON_VALID));
-    json_object_set_new(o, "status", json_string(coupon_status_name(info.status)));
-    json_object_set_new(o, "message", json_string(perk_store_coupon_status_message(info.status)));
-    json_object_set_new(o, "campaign", info.campaign[0] ? json_string(info.campaign) : json_null());
-    json_object_set_new(o, "expires_at", info.expires_at ? json_integer(info.expires_at) : json_null());
-    json_object_set_new(o, "uses", json_integer(info.uses));
-    json_object_set_new(o, "max_uses", info.max_uses ? json_integer(info.max_uses) : json_null());
-    json_object_set_new(o, "likely_typo", json_boolean(info.check_symbol_mismatch));
-    serve_json(r, 200, o);
-    json_decref(body);
-}
-
 /* ---------------------------------------------------------------- budgets */
 
 static json_t *limit_json(int64_t v, bool money, int exponent)
@@ -793,7 +741,10 @@ void serve_handle(serve_call *c, serve_reply *r)
     case ROUTE_CANCEL: handle_cancel(c, r); break;
     case ROUTE_REFUND: handle_refund(c, r); break;
     case ROUTE_POINTS: handle_points(c, r); break;
-    case ROUTE_COUPON_VALIDATE: handle_coupon_validate(c, r); break;
+    case ROUTE_COUPON_VALIDATE:
+    case ROUTE_COUPON_WALLET:
+    case ROUTE_COUPON_ISSUE:
+    case ROUTE_COUPON_REVOKE: serve_handle_coupons(c, r); break;
     case ROUTE_BUDGETS: handle_budgets(c, r); break;
     case ROUTE_EVENTS: handle_events(c, r); break;
     case ROUTE_RESERVE:

@@ -1,6 +1,7 @@
 /* coupons.c - coupon codes: normalisation, adding one code, generating many random codes
  * (Crockford base32 from getrandom(2) with a Luhn mod 32 check symbol), and checking whether
- * a code may be used by a customer at a given time. */
+ * a code may be used by a customer at a given time (the one verdict function). Issuing codes to
+ * customers, revoking and wallets are in coupons_wallet.c. */
 #include "store_internal.h"
 
 #include <errno.h>
@@ -298,7 +299,8 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
     snprintf(out->code, sizeof out->code, "%s", norm);
     out->status = PERK_STORE_COUPON_UNKNOWN;
     sqlite3_stmt *st = pstore_stmt(s, "SELECT campaign, expires_at, max_uses, max_per_customer, "
-                                      "only_customer, uses FROM coupons WHERE code = ?1");
+                                      "only_customer, uses, created_at, valid_from, revoked_at, "
+                                      "revoked_by, revoke_reason FROM coupons WHERE code = ?1");
     if (!st) return pstore_stmt_status(s);
     sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -321,6 +323,12 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
     out->restricted = only != NULL;
     bool other_customer = only && (!customer || strcmp((const char *)only, customer) != 0);
     out->uses = sqlite3_column_int64(st, 5);
+    out->created_at = sqlite3_column_int64(st, 6);
+    out->valid_from = sqlite3_column_int64(st, 7);
+    out->revoked_at = sqlite3_column_int64(st, 8);
+    const unsigned char *by = sqlite3_column_text(st, 9), *why = sqlite3_column_text(st, 10);
+    snprintf(out->revoked_by, sizeof out->revoked_by, "%s", by ? (const char *)by : "");
+    snprintf(out->revoke_reason, sizeof out->revoke_reason, "%s", why ? (const char *)why : "");
     pstore_done(st);
 
     if (customer) {
@@ -338,17 +346,36 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
     if (hst != PERK_STORE_OK) return hst;
     out->uses += held;
     if (customer) out->customer_uses += held_customer;
-    if (out->expires_at != 0 && now >= out->expires_at)
-        out->status = PERK_STORE_COUPON_EXPIRED;
-    else if (other_customer)
-        out->status = PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
-    else if (out->max_uses != 0 && out->uses >= out->max_uses)
-        out->status = PERK_STORE_COUPON_USED_UP;
-    else if (out->max_per_customer != 0 && out->customer_uses >= out->max_per_customer)
-        out->status = PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
-    else
-        out->status = PERK_STORE_COUPON_VALID;
+    out->status = pstore_coupon_verdict(out, other_customer, now);
     return PERK_STORE_OK;
+}
+
+perk_store_coupon_status pstore_coupon_verdict(perk_store_coupon_info *info, bool other_customer, int64_t now)
+{
+    perk_store_coupon_status v;
+    if (info->revoked_at != 0)
+        v = PERK_STORE_COUPON_REVOKED;
+    else if (now < info->valid_from)
+        v = PERK_STORE_COUPON_NOT_YET_VALID;
+    else if (info->expires_at != 0 && now >= info->expires_at)
+        v = PERK_STORE_COUPON_EXPIRED;
+    else if (other_customer)
+        v = PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
+    else if (info->max_uses != 0 && info->uses >= info->max_uses)
+        v = PERK_STORE_COUPON_USED_UP;
+    else if (info->max_per_customer != 0 && info->customer_uses >= info->max_per_customer)
+        v = PERK_STORE_COUPON_NOT_FOR_CUSTOMER;
+    else
+        v = PERK_STORE_COUPON_VALID;
+    info->uses_left = 0;
+    if (v == PERK_STORE_COUPON_VALID) {
+        int64_t left = -1; /* no limit */
+        if (info->max_uses != 0) left = info->max_uses - info->uses;
+        if (info->max_per_customer != 0 && (left < 0 || info->max_per_customer - info->customer_uses < left))
+            left = info->max_per_customer - info->customer_uses;
+        info->uses_left = left;
+    }
+    return v;
 }
 
 perk_store_status perk_store_coupon_check(perk_store *s, const char *code, const char *customer_id,

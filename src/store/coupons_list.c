@@ -15,8 +15,8 @@ perk_store_status perk_store_coupons_list(perk_store *s, const char *campaign, i
     int rc =
         sqlite3_prepare_v2(s->db,
                            "SELECT code, campaign, expires_at, max_uses, max_per_customer, only_customer IS "
-                           "NOT NULL, uses FROM coupons WHERE ?1 IS NULL OR campaign = ?1 "
-                           "ORDER BY campaign, code",
+                           "NOT NULL, uses, created_at, valid_from, revoked_at, revoked_by, revoke_reason "
+                           "FROM coupons WHERE ?1 IS NULL OR campaign = ?1 ORDER BY campaign, code",
                            -1, &st, NULL);
     if (rc != SQLITE_OK) return pstore_sqlfail(s, rc, "listing coupons");
     if (campaign) sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
@@ -31,13 +31,16 @@ perk_store_status perk_store_coupons_list(perk_store *s, const char *campaign, i
         info.max_per_customer = sqlite3_column_int64(st, 4);
         info.restricted = sqlite3_column_int(st, 5) != 0;
         info.uses = sqlite3_column_int64(st, 6);
+        info.created_at = sqlite3_column_int64(st, 7);
+        info.valid_from = sqlite3_column_int64(st, 8);
+        info.revoked_at = sqlite3_column_int64(st, 9);
+        const unsigned char *by = sqlite3_column_text(st, 10), *why = sqlite3_column_text(st, 11);
+        snprintf(info.revoked_by, sizeof info.revoked_by, "%s", by ? (const char *)by : "");
+        snprintf(info.revoke_reason, sizeof info.revoke_reason, "%s", why ? (const char *)why : "");
         /* the verdict for anyone: the per-customer checks need a customer (perk coupons check) */
-        if (info.expires_at != 0 && now >= info.expires_at)
-            info.status = PERK_STORE_COUPON_EXPIRED;
-        else if (info.max_uses != 0 && info.uses >= info.max_uses)
-            info.status = PERK_STORE_COUPON_USED_UP;
-        else
-            info.status = PERK_STORE_COUPON_VALID;
+        info.max_per_customer = 0;
+        info.status = pstore_coupon_verdict(&info, false, now);
+        info.max_per_customer = sqlite3_column_int64(st, 4);
         if (cb(&info, ctx) != 0) {
             status = pstore_fail(s, PERK_STORE_IO, "coupons list: stopped by the caller (output failed)");
             break;

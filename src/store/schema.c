@@ -277,6 +277,18 @@ static const char schema_v8[] =
     "  detail TEXT NOT NULL\n"
     ");\n";
 
+/* Version 9: coupons issued to a customer for a period, and revoked ones. valid_from: the code
+ * is valid from then (0 = from its creation); a revoked code (revoked_at not NULL) is refused
+ * everywhere, and who revoked it and why are kept with it. The indexes serve a customer's wallet
+ * and "is this campaign known" when issuing. */
+static const char schema_v9[] = "ALTER TABLE coupons ADD COLUMN valid_from INTEGER NOT NULL DEFAULT 0;\n"
+                                "ALTER TABLE coupons ADD COLUMN revoked_at INTEGER;\n"
+                                "ALTER TABLE coupons ADD COLUMN revoked_by TEXT;\n"
+                                "ALTER TABLE coupons ADD COLUMN revoke_reason TEXT;\n"
+                                "CREATE INDEX coupons_by_customer ON coupons(only_customer, created_at)\n"
+                                "  WHERE only_customer IS NOT NULL;\n"
+                                "CREATE INDEX coupons_by_campaign ON coupons(campaign);\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
@@ -286,6 +298,7 @@ const pstore_migration pstore_migrations[] = {
     { 6, "customers: the CRM's membership record", schema_v6 },
     { 7, "reservations and their holds; API keys", schema_v7 },
     { 8, "console operators, sessions and the audit log", schema_v8 },
+    { 9, "coupons: validity start, revocation (when, by whom, why)", schema_v9 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

@@ -84,6 +84,8 @@ const char *perk_store_errmsg(const perk_store *store);
 
 /* Longest name kept in fixed-size fields (tier names, campaigns), including the NUL. */
 #define PERK_STORE_NAME_MAX 64
+/* Longest reason of a coupon revocation, in bytes (without the NUL). */
+#define PERK_STORE_REASON_MAX 255
 /* Longest normalised coupon code, including the NUL. */
 #define PERK_STORE_CODE_MAX 64
 /* "Expiring soon" in perk_store_points() means within this many seconds (30 days). */
@@ -253,13 +255,17 @@ perk_store_status perk_store_coupons_generate(perk_store *store, const char *cam
                                               int max_per_customer, int64_t now, perk_store_code_cb cb,
                                               void *ctx);
 
+/* Verdicts on a code. New ones are appended: the numbers are kept by callers (and mirrored by
+ * perk.h's PERK_COUPON_STATUS_LIST). */
 /* clang-format off: a table, aligned by hand */
-#define PERK_STORE_COUPON_STATUS_LIST(X)         \
-    X(PERK_STORE_COUPON_VALID, "valid")          \
-    X(PERK_STORE_COUPON_UNKNOWN, "unknown code") \
-    X(PERK_STORE_COUPON_EXPIRED, "expired")      \
-    X(PERK_STORE_COUPON_USED_UP, "used up")      \
-    X(PERK_STORE_COUPON_NOT_FOR_CUSTOMER, "not for this customer")
+#define PERK_STORE_COUPON_STATUS_LIST(X)                           \
+    X(PERK_STORE_COUPON_VALID, "valid")                            \
+    X(PERK_STORE_COUPON_UNKNOWN, "unknown code")                   \
+    X(PERK_STORE_COUPON_EXPIRED, "expired")                        \
+    X(PERK_STORE_COUPON_USED_UP, "used up")                        \
+    X(PERK_STORE_COUPON_NOT_FOR_CUSTOMER, "not for this customer") \
+    X(PERK_STORE_COUPON_REVOKED, "revoked")                        \
+    X(PERK_STORE_COUPON_NOT_YET_VALID, "not yet valid")
 /* clang-format on */
 
 typedef enum perk_store_coupon_status {
@@ -281,20 +287,70 @@ typedef struct perk_store_coupon_info {
     bool restricted;                    /* only one customer may use it */
     bool check_symbol_mismatch;         /* unknown, and shaped like a generated code with a
                                                 wrong check symbol: probably a typo */
+    int64_t created_at;
+    int64_t valid_from; /* valid while valid_from <= now (0 = from its creation) */
+    int64_t uses_left;  /* further uses open to this customer now: 0 unless VALID; -1 = no limit
+                           (the lower of what is left of max_uses and of max_per_customer) */
+    int64_t revoked_at; /* 0 = not revoked */
+    char revoked_by[PERK_STORE_NAME_MAX];
+    char revoke_reason[PERK_STORE_REASON_MAX + 1];
 } perk_store_coupon_info;
 
 /* Whether `code` may be used by `customer_id` (NULL = anonymous) at `now`. Returns PERK_STORE_OK
- * with the verdict in out->status, in this order: UNKNOWN, EXPIRED, NOT_FOR_CUSTOMER (restricted
- * to another customer), USED_UP, NOT_FOR_CUSTOMER (per-customer limit reached), VALID. */
+ * with the verdict in out->status, in this order: UNKNOWN, REVOKED, NOT_YET_VALID (now <
+ * valid_from), EXPIRED (now >= expires_at), NOT_FOR_CUSTOMER (restricted to another customer),
+ * USED_UP, NOT_FOR_CUSTOMER (per-customer limit reached), VALID. Uses held by open reservations
+ * count as uses. perk_store_commit and perk_store_reserve refuse every verdict but VALID. */
 perk_store_status perk_store_coupon_check(perk_store *store, const char *code, const char *customer_id,
                                           int64_t now, perk_store_coupon_info *out);
 
 /* Every code (of `campaign`, or all with NULL), by campaign then code, each with its verdict for
- * anyone at `now` (VALID, EXPIRED or USED_UP; customer_uses stays 0). cb returning nonzero stops
+ * anyone at `now` (VALID, REVOKED, NOT_YET_VALID, EXPIRED or USED_UP; customer_uses stays 0). cb returning nonzero stops
  * the listing with PERK_STORE_IO. (src/store/coupons_list.c) */
 typedef int (*perk_store_coupon_list_cb)(const perk_store_coupon_info *coupon, void *ctx);
 perk_store_status perk_store_coupons_list(perk_store *store, const char *campaign, int64_t now,
                                           perk_store_coupon_list_cb cb, void *ctx);
+
+/* A code issued to one customer (POST /v1/coupons, perk coupons issue; src/store/coupons_wallet.c). */
+typedef struct perk_store_coupon_issue {
+    const char *code;        /* as typed; normalised */
+    const char *campaign;    /* must be known: it has codes in the store already, or a promotion of
+                                the version active at `now` requires a code from it */
+    const char *customer_id; /* the only customer who may use it */
+    int64_t valid_from;      /* 0 = at once */
+    int64_t expires_at;      /* 0 = never; else > valid_from and > now */
+    int max_uses, max_per_customer; /* 0 = unlimited */
+    const char *by;          /* who issues it, for the audit log (1..63 bytes) */
+} perk_store_coupon_issue;
+
+/* Issues a code to a customer, idempotent by code: a code that exists already with the same
+ * campaign, customer, period and limits is PERK_STORE_OK with *created false (a retry); with any of
+ * them different (another customer's code, a code anyone may use...) PERK_STORE_CONFLICT and
+ * nothing changes. An unknown campaign is PERK_STORE_NOT_FOUND; a bad period (negative times,
+ * expires_at <= valid_from, or already over at `now`) or limits PERK_STORE_INVALID. Audited as
+ * "coupon.issue" by `by`. out (may be NULL) gets the code's verdict for the customer at `now`;
+ * created (may be NULL) whether this call wrote it. */
+perk_store_status perk_store_coupon_issue_code(perk_store *store, const perk_store_coupon_issue *issue,
+                                               int64_t now, perk_store_coupon_info *out, bool *created);
+
+/* Revokes `code` from `now`: it is refused from then on by perk_store_coupon_check, perk_store_reserve
+ * and perk_store_commit (verdict REVOKED), also for open reservations that hold a use of it (their
+ * commit fails on it; docs/service.md). `by` (1..63 bytes) and `reason` (1..PERK_STORE_REASON_MAX
+ * bytes) are kept with the code and in the audit log ("coupon.revoke"). An unknown code is
+ * PERK_STORE_NOT_FOUND; a code already revoked, or used up by committed orders (nothing left to
+ * revoke), PERK_STORE_CONFLICT and nothing changes (the first revocation is kept: retrying is
+ * safe). out (may be NULL) gets the code as it is after the call (out->revoked_at tells the two
+ * conflicts apart); held (may be NULL) the uses open reservations held at that moment. */
+perk_store_status perk_store_coupon_revoke(perk_store *store, const char *code, const char *by,
+                                           const char *reason, int64_t now, perk_store_coupon_info *out,
+                                           int64_t *held);
+
+/* A customer's wallet: every code issued to `customer_id` (restricted to them), oldest first, each
+ * with its verdict for them at `now` (VALID, REVOKED, NOT_YET_VALID, EXPIRED or USED_UP, which
+ * here also means their own max_per_customer is reached), uses_left and its period. One read
+ * transaction. cb returning nonzero stops with PERK_STORE_IO. */
+perk_store_status perk_store_coupon_wallet(perk_store *store, const char *customer_id, int64_t now,
+                                           perk_store_coupon_list_cb cb, void *ctx);
 
 /* Normalises a code into out (PERK_STORE_INVALID when it has other characters or is too long). */
 perk_store_status perk_store_coupon_normalize(const char *code, char out[PERK_STORE_CODE_MAX]);

@@ -213,6 +213,10 @@ perk_store_status pstore_emit_points_changed(perk_store *s, const char *customer
 /* Checks a normalised code in the current transaction. */
 perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const char *customer, int64_t now,
                                        perk_store_coupon_info *out);
+/* The verdict on a code whose row (and use counts) are in info, for a customer who is not the one
+ * it is restricted to when other_customer; also sets info->uses_left. The one ordering of the
+ * verdicts (perk_store_coupon_check documents it). */
+perk_store_coupon_status pstore_coupon_verdict(perk_store_coupon_info *info, bool other_customer, int64_t now);
 
 /* Source of random bytes for generated codes (getrandom by default); tests replace it to force
  * collisions. Returns 0 on success. */

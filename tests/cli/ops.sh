@@ -2,8 +2,8 @@
 # tests/cli/ops.sh PERK - the operations commands against a real store (temporary database):
 # perk refund (lines, amounts, replay, conflicts, bad input), perk cancel (the rest of the
 # order, budget and coupon uses released, replay), perk budgets (uses and money, used and left)
-# and perk coupons list / export, their text and --json output (checked with
-# jq), the points they reverse and what the budget allows afterwards. Cents are hand-checked in
+# and perk coupons list / export / issue / revoke / wallet, their text and --json output (checked
+# with jq), the points they reverse and what the budget allows afterwards. Cents are hand-checked in
 # the comments. Prints "N passed, N failed" (tests/run.sh counts it).
 set -u
 perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -184,6 +184,79 @@ check "CSV row of SAVE10" grep -qx 'SAVE10,"spring",valid,0,2,0,2030-01-02T00:00
 check "CSV has 3 rows" [ "$(wc -l <"$work/out")" -eq 4 ]
 run "coupons list with an argument" 2 "$perk" coupons list extra --db "$db"
 run "coupons list of a missing store" 1 "$perk" coupons list --db "$work/none.db"
+
+# perk coupons issue / wallet / revoke: codes issued to one customer for a period, revoked with
+# who and why; the wallet's statuses at the period's boundaries
+run "issue GIFT-A1 to alice" 0 "$perk" coupons issue gift-a1 --campaign spring --customer alice --max-uses 2 \
+  --per-customer 1 --by ops --json --db "$db"
+jq_is .created true
+jq_is .customer_id alice
+jq_is .coupon.code GIFTA1
+jq_is .coupon.status valid
+jq_is .coupon.uses_left 1
+jq_is .coupon.max_uses 2
+jq_is .coupon.revoked null
+run "issue GIFT-A1 again: a retry" 0 "$perk" coupons issue GIFT-A1 --campaign spring --customer alice --max-uses 2 \
+  --per-customer 1 --by ops --db "$db"
+out_has "coupon GIFTA1 was already issued to alice with these terms: nothing changed"
+run "issue GIFT-A1 to bob" 1 "$perk" coupons issue GIFT-A1 --campaign spring --customer bob --by ops --db "$db"
+err_has "coupon GIFTA1 already exists and it was issued to another customer"
+run "issue SAVE10 (anyone's code) to bob" 1 "$perk" coupons issue SAVE10 --campaign spring --customer bob --db "$db"
+err_has "it may be used by anyone"
+run "issue of an unknown campaign" 1 "$perk" coupons issue G-2 --campaign sprng --customer bob --db "$db"
+err_has 'campaign "sprng" is unknown'
+run "issue without --customer" 2 "$perk" coupons issue G-2 --campaign spring --db "$db"
+run "issue ending before it starts" 1 "$perk" coupons issue G-2 --campaign spring --customer bob \
+  --from 2030-01-02 --expires 2029-12-31 --db "$db"
+err_has "never be valid"
+run "issue with a bad --from" 2 "$perk" coupons issue G-2 --campaign spring --customer bob --from soon --db "$db"
+# GIFT-A2: valid from 2030-01-01T00:00:00Z (1893456000) through 2030-02-01, i.e. until
+# 2030-02-02T00:00:00Z = 1893456000 + 32 days x 86400 = 1896220800
+run "issue GIFT-A2 for January 2030" 0 "$perk" coupons issue GIFT-A2 --campaign spring --customer alice \
+  --from 2030-01-01 --expires 2030-02-01 --by ops --db "$db"
+out_has "issued coupon GIFTA2 of campaign spring to alice (not yet valid now)"
+run "wallet of alice" 0 "$perk" coupons wallet alice --json --db "$db"
+jq_is .customer_id alice
+jq_is '.coupons | length' 3
+jq_is '[.coupons[].code] | sort | join(",")' GIFTA1,GIFTA2,VIP1
+jq_is '.coupons[] | select(.code == "GIFTA2") | .status' not_yet_valid
+jq_is '.coupons[] | select(.code == "GIFTA2") | .valid_from' 1893456000
+jq_is '.coupons[] | select(.code == "GIFTA2") | .expires_at' 1896220800
+jq_is '.coupons[] | select(.code == "VIP1") | .uses_left' 1
+for at in 2029-12-31T23:59:59Z:not_yet_valid 2030-01-01T00:00:00Z:valid 2030-02-01T23:59:59Z:valid \
+          2030-02-02T00:00:00Z:expired; do
+  run "wallet at ${at%:*}" 0 "$perk" coupons wallet alice --json --now "${at%:*}" --db "$db"
+  jq_is '.coupons[] | select(.code == "GIFTA2") | .status' "${at##*:}"
+done
+run "wallet of alice as text" 0 "$perk" coupons wallet alice --now 2030-01-15 --db "$db"
+check "wallet header" grep -qE '^CODE +CAMPAIGN +STATUS +USES LEFT +VALID FROM +EXPIRES$' "$work/out"
+check "GIFTA2 valid in January, unlimited" \
+  grep -qE '^GIFTA2 +spring +valid +unlimited  2030-01-01T00:00:00Z  2030-02-02T00:00:00Z$' "$work/out"
+run "wallet of a customer without codes" 0 "$perk" coupons wallet nobody --json --db "$db"
+jq_is '.coupons | length' 0
+run "revoke GIFT-A1" 0 "$perk" coupons revoke gift-a1 --reason "sent twice" --by ops --json --db "$db"
+jq_is .code GIFTA1
+jq_is .held_by_reservations 0
+jq_is .coupon.status revoked
+jq_is .coupon.usable false
+jq_is .coupon.revoked.by ops
+jq_is .coupon.revoked.reason "sent twice"
+run "revoke GIFT-A1 again" 1 "$perk" coupons revoke GIFT-A1 --reason again --by eve --db "$db"
+err_has "coupon GIFTA1 was already revoked"
+err_has "by ops (sent twice); nothing was changed"
+run "revoke without --reason" 2 "$perk" coupons revoke GIFT-A2 --db "$db"
+err_has "revoke needs --reason TEXT"
+run "revoke an unknown code" 1 "$perk" coupons revoke NOPE --reason x --db "$db"
+err_has "coupon NOPE does not exist"
+run "revoke VIP1 as text" 0 "$perk" coupons revoke VIP1 --reason "left the club" --by ops --db "$db"
+out_has "revoked coupon VIP1 (campaign spring) by ops: left the club"
+run "wallet after the revocations" 0 "$perk" coupons wallet alice --db "$db"
+check "GIFTA1 revoked, by whom and why" grep -qE '^GIFTA1 +spring +revoked +- .* revoked [0-9TZ:-]+ by ops: sent twice$' "$work/out"
+run "coupons list shows revoked codes" 0 "$perk" coupons list --campaign spring --json --db "$db"
+jq_is '.[] | select(.code == "GIFTA1") | .status' revoked
+check "audit log: 2 issues and 2 revocations by ops" \
+  [ "$(sqlite3 "$db" "SELECT group_concat(action) FROM audit_log WHERE actor = 'ops'")" = "coupon.issue,coupon.issue,coupon.revoke,coupon.revoke" ]
+run "the store is consistent after issuing and revoking" 0 "$perk" db check --db "$db"
 
 # a money budget and a per-customer limit: ¥10 off while ¥25 lasts, once per customer
 db2="$work/money.db"

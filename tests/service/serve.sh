@@ -284,6 +284,126 @@ printf '{"code":"@@@"}' >cv4.json
 req POST /v1/coupons/validate "$ckey" cv4.json
 error_is 400 invalid_request '$.code'
 
+step="coupons: issue, wallet, revoke"
+# issue (operator): CLUB is known (the store has its codes, and the rule set requires them)
+printf '{"code":"vip-c9-1","campaign":"CLUB","customer_id":"c9","max_uses":2,"max_per_customer":1}' >ci.json
+req POST /v1/coupons "$okey" ci.json
+status_is 201
+jq_is .created true
+jq_is .customer_id c9
+jq_is .coupon.code VIPC91
+jq_is .coupon.status valid
+jq_is .coupon.usable true
+jq_is .coupon.uses_left 1
+jq_is .coupon.max_per_customer 1
+jq_is .coupon.revoked null
+req POST /v1/coupons "$okey" ci.json
+status_is 200
+jq_is .created false
+printf '{"code":"VIP-C9-1","campaign":"CLUB","customer_id":"c8"}' >ci2.json
+req POST /v1/coupons "$okey" ci2.json
+error_is 409 code_taken '$.code'
+printf '{"code":"CLUB-2","campaign":"CLUB","customer_id":"c9","max_uses":2}' >ci2b.json
+req POST /v1/coupons "$okey" ci2b.json
+error_is 409 code_taken '$.code'
+printf '{"code":"x-1","campaign":"CLUBB","customer_id":"c9"}' >ci3.json
+req POST /v1/coupons "$okey" ci3.json
+error_is 422 unknown_campaign '$.campaign'
+printf '{"code":"x-2","campaign":"CLUB","customer_id":"c9","valid_from":2000000000,"expires_at":1900000000}' >ci4.json
+req POST /v1/coupons "$okey" ci4.json
+error_is 400 invalid_period '$.expires_at'
+printf '{"code":"x-3","campaign":"CLUB","customer_id":"c9","expires_at":1000}' >ci5.json
+req POST /v1/coupons "$okey" ci5.json
+error_is 400 invalid_period '$.expires_at'
+printf '{"code":"x-4","campaign":"CLUB"}' >ci6.json
+req POST /v1/coupons "$okey" ci6.json
+error_is 400 invalid_request '$.customer_id'
+printf '{"code":"x@4","campaign":"CLUB","customer_id":"c9"}' >ci7.json
+req POST /v1/coupons "$okey" ci7.json
+error_is 400 invalid_request '$.code'
+printf '{"code":"x-5","campaign":"CLUB","customer_id":"c9","max_uses":-1}' >ci8.json
+req POST /v1/coupons "$okey" ci8.json
+error_is 400 invalid_request '$.max_uses'
+printf '[1]' >ci9.json
+req POST /v1/coupons "$okey" ci9.json
+error_is 400 invalid_json '$'
+req POST /v1/coupons "$ckey" ci.json
+error_is 403 forbidden
+req POST /v1/coupons "$rkey" ci.json
+error_is 403 forbidden
+req POST /v1/coupons "" ci.json
+error_is 401 unauthorized
+check "nothing but VIPC91 was issued ($(sqlite3 "$db" "SELECT group_concat(code) FROM coupons WHERE only_customer IS NOT NULL"))" \
+  [ "$(sqlite3 "$db" "SELECT group_concat(code) FROM coupons WHERE only_customer IS NOT NULL")" = VIPC91 ]
+# a code valid from an hour from now, issued by a named operator
+later=$(( $(date +%s) + 3600 ))
+printf '{"code":"vip-c9-2","campaign":"CLUB","customer_id":"c9","valid_from":%d,"by":"ana"}' "$later" >ci10.json
+req POST /v1/coupons "$okey" ci10.json
+status_is 201
+jq_is .coupon.status not_yet_valid
+jq_is .coupon.valid_from "$later"
+jq_is .coupon.expires_at null
+# the wallet (read scope): oldest first
+req GET /v1/customers/c9/coupons "$rkey"
+status_is 200
+jq_is .customer_id c9
+jq_is '.coupons | length' 2
+jq_is '.coupons[0].code' VIPC91
+jq_is '.coupons[0].status' valid
+jq_is '.coupons[0].uses_left' 1
+jq_is '.coupons[1].code' VIPC92
+jq_is '.coupons[1].status' not_yet_valid
+jq_is '.coupons[1].usable' false
+jq_is '.coupons[1].uses_left' 0
+jq_is '.coupons[1].max_uses' null
+req GET /v1/customers/nobody/coupons "$ckey"
+status_is 200
+jq_is '.coupons | length' 0
+req GET /v1/customers/c9/coupons ""
+error_is 401 unauthorized
+printf '{"code":"VIP-C9-2","customer_id":"c9"}' >cv5.json
+req POST /v1/coupons/validate "$ckey" cv5.json
+jq_is .status not_yet_valid
+jq_is .valid false
+jq_is .valid_from "$later"
+# revoke (operator): who and why kept
+printf '{"reason":"sent to the wrong customer","by":"bo"}' >rv.json
+req POST /v1/coupons/vip-c9-1/revoke "$ckey" rv.json
+error_is 403 forbidden
+req POST /v1/coupons/vip-c9-1/revoke "$okey" rv.json
+status_is 200
+jq_is .code VIPC91
+jq_is .held_by_reservations 0
+jq_is .coupon.status revoked
+jq_is .coupon.usable false
+jq_is .coupon.revoked.by bo
+jq_is .coupon.revoked.reason 'sent to the wrong customer'
+check "revoked_at is now" bash -c "(( \$(jq -r .revoked_at '$work/body') - \$(date +%s) <= 1 ))"
+req POST /v1/coupons/VIPC91/revoke "$okey" rv.json
+error_is 409 already_revoked code
+check "the first revocation is named" grep -qF 'already revoked' "$work/body"
+req POST /v1/coupons/NOPE-1/revoke "$okey" rv.json
+error_is 404 unknown_coupon code
+req POST /v1/coupons/a@b/revoke "$okey" rv.json
+error_is 400 invalid_request code
+printf '{"by":"bo"}' >rv2.json
+req POST /v1/coupons/VIP-C9-2/revoke "$okey" rv2.json
+error_is 400 invalid_request '$.reason'
+printf '{"reason":""}' >rv3.json
+req POST /v1/coupons/VIP-C9-2/revoke "$okey" rv3.json
+error_is 400 invalid_request '$.reason'
+req GET /v1/customers/c9/coupons "$rkey"
+jq_is '.coupons[0].status' revoked
+jq_is '.coupons[0].revoked.reason' 'sent to the wrong customer'
+printf '{"code":"vip-c9-1","customer_id":"c9"}' >cv6.json
+req POST /v1/coupons/validate "$ckey" cv6.json
+jq_is .status revoked
+check "revoked_at in the verdict" [ "$(jq -r .revoked_at "$work/body")" != null ]
+# every change is in the audit log: who (the key when no name is given) and what
+audit=$(sqlite3 "$db" "SELECT actor || ' ' || action FROM audit_log ORDER BY id" | tr '\n' ';')
+check "audit log: issue by the key, issue by ana, revoke by bo (got $audit)" \
+  [ "$audit" = "key:${okey:0:12} coupon.issue;ana coupon.issue;bo coupon.revoke;" ]
+
 step="budgets and events"
 req GET /v1/budgets "$rkey"
 status_is 200
@@ -650,6 +770,57 @@ req POST "/v1/orders?reservation=$r3" "$ckey3" x5.json
 status_is 201
 jq_is .reservation_consumed false
 jq_is .discount 0.00
+
+# a code revoked while a reservation holds it: the revocation wins (docs/service.md, "Coupons")
+step="a coupon revoked while reserved"
+printf '{"code":"RV-1","campaign":"CLUB","customer_id":"x6","max_uses":1}' >rv1.json
+req POST /v1/coupons "$okey3" rv1.json
+status_is 201
+# flash is used up: the code's ¥5 is the whole discount
+cart X6 x6 RV-1 >x6.json
+req POST /v1/reservations "$ckey3" x6.json
+status_is 201
+jq_is .discount 5.00
+r6=$(jq -r .reservation_id "$work/body")
+printf '{"reason":"fraud","by":"ops"}' >rvr.json
+req POST /v1/coupons/RV-1/revoke "$okey3" rvr.json
+status_is 200
+jq_is .held_by_reservations 1
+jq_is .coupon.status revoked
+req POST "/v1/orders?reservation=$r6" "$ckey3" x6.json
+status_is 201
+jq_is .discount 0.00
+jq_is .payable 100.00
+jq_is '.result.coupons[0].verdict' revoked
+jq_is '.result.coupons[0].accepted' false
+check "no use of RV-1 was recorded" [ "$(sqlite3 "$db3" "SELECT count(*) FROM coupon_uses WHERE code = 'RV1'")" -eq 0 ]
+# a code used up by a committed order has nothing left to revoke
+printf '{"code":"RV-2","campaign":"CLUB","customer_id":"x7","max_uses":1}' >rv2i.json
+req POST /v1/coupons "$okey3" rv2i.json
+status_is 201
+cart X7 x7 RV-2 >x7.json
+req POST /v1/orders "$ckey3" x7.json
+status_is 201
+jq_is .discount 5.00
+req GET /v1/customers/x7/coupons "$rkey3"
+jq_is '.coupons[0].status' used_up
+jq_is '.coupons[0].uses' 1
+req POST /v1/coupons/RV-2/revoke "$okey3" rvr.json
+error_is 409 used_up code
+# an order committed with a code that is revoked afterwards still replays at its price
+printf '{"code":"RV-3","campaign":"CLUB","customer_id":"x8","max_uses":2}' >rv3i.json
+req POST /v1/coupons "$okey3" rv3i.json
+status_is 201
+cart X8 x8 RV-3 >x8.json
+req POST /v1/orders "$ckey3" x8.json
+status_is 201
+jq_is .discount 5.00
+req POST /v1/coupons/RV-3/revoke "$okey3" rvr.json
+status_is 200
+req POST /v1/orders "$ckey3" x8.json
+status_is 200
+jq_is .status already_committed
+jq_is .discount 5.00
 stop_server
 
 echo "$passed passed, $failed failed"

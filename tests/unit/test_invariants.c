@@ -767,7 +767,7 @@ static void gen_cart_make(gen_cart *c, const gen_rules *g, uint64_t seed)
         c->campaign[n] = rng_pct(r, 40) ? "CAMP" : NULL;
         c->status[n] = rng_pct(r, 70) ? (perk_coupon_status)rng_pick(r, 2)
                                       : (perk_coupon_status)rng_range(r, PERK_COUPON_UNKNOWN,
-                                                                      PERK_COUPON_NOT_FOR_CUSTOMER);
+                                                                      PERK_COUPON_NOT_YET_VALID);
     }
     for (int p = 0; p < g->n_promos; p++) {
         const gen_promo *gp = &g->promo[p];
@@ -845,8 +845,9 @@ static void cart_to_json(const gen_cart *c, const gen_rules *g, const int *perm,
         sb_printf(o, "}%s\n", k + 1 < c->n_lines ? "," : "");
     }
     sb_printf(o, "  ],\n  \"coupons\": [");
-    static const char *const status_names[] = { "unchecked", "valid",   "unknown",
-                                                "expired",   "used_up", "not_for_customer" };
+    static const char *const status_names[] = { "unchecked",        "valid",   "unknown",      "expired",
+                                                "used_up",          "not_for_customer", "revoked",
+                                                "not_yet_valid" };
     for (int i = 0; i < c->n_coupons; i++) {
         sb_printf(o, "%s{\"code\": \"%s\"", i ? ", " : "", c->coupon[i]);
         if (c->campaign[i]) sb_printf(o, ", \"campaign\": \"%s\"", c->campaign[i]);

@@ -478,6 +478,8 @@ static void test_format_helpers(void **state)
     assert_string_equal(result_cmp_negated_text(PERK_CMP_EQ), "!=");
     assert_string_equal(result_cmp_negated_text(-1), "?");
     assert_string_equal(result_verdict_name(PERK_COUPON_REJECTED_ONE_PER_ORDER), "one_per_order");
+    assert_string_equal(result_verdict_name(PERK_COUPON_REJECTED_REVOKED), "revoked");
+    assert_string_equal(result_verdict_name(PERK_COUPON_REJECTED_NOT_YET_VALID), "not_yet_valid");
 
     result_condition_location(&fixture_names, 0, buf, sizeof buf);
     assert_string_equal(buf, "rules/spring.perk:14:8");

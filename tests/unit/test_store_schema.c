@@ -190,6 +190,17 @@ static void test_migrate_from_every_version(void **state)
             assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
             o.order_id = "D";
             assert_store(s, PERK_STORE_BUDGET_EXCEEDED, perk_store_commit(s, &o, NULL, NULL));
+            /* version 9: an old code is valid from its creation and not revoked; revoking works */
+            assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "spring", "x", 500, &info));
+            assert_int_equal(info.status, PERK_STORE_COUPON_VALID);
+            assert_int_equal(info.valid_from, 0);
+            assert_int_equal(info.revoked_at, 0);
+            assert_int_equal(info.created_at, 100);
+            assert_store(s, PERK_STORE_OK,
+                         perk_store_coupon_revoke(s, "SPRING", "ops", "campaign over", 600, NULL, NULL));
+            assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "spring", "x", 601, &info));
+            assert_int_equal(info.status, PERK_STORE_COUPON_REVOKED);
+            assert_string_equal(info.revoke_reason, "campaign over");
         }
         perk_store_close(s);
         test_dir_remove(&d);

@@ -83,6 +83,22 @@ static void test_coupons_missing_rejected_accepted(void **state)
     assert_int_equal(r->discount, 1000);
     assert_int_equal(r->coupons[0].verdict, PERK_COUPON_ACCEPTED);
     assert_int_equal(r->coupons[0].promotion, 0);
+
+    /* the verdicts appended later (revoked, not yet valid) reject like the others */
+    perk_cart_reset(ctx);
+    vt_order(ctx, 0);
+    vt_line(ctx, "x", NULL, 10000, 1);
+    assert_int_equal(perk_cart_add_coupon(ctx, "SAVE10", NULL, PERK_COUPON_REVOKED), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "SP-9", "SPRING", PERK_COUPON_NOT_YET_VALID), PERK_OK);
+    r = vt_eval(ctx);
+    assert_int_equal(r->promotions[0].reason, PERK_REASON_COUPON_REJECTED);
+    assert_int_equal(r->promotions[1].reason, PERK_REASON_COUPON_REJECTED);
+    assert_int_equal(r->discount, 0);
+    assert_int_equal(r->coupons[0].verdict, PERK_COUPON_REJECTED_REVOKED);
+    assert_int_equal(r->coupons[1].verdict, PERK_COUPON_REJECTED_NOT_YET_VALID);
+    perk_cart_reset(ctx);
+    assert_int_equal(perk_cart_add_coupon(ctx, "X", NULL, (perk_coupon_status)(PERK_COUPON_NOT_YET_VALID + 1)),
+                     PERK_INVALID);
     perk_context_free(ctx);
 }
 

@@ -1,0 +1,288 @@
+/* coupons_wallet.c - coupon codes as a customer holds them: issuing a code of a campaign to one
+ * customer for a period (idempotent by code), revoking a code (who, why; kept with the code and
+ * in the audit log), and a customer's wallet (every code issued to them with its verdict now). */
+#include "store_internal.h"
+
+#include "perk.h"
+#include "program.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A campaign is known when the store has codes of it, or when a promotion of the version active
+ * at `now` requires a code from it (`requires coupon from "CAMPAIGN"`). */
+static perk_store_status campaign_known(perk_store *s, const char *campaign, int64_t now, bool *known)
+{
+    *known = false;
+    int64_t n = 0;
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM (SELECT 1 FROM coupons WHERE campaign = ?1 LIMIT 1)");
+    if (!st) return pstore_stmt_status(s);
+    sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+    perk_store_status status = pstore_query_int(s, st, 0, &n, "looking up the campaign");
+    if (status != PERK_STORE_OK || n > 0) {
+        *known = n > 0;
+        return status;
+    }
+    int64_t active = 0;
+    status = perk_store_active_version(s, now, &active);
+    if (status == PERK_STORE_NOT_FOUND) return PERK_STORE_OK; /* nothing published: only stored codes */
+    if (status != PERK_STORE_OK) return status;
+    const perk_program *prog = NULL;
+    status = pstore_version_program(s, active, now, &prog);
+    if (status != PERK_STORE_OK) return status;
+    const prog_data *d = prog_data_of(prog);
+    for (uint32_t i = 0; i < d->n_rules; i++) {
+        uint32_t c = d->rules[i].coupon_campaign;
+        if (c != PROG_NONE && strcmp(prog_string(d, c), campaign) == 0) {
+            *known = true;
+            break;
+        }
+    }
+    return PERK_STORE_OK;
+}
+
+/* Which term of an existing code differs from the issue; NULL when none does. */
+static const char *differing_term(const perk_store_coupon_info *have, const char *have_customer,
+                                  const perk_store_coupon_issue *want)
+{
+    if (!have_customer) return "it may be used by anyone";
+    if (strcmp(have_customer, want->customer_id) != 0) return "it was issued to another customer";
+    if (strcmp(have->campaign, want->campaign) != 0) return "its campaign differs";
+    if (have->valid_from != want->valid_from || have->expires_at != want->expires_at)
+        return "its period differs";
+    if (have->max_uses != want->max_uses || have->max_per_customer != want->max_per_customer)
+        return "its use limits differ";
+    return NULL;
+}
+
+/* The customer a code is restricted to, into buf ("" and false when anyone may use it). */
+static perk_store_status code_customer(perk_store *s, const char *norm, char *buf, size_t cap, bool *restricted)
+{
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT only_customer FROM coupons WHERE code = ?1");
+    if (!st) return pstore_stmt_status(s);
+    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    perk_store_status status = PERK_STORE_OK;
+    buf[0] = '\0';
+    *restricted = false;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        *restricted = t != NULL;
+        snprintf(buf, cap, "%s", t ? (const char *)t : "");
+    } else if (rc != SQLITE_DONE) {
+        status = pstore_sqlfail(s, rc, "reading a coupon");
+    }
+    pstore_done(st);
+    return status;
+}
+
+static perk_store_status check_issue(perk_store *s, const perk_store_coupon_issue *in, char norm[PERK_STORE_CODE_MAX])
+{
+    if (!in) return pstore_fail(s, PERK_STORE_INVALID, "no coupon to issue");
+    if (perk_store_coupon_normalize(in->code, norm) != PERK_STORE_OK)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "coupon code \"%.80s\" is not 1..%d letters, digits or '_' (dashes and "
+                           "spaces are ignored)",
+                           in->code ? in->code : "(null)", PERK_STORE_CODE_MAX - 1);
+    perk_store_status status = pstore_check_name(s, "campaign", in->campaign, PERK_STORE_NAME_MAX - 1);
+    if (status == PERK_STORE_OK) status = pstore_check_name(s, "customer id", in->customer_id, 255);
+    if (status == PERK_STORE_OK) status = pstore_check_name(s, "issued by", in->by, PERK_STORE_NAME_MAX - 1);
+    if (status != PERK_STORE_OK) return status;
+    if (in->valid_from < 0 || in->expires_at < 0)
+        return pstore_fail(s, PERK_STORE_INVALID, "coupon period: times must be >= 0 (0 = from now / never)");
+    if (in->expires_at != 0 && in->expires_at <= in->valid_from)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "coupon period: it ends (%lld) at or before it starts (%lld): the code would "
+                           "never be valid",
+                           (long long)in->expires_at, (long long)in->valid_from);
+    if (in->max_uses < 0 || in->max_per_customer < 0)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "coupon use limits must be >= 0 (0 = unlimited), got %d and %d", in->max_uses,
+                           in->max_per_customer);
+    return PERK_STORE_OK;
+}
+
+perk_store_status perk_store_coupon_issue_code(perk_store *s, const perk_store_coupon_issue *in, int64_t now,
+                                               perk_store_coupon_info *out, bool *created)
+{
+    if (!s) return PERK_STORE_INVALID;
+    if (created) *created = false;
+    char norm[PERK_STORE_CODE_MAX];
+    perk_store_status status = check_issue(s, in, norm);
+    if (status != PERK_STORE_OK) return status;
+    if ((status = pstore_begin(s, true, "issuing a coupon")) != PERK_STORE_OK) return status;
+    perk_store_coupon_info have;
+    char who[256];
+    bool restricted = false;
+    status = pstore_coupon_lookup(s, norm, in->customer_id, now, &have);
+    if (status != PERK_STORE_OK) goto fail;
+    if (have.status != PERK_STORE_COUPON_UNKNOWN) {
+        /* the code exists: a retry of the same issue, or someone else's code */
+        if ((status = code_customer(s, norm, who, sizeof who, &restricted)) != PERK_STORE_OK) goto fail;
+        const char *why = differing_term(&have, restricted ? who : NULL, in);
+        if (why) {
+            status = pstore_fail(s, PERK_STORE_CONFLICT,
+                                 "coupon %s already exists and %s: choose another code (nothing was "
+                                 "changed)",
+                                 norm, why);
+            goto fail;
+        }
+        if (out) *out = have;
+        return pstore_commit(s, "finishing the coupon issue");
+    }
+    if (in->expires_at != 0 && in->expires_at <= now) {
+        status = pstore_fail(s, PERK_STORE_INVALID,
+                             "coupon period: it ends (%lld) at or before now (%lld): the code would be "
+                             "expired when issued",
+                             (long long)in->expires_at, (long long)now);
+        goto fail;
+    }
+    bool known = false;
+    if ((status = campaign_known(s, in->campaign, now, &known)) != PERK_STORE_OK) goto fail;
+    if (!known) {
+        status = pstore_fail(s, PERK_STORE_NOT_FOUND,
+                             "campaign \"%s\" is unknown: the store has no code of it and no promotion "
+                             "of the active rule set requires a code from it (check the spelling)",
+                             in->campaign);
+        goto fail;
+    }
+    sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
+                                      "max_uses, max_per_customer, only_customer, valid_from) "
+                                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, in->campaign, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, in->expires_at);
+    sqlite3_bind_int(st, 5, in->max_uses);
+    sqlite3_bind_int(st, 6, in->max_per_customer);
+    sqlite3_bind_text(st, 7, in->customer_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, in->valid_from);
+    if ((status = pstore_step_done(s, st, "inserting the coupon")) != PERK_STORE_OK) goto fail;
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s (campaign %s) to %s, valid %lld..%lld", norm, in->campaign, in->customer_id,
+             (long long)in->valid_from, (long long)in->expires_at);
+    if ((status = perk_store_audit(s, now, in->by, "coupon.issue", detail)) != PERK_STORE_OK) goto fail;
+    if (out && (status = pstore_coupon_lookup(s, norm, in->customer_id, now, out)) != PERK_STORE_OK) goto fail;
+    status = pstore_commit(s, "committing the coupon issue");
+    if (status == PERK_STORE_OK && created) *created = true;
+    return status;
+fail:
+    pstore_rollback(s);
+    return status;
+}
+
+perk_store_status perk_store_coupon_revoke(perk_store *s, const char *code, const char *by, const char *reason,
+                                           int64_t now, perk_store_coupon_info *out, int64_t *held)
+{
+    if (!s) return PERK_STORE_INVALID;
+    if (out) memset(out, 0, sizeof *out);
+    if (held) *held = 0;
+    char norm[PERK_STORE_CODE_MAX];
+    if (perk_store_coupon_normalize(code, norm) != PERK_STORE_OK)
+        return pstore_fail(s, PERK_STORE_INVALID, "coupon code \"%.80s\" is not a code: nothing to revoke",
+                           code ? code : "(null)");
+    perk_store_status status = pstore_check_name(s, "revoked by", by, PERK_STORE_NAME_MAX - 1);
+    if (status == PERK_STORE_OK) status = pstore_check_name(s, "revocation reason", reason, PERK_STORE_REASON_MAX);
+    if (status != PERK_STORE_OK) return status;
+    if ((status = pstore_begin(s, true, "revoking a coupon")) != PERK_STORE_OK) return status;
+    perk_store_coupon_info info;
+    int64_t held_uses = 0, unused = 0;
+    if ((status = pstore_coupon_lookup(s, norm, NULL, now, &info)) != PERK_STORE_OK) goto fail;
+    if (info.status == PERK_STORE_COUPON_UNKNOWN) {
+        status = pstore_fail(s, PERK_STORE_NOT_FOUND, "coupon %s does not exist: nothing to revoke", norm);
+        goto fail;
+    }
+    if ((status = pstore_held_coupon(s, norm, NULL, now, &held_uses, &unused)) != PERK_STORE_OK) goto fail;
+    if (info.revoked_at != 0) {
+        if (out) *out = info;
+        status = pstore_fail(s, PERK_STORE_CONFLICT,
+                             "coupon %s was already revoked at %lld by %s (%s); nothing was changed", norm,
+                             (long long)info.revoked_at, info.revoked_by, info.revoke_reason);
+        goto fail;
+    }
+    int64_t committed = info.uses - held_uses; /* lookup counted the held uses in */
+    if (info.max_uses != 0 && committed >= info.max_uses) {
+        if (out) *out = info;
+        status = pstore_fail(s, PERK_STORE_CONFLICT,
+                             "coupon %s is used up (%lld of %lld uses by committed orders): there is "
+                             "nothing left to revoke; nothing was changed",
+                             norm, (long long)committed, (long long)info.max_uses);
+        goto fail;
+    }
+    sqlite3_stmt *st = pstore_stmt(s, "UPDATE coupons SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 "
+                                      "WHERE code = ?1 AND revoked_at IS NULL");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        goto fail;
+    }
+    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_text(st, 3, by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+    if ((status = pstore_step_done(s, st, "revoking the coupon")) != PERK_STORE_OK) goto fail;
+    char detail[PERK_STORE_REASON_MAX + 160];
+    snprintf(detail, sizeof detail, "%s (campaign %s): %s; %lld uses held by open reservations", norm,
+             info.campaign, reason, (long long)held_uses);
+    if ((status = perk_store_audit(s, now, by, "coupon.revoke", detail)) != PERK_STORE_OK) goto fail;
+    if (out && (status = pstore_coupon_lookup(s, norm, NULL, now, out)) != PERK_STORE_OK) goto fail;
+    if ((status = pstore_commit(s, "committing the revocation")) != PERK_STORE_OK) return status;
+    if (held) *held = held_uses;
+    return PERK_STORE_OK;
+fail:
+    pstore_rollback(s);
+    return status;
+}
+
+perk_store_status perk_store_coupon_wallet(perk_store *s, const char *customer, int64_t now,
+                                           perk_store_coupon_list_cb cb, void *ctx)
+{
+    if (!s || !cb) return s ? pstore_fail(s, PERK_STORE_INVALID, "coupon wallet: no callback") : PERK_STORE_INVALID;
+    perk_store_status status = pstore_check_name(s, "customer id", customer, 255);
+    if (status != PERK_STORE_OK) return status;
+    if ((status = pstore_begin(s, false, "reading a wallet")) != PERK_STORE_OK) return status;
+    /* the codes first: the lookups below use other statements of the handle */
+    char(*codes)[PERK_STORE_CODE_MAX] = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = pstore_stmt(s, "SELECT code FROM coupons WHERE only_customer = ?1 ORDER BY created_at, code");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            void *p = realloc(codes, ncap * sizeof *codes);
+            if (!p) {
+                status = pstore_fail(s, PERK_STORE_NOMEM, "out of memory reading a wallet");
+                break;
+            }
+            codes = p;
+            cap = ncap;
+        }
+        snprintf(codes[n++], PERK_STORE_CODE_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    if (status == PERK_STORE_OK && rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading a wallet");
+    pstore_done(st);
+    for (size_t i = 0; status == PERK_STORE_OK && i < n; i++) {
+        perk_store_coupon_info info;
+        status = pstore_coupon_lookup(s, codes[i], customer, now, &info);
+        /* the code is theirs: "not for this customer" can only mean their own share is used */
+        if (info.status == PERK_STORE_COUPON_NOT_FOR_CUSTOMER) info.status = PERK_STORE_COUPON_USED_UP;
+        if (status == PERK_STORE_OK && cb(&info, ctx) != 0)
+            status = pstore_fail(s, PERK_STORE_IO, "coupon wallet: stopped by the caller (output failed)");
+    }
+done:
+    free(codes);
+    if (status != PERK_STORE_OK) {
+        pstore_rollback(s);
+        return status;
+    }
+    return pstore_commit(s, "finishing the wallet");
+}
