@@ -116,6 +116,13 @@ run "history in the rule set's zone" 0 "$perk" history --db "$db"
 check "v1's row has its local creation time" grep -qF "*       1  $(local_time Asia/Shanghai "$created")  ana" "$work/out"
 err_lacks "times are in UTC"
 
+printf 'a long enough password\n' >pw.txt
+run "users add" 0 "$perk" users add ana --role viewer --password-file pw.txt --db "$db"
+run "users list in the rule set's zone" 0 "$perk" users list --db "$db"
+check "ana's line ends with a local time in Asia/Shanghai" grep -qE '^ana +viewer +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} Asia/Shanghai$' "$work/out"
+added=$(sed -n 's/^ana  *viewer  *\(.*\) Asia\/Shanghai$/\1/p' "$work/out")
+check "the time is the clock's, in Shanghai ($added)" [ $(( $(TZ=Asia/Shanghai date -d "$added" +%s) - $(date +%s) )) -le 60 -a $(( $(date +%s) - $(TZ=Asia/Shanghai date -d "$added" +%s) )) -le 120 ]
+
 # ------------------------------------------------------------------ history --json, rollback --json
 run "publish v2" 0 "$perk" publish v2.perk -m "deeper" --author ben --db "$db"
 run "rollback --json" 0 "$perk" rollback 1 -m "too deep" --author cat --json --db "$db"
