@@ -282,6 +282,15 @@ run_in "disasm -" 0 file.pbc "$perk" disasm -
 out_has "flash"
 run_in "gen-orders --ruleset -" 0 v1.perk "$perk" gen-orders --ruleset - --count 3
 check "three orders" [ "$(wc -l <"$work/out")" -eq 3 ]
+"$perk" gen-orders --ruleset v1.perk --count 40 -o orders.jsonl 2>/dev/null
+"$perk" diff v1.perk v2.perk --orders orders.jsonl --json >diff_files.json 2>/dev/null
+run_in "diff - NEW (the old rules on stdin)" 0 v1.perk "$perk" diff - v2.perk --orders orders.jsonl --json
+check "the same report as with the file" bash -c "diff <(jq -S .totals '$work/out') <(jq -S .totals '$work/diff_files.json')"
+jq_is '.orders.compared' 40
+run_in "diff --orders - (the orders on stdin)" 0 orders.jsonl "$perk" diff v1.perk v2.perk --orders - --json
+check "the same totals" bash -c "diff <(jq -S .totals '$work/out') <(jq -S .totals '$work/diff_files.json')"
+run_in "diff - with --orders -" 2 v1.perk "$perk" diff - v2.perk --orders -
+err_has "standard input can be read only once"
 run_in "compile - with other files" 1 v1.perk "$perk" compile - v2.perk -o x.pbc
 err_has "- (standard input) must be the only rule file"
 run_in "publish -" 0 v2.perk "$perk" publish - -m "from a pipe" --json --db "$work/stdin.db"
