@@ -190,6 +190,7 @@ typedef struct cli_zone {
     tz_zone zone;          /* the offset tables, in program */
     perk_program *program; /* holds name and zone (one reference); NULL for UTC */
     bool utc_fallback;     /* UTC because the store has no active version (cli_zone_note) */
+    int64_t unloadable;    /* ... or because this active version does not load; else 0 */
 } cli_zone;
 /* The zone of the version active at now; UTC (utc_fallback) when there is none. */
 struct perk_store;

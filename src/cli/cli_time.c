@@ -107,14 +107,20 @@ void cli_zone_of_store(cli_zone *z, perk_store *store, int64_t now)
         p = perk_program_load(v.bytecode, v.bytecode_len, &err);
     }
     perk_store_free_version(&v);
-    if (!p) return; /* a version that does not load: UTC, and said so */
+    if (!p) { /* a version that does not load: UTC, and said so */
+        z->unloadable = id;
+        return;
+    }
     cli_zone_of_program(z, p);
     perk_program_free(p); /* z holds its own reference */
 }
 
 void cli_zone_note(const cli_zone *z)
 {
-    if (z->utc_fallback)
+    if (z->utc_fallback && z->unloadable)
+        fprintf(stderr, "perk: note: times are in UTC: the active version %lld does not load\n",
+                (long long)z->unloadable);
+    else if (z->utc_fallback)
         fprintf(stderr, "perk: note: times are in UTC: no rule set is active in the store to take a time "
                         "zone from\n");
 }
