@@ -116,6 +116,8 @@ for B in "$@"; do
   run_summary "$B: cli trust" tests/cli/trust.sh "$B/perk"
   # the store's customer facts over the cart's claims: perk customers, commit, eval --db (issue 14 item 3)
   run_summary "$B: cli facts" tests/cli/facts.sh "$B/perk"
+  # --json of the store commands, - as stdin, local times in the rule set's zone, --at/--now forms
+  run_summary "$B: cli conventions" tests/cli/conventions.sh "$B/perk"
   # perk serve over HTTP: every route, hostile requests, hot swap and load (tests/service/)
   run_summary "$B: service" tests/service/serve.sh "$B/perk"
   # 16 clients commit 2,000 orders over HTTP against contested budgets and coupons

@@ -17,6 +17,8 @@
 #include <stdio.h>
 
 #include "cmd_store.h"
+#include "perk.h"
+#include "tz.h"
 
 /* In the order `perk help` lists them. */
 /* clang-format off: a table, aligned by hand */
@@ -179,6 +181,49 @@ bool cli_number(const char *option, const char *text, int64_t min, int64_t max, 
  * UTC, or the next midnight when end_of_day), YYYY-MM-DDTHH:MM:SSZ, or RFC 3339 with an offset
  * (2026-03-01T20:00+08:00); from 1970 to CLI_EPOCH_MAX. False when it is none of these. */
 bool cli_time(const char *text, bool end_of_day, int64_t *out);
+/* cli_time for an option (src/cli/cli_time.c): false with the one error message every time
+ * option gives ("perk: error: --now TEXT: expected a time from 1970 to 9999 as ..."). */
+bool cli_time_option(const char *option, const char *text, bool end_of_day, int64_t *out);
+
+/* The time zone of a store command's text output: the rule set's (`timezone` in its header),
+ * or UTC. JSON output keeps epoch seconds (UTC) and never uses one. */
+typedef struct cli_zone {
+    const char *name;      /* "Asia/Shanghai", or "UTC" */
+    tz_zone zone;          /* the offset tables, in program */
+    perk_program *program; /* holds name and zone (one reference); NULL for UTC */
+    bool utc_fallback;     /* UTC because the store has no active version (cli_zone_note) */
+    int64_t unloadable;    /* ... or because this active version does not load; else 0 */
+} cli_zone;
+/* The zone of the version active at now; UTC (utc_fallback) when there is none. */
+struct perk_store;
+void cli_zone_of_store(cli_zone *z, struct perk_store *store, int64_t now);
+/* The zone of a program (retained), or UTC for NULL. */
+void cli_zone_of_program(cli_zone *z, perk_program *program);
+/* Says on stderr that times are in UTC when the store had no active version. */
+void cli_zone_note(const cli_zone *z);
+void cli_zone_free(cli_zone *z);
+/* "2026-12-07 20:15 Asia/Shanghai" for epoch seconds t, or "-" for 0. */
+enum { CLI_ZONE_TIME_MAX = 96 };
+const char *cli_zone_time(const cli_zone *z, int64_t t, char buf[CLI_ZONE_TIME_MAX]);
+
+/* Rule files as the commands that compile take them (src/cli/cli_util.c): "-" is standard
+ * input, named "<stdin>" in diagnostics, whose includes resolve against the current directory;
+ * it must then be the only file (stdin is read once). Otherwise compiler_compile_files. */
+struct compiler;
+bool cli_compile_files(struct compiler *c, const char *const *paths, int n, uint8_t **bytes, size_t *len);
+/* compiler_load_program, with "-" read from standard input: bytecode when it starts with the
+ * .pbc magic, else rule text compiled as "<stdin>". */
+perk_program *cli_load_program(const char *path, bool color);
+/* Prints a JSON document on stdout (keys sorted, indented by 2, as every --json of the store
+ * commands) and frees it; false with a message when doc is NULL (out of memory). */
+struct json_t;
+bool cli_print_json(struct json_t *doc);
+
+/* How messages name a file argument: "<stdin>" for "-", else path itself. */
+const char *cli_file_name(const char *path);
+/* More than one of the paths is "-": prints "perk: error: standard input can be read only once"
+ * and returns true. NULL paths are skipped. */
+bool cli_stdin_twice(const char *const *paths, int n);
 
 /* `--include-path DIR` of the commands that compile (check, compile, publish): up to 16 folders
  * that `include` may read from besides the top-level file's own. cli_include_path records one

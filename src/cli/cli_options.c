@@ -88,10 +88,11 @@ const cli_command cli_eval = {
 };
 
 const cli_command cli_test = {
-    "test", "perk test [--update] [-v] PATH...", "run the rule tests (*.test beside the rule files)",
+    "test", "perk test [--update] [-v] [--json] PATH...", "run the rule tests (*.test beside the rule files)",
     (const cli_option[]){
         { "update", 0, NULL, "rewrite the expectations that fail with the actual results", CLI_OPT_UPDATE },
         { "verbose", 'v', NULL, "also list the cases that pass", CLI_OPT_VERBOSE },
+        { "json", 0, NULL, "print the counts and the messages as one JSON document", CLI_OPT_JSON },
         { 0 },
     }
 };
@@ -125,7 +126,9 @@ const cli_command cli_gen_orders = {
 };
 
 const cli_command cli_publish = {
-    "publish", "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--include-path DIR] [--db FILE]",
+    "publish",
+    "perk publish FILE... -m MESSAGE [--at TIME] [--author NAME] [--include-path DIR] [--json]\n"
+    "                    [--db FILE]",
     "compile, verify and store a rule-set version (active now or at --at)",
     (const cli_option[]){
         { "message", 'm', "MESSAGE", "what changed (kept in the history)", CLI_OPT_MESSAGE },
@@ -133,6 +136,7 @@ const cli_command cli_publish = {
           "activate at TIME (epoch seconds, YYYY-MM-DD or RFC 3339, as every time option) instead of now",
           CLI_OPT_AT },
         { "author", 0, "NAME", "who published it (default: $USER)", CLI_OPT_AUTHOR },
+        { "json", 0, NULL, "print the new version as JSON", CLI_OPT_JSON },
         { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },
         { "include-path", 0, "DIR", "also let `include` read files under DIR (up to 16)",
           CLI_OPT_INCLUDE_PATH },
@@ -199,9 +203,12 @@ const cli_command cli_budgets = {
 };
 
 const cli_command cli_history = {
-    "history", "perk history [--db PATH] [--activations]", "list published rule-set versions",
+    "history", "perk history [--activations] [--json] [--db PATH] [--now TIME]",
+    "list published rule-set versions",
     (const cli_option[]){
         { "activations", 0, NULL, "also print the activation log", CLI_OPT_ACTIVATIONS },
+        { "json", 0, NULL, "print the versions (and activations) as JSON, times in epoch seconds",
+          CLI_OPT_JSON },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
         { 0 },
@@ -209,9 +216,11 @@ const cli_command cli_history = {
 };
 
 const cli_command cli_show = {
-    "show", "perk show VERSION [--db PATH] [--bytecode FILE]", "show a published version",
+    "show", "perk show VERSION [--bytecode FILE] [--json] [--db PATH] [--now TIME]",
+    "show a published version",
     (const cli_option[]){
         { "bytecode", 0, "FILE", "save the version's exact bytecode to FILE", CLI_OPT_BYTECODE },
+        { "json", 0, NULL, "print the version and its sources as JSON", CLI_OPT_JSON },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
         { 0 },
@@ -219,11 +228,12 @@ const cli_command cli_show = {
 };
 
 const cli_command cli_rollback = {
-    "rollback", "perk rollback VERSION -m MESSAGE [--author NAME] [--db PATH]",
+    "rollback", "perk rollback VERSION -m MESSAGE [--author NAME] [--json] [--db PATH] [--now TIME]",
     "make an earlier version active again",
     (const cli_option[]){
         { "message", 'm', "MESSAGE", "why (kept in the activation log)", CLI_OPT_MESSAGE },
         { "author", 0, "NAME", "who rolled back (default: $USER)", CLI_OPT_AUTHOR },
+        { "json", 0, NULL, "print the outcome as JSON", CLI_OPT_JSON },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
         { 0 },
@@ -266,13 +276,16 @@ const cli_command cli_coupons = {
     }
 };
 
-const cli_command cli_points = { "points", "perk points CUSTOMER [--db PATH]",
-                                 "a customer's points balance and ledger",
-                                 (const cli_option[]){
-                                     STORE_DB_OPTION,
-                                     STORE_NOW_OPTION,
-                                     { 0 },
-                                 } };
+const cli_command cli_points = {
+    "points", "perk points CUSTOMER [--json] [--db PATH] [--now TIME]", "a customer's points balance and ledger",
+    (const cli_option[]){
+        { "json", 0, NULL, "print the balance and the whole ledger as JSON (as GET /v1/customers/ID/points)",
+          CLI_OPT_JSON },
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
+        { 0 },
+    }
+};
 
 const cli_command cli_customers = {
     "customers",
@@ -318,12 +331,15 @@ const cli_command cli_db = {
     }
 };
 
-const cli_command cli_expire = { "expire", "perk expire [--db PATH]", "expire points whose time has come",
-                                 (const cli_option[]){
-                                     STORE_DB_OPTION,
-                                     STORE_NOW_OPTION,
-                                     { 0 },
-                                 } };
+const cli_command cli_expire = {
+    "expire", "perk expire [--json] [--db PATH] [--now TIME]", "expire points whose time has come",
+    (const cli_option[]){
+        { "json", 0, NULL, "print what was expired as JSON", CLI_OPT_JSON },
+        STORE_DB_OPTION,
+        STORE_NOW_OPTION,
+        { 0 },
+    }
+};
 
 const cli_command cli_serve = {
     "serve",

@@ -2,10 +2,12 @@
 #include "cli.h"
 #include "civil.h"
 
+#include "bytecode.h"
 #include "compiler/compiler.h"
 #include "store/store.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -178,7 +180,7 @@ bool cli_color(int fd, bool forced)
 char *cli_read_limited(const char *path, size_t limit, size_t *len, bool *too_large)
 {
     bool from_stdin = strcmp(path, "-") == 0;
-    const char *name = from_stdin ? "standard input" : path;
+    const char *name = from_stdin ? "<stdin>" : path;
     if (too_large) *too_large = false;
     FILE *f = from_stdin ? stdin : fopen(path, "rb");
     if (!f) {
@@ -443,50 +445,6 @@ perk_store *cli_open_store(const char *path)
     return st;
 }
 
-/* Epoch seconds, YYYY-MM-DD (midnight UTC, or the next midnight when end_of_day),
- * YYYY-MM-DDTHH:MM:SSZ, or an RFC 3339 time with an offset (2026-03-01T20:00+08:00, the form
- * `perk publish --at` and carts use). */
-bool cli_time(const char *text, bool end_of_day, int64_t *out)
-{
-    if (!text || !*text) return false;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (!*end) {
-        if (errno || v < 0 || v > CLI_EPOCH_MAX) return false;
-        *out = v;
-        return true;
-    }
-    int64_t stamp;
-    if (text && civil_parse_timestamp(text, strlen(text), &stamp) && stamp >= 0 && stamp <= CLI_EPOCH_MAX) {
-        *out = stamp;
-        return true;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
-    bool date_only;
-    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &s, &used) == 6 &&
-        text[used] == '\0')
-        date_only = false;
-    else if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && text[used] == '\0')
-        date_only = true;
-    else
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1970) return false;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1 || tm.tm_mday != d) /* timegm normalises 2026-02-30 to March */
-        return false;
-    *out = (int64_t)t + (date_only && end_of_day ? 86400 : 0);
-    return true;
-}
-
 /* Edit distance of two short words, a swap of two neighbours counting as one edit ("jsno" is
  * one from "json"); longer than 63 bytes: never close. */
 static size_t edit_distance(const char *a, const char *b)
@@ -541,4 +499,95 @@ void cli_suggest_option(const cli_command *cmd, const char *arg)
     const char *near = cli_closest(word, names, n);
     if (near && strcmp(near, word) != 0)
         fprintf(stderr, "perk: %s: did you mean --%s?\n", cli_safe(arg), near);
+}
+
+/* ------------------------------------------------------------------ rule files from stdin */
+
+/* Standard input as rule text, within the compiler's limit; NULL after reporting (too large as a
+ * diagnostic of "<stdin>", a read error as a message). */
+static char *read_stdin_rules(struct compiler *c, size_t *len)
+{
+    bool too_large = false;
+    char *text = cli_read_limited("-", source_limit(&c->sources), len, &too_large);
+    if (too_large) {
+        int ph = source_add_placeholder(&c->sources, "<stdin>");
+        ast_span at = { .file = ph, .first_line = 1, .first_column = 1, .last_line = 1, .last_column = 1 };
+        diag_report(&c->diags, DIAG_FILE_TOO_LARGE, at, "split the rules into several files joined with `include`",
+                    "'<stdin>' is larger than the limit of %zu bytes (nothing past it was read)",
+                    source_limit(&c->sources));
+    }
+    return text;
+}
+
+bool cli_compile_files(struct compiler *c, const char *const *paths, int n, uint8_t **bytes, size_t *len)
+{
+    int dashes = 0;
+    for (int i = 0; i < n; i++) dashes += strcmp(paths[i], "-") == 0;
+    if (dashes == 0) return compiler_compile_files(c, paths, n, bytes, len);
+    if (n > 1) {
+        fprintf(stderr, "perk: error: - (standard input) must be the only rule file: put the others in "
+                        "`include` lines of it\n");
+        return false;
+    }
+    size_t text_len = 0;
+    char *text = read_stdin_rules(c, &text_len);
+    if (!text) return false;
+    /* "<stdin>" has no folder: its includes resolve against the current directory */
+    bool ok = compiler_compile_text(c, "<stdin>", text, text_len, bytes, len);
+    free(text);
+    return ok;
+}
+
+perk_program *cli_load_program(const char *path, bool color)
+{
+    if (strcmp(path, "-") != 0) return compiler_load_program(path, color);
+    compiler c;
+    compiler_init(&c);
+    size_t text_len = 0;
+    char *text = read_stdin_rules(&c, &text_len);
+    perk_program *p = NULL;
+    perk_error err;
+    if (text && text_len >= BC_MAGIC_LEN && memcmp(text, BC_MAGIC, BC_MAGIC_LEN) == 0) {
+        p = perk_program_load(text, text_len, &err);
+        if (!p) fprintf(stderr, "perk: error: <stdin>: %s\n", err.message);
+    } else if (text) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        bool ok = compiler_compile_text(&c, "<stdin>", text, text_len, &bytes, &len);
+        compiler_report(&c, color);
+        if (ok) {
+            p = perk_program_load(bytes, len, &err);
+            if (!p) fprintf(stderr, "perk: error: <stdin>: %s\n", err.message);
+        }
+        free(bytes);
+    } else {
+        compiler_report(&c, color);
+    }
+    free(text);
+    compiler_free(&c);
+    return p;
+}
+
+const char *cli_file_name(const char *path) { return path && strcmp(path, "-") == 0 ? "<stdin>" : path; }
+
+bool cli_stdin_twice(const char *const *paths, int n)
+{
+    int dashes = 0;
+    for (int i = 0; i < n; i++) dashes += paths[i] && strcmp(paths[i], "-") == 0;
+    if (dashes < 2) return false;
+    fprintf(stderr, "perk: error: standard input can be read only once: give - for one file only\n");
+    return true;
+}
+
+bool cli_print_json(json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
+    json_decref(doc);
+    if (!text) {
+        fprintf(stderr, "perk: error: out of memory\n");
+        return false;
+    }
+    puts(text);
+    free(text);
+    return true;
 }

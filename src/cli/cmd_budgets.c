@@ -161,11 +161,8 @@ int cmd_budgets(int argc, char **argv)
         return 2;
     }
     int64_t now = (int64_t)time(NULL);
-    if (now_text && !cli_time(now_text, false, &now)) {
-        fprintf(stderr,
-                "perk: error: --now wants epoch seconds, YYYY-MM-DD or a time like 2026-03-01T20:00+08:00, "
-                "not \"%s\"\nusage: %s\n",
-                cli_safe(now_text), cmd->usage);
+    if (now_text && !cli_time_option("--now", now_text, false, &now)) {
+        fprintf(stderr, "usage: %s\n", cmd->usage);
         return 2;
     }
     if (access(db, F_OK) != 0) {

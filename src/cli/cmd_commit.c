@@ -23,7 +23,7 @@ static perk_program *commit_program(perk_store *st, const char *path, const char
                                     int64_t *version)
 {
     *version = 0;
-    if (path) return compiler_load_program(path, false);
+    if (path) return cli_load_program(path, false);
     bool committed = false;
     perk_store_status s = PERK_STORE_OK;
     if (order_id) s = perk_store_order_uses(st, order_id, &committed, version, NULL, NULL);
@@ -90,6 +90,7 @@ int cmd_commit(int argc, char **argv)
         goto usage;
     }
     const char *order_path = argv[optind];
+    if (cli_stdin_twice((const char *const[]){ order_path, program_path }, 2)) return 2;
     /* Without --program the rules come from the store, which must exist: do not create an
      * empty database for a mistyped --db. */
     if (!program_path && access(db, F_OK) != 0) {
@@ -124,18 +125,18 @@ int cmd_commit(int argc, char **argv)
     doc = cart_json_parse(text, text_len, perk_program_exponent(prog), perk_program_currency(prog), &lim, err,
                           sizeof err);
     if (!doc) {
-        fprintf(stderr, "perk: error: %s: %s\n", order_path, err);
+        fprintf(stderr, "perk: error: %s: %s\n", cli_file_name(order_path), err);
         goto done;
     }
     if (!doc->has_time) {
-        fprintf(stderr, "perk: error: %s: $.order.time is required to commit an order\n", order_path);
+        fprintf(stderr, "perk: error: %s: $.order.time is required to commit an order\n", cli_file_name(order_path));
         goto done;
     }
     checkout_outcome out;
     checkout_options copts = { .dry_run = dry_run, .delayed = delayed };
     bool ok = checkout_place_order_opts(st, prog, version, ctx, doc, text, &copts, &out);
     if (!ok) {
-        fprintf(stderr, "perk: error: %s: %s\n", order_path, out.message);
+        fprintf(stderr, "perk: error: %s: %s\n", cli_file_name(order_path), out.message);
         checkout_outcome_free(&out);
         goto done;
     }

@@ -30,13 +30,14 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "perk check: no rule files given\nusage: %s\n", cli_check.usage);
         return 2;
     }
+    if (cli_stdin_twice((const char *const *)argv + optind, argc - optind)) return 2;
     compiler c;
     compiler_init(&c);
     cli_include_paths_set(&c.sources);
     c.diags.werror = werror;
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
-        compiler_compile_files(&c, &path, 1, NULL, NULL);
+        cli_compile_files(&c, &path, 1, NULL, NULL);
     }
     if (json) {
         diag_sort(&c.diags);
@@ -76,7 +77,7 @@ int cmd_compile(int argc, char **argv)
     cli_include_paths_set(&c.sources);
     uint8_t *bytes = NULL;
     size_t len = 0;
-    bool ok = compiler_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);
+    bool ok = cli_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);
     compiler_report(&c, cli_color(2, color));
     compiler_free(&c);
     if (!ok) {
@@ -106,7 +107,7 @@ int cmd_disasm(int argc, char **argv)
         fprintf(stderr, "usage: %s\n", cli_disasm.usage);
         return 2;
     }
-    perk_program *p = compiler_load_program(argv[optind], cli_color(2, false));
+    perk_program *p = cli_load_program(argv[optind], cli_color(2, false));
     if (!p) return 1;
     perk_disasm(prog_data_of(p), stdout);
     perk_program_free(p);

@@ -99,15 +99,16 @@ static int import(const char *db, const char *path)
 {
     size_t len = 0;
     char *text = cli_read_file(path, &len);
+    const char *name = cli_file_name(path);
     if (!text) return 1;
     json_error_t je;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     free(text);
     if (!doc || !json_is_array(doc)) {
         if (doc)
-            fprintf(stderr, "perk: error: %s: $: expected an array of customers\n", path);
+            fprintf(stderr, "perk: error: %s: $: expected an array of customers\n", name);
         else
-            fprintf(stderr, "perk: error: %s: line %d, column %d: %s\n", path, je.line, je.column, je.text);
+            fprintf(stderr, "perk: error: %s: line %d, column %d: %s\n", name, je.line, je.column, je.text);
         json_decref(doc);
         return 1;
     }
@@ -120,7 +121,7 @@ static int import(const char *db, const char *path)
                *ms = json_object_get(c, "member_since");
         if (!json_is_object(c) || !json_is_string(id) || json_string_length(id) == 0 ||
             json_string_length(id) > 255 || strlen(json_string_value(id)) != json_string_length(id)) {
-            fprintf(stderr, "perk: error: %s: $[%zu].id: needs a customer id of 1 to 255 bytes\n", path, i);
+            fprintf(stderr, "perk: error: %s: $[%zu].id: needs a customer id of 1 to 255 bytes\n", name, i);
             goto done;
         }
         rows[i].id = json_string_value(id);
@@ -129,13 +130,13 @@ static int import(const char *db, const char *path)
             fprintf(stderr,
                     "perk: error: %s: $[%zu].member_since: required (a date YYYY-MM-DD, or null for not a "
                     "member)\n",
-                    path, i);
+                    name, i);
             goto done;
         }
         if (!json_is_null(ms) && (!json_is_string(ms) || strcmp(json_string_value(ms), "none") == 0 ||
                                   !parse_member_since(json_string_value(ms), &rows[i].days))) {
             fprintf(stderr, "perk: error: %s: $[%zu].member_since: expected a date YYYY-MM-DD or null\n",
-                    path, i);
+                    name, i);
             goto done;
         }
     }
@@ -143,7 +144,7 @@ static int import(const char *db, const char *path)
     if (!s) goto done;
     for (size_t i = 0; i < n; i++)
         if (perk_store_customer_set(s, rows[i].id, rows[i].days, (int64_t)time(NULL)) != PERK_STORE_OK) {
-            fprintf(stderr, "perk: error: %s: $[%zu]: %s (the %zu customers before it were recorded)\n", path,
+            fprintf(stderr, "perk: error: %s: $[%zu]: %s (the %zu customers before it were recorded)\n", name,
                     i, perk_store_errmsg(s), i);
             perk_store_close(s);
             goto done;

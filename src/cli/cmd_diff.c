@@ -91,10 +91,11 @@ int cmd_diff(int argc, char **argv)
     if (optind != argc - 2 || !orders) goto usage;
     const char *old_path = argv[optind], *new_path = argv[optind + 1];
 
+    if (cli_stdin_twice((const char *const[]){ old_path, new_path, orders }, 3)) return 2;
     bool diag_color = cli_color(2, color);
-    perk_program *old_prog = compiler_load_program(old_path, diag_color);
+    perk_program *old_prog = cli_load_program(old_path, diag_color);
     if (!old_prog) return 1;
-    perk_program *new_prog = compiler_load_program(new_path, diag_color);
+    perk_program *new_prog = cli_load_program(new_path, diag_color);
     if (!new_prog) {
         perk_program_free(old_prog);
         return 1;

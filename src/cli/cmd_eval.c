@@ -115,7 +115,8 @@ int cmd_eval(int argc, char **argv)
     }
     if (optind != argc - 1 || !cart_path || repeat < 1) goto usage;
 
-    perk_program *prog = compiler_load_program(argv[optind], cli_color(2, color));
+    if (cli_stdin_twice((const char *const[]){ argv[optind], cart_path }, 2)) return 2;
+    perk_program *prog = cli_load_program(argv[optind], cli_color(2, color));
     if (!prog) return 1;
     int status = 1;
     perk_error perr;
@@ -132,7 +133,12 @@ int cmd_eval(int argc, char **argv)
     doc = cart_json_parse_file(cart_path, perk_program_exponent(prog), perk_program_currency(prog), &lim, err,
                                sizeof err);
     if (!doc) {
-        fprintf(stderr, "perk: error: %s\n", err); /* the message starts with the path already */
+        /* the message starts with the path already ("-: ..." for stdin) */
+        const char *rest = strcmp(cart_path, "-") == 0 && strncmp(err, "-: ", 3) == 0 ? err + 3 : NULL;
+        if (rest)
+            fprintf(stderr, "perk: error: <stdin>: %s\n", rest);
+        else
+            fprintf(stderr, "perk: error: %s\n", err);
         goto done;
     }
     checkout_facts facts = { 0 };
@@ -140,13 +146,13 @@ int cmd_eval(int argc, char **argv)
     const perk_result *r = NULL;
     for (long i = 0; i < repeat; i++) {
         if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) {
-            fprintf(stderr, "perk: error: %s: %s\n", cart_path, err);
+            fprintf(stderr, "perk: error: %s: %s\n", cli_file_name(cart_path), err);
             goto done;
         }
         r = perk_evaluate(ctx);
     }
     if (r->status != PERK_OK) {
-        fprintf(stderr, "perk: error: %s: evaluation failed: %s (%s)\n", cart_path,
+        fprintf(stderr, "perk: error: %s: evaluation failed: %s (%s)\n", cli_file_name(cart_path),
                 perk_status_message(r->status), perk_context_error(ctx));
         goto done;
     }

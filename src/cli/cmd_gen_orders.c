@@ -60,7 +60,7 @@ int cmd_gen_orders(int argc, char **argv)
     }
     if (optind != argc || !ruleset || !have_count) goto usage;
 
-    perk_program *prog = compiler_load_program(ruleset, cli_color(2, false));
+    perk_program *prog = cli_load_program(ruleset, cli_color(2, false));
     if (!prog) return 1;
     char err[512];
     gen_vocab vocab;

@@ -28,6 +28,7 @@ static const char *utc_text(int64_t t, char buf[32])
 int cmd_publish(int argc, char **argv)
 {
     const char *db = cli_default_db(), *message = NULL, *author = getenv("USER"), *at = NULL;
+    bool json = false;
     cli_parser opts;
     int ch;
     cli_parse_begin(&opts, &cli_publish, false);
@@ -37,6 +38,7 @@ int cmd_publish(int argc, char **argv)
         case CLI_OPT_MESSAGE: message = optarg; break;
         case CLI_OPT_AUTHOR: author = optarg; break;
         case CLI_OPT_AT: at = optarg; break;
+        case CLI_OPT_JSON: json = true; break;
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_publish); return 0;
         case CLI_OPT_INCLUDE_PATH:
             if (!cli_include_path(optarg)) return 2;
@@ -53,14 +55,7 @@ int cmd_publish(int argc, char **argv)
         goto usage;
     }
     int64_t now = (int64_t)time(NULL), activate_at = 0;
-    if (at && !cli_time(at, false, &activate_at)) {
-        fprintf(stderr,
-                "perk: error: --at '%s' is not a time like 2026-12-01T00:00+08:00 (or YYYY-MM-DD, midnight "
-                "UTC, or "
-                "epoch seconds from 0 to %lld, the end of year 9999)\n",
-                at, (long long)CLI_EPOCH_MAX);
-        return 2;
-    }
+    if (at && !cli_time_option("--at", at, false, &activate_at)) goto usage;
     if (at && activate_at < now) {
         char a[32], n[32];
         fprintf(stderr,
@@ -73,7 +68,7 @@ int cmd_publish(int argc, char **argv)
     cli_include_paths_set(&c.sources);
     uint8_t *bytes = NULL;
     size_t len = 0;
-    bool ok = compiler_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);
+    bool ok = cli_compile_files(&c, (const char *const *)argv + optind, argc - optind, &bytes, &len);
     compiler_report(&c, cli_color(2, false));
     if (!ok) {
         fprintf(stderr, "perk: nothing was published\n");
@@ -89,6 +84,11 @@ int cmd_publish(int argc, char **argv)
     char *sources_text = json_dumps(sources, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(sources);
     compiler_free(&c);
+    /* the rule set's own zone for the activation time (bytes were verified by the compiler) */
+    perk_error perr;
+    perk_program *prog = perk_program_load(bytes, len, &perr);
+    cli_zone zone;
+    cli_zone_of_program(&zone, prog);
 
     int status = 1;
     perk_store *st = cli_open_store(db);
@@ -99,19 +99,34 @@ int cmd_publish(int argc, char **argv)
         if (s == PERK_STORE_OK) {
             char sha[65];
             perk_store_sha256_hex(bytes, len, sha);
-            char when[32];
-            if (activate_at > now)
-                printf("published version %lld (%zu bytes, sha256 %.12s), scheduled: active from %s\n",
-                       (long long)version, len, sha, utc_text(activate_at, when));
-            else
+            char when[32], local[CLI_ZONE_TIME_MAX];
+            if (json) {
+                json_t *o = json_pack("{s:I, s:I, s:s, s:I, s:b, s:I}", "version", (json_int_t)version,
+                                      "bytecode_bytes", (json_int_t)len, "sha256", sha, "activate_at",
+                                      (json_int_t)(activate_at > now ? activate_at : now), "scheduled",
+                                      activate_at > now, "created_at", (json_int_t)now);
+                if (o && prog) {
+                    json_object_set_new(o, "ruleset", json_string(perk_program_name(prog)));
+                    json_object_set_new(o, "timezone", json_string(zone.name));
+                }
+                status = cli_print_json(o) ? 0 : 1;
+            } else if (activate_at > now) {
+                printf("published version %lld (%zu bytes, sha256 %.12s), scheduled: active from %s (%s)\n",
+                       (long long)version, len, sha, cli_zone_time(&zone, activate_at, local),
+                       utc_text(activate_at, when));
+                status = 0;
+            } else {
                 printf("published version %lld (%zu bytes, sha256 %.12s), active now\n", (long long)version,
                        len, sha);
-            status = 0;
+                status = 0;
+            }
         } else {
             fprintf(stderr, "perk: error: %s\n", perk_store_errmsg(st));
         }
         perk_store_close(st);
     }
+    cli_zone_free(&zone);
+    perk_program_free(prog);
     free(sources_text);
     free(bytes);
     return status;

@@ -101,12 +101,9 @@ static int common_option(common *c, int opt, const char *arg, const cli_command 
         return 1;
     }
     if (opt == CLI_OPT_NOW) {
-        if (!parse_time(arg, false, &c->now)) {
-            *status = usage_error(usage,
-                                  "--now wants epoch seconds, YYYY-MM-DD or a time like "
-                                  "2026-03-01T12:00:00Z or 2026-03-01T20:00+08:00, "
-                                  "not \"%s\"",
-                                  arg);
+        if (!cli_time_option("--now", arg, false, &c->now)) {
+            fprintf(stderr, "usage: %s\n", usage);
+            *status = 2;
             return -1;
         }
         return 1;
@@ -162,34 +159,77 @@ static int store_error(perk_store *s)
 
 /* ----------------------------------------------------------------- history */
 
+/* An epoch time as JSON: null for 0 (none). */
+static json_t *time_json(int64_t t) { return t ? json_integer(t) : json_null(); }
+
+/* Text from the store as JSON: null for NULL. */
+static json_t *text_json(const char *s) { return s ? json_string(s) : json_null(); }
+
+/* What the text rows of history are printed with. */
+typedef struct history_out {
+    const cli_zone *zone;
+    int width; /* of a local time column */
+    json_t *list; /* --json: the rows, else NULL */
+} history_out;
+
 static int print_version(const perk_store_version_info *v, void *ctx)
 {
-    (void)ctx;
-    char created[32], when[32];
+    history_out *h = ctx;
+    if (h->list) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(v->id));
+        json_object_set_new(o, "created_at", json_integer(v->created_at));
+        json_object_set_new(o, "author", text_json(v->author));
+        json_object_set_new(o, "message", text_json(v->message));
+        json_object_set_new(o, "checksum", text_json(v->checksum));
+        json_object_set_new(o, "bytecode_bytes", json_integer((json_int_t)v->bytecode_len));
+        json_object_set_new(o, "active", json_boolean(v->active));
+        json_object_set_new(o, "activate_at", time_json(v->activate_at));
+        json_object_set_new(o, "last_activated_at", time_json(v->last_activated_at));
+        json_object_set_new(o, "next_activation_at", time_json(v->next_activation_at));
+        json_array_append_new(h->list, o);
+        return 0;
+    }
+    char created[CLI_ZONE_TIME_MAX], when[CLI_ZONE_TIME_MAX];
     const char *state = "";
-    char buf[64] = "";
+    char buf[CLI_ZONE_TIME_MAX + 16] = "";
     if (v->next_activation_at) {
-        snprintf(buf, sizeof buf, "scheduled %s", fmt_time(v->next_activation_at, when));
+        snprintf(buf, sizeof buf, "scheduled %s", cli_zone_time(h->zone, v->next_activation_at, when));
         state = buf;
     } else if (v->last_activated_at) {
-        snprintf(buf, sizeof buf, "%s", fmt_time(v->last_activated_at, when));
+        snprintf(buf, sizeof buf, "%s", cli_zone_time(h->zone, v->last_activated_at, when));
         state = buf;
     }
-    printf("%c %7lld  %-20s  %-12.12s  %-12.12s  %-30s  %s\n", v->active ? '*' : ' ', (long long)v->id,
-           fmt_time(v->created_at, created), cli_safe(v->author), cli_safe(v->checksum), state,
-           cli_safe(v->message));
+    printf("%c %7lld  %-*s  %-12.12s  %-12.12s  %-*s  %s\n", v->active ? '*' : ' ', (long long)v->id, h->width,
+           cli_zone_time(h->zone, v->created_at, created), cli_safe(v->author), cli_safe(v->checksum),
+           h->width + 10, state, cli_safe(v->message));
     return 0;
 }
 
 static int print_activation(const perk_store_activation *a, void *ctx)
 {
-    (void)ctx;
-    char at[32], created[32];
-    printf("  %7lld  %-8s  version %-5lld  from %-20s  recorded %-20s  %-12.12s  %s\n", (long long)a->id,
-           cli_safe(a->kind), (long long)a->version_id, fmt_time(a->activate_at, at),
-           fmt_time(a->created_at, created), cli_safe(a->author), cli_safe(a->message));
+    history_out *h = ctx;
+    if (h->list) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(a->id));
+        json_object_set_new(o, "kind", text_json(a->kind));
+        json_object_set_new(o, "version", json_integer(a->version_id));
+        json_object_set_new(o, "activate_at", json_integer(a->activate_at));
+        json_object_set_new(o, "created_at", json_integer(a->created_at));
+        json_object_set_new(o, "author", text_json(a->author));
+        json_object_set_new(o, "message", text_json(a->message));
+        json_array_append_new(h->list, o);
+        return 0;
+    }
+    char at[CLI_ZONE_TIME_MAX], created[CLI_ZONE_TIME_MAX];
+    printf("  %7lld  %-8s  version %-5lld  from %-*s  recorded %-*s  %-12.12s  %s\n", (long long)a->id,
+           cli_safe(a->kind), (long long)a->version_id, h->width, cli_zone_time(h->zone, a->activate_at, at),
+           h->width, cli_zone_time(h->zone, a->created_at, created), cli_safe(a->author), cli_safe(a->message));
     return 0;
 }
+
+/* The width of "2026-12-07 20:15 ZONE". */
+static int zone_width(const cli_zone *z) { return 17 + (int)strlen(cli_safe(z->name)); }
 
 int cmd_history(int argc, char **argv)
 {
@@ -197,7 +237,7 @@ int cmd_history(int argc, char **argv)
     const char *usage = cmd->usage;
     common c;
     common_init(&c);
-    bool activations = false;
+    bool activations = false, json = false;
     int opt, status = 0;
     cli_parser p;
     cli_parse_begin(&p, cmd, true);
@@ -207,21 +247,49 @@ int cmd_history(int argc, char **argv)
         if (handled) continue;
         if (opt == CLI_OPT_ACTIVATIONS)
             activations = true;
+        else if (opt == CLI_OPT_JSON)
+            json = true;
         else
             return bad_option(usage, argv);
     }
     if (optind < argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
     perk_store *s = open_store(&c, false);
     if (!s) return 1;
-    printf("  %7s  %-20s  %-12s  %-12s  %-30s  %s\n", "VERSION", "CREATED", "AUTHOR", "CHECKSUM",
-           "ACTIVATION", "MESSAGE");
-    if (perk_store_history(s, c.now, print_version, NULL) != PERK_STORE_OK) return store_error(s);
-    if (activations) {
-        printf("\nactivation log (newest first):\n");
-        if (perk_store_activations(s, print_activation, NULL) != PERK_STORE_OK) return store_error(s);
+    cli_zone zone;
+    cli_zone_of_store(&zone, s, c.now);
+    history_out h = { &zone, zone_width(&zone), json ? json_array() : NULL };
+    if (!json) {
+        cli_zone_note(&zone);
+        printf("  %7s  %-*s  %-12s  %-12s  %-*s  %s\n", "VERSION", h.width, "CREATED", "AUTHOR", "CHECKSUM",
+               h.width + 10, "ACTIVATION", "MESSAGE");
     }
+    int rc = 0;
+    json_t *doc = NULL;
+    if (perk_store_history(s, c.now, print_version, &h) != PERK_STORE_OK) goto failed;
+    if (json) {
+        doc = json_pack("{s:o}", "versions", h.list);
+        h.list = NULL;
+    }
+    if (activations) {
+        if (json)
+            h.list = json_array();
+        else
+            printf("\nactivation log (newest first):\n");
+        if (perk_store_activations(s, print_activation, &h) != PERK_STORE_OK) goto failed;
+        if (json) {
+            json_object_set_new(doc, "activations", h.list);
+            h.list = NULL;
+        }
+    }
+    if (json && !cli_print_json(doc)) rc = 1;
+    cli_zone_free(&zone);
     perk_store_close(s);
-    return 0;
+    return rc;
+failed:
+    json_decref(h.list);
+    json_decref(doc);
+    cli_zone_free(&zone);
+    return store_error(s);
 }
 
 /* -------------------------------------------------------------------- show */
@@ -256,6 +324,15 @@ static void print_sources(const char *sources)
     printf("%s", *sources && sources[strlen(sources) - 1] != '\n' ? "\n" : "");
 }
 
+/* The sources for --json: the object {path: text} as published, else the text as a string. */
+static json_t *sources_json(const char *sources)
+{
+    json_t *files = json_loads(sources, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(files)) return files;
+    json_decref(files);
+    return json_string(sources);
+}
+
 int cmd_show(int argc, char **argv)
 {
     const cli_command *cmd = &cli_show;
@@ -263,6 +340,7 @@ int cmd_show(int argc, char **argv)
     common c;
     common_init(&c);
     const char *bytecode_file = NULL;
+    bool json = false;
     int opt, status = 0;
     cli_parser p;
     cli_parse_begin(&p, cmd, true);
@@ -272,6 +350,8 @@ int cmd_show(int argc, char **argv)
         if (handled) continue;
         if (opt == CLI_OPT_BYTECODE)
             bytecode_file = optarg;
+        else if (opt == CLI_OPT_JSON)
+            json = true;
         else
             return bad_option(usage, argv);
     }
@@ -292,19 +372,45 @@ int cmd_show(int argc, char **argv)
         perk_store_free_version(&v);
         return store_error(s);
     }
-    char t1[32], t2[32];
-    printf("version:   %lld%s\n", (long long)v.id, active == v.id ? " (active)" : "");
-    printf("created:   %s\n", fmt_time(v.created_at, t1));
-    printf("author:    %s\n", cli_safe(v.author));
-    printf("message:   %s\n", cli_safe(v.message));
-    printf("activate:  %s\n", fmt_time(v.activate_at, t2));
-    printf("checksum:  sha256:%s\n", cli_safe(v.checksum));
-    printf("bytecode:  %zu bytes\n", v.bytecode_len);
-    print_sources(v.sources);
+    /* the version's own rule set names the zone its times are shown in */
+    perk_error err;
+    perk_program *prog = perk_program_load(v.bytecode, v.bytecode_len, &err);
+    cli_zone zone;
+    cli_zone_of_program(&zone, prog);
     int rc = 0;
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(v.id));
+        json_object_set_new(o, "active", json_boolean(active == v.id));
+        json_object_set_new(o, "created_at", json_integer(v.created_at));
+        json_object_set_new(o, "author", text_json(v.author));
+        json_object_set_new(o, "message", text_json(v.message));
+        json_object_set_new(o, "activate_at", time_json(v.activate_at));
+        json_object_set_new(o, "checksum", text_json(v.checksum));
+        json_object_set_new(o, "bytecode_bytes", json_integer((json_int_t)v.bytecode_len));
+        json_object_set_new(o, "ruleset", prog ? json_string(perk_program_name(prog)) : json_null());
+        json_object_set_new(o, "timezone", prog ? json_string(zone.name) : json_null());
+        json_object_set_new(o, "currency", prog ? json_string(perk_program_currency(prog)) : json_null());
+        json_object_set_new(o, "sources", sources_json(v.sources));
+        if (!cli_print_json(o)) rc = 1;
+    } else {
+        char t1[CLI_ZONE_TIME_MAX], t2[CLI_ZONE_TIME_MAX];
+        printf("version:   %lld%s\n", (long long)v.id, active == v.id ? " (active)" : "");
+        if (prog) printf("ruleset:   %s (%s, %s)\n", cli_safe(perk_program_name(prog)),
+                         cli_safe(perk_program_currency(prog)), cli_safe(zone.name));
+        printf("created:   %s\n", cli_zone_time(&zone, v.created_at, t1));
+        printf("author:    %s\n", cli_safe(v.author));
+        printf("message:   %s\n", cli_safe(v.message));
+        printf("activate:  %s\n", cli_zone_time(&zone, v.activate_at, t2));
+        printf("checksum:  sha256:%s\n", cli_safe(v.checksum));
+        printf("bytecode:  %zu bytes\n", v.bytecode_len);
+        print_sources(v.sources);
+    }
     if (bytecode_file) {
         if (!cli_write_file(bytecode_file, v.bytecode, v.bytecode_len)) rc = 1;
     }
+    cli_zone_free(&zone);
+    perk_program_free(prog);
     perk_store_free_version(&v);
     perk_store_close(s);
     return rc;
@@ -319,6 +425,7 @@ int cmd_rollback(int argc, char **argv)
     common c;
     common_init(&c);
     const char *message = NULL, *author = getenv("USER");
+    bool json = false;
     int opt, status = 0;
     cli_parser p;
     cli_parse_begin(&p, cmd, true);
@@ -330,6 +437,8 @@ int cmd_rollback(int argc, char **argv)
             message = optarg;
         else if (opt == CLI_OPT_AUTHOR)
             author = optarg;
+        else if (opt == CLI_OPT_JSON)
+            json = true;
         else
             return bad_option(usage, argv);
     }
@@ -345,13 +454,19 @@ int cmd_rollback(int argc, char **argv)
     perk_store_status st = perk_store_active_version(s, c.now, &before);
     if (st != PERK_STORE_OK && st != PERK_STORE_NOT_FOUND) return store_error(s);
     if (perk_store_rollback(s, id, author, message, c.now) != PERK_STORE_OK) return store_error(s);
+    perk_store_close(s);
+    if (json) {
+        json_t *o = json_pack("{s:I, s:o, s:b, s:I}", "version", (json_int_t)id, "previous",
+                              before ? json_integer(before) : json_null(), "already_active", before == id,
+                              "activate_at", (json_int_t)c.now);
+        return cli_print_json(o) ? 0 : 1;
+    }
     if (before == id)
         printf("version %lld stays active (it already was; the rollback is recorded)\n", (long long)id);
     else if (before)
         printf("version %lld is active again (was %lld)\n", (long long)id, (long long)before);
     else
         printf("version %lld is active\n", (long long)id);
-    perk_store_close(s);
     return 0;
 }
 
@@ -724,13 +839,35 @@ int cmd_coupons(int argc, char **argv)
 
 /* ------------------------------------------------------------------ points */
 
+/* The ledger rows: printed in zone, or added to list (--json). */
+typedef struct ledger_out {
+    const cli_zone *zone;
+    int width;
+    json_t *list;
+} ledger_out;
+
 static int print_entry(const perk_store_ledger_entry *e, void *ctx)
 {
-    (void)ctx;
-    char created[32], avail[32], exp[32];
-    printf("%7lld  %-20s  %-7s  %+8lld  %-20s  %-20s  %-12s  %-10s  %s\n", (long long)e->id,
-           fmt_time(e->created_at, created), cli_safe(e->kind), (long long)e->points,
-           fmt_time(e->available_at, avail), fmt_time(e->expires_at, exp),
+    ledger_out *l = ctx;
+    if (l->list) {
+        /* the fields of GET /v1/customers/ID/points */
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(e->id));
+        json_object_set_new(o, "kind", text_json(e->kind));
+        json_object_set_new(o, "points", json_integer(e->points));
+        json_object_set_new(o, "order_id", text_json(e->order_id));
+        json_object_set_new(o, "rule_id", text_json(e->rule_id));
+        json_object_set_new(o, "created_at", json_integer(e->created_at));
+        json_object_set_new(o, "available_at", json_integer(e->available_at));
+        json_object_set_new(o, "expires_at", time_json(e->expires_at));
+        json_object_set_new(o, "note", text_json(e->note));
+        json_array_append_new(l->list, o);
+        return 0;
+    }
+    char created[CLI_ZONE_TIME_MAX], avail[CLI_ZONE_TIME_MAX], exp[CLI_ZONE_TIME_MAX];
+    printf("%7lld  %-*s  %-7s  %+8lld  %-*s  %-*s  %-12s  %-10s  %s\n", (long long)e->id, l->width,
+           cli_zone_time(l->zone, e->created_at, created), cli_safe(e->kind), (long long)e->points, l->width,
+           cli_zone_time(l->zone, e->available_at, avail), l->width, cli_zone_time(l->zone, e->expires_at, exp),
            e->order_id ? cli_safe(e->order_id) : "-", e->rule_id ? cli_safe(e->rule_id) : "-",
            cli_safe(e->note));
     return 0;
@@ -742,27 +879,59 @@ int cmd_points(int argc, char **argv)
     const char *usage = cmd->usage;
     common c;
     common_init(&c);
-    int status = common_options_only(argc, argv, cmd, &c);
-    if (status >= 0) return status;
+    bool json = false;
+    int opt, status = 0;
+    cli_parser pp;
+    cli_parse_begin(&pp, cmd, true);
+    while ((opt = cli_parse_next(&pp, argc, argv)) != -1) {
+        int handled = common_option(&c, opt, optarg, cmd, &status);
+        if (handled < 0) return status;
+        if (handled) continue;
+        if (opt == CLI_OPT_JSON)
+            json = true;
+        else
+            return bad_option(usage, argv);
+    }
     if (optind + 1 != argc) return usage_error(usage, "expected one CUSTOMER");
     const char *customer = argv[optind];
     perk_store *s = open_store(&c, false);
     if (!s) return 1;
     perk_store_points_summary p;
     if (perk_store_points(s, customer, c.now, NULL, &p) != PERK_STORE_OK) return store_error(s);
-    char next[32];
-    printf("customer:       %s\n", cli_safe(customer));
-    printf("balance:        %lld\n", (long long)p.balance);
-    printf("pending:        %lld\n", (long long)p.pending);
-    printf("expiring soon:  %lld (within 30 days; next expiry %s)\n", (long long)p.expiring_soon,
-           fmt_time(p.next_expiry_at, next));
-    printf("debt:           %lld\n", (long long)p.debt);
-    printf("tier:           %s (as last recorded)\n", *p.tier ? cli_safe(p.tier) : "none");
-    printf("\n%7s  %-20s  %-7s  %8s  %-20s  %-20s  %-12s  %-10s  %s\n", "ENTRY", "DATE", "KIND", "POINTS",
-           "AVAILABLE", "EXPIRES", "ORDER", "RULE", "NOTE");
-    if (perk_store_points_history(s, customer, print_entry, NULL) != PERK_STORE_OK) return store_error(s);
+    cli_zone zone;
+    cli_zone_of_store(&zone, s, c.now);
+    ledger_out l = { &zone, zone_width(&zone), json ? json_array() : NULL };
+    if (!json) {
+        cli_zone_note(&zone);
+        char next[CLI_ZONE_TIME_MAX];
+        printf("customer:       %s\n", cli_safe(customer));
+        printf("balance:        %lld\n", (long long)p.balance);
+        printf("pending:        %lld\n", (long long)p.pending);
+        printf("expiring soon:  %lld (within 30 days; next expiry %s)\n", (long long)p.expiring_soon,
+               cli_zone_time(&zone, p.next_expiry_at, next));
+        printf("debt:           %lld\n", (long long)p.debt);
+        printf("tier:           %s (as last recorded)\n", *p.tier ? cli_safe(p.tier) : "none");
+        printf("\n%7s  %-*s  %-7s  %8s  %-*s  %-*s  %-12s  %-10s  %s\n", "ENTRY", l.width, "DATE", "KIND",
+               "POINTS", l.width, "AVAILABLE", l.width, "EXPIRES", "ORDER", "RULE", "NOTE");
+    }
+    if (perk_store_points_history(s, customer, print_entry, &l) != PERK_STORE_OK) {
+        json_decref(l.list);
+        cli_zone_free(&zone);
+        return store_error(s);
+    }
+    cli_zone_free(&zone);
     perk_store_close(s);
-    return 0;
+    if (!json) return 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "customer_id", json_string(customer));
+    json_object_set_new(o, "balance", json_integer(p.balance));
+    json_object_set_new(o, "pending", json_integer(p.pending));
+    json_object_set_new(o, "expiring_soon", json_integer(p.expiring_soon));
+    json_object_set_new(o, "next_expiry_at", time_json(p.next_expiry_at));
+    json_object_set_new(o, "debt", json_integer(p.debt));
+    json_object_set_new(o, "tier", json_string(p.tier));
+    json_object_set_new(o, "ledger", l.list);
+    return cli_print_json(o) ? 0 : 1;
 }
 
 /* ------------------------------------------------------------------ events */
@@ -920,16 +1089,41 @@ int cmd_expire(int argc, char **argv)
     const char *usage = cmd->usage;
     common c;
     common_init(&c);
-    int status = common_options_only(argc, argv, cmd, &c);
-    if (status >= 0) return status;
+    bool json = false;
+    int opt, status = 0;
+    cli_parser p;
+    cli_parse_begin(&p, cmd, true);
+    while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
+        int handled = common_option(&c, opt, optarg, cmd, &status);
+        if (handled < 0) return status;
+        if (handled) continue;
+        if (opt == CLI_OPT_JSON)
+            json = true;
+        else
+            return bad_option(usage, argv);
+    }
     if (optind != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind]);
     perk_store *s = open_store(&c, true);
     if (!s) return 1;
     int64_t points = 0, customers = 0;
     if (perk_store_expire_points(s, c.now, NULL, &points, &customers) != PERK_STORE_OK) return store_error(s);
-    printf("expired %lld points of %lld customers\n", (long long)points, (long long)customers);
+    cli_zone zone;
+    cli_zone_of_store(&zone, s, c.now);
     perk_store_close(s);
-    return 0;
+    int rc = 0;
+    if (json) {
+        rc = cli_print_json(json_pack("{s:I, s:I, s:I}", "points", (json_int_t)points, "customers",
+                                      (json_int_t)customers, "now", (json_int_t)c.now))
+                 ? 0
+                 : 1;
+    } else {
+        char at[CLI_ZONE_TIME_MAX];
+        cli_zone_note(&zone);
+        printf("expired %lld points of %lld customers (as of %s)\n", (long long)points, (long long)customers,
+               cli_zone_time(&zone, c.now, at));
+    }
+    cli_zone_free(&zone);
+    return rc;
 }
 
 /* -------------------------------------------------------------------- db */

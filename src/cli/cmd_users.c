@@ -83,14 +83,11 @@ static void cli_actor(char *out, size_t cap)
     snprintf(out, cap, "cli:%s", pw && pw->pw_name ? pw->pw_name : env && *env ? env : "unknown");
 }
 
+/* ctx: the zone of the text output (the active rule set's, else UTC). */
 static int list_one(void *ctx, const perk_store_user *u)
 {
-    (void)ctx;
-    char when[32] = "";
-    time_t t = (time_t)u->created_at;
-    struct tm tm;
-    if (gmtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%SZ", &tm);
-    printf("%-24s %-10s %s\n", u->name, u->role, when);
+    char when[CLI_ZONE_TIME_MAX];
+    printf("%-24s %-10s %s\n", cli_safe(u->name), cli_safe(u->role), cli_zone_time(ctx, u->created_at, when));
     return 0;
 }
 
@@ -142,7 +139,11 @@ int cmd_users(int argc, char **argv)
         st = perk_store_user_remove(s, name, actor, (int64_t)time(NULL));
         if (st == PERK_STORE_OK) printf("removed %s\n", name);
     } else {
-        st = perk_store_users(s, list_one, NULL);
+        cli_zone zone;
+        cli_zone_of_store(&zone, s, (int64_t)time(NULL));
+        cli_zone_note(&zone);
+        st = perk_store_users(s, list_one, &zone);
+        cli_zone_free(&zone);
     }
     int rc = 0;
     if (st != PERK_STORE_OK) {

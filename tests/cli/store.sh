@@ -119,7 +119,7 @@ run "publish --at in the past" 2 "$perk" publish v2.perk -m "late" --at 2020-01-
 err_has "perk: error: --at 2020-01-01T00:00+08:00 (2019-12-31T16:00:00Z) is in the past"
 err_has "leave --at out to activate now"
 run "publish --at garbage" 2 "$perk" publish v2.perk -m "x" --at tomorrow --db "$db"
-err_has "--at 'tomorrow' is not a time like 2026-12-01T00:00+08:00"
+err_has "perk: error: --at tomorrow: expected a time from 1970 to 9999 as epoch seconds"
 run "history: nothing published by the refused ones" 0 "$perk" history --db "$db"
 out_lines 4
 
@@ -388,7 +388,7 @@ err_has "perk: error: version 99 does not exist"
 run "rollback without a message" 2 "$perk" rollback 1 --db "$db"
 err_has "say why with -m MESSAGE"
 run "--now garbage" 2 "$perk" history --db "$db" --now yesterday
-err_has "--now wants epoch seconds, YYYY-MM-DD or a time like"
+err_has "perk: error: --now yesterday: expected a time from 1970 to 9999 as epoch seconds"
 echo "not a database, just text" >junk.db
 run "a file that is not a store" 1 "$perk" history --db junk.db
 err_has "perk: error:"
