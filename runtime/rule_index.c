@@ -269,16 +269,19 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err)
     uint32_t n = d->n_rules;
     size_t n1 = n == 0 ? 1 : n;
     x->rule_words = (n + 63) / 64;
+    /* Zeroed only where something reads an entry the loop below may not write (a guard outcome
+     * of a rule without a guard, the always bitset); the rest is written before it is read, and
+     * pairs and multi are sized for the worst case but touched only as far as they are filled. */
     x->guard = perk_mem_calloc(n1, sizeof *x->guard);
-    x->precheck = perk_mem_calloc(n1, sizeof *x->precheck);
-    x->prechecked = perk_mem_calloc(n1, sizeof *x->prechecked);
-    x->hintable = perk_mem_calloc(n1, sizeof *x->hintable);
-    x->defaults = perk_mem_calloc(n1, sizeof *x->defaults);
-    x->hot = perk_mem_calloc(n1, sizeof *x->hot);
+    x->precheck = perk_mem_alloc(n1 * sizeof *x->precheck);
+    x->prechecked = perk_mem_alloc(n1 * sizeof *x->prechecked);
+    x->hintable = perk_mem_alloc(n1 * sizeof *x->hintable);
+    x->defaults = perk_mem_alloc(n1 * sizeof *x->defaults);
+    x->hot = perk_mem_alloc(n1 * sizeof *x->hot);
     x->always = perk_mem_calloc(x->rule_words == 0 ? 1 : x->rule_words, sizeof *x->always);
-    x->multi_first = perk_mem_calloc((size_t)n + 1, sizeof *x->multi_first);
-    key_rule *pairs = perk_mem_calloc((2 + GUARD_MAX_KEYS) * n1, sizeof *pairs);
-    guard_key *multi = perk_mem_calloc(GUARD_MAX_KEYS * n1, sizeof *multi);
+    x->multi_first = perk_mem_alloc(((size_t)n + 1) * sizeof *x->multi_first);
+    key_rule *pairs = perk_mem_alloc((2 + GUARD_MAX_KEYS) * n1 * sizeof *pairs);
+    guard_key *multi = perk_mem_alloc(GUARD_MAX_KEYS * n1 * sizeof *multi);
     if (!x->guard || !x->precheck || !x->prechecked || !x->hintable || !x->defaults || !x->hot ||
         !x->always || !x->multi_first || !pairs || !multi) {
         perk_mem_free(pairs);
@@ -357,10 +360,10 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err)
     uint32_t n_keys = 0;
     for (uint32_t i = 0; i < n_pairs; i++)
         if (i == 0 || pairs[i].key != pairs[i - 1].key) n_keys++;
-    x->keys = perk_mem_calloc(n_keys == 0 ? 1 : n_keys, sizeof *x->keys);
-    x->key_first = perk_mem_calloc((size_t)n_keys + 1, sizeof *x->key_first);
-    x->key_rules = perk_mem_calloc(n_pairs == 0 ? 1 : n_pairs, sizeof *x->key_rules);
-    x->key_pre = perk_mem_calloc(n_pairs == 0 ? 1 : n_pairs, sizeof *x->key_pre);
+    x->keys = perk_mem_alloc((n_keys == 0 ? 1 : n_keys) * sizeof *x->keys);
+    x->key_first = perk_mem_alloc(((size_t)n_keys + 1) * sizeof *x->key_first);
+    x->key_rules = perk_mem_alloc((n_pairs == 0 ? 1 : n_pairs) * sizeof *x->key_rules);
+    x->key_pre = perk_mem_calloc(n_pairs == 0 ? 1 : n_pairs, sizeof *x->key_pre); /* kind NONE */
     if (!x->keys || !x->key_first || !x->key_rules || !x->key_pre) {
         perk_mem_free(pairs);
         prog_set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
