@@ -364,7 +364,10 @@ bool bytecode_utf8_valid(const uint8_t *s, size_t n)
     while (i < n) {
         uint8_t c = s[i];
         if (c < 0x80) {
-            i++;
+            /* ASCII, 8 bytes at a time while it lasts (pool strings are mostly ASCII) */
+            uint64_t w;
+            while (n - i >= 8 && (memcpy(&w, s + i, 8), (w & UINT64_C(0x8080808080808080)) == 0)) i += 8;
+            while (i < n && s[i] < 0x80) i++;
             continue;
         }
         size_t extra;

@@ -92,6 +92,10 @@ typedef struct vctx {
     perk_status status;
     uint32_t max_scalars, max_sets;
     vstate *states;  /* scratch for one block */
+    struct veffect {
+        uint8_t n_pops, n_pushes; /* lengths of the opcode's pops / pushes */
+        uint8_t pop_sets, push_sets; /* bit k: entry k (deepest first) is a set */
+    } effect[PERK_OP_COUNT]; /* perk_opcode_table's stack effects, decoded once per verification */
     uint32_t *owner; /* per instruction: 1 + block number, 0 = none */
     uint8_t *seen;   /* per string id: for duplicate-id checks */
 } vctx;
@@ -776,23 +780,26 @@ static bool check_block(vctx *v, const vblock *b)
         vstate s = v->states[i];
         if (!s.reached) continue; /* dead code after a JUMP: operands checked, never run */
 
-        const char *pops = perk_opcode_table[op].pops, *pushes = perk_opcode_table[op].pushes;
-        uint32_t np = (uint32_t)strlen(pops);
+        const struct veffect *e = &v->effect[op];
+        uint32_t np = e->n_pops;
         char have[32];
         if (s.depth < np) {
             stack_text(&s, have, sizeof have);
-            return ifail(&x, "stack underflow: needs '%s', the stack is '%s'", pops, have), false;
+            return ifail(&x, "stack underflow: needs '%s', the stack is '%s'", perk_opcode_table[op].pops, have),
+                   false;
         }
         for (uint32_t k = 0; k < np; k++)
-            if (stack_kind(&s, s.depth - np + k) != (pops[k] == 'l')) {
+            if (stack_kind(&s, s.depth - np + k) != ((e->pop_sets >> k) & 1u)) {
                 stack_text(&s, have, sizeof have);
-                return ifail(&x, "needs '%s' on top of the stack, the stack is '%s'", pops, have), false;
+                return ifail(&x, "needs '%s' on top of the stack, the stack is '%s'", perk_opcode_table[op].pops,
+                             have),
+                       false;
             }
-        uint32_t after = s.depth - np + (uint32_t)strlen(pushes);
+        uint32_t after = s.depth - np + e->n_pushes;
         if (after > VERIFY_MAX_STACK)
             return ifail(&x, "stack too deep: %u entries (limit %u)", after, VERIFY_MAX_STACK), false;
         for (uint32_t k = 0; k < np; k++) stack_pop(&s);
-        for (const char *c = pushes; *c; c++) stack_push(&s, *c);
+        for (uint32_t k = 0; k < e->n_pushes; k++) stack_push(&s, (e->push_sets >> k) & 1u ? 'l' : 's');
         if (s.n_scalars > v->max_scalars) v->max_scalars = s.n_scalars;
         if (s.n_sets > v->max_sets) v->max_sets = s.n_sets;
 
@@ -893,7 +900,8 @@ static bool check_guards(vctx *v)
     return true;
 }
 
-static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max_scalars, uint32_t *max_sets)
+static perk_status verify_run(const prog_data *p, perk_error *err, bool strings_read, uint32_t *max_scalars,
+                              uint32_t *max_sets)
 {
     vctx v = { .p = p, .err = err, .status = PERK_OK };
     if (err) {
@@ -901,7 +909,16 @@ static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max
         err->message[0] = '\0';
     }
     if (!p) return vfail(&v, "no program");
-    if (!check_storage(&v) || !check_strings(&v) || !check_header(&v) || !check_pools(&v)) return v.status;
+    for (int op = 0; op < PERK_OP_COUNT; op++) {
+        const char *pops = perk_opcode_table[op].pops, *pushes = perk_opcode_table[op].pushes;
+        struct veffect *e = &v.effect[op];
+        *e = (struct veffect){ 0, 0, 0, 0 };
+        for (; pops[e->n_pops]; e->n_pops++) e->pop_sets |= (uint8_t)((pops[e->n_pops] == 'l') << e->n_pops);
+        for (; pushes[e->n_pushes]; e->n_pushes++)
+            e->push_sets |= (uint8_t)((pushes[e->n_pushes] == 'l') << e->n_pushes);
+    }
+    if (!check_storage(&v) || (!strings_read && !check_strings(&v)) || !check_header(&v) || !check_pools(&v))
+        return v.status;
     if (p->n_strings) {
         v.seen = perk_mem_calloc(p->n_strings, 1);
         if (!v.seen) return vnomem(&v);
@@ -926,12 +943,12 @@ static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max
     return v.status;
 }
 
-perk_status verify_program(const prog_data *p, perk_error *err) { return verify_run(p, err, NULL, NULL); }
+perk_status verify_program(const prog_data *p, perk_error *err) { return verify_run(p, err, false, NULL, NULL); }
 
 perk_status verify_program_record(prog_data *p, perk_error *err)
 {
     uint32_t ms = 0, ml = 0;
-    perk_status st = verify_run(p, err, &ms, &ml);
+    perk_status st = verify_run(p, err, true, &ms, &ml);
     if (st == PERK_OK) {
         p->max_scalars = ms;
         p->max_sets = ml;
