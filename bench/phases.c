@@ -441,10 +441,10 @@ int main(int argc, char **argv)
     printf("Medians in ms (%.2f s per phase). load = perk_program_load (parse, CRC-32C, verify, index): the\n"
            "process's first load / warm; context = perk_context_new (default limits); json in = cart_json_parse\n"
            "+ cart_json_feed; render = result_json_render, every promotion explained / applied only (from a\n"
-           "context explaining what applied); context = bytes a context holds (allocated through libperk,\n"
+           "context explaining what applied); context bytes = what a context holds (allocated through libperk,\n"
            "all of it written, so resident) when new / after evaluating every cart.\n\n",
            seconds);
-    printf("| rules | lines | load first / warm | context | json in | evaluate | render all / applied | "
+    printf("| rules | lines | load first / warm | context new | json in | evaluate | render all / applied | "
            "context bytes new / fed |\n");
     printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     fflush(stdout);
