@@ -214,7 +214,8 @@ static void cart_load(perk_context *ctx, const cart *c)
     perk_cart_reset(ctx);
     perk_status st = perk_cart_set_customer(ctx, &c->customer);
     if (st == PERK_OK) st = perk_cart_set_order(ctx, &c->order);
-    for (uint32_t i = 0; i < c->src->n_lines && st == PERK_OK; i++) st = perk_cart_add_line(ctx, &c->lines[i]);
+    for (uint32_t i = 0; i < c->src->n_lines && st == PERK_OK; i++)
+        st = perk_cart_add_line(ctx, &c->lines[i]);
     for (uint32_t k = 0; k < c->src->n_coupons && st == PERK_OK; k++)
         st = perk_cart_add_coupon(ctx, c->src->coupons[k], NULL, PERK_COUPON_UNCHECKED);
     if (st != PERK_OK) die("cart rejected: %s", perk_context_error(ctx));
@@ -438,11 +439,11 @@ int main(int argc, char **argv)
     samples s = { calloc(MAX_SAMPLES, sizeof(uint64_t)), 0 };
     if (s.ns == NULL) die("out of memory");
 
-    printf("Medians in ms (%.2f s per phase). load = perk_program_load (parse, CRC-32C, verify, index): the\n"
-           "process's first load / warm; context = perk_context_new (default limits); json in = cart_json_parse\n"
-           "+ cart_json_feed; render = result_json_render, every promotion explained / applied only (from a\n"
-           "context explaining what applied); context bytes = what a context holds (allocated through libperk,\n"
-           "all of it written, so resident) when new / after evaluating every cart.\n\n",
+    printf("Medians in ms (%.2f s per phase). load = perk_program_load (parse, CRC-32C, verify, index):\n"
+           "the process's first load / warm; context new = perk_context_new (default limits); json in =\n"
+           "cart_json_parse + cart_json_feed; render = result_json_render, every promotion explained /\n"
+           "applied only (from a context explaining what applied); context bytes = what a context holds\n"
+           "(allocated through libperk, all of it written, so resident) when new / after every cart.\n\n",
            seconds);
     printf("| rules | lines | load first / warm | context new | json in | evaluate | render all / applied | "
            "context bytes new / fed |\n");

@@ -290,7 +290,8 @@ static const uint32_t crc32c_table[8][256] = {
 static uint32_t crc32c_portable_update(uint32_t crc, const uint8_t *p, size_t n)
 {
     for (; n >= 8; n -= 8, p += 8) {
-        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        uint32_t lo =
+            crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
         uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
         crc = crc32c_table[7][lo & 0xFFu] ^ crc32c_table[6][(lo >> 8) & 0xFFu] ^
               crc32c_table[5][(lo >> 16) & 0xFFu] ^ crc32c_table[4][lo >> 24] ^ crc32c_table[3][hi & 0xFFu] ^
@@ -313,7 +314,8 @@ uint32_t bytecode_crc32c_portable(const uint8_t *data, size_t len)
 #include <nmmintrin.h>
 #define BC_CRC32C_HW 1
 
-__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42_update(uint32_t crc, const uint8_t *p, size_t n)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42_update(uint32_t crc, const uint8_t *p,
+                                                                      size_t n)
 {
     for (; n > 0 && ((uintptr_t)p & 7u) != 0; n--, p++) crc = _mm_crc32_u8(crc, *p);
     uint64_t c = crc;

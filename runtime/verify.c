@@ -86,18 +86,21 @@ typedef struct vstate {
     uint8_t reached;
 } vstate;
 
+/* An opcode's stack effect (its pops and pushes strings), as counts and bits. */
+typedef struct veffect {
+    uint8_t n_pops, n_pushes;    /* lengths of the opcode's pops / pushes */
+    uint8_t pop_sets, push_sets; /* bit k: entry k (deepest first) is a set */
+} veffect;
+
 typedef struct vctx {
     const prog_data *p;
     perk_error *err;
     perk_status status;
     uint32_t max_scalars, max_sets;
-    vstate *states;  /* scratch for one block */
-    struct veffect {
-        uint8_t n_pops, n_pushes; /* lengths of the opcode's pops / pushes */
-        uint8_t pop_sets, push_sets; /* bit k: entry k (deepest first) is a set */
-    } effect[PERK_OP_COUNT]; /* perk_opcode_table's stack effects, decoded once per verification */
-    uint32_t *owner; /* per instruction: 1 + block number, 0 = none */
-    uint8_t *seen;   /* per string id: for duplicate-id checks */
+    vstate *states;                /* scratch for one block */
+    veffect effect[PERK_OP_COUNT]; /* perk_opcode_table's stack effects, decoded once */
+    uint32_t *owner;               /* per instruction: 1 + block number, 0 = none */
+    uint8_t *seen;                 /* per string id: for duplicate-id checks */
 } vctx;
 
 static perk_status vfail(vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -140,7 +143,15 @@ static const char *vstr(const vctx *v, uint32_t id) { return str_ok(v, id) ? pro
 
 /* What a table check is about, named only when it fails (formatting a name per entry would cost
  * more than the checks): "promotion 'x'", "action 3 of promotion 'x'", "strset 2"... */
-typedef enum vwho_kind { WHO_STRSET, WHO_PROMOTION, WHO_ACTION, WHO_EARN, WHO_MULT, WHO_TIER, WHO_REDEEM } vwho_kind;
+typedef enum vwho_kind {
+    WHO_STRSET,
+    WHO_PROMOTION,
+    WHO_ACTION,
+    WHO_EARN,
+    WHO_MULT,
+    WHO_TIER,
+    WHO_REDEEM
+} vwho_kind;
 typedef struct vwho {
     vwho_kind kind;
     uint32_t index; /* into the table of its kind */
@@ -290,8 +301,7 @@ static bool check_list(vctx *v, vwho who, uint32_t off, uint32_t len, uint64_t *
                      (unsigned long long)off + len, v->p->n_u32),
                false;
     if (len > *budget)
-        return wfail(v, who, "lists of this kind are longer in total than the u32 pool (%u)",
-                     v->p->n_u32),
+        return wfail(v, who, "lists of this kind are longer in total than the u32 pool (%u)", v->p->n_u32),
                false;
     *budget -= len;
     return true;
@@ -377,8 +387,8 @@ static bool check_rules(vctx *v)
             return wfail(v, who, "guard string %u is not a valid string id", r->guard_string), false;
         if (r->guard_cond != PROG_NONE &&
             (r->guard_cond < r->first_cond || r->guard_cond - r->first_cond >= r->n_conds))
-            return wfail(v, who, "guard condition %u is not one of its conditions [%u, %llu)",
-                         r->guard_cond, r->first_cond, (unsigned long long)r->first_cond + r->n_conds),
+            return wfail(v, who, "guard condition %u is not one of its conditions [%u, %llu)", r->guard_cond,
+                         r->first_cond, (unsigned long long)r->first_cond + r->n_conds),
                    false;
         if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL))
             return wfail(v, who, "unknown flags 0x%x", r->flags), false;
@@ -387,8 +397,8 @@ static bool check_rules(vctx *v)
         if (!check_conds_range(v, who, r->first_cond, r->n_conds)) return false;
         if (r->stage >= PROG_STAGE_COUNT) return wfail(v, who, "unknown stage %u", r->stage), false;
         if (i > 0 && r->stage < p->rules[i - 1].stage)
-            return wfail(v, who, "stage %u after stage %u (rules must be in evaluation order)",
-                         r->stage, p->rules[i - 1].stage),
+            return wfail(v, who, "stage %u after stage %u (rules must be in evaluation order)", r->stage,
+                         p->rules[i - 1].stage),
                    false;
         if (i > 0 && r->stage == p->rules[i - 1].stage && r->priority < p->rules[i - 1].priority)
             return wfail(v, who, "priority %d after priority %d (rules must be in evaluation order)",
@@ -482,8 +492,8 @@ static bool check_earns_mults(vctx *v)
         if (!str_opt_ok(v, e->label) || !str_opt_ok(v, e->loc.file))
             return wfail(v, who, "label or file is not a valid string id"), false;
         if (e->points <= 0 || e->per_money <= 0)
-            return wfail(v, who, "rate %lld points per %lld must have both numbers > 0",
-                         (long long)e->points, (long long)e->per_money),
+            return wfail(v, who, "rate %lld points per %lld must have both numbers > 0", (long long)e->points,
+                         (long long)e->per_money),
                    false;
         if (e->cap < -1)
             return wfail(v, who, "cap %lld is negative (-1 means none)", (long long)e->cap), false;
@@ -506,8 +516,8 @@ static bool check_earns_mults(vctx *v)
         if (!check_list(v, who, m->targets, m->n_targets, &budget)) return false;
         for (uint32_t k = 0; k < m->n_targets; k++)
             if (p->u32[m->targets + k] >= p->n_earns)
-                return wfail(v, who, "target %u is earn rule %u, there are %u", k,
-                             p->u32[m->targets + k], p->n_earns),
+                return wfail(v, who, "target %u is earn rule %u, there are %u", k, p->u32[m->targets + k],
+                             p->n_earns),
                        false;
         if (!check_conds_range(v, who, m->first_cond, m->n_conds)) return false;
     }
@@ -780,19 +790,20 @@ static bool check_block(vctx *v, const vblock *b)
         vstate s = v->states[i];
         if (!s.reached) continue; /* dead code after a JUMP: operands checked, never run */
 
-        const struct veffect *e = &v->effect[op];
+        const veffect *e = &v->effect[op];
         uint32_t np = e->n_pops;
         char have[32];
         if (s.depth < np) {
             stack_text(&s, have, sizeof have);
-            return ifail(&x, "stack underflow: needs '%s', the stack is '%s'", perk_opcode_table[op].pops, have),
+            return ifail(&x, "stack underflow: needs '%s', the stack is '%s'", perk_opcode_table[op].pops,
+                         have),
                    false;
         }
         for (uint32_t k = 0; k < np; k++)
             if (stack_kind(&s, s.depth - np + k) != ((e->pop_sets >> k) & 1u)) {
                 stack_text(&s, have, sizeof have);
-                return ifail(&x, "needs '%s' on top of the stack, the stack is '%s'", perk_opcode_table[op].pops,
-                             have),
+                return ifail(&x, "needs '%s' on top of the stack, the stack is '%s'",
+                             perk_opcode_table[op].pops, have),
                        false;
             }
         uint32_t after = s.depth - np + e->n_pushes;
@@ -911,8 +922,8 @@ static perk_status verify_run(const prog_data *p, perk_error *err, bool strings_
     if (!p) return vfail(&v, "no program");
     for (int op = 0; op < PERK_OP_COUNT; op++) {
         const char *pops = perk_opcode_table[op].pops, *pushes = perk_opcode_table[op].pushes;
-        struct veffect *e = &v.effect[op];
-        *e = (struct veffect){ 0, 0, 0, 0 };
+        veffect *e = &v.effect[op];
+        *e = (veffect){ 0, 0, 0, 0 };
         for (; pops[e->n_pops]; e->n_pops++) e->pop_sets |= (uint8_t)((pops[e->n_pops] == 'l') << e->n_pops);
         for (; pushes[e->n_pushes]; e->n_pushes++)
             e->push_sets |= (uint8_t)((pushes[e->n_pushes] == 'l') << e->n_pushes);
@@ -943,7 +954,10 @@ static perk_status verify_run(const prog_data *p, perk_error *err, bool strings_
     return v.status;
 }
 
-perk_status verify_program(const prog_data *p, perk_error *err) { return verify_run(p, err, false, NULL, NULL); }
+perk_status verify_program(const prog_data *p, perk_error *err)
+{
+    return verify_run(p, err, false, NULL, NULL);
+}
 
 perk_status verify_program_record(prog_data *p, perk_error *err)
 {

@@ -97,7 +97,8 @@ static void test_crc32c_implementations(void **state)
     }
     uint32_t hw;
     bool have_hw = bytecode_crc32c_hw(buf, 9, &hw);
-    print_message("crc32c: hardware implementation %s on this machine\n", have_hw ? "checked" : "not available");
+    print_message("crc32c: hardware implementation %s on this machine\n",
+                  have_hw ? "checked" : "not available");
     size_t lens[1100], n_lens = 0;
     for (size_t n = 0; n <= 1024; n++) lens[n_lens++] = n;
     const size_t big[] = { 8191, 8192, 65536, 65537, BIG };
