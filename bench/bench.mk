@@ -53,3 +53,18 @@ bench-scaling: $(B)/perk
 .PHONY: bench-serve
 bench-serve: bench-build
 	@bench/serve.sh $(BENCH_B) $(or $(BENCH_SECONDS),10)
+
+# make bench-phases: what a checkout pays around evaluation, phase by phase (bench/phases.c): load +
+# verify, perk_context_new, cart JSON in, evaluate, render, and a context's memory; 100, 1,000 and
+# 10,000 rules x 20 lines (PHASE_RULES, PHASE_LINES, BENCH_SECONDS override)
+.PHONY: bench-phases
+$(BENCH_B)/bench_phases: bench/phases.c bench/cartfile.c bench/cartfile.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/phases.c bench/cartfile.c $(BENCH_PERK)
+
+PHASE_RULES ?= 100,1000,10000
+PHASE_LINES ?= 20
+bench-phases:
+	@$(MAKE) --no-print-directory $(BENCH_J) B=$(BENCH_B) OPT=-O2 SAN= $(BENCH_B)/libperk.a $(BENCH_B)/libperkc.a
+	@$(MAKE) --no-print-directory $(BENCH_J) $(BENCH_B)/perk_gen $(BENCH_B)/bench_phases
+	@$(BENCH_B)/perk_gen --out $(BENCH_B)/data --seed 42 --rules $(PHASE_RULES) --lines $(PHASE_LINES)
+	@$(BENCH_B)/bench_phases --data $(BENCH_B)/data --rules $(PHASE_RULES) --lines $(PHASE_LINES) --seconds $(or $(BENCH_SECONDS),0.3)

@@ -101,8 +101,13 @@ bool bytecode_write(const prog_data *p, uint8_t **out, size_t *len, char *err, s
  * The result is only parsed, not verified: run verify_program (verify.h) before using it. */
 perk_status bytecode_read(const uint8_t *bytes, size_t len, prog_data *out, perk_error *err);
 
-/* CRC-32C (Castagnoli, reflected, initial and final XOR 0xFFFFFFFF) of `len` bytes. */
+/* CRC-32C (Castagnoli, reflected, initial and final XOR 0xFFFFFFFF) of `len` bytes: the CPU's
+ * crc32 instruction where it has one (SSE4.2, checked at run time), else the portable code. */
 uint32_t bytecode_crc32c(const uint8_t *data, size_t len);
+/* The two implementations behind it, for tests: the portable one (slice-by-8 tables), and the
+ * hardware one, which returns false and leaves *out alone when this CPU or build has none. */
+uint32_t bytecode_crc32c_portable(const uint8_t *data, size_t len);
+bool bytecode_crc32c_hw(const uint8_t *data, size_t len, uint32_t *out);
 
 /* Recomputes the checksum field of a serialized program in place (len >= BC_HEADER_SIZE).
  * Tools and tests that patch bytes use it to produce a file whose checksum is right. */

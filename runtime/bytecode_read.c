@@ -130,11 +130,13 @@ static bool rd_count(reader *r, uint32_t size, uint32_t *n)
     return rd_need(r, (uint64_t)*n * size);
 }
 
-/* Allocates n zeroed elements of `size` bytes (NULL for n = 0, which is not an error). */
+/* Allocates n elements of `size` bytes (NULL for n = 0, which is not an error). Not zeroed: every
+ * reader below writes each element it allocates (or fails, and prog_data_free frees the arrays
+ * unread). n * size cannot overflow: n <= BC_MAX_COUNT and size is a small struct. */
 static void *rd_alloc(reader *r, uint32_t n, size_t size)
 {
     if (n == 0 || r->status != PERK_OK) return NULL;
-    void *p = perk_mem_calloc(n, size);
+    void *p = perk_mem_alloc((size_t)n * size);
     if (!p) rd_fail(r, PERK_NOMEM, "out of memory reading section '%s' (%u entries)", r->section, n);
     return p;
 }

@@ -2,9 +2,11 @@
  * the read-only accessors of perk.h; also the string lookup table (prog_find_string) and
  * prog_data_free. The rule index built at load time is runtime/rule_index.c.
  *
- * Loading = copy the bytes (so a caller mutating its buffer meanwhile cannot race the checks),
- * bytecode_read (parse, hostile input), verify_program_record (static checks, stack depths, guard
- * proofs), an open-addressing hash of the string pool, which also rejects duplicate strings (the
+ * Loading = bytecode_read (parse, hostile input) straight from the caller's bytes: it reads each
+ * value once into the program's own arrays and every check after it runs on those, so a caller
+ * changing its buffer meanwhile can only make the load fail or the checksum describe other bytes,
+ * never let an unchecked value through (no copy of the input first); verify_program_record
+ * (static checks, stack depths, guard proofs), an open-addressing hash of the string pool, which also rejects duplicate strings (the
  * VM compares strings by id, so every text must have exactly one id), then the rule index
  * (ridx_build, runtime/rule_index.c; docs/semantics.md, "The rule index") and the index slots of
  * the line matches (cidx_build in cart_index.c), which every context of the program shares.
@@ -205,15 +207,7 @@ perk_program *perk_program_load(const void *bytes, size_t len, perk_error *err)
                        BC_MAX_FILE_SIZE);
         return NULL;
     }
-    uint8_t *copy = perk_mem_alloc(len);
-    if (!copy) {
-        prog_set_error(err, PERK_NOMEM, "load: out of memory copying %zu bytes", len);
-        return NULL;
-    }
-    if (len) memcpy(copy, bytes, len);
-    perk_program *prog = program_from_bytes(copy, len, err);
-    perk_mem_free(copy);
-    return prog;
+    return program_from_bytes(bytes, len, err);
 }
 
 perk_program *perk_program_load_file(const char *path, perk_error *err)

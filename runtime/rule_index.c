@@ -58,6 +58,41 @@ static int key_rule_cmp(const void *a, const void *b)
 
 static uint64_t ridx_key(uint32_t kind, uint32_t string) { return (uint64_t)kind << 32 | string; }
 
+/* Sorts the n pairs by (key, rule), given that they were appended in rule order: a stable LSD
+ * radix sort, three passes of 9 bits over the key's 27 significant bits (kind < 8, a string id
+ * < 2^24 = BC_MAX_COUNT), so linear in the pairs where qsort was O(n log n) with a call per
+ * comparison. A key outside those bits (not from a verified program) falls back to qsort.
+ * *pairs may be replaced by another block of the same pairs; false when out of memory. */
+static bool sort_pairs(key_rule **pairs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (((*pairs)[i].key >> 32) >= 8 || (uint32_t)(*pairs)[i].key >= (1u << 24)) {
+            qsort(*pairs, n, sizeof **pairs, key_rule_cmp);
+            return true;
+        }
+    key_rule *tmp = perk_mem_alloc((n == 0 ? 1 : n) * sizeof *tmp);
+    if (tmp == NULL) return false;
+    key_rule *src = *pairs, *dst = tmp;
+    for (unsigned shift = 0; shift < 27; shift += 9) {
+        uint32_t at[513] = { 0 };
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t k = (uint32_t)(src[i].key >> 32) << 24 | (uint32_t)src[i].key;
+            at[((k >> shift) & 511u) + 1]++;
+        }
+        for (int d = 0; d < 512; d++) at[d + 1] += at[d];
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t k = (uint32_t)(src[i].key >> 32) << 24 | (uint32_t)src[i].key;
+            dst[at[(k >> shift) & 511u]++] = src[i];
+        }
+        key_rule *t = src;
+        src = dst;
+        dst = t;
+    }
+    perk_mem_free(dst); /* three passes: the sorted pairs are in tmp, the first block is free */
+    *pairs = src;
+    return true;
+}
+
 uint32_t prog_find_key(const perk_program *p, uint32_t kind, uint32_t string)
 {
     if (string == PROG_NONE) return PROG_NONE;
@@ -269,16 +304,19 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err)
     uint32_t n = d->n_rules;
     size_t n1 = n == 0 ? 1 : n;
     x->rule_words = (n + 63) / 64;
+    /* Zeroed only where something reads an entry the loop below may not write (a guard outcome
+     * of a rule without a guard, the always bitset); the rest is written before it is read, and
+     * pairs and multi are sized for the worst case but touched only as far as they are filled. */
     x->guard = perk_mem_calloc(n1, sizeof *x->guard);
-    x->precheck = perk_mem_calloc(n1, sizeof *x->precheck);
-    x->prechecked = perk_mem_calloc(n1, sizeof *x->prechecked);
-    x->hintable = perk_mem_calloc(n1, sizeof *x->hintable);
-    x->defaults = perk_mem_calloc(n1, sizeof *x->defaults);
-    x->hot = perk_mem_calloc(n1, sizeof *x->hot);
+    x->precheck = perk_mem_alloc(n1 * sizeof *x->precheck);
+    x->prechecked = perk_mem_alloc(n1 * sizeof *x->prechecked);
+    x->hintable = perk_mem_alloc(n1 * sizeof *x->hintable);
+    x->defaults = perk_mem_alloc(n1 * sizeof *x->defaults);
+    x->hot = perk_mem_alloc(n1 * sizeof *x->hot);
     x->always = perk_mem_calloc(x->rule_words == 0 ? 1 : x->rule_words, sizeof *x->always);
-    x->multi_first = perk_mem_calloc((size_t)n + 1, sizeof *x->multi_first);
-    key_rule *pairs = perk_mem_calloc((2 + GUARD_MAX_KEYS) * n1, sizeof *pairs);
-    guard_key *multi = perk_mem_calloc(GUARD_MAX_KEYS * n1, sizeof *multi);
+    x->multi_first = perk_mem_alloc(((size_t)n + 1) * sizeof *x->multi_first);
+    key_rule *pairs = perk_mem_alloc((2 + GUARD_MAX_KEYS) * n1 * sizeof *pairs);
+    guard_key *multi = perk_mem_alloc(GUARD_MAX_KEYS * n1 * sizeof *multi);
     if (!x->guard || !x->precheck || !x->prechecked || !x->hintable || !x->defaults || !x->hot ||
         !x->always || !x->multi_first || !pairs || !multi) {
         perk_mem_free(pairs);
@@ -353,14 +391,18 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err)
     }
     memcpy(x->multi_keys, multi, n_multi * sizeof *multi);
     perk_mem_free(multi);
-    qsort(pairs, n_pairs, sizeof *pairs, key_rule_cmp);
+    if (!sort_pairs(&pairs, n_pairs)) {
+        perk_mem_free(pairs);
+        prog_set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
+        return PERK_NOMEM;
+    }
     uint32_t n_keys = 0;
     for (uint32_t i = 0; i < n_pairs; i++)
         if (i == 0 || pairs[i].key != pairs[i - 1].key) n_keys++;
-    x->keys = perk_mem_calloc(n_keys == 0 ? 1 : n_keys, sizeof *x->keys);
-    x->key_first = perk_mem_calloc((size_t)n_keys + 1, sizeof *x->key_first);
-    x->key_rules = perk_mem_calloc(n_pairs == 0 ? 1 : n_pairs, sizeof *x->key_rules);
-    x->key_pre = perk_mem_calloc(n_pairs == 0 ? 1 : n_pairs, sizeof *x->key_pre);
+    x->keys = perk_mem_alloc((n_keys == 0 ? 1 : n_keys) * sizeof *x->keys);
+    x->key_first = perk_mem_alloc(((size_t)n_keys + 1) * sizeof *x->key_first);
+    x->key_rules = perk_mem_alloc((n_pairs == 0 ? 1 : n_pairs) * sizeof *x->key_rules);
+    x->key_pre = perk_mem_calloc(n_pairs == 0 ? 1 : n_pairs, sizeof *x->key_pre); /* kind NONE */
     if (!x->keys || !x->key_first || !x->key_rules || !x->key_pre) {
         perk_mem_free(pairs);
         prog_set_error(err, PERK_NOMEM, "load: out of memory for the rule index");
@@ -381,37 +423,56 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err)
     return split_prechecked(x, err);
 }
 
-/* Whether multiplier pm applies to earn rule e: it names no earn rule (all), or names e. */
-static bool mult_targets(const prog_data *d, const prog_mult *pm, uint32_t e)
-{
-    if (pm->n_targets == 0) return true;
-    for (uint32_t k = 0; k < pm->n_targets; k++)
-        if (pm->targets + k < d->n_u32 && d->u32[pm->targets + k] == e) return true;
-    return false;
-}
-
 /* For each earn rule, the multipliers that may apply to it, ascending: loyalty_earn looks at
  * those instead of every multiplier (earn rules x multipliers was a tenth of an evaluation with
- * 500 earn rules and 50 multipliers). A compressed table: count, prefix sums, fill. */
+ * 500 earn rules and 50 multipliers). A multiplier applies to every earn rule when it names none,
+ * else to those it names (once each, however often named). A compressed table built in time
+ * linear in the table and the multipliers' lists (it tested every multiplier against every earn
+ * rule, quadratic in the program): count, prefix sums, fill; mark[e] = the last multiplier (+1,
+ * and + n_mults on the second pass) that listed e. */
 static perk_status build_earn_multipliers(perk_program *prog, perk_error *err)
 {
     const prog_data *d = &prog->d;
-    uint32_t ne = d->n_earns;
-    size_t total = 0;
-    for (uint32_t m = 0; m < d->n_mults; m++)
-        for (uint32_t e = 0; e < ne; e++) total += mult_targets(d, &d->mults[m], e);
+    uint32_t ne = d->n_earns, nm = d->n_mults;
     uint32_t *first = prog->earn_mult_first = perk_mem_calloc((size_t)ne + 1, sizeof *prog->earn_mult_first);
-    prog->earn_mults = perk_mem_calloc(total == 0 ? 1 : total, sizeof *prog->earn_mults);
-    if (!first || !prog->earn_mults) {
+    uint32_t *mark = perk_mem_calloc((size_t)ne + 1, sizeof *mark);
+    if (!first || !mark) {
+        perk_mem_free(mark);
         prog_set_error(err, PERK_NOMEM, "load: out of memory for the multipliers");
         return PERK_NOMEM;
     }
-    for (uint32_t m = 0; m < d->n_mults; m++)
-        for (uint32_t e = 0; e < ne; e++) first[e + 1] += mult_targets(d, &d->mults[m], e);
-    for (uint32_t e = 0; e < ne; e++) first[e + 1] += first[e];
-    for (uint32_t m = 0; m < d->n_mults; m++) /* first[e] is e's fill cursor */
-        for (uint32_t e = 0; e < ne; e++)
-            if (mult_targets(d, &d->mults[m], e)) prog->earn_mults[first[e]++] = m;
+    size_t total = 0;
+    for (uint32_t pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            for (uint32_t e = 0; e < ne; e++) first[e + 1] += first[e];
+            prog->earn_mults = perk_mem_alloc((total == 0 ? 1 : total) * sizeof *prog->earn_mults);
+            if (!prog->earn_mults) {
+                perk_mem_free(mark);
+                prog_set_error(err, PERK_NOMEM, "load: out of memory for the multipliers");
+                return PERK_NOMEM;
+            }
+        }
+        for (uint32_t m = 0; m < nm; m++) {
+            const prog_mult *pm = &d->mults[m];
+            uint32_t stamp = m + 1 + pass * nm;
+            for (uint32_t k = 0; k < (pm->n_targets == 0 ? ne : pm->n_targets); k++) {
+                uint32_t e = k;
+                if (pm->n_targets != 0) {
+                    if (pm->targets + (uint64_t)k >= d->n_u32) break;
+                    e = d->u32[pm->targets + k];
+                    if (e >= ne || mark[e] == stamp) continue;
+                    mark[e] = stamp;
+                }
+                if (pass == 0) {
+                    first[e + 1]++;
+                    total++;
+                } else {
+                    prog->earn_mults[first[e]++] = m; /* first[e] is e's fill cursor */
+                }
+            }
+        }
+    }
+    perk_mem_free(mark);
     for (uint32_t e = ne; e > 0; e--) first[e] = first[e - 1]; /* each cursor ended at the next start */
     first[0] = 0;
     return PERK_OK;

@@ -86,14 +86,21 @@ typedef struct vstate {
     uint8_t reached;
 } vstate;
 
+/* An opcode's stack effect (its pops and pushes strings), as counts and bits. */
+typedef struct veffect {
+    uint8_t n_pops, n_pushes;    /* lengths of the opcode's pops / pushes */
+    uint8_t pop_sets, push_sets; /* bit k: entry k (deepest first) is a set */
+} veffect;
+
 typedef struct vctx {
     const prog_data *p;
     perk_error *err;
     perk_status status;
     uint32_t max_scalars, max_sets;
-    vstate *states;  /* scratch for one block */
-    uint32_t *owner; /* per instruction: 1 + block number, 0 = none */
-    uint8_t *seen;   /* per string id: for duplicate-id checks */
+    vstate *states;                /* scratch for one block */
+    veffect effect[PERK_OP_COUNT]; /* perk_opcode_table's stack effects, decoded once */
+    uint32_t *owner;               /* per instruction: 1 + block number, 0 = none */
+    uint8_t *seen;                 /* per string id: for duplicate-id checks */
 } vctx;
 
 static perk_status vfail(vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -133,6 +140,53 @@ static bool range_ok(uint32_t start, uint32_t count, uint32_t total)
 
 /* A string for messages: the text when the id is valid, else "?". */
 static const char *vstr(const vctx *v, uint32_t id) { return str_ok(v, id) ? prog_string(v->p, id) : "?"; }
+
+/* What a table check is about, named only when it fails (formatting a name per entry would cost
+ * more than the checks): "promotion 'x'", "action 3 of promotion 'x'", "strset 2"... */
+typedef enum vwho_kind {
+    WHO_STRSET,
+    WHO_PROMOTION,
+    WHO_ACTION,
+    WHO_EARN,
+    WHO_MULT,
+    WHO_TIER,
+    WHO_REDEEM
+} vwho_kind;
+typedef struct vwho {
+    vwho_kind kind;
+    uint32_t index; /* into the table of its kind */
+} vwho;
+
+static void who_text(const vctx *v, vwho who, char buf[200])
+{
+    const prog_data *p = v->p;
+    uint32_t i = who.index;
+    switch (who.kind) {
+    case WHO_STRSET: snprintf(buf, 48, "strset %u", i); break;
+    case WHO_PROMOTION: snprintf(buf, 160, "promotion '%s'", vstr(v, p->rules[i].id)); break;
+    case WHO_ACTION:
+        snprintf(buf, 200, "action %u of promotion '%s'", i, vstr(v, p->rules[p->actions[i].rule].id));
+        break;
+    case WHO_EARN: snprintf(buf, 160, "earn '%s'", vstr(v, p->earns[i].id)); break;
+    case WHO_MULT: snprintf(buf, 160, "multiplier '%s'", vstr(v, p->mults[i].id)); break;
+    case WHO_TIER: snprintf(buf, 160, "tier '%s'", vstr(v, p->tiers[i].id)); break;
+    case WHO_REDEEM: snprintf(buf, 160, "redeem"); break;
+    }
+}
+
+static perk_status wfail(vctx *v, vwho who, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* vfail with "<who>: " in front of the message. */
+static perk_status wfail(vctx *v, vwho who, const char *fmt, ...)
+{
+    char name[200], msg[sizeof v->err->message];
+    who_text(v, who, name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return vfail(v, "%s: %s", name, msg);
+}
 
 /* ---------------------------------------------------------------- storage, strings, header */
 
@@ -240,15 +294,14 @@ static bool check_header(vctx *v)
 
 /* A list in the u32 pool; *budget (the pool size) shrinks by its length so that all lists of one
  * kind together cannot exceed the pool. */
-static bool check_list(vctx *v, const char *owner, uint32_t off, uint32_t len, uint64_t *budget)
+static bool check_list(vctx *v, vwho who, uint32_t off, uint32_t len, uint64_t *budget)
 {
     if (!range_ok(off, len, v->p->n_u32))
-        return vfail(v, "%s: list [%u, %llu) is outside the u32 pool of %u", owner, off,
+        return wfail(v, who, "list [%u, %llu) is outside the u32 pool of %u", off,
                      (unsigned long long)off + len, v->p->n_u32),
                false;
     if (len > *budget)
-        return vfail(v, "%s: lists of this kind are longer in total than the u32 pool (%u)", owner,
-                     v->p->n_u32),
+        return wfail(v, who, "lists of this kind are longer in total than the u32 pool (%u)", v->p->n_u32),
                false;
     *budget -= len;
     return true;
@@ -257,12 +310,10 @@ static bool check_list(vctx *v, const char *owner, uint32_t off, uint32_t len, u
 static bool check_pools(vctx *v)
 {
     const prog_data *p = v->p;
-    char owner[48];
     uint64_t budget = p->n_u32;
     for (uint32_t i = 0; i < p->n_strsets; i++) {
-        snprintf(owner, sizeof owner, "strset %u", i);
         uint32_t off = p->strset_off[i], len = p->strset_len[i];
-        if (!check_list(v, owner, off, len, &budget)) return false;
+        if (!check_list(v, (vwho){ WHO_STRSET, i }, off, len, &budget)) return false;
         for (uint32_t k = 0; k < len; k++) {
             uint32_t id = p->u32[off + k];
             if (!str_ok(v, id))
@@ -309,10 +360,10 @@ static bool check_unique(vctx *v, const char *what, const uint32_t *ids, size_t 
     return ok;
 }
 
-static bool check_conds_range(vctx *v, const char *owner, uint32_t first, uint32_t n)
+static bool check_conds_range(vctx *v, vwho who, uint32_t first, uint32_t n)
 {
     if (!range_ok(first, n, v->p->n_conds))
-        return vfail(v, "%s: conditions [%u, %llu) are outside the condition table of %u", owner, first,
+        return wfail(v, who, "conditions [%u, %llu) are outside the condition table of %u", first,
                      (unsigned long long)first + n, v->p->n_conds),
                false;
     return true;
@@ -321,54 +372,53 @@ static bool check_conds_range(vctx *v, const char *owner, uint32_t first, uint32
 static bool check_rules(vctx *v)
 {
     const prog_data *p = v->p;
-    char owner[160];
     for (uint32_t i = 0; i < p->n_rules; i++) {
         const prog_rule *r = &p->rules[i];
         if (!str_ok(v, r->id)) return vfail(v, "promotion %u: id is not a valid string id", i), false;
-        snprintf(owner, sizeof owner, "promotion '%s'", vstr(v, r->id));
+        vwho who = { WHO_PROMOTION, i };
         if (!str_opt_ok(v, r->label) || !str_opt_ok(v, r->loc.file) || !str_opt_ok(v, r->group) ||
             !str_opt_ok(v, r->coupon) || !str_opt_ok(v, r->coupon_campaign))
-            return vfail(v, "%s: a label, file, group or coupon is not a valid string id", owner), false;
+            return wfail(v, who, "a label, file, group or coupon is not a valid string id"), false;
         if (r->guard_kind >= PROG_GUARD_KIND_COUNT)
-            return vfail(v, "%s: unknown guard kind %u", owner, r->guard_kind), false;
+            return wfail(v, who, "unknown guard kind %u", r->guard_kind), false;
         if (r->guard_kind == PROG_GUARD_NONE && (r->guard_string != PROG_NONE || r->guard_cond != PROG_NONE))
-            return vfail(v, "%s: a guard string or condition without a guard kind", owner), false;
+            return wfail(v, who, "a guard string or condition without a guard kind"), false;
         if (r->guard_kind != PROG_GUARD_NONE && !str_ok(v, r->guard_string))
-            return vfail(v, "%s: guard string %u is not a valid string id", owner, r->guard_string), false;
+            return wfail(v, who, "guard string %u is not a valid string id", r->guard_string), false;
         if (r->guard_cond != PROG_NONE &&
             (r->guard_cond < r->first_cond || r->guard_cond - r->first_cond >= r->n_conds))
-            return vfail(v, "%s: guard condition %u is not one of its conditions [%u, %llu)", owner,
-                         r->guard_cond, r->first_cond, (unsigned long long)r->first_cond + r->n_conds),
+            return wfail(v, who, "guard condition %u is not one of its conditions [%u, %llu)", r->guard_cond,
+                         r->first_cond, (unsigned long long)r->first_cond + r->n_conds),
                    false;
         if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL))
-            return vfail(v, "%s: unknown flags 0x%x", owner, r->flags), false;
+            return wfail(v, who, "unknown flags 0x%x", r->flags), false;
         if (r->cap < -1 || r->limit_uses < -1 || r->limit_money < -1 || r->limit_per_customer < -1)
-            return vfail(v, "%s: a cap or limit is negative (-1 means none)", owner), false;
-        if (!check_conds_range(v, owner, r->first_cond, r->n_conds)) return false;
-        if (r->stage >= PROG_STAGE_COUNT) return vfail(v, "%s: unknown stage %u", owner, r->stage), false;
+            return wfail(v, who, "a cap or limit is negative (-1 means none)"), false;
+        if (!check_conds_range(v, who, r->first_cond, r->n_conds)) return false;
+        if (r->stage >= PROG_STAGE_COUNT) return wfail(v, who, "unknown stage %u", r->stage), false;
         if (i > 0 && r->stage < p->rules[i - 1].stage)
-            return vfail(v, "%s: stage %u after stage %u (rules must be in evaluation order)", owner,
-                         r->stage, p->rules[i - 1].stage),
+            return wfail(v, who, "stage %u after stage %u (rules must be in evaluation order)", r->stage,
+                         p->rules[i - 1].stage),
                    false;
         if (i > 0 && r->stage == p->rules[i - 1].stage && r->priority < p->rules[i - 1].priority)
-            return vfail(v, "%s: priority %d after priority %d (rules must be in evaluation order)", owner,
+            return wfail(v, who, "priority %d after priority %d (rules must be in evaluation order)",
                          (int)r->priority, (int)p->rules[i - 1].priority),
                    false;
     }
     return p->n_rules == 0 || check_unique(v, "promotion", &p->rules[0].id, sizeof(prog_rule), p->n_rules);
 }
 
-static bool check_steps(vctx *v, const char *owner, const prog_action *a, bool is_tiers)
+static bool check_steps(vctx *v, vwho who, const prog_action *a, bool is_tiers)
 {
-    if (a->n_steps == 0) return vfail(v, "%s: a step table needs at least one step", owner), false;
+    if (a->n_steps == 0) return wfail(v, who, "a step table needs at least one step"), false;
     for (uint32_t k = 0; k < a->n_steps; k++) {
         const prog_step *s = &v->p->steps[a->steps + k];
         if (s->threshold < (is_tiers ? 0 : 1) || s->value < 0)
-            return vfail(v, "%s: step %u has a threshold or value out of range", owner, k), false;
+            return wfail(v, who, "step %u has a threshold or value out of range", k), false;
         if (k > 0 && s->threshold <= v->p->steps[a->steps + k - 1].threshold)
-            return vfail(v, "%s: step thresholds are not strictly ascending (step %u)", owner, k), false;
+            return wfail(v, who, "step thresholds are not strictly ascending (step %u)", k), false;
         if (s->is_percent && (!is_tiers || s->value > PPM_ALL))
-            return vfail(v, "%s: step %u: a percent step must be a tier of at most 100%%", owner, k), false;
+            return wfail(v, who, "step %u: a percent step must be a tier of at most 100%%", k), false;
     }
     return true;
 }
@@ -392,41 +442,40 @@ static bool operand_ok(prog_operand_kind kind, int64_t x)
 static bool check_actions(vctx *v)
 {
     const prog_data *p = v->p;
-    char owner[200];
     uint64_t budget = p->n_steps;
     for (uint32_t i = 0; i < p->n_actions; i++) {
         const prog_action *a = &p->actions[i];
         if (a->rule >= p->n_rules)
             return vfail(v, "action %u: promotion %u does not exist (there are %u)", i, a->rule, p->n_rules),
                    false;
-        snprintf(owner, sizeof owner, "action %u of promotion '%s'", i, vstr(v, p->rules[a->rule].id));
-        if (a->kind >= PROG_ACT_COUNT) return vfail(v, "%s: unknown action kind %u", owner, a->kind), false;
+        vwho who = { WHO_ACTION, i };
+        if (a->kind >= PROG_ACT_COUNT) return wfail(v, who, "unknown action kind %u", a->kind), false;
         if (!str_opt_ok(v, a->str1) || !str_opt_ok(v, a->str2) || !str_opt_ok(v, a->loc.file))
-            return vfail(v, "%s: a string operand or file is not a valid string id", owner), false;
+            return wfail(v, who, "a string operand or file is not a valid string id"), false;
         if (!range_ok(a->steps, a->n_steps, p->n_steps))
-            return vfail(v, "%s: steps [%u, %llu) are outside the step table of %u", owner, a->steps,
+            return wfail(v, who, "steps [%u, %llu) are outside the step table of %u", a->steps,
                          (unsigned long long)a->steps + a->n_steps, p->n_steps),
                    false;
         if (a->n_steps > budget)
-            return vfail(v, "%s: step ranges are longer in total than the step table", owner), false;
+            return wfail(v, who, "step ranges are longer in total than the step table"), false;
         budget -= a->n_steps;
         const prog_action_info *info = &prog_action_table[a->kind];
         if (info->steps == PROG_STEPS_NONE && a->n_steps != 0)
-            return vfail(v, "%s: this kind of action takes no steps", owner), false;
+            return wfail(v, who, "this kind of action takes no steps"), false;
         const int64_t *q = a->p;
         bool ok = !info->needs_str1 || a->str1 != PROG_NONE;
         for (int k = 0; k < 3; k++) ok = ok && operand_ok(info->operand[k], q[k]);
         switch (info->steps) {
         case PROG_STEPS_NONE: break;
         case PROG_STEPS_QTY:
-            if (!check_steps(v, owner, a, false)) return false;
+            if (!check_steps(v, who, a, false)) return false;
             break;
         case PROG_STEPS_TIERS:
-            if (!check_steps(v, owner, a, true)) return false;
+            if (!check_steps(v, who, a, true)) return false;
             break;
         }
         if (!ok)
-            return vfail(v, "%s: operands out of range (p = %lld, %lld, %lld)", owner, (long long)q[0],
+            return wfail(v, who, "operands out of range (p = %lld, %lld, %lld)", (long long)q[0],
                          (long long)q[1], (long long)q[2]),
                    false;
     }
@@ -436,20 +485,19 @@ static bool check_actions(vctx *v)
 static bool check_earns_mults(vctx *v)
 {
     const prog_data *p = v->p;
-    char owner[160];
     for (uint32_t i = 0; i < p->n_earns; i++) {
         const prog_earn *e = &p->earns[i];
         if (!str_ok(v, e->id)) return vfail(v, "earn rule %u: id is not a valid string id", i), false;
-        snprintf(owner, sizeof owner, "earn '%s'", vstr(v, e->id));
+        vwho who = { WHO_EARN, i };
         if (!str_opt_ok(v, e->label) || !str_opt_ok(v, e->loc.file))
-            return vfail(v, "%s: label or file is not a valid string id", owner), false;
+            return wfail(v, who, "label or file is not a valid string id"), false;
         if (e->points <= 0 || e->per_money <= 0)
-            return vfail(v, "%s: rate %lld points per %lld must have both numbers > 0", owner,
-                         (long long)e->points, (long long)e->per_money),
+            return wfail(v, who, "rate %lld points per %lld must have both numbers > 0", (long long)e->points,
+                         (long long)e->per_money),
                    false;
         if (e->cap < -1)
-            return vfail(v, "%s: cap %lld is negative (-1 means none)", owner, (long long)e->cap), false;
-        if (!check_conds_range(v, owner, e->first_cond, e->n_conds)) return false;
+            return wfail(v, who, "cap %lld is negative (-1 means none)", (long long)e->cap), false;
+        if (!check_conds_range(v, who, e->first_cond, e->n_conds)) return false;
     }
     if (p->n_earns && !check_unique(v, "earn rule", &p->earns[0].id, sizeof(prog_earn), p->n_earns))
         return false;
@@ -458,20 +506,20 @@ static bool check_earns_mults(vctx *v)
     for (uint32_t i = 0; i < p->n_mults; i++) {
         const prog_mult *m = &p->mults[i];
         if (!str_ok(v, m->id)) return vfail(v, "multiplier %u: id is not a valid string id", i), false;
-        snprintf(owner, sizeof owner, "multiplier '%s'", vstr(v, m->id));
+        vwho who = { WHO_MULT, i };
         if (!str_opt_ok(v, m->label) || !str_opt_ok(v, m->loc.file))
-            return vfail(v, "%s: label or file is not a valid string id", owner), false;
+            return wfail(v, who, "label or file is not a valid string id"), false;
         if (m->num <= 0 || m->den <= 0)
-            return vfail(v, "%s: factor %lld/%lld must have both numbers > 0", owner, (long long)m->num,
+            return wfail(v, who, "factor %lld/%lld must have both numbers > 0", (long long)m->num,
                          (long long)m->den),
                    false;
-        if (!check_list(v, owner, m->targets, m->n_targets, &budget)) return false;
+        if (!check_list(v, who, m->targets, m->n_targets, &budget)) return false;
         for (uint32_t k = 0; k < m->n_targets; k++)
             if (p->u32[m->targets + k] >= p->n_earns)
-                return vfail(v, "%s: target %u is earn rule %u, there are %u", owner, k,
-                             p->u32[m->targets + k], p->n_earns),
+                return wfail(v, who, "target %u is earn rule %u, there are %u", k, p->u32[m->targets + k],
+                             p->n_earns),
                        false;
-        if (!check_conds_range(v, owner, m->first_cond, m->n_conds)) return false;
+        if (!check_conds_range(v, who, m->first_cond, m->n_conds)) return false;
     }
     if (p->n_mults && !check_unique(v, "multiplier", &p->mults[0].id, sizeof(prog_mult), p->n_mults))
         return false;
@@ -496,25 +544,24 @@ static bool check_redeem_tiers(vctx *v)
         if (r->code.count == 0)
             return vfail(v, "redeem: needs a code block (just END when it has no conditions)"), false;
     }
-    if (!check_conds_range(v, "redeem", r->first_cond, r->n_conds)) return false;
+    if (!check_conds_range(v, (vwho){ WHO_REDEEM, 0 }, r->first_cond, r->n_conds)) return false;
 
-    char owner[160];
     uint64_t budget = p->n_u32;
     for (uint32_t i = 0; i < p->n_tiers; i++) {
         const prog_tier *t = &p->tiers[i];
         if (!str_ok(v, t->id)) return vfail(v, "tier %u: id is not a valid string id", i), false;
-        snprintf(owner, sizeof owner, "tier '%s'", vstr(v, t->id));
-        if (!str_opt_ok(v, t->label)) return vfail(v, "%s: label is not a valid string id", owner), false;
+        vwho who = { WHO_TIER, i };
+        if (!str_opt_ok(v, t->label)) return wfail(v, who, "label is not a valid string id"), false;
         if (t->spend < 0 || t->window_seconds < 0)
-            return vfail(v, "%s: spend and window must not be negative", owner), false;
+            return wfail(v, who, "spend and window must not be negative"), false;
         if (i > 0 && t->spend < p->tiers[i - 1].spend)
-            return vfail(v, "%s: spend %lld is below the previous tier's %lld (tiers ascend)", owner,
+            return wfail(v, who, "spend %lld is below the previous tier's %lld (tiers ascend)",
                          (long long)t->spend, (long long)p->tiers[i - 1].spend),
                    false;
-        if (!check_list(v, owner, t->benefits, t->n_benefits, &budget)) return false;
+        if (!check_list(v, who, t->benefits, t->n_benefits, &budget)) return false;
         for (uint32_t k = 0; k < t->n_benefits; k++)
             if (!str_ok(v, p->u32[t->benefits + k]))
-                return vfail(v, "%s: benefit %u is not a valid string id", owner, k), false;
+                return wfail(v, who, "benefit %u is not a valid string id", k), false;
     }
     return p->n_tiers == 0 || check_unique(v, "tier", &p->tiers[0].id, sizeof(prog_tier), p->n_tiers);
 }
@@ -593,7 +640,6 @@ static void stack_push(vstate *s, char kind)
 typedef struct vinsn {
     vctx *v;
     const vblock *b;
-    const char *bname;
     uint32_t pc;
     const prog_insn *in;
 } vinsn;
@@ -609,7 +655,9 @@ static perk_status ifail(const vinsn *x, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const char *name = x->in->op < PERK_OP_COUNT ? perk_opcode_table[x->in->op].name : "?";
-    return vfail(x->v, "%s instruction %u (%s): %s", x->bname, x->pc, name, msg);
+    char bname[160]; /* named on failure only: a valid program never formats a message */
+    block_name(x->v, x->b, bname, sizeof bname);
+    return vfail(x->v, "%s instruction %u (%s): %s", bname, x->pc, name, msg);
 }
 
 /* The operand, aux and reserved fields of one instruction, and where it may appear. */
@@ -714,14 +762,12 @@ static bool merge_state(const vinsn *x, uint32_t target, const vstate *s)
 static bool check_block(vctx *v, const vblock *b)
 {
     const prog_data *p = v->p;
-    char bname[160];
-    block_name(v, b, bname, sizeof bname);
     uint32_t start = b->code.start, count = b->code.count;
     memset(v->states, 0, (size_t)count * sizeof *v->states);
     v->states[0].reached = 1;
     bool past_conditions = false; /* a condition or action precedes this instruction */
     for (uint32_t i = 0; i < count; i++) {
-        vinsn x = { v, b, bname, start + i, &p->code[start + i] };
+        vinsn x = { v, b, start + i, &p->code[start + i] };
         if (!check_operand(&x)) return false;
         uint8_t op = x.in->op;
         if (op == PERK_OP_REQUIRE_TARGET) {
@@ -736,28 +782,35 @@ static bool check_block(vctx *v, const vblock *b)
             op == PERK_OP_APPLY || op == PERK_OP_APPLY2)
             past_conditions = true;
         if (op == PERK_OP_END && i + 1 != count) return ifail(&x, "END before the end of its block"), false;
-        if (op != PERK_OP_END && i + 1 == count)
+        if (op != PERK_OP_END && i + 1 == count) {
+            char bname[160];
+            block_name(v, b, bname, sizeof bname);
             return vfail(v, "%s: block [%u, %u) does not end with END", bname, start, start + count), false;
+        }
         vstate s = v->states[i];
         if (!s.reached) continue; /* dead code after a JUMP: operands checked, never run */
 
-        const char *pops = perk_opcode_table[op].pops, *pushes = perk_opcode_table[op].pushes;
-        uint32_t np = (uint32_t)strlen(pops);
+        const veffect *e = &v->effect[op];
+        uint32_t np = e->n_pops;
         char have[32];
         if (s.depth < np) {
             stack_text(&s, have, sizeof have);
-            return ifail(&x, "stack underflow: needs '%s', the stack is '%s'", pops, have), false;
+            return ifail(&x, "stack underflow: needs '%s', the stack is '%s'", perk_opcode_table[op].pops,
+                         have),
+                   false;
         }
         for (uint32_t k = 0; k < np; k++)
-            if (stack_kind(&s, s.depth - np + k) != (pops[k] == 'l')) {
+            if (stack_kind(&s, s.depth - np + k) != ((e->pop_sets >> k) & 1u)) {
                 stack_text(&s, have, sizeof have);
-                return ifail(&x, "needs '%s' on top of the stack, the stack is '%s'", pops, have), false;
+                return ifail(&x, "needs '%s' on top of the stack, the stack is '%s'",
+                             perk_opcode_table[op].pops, have),
+                       false;
             }
-        uint32_t after = s.depth - np + (uint32_t)strlen(pushes);
+        uint32_t after = s.depth - np + e->n_pushes;
         if (after > VERIFY_MAX_STACK)
             return ifail(&x, "stack too deep: %u entries (limit %u)", after, VERIFY_MAX_STACK), false;
         for (uint32_t k = 0; k < np; k++) stack_pop(&s);
-        for (const char *c = pushes; *c; c++) stack_push(&s, *c);
+        for (uint32_t k = 0; k < e->n_pushes; k++) stack_push(&s, (e->push_sets >> k) & 1u ? 'l' : 's');
         if (s.n_scalars > v->max_scalars) v->max_scalars = s.n_scalars;
         if (s.n_sets > v->max_sets) v->max_sets = s.n_sets;
 
@@ -791,19 +844,24 @@ static bool check_code(vctx *v)
     const prog_data *p = v->p;
     uint64_t nb = block_total(p);
     uint32_t largest = 0;
-    char bname[160], other[160];
+    char bname[160], other[160]; /* named on failure only */
     for (uint64_t k = 0; k < nb; k++) {
         vblock b = block_at(p, k);
-        block_name(v, &b, bname, sizeof bname);
-        if (b.code.count == 0) return vfail(v, "%s: empty code block (it must at least END)", bname), false;
-        if (!range_ok(b.code.start, b.code.count, p->n_code))
+        if (b.code.count == 0) {
+            block_name(v, &b, bname, sizeof bname);
+            return vfail(v, "%s: empty code block (it must at least END)", bname), false;
+        }
+        if (!range_ok(b.code.start, b.code.count, p->n_code)) {
+            block_name(v, &b, bname, sizeof bname);
             return vfail(v, "%s: block [%u, %llu) is outside the code of %u instructions", bname,
                          b.code.start, (unsigned long long)b.code.start + b.code.count, p->n_code),
                    false;
+        }
         for (uint32_t i = 0; i < b.code.count; i++) {
             uint32_t pc = b.code.start + i;
             if (v->owner[pc]) {
                 vblock o = block_at(p, v->owner[pc] - 1);
+                block_name(v, &b, bname, sizeof bname);
                 block_name(v, &o, other, sizeof other);
                 return vfail(v, "%s: instruction %u also belongs to %s (blocks may not share code)", bname,
                              pc, other),
@@ -814,7 +872,7 @@ static bool check_code(vctx *v)
         if (b.code.count > largest) largest = b.code.count;
     }
     if (nb == 0) return true;
-    v->states = perk_mem_calloc(largest, sizeof *v->states);
+    v->states = perk_mem_alloc((size_t)largest * sizeof *v->states); /* each block clears its part */
     if (!v->states) return vnomem(v), false;
     for (uint64_t k = 0; k < nb; k++) {
         vblock b = block_at(p, k);
@@ -853,7 +911,8 @@ static bool check_guards(vctx *v)
     return true;
 }
 
-static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max_scalars, uint32_t *max_sets)
+static perk_status verify_run(const prog_data *p, perk_error *err, bool strings_read, uint32_t *max_scalars,
+                              uint32_t *max_sets)
 {
     vctx v = { .p = p, .err = err, .status = PERK_OK };
     if (err) {
@@ -861,7 +920,16 @@ static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max
         err->message[0] = '\0';
     }
     if (!p) return vfail(&v, "no program");
-    if (!check_storage(&v) || !check_strings(&v) || !check_header(&v) || !check_pools(&v)) return v.status;
+    for (int op = 0; op < PERK_OP_COUNT; op++) {
+        const char *pops = perk_opcode_table[op].pops, *pushes = perk_opcode_table[op].pushes;
+        veffect *e = &v.effect[op];
+        *e = (veffect){ 0, 0, 0, 0 };
+        for (; pops[e->n_pops]; e->n_pops++) e->pop_sets |= (uint8_t)((pops[e->n_pops] == 'l') << e->n_pops);
+        for (; pushes[e->n_pushes]; e->n_pushes++)
+            e->push_sets |= (uint8_t)((pushes[e->n_pushes] == 'l') << e->n_pushes);
+    }
+    if (!check_storage(&v) || (!strings_read && !check_strings(&v)) || !check_header(&v) || !check_pools(&v))
+        return v.status;
     if (p->n_strings) {
         v.seen = perk_mem_calloc(p->n_strings, 1);
         if (!v.seen) return vnomem(&v);
@@ -886,12 +954,15 @@ static perk_status verify_run(const prog_data *p, perk_error *err, uint32_t *max
     return v.status;
 }
 
-perk_status verify_program(const prog_data *p, perk_error *err) { return verify_run(p, err, NULL, NULL); }
+perk_status verify_program(const prog_data *p, perk_error *err)
+{
+    return verify_run(p, err, false, NULL, NULL);
+}
 
 perk_status verify_program_record(prog_data *p, perk_error *err)
 {
     uint32_t ms = 0, ml = 0;
-    perk_status st = verify_run(p, err, &ms, &ml);
+    perk_status st = verify_run(p, err, true, &ms, &ml);
     if (st == PERK_OK) {
         p->max_scalars = ms;
         p->max_sets = ml;

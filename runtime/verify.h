@@ -24,7 +24,9 @@
 perk_status verify_program(const prog_data *p, perk_error *err);
 
 /* As verify_program, and on success stores the deepest stack of any block in p->max_scalars and
- * p->max_sets (the loader uses this; the VM sizes its stacks from them). */
+ * p->max_sets (the VM sizes its stacks from them). For the loader, on what bytecode_read produced:
+ * the string pool is not checked again (the reader refuses a string that is not NUL-terminated
+ * inside the pool, holds a NUL or is not valid UTF-8, the checks verify_program makes). */
 perk_status verify_program_record(prog_data *p, perk_error *err);
 
 #endif

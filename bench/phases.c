@@ -1,0 +1,456 @@
+/* phases.c - what a checkout pays around evaluation, phase by phase (make bench-phases).
+ *
+ * For each ruleset of the benchmark's workload (bench/gen.c: rules_N.perk, carts_M.bin) it times,
+ * in this one process:
+ *   load       perk_program_load on the compiled bytes (parse, CRC-32C, verify, string hash, rule
+ *              index): the first load of the process ("cold") and the median of repeated ones
+ *   context    perk_context_new with the default limits (and perk_context_free, untimed)
+ *   json in    cart_json_parse + cart_json_feed of the cart as the JSON a storefront sends
+ *   evaluate   perk_evaluate on the loaded cart
+ *   render     result_json_render of the result explaining every promotion, and of the result of
+ *              a context explaining only what applied with RESULT_JSON_APPLIED_ONLY
+ * and reports what a context holds: bytes allocated through libperk's allocator hook (counting)
+ * when new and once it has evaluated every cart of M lines. All of it is resident: libperk
+ * zeroes or writes every block it allocates for a context.
+ *
+ * Usage: bench_phases --data DIR [--rules 100,1000,10000] [--lines 20] [--seconds S]
+ * Times are medians in milliseconds over single-operation samples (S seconds per phase, at least
+ * 5 samples); carts are cycled. Prints a markdown table.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cartfile.h"
+#include "compiler/compiler.h"
+#include "json/cart_json.h"
+#include "json/result_json.h"
+#include "perk.h"
+
+#define MAX_LIST 16
+#define MAX_SAMPLES 100000u
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench_phases: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ counting allocator */
+
+static int64_t live_bytes;
+
+typedef union count_header {
+    size_t size;
+    max_align_t align;
+} count_header;
+
+static void *count_alloc(size_t size, void *user)
+{
+    (void)user;
+    count_header *h = malloc(sizeof *h + size);
+    if (h == NULL) return NULL;
+    h->size = size;
+    live_bytes += (int64_t)size;
+    return h + 1;
+}
+
+static void count_release(void *ptr, void *user)
+{
+    (void)user;
+    if (ptr == NULL) return;
+    count_header *h = (count_header *)ptr - 1;
+    live_bytes -= (int64_t)h->size;
+    free(h);
+}
+
+/* ------------------------------------------------------------------ samples */
+
+typedef struct samples {
+    uint64_t *ns;
+    uint32_t n;
+} samples;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median_ms(samples *s)
+{
+    if (s->n == 0) return 0;
+    qsort(s->ns, s->n, sizeof *s->ns, cmp_u64);
+    return (double)s->ns[s->n / 2] / 1e6;
+}
+
+/* True while another sample should be taken: at least 5, then until `seconds` have been spent. */
+static bool more(const samples *s, uint64_t spent_ns, double seconds)
+{
+    return s->n < 5 || (s->n < MAX_SAMPLES && (double)spent_ns < seconds * 1e9);
+}
+
+/* ------------------------------------------------------------------ carts */
+
+typedef struct cart {
+    perk_customer customer;
+    perk_order order;
+    perk_line *lines;
+    const bench_cart *src;
+    char *json;
+    size_t json_len;
+} cart;
+
+static void money_json(char *buf, size_t cap, int64_t fen)
+{
+    snprintf(buf, cap, "\"%lld.%02lld\"", (long long)(fen / 100), (long long)(fen % 100));
+}
+
+/* The civil date of a day count since 1970-01-01 (proleptic Gregorian). */
+static void civil_date(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* The cart as the JSON document a storefront sends (docs/cart.md); times in UTC+8, the
+ * generated rulesets' zone. */
+static void cart_build_json(cart *c)
+{
+    const bench_cart *s = c->src;
+    size_t cap = 512 + (size_t)s->n_lines * 400, len = 0;
+    char *out = malloc(cap), m[48];
+    if (out == NULL) die("out of memory");
+#define PUT(...) (len += len < cap ? (size_t)snprintf(out + len, cap - len, __VA_ARGS__) : 0)
+    int64_t local = s->time + 8 * 3600, secs = local % 86400;
+    int y, mo, d;
+    civil_date(local / 86400, &y, &mo, &d);
+    money_json(m, sizeof m, s->shipping);
+    PUT("{\"order\":{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d+08:00\",\"channel\":\"%s\",\"shipping\":%s},",
+        y, mo, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), s->channel, m);
+    PUT("\"customer\":{\"id\":\"%s\"", s->customer_id);
+    if (s->tier > 0) PUT(",\"tier\":\"%s\"", bench_tier_names[s->tier]);
+    if (s->birthday_month > 0) PUT(",\"birthday\":\"%02d-%02d\"", s->birthday_month, s->birthday_day);
+    PUT(",\"first_order\":%s},\"coupons\":[", s->first_order ? "true" : "false");
+    for (uint32_t k = 0; k < s->n_coupons; k++) PUT("%s\"%s\"", k ? "," : "", s->coupons[k]);
+    PUT("],\"lines\":[");
+    for (uint32_t i = 0; i < s->n_lines; i++) {
+        const bench_line *l = &s->lines[i];
+        money_json(m, sizeof m, l->price);
+        PUT("%s{\"sku\":\"%s\",\"category\":\"%s\",\"brand\":\"%s\",\"tags\":[", i ? "," : "", l->sku,
+            l->category, l->brand);
+        for (uint32_t t = 0; t < l->n_tags; t++) PUT("%s\"%s\"", t ? "," : "", l->tags[t]);
+        PUT("],\"price\":%s,\"quantity\":%lld,\"margin\":\"%lld%%\"}", m, (long long)l->quantity,
+            (long long)(l->margin_ppm / 10000));
+    }
+    PUT("]}");
+#undef PUT
+    if (len >= cap) die("cart JSON buffer too small");
+    c->json = out;
+    c->json_len = len;
+}
+
+static cart *carts_build(const bench_cartfile *cf)
+{
+    cart *out = calloc(cf->n_carts, sizeof *out);
+    if (out == NULL) die("out of memory");
+    for (uint32_t k = 0; k < cf->n_carts; k++) {
+        const bench_cart *s = &cf->carts[k];
+        cart *c = &out[k];
+        c->src = s;
+        c->customer.id = s->customer_id;
+        c->customer.tier = bench_tier_names[s->tier];
+        c->customer.birthday_month = s->birthday_month;
+        c->customer.birthday_day = s->birthday_day;
+        c->customer.first_order = s->first_order != 0;
+        c->customer.has_first_order = true;
+        c->order.time = s->time;
+        c->order.channel = s->channel;
+        c->order.shipping = s->shipping;
+        c->lines = calloc(s->n_lines ? s->n_lines : 1, sizeof *c->lines);
+        if (c->lines == NULL) die("out of memory");
+        for (uint32_t i = 0; i < s->n_lines; i++) {
+            const bench_line *l = &s->lines[i];
+            perk_line *pl = &c->lines[i];
+            pl->sku = l->sku;
+            pl->category = l->category;
+            pl->brand = l->brand;
+            pl->tags = (const char *const *)l->tags;
+            pl->n_tags = l->n_tags;
+            pl->unit_price = l->price;
+            pl->quantity = l->quantity;
+            pl->margin_ppm = l->margin_ppm;
+            pl->has_margin = l->margin_ppm >= 0;
+        }
+        cart_build_json(c);
+    }
+    return out;
+}
+
+static void cart_load(perk_context *ctx, const cart *c)
+{
+    perk_cart_reset(ctx);
+    perk_status st = perk_cart_set_customer(ctx, &c->customer);
+    if (st == PERK_OK) st = perk_cart_set_order(ctx, &c->order);
+    for (uint32_t i = 0; i < c->src->n_lines && st == PERK_OK; i++)
+        st = perk_cart_add_line(ctx, &c->lines[i]);
+    for (uint32_t k = 0; k < c->src->n_coupons && st == PERK_OK; k++)
+        st = perk_cart_add_coupon(ctx, c->src->coupons[k], NULL, PERK_COUPON_UNCHECKED);
+    if (st != PERK_OK) die("cart rejected: %s", perk_context_error(ctx));
+}
+
+static cart_doc *json_in(perk_context *ctx, const perk_program *prog, const cart *c)
+{
+    char err[512];
+    cart_doc *doc = cart_json_parse(c->json, c->json_len, perk_program_exponent(prog),
+                                    perk_program_currency(prog), NULL, err, sizeof err);
+    if (doc == NULL) die("cart JSON: %s", err);
+    if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) die("cart JSON feed: %s", err);
+    return doc;
+}
+
+/* ------------------------------------------------------------------ one ruleset */
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) die("%s: %s (make bench-phases generates the workloads)", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0) die("%s: cannot seek", path);
+    long n = ftell(f);
+    if (n < 0) die("%s: cannot tell its size", path);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) die("%s: cannot read", path);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static uint8_t *compile_ruleset(const char *path, size_t *n_bytes)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    uint8_t *bytes = NULL;
+    compiler c;
+    compiler_init(&c);
+    if (!compiler_compile_text(&c, path, text, len, &bytes, n_bytes)) {
+        diag_print_text(&c.diags, stderr, false);
+        die("%s does not compile", path);
+    }
+    compiler_free(&c);
+    free(text);
+    return bytes;
+}
+
+static void fmt_bytes(char *buf, size_t cap, int64_t b)
+{
+    if (b >= 1048576)
+        snprintf(buf, cap, "%.2f MB", (double)b / 1048576);
+    else if (b >= 10240)
+        snprintf(buf, cap, "%.0f kB", (double)b / 1024);
+    else
+        snprintf(buf, cap, "%lld B", (long long)b);
+}
+
+static void run_ruleset(const char *data, const char *N, int M, double seconds, samples *s)
+{
+    char path[4096], msg[512];
+    snprintf(path, sizeof path, "%s/rules_%s.perk", data, N);
+    size_t n_bytes;
+    uint8_t *bytes = compile_ruleset(path, &n_bytes);
+    snprintf(path, sizeof path, "%s/carts_%d.bin", data, M);
+    bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
+    if (cf == NULL) die("%s", msg);
+    cart *carts = carts_build(cf);
+    perk_error err;
+
+    /* load + verify: the first load of this ruleset, then repeated ones */
+    uint64_t t0 = now_ns();
+    perk_program *prog = perk_program_load(bytes, n_bytes, &err);
+    double load_first = (double)(now_ns() - t0) / 1e6;
+    if (prog == NULL) die("rules_%s: %s", N, err.message);
+    s->n = 0;
+    for (uint64_t spent = 0; more(s, spent, seconds);) {
+        t0 = now_ns();
+        perk_program *p = perk_program_load(bytes, n_bytes, &err);
+        uint64_t dt = now_ns() - t0;
+        if (p == NULL) die("rules_%s: %s", N, err.message);
+        perk_program_free(p);
+        s->ns[s->n++] = dt;
+        spent += dt;
+    }
+    double load = median_ms(s);
+
+    /* perk_context_new with the default limits */
+    s->n = 0;
+    for (uint64_t spent = 0; more(s, spent, seconds);) {
+        t0 = now_ns();
+        perk_context *c = perk_context_new(prog, NULL, &err);
+        uint64_t dt = now_ns() - t0;
+        if (c == NULL) die("perk_context_new: %s", err.message);
+        perk_context_free(c);
+        s->ns[s->n++] = dt;
+        spent += dt;
+    }
+    double ctx_new = median_ms(s);
+
+    /* what a context holds: new, then after every cart (allocated bytes) */
+    int64_t before = live_bytes;
+    perk_context *ctx = perk_context_new(prog, NULL, &err);
+    if (ctx == NULL) die("perk_context_new: %s", err.message);
+    int64_t bytes_new = live_bytes - before;
+    for (uint32_t k = 0; k < cf->n_carts; k++) {
+        cart_load(ctx, &carts[k]);
+        perk_evaluate(ctx);
+    }
+    int64_t bytes_fed = live_bytes - before;
+
+    perk_limits lean_limits = perk_limits_default();
+    lean_limits.explain = PERK_EXPLAIN_APPLIED;
+    perk_context *lean = perk_context_new(prog, &lean_limits, &err);
+    if (lean == NULL) die("perk_context_new: %s", err.message);
+    result_names *names = result_names_from_program(prog);
+    if (names == NULL) die("out of memory");
+
+    /* cart JSON parse + feed */
+    s->n = 0;
+    for (uint64_t spent = 0; more(s, spent, seconds);) {
+        const cart *c = &carts[s->n % cf->n_carts];
+        t0 = now_ns();
+        cart_doc *doc = json_in(ctx, prog, c);
+        uint64_t dt = now_ns() - t0;
+        cart_json_free(doc);
+        s->ns[s->n++] = dt;
+        spent += dt;
+    }
+    double json_ms = median_ms(s);
+
+    /* evaluate (each cart loaded once through the struct API, then evaluated) */
+    s->n = 0;
+    for (uint64_t spent = 0; more(s, spent, seconds);) {
+        cart_load(ctx, &carts[s->n % cf->n_carts]);
+        t0 = now_ns();
+        const perk_result *r = perk_evaluate(ctx);
+        uint64_t dt = now_ns() - t0;
+        if (r->status != PERK_OK) die("perk_evaluate: %s", perk_context_error(ctx));
+        s->ns[s->n++] = dt;
+        spent += dt;
+    }
+    double eval_ms = median_ms(s);
+
+    /* render: every promotion explained / the applied ones from a lean context */
+    double render_ms[2];
+    for (int mode = 0; mode < 2; mode++) {
+        perk_context *rc = mode == 0 ? ctx : lean;
+        s->n = 0;
+        for (uint64_t spent = 0; more(s, spent, seconds);) {
+            const cart *c = &carts[s->n % cf->n_carts];
+            cart_doc *doc = json_in(rc, prog, c);
+            const perk_result *r = perk_evaluate(rc);
+            t0 = now_ns();
+            char *out = result_json_render(names, r, doc, mode == 0 ? 0 : RESULT_JSON_APPLIED_ONLY);
+            uint64_t dt = now_ns() - t0;
+            if (out == NULL) die("result_json_render failed");
+            free(out);
+            cart_json_free(doc);
+            s->ns[s->n++] = dt;
+            spent += dt;
+        }
+        render_ms[mode] = median_ms(s);
+    }
+
+    char b_new[32], b_fed[32];
+    fmt_bytes(b_new, sizeof b_new, bytes_new);
+    fmt_bytes(b_fed, sizeof b_fed, bytes_fed);
+    printf("| %s | %d | %.3f / %.3f | %.4f | %.3f | %.4f | %.3f / %.3f | %s / %s |\n", N, M, load_first, load,
+           ctx_new, json_ms, eval_ms, render_ms[0], render_ms[1], b_new, b_fed);
+    fflush(stdout);
+
+    result_names_free(names);
+    perk_context_free(lean);
+    perk_context_free(ctx);
+    perk_program_free(prog);
+    for (uint32_t k = 0; k < cf->n_carts; k++) {
+        free(carts[k].lines);
+        free(carts[k].json);
+    }
+    free(carts);
+    bench_carts_free(cf);
+    free(bytes);
+}
+
+/* ------------------------------------------------------------------ main */
+
+static int split_list(char *s, const char **out)
+{
+    int n = 0;
+    for (char *tok = strtok(s, ","); tok != NULL && n < MAX_LIST; tok = strtok(NULL, ",")) out[n++] = tok;
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    const char *data = NULL;
+    char rules_arg[256] = "100,1000,10000", lines_arg[64] = "20";
+    double seconds = 0.3;
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--data") == 0 && v)
+            data = v;
+        else if (strcmp(argv[i], "--rules") == 0 && v)
+            snprintf(rules_arg, sizeof rules_arg, "%s", v);
+        else if (strcmp(argv[i], "--lines") == 0 && v)
+            snprintf(lines_arg, sizeof lines_arg, "%s", v);
+        else if (strcmp(argv[i], "--seconds") == 0 && v)
+            seconds = atof(v);
+        else
+            die("usage: bench_phases --data DIR [--rules 100,1000,10000] [--lines 20] [--seconds S]");
+        i++;
+    }
+    if (data == NULL) die("--data DIR is required");
+    static const perk_allocator counting = { count_alloc, count_release, NULL };
+    perk_set_allocator(&counting);
+
+    const char *rules[MAX_LIST], *lines[MAX_LIST];
+    int n_rules = split_list(rules_arg, rules), n_lines = split_list(lines_arg, lines);
+    samples s = { calloc(MAX_SAMPLES, sizeof(uint64_t)), 0 };
+    if (s.ns == NULL) die("out of memory");
+
+    printf("Medians in ms (%.2f s per phase). load = perk_program_load (parse, CRC-32C, verify, index):\n"
+           "the process's first load / warm; context new = perk_context_new (default limits); json in =\n"
+           "cart_json_parse + cart_json_feed; render = result_json_render, every promotion explained /\n"
+           "applied only (from a context explaining what applied); context bytes = what a context holds\n"
+           "(allocated through libperk, all of it written, so resident) when new / after every cart.\n\n",
+           seconds);
+    printf("| rules | lines | load first / warm | context new | json in | evaluate | render all / applied | "
+           "context bytes new / fed |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    fflush(stdout);
+    for (int r = 0; r < n_rules; r++)
+        for (int l = 0; l < n_lines; l++) run_ruleset(data, rules[r], atoi(lines[l]), seconds, &s);
+    free(s.ns);
+    return 0;
+}
