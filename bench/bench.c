@@ -24,7 +24,7 @@
  *                    [--time perk,lua] [--engine-dir bench]
  *        bench_lua54 --perk-loop K [--explain all|applied] --data DIR --rules 100 --lines 20
  *                    (evaluates Perk K times and nothing else: for callgrind and perf)
- *        bench_lua54 --lua-test bench/test_lua_engine.lua
+ *        bench_lua54 --lua-test bench/test_lua_engine.lua [bench/lua_engine_indexed.lua]
  *                    (runs the engine's hand-checked tests in the embedded runtime)
  */
 #include <errno.h>
@@ -53,9 +53,12 @@
 #ifdef BENCH_LUAJIT
 #include <luajit.h>
 #define LUA_ENGINE_NAME "luajit"
+#define PERK_TAG "@luajit" /* Perk's records from this process: its ratios to LuaJIT's */
 #else
 #define LUA_ENGINE_NAME "lua54"
+#define PERK_TAG ""
 #endif
+static const char lua_checkout_name[] = LUA_ENGINE_NAME "_idx_checkout";
 
 #define MAX_SIZES 16
 #define MAX_SAMPLES 4000000u
@@ -257,10 +260,14 @@ static void perk_carts_free(perk_cart_data *carts, uint32_t n)
 
 typedef struct lua_side {
     lua_State *L;
-    int engine;   /* registry ref: the engine module */
-    int evaluate; /* registry ref: engine.evaluate */
-    int prog;     /* registry ref: the loaded ruleset */
-    int carts;    /* registry ref: array of prebuilt carts */
+    const char *name; /* the record's engine name: lua54, lua54_idx, luajit, luajit_idx */
+    bool indexed;     /* bench/lua_engine_indexed.lua (else the scan engine, lua_engine.lua) */
+    int engine;       /* registry ref: the engine module */
+    int evaluate;     /* registry ref: engine.evaluate */
+    int checkout;     /* registry ref: function(prog, cart) engine.cart(cart) return engine.evaluate(prog, cart) end */
+    int scratch;      /* registry ref: the cart table the checkout path refills in place */
+    int prog;         /* registry ref: the loaded ruleset */
+    int carts;        /* registry ref: array of prebuilt carts */
 } lua_side;
 
 #ifdef BENCH_LUAJIT
@@ -274,21 +281,54 @@ static void lua_check(lua_State *L, int status, const char *what)
     if (status != 0) die("%s (%s): %s", what, LUA_ENGINE_NAME, lua_tostring(L, -1));
 }
 
-static void lua_side_open(lua_side *s, const char *engine_dir)
+/* A fresh Lua state with the standard libraries; under LuaJIT, its trace limits raised so that
+ * the 10,000-rule sets do not make it flush and recompile (defaults: 1,000 traces, 512 kB of
+ * machine code; maxmcode is in kB). */
+static lua_State *lua_state_new(void)
+{
+    lua_State *L = luaL_newstate();
+    if (L == NULL) die("cannot create a Lua state");
+    luaL_openlibs(L);
+#ifdef BENCH_LUAJIT
+    lua_check(L, luaL_dostring(L, "jit.opt.start('maxtrace=20000', 'maxmcode=65536')"), "jit.opt.start");
+#endif
+    return L;
+}
+
+/* Opens one Lua engine (bench/lua_engine.lua, or lua_engine_indexed.lua when indexed) in its
+ * own state. */
+static void lua_side_open(lua_side *s, const char *engine_dir, bool indexed)
 {
     char path[4096];
-    s->L = luaL_newstate();
-    if (s->L == NULL) die("cannot create a Lua state");
-    luaL_openlibs(s->L);
+    s->L = lua_state_new();
+    s->indexed = indexed;
+#ifdef BENCH_LUAJIT
+    s->name = indexed ? "luajit_idx" : "luajit";
+#else
+    s->name = indexed ? "lua54_idx" : "lua54";
+#endif
     snprintf(path, sizeof path, "%s/lua_boot.lua", engine_dir);
     lua_check(s->L, luaL_loadfile(s->L, path), "loading lua_boot.lua");
     lua_check(s->L, lua_pcall(s->L, 0, 1, 0), "running lua_boot.lua");
-    snprintf(path, sizeof path, "%s/lua_engine.lua", engine_dir);
+    snprintf(path, sizeof path, "%s/%s", engine_dir, indexed ? "lua_engine_indexed.lua" : "lua_engine.lua");
     lua_pushstring(s->L, path);
-    lua_check(s->L, lua_pcall(s->L, 1, 1, 0), "loading lua_engine.lua");
+    lua_check(s->L, lua_pcall(s->L, 1, 1, 0), "loading the Lua engine");
     lua_getfield(s->L, -1, "evaluate");
     s->evaluate = luaL_ref(s->L, LUA_REGISTRYINDEX);
+    lua_check(s->L,
+              luaL_loadstring(s->L, "local e = ... local cart, evaluate = e.cart, e.evaluate\n"
+                                    "return function(p, c) cart(c) return evaluate(p, c) end"),
+              "loading the checkout function");
+    lua_pushvalue(s->L, -2);
+    lua_check(s->L, lua_pcall(s->L, 1, 1, 0), "making the checkout function");
+    s->checkout = luaL_ref(s->L, LUA_REGISTRYINDEX);
     s->engine = luaL_ref(s->L, LUA_REGISTRYINDEX);
+    lua_createtable(s->L, 0, 16);
+    lua_newtable(s->L);
+    lua_setfield(s->L, -2, "lines");
+    lua_newtable(s->L);
+    lua_setfield(s->L, -2, "couponlist");
+    s->scratch = luaL_ref(s->L, LUA_REGISTRYINDEX);
     s->prog = s->carts = LUA_NOREF;
 }
 
@@ -395,6 +435,72 @@ typedef struct outcome {
     int64_t discount, shipping, points, gifts;
 } outcome;
 
+/* The checkout path: what a Lua checkout pays per cart when the cart arrives as C data, timed
+ * beside Perk's perk_cart_* loading. The cart's fields are written into one Lua cart table
+ * refilled in place (its line and tag tables created only when a cart is bigger than any
+ * before; strings pushed with lua_pushstring, which interns them, as Perk interns its strings),
+ * then one lua_pcall runs engine.cart (the per-cart indexing) and engine.evaluate. Indexed
+ * engine only: the scan engine's engine.cart allocates its sets per line. */
+static outcome lua_side_checkout(lua_side *s, const bench_cart *c)
+{
+    lua_State *L = s->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->checkout);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->prog);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->scratch);
+    lua_getfield(L, -1, "lines");
+    for (uint32_t i = 0; i < c->n_lines; i++) {
+        const bench_line *l = &c->lines[i];
+        lua_rawgeti(L, -1, (int)i + 1);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_createtable(L, 0, 12);
+            lua_createtable(L, 4, 0);
+            lua_setfield(L, -2, "taglist");
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, -3, (int)i + 1);
+        }
+        set_str(L, "sku", l->sku);
+        set_str(L, "category", l->category);
+        set_str(L, "brand", l->brand);
+        set_int(L, "price", l->price);
+        set_int(L, "qty", l->quantity);
+        set_int(L, "margin", l->margin_ppm);
+        lua_getfield(L, -1, "taglist");
+        for (uint32_t t = 0; t < l->n_tags; t++) {
+            lua_pushstring(L, l->tags[t]);
+            lua_rawseti(L, -2, (int)t + 1);
+        }
+        lua_pop(L, 1);
+        set_int(L, "nt", l->n_tags);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    set_int(L, "n", c->n_lines);
+    set_int(L, "tier", c->tier);
+    lua_pushboolean(L, c->first_order != 0);
+    lua_setfield(L, -2, "first_order");
+    set_int(L, "bmonth", c->birthday_month);
+    set_int(L, "bday", c->birthday_day);
+    set_int(L, "time", c->time);
+    set_str(L, "channel", c->channel);
+    set_int(L, "shipping", c->shipping);
+    lua_getfield(L, -1, "couponlist");
+    for (uint32_t t = 0; t < c->n_coupons; t++) {
+        lua_pushstring(L, c->coupons[t]);
+        lua_rawseti(L, -2, (int)t + 1);
+    }
+    lua_pop(L, 1);
+    set_int(L, "nc", c->n_coupons);
+    lua_check(L, lua_pcall(L, 2, 4, 0), "engine.cart + engine.evaluate");
+    outcome o;
+    o.discount = (int64_t)lua_tointeger(L, -4);
+    o.shipping = (int64_t)lua_tointeger(L, -3);
+    o.points = (int64_t)lua_tointeger(L, -2);
+    o.gifts = (int64_t)lua_tointeger(L, -1);
+    lua_pop(L, 4);
+    return o;
+}
+
 /* engine.evaluate(prog, carts[k] [, trace]); leaves nothing on the stack. */
 static outcome lua_side_eval(lua_side *s, uint32_t k, bool with_trace)
 {
@@ -456,10 +562,10 @@ static void report_mismatch(lua_side *s, const perk_program *prog, perk_context 
     const perk_result *r;
     if (perk_cart_load(ctx, pc) != PERK_OK) die("cart %u rejected: %s", k, perk_context_error(ctx));
     r = perk_evaluate(ctx);
-    fprintf(stderr, "\nbench: MISMATCH between Perk and %s: rules %s, lines %d, cart %u\n", LUA_ENGINE_NAME,
-            N, M, k);
+    fprintf(stderr, "\nbench: MISMATCH between Perk and %s: rules %s, lines %d, cart %u\n", s->name, N, M,
+            k);
     print_cart(pc->src);
-    fprintf(stderr, "  %-10s %12s %12s\n", "", "perk", LUA_ENGINE_NAME);
+    fprintf(stderr, "  %-10s %12s %12s\n", "", "perk", s->name);
     fprintf(stderr, "  %-10s %12lld %12lld\n", "discount", (long long)r->discount, (long long)lo.discount);
     fprintf(stderr, "  %-10s %12lld %12lld\n", "shipping", (long long)r->shipping_after,
             (long long)lo.shipping);
@@ -473,7 +579,7 @@ static void report_mismatch(lua_side *s, const perk_program *prog, perk_context 
             fprintf(stderr, "  line %u (%s, %s, %lld x %lld = %lld): perk final %lld, %s final %lld\n", i,
                     pc->lines[i].sku, pc->lines[i].category, (long long)pc->lines[i].unit_price,
                     (long long)pc->lines[i].quantity, (long long)r->lines[i].original,
-                    (long long)r->lines[i].final, LUA_ENGINE_NAME, (long long)lf);
+                    (long long)r->lines[i].final, s->name, (long long)lf);
             shown++;
         }
     }
@@ -513,19 +619,20 @@ static void report_mismatch(lua_side *s, const perk_program *prog, perk_context 
         applied[at % 64] = pr->promotion;
         if (first_diff >= 0 && at < first_diff + 6)
             fprintf(stderr, "    #%d perk %s goods %lld shipping %lld | %s %s goods %lld shipping %lld\n", at,
-                    pid, (long long)pr->discount, (long long)pr->shipping_discount, LUA_ENGINE_NAME,
+                    pid, (long long)pr->discount, (long long)pr->shipping_discount, s->name,
                     lid ? lid : "-", (long long)lgoods, (long long)lship);
     }
     if (first_diff < 0 && n_lua != n_perk)
         fprintf(stderr, "  perk applied %d promotions, %s %d (the extra ones are at the end)\n", n_perk,
-                LUA_ENGINE_NAME, n_lua);
+                s->name, n_lua);
     lua_pop(L, 1);
     exit(2);
 }
 
 /* Evaluates every cart on both sides; any difference ends the run (equal work is compared). */
-static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx, perk_context *lean,
-                        perk_cart_data *carts, uint32_t n, const char *N, int M, const void *json_names)
+static void check_carts(lua_side *sides, int n_sides, const perk_program *prog, perk_context *ctx,
+                        perk_context *lean, perk_cart_data *carts, uint32_t n, const char *N, int M,
+                        const void *json_names)
 {
 #ifdef BENCH_HAVE_JSON
     const result_names *names = json_names;
@@ -544,11 +651,23 @@ static void check_carts(lua_side *s, const perk_program *prog, perk_context *ctx
         for (uint32_t p = 0; p < r->n_promotions; p++)
             if ((unsigned)r->promotions[p].reason < PERK_REASON_COUNT) reasons[r->promotions[p].reason]++;
         visited += r->promotions_visited;
-        outcome lo = lua_side_eval(s, k, false);
-        bool same = lo.discount == r->discount && lo.shipping == r->shipping_after &&
-                    lo.points == r->points_earned && lo.gifts == (int64_t)r->n_gifts;
-        for (uint32_t i = 0; same && i < pc->n_lines; i++) same = lua_side_final(s, i) == r->lines[i].final;
-        if (!same) report_mismatch(s, prog, ctx, pc, N, M, k, lo);
+        /* every Lua engine, and the indexed ones through their checkout path too */
+        outcome lo = { 0, 0, 0, 0 };
+        for (int e = 0; e < n_sides; e++) {
+            lua_side *s = &sides[e];
+            for (int path = 0; path < (s->indexed ? 2 : 1); path++) {
+                lo = path == 0 ? lua_side_eval(s, k, false) : lua_side_checkout(s, pc->src);
+                bool same = lo.discount == r->discount && lo.shipping == r->shipping_after &&
+                            lo.points == r->points_earned && lo.gifts == (int64_t)r->n_gifts;
+                for (uint32_t i = 0; same && i < pc->n_lines; i++)
+                    same = lua_side_final(s, i) == r->lines[i].final;
+                if (!same) {
+                    if (path == 1) fprintf(stderr, "bench: (through the checkout path: cart refilled in place)\n");
+                    report_mismatch(s, prog, ctx, pc, N, M, k, lo);
+                }
+            }
+        }
+        bool same;
         /* explaining only what applied: the same amounts and instruction count */
         if (perk_cart_load(lean, pc) != PERK_OK) die("rules %s, lines %d: cart %u rejected (lean)", N, M, k);
         const perk_result *rl = perk_evaluate(lean);
@@ -631,6 +750,8 @@ static void run_perk_eval(timing_env *env, uint32_t k)
 
 static void run_lua(timing_env *env, uint32_t k) { lua_side_eval(env->lua, k, false); }
 
+static void run_lua_checkout(timing_env *env, uint32_t k) { lua_side_checkout(env->lua, env->carts[k].src); }
+
 #ifdef BENCH_HAVE_JSON
 /* A cart as a JSON document in, its result as JSON out (render flags: all promotions, or the
  * applied ones only). */
@@ -698,6 +819,70 @@ static void time_engine(const char *engine, const char *N, int M, timing_env *en
     fflush(stdout);
     fprintf(stderr, "bench: rules %9s lines %3d %-9s median %10.2f us  p99 %10.2f us  (%u samples)\n", N, M,
             engine, (double)median / 1e3, (double)p99 / 1e3, n);
+}
+
+/* One engine of an interleaved timing (time_interleaved). */
+typedef struct timed {
+    const char *name;
+    timing_env env; /* its own copy: perk_eval's "cart currently loaded" is per engine */
+    bench_fn prepare, fn;
+    uint64_t *samples;
+    uint32_t n, next; /* samples taken; the next cart */
+    uint64_t sum;
+} timed;
+
+#define INTERLEAVE_ROUNDS 10
+
+/* Times the engines in turn, in INTERLEAVE_ROUNDS rounds of blocks (Perk, Lua, Perk, Lua, ...,
+ * each block about seconds / INTERLEAVE_ROUNDS), so that whatever else the machine does falls on
+ * all of them alike; one evaluation per sample, cycling over the carts, after a warm-up of each.
+ * Prints the same "time" records as time_engine. */
+static void time_interleaved(const char *N, int M, timed *eng, int n_eng, uint32_t n_carts, double seconds)
+{
+    uint32_t cap = MAX_SAMPLES / (uint32_t)n_eng;
+    for (int e = 0; e < n_eng; e++) {
+        timed *t = &eng[e];
+        t->samples = malloc(cap * sizeof *t->samples);
+        if (t->samples == NULL) die("out of memory");
+        t->n = t->next = 0;
+        t->sum = 0;
+        uint64_t start = now_ns();
+        for (uint32_t i = 0; i < n_carts || (double)(now_ns() - start) / 1e9 < WARMUP_SECONDS; i++) {
+            if (t->prepare) t->prepare(&t->env, i % n_carts);
+            t->fn(&t->env, i % n_carts);
+        }
+    }
+    uint64_t block = (uint64_t)(seconds * 1e9 / INTERLEAVE_ROUNDS);
+    for (int round = 0; round < INTERLEAVE_ROUNDS; round++) {
+        for (int e = 0; e < n_eng; e++) {
+            timed *t = &eng[e];
+            uint64_t start = now_ns(), spent = 0;
+            /* the last round also completes at least one pass over the carts */
+            while (t->n < cap && (spent < block || (round == INTERLEAVE_ROUNDS - 1 && t->n < n_carts))) {
+                uint32_t k = t->next;
+                t->next = (k + 1) % n_carts;
+                if (t->prepare) t->prepare(&t->env, k);
+                uint64_t t0 = now_ns();
+                t->fn(&t->env, k);
+                uint64_t t1 = now_ns();
+                t->samples[t->n++] = t1 - t0;
+                t->sum += t1 - t0;
+                spent = t1 - start;
+            }
+        }
+    }
+    for (int e = 0; e < n_eng; e++) {
+        timed *t = &eng[e];
+        qsort(t->samples, t->n, sizeof *t->samples, cmp_u64);
+        uint64_t median = t->samples[t->n / 2], p99 = t->samples[(size_t)t->n * 99 / 100];
+        printf("time\t%s\t%d\t%s\t%llu\t%llu\t%.1f\t%u\n", N, M, t->name, (unsigned long long)median,
+               (unsigned long long)p99, (double)t->sum / t->n, t->n);
+        fprintf(stderr, "bench: rules %9s lines %3d %-18s median %10.2f us  p99 %10.2f us  (%u samples)\n", N,
+                M, t->name, (double)median / 1e3, (double)p99 / 1e3, t->n);
+        free(t->samples);
+        t->samples = NULL;
+    }
+    fflush(stdout);
 }
 
 /* The cost of reading the clock twice, reported so that tiny medians can be judged. */
@@ -778,7 +963,7 @@ typedef struct options {
     const char *rules[MAX_SIZES]; /* ruleset names: "1000", "1000+9000" (gen.c) */
     int n_rules, lines[MAX_SIZES], n_lines;
     double seconds;
-    bool time_perk, time_lua;
+    bool time_perk, time_lua, time_json;
     long perk_loop;
     bool loop_applied;     /* --perk-loop with --explain applied: PERK_EXPLAIN_APPLIED */
     const char *dump_json; /* --dump-json DIR: write the carts of --lines as JSON files, and stop */
@@ -904,17 +1089,21 @@ static void perk_loop(const options *o)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--lua-test") == 0) {
-        /* runs a Lua test file (bench/test_lua_engine.lua) in this binary's embedded runtime */
-        lua_State *L = luaL_newstate();
-        if (L == NULL) die("cannot create a Lua state");
-        luaL_openlibs(L);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "--lua-test") == 0) {
+        /* runs a Lua test file (bench/test_lua_engine.lua) in this binary's embedded runtime,
+         * on the engine file named by the third argument (global bench_engine; default: the
+         * test's own choice) */
+        lua_State *L = lua_state_new();
+        if (argc == 4) {
+            lua_pushstring(L, argv[3]);
+            lua_setglobal(L, "bench_engine");
+        }
         lua_check(L, luaL_loadfile(L, argv[2]), "loading the test");
         lua_check(L, lua_pcall(L, 0, 0, 0), "running the test");
         lua_close(L);
         return 0;
     }
-    options o = { .engine_dir = "bench", .seconds = 0.3, .time_perk = true, .time_lua = true };
+    options o = { .engine_dir = "bench", .seconds = 0.3, .time_perk = true, .time_lua = true, .time_json = true };
     o.rules[0] = "10", o.rules[1] = "100", o.rules[2] = "1000", o.rules[3] = "10000", o.n_rules = 4;
     o.lines[0] = 1, o.lines[1] = 20, o.lines[2] = 200, o.n_lines = 3;
     for (int i = 1; i < argc; i += 2) {
@@ -939,6 +1128,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--time") == 0) {
             o.time_perk = strstr(v, "perk") != NULL;
             o.time_lua = strstr(v, "lua") != NULL;
+            o.time_json = strstr(v, "json") != NULL;
         } else
             usage();
     }
@@ -957,9 +1147,10 @@ int main(int argc, char **argv)
     }
 
     timer_overhead();
-    lua_side lua = { 0 };
-    lua_side_open(&lua, o.engine_dir);
-    lua_call_overhead(&lua);
+    lua_side lua[2] = { { 0 }, { 0 } }; /* the scan engine and the indexed one, one state each */
+    lua_side_open(&lua[0], o.engine_dir, false);
+    lua_side_open(&lua[1], o.engine_dir, true);
+    lua_call_overhead(&lua[1]);
     for (int ri = 0; ri < o.n_rules; ri++) {
         const char *N = o.rules[ri];
         double compile_s;
@@ -977,15 +1168,19 @@ int main(int argc, char **argv)
         lean_limits.explain = PERK_EXPLAIN_APPLIED;
         perk_context *lean = perk_context_new(prog, &lean_limits, &err);
         if (lean == NULL) die("perk_context_new (explain applied): %s", err.message);
+        perk_context *evalctx = perk_context_new(prog, NULL, &err); /* perk_eval's, see the timing */
+        if (evalctx == NULL) die("perk_context_new: %s", err.message);
 
         char path[4096], msg[512];
         snprintf(path, sizeof path, "%s/rules_%s.lua", o.data, N);
-        int64_t lua_bytes;
-        double lua_load = lua_side_load_rules(&lua, path, &lua_bytes);
-        printf("luaload\t%s\t%s\t%.6f\t%lld\n", N, LUA_ENGINE_NAME, lua_load, (long long)lua_bytes);
-        fprintf(stderr,
-                "bench: rules %9s: compiled in %.2f ms (%zu bytes of bytecode), %s loaded in %.2f ms\n", N,
-                compile_s * 1e3, pbc_len, LUA_ENGINE_NAME, lua_load * 1e3);
+        for (int e = 0; e < 2; e++) {
+            int64_t lua_bytes;
+            double lua_load = lua_side_load_rules(&lua[e], path, &lua_bytes);
+            printf("luaload\t%s\t%s\t%.6f\t%lld\n", N, lua[e].name, lua_load, (long long)lua_bytes);
+            fprintf(stderr,
+                    "bench: rules %9s: compiled in %.2f ms (%zu bytes of bytecode), %s loaded in %.2f ms\n", N,
+                    compile_s * 1e3, pbc_len, lua[e].name, lua_load * 1e3);
+        }
 
 #ifdef BENCH_HAVE_JSON
         result_names *names = result_names_from_program(prog);
@@ -1002,11 +1197,11 @@ int main(int argc, char **argv)
 #ifdef BENCH_HAVE_JSON
             for (uint32_t k = 0; k < cf->n_carts; k++) cart_json_build(&carts[k]);
 #endif
-            lua_side_build_carts(&lua, cf);
+            for (int e = 0; e < 2; e++) lua_side_build_carts(&lua[e], cf);
 #ifdef BENCH_HAVE_JSON
-            check_carts(&lua, prog, ctx, lean, carts, cf->n_carts, N, M, names);
+            check_carts(lua, 2, prog, ctx, lean, carts, cf->n_carts, N, M, names);
 #else
-            check_carts(&lua, prog, ctx, lean, carts, cf->n_carts, N, M, NULL);
+            check_carts(lua, 2, prog, ctx, lean, carts, cf->n_carts, N, M, NULL);
 #endif
             printf("check\t%s\t%d\t%s\t%u\n", N, M, LUA_ENGINE_NAME, cf->n_carts);
             if (M == 20 || M == 200) {
@@ -1025,7 +1220,7 @@ int main(int argc, char **argv)
                                lean,
                                prog,
                                carts,
-                               &lua,
+                               &lua[0],
                                ctx,
                                UINT32_MAX
 #ifdef BENCH_HAVE_JSON
@@ -1033,22 +1228,34 @@ int main(int argc, char **argv)
                                names
 #endif
             };
+            /* Perk and the Lua engines of this runtime, interleaved (perk_eval on its own
+             * context, since the perk blocks reload ctx) */
+            timed eng[6];
+            int n_eng = 0;
             if (o.time_perk) {
-                time_engine("perk", N, M, &env, cf->n_carts, NULL, run_perk, o.seconds);
-                perk_context *const evaluated[2] = { ctx, lean };
-                for (int e = 0; e < 2; e++) {
-                    env.evaluated = evaluated[e];
-                    env.loaded = UINT32_MAX;
-                    time_engine(e == 0 ? "perk_eval" : "perk_eval_applied", N, M, &env, cf->n_carts,
-                                prepare_perk_eval, run_perk_eval, o.seconds);
-                }
+                eng[n_eng++] = (timed){ .name = "perk" PERK_TAG, .env = env, .fn = run_perk };
+                eng[n_eng] = (timed){ .name = "perk_eval" PERK_TAG, .env = env, .prepare = prepare_perk_eval,
+                                      .fn = run_perk_eval };
+                eng[n_eng++].env.evaluated = evalctx;
+                eng[n_eng] = (timed){ .name = "perk_eval_applied" PERK_TAG, .env = env,
+                                      .prepare = prepare_perk_eval, .fn = run_perk_eval };
+                eng[n_eng++].env.evaluated = lean;
+            }
+            if (o.time_lua) {
+                eng[n_eng++] = (timed){ .name = lua[0].name, .env = env, .fn = run_lua };
+                eng[n_eng] = (timed){ .name = lua[1].name, .env = env, .fn = run_lua };
+                eng[n_eng++].env.lua = &lua[1];
+                eng[n_eng] = (timed){ .name = lua_checkout_name, .env = env, .fn = run_lua_checkout };
+                eng[n_eng++].env.lua = &lua[1];
+            }
+            if (n_eng > 0) time_interleaved(N, M, eng, n_eng, cf->n_carts, o.seconds);
 #ifdef BENCH_HAVE_JSON
+            if (o.time_json) {
                 time_engine("perk_json", N, M, &env, cf->n_carts, NULL, run_perk_json, o.seconds);
                 time_engine("perk_json_applied", N, M, &env, cf->n_carts, NULL, run_perk_json_applied,
                             o.seconds);
-#endif
             }
-            if (o.time_lua) time_engine(LUA_ENGINE_NAME, N, M, &env, cf->n_carts, NULL, run_lua, o.seconds);
+#endif
             perk_carts_free(carts, cf->n_carts);
             free(carts);
             bench_carts_free(cf);
@@ -1061,11 +1268,13 @@ int main(int argc, char **argv)
                    (long long)ctx_after_200);
         perk_context_free(ctx);
         perk_context_free(lean);
+        perk_context_free(evalctx);
         perk_program_free(prog);
     }
 #ifndef BENCH_HAVE_JSON
     if (o.time_perk) printf("nojson\n");
 #endif
-    lua_side_close(&lua);
+    lua_side_close(&lua[0]);
+    lua_side_close(&lua[1]);
     return 0;
 }
