@@ -24,10 +24,16 @@
  *                    [--time perk,lua] [--engine-dir bench]
  *        bench_lua54 --perk-loop K [--explain all|applied] --data DIR --rules 100 --lines 20
  *                    (evaluates Perk K times and nothing else: for callgrind and perf)
+ *        bench_lua54 --perk-loop K --loop-engine checkout|lua_idx|lua_idx_checkout|lua ...
+ *                    (K runs of that engine: callgrind counts it through bench_once_*)
+ *        bench_lua54 --threads 2 --data DIR --rules 100 --lines 20 [--seconds 1]
+ *                    (throughput with 1 and 2 threads, a context each: threads_test)
  *        bench_lua54 --lua-test bench/test_lua_engine.lua [bench/lua_engine_indexed.lua]
  *                    (runs the engine's hand-checked tests in the embedded runtime)
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdalign.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -965,6 +971,8 @@ typedef struct options {
     double seconds;
     bool time_perk, time_lua, time_json;
     long perk_loop;
+    const char *loop_engine; /* --loop-engine E: with --perk-loop, E instead of perk_evaluate */
+    int threads;           /* --threads T: the scaling test, 1 to T threads (threads_test) */
     bool loop_applied;     /* --perk-loop with --explain applied: PERK_EXPLAIN_APPLIED */
     const char *dump_json; /* --dump-json DIR: write the carts of --lines as JSON files, and stop */
 } options;
@@ -1087,6 +1095,216 @@ static void perk_loop(const options *o)
     perk_program_free(prog);
 }
 
+/* --loop-engine E (with --perk-loop K): K runs of one engine other than perk_evaluate, each
+ * through a function of its own that callgrind can count alone (--toggle-collect=bench_once_*):
+ *   checkout      perk_cart_* + perk_evaluate (bench_once_perk_checkout)
+ *   lua_idx       the indexed Lua engine's engine.evaluate on a prebuilt cart (bench_once_lua)
+ *   lua_idx_checkout  its checkout path: the cart written into Lua + engine.cart + evaluate
+ *   lua           the scan engine's engine.evaluate (bench_once_lua)
+ * As many runs go first, uncounted (LuaJIT compiles its traces then). */
+__attribute__((noinline)) void bench_once_perk_checkout(perk_context *ctx, const perk_cart_data *c);
+__attribute__((noinline)) void bench_once_perk_checkout(perk_context *ctx, const perk_cart_data *c)
+{
+    perk_cart_load(ctx, c);
+    perk_evaluate(ctx);
+}
+
+__attribute__((noinline)) void bench_once_lua(lua_side *s, uint32_t k, const bench_cart *c, bool checkout);
+__attribute__((noinline)) void bench_once_lua(lua_side *s, uint32_t k, const bench_cart *c, bool checkout)
+{
+    if (checkout)
+        lua_side_checkout(s, c);
+    else
+        lua_side_eval(s, k, false);
+}
+
+static void engine_loop(const options *o)
+{
+    const char *E = o->loop_engine, *N = o->rules[0];
+    int M = o->lines[0];
+    bool perk = strcmp(E, "checkout") == 0, indexed = strncmp(E, "lua_idx", 7) == 0,
+         checkout = strcmp(E, "lua_idx_checkout") == 0;
+    if (!perk && !indexed && strcmp(E, "lua") != 0) die("--loop-engine: checkout, lua_idx, lua_idx_checkout or lua");
+    char path[4096], msg[512];
+    snprintf(path, sizeof path, "%s/carts_%d.bin", o->data, M);
+    bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
+    if (cf == NULL) die("%s", msg);
+    perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+    if (carts == NULL) die("out of memory");
+    perk_carts_build(cf, carts);
+    if (perk) {
+        double cs;
+        size_t pbc;
+        perk_program *prog = compile_ruleset(o, N, &cs, &pbc);
+        perk_error err;
+        perk_context *ctx = perk_context_new(prog, NULL, &err);
+        if (ctx == NULL) die("perk_context_new: %s", err.message);
+        for (uint32_t k = 0; k < cf->n_carts; k++) perk_cart_load(ctx, &carts[k]), perk_evaluate(ctx);
+        for (long i = 0; i < o->perk_loop; i++) bench_once_perk_checkout(ctx, &carts[i % cf->n_carts]);
+        perk_context_free(ctx);
+        perk_program_free(prog);
+    } else {
+        lua_side s = { 0 };
+        lua_side_open(&s, o->engine_dir, indexed);
+        snprintf(path, sizeof path, "%s/rules_%s.lua", o->data, N);
+        int64_t bytes;
+        lua_side_load_rules(&s, path, &bytes);
+        lua_side_build_carts(&s, cf);
+        /* as many runs first (LuaJIT records and compiles its traces then) */
+        for (long i = 0; i < o->perk_loop || i < (long)cf->n_carts; i++) {
+            uint32_t k = (uint32_t)(i % cf->n_carts);
+            if (checkout)
+                lua_side_checkout(&s, &cf->carts[k]);
+            else
+                lua_side_eval(&s, k, false);
+        }
+        for (long i = 0; i < o->perk_loop; i++) {
+            uint32_t k = (uint32_t)(i % cf->n_carts);
+            bench_once_lua(&s, k, &cf->carts[k], checkout);
+        }
+        lua_side_close(&s);
+    }
+    printf("engine_loop\t%s\t%s\t%d\t%ld\n", E, N, M, o->perk_loop);
+    perk_carts_free(carts, cf->n_carts);
+    free(carts);
+    bench_carts_free(cf);
+}
+
+/* ------------------------------------------------------------------ scaling with threads */
+
+/* --threads T1,T2,...: evaluation throughput (perk_cart_* + perk_evaluate per cart, as the
+ * "perk" column) with T threads, each with its own context on the one shared program and
+ * cycling over the same read-only carts from a different starting cart. Each context is created
+ * and fed every cart once before the threads start, so nothing allocates while they run. Beside
+ * it, the same threads run a control: an arithmetic loop on registers (no memory, nothing shared),
+ * which shows how much of two cores the machine gives two threads right now (it is shared: other
+ * processes take their turns). Perk scales as well as it can when its ratio is the control's.
+ * Three rounds alternate 1 and 2 threads so that load changes fall on both. */
+typedef struct thread_job {
+    alignas(64) perk_context *ctx; /* one cache line per job: the jobs share nothing */
+    const perk_cart_data *carts;
+    uint32_t n_carts, first;
+    bool control;
+    uint64_t budget_ns;
+    pthread_barrier_t *start;
+    uint64_t evals, elapsed_ns, cpu_ns, sink;
+} thread_job;
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *thread_main(void *arg)
+{
+    thread_job *j = arg;
+    pthread_barrier_wait(j->start);
+    uint64_t t0 = now_ns(), t1 = t0, c0 = thread_cpu_ns(), n = 0, x = j->first + 1;
+    uint32_t k = j->first % j->n_carts;
+    do {
+        for (int i = 0; i < 16; i++) {
+            if (j->control) {
+                /* about as long as one small evaluation: xorshift steps in registers */
+                for (int s = 0; s < 2000; s++) x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            } else {
+                perk_cart_load(j->ctx, &j->carts[k]);
+                perk_evaluate(j->ctx);
+                k = k + 1 == j->n_carts ? 0 : k + 1;
+            }
+            n++;
+        }
+        t1 = now_ns();
+    } while (t1 - t0 < j->budget_ns);
+    j->evals = n;
+    j->elapsed_ns = t1 - t0;
+    j->cpu_ns = thread_cpu_ns() - c0;
+    j->sink = x;
+    return NULL;
+}
+
+/* Runs T threads (control or Perk) for `seconds`; returns the total evaluations per second of
+ * wall time, and in *per_cpu the sum of each thread's evaluations per second of its own CPU time
+ * (what the threads would do if each had a core to itself: this one falls when threads slow
+ * each other down, by sharing cache lines or memory bandwidth, not when the machine is busy). */
+static double threads_run(thread_job *jobs, int T, bool control, double seconds, double *per_cpu)
+{
+    pthread_t tid[16];
+    pthread_barrier_t start;
+    if (pthread_barrier_init(&start, NULL, (unsigned)T) != 0) die("pthread_barrier_init failed");
+    for (int t = 0; t < T; t++) {
+        jobs[t].control = control;
+        jobs[t].budget_ns = (uint64_t)(seconds * 1e9);
+        jobs[t].start = &start;
+        if (pthread_create(&tid[t], NULL, thread_main, &jobs[t]) != 0) die("pthread_create failed");
+    }
+    double rate = 0;
+    *per_cpu = 0;
+    for (int t = 0; t < T; t++) {
+        pthread_join(tid[t], NULL);
+        rate += (double)jobs[t].evals * 1e9 / (double)jobs[t].elapsed_ns;
+        *per_cpu += (double)jobs[t].evals * 1e9 / (double)(jobs[t].cpu_ns ? jobs[t].cpu_ns : 1);
+    }
+    pthread_barrier_destroy(&start);
+    return rate;
+}
+
+static void threads_test(const char *data, const char *N, int M, int max_threads, double seconds, int rounds)
+{
+    options o = { .data = data, .perk_loop = 1 };
+    double cs;
+    size_t pbc;
+    perk_program *prog = compile_ruleset(&o, N, &cs, &pbc);
+    char path[4096], msg[512];
+    snprintf(path, sizeof path, "%s/carts_%d.bin", data, M);
+    bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
+    if (cf == NULL) die("%s", msg);
+    perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+    if (carts == NULL) die("out of memory");
+    perk_carts_build(cf, carts);
+    thread_job *jobs = aligned_alloc(64, sizeof(thread_job) * 16);
+    if (jobs == NULL || max_threads < 1 || max_threads > 16) die("--threads: 1 to 16 threads");
+    memset(jobs, 0, sizeof(thread_job) * 16);
+    for (int t = 0; t < max_threads; t++) {
+        perk_error err;
+        jobs[t].ctx = perk_context_new(prog, NULL, &err);
+        if (jobs[t].ctx == NULL) die("perk_context_new: %s", err.message);
+        for (uint32_t k = 0; k < cf->n_carts; k++) {
+            if (perk_cart_load(jobs[t].ctx, &carts[k]) != PERK_OK) die("cart %u rejected", k);
+            perk_evaluate(jobs[t].ctx);
+        }
+        jobs[t].carts = carts;
+        jobs[t].n_carts = cf->n_carts;
+        jobs[t].first = (uint32_t)t * cf->n_carts / (uint32_t)max_threads;
+    }
+    for (int r = 0; r < rounds; r++)
+        for (int T = 1; T <= max_threads; T++) {
+            double perk_cpu, control_cpu;
+            double perk = threads_run(jobs, T, false, seconds, &perk_cpu);
+            double control = threads_run(jobs, T, true, seconds / 2, &control_cpu);
+            double load = 0;
+            FILE *f = fopen("/proc/loadavg", "r");
+            if (f != NULL) {
+                if (fscanf(f, "%lf", &load) != 1) load = 0;
+                fclose(f);
+            }
+            printf("threads\t%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.2f\n", N, M, r, T, perk, control, perk_cpu,
+                   control_cpu, load);
+            fprintf(stderr,
+                    "bench: rules %s lines %d round %d: %d thread(s): %.0f evaluations/s, %.0f per CPU-second "
+                    "(control %.0f/s, %.0f); load %.2f\n",
+                    N, M, r, T, perk, perk_cpu, control, control_cpu, load);
+            fflush(stdout);
+        }
+    for (int t = 0; t < max_threads; t++) perk_context_free(jobs[t].ctx);
+    free(jobs);
+    perk_carts_free(carts, cf->n_carts);
+    free(carts);
+    bench_carts_free(cf);
+    perk_program_free(prog);
+}
+
 int main(int argc, char **argv)
 {
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "--lua-test") == 0) {
@@ -1121,6 +1339,10 @@ int main(int argc, char **argv)
             o.seconds = atof(v);
         else if (strcmp(a, "--dump-json") == 0)
             o.dump_json = v;
+        else if (strcmp(a, "--loop-engine") == 0)
+            o.loop_engine = v;
+        else if (strcmp(a, "--threads") == 0)
+            o.threads = atoi(v);
         else if (strcmp(a, "--perk-loop") == 0)
             o.perk_loop = atol(v);
         else if (strcmp(a, "--explain") == 0 && (strcmp(v, "applied") == 0 || strcmp(v, "all") == 0))
@@ -1133,12 +1355,21 @@ int main(int argc, char **argv)
             usage();
     }
     if (o.data == NULL || o.seconds <= 0) usage();
+    if (o.threads > 0) {
+        /* before the counting allocator, whose counter is not atomic */
+        threads_test(o.data, o.rules[0], o.lines[0], o.threads, o.seconds, 3);
+        return 0;
+    }
 
     static const perk_allocator counting = { count_alloc, count_release, NULL };
     perk_set_allocator(&counting);
 
     if (o.dump_json) {
         dump_json(&o);
+        return 0;
+    }
+    if (o.perk_loop > 0 && o.loop_engine != NULL) {
+        engine_loop(&o);
         return 0;
     }
     if (o.perk_loop > 0) {

@@ -92,10 +92,24 @@ local function pred_keys(p)
   return nil -- all, not, margin_ge, price_ge
 end
 
+-- A set is prepared once: its predicate as a closure, its keys, and how its members are found
+-- per cart: `all` = every line; one key (cat, brand, tag, or an `and` with such a side) = the
+-- cart's lines holding that key, gathered by the key walk of evaluate() (s.exact: all of them,
+-- else those passing the predicate); otherwise the predicate on every line.
+local every_set = {}
 local function prepare_set(s)
   if s.fn == nil then
-    s.fn, s.gen, s.list, s.n = compile_pred(s), 0, {}, 0
-    s.keys = pred_keys(s) or false
+    s.fn, s.gen, s.n = compile_pred(s), 0, 0
+    s.own = {}
+    s.list = s.own
+    local ks = pred_keys(s)
+    s.keys = ks or false
+    s.all = s[1] == "all"
+    if ks and #ks == 2 and ks[1] ~= K_SKU then
+      s.kk, s.kv = ks[1], ks[2]
+      s.exact = s[1] == "cat" or s[1] == "brand" or s[1] == "tag"
+    end
+    every_set[#every_set + 1] = s
   end
   return s
 end
@@ -122,7 +136,12 @@ local function rule_keys(set, conds)
   return nil
 end
 
+-- An index entry: what is listed under one key (promotions' positions l[1..n], earn rules l.e),
+-- and per evaluation (l.g == the evaluation's number) the cart's lines holding the key.
+local function new_entry() return {g = 0, n = 0, ln = {}, nl = 0} end
+
 function M.load(data)
+  every_set = {}
   local prog = {tz_offset = data.tz_offset, earns = data.earns, mults = data.mults, gen = 0,
                 cur = {}, groups = {}, active = {}, share = {}, rq = {}, rr = {}, rsum = {},
                 keys = {}, mark = {}, cand = {}, emark = {}, ecand = {}, days = {}, ndays = 0}
@@ -180,13 +199,14 @@ function M.load(data)
       for k = 1, #ks, 2 do
         local t = eidx[ks[k]]
         local l = t[ks[k + 1]]
-        if l == nil then l = {g = 0, n = 0}; t[ks[k + 1]] = l end
+        if l == nil then l = {n = 0}; t[ks[k + 1]] = l end
         l.n = l.n + 1
         l[l.n] = er
       end
     end
   end
   prog.efree, prog.nefree, prog.eidx = efree, #efree, eidx
+  prog.sets, prog.iota = every_set, {}
   prog.ne, prog.nm = #data.earns, #data.mults
   return prog
 end
@@ -213,7 +233,7 @@ local function day_index(prog, today, weekday)
         for k = 1, #ks, 2 do
           local t = d.idx[ks[k]]
           local l = t[ks[k + 1]]
-          if l == nil then l = {g = 0, n = 0}; t[ks[k + 1]] = l end
+          if l == nil then l = new_entry(); t[ks[k + 1]] = l end
           l.n = l.n + 1
           l[l.n] = r
         end
@@ -225,8 +245,15 @@ local function day_index(prog, today, weekday)
     local t = d.idx[kind]
     for v, el in pairs(prog.eidx[kind]) do
       local l = t[v]
-      if l == nil then l = {g = 0, n = 0}; t[v] = l end
+      if l == nil then l = new_entry(); t[v] = l end
       l.e = el
+    end
+  end
+  -- an entry for every single-key set, listed under or not: the key walk gathers its lines
+  for _, set in ipairs(prog.sets) do
+    if set.kk then
+      local t = d.idx[set.kk]
+      if t[set.kv] == nil then t[set.kv] = new_entry() end
     end
   end
   d.nfree, d.nall = nfree, nall
@@ -285,14 +312,40 @@ end
 
 ---------------------------------------------------------------------------- evaluation helpers
 
+-- The members of set s in this cart (line numbers, ascending), computed once per evaluation.
+-- E_idx is the day's index, whose entries the key walk filled with the cart's lines (x.ln,
+-- x.nl); E_iota holds 1..n. Both are set by evaluate().
+local E_idx, E_iota
 local function members(s, lines, n, gen)
   if s.gen == gen then return s.list, s.n end
-  local fn, list, k = s.fn, s.list, 0
-  for i = 1, n do
-    if fn(lines[i]) then k = k + 1; list[k] = i end
+  s.gen = gen
+  if s.all then
+    s.list, s.n = E_iota, n
+    return E_iota, n
   end
-  s.gen, s.n = gen, k
-  return list, k
+  local own, k = s.own, 0
+  local kk = s.kk
+  if kk ~= nil then
+    local x = E_idx[kk][s.kv]
+    if x.g == gen then
+      if s.exact then
+        s.list, s.n = x.ln, x.nl
+        return x.ln, x.nl
+      end
+      local fn, ln = s.fn, x.ln
+      for j = 1, x.nl do
+        local i = ln[j]
+        if fn(lines[i]) then k = k + 1; own[k] = i end
+      end
+    end -- else no line holds the key
+  else
+    local fn = s.fn
+    for i = 1, n do
+      if fn(lines[i]) then k = k + 1; own[k] = i end
+    end
+  end
+  s.list, s.n = own, k
+  return own, k
 end
 
 local function total_of(cur, list, k)
@@ -479,26 +532,42 @@ function M.evaluate(prog, cart, trace)
   -- the free ones
   local day = day_index(prog, today, weekday)
   local idx, mark, cand = day.idx, prog.mark, prog.cand
+  local iota = prog.iota
+  for i = #iota + 1, n do iota[i] = i end
+  E_idx, E_iota = idx, iota
   local emark, ecand = prog.emark, prog.ecand
   local icat, ibrand, itag, isku = idx[K_CAT], idx[K_BRAND], idx[K_TAG], idx[K_SKU]
   local nc, ne = 0, prog.nefree
   local efree = prog.efree
   for j = 1, ne do ecand[j] = efree[j] end
+  -- each entry met also gathers the cart's lines holding its key (for members())
   for i = 1, n do
     local l = lines[i]
     local cl = l.catlist
     for c = 1, l.ncats do
       local x = icat[cl[c]]
-      if x ~= nil and x.g ~= gen then nc, ne = take(x, gen, mark, cand, nc, emark, ecand, ne) end
+      if x ~= nil then
+        if x.g ~= gen then nc, ne = take(x, gen, mark, cand, nc, emark, ecand, ne); x.nl = 0 end
+        local nl = x.nl + 1
+        x.nl = nl; x.ln[nl] = i
+      end
     end
     local x = ibrand[l.brand]
-    if x ~= nil and x.g ~= gen then nc, ne = take(x, gen, mark, cand, nc, emark, ecand, ne) end
+    if x ~= nil then
+      if x.g ~= gen then nc, ne = take(x, gen, mark, cand, nc, emark, ecand, ne); x.nl = 0 end
+      local nl = x.nl + 1
+      x.nl = nl; x.ln[nl] = i
+    end
     x = isku[l.sku]
     if x ~= nil and x.g ~= gen then nc, ne = take(x, gen, mark, cand, nc, emark, ecand, ne) end
     local tl = l.taglist
     for t = 1, l.nt do
       x = itag[tl[t]]
-      if x ~= nil and x.g ~= gen then nc, ne = take(x, gen, mark, cand, nc, emark, ecand, ne) end
+      if x ~= nil then
+        if x.g ~= gen then nc, ne = take(x, gen, mark, cand, nc, emark, ecand, ne); x.nl = 0 end
+        local nl = x.nl + 1
+        x.nl = nl; x.ln[nl] = i
+      end
     end
   end
   local clist, icoupon = cart.couponlist, idx[K_COUPON]
