@@ -1179,7 +1179,12 @@ static void engine_loop(const options *o)
  * it, the same threads run a control: an arithmetic loop on registers (no memory, nothing shared),
  * which shows how much of two cores the machine gives two threads right now (it is shared: other
  * processes take their turns). Perk scales as well as it can when its ratio is the control's.
- * Three rounds alternate 1 and 2 threads so that load changes fall on both. */
+ * Three rounds alternate 1 and 2 threads so that load changes fall on both. Run twice: with the
+ * contexts created and fed one after the other by the main thread ("main": their blocks come from
+ * one malloc arena, a later context's small blocks filling the holes an earlier one's growth left,
+ * so two contexts can share cache lines at block boundaries), and by the thread that uses each
+ * ("thread": each thread's blocks from its own arena, as a service creating a context per worker
+ * thread gets). If false sharing between contexts cost anything, "main" would scale worse. */
 typedef struct thread_job {
     alignas(64) perk_context *ctx; /* one cache line per job: the jobs share nothing */
     const perk_cart_data *carts;
@@ -1187,6 +1192,7 @@ typedef struct thread_job {
     bool control;
     uint64_t budget_ns;
     pthread_barrier_t *start;
+    perk_program *prog; /* placement "thread": the thread creates and feeds its context */
     uint64_t evals, elapsed_ns, cpu_ns, sink;
 } thread_job;
 
@@ -1200,6 +1206,15 @@ static uint64_t thread_cpu_ns(void)
 static void *thread_main(void *arg)
 {
     thread_job *j = arg;
+    if (j->ctx == NULL) {
+        perk_error err;
+        j->ctx = perk_context_new(j->prog, NULL, &err);
+        if (j->ctx == NULL) die("perk_context_new: %s", err.message);
+        for (uint32_t k = 0; k < j->n_carts; k++) {
+            if (perk_cart_load(j->ctx, &j->carts[k]) != PERK_OK) die("cart %u rejected", k);
+            perk_evaluate(j->ctx);
+        }
+    }
     pthread_barrier_wait(j->start);
     uint64_t t0 = now_ns(), t1 = t0, c0 = thread_cpu_ns(), n = 0, x = j->first + 1;
     uint32_t k = j->first % j->n_carts;
@@ -1250,7 +1265,8 @@ static double threads_run(thread_job *jobs, int T, bool control, double seconds,
     return rate;
 }
 
-static void threads_test(const char *data, const char *N, int M, int max_threads, double seconds, int rounds)
+static void threads_test(const char *data, const char *N, int M, int max_threads, double seconds, int rounds,
+                         bool in_thread)
 {
     options o = { .data = data, .perk_loop = 1 };
     double cs;
@@ -1268,15 +1284,17 @@ static void threads_test(const char *data, const char *N, int M, int max_threads
     memset(jobs, 0, sizeof(thread_job) * 16);
     for (int t = 0; t < max_threads; t++) {
         perk_error err;
+        jobs[t].prog = prog;
+        jobs[t].carts = carts;
+        jobs[t].n_carts = cf->n_carts;
+        jobs[t].first = (uint32_t)t * cf->n_carts / (uint32_t)max_threads;
+        if (in_thread) continue; /* created by the first thread that runs the job */
         jobs[t].ctx = perk_context_new(prog, NULL, &err);
         if (jobs[t].ctx == NULL) die("perk_context_new: %s", err.message);
         for (uint32_t k = 0; k < cf->n_carts; k++) {
             if (perk_cart_load(jobs[t].ctx, &carts[k]) != PERK_OK) die("cart %u rejected", k);
             perk_evaluate(jobs[t].ctx);
         }
-        jobs[t].carts = carts;
-        jobs[t].n_carts = cf->n_carts;
-        jobs[t].first = (uint32_t)t * cf->n_carts / (uint32_t)max_threads;
     }
     for (int r = 0; r < rounds; r++)
         for (int T = 1; T <= max_threads; T++) {
@@ -1289,8 +1307,8 @@ static void threads_test(const char *data, const char *N, int M, int max_threads
                 if (fscanf(f, "%lf", &load) != 1) load = 0;
                 fclose(f);
             }
-            printf("threads\t%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.2f\n", N, M, r, T, perk, control, perk_cpu,
-                   control_cpu, load);
+            printf("threads\t%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.2f\t%s\n", N, M, r, T, perk, control, perk_cpu,
+                   control_cpu, load, in_thread ? "thread" : "main");
             fprintf(stderr,
                     "bench: rules %s lines %d round %d: %d thread(s): %.0f evaluations/s, %.0f per CPU-second "
                     "(control %.0f/s, %.0f); load %.2f\n",
@@ -1357,7 +1375,8 @@ int main(int argc, char **argv)
     if (o.data == NULL || o.seconds <= 0) usage();
     if (o.threads > 0) {
         /* before the counting allocator, whose counter is not atomic */
-        threads_test(o.data, o.rules[0], o.lines[0], o.threads, o.seconds, 3);
+        threads_test(o.data, o.rules[0], o.lines[0], o.threads, o.seconds, 3, false);
+        threads_test(o.data, o.rules[0], o.lines[0], o.threads, o.seconds, 3, true);
         return 0;
     }
 

@@ -2,11 +2,13 @@
 # run.sh - runs the benchmark and merges both harness binaries' records into one table.
 #
 #   bench/run.sh [BUILD_DIR]                  the full benchmark (make bench)
-#   bench/run.sh [BUILD_DIR] --instructions   callgrind on one cell (make bench-instructions)
+#   bench/run.sh [BUILD_DIR] --instructions   callgrind: instructions per evaluation of Perk and
+#                                             of the Lua engines (make bench-instructions)
 #
 # Environment: BENCH_RULES (10,100,1000,10000,1000+9000; "N+D" = the N-rule set and D dormant
 # promotions, bench/gen.c), BENCH_LINES (1,20,200), BENCH_SECONDS (0.3 per
-# engine and cell), BENCH_SEED (42), BENCH_LOOP (evaluations under callgrind, 2000),
+# engine and cell), BENCH_SEED (42), BENCH_LOOP (runs under callgrind at 100 rules, 2000;
+# BENCH_LOOP_LARGE at 10,000 rules, 100),
 # BENCH_THREADS (2: the scaling test runs 1 to this many threads; 0 or 1 skips it),
 # BENCH_THREAD_RULES (100,10000; 20-line carts), BENCH_THREAD_SECONDS (1 per run).
 # Writes BUILD_DIR/data/ (workloads), BUILD_DIR/results.tsv (raw records) and
@@ -32,23 +34,43 @@ done
 if [ "$MODE" = "--instructions" ]; then
   command -v valgrind >/dev/null || { echo "run.sh: valgrind is not installed (scripts/deps.sh --bench)" >&2; exit 1; }
   LOOP=${BENCH_LOOP:-2000}
-  N=100 M=20
-  "$B/perk_gen" --out "$DATA" --seed "$SEED" --rules $N --lines $M
-  OUT=$B/callgrind.out
-  echo "run.sh: callgrind: $LOOP evaluations of $N rules x $M lines (perk_evaluate only)" >&2
-  valgrind --tool=callgrind --toggle-collect=perk_evaluate --callgrind-out-file="$OUT" \
-    "$B/bench_lua54" --perk-loop "$LOOP" --data "$DATA" --rules $N --lines $M >"$B/perk_loop.tsv" 2>"$B/callgrind.log" \
-    || { cat "$B/callgrind.log" >&2; exit 1; }
-  total=$(awk '/^(summary|totals):/ {print $2; exit}' "$OUT")
-  vm=$(awk -F'\t' '$1 == "perk_loop" {print $5}' "$B/perk_loop.tsv")
-  awk -v total="$total" -v loop="$LOOP" -v n="$N" -v m="$M" -v vm="$vm" 'BEGIN {
-    per = total / loop
-    printf "cell: %d rules x %d lines, %d evaluations under callgrind (--toggle-collect=perk_evaluate)\n", n, m, loop
-    printf "machine instructions per evaluation:       %.0f\n", per
-    printf "per rule-item pair (%d x %d):              %.1f\n", n, m, per / (n * m)
-    printf "Perk VM instructions per evaluation:       %.1f (perk_result.instructions)\n", vm
-    printf "machine instructions per VM instruction:   %.1f (the actions and set work are inside the VM instructions)\n", per / vm
-  }' | tee "$B/instructions.md"
+  LOOP_LARGE=${BENCH_LOOP_LARGE:-100}
+  "$B/perk_gen" --out "$DATA" --seed "$SEED" --rules 100,10000 --lines 20
+  # count BIN ENGINE N LOOP: instructions per run of ENGINE (callgrind, counted function only)
+  count() {
+    local bin=$1 engine=$2 n=$3 loop=$4 out=$B/callgrind.out.$2.$1.$3 fn args
+    if [ "$engine" = evaluate ]; then fn=perk_evaluate args=()
+    elif [ "$engine" = checkout ]; then fn=bench_once_perk_checkout args=(--loop-engine checkout)
+    else fn=bench_once_lua args=(--loop-engine "$engine"); fi
+    echo "run.sh: callgrind: $loop runs of $engine ($bin), $n rules x 20 lines" >&2
+    valgrind --tool=callgrind --toggle-collect="$fn" --callgrind-out-file="$out" \
+      "$B/$bin" --perk-loop "$loop" "${args[@]}" --data "$DATA" --rules "$n" --lines 20 >"$B/loop.tsv" 2>"$B/callgrind.log" \
+      || { cat "$B/callgrind.log" >&2; exit 1; }
+    awk -v loop="$loop" '/^(summary|totals):/ {printf "%.0f\n", $2 / loop; exit}' "$out"
+  }
+  {
+    echo "Machine instructions per run, counted by callgrind inside the named function only (\`make bench-instructions\`; runs cycle over the 32 carts of 20 lines; Lua engines after as many uncounted runs, so LuaJIT's traces are compiled). Stable from run to run, unlike the times."
+    echo ""
+    echo "| rules x lines | engine | instructions per run | / Perk |"
+    echo "|---|---|---:|---:|"
+    for n in 100 10000; do
+      loop=$LOOP; [ "$n" = 10000 ] && loop=$LOOP_LARGE
+      pe=$(count bench_lua54 evaluate $n "$loop"); vm=$(awk -F'\t' '$1 == "perk_loop" {print $5}' "$B/loop.tsv")
+      pc=$(count bench_lua54 checkout $n "$loop")
+      echo "| $n x 20 | Perk: perk_evaluate ($vm VM instructions) | $pe | 1.0 |"
+      echo "| $n x 20 | Perk: perk_cart_* + perk_evaluate | $pc | 1.0 |"
+      engines="lua_idx lua_idx_checkout"; [ "$n" = 100 ] && engines="$engines lua"
+      for bin in bench_lua54 bench_luajit; do
+        for e in $engines; do
+          c=$(count $bin $e $n "$loop")
+          base=$pe; [ "$e" = lua_idx_checkout ] && base=$pc
+          name=${bin#bench_}; name=${name/lua54/Lua 5.4}; name=${name/luajit/LuaJIT}
+          case $e in lua_idx) what="$name indexed: engine.evaluate" ;; lua_idx_checkout) what="$name indexed: checkout (cart into Lua + engine.cart + evaluate)" ;; lua) what="$name scan: engine.evaluate" ;; esac
+          echo "| $n x 20 | $what | $c | $(awk -v a="$c" -v b="$base" 'BEGIN {printf "%.1f", a / b}') |"
+        done
+      done
+    done
+  } | tee "$B/instructions.md"
   exit 0
 fi
 
@@ -97,7 +119,7 @@ $1 == "memory" { mem[$2] = $3 }
 $1 == "context" { ctx[$2] = $3; ctxs[$2] = $4; ctxl[$2] = $5 }
 $1 == "luaload" { lload[$2, $3] = $4; lmem[$2, $3] = $5 }
 $1 == "threads" {
-  key = $2 SUBSEP $3
+  key = $2 SUBSEP $3 SUBSEP $11
   if (!(key in seenT)) { seenT[key] = 1; Tcells[++nT] = key }
   # per round: wall rate, control, per-CPU-second rate; ratios are taken within a round
   tw[key, $4, $5] = $6; tc[key, $4, $5] = $7; tp[key, $4, $5] = $8; tcp[key, $4, $5] = $9; tl[key, $4] = $10
@@ -170,14 +192,14 @@ END {
     print ""
     print "## Scaling with threads"
     print ""
-    print "Perk (perk_cart_* + perk_evaluate) with 1 and 2 threads, each with its own context on the one program, cycling over the same read-only carts; per round, both thread counts, then the same threads running a control (arithmetic in registers: nothing shared, no memory). Wall = evaluations per second of wall time (what the machine gave); per CPU-s = each thread'"'"'s evaluations per second of its own CPU time, summed (what the threads would do on cores of their own: it falls if they slow each other down through shared cache lines or memory, not when other processes take turns). x = 2 threads / 1 thread in the same round. When the control'"'"'s wall x is also far below 2, the machine had no second core to give."
+    print "Perk (perk_cart_* + perk_evaluate) with 1 and 2 threads, each with its own context on the one program, cycling over the same read-only carts; per round, both thread counts, then the same threads running a control (arithmetic in registers: nothing shared, no memory). Wall = evaluations per second of wall time (what the machine gave); per CPU-s = each thread'"'"'s evaluations per second of its own CPU time, summed (what the threads would do on cores of their own: it falls if they slow each other down through shared cache lines or memory, not when other processes take turns). x = 2 threads / 1 thread in the same round. When the control'"'"'s wall x is also far below 2, the machine had no second core to give. Contexts made by the main thread, one after the other, share one malloc arena (two contexts can share cache lines where their blocks meet); made by each thread, each context'"'"'s blocks come from that thread'"'"'s arena."
     print ""
-    print "| rules | lines | round | load | 1 thread wall | 2 threads wall | x | control x | 1 thread per CPU-s | 2 threads per CPU-s | x | control x |"
-    print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    print "| rules | lines | contexts made by | round | load | 1 thread wall | 2 threads wall | x | control x | 1 thread per CPU-s | 2 threads per CPU-s | x | control x |"
+    print "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (c = 1; c <= nT; c++) {
       key = Tcells[c]; split(key, nm, SUBSEP); t2 = tmax[key]
       for (r = 0; r < trounds[key]; r++)
-        printf "| %s | %s | %d | %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.2f | %.2f |\n", nm[1], nm[2], r + 1, tl[key, r],
+        printf "| %s | %s | %s | %d | %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.2f | %.2f |\n", nm[1], nm[2], nm[3] == "main" ? "main thread" : "each thread", r + 1, tl[key, r],
           tw[key, r, 1], tw[key, r, t2], tw[key, r, t2] / tw[key, r, 1], tc[key, r, t2] / tc[key, r, 1],
           tp[key, r, 1], tp[key, r, t2], tp[key, r, t2] / tp[key, r, 1], tcp[key, r, t2] / tcp[key, r, 1]
     }
