@@ -64,11 +64,12 @@
 #define LUA_ENGINE_NAME "lua54"
 #define PERK_TAG ""
 #endif
-static const char lua_checkout_name[] = LUA_ENGINE_NAME "_idx_checkout";
+
 
 #define MAX_SIZES 16
 #define MAX_SAMPLES 4000000u
 #define WARMUP_SECONDS 0.05
+#define WARMUP_CPU_SECONDS 0.2 /* per engine, before interleaved timing (time_interleaved) */
 
 static void die(const char *fmt, ...)
 {
@@ -85,6 +86,15 @@ static uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of the calling thread: unlike the wall clock, it does not count the time other
+ * processes hold the core. */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -268,6 +278,7 @@ typedef struct lua_side {
     lua_State *L;
     const char *name; /* the record's engine name: lua54, lua54_idx, luajit, luajit_idx */
     bool indexed;     /* bench/lua_engine_indexed.lua (else the scan engine, lua_engine.lua) */
+    bool checkout_path; /* this state runs the checkout path only (lua_side_checkout) */
     int engine;       /* registry ref: the engine module */
     int evaluate;     /* registry ref: engine.evaluate */
     int checkout;     /* registry ref: function(prog, cart) engine.cart(cart) return engine.evaluate(prog, cart) end */
@@ -297,21 +308,28 @@ static lua_State *lua_state_new(void)
     luaL_openlibs(L);
 #ifdef BENCH_LUAJIT
     lua_check(L, luaL_dostring(L, "jit.opt.start('maxtrace=20000', 'maxmcode=65536')"), "jit.opt.start");
+    /* BENCH_JITV=FILE: LuaJIT's trace log (jit.v: compiled traces, aborts and their reasons) */
+    if (getenv("BENCH_JITV") != NULL)
+        lua_check(L,
+                  luaL_dostring(L, "package.path = package.path .. ';/usr/share/luajit-2.1.0-beta3/?.lua' "
+                                   "require('jit.v').start(os.getenv('BENCH_JITV'))"),
+                  "jit.v");
 #endif
     return L;
 }
 
 /* Opens one Lua engine (bench/lua_engine.lua, or lua_engine_indexed.lua when indexed) in its
  * own state. */
-static void lua_side_open(lua_side *s, const char *engine_dir, bool indexed)
+static void lua_side_open(lua_side *s, const char *engine_dir, bool indexed, bool checkout)
 {
     char path[4096];
     s->L = lua_state_new();
     s->indexed = indexed;
+    s->checkout_path = checkout;
 #ifdef BENCH_LUAJIT
-    s->name = indexed ? "luajit_idx" : "luajit";
+    s->name = checkout ? "luajit_idx_checkout" : indexed ? "luajit_idx" : "luajit";
 #else
-    s->name = indexed ? "lua54_idx" : "lua54";
+    s->name = checkout ? "lua54_idx_checkout" : indexed ? "lua54_idx" : "lua54";
 #endif
     snprintf(path, sizeof path, "%s/lua_boot.lua", engine_dir);
     lua_check(s->L, luaL_loadfile(s->L, path), "loading lua_boot.lua");
@@ -661,7 +679,7 @@ static void check_carts(lua_side *sides, int n_sides, const perk_program *prog, 
         outcome lo = { 0, 0, 0, 0 };
         for (int e = 0; e < n_sides; e++) {
             lua_side *s = &sides[e];
-            for (int path = 0; path < (s->indexed ? 2 : 1); path++) {
+            for (int path = s->checkout_path; path < 1 + s->checkout_path; path++) {
                 lo = path == 0 ? lua_side_eval(s, k, false) : lua_side_checkout(s, pc->src);
                 bool same = lo.discount == r->discount && lo.shipping == r->shipping_after &&
                             lo.points == r->points_earned && lo.gifts == (int64_t)r->n_gifts;
@@ -834,7 +852,7 @@ typedef struct timed {
     bench_fn prepare, fn;
     uint64_t *samples;
     uint32_t n, next; /* samples taken; the next cart */
-    uint64_t sum;
+    uint64_t sum, cpu; /* wall ns over the samples; thread CPU ns over the blocks */
 } timed;
 
 #define INTERLEAVE_ROUNDS 10
@@ -851,9 +869,11 @@ static void time_interleaved(const char *N, int M, timed *eng, int n_eng, uint32
         t->samples = malloc(cap * sizeof *t->samples);
         if (t->samples == NULL) die("out of memory");
         t->n = t->next = 0;
-        t->sum = 0;
-        uint64_t start = now_ns();
-        for (uint32_t i = 0; i < n_carts || (double)(now_ns() - start) / 1e9 < WARMUP_SECONDS; i++) {
+        t->sum = t->cpu = 0;
+        /* the warm-up ends on CPU time, not wall time: on a loaded machine 0.05 s of wall time can
+         * be a few hundred evaluations, too few for LuaJIT to have compiled its traces */
+        uint64_t cpu0 = thread_cpu_ns();
+        for (uint32_t i = 0; i < n_carts || (double)(thread_cpu_ns() - cpu0) / 1e9 < WARMUP_CPU_SECONDS; i++) {
             if (t->prepare) t->prepare(&t->env, i % n_carts);
             t->fn(&t->env, i % n_carts);
         }
@@ -862,7 +882,7 @@ static void time_interleaved(const char *N, int M, timed *eng, int n_eng, uint32
     for (int round = 0; round < INTERLEAVE_ROUNDS; round++) {
         for (int e = 0; e < n_eng; e++) {
             timed *t = &eng[e];
-            uint64_t start = now_ns(), spent = 0;
+            uint64_t start = now_ns(), spent = 0, cpu0 = thread_cpu_ns();
             /* the last round also completes at least one pass over the carts */
             while (t->n < cap && (spent < block || (round == INTERLEAVE_ROUNDS - 1 && t->n < n_carts))) {
                 uint32_t k = t->next;
@@ -875,16 +895,19 @@ static void time_interleaved(const char *N, int M, timed *eng, int n_eng, uint32
                 t->sum += t1 - t0;
                 spent = t1 - start;
             }
+            t->cpu += thread_cpu_ns() - cpu0;
         }
     }
     for (int e = 0; e < n_eng; e++) {
         timed *t = &eng[e];
         qsort(t->samples, t->n, sizeof *t->samples, cmp_u64);
         uint64_t median = t->samples[t->n / 2], p99 = t->samples[(size_t)t->n * 99 / 100];
-        printf("time\t%s\t%d\t%s\t%llu\t%llu\t%.1f\t%u\n", N, M, t->name, (unsigned long long)median,
-               (unsigned long long)p99, (double)t->sum / t->n, t->n);
-        fprintf(stderr, "bench: rules %9s lines %3d %-18s median %10.2f us  p99 %10.2f us  (%u samples)\n", N,
-                M, t->name, (double)median / 1e3, (double)p99 / 1e3, t->n);
+        /* the 9th field: CPU time per evaluation over the blocks (clock reads and sample
+         * bookkeeping included), which the machine's load does not inflate */
+        printf("time\t%s\t%d\t%s\t%llu\t%llu\t%.1f\t%u\t%.1f\n", N, M, t->name, (unsigned long long)median,
+               (unsigned long long)p99, (double)t->sum / t->n, t->n, (double)t->cpu / t->n);
+        fprintf(stderr, "bench: rules %9s lines %3d %-18s median %10.2f us  p99 %10.2f us  cpu %10.2f us (%u samples)\n",
+                N, M, t->name, (double)median / 1e3, (double)p99 / 1e3, (double)t->cpu / t->n / 1e3, t->n);
         free(t->samples);
         t->samples = NULL;
     }
@@ -1145,7 +1168,7 @@ static void engine_loop(const options *o)
         perk_program_free(prog);
     } else {
         lua_side s = { 0 };
-        lua_side_open(&s, o->engine_dir, indexed);
+        lua_side_open(&s, o->engine_dir, indexed, checkout);
         snprintf(path, sizeof path, "%s/rules_%s.lua", o->data, N);
         int64_t bytes;
         lua_side_load_rules(&s, path, &bytes);
@@ -1196,12 +1219,7 @@ typedef struct thread_job {
     uint64_t evals, elapsed_ns, cpu_ns, sink;
 } thread_job;
 
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+
 
 static void *thread_main(void *arg)
 {
@@ -1397,10 +1415,15 @@ int main(int argc, char **argv)
     }
 
     timer_overhead();
-    lua_side lua[2] = { { 0 }, { 0 } }; /* the scan engine and the indexed one, one state each */
-    lua_side_open(&lua[0], o.engine_dir, false);
-    lua_side_open(&lua[1], o.engine_dir, true);
-    lua_call_overhead(&lua[1]);
+    /* the scan engine, the indexed one, and the indexed one for the checkout path: one state each
+     * (under LuaJIT, one state running both paths of the indexed engine was many times slower on
+     * both than either path alone) */
+    lua_side lua[3] = { { 0 }, { 0 }, { 0 } };
+    lua_side probe = { 0 }; /* the call overhead, measured in a state of its own */
+    lua_side_open(&probe, o.engine_dir, true, false);
+    lua_call_overhead(&probe);
+    lua_side_close(&probe);
+    for (int e = 0; e < 3; e++) lua_side_open(&lua[e], o.engine_dir, e >= 1, e == 2);
     for (int ri = 0; ri < o.n_rules; ri++) {
         const char *N = o.rules[ri];
         double compile_s;
@@ -1423,7 +1446,14 @@ int main(int argc, char **argv)
 
         char path[4096], msg[512];
         snprintf(path, sizeof path, "%s/rules_%s.lua", o.data, N);
-        for (int e = 0; e < 2; e++) {
+        for (int e = 0; e < 3; e++) {
+            /* a fresh Lua state per ruleset, as an embedding that loads one ruleset has: under
+             * LuaJIT, code blacklisted while the previous ruleset ran (trace aborts) stays
+             * blacklisted after a flush and would slow every later cell */
+            if (ri > 0) {
+                lua_side_close(&lua[e]);
+                lua_side_open(&lua[e], o.engine_dir, e >= 1, e == 2);
+            }
             int64_t lua_bytes;
             double lua_load = lua_side_load_rules(&lua[e], path, &lua_bytes);
             printf("luaload\t%s\t%s\t%.6f\t%lld\n", N, lua[e].name, lua_load, (long long)lua_bytes);
@@ -1447,11 +1477,11 @@ int main(int argc, char **argv)
 #ifdef BENCH_HAVE_JSON
             for (uint32_t k = 0; k < cf->n_carts; k++) cart_json_build(&carts[k]);
 #endif
-            for (int e = 0; e < 2; e++) lua_side_build_carts(&lua[e], cf);
+            for (int e = 0; e < 3; e++) lua_side_build_carts(&lua[e], cf);
 #ifdef BENCH_HAVE_JSON
-            check_carts(lua, 2, prog, ctx, lean, carts, cf->n_carts, N, M, names);
+            check_carts(lua, 3, prog, ctx, lean, carts, cf->n_carts, N, M, names);
 #else
-            check_carts(lua, 2, prog, ctx, lean, carts, cf->n_carts, N, M, NULL);
+            check_carts(lua, 3, prog, ctx, lean, carts, cf->n_carts, N, M, NULL);
 #endif
             printf("check\t%s\t%d\t%s\t%u\n", N, M, LUA_ENGINE_NAME, cf->n_carts);
             if (M == 20 || M == 200) {
@@ -1495,8 +1525,8 @@ int main(int argc, char **argv)
                 eng[n_eng++] = (timed){ .name = lua[0].name, .env = env, .fn = run_lua };
                 eng[n_eng] = (timed){ .name = lua[1].name, .env = env, .fn = run_lua };
                 eng[n_eng++].env.lua = &lua[1];
-                eng[n_eng] = (timed){ .name = lua_checkout_name, .env = env, .fn = run_lua_checkout };
-                eng[n_eng++].env.lua = &lua[1];
+                eng[n_eng] = (timed){ .name = lua[2].name, .env = env, .fn = run_lua_checkout };
+                eng[n_eng++].env.lua = &lua[2];
             }
             if (n_eng > 0) time_interleaved(N, M, eng, n_eng, cf->n_carts, o.seconds);
 #ifdef BENCH_HAVE_JSON
@@ -1524,7 +1554,6 @@ int main(int argc, char **argv)
 #ifndef BENCH_HAVE_JSON
     if (o.time_perk) printf("nojson\n");
 #endif
-    lua_side_close(&lua[0]);
-    lua_side_close(&lua[1]);
+    for (int e = 0; e < 3; e++) lua_side_close(&lua[e]);
     return 0;
 }

@@ -503,38 +503,13 @@ end
 
 ---------------------------------------------------------------------------- evaluate
 
-function M.evaluate(prog, cart, trace)
-  local gen = prog.gen + 1
-  prog.gen = gen
-  local lines, n = cart.lines, cart.n
-  local cur, share, groups, keys = prog.cur, prog.share, prog.groups, prog.keys
-  local subtotal = 0
-  for i = 1, n do
-    local o = lines[i].orig
-    cur[i] = o
-    subtotal = subtotal + o
-  end
-  local original = subtotal
-  local shipping, gifts = cart.shipping, 0
-
-  local secs = cart.time + prog.tz_offset
-  local today = secs // 86400 --jit: local today = idiv(secs, 86400)
-  local minute = (secs - today * 86400) // 60 --jit: local minute = idiv(secs - today * 86400, 60)
-  local weekday = (today + 3) % 7 -- 1970-01-01 was a Thursday; 0 = Monday
-  local birthday = false
-  if cart.bmonth > 0 then
-    local mo, d = month_day(today)
-    birthday = mo == cart.bmonth and d == cart.bday
-  end
-  local coupons = cart.coupons
-
-  -- the candidates: the promotions and earn rules listed under the cart's keys (marked), then
-  -- the free ones
-  local day = day_index(prog, today, weekday)
+-- The key walk: marks the promotions and earn rules listed under the cart's keys and gathers,
+-- per key entry met, the cart's lines holding the key (for members()). Returns the counts of
+-- marked promotions (prog.cand) and of earn rules to run, the free ones included (prog.ecand).
+-- (evaluate() is split into these functions so that LuaJIT compiles each: one function with all
+-- of their live values made it abort its traces, "register coalescing too complex".)
+local function gather(prog, cart, lines, n, day, gen)
   local idx, mark, cand = day.idx, prog.mark, prog.cand
-  local iota = prog.iota
-  for i = #iota + 1, n do iota[i] = i end
-  E_idx, E_iota = idx, iota
   local emark, ecand = prog.emark, prog.ecand
   local icat, ibrand, itag, isku = idx[K_CAT], idx[K_BRAND], idx[K_TAG], idx[K_SKU]
   local nc, ne = 0, prog.nefree
@@ -575,7 +550,14 @@ function M.evaluate(prog, cart, trace)
     local x = icoupon[clist[k]]
     if x ~= nil and x.g ~= gen then nc, ne = take(x, gen, mark, cand, nc, emark, ecand, ne) end
   end
-  local promos, visit, nv = prog.promos, nil, 0
+  return nc, ne
+end
+
+-- The promotions to visit, positions in evaluation order into prog.cand: the marked ones and
+-- the day's free ones. Returns their number.
+local function order_visits(prog, day, nc, gen)
+  local mark, cand = prog.mark, prog.cand
+  local nv = 0
   if nc * 16 <= day.nall then
     -- few: add the free ones and sort the positions
     local free = day.free
@@ -583,7 +565,6 @@ function M.evaluate(prog, cart, trace)
     nv = nc + day.nfree
     for j = nv + 1, #cand do cand[j] = nil end
     sort(cand)
-    visit = cand
   else
     -- many: walk the day's list, skipping keyed promotions not marked
     local all = day.all
@@ -593,9 +574,15 @@ function M.evaluate(prog, cart, trace)
       local r = p.ord
       if p.keys == nil or mark[r] == gen then nv = nv + 1; cand[nv] = r end
     end
-    visit = cand
   end
 
+  return nv
+end
+
+-- Visits the promotions prog.cand[1..nv] in order. Returns the subtotal, shipping and gifts.
+local function run_promos(prog, cart, lines, n, gen, nv, minute, birthday, subtotal, shipping, trace)
+  local promos, visit, cur, share, groups, keys = prog.promos, prog.cand, prog.cur, prog.share, prog.groups, prog.keys
+  local coupons, gifts = cart.coupons, 0
   for v = 1, nv do
     local p = promos[visit[v]]
     local group = p.group
@@ -665,8 +652,13 @@ function M.evaluate(prog, cart, trace)
     end
   end
 
-  -- loyalty: the active multipliers, then the earn rules listed under the cart's keys and the
-  -- free ones (in any order: the points add up)
+  return subtotal, shipping, gifts
+end
+
+-- Loyalty: the active multipliers, then the earn rules prog.ecand[1..ne] (the ones listed under
+-- the cart's keys and the free ones, in any order: the points add up). Returns the points.
+local function earn_points(prog, cart, lines, n, gen, ne, subtotal, birthday)
+  local cur, ecand = prog.cur, prog.ecand
   local active, mults = prog.active, prog.mults
   for m = 1, prog.nm do
     local mu = mults[m]
@@ -694,6 +686,44 @@ function M.evaluate(prog, cart, trace)
       end
     end
   end
+  return points
+end
+
+function M.evaluate(prog, cart, trace)
+  local gen = prog.gen + 1
+  prog.gen = gen
+  local lines, n = cart.lines, cart.n
+  local cur = prog.cur
+  local subtotal = 0
+  for i = 1, n do
+    local o = lines[i].orig
+    cur[i] = o
+    subtotal = subtotal + o
+  end
+  local original = subtotal
+  local shipping = cart.shipping
+
+  local secs = cart.time + prog.tz_offset
+  local today = secs // 86400 --jit: local today = idiv(secs, 86400)
+  local minute = (secs - today * 86400) // 60 --jit: local minute = idiv(secs - today * 86400, 60)
+  local weekday = (today + 3) % 7 -- 1970-01-01 was a Thursday; 0 = Monday
+  local birthday = false
+  if cart.bmonth > 0 then
+    local mo, d = month_day(today)
+    birthday = mo == cart.bmonth and d == cart.bday
+  end
+
+  -- the candidates: the promotions and earn rules listed under the cart's keys (marked), then
+  -- the free ones
+  local day = day_index(prog, today, weekday)
+  local iota = prog.iota
+  for i = #iota + 1, n do iota[i] = i end
+  E_idx, E_iota = day.idx, iota
+  local nc, ne = gather(prog, cart, lines, n, day, gen)
+  local nv = order_visits(prog, day, nc, gen)
+  local gifts
+  subtotal, shipping, gifts = run_promos(prog, cart, lines, n, gen, nv, minute, birthday, subtotal, shipping, trace)
+  local points = earn_points(prog, cart, lines, n, gen, ne, subtotal, birthday)
   return original - subtotal, shipping, points, gifts
 end
 
