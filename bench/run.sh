@@ -2,6 +2,7 @@
 # run.sh - runs the benchmark and merges both harness binaries' records into one table.
 #
 #   bench/run.sh [BUILD_DIR]                  the full benchmark (make bench)
+#   bench/run.sh [BUILD_DIR] --format         the tables again from BUILD_DIR/results.tsv
 #   bench/run.sh [BUILD_DIR] --instructions   callgrind: instructions per evaluation of Perk and
 #                                             of the Lua engines (make bench-instructions)
 #
@@ -74,6 +75,8 @@ if [ "$MODE" = "--instructions" ]; then
   exit 0
 fi
 
+TSV=$B/results.tsv
+if [ "$MODE" != "--format" ]; then
 # both Lua engines' hand-checked cases, in both embedded runtimes, before anything is measured
 for engine in bench/lua_engine.lua bench/lua_engine_indexed.lua; do
   "$B/bench_lua54" --lua-test bench/test_lua_engine.lua "$engine" >&2
@@ -84,7 +87,7 @@ done
 uniq_list() { tr ',' '\n' <<<"$1" | awk 'NF && !seen[$0]++' | paste -sd, -; }
 "$B/perk_gen" --out "$DATA" --seed "$SEED" --rules "$(uniq_list "$RULES,$THREAD_RULES")" \
   --lines "$(uniq_list "$LINES,$THREAD_LINES")"
-TSV=$B/results.tsv
+run_date=$(date -u '+%Y-%m-%d %H:%M')
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # each binary times Perk and its runtime's two Lua engines in one process, interleaved
 "$B/bench_lua54" --data "$DATA" --rules "$RULES" --lines "$LINES" --seconds "$SECS" --time perk,lua,json >"$TSV.lua54"
@@ -98,8 +101,9 @@ if [ "$THREADS" -ge 2 ]; then
   done
 fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
-cat "$TSV.lua54" "$TSV.luajit" "$TSV.threads" >"$TSV"
+{ cat "$TSV.lua54" "$TSV.luajit" "$TSV.threads"; printf 'load\t%s\t%s\t%s\n' "$load_start" "$load_end" "$run_date"; } >"$TSV"
 rm -f "$TSV.lua54" "$TSV.luajit" "$TSV.threads"
+fi
 
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
 cc_version=$(${CC:-cc} --version 2>/dev/null | head -n 1)
@@ -107,12 +111,12 @@ lua_version=$(dpkg-query -W -f='${Version}' liblua5.4-dev 2>/dev/null || echo "?
 jit_version=$(dpkg-query -W -f='${Version}' libluajit-5.1-dev 2>/dev/null || echo "?")
 
 awk -F'\t' -v cpu="${cpu:-unknown}" -v cc="$cc_version" -v luav="$lua_version" -v jitv="$jit_version" \
-    -v secs="$SECS" -v seed="$SEED" -v date="$(date -u '+%Y-%m-%d %H:%M')" -v cores="$(nproc)" \
-    -v load_start="$load_start" -v load_end="$load_end" '
+    -v secs="$SECS" -v seed="$SEED" -v cores="$(nproc)" '
 function us(ns) { return ns == "" ? "-" : sprintf(ns >= 1e6 ? "%.0f" : ns >= 1e5 ? "%.0f" : ns >= 1e4 ? "%.1f" : "%.2f", ns / 1000) }
 function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "-" : sprintf("%.1f", a / b) }
 function bytes(b) { return b >= 1048576 ? sprintf("%.1f MB", b / 1048576) : b >= 10240 ? sprintf("%.0f kB", b / 1024) : sprintf("%d B", b) }
 $1 == "timer" { timer = $2 }
+$1 == "load" { load_start = $2; load_end = $3; date = $4 }
 $1 == "luacall" { luacall[$2] = $3 }
 $1 == "compile" { comp[$2] = $3; pbc[$2] = $4; nrules[$2] = $5; if (!($2 in seenN)) { seenN[$2] = 1; Ns[++nN] = $2 } }
 $1 == "memory" { mem[$2] = $3 }
@@ -131,7 +135,7 @@ $1 == "check" { checked[$2, $3, $4] = $5 }
 $1 == "nojson" { nojson = 1 }
 $1 == "mix" && !(($2, $3) in mix) { mix[$2, $3] = sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s of %.0f | %s |", $2, $3, $4, $5, $6, $7, $8, $9, $10, $4 + $5 + $6 + $7 + $8 + $9, $11) }
 $1 == "time" {
-  med[$2, $3, $4] = $5; p99[$2, $3, $4] = $6; mean[$2, $3, $4] = $7
+  med[$2, $3, $4] = $5; p99[$2, $3, $4] = $6; mean[$2, $3, $4] = $7; cput[$2, $3, $4] = $9
   if (!($3 in seenM)) { seenM[$3] = 1; Ms[++nM] = $3 }
 }
 END {
@@ -157,6 +161,24 @@ END {
       ratio(l5, pe), ratio(l5, pa),
       us(je), us(p99[n, m, "perk_eval@luajit"]), us(ja), us(p99[n, m, "perk_eval_applied@luajit"]), us(lj), us(p99[n, m, "luajit_idx"]),
       ratio(lj, je), ratio(lj, ja)
+  }
+  print ""
+  print "## CPU time per evaluation"
+  print ""
+  print "The thread'"'"'s CPU time over the timing blocks divided by the evaluations in them (reading the clock twice and storing the sample included, so small values are a little high): what the work cost, which other processes do not inflate the way they inflate wall-clock medians (they still pollute the caches). A mean, so rare slow evaluations (LuaJIT recording or aborting a trace, a garbage collection) count in full. One row per process; ratios = Lua / Perk in that row."
+  print ""
+  print "| rules | lines | process | Perk (load + eval) | Perk eval | applied only | Lua idx | Lua idx checkout | Lua scan | idx / applied only | idx checkout / Perk |"
+  print "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for (i = 1; i <= nN; i++) for (j = 1; j <= nM; j++) {
+    n = Ns[i]; m = Ms[j]
+    for (q = 1; q <= 2; q++) {
+      tag = q == 1 ? "" : "@luajit"; rt = q == 1 ? "lua54" : "luajit"
+      if (!((n, m, "perk" tag) in cput) || cput[n, m, "perk" tag] == "") continue
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n, m, q == 1 ? "Lua 5.4" : "LuaJIT",
+        us(cput[n, m, "perk" tag]), us(cput[n, m, "perk_eval" tag]), us(cput[n, m, "perk_eval_applied" tag]),
+        us(cput[n, m, rt "_idx"]), us(cput[n, m, rt "_idx_checkout"]), us(cput[n, m, rt]),
+        ratio(cput[n, m, rt "_idx"], cput[n, m, "perk_eval_applied" tag]), ratio(cput[n, m, rt "_idx_checkout"], cput[n, m, "perk" tag])
+    }
   }
   print ""
   print "## Checkout: cart loading and evaluation"
