@@ -3,21 +3,29 @@
  * Built twice (Lua 5.4 and LuaJIT export the same symbols, so they cannot share a binary):
  *   build-bench/bench_lua54    Perk + Lua 5.4
  *   build-bench/bench_luajit   Perk + LuaJIT (-DBENCH_LUAJIT)
- * Both link libperk and the compiler; bench/run.sh runs both and merges their records.
+ * Both link libperk and the compiler, and each times Perk in the same process as its Lua runtime
+ * (Perk's records from the LuaJIT binary are tagged "@luajit"); bench/run.sh runs both and
+ * merges their records.
  *
  * For each ruleset size N (bench/gen.c wrote rules_N.perk and rules_N.lua) the harness compiles
- * the Perk source (timed), loads it under a counting allocator (bytes per rule), creates one
- * context, loads the Lua ruleset into bench/lua_engine.lua; for each cart size M it builds every
- * cart once per engine, then BEFORE timing checks that Perk and Lua agree on every cart (total
- * discount, shipping, points, gifts and each line's final amount) and aborts with a report if
- * they do not. Then it times one evaluation per sample, cycling over the carts:
+ * the Perk source (timed), loads it under a counting allocator (bytes per rule), creates its
+ * contexts, and loads the Lua ruleset into three fresh Lua states: bench/lua_engine.lua (the scan
+ * engine), bench/lua_engine_indexed.lua, and the indexed engine again for the checkout path. For
+ * each cart size M it builds every cart once per engine, then BEFORE timing checks that Perk and
+ * every Lua engine agree on every cart (total discount, shipping, points, gifts and each line's
+ * final amount) and aborts with a report if they do not. Then it times one evaluation per
+ * sample, cycling over the carts, the engines interleaved in blocks (time_interleaved):
  *   perk       perk_cart_reset/set_customer/set_order/add_line/add_coupon + perk_evaluate
- *   perk_eval  perk_evaluate only (the cart is loaded into the context untimed)
+ *   perk_eval  perk_evaluate only (the cart is loaded into its own context untimed)
  *   perk_eval_applied  the same from a context explaining only what applied (PERK_EXPLAIN_APPLIED)
+ *   lua54 / luajit  the scan engine: one engine.evaluate(prog, cart) through lua_pcall, cart prebuilt
+ *   lua54_idx / luajit_idx  the indexed engine, the same way
+ *   lua54_idx_checkout / luajit_idx_checkout  the cart written from C into a reused Lua table,
+ *              then engine.cart + engine.evaluate in one lua_pcall (lua_side_checkout)
+ * and after them, on their own (Lua 5.4 binary, --time json):
  *   perk_json  cart_json_parse + cart_json_feed + perk_evaluate + result_json_render (and
  *              perk_json_applied: the same, rendering the applied promotions only, from the
  *              context explaining only those)
- *   lua54 / luajit  one call of engine.evaluate(prog, cart) through lua_pcall, cart prebuilt
  * Output: tab-separated records on stdout (bench/run.sh formats them), progress on stderr.
  *
  * Usage: bench_lua54 --data DIR [--rules 10,100] [--lines 1,20] [--seconds 0.3]
