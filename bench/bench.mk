@@ -1,16 +1,20 @@
 # bench/bench.mk - the benchmark targets, included by the Makefile (`-include bench/bench.mk`).
 #
-#   make bench               Perk's VM against the same promotions in Lua 5.4 and LuaJIT:
-#                            generate the workloads, check that all engines agree on every cart,
-#                            time them; prints the table and writes build-bench/results.md
-#   make bench-instructions  one cell (100 rules x 20 lines) under callgrind: machine instructions
-#                            per Perk evaluation and per rule-item pair
+#   make bench               Perk's VM against the same promotions in Lua 5.4 and LuaJIT (the
+#                            indexed Lua engine and the earlier scan engine): generate the
+#                            workloads, check that all engines agree on every cart, time each
+#                            runtime interleaved with Perk in one process, then Perk with 1 and 2
+#                            threads; prints the tables and writes build-bench/results.md
+#   make bench-instructions  callgrind at 100 and 10,000 rules x 20 lines: machine instructions
+#                            per run of Perk (evaluation; cart loading + evaluation) and of the
+#                            Lua engines in both runtimes
 #   make bench-scaling       compile time and context creation on 50,000 and 100,000 attr(...)
 #                            comparisons: fails if doubling the input more than 2.6x the time
 #                            (bench/scaling.sh; the O(n log n) promise of docs/security.md)
 #
 # Everything is built into build-bench/ with -O2 and no sanitizers. Lua 5.4 and LuaJIT export
-# the same symbols, so there is one harness binary per Lua runtime (both also link Perk).
+# the same symbols, so there is one harness binary per Lua runtime; both link Perk and time it in
+# the same process as their Lua (bench/README.md, "Why two programs").
 
 BENCH_B       := build-bench
 BENCH_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(WARN) \

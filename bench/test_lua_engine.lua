@@ -1,9 +1,12 @@
--- test_lua_engine.lua - hand-checked cases for bench/lua_engine.lua, run by both runtimes:
---   lua5.4 bench/test_lua_engine.lua && luajit bench/test_lua_engine.lua
--- (from the repository root). Every expected amount is worked out in the comments.
+-- test_lua_engine.lua - hand-checked cases for the benchmark's Lua engines, run by both runtimes
+-- on both engines (bench/run.sh: bench_lua54 --lua-test bench/test_lua_engine.lua [ENGINE]; the
+-- global bench_engine names the engine file, default bench/lua_engine.lua; the indexed engine is
+-- bench/lua_engine_indexed.lua), from the repository root. Every expected amount is worked out in
+-- the comments.
 
 local boot = dofile("bench/lua_boot.lua")
-local engine = boot("bench/lua_engine.lua")
+local engine_path = bench_engine or "bench/lua_engine.lua"
+local engine = boot(engine_path)
 
 local failures = 0
 local function check(name, got, want)
@@ -136,7 +139,7 @@ end
 
 local runtime = jit and jit.version or _VERSION
 if failures > 0 then
-  print(runtime .. ": " .. failures .. " failure(s)")
+  print(runtime .. ": " .. engine_path .. ": " .. failures .. " failure(s)")
   os.exit(1)
 end
-print(runtime .. ": lua_engine hand-checked cases pass")
+print(runtime .. ": " .. engine_path .. ": hand-checked cases pass")
