@@ -88,4 +88,9 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
 
 void checkout_outcome_free(checkout_outcome *out);
 
+/* A code with its verdict as the API and `perk coupons --json` show it (coupon_json.c); NULL when
+ * out of memory. */
+struct json_t;
+struct json_t *checkout_coupon_json(const perk_store_coupon_info *k);
+
 #endif

@@ -4,8 +4,7 @@
 #include "cmd_store.h"
 #include "cli.h"
 
-#include "cli.h"
-
+#include "checkout/checkout.h"
 #include "civil.h"
 #include "store/store.h"
 
@@ -487,51 +486,6 @@ typedef struct coupon_opts {
     bool json;
 } coupon_opts;
 
-/* The API's name of a verdict (docs/openapi.yaml, CouponStatus), for the JSON of issue, revoke and
- * wallet: they print what GET /v1/customers/{id}/coupons answers. */
-static const char *coupon_status_key(perk_store_coupon_status s)
-{
-    switch (s) {
-    case PERK_STORE_COUPON_VALID: return "valid";
-    case PERK_STORE_COUPON_UNKNOWN: return "unknown";
-    case PERK_STORE_COUPON_EXPIRED: return "expired";
-    case PERK_STORE_COUPON_USED_UP: return "used_up";
-    case PERK_STORE_COUPON_NOT_FOR_CUSTOMER: return "not_for_customer";
-    case PERK_STORE_COUPON_REVOKED: return "revoked";
-    case PERK_STORE_COUPON_NOT_YET_VALID: return "not_yet_valid";
-    }
-    return "unknown";
-}
-
-static json_t *coupon_time(int64_t t) { return t ? json_integer(t) : json_null(); }
-
-static json_t *coupon_entry_json(const perk_store_coupon_info *k)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "code", json_string(k->code));
-    json_object_set_new(o, "campaign", json_string(k->campaign));
-    json_object_set_new(o, "status", json_string(coupon_status_key(k->status)));
-    json_object_set_new(o, "usable", json_boolean(k->status == PERK_STORE_COUPON_VALID));
-    json_object_set_new(o, "uses", json_integer(k->uses));
-    json_object_set_new(o, "customer_uses", json_integer(k->customer_uses));
-    json_object_set_new(o, "uses_left", k->uses_left < 0 ? json_null() : json_integer(k->uses_left));
-    json_object_set_new(o, "max_uses", k->max_uses ? json_integer(k->max_uses) : json_null());
-    json_object_set_new(o, "max_per_customer", k->max_per_customer ? json_integer(k->max_per_customer) : json_null());
-    json_object_set_new(o, "created_at", json_integer(k->created_at));
-    json_object_set_new(o, "valid_from", coupon_time(k->valid_from));
-    json_object_set_new(o, "expires_at", coupon_time(k->expires_at));
-    json_t *rv = json_null();
-    if (k->revoked_at) {
-        json_t *by = json_string(k->revoked_by), *why = json_string(k->revoke_reason);
-        rv = json_object();
-        json_object_set_new(rv, "at", json_integer(k->revoked_at));
-        json_object_set_new(rv, "by", by ? by : json_string("(not UTF-8)"));
-        json_object_set_new(rv, "reason", why ? why : json_string("(not UTF-8)"));
-    }
-    json_object_set_new(o, "revoked", rv);
-    return o;
-}
-
 /* Prints a JSON document (taken) on stdout, indented; 1 when out of memory. */
 static int print_json_doc(json_t *doc)
 {
@@ -563,7 +517,7 @@ typedef struct wallet_out {
 static int wallet_entry(const perk_store_coupon_info *k, void *ctx)
 {
     wallet_out *w = ctx;
-    if (w->json) return json_array_append_new(w->list, coupon_entry_json(k)) != 0;
+    if (w->json) return json_array_append_new(w->list, checkout_coupon_json(k)) != 0;
     char left[32], from[32], exp[32];
     printf("%-24s %-16s %-14s %9s  %-20s  %s", k->code, cli_safe(k->campaign), perk_store_coupon_status_message(k->status),
            uses_left_text(k, left), k->valid_from ? fmt_time(k->valid_from, from) : "at once",
@@ -613,7 +567,7 @@ static int coupons_issue(const common *c, const char *code, const coupon_opts *o
         json_t *doc = json_object();
         json_object_set_new(doc, "created", json_boolean(created));
         json_object_set_new(doc, "customer_id", json_string(o->customer));
-        json_object_set_new(doc, "coupon", coupon_entry_json(&info));
+        json_object_set_new(doc, "coupon", checkout_coupon_json(&info));
         return print_json_doc(doc);
     }
     if (created)
@@ -641,7 +595,7 @@ static int coupons_revoke(const common *c, const char *code, const coupon_opts *
         json_object_set_new(doc, "code", json_string(info.code));
         json_object_set_new(doc, "revoked_at", json_integer(info.revoked_at));
         json_object_set_new(doc, "held_by_reservations", json_integer(held));
-        json_object_set_new(doc, "coupon", coupon_entry_json(&info));
+        json_object_set_new(doc, "coupon", checkout_coupon_json(&info));
         return print_json_doc(doc);
     }
     printf("revoked coupon %s (campaign %s) by %s: %s\n", info.code, cli_safe(info.campaign),

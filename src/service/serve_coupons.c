@@ -8,8 +8,8 @@
  *   POST /v1/coupons/{id}/revoke          revoke a code, with who and why (operator scope)
  *
  * Issues and revocations go to the store's audit log (the actor: "by" from the body, else the
- * API key's prefix). Every coupon is shown by one function, coupon_json, so the four answers
- * agree. */
+ * API key's prefix). Every coupon is shown by checkout_coupon_json (src/checkout/coupon_json.c),
+ * so the answers and `perk coupons --json` agree. */
 #include "serve_internal.h"
 
 #include <jansson.h>
@@ -17,52 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-/* The status of a code as the API names it (docs/openapi.yaml, CouponStatus). */
-static const char *coupon_status_name(perk_store_coupon_status s)
-{
-    switch (s) {
-    case PERK_STORE_COUPON_VALID: return "valid";
-    case PERK_STORE_COUPON_UNKNOWN: return "unknown";
-    case PERK_STORE_COUPON_EXPIRED: return "expired";
-    case PERK_STORE_COUPON_USED_UP: return "used_up";
-    case PERK_STORE_COUPON_NOT_FOR_CUSTOMER: return "not_for_customer";
-    case PERK_STORE_COUPON_REVOKED: return "revoked";
-    case PERK_STORE_COUPON_NOT_YET_VALID: return "not_yet_valid";
-    }
-    return "unknown";
-}
-
 static json_t *time_or_null(int64_t t) { return t ? json_integer(t) : json_null(); }
 static json_t *limit_or_null(int64_t n) { return n ? json_integer(n) : json_null(); }
-
-/* A code with its verdict (a wallet entry; the coupon of an issue or a revocation). */
-static json_t *coupon_json(const perk_store_coupon_info *k)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "code", json_string(k->code));
-    json_object_set_new(o, "campaign", json_string(k->campaign));
-    json_object_set_new(o, "status", json_string(coupon_status_name(k->status)));
-    json_object_set_new(o, "usable", json_boolean(k->status == PERK_STORE_COUPON_VALID));
-    json_object_set_new(o, "message", json_string(perk_store_coupon_status_message(k->status)));
-    json_object_set_new(o, "uses", json_integer(k->uses));
-    json_object_set_new(o, "customer_uses", json_integer(k->customer_uses));
-    json_object_set_new(o, "uses_left", k->uses_left < 0 ? json_null() : json_integer(k->uses_left));
-    json_object_set_new(o, "max_uses", limit_or_null(k->max_uses));
-    json_object_set_new(o, "max_per_customer", limit_or_null(k->max_per_customer));
-    json_object_set_new(o, "created_at", json_integer(k->created_at));
-    json_object_set_new(o, "valid_from", time_or_null(k->valid_from));
-    json_object_set_new(o, "expires_at", time_or_null(k->expires_at));
-    json_t *rv = json_null();
-    if (k->revoked_at) {
-        rv = json_object();
-        json_object_set_new(rv, "at", json_integer(k->revoked_at));
-        json_t *by = json_string(k->revoked_by), *why = json_string(k->revoke_reason);
-        json_object_set_new(rv, "by", by ? by : json_string("(not UTF-8)"));
-        json_object_set_new(rv, "reason", why ? why : json_string("(not UTF-8)"));
-    }
-    json_object_set_new(o, "revoked", rv);
-    return o;
-}
 
 static void coupon_store_failure(serve_call *c, serve_reply *r, perk_store_status st)
 {
@@ -182,7 +138,7 @@ static void handle_validate(serve_call *c, serve_reply *r)
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(info.code));
     json_object_set_new(o, "valid", json_boolean(info.status == PERK_STORE_COUPON_VALID));
-    json_object_set_new(o, "status", json_string(coupon_status_name(info.status)));
+    json_object_set_new(o, "status", json_string(perk_store_coupon_status_key(info.status)));
     json_object_set_new(o, "message", json_string(perk_store_coupon_status_message(info.status)));
     json_object_set_new(o, "campaign", info.campaign[0] ? json_string(info.campaign) : json_null());
     json_object_set_new(o, "valid_from", time_or_null(info.valid_from));
@@ -201,7 +157,7 @@ typedef struct wallet_page {
 static int add_wallet_entry(const perk_store_coupon_info *k, void *p)
 {
     wallet_page *w = p;
-    return json_array_append_new(w->list, coupon_json(k)) != 0;
+    return json_array_append_new(w->list, checkout_coupon_json(k)) != 0;
 }
 
 static void handle_wallet(serve_call *c, serve_reply *r)
@@ -282,7 +238,7 @@ static void handle_issue(serve_call *c, serve_reply *r)
         json_t *o = json_object();
         json_object_set_new(o, "created", json_boolean(created));
         json_object_set_new(o, "customer_id", json_string(in.customer_id));
-        json_object_set_new(o, "coupon", coupon_json(&info));
+        json_object_set_new(o, "coupon", checkout_coupon_json(&info));
         serve_json(r, created ? 201 : 200, o);
     }
     json_decref(body);
@@ -322,7 +278,7 @@ static void handle_revoke(serve_call *c, serve_reply *r)
     json_object_set_new(o, "code", json_string(info.code));
     json_object_set_new(o, "revoked_at", json_integer(info.revoked_at));
     json_object_set_new(o, "held_by_reservations", json_integer(held));
-    json_object_set_new(o, "coupon", coupon_json(&info));
+    json_object_set_new(o, "coupon", checkout_coupon_json(&info));
     serve_json(r, 200, o);
 }
 

@@ -15,9 +15,15 @@ static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 enum { RANDOM_SYMBOLS = 12, GROUP = 4, MAX_PREFIX = 8 };
 
 static const char *const coupon_messages[] = {
-#define PERK_STORE_COUPON_MSG(name, msg) msg,
+#define PERK_STORE_COUPON_MSG(name, key, msg) msg,
     PERK_STORE_COUPON_STATUS_LIST(PERK_STORE_COUPON_MSG)
 #undef PERK_STORE_COUPON_MSG
+};
+
+static const char *const coupon_keys[] = {
+#define PERK_STORE_COUPON_KEY(name, key, msg) key,
+    PERK_STORE_COUPON_STATUS_LIST(PERK_STORE_COUPON_KEY)
+#undef PERK_STORE_COUPON_KEY
 };
 
 const char *perk_store_coupon_status_message(perk_store_coupon_status status)
@@ -25,6 +31,12 @@ const char *perk_store_coupon_status_message(perk_store_coupon_status status)
     if ((unsigned)status >= sizeof coupon_messages / sizeof coupon_messages[0])
         return "unknown coupon status";
     return coupon_messages[status];
+}
+
+const char *perk_store_coupon_status_key(perk_store_coupon_status status)
+{
+    if ((unsigned)status >= sizeof coupon_keys / sizeof coupon_keys[0]) return "unknown";
+    return coupon_keys[status];
 }
 
 static int getrandom_bytes(void *buf, size_t len)

@@ -255,26 +255,29 @@ perk_store_status perk_store_coupons_generate(perk_store *store, const char *cam
                                               int max_per_customer, int64_t now, perk_store_code_cb cb,
                                               void *ctx);
 
-/* Verdicts on a code. New ones are appended: the numbers are kept by callers (and mirrored by
- * perk.h's PERK_COUPON_STATUS_LIST). */
+/* Verdicts on a code: the enum, the API's name (docs/openapi.yaml, CouponStatus) and the message.
+ * New ones are appended: the numbers are kept by callers (and mirrored by perk.h's
+ * PERK_COUPON_STATUS_LIST). */
 /* clang-format off: a table, aligned by hand */
-#define PERK_STORE_COUPON_STATUS_LIST(X)                           \
-    X(PERK_STORE_COUPON_VALID, "valid")                            \
-    X(PERK_STORE_COUPON_UNKNOWN, "unknown code")                   \
-    X(PERK_STORE_COUPON_EXPIRED, "expired")                        \
-    X(PERK_STORE_COUPON_USED_UP, "used up")                        \
-    X(PERK_STORE_COUPON_NOT_FOR_CUSTOMER, "not for this customer") \
-    X(PERK_STORE_COUPON_REVOKED, "revoked")                        \
-    X(PERK_STORE_COUPON_NOT_YET_VALID, "not yet valid")
+#define PERK_STORE_COUPON_STATUS_LIST(X)                                              \
+    X(PERK_STORE_COUPON_VALID, "valid", "valid")                                      \
+    X(PERK_STORE_COUPON_UNKNOWN, "unknown", "unknown code")                           \
+    X(PERK_STORE_COUPON_EXPIRED, "expired", "expired")                                \
+    X(PERK_STORE_COUPON_USED_UP, "used_up", "used up")                                \
+    X(PERK_STORE_COUPON_NOT_FOR_CUSTOMER, "not_for_customer", "not for this customer") \
+    X(PERK_STORE_COUPON_REVOKED, "revoked", "revoked")                                \
+    X(PERK_STORE_COUPON_NOT_YET_VALID, "not_yet_valid", "not yet valid")
 /* clang-format on */
 
 typedef enum perk_store_coupon_status {
-#define PERK_STORE_COUPON_ENUM(name, msg) name,
+#define PERK_STORE_COUPON_ENUM(name, key, msg) name,
     PERK_STORE_COUPON_STATUS_LIST(PERK_STORE_COUPON_ENUM)
 #undef PERK_STORE_COUPON_ENUM
 } perk_store_coupon_status;
 
 const char *perk_store_coupon_status_message(perk_store_coupon_status status);
+/* The API's name of a verdict ("used_up"), as the service and `perk coupons --json` print it. */
+const char *perk_store_coupon_status_key(perk_store_coupon_status status);
 
 typedef struct perk_store_coupon_info {
     perk_store_coupon_status status;
