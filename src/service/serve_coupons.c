@@ -20,44 +20,7 @@
 static json_t *time_or_null(int64_t t) { return t ? json_integer(t) : json_null(); }
 static json_t *limit_or_null(int64_t n) { return n ? json_integer(n) : json_null(); }
 
-static void coupon_store_failure(serve_call *c, serve_reply *r, perk_store_status st)
-{
-    const char *msg = perk_store_errmsg(c->w->store);
-    switch (st) {
-    case PERK_STORE_NOT_FOUND: serve_error(r, 404, "not_found", NULL, "%s", msg); break;
-    case PERK_STORE_INVALID: serve_error(r, 400, "invalid_request", NULL, "%s", msg); break;
-    case PERK_STORE_CONFLICT: serve_error(r, 409, "conflict", NULL, "%s", msg); break;
-    case PERK_STORE_BUSY: serve_error(r, 503, "store_busy", NULL, "%s", msg); break;
-    case PERK_STORE_OK:
-    case PERK_STORE_IO:
-    case PERK_STORE_FULL:
-    case PERK_STORE_READONLY:
-    case PERK_STORE_CORRUPT:
-    case PERK_STORE_BUDGET_EXCEEDED:
-    case PERK_STORE_INSUFFICIENT_POINTS:
-    case PERK_STORE_SCHEMA_TOO_NEW:
-    case PERK_STORE_NOMEM:
-    case PERK_STORE_INTERNAL:
-    case PERK_STORE_STATUS_COUNT: serve_error(r, 500, "store_error", NULL, "%s", msg); break;
-    }
-}
 
-/* The body as a JSON object; NULL with a 400 otherwise. */
-static json_t *coupon_body(serve_call *c, serve_reply *r)
-{
-    json_error_t je;
-    json_t *o = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &je);
-    if (!o) {
-        serve_error(r, 400, "invalid_json", NULL, "line %d, column %d: %s", je.line, je.column, je.text);
-        return NULL;
-    }
-    if (!json_is_object(o)) {
-        json_decref(o);
-        serve_error(r, 400, "invalid_json", "$", "the body must be a JSON object");
-        return NULL;
-    }
-    return o;
-}
 
 /* A string member of 1..max bytes (no NUL); false with a 400 naming its path. */
 static bool body_string(json_t *o, const char *key, bool required, size_t max, const char **out, serve_reply *r)
@@ -120,7 +83,7 @@ static const char *actor_of(serve_call *c, const char *by, char buf[PERK_STORE_N
 
 static void handle_validate(serve_call *c, serve_reply *r)
 {
-    json_t *body = coupon_body(c, r);
+    json_t *body = serve_body_object(c, r, false);
     if (!body) return;
     const char *code = NULL, *customer = NULL;
     if (!body_string(body, "code", true, 255, &code, r) || !body_string(body, "customer_id", false, 255, &customer, r) ||
@@ -132,7 +95,7 @@ static void handle_validate(serve_call *c, serve_reply *r)
     perk_store_status st = perk_store_coupon_check(c->w->store, code, customer, (int64_t)time(NULL), &info);
     json_decref(body);
     if (st != PERK_STORE_OK) {
-        coupon_store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     json_t *o = json_object();
@@ -171,7 +134,7 @@ static void handle_wallet(serve_call *c, serve_reply *r)
     perk_store_status st = perk_store_coupon_wallet(c->w->store, c->path_id, now, add_wallet_entry, &w);
     if (st != PERK_STORE_OK) {
         json_decref(w.list);
-        coupon_store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     json_t *o = json_object();
@@ -183,7 +146,7 @@ static void handle_wallet(serve_call *c, serve_reply *r)
 
 static void handle_issue(serve_call *c, serve_reply *r)
 {
-    json_t *body = coupon_body(c, r);
+    json_t *body = serve_body_object(c, r, false);
     if (!body) return;
     perk_store_coupon_issue in = { 0 };
     int64_t max_uses = 0, per_customer = 0;
@@ -233,7 +196,7 @@ static void handle_issue(serve_call *c, serve_reply *r)
     else if (st == PERK_STORE_CONFLICT)
         serve_error(r, 409, "code_taken", "$.code", "$.code: %s", perk_store_errmsg(c->w->store));
     else if (st != PERK_STORE_OK)
-        coupon_store_failure(c, r, st);
+        serve_store_failure(c, r, st);
     else {
         json_t *o = json_object();
         json_object_set_new(o, "created", json_boolean(created));
@@ -247,7 +210,7 @@ static void handle_issue(serve_call *c, serve_reply *r)
 static void handle_revoke(serve_call *c, serve_reply *r)
 {
     if (!c->path_id || !valid_code(c->path_id, "code", r)) return;
-    json_t *body = coupon_body(c, r);
+    json_t *body = serve_body_object(c, r, false);
     if (!body) return;
     const char *reason = NULL, *by = NULL;
     if (!body_string(body, "reason", true, PERK_STORE_REASON_MAX, &reason, r) ||
@@ -271,7 +234,7 @@ static void handle_revoke(serve_call *c, serve_reply *r)
         return;
     }
     if (st != PERK_STORE_OK) {
-        coupon_store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     json_t *o = json_object();

@@ -84,6 +84,45 @@ void serve_error_from_message(serve_reply *r, int status, const char *code, cons
     serve_error(r, status, code, path[0] ? path : NULL, "%s", text);
 }
 
+void serve_store_failure(serve_call *c, serve_reply *r, perk_store_status st)
+{
+    const char *msg = perk_store_errmsg(c->w->store);
+    switch (st) {
+    case PERK_STORE_NOT_FOUND: serve_error(r, 404, "not_found", NULL, "%s", msg); break;
+    case PERK_STORE_INVALID: serve_error(r, 400, "invalid_request", NULL, "%s", msg); break;
+    case PERK_STORE_CONFLICT: serve_error(r, 409, "conflict", NULL, "%s", msg); break;
+    case PERK_STORE_BUSY: serve_error(r, 503, "store_busy", NULL, "%s", msg); break;
+    case PERK_STORE_OK:
+    case PERK_STORE_IO:
+    case PERK_STORE_FULL:
+    case PERK_STORE_READONLY:
+    case PERK_STORE_CORRUPT:
+    case PERK_STORE_BUDGET_EXCEEDED:
+    case PERK_STORE_INSUFFICIENT_POINTS:
+    case PERK_STORE_SCHEMA_TOO_NEW:
+    case PERK_STORE_NOMEM:
+    case PERK_STORE_INTERNAL:
+    case PERK_STORE_STATUS_COUNT: serve_error(r, 500, "store_error", NULL, "%s", msg); break;
+    }
+}
+
+json_t *serve_body_object(serve_call *c, serve_reply *r, bool empty_ok)
+{
+    if (c->body_len == 0 && empty_ok) return json_object();
+    json_error_t je;
+    json_t *o = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!o) {
+        serve_error(r, 400, "invalid_json", NULL, "line %d, column %d: %s", je.line, je.column, je.text);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        serve_error(r, 400, "invalid_json", "$", "the body must be a JSON object");
+        return NULL;
+    }
+    return o;
+}
+
 /* --------------------------------------------------------------- the request */
 
 /* What MHD keeps per request between calls of the access handler. */

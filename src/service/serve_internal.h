@@ -119,6 +119,12 @@ void serve_error(serve_reply *r, int status, const char *code, const char *path,
 void serve_error_from_message(serve_reply *r, int status, const char *code, const char *msg);
 /* Takes a jansson object as the body (and frees it). */
 void serve_json(serve_reply *r, int status, void *json_obj);
+/* A store call's failure as an error reply: 404 not_found, 400 invalid_request, 409 conflict,
+ * 503 store_busy, else 500 store_error, with the store's message. */
+void serve_store_failure(serve_call *c, serve_reply *r, perk_store_status st);
+/* The request body as a JSON object (a jansson json_t *); NULL with a 400 otherwise. An empty
+ * body is {} when empty_ok. */
+struct json_t *serve_body_object(serve_call *c, serve_reply *r, bool empty_ok);
 
 /* The operators' console under /console (console_*.c, docs/console.md). */
 typedef struct console_call {

@@ -29,27 +29,6 @@ static json_t *res_money(int64_t minor, int exponent)
     return json_string(buf);
 }
 
-static void res_store_failure(serve_call *c, serve_reply *r, perk_store_status st)
-{
-    const char *msg = perk_store_errmsg(c->w->store);
-    switch (st) {
-    case PERK_STORE_NOT_FOUND: serve_error(r, 404, "not_found", NULL, "%s", msg); break;
-    case PERK_STORE_INVALID: serve_error(r, 400, "invalid_request", NULL, "%s", msg); break;
-    case PERK_STORE_CONFLICT: serve_error(r, 409, "conflict", NULL, "%s", msg); break;
-    case PERK_STORE_BUSY: serve_error(r, 503, "store_busy", NULL, "%s", msg); break;
-    case PERK_STORE_OK:
-    case PERK_STORE_IO:
-    case PERK_STORE_FULL:
-    case PERK_STORE_READONLY:
-    case PERK_STORE_CORRUPT:
-    case PERK_STORE_BUDGET_EXCEEDED:
-    case PERK_STORE_INSUFFICIENT_POINTS:
-    case PERK_STORE_SCHEMA_TOO_NEW:
-    case PERK_STORE_NOMEM:
-    case PERK_STORE_INTERNAL:
-    case PERK_STORE_STATUS_COUNT: serve_error(r, 500, "store_error", NULL, "%s", msg); break;
-    }
-}
 
 /* "rsv_" and 32 hex digits from getrandom: not guessable, so an id is enough to address one. */
 static bool new_reservation_id(char out[40])
@@ -177,7 +156,7 @@ static void handle_reservation_get(serve_call *c, serve_reply *r)
     perk_store_reservation_info info;
     perk_store_status st = perk_store_reservation_get(c->w->store, c->path_id, &info);
     if (st != PERK_STORE_OK) {
-        res_store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     serve_json(r, 200, reservation_json(c->path_id, &info));
@@ -188,13 +167,13 @@ static void handle_reservation_release(serve_call *c, serve_reply *r)
     bool released = false;
     perk_store_status st = perk_store_reservation_release(c->w->store, c->path_id, &released);
     if (st != PERK_STORE_OK) {
-        res_store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     perk_store_reservation_info info;
     st = perk_store_reservation_get(c->w->store, c->path_id, &info);
     if (st != PERK_STORE_OK) {
-        res_store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     json_t *o = reservation_json(c->path_id, &info);

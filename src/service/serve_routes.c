@@ -63,23 +63,6 @@ static bool query_int(serve_call *c, serve_reply *r, const char *name, int64_t d
     return true;
 }
 
-/* The body as a JSON object; NULL with a 400 otherwise. An empty body is {} when allowed. */
-static json_t *body_object(serve_call *c, serve_reply *r, bool empty_ok)
-{
-    if (c->body_len == 0 && empty_ok) return json_object();
-    json_error_t je;
-    json_t *o = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &je);
-    if (!o) {
-        serve_error(r, 400, "invalid_json", NULL, "line %d, column %d: %s", je.line, je.column, je.text);
-        return NULL;
-    }
-    if (!json_is_object(o)) {
-        json_decref(o);
-        serve_error(r, 400, "invalid_json", "$", "the body must be a JSON object");
-        return NULL;
-    }
-    return o;
-}
 
 /* An optional string member; false with a 400 when present and not a non-empty string. */
 static bool member_string(json_t *o, const char *key, bool required, const char **out, serve_reply *r)
@@ -105,17 +88,6 @@ static bool member_string(json_t *o, const char *key, bool required, const char 
     return true;
 }
 
-static void store_failure(serve_call *c, serve_reply *r, perk_store_status st)
-{
-    const char *msg = perk_store_errmsg(c->w->store);
-    switch (st) {
-    case PERK_STORE_NOT_FOUND: serve_error(r, 404, "not_found", NULL, "%s", msg); break;
-    case PERK_STORE_INVALID: serve_error(r, 400, "invalid_request", NULL, "%s", msg); break;
-    case PERK_STORE_CONFLICT: serve_error(r, 409, "conflict", NULL, "%s", msg); break;
-    case PERK_STORE_BUSY: serve_error(r, 503, "store_busy", NULL, "%s", msg); break;
-    default: serve_error(r, 500, "store_error", NULL, "%s", msg); break;
-    }
-}
 
 /* The worker's context and program for this request; a 503 when no version is loaded. */
 static perk_context *request_context(serve_call *c, serve_reply *r, reload_worker *rw)
@@ -240,7 +212,7 @@ static perk_program *load_version(serve_call *c, int64_t version, serve_reply *r
             serve_error(r, 500, "version_unloadable", NULL, "version %lld does not load: %s",
                         (long long)version, e.message);
     } else {
-        store_failure(c, r, st);
+        serve_store_failure(c, r, st);
     }
     perk_store_free_version(&v);
     return p;
@@ -265,7 +237,7 @@ static void handle_orders(serve_call *c, serve_reply *r)
         int64_t committed = 0;
         perk_store_status st = perk_store_order_uses(c->w->store, order_id, &found, &committed, NULL, NULL);
         if (st != PERK_STORE_OK) {
-            store_failure(c, r, st);
+            serve_store_failure(c, r, st);
             goto done;
         }
         if (found && committed > 0 && committed != version) {
@@ -395,7 +367,7 @@ static void handle_cancel(serve_call *c, serve_reply *r)
     perk_store_tier tiers[SERVE_MAX_TIERS];
     int exponent;
     if (!current_policy(c, r, &policy, tiers, &exponent)) return;
-    json_t *body = body_object(c, r, true);
+    json_t *body = serve_body_object(c, r, true);
     if (!body) return;
     const char *refund_id = NULL;
     if (!member_string(body, "refund_id", false, &refund_id, r)) {
@@ -414,7 +386,7 @@ static void handle_cancel(serve_call *c, serve_reply *r)
     if (st == PERK_STORE_OK)
         refund_reply(c, r, refund_id, &res, exponent);
     else
-        store_failure(c, r, st);
+        serve_store_failure(c, r, st);
     json_decref(body);
 }
 
@@ -436,7 +408,7 @@ static void handle_refund(serve_call *c, serve_reply *r)
     perk_store_tier tiers[SERVE_MAX_TIERS];
     int exponent;
     if (!current_policy(c, r, &policy, tiers, &exponent)) return;
-    json_t *body = body_object(c, r, false);
+    json_t *body = serve_body_object(c, r, false);
     if (!body) return;
     perk_store_refund_line *lines = NULL;
     const char *refund_id = NULL;
@@ -493,7 +465,7 @@ static void handle_refund(serve_call *c, serve_reply *r)
     if (st == PERK_STORE_OK)
         refund_reply(c, r, refund_id, &res, exponent);
     else
-        store_failure(c, r, st);
+        serve_store_failure(c, r, st);
 done:
     free(lines);
     json_decref(body);
@@ -548,14 +520,14 @@ static void handle_points(serve_call *c, serve_reply *r)
     perk_store_points_summary sum;
     perk_store_status st = perk_store_points(c->w->store, c->path_id, (int64_t)time(NULL), &policy, &sum);
     if (st != PERK_STORE_OK) {
-        store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     pg.entries = json_array();
     st = perk_store_points_history(c->w->store, c->path_id, add_ledger, &pg);
     if (st != PERK_STORE_OK) {
         json_decref(pg.entries);
-        store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     json_t *o = json_object();
@@ -582,7 +554,7 @@ static void handle_customer_set(serve_call *c, serve_reply *r)
         serve_error(r, 400, "invalid_request", "id", "the customer id is longer than 255 bytes");
         return;
     }
-    json_t *body = body_object(c, r, false);
+    json_t *body = serve_body_object(c, r, false);
     if (!body) return;
     json_t *ms = json_object_get(body, "member_since");
     int64_t days = -1;
@@ -607,7 +579,7 @@ static void handle_customer_set(serve_call *c, serve_reply *r)
     perk_store_status st = perk_store_customer_set(c->w->store, c->path_id, days, (int64_t)time(NULL));
     if (st != PERK_STORE_OK) {
         json_decref(body);
-        store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     json_t *o = json_object();
@@ -641,7 +613,7 @@ static void handle_budgets(serve_call *c, serve_reply *r)
             perk_store_budget_usage(c->w->store, perk_program_name(prog), id, NULL, &uses, &money, &cu);
         if (st != PERK_STORE_OK) {
             json_decref(list);
-            store_failure(c, r, st);
+            serve_store_failure(c, r, st);
             return;
         }
         json_t *o = json_object();
@@ -700,7 +672,7 @@ static void handle_events(serve_call *c, serve_reply *r)
     perk_store_status st = perk_store_events(c->w->store, after, (int)limit, add_event, &pg);
     if (st != PERK_STORE_OK) {
         json_decref(pg.events);
-        store_failure(c, r, st);
+        serve_store_failure(c, r, st);
         return;
     }
     json_t *o = json_object();
