@@ -512,18 +512,20 @@ static const char *uses_left_text(const perk_store_coupon_info *k, char buf[32])
 typedef struct wallet_out {
     bool json;
     json_t *list;
+    const cli_zone *zone; /* text times in the rule set's zone */
 } wallet_out;
 
 static int wallet_entry(const perk_store_coupon_info *k, void *ctx)
 {
     wallet_out *w = ctx;
     if (w->json) return json_array_append_new(w->list, checkout_coupon_json(k)) != 0;
-    char left[32], from[32], exp[32];
-    printf("%-24s %-16s %-14s %9s  %-20s  %s", k->code, cli_safe(k->campaign), perk_store_coupon_status_message(k->status),
-           uses_left_text(k, left), k->valid_from ? fmt_time(k->valid_from, from) : "at once",
-           k->expires_at ? fmt_time(k->expires_at, exp) : "never");
+    char left[32], from[CLI_ZONE_TIME_MAX], exp[CLI_ZONE_TIME_MAX];
+    printf("%-24s %-16s %-14s %9s  %-*s  %s", k->code, cli_safe(k->campaign), perk_store_coupon_status_message(k->status),
+           uses_left_text(k, left), zone_width(w->zone),
+           k->valid_from ? cli_zone_time(w->zone, k->valid_from, from) : "at once",
+           k->expires_at ? cli_zone_time(w->zone, k->expires_at, exp) : "never");
     if (k->revoked_at)
-        printf("  revoked %s by %s: %s", fmt_time(k->revoked_at, from), cli_safe(k->revoked_by),
+        printf("  revoked %s by %s: %s", cli_zone_time(w->zone, k->revoked_at, from), cli_safe(k->revoked_by),
                cli_safe(k->revoke_reason));
     printf("\n");
     return ferror(stdout) != 0;
@@ -534,11 +536,17 @@ static int coupons_wallet(const common *c, const char *customer, bool json)
 {
     perk_store *s = open_store(c, false);
     if (!s) return 1;
-    wallet_out w = { json, json ? json_array() : NULL };
-    if (!json)
-        printf("%-24s %-16s %-14s %9s  %-20s  %s\n", "CODE", "CAMPAIGN", "STATUS", "USES LEFT", "VALID FROM",
-               "EXPIRES");
-    if (perk_store_coupon_wallet(s, customer, c->now, wallet_entry, &w) != PERK_STORE_OK) {
+    cli_zone zone;
+    cli_zone_of_store(&zone, s, c->now);
+    wallet_out w = { json, json ? json_array() : NULL, &zone };
+    if (!json) {
+        cli_zone_note(&zone);
+        printf("%-24s %-16s %-14s %9s  %-*s  %s\n", "CODE", "CAMPAIGN", "STATUS", "USES LEFT", zone_width(&zone),
+               "VALID FROM", "EXPIRES");
+    }
+    perk_store_status st = perk_store_coupon_wallet(s, customer, c->now, wallet_entry, &w);
+    cli_zone_free(&zone);
+    if (st != PERK_STORE_OK) {
         json_decref(w.list);
         return store_error(s);
     }
@@ -612,13 +620,14 @@ typedef struct coupons_out {
     coupons_format format;
     json_t *list;
     int64_t count;
+    const cli_zone *zone; /* text times in the rule set's zone (CSV keeps UTC ISO 8601) */
 } coupons_out;
 
 static int list_coupon(const perk_store_coupon_info *k, void *ctx)
 {
     coupons_out *out = ctx;
     const char *status = perk_store_coupon_status_message(k->status);
-    char exp[32];
+    char exp[CLI_ZONE_TIME_MAX];
     out->count++;
     switch (out->format) {
     case COUPONS_JSON: {
@@ -643,7 +652,7 @@ static int list_coupon(const perk_store_coupon_info *k, void *ctx)
         if (k->max_uses) snprintf(max, sizeof max, "%lld", (long long)k->max_uses);
         if (k->max_per_customer) snprintf(per, sizeof per, "%lld", (long long)k->max_per_customer);
         printf("%-24s %-16s %-8s %8lld %8s %8s  %s%s\n", k->code, cli_safe(k->campaign), status,
-               (long long)k->uses, max, per, k->expires_at ? fmt_time(k->expires_at, exp) : "never",
+               (long long)k->uses, max, per, k->expires_at ? cli_zone_time(out->zone, k->expires_at, exp) : "never",
                k->restricted ? "  restricted" : "");
         return ferror(stdout) != 0;
     }
@@ -655,13 +664,18 @@ static int coupons_list(const common *c, const char *campaign, coupons_format fo
 {
     perk_store *s = open_store(c, false);
     if (!s) return 1;
-    coupons_out out = { .format = format, .list = format == COUPONS_JSON ? json_array() : NULL };
+    cli_zone zone;
+    cli_zone_of_store(&zone, s, c->now);
+    coupons_out out = { .format = format, .list = format == COUPONS_JSON ? json_array() : NULL, .zone = &zone };
+    if (format == COUPONS_TEXT) cli_zone_note(&zone);
     if (format == COUPONS_TEXT)
         printf("%-24s %-16s %-8s %8s %8s %8s  %s\n", "CODE", "CAMPAIGN", "STATUS", "USES", "MAX", "PER-CUST",
                "EXPIRES");
     if (format == COUPONS_CSV)
         printf("code,campaign,status,uses,max_uses,max_per_customer,expires,restricted\n");
-    if (perk_store_coupons_list(s, campaign, c->now, list_coupon, &out) != PERK_STORE_OK) {
+    perk_store_status st = perk_store_coupons_list(s, campaign, c->now, list_coupon, &out);
+    cli_zone_free(&zone);
+    if (st != PERK_STORE_OK) {
         json_decref(out.list);
         return store_error(s);
     }
@@ -768,7 +782,10 @@ int cmd_coupons(int argc, char **argv)
         if (!(s = open_store(&c, false))) return 1;
         perk_store_coupon_info info;
         if (perk_store_coupon_check(s, arg, o.customer, c.now, &info) != PERK_STORE_OK) return store_error(s);
-        char exp[32];
+        char exp[CLI_ZONE_TIME_MAX];
+        cli_zone zone;
+        cli_zone_of_store(&zone, s, c.now);
+        cli_zone_note(&zone);
         printf("%s: %s", cli_safe(*info.code ? info.code : arg),
                perk_store_coupon_status_message(info.status));
         if (info.status != PERK_STORE_COUPON_UNKNOWN) {
@@ -776,12 +793,13 @@ int cmd_coupons(int argc, char **argv)
             if (info.max_uses) printf(" of %lld", (long long)info.max_uses);
             if (o.customer) printf(", by %s %lld", cli_safe(o.customer), (long long)info.customer_uses);
             if (info.max_per_customer) printf(" of %lld", (long long)info.max_per_customer);
-            printf(", expires %s%s)", info.expires_at ? fmt_time(info.expires_at, exp) : "never",
+            printf(", expires %s%s)", info.expires_at ? cli_zone_time(&zone, info.expires_at, exp) : "never",
                    info.restricted ? ", restricted to one customer" : "");
         } else if (info.check_symbol_mismatch) {
             printf(" (the check symbol does not match: probably a typo)");
         }
         printf("\n");
+        cli_zone_free(&zone);
         perk_store_close(s);
         return info.status == PERK_STORE_COUPON_VALID ? 0 : 1;
     } else {
