@@ -53,6 +53,7 @@
 #include <lualib.h>
 
 #include "cartfile.h"
+#include "perk_carts.h"
 #include "compiler/compiler.h"
 #include "perk.h"
 
@@ -120,164 +121,6 @@ static char *read_text(const char *path, size_t *len)
     fclose(f);
     *len = (size_t)n;
     return buf;
-}
-
-/* ------------------------------------------------------------------ counting allocator */
-
-/* Every libperk allocation goes through here (set once at start-up, as perk.h requires), so
- * live_bytes before and after perk_program_load gives the memory a loaded program holds. */
-static int64_t live_bytes;
-
-typedef union alloc_header {
-    size_t size;
-    max_align_t align;
-} alloc_header;
-
-static void *count_alloc(size_t size, void *user)
-{
-    (void)user;
-    alloc_header *h = malloc(sizeof *h + size);
-    if (h == NULL) return NULL;
-    h->size = size;
-    live_bytes += (int64_t)size;
-    return h + 1;
-}
-
-static void count_release(void *ptr, void *user)
-{
-    (void)user;
-    if (ptr == NULL) return;
-    alloc_header *h = (alloc_header *)ptr - 1;
-    live_bytes -= (int64_t)h->size;
-    free(h);
-}
-
-/* ------------------------------------------------------------------ carts in Perk's form */
-
-typedef struct perk_cart_data {
-    perk_customer customer;
-    perk_order order;
-    perk_line *lines;
-    uint32_t n_lines;
-    const bench_cart *src;
-#ifdef BENCH_HAVE_JSON
-    char *json;
-    size_t json_len;
-#endif
-} perk_cart_data;
-
-static void perk_carts_build(const bench_cartfile *cf, perk_cart_data *out)
-{
-    for (uint32_t k = 0; k < cf->n_carts; k++) {
-        const bench_cart *c = &cf->carts[k];
-        perk_cart_data *p = &out[k];
-        memset(p, 0, sizeof *p);
-        p->src = c;
-        p->customer.id = c->customer_id;
-        p->customer.tier = bench_tier_names[c->tier];
-        p->customer.birthday_month = c->birthday_month;
-        p->customer.birthday_day = c->birthday_day;
-        p->customer.first_order = c->first_order != 0;
-        p->customer.has_first_order = true;
-        p->order.time = c->time;
-        p->order.channel = c->channel;
-        p->order.shipping = c->shipping;
-        p->order.points_to_redeem = 0;
-        p->n_lines = c->n_lines;
-        p->lines = calloc(c->n_lines ? c->n_lines : 1, sizeof *p->lines);
-        if (p->lines == NULL) die("out of memory");
-        for (uint32_t i = 0; i < c->n_lines; i++) {
-            const bench_line *l = &c->lines[i];
-            perk_line *pl = &p->lines[i];
-            pl->sku = l->sku;
-            pl->category = l->category;
-            pl->brand = l->brand;
-            pl->tags = (const char *const *)l->tags;
-            pl->n_tags = l->n_tags;
-            pl->unit_price = l->price;
-            pl->quantity = l->quantity;
-            pl->margin_ppm = l->margin_ppm;
-            pl->has_margin = l->margin_ppm >= 0; /* the cart file's -1: unknown */
-        }
-    }
-}
-
-/* Loads one cart into the context: what a checkout does per cart. */
-static perk_status perk_cart_load(perk_context *ctx, const perk_cart_data *p)
-{
-    perk_cart_reset(ctx);
-    perk_status st = perk_cart_set_customer(ctx, &p->customer);
-    if (st == PERK_OK) st = perk_cart_set_order(ctx, &p->order);
-    for (uint32_t i = 0; i < p->n_lines && st == PERK_OK; i++) st = perk_cart_add_line(ctx, &p->lines[i]);
-    for (uint32_t k = 0; k < p->src->n_coupons && st == PERK_OK; k++)
-        st = perk_cart_add_coupon(ctx, p->src->coupons[k], NULL, PERK_COUPON_UNCHECKED);
-    return st;
-}
-
-#ifdef BENCH_HAVE_JSON
-/* The cart as the JSON document a service would receive (docs/cart.md). */
-static void money_json(char *buf, size_t cap, int64_t fen)
-{
-    snprintf(buf, cap, "\"%lld.%02lld\"", (long long)(fen / 100), (long long)(fen % 100));
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static void cart_json_build(perk_cart_data *p)
-{
-    const bench_cart *c = p->src;
-    size_t cap = 512 + (size_t)c->n_lines * 400, len = 0;
-    char *s = malloc(cap), m[48];
-    if (s == NULL) die("out of memory");
-#define PUT(...) (len += len < cap ? (size_t)snprintf(s + len, cap - len, __VA_ARGS__) : 0)
-    int64_t local = c->time + 8 * 3600, days = local / 86400, secs = local % 86400;
-    int y, mo, d;
-    civil_from_days(days, &y, &mo, &d);
-    money_json(m, sizeof m, c->shipping);
-    PUT("{\"order\":{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d+08:00\",\"channel\":\"%s\",\"shipping\":%s},",
-        y, mo, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), c->channel, m);
-    PUT("\"customer\":{\"id\":\"%s\"", c->customer_id);
-    if (c->tier > 0) PUT(",\"tier\":\"%s\"", bench_tier_names[c->tier]);
-    if (c->birthday_month > 0) PUT(",\"birthday\":\"%02d-%02d\"", c->birthday_month, c->birthday_day);
-    PUT(",\"first_order\":%s},\"coupons\":[", c->first_order ? "true" : "false");
-    for (uint32_t k = 0; k < c->n_coupons; k++) PUT("%s\"%s\"", k ? "," : "", c->coupons[k]);
-    PUT("],\"lines\":[");
-    for (uint32_t i = 0; i < c->n_lines; i++) {
-        const bench_line *l = &c->lines[i];
-        money_json(m, sizeof m, l->price);
-        PUT("%s{\"sku\":\"%s\",\"category\":\"%s\",\"brand\":\"%s\",\"tags\":[", i ? "," : "", l->sku,
-            l->category, l->brand);
-        for (uint32_t t = 0; t < l->n_tags; t++) PUT("%s\"%s\"", t ? "," : "", l->tags[t]);
-        PUT("],\"price\":%s,\"quantity\":%lld,\"margin\":\"%lld%%\"}", m, (long long)l->quantity,
-            (long long)(l->margin_ppm / 10000));
-    }
-    PUT("]}");
-#undef PUT
-    if (len >= cap) die("cart JSON buffer too small");
-    p->json = s;
-    p->json_len = len;
-}
-#endif
-
-static void perk_carts_free(perk_cart_data *carts, uint32_t n)
-{
-    for (uint32_t k = 0; k < n; k++) {
-        free(carts[k].lines);
-#ifdef BENCH_HAVE_JSON
-        free(carts[k].json);
-#endif
-    }
 }
 
 /* ------------------------------------------------------------------ Lua side */
@@ -589,10 +432,10 @@ static void print_cart(const bench_cart *c)
 }
 
 static void report_mismatch(lua_side *s, const perk_program *prog, perk_context *ctx,
-                            const perk_cart_data *pc, const char *N, int M, uint32_t k, outcome lo)
+                            const bench_perk_cart *pc, const char *N, int M, uint32_t k, outcome lo)
 {
     const perk_result *r;
-    if (perk_cart_load(ctx, pc) != PERK_OK) die("cart %u rejected: %s", k, perk_context_error(ctx));
+    if (bench_perk_cart_load(ctx, pc) != PERK_OK) die("cart %u rejected: %s", k, perk_context_error(ctx));
     r = perk_evaluate(ctx);
     fprintf(stderr, "\nbench: MISMATCH between Perk and %s: rules %s, lines %d, cart %u\n", s->name, N, M,
             k);
@@ -663,7 +506,7 @@ static void report_mismatch(lua_side *s, const perk_program *prog, perk_context 
 
 /* Evaluates every cart on both sides; any difference ends the run (equal work is compared). */
 static void check_carts(lua_side *sides, int n_sides, const perk_program *prog, perk_context *ctx,
-                        perk_context *lean, perk_cart_data *carts, uint32_t n, const char *N, int M,
+                        perk_context *lean, bench_perk_cart *carts, uint32_t n, const char *N, int M,
                         const void *json_names)
 {
 #ifdef BENCH_HAVE_JSON
@@ -674,8 +517,8 @@ static void check_carts(lua_side *sides, int n_sides, const perk_program *prog, 
 #endif
     uint64_t reasons[PERK_REASON_COUNT] = { 0 }, visited = 0, visited_lean = 0;
     for (uint32_t k = 0; k < n; k++) {
-        const perk_cart_data *pc = &carts[k];
-        if (perk_cart_load(ctx, pc) != PERK_OK)
+        const bench_perk_cart *pc = &carts[k];
+        if (bench_perk_cart_load(ctx, pc) != PERK_OK)
             die("rules %s, lines %d: cart %u rejected: %s", N, M, k, perk_context_error(ctx));
         const perk_result *r = perk_evaluate(ctx);
         if (r->status != PERK_OK)
@@ -701,7 +544,7 @@ static void check_carts(lua_side *sides, int n_sides, const perk_program *prog, 
         }
         bool same;
         /* explaining only what applied: the same amounts and instruction count */
-        if (perk_cart_load(lean, pc) != PERK_OK) die("rules %s, lines %d: cart %u rejected (lean)", N, M, k);
+        if (bench_perk_cart_load(lean, pc) != PERK_OK) die("rules %s, lines %d: cart %u rejected (lean)", N, M, k);
         const perk_result *rl = perk_evaluate(lean);
         same = rl->status == PERK_OK && rl->discount == lo.discount && rl->shipping_after == lo.shipping &&
                rl->points_earned == lo.points && rl->n_gifts == (uint32_t)lo.gifts &&
@@ -751,7 +594,7 @@ typedef struct timing_env {
     perk_context *ctx;
     perk_context *lean; /* PERK_EXPLAIN_APPLIED */
     const perk_program *prog;
-    perk_cart_data *carts;
+    bench_perk_cart *carts;
     lua_side *lua;
     perk_context *evaluated; /* perk_eval: ctx; perk_eval_applied: lean */
     uint32_t loaded;         /* the cart currently in `evaluated`, or UINT32_MAX */
@@ -764,13 +607,13 @@ typedef void (*bench_fn)(timing_env *env, uint32_t cart);
 
 static void run_perk(timing_env *env, uint32_t k)
 {
-    perk_cart_load(env->ctx, &env->carts[k]);
+    bench_perk_cart_load(env->ctx, &env->carts[k]);
     perk_evaluate(env->ctx);
 }
 
 static void prepare_perk_eval(timing_env *env, uint32_t k)
 {
-    if (env->loaded != k) perk_cart_load(env->evaluated, &env->carts[k]);
+    if (env->loaded != k) bench_perk_cart_load(env->evaluated, &env->carts[k]);
     env->loaded = k;
 }
 
@@ -789,7 +632,7 @@ static void run_lua_checkout(timing_env *env, uint32_t k) { lua_side_checkout(en
  * applied ones only). */
 static void perk_json_round_trip(timing_env *env, uint32_t k, int flags)
 {
-    const perk_cart_data *pc = &env->carts[k];
+    const bench_perk_cart *pc = &env->carts[k];
     /* listing the applied promotions only, the context need not explain the others */
     perk_context *ctx = flags & RESULT_JSON_APPLIED_ONLY ? env->lean : env->ctx;
     char err[256];
@@ -1037,11 +880,11 @@ static perk_program *compile_ruleset(const options *o, const char *N, double *co
     *pbc_len = n_bytes;
     free(text);
 
-    int64_t before = live_bytes;
+    int64_t before = bench_live_bytes;
     perk_error err;
     perk_program *prog = perk_program_load(bytes, n_bytes, &err);
     if (prog == NULL) die("%s: perk_program_load: %s", path, err.message);
-    int64_t held = live_bytes - before;
+    int64_t held = bench_live_bytes - before;
     free(bytes);
     if (o->perk_loop == 0) {
         printf("compile\t%s\t%.6f\t%zu\t%zu\n", N, *compile_s, n_bytes,
@@ -1059,7 +902,7 @@ static void usage(void)
         LUA_ENGINE_NAME);
 }
 
-/* --dump-json: the carts of M lines as the JSON documents a service receives (cart_json_build),
+/* --dump-json: the carts of M lines as the JSON documents a service receives (bench_perk_cart_json),
  * one file each, OUT/cart_<k>.json, for load tests over HTTP (bench/serve.sh). */
 static void dump_json(const options *o)
 {
@@ -1068,11 +911,11 @@ static void dump_json(const options *o)
     snprintf(path, sizeof path, "%s/carts_%d.bin", o->data, o->lines[0]);
     bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
     if (cf == NULL) die("%s", msg);
-    perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+    bench_perk_cart *carts = calloc(cf->n_carts, sizeof *carts);
     if (carts == NULL) die("out of memory");
-    perk_carts_build(cf, carts);
+    bench_perk_carts_build(cf, carts);
     for (uint32_t k = 0; k < cf->n_carts; k++) {
-        cart_json_build(&carts[k]);
+        bench_perk_cart_json(&carts[k]);
         snprintf(path, sizeof path, "%s/cart_%u.json", o->dump_json, k);
         FILE *f = fopen(path, "wb");
         if (f == NULL || fwrite(carts[k].json, 1, carts[k].json_len, f) != carts[k].json_len ||
@@ -1080,7 +923,7 @@ static void dump_json(const options *o)
             die("cannot write %s: %s", path, strerror(errno));
     }
     fprintf(stderr, "bench: %u carts of %d lines written to %s\n", cf->n_carts, o->lines[0], o->dump_json);
-    perk_carts_free(carts, cf->n_carts);
+    bench_perk_carts_free(carts, cf->n_carts);
     free(carts);
     bench_carts_free(cf);
 #else
@@ -1106,20 +949,20 @@ static void perk_loop(const options *o)
     snprintf(path, sizeof path, "%s/carts_%d.bin", o->data, M);
     bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
     if (cf == NULL) die("%s", msg);
-    perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+    bench_perk_cart *carts = calloc(cf->n_carts, sizeof *carts);
     if (carts == NULL) die("out of memory");
-    perk_carts_build(cf, carts);
+    bench_perk_carts_build(cf, carts);
     uint64_t insns = 0;
     for (long i = 0; i < o->perk_loop; i++) {
         uint32_t k = (uint32_t)(i % cf->n_carts);
-        if (perk_cart_load(ctx, &carts[k]) != PERK_OK)
+        if (bench_perk_cart_load(ctx, &carts[k]) != PERK_OK)
             die("cart %u rejected: %s", k, perk_context_error(ctx));
         const perk_result *r = perk_evaluate(ctx);
         if (r->status != PERK_OK) die("perk_evaluate: %s", perk_context_error(ctx));
         insns += r->instructions;
     }
     printf("perk_loop\t%s\t%d\t%ld\t%.1f\n", N, M, o->perk_loop, (double)insns / (double)o->perk_loop);
-    perk_carts_free(carts, cf->n_carts);
+    bench_perk_carts_free(carts, cf->n_carts);
     free(carts);
     bench_carts_free(cf);
     perk_context_free(ctx);
@@ -1133,10 +976,10 @@ static void perk_loop(const options *o)
  *   lua_idx_checkout  its checkout path: the cart written into Lua + engine.cart + evaluate
  *   lua           the scan engine's engine.evaluate (bench_once_lua)
  * As many runs go first, uncounted (LuaJIT compiles its traces then). */
-__attribute__((noinline)) void bench_once_perk_checkout(perk_context *ctx, const perk_cart_data *c);
-__attribute__((noinline)) void bench_once_perk_checkout(perk_context *ctx, const perk_cart_data *c)
+__attribute__((noinline)) void bench_once_perk_checkout(perk_context *ctx, const bench_perk_cart *c);
+__attribute__((noinline)) void bench_once_perk_checkout(perk_context *ctx, const bench_perk_cart *c)
 {
-    perk_cart_load(ctx, c);
+    bench_perk_cart_load(ctx, c);
     perk_evaluate(ctx);
 }
 
@@ -1160,9 +1003,9 @@ static void engine_loop(const options *o)
     snprintf(path, sizeof path, "%s/carts_%d.bin", o->data, M);
     bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
     if (cf == NULL) die("%s", msg);
-    perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+    bench_perk_cart *carts = calloc(cf->n_carts, sizeof *carts);
     if (carts == NULL) die("out of memory");
-    perk_carts_build(cf, carts);
+    bench_perk_carts_build(cf, carts);
     if (perk) {
         double cs;
         size_t pbc;
@@ -1170,7 +1013,7 @@ static void engine_loop(const options *o)
         perk_error err;
         perk_context *ctx = perk_context_new(prog, NULL, &err);
         if (ctx == NULL) die("perk_context_new: %s", err.message);
-        for (uint32_t k = 0; k < cf->n_carts; k++) perk_cart_load(ctx, &carts[k]), perk_evaluate(ctx);
+        for (uint32_t k = 0; k < cf->n_carts; k++) bench_perk_cart_load(ctx, &carts[k]), perk_evaluate(ctx);
         for (long i = 0; i < o->perk_loop; i++) bench_once_perk_checkout(ctx, &carts[i % cf->n_carts]);
         perk_context_free(ctx);
         perk_program_free(prog);
@@ -1196,7 +1039,7 @@ static void engine_loop(const options *o)
         lua_side_close(&s);
     }
     printf("engine_loop\t%s\t%s\t%d\t%ld\n", E, N, M, o->perk_loop);
-    perk_carts_free(carts, cf->n_carts);
+    bench_perk_carts_free(carts, cf->n_carts);
     free(carts);
     bench_carts_free(cf);
 }
@@ -1218,7 +1061,7 @@ static void engine_loop(const options *o)
  * thread gets). If false sharing between contexts cost anything, "main" would scale worse. */
 typedef struct thread_job {
     alignas(64) perk_context *ctx; /* one cache line per job: the jobs share nothing */
-    const perk_cart_data *carts;
+    const bench_perk_cart *carts;
     uint32_t n_carts, first;
     bool control;
     uint64_t budget_ns;
@@ -1237,7 +1080,7 @@ static void *thread_main(void *arg)
         j->ctx = perk_context_new(j->prog, NULL, &err);
         if (j->ctx == NULL) die("perk_context_new: %s", err.message);
         for (uint32_t k = 0; k < j->n_carts; k++) {
-            if (perk_cart_load(j->ctx, &j->carts[k]) != PERK_OK) die("cart %u rejected", k);
+            if (bench_perk_cart_load(j->ctx, &j->carts[k]) != PERK_OK) die("cart %u rejected", k);
             perk_evaluate(j->ctx);
         }
     }
@@ -1250,7 +1093,7 @@ static void *thread_main(void *arg)
                 /* about as long as one small evaluation: xorshift steps in registers */
                 for (int s = 0; s < 2000; s++) x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             } else {
-                perk_cart_load(j->ctx, &j->carts[k]);
+                bench_perk_cart_load(j->ctx, &j->carts[k]);
                 perk_evaluate(j->ctx);
                 k = k + 1 == j->n_carts ? 0 : k + 1;
             }
@@ -1302,9 +1145,9 @@ static void threads_test(const char *data, const char *N, int M, int max_threads
     snprintf(path, sizeof path, "%s/carts_%d.bin", data, M);
     bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
     if (cf == NULL) die("%s", msg);
-    perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+    bench_perk_cart *carts = calloc(cf->n_carts, sizeof *carts);
     if (carts == NULL) die("out of memory");
-    perk_carts_build(cf, carts);
+    bench_perk_carts_build(cf, carts);
     thread_job *jobs = aligned_alloc(64, sizeof(thread_job) * 16);
     if (jobs == NULL || max_threads < 1 || max_threads > 16) die("--threads: 1 to 16 threads");
     memset(jobs, 0, sizeof(thread_job) * 16);
@@ -1318,7 +1161,7 @@ static void threads_test(const char *data, const char *N, int M, int max_threads
         jobs[t].ctx = perk_context_new(prog, NULL, &err);
         if (jobs[t].ctx == NULL) die("perk_context_new: %s", err.message);
         for (uint32_t k = 0; k < cf->n_carts; k++) {
-            if (perk_cart_load(jobs[t].ctx, &carts[k]) != PERK_OK) die("cart %u rejected", k);
+            if (bench_perk_cart_load(jobs[t].ctx, &carts[k]) != PERK_OK) die("cart %u rejected", k);
             perk_evaluate(jobs[t].ctx);
         }
     }
@@ -1343,7 +1186,7 @@ static void threads_test(const char *data, const char *N, int M, int max_threads
         }
     for (int t = 0; t < max_threads; t++) perk_context_free(jobs[t].ctx);
     free(jobs);
-    perk_carts_free(carts, cf->n_carts);
+    bench_perk_carts_free(carts, cf->n_carts);
     free(carts);
     bench_carts_free(cf);
     perk_program_free(prog);
@@ -1406,8 +1249,7 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    static const perk_allocator counting = { count_alloc, count_release, NULL };
-    perk_set_allocator(&counting);
+    perk_set_allocator(&bench_counting_allocator);
 
     if (o.dump_json) {
         dump_json(&o);
@@ -1437,11 +1279,11 @@ int main(int argc, char **argv)
         double compile_s;
         size_t pbc_len;
         perk_program *prog = compile_ruleset(&o, N, &compile_s, &pbc_len);
-        int64_t before = live_bytes;
+        int64_t before = bench_live_bytes;
         perk_error err;
         perk_context *ctx = perk_context_new(prog, NULL, &err);
         if (ctx == NULL) die("perk_context_new: %s", err.message);
-        int64_t ctx_bytes = live_bytes - before;
+        int64_t ctx_bytes = bench_live_bytes - before;
         /* what a default context holds once it has evaluated every cart of 20 and of 200 lines
          * (it grows with the carts it is fed) */
         int64_t ctx_after_20 = 0, ctx_after_200 = 0;
@@ -1479,11 +1321,11 @@ int main(int argc, char **argv)
             snprintf(path, sizeof path, "%s/carts_%d.bin", o.data, M);
             bench_cartfile *cf = bench_carts_read(path, msg, sizeof msg);
             if (cf == NULL) die("%s", msg);
-            perk_cart_data *carts = calloc(cf->n_carts, sizeof *carts);
+            bench_perk_cart *carts = calloc(cf->n_carts, sizeof *carts);
             if (carts == NULL) die("out of memory");
-            perk_carts_build(cf, carts);
+            bench_perk_carts_build(cf, carts);
 #ifdef BENCH_HAVE_JSON
-            for (uint32_t k = 0; k < cf->n_carts; k++) cart_json_build(&carts[k]);
+            for (uint32_t k = 0; k < cf->n_carts; k++) bench_perk_cart_json(&carts[k]);
 #endif
             for (int e = 0; e < 3; e++) lua_side_build_carts(&lua[e], cf);
 #ifdef BENCH_HAVE_JSON
@@ -1493,14 +1335,14 @@ int main(int argc, char **argv)
 #endif
             printf("check\t%s\t%d\t%s\t%u\n", N, M, LUA_ENGINE_NAME, cf->n_carts);
             if (M == 20 || M == 200) {
-                before = live_bytes;
+                before = bench_live_bytes;
                 perk_context *measured = perk_context_new(prog, NULL, &err);
                 if (measured == NULL) die("perk_context_new: %s", err.message);
                 for (uint32_t k = 0; k < cf->n_carts; k++) {
-                    perk_cart_load(measured, &carts[k]);
+                    bench_perk_cart_load(measured, &carts[k]);
                     perk_evaluate(measured);
                 }
-                *(M == 20 ? &ctx_after_20 : &ctx_after_200) = live_bytes - before;
+                *(M == 20 ? &ctx_after_20 : &ctx_after_200) = bench_live_bytes - before;
                 perk_context_free(measured);
             }
 
@@ -1544,7 +1386,7 @@ int main(int argc, char **argv)
                             o.seconds);
             }
 #endif
-            perk_carts_free(carts, cf->n_carts);
+            bench_perk_carts_free(carts, cf->n_carts);
             free(carts);
             bench_carts_free(cf);
         }

@@ -42,11 +42,11 @@ $(BENCH_B)/perk_gen: bench/gen.c bench/cartfile.c bench/cartfile.h
 	@mkdir -p $(BENCH_B)
 	$(CC) $(BENCH_CFLAGS) -o $@ bench/gen.c bench/cartfile.c
 
-$(BENCH_B)/bench_lua54: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
-	$(CC) $(BENCH_CFLAGS) -o $@ bench/bench.c bench/cartfile.c $(BENCH_PERK) $(LUA54_FLAGS)
+$(BENCH_B)/bench_lua54: bench/bench.c bench/cartfile.c bench/cartfile.h bench/perk_carts.c bench/perk_carts.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/bench.c bench/cartfile.c bench/perk_carts.c $(BENCH_PERK) $(LUA54_FLAGS)
 
-$(BENCH_B)/bench_luajit: bench/bench.c bench/cartfile.c bench/cartfile.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
-	$(CC) $(BENCH_CFLAGS) -DBENCH_LUAJIT -o $@ bench/bench.c bench/cartfile.c $(BENCH_PERK) $(LUAJIT_FLAGS)
+$(BENCH_B)/bench_luajit: bench/bench.c bench/cartfile.c bench/cartfile.h bench/perk_carts.c bench/perk_carts.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
+	$(CC) $(BENCH_CFLAGS) -DBENCH_LUAJIT -o $@ bench/bench.c bench/cartfile.c bench/perk_carts.c $(BENCH_PERK) $(LUAJIT_FLAGS)
 
 .PHONY: bench-scaling
 bench-scaling: $(B)/perk
@@ -62,8 +62,8 @@ bench-serve: bench-build
 # verify, perk_context_new, cart JSON in, evaluate, render, and a context's memory; 100, 1,000 and
 # 10,000 rules x 20 lines (PHASE_RULES, PHASE_LINES, BENCH_SECONDS override)
 .PHONY: bench-phases
-$(BENCH_B)/bench_phases: bench/phases.c bench/cartfile.c bench/cartfile.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
-	$(CC) $(BENCH_CFLAGS) -o $@ bench/phases.c bench/cartfile.c $(BENCH_PERK)
+$(BENCH_B)/bench_phases: bench/phases.c bench/cartfile.c bench/cartfile.h bench/perk_carts.c bench/perk_carts.h $(BENCH_B)/libperkc.a $(BENCH_B)/libperk.a
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/phases.c bench/cartfile.c bench/perk_carts.c $(BENCH_PERK)
 
 PHASE_RULES ?= 100,1000,10000
 PHASE_LINES ?= 20

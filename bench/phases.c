@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "cartfile.h"
+#include "perk_carts.h"
 #include "compiler/compiler.h"
 #include "json/cart_json.h"
 #include "json/result_json.h"
@@ -51,34 +52,6 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ------------------------------------------------------------------ counting allocator */
-
-static int64_t live_bytes;
-
-typedef union count_header {
-    size_t size;
-    max_align_t align;
-} count_header;
-
-static void *count_alloc(size_t size, void *user)
-{
-    (void)user;
-    count_header *h = malloc(sizeof *h + size);
-    if (h == NULL) return NULL;
-    h->size = size;
-    live_bytes += (int64_t)size;
-    return h + 1;
-}
-
-static void count_release(void *ptr, void *user)
-{
-    (void)user;
-    if (ptr == NULL) return;
-    count_header *h = (count_header *)ptr - 1;
-    live_bytes -= (int64_t)h->size;
-    free(h);
 }
 
 /* ------------------------------------------------------------------ samples */
@@ -109,116 +82,20 @@ static bool more(const samples *s, uint64_t spent_ns, double seconds)
 
 /* ------------------------------------------------------------------ carts */
 
-typedef struct cart {
-    perk_customer customer;
-    perk_order order;
-    perk_line *lines;
-    const bench_cart *src;
-    char *json;
-    size_t json_len;
-} cart;
-
-static void money_json(char *buf, size_t cap, int64_t fen)
-{
-    snprintf(buf, cap, "\"%lld.%02lld\"", (long long)(fen / 100), (long long)(fen % 100));
-}
-
-/* The civil date of a day count since 1970-01-01 (proleptic Gregorian). */
-static void civil_date(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-/* The cart as the JSON document a storefront sends (docs/cart.md); times in UTC+8, the
- * generated rulesets' zone. */
-static void cart_build_json(cart *c)
-{
-    const bench_cart *s = c->src;
-    size_t cap = 512 + (size_t)s->n_lines * 400, len = 0;
-    char *out = malloc(cap), m[48];
-    if (out == NULL) die("out of memory");
-#define PUT(...) (len += len < cap ? (size_t)snprintf(out + len, cap - len, __VA_ARGS__) : 0)
-    int64_t local = s->time + 8 * 3600, secs = local % 86400;
-    int y, mo, d;
-    civil_date(local / 86400, &y, &mo, &d);
-    money_json(m, sizeof m, s->shipping);
-    PUT("{\"order\":{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d+08:00\",\"channel\":\"%s\",\"shipping\":%s},",
-        y, mo, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), s->channel, m);
-    PUT("\"customer\":{\"id\":\"%s\"", s->customer_id);
-    if (s->tier > 0) PUT(",\"tier\":\"%s\"", bench_tier_names[s->tier]);
-    if (s->birthday_month > 0) PUT(",\"birthday\":\"%02d-%02d\"", s->birthday_month, s->birthday_day);
-    PUT(",\"first_order\":%s},\"coupons\":[", s->first_order ? "true" : "false");
-    for (uint32_t k = 0; k < s->n_coupons; k++) PUT("%s\"%s\"", k ? "," : "", s->coupons[k]);
-    PUT("],\"lines\":[");
-    for (uint32_t i = 0; i < s->n_lines; i++) {
-        const bench_line *l = &s->lines[i];
-        money_json(m, sizeof m, l->price);
-        PUT("%s{\"sku\":\"%s\",\"category\":\"%s\",\"brand\":\"%s\",\"tags\":[", i ? "," : "", l->sku,
-            l->category, l->brand);
-        for (uint32_t t = 0; t < l->n_tags; t++) PUT("%s\"%s\"", t ? "," : "", l->tags[t]);
-        PUT("],\"price\":%s,\"quantity\":%lld,\"margin\":\"%lld%%\"}", m, (long long)l->quantity,
-            (long long)(l->margin_ppm / 10000));
-    }
-    PUT("]}");
-#undef PUT
-    if (len >= cap) die("cart JSON buffer too small");
-    c->json = out;
-    c->json_len = len;
-}
+typedef bench_perk_cart cart;
 
 static cart *carts_build(const bench_cartfile *cf)
 {
     cart *out = calloc(cf->n_carts, sizeof *out);
     if (out == NULL) die("out of memory");
-    for (uint32_t k = 0; k < cf->n_carts; k++) {
-        const bench_cart *s = &cf->carts[k];
-        cart *c = &out[k];
-        c->src = s;
-        c->customer.id = s->customer_id;
-        c->customer.tier = bench_tier_names[s->tier];
-        c->customer.birthday_month = s->birthday_month;
-        c->customer.birthday_day = s->birthday_day;
-        c->customer.first_order = s->first_order != 0;
-        c->customer.has_first_order = true;
-        c->order.time = s->time;
-        c->order.channel = s->channel;
-        c->order.shipping = s->shipping;
-        c->lines = calloc(s->n_lines ? s->n_lines : 1, sizeof *c->lines);
-        if (c->lines == NULL) die("out of memory");
-        for (uint32_t i = 0; i < s->n_lines; i++) {
-            const bench_line *l = &s->lines[i];
-            perk_line *pl = &c->lines[i];
-            pl->sku = l->sku;
-            pl->category = l->category;
-            pl->brand = l->brand;
-            pl->tags = (const char *const *)l->tags;
-            pl->n_tags = l->n_tags;
-            pl->unit_price = l->price;
-            pl->quantity = l->quantity;
-            pl->margin_ppm = l->margin_ppm;
-            pl->has_margin = l->margin_ppm >= 0;
-        }
-        cart_build_json(c);
-    }
+    bench_perk_carts_build(cf, out);
+    for (uint32_t k = 0; k < cf->n_carts; k++) bench_perk_cart_json(&out[k]);
     return out;
 }
 
 static void cart_load(perk_context *ctx, const cart *c)
 {
-    perk_cart_reset(ctx);
-    perk_status st = perk_cart_set_customer(ctx, &c->customer);
-    if (st == PERK_OK) st = perk_cart_set_order(ctx, &c->order);
-    for (uint32_t i = 0; i < c->src->n_lines && st == PERK_OK; i++)
-        st = perk_cart_add_line(ctx, &c->lines[i]);
-    for (uint32_t k = 0; k < c->src->n_coupons && st == PERK_OK; k++)
-        st = perk_cart_add_coupon(ctx, c->src->coupons[k], NULL, PERK_COUPON_UNCHECKED);
-    if (st != PERK_OK) die("cart rejected: %s", perk_context_error(ctx));
+    if (bench_perk_cart_load(ctx, c) != PERK_OK) die("cart rejected: %s", perk_context_error(ctx));
 }
 
 static cart_doc *json_in(perk_context *ctx, const perk_program *prog, const cart *c)
@@ -318,15 +195,15 @@ static void run_ruleset(const char *data, const char *N, int M, double seconds, 
     double ctx_new = median_ms(s);
 
     /* what a context holds: new, then after every cart (allocated bytes) */
-    int64_t before = live_bytes;
+    int64_t before = bench_live_bytes;
     perk_context *ctx = perk_context_new(prog, NULL, &err);
     if (ctx == NULL) die("perk_context_new: %s", err.message);
-    int64_t bytes_new = live_bytes - before;
+    int64_t bytes_new = bench_live_bytes - before;
     for (uint32_t k = 0; k < cf->n_carts; k++) {
         cart_load(ctx, &carts[k]);
         perk_evaluate(ctx);
     }
-    int64_t bytes_fed = live_bytes - before;
+    int64_t bytes_fed = bench_live_bytes - before;
 
     perk_limits lean_limits = perk_limits_default();
     lean_limits.explain = PERK_EXPLAIN_APPLIED;
@@ -393,10 +270,7 @@ static void run_ruleset(const char *data, const char *N, int M, double seconds, 
     perk_context_free(lean);
     perk_context_free(ctx);
     perk_program_free(prog);
-    for (uint32_t k = 0; k < cf->n_carts; k++) {
-        free(carts[k].lines);
-        free(carts[k].json);
-    }
+    bench_perk_carts_free(carts, cf->n_carts);
     free(carts);
     bench_carts_free(cf);
     free(bytes);
@@ -431,8 +305,7 @@ int main(int argc, char **argv)
         i++;
     }
     if (data == NULL) die("--data DIR is required");
-    static const perk_allocator counting = { count_alloc, count_release, NULL };
-    perk_set_allocator(&counting);
+    perk_set_allocator(&bench_counting_allocator);
 
     const char *rules[MAX_LIST], *lines[MAX_LIST];
     int n_rules = split_list(rules_arg, rules), n_lines = split_list(lines_arg, lines);
