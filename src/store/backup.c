@@ -1,7 +1,10 @@
 /* backup.c - `perk db backup`: an online copy of the store through SQLite's backup API, written
  * atomically (temporary file, quick_check, fsync, rename) so a crash or a full disk never
- * leaves a half backup under the target name. */
+ * leaves a half backup under the target name. SQLite-only: it works on the SQLite driver's
+ * connection (s->db) directly, the one store feature besides db_sqlite.c that does. */
 #include "store_internal.h"
+
+#include <sqlite3.h>
 
 #include <errno.h>
 #include <fcntl.h>

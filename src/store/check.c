@@ -32,94 +32,94 @@ static void report(check_ctx *c, const char *fmt, ...)
 }
 
 /* Runs `sql` (no parameters); each row is one problem, described by `describe`. */
-typedef void (*describe_fn)(check_ctx *c, sqlite3_stmt *row);
+typedef void (*describe_fn)(check_ctx *c, pstore_st *row);
 
 static perk_store_status each_problem(check_ctx *c, const char *sql, describe_fn describe)
 {
-    sqlite3_stmt *st = pstore_stmt(c->s, sql);
+    pstore_st *st = pstore_stmt(c->s, sql);
     if (!st) return pstore_stmt_status(c->s);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) describe(c, st);
+    while ((rc = pstore_step(st)) == PSTORE_ROW) describe(c, st);
     pstore_done(st);
-    return rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(c->s, rc, "checking the store");
+    return rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(c->s, rc, "checking the store");
 }
 
-static const char *col(sqlite3_stmt *st, int i)
+static const char *col(pstore_st *st, int i)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
+    const char *t = pstore_col_text(st, i);
     return t ? (const char *)t : "(null)";
 }
 
-static void d_quick(check_ctx *c, sqlite3_stmt *r)
+static void d_quick(check_ctx *c, pstore_st *r)
 {
     if (strcmp(col(r, 0), "ok") != 0) report(c, "SQLite structure: %s", col(r, 0));
 }
 
-static void d_earned(check_ctx *c, sqlite3_stmt *r)
+static void d_earned(check_ctx *c, pstore_st *r)
 {
     report(c,
            "order %s earned %lld points but its earn entries in the ledger add up to %lld "
            "(%lld entries)",
-           col(r, 0), (long long)sqlite3_column_int64(r, 1), (long long)sqlite3_column_int64(r, 2),
-           (long long)sqlite3_column_int64(r, 3));
+           col(r, 0), (long long)pstore_col_int64(r, 1), (long long)pstore_col_int64(r, 2),
+           (long long)pstore_col_int64(r, 3));
 }
 
-static void d_redeemed(check_ctx *c, sqlite3_stmt *r)
+static void d_redeemed(check_ctx *c, pstore_st *r)
 {
     report(c,
            "order %s redeemed %lld points but its redeem entries in the ledger take %lld "
            "(%lld entries; one expected when it redeemed points)",
-           col(r, 0), (long long)sqlite3_column_int64(r, 1), (long long)-sqlite3_column_int64(r, 2),
-           (long long)sqlite3_column_int64(r, 3));
+           col(r, 0), (long long)pstore_col_int64(r, 1), (long long)-pstore_col_int64(r, 2),
+           (long long)pstore_col_int64(r, 3));
 }
 
-static void d_orphan(check_ctx *c, sqlite3_stmt *r)
+static void d_orphan(check_ctx *c, pstore_st *r)
 {
     report(c, "ledger entry %lld (%s) belongs to order %s, which was never committed",
-           (long long)sqlite3_column_int64(r, 0), col(r, 1), col(r, 2));
+           (long long)pstore_col_int64(r, 0), col(r, 1), col(r, 2));
 }
 
-static void d_budget(check_ctx *c, sqlite3_stmt *r)
+static void d_budget(check_ctx *c, pstore_st *r)
 {
     report(c,
            "budget %s/%s counts %lld uses and %lld money but its use rows add up to %lld uses "
            "and %lld money",
-           col(r, 0), col(r, 1), (long long)sqlite3_column_int64(r, 2), (long long)sqlite3_column_int64(r, 3),
-           (long long)sqlite3_column_int64(r, 4), (long long)sqlite3_column_int64(r, 5));
+           col(r, 0), col(r, 1), (long long)pstore_col_int64(r, 2), (long long)pstore_col_int64(r, 3),
+           (long long)pstore_col_int64(r, 4), (long long)pstore_col_int64(r, 5));
 }
 
-static void d_coupon(check_ctx *c, sqlite3_stmt *r)
+static void d_coupon(check_ctx *c, pstore_st *r)
 {
     report(c,
            "coupon %s counts %lld uses but has %lld use rows (at most %lld allowed, 0 = no "
            "limit)",
-           col(r, 0), (long long)sqlite3_column_int64(r, 1), (long long)sqlite3_column_int64(r, 2),
-           (long long)sqlite3_column_int64(r, 3));
+           col(r, 0), (long long)pstore_col_int64(r, 1), (long long)pstore_col_int64(r, 2),
+           (long long)pstore_col_int64(r, 3));
 }
 
-static void d_refunds(check_ctx *c, sqlite3_stmt *r)
+static void d_refunds(check_ctx *c, pstore_st *r)
 {
     report(c, "order %s was paid %lld but refunds of it add up to %lld", col(r, 0),
-           (long long)sqlite3_column_int64(r, 1), (long long)sqlite3_column_int64(r, 2));
+           (long long)pstore_col_int64(r, 1), (long long)pstore_col_int64(r, 2));
 }
 
-static void d_refund_lines(check_ctx *c, sqlite3_stmt *r)
+static void d_refund_lines(check_ctx *c, pstore_st *r)
 {
     report(c, "line %s of order %s was paid %lld but refunds of it add up to %lld", col(r, 1), col(r, 0),
-           (long long)sqlite3_column_int64(r, 2), (long long)sqlite3_column_int64(r, 3));
+           (long long)pstore_col_int64(r, 2), (long long)pstore_col_int64(r, 3));
 }
 
-static void d_negative(check_ctx *c, sqlite3_stmt *r)
+static void d_negative(check_ctx *c, pstore_st *r)
 {
     report(c, "customer %s: the ledger adds up to %lld points (below zero)", col(r, 0),
-           (long long)sqlite3_column_int64(r, 1));
+           (long long)pstore_col_int64(r, 1));
 }
 
 static const struct {
     const char *sql;
     describe_fn describe;
 } checks[] = {
-    { "PRAGMA quick_check", d_quick },
+    { "PRAGMA quick_check", d_quick }, /* SQLite-only: the file's structure */
     { "SELECT o.order_id, o.points_earned, COALESCE(SUM(l.points), 0), COUNT(l.id) FROM orders o"
       " LEFT JOIN ledger l ON l.order_id = o.order_id AND l.kind = 'earn'"
       " GROUP BY o.order_id HAVING COALESCE(SUM(l.points), 0) <> o.points_earned",
@@ -157,14 +157,14 @@ static const struct {
 /* Every customer's ledger replays with each debit covered by points (pstore_replay_customer). */
 static perk_store_status check_replays(check_ctx *c)
 {
-    sqlite3_stmt *st = pstore_stmt(c->s, "SELECT DISTINCT customer_id FROM ledger ORDER BY 1");
+    pstore_st *st = pstore_stmt(c->s, "SELECT DISTINCT customer_id FROM ledger ORDER BY 1");
     if (!st) return pstore_stmt_status(c->s);
     /* collect first: the replay uses other statements */
     char **customers = NULL;
     size_t n = 0, cap = 0;
     int rc;
     perk_store_status status = PERK_STORE_OK;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 64;
             char **grown = realloc(customers, ncap * sizeof *grown);
@@ -182,7 +182,7 @@ static perk_store_status check_replays(check_ctx *c)
         }
         n++;
     }
-    if (status == PERK_STORE_OK && rc != SQLITE_DONE)
+    if (status == PERK_STORE_OK && rc != PSTORE_DONE)
         status = pstore_sqlfail(c->s, rc, "listing the ledger's customers");
     pstore_done(st);
     for (size_t i = 0; status == PERK_STORE_OK && i < n; i++) {

@@ -120,19 +120,19 @@ perk_store_status perk_store_coupon_add(perk_store *s, const char *code, const c
     if (status != PERK_STORE_OK) return status;
     status = pstore_begin(s, true, "adding a coupon");
     if (status != PERK_STORE_OK) return status;
-    sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
+    pstore_st *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
                                       "max_uses, max_per_customer, only_customer) "
                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!st) {
         pstore_rollback(s);
         return pstore_stmt_status(s);
     }
-    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_int64(st, 4, expires_at);
-    sqlite3_bind_int(st, 5, max_uses);
-    sqlite3_bind_int(st, 6, max_per_customer);
+    pstore_bind_text(st, 1, norm);
+    pstore_bind_text(st, 2, campaign);
+    pstore_bind_int64(st, 3, now);
+    pstore_bind_int64(st, 4, expires_at);
+    pstore_bind_int64(st, 5, max_uses);
+    pstore_bind_int64(st, 6, max_per_customer);
     pstore_bind_text(st, 7, only_customer);
     status = pstore_step_done(s, st, "inserting the coupon");
     if (status == PERK_STORE_CONFLICT)
@@ -227,7 +227,7 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
         free(codes);
         return status;
     }
-    sqlite3_stmt *st = pstore_stmt(s, "INSERT OR IGNORE INTO coupons (code, campaign, created_at, "
+    pstore_st *st = pstore_stmt(s, "INSERT OR IGNORE INTO coupons (code, campaign, created_at, "
                                       "expires_at, max_uses, max_per_customer, only_customer) "
                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)");
     if (!st) {
@@ -245,19 +245,19 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
                 status = pstore_fail(s, PERK_STORE_IO, "getrandom failed: %s", strerror(errno));
                 goto fail;
             }
-            sqlite3_bind_text(st, 1, norm, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, now);
-            sqlite3_bind_int64(st, 4, expires_at);
-            sqlite3_bind_int(st, 5, max_uses);
-            sqlite3_bind_int(st, 6, max_per_customer);
-            int rc = sqlite3_step(st);
-            sqlite3_reset(st);
-            if (rc != SQLITE_DONE) {
+            pstore_bind_text(st, 1, norm);
+            pstore_bind_text(st, 2, campaign);
+            pstore_bind_int64(st, 3, now);
+            pstore_bind_int64(st, 4, expires_at);
+            pstore_bind_int64(st, 5, max_uses);
+            pstore_bind_int64(st, 6, max_per_customer);
+            int rc = pstore_step(st);
+            pstore_done(st);
+            if (rc != PSTORE_DONE) {
                 status = pstore_sqlfail(s, rc, "inserting generated coupons");
                 goto fail;
             }
-            inserted = sqlite3_changes(s->db) == 1; /* 0: the code exists, draw another */
+            inserted = pstore_changes(s) == 1; /* 0: the code exists, draw another */
         }
         if (!inserted) {
             status = pstore_fail(s, PERK_STORE_CONFLICT,
@@ -310,35 +310,35 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
     memset(out, 0, sizeof *out);
     snprintf(out->code, sizeof out->code, "%s", norm);
     out->status = PERK_STORE_COUPON_UNKNOWN;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT campaign, expires_at, max_uses, max_per_customer, "
+    pstore_st *st = pstore_stmt(s, "SELECT campaign, expires_at, max_uses, max_per_customer, "
                                       "only_customer, uses, created_at, valid_from, revoked_at, "
                                       "revoked_by, revoke_reason FROM coupons WHERE code = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
+    pstore_bind_text(st, 1, norm);
+    int rc = pstore_step(st);
+    if (rc == PSTORE_DONE) {
         pstore_done(st);
         out->check_symbol_mismatch = looks_mistyped(norm);
         return PERK_STORE_OK;
     }
-    if (rc != SQLITE_ROW) {
+    if (rc != PSTORE_ROW) {
         perk_store_status status = pstore_sqlfail(s, rc, "looking up a coupon");
         pstore_done(st);
         return status;
     }
-    const unsigned char *campaign = sqlite3_column_text(st, 0);
+    const char *campaign = pstore_col_text(st, 0);
     snprintf(out->campaign, sizeof out->campaign, "%s", campaign ? (const char *)campaign : "");
-    out->expires_at = sqlite3_column_int64(st, 1);
-    out->max_uses = sqlite3_column_int64(st, 2);
-    out->max_per_customer = sqlite3_column_int64(st, 3);
-    const unsigned char *only = sqlite3_column_text(st, 4);
+    out->expires_at = pstore_col_int64(st, 1);
+    out->max_uses = pstore_col_int64(st, 2);
+    out->max_per_customer = pstore_col_int64(st, 3);
+    const char *only = pstore_col_text(st, 4);
     out->restricted = only != NULL;
     bool other_customer = only && (!customer || strcmp((const char *)only, customer) != 0);
-    out->uses = sqlite3_column_int64(st, 5);
-    out->created_at = sqlite3_column_int64(st, 6);
-    out->valid_from = sqlite3_column_int64(st, 7);
-    out->revoked_at = sqlite3_column_int64(st, 8);
-    const unsigned char *by = sqlite3_column_text(st, 9), *why = sqlite3_column_text(st, 10);
+    out->uses = pstore_col_int64(st, 5);
+    out->created_at = pstore_col_int64(st, 6);
+    out->valid_from = pstore_col_int64(st, 7);
+    out->revoked_at = pstore_col_int64(st, 8);
+    const char *by = pstore_col_text(st, 9), *why = pstore_col_text(st, 10);
     snprintf(out->revoked_by, sizeof out->revoked_by, "%s", by ? (const char *)by : "");
     snprintf(out->revoke_reason, sizeof out->revoke_reason, "%s", why ? (const char *)why : "");
     pstore_done(st);
@@ -347,8 +347,8 @@ perk_store_status pstore_coupon_lookup(perk_store *s, const char *norm, const ch
         st = pstore_stmt(s, "SELECT COUNT(*) FROM coupon_uses WHERE code = ?1 AND customer_id = ?2 "
                             "AND released_at IS NULL");
         if (!st) return pstore_stmt_status(s);
-        sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, customer, -1, SQLITE_STATIC);
+        pstore_bind_text(st, 1, norm);
+        pstore_bind_text(st, 2, customer);
         perk_store_status status = pstore_query_int(s, st, 0, &out->customer_uses, "counting coupon uses");
         if (status != PERK_STORE_OK) return status;
     }

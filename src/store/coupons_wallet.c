@@ -16,9 +16,9 @@ static perk_store_status campaign_known(perk_store *s, const char *campaign, int
 {
     *known = false;
     int64_t n = 0;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM (SELECT 1 FROM coupons WHERE campaign = ?1 LIMIT 1)");
+    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM (SELECT 1 FROM coupons WHERE campaign = ?1 LIMIT 1)");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, campaign);
     perk_store_status status = pstore_query_int(s, st, 0, &n, "looking up the campaign");
     if (status != PERK_STORE_OK || n > 0) {
         *known = n > 0;
@@ -59,18 +59,18 @@ static const char *differing_term(const perk_store_coupon_info *have, const char
 /* The customer a code is restricted to, into buf ("" and false when anyone may use it). */
 static perk_store_status code_customer(perk_store *s, const char *norm, char *buf, size_t cap, bool *restricted)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT only_customer FROM coupons WHERE code = ?1");
+    pstore_st *st = pstore_stmt(s, "SELECT only_customer FROM coupons WHERE code = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, norm);
+    int rc = pstore_step(st);
     perk_store_status status = PERK_STORE_OK;
     buf[0] = '\0';
     *restricted = false;
-    if (rc == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
+    if (rc == PSTORE_ROW) {
+        const char *t = pstore_col_text(st, 0);
         *restricted = t != NULL;
         snprintf(buf, cap, "%s", t ? (const char *)t : "");
-    } else if (rc != SQLITE_DONE) {
+    } else if (rc != PSTORE_DONE) {
         status = pstore_sqlfail(s, rc, "reading a coupon");
     }
     pstore_done(st);
@@ -147,21 +147,21 @@ perk_store_status perk_store_coupon_issue_code(perk_store *s, const perk_store_c
                              in->campaign);
         goto fail;
     }
-    sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
+    pstore_st *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
                                       "max_uses, max_per_customer, only_customer, valid_from) "
                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (!st) {
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, in->campaign, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_int64(st, 4, in->expires_at);
-    sqlite3_bind_int(st, 5, in->max_uses);
-    sqlite3_bind_int(st, 6, in->max_per_customer);
-    sqlite3_bind_text(st, 7, in->customer_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, in->valid_from);
+    pstore_bind_text(st, 1, norm);
+    pstore_bind_text(st, 2, in->campaign);
+    pstore_bind_int64(st, 3, now);
+    pstore_bind_int64(st, 4, in->expires_at);
+    pstore_bind_int64(st, 5, in->max_uses);
+    pstore_bind_int64(st, 6, in->max_per_customer);
+    pstore_bind_text(st, 7, in->customer_id);
+    pstore_bind_int64(st, 8, in->valid_from);
     if ((status = pstore_step_done(s, st, "inserting the coupon")) != PERK_STORE_OK) goto fail;
     char detail[512];
     snprintf(detail, sizeof detail, "%s (campaign %s) to %s, valid %lld..%lld", norm, in->campaign, in->customer_id,
@@ -214,16 +214,16 @@ perk_store_status perk_store_coupon_revoke(perk_store *s, const char *code, cons
                              norm, (long long)committed, (long long)info.max_uses);
         goto fail;
     }
-    sqlite3_stmt *st = pstore_stmt(s, "UPDATE coupons SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 "
+    pstore_st *st = pstore_stmt(s, "UPDATE coupons SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 "
                                       "WHERE code = ?1 AND revoked_at IS NULL");
     if (!st) {
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_text(st, 3, by, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, norm);
+    pstore_bind_int64(st, 2, now);
+    pstore_bind_text(st, 3, by);
+    pstore_bind_text(st, 4, reason);
     if ((status = pstore_step_done(s, st, "revoking the coupon")) != PERK_STORE_OK) goto fail;
     char detail[PERK_STORE_REASON_MAX + 160];
     snprintf(detail, sizeof detail, "%s (campaign %s): %s; %lld uses held by open reservations", norm,
@@ -248,14 +248,14 @@ perk_store_status perk_store_coupon_wallet(perk_store *s, const char *customer, 
     /* the codes first: the lookups below use other statements of the handle */
     char(*codes)[PERK_STORE_CODE_MAX] = NULL;
     size_t n = 0, cap = 0;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT code FROM coupons WHERE only_customer = ?1 ORDER BY created_at, code");
+    pstore_st *st = pstore_stmt(s, "SELECT code FROM coupons WHERE only_customer = ?1 ORDER BY created_at, code");
     if (!st) {
         status = pstore_stmt_status(s);
         goto done;
     }
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, customer);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
         if (n == cap) {
             size_t ncap = cap ? 2 * cap : 16;
             void *p = realloc(codes, ncap * sizeof *codes);
@@ -266,9 +266,9 @@ perk_store_status perk_store_coupon_wallet(perk_store *s, const char *customer, 
             codes = p;
             cap = ncap;
         }
-        snprintf(codes[n++], PERK_STORE_CODE_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(codes[n++], PERK_STORE_CODE_MAX, "%s", pstore_col_text(st, 0));
     }
-    if (status == PERK_STORE_OK && rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading a wallet");
+    if (status == PERK_STORE_OK && rc != PSTORE_DONE) status = pstore_sqlfail(s, rc, "reading a wallet");
     pstore_done(st);
     for (size_t i = 0; status == PERK_STORE_OK && i < n; i++) {
         perk_store_coupon_info info;

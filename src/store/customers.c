@@ -24,19 +24,19 @@ perk_store_status perk_store_customer_set(perk_store *s, const char *customer, i
                            customer, (long long)member_since_days);
     status = pstore_begin(s, true, "recording a customer");
     if (status != PERK_STORE_OK) return status;
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "INSERT INTO customers (customer_id, member_since, updated_at) "
                        "VALUES (?1, ?2, ?3) ON CONFLICT (customer_id) DO UPDATE "
                        "SET member_since = excluded.member_since, updated_at = excluded.updated_at");
     if (!st) {
         status = pstore_stmt_status(s);
     } else {
-        sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+        pstore_bind_text(st, 1, customer);
         if (member_since_days == -1)
-            sqlite3_bind_null(st, 2);
+            pstore_bind_null(st, 2);
         else
-            sqlite3_bind_int64(st, 2, member_since_days);
-        sqlite3_bind_int64(st, 3, now);
+            pstore_bind_int64(st, 2, member_since_days);
+        pstore_bind_int64(st, 3, now);
         status = pstore_step_done(s, st, "recording a customer");
     }
     if (status != PERK_STORE_OK) {
@@ -49,15 +49,15 @@ perk_store_status perk_store_customer_set(perk_store *s, const char *customer, i
 /* The CRM's record, if any: out->has_record and out->member_since_days. */
 static perk_store_status membership(perk_store *s, const char *customer, perk_store_customer_facts *out)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT member_since FROM customers WHERE customer_id = ?1");
+    pstore_st *st = pstore_stmt(s, "SELECT member_since FROM customers WHERE customer_id = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, customer);
+    int rc = pstore_step(st);
     perk_store_status status = PERK_STORE_OK;
-    if (rc == SQLITE_ROW) {
+    if (rc == PSTORE_ROW) {
         out->has_record = true;
-        out->member_since_days = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-    } else if (rc != SQLITE_DONE) {
+        out->member_since_days = pstore_col_is_null(st, 0) ? -1 : pstore_col_int64(st, 0);
+    } else if (rc != PSTORE_DONE) {
         status = pstore_sqlfail(s, rc, "reading the customer record");
     }
     pstore_done(st);
@@ -67,16 +67,16 @@ static perk_store_status membership(perk_store *s, const char *customer, perk_st
 /* Committed orders of the customer that are not cancelled (fully refunded), `except` left out. */
 static perk_store_status order_count(perk_store *s, const char *customer, const char *except, int64_t *count)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM orders o WHERE o.customer_id = ?1"
+    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM orders o WHERE o.customer_id = ?1"
                                       " AND (?2 IS NULL OR o.order_id <> ?2)"
                                       " AND NOT EXISTS (SELECT 1 FROM refunds r"
                                       "   WHERE r.order_id = o.order_id AND r.full <> 0)");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, customer);
     if (except)
-        sqlite3_bind_text(st, 2, except, -1, SQLITE_STATIC);
+        pstore_bind_text(st, 2, except);
     else
-        sqlite3_bind_null(st, 2);
+        pstore_bind_null(st, 2);
     return pstore_query_int(s, st, 0, count, "counting the customer's orders");
 }
 
@@ -88,25 +88,25 @@ static perk_store_status order_effect(perk_store *s, const char *customer, const
 {
     *points = 0;
     *tier_changed = false;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT COALESCE(SUM(points), 0) FROM ledger"
+    pstore_st *st = pstore_stmt(s, "SELECT COALESCE(SUM(points), 0) FROM ledger"
                                       " WHERE order_id = ?1 AND customer_id = ?2 AND available_at <= ?3");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, except, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, customer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
+    pstore_bind_text(st, 1, except);
+    pstore_bind_text(st, 2, customer);
+    pstore_bind_int64(st, 3, now);
     perk_store_status status = pstore_query_int(s, st, 0, points, "reading the order's points");
     if (status != PERK_STORE_OK) return status;
     st = pstore_stmt(s, "SELECT out_tier_changed, out_previous_tier FROM orders"
                         " WHERE order_id = ?1 AND customer_id = ?2");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, except, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, customer, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0) {
-        const unsigned char *t = sqlite3_column_text(st, 1);
+    pstore_bind_text(st, 1, except);
+    pstore_bind_text(st, 2, customer);
+    int rc = pstore_step(st);
+    if (rc == PSTORE_ROW && pstore_col_int64(st, 0) != 0) {
+        const char *t = pstore_col_text(st, 1);
         snprintf(tier_before, PERK_STORE_NAME_MAX, "%s", t ? (const char *)t : "");
         *tier_changed = true;
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    } else if (rc != PSTORE_ROW && rc != PSTORE_DONE) {
         status = pstore_sqlfail(s, rc, "reading the order's tier change");
     }
     pstore_done(st);

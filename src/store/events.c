@@ -16,17 +16,18 @@ perk_store_status pstore_emit(perk_store *s, const char *type, int64_t time, jso
     char *text = json_dumps(data, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(data);
     if (!text) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory while encoding a %s event", type);
-    sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO events (type, created_at, data) VALUES (?1, ?2, ?3)");
+    pstore_st *st = pstore_stmt(s, "INSERT INTO events (type, created_at, data) VALUES (?1, ?2, ?3) RETURNING id");
     if (!st) {
         free(text);
         return pstore_stmt_status(s);
     }
-    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, time);
-    sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-    perk_store_status status = pstore_step_done(s, st, "writing an event to the outbox");
+    pstore_bind_text(st, 1, type);
+    pstore_bind_int64(st, 2, time);
+    pstore_bind_text(st, 3, text);
+    int64_t id = 0;
+    perk_store_status status = pstore_query_int(s, st, 0, &id, "writing an event to the outbox");
     free(text);
-    if (status == PERK_STORE_OK && id_out) *id_out = sqlite3_last_insert_rowid(s->db);
+    if (status == PERK_STORE_OK && id_out) *id_out = id;
     return status;
 }
 
@@ -44,9 +45,9 @@ static void free_rows(event_row *rows, size_t n)
     free(rows);
 }
 
-static char *dup_column(sqlite3_stmt *st, int col)
+static char *dup_column(pstore_st *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = pstore_col_text(st, col);
     return strdup(t ? (const char *)t : "");
 }
 
@@ -57,16 +58,16 @@ perk_store_status perk_store_events(perk_store *s, int64_t after_id, int limit, 
     if (!cb) return pstore_fail(s, PERK_STORE_INVALID, "no callback given for reading events");
     if (limit < 1 || limit > 10000)
         return pstore_fail(s, PERK_STORE_INVALID, "event batch limit must be 1..10000, got %d", limit);
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT id, type, created_at, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_int64(st, 1, after_id);
-    sqlite3_bind_int(st, 2, limit);
+    pstore_bind_int64(st, 1, after_id);
+    pstore_bind_int64(st, 2, limit);
     /* Read the whole batch first so the callback may use the handle (e.g. to acknowledge). */
     event_row *rows = NULL;
     size_t n = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             event_row *grown = realloc(rows, ncap * sizeof *grown);
@@ -79,8 +80,8 @@ perk_store_status perk_store_events(perk_store *s, int64_t after_id, int limit, 
             cap = ncap;
         }
         event_row *r = &rows[n++];
-        r->id = sqlite3_column_int64(st, 0);
-        r->time = sqlite3_column_int64(st, 2);
+        r->id = pstore_col_int64(st, 0);
+        r->time = pstore_col_int64(st, 2);
         r->type = dup_column(st, 1);
         r->data = dup_column(st, 3);
         if (!r->type || !r->data) {
@@ -90,7 +91,7 @@ perk_store_status perk_store_events(perk_store *s, int64_t after_id, int limit, 
         }
     }
     perk_store_status status = PERK_STORE_OK;
-    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading events");
+    if (rc != PSTORE_DONE) status = pstore_sqlfail(s, rc, "reading events");
     pstore_done(st);
     for (size_t i = 0; status == PERK_STORE_OK && i < n; i++)
         if (cb(rows[i].id, rows[i].type, rows[i].time, rows[i].data, ctx) != 0) break;
@@ -107,7 +108,7 @@ perk_store_status perk_store_ack(perk_store *s, const char *consumer, int64_t id
     status = pstore_begin(s, true, "acknowledging events");
     if (status != PERK_STORE_OK) return status;
     int64_t max_id = 0;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT MAX(id) FROM events");
+    pstore_st *st = pstore_stmt(s, "SELECT MAX(id) FROM events");
     status = st ? pstore_query_int(s, st, 0, &max_id, "reading the last event id") : pstore_stmt_status(s);
     if (status != PERK_STORE_OK) goto fail;
     if (id > max_id) {
@@ -122,8 +123,8 @@ perk_store_status perk_store_ack(perk_store *s, const char *consumer, int64_t id
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(st, 1, consumer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, id);
+    pstore_bind_text(st, 1, consumer);
+    pstore_bind_int64(st, 2, id);
     status = pstore_step_done(s, st, "recording the consumer position");
     if (status != PERK_STORE_OK) goto fail;
     return pstore_commit(s, "committing the consumer position");
@@ -137,8 +138,8 @@ perk_store_status perk_store_consumer_position(perk_store *s, const char *consum
     if (!s || !id) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     perk_store_status status = pstore_check_name(s, "consumer name", consumer, 255);
     if (status != PERK_STORE_OK) return status;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT position FROM consumers WHERE name = ?1");
+    pstore_st *st = pstore_stmt(s, "SELECT position FROM consumers WHERE name = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, consumer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, consumer);
     return pstore_query_int(s, st, 0, id, "reading the consumer position");
 }

@@ -40,16 +40,17 @@ perk_store_status perk_store_key_create(perk_store *s, const char *scope, const 
     char prefix[PERK_STORE_KEY_PREFIX_LEN + 1];
     memcpy(prefix, key, PERK_STORE_KEY_PREFIX_LEN);
     prefix[PERK_STORE_KEY_PREFIX_LEN] = '\0';
-    sqlite3_stmt *q = pstore_stmt(
-        s, "INSERT INTO api_keys (hash, prefix, scope, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    pstore_st *q = pstore_stmt(
+        s, "INSERT INTO api_keys (hash, prefix, scope, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, prefix, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, scope, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 5, now);
-    if ((st = pstore_step_done(s, q, "storing an API key")) != PERK_STORE_OK) return st;
-    if (id_out) *id_out = sqlite3_last_insert_rowid(s->db);
+    pstore_bind_text(q, 1, hash);
+    pstore_bind_text(q, 2, prefix);
+    pstore_bind_text(q, 3, scope);
+    pstore_bind_text(q, 4, name);
+    pstore_bind_int64(q, 5, now);
+    int64_t id = 0;
+    if ((st = pstore_query_int(s, q, 0, &id, "storing an API key")) != PERK_STORE_OK) return st;
+    if (id_out) *id_out = id;
     memcpy(key_out, key, strlen(key) + 1);
     memset(key, 0, sizeof key);
     return PERK_STORE_OK;
@@ -62,20 +63,20 @@ perk_store_status perk_store_key_lookup(perk_store *s, const char *key, perk_sto
         return PERK_STORE_OK; /* not found: no key is that long */
     char hash[65];
     perk_store_sha256_hex(key, strlen(key), hash);
-    sqlite3_stmt *q =
+    pstore_st *q =
         pstore_stmt(s, "SELECT id, prefix, scope FROM api_keys WHERE hash = ?1 AND revoked_at IS NULL");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
+    pstore_bind_text(q, 1, hash);
+    int rc = pstore_step(q);
+    if (rc == PSTORE_ROW) {
         out->found = true;
-        out->id = sqlite3_column_int64(q, 0);
-        const unsigned char *p = sqlite3_column_text(q, 1), *sc = sqlite3_column_text(q, 2);
+        out->id = pstore_col_int64(q, 0);
+        const char *p = pstore_col_text(q, 1), *sc = pstore_col_text(q, 2);
         snprintf(out->prefix, sizeof out->prefix, "%s", p ? (const char *)p : "");
         snprintf(out->scope, sizeof out->scope, "%s", sc ? (const char *)sc : "");
-        rc = SQLITE_DONE;
+        rc = PSTORE_DONE;
     }
-    perk_store_status st = rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "looking up an API key");
+    perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "looking up an API key");
     pstore_done(q);
     return st;
 }
@@ -83,13 +84,13 @@ perk_store_status perk_store_key_lookup(perk_store *s, const char *key, perk_sto
 perk_store_status perk_store_key_revoke(perk_store *s, int64_t id, int64_t now)
 {
     perk_store_status st;
-    sqlite3_stmt *q =
+    pstore_st *q =
         pstore_stmt(s, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, now);
+    pstore_bind_int64(q, 1, id);
+    pstore_bind_int64(q, 2, now);
     if ((st = pstore_step_done(s, q, "revoking an API key")) != PERK_STORE_OK) return st;
-    if (sqlite3_changes(s->db) == 0)
+    if (pstore_changes(s) == 0)
         return pstore_fail(s, PERK_STORE_NOT_FOUND, "no active API key with id %lld", (long long)id);
     return PERK_STORE_OK;
 }

@@ -13,44 +13,45 @@
 
 perk_store_status pstore_ledger_append(perk_store *s, const pstore_entry *e, int64_t *id_out)
 {
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "INSERT INTO ledger (order_id, customer_id, kind, points, created_at, available_at, "
                        "expires_at, rule_id, note, ref_id, debt_id) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id");
     if (!st) return pstore_stmt_status(s);
     pstore_bind_text(st, 1, e->order_id);
     pstore_bind_text(st, 2, e->customer_id);
     pstore_bind_text(st, 3, e->kind);
-    sqlite3_bind_int64(st, 4, e->points);
-    sqlite3_bind_int64(st, 5, e->created_at);
-    sqlite3_bind_int64(st, 6, e->available_at);
-    sqlite3_bind_int64(st, 7, e->expires_at);
+    pstore_bind_int64(st, 4, e->points);
+    pstore_bind_int64(st, 5, e->created_at);
+    pstore_bind_int64(st, 6, e->available_at);
+    pstore_bind_int64(st, 7, e->expires_at);
     pstore_bind_text(st, 8, e->rule_id);
     pstore_bind_text(st, 9, e->note);
-    if (e->ref_id) sqlite3_bind_int64(st, 10, e->ref_id);
-    if (e->debt_id) sqlite3_bind_int64(st, 11, e->debt_id);
-    perk_store_status status = pstore_step_done(s, st, "writing a ledger entry");
-    if (status == PERK_STORE_OK && id_out) *id_out = sqlite3_last_insert_rowid(s->db);
+    if (e->ref_id) pstore_bind_int64(st, 10, e->ref_id);
+    if (e->debt_id) pstore_bind_int64(st, 11, e->debt_id);
+    int64_t id = 0;
+    perk_store_status status = pstore_query_int(s, st, 0, &id, "writing a ledger entry");
+    if (status == PERK_STORE_OK && id_out) *id_out = id;
     return status;
 }
 
 perk_store_status pstore_ledger_sums(perk_store *s, const char *customer, int64_t now, int64_t *available,
                                      int64_t *pending)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT COALESCE(SUM(CASE WHEN available_at <= ?2 THEN points END), 0),"
+    pstore_st *st = pstore_stmt(s, "SELECT COALESCE(SUM(CASE WHEN available_at <= ?2 THEN points END), 0),"
                                       " COALESCE(SUM(CASE WHEN available_at > ?2 THEN points END), 0)"
                                       " FROM ledger WHERE customer_id = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
+    pstore_bind_text(st, 1, customer);
+    pstore_bind_int64(st, 2, now);
+    int rc = pstore_step(st);
+    if (rc != PSTORE_ROW) {
         perk_store_status status = pstore_sqlfail(s, rc, "summing the points ledger");
         pstore_done(st);
         return status;
     }
-    *available = sqlite3_column_int64(st, 0);
-    *pending = sqlite3_column_int64(st, 1);
+    *available = pstore_col_int64(st, 0);
+    *pending = pstore_col_int64(st, 1);
     pstore_done(st);
     return PERK_STORE_OK;
 }
@@ -98,15 +99,15 @@ static perk_store_status load_entries(perk_store *s, const char *customer, raw_e
 {
     *out = NULL;
     *n_out = 0;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT id, kind, points, created_at, available_at, "
+    pstore_st *st = pstore_stmt(s, "SELECT id, kind, points, created_at, available_at, "
                                       "expires_at, ref_id FROM ledger WHERE customer_id = ?1 "
                                       "ORDER BY id");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, customer);
     raw_entry *rows = NULL;
     size_t n = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 32;
             raw_entry *grown = realloc(rows, ncap * sizeof *grown);
@@ -118,19 +119,19 @@ static perk_store_status load_entries(perk_store *s, const char *customer, raw_e
             rows = grown;
             cap = ncap;
         }
-        const unsigned char *kind = sqlite3_column_text(st, 1);
+        const char *kind = pstore_col_text(st, 1);
         rows[n++] = (raw_entry){
-            .id = sqlite3_column_int64(st, 0),
-            .points = sqlite3_column_int64(st, 2),
-            .created_at = sqlite3_column_int64(st, 3),
-            .available_at = sqlite3_column_int64(st, 4),
-            .expires_at = sqlite3_column_int64(st, 5),
-            .ref_id = sqlite3_column_int64(st, 6),
+            .id = pstore_col_int64(st, 0),
+            .points = pstore_col_int64(st, 2),
+            .created_at = pstore_col_int64(st, 3),
+            .available_at = pstore_col_int64(st, 4),
+            .expires_at = pstore_col_int64(st, 5),
+            .ref_id = pstore_col_int64(st, 6),
             .is_expire = kind && strcmp((const char *)kind, "expire") == 0,
         };
     }
     perk_store_status status = PERK_STORE_OK;
-    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading the points ledger");
+    if (rc != PSTORE_DONE) status = pstore_sqlfail(s, rc, "reading the points ledger");
     pstore_done(st);
     if (status != PERK_STORE_OK) {
         free(rows);
@@ -212,11 +213,11 @@ perk_store_status pstore_expire_customer(perk_store *s, const char *customer, in
 {
     *expired = 0;
     /* Cheap test first: most customers have nothing whose expiry has passed. */
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT EXISTS (SELECT 1 FROM ledger WHERE customer_id = ?1 "
+    pstore_st *st = pstore_stmt(s, "SELECT EXISTS (SELECT 1 FROM ledger WHERE customer_id = ?1 "
                                       "AND expires_at <> 0 AND expires_at <= ?2 AND points > 0)");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
+    pstore_bind_text(st, 1, customer);
+    pstore_bind_int64(st, 2, now);
     int64_t any = 0;
     perk_store_status status = pstore_query_int(s, st, 0, &any, "looking for expired points");
     if (status != PERK_STORE_OK || !any) return status;
@@ -234,10 +235,10 @@ perk_store_status pstore_expire_customer(perk_store *s, const char *customer, in
             status = pstore_stmt_status(s);
             break;
         }
-        sqlite3_bind_int64(st, 1, lot->entry_id);
-        sqlite3_bind_int64(st, 2, -lot->remaining);
-        sqlite3_bind_int64(st, 3, now);
-        sqlite3_bind_int64(st, 4, lot->expires_at);
+        pstore_bind_int64(st, 1, lot->entry_id);
+        pstore_bind_int64(st, 2, -lot->remaining);
+        pstore_bind_int64(st, 3, now);
+        pstore_bind_int64(st, 4, lot->expires_at);
         status = pstore_step_done(s, st, "writing an expiry entry");
         *expired += lot->remaining;
     }
@@ -249,12 +250,12 @@ perk_store_status pstore_expire_customer(perk_store *s, const char *customer, in
 
 static perk_store_status debt_outstanding(perk_store *s, const char *customer, int64_t *debt)
 {
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT (SELECT COALESCE(SUM(points), 0) FROM points_debts WHERE customer_id = ?1)"
                        " + (SELECT COALESCE(SUM(points), 0) FROM ledger WHERE customer_id = ?1"
                        "    AND debt_id IS NOT NULL)");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, customer);
     return pstore_query_int(s, st, 0, debt, "computing the points debt");
 }
 
@@ -263,9 +264,9 @@ perk_store_status pstore_collect_debt(perk_store *s, const char *customer, const
                                       int64_t now, int64_t *collected)
 {
     *collected = 0;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT EXISTS (SELECT 1 FROM points_debts WHERE customer_id = ?1)");
+    pstore_st *st = pstore_stmt(s, "SELECT EXISTS (SELECT 1 FROM points_debts WHERE customer_id = ?1)");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, customer);
     int64_t any = 0;
     perk_store_status status = pstore_query_int(s, st, 0, &any, "looking for points debts");
     if (status != PERK_STORE_OK || !any) return status;
@@ -274,24 +275,24 @@ perk_store_status pstore_collect_debt(perk_store *s, const char *customer, const
                         "FROM ledger l WHERE l.customer_id = d.customer_id AND l.debt_id = d.id) "
                         "FROM points_debts d WHERE d.customer_id = ?1 ORDER BY d.id");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, customer);
     enum { MAX_DEBTS = 64 };
     struct {
         int64_t id, open;
         char refund[64];
     } debts[MAX_DEBTS];
     size_t n = 0;
-    int rc = SQLITE_DONE;
-    while (n < MAX_DEBTS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t open = sqlite3_column_int64(st, 2);
+    int rc = PSTORE_DONE;
+    while (n < MAX_DEBTS && (rc = pstore_step(st)) == PSTORE_ROW) {
+        int64_t open = pstore_col_int64(st, 2);
         if (open <= 0) continue;
-        debts[n].id = sqlite3_column_int64(st, 0);
+        debts[n].id = pstore_col_int64(st, 0);
         debts[n].open = open;
-        const unsigned char *refund = sqlite3_column_text(st, 1);
+        const char *refund = pstore_col_text(st, 1);
         snprintf(debts[n].refund, sizeof debts[n].refund, "%s", refund ? (const char *)refund : "");
         n++;
     }
-    if (n < MAX_DEBTS && rc != SQLITE_DONE) {
+    if (n < MAX_DEBTS && rc != PSTORE_DONE) {
         status = pstore_sqlfail(s, rc, "reading points debts");
         pstore_done(st);
         return status;
@@ -391,31 +392,31 @@ perk_store_status perk_store_points_history(perk_store *s, const char *customer,
     perk_store_status status = pstore_check_name(s, "customer id", customer, 255);
     if (status != PERK_STORE_OK) return status;
     if (!cb) return pstore_fail(s, PERK_STORE_INVALID, "no callback given for the points history");
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT id, order_id, customer_id, kind, points, created_at, "
+    pstore_st *st = pstore_stmt(s, "SELECT id, order_id, customer_id, kind, points, created_at, "
                                       "available_at, expires_at, rule_id, note FROM ledger "
                                       "WHERE customer_id = ?1 ORDER BY id");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, customer);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
         perk_store_ledger_entry e = {
-            .id = sqlite3_column_int64(st, 0),
-            .order_id = (const char *)sqlite3_column_text(st, 1),
-            .customer_id = (const char *)sqlite3_column_text(st, 2),
-            .kind = (const char *)sqlite3_column_text(st, 3),
-            .points = sqlite3_column_int64(st, 4),
-            .created_at = sqlite3_column_int64(st, 5),
-            .available_at = sqlite3_column_int64(st, 6),
-            .expires_at = sqlite3_column_int64(st, 7),
-            .rule_id = (const char *)sqlite3_column_text(st, 8),
-            .note = (const char *)sqlite3_column_text(st, 9),
+            .id = pstore_col_int64(st, 0),
+            .order_id = pstore_col_text(st, 1),
+            .customer_id = pstore_col_text(st, 2),
+            .kind = pstore_col_text(st, 3),
+            .points = pstore_col_int64(st, 4),
+            .created_at = pstore_col_int64(st, 5),
+            .available_at = pstore_col_int64(st, 6),
+            .expires_at = pstore_col_int64(st, 7),
+            .rule_id = pstore_col_text(st, 8),
+            .note = pstore_col_text(st, 9),
         };
         if (cb(&e, ctx) != 0) {
-            rc = SQLITE_DONE;
+            rc = PSTORE_DONE;
             break;
         }
     }
-    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading the points history");
+    if (rc != PSTORE_DONE) status = pstore_sqlfail(s, rc, "reading the points history");
     pstore_done(st);
     return status;
 }
@@ -433,10 +434,10 @@ static void string_list_free(string_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static perk_store_status collect_strings(perk_store *s, sqlite3_stmt *st, string_list *out, const char *what)
+static perk_store_status collect_strings(perk_store *s, pstore_st *st, string_list *out, const char *what)
 {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
         if (out->n == out->cap) {
             size_t cap = out->cap ? out->cap * 2 : 16;
             char **grown = realloc(out->items, cap * sizeof *grown);
@@ -444,15 +445,15 @@ static perk_store_status collect_strings(perk_store *s, sqlite3_stmt *st, string
             out->items = grown;
             out->cap = cap;
         }
-        const unsigned char *t = sqlite3_column_text(st, 0);
+        const char *t = pstore_col_text(st, 0);
         char *copy = strdup(t ? (const char *)t : "");
         if (!copy) break;
         out->items[out->n++] = copy;
     }
     perk_store_status status = PERK_STORE_OK;
-    if (rc == SQLITE_ROW)
+    if (rc == PSTORE_ROW)
         status = pstore_fail(s, PERK_STORE_NOMEM, "out of memory while %s", what);
-    else if (rc != SQLITE_DONE)
+    else if (rc != PSTORE_DONE)
         status = pstore_sqlfail(s, rc, what);
     pstore_done(st);
     return status;
@@ -470,13 +471,13 @@ perk_store_status perk_store_expire_points(perk_store *s, int64_t now, const per
     if (status != PERK_STORE_OK) return status;
     string_list who = { 0 }, tiered = { 0 };
     int64_t total = 0, n_customers = 0;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT DISTINCT customer_id FROM ledger "
+    pstore_st *st = pstore_stmt(s, "SELECT DISTINCT customer_id FROM ledger "
                                       "WHERE expires_at <> 0 AND expires_at <= ?1 AND points > 0");
     if (!st) {
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_int64(st, 1, now);
+    pstore_bind_int64(st, 1, now);
     status = collect_strings(s, st, &who, "listing customers with expiring points");
     for (size_t i = 0; status == PERK_STORE_OK && i < who.n; i++) {
         int64_t expired = 0;

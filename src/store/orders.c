@@ -175,12 +175,12 @@ static perk_store_status load_previous(commit_ctx *c, bool *found)
 {
     perk_store *s = c->s;
     *found = false;
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT fingerprint, points_earned, points_redeemed, out_available_at,"
                        " out_debt_collected, out_balance, out_pending, out_tier, out_previous_tier,"
                        " out_tier_changed, out_event_id FROM orders WHERE order_id = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, c->o->order_id, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, c->o->order_id);
     char conflict[400];
     snprintf(
         conflict, sizeof conflict,
@@ -191,18 +191,18 @@ static perk_store_status load_previous(commit_ctx *c, bool *found)
     if (status != PERK_STORE_OK || !*found) return status;
     perk_store_commit_result *r = c->r;
     r->replay = true;
-    r->points_earned = sqlite3_column_int64(st, 1);
-    r->points_redeemed = sqlite3_column_int64(st, 2);
-    r->available_at = sqlite3_column_int64(st, 3);
-    r->debt_collected = sqlite3_column_int64(st, 4);
-    r->balance = sqlite3_column_int64(st, 5);
-    r->pending = sqlite3_column_int64(st, 6);
-    const unsigned char *tier = sqlite3_column_text(st, 7);
-    const unsigned char *prev = sqlite3_column_text(st, 8);
+    r->points_earned = pstore_col_int64(st, 1);
+    r->points_redeemed = pstore_col_int64(st, 2);
+    r->available_at = pstore_col_int64(st, 3);
+    r->debt_collected = pstore_col_int64(st, 4);
+    r->balance = pstore_col_int64(st, 5);
+    r->pending = pstore_col_int64(st, 6);
+    const char *tier = pstore_col_text(st, 7);
+    const char *prev = pstore_col_text(st, 8);
     snprintf(r->tier, sizeof r->tier, "%s", tier ? (const char *)tier : "");
     snprintf(r->previous_tier, sizeof r->previous_tier, "%s", prev ? (const char *)prev : "");
-    r->tier_changed = sqlite3_column_int64(st, 9) != 0;
-    r->event_id = sqlite3_column_int64(st, 10);
+    r->tier_changed = pstore_col_int64(st, 9) != 0;
+    r->event_id = pstore_col_int64(st, 10);
     pstore_done(st);
     return PERK_STORE_OK;
 }
@@ -228,17 +228,17 @@ static perk_store_status budget_totals(perk_store *s, const char *ruleset, const
                                        int64_t *uses, int64_t *money)
 {
     *uses = *money = 0;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT uses, money FROM budget_totals "
+    pstore_st *st = pstore_stmt(s, "SELECT uses, money FROM budget_totals "
                                       "WHERE ruleset = ?1 AND promo_id = ?2");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, ruleset);
+    pstore_bind_text(st, 2, promo);
+    int rc = pstore_step(st);
     perk_store_status status = PERK_STORE_OK;
-    if (rc == SQLITE_ROW) {
-        *uses = sqlite3_column_int64(st, 0);
-        *money = sqlite3_column_int64(st, 1);
-    } else if (rc != SQLITE_DONE) {
+    if (rc == PSTORE_ROW) {
+        *uses = pstore_col_int64(st, 0);
+        *money = pstore_col_int64(st, 1);
+    } else if (rc != PSTORE_DONE) {
         status = pstore_sqlfail(s, rc, "reading a budget");
     }
     pstore_done(st);
@@ -254,12 +254,12 @@ static perk_store_status budget_totals(perk_store *s, const char *ruleset, const
 static perk_store_status customer_budget_uses(perk_store *s, const char *ruleset, const char *promo,
                                               const char *customer, int64_t now, int64_t *uses)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM budget_uses WHERE ruleset = ?1 AND "
+    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM budget_uses WHERE ruleset = ?1 AND "
                                       "promo_id = ?2 AND customer_id = ?3 AND released_at IS NULL");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, customer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, ruleset);
+    pstore_bind_text(st, 2, promo);
+    pstore_bind_text(st, 3, customer);
     perk_store_status status = pstore_query_int(s, st, 0, uses, "counting the customer's promotion uses");
     int64_t held_uses = 0, held_money = 0, held_customer = 0;
     if (status == PERK_STORE_OK)
@@ -442,27 +442,27 @@ static perk_store_status redeemable(perk_store *s, const char *customer, int64_t
 static perk_store_status insert_order(commit_ctx *c)
 {
     const perk_store_order *o = c->o;
-    sqlite3_stmt *st = pstore_stmt(
+    pstore_st *st = pstore_stmt(
         c->s,
         "INSERT INTO orders (order_id, customer_id, ruleset, ruleset_version, time, "
         "currency, subtotal, discount, shipping, payable, points_earned, points_redeemed, "
         "fingerprint, order_json, delayed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
     if (!st) return pstore_stmt_status(c->s);
-    sqlite3_bind_text(st, 1, o->order_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, o->customer_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, o->ruleset, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, o->ruleset_version);
-    sqlite3_bind_int64(st, 5, o->time);
-    sqlite3_bind_text(st, 6, o->currency, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, o->subtotal);
-    sqlite3_bind_int64(st, 8, o->discount);
-    sqlite3_bind_int64(st, 9, o->shipping);
-    sqlite3_bind_int64(st, 10, o->payable);
-    sqlite3_bind_int64(st, 11, c->earned_total);
-    sqlite3_bind_int64(st, 12, o->points_redeemed);
-    sqlite3_bind_text(st, 13, c->fingerprint, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, o->order_id);
+    pstore_bind_text(st, 2, o->customer_id);
+    pstore_bind_text(st, 3, o->ruleset);
+    pstore_bind_int64(st, 4, o->ruleset_version);
+    pstore_bind_int64(st, 5, o->time);
+    pstore_bind_text(st, 6, o->currency);
+    pstore_bind_int64(st, 7, o->subtotal);
+    pstore_bind_int64(st, 8, o->discount);
+    pstore_bind_int64(st, 9, o->shipping);
+    pstore_bind_int64(st, 10, o->payable);
+    pstore_bind_int64(st, 11, c->earned_total);
+    pstore_bind_int64(st, 12, o->points_redeemed);
+    pstore_bind_text(st, 13, c->fingerprint);
     pstore_bind_text(st, 14, o->order_json);
-    sqlite3_bind_int(st, 15, o->delayed ? 1 : 0);
+    pstore_bind_int64(st, 15, o->delayed ? 1 : 0);
     return pstore_step_done(c->s, st, "inserting the order");
 }
 
@@ -471,18 +471,18 @@ static perk_store_status record_lines(commit_ctx *c)
     const perk_store_order *o = c->o;
     perk_store_status status = PERK_STORE_OK;
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_lines; i++) {
-        sqlite3_stmt *st = pstore_stmt(c->s, "INSERT INTO order_lines (order_id, line_id, amount) "
+        pstore_st *st = pstore_stmt(c->s, "INSERT INTO order_lines (order_id, line_id, amount) "
                                              "VALUES (?1, ?2, ?3)");
         if (!st) return pstore_stmt_status(c->s);
-        sqlite3_bind_text(st, 1, o->order_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, o->lines[i].line_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, o->lines[i].amount);
-        int rc = sqlite3_step(st);
+        pstore_bind_text(st, 1, o->order_id);
+        pstore_bind_text(st, 2, o->lines[i].line_id);
+        pstore_bind_int64(st, 3, o->lines[i].amount);
+        int rc = pstore_step(st);
         pstore_done(st);
-        if (rc == SQLITE_CONSTRAINT)
+        if ((rc & 0xff) == PSTORE_CONSTRAINT)
             return pstore_fail(c->s, PERK_STORE_INVALID, "order %s lists line %s twice", o->order_id,
                                o->lines[i].line_id);
-        if (rc != SQLITE_DONE) status = pstore_sqlfail(c->s, rc, "recording an order line");
+        if (rc != PSTORE_DONE) status = pstore_sqlfail(c->s, rc, "recording an order line");
     }
     return status;
 }
@@ -494,40 +494,40 @@ static perk_store_status record_uses(commit_ctx *c)
     perk_store_status status = PERK_STORE_OK;
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_promos; i++) {
         const perk_store_promo_use *p = &o->promos[i];
-        sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO budget_uses (ruleset, promo_id, order_id, "
+        pstore_st *st = pstore_stmt(s, "INSERT INTO budget_uses (ruleset, promo_id, order_id, "
                                           "customer_id, discount, used_at) "
                                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         if (!st) return pstore_stmt_status(s);
-        sqlite3_bind_text(st, 1, o->ruleset, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, p->promo_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, o->order_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, o->customer_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, p->discount);
-        sqlite3_bind_int64(st, 6, o->time);
+        pstore_bind_text(st, 1, o->ruleset);
+        pstore_bind_text(st, 2, p->promo_id);
+        pstore_bind_text(st, 3, o->order_id);
+        pstore_bind_text(st, 4, o->customer_id);
+        pstore_bind_int64(st, 5, p->discount);
+        pstore_bind_int64(st, 6, o->time);
         status = pstore_step_done(s, st, "recording a budget use");
         if (status != PERK_STORE_OK) break;
         st = pstore_stmt(s, "INSERT INTO budget_totals (ruleset, promo_id, uses, money) "
                             "VALUES (?1, ?2, 1, ?3) ON CONFLICT (ruleset, promo_id) DO UPDATE "
                             "SET uses = uses + 1, money = money + excluded.money");
         if (!st) return pstore_stmt_status(s);
-        sqlite3_bind_text(st, 1, o->ruleset, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, p->promo_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, p->discount);
+        pstore_bind_text(st, 1, o->ruleset);
+        pstore_bind_text(st, 2, p->promo_id);
+        pstore_bind_int64(st, 3, p->discount);
         status = pstore_step_done(s, st, "updating a budget total");
     }
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_coupons; i++) {
-        sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO coupon_uses (code, order_id, customer_id, "
+        pstore_st *st = pstore_stmt(s, "INSERT INTO coupon_uses (code, order_id, customer_id, "
                                           "used_at) VALUES (?1, ?2, ?3, ?4)");
         if (!st) return pstore_stmt_status(s);
-        sqlite3_bind_text(st, 1, c->codes[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, o->order_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, o->customer_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, o->time);
+        pstore_bind_text(st, 1, c->codes[i]);
+        pstore_bind_text(st, 2, o->order_id);
+        pstore_bind_text(st, 3, o->customer_id);
+        pstore_bind_int64(st, 4, o->time);
         status = pstore_step_done(s, st, "recording a coupon use");
         if (status != PERK_STORE_OK) break;
         st = pstore_stmt(s, "UPDATE coupons SET uses = uses + 1 WHERE code = ?1");
         if (!st) return pstore_stmt_status(s);
-        sqlite3_bind_text(st, 1, c->codes[i], -1, SQLITE_STATIC);
+        pstore_bind_text(st, 1, c->codes[i]);
         status = pstore_step_done(s, st, "counting a coupon use");
     }
     return status;
@@ -603,20 +603,20 @@ static perk_store_status emit_committed(commit_ctx *c)
 static perk_store_status save_outcome(commit_ctx *c)
 {
     perk_store_commit_result *r = c->r;
-    sqlite3_stmt *st = pstore_stmt(
+    pstore_st *st = pstore_stmt(
         c->s, "UPDATE orders SET out_available_at = ?2, out_debt_collected = ?3, out_balance = ?4,"
               " out_pending = ?5, out_tier = ?6, out_previous_tier = ?7, out_tier_changed = ?8,"
               " out_event_id = ?9 WHERE order_id = ?1");
     if (!st) return pstore_stmt_status(c->s);
-    sqlite3_bind_text(st, 1, c->o->order_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, r->available_at);
-    sqlite3_bind_int64(st, 3, r->debt_collected);
-    sqlite3_bind_int64(st, 4, r->balance);
-    sqlite3_bind_int64(st, 5, r->pending);
-    sqlite3_bind_text(st, 6, r->tier, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, r->previous_tier, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 8, r->tier_changed);
-    sqlite3_bind_int64(st, 9, r->event_id);
+    pstore_bind_text(st, 1, c->o->order_id);
+    pstore_bind_int64(st, 2, r->available_at);
+    pstore_bind_int64(st, 3, r->debt_collected);
+    pstore_bind_int64(st, 4, r->balance);
+    pstore_bind_int64(st, 5, r->pending);
+    pstore_bind_text(st, 6, r->tier);
+    pstore_bind_text(st, 7, r->previous_tier);
+    pstore_bind_int64(st, 8, r->tier_changed);
+    pstore_bind_int64(st, 9, r->event_id);
     return pstore_step_done(c->s, st, "saving the commit outcome");
 }
 
@@ -816,23 +816,23 @@ perk_store_status perk_store_budget_usage(perk_store *s, const char *ruleset, co
 
 /* Calls cb for every row of `st` (bound to the order id): budget uses have 3 columns
  * (ruleset, promo_id, discount), coupon uses 1 (code). */
-static perk_store_status each_use(perk_store *s, sqlite3_stmt *st, bool budget, perk_store_order_use_cb cb,
+static perk_store_status each_use(perk_store *s, pstore_st *st, bool budget, perk_store_order_use_cb cb,
                                   void *ctx, bool *stopped, const char *what)
 {
-    int rc = SQLITE_DONE;
-    while (!*stopped && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int rc = PSTORE_DONE;
+    while (!*stopped && (rc = pstore_step(st)) == PSTORE_ROW) {
         perk_store_order_use u = { 0 };
         if (budget) {
-            u.ruleset = (const char *)sqlite3_column_text(st, 0);
-            u.promo_id = (const char *)sqlite3_column_text(st, 1);
-            u.discount = sqlite3_column_int64(st, 2);
+            u.ruleset = pstore_col_text(st, 0);
+            u.promo_id = pstore_col_text(st, 1);
+            u.discount = pstore_col_int64(st, 2);
         } else {
-            u.coupon = (const char *)sqlite3_column_text(st, 0);
+            u.coupon = pstore_col_text(st, 0);
         }
         if (cb && cb(&u, ctx) != 0) *stopped = true;
     }
     perk_store_status status = PERK_STORE_OK;
-    if (!*stopped && rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, what);
+    if (!*stopped && rc != PSTORE_DONE) status = pstore_sqlfail(s, rc, what);
     pstore_done(st);
     return status;
 }
@@ -849,12 +849,12 @@ perk_store_status perk_store_order_uses(perk_store *s, const char *order_id, boo
     /* one read transaction: the order and its uses agree */
     status = pstore_begin(s, false, "looking up an order");
     if (status != PERK_STORE_OK) return status;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT ruleset_version FROM orders WHERE order_id = ?1");
+    pstore_st *st = pstore_stmt(s, "SELECT ruleset_version FROM orders WHERE order_id = ?1");
     if (!st) {
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, order_id);
     int64_t version = -1;
     status = pstore_query_int(s, st, -1, &version, "looking up the order");
     if (status != PERK_STORE_OK) goto fail;
@@ -868,7 +868,7 @@ perk_store_status perk_store_order_uses(perk_store *s, const char *order_id, boo
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, order_id);
     status = each_use(s, st, true, cb, ctx, &stopped, "reading the order's budget uses");
     if (status != PERK_STORE_OK) goto fail;
     st = pstore_stmt(s, "SELECT code FROM coupon_uses "
@@ -877,7 +877,7 @@ perk_store_status perk_store_order_uses(perk_store *s, const char *order_id, boo
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(st, 1, order_id, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, order_id);
     status = each_use(s, st, false, cb, ctx, &stopped, "reading the order's coupon uses");
     if (status != PERK_STORE_OK) goto fail;
     return pstore_commit(s, "finishing the order lookup");

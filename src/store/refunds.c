@@ -107,14 +107,14 @@ static perk_store_status load_previous(refund_ctx *c, bool *found)
 {
     perk_store *s = c->s;
     *found = false;
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT r.fingerprint, r.amount, r.full, r.points_reversed, r.points_expired,"
                        " r.points_shortfall, r.points_returned, r.budget_released, r.tier, r.tier_changed,"
                        " (SELECT SUM(x.amount) FROM refunds x WHERE x.order_id = r.order_id"
                        "   AND x.rowid <= r.rowid)"
                        " FROM refunds r WHERE r.refund_id = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, c->refund_id);
     char conflict[300];
     snprintf(conflict, sizeof conflict, "refund %.200s was already recorded with different content",
              c->refund_id);
@@ -123,17 +123,17 @@ static perk_store_status load_previous(refund_ctx *c, bool *found)
     if (status != PERK_STORE_OK || !*found) return status;
     perk_store_refund_result *r = c->r;
     r->replay = true;
-    r->amount = sqlite3_column_int64(st, 1);
-    r->full = sqlite3_column_int64(st, 2) != 0;
-    r->points_reversed = sqlite3_column_int64(st, 3);
-    r->points_expired_part = sqlite3_column_int64(st, 4);
-    r->points_shortfall = sqlite3_column_int64(st, 5);
-    r->points_returned = sqlite3_column_int64(st, 6);
-    r->budget_released = sqlite3_column_int64(st, 7) != 0;
-    const unsigned char *tier = sqlite3_column_text(st, 8);
+    r->amount = pstore_col_int64(st, 1);
+    r->full = pstore_col_int64(st, 2) != 0;
+    r->points_reversed = pstore_col_int64(st, 3);
+    r->points_expired_part = pstore_col_int64(st, 4);
+    r->points_shortfall = pstore_col_int64(st, 5);
+    r->points_returned = pstore_col_int64(st, 6);
+    r->budget_released = pstore_col_int64(st, 7) != 0;
+    const char *tier = pstore_col_text(st, 8);
     snprintf(r->tier, sizeof r->tier, "%s", tier ? (const char *)tier : "");
-    r->tier_changed = sqlite3_column_int64(st, 9) != 0;
-    r->refunded_total = sqlite3_column_int64(st, 10);
+    r->tier_changed = pstore_col_int64(st, 9) != 0;
+    r->refunded_total = pstore_col_int64(st, 10);
     pstore_done(st);
     return PERK_STORE_OK;
 }
@@ -141,19 +141,19 @@ static perk_store_status load_previous(refund_ctx *c, bool *found)
 static perk_store_status load_order(refund_ctx *c)
 {
     perk_store *s = c->s;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT customer_id, payable, points_earned, points_redeemed "
+    pstore_st *st = pstore_stmt(s, "SELECT customer_id, payable, points_earned, points_redeemed "
                                       "FROM orders WHERE order_id = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, c->order_id);
+    int rc = pstore_step(st);
     perk_store_status status = PERK_STORE_OK;
-    if (rc == SQLITE_ROW) {
-        const unsigned char *cust = sqlite3_column_text(st, 0);
+    if (rc == PSTORE_ROW) {
+        const char *cust = pstore_col_text(st, 0);
         snprintf(c->customer, sizeof c->customer, "%s", cust ? (const char *)cust : "");
-        c->payable = sqlite3_column_int64(st, 1);
-        c->earned = sqlite3_column_int64(st, 2);
-        c->redeemed = sqlite3_column_int64(st, 3);
-    } else if (rc == SQLITE_DONE) {
+        c->payable = pstore_col_int64(st, 1);
+        c->earned = pstore_col_int64(st, 2);
+        c->redeemed = pstore_col_int64(st, 3);
+    } else if (rc == PSTORE_DONE) {
         status = pstore_fail(s, PERK_STORE_NOT_FOUND, "order %s does not exist", c->order_id);
     } else {
         status = pstore_sqlfail(s, rc, "loading the order");
@@ -165,17 +165,17 @@ static perk_store_status load_order(refund_ctx *c)
 /* Refunded so far, reversal targets so far, and whether a refund already completed the order. */
 static perk_store_status earlier_refunds(refund_ctx *c, int64_t *refunded, int64_t *targeted, bool *was_full)
 {
-    sqlite3_stmt *st = pstore_stmt(c->s, "SELECT COALESCE(SUM(amount), 0), "
+    pstore_st *st = pstore_stmt(c->s, "SELECT COALESCE(SUM(amount), 0), "
                                          "COALESCE(SUM(points_target), 0), COALESCE(MAX(full), 0) "
                                          "FROM refunds WHERE order_id = ?1");
     if (!st) return pstore_stmt_status(c->s);
-    sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, c->order_id);
+    int rc = pstore_step(st);
     perk_store_status status = PERK_STORE_OK;
-    if (rc == SQLITE_ROW) {
-        *refunded = sqlite3_column_int64(st, 0);
-        *targeted = sqlite3_column_int64(st, 1);
-        *was_full = sqlite3_column_int64(st, 2) != 0;
+    if (rc == PSTORE_ROW) {
+        *refunded = pstore_col_int64(st, 0);
+        *targeted = pstore_col_int64(st, 1);
+        *was_full = pstore_col_int64(st, 2) != 0;
     } else {
         status = pstore_sqlfail(c->s, rc, "summing earlier refunds");
     }
@@ -194,20 +194,20 @@ static perk_store_status reverse_points(refund_ctx *c, int64_t need)
     if (status != PERK_STORE_OK) return status;
     char note[320];
     snprintf(note, sizeof note, "refund %s of order %s", c->refund_id, c->order_id);
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT id FROM ledger WHERE order_id = ?1 AND "
+    pstore_st *st = pstore_stmt(s, "SELECT id FROM ledger WHERE order_id = ?1 AND "
                                       "customer_id = ?2 AND kind = 'earn' ORDER BY id");
     if (!st) {
         pstore_replay_free(&rp);
         return pstore_stmt_status(s);
     }
-    sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->customer, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, c->order_id);
+    pstore_bind_text(st, 2, c->customer);
     enum { MAX_LOTS = 1000 };
     int64_t lot_ids[MAX_LOTS];
     size_t n = 0;
-    int rc = SQLITE_DONE;
-    while (n < MAX_LOTS && (rc = sqlite3_step(st)) == SQLITE_ROW) lot_ids[n++] = sqlite3_column_int64(st, 0);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "finding the order's points");
+    int rc = PSTORE_DONE;
+    while (n < MAX_LOTS && (rc = pstore_step(st)) == PSTORE_ROW) lot_ids[n++] = pstore_col_int64(st, 0);
+    if (rc != PSTORE_ROW && rc != PSTORE_DONE) status = pstore_sqlfail(s, rc, "finding the order's points");
     pstore_done(st);
     for (size_t i = 0; status == PERK_STORE_OK && i < n && need > 0; i++) {
         pstore_lot *lot = pstore_replay_find(&rp, lot_ids[i]);
@@ -263,12 +263,12 @@ static perk_store_status reverse_points(refund_ctx *c, int64_t need)
     st = pstore_stmt(s, "INSERT INTO points_debts (customer_id, order_id, refund_id, points, "
                         "created_at, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, c->customer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->order_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->refund_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, need);
-    sqlite3_bind_int64(st, 5, c->now);
-    sqlite3_bind_text(st, 6, debt_note, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, c->customer);
+    pstore_bind_text(st, 2, c->order_id);
+    pstore_bind_text(st, 3, c->refund_id);
+    pstore_bind_int64(st, 4, need);
+    pstore_bind_int64(st, 5, c->now);
+    pstore_bind_text(st, 6, debt_note);
     status = pstore_step_done(s, st, "recording a points debt");
     r->points_shortfall = need;
     return status;
@@ -316,10 +316,10 @@ static perk_store_status release_uses(refund_ctx *c)
         "UPDATE coupon_uses SET released_at = ?2 WHERE order_id = ?1 AND released_at IS NULL",
     };
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-        sqlite3_stmt *st = pstore_stmt(s, sql[i]);
+        pstore_st *st = pstore_stmt(s, sql[i]);
         if (!st) return pstore_stmt_status(s);
-        sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
-        if (sqlite3_bind_parameter_count(st) >= 2) sqlite3_bind_int64(st, 2, c->now);
+        pstore_bind_text(st, 1, c->order_id);
+        if (strstr(sql[i], "?2")) pstore_bind_int64(st, 2, c->now);
         perk_store_status status = pstore_step_done(s, st, "releasing budget and coupon uses");
         if (status != PERK_STORE_OK) return status;
     }
@@ -332,9 +332,9 @@ static perk_store_status release_uses(refund_ctx *c)
 static perk_store_status check_lines(refund_ctx *c)
 {
     perk_store *s = c->s;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM order_lines WHERE order_id = ?1");
+    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM order_lines WHERE order_id = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, c->order_id);
     int64_t n = 0;
     perk_store_status status = pstore_query_int(s, st, 0, &n, "counting the order's lines");
     if (status != PERK_STORE_OK) return status;
@@ -349,21 +349,21 @@ static perk_store_status check_lines(refund_ctx *c)
                             " WHERE r.order_id = ?1 AND r.line_id = ?2)"
                             " FROM order_lines WHERE order_id = ?1 AND line_id = ?2");
         if (!st) return pstore_stmt_status(s);
-        sqlite3_bind_text(st, 1, c->order_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, l->line_id, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
+        pstore_bind_text(st, 1, c->order_id);
+        pstore_bind_text(st, 2, l->line_id);
+        int rc = pstore_step(st);
         int64_t paid = 0, refunded = 0;
-        if (rc == SQLITE_ROW) {
-            paid = sqlite3_column_int64(st, 0);
-            refunded = sqlite3_column_int64(st, 1);
+        if (rc == PSTORE_ROW) {
+            paid = pstore_col_int64(st, 0);
+            refunded = pstore_col_int64(st, 1);
         }
         pstore_done(st);
-        if (rc == SQLITE_DONE)
+        if (rc == PSTORE_DONE)
             return pstore_fail(s, PERK_STORE_INVALID,
                                "refund %s: order %s has no line %.100s; use the line ids the order "
                                "was committed with",
                                c->refund_id, c->order_id, l->line_id);
-        if (rc != SQLITE_ROW) return pstore_sqlfail(s, rc, "reading an order line");
+        if (rc != PSTORE_ROW) return pstore_sqlfail(s, rc, "reading an order line");
         if (l->amount > paid - refunded)
             return pstore_fail(s, PERK_STORE_INVALID,
                                "refund %s: line %s of order %s was paid %lld and %lld of it is "
@@ -377,13 +377,13 @@ static perk_store_status check_lines(refund_ctx *c)
 static perk_store_status insert_refund_lines(refund_ctx *c)
 {
     for (size_t i = 0; c->lines && i < c->n_lines; i++) {
-        sqlite3_stmt *st = pstore_stmt(c->s, "INSERT INTO refund_lines (refund_id, order_id, "
+        pstore_st *st = pstore_stmt(c->s, "INSERT INTO refund_lines (refund_id, order_id, "
                                              "line_id, amount) VALUES (?1, ?2, ?3, ?4)");
         if (!st) return pstore_stmt_status(c->s);
-        sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, c->order_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, c->lines[i].line_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, c->lines[i].amount);
+        pstore_bind_text(st, 1, c->refund_id);
+        pstore_bind_text(st, 2, c->order_id);
+        pstore_bind_text(st, 3, c->lines[i].line_id);
+        pstore_bind_int64(st, 4, c->lines[i].amount);
         perk_store_status status = pstore_step_done(c->s, st, "recording a refunded line");
         if (status != PERK_STORE_OK) return status;
     }
@@ -393,38 +393,38 @@ static perk_store_status insert_refund_lines(refund_ctx *c)
 static perk_store_status insert_refund(refund_ctx *c, const char *lines_text)
 {
     const perk_store_refund_result *r = c->r;
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(c->s, "INSERT INTO refunds (refund_id, order_id, amount, lines_json, fingerprint, "
                           "created_at, full, points_target, points_reversed, points_expired, "
                           "points_shortfall, points_returned, budget_released, tier, tier_changed) "
                           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
     if (!st) return pstore_stmt_status(c->s);
-    sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->order_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, r->amount);
+    pstore_bind_text(st, 1, c->refund_id);
+    pstore_bind_text(st, 2, c->order_id);
+    pstore_bind_int64(st, 3, r->amount);
     pstore_bind_text(st, 4, lines_text);
-    sqlite3_bind_text(st, 5, c->fingerprint, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, c->now);
-    sqlite3_bind_int(st, 7, r->full);
-    sqlite3_bind_int64(st, 8, c->points_target);
-    sqlite3_bind_int64(st, 9, r->points_reversed);
-    sqlite3_bind_int64(st, 10, r->points_expired_part);
-    sqlite3_bind_int64(st, 11, r->points_shortfall);
-    sqlite3_bind_int64(st, 12, r->points_returned);
-    sqlite3_bind_int(st, 13, r->budget_released);
-    sqlite3_bind_text(st, 14, r->tier, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 15, r->tier_changed);
+    pstore_bind_text(st, 5, c->fingerprint);
+    pstore_bind_int64(st, 6, c->now);
+    pstore_bind_int64(st, 7, r->full);
+    pstore_bind_int64(st, 8, c->points_target);
+    pstore_bind_int64(st, 9, r->points_reversed);
+    pstore_bind_int64(st, 10, r->points_expired_part);
+    pstore_bind_int64(st, 11, r->points_shortfall);
+    pstore_bind_int64(st, 12, r->points_returned);
+    pstore_bind_int64(st, 13, r->budget_released);
+    pstore_bind_text(st, 14, r->tier);
+    pstore_bind_int64(st, 15, r->tier_changed);
     return pstore_step_done(c->s, st, "recording the refund");
 }
 
 static perk_store_status save_tier(refund_ctx *c)
 {
-    sqlite3_stmt *st = pstore_stmt(c->s, "UPDATE refunds SET tier = ?2, tier_changed = ?3 "
+    pstore_st *st = pstore_stmt(c->s, "UPDATE refunds SET tier = ?2, tier_changed = ?3 "
                                          "WHERE refund_id = ?1");
     if (!st) return pstore_stmt_status(c->s);
-    sqlite3_bind_text(st, 1, c->refund_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->r->tier, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, c->r->tier_changed);
+    pstore_bind_text(st, 1, c->refund_id);
+    pstore_bind_text(st, 2, c->r->tier);
+    pstore_bind_int64(st, 3, c->r->tier_changed);
     return pstore_step_done(c->s, st, "recording the tier after the refund");
 }
 

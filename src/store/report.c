@@ -10,7 +10,7 @@ perk_store_status perk_store_report_promotions(perk_store *s, int64_t from, int6
                                                perk_store_promo_report_cb cb, void *ctx)
 {
     if (!s || !cb || from > to) return PERK_STORE_INVALID;
-    sqlite3_stmt *q = pstore_stmt(
+    pstore_st *q = pstore_stmt(
         s, "SELECT u.ruleset, u.promo_id, COUNT(*), SUM(u.discount), COUNT(DISTINCT u.order_id),"
            " (SELECT SUM(o.payable) FROM orders o WHERE o.order_id IN (SELECT u2.order_id FROM budget_uses u2"
            "   WHERE u2.ruleset = u.ruleset AND u2.promo_id = u.promo_id AND u2.released_at IS NULL"
@@ -18,25 +18,25 @@ perk_store_status perk_store_report_promotions(perk_store *s, int64_t from, int6
            " FROM budget_uses u WHERE u.released_at IS NULL AND u.used_at >= ?1 AND u.used_at < ?2"
            " GROUP BY u.ruleset, u.promo_id ORDER BY u.ruleset, u.promo_id");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_int64(q, 1, from);
-    sqlite3_bind_int64(q, 2, to);
+    pstore_bind_int64(q, 1, from);
+    pstore_bind_int64(q, 2, to);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = pstore_step(q)) == PSTORE_ROW) {
         perk_store_promo_report row;
-        row.ruleset = (const char *)sqlite3_column_text(q, 0);
-        row.promo_id = (const char *)sqlite3_column_text(q, 1);
-        row.uses = sqlite3_column_int64(q, 2);
-        row.discount = sqlite3_column_int64(q, 3);
-        row.orders = sqlite3_column_int64(q, 4);
-        row.revenue = sqlite3_column_int64(q, 5);
+        row.ruleset = pstore_col_text(q, 0);
+        row.promo_id = pstore_col_text(q, 1);
+        row.uses = pstore_col_int64(q, 2);
+        row.discount = pstore_col_int64(q, 3);
+        row.orders = pstore_col_int64(q, 4);
+        row.revenue = pstore_col_int64(q, 5);
         if (!row.ruleset) row.ruleset = "";
         if (!row.promo_id) row.promo_id = "";
         if (cb(ctx, &row)) {
-            rc = SQLITE_DONE;
+            rc = PSTORE_DONE;
             break;
         }
     }
-    perk_store_status st = rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reporting promotions");
+    perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reporting promotions");
     pstore_done(q);
     return st;
 }
@@ -46,30 +46,30 @@ perk_store_status perk_store_report_period(perk_store *s, int64_t from, int64_t 
 {
     memset(out, 0, sizeof *out);
     if (!s || from > to) return PERK_STORE_INVALID;
-    sqlite3_stmt *q = pstore_stmt(s, "SELECT COUNT(*), 0, 0, 0, SUM(subtotal), SUM(discount), SUM(payable)"
+    pstore_st *q = pstore_stmt(s, "SELECT COUNT(*), 0, 0, 0, SUM(subtotal), SUM(discount), SUM(payable)"
                                      " FROM orders WHERE time >= ?1 AND time < ?2");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_int64(q, 1, from);
-    sqlite3_bind_int64(q, 2, to);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-        out->orders = sqlite3_column_int64(q, 0);
-        out->subtotal = sqlite3_column_int64(q, 4);
-        out->discount = sqlite3_column_int64(q, 5);
-        out->payable = sqlite3_column_int64(q, 6);
-        rc = SQLITE_DONE;
+    pstore_bind_int64(q, 1, from);
+    pstore_bind_int64(q, 2, to);
+    int rc = pstore_step(q);
+    if (rc == PSTORE_ROW) {
+        out->orders = pstore_col_int64(q, 0);
+        out->subtotal = pstore_col_int64(q, 4);
+        out->discount = pstore_col_int64(q, 5);
+        out->payable = pstore_col_int64(q, 6);
+        rc = PSTORE_DONE;
     }
     pstore_done(q);
-    if (rc != SQLITE_DONE) return pstore_sqlfail(s, rc, "reporting orders");
+    if (rc != PSTORE_DONE) return pstore_sqlfail(s, rc, "reporting orders");
     /* redeem and expire entries are negative in the ledger: shown as positive amounts */
     q = pstore_stmt(s, "SELECT kind, SUM(points) FROM ledger WHERE created_at >= ?1 AND created_at < ?2"
                        " AND kind IN ('earn', 'redeem', 'expire') GROUP BY kind");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_int64(q, 1, from);
-    sqlite3_bind_int64(q, 2, to);
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *kind = (const char *)sqlite3_column_text(q, 0);
-        int64_t pts = sqlite3_column_int64(q, 1);
+    pstore_bind_int64(q, 1, from);
+    pstore_bind_int64(q, 2, to);
+    while ((rc = pstore_step(q)) == PSTORE_ROW) {
+        const char *kind = pstore_col_text(q, 0);
+        int64_t pts = pstore_col_int64(q, 1);
         if (!kind) continue;
         if (strcmp(kind, "earn") == 0)
             out->points_issued = pts;
@@ -78,7 +78,7 @@ perk_store_status perk_store_report_period(perk_store *s, int64_t from, int64_t 
         else
             out->points_expired = pts < 0 ? -pts : pts;
     }
-    perk_store_status st = rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reporting points");
+    perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reporting points");
     pstore_done(q);
     return st;
 }
@@ -87,20 +87,20 @@ perk_store_status perk_store_report_days(perk_store *s, int64_t from, int64_t to
                                          void *ctx)
 {
     if (!s || !cb || from > to) return PERK_STORE_INVALID;
-    sqlite3_stmt *q =
+    pstore_st *q =
         pstore_stmt(s, "SELECT time / 86400 - (time % 86400 < 0) AS day, COUNT(*), SUM(discount)"
                        " FROM orders WHERE time >= ?1 AND time < ?2 GROUP BY day ORDER BY day");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_int64(q, 1, from);
-    sqlite3_bind_int64(q, 2, to);
+    pstore_bind_int64(q, 1, from);
+    pstore_bind_int64(q, 2, to);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (cb(ctx, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2))) {
-            rc = SQLITE_DONE;
+    while ((rc = pstore_step(q)) == PSTORE_ROW) {
+        if (cb(ctx, pstore_col_int64(q, 0), pstore_col_int64(q, 1), pstore_col_int64(q, 2))) {
+            rc = PSTORE_DONE;
             break;
         }
     }
-    perk_store_status st = rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reporting days");
+    perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reporting days");
     pstore_done(q);
     return st;
 }
@@ -109,20 +109,20 @@ perk_store_status perk_store_recent_orders(perk_store *s, int64_t limit, perk_st
                                            void *ctx)
 {
     if (!s || !cb || limit <= 0) return PERK_STORE_INVALID;
-    sqlite3_stmt *q = pstore_stmt(s, "SELECT order_json FROM (SELECT rowid, order_json FROM orders"
+    pstore_st *q = pstore_stmt(s, "SELECT order_json FROM (SELECT rowid, order_json FROM orders"
                                      " WHERE order_json IS NOT NULL ORDER BY time DESC, rowid DESC LIMIT ?1)"
                                      " ORDER BY rowid");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_int64(q, 1, limit);
+    pstore_bind_int64(q, 1, limit);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *j = (const char *)sqlite3_column_text(q, 0);
+    while ((rc = pstore_step(q)) == PSTORE_ROW) {
+        const char *j = pstore_col_text(q, 0);
         if (j && cb(ctx, j)) {
-            rc = SQLITE_DONE;
+            rc = PSTORE_DONE;
             break;
         }
     }
-    perk_store_status st = rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reading recent orders");
+    perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reading recent orders");
     pstore_done(q);
     return st;
 }

@@ -43,24 +43,24 @@ perk_store_status pstore_held_budget(perk_store *s, const char *ruleset, const c
 {
     *uses = *money = 0;
     if (customer_uses) *customer_uses = 0;
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT COUNT(*), COALESCE(SUM(h.discount), 0),"
                        " COALESCE(SUM(h.customer_id = ?3), 0)"
                        " FROM reservation_holds h JOIN reservations r ON r.id = h.reservation_id"
                        " WHERE h.ruleset = ?1 AND h.promo_id = ?2 AND r.state = 'open'"
                        " AND r.expires_at > ?4 AND r.id <> ?5");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, ruleset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, promo, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, customer ? customer : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, now);
-    sqlite3_bind_text(st, 5, s->own_reservation, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, ruleset);
+    pstore_bind_text(st, 2, promo);
+    pstore_bind_text(st, 3, customer ? customer : "");
+    pstore_bind_int64(st, 4, now);
+    pstore_bind_text(st, 5, s->own_reservation);
+    int rc = pstore_step(st);
     perk_store_status status = PERK_STORE_OK;
-    if (rc == SQLITE_ROW) {
-        *uses = sqlite3_column_int64(st, 0);
-        *money = sqlite3_column_int64(st, 1);
-        if (customer_uses) *customer_uses = sqlite3_column_int64(st, 2);
+    if (rc == PSTORE_ROW) {
+        *uses = pstore_col_int64(st, 0);
+        *money = pstore_col_int64(st, 1);
+        if (customer_uses) *customer_uses = pstore_col_int64(st, 2);
     } else {
         status = pstore_sqlfail(s, rc, "counting the budget held by reservations");
     }
@@ -72,21 +72,21 @@ perk_store_status pstore_held_coupon(perk_store *s, const char *code, const char
                                      int64_t *uses, int64_t *customer_uses)
 {
     *uses = *customer_uses = 0;
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT COUNT(*), COALESCE(SUM(h.customer_id = ?2), 0)"
                        " FROM reservation_holds h JOIN reservations r ON r.id = h.reservation_id"
                        " WHERE h.code = ?1 AND r.state = 'open' AND r.expires_at > ?3"
                        " AND r.id <> ?4");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, customer ? customer : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_text(st, 4, s->own_reservation, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, code);
+    pstore_bind_text(st, 2, customer ? customer : "");
+    pstore_bind_int64(st, 3, now);
+    pstore_bind_text(st, 4, s->own_reservation);
+    int rc = pstore_step(st);
     perk_store_status status = PERK_STORE_OK;
-    if (rc == SQLITE_ROW) {
-        *uses = sqlite3_column_int64(st, 0);
-        *customer_uses = sqlite3_column_int64(st, 1);
+    if (rc == PSTORE_ROW) {
+        *uses = pstore_col_int64(st, 0);
+        *customer_uses = pstore_col_int64(st, 1);
     } else {
         status = pstore_sqlfail(s, rc, "counting the coupon uses held by reservations");
     }
@@ -96,12 +96,12 @@ perk_store_status pstore_held_coupon(perk_store *s, const char *code, const char
 
 perk_store_status pstore_expire_reservations(perk_store *s, int64_t now, int64_t *expired)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "UPDATE reservations SET state = 'expired', ended_at = expires_at"
+    pstore_st *st = pstore_stmt(s, "UPDATE reservations SET state = 'expired', ended_at = expires_at"
                                       " WHERE state = 'open' AND expires_at <= ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_int64(st, 1, now);
+    pstore_bind_int64(st, 1, now);
     perk_store_status status = pstore_step_done(s, st, "marking expired reservations");
-    if (status == PERK_STORE_OK && expired) *expired = sqlite3_changes(s->db);
+    if (status == PERK_STORE_OK && expired) *expired = pstore_changes(s);
     return status;
 }
 
@@ -109,15 +109,15 @@ perk_store_status pstore_reservation_is_open(perk_store *s, const char *id, cons
                                              bool *open)
 {
     *open = false;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT customer_id FROM reservations"
+    pstore_st *st = pstore_stmt(s, "SELECT customer_id FROM reservations"
                                       " WHERE id = ?1 AND state = 'open' AND expires_at > ?2");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, id);
+    pstore_bind_int64(st, 2, now);
+    int rc = pstore_step(st);
     perk_store_status status = PERK_STORE_OK;
-    if (rc == SQLITE_ROW) {
-        const unsigned char *who = sqlite3_column_text(st, 0);
+    if (rc == PSTORE_ROW) {
+        const char *who = pstore_col_text(st, 0);
         if (!who || strcmp((const char *)who, customer) != 0)
             status =
                 pstore_fail(s, PERK_STORE_INVALID,
@@ -126,7 +126,7 @@ perk_store_status pstore_reservation_is_open(perk_store *s, const char *id, cons
                             id, who ? (const char *)who : "", customer);
         else
             *open = true;
-    } else if (rc != SQLITE_DONE) {
+    } else if (rc != PSTORE_DONE) {
         status = pstore_sqlfail(s, rc, "looking up a reservation");
     }
     pstore_done(st);
@@ -135,9 +135,9 @@ perk_store_status pstore_reservation_is_open(perk_store *s, const char *id, cons
 
 perk_store_status pstore_reservation_check_new(perk_store *s, const char *id)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM reservations WHERE id = ?1");
+    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM reservations WHERE id = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    pstore_bind_text(st, 1, id);
     int64_t n = 0;
     perk_store_status status = pstore_query_int(s, st, 0, &n, "looking up a reservation id");
     if (status == PERK_STORE_OK && n)
@@ -150,42 +150,42 @@ perk_store_status pstore_reservation_insert(perk_store *s, const char *id, const
                                             char (*codes)[PERK_STORE_CODE_MAX], int64_t now,
                                             int64_t expires_at)
 {
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "INSERT INTO reservations (id, customer_id, order_id, ruleset,"
                        " ruleset_version, created_at, expires_at) VALUES (?1,?2,?3,?4,?5,?6,?7)");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, o->customer_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, o->order_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, o->ruleset, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, o->ruleset_version);
-    sqlite3_bind_int64(st, 6, now);
-    sqlite3_bind_int64(st, 7, expires_at);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, id);
+    pstore_bind_text(st, 2, o->customer_id);
+    pstore_bind_text(st, 3, o->order_id);
+    pstore_bind_text(st, 4, o->ruleset);
+    pstore_bind_int64(st, 5, o->ruleset_version);
+    pstore_bind_int64(st, 6, now);
+    pstore_bind_int64(st, 7, expires_at);
+    int rc = pstore_step(st);
     pstore_done(st);
-    if (rc == SQLITE_CONSTRAINT)
+    if ((rc & 0xff) == PSTORE_CONSTRAINT)
         return pstore_fail(s, PERK_STORE_CONFLICT,
                            "reservation id %.200s is taken; a reservation id is used once", id);
-    if (rc != SQLITE_DONE) return pstore_sqlfail(s, rc, "recording the reservation");
+    if (rc != PSTORE_DONE) return pstore_sqlfail(s, rc, "recording the reservation");
     perk_store_status status = PERK_STORE_OK;
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_promos; i++) {
         st = pstore_stmt(s, "INSERT INTO reservation_holds (reservation_id, customer_id, ruleset, promo_id,"
                             " discount) VALUES (?1, ?2, ?3, ?4, ?5)");
         if (!st) return pstore_stmt_status(s);
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, o->customer_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, o->ruleset, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, o->promos[i].promo_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, o->promos[i].discount);
+        pstore_bind_text(st, 1, id);
+        pstore_bind_text(st, 2, o->customer_id);
+        pstore_bind_text(st, 3, o->ruleset);
+        pstore_bind_text(st, 4, o->promos[i].promo_id);
+        pstore_bind_int64(st, 5, o->promos[i].discount);
         status = pstore_step_done(s, st, "recording a budget hold");
     }
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_coupons; i++) {
         st = pstore_stmt(s, "INSERT INTO reservation_holds (reservation_id, customer_id, code)"
                             " VALUES (?1, ?2, ?3)");
         if (!st) return pstore_stmt_status(s);
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, o->customer_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, codes[i], -1, SQLITE_STATIC);
+        pstore_bind_text(st, 1, id);
+        pstore_bind_text(st, 2, o->customer_id);
+        pstore_bind_text(st, 3, codes[i]);
         status = pstore_step_done(s, st, "recording a coupon hold");
     }
     return status;
@@ -193,12 +193,12 @@ perk_store_status pstore_reservation_insert(perk_store *s, const char *id, const
 
 perk_store_status pstore_reservation_consume(perk_store *s, const char *id, const char *order_id, int64_t now)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "UPDATE reservations SET state = 'committed', ended_at = ?3,"
+    pstore_st *st = pstore_stmt(s, "UPDATE reservations SET state = 'committed', ended_at = ?3,"
                                       " order_id = ?2 WHERE id = ?1 AND state = 'open'");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, order_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
+    pstore_bind_text(st, 1, id);
+    pstore_bind_text(st, 2, order_id);
+    pstore_bind_int64(st, 3, now);
     return pstore_step_done(s, st, "ending the consumed reservation");
 }
 
@@ -219,7 +219,7 @@ perk_store_status perk_store_reservation_get(perk_store *s, const char *id, perk
     int64_t now = perk_store_now(s);
     status = pstore_begin(s, false, "reading a reservation");
     if (status != PERK_STORE_OK) return status;
-    sqlite3_stmt *st = pstore_stmt(
+    pstore_st *st = pstore_stmt(
         s, "SELECT customer_id, order_id, ruleset_version, created_at, expires_at, state, ended_at,"
            " (SELECT COUNT(promo_id) FROM reservation_holds WHERE reservation_id = ?1),"
            " (SELECT COUNT(code) FROM reservation_holds WHERE reservation_id = ?1),"
@@ -230,28 +230,28 @@ perk_store_status perk_store_reservation_get(perk_store *s, const char *id, perk
         pstore_rollback(s);
         return status;
     }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const unsigned char *cust = sqlite3_column_text(st, 0), *order = sqlite3_column_text(st, 1);
-        const unsigned char *state = sqlite3_column_text(st, 5);
+    pstore_bind_text(st, 1, id);
+    int rc = pstore_step(st);
+    if (rc == PSTORE_ROW) {
+        const char *cust = pstore_col_text(st, 0), *order = pstore_col_text(st, 1);
+        const char *state = pstore_col_text(st, 5);
         snprintf(out->customer_id, sizeof out->customer_id, "%s", cust ? (const char *)cust : "");
         snprintf(out->order_id, sizeof out->order_id, "%s", order ? (const char *)order : "");
-        out->ruleset_version = sqlite3_column_int64(st, 2);
-        out->created_at = sqlite3_column_int64(st, 3);
-        out->expires_at = sqlite3_column_int64(st, 4);
+        out->ruleset_version = pstore_col_int64(st, 2);
+        out->created_at = pstore_col_int64(st, 3);
+        out->expires_at = pstore_col_int64(st, 4);
         out->state = state_of(state ? (const char *)state : "");
-        out->ended_at = sqlite3_column_int64(st, 6);
-        out->promos = sqlite3_column_int64(st, 7);
-        out->coupons = sqlite3_column_int64(st, 8);
-        out->discount = sqlite3_column_int64(st, 9);
+        out->ended_at = pstore_col_int64(st, 6);
+        out->promos = pstore_col_int64(st, 7);
+        out->coupons = pstore_col_int64(st, 8);
+        out->discount = pstore_col_int64(st, 9);
         if (out->state == PERK_STORE_RESERVATION_OPEN && out->expires_at <= now) {
             /* expired, not marked yet: it stopped counting when its TTL ended */
             out->state = PERK_STORE_RESERVATION_EXPIRED;
             out->ended_at = out->expires_at;
         }
         status = PERK_STORE_OK;
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == PSTORE_DONE) {
         status = pstore_fail(s, PERK_STORE_NOT_FOUND, "no reservation %.200s", id);
     } else {
         status = pstore_sqlfail(s, rc, "reading a reservation");
@@ -274,21 +274,21 @@ perk_store_status perk_store_reservation_release(perk_store *s, const char *id, 
     status = pstore_begin(s, true, "starting the reservation release");
     if (status != PERK_STORE_OK) return status;
     status = pstore_expire_reservations(s, now, NULL);
-    sqlite3_stmt *st = NULL;
+    pstore_st *st = NULL;
     if (status == PERK_STORE_OK) {
         st = pstore_stmt(s, "SELECT state FROM reservations WHERE id = ?1");
         if (!st) status = pstore_stmt_status(s);
     }
     if (status == PERK_STORE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        const unsigned char *state = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+        pstore_bind_text(st, 1, id);
+        int rc = pstore_step(st);
+        const char *state = rc == PSTORE_ROW ? pstore_col_text(st, 0) : NULL;
         bool open = state && strcmp((const char *)state, "open") == 0;
         bool committed = state && strcmp((const char *)state, "committed") == 0;
         pstore_done(st);
-        if (rc == SQLITE_DONE)
+        if (rc == PSTORE_DONE)
             status = pstore_fail(s, PERK_STORE_NOT_FOUND, "no reservation %.200s", id);
-        else if (rc != SQLITE_ROW)
+        else if (rc != PSTORE_ROW)
             status = pstore_sqlfail(s, rc, "looking up a reservation");
         else if (committed)
             status = pstore_fail(s, PERK_STORE_CONFLICT,
@@ -298,8 +298,8 @@ perk_store_status perk_store_reservation_release(perk_store *s, const char *id, 
             if (!st) {
                 status = pstore_stmt_status(s);
             } else {
-                sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-                sqlite3_bind_int64(st, 2, now);
+                pstore_bind_text(st, 1, id);
+                pstore_bind_int64(st, 2, now);
                 status = pstore_step_done(s, st, "releasing the reservation");
                 if (status == PERK_STORE_OK && released) *released = true;
             }
@@ -334,9 +334,9 @@ perk_store_status perk_store_reservations_open(perk_store *s, int64_t *open)
 {
     if (!s || !open) return PERK_STORE_INVALID;
     *open = 0;
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT COUNT(*) FROM reservations WHERE state = 'open' AND expires_at > ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_int64(st, 1, perk_store_now(s));
+    pstore_bind_int64(st, 1, perk_store_now(s));
     return pstore_query_int(s, st, 0, open, "counting open reservations");
 }

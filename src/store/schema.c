@@ -306,7 +306,7 @@ int perk_store_schema_version(void) { return (int)pstore_n_migrations; }
 
 static perk_store_status read_user_version(perk_store *s, int64_t *v)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "PRAGMA user_version");
+    pstore_st *st = pstore_stmt(s, "PRAGMA user_version");
     if (!st) return pstore_stmt_status(s);
     return pstore_query_int(s, st, 0, v, "reading the schema version");
 }
@@ -326,7 +326,7 @@ perk_store_status pstore_migrate(perk_store *s)
     if (s->readonly && v == 0) {
         /* not a Perk store at all: say so rather than "read-only" */
         int64_t tables = 0;
-        sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM sqlite_schema");
+        pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM sqlite_schema");
         status = st ? pstore_query_int(s, st, 0, &tables, "inspecting the database") : pstore_stmt_status(s);
         if (status != PERK_STORE_OK) return status;
         if (tables)
@@ -358,7 +358,7 @@ perk_store_status pstore_migrate(perk_store *s)
     if (v == 0) {
         /* A fresh file has no tables; anything else is some other application's database. */
         int64_t tables = 0;
-        sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM sqlite_schema");
+        pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM sqlite_schema");
         status = st ? pstore_query_int(s, st, 0, &tables, "inspecting the database") : pstore_stmt_status(s);
         if (status != PERK_STORE_OK) goto fail;
         if (tables != 0) {

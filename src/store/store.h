@@ -123,6 +123,12 @@ perk_store_status perk_store_set_durable(perk_store *store, bool durable);
 /* true when the handle could only be opened read-only. */
 bool perk_store_is_readonly(const perk_store *store);
 
+/* How many times this handle ran a write transaction again after its backend reported a
+ * serialization failure or deadlock (a metric: a rising count means writers contend). Each
+ * write is tried up to 32 times before its error is returned. Always 0 on SQLite, whose writers
+ * take the write lock up front and wait for it (the busy timeout) instead. */
+int64_t perk_store_retries(const perk_store *store);
+
 /* ------------------------------------------------------------------- clock */
 
 /* The store's clock: what a commit or refund is checked against (coupon expiry, pending periods,

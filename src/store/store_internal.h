@@ -1,35 +1,40 @@
 /* store_internal.h - private declarations shared by the files of src/store/ (not a public API).
  *
- * Internal functions use the prefix pstore_. Tests may include this header to reach the SQLite
- * handle (fault injection) and the migration steps (upgrade tests).
+ * Internal functions use the prefix pstore_. Store files talk to the database only through the
+ * driver layer (db.h). Tests may include this header to reach the SQLite handle (fault injection,
+ * SQLite-only: test_sqlite_handle in store_test_util.h) and the migration steps (upgrade tests).
  */
 #ifndef PERK_STORE_INTERNAL_H
 #define PERK_STORE_INTERNAL_H
 
 #include "store.h"
 
+#include "db.h"
+
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 
-/* A prepared statement kept for the life of the handle, found by the address of its SQL text
- * (always a string literal, so each call site has a stable address). */
-typedef struct pstore_cached_stmt {
-    const char *sql;
-    sqlite3_stmt *stmt;
-} pstore_cached_stmt;
+struct sqlite3;
+
+/* How many times pstore_write_txn runs a body whose transaction failed as retryable. */
+#define PSTORE_WRITE_RETRIES 32
 
 struct perk_store {
-    sqlite3 *db;
+    struct sqlite3 *db;            /* the SQLite driver's connection (db_sqlite.c) */
     char errmsg[768];
-    char sql_detail[256];          /* sqlite3_errmsg() of the last SQLite failure */
-    bool sql_failed;               /* the last error came from SQLite, not from a check */
+    char sql_detail[256];          /* the driver's message for the last database failure */
+    bool sql_failed;               /* the last error came from the database, not from a check */
+    bool retryable;                /* the driver: the last failure was a serialization failure or
+                                      deadlock, so the write transaction may run again (never set
+                                      by SQLite, whose BEGIN IMMEDIATE serialises writers) */
+    int64_t retries;               /* write transactions run again (perk_store_retries) */
+    uint64_t retry_rng;            /* pstore_write_txn's backoff jitter */
     perk_store_status stmt_status; /* why the last pstore_stmt() returned NULL */
     int busy_timeout_ms;
     int64_t busy_slept_us; /* busy handler: time slept for the current lock attempt */
     uint64_t busy_rng;     /* busy handler: jitter */
     bool readonly;
-    pstore_cached_stmt *stmts;
+    pstore_st **stmts; /* the statement cache (pstore_stmt), by the address of the SQL text */
     size_t n_stmts, cap_stmts;
     /* perk_store_active_changed() cache: valid while no other connection wrote (data_version)
      * and now stays within [valid_from, valid_until). */
@@ -63,7 +68,7 @@ perk_store_status pstore_check_time(perk_store *s, int64_t claimed, const char *
 /* Sets the detailed message and returns `status`. */
 perk_store_status pstore_fail(perk_store *s, perk_store_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Maps a SQLite result code to a status, with sqlite3_errmsg() and `what` as the message:
+/* Maps a driver error code to a status, with the driver's message and `what` as the message:
  * "database or disk is full while inserting ledger entry". */
 perk_store_status pstore_sqlfail(perk_store *s, int rc, const char *what);
 /* For a failed multi-step write (commit, refund): when the error came from SQLite, replaces the
@@ -74,34 +79,36 @@ void pstore_add_context(perk_store *s, const char *fmt, ...) __attribute__((form
 
 /* ---- statements and transactions (store_core.c) */
 
-/* A reset statement for `sql` (cached), or NULL with the error set. */
-sqlite3_stmt *pstore_stmt(perk_store *s, const char *sql);
 /* The status of the last pstore_stmt() failure (its message is already set). */
 perk_store_status pstore_stmt_status(const perk_store *s);
-/* Resets a statement obtained from pstore_stmt() and clears its bindings. */
-void pstore_done(sqlite3_stmt *st);
 /* Runs SQL without results (no caching). */
 perk_store_status pstore_exec(perk_store *s, const char *sql, const char *what);
-/* BEGIN IMMEDIATE (writers) or BEGIN (readers). */
+/* Starts a transaction through the driver (pstore_db_begin); a write transaction on a read-only
+ * handle is refused. Write transactions go through pstore_write_txn. */
 perk_store_status pstore_begin(perk_store *s, bool write, const char *what);
 perk_store_status pstore_commit(perk_store *s, const char *what);
 /* Rolls back if a transaction is open, keeping the current error message. */
 void pstore_rollback(perk_store *s);
+/* A write transaction: begins, runs `body`, commits. When it fails and the driver marked the
+ * failure retryable (s->retryable: a serialization failure or deadlock), rolls back and runs the
+ * body again, up to PSTORE_WRITE_RETRIES times in all with a short randomised backoff, counting
+ * each retry in s->retries. A body may run several times: it must leave no effect outside the
+ * transaction that a second run would double (outputs fully rewritten on each run, caches only
+ * filled from committed data). Returns the body's status (its message kept) or the commit's. */
+perk_store_status pstore_write_txn(perk_store *s, const char *what,
+                                   perk_store_status (*body)(perk_store *, void *), void *ctx);
 /* The lookup of an idempotent write (an order or refund id committed before): steps `st`, a
  * "SELECT fingerprint, ..." for the id. No row: PERK_STORE_OK, *found false. A row with the same
  * fingerprint: PERK_STORE_OK, *found true and `st` still on the row (the caller reads the earlier
  * outcome from its columns, then calls pstore_done). Another fingerprint: PERK_STORE_CONFLICT with
- * the message `conflict`. A SQLite failure: its status, with "while <what>". */
-perk_store_status pstore_replay_row(perk_store *s, sqlite3_stmt *st, const char *fingerprint,
+ * the message `conflict`. A database failure: its status, with "while <what>". */
+perk_store_status pstore_replay_row(perk_store *s, pstore_st *st, const char *fingerprint,
                                     const char *what, const char *conflict, bool *found);
 /* Steps a statement that returns one integer row (or none: *out = dflt). */
-perk_store_status pstore_query_int(perk_store *s, sqlite3_stmt *st, int64_t dflt, int64_t *out,
+perk_store_status pstore_query_int(perk_store *s, pstore_st *st, int64_t dflt, int64_t *out,
                                    const char *what);
 /* Steps a statement that returns no row. */
-perk_store_status pstore_step_done(perk_store *s, sqlite3_stmt *st, const char *what);
-
-/* Binds text or NULL. */
-int pstore_bind_text(sqlite3_stmt *st, int i, const char *text);
+perk_store_status pstore_step_done(perk_store *s, pstore_st *st, const char *what);
 
 /* Checks a required identifier (non-empty, <= max bytes). */
 perk_store_status pstore_check_name(perk_store *s, const char *what, const char *value, size_t max);

@@ -34,14 +34,14 @@ perk_store_status pstore_policy_check(perk_store *s, const perk_store_policy *p)
 static perk_store_status net_spend(perk_store *s, const char *customer, int64_t from, int64_t to,
                                    int64_t *spend)
 {
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT COALESCE(SUM(o.payable - (SELECT COALESCE(SUM(r.amount), 0) FROM refunds r"
                        "  WHERE r.order_id = o.order_id AND r.created_at <= ?3)), 0)"
                        " FROM orders o WHERE o.customer_id = ?1 AND o.time > ?2 AND o.time <= ?3");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, from);
-    sqlite3_bind_int64(st, 3, to);
+    pstore_bind_text(st, 1, customer);
+    pstore_bind_int64(st, 2, from);
+    pstore_bind_int64(st, 3, to);
     return pstore_query_int(s, st, 0, spend, "computing spend for the tier");
 }
 
@@ -68,15 +68,15 @@ perk_store_status pstore_tier_compute(perk_store *s, const perk_store_policy *po
 perk_store_status pstore_tier_recorded(perk_store *s, const char *customer, char tier[PERK_STORE_NAME_MAX])
 {
     tier[0] = '\0';
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT tier FROM tier_state WHERE customer_id = ?1");
+    pstore_st *st = pstore_stmt(s, "SELECT tier FROM tier_state WHERE customer_id = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    pstore_bind_text(st, 1, customer);
+    int rc = pstore_step(st);
     perk_store_status status = PERK_STORE_OK;
-    if (rc == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
+    if (rc == PSTORE_ROW) {
+        const char *t = pstore_col_text(st, 0);
         snprintf(tier, PERK_STORE_NAME_MAX, "%s", t ? (const char *)t : "");
-    } else if (rc != SQLITE_DONE) {
+    } else if (rc != PSTORE_DONE) {
         status = pstore_sqlfail(s, rc, "reading the recorded tier");
     }
     pstore_done(st);
@@ -100,13 +100,13 @@ perk_store_status pstore_tier_update(perk_store *s, const perk_store_policy *pol
     perk_store_status status = pstore_tier_compute(s, policy, customer, now, tier_out);
     if (status == PERK_STORE_OK) status = pstore_tier_recorded(s, customer, previous_out);
     if (status != PERK_STORE_OK || strcmp(tier_out, previous_out) == 0) return status;
-    sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO tier_state (customer_id, tier, changed_at) "
+    pstore_st *st = pstore_stmt(s, "INSERT INTO tier_state (customer_id, tier, changed_at) "
                                       "VALUES (?1, ?2, ?3) ON CONFLICT (customer_id) DO UPDATE "
                                       "SET tier = excluded.tier, changed_at = excluded.changed_at");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, tier_out, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
+    pstore_bind_text(st, 1, customer);
+    pstore_bind_text(st, 2, tier_out);
+    pstore_bind_int64(st, 3, now);
     status = pstore_step_done(s, st, "recording the tier");
     if (status != PERK_STORE_OK) return status;
     bool up = tier_rank(policy, tier_out) > tier_rank(policy, previous_out);

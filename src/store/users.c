@@ -97,13 +97,13 @@ static perk_store_status audit_insert(perk_store *s, int64_t now, const char *ac
     if (!detail) detail = "";
     if (strlen(detail) > 4096)
         return pstore_fail(s, PERK_STORE_INVALID, "audit detail is longer than 4096 bytes");
-    sqlite3_stmt *q =
+    pstore_st *q =
         pstore_stmt(s, "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_int64(q, 1, now);
-    sqlite3_bind_text(q, 2, actor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, detail, -1, SQLITE_STATIC);
+    pstore_bind_int64(q, 1, now);
+    pstore_bind_text(q, 2, actor);
+    pstore_bind_text(q, 3, action);
+    pstore_bind_text(q, 4, detail);
     return pstore_step_done(s, q, "writing the audit log");
 }
 
@@ -127,13 +127,13 @@ perk_store_status perk_store_user_add(perk_store *s, const char *name, const cha
     char encoded[USERS_ENCODED_MAX];
     if ((st = hash_password(s, password, len, encoded)) != PERK_STORE_OK) return st;
     if ((st = pstore_begin(s, true, "adding a user")) != PERK_STORE_OK) return st;
-    sqlite3_stmt *q = pstore_stmt(s, "SELECT COUNT(*) FROM console_users WHERE name = ?1");
+    pstore_st *q = pstore_stmt(s, "SELECT COUNT(*) FROM console_users WHERE name = ?1");
     int64_t exists = 0;
     if (!q) {
         st = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    pstore_bind_text(q, 1, name);
     if ((st = pstore_query_int(s, q, 0, &exists, "looking up a user")) != PERK_STORE_OK) goto fail;
     if (exists) {
         st = pstore_fail(s, PERK_STORE_CONFLICT, "user \"%s\" exists already (perk users remove it first)",
@@ -146,10 +146,10 @@ perk_store_status perk_store_user_add(perk_store *s, const char *name, const cha
         st = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, role, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, encoded, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, now);
+    pstore_bind_text(q, 1, name);
+    pstore_bind_text(q, 2, role);
+    pstore_bind_text(q, 3, encoded);
+    pstore_bind_int64(q, 4, now);
     if ((st = pstore_step_done(s, q, "adding a user")) != PERK_STORE_OK) goto fail;
     char detail[160];
     snprintf(detail, sizeof detail, "%s as %s", name, role);
@@ -166,22 +166,22 @@ perk_store_status perk_store_user_remove(perk_store *s, const char *name, const 
     perk_store_status st = pstore_check_name(s, "user name", name, PERK_STORE_USER_NAME_MAX);
     if (st != PERK_STORE_OK) return st;
     if ((st = pstore_begin(s, true, "removing a user")) != PERK_STORE_OK) return st;
-    sqlite3_stmt *q = pstore_stmt(
+    pstore_st *q = pstore_stmt(
         s, "DELETE FROM console_sessions WHERE user_id IN (SELECT id FROM console_users WHERE name = ?1)");
     if (!q) {
         st = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    pstore_bind_text(q, 1, name);
     if ((st = pstore_step_done(s, q, "ending the user's sessions")) != PERK_STORE_OK) goto fail;
     q = pstore_stmt(s, "DELETE FROM console_users WHERE name = ?1");
     if (!q) {
         st = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    pstore_bind_text(q, 1, name);
     if ((st = pstore_step_done(s, q, "removing a user")) != PERK_STORE_OK) goto fail;
-    if (sqlite3_changes(s->db) == 0) {
+    if (pstore_changes(s) == 0) {
         st = pstore_fail(s, PERK_STORE_NOT_FOUND, "no user \"%s\" (perk users list shows them)", name);
         goto fail;
     }
@@ -192,31 +192,31 @@ fail:
     return st;
 }
 
-static void user_from_row(sqlite3_stmt *q, int first, perk_store_user *u)
+static void user_from_row(pstore_st *q, int first, perk_store_user *u)
 {
     memset(u, 0, sizeof *u);
-    u->id = sqlite3_column_int64(q, first);
-    const unsigned char *n = sqlite3_column_text(q, first + 1), *r = sqlite3_column_text(q, first + 2);
+    u->id = pstore_col_int64(q, first);
+    const char *n = pstore_col_text(q, first + 1), *r = pstore_col_text(q, first + 2);
     snprintf(u->name, sizeof u->name, "%s", n ? (const char *)n : "");
     snprintf(u->role, sizeof u->role, "%s", r ? (const char *)r : "");
-    u->created_at = sqlite3_column_int64(q, first + 3);
+    u->created_at = pstore_col_int64(q, first + 3);
 }
 
 perk_store_status perk_store_users(perk_store *s, perk_store_user_cb cb, void *ctx)
 {
     if (!s || !cb) return PERK_STORE_INVALID;
-    sqlite3_stmt *q = pstore_stmt(s, "SELECT id, name, role, created_at FROM console_users ORDER BY name");
+    pstore_st *q = pstore_stmt(s, "SELECT id, name, role, created_at FROM console_users ORDER BY name");
     if (!q) return pstore_stmt_status(s);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = pstore_step(q)) == PSTORE_ROW) {
         perk_store_user u;
         user_from_row(q, 0, &u);
         if (cb(ctx, &u)) {
-            rc = SQLITE_DONE;
+            rc = PSTORE_DONE;
             break;
         }
     }
-    perk_store_status st = rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "listing users");
+    perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "listing users");
     pstore_done(q);
     return st;
 }
@@ -247,22 +247,22 @@ perk_store_status perk_store_user_verify(perk_store *s, const char *name, const 
     memset(out, 0, sizeof *out);
     if (!s || !name || !password) return PERK_STORE_INVALID;
     if (len > PERK_STORE_PASSWORD_MAX || strlen(name) > PERK_STORE_USER_NAME_MAX) return PERK_STORE_OK;
-    sqlite3_stmt *q =
+    pstore_st *q =
         pstore_stmt(s, "SELECT id, name, role, created_at, password FROM console_users WHERE name = ?1");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
+    pstore_bind_text(q, 1, name);
+    int rc = pstore_step(q);
     char encoded[USERS_ENCODED_MAX] = "";
     bool found = false;
-    if (rc == SQLITE_ROW) {
+    if (rc == PSTORE_ROW) {
         user_from_row(q, 0, out);
-        const unsigned char *p = sqlite3_column_text(q, 4);
+        const char *p = pstore_col_text(q, 4);
         snprintf(encoded, sizeof encoded, "%s", p ? (const char *)p : "");
         found = true;
-        rc = SQLITE_DONE;
+        rc = PSTORE_DONE;
     }
     pstore_done(q);
-    if (rc != SQLITE_DONE) return pstore_sqlfail(s, rc, "looking up a user");
+    if (rc != PSTORE_DONE) return pstore_sqlfail(s, rc, "looking up a user");
     const char *against = found ? encoded : dummy_hash();
     bool match = against && argon2id_verify(against, password, len) == ARGON2_OK;
     *ok = found && match;
@@ -281,12 +281,12 @@ perk_store_status perk_store_session_create(perk_store *s, int64_t user_id, int6
     perk_store_sha256_hex(token, strlen(token), hash);
     perk_store_status st = pstore_begin(s, true, "creating a session");
     if (st != PERK_STORE_OK) return st;
-    sqlite3_stmt *q = pstore_stmt(s, "DELETE FROM console_sessions WHERE expires_at <= ?1");
+    pstore_st *q = pstore_stmt(s, "DELETE FROM console_sessions WHERE expires_at <= ?1");
     if (!q) {
         st = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_int64(q, 1, now);
+    pstore_bind_int64(q, 1, now);
     if ((st = pstore_step_done(s, q, "deleting expired sessions")) != PERK_STORE_OK) goto fail;
     q = pstore_stmt(s, "INSERT INTO console_sessions (token_hash, user_id, csrf, created_at, expires_at) "
                        "VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -294,11 +294,11 @@ perk_store_status perk_store_session_create(perk_store *s, int64_t user_id, int6
         st = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, user_id);
-    sqlite3_bind_text(q, 3, csrf, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, now);
-    sqlite3_bind_int64(q, 5, now + ttl);
+    pstore_bind_text(q, 1, hash);
+    pstore_bind_int64(q, 2, user_id);
+    pstore_bind_text(q, 3, csrf);
+    pstore_bind_int64(q, 4, now);
+    pstore_bind_int64(q, 5, now + ttl);
     if ((st = pstore_step_done(s, q, "creating a session")) != PERK_STORE_OK) goto fail;
     return pstore_commit(s, "creating a session");
 fail:
@@ -318,22 +318,22 @@ perk_store_status perk_store_session_lookup(perk_store *s, const char *token, in
     if (!token || strlen(token) != PERK_STORE_TOKEN_LEN) return PERK_STORE_OK;
     char hash[65];
     perk_store_sha256_hex(token, strlen(token), hash);
-    sqlite3_stmt *q =
+    pstore_st *q =
         pstore_stmt(s, "SELECT u.id, u.name, u.role, u.created_at, s.csrf FROM console_sessions s "
                        "JOIN console_users u ON u.id = s.user_id "
                        "WHERE s.token_hash = ?1 AND s.expires_at > ?2");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, now);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
+    pstore_bind_text(q, 1, hash);
+    pstore_bind_int64(q, 2, now);
+    int rc = pstore_step(q);
+    if (rc == PSTORE_ROW) {
         user_from_row(q, 0, user);
-        const unsigned char *c = sqlite3_column_text(q, 4);
+        const char *c = pstore_col_text(q, 4);
         snprintf(csrf, PERK_STORE_TOKEN_LEN + 1, "%s", c ? (const char *)c : "");
         *found = true;
-        rc = SQLITE_DONE;
+        rc = PSTORE_DONE;
     }
-    perk_store_status st = rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "looking up a session");
+    perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "looking up a session");
     pstore_done(q);
     return st;
 }
@@ -344,9 +344,9 @@ perk_store_status perk_store_session_delete(perk_store *s, const char *token)
     if (!token) return PERK_STORE_OK;
     char hash[65];
     perk_store_sha256_hex(token, strlen(token), hash);
-    sqlite3_stmt *q = pstore_stmt(s, "DELETE FROM console_sessions WHERE token_hash = ?1");
+    pstore_st *q = pstore_stmt(s, "DELETE FROM console_sessions WHERE token_hash = ?1");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
+    pstore_bind_text(q, 1, hash);
     return pstore_step_done(s, q, "ending a session");
 }
 
@@ -354,27 +354,27 @@ perk_store_status perk_store_audit_list(perk_store *s, int64_t before, int64_t l
                                         void *ctx)
 {
     if (!s || !cb || limit <= 0) return PERK_STORE_INVALID;
-    sqlite3_stmt *q = pstore_stmt(s, "SELECT id, at, actor, action, detail FROM audit_log "
+    pstore_st *q = pstore_stmt(s, "SELECT id, at, actor, action, detail FROM audit_log "
                                      "WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2");
     if (!q) return pstore_stmt_status(s);
-    sqlite3_bind_int64(q, 1, before);
-    sqlite3_bind_int64(q, 2, limit);
+    pstore_bind_int64(q, 1, before);
+    pstore_bind_int64(q, 2, limit);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = pstore_step(q)) == PSTORE_ROW) {
         perk_store_audit_entry e;
-        e.id = sqlite3_column_int64(q, 0);
-        e.at = sqlite3_column_int64(q, 1);
-        const unsigned char *a = sqlite3_column_text(q, 2), *c = sqlite3_column_text(q, 3),
-                            *d = sqlite3_column_text(q, 4);
+        e.id = pstore_col_int64(q, 0);
+        e.at = pstore_col_int64(q, 1);
+        const char *a = pstore_col_text(q, 2), *c = pstore_col_text(q, 3),
+                            *d = pstore_col_text(q, 4);
         e.actor = a ? (const char *)a : "";
         e.action = c ? (const char *)c : "";
         e.detail = d ? (const char *)d : "";
         if (cb(ctx, &e)) {
-            rc = SQLITE_DONE;
+            rc = PSTORE_DONE;
             break;
         }
     }
-    perk_store_status st = rc == SQLITE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reading the audit log");
+    perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reading the audit log");
     pstore_done(q);
     return st;
 }

@@ -46,21 +46,21 @@ perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, siz
 
     status = pstore_begin(s, true, "publishing a rule-set version");
     if (status != PERK_STORE_OK) return status;
-    sqlite3_stmt *st = pstore_stmt(s, "INSERT INTO versions (created_at, author, message, "
-                                      "checksum, bytecode, sources) VALUES (?1,?2,?3,?4,?5,?6)");
+    pstore_st *st = pstore_stmt(s, "INSERT INTO versions (created_at, author, message, "
+                                      "checksum, bytecode, sources) VALUES (?1,?2,?3,?4,?5,?6) RETURNING id");
     if (!st) {
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_text(st, 2, author, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, message ? message : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, checksum, -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(st, 5, bytecode, len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, sources ? sources : "", -1, SQLITE_STATIC);
-    status = pstore_step_done(s, st, "storing the version");
+    pstore_bind_int64(st, 1, now);
+    pstore_bind_text(st, 2, author);
+    pstore_bind_text(st, 3, message ? message : "");
+    pstore_bind_text(st, 4, checksum);
+    pstore_bind_blob(st, 5, bytecode, len);
+    pstore_bind_text(st, 6, sources ? sources : "");
+    int64_t version = 0;
+    status = pstore_query_int(s, st, 0, &version, "storing the version");
     if (status != PERK_STORE_OK) goto fail;
-    int64_t version = sqlite3_last_insert_rowid(s->db);
 
     st = pstore_stmt(s, "INSERT INTO activations (version_id, activate_at, created_at, kind, "
                         "author, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -68,12 +68,12 @@ perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, siz
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_int64(st, 1, version);
-    sqlite3_bind_int64(st, 2, activate_at);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_text(st, 4, "publish", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, author, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, message ? message : "", -1, SQLITE_STATIC);
+    pstore_bind_int64(st, 1, version);
+    pstore_bind_int64(st, 2, activate_at);
+    pstore_bind_int64(st, 3, now);
+    pstore_bind_text(st, 4, "publish");
+    pstore_bind_text(st, 5, author);
+    pstore_bind_text(st, 6, message ? message : "");
     status = pstore_step_done(s, st, "recording the activation");
     if (status != PERK_STORE_OK) goto fail;
 
@@ -100,10 +100,10 @@ fail:
 /* Version active at now, in the current transaction (0 = none). */
 static perk_store_status active_at(perk_store *s, int64_t now, int64_t *id)
 {
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT version_id FROM activations WHERE activate_at <= ?1 "
+    pstore_st *st = pstore_stmt(s, "SELECT version_id FROM activations WHERE activate_at <= ?1 "
                                       "ORDER BY activate_at DESC, id DESC LIMIT 1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_int64(st, 1, now);
+    pstore_bind_int64(st, 1, now);
     return pstore_query_int(s, st, 0, id, "finding the active version");
 }
 
@@ -124,7 +124,7 @@ perk_store_status perk_store_active_changed(perk_store *s, int64_t now, int64_t 
     /* PRAGMA data_version changes when another connection commits; this handle's own
      * publish/rollback clear the cache explicitly. */
     int64_t data_version = 0;
-    sqlite3_stmt *st = pstore_stmt(s, "PRAGMA data_version");
+    pstore_st *st = pstore_stmt(s, "PRAGMA data_version");
     perk_store_status status =
         st ? pstore_query_int(s, st, 0, &data_version, "reading the data version") : pstore_stmt_status(s);
     if (status != PERK_STORE_OK) return status;
@@ -138,7 +138,7 @@ perk_store_status perk_store_active_changed(perk_store *s, int64_t now, int64_t 
     if (status != PERK_STORE_OK) return status;
     st = pstore_stmt(s, "SELECT MIN(activate_at) FROM activations WHERE activate_at > ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_int64(st, 1, now);
+    pstore_bind_int64(st, 1, now);
     status = pstore_query_int(s, st, INT64_MAX, &next, "finding the next scheduled activation");
     if (status != PERK_STORE_OK) return status;
     s->active_cached = true;
@@ -150,9 +150,9 @@ perk_store_status perk_store_active_changed(perk_store *s, int64_t now, int64_t 
     return PERK_STORE_OK;
 }
 
-static const char *col_text(sqlite3_stmt *st, int col)
+static const char *col_text(pstore_st *st, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = pstore_col_text(st, col);
     return t ? (const char *)t : "";
 }
 
@@ -165,7 +165,7 @@ perk_store_status perk_store_history(perk_store *s, int64_t now, perk_store_vers
     int64_t active = 0;
     status = active_at(s, now, &active);
     if (status != PERK_STORE_OK) goto done;
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT v.id, v.created_at, v.author, v.message, v.checksum, length(v.bytecode),"
                        " (SELECT activate_at FROM activations a WHERE a.version_id = v.id"
                        "   AND a.kind = 'publish' ORDER BY a.id LIMIT 1),"
@@ -178,27 +178,27 @@ perk_store_status perk_store_history(perk_store *s, int64_t now, perk_store_vers
         status = pstore_stmt_status(s);
         goto done;
     }
-    sqlite3_bind_int64(st, 1, now);
+    pstore_bind_int64(st, 1, now);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
         perk_store_version_info info = {
-            .id = sqlite3_column_int64(st, 0),
-            .created_at = sqlite3_column_int64(st, 1),
+            .id = pstore_col_int64(st, 0),
+            .created_at = pstore_col_int64(st, 1),
             .author = col_text(st, 2),
             .message = col_text(st, 3),
             .checksum = col_text(st, 4),
-            .bytecode_len = (size_t)sqlite3_column_int64(st, 5),
-            .activate_at = sqlite3_column_int64(st, 6),
-            .last_activated_at = sqlite3_column_int64(st, 7),
-            .next_activation_at = sqlite3_column_int64(st, 8),
+            .bytecode_len = (size_t)pstore_col_int64(st, 5),
+            .activate_at = pstore_col_int64(st, 6),
+            .last_activated_at = pstore_col_int64(st, 7),
+            .next_activation_at = pstore_col_int64(st, 8),
         };
         info.active = info.id == active;
         if (cb(&info, ctx) != 0) {
-            rc = SQLITE_DONE;
+            rc = PSTORE_DONE;
             break;
         }
     }
-    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading the version history");
+    if (rc != PSTORE_DONE) status = pstore_sqlfail(s, rc, "reading the version history");
     pstore_done(st);
 done:
     if (status == PERK_STORE_OK) return pstore_commit(s, "finishing the history read");
@@ -210,27 +210,27 @@ perk_store_status perk_store_activations(perk_store *s, perk_store_activation_cb
 {
     if (!s) return PERK_STORE_INVALID;
     if (!cb) return pstore_fail(s, PERK_STORE_INVALID, "no callback given for the activation log");
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT id, version_id, activate_at, created_at, kind, "
+    pstore_st *st = pstore_stmt(s, "SELECT id, version_id, activate_at, created_at, kind, "
                                       "author, message FROM activations ORDER BY id DESC");
     if (!st) return pstore_stmt_status(s);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
         perk_store_activation a = {
-            .id = sqlite3_column_int64(st, 0),
-            .version_id = sqlite3_column_int64(st, 1),
-            .activate_at = sqlite3_column_int64(st, 2),
-            .created_at = sqlite3_column_int64(st, 3),
+            .id = pstore_col_int64(st, 0),
+            .version_id = pstore_col_int64(st, 1),
+            .activate_at = pstore_col_int64(st, 2),
+            .created_at = pstore_col_int64(st, 3),
             .kind = col_text(st, 4),
             .author = col_text(st, 5),
             .message = col_text(st, 6),
         };
         if (cb(&a, ctx) != 0) {
-            rc = SQLITE_DONE;
+            rc = PSTORE_DONE;
             break;
         }
     }
     perk_store_status status = PERK_STORE_OK;
-    if (rc != SQLITE_DONE) status = pstore_sqlfail(s, rc, "reading the activation log");
+    if (rc != PSTORE_DONE) status = pstore_sqlfail(s, rc, "reading the activation log");
     pstore_done(st);
     return status;
 }
@@ -249,36 +249,36 @@ perk_store_status perk_store_get_version(perk_store *s, int64_t id, perk_store_v
 {
     if (!s || !out) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st =
+    pstore_st *st =
         pstore_stmt(s, "SELECT v.created_at, v.author, v.message, v.checksum, v.bytecode, v.sources,"
                        " (SELECT activate_at FROM activations a WHERE a.version_id = v.id"
                        "   AND a.kind = 'publish' ORDER BY a.id LIMIT 1)"
                        " FROM versions v WHERE v.id = ?1");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
+    pstore_bind_int64(st, 1, id);
+    int rc = pstore_step(st);
+    if (rc == PSTORE_DONE) {
         pstore_done(st);
         return pstore_fail(s, PERK_STORE_NOT_FOUND, "version %lld does not exist", (long long)id);
     }
-    if (rc != SQLITE_ROW) {
+    if (rc != PSTORE_ROW) {
         perk_store_status status = pstore_sqlfail(s, rc, "loading a version");
         pstore_done(st);
         return status;
     }
     out->id = id;
-    out->created_at = sqlite3_column_int64(st, 0);
+    out->created_at = pstore_col_int64(st, 0);
     out->author = strdup(col_text(st, 1));
     out->message = strdup(col_text(st, 2));
     const char *stored_checksum = col_text(st, 3);
     snprintf(out->checksum, sizeof out->checksum, "%s", stored_checksum);
-    const void *blob = sqlite3_column_blob(st, 4);
-    size_t len = (size_t)sqlite3_column_bytes(st, 4);
+    size_t len;
+    const void *blob = pstore_col_blob(st, 4, &len);
     out->bytecode = malloc(len ? len : 1);
     if (out->bytecode && len) memcpy(out->bytecode, blob, len);
     out->bytecode_len = len;
     out->sources = strdup(col_text(st, 5));
-    out->activate_at = sqlite3_column_int64(st, 6);
+    out->activate_at = pstore_col_int64(st, 6);
     pstore_done(st);
     if (!out->author || !out->message || !out->bytecode || !out->sources) {
         perk_store_free_version(out);
@@ -304,12 +304,12 @@ perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *aut
     status = pstore_begin(s, true, "rolling back");
     if (status != PERK_STORE_OK) return status;
     int64_t exists = 0, previous = 0;
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT COUNT(*) FROM versions WHERE id = ?1");
+    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM versions WHERE id = ?1");
     if (!st) {
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_int64(st, 1, id);
+    pstore_bind_int64(st, 1, id);
     status = pstore_query_int(s, st, 0, &exists, "looking up the version");
     if (status != PERK_STORE_OK) goto fail;
     if (!exists) {
@@ -324,10 +324,10 @@ perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *aut
         status = pstore_stmt_status(s);
         goto fail;
     }
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_text(st, 3, author, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, message ? message : "", -1, SQLITE_STATIC);
+    pstore_bind_int64(st, 1, id);
+    pstore_bind_int64(st, 2, now);
+    pstore_bind_text(st, 3, author);
+    pstore_bind_text(st, 4, message ? message : "");
     status = pstore_step_done(s, st, "recording the rollback");
     if (status != PERK_STORE_OK) goto fail;
     json_t *ev = json_pack("{s:I, s:I, s:s, s:s}", "version_id", (json_int_t)id, "previous_version_id",
@@ -353,20 +353,20 @@ perk_store_status pstore_version_program(perk_store *s, int64_t id, int64_t now,
                            "only when priced by a version published in the store (perk publish); a "
                            "program from elsewhere can only be evaluated (a dry run)",
                            (long long)id);
-    sqlite3_stmt *st = pstore_stmt(s, "SELECT (SELECT COUNT(*) FROM versions WHERE id = ?1),"
+    pstore_st *st = pstore_stmt(s, "SELECT (SELECT COUNT(*) FROM versions WHERE id = ?1),"
                                       " (SELECT MIN(activate_at) FROM activations WHERE version_id = ?1)");
     if (!st) return pstore_stmt_status(s);
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    pstore_bind_int64(st, 1, id);
+    int rc = pstore_step(st);
     int64_t exists = 0, first = 0;
     bool activated = false;
-    if (rc == SQLITE_ROW) {
-        exists = sqlite3_column_int64(st, 0);
-        activated = sqlite3_column_type(st, 1) != SQLITE_NULL;
-        first = sqlite3_column_int64(st, 1);
+    if (rc == PSTORE_ROW) {
+        exists = pstore_col_int64(st, 0);
+        activated = !pstore_col_is_null(st, 1);
+        first = pstore_col_int64(st, 1);
     }
     pstore_done(st);
-    if (rc != SQLITE_ROW) return pstore_sqlfail(s, rc, "looking up the order's rule-set version");
+    if (rc != PSTORE_ROW) return pstore_sqlfail(s, rc, "looking up the order's rule-set version");
     if (!exists)
         return pstore_fail(s, PERK_STORE_INVALID,
                            "rule-set version %lld does not exist in this store: price the order "

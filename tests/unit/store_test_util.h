@@ -1,6 +1,8 @@
 /* store_test_util.h - helpers shared by the store tests: scratch directories, opening a fresh
- * store, building orders, and reading single values straight from SQLite. The cmocka fixture
- * built on them (a fresh store per test) is store_fixture.h. */
+ * store, building orders, and reading single values through the store's driver layer (db.h),
+ * so they work on any backend. SQLite-only helpers (fault injection, integrity_check) take the
+ * connection from test_sqlite_handle(). The cmocka fixture built on them (a fresh store per
+ * test) is store_fixture.h. */
 #ifndef STORE_TEST_UTIL_H
 #define STORE_TEST_UTIL_H
 
@@ -17,6 +19,12 @@
 
 #include "store/store.h"
 #include "store/store_internal.h"
+
+#include <sqlite3.h> /* the SQLite-only helpers and fault injection */
+
+/* The SQLite driver's connection of a store handle, for SQLite-only tests (fault injection,
+ * PRAGMA integrity_check, locking the file from outside). */
+static inline sqlite3 *test_sqlite_handle(perk_store *s) { return s->db; }
 
 /* tests/run.sh sets PERK_TEST_VALGRIND under valgrind, where everything runs 20 to 50 times
  * slower: time bounds do not apply and waits must be longer. */
@@ -100,16 +108,15 @@ static inline long long test_sql_int(perk_store *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("prepare %s: %s", sql, sqlite3_errmsg(s->db));
+    pstore_st *st = pstore_prepare(s, sql);
+    if (!st) fail_msg("prepare %s: %s", sql, perk_store_errmsg(s));
     long long v = -999999;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    else if (rc != SQLITE_DONE)
-        fail_msg("step %s: %s", sql, sqlite3_errmsg(s->db));
-    sqlite3_finalize(st);
+    int rc = pstore_step(st);
+    if (rc == PSTORE_ROW)
+        v = pstore_col_int64(st, 0);
+    else if (rc != PSTORE_DONE)
+        fail_msg("step %s: %s", sql, pstore_db_errmsg(s, rc));
+    pstore_finalize(st);
     return v;
 }
 
