@@ -227,9 +227,9 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
         free(codes);
         return status;
     }
-    pstore_st *st = pstore_stmt(s, "INSERT OR IGNORE INTO coupons (code, campaign, created_at, "
-                                      "expires_at, max_uses, max_per_customer, only_customer) "
-                                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)");
+    pstore_st *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, "
+                                   "expires_at, max_uses, max_per_customer, only_customer) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL) ON CONFLICT (code) DO NOTHING");
     if (!st) {
         status = pstore_stmt_status(s);
         goto fail;

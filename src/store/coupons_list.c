@@ -12,7 +12,7 @@ perk_store_status perk_store_coupons_list(perk_store *s, const char *campaign, i
     if (!s || !cb)
         return s ? pstore_fail(s, PERK_STORE_INVALID, "coupons list: no callback") : PERK_STORE_INVALID;
     pstore_st *st = pstore_stmt(s, "SELECT code, campaign, expires_at, max_uses, max_per_customer, "
-                                   "only_customer IS NOT NULL, uses, created_at, valid_from, revoked_at, "
+                                   "CASE WHEN only_customer IS NULL THEN 0 ELSE 1 END, uses, created_at, valid_from, revoked_at, "
                                    "revoked_by, revoke_reason FROM coupons "
                                    "WHERE ?1 IS NULL OR campaign = ?1 ORDER BY campaign, code");
     if (!st) return pstore_stmt_status(s);

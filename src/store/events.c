@@ -118,7 +118,8 @@ perk_store_status perk_store_ack(perk_store *s, const char *consumer, int64_t id
         goto fail;
     }
     st = pstore_stmt(s, "INSERT INTO consumers (name, position) VALUES (?1, ?2) "
-                        "ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position)");
+                        "ON CONFLICT (name) DO UPDATE SET position = CASE WHEN excluded.position > consumers.position "
+                        "THEN excluded.position ELSE consumers.position END");
     if (!st) {
         status = pstore_stmt_status(s);
         goto fail;
