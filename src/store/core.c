@@ -200,15 +200,16 @@ static void retry_backoff(perk_store *s, int attempt)
     nanosleep(&ts, NULL);
 }
 
-perk_store_status pstore_write_txn(perk_store *s, const char *what,
+perk_store_status pstore_write_txn(perk_store *s, const char *what, const char *commit_what,
                                    perk_store_status (*body)(perk_store *, void *), void *ctx)
 {
     for (int attempt = 0;; attempt++) {
         perk_store_status status = pstore_begin(s, true, what);
         if (status == PERK_STORE_OK) {
             status = body(s, ctx);
-            if (status == PERK_STORE_OK) return pstore_commit(s, what);
-            pstore_rollback(s);
+            if (status == PERK_STORE_OK) status = pstore_commit(s, commit_what);
+            else pstore_rollback(s);
+            if (status == PERK_STORE_OK) return status;
         }
         if (!s->retryable || attempt + 1 >= PSTORE_WRITE_RETRIES) return status;
         s->retries++;

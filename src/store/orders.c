@@ -40,6 +40,9 @@ typedef struct commit_ctx {
     const perk_store_order *o;
     const perk_store_policy *policy;
     perk_store_commit_result *r;
+    const perk_store_policy *caller_policy; /* policy as given (apply_version replaces it) */
+    int64_t ttl_seconds;                    /* perk_store_reserve */
+    const char *reservation_id;             /* perk_store_reserve */
     char (*codes)[PERK_STORE_CODE_MAX]; /* normalised coupon codes */
     json_t *order_doc;                  /* parsed order_json, or NULL */
     char fingerprint[65];
@@ -304,6 +307,7 @@ static perk_store_status apply_version(commit_ctx *c)
 {
     perk_store *s = c->s;
     const perk_store_order *o = c->o;
+    free(c->limits); /* from an earlier run of the transaction */
     c->limits = calloc(o->n_promos + 1, sizeof *c->limits);
     if (!c->limits) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
     for (size_t i = 0; i < o->n_promos; i++) c->limits[i] = o->promos[i];
@@ -664,6 +668,46 @@ static perk_store_status write_order(commit_ctx *c)
     return status;
 }
 
+/* The order's write transaction (pstore_write_txn may run it again): every output in c and
+ * c->r is set afresh on each run. */
+static perk_store_status commit_body(perk_store *s, void *arg)
+{
+    commit_ctx *c = arg;
+    const perk_store_order *o = c->o;
+    perk_store_commit_result *r = c->r;
+    perk_store_commit_result_free(r);
+    memset(r, 0, sizeof *r);
+    r->points_earned = c->earned_total;
+    r->points_redeemed = o->points_redeemed;
+    c->policy = c->caller_policy;
+    bool found = false;
+    perk_store_status status = load_previous(c, &found);
+    if (status == PERK_STORE_OK && found) return PERK_STORE_OK; /* nothing was written: a replay only reads */
+    if (status == PERK_STORE_OK) {
+        status = check_order_time(c);
+        if (status != PERK_STORE_OK) pstore_add_context(s, "; nothing was committed");
+    }
+    /* reservations whose TTL ended are given back first (they stopped counting already) */
+    if (status == PERK_STORE_OK) status = pstore_expire_reservations(s, c->now, NULL);
+    bool consumes = false;
+    char saved_own[sizeof s->own_reservation];
+    memcpy(saved_own, s->own_reservation, sizeof saved_own);
+    if (status == PERK_STORE_OK && o->reservation_id) {
+        status = pstore_reservation_is_open(s, o->reservation_id, o->customer_id, c->now, &consumes);
+        /* its holds are this order's: not counted against it */
+        if (status == PERK_STORE_OK && consumes)
+            snprintf(s->own_reservation, sizeof s->own_reservation, "%s", o->reservation_id);
+    }
+    if (status == PERK_STORE_OK) status = apply_version(c);
+    if (status == PERK_STORE_OK) status = check_budgets_and_coupons(c);
+    memcpy(s->own_reservation, saved_own, sizeof saved_own);
+    if (status == PERK_STORE_OK) status = write_order(c);
+    if (status == PERK_STORE_OK && consumes)
+        status = pstore_reservation_consume(s, o->reservation_id, o->order_id, c->now);
+    if (status == PERK_STORE_OK) r->reservation_consumed = consumes;
+    return status;
+}
+
 perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o, const perk_store_policy *policy,
                                     perk_store_commit_result *result)
 {
@@ -682,44 +726,8 @@ perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o, co
 
     char action[320];
     snprintf(action, sizeof action, "committing order %s", o->order_id);
-    status = pstore_begin(s, true, "starting the order transaction");
-    if (status != PERK_STORE_OK) {
-        pstore_rewrite_sql_error(s, action, "nothing was committed");
-        goto out;
-    }
-    bool found = false;
-    status = load_previous(&c, &found);
-    if (status == PERK_STORE_OK && found) {
-        pstore_rollback(s); /* nothing was written: a replay only reads */
-        goto out;
-    }
-    if (status == PERK_STORE_OK) {
-        status = check_order_time(&c);
-        if (status != PERK_STORE_OK) pstore_add_context(s, "; nothing was committed");
-    }
-    /* reservations whose TTL ended are given back first (they stopped counting already) */
-    if (status == PERK_STORE_OK) status = pstore_expire_reservations(s, c.now, NULL);
-    bool consumes = false;
-    char saved_own[sizeof s->own_reservation];
-    memcpy(saved_own, s->own_reservation, sizeof saved_own);
-    if (status == PERK_STORE_OK && o->reservation_id) {
-        status = pstore_reservation_is_open(s, o->reservation_id, o->customer_id, c.now, &consumes);
-        /* its holds are this order's: not counted against it */
-        if (status == PERK_STORE_OK && consumes)
-            snprintf(s->own_reservation, sizeof s->own_reservation, "%s", o->reservation_id);
-    }
-    if (status == PERK_STORE_OK) status = apply_version(&c);
-    if (status == PERK_STORE_OK) status = check_budgets_and_coupons(&c);
-    memcpy(s->own_reservation, saved_own, sizeof saved_own);
-    if (status == PERK_STORE_OK) status = write_order(&c);
-    if (status == PERK_STORE_OK && consumes)
-        status = pstore_reservation_consume(s, o->reservation_id, o->order_id, c.now);
-    if (status == PERK_STORE_OK) {
-        r->reservation_consumed = consumes;
-        status = pstore_commit(s, "committing the transaction");
-    } else {
-        pstore_rollback(s);
-    }
+    c.caller_policy = policy;
+    status = pstore_write_txn(s, "starting the order transaction", "committing the transaction", commit_body, &c);
     if (status != PERK_STORE_OK) pstore_rewrite_sql_error(s, action, "nothing was committed");
 out:
     if (status != PERK_STORE_OK && status != PERK_STORE_BUDGET_EXCEEDED) {
@@ -730,6 +738,31 @@ out:
     free(c.limits);
     json_decref(c.order_doc);
     if (!result) perk_store_commit_result_free(&scratch);
+    return status;
+}
+
+/* The reservation's write transaction (pstore_write_txn may run it again): every output in c
+ * and c->r is set afresh on each run. */
+static perk_store_status reserve_body(perk_store *s, void *arg)
+{
+    commit_ctx *c = arg;
+    const perk_store_order *o = c->o;
+    perk_store_commit_result_free(c->r);
+    memset(c->r, 0, sizeof *c->r);
+    c->policy = c->caller_policy;
+    perk_store_status status = pstore_reservation_check_new(s, c->reservation_id);
+    if (status == PERK_STORE_OK) status = check_order_time(c);
+    if (status == PERK_STORE_OK && o->delayed)
+        status = pstore_fail(s, PERK_STORE_INVALID, "a delayed order is committed, not reserved");
+    if (status == PERK_STORE_OK) status = pstore_expire_reservations(s, c->now, NULL);
+    if (status == PERK_STORE_OK) status = apply_version(c);
+    if (status == PERK_STORE_OK) status = check_budgets_and_coupons(c);
+    int64_t expires_at = 0;
+    if (status == PERK_STORE_OK && __builtin_add_overflow(c->now, c->ttl_seconds, &expires_at))
+        status = pstore_fail(s, PERK_STORE_INVALID, "the reservation's expiry overflows");
+    if (status == PERK_STORE_OK)
+        status = pstore_reservation_insert(s, c->reservation_id, o, c->codes, c->now, expires_at);
+    if (status == PERK_STORE_OK) c->r->reservation_expires_at = expires_at;
     return status;
 }
 
@@ -752,29 +785,11 @@ perk_store_status perk_store_reserve(perk_store *s, const char *reservation_id, 
     if (status != PERK_STORE_OK) goto out;
     char action[320];
     snprintf(action, sizeof action, "reserving for order %s", o->order_id);
-    status = pstore_begin(s, true, "starting the reservation transaction");
-    if (status != PERK_STORE_OK) {
-        pstore_rewrite_sql_error(s, action, "nothing was reserved");
-        goto out;
-    }
-    status = pstore_reservation_check_new(s, reservation_id);
-    if (status == PERK_STORE_OK) status = check_order_time(&c);
-    if (status == PERK_STORE_OK && o->delayed)
-        status = pstore_fail(s, PERK_STORE_INVALID, "a delayed order is committed, not reserved");
-    if (status == PERK_STORE_OK) status = pstore_expire_reservations(s, c.now, NULL);
-    if (status == PERK_STORE_OK) status = apply_version(&c);
-    if (status == PERK_STORE_OK) status = check_budgets_and_coupons(&c);
-    int64_t expires_at = 0;
-    if (status == PERK_STORE_OK && __builtin_add_overflow(c.now, ttl_seconds, &expires_at))
-        status = pstore_fail(s, PERK_STORE_INVALID, "the reservation's expiry overflows");
-    if (status == PERK_STORE_OK)
-        status = pstore_reservation_insert(s, reservation_id, o, c.codes, c.now, expires_at);
-    if (status == PERK_STORE_OK) {
-        r->reservation_expires_at = expires_at;
-        status = pstore_commit(s, "committing the reservation");
-    } else {
-        pstore_rollback(s);
-    }
+    c.caller_policy = NULL;
+    c.reservation_id = reservation_id;
+    c.ttl_seconds = ttl_seconds;
+    status = pstore_write_txn(s, "starting the reservation transaction", "committing the reservation",
+                              reserve_body, &c);
     if (status != PERK_STORE_OK) pstore_rewrite_sql_error(s, action, "nothing was reserved");
 out:
     if (status != PERK_STORE_OK && status != PERK_STORE_BUDGET_EXCEEDED) perk_store_commit_result_free(r);

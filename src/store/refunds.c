@@ -24,6 +24,7 @@ typedef struct refund_ctx {
     int64_t payable, earned, redeemed;
     int64_t points_target; /* reversal due by the formula for this refund */
     int64_t debt_collected;
+    const char *lines_text; /* the lines as recorded */
 } refund_ctx;
 
 static perk_store_status validate(refund_ctx *c, int64_t refunded_amount)
@@ -510,6 +511,29 @@ static perk_store_status apply_refund(refund_ctx *c, const char *lines_text)
     return status;
 }
 
+/* The refund's write transaction (pstore_write_txn may run it again): every output in c and
+ * c->r is set afresh on each run. */
+static perk_store_status refund_body(perk_store *s, void *arg)
+{
+    refund_ctx *c = arg;
+    memset(c->r, 0, sizeof *c->r);
+    c->customer[0] = '\0';
+    c->payable = c->earned = c->redeemed = c->points_target = c->debt_collected = 0;
+    bool found = false;
+    perk_store_status status = load_previous(c, &found);
+    if (status == PERK_STORE_OK && found) return PERK_STORE_OK; /* a replay only reads */
+    if (status == PERK_STORE_OK) {
+        /* a refund is dated by the store's clock: its `now` may not move reversals or returned
+         * points' expiry */
+        char what[300];
+        snprintf(what, sizeof what, "refund %.200s", c->refund_id);
+        int64_t store_now = c->now;
+        status = pstore_check_time(s, c->now, what, &store_now);
+    }
+    if (status == PERK_STORE_OK) status = apply_refund(c, c->lines_text);
+    return status;
+}
+
 perk_store_status perk_store_refund(perk_store *s, const char *order_id, const char *refund_id,
                                     const perk_store_refund_line *lines, size_t n_lines,
                                     int64_t refunded_amount, int64_t now, const perk_store_policy *policy,
@@ -534,30 +558,8 @@ perk_store_status perk_store_refund(perk_store *s, const char *order_id, const c
     if (status != PERK_STORE_OK) goto out;
     char action[600];
     snprintf(action, sizeof action, "recording refund %s of order %s", refund_id, order_id);
-    status = pstore_begin(s, true, "starting the refund transaction");
-    if (status != PERK_STORE_OK) {
-        pstore_rewrite_sql_error(s, action, "nothing was changed");
-        goto out;
-    }
-    bool found = false;
-    status = load_previous(&c, &found);
-    if (status == PERK_STORE_OK && found) {
-        pstore_rollback(s);
-        goto out;
-    }
-    if (status == PERK_STORE_OK) {
-        /* a refund is dated by the store's clock: its `now` may not move reversals or returned
-         * points' expiry */
-        char what[300];
-        snprintf(what, sizeof what, "refund %.200s", refund_id);
-        int64_t store_now = now;
-        status = pstore_check_time(s, now, what, &store_now);
-    }
-    if (status == PERK_STORE_OK) status = apply_refund(&c, lines_text);
-    if (status == PERK_STORE_OK)
-        status = pstore_commit(s, "committing the refund");
-    else
-        pstore_rollback(s);
+    c.lines_text = lines_text;
+    status = pstore_write_txn(s, "starting the refund transaction", "committing the refund", refund_body, &c);
     if (status != PERK_STORE_OK) {
         pstore_rewrite_sql_error(s, action, "nothing was changed");
         memset(r, 0, sizeof *r);

@@ -89,13 +89,14 @@ perk_store_status pstore_begin(perk_store *s, bool write, const char *what);
 perk_store_status pstore_commit(perk_store *s, const char *what);
 /* Rolls back if a transaction is open, keeping the current error message. */
 void pstore_rollback(perk_store *s);
-/* A write transaction: begins, runs `body`, commits. When it fails and the driver marked the
+/* A write transaction: begins (`what` names it in a failure to begin), runs `body`, commits
+ * (`commit_what` names it in a failure to commit). When it fails and the driver marked the
  * failure retryable (s->retryable: a serialization failure or deadlock), rolls back and runs the
  * body again, up to PSTORE_WRITE_RETRIES times in all with a short randomised backoff, counting
  * each retry in s->retries. A body may run several times: it must leave no effect outside the
  * transaction that a second run would double (outputs fully rewritten on each run, caches only
  * filled from committed data). Returns the body's status (its message kept) or the commit's. */
-perk_store_status pstore_write_txn(perk_store *s, const char *what,
+perk_store_status pstore_write_txn(perk_store *s, const char *what, const char *commit_what,
                                    perk_store_status (*body)(perk_store *, void *), void *ctx);
 /* The lookup of an idempotent write (an order or refund id committed before): steps `st`, a
  * "SELECT fingerprint, ..." for the id. No row: PERK_STORE_OK, *found false. A row with the same
