@@ -99,40 +99,46 @@ perk_store_status perk_store_events(perk_store *s, int64_t after_id, int limit, 
     return status;
 }
 
+typedef struct ack_ctx {
+    const char *consumer;
+    int64_t id;
+} ack_ctx;
+
+/* The acknowledgement's write transaction (may run again: it only writes in the transaction). */
+static perk_store_status ack_body(perk_store *s, void *arg)
+{
+    const ack_ctx *c = arg;
+    const char *consumer = c->consumer;
+    int64_t id = c->id;
+    perk_store_status status;
+    int64_t max_id = 0;
+    pstore_st *st = pstore_stmt(s, "SELECT MAX(id) FROM events");
+    status = st ? pstore_query_int(s, st, 0, &max_id, "reading the last event id") : pstore_stmt_status(s);
+    if (status != PERK_STORE_OK) return status;
+    if (id > max_id) {
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "cannot acknowledge event %lld for consumer %s: the last event is %lld",
+                           (long long)id, consumer, (long long)max_id);
+    }
+    st = pstore_stmt(s, "INSERT INTO consumers (name, position) VALUES (?1, ?2) "
+                        "ON CONFLICT (name) DO UPDATE SET position = CASE WHEN excluded.position > consumers.position "
+                        "THEN excluded.position ELSE consumers.position END");
+    if (!st) return pstore_stmt_status(s);
+    pstore_bind_text(st, 1, consumer);
+    pstore_bind_int64(st, 2, id);
+    return pstore_step_done(s, st, "recording the consumer position");
+}
+
 perk_store_status perk_store_ack(perk_store *s, const char *consumer, int64_t id)
 {
     if (!s) return PERK_STORE_INVALID;
     perk_store_status status = pstore_check_name(s, "consumer name", consumer, 255);
     if (status != PERK_STORE_OK) return status;
     if (id < 0) return pstore_fail(s, PERK_STORE_INVALID, "event id must be >= 0, got %lld", (long long)id);
-    status = pstore_begin(s, true, "acknowledging events");
-    if (status != PERK_STORE_OK) return status;
-    int64_t max_id = 0;
-    pstore_st *st = pstore_stmt(s, "SELECT MAX(id) FROM events");
-    status = st ? pstore_query_int(s, st, 0, &max_id, "reading the last event id") : pstore_stmt_status(s);
-    if (status != PERK_STORE_OK) goto fail;
-    if (id > max_id) {
-        status = pstore_fail(s, PERK_STORE_INVALID,
-                             "cannot acknowledge event %lld for consumer %s: the last event is %lld",
-                             (long long)id, consumer, (long long)max_id);
-        goto fail;
-    }
-    st = pstore_stmt(s, "INSERT INTO consumers (name, position) VALUES (?1, ?2) "
-                        "ON CONFLICT (name) DO UPDATE SET position = CASE WHEN excluded.position > consumers.position "
-                        "THEN excluded.position ELSE consumers.position END");
-    if (!st) {
-        status = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_text(st, 1, consumer);
-    pstore_bind_int64(st, 2, id);
-    status = pstore_step_done(s, st, "recording the consumer position");
-    if (status != PERK_STORE_OK) goto fail;
-    return pstore_commit(s, "committing the consumer position");
-fail:
-    pstore_rollback(s);
-    return status;
+    ack_ctx c = { .consumer = consumer, .id = id };
+    return pstore_write_txn(s, "acknowledging events", "committing the consumer position", ack_body, &c);
 }
+
 
 perk_store_status perk_store_consumer_position(perk_store *s, const char *consumer, int64_t *id)
 {

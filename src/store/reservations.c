@@ -264,16 +264,20 @@ perk_store_status perk_store_reservation_get(perk_store *s, const char *id, perk
     return pstore_commit(s, "finishing the reservation read");
 }
 
-perk_store_status perk_store_reservation_release(perk_store *s, const char *id, bool *released)
+typedef struct release_ctx {
+    const char *id;
+    int64_t now;
+    bool released;
+} release_ctx;
+
+/* The release's write transaction (may run again: c->released is set afresh). */
+static perk_store_status release_body(perk_store *s, void *arg)
 {
-    if (released) *released = false;
-    if (!s) return PERK_STORE_INVALID;
-    perk_store_status status = pstore_check_name(s, "reservation id", id, 255);
-    if (status != PERK_STORE_OK) return status;
-    int64_t now = perk_store_now(s);
-    status = pstore_begin(s, true, "starting the reservation release");
-    if (status != PERK_STORE_OK) return status;
-    status = pstore_expire_reservations(s, now, NULL);
+    release_ctx *c = arg;
+    const char *id = c->id;
+    int64_t now = c->now;
+    c->released = false;
+    perk_store_status status = pstore_expire_reservations(s, now, NULL);
     pstore_st *st = NULL;
     if (status == PERK_STORE_OK) {
         st = pstore_stmt(s, "SELECT state FROM reservations WHERE id = ?1");
@@ -301,32 +305,46 @@ perk_store_status perk_store_reservation_release(perk_store *s, const char *id, 
                 pstore_bind_text(st, 1, id);
                 pstore_bind_int64(st, 2, now);
                 status = pstore_step_done(s, st, "releasing the reservation");
-                if (status == PERK_STORE_OK && released) *released = true;
+                if (status == PERK_STORE_OK) c->released = true;
             }
         }
     }
-    if (status != PERK_STORE_OK) {
-        if (released) *released = false;
-        pstore_rollback(s);
-        return status;
-    }
-    return pstore_commit(s, "committing the reservation release");
+    return status;
+}
+
+perk_store_status perk_store_reservation_release(perk_store *s, const char *id, bool *released)
+{
+    if (released) *released = false;
+    if (!s) return PERK_STORE_INVALID;
+    perk_store_status status = pstore_check_name(s, "reservation id", id, 255);
+    if (status != PERK_STORE_OK) return status;
+    release_ctx c = { .id = id, .now = perk_store_now(s) };
+    status = pstore_write_txn(s, "starting the reservation release", "committing the reservation release",
+                              release_body, &c);
+    if (status == PERK_STORE_OK && released) *released = c.released;
+    return status;
+}
+
+typedef struct sweep_ctx {
+    int64_t now, expired;
+} sweep_ctx;
+
+/* The sweep's write transaction (may run again: c->expired is set afresh). */
+static perk_store_status sweep_body(perk_store *s, void *arg)
+{
+    sweep_ctx *c = arg;
+    c->expired = 0;
+    return pstore_expire_reservations(s, c->now, &c->expired);
 }
 
 perk_store_status perk_store_reservations_sweep(perk_store *s, int64_t *expired)
 {
     if (expired) *expired = 0;
     if (!s) return PERK_STORE_INVALID;
-    int64_t now = perk_store_now(s), n = 0;
-    perk_store_status status = pstore_begin(s, true, "starting the reservation sweep");
-    if (status != PERK_STORE_OK) return status;
-    status = pstore_expire_reservations(s, now, &n);
-    if (status != PERK_STORE_OK) {
-        pstore_rollback(s);
-        return status;
-    }
-    status = pstore_commit(s, "committing the reservation sweep");
-    if (status == PERK_STORE_OK && expired) *expired = n;
+    sweep_ctx c = { .now = perk_store_now(s) };
+    perk_store_status status = pstore_write_txn(s, "starting the reservation sweep",
+                                                "committing the reservation sweep", sweep_body, &c);
+    if (status == PERK_STORE_OK && expired) *expired = c.expired;
     return status;
 }
 
