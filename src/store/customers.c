@@ -10,20 +10,18 @@
 #define CUSTOMER_MIN_DAYS (-719162)
 #define CUSTOMER_MAX_DAYS 2932896
 
-perk_store_status perk_store_customer_set(perk_store *s, const char *customer, int64_t member_since_days,
-                                          int64_t now)
+typedef struct customer_set_ctx {
+    const char *customer;
+    int64_t member_since_days, now;
+} customer_set_ctx;
+
+/* perk_store_customer_set's write transaction (may run again: it only writes in it). */
+static perk_store_status customer_set_body(perk_store *s, void *arg)
 {
-    if (!s) return PERK_STORE_INVALID;
-    perk_store_status status = pstore_check_name(s, "customer id", customer, 255);
-    if (status != PERK_STORE_OK) return status;
-    if (member_since_days != -1 &&
-        (member_since_days < CUSTOMER_MIN_DAYS || member_since_days > CUSTOMER_MAX_DAYS))
-        return pstore_fail(s, PERK_STORE_INVALID,
-                           "member_since of customer %s is day %lld: not a date from 0001-01-01 to "
-                           "9999-12-31 (-1 = not a member)",
-                           customer, (long long)member_since_days);
-    status = pstore_begin(s, true, "recording a customer");
-    if (status != PERK_STORE_OK) return status;
+    const customer_set_ctx *c = arg;
+    const char *customer = c->customer;
+    int64_t member_since_days = c->member_since_days, now = c->now;
+    perk_store_status status;
     pstore_st *st =
         pstore_stmt(s, "INSERT INTO customers (customer_id, member_since, updated_at) "
                        "VALUES (?1, ?2, ?3) ON CONFLICT (customer_id) DO UPDATE "
@@ -39,11 +37,23 @@ perk_store_status perk_store_customer_set(perk_store *s, const char *customer, i
         pstore_bind_int64(st, 3, now);
         status = pstore_step_done(s, st, "recording a customer");
     }
-    if (status != PERK_STORE_OK) {
-        pstore_rollback(s);
-        return status;
-    }
-    return pstore_commit(s, "committing the customer record");
+    return status;
+}
+
+perk_store_status perk_store_customer_set(perk_store *s, const char *customer, int64_t member_since_days,
+                                          int64_t now)
+{
+    if (!s) return PERK_STORE_INVALID;
+    perk_store_status status = pstore_check_name(s, "customer id", customer, 255);
+    if (status != PERK_STORE_OK) return status;
+    if (member_since_days != -1 &&
+        (member_since_days < CUSTOMER_MIN_DAYS || member_since_days > CUSTOMER_MAX_DAYS))
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "member_since of customer %s is day %lld: not a date from 0001-01-01 to "
+                           "9999-12-31 (-1 = not a member)",
+                           customer, (long long)member_since_days);
+    customer_set_ctx c = { .customer = customer, .member_since_days = member_since_days, .now = now };
+    return pstore_write_txn(s, "recording a customer", "committing the customer record", customer_set_body, &c);
 }
 
 /* The CRM's record, if any: out->has_record and out->member_since_days. */

@@ -114,6 +114,48 @@ perk_store_status perk_store_audit(perk_store *s, int64_t now, const char *actor
     return audit_insert(s, now, actor, action, detail);
 }
 
+typedef struct user_add_ctx {
+    const char *name, *role, *encoded, *actor;
+    int64_t now;
+} user_add_ctx;
+
+/* perk_store_user_add's write transaction (may run again: it only writes in it). */
+static perk_store_status user_add_body(perk_store *s, void *arg)
+{
+    const user_add_ctx *c = arg;
+    const char *name = c->name, *role = c->role, *encoded = c->encoded, *actor = c->actor;
+    int64_t now = c->now;
+    perk_store_status st;
+    pstore_st *q = pstore_stmt(s, "SELECT COUNT(*) FROM console_users WHERE name = ?1");
+    int64_t exists = 0;
+    if (!q) {
+        st = pstore_stmt_status(s);
+        return st;
+    }
+    pstore_bind_text(q, 1, name);
+    if ((st = pstore_query_int(s, q, 0, &exists, "looking up a user")) != PERK_STORE_OK) return st;
+    if (exists) {
+        st = pstore_fail(s, PERK_STORE_CONFLICT, "user \"%s\" exists already (perk users remove it first)",
+                         name);
+        return st;
+    }
+    q = pstore_stmt(s,
+                    "INSERT INTO console_users (name, role, password, created_at) VALUES (?1, ?2, ?3, ?4)");
+    if (!q) {
+        st = pstore_stmt_status(s);
+        return st;
+    }
+    pstore_bind_text(q, 1, name);
+    pstore_bind_text(q, 2, role);
+    pstore_bind_text(q, 3, encoded);
+    pstore_bind_int64(q, 4, now);
+    if ((st = pstore_step_done(s, q, "adding a user")) != PERK_STORE_OK) return st;
+    char detail[160];
+    snprintf(detail, sizeof detail, "%s as %s", name, role);
+    if ((st = audit_insert(s, now, actor, "user.add", detail)) != PERK_STORE_OK) return st;
+    return PERK_STORE_OK;
+}
+
 perk_store_status perk_store_user_add(perk_store *s, const char *name, const char *role, const char *password,
                                       size_t len, const char *actor, int64_t now)
 {
@@ -126,38 +168,44 @@ perk_store_status perk_store_user_add(perk_store *s, const char *name, const cha
     if ((st = check_password(s, password, len)) != PERK_STORE_OK) return st;
     char encoded[USERS_ENCODED_MAX];
     if ((st = hash_password(s, password, len, encoded)) != PERK_STORE_OK) return st;
-    if ((st = pstore_begin(s, true, "adding a user")) != PERK_STORE_OK) return st;
-    pstore_st *q = pstore_stmt(s, "SELECT COUNT(*) FROM console_users WHERE name = ?1");
-    int64_t exists = 0;
-    if (!q) {
-        st = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_text(q, 1, name);
-    if ((st = pstore_query_int(s, q, 0, &exists, "looking up a user")) != PERK_STORE_OK) goto fail;
-    if (exists) {
-        st = pstore_fail(s, PERK_STORE_CONFLICT, "user \"%s\" exists already (perk users remove it first)",
-                         name);
-        goto fail;
-    }
-    q = pstore_stmt(s,
-                    "INSERT INTO console_users (name, role, password, created_at) VALUES (?1, ?2, ?3, ?4)");
-    if (!q) {
-        st = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_text(q, 1, name);
-    pstore_bind_text(q, 2, role);
-    pstore_bind_text(q, 3, encoded);
-    pstore_bind_int64(q, 4, now);
-    if ((st = pstore_step_done(s, q, "adding a user")) != PERK_STORE_OK) goto fail;
-    char detail[160];
-    snprintf(detail, sizeof detail, "%s as %s", name, role);
-    if ((st = audit_insert(s, now, actor, "user.add", detail)) != PERK_STORE_OK) goto fail;
-    return pstore_commit(s, "adding a user");
-fail:
-    pstore_rollback(s);
+    user_add_ctx c = { .name = name, .role = role, .encoded = encoded, .actor = actor, .now = now };
+    st = pstore_write_txn(s, "adding a user", "adding a user", user_add_body, &c);
     return st;
+}
+
+typedef struct user_remove_ctx {
+    const char *name, *actor;
+    int64_t now;
+} user_remove_ctx;
+
+/* perk_store_user_remove's write transaction (may run again: it only writes in it). */
+static perk_store_status user_remove_body(perk_store *s, void *arg)
+{
+    const user_remove_ctx *c = arg;
+    const char *name = c->name, *actor = c->actor;
+    int64_t now = c->now;
+    perk_store_status st;
+    pstore_st *q = pstore_stmt(
+        s, "DELETE FROM console_sessions WHERE user_id IN (SELECT id FROM console_users WHERE name = ?1)");
+    if (!q) {
+        st = pstore_stmt_status(s);
+        return st;
+    }
+    pstore_bind_text(q, 1, name);
+    if ((st = pstore_step_done(s, q, "ending the user's sessions")) != PERK_STORE_OK) return st;
+    q = pstore_stmt(s, "DELETE FROM console_users WHERE name = ?1");
+    if (!q) {
+        st = pstore_stmt_status(s);
+        return st;
+    }
+    pstore_bind_text(q, 1, name);
+    if ((st = pstore_step_done(s, q, "removing a user")) != PERK_STORE_OK) return st;
+    if (pstore_changes(s) == 0) {
+        st = pstore_fail(s, PERK_STORE_NOT_FOUND, "no user \"%s\" (perk users list shows them)", name);
+        return st;
+    }
+    if ((st = audit_insert(s, now, actor, "user.remove", name)) != PERK_STORE_OK) return st;
+    return PERK_STORE_OK;
 }
 
 perk_store_status perk_store_user_remove(perk_store *s, const char *name, const char *actor, int64_t now)
@@ -165,30 +213,8 @@ perk_store_status perk_store_user_remove(perk_store *s, const char *name, const 
     if (!s) return PERK_STORE_INVALID;
     perk_store_status st = pstore_check_name(s, "user name", name, PERK_STORE_USER_NAME_MAX);
     if (st != PERK_STORE_OK) return st;
-    if ((st = pstore_begin(s, true, "removing a user")) != PERK_STORE_OK) return st;
-    pstore_st *q = pstore_stmt(
-        s, "DELETE FROM console_sessions WHERE user_id IN (SELECT id FROM console_users WHERE name = ?1)");
-    if (!q) {
-        st = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_text(q, 1, name);
-    if ((st = pstore_step_done(s, q, "ending the user's sessions")) != PERK_STORE_OK) goto fail;
-    q = pstore_stmt(s, "DELETE FROM console_users WHERE name = ?1");
-    if (!q) {
-        st = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_text(q, 1, name);
-    if ((st = pstore_step_done(s, q, "removing a user")) != PERK_STORE_OK) goto fail;
-    if (pstore_changes(s) == 0) {
-        st = pstore_fail(s, PERK_STORE_NOT_FOUND, "no user \"%s\" (perk users list shows them)", name);
-        goto fail;
-    }
-    if ((st = audit_insert(s, now, actor, "user.remove", name)) != PERK_STORE_OK) goto fail;
-    return pstore_commit(s, "removing a user");
-fail:
-    pstore_rollback(s);
+    user_remove_ctx c = { .name = name, .actor = actor, .now = now };
+    st = pstore_write_txn(s, "removing a user", "removing a user", user_remove_body, &c);
     return st;
 }
 
@@ -270,6 +296,40 @@ perk_store_status perk_store_user_verify(perk_store *s, const char *name, const 
     return PERK_STORE_OK;
 }
 
+typedef struct session_create_ctx {
+    const char *hash, *csrf;
+    int64_t user_id, now, ttl;
+} session_create_ctx;
+
+/* perk_store_session_create's write transaction (may run again: it only writes in it). */
+static perk_store_status session_create_body(perk_store *s, void *arg)
+{
+    const session_create_ctx *c = arg;
+    const char *hash = c->hash, *csrf = c->csrf;
+    int64_t user_id = c->user_id, now = c->now, ttl = c->ttl;
+    perk_store_status st;
+    pstore_st *q = pstore_stmt(s, "DELETE FROM console_sessions WHERE expires_at <= ?1");
+    if (!q) {
+        st = pstore_stmt_status(s);
+        return st;
+    }
+    pstore_bind_int64(q, 1, now);
+    if ((st = pstore_step_done(s, q, "deleting expired sessions")) != PERK_STORE_OK) return st;
+    q = pstore_stmt(s, "INSERT INTO console_sessions (token_hash, user_id, csrf, created_at, expires_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!q) {
+        st = pstore_stmt_status(s);
+        return st;
+    }
+    pstore_bind_text(q, 1, hash);
+    pstore_bind_int64(q, 2, user_id);
+    pstore_bind_text(q, 3, csrf);
+    pstore_bind_int64(q, 4, now);
+    pstore_bind_int64(q, 5, now + ttl);
+    if ((st = pstore_step_done(s, q, "creating a session")) != PERK_STORE_OK) return st;
+    return PERK_STORE_OK;
+}
+
 perk_store_status perk_store_session_create(perk_store *s, int64_t user_id, int64_t now, int64_t ttl,
                                             char token[PERK_STORE_TOKEN_LEN + 1],
                                             char csrf[PERK_STORE_TOKEN_LEN + 1])
@@ -279,31 +339,10 @@ perk_store_status perk_store_session_create(perk_store *s, int64_t user_id, int6
         return pstore_fail(s, PERK_STORE_IO, "no random bytes for a session (getrandom failed)");
     char hash[65];
     perk_store_sha256_hex(token, strlen(token), hash);
-    perk_store_status st = pstore_begin(s, true, "creating a session");
-    if (st != PERK_STORE_OK) return st;
-    pstore_st *q = pstore_stmt(s, "DELETE FROM console_sessions WHERE expires_at <= ?1");
-    if (!q) {
-        st = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_int64(q, 1, now);
-    if ((st = pstore_step_done(s, q, "deleting expired sessions")) != PERK_STORE_OK) goto fail;
-    q = pstore_stmt(s, "INSERT INTO console_sessions (token_hash, user_id, csrf, created_at, expires_at) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5)");
-    if (!q) {
-        st = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_text(q, 1, hash);
-    pstore_bind_int64(q, 2, user_id);
-    pstore_bind_text(q, 3, csrf);
-    pstore_bind_int64(q, 4, now);
-    pstore_bind_int64(q, 5, now + ttl);
-    if ((st = pstore_step_done(s, q, "creating a session")) != PERK_STORE_OK) goto fail;
-    return pstore_commit(s, "creating a session");
-fail:
-    pstore_rollback(s);
-    memset(token, 0, PERK_STORE_TOKEN_LEN + 1);
+    perk_store_status st;
+    session_create_ctx c = { .hash = hash, .csrf = csrf, .user_id = user_id, .now = now, .ttl = ttl };
+    st = pstore_write_txn(s, "creating a session", "creating a session", session_create_body, &c);
+    if (st != PERK_STORE_OK) memset(token, 0, PERK_STORE_TOKEN_LEN + 1);
     return st;
 }
 
