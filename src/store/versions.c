@@ -22,6 +22,66 @@ static perk_store_status check_text(perk_store *s, const char *what, const char 
     return PERK_STORE_OK;
 }
 
+typedef struct publish_ctx {
+    const uint8_t *bytecode;
+    size_t len;
+    const char *sources, *author, *message, *checksum;
+    int64_t activate_at, now;
+    int64_t version; /* out */
+} publish_ctx;
+
+/* perk_store_publish's write transaction (may run again: c->version is set afresh; the active
+ * version cache is cleared only after the commit). */
+static perk_store_status publish_body(perk_store *s, void *arg)
+{
+    publish_ctx *c = arg;
+    const uint8_t *bytecode = c->bytecode;
+    size_t len = c->len;
+    const char *sources = c->sources, *author = c->author, *message = c->message, *checksum = c->checksum;
+    int64_t activate_at = c->activate_at, now = c->now;
+    perk_store_status status;
+    pstore_st *st = pstore_stmt(s, "INSERT INTO versions (created_at, author, message, "
+                                      "checksum, bytecode, sources) VALUES (?1,?2,?3,?4,?5,?6) RETURNING id");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        return status;
+    }
+    pstore_bind_int64(st, 1, now);
+    pstore_bind_text(st, 2, author);
+    pstore_bind_text(st, 3, message ? message : "");
+    pstore_bind_text(st, 4, checksum);
+    pstore_bind_blob(st, 5, bytecode, len);
+    pstore_bind_text(st, 6, sources ? sources : "");
+    int64_t version = 0;
+    c->version = 0;
+    status = pstore_query_int(s, st, 0, &version, "storing the version");
+    if (status != PERK_STORE_OK) return status;
+
+    st = pstore_stmt(s, "INSERT INTO activations (version_id, activate_at, created_at, kind, "
+                        "author, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        return status;
+    }
+    pstore_bind_int64(st, 1, version);
+    pstore_bind_int64(st, 2, activate_at);
+    pstore_bind_int64(st, 3, now);
+    pstore_bind_text(st, 4, "publish");
+    pstore_bind_text(st, 5, author);
+    pstore_bind_text(st, 6, message ? message : "");
+    status = pstore_step_done(s, st, "recording the activation");
+    if (status != PERK_STORE_OK) return status;
+
+    json_t *ev =
+        json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:b}", "version_id", (json_int_t)version, "checksum",
+                  checksum, "author", author, "message", message ? message : "", "activate_at",
+                  (json_int_t)activate_at, "bytecode_len", (json_int_t)len, "scheduled", activate_at > now);
+    status = pstore_emit(s, "ruleset.published", now, ev, NULL);
+    if (status != PERK_STORE_OK) return status;
+    c->version = version;
+    return PERK_STORE_OK;
+}
+
 perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, size_t len, const char *sources,
                                      const char *author, const char *message, int64_t activate_at,
                                      int64_t now, int64_t *version_out)
@@ -44,57 +104,16 @@ perk_store_status perk_store_publish(perk_store *s, const uint8_t *bytecode, siz
     char checksum[65];
     perk_store_sha256_hex(bytecode, len, checksum);
 
-    status = pstore_begin(s, true, "publishing a rule-set version");
-    if (status != PERK_STORE_OK) return status;
-    pstore_st *st = pstore_stmt(s, "INSERT INTO versions (created_at, author, message, "
-                                      "checksum, bytecode, sources) VALUES (?1,?2,?3,?4,?5,?6) RETURNING id");
-    if (!st) {
-        status = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_int64(st, 1, now);
-    pstore_bind_text(st, 2, author);
-    pstore_bind_text(st, 3, message ? message : "");
-    pstore_bind_text(st, 4, checksum);
-    pstore_bind_blob(st, 5, bytecode, len);
-    pstore_bind_text(st, 6, sources ? sources : "");
-    int64_t version = 0;
-    status = pstore_query_int(s, st, 0, &version, "storing the version");
-    if (status != PERK_STORE_OK) goto fail;
-
-    st = pstore_stmt(s, "INSERT INTO activations (version_id, activate_at, created_at, kind, "
-                        "author, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    if (!st) {
-        status = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_int64(st, 1, version);
-    pstore_bind_int64(st, 2, activate_at);
-    pstore_bind_int64(st, 3, now);
-    pstore_bind_text(st, 4, "publish");
-    pstore_bind_text(st, 5, author);
-    pstore_bind_text(st, 6, message ? message : "");
-    status = pstore_step_done(s, st, "recording the activation");
-    if (status != PERK_STORE_OK) goto fail;
-
-    json_t *ev =
-        json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:b}", "version_id", (json_int_t)version, "checksum",
-                  checksum, "author", author, "message", message ? message : "", "activate_at",
-                  (json_int_t)activate_at, "bytecode_len", (json_int_t)len, "scheduled", activate_at > now);
-    status = pstore_emit(s, "ruleset.published", now, ev, NULL);
-    if (status != PERK_STORE_OK) goto fail;
-    status = pstore_commit(s, "committing the new version");
+    publish_ctx c = { .bytecode = bytecode, .len = len, .sources = sources, .author = author, .message = message,
+                      .checksum = checksum, .activate_at = activate_at, .now = now };
+    status = pstore_write_txn(s, "publishing a rule-set version", "committing the new version", publish_body, &c);
     if (status != PERK_STORE_OK) {
         pstore_add_context(s, "; nothing was published");
         return status;
     }
     active_cache_clear(s);
-    if (version_out) *version_out = version;
+    if (version_out) *version_out = c.version;
     return PERK_STORE_OK;
-fail:
-    pstore_rollback(s);
-    pstore_add_context(s, "; nothing was published");
-    return status;
 }
 
 /* Version active at now, in the current transaction (0 = none). */
@@ -294,6 +313,54 @@ perk_store_status perk_store_get_version(perk_store *s, int64_t id, perk_store_v
     return PERK_STORE_OK;
 }
 
+typedef struct rollback_ctx {
+    int64_t id;
+    const char *author, *message;
+    int64_t now;
+} rollback_ctx;
+
+/* perk_store_rollback's write transaction (may run again: it only writes in it; the active
+ * version cache is cleared only after the commit). */
+static perk_store_status rollback_body(perk_store *s, void *arg)
+{
+    const rollback_ctx *c = arg;
+    int64_t id = c->id, now = c->now;
+    const char *author = c->author, *message = c->message;
+    perk_store_status status;
+    int64_t exists = 0, previous = 0;
+    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM versions WHERE id = ?1");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        return status;
+    }
+    pstore_bind_int64(st, 1, id);
+    status = pstore_query_int(s, st, 0, &exists, "looking up the version");
+    if (status != PERK_STORE_OK) return status;
+    if (!exists) {
+        status = pstore_fail(s, PERK_STORE_NOT_FOUND, "version %lld does not exist", (long long)id);
+        return status;
+    }
+    status = active_at(s, now, &previous);
+    if (status != PERK_STORE_OK) return status;
+    st = pstore_stmt(s, "INSERT INTO activations (version_id, activate_at, created_at, kind, "
+                        "author, message) VALUES (?1, ?2, ?2, 'rollback', ?3, ?4)");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        return status;
+    }
+    pstore_bind_int64(st, 1, id);
+    pstore_bind_int64(st, 2, now);
+    pstore_bind_text(st, 3, author);
+    pstore_bind_text(st, 4, message ? message : "");
+    status = pstore_step_done(s, st, "recording the rollback");
+    if (status != PERK_STORE_OK) return status;
+    json_t *ev = json_pack("{s:I, s:I, s:s, s:s}", "version_id", (json_int_t)id, "previous_version_id",
+                           (json_int_t)previous, "author", author, "message", message ? message : "");
+    status = pstore_emit(s, "ruleset.rolled_back", now, ev, NULL);
+    if (status != PERK_STORE_OK) return status;
+    return PERK_STORE_OK;
+}
+
 perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *author, const char *message,
                                       int64_t now)
 {
@@ -301,46 +368,11 @@ perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *aut
     perk_store_status status = pstore_check_name(s, "author", author, 255);
     if (status == PERK_STORE_OK) status = check_text(s, "message", message, MAX_MESSAGE);
     if (status != PERK_STORE_OK) return status;
-    status = pstore_begin(s, true, "rolling back");
-    if (status != PERK_STORE_OK) return status;
-    int64_t exists = 0, previous = 0;
-    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM versions WHERE id = ?1");
-    if (!st) {
-        status = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_int64(st, 1, id);
-    status = pstore_query_int(s, st, 0, &exists, "looking up the version");
-    if (status != PERK_STORE_OK) goto fail;
-    if (!exists) {
-        status = pstore_fail(s, PERK_STORE_NOT_FOUND, "version %lld does not exist", (long long)id);
-        goto fail;
-    }
-    status = active_at(s, now, &previous);
-    if (status != PERK_STORE_OK) goto fail;
-    st = pstore_stmt(s, "INSERT INTO activations (version_id, activate_at, created_at, kind, "
-                        "author, message) VALUES (?1, ?2, ?2, 'rollback', ?3, ?4)");
-    if (!st) {
-        status = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_int64(st, 1, id);
-    pstore_bind_int64(st, 2, now);
-    pstore_bind_text(st, 3, author);
-    pstore_bind_text(st, 4, message ? message : "");
-    status = pstore_step_done(s, st, "recording the rollback");
-    if (status != PERK_STORE_OK) goto fail;
-    json_t *ev = json_pack("{s:I, s:I, s:s, s:s}", "version_id", (json_int_t)id, "previous_version_id",
-                           (json_int_t)previous, "author", author, "message", message ? message : "");
-    status = pstore_emit(s, "ruleset.rolled_back", now, ev, NULL);
-    if (status != PERK_STORE_OK) goto fail;
-    status = pstore_commit(s, "committing the rollback");
+    rollback_ctx c = { .id = id, .author = author, .message = message, .now = now };
+    status = pstore_write_txn(s, "rolling back", "committing the rollback", rollback_body, &c);
     if (status != PERK_STORE_OK) return status;
     active_cache_clear(s);
     return PERK_STORE_OK;
-fail:
-    pstore_rollback(s);
-    return status;
 }
 
 perk_store_status pstore_version_program(perk_store *s, int64_t id, int64_t now,
