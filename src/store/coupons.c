@@ -102,6 +102,37 @@ static perk_store_status check_limits(perk_store *s, int64_t expires_at, int max
     return PERK_STORE_OK;
 }
 
+typedef struct coupon_add_ctx {
+    const char *norm, *campaign, *only_customer;
+    int64_t expires_at, now;
+    int max_uses, max_per_customer;
+} coupon_add_ctx;
+
+/* perk_store_coupon_add's write transaction (may run again: it only writes in it). */
+static perk_store_status coupon_add_body(perk_store *s, void *arg)
+{
+    const coupon_add_ctx *c = arg;
+    const char *norm = c->norm, *campaign = c->campaign, *only_customer = c->only_customer;
+    int64_t expires_at = c->expires_at, now = c->now;
+    int max_uses = c->max_uses, max_per_customer = c->max_per_customer;
+    perk_store_status status;
+    pstore_st *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
+                                   "max_uses, max_per_customer, only_customer) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (code) DO NOTHING");
+    if (!st) return pstore_stmt_status(s);
+    pstore_bind_text(st, 1, norm);
+    pstore_bind_text(st, 2, campaign);
+    pstore_bind_int64(st, 3, now);
+    pstore_bind_int64(st, 4, expires_at);
+    pstore_bind_int64(st, 5, max_uses);
+    pstore_bind_int64(st, 6, max_per_customer);
+    pstore_bind_text(st, 7, only_customer);
+    status = pstore_step_done(s, st, "inserting the coupon");
+    if (status == PERK_STORE_OK && pstore_changes(s) == 0) /* the code exists */
+        status = pstore_fail(s, PERK_STORE_CONFLICT, "coupon %s already exists", norm);
+    return status;
+}
+
 perk_store_status perk_store_coupon_add(perk_store *s, const char *code, const char *campaign,
                                         int64_t expires_at, int max_uses, int max_per_customer,
                                         const char *only_customer, int64_t now)
@@ -118,30 +149,10 @@ perk_store_status perk_store_coupon_add(perk_store *s, const char *code, const c
         status = pstore_check_name(s, "customer id", only_customer, 255);
     if (status == PERK_STORE_OK) status = check_limits(s, expires_at, max_uses, max_per_customer);
     if (status != PERK_STORE_OK) return status;
-    status = pstore_begin(s, true, "adding a coupon");
-    if (status != PERK_STORE_OK) return status;
-    pstore_st *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
-                                      "max_uses, max_per_customer, only_customer) "
-                                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    if (!st) {
-        pstore_rollback(s);
-        return pstore_stmt_status(s);
-    }
-    pstore_bind_text(st, 1, norm);
-    pstore_bind_text(st, 2, campaign);
-    pstore_bind_int64(st, 3, now);
-    pstore_bind_int64(st, 4, expires_at);
-    pstore_bind_int64(st, 5, max_uses);
-    pstore_bind_int64(st, 6, max_per_customer);
-    pstore_bind_text(st, 7, only_customer);
-    status = pstore_step_done(s, st, "inserting the coupon");
-    if (status == PERK_STORE_CONFLICT)
-        status = pstore_fail(s, PERK_STORE_CONFLICT, "coupon %s already exists", norm);
-    if (status != PERK_STORE_OK) {
-        pstore_rollback(s);
-        return status;
-    }
-    return pstore_commit(s, "committing the coupon");
+    coupon_add_ctx c = { .norm = norm, .campaign = campaign, .only_customer = only_customer,
+                         .expires_at = expires_at, .now = now, .max_uses = max_uses,
+                         .max_per_customer = max_per_customer };
+    return pstore_write_txn(s, "adding a coupon", "committing the coupon", coupon_add_body, &c);
 }
 
 /* Buffered random bytes, so 10,000 codes need a few dozen getrandom calls. */

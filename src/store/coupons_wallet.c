@@ -103,56 +103,65 @@ static perk_store_status check_issue(perk_store *s, const perk_store_coupon_issu
     return PERK_STORE_OK;
 }
 
-perk_store_status perk_store_coupon_issue_code(perk_store *s, const perk_store_coupon_issue *in, int64_t now,
-                                               perk_store_coupon_info *out, bool *created)
+typedef struct issue_ctx {
+    const perk_store_coupon_issue *in;
+    const char *norm;
+    int64_t now;
+    perk_store_coupon_info have; /* out: the code as issued (or as it was) */
+    bool created;                /* out */
+} issue_ctx;
+
+/* perk_store_coupon_issue_code's write transaction (may run again: its outputs are set afresh). */
+static perk_store_status issue_body(perk_store *s, void *arg)
 {
-    if (!s) return PERK_STORE_INVALID;
-    if (created) *created = false;
-    char norm[PERK_STORE_CODE_MAX];
-    perk_store_status status = check_issue(s, in, norm);
-    if (status != PERK_STORE_OK) return status;
-    if ((status = pstore_begin(s, true, "issuing a coupon")) != PERK_STORE_OK) return status;
+    issue_ctx *c = arg;
+    const perk_store_coupon_issue *in = c->in;
+    const char *norm = c->norm;
+    int64_t now = c->now;
+    perk_store_status status;
+    c->created = false;
+    memset(&c->have, 0, sizeof c->have);
     perk_store_coupon_info have;
     char who[256];
     bool restricted = false;
     status = pstore_coupon_lookup(s, norm, in->customer_id, now, &have);
-    if (status != PERK_STORE_OK) goto fail;
+    if (status != PERK_STORE_OK) return status;
     if (have.status != PERK_STORE_COUPON_UNKNOWN) {
         /* the code exists: a retry of the same issue, or someone else's code */
-        if ((status = code_customer(s, norm, who, sizeof who, &restricted)) != PERK_STORE_OK) goto fail;
+        if ((status = code_customer(s, norm, who, sizeof who, &restricted)) != PERK_STORE_OK) return status;
         const char *why = differing_term(&have, restricted ? who : NULL, in);
         if (why) {
             status = pstore_fail(s, PERK_STORE_CONFLICT,
                                  "coupon %s already exists and %s: choose another code (nothing was "
                                  "changed)",
                                  norm, why);
-            goto fail;
+            return status;
         }
-        if (out) *out = have;
-        return pstore_commit(s, "finishing the coupon issue");
+        c->have = have;
+        return PERK_STORE_OK;
     }
     if (in->expires_at != 0 && in->expires_at <= now) {
         status = pstore_fail(s, PERK_STORE_INVALID,
                              "coupon period: it ends (%lld) at or before now (%lld): the code would be "
                              "expired when issued",
                              (long long)in->expires_at, (long long)now);
-        goto fail;
+        return status;
     }
     bool known = false;
-    if ((status = campaign_known(s, in->campaign, now, &known)) != PERK_STORE_OK) goto fail;
+    if ((status = campaign_known(s, in->campaign, now, &known)) != PERK_STORE_OK) return status;
     if (!known) {
         status = pstore_fail(s, PERK_STORE_NOT_FOUND,
                              "campaign \"%s\" is unknown: the store has no code of it and no promotion "
                              "of the active rule set requires a code from it (check the spelling)",
                              in->campaign);
-        goto fail;
+        return status;
     }
     pstore_st *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, "
                                       "max_uses, max_per_customer, only_customer, valid_from) "
                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (!st) {
         status = pstore_stmt_status(s);
-        goto fail;
+        return status;
     }
     pstore_bind_text(st, 1, norm);
     pstore_bind_text(st, 2, in->campaign);
@@ -162,18 +171,90 @@ perk_store_status perk_store_coupon_issue_code(perk_store *s, const perk_store_c
     pstore_bind_int64(st, 6, in->max_per_customer);
     pstore_bind_text(st, 7, in->customer_id);
     pstore_bind_int64(st, 8, in->valid_from);
-    if ((status = pstore_step_done(s, st, "inserting the coupon")) != PERK_STORE_OK) goto fail;
+    if ((status = pstore_step_done(s, st, "inserting the coupon")) != PERK_STORE_OK) return status;
     char detail[512];
     snprintf(detail, sizeof detail, "%s (campaign %s) to %s, valid %lld..%lld", norm, in->campaign, in->customer_id,
              (long long)in->valid_from, (long long)in->expires_at);
-    if ((status = perk_store_audit(s, now, in->by, "coupon.issue", detail)) != PERK_STORE_OK) goto fail;
-    if (out && (status = pstore_coupon_lookup(s, norm, in->customer_id, now, out)) != PERK_STORE_OK) goto fail;
-    status = pstore_commit(s, "committing the coupon issue");
-    if (status == PERK_STORE_OK && created) *created = true;
-    return status;
-fail:
-    pstore_rollback(s);
-    return status;
+    if ((status = perk_store_audit(s, now, in->by, "coupon.issue", detail)) != PERK_STORE_OK) return status;
+    if ((status = pstore_coupon_lookup(s, norm, in->customer_id, now, &c->have)) != PERK_STORE_OK) return status;
+    c->created = true;
+    return PERK_STORE_OK;
+}
+
+perk_store_status perk_store_coupon_issue_code(perk_store *s, const perk_store_coupon_issue *in, int64_t now,
+                                               perk_store_coupon_info *out, bool *created)
+{
+    if (!s) return PERK_STORE_INVALID;
+    if (created) *created = false;
+    char norm[PERK_STORE_CODE_MAX];
+    perk_store_status status = check_issue(s, in, norm);
+    if (status != PERK_STORE_OK) return status;
+    issue_ctx c = { .in = in, .norm = norm, .now = now };
+    status = pstore_write_txn(s, "issuing a coupon", "committing the coupon issue", issue_body, &c);
+    if (status != PERK_STORE_OK) return status;
+    if (out) *out = c.have;
+    if (created) *created = c.created;
+    return PERK_STORE_OK;
+}
+
+typedef struct revoke_ctx {
+    const char *norm, *by, *reason;
+    int64_t now;
+    perk_store_coupon_info info; /* out: the code after (or, refused, before) the revocation */
+    int64_t held;                /* out */
+} revoke_ctx;
+
+/* perk_store_coupon_revoke's write transaction (may run again: its outputs are set afresh). */
+static perk_store_status revoke_body(perk_store *s, void *arg)
+{
+    revoke_ctx *c = arg;
+    const char *norm = c->norm, *by = c->by, *reason = c->reason;
+    int64_t now = c->now;
+    perk_store_status status;
+    memset(&c->info, 0, sizeof c->info);
+    c->held = 0;
+    perk_store_coupon_info info;
+    int64_t held_uses = 0, unused = 0;
+    if ((status = pstore_coupon_lookup(s, norm, NULL, now, &info)) != PERK_STORE_OK) return status;
+    if (info.status == PERK_STORE_COUPON_UNKNOWN) {
+        status = pstore_fail(s, PERK_STORE_NOT_FOUND, "coupon %s does not exist: nothing to revoke", norm);
+        return status;
+    }
+    if ((status = pstore_held_coupon(s, norm, NULL, now, &held_uses, &unused)) != PERK_STORE_OK) return status;
+    if (info.revoked_at != 0) {
+        c->info = info;
+        status = pstore_fail(s, PERK_STORE_CONFLICT,
+                             "coupon %s was already revoked at %lld by %s (%s); nothing was changed", norm,
+                             (long long)info.revoked_at, info.revoked_by, info.revoke_reason);
+        return status;
+    }
+    int64_t committed = info.uses - held_uses; /* lookup counted the held uses in */
+    if (info.max_uses != 0 && committed >= info.max_uses) {
+        c->info = info;
+        status = pstore_fail(s, PERK_STORE_CONFLICT,
+                             "coupon %s is used up (%lld of %lld uses by committed orders): there is "
+                             "nothing left to revoke; nothing was changed",
+                             norm, (long long)committed, (long long)info.max_uses);
+        return status;
+    }
+    pstore_st *st = pstore_stmt(s, "UPDATE coupons SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 "
+                                      "WHERE code = ?1 AND revoked_at IS NULL");
+    if (!st) {
+        status = pstore_stmt_status(s);
+        return status;
+    }
+    pstore_bind_text(st, 1, norm);
+    pstore_bind_int64(st, 2, now);
+    pstore_bind_text(st, 3, by);
+    pstore_bind_text(st, 4, reason);
+    if ((status = pstore_step_done(s, st, "revoking the coupon")) != PERK_STORE_OK) return status;
+    char detail[PERK_STORE_REASON_MAX + 160];
+    snprintf(detail, sizeof detail, "%s (campaign %s): %s; %lld uses held by open reservations", norm,
+             info.campaign, reason, (long long)held_uses);
+    if ((status = perk_store_audit(s, now, by, "coupon.revoke", detail)) != PERK_STORE_OK) return status;
+    if ((status = pstore_coupon_lookup(s, norm, NULL, now, &c->info)) != PERK_STORE_OK) return status;
+    c->held = held_uses;
+    return PERK_STORE_OK;
 }
 
 perk_store_status perk_store_coupon_revoke(perk_store *s, const char *code, const char *by, const char *reason,
@@ -189,53 +270,12 @@ perk_store_status perk_store_coupon_revoke(perk_store *s, const char *code, cons
     perk_store_status status = pstore_check_name(s, "revoked by", by, PERK_STORE_NAME_MAX - 1);
     if (status == PERK_STORE_OK) status = pstore_check_name(s, "revocation reason", reason, PERK_STORE_REASON_MAX);
     if (status != PERK_STORE_OK) return status;
-    if ((status = pstore_begin(s, true, "revoking a coupon")) != PERK_STORE_OK) return status;
-    perk_store_coupon_info info;
-    int64_t held_uses = 0, unused = 0;
-    if ((status = pstore_coupon_lookup(s, norm, NULL, now, &info)) != PERK_STORE_OK) goto fail;
-    if (info.status == PERK_STORE_COUPON_UNKNOWN) {
-        status = pstore_fail(s, PERK_STORE_NOT_FOUND, "coupon %s does not exist: nothing to revoke", norm);
-        goto fail;
-    }
-    if ((status = pstore_held_coupon(s, norm, NULL, now, &held_uses, &unused)) != PERK_STORE_OK) goto fail;
-    if (info.revoked_at != 0) {
-        if (out) *out = info;
-        status = pstore_fail(s, PERK_STORE_CONFLICT,
-                             "coupon %s was already revoked at %lld by %s (%s); nothing was changed", norm,
-                             (long long)info.revoked_at, info.revoked_by, info.revoke_reason);
-        goto fail;
-    }
-    int64_t committed = info.uses - held_uses; /* lookup counted the held uses in */
-    if (info.max_uses != 0 && committed >= info.max_uses) {
-        if (out) *out = info;
-        status = pstore_fail(s, PERK_STORE_CONFLICT,
-                             "coupon %s is used up (%lld of %lld uses by committed orders): there is "
-                             "nothing left to revoke; nothing was changed",
-                             norm, (long long)committed, (long long)info.max_uses);
-        goto fail;
-    }
-    pstore_st *st = pstore_stmt(s, "UPDATE coupons SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 "
-                                      "WHERE code = ?1 AND revoked_at IS NULL");
-    if (!st) {
-        status = pstore_stmt_status(s);
-        goto fail;
-    }
-    pstore_bind_text(st, 1, norm);
-    pstore_bind_int64(st, 2, now);
-    pstore_bind_text(st, 3, by);
-    pstore_bind_text(st, 4, reason);
-    if ((status = pstore_step_done(s, st, "revoking the coupon")) != PERK_STORE_OK) goto fail;
-    char detail[PERK_STORE_REASON_MAX + 160];
-    snprintf(detail, sizeof detail, "%s (campaign %s): %s; %lld uses held by open reservations", norm,
-             info.campaign, reason, (long long)held_uses);
-    if ((status = perk_store_audit(s, now, by, "coupon.revoke", detail)) != PERK_STORE_OK) goto fail;
-    if (out && (status = pstore_coupon_lookup(s, norm, NULL, now, out)) != PERK_STORE_OK) goto fail;
-    if ((status = pstore_commit(s, "committing the revocation")) != PERK_STORE_OK) return status;
-    if (held) *held = held_uses;
+    revoke_ctx c = { .norm = norm, .by = by, .reason = reason, .now = now };
+    status = pstore_write_txn(s, "revoking a coupon", "committing the revocation", revoke_body, &c);
+    if (out) *out = c.info;
+    if (status != PERK_STORE_OK) return status;
+    if (held) *held = c.held;
     return PERK_STORE_OK;
-fail:
-    pstore_rollback(s);
-    return status;
 }
 
 perk_store_status perk_store_coupon_wallet(perk_store *s, const char *customer, int64_t now,
