@@ -459,23 +459,27 @@ static perk_store_status collect_strings(perk_store *s, pstore_st *st, string_li
     return status;
 }
 
-perk_store_status perk_store_expire_points(perk_store *s, int64_t now, const perk_store_policy *policy,
-                                           int64_t *expired_points, int64_t *customers)
+typedef struct expire_ctx {
+    int64_t now;
+    const perk_store_policy *policy;
+    int64_t total, customers; /* out */
+} expire_ctx;
+
+/* perk_store_expire_points's write transaction (may run again: its outputs are set afresh). */
+static perk_store_status expire_body(perk_store *s, void *arg)
 {
-    if (!s) return PERK_STORE_INVALID;
-    if (expired_points) *expired_points = 0;
-    if (customers) *customers = 0;
-    perk_store_status status = policy ? pstore_policy_check(s, policy) : PERK_STORE_OK;
-    if (status != PERK_STORE_OK) return status;
-    status = pstore_begin(s, true, "expiring points");
-    if (status != PERK_STORE_OK) return status;
+    expire_ctx *c = arg;
+    int64_t now = c->now;
+    const perk_store_policy *policy = c->policy;
+    perk_store_status status;
     string_list who = { 0 }, tiered = { 0 };
     int64_t total = 0, n_customers = 0;
+    c->total = c->customers = 0;
     pstore_st *st = pstore_stmt(s, "SELECT DISTINCT customer_id FROM ledger "
                                       "WHERE expires_at <> 0 AND expires_at <= ?1 AND points > 0");
     if (!st) {
         status = pstore_stmt_status(s);
-        goto fail;
+        goto out;
     }
     pstore_bind_int64(st, 1, now);
     status = collect_strings(s, st, &who, "listing customers with expiring points");
@@ -500,21 +504,31 @@ perk_store_status perk_store_expire_points(perk_store *s, int64_t now, const per
             status = pstore_tier_update(s, policy, tiered.items[i], now, "expire", tier, previous, &changed);
         }
     }
-    if (status != PERK_STORE_OK) goto fail;
+    if (status == PERK_STORE_OK) {
+        c->total = total;
+        c->customers = n_customers;
+    }
+out:
     string_list_free(&who);
     string_list_free(&tiered);
-    status = pstore_commit(s, "committing expired points");
+    return status;
+}
+
+perk_store_status perk_store_expire_points(perk_store *s, int64_t now, const perk_store_policy *policy,
+                                           int64_t *expired_points, int64_t *customers)
+{
+    if (!s) return PERK_STORE_INVALID;
+    if (expired_points) *expired_points = 0;
+    if (customers) *customers = 0;
+    perk_store_status status = policy ? pstore_policy_check(s, policy) : PERK_STORE_OK;
+    if (status != PERK_STORE_OK) return status;
+    expire_ctx c = { .now = now, .policy = policy };
+    status = pstore_write_txn(s, "expiring points", "committing expired points", expire_body, &c);
     if (status != PERK_STORE_OK) {
         pstore_add_context(s, "; nothing was expired");
         return status;
     }
-    if (expired_points) *expired_points = total;
-    if (customers) *customers = n_customers;
+    if (expired_points) *expired_points = c.total;
+    if (customers) *customers = c.customers;
     return PERK_STORE_OK;
-fail:
-    string_list_free(&who);
-    string_list_free(&tiered);
-    pstore_rollback(s);
-    pstore_add_context(s, "; nothing was expired");
-    return status;
 }
