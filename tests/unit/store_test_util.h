@@ -120,7 +120,14 @@ static inline long long test_sql_int(perk_store *s, const char *fmt, ...)
     return v;
 }
 
-/* Asserts PRAGMA integrity_check says "ok". */
+/* Runs SQL that writes rows (a test's hand-made damage), through the driver; fails the test
+ * when it fails. */
+static inline void test_sql_exec(perk_store *s, const char *sql)
+{
+    if (pstore_exec(s, sql, "running a test's SQL") != PERK_STORE_OK) fail_msg("%s: %s", sql, perk_store_errmsg(s));
+}
+
+/* SQLite-only: asserts PRAGMA integrity_check says "ok". */
 static inline void test_assert_integrity(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;

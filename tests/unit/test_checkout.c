@@ -444,12 +444,12 @@ static child_result *race_orders(fixture *f, char **texts, int n)
     for (int i = 0; i < n; i++) assert_int_equal(read(rc.ready[0], &c, 1), 1);
     /* hold the write lock while every child evaluates */
     perk_store *locker = test_open(f->store.dir.db);
-    assert_int_equal(sqlite3_exec(locker->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(test_sqlite_handle(locker), "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     for (int i = 0; i < n; i++) assert_int_equal(write(rc.go[1], "g", 1), 1);
     for (int i = 0; i < n; i++) assert_int_equal(read(rc.ready[0], &c, 1), 1);
     struct timespec ts = { 0, 400 * 1000000L }; /* evaluation takes well under a millisecond */
     nanosleep(&ts, NULL);
-    assert_int_equal(sqlite3_exec(locker->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(test_sqlite_handle(locker), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     perk_store_close(locker);
     for (int i = 0; i < n; i++) {
         int status = 0;

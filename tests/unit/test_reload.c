@@ -309,7 +309,7 @@ static void test_failed_loads_keep_old_program(void **state)
     assert_non_null(strstr(reload_error(r, buf, sizeof buf), "version 2 does not load (keeping version 3)"));
 
     /* 4. bytes damaged inside the database: the store's SHA-256 check refuses them */
-    assert_int_equal(sqlite3_exec(f->s->db,
+    assert_int_equal(sqlite3_exec(test_sqlite_handle(f->s),
                                   "UPDATE versions SET bytecode = "
                                   "CAST(zeroblob(length(bytecode)) AS BLOB) WHERE id = 1",
                                   NULL, NULL, NULL),
@@ -346,7 +346,7 @@ static void test_store_error_keeps_program(void **state)
     /* another version becomes active, but its row disappears before it is read: NOT_FOUND is a
      * failure that keeps version 1 */
     int64_t v2 = store_fixture_publish(f->s, RULES_V2, "reload test", 0, T0 + 1);
-    assert_int_equal(sqlite3_exec(f->s->db, "PRAGMA foreign_keys = OFF; DELETE FROM versions WHERE id = 2",
+    assert_int_equal(sqlite3_exec(test_sqlite_handle(f->s), "PRAGMA foreign_keys = OFF; DELETE FROM versions WHERE id = 2",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(reload_poll(r, T0 + 1), RELOAD_FAILED);

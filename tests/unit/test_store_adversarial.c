@@ -282,7 +282,7 @@ static void test_adversarial_store(void **state)
     int64_t problems = -1;
     assert_store(s, PERK_STORE_OK, perk_store_check(s, NULL, NULL, &problems));
     assert_int_equal(problems, 0);
-    test_assert_integrity(s->db);
+    test_assert_integrity(test_sqlite_handle(s));
     perk_store_close(s);
     test_dir_remove(&d);
 }

@@ -170,7 +170,7 @@ static void run_worker(const char *path, int w, int orders, int report_fd)
  * running totals equal to their rows, balances equal to their entries. */
 static void check_consistency(perk_store *s)
 {
-    test_assert_integrity(s->db);
+    test_assert_integrity(test_sqlite_handle(s));
     /* Each order: earn entries as many as its lines, summing to points_earned; a redeem entry
      * exactly when it redeemed; one order.committed event. */
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders o WHERE points_earned <> "
@@ -217,17 +217,13 @@ static void check_consistency(perk_store *s)
                      0);
     /* Every balance equals the sum of its entries, is never negative, and the lot replay
      * attributes every debit. */
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(s->db,
-                                        "SELECT customer_id, SUM(points) FROM ledger "
-                                        "GROUP BY customer_id",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    pstore_st *st = pstore_prepare(s, "SELECT customer_id, SUM(points) FROM ledger GROUP BY customer_id");
+    assert_non_null(st);
     int customers = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (pstore_step(st) == PSTORE_ROW) {
         char customer[64];
-        snprintf(customer, sizeof customer, "%s", (const char *)sqlite3_column_text(st, 0));
-        long long sum = sqlite3_column_int64(st, 1);
+        snprintf(customer, sizeof customer, "%s", pstore_col_text(st, 0));
+        long long sum = pstore_col_int64(st, 1);
         perk_store_points_summary p;
         assert_int_equal(perk_store_points(s, customer, INT64_MAX / 2, NULL, &p), PERK_STORE_OK);
         assert_int_equal(p.balance, sum);
@@ -241,7 +237,7 @@ static void check_consistency(perk_store *s)
         pstore_replay_free(&r);
         customers++;
     }
-    sqlite3_finalize(st);
+    pstore_finalize(st);
     printf("# consistency checked for %lld orders, %d customers\n",
            test_sql_int(s, "SELECT COUNT(*) FROM orders"), customers);
 }

@@ -94,7 +94,7 @@ static void test_ids_never_reused(void **state)
     perk_store *s = f->s;
     long long max_id = test_sql_int(s, "SELECT MAX(id) FROM events");
     /* Even if an operator prunes old events, new ids continue after the old maximum. */
-    assert_int_equal(sqlite3_exec(s->db, "DELETE FROM events", NULL, NULL, NULL), SQLITE_OK);
+    test_sql_exec(s, "DELETE FROM events");
     perk_store_order o = test_order("NEW", "c", 9, 10);
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
     assert_true(test_sql_int(s, "SELECT MIN(id) FROM events") > max_id);

@@ -290,7 +290,7 @@ static void test_facts_from_records(void **state)
     assert_store(f->s, PERK_STORE_INVALID, perk_store_customer_set(f->s, "", 0, ORDER_TIME));
 
     /* a tier the rules do not define is none to them */
-    sqlite3_exec(f->s->db, "INSERT INTO tier_state VALUES ('dee', 'diamond', 0)", NULL, NULL, NULL);
+    test_sql_exec(f->s, "INSERT INTO tier_state VALUES ('dee', 'diamond', 0)");
     checkout_facts cf;
     assert_store(f->s, PERK_STORE_OK, checkout_facts_read(f->s, f->prog, "dee", NULL, ORDER_TIME, &cf));
     assert_string_equal(cf.store.tier, "");

@@ -31,7 +31,7 @@ static void test_disk_full(void **state)
     long long pages = test_sql_int(s, "PRAGMA page_count");
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", pages + 8);
-    assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(test_sqlite_handle(s), sql, NULL, NULL, NULL), SQLITE_OK);
 
     /* Big orders until the file cannot grow. */
     char *json = malloc(6000);
@@ -62,7 +62,7 @@ static void test_disk_full(void **state)
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM orders"), committed);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM events WHERE type='order.committed'"), committed);
     assert_int_equal(test_points(s, "cat", 1000, NULL).balance, committed * 10);
-    test_assert_integrity(s->db);
+    test_assert_integrity(test_sqlite_handle(s));
     /* A publish fails the same way. */
     uint8_t *big = calloc(1, 1 << 20);
     int64_t v;
@@ -71,7 +71,7 @@ static void test_disk_full(void **state)
     free(big);
 
     /* Space is back: the same order commits. */
-    assert_int_equal(sqlite3_exec(s->db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(test_sqlite_handle(s), "PRAGMA max_page_count = 1000000", NULL, NULL, NULL), SQLITE_OK);
     perk_store_order o = test_order(id, "cat", 100 + i, 100);
     o.earned = &e;
     o.n_earned = 1;
@@ -237,7 +237,7 @@ static void test_online_backup(void **state)
     snprintf(path, sizeof path, "%s/backup.db", d.dir);
     sqlite3 *dst;
     assert_int_equal(sqlite3_open(path, &dst), SQLITE_OK);
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->db, "main");
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", test_sqlite_handle(s), "main");
     assert_non_null(b);
     int rc, step = 0;
     while ((rc = sqlite3_backup_step(b, 2)) == SQLITE_OK) {
@@ -249,7 +249,7 @@ static void test_online_backup(void **state)
     sqlite3_close(dst);
     perk_store *ro = NULL;
     assert_store(ro, PERK_STORE_OK, perk_store_open_readonly(path, &ro));
-    test_assert_integrity(ro->db);
+    test_assert_integrity(test_sqlite_handle(ro));
     long long orders = test_sql_int(ro, "SELECT COUNT(*) FROM orders");
     assert_true(orders == 50 || orders == 51);
     assert_int_equal(test_points(ro, "cat", 1000, NULL).balance, orders * 10);

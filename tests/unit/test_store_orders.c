@@ -467,8 +467,8 @@ static void test_ledger_is_append_only(void **state)
     o.earned = &e;
     o.n_earned = 1;
     assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
-    assert_int_not_equal(sqlite3_exec(s->db, "UPDATE ledger SET points = 1000", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(s->db, "DELETE FROM ledger", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(test_sqlite_handle(s), "UPDATE ledger SET points = 1000", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(test_sqlite_handle(s), "DELETE FROM ledger", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(test_sql_int(s, "SELECT SUM(points) FROM ledger"), 10);
 }
 
@@ -498,13 +498,13 @@ static void test_ledger_refuses_replace_and_check_finds_tampering(void **state)
              "INSERT OR REPLACE INTO ledger (id, order_id, customer_id, kind, points, created_at, "
              "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)",
              id);
-    assert_int_not_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
-    assert_non_null(strstr(sqlite3_errmsg(s->db), "append-only"));
+    assert_int_not_equal(sqlite3_exec(test_sqlite_handle(s), sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_non_null(strstr(sqlite3_errmsg(test_sqlite_handle(s)), "append-only"));
     snprintf(sql, sizeof sql,
              "REPLACE INTO ledger (id, order_id, customer_id, kind, points, created_at, "
              "available_at) VALUES (%lld, 'L1', 'ian', 'earn', 1000000, 0, 0)",
              id);
-    assert_int_not_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(test_sqlite_handle(s), sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(test_sql_int(s, "SELECT SUM(points) FROM ledger"), 10);
 
     /* a consistent store: no problem */
@@ -514,16 +514,11 @@ static void test_ledger_refuses_replace_and_check_finds_tampering(void **state)
     assert_int_equal(n, 0);
     assert_string_equal(problems, "");
     /* an extra earn entry appended by hand (append-only cannot stop that): found */
-    assert_int_equal(sqlite3_exec(s->db,
-                                  "INSERT INTO ledger (order_id, customer_id, kind, points, "
-                                  "created_at, available_at) VALUES ('L1', 'ian', 'earn', 500, 0, 0)",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    test_sql_exec(s, "INSERT INTO ledger (order_id, customer_id, kind, points, "
+                     "created_at, available_at) VALUES ('L1', 'ian', 'earn', 500, 0, 0)");
     /* and a budget counter that disagrees with its rows */
-    assert_int_equal(
-        sqlite3_exec(s->db, "INSERT INTO budget_totals VALUES ('shop', 'P', 0, 0)", NULL, NULL, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_exec(s->db, "UPDATE budget_totals SET uses = 5", NULL, NULL, NULL), SQLITE_OK);
+    test_sql_exec(s, "INSERT INTO budget_totals VALUES ('shop', 'P', 0, 0)");
+    test_sql_exec(s, "UPDATE budget_totals SET uses = 5");
     assert_store(s, PERK_STORE_OK, perk_store_check(s, collect_problem, problems, &n));
     assert_int_equal(n, 2);
     assert_string_equal(

@@ -158,7 +158,7 @@ static void test_refund_lines_are_checked(void **state)
     assert_int_equal(test_points(s, "lin", 5, NULL).balance, 0);
     /* an order committed without lines is refunded as a whole only */
     commit(s, "NL", "lin", 0, 500, 0, 0, NULL);
-    sqlite3_exec(s->db, "DELETE FROM order_lines WHERE order_id = 'NL'", NULL, NULL, NULL);
+    test_sql_exec(s, "DELETE FROM order_lines WHERE order_id = 'NL'");
     perk_store_refund_line any = { "all", 100 };
     assert_store(s, PERK_STORE_INVALID, perk_store_refund(s, "NL", "R6", &any, 1, 0, 6, NULL, true, &r));
     assert_store(s, PERK_STORE_OK, perk_store_refund(s, "NL", "R6", NULL, 0, 0, 6, NULL, true, &r));

@@ -31,7 +31,7 @@ static void test_open_settings(void **state)
     assert_int_equal(test_sql_int(s, "PRAGMA foreign_keys"), 1);
     assert_int_equal(test_sql_int(s, "PRAGMA application_id"), 0x5045524B);
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(test_sqlite_handle(s), "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
     sqlite3_finalize(st);
@@ -97,7 +97,7 @@ static void test_open_errors(void **state)
 
     /* A newer schema than this code knows. */
     s = test_open(d.db);
-    assert_int_equal(sqlite3_exec(s->db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(test_sqlite_handle(s), "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     perk_store_close(s);
     assert_int_equal(perk_store_open(d.db, &s), PERK_STORE_SCHEMA_TOO_NEW);
     assert_non_null(strstr(perk_store_errmsg(s), "schema version 99 is newer"));
@@ -158,7 +158,7 @@ static void test_migrate_from_every_version(void **state)
         }
         perk_store *s = test_open(d.db);
         assert_int_equal(test_sql_int(s, "PRAGMA user_version"), perk_store_schema_version());
-        test_assert_integrity(s->db);
+        test_assert_integrity(test_sqlite_handle(s));
         if (k >= 1) {
             /* Data survived and the new features see it. */
             int64_t active = 0;
@@ -318,7 +318,7 @@ static void test_api_keys_migrate_from_v5(void **state)
         perk_store *s = test_open(d.db);
         assert_int_equal(test_sql_int(s, "PRAGMA user_version"), perk_store_schema_version());
         assert_true(perk_store_schema_version() >= 7);
-        test_assert_integrity(s->db);
+        test_assert_integrity(test_sqlite_handle(s));
         perk_store_key_info info;
         assert_store(s, PERK_STORE_OK, perk_store_key_lookup(s, "perk_old", &info));
         assert_int_equal(info.found, ran_service);
