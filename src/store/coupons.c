@@ -233,6 +233,8 @@ perk_store_status perk_store_coupons_generate(perk_store *s, const char *campaig
     char(*codes)[CODE_TEXT] = calloc((size_t)count, sizeof *codes);
     if (!codes) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory for %d codes", count);
 
+    /* Not a pstore_write_txn body: the codes reach the caller before the commit, so a second
+     * run would hand out a second set. */
     status = pstore_begin(s, true, "generating coupons");
     if (status != PERK_STORE_OK) {
         free(codes);
