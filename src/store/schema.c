@@ -1,6 +1,7 @@
-/* schema.c - the database schema as a list of versioned migration steps, and the code
+/* schema.c - the SQLite database schema as a list of versioned migration steps, and the code
  * that applies them. PRAGMA user_version holds the schema version. Steps are never edited once
- * released: a change is a new step appended to the list. */
+ * released: a change is a new step appended to the list. SQLite-only (SQLite's SQL dialect,
+ * PRAGMAs, sqlite_schema), though it talks to the database through the driver layer. */
 #include "store_internal.h"
 
 #include <stdio.h>
