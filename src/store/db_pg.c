@@ -555,6 +555,11 @@ int pstore_pg_begin(pstore_pg *db, bool write)
         pg_set_error(db, "25006", "the store was opened read-only (SQLSTATE 25006)");
         return SQLITE_READONLY;
     }
+    if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+        /* PostgreSQL would only warn; SQLite refuses, and so does the store's driver */
+        pg_set_error(db, "25001", "cannot start a transaction within a transaction (SQLSTATE 25001)");
+        return SQLITE_ERROR;
+    }
     const char *sql =
         write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     bool reconnected = false;

@@ -2,7 +2,7 @@
  * (schema_pg.c) against a real PostgreSQL server: PERK_TEST_PG holds its libpq URI
  * (tests/pg/with-cluster.sh starts a throwaway cluster and sets it; `make test-pg-driver`).
  * Placeholders, int64 limits, text and blobs round trip, parameter typing, RETURNING and changes,
- * constraint and serialization failures mapped to SQLite codes, rollback, migrations (twice, and
+ * constraint, serialization and deadlock failures mapped to SQLite codes, rollback, migrations (twice, and
  * from two connections at once, the same tables and columns as SQLite's schema) and reconnection
  * after the server ended the session. Each test works in its own PostgreSQL schema. */
 #include <pthread.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "store/db_pg.h"
@@ -299,6 +300,15 @@ static void test_returning_and_changes(void **state)
     assert_int_equal(pstore_pg_step(del), PSTORE_PG_DONE);
     assert_int_equal(pstore_pg_changes(db), 0);
     pstore_pg_reset(del);
+    /* a reset in the middle of the rows starts again from the first */
+    pstore_pg_stmt *all = pstore_pg_prepare(db, "SELECT id FROM r ORDER BY id");
+    assert_int_equal(pstore_pg_step(all), PSTORE_PG_ROW);
+    assert_int_equal(pstore_pg_step(all), PSTORE_PG_ROW);
+    assert_int_equal(pstore_pg_col_int64(all, 0), 2);
+    pstore_pg_reset(all);
+    assert_int_equal(pstore_pg_step(all), PSTORE_PG_ROW);
+    assert_int_equal(pstore_pg_col_int64(all, 0), 1);
+    pstore_pg_reset(all);
     exec_ok(db, "DELETE FROM r WHERE name = 'y'");
     assert_int_equal(pstore_pg_changes(db), 2);
     pstore_pg_close(db);
@@ -393,6 +403,64 @@ static void test_serialization_failure(void **state)
     pstore_pg_close(b);
 }
 
+/* Two write transactions take two rows' locks in opposite orders: PostgreSQL breaks the deadlock
+ * by failing one with 40P01 (SQLITE_BUSY, retryable); the other commits. */
+typedef struct deadlock_job {
+    pthread_barrier_t *both_locked;
+    int64_t first, second;
+    int rc;
+    bool retryable;
+    char msg[512];
+} deadlock_job;
+
+static void *deadlock_thread(void *arg)
+{
+    deadlock_job *job = arg;
+    pstore_pg *db = open_in("t_deadlock", false, false);
+    static const char lock_sql[] = "UPDATE d SET n = n + 1 WHERE id = ?";
+    job->rc = pstore_pg_begin(db, true);
+    pstore_pg_stmt *st = pstore_pg_prepare(db, lock_sql);
+    pstore_pg_bind_int64(st, 1, job->first);
+    if (job->rc == SQLITE_OK && pstore_pg_step(st) != PSTORE_PG_DONE) job->rc = SQLITE_INTERNAL;
+    pstore_pg_reset(st);
+    pthread_barrier_wait(job->both_locked);
+    if (job->rc == SQLITE_OK) {
+        pstore_pg_bind_int64(st, 1, job->second);
+        int rc = pstore_pg_step(st);
+        pstore_pg_reset(st);
+        job->rc = rc == PSTORE_PG_DONE ? pstore_pg_commit(db) : rc;
+    }
+    job->retryable = pstore_pg_retryable(db);
+    snprintf(job->msg, sizeof job->msg, "%s", pstore_pg_errmsg(db));
+    pstore_pg_rollback(db);
+    pstore_pg_close(db);
+    return NULL;
+}
+
+static void test_deadlock(void **state)
+{
+    (void)state;
+    pstore_pg *db = open_in("t_deadlock", true, false);
+    exec_ok(db, "CREATE TABLE d (id BIGINT PRIMARY KEY, n BIGINT NOT NULL); INSERT INTO d VALUES (1, 0), (2, 0)");
+    pthread_barrier_t both;
+    pthread_barrier_init(&both, NULL, 2);
+    deadlock_job jobs[2] = { { &both, 1, 2, -1, false, "" }, { &both, 2, 1, -1, false, "" } };
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&th[i], NULL, deadlock_thread, &jobs[i]), 0);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&both);
+    int ok = 0, busy = 0;
+    for (int i = 0; i < 2; i++) {
+        if (jobs[i].rc == SQLITE_OK) ok++;
+        if (jobs[i].rc == SQLITE_BUSY && jobs[i].retryable && strstr(jobs[i].msg, "40P01")) busy++;
+    }
+    if (ok != 1 || busy != 1)
+        fail_msg("deadlock: rc %d (%s) and %d (%s)", jobs[0].rc, jobs[0].msg, jobs[1].rc, jobs[1].msg);
+    /* the winner's two increments only */
+    assert_int_equal(query_int(db, "SELECT SUM(n) FROM d"), 2);
+    pstore_pg_close(db);
+}
+
 static void test_rollback_state(void **state)
 {
     (void)state;
@@ -402,6 +470,9 @@ static void test_rollback_state(void **state)
     assert_false(pstore_pg_in_transaction(db));
     assert_int_equal(pstore_pg_begin(db, true), SQLITE_OK);
     exec_ok(db, "INSERT INTO t VALUES ('a')");
+    assert_true(pstore_pg_in_transaction(db));
+    assert_int_equal(pstore_pg_begin(db, true), SQLITE_ERROR); /* no nesting */
+    assert_non_null(strstr(pstore_pg_errmsg(db), "within a transaction"));
     assert_true(pstore_pg_in_transaction(db));
     pstore_pg_rollback(db);
     assert_false(pstore_pg_in_transaction(db));
@@ -617,6 +688,35 @@ static void test_reconnect(void **state)
     pstore_pg_close(db);
 }
 
+/* The same server through a key=value connection string made from the URI's parts. */
+static void test_open_key_value(void **state)
+{
+    (void)state;
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(test_uri(), &perr);
+    assert_non_null(opts);
+    char conninfo[1024] = "";
+    size_t used = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || !*o->val) continue;
+        int w = snprintf(conninfo + used, sizeof conninfo - used, "%s%s='%s'", used ? " " : "", o->keyword, o->val);
+        assert_true(w > 0 && (size_t)w < sizeof conninfo - used);
+        used += (size_t)w;
+    }
+    PQconninfoFree(opts);
+    assert_null(strstr(conninfo, "postgresql://"));
+    assert_non_null(strstr(conninfo, "dbname='perk'"));
+    pstore_pg *db = NULL;
+    char err[512];
+    if (pstore_pg_open(conninfo, false, &db, err, sizeof err) != SQLITE_OK) fail_msg("%s: %s", conninfo, err);
+    pstore_pg_stmt *st = pstore_pg_prepare(db, "SELECT current_database(), current_user");
+    assert_int_equal(pstore_pg_step(st), PSTORE_PG_ROW);
+    assert_string_equal(pstore_pg_col_text(st, 0), "perk");
+    assert_string_equal(pstore_pg_col_text(st, 1), "perk");
+    pstore_pg_reset(st);
+    pstore_pg_close(db);
+}
+
 static void test_open_errors(void **state)
 {
     (void)state;
@@ -643,10 +743,12 @@ int main(void)
         cmocka_unit_test(test_returning_and_changes),
         cmocka_unit_test(test_constraint_violation),
         cmocka_unit_test(test_serialization_failure),
+        cmocka_unit_test(test_deadlock),
         cmocka_unit_test(test_rollback_state),
         cmocka_unit_test(test_migrate_twice),
         cmocka_unit_test(test_migrate_racing),
         cmocka_unit_test(test_reconnect),
+        cmocka_unit_test(test_open_key_value),
         cmocka_unit_test(test_open_errors),
     };
     return cmocka_run_group_tests_name("pg_driver", tests, NULL, NULL);
