@@ -20,6 +20,11 @@ CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -fP
 PKGS    = jansson sqlite3 libmicrohttpd libcurl libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpq (the PostgreSQL store, src/store/db_pg.c): pkg-config's libpq.pc, else pg_config's folder
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I$$(pg_config --includedir 2>/dev/null))
+PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
+PKG_CFLAGS += $(PQ_CFLAGS)
+PKG_LIBS   += $(PQ_LIBS)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
@@ -38,7 +43,7 @@ MAIN_OBJ := $(MAIN_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 EXAMPLES := $(EX_SRC:examples/%.c=$(B)/examples/%)
 
-.PHONY: all deps run test test-only asan clang-check clean bench bench-instructions fuzz test-valgrind
+.PHONY: all deps run test test-only asan clang-check clean bench bench-instructions fuzz test-valgrind test-pg-driver
 .DEFAULT_GOAL := all
 
 all: $(B)/libperk.a $(B)/libperk.so $(B)/libperkc.a $(B)/perk $(TESTS) $(EXAMPLES)
@@ -131,6 +136,11 @@ test: deps
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory clang-check
 	@tests/run.sh $(B) build-asan
+
+# The PostgreSQL driver's tests (src/store/db_pg.c) against a throwaway cluster that
+# tests/pg/with-cluster.sh starts and always stops (tests/run.sh runs it the same way in `make test`).
+test-pg-driver: $(B)/tests/test_pg_driver
+	@tests/pg/with-cluster.sh $(B)/tests/test_pg_driver
 
 # Runs the suites of an already built tree (used by the fuzz/valgrind jobs too).
 test-only:

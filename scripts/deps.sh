@@ -7,6 +7,8 @@
 #   --deb adds the Debian packaging tools for `make deb` / `make test-deb`.
 set -eu
 pkgs="build-essential clang flex bison pkg-config libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev tzdata jq libmicrohttpd-dev libcurl4-openssl-dev curl python3 python3-yaml groff-base"
+# the PostgreSQL store: libpq to build with, the server (initdb, pg_ctl) for the tests' throwaway clusters
+pkgs="$pkgs postgresql libpq-dev"
 # the operators' console (docs/console.md): Argon2id passwords; the browser tests (chromium driven by
 # Selenium, a CJK font for the Chinese screenshots); Node.js and npm build its front end
 pkgs="$pkgs libargon2-dev chromium chromium-driver python3-selenium fonts-wqy-microhei"

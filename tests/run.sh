@@ -83,7 +83,11 @@ for B in "$@"; do
   echo "== suites on $B"
   for t in "$B"/tests/test_*; do
     [ -x "$t" ] || continue
-    run_cmocka "$B/$(basename "$t")" "${vg[@]}" "$t"
+    case $(basename "$t") in
+      # the PostgreSQL driver runs against a real throwaway cluster, started and stopped around it
+      test_pg_driver) run_cmocka "$B/$(basename "$t")" tests/pg/with-cluster.sh "${vg[@]}" "$t" ;;
+      *) run_cmocka "$B/$(basename "$t")" "${vg[@]}" "$t" ;;
+    esac
   done
   # every fuzz target replays its seed corpus and its crash regressions (fuzz.mk, tests/fuzz/)
   for rp in "$B"/fuzz-replay/*; do
