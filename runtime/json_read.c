@@ -204,6 +204,39 @@ static bool is_digit(int c) { return c >= '0' && c <= '9'; }
 static bool is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static bool is_xdigit(int c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
+/* Fast paths, with the effect of get() on each byte they pass: the plain ASCII bytes of a string
+ * (saved into the token) and the whitespace between tokens, read straight from the input when
+ * the window holds no pending byte. */
+static void skip_plain(lexer *L)
+{
+    if (L->state || L->window[L->window_pos]) return;
+    const unsigned char *d = L->data;
+    size_t p = L->pos;
+    while (p < L->len && d[p] >= 0x20 && d[p] < 0x80 && d[p] != '"' && d[p] != '\\') p++;
+    L->column += (int)(p - L->pos);
+    L->saved_len += p - L->pos;
+    L->pos = p;
+}
+
+static void skip_space(lexer *L)
+{
+    if (L->state || L->window[L->window_pos]) return;
+    const unsigned char *d = L->data;
+    size_t p = L->pos;
+    for (; p < L->len; p++) {
+        if (d[p] == '\n') {
+            L->line++;
+            L->last_column = L->column;
+            L->column = 0;
+        } else if (d[p] == ' ' || d[p] == '\t' || d[p] == '\r') {
+            L->column++;
+        } else {
+            break;
+        }
+    }
+    L->pos = p;
+}
+
 /* ------------------------------------------------------------------ tokens */
 
 static int32_t hex4(const unsigned char *s)
@@ -278,6 +311,7 @@ static void scan_string(lexer *L)
                 return;
             }
         } else {
+            skip_plain(L);
             c = get_save(L);
         }
     }
@@ -402,6 +436,7 @@ static void scan_number(lexer *L, int c)
 static int scan(lexer *L)
 {
     L->saved_len = 0;
+    skip_space(L);
     int c;
     do c = get(L);
     while (c == ' ' || c == '\t' || c == '\n' || c == '\r');
@@ -671,6 +706,6 @@ const json_read_value *json_read_get(const json_read_value *v, const char *key)
     if (!v || v->type != JSON_READ_OBJECT) return NULL;
     const json_read_value *found = NULL, *m = v + 1;
     for (size_t i = 0; i < v->size; i++, m = json_read_next(m))
-        if (strcmp(m->key, key) == 0) found = m;
+        if (m->key[0] == key[0] && strcmp(m->key, key) == 0) found = m;
     return found;
 }
