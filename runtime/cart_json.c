@@ -2,8 +2,10 @@
  * docs/cart.md for the schema).
  *
  * Two passes over the input: a byte-level pre-scan refuses documents that are nested too deeply
- * or carry more lines than the limit before jansson allocates anything for them, then jansson
- * builds the tree and a schema walk converts it, tracking the JSON path for error messages.
+ * or carry more lines than the limit before anything is allocated for them, then libperk's JSON
+ * reader (json_read.h: a flat array of values, one string arena) parses it and a schema walk
+ * converts it, tracking the JSON path for error messages. Every message is the one of the jansson
+ * reader this replaced (tests/unit/test_cart_json_diff.c compares the two).
  */
 #include "cart_json.h"
 
@@ -1026,10 +1028,10 @@ static bool parse_exclude(cart_parser *p, const json_read_value *exclude)
 /* ------------------------------------------------------------------ pre-scan */
 
 /* Walks the raw bytes once, without allocating, to refuse two kinds of hostile input before
- * jansson builds a tree for them: nesting deeper than CART_JSON_MAX_DEPTH, and a top-level
+ * the document is parsed: nesting deeper than CART_JSON_MAX_DEPTH, and a top-level
  * "lines" array with more than max_lines elements (counting stops at the first one too many, so
  * a cart of a million lines is refused after reading ~max_lines of them). It does not validate
- * the JSON: anything it does not understand is left to jansson. A "lines" key written with
+ * the JSON: anything it does not understand is left to the reader. A "lines" key written with
  * escapes is not recognised here; parse_lines() checks the count again. */
 static bool prescan(cart_parser *p, const char *text, size_t len)
 {
@@ -1043,7 +1045,7 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
             col = 0;
             continue;
         }
-        if ((c & 0xC0) != 0x80) col++; /* columns count characters, like jansson's */
+        if ((c & 0xC0) != 0x80) col++; /* columns count characters, like the reader's */
         if (c == ' ' || c == '\t' || c == '\r') continue;
         if (lines_depth && depth == lines_depth && c != ',' && c != ']' && want_elem) {
             want_elem = false;
@@ -1055,7 +1057,7 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
         }
         switch (c) {
         case '"':
-            /* skip the string; a raw newline inside is invalid JSON that jansson reports */
+            /* skip the string; a raw newline inside is invalid JSON that the reader reports */
             for (size_t start = ++i; i < len; i++) {
                 unsigned char b = (unsigned char)text[i];
                 if (b == '\n') {
