@@ -48,6 +48,11 @@ typedef struct dump {
 static void out(dump *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void out(dump *d, const char *fmt, ...)
 {
+    if (!d->buf) {
+        d->cap = 256;
+        d->len = 0;
+        if (!(d->buf = malloc(d->cap))) abort();
+    }
     for (;;) {
         va_list ap;
         va_start(ap, fmt);
