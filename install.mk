@@ -2,8 +2,9 @@
 # variables, DESTDIR for staged installs:
 #   make install PREFIX=/usr DESTDIR=/tmp/stage libdir=/usr/lib/x86_64-linux-gnu
 # Installs the perk command, libperk.a, libperk.so.X.Y.Z with its SONAME and development links,
-# perk.h alone in includedir, perk.pc, man pages and the bash completion (both generated from the
-# CLI's option tables by `perk help --man` / `--completion`), and the systemd units of contrib/.
+# perk.h and perk_json.h (carts as JSON) in includedir, perk.pc, man pages and the bash completion
+# (both generated from the CLI's option tables by `perk help --man` / `--completion`), and the
+# systemd units of contrib/.
 # `make test-install` (scripts/test-install.sh) proves it: stage, build examples/checkout.c with
 # pkg-config only, run it, uninstall.
 
@@ -43,6 +44,7 @@ install: $(B)/perk $(B)/libperk.a $(B)/libperk.so $(B)/doc/stamp
 	ln -sf $(PERK_SOREAL) $(DESTDIR)$(libdir)/$(PERK_SONAME)
 	ln -sf $(PERK_SOREAL) $(DESTDIR)$(libdir)/libperk.so
 	$(INSTALL) -m 644 runtime/include/perk.h $(DESTDIR)$(includedir)/perk.h
+	$(INSTALL) -m 644 runtime/include/perk_json.h $(DESTDIR)$(includedir)/perk_json.h
 	@# perk.pc: libperk needs libc alone, so there is no Requires or Libs.private
 	printf '%s\n' 'prefix=$(prefix)' 'includedir=$(includedir)' 'libdir=$(libdir)' '' \
 	  'Name: perk' 'Description: Perk promotion and loyalty rule engine (libperk: load and evaluate rule sets)' \
@@ -59,6 +61,7 @@ install: $(B)/perk $(B)/libperk.a $(B)/libperk.so $(B)/doc/stamp
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/perk $(DESTDIR)$(libdir)/libperk.a $(DESTDIR)$(libdir)/$(PERK_SOREAL) \
 	  $(DESTDIR)$(libdir)/$(PERK_SONAME) $(DESTDIR)$(libdir)/libperk.so $(DESTDIR)$(includedir)/perk.h \
+	  $(DESTDIR)$(includedir)/perk_json.h \
 	  $(DESTDIR)$(pkgconfigdir)/perk.pc $(DESTDIR)$(mandir)/man1/perk.1 $(DESTDIR)$(mandir)/man1/perk-*.1 \
 	  $(DESTDIR)$(bashcompdir)/perk $(addprefix $(DESTDIR)$(systemdunitdir)/,$(PERK_UNITS))
 

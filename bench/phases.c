@@ -5,10 +5,15 @@
  *   load       perk_program_load on the compiled bytes (parse, CRC-32C, verify, string hash, rule
  *              index): the first load of the process ("cold") and the median of repeated ones
  *   context    perk_context_new with the default limits (and perk_context_free, untimed)
- *   json in    cart_json_parse + cart_json_feed of the cart as the JSON a storefront sends
+ *   struct in  the same cart through the C structs (perk_cart_reset, set_customer, set_order,
+ *              add_line...), what a checkout embedding libperk with its own structs pays
+ *   json in    cart_json_parse + cart_json_feed of the cart as the JSON a storefront sends (libperk's
+ *              own reader, runtime/cart_json.c + json_read.c)
  *   evaluate   perk_evaluate on the loaded cart
  *   render     result_json_render of the result explaining every promotion, and of the result of
  *              a context explaining only what applied with RESULT_JSON_APPLIED_ONLY
+ * then the JSON path against the struct path: (json in + applied render) / struct in, and the whole
+ * checkout (json in + evaluate + applied render) / (struct in + evaluate);
  * and reports what a context holds: bytes allocated through libperk's allocator hook (counting)
  * when new and once it has evaluated every cart of M lines. All of it is resident: libperk
  * zeroes or writes every block it allocates for a context.
@@ -225,6 +230,18 @@ static void run_ruleset(const char *data, const char *N, int M, double seconds, 
     }
     double json_ms = median_ms(s);
 
+    /* the same carts through the struct API */
+    s->n = 0;
+    for (uint64_t spent = 0; more(s, spent, seconds);) {
+        const cart *c = &carts[s->n % cf->n_carts];
+        t0 = now_ns();
+        cart_load(ctx, c);
+        uint64_t dt = now_ns() - t0;
+        s->ns[s->n++] = dt;
+        spent += dt;
+    }
+    double struct_ms = median_ms(s);
+
     /* evaluate (each cart loaded once through the struct API, then evaluated) */
     s->n = 0;
     for (uint64_t spent = 0; more(s, spent, seconds);) {
@@ -262,8 +279,10 @@ static void run_ruleset(const char *data, const char *N, int M, double seconds, 
     char b_new[32], b_fed[32];
     fmt_bytes(b_new, sizeof b_new, bytes_new);
     fmt_bytes(b_fed, sizeof b_fed, bytes_fed);
-    printf("| %s | %d | %.3f / %.3f | %.4f | %.3f | %.4f | %.3f / %.3f | %s / %s |\n", N, M, load_first, load,
-           ctx_new, json_ms, eval_ms, render_ms[0], render_ms[1], b_new, b_fed);
+    printf("| %s | %d | %.3f / %.3f | %.4f | %.4f | %.4f | %.4f | %.3f / %.4f | %.1fx / %.1fx | %s / %s |\n", N, M,
+           load_first, load, ctx_new, struct_ms, json_ms, eval_ms, render_ms[0], render_ms[1],
+           (json_ms + render_ms[1]) / struct_ms,
+           (json_ms + eval_ms + render_ms[1]) / (struct_ms + eval_ms), b_new, b_fed);
     fflush(stdout);
 
     result_names_free(names);
@@ -313,14 +332,16 @@ int main(int argc, char **argv)
     if (s.ns == NULL) die("out of memory");
 
     printf("Medians in ms (%.2f s per phase). load = perk_program_load (parse, CRC-32C, verify, index):\n"
-           "the process's first load / warm; context new = perk_context_new (default limits); json in =\n"
-           "cart_json_parse + cart_json_feed; render = result_json_render, every promotion explained /\n"
-           "applied only (from a context explaining what applied); context bytes = what a context holds\n"
+           "the process's first load / warm; context new = perk_context_new (default limits); struct in =\n"
+           "the cart through perk_cart_* from C structs; json in = cart_json_parse + cart_json_feed (libperk's\n"
+           "reader); render = result_json_render, every promotion explained / applied only (from a context\n"
+           "explaining what applied); json vs struct = (json in + applied render) / struct in, and with\n"
+           "evaluation on both sides; context bytes = what a context holds\n"
            "(allocated through libperk, all of it written, so resident) when new / after every cart.\n\n",
            seconds);
-    printf("| rules | lines | load first / warm | context new | json in | evaluate | render all / applied | "
-           "context bytes new / fed |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| rules | lines | load first / warm | context new | struct in | json in | evaluate | "
+           "render all / applied | json vs struct: in+out / with evaluate | context bytes new / fed |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     fflush(stdout);
     for (int r = 0; r < n_rules; r++)
         for (int l = 0; l < n_lines; l++) run_ruleset(data, rules[r], atoi(lines[l]), seconds, &s);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # scripts/test-install.sh BUILD - `make install` into a temporary DESTDIR, then use it as an
 # embedder and an operator would, from the staged tree only:
-#   - the installed files are exactly the expected ones (perk.h alone in includedir);
+#   - the installed files are exactly the expected ones (perk.h and perk_json.h in includedir);
 #   - libperk.so.X.Y.Z has SONAME libperk.so.X, exports only perk_* symbols, needs only libc;
 #   - examples/checkout.c builds with `pkg-config --cflags --libs perk` alone (shared, and
 #     static with -Wl,-Bstatic), loads the staged libperk.so.X and prices the cart to the cent;
+#     examples/json_checkout.c does the same with a JSON cart read by libperk (perk_json.h);
 #   - the man pages render without warnings and list every option of `perk CMD --help`; the bash
 #     completion completes commands and options; the systemd units name the installed perk;
 #   - `make uninstall` removes every installed file.
@@ -33,6 +34,7 @@ commands=$("$B/perk" help | awk '/^Commands:/ { f = 1; next } f && /^  [a-z]/ { 
 {
   echo "bin/perk"
   echo "include/perk.h"
+  echo "include/perk_json.h"
   echo "lib/systemd/system/perk-expire.service"
   echo "lib/systemd/system/perk-expire.timer"
   echo "lib/systemd/system/perk-serve.service"
@@ -64,7 +66,7 @@ check "libperk.so exports perk_version" grep -q '^perk_version$' "$tmp/exports"
 check "the version node is PERK_$major" sh -c "nm -D --defined-only '$lib' | grep -q ' A PERK_$major\$'"
 needed=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
 check "libperk.so needs only libc (needs: $needed)" test "$needed" = "libc.so.6 "
-check "perk.h alone in includedir" test "$(ls "$stage$prefix/include")" = "perk.h"
+check "perk.h and perk_json.h alone in includedir" test "$(ls "$stage$prefix/include" | tr '\n' ' ')" = "perk.h perk_json.h "
 
 # pkg-config, from the staged tree only
 export PKG_CONFIG_PATH=$stage$libdir/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage PKG_CONFIG_LIBDIR=$stage$libdir/pkgconfig
@@ -92,6 +94,16 @@ check "the example links libperk.a statically (exit $rc: $(head -3 "$tmp/cc.err"
 check "the static example needs no libperk.so" sh -c "! ldd '$tmp/checkout-static' | grep -q libperk"
 "$tmp/checkout-static" "$tmp/tea_shop.pbc" >/dev/null 2>&1
 check "the static example runs" test $? -eq 0
+# the JSON cart path of libperk (perk_json.h), no JSON library linked
+# shellcheck disable=SC2086
+$cc -std=c11 -Wall -Wextra -Werror -o "$tmp/json_checkout" examples/json_checkout.c $(pkg-config --cflags --libs perk) \
+  2>"$tmp/cc.err"
+rc=$?
+check "examples/json_checkout.c builds with pkg-config only (exit $rc: $(head -3 "$tmp/cc.err"))" test $rc -eq 0
+LD_LIBRARY_PATH=$stage$libdir "$tmp/json_checkout" "$tmp/tea_shop.pbc" >"$tmp/out" 2>&1
+rc=$?
+check "the JSON example prices the JSON cart and refuses the bad one (exit $rc: $(tail -2 "$tmp/out"))" test $rc -eq 0
+check "the JSON example prints payable 32634" grep -q 'payable 32634' "$tmp/out"
 
 # man pages: each renders without warnings and lists each option of the command's --help
 man1=$stage$prefix/share/man/man1

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cart_json.h"
+#include <cart_json.h>
 #include "perk.h"
 #include "result_json.h"
 

@@ -8,7 +8,7 @@
 #ifndef PERK_JSON_H
 #define PERK_JSON_H
 
-#include "cart_json.h"
+#include <cart_json.h>
 #include "explain.h"
 #include "result_json.h"
 

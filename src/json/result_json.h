@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cart_json.h"
+#include <cart_json.h>
 #include "perk.h"
 
 /* What kind of value a condition's comparison compared, for formatting observed/expected. */

@@ -8,6 +8,10 @@
  * parsing cannot know (a promotion id the program lacks, amounts that overflow together), then
  * evaluated, and the result must satisfy every invariant of harness.c and render as JSON and as an
  * explanation. A cart without an order time gets a fixed one, so that no run depends on the clock.
+ *
+ * Differential: the reader under test is libperk's own (runtime/cart_json.c over json_read.c);
+ * every input also goes through the jansson reader it replaced (tests/unit/ref/cart_json_ref.h),
+ * and the two must give the same message or the same document, field for field.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 
 #include "compiler/compiler.h"
 #include "harness.h"
+#include "../unit/ref/cart_json_ref.h"
 
 static const char ruleset[] =
     "ruleset \"fuzz carts\" {\n"
@@ -104,6 +109,25 @@ static perk_program *program(void)
     return prog;
 }
 
+/* cart_json_parse, checked against the jansson reader: same message, or the same document. */
+static cart_doc *parse_both(const char *text, size_t len, int exponent, const char *currency,
+                            const perk_limits *lim, char *msg, size_t msglen)
+{
+    static dump mine, theirs;
+    char ref_msg[512];
+    cart_doc *doc = cart_json_parse(text, len, exponent, currency, lim, msg, msglen);
+    cart_doc *ref = ref_cart_json_parse(text, len, exponent, currency, lim, ref_msg, sizeof ref_msg);
+    dump_doc(&mine, doc);
+    dump_doc(&theirs, ref);
+    bool ref_parsed = ref != NULL;
+    ref_cart_json_free(ref);
+    if ((doc == NULL) == ref_parsed || (doc == NULL && strcmp(msg, ref_msg) != 0) ||
+        strcmp(mine.buf, theirs.buf) != 0)
+        fuzz_fail("the cart readers differ:\n  libperk: %s\n%s\n  jansson: %s\n%s", doc ? "(document)" : msg,
+                  mine.buf, ref_parsed ? "(document)" : ref_msg, theirs.buf);
+    return doc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static perk_context *ctx;
@@ -117,12 +141,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char msg[512];
 
     /* without a program: the cart's own currency decides */
-    cart_doc *doc = cart_json_parse((const char *)data, size, -1, NULL, &lim, msg, sizeof msg);
+    cart_doc *doc = parse_both((const char *)data, size, -1, NULL, &lim, msg, sizeof msg);
     if (doc == NULL && msg[0] == '\0') fuzz_fail("a cart refused without a message");
     cart_json_free(doc);
 
-    doc = cart_json_parse((const char *)data, size, perk_program_exponent(prog), perk_program_currency(prog),
-                          &lim, msg, sizeof msg);
+    doc = parse_both((const char *)data, size, perk_program_exponent(prog), perk_program_currency(prog), &lim, msg,
+                     sizeof msg);
     if (doc == NULL) {
         if (msg[0] == '\0') fuzz_fail("a cart refused without a message");
         return 0;

@@ -152,3 +152,4 @@ perk_status cart_json_feed(const cart_doc *doc, perk_context *ctx, const perk_pr
     }
     return PERK_OK;
 }
+

@@ -2,21 +2,23 @@
  * docs/cart.md for the schema).
  *
  * Two passes over the input: a byte-level pre-scan refuses documents that are nested too deeply
- * or carry more lines than the limit before jansson allocates anything for them, then jansson
- * builds the tree and a schema walk converts it, tracking the JSON path for error messages.
+ * or carry more lines than the limit before anything is allocated for them, then libperk's JSON
+ * reader (json_read.h: a flat array of values, one string arena) parses it and a schema walk
+ * converts it, tracking the JSON path for error messages. Every message is the one of the jansson
+ * reader this replaced (tests/unit/test_cart_json_diff.c compares the two).
  */
 #include "cart_json.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "civil.h"
+#include "json_read.h"
 #include "money.h"
 
 /* Mirrors perk_limits_default() (perk.h documents these values); kept here so that parsing a
@@ -47,6 +49,22 @@ typedef struct cart_parser {
     size_t tag_used, tag_cap;
     size_t attr_used, attr_cap;
 } cart_parser;
+
+/* ------------------------------------------------------------------ values (json_read.h) */
+
+static bool is_object(const json_read_value *v) { return v && v->type == JSON_READ_OBJECT; }
+static bool is_array(const json_read_value *v) { return v && v->type == JSON_READ_ARRAY; }
+static bool is_string(const json_read_value *v) { return v && v->type == JSON_READ_STRING; }
+static bool is_integer(const json_read_value *v) { return v && v->type == JSON_READ_INTEGER; }
+static bool is_real(const json_read_value *v) { return v && v->type == JSON_READ_REAL; }
+static bool is_null(const json_read_value *v) { return v && v->type == JSON_READ_NULL; }
+static bool is_true(const json_read_value *v) { return v && v->type == JSON_READ_TRUE; }
+static bool is_boolean(const json_read_value *v) { return is_true(v) || (v && v->type == JSON_READ_FALSE); }
+static int64_t int_value(const json_read_value *v) { return v->u.integer; }
+static double real_value(const json_read_value *v) { return v->u.real; }
+static const char *str_value(const json_read_value *v) { return v->u.string; }
+static size_t str_len(const json_read_value *v) { return v->size; }
+static size_t v_size(const json_read_value *v) { return v->size; }
 
 /* ------------------------------------------------------------------ messages and paths */
 
@@ -139,16 +157,16 @@ static void path_pop(cart_parser *p, size_t old)
 
 /* A short description of a JSON value for "got ..." in messages: the value itself for scalars
  * (strings quoted and cut at 40 bytes on a character boundary), the kind for containers. */
-static void describe(const json_t *v, char *buf, size_t cap)
+static void describe(const json_read_value *v, char *buf, size_t cap)
 {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: snprintf(buf, cap, "an object"); return;
-    case JSON_ARRAY: snprintf(buf, cap, "an array"); return;
-    case JSON_INTEGER: snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); return;
-    case JSON_REAL: {
+    switch (v->type) {
+    case JSON_READ_OBJECT: snprintf(buf, cap, "an object"); return;
+    case JSON_READ_ARRAY: snprintf(buf, cap, "an array"); return;
+    case JSON_READ_INTEGER: snprintf(buf, cap, "%" PRId64, int_value(v)); return;
+    case JSON_READ_REAL: {
         /* an integral real prints as "100.0" (so it is not mistaken for an integer), others in
          * the shortest form that reads back as the same double, as the sender likely wrote it */
-        double d = json_real_value(v);
+        double d = real_value(v);
         if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d) { /* range first: the cast */
             snprintf(buf, cap, "%.1f", d);
             return;
@@ -159,13 +177,13 @@ static void describe(const json_t *v, char *buf, size_t cap)
         }
         return;
     }
-    case JSON_TRUE: snprintf(buf, cap, "true"); return;
-    case JSON_FALSE: snprintf(buf, cap, "false"); return;
-    case JSON_NULL: snprintf(buf, cap, "null"); return;
-    case JSON_STRING: break;
+    case JSON_READ_TRUE: snprintf(buf, cap, "true"); return;
+    case JSON_READ_FALSE: snprintf(buf, cap, "false"); return;
+    case JSON_READ_NULL: snprintf(buf, cap, "null"); return;
+    case JSON_READ_STRING: break;
     }
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v), out = 0;
+    const char *s = str_value(v);
+    size_t n = str_len(v), out = 0;
     if (cap < 8) {
         if (cap) buf[0] = '\0';
         return;
@@ -238,12 +256,11 @@ bool cart_json_is_similar(const char *typo, const char *candidate)
 
 /* Fails for the first key of `obj` that is not in `allowed` (NULL-terminated), with the path of
  * that key, a suggestion when one is close, else the list of fields. */
-static bool check_fields(cart_parser *p, const json_t *obj, const char *const *allowed, const char *what)
+static bool check_fields(cart_parser *p, const json_read_value *obj, const char *const *allowed, const char *what)
 {
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)obj, key, value)
-    {
+    const json_read_value *value = json_read_first(obj);
+    for (size_t k = 0; k < obj->size; k++, value = json_read_next(value)) {
+        const char *key = value->key;
         bool known = false;
         for (size_t i = 0; allowed[i]; i++)
             if (strcmp(key, allowed[i]) == 0) known = true;
@@ -268,44 +285,44 @@ static bool check_fields(cart_parser *p, const json_t *obj, const char *const *a
 /* ------------------------------------------------------------------ typed field readers */
 
 /* The value of `key` in obj, or NULL when absent or null (JSON null means "not given"). */
-static json_t *field(const json_t *obj, const char *key)
+static const json_read_value *field(const json_read_value *obj, const char *key)
 {
-    json_t *v = json_object_get(obj, key);
-    return json_is_null(v) ? NULL : v;
+    const json_read_value *v = json_read_get(obj, key);
+    return is_null(v) ? NULL : v;
 }
 
-static bool fail_type(cart_parser *p, const json_t *v, const char *expected)
+static bool fail_type(cart_parser *p, const json_read_value *v, const char *expected)
 {
     char got[64];
     describe(v, got, sizeof got);
     return fail(p, "must be %s, got %s", expected, got);
 }
 
-static bool read_string(cart_parser *p, const json_t *obj, const char *key, bool required, const char **out)
+static bool read_string(cart_parser *p, const json_read_value *obj, const char *key, bool required, const char **out)
 {
-    json_t *v = field(obj, key);
+    const json_read_value *v = field(obj, key);
     size_t old = path_push_key(p, key);
     bool ok = true;
     *out = NULL;
     if (!v) {
         if (required) ok = fail(p, "required field is missing");
-    } else if (!json_is_string(v)) {
-        ok = json_is_integer(v)
-                 ? fail(p, "must be a string (quote it: \"%" JSON_INTEGER_FORMAT "\")", json_integer_value(v))
+    } else if (!is_string(v)) {
+        ok = is_integer(v)
+                 ? fail(p, "must be a string (quote it: \"%" PRId64 "\")", int_value(v))
                  : fail_type(p, v, "a string");
-    } else if (required && json_string_length(v) == 0) {
+    } else if (required && str_len(v) == 0) {
         ok = fail(p, "must not be empty");
     } else {
-        *out = json_string_value(v);
+        *out = str_value(v);
     }
     path_pop(p, old);
     return ok;
 }
 
-static bool read_int(cart_parser *p, const json_t *obj, const char *key, int64_t min, int64_t def,
+static bool read_int(cart_parser *p, const json_read_value *obj, const char *key, int64_t min, int64_t def,
                      int64_t *out)
 {
-    json_t *v = field(obj, key);
+    const json_read_value *v = field(obj, key);
     if (!v) {
         *out = def;
         return true;
@@ -313,37 +330,37 @@ static bool read_int(cart_parser *p, const json_t *obj, const char *key, int64_t
     size_t old = path_push_key(p, key);
     bool ok = true;
     const char *kind = min >= 1 ? "a positive integer" : "a non-negative integer";
-    if (!json_is_integer(v))
+    if (!is_integer(v))
         ok = fail_type(p, v, kind);
-    else if (json_integer_value(v) < min)
-        ok = fail(p, "must be %s, got %" JSON_INTEGER_FORMAT, kind, json_integer_value(v));
+    else if (int_value(v) < min)
+        ok = fail(p, "must be %s, got %" PRId64, kind, int_value(v));
     else
-        *out = json_integer_value(v);
+        *out = int_value(v);
     path_pop(p, old);
     return ok;
 }
 
-static bool read_bool(cart_parser *p, const json_t *obj, const char *key, bool *out)
+static bool read_bool(cart_parser *p, const json_read_value *obj, const char *key, bool *out)
 {
-    json_t *v = field(obj, key);
+    const json_read_value *v = field(obj, key);
     *out = false;
     if (!v) return true;
-    if (!json_is_boolean(v)) {
+    if (!is_boolean(v)) {
         size_t old = path_push_key(p, key);
         fail_type(p, v, "true or false");
         path_pop(p, old);
         return false;
     }
-    *out = json_is_true(v);
+    *out = is_true(v);
     return true;
 }
 
 /* Money in major units: a string ("128.00", "128"), or a JSON integer when the currency has no
  * minor unit (JPY 1200). Never a JSON real: binary fractions cannot hold 0.10 exactly. */
-static bool read_money(cart_parser *p, const json_t *obj, const char *key, bool required, int64_t def,
+static bool read_money(cart_parser *p, const json_read_value *obj, const char *key, bool required, int64_t def,
                        int64_t *out)
 {
-    json_t *v = field(obj, key);
+    const json_read_value *v = field(obj, key);
     if (!v && !required) {
         *out = def;
         return true;
@@ -354,25 +371,25 @@ static bool read_money(cart_parser *p, const json_t *obj, const char *key, bool 
     char got[64];
     if (!v) {
         fail(p, "required field is missing");
-    } else if (json_is_integer(v) && p->exponent == 0) {
-        minor = json_integer_value(v);
+    } else if (is_integer(v) && p->exponent == 0) {
+        minor = int_value(v);
         ok = true;
-    } else if (json_is_integer(v)) {
+    } else if (is_integer(v)) {
         fail(p,
-             "write money as a string in major units, e.g. \"%" JSON_INTEGER_FORMAT "\" "
+             "write money as a string in major units, e.g. \"%" PRId64 "\" "
              "(JSON numbers are accepted only for currencies without decimals)",
-             json_integer_value(v));
-    } else if (json_is_real(v)) {
+             int_value(v));
+    } else if (is_real(v)) {
         describe(v, got, sizeof got);
         fail(p,
              "write money as a string, e.g. \"%s\": a JSON number with a fraction is a binary "
              "float and cannot hold amounts exactly",
              got);
-    } else if (!json_is_string(v)) {
+    } else if (!is_string(v)) {
         fail_type(p, v, "an amount as a string, e.g. \"12.50\"");
     } else {
-        const char *s = json_string_value(v);
-        size_t n = json_string_length(v);
+        const char *s = str_value(v);
+        size_t n = str_len(v);
         describe(v, got, sizeof got);
         switch (money_parse_decimal(s, n, p->exponent, &minor)) {
         case MONEY_PARSE_OK: ok = true; break;
@@ -427,19 +444,19 @@ static bool parse_date(const char *s, size_t n, bool allow_no_year, int *y, int 
     return false;
 }
 
-static bool read_date(cart_parser *p, const json_t *obj, const char *key, bool allow_no_year, bool *present,
+static bool read_date(cart_parser *p, const json_read_value *obj, const char *key, bool allow_no_year, bool *present,
                       int *y, int *m, int *d)
 {
-    json_t *v = field(obj, key);
+    const json_read_value *v = field(obj, key);
     *present = v != NULL;
     if (!v) return true;
     size_t old = path_push_key(p, key);
     bool ok = true;
-    if (!json_is_string(v)) {
+    if (!is_string(v)) {
         ok = fail_type(p, v,
                        allow_no_year ? "a date string \"YYYY-MM-DD\" or \"MM-DD\""
                                      : "a date string \"YYYY-MM-DD\"");
-    } else if (!parse_date(json_string_value(v), json_string_length(v), allow_no_year, y, m, d)) {
+    } else if (!parse_date(str_value(v), str_len(v), allow_no_year, y, m, d)) {
         char got[64];
         describe(v, got, sizeof got);
         ok = fail(p, "%s is not a valid date (expected %s)", got,
@@ -450,20 +467,20 @@ static bool read_date(cart_parser *p, const json_t *obj, const char *key, bool a
 }
 
 /* An array of non-empty strings, at most `max`, stored in the tag pool. */
-static bool read_string_array(cart_parser *p, const json_t *obj, const char *key, uint32_t max,
+static bool read_string_array(cart_parser *p, const json_read_value *obj, const char *key, uint32_t max,
                               const char *limit_name, const char *const **out, size_t *n_out)
 {
-    json_t *v = field(obj, key);
+    const json_read_value *v = field(obj, key);
     *out = NULL;
     *n_out = 0;
     if (!v) return true;
     size_t old = path_push_key(p, key);
-    if (!json_is_array(v)) {
+    if (!is_array(v)) {
         fail_type(p, v, "an array of strings");
         path_pop(p, old);
         return false;
     }
-    size_t n = json_array_size(v);
+    size_t n = v_size(v);
     if (n > max) {
         fail(p, "%zu entries exceed the limit of %" PRIu32 " (%s)", n, max, limit_name);
         path_pop(p, old);
@@ -475,18 +492,18 @@ static bool read_string_array(cart_parser *p, const json_t *obj, const char *key
         path_pop(p, old);
         return false;
     }
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = json_array_get(v, i);
+    const json_read_value *t = json_read_first(v);
+    for (size_t i = 0; i < n; i++, t = json_read_next(t)) {
         size_t o = path_push_index(p, i);
-        if (!json_is_string(t) || json_string_length(t) == 0) {
-            if (json_is_string(t))
+        if (!is_string(t) || str_len(t) == 0) {
+            if (is_string(t))
                 fail(p, "must not be empty");
             else
                 fail_type(p, t, "a string");
             path_pop(p, old);
             return false;
         }
-        dst[i] = json_string_value(t);
+        dst[i] = str_value(t);
         path_pop(p, o);
     }
     p->tag_used += n;
@@ -496,11 +513,11 @@ static bool read_string_array(cart_parser *p, const json_t *obj, const char *key
     return true;
 }
 
-static bool read_object(cart_parser *p, const json_t *obj, const char *key, json_t **out)
+static bool read_object(cart_parser *p, const json_read_value *obj, const char *key, const json_read_value **out)
 {
-    json_t *v = field(obj, key);
+    const json_read_value *v = field(obj, key);
     *out = v;
-    if (!v || json_is_object(v)) return true;
+    if (!v || is_object(v)) return true;
     size_t old = path_push_key(p, key);
     fail_type(p, v, "an object");
     path_pop(p, old);
@@ -509,7 +526,7 @@ static bool read_object(cart_parser *p, const json_t *obj, const char *key, json
 
 /* ------------------------------------------------------------------ sections */
 
-static bool parse_order(cart_parser *p, const json_t *order)
+static bool parse_order(cart_parser *p, const json_read_value *order)
 {
     static const char *const fields[] = { "id",           "currency",         "time", "channel", "shipping",
                                           "subscription", "points_to_redeem", NULL };
@@ -520,13 +537,13 @@ static bool parse_order(cart_parser *p, const json_t *order)
               read_money(p, order, "shipping", false, 0, &o->shipping);
     if (!ok) goto out;
 
-    json_t *t = field(order, "time");
+    const json_read_value *t = field(order, "time");
     if (t) {
         size_t o2 = path_push_key(p, "time");
         int64_t epoch = 0;
-        if (!json_is_string(t)) {
+        if (!is_string(t)) {
             ok = fail_type(p, t, "an RFC 3339 timestamp string, e.g. \"2026-03-04T10:00:00+08:00\"");
-        } else if (!civil_parse_timestamp(json_string_value(t), json_string_length(t), &epoch)) {
+        } else if (!civil_parse_timestamp(str_value(t), str_len(t), &epoch)) {
             char got[64];
             describe(t, got, sizeof got);
             ok = fail(p,
@@ -547,7 +564,7 @@ static bool parse_order(cart_parser *p, const json_t *order)
         if (!ok) goto out;
     }
 
-    json_t *sub;
+    const json_read_value *sub;
     if (!(ok = read_object(p, order, "subscription", &sub))) goto out;
     if (sub) {
         static const char *const sub_fields[] = { "plan", "delivery", NULL };
@@ -559,10 +576,10 @@ static bool parse_order(cart_parser *p, const json_t *order)
         if (!ok) goto out;
     }
 
-    json_t *r = field(order, "points_to_redeem");
-    if (json_is_string(r) && strcmp(json_string_value(r), "max") == 0) {
+    const json_read_value *r = field(order, "points_to_redeem");
+    if (is_string(r) && strcmp(str_value(r), "max") == 0) {
         o->points_to_redeem = -1;
-    } else if (r && !json_is_integer(r)) {
+    } else if (r && !is_integer(r)) {
         size_t o2 = path_push_key(p, "points_to_redeem");
         ok = fail_type(p, r, "a non-negative integer or \"max\"");
         path_pop(p, o2);
@@ -575,7 +592,7 @@ out:
 }
 
 /* order.currency decides (or checks) the exponent, so it is read before any money. */
-static bool parse_currency(cart_parser *p, const json_t *order, int exponent)
+static bool parse_currency(cart_parser *p, const json_read_value *order, int exponent)
 {
     const char *code = NULL;
     size_t old = path_push_key(p, "order");
@@ -617,7 +634,7 @@ static bool parse_currency(cart_parser *p, const json_t *order, int exponent)
     return ok;
 }
 
-static bool parse_customer(cart_parser *p, const json_t *c)
+static bool parse_customer(cart_parser *p, const json_read_value *c)
 {
     static const char *const fields[] = { "id",          "tier",   "tags",   "birthday", "member_since",
                                           "first_order", "orders", "points", NULL };
@@ -655,9 +672,9 @@ static bool parse_customer(cart_parser *p, const json_t *c)
 }
 
 /* The line's margin; absent or null: unknown (has_margin false). */
-static bool read_margin(cart_parser *p, const json_t *line, perk_line *l)
+static bool read_margin(cart_parser *p, const json_read_value *line, perk_line *l)
 {
-    json_t *v = field(line, "margin");
+    const json_read_value *v = field(line, "margin");
     int64_t *out = &l->margin_ppm;
     l->has_margin = false;
     if (!v) return true;
@@ -665,8 +682,8 @@ static bool read_margin(cart_parser *p, const json_t *line, perk_line *l)
     bool ok = false;
     char got[64];
     describe(v, got, sizeof got);
-    size_t n = json_is_string(v) ? json_string_length(v) : 0;
-    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    size_t n = is_string(v) ? str_len(v) : 0;
+    const char *s = is_string(v) ? str_value(v) : NULL;
     int64_t ppm = 0;
     if (!s || n < 2 || s[n - 1] != '%')
         fail(p, "must be a percentage string such as \"45%%\", got %s", got);
@@ -684,13 +701,13 @@ static bool read_margin(cart_parser *p, const json_t *line, perk_line *l)
     return ok;
 }
 
-static bool read_attrs(cart_parser *p, const json_t *line, perk_line *l)
+static bool read_attrs(cart_parser *p, const json_read_value *line, perk_line *l)
 {
-    json_t *attrs;
+    const json_read_value *attrs;
     if (!read_object(p, line, "attrs", &attrs)) return false;
     if (!attrs) return true;
     size_t old = path_push_key(p, "attrs");
-    size_t n = json_object_size(attrs);
+    size_t n = v_size(attrs);
     if (n > p->limits.max_tags) {
         fail(p, "%zu attributes exceed the limit of %" PRIu32 " (max_tags)", n, p->limits.max_tags);
         path_pop(p, old);
@@ -703,18 +720,17 @@ static bool read_attrs(cart_parser *p, const json_t *line, perk_line *l)
     }
     perk_attr *dst = p->doc->attr_pool + p->attr_used;
     size_t i = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach(attrs, key, value)
-    {
-        if (!json_is_string(value)) {
+    const json_read_value *value = json_read_first(attrs);
+    for (size_t k = 0; k < n; k++, value = json_read_next(value)) {
+        const char *key = value->key;
+        if (!is_string(value)) {
             path_push_key(p, key);
             fail_type(p, value, "a string");
             path_pop(p, old);
             return false;
         }
         dst[i].key = key;
-        dst[i].value = json_string_value(value);
+        dst[i].value = str_value(value);
         i++;
     }
     p->attr_used += n;
@@ -726,7 +742,7 @@ static bool read_attrs(cart_parser *p, const json_t *line, perk_line *l)
 
 /* The category path, as perk_cart_add_line takes it: segments separated by single '/', none of
  * them empty ("tea/green"; not "", "/tea", "tea/" or "tea//green"). */
-static bool read_category(cart_parser *p, const json_t *line, const char **out)
+static bool read_category(cart_parser *p, const json_read_value *line, const char **out)
 {
     if (!read_string(p, line, "category", false, out)) return false;
     if (*out == NULL) return true;
@@ -749,11 +765,11 @@ static bool read_category(cart_parser *p, const json_t *line, const char **out)
     return false;
 }
 
-static bool parse_line(cart_parser *p, const json_t *line, perk_line *l)
+static bool parse_line(cart_parser *p, const json_read_value *line, perk_line *l)
 {
     static const char *const fields[] = { "id",    "sku",      "name",   "category", "brand", "tags",
                                           "price", "quantity", "margin", "attrs",    NULL };
-    if (!json_is_object(line)) return fail_type(p, line, "an object");
+    if (!is_object(line)) return fail_type(p, line, "an object");
     bool ok = check_fields(p, line, fields, "a line") && read_string(p, line, "id", false, &l->id) &&
               read_string(p, line, "sku", true, &l->sku) && read_string(p, line, "name", false, &l->name) &&
               read_category(p, line, &l->category) && read_string(p, line, "brand", false, &l->brand) &&
@@ -762,18 +778,18 @@ static bool parse_line(cart_parser *p, const json_t *line, perk_line *l)
               read_attrs(p, line, l);
     if (!ok) return false;
 
-    json_t *q = field(line, "quantity");
+    const json_read_value *q = field(line, "quantity");
     size_t old = path_push_key(p, "quantity");
     if (!q)
         ok = fail(p, "required field is missing");
-    else if (!json_is_integer(q) || json_integer_value(q) < 1)
+    else if (!is_integer(q) || int_value(q) < 1)
         ok = fail_type(p, q, "a positive integer");
-    else if (json_integer_value(q) > p->limits.max_quantity)
+    else if (int_value(q) > p->limits.max_quantity)
         ok =
-            fail(p, "%" JSON_INTEGER_FORMAT " exceeds the limit of %" PRId64 " units per line (max_quantity)",
-                 json_integer_value(q), p->limits.max_quantity);
+            fail(p, "%" PRId64 " exceeds the limit of %" PRId64 " units per line (max_quantity)",
+                 int_value(q), p->limits.max_quantity);
     else
-        l->quantity = json_integer_value(q);
+        l->quantity = int_value(q);
     path_pop(p, old);
     return ok;
 }
@@ -826,7 +842,7 @@ static bool check_duplicate_ids(cart_parser *p)
     return false;
 }
 
-static bool parse_lines(cart_parser *p, const json_t *lines)
+static bool parse_lines(cart_parser *p, const json_read_value *lines)
 {
     size_t old = path_push_key(p, "lines");
     if (!lines) {
@@ -834,12 +850,12 @@ static bool parse_lines(cart_parser *p, const json_t *lines)
         path_pop(p, old);
         return false;
     }
-    if (!json_is_array(lines)) {
+    if (!is_array(lines)) {
         fail_type(p, lines, "an array of lines");
         path_pop(p, old);
         return false;
     }
-    size_t n = json_array_size(lines);
+    size_t n = v_size(lines);
     /* the pre-scan normally catches this before parsing; this is the authoritative check */
     if (n > p->limits.max_lines) {
         fail(p, "%zu lines exceed the limit of %" PRIu32 " (max_lines)", n, p->limits.max_lines);
@@ -853,9 +869,10 @@ static bool parse_lines(cart_parser *p, const json_t *lines)
         path_pop(p, old);
         return false;
     }
-    for (size_t i = 0; i < n; i++) {
+    const json_read_value *line = json_read_first(lines);
+    for (size_t i = 0; i < n; i++, line = json_read_next(line)) {
         size_t o = path_push_index(p, i);
-        if (!parse_line(p, json_array_get(lines, i), &doc->lines[i])) {
+        if (!parse_line(p, line, &doc->lines[i])) {
             path_pop(p, old);
             return false;
         }
@@ -875,15 +892,15 @@ static const struct {
 #undef CART_COUPON_STATUS
 };
 
-static bool parse_coupon(cart_parser *p, const json_t *v, cart_json_coupon *c)
+static bool parse_coupon(cart_parser *p, const json_read_value *v, cart_json_coupon *c)
 {
     c->status = PERK_COUPON_UNCHECKED;
-    if (json_is_string(v)) {
-        if (json_string_length(v) == 0) return fail(p, "a coupon code must not be empty");
-        c->code = json_string_value(v);
+    if (is_string(v)) {
+        if (str_len(v) == 0) return fail(p, "a coupon code must not be empty");
+        c->code = str_value(v);
         return true;
     }
-    if (!json_is_object(v))
+    if (!is_object(v))
         return fail_type(p, v, "a code string or an object {\"code\", \"campaign\", \"status\"}");
     static const char *const fields[] = { "code", "campaign", "status", NULL };
     const char *status = NULL;
@@ -913,23 +930,24 @@ static bool parse_coupon(cart_parser *p, const json_t *v, cart_json_coupon *c)
     return false;
 }
 
-static bool parse_coupons(cart_parser *p, const json_t *coupons)
+static bool parse_coupons(cart_parser *p, const json_read_value *coupons)
 {
     if (!coupons) return true;
     size_t old = path_push_key(p, "coupons");
     bool ok = true;
-    if (!json_is_array(coupons)) {
+    if (!is_array(coupons)) {
         ok = fail_type(p, coupons, "an array of coupons");
-    } else if (json_array_size(coupons) > p->limits.max_coupons) {
-        ok = fail(p, "%zu coupons exceed the limit of %" PRIu32 " (max_coupons)", json_array_size(coupons),
+    } else if (v_size(coupons) > p->limits.max_coupons) {
+        ok = fail(p, "%zu coupons exceed the limit of %" PRIu32 " (max_coupons)", v_size(coupons),
                   p->limits.max_coupons);
     } else {
-        size_t n = json_array_size(coupons);
+        size_t n = v_size(coupons);
         p->doc->coupons = calloc(n ? n : 1, sizeof *p->doc->coupons);
         if (!p->doc->coupons) ok = fail(p, "out of memory");
-        for (size_t i = 0; ok && i < n; i++) {
+        const json_read_value *coupon = json_read_first(coupons);
+        for (size_t i = 0; ok && i < n; i++, coupon = json_read_next(coupon)) {
             size_t o = path_push_index(p, i);
-            ok = parse_coupon(p, json_array_get(coupons, i), &p->doc->coupons[i]);
+            ok = parse_coupon(p, coupon, &p->doc->coupons[i]);
             /* libperk refuses a code entered twice (as perk_cart_add_coupon does, O(n^2) in at
              * most max_coupons entries) */
             for (size_t k = 0; ok && k < i; k++)
@@ -944,17 +962,17 @@ static bool parse_coupons(cart_parser *p, const json_t *coupons)
     return ok;
 }
 
-static bool parse_usage(cart_parser *p, const json_t *usage)
+static bool parse_usage(cart_parser *p, const json_read_value *usage)
 {
     if (!usage) return true;
     size_t old = path_push_key(p, "usage");
     bool ok = true;
-    if (!json_is_object(usage)) {
+    if (!is_object(usage)) {
         ok = fail_type(p, usage, "an object keyed by promotion id");
         path_pop(p, old);
         return ok;
     }
-    size_t n = json_object_size(usage);
+    size_t n = v_size(usage);
     p->doc->usage = calloc(n ? n : 1, sizeof *p->doc->usage);
     if (!p->doc->usage) {
         fail(p, "out of memory");
@@ -962,14 +980,13 @@ static bool parse_usage(cart_parser *p, const json_t *usage)
         return false;
     }
     static const char *const fields[] = { "uses", "money", "customer_uses", NULL };
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)usage, key, value)
-    {
+    const json_read_value *value = json_read_first(usage);
+    for (size_t k = 0; k < n; k++, value = json_read_next(value)) {
+        const char *key = value->key;
         size_t o = path_push_key(p, key);
         cart_json_usage *u = &p->doc->usage[p->doc->n_usage];
         u->promotion = key;
-        ok = json_is_object(value)
+        ok = is_object(value)
                  ? check_fields(p, value, fields, "a usage record") &&
                        read_int(p, value, "uses", 0, 0, &u->usage.uses) &&
                        read_money(p, value, "money", false, 0, &u->usage.money) &&
@@ -983,24 +1000,24 @@ static bool parse_usage(cart_parser *p, const json_t *usage)
     return ok;
 }
 
-static bool parse_exclude(cart_parser *p, const json_t *exclude)
+static bool parse_exclude(cart_parser *p, const json_read_value *exclude)
 {
     if (!exclude) return true;
     size_t old = path_push_key(p, "exclude");
     bool ok = true;
-    if (!json_is_array(exclude)) {
+    if (!is_array(exclude)) {
         ok = fail_type(p, exclude, "an array of promotion ids");
     } else {
-        size_t n = json_array_size(exclude);
+        size_t n = v_size(exclude);
         p->doc->exclude = calloc(n ? n : 1, sizeof *p->doc->exclude);
         if (!p->doc->exclude) ok = fail(p, "out of memory");
-        for (size_t i = 0; ok && i < n; i++) {
-            json_t *v = json_array_get(exclude, i);
+        const json_read_value *v = json_read_first(exclude);
+        for (size_t i = 0; ok && i < n; i++, v = json_read_next(v)) {
             size_t o = path_push_index(p, i);
-            if (!json_is_string(v) || json_string_length(v) == 0)
+            if (!is_string(v) || str_len(v) == 0)
                 ok = fail_type(p, v, "a promotion id");
             else
-                p->doc->exclude[p->doc->n_exclude++] = json_string_value(v);
+                p->doc->exclude[p->doc->n_exclude++] = str_value(v);
             path_pop(p, o);
         }
     }
@@ -1011,10 +1028,10 @@ static bool parse_exclude(cart_parser *p, const json_t *exclude)
 /* ------------------------------------------------------------------ pre-scan */
 
 /* Walks the raw bytes once, without allocating, to refuse two kinds of hostile input before
- * jansson builds a tree for them: nesting deeper than CART_JSON_MAX_DEPTH, and a top-level
+ * the document is parsed: nesting deeper than CART_JSON_MAX_DEPTH, and a top-level
  * "lines" array with more than max_lines elements (counting stops at the first one too many, so
  * a cart of a million lines is refused after reading ~max_lines of them). It does not validate
- * the JSON: anything it does not understand is left to jansson. A "lines" key written with
+ * the JSON: anything it does not understand is left to the reader. A "lines" key written with
  * escapes is not recognised here; parse_lines() checks the count again. */
 static bool prescan(cart_parser *p, const char *text, size_t len)
 {
@@ -1028,7 +1045,7 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
             col = 0;
             continue;
         }
-        if ((c & 0xC0) != 0x80) col++; /* columns count characters, like jansson's */
+        if ((c & 0xC0) != 0x80) col++; /* columns count characters, like the reader's */
         if (c == ' ' || c == '\t' || c == '\r') continue;
         if (lines_depth && depth == lines_depth && c != ',' && c != ']' && want_elem) {
             want_elem = false;
@@ -1040,7 +1057,7 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
         }
         switch (c) {
         case '"':
-            /* skip the string; a raw newline inside is invalid JSON that jansson reports */
+            /* skip the string; a raw newline inside is invalid JSON that the reader reports */
             for (size_t start = ++i; i < len; i++) {
                 unsigned char b = (unsigned char)text[i];
                 if (b == '\n') {
@@ -1100,20 +1117,20 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
 /* ------------------------------------------------------------------ entry points */
 
 /* Sizes the tag and attribute pools from the tree so that lines can point into them. */
-static bool size_pools(cart_parser *p, const json_t *root)
+static bool size_pools(cart_parser *p, const json_read_value *root)
 {
     size_t tags = 0, attrs = 0;
-    json_t *cust = json_object_get(root, "customer");
-    if (json_is_object(cust) && json_is_array(json_object_get(cust, "tags")))
-        tags += json_array_size(json_object_get(cust, "tags"));
-    json_t *lines = json_object_get(root, "lines");
-    if (json_is_array(lines) && json_array_size(lines) <= p->limits.max_lines) {
-        for (size_t i = 0; i < json_array_size(lines); i++) {
-            json_t *l = json_array_get(lines, i);
-            if (!json_is_object(l)) continue;
-            json_t *t = json_object_get(l, "tags"), *a = json_object_get(l, "attrs");
-            if (json_is_array(t)) tags += json_array_size(t);
-            if (json_is_object(a)) attrs += json_object_size(a);
+    const json_read_value *cust = json_read_get(root, "customer");
+    if (is_object(cust) && is_array(json_read_get(cust, "tags")))
+        tags += v_size(json_read_get(cust, "tags"));
+    const json_read_value *lines = json_read_get(root, "lines");
+    if (is_array(lines) && v_size(lines) <= p->limits.max_lines) {
+        const json_read_value *l = json_read_first(lines);
+        for (size_t i = 0; i < v_size(lines); i++, l = json_read_next(l)) {
+            if (!is_object(l)) continue;
+            const json_read_value *t = json_read_get(l, "tags"), *a = json_read_get(l, "attrs");
+            if (is_array(t)) tags += v_size(t);
+            if (is_object(a)) attrs += v_size(a);
         }
     }
     p->doc->tag_pool = calloc(tags ? tags : 1, sizeof *p->doc->tag_pool);
@@ -1165,28 +1182,29 @@ cart_doc *cart_json_parse(const char *text, size_t len, int exponent, const char
                       .path_len = 1 };
     if (!prescan(&p, text, len)) return NULL;
 
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
+    json_read_error jerr;
+    json_read_doc *tape = json_read_parse(text, len, true, &jerr);
+    if (!tape) {
         set_error(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         return NULL;
     }
     cart_doc *doc = calloc(1, sizeof *doc);
     if (!doc) {
-        json_decref(root);
+        json_read_free(tape);
         set_error(err, errlen, "out of memory");
         return NULL;
     }
-    doc->root = root;
+    doc->root = tape;
+    const json_read_value *root = json_read_root(tape);
     p.doc = doc;
 
-    if (!json_is_object(root)) {
+    if (!is_object(root)) {
         fail_type(&p, root, "an object (a cart)");
         cart_json_free(doc);
         return NULL;
     }
     static const char *const fields[] = { "order", "customer", "lines", "coupons", "usage", "exclude", NULL };
-    json_t *order, *customer;
+    const json_read_value *order, *customer;
     bool ok = check_fields(&p, root, fields, "a cart") && read_object(&p, root, "order", &order) &&
               read_object(&p, root, "customer", &customer) && parse_currency(&p, order, exponent);
     if (ok && !size_pools(&p, root)) ok = fail(&p, "out of memory");
@@ -1264,7 +1282,7 @@ cart_doc *cart_json_parse_file(const char *path, int exponent, const char *curre
 void cart_json_free(cart_doc *doc)
 {
     if (!doc) return;
-    json_decref((json_t *)doc->root);
+    json_read_free(doc->root);
     free(doc->lines);
     free(doc->coupons);
     free(doc->usage);
@@ -1276,9 +1294,9 @@ void cart_json_free(cart_doc *doc)
 
 char *cart_json_order_id(const char *text, size_t len)
 {
-    json_t *root = json_loadb(text, len, 0, NULL);
-    const char *id = json_string_value(json_object_get(json_object_get(root, "order"), "id"));
-    char *copy = id ? strdup(id) : NULL;
-    json_decref(root);
+    json_read_doc *tape = json_read_parse(text, len, false, NULL);
+    const json_read_value *id = json_read_get(json_read_get(json_read_root(tape), "order"), "id");
+    char *copy = is_string(id) ? strdup(str_value(id)) : NULL;
+    json_read_free(tape);
     return copy;
 }
