@@ -341,7 +341,8 @@ const char *perk_program_promotion_note(const perk_program *program, size_t inde
     for (uint32_t k = lo; k < d->n_actions && d->actions[k].rule == index; k++) {
         const prog_action *a = &d->actions[k];
         bool percent = a->kind == PROG_ACT_PERCENT_OFF || a->kind == PROG_ACT_MOST_EXPENSIVE ||
-                       a->kind == PROG_ACT_SHIPPING_OFF || a->kind == PROG_ACT_BUY_GET;
+                       a->kind == PROG_ACT_SHIPPING_OFF || a->kind == PROG_ACT_BUY_GET ||
+                       a->kind == PROG_ACT_BUY_GET_SKU;
         if (percent && a->str2 != PROG_NONE) return prog_string(d, a->str2);
     }
     return NULL;

@@ -114,6 +114,12 @@ struct perk_context {
     uint32_t n_lines;
     int64_t *price, *qty, *orig, *cur, *margin;
     uint32_t *sku_id, *brand_id, *cat_id;
+    /* each line's SKU as given (sku_id is PROG_NONE for a SKU the program never names), for the
+     * actions that pair units within one SKU: the text at sku_text + sku_off[i], its FNV-1a hash */
+    uint64_t *sku_hash;
+    uint32_t *sku_off;
+    char *sku_text;
+    size_t sku_text_len, sku_text_cap; /* the cart's bytes, the buffer's (kept across carts) */
     int64_t subtotal_orig, items;
 
     /* customer */

@@ -1231,7 +1231,7 @@ static void compile_action(cg *c, const ast_node *act)
     if (a.kind == PROG_ACT_PERCENT_OFF || a.kind == PROG_ACT_MOST_EXPENSIVE ||
         a.kind == PROG_ACT_SHIPPING_OFF)
         a.str2 = zhe_note(c, act->a);
-    else if (a.kind == PROG_ACT_BUY_GET && act->list.count > 1)
+    else if ((a.kind == PROG_ACT_BUY_GET || a.kind == PROG_ACT_BUY_GET_SKU) && act->list.count > 1)
         a.str2 = zhe_note(c, act->list.items[1]);
     if (target)
         compile_set(c, target);
