@@ -372,7 +372,14 @@ action
     | T_PRICE expr T_BY T_QUANTITY T_LBRACE qty_table T_RBRACE
         { $$ = $6; $$->op = ACT_QTY_PRICE; $$->b = $2; $$->span = @$; }
     | T_TIERS T_ON expr T_LBRACE tier_table T_RBRACE
-        { $$ = $5; $$->op = ACT_TIERS; $$->b = $3; $$->span = @$; }
+        {
+            $$ = $5; $$->op = ACT_TIERS; $$->b = $3; $$->span = @$;
+            /* `tiers on count(tea)`: the rows count the set's units (COUNT_TIERS, b = the set) */
+            if ($3->kind == AST_CALL && $3->name && strcmp($3->name, "count") == 0 && $3->list.count == 1) {
+                $$->op = ACT_COUNT_TIERS;
+                $$->b = $3->list.items[0];
+            }
+        }
     | T_EVERY expr T_ON expr T_COLON expr T_OFF up_to_opt
         {
             $$ = mk_action(ps, ACT_EVERY, @$, $2, $4, $6);
@@ -686,8 +693,6 @@ static ast_node *mk(parse_state *ps, ast_kind kind, ast_span sp)
     return ast_new(ps->arena, kind, sp);
 }
 
-/* The words of a monthly schedule are names the grammar takes as written; anything else there
- * is a syntax error that shows the clause. */
 /* A word of one construct that is not reserved (`day`, `month`, `units`, `sku`): `hint` shows the
  * construct written right. */
 static void want_word(parse_state *ps, const ast_node *word, const char *want, const char *or_want, ast_span at,

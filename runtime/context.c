@@ -296,6 +296,8 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->sku_id = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->sku_hash = ctx_array(lines, sizeof(uint64_t), &ok);
     ctx->sku_off = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->sku_text_cap = lines * 24; /* room for SKUs of 23 bytes on average before it grows */
+    ctx->sku_text = ctx_array(ctx->sku_text_cap, 1, &ok);
     ctx->brand_id = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->cat_id = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->customer_tags = ctx_array(tags, sizeof(uint32_t), &ok);

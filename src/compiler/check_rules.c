@@ -184,7 +184,7 @@ static void steps_ascending(check_ctx *c, ast_node *act, const char *what)
     }
 }
 
-/* `tiers on count(S) { 2 units: 10% off, ... }`: b = S (the checker took it out of the call);
+/* `tiers on count(S) { 2 units: 10% off, ... }`: b = S (the parser took it out of the call);
  * each row a whole number of units (at least 1) with `units`, rows going up. */
 static void check_count_tiers(check_ctx *c, ast_node *act)
 {
@@ -292,14 +292,6 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         steps_ascending(c, act, "quantity steps");
         return;
     case ACT_TIERS:
-        if (act->b != NULL && act->b->kind == AST_CALL && act->b->name != NULL &&
-            strcmp(act->b->name, "count") == 0 && act->b->list.count == 1) {
-            /* `tiers on count(tea)`: the rows count the set's units */
-            act->op = ACT_COUNT_TIERS;
-            act->b = act->b->list.items[0];
-            check_count_tiers(c, act);
-            return;
-        }
         check_item_set(c, act->b, "what the tiers measure");
         for (int i = 0; i < act->list.count; i++) {
             ast_node *s = act->list.items[i];
