@@ -542,6 +542,18 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
         int64_t units = 0;
         for (uint32_t k = 0; k < n; k++) units += ctx->qty[ctx->scratch_idx[k]]; /* <= items: fits */
         const prog_step *s = find_step(d, a, units);
+        /* the next row up, for a near-miss hint: only when the set has a unit (an empty set is
+         * decided by the promotion's guard, which gives no hint either) */
+        for (uint32_t k = 0; units > 0 && !ctx->pend_hint && k < a->n_steps; k++) {
+            const prog_step *nx = &d->steps[a->steps + k];
+            if (nx->threshold <= units) continue;
+            ctx->pend_hint = true;
+            ctx->pend_hint_units = nx->threshold - units;
+            ctx->pend_hint_value = nx->value;
+            ctx->pend_hint_percent = nx->is_percent;
+            ctx->pend_hint_set = a->str1;
+            break;
+        }
         if (s == NULL) return PERK_OK;
         if (s->is_percent) {
             if ((st = percent_of(ctx, total, s->value, &D)) != PERK_OK) return st;
@@ -614,4 +626,5 @@ void act_discard(perk_context *ctx)
     ctx->pend_ship = 0;
     ctx->pend_gifts = 0;
     ctx->pend_effects = 0;
+    ctx->pend_hint = false;
 }

@@ -184,7 +184,12 @@ struct perk_context {
     uint64_t *touched; /* lines with pend > 0 */
     int64_t pend_ship;
     uint32_t pend_gifts, pend_effects; /* result gifts/effects appended by the current rule */
-    bool mult_active_mark;             /* MULTIPLY executed in the current block */
+    /* a count tier's next row, noted by its action and made a hint when the promotion's outcome
+     * is known (evaluate.c); cleared with the other pending state */
+    bool pend_hint, pend_hint_percent;
+    int64_t pend_hint_units, pend_hint_value;
+    uint32_t pend_hint_set; /* string id of the set's name, or PROG_NONE */
+    bool mult_active_mark;  /* MULTIPLY executed in the current block */
 
     /* interpreter */
     int64_t *stack;      /* max_scalars */

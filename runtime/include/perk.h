@@ -383,11 +383,17 @@ typedef struct perk_points_result {
     bool capped;
 } perk_points_result;
 
-/* A near-miss: "add ¥32.00 of tea to get 满300赠样品". */
+/* A near-miss: "add ¥32.00 of tea to get 满300赠样品", or, for a count tier's next row, "add 1
+ * unit of skincare to get 20% off". */
 typedef struct perk_hint {
     uint32_t promotion;
-    int64_t shortfall;    /* money to add */
+    int64_t shortfall;    /* money to add; units to add when `units` */
     const char *set_name; /* the item set that counts ("tea"), or "items" */
+    /* a count tier's next row (`tiers on count(S)`): the shortfall is in units, and the row takes
+     * next_value off (ppm when next_is_percent, else money); false for a money threshold */
+    bool units;
+    bool next_is_percent;
+    int64_t next_value;
 } perk_hint;
 
 typedef struct perk_result {

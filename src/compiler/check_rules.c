@@ -197,9 +197,10 @@ static void check_count_tiers(check_ctx *c, ast_node *act)
             ast_type t = check_expr(c, s->a);
             check_span_text(c, s->a->span, text, sizeof text);
             if (t == TY_MONEY)
-                snprintf(hint, sizeof hint,
-                         "count the units: write e.g. `2 units: 10%% off`, or measure money with `tiers on %s`",
-                         "order");
+                snprintf(
+                    hint, sizeof hint,
+                    "count the units: write e.g. `2 units: 10%% off`, or measure money with `tiers on %s`",
+                    "order");
             else
                 snprintf(hint, sizeof hint, "write `%s units: ...`", text);
             diag_report(c->diags, DIAG_COUNT_TIER_ROW, s->a->span, hint,
@@ -298,8 +299,8 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
             if (s == NULL || s->op != 1) continue;
             char t2[96];
             check_span_text(c, act->b->span, t2, sizeof t2);
-            snprintf(hint, sizeof hint, "to count units, write `tiers on count(%s)`; to measure money, write `¥100: ...`",
-                     t2);
+            snprintf(hint, sizeof hint,
+                     "to count units, write `tiers on count(%s)`; to measure money, write `¥100: ...`", t2);
             diag_report(c->diags, DIAG_UNITS_IN_SPEND_TIERS, s->span, hint,
                         "`tiers on %s` measures money, but this row counts units", t2);
             return;
@@ -337,7 +338,8 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
                                 reward->name && act->b->name && strcmp(reward->name, act->b->name) == 0)) {
             char t2[96];
             check_span_text(c, act->b->span, t2, sizeof t2);
-            snprintf(hint, sizeof hint, "drop `of %s`: with `per sku` the reward units are units of the same SKU in `%s`",
+            snprintf(hint, sizeof hint,
+                     "drop `of %s`: with `per sku` the reward units are units of the same SKU in `%s`",
                      check_span_text(c, reward->span, text, sizeof text), t2);
             diag_report(c->diags, DIAG_PER_SKU_OTHER_SET, reward->span, hint,
                         "`per sku` pairs units of one product, so the reward cannot come from another set");

@@ -385,15 +385,14 @@ static void print_hints(const explainer *e)
     fputs("\nHints\n", e->out);
     for (uint32_t i = 0; i < r->n_hints; i++) {
         const perk_hint *h = &r->hints[i];
-        char id[24], m[48];
+        char id[24], text[512];
         const char *pid = result_promotion_id(e->names, h->promotion, id, sizeof id);
         const char *label = result_promotion_label(e->names, h->promotion);
-        money(e, h->shortfall, m, sizeof m);
+        result_hint_text(h, e->r->exponent, e->symbol, label && *label ? label : pid, text, sizeof text);
         if (label && *label)
-            fprintf(e->out, "  add %s of %s to get %s (%s)\n", m, h->set_name ? h->set_name : "items", label,
-                    pid);
+            fprintf(e->out, "  %s (%s)\n", text, pid);
         else
-            fprintf(e->out, "  add %s of %s to get %s\n", m, h->set_name ? h->set_name : "items", pid);
+            fprintf(e->out, "  %s\n", text);
     }
 }
 
