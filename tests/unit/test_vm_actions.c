@@ -181,9 +181,9 @@ static void test_per_sku_groups_by_text(void **state)
     for (int round = 0; round < 2; round++) { /* the second cart reuses the grown buffer */
         perk_cart_reset(ctx);
         vt_order(ctx, 0);
-        vt_line(ctx, sku[0], NULL, 1000, 1); /* line 0: SKU 0 */
-        vt_line(ctx, sku[1], NULL, 900, 1);  /* line 1: SKU 1, alone */
-        vt_line(ctx, sku[0], NULL, 800, 1);  /* line 2: SKU 0 again */
+        vt_line(ctx, sku[0], NULL, 1000, 1);                             /* line 0: SKU 0 */
+        vt_line(ctx, sku[1], NULL, 900, 1);                              /* line 1: SKU 1, alone */
+        vt_line(ctx, sku[0], NULL, 800, 1);                              /* line 2: SKU 0 again */
         for (int k = 2; k < 40; k++) vt_line(ctx, sku[k], NULL, 100, 1); /* lines 3..40: alone */
         vt_line(ctx, "Q", NULL, 1999, 1000000);                          /* line 41 */
         const perk_result *r = vt_eval(ctx);
