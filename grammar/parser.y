@@ -76,8 +76,12 @@ static ast_node *mk_action(parse_state *ps, int op, ast_span sp, ast_node *a, as
 static ast_node *mk_expr(parse_state *ps, ast_kind kind, int op, ast_span sp, ast_node *a, ast_node *b);
 static ast_node *mk_field(parse_state *ps, ast_span head, ast_node *tail, ast_span sp);
 static ast_node *mk_word(parse_state *ps, ast_kind kind, ast_span sp);
-static void want_word(parse_state *ps, const ast_node *word, const char *want, const char *or_want, ast_span at);
+static void want_word(parse_state *ps, const ast_node *word, const char *want, const char *or_want, ast_span at,
+                      const char *hint);
 static ast_node *finish_height(parse_state *ps, ast_node *n);
+#define MONTH_HINT                                                                                  \
+    "a monthly schedule reads `on day 18 of every month`, `on days 1, 15 of every month` or "     \
+    "`on the last day of every month`"
 static ast_node *add_to_list(parse_state *ps, ast_node *list, ast_node *item, ast_span sp);
 static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node *label, ast_span sp);
 }
@@ -282,7 +286,7 @@ promo_clause
     | k_every day_list              { $$ = mk_clause(ps, CL_EVERY, @$, $2, NULL); }
     | k_hours expr T_TO expr        { $$ = mk_clause(ps, CL_HOURS, @$, $2, $4); }
     | T_ON month_days T_OF T_EVERY T_IDENT
-        { $$ = $2; $$->span = @$; want_word(ps, $5, "month", NULL, @5); }
+        { $$ = $2; $$->span = @$; want_word(ps, $5, "month", NULL, @5, MONTH_HINT); }
     | k_requires T_COUPON T_STRING  { $$ = mk_clause(ps, CL_COUPON, @$, NULL, NULL); $$->name = $3->name; }
     | k_requires T_COUPON T_FROM T_STRING
         { $$ = mk_clause(ps, CL_COUPON_FROM, @$, NULL, NULL); $$->name = $4->name; }
@@ -310,13 +314,13 @@ stage_name
  * `of every month`); the words are names, not keywords, so `day` and `month` stay free */
 month_days
     : T_IDENT day_numbers
-        { $$ = mk_clause(ps, CL_MONTHDAY, @$, NULL, NULL); $$->list = $2->list; want_word(ps, $1, "day", "days", @1); }
+        { $$ = mk_clause(ps, CL_MONTHDAY, @$, NULL, NULL); $$->list = $2->list; want_word(ps, $1, "day", "days", @1, MONTH_HINT); }
     | T_IDENT day_numbers T_AND last_day
         {
             $$ = mk_clause(ps, CL_MONTHDAY, @$, NULL, NULL);
             $$->list = $2->list;
             $$->ival = 1;
-            want_word(ps, $1, "day", "days", @1);
+            want_word(ps, $1, "day", "days", @1, MONTH_HINT);
         }
     | last_day { $$ = mk_clause(ps, CL_MONTHDAY, @$, NULL, NULL); $$->ival = 1; }
     ;
@@ -325,9 +329,9 @@ last_day
     : T_IDENT T_IDENT T_IDENT
         {
             $$ = $1;
-            want_word(ps, $1, "the", NULL, @1);
-            want_word(ps, $2, "last", NULL, @2);
-            want_word(ps, $3, "day", NULL, @3);
+            want_word(ps, $1, "the", NULL, @1, MONTH_HINT);
+            want_word(ps, $2, "last", NULL, @2, MONTH_HINT);
+            want_word(ps, $3, "day", NULL, @3, MONTH_HINT);
         }
     ;
 
@@ -368,7 +372,14 @@ action
     | T_PRICE expr T_BY T_QUANTITY T_LBRACE qty_table T_RBRACE
         { $$ = $6; $$->op = ACT_QTY_PRICE; $$->b = $2; $$->span = @$; }
     | T_TIERS T_ON expr T_LBRACE tier_table T_RBRACE
-        { $$ = $5; $$->op = ACT_TIERS; $$->b = $3; $$->span = @$; }
+        {
+            $$ = $5; $$->op = ACT_TIERS; $$->b = $3; $$->span = @$;
+            /* `tiers on count(tea)`: the rows count the set's units (COUNT_TIERS, b = the set) */
+            if ($3->kind == AST_CALL && $3->name && strcmp($3->name, "count") == 0 && $3->list.count == 1) {
+                $$->op = ACT_COUNT_TIERS;
+                $$->b = $3->list.items[0];
+            }
+        }
     | T_EVERY expr T_ON expr T_COLON expr T_OFF up_to_opt
         {
             $$ = mk_action(ps, ACT_EVERY, @$, $2, $4, $6);
@@ -379,6 +390,14 @@ action
             $$ = mk_action(ps, ACT_BUY_GET, @$, $2, $4, $6);
             ast_list_push(ps->arena, &$$->list, $7);
             ast_list_push(ps->arena, &$$->list, $8);
+        }
+    | T_BUY expr T_OF expr T_GET expr reward_opt get_how T_PER T_IDENT
+        {
+            $$ = mk_action(ps, ACT_BUY_GET_SKU, @$, $2, $4, $6);
+            ast_list_push(ps->arena, &$$->list, $7);
+            ast_list_push(ps->arena, &$$->list, $8);
+            want_word(ps, $10, "sku", NULL, @10,
+                      "pairs within one product read `buy 1 of tea get 1 at 50% off per sku`");
         }
     | T_ANY expr T_OF expr T_FOR expr
         { $$ = mk_action(ps, ACT_N_FOR, @$, $2, $4, $6); }
@@ -431,8 +450,14 @@ tier_steps
     | error                         { $$ = mk(ps, AST_ACTION, @$); }
     ;
 
+/* `¥100: ¥10 off` (op 0), or a row of a count tier `2 units: 10% off` (op 1) */
 tier_step
     : expr T_COLON expr T_OFF       { $$ = mk(ps, AST_TIER_STEP, @$); $$->a = $1; $$->b = $3; }
+    | expr T_IDENT T_COLON expr T_OFF
+        {
+            $$ = mk(ps, AST_TIER_STEP, @$); $$->a = $1; $$->b = $4; $$->op = 1;
+            want_word(ps, $2, "units", "unit", @2, "a row of a count tier reads `2 units: 10% off`");
+        }
     ;
 
 up_to_opt
@@ -668,18 +693,16 @@ static ast_node *mk(parse_state *ps, ast_kind kind, ast_span sp)
     return ast_new(ps->arena, kind, sp);
 }
 
-/* The words of a monthly schedule are names the grammar takes as written; anything else there
- * is a syntax error that shows the clause. */
-static void want_word(parse_state *ps, const ast_node *word, const char *want, const char *or_want, ast_span at)
+/* A word of one construct that is not reserved (`day`, `month`, `units`, `sku`): `hint` shows the
+ * construct written right. */
+static void want_word(parse_state *ps, const ast_node *word, const char *want, const char *or_want, ast_span at,
+                      const char *hint)
 {
     const char *got = word && word->name ? word->name : "";
     if (strcmp(got, want) == 0 || (or_want && strcmp(got, or_want) == 0)) return;
     char expected[64];
     snprintf(expected, sizeof expected, or_want ? "'%s' or '%s'" : "'%s'", want, or_want ? or_want : "");
-    diag_report(ps->diags, DIAG_SYNTAX_ERROR, at,
-                "a monthly schedule reads `on day 18 of every month`, `on days 1, 15 of every month` or "
-                "`on the last day of every month`",
-                "expected %s, found '%s'", expected, got);
+    diag_report(ps->diags, DIAG_SYNTAX_ERROR, at, hint, "expected %s, found '%s'", expected, got);
 }
 
 static ast_node *mk_clause(parse_state *ps, int op, ast_span sp, ast_node *a, ast_node *b)

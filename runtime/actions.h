@@ -16,7 +16,8 @@
  *   goods   1 when it discounts goods lines of its set(s) only (and so can be skipped, guarded and
  *           prechecked on its target); 0 for gifts, shipping and effects
  *   sets    line sets APPLY pops: 1, or 2 for APPLY2 (buy set, reward set)
- *   steps   step table: NONE, QTY (threshold = min units, value = unit price), TIERS
+ *   steps   step table: NONE, QTY (threshold = min units, value = unit price), TIERS (money
+ *           thresholds), COUNT (unit thresholds)
  *   empty   when it provably adds nothing (runtime/guard.c): NEVER, FIRST (its set is empty),
  *           EITHER (either of its two sets is empty)
  *   margin  how the margin guard bounds what it takes off one item (src/compiler/analyze.c)
@@ -63,7 +64,12 @@
     X(EFFECT, "effect", ORDER, 0, 1, NONE, NEVER, NONE, EFFECT, ANY, ANY, ANY, 1, "effect %q1[ %q2]",        \
       "custom effect: str1 = kind, str2 = payload")                                                          \
     X(MOST_EXPENSIVE, "most-expensive", ITEMS, 1, 1, NONE, FIRST, PERCENT, A_C, PPM, COUNT, ANY, 0,          \
-      "%p0 off the most expensive %i1", "p0 ppm off the p1 most expensive units of the set")
+      "%p0 off the most expensive %i1", "p0 ppm off the p1 most expensive units of the set")             \
+    X(COUNT_TIERS, "count-tiers", ORDER, 1, 1, COUNT, FIRST, COUNT_TIERS, STEPS, ANY, ANY, ANY, 0,          \
+      "tiers on count %S", "count tiers: steps (threshold = units of the set, value = money or ppm off)") \
+    X(BUY_GET_SKU, "buy-get-per-sku", ITEMS, 1, 1, NONE, FIRST, BUY_GET, BUY_GET, COUNT, COUNT, PPM, 0,      \
+      "buy %i0 get %i1 at %p2 off per sku",                                                                 \
+      "buy p0 get p1 within each SKU of the set: reward units get p2 ppm off (1000000 = free)")
 /* clang-format on */
 
 typedef enum prog_action_kind {
@@ -82,7 +88,12 @@ typedef enum prog_action_stage {
 } prog_action_stage;
 
 /* steps */
-typedef enum prog_steps_kind { PROG_STEPS_NONE, PROG_STEPS_QTY, PROG_STEPS_TIERS } prog_steps_kind;
+typedef enum prog_steps_kind {
+    PROG_STEPS_NONE,
+    PROG_STEPS_QTY,   /* threshold = min units of the line, value = unit price */
+    PROG_STEPS_TIERS, /* threshold = money reached, value = money or ppm off */
+    PROG_STEPS_COUNT  /* threshold = units of the set (>= 1), value = money or ppm off */
+} prog_steps_kind;
 
 /* empty: when the action adds nothing and cannot fail (runtime/guard.c proves skips with it) */
 typedef enum prog_empty_kind { PROG_EMPTY_NEVER, PROG_EMPTY_FIRST, PROG_EMPTY_EITHER } prog_empty_kind;
@@ -98,7 +109,8 @@ typedef enum prog_margin_kind {
     PROG_MARGIN_TIERS,       /* the deepest step */
     PROG_MARGIN_EVERY,       /* off per step over the step */
     PROG_MARGIN_BUY_GET,     /* the reward percent (100% for `free`) */
-    PROG_MARGIN_N_FOR        /* 1 - the group price over n units at the lowest price */
+    PROG_MARGIN_N_FOR,       /* 1 - the group price over n units at the lowest price */
+    PROG_MARGIN_COUNT_TIERS  /* the deepest row: its percent, or its amount over its units at the lowest price */
 } prog_margin_kind;
 
 /* layout: operands from the AST node (src/compiler/ast.h describes each node's a, b, c, list) */

@@ -131,6 +131,9 @@ void perk_context_free(perk_context *ctx)
         ctx->cur,
         ctx->margin,
         ctx->sku_id,
+        ctx->sku_hash,
+        ctx->sku_off,
+        ctx->sku_text,
         ctx->brand_id,
         ctx->cat_id,
         ctx->customer_tags,
@@ -291,6 +294,10 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->cur = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->margin = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->sku_id = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->sku_hash = ctx_array(lines, sizeof(uint64_t), &ok);
+    ctx->sku_off = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->sku_text_cap = lines * 24; /* room for SKUs of 23 bytes on average before it grows */
+    ctx->sku_text = ctx_array(ctx->sku_text_cap, 1, &ok);
     ctx->brand_id = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->cat_id = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->customer_tags = ctx_array(tags, sizeof(uint32_t), &ok);
@@ -417,6 +424,8 @@ static bool ctx_grow_lines(perk_context *ctx, uint32_t need)
     GROW(cur, old, to);
     GROW(margin, old, to);
     GROW(sku_id, old, to);
+    GROW(sku_hash, old, to);
+    GROW(sku_off, old, to);
     GROW(brand_id, old, to);
     GROW(cat_id, old, to);
     GROW(pend, old, to);
@@ -480,6 +489,7 @@ void perk_cart_reset(perk_context *ctx)
     ctx->n_customer_tags = 0;
     ctx->n_coupons = 0;
     ctx->n_lines = 0;
+    ctx->sku_text_len = 0;
     ctx->subtotal_orig = 0;
     ctx->items = 0;
     ctx->cart_status = PERK_OK;
@@ -668,6 +678,9 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
                          ctx->limits.max_lines);
     if (in->sku == NULL || in->sku[0] == '\0')
         return CART_FAIL(ctx, PERK_INVALID, "line %u: sku is required", n);
+    size_t sku_len = strlen(in->sku);
+    if (sku_len > UINT32_MAX / 2 || ctx->sku_text_len > UINT32_MAX / 2)
+        return CART_FAIL(ctx, PERK_LIMIT, "line %u: the cart's SKUs are too long", n);
     if (in->unit_price < 0 || in->unit_price > ctx->limits.max_money)
         return CART_FAIL(ctx, PERK_INVALID, "line %u: unit_price %lld must be between 0 and %lld", n,
                          (long long)in->unit_price, (long long)ctx->limits.max_money);
@@ -711,7 +724,23 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
     if (ctx->n_lines >= ctx->cap_lines && !ctx_grow_lines(ctx, ctx->n_lines + 1))
         return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory growing the context for %u lines", n, n);
 
+    /* the SKU's text, kept for the pairing within one SKU (`per sku`); the buffer grows like the
+     * line arrays, so the same cart fed again allocates nothing */
+    if (ctx->sku_text_len + sku_len + 1 > ctx->sku_text_cap) {
+        size_t cap = ctx->sku_text_cap;
+        while (cap < ctx->sku_text_len + sku_len + 1) cap += cap / 2 + 256;
+        char *text = perk_mem_realloc(ctx->sku_text, ctx->sku_text_cap, cap);
+        if (text == NULL) return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory for its SKU", n);
+        ctx->sku_text = text;
+        ctx->sku_text_cap = cap;
+    }
     uint32_t i = ctx->n_lines;
+    uint64_t hash = UINT64_C(14695981039346656037); /* FNV-1a */
+    for (size_t k = 0; k < sku_len; k++) hash = (hash ^ (unsigned char)in->sku[k]) * UINT64_C(1099511628211);
+    ctx->sku_hash[i] = hash;
+    ctx->sku_off[i] = (uint32_t)ctx->sku_text_len;
+    memcpy(ctx->sku_text + ctx->sku_text_len, in->sku, sku_len + 1);
+    ctx->sku_text_len += sku_len + 1;
     ctx->price[i] = in->unit_price;
     ctx->qty[i] = in->quantity;
     ctx->orig[i] = amount;

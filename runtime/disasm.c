@@ -129,7 +129,8 @@ static void put_instant(FILE *out, int64_t t)
             mo, d, secs / 3600, secs / 60 % 60, secs % 60);
 }
 
-/* The step table of an action: "{2: 8.00 CNY, 3: 7.00 CNY}" or "{100.00 CNY: 10% off}". */
+/* The step table of an action: "{2: 8.00 CNY, 3: 7.00 CNY}", "{100.00 CNY: 10% off}" or
+ * "{2 units: 10% off}". */
 static void put_steps(FILE *out, const prog_data *p, const prog_action *a, prog_steps_kind kind)
 {
     bool steps_ok = p->steps && (uint64_t)a->steps + a->n_steps <= p->n_steps;
@@ -141,7 +142,10 @@ static void put_steps(FILE *out, const prog_data *p, const prog_action *a, prog_
             fprintf(out, "%" PRId64 ": ", s->threshold);
             put_money(out, p, s->value);
         } else {
-            put_money(out, p, s->threshold);
+            if (kind == PROG_STEPS_COUNT)
+                fprintf(out, "%" PRId64 " units", s->threshold);
+            else
+                put_money(out, p, s->threshold);
             fputs(": ", out);
             if (s->is_percent)
                 put_ppm(out, s->value);

@@ -133,6 +133,25 @@ static void maybe_hint(perk_context *ctx, uint32_t r)
     h->promotion = r;
     h->shortfall = shortfall;
     h->set_name = prog_string(ctx->d, set);
+    h->units = false;
+    h->next_is_percent = false;
+    h->next_value = 0;
+}
+
+/* A count tier's next row (section 12): a hint when the promotion ran its block to the end
+ * (applied, or took nothing off), in evaluation order, while the result has room. */
+static void take_count_hint(perk_context *ctx, uint32_t r)
+{
+    if (!ctx->pend_hint) return;
+    ctx->pend_hint = false;
+    if (ctx->res.n_hints >= ctx->limits.max_hints) return;
+    perk_hint *h = &ctx->r_hints[ctx->res.n_hints++];
+    h->promotion = r;
+    h->shortfall = ctx->pend_hint_units;
+    h->set_name = ctx->pend_hint_set < ctx->d->n_strings ? prog_string(ctx->d, ctx->pend_hint_set) : "items";
+    h->units = true;
+    h->next_is_percent = ctx->pend_hint_percent;
+    h->next_value = ctx->pend_hint_value;
 }
 
 /* Room for one more allocation in the log. The log holds cap_lines x min(discount promotions, 64)
@@ -354,6 +373,7 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
         st = act_limit(ctx, limit);
         if (st != PERK_OK) return st;
     }
+    take_count_hint(ctx, r);
     int64_t goods = act_pending_goods(ctx);
     if (goods == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 && ctx->pend_effects == 0) {
         act_discard(ctx);

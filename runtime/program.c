@@ -324,12 +324,10 @@ const char *perk_program_tier_id(const perk_program *program, size_t index)
     return prog_string(&program->d, program->d.tiers[index].id);
 }
 
-const char *perk_program_promotion_note(const perk_program *program, size_t index)
+/* The first action of rule `index`: the compiler writes actions in rule order, so by bisection
+ * (a program built otherwise may just find none). */
+static uint32_t first_action_of(const prog_data *d, size_t index)
 {
-    if (!program || index >= program->d.n_rules) return NULL;
-    const prog_data *d = &program->d;
-    /* the compiler writes actions in rule order: the first action of rule `index` by bisection
-     * (a program built otherwise may just get NULL) */
     uint32_t lo = 0, hi = d->n_actions;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -338,10 +336,27 @@ const char *perk_program_promotion_note(const perk_program *program, size_t inde
         else
             hi = mid;
     }
-    for (uint32_t k = lo; k < d->n_actions && d->actions[k].rule == index; k++) {
+    return lo;
+}
+
+bool perk_program_promotion_per_sku(const perk_program *program, size_t index)
+{
+    if (!program || index >= program->d.n_rules) return false;
+    const prog_data *d = &program->d;
+    for (uint32_t k = first_action_of(d, index); k < d->n_actions && d->actions[k].rule == index; k++)
+        if (d->actions[k].kind == PROG_ACT_BUY_GET_SKU) return true;
+    return false;
+}
+
+const char *perk_program_promotion_note(const perk_program *program, size_t index)
+{
+    if (!program || index >= program->d.n_rules) return NULL;
+    const prog_data *d = &program->d;
+    for (uint32_t k = first_action_of(d, index); k < d->n_actions && d->actions[k].rule == index; k++) {
         const prog_action *a = &d->actions[k];
         bool percent = a->kind == PROG_ACT_PERCENT_OFF || a->kind == PROG_ACT_MOST_EXPENSIVE ||
-                       a->kind == PROG_ACT_SHIPPING_OFF || a->kind == PROG_ACT_BUY_GET;
+                       a->kind == PROG_ACT_SHIPPING_OFF || a->kind == PROG_ACT_BUY_GET ||
+                       a->kind == PROG_ACT_BUY_GET_SKU;
         if (percent && a->str2 != PROG_NONE) return prog_string(d, a->str2);
     }
     return NULL;

@@ -408,12 +408,12 @@ static bool check_rules(vctx *v)
     return p->n_rules == 0 || check_unique(v, "promotion", &p->rules[0].id, sizeof(prog_rule), p->n_rules);
 }
 
-static bool check_steps(vctx *v, vwho who, const prog_action *a, bool is_tiers)
+static bool check_steps(vctx *v, vwho who, const prog_action *a, bool is_tiers, int64_t min_threshold)
 {
     if (a->n_steps == 0) return wfail(v, who, "a step table needs at least one step"), false;
     for (uint32_t k = 0; k < a->n_steps; k++) {
         const prog_step *s = &v->p->steps[a->steps + k];
-        if (s->threshold < (is_tiers ? 0 : 1) || s->value < 0)
+        if (s->threshold < min_threshold || s->value < 0)
             return wfail(v, who, "step %u has a threshold or value out of range", k), false;
         if (k > 0 && s->threshold <= v->p->steps[a->steps + k - 1].threshold)
             return wfail(v, who, "step thresholds are not strictly ascending (step %u)", k), false;
@@ -468,10 +468,13 @@ static bool check_actions(vctx *v)
         switch (info->steps) {
         case PROG_STEPS_NONE: break;
         case PROG_STEPS_QTY:
-            if (!check_steps(v, who, a, false)) return false;
+            if (!check_steps(v, who, a, false, 1)) return false;
             break;
         case PROG_STEPS_TIERS:
-            if (!check_steps(v, who, a, true)) return false;
+            if (!check_steps(v, who, a, true, 0)) return false;
+            break;
+        case PROG_STEPS_COUNT: /* a count of units: at least one */
+            if (!check_steps(v, who, a, true, 1)) return false;
             break;
         }
         if (!ok)

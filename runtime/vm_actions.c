@@ -240,6 +240,98 @@ static perk_status act_buy_get(perk_context *ctx, const prog_action *a, const ui
     return PERK_OK;
 }
 
+/* Whether lines i and j have the same SKU (the hash decides most pairs; the text the rest). */
+static int sku_cmp(const perk_context *ctx, uint32_t i, uint32_t j)
+{
+    if (ctx->sku_hash[i] != ctx->sku_hash[j]) return ctx->sku_hash[i] < ctx->sku_hash[j] ? -1 : 1;
+    return strcmp(ctx->sku_text + ctx->sku_off[i], ctx->sku_text + ctx->sku_off[j]);
+}
+
+/* Line order for grouping by SKU: by SKU (hash, then text), then by line. */
+static bool sku_before(const perk_context *ctx, uint32_t i, uint32_t j)
+{
+    int c = sku_cmp(ctx, i, j);
+    return c != 0 ? c < 0 : i < j;
+}
+
+static void sku_sift_down(const perk_context *ctx, uint32_t *x, uint32_t root, uint32_t n)
+{
+    for (;;) {
+        uint32_t child = 2 * root + 1;
+        if (child >= n) return;
+        if (child + 1 < n && sku_before(ctx, x[child], x[child + 1])) child++;
+        if (!sku_before(ctx, x[root], x[child])) return;
+        uint32_t t = x[root];
+        x[root] = x[child];
+        x[child] = t;
+        root = child;
+    }
+}
+
+/* Heap sort of lines by sku_before: O(n log n), no allocation. */
+static void sort_by_sku(const perk_context *ctx, uint32_t *x, uint32_t n)
+{
+    if (n < 2) return;
+    for (uint32_t i = n / 2; i-- > 0;) sku_sift_down(ctx, x, i, n);
+    for (uint32_t end = n - 1; end > 0; end--) {
+        uint32_t t = x[0];
+        x[0] = x[end];
+        x[end] = t;
+        sku_sift_down(ctx, x, 0, end);
+    }
+}
+
+/* BUY_GET_SKU: buy p0 get p1 at p2 ppm off, the pairs formed within each SKU of the set: for
+ * each SKU, k = floor(units / (p0 + p1)), and its k * p1 cheapest units (cheapest-first order,
+ * as BUY_GET) are rewarded. Each line's discount is percent(sum of its rewarded unit prices, p2),
+ * rounded once per line, as BUY_GET. Units of different SKUs never make a pair. */
+static perk_status act_buy_get_sku(perk_context *ctx, const prog_action *a, const uint64_t *set)
+{
+    int64_t p0 = a->p[0], p1 = a->p[1], p2 = a->p[2];
+    if (p0 < 1 || p1 < 1 || p2 <= 0) return PERK_OK;
+    int64_t total;
+    uint32_t n = gather(ctx, set, &total);
+    sort_by_sku(ctx, ctx->scratch_idx, n);
+    __int128 group = (__int128)p0 + p1; /* p0 + p1 may not fit in int64 */
+    for (uint32_t g = 0; g < n;) {
+        uint32_t e = g + 1;
+        while (e < n && sku_cmp(ctx, ctx->scratch_idx[g], ctx->scratch_idx[e]) == 0) e++;
+        /* lines [g, e) share one SKU, in line order */
+        uint32_t nr = 0;
+        int64_t units = 0;
+        for (uint32_t k = g; k < e; k++) {
+            uint32_t i = ctx->scratch_idx[k];
+            nr += line_runs(ctx, i, ctx->runs + nr);
+            units += ctx->qty[i]; /* <= the cart's items: fits */
+        }
+        int64_t left = (int64_t)((__int128)(units / group) * p1);
+        if (left > 0) {
+            sort_runs(ctx->runs, nr, true);
+            for (uint32_t k = 0; k < nr && left > 0; k++) {
+                int64_t take = ctx->runs[k].count < left ? ctx->runs[k].count : left;
+                ctx->scratch_line[ctx->runs[k].line] += take * ctx->runs[k].price; /* <= the line's amount */
+                left -= take;
+            }
+        }
+        g = e;
+    }
+    uint32_t words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = set[w];
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            int64_t sum = ctx->scratch_line[i], d = 0;
+            ctx->scratch_line[i] = 0;
+            if (sum == 0) continue;
+            perk_status st = percent_of(ctx, sum, p2, &d);
+            if (st != PERK_OK) return st;
+            add_pend(ctx, i, clamp(d, 0, sum));
+        }
+    }
+    return PERK_OK;
+}
+
 /* One N_FOR group that spans several runs: starts at runs[*r] with *rem units left there. */
 static perk_status nfor_group(perk_context *ctx, int64_t p0, int64_t p1, uint32_t n_runs, uint32_t *r,
                               int64_t *rem)
@@ -445,6 +537,32 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
     }
     case PROG_ACT_EFFECT: return add_effect(ctx, a);
     case PROG_ACT_MOST_EXPENSIVE: return act_most_expensive(ctx, a, set);
+    case PROG_ACT_COUNT_TIERS: {
+        uint32_t n = gather(ctx, set, &total);
+        int64_t units = 0;
+        for (uint32_t k = 0; k < n; k++) units += ctx->qty[ctx->scratch_idx[k]]; /* <= items: fits */
+        const prog_step *s = find_step(d, a, units);
+        /* the next row up, for a near-miss hint: only when the set has a unit (an empty set is
+         * decided by the promotion's guard, which gives no hint either) */
+        for (uint32_t k = 0; units > 0 && !ctx->pend_hint && k < a->n_steps; k++) {
+            const prog_step *nx = &d->steps[a->steps + k];
+            if (nx->threshold <= units) continue;
+            ctx->pend_hint = true;
+            ctx->pend_hint_units = nx->threshold - units;
+            ctx->pend_hint_value = nx->value;
+            ctx->pend_hint_percent = nx->is_percent;
+            ctx->pend_hint_set = a->str1;
+            break;
+        }
+        if (s == NULL) return PERK_OK;
+        if (s->is_percent) {
+            if ((st = percent_of(ctx, total, s->value, &D)) != PERK_OK) return st;
+        } else {
+            D = s->value;
+        }
+        return allocate_gathered(ctx, clamp(D, 0, total), n);
+    }
+    case PROG_ACT_BUY_GET_SKU: return act_buy_get_sku(ctx, a, set);
     case PROG_ACT_COUNT: break;
     }
     return ctx_fail(ctx, PERK_MALFORMED, "action %u: unknown kind %u", action, a->kind);
@@ -508,4 +626,5 @@ void act_discard(perk_context *ctx)
     ctx->pend_ship = 0;
     ctx->pend_gifts = 0;
     ctx->pend_effects = 0;
+    ctx->pend_hint = false;
 }

@@ -114,6 +114,12 @@ struct perk_context {
     uint32_t n_lines;
     int64_t *price, *qty, *orig, *cur, *margin;
     uint32_t *sku_id, *brand_id, *cat_id;
+    /* each line's SKU as given (sku_id is PROG_NONE for a SKU the program never names), for the
+     * actions that pair units within one SKU: the text at sku_text + sku_off[i], its FNV-1a hash */
+    uint64_t *sku_hash;
+    uint32_t *sku_off;
+    char *sku_text;
+    size_t sku_text_len, sku_text_cap; /* the cart's bytes, the buffer's (kept across carts) */
     int64_t subtotal_orig, items;
 
     /* customer */
@@ -178,7 +184,12 @@ struct perk_context {
     uint64_t *touched; /* lines with pend > 0 */
     int64_t pend_ship;
     uint32_t pend_gifts, pend_effects; /* result gifts/effects appended by the current rule */
-    bool mult_active_mark;             /* MULTIPLY executed in the current block */
+    /* a count tier's next row, noted by its action and made a hint when the promotion's outcome
+     * is known (evaluate.c); cleared with the other pending state */
+    bool pend_hint, pend_hint_percent;
+    int64_t pend_hint_units, pend_hint_value;
+    uint32_t pend_hint_set; /* string id of the set's name, or PROG_NONE */
+    bool mult_active_mark;  /* MULTIPLY executed in the current block */
 
     /* interpreter */
     int64_t *stack;      /* max_scalars */

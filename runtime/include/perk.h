@@ -124,6 +124,9 @@ const char *perk_program_promotion_label(const perk_program *program, size_t ind
 /* How the rules wrote the promotion's discount when they wrote it as a 折 ("95折 (5% off)"), for
  * explanations; NULL otherwise. */
 const char *perk_program_promotion_note(const perk_program *program, size_t index);
+/* Whether the promotion pairs units within each SKU (`buy 1 of tea get 1 at 50% off per sku`), so
+ * that an explanation can show its discount per SKU. */
+bool perk_program_promotion_per_sku(const perk_program *program, size_t index);
 /* Finds a promotion by id; returns its index or -1. */
 long perk_program_find_promotion(const perk_program *program, const char *id);
 size_t perk_program_earn_count(const perk_program *program);
@@ -247,7 +250,7 @@ typedef struct perk_order {
     X(EXPIRED, expired)                                                              \
     X(USED_UP, used_up)                                                              \
     X(NOT_FOR_CUSTOMER, not_for_customer)                                            \
-    X(REVOKED, revoked)            /* appended: the numbers above are kept */        \
+    X(REVOKED, revoked) /* appended: the numbers above are kept */                   \
     X(NOT_YET_VALID, not_yet_valid)
 /* clang-format on */
 
@@ -383,11 +386,17 @@ typedef struct perk_points_result {
     bool capped;
 } perk_points_result;
 
-/* A near-miss: "add ¥32.00 of tea to get 满300赠样品". */
+/* A near-miss: "add ¥32.00 of tea to get 满300赠样品", or, for a count tier's next row, "add 1
+ * unit of skincare to get 20% off". */
 typedef struct perk_hint {
     uint32_t promotion;
-    int64_t shortfall;    /* money to add */
+    int64_t shortfall;    /* money to add; units to add when `units` */
     const char *set_name; /* the item set that counts ("tea"), or "items" */
+    /* a count tier's next row (`tiers on count(S)`): the shortfall is in units, and the row takes
+     * next_value off (ppm when next_is_percent, else money); false for a money threshold */
+    bool units;
+    bool next_is_percent;
+    int64_t next_value;
 } perk_hint;
 
 typedef struct perk_result {

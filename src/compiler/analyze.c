@@ -167,6 +167,23 @@ static int64_t action_bound(const ast_node *act, int64_t threshold)
         }
         return clamp_ppm(best);
     }
+    case PROG_MARGIN_COUNT_TIERS: {
+        /* an amount off a row of n units is spread over at least n units, each at least the
+         * lowest price the set admits; a percent is its own bound */
+        int64_t best = 0, p = min_price_of(act->b);
+        for (int i = 0; i < act->list.count; i++) {
+            const ast_node *st = act->list.items[i];
+            const ast_node *v = st->b && st->b->kind == AST_ACTION ? st->b->a : st->b;
+            if (!v || !st->a) continue;
+            int64_t b = PPM;
+            if (v->type == TY_PERCENT)
+                b = v->value;
+            else if (p > 0 && st->a->value > 0 && (__int128)p * st->a->value <= INT64_MAX)
+                b = ratio_ppm(v->value, p * st->a->value);
+            if (b > best) best = b;
+        }
+        return clamp_ppm(best);
+    }
     case PROG_MARGIN_EVERY: return ratio_ppm(act->c->value, act->a->value);
     case PROG_MARGIN_BUY_GET:
         return act->list.count > 1 && act->list.items[1] ? clamp_ppm(act->list.items[1]->value) : PPM;
@@ -345,6 +362,16 @@ static int64_t set_share(const ast_node *act, int64_t threshold)
     case PROG_MARGIN_PERCENT:
     case PROG_MARGIN_TIERS:
     case PROG_MARGIN_EVERY: return action_bound(act, threshold);
+    case PROG_MARGIN_COUNT_TIERS: {
+        /* an amount row over units of unknown price: unbounded, as an amount with no threshold */
+        bool amount_row = false;
+        for (int i = 0; i < act->list.count; i++) {
+            const ast_node *st = act->list.items[i];
+            const ast_node *v = st->b && st->b->kind == AST_ACTION ? st->b->a : st->b;
+            if (v && v->type == TY_MONEY) amount_row = true;
+        }
+        return amount_row && min_price_of(act->b) <= 0 ? -1 : action_bound(act, threshold);
+    }
     case PROG_MARGIN_AMOUNT: return threshold > 0 ? action_bound(act, threshold) : -1;
     case PROG_MARGIN_AMOUNT_EACH:
     case PROG_MARGIN_FIXED_PRICE:

@@ -186,6 +186,9 @@ typedef enum ast_clause {
  *   QTY_PRICE        b = target set; list: AST_TIER_STEP(a = int min quantity, b = money unit price)
  *   TIERS            b = target set; list: AST_TIER_STEP(a = money threshold, b = the value off:
  *                    a money or percent expression, as in "¥200: 15% off")
+ *   COUNT_TIERS      b = target set (S of `tiers on count(S)`); list: AST_TIER_STEP(a = int units,
+ *                    b = the value off; op 1 when the row says `units`, 0 otherwise: an error)
+ *   BUY_GET_SKU      as BUY_GET (`... per sku`); list[0] must be NULL or the buy set's name
  *   EVERY            a = money step, b = target set, c = money off per step; list[0] = optional
  *                    cap (list.count == 0 when there is no `up to`)
  *   BUY_GET          a = int buy, b = buy set, c = int get; list[0] = reward set or NULL (= the

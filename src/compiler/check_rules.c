@@ -184,6 +184,54 @@ static void steps_ascending(check_ctx *c, ast_node *act, const char *what)
     }
 }
 
+/* `tiers on count(S) { 2 units: 10% off, ... }`: b = S (the parser took it out of the call);
+ * each row a whole number of units (at least 1) with `units`, rows going up. */
+static void check_count_tiers(check_ctx *c, ast_node *act)
+{
+    check_item_set(c, act->b, "what the count tiers count");
+    for (int i = 0; i < act->list.count; i++) {
+        ast_node *s = act->list.items[i];
+        if (s == NULL || s->a == NULL) continue;
+        char text[96], hint[200];
+        if (s->op != 1) {
+            ast_type t = check_expr(c, s->a);
+            check_span_text(c, s->a->span, text, sizeof text);
+            if (t == TY_MONEY)
+                snprintf(
+                    hint, sizeof hint,
+                    "count the units: write e.g. `2 units: 10%% off`, or measure money with `tiers on %s`",
+                    "order");
+            else
+                snprintf(hint, sizeof hint, "write `%s units: ...`", text);
+            diag_report(c->diags, DIAG_COUNT_TIER_ROW, s->a->span, hint,
+                        t == TY_MONEY ? "a count tier's rows count units, not money: `%s`"
+                                      : "a row of a count tier says `units`: `%s`",
+                        text);
+            continue;
+        }
+        want_int(c, s->a, "the units of a count tier", 1, INT32_MAX);
+        c->allow_zhe = true;
+        want_money_or_percent(c, s->b, "the discount of a count tier");
+        c->allow_zhe = false;
+    }
+    steps_ascending(c, act, "unit counts");
+}
+
+/* `buy N of S get M [of R] free|at P off` (and `per sku`) */
+static void check_buy_get(check_ctx *c, ast_node *act)
+{
+    want_int(c, act->a, "the number to buy", 1, INT32_MAX);
+    check_item_set(c, act->b, "what must be bought");
+    want_int(c, act->c, "the number given", 1, INT32_MAX);
+    ast_node *reward = list_at(act, 0), *pct = list_at(act, 1);
+    if (reward != NULL) check_item_set(c, reward, "what is given");
+    if (pct != NULL) {
+        c->allow_zhe = true;
+        want_percent(c, pct, "the discount on the reward");
+        c->allow_zhe = false;
+    }
+}
+
 static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
 {
     if (act == NULL || act->kind != AST_ACTION) return;
@@ -248,6 +296,17 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         check_item_set(c, act->b, "what the tiers measure");
         for (int i = 0; i < act->list.count; i++) {
             ast_node *s = act->list.items[i];
+            if (s == NULL || s->op != 1) continue;
+            char t2[96];
+            check_span_text(c, act->b->span, t2, sizeof t2);
+            snprintf(hint, sizeof hint,
+                     "to count units, write `tiers on count(%s)`; to measure money, write `¥100: ...`", t2);
+            diag_report(c->diags, DIAG_UNITS_IN_SPEND_TIERS, s->span, hint,
+                        "`tiers on %s` measures money, but this row counts units", t2);
+            return;
+        }
+        for (int i = 0; i < act->list.count; i++) {
+            ast_node *s = act->list.items[i];
             if (s == NULL) continue;
             want_money(c, s->a, "a spend threshold", false);
             c->allow_zhe = true;
@@ -272,19 +331,23 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         (void)step;
         return;
     }
-    case ACT_BUY_GET: {
-        want_int(c, act->a, "the number to buy", 1, INT32_MAX);
-        check_item_set(c, act->b, "what must be bought");
-        want_int(c, act->c, "the number given", 1, INT32_MAX);
-        ast_node *reward = list_at(act, 0), *pct = list_at(act, 1);
-        if (reward != NULL) check_item_set(c, reward, "what is given");
-        if (pct != NULL) {
-            c->allow_zhe = true;
-            want_percent(c, pct, "the discount on the reward");
-            c->allow_zhe = false;
+    case ACT_BUY_GET_SKU: {
+        /* pairs within one SKU of one set: `get ... of OTHER` has no SKU in common to pair with */
+        ast_node *reward = list_at(act, 0);
+        if (reward != NULL && !(reward->kind == AST_NAME && act->b != NULL && act->b->kind == AST_NAME &&
+                                reward->name && act->b->name && strcmp(reward->name, act->b->name) == 0)) {
+            char t2[96];
+            check_span_text(c, act->b->span, t2, sizeof t2);
+            snprintf(hint, sizeof hint,
+                     "drop `of %s`: with `per sku` the reward units are units of the same SKU in `%s`",
+                     check_span_text(c, reward->span, text, sizeof text), t2);
+            diag_report(c->diags, DIAG_PER_SKU_OTHER_SET, reward->span, hint,
+                        "`per sku` pairs units of one product, so the reward cannot come from another set");
         }
+        check_buy_get(c, act); /* the counts, the set and the percent as BUY_GET */
         return;
     }
+    case ACT_BUY_GET: check_buy_get(c, act); return;
     case ACT_N_FOR:
         if (want_int(c, act->a, "the group size", 1, INT32_MAX) && act->a->value < 2) {
             diag_report(c->diags, DIAG_VALUE_OUT_OF_RANGE, act->a->span,
@@ -312,6 +375,7 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         want_int(c, act->c, "the number of most expensive units", 1, INT32_MAX);
         check_item_set(c, act->b, "what the most expensive units are chosen from");
         return;
+    case ACT_COUNT_TIERS: check_count_tiers(c, act); return;
     case ACT_EARN_POINTS:
     case ACT_MULTIPLY:
         diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, act->span, NULL,

@@ -913,6 +913,14 @@ typedef struct pending_cond {
     uint32_t hint_set;
 } pending_cond;
 
+/* The name a hint gives a set: its `let` name, "items", or its text. */
+static uint32_t set_name_of(cg *c, const ast_node *s)
+{
+    if (s->kind == AST_NAME) return intern(c, s->name);
+    if (s->kind == AST_ITEMS) return intern(c, "items");
+    return text_of(c, s);
+}
+
 /* A `when` of the form sum(S) >= ¥X (or order.subtotal >= ¥X): the one kind of condition that
  * adding items can satisfy. Returns the string id of the set's name, or PROG_NONE. */
 static uint32_t threshold_hint(cg *c, const ast_node *e)
@@ -921,12 +929,8 @@ static uint32_t threshold_hint(cg *c, const ast_node *e)
     if (!e->b->is_const || e->b->type != TY_MONEY) return PROG_NONE;
     const ast_node *a = e->a;
     if (a->kind == AST_FIELD && (a->fact == PERK_FACT_ORDER_SUBTOTAL)) return intern(c, "items");
-    if (a->kind == AST_CALL && a->name && strcmp(a->name, "sum") == 0 && a->list.count == 1) {
-        const ast_node *s = a->list.items[0];
-        if (s->kind == AST_NAME) return intern(c, s->name);
-        if (s->kind == AST_ITEMS) return intern(c, "items");
-        return text_of(c, s);
-    }
+    if (a->kind == AST_CALL && a->name && strcmp(a->name, "sum") == 0 && a->list.count == 1)
+        return set_name_of(c, a->list.items[0]);
     return PROG_NONE;
 }
 
@@ -1231,8 +1235,9 @@ static void compile_action(cg *c, const ast_node *act)
     if (a.kind == PROG_ACT_PERCENT_OFF || a.kind == PROG_ACT_MOST_EXPENSIVE ||
         a.kind == PROG_ACT_SHIPPING_OFF)
         a.str2 = zhe_note(c, act->a);
-    else if (a.kind == PROG_ACT_BUY_GET && act->list.count > 1)
+    else if ((a.kind == PROG_ACT_BUY_GET || a.kind == PROG_ACT_BUY_GET_SKU) && act->list.count > 1)
         a.str2 = zhe_note(c, act->list.items[1]);
+    if (a.kind == PROG_ACT_COUNT_TIERS) a.str1 = set_name_of(c, act->b); /* its near-miss hints */
     if (target)
         compile_set(c, target);
     else

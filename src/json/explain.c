@@ -240,7 +240,51 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
                            : NULL;
     if (note) ADD("%s: ", note);
     size_t start = n; /* what follows the note */
-    if (pr->discount) {
+    bool per_sku = e->names && e->names->promotion_per_sku && pr->promotion < e->names->n_promotions &&
+                   e->names->promotion_per_sku[pr->promotion] && e->doc && e->doc->n_lines <= r->n_lines;
+    if (pr->discount && per_sku) {
+        /* pairs within one SKU: "-¥28.00: TEA-A -¥14.00 on line #2; TEA-B -¥14.00 on line #3" */
+        money(e, -pr->discount, m, sizeof m);
+        ADD("%s:", m);
+        size_t skus = 0, nl = e->doc->n_lines; /* the cart's lines: gift lines come after them */
+        for (uint32_t i = 0; i < nl && skus < 8; i++) {
+            const char *sku = e->doc->lines[i].sku; /* required by the cart's JSON */
+            bool seen = sku == NULL;
+            for (uint32_t j = 0; j < i && !seen; j++)
+                seen = e->doc->lines[j].sku && strcmp(e->doc->lines[j].sku, sku) == 0;
+            if (seen) continue;
+            int64_t sum = 0;
+            uint32_t hits = 0;
+            for (int pass = 0; pass < 2; pass++) {
+                for (uint32_t j = i; j < nl; j++) {
+                    const perk_line_result *lr = &r->lines[j];
+                    if (!e->doc->lines[j].sku || strcmp(e->doc->lines[j].sku, sku) != 0 ||
+                        !allocations_valid(r, lr))
+                        continue;
+                    int64_t got = 0;
+                    for (uint32_t k = 0; k < lr->n_allocations; k++)
+                        if (r->allocations[lr->first_allocation + k].promotion == pr->promotion)
+                            got += r->allocations[lr->first_allocation + k].amount;
+                    if (got == 0) continue;
+                    if (pass == 0) {
+                        sum += got;
+                        hits++;
+                        continue;
+                    }
+                    char label[64];
+                    line_label(e, j, label, sizeof label);
+                    ADD("%s%s", hits ? (hits == 1 ? " on line " : " on lines ") : ", ", label);
+                    hits = 0;
+                }
+                if (pass == 0) {
+                    if (sum == 0) break;
+                    money(e, -sum, m, sizeof m);
+                    ADD("%s %s %s", skus ? ";" : "", sku, m);
+                    skus++;
+                }
+            }
+        }
+    } else if (pr->discount) {
         money(e, -pr->discount, m, sizeof m);
         ADD("%s", m);
         size_t hits = 0, listed = 0;
@@ -385,15 +429,14 @@ static void print_hints(const explainer *e)
     fputs("\nHints\n", e->out);
     for (uint32_t i = 0; i < r->n_hints; i++) {
         const perk_hint *h = &r->hints[i];
-        char id[24], m[48];
+        char id[24], text[512];
         const char *pid = result_promotion_id(e->names, h->promotion, id, sizeof id);
         const char *label = result_promotion_label(e->names, h->promotion);
-        money(e, h->shortfall, m, sizeof m);
+        result_hint_text(h, e->r->exponent, e->symbol, label && *label ? label : pid, text, sizeof text);
         if (label && *label)
-            fprintf(e->out, "  add %s of %s to get %s (%s)\n", m, h->set_name ? h->set_name : "items", label,
-                    pid);
+            fprintf(e->out, "  %s (%s)\n", text, pid);
         else
-            fprintf(e->out, "  add %s of %s to get %s\n", m, h->set_name ? h->set_name : "items", pid);
+            fprintf(e->out, "  %s\n", text);
     }
 }
 

@@ -115,6 +115,22 @@ const char *result_cmp_negated_text(int cmp)
     return cmp >= PERK_CMP_EQ && cmp <= PERK_CMP_GE ? cmp_negated[cmp] : "?";
 }
 
+void result_hint_text(const perk_hint *h, int exponent, const char *symbol, const char *name, char *buf,
+                      size_t cap)
+{
+    char amount[64], next[64];
+    const char *set = h->set_name ? h->set_name : "items";
+    if (!h->units) {
+        result_format_value(h->shortfall, RESULT_VALUE_MONEY, exponent, symbol, amount, sizeof amount);
+        snprintf(buf, cap, "add %s of %s to get %s", amount, set, name);
+        return;
+    }
+    result_format_value(h->next_value, h->next_is_percent ? RESULT_VALUE_PERCENT : RESULT_VALUE_MONEY,
+                        exponent, symbol, next, sizeof next);
+    snprintf(buf, cap, "add %" PRId64 " more %s of %s to get %s off with %s", h->shortfall,
+             h->shortfall == 1 ? "unit" : "units", set, next, name);
+}
+
 void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol, char *buf,
                          size_t cap)
 {
@@ -529,16 +545,22 @@ static json_t *render_hints(builder *b)
     json_t *arr = json_array();
     for (uint32_t i = 0; b->r->hints && i < b->r->n_hints; i++) {
         const perk_hint *h = &b->r->hints[i];
-        char idbuf[24], amount[64], text[512];
+        char idbuf[24], text[512];
         const char *id = result_promotion_id(b->names, h->promotion, idbuf, sizeof idbuf);
         const char *label = result_promotion_label(b->names, h->promotion);
         const char *set = h->set_name ? h->set_name : "items";
-        result_format_value(h->shortfall, RESULT_VALUE_MONEY, b->r->exponent, b->symbol, amount,
-                            sizeof amount);
-        snprintf(text, sizeof text, "add %s of %s to get %s", amount, set, label && *label ? label : id);
+        result_hint_text(h, b->r->exponent, b->symbol, label && *label ? label : id, text, sizeof text);
         json_t *o = json_object();
         put(b, o, "promotion", jpromotion(b, h->promotion));
-        put(b, o, "shortfall", jmoney(b, h->shortfall));
+        if (h->units) { /* a count tier's next row: units to add, and what that row takes off */
+            put(b, o, "units", jint(h->shortfall));
+            char pct[32];
+            result_format_value(h->next_value, RESULT_VALUE_PERCENT, b->r->exponent, b->symbol, pct,
+                                sizeof pct);
+            put(b, o, "next_off", h->next_is_percent ? jstr(b, pct) : jmoney(b, h->next_value));
+        } else {
+            put(b, o, "shortfall", jmoney(b, h->shortfall));
+        }
         put(b, o, "set", jstr(b, set));
         put(b, o, "text", jstr(b, text));
         append(b, arr, o);

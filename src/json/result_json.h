@@ -38,6 +38,7 @@ typedef struct result_names {
     const char *const *promotion_ids;    /* n_promotions entries */
     const char *const *promotion_labels; /* n_promotions entries (NULL entries: no label) */
     const char *const *promotion_notes;  /* NULL, or n_promotions entries: "95折 (5% off)" or NULL */
+    const bool *promotion_per_sku;       /* NULL, or n_promotions entries: its discount shown per SKU */
     size_t n_earns;
     const char *const *earn_ids;
     /* Conditions are looked up on demand (perk.h has no condition count). Any of these may be
@@ -101,6 +102,11 @@ void result_comparison_text(int64_t observed, int cmp, int64_t expected, result_
                             const char *symbol, char *buf, size_t cap);
 /* Formats a value of the given kind: money with `symbol` ("¥268.00"; symbol may be NULL),
  * percent ("12.5%"), date ("2026-03-04"), else the integer. */
+/* A near-miss hint as text: "add ¥32.00 of tea to get NAME", or for a count tier's next row
+ * "add 1 more unit of skincare to get 20% off with NAME" (NAME: the promotion's label or id). */
+void result_hint_text(const perk_hint *h, int exponent, const char *symbol, const char *name, char *buf,
+                      size_t cap);
+
 void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol, char *buf,
                          size_t cap);
 /* "x2", or "x3/2" for a fractional multiplier. */

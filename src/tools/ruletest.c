@@ -29,6 +29,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,14 +295,28 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         snprintf(why, whycap, "coupon %s is not in the result", w->w[2]);
         return false;
     }
-    if (strcmp(k, "hint") == 0 && w->n == 4) {
+    if (strcmp(k, "hint") == 0 &&
+        (w->n == 4 || (w->n == 5 && (strcmp(w->w[4], "unit") == 0 || strcmp(w->w[4], "units") == 0)))) {
+        /* `expect hint ID ¥32.00` (money to add) or `expect hint ID 1 unit` (a count tier's row) */
         long idx = promo_index(p, w->w[2]);
-        if (!parse_money(w->w[3], e, &want)) goto bad;
+        bool units = w->n == 5;
+        if (units) {
+            char *end = NULL;
+            want = strtoll(w->w[3], &end, 10);
+            if (end == w->w[3] || *end != '\0' || want < 1) goto bad;
+        } else if (!parse_money(w->w[3], e, &want)) {
+            goto bad;
+        }
         for (uint32_t i = 0; i < r->n_hints; i++)
             if ((long)r->hints[i].promotion == idx) {
-                snprintf(actual, cap, "expect hint %s %s", w->w[2],
-                         fmt_money(p, r->hints[i].shortfall, m1, sizeof m1));
-                return r->hints[i].shortfall == want;
+                const perk_hint *h = &r->hints[i];
+                if (h->units)
+                    snprintf(actual, cap, "expect hint %s %" PRId64 " %s", w->w[2], h->shortfall,
+                             h->shortfall == 1 ? "unit" : "units");
+                else
+                    snprintf(actual, cap, "expect hint %s %s", w->w[2],
+                             fmt_money(p, h->shortfall, m1, sizeof m1));
+                return h->units == units && h->shortfall == want;
             }
         snprintf(actual, cap, "expect no hint %s", w->w[2]);
         return false;

@@ -11,7 +11,7 @@
  *                 cond 3 (JUMP_IF_FALSE, strset, AND); APPLY action 2 (gift)
  *   3 bogo        priority 40; conds 4-6 (JUMP_IF_TRUE chain with OR, arithmetic, KNOWN, JUMP over dead code);
  *                 set algebra; APPLY2 action 3 (buy 2 get 1 free)
- *   4 bundle      priority 40; conds 7-8 (aggregates); APPLY actions 4-13 (every other kind)
+ *   4 bundle      priority 40; conds 7-8 (aggregates); APPLY actions 4-15 (every other kind)
  * earn rules: 0 base (cond 9), 1 margin_bonus (cap 500)
  * multipliers: 0 birthday x2 on base, margin_bonus (cond 10); 1 happy x3/2 on all
  * redeem: 100 points = 1.00, pays goods and shipping, min balance 500 (cond 11)
@@ -218,6 +218,11 @@ static inline void bc_sample(prog_data *p)
     p->actions[a].str2 = pb_str(p, "您的专属顾问");
     bc_sample_apply_all(p, a);
     bc_sample_apply_all(p, pb_action(p, r, PROG_ACT_MOST_EXPENSIVE, 200000, 2, 0));
+    a = pb_action(p, r, PROG_ACT_COUNT_TIERS, 0, 0, 0);
+    pb_step(p, a, 2, 100000, 1); /* 2 units: 10% off */
+    pb_step(p, a, 3, 1500, 0);   /* 3 units: ¥15 off */
+    bc_sample_apply_all(p, a);
+    bc_sample_apply_all(p, pb_action(p, r, PROG_ACT_BUY_GET_SKU, 1, 1, 500000));
     pb_promotion_end(p, r);
 
     /* earn rules */

@@ -83,6 +83,24 @@ static void test_explain_exact(void **state)
     cart_json_free(doc);
 }
 
+/* A promotion that pairs within one SKU (`per sku`) shows its discount per SKU: member_day's
+ * 25.60 on TEA-001 (line 1) and 1.20 on CUP-9 (line 2), the gift line none. */
+static void test_per_sku_detail(void **state)
+{
+    (void)state;
+    perk_result r = fixture_result();
+    cart_doc *doc = fixture_doc();
+    assert_non_null(doc);
+    bool per_sku[16] = { true }; /* member_day, promotion 0 */
+    assert_true(fixture_names.n_promotions <= 16);
+    result_names names = fixture_names;
+    names.promotion_per_sku = per_sku;
+    char *text = explain_to_string(&names, &r, doc, 0);
+    assert_non_null(strstr(text, "-¥26.80: TEA-001 -¥25.60 on line 1; CUP-9 -¥1.20 on line 2\n"));
+    free(text);
+    cart_json_free(doc);
+}
+
 /* Every row of the promotions table starts its label column at the same display column, even
  * though the labels mix CJK (2 columns) and ASCII. */
 static void test_alignment(void **state)
@@ -172,6 +190,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_explain_exact),
+        cmocka_unit_test(test_per_sku_detail),
         cmocka_unit_test(test_alignment),
         cmocka_unit_test(test_color),
         cmocka_unit_test(test_without_cart_or_names),

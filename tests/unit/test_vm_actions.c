@@ -161,6 +161,72 @@ static void test_most_expensive_more_than_there_are(void **state)
     perk_context_free(ctx);
 }
 
+/* ------------------------------------------------------------------ per sku, count tiers */
+
+/* BUY_GET_SKU groups lines by their SKU's text, SKUs the program never names included (their
+ * sku_id is PROG_NONE for all of them): 40 SKUs of 100 bytes (more text than a new context
+ * reserves) that differ only in their last byte, and a run of a million units. */
+static void test_per_sku_groups_by_text(void **state)
+{
+    (void)state;
+    prog_data p = new_prog();
+    vt_simple_rule(&p, "pair", PERK_OP_SET_ALL, NULL, PROG_ACT_BUY_GET_SKU, 1, 1, 1000000);
+    perk_context *ctx = vt_build(&p);
+    char sku[40][101];
+    for (int k = 0; k < 40; k++) {
+        memset(sku[k], 'x', 99);
+        sku[k][99] = (char)('0' + k);
+        sku[k][100] = '\0';
+    }
+    for (int round = 0; round < 2; round++) { /* the second cart reuses the grown buffer */
+        perk_cart_reset(ctx);
+        vt_order(ctx, 0);
+        vt_line(ctx, sku[0], NULL, 1000, 1);                             /* line 0: SKU 0 */
+        vt_line(ctx, sku[1], NULL, 900, 1);                              /* line 1: SKU 1, alone */
+        vt_line(ctx, sku[0], NULL, 800, 1);                              /* line 2: SKU 0 again */
+        for (int k = 2; k < 40; k++) vt_line(ctx, sku[k], NULL, 100, 1); /* lines 3..40: alone */
+        vt_line(ctx, "Q", NULL, 1999, 1000000);                          /* line 41 */
+        const perk_result *r = vt_eval(ctx);
+        /* SKU 0: 2 units, the cheaper (800, line 2) free; SKU 1 and SKUs 2..39: one unit each, none;
+         * Q: 1000000 / 2 = 500000 units free, 500000 x 1999 = 999500000 */
+        assert_int_equal(r->status, PERK_OK);
+        assert_int_equal(r->lines[0].n_allocations, 0);
+        assert_int_equal(r->lines[1].n_allocations, 0);
+        assert_int_equal(vt_alloc(r, 2, 0), 800);
+        for (uint32_t i = 3; i < 41; i++) assert_int_equal(r->lines[i].n_allocations, 0);
+        assert_int_equal(vt_alloc(r, 41, 0), 999500000);
+        assert_int_equal(r->discount, 999500800);
+    }
+    perk_context_free(ctx);
+}
+
+/* The hint of a count tier's next row carries its units, its value and the set's name. */
+static void test_count_tier_hint_fields(void **state)
+{
+    (void)state;
+    prog_data p = new_prog();
+    uint32_t a = vt_simple_rule(&p, "count", PERK_OP_SET_ALL, NULL, PROG_ACT_COUNT_TIERS, 0, 0, 0);
+    pb_step(&p, a, 2, 100000, 1); /* 2 units: 10% off */
+    pb_step(&p, a, 5, 1500, 0);   /* 5 units: ¥15 off */
+    p.actions[a].str1 = pb_str(&p, "skincare");
+    perk_context *ctx = vt_build(&p);
+    vt_order(ctx, 0);
+    vt_line(ctx, "a", NULL, 1000, 2);
+    vt_line(ctx, "b", NULL, 333, 1);
+    const perk_result *r = vt_eval(ctx);
+    /* 3 units: 10% of 2333 = 233.3 -> 233, allocated 2000 : 333 -> 199.7 / 33.3 -> 200 / 33;
+     * the 5-unit row is 2 units away and takes 1500 off */
+    assert_int_equal(vt_alloc(r, 0, 0), 200);
+    assert_int_equal(vt_alloc(r, 1, 0), 33);
+    assert_int_equal(r->n_hints, 1);
+    assert_true(r->hints[0].units);
+    assert_int_equal(r->hints[0].shortfall, 2);
+    assert_false(r->hints[0].next_is_percent);
+    assert_int_equal(r->hints[0].next_value, 1500);
+    assert_string_equal(r->hints[0].set_name, "skincare");
+    perk_context_free(ctx);
+}
+
 /* ------------------------------------------------------------------ gifts, shipping, effects */
 
 static void test_gift_counts_toward_nothing(void **state)
@@ -276,6 +342,8 @@ int main(void)
         cmocka_unit_test(test_gift_counts_toward_nothing),
         cmocka_unit_test(test_effect_recorded),
         cmocka_unit_test(test_money_budget_caps_to_remaining),
+        cmocka_unit_test(test_per_sku_groups_by_text),
+        cmocka_unit_test(test_count_tier_hint_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,18 @@
+build-dev/obj/gen/console_assets.o: build-dev/gen/console_assets.c \
+ src/service/console_internal.h src/service/serve_internal.h \
+ src/checkout/checkout.h src/json/json.h src/json/cart_json.h \
+ runtime/include/perk.h src/json/explain.h src/json/result_json.h \
+ src/checkout/reload.h src/checkout/store_facts.h src/store/store.h \
+ src/service/service.h
+src/service/console_internal.h:
+src/service/serve_internal.h:
+src/checkout/checkout.h:
+src/json/json.h:
+src/json/cart_json.h:
+runtime/include/perk.h:
+src/json/explain.h:
+src/json/result_json.h:
+src/checkout/reload.h:
+src/checkout/store_facts.h:
+src/store/store.h:
+src/service/service.h:

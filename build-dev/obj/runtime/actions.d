@@ -1,0 +1,2 @@
+build-dev/obj/runtime/actions.o: runtime/actions.c runtime/actions.h
+runtime/actions.h:

@@ -1,0 +1,3 @@
+build-dev/obj/runtime/tz.o: runtime/tz.c runtime/tz.h runtime/civil.h
+runtime/tz.h:
+runtime/civil.h:

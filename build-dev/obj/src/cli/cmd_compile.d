@@ -1,0 +1,29 @@
+build-dev/obj/src/cli/cmd_compile.o: src/cli/cmd_compile.c src/cli/cli.h \
+ src/cli/cmd_store.h runtime/include/perk.h runtime/tz.h \
+ src/compiler/compiler.h src/compiler/ast.h runtime/actions.h \
+ src/compiler/diag.h src/compiler/source.h src/compiler/diag_all.def \
+ src/compiler/diag_codes.def src/compiler/diag_check.def \
+ src/compiler/diag_codegen.def src/compiler/diag_analyze.def \
+ src/compiler/fmt.h src/compiler/parse.h runtime/disasm.h \
+ runtime/program.h runtime/actions.h runtime/opcodes.h runtime/program.h
+src/cli/cli.h:
+src/cli/cmd_store.h:
+runtime/include/perk.h:
+runtime/tz.h:
+src/compiler/compiler.h:
+src/compiler/ast.h:
+runtime/actions.h:
+src/compiler/diag.h:
+src/compiler/source.h:
+src/compiler/diag_all.def:
+src/compiler/diag_codes.def:
+src/compiler/diag_check.def:
+src/compiler/diag_codegen.def:
+src/compiler/diag_analyze.def:
+src/compiler/fmt.h:
+src/compiler/parse.h:
+runtime/disasm.h:
+runtime/program.h:
+runtime/actions.h:
+runtime/opcodes.h:
+runtime/program.h:

@@ -1,0 +1,19 @@
+build-dev/obj/src/compiler/lex_discount.o: src/compiler/lex_discount.c \
+ src/compiler/lexer_support.h src/compiler/parse_internal.h \
+ src/compiler/ast.h runtime/actions.h src/compiler/diag.h \
+ src/compiler/source.h src/compiler/diag_all.def \
+ src/compiler/diag_codes.def src/compiler/diag_check.def \
+ src/compiler/diag_codegen.def src/compiler/diag_analyze.def \
+ src/compiler/parse.h
+src/compiler/lexer_support.h:
+src/compiler/parse_internal.h:
+src/compiler/ast.h:
+runtime/actions.h:
+src/compiler/diag.h:
+src/compiler/source.h:
+src/compiler/diag_all.def:
+src/compiler/diag_codes.def:
+src/compiler/diag_check.def:
+src/compiler/diag_codegen.def:
+src/compiler/diag_analyze.def:
+src/compiler/parse.h:

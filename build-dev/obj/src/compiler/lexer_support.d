@@ -1,0 +1,24 @@
+build-dev/obj/src/compiler/lexer_support.o: src/compiler/lexer_support.c \
+ src/compiler/lexer_support.h src/compiler/parse_internal.h \
+ src/compiler/ast.h runtime/actions.h src/compiler/diag.h \
+ src/compiler/source.h src/compiler/diag_all.def \
+ src/compiler/diag_codes.def src/compiler/diag_check.def \
+ src/compiler/diag_codegen.def src/compiler/diag_analyze.def \
+ src/compiler/parse.h runtime/civil.h build-dev/gen/parser.h \
+ src/compiler/ast.h src/compiler/parse_internal.h
+src/compiler/lexer_support.h:
+src/compiler/parse_internal.h:
+src/compiler/ast.h:
+runtime/actions.h:
+src/compiler/diag.h:
+src/compiler/source.h:
+src/compiler/diag_all.def:
+src/compiler/diag_codes.def:
+src/compiler/diag_check.def:
+src/compiler/diag_codegen.def:
+src/compiler/diag_analyze.def:
+src/compiler/parse.h:
+runtime/civil.h:
+build-dev/gen/parser.h:
+src/compiler/ast.h:
+src/compiler/parse_internal.h:

@@ -1,0 +1,3 @@
+build-dev/obj/src/compiler/source.o: src/compiler/source.c \
+ src/compiler/source.h
+src/compiler/source.h:

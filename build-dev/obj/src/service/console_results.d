@@ -1,0 +1,25 @@
+build-dev/obj/src/service/console_results.o: \
+ src/service/console_results.c src/service/console_internal.h \
+ src/service/serve_internal.h src/checkout/checkout.h src/json/json.h \
+ src/json/cart_json.h runtime/include/perk.h src/json/explain.h \
+ src/json/result_json.h src/checkout/reload.h src/checkout/store_facts.h \
+ src/store/store.h src/service/service.h src/tools/tools.h \
+ src/tools/diff.h src/tools/gen_orders.h src/tools/report.h \
+ src/tools/ruletest.h
+src/service/console_internal.h:
+src/service/serve_internal.h:
+src/checkout/checkout.h:
+src/json/json.h:
+src/json/cart_json.h:
+runtime/include/perk.h:
+src/json/explain.h:
+src/json/result_json.h:
+src/checkout/reload.h:
+src/checkout/store_facts.h:
+src/store/store.h:
+src/service/service.h:
+src/tools/tools.h:
+src/tools/diff.h:
+src/tools/gen_orders.h:
+src/tools/report.h:
+src/tools/ruletest.h:

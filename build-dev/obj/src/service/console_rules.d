@@ -1,0 +1,41 @@
+build-dev/obj/src/service/console_rules.o: src/service/console_rules.c \
+ src/service/console_internal.h src/service/serve_internal.h \
+ src/checkout/checkout.h src/json/json.h src/json/cart_json.h \
+ runtime/include/perk.h src/json/explain.h src/json/result_json.h \
+ src/checkout/reload.h src/checkout/store_facts.h src/store/store.h \
+ src/service/service.h src/compiler/compiler.h src/compiler/ast.h \
+ runtime/actions.h src/compiler/diag.h src/compiler/source.h \
+ src/compiler/diag_all.def src/compiler/diag_codes.def \
+ src/compiler/diag_check.def src/compiler/diag_codegen.def \
+ src/compiler/diag_analyze.def src/compiler/fmt.h src/compiler/parse.h \
+ src/tools/tools.h src/tools/diff.h src/tools/gen_orders.h \
+ src/tools/report.h src/tools/ruletest.h
+src/service/console_internal.h:
+src/service/serve_internal.h:
+src/checkout/checkout.h:
+src/json/json.h:
+src/json/cart_json.h:
+runtime/include/perk.h:
+src/json/explain.h:
+src/json/result_json.h:
+src/checkout/reload.h:
+src/checkout/store_facts.h:
+src/store/store.h:
+src/service/service.h:
+src/compiler/compiler.h:
+src/compiler/ast.h:
+runtime/actions.h:
+src/compiler/diag.h:
+src/compiler/source.h:
+src/compiler/diag_all.def:
+src/compiler/diag_codes.def:
+src/compiler/diag_check.def:
+src/compiler/diag_codegen.def:
+src/compiler/diag_analyze.def:
+src/compiler/fmt.h:
+src/compiler/parse.h:
+src/tools/tools.h:
+src/tools/diff.h:
+src/tools/gen_orders.h:
+src/tools/report.h:
+src/tools/ruletest.h:

@@ -1,0 +1,11 @@
+build-dev/obj/src/tools/diff_report.o: src/tools/diff_report.c \
+ src/tools/diff.h runtime/include/perk.h src/json/json.h \
+ src/json/cart_json.h src/json/explain.h src/json/result_json.h \
+ runtime/money.h
+src/tools/diff.h:
+runtime/include/perk.h:
+src/json/json.h:
+src/json/cart_json.h:
+src/json/explain.h:
+src/json/result_json.h:
+runtime/money.h:
