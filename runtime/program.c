@@ -306,6 +306,11 @@ const char *perk_program_currency(const perk_program *program)
     return program ? program->d.currency : NULL;
 }
 
+const char *perk_program_timezone(const perk_program *program)
+{
+    return program ? prog_string(&program->d, program->d.timezone) : NULL;
+}
+
 int perk_program_exponent(const perk_program *program) { return program ? (int)program->d.exponent : 0; }
 
 size_t perk_program_promotion_count(const perk_program *program) { return program ? program->d.n_rules : 0; }

@@ -30,6 +30,26 @@ const words = {
     actor: "Who", action: "What", detail: "Detail", nothing: "Nothing yet",
     discount_before: "Discount before", discount_after: "Discount after",
     role_viewer: "viewer", role_editor: "editor", role_publisher: "publisher",
+    coupons_page: "Coupons", customers: "Customers", outbox: "Outbox",
+    times_in: "Times in {z}", campaigns: "Campaigns", campaign: "Campaign", left: "Left", revoked: "Revoked",
+    show_codes: "Codes", codes_of: "Codes of {c}", download_csv: "Download CSV", first_n: "The first {n} are shown; the CSV has them all.",
+    code: "Code", status: "Status", expires: "Expires", revoked_why: "Revoked by: why", never: "never",
+    look_up_code: "Look a code up", look_up: "Look up", typo: "a generated code with a wrong check symbol: a typo?",
+    generate_batch: "Generate a batch", how_many: "How many", prefix: "Prefix (optional)", valid_days: "Valid for (days)",
+    uses_per_code: "Uses per code (0 = unlimited)", generate: "Generate", generated: "Generated {n} codes of {c}.",
+    issue_code: "Issue a code to a customer", issue: "Issue", issued_to: "Code {code} issued to {c}.",
+    already_issued: "Code {code} was already issued to {c}.",
+    revoke_code: "Revoke a code", reason: "Reason", revoke: "Revoke", revoked_code: "Code {code} revoked.",
+    publisher_only_coupons: "Only a publisher can generate, issue and revoke codes.",
+    st_valid: "valid", st_unknown: "unknown code", st_expired: "expired", st_used_up: "used up",
+    st_not_for_customer: "not for this customer", st_revoked: "revoked", st_not_yet_valid: "not yet valid",
+    balance: "Points balance", pending: "Pending", expiring_soon: "Expiring within 30 days", next_expiry: "Next expiry",
+    debt: "Refund debt", ledger: "Points ledger", wallet: "Coupon wallet", kind: "Entry", available_at: "Available",
+    uses_left: "Uses left", previous: "Previous", next: "Next",
+    kind_earn: "earned", kind_redeem: "redeemed", kind_expire: "expired", kind_adjust: "adjusted", kind_reverse: "reversed",
+    webhooks: "Webhook endpoints", events: "Events", url: "URL", position: "Delivered up to", backlog: "Backlog",
+    last_error: "Last error", next_retry: "Next retry", event: "event", id: "Id", type: "Type",
+    no_webhook: "No webhook is configured (perk serve --webhook URL --webhook-secret-file FILE).",
     language: "中文",
   },
   zh: {
@@ -60,6 +80,26 @@ const words = {
     actor: "操作人", action: "操作", detail: "详情", nothing: "暂无记录",
     discount_before: "之前优惠", discount_after: "之后优惠",
     role_viewer: "查看者", role_editor: "编辑者", role_publisher: "发布者",
+    coupons_page: "优惠券", customers: "顾客", outbox: "事件外发",
+    times_in: "时间按 {z} 显示", campaigns: "券活动", campaign: "活动", left: "可用", revoked: "已作废",
+    show_codes: "券码", codes_of: "{c} 的券码", download_csv: "下载 CSV", first_n: "只显示前 {n} 个；CSV 包含全部。",
+    code: "券码", status: "状态", expires: "到期", revoked_why: "作废人：原因", never: "永不",
+    look_up_code: "查询券码", look_up: "查询", typo: "像是生成的券码但校验位不对：输错了？",
+    generate_batch: "批量生成", how_many: "数量", prefix: "前缀（可选）", valid_days: "有效天数",
+    uses_per_code: "每码可用次数（0 = 不限）", generate: "生成", generated: "已为 {c} 生成 {n} 个券码。",
+    issue_code: "发券给顾客", issue: "发放", issued_to: "券码 {code} 已发给 {c}。",
+    already_issued: "券码 {code} 之前已发给 {c}。",
+    revoke_code: "作废券码", reason: "原因", revoke: "作废", revoked_code: "券码 {code} 已作废。",
+    publisher_only_coupons: "只有发布者可以生成、发放和作废券码。",
+    st_valid: "可用", st_unknown: "无此券码", st_expired: "已过期", st_used_up: "已用完",
+    st_not_for_customer: "不属于该顾客", st_revoked: "已作废", st_not_yet_valid: "尚未生效",
+    balance: "可用积分", pending: "待入账", expiring_soon: "30 天内过期", next_expiry: "最近到期",
+    debt: "退款欠分", ledger: "积分流水", wallet: "券包", kind: "类型", available_at: "可用时间",
+    uses_left: "剩余次数", previous: "上一页", next: "下一页",
+    kind_earn: "获得", kind_redeem: "抵扣", kind_expire: "过期", kind_adjust: "调整", kind_reverse: "退回",
+    webhooks: "Webhook 端点", events: "事件", url: "URL", position: "已送达至", backlog: "积压",
+    last_error: "最近错误", next_retry: "下次重试", event: "事件", id: "编号", type: "类型",
+    no_webhook: "未配置 webhook（perk serve --webhook URL --webhook-secret-file FILE）。",
     language: "English",
   },
 };
@@ -99,4 +139,15 @@ export function money(amount, currency) {
   const neg = s.startsWith("-");
   const sym = symbols[currency] || (currency ? currency + " " : "");
   return (neg ? "-" : "") + sym + (neg ? s.slice(1) : s);
+}
+
+// An instant (epoch seconds) as a date and time in the rule set's zone (the browser's when unknown).
+export function when(seconds, zone) {
+  if (seconds === null || seconds === undefined) return "—";
+  const opts = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  try {
+    return new Intl.DateTimeFormat(lang === "zh" ? "zh-CN" : "en-GB", zone ? { ...opts, timeZone: zone } : opts).format(new Date(seconds * 1000));
+  } catch (e) {
+    return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  }
 }

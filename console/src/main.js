@@ -1,12 +1,13 @@
 // main.js - the operators' console (docs/console.md): sign in, then the pages Rules, Simulate,
-// Tests, Publish, Results and Audit log, each talking to perk serve's /console/api. Built by
+// Tests, Publish, Results, Coupons, Customers, Outbox (ops.js) and Audit log, each talking to perk serve's /console/api. Built by
 // esbuild into build/console/app.js and embedded into the perk binary. The DOM is built with
 // textContent only (never innerHTML), so nothing the server sends is run as markup.
 
 import { api, setCsrf, ApiError } from "./api.js";
-import { t, language, setLanguage, money } from "./i18n.js";
+import { t, language, setLanguage, money, when } from "./i18n.js";
 import { createEditor, setDiagnostics } from "./editor.js";
 import { barChart } from "./chart.js";
+import { opsPages } from "./ops.js";
 
 const state = {
   me: null, // {name, role, csrf}
@@ -14,6 +15,7 @@ const state = {
   activeSource: "",
   activeVersion: null,
   currency: null,
+  timezone: null, // the rule set's IANA zone: times are shown in it
   editor: null,
   lastDiagnostics: [],
 };
@@ -53,14 +55,14 @@ function errorBox(e) {
 
 // ------------------------------------------------------------------ shell
 
-const pages = ["rules", "simulate", "tests", "publish", "results", "audit"];
+const pages = ["rules", "simulate", "tests", "publish", "results", "coupons", "customers", "outbox", "audit"];
 
 function shell(content) {
   const current = location.hash.replace(/^#\/?/, "") || "rules";
   const nav = h(
     "nav",
     { class: "nav" },
-    pages.map((p) => h("a", { href: "#/" + p, class: p === current ? "current" : null, id: "nav-" + p }, t(p)))
+    pages.map((p) => h("a", { href: "#/" + p, class: p === current ? "current" : null, id: "nav-" + p }, t(p === "coupons" ? "coupons_page" : p)))
   );
   const who = h(
     "div",
@@ -139,6 +141,7 @@ async function loadActive() {
   state.activeSource = r.source || "";
   state.activeVersion = r.version;
   state.currency = r.currency || state.currency;
+  state.timezone = r.timezone || state.timezone;
   if (r.name) state.ruleName = r.name;
 }
 
@@ -423,7 +426,7 @@ async function historyTable(msg) {
           h("td", {}, String(v.id) + (v.active ? " (" + t("active") + ")" : "")),
           h("td", { class: "message" }, v.message),
           h("td", {}, v.author),
-          h("td", {}, new Date(v.created_at * 1000).toLocaleString(language() === "zh" ? "zh-CN" : "en-GB")),
+          h("td", {}, when(v.created_at, state.timezone)),
           h("td", {}, canPublish() && !v.active
             ? h("button", { type: "button", class: "rollback", "data-version": v.id, onclick: async () => {
                 try {
@@ -545,7 +548,7 @@ async function pageAudit() {
     h("table", { id: "audit" },
       h("thead", {}, h("tr", {}, [t("when"), t("actor"), t("action"), t("detail")].map((x) => h("th", {}, x)))),
       h("tbody", {}, res.entries.length ? res.entries.map((e) => h("tr", { "data-action": e.action },
-        h("td", {}, new Date(e.at * 1000).toLocaleString(language() === "zh" ? "zh-CN" : "en-GB")),
+        h("td", {}, when(e.at, state.timezone)),
         h("td", {}, e.actor), h("td", {}, e.action), h("td", {}, e.detail)))
         : h("tr", {}, h("td", { colspan: 4 }, t("nothing")))))
   );
@@ -553,7 +556,11 @@ async function pageAudit() {
 
 // ------------------------------------------------------------------ route
 
-const handlers = { rules: pageRules, simulate: pageSimulate, tests: pageTests, publish: pagePublish, results: pageResults, audit: pageAudit };
+const ops = opsPages({ h, shell, state, canPublish, loadActive });
+const handlers = {
+  rules: pageRules, simulate: pageSimulate, tests: pageTests, publish: pagePublish, results: pageResults,
+  coupons: ops.coupons, customers: ops.customers, outbox: ops.outbox, audit: pageAudit,
+};
 
 async function route() {
   if (!state.me) return;

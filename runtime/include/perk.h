@@ -113,6 +113,8 @@ perk_program *perk_program_retain(perk_program *program);
 /* Accessors: a NULL program or an index out of range gives NULL (strings), 0 (counts) or -1. */
 const char *perk_program_name(const perk_program *program);
 const char *perk_program_currency(const perk_program *program);
+/* The IANA name of the rule set's time zone ("Asia/Shanghai"): the zone its dates and hours mean. */
+const char *perk_program_timezone(const perk_program *program);
 int perk_program_exponent(const perk_program *program);
 /* Promotions, in evaluation order. */
 size_t perk_program_promotion_count(const perk_program *program);

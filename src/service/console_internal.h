@@ -41,6 +41,7 @@ void console_audit(console_call *c, const console_session *s, const char *action
 /* The API handlers by page: each returns false when the path is not its own. */
 bool console_rules_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
 bool console_publish_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
+bool console_coupons_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
 bool console_results_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
 
 /* The line (1-based) of the first `include` statement of a draft, or 0: the console refuses

@@ -174,6 +174,7 @@ static void handle_rules(console_call *c, serve_reply *r)
     json_t *t = text ? json_string(text) : NULL;
     json_object_set_new(o, "source", t ? t : json_string(""));
     json_object_set_new(o, "currency", prog ? json_string(perk_program_currency(prog)) : json_null());
+    json_object_set_new(o, "timezone", prog ? json_string(perk_program_timezone(prog)) : json_null());
     json_object_set_new(o, "message", json_string(v.message ? v.message : ""));
     perk_program_free(prog);
     free(name);

@@ -178,6 +178,18 @@ void serve_metrics_free(void);
 typedef struct serve_webhook serve_webhook;
 serve_webhook *serve_webhook_start(const serve_options *opt, const char *secret, size_t secret_len);
 void serve_webhook_stop(serve_webhook *wh);
+/* The webhook's delivery state as the console shows it (the position is the store's consumer
+ * "webhook"): false when no webhook runs in this process. */
+typedef struct serve_webhook_info {
+    bool running;
+    char url[512];
+    int64_t failed_id;     /* the event being retried, 0 = none */
+    char last_error[256];  /* the last failure's reason ("" = none since the start) */
+    int64_t last_error_at; /* epoch seconds, 0 = none */
+    int64_t next_retry_at; /* while failing: the next attempt (epoch seconds), else 0 */
+} serve_webhook_info;
+bool serve_webhook_state(serve_webhook_info *out);
+#define SERVE_WEBHOOK_CONSUMER "webhook"
 /* HMAC-SHA256 of msg under key, as lowercase hex (false when out of memory). */
 bool serve_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len, char out[65]);
 

@@ -18,6 +18,34 @@
 
 #define WEBHOOK_CONSUMER "webhook"
 
+/* What the console shows of the delivery (serve_webhook_state): one webhook per process. */
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static serve_webhook_info state;
+
+static void state_set(bool failed, int64_t failed_id, const char *why, unsigned backoff_ms)
+{
+    pthread_mutex_lock(&state_lock);
+    int64_t now = (int64_t)time(NULL);
+    if (failed) {
+        state.failed_id = failed_id;
+        snprintf(state.last_error, sizeof state.last_error, "%s", why);
+        state.last_error_at = now;
+        state.next_retry_at = now + (backoff_ms + 999) / 1000;
+    } else {
+        state.failed_id = 0;
+        state.next_retry_at = 0;
+    }
+    pthread_mutex_unlock(&state_lock);
+}
+
+bool serve_webhook_state(serve_webhook_info *out)
+{
+    pthread_mutex_lock(&state_lock);
+    *out = state;
+    pthread_mutex_unlock(&state_lock);
+    return out->running;
+}
+
 struct serve_webhook {
     serve_options opt;
     char *secret;
@@ -204,10 +232,12 @@ static void *webhook_main(void *p)
                           b.why);
             last_failed = b.failed_id;
             backoff = backoff ? (backoff * 2 > 30000 ? 30000 : backoff * 2) : 500;
+            state_set(true, b.failed_id, b.why, backoff);
             nap(wh, backoff);
         } else {
             backoff = 0;
             last_failed = 0;
+            state_set(false, 0, "", 0);
             nap(wh, wh->opt.poll_ms);
         }
     }
@@ -231,7 +261,15 @@ serve_webhook *serve_webhook_start(const serve_options *opt, const char *secret,
     wh->secret_len = secret_len;
     pthread_mutex_init(&wh->lock, NULL);
     pthread_cond_init(&wh->wake, NULL);
+    pthread_mutex_lock(&state_lock);
+    memset(&state, 0, sizeof state);
+    state.running = true;
+    snprintf(state.url, sizeof state.url, "%s", opt->webhook_url ? opt->webhook_url : "");
+    pthread_mutex_unlock(&state_lock);
     if (pthread_create(&wh->thread, NULL, webhook_main, wh) != 0) {
+        pthread_mutex_lock(&state_lock);
+        state.running = false;
+        pthread_mutex_unlock(&state_lock);
         pthread_mutex_destroy(&wh->lock);
         pthread_cond_destroy(&wh->wake);
         free(wh->secret);
@@ -249,6 +287,9 @@ void serve_webhook_stop(serve_webhook *wh)
     pthread_cond_signal(&wh->wake);
     pthread_mutex_unlock(&wh->lock);
     pthread_join(wh->thread, NULL);
+    pthread_mutex_lock(&state_lock);
+    state.running = false;
+    pthread_mutex_unlock(&state_lock);
     pthread_mutex_destroy(&wh->lock);
     pthread_cond_destroy(&wh->wake);
     memset(wh->secret, 0, wh->secret_len);

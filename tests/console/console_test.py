@@ -7,7 +7,10 @@
 #   one failing); publish with a message and see it in the history; commit orders through the
 #   API and see the Results page's counts and discount match the store to the cent; roll back;
 #   a viewer cannot publish (no button, the API answers 403); a forged change without the CSRF
-#   token is refused; the sign-in rate limit; the security headers and cookie flags.
+#   token is refused; the sign-in rate limit; the security headers and cookie flags; generate a
+#   batch of coupon codes and download its CSV, revoke a code and see its status, issue a code to a
+#   customer, look the customer up (points to the point, ledger, wallet), the orders' events on the
+#   Outbox page; a viewer has no coupon buttons and the API refuses them.
 # Screenshots of every page, at a laptop and a phone width, in English and Chinese, are written to
 # BUILD/screenshots/ (BUILD = the folder of PERK). Prints one line per failed check and ends with
 # "N passed, N failed" (tests/run.sh counts it).
@@ -446,6 +449,96 @@ try:
     check("CSV export: the tea_off row", "Console shop,tea_off,茶叶九折,2,24.00,2,376.00" in csv_text, csv_text)
     check("no CSP violation on the Results page", not csp_violations())
 
+    # ------------------------------------------------------------------ coupons
+    driver.get(base + "/console/#/coupons")
+    wait_for("the coupons page", lambda: driver.find_elements(By.ID, "generate-form"))
+    by_id("g-campaign").send_keys("SPRING")
+    by_id("g-count").clear()
+    by_id("g-count").send_keys("25")
+    by_id("g-prefix").send_keys("SPRG")
+    by_id("g-days").send_keys("30")
+    by_id("generate").click()
+    wait_for("the batch is generated", lambda: driver.find_elements(By.ID, "generated-csv"))
+    check("the page says 25 codes were generated", "25" in (text("generated") or ""), text("generated"))
+    csv_codes = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done)",
+        by_id("generated-csv").get_attribute("href"))
+    rows = [r_ for r_ in csv_codes.split("\r\n") if r_]
+    check("the CSV has a header and 25 codes", len(rows) == 26 and rows[0].startswith("code,campaign,status"),
+          len(rows))
+    first = rows[1].split(",") if len(rows) > 1 else ["", "", ""]
+    check("a code of the CSV: SPRG prefix, campaign SPRING, valid",
+          first[0].startswith("SPRG") and first[1] == "SPRING" and first[2] == "valid", rows[1:2])
+    con = sqlite3.connect(db)
+    in_store = con.execute("SELECT COUNT(*) FROM coupons WHERE campaign = 'SPRING'").fetchone()[0]
+    con.close()
+    check("the store has the 25 codes", in_store == 25, in_store)
+    camp = lambda cls: attr(f'#campaigns tr[data-campaign="SPRING"] td.{cls}', "textContent")
+    check("campaigns: SPRING issued 25, left 25", camp("issued") == "25" and camp("left") == "25",
+          (camp("issued"), camp("left")))
+    by_id("r-code").send_keys(first[0].lower())  # codes are matched whatever their case
+    by_id("r-reason").send_keys("posted on a deals forum")
+    by_id("revoke").click()
+    check("the revoked code shows as revoked",
+          wait_for("revoked", lambda: attr("#lookup-status", "data-status") == "revoked") is not None,
+          attr("#lookup-status", "data-status"))
+    check("the lookup says who revoked it and why",
+          "alice: posted on a deals forum" in attr("#lookup-status", "textContent"), attr("#lookup-status", "textContent"))
+    check("campaigns: 1 revoked, 24 left",
+          wait_for("counts", lambda: camp("revoked") == "1" and camp("left") == "24") is not None,
+          (camp("revoked"), camp("left")))
+    by_id("r-code").clear()
+    by_id("r-code").send_keys(first[0])
+    by_id("r-reason").clear()
+    by_id("r-reason").send_keys("again")
+    by_id("revoke").click()
+    check("revoking it again: the first revocation is kept (409)",
+          wait_for("409", lambda: "revoked" in (text("coupon-message") or "").lower()) is not None,
+          text("coupon-message"))
+    by_id("i-code").send_keys("VIP-O1")
+    by_id("i-campaign").send_keys("SPRING")
+    by_id("i-customer").send_keys("c-O1")
+    by_id("issue").click()
+    check("a code issued to a customer", wait_for("issued", lambda: "VIPO1" in (text("issued") or "")) is not None,
+          text("coupon-message"))
+    check("no CSP violation on the Coupons page", not csp_violations())
+
+    # ---------------------------------------------------------------- customers
+    # c-O1 committed O1 through the API: 220.00 - 32.00 = 188.00 payable, 1 point per ¥1: 188 points
+    driver.get(base + "/console/#/customers")
+    wait_for("the customers page", lambda: driver.find_elements(By.ID, "customer-id"))
+    by_id("customer-id").clear()
+    by_id("customer-id").send_keys("c-O1")
+    by_id("customer-lookup").click()
+    wait_for("the customer", lambda: driver.find_elements(By.ID, "cu-balance"))
+    con = sqlite3.connect(db)
+    ledger_sum = con.execute("SELECT SUM(points) FROM ledger WHERE customer_id = 'c-O1'").fetchone()[0]
+    con.close()
+    check("customer: 188 points, as the store's ledger", text("cu-balance") == "188" and ledger_sum == 188,
+          (text("cu-balance"), ledger_sum))
+    check("customer: nothing pending", text("cu-pending") == "0", text("cu-pending"))
+    led = driver.find_elements(By.CSS_SELECTOR, "#ledger tr[data-kind]")
+    check("customer: one ledger entry, +188 for O1",
+          len(led) == 1 and "+188" in led[0].text and "O1" in led[0].text, [e.text for e in led])
+    check("customer: the wallet has the issued code",
+          driver.find_elements(By.CSS_SELECTOR, '#wallet tr[data-code="VIPO1"][data-status="valid"]'))
+
+    # ------------------------------------------------------------------- outbox
+    driver.get(base + "/console/#/outbox")
+    wait_for("the outbox", lambda: driver.find_elements(By.CSS_SELECTOR, "#events tr[data-type]"))
+    committed = [e.get_attribute("textContent") for e in
+                 driver.find_elements(By.CSS_SELECTOR, '#events tr[data-type="order.committed"]')]
+    check("outbox: the three orders' events", len(committed) == 3, len(committed))
+    check("outbox: O1's event names O1 and c-O1",
+          any('"O1"' in c_ and "c-O1" in c_ for c_ in committed), committed[:1])
+    check("outbox: no webhook configured here", driver.find_elements(By.ID, "no-webhook"))
+    ids = [int(e.get_attribute("data-id")) for e in driver.find_elements(By.CSS_SELECTOR, "#events tr[data-id]")]
+    check("outbox: events in id order", ids == sorted(ids) and len(ids) >= 6, ids)
+    page2 = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; fetch('/console/api/outbox?after=' + arguments[0])"
+        ".then(r => r.json()).then(done)", ids[2] if len(ids) > 2 else 0)
+    check("outbox: paging after an id", [e["id"] for e in page2["events"]] == ids[3:], page2)
+
     # ---------------------------------------------------------------- roll back
     driver.get(base + "/console/#/publish")
     b = wait_for("the rollback button", lambda: driver.find_elements(By.CSS_SELECTOR, 'button.rollback[data-version="1"]'))
@@ -472,7 +565,8 @@ try:
     driver.get(base + "/console/#/audit")
     wait_for("the audit log", lambda: driver.find_elements(By.CSS_SELECTOR, "#audit tr[data-action]"))
     actions = [e.get_attribute("data-action") for e in driver.find_elements(By.CSS_SELECTOR, "#audit tr[data-action]")]
-    for a in ["user.add", "login", "login.failed", "publish", "rollback"]:
+    for a in ["user.add", "login", "login.failed", "publish", "rollback", "coupon.generate", "coupon.revoke",
+              "coupon.issue"]:
         check(f"audit log shows {a}", a in actions, actions)
 
     # ------------------------------------------------------------------ viewer
@@ -501,6 +595,30 @@ try:
                 'X-CSRF-Token': me.csrf}, body: JSON.stringify({source: 'x'})}))
           .then(r => done(r.status));""")
     check("viewer: cannot run the checker (editor and up)", res == 403, res)
+    driver.get(base + "/console/#/coupons")
+    wait_for("the viewer's coupons page", lambda: driver.find_elements(By.ID, "campaigns"))
+    check("viewer: sees the campaigns", driver.find_elements(By.CSS_SELECTOR, '#campaigns tr[data-campaign="SPRING"]'))
+    check("viewer: no generate, issue or revoke buttons",
+          not driver.find_elements(By.CSS_SELECTOR, "#generate, #issue, #revoke"))
+    check("viewer: told why", driver.find_elements(By.ID, "publisher-only-coupons"))
+    res = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/me').then(r => r.json()).then(me =>
+          fetch('/console/api/coupons/revoke', {method: 'POST', headers: {'Content-Type': 'application/json',
+                'X-CSRF-Token': me.csrf}, body: JSON.stringify({code: arguments[0], reason: 'by a viewer'})}))
+          .then(r => r.json().then(b => done([r.status, b.error && b.error.code])));""", rows[2].split(",")[0])
+    check("viewer: the API refuses to revoke (403 forbidden)", res == [403, "forbidden"], res)
+    res = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/me').then(r => r.json()).then(me =>
+          fetch('/console/api/coupons/generate', {method: 'POST', headers: {'Content-Type': 'application/json',
+                'X-CSRF-Token': me.csrf}, body: JSON.stringify({campaign: 'SPRING', count: 5})}))
+          .then(r => done(r.status));""")
+    check("viewer: the API refuses to generate", res == 403, res)
+    con = sqlite3.connect(db)
+    left = con.execute("SELECT COUNT(*) FROM coupons WHERE campaign = 'SPRING' AND revoked_at IS NULL").fetchone()[0]
+    con.close()
+    check("nothing the viewer sent changed the codes", left == 25, left)  # 24 generated + VIPO1
     con = sqlite3.connect(db)
     versions = con.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
     con.close()
@@ -521,7 +639,9 @@ try:
             taken += 1
             sign_in("alice", "alice-password")
             for page, ready in [("rules", ".cm-content"), ("simulate", "#sim-form"), ("tests", "#tests-text"),
-                                ("publish", "#history"), ("results", "#promo-results"), ("audit", "#audit")]:
+                                ("publish", "#history"), ("results", "#promo-results"),
+                                ("coupons", "#campaigns"), ("customers", "#cu-balance"), ("outbox", "#events"),
+                                ("audit", "#audit")]:
                 driver.get(base + "/console/#/" + page)
                 driver.refresh()
                 wait_for(f"page {page}", lambda: driver.find_elements(By.CSS_SELECTOR, ready))
@@ -542,7 +662,7 @@ try:
                   zh_nav == ("规则" if lang == "zh" else "Rules"), zh_nav)
             by_id("signout").click()
             wait_for("signed out", lambda: driver.find_elements(By.ID, "signin"))
-    check("28 screenshots written", taken == 28, taken)
+    check("40 screenshots written", taken == 40, taken)
     check("no CSP violation anywhere", not csp_violations())
 except Exception:
     traceback.print_exc()

@@ -479,6 +479,7 @@ static void test_load_and_accessors(void **state)
 
     assert_string_equal(perk_program_name(prog), "春茶节 Spring tea");
     assert_string_equal(perk_program_currency(prog), "CNY");
+    assert_string_equal(perk_program_timezone(prog), "Asia/Shanghai");
     assert_int_equal(perk_program_exponent(prog), 2);
     assert_int_equal(perk_program_promotion_count(prog), 5);
     assert_string_equal(perk_program_promotion_id(prog, 1), "member_day");
