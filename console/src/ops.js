@@ -190,7 +190,7 @@ export function opsPages(ctx) {
   // -------------------------------------------------------------- outbox
   const summary = (e) => {
     const d = e.data || {};
-    return ["order_id", "customer_id", "tier", "code", "version"].filter((k) => d[k] !== undefined && d[k] !== null)
+    return ["order_id", "customer_id", "refund_id", "version_id", "balance", "tier", "code"].filter((k) => d[k] !== undefined && d[k] !== null)
       .map((k) => k + " " + (typeof d[k] === "object" ? JSON.stringify(d[k]) : d[k])).join(" · ");
   };
 
@@ -215,7 +215,7 @@ export function opsPages(ctx) {
           h("h3", {}, t("events")),
           table("events", [t("id"), t("type"), t("when"), t("detail")],
             r.events.map((e) => h("tr", { "data-id": e.id, "data-type": e.type },
-              h("td", { class: "num" }, String(e.id)), h("td", { class: "mono" }, e.type), h("td", {}, at(e.time)),
+              h("td", { class: "num" }, String(e.id)), h("td", { class: "mono type" }, e.type), h("td", {}, at(e.time)),
               h("td", {}, h("details", {}, h("summary", {}, summary(e) || "…"), h("pre", {}, JSON.stringify(e.data, null, 2))))))),
           h("div", { class: "pager" },
             h("button", { type: "button", id: "events-prev", class: "small", disabled: !after, onclick: () => { trail.pop(); load(trail[trail.length - 1] || 0); } }, t("previous")),
