@@ -624,6 +624,49 @@ try:
     con.close()
     check("nothing forged or refused was published", versions == 2, versions)
 
+    # ------------------------------------------- webhook delivery state (a second service)
+    # The same store served again with a webhook that nobody listens on: the Outbox API shows the
+    # endpoint stuck at position 0 with the whole outbox as its backlog, the error and the retry.
+    with open(os.path.join(work, "hook.secret"), "w") as f:
+        f.write("a-webhook-secret-of-some-length\n")
+    port2, dead = free_port(), free_port()
+    server2 = subprocess.Popen(wrap + [perk, "serve", "--db", db, "--listen", f"127.0.0.1:{port2}", "--threads", "1",
+                                       "--poll-ms", "50", "--webhook", f"http://127.0.0.1:{dead}/hook",
+                                       "--webhook-secret-file", os.path.join(work, "hook.secret")],
+                               stdout=log, stderr=log, env=env, cwd=work)
+    base1, base = base, f"http://127.0.0.1:{port2}"
+    try:
+        for _ in range(200):
+            try:
+                if http("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        st, hdr, body = http("POST", "/console/api/login", {"name": "alice", "password": "alice-password"},
+                             {"Content-Type": "application/json"})
+        jar = {"Cookie": hdr.get("Set-Cookie", "").split(";")[0]}
+        hook = {}
+        for _ in range(100):
+            st, _, body = http("GET", "/console/api/outbox", None, jar)
+            hooks = json.loads(body).get("webhooks", []) if st == 200 else []
+            hook = hooks[0] if hooks else {}
+            if hook.get("last_error"):
+                break
+            time.sleep(0.1)
+        con = sqlite3.connect(db)
+        n_events = con.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        con.close()
+        check("outbox API: the webhook's URL, position 0, the whole outbox behind it",
+              hook.get("url") == f"http://127.0.0.1:{dead}/hook" and hook.get("position") == 0
+              and hook.get("backlog") == n_events and n_events >= 9, (hook, n_events))
+        check("outbox API: stuck on event 1 with the connection error and a retry time",
+              hook.get("failing_event") == 1 and "onnect" in (hook.get("last_error") or "")
+              and (hook.get("next_retry_at") or 0) >= int(time.time()) - 1, hook)
+    finally:
+        base = base1
+        server2.terminate()
+        check("the second service exits 0", server2.wait(timeout=30) == 0)
+
     # ------------------------------------------------------------- screenshots
     by_id("signout").click()
     wait_for("signed out", lambda: driver.find_elements(By.ID, "signin"))
