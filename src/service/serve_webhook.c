@@ -38,6 +38,18 @@ static void state_set(bool failed, int64_t failed_id, const char *why, unsigned 
     pthread_mutex_unlock(&state_lock);
 }
 
+/* The URL as shown, without a password it may carry ("https://user:***@host/..."). */
+static void state_url(const char *url)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    const char *at = strchr(host, '@'), *slash = strchr(host, '/'), *colon = strchr(host, ':');
+    if (at && (!slash || at < slash) && colon && colon < at)
+        snprintf(state.url, sizeof state.url, "%.*s:***%s", (int)(colon - url), url, at);
+    else
+        snprintf(state.url, sizeof state.url, "%s", url);
+}
+
 bool serve_webhook_state(serve_webhook_info *out)
 {
     pthread_mutex_lock(&state_lock);
@@ -264,7 +276,7 @@ serve_webhook *serve_webhook_start(const serve_options *opt, const char *secret,
     pthread_mutex_lock(&state_lock);
     memset(&state, 0, sizeof state);
     state.running = true;
-    snprintf(state.url, sizeof state.url, "%s", opt->webhook_url ? opt->webhook_url : "");
+    state_url(opt->webhook_url ? opt->webhook_url : "");
     pthread_mutex_unlock(&state_lock);
     if (pthread_create(&wh->thread, NULL, webhook_main, wh) != 0) {
         pthread_mutex_lock(&state_lock);

@@ -631,7 +631,7 @@ try:
         f.write("a-webhook-secret-of-some-length\n")
     port2, dead = free_port(), free_port()
     server2 = subprocess.Popen(wrap + [perk, "serve", "--db", db, "--listen", f"127.0.0.1:{port2}", "--threads", "1",
-                                       "--poll-ms", "50", "--webhook", f"http://127.0.0.1:{dead}/hook",
+                                       "--poll-ms", "50", "--webhook", f"http://hook:pa55word@127.0.0.1:{dead}/hook",
                                        "--webhook-secret-file", os.path.join(work, "hook.secret")],
                                stdout=log, stderr=log, env=env, cwd=work)
     base1, base = base, f"http://127.0.0.1:{port2}"
@@ -656,8 +656,8 @@ try:
         con = sqlite3.connect(db)
         n_events = con.execute("SELECT COUNT(*) FROM events").fetchone()[0]
         con.close()
-        check("outbox API: the webhook's URL, position 0, the whole outbox behind it",
-              hook.get("url") == f"http://127.0.0.1:{dead}/hook" and hook.get("position") == 0
+        check("outbox API: the webhook's URL (its password masked), position 0, the whole outbox behind it",
+              hook.get("url") == f"http://hook:***@127.0.0.1:{dead}/hook" and hook.get("position") == 0
               and hook.get("backlog") == n_events and n_events >= 9, (hook, n_events))
         check("outbox API: stuck on event 1 with the connection error and a retry time",
               hook.get("failing_event") == 1 and "onnect" in (hook.get("last_error") or "")
