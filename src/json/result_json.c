@@ -323,7 +323,8 @@ static bool w_reserve(writer *w, size_t n)
     return true;
 }
 
-static void w_raw(writer *w, const char *s, size_t n)
+/* the slow path of w_raw: grow, or write what fits */
+static void w_raw_full(writer *w, const char *s, size_t n)
 {
     if (w_reserve(w, n))
         memcpy(w->buf + w->len, s, n);
@@ -332,10 +333,22 @@ static void w_raw(writer *w, const char *s, size_t n)
     w->len += n;
 }
 
-static void w_ch(writer *w, char c)
+static inline void w_raw(writer *w, const char *s, size_t n)
 {
-    if (w_reserve(w, 1) || w->len < w->cap) w->buf[w->len] = c;
-    w->len++;
+    if (w->len + n < w->cap) {
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+    } else {
+        w_raw_full(w, s, n);
+    }
+}
+
+static inline void w_ch(writer *w, char c)
+{
+    if (w->len + 1 < w->cap)
+        w->buf[w->len++] = c;
+    else
+        w_raw_full(w, &c, 1);
 }
 
 #define W_LIT(w, lit) w_raw((w), (lit), sizeof(lit) - 1)
@@ -372,11 +385,11 @@ static void w_close(writer *w, char c)
 }
 
 /* "key": (keys are literals that need no escaping) */
-#define W_KEY(w, k)                                      \
-    do {                                                 \
-        w_next(w);                                       \
-        W_LIT(w, "\"" k "\"");                           \
-        w_raw((w), ": ", (w)->pretty ? 2 : 1);           \
+#define W_KEY(w, k)                            \
+    do {                                       \
+        w_next(w);                             \
+        W_LIT(w, "\"" k "\"");                 \
+        w_raw((w), ": ", (w)->pretty ? 2 : 1); \
     } while (0)
 
 /* The length of the UTF-8 character at s as jansson judges it (utf8_check_first,
@@ -759,7 +772,8 @@ static void write_result(writer *w, int flags)
         W_KEY(w, "status");
         w_str(w, result_status_name(st));
         W_KEY(w, "error");
-        w_str(w, r->status != PERK_OK ? result_status_message(st) : "the result has an invalid currency exponent");
+        w_str(w, r->status != PERK_OK ? result_status_message(st)
+                                      : "the result has an invalid currency exponent");
         w_close(w, '}');
         return;
     }
@@ -832,7 +846,8 @@ static void write_result(writer *w, int flags)
     w_close(w, '}');
 }
 
-static void write_all(writer *w, const result_names *names, const perk_result *r, const cart_doc *doc, int flags)
+static void write_all(writer *w, const result_names *names, const perk_result *r, const cart_doc *doc,
+                      int flags)
 {
     const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
     w->names = names;
@@ -844,8 +859,8 @@ static void write_all(writer *w, const result_names *names, const perk_result *r
     write_result(w, flags);
 }
 
-size_t result_json_write(const result_names *names, const perk_result *r, const cart_doc *doc, int flags, char *buf,
-                         size_t cap)
+size_t result_json_write(const result_names *names, const perk_result *r, const cart_doc *doc, int flags,
+                         char *buf, size_t cap)
 {
     if (!r || (!buf && cap)) {
         if (cap) buf[0] = '\0';
@@ -857,8 +872,8 @@ size_t result_json_write(const result_names *names, const perk_result *r, const 
     return w.len;
 }
 
-const char *result_json_write_buf(const result_names *names, const perk_result *r, const cart_doc *doc, int flags,
-                                  result_json_buf *out)
+const char *result_json_write_buf(const result_names *names, const perk_result *r, const cart_doc *doc,
+                                  int flags, result_json_buf *out)
 {
     if (!out) return NULL;
     out->len = 0;

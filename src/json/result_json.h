@@ -91,10 +91,10 @@ typedef struct result_json_buf {
     size_t len;
     size_t cap;
 } result_json_buf;
-size_t result_json_write(const result_names *names, const perk_result *r, const cart_doc *doc, int flags, char *buf,
-                         size_t cap);
-const char *result_json_write_buf(const result_names *names, const perk_result *r, const cart_doc *doc, int flags,
-                                  result_json_buf *b);
+size_t result_json_write(const result_names *names, const perk_result *r, const cart_doc *doc, int flags,
+                         char *buf, size_t cap);
+const char *result_json_write_buf(const result_names *names, const perk_result *r, const cart_doc *doc,
+                                  int flags, result_json_buf *b);
 void result_json_buf_free(result_json_buf *b);
 
 /* Helpers shared with explain.c. */

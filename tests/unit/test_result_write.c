@@ -36,7 +36,8 @@
 static size_t compared; /* renderings compared, all tests */
 
 /* all eight forms of r, mine against the reference; also through the fixed-size API */
-static void same_as_ref(const result_names *names, const perk_result *r, const cart_doc *doc, const char *what)
+static void same_as_ref(const result_names *names, const perk_result *r, const cart_doc *doc,
+                        const char *what)
 {
     for (int f = 0; f < 8; f++) {
         char *mine = result_json_render(names, r, doc, f);
@@ -111,10 +112,26 @@ static void test_strings(void **state)
 {
     (void)state;
     static const char *const nasty[] = {
-        "plain", "", "quote \" backslash \\ slash /", "\b\f\n\r\t\x01\x1f\x7f", "é 杯 😀 \xe2\x80\xa8",
-        "\xc0\xaf overlong", "\xc1\xbf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\xed\xa0\x80 surrogate",
-        "\xf4\x90\x80\x80 too big", "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xff\xfe", "\x80 lone",
-        "cut \xe6\x9d", "cut \xf0\x9f\x98", "\xc3", "\xe6\x9d\x61", "ok\xc3\xa9\xc3",
+        "plain",
+        "",
+        "quote \" backslash \\ slash /",
+        "\b\f\n\r\t\x01\x1f\x7f",
+        "é 杯 😀 \xe2\x80\xa8",
+        "\xc0\xaf overlong",
+        "\xc1\xbf",
+        "\xe0\x80\xaf",
+        "\xf0\x80\x80\xaf",
+        "\xed\xa0\x80 surrogate",
+        "\xf4\x90\x80\x80 too big",
+        "\xf5\x80\x80\x80",
+        "\xf8\x88\x80\x80\x80",
+        "\xff\xfe",
+        "\x80 lone",
+        "cut \xe6\x9d",
+        "cut \xf0\x9f\x98",
+        "\xc3",
+        "\xe6\x9d\x61",
+        "ok\xc3\xa9\xc3",
     };
     char all[256];
     for (int i = 1; i < 256; i++) all[i - 1] = (char)i;
@@ -131,8 +148,10 @@ static void test_strings(void **state)
         names.earn_ids = earns;
         perk_gift gift = { .promotion = 2, .sku = s, .name = s, .quantity = -7 };
         perk_effect effect = { .promotion = 0, .kind = s, .payload = s };
-        perk_coupon_result coupons[2] = { { .code = s, .verdict = PERK_COUPON_ACCEPTED, .promotion = 0 },
-                                          { .code = s, .verdict = PERK_COUPON_REJECTED_EXPIRED, .promotion = 7 } };
+        perk_coupon_result coupons[2] = {
+            { .code = s, .verdict = PERK_COUPON_ACCEPTED, .promotion = 0 },
+            { .code = s, .verdict = PERK_COUPON_REJECTED_EXPIRED, .promotion = 7 }
+        };
         perk_hint hint = { .promotion = 0, .shortfall = 3200, .set_name = s };
         perk_result r = fixture_result();
         r.currency = s;
@@ -212,8 +231,8 @@ static perk_program *compile(const char *path, const char *text, size_t len)
 static bool eval_and_compare(perk_program *prog, const char *cart, size_t len, const char *what)
 {
     char err[512];
-    cart_doc *doc = cart_json_parse(cart, len, perk_program_exponent(prog), perk_program_currency(prog), NULL, err,
-                                    sizeof err);
+    cart_doc *doc = cart_json_parse(cart, len, perk_program_exponent(prog), perk_program_currency(prog), NULL,
+                                    err, sizeof err);
     if (!doc) return false;
     perk_error perr;
     perk_context *ctx = perk_context_new(prog, NULL, &perr);
@@ -294,8 +313,8 @@ static void test_rule_tests(void **state)
     evaluated += eval_and_compare(prog, cart, len, "examples/carts/sample.json");
     free(cart);
     perk_program_free(prog);
-    fprintf(stderr, "rule-test and example carts evaluated: %zu; renderings compared in all: %zu\n", evaluated,
-            compared);
+    fprintf(stderr, "rule-test and example carts evaluated: %zu; renderings compared in all: %zu\n",
+            evaluated, compared);
     assert_true(evaluated >= 100);
 }
 

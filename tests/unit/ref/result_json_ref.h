@@ -290,8 +290,8 @@ static json_t *ref_render_result(ref_builder *b, int flags)
         perk_status st = r->status != PERK_OK ? r->status : PERK_INVALID;
         ref_put(b, root, "status", ref_jstr(b, result_status_name(st)));
         ref_put(b, root, "error",
-            ref_jstr(b, r->status != PERK_OK ? result_status_message(st)
-                                         : "the result has an invalid currency exponent"));
+                ref_jstr(b, r->status != PERK_OK ? result_status_message(st)
+                                                 : "the result has an invalid currency exponent"));
         return root;
     }
     ref_put(b, root, "status", ref_jstr(b, "ok"));
@@ -331,19 +331,20 @@ static json_t *ref_render_result(ref_builder *b, int flags)
     ref_put(b, root, "hints", ref_render_hints(b));
     if (!(flags & RESULT_JSON_NO_INSTRUCTIONS))
         ref_put(b, root, "instructions",
-            r->instructions > (uint64_t)INT64_MAX ? json_null() : ref_jint((int64_t)r->instructions));
+                r->instructions > (uint64_t)INT64_MAX ? json_null() : ref_jint((int64_t)r->instructions));
     return root;
 }
 
-static char *ref_result_json_render(const result_names *names, const perk_result *r, const cart_doc *doc, int flags)
+static char *ref_result_json_render(const result_names *names, const perk_result *r, const cart_doc *doc,
+                                    int flags)
 {
     if (!r) return NULL;
     const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
     ref_builder b = { .names = names,
-                  .r = r,
-                  .doc = doc,
-                  .symbol = cur ? cur->symbol : NULL,
-                  .applied_only = (flags & RESULT_JSON_APPLIED_ONLY) != 0 };
+                      .r = r,
+                      .doc = doc,
+                      .symbol = cur ? cur->symbol : NULL,
+                      .applied_only = (flags & RESULT_JSON_APPLIED_ONLY) != 0 };
     json_t *root = ref_render_result(&b, flags);
     char *text = NULL;
     if (root && !b.failed) {
