@@ -903,10 +903,16 @@ void result_json_buf_free(result_json_buf *b)
 
 char *result_json_render(const result_names *names, const perk_result *r, const cart_doc *doc, int flags)
 {
-    result_json_buf b = { 0 };
-    if (!result_json_write_buf(names, r, doc, flags, &b)) {
-        result_json_buf_free(&b);
-        return NULL;
-    }
-    return b.data;
+    /* one allocation of the exact size: most results fit the stack buffer; a larger one is
+     * written a second time into its own */
+    char stack[8192];
+    if (!r) return NULL;
+    size_t n = result_json_write(names, r, doc, flags, stack, sizeof stack);
+    char *text = malloc(n + 1);
+    if (!text) return NULL;
+    if (n < sizeof stack)
+        memcpy(text, stack, n + 1);
+    else
+        result_json_write(names, r, doc, flags, text, n + 1);
+    return text;
 }

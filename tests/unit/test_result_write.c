@@ -92,6 +92,19 @@ static void test_fixture(void **state)
     x.status = (perk_status)PERK_STATUS_COUNT + 3;
     same_as_ref(&fixture_names, &x, doc, "unknown status");
 
+    /* a result larger than result_json_render's stack buffer (8 KiB), so written twice */
+    enum { MANY = 400 };
+    perk_line_result many[MANY];
+    for (size_t i = 0; i < MANY; i++) many[i] = fixture_lines[i % 3];
+    perk_result big = r;
+    big.lines = many;
+    big.n_lines = MANY;
+    char *text = result_json_render(&fixture_names, &big, NULL, 0);
+    assert_non_null(text);
+    assert_true(strlen(text) > 8192);
+    free(text);
+    same_as_ref(&fixture_names, &big, NULL, "a large result");
+
     /* corrupt allocation ranges and missing arrays */
     perk_line_result lines[3];
     memcpy(lines, fixture_lines, sizeof lines);
