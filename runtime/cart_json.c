@@ -1089,8 +1089,11 @@ static bool parse_exclude(cart_parser *p, const json_read_value *exclude)
  * "lines" array with more than max_lines elements (counting stops at the first one too many, so
  * a cart of a million lines is refused after reading ~max_lines of them). It does not validate
  * the JSON: anything it does not understand is left to the reader. A "lines" key written with
- * escapes is not recognised here; parse_lines() checks the count again. */
-static bool prescan(cart_parser *p, const char *text, size_t len)
+ * escapes is not recognised here; parse_lines() checks the count again. With `report` false it
+ * only answers whether the input passes, counting no columns and writing no message (inlined
+ * into both calls so that each is compiled for its constant `report`). */
+static inline __attribute__((always_inline)) bool prescan_run(cart_parser *p, const char *text, size_t len,
+                                                           bool report)
 {
     size_t depth = 0, line = 1, col = 0;
     bool expect_key = false, key_is_lines = false, want_elem = false;
@@ -1102,11 +1105,12 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
             col = 0;
             continue;
         }
-        if ((c & 0xC0) != 0x80) col++; /* columns count characters, like the reader's */
+        if (report && (c & 0xC0) != 0x80) col++; /* columns count characters, like the reader's */
         if (c == ' ' || c == '\t' || c == '\r') continue;
         if (lines_depth && depth == lines_depth && c != ',' && c != ']' && want_elem) {
             want_elem = false;
             if (++count > p->limits.max_lines) {
+                if (!report) return false;
                 path_push_key(p, "lines");
                 return fail(p, "more than %" PRIu32 " lines (max_lines); refused at line %zu, column %zu",
                             p->limits.max_lines, line, col);
@@ -1121,10 +1125,10 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
                     i--;
                     break;
                 }
-                if ((b & 0xC0) != 0x80) col++;
+                if (report && (b & 0xC0) != 0x80) col++;
                 if (b == '\\' && i + 1 < len && text[i + 1] != '\n') {
                     i++;
-                    col++;
+                    col += report;
                 } else if (b == '"') {
                     if (depth == 1 && expect_key) {
                         key_is_lines = i - start == 5 && memcmp(text + start, "lines", 5) == 0;
@@ -1137,6 +1141,7 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
         case '{':
         case '[':
             if (++depth > CART_JSON_MAX_DEPTH) {
+                if (!report) return false;
                 p->path[0] = '\0';
                 p->path_len = 0;
                 set_error(p->err, p->errlen,
@@ -1174,6 +1179,13 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
 /* ------------------------------------------------------------------ entry points */
 
 /* Sizes the tag and attribute pools from the tree so that lines can point into them. */
+/* The walk without lines and columns first (all that a cart within the limits needs), and again
+ * counting them only when it refuses the input, for the message. */
+static bool prescan(cart_parser *p, const char *text, size_t len)
+{
+    return prescan_run(p, text, len, false) || prescan_run(p, text, len, true);
+}
+
 static bool size_pools(cart_parser *p, const json_read_value *root)
 {
     size_t tags = 0, attrs = 0;
