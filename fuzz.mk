@@ -15,7 +15,7 @@
 FUZZ_SRC      := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES    := $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_COMMON   := tests/fuzz/harness.c
-FUZZ_HEADERS  := tests/fuzz/harness.h tests/unit/ref/cart_json_ref.h tests/unit/ref/cart_json_jansson.c
+FUZZ_HEADERS  := tests/fuzz/harness.h tests/unit/ref/cart_json_ref.h tests/unit/ref/result_json_ref.h tests/unit/ref/cart_json_jansson.c
 FUZZ_SECONDS  ?= 60
 FUZZ_TARGETS  ?= $(FUZZ_NAMES)
 FUZZ_JOBS     ?= 1

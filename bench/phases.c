@@ -10,7 +10,8 @@
  *   json in    cart_json_parse + cart_json_feed of the cart as the JSON a storefront sends (libperk's
  *              own reader, runtime/cart_json.c + json_read.c)
  *   evaluate   perk_evaluate on the loaded cart
- *   render     result_json_render of the result explaining every promotion, and of the result of
+ *   render     result_json_write_buf (one buffer kept across renders, as a checkout keeps one) of
+ *              the result explaining every promotion, and of the result of
  *              a context explaining only what applied with RESULT_JSON_APPLIED_ONLY
  * then the JSON path against the struct path: (json in + applied render) / struct in, and the whole
  * checkout (json in + evaluate + applied render) / (struct in + evaluate);
@@ -257,6 +258,7 @@ static void run_ruleset(const char *data, const char *N, int M, double seconds, 
 
     /* render: every promotion explained / the applied ones from a lean context */
     double render_ms[2];
+    result_json_buf rbuf = { 0 }; /* one buffer for every render, as a checkout keeps one */
     for (int mode = 0; mode < 2; mode++) {
         perk_context *rc = mode == 0 ? ctx : lean;
         s->n = 0;
@@ -265,10 +267,9 @@ static void run_ruleset(const char *data, const char *N, int M, double seconds, 
             cart_doc *doc = json_in(rc, prog, c);
             const perk_result *r = perk_evaluate(rc);
             t0 = now_ns();
-            char *out = result_json_render(names, r, doc, mode == 0 ? 0 : RESULT_JSON_APPLIED_ONLY);
+            const char *out = result_json_write_buf(names, r, doc, mode == 0 ? 0 : RESULT_JSON_APPLIED_ONLY, &rbuf);
             uint64_t dt = now_ns() - t0;
-            if (out == NULL) die("result_json_render failed");
-            free(out);
+            if (out == NULL) die("result_json_write_buf failed");
             cart_json_free(doc);
             s->ns[s->n++] = dt;
             spent += dt;
@@ -285,6 +286,7 @@ static void run_ruleset(const char *data, const char *N, int M, double seconds, 
            (json_ms + eval_ms + render_ms[1]) / (struct_ms + eval_ms), b_new, b_fed);
     fflush(stdout);
 
+    result_json_buf_free(&rbuf);
     result_names_free(names);
     perk_context_free(lean);
     perk_context_free(ctx);
@@ -334,7 +336,8 @@ int main(int argc, char **argv)
     printf("Medians in ms (%.2f s per phase). load = perk_program_load (parse, CRC-32C, verify, index):\n"
            "the process's first load / warm; context new = perk_context_new (default limits); struct in =\n"
            "the cart through perk_cart_* from C structs; json in = cart_json_parse + cart_json_feed (libperk's\n"
-           "reader); render = result_json_render, every promotion explained / applied only (from a context\n"
+           "reader); render = result_json_write_buf into one kept buffer, every promotion explained / applied\n"
+           "only (from a context "
            "explaining what applied); json vs struct = (json in + applied render) / struct in, and with\n"
            "evaluation on both sides; context bytes = what a context holds\n"
            "(allocated through libperk, all of it written, so resident) when new / after every cart.\n\n",

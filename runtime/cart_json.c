@@ -4,7 +4,9 @@
  * Two passes over the input: a byte-level pre-scan refuses documents that are nested too deeply
  * or carry more lines than the limit before anything is allocated for them, then libperk's JSON
  * reader (json_read.h: a flat array of values, one string arena) parses it and a schema walk
- * converts it, tracking the JSON path for error messages. Every message is the one of the jansson
+ * converts it, tracking the JSON path for error messages. The walk passes over each object's
+ * members once (check_fields: unknown keys refused, each field's value remembered for the
+ * readers), and formats nothing unless a message needs it. Every message is the one of the jansson
  * reader this replaced (tests/unit/test_cart_json_diff.c compares the two).
  */
 #include "cart_json.h"
@@ -35,6 +37,19 @@ static const perk_limits cart_default_limits = {
 
 #define PATH_CAP 512
 
+/* What check_fields learned in its one pass over an object's members: the value of each allowed
+ * field (the reader refuses duplicate keys, so there is one), so that the readers find a field
+ * without scanning the members again. One per nesting level of the schema (the cart; an order,
+ * customer, line, coupon or usage record; a subscription), each overwritten by the next object of
+ * its level. */
+#define CART_FIELDS_MAX 12
+enum { CART_LEVEL_CART, CART_LEVEL_SECTION, CART_LEVEL_NESTED, CART_LEVELS };
+typedef struct cart_fields {
+    const json_read_value *obj; /* the object last checked at this level, or NULL */
+    const char *const *names;   /* its allowed fields */
+    const json_read_value *values[CART_FIELDS_MAX];
+} cart_fields;
+
 typedef struct cart_parser {
     char *err;
     size_t errlen;
@@ -48,6 +63,7 @@ typedef struct cart_parser {
     cart_doc *doc;
     size_t tag_used, tag_cap;
     size_t attr_used, attr_cap;
+    cart_fields fields[CART_LEVELS];
 } cart_parser;
 
 /* ------------------------------------------------------------------ values (json_read.h) */
@@ -143,9 +159,15 @@ static size_t path_push_key(cart_parser *p, const char *key)
 static size_t path_push_index(cart_parser *p, size_t index)
 {
     size_t old = p->path_len;
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "[%zu]", index);
-    path_append(p, buf, (size_t)n);
+    char buf[32]; /* "[" digits "]", written backwards: every line and tag passes here */
+    size_t n = sizeof buf;
+    buf[--n] = ']';
+    do {
+        buf[--n] = (char)('0' + index % 10);
+        index /= 10;
+    } while (index);
+    buf[--n] = '[';
+    path_append(p, buf + n, sizeof buf - n);
     return old;
 }
 
@@ -255,39 +277,67 @@ bool cart_json_is_similar(const char *typo, const char *candidate)
 }
 
 /* Fails for the first key of `obj` that is not in `allowed` (NULL-terminated), with the path of
- * that key, a suggestion when one is close, else the list of fields. */
-static bool check_fields(cart_parser *p, const json_read_value *obj, const char *const *allowed, const char *what)
+ * that key, a suggestion when one is close, else the list of fields. On success remembers each
+ * field's value at `level` for field(). */
+static bool check_fields(cart_parser *p, const json_read_value *obj, const char *const *allowed, const char *what,
+                         int level)
 {
+    cart_fields *f = &p->fields[level];
+    size_t n_allowed = 0;
+    while (allowed[n_allowed]) n_allowed++;
+    bool remember = n_allowed <= CART_FIELDS_MAX;
+    f->obj = NULL;
+    if (remember) memset(f->values, 0, n_allowed * sizeof f->values[0]);
     const json_read_value *value = json_read_first(obj);
     for (size_t k = 0; k < obj->size; k++, value = json_read_next(value)) {
         const char *key = value->key;
-        bool known = false;
-        for (size_t i = 0; allowed[i]; i++)
-            if (strcmp(key, allowed[i]) == 0) known = true;
-        if (known) continue;
+        size_t i = 0;
+        while (i < n_allowed && !(allowed[i][0] == key[0] && strcmp(key, allowed[i]) == 0)) i++;
+        if (i < n_allowed) {
+            if (remember) f->values[i] = value;
+            continue;
+        }
         path_push_key(p, key);
-        for (size_t i = 0; allowed[i]; i++)
+        for (i = 0; allowed[i]; i++)
             if (cart_json_is_similar(key, allowed[i]))
                 return fail(p, "unknown field, did you mean \"%s\"?", allowed[i]);
         char list[256];
         size_t n = 0;
         list[0] = '\0';
-        for (size_t i = 0; allowed[i] && n < sizeof list; i++) {
+        for (i = 0; allowed[i] && n < sizeof list; i++) {
             int w = snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", allowed[i]);
             if (w < 0) break;
             n += (size_t)w;
         }
         return fail(p, "unknown field (%s has: %s)", what, list);
     }
+    if (remember) {
+        f->obj = obj;
+        f->names = allowed;
+    }
     return true;
 }
 
 /* ------------------------------------------------------------------ typed field readers */
 
-/* The value of `key` in obj, or NULL when absent or null (JSON null means "not given"). */
-static const json_read_value *field(const json_read_value *obj, const char *key)
+/* The value of `key` in obj, or NULL when absent or null (JSON null means "not given"). From what
+ * check_fields remembered when obj was checked (the key is found by address first: the readers
+ * pass the same literals as the field lists), else by a scan of the members. */
+static const json_read_value *field(const cart_parser *p, const json_read_value *obj, const char *key)
 {
-    const json_read_value *v = json_read_get(obj, key);
+    const json_read_value *v = NULL;
+    const cart_fields *f = NULL;
+    for (int l = 0; l < CART_LEVELS && !f; l++)
+        if (obj && p->fields[l].obj == obj) f = &p->fields[l];
+    if (f) {
+        size_t i = 0;
+        while (f->names[i] && f->names[i] != key) i++;
+        if (!f->names[i])
+            for (i = 0; f->names[i] && strcmp(f->names[i], key) != 0; i++) continue;
+        v = f->names[i] ? f->values[i] : NULL;
+    } else {
+        v = json_read_get(obj, key);
+    }
     return is_null(v) ? NULL : v;
 }
 
@@ -300,7 +350,7 @@ static bool fail_type(cart_parser *p, const json_read_value *v, const char *expe
 
 static bool read_string(cart_parser *p, const json_read_value *obj, const char *key, bool required, const char **out)
 {
-    const json_read_value *v = field(obj, key);
+    const json_read_value *v = field(p, obj, key);
     size_t old = path_push_key(p, key);
     bool ok = true;
     *out = NULL;
@@ -322,7 +372,7 @@ static bool read_string(cart_parser *p, const json_read_value *obj, const char *
 static bool read_int(cart_parser *p, const json_read_value *obj, const char *key, int64_t min, int64_t def,
                      int64_t *out)
 {
-    const json_read_value *v = field(obj, key);
+    const json_read_value *v = field(p, obj, key);
     if (!v) {
         *out = def;
         return true;
@@ -342,7 +392,7 @@ static bool read_int(cart_parser *p, const json_read_value *obj, const char *key
 
 static bool read_bool(cart_parser *p, const json_read_value *obj, const char *key, bool *out)
 {
-    const json_read_value *v = field(obj, key);
+    const json_read_value *v = field(p, obj, key);
     *out = false;
     if (!v) return true;
     if (!is_boolean(v)) {
@@ -360,7 +410,7 @@ static bool read_bool(cart_parser *p, const json_read_value *obj, const char *ke
 static bool read_money(cart_parser *p, const json_read_value *obj, const char *key, bool required, int64_t def,
                        int64_t *out)
 {
-    const json_read_value *v = field(obj, key);
+    const json_read_value *v = field(p, obj, key);
     if (!v && !required) {
         *out = def;
         return true;
@@ -390,8 +440,9 @@ static bool read_money(cart_parser *p, const json_read_value *obj, const char *k
     } else {
         const char *s = str_value(v);
         size_t n = str_len(v);
-        describe(v, got, sizeof got);
-        switch (money_parse_decimal(s, n, p->exponent, &minor)) {
+        money_parse_status st = money_parse_decimal(s, n, p->exponent, &minor);
+        if (st != MONEY_PARSE_OK) describe(v, got, sizeof got); /* only a message needs it */
+        switch (st) {
         case MONEY_PARSE_OK: ok = true; break;
         case MONEY_PARSE_TOO_PRECISE:
             fail(p, "%s has more decimals than %s allows (%d)", got, p->currency_name, p->exponent);
@@ -447,7 +498,7 @@ static bool parse_date(const char *s, size_t n, bool allow_no_year, int *y, int 
 static bool read_date(cart_parser *p, const json_read_value *obj, const char *key, bool allow_no_year, bool *present,
                       int *y, int *m, int *d)
 {
-    const json_read_value *v = field(obj, key);
+    const json_read_value *v = field(p, obj, key);
     *present = v != NULL;
     if (!v) return true;
     size_t old = path_push_key(p, key);
@@ -470,7 +521,7 @@ static bool read_date(cart_parser *p, const json_read_value *obj, const char *ke
 static bool read_string_array(cart_parser *p, const json_read_value *obj, const char *key, uint32_t max,
                               const char *limit_name, const char *const **out, size_t *n_out)
 {
-    const json_read_value *v = field(obj, key);
+    const json_read_value *v = field(p, obj, key);
     *out = NULL;
     *n_out = 0;
     if (!v) return true;
@@ -515,7 +566,7 @@ static bool read_string_array(cart_parser *p, const json_read_value *obj, const 
 
 static bool read_object(cart_parser *p, const json_read_value *obj, const char *key, const json_read_value **out)
 {
-    const json_read_value *v = field(obj, key);
+    const json_read_value *v = field(p, obj, key);
     *out = v;
     if (!v || is_object(v)) return true;
     size_t old = path_push_key(p, key);
@@ -532,12 +583,13 @@ static bool parse_order(cart_parser *p, const json_read_value *order)
                                           "subscription", "points_to_redeem", NULL };
     perk_order *o = &p->doc->order;
     size_t old = path_push_key(p, "order");
-    bool ok = check_fields(p, order, fields, "an order") && read_string(p, order, "id", false, &o->id) &&
+    bool ok = check_fields(p, order, fields, "an order", CART_LEVEL_SECTION) &&
+              read_string(p, order, "id", false, &o->id) &&
               read_string(p, order, "channel", false, &o->channel) &&
               read_money(p, order, "shipping", false, 0, &o->shipping);
     if (!ok) goto out;
 
-    const json_read_value *t = field(order, "time");
+    const json_read_value *t = field(p, order, "time");
     if (t) {
         size_t o2 = path_push_key(p, "time");
         int64_t epoch = 0;
@@ -569,14 +621,14 @@ static bool parse_order(cart_parser *p, const json_read_value *order)
     if (sub) {
         static const char *const sub_fields[] = { "plan", "delivery", NULL };
         size_t o2 = path_push_key(p, "subscription");
-        ok = check_fields(p, sub, sub_fields, "a subscription") &&
+        ok = check_fields(p, sub, sub_fields, "a subscription", CART_LEVEL_NESTED) &&
              read_string(p, sub, "plan", true, &o->subscription_plan) &&
              read_int(p, sub, "delivery", 1, 1, &o->delivery_number);
         path_pop(p, o2);
         if (!ok) goto out;
     }
 
-    const json_read_value *r = field(order, "points_to_redeem");
+    const json_read_value *r = field(p, order, "points_to_redeem");
     if (is_string(r) && strcmp(str_value(r), "max") == 0) {
         o->points_to_redeem = -1;
     } else if (r && !is_integer(r)) {
@@ -642,16 +694,17 @@ static bool parse_customer(cart_parser *p, const json_read_value *c)
     size_t old = path_push_key(p, "customer");
     bool present;
     int y, m, d;
-    bool ok = check_fields(p, c, fields, "a customer") && read_string(p, c, "id", false, &cu->id) &&
+    bool ok = check_fields(p, c, fields, "a customer", CART_LEVEL_SECTION) &&
+              read_string(p, c, "id", false, &cu->id) &&
               read_string(p, c, "tier", false, &cu->tier) &&
               read_string_array(p, c, "tags", p->limits.max_tags, "max_tags", &cu->tags, &cu->n_tags) &&
               read_bool(p, c, "first_order", &cu->first_order) &&
               read_int(p, c, "orders", 0, 0, &cu->order_count) &&
               read_int(p, c, "points", 0, 0, &cu->points_balance);
     /* a key absent or null is an unknown fact, as a zero presence flag is in the C API */
-    cu->has_first_order = field(c, "first_order") != NULL;
-    cu->has_order_count = field(c, "orders") != NULL;
-    cu->has_points_balance = field(c, "points") != NULL;
+    cu->has_first_order = field(p, c, "first_order") != NULL;
+    cu->has_order_count = field(p, c, "orders") != NULL;
+    cu->has_points_balance = field(p, c, "points") != NULL;
     if (ok && (ok = read_date(p, c, "birthday", true, &present, &y, &m, &d)) && present) {
         cu->birthday_year = y;
         cu->birthday_month = m;
@@ -674,25 +727,28 @@ static bool parse_customer(cart_parser *p, const json_read_value *c)
 /* The line's margin; absent or null: unknown (has_margin false). */
 static bool read_margin(cart_parser *p, const json_read_value *line, perk_line *l)
 {
-    const json_read_value *v = field(line, "margin");
+    const json_read_value *v = field(p, line, "margin");
     int64_t *out = &l->margin_ppm;
     l->has_margin = false;
     if (!v) return true;
     size_t old = path_push_key(p, "margin");
     bool ok = false;
     char got[64];
-    describe(v, got, sizeof got);
     size_t n = is_string(v) ? str_len(v) : 0;
     const char *s = is_string(v) ? str_value(v) : NULL;
     int64_t ppm = 0;
-    if (!s || n < 2 || s[n - 1] != '%')
-        fail(p, "must be a percentage string such as \"45%%\", got %s", got);
-    else if (money_parse_ppm(s, n - 1, &ppm) != MONEY_PARSE_OK)
-        fail(p, "%s is not a percentage (expected e.g. \"45%%\" or \"12.5%%\", at most 4 decimals)", got);
-    else if (ppm < 0 || ppm > 1000000)
-        fail(p, "%s must be between 0%% and 100%%", got);
-    else
-        ok = true;
+    bool shape = s && n >= 2 && s[n - 1] == '%';
+    bool number = shape && money_parse_ppm(s, n - 1, &ppm) == MONEY_PARSE_OK;
+    ok = number && ppm >= 0 && ppm <= 1000000;
+    if (!ok) {
+        describe(v, got, sizeof got); /* only a message needs it */
+        if (!shape)
+            fail(p, "must be a percentage string such as \"45%%\", got %s", got);
+        else if (!number)
+            fail(p, "%s is not a percentage (expected e.g. \"45%%\" or \"12.5%%\", at most 4 decimals)", got);
+        else
+            fail(p, "%s must be between 0%% and 100%%", got);
+    }
     if (ok) {
         *out = ppm;
         l->has_margin = true;
@@ -758,7 +814,7 @@ static bool read_category(cart_parser *p, const json_read_value *line, const cha
     }
     if (ok && segment > 0) return true;
     char got[64];
-    describe(field(line, "category"), got, sizeof got);
+    describe(field(p, line, "category"), got, sizeof got);
     size_t old = path_push_key(p, "category");
     fail(p, "%s has an empty segment: write the path as segments separated by '/', e.g. \"tea/green\"", got);
     path_pop(p, old);
@@ -770,7 +826,8 @@ static bool parse_line(cart_parser *p, const json_read_value *line, perk_line *l
     static const char *const fields[] = { "id",    "sku",      "name",   "category", "brand", "tags",
                                           "price", "quantity", "margin", "attrs",    NULL };
     if (!is_object(line)) return fail_type(p, line, "an object");
-    bool ok = check_fields(p, line, fields, "a line") && read_string(p, line, "id", false, &l->id) &&
+    bool ok = check_fields(p, line, fields, "a line", CART_LEVEL_SECTION) &&
+              read_string(p, line, "id", false, &l->id) &&
               read_string(p, line, "sku", true, &l->sku) && read_string(p, line, "name", false, &l->name) &&
               read_category(p, line, &l->category) && read_string(p, line, "brand", false, &l->brand) &&
               read_string_array(p, line, "tags", p->limits.max_tags, "max_tags", &l->tags, &l->n_tags) &&
@@ -778,7 +835,7 @@ static bool parse_line(cart_parser *p, const json_read_value *line, perk_line *l
               read_attrs(p, line, l);
     if (!ok) return false;
 
-    const json_read_value *q = field(line, "quantity");
+    const json_read_value *q = field(p, line, "quantity");
     size_t old = path_push_key(p, "quantity");
     if (!q)
         ok = fail(p, "required field is missing");
@@ -904,7 +961,7 @@ static bool parse_coupon(cart_parser *p, const json_read_value *v, cart_json_cou
         return fail_type(p, v, "a code string or an object {\"code\", \"campaign\", \"status\"}");
     static const char *const fields[] = { "code", "campaign", "status", NULL };
     const char *status = NULL;
-    if (!check_fields(p, v, fields, "a coupon") || !read_string(p, v, "code", true, &c->code) ||
+    if (!check_fields(p, v, fields, "a coupon", CART_LEVEL_SECTION) || !read_string(p, v, "code", true, &c->code) ||
         !read_string(p, v, "campaign", false, &c->campaign) || !read_string(p, v, "status", false, &status))
         return false;
     if (!status) return true;
@@ -987,7 +1044,7 @@ static bool parse_usage(cart_parser *p, const json_read_value *usage)
         cart_json_usage *u = &p->doc->usage[p->doc->n_usage];
         u->promotion = key;
         ok = is_object(value)
-                 ? check_fields(p, value, fields, "a usage record") &&
+                 ? check_fields(p, value, fields, "a usage record", CART_LEVEL_SECTION) &&
                        read_int(p, value, "uses", 0, 0, &u->usage.uses) &&
                        read_money(p, value, "money", false, 0, &u->usage.money) &&
                        read_int(p, value, "customer_uses", 0, 0, &u->usage.customer_uses)
@@ -1032,8 +1089,11 @@ static bool parse_exclude(cart_parser *p, const json_read_value *exclude)
  * "lines" array with more than max_lines elements (counting stops at the first one too many, so
  * a cart of a million lines is refused after reading ~max_lines of them). It does not validate
  * the JSON: anything it does not understand is left to the reader. A "lines" key written with
- * escapes is not recognised here; parse_lines() checks the count again. */
-static bool prescan(cart_parser *p, const char *text, size_t len)
+ * escapes is not recognised here; parse_lines() checks the count again. With `report` false it
+ * only answers whether the input passes, counting no columns and writing no message (inlined
+ * into both calls so that each is compiled for its constant `report`). */
+static inline __attribute__((always_inline)) bool prescan_run(cart_parser *p, const char *text, size_t len,
+                                                           bool report)
 {
     size_t depth = 0, line = 1, col = 0;
     bool expect_key = false, key_is_lines = false, want_elem = false;
@@ -1045,11 +1105,12 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
             col = 0;
             continue;
         }
-        if ((c & 0xC0) != 0x80) col++; /* columns count characters, like the reader's */
+        if (report && (c & 0xC0) != 0x80) col++; /* columns count characters, like the reader's */
         if (c == ' ' || c == '\t' || c == '\r') continue;
         if (lines_depth && depth == lines_depth && c != ',' && c != ']' && want_elem) {
             want_elem = false;
             if (++count > p->limits.max_lines) {
+                if (!report) return false;
                 path_push_key(p, "lines");
                 return fail(p, "more than %" PRIu32 " lines (max_lines); refused at line %zu, column %zu",
                             p->limits.max_lines, line, col);
@@ -1064,10 +1125,10 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
                     i--;
                     break;
                 }
-                if ((b & 0xC0) != 0x80) col++;
+                if (report && (b & 0xC0) != 0x80) col++;
                 if (b == '\\' && i + 1 < len && text[i + 1] != '\n') {
                     i++;
-                    col++;
+                    col += report;
                 } else if (b == '"') {
                     if (depth == 1 && expect_key) {
                         key_is_lines = i - start == 5 && memcmp(text + start, "lines", 5) == 0;
@@ -1080,6 +1141,7 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
         case '{':
         case '[':
             if (++depth > CART_JSON_MAX_DEPTH) {
+                if (!report) return false;
                 p->path[0] = '\0';
                 p->path_len = 0;
                 set_error(p->err, p->errlen,
@@ -1117,6 +1179,13 @@ static bool prescan(cart_parser *p, const char *text, size_t len)
 /* ------------------------------------------------------------------ entry points */
 
 /* Sizes the tag and attribute pools from the tree so that lines can point into them. */
+/* The walk without lines and columns first (all that a cart within the limits needs), and again
+ * counting them only when it refuses the input, for the message. */
+static bool prescan(cart_parser *p, const char *text, size_t len)
+{
+    return prescan_run(p, text, len, false) || prescan_run(p, text, len, true);
+}
+
 static bool size_pools(cart_parser *p, const json_read_value *root)
 {
     size_t tags = 0, attrs = 0;
@@ -1205,12 +1274,12 @@ cart_doc *cart_json_parse(const char *text, size_t len, int exponent, const char
     }
     static const char *const fields[] = { "order", "customer", "lines", "coupons", "usage", "exclude", NULL };
     const json_read_value *order, *customer;
-    bool ok = check_fields(&p, root, fields, "a cart") && read_object(&p, root, "order", &order) &&
+    bool ok = check_fields(&p, root, fields, "a cart", CART_LEVEL_CART) && read_object(&p, root, "order", &order) &&
               read_object(&p, root, "customer", &customer) && parse_currency(&p, order, exponent);
     if (ok && !size_pools(&p, root)) ok = fail(&p, "out of memory");
     ok = ok && (!order || parse_order(&p, order)) && (!customer || parse_customer(&p, customer)) &&
-         parse_lines(&p, field(root, "lines")) && parse_coupons(&p, field(root, "coupons")) &&
-         parse_usage(&p, field(root, "usage")) && parse_exclude(&p, field(root, "exclude"));
+         parse_lines(&p, field(&p, root, "lines")) && parse_coupons(&p, field(&p, root, "coupons")) &&
+         parse_usage(&p, field(&p, root, "usage")) && parse_exclude(&p, field(&p, root, "exclude"));
     if (!ok) {
         cart_json_free(doc);
         return NULL;

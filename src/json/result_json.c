@@ -1,5 +1,6 @@
-/* result_json.c - renders a perk_result as deterministic JSON (format in docs/result.md), and the
- * naming/formatting helpers the text explanation (explain.c) shares.
+/* result_json.c - renders a perk_result as deterministic JSON (format in docs/result.md) straight
+ * into a buffer (no jansson tree, no allocation per value), and the naming/formatting helpers the
+ * text explanation (explain.c) shares.
  *
  * Everything here works from the perk_result and a result_names table; nothing calls into
  * libperk, so the renderer is usable and testable without a program or a VM.
@@ -7,7 +8,6 @@
 #include "result_json.h"
 
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,345 +298,649 @@ void result_condition_location(const result_names *names, uint32_t condition, ch
     if (file && line) snprintf(buf, cap, "%s:%" PRIu32 ":%" PRIu32, file, line, col);
 }
 
-/* ------------------------------------------------------------------ JSON building */
+/* ------------------------------------------------------------------ the JSON writer */
 
-typedef struct builder {
-    bool failed; /* out of memory somewhere: the render returns NULL */
+/* Writes the text jansson's json_dumps(JSON_PRESERVE_ORDER | JSON_COMPACT or JSON_INDENT(2))
+ * wrote for the tree this module used to build (tests/unit/ref/result_json_ref.h keeps that
+ * renderer; test_result_write.c, test_invariants.c and the fuzz harness compare the two byte for
+ * byte): "," and ":" compact; pretty, each member on its own line indented by 2 spaces per level,
+ * ": " after keys, empty containers as {} and []. No tree and no allocation per value: bytes go
+ * into the caller's buffer, which grows (realloc) only in the growable mode. */
+typedef struct writer {
+    char *buf;
+    size_t cap;
+    size_t len;  /* bytes the whole text needs so far (may exceed cap in the fixed-buffer mode) */
+    bool grow;   /* realloc buf when full (result_json_write_buf) */
+    bool failed; /* a realloc failed */
+    bool pretty;
+    unsigned depth;    /* nesting depth of the container being written */
+    uint32_t nonempty; /* bit d: the container at depth d has a member already */
     const result_names *names;
     const perk_result *r;
     const cart_doc *doc;
     const char *symbol; /* currency symbol for human-readable texts, or NULL */
     bool applied_only;  /* RESULT_JSON_APPLIED_ONLY */
-} builder;
+} writer;
 
-/* A JSON string, or null for NULL. Invalid UTF-8 (which jansson refuses) has each bad byte
- * replaced by U+FFFD so that output is always valid JSON. */
-static json_t *jstr(builder *b, const char *s)
+static bool w_reserve(writer *w, size_t n)
 {
-    if (!s) return json_null();
-    json_t *v = json_string(s);
-    if (v) return v;
-    size_t n = strlen(s);
-    char *clean = malloc(n * 3 + 1);
-    if (!clean) {
-        b->failed = true;
-        return NULL;
+    if (w->len + n < w->cap) return true;
+    if (!w->grow) return false;
+    size_t cap = w->cap ? w->cap : 1024;
+    while (cap <= w->len + n) cap *= 2;
+    char *p = realloc(w->buf, cap);
+    if (!p) {
+        w->failed = true;
+        w->grow = false;
+        return false;
     }
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80             ? 1
-                     : (c & 0xE0) == 0xC0 ? 2
-                     : (c & 0xF0) == 0xE0 ? 3
-                     : (c & 0xF8) == 0xF0 ? 4
-                                          : 0;
-        bool good = len > 0 && i + len <= n;
-        if (good) {
-            /* jansson also refuses overlong forms and surrogates: let it judge the character */
-            json_t *probe = json_stringn(s + i, len);
-            good = probe != NULL;
-            json_decref(probe);
-        }
-        if (good) {
-            memcpy(clean + o, s + i, len);
-            o += len;
-            i += len;
-        } else {
-            memcpy(clean + o, "\xEF\xBF\xBD", 3);
-            o += 3;
+    w->buf = p;
+    w->cap = cap;
+    return true;
+}
+
+/* the slow path of w_raw: grow, or write what fits */
+static void w_raw_full(writer *w, const char *s, size_t n)
+{
+    if (w_reserve(w, n))
+        memcpy(w->buf + w->len, s, n);
+    else if (w->len < w->cap)
+        memcpy(w->buf + w->len, s, w->cap - w->len < n ? w->cap - w->len : n);
+    w->len += n;
+}
+
+static inline void w_raw(writer *w, const char *s, size_t n)
+{
+    if (w->len + n < w->cap) {
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+    } else {
+        w_raw_full(w, s, n);
+    }
+}
+
+static inline void w_ch(writer *w, char c)
+{
+    if (w->len + 1 < w->cap)
+        w->buf[w->len++] = c;
+    else
+        w_raw_full(w, &c, 1);
+}
+
+#define W_LIT(w, lit) w_raw((w), (lit), sizeof(lit) - 1)
+
+static void w_indent(writer *w, unsigned depth)
+{
+    static const char spaces[] = "\n                                ";
+    size_t n = 1 + 2 * (size_t)depth;
+    w_raw(w, spaces, n < sizeof spaces - 1 ? n : sizeof spaces - 1);
+}
+
+/* before a member of the current container: the separator and, pretty, the new line */
+static void w_next(writer *w)
+{
+    uint32_t bit = UINT32_C(1) << w->depth;
+    if (w->nonempty & bit) w_ch(w, ',');
+    w->nonempty |= bit;
+    if (w->pretty) w_indent(w, w->depth);
+}
+
+static void w_open(writer *w, char c)
+{
+    w_ch(w, c);
+    w->depth++;
+    w->nonempty &= ~(UINT32_C(1) << w->depth);
+}
+
+static void w_close(writer *w, char c)
+{
+    bool had = (w->nonempty >> w->depth) & 1u;
+    w->depth--;
+    if (had && w->pretty) w_indent(w, w->depth);
+    w_ch(w, c);
+}
+
+/* "key": (keys are literals that need no escaping) */
+#define W_KEY(w, k)                            \
+    do {                                       \
+        w_next(w);                             \
+        W_LIT(w, "\"" k "\"");                 \
+        w_raw((w), ": ", (w)->pretty ? 2 : 1); \
+    } while (0)
+
+/* The length of the UTF-8 character at s as jansson judges it (utf8_check_first,
+ * utf8_check_full): 0 if invalid (bad lead byte, missing or bad continuation, overlong form,
+ * surrogate, above U+10FFFF). A NUL ends the check as a bad continuation byte. */
+static size_t utf8_char_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        v = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        v = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        v = c & 0x07u;
+    } else
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0u) != 0x80u) return 0;
+        v = (v << 6) | (s[i] & 0x3Fu);
+    }
+    if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* A JSON string, or null for NULL, escaped as jansson escapes ("\"", "\\", \b \f \n \r \t, other
+ * control characters as \u00XX, everything else as is); each byte of invalid UTF-8 becomes U+FFFD
+ * (the old renderer's rule, so that the output is always valid JSON). */
+static void w_str(writer *w, const char *str)
+{
+    if (!str) {
+        W_LIT(w, "null");
+        return;
+    }
+    const unsigned char *s = (const unsigned char *)str;
+    w_ch(w, '"');
+    size_t run = 0; /* start of the bytes not yet written that need no escaping */
+    size_t i = 0;
+    for (;;) {
+        unsigned char c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             i++;
+            continue;
         }
+        if (c >= 0x80) {
+            size_t len = utf8_char_len(s + i);
+            if (len) {
+                i += len;
+                continue;
+            }
+        }
+        w_raw(w, (const char *)s + run, i - run);
+        if (c == '\0') break;
+        switch (c) {
+        case '"': W_LIT(w, "\\\""); break;
+        case '\\': W_LIT(w, "\\\\"); break;
+        case '\b': W_LIT(w, "\\b"); break;
+        case '\f': W_LIT(w, "\\f"); break;
+        case '\n': W_LIT(w, "\\n"); break;
+        case '\r': W_LIT(w, "\\r"); break;
+        case '\t': W_LIT(w, "\\t"); break;
+        default:
+            if (c < 0x20) {
+                static const char hex[] = "0123456789ABCDEF";
+                char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+                w_raw(w, e, sizeof e);
+            } else {
+                W_LIT(w, "\xEF\xBF\xBD"); /* an invalid byte */
+            }
+        }
+        i++;
+        run = i;
     }
-    clean[o] = '\0';
-    v = json_string(clean);
-    free(clean);
-    if (!v) b->failed = true;
-    return v;
+    w_ch(w, '"');
 }
 
-static void put(builder *b, json_t *obj, const char *key, json_t *value)
+static void w_int(writer *w, int64_t v)
 {
-    if (!obj || !value || json_object_set_new(obj, key, value) != 0) b->failed = true;
+    char d[24];
+    size_t n = sizeof d;
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        d[--n] = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag);
+    if (v < 0) d[--n] = '-';
+    w_raw(w, d + n, sizeof d - n);
 }
 
-static void append(builder *b, json_t *arr, json_t *value)
+static void w_bool(writer *w, bool v)
 {
-    if (!arr || !value || json_array_append_new(arr, value) != 0) b->failed = true;
+    if (v)
+        W_LIT(w, "true");
+    else
+        W_LIT(w, "false");
 }
 
-static json_t *jmoney(const builder *b, int64_t minor)
+/* money as a string in major units: "268.00" (ASCII digits, '-' and '.': no escaping) */
+static void w_money(writer *w, int64_t minor)
 {
     char buf[48];
-    money_format(minor, b->r->exponent, NULL, buf, sizeof buf);
-    return json_string(buf);
+    size_t n = money_format(minor, w->r->exponent, NULL, buf, sizeof buf);
+    w_ch(w, '"');
+    w_raw(w, buf, n < sizeof buf ? n : sizeof buf - 1);
+    w_ch(w, '"');
 }
 
-static json_t *jint(int64_t v) { return json_integer((json_int_t)v); }
-
-static json_t *jpromotion(builder *b, uint32_t index)
+static void w_promotion(writer *w, uint32_t index)
 {
     char buf[24];
-    if (index == UINT32_MAX) return json_null();
-    return jstr(b, result_promotion_id(b->names, index, buf, sizeof buf));
+    if (index == UINT32_MAX)
+        W_LIT(w, "null");
+    else
+        w_str(w, result_promotion_id(w->names, index, buf, sizeof buf));
 }
 
-static json_t *render_lines(builder *b)
+static void write_lines(writer *w)
 {
-    const perk_result *r = b->r;
-    json_t *arr = json_array();
+    const perk_result *r = w->r;
+    w_open(w, '[');
     for (uint32_t i = 0; r->lines && i < r->n_lines; i++) {
         const perk_line_result *lr = &r->lines[i];
-        const perk_line *in = b->doc && i < b->doc->n_lines ? &b->doc->lines[i] : NULL;
-        json_t *o = json_object();
-        put(b, o, "index", jint(i));
-        put(b, o, "id", jstr(b, in ? in->id : NULL));
-        put(b, o, "sku", jstr(b, in ? in->sku : NULL));
-        put(b, o, "original", jmoney(b, lr->original));
-        put(b, o, "final", jmoney(b, lr->final));
-        put(b, o, "gift", json_boolean(lr->is_gift));
-        put(b, o, "gift_promotion", lr->is_gift ? jpromotion(b, lr->gift_promotion) : json_null());
-        json_t *allocs = json_array();
+        const perk_line *in = w->doc && i < w->doc->n_lines ? &w->doc->lines[i] : NULL;
+        w_next(w);
+        w_open(w, '{');
+        W_KEY(w, "index");
+        w_int(w, i);
+        W_KEY(w, "id");
+        w_str(w, in ? in->id : NULL);
+        W_KEY(w, "sku");
+        w_str(w, in ? in->sku : NULL);
+        W_KEY(w, "original");
+        w_money(w, lr->original);
+        W_KEY(w, "final");
+        w_money(w, lr->final);
+        W_KEY(w, "gift");
+        w_bool(w, lr->is_gift);
+        W_KEY(w, "gift_promotion");
+        if (lr->is_gift)
+            w_promotion(w, lr->gift_promotion);
+        else
+            W_LIT(w, "null");
+        W_KEY(w, "allocations");
+        w_open(w, '[');
         /* a range outside the allocation array (a corrupt result) renders as no allocations */
         if (r->allocations && lr->first_allocation <= r->n_allocations &&
             lr->n_allocations <= r->n_allocations - lr->first_allocation) {
             for (uint32_t k = 0; k < lr->n_allocations; k++) {
                 const perk_allocation *a = &r->allocations[lr->first_allocation + k];
-                json_t *ao = json_object();
-                put(b, ao, "promotion", jpromotion(b, a->promotion));
-                put(b, ao, "amount", jmoney(b, a->amount));
-                append(b, allocs, ao);
+                w_next(w);
+                w_open(w, '{');
+                W_KEY(w, "promotion");
+                w_promotion(w, a->promotion);
+                W_KEY(w, "amount");
+                w_money(w, a->amount);
+                w_close(w, '}');
             }
         }
-        put(b, o, "allocations", allocs);
-        append(b, arr, o);
+        w_close(w, ']');
+        w_close(w, '}');
     }
-    return arr;
+    w_close(w, ']');
 }
 
-static json_t *render_condition(builder *b, const perk_promotion_result *pr)
+static void write_nulls(writer *w)
 {
-    if (pr->reason != PERK_REASON_CONDITION || pr->failed_condition == UINT32_MAX) return json_null();
+    W_KEY(w, "comparison");
+    W_LIT(w, "null");
+    W_KEY(w, "kind");
+    W_LIT(w, "null");
+    W_KEY(w, "observed");
+    W_LIT(w, "null");
+    W_KEY(w, "expected");
+    W_LIT(w, "null");
+}
+
+static void write_condition(writer *w, const perk_promotion_result *pr)
+{
+    if (pr->reason != PERK_REASON_CONDITION || pr->failed_condition == UINT32_MAX) {
+        W_LIT(w, "null");
+        return;
+    }
     uint32_t c = pr->failed_condition;
     char loc[320];
-    result_condition_location(b->names, c, loc, sizeof loc);
-    json_t *o = json_object();
-    put(b, o, "text", jstr(b, result_condition_text(b->names, c)));
-    put(b, o, "location", loc[0] ? jstr(b, loc) : json_null());
+    result_condition_location(w->names, c, loc, sizeof loc);
+    w_open(w, '{');
+    W_KEY(w, "text");
+    w_str(w, result_condition_text(w->names, c));
+    W_KEY(w, "location");
+    w_str(w, loc[0] ? loc : NULL);
     char why[160];
     result_unknown_text(pr->unknown_fact, why, sizeof why);
-    put(b, o, "unknown", why[0] ? jstr(b, perk_unknown_name(pr->unknown_fact)) : json_null());
+    W_KEY(w, "unknown");
+    w_str(w, why[0] ? perk_unknown_name(pr->unknown_fact) : NULL);
     if (why[0]) {
         /* a comparison with an unknown value has no observed value to show */
-        put(b, o, "comparison", json_null());
-        put(b, o, "kind", json_null());
-        put(b, o, "observed", json_null());
-        put(b, o, "expected", json_null());
-        put(b, o, "explanation", jstr(b, why));
+        write_nulls(w);
+        W_KEY(w, "explanation");
+        w_str(w, why);
     } else if (pr->has_comparison) {
-        result_value_kind kind = result_condition_kind(b->names, c);
+        result_value_kind kind = result_condition_kind(w->names, c);
         static const char *const kinds[] = { "plain", "money",    "percent",  "date",
                                              "time",  "duration", "datetime", "month_day" };
         char text[160];
-        result_comparison_text(pr->observed, pr->comparison, pr->expected, kind, b->r->exponent, b->symbol,
+        result_comparison_text(pr->observed, pr->comparison, pr->expected, kind, w->r->exponent, w->symbol,
                                text, sizeof text);
-        put(b, o, "comparison", jstr(b, result_cmp_text(pr->comparison)));
-        put(b, o, "kind", jstr(b, kinds[kind]));
-        put(b, o, "observed", jint(pr->observed));
-        put(b, o, "expected", jint(pr->expected));
-        put(b, o, "explanation", jstr(b, text));
+        W_KEY(w, "comparison");
+        w_str(w, result_cmp_text(pr->comparison));
+        W_KEY(w, "kind");
+        w_str(w, kinds[kind]);
+        W_KEY(w, "observed");
+        w_int(w, pr->observed);
+        W_KEY(w, "expected");
+        w_int(w, pr->expected);
+        W_KEY(w, "explanation");
+        w_str(w, text);
     } else {
-        put(b, o, "comparison", json_null());
-        put(b, o, "kind", json_null());
-        put(b, o, "observed", json_null());
-        put(b, o, "expected", json_null());
-        put(b, o, "explanation", json_null());
+        write_nulls(w);
+        W_KEY(w, "explanation");
+        W_LIT(w, "null");
     }
-    return o;
+    w_close(w, '}');
 }
 
-static json_t *render_promotions(builder *b)
+static void write_promotions(writer *w)
 {
-    const perk_result *r = b->r;
-    json_t *arr = json_array();
+    const perk_result *r = w->r;
+    w_open(w, '[');
     for (uint32_t i = 0; r->promotions && i < r->n_promotions; i++) {
         const perk_promotion_result *pr = &r->promotions[i];
-        if (b->applied_only && pr->reason != PERK_REASON_APPLIED) continue;
-        json_t *o = json_object();
-        put(b, o, "id", jpromotion(b, pr->promotion));
-        put(b, o, "label", jstr(b, result_promotion_label(b->names, pr->promotion)));
-        put(b, o, "applied", json_boolean(pr->reason == PERK_REASON_APPLIED));
-        put(b, o, "reason", jstr(b, result_reason_name(pr->reason)));
-        put(b, o, "reason_text", jstr(b, result_reason_message(pr->reason)));
-        put(b, o, "discount", jmoney(b, pr->discount));
-        put(b, o, "shipping_discount", jmoney(b, pr->shipping_discount));
-        put(b, o, "condition", render_condition(b, pr));
-        append(b, arr, o);
+        if (w->applied_only && pr->reason != PERK_REASON_APPLIED) continue;
+        w_next(w);
+        w_open(w, '{');
+        W_KEY(w, "id");
+        w_promotion(w, pr->promotion);
+        W_KEY(w, "label");
+        w_str(w, result_promotion_label(w->names, pr->promotion));
+        W_KEY(w, "applied");
+        w_bool(w, pr->reason == PERK_REASON_APPLIED);
+        W_KEY(w, "reason");
+        w_str(w, result_reason_name(pr->reason));
+        W_KEY(w, "reason_text");
+        w_str(w, result_reason_message(pr->reason));
+        W_KEY(w, "discount");
+        w_money(w, pr->discount);
+        W_KEY(w, "shipping_discount");
+        w_money(w, pr->shipping_discount);
+        W_KEY(w, "condition");
+        write_condition(w, pr);
+        w_close(w, '}');
     }
-    return arr;
+    w_close(w, ']');
 }
 
-static json_t *render_gifts(builder *b)
+static void write_gifts(writer *w)
 {
-    json_t *arr = json_array();
-    for (uint32_t i = 0; b->r->gifts && i < b->r->n_gifts; i++) {
-        const perk_gift *g = &b->r->gifts[i];
-        json_t *o = json_object();
-        put(b, o, "promotion", jpromotion(b, g->promotion));
-        put(b, o, "sku", jstr(b, g->sku));
-        put(b, o, "name", jstr(b, g->name));
-        put(b, o, "quantity", jint(g->quantity));
-        append(b, arr, o);
+    w_open(w, '[');
+    for (uint32_t i = 0; w->r->gifts && i < w->r->n_gifts; i++) {
+        const perk_gift *g = &w->r->gifts[i];
+        w_next(w);
+        w_open(w, '{');
+        W_KEY(w, "promotion");
+        w_promotion(w, g->promotion);
+        W_KEY(w, "sku");
+        w_str(w, g->sku);
+        W_KEY(w, "name");
+        w_str(w, g->name);
+        W_KEY(w, "quantity");
+        w_int(w, g->quantity);
+        w_close(w, '}');
     }
-    return arr;
+    w_close(w, ']');
 }
 
-static json_t *render_effects(builder *b)
+static void write_effects(writer *w)
 {
-    json_t *arr = json_array();
-    for (uint32_t i = 0; b->r->effects && i < b->r->n_effects; i++) {
-        const perk_effect *e = &b->r->effects[i];
-        json_t *o = json_object();
-        put(b, o, "promotion", jpromotion(b, e->promotion));
-        put(b, o, "kind", jstr(b, e->kind));
-        put(b, o, "payload", jstr(b, e->payload));
-        append(b, arr, o);
+    w_open(w, '[');
+    for (uint32_t i = 0; w->r->effects && i < w->r->n_effects; i++) {
+        const perk_effect *e = &w->r->effects[i];
+        w_next(w);
+        w_open(w, '{');
+        W_KEY(w, "promotion");
+        w_promotion(w, e->promotion);
+        W_KEY(w, "kind");
+        w_str(w, e->kind);
+        W_KEY(w, "payload");
+        w_str(w, e->payload);
+        w_close(w, '}');
     }
-    return arr;
+    w_close(w, ']');
 }
 
-static json_t *render_coupons(builder *b)
+static void write_coupons(writer *w)
 {
-    json_t *arr = json_array();
-    for (uint32_t i = 0; b->r->coupons && i < b->r->n_coupons; i++) {
-        const perk_coupon_result *c = &b->r->coupons[i];
+    w_open(w, '[');
+    for (uint32_t i = 0; w->r->coupons && i < w->r->n_coupons; i++) {
+        const perk_coupon_result *c = &w->r->coupons[i];
         bool accepted = c->verdict == PERK_COUPON_ACCEPTED;
-        json_t *o = json_object();
-        put(b, o, "code", jstr(b, c->code));
-        put(b, o, "accepted", json_boolean(accepted));
-        put(b, o, "verdict", jstr(b, result_verdict_name(c->verdict)));
-        put(b, o, "reason", accepted ? json_null() : jstr(b, result_verdict_message(c->verdict)));
-        put(b, o, "promotion", jpromotion(b, c->promotion));
-        append(b, arr, o);
+        w_next(w);
+        w_open(w, '{');
+        W_KEY(w, "code");
+        w_str(w, c->code);
+        W_KEY(w, "accepted");
+        w_bool(w, accepted);
+        W_KEY(w, "verdict");
+        w_str(w, result_verdict_name(c->verdict));
+        W_KEY(w, "reason");
+        w_str(w, accepted ? NULL : result_verdict_message(c->verdict));
+        W_KEY(w, "promotion");
+        w_promotion(w, c->promotion);
+        w_close(w, '}');
     }
-    return arr;
+    w_close(w, ']');
 }
 
-static json_t *render_points(builder *b)
+static void write_points(writer *w)
 {
-    json_t *arr = json_array();
-    for (uint32_t i = 0; b->r->points && i < b->r->n_points; i++) {
-        const perk_points_result *pt = &b->r->points[i];
-        if (b->applied_only && pt->points == 0) continue;
+    w_open(w, '[');
+    for (uint32_t i = 0; w->r->points && i < w->r->n_points; i++) {
+        const perk_points_result *pt = &w->r->points[i];
+        if (w->applied_only && pt->points == 0) continue;
         char id[24], mult[48];
         result_format_multiplier(pt->mult_num, pt->mult_den, mult, sizeof mult);
-        json_t *o = json_object();
-        put(b, o, "rule", jstr(b, result_earn_id(b->names, pt->earn_rule, id, sizeof id)));
-        put(b, o, "base", jmoney(b, pt->base));
-        put(b, o, "points", jint(pt->points));
-        put(b, o, "multiplier", jstr(b, mult));
-        put(b, o, "capped", json_boolean(pt->capped));
-        append(b, arr, o);
+        w_next(w);
+        w_open(w, '{');
+        W_KEY(w, "rule");
+        w_str(w, result_earn_id(w->names, pt->earn_rule, id, sizeof id));
+        W_KEY(w, "base");
+        w_money(w, pt->base);
+        W_KEY(w, "points");
+        w_int(w, pt->points);
+        W_KEY(w, "multiplier");
+        w_str(w, mult);
+        W_KEY(w, "capped");
+        w_bool(w, pt->capped);
+        w_close(w, '}');
     }
-    return arr;
+    w_close(w, ']');
 }
 
-static json_t *render_hints(builder *b)
+static void write_hints(writer *w)
 {
-    json_t *arr = json_array();
-    for (uint32_t i = 0; b->r->hints && i < b->r->n_hints; i++) {
-        const perk_hint *h = &b->r->hints[i];
+    w_open(w, '[');
+    for (uint32_t i = 0; w->r->hints && i < w->r->n_hints; i++) {
+        const perk_hint *h = &w->r->hints[i];
         char idbuf[24], text[512];
-        const char *id = result_promotion_id(b->names, h->promotion, idbuf, sizeof idbuf);
-        const char *label = result_promotion_label(b->names, h->promotion);
+        const char *id = result_promotion_id(w->names, h->promotion, idbuf, sizeof idbuf);
+        const char *label = result_promotion_label(w->names, h->promotion);
         const char *set = h->set_name ? h->set_name : "items";
-        result_hint_text(h, b->r->exponent, b->symbol, label && *label ? label : id, text, sizeof text);
-        json_t *o = json_object();
-        put(b, o, "promotion", jpromotion(b, h->promotion));
+        result_hint_text(h, w->r->exponent, w->symbol, label && *label ? label : id, text, sizeof text);
+        w_next(w);
+        w_open(w, '{');
+        W_KEY(w, "promotion");
+        w_promotion(w, h->promotion);
         if (h->units) { /* a count tier's next row: units to add, and what that row takes off */
-            put(b, o, "units", jint(h->shortfall));
-            char pct[32];
-            result_format_value(h->next_value, RESULT_VALUE_PERCENT, b->r->exponent, b->symbol, pct,
-                                sizeof pct);
-            put(b, o, "next_off", h->next_is_percent ? jstr(b, pct) : jmoney(b, h->next_value));
+            W_KEY(w, "units");
+            w_int(w, h->shortfall);
+            W_KEY(w, "next_off");
+            if (h->next_is_percent) {
+                char pct[32];
+                result_format_value(h->next_value, RESULT_VALUE_PERCENT, w->r->exponent, w->symbol, pct,
+                                    sizeof pct);
+                w_str(w, pct);
+            } else {
+                w_money(w, h->next_value);
+            }
         } else {
-            put(b, o, "shortfall", jmoney(b, h->shortfall));
+            W_KEY(w, "shortfall");
+            w_money(w, h->shortfall);
         }
-        put(b, o, "set", jstr(b, set));
-        put(b, o, "text", jstr(b, text));
-        append(b, arr, o);
+        W_KEY(w, "set");
+        w_str(w, set);
+        W_KEY(w, "text");
+        w_str(w, text);
+        w_close(w, '}');
     }
-    return arr;
+    w_close(w, ']');
 }
 
-static json_t *render_result(builder *b, int flags)
+static void write_result(writer *w, int flags)
 {
-    const perk_result *r = b->r;
-    json_t *root = json_object();
+    const perk_result *r = w->r;
     bool exponent_ok = r->exponent >= 0 && r->exponent <= MONEY_MAX_EXPONENT;
+    w_open(w, '{');
     if (r->status != PERK_OK || !exponent_ok) {
         perk_status st = r->status != PERK_OK ? r->status : PERK_INVALID;
-        put(b, root, "status", jstr(b, result_status_name(st)));
-        put(b, root, "error",
-            jstr(b, r->status != PERK_OK ? result_status_message(st)
-                                         : "the result has an invalid currency exponent"));
-        return root;
+        W_KEY(w, "status");
+        w_str(w, result_status_name(st));
+        W_KEY(w, "error");
+        w_str(w, r->status != PERK_OK ? result_status_message(st)
+                                      : "the result has an invalid currency exponent");
+        w_close(w, '}');
+        return;
     }
-    put(b, root, "status", jstr(b, "ok"));
-    put(b, root, "currency", jstr(b, r->currency));
-    put(b, root, "subtotal", jmoney(b, r->subtotal));
-    put(b, root, "discount", jmoney(b, r->discount));
-    json_t *ship = json_object();
-    put(b, ship, "before", jmoney(b, r->shipping_before));
-    put(b, ship, "after", jmoney(b, r->shipping_after));
-    put(b, root, "shipping", ship);
-    json_t *redeem = json_object();
-    put(b, redeem, "redeemable", jint(r->points_redeemable));
-    put(b, redeem, "redeemed", jint(r->points_redeemed));
-    put(b, redeem, "value", jmoney(b, r->redeem_value));
-    put(b, redeem, "goods", jmoney(b, r->redeem_goods));
-    put(b, redeem, "shipping", jmoney(b, r->redeem_shipping));
-    put(b, root, "redeem", redeem);
-    put(b, root, "payable", jmoney(b, r->payable));
-    put(b, root, "points_earned", jint(r->points_earned));
-    put(b, root, "lines", render_lines(b));
-    put(b, root, "promotions", render_promotions(b));
-    if (b->applied_only) {
+    W_KEY(w, "status");
+    W_LIT(w, "\"ok\"");
+    W_KEY(w, "currency");
+    w_str(w, r->currency);
+    W_KEY(w, "subtotal");
+    w_money(w, r->subtotal);
+    W_KEY(w, "discount");
+    w_money(w, r->discount);
+    W_KEY(w, "shipping");
+    w_open(w, '{');
+    W_KEY(w, "before");
+    w_money(w, r->shipping_before);
+    W_KEY(w, "after");
+    w_money(w, r->shipping_after);
+    w_close(w, '}');
+    W_KEY(w, "redeem");
+    w_open(w, '{');
+    W_KEY(w, "redeemable");
+    w_int(w, r->points_redeemable);
+    W_KEY(w, "redeemed");
+    w_int(w, r->points_redeemed);
+    W_KEY(w, "value");
+    w_money(w, r->redeem_value);
+    W_KEY(w, "goods");
+    w_money(w, r->redeem_goods);
+    W_KEY(w, "shipping");
+    w_money(w, r->redeem_shipping);
+    w_close(w, '}');
+    W_KEY(w, "payable");
+    w_money(w, r->payable);
+    W_KEY(w, "points_earned");
+    w_int(w, r->points_earned);
+    W_KEY(w, "lines");
+    write_lines(w);
+    W_KEY(w, "promotions");
+    write_promotions(w);
+    if (w->applied_only) {
         int64_t others = 0;
         for (uint32_t i = 0; r->promotions && i < r->n_promotions; i++)
             others += r->promotions[i].reason != PERK_REASON_APPLIED;
-        put(b, root, "promotions_not_listed", jint(others));
+        W_KEY(w, "promotions_not_listed");
+        w_int(w, others);
     }
-    put(b, root, "gifts", render_gifts(b));
-    put(b, root, "effects", render_effects(b));
-    put(b, root, "coupons", render_coupons(b));
-    put(b, root, "points", render_points(b));
-    if (b->applied_only) {
+    W_KEY(w, "gifts");
+    write_gifts(w);
+    W_KEY(w, "effects");
+    write_effects(w);
+    W_KEY(w, "coupons");
+    write_coupons(w);
+    W_KEY(w, "points");
+    write_points(w);
+    if (w->applied_only) {
         int64_t zero = 0;
         for (uint32_t i = 0; r->points && i < r->n_points; i++) zero += r->points[i].points == 0;
-        put(b, root, "points_not_listed", jint(zero));
+        W_KEY(w, "points_not_listed");
+        w_int(w, zero);
     }
-    put(b, root, "hints", render_hints(b));
-    if (!(flags & RESULT_JSON_NO_INSTRUCTIONS))
-        put(b, root, "instructions",
-            r->instructions > (uint64_t)INT64_MAX ? json_null() : jint((int64_t)r->instructions));
-    return root;
+    W_KEY(w, "hints");
+    write_hints(w);
+    if (!(flags & RESULT_JSON_NO_INSTRUCTIONS)) {
+        W_KEY(w, "instructions");
+        if (r->instructions > (uint64_t)INT64_MAX)
+            W_LIT(w, "null");
+        else
+            w_int(w, (int64_t)r->instructions);
+    }
+    w_close(w, '}');
+}
+
+static void write_all(writer *w, const result_names *names, const perk_result *r, const cart_doc *doc,
+                      int flags)
+{
+    const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
+    w->names = names;
+    w->r = r;
+    w->doc = doc;
+    w->symbol = cur ? cur->symbol : NULL;
+    w->applied_only = (flags & RESULT_JSON_APPLIED_ONLY) != 0;
+    w->pretty = (flags & RESULT_JSON_PRETTY) != 0;
+    write_result(w, flags);
+}
+
+size_t result_json_write(const result_names *names, const perk_result *r, const cart_doc *doc, int flags,
+                         char *buf, size_t cap)
+{
+    if (!r || (!buf && cap)) {
+        if (cap) buf[0] = '\0';
+        return 0;
+    }
+    writer w = { .buf = buf, .cap = cap };
+    write_all(&w, names, r, doc, flags);
+    if (cap) buf[w.len < cap ? w.len : cap - 1] = '\0';
+    return w.len;
+}
+
+const char *result_json_write_buf(const result_names *names, const perk_result *r, const cart_doc *doc,
+                                  int flags, result_json_buf *out)
+{
+    if (!out) return NULL;
+    out->len = 0;
+    if (!r) return NULL;
+    writer w = { .buf = out->data, .cap = out->data ? out->cap : 0, .grow = true };
+    write_all(&w, names, r, doc, flags);
+    out->data = w.buf;
+    out->cap = w.cap;
+    if (w.failed || !w_reserve(&w, 1)) {
+        if (out->data && out->cap) out->data[0] = '\0';
+        return NULL;
+    }
+    w.buf[w.len] = '\0';
+    out->data = w.buf;
+    out->cap = w.cap;
+    out->len = w.len;
+    return out->data;
+}
+
+void result_json_buf_free(result_json_buf *b)
+{
+    if (!b) return;
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
 }
 
 char *result_json_render(const result_names *names, const perk_result *r, const cart_doc *doc, int flags)
 {
+    /* one allocation of the exact size: most results fit the stack buffer; a larger one is
+     * written a second time into its own */
+    char stack[8192];
     if (!r) return NULL;
-    const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
-    builder b = { .names = names,
-                  .r = r,
-                  .doc = doc,
-                  .symbol = cur ? cur->symbol : NULL,
-                  .applied_only = (flags & RESULT_JSON_APPLIED_ONLY) != 0 };
-    json_t *root = render_result(&b, flags);
-    char *text = NULL;
-    if (root && !b.failed) {
-        size_t jflags = JSON_PRESERVE_ORDER | ((flags & RESULT_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT);
-        text = json_dumps(root, jflags);
-    }
-    json_decref(root);
+    size_t n = result_json_write(names, r, doc, flags, stack, sizeof stack);
+    char *text = malloc(n + 1);
+    if (!text) return NULL;
+    if (n < sizeof stack)
+        memcpy(text, stack, n + 1);
+    else
+        result_json_write(names, r, doc, flags, text, n + 1);
     return text;
 }

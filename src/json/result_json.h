@@ -76,6 +76,28 @@ enum {
  * doc (may be NULL) supplies line ids and skus. */
 char *result_json_render(const result_names *names, const perk_result *r, const cart_doc *doc, int flags);
 
+/* The same text written into a caller's buffer, without a tree or an allocation per value (a
+ * checkout renders every result into one buffer it keeps):
+ *
+ * result_json_write: like snprintf. Writes at most cap - 1 bytes of the text and a NUL (when
+ *   cap > 0) into buf, and returns the length of the whole text (without the NUL): when the
+ *   return is >= cap the text was cut, and a buffer of return + 1 bytes holds it. Returns 0 (and
+ *   an empty string) when r is NULL; the text is never empty otherwise.
+ * result_json_write_buf: into a growable buffer (start with result_json_buf b = { 0 }; keep it
+ *   for the next result: once grown to the size of a result it is reused without allocating).
+ *   Returns b->data, NUL-terminated, b->len bytes, or NULL when r is NULL or out of memory (b
+ *   stays valid: free it with result_json_buf_free). */
+typedef struct result_json_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} result_json_buf;
+size_t result_json_write(const result_names *names, const perk_result *r, const cart_doc *doc, int flags,
+                         char *buf, size_t cap);
+const char *result_json_write_buf(const result_names *names, const perk_result *r, const cart_doc *doc,
+                                  int flags, result_json_buf *b);
+void result_json_buf_free(result_json_buf *b);
+
 /* Helpers shared with explain.c. */
 
 /* The id of promotion `index`, or "#<index>" written into buf. */

@@ -785,6 +785,7 @@ static char *run_cart(const gen *g, perk_program *prog, perk_context *ctx, const
         check_against_facts(g, prog, r, cf, lim->explain == PERK_EXPLAIN_ALL);
         out = result_json_render(names, r, doc, json_flags);
         if (out == NULL) fuzz_fail("rendering failed");
+        fuzz_render_same(names, r, doc);
     } else if (r->status != PERK_OVERFLOW) {
         fuzz_fail("evaluation ended with %s: %s", perk_status_message(r->status), perk_context_error(ctx));
     }

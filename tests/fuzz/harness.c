@@ -10,6 +10,8 @@
 #include "json/explain.h"
 #include "json/result_json.h"
 
+#include "../unit/ref/result_json_ref.h"
+
 perk_limits fuzz_limits(void)
 {
     perk_limits l = perk_limits_default();
@@ -177,16 +179,25 @@ void fuzz_check_result(const perk_result *r, const perk_limits *limits)
                   (unsigned long long)limits->instruction_budget);
 }
 
+void fuzz_render_same(const result_names *names, const perk_result *r, const cart_doc *doc)
+{
+    for (int f = 0; f < 8; f++) {
+        char *json = result_json_render(names, r, doc, f);
+        char *ref = ref_result_json_render(names, r, doc, f);
+        if (json && ref && strcmp(json, ref) != 0)
+            fuzz_fail("flags %d: the renderer differs from the jansson reference:\n%s\n%s", f, json, ref);
+        free(json);
+        free(ref);
+    }
+}
+
 void fuzz_render(const perk_program *prog, const perk_result *r, const cart_doc *doc)
 {
     static FILE *null_out;
     if (null_out == NULL) null_out = fopen("/dev/null", "w");
     result_names *names = result_names_from_program(prog);
     if (names == NULL) return;
-    char *json = result_json_render(names, r, doc, 0);
-    free(json);
-    json = result_json_render(names, r, doc, RESULT_JSON_PRETTY);
-    free(json);
+    fuzz_render_same(names, r, doc);
     if (null_out) explain_print(null_out, names, r, doc, EXPLAIN_COLOR);
     result_names_free(names);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "json/cart_json.h"
+#include "json/result_json.h"
 #include "perk.h"
 
 /* libFuzzer's entry point, defined once by each target. Returns 0 (inputs are never rejected). */
@@ -50,9 +51,12 @@ void fuzz_check_result(const perk_result *r, const perk_limits *limits);
  * points, none negative. */
 void fuzz_check_totals(const perk_result *r);
 
-/* Renders r as JSON (compact and pretty) and as an explanation into /dev/null, as `perk eval`
+/* Renders r as JSON (every form, checked with fuzz_render_same) and as an explanation into /dev/null, as `perk eval`
  * does; prog supplies the names, doc (may be NULL) the line ids. */
 void fuzz_render(const perk_program *prog, const perk_result *r, const cart_doc *doc);
+/* Every form of the JSON rendering (all flag combinations) must be byte for byte what the jansson
+ * renderer it replaced wrote (tests/unit/ref/result_json_ref.h). */
+void fuzz_render_same(const result_names *names, const perk_result *r, const cart_doc *doc);
 
 /* Evaluates a few fixed carts against prog (a guest with an empty cart, the tea shop cart of a gold
  * member with coupons and points, a mixed cart with usage and an exclusion, a cart of 70 lines,

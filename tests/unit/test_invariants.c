@@ -11,7 +11,9 @@
  *   - redemption never exceeds the balance, the request or what the redeem block permits, and is
  *     exactly the value section 8 computes when it happens; points earned follow section 9;
  *   - evaluation is deterministic: the JSON rendering is byte-identical twice, from a second
- *     context, and from another thread evaluating concurrently;
+ *     context, and from another thread evaluating concurrently; in every form (compact, pretty,
+ *     applied only, without instructions) it is byte-identical to the jansson renderer it
+ *     replaced (tests/unit/ref/result_json_ref.h);
  *   - permuting the cart's lines changes no total (see compare_permuted for what exactly);
  *   - the instruction budget holds: with any smaller budget the result is PERK_BUDGET, with the
  *     exact budget the same result;
@@ -39,6 +41,7 @@
 #include "compiler/compiler.h"
 #include "perk.h"
 #include "json/result_json.h"
+#include "ref/result_json_ref.h"
 
 typedef __int128 i128;
 
@@ -1558,6 +1561,17 @@ static bool run_ruleset(run *rn, uint64_t seed, int n_carts)
         assert_non_null(jsons[i]);
         assert_non_null(again);
         ok = strcmp(jsons[i], again) == 0 || failf(rn, "two renderings of one result differ");
+        /* the buffer renderer writes what the jansson tree it replaced wrote, in every form */
+        for (int f = 0; ok && f < 8; f++) {
+            char *mine = result_json_render(rn->names, ra, rc->doc, f);
+            char *ref = ref_result_json_render(rn->names, ra, rc->doc, f);
+            assert_non_null(mine);
+            assert_non_null(ref);
+            ok = strcmp(mine, ref) == 0 ||
+                 failf(rn, "flags %d: the renderer differs from the jansson reference:\n%s\n%s", f, mine, ref);
+            free(mine);
+            free(ref);
+        }
         free(again);
         if (!ok) break;
         assert_int_equal(cart_json_feed(rc->doc, cb, rn->prog, msg, sizeof msg), PERK_OK);
