@@ -175,6 +175,7 @@ void perk_context_free(perk_context *ctx)
         ctx->r_coupons,
         ctx->r_points,
         ctx->r_hints,
+        ctx->r_hint_next,
         ctx->own_defaults,
         ctx->one_coupon,
     };
@@ -341,6 +342,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->r_coupons = ctx_array(coupons, sizeof(perk_coupon_result), &ok);
     ctx->r_points = ctx_array(ctx->max_points, sizeof(perk_points_result), &ok);
     ctx->r_hints = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint), &ok);
+    ctx->r_hint_next = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint_next), &ok);
     ctx->explain_all = l.explain == PERK_EXPLAIN_ALL;
     ctx->defaults = program->ridx.defaults;
     if (!ctx->explain_all) {

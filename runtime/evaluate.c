@@ -129,13 +129,14 @@ static void maybe_hint(perk_context *ctx, uint32_t r)
         return;
     /* reaching the threshold must be all it takes: not when its group is taken, its budget spent */
     if (late_gate(ctx, r) != PERK_REASON_APPLIED) return;
+    perk_hint_next *next = &ctx->r_hint_next[ctx->res.n_hints];
     perk_hint *h = &ctx->r_hints[ctx->res.n_hints++];
     h->promotion = r;
     h->shortfall = shortfall;
     h->set_name = prog_string(ctx->d, set);
     h->units = false;
-    h->next_is_percent = false;
-    h->next_value = 0;
+    next->is_percent = false;
+    next->value = 0;
 }
 
 /* A count tier's next row (section 12): a hint when the promotion ran its block to the end
@@ -145,13 +146,14 @@ static void take_count_hint(perk_context *ctx, uint32_t r)
     if (!ctx->pend_hint) return;
     ctx->pend_hint = false;
     if (ctx->res.n_hints >= ctx->limits.max_hints) return;
+    perk_hint_next *next = &ctx->r_hint_next[ctx->res.n_hints];
     perk_hint *h = &ctx->r_hints[ctx->res.n_hints++];
     h->promotion = r;
     h->shortfall = ctx->pend_hint_units;
     h->set_name = ctx->pend_hint_set < ctx->d->n_strings ? prog_string(ctx->d, ctx->pend_hint_set) : "items";
     h->units = true;
-    h->next_is_percent = ctx->pend_hint_percent;
-    h->next_value = ctx->pend_hint_value;
+    next->is_percent = ctx->pend_hint_percent;
+    next->value = ctx->pend_hint_value;
 }
 
 /* Room for one more allocation in the log. The log holds cap_lines x min(discount promotions, 64)
@@ -687,6 +689,7 @@ static perk_status build_result(perk_context *ctx)
     res->coupons = ctx->r_coupons;
     res->points = ctx->r_points;
     res->hints = ctx->r_hints;
+    res->hint_next = ctx->r_hint_next;
     res->instructions = ctx->insn_count;
     res->promotions_visited = ctx->n_visited;
     return check_totals(ctx);

@@ -234,7 +234,8 @@ struct perk_context {
     perk_effect *r_effects;
     perk_coupon_result *r_coupons; /* max_coupons */
     perk_points_result *r_points;
-    perk_hint *r_hints; /* min(max_hints, n_rules) */
+    perk_hint *r_hints;           /* min(max_hints, n_rules) */
+    perk_hint_next *r_hint_next; /* parallel to r_hints */
 
     char error[256];
 };

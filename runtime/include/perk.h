@@ -392,14 +392,20 @@ typedef struct perk_points_result {
  * unit of skincare to get 20% off". */
 typedef struct perk_hint {
     uint32_t promotion;
+    /* a count tier's next row (`tiers on count(S)`): the shortfall is in units, and
+     * result->hint_next[i] says what that row takes off; false for a money threshold. (It sits in
+     * what was padding, so the struct keeps the size and layout it had in 0.1.0: a hint array
+     * is walked by its element size.) */
+    bool units;
     int64_t shortfall;    /* money to add; units to add when `units` */
     const char *set_name; /* the item set that counts ("tea"), or "items" */
-    /* a count tier's next row (`tiers on count(S)`): the shortfall is in units, and the row takes
-     * next_value off (ppm when next_is_percent, else money); false for a money threshold */
-    bool units;
-    bool next_is_percent;
-    int64_t next_value;
 } perk_hint;
+
+/* What a count tier's next row takes off, for a hint with `units` (zero for other hints). */
+typedef struct perk_hint_next {
+    int64_t value;   /* ppm when is_percent, else money in minor units */
+    bool is_percent;
+} perk_hint_next;
 
 typedef struct perk_result {
     perk_status status; /* PERK_OK, or why the evaluation failed (then nothing else is set) */
@@ -434,6 +440,7 @@ typedef struct perk_result {
     uint32_t promotions_visited; /* for profiling: promotions this evaluation looked at (gates or
                                     block); every other one kept the default result the rule
                                     index holds for it, at no cost (docs/semantics.md 15) */
+    const perk_hint_next *hint_next; /* n_hints entries, parallel to hints (appended after 0.1.0) */
 } perk_result;
 
 /* Evaluates the cart. Never returns NULL: check result->status. */

@@ -432,7 +432,7 @@ static void print_hints(const explainer *e)
         char id[24], text[512];
         const char *pid = result_promotion_id(e->names, h->promotion, id, sizeof id);
         const char *label = result_promotion_label(e->names, h->promotion);
-        result_hint_text(h, e->r->exponent, e->symbol, label && *label ? label : pid, text, sizeof text);
+        result_hint_text(r, i, e->symbol, label && *label ? label : pid, text, sizeof text);
         if (label && *label)
             fprintf(e->out, "  %s (%s)\n", text, pid);
         else

@@ -115,9 +115,11 @@ const char *result_cmp_negated_text(int cmp)
     return cmp >= PERK_CMP_EQ && cmp <= PERK_CMP_GE ? cmp_negated[cmp] : "?";
 }
 
-void result_hint_text(const perk_hint *h, int exponent, const char *symbol, const char *name, char *buf,
+void result_hint_text(const perk_result *r, uint32_t i, const char *symbol, const char *name, char *buf,
                       size_t cap)
 {
+    const perk_hint *h = &r->hints[i];
+    int exponent = r->exponent;
     char amount[64], next[64];
     const char *set = h->set_name ? h->set_name : "items";
     if (!h->units) {
@@ -125,8 +127,9 @@ void result_hint_text(const perk_hint *h, int exponent, const char *symbol, cons
         snprintf(buf, cap, "add %s of %s to get %s", amount, set, name);
         return;
     }
-    result_format_value(h->next_value, h->next_is_percent ? RESULT_VALUE_PERCENT : RESULT_VALUE_MONEY,
-                        exponent, symbol, next, sizeof next);
+    const perk_hint_next *n = &r->hint_next[i];
+    result_format_value(n->value, n->is_percent ? RESULT_VALUE_PERCENT : RESULT_VALUE_MONEY, exponent, symbol,
+                        next, sizeof next);
     snprintf(buf, cap, "add %" PRId64 " more %s of %s to get %s off with %s", h->shortfall,
              h->shortfall == 1 ? "unit" : "units", set, next, name);
 }
@@ -760,7 +763,7 @@ static void write_hints(writer *w)
         const char *id = result_promotion_id(w->names, h->promotion, idbuf, sizeof idbuf);
         const char *label = result_promotion_label(w->names, h->promotion);
         const char *set = h->set_name ? h->set_name : "items";
-        result_hint_text(h, w->r->exponent, w->symbol, label && *label ? label : id, text, sizeof text);
+        result_hint_text(w->r, i, w->symbol, label && *label ? label : id, text, sizeof text);
         w_next(w);
         w_open(w, '{');
         W_KEY(w, "promotion");
@@ -769,13 +772,14 @@ static void write_hints(writer *w)
             W_KEY(w, "units");
             w_int(w, h->shortfall);
             W_KEY(w, "next_off");
-            if (h->next_is_percent) {
+            const perk_hint_next *next = &w->r->hint_next[i];
+            if (next->is_percent) {
                 char pct[32];
-                result_format_value(h->next_value, RESULT_VALUE_PERCENT, w->r->exponent, w->symbol, pct,
+                result_format_value(next->value, RESULT_VALUE_PERCENT, w->r->exponent, w->symbol, pct,
                                     sizeof pct);
                 w_str(w, pct);
             } else {
-                w_money(w, h->next_value);
+                w_money(w, next->value);
             }
         } else {
             W_KEY(w, "shortfall");

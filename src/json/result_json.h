@@ -126,7 +126,7 @@ void result_comparison_text(int64_t observed, int cmp, int64_t expected, result_
  * percent ("12.5%"), date ("2026-03-04"), else the integer. */
 /* A near-miss hint as text: "add ¥32.00 of tea to get NAME", or for a count tier's next row
  * "add 1 more unit of skincare to get 20% off with NAME" (NAME: the promotion's label or id). */
-void result_hint_text(const perk_hint *h, int exponent, const char *symbol, const char *name, char *buf,
+void result_hint_text(const perk_result *r, uint32_t i, const char *symbol, const char *name, char *buf,
                       size_t cap);
 
 void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol, char *buf,

@@ -221,8 +221,8 @@ static void test_count_tier_hint_fields(void **state)
     assert_int_equal(r->n_hints, 1);
     assert_true(r->hints[0].units);
     assert_int_equal(r->hints[0].shortfall, 2);
-    assert_false(r->hints[0].next_is_percent);
-    assert_int_equal(r->hints[0].next_value, 1500);
+    assert_false(r->hint_next[0].is_percent);
+    assert_int_equal(r->hint_next[0].value, 1500);
     assert_string_equal(r->hints[0].set_name, "skincare");
     perk_context_free(ctx);
 }

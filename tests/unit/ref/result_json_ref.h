@@ -268,15 +268,15 @@ static json_t *ref_render_hints(ref_builder *b)
         const char *id = result_promotion_id(b->names, h->promotion, idbuf, sizeof idbuf);
         const char *label = result_promotion_label(b->names, h->promotion);
         const char *set = h->set_name ? h->set_name : "items";
-        result_hint_text(h, b->r->exponent, b->symbol, label && *label ? label : id, text, sizeof text);
+        result_hint_text(b->r, i, b->symbol, label && *label ? label : id, text, sizeof text);
         json_t *o = json_object();
         ref_put(b, o, "promotion", ref_jpromotion(b, h->promotion));
         if (h->units) {
             ref_put(b, o, "units", ref_jint(h->shortfall));
             char pct[32];
-            result_format_value(h->next_value, RESULT_VALUE_PERCENT, b->r->exponent, b->symbol, pct,
-                                sizeof pct);
-            ref_put(b, o, "next_off", h->next_is_percent ? ref_jstr(b, pct) : ref_jmoney(b, h->next_value));
+            const perk_hint_next *next = &b->r->hint_next[i];
+            result_format_value(next->value, RESULT_VALUE_PERCENT, b->r->exponent, b->symbol, pct, sizeof pct);
+            ref_put(b, o, "next_off", next->is_percent ? ref_jstr(b, pct) : ref_jmoney(b, next->value));
         } else {
             ref_put(b, o, "shortfall", ref_jmoney(b, h->shortfall));
         }
