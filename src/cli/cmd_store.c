@@ -136,7 +136,7 @@ static perk_store *open_store(const common *c, bool write)
 {
     perk_store *s = NULL;
     /* Reading commands never create a database: name the missing file plainly. */
-    if (!write && access(c->db, F_OK) != 0) {
+    if (!write && cli_db_missing(c->db)) {
         cli_error("cannot open database %s: %s (check --db or $PERK_DB)", c->db, strerror(errno));
         return NULL;
     }

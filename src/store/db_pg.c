@@ -34,6 +34,7 @@ struct pstore_pg_stmt {
     char (*ints)[24];   /* text of bound int64 values */
     PGresult *res;
     bool executed;
+    bool owned; /* from pstore_pg_prepare_uncached: in db->owned, freed by pstore_pg_finalize */
     int row, nrows;
     /* decoded bytea per column of the current result: grown, never shrunk */
     unsigned char **blob_buf;
@@ -46,6 +47,7 @@ struct pstore_pg {
     PGconn *conn;
     bool readonly;
     pstore_pg_stmt *buckets[PG_STMT_BUCKETS];
+    pstore_pg_stmt *owned; /* uncached statements not finalized yet */
     unsigned next_name;
     int64_t changes;
     char errmsg[512];
@@ -117,8 +119,8 @@ static int pg_fail(pstore_pg *db, const PGresult *res)
 static int pg_session_setup(pstore_pg *db)
 {
     /* Results are parsed as UTF-8 text; the store's times are integers, not timestamps. */
-    const char *setup = db->readonly ? "SET client_encoding = 'UTF8'; SET default_transaction_read_only = on"
-                                     : "SET client_encoding = 'UTF8'";
+    const char *setup = db->readonly ? "SET client_encoding = 'UTF8'; SET client_min_messages = warning; SET default_transaction_read_only = on"
+                                     : "SET client_encoding = 'UTF8'; SET client_min_messages = warning";
     return pstore_pg_exec(db, setup);
 }
 
@@ -176,6 +178,11 @@ void pstore_pg_close(pstore_pg *db)
             pg_stmt_free(st);
             st = next;
         }
+    }
+    while (db->owned) {
+        pstore_pg_stmt *next = db->owned->next;
+        pg_stmt_free(db->owned);
+        db->owned = next;
     }
     PQfinish(db->conn);
     free(db);
@@ -253,11 +260,9 @@ static unsigned pg_bucket(const char *key)
     return (unsigned)(h >> 7) % PG_STMT_BUCKETS;
 }
 
-pstore_pg_stmt *pstore_pg_prepare(pstore_pg *db, const char *sql)
+/* A new statement for `sql` (translated), in no list yet. */
+static pstore_pg_stmt *pg_stmt_new(pstore_pg *db, const char *sql)
 {
-    unsigned b = pg_bucket(sql);
-    for (pstore_pg_stmt *st = db->buckets[b]; st; st = st->next)
-        if (st->key == sql) return st;
     pstore_pg_stmt *st = calloc(1, sizeof *st);
     if (!st) {
         pg_set_error(db, NULL, "out of memory preparing a statement");
@@ -283,9 +288,49 @@ pstore_pg_stmt *pstore_pg_prepare(pstore_pg *db, const char *sql)
         pg_set_error(db, NULL, "out of memory preparing a statement");
         return NULL;
     }
+    return st;
+}
+
+pstore_pg_stmt *pstore_pg_prepare(pstore_pg *db, const char *sql)
+{
+    unsigned b = pg_bucket(sql);
+    for (pstore_pg_stmt *st = db->buckets[b]; st; st = st->next)
+        if (st->key == sql) return st;
+    pstore_pg_stmt *st = pg_stmt_new(db, sql);
+    if (!st) return NULL;
     st->next = db->buckets[b];
     db->buckets[b] = st;
     return st;
+}
+
+pstore_pg_stmt *pstore_pg_prepare_uncached(pstore_pg *db, const char *sql)
+{
+    pstore_pg_stmt *st = pg_stmt_new(db, sql);
+    if (!st) return NULL;
+    st->key = NULL; /* the text may be freed: never looked up by its address */
+    st->owned = true;
+    st->next = db->owned;
+    db->owned = st;
+    return st;
+}
+
+void pstore_pg_finalize(pstore_pg_stmt *st)
+{
+    if (!st || !st->owned) return;
+    pstore_pg *db = st->db;
+    for (pstore_pg_stmt **p = &db->owned; *p; p = &(*p)->next)
+        if (*p == st) {
+            *p = st->next;
+            break;
+        }
+    /* not inside a failed transaction, where even DEALLOCATE is refused */
+    if (st->name[0] && PQstatus(db->conn) == CONNECTION_OK &&
+        PQtransactionStatus(db->conn) != PQTRANS_INERROR) {
+        char dealloc[48];
+        snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", st->name);
+        PQclear(PQexec(db->conn, dealloc));
+    }
+    pg_stmt_free(st);
 }
 
 static void pg_clear_result(pstore_pg_stmt *st)
@@ -539,6 +584,10 @@ static void pg_forget_prepared(pstore_pg *db)
             pg_clear_result(st);
             st->name[0] = '\0';
         }
+    for (pstore_pg_stmt *st = db->owned; st; st = st->next) {
+        pg_clear_result(st);
+        st->name[0] = '\0';
+    }
 }
 
 static bool pg_reconnect(pstore_pg *db)

@@ -27,6 +27,10 @@ void pstore_pg_close(pstore_pg *db);
  * SQLite's placeholders ? and ?N become $k. Prepared on the server lazily at the first step, with
  * the parameter types of that step's bindings. NULL on a placeholder error (errmsg says). */
 pstore_pg_stmt *pstore_pg_prepare(pstore_pg *db, const char *sql);
+/* A statement for SQL text built at run time (not cached: its text may be freed after this
+ * call), owned by the caller until pstore_pg_finalize (or the connection's close). */
+pstore_pg_stmt *pstore_pg_prepare_uncached(pstore_pg *db, const char *sql);
+void pstore_pg_finalize(pstore_pg_stmt *st); /* an uncached statement; NULL is ignored */
 int pstore_pg_step(pstore_pg_stmt *st);  /* PSTORE_PG_ROW, PSTORE_PG_DONE or an error code */
 void pstore_pg_reset(pstore_pg_stmt *st); /* drops the result, clears the bindings */
 

@@ -140,13 +140,19 @@ perk_store_status perk_store_active_changed(perk_store *s, int64_t now, int64_t 
 {
     if (!s || !new_id) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     *new_id = known_id;
-    /* PRAGMA data_version changes when another connection commits; this handle's own
+    /* SQLite's PRAGMA data_version changes when another connection commits; this handle's own
      * publish/rollback clear the cache explicitly. */
     int64_t data_version = 0;
-    pstore_st *st = pstore_stmt(s, "PRAGMA data_version");
-    perk_store_status status =
-        st ? pstore_query_int(s, st, 0, &data_version, "reading the data version") : pstore_stmt_status(s);
-    if (status != PERK_STORE_OK) return status;
+    pstore_st *st = NULL;
+    perk_store_status status = PERK_STORE_OK;
+    if (s->backend == PSTORE_BACKEND_SQLITE) {
+        st = pstore_stmt(s, "PRAGMA data_version");
+        status = st ? pstore_query_int(s, st, 0, &data_version, "reading the data version") : pstore_stmt_status(s);
+        if (status != PERK_STORE_OK) return status;
+    } else {
+        /* PostgreSQL has no data_version: another node may have published, so look every time */
+        s->active_cached = false;
+    }
     if (s->active_cached && data_version == s->active_data_version && now >= s->active_valid_from &&
         now < s->active_valid_until) {
         *new_id = s->active_id;
