@@ -126,6 +126,9 @@ for B in "$@"; do
   run_summary "$B: service" tests/service/serve.sh "$B/perk"
   # 16 clients commit 2,000 orders over HTTP against contested budgets and coupons
   run_summary "$B: service contest" tests/service/contest.sh "$B/perk"
+  # several perk serve nodes on one PostgreSQL (a throwaway cluster): versions swapped on every
+  # node within a second, contested orders through the nodes with one killed now and then
+  run_summary "$B: PostgreSQL nodes" tests/pg/with-cluster.sh tests/pg/nodes.sh "$B/perk"
   # the operators' console in a real headless chromium (Selenium) against perk serve, screenshots
   # into $B/screenshots/ (not under valgrind: the browser's timeouts are not made for it)
   if [ "${VALGRIND:-0}" != 1 ]; then

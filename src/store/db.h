@@ -81,4 +81,16 @@ bool pstore_db_retryable(const perk_store *s);
 /* The backend's text for the last failure on the handle (for `rc` when it has none). */
 const char *pstore_db_errmsg(perk_store *s, int rc);
 
+
+/* ---- version-change notices between nodes (versions.c) */
+
+/* In a write transaction that changes which version is active (publish, rollback): tells every
+ * other connection at its commit. PostgreSQL: pg_notify on the channel perk_versions (delivered
+ * only if the transaction commits). SQLite: nothing (PRAGMA data_version serves instead). */
+perk_store_status pstore_db_notify_versions(perk_store *s);
+/* PostgreSQL, without blocking: *maybe is false only when this handle listens on perk_versions
+ * (the first call makes it listen) and no notice arrived since the last call and the session is
+ * the same. SQLite: always true (the caller uses data_version). */
+perk_store_status pstore_db_versions_noticed(perk_store *s, bool *maybe);
+
 #endif /* PERK_STORE_DB_H */

@@ -53,6 +53,10 @@ struct pstore_pg {
     char errmsg[512];
     char sqlstate[6];
     bool retryable;
+    char listen[64];     /* the channel this session LISTENs on ("" = none), again after a reconnection */
+    bool notice_pending; /* a notification arrived, or a new session may have missed some */
+    bool txn_open;       /* between a successful BEGIN and the COMMIT or ROLLBACK (a broken
+                            connection's transaction status no longer says) */
 };
 
 static void pg_set_error(pstore_pg *db, const char *sqlstate, const char *fmt, ...)
@@ -121,7 +125,16 @@ static int pg_session_setup(pstore_pg *db)
     /* Results are parsed as UTF-8 text; the store's times are integers, not timestamps. */
     const char *setup = db->readonly ? "SET client_encoding = 'UTF8'; SET client_min_messages = warning; SET default_transaction_read_only = on"
                                      : "SET client_encoding = 'UTF8'; SET client_min_messages = warning";
-    return pstore_pg_exec(db, setup);
+    int rc = pstore_pg_exec(db, setup);
+    if (rc == SQLITE_OK && db->listen[0]) {
+        /* a new session: LISTEN again; what was sent while no session listened is lost, so the
+         * caller is told that something may have changed */
+        char sql[96];
+        snprintf(sql, sizeof sql, "LISTEN %s", db->listen);
+        rc = pstore_pg_exec(db, sql);
+        db->notice_pending = true;
+    }
+    return rc;
 }
 
 int pstore_pg_open(const char *conninfo, bool readonly, pstore_pg **out, char *err, size_t errlen)
@@ -449,6 +462,8 @@ static void pg_note_changes(pstore_pg *db, PGresult *res)
     db->changes = *n ? strtoll(n, NULL, 10) : 0;
 }
 
+static bool pg_reconnect(pstore_pg *db);
+
 int pstore_pg_step(pstore_pg_stmt *st)
 {
     if (!st) return SQLITE_MISUSE;
@@ -461,6 +476,10 @@ int pstore_pg_step(pstore_pg_stmt *st)
         st->row = st->nrows;
         return PSTORE_PG_DONE;
     }
+    /* A statement outside a transaction on a session found broken earlier (server restarted,
+     * backend terminated) connects again first: nothing is lost, and a handle that only reads
+     * outside transactions (readiness, the active version) recovers by itself. */
+    if (PQstatus(db->conn) == CONNECTION_BAD && !db->txn_open && !pg_reconnect(db)) return pg_fail(db, NULL);
     int rc = pg_ensure_prepared(st);
     if (rc != SQLITE_OK) return rc;
     PGresult *res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths, st->formats, 0);
@@ -623,11 +642,13 @@ int pstore_pg_begin(pstore_pg *db, bool write)
         if (!pg_reconnect(db)) return pg_fail(db, NULL);
         rc = pstore_pg_exec(db, sql);
     }
+    db->txn_open = rc == SQLITE_OK;
     return rc;
 }
 
 int pstore_pg_commit(pstore_pg *db)
 {
+    db->txn_open = false;
     PGresult *res = PQexec(db->conn, "COMMIT");
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     int rc = SQLITE_OK;
@@ -650,6 +671,7 @@ bool pstore_pg_in_transaction(const pstore_pg *db)
 
 void pstore_pg_rollback(pstore_pg *db)
 {
+    db->txn_open = false;
     if (!pstore_pg_in_transaction(db)) return;
     PQclear(PQexec(db->conn, "ROLLBACK"));
 }
@@ -657,3 +679,52 @@ void pstore_pg_rollback(pstore_pg *db)
 const char *pstore_pg_errmsg(const pstore_pg *db) { return db ? db->errmsg : "no PostgreSQL connection"; }
 
 bool pstore_pg_retryable(const pstore_pg *db) { return db && db->retryable; }
+
+/* ------------------------------------------------------------- notifications */
+
+int pstore_pg_listen(pstore_pg *db, const char *channel)
+{
+    if (strcmp(db->listen, channel) == 0) return SQLITE_OK;
+    size_t n = strlen(channel);
+    if (n == 0 || n >= sizeof db->listen || strspn(channel, "abcdefghijklmnopqrstuvwxyz_") != n) {
+        pg_set_error(db, "42602", "invalid channel name \"%s\" (SQLSTATE 42602)", channel);
+        return SQLITE_MISUSE;
+    }
+    char sql[96];
+    snprintf(sql, sizeof sql, "LISTEN %s", channel);
+    int rc = pstore_pg_exec(db, sql);
+    if (rc != SQLITE_OK) return rc;
+    memcpy(db->listen, channel, n + 1);
+    db->notice_pending = true; /* whatever happened before the LISTEN was not seen */
+    return SQLITE_OK;
+}
+
+int pstore_pg_notified(pstore_pg *db, bool *any)
+{
+    *any = false;
+    if (!db->listen[0]) {
+        *any = true;
+        return SQLITE_OK;
+    }
+    if (PQstatus(db->conn) == CONNECTION_BAD && !pstore_pg_in_transaction(db)) {
+        /* outside a transaction nothing is lost by connecting again; the new session listens
+         * again and reports a possible change */
+        if (!pg_reconnect(db)) return pg_fail(db, NULL);
+    }
+    if (!PQconsumeInput(db->conn)) {
+        if (PQstatus(db->conn) == CONNECTION_BAD && pg_reconnect(db)) {
+            *any = true;
+            db->notice_pending = false;
+            return SQLITE_OK;
+        }
+        return pg_fail(db, NULL);
+    }
+    PGnotify *n;
+    while ((n = PQnotifies(db->conn)) != NULL) {
+        if (strcmp(n->relname, db->listen) == 0) db->notice_pending = true;
+        PQfreemem(n);
+    }
+    *any = db->notice_pending;
+    db->notice_pending = false;
+    return SQLITE_OK;
+}

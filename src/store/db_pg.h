@@ -63,6 +63,14 @@ const char *pstore_pg_errmsg(const pstore_pg *db); /* last error: message and SQ
 bool pstore_pg_retryable(const pstore_pg *db);     /* last error: 40001 or 40P01 */
 int pstore_pg_code_of_sqlstate(const char *sqlstate); /* the SQLite code of a SQLSTATE */
 
+/* LISTEN on `channel` (lower-case letters and _), on this session and on every later one after a
+ * reconnection. Only one channel per connection. */
+int pstore_pg_listen(pstore_pg *db, const char *channel);
+/* Without blocking: *any is true when a notification on the channel arrived since the last call,
+ * when the session is new (one that did not listen may have missed some), or when nothing listens.
+ * A broken connection outside a transaction is re-established here. */
+int pstore_pg_notified(pstore_pg *db, bool *any);
+
 /* SQLite placeholders to PostgreSQL's: ? -> $k (k = one more than the largest so far), ?N -> $N,
  * skipping '...' literals, "..." identifiers and comments. Returns a malloc'd string and the
  * number of parameters (the largest index), or NULL (bad ?N, or no memory). */

@@ -258,6 +258,33 @@ bool pstore_db_retryable(const perk_store *s)
     return !PSTORE_IS_SQLITE(s->backend) && pstore_pg_retryable(s->pg);
 }
 
+/* ------------------------------------------------------------- version notices */
+
+#define PSTORE_VERSIONS_CHANNEL "perk_versions"
+
+perk_store_status pstore_db_notify_versions(perk_store *s)
+{
+    if (PSTORE_IS_SQLITE(s->backend)) return PERK_STORE_OK;
+    pstore_st *st = pstore_stmt(s, "SELECT pg_notify('" PSTORE_VERSIONS_CHANNEL "', '')");
+    if (!st) return pstore_stmt_status(s);
+    int rc;
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
+    }
+    pstore_done(st);
+    if (rc != PSTORE_DONE) return pstore_sqlfail(s, rc, "notifying the other nodes of the new version");
+    return PERK_STORE_OK;
+}
+
+perk_store_status pstore_db_versions_noticed(perk_store *s, bool *maybe)
+{
+    *maybe = true;
+    if (PSTORE_IS_SQLITE(s->backend)) return PERK_STORE_OK;
+    int rc = pstore_pg_listen(s->pg, PSTORE_VERSIONS_CHANNEL);
+    if (rc == SQLITE_OK) rc = pstore_pg_notified(s->pg, maybe);
+    if (rc != SQLITE_OK) return pstore_sqlfail(s, rc, "listening for new versions");
+    return PERK_STORE_OK;
+}
+
 /* ------------------------------------------------------------- transactions */
 
 perk_store_status pstore_db_begin(perk_store *s, bool write, const char *what)
