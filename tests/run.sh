@@ -129,6 +129,8 @@ for B in "$@"; do
   # several perk serve nodes on one PostgreSQL (a throwaway cluster): versions swapped on every
   # node within a second, contested orders through the nodes with one killed now and then
   run_summary "$B: PostgreSQL nodes" tests/pg/with-cluster.sh tests/pg/nodes.sh "$B/perk"
+  # perk db copy from SQLite to PostgreSQL and back: rows, counters and answers the same, checked
+  run_summary "$B: PostgreSQL db copy" tests/pg/with-cluster.sh tests/pg/copy.sh "$B/perk"
   # the operators' console in a real headless chromium (Selenium) against perk serve, screenshots
   # into $B/screenshots/ (not under valgrind: the browser's timeouts are not made for it)
   if [ "${VALGRIND:-0}" != 1 ]; then

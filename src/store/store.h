@@ -743,6 +743,19 @@ typedef int (*perk_store_problem_cb)(const char *problem, void *ctx);
  * snapshot while checkouts keep writing. */
 perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, void *ctx, int64_t *problems);
 
+/* ---------------------------------------------------------------- copy */
+
+typedef void (*perk_store_copy_cb)(const char *table, int64_t rows, void *ctx);
+
+/* perk db copy: every row of `from` into `to`, which must be empty (PERK_STORE_CONFLICT naming a
+ * table that holds rows otherwise), whatever the backends of the two (SQLite, PostgreSQL). The
+ * tables go in dependency order with their ids as they are, read in one snapshot of `from` and
+ * written in one transaction on `to` (all or nothing); PostgreSQL identity sequences are moved past
+ * the copied ids. A table either store has that this program does not know is refused. Then `cb`
+ * (may be NULL) gets each table's row count. The message of any failure, on either side, is on
+ * `to` (perk_store_errmsg(to)). */
+perk_store_status perk_store_copy(perk_store *from, perk_store *to, perk_store_copy_cb cb, void *ctx);
+
 /* ---------------------------------------------------------------- customers */
 
 /* The customer facts the store owns (docs/operations.md, "Who supplies each fact"): a checkout
