@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
 # tests/pg/nodes.sh PERK - several REAL `perk serve` nodes (processes) on one PostgreSQL database
-# (PERK_TEST_PG, a URI: run it inside tests/pg/with-cluster.sh). Part 1, versions: two nodes; a
-# version published through one node's store (perk publish --db URI) and a rollback are served by
-# BOTH within a second (LISTEN/NOTIFY), and so is a scheduled activation when it comes due (its
-# time is cached, no notice needed). Part 2, the contest (tests/pg/contest.py): N nodes, M client
-# processes committing orders with contested budgets, coupons and per-customer limits, with one
-# node SIGKILLed and restarted every few seconds; nothing exceeded, no order lost or doubled,
-# perk db check clean. PERK_NODES_ORDERS (default 1000), PERK_NODES_CLIENTS (8), PERK_NODES_NODES (4),
-# PERK_NODES_KILL_EVERY (seconds, 0 = no kills; default 3).
+# (PERK_TEST_PG, a URI: run it inside tests/pg/with-cluster.sh): two nodes; a version published
+# through the store (perk publish --db URI) and a rollback are served by BOTH within a second
+# (LISTEN/NOTIFY), and so is a scheduled activation when it comes due (its time is cached, no
+# notice needed), and again after every node's session was terminated by the server.
+# (Orders through several nodes: tests/pg/contest.sh.)
 # Prints one line per failed check and ends with "N passed, N failed" (tests/run.sh counts it).
 set -u
 perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
