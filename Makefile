@@ -43,7 +43,8 @@ MAIN_OBJ := $(MAIN_SRC:%.c=$(B)/obj/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 EXAMPLES := $(EX_SRC:examples/%.c=$(B)/examples/%)
 
-.PHONY: all deps run test test-only asan clang-check clean bench bench-instructions fuzz test-valgrind test-pg-driver
+.PHONY: all deps run test test-only asan clang-check clean bench bench-instructions fuzz test-valgrind test-pg-driver \
+	test-pg-nodes soak-pg
 .DEFAULT_GOAL := all
 
 all: $(B)/libperk.a $(B)/libperk.so $(B)/libperkc.a $(B)/perk $(TESTS) $(EXAMPLES)
@@ -141,6 +142,18 @@ test: deps
 # tests/pg/with-cluster.sh starts and always stops (tests/run.sh runs it the same way in `make test`).
 test-pg-driver: $(B)/tests/test_pg_driver
 	@tests/pg/with-cluster.sh $(B)/tests/test_pg_driver
+
+# Several perk serve nodes on one PostgreSQL (a throwaway cluster): versions swapped everywhere,
+# perk db copy, and the CI-size contest (4 nodes, 8 clients, 1,000 orders per round, with kills).
+test-pg-nodes: $(B)/perk
+	@tests/pg/with-cluster.sh tests/pg/nodes.sh $(B)/perk
+	@tests/pg/with-cluster.sh tests/pg/copy.sh $(B)/perk
+	@tests/pg/with-cluster.sh tests/pg/contest.sh pg $(B)/perk
+
+# The full-size multi-node run, by hand (minutes): 4 nodes, 16 clients, 20,000 orders per round,
+# one node SIGKILLed every 3 s in the second; prints orders/s, retries, p50/p99 commit latency.
+soak-pg: $(B)/perk
+	@CONTEST_CLIENTS=16 CONTEST_ORDERS=20000 CONTEST_KILL_EVERY=3 tests/pg/with-cluster.sh tests/pg/contest.sh pg $(B)/perk
 
 # Runs the suites of an already built tree (used by the fuzz/valgrind jobs too).
 test-only:

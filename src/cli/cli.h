@@ -262,6 +262,9 @@ void cli_output_abort(cli_output *out);
 bool cli_write_file(const char *path, const void *data, size_t len);
 /* The store of the commands that take --db: $PERK_DB, else ./perk.db. */
 const char *cli_default_db(void);
+/* A --db that names a SQLite file that does not exist (errno set): reading commands refuse it
+ * rather than create an empty store. A PostgreSQL address is never "missing" here. */
+bool cli_db_missing(const char *db);
 /* Opens (creating if needed) the store at path for publish and commit; NULL with "perk: error:
  * PATH: ..." printed. */
 struct perk_store;

@@ -322,11 +322,15 @@ const cli_command cli_events = {
 };
 
 const cli_command cli_db = {
-    "db", "perk db check [--db PATH]\n       perk db backup FILE [--db PATH]",
+    "db",
+    "perk db check [--db PATH]\n       perk db backup FILE [--db PATH]\n"
+    "       perk db copy --from STORE --to STORE",
     "check the store's integrity (ledger against orders, budgets, coupons, refunds), "
-    "or back it up online",
+    "back it up online, or copy it into another (SQLite to PostgreSQL)",
     (const cli_option[]){
         STORE_DB_OPTION,
+        { "from", 0, "STORE", "copy: the store to copy (a SQLite file or a postgres:// address)", CLI_OPT_FROM },
+        { "to", 0, "STORE", "copy: the empty store to copy it into (created if missing)", CLI_OPT_TO },
         { 0 },
     }
 };

@@ -426,6 +426,12 @@ bool cli_write_file(const char *path, const void *data, size_t len)
     return cli_output_commit(&out);
 }
 
+bool cli_db_missing(const char *db)
+{
+    /* a PostgreSQL database is not a file: opening it says whether it is there */
+    return !perk_store_address_is_postgres(db) && access(db, F_OK) != 0;
+}
+
 const char *cli_default_db(void)
 {
     const char *env = getenv("PERK_DB");

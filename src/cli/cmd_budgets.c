@@ -165,7 +165,7 @@ int cmd_budgets(int argc, char **argv)
         fprintf(stderr, "usage: %s\n", cmd->usage);
         return 2;
     }
-    if (access(db, F_OK) != 0) {
+    if (cli_db_missing(db)) {
         fprintf(stderr, "perk: error: cannot open database %s: %s (check --db or $PERK_DB)\n", cli_safe(db),
                 strerror(errno));
         return 1;

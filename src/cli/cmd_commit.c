@@ -93,7 +93,7 @@ int cmd_commit(int argc, char **argv)
     if (cli_stdin_twice((const char *const[]){ order_path, program_path }, 2)) return 2;
     /* Without --program the rules come from the store, which must exist: do not create an
      * empty database for a mistyped --db. */
-    if (!program_path && access(db, F_OK) != 0) {
+    if (!program_path && cli_db_missing(db)) {
         fprintf(stderr, "perk: error: %s: %s (publish a rule set first, or check --db / $PERK_DB)\n", db,
                 strerror(errno));
         return 1;

@@ -48,7 +48,7 @@ static int store_error(perk_store *s)
 /* The store must exist: a mistyped --db must not create an empty one. */
 static perk_store *open_existing(const char *db, bool write)
 {
-    if (access(db, F_OK) != 0) {
+    if (cli_db_missing(db)) {
         fprintf(stderr, "perk: error: %s: %s (check --db / $PERK_DB)\n", db, strerror(errno));
         return NULL;
     }

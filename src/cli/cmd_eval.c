@@ -21,7 +21,7 @@
 /* Replaces doc's customer facts with the store's (when the cart names a customer). */
 static bool store_facts(const char *db, const perk_program *prog, cart_doc *doc, checkout_facts *facts)
 {
-    if (access(db, F_OK) != 0) {
+    if (cli_db_missing(db)) {
         fprintf(stderr, "perk: error: %s: no such store (check --db)\n", db);
         return false;
     }

@@ -137,7 +137,7 @@ static void print_result(const char *order_id, const char *refund_id, const perk
 /* The work of both commands once their options are read. */
 static int run_refund(const cli_command *cmd, const char *order_id, const refund_args *a, bool cancel)
 {
-    if (access(a->db, F_OK) != 0) {
+    if (cli_db_missing(a->db)) {
         fprintf(stderr, "perk: error: cannot open database %s: %s (check --db or $PERK_DB)\n",
                 cli_safe(a->db), strerror(errno));
         return 1;

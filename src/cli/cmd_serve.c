@@ -62,7 +62,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "perk: error: --db FILE is required (the store with published rule sets)\n");
         goto usage;
     }
-    if (access(o.db, F_OK) != 0) {
+    if (cli_db_missing(o.db)) {
         fprintf(stderr, "perk: error: %s: %s (publish a rule set first: perk publish ... --db %s)\n", o.db,
                 strerror(errno), o.db);
         return 1;
@@ -97,7 +97,7 @@ int cmd_keys(int argc, char **argv)
     if (create ? optind + 1 != argc || !scope
                : optind + 2 != argc || !cli_number("ID", argv[optind + 1], 1, INT64_MAX, &id))
         goto usage;
-    if (access(db, F_OK) != 0) {
+    if (cli_db_missing(db)) {
         fprintf(stderr, "perk: error: %s: %s (check --db or $PERK_DB)\n", db, strerror(errno));
         return 1;
     }

@@ -117,26 +117,11 @@ static int bad_option(const char *usage, char **argv)
     return usage_error(usage, "option %s is unknown or needs a value", arg);
 }
 
-/* Reads the options of a command that takes only the common ones; -1 when they were read (the
- * operands start at optind), else the exit status to return. */
-static int common_options_only(int argc, char **argv, const cli_command *cmd, common *c)
-{
-    cli_parser p;
-    int opt, status = 0;
-    cli_parse_begin(&p, cmd, true);
-    while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
-        int handled = common_option(c, opt, optarg, cmd, &status);
-        if (handled < 0) return status;
-        if (!handled) return bad_option(cmd->usage, argv);
-    }
-    return -1;
-}
-
 static perk_store *open_store(const common *c, bool write)
 {
     perk_store *s = NULL;
     /* Reading commands never create a database: name the missing file plainly. */
-    if (!write && access(c->db, F_OK) != 0) {
+    if (!write && cli_db_missing(c->db)) {
         cli_error("cannot open database %s: %s (check --db or $PERK_DB)", c->db, strerror(errno));
         return NULL;
     }
@@ -1122,18 +1107,96 @@ static int db_backup(const common *c, const char *usage, int argc, char **argv)
     return 0;
 }
 
+static void print_copied(const char *table, int64_t rows, void *ctx)
+{
+    (void)ctx;
+    printf("  %-18s %lld\n", table, (long long)rows);
+}
+
+/* perk db check on one open store: the problems listed, their count returned (-1: could not run). */
+static int64_t db_check_one(perk_store *s, const char *name)
+{
+    int64_t problems = 0;
+    if (perk_store_check(s, print_problem, NULL, &problems) != PERK_STORE_OK) {
+        cli_error("checking %s: %s", cli_safe(name), perk_store_errmsg(s));
+        return -1;
+    }
+    if (problems)
+        cli_error("%s: %lld problem%s found (listed above)", cli_safe(name), (long long)problems,
+                  problems == 1 ? "" : "s");
+    else
+        printf("%s: ok (perk db check)\n", cli_safe(name));
+    return problems;
+}
+
+/* perk db copy --from STORE --to STORE: every row into an empty store, then both checked. */
+static int db_copy(const char *usage, const char *from, const char *to)
+{
+    if (!from || !to) return usage_error(usage, "perk db copy needs both --from STORE and --to STORE");
+    if (strcmp(from, to) == 0) return usage_error(usage, "--from and --to name the same store");
+    if (cli_db_missing(from)) {
+        cli_error("cannot open database %s: %s (check --from)", cli_safe(from), strerror(errno));
+        return 1;
+    }
+    perk_store *src = NULL, *dst = NULL;
+    if (perk_store_open_readonly(from, &src) != PERK_STORE_OK) {
+        cli_error("%s: %s", cli_safe(from), perk_store_errmsg(src));
+        perk_store_close(src);
+        return 1;
+    }
+    if (perk_store_open(to, &dst) != PERK_STORE_OK) {
+        cli_error("%s: %s", cli_safe(to), perk_store_errmsg(dst));
+        perk_store_close(dst);
+        perk_store_close(src);
+        return 1;
+    }
+    printf("copying %s to %s, rows per table:\n", cli_safe(from), cli_safe(to));
+    if (perk_store_copy(src, dst, print_copied, NULL) != PERK_STORE_OK) {
+        cli_error("copying %s to %s: %s", cli_safe(from), cli_safe(to), perk_store_errmsg(dst));
+        perk_store_close(dst);
+        perk_store_close(src);
+        return 1;
+    }
+    int64_t a = db_check_one(src, from), b = db_check_one(dst, to);
+    perk_store_close(dst);
+    perk_store_close(src);
+    if (a != 0 || b != 0) {
+        cli_error("the copy was committed, but perk db check did not pass on both stores (above)");
+        return 1;
+    }
+    return 0;
+}
+
 int cmd_db(int argc, char **argv)
 {
     const cli_command *cmd = &cli_db;
     const char *usage = cmd->usage;
     common c;
     common_init(&c);
-    int status = common_options_only(argc, argv, cmd, &c);
-    if (status >= 0) return status;
-    if (optind >= argc) return usage_error(usage, "say what to do: check or backup");
+    const char *from = NULL, *to = NULL;
+    cli_parser p;
+    int opt, status = 0;
+    cli_parse_begin(&p, cmd, true);
+    while ((opt = cli_parse_next(&p, argc, argv)) != -1) {
+        int handled = common_option(&c, opt, optarg, cmd, &status);
+        if (handled < 0) return status;
+        if (handled) continue;
+        if (opt == CLI_OPT_FROM)
+            from = optarg;
+        else if (opt == CLI_OPT_TO)
+            to = optarg;
+        else
+            return bad_option(usage, argv);
+    }
+    if (optind >= argc) return usage_error(usage, "say what to do: check, backup or copy");
+    if (strcmp(argv[optind], "copy") == 0) {
+        if (optind + 1 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 1]);
+        return db_copy(usage, from, to);
+    }
+    if (from || to) return usage_error(usage, "--from and --to go with perk db copy");
     if (strcmp(argv[optind], "backup") == 0) return db_backup(&c, usage, argc, argv);
     if (strcmp(argv[optind], "check") != 0)
-        return usage_error(usage, "unknown subcommand \"%s\" (check or backup)", argv[optind]);
+        return usage_error(usage, "unknown subcommand \"%s\" (check, backup or copy)", argv[optind]);
     if (optind + 1 != argc) return usage_error(usage, "unexpected argument \"%s\"", argv[optind + 1]);
     perk_store *s = open_store(&c, false);
     if (!s) return 1;

@@ -69,6 +69,10 @@ perk_store_status perk_store_backup(perk_store *s, const char *path, int64_t *pa
 {
     if (!s) return PERK_STORE_INVALID;
     if (pages) *pages = 0;
+    if (s->backend != PSTORE_BACKEND_SQLITE)
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "backup: perk db backup copies SQLite stores only; back up a PostgreSQL store "
+                           "with pg_dump (or the server's base backups and WAL archiving)");
     if (!path || !*path) return pstore_fail(s, PERK_STORE_INVALID, "backup: no destination file given");
     if (strlen(path) > 4000)
         return pstore_fail(s, PERK_STORE_INVALID, "backup: the destination path is too long");

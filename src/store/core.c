@@ -82,7 +82,12 @@ perk_store_status pstore_sqlfail(perk_store *s, int rc, const char *what)
     perk_store_status st = pstore_status_from_code(rc);
     if (st == PERK_STORE_OK) st = PERK_STORE_INTERNAL;
     const char *detail = pstore_db_errmsg(s, rc);
-    if (st == PERK_STORE_BUSY)
+    /* sticky within a transaction (reset at each begin): a later failure of the same aborted
+     * transaction must not hide that it may run again */
+    if (pstore_db_retryable(s)) s->retryable = true;
+    if (st == PERK_STORE_BUSY && s->backend != PSTORE_BACKEND_SQLITE)
+        snprintf(s->sql_detail, sizeof s->sql_detail, "%s", detail);
+    else if (st == PERK_STORE_BUSY)
         snprintf(s->sql_detail, sizeof s->sql_detail,
                  "%s (another process held the lock; busy timeout %d ms)", detail, s->busy_timeout_ms);
     else

@@ -1,5 +1,6 @@
 /* db.h - the store's driver layer: the one small API through which every file of src/store/
- * talks to its database, whatever the backend (SQLite today: db_sqlite.c).
+ * talks to its database, whatever the backend: SQLite (db_sqlite.c, which also dispatches) or
+ * PostgreSQL (db_pg.c), chosen by the store's address at open.
  *
  * A store file asks for a prepared statement by its SQL text (a string literal: statements are
  * cached by the text's address), binds parameters (1-based, `?` or `?N`), steps it, reads
@@ -56,7 +57,8 @@ int64_t pstore_changes(perk_store *s);
 
 /* ---- driver entry points used by the store's vocabulary (core.c) */
 
-/* Opens (creating unless readonly) the store at `path` on the handle: connection settings,
+/* Opens (creating unless readonly) the store at `path` (a SQLite file, or a PostgreSQL address:
+ * perk_store_address_is_postgres) on the handle: connection settings,
  * checks that it is a Perk store, migrates it. The message is set on failure. */
 perk_store_status pstore_db_open(perk_store *s, const char *path, bool readonly);
 /* Drops the cached statements and closes the connection. */
@@ -73,7 +75,22 @@ perk_store_status pstore_db_commit(perk_store *s, const char *what);
 void pstore_db_rollback(perk_store *s);
 /* Runs SQL without results, possibly several statements (no caching). */
 int pstore_db_exec(perk_store *s, const char *sql);
+/* Whether the last failure on the handle was a serialization failure or deadlock, after which a
+ * write transaction may run again (never on SQLite). */
+bool pstore_db_retryable(const perk_store *s);
 /* The backend's text for the last failure on the handle (for `rc` when it has none). */
 const char *pstore_db_errmsg(perk_store *s, int rc);
+
+
+/* ---- version-change notices between nodes (versions.c) */
+
+/* In a write transaction that changes which version is active (publish, rollback): tells every
+ * other connection at its commit. PostgreSQL: pg_notify on the channel perk_versions (delivered
+ * only if the transaction commits). SQLite: nothing (PRAGMA data_version serves instead). */
+perk_store_status pstore_db_notify_versions(perk_store *s);
+/* PostgreSQL, without blocking: *maybe is false only when this handle listens on perk_versions
+ * (the first call makes it listen) and no notice arrived since the last call and the session is
+ * the same. SQLite: always true (the caller uses data_version). */
+perk_store_status pstore_db_versions_noticed(perk_store *s, bool *maybe);
 
 #endif /* PERK_STORE_DB_H */

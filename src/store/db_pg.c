@@ -34,6 +34,7 @@ struct pstore_pg_stmt {
     char (*ints)[24];   /* text of bound int64 values */
     PGresult *res;
     bool executed;
+    bool owned; /* from pstore_pg_prepare_uncached: in db->owned, freed by pstore_pg_finalize */
     int row, nrows;
     /* decoded bytea per column of the current result: grown, never shrunk */
     unsigned char **blob_buf;
@@ -46,11 +47,16 @@ struct pstore_pg {
     PGconn *conn;
     bool readonly;
     pstore_pg_stmt *buckets[PG_STMT_BUCKETS];
+    pstore_pg_stmt *owned; /* uncached statements not finalized yet */
     unsigned next_name;
     int64_t changes;
     char errmsg[512];
     char sqlstate[6];
     bool retryable;
+    char listen[64];     /* the channel this session LISTENs on ("" = none), again after a reconnection */
+    bool notice_pending; /* a notification arrived, or a new session may have missed some */
+    bool txn_open;       /* between a successful BEGIN and the COMMIT or ROLLBACK (a broken
+                            connection's transaction status no longer says) */
 };
 
 static void pg_set_error(pstore_pg *db, const char *sqlstate, const char *fmt, ...)
@@ -117,9 +123,18 @@ static int pg_fail(pstore_pg *db, const PGresult *res)
 static int pg_session_setup(pstore_pg *db)
 {
     /* Results are parsed as UTF-8 text; the store's times are integers, not timestamps. */
-    const char *setup = db->readonly ? "SET client_encoding = 'UTF8'; SET default_transaction_read_only = on"
-                                     : "SET client_encoding = 'UTF8'";
-    return pstore_pg_exec(db, setup);
+    const char *setup = db->readonly ? "SET client_encoding = 'UTF8'; SET client_min_messages = warning; SET default_transaction_read_only = on"
+                                     : "SET client_encoding = 'UTF8'; SET client_min_messages = warning";
+    int rc = pstore_pg_exec(db, setup);
+    if (rc == SQLITE_OK && db->listen[0]) {
+        /* a new session: LISTEN again; what was sent while no session listened is lost, so the
+         * caller is told that something may have changed */
+        char sql[96];
+        snprintf(sql, sizeof sql, "LISTEN %s", db->listen);
+        rc = pstore_pg_exec(db, sql);
+        db->notice_pending = true;
+    }
+    return rc;
 }
 
 int pstore_pg_open(const char *conninfo, bool readonly, pstore_pg **out, char *err, size_t errlen)
@@ -176,6 +191,11 @@ void pstore_pg_close(pstore_pg *db)
             pg_stmt_free(st);
             st = next;
         }
+    }
+    while (db->owned) {
+        pstore_pg_stmt *next = db->owned->next;
+        pg_stmt_free(db->owned);
+        db->owned = next;
     }
     PQfinish(db->conn);
     free(db);
@@ -253,11 +273,9 @@ static unsigned pg_bucket(const char *key)
     return (unsigned)(h >> 7) % PG_STMT_BUCKETS;
 }
 
-pstore_pg_stmt *pstore_pg_prepare(pstore_pg *db, const char *sql)
+/* A new statement for `sql` (translated), in no list yet. */
+static pstore_pg_stmt *pg_stmt_new(pstore_pg *db, const char *sql)
 {
-    unsigned b = pg_bucket(sql);
-    for (pstore_pg_stmt *st = db->buckets[b]; st; st = st->next)
-        if (st->key == sql) return st;
     pstore_pg_stmt *st = calloc(1, sizeof *st);
     if (!st) {
         pg_set_error(db, NULL, "out of memory preparing a statement");
@@ -283,9 +301,49 @@ pstore_pg_stmt *pstore_pg_prepare(pstore_pg *db, const char *sql)
         pg_set_error(db, NULL, "out of memory preparing a statement");
         return NULL;
     }
+    return st;
+}
+
+pstore_pg_stmt *pstore_pg_prepare(pstore_pg *db, const char *sql)
+{
+    unsigned b = pg_bucket(sql);
+    for (pstore_pg_stmt *st = db->buckets[b]; st; st = st->next)
+        if (st->key == sql) return st;
+    pstore_pg_stmt *st = pg_stmt_new(db, sql);
+    if (!st) return NULL;
     st->next = db->buckets[b];
     db->buckets[b] = st;
     return st;
+}
+
+pstore_pg_stmt *pstore_pg_prepare_uncached(pstore_pg *db, const char *sql)
+{
+    pstore_pg_stmt *st = pg_stmt_new(db, sql);
+    if (!st) return NULL;
+    st->key = NULL; /* the text may be freed: never looked up by its address */
+    st->owned = true;
+    st->next = db->owned;
+    db->owned = st;
+    return st;
+}
+
+void pstore_pg_finalize(pstore_pg_stmt *st)
+{
+    if (!st || !st->owned) return;
+    pstore_pg *db = st->db;
+    for (pstore_pg_stmt **p = &db->owned; *p; p = &(*p)->next)
+        if (*p == st) {
+            *p = st->next;
+            break;
+        }
+    /* not inside a failed transaction, where even DEALLOCATE is refused */
+    if (st->name[0] && PQstatus(db->conn) == CONNECTION_OK &&
+        PQtransactionStatus(db->conn) != PQTRANS_INERROR) {
+        char dealloc[48];
+        snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", st->name);
+        PQclear(PQexec(db->conn, dealloc));
+    }
+    pg_stmt_free(st);
 }
 
 static void pg_clear_result(pstore_pg_stmt *st)
@@ -404,6 +462,8 @@ static void pg_note_changes(pstore_pg *db, PGresult *res)
     db->changes = *n ? strtoll(n, NULL, 10) : 0;
 }
 
+static bool pg_reconnect(pstore_pg *db);
+
 int pstore_pg_step(pstore_pg_stmt *st)
 {
     if (!st) return SQLITE_MISUSE;
@@ -416,6 +476,10 @@ int pstore_pg_step(pstore_pg_stmt *st)
         st->row = st->nrows;
         return PSTORE_PG_DONE;
     }
+    /* A statement outside a transaction on a session found broken earlier (server restarted,
+     * backend terminated) connects again first: nothing is lost, and a handle that only reads
+     * outside transactions (readiness, the active version) recovers by itself. */
+    if (PQstatus(db->conn) == CONNECTION_BAD && !db->txn_open && !pg_reconnect(db)) return pg_fail(db, NULL);
     int rc = pg_ensure_prepared(st);
     if (rc != SQLITE_OK) return rc;
     PGresult *res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths, st->formats, 0);
@@ -539,6 +603,10 @@ static void pg_forget_prepared(pstore_pg *db)
             pg_clear_result(st);
             st->name[0] = '\0';
         }
+    for (pstore_pg_stmt *st = db->owned; st; st = st->next) {
+        pg_clear_result(st);
+        st->name[0] = '\0';
+    }
 }
 
 static bool pg_reconnect(pstore_pg *db)
@@ -574,11 +642,13 @@ int pstore_pg_begin(pstore_pg *db, bool write)
         if (!pg_reconnect(db)) return pg_fail(db, NULL);
         rc = pstore_pg_exec(db, sql);
     }
+    db->txn_open = rc == SQLITE_OK;
     return rc;
 }
 
 int pstore_pg_commit(pstore_pg *db)
 {
+    db->txn_open = false;
     PGresult *res = PQexec(db->conn, "COMMIT");
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     int rc = SQLITE_OK;
@@ -601,6 +671,7 @@ bool pstore_pg_in_transaction(const pstore_pg *db)
 
 void pstore_pg_rollback(pstore_pg *db)
 {
+    db->txn_open = false;
     if (!pstore_pg_in_transaction(db)) return;
     PQclear(PQexec(db->conn, "ROLLBACK"));
 }
@@ -608,3 +679,52 @@ void pstore_pg_rollback(pstore_pg *db)
 const char *pstore_pg_errmsg(const pstore_pg *db) { return db ? db->errmsg : "no PostgreSQL connection"; }
 
 bool pstore_pg_retryable(const pstore_pg *db) { return db && db->retryable; }
+
+/* ------------------------------------------------------------- notifications */
+
+int pstore_pg_listen(pstore_pg *db, const char *channel)
+{
+    if (strcmp(db->listen, channel) == 0) return SQLITE_OK;
+    size_t n = strlen(channel);
+    if (n == 0 || n >= sizeof db->listen || strspn(channel, "abcdefghijklmnopqrstuvwxyz_") != n) {
+        pg_set_error(db, "42602", "invalid channel name \"%s\" (SQLSTATE 42602)", channel);
+        return SQLITE_MISUSE;
+    }
+    char sql[96];
+    snprintf(sql, sizeof sql, "LISTEN %s", channel);
+    int rc = pstore_pg_exec(db, sql);
+    if (rc != SQLITE_OK) return rc;
+    memcpy(db->listen, channel, n + 1);
+    db->notice_pending = true; /* whatever happened before the LISTEN was not seen */
+    return SQLITE_OK;
+}
+
+int pstore_pg_notified(pstore_pg *db, bool *any)
+{
+    *any = false;
+    if (!db->listen[0]) {
+        *any = true;
+        return SQLITE_OK;
+    }
+    if (PQstatus(db->conn) == CONNECTION_BAD && !pstore_pg_in_transaction(db)) {
+        /* outside a transaction nothing is lost by connecting again; the new session listens
+         * again and reports a possible change */
+        if (!pg_reconnect(db)) return pg_fail(db, NULL);
+    }
+    if (!PQconsumeInput(db->conn)) {
+        if (PQstatus(db->conn) == CONNECTION_BAD && pg_reconnect(db)) {
+            *any = true;
+            db->notice_pending = false;
+            return SQLITE_OK;
+        }
+        return pg_fail(db, NULL);
+    }
+    PGnotify *n;
+    while ((n = PQnotifies(db->conn)) != NULL) {
+        if (strcmp(n->relname, db->listen) == 0) db->notice_pending = true;
+        PQfreemem(n);
+    }
+    *any = db->notice_pending;
+    db->notice_pending = false;
+    return SQLITE_OK;
+}

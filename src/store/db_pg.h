@@ -27,6 +27,10 @@ void pstore_pg_close(pstore_pg *db);
  * SQLite's placeholders ? and ?N become $k. Prepared on the server lazily at the first step, with
  * the parameter types of that step's bindings. NULL on a placeholder error (errmsg says). */
 pstore_pg_stmt *pstore_pg_prepare(pstore_pg *db, const char *sql);
+/* A statement for SQL text built at run time (not cached: its text may be freed after this
+ * call), owned by the caller until pstore_pg_finalize (or the connection's close). */
+pstore_pg_stmt *pstore_pg_prepare_uncached(pstore_pg *db, const char *sql);
+void pstore_pg_finalize(pstore_pg_stmt *st); /* an uncached statement; NULL is ignored */
 int pstore_pg_step(pstore_pg_stmt *st);  /* PSTORE_PG_ROW, PSTORE_PG_DONE or an error code */
 void pstore_pg_reset(pstore_pg_stmt *st); /* drops the result, clears the bindings */
 
@@ -58,6 +62,14 @@ bool pstore_pg_in_transaction(const pstore_pg *db);
 const char *pstore_pg_errmsg(const pstore_pg *db); /* last error: message and SQLSTATE, one line */
 bool pstore_pg_retryable(const pstore_pg *db);     /* last error: 40001 or 40P01 */
 int pstore_pg_code_of_sqlstate(const char *sqlstate); /* the SQLite code of a SQLSTATE */
+
+/* LISTEN on `channel` (lower-case letters and _), on this session and on every later one after a
+ * reconnection. Only one channel per connection. */
+int pstore_pg_listen(pstore_pg *db, const char *channel);
+/* Without blocking: *any is true when a notification on the channel arrived since the last call,
+ * when the session is new (one that did not listen may have missed some), or when nothing listens.
+ * A broken connection outside a transaction is re-established here. */
+int pstore_pg_notified(pstore_pg *db, bool *any);
 
 /* SQLite placeholders to PostgreSQL's: ? -> $k (k = one more than the largest so far), ?N -> $N,
  * skipping '...' literals, "..." identifiers and comments. Returns a malloc'd string and the

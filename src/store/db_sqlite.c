@@ -1,8 +1,12 @@
-/* db_sqlite.c - the SQLite driver behind db.h: statements, transactions, the busy handler and
- * opening a store file (PRAGMAs, WAL, application_id: SQLite-only). The one file of src/store/
- * besides the SQLite-only features (backup.c's online backup, check.c's PRAGMA quick_check)
- * that calls sqlite3_* directly. */
+/* db_sqlite.c - the driver layer behind db.h: each call dispatches on the handle's backend with
+ * one predictable branch, running the SQLite driver inline (statements, transactions, the busy
+ * handler, opening a store file: PRAGMAs, WAL, application_id) or calling the PostgreSQL driver
+ * (db_pg.c). The store's address picks the backend (perk_store_address_is_postgres). The one
+ * file of src/store/ besides the SQLite-only features (backup.c's online backup, check.c's
+ * PRAGMA quick_check) that calls sqlite3_* directly. */
 #include "store_internal.h"
+
+#include "db_pg.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -12,14 +16,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The backends a statement can belong to (only SQLite so far). */
-typedef enum pstore_backend { PSTORE_BACKEND_SQLITE } pstore_backend;
+/* The SQLite path is the expected one: its branch is laid out first. */
+#define PSTORE_IS_SQLITE(x) __builtin_expect((x) == PSTORE_BACKEND_SQLITE, 1)
 
 struct pstore_st {
     pstore_backend backend;
-    const char *sql; /* the cache key: the address of the SQL text */
-    sqlite3_stmt *stmt;
+    const char *sql;    /* the cache key: the address of the SQL text (NULL: uncached) */
+    sqlite3_stmt *stmt; /* SQLite */
+    pstore_pg_stmt *pg; /* PostgreSQL: owned by the connection (cached) or by this (uncached) */
 };
+
+bool perk_store_address_is_postgres(const char *address)
+{
+    if (!address) return false;
+    static const char *const prefixes[] = { "postgres://", "postgresql://", "host=",
+                                            "hostaddr=",   "dbname=",       "service=" };
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(address, prefixes[i], strlen(prefixes[i])) == 0) return true;
+    return false;
+}
 
 /* ------------------------------------------------------------ result codes */
 
@@ -48,6 +63,7 @@ perk_store_status pstore_status_from_code(int rc)
 
 const char *pstore_db_errmsg(perk_store *s, int rc)
 {
+    if (!PSTORE_IS_SQLITE(s->backend)) return s->pg ? pstore_pg_errmsg(s->pg) : sqlite3_errstr(rc);
     /* sqlite3_errmsg() describes the most recent failure on the connection. */
     return s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
 }
@@ -58,6 +74,10 @@ pstore_st *pstore_stmt(perk_store *s, const char *sql)
 {
     for (size_t i = 0; i < s->n_stmts; i++) {
         if (s->stmts[i]->sql == sql) {
+            if (!PSTORE_IS_SQLITE(s->backend)) {
+                pstore_pg_reset(s->stmts[i]->pg);
+                return s->stmts[i];
+            }
             sqlite3_stmt *st = s->stmts[i]->stmt;
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
@@ -78,6 +98,18 @@ pstore_st *pstore_stmt(perk_store *s, const char *sql)
     if (!ps) {
         s->stmt_status = pstore_fail(s, PERK_STORE_NOMEM, "out of memory while preparing a statement");
         return NULL;
+    }
+    if (!PSTORE_IS_SQLITE(s->backend)) {
+        pstore_pg_stmt *pg = pstore_pg_prepare(s->pg, sql);
+        if (!pg) {
+            s->stmt_status = pstore_sqlfail(s, SQLITE_ERROR, "preparing a statement");
+            free(ps);
+            return NULL;
+        }
+        pstore_pg_reset(pg);
+        *ps = (pstore_st){ .backend = PSTORE_BACKEND_PG, .sql = sql, .pg = pg };
+        s->stmts[s->n_stmts++] = ps;
+        return ps;
     }
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
@@ -100,6 +132,16 @@ pstore_st *pstore_prepare(perk_store *s, const char *sql)
         s->stmt_status = pstore_fail(s, PERK_STORE_NOMEM, "out of memory while preparing a statement");
         return NULL;
     }
+    if (!PSTORE_IS_SQLITE(s->backend)) {
+        pstore_pg_stmt *pg = pstore_pg_prepare_uncached(s->pg, sql);
+        if (!pg) {
+            s->stmt_status = pstore_sqlfail(s, SQLITE_ERROR, "preparing a statement");
+            free(ps);
+            return NULL;
+        }
+        *ps = (pstore_st){ .backend = PSTORE_BACKEND_PG, .sql = NULL, .pg = pg };
+        return ps;
+    }
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
@@ -115,7 +157,8 @@ pstore_st *pstore_prepare(perk_store *s, const char *sql)
 void pstore_finalize(pstore_st *st)
 {
     if (!st) return;
-    sqlite3_finalize(st->stmt);
+    if (PSTORE_IS_SQLITE(st->backend)) sqlite3_finalize(st->stmt);
+    else pstore_pg_finalize(st->pg);
     free(st);
 }
 
@@ -123,58 +166,135 @@ void pstore_finalize(pstore_st *st)
 static void finalize_all(perk_store *s)
 {
     for (size_t i = 0; i < s->n_stmts; i++) {
-        sqlite3_finalize(s->stmts[i]->stmt);
+        /* a PostgreSQL statement belongs to its connection's cache (pstore_pg_close frees it) */
+        if (PSTORE_IS_SQLITE(s->stmts[i]->backend)) sqlite3_finalize(s->stmts[i]->stmt);
         free(s->stmts[i]);
     }
     s->n_stmts = 0;
 }
 
-int pstore_step(pstore_st *st) { return sqlite3_step(st->stmt); }
+int pstore_step(pstore_st *st)
+{
+    if (PSTORE_IS_SQLITE(st->backend)) return sqlite3_step(st->stmt);
+    return pstore_pg_step(st->pg);
+}
 
 void pstore_done(pstore_st *st)
 {
-    if (st) {
+    if (!st) return;
+    if (PSTORE_IS_SQLITE(st->backend)) {
         sqlite3_reset(st->stmt);
         sqlite3_clear_bindings(st->stmt);
+    } else {
+        pstore_pg_reset(st->pg);
     }
 }
 
-int pstore_bind_int64(pstore_st *st, int i, int64_t v) { return sqlite3_bind_int64(st->stmt, i, v); }
+int pstore_bind_int64(pstore_st *st, int i, int64_t v)
+{
+    if (PSTORE_IS_SQLITE(st->backend)) return sqlite3_bind_int64(st->stmt, i, v);
+    return pstore_pg_bind_int64(st->pg, i, v);
+}
 
 int pstore_bind_text(pstore_st *st, int i, const char *text)
 {
+    if (!PSTORE_IS_SQLITE(st->backend)) return pstore_pg_bind_text(st->pg, i, text);
     if (!text) return sqlite3_bind_null(st->stmt, i);
     return sqlite3_bind_text(st->stmt, i, text, -1, SQLITE_STATIC);
 }
 
-int pstore_bind_null(pstore_st *st, int i) { return sqlite3_bind_null(st->stmt, i); }
+int pstore_bind_null(pstore_st *st, int i)
+{
+    if (PSTORE_IS_SQLITE(st->backend)) return sqlite3_bind_null(st->stmt, i);
+    return pstore_pg_bind_null(st->pg, i);
+}
 
 int pstore_bind_blob(pstore_st *st, int i, const void *p, size_t n)
 {
-    return sqlite3_bind_blob64(st->stmt, i, p, n, SQLITE_STATIC);
+    if (PSTORE_IS_SQLITE(st->backend)) return sqlite3_bind_blob64(st->stmt, i, p, n, SQLITE_STATIC);
+    return pstore_pg_bind_blob(st->pg, i, p, n);
 }
 
-int64_t pstore_col_int64(pstore_st *st, int col) { return sqlite3_column_int64(st->stmt, col); }
+int64_t pstore_col_int64(pstore_st *st, int col)
+{
+    if (PSTORE_IS_SQLITE(st->backend)) return sqlite3_column_int64(st->stmt, col);
+    return pstore_pg_col_int64(st->pg, col);
+}
 
-const char *pstore_col_text(pstore_st *st, int col) { return (const char *)sqlite3_column_text(st->stmt, col); }
+const char *pstore_col_text(pstore_st *st, int col)
+{
+    if (PSTORE_IS_SQLITE(st->backend)) return (const char *)sqlite3_column_text(st->stmt, col);
+    return pstore_pg_col_text(st->pg, col);
+}
 
-bool pstore_col_is_null(pstore_st *st, int col) { return sqlite3_column_type(st->stmt, col) == SQLITE_NULL; }
+bool pstore_col_is_null(pstore_st *st, int col)
+{
+    if (PSTORE_IS_SQLITE(st->backend)) return sqlite3_column_type(st->stmt, col) == SQLITE_NULL;
+    return pstore_pg_col_is_null(st->pg, col);
+}
 
 const void *pstore_col_blob(pstore_st *st, int col, size_t *n)
 {
+    if (!PSTORE_IS_SQLITE(st->backend)) return pstore_pg_col_blob(st->pg, col, n);
     const void *p = sqlite3_column_blob(st->stmt, col);
     *n = (size_t)sqlite3_column_bytes(st->stmt, col);
     return p;
 }
 
-int64_t pstore_changes(perk_store *s) { return sqlite3_changes64(s->db); }
+int64_t pstore_changes(perk_store *s)
+{
+    if (PSTORE_IS_SQLITE(s->backend)) return sqlite3_changes64(s->db);
+    return pstore_pg_changes(s->pg);
+}
 
-int pstore_db_exec(perk_store *s, const char *sql) { return sqlite3_exec(s->db, sql, NULL, NULL, NULL); }
+int pstore_db_exec(perk_store *s, const char *sql)
+{
+    if (PSTORE_IS_SQLITE(s->backend)) return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return pstore_pg_exec(s->pg, sql);
+}
+
+bool pstore_db_retryable(const perk_store *s)
+{
+    return !PSTORE_IS_SQLITE(s->backend) && pstore_pg_retryable(s->pg);
+}
+
+/* ------------------------------------------------------------- version notices */
+
+#define PSTORE_VERSIONS_CHANNEL "perk_versions"
+
+perk_store_status pstore_db_notify_versions(perk_store *s)
+{
+    if (PSTORE_IS_SQLITE(s->backend)) return PERK_STORE_OK;
+    pstore_st *st = pstore_stmt(s, "SELECT pg_notify('" PSTORE_VERSIONS_CHANNEL "', '')");
+    if (!st) return pstore_stmt_status(s);
+    int rc;
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
+    }
+    pstore_done(st);
+    if (rc != PSTORE_DONE) return pstore_sqlfail(s, rc, "notifying the other nodes of the new version");
+    return PERK_STORE_OK;
+}
+
+perk_store_status pstore_db_versions_noticed(perk_store *s, bool *maybe)
+{
+    *maybe = true;
+    if (PSTORE_IS_SQLITE(s->backend)) return PERK_STORE_OK;
+    int rc = pstore_pg_listen(s->pg, PSTORE_VERSIONS_CHANNEL);
+    if (rc == SQLITE_OK) rc = pstore_pg_notified(s->pg, maybe);
+    if (rc != SQLITE_OK) return pstore_sqlfail(s, rc, "listening for new versions");
+    return PERK_STORE_OK;
+}
 
 /* ------------------------------------------------------------- transactions */
 
 perk_store_status pstore_db_begin(perk_store *s, bool write, const char *what)
 {
+    if (!PSTORE_IS_SQLITE(s->backend)) {
+        /* SERIALIZABLE writes, REPEATABLE READ READ ONLY reads (db_pg.c) */
+        int rc = pstore_pg_begin(s->pg, write);
+        if (rc != SQLITE_OK) return pstore_sqlfail(s, rc, what);
+        return PERK_STORE_OK;
+    }
     /* BEGIN IMMEDIATE takes the write lock up front, so writers are serialised (waiting in the
      * busy handler) and never fail part-way as retryable: s->retryable stays false. */
     pstore_st *st = write ? pstore_stmt(s, "BEGIN IMMEDIATE") : pstore_stmt(s, "BEGIN");
@@ -187,6 +307,11 @@ perk_store_status pstore_db_begin(perk_store *s, bool write, const char *what)
 
 perk_store_status pstore_db_commit(perk_store *s, const char *what)
 {
+    if (!PSTORE_IS_SQLITE(s->backend)) {
+        int rc = pstore_pg_commit(s->pg);
+        if (rc != SQLITE_OK) return pstore_sqlfail(s, rc, what);
+        return PERK_STORE_OK;
+    }
     pstore_st *st = pstore_stmt(s, "COMMIT");
     if (!st) return pstore_stmt_status(s);
     int rc = sqlite3_step(st->stmt);
@@ -197,6 +322,10 @@ perk_store_status pstore_db_commit(perk_store *s, const char *what)
 
 void pstore_db_rollback(perk_store *s)
 {
+    if (!PSTORE_IS_SQLITE(s->backend)) {
+        if (s->pg) pstore_pg_rollback(s->pg);
+        return;
+    }
     if (!s->db || sqlite3_get_autocommit(s->db))
         return; /* SQLite already rolled back (e.g. after SQLITE_FULL) or nothing was open */
     /* Reset every cached statement first so none keeps the transaction pinned. */
@@ -234,6 +363,11 @@ static int busy_handler(void *arg, int count)
 perk_store_status perk_store_set_durable(perk_store *s, bool durable)
 {
     if (!s) return PERK_STORE_INVALID;
+    if (!PSTORE_IS_SQLITE(s->backend))
+        /* the same trade as SQLite's synchronous=NORMAL: a crash of the server may lose the last
+         * commits, never corrupt; for this session only (a reconnection is durable again) */
+        return pstore_exec(s, durable ? "SET synchronous_commit = on" : "SET synchronous_commit = off",
+                           "setting durability");
     return pstore_exec(s, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                        "setting durability");
 }
@@ -269,8 +403,58 @@ static perk_store_status reopen_immutable(perk_store *s, const char *path)
     return PERK_STORE_OK;
 }
 
+/* Opens a PostgreSQL store: connects, then migrates the schema (read-write) or checks that it is
+ * current (read-only, where nothing may be created). */
+static perk_store_status open_pg(perk_store *s, const char *conninfo, bool readonly)
+{
+    char err[512];
+    s->backend = PSTORE_BACKEND_PG;
+    s->readonly = readonly;
+    int rc = pstore_pg_open(conninfo, readonly, &s->pg, err, sizeof err);
+    if (rc != SQLITE_OK) {
+        perk_store_status st = pstore_status_from_code(rc);
+        if (st == PERK_STORE_OK || st == PERK_STORE_INTERNAL) st = PERK_STORE_IO;
+        /* the address is not repeated: it may hold a password */
+        return pstore_fail(s, st, "cannot open the PostgreSQL store: %s", err);
+    }
+    if (!readonly) {
+        rc = pstore_pg_migrate(s->pg, err, sizeof err);
+        if (rc == SQLITE_OK) return PERK_STORE_OK;
+        perk_store_status st = strstr(err, "newer than this program") ? PERK_STORE_SCHEMA_TOO_NEW
+                                                                       : pstore_status_from_code(rc);
+        if (st == PERK_STORE_OK) st = PERK_STORE_INTERNAL;
+        return pstore_fail(s, st, "%s", *err ? err : pstore_pg_errmsg(s->pg));
+    }
+    /* Read-only: the schema must be there and current, as no migration can run. */
+    pstore_st *q = pstore_stmt(s, "SELECT COALESCE(MAX(version), 0) FROM perk_schema");
+    if (!q) return pstore_stmt_status(s);
+    int64_t v = 0;
+    rc = pstore_step(q);
+    if (rc == PSTORE_ROW) v = pstore_col_int64(q, 0);
+    pstore_done(q);
+    if (rc != PSTORE_ROW) {
+        if (rc == SQLITE_ERROR && strstr(pstore_pg_errmsg(s->pg), "42P01"))
+            return pstore_fail(s, PERK_STORE_CORRUPT,
+                               "the PostgreSQL database has no Perk store (no perk_schema table): open it "
+                               "read-write once (perk db migrate, or any writing command) to create it");
+        return pstore_sqlfail(s, rc, "reading the schema version");
+    }
+    int64_t latest = pstore_pg_schema_version();
+    if (v > latest)
+        return pstore_fail(s, PERK_STORE_SCHEMA_TOO_NEW,
+                           "database schema version %lld is newer than this program's (%lld); use a newer perk",
+                           (long long)v, (long long)latest);
+    if (v < latest)
+        return pstore_fail(s, PERK_STORE_READONLY,
+                           "database schema version %lld is older than this program's (%lld) and the store "
+                           "was opened read-only: open it read-write once (perk db migrate) to upgrade it",
+                           (long long)v, (long long)latest);
+    return PERK_STORE_OK;
+}
+
 perk_store_status pstore_db_open(perk_store *s, const char *path, bool readonly)
 {
+    if (perk_store_address_is_postgres(path)) return open_pg(s, path, readonly);
     /* Say what is wrong with a path that cannot be a store before SQLite tries it (a directory
      * gave "disk I/O error", /dev/null gained a /dev/null-journal, an empty file "read-only"). */
     struct stat sb;
@@ -367,4 +551,6 @@ void pstore_db_close(perk_store *s)
     free(s->stmts);
     if (s->db) sqlite3_close_v2(s->db);
     s->db = NULL;
+    pstore_pg_close(s->pg);
+    s->pg = NULL;
 }

@@ -96,6 +96,11 @@ const char *perk_store_errmsg(const perk_store *store);
 /* The schema version this code writes; PRAGMA user_version of an up-to-date database. */
 int perk_store_schema_version(void);
 
+/* Whether a store address names a PostgreSQL database rather than a SQLite file: a libpq URI
+ * ("postgres://...", "postgresql://...") or a libpq key=value string starting with "host=",
+ * "hostaddr=", "dbname=" or "service=". Anything else is a SQLite file path. */
+bool perk_store_address_is_postgres(const char *address);
+
 /* Opens (creating if needed) the database at `path` and migrates it to the current schema in
  * one transaction. Sets WAL journaling, foreign keys, synchronous=FULL and a 5 s busy timeout.
  * A database whose schema is newer than this code is refused with PERK_STORE_SCHEMA_TOO_NEW.
@@ -104,9 +109,13 @@ int perk_store_schema_version(void);
  * On failure *out is set to a handle anyway when possible (so perk_store_errmsg() can explain);
  * the caller must perk_store_close() it in every case. *out is NULL only when out of memory. */
 perk_store_status perk_store_open(const char *path, perk_store **out);
+/* `path` may also be a PostgreSQL address (perk_store_address_is_postgres): the database must
+ * exist; its schema is created or migrated at open (docs/postgresql.md), the PRAGMAs and busy
+ * timeout do not apply. */
 
 /* Opens an existing, up-to-date database for reading only (reporting tools, a read-only copy):
- * every write fails with PERK_STORE_READONLY. Same *out contract as perk_store_open(). */
+ * every write fails with PERK_STORE_READONLY. On PostgreSQL every transaction of the session is
+ * read-only and the schema must be current. Same *out contract as perk_store_open(). */
 perk_store_status perk_store_open_readonly(const char *path, perk_store **out);
 
 /* Closes the handle (NULL is fine). Uncommitted work does not exist between calls. */
@@ -733,6 +742,19 @@ typedef int (*perk_store_problem_cb)(const char *problem, void *ctx);
  * not); another status when it could not read the store. One read transaction: a consistent
  * snapshot while checkouts keep writing. */
 perk_store_status perk_store_check(perk_store *store, perk_store_problem_cb cb, void *ctx, int64_t *problems);
+
+/* ---------------------------------------------------------------- copy */
+
+typedef void (*perk_store_copy_cb)(const char *table, int64_t rows, void *ctx);
+
+/* perk db copy: every row of `from` into `to`, which must be empty (PERK_STORE_CONFLICT naming a
+ * table that holds rows otherwise), whatever the backends of the two (SQLite, PostgreSQL). The
+ * tables go in dependency order with their ids as they are, read in one snapshot of `from` and
+ * written in one transaction on `to` (all or nothing); PostgreSQL identity sequences are moved past
+ * the copied ids. A table either store has that this program does not know is refused. Then `cb`
+ * (may be NULL) gets each table's row count. The message of any failure, on either side, is on
+ * `to` (perk_store_errmsg(to)). */
+perk_store_status perk_store_copy(perk_store *from, perk_store *to, perk_store_copy_cb cb, void *ctx);
 
 /* ---------------------------------------------------------------- customers */
 

@@ -1,7 +1,7 @@
 /* store_internal.h - private declarations shared by the files of src/store/ (not a public API).
  *
  * Internal functions use the prefix pstore_. Store files talk to the database only through the
- * driver layer (db.h). Tests may include this header to reach the SQLite handle (fault injection,
+ * driver layer (db.h), which dispatches to SQLite (db_sqlite.c) or PostgreSQL (db_pg.c). Tests may include this header to reach the SQLite handle (fault injection,
  * SQLite-only: test_sqlite_handle in store_test_util.h) and the migration steps (upgrade tests).
  */
 #ifndef PERK_STORE_INTERNAL_H
@@ -15,12 +15,18 @@
 #include <stdarg.h>
 
 struct sqlite3;
+struct pstore_pg;
+
+/* The backend of a handle, chosen by the store's address (pstore_db_open). */
+typedef enum pstore_backend { PSTORE_BACKEND_SQLITE, PSTORE_BACKEND_PG } pstore_backend;
 
 /* How many times pstore_write_txn runs a body whose transaction failed as retryable. */
 #define PSTORE_WRITE_RETRIES 32
 
 struct perk_store {
+    pstore_backend backend;        /* which of db and pg is the connection */
     struct sqlite3 *db;            /* the SQLite driver's connection (db_sqlite.c) */
+    struct pstore_pg *pg;          /* the PostgreSQL driver's connection (db_pg.c) */
     char errmsg[768];
     char sql_detail[256];          /* the driver's message for the last database failure */
     bool sql_failed;               /* the last error came from the database, not from a check */

@@ -78,6 +78,8 @@ static perk_store_status publish_body(perk_store *s, void *arg)
                   (json_int_t)activate_at, "bytecode_len", (json_int_t)len, "scheduled", activate_at > now);
     status = pstore_emit(s, "ruleset.published", now, ev, NULL);
     if (status != PERK_STORE_OK) return status;
+    status = pstore_db_notify_versions(s);
+    if (status != PERK_STORE_OK) return status;
     c->version = version;
     return PERK_STORE_OK;
 }
@@ -140,13 +142,24 @@ perk_store_status perk_store_active_changed(perk_store *s, int64_t now, int64_t 
 {
     if (!s || !new_id) return s ? pstore_fail(s, PERK_STORE_INVALID, "no output given") : PERK_STORE_INVALID;
     *new_id = known_id;
-    /* PRAGMA data_version changes when another connection commits; this handle's own
+    /* SQLite's PRAGMA data_version changes when another connection commits; this handle's own
      * publish/rollback clear the cache explicitly. */
     int64_t data_version = 0;
-    pstore_st *st = pstore_stmt(s, "PRAGMA data_version");
-    perk_store_status status =
-        st ? pstore_query_int(s, st, 0, &data_version, "reading the data version") : pstore_stmt_status(s);
-    if (status != PERK_STORE_OK) return status;
+    pstore_st *st = NULL;
+    perk_store_status status = PERK_STORE_OK;
+    if (s->backend == PSTORE_BACKEND_SQLITE) {
+        st = pstore_stmt(s, "PRAGMA data_version");
+        status = st ? pstore_query_int(s, st, 0, &data_version, "reading the data version") : pstore_stmt_status(s);
+        if (status != PERK_STORE_OK) return status;
+    } else {
+        /* PostgreSQL: publish and rollback send a notice on perk_versions in their transaction
+         * (pstore_db_notify_versions); without one since the last look, and on the same session,
+         * the cached answer holds until the next scheduled activation (active_valid_until) */
+        bool maybe = true;
+        status = pstore_db_versions_noticed(s, &maybe);
+        if (status != PERK_STORE_OK) return status;
+        if (maybe) s->active_cached = false;
+    }
     if (s->active_cached && data_version == s->active_data_version && now >= s->active_valid_from &&
         now < s->active_valid_until) {
         *new_id = s->active_id;
@@ -358,7 +371,7 @@ static perk_store_status rollback_body(perk_store *s, void *arg)
                            (json_int_t)previous, "author", author, "message", message ? message : "");
     status = pstore_emit(s, "ruleset.rolled_back", now, ev, NULL);
     if (status != PERK_STORE_OK) return status;
-    return PERK_STORE_OK;
+    return pstore_db_notify_versions(s);
 }
 
 perk_store_status perk_store_rollback(perk_store *s, int64_t id, const char *author, const char *message,

@@ -407,7 +407,7 @@ if nm "$bdir/libperk.a" 2>/dev/null | grep -q __asan_; then san="-fsanitize=addr
 # shellcheck disable=SC2046
 run "compile the service" 0 "${CC:-cc}" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror $san \
   -I"$root/src" -I"$root/runtime/include" -I"$root/runtime" -o service service.c "$bdir/libperkc.a" "$bdir/libperk.a" \
-  $(pkg-config --libs jansson sqlite3) -lpthread -lm
+  $(pkg-config --libs jansson sqlite3) $(pkg-config --libs libpq 2>/dev/null || echo -lpq) -lpthread -lm
 if [ -x service ]; then
   sdb="$work/service.db"
   run "service: publish v1" 0 "$perk" publish v1.perk -m one --db "$sdb"
