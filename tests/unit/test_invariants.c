@@ -1924,12 +1924,107 @@ static void test_best_coupons_brute_force(void **state)
     if (cases >= 1000) assert_true(nonempty > 0 && multi > 0 && unpruned > 0 && pruned_evals < brute_evals);
 }
 
+/* The API's edges, and that the search allocates nothing: a counting allocator hook sees no
+ * allocation during perk_best_coupons() once the context has evaluated the cart once. */
+static long bc_allocs;
+static void *bc_alloc(size_t size, void *user)
+{
+    (void)user;
+    bc_allocs++;
+    return malloc(size);
+}
+static void bc_release(void *ptr, void *user)
+{
+    (void)user;
+    free(ptr);
+}
+
+static void test_best_coupons_api(void **state)
+{
+    (void)state;
+    const char *src = "ruleset \"w\" { currency CNY }\n"
+                      "promotion a \"A\" { requires coupon \"A\" exclusive \"g\" then ¥30 off order }\n"
+                      "promotion b \"B\" { requires coupon \"B\" exclusive \"g\" then ¥50 off order }\n"
+                      "promotion c \"C\" { requires coupon from \"CAMP\" then 10% off order }\n"
+                      "promotion s \"S\" { requires coupon \"S\" then free shipping }\n";
+    compiler cc;
+    compiler_init(&cc);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_true(compiler_compile_text(&cc, "w.perk", src, strlen(src), &bytes, &len));
+    compiler_free(&cc);
+    perk_error err;
+    perk_program *prog = perk_program_load(bytes, len, &err);
+    free(bytes);
+    assert_non_null(prog);
+    perk_limits lim = perk_limits_default();
+    lim.max_coupons = 20;
+    perk_context *ctx = perk_context_new(prog, &lim, &err);
+    assert_non_null(ctx);
+    perk_best_coupons_result b;
+    assert_int_equal(perk_best_coupons(NULL, 0, &b), PERK_INVALID);
+    assert_int_equal(perk_best_coupons(ctx, 0, NULL), PERK_INVALID);
+    perk_cart_reset(ctx);
+    assert_int_equal(perk_best_coupons(ctx, 0, &b), PERK_STATE);
+    perk_order o = { .time = 1772625600LL, .shipping = 1000 };
+    assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+    perk_line l = { .sku = "X", .unit_price = 20000, .quantity = 2 }; /* ¥400.00 */
+    assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
+    assert_int_equal(perk_best_coupons(ctx, 4, &b), PERK_INVALID);
+    /* wallet: A, C1 (campaign CAMP), B, S, Z (no promotion), C2 (campaign CAMP) */
+    assert_int_equal(perk_cart_add_coupon(ctx, "A", NULL, PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "C1", "CAMP", PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "B", NULL, PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "S", NULL, PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "Z", NULL, PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "C2", "CAMP", PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_evaluate(ctx)->status, PERK_OK); /* warm: the context has seen this cart */
+    perk_allocator hook = { bc_alloc, bc_release, NULL };
+    perk_set_allocator(&hook);
+    bc_allocs = 0;
+    perk_status st = perk_best_coupons(ctx, 0, &b);
+    long allocs = bc_allocs;
+    perk_set_allocator(NULL);
+    assert_int_equal(st, PERK_OK);
+    assert_int_equal(allocs, 0);
+    /* B -¥50.00 -> ¥350.00, C1 10% -¥35.00, S -¥10.00 shipping: ¥95.00; A loses the group to B,
+     * C2 adds nothing beside C1 (the same campaign), Z unlocks nothing */
+    assert_int_equal(b.chosen, 0x2 | 0x4 | 0x8);
+    assert_int_equal(b.n_chosen, 3);
+    assert_int_equal(b.saving, 9500);
+    assert_int_equal(b.discount, 8500);
+    assert_int_equal(b.shipping_saving, 1000);
+    assert_int_equal(b.result->payable, 31500);
+    assert_int_equal(b.n_codes, 6);
+    assert_int_equal(b.candidates, 5); /* Z is not one */
+    assert_true(b.pruned);
+    /* sets of at most one of {A, B}: (2+1) x 2^3 = 24, and the final evaluation */
+    assert_int_equal(b.evaluations, 25);
+    assert_int_equal(perk_best_coupons(ctx, PERK_BEST_EXHAUSTIVE, &b), PERK_OK);
+    assert_int_equal(b.chosen, 0x2 | 0x4 | 0x8);
+    assert_int_equal(b.evaluations, 65);
+    assert_false(b.pruned);
+    /* more than 16 coupons */
+    char codes[20][8];
+    perk_cart_reset(ctx);
+    assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+    for (int i = 0; i < 17; i++) {
+        snprintf(codes[i], sizeof codes[i], "K%d", i);
+        assert_int_equal(perk_cart_add_coupon(ctx, codes[i], NULL, PERK_COUPON_VALID), PERK_OK);
+    }
+    assert_int_equal(perk_best_coupons(ctx, 0, &b), PERK_LIMIT);
+    assert_non_null(strstr(perk_context_error(ctx), "at most 16"));
+    perk_context_free(ctx);
+    perk_program_free(prog);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_rulesets_and_carts),
         cmocka_unit_test(test_capped_earn_beyond_int64),
         cmocka_unit_test(test_best_coupons_brute_force),
+        cmocka_unit_test(test_best_coupons_api),
     };
     /* PERK_INVARIANTS_ONLY=NAME runs the tests whose name matches (cmocka's filter) */
     const char *only = getenv("PERK_INVARIANTS_ONLY");
