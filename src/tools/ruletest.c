@@ -295,7 +295,7 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         for (uint32_t i = 0; i < r->n_coupons && len < sizeof got; i++)
             len += (size_t)snprintf(got + len, sizeof got - len, "%s%s", i ? "," : "", r->coupons[i].code);
         if (r->n_coupons == 0) snprintf(got, sizeof got, "none");
-        snprintf(actual, cap, "expect best-coupons %s", got);
+        snprintf(actual, cap, "expect best-coupons %.600s", got);
         return strcmp(got, w->w[2]) == 0;
     }
     if (strcmp(k, "coupon") == 0 && w->n == 4) {

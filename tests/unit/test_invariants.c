@@ -2005,7 +2005,7 @@ static void test_best_coupons_api(void **state)
     assert_int_equal(b.evaluations, 65);
     assert_false(b.pruned);
     /* more than 16 coupons */
-    char codes[20][8];
+    char codes[20][16];
     perk_cart_reset(ctx);
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
     for (int i = 0; i < 17; i++) {
