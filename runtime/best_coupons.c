@@ -12,7 +12,8 @@
  *
  * So the best set (which has no such code: leaving it out would win the tie) is among the sets
  *   - of the candidate codes: valid status, and the key (code or campaign) of a promotion that
- *     can apply on this cart (not excluded, budget not used up, its guard string in the cart);
+ *     can apply on this cart (not excluded, budget not used up, its guard string in the cart, its
+ *     precheck on a fact fixed for the cart holding);
  *   - with at most one code of each class: the codes all of whose promotions lie in one exclusive
  *     group (or, with `coupons one per order`, every code) form a class, as one promotion of a
  *     group applies at most. A code that unlocks a promotion requiring both a code and a campaign
@@ -36,8 +37,9 @@ static bool rules_read_coupons(const prog_data *d)
     return false;
 }
 
-/* Whether promotion r can apply on this cart with some coupons: the gates and the guard that do
- * not depend on the coupons (evaluate.c: early_gate, late_gate, guard_absent). */
+/* Whether promotion r can apply on this cart with some coupons: the gates, the guard and the
+ * precheck that do not depend on the coupons (evaluate.c: early_gate, late_gate, guard_absent,
+ * decide_before_block). */
 static bool can_apply(const perk_context *ctx, uint32_t r)
 {
     const prog_rule *rule = &ctx->d->rules[r];
@@ -49,7 +51,16 @@ static bool can_apply(const perk_context *ctx, uint32_t r)
         if (rule->limit_per_customer >= 0 && u->customer_uses >= rule->limit_per_customer) return false;
         if (rule->limit_money >= 0 && u->money >= rule->limit_money) return false;
     }
-    return !eval_guard_absent(ctx, r);
+    if (eval_guard_absent(ctx, r)) return false;
+    /* a precheck on a fact fixed for the cart (not the running subtotal or shipping; the count of
+     * coupons is never read when pruning) that does not hold: its block fails whatever is entered.
+     * ctx->facts is that of the last evaluation, of the same cart. */
+    const guard_precheck *c = &ctx->program->ridx.precheck[r];
+    if ((ctx->program->ridx.hot[r].flags & RHOT_PRECHECK) && c->fact != PERK_FACT_ORDER_SUBTOTAL &&
+        c->fact != PERK_FACT_ORDER_SHIPPING && c->fact != PERK_FACT_ORDER_COUPONS && c->fact < PERK_FACT_COUNT &&
+        !guard_precheck_holds_at(c, ctx->facts[c->fact]))
+        return false;
+    return true;
 }
 
 static bool valid_status(perk_coupon_status s) { return s == PERK_COUPON_VALID || s == PERK_COUPON_UNCHECKED; }
@@ -143,21 +154,23 @@ perk_status perk_best_coupons(perk_context *ctx, unsigned flags, perk_best_coupo
         ctx->wallet[c] = (ctx_coupon){ ctx->coupon_code[c], ctx->coupon_code_id[c], ctx->coupon_campaign_id[c],
                                        ctx->coupon_status[c] };
     uint32_t all = n == 32 ? UINT32_MAX : (UINT32_C(1) << n) - 1;
+    best->n_codes = n;
+    /* the empty set first: its evaluation also computes the cart's facts, which pruning reads */
+    uint32_t best_mask = 0;
+    int64_t best_saving = 0;
+    perk_status st = try_set(ctx, 0, &best_saving);
+    best->evaluations++;
     search s = { 0 };
     best->pruned = !(flags & PERK_BEST_EXHAUSTIVE) && !rules_read_coupons(ctx->d);
-    if (best->pruned)
+    if (best->pruned && st == PERK_OK)
         prune(ctx, &s);
     else
         s.cand = all;
-    best->n_codes = n;
     best->candidates = (uint32_t)__builtin_popcount(s.cand);
 
     int64_t most = 0;
     if (__builtin_add_overflow(ctx->subtotal_orig, ctx->shipping, &most)) most = INT64_MAX;
-    perk_status st = PERK_OK;
-    uint32_t best_mask = 0;
-    int64_t best_saving = -1;
-    for (int size = 0; size <= (int)best->candidates && st == PERK_OK; size++) {
+    for (int size = 1; size <= (int)best->candidates && st == PERK_OK; size++) {
         if (best->pruned && best_saving >= most) break; /* a larger set cannot win */
         for (uint32_t mask = s.cand;; mask = (mask - 1) & s.cand) {
             if (__builtin_popcount(mask) == size && allowed(&s, mask)) {

@@ -79,7 +79,7 @@ const cli_command cli_eval = {
         { "applied-only", 0, NULL, "list only the applied promotions and the points earned",
           CLI_OPT_APPLIED_ONLY },
         { "best-coupons", 0, NULL,
-          "treat the cart's coupons as a wallet: find the set that saves the most (最优券组合) and "
+          "treat the cart's coupons as a wallet: find the set that saves the most and "
           "print it with its result",
           CLI_OPT_BEST_COUPONS },
         { "color", 0, NULL, "color the output and the diagnostics even when not on a terminal",
