@@ -13,6 +13,8 @@
  *   render     result_json_write_buf (one buffer kept across renders, as a checkout keeps one) of
  *              the result explaining every promotion, and of the result of
  *              a context explaining only what applied with RESULT_JSON_APPLIED_ONLY
+ *   best       perk_best_coupons on the cart with a wallet of 16 codes (CP00000..CP00015): pruned
+ *              (median, with the codes kept and subsets evaluated), and one exhaustive search
  * then the JSON path against the struct path: (json in + applied render) / struct in, and the whole
  * checkout (json in + evaluate + applied render) / (struct in + evaluate);
  * and reports what a context holds: bytes allocated through libperk's allocator hook (counting)
@@ -114,6 +116,19 @@ static cart_doc *json_in(perk_context *ctx, const perk_program *prog, const cart
     return doc;
 }
 
+/* The cart with a wallet of PERK_BEST_COUPONS_MAX codes instead of its own coupons: CP00000,
+ * CP00001, ... (the generated rulesets' coupon codes, those a ruleset has and the rest). */
+static void wallet_load(perk_context *ctx, const cart *c, char codes[][12])
+{
+    perk_cart_reset(ctx);
+    perk_status st = perk_cart_set_customer(ctx, &c->customer);
+    if (st == PERK_OK) st = perk_cart_set_order(ctx, &c->order);
+    for (uint32_t i = 0; i < c->n_lines && st == PERK_OK; i++) st = perk_cart_add_line(ctx, &c->lines[i]);
+    for (int k = 0; k < PERK_BEST_COUPONS_MAX && st == PERK_OK; k++)
+        st = perk_cart_add_coupon(ctx, codes[k], NULL, PERK_COUPON_UNCHECKED);
+    if (st != PERK_OK) die("wallet cart rejected: %s", perk_context_error(ctx));
+}
+
 /* ------------------------------------------------------------------ one ruleset */
 
 static char *read_file(const char *path, size_t *len)
@@ -156,6 +171,17 @@ static void fmt_bytes(char *buf, size_t cap, int64_t b)
         snprintf(buf, cap, "%.0f kB", (double)b / 1024);
     else
         snprintf(buf, cap, "%lld B", (long long)b);
+}
+
+/* The best-coupons figures, printed as a second table after the first. */
+static char best_lines[MAX_LIST][160];
+static int n_best_lines;
+
+static void best_line_add(const char *N, int M, double ms, double evals, double cands, double all_ms)
+{
+    if (n_best_lines >= MAX_LIST) return;
+    snprintf(best_lines[n_best_lines++], sizeof best_lines[0], "| %s | %d | %.3f | %.1f | %.1f | %.1f |", N, M, ms,
+             cands, evals, all_ms);
 }
 
 static void run_ruleset(const char *data, const char *N, int M, double seconds, samples *s)
@@ -256,6 +282,34 @@ static void run_ruleset(const char *data, const char *N, int M, double seconds, 
     }
     double eval_ms = median_ms(s);
 
+    /* the best coupon combination of a 16-code wallet: pruned (the median, and the evaluations
+     * it made), and exhaustive (every one of the 65,536 subsets: the worst case, one run) */
+    char codes[PERK_BEST_COUPONS_MAX][12];
+    for (int k = 0; k < PERK_BEST_COUPONS_MAX; k++) snprintf(codes[k], sizeof codes[k], "CP%05d", k);
+    double best_ms[2];
+    uint64_t best_evals = 0, best_cands = 0, best_n = 0;
+    for (int mode = 0; mode < 2; mode++) {
+        s->n = 0;
+        for (uint64_t spent = 0; mode == 0 ? more(s, spent, seconds) : s->n < 1;) {
+            wallet_load(ctx, &carts[s->n % cf->n_carts], codes);
+            perk_best_coupons_result b;
+            t0 = now_ns();
+            perk_status st = perk_best_coupons(ctx, mode == 0 ? 0 : PERK_BEST_EXHAUSTIVE, &b);
+            uint64_t dt = now_ns() - t0;
+            if (st != PERK_OK) die("perk_best_coupons: %s", perk_context_error(ctx));
+            if (mode == 0) {
+                best_evals += b.evaluations;
+                best_cands += b.candidates;
+                best_n++;
+            }
+            s->ns[s->n++] = dt;
+            spent += dt;
+        }
+        best_ms[mode] = median_ms(s);
+    }
+    best_line_add(N, M, best_ms[0], (double)best_evals / (double)best_n, (double)best_cands / (double)best_n,
+                  best_ms[1]);
+
     /* render: every promotion explained / the applied ones from a lean context */
     double render_ms[2];
     result_json_buf rbuf = { 0 }; /* one buffer for every render, as a checkout keeps one */
@@ -348,6 +402,11 @@ int main(int argc, char **argv)
     fflush(stdout);
     for (int r = 0; r < n_rules; r++)
         for (int l = 0; l < n_lines; l++) run_ruleset(data, rules[r], atoi(lines[l]), seconds, &s);
+    printf("\nThe best coupon combination (perk_best_coupons) of a wallet of 16 codes, CP00000..CP00015, on\n"
+           "the same carts: the median in ms with pruning, the codes it kept and the subsets it evaluated\n"
+           "(means), and one exhaustive search (every one of the 65,536 subsets, the worst case) in ms.\n\n"
+           "| rules | lines | best coupons | candidates | evaluations | exhaustive |\n|---:|---:|---:|---:|---:|---:|\n");
+    for (int k = 0; k < n_best_lines; k++) printf("%s\n", best_lines[k]);
     free(s.ns);
     return 0;
 }

@@ -784,6 +784,25 @@ perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char
     return PERK_OK;
 }
 
+void ctx_coupons_select(perk_context *ctx, const ctx_coupon *wallet, uint32_t n, uint32_t mask)
+{
+    clear_bits(ctx->coupon_code_bits, ctx->coupon_code_id, ctx->n_coupons);
+    clear_bits(ctx->coupon_campaign_bits, ctx->coupon_campaign_id, ctx->n_coupons);
+    ctx->n_coupons = 0;
+    for (uint32_t c = 0; c < n; c++) {
+        if (!(mask >> c & 1)) continue;
+        uint32_t i = ctx->n_coupons++;
+        ctx->coupon_code[i] = wallet[c].code;
+        ctx->coupon_code_id[i] = wallet[c].code_id;
+        ctx->coupon_campaign_id[i] = wallet[c].campaign_id;
+        ctx->coupon_status[i] = wallet[c].status;
+        if (wallet[c].status == PERK_COUPON_VALID || wallet[c].status == PERK_COUPON_UNCHECKED) {
+            set_bit(ctx->coupon_code_bits, wallet[c].code_id);
+            set_bit(ctx->coupon_campaign_bits, wallet[c].campaign_id);
+        }
+    }
+}
+
 /* The inputs of promotion r on this cart, marked so that the rule index visits it and the next
  * reset clears it; NULL on out of memory (the marks grow by half while a cart is fed). */
 static ctx_mark *mark_rule(perk_context *ctx, uint32_t r)

@@ -295,6 +295,8 @@ static bool guard_absent(const perk_context *ctx, uint32_t r)
     return true;
 }
 
+bool eval_guard_absent(const perk_context *ctx, uint32_t r) { return guard_absent(ctx, r); }
+
 /* Decides promotion r without running its block when that is known to end one way (*handled):
  *   - its guard string is not in the cart (none of them, for a guard over several strings): the
  *     outcome the guard proof recorded (runtime/guard.h), the same failure recorded the same way

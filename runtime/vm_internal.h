@@ -69,6 +69,13 @@ typedef struct ctx_mark {
     bool excluded;
 } ctx_mark;
 
+/* One entered coupon, as perk_cart_add_coupon() recorded it. */
+typedef struct ctx_coupon {
+    const char *code;
+    uint32_t code_id, campaign_id;
+    perk_coupon_status status;
+} ctx_coupon;
+
 struct perk_context {
     perk_program *program;
     const prog_data *d;
@@ -144,6 +151,9 @@ struct perk_context {
     uint32_t *coupon_code_id, *coupon_campaign_id;
     perk_coupon_status *coupon_status;
     uint64_t *coupon_code_bits, *coupon_campaign_bits; /* valid codes / campaigns, str_words */
+    /* perk_best_coupons(): the wallet (the cart's coupons as fed) while subsets of it are tried */
+    ctx_coupon wallet[PERK_BEST_COUPONS_MAX];
+    uint32_t n_wallet;
 
     /* per promotion inputs: only for the promotions the caller marked, O(marks) not O(promotions) */
     uint32_t *mark_of; /* n_rules: position in marks, or PROG_NONE */
@@ -240,7 +250,15 @@ struct perk_context {
     char error[256];
 };
 
+/* ---- evaluate.c */
+/* True when promotion r has a guard none of whose strings is in the cart: it cannot apply to
+ * this cart whatever coupons are entered (perk_best_coupons). */
+bool eval_guard_absent(const perk_context *ctx, uint32_t r);
+
 /* ---- context.c */
+/* Makes the cart's coupons the entries of wallet[0..n) whose bit is set in `mask`, in wallet
+ * order, exactly as if only those had been fed (perk_best_coupons). */
+void ctx_coupons_select(perk_context *ctx, const ctx_coupon *wallet, uint32_t n, uint32_t mask);
 /* Records a detailed message (printf-style) and returns status. */
 perk_status ctx_fail(perk_context *ctx, perk_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -446,6 +446,41 @@ typedef struct perk_result {
 /* Evaluates the cart. Never returns NULL: check result->status. */
 const perk_result *perk_evaluate(perk_context *ctx);
 
+/* ---------------------------------------------------------------- the best coupon combination */
+
+/* 最优券组合: of the coupons entered in the cart (the customer's wallet, in the order they were
+ * fed, at most PERK_BEST_COUPONS_MAX of them), the set the rules allow together that saves the
+ * most: the largest discount plus shipping saving; on a tie the set with fewer codes, then the one
+ * whose codes, in wallet order, come first (A,C before B,C). Every subset is a cart with only those
+ * codes entered, evaluated as perk_evaluate() does; pruning that provably cannot change the answer
+ * keeps the work down (docs/semantics.md, "The best coupon combination"). The search evaluates in
+ * the caller's context and allocates nothing. */
+#define PERK_BEST_COUPONS_MAX 16
+
+/* perk_best_coupons() flags */
+#define PERK_BEST_EXHAUSTIVE 1u /* no pruning: evaluate every subset (for tests and measurement) */
+
+typedef struct perk_best_coupons_result {
+    uint32_t n_codes;     /* codes in the wallet (the cart's coupons) */
+    uint32_t chosen;      /* bit i set: the cart's i-th coupon is in the best set */
+    uint32_t n_chosen;    /* codes in the best set */
+    int64_t saving;       /* discount + shipping saving of the best set */
+    int64_t discount;     /* on goods */
+    int64_t shipping_saving;
+    uint32_t candidates;  /* codes the pruning kept */
+    uint32_t evaluations; /* subsets evaluated (the final evaluation of the best set included) */
+    bool pruned;          /* false when the rules read order.coupons in a condition: then every
+                             subset is evaluated */
+    const perk_result *result; /* the evaluation of the best set, with the cart's coupons being
+                             those of the best set (result->coupons lists them); valid as a
+                             perk_evaluate() result is. The cart keeps its whole wallet. */
+} perk_best_coupons_result;
+
+/* Finds the best set. PERK_LIMIT for more than PERK_BEST_COUPONS_MAX coupons, PERK_STATE before
+ * perk_cart_set_order(); an evaluation that fails stops the search with its status (the message
+ * in perk_context_error()). */
+perk_status perk_best_coupons(perk_context *ctx, unsigned flags, perk_best_coupons_result *best);
+
 /* What a condition compares, so that explanations can format its observed/expected values. */
 typedef enum perk_value_kind {
     PERK_VALUE_PLAIN = 0, /* an integer (count, points, weekday, ...) */

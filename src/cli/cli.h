@@ -51,6 +51,7 @@ typedef enum cli_option_id {
     CLI_OPT_REPEAT,
     CLI_OPT_MAX_HINTS,
     CLI_OPT_APPLIED_ONLY,
+    CLI_OPT_BEST_COUPONS,
     CLI_OPT_UPDATE,
     CLI_OPT_VERBOSE,
     CLI_OPT_ORDERS,

@@ -69,7 +69,7 @@ const cli_command cli_disasm = { "disasm", "perk disasm PROGRAM(.pbc|.perk)",
 const cli_command cli_eval = {
     "eval",
     "perk eval PROGRAM(.pbc|.perk) --cart CART.json [--explain] [--repeat N] [--max-hints N]\n"
-    "                 [--applied-only] [--color] [--db PATH]",
+    "                 [--applied-only] [--best-coupons] [--color] [--db PATH]",
     "evaluate a cart and print the result as JSON, or as a table with --explain",
     (const cli_option[]){
         { "cart", 0, "CART.json", "the cart to evaluate (docs/cart.md)", CLI_OPT_CART },
@@ -78,6 +78,10 @@ const cli_command cli_eval = {
         { "max-hints", 0, "N", "keep up to N near-miss hints (default 16)", CLI_OPT_MAX_HINTS },
         { "applied-only", 0, NULL, "list only the applied promotions and the points earned",
           CLI_OPT_APPLIED_ONLY },
+        { "best-coupons", 0, NULL,
+          "treat the cart's coupons as a wallet: find the set that saves the most and "
+          "print it with its result",
+          CLI_OPT_BEST_COUPONS },
         { "color", 0, NULL, "color the output and the diagnostics even when not on a terminal",
           CLI_OPT_COLOR },
         { "db", 0, "PATH", "price the cart's customer with the store's facts (tier, points, orders)",

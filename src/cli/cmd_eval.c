@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "json/json.h"
 #include "compiler/compiler.h"
+#include "money.h"
 
 /* Replaces doc's customer facts with the store's (when the cart names a customer). */
 static bool store_facts(const char *db, const perk_program *prog, cart_doc *doc, checkout_facts *facts)
@@ -82,10 +83,63 @@ static void print_facts(const checkout_facts *facts)
     json_decref(f);
 }
 
+static const char *best_symbol(const perk_result *r)
+{
+    const money_currency *cur = r->currency ? money_currency_find(r->currency) : NULL;
+    return cur ? cur->symbol : NULL;
+}
+
+/* The chosen codes, "A, C" (or "none"), into buf. */
+static void best_codes_text(const perk_result *r, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < r->n_coupons && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", r->coupons[i].code);
+    if (r->n_coupons == 0) snprintf(buf, cap, "none");
+}
+
+/* The rendered result with "best_coupons" added (json is freed). The chosen codes are the
+ * result's coupons: the best set is what was entered for that evaluation. */
+static char *with_best(char *json, const perk_best_coupons_result *best)
+{
+    json_t *o = json_loads(json, 0, NULL), *b = json_object(), *codes = json_array();
+    free(json);
+    bool ok = o && b && codes;
+    for (uint32_t i = 0; ok && i < best->result->n_coupons; i++)
+        ok = json_array_append_new(codes, json_string(best->result->coupons[i].code)) == 0;
+    char m[3][48];
+    int e = best->result->exponent;
+    money_format(best->saving, e, NULL, m[0], sizeof m[0]);
+    money_format(best->discount, e, NULL, m[1], sizeof m[1]);
+    money_format(best->shipping_saving, e, NULL, m[2], sizeof m[2]);
+    if (ok) {
+        ok = json_object_set_new(b, "codes", codes) == 0;
+        codes = NULL;
+        ok = ok && json_object_set_new(b, "saving", json_string(m[0])) == 0 &&
+             json_object_set_new(b, "discount", json_string(m[1])) == 0 &&
+             json_object_set_new(b, "shipping_saving", json_string(m[2])) == 0 &&
+             json_object_set_new(b, "wallet", json_integer(best->n_codes)) == 0 &&
+             json_object_set_new(b, "candidates", json_integer(best->candidates)) == 0 &&
+             json_object_set_new(b, "evaluations", json_integer(best->evaluations)) == 0 &&
+             json_object_set_new(b, "pruned", json_boolean(best->pruned)) == 0;
+    }
+    char *out = NULL;
+    if (ok && json_object_set_new(o, "best_coupons", b) == 0) {
+        b = NULL;
+        out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    }
+    json_decref(codes);
+    json_decref(b);
+    json_decref(o);
+    if (!out) fprintf(stderr, "perk: error: out of memory\n");
+    return out;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     const char *cart_path = NULL, *db = NULL;
-    bool explain = false, color = false, applied_only = false;
+    bool explain = false, color = false, applied_only = false, best_coupons = false;
     long repeat = 1, max_hints = -1;
     cli_parser opts;
     int ch;
@@ -97,6 +151,7 @@ int cmd_eval(int argc, char **argv)
         case CLI_OPT_EXPLAIN: explain = true; break;
         case CLI_OPT_COLOR: color = true; break;
         case CLI_OPT_APPLIED_ONLY: applied_only = true; break;
+        case CLI_OPT_BEST_COUPONS: best_coupons = true; break;
         case CLI_OPT_REPEAT: {
             int64_t v;
             if (!cli_number("--repeat", optarg, 1, 1000000000, &v)) return 2;
@@ -144,12 +199,23 @@ int cmd_eval(int argc, char **argv)
     checkout_facts facts = { 0 };
     if (db && !store_facts(db, prog, doc, &facts)) goto done;
     const perk_result *r = NULL;
+    perk_best_coupons_result best = { 0 };
     for (long i = 0; i < repeat; i++) {
         if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) {
             fprintf(stderr, "perk: error: %s: %s\n", cli_file_name(cart_path), err);
             goto done;
         }
-        r = perk_evaluate(ctx);
+        if (!best_coupons) {
+            r = perk_evaluate(ctx);
+            continue;
+        }
+        perk_status st = perk_best_coupons(ctx, 0, &best);
+        if (st != PERK_OK) {
+            fprintf(stderr, "perk: error: %s: best coupons: %s (%s)\n", cli_file_name(cart_path),
+                    perk_status_message(st), perk_context_error(ctx));
+            goto done;
+        }
+        r = best.result;
     }
     if (r->status != PERK_OK) {
         fprintf(stderr, "perk: error: %s: evaluation failed: %s (%s)\n", cli_file_name(cart_path),
@@ -160,12 +226,20 @@ int cmd_eval(int argc, char **argv)
     if (!names) goto done;
     if (explain) {
         if (facts.from_store) print_facts(&facts);
+        if (best_coupons) {
+            char codes[PERK_BEST_COUPONS_MAX * 72], saving[48];
+            best_codes_text(r, codes, sizeof codes);
+            money_format(best.saving, r->exponent, best_symbol(r), saving, sizeof saving);
+            printf("best coupons: %s (saves %s; %u of %u subsets evaluated)\n\n", codes, saving,
+                   best.evaluations, 1u << best.n_codes);
+        }
         explain_print(stdout, names, r, doc, cli_color(1, color) ? EXPLAIN_COLOR : 0);
         status = 0;
     } else {
         char *json = result_json_render(names, r, doc,
                                         RESULT_JSON_PRETTY | (applied_only ? RESULT_JSON_APPLIED_ONLY : 0));
         if (json && facts.from_store) json = with_facts(json, &facts);
+        if (json && best_coupons) json = with_best(json, &best);
         if (json) {
             printf("%s\n", json);
             status = 0;

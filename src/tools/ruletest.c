@@ -12,6 +12,9 @@
  *   expect payable ¥270.00
  *   end
  *
+ * A case with `expect best-coupons A,C` (or `none`) treats the cart's coupons as a wallet: it runs
+ * perk_best_coupons() and checks that line and every other against the chosen set's evaluation.
+ *
  * Rules can also be inline: `rules` alone on a line, Perk source, then a line `end`; the cases
  * that follow run under them, up to the next `rules` block:
  *
@@ -284,6 +287,17 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         snprintf(actual, cap, "expect redeemable %lld", (long long)r->points_redeemable);
         return r->points_redeemable == want;
     }
+    if (strcmp(k, "best-coupons") == 0 && w->n == 3) {
+        /* the case ran perk_best_coupons(): the result's coupons are the chosen set */
+        char got[PERK_BEST_COUPONS_MAX * 72];
+        size_t len = 0;
+        got[0] = '\0';
+        for (uint32_t i = 0; i < r->n_coupons && len < sizeof got; i++)
+            len += (size_t)snprintf(got + len, sizeof got - len, "%s%s", i ? "," : "", r->coupons[i].code);
+        if (r->n_coupons == 0) snprintf(got, sizeof got, "none");
+        snprintf(actual, cap, "expect best-coupons %.600s", got);
+        return strcmp(got, w->w[2]) == 0;
+    }
     if (strcmp(k, "coupon") == 0 && w->n == 4) {
         for (uint32_t i = 0; i < r->n_coupons; i++)
             if (strcmp(r->coupons[i].code, w->w[2]) == 0) {
@@ -473,10 +487,25 @@ static void run_case(test_run *tr, const char *test_path, const char *case_name,
     } else if (cart_json_feed(doc, ctx, prog, err, sizeof err) != PERK_OK) {
         err_text = err;
     } else {
-        r = perk_evaluate(ctx);
-        if (r->status != PERK_OK) {
-            snprintf(err, sizeof err, "%s: %s", perk_status_message(r->status), perk_context_error(ctx));
+        /* a case that expects a best coupon set searches the cart's coupons (perk_best_coupons)
+         * and checks every expectation against the evaluation of the set it chose */
+        bool best = false;
+        for (int i = first; i < last && !best; i++) {
+            words w;
+            split_words(fl->line[i], &w);
+            best = w.n >= 2 && strcmp(w.w[0], "expect") == 0 && strcmp(w.w[1], "best-coupons") == 0;
+        }
+        perk_best_coupons_result b;
+        perk_status st = best ? perk_best_coupons(ctx, 0, &b) : PERK_OK;
+        if (st != PERK_OK) {
+            snprintf(err, sizeof err, "%s: %s", perk_status_message(st), perk_context_error(ctx));
             err_text = err;
+        } else {
+            r = best ? b.result : perk_evaluate(ctx);
+            if (r->status != PERK_OK) {
+                snprintf(err, sizeof err, "%s: %s", perk_status_message(r->status), perk_context_error(ctx));
+                err_text = err;
+            }
         }
     }
     int case_failed = 0, n_expect = 0;

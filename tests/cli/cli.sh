@@ -129,5 +129,20 @@ contains "$tmp/err" "$tmp/inline.test:14:" "a diagnostic in inline rules names t
 contains "$tmp/err" "FAIL $tmp/inline.test:12: these rules do not compile" "the bad block is named"
 contains "$tmp/err" "$tmp/inline.test:23: error: this rules block has no \`end\` line" "an open block is named"
 
+# --- eval --best-coupons: the cart's coupons as a wallet (rules/wallet.perk, hand-checked)
+cat > "$tmp/wallet.json" <<'JSON'
+{"order": {"time": "2027-03-10T12:00:00+08:00", "shipping": "10.00"},
+ "lines": [{"sku": "TEA", "price": "100.00", "quantity": 4}],
+ "coupons": ["STORE30", "STORE50", {"code": "PLAT-8Q2M", "campaign": "PLAT"}, "SHIP", "JUNK"]}
+JSON
+expect_status 0 "eval --best-coupons" "$perk" eval rules/wallet.perk --cart "$tmp/wallet.json" --best-coupons
+# STORE50 -50.00 -> 350.00, PLAT -15.00, SHIP -10.00: 75.00; STORE30 beside STORE50 would win the group
+if jq -e '.best_coupons.codes == ["STORE50", "PLAT-8Q2M", "SHIP"] and .best_coupons.saving == "75.00" and .best_coupons.shipping_saving == "10.00" and .best_coupons.wallet == 5 and .best_coupons.candidates == 4 and .best_coupons.evaluations == 13 and .payable == "335.00" and ([.coupons[].code] == ["STORE50", "PLAT-8Q2M", "SHIP"])' "$tmp/out" >/dev/null; then ok; else fail "eval --best-coupons JSON: the chosen set, its saving and its result"; head -c 600 "$tmp/out"; fi
+expect_status 0 "eval --best-coupons --explain" "$perk" eval rules/wallet.perk --cart "$tmp/wallet.json" --best-coupons --explain
+contains "$tmp/out" "best coupons: STORE50, PLAT-8Q2M, SHIP (saves ¥75.00; 13 of 32 subsets evaluated)" "the explanation names the best set"
+python3 -c 'import json; print(json.dumps({"order": {"time": "2027-03-10T12:00:00+08:00"}, "lines": [{"sku": "T", "price": "1.00", "quantity": 1}], "coupons": ["K%d" % i for i in range(17)]}))' > "$tmp/wallet17.json"
+expect_status 1 "eval --best-coupons with 17 codes" "$perk" eval rules/wallet.perk --cart "$tmp/wallet17.json" --best-coupons
+contains "$tmp/err" "17 coupons exceed the limit of 16" "17 codes are refused with the limit"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

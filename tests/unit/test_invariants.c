@@ -1753,11 +1753,295 @@ static void test_capped_earn_beyond_int64(void **state)
     }
 }
 
+/* ------------------------------------------------------------------------- best coupons */
+
+/* perk_best_coupons() against brute force: for random rulesets (gen_ruleset) and carts
+ * (gen_cart_make), the rulesets with at least two coupon promotions, with a random wallet of up
+ * to 5 codes, every subset of the wallet is fed as
+ * its own cart (JSON, through cart_json_parse) and evaluated; the best by the documented order
+ * (saving, then fewer codes, then the codes first in the wallet) must be what the pruned search
+ * chooses, with the same saving and payable amount, and what the exhaustive search chooses.
+ * A wallet any of whose subsets fails to evaluate (overflow on the huge carts) is skipped, the
+ * search then failing too or not. The
+ * default is 10,000 wallets (PERK_BEST_COUPONS_CASES=N overrides; PERK_TEST_QUICK=1: 1,000). */
+typedef struct bc_eval {
+    perk_status status;
+    int64_t saving, payable;
+} bc_eval;
+
+static bc_eval bc_evaluate(perk_context *ctx, const perk_program *prog, const gen_rules *g, const gen_cart *c,
+                           const int *identity)
+{
+    sbuf json = { 0 };
+    cart_to_json(c, g, identity, &json);
+    perk_limits lim = test_limits(0);
+    char err[256];
+    bc_eval e = { PERK_INVALID, 0, 0 };
+    cart_doc *doc = cart_json_parse(json.p, json.len, g->exponent, g->currency, &lim, err, sizeof err);
+    if (doc && cart_json_feed(doc, ctx, prog, err, sizeof err) == PERK_OK) {
+        const perk_result *r = perk_evaluate(ctx);
+        e.status = r->status;
+        /* a saving beyond int64 is PERK_OVERFLOW for perk_best_coupons() too */
+        if (r->status == PERK_OK &&
+            __builtin_add_overflow(r->discount, r->shipping_before - r->shipping_after, &e.saving))
+            e.status = PERK_OVERFLOW;
+        e.payable = r->payable;
+    }
+    cart_json_free(doc);
+    sb_free(&json);
+    return e;
+}
+
+static bool bc_better(int64_t saving, uint32_t mask, int64_t best_saving, uint32_t best_mask)
+{
+    if (saving != best_saving) return saving > best_saving;
+    int na = __builtin_popcount(mask), nb = __builtin_popcount(best_mask);
+    if (na != nb) return na < nb;
+    uint32_t x = mask ^ best_mask;
+    return x != 0 && (mask & x & -x) != 0;
+}
+
+static void test_best_coupons_brute_force(void **state)
+{
+    (void)state;
+    long cases = quick() ? 1000 : 10000;
+    const char *env = getenv("PERK_BEST_COUPONS_CASES");
+    if (env) cases = atol(env);
+    int identity[GEN_MAX_LINES];
+    for (int i = 0; i < GEN_MAX_LINES; i++) identity[i] = i;
+    gen_rules *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    long checked = 0, skipped = 0, brute_evals = 0, pruned_evals = 0, nonempty = 0, multi = 0, unpruned = 0;
+    for (long k = 0, attempt = 0; k < cases; attempt++) {
+        uint64_t seed = 0xB0C0FFEEull + (uint64_t)attempt * 7919u;
+        gen_ruleset(g, seed);
+        /* rulesets where codes can combine: at least two promotions that require a coupon */
+        int coupon_promos = 0;
+        for (int p = 0; p < g->n_promos; p++) coupon_promos += g->promo[p].coupon || g->promo[p].campaign;
+        if (coupon_promos < 2) continue;
+        compiler cc;
+        compiler_init(&cc);
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        bool compiled = compiler_compile_text(&cc, "gen.perk", g->src.p, g->src.len, &bytes, &len);
+        compiler_free(&cc);
+        assert_true(compiled);
+        perk_error err;
+        perk_program *prog = perk_program_load(bytes, len, &err);
+        free(bytes);
+        assert_non_null(prog);
+        perk_limits lim = test_limits(0);
+        perk_context *ctx = perk_context_new(prog, &lim, &err);
+        assert_non_null(ctx);
+        for (int w = 0; w < CARTS_PER_RULESET && k < cases; w++, k++) {
+            gen_cart *c = calloc(1, sizeof *c);
+            assert_non_null(c);
+            gen_cart_make(c, g, seed * 31 + (uint64_t)w + 1);
+            /* the wallet: up to 5 distinct codes in random order, some of the campaign */
+            rng r = { seed ^ ((uint64_t)w << 32) ^ 0xC0C0ull };
+            static const char *const pool[] = { "C1", "C2", "C3", "X9", "Y7" };
+            int order[5];
+            shuffle(&r, order, 5);
+            c->n_coupons = (int)rng_range(&r, 0, 5);
+            for (int i = 0; i < c->n_coupons; i++) {
+                c->coupon[i] = pool[order[i]];
+                c->campaign[i] = rng_pct(&r, 40) ? "CAMP" : NULL;
+                c->status[i] = rng_pct(&r, 85) ? (perk_coupon_status)rng_pick(&r, 2)
+                                               : (perk_coupon_status)rng_range(&r, PERK_COUPON_UNKNOWN,
+                                                                               PERK_COUPON_NOT_YET_VALID);
+            }
+            /* brute force */
+            int n = c->n_coupons;
+            bool failed = false;
+            int64_t best_saving = -1, best_payable = 0;
+            uint32_t best_mask = 0;
+            gen_cart *sub = calloc(1, sizeof *sub);
+            assert_non_null(sub);
+            for (uint32_t mask = 0; mask < (1u << n) && !failed; mask++) {
+                *sub = *c;
+                sub->n_coupons = 0;
+                for (int i = 0; i < n; i++) {
+                    if (!(mask >> i & 1)) continue;
+                    sub->coupon[sub->n_coupons] = c->coupon[i];
+                    sub->campaign[sub->n_coupons] = c->campaign[i];
+                    sub->status[sub->n_coupons++] = c->status[i];
+                }
+                bc_eval e = bc_evaluate(ctx, prog, g, sub, identity);
+                brute_evals++;
+                if (e.status != PERK_OK) {
+                    failed = true;
+                } else if (bc_better(e.saving, mask, best_saving, best_mask)) {
+                    best_saving = e.saving;
+                    best_mask = mask;
+                    best_payable = e.payable;
+                }
+            }
+            free(sub);
+            if (failed) {
+                skipped++;
+                free(c);
+                continue;
+            }
+            /* the search, pruned and exhaustive, on the whole wallet */
+            for (unsigned flags = 0; flags <= PERK_BEST_EXHAUSTIVE; flags++) {
+                sbuf json = { 0 };
+                cart_to_json(c, g, identity, &json);
+                char msg[256];
+                cart_doc *doc = cart_json_parse(json.p, json.len, g->exponent, g->currency, &lim, msg, sizeof msg);
+                assert_non_null(doc);
+                assert_int_equal(cart_json_feed(doc, ctx, prog, msg, sizeof msg), PERK_OK);
+                perk_best_coupons_result b;
+                perk_status st = perk_best_coupons(ctx, flags, &b);
+                if (st != PERK_OK || b.chosen != best_mask || b.saving != best_saving ||
+                    b.result->payable != best_payable || b.n_codes != (uint32_t)n) {
+                    fprintf(stderr,
+                            "best coupons (flags %u, seed %llu, wallet %d): status %d, chose 0x%x saving %lld "
+                            "payable %lld; brute force 0x%x saving %lld payable %lld\n--- rules\n%s--- cart\n%s\n",
+                            flags, (unsigned long long)seed, w, (int)st, b.chosen, (long long)b.saving,
+                            st == PERK_OK ? (long long)b.result->payable : -1LL, best_mask,
+                            (long long)best_saving, (long long)best_payable, g->src.p, json.p);
+                    fail();
+                }
+                /* the result lists exactly the chosen codes, in wallet order */
+                assert_int_equal(b.result->n_coupons, __builtin_popcount(best_mask));
+                for (uint32_t i = 0, j = 0; i < (uint32_t)n; i++)
+                    if (best_mask >> i & 1) assert_string_equal(b.result->coupons[j++].code, c->coupon[i]);
+                if (flags == 0) {
+                    pruned_evals += b.evaluations;
+                    if (!b.pruned) unpruned++;
+                    assert_true(b.evaluations <= (1u << n) + 1);
+                } else {
+                    assert_int_equal(b.evaluations, (1u << n) + 1);
+                }
+                /* the cart keeps its whole wallet: evaluating again sees every code */
+                const perk_result *again = perk_evaluate(ctx);
+                assert_int_equal(again->status, PERK_OK);
+                assert_int_equal(again->n_coupons, n);
+                cart_json_free(doc);
+                sb_free(&json);
+            }
+            checked++;
+            if (best_mask != 0) nonempty++;
+            if (__builtin_popcount(best_mask) > 1) multi++;
+            free(c);
+        }
+        perk_context_free(ctx);
+        perk_program_free(prog);
+    }
+    sb_free(&g->src);
+    free(g);
+    printf("best coupons: %ld wallets checked against brute force (%ld skipped: a subset failed to evaluate); "
+           "best set non-empty in %ld, several codes in %ld; %ld searches unpruned (order.coupons read); "
+           "%ld evaluations pruned vs %ld brute force\n",
+           checked, skipped, nonempty, multi, unpruned, pruned_evals, brute_evals);
+    assert_true(checked >= cases * 8 / 10);
+    if (cases >= 1000) assert_true(nonempty > 0 && multi > 0 && unpruned > 0 && pruned_evals < brute_evals);
+}
+
+/* The API's edges, and that the search allocates nothing: a counting allocator hook sees no
+ * allocation during perk_best_coupons() once the context has evaluated the cart once. */
+static long bc_allocs;
+static void *bc_alloc(size_t size, void *user)
+{
+    (void)user;
+    bc_allocs++;
+    return malloc(size);
+}
+static void bc_release(void *ptr, void *user)
+{
+    (void)user;
+    free(ptr);
+}
+
+static void test_best_coupons_api(void **state)
+{
+    (void)state;
+    const char *src = "ruleset \"w\" { currency CNY }\n"
+                      "promotion a \"A\" { requires coupon \"A\" exclusive \"g\" then ¥30 off order }\n"
+                      "promotion b \"B\" { requires coupon \"B\" exclusive \"g\" then ¥50 off order }\n"
+                      "promotion c \"C\" { requires coupon from \"CAMP\" then 10% off order }\n"
+                      "promotion s \"S\" { requires coupon \"S\" then free shipping }\n";
+    compiler cc;
+    compiler_init(&cc);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_true(compiler_compile_text(&cc, "w.perk", src, strlen(src), &bytes, &len));
+    compiler_free(&cc);
+    perk_error err;
+    perk_program *prog = perk_program_load(bytes, len, &err);
+    free(bytes);
+    assert_non_null(prog);
+    perk_limits lim = perk_limits_default();
+    lim.max_coupons = 20;
+    perk_context *ctx = perk_context_new(prog, &lim, &err);
+    assert_non_null(ctx);
+    perk_best_coupons_result b;
+    assert_int_equal(perk_best_coupons(NULL, 0, &b), PERK_INVALID);
+    assert_int_equal(perk_best_coupons(ctx, 0, NULL), PERK_INVALID);
+    perk_cart_reset(ctx);
+    assert_int_equal(perk_best_coupons(ctx, 0, &b), PERK_STATE);
+    perk_order o = { .time = 1772625600LL, .shipping = 1000 };
+    assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+    perk_line l = { .sku = "X", .unit_price = 20000, .quantity = 2 }; /* ¥400.00 */
+    assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
+    assert_int_equal(perk_best_coupons(ctx, 4, &b), PERK_INVALID);
+    /* wallet: A, C1 (campaign CAMP), B, S, Z (no promotion), C2 (campaign CAMP) */
+    assert_int_equal(perk_cart_add_coupon(ctx, "A", NULL, PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "C1", "CAMP", PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "B", NULL, PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "S", NULL, PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "Z", NULL, PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_cart_add_coupon(ctx, "C2", "CAMP", PERK_COUPON_VALID), PERK_OK);
+    assert_int_equal(perk_evaluate(ctx)->status, PERK_OK); /* warm: the context has seen this cart */
+    perk_allocator hook = { bc_alloc, bc_release, NULL };
+    perk_set_allocator(&hook);
+    bc_allocs = 0;
+    perk_status st = perk_best_coupons(ctx, 0, &b);
+    long allocs = bc_allocs;
+    perk_set_allocator(NULL);
+    assert_int_equal(st, PERK_OK);
+    assert_int_equal(allocs, 0);
+    /* B -¥50.00 -> ¥350.00, C1 10% -¥35.00, S -¥10.00 shipping: ¥95.00; A loses the group to B,
+     * C2 adds nothing beside C1 (the same campaign), Z unlocks nothing */
+    assert_int_equal(b.chosen, 0x2 | 0x4 | 0x8);
+    assert_int_equal(b.n_chosen, 3);
+    assert_int_equal(b.saving, 9500);
+    assert_int_equal(b.discount, 8500);
+    assert_int_equal(b.shipping_saving, 1000);
+    assert_int_equal(b.result->payable, 31500);
+    assert_int_equal(b.n_codes, 6);
+    assert_int_equal(b.candidates, 5); /* Z is not one */
+    assert_true(b.pruned);
+    /* sets of at most one of {A, B}: (2+1) x 2^3 = 24, and the final evaluation */
+    assert_int_equal(b.evaluations, 25);
+    assert_int_equal(perk_best_coupons(ctx, PERK_BEST_EXHAUSTIVE, &b), PERK_OK);
+    assert_int_equal(b.chosen, 0x2 | 0x4 | 0x8);
+    assert_int_equal(b.evaluations, 65);
+    assert_false(b.pruned);
+    /* more than 16 coupons */
+    char codes[20][16];
+    perk_cart_reset(ctx);
+    assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
+    for (int i = 0; i < 17; i++) {
+        snprintf(codes[i], sizeof codes[i], "K%d", i);
+        assert_int_equal(perk_cart_add_coupon(ctx, codes[i], NULL, PERK_COUPON_VALID), PERK_OK);
+    }
+    assert_int_equal(perk_best_coupons(ctx, 0, &b), PERK_LIMIT);
+    assert_non_null(strstr(perk_context_error(ctx), "at most 16"));
+    perk_context_free(ctx);
+    perk_program_free(prog);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_rulesets_and_carts),
         cmocka_unit_test(test_capped_earn_beyond_int64),
+        cmocka_unit_test(test_best_coupons_brute_force),
+        cmocka_unit_test(test_best_coupons_api),
     };
+    /* PERK_INVARIANTS_ONLY=NAME runs the tests whose name matches (cmocka's filter) */
+    const char *only = getenv("PERK_INVARIANTS_ONLY");
+    if (only) cmocka_set_test_filter(only);
     return cmocka_run_group_tests_name("invariants", tests, NULL, NULL);
 }
