@@ -141,9 +141,9 @@ static const struct {
       " WHERE u.released_at IS NULL AND NOT EXISTS (SELECT 1 FROM budget_totals t"
       " WHERE t.ruleset = u.ruleset AND t.promo_id = u.promo_id) GROUP BY u.ruleset, u.promo_id",
       d_budget, false },
-    { "SELECT c.code, c.uses, (SELECT COUNT(*) FROM coupon_uses u WHERE u.code = c.code"
-      " AND u.released_at IS NULL) AS n, c.max_uses FROM coupons c"
-      " WHERE n <> c.uses OR (c.max_uses > 0 AND n > c.max_uses)",
+    { "SELECT code, uses, n, max_uses FROM (SELECT c.code, c.uses, (SELECT COUNT(*) FROM coupon_uses u"
+      " WHERE u.code = c.code AND u.released_at IS NULL) AS n, c.max_uses FROM coupons c) AS k"
+      " WHERE n <> uses OR (max_uses > 0 AND n > max_uses)",
       d_coupon, false },
     { "SELECT o.order_id, o.payable, SUM(r.amount) FROM orders o JOIN refunds r"
       " ON r.order_id = o.order_id GROUP BY o.order_id HAVING SUM(r.amount) > o.payable",

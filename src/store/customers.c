@@ -78,7 +78,7 @@ static perk_store_status membership(perk_store *s, const char *customer, perk_st
 static perk_store_status order_count(perk_store *s, const char *customer, const char *except, int64_t *count)
 {
     pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM orders o WHERE o.customer_id = ?1"
-                                      " AND (?2 IS NULL OR o.order_id <> ?2)"
+                                      " AND (CAST(?2 AS TEXT) IS NULL OR o.order_id <> ?2)"
                                       " AND NOT EXISTS (SELECT 1 FROM refunds r"
                                       "   WHERE r.order_id = o.order_id AND r.full <> 0)");
     if (!st) return pstore_stmt_status(s);
