@@ -89,6 +89,19 @@ for B in "$@"; do
       *) run_cmocka "$B/$(basename "$t")" "${vg[@]}" "$t" ;;
     esac
   done
+  # the same store tests again on PostgreSQL (issue 16): one throwaway cluster for them all
+  # (tests/pg/with-cluster.sh), each test in a fresh schema of its own (store_test_util.h)
+  if [ -x "$B/tests/test_pg_driver" ]; then
+    pg_log="$log_dir/$(echo "$B" | tr '/ ' '__')_store_pg"
+    mkdir -p "$pg_log"
+    tests/pg/with-cluster.sh tests/pg/store-suite.sh "$pg_log" "$B" "${vg[@]}"
+    for l in "$pg_log"/*.log; do
+      [ -e "$l" ] || { note_fail "$B: store on postgresql: the cluster did not start" 1; break; }
+      # the log ends in the binary's "exit status N": replay the log and that status
+      run_cmocka "$B: store on postgresql: $(basename "$l" .log)" \
+        sh -c 'cat "$1"; exit "$(tail -1 "$1" | awk "{print \$3}")"' _ "$l"
+    done
+  fi
   # every fuzz target replays its seed corpus and its crash regressions (fuzz.mk, tests/fuzz/)
   for rp in "$B"/fuzz-replay/*; do
     [ -x "$rp" ] || continue

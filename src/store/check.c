@@ -143,7 +143,7 @@ static const struct {
       d_budget, false },
     /* the count in a subquery: PostgreSQL's WHERE cannot name a column alias */
     { "SELECT code, uses, n, max_uses FROM (SELECT c.code, c.uses, (SELECT COUNT(*) FROM coupon_uses u"
-      " WHERE u.code = c.code AND u.released_at IS NULL) AS n, c.max_uses FROM coupons c) k"
+      " WHERE u.code = c.code AND u.released_at IS NULL) AS n, c.max_uses FROM coupons c) AS k"
       " WHERE n <> uses OR (max_uses > 0 AND n > max_uses)",
       d_coupon, false },
     { "SELECT o.order_id, o.payable, SUM(r.amount) FROM orders o JOIN refunds r"

@@ -14,7 +14,7 @@ perk_store_status perk_store_coupons_list(perk_store *s, const char *campaign, i
     pstore_st *st = pstore_stmt(s, "SELECT code, campaign, expires_at, max_uses, max_per_customer, "
                                    "CASE WHEN only_customer IS NULL THEN 0 ELSE 1 END, uses, created_at, valid_from, revoked_at, "
                                    "revoked_by, revoke_reason FROM coupons "
-                                   "WHERE ?1 IS NULL OR campaign = ?1 ORDER BY campaign, code");
+                                   "WHERE CAST(?1 AS TEXT) IS NULL OR campaign = ?1 ORDER BY campaign, code");
     if (!st) return pstore_stmt_status(s);
     int rc;
     if (campaign) pstore_bind_text(st, 1, campaign);

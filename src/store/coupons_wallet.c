@@ -16,7 +16,7 @@ static perk_store_status campaign_known(perk_store *s, const char *campaign, int
 {
     *known = false;
     int64_t n = 0;
-    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM (SELECT 1 FROM coupons WHERE campaign = ?1 LIMIT 1)");
+    pstore_st *st = pstore_stmt(s, "SELECT COUNT(*) FROM (SELECT 1 FROM coupons WHERE campaign = ?1 LIMIT 1) AS c");
     if (!st) return pstore_stmt_status(s);
     pstore_bind_text(st, 1, campaign);
     perk_store_status status = pstore_query_int(s, st, 0, &n, "looking up the campaign");

@@ -512,7 +512,7 @@ static perk_store_status record_uses(commit_ctx *c)
         if (status != PERK_STORE_OK) break;
         st = pstore_stmt(s, "INSERT INTO budget_totals (ruleset, promo_id, uses, money) "
                             "VALUES (?1, ?2, 1, ?3) ON CONFLICT (ruleset, promo_id) DO UPDATE "
-                            "SET uses = uses + 1, money = money + excluded.money");
+                            "SET uses = budget_totals.uses + 1, money = budget_totals.money + excluded.money");
         if (!st) return pstore_stmt_status(s);
         pstore_bind_text(st, 1, o->ruleset);
         pstore_bind_text(st, 2, p->promo_id);

@@ -167,7 +167,7 @@ static perk_store_status load_order(refund_ctx *c)
 static perk_store_status earlier_refunds(refund_ctx *c, int64_t *refunded, int64_t *targeted, bool *was_full)
 {
     pstore_st *st = pstore_stmt(c->s, "SELECT COALESCE(SUM(amount), 0), "
-                                         "COALESCE(SUM(points_target), 0), COALESCE(MAX(full), 0) "
+                                         "COALESCE(SUM(points_target), 0), COALESCE(MAX(\"full\"), 0) "
                                          "FROM refunds WHERE order_id = ?1");
     if (!st) return pstore_stmt_status(c->s);
     pstore_bind_text(st, 1, c->order_id);
@@ -396,7 +396,7 @@ static perk_store_status insert_refund(refund_ctx *c, const char *lines_text)
     const perk_store_refund_result *r = c->r;
     pstore_st *st =
         pstore_stmt(c->s, "INSERT INTO refunds (refund_id, order_id, amount, lines_json, fingerprint, "
-                          "created_at, full, points_target, points_reversed, points_expired, "
+                          "created_at, \"full\", points_target, points_reversed, points_expired, "
                           "points_shortfall, points_returned, budget_released, tier, tier_changed) "
                           "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
     if (!st) return pstore_stmt_status(c->s);

@@ -110,7 +110,7 @@ perk_store_status perk_store_recent_orders(perk_store *s, int64_t limit, perk_st
 {
     if (!s || !cb || limit <= 0) return PERK_STORE_INVALID;
     pstore_st *q = pstore_stmt(s, "SELECT order_json FROM (SELECT rowid, order_json FROM orders"
-                                     " WHERE order_json IS NOT NULL ORDER BY time DESC, rowid DESC LIMIT ?1)"
+                                     " WHERE order_json IS NOT NULL ORDER BY time DESC, rowid DESC LIMIT ?1) AS r"
                                      " ORDER BY rowid");
     if (!q) return pstore_stmt_status(s);
     pstore_bind_int64(q, 1, limit);

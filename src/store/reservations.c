@@ -45,7 +45,7 @@ perk_store_status pstore_held_budget(perk_store *s, const char *ruleset, const c
     if (customer_uses) *customer_uses = 0;
     pstore_st *st =
         pstore_stmt(s, "SELECT COUNT(*), COALESCE(SUM(h.discount), 0),"
-                       " COALESCE(SUM(h.customer_id = ?3), 0)"
+                       " COALESCE(SUM(CASE WHEN h.customer_id = ?3 THEN 1 ELSE 0 END), 0)"
                        " FROM reservation_holds h JOIN reservations r ON r.id = h.reservation_id"
                        " WHERE h.ruleset = ?1 AND h.promo_id = ?2 AND r.state = 'open'"
                        " AND r.expires_at > ?4 AND r.id <> ?5");
@@ -73,7 +73,7 @@ perk_store_status pstore_held_coupon(perk_store *s, const char *code, const char
 {
     *uses = *customer_uses = 0;
     pstore_st *st =
-        pstore_stmt(s, "SELECT COUNT(*), COALESCE(SUM(h.customer_id = ?2), 0)"
+        pstore_stmt(s, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN h.customer_id = ?2 THEN 1 ELSE 0 END), 0)"
                        " FROM reservation_holds h JOIN reservations r ON r.id = h.reservation_id"
                        " WHERE h.code = ?1 AND r.state = 'open' AND r.expires_at > ?3"
                        " AND r.id <> ?4");

@@ -2,7 +2,13 @@
  * store, building orders, and reading single values through the store's driver layer (db.h),
  * so they work on any backend. SQLite-only helpers (fault injection, integrity_check) take the
  * connection from test_sqlite_handle(). The cmocka fixture built on them (a fresh store per
- * test) is store_fixture.h. */
+ * test) is store_fixture.h.
+ *
+ * With PERK_TEST_PG set (a libpq URI of a throwaway cluster: tests/pg/with-cluster.sh), every
+ * scratch store is a fresh PostgreSQL schema instead of a file (test_dir_make: CREATE SCHEMA
+ * t_<pid>_<n>, the URI with options=-csearch_path=...; dropped by test_dir_remove), so the same
+ * tests run on both backends. Tests that are SQLite-only by nature call TEST_SQLITE_ONLY("why"),
+ * which skips them there. */
 #ifndef STORE_TEST_UTIL_H
 #define STORE_TEST_UTIL_H
 
@@ -20,11 +26,36 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 
+#include "store/db_pg.h"
+
 #include <sqlite3.h> /* the SQLite-only helpers and fault injection */
 
 /* The SQLite driver's connection of a store handle, for SQLite-only tests (fault injection,
  * PRAGMA integrity_check, locking the file from outside). */
-static inline sqlite3 *test_sqlite_handle(perk_store *s) { return s->db; }
+static inline sqlite3 *test_sqlite_handle(perk_store *s)
+{
+    if (!s->db) fail_msg("a SQLite-only test ran on another backend: mark it TEST_SQLITE_ONLY");
+    return s->db;
+}
+
+/* The PostgreSQL cluster the store tests run against (PERK_TEST_PG), or NULL: SQLite files. */
+static inline const char *test_pg_uri(void)
+{
+    const char *v = getenv("PERK_TEST_PG");
+    return v && *v ? v : NULL;
+}
+
+/* The order id of an event's JSON data, in the backend's SQL. */
+#define JSON_ORDER_ID (test_pg_uri() ? "(data::json->>'order_id')" : "json_extract(data, '$.order_id')")
+
+/* Skips a test that is SQLite-only by nature when the suite runs on PostgreSQL, saying why. */
+#define TEST_SQLITE_ONLY(why)                                                  \
+    do {                                                                       \
+        if (test_pg_uri()) {                                                   \
+            print_message("[  SKIP    ] on PostgreSQL: %s\n", (why));          \
+            skip();                                                            \
+        }                                                                      \
+    } while (0)
 
 /* tests/run.sh sets PERK_TEST_VALGRIND under valgrind, where everything runs 20 to 50 times
  * slower: time bounds do not apply and waits must be longer. */
@@ -34,11 +65,29 @@ static inline bool test_under_valgrind(void)
     return v && *v && strcmp(v, "0") != 0;
 }
 
-/* A scratch directory with a database path inside it. */
+/* A scratch directory with a database path inside it: a file in the directory, or on
+ * PostgreSQL (PERK_TEST_PG) the address of a fresh schema of its own. */
 typedef struct test_dir {
     char dir[256];
-    char db[300];
+    char db[1024];
+    char pg_schema[64]; /* "" on SQLite */
 } test_dir;
+
+/* Runs SQL on the test cluster over a connection of its own; fails the test when it fails. */
+static inline void test_pg_admin(const char *sql)
+{
+    pstore_pg *db = NULL;
+    char err[512];
+    if (pstore_pg_open(test_pg_uri(), false, &db, err, sizeof err) != SQLITE_OK) fail_msg("%s", err);
+    int rc = pstore_pg_exec(db, sql);
+    if (rc != SQLITE_OK) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", pstore_pg_errmsg(db));
+        pstore_pg_close(db);
+        fail_msg("%s: %s", sql, msg);
+    }
+    pstore_pg_close(db);
+}
 
 static inline void test_dir_make(test_dir *t)
 {
@@ -46,10 +95,29 @@ static inline void test_dir_make(test_dir *t)
     snprintf(t->dir, sizeof t->dir, "%s/perk-store-XXXXXX", base && *base ? base : "/tmp");
     assert_non_null(mkdtemp(t->dir));
     snprintf(t->db, sizeof t->db, "%s/perk.db", t->dir);
+    t->pg_schema[0] = '\0';
+    const char *uri = test_pg_uri();
+    if (uri) {
+        static int n;
+        snprintf(t->pg_schema, sizeof t->pg_schema, "t_%ld_%d", (long)getpid(), ++n);
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", t->pg_schema,
+                 t->pg_schema);
+        test_pg_admin(sql);
+        int len = snprintf(t->db, sizeof t->db, "%s%soptions=-csearch_path%%3D%s", uri,
+                           strchr(uri, '?') ? "&" : "?", t->pg_schema);
+        assert_true(len > 0 && (size_t)len < sizeof t->db);
+    }
 }
 
 static inline void test_dir_remove(test_dir *t)
 {
+    if (t->pg_schema[0]) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", t->pg_schema);
+        test_pg_admin(sql);
+        t->pg_schema[0] = '\0';
+    }
     DIR *d = opendir(t->dir);
     if (!d) return;
     struct dirent *e;

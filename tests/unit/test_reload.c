@@ -267,6 +267,7 @@ static void test_threads_switch(void **state)
 
 static void test_failed_loads_keep_old_program(void **state)
 {
+    TEST_SQLITE_ONLY("damages the store through the sqlite3 handle");
     fixture *f = *state;
     char buf[512];
     int64_t v1 = store_fixture_publish(f->s, RULES_V1, "reload test", 0, T0);
@@ -339,6 +340,7 @@ static void test_failed_loads_keep_old_program(void **state)
  * reported and retried on the next poll, never fatal. */
 static void test_store_error_keeps_program(void **state)
 {
+    TEST_SQLITE_ONLY("damages the store through the sqlite3 handle (foreign_keys off)");
     fixture *f = *state;
     int64_t v1 = store_fixture_publish(f->s, RULES_V1, "reload test", 0, T0);
     reload *r = open_reloader(f->dir.db);

@@ -22,6 +22,7 @@ typedef store_fixture fixture;
 
 static void test_missing_database_and_usage(void **state)
 {
+    TEST_SQLITE_ONLY("a --db file that does not exist");
     fixture *f = *state;
     const char *db = f->dir.db;
     captured *c = capture_run(cmd_history, "history", "--db", db, NULL);

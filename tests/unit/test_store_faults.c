@@ -19,6 +19,7 @@ static void commit_simple(perk_store *s, const char *id, int64_t time)
 
 static void test_disk_full(void **state)
 {
+    TEST_SQLITE_ONLY("a full disk is simulated with PRAGMA max_page_count on the file");
     (void)state;
     test_dir d;
     test_dir_make(&d);
@@ -135,6 +136,7 @@ static void copy_file(const char *from, const char *to)
 
 static void test_readonly(void **state)
 {
+    TEST_SQLITE_ONLY("a read-only file (chmod, copies of the file)");
     (void)state;
     test_dir d;
     test_dir_make(&d);
@@ -198,6 +200,7 @@ static void test_readonly(void **state)
 
 static void test_busy(void **state)
 {
+    TEST_SQLITE_ONLY("another process holding the file's write lock");
     (void)state;
     test_dir d;
     test_dir_make(&d);
@@ -224,6 +227,7 @@ static void test_busy(void **state)
  * handle keeps committing gives a consistent store that opens and reads. */
 static void test_online_backup(void **state)
 {
+    TEST_SQLITE_ONLY("SQLite's online backup API (PostgreSQL: pg_dump)");
     (void)state;
     test_dir d;
     test_dir_make(&d);

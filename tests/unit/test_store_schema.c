@@ -22,6 +22,7 @@ static void test_status_texts(void **state)
 
 static void test_open_settings(void **state)
 {
+    TEST_SQLITE_ONLY("PRAGMAs of the file (WAL, application_id, user_version, synchronous)");
     (void)state;
     test_dir d;
     test_dir_make(&d);
@@ -54,6 +55,7 @@ static void test_open_settings(void **state)
 
 static void test_open_errors(void **state)
 {
+    TEST_SQLITE_ONLY("files that are not Perk stores");
     (void)state;
     test_dir d;
     test_dir_make(&d);
@@ -138,6 +140,7 @@ static const char v1_data[] =
 
 static void test_migrate_from_every_version(void **state)
 {
+    TEST_SQLITE_ONLY("SQLite schema versions (PostgreSQL's: test_pg_driver)");
     (void)state;
     for (int k = 0; k < perk_store_schema_version(); k++) {
         test_dir d;
@@ -211,6 +214,7 @@ static void test_migrate_from_every_version(void **state)
  * file or another application's database "read-only", and /dev/null gained /dev/null-journal. */
 static void test_store_errors_say_what_is_wrong(void **state)
 {
+    TEST_SQLITE_ONLY("paths that are directories, devices or empty files");
     (void)state;
     test_dir d;
     test_dir_make(&d);
@@ -294,6 +298,7 @@ static void test_racing_first_open(void **state)
  * other store gets the table from the migration, with reservations beside it. */
 static void test_api_keys_migrate_from_v5(void **state)
 {
+    TEST_SQLITE_ONLY("SQLite schema version 5");
     (void)state;
     for (int ran_service = 0; ran_service < 2; ran_service++) {
         test_dir d;

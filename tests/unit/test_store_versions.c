@@ -133,8 +133,8 @@ static void test_damaged_bytecode_detected(void **state)
     const uint8_t code[] = { 1, 2, 3, 4 };
     int64_t id;
     assert_store(s, PERK_STORE_OK, perk_store_publish(s, code, 4, "", "a", "", 0, 1, &id));
-    assert_int_equal(sqlite3_exec(test_sqlite_handle(s), "UPDATE versions SET bytecode = x'01020305'", NULL, NULL, NULL),
-                     SQLITE_OK);
+    test_sql_exec(s, test_pg_uri() ? "UPDATE versions SET bytecode = '\\x01020305'::bytea"
+                                    : "UPDATE versions SET bytecode = x'01020305'");
     perk_store_version v;
     assert_store(s, PERK_STORE_CORRUPT, perk_store_get_version(s, id, &v));
     assert_non_null(strstr(perk_store_errmsg(s), "damaged"));
