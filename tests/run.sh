@@ -144,12 +144,9 @@ for B in "$@"; do
   run_summary "$B: PostgreSQL nodes" tests/pg/with-cluster.sh tests/pg/nodes.sh "$B/perk"
   # the multi-node proof (tests/pg/contest.sh): 4 perk serve processes on one store, 8 client
   # processes, contested limits, then a node SIGKILLed every 3 s: nothing exceeded, lost or doubled.
-  # On one SQLite file always; on PostgreSQL with PERK_PG_CONTEST=1 until the store's PostgreSQL
-  # join (orders.c, reservations.c ...) commits orders there, then always.
+  # On one SQLite file shared by the processes, and on one PostgreSQL database.
   run_summary "$B: nodes contest (SQLite)" tests/pg/contest.sh sqlite "$B/perk"
-  if [ "${PERK_PG_CONTEST:-0}" = 1 ]; then
-    run_summary "$B: nodes contest (PostgreSQL)" tests/pg/with-cluster.sh tests/pg/contest.sh pg "$B/perk"
-  fi
+  run_summary "$B: nodes contest (PostgreSQL)" tests/pg/with-cluster.sh tests/pg/contest.sh pg "$B/perk"
   # perk db copy from SQLite to PostgreSQL and back: rows, counters and answers the same, checked
   run_summary "$B: PostgreSQL db copy" tests/pg/with-cluster.sh tests/pg/copy.sh "$B/perk"
   # the operators' console in a real headless chromium (Selenium) against perk serve, screenshots
