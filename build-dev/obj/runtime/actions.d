@@ -1,2 +1,0 @@
-build-dev/obj/runtime/actions.o: runtime/actions.c runtime/actions.h
-runtime/actions.h:
