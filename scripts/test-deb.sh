@@ -3,7 +3,7 @@
 #   1. copies the working tree (tracked and new files, not ignored ones, plus the console's npm
 #      packages) to build-deb/perk-VERSION and runs `dpkg-buildpackage -us -uc -b` there, so the
 #      source tree is left as it was;
-#   2. lintian on the result: no error;
+#   2. lintian on the result: no error; the symbols file (debian/libperk0.symbols) shipped;
 #   3. as root (the CI machine), installs perk, libperk0 and libperk-dev with dpkg -i, builds
 #      examples/checkout.c with `pkg-config --cflags --libs perk` alone against them, runs it
 #      (loading /usr/lib/<multiarch>/libperk.so.0), checks `perk --version`, the man page and
@@ -51,6 +51,11 @@ check "libperk-dev has perk.h, libperk.a, libperk.so, perk.pc" test \
   "$(grep -cE '/perk\.h$|/libperk\.a$|/libperk\.so$|/perk\.pc$' "$out/libperk-dev.contents")" -eq 4
 dep=$(dpkg-deb -f "$out/libperk0_${ver}_$arch.deb" Depends)
 check "libperk0 depends on libc alone ($dep)" sh -c "echo '$dep' | grep -qE '^libc6 \\(>= [0-9.]+\\)\$'"
+# the symbols file went into the package (dpkg-gensymbols checked it at level 4 in the build)
+syms=$(dpkg-deb -I "$out/libperk0_${ver}_$arch.deb" symbols 2>/dev/null)
+check "libperk0 ships a symbols file listing perk_evaluate@PERK_0" sh -c "echo '$syms' | grep -q '^ perk_evaluate@PERK_0 '"
+check "libperk0's symbols file lists every exported symbol ($(echo "$syms" | grep -c '@PERK_0') of them)" \
+  test "$(echo "$syms" | grep -c '@PERK_0')" -eq "$(grep -c '@PERK_0' debian/libperk0.symbols)"
 
 if command -v lintian >/dev/null; then
   lintian --fail-on error "$out"/perk_"${ver}"_"$arch".changes >"$out/lintian.log" 2>&1
