@@ -206,6 +206,12 @@ void cli_zone_free(cli_zone *z);
 /* "2026-12-07 20:15 Asia/Shanghai" for epoch seconds t, or "-" for 0. */
 enum { CLI_ZONE_TIME_MAX = 96 };
 const char *cli_zone_time(const cli_zone *z, int64_t t, char buf[CLI_ZONE_TIME_MAX]);
+/* cli_time, except that a date alone (YYYY-MM-DD) is midnight in zone z, not in UTC (the next
+ * midnight when end_of_day): `--expires 2026-12-31` in a Shanghai shop ends at 2027-01-01 00:00
+ * Shanghai time. Every other form names its own instant. */
+bool cli_time_in_zone(const char *text, bool end_of_day, const cli_zone *z, int64_t *out);
+/* Whether text is a date alone (YYYY-MM-DD), the form cli_time_in_zone reads in a zone. */
+bool cli_time_is_date(const char *text);
 
 /* Rule files as the commands that compile take them (src/cli/cli_util.c): "-" is standard
  * input, named "<stdin>" in diagnostics, whose includes resolve against the current directory;

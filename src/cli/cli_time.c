@@ -71,6 +71,35 @@ bool cli_time_option(const char *option, const char *text, bool end_of_day, int6
     return false;
 }
 
+/* A real calendar date alone, "2026-12-31", from 1970. */
+static bool date_alone(const char *text, int *y, int *mo, int *d)
+{
+    int used = 0;
+    return text && sscanf(text, "%4d-%2d-%2d%n", y, mo, d, &used) == 3 && text[used] == '\0' && *y >= 1970 &&
+           civil_valid_date(*y, *mo, *d);
+}
+
+bool cli_time_is_date(const char *text)
+{
+    int y, mo, d;
+    return date_alone(text, &y, &mo, &d);
+}
+
+/* A date alone names a day, and a day begins at midnight where the shop is. */
+bool cli_time_in_zone(const char *text, bool end_of_day, const cli_zone *z, int64_t *out)
+{
+    int y, mo, d;
+    if (!date_alone(text, &y, &mo, &d)) return cli_time(text, end_of_day, out);
+    int64_t local = (civil_days_from_date(y, mo, d) + (end_of_day ? 1 : 0)) * 86400;
+    /* the offset at the instant itself: guess with the offset at the local reading, then once
+     * more with the offset at that guess (right unless midnight falls in a transition's gap) */
+    int64_t guess = local - tz_offset_at(&z->zone, local);
+    int64_t t = local - tz_offset_at(&z->zone, guess);
+    if (t < 0 || t > CLI_EPOCH_MAX) return false;
+    *out = t;
+    return true;
+}
+
 /* ------------------------------------------------------------------ zones */
 
 static void zone_utc(cli_zone *z, bool fallback)

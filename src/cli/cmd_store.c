@@ -467,6 +467,7 @@ static int print_code(const char *code, void *ctx)
 
 typedef struct coupon_opts {
     int64_t count, expires, max_uses, per_customer, from;
+    const char *expires_text, *from_text; /* as given: a date alone is read in the store's zone */
     const char *prefix, *campaign, *customer, *reason, *by;
     bool json;
 } coupon_opts;
@@ -545,13 +546,35 @@ static int coupons_wallet(const common *c, const char *customer, bool json)
 }
 
 /* perk coupons issue CODE --campaign C --customer ID ... */
-static int coupons_issue(const common *c, const char *code, const coupon_opts *o, const char *usage)
+/* --expires and --from again, now that the store is open: a date alone is a day in the time zone
+ * of the rule set active there (UTC, and said so, when none is). */
+static void coupon_dates_in_zone(const common *c, perk_store *s, coupon_opts *o)
+{
+    if (!o->expires_text && !o->from_text) return;
+    cli_zone zone;
+    cli_zone_of_store(&zone, s, c->now);
+    bool date_only = false;
+    int64_t t;
+    if (o->expires_text && cli_time_in_zone(o->expires_text, true, &zone, &t)) {
+        date_only |= cli_time_is_date(o->expires_text);
+        o->expires = t;
+    }
+    if (o->from_text && cli_time_in_zone(o->from_text, false, &zone, &t)) {
+        date_only |= cli_time_is_date(o->from_text);
+        o->from = t;
+    }
+    if (date_only) cli_zone_note(&zone);
+    cli_zone_free(&zone);
+}
+
+static int coupons_issue(const common *c, const char *code, coupon_opts *o, const char *usage)
 {
     if (!o->campaign || !o->customer) return usage_error(usage, "issue needs --campaign C and --customer ID");
-    perk_store_coupon_issue in = { code,      o->campaign,          o->customer,        o->from, o->expires,
-                                   (int)o->max_uses, (int)o->per_customer, o->by };
     perk_store *s = open_store(c, true);
     if (!s) return 1;
+    coupon_dates_in_zone(c, s, o);
+    perk_store_coupon_issue in = { code,      o->campaign,          o->customer,        o->from, o->expires,
+                                   (int)o->max_uses, (int)o->per_customer, o->by };
     perk_store_coupon_info info;
     bool created = false;
     if (perk_store_coupon_issue_code(s, &in, c->now, &info, &created) != PERK_STORE_OK) return store_error(s);
@@ -713,16 +736,18 @@ int cmd_coupons(int argc, char **argv)
         case CLI_OPT_EXPIRES:
             if (!parse_time(optarg, true, &o.expires))
                 return usage_error(usage,
-                                   "--expires wants YYYY-MM-DD (valid through that day, "
-                                   "UTC) or epoch seconds, not \"%s\"",
+                                   "--expires wants YYYY-MM-DD (valid through that day in the rule set's "
+                                   "time zone), a time like 2026-03-01T12:00:00Z or epoch seconds, not \"%s\"",
                                    optarg);
+            o.expires_text = optarg;
             break;
         case CLI_OPT_FROM:
             if (!parse_time(optarg, false, &o.from))
                 return usage_error(usage,
-                                   "--from wants YYYY-MM-DD (from midnight UTC), a time like "
-                                   "2026-03-01T12:00:00Z or epoch seconds, not \"%s\"",
+                                   "--from wants YYYY-MM-DD (from midnight in the rule set's time zone), a "
+                                   "time like 2026-03-01T12:00:00Z or epoch seconds, not \"%s\"",
                                    optarg);
+            o.from_text = optarg;
             break;
         case CLI_OPT_PREFIX: o.prefix = optarg; break;
         case CLI_OPT_CAMPAIGN: o.campaign = optarg; break;
@@ -749,6 +774,7 @@ int cmd_coupons(int argc, char **argv)
     if (strcmp(sub, "generate") == 0) {
         if (o.count < 0) return usage_error(usage, "generate needs --count N");
         if (!(s = open_store(&c, true))) return 1;
+        coupon_dates_in_zone(&c, s, &o);
         int64_t left = o.count;
         if (perk_store_coupons_generate(s, arg, o.prefix, (int)o.count, o.expires, (int)o.max_uses,
                                         (int)o.per_customer, c.now, print_code, &left) != PERK_STORE_OK)
@@ -757,6 +783,7 @@ int cmd_coupons(int argc, char **argv)
     } else if (strcmp(sub, "add") == 0) {
         if (!o.campaign) return usage_error(usage, "add needs --campaign C");
         if (!(s = open_store(&c, true))) return 1;
+        coupon_dates_in_zone(&c, s, &o);
         if (perk_store_coupon_add(s, arg, o.campaign, o.expires, (int)o.max_uses, (int)o.per_customer,
                                   o.customer, c.now) != PERK_STORE_OK)
             return store_error(s);

@@ -159,20 +159,22 @@ run "budgets of a missing store" 1 "$perk" budgets --db "$work/none.db"
 run "the store is consistent" 0 "$perk" db check --db "$db"
 out_has ": ok ("
 
-# perk coupons list / export: verdicts for anyone at --now, JSON and CSV
+# perk coupons list / export: verdicts for anyone at --now, JSON and CSV. A date alone in --expires
+# is a day in the shop's zone (Asia/Shanghai, +08:00): --expires 2030-01-01 is valid until
+# 2030-01-02 00:00 Shanghai = 2030-01-01T16:00:00Z = 1893542400 - 8 x 3600 = 1893513600.
 run "coupon SAVE10" 0 "$perk" coupons add save-10 --campaign spring --max-uses 2 --expires 2030-01-01 --db "$db"
 run "coupon OLD1" 0 "$perk" coupons add OLD1 --campaign old --expires 2020-01-01 --db "$db"
 run "coupon VIP1" 0 "$perk" coupons add VIP1 --campaign spring --customer alice --per-customer 1 --db "$db"
 run "coupons list" 0 "$perk" coupons list --db "$db"
 check "header and 3 codes" [ "$(wc -l <"$work/out")" -eq 4 ]
-check "OLD1 is expired (2020-01-01 is past)" grep -qE '^OLD1 +old +expired +0 +- +-  2020-01-02 08:00 Asia/Shanghai$' "$work/out"
-check "SAVE10 is valid, 0 of 2 uses" grep -qE '^SAVE10 +spring +valid +0 +2 +-  2030-01-02 08:00 Asia/Shanghai$' "$work/out"
+check "OLD1 is expired (2020-01-01 is past)" grep -qE '^OLD1 +old +expired +0 +- +-  2020-01-02 00:00 Asia/Shanghai$' "$work/out"
+check "SAVE10 is valid, 0 of 2 uses" grep -qE '^SAVE10 +spring +valid +0 +2 +-  2030-01-02 00:00 Asia/Shanghai$' "$work/out"
 check "VIP1 is restricted" grep -qE '^VIP1 +spring +valid +0 +- +1  never  restricted$' "$work/out"
 run "coupons list --campaign spring --json" 0 "$perk" coupons list --campaign spring --json --db "$db"
 jq_is 'length' 2
 jq_is '.[0].code' SAVE10
 jq_is '.[0].max_uses' 2
-jq_is '.[0].expires_at' 1893542400
+jq_is '.[0].expires_at' 1893513600
 jq_is '.[1].code' VIP1
 jq_is '.[1].restricted' true
 jq_is '.[1].expires_at' null
@@ -180,8 +182,13 @@ run "coupons list as at 2030-01-02: SAVE10 has expired" 0 "$perk" coupons list -
 jq_is '[.[] | select(.code == "SAVE10")][0].status' expired
 run "coupons export" 0 "$perk" coupons export --db "$db"
 check "CSV header" [ "$(head -1 "$work/out")" = "code,campaign,status,uses,max_uses,max_per_customer,expires,restricted" ]
-check "CSV row of SAVE10" grep -qx 'SAVE10,"spring",valid,0,2,0,2030-01-02T00:00:00Z,no' "$work/out"
+check "CSV row of SAVE10" grep -qx 'SAVE10,"spring",valid,0,2,0,2030-01-01T16:00:00Z,no' "$work/out"
 check "CSV has 3 rows" [ "$(wc -l <"$work/out")" -eq 4 ]
+# a store without an active rule set has no zone: a date alone is a day in UTC, and it says so
+run "coupon in a store with no rule set" 0 "$perk" coupons add NOZONE1 --campaign c --expires 2030-01-01 --db "$work/nozone.db"
+err_has "times are in UTC: no rule set is active"
+run "its expiry" 0 "$perk" coupons list --json --db "$work/nozone.db"
+jq_is '.[0].expires_at' 1893542400
 run "coupons list with an argument" 2 "$perk" coupons list extra --db "$db"
 run "coupons list of a missing store" 1 "$perk" coupons list --db "$work/none.db"
 
@@ -210,8 +217,9 @@ run "issue ending before it starts" 1 "$perk" coupons issue G-2 --campaign sprin
   --from 2030-01-02 --expires 2029-12-31 --db "$db"
 err_has "never be valid"
 run "issue with a bad --from" 2 "$perk" coupons issue G-2 --campaign spring --customer bob --from soon --db "$db"
-# GIFT-A2: valid from 2030-01-01T00:00:00Z (1893456000) through 2030-02-01, i.e. until
-# 2030-02-02T00:00:00Z = 1893456000 + 32 days x 86400 = 1896220800
+# GIFT-A2: valid from 2030-01-01 00:00 Shanghai = 2029-12-31T16:00:00Z (1893456000 - 28800 =
+# 1893427200) through 2030-02-01, i.e. until 2030-02-02 00:00 Shanghai = 2030-02-01T16:00:00Z =
+# 1893427200 + 32 days x 86400 = 1896192000
 run "issue GIFT-A2 for January 2030" 0 "$perk" coupons issue GIFT-A2 --campaign spring --customer alice \
   --from 2030-01-01 --expires 2030-02-01 --by ops --db "$db"
 out_has "issued coupon GIFTA2 of campaign spring to alice (not yet valid now)"
@@ -220,18 +228,18 @@ jq_is .customer_id alice
 jq_is '.coupons | length' 3
 jq_is '[.coupons[].code] | sort | join(",")' GIFTA1,GIFTA2,VIP1
 jq_is '.coupons[] | select(.code == "GIFTA2") | .status' not_yet_valid
-jq_is '.coupons[] | select(.code == "GIFTA2") | .valid_from' 1893456000
-jq_is '.coupons[] | select(.code == "GIFTA2") | .expires_at' 1896220800
+jq_is '.coupons[] | select(.code == "GIFTA2") | .valid_from' 1893427200
+jq_is '.coupons[] | select(.code == "GIFTA2") | .expires_at' 1896192000
 jq_is '.coupons[] | select(.code == "VIP1") | .uses_left' 1
-for at in 2029-12-31T23:59:59Z:not_yet_valid 2030-01-01T00:00:00Z:valid 2030-02-01T23:59:59Z:valid \
-          2030-02-02T00:00:00Z:expired; do
+for at in 2029-12-31T15:59:59Z:not_yet_valid 2029-12-31T16:00:00Z:valid 2030-02-01T15:59:59Z:valid \
+          2030-02-01T16:00:00Z:expired 2030-01-01T00:00:00+08:00:valid 2030-02-02T00:00:00+08:00:expired; do
   run "wallet at ${at%:*}" 0 "$perk" coupons wallet alice --json --now "${at%:*}" --db "$db"
   jq_is '.coupons[] | select(.code == "GIFTA2") | .status' "${at##*:}"
 done
 run "wallet of alice as text" 0 "$perk" coupons wallet alice --now 2030-01-15 --db "$db"
 check "wallet header" grep -qE '^CODE +CAMPAIGN +STATUS +USES LEFT +VALID FROM +EXPIRES$' "$work/out"
 check "GIFTA2 valid in January, unlimited" \
-  grep -qE '^GIFTA2 +spring +valid +unlimited  2030-01-01 08:00 Asia/Shanghai +2030-02-02 08:00 Asia/Shanghai$' "$work/out"
+  grep -qE '^GIFTA2 +spring +valid +unlimited  2030-01-01 00:00 Asia/Shanghai +2030-02-02 00:00 Asia/Shanghai$' "$work/out"
 run "wallet of a customer without codes" 0 "$perk" coupons wallet nobody --json --db "$db"
 jq_is '.coupons | length' 0
 run "revoke GIFT-A1" 0 "$perk" coupons revoke gift-a1 --reason "sent twice" --by ops --json --db "$db"
