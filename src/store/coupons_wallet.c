@@ -176,6 +176,14 @@ static perk_store_status issue_body(perk_store *s, void *arg)
     snprintf(detail, sizeof detail, "%s (campaign %s) to %s, valid %lld..%lld", norm, in->campaign, in->customer_id,
              (long long)in->valid_from, (long long)in->expires_at);
     if ((status = perk_store_audit(s, now, in->by, "coupon.issue", detail)) != PERK_STORE_OK) return status;
+    /* the CRM sends the customer their code: an event in the same transaction (a retried issue
+     * that changes nothing writes none) */
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "code", norm, "campaign", in->campaign,
+                           "customer_id", in->customer_id, "valid_from", (json_int_t)in->valid_from, "expires_at",
+                           (json_int_t)in->expires_at, "max_uses", (json_int_t)in->max_uses, "max_per_customer",
+                           (json_int_t)in->max_per_customer, "by", in->by ? in->by : "");
+    if (!ev) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory writing the coupon.issued event");
+    if ((status = pstore_emit(s, "coupon.issued", now, ev, NULL)) != PERK_STORE_OK) return status;
     if ((status = pstore_coupon_lookup(s, norm, in->customer_id, now, &c->have)) != PERK_STORE_OK) return status;
     c->created = true;
     return PERK_STORE_OK;
@@ -253,6 +261,14 @@ static perk_store_status revoke_body(perk_store *s, void *arg)
              info.campaign, reason, (long long)held_uses);
     if ((status = perk_store_audit(s, now, by, "coupon.revoke", detail)) != PERK_STORE_OK) return status;
     if ((status = pstore_coupon_lookup(s, norm, NULL, now, &c->info)) != PERK_STORE_OK) return status;
+    char who[256];
+    bool restricted = false;
+    if ((status = code_customer(s, norm, who, sizeof who, &restricted)) != PERK_STORE_OK) return status;
+    json_t *ev = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:I}", "code", norm, "campaign", info.campaign,
+                           "customer_id", restricted ? who : NULL, "by", by, "reason", reason, "uses",
+                           (json_int_t)committed, "held_by_reservations", (json_int_t)held_uses);
+    if (!ev) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory writing the coupon.revoked event");
+    if ((status = pstore_emit(s, "coupon.revoked", now, ev, NULL)) != PERK_STORE_OK) return status;
     c->held = held_uses;
     return PERK_STORE_OK;
 }

@@ -82,11 +82,22 @@ static void test_issue(void **state)
     assert_int_equal(info.uses_left, 2); /* min(3 - 0, 2 - 0) */
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM audit_log WHERE action = 'coupon.issue' AND actor = 'ops'"),
                      1);
-    /* the same issue again: a retry, nothing written */
+    /* the outbox tells the CRM, in the same transaction */
+    test_events ev;
+    test_events_read(s, 0, &ev);
+    int64_t first_events = ev.count;
+    assert_non_null(strstr(ev.text, "coupon.issued {\"by\":\"ops\",\"campaign\":\"CLUB\",\"code\":\"VIPANA1\","
+                                    "\"customer_id\":\"ana\",\"expires_at\":0,\"max_per_customer\":2,"
+                                    "\"max_uses\":3,\"time\":"));
+    test_events_free(&ev);
+    /* the same issue again: a retry, nothing written (no audit row, no second event) */
     assert_store(s, PERK_STORE_OK, perk_store_coupon_issue_code(s, &in, T0 + 5, &info, &created));
     assert_false(created);
     assert_int_equal(info.created_at, T0);
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM audit_log"), 1);
+    test_events_read(s, 0, &ev);
+    assert_int_equal(ev.count, first_events);
+    test_events_free(&ev);
     /* the same code for another customer, or with other terms: refused, nothing changed */
     perk_store_coupon_issue other = in;
     other.customer_id = "bo";
@@ -187,6 +198,14 @@ static void test_revoke(void **state)
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM audit_log WHERE action = 'coupon.revoke' AND actor = "
                                      "'ops' AND detail LIKE 'TWICE (campaign CLUB): posted on a forum%%'"),
                      1);
+    test_events ev;
+    test_events_read(s, 0, &ev);
+    /* TWICE is anyone's code (customer_id null); used once by a committed order, none held */
+    assert_non_null(strstr(ev.text, "coupon.revoked {\"by\":\"ops\",\"campaign\":\"CLUB\",\"code\":\"TWICE\","
+                                    "\"customer_id\":null,\"held_by_reservations\":0,"
+                                    "\"reason\":\"posted on a forum\",\"time\":"));
+    int64_t revoked_events = ev.count;
+    test_events_free(&ev);
     /* refused from then on: check, commit */
     assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "TWICE", "bo", T0 + 10, &info));
     assert_int_equal(info.status, PERK_STORE_COUPON_REVOKED);
@@ -213,6 +232,9 @@ static void test_revoke(void **state)
     assert_int_equal(info.revoked_at, T0 + 10);
     assert_string_equal(info.revoked_by, "ops");
     assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM audit_log WHERE action = 'coupon.revoke'"), 1);
+    test_events_read(s, 0, &ev); /* a refused revocation writes no event */
+    assert_int_equal(ev.count, revoked_events);
+    test_events_free(&ev);
     /* listed as revoked; the store stays consistent */
     int64_t problems = -1;
     assert_store(s, PERK_STORE_OK, perk_store_check(s, NULL, NULL, &problems));
