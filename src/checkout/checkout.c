@@ -190,7 +190,15 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
         out->store_status = PERK_STORE_INVALID;
         return false;
     }
-    if (!doc->order.id || !doc->customer.id) {
+    if (opts->dry_run && opts->reserve_ttl <= 0 && !opts->reservation_id) {
+        /* pricing a cart against the store (/v1/evaluate?budgets=store) before it is an order:
+         * no id (no earlier commit of it to leave out), maybe no customer (nobody's per-customer
+         * uses, no facts), and the store's clock when it has no time */
+        if (!doc->has_time) {
+            doc->order.time = perk_store_now(store);
+            doc->has_time = true;
+        }
+    } else if (!doc->order.id || !doc->customer.id) {
         snprintf(out->message, sizeof out->message, "an order to commit needs $.order.id and $.customer.id");
         out->store_status = PERK_STORE_INVALID;
         return false;
@@ -237,8 +245,9 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     bool committed_before = false;
     int64_t committed_version = 0;
     own_uses_ctx own = { prog, doc, &b };
-    perk_store_status ost = perk_store_order_uses(store, doc->order.id, &committed_before, &committed_version,
-                                                  note_own_use, &own);
+    perk_store_status ost = !doc->order.id ? PERK_STORE_OK
+                            : perk_store_order_uses(store, doc->order.id, &committed_before,
+                                                    &committed_version, note_own_use, &own);
     if (ost != PERK_STORE_OK) {
         out->store_status = ost;
         set_message(out, "looking up order %s: %s", doc->order.id, perk_store_errmsg(store));
@@ -259,15 +268,19 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
      * at the store's clock as the store checks a redemption: points earned by an order committed a
      * moment ago are available from the store's time of that commit, maybe after this order's */
     perk_store_status fst =
-        checkout_facts_read(store, prog, doc->customer.id, committed_before ? doc->order.id : NULL,
-                            perk_store_now(store), &out->facts);
+        !doc->customer.id ? PERK_STORE_OK
+                          : checkout_facts_read(store, prog, doc->customer.id,
+                                                committed_before ? doc->order.id : NULL, perk_store_now(store),
+                                                &out->facts);
     if (fst != PERK_STORE_OK) {
         out->store_status = fst;
         set_message(out, "reading the facts of customer %s: %s", doc->customer.id, perk_store_errmsg(store));
         goto done;
     }
-    out->facts.claims = checkout_facts_claims(doc);
-    checkout_facts_apply(&out->facts, &doc->customer);
+    if (doc->customer.id) { /* an anonymous cart keeps what it says (there is nobody to look up) */
+        out->facts.claims = checkout_facts_claims(doc);
+        checkout_facts_apply(&out->facts, &doc->customer);
+    }
 
     /* the store's verdict on every entered coupon */
     for (size_t i = 0; i < doc->n_coupons; i++) {

@@ -125,6 +125,46 @@ static char *with_version(char *json, int64_t version, const char *facts)
 
 /* --------------------------------------------------------------- evaluate */
 
+/* /v1/evaluate?budgets=store: a dry run of checkout_place_order (nothing is committed or held). */
+static void evaluate_against_store(serve_call *c, serve_reply *r, reload_worker *rw, perk_program *prog,
+                                   perk_context *ctx, cart_doc *doc, bool applied)
+{
+    checkout_outcome out;
+    checkout_options copts = { .dry_run = true };
+    bool ok = checkout_place_order_opts(c->w->store, prog, rw->version, ctx, doc, c->body, &copts, &out);
+    if (out.result) serve_metrics_evaluation(prog, out.result);
+    if (!ok) {
+        if (out.eval_status == PERK_INVALID)
+            serve_error_from_message(r, 400, "invalid_cart", out.message);
+        else if (out.eval_status != PERK_OK)
+            serve_error(r, 422, out.eval_status == PERK_LIMIT ? "limit_exceeded" : "evaluation_failed", NULL,
+                        "%s", out.message);
+        else if (out.store_status == PERK_STORE_INVALID)
+            serve_error(r, 400, "invalid_cart", NULL, "%s", out.message);
+        else
+            serve_error(r, 503, "store_unavailable", NULL, "%s", out.message);
+        checkout_outcome_free(&out);
+        return;
+    }
+    const result_names *names = worker_names(c->w, prog);
+    char *json = names ? result_json_render(names, out.result, doc, applied ? RESULT_JSON_APPLIED_ONLY : 0) : NULL;
+    char *facts_json = out.facts.from_store ? checkout_facts_json(&out.facts) : NULL;
+    if (json && out.facts.from_store && !facts_json) {
+        free(json);
+        json = NULL;
+    }
+    json = json ? with_version(json, rw->version, facts_json) : NULL;
+    free(facts_json);
+    checkout_outcome_free(&out);
+    if (!json) {
+        serve_error(r, 500, "internal", NULL, "out of memory rendering the result");
+        return;
+    }
+    r->status = 200;
+    r->body = json;
+    r->len = strlen(json);
+}
+
 static void handle_evaluate(serve_call *c, serve_reply *r)
 {
     const char *explain = c->query(c->conn, "explain");
@@ -133,6 +173,15 @@ static void handle_evaluate(serve_call *c, serve_reply *r)
         applied = true;
     else if (explain && strcmp(explain, "all") != 0) {
         serve_error(r, 400, "invalid_parameter", "explain", "explain must be applied or all");
+        return;
+    }
+    /* ?budgets=store: priced as a commit would be now, against the budgets, per-customer uses and
+     * coupon verdicts the store has (open reservations' holds included), nothing written;
+     * ?budgets=cart (default): the `usage` and coupon `status` the cart carries, no store read */
+    const char *budgets = c->query(c->conn, "budgets");
+    bool against_store = budgets && strcmp(budgets, "store") == 0;
+    if (budgets && !against_store && strcmp(budgets, "cart") != 0) {
+        serve_error(r, 400, "invalid_parameter", "budgets", "budgets must be cart or store");
         return;
     }
     reload_worker *rw = applied ? &c->w->applied : &c->w->full;
@@ -153,6 +202,11 @@ static void handle_evaluate(serve_call *c, serve_reply *r)
                                     perk_program_currency(prog), &c->srv->limits, err, sizeof err);
     if (!doc) {
         serve_error_from_message(r, 400, "invalid_cart", err);
+        return;
+    }
+    if (against_store) {
+        evaluate_against_store(c, r, rw, prog, ctx, doc, applied);
+        cart_json_free(doc);
         return;
     }
     /* a cart naming a customer is priced with the store's facts, as its commit will be */

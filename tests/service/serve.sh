@@ -736,12 +736,42 @@ jq_is .reservation_consumed false
 jq_is .discount 20.00
 check "flash: committed never over 3 ($(sqlite3 "$db3" "SELECT uses FROM budget_totals WHERE promo_id='flash'"))" \
   [ "$(sqlite3 "$db3" "SELECT uses FROM budget_totals WHERE promo_id='flash'")" -eq 2 ]
+# evaluate as the cart says (the default): it carries no usage, so flash applies (¥20.00), and no
+# verdict for CLUB-9, so it is an unknown code; ?budgets=store prices as a commit now would: flash's
+# 3 uses are 2 committed + 1 held by R3, CLUB-9's one use is X1's, so ¥0.00 off
+rows3() { sqlite3 "$db3" "SELECT (SELECT count(*) FROM reservations) || ' ' || (SELECT count(*) FROM orders)"; }
+rows_before=$(rows3)
+cart X7 x7 CLUB-9 >x7.json
+req POST '/v1/evaluate?explain=all' "$ckey3" x7.json
+status_is 200
+jq_is .discount 20.00
+jq_is '.coupons[0].verdict' unknown
+req POST '/v1/evaluate?explain=all&budgets=store' "$ckey3" x7.json
+status_is 200
+jq_is .discount 0.00
+jq_is .payable 100.00
+jq_is '[.promotions[] | select(.id == "flash")][0].applied' false
+jq_is '[.promotions[] | select(.id == "flash")][0].reason' budget_uses
+jq_is '.coupons[0].verdict' used_up
+jq_is '.customer_facts.from_store | length' 4
+# an anonymous cart with no order id or time: the store's budgets and clock, no customer facts
+printf '{"lines":[{"id":"l1","sku":"T1","price":"100.00","quantity":1}],"coupons":["CLUB-9"]}' >anon3.json
+req POST '/v1/evaluate?explain=applied&budgets=store' "$ckey3" anon3.json
+status_is 200
+jq_is .discount 0.00
+jq_is 'has("customer_facts")' false
+req POST '/v1/evaluate?budgets=everything' "$ckey3" anon3.json
+error_is 400 invalid_parameter budgets
+check "evaluating against the store held and wrote nothing ($rows_before, then $(rows3))" [ "$(rows3)" = "$rows_before" ]
 req POST "/v1/reservations/$r3/release" "$ckey3"
 status_is 200
 jq_is .released true
 req POST "/v1/reservations/$r3/release" "$ckey3"
 status_is 200
 jq_is .released false
+# R3 released: flash has a use left again, and the store-priced cart gets it (¥20.00)
+req POST '/v1/evaluate?budgets=store' "$ckey3" x7.json
+jq_is .discount 20.00
 req POST "/v1/reservations/$r1/release" "$ckey3"
 error_is 409 conflict
 req GET /v1/reservations/rsv_nothing "$rkey3"
