@@ -141,12 +141,16 @@ export function money(amount, currency) {
   return (neg ? "-" : "") + sym + (neg ? s.slice(1) : s);
 }
 
-// An instant (epoch seconds) as a date and time in the rule set's zone (the browser's when unknown).
+// An instant (epoch seconds) as "2026-12-08 20:15" in the rule set's zone (the browser's when
+// unknown): year first in every language, as the CLI prints it, so 08/12 is never read as August.
 export function when(seconds, zone) {
   if (seconds === null || seconds === undefined) return "—";
   const opts = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
   try {
-    return new Intl.DateTimeFormat(lang === "zh" ? "zh-CN" : "en-GB", zone ? { ...opts, timeZone: zone } : opts).format(new Date(seconds * 1000));
+    const parts = {};
+    for (const p of new Intl.DateTimeFormat("en-US", zone ? { ...opts, timeZone: zone } : opts).formatToParts(new Date(seconds * 1000)))
+      parts[p.type] = p.value;
+    return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
   } catch (e) {
     return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   }

@@ -156,7 +156,8 @@ export function opsPages(ctx) {
             h("td", { class: "num" }, (e.points > 0 ? "+" : "") + e.points),
             h("td", {}, e.order_id || ""),
             h("td", {}, at(e.available_at)),
-            h("td", {}, e.expires_at ? at(e.expires_at) : ""),
+            // points earned without an expiry keep forever; other rows have no expiry of their own
+            h("td", {}, e.expires_at ? at(e.expires_at) : e.points > 0 && e.kind === "earn" ? t("never") : ""),
             h("td", {}, [e.rule_id, e.note].filter(Boolean).join(" · ")))));
         const nav = h("div", { class: "pager" },
           h("button", { type: "button", id: "ledger-prev", class: "small", disabled: !after, onclick: () => { pages.pop(); load(pages[pages.length - 1] || 0); } }, t("previous")),

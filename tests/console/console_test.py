@@ -513,6 +513,8 @@ try:
     wait_for("the customer", lambda: driver.find_elements(By.ID, "cu-balance"))
     con = sqlite3.connect(db)
     ledger_sum = con.execute("SELECT SUM(points) FROM ledger WHERE customer_id = 'c-O1'").fetchone()[0]
+    earned_at, earned_expiry = con.execute(
+        "SELECT created_at, expires_at FROM ledger WHERE customer_id = 'c-O1' AND kind = 'earn'").fetchone()
     con.close()
     check("customer: 188 points, as the store's ledger", text("cu-balance") == "188" and ledger_sum == 188,
           (text("cu-balance"), ledger_sum))
@@ -520,6 +522,13 @@ try:
     led = driver.find_elements(By.CSS_SELECTOR, "#ledger tr[data-kind]")
     check("customer: one ledger entry, +188 for O1",
           len(led) == 1 and "+188" in led[0].text and "O1" in led[0].text, [e.text for e in led])
+    # times year first in the rule set's zone (Asia/Shanghai, +08:00, no DST), whatever the
+    # browser's locale: the earn row's created_at as the store has it
+    shanghai = time.strftime("%Y-%m-%d %H:%M", time.gmtime(earned_at + 8 * 3600))
+    cells = [c_.text for c_ in led[0].find_elements(By.TAG_NAME, "td")] if led else []
+    check("customer: the ledger's time is %s (Asia/Shanghai)" % shanghai, cells[:1] == [shanghai], cells)
+    check("customer: points without an expiry say never", earned_expiry == 0 and len(cells) > 5 and
+          cells[5] == "never", (earned_expiry, cells))
     check("customer: the wallet has the issued code",
           driver.find_elements(By.CSS_SELECTOR, '#wallet tr[data-code="VIPO1"][data-status="valid"]'))
 
