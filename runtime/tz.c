@@ -38,3 +38,12 @@ void tz_to_local(const tz_zone *z, int64_t epoch_seconds, tz_local *out)
     out->second_of_day = (int)second_of_day;
     out->offset = offset;
 }
+
+int64_t tz_from_local(const tz_zone *z, int64_t local_seconds)
+{
+    /* the offset at the instant itself: guess with the offset at the local reading taken as UTC,
+     * then once more with the offset at that guess (exact unless the wall time falls in a
+     * transition's gap or overlap, where it picks one side) */
+    int64_t guess = local_seconds - tz_offset_at(z, local_seconds);
+    return local_seconds - tz_offset_at(z, guess);
+}

@@ -33,4 +33,9 @@ int32_t tz_offset_at(const tz_zone *z, int64_t epoch_seconds);
  * civil.h are clamped; no input can cause overflow. */
 void tz_to_local(const tz_zone *z, int64_t epoch_seconds, tz_local *out);
 
+/* The instant at which the wall clock of zone z reads local_seconds (a local time as seconds since
+ * 1970-01-01 00:00 local: days_from_date * 86400 + second of the day). A wall time skipped by a
+ * transition (spring forward) or met twice (fall back) takes the offset of one side. */
+int64_t tz_from_local(const tz_zone *z, int64_t local_seconds);
+
 #endif

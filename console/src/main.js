@@ -423,7 +423,9 @@ async function historyTable(msg) {
         h(
           "tr",
           { "data-version": v.id, class: v.active ? "active" : null },
-          h("td", {}, String(v.id) + (v.active ? " (" + t("active") + ")" : "")),
+          h("td", { "data-scheduled": v.next_activation_at ? String(v.next_activation_at) : null },
+            String(v.id) + (v.active ? " (" + t("active") + ")" : "") +
+            (v.next_activation_at ? " (" + t("scheduled_for", { t: when(v.next_activation_at, state.timezone) }) + ")" : "")),
           h("td", { class: "message" }, v.message),
           h("td", {}, v.author),
           h("td", {}, when(v.created_at, state.timezone)),
@@ -465,11 +467,18 @@ async function pagePublish() {
     } catch (e) { whatif.replaceChildren(errorBox(e)); }
   };
   const message = h("input", { id: "publish-text", placeholder: t("message") });
+  // a wall time in the shop's zone (the rule set's), converted by the server with the draft's zone
+  const activateAt = h("input", { id: "publish-at", type: "datetime-local", step: 60 });
   const publishBox = canPublish()
-    ? h("div", { class: "publish" }, message, h("button", { id: "publish", type: "button", onclick: async () => {
+    ? h("div", { class: "publish" }, message,
+      h("label", { for: "publish-at" }, t("activate_at", { z: state.timezone || "UTC" }), " ", activateAt),
+      h("button", { id: "publish", type: "button", onclick: async () => {
         try {
-          const res = await api.post("publish", { source: draftSource(), name: state.ruleName, message: message.value });
-          msg.textContent = t("published", { v: res.version });
+          const res = await api.post("publish", { source: draftSource(), name: state.ruleName, message: message.value,
+            activate_at: activateAt.value || null });
+          msg.textContent = activateAt.value
+            ? t("scheduled_publish", { v: res.version, t: when(res.activate_at, state.timezone) })
+            : t("published", { v: res.version });
           saveDraft(draftSource());
           document.getElementById("history").replaceWith(await historyTable(msg));
         } catch (e) { msg.replaceChildren(errorBox(e)); }

@@ -90,11 +90,7 @@ bool cli_time_in_zone(const char *text, bool end_of_day, const cli_zone *z, int6
 {
     int y, mo, d;
     if (!date_alone(text, &y, &mo, &d)) return cli_time(text, end_of_day, out);
-    int64_t local = (civil_days_from_date(y, mo, d) + (end_of_day ? 1 : 0)) * 86400;
-    /* the offset at the instant itself: guess with the offset at the local reading, then once
-     * more with the offset at that guess (right unless midnight falls in a transition's gap) */
-    int64_t guess = local - tz_offset_at(&z->zone, local);
-    int64_t t = local - tz_offset_at(&z->zone, guess);
+    int64_t t = tz_from_local(&z->zone, (civil_days_from_date(y, mo, d) + (end_of_day ? 1 : 0)) * 86400);
     if (t < 0 || t > CLI_EPOCH_MAX) return false;
     *out = t;
     return true;

@@ -1,6 +1,6 @@
 /* console_publish.c - the Publish page's API (docs/console.md): the what-if replay of recent
  * committed orders under a draft against the active version (the engine of `perk diff`), publish
- * with a message, the history of versions, and roll back. Publishing and rolling back need the
+ * now or at a time in the shop's zone with a message, the history of versions, and roll back. Publishing and rolling back need the
  * publisher role and are written to the audit log. */
 #include "console_internal.h"
 
@@ -12,8 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "civil.h"
 #include "compiler/compiler.h"
+#include "program.h"
 #include "tools/tools.h"
+#include "tz.h"
 
 #define CONSOLE_REPLAY_ORDERS 1000 /* the most recent committed orders a draft is replayed on */
 
@@ -126,6 +129,48 @@ static void handle_whatif(console_call *c, json_t *body, serve_reply *r)
     serve_json(r, 200, json_pack("{s:I,s:o}", "active_version", (json_int_t)id, "report", report));
 }
 
+/* The "activate_at" of a publish: absent, null or "" = now; else a wall time "2026-12-08T20:00"
+ * (what an <input type=datetime-local> gives; seconds optional) in the time zone of the rule set
+ * being published, since operators plan in the shop's time, or an RFC 3339 time with its offset.
+ * False with a 400 when it is none of these or not after now. */
+static bool activation_time(json_t *body, const uint8_t *bytes, size_t len, int64_t now, int64_t *at,
+                            serve_reply *r)
+{
+    *at = 0;
+    json_t *v = json_object_get(body, "activate_at");
+    if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v))) return true;
+    const char *text = json_string_value(v);
+    int y, mo, d, hh, mm, ss = 0, used = 0;
+    bool wall = text && ((sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &hh, &mm, &ss, &used) == 6 &&
+                          text[used] == '\0') ||
+                         (sscanf(text, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &hh, &mm, &used) == 5 &&
+                          text[used] == '\0' && (ss = 0, true)));
+    if (wall && y >= 1970 && y <= 9999 && civil_valid_date(y, mo, d) && hh < 24 && mm < 60 && ss < 60 && hh >= 0 &&
+        mm >= 0 && ss >= 0) {
+        perk_error err;
+        perk_program *p = perk_program_load(bytes, len, &err);
+        if (!p) {
+            serve_error(r, 422, "draft_does_not_compile", NULL, "the draft does not load: %s", err.message);
+            return false;
+        }
+        const prog_data *pd = prog_data_of(p);
+        tz_zone zone = { pd->n_tz, pd->tz_at, pd->tz_offset, pd->tz_base_offset };
+        *at = tz_from_local(&zone, civil_days_from_date(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss);
+        perk_program_free(p);
+    } else if (!text || !civil_parse_timestamp(text, strlen(text), at)) {
+        serve_error(r, 400, "invalid_request", "activate_at",
+                    "activate_at: expected a wall time in the rule set's time zone like 2026-12-08T20:00, an "
+                    "RFC 3339 time with an offset, or nothing to publish now");
+        return false;
+    }
+    if (*at <= now) {
+        serve_error(r, 400, "invalid_request", "activate_at",
+                    "activate_at: %s is not in the future: leave it empty to publish now", text);
+        return false;
+    }
+    return true;
+}
+
 static void handle_publish(console_call *c, const console_session *s, json_t *body, serve_reply *r)
 {
     const char *source = console_member(body, "source", r);
@@ -139,13 +184,17 @@ static void handle_publish(console_call *c, const console_session *s, json_t *bo
     size_t len;
     const char *name = draft_file(body);
     if (!compile_bytes(name, source, &bytes, &len, r)) return;
+    int64_t id = 0, now = (int64_t)time(NULL), activate_at = 0;
+    if (!activation_time(body, bytes, len, now, &activate_at, r)) {
+        free(bytes);
+        return;
+    }
     json_t *srcs = json_object();
     json_object_set_new(srcs, name, json_string(source));
     char *sources = json_dumps(srcs, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(srcs);
-    int64_t id = 0, now = (int64_t)time(NULL);
     perk_store_status st =
-        perk_store_publish(c->w->store, bytes, len, sources, s->user.name, message, 0, now, &id);
+        perk_store_publish(c->w->store, bytes, len, sources, s->user.name, message, activate_at, now, &id);
     free(bytes);
     free(sources);
     if (st != PERK_STORE_OK) {
@@ -153,8 +202,13 @@ static void handle_publish(console_call *c, const console_session *s, json_t *bo
                     perk_store_errmsg(c->w->store));
         return;
     }
-    console_audit(c, s, "publish", "version %lld: %s", (long long)id, message);
-    serve_json(r, 201, json_pack("{s:I,s:s}", "version", (json_int_t)id, "message", message));
+    if (activate_at)
+        console_audit(c, s, "publish", "version %lld, to activate at %lld: %s", (long long)id,
+                      (long long)activate_at, message);
+    else
+        console_audit(c, s, "publish", "version %lld: %s", (long long)id, message);
+    serve_json(r, 201, json_pack("{s:I,s:s,s:I}", "version", (json_int_t)id, "message", message, "activate_at",
+                                 (json_int_t)(activate_at ? activate_at : now)));
 }
 
 static void handle_rollback(console_call *c, const console_session *s, json_t *body, serve_reply *r)
@@ -193,6 +247,7 @@ static int history_row(const perk_store_version_info *info, void *ctx)
     json_object_set_new(o, "checksum", json_string(info->checksum));
     json_object_set_new(o, "active", json_boolean(info->active));
     json_object_set_new(o, "last_activated_at", json_integer(info->last_activated_at));
+    json_object_set_new(o, "next_activation_at", json_integer(info->next_activation_at));
     json_array_append_new(ctx, o);
     return 0;
 }

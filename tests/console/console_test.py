@@ -14,6 +14,7 @@
 # Screenshots of every page, at a laptop and a phone width, in English and Chinese, are written to
 # BUILD/screenshots/ (BUILD = the folder of PERK). Prints one line per failed check and ends with
 # "N passed, N failed" (tests/run.sh counts it).
+import calendar
 import json
 import os
 import socket
@@ -556,6 +557,30 @@ try:
         check("rolled back: version 1 is active again",
               wait_for("v1 active", lambda: "active" in attr('#history tr[data-version="1"]', "class")) is not None)
 
+    # ------------------------------------------------------- scheduled publish
+    # the draft again, to become active at 2030-06-01 09:30 in the shop's zone (Asia/Shanghai,
+    # +08:00): 01:30 UTC = 1906939800 (calendar.timegm); version 1 stays active until then
+    driver.get(base + "/console/#/publish")
+    wait_for("the publish page", lambda: driver.find_elements(By.ID, "publish-at"))
+    by_id("publish-text").send_keys("summer, scheduled")
+    driver.execute_script("arguments[0].value = '2030-06-01T09:30'", by_id("publish-at"))
+    by_id("publish").click()
+    row = wait_for("history row 3", lambda: driver.find_elements(By.CSS_SELECTOR, '#history tr[data-version="3"]'))
+    want = calendar.timegm((2030, 6, 1, 1, 30, 0))
+    con = sqlite3.connect(db)
+    act = con.execute("SELECT activate_at FROM activations WHERE version_id = 3").fetchone()
+    con.close()
+    check("scheduled publish: the store activates version 3 at %d" % want, act == (want,), act)
+    check("scheduled publish: the page says when, in the shop's zone",
+          "2030-06-01 09:30" in (text("publish-message") or ""), text("publish-message"))
+    check("scheduled publish: history shows it scheduled, version 1 still active",
+          row and "scheduled for 2030-06-01 09:30" in row[0].text and
+          "active" in attr('#history tr[data-version="1"]', "class"), row[0].text if row else None)
+    driver.execute_script("arguments[0].value = '2020-01-01T00:00'", by_id("publish-at"))
+    by_id("publish").click()
+    refused = wait_for("the refusal", lambda: "not in the future" in (text("publish-message") or ""))
+    check("a publish scheduled in the past is refused, and says why", refused is not None, text("publish-message"))
+
     # ------------------------------------------------ forged change without CSRF
     forged = driver.execute_async_script("""
         const done = arguments[arguments.length - 1];
@@ -631,7 +656,7 @@ try:
     con = sqlite3.connect(db)
     versions = con.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
     con.close()
-    check("nothing forged or refused was published", versions == 2, versions)
+    check("nothing forged or refused was published", versions == 3, versions)  # 1, 2, scheduled 3
 
     # ------------------------------------------- webhook delivery state (a second service)
     # The same store served again with a webhook that nobody listens on: the Outbox API shows the

@@ -373,6 +373,22 @@ static void test_tzload_new_york(void **state)
     assert_true(l.year == 2026 && l.month == 3 && l.day == 8 && l.weekday == 6);
     assert_int_equal(l.minute_of_day, 180);
     assert_int_equal(l.offset, -14400);
+    /* local wall time -> instant (tz_from_local): 2026-07-04 12:00 EDT = 16:00Z = 1783180800;
+     * 2026-12-25 09:00 EST = 14:00Z = 1798207200; round trip every 3 hours through 2026, the
+     * instants whose wall time is met twice (01:00-02:00 on 2026-11-01) excepted */
+    int64_t jul4 = civil_days_from_date(2026, 7, 4) * 86400 + 12 * 3600;
+    assert_int_equal(tz_from_local(nz, jul4), INT64_C(1783180800));
+    int64_t xmas = civil_days_from_date(2026, 12, 25) * 86400 + 9 * 3600;
+    assert_int_equal(tz_from_local(nz, xmas), INT64_C(1798207200));
+    for (int64_t t = INT64_C(1767225600); t < INT64_C(1798761600); t += 3 * 3600 + 7) {
+        tz_to_local(nz, t, &l);
+        int64_t local = l.days * 86400 + l.second_of_day;
+        if (t >= 1793512800 - 3600 && t < 1793512800 + 3600) continue; /* the repeated hour */
+        assert_int_equal(tz_from_local(nz, local), t);
+    }
+    /* 02:30 on 2026-03-08 does not exist (02:00 EST jumps to 03:00 EDT): one side's offset */
+    int64_t gap = tz_from_local(nz, civil_days_from_date(2026, 3, 8) * 86400 + 2 * 3600 + 1800);
+    assert_true(gap == 1772953200 - 1800 || gap == 1772953200 + 1800);
     free_zone(&z);
 
     /* until_epoch cuts the table: nothing after 2030-01-01, so 2090 stays on the last offset. */
