@@ -129,6 +129,8 @@ for B in "$@"; do
   run_summary "$B: cli store" tests/cli/store.sh "$B/perk"
   # the operations commands (refund, cancel) against a real store, JSON checked with jq
   run_summary "$B: cli operations" tests/cli/ops.sh "$B/perk"
+  # perk report: the shop's days in its zone, per promotion, per day and per tier, JSON and text
+  run_summary "$B: cli report" tests/cli/report.sh "$B/perk"
   # what the command line distrusts and bounds: outputs, limits, includes, store text, errors
   run_summary "$B: cli trust" tests/cli/trust.sh "$B/perk"
   # the store's customer facts over the cart's claims: perk customers, commit, eval --db (issue 14 item 3)

@@ -500,8 +500,11 @@ async function pagePublish() {
 // ---------------------------------------------------------------- results
 
 async function pageResults() {
-  const today = new Date().toISOString().slice(0, 10);
-  const monthAgo = new Date(Date.now() - 30 * 86400e3).toISOString().slice(0, 10);
+  if (!state.timezone) await loadActive().catch(() => null);
+  // the shop's dates (the report's days are days in the rule set's zone)
+  const dateIn = (ms) => when(ms / 1000, state.timezone).slice(0, 10);
+  const today = dateIn(Date.now());
+  const monthAgo = dateIn(Date.now() - 30 * 86400e3);
   const from = h("input", { id: "from", type: "date", value: sessionStorage.getItem("perk.from") || monthAgo });
   const to = h("input", { id: "to", type: "date", value: sessionStorage.getItem("perk.to") || today });
   const out = h("div", { id: "results" });
@@ -535,7 +538,19 @@ async function pageResults() {
             h("td", { class: "num orders" }, String(p.orders)),
             h("td", { class: "num" }, money(p.revenue, cur)),
             h("td", { class: "num" }, p.budget ? [p.budget.uses_left !== null ? p.budget.uses_left + "×" : "", p.budget.money_left !== null ? " " + money(p.budget.money_left, cur) : ""].join("") : "—")))
-            : h("tr", {}, h("td", { colspan: 6 }, t("nothing"))))));
+            : h("tr", {}, h("td", { colspan: 6 }, t("nothing"))))),
+        h("h3", {}, t("loyalty_by_tier")),
+        h("table", { id: "tier-results" },
+          h("thead", {}, h("tr", {}, [t("tier"), t("orders"), t("revenue"), t("issued"), t("redeemed"), t("expired")].map((x) => h("th", {}, x)))),
+          h("tbody", {}, r.tiers.length ? r.tiers.map((x) => h("tr", { "data-tier": x.tier === null ? "" : x.tier },
+            h("td", {}, x.tier === null ? t("no_tier") : x.tier),
+            h("td", { class: "num orders" }, String(x.orders)),
+            h("td", { class: "num" }, money(x.revenue, cur)),
+            h("td", { class: "num issued" }, String(x.points.issued)),
+            h("td", { class: "num" }, String(x.points.redeemed)),
+            h("td", { class: "num" }, String(x.points.expired))))
+            : h("tr", {}, h("td", { colspan: 6 }, t("nothing"))))),
+        h("p", { class: "note", id: "results-zone" }, t("days_in", { z: r.timezone })));
     } catch (e) {
       out.replaceChildren(errorBox(e));
     }

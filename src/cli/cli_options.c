@@ -404,8 +404,8 @@ const cli_command cli_report = {
     "perk report --from DATE --to DATE [--json | --csv] [--db FILE]",
     "results of the promotions and points over a period (the console's Results page)",
     (const cli_option[]){
-        { "from", 0, "DATE", "first day of the period, YYYY-MM-DD (UTC)", CLI_OPT_FROM },
-        { "to", 0, "DATE", "last day of the period, YYYY-MM-DD (UTC), included", CLI_OPT_TO },
+        { "from", 0, "DATE", "first day of the period, YYYY-MM-DD (a day in the rule set's zone)", CLI_OPT_FROM },
+        { "to", 0, "DATE", "last day of the period, YYYY-MM-DD (a day in the rule set's zone), included", CLI_OPT_TO },
         { "json", 0, NULL, "the whole report as JSON", CLI_OPT_JSON },
         { "csv", 0, NULL, "the promotions as CSV", CLI_OPT_CSV },
         { "db", 0, "FILE", "the database (default: $PERK_DB, else ./perk.db)", CLI_OPT_DB },

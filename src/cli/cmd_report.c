@@ -44,7 +44,7 @@ int cmd_report(int argc, char **argv)
     perk_store *s = cli_open_store(db);
     if (!s) return 1;
     char err[512];
-    void *rep = report_build(s, from, to + 86400, err, sizeof err);
+    void *rep = report_build(s, from, to, err, sizeof err);
     perk_store_close(s);
     if (!rep) {
         fprintf(stderr, "perk: error: %s\n", err);

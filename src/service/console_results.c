@@ -24,7 +24,6 @@ static void handle_results(console_call *c, serve_reply *r)
         serve_error(r, 400, "invalid_parameter", "to", "to must be a date YYYY-MM-DD");
         return;
     }
-    to += 86400; /* the whole of the last day */
     bool csv = format && strcmp(format, "csv") == 0;
     if (format && !csv && strcmp(format, "json") != 0) {
         serve_error(r, 400, "invalid_parameter", "format", "format must be json or csv");

@@ -83,24 +83,62 @@ perk_store_status perk_store_report_period(perk_store *s, int64_t from, int64_t 
     return st;
 }
 
-perk_store_status perk_store_report_days(perk_store *s, int64_t from, int64_t to, perk_store_day_report_cb cb,
-                                         void *ctx)
+perk_store_status perk_store_report_quarters(perk_store *s, int64_t from, int64_t to,
+                                             perk_store_quarter_report_cb cb, void *ctx)
 {
     if (!s || !cb || from > to) return PERK_STORE_INVALID;
-    pstore_st *q =
-        pstore_stmt(s, "SELECT time / 86400 - (time % 86400 < 0) AS day, COUNT(*), SUM(discount)"
-                       " FROM orders WHERE time >= ?1 AND time < ?2 GROUP BY day ORDER BY day");
+    /* orders are dated from 1970 on (the store refuses earlier times): time / 900 is the floor */
+    pstore_st *q = pstore_stmt(s, "SELECT time / 900 AS quarter, COUNT(*), SUM(discount)"
+                                  " FROM orders WHERE time >= ?1 AND time < ?2 AND time >= 0"
+                                  " GROUP BY quarter ORDER BY quarter");
     if (!q) return pstore_stmt_status(s);
     pstore_bind_int64(q, 1, from);
     pstore_bind_int64(q, 2, to);
     int rc;
     while ((rc = pstore_step(q)) == PSTORE_ROW) {
-        if (cb(ctx, pstore_col_int64(q, 0), pstore_col_int64(q, 1), pstore_col_int64(q, 2))) {
+        if (cb(ctx, pstore_col_int64(q, 0) * 900, pstore_col_int64(q, 1), pstore_col_int64(q, 2))) {
             rc = PSTORE_DONE;
             break;
         }
     }
     perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reporting days");
+    pstore_done(q);
+    return st;
+}
+
+perk_store_status perk_store_report_tiers(perk_store *s, int64_t from, int64_t to, perk_store_tier_report_cb cb,
+                                          void *ctx)
+{
+    if (!s || !cb || from > to) return PERK_STORE_INVALID;
+    /* redeem and expire entries are negative in the ledger: shown as positive amounts */
+    pstore_st *q = pstore_stmt(
+        s, "SELECT tier, SUM(n), SUM(revenue), SUM(issued), SUM(redeemed), SUM(expired) FROM ("
+           " SELECT out_previous_tier AS tier, 1 AS n, payable AS revenue, 0 AS issued, 0 AS redeemed,"
+           "  0 AS expired FROM orders WHERE time >= ?1 AND time < ?2"
+           " UNION ALL"
+           " SELECT o.out_previous_tier, 0, 0, CASE WHEN l.kind = 'earn' THEN l.points ELSE 0 END,"
+           "  CASE WHEN l.kind = 'redeem' THEN -l.points ELSE 0 END, 0"
+           "  FROM ledger l JOIN orders o ON o.order_id = l.order_id"
+           "  WHERE l.created_at >= ?1 AND l.created_at < ?2 AND l.kind IN ('earn', 'redeem')"
+           " UNION ALL"
+           " SELECT COALESCE(t.tier, ''), 0, 0, 0, 0, -l.points"
+           "  FROM ledger l LEFT JOIN tier_state t ON t.customer_id = l.customer_id"
+           "  WHERE l.created_at >= ?1 AND l.created_at < ?2 AND l.kind = 'expire'"
+           ") x GROUP BY tier ORDER BY tier");
+    if (!q) return pstore_stmt_status(s);
+    pstore_bind_int64(q, 1, from);
+    pstore_bind_int64(q, 2, to);
+    int rc;
+    while ((rc = pstore_step(q)) == PSTORE_ROW) {
+        const char *tier = pstore_col_text(q, 0);
+        perk_store_tier_report row = { tier ? tier : "",      pstore_col_int64(q, 1), pstore_col_int64(q, 2),
+                                       pstore_col_int64(q, 3), pstore_col_int64(q, 4), pstore_col_int64(q, 5) };
+        if (cb(ctx, &row)) {
+            rc = PSTORE_DONE;
+            break;
+        }
+    }
+    perk_store_status st = rc == PSTORE_DONE ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reporting tiers");
     pstore_done(q);
     return st;
 }

@@ -890,10 +890,23 @@ typedef struct perk_store_period_report {
 /* The totals of the period. */
 perk_store_status perk_store_report_period(perk_store *store, int64_t from, int64_t to,
                                           perk_store_period_report *out);
-/* Orders and discount per day of the period (UTC days, day = epoch day number), oldest first. */
-typedef int (*perk_store_day_report_cb)(void *ctx, int64_t day, int64_t orders, int64_t discount);
-perk_store_status perk_store_report_days(perk_store *store, int64_t from, int64_t to, perk_store_day_report_cb cb,
-                                         void *ctx);
+/* Orders and discount per quarter of an hour of the period, oldest first: `start` is the epoch
+ * second the quarter begins (a multiple of 900). Every time zone's offset is a whole number of
+ * quarters, so the caller adds them up into the days of the shop's zone (src/tools/report.c). */
+typedef int (*perk_store_quarter_report_cb)(void *ctx, int64_t start, int64_t orders, int64_t discount);
+perk_store_status perk_store_report_quarters(perk_store *store, int64_t from, int64_t to,
+                                             perk_store_quarter_report_cb cb, void *ctx);
+/* Loyalty per tier over the period: orders and their payable, points issued and redeemed by the
+ * tier the customer had when ordering (orders.out_previous_tier, "" = none), points expired by the
+ * customer's tier now (tier_state). One row per tier that has any, by tier name. */
+typedef struct perk_store_tier_report {
+    const char *tier; /* borrowed: valid during the callback; "" = no tier */
+    int64_t orders, revenue;
+    int64_t points_issued, points_redeemed, points_expired; /* positive numbers */
+} perk_store_tier_report;
+typedef int (*perk_store_tier_report_cb)(void *ctx, const perk_store_tier_report *row);
+perk_store_status perk_store_report_tiers(perk_store *store, int64_t from, int64_t to, perk_store_tier_report_cb cb,
+                                          void *ctx);
 /* The order JSON of the `limit` most recent committed orders that kept it, oldest first (the
  * what-if replay of a draft). */
 typedef int (*perk_store_order_json_cb)(void *ctx, const char *order_json);

@@ -438,7 +438,15 @@ try:
     # points: 188 + 188 + 100 = 476 issued
     check("results: 476 points issued", text("t-issued") == "476", text("t-issued"))
     check("results: SVG charts", len(driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")) >= 2)
-    today = time.strftime("%Y-%m-%d", time.gmtime(now))
+    # no tiers in this rule set: one row, no tier, every order and point (188 + 188 + 100 = 476)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#tier-results tr[data-tier]")
+    check("results: loyalty by tier, one no-tier row with 3 orders and 476 points",
+          len(rows) == 1 and rows[0].get_attribute("data-tier") == "" and
+          rows[0].find_element(By.CSS_SELECTOR, ".orders").text == "3" and
+          rows[0].find_element(By.CSS_SELECTOR, ".issued").text == "476", [r_.text for r_ in rows])
+    check("results: days are the shop's", "Asia/Shanghai" in (text("results-zone") or ""), text("results-zone"))
+    # the shop's today (Asia/Shanghai, +08:00): after 16:00 UTC it is already tomorrow there
+    today = time.strftime("%Y-%m-%d", time.gmtime(now + 8 * 3600))
     r = run("report", "--from", today, "--to", today, "--json", "--db", db)
     rep = json.loads(r.stdout) if r.returncode == 0 else {}
     check("perk report gives the same figures",
