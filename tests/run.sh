@@ -156,6 +156,8 @@ for B in "$@"; do
   fi
   # perk db copy from SQLite to PostgreSQL and back: rows, counters and answers the same, checked
   run_summary "$B: PostgreSQL db copy" tests/pg/with-cluster.sh tests/pg/copy.sh "$B/perk"
+  # perk report on PostgreSQL: the same figures from the same orders (its SQL is portable)
+  run_summary "$B: cli report (PostgreSQL)" tests/pg/with-cluster.sh tests/cli/report.sh "$B/perk" pg
   # the operators' console in a real headless chromium (Selenium) against perk serve, screenshots
   # into $B/screenshots/ (not under valgrind: the browser's timeouts are not made for it)
   if [ "${VALGRIND:-0}" != 1 ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# tests/cli/report.sh PERK - `perk report` against a real store: the shop's days (the rule set's
+# tests/cli/report.sh PERK [pg] - `perk report` against a real store: the shop's days (the rule set's
 # time zone, not UTC), the period totals, per promotion, per day and per tier, as text and JSON
-# (checked with jq), and its refusals. Cents and points are hand-checked in the comments.
+# (checked with jq), and its refusals. Cents and points are hand-checked in the comments. With
+# `pg`, the store is the PostgreSQL database in $PERK_TEST_PG (tests/pg/with-cluster.sh).
 # Prints "N passed, N failed" (tests/run.sh counts it).
 set -u
 perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -11,6 +12,10 @@ trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 unset PERK_DB
 db="$work/perk.db"
+if [ "${2:-}" = pg ]; then
+  [ -n "${PERK_TEST_PG:-}" ] || { echo "report.sh: pg needs PERK_TEST_PG"; echo "0 passed, 1 failed"; exit 1; }
+  db=$PERK_TEST_PG
+fi
 passed=0; failed=0; step=""; rc=0
 
 run() {
