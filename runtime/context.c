@@ -154,6 +154,12 @@ void perk_context_free(perk_context *ctx)
         ctx->stack,
         ctx->sets,
         ctx->all_lines,
+        ctx->consumed,
+        ctx->live,
+        ctx->used,
+        ctx->store_id,
+        ctx->order_attr_key,
+        ctx->order_attr_value,
         ctx->scratch_idx,
         ctx->scratch_w,
         ctx->scratch_out,
@@ -301,6 +307,9 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->sku_text = ctx_array(ctx->sku_text_cap, 1, &ok);
     ctx->brand_id = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->cat_id = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->store_id = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->order_attr_key = ctx_array(tags, sizeof(uint32_t), &ok);
+    ctx->order_attr_value = ctx_array(tags, sizeof(uint32_t), &ok);
     ctx->customer_tags = ctx_array(tags, sizeof(uint32_t), &ok);
     ctx->customer_tag_bits = ctx_array(sw, sizeof(uint64_t), &ok);
     ctx->coupon_code = ctx_array(coupons, sizeof(const char *), &ok);
@@ -322,6 +331,9 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->stack = ctx_array(ctx->max_scalars, sizeof(int64_t), &ok);
     ctx->sets = ctx_array((size_t)ctx->max_sets * w, sizeof(uint64_t), &ok);
     ctx->all_lines = ctx_array(w, sizeof(uint64_t), &ok);
+    ctx->consumed = ctx_array(w, sizeof(uint64_t), &ok);
+    ctx->live = ctx_array(w, sizeof(uint64_t), &ok);
+    ctx->used = ctx_array(w, sizeof(uint64_t), &ok);
     ctx->scratch_idx = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->scratch_w = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->scratch_out = ctx_array(lines, sizeof(int64_t), &ok);
@@ -430,6 +442,7 @@ static bool ctx_grow_lines(perk_context *ctx, uint32_t need)
     GROW(sku_off, old, to);
     GROW(brand_id, old, to);
     GROW(cat_id, old, to);
+    GROW(store_id, old, to);
     GROW(pend, old, to);
     GROW(scratch_idx, old, to);
     GROW(scratch_w, old, to);
@@ -459,6 +472,9 @@ static bool ctx_grow_lines(perk_context *ctx, uint32_t need)
         RENEW(sets, (size_t)ctx->max_sets * words);
         RENEW(touched, words);
         RENEW(all_lines, words);
+        RENEW(consumed, words);
+        RENEW(live, words);
+        RENEW(used, words);
         RENEW(no_lines, words);
         if (ok) ok = cidx_set_words(ctx, words);
         if (ok) ctx->max_words = words;
@@ -513,6 +529,9 @@ void perk_cart_reset(perk_context *ctx)
     ctx->points_to_redeem = 0;
     ctx->channel_sid = ctx->subscription_sid = PROG_NONE;
     ctx->channel_known = false;
+    ctx->region_sid = PROG_NONE;
+    ctx->region_known = false;
+    ctx->n_order_attrs = 0;
 
     /* only the promotions the last cart excluded or gave a usage: O(those), not O(promotions) */
     for (uint32_t k = 0; k < ctx->n_marked; k++) ctx->mark_of[ctx->marks[k].rule] = PROG_NONE;
@@ -637,6 +656,14 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o)
     if (o->delivery_number < 0)
         return CART_FAIL(ctx, PERK_INVALID, "order: delivery_number %lld must not be negative",
                          (long long)o->delivery_number);
+    if (o->n_attrs > ctx->limits.max_tags)
+        return CART_FAIL(ctx, PERK_LIMIT, "order: %zu attributes, at most %u allowed", o->n_attrs,
+                         ctx->limits.max_tags);
+    if (o->n_attrs > 0 && o->attrs == NULL)
+        return CART_FAIL(ctx, PERK_INVALID, "order: n_attrs is %zu but attrs is NULL", o->n_attrs);
+    for (size_t i = 0; i < o->n_attrs; i++)
+        if (o->attrs[i].key == NULL || o->attrs[i].value == NULL)
+            return CART_FAIL(ctx, PERK_INVALID, "order: attribute %zu has a NULL key or value", i + 1);
     if (o->points_to_redeem < -1)
         return CART_FAIL(ctx, PERK_INVALID,
                          "order: points_to_redeem %lld must be -1 (as many as allowed) or >= 0",
@@ -648,6 +675,18 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o)
     ctx->channel_sid = intern(ctx, o->channel);
     ctx->channel_known = o->channel != NULL;
     ctx->subscription_sid = intern(ctx, o->subscription_plan);
+    ctx->region_sid = intern(ctx, o->region);
+    ctx->region_known = o->region != NULL;
+    ctx->n_order_attrs = 0;
+    for (size_t i = 0; i < o->n_attrs; i++) {
+        uint32_t key = intern(ctx, o->attrs[i].key);
+        if (key == PROG_NONE) continue; /* no rule reads it */
+        uint32_t k = 0;
+        while (k < ctx->n_order_attrs && ctx->order_attr_key[k] != key) k++;
+        if (k == ctx->n_order_attrs) ctx->n_order_attrs++;
+        ctx->order_attr_key[k] = key; /* a key given twice: the last value */
+        ctx->order_attr_value[k] = intern(ctx, o->attrs[i].value);
+    }
     ctx->have_order = true;
     return PERK_OK;
 }

@@ -212,6 +212,8 @@ typedef struct perk_line {
     int64_t quantity;   /* 1 <= quantity <= limits.max_quantity */
     int64_t margin_ppm; /* gross margin as a share of the price, 0..1000000 when has_margin */
     bool has_margin;    /* false (zero): the margin is unknown and margin_ppm is ignored */
+    /* appended in 0.2 (the fields above keep their offsets) */
+    const char *store; /* the store or seller of the line (跨店满减), NULL = unknown */
 } perk_line;
 
 typedef struct perk_customer {
@@ -240,6 +242,10 @@ typedef struct perk_order {
     const char *subscription_plan; /* periodic orders: the plan id, else NULL */
     int64_t delivery_number;       /* periodic orders: 1 for the first delivery, 0 = none */
     int64_t points_to_redeem;      /* points the customer asks to use; -1 = as many as allowed */
+    /* appended in 0.2 (the fields above keep their offsets) */
+    const char *region;     /* delivery province or city, e.g. "新疆" (偏远地区); NULL = unknown */
+    const perk_attr *attrs; /* optional order-level custom attributes (`order.attr("key")`) */
+    size_t n_attrs;
 } perk_order;
 
 /* The store's verdict on an entered coupon code (PERK_COUPON_UNCHECKED when no store was asked:

@@ -158,6 +158,8 @@ static inline void bc_sample(prog_data *p)
     uint32_t jj = pb_emit(p, PERK_OP_JUMP, 0);
     pb_emit(p, PERK_OP_PUSH_IMM, 7); /* dead code, skipped by the JUMP */
     pb_emit(p, PERK_OP_POP, 0);
+    pb_emit(p, PERK_OP_ORDER_ATTR, pb_str(p, "pos")); /* order.attr("pos"), dropped */
+    pb_emit(p, PERK_OP_POP, 0);
     pb_patch(p, jj, pb_here(p));
     pb_emit(p, PERK_OP_REQUIRE, c);
     /* buy set: ((brand Acme | sku TEA-1) & origin=Yunnan) except price >= ¥10, complemented */
