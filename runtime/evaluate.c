@@ -213,7 +213,7 @@ static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods)
     return PERK_OK;
 }
 
-/* `consumes` (docs/semantics.md 5.5): the lines of the sets the applied promotion's actions read
+/* `consumes` (docs/semantics.md 5.6): the lines of the sets the applied promotion's actions read
  * leave every later promotion's sets, and order.subtotal, with their amounts as they are now. */
 static void consume(perk_context *ctx)
 {

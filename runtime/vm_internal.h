@@ -216,7 +216,7 @@ struct perk_context {
     int64_t *stack;      /* max_scalars */
     uint64_t *sets;      /* max_sets * max_words */
     uint64_t *all_lines; /* max_words: every cart line */
-    /* item consumption (`consumes`, docs/semantics.md 5.5): the lines consumed so far, the
+    /* item consumption (`consumes`, docs/semantics.md 5.6): the lines consumed so far, the
      * non-gift lines not consumed (what a promotion's sets are drawn from), the lines of the
      * current promotion's action sets, and the consumed lines' amounts (current when consumed,
      * and original) that order.subtotal leaves out */

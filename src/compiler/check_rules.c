@@ -549,7 +549,7 @@ static bool common_clause(check_ctx *c, ast_node *cl)
 /* ------------------------------------------------------------------------------------------ */
 /* Declarations                                                                                */
 
-/* `consumes` (docs/semantics.md 5.5) takes the lines a promotion's goods actions read out of
+/* `consumes` (docs/semantics.md 5.6) takes the lines a promotion's goods actions read out of
  * later promotions: with only gifts, effects or shipping there are none, and after `stop` no later
  * promotion runs to see the difference. */
 static void check_consumes(check_ctx *c, const ast_node *p, const ast_node *consumes, const ast_node *stop)
