@@ -387,6 +387,21 @@ action
             $$ = mk_action(ps, ACT_EVERY, @$, $2, $4, $6);
             if ($8) ast_list_push(ps->arena, &$$->list, $8);
         }
+    /* 跨店满减 per store: `every ¥300 on items: ¥30 off per store` */
+    | T_EVERY expr T_ON expr T_COLON expr T_OFF up_to_opt T_PER T_IDENT
+        {
+            $$ = mk_action(ps, ACT_EVERY_STORE, @$, $2, $4, $6);
+            if ($8) ast_list_push(ps->arena, &$$->list, $8);
+            want_word(ps, $10, "store", NULL, @10, "a threshold per store reads `every ¥300 on items: ¥30 off per store`");
+        }
+    | T_TIERS T_ON expr T_LBRACE tier_table T_RBRACE T_PER T_IDENT
+        {
+            $$ = $5; $$->op = ACT_TIERS_STORE; $$->b = $3; $$->span = @$;
+            want_word(ps, $8, "store", NULL, @8, "spend tiers per store read `tiers on items { ¥200: ¥20 off } per store`");
+            if ($3->kind == AST_CALL && $3->name && strcmp($3->name, "count") == 0)
+                diag_report(ps->diags, DIAG_SYNTAX_ERROR, @7, "measure money per store: `tiers on items { ¥200: ¥20 off } per store`",
+                            "count tiers cannot be taken per store");
+        }
     | T_BUY expr T_OF expr T_GET expr reward_opt get_how
         {
             $$ = mk_action(ps, ACT_BUY_GET, @$, $2, $4, $6);

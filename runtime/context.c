@@ -158,6 +158,8 @@ void perk_context_free(perk_context *ctx)
         ctx->live,
         ctx->used,
         ctx->store_id,
+        ctx->store_hash,
+        ctx->store_off,
         ctx->order_attr_key,
         ctx->order_attr_value,
         ctx->scratch_idx,
@@ -308,6 +310,8 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->brand_id = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->cat_id = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->store_id = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->store_hash = ctx_array(lines, sizeof(uint64_t), &ok);
+    ctx->store_off = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->order_attr_key = ctx_array(tags, sizeof(uint32_t), &ok);
     ctx->order_attr_value = ctx_array(tags, sizeof(uint32_t), &ok);
     ctx->customer_tags = ctx_array(tags, sizeof(uint32_t), &ok);
@@ -443,6 +447,8 @@ static bool ctx_grow_lines(perk_context *ctx, uint32_t need)
     GROW(brand_id, old, to);
     GROW(cat_id, old, to);
     GROW(store_id, old, to);
+    GROW(store_hash, old, to);
+    GROW(store_off, old, to);
     GROW(pend, old, to);
     GROW(scratch_idx, old, to);
     GROW(scratch_w, old, to);
@@ -720,7 +726,8 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
     if (in->sku == NULL || in->sku[0] == '\0')
         return CART_FAIL(ctx, PERK_INVALID, "line %u: sku is required", n);
     size_t sku_len = strlen(in->sku);
-    if (sku_len > UINT32_MAX / 2 || ctx->sku_text_len > UINT32_MAX / 2)
+    size_t store_len = in->store != NULL ? strlen(in->store) : 0;
+    if (sku_len > UINT32_MAX / 4 || store_len > UINT32_MAX / 4 || ctx->sku_text_len > UINT32_MAX / 2)
         return CART_FAIL(ctx, PERK_LIMIT, "line %u: the cart's SKUs are too long", n);
     if (in->unit_price < 0 || in->unit_price > ctx->limits.max_money)
         return CART_FAIL(ctx, PERK_INVALID, "line %u: unit_price %lld must be between 0 and %lld", n,
@@ -767,9 +774,11 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
 
     /* the SKU's text, kept for the pairing within one SKU (`per sku`); the buffer grows like the
      * line arrays, so the same cart fed again allocates nothing */
-    if (ctx->sku_text_len + sku_len + 1 > ctx->sku_text_cap) {
+    /* the store's text follows the SKU's in the same buffer (`per store`) */
+    size_t need = sku_len + 1 + (in->store != NULL ? store_len + 1 : 0);
+    if (ctx->sku_text_len + need > ctx->sku_text_cap) {
         size_t cap = ctx->sku_text_cap;
-        while (cap < ctx->sku_text_len + sku_len + 1) cap += cap / 2 + 256;
+        while (cap < ctx->sku_text_len + need) cap += cap / 2 + 256;
         char *text = perk_mem_realloc(ctx->sku_text, ctx->sku_text_cap, cap);
         if (text == NULL) return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory for its SKU", n);
         ctx->sku_text = text;
@@ -782,6 +791,16 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
     ctx->sku_off[i] = (uint32_t)ctx->sku_text_len;
     memcpy(ctx->sku_text + ctx->sku_text_len, in->sku, sku_len + 1);
     ctx->sku_text_len += sku_len + 1;
+    ctx->store_off[i] = UINT32_MAX;
+    ctx->store_hash[i] = 0;
+    if (in->store != NULL) {
+        uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+        for (size_t k = 0; k < store_len; k++) h = (h ^ (unsigned char)in->store[k]) * UINT64_C(1099511628211);
+        ctx->store_hash[i] = h;
+        ctx->store_off[i] = (uint32_t)ctx->sku_text_len;
+        memcpy(ctx->sku_text + ctx->sku_text_len, in->store, store_len + 1);
+        ctx->sku_text_len += store_len + 1;
+    }
     ctx->price[i] = in->unit_price;
     ctx->qty[i] = in->quantity;
     ctx->orig[i] = amount;

@@ -126,6 +126,10 @@ struct perk_context {
     int64_t *price, *qty, *orig, *cur, *margin;
     uint32_t *sku_id, *brand_id, *cat_id;
     uint32_t *store_id; /* interned store, PROG_NONE (a store no rule names), CTX_STORE_MISSING */
+    /* each line's store as given, for the actions measured per store (`per store`): its text at
+     * sku_text + store_off[i] (UINT32_MAX: no store), its FNV-1a hash */
+    uint64_t *store_hash;
+    uint32_t *store_off;
     /* each line's SKU as given (sku_id is PROG_NONE for a SKU the program never names), for the
      * actions that pair units within one SKU: the text at sku_text + sku_off[i], its FNV-1a hash */
     uint64_t *sku_hash;

@@ -294,6 +294,7 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         steps_ascending(c, act, "quantity steps");
         return;
     case ACT_TIERS:
+    case ACT_TIERS_STORE:
         check_item_set(c, act->b, "what the tiers measure");
         for (int i = 0; i < act->list.count; i++) {
             ast_node *s = act->list.items[i];
@@ -316,7 +317,8 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         }
         steps_ascending(c, act, "spend thresholds");
         return;
-    case ACT_EVERY: {
+    case ACT_EVERY:
+    case ACT_EVERY_STORE: {
         bool step = want_money(c, act->a, "the step", false);
         check_item_set(c, act->b, "what is measured");
         bool off = want_money(c, act->c, "the amount off per step", false);
