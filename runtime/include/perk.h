@@ -129,6 +129,9 @@ const char *perk_program_promotion_note(const perk_program *program, size_t inde
 /* Whether the promotion pairs units within each SKU (`buy 1 of tea get 1 at 50% off per sku`), so
  * that an explanation can show its discount per SKU. */
 bool perk_program_promotion_per_sku(const perk_program *program, size_t index);
+/* Whether the promotion `consumes` the lines it uses (docs/semantics.md 5.6): once it applies,
+ * later promotions neither count nor discount them. For explanations. */
+bool perk_program_promotion_consumes(const perk_program *program, size_t index);
 /* Finds a promotion by id; returns its index or -1. */
 long perk_program_find_promotion(const perk_program *program, const char *id);
 size_t perk_program_earn_count(const perk_program *program);
