@@ -120,7 +120,7 @@ static inline int64_t field_value(const perk_context *ctx, uint32_t field, uint3
     case PERK_FIELD_STORE:
         *known = ctx->store_id[i] != CTX_STORE_MISSING;
         return sid(ctx->store_id[i]);
-    case PERK_FIELD_DISCOUNTED: return act_amount(ctx, i) < ctx->orig[i];
+    case PERK_FIELD_DISCOUNTED: return ctx->cur[i] < ctx->orig[i]; /* by earlier promotions only */
     default: *known = false; return 0;
     }
 }
