@@ -123,6 +123,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_AFTER "'after'" T_PRIORITY "'priority'" T_VALID "'valid'" T_TO "'to'"
 %token T_EVERY "'every'" T_HOURS "'hours'" T_REQUIRES "'requires'" T_COUPON "'coupon'"
 %token T_FROM "'from'" T_EXCLUSIVE "'exclusive'" T_STOP "'stop'" T_LIMIT "'limit'"
+%token T_CONSUMES "'consumes'"
 %token T_USES "'uses'" T_TOTAL "'total'" T_CUSTOMER "'customer'" T_MEASURE "'measure'" T_STAGE "'stage'"
 %token T_ORIGINAL "'original'" T_PRICES "'prices'" T_OFF "'off'" T_EACH "'each'"
 %token T_SHIPPING "'shipping'" T_FREE "'free'" T_PRICE "'price'" T_AT "'at'" T_BY "'by'"
@@ -255,7 +256,7 @@ keyword
     | T_USES | T_TOTAL | T_CUSTOMER | T_MEASURE | T_STAGE | T_ORIGINAL | T_PRICES | T_OFF | T_EACH
     | T_SHIPPING | T_FREE | T_PRICE | T_AT | T_BY | T_QUANTITY | T_TIERS | T_UP | T_BUY | T_OF
     | T_GET | T_ANY | T_GIFT | T_EFFECT | T_WHERE | T_OR | T_AND | T_NOT | T_IS | T_IN | T_UNION
-    | T_EXCEPT | T_ITEMS | T_TODAY | T_WEEKDAY | T_TIME_KW | T_TRUE | T_FALSE
+    | T_EXCEPT | T_ITEMS | T_TODAY | T_WEEKDAY | T_TIME_KW | T_TRUE | T_FALSE | T_CONSUMES
     ;
 
 /* --- tiers ------------------------------------------------------------------------------- */
@@ -292,6 +293,7 @@ promo_clause
         { $$ = mk_clause(ps, CL_COUPON_FROM, @$, NULL, NULL); $$->name = $4->name; }
     | k_exclusive T_STRING          { $$ = mk_clause(ps, CL_EXCLUSIVE, @$, NULL, NULL); $$->name = $2->name; }
     | k_stop                        { $$ = mk_clause(ps, CL_STOP, @$, NULL, NULL); }
+    | k_consumes                    { $$ = mk_clause(ps, CL_CONSUMES, @$, NULL, NULL); }
     | k_cap expr                    { $$ = mk_clause(ps, CL_CAP, @$, $2, NULL); }
     | k_limit expr T_USES           { $$ = mk_clause(ps, CL_LIMIT_USES, @$, $2, NULL); }
     | k_limit expr T_TOTAL          { $$ = mk_clause(ps, CL_LIMIT_MONEY, @$, $2, NULL); }
@@ -384,6 +386,21 @@ action
         {
             $$ = mk_action(ps, ACT_EVERY, @$, $2, $4, $6);
             if ($8) ast_list_push(ps->arena, &$$->list, $8);
+        }
+    /* 跨店满减 per store: `every ¥300 on items: ¥30 off per store` */
+    | T_EVERY expr T_ON expr T_COLON expr T_OFF up_to_opt T_PER T_IDENT
+        {
+            $$ = mk_action(ps, ACT_EVERY_STORE, @$, $2, $4, $6);
+            if ($8) ast_list_push(ps->arena, &$$->list, $8);
+            want_word(ps, $10, "store", NULL, @10, "a threshold per store reads `every ¥300 on items: ¥30 off per store`");
+        }
+    | T_TIERS T_ON expr T_LBRACE tier_table T_RBRACE T_PER T_IDENT
+        {
+            $$ = $5; $$->op = ACT_TIERS_STORE; $$->b = $3; $$->span = @$;
+            want_word(ps, $8, "store", NULL, @8, "spend tiers per store read `tiers on items { ¥200: ¥20 off } per store`");
+            if ($3->kind == AST_CALL && $3->name && strcmp($3->name, "count") == 0)
+                diag_report(ps->diags, DIAG_SYNTAX_ERROR, @7, "measure money per store: `tiers on items { ¥200: ¥20 off } per store`",
+                            "count tiers cannot be taken per store");
         }
     | T_BUY expr T_OF expr T_GET expr reward_opt get_how
         {
@@ -592,6 +609,7 @@ k_hours: T_HOURS { yyerrok; } ;
 k_requires: T_REQUIRES { yyerrok; } ;
 k_exclusive: T_EXCLUSIVE { yyerrok; } ;
 k_stop: T_STOP { yyerrok; } ;
+k_consumes: T_CONSUMES { yyerrok; } ;
 k_cap: T_CAP { yyerrok; } ;
 k_limit: T_LIMIT { yyerrok; } ;
 k_measure: T_MEASURE { yyerrok; } ;
@@ -660,6 +678,15 @@ field
     : T_IDENT T_DOT T_IDENT      { $$ = mk_field(ps, @1, $3, @$); }
     | T_CUSTOMER T_DOT T_IDENT   { $$ = mk_field(ps, @1, $3, @$); }
     | T_ORDER T_DOT T_IDENT      { $$ = mk_field(ps, @1, $3, @$); }
+    /* order.attr("key"): an order-level custom attribute (a call named "order.attr") */
+    | T_ORDER T_DOT T_IDENT T_LPAREN args_opt T_RPAREN
+        {
+            $$ = $5; $$->span = @$; $$ = finish_height(ps, $$);
+            $$->name = strcmp($3->name, "attr") == 0 ? "order.attr" : $3->name;
+            if (strcmp($3->name, "attr") != 0)
+                diag_report(ps->diags, DIAG_SYNTAX_ERROR, @3, "an order attribute reads `order.attr(\"invoice\")`",
+                            "expected 'attr', found '%s'", $3->name);
+        }
     ;
 
 list_opt
@@ -1001,7 +1028,7 @@ static const yysymbol_kind_t declarations[] = {
 static const yysymbol_kind_t promo_clauses[] = {
     YYSYMBOL_T_PRIORITY, YYSYMBOL_T_WHEN, YYSYMBOL_T_VALID, YYSYMBOL_T_EVERY, YYSYMBOL_T_ON, YYSYMBOL_T_HOURS,
     YYSYMBOL_T_REQUIRES, YYSYMBOL_T_EXCLUSIVE, YYSYMBOL_T_STOP, YYSYMBOL_T_CAP, YYSYMBOL_T_LIMIT,
-    YYSYMBOL_T_MEASURE, YYSYMBOL_T_STAGE, YYSYMBOL_T_THEN, YYSYMBOL_YYEMPTY
+    YYSYMBOL_T_MEASURE, YYSYMBOL_T_STAGE, YYSYMBOL_T_THEN, YYSYMBOL_T_CONSUMES, YYSYMBOL_YYEMPTY
 };
 static const yysymbol_kind_t settings_kw[] = {
     YYSYMBOL_T_CURRENCY, YYSYMBOL_T_TIMEZONE, YYSYMBOL_T_ROUNDING, YYSYMBOL_T_MAX, YYSYMBOL_T_COUPONS,

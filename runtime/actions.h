@@ -69,7 +69,13 @@
       "tiers on count %S", "count tiers: steps (threshold = units of the set, value = money or ppm off)") \
     X(BUY_GET_SKU, "buy-get-per-sku", ITEMS, 1, 1, NONE, FIRST, BUY_GET, BUY_GET, COUNT, COUNT, PPM, 0,      \
       "buy %i0 get %i1 at %p2 off per sku",                                                                 \
-      "buy p0 get p1 within each SKU of the set: reward units get p2 ppm off (1000000 = free)")
+      "buy p0 get p1 within each SKU of the set: reward units get p2 ppm off (1000000 = free)")      \
+    X(TIERS_STORE, "tiers-per-store", ORDER, 1, 1, TIERS, FIRST, TIERS, STEPS, ANY, ANY, ANY, 0,            \
+      "tiers %S per store",                                                                                 \
+      "spend tiers measured and taken off within each store of the set (lines without a store: one group)") \
+    X(EVERY_STORE, "every-per-store", ORDER, 1, 1, NONE, FIRST, EVERY, EVERY, COUNT, MONEY, CAP, 0,          \
+      "every %m0: %m1 off[, up to %m2] per store",                                                          \
+      "every p0 spent within one store: p1 off, at most p2 per store (lines without a store: one group)")
 /* clang-format on */
 
 typedef enum prog_action_kind {

@@ -311,6 +311,8 @@ bool cidx_add_line(perk_context *ctx, uint32_t line, const perk_line *in)
     ctx->brand_id[line] = brand;
     ok &= mark(ctx, slot_of(ctx, CIDX_BRAND, brand), line);
 
+    ctx->store_id[line] = in->store != NULL ? find(ctx, in->store, strlen(in->store)) : CTX_STORE_MISSING;
+
     uint32_t cat = PROG_NONE;
     if (in->category != NULL) {
         const char *c = in->category;

@@ -577,15 +577,20 @@ static bool read_object(cart_parser *p, const json_read_value *obj, const char *
 
 /* ------------------------------------------------------------------ sections */
 
+static bool read_attrs(cart_parser *p, const json_read_value *obj, const perk_attr **out, size_t *n_out);
+
 static bool parse_order(cart_parser *p, const json_read_value *order)
 {
     static const char *const fields[] = { "id",           "currency",         "time", "channel", "shipping",
-                                          "subscription", "points_to_redeem", NULL };
+                                          "subscription", "points_to_redeem", "region",
+                                          "attrs",        NULL };
     perk_order *o = &p->doc->order;
     size_t old = path_push_key(p, "order");
     bool ok = check_fields(p, order, fields, "an order", CART_LEVEL_SECTION) &&
               read_string(p, order, "id", false, &o->id) &&
               read_string(p, order, "channel", false, &o->channel) &&
+              read_string(p, order, "region", false, &o->region) &&
+              read_attrs(p, order, &o->attrs, &o->n_attrs) &&
               read_money(p, order, "shipping", false, 0, &o->shipping);
     if (!ok) goto out;
 
@@ -757,7 +762,7 @@ static bool read_margin(cart_parser *p, const json_read_value *line, perk_line *
     return ok;
 }
 
-static bool read_attrs(cart_parser *p, const json_read_value *line, perk_line *l)
+static bool read_attrs(cart_parser *p, const json_read_value *line, const perk_attr **out, size_t *n_out)
 {
     const json_read_value *attrs;
     if (!read_object(p, line, "attrs", &attrs)) return false;
@@ -790,8 +795,8 @@ static bool read_attrs(cart_parser *p, const json_read_value *line, perk_line *l
         i++;
     }
     p->attr_used += n;
-    l->attrs = n ? dst : NULL;
-    l->n_attrs = n;
+    *out = n ? dst : NULL;
+    *n_out = n;
     path_pop(p, old);
     return true;
 }
@@ -824,7 +829,7 @@ static bool read_category(cart_parser *p, const json_read_value *line, const cha
 static bool parse_line(cart_parser *p, const json_read_value *line, perk_line *l)
 {
     static const char *const fields[] = { "id",    "sku",      "name",   "category", "brand", "tags",
-                                          "price", "quantity", "margin", "attrs",    NULL };
+                                          "price", "quantity", "margin", "attrs",    "store", NULL };
     if (!is_object(line)) return fail_type(p, line, "an object");
     bool ok = check_fields(p, line, fields, "a line", CART_LEVEL_SECTION) &&
               read_string(p, line, "id", false, &l->id) &&
@@ -832,7 +837,7 @@ static bool parse_line(cart_parser *p, const json_read_value *line, perk_line *l
               read_category(p, line, &l->category) && read_string(p, line, "brand", false, &l->brand) &&
               read_string_array(p, line, "tags", p->limits.max_tags, "max_tags", &l->tags, &l->n_tags) &&
               read_money(p, line, "price", true, 0, &l->unit_price) && read_margin(p, line, l) &&
-              read_attrs(p, line, l);
+              read_attrs(p, line, &l->attrs, &l->n_attrs) && read_string(p, line, "store", false, &l->store);
     if (!ok) return false;
 
     const json_read_value *q = field(p, line, "quantity");
@@ -1192,6 +1197,9 @@ static bool size_pools(cart_parser *p, const json_read_value *root)
     const json_read_value *cust = json_read_get(root, "customer");
     if (is_object(cust) && is_array(json_read_get(cust, "tags")))
         tags += v_size(json_read_get(cust, "tags"));
+    const json_read_value *order = json_read_get(root, "order");
+    if (is_object(order) && is_object(json_read_get(order, "attrs")))
+        attrs += v_size(json_read_get(order, "attrs"));
     const json_read_value *lines = json_read_get(root, "lines");
     if (is_array(lines) && v_size(lines) <= p->limits.max_lines) {
         const json_read_value *l = json_read_first(lines);

@@ -154,6 +154,14 @@ void perk_context_free(perk_context *ctx)
         ctx->stack,
         ctx->sets,
         ctx->all_lines,
+        ctx->consumed,
+        ctx->live,
+        ctx->used,
+        ctx->store_id,
+        ctx->store_hash,
+        ctx->store_off,
+        ctx->order_attr_key,
+        ctx->order_attr_value,
         ctx->scratch_idx,
         ctx->scratch_w,
         ctx->scratch_out,
@@ -301,6 +309,11 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->sku_text = ctx_array(ctx->sku_text_cap, 1, &ok);
     ctx->brand_id = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->cat_id = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->store_id = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->store_hash = ctx_array(lines, sizeof(uint64_t), &ok);
+    ctx->store_off = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->order_attr_key = ctx_array(tags, sizeof(uint32_t), &ok);
+    ctx->order_attr_value = ctx_array(tags, sizeof(uint32_t), &ok);
     ctx->customer_tags = ctx_array(tags, sizeof(uint32_t), &ok);
     ctx->customer_tag_bits = ctx_array(sw, sizeof(uint64_t), &ok);
     ctx->coupon_code = ctx_array(coupons, sizeof(const char *), &ok);
@@ -322,6 +335,9 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->stack = ctx_array(ctx->max_scalars, sizeof(int64_t), &ok);
     ctx->sets = ctx_array((size_t)ctx->max_sets * w, sizeof(uint64_t), &ok);
     ctx->all_lines = ctx_array(w, sizeof(uint64_t), &ok);
+    ctx->consumed = ctx_array(w, sizeof(uint64_t), &ok);
+    ctx->live = ctx_array(w, sizeof(uint64_t), &ok);
+    ctx->used = ctx_array(w, sizeof(uint64_t), &ok);
     ctx->scratch_idx = ctx_array(lines, sizeof(uint32_t), &ok);
     ctx->scratch_w = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->scratch_out = ctx_array(lines, sizeof(int64_t), &ok);
@@ -430,6 +446,9 @@ static bool ctx_grow_lines(perk_context *ctx, uint32_t need)
     GROW(sku_off, old, to);
     GROW(brand_id, old, to);
     GROW(cat_id, old, to);
+    GROW(store_id, old, to);
+    GROW(store_hash, old, to);
+    GROW(store_off, old, to);
     GROW(pend, old, to);
     GROW(scratch_idx, old, to);
     GROW(scratch_w, old, to);
@@ -459,6 +478,9 @@ static bool ctx_grow_lines(perk_context *ctx, uint32_t need)
         RENEW(sets, (size_t)ctx->max_sets * words);
         RENEW(touched, words);
         RENEW(all_lines, words);
+        RENEW(consumed, words);
+        RENEW(live, words);
+        RENEW(used, words);
         RENEW(no_lines, words);
         if (ok) ok = cidx_set_words(ctx, words);
         if (ok) ctx->max_words = words;
@@ -513,6 +535,9 @@ void perk_cart_reset(perk_context *ctx)
     ctx->points_to_redeem = 0;
     ctx->channel_sid = ctx->subscription_sid = PROG_NONE;
     ctx->channel_known = false;
+    ctx->region_sid = PROG_NONE;
+    ctx->region_known = false;
+    ctx->n_order_attrs = 0;
 
     /* only the promotions the last cart excluded or gave a usage: O(those), not O(promotions) */
     for (uint32_t k = 0; k < ctx->n_marked; k++) ctx->mark_of[ctx->marks[k].rule] = PROG_NONE;
@@ -637,6 +662,14 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o)
     if (o->delivery_number < 0)
         return CART_FAIL(ctx, PERK_INVALID, "order: delivery_number %lld must not be negative",
                          (long long)o->delivery_number);
+    if (o->n_attrs > ctx->limits.max_tags)
+        return CART_FAIL(ctx, PERK_LIMIT, "order: %zu attributes, at most %u allowed", o->n_attrs,
+                         ctx->limits.max_tags);
+    if (o->n_attrs > 0 && o->attrs == NULL)
+        return CART_FAIL(ctx, PERK_INVALID, "order: n_attrs is %zu but attrs is NULL", o->n_attrs);
+    for (size_t i = 0; i < o->n_attrs; i++)
+        if (o->attrs[i].key == NULL || o->attrs[i].value == NULL)
+            return CART_FAIL(ctx, PERK_INVALID, "order: attribute %zu has a NULL key or value", i + 1);
     if (o->points_to_redeem < -1)
         return CART_FAIL(ctx, PERK_INVALID,
                          "order: points_to_redeem %lld must be -1 (as many as allowed) or >= 0",
@@ -648,6 +681,18 @@ perk_status perk_cart_set_order(perk_context *ctx, const perk_order *o)
     ctx->channel_sid = intern(ctx, o->channel);
     ctx->channel_known = o->channel != NULL;
     ctx->subscription_sid = intern(ctx, o->subscription_plan);
+    ctx->region_sid = intern(ctx, o->region);
+    ctx->region_known = o->region != NULL;
+    ctx->n_order_attrs = 0;
+    for (size_t i = 0; i < o->n_attrs; i++) {
+        uint32_t key = intern(ctx, o->attrs[i].key);
+        if (key == PROG_NONE) continue; /* no rule reads it */
+        uint32_t k = 0;
+        while (k < ctx->n_order_attrs && ctx->order_attr_key[k] != key) k++;
+        if (k == ctx->n_order_attrs) ctx->n_order_attrs++;
+        ctx->order_attr_key[k] = key; /* a key given twice: the last value */
+        ctx->order_attr_value[k] = intern(ctx, o->attrs[i].value);
+    }
     ctx->have_order = true;
     return PERK_OK;
 }
@@ -681,7 +726,8 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
     if (in->sku == NULL || in->sku[0] == '\0')
         return CART_FAIL(ctx, PERK_INVALID, "line %u: sku is required", n);
     size_t sku_len = strlen(in->sku);
-    if (sku_len > UINT32_MAX / 2 || ctx->sku_text_len > UINT32_MAX / 2)
+    size_t store_len = in->store != NULL ? strlen(in->store) : 0;
+    if (sku_len > UINT32_MAX / 4 || store_len > UINT32_MAX / 4 || ctx->sku_text_len > UINT32_MAX / 2)
         return CART_FAIL(ctx, PERK_LIMIT, "line %u: the cart's SKUs are too long", n);
     if (in->unit_price < 0 || in->unit_price > ctx->limits.max_money)
         return CART_FAIL(ctx, PERK_INVALID, "line %u: unit_price %lld must be between 0 and %lld", n,
@@ -728,9 +774,11 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
 
     /* the SKU's text, kept for the pairing within one SKU (`per sku`); the buffer grows like the
      * line arrays, so the same cart fed again allocates nothing */
-    if (ctx->sku_text_len + sku_len + 1 > ctx->sku_text_cap) {
+    /* the store's text follows the SKU's in the same buffer (`per store`) */
+    size_t need = sku_len + 1 + (in->store != NULL ? store_len + 1 : 0);
+    if (ctx->sku_text_len + need > ctx->sku_text_cap) {
         size_t cap = ctx->sku_text_cap;
-        while (cap < ctx->sku_text_len + sku_len + 1) cap += cap / 2 + 256;
+        while (cap < ctx->sku_text_len + need) cap += cap / 2 + 256;
         char *text = perk_mem_realloc(ctx->sku_text, ctx->sku_text_cap, cap);
         if (text == NULL) return CART_FAIL(ctx, PERK_NOMEM, "line %u: out of memory for its SKU", n);
         ctx->sku_text = text;
@@ -743,6 +791,16 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *in)
     ctx->sku_off[i] = (uint32_t)ctx->sku_text_len;
     memcpy(ctx->sku_text + ctx->sku_text_len, in->sku, sku_len + 1);
     ctx->sku_text_len += sku_len + 1;
+    ctx->store_off[i] = UINT32_MAX;
+    ctx->store_hash[i] = 0;
+    if (in->store != NULL) {
+        uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+        for (size_t k = 0; k < store_len; k++) h = (h ^ (unsigned char)in->store[k]) * UINT64_C(1099511628211);
+        ctx->store_hash[i] = h;
+        ctx->store_off[i] = (uint32_t)ctx->sku_text_len;
+        memcpy(ctx->sku_text + ctx->sku_text_len, in->store, store_len + 1);
+        ctx->sku_text_len += store_len + 1;
+    }
     ctx->price[i] = in->unit_price;
     ctx->qty[i] = in->quantity;
     ctx->orig[i] = amount;

@@ -428,7 +428,8 @@ static void put_rule(FILE *out, const prog_data *p, uint32_t i)
     if (!r->flags) fputs(" none", out);
     if (r->flags & PROG_RULE_STOP) fputs(" stop", out);
     if (r->flags & PROG_RULE_ORIGINAL) fputs(" original", out);
-    if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL)) fprintf(out, " 0x%" PRIx32, r->flags);
+    if (r->flags & PROG_RULE_CONSUME) fputs(" consumes", out);
+    if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL | PROG_RULE_CONSUME)) fprintf(out, " 0x%" PRIx32, r->flags);
     fputc('\n', out);
     if (r->group != PROG_NONE) fputs("  exclusive ", out), put_quoted(out, p, r->group), fputc('\n', out);
     if (r->coupon != PROG_NONE)

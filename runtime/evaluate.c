@@ -213,6 +213,25 @@ static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods)
     return PERK_OK;
 }
 
+/* `consumes` (docs/semantics.md 5.6): the lines of the sets the applied promotion's actions read
+ * leave every later promotion's sets, and order.subtotal, with their amounts as they are now. */
+static void consume(perk_context *ctx)
+{
+    uint32_t words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = ctx->used[w] & ctx->live[w];
+        ctx->consumed[w] |= bits;
+        ctx->live[w] &= ~bits;
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            /* no overflow: the consumed amounts are part of the subtotals, which fit */
+            ctx->consumed_cur += ctx->cur[i];
+            ctx->consumed_orig += ctx->orig[i];
+        }
+    }
+}
+
 /* The result of a failed block, from the failure the VM (or a guard) recorded in ctx->fail_*. */
 void eval_condition_failed(perk_context *ctx, uint32_t r, perk_promotion_result *pr)
 {
@@ -357,6 +376,7 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
      * held): those instructions would pass and change nothing */
     uint32_t tested = hot(ctx, r)->tested;
     prog_block body = { rule->code.start + tested, rule->code.count - tested };
+    memset(ctx->used, 0, vm_words(ctx) * sizeof(uint64_t));
     vm_outcome o = vm_run(ctx, body, VM_BLOCK_RULE, r);
     ctx->rule_original = false;
     if (o == VM_ERROR) return ctx->status;
@@ -389,6 +409,7 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     st = commit(ctx, r, goods);
     if (st != PERK_OK) return st;
     if (rule->flags & PROG_RULE_STOP) ctx->stopped = true;
+    if (rule->flags & PROG_RULE_CONSUME) consume(ctx);
     if (rule->group / 64 < ctx->group_words)
         ctx->group_bits[rule->group / 64] |= UINT64_C(1) << (rule->group % 64);
     if (rule_needs_coupon(rule)) ctx->coupon_rule_applied = true;
@@ -709,7 +730,10 @@ static void start(perk_context *ctx)
     for (uint32_t w = 0; w < words; w++) {
         uint32_t bits = n - w * 64 >= 64 ? 64 : n - w * 64;
         ctx->all_lines[w] = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+        ctx->live[w] = ctx->all_lines[w];
+        ctx->consumed[w] = ctx->used[w] = 0;
     }
+    ctx->consumed_cur = ctx->consumed_orig = 0;
     memset(ctx->group_bits, 0, ctx->group_words * sizeof(uint64_t));
     ctx->status = PERK_OK;
     ctx->subtotal_cur = ctx->subtotal_orig;

@@ -10,6 +10,9 @@
  * "Unknown facts", lists when each one is). perk_fact_can_be_unknown() says which can be: the
  * checker refuses `is known` on the others. New facts are appended: the ids are the bytecode's.
  *
+ * ORDER_ATTR is not loaded by LOAD_FACT (it reads as unknown): it names what made a value unknown
+ * when ORDER_ATTR, the opcode reading `order.attr("key")`, found no such attribute.
+ *
  * A name in parentheses cannot be written in rules: such a fact is read only by the code the
  * schedule clauses compile to (`on day 18 of every month`, `valid` with a time of day, an
  * `hours` window across midnight; docs/semantics.md 13).
@@ -46,7 +49,9 @@
     X(TIME_MONTH_DAYS, "(days in the month)", INT)               \
     X(TIME_PREV_MONTH_DAY, "(yesterday's day of month)", INT)    \
     X(TIME_PREV_MONTH_DAYS, "(days in yesterday's month)", INT)  \
-    X(TIME_LOCAL_SECONDS, "(local date and time)", INT)
+    X(TIME_LOCAL_SECONDS, "(local date and time)", INT)          \
+    X(ORDER_REGION, "order.region", STRING)                      \
+    X(ORDER_ATTR, "order.attr(...)", STRING)
 /* clang-format on */
 
 typedef enum perk_fact {
@@ -70,14 +75,18 @@ static inline int perk_fact_can_be_unknown(int fact)
     case PERK_FACT_CUSTOMER_ORDERS:
     case PERK_FACT_CUSTOMER_MEMBER_SINCE:
     case PERK_FACT_CUSTOMER_POINTS:
-    case PERK_FACT_ORDER_CHANNEL: return 1;
+    case PERK_FACT_ORDER_CHANNEL:
+    case PERK_FACT_ORDER_REGION:
+    case PERK_FACT_ORDER_ATTR: return 1;
     default: return 0;
     }
 }
 
 /* Item columns, usable inside `where` and as the field of an aggregate.
  * PERK_ITEM_FIELD(ID, "name", type). Strings (sku, category, brand, tags, attr) are matched by
- * set opcodes; numbers by SET_CMP and the AGG_* opcodes. */
+ * set opcodes; numbers by SET_CMP and the AGG_* opcodes. `store` (the line's store or seller, unknown
+ * when the cart does not give it) and `discounted` (1 when an earlier promotion took something off
+ * the line: its current amount is below its original amount) are read by SET_CMP only. */
 /* clang-format off: a table, aligned by hand */
 #define PERK_ITEM_FIELD_LIST(X)                  \
     X(SKU, "sku", STRING)                        \
@@ -88,7 +97,9 @@ static inline int perk_fact_can_be_unknown(int fact)
     X(QUANTITY, "quantity", INT)                 \
     X(AMOUNT, "amount", MONEY)                   \
     X(ORIGINAL_AMOUNT, "original_amount", MONEY) \
-    X(MARGIN, "margin", PERCENT)
+    X(MARGIN, "margin", PERCENT)                 \
+    X(STORE, "store", STRING)                    \
+    X(DISCOUNTED, "discounted", BOOL)
 /* clang-format on */
 
 typedef enum perk_item_field {

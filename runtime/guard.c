@@ -186,6 +186,7 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
         case PERK_OP_CUSTOMER_TAG:
         case PERK_OP_COUPON:
         case PERK_OP_COUPON_FROM:
+        case PERK_OP_ORDER_ATTR:
             ROOM(1, 0);
             PUSH_UNKNOWN();
             break;

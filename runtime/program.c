@@ -353,6 +353,12 @@ bool perk_program_promotion_per_sku(const perk_program *program, size_t index)
     return false;
 }
 
+bool perk_program_promotion_consumes(const perk_program *program, size_t index)
+{
+    if (!program || index >= program->d.n_rules) return false;
+    return (program->d.rules[index].flags & PROG_RULE_CONSUME) != 0;
+}
+
 const char *perk_program_promotion_note(const perk_program *program, size_t index)
 {
     if (!program || index >= program->d.n_rules) return NULL;

@@ -65,7 +65,8 @@ typedef struct prog_step {
 
 enum {
     PROG_RULE_STOP = 1u << 0,    /* no later promotion runs once this one applies */
-    PROG_RULE_ORIGINAL = 1u << 1 /* thresholds measured on original amounts */
+    PROG_RULE_ORIGINAL = 1u << 1, /* thresholds measured on original amounts */
+    PROG_RULE_CONSUME = 1u << 2   /* `consumes`: the lines its actions read leave later promotions */
 };
 
 /* Evaluation stages (docs/semantics.md, "Stages"), in the order they run; the numbers are the

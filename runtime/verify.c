@@ -41,7 +41,8 @@ enum {
     VT_NUM_STRING_SET = 0,
     VT_NUM_MONEY = 1,
     VT_NUM_INT = 1,
-    VT_NUM_PERCENT = 1
+    VT_NUM_PERCENT = 1,
+    VT_NUM_BOOL = 0
 };
 
 static const unsigned char fact_is_set[PERK_FACT_COUNT] = {
@@ -390,7 +391,7 @@ static bool check_rules(vctx *v)
             return wfail(v, who, "guard condition %u is not one of its conditions [%u, %llu)", r->guard_cond,
                          r->first_cond, (unsigned long long)r->first_cond + r->n_conds),
                    false;
-        if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL))
+        if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL | PROG_RULE_CONSUME))
             return wfail(v, who, "unknown flags 0x%x", r->flags), false;
         if (r->cap < -1 || r->limit_uses < -1 || r->limit_money < -1 || r->limit_per_customer < -1)
             return wfail(v, who, "a cap or limit is negative (-1 means none)"), false;
@@ -704,7 +705,10 @@ static bool check_operand(const vinsn *x)
         break;
     case PERK_ARG_FIELD:
         if (arg >= PERK_FIELD_COUNT) return ifail(x, "unknown item field %u", arg), false;
-        if (!field_is_numeric[arg]) return ifail(x, "item field %s is not numeric", field_names[arg]), false;
+        /* SET_CMP compares any field (a text field by string id, tags by membership, `discounted`
+         * as 0/1); an aggregate needs a number */
+        if (in->op != PERK_OP_SET_CMP && !field_is_numeric[arg])
+            return ifail(x, "item field %s is not numeric", field_names[arg]), false;
         break;
     case PERK_ARG_JUMP:
         if (arg <= x->pc) return ifail(x, "jumps backward to %u (jumps go forward only)", arg), false;

@@ -117,6 +117,10 @@ static inline int64_t field_value(const perk_context *ctx, uint32_t field, uint3
     case PERK_FIELD_SKU: return sid(ctx->sku_id[i]);
     case PERK_FIELD_BRAND: return sid(ctx->brand_id[i]);
     case PERK_FIELD_CATEGORY: return sid(ctx->cat_id[i]);
+    case PERK_FIELD_STORE:
+        *known = ctx->store_id[i] != CTX_STORE_MISSING;
+        return sid(ctx->store_id[i]);
+    case PERK_FIELD_DISCOUNTED: return ctx->cur[i] < ctx->orig[i]; /* by earlier promotions only */
     default: *known = false; return 0;
     }
 }
@@ -200,6 +204,9 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
     const prog_data *d = ctx->d;
     vm_state s = { ctx, d, kind, owner, block.start, 0, 0, vm_words(ctx) };
     const uint32_t end = block.start + block.count;
+    /* a promotion's sets leave out the lines an earlier promotion consumed (`consumes`);
+     * loyalty blocks see every line */
+    const uint64_t *live = kind == VM_BLOCK_RULE ? ctx->live : ctx->all_lines;
     const uint64_t budget = ctx->limits.instruction_budget;
     int64_t *st = ctx->stack;
     ctx->has_cmp = false;
@@ -253,6 +260,12 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             ROOM(1, 0);
             st[s.sp++] = facts_load(ctx, in->arg);
             if (TOP == PERK_UNKNOWN) ctx->unk_source = in->arg;
+            break;
+        case PERK_OP_ORDER_ATTR:
+            ARG_BELOW(d->n_strings);
+            ROOM(1, 0);
+            st[s.sp++] = facts_order_attr(ctx, in->arg);
+            if (TOP == PERK_UNKNOWN) ctx->unk_source = PERK_FACT_ORDER_ATTR;
             break;
         case PERK_OP_POP:
             NEED(1, 0);
@@ -385,7 +398,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             break;
         case PERK_OP_SET_ALL:
             ROOM(0, 1);
-            copy_set(set_slot(&s, s.ssp++), ctx->all_lines, s.words);
+            copy_set(set_slot(&s, s.ssp++), live, s.words);
             break;
         case PERK_OP_SET_CATEGORY:
         case PERK_OP_SET_CATEGORY_IS:
@@ -411,7 +424,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             if (slot == PROG_NONE)
                 memset(out, 0, s.words * sizeof(uint64_t));
             else
-                copy_set(out, cidx_bits(ctx, slot), s.words);
+                for (uint32_t w = 0; w < s.words; w++) out[w] = cidx_bits(ctx, slot)[w] & live[w];
             break;
         }
         case PERK_OP_SET_CMP: {
@@ -419,7 +432,9 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             NEED(1, 0);
             ROOM(0, 1);
             int64_t x = st[--s.sp];
-            set_cmp(&s, set_slot(&s, s.ssp++), in->arg, in->aux, x);
+            uint64_t *out = set_slot(&s, s.ssp++);
+            set_cmp(&s, out, in->arg, in->aux, x);
+            for (uint32_t w = 0; w < s.words; w++) out[w] &= live[w];
             break;
         }
         case PERK_OP_SET_AND:
@@ -439,7 +454,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
         case PERK_OP_SET_NOT: {
             NEED(0, 1);
             uint64_t *a = set_slot(&s, s.ssp - 1);
-            for (uint32_t w = 0; w < s.words; w++) a[w] = ~a[w] & ctx->all_lines[w];
+            for (uint32_t w = 0; w < s.words; w++) a[w] = ~a[w] & live[w];
             break;
         }
         case PERK_OP_AGG_SUM:
@@ -484,6 +499,11 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             NEED(0, two ? 2u : 1u);
             const uint64_t *second = two ? set_slot(&s, --s.ssp) : NULL;
             const uint64_t *first = set_slot(&s, --s.ssp);
+            /* the lines a goods action reads, consumed if the promotion `consumes` and applies
+             * (gifts, effects and shipping read none: their set is not the lines they use) */
+            const prog_action_info *info = prog_action_info_of(d->actions[in->arg].kind);
+            if (info != NULL && info->goods)
+                for (uint32_t w = 0; w < s.words; w++) ctx->used[w] |= first[w] | (second ? second[w] : 0);
             perk_status rc = act_apply(ctx, in->arg, first, second);
             if (rc != PERK_OK) return vm_forward(&s, rc);
             break;

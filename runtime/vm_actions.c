@@ -247,20 +247,32 @@ static int sku_cmp(const perk_context *ctx, uint32_t i, uint32_t j)
     return strcmp(ctx->sku_text + ctx->sku_off[i], ctx->sku_text + ctx->sku_off[j]);
 }
 
-/* Line order for grouping by SKU: by SKU (hash, then text), then by line. */
-static bool sku_before(const perk_context *ctx, uint32_t i, uint32_t j)
+/* Whether lines i and j have the same store (lines without one are one group, first). */
+static int store_cmp(const perk_context *ctx, uint32_t i, uint32_t j)
 {
-    int c = sku_cmp(ctx, i, j);
+    bool hi = ctx->store_off[i] != UINT32_MAX, hj = ctx->store_off[j] != UINT32_MAX;
+    if (hi != hj) return hi ? 1 : -1;
+    if (!hi) return 0;
+    if (ctx->store_hash[i] != ctx->store_hash[j]) return ctx->store_hash[i] < ctx->store_hash[j] ? -1 : 1;
+    return strcmp(ctx->sku_text + ctx->store_off[i], ctx->sku_text + ctx->store_off[j]);
+}
+
+typedef int (*line_cmp)(const perk_context *ctx, uint32_t i, uint32_t j);
+
+/* Line order for grouping: by the key `cmp` compares (SKU or store), then by line. */
+static bool key_before(const perk_context *ctx, line_cmp cmp, uint32_t i, uint32_t j)
+{
+    int c = cmp(ctx, i, j);
     return c != 0 ? c < 0 : i < j;
 }
 
-static void sku_sift_down(const perk_context *ctx, uint32_t *x, uint32_t root, uint32_t n)
+static void key_sift_down(const perk_context *ctx, line_cmp cmp, uint32_t *x, uint32_t root, uint32_t n)
 {
     for (;;) {
         uint32_t child = 2 * root + 1;
         if (child >= n) return;
-        if (child + 1 < n && sku_before(ctx, x[child], x[child + 1])) child++;
-        if (!sku_before(ctx, x[root], x[child])) return;
+        if (child + 1 < n && key_before(ctx, cmp, x[child], x[child + 1])) child++;
+        if (!key_before(ctx, cmp, x[root], x[child])) return;
         uint32_t t = x[root];
         x[root] = x[child];
         x[child] = t;
@@ -268,17 +280,60 @@ static void sku_sift_down(const perk_context *ctx, uint32_t *x, uint32_t root, u
     }
 }
 
-/* Heap sort of lines by sku_before: O(n log n), no allocation. */
-static void sort_by_sku(const perk_context *ctx, uint32_t *x, uint32_t n)
+/* Heap sort of lines by key_before: O(n log n), no allocation. */
+static void sort_by_key(const perk_context *ctx, line_cmp cmp, uint32_t *x, uint32_t n)
 {
     if (n < 2) return;
-    for (uint32_t i = n / 2; i-- > 0;) sku_sift_down(ctx, x, i, n);
+    for (uint32_t i = n / 2; i-- > 0;) key_sift_down(ctx, cmp, x, i, n);
     for (uint32_t end = n - 1; end > 0; end--) {
         uint32_t t = x[0];
         x[0] = x[end];
         x[end] = t;
-        sku_sift_down(ctx, x, 0, end);
+        key_sift_down(ctx, cmp, x, 0, end);
     }
+}
+
+/* TIERS_STORE, EVERY_STORE (`per store`, docs/semantics.md 5.3): the set's lines grouped by store
+ * (the lines without one are one group), and TIERS / EVERY measured, taken and allocated within
+ * each group as if it were the whole set; `up to` bounds each group's discount. */
+static perk_status act_per_store(perk_context *ctx, const prog_action *a, const uint64_t *set)
+{
+    const prog_data *d = ctx->d;
+    int64_t total;
+    uint32_t n = gather(ctx, set, &total);
+    sort_by_key(ctx, store_cmp, ctx->scratch_idx, n);
+    for (uint32_t k = 0; k < n; k++) ctx->scratch_w[k] = act_amount(ctx, ctx->scratch_idx[k]);
+    for (uint32_t g = 0; g < n;) {
+        uint32_t e = g + 1;
+        while (e < n && store_cmp(ctx, ctx->scratch_idx[g], ctx->scratch_idx[e]) == 0) e++;
+        /* lines [g, e) share one store, in line order */
+        int64_t sum = 0, m = 0, D = 0;
+        for (uint32_t k = g; k < e; k++) {
+            sum += ctx->scratch_w[k]; /* at most the subtotal: fits */
+            m += ctx->rule_original ? ctx->orig[ctx->scratch_idx[k]] : ctx->scratch_w[k];
+        }
+        if (a->kind == PROG_ACT_TIERS_STORE) {
+            const prog_step *s = find_step(d, a, m);
+            if (s != NULL && s->is_percent) {
+                perk_status st = percent_of(ctx, sum, s->value, &D);
+                if (st != PERK_OK) return st;
+            } else if (s != NULL) {
+                D = s->value;
+            }
+        } else if (a->p[0] >= 1) {
+            __int128 d128 = (__int128)(m / a->p[0]) * a->p[1];
+            if (a->p[2] >= 0 && d128 > a->p[2]) d128 = a->p[2];
+            D = clamp128(d128, 0, sum);
+        }
+        D = clamp(D, 0, sum);
+        if (D > 0) {
+            if (!eval_allocate(ctx, D, ctx->scratch_w + g, e - g, ctx->scratch_out + g))
+                return ctx_fail(ctx, PERK_MALFORMED, "internal error: allocation failed");
+            for (uint32_t k = g; k < e; k++) add_pend(ctx, ctx->scratch_idx[k], ctx->scratch_out[k]);
+        }
+        g = e;
+    }
+    return PERK_OK;
 }
 
 /* BUY_GET_SKU: buy p0 get p1 at p2 ppm off, the pairs formed within each SKU of the set: for
@@ -291,7 +346,7 @@ static perk_status act_buy_get_sku(perk_context *ctx, const prog_action *a, cons
     if (p0 < 1 || p1 < 1 || p2 <= 0) return PERK_OK;
     int64_t total;
     uint32_t n = gather(ctx, set, &total);
-    sort_by_sku(ctx, ctx->scratch_idx, n);
+    sort_by_key(ctx, sku_cmp, ctx->scratch_idx, n);
     __int128 group = (__int128)p0 + p1; /* p0 + p1 may not fit in int64 */
     for (uint32_t g = 0; g < n;) {
         uint32_t e = g + 1;
@@ -563,6 +618,8 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
         return allocate_gathered(ctx, clamp(D, 0, total), n);
     }
     case PROG_ACT_BUY_GET_SKU: return act_buy_get_sku(ctx, a, set);
+    case PROG_ACT_TIERS_STORE:
+    case PROG_ACT_EVERY_STORE: return act_per_store(ctx, a, set);
     case PROG_ACT_COUNT: break;
     }
     return ctx_fail(ctx, PERK_MALFORMED, "action %u: unknown kind %u", action, a->kind);

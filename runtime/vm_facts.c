@@ -61,15 +61,28 @@ perk_status facts_compute(perk_context *ctx)
     f[PERK_FACT_TIME_PREV_MONTH_DAY] = pd;
     f[PERK_FACT_TIME_PREV_MONTH_DAYS] = civil_days_in_month(py, pm);
     f[PERK_FACT_TIME_LOCAL_SECONDS] = local.days * 86400 + local.second_of_day;
+    f[PERK_FACT_ORDER_REGION] = ctx->region_known ? sid(ctx->region_sid) : PERK_UNKNOWN;
+    f[PERK_FACT_ORDER_ATTR] = PERK_UNKNOWN; /* read by the ORDER_ATTR opcode, with its key */
     return PERK_OK;
+}
+
+/* order.attr(key): the value's string id, -1 for a value no rule names, unknown when the order
+ * has no such attribute. */
+int64_t facts_order_attr(const perk_context *ctx, uint32_t key)
+{
+    for (uint32_t k = 0; k < ctx->n_order_attrs; k++)
+        if (ctx->order_attr_key[k] == key) return sid(ctx->order_attr_value[k]);
+    return PERK_UNKNOWN;
 }
 
 int64_t facts_load(const perk_context *ctx, uint32_t fact)
 {
     switch (fact) {
     case PERK_FACT_ORDER_SUBTOTAL:
-        /* a rule measuring original prices sees the original subtotal */
-        return ctx->rule_original ? ctx->subtotal_orig : ctx->subtotal_cur;
+        /* a rule measuring original prices sees the original subtotal; lines consumed by an
+         * earlier promotion (`consumes`) are left out of both */
+        return ctx->rule_original ? ctx->subtotal_orig - ctx->consumed_orig
+                                  : ctx->subtotal_cur - ctx->consumed_cur;
     case PERK_FACT_ORDER_SHIPPING: return ctx->ship_cur;
     default: return fact < PERK_FACT_COUNT ? ctx->facts[fact] : 0;
     }

@@ -42,6 +42,10 @@ _Static_assert(CIDX_KINDS == PROG_SLOT_KINDS, "one slot map per guard kind");
  * lines whose margin is unknown); perk_promotion_result.unknown_fact is this + 1 (0: none). */
 #define VM_UNKNOWN_FIELD(field) ((uint32_t)PERK_FACT_COUNT + (uint32_t)(field))
 
+/* store_id of a line whose store the cart does not give (the field is unknown): distinct from
+ * PROG_NONE, a store given but named by no rule. */
+#define CTX_STORE_MISSING (PROG_NONE - 1u)
+
 /* Multiplier of the slot hash (Fibonacci hashing: the top bits of slot * 2^32 / phi). */
 #define CIDX_HASH_MUL 0x9E3779B1u
 
@@ -121,6 +125,11 @@ struct perk_context {
     uint32_t n_lines;
     int64_t *price, *qty, *orig, *cur, *margin;
     uint32_t *sku_id, *brand_id, *cat_id;
+    uint32_t *store_id; /* interned store, PROG_NONE (a store no rule names), CTX_STORE_MISSING */
+    /* each line's store as given, for the actions measured per store (`per store`): its text at
+     * sku_text + store_off[i] (UINT32_MAX: no store), its FNV-1a hash */
+    uint64_t *store_hash;
+    uint32_t *store_off;
     /* each line's SKU as given (sku_id is PROG_NONE for a SKU the program never names), for the
      * actions that pair units within one SKU: the text at sku_text + sku_off[i], its FNV-1a hash */
     uint64_t *sku_hash;
@@ -144,6 +153,12 @@ struct perk_context {
     int64_t order_time, shipping, delivery, points_to_redeem;
     uint32_t channel_sid, subscription_sid;
     bool channel_known; /* order.channel was given */
+    uint32_t region_sid; /* interned order.region */
+    bool region_known;   /* order.region was given */
+    /* order.attr("key"): the (key, value) string ids of the order's attributes whose key a rule
+     * names (value PROG_NONE when no rule names it), at most limits.max_tags */
+    uint32_t n_order_attrs;
+    uint32_t *order_attr_key, *order_attr_value;
 
     /* coupons */
     uint32_t n_coupons;
@@ -205,6 +220,12 @@ struct perk_context {
     int64_t *stack;      /* max_scalars */
     uint64_t *sets;      /* max_sets * max_words */
     uint64_t *all_lines; /* max_words: every cart line */
+    /* item consumption (`consumes`, docs/semantics.md 5.6): the lines consumed so far, the
+     * non-gift lines not consumed (what a promotion's sets are drawn from), the lines of the
+     * current promotion's action sets, and the consumed lines' amounts (current when consumed,
+     * and original) that order.subtotal leaves out */
+    uint64_t *consumed, *live, *used;
+    int64_t consumed_cur, consumed_orig;
     bool has_cmp;
     int64_t cmp_observed, cmp_expected;
     int cmp_op;
@@ -317,6 +338,7 @@ static inline bool cidx_guard_present(const perk_context *ctx, uint8_t kind, uin
 perk_status facts_compute(perk_context *ctx);
 /* The value of fact `fact` now (dynamic facts read the evaluation state). */
 int64_t facts_load(const perk_context *ctx, uint32_t fact);
+int64_t facts_order_attr(const perk_context *ctx, uint32_t key);
 
 /* ---- vm.c */
 /* Runs one block. `owner` is the rule/earn/multiplier index (for messages). */

@@ -173,6 +173,8 @@ static perk_status earn_without_block(perk_context *ctx, uint32_t e, bool *decid
 perk_status loyalty_run(perk_context *ctx)
 {
     const prog_data *d = ctx->d;
+    /* consumption (`consumes`) ends with the promotions: loyalty sees the whole cart */
+    ctx->consumed_cur = ctx->consumed_orig = 0;
     perk_status st = redeem(ctx);
     if (st != PERK_OK) return st;
 

@@ -110,6 +110,7 @@ static inline int vm_strset_contains(const prog_data *p, uint32_t set, int64_t x
 #define VM_NUMERIC_MONEY 1
 #define VM_NUMERIC_INT 1
 #define VM_NUMERIC_PERCENT 1
+#define VM_NUMERIC_BOOL 0
 static inline bool vm_field_is_numeric(uint32_t field)
 {
     static const bool numeric[PERK_FIELD_COUNT] = {

@@ -129,6 +129,9 @@ const char *perk_program_promotion_note(const perk_program *program, size_t inde
 /* Whether the promotion pairs units within each SKU (`buy 1 of tea get 1 at 50% off per sku`), so
  * that an explanation can show its discount per SKU. */
 bool perk_program_promotion_per_sku(const perk_program *program, size_t index);
+/* Whether the promotion `consumes` the lines it uses (docs/semantics.md 5.6): once it applies,
+ * later promotions neither count nor discount them. For explanations. */
+bool perk_program_promotion_consumes(const perk_program *program, size_t index);
 /* Finds a promotion by id; returns its index or -1. */
 long perk_program_find_promotion(const perk_program *program, const char *id);
 size_t perk_program_earn_count(const perk_program *program);
@@ -212,6 +215,8 @@ typedef struct perk_line {
     int64_t quantity;   /* 1 <= quantity <= limits.max_quantity */
     int64_t margin_ppm; /* gross margin as a share of the price, 0..1000000 when has_margin */
     bool has_margin;    /* false (zero): the margin is unknown and margin_ppm is ignored */
+    /* appended in 0.2 (the fields above keep their offsets) */
+    const char *store; /* the store or seller of the line (跨店满减), NULL = unknown */
 } perk_line;
 
 typedef struct perk_customer {
@@ -240,6 +245,10 @@ typedef struct perk_order {
     const char *subscription_plan; /* periodic orders: the plan id, else NULL */
     int64_t delivery_number;       /* periodic orders: 1 for the first delivery, 0 = none */
     int64_t points_to_redeem;      /* points the customer asks to use; -1 = as many as allowed */
+    /* appended in 0.2 (the fields above keep their offsets) */
+    const char *region;     /* delivery province or city, e.g. "新疆" (偏远地区); NULL = unknown */
+    const perk_attr *attrs; /* optional order-level custom attributes (`order.attr("key")`) */
+    size_t n_attrs;
 } perk_order;
 
 /* The store's verdict on an entered coupon code (PERK_COUPON_UNCHECKED when no store was asked:

@@ -360,7 +360,8 @@ static void dump_node(const ast_node *n, FILE *out)
             dump_string(n->label, out);
         }
         /* Fixed operands print `_` when absent so positions stay readable. */
-        if (n->op == ACT_BUY_GET || n->op == ACT_BUY_GET_SKU || n->op == ACT_GIFT || n->op == ACT_EVERY) {
+        if (n->op == ACT_BUY_GET || n->op == ACT_BUY_GET_SKU || n->op == ACT_GIFT || n->op == ACT_EVERY ||
+            n->op == ACT_EVERY_STORE) {
             fputc(' ', out);
             dump_node(n->a, out);
             if (n->op != ACT_GIFT) {

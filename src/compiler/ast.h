@@ -165,7 +165,8 @@ typedef enum ast_setting {
     X(CL_POINTS_EXPIRE, "expire", "expire after")   /* points: a = duration */                               \
                                                     /* tiers */                                              \
     X(CL_TIER_SPEND, "spend", "spend")              /* a = money, b = duration window */                     \
-    X(CL_TIER_BENEFIT, "benefit", "benefit")        /* name = text */
+    X(CL_TIER_BENEFIT, "benefit", "benefit")        /* name = text */                                        \
+    X(CL_CONSUMES, "consumes", "consumes") /* the lines its actions read leave later promotions */
 /* clang-format on */
 
 typedef enum ast_clause {

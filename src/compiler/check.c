@@ -243,6 +243,8 @@ static void report_field_outside_where(check_ctx *c, ast_node *n, const char *fi
         snprintf(hint, sizeof hint, "use it to pick items, e.g. `items where \"organic\" in %s`", field);
     else if (t == TY_CATEGORY)
         snprintf(hint, sizeof hint, "use it to pick items, e.g. `items where %s in \"tea\"`", field);
+    else if (t == TY_BOOL)
+        snprintf(hint, sizeof hint, "use it to pick items, e.g. `items where not %s`", field);
     else
         snprintf(hint, sizeof hint, "use it to pick items, e.g. `items where %s = \"...\"`", field);
     diag_report(c->diags, DIAG_ITEM_FIELD_OUTSIDE_WHERE, n->span, hint,

@@ -639,10 +639,13 @@ static ast_type expr_is_known(check_ctx *c, ast_node *n)
         }
         return n->type = TY_BOOL;
     }
-    if (a->type == TY_ITEM_FIELD && (a->fact == PERK_FIELD_MARGIN || a->fact == -1)) return n->type = TY_BOOL;
+    if (a->kind == AST_CALL && a->name && strcmp(a->name, "order.attr") == 0 && a->type == TY_STRING)
+        return n->type = TY_BOOL; /* the order may lack any attribute */
+    if (a->type == TY_ITEM_FIELD && (a->fact == PERK_FIELD_MARGIN || a->fact == PERK_FIELD_STORE || a->fact == -1))
+        return n->type = TY_BOOL;
     if (a->type == TY_ITEM_FIELD) {
         diag_report(c->diags, DIAG_ALWAYS_KNOWN, n->a->span,
-                    "of an item, only `margin` and `attr(...)` may be unknown",
+                    "of an item, only `margin`, `store` and `attr(...)` may be unknown",
                     "item field `%s` is always known, so `%s` would always be %s",
                     check_span_text(c, n->a->span, text, sizeof text), op,
                     n->op == OP_IS_KNOWN ? "true" : "false");
@@ -1155,6 +1158,8 @@ static bool item_predicate(check_ctx *c, ast_node *n)
     if (n == NULL || n->type == TY_UNKNOWN) return true; /* reported already */
     if (n->kind == AST_UNARY && n->op == OP_NOT) return item_predicate(c, n->a);
     if (n->kind == AST_UNARY && (n->op == OP_IS_KNOWN || n->op == OP_IS_UNKNOWN)) return true; /* checked */
+    /* `discounted`, `not discounted`: a yes/no item field is a test by itself */
+    if (n->kind == AST_NAME && !n->decl && n->type == TY_ITEM_FIELD && n->fact == PERK_FIELD_DISCOUNTED) return true;
     if (n->kind == AST_BINARY && (n->op == OP_AND || n->op == OP_OR)) {
         bool l = item_predicate(c, n->a);
         bool r = item_predicate(c, n->b);
@@ -1261,7 +1266,24 @@ static const builtin builtins[] = {
     { "any", 1, 2, "any(tea) or any(tea, price >= ¥100)" },
     { "all", 2, 2, "all(tea, \"organic\" in tags)" },
     { "attr", 1, 1, "attr(\"origin\") = \"Yunnan\"" },
+    { "order.attr", 1, 1, "order.attr(\"invoice\") = \"company\"" },
 };
+
+/* order.attr("key"): an order-level custom attribute, a text fact the cart may lack. */
+static ast_type call_order_attr(check_ctx *c, ast_node *n)
+{
+    ast_node *key = n->list.items[0];
+    ast_type t = check_expr(c, key);
+    if (t == TY_UNKNOWN) return TY_UNKNOWN;
+    const char *k = check_const_string(key);
+    if (t != TY_STRING || k == NULL || k[0] == '\0') {
+        diag_report(c->diags, DIAG_WRONG_ARGUMENTS, key->span, "name the attribute, e.g. order.attr(\"invoice\")",
+                    "order.attr needs the attribute's name as a fixed, non-empty text");
+        return TY_UNKNOWN;
+    }
+    n->fact = PERK_FACT_ORDER_ATTR;
+    return n->type = TY_STRING;
+}
 
 static ast_type call_attr(check_ctx *c, ast_node *n)
 {
@@ -1321,6 +1343,7 @@ static ast_type expr_call(check_ctx *c, ast_node *n)
     for (int i = 0; i < argc; i++)
         if (n->list.items[i] == NULL) return TY_UNKNOWN;
     if (strcmp(name, "attr") == 0) return call_attr(c, n);
+    if (strcmp(name, "order.attr") == 0) return call_order_attr(c, n);
 
     /* every aggregate takes an item set first */
     ast_node *set = n->list.items[0];

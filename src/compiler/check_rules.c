@@ -19,12 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "suggest.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Clause bookkeeping                                                                          */
 
-#define CLAUSE_SLOTS (CL_TIER_BENEFIT + 1)
+#define CLAUSE_SLOTS (CL_CONSUMES + 1) /* the last clause of AST_CLAUSE_LIST */
 
 /* Records a single-valued clause; reports (and returns false for) a second one. */
 static bool once(check_ctx *c, ast_node **slots, ast_node *cl, const char *owner)
@@ -293,6 +294,7 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         steps_ascending(c, act, "quantity steps");
         return;
     case ACT_TIERS:
+    case ACT_TIERS_STORE:
         check_item_set(c, act->b, "what the tiers measure");
         for (int i = 0; i < act->list.count; i++) {
             ast_node *s = act->list.items[i];
@@ -315,7 +317,8 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         }
         steps_ascending(c, act, "spend thresholds");
         return;
-    case ACT_EVERY: {
+    case ACT_EVERY:
+    case ACT_EVERY_STORE: {
         bool step = want_money(c, act->a, "the step", false);
         check_item_set(c, act->b, "what is measured");
         bool off = want_money(c, act->c, "the amount off per step", false);
@@ -548,6 +551,34 @@ static bool common_clause(check_ctx *c, ast_node *cl)
 /* ------------------------------------------------------------------------------------------ */
 /* Declarations                                                                                */
 
+/* `consumes` (docs/semantics.md 5.6) takes the lines a promotion's goods actions read out of
+ * later promotions: with only gifts, effects or shipping there are none, and after `stop` no later
+ * promotion runs to see the difference. */
+static void check_consumes(check_ctx *c, const ast_node *p, const ast_node *consumes, const ast_node *stop)
+{
+    if (consumes == NULL) return;
+    bool goods = false, any = false;
+    for (int i = 0; i < p->list.count; i++) {
+        const ast_node *cl = p->list.items[i];
+        if (cl == NULL || cl->kind != AST_CLAUSE || cl->op != CL_THEN || cl->a == NULL) continue;
+        const prog_action_info *info = cl->a->op >= 0 ? prog_action_info_of((uint32_t)cl->a->op) : NULL;
+        any = true;
+        if (info != NULL && info->goods) goods = true;
+    }
+    if (any && !goods) {
+        diag_report(c->diags, DIAG_CONSUMES_NOTHING, consumes->span,
+                    "remove `consumes`: it takes out the lines a discount on items reads, and this "
+                    "promotion only gives a gift, an effect or a shipping discount",
+                    "`consumes` means nothing here: promotion `%s` discounts no items",
+                    p->name ? p->name : "");
+        return;
+    }
+    if (stop != NULL)
+        diag_report(c->diags, DIAG_CONSUMES_WITH_STOP, consumes->span,
+                    "remove one of them: `stop` already keeps every later promotion out",
+                    "`consumes` with `stop` changes nothing: no later promotion runs once this one applies");
+}
+
 void check_promotion(check_ctx *c, ast_node *p)
 {
     ast_node *slots[CLAUSE_SLOTS] = { 0 };
@@ -575,6 +606,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_LIMIT_CUSTOMER:
         case CL_ORIGINAL:
         case CL_STAGE:
+        case CL_CONSUMES:
             if (!once(c, slots, cl, owner)) continue;
             break;
         default: break;
@@ -592,6 +624,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_EXCLUSIVE: text_ok(c, cl->span, cl->name, "the exclusive group"); break;
         case CL_STOP:
         case CL_ORIGINAL:
+        case CL_CONSUMES:
         case CL_STAGE: break; /* contradictions: check_stage.c, once every promotion is checked */
         case CL_CAP: want_money(c, cl->a, "the cap", false); break;
         case CL_LIMIT_USES: want_int(c, cl->a, "the use limit", 1, INT64_MAX); break;
@@ -608,6 +641,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         diag_report(c->diags, DIAG_MISSING_THEN, check_decl_span(c, p),
                     "add what it does, e.g. `then 10% off order`",
                     "promotion `%s` has no `then`, so it does nothing", p->name ? p->name : "");
+    check_consumes(c, p, slots[CL_CONSUMES], slots[CL_STOP]);
     warn_never(c, p, "promotion");
 }
 

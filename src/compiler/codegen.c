@@ -509,6 +509,16 @@ static void compile_call_scalar(cg *c, const ast_node *n)
     int argc = n->list.count;
     const ast_node *set = argc > 0 ? n->list.items[0] : NULL;
     const ast_node *arg2 = argc > 1 ? n->list.items[1] : NULL;
+    if (set && strcmp(f, "order.attr") == 0) {
+        /* order.attr("key"): the value's string id, unknown when the order lacks the key */
+        const ast_node *key = resolve_let(set);
+        if (key->kind != AST_STRING) {
+            fail(c, n, "write order.attr(\"invoice\")", "the attribute must be named by a string");
+            return;
+        }
+        emit(c, PERK_OP_ORDER_ATTR, intern(c, key->name));
+        return;
+    }
     if (!set) {
         fail(c, n, NULL, "this function needs an item set argument");
         return;
@@ -695,7 +705,7 @@ static bool item_field(const ast_node *n, int *field)
 {
     if (n->kind == AST_NAME && !n->decl && n->fact >= 0 && n->fact < PERK_FIELD_COUNT &&
         (n->type == TY_ITEM_FIELD || n->type == TY_MONEY || n->type == TY_INT || n->type == TY_PERCENT ||
-         n->type == TY_STRING || n->type == TY_CATEGORY || n->type == TY_STRING_SET)) {
+         n->type == TY_STRING || n->type == TY_CATEGORY || n->type == TY_STRING_SET || n->type == TY_BOOL)) {
         *field = n->fact;
         return true;
     }
@@ -717,6 +727,11 @@ static bool emit_string_match(cg *c, int field, bool category_prefix, const ast_
     case PERK_FIELD_SKU: emit(c, PERK_OP_SET_SKU, id); return true;
     case PERK_FIELD_BRAND: emit(c, PERK_OP_SET_BRAND, id); return true;
     case PERK_FIELD_TAGS: emit(c, PERK_OP_SET_TAG, id); return true;
+    case PERK_FIELD_STORE:
+        /* a line whose store is unknown is in no such set (SET_CMP leaves it out) */
+        emit(c, PERK_OP_PUSH_STR, id);
+        emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_EQ, PERK_FIELD_STORE);
+        return true;
     case PERK_FIELD_CATEGORY:
         emit(c, category_prefix ? PERK_OP_SET_CATEGORY : PERK_OP_SET_CATEGORY_IS, id);
         return true;
@@ -763,6 +778,7 @@ static void emit_attr(cg *c, uint32_t key, uint32_t value)
 static void compile_pred_neg(cg *c, const ast_node *n, bool neg)
 {
     if (c->failed) return;
+    int field;
     if (n->is_const && n->type == TY_BOOL) {
         emit(c, PERK_OP_SET_ALL, 0);
         if (!n->value != neg) emit(c, PERK_OP_SET_NOT, 0);
@@ -782,6 +798,10 @@ static void compile_pred_neg(cg *c, const ast_node *n, bool neg)
                 return;
             }
             emit_attr(c, intern(c, key->name), PROG_NONE);
+        } else if (item_field(f, &field) && field == PERK_FIELD_STORE) {
+            /* a known store has a string id or -1, never -2 */
+            emit(c, PERK_OP_PUSH_IMM, -2);
+            emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_NE, PERK_FIELD_STORE);
         } else {
             /* a known margin is 0% .. 100% (perk_cart_add_line checks it): margin >= 0 */
             emit(c, PERK_OP_PUSH_IMM, 0);
@@ -795,13 +815,19 @@ static void compile_pred_neg(cg *c, const ast_node *n, bool neg)
         compile_pred_neg(c, n->decl->a, neg);
         return;
     }
+    if (item_field(n, &field) && field == PERK_FIELD_DISCOUNTED) {
+        /* `discounted`: the lines an earlier promotion took something off; `not discounted`: the
+         * others (every line is one or the other) */
+        emit(c, PERK_OP_PUSH_IMM, 1);
+        emit_aux(c, PERK_OP_SET_CMP, neg ? PERK_CMP_NE : PERK_CMP_EQ, PERK_FIELD_DISCOUNTED);
+        return;
+    }
     if (n->kind != AST_BINARY) {
         fail(c, n, "compare an item field with a value, e.g. price >= ¥100",
              "this item condition cannot be evaluated");
         return;
     }
     const ast_node *a = n->a, *b = n->b;
-    int field;
     switch (n->op) {
     case OP_AND:
     case OP_OR:
@@ -830,6 +856,15 @@ static void compile_pred_neg(cg *c, const ast_node *n, bool neg)
                 compile_scalar(c, r->b);
                 emit_aux(c, PERK_OP_SET_CMP, out ? PERK_CMP_GT : PERK_CMP_LE, (uint32_t)field);
                 emit(c, out ? PERK_OP_SET_OR : PERK_OP_SET_AND, 0);
+                return;
+            }
+            if (field == PERK_FIELD_STORE && out) {
+                /* not in [...]: the lines whose store is known (no string id is -2), except
+                 * those in the list; a line whose store is unknown is in neither */
+                emit(c, PERK_OP_PUSH_IMM, -2);
+                emit_aux(c, PERK_OP_SET_CMP, PERK_CMP_NE, PERK_FIELD_STORE);
+                emit_any_of(c, field, false, b, n);
+                emit(c, PERK_OP_SET_DIFF, 0);
                 return;
             }
             emit_any_of(c, field, field == PERK_FIELD_CATEGORY, b, n);
@@ -878,6 +913,17 @@ static void compile_pred_neg(cg *c, const ast_node *n, bool neg)
             }
             value = a;
             k = mirror(k);
+        }
+        if (field == PERK_FIELD_STORE) {
+            /* store = "A" / != "A" (a line whose store is unknown is in neither) */
+            const ast_node *v = resolve_let(value);
+            if ((k != PERK_CMP_EQ && k != PERK_CMP_NE) || v->kind != AST_STRING) {
+                fail(c, n, "write store = \"A\"", "a store can only be compared for equality with a string");
+                return;
+            }
+            emit(c, PERK_OP_PUSH_STR, intern(c, v->name));
+            emit_aux(c, PERK_OP_SET_CMP, (k == PERK_CMP_NE) != neg ? PERK_CMP_NE : PERK_CMP_EQ, PERK_FIELD_STORE);
+            return;
         }
         if (field == PERK_FIELD_SKU || field == PERK_FIELD_BRAND || field == PERK_FIELD_CATEGORY) {
             if (k != PERK_CMP_EQ && k != PERK_CMP_NE) {
@@ -1377,6 +1423,7 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
         case CL_EXCLUSIVE: r->group = intern(c, cl->name); break;
         case CL_STOP: r->flags |= PROG_RULE_STOP; break;
         case CL_ORIGINAL: r->flags |= PROG_RULE_ORIGINAL; break;
+        case CL_CONSUMES: r->flags |= PROG_RULE_CONSUME; break;
         case CL_CAP: r->cap = cl->a->value; break;
         case CL_LIMIT_USES: r->limit_uses = cl->a->value; break;
         case CL_LIMIT_MONEY: r->limit_money = cl->a->value; break;

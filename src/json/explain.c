@@ -324,6 +324,10 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
         if (f->promotion == pr->promotion) ADD("%seffect %s", n > start ? "; " : "", f->kind ? f->kind : "?");
     }
     if (n == start) ADD("applied");
+    /* `consumes`: the lines it used are out of every later promotion (semantics.md 5.6) */
+    if (pr->discount && e->names && e->names->promotion_consumes && pr->promotion < e->names->n_promotions &&
+        e->names->promotion_consumes[pr->promotion])
+        ADD("; consumes the lines it used: later promotions do not count or discount them");
 #undef ADD
 }
 

@@ -232,6 +232,8 @@ void result_unknown_text(uint32_t unknown_fact, char *buf, size_t cap)
         { "customer.member_since", "the cart has no member" },
         { "customer.points", "the cart gives no points balance" },
         { "order.channel", "the order gives no channel" },
+        { "order.region", "the order gives no region" },
+        { "order.attr(...)", "the order does not have that attribute" },
         { "margin", "a line has no margin" },
     };
     const char *name = perk_unknown_name(unknown_fact);

@@ -39,6 +39,7 @@ typedef struct result_names {
     const char *const *promotion_labels; /* n_promotions entries (NULL entries: no label) */
     const char *const *promotion_notes;  /* NULL, or n_promotions entries: "95折 (5% off)" or NULL */
     const bool *promotion_per_sku;       /* NULL, or n_promotions entries: its discount shown per SKU */
+    const bool *promotion_consumes;      /* NULL, or n_promotions entries: it `consumes` its lines */
     size_t n_earns;
     const char *const *earn_ids;
     /* Conditions are looked up on demand (perk.h has no condition count). Any of these may be

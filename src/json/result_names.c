@@ -11,7 +11,7 @@
 typedef struct names_block {
     result_names names;
     const char **ids, **labels, **notes, **earns;
-    bool *per_sku;
+    bool *per_sku, *consumes;
 } names_block;
 
 static const char *program_condition_text(const void *user, uint32_t condition)
@@ -52,7 +52,8 @@ result_names *result_names_from_program(const perk_program *prog)
     b->notes = calloc(np ? np : 1, sizeof *b->notes);
     b->earns = calloc(ne ? ne : 1, sizeof *b->earns);
     b->per_sku = calloc(np ? np : 1, sizeof *b->per_sku);
-    if (!b->ids || !b->labels || !b->notes || !b->earns || !b->per_sku) {
+    b->consumes = calloc(np ? np : 1, sizeof *b->consumes);
+    if (!b->ids || !b->labels || !b->notes || !b->earns || !b->per_sku || !b->consumes) {
         result_names_free(&b->names);
         return NULL;
     }
@@ -61,6 +62,7 @@ result_names *result_names_from_program(const perk_program *prog)
         b->labels[i] = perk_program_promotion_label(prog, i);
         b->notes[i] = perk_program_promotion_note(prog, i);
         b->per_sku[i] = perk_program_promotion_per_sku(prog, i);
+        b->consumes[i] = perk_program_promotion_consumes(prog, i);
     }
     for (size_t i = 0; i < ne; i++) b->earns[i] = perk_program_earn_id(prog, i);
     b->names = (result_names){
@@ -69,6 +71,7 @@ result_names *result_names_from_program(const perk_program *prog)
         .promotion_labels = b->labels,
         .promotion_notes = b->notes,
         .promotion_per_sku = b->per_sku,
+        .promotion_consumes = b->consumes,
         .n_earns = ne,
         .earn_ids = b->earns,
         .condition_text = program_condition_text,
@@ -87,6 +90,7 @@ void result_names_free(result_names *names)
     free(b->labels);
     free(b->notes);
     free(b->per_sku);
+    free(b->consumes);
     free(b->earns);
     free(b);
 }

@@ -129,6 +129,19 @@ contains "$tmp/err" "$tmp/inline.test:14:" "a diagnostic in inline rules names t
 contains "$tmp/err" "FAIL $tmp/inline.test:12: these rules do not compile" "the bad block is named"
 contains "$tmp/err" "$tmp/inline.test:23: error: this rules block has no \`end\` line" "an open block is named"
 
+# --- eval with order facts and stores (rules/cross_store.perk, hand-checked there)
+cat > "$tmp/stores.json" <<'JSON'
+{"order": {"region": "新疆", "shipping": "25.00", "attrs": {"buyer": "company"}},
+ "lines": [{"sku": "TEA-1", "store": "茶叶旗舰店", "price": "120.00", "quantity": 1},
+           {"sku": "CUP-1", "store": "茶具专营店", "price": "150.00", "quantity": 1}]}
+JSON
+expect_status 0 "eval a cart with region, order attributes and stores" "$perk" eval rules/cross_store.perk --cart "$tmp/stores.json"
+# company: ¥5 off (117.78 / 147.22); 新疆: no free shipping; payable 270.00 - 5.00 + 25.00
+if jq -e '.payable == "290.00" and .shipping.after == "25.00" and .discount == "5.00"' "$tmp/out" >/dev/null; then ok; else fail "eval with order facts: payable 290.00"; head -c 600 "$tmp/out"; fi
+printf '{"lines": [{"sku": "A", "store": 7, "price": "1.00", "quantity": 1}]}' > "$tmp/badstore.json"
+expect_status 1 "a store that is not a string is refused" "$perk" eval rules/cross_store.perk --cart "$tmp/badstore.json"
+contains "$tmp/err" "store" "the message names the store"
+
 # --- eval --best-coupons: the cart's coupons as a wallet (rules/wallet.perk, hand-checked)
 cat > "$tmp/wallet.json" <<'JSON'
 {"order": {"time": "2027-03-10T12:00:00+08:00", "shipping": "10.00"},

@@ -9,9 +9,9 @@
  *                 APPLY action 1 (tiers with 2 steps)
  *   2 tea_gift    priority 30, original, coupon campaign "spring", guard category "tea" (cond 3);
  *                 cond 3 (JUMP_IF_FALSE, strset, AND); APPLY action 2 (gift)
- *   3 bogo        priority 40; conds 4-6 (JUMP_IF_TRUE chain with OR, arithmetic, KNOWN, JUMP over dead code);
+ *   3 bogo        priority 40; conds 4-6 (JUMP_IF_TRUE chain with OR, arithmetic, KNOWN, JUMP over dead code with ORDER_ATTR);
  *                 set algebra; APPLY2 action 3 (buy 2 get 1 free)
- *   4 bundle      priority 40; conds 7-8 (aggregates); APPLY actions 4-15 (every other kind)
+ *   4 bundle      priority 40; conds 7-8 (aggregates); APPLY actions 4-17 (every other kind)
  * earn rules: 0 base (cond 9), 1 margin_bonus (cap 500)
  * multipliers: 0 birthday x2 on base, margin_bonus (cond 10); 1 happy x3/2 on all
  * redeem: 100 points = 1.00, pays goods and shipping, min balance 500 (cond 11)
@@ -158,6 +158,8 @@ static inline void bc_sample(prog_data *p)
     uint32_t jj = pb_emit(p, PERK_OP_JUMP, 0);
     pb_emit(p, PERK_OP_PUSH_IMM, 7); /* dead code, skipped by the JUMP */
     pb_emit(p, PERK_OP_POP, 0);
+    pb_emit(p, PERK_OP_ORDER_ATTR, pb_str(p, "pos")); /* order.attr("pos"), dropped */
+    pb_emit(p, PERK_OP_POP, 0);
     pb_patch(p, jj, pb_here(p));
     pb_emit(p, PERK_OP_REQUIRE, c);
     /* buy set: ((brand Acme | sku TEA-1) & origin=Yunnan) except price >= ¥10, complemented */
@@ -223,6 +225,11 @@ static inline void bc_sample(prog_data *p)
     pb_step(p, a, 3, 1500, 0);   /* 3 units: ¥15 off */
     bc_sample_apply_all(p, a);
     bc_sample_apply_all(p, pb_action(p, r, PROG_ACT_BUY_GET_SKU, 1, 1, 500000));
+    a = pb_action(p, r, PROG_ACT_TIERS_STORE, 0, 0, 0);
+    pb_step(p, a, 10000, 500, 0);    /* ¥100 in one store: ¥5 off */
+    pb_step(p, a, 25000, 100000, 1); /* ¥250: 10% off */
+    bc_sample_apply_all(p, a);
+    bc_sample_apply_all(p, pb_action(p, r, PROG_ACT_EVERY_STORE, 30000, 3000, 6000));
     pb_promotion_end(p, r);
 
     /* earn rules */

@@ -101,6 +101,29 @@ static void test_per_sku_detail(void **state)
     cart_json_free(doc);
 }
 
+/* A promotion that `consumes` its lines says so after its discount; the others do not. */
+static void test_consumes_detail(void **state)
+{
+    (void)state;
+    perk_result r = fixture_result();
+    cart_doc *doc = fixture_doc();
+    assert_non_null(doc);
+    bool consumes[16] = { true }; /* member_day, promotion 0 */
+    assert_true(fixture_names.n_promotions <= 16);
+    result_names names = fixture_names;
+    names.promotion_consumes = consumes;
+    char *text = explain_to_string(&names, &r, doc, 0);
+    const char *note = "; consumes the lines it used: later promotions do not count or discount them\n";
+    const char *at = strstr(text, note);
+    assert_non_null(at);
+    assert_null(strstr(at + 1, note)); /* only member_day's row */
+    free(text);
+    text = explain_to_string(&fixture_names, &r, doc, 0);
+    assert_null(strstr(text, "consumes"));
+    free(text);
+    cart_json_free(doc);
+}
+
 /* Every row of the promotions table starts its label column at the same display column, even
  * though the labels mix CJK (2 columns) and ASCII. */
 static void test_alignment(void **state)
@@ -191,6 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_explain_exact),
         cmocka_unit_test(test_per_sku_detail),
+        cmocka_unit_test(test_consumes_detail),
         cmocka_unit_test(test_alignment),
         cmocka_unit_test(test_color),
         cmocka_unit_test(test_without_cart_or_names),

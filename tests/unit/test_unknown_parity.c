@@ -46,6 +46,9 @@ static const fact_case cases[] = {
     { "channel", "order.channel", "order.channel is known", "order.channel = \"app\"", false },
     { "margin", "margin", "margin is known", "margin >= 20%", true },
     { "attr", NULL, "attr(\"color\") is known", "attr(\"color\") != \"blue\"", true },
+    { "region", "order.region", "order.region is known", "order.region in [\"新疆\", \"西藏\"]", false },
+    { "oattr", "order.attr(...)", "order.attr(\"buyer\") is known", "order.attr(\"buyer\") = \"company\"", false },
+    { "store", NULL, "store is known", "store = \"A\"", true },
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -61,10 +64,14 @@ enum field {
     F_CHANNEL,
     F_MARGIN,
     F_ATTR,
+    F_REGION,
+    F_OATTR,
+    F_STORE,
     F_COUNT
 };
 static const enum field field_of[N_CASES] = { F_ID,     F_TIER,  F_BIRTHDAY, F_BIRTHDAY, F_BIRTHDAY, F_FIRST,
-                                              F_ORDERS, F_SINCE, F_POINTS,   F_CHANNEL,  F_MARGIN,   F_ATTR };
+                                              F_ORDERS, F_SINCE, F_POINTS,   F_CHANNEL,  F_MARGIN,   F_ATTR,
+                                              F_REGION, F_OATTR, F_STORE };
 
 static perk_program *compile_rules(void)
 {
@@ -116,6 +123,7 @@ static perk_program *compile_rules(void)
 static const perk_result *eval_c(perk_context *ctx, enum field missing)
 {
     static const perk_attr attrs[] = { { "color", "red" } };
+    static const perk_attr order_attrs[] = { { "buyer", "company" } };
     perk_customer cu = PERK_CUSTOMER_INIT;
     if (missing != F_ID) cu.id = "c1";
     if (missing != F_TIER) cu.tier = "gold";
@@ -127,12 +135,15 @@ static const perk_result *eval_c(perk_context *ctx, enum field missing)
     perk_order o = PERK_ORDER_INIT;
     o.time = ORDER_TIME;
     if (missing != F_CHANNEL) o.channel = "app";
+    if (missing != F_REGION) o.region = "新疆";
+    if (missing != F_OATTR) o.attrs = order_attrs, o.n_attrs = 1;
     perk_line l = PERK_LINE_INIT;
     l.sku = "A";
     l.unit_price = 10000;
     l.quantity = 1;
     if (missing != F_MARGIN) l.margin_ppm = 300000, l.has_margin = true;
     if (missing != F_ATTR) l.attrs = attrs, l.n_attrs = 1;
+    if (missing != F_STORE) l.store = "A";
     perk_cart_reset(ctx);
     assert_int_equal(perk_cart_set_customer(ctx, &cu), PERK_OK);
     assert_int_equal(perk_cart_set_order(ctx, &o), PERK_OK);
@@ -150,15 +161,18 @@ static const perk_result *eval_json(perk_context *ctx, const perk_program *prog,
     snprintf(
         text, sizeof text,
         "{\"customer\": {%s%s%s%s%s%s%s\"tags\": []},\n"
-        " \"order\": {\"time\": \"2026-03-04T12:00:00Z\"%s},\n"
-        " \"lines\": [{\"sku\": \"A\", \"price\": \"100.00\", \"quantity\": 1%s%s}]}",
+        " \"order\": {\"time\": \"2026-03-04T12:00:00Z\"%s%s%s},\n"
+        " \"lines\": [{\"sku\": \"A\", \"price\": \"100.00\", \"quantity\": 1%s%s%s}]}",
         missing != F_ID ? "\"id\": \"c1\", " : "", missing != F_TIER ? "\"tier\": \"gold\", " : "",
         missing != F_BIRTHDAY ? "\"birthday\": \"1990-03-04\", " : "",
         missing != F_FIRST ? "\"first_order\": true, " : "", missing != F_ORDERS ? "\"orders\": 3, " : "",
         missing != F_SINCE ? "\"member_since\": \"2024-01-01\", " : "",
         missing != F_POINTS ? "\"points\": 500, " : "", missing != F_CHANNEL ? ", \"channel\": \"app\"" : "",
+        missing != F_REGION ? ", \"region\": \"新疆\"" : "",
+        missing != F_OATTR ? ", \"attrs\": {\"buyer\": \"company\"}" : "",
         missing != F_MARGIN ? ", \"margin\": \"30%\"" : "",
-        missing != F_ATTR ? ", \"attrs\": {\"color\": \"red\"}" : "");
+        missing != F_ATTR ? ", \"attrs\": {\"color\": \"red\"}" : "",
+        missing != F_STORE ? ", \"store\": \"A\"" : "");
     char err[256];
     *doc = cart_json_parse(text, strlen(text), 2, "CNY", NULL, err, sizeof err);
     if (!*doc) fail_msg("%s\n%s", err, text);

@@ -515,14 +515,19 @@ static bool read_object(cart_parser *p, const json_t *obj, const char *key, json
 
 /* ------------------------------------------------------------------ sections */
 
+static bool read_attrs(cart_parser *p, const json_t *obj, const perk_attr **out, size_t *n_out);
+
 static bool parse_order(cart_parser *p, const json_t *order)
 {
     static const char *const fields[] = { "id",           "currency",         "time", "channel", "shipping",
-                                          "subscription", "points_to_redeem", NULL };
+                                          "subscription", "points_to_redeem", "region",
+                                          "attrs",        NULL };
     perk_order *o = &p->doc->order;
     size_t old = path_push_key(p, "order");
     bool ok = check_fields(p, order, fields, "an order") && read_string(p, order, "id", false, &o->id) &&
               read_string(p, order, "channel", false, &o->channel) &&
+              read_string(p, order, "region", false, &o->region) &&
+              read_attrs(p, order, &o->attrs, &o->n_attrs) &&
               read_money(p, order, "shipping", false, 0, &o->shipping);
     if (!ok) goto out;
 
@@ -690,7 +695,7 @@ static bool read_margin(cart_parser *p, const json_t *line, perk_line *l)
     return ok;
 }
 
-static bool read_attrs(cart_parser *p, const json_t *line, perk_line *l)
+static bool read_attrs(cart_parser *p, const json_t *line, const perk_attr **out, size_t *n_out)
 {
     json_t *attrs;
     if (!read_object(p, line, "attrs", &attrs)) return false;
@@ -724,8 +729,8 @@ static bool read_attrs(cart_parser *p, const json_t *line, perk_line *l)
         i++;
     }
     p->attr_used += n;
-    l->attrs = n ? dst : NULL;
-    l->n_attrs = n;
+    *out = n ? dst : NULL;
+    *n_out = n;
     path_pop(p, old);
     return true;
 }
@@ -758,14 +763,14 @@ static bool read_category(cart_parser *p, const json_t *line, const char **out)
 static bool parse_line(cart_parser *p, const json_t *line, perk_line *l)
 {
     static const char *const fields[] = { "id",    "sku",      "name",   "category", "brand", "tags",
-                                          "price", "quantity", "margin", "attrs",    NULL };
+                                          "price", "quantity", "margin", "attrs",    "store", NULL };
     if (!json_is_object(line)) return fail_type(p, line, "an object");
     bool ok = check_fields(p, line, fields, "a line") && read_string(p, line, "id", false, &l->id) &&
               read_string(p, line, "sku", true, &l->sku) && read_string(p, line, "name", false, &l->name) &&
               read_category(p, line, &l->category) && read_string(p, line, "brand", false, &l->brand) &&
               read_string_array(p, line, "tags", p->limits.max_tags, "max_tags", &l->tags, &l->n_tags) &&
               read_money(p, line, "price", true, 0, &l->unit_price) && read_margin(p, line, l) &&
-              read_attrs(p, line, l);
+              read_attrs(p, line, &l->attrs, &l->n_attrs) && read_string(p, line, "store", false, &l->store);
     if (!ok) return false;
 
     json_t *q = field(line, "quantity");
@@ -1112,6 +1117,9 @@ static bool size_pools(cart_parser *p, const json_t *root)
     json_t *cust = json_object_get(root, "customer");
     if (json_is_object(cust) && json_is_array(json_object_get(cust, "tags")))
         tags += json_array_size(json_object_get(cust, "tags"));
+    json_t *order = json_object_get(root, "order");
+    if (json_is_object(order) && json_is_object(json_object_get(order, "attrs")))
+        attrs += json_object_size(json_object_get(order, "attrs"));
     json_t *lines = json_object_get(root, "lines");
     if (json_is_array(lines) && json_array_size(lines) <= p->limits.max_lines) {
         for (size_t i = 0; i < json_array_size(lines); i++) {

@@ -97,13 +97,16 @@ static void dump_doc(dump *d, const cart_doc *doc)
     out(d, "order id=%s cur=%s time=%d/%" PRId64 " ch=%s ship=%" PRId64 " sub=%s/%" PRId64 " redeem=%" PRId64 "\n",
         s_or(o->id), s_or(o->currency), doc->has_time, o->time, s_or(o->channel), o->shipping,
         s_or(o->subscription_plan), o->delivery_number, o->points_to_redeem);
+    out(d, "order region=%s attrs[%zu]", s_or(o->region), o->n_attrs);
+    for (size_t k = 0; k < o->n_attrs; k++) out(d, " <%s=%s>", o->attrs[k].key, o->attrs[k].value);
+    out(d, "\n");
     for (size_t i = 0; i < doc->n_lines; i++) {
         const perk_line *l = &doc->lines[i];
         out(d, "line id=%s sku=%s name=%s cat=%s brand=%s price=%" PRId64 " qty=%" PRId64 " margin=%d/%" PRId64,
             s_or(l->id), s_or(l->sku), s_or(l->name), s_or(l->category), s_or(l->brand), l->unit_price,
             l->quantity, l->has_margin, l->margin_ppm);
         dump_strings(d, "tags", l->tags, l->n_tags);
-        out(d, " attrs[%zu]", l->n_attrs);
+        out(d, " store=%s attrs[%zu]", s_or(l->store), l->n_attrs);
         for (size_t k = 0; k < l->n_attrs; k++) out(d, " <%s=%s>", l->attrs[k].key, l->attrs[k].value);
         out(d, "\n");
     }
