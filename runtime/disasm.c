@@ -390,8 +390,11 @@ static void put_header(FILE *out, const prog_data *p)
         fputs("none", out);
     else
         put_ppm(out, p->max_discount_ppm);
-    fprintf(out, "\n  points pending %" PRId64 " s, expire %" PRId64 " s\n", p->points_pending_seconds,
+    fprintf(out, "\n  points pending %" PRId64 " s, expire %" PRId64 " s", p->points_pending_seconds,
             p->points_expire_seconds);
+    if (p->points_expire_year_end != 0)
+        fputs(p->points_expire_year_end == 1 ? ", at end of year" : ", at end of next year", out);
+    fputc('\n', out);
     fprintf(out, "  stack: %" PRIu32 " scalars, %" PRIu32 " sets at most\n", p->max_scalars, p->max_sets);
 }
 

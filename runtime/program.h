@@ -176,6 +176,8 @@ typedef struct prog_data {
     uint8_t coupon_policy;                                 /* PROG_COUPONS_* */
     int64_t max_discount_ppm;                              /* margin guard limit, -1 = none */
     int64_t points_pending_seconds, points_expire_seconds; /* 0 = none */
+    uint8_t points_expire_year_end; /* 1: points expire at the end of the local year they become
+                                       available in, 2: of the next year; 0: see expire_seconds */
     uint32_t timezone;                                     /* string id: IANA name */
     int32_t tz_base_offset; /* seconds east of UTC before the first transition */
     uint32_t n_tz;

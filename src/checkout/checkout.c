@@ -16,6 +16,11 @@ void checkout_policy(const perk_program *prog, perk_store_policy *policy, perk_s
     memset(policy, 0, sizeof *policy);
     policy->pending_seconds = d->points_pending_seconds;
     policy->expire_seconds = d->points_expire_seconds;
+    policy->expire_year_end = d->points_expire_year_end;
+    policy->zone_count = d->n_tz;
+    policy->zone_at = d->tz_at;
+    policy->zone_offset = d->tz_offset;
+    policy->zone_base_offset = d->tz_base_offset;
     size_t n = d->n_tiers < cap ? d->n_tiers : cap;
     for (size_t i = 0; i < n; i++) {
         tiers[i].name = prog_string(d, d->tiers[i].id);

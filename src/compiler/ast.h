@@ -165,7 +165,9 @@ typedef enum ast_setting {
     X(CL_POINTS_EXPIRE, "expire", "expire after")   /* points: a = duration */                               \
                                                     /* tiers */                                              \
     X(CL_TIER_SPEND, "spend", "spend")              /* a = money, b = duration window */                     \
-    X(CL_TIER_BENEFIT, "benefit", "benefit")        /* name = text */
+    X(CL_TIER_BENEFIT, "benefit", "benefit")        /* name = text */                                        \
+    X(CL_POINTS_EXPIRE_YEAR, "expire-year-end",                                                              \
+      "expire at end of year") /* points: ival = 1 end of this year, 2 end of next year */
 /* clang-format on */
 
 typedef enum ast_clause {

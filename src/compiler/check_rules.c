@@ -24,7 +24,7 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Clause bookkeeping                                                                          */
 
-#define CLAUSE_SLOTS (CL_TIER_BENEFIT + 1)
+#define CLAUSE_SLOTS (CL_POINTS_EXPIRE_YEAR + 1)
 
 /* Records a single-valued clause; reports (and returns false for) a second one. */
 static bool once(check_ctx *c, ast_node **slots, ast_node *cl, const char *owner)
@@ -789,23 +789,46 @@ void check_redeem(check_ctx *c, ast_node *r)
     warn_never(c, r, "redeem block");
 }
 
+/* `expire at end of [next] year` (docs/semantics.md, "Points expiring with the calendar"): one way
+ * of expiring, and a year that ends in the rule set's time zone. */
+static void check_points_year_end(check_ctx *c, const ast_node *after, const ast_node *year_end)
+{
+    if (year_end == NULL) return;
+    if (after != NULL) {
+        diag_report(c->diags, DIAG_EXPIRY_TWICE, year_end->span,
+                    "keep one: `expire after 365 days` counts from each order, `expire at end of year` "
+                    "clears every point at the year's end",
+                    "points expire either after a period or at the end of a year, not both");
+        diag_note(c->diags, after->span, "the expiry period is here");
+        c->info->points_expire_year_end = 0;
+        return;
+    }
+    if (!c->timezone_written)
+        diag_report(c->diags, DIAG_YEAR_END_IN_UTC, year_end->span,
+                    "name the shop's zone in the header, e.g. `timezone \"Asia/Shanghai\"`",
+                    "the rule set names no time zone: its year ends at midnight UTC");
+}
+
 void check_points(check_ctx *c, ast_node *p)
 {
     ast_node *slots[CLAUSE_SLOTS] = { 0 };
     for (int i = 0; i < p->list.count; i++) {
         ast_node *cl = p->list.items[i];
         if (cl == NULL || cl->kind != AST_CLAUSE) continue;
-        if (cl->op != CL_POINTS_PENDING && cl->op != CL_POINTS_EXPIRE) {
+        if (cl->op != CL_POINTS_PENDING && cl->op != CL_POINTS_EXPIRE && cl->op != CL_POINTS_EXPIRE_YEAR) {
             not_allowed(c, cl, "the points block");
             continue;
         }
         if (!once(c, slots, cl, "the points block")) continue;
         if (cl->op == CL_POINTS_PENDING) {
             if (want_duration(c, cl->a, "the pending period")) c->info->points_pending_seconds = cl->a->value;
+        } else if (cl->op == CL_POINTS_EXPIRE_YEAR) {
+            c->info->points_expire_year_end = (int)cl->ival;
         } else if (want_duration(c, cl->a, "the expiry period")) {
             c->info->points_expire_seconds = cl->a->value;
         }
     }
+    check_points_year_end(c, slots[CL_POINTS_EXPIRE], slots[CL_POINTS_EXPIRE_YEAR]);
 }
 
 void check_tier(check_ctx *c, ast_node *t, ast_node *previous)

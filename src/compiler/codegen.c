@@ -1536,6 +1536,7 @@ static void compile_header(cg *c, const check_info *info)
     p->max_discount_ppm = info->max_discount_ppm;
     p->points_pending_seconds = info->points_pending_seconds;
     p->points_expire_seconds = info->points_expire_seconds;
+    p->points_expire_year_end = (uint8_t)info->points_expire_year_end;
     const char *tz = info->timezone ? info->timezone : "UTC";
     p->timezone = intern(c, tz);
     char err[256];

@@ -364,6 +364,11 @@ static perk_store_status apply_version(commit_ctx *c)
     memset(pol, 0, sizeof *pol);
     pol->pending_seconds = d->points_pending_seconds;
     pol->expire_seconds = d->points_expire_seconds;
+    pol->expire_year_end = d->points_expire_year_end;
+    pol->zone_count = d->n_tz;
+    pol->zone_at = d->tz_at;
+    pol->zone_offset = d->tz_offset;
+    pol->zone_base_offset = d->tz_base_offset;
     size_t n = d->n_tiers < 64 ? d->n_tiers : 64;
     for (size_t i = 0; i < n; i++)
         c->version_tiers[i] = (perk_store_tier){ prog_string(d, d->tiers[i].id), d->tiers[i].spend,
@@ -542,12 +547,11 @@ static perk_store_status record_points(commit_ctx *c)
     perk_store *s = c->s;
     const perk_store_order *o = c->o;
     const perk_store_policy *p = c->policy;
-    int64_t pending = p ? p->pending_seconds : 0, expire = p ? p->expire_seconds : 0;
+    int64_t pending = p ? p->pending_seconds : 0;
     int64_t available_at, expires_at = 0;
     /* pending from the store's clock (or the order's time, if later within the skew) */
     int64_t from = o->time > c->now ? o->time : c->now;
-    if (__builtin_add_overflow(from, pending, &available_at) ||
-        (expire && __builtin_add_overflow(available_at, expire, &expires_at)))
+    if (__builtin_add_overflow(from, pending, &available_at) || !pstore_points_expiry(p, available_at, &expires_at))
         return pstore_fail(s, PERK_STORE_INVALID, "order %s: points dates overflow", o->order_id);
     c->r->available_at = available_at;
     perk_store_status status = PERK_STORE_OK;

@@ -449,6 +449,16 @@ typedef struct perk_store_policy {
     int64_t expire_seconds;       /* available points expire this long after; 0 = never */
     const perk_store_tier *tiers; /* ascending by spend_threshold; may be NULL */
     size_t n_tiers;
+    /* Calendar expiry (`expire at end of year`; expire_seconds is then 0): 1 = points expire at the
+     * first instant of the local year after the one they become available in (earned points: at
+     * available_at; points a refund gives back: at the refund), 2 = a year later; 0 = none. The
+     * year is the rule set's time zone: zone_* is its UTC-offset table, read as runtime/tz.h's
+     * tz_zone (count transitions at[] with offset[] from each; base_offset before the first). */
+    int expire_year_end;
+    uint32_t zone_count;
+    const int64_t *zone_at;
+    const int32_t *zone_offset;
+    int32_t zone_base_offset;
 } perk_store_policy;
 
 /* Why a promotion or coupon stopped an order. */
