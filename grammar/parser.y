@@ -82,6 +82,7 @@ static ast_node *finish_height(parse_state *ps, ast_node *n);
 #define MONTH_HINT                                                                                  \
     "a monthly schedule reads `on day 18 of every month`, `on days 1, 15 of every month` or "     \
     "`on the last day of every month`"
+#define UNIT_LIMIT_HINT "a limit of units at the promotional price reads `limit 2 units per customer`"
 #define YEAR_END_HINT "points expiring with the calendar read `expire at end of year` or `expire at end of next year`"
 static ast_node *add_to_list(parse_state *ps, ast_node *list, ast_node *item, ast_span sp);
 static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node *label, ast_span sp);
@@ -297,6 +298,11 @@ promo_clause
     | k_limit expr T_USES           { $$ = mk_clause(ps, CL_LIMIT_USES, @$, $2, NULL); }
     | k_limit expr T_TOTAL          { $$ = mk_clause(ps, CL_LIMIT_MONEY, @$, $2, NULL); }
     | k_limit expr T_PER T_CUSTOMER { $$ = mk_clause(ps, CL_LIMIT_CUSTOMER, @$, $2, NULL); }
+    | k_limit expr T_IDENT T_PER T_CUSTOMER
+        {
+            $$ = mk_clause(ps, CL_LIMIT_UNITS, @$, $2, NULL);
+            want_word(ps, $3, "units", "unit", @3, UNIT_LIMIT_HINT);
+        }
     | k_measure T_ORIGINAL T_PRICES { $$ = mk_clause(ps, CL_ORIGINAL, @$, NULL, NULL); }
     | k_stage stage_name            { $$ = mk_clause(ps, CL_STAGE, @$, NULL, NULL); $$->ival = $2->ival; }
     | k_then action                 { $$ = mk_clause(ps, CL_THEN, @$, $2, NULL); }

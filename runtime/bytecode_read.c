@@ -361,8 +361,7 @@ static void rd_rules(reader *r, prog_data *p)
         ru->guard_cond = rd_u32(r);
         ru->guard_kind = rd_u8(r);
         ru->stage = rd_u8(r); /* was reserved (0 = the items stage): older programs read the same */
-        uint32_t pad = rd_u16(r);
-        if (!rd_reserved(r, pad, i, "bytes")) return;
+        ru->limit_units = rd_u16(r); /* was reserved (0 = no unit limit): older programs read the same */
     }
 }
 

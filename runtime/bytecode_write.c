@@ -336,7 +336,7 @@ static void wb_sections(wbuf *w, const prog_data *p)
         wb_u32(w, r->guard_cond);
         wb_u8(w, r->guard_kind);
         wb_u8(w, r->stage);
-        wb_u16(w, 0);
+        wb_u16(w, r->limit_units);
     }
     wb_section_end(w, at);
 

@@ -450,6 +450,7 @@ static void put_rule(FILE *out, const prog_data *p, uint32_t i)
     put_limit(out, "limit uses", r->limit_uses, false, p);
     put_limit(out, "limit total", r->limit_money, true, p);
     put_limit(out, "limit per customer", r->limit_per_customer, false, p);
+    if (r->limit_units != 0) fprintf(out, "  limit units per customer %u\n", (unsigned)r->limit_units);
     put_conds(out, p, r->first_cond, r->n_conds);
     /* the actions its APPLY instructions use (linear in the block, unlike scanning all actions) */
     if (p->code && (uint64_t)r->code.start + r->code.count <= p->n_code)

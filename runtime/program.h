@@ -100,6 +100,7 @@ typedef struct prog_rule {
     uint32_t coupon_campaign;                            /* required campaign or PROG_NONE */
     int64_t cap;                                         /* per-order cap on its discount, -1 = none */
     int64_t limit_uses, limit_money, limit_per_customer; /* budgets, -1 = none */
+    uint16_t limit_units; /* units per customer at the promotion's price (docs/semantics.md 5.6), 0 = none */
     uint32_t first_cond, n_conds;
     /* The guard (docs/semantics.md, "The rule index"): when no cart line matches (guard_kind,
      * guard_string), running the block is known to end in one way that does not depend on the
@@ -166,6 +167,9 @@ typedef struct prog_tier {
 
 enum { PROG_ROUND_HALF_UP = 0, PROG_ROUND_HALF_EVEN = 1, PROG_ROUND_DOWN = 2 }; /* = money_rounding */
 enum { PROG_COUPONS_STACKABLE = 0, PROG_COUPONS_ONE_PER_ORDER = 1 };
+
+/* The largest `limit N units per customer` (it is stored in 16 bits). */
+#define PROG_MAX_UNIT_LIMIT 65535
 
 typedef struct prog_data {
     /* header */

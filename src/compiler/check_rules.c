@@ -24,7 +24,7 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Clause bookkeeping                                                                          */
 
-#define CLAUSE_SLOTS (CL_POINTS_EXPIRE_YEAR + 1)
+#define CLAUSE_SLOTS (CL_LIMIT_UNITS + 1)
 
 /* Records a single-valued clause; reports (and returns false for) a second one. */
 static bool once(check_ctx *c, ast_node **slots, ast_node *cl, const char *owner)
@@ -548,6 +548,26 @@ static bool common_clause(check_ctx *c, ast_node *cl)
 /* ------------------------------------------------------------------------------------------ */
 /* Declarations                                                                                */
 
+/* `limit N units per customer` (docs/semantics.md 5.6): only a price per unit can be limited to
+ * units: a percentage off, an amount off each unit, or a fixed unit price. */
+static void check_unit_limit(check_ctx *c, const ast_node *p, const ast_node *limit)
+{
+    if (limit == NULL) return;
+    for (int i = 0; i < p->list.count; i++) {
+        const ast_node *cl = p->list.items[i];
+        if (cl == NULL || cl->kind != AST_CLAUSE || cl->op != CL_THEN || cl->a == NULL) continue;
+        const ast_node *act = cl->a;
+        if (act->kind != AST_ACTION) continue;
+        if (act->op == ACT_PERCENT_OFF || act->op == ACT_AMOUNT_OFF_EACH || act->op == ACT_FIXED_PRICE) continue;
+        diag_report(c->diags, DIAG_UNIT_LIMIT_ACTION, act->span,
+                    "limit units on a price per unit: `then price flash at ¥99`, `then ¥20 off each flash` "
+                    "or `then 50% off flash`; for a whole-order discount use `limit 1 per customer`",
+                    "`limit ... units per customer` needs a discount priced per unit");
+        diag_note(c->diags, limit->span, "the unit limit is here");
+        return;
+    }
+}
+
 void check_promotion(check_ctx *c, ast_node *p)
 {
     ast_node *slots[CLAUSE_SLOTS] = { 0 };
@@ -573,6 +593,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_LIMIT_USES:
         case CL_LIMIT_MONEY:
         case CL_LIMIT_CUSTOMER:
+        case CL_LIMIT_UNITS:
         case CL_ORIGINAL:
         case CL_STAGE:
             if (!once(c, slots, cl, owner)) continue;
@@ -597,6 +618,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_LIMIT_USES: want_int(c, cl->a, "the use limit", 1, INT64_MAX); break;
         case CL_LIMIT_MONEY: want_money(c, cl->a, "the budget", false); break;
         case CL_LIMIT_CUSTOMER: want_int(c, cl->a, "the per-customer limit", 1, INT64_MAX); break;
+        case CL_LIMIT_UNITS: want_int(c, cl->a, "the units per customer", 1, PROG_MAX_UNIT_LIMIT); break;
         case CL_THEN:
             n_then++;
             check_action(c, cl->a, p);
@@ -608,6 +630,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         diag_report(c->diags, DIAG_MISSING_THEN, check_decl_span(c, p),
                     "add what it does, e.g. `then 10% off order`",
                     "promotion `%s` has no `then`, so it does nothing", p->name ? p->name : "");
+    check_unit_limit(c, p, slots[CL_LIMIT_UNITS]);
     warn_never(c, p, "promotion");
 }
 

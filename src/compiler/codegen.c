@@ -1381,6 +1381,7 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
         case CL_LIMIT_USES: r->limit_uses = cl->a->value; break;
         case CL_LIMIT_MONEY: r->limit_money = cl->a->value; break;
         case CL_LIMIT_CUSTOMER: r->limit_per_customer = cl->a->value; break;
+        case CL_LIMIT_UNITS: r->limit_units = (uint16_t)cl->a->value; break;
         default: break;
         }
     }
