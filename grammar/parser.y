@@ -82,6 +82,8 @@ static ast_node *finish_height(parse_state *ps, ast_node *n);
 #define MONTH_HINT                                                                                  \
     "a monthly schedule reads `on day 18 of every month`, `on days 1, 15 of every month` or "     \
     "`on the last day of every month`"
+#define UNIT_LIMIT_HINT "a limit of units at the promotional price reads `limit 2 units per customer`"
+#define YEAR_END_HINT "points expiring with the calendar read `expire at end of year` or `expire at end of next year`"
 static ast_node *add_to_list(parse_state *ps, ast_node *list, ast_node *item, ast_span sp);
 static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node *label, ast_span sp);
 }
@@ -137,7 +139,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_TRUE "'true'" T_FALSE "'false'"
 
 %type <node> top header settings setting decl label_opt tier_body tier_clause promo_body
-%type <node> promo_clause stage_name day_list month_days last_day day_numbers action qty_table tier_table qty_steps qty_step tier_steps tier_step up_to_opt
+%type <node> promo_clause stage_name day_list month_days last_day day_numbers action qty_table tier_table qty_steps qty_step tier_steps tier_step up_to_opt year_words
 %type <node> reward_opt get_how earn_body earn_clause earn_action mult_body mult_clause
 %type <node> promo_name name_list redeem_body redeem_clause pay_list pay_name points_body points_clause
 %type <node> expr primary list_opt list_items args_opt args field setting_value
@@ -298,6 +300,11 @@ promo_clause
     | k_limit expr T_USES           { $$ = mk_clause(ps, CL_LIMIT_USES, @$, $2, NULL); }
     | k_limit expr T_TOTAL          { $$ = mk_clause(ps, CL_LIMIT_MONEY, @$, $2, NULL); }
     | k_limit expr T_PER T_CUSTOMER { $$ = mk_clause(ps, CL_LIMIT_CUSTOMER, @$, $2, NULL); }
+    | k_limit expr T_IDENT T_PER T_CUSTOMER
+        {
+            $$ = mk_clause(ps, CL_LIMIT_UNITS, @$, $2, NULL);
+            want_word(ps, $3, "units", "unit", @3, UNIT_LIMIT_HINT);
+        }
     | k_measure T_ORIGINAL T_PRICES { $$ = mk_clause(ps, CL_ORIGINAL, @$, NULL, NULL); }
     | k_stage stage_name            { $$ = mk_clause(ps, CL_STAGE, @$, NULL, NULL); $$->ival = $2->ival; }
     | k_then action                 { $$ = mk_clause(ps, CL_THEN, @$, $2, NULL); }
@@ -579,6 +586,35 @@ points_body
 points_clause
     : k_pending expr             { $$ = mk_clause(ps, CL_POINTS_PENDING, @$, $2, NULL); }
     | k_expire T_AFTER expr      { $$ = mk_clause(ps, CL_POINTS_EXPIRE, @$, $3, NULL); }
+    | k_expire T_AT T_IDENT T_OF T_IDENT
+        {
+            $$ = mk_clause(ps, CL_POINTS_EXPIRE_YEAR, @$, NULL, NULL);
+            $$->ival = 1;
+            want_word(ps, $3, "end", NULL, @3, YEAR_END_HINT);
+            want_word(ps, $5, "year", NULL, @5, YEAR_END_HINT);
+        }
+    | k_expire T_AT T_IDENT T_OF T_IDENT T_IDENT
+        {
+            $$ = mk_clause(ps, CL_POINTS_EXPIRE_YEAR, @$, NULL, NULL);
+            $$->ival = 2;
+            want_word(ps, $3, "end", NULL, @3, YEAR_END_HINT);
+            want_word(ps, $5, "next", NULL, @5, YEAR_END_HINT);
+            want_word(ps, $6, "year", NULL, @6, YEAR_END_HINT);
+        }
+    | k_expire T_AT T_IDENT T_IDENT T_OF year_words
+        {
+            /* `expire at the end of year`: said plainly, without the article */
+            $$ = mk_clause(ps, CL_POINTS_EXPIRE_YEAR, @$, NULL, NULL);
+            $$->ival = 1;
+            diag_report(ps->diags, DIAG_SYNTAX_ERROR, @3, YEAR_END_HINT, "expected 'end', found '%s'",
+                        $3 && $3->name ? $3->name : "");
+        }
+    ;
+
+/* the words after `the end of` (only to report it) */
+year_words
+    : T_IDENT
+    | T_IDENT T_IDENT
     ;
 
 /* Keywords that start a declaration or a clause. Shifting one means the parser is back in step

@@ -152,7 +152,8 @@ static void rd_meta(reader *r, prog_data *p)
     p->exponent = rd_i32(r);
     p->rounding = rd_u8(r);
     p->coupon_policy = rd_u8(r);
-    if (!rd_reserved(r, rd_u16(r), 0, "bytes")) return;
+    p->points_expire_year_end = rd_u8(r);
+    if (!rd_reserved(r, rd_u8(r), 0, "byte")) return;
     p->max_discount_ppm = rd_i64(r);
     p->points_pending_seconds = rd_i64(r);
     p->points_expire_seconds = rd_i64(r);
@@ -360,8 +361,7 @@ static void rd_rules(reader *r, prog_data *p)
         ru->guard_cond = rd_u32(r);
         ru->guard_kind = rd_u8(r);
         ru->stage = rd_u8(r); /* was reserved (0 = the items stage): older programs read the same */
-        uint32_t pad = rd_u16(r);
-        if (!rd_reserved(r, pad, i, "bytes")) return;
+        ru->limit_units = rd_u16(r); /* was reserved (0 = no unit limit): older programs read the same */
     }
 }
 

@@ -211,7 +211,8 @@ static void wb_sections(wbuf *w, const prog_data *p)
     wb_i32(w, p->exponent);
     wb_u8(w, p->rounding);
     wb_u8(w, p->coupon_policy);
-    wb_u16(w, 0);
+    wb_u8(w, p->points_expire_year_end);
+    wb_u8(w, 0);
     wb_i64(w, p->max_discount_ppm);
     wb_i64(w, p->points_pending_seconds);
     wb_i64(w, p->points_expire_seconds);
@@ -335,7 +336,7 @@ static void wb_sections(wbuf *w, const prog_data *p)
         wb_u32(w, r->guard_cond);
         wb_u8(w, r->guard_kind);
         wb_u8(w, r->stage);
-        wb_u16(w, 0);
+        wb_u16(w, r->limit_units);
     }
     wb_section_end(w, at);
 

@@ -39,6 +39,7 @@ typedef struct cart_json_coupon {
 typedef struct cart_json_usage {
     const char *promotion;
     perk_usage usage;
+    int64_t customer_units; /* "customer_units": perk_cart_set_customer_units (0: not given) */
 } cart_json_usage;
 
 /* A parsed cart. Every pointer inside points into memory owned by the document. */

@@ -141,6 +141,8 @@ perk_status cart_json_feed(const cart_doc *doc, perk_context *ctx, const perk_pr
         long index = find_promotion(prog, u->promotion, path, err, errlen);
         if (index < 0) return PERK_INVALID;
         st = perk_cart_set_usage(ctx, (size_t)index, &u->usage);
+        if (st == PERK_OK && u->customer_units > 0)
+            st = perk_cart_set_customer_units(ctx, (size_t)index, u->customer_units);
         if (st != PERK_OK) return feed_error(err, errlen, st, "%s: %s", path, context_message(ctx));
     }
     for (size_t i = 0; i < doc->n_exclude; i++) {

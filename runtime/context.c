@@ -184,6 +184,7 @@ void perk_context_free(perk_context *ctx)
         ctx->r_points,
         ctx->r_hints,
         ctx->r_hint_next,
+        ctx->r_units,
         ctx->own_defaults,
         ctx->one_coupon,
     };
@@ -359,6 +360,8 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->r_points = ctx_array(ctx->max_points, sizeof(perk_points_result), &ok);
     ctx->r_hints = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint), &ok);
     ctx->r_hint_next = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint_next), &ok);
+    for (uint32_t r = 0; r < d->n_rules; r++) ctx->n_unit_rules += d->rules[r].limit_units != 0;
+    ctx->r_units = ctx_array(ctx->n_unit_rules, sizeof(perk_promotion_units), &ok);
     ctx->explain_all = l.explain == PERK_EXPLAIN_ALL;
     ctx->defaults = program->ridx.defaults;
     if (!ctx->explain_all) {
@@ -895,6 +898,23 @@ perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const
     ctx_mark *m = mark_rule(ctx, (uint32_t)promotion_index);
     if (m == NULL) return CART_FAIL(ctx, PERK_NOMEM, "usage: out of memory");
     m->usage = *usage;
+    return PERK_OK;
+}
+
+perk_status perk_cart_set_customer_units(perk_context *ctx, size_t promotion_index, int64_t units)
+{
+    if (ctx == NULL) return PERK_INVALID;
+    perk_status st = cart_enter(ctx);
+    if (st != PERK_OK) return st;
+    if (promotion_index >= ctx->d->n_rules)
+        return CART_FAIL(ctx, PERK_INVALID, "customer units: promotion index %zu out of range (%u promotions)",
+                         promotion_index, ctx->d->n_rules);
+    if (units < 0)
+        return CART_FAIL(ctx, PERK_INVALID, "customer units of %s: %lld, must not be negative",
+                         ctx_rule_name(ctx, (uint32_t)promotion_index), (long long)units);
+    ctx_mark *m = mark_rule(ctx, (uint32_t)promotion_index);
+    if (m == NULL) return CART_FAIL(ctx, PERK_NOMEM, "customer units: out of memory");
+    m->customer_units = units;
     return PERK_OK;
 }
 

@@ -390,8 +390,11 @@ static void put_header(FILE *out, const prog_data *p)
         fputs("none", out);
     else
         put_ppm(out, p->max_discount_ppm);
-    fprintf(out, "\n  points pending %" PRId64 " s, expire %" PRId64 " s\n", p->points_pending_seconds,
+    fprintf(out, "\n  points pending %" PRId64 " s, expire %" PRId64 " s", p->points_pending_seconds,
             p->points_expire_seconds);
+    if (p->points_expire_year_end != 0)
+        fputs(p->points_expire_year_end == 1 ? ", at end of year" : ", at end of next year", out);
+    fputc('\n', out);
     fprintf(out, "  stack: %" PRIu32 " scalars, %" PRIu32 " sets at most\n", p->max_scalars, p->max_sets);
 }
 
@@ -448,6 +451,7 @@ static void put_rule(FILE *out, const prog_data *p, uint32_t i)
     put_limit(out, "limit uses", r->limit_uses, false, p);
     put_limit(out, "limit total", r->limit_money, true, p);
     put_limit(out, "limit per customer", r->limit_per_customer, false, p);
+    if (r->limit_units != 0) fprintf(out, "  limit units per customer %u\n", (unsigned)r->limit_units);
     put_conds(out, p, r->first_cond, r->n_conds);
     /* the actions its APPLY instructions use (linear in the block, unlike scanning all actions) */
     if (p->code && (uint64_t)r->code.start + r->code.count <= p->n_code)

@@ -112,6 +112,8 @@ static perk_reason late_gate(const perk_context *ctx, uint32_t r)
     if (rule->limit_per_customer >= 0 && u->customer_uses >= rule->limit_per_customer)
         return PERK_REASON_BUDGET_CUSTOMER;
     if (rule->limit_money >= 0 && u->money >= rule->limit_money) return PERK_REASON_BUDGET_MONEY;
+    if (rule->limit_units != 0 && m != NULL && m->customer_units >= rule->limit_units)
+        return PERK_REASON_BUDGET_CUSTOMER;
     return PERK_REASON_APPLIED;
 }
 
@@ -213,7 +215,7 @@ static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods)
     return PERK_OK;
 }
 
-/* `consumes` (docs/semantics.md 5.6): the lines of the sets the applied promotion's actions read
+/* `consumes` (docs/semantics.md 5.7): the lines of the sets the applied promotion's actions read
  * leave every later promotion's sets, and order.subtotal, with their amounts as they are now. */
 static void consume(perk_context *ctx)
 {
@@ -386,10 +388,14 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
         return PERK_OK;
     }
 
+    /* the units the customer may still buy at the price come first (semantics 5.7) */
+    const ctx_mark *m = ctx_mark_of(ctx, r);
+    int64_t units = 0;
+    if (rule->limit_units != 0)
+        act_limit_units(ctx, rule->limit_units - (m != NULL ? m->customer_units : 0), &units);
     /* the cap and the remaining money budget bound goods + shipping together */
     int64_t limit = INT64_MAX;
     if (rule->cap >= 0) limit = rule->cap;
-    const ctx_mark *m = ctx_mark_of(ctx, r);
     int64_t spent = m != NULL ? m->usage.money : 0;
     if (rule->limit_money >= 0 && rule->limit_money - spent < limit)
         limit = rule->limit_money - spent; /* > 0: the gate checked money < limit */
@@ -408,6 +414,8 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     pr->shipping_discount = ctx->pend_ship;
     st = commit(ctx, r, goods);
     if (st != PERK_OK) return st;
+    if (rule->limit_units != 0 && ctx->res.n_promotion_units < ctx->n_unit_rules)
+        ctx->r_units[ctx->res.n_promotion_units++] = (perk_promotion_units){ r, units };
     if (rule->flags & PROG_RULE_STOP) ctx->stopped = true;
     if (rule->flags & PROG_RULE_CONSUME) consume(ctx);
     if (rule->group / 64 < ctx->group_words)
@@ -713,6 +721,7 @@ static perk_status build_result(perk_context *ctx)
     res->points = ctx->r_points;
     res->hints = ctx->r_hints;
     res->hint_next = ctx->r_hint_next;
+    res->promotion_units = ctx->r_units;
     res->instructions = ctx->insn_count;
     res->promotions_visited = ctx->n_visited;
     return check_totals(ctx);

@@ -101,6 +101,7 @@ typedef struct prog_rule {
     uint32_t coupon_campaign;                            /* required campaign or PROG_NONE */
     int64_t cap;                                         /* per-order cap on its discount, -1 = none */
     int64_t limit_uses, limit_money, limit_per_customer; /* budgets, -1 = none */
+    uint16_t limit_units; /* units per customer at the promotion's price (docs/semantics.md 5.7), 0 = none */
     uint32_t first_cond, n_conds;
     /* The guard (docs/semantics.md, "The rule index"): when no cart line matches (guard_kind,
      * guard_string), running the block is known to end in one way that does not depend on the
@@ -168,6 +169,9 @@ typedef struct prog_tier {
 enum { PROG_ROUND_HALF_UP = 0, PROG_ROUND_HALF_EVEN = 1, PROG_ROUND_DOWN = 2 }; /* = money_rounding */
 enum { PROG_COUPONS_STACKABLE = 0, PROG_COUPONS_ONE_PER_ORDER = 1 };
 
+/* The largest `limit N units per customer` (it is stored in 16 bits). */
+#define PROG_MAX_UNIT_LIMIT 65535
+
 typedef struct prog_data {
     /* header */
     uint32_t name;                                         /* string id of the ruleset name */
@@ -177,6 +181,8 @@ typedef struct prog_data {
     uint8_t coupon_policy;                                 /* PROG_COUPONS_* */
     int64_t max_discount_ppm;                              /* margin guard limit, -1 = none */
     int64_t points_pending_seconds, points_expire_seconds; /* 0 = none */
+    uint8_t points_expire_year_end; /* 1: points expire at the end of the local year they become
+                                       available in, 2: of the next year; 0: see expire_seconds */
     uint32_t timezone;                                     /* string id: IANA name */
     int32_t tz_base_offset; /* seconds east of UTC before the first transition */
     uint32_t n_tz;

@@ -25,7 +25,7 @@ enum { RIDX_COUPON = PROG_GUARD_KIND_COUNT, RIDX_CAMPAIGN, RIDX_KEY_KINDS };
  * or the block runs. */
 enum {
     RHOT_COUPON = 1u << 0,  /* requires a coupon code or campaign */
-    RHOT_BUDGET = 1u << 1,  /* has a uses, money or per-customer limit */
+    RHOT_BUDGET = 1u << 1,  /* has a uses, money, per-customer or unit limit */
     RHOT_MULTI = 1u << 2,   /* has a guard over several strings (multi_keys) */
     RHOT_PRECHECK = 1u << 3 /* precheck[r].kind != PRECHECK_NONE */
 };

@@ -361,7 +361,8 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err)
         h->tested = (uint16_t)(tested <= UINT16_MAX ? tested : 0);
         h->flags =
             (uint8_t)((rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE ? RHOT_COUPON : 0) |
-                      (rule->limit_uses >= 0 || rule->limit_money >= 0 || rule->limit_per_customer >= 0
+                      (rule->limit_uses >= 0 || rule->limit_money >= 0 || rule->limit_per_customer >= 0 ||
+                               rule->limit_units != 0
                            ? RHOT_BUDGET
                            : 0) |
                       (n_keys > 0 ? RHOT_MULTI : 0) |

@@ -274,6 +274,13 @@ static bool check_header(vctx *v)
                false;
     if (p->points_pending_seconds < 0 || p->points_expire_seconds < 0)
         return vfail(v, "points pending/expire durations must not be negative"), false;
+    if (p->points_expire_year_end > 2)
+        return vfail(v, "points year-end expiry %u is not none (0), this year (1) or next year (2)",
+                     p->points_expire_year_end),
+               false;
+    if (p->points_expire_year_end != 0 && p->points_expire_seconds != 0)
+        return vfail(v, "points expire both at a year's end and after %lld s", (long long)p->points_expire_seconds),
+               false;
     if (!str_ok(v, p->timezone))
         return vfail(v, "timezone is string %u, the pool has %u strings", p->timezone, p->n_strings), false;
     if (p->tz_base_offset < -MAX_TZ_OFFSET || p->tz_base_offset > MAX_TZ_OFFSET)

@@ -669,6 +669,29 @@ perk_status act_limit(perk_context *ctx, int64_t limit)
     return PERK_OK;
 }
 
+void act_limit_units(perk_context *ctx, int64_t allowance, int64_t *units)
+{
+    /* lines in cart order: each gives its units while the allowance lasts; a line cut short keeps
+     * its discount for the units that got the price, rounded half up */
+    int64_t left = allowance > 0 ? allowance : 0;
+    *units = 0;
+    uint32_t words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = ctx->touched[w];
+        while (bits != 0) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            int64_t q = ctx->qty[i];
+            if (ctx->pend[i] <= 0 || q <= 0) continue;
+            int64_t k = q < left ? q : left;
+            if (k < q)
+                ctx->pend[i] = (int64_t)(((__int128)ctx->pend[i] * k * 2 + q) / ((__int128)q * 2));
+            left -= k;
+            *units += k;
+        }
+    }
+}
+
 void act_discard(perk_context *ctx)
 {
     uint32_t words = vm_words(ctx);

@@ -69,6 +69,7 @@ typedef struct unit_run {
 /* A promotion the caller excluded or gave a usage on this cart (perk_cart_exclude, _set_usage). */
 typedef struct ctx_mark {
     perk_usage usage; /* zero unless set */
+    int64_t customer_units; /* perk_cart_set_customer_units, zero unless set */
     uint32_t rule;
     bool excluded;
 } ctx_mark;
@@ -267,6 +268,8 @@ struct perk_context {
     perk_points_result *r_points;
     perk_hint *r_hints;           /* min(max_hints, n_rules) */
     perk_hint_next *r_hint_next; /* parallel to r_hints */
+    perk_promotion_units *r_units; /* one per promotion with a unit limit (n_unit_rules) */
+    uint32_t n_unit_rules;
 
     char error[256];
 };
@@ -356,6 +359,10 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
 /* Limits the current rule's pending discount to `limit` (shipping first, then goods,
  * re-allocated in proportion). */
 perk_status act_limit(perk_context *ctx, int64_t limit);
+/* `limit N units per customer`: keeps the pending goods discount of the first `allowance` units of
+ * the touched lines in cart order (a line cut short: its discount times k / q, half up); *units
+ * gets how many units keep it. */
+void act_limit_units(perk_context *ctx, int64_t allowance, int64_t *units);
 /* Sum of the pending goods discount of the current rule. */
 int64_t act_pending_goods(const perk_context *ctx);
 /* Drops the current rule's pending discounts, gifts and effects. */

@@ -286,6 +286,9 @@ perk_status perk_cart_add_line(perk_context *ctx, const perk_line *line);
 perk_status perk_cart_add_coupon(perk_context *ctx, const char *code, const char *campaign,
                                  perk_coupon_status status);
 perk_status perk_cart_set_usage(perk_context *ctx, size_t promotion_index, const perk_usage *usage);
+/* Units the customer has already bought at the price of a promotion with `limit N units per
+ * customer` (read from the store, like perk_cart_set_usage): only N minus these get it now. */
+perk_status perk_cart_set_customer_units(perk_context *ctx, size_t promotion_index, int64_t units);
 /* Excludes a promotion from this evaluation (used after a budget conflict at commit). */
 perk_status perk_cart_exclude(perk_context *ctx, size_t promotion_index);
 /* The detailed message of the last failed perk_cart_* or perk_evaluate call. */
@@ -416,6 +419,13 @@ typedef struct perk_hint_next {
     bool is_percent;
 } perk_hint_next;
 
+/* A promotion with `limit N units per customer` that applied: how many units got its price
+ * (docs/semantics.md 5.6); the store adds them to the customer's count at commit. */
+typedef struct perk_promotion_units {
+    uint32_t promotion;
+    int64_t units;
+} perk_promotion_units;
+
 typedef struct perk_result {
     perk_status status; /* PERK_OK, or why the evaluation failed (then nothing else is set) */
     const char *currency;
@@ -450,6 +460,8 @@ typedef struct perk_result {
                                     block); every other one kept the default result the rule
                                     index holds for it, at no cost (docs/semantics.md 15) */
     const perk_hint_next *hint_next; /* n_hints entries, parallel to hints (appended after 0.1.0) */
+    uint32_t n_promotion_units;      /* appended after 0.1.0: one per applied unit-limited promotion */
+    const perk_promotion_units *promotion_units;
 } perk_result;
 
 /* Evaluates the cart. Never returns NULL: check result->status. */

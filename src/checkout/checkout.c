@@ -16,6 +16,11 @@ void checkout_policy(const perk_program *prog, perk_store_policy *policy, perk_s
     memset(policy, 0, sizeof *policy);
     policy->pending_seconds = d->points_pending_seconds;
     policy->expire_seconds = d->points_expire_seconds;
+    policy->expire_year_end = d->points_expire_year_end;
+    policy->zone_count = d->n_tz;
+    policy->zone_at = d->tz_at;
+    policy->zone_offset = d->tz_offset;
+    policy->zone_base_offset = d->tz_base_offset;
     size_t n = d->n_tiers < cap ? d->n_tiers : cap;
     for (size_t i = 0; i < n; i++) {
         tiers[i].name = prog_string(d, d->tiers[i].id);
@@ -42,12 +47,21 @@ static perk_coupon_status coupon_status_of(perk_store_coupon_status s)
 
 static bool has_budget(const prog_rule *r)
 {
-    return r->limit_uses >= 0 || r->limit_money >= 0 || r->limit_per_customer >= 0;
+    return r->limit_uses >= 0 || r->limit_money >= 0 || r->limit_per_customer >= 0 || r->limit_units != 0;
+}
+
+/* The units of promotion `promotion` the result gives its price (0 unless it is unit-limited). */
+static int64_t units_at_price(const perk_result *r, uint32_t promotion)
+{
+    for (uint32_t i = 0; i < r->n_promotion_units; i++)
+        if (r->promotion_units[i].promotion == promotion) return r->promotion_units[i].units;
+    return 0;
 }
 
 /* Everything one commit attempt needs, sized by the program and the cart. */
 typedef struct attempt_buffers {
     perk_store_promo_use *promos;
+    perk_store_promo_units *promo_units; /* parallel to promos */
     const char **coupons;
     perk_store_points_line *earned;
     bool *excluded;
@@ -137,6 +151,8 @@ static void fill_order(const perk_program *prog, int64_t version, const cart_doc
         const perk_promotion_result *pr = &r->promotions[i];
         if (pr->reason != PERK_REASON_APPLIED) continue;
         const prog_rule *rule = &d->rules[pr->promotion];
+        b->promo_units[o->n_promos] =
+            (perk_store_promo_units){ units_at_price(r, pr->promotion), rule->limit_units };
         b->promos[o->n_promos++] =
             (perk_store_promo_use){ prog_string(d, rule->id), pr->discount + pr->shipping_discount,
                                     rule->limit_uses, rule->limit_money, rule->limit_per_customer };
@@ -149,6 +165,7 @@ static void fill_order(const perk_program *prog, int64_t version, const cart_doc
                 (perk_store_points_line){ prog_string(d, d->earns[r->points[i].earn_rule].id),
                                           r->points[i].points };
     o->promos = b->promos;
+    o->promo_units = b->promo_units;
     o->coupons = b->coupons;
     o->earned = b->earned;
     /* the cart's lines (not the gifts appended after them) with their final amounts: refunds
@@ -211,6 +228,7 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     }
     attempt_buffers b;
     b.promos = calloc(d->n_rules + 1, sizeof *b.promos);
+    b.promo_units = calloc(d->n_rules + 1, sizeof *b.promo_units);
     b.coupons = calloc(doc->n_coupons + 1, sizeof *b.coupons);
     b.earned = calloc(d->n_earns + 1, sizeof *b.earned);
     b.excluded = calloc(d->n_rules + 1, sizeof *b.excluded);
@@ -220,7 +238,7 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
     b.own_coupon = calloc(doc->n_coupons + 1, sizeof *b.own_coupon);
     b.lines = calloc(doc->n_lines + 1, sizeof *b.lines);
     b.line_ids = calloc(doc->n_lines + 1, sizeof *b.line_ids);
-    if (!b.promos || !b.coupons || !b.earned || !b.excluded || !b.campaigns || !b.own_promo ||
+    if (!b.promos || !b.promo_units || !b.coupons || !b.earned || !b.excluded || !b.campaigns || !b.own_promo ||
         !b.own_discount || !b.own_coupon || !b.lines || !b.line_ids)
         abort();
     perk_store_tier tiers[MAX_TIERS];
@@ -327,6 +345,18 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
                 u.customer_uses = u.customer_uses > 0 ? u.customer_uses - 1 : 0;
             }
             perk_cart_set_usage(ctx, i, &u);
+            if (d->rules[i].limit_units != 0) {
+                /* units bought at its price by the customer's other orders (a retry's own excluded) */
+                int64_t units = 0;
+                st = perk_store_customer_units(store, perk_program_name(prog), prog_string(d, d->rules[i].id),
+                                               doc->customer.id, doc->order.id, &units);
+                if (st != PERK_STORE_OK) {
+                    out->store_status = st;
+                    set_message(out, "reading units bought: %s", perk_store_errmsg(store));
+                    goto done;
+                }
+                perk_cart_set_customer_units(ctx, i, units);
+            }
         }
         const perk_result *r = perk_evaluate(ctx);
         out->result = r;
@@ -372,10 +402,10 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
                         strcmp(norm, f->id) == 0)
                         doc->coupons[i].status = coupon_status_of(f->coupon_status);
                 }
-            } else {
+            } else if (f->reason != PERK_STORE_FAIL_UNITS) {
                 long idx = perk_program_find_promotion(prog, f->id);
                 if (idx >= 0) b.excluded[idx] = true;
-            }
+            } /* units: the next attempt reads how many the customer has left and prices those */
         }
     }
     out->attempts = CHECKOUT_MAX_ATTEMPTS;
@@ -391,6 +421,7 @@ done:
     free(b.own_discount);
     free(b.own_coupon);
     free(b.promos);
+    free(b.promo_units);
     free(b.coupons);
     free(b.earned);
     free(b.excluded);

@@ -48,7 +48,8 @@ static bool has_conditions(const ast_node *decl)
         case CL_COUPON_FROM:
         case CL_LIMIT_USES:
         case CL_LIMIT_MONEY:
-        case CL_LIMIT_CUSTOMER: return true;
+        case CL_LIMIT_CUSTOMER:
+        case CL_LIMIT_UNITS: return true;
         default: break;
         }
     }

@@ -166,7 +166,11 @@ typedef enum ast_setting {
                                                     /* tiers */                                              \
     X(CL_TIER_SPEND, "spend", "spend")              /* a = money, b = duration window */                     \
     X(CL_TIER_BENEFIT, "benefit", "benefit")        /* name = text */                                        \
-    X(CL_CONSUMES, "consumes", "consumes") /* the lines its actions read leave later promotions */
+    X(CL_CONSUMES, "consumes", "consumes") /* the lines its actions read leave later promotions */ \
+    X(CL_POINTS_EXPIRE_YEAR, "expire-year-end",                                                              \
+      "expire at end of year") /* points: ival = 1 end of this year, 2 end of next year */      \
+    X(CL_LIMIT_UNITS, "limit-units",                                                                         \
+      "limit ... units per customer") /* a = int: units per customer at the promotional price */
 /* clang-format on */
 
 typedef enum ast_clause {

@@ -602,6 +602,7 @@ static void check_setting(check_ctx *c, ast_node *s)
         return;
     }
     case SET_TIMEZONE: {
+        c->timezone_written = true;
         char quoted[300];
         snprintf(quoted, sizeof quoted, "\"%s\"", value);
         ast_span at = check_word_span(c, s->span, quoted);

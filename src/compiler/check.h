@@ -44,6 +44,7 @@ typedef struct check_info {
     int64_t max_discount_ppm; /* -1 = none */
     int coupon_policy;        /* PROG_COUPONS_* */
     int64_t points_pending_seconds, points_expire_seconds;
+    int points_expire_year_end; /* 1: `expire at end of year`, 2: `... of next year`, 0: neither */
     /* declarations in declaration order; node->index is the position here */
     ast_node **promotions;
     int n_promotions;

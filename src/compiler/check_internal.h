@@ -57,6 +57,7 @@ typedef struct check_ctx {
     bool allow_zhe; /* a 折 literal is allowed here (a discount: `95折 off order`) */
     bool damaged;   /* the parser skipped a syntax error somewhere (AST_FILE syntax_error):
                                 what looks missing or unknown may just have been dropped */
+    bool timezone_written; /* the header names a time zone (else the rule set's year ends in UTC) */
 } check_ctx;
 
 /* --- check.c: names and spans --- */

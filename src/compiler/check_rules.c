@@ -25,7 +25,7 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Clause bookkeeping                                                                          */
 
-#define CLAUSE_SLOTS (CL_CONSUMES + 1) /* the last clause of AST_CLAUSE_LIST */
+#define CLAUSE_SLOTS (CL_LIMIT_UNITS + 1) /* the last clause of AST_CLAUSE_LIST */
 
 /* Records a single-valued clause; reports (and returns false for) a second one. */
 static bool once(check_ctx *c, ast_node **slots, ast_node *cl, const char *owner)
@@ -579,6 +579,26 @@ static void check_consumes(check_ctx *c, const ast_node *p, const ast_node *cons
                     "`consumes` with `stop` changes nothing: no later promotion runs once this one applies");
 }
 
+/* `limit N units per customer` (docs/semantics.md 5.7): only a price per unit can be limited to
+ * units: a percentage off, an amount off each unit, or a fixed unit price. */
+static void check_unit_limit(check_ctx *c, const ast_node *p, const ast_node *limit)
+{
+    if (limit == NULL) return;
+    for (int i = 0; i < p->list.count; i++) {
+        const ast_node *cl = p->list.items[i];
+        if (cl == NULL || cl->kind != AST_CLAUSE || cl->op != CL_THEN || cl->a == NULL) continue;
+        const ast_node *act = cl->a;
+        if (act->kind != AST_ACTION) continue;
+        if (act->op == ACT_PERCENT_OFF || act->op == ACT_AMOUNT_OFF_EACH || act->op == ACT_FIXED_PRICE) continue;
+        diag_report(c->diags, DIAG_UNIT_LIMIT_ACTION, act->span,
+                    "limit units on a price per unit: `then price flash at ¥99`, `then ¥20 off each flash` "
+                    "or `then 50% off flash`; for a whole-order discount use `limit 1 per customer`",
+                    "`limit ... units per customer` needs a discount priced per unit");
+        diag_note(c->diags, limit->span, "the unit limit is here");
+        return;
+    }
+}
+
 void check_promotion(check_ctx *c, ast_node *p)
 {
     ast_node *slots[CLAUSE_SLOTS] = { 0 };
@@ -604,6 +624,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_LIMIT_USES:
         case CL_LIMIT_MONEY:
         case CL_LIMIT_CUSTOMER:
+        case CL_LIMIT_UNITS:
         case CL_ORIGINAL:
         case CL_STAGE:
         case CL_CONSUMES:
@@ -630,6 +651,7 @@ void check_promotion(check_ctx *c, ast_node *p)
         case CL_LIMIT_USES: want_int(c, cl->a, "the use limit", 1, INT64_MAX); break;
         case CL_LIMIT_MONEY: want_money(c, cl->a, "the budget", false); break;
         case CL_LIMIT_CUSTOMER: want_int(c, cl->a, "the per-customer limit", 1, INT64_MAX); break;
+        case CL_LIMIT_UNITS: want_int(c, cl->a, "the units per customer", 1, PROG_MAX_UNIT_LIMIT); break;
         case CL_THEN:
             n_then++;
             check_action(c, cl->a, p);
@@ -642,6 +664,8 @@ void check_promotion(check_ctx *c, ast_node *p)
                     "add what it does, e.g. `then 10% off order`",
                     "promotion `%s` has no `then`, so it does nothing", p->name ? p->name : "");
     check_consumes(c, p, slots[CL_CONSUMES], slots[CL_STOP]);
+
+    check_unit_limit(c, p, slots[CL_LIMIT_UNITS]);
     warn_never(c, p, "promotion");
 }
 
@@ -823,23 +847,46 @@ void check_redeem(check_ctx *c, ast_node *r)
     warn_never(c, r, "redeem block");
 }
 
+/* `expire at end of [next] year` (docs/semantics.md, "Points expiring with the calendar"): one way
+ * of expiring, and a year that ends in the rule set's time zone. */
+static void check_points_year_end(check_ctx *c, const ast_node *after, const ast_node *year_end)
+{
+    if (year_end == NULL) return;
+    if (after != NULL) {
+        diag_report(c->diags, DIAG_EXPIRY_TWICE, year_end->span,
+                    "keep one: `expire after 365 days` counts from each order, `expire at end of year` "
+                    "clears every point at the year's end",
+                    "points expire either after a period or at the end of a year, not both");
+        diag_note(c->diags, after->span, "the expiry period is here");
+        c->info->points_expire_year_end = 0;
+        return;
+    }
+    if (!c->timezone_written)
+        diag_report(c->diags, DIAG_YEAR_END_IN_UTC, year_end->span,
+                    "name the shop's zone in the header, e.g. `timezone \"Asia/Shanghai\"`",
+                    "the rule set names no time zone: its year ends at midnight UTC");
+}
+
 void check_points(check_ctx *c, ast_node *p)
 {
     ast_node *slots[CLAUSE_SLOTS] = { 0 };
     for (int i = 0; i < p->list.count; i++) {
         ast_node *cl = p->list.items[i];
         if (cl == NULL || cl->kind != AST_CLAUSE) continue;
-        if (cl->op != CL_POINTS_PENDING && cl->op != CL_POINTS_EXPIRE) {
+        if (cl->op != CL_POINTS_PENDING && cl->op != CL_POINTS_EXPIRE && cl->op != CL_POINTS_EXPIRE_YEAR) {
             not_allowed(c, cl, "the points block");
             continue;
         }
         if (!once(c, slots, cl, "the points block")) continue;
         if (cl->op == CL_POINTS_PENDING) {
             if (want_duration(c, cl->a, "the pending period")) c->info->points_pending_seconds = cl->a->value;
+        } else if (cl->op == CL_POINTS_EXPIRE_YEAR) {
+            c->info->points_expire_year_end = (int)cl->ival;
         } else if (want_duration(c, cl->a, "the expiry period")) {
             c->info->points_expire_seconds = cl->a->value;
         }
     }
+    check_points_year_end(c, slots[CL_POINTS_EXPIRE], slots[CL_POINTS_EXPIRE_YEAR]);
 }
 
 void check_tier(check_ctx *c, ast_node *t, ast_node *previous)

@@ -1428,6 +1428,7 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
         case CL_LIMIT_USES: r->limit_uses = cl->a->value; break;
         case CL_LIMIT_MONEY: r->limit_money = cl->a->value; break;
         case CL_LIMIT_CUSTOMER: r->limit_per_customer = cl->a->value; break;
+        case CL_LIMIT_UNITS: r->limit_units = (uint16_t)cl->a->value; break;
         default: break;
         }
     }
@@ -1583,6 +1584,7 @@ static void compile_header(cg *c, const check_info *info)
     p->max_discount_ppm = info->max_discount_ppm;
     p->points_pending_seconds = info->points_pending_seconds;
     p->points_expire_seconds = info->points_expire_seconds;
+    p->points_expire_year_end = (uint8_t)info->points_expire_year_end;
     const char *tz = info->timezone ? info->timezone : "UTC";
     p->timezone = intern(c, tz);
     char err[256];

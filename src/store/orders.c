@@ -50,6 +50,7 @@ typedef struct commit_ctx {
     /* the limits each promo is checked against: the published version's (or the caller's, for
      * a store that trusts its caller: tests only) */
     perk_store_promo_use *limits;
+    perk_store_promo_units *units; /* parallel to limits: the order's units, the version's limit */
     int64_t now; /* the store's clock (the order's time when trusted) */
     perk_store_policy version_policy;
     perk_store_tier version_tiers[64];
@@ -78,10 +79,12 @@ static perk_store_status validate_order(commit_ctx *c)
         const perk_store_promo_use *p = &o->promos[i];
         st = pstore_check_name(s, "promotion id", p->promo_id, 255);
         if (st != PERK_STORE_OK) return st;
-        if (p->discount < 0 || p->limit_uses < -1 || p->limit_money < -1 || p->limit_per_customer < -1)
+        const perk_store_promo_units *pu = o->promo_units ? &o->promo_units[i] : NULL;
+        if (p->discount < 0 || p->limit_uses < -1 || p->limit_money < -1 || p->limit_per_customer < -1 ||
+            (pu && (pu->units < 0 || pu->limit_units < 0 || (pu->limit_units > 0 && pu->units > pu->limit_units))))
             return pstore_fail(s, PERK_STORE_INVALID,
-                               "order %s, promotion %s: discount must be >= 0 and limits >= -1 "
-                               "(-1 = no limit)",
+                               "order %s, promotion %s: discount must be >= 0, limits >= -1 "
+                               "(-1 = no limit), units >= 0 and within limit_units (0 = none)",
                                o->order_id, p->promo_id);
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->promos[j].promo_id, p->promo_id) == 0)
@@ -308,9 +311,14 @@ static perk_store_status apply_version(commit_ctx *c)
     perk_store *s = c->s;
     const perk_store_order *o = c->o;
     free(c->limits); /* from an earlier run of the transaction */
+    free(c->units);
     c->limits = calloc(o->n_promos + 1, sizeof *c->limits);
-    if (!c->limits) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
-    for (size_t i = 0; i < o->n_promos; i++) c->limits[i] = o->promos[i];
+    c->units = calloc(o->n_promos + 1, sizeof *c->units);
+    if (!c->limits || !c->units) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
+    for (size_t i = 0; i < o->n_promos; i++) {
+        c->limits[i] = o->promos[i];
+        if (o->promo_units) c->units[i] = o->promo_units[i];
+    }
     if (s->trusts_caller) return PERK_STORE_OK;
     const perk_program *prog = NULL;
     perk_store_status status = pstore_version_program(s, o->ruleset_version, c->now, &prog);
@@ -337,7 +345,7 @@ static perk_store_status apply_version(commit_ctx *c)
                                o->order_id, p->promo_id, v);
         const prog_rule *r = &d->rules[idx];
         if (p->limit_uses != r->limit_uses || p->limit_money != r->limit_money ||
-            p->limit_per_customer != r->limit_per_customer)
+            p->limit_per_customer != r->limit_per_customer || c->units[i].limit_units != r->limit_units)
             return pstore_fail(s, PERK_STORE_INVALID,
                                "order %s: promotion %s claims limits (uses %lld, money %lld, per "
                                "customer %lld) that are not version %lld's (%lld, %lld, %lld): the "
@@ -364,6 +372,11 @@ static perk_store_status apply_version(commit_ctx *c)
     memset(pol, 0, sizeof *pol);
     pol->pending_seconds = d->points_pending_seconds;
     pol->expire_seconds = d->points_expire_seconds;
+    pol->expire_year_end = d->points_expire_year_end;
+    pol->zone_count = d->n_tz;
+    pol->zone_at = d->tz_at;
+    pol->zone_offset = d->tz_offset;
+    pol->zone_base_offset = d->tz_base_offset;
     size_t n = d->n_tiers < 64 ? d->n_tiers : 64;
     for (size_t i = 0; i < n; i++)
         c->version_tiers[i] = (perk_store_tier){ prog_string(d, d->tiers[i].id), d->tiers[i].spend,
@@ -396,6 +409,13 @@ static perk_store_status check_budgets_and_coupons(commit_ctx *c)
             reason = PERK_STORE_FAIL_MONEY;
         else if (p->limit_per_customer >= 0 && cust >= p->limit_per_customer)
             reason = PERK_STORE_FAIL_PER_CUSTOMER;
+        const perk_store_promo_units *pu = &c->units[i];
+        if (reason < 0 && pu->limit_units > 0) {
+            int64_t units = 0;
+            status = pstore_customer_units(s, o->ruleset, p->promo_id, o->customer_id, o->order_id, c->now, &units);
+            if (status != PERK_STORE_OK) return status;
+            if (units > pu->limit_units - pu->units) reason = PERK_STORE_FAIL_UNITS;
+        }
         if (reason < 0) continue;
         status = add_failure(c, p->promo_id, (perk_store_failure_reason)reason, PERK_STORE_COUPON_VALID);
         if (status != PERK_STORE_OK) return status;
@@ -499,8 +519,8 @@ static perk_store_status record_uses(commit_ctx *c)
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_promos; i++) {
         const perk_store_promo_use *p = &o->promos[i];
         pstore_st *st = pstore_stmt(s, "INSERT INTO budget_uses (ruleset, promo_id, order_id, "
-                                          "customer_id, discount, used_at) "
-                                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                                          "customer_id, discount, used_at, units) "
+                                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         if (!st) return pstore_stmt_status(s);
         pstore_bind_text(st, 1, o->ruleset);
         pstore_bind_text(st, 2, p->promo_id);
@@ -508,6 +528,7 @@ static perk_store_status record_uses(commit_ctx *c)
         pstore_bind_text(st, 4, o->customer_id);
         pstore_bind_int64(st, 5, p->discount);
         pstore_bind_int64(st, 6, o->time);
+        pstore_bind_int64(st, 7, o->promo_units ? o->promo_units[i].units : 0);
         status = pstore_step_done(s, st, "recording a budget use");
         if (status != PERK_STORE_OK) break;
         st = pstore_stmt(s, "INSERT INTO budget_totals (ruleset, promo_id, uses, money) "
@@ -542,12 +563,11 @@ static perk_store_status record_points(commit_ctx *c)
     perk_store *s = c->s;
     const perk_store_order *o = c->o;
     const perk_store_policy *p = c->policy;
-    int64_t pending = p ? p->pending_seconds : 0, expire = p ? p->expire_seconds : 0;
+    int64_t pending = p ? p->pending_seconds : 0;
     int64_t available_at, expires_at = 0;
     /* pending from the store's clock (or the order's time, if later within the skew) */
     int64_t from = o->time > c->now ? o->time : c->now;
-    if (__builtin_add_overflow(from, pending, &available_at) ||
-        (expire && __builtin_add_overflow(available_at, expire, &expires_at)))
+    if (__builtin_add_overflow(from, pending, &available_at) || !pstore_points_expiry(p, available_at, &expires_at))
         return pstore_fail(s, PERK_STORE_INVALID, "order %s: points dates overflow", o->order_id);
     c->r->available_at = available_at;
     perk_store_status status = PERK_STORE_OK;
@@ -736,6 +756,7 @@ out:
     }
     free(c.codes);
     free(c.limits);
+    free(c.units);
     json_decref(c.order_doc);
     if (!result) perk_store_commit_result_free(&scratch);
     return status;
@@ -795,6 +816,7 @@ out:
     if (status != PERK_STORE_OK && status != PERK_STORE_BUDGET_EXCEEDED) perk_store_commit_result_free(r);
     free(c.codes);
     free(c.limits);
+    free(c.units);
     json_decref(c.order_doc);
     if (!result) perk_store_commit_result_free(&scratch);
     return status;

@@ -279,8 +279,8 @@ static perk_store_status reverse_points(refund_ctx *c, int64_t need)
 static perk_store_status return_redeemed(refund_ctx *c)
 {
     if (c->redeemed == 0) return PERK_STORE_OK;
-    int64_t expire = c->policy ? c->policy->expire_seconds : 0, expires_at = 0;
-    if (expire && __builtin_add_overflow(c->now, expire, &expires_at))
+    int64_t expires_at = 0;
+    if (!pstore_points_expiry(c->policy, c->now, &expires_at))
         return pstore_fail(c->s, PERK_STORE_INVALID, "points expiry date overflows");
     char note[320];
     snprintf(note, sizeof note, "points redeemed on order %s given back (refund %s)", c->order_id,

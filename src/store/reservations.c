@@ -170,13 +170,14 @@ perk_store_status pstore_reservation_insert(perk_store *s, const char *id, const
     perk_store_status status = PERK_STORE_OK;
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_promos; i++) {
         st = pstore_stmt(s, "INSERT INTO reservation_holds (reservation_id, customer_id, ruleset, promo_id,"
-                            " discount) VALUES (?1, ?2, ?3, ?4, ?5)");
+                            " discount, units) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         if (!st) return pstore_stmt_status(s);
         pstore_bind_text(st, 1, id);
         pstore_bind_text(st, 2, o->customer_id);
         pstore_bind_text(st, 3, o->ruleset);
         pstore_bind_text(st, 4, o->promos[i].promo_id);
         pstore_bind_int64(st, 5, o->promos[i].discount);
+        pstore_bind_int64(st, 6, o->promo_units ? o->promo_units[i].units : 0);
         status = pstore_step_done(s, st, "recording a budget hold");
     }
     for (size_t i = 0; status == PERK_STORE_OK && i < o->n_coupons; i++) {

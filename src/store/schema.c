@@ -290,6 +290,11 @@ static const char schema_v9[] = "ALTER TABLE coupons ADD COLUMN valid_from INTEG
                                 "  WHERE only_customer IS NOT NULL;\n"
                                 "CREATE INDEX coupons_by_campaign ON coupons(campaign);\n";
 
+/* Version 10: `limit N units per customer` - the units each order bought at a promotion's price,
+ * and the units a reservation holds (docs/semantics.md 5.7). */
+static const char schema_v10[] = "ALTER TABLE budget_uses ADD COLUMN units INTEGER NOT NULL DEFAULT 0;\n"
+                                 "ALTER TABLE reservation_holds ADD COLUMN units INTEGER NOT NULL DEFAULT 0;\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
@@ -300,6 +305,7 @@ const pstore_migration pstore_migrations[] = {
     { 7, "reservations and their holds; API keys", schema_v7 },
     { 8, "console operators, sessions and the audit log", schema_v8 },
     { 9, "coupons: validity start, revocation (when, by whom, why)", schema_v9 },
+    { 10, "units bought at a promotion's price, and held by reservations", schema_v10 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

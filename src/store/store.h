@@ -375,6 +375,12 @@ perk_store_status perk_store_coupon_normalize(const char *code, char out[PERK_ST
 
 /* ------------------------------------------------------------------ budgets */
 
+/* The units customer_id has bought at the price of promotion promo_id (`limit N units per
+ * customer`): over their orders not released by a refund, other than exclude_order_id (NULL: none;
+ * a retried order's own), and their open reservations. */
+perk_store_status perk_store_customer_units(perk_store *store, const char *ruleset, const char *promo_id,
+                                            const char *customer_id, const char *exclude_order_id, int64_t *units);
+
 /* Current consumption of the budget of (ruleset, promo_id): orders using it, discount money
  * given, and uses by customer_id (NULL = 0). Released uses (cancelled orders) do not count. */
 perk_store_status perk_store_budget_usage(perk_store *store, const char *ruleset, const char *promo_id,
@@ -389,6 +395,13 @@ typedef struct perk_store_promo_use {
     int64_t discount; /* >= 0, counted against limit_money */
     int64_t limit_uses, limit_money, limit_per_customer;
 } perk_store_promo_use;
+
+/* A promotion's `limit N units per customer` in an order (limit_units = N, 0 = none): the units of
+ * this order at its price (perk_result.promotion_units). The customer's units at the price, over
+ * their orders not released by a refund and their open reservations, plus these must stay <= N. */
+typedef struct perk_store_promo_units {
+    int64_t units, limit_units;
+} perk_store_promo_units;
 
 /* Points earned by one rule. */
 typedef struct perk_store_points_line {
@@ -429,6 +442,8 @@ typedef struct perk_store_order {
      * its holds are not counted against the order, and the commit ends it. One that expired or
      * ended is ignored: the order is checked afresh. Not part of the order's content. */
     const char *reservation_id;
+    /* Parallel to promos, or NULL when no promotion of the order limits units. */
+    const perk_store_promo_units *promo_units;
 } perk_store_order;
 
 /* The most order JSON the store keeps per order (1 MiB): it is stored with the order and again
@@ -449,6 +464,16 @@ typedef struct perk_store_policy {
     int64_t expire_seconds;       /* available points expire this long after; 0 = never */
     const perk_store_tier *tiers; /* ascending by spend_threshold; may be NULL */
     size_t n_tiers;
+    /* Calendar expiry (`expire at end of year`; expire_seconds is then 0): 1 = points expire at the
+     * first instant of the local year after the one they become available in (earned points: at
+     * available_at; points a refund gives back: at the refund), 2 = a year later; 0 = none. The
+     * year is the rule set's time zone: zone_* is its UTC-offset table, read as runtime/tz.h's
+     * tz_zone (count transitions at[] with offset[] from each; base_offset before the first). */
+    int expire_year_end;
+    uint32_t zone_count;
+    const int64_t *zone_at;
+    const int32_t *zone_offset;
+    int32_t zone_base_offset;
 } perk_store_policy;
 
 /* Why a promotion or coupon stopped an order. */
@@ -457,7 +482,8 @@ typedef struct perk_store_policy {
     X(PERK_STORE_FAIL_USES, "promotion has reached its limit of uses")            \
     X(PERK_STORE_FAIL_MONEY, "promotion's money budget would be exceeded")        \
     X(PERK_STORE_FAIL_PER_CUSTOMER, "customer has reached the promotion's limit") \
-    X(PERK_STORE_FAIL_COUPON, "coupon cannot be used")
+    X(PERK_STORE_FAIL_COUPON, "coupon cannot be used")                           \
+    X(PERK_STORE_FAIL_UNITS, "customer has bought the promotion's units at its price")
 /* clang-format on */
 
 typedef enum perk_store_failure_reason {

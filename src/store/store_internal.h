@@ -177,6 +177,17 @@ perk_store_status pstore_replay_customer(perk_store *s, const char *customer, ps
 void pstore_replay_free(pstore_replay *r);
 pstore_lot *pstore_replay_find(pstore_replay *r, int64_t entry_id);
 
+/* The units `customer` has at promotion `promo`'s price: budget uses not released (other than
+ * exclude_order's, NULL: none) plus holds of open reservations other than s->own_reservation
+ * (units.c). */
+perk_store_status pstore_customer_units(perk_store *s, const char *ruleset, const char *promo, const char *customer,
+                                        const char *exclude_order, int64_t now, int64_t *units);
+
+/* When points that become available at `from` expire under policy p (NULL: never): 0 = never;
+ * expire_seconds after `from`, or the first instant of the local year expire_year_end years after
+ * from's (points_expiry.c). False (and *expires_at = 0) when the date overflows. */
+bool pstore_points_expiry(const perk_store_policy *p, int64_t from, int64_t *expires_at);
+
 /* Sum of entries with available_at <= now (may include points due to expire but not written
  * off yet) and with available_at > now. */
 perk_store_status pstore_ledger_sums(perk_store *s, const char *customer, int64_t now, int64_t *available,

@@ -11,6 +11,12 @@ perk_store_status pstore_policy_check(perk_store *s, const perk_store_policy *p)
     if (!p) return PERK_STORE_OK;
     if (p->pending_seconds < 0 || p->expire_seconds < 0)
         return pstore_fail(s, PERK_STORE_INVALID, "policy pending_seconds and expire_seconds must be >= 0");
+    if (p->expire_year_end < 0 || p->expire_year_end > 2 || (p->expire_year_end && p->expire_seconds))
+        return pstore_fail(s, PERK_STORE_INVALID,
+                           "policy expire_year_end must be 0, 1 or 2, and 0 when expire_seconds is set");
+    if (p->zone_count > 0 && (!p->zone_at || !p->zone_offset))
+        return pstore_fail(s, PERK_STORE_INVALID, "policy has %u zone transitions but no table",
+                           (unsigned)p->zone_count);
     if (p->n_tiers > 0 && !p->tiers)
         return pstore_fail(s, PERK_STORE_INVALID, "policy has %zu tiers but no tier table", p->n_tiers);
     if (p->n_tiers > 64)

@@ -13,7 +13,7 @@ shift 2
 [ -n "${PERK_TEST_PG:-}" ] || { echo "store-suite.sh: PERK_TEST_PG is not set (run it under tests/pg/with-cluster.sh)" >&2; exit 2; }
 for name in test_store_cli test_store_concurrency test_store_coupon_wallet \
   test_store_coupons test_store_events test_store_facts test_store_orders test_store_refunds \
-  test_store_reservations test_store_schema test_store_trust test_store_users test_store_versions \
+  test_store_reservations test_store_schema test_store_trust test_store_users test_store_versions test_store_year_end test_store_units \
   test_reload; do
   t="$B/tests/$name"
   [ -x "$t" ] || continue

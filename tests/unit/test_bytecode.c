@@ -172,6 +172,7 @@ static void assert_prog_equal(const prog_data *a, const prog_data *b)
     assert_int_equal(a->max_discount_ppm, b->max_discount_ppm);
     assert_int_equal(a->points_pending_seconds, b->points_pending_seconds);
     assert_int_equal(a->points_expire_seconds, b->points_expire_seconds);
+    assert_int_equal(a->points_expire_year_end, b->points_expire_year_end);
     assert_int_equal(a->timezone, b->timezone);
     assert_int_equal(a->tz_base_offset, b->tz_base_offset);
     assert_int_equal(a->n_tz, b->n_tz);
@@ -337,6 +338,27 @@ static void test_round_trip(void **state)
     assert_memory_equal(bytes, again, len);
     perk_mem_free(bytes);
     perk_mem_free(again);
+    prog_data_free(&p);
+    prog_data_free(&q);
+}
+
+/* `expire at end of next year` travels in meta byte 14 (once reserved) and back. */
+static void test_round_trip_year_end(void **state)
+{
+    (void)state;
+    prog_data p, q;
+    bc_sample(&p);
+    p.points_expire_seconds = 0;
+    p.points_expire_year_end = 2;
+    uint8_t *bytes;
+    size_t len;
+    char msg[256];
+    assert_true(bytecode_write(&p, &bytes, &len, msg, sizeof msg));
+    perk_error err;
+    assert_int_equal(bytecode_read(bytes, len, &q, &err), PERK_OK);
+    assert_int_equal(q.points_expire_year_end, 2);
+    assert_int_equal(q.points_expire_seconds, 0);
+    perk_mem_free(bytes);
     prog_data_free(&p);
     prog_data_free(&q);
 }
@@ -754,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_sample_is_complete_and_valid),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_round_trip_year_end),
         cmocka_unit_test(test_header_layout),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_checksum_detects_flipped_bits),

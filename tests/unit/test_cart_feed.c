@@ -86,6 +86,13 @@ perk_status perk_cart_set_usage(perk_context *ctx, size_t index, const perk_usag
     return PERK_OK;
 }
 
+perk_status perk_cart_set_customer_units(perk_context *ctx, size_t index, int64_t units)
+{
+    (void)ctx;
+    log_call("units %zu %lld;", index, (long long)units);
+    return PERK_OK;
+}
+
 perk_status perk_cart_exclude(perk_context *ctx, size_t index)
 {
     (void)ctx;

@@ -367,7 +367,21 @@ static void test_settings(void **state)
     assert_int_equal(f.info.coupon_policy, PROG_COUPONS_ONE_PER_ORDER);
     assert_int_equal(f.info.points_pending_seconds, 7 * 86400);
     assert_int_equal(f.info.points_expire_seconds, 365 * 86400);
+    assert_int_equal(f.info.points_expire_year_end, 0);
     assert_non_null(f.info.points);
+    release(&f);
+
+    compile(&f, "ruleset \"t\" { currency CNY timezone \"Asia/Shanghai\" }\n"
+                "points { expire at end of year }\n");
+    assert_no_errors(&f);
+    assert_int_equal(f.info.points_expire_year_end, 1);
+    assert_int_equal(f.info.points_expire_seconds, 0);
+    release(&f);
+    compile(&f, "ruleset \"t\" { currency CNY timezone \"Asia/Shanghai\" }\n"
+                "points { pending 3 days expire at end of next year }\n");
+    assert_no_errors(&f);
+    assert_int_equal(f.info.points_expire_year_end, 2);
+    assert_int_equal(f.info.points_pending_seconds, 3 * 86400);
     release(&f);
 
     compile(&f, "ruleset \"t\" { currency CNY }\n");

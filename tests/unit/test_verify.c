@@ -239,6 +239,8 @@ M(m_rounding) { p->rounding = 3; }
 M(m_coupon_policy) { p->coupon_policy = 2; }
 M(m_max_discount) { p->max_discount_ppm = 1000001; }
 M(m_pending_negative) { p->points_pending_seconds = -1; }
+M(m_year_end) { p->points_expire_seconds = 0, p->points_expire_year_end = 3; }
+M(m_year_end_and_period) { p->points_expire_year_end = 1; }
 M(m_name) { p->name = p->n_strings; }
 M(m_timezone) { p->timezone = PROG_NONE; }
 M(m_tz_order) { p->tz_at[2] = p->tz_at[1]; }
@@ -362,6 +364,8 @@ static const prog_case prog_cases[] = {
     { "bad coupon policy", m_coupon_policy, "coupon policy 2" },
     { "max discount over 100%", m_max_discount, "max discount 1000001 ppm" },
     { "negative pending duration", m_pending_negative, "must not be negative" },
+    { "year-end expiry out of range", m_year_end, "is not none (0), this year (1) or next year (2)" },
+    { "year-end expiry beside a period", m_year_end_and_period, "both at a year's end and after" },
     { "ruleset name not a string", m_name, "ruleset name is string 58, the pool has 58 strings" },
     { "timezone missing", m_timezone, "timezone is string 4294967295" },
     { "tz transitions not ascending", m_tz_order,
@@ -648,7 +652,9 @@ B(b_string_slack)
     store_u32(*bp + last, l - 1);
     (*bp)[blob_at(*bp, *lenp) + load_u32(*bp + at + 4) - 2] = 0; /* keep it terminated */
 }
-B(b_meta_reserved) { (*bp)[payload_at(*bp, *lenp, BC_SEC_META) + 14] = 1; }
+B(b_meta_reserved) { (*bp)[payload_at(*bp, *lenp, BC_SEC_META) + 15] = 1; }
+/* byte 14 is the year-end expiry (0..2): 3 is read, then refused by the verifier */
+B(b_meta_year_end) { (*bp)[payload_at(*bp, *lenp, BC_SEC_META) + 14] = 3; }
 B(b_action_reserved) { (*bp)[payload_at(*bp, *lenp, BC_SEC_ACTIONS) + 4 + 1] = 1; }
 B(b_step_reserved) { (*bp)[payload_at(*bp, *lenp, BC_SEC_STEPS) + 4 + 19] = 1; }
 B(b_redeem_present) { (*bp)[payload_at(*bp, *lenp, BC_SEC_REDEEM)] = 2; }
@@ -718,8 +724,9 @@ static const byte_case byte_cases[] = {
     { "string length past the pool", b_string_length, true, PERK_MALFORMED, "string 0 (length 2147483632" },
     { "slack after the last string", b_string_slack, true, PERK_MALFORMED,
       "unused bytes after its last string" },
-    { "meta reserved bytes", b_meta_reserved, true, PERK_MALFORMED,
-      "section 'meta' entry 0: reserved bytes" },
+    { "meta reserved byte", b_meta_reserved, true, PERK_MALFORMED,
+      "section 'meta' entry 0: reserved byte" },
+    { "meta year-end expiry", b_meta_year_end, true, PERK_VERIFY, "points year-end expiry 3" },
     { "action reserved bytes", b_action_reserved, true, PERK_MALFORMED,
       "section 'actions' entry 0: reserved" },
     { "step reserved bytes", b_step_reserved, true, PERK_MALFORMED, "section 'steps' entry 0: reserved" },
