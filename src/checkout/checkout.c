@@ -189,13 +189,14 @@ bool checkout_place_order(perk_store *store, const perk_program *prog, int64_t v
     return checkout_place_order_opts(store, prog, version, ctx, doc, order_json, NULL, out);
 }
 
-bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int64_t version,
-                               perk_context *ctx, cart_doc *doc, const char *order_json,
-                               const checkout_options *opts, checkout_outcome *out)
+/* One evaluation-and-commit of the order (checkout_place_order_opts); *seen_before: whether the
+ * store held the order id when it was looked up at the start. */
+static bool place_once(perk_store *store, const perk_program *prog, int64_t version, perk_context *ctx,
+                       cart_doc *doc, const char *order_json, const checkout_options *opts,
+                       checkout_outcome *out, bool *seen_before)
 {
-    static const checkout_options defaults = { 0 };
-    if (!opts) opts = &defaults;
     memset(out, 0, sizeof *out);
+    *seen_before = false;
     const prog_data *d = prog_data_of(prog);
     if (version <= 0 && !opts->dry_run) {
         /* the store would refuse it too: say it plainly before evaluating anything */
@@ -271,6 +272,7 @@ bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int6
         set_message(out, "looking up order %s: %s", doc->order.id, perk_store_errmsg(store));
         goto done;
     }
+    *seen_before = committed_before;
     if (committed_before && committed_version != version) {
         /* the version is part of the order's content: this retry could only be a conflict */
         out->store_status = PERK_STORE_CONFLICT;
@@ -428,6 +430,26 @@ done:
     free(b.campaigns);
     free(b.lines);
     free(b.line_ids);
+    return ok;
+}
+
+bool checkout_place_order_opts(perk_store *store, const perk_program *prog, int64_t version,
+                               perk_context *ctx, cart_doc *doc, const char *order_json,
+                               const checkout_options *opts, checkout_outcome *out)
+{
+    static const checkout_options defaults = { 0 };
+    if (!opts) opts = &defaults;
+    bool seen_before = false;
+    bool ok = place_once(store, prog, version, ctx, doc, order_json, opts, out, &seen_before);
+    if (!ok && out->store_status == PERK_STORE_CONFLICT && !seen_before && !opts->dry_run &&
+        opts->reserve_ttl <= 0) {
+        /* The order id was committed between the look-up and this commit: another request for
+         * the same order (a client's retry that did not wait for the first answer, on another
+         * node) committed it, priced while this one was not yet counted. Priced again as a
+         * retry, without its own uses, the same order replays; a different one is a conflict. */
+        checkout_outcome_free(out);
+        ok = place_once(store, prog, version, ctx, doc, order_json, opts, out, &seen_before);
+    }
     return ok;
 }
 

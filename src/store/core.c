@@ -205,21 +205,45 @@ static void retry_backoff(perk_store *s, int attempt)
     nanosleep(&ts, NULL);
 }
 
-perk_store_status pstore_write_txn(perk_store *s, const char *what, const char *commit_what,
-                                   perk_store_status (*body)(perk_store *, void *), void *ctx)
+static perk_store_status write_txn(perk_store *s, const char *what, const char *commit_what,
+                                   perk_store_status (*body)(perk_store *, void *), void *ctx, bool idempotent)
 {
+    bool pending = false; /* a lost COMMIT that no later run of the body has looked behind */
     for (int attempt = 0;; attempt++) {
         perk_store_status status = pstore_begin(s, true, what);
+        bool unknown = false;
         if (status == PERK_STORE_OK) {
+            pending = false;
             status = body(s, ctx);
-            if (status == PERK_STORE_OK) status = pstore_commit(s, commit_what);
-            else pstore_rollback(s);
-            if (status == PERK_STORE_OK) return status;
+            if (status == PERK_STORE_OK) {
+                status = pstore_commit(s, commit_what);
+                unknown = status != PERK_STORE_OK && pstore_db_commit_unknown(s);
+                pending = unknown;
+            } else {
+                pstore_rollback(s);
+            }
         }
-        if (!s->retryable || attempt + 1 >= PSTORE_WRITE_RETRIES) return status;
+        s->commit_unknown = status != PERK_STORE_OK && pending;
+        if (status == PERK_STORE_OK) return status;
+        /* a lost COMMIT: only a body that finds its own earlier writes may run again (the next
+         * BEGIN connects again); any other reports the unknown outcome as it is */
+        bool again = s->retryable || (unknown && idempotent);
+        if (!again || attempt + 1 >= PSTORE_WRITE_RETRIES) return status;
         s->retries++;
         retry_backoff(s, attempt);
     }
+}
+
+perk_store_status pstore_write_txn(perk_store *s, const char *what, const char *commit_what,
+                                   perk_store_status (*body)(perk_store *, void *), void *ctx)
+{
+    return write_txn(s, what, commit_what, body, ctx, false);
+}
+
+perk_store_status pstore_write_txn_idempotent(perk_store *s, const char *what, const char *commit_what,
+                                              perk_store_status (*body)(perk_store *, void *), void *ctx)
+{
+    return write_txn(s, what, commit_what, body, ctx, true);
 }
 
 int64_t perk_store_retries(const perk_store *s) { return s ? s->retries : 0; }

@@ -78,9 +78,22 @@ int pstore_db_exec(perk_store *s, const char *sql);
 /* Whether the last failure on the handle was a serialization failure or deadlock, after which a
  * write transaction may run again (never on SQLite). */
 bool pstore_db_retryable(const perk_store *s);
+/* Whether the last commit on the handle failed with its outcome unknown: the connection was lost
+ * after COMMIT was sent, so the transaction may have committed (PostgreSQL; never on SQLite, whose
+ * commit is in-process). */
+bool pstore_db_commit_unknown(const perk_store *s);
 /* The backend's text for the last failure on the handle (for `rc` when it has none). */
 const char *pstore_db_errmsg(perk_store *s, int rc);
 
+
+/* ---- the outbox's order (events.c) */
+
+/* In a write transaction, before it inserts an event: makes event ids follow commit order, so a
+ * reader that remembers the last id it read never skips an event committed later with a smaller
+ * id. PostgreSQL: pg_advisory_xact_lock on a key of the store's schema, held to the commit or
+ * rollback, so of two transactions that write events the second takes its ids after the first
+ * has ended. SQLite: nothing (BEGIN IMMEDIATE serialises writers already). */
+perk_store_status pstore_db_outbox_lock(perk_store *s);
 
 /* ---- version-change notices between nodes (versions.c) */
 

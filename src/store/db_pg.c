@@ -1,7 +1,8 @@
 /* db_pg.c - the PostgreSQL driver of the store on libpq (db_pg.h): connections, a statement
  * cache keyed by the SQL text's address, SQLite placeholders translated to $k, lazy server-side
  * preparation typed by the first bindings, a row cursor over each result, SQLSTATEs mapped to
- * SQLite result codes, and one reconnection attempt at BEGIN after a lost connection. */
+ * SQLite result codes, one reconnection attempt at BEGIN after a lost connection, and a COMMIT
+ * whose connection was lost reported as of unknown outcome. */
 #include "db_pg.h"
 
 #include <libpq-fe.h>
@@ -57,6 +58,7 @@ struct pstore_pg {
     bool notice_pending; /* a notification arrived, or a new session may have missed some */
     bool txn_open;       /* between a successful BEGIN and the COMMIT or ROLLBACK (a broken
                             connection's transaction status no longer says) */
+    bool commit_unknown; /* the last COMMIT lost its connection: it may or may not have committed */
 };
 
 static void pg_set_error(pstore_pg *db, const char *sqlstate, const char *fmt, ...)
@@ -649,11 +651,24 @@ int pstore_pg_begin(pstore_pg *db, bool write)
 int pstore_pg_commit(pstore_pg *db)
 {
     db->txn_open = false;
+    db->commit_unknown = false;
     PGresult *res = PQexec(db->conn, "COMMIT");
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     int rc = SQLITE_OK;
     if (status != PGRES_COMMAND_OK) {
         rc = pg_fail(db, res);
+        if (PQstatus(db->conn) == CONNECTION_BAD) {
+            /* The COMMIT was sent and no answer came back: the server may have committed before
+             * the session ended, or not. Only a look at what the transaction wrote can tell
+             * (pstore_write_txn_idempotent); reporting a failure as such would be untrue. */
+            char cause[sizeof db->errmsg];
+            memcpy(cause, db->errmsg, sizeof cause);
+            pg_set_error(db, NULL,
+                         "the connection to PostgreSQL was lost during COMMIT, so the transaction may or "
+                         "may not have committed (%.300s)",
+                         cause);
+            db->commit_unknown = true;
+        }
     } else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
         /* COMMIT of a failed transaction succeeds as a ROLLBACK: nothing was committed */
         pg_set_error(db, "25P02", "the transaction had failed and was rolled back, not committed (SQLSTATE 25P02)");
@@ -679,6 +694,8 @@ void pstore_pg_rollback(pstore_pg *db)
 const char *pstore_pg_errmsg(const pstore_pg *db) { return db ? db->errmsg : "no PostgreSQL connection"; }
 
 bool pstore_pg_retryable(const pstore_pg *db) { return db && db->retryable; }
+
+bool pstore_pg_commit_unknown(const pstore_pg *db) { return db && db->commit_unknown; }
 
 /* ------------------------------------------------------------- notifications */
 

@@ -61,6 +61,8 @@ bool pstore_pg_in_transaction(const pstore_pg *db);
 
 const char *pstore_pg_errmsg(const pstore_pg *db); /* last error: message and SQLSTATE, one line */
 bool pstore_pg_retryable(const pstore_pg *db);     /* last error: 40001 or 40P01 */
+/* The last COMMIT lost its connection before an answer: it may or may not have committed. */
+bool pstore_pg_commit_unknown(const pstore_pg *db);
 int pstore_pg_code_of_sqlstate(const char *sqlstate); /* the SQLite code of a SQLSTATE */
 
 /* LISTEN on `channel` (lower-case letters and _), on this session and on every later one after a

@@ -258,9 +258,29 @@ bool pstore_db_retryable(const perk_store *s)
     return !PSTORE_IS_SQLITE(s->backend) && pstore_pg_retryable(s->pg);
 }
 
+bool pstore_db_commit_unknown(const perk_store *s)
+{
+    return !PSTORE_IS_SQLITE(s->backend) && pstore_pg_commit_unknown(s->pg);
+}
+
 /* ------------------------------------------------------------- version notices */
 
 #define PSTORE_VERSIONS_CHANNEL "perk_versions"
+
+perk_store_status pstore_db_outbox_lock(perk_store *s)
+{
+    if (PSTORE_IS_SQLITE(s->backend)) return PERK_STORE_OK;
+    /* the two-key form ('PERK', the schema): its own key space, apart from the migration lock's
+     * single key, and one lock per store when several share a database */
+    pstore_st *st = pstore_stmt(s, "SELECT pg_advisory_xact_lock(1346720331, hashtext(current_schema()))");
+    if (!st) return pstore_stmt_status(s);
+    int rc;
+    while ((rc = pstore_step(st)) == PSTORE_ROW) {
+    }
+    pstore_done(st);
+    if (rc != PSTORE_DONE) return pstore_sqlfail(s, rc, "waiting for the outbox's commit order");
+    return PERK_STORE_OK;
+}
 
 perk_store_status pstore_db_notify_versions(perk_store *s)
 {

@@ -16,6 +16,12 @@ perk_store_status pstore_emit(perk_store *s, const char *type, int64_t time, jso
     char *text = json_dumps(data, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(data);
     if (!text) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory while encoding a %s event", type);
+    /* ids in commit order (db.h): a reader's position never passes an event still to commit */
+    perk_store_status lock = pstore_db_outbox_lock(s);
+    if (lock != PERK_STORE_OK) {
+        free(text);
+        return lock;
+    }
     pstore_st *st = pstore_stmt(s, "INSERT INTO events (type, created_at, data) VALUES (?1, ?2, ?3) RETURNING id");
     if (!st) {
         free(text);

@@ -747,8 +747,12 @@ perk_store_status perk_store_commit(perk_store *s, const perk_store_order *o, co
     char action[320];
     snprintf(action, sizeof action, "committing order %s", o->order_id);
     c.caller_policy = policy;
-    status = pstore_write_txn(s, "starting the order transaction", "committing the transaction", commit_body, &c);
-    if (status != PERK_STORE_OK) pstore_rewrite_sql_error(s, action, "nothing was committed");
+    status = pstore_write_txn_idempotent(s, "starting the order transaction", "committing the transaction", commit_body, &c);
+    if (status != PERK_STORE_OK)
+        pstore_rewrite_sql_error(s, action,
+                                 s->commit_unknown ? "it may have been committed: send the same order again to "
+                                                     "find out (a retry of an order id is idempotent)"
+                                                   : "nothing was committed");
 out:
     if (status != PERK_STORE_OK && status != PERK_STORE_BUDGET_EXCEEDED) {
         /* Only budget failures report a list. */

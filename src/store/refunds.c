@@ -559,9 +559,12 @@ perk_store_status perk_store_refund(perk_store *s, const char *order_id, const c
     char action[600];
     snprintf(action, sizeof action, "recording refund %s of order %s", refund_id, order_id);
     c.lines_text = lines_text;
-    status = pstore_write_txn(s, "starting the refund transaction", "committing the refund", refund_body, &c);
+    status = pstore_write_txn_idempotent(s, "starting the refund transaction", "committing the refund", refund_body, &c);
     if (status != PERK_STORE_OK) {
-        pstore_rewrite_sql_error(s, action, "nothing was changed");
+        pstore_rewrite_sql_error(s, action,
+                                 s->commit_unknown ? "it may have been made: send the same refund again to find "
+                                                     "out (a retry of a refund id is idempotent)"
+                                                   : "nothing was changed");
         memset(r, 0, sizeof *r);
     }
 out:

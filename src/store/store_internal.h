@@ -33,6 +33,8 @@ struct perk_store {
     bool retryable;                /* the driver: the last failure was a serialization failure or
                                       deadlock, so the write transaction may run again (never set
                                       by SQLite, whose BEGIN IMMEDIATE serialises writers) */
+    bool commit_unknown;           /* the last write transaction failed, and a COMMIT of it whose
+                                      connection was lost may have gone through */
     int64_t retries;               /* write transactions run again (perk_store_retries) */
     uint64_t retry_rng;            /* pstore_write_txn's backoff jitter */
     perk_store_status stmt_status; /* why the last pstore_stmt() returned NULL */
@@ -104,6 +106,14 @@ void pstore_rollback(perk_store *s);
  * filled from committed data). Returns the body's status (its message kept) or the commit's. */
 perk_store_status pstore_write_txn(perk_store *s, const char *what, const char *commit_what,
                                    perk_store_status (*body)(perk_store *, void *), void *ctx);
+/* pstore_write_txn for a body that is idempotent by an id it looks up first (an order or a
+ * refund: a second run finds what the first committed and only reads it back). A commit whose
+ * outcome is unknown (pstore_db_commit_unknown: the connection was lost after COMMIT was sent)
+ * runs the body again on a new session, within the same bound: it finds the first run's rows and
+ * replays them if that commit went through, and writes them once if it did not. Never reports a
+ * commit that did not happen, nor fails one that did. */
+perk_store_status pstore_write_txn_idempotent(perk_store *s, const char *what, const char *commit_what,
+                                              perk_store_status (*body)(perk_store *, void *), void *ctx);
 /* The lookup of an idempotent write (an order or refund id committed before): steps `st`, a
  * "SELECT fingerprint, ..." for the id. No row: PERK_STORE_OK, *found false. A row with the same
  * fingerprint: PERK_STORE_OK, *found true and `st` still on the row (the caller reads the earlier

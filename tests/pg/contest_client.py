@@ -6,8 +6,12 @@ Commits COUNT orders through the HTTP API of several `perk serve` nodes: order k
 second order is first reserved (POST /v1/reservations?ttl=120) and then committed with
 ?reservation=ID; the others are committed directly (POST /v1/orders). A request that gets no
 answer (a node killed, refused connection) or a 5xx is sent again, with the SAME order id, to the
-next node: a commit is idempotent by order id, so a retry never doubles an order. Writes one JSON
-line per order to OUT: order_id, status, discount, retries, ms (the answered attempt's latency).
+next node: a commit is idempotent by order id, so a retry never doubles an order. The answer to
+such a retry may be 200 "already_committed" (the first attempt committed, its answer was lost):
+that order is committed once, as one answered 201 "committed". To exercise that path in every
+run, each client's third order is first sent and its connection closed unread (an answer lost on
+the way back), then sent again. Writes one JSON line per order to OUT: order_id, status, committed
+(the answer's status), discount, retries, ms (the answered attempt's latency).
 Exit 1 if an order could not be committed within its attempts (OUT says which).
 
 usage: contest_client.py CLIENT COUNT KEY TAG OUT PORT...
@@ -29,10 +33,21 @@ def main():
     headers = {"Authorization": "Bearer " + key, "Content-Type": "application/json"}
     failed = 0
 
-    def request(path, body):
-        """POST body to path on some node; (status, parsed answer, retries, ms)."""
+    def request(path, body, lose_first=False):
+        """POST body to path on some node; (status, parsed answer, retries, ms). lose_first: send
+        it once without reading the answer (the connection closed), as if it were lost."""
         nonlocal node
         retries = 0
+        if lose_first:
+            try:
+                lost = http.client.HTTPConnection("127.0.0.1", ports[node], timeout=10)
+                lost.request("POST", path, body=body, headers=headers)
+                lost.close()
+            except (OSError, http.client.HTTPException):
+                pass
+            retries += 1
+            node = (node + 1) % len(ports)
+            time.sleep(0.05)
         while True:
             port = ports[node]
             t0 = time.monotonic()
@@ -72,7 +87,7 @@ def main():
                 retries += r
                 if status == 201 and answer.get("reservation_id"):
                     path = "/v1/orders?reservation=" + answer["reservation_id"]
-            status, answer, r, ms = request(path, body)
+            status, answer, r, ms = request(path, body, lose_first=(k == 3))
             retries += r
             rec = {"order_id": oid, "status": status, "discount": answer.get("discount"),
                    "committed": answer.get("status"), "retries": retries, "ms": round(ms, 3)}

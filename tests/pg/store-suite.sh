@@ -4,17 +4,16 @@
 # tests/run.sh to count ("store on postgresql: ..."). Each binary's tests use fresh schemas of the
 # cluster; the SQLite-only ones skip themselves (TEST_SQLITE_ONLY). test_store_faults is left out:
 # every test in it is SQLite-only by nature (PRAGMA max_page_count, file modes, file locks, online
-# backup). test_store_adversarial is left out until it passes there: its forked honest clients
-# fail to commit on PostgreSQL (not diagnosed yet; docs/postgresql.md), and so is test_checkout
-# (its contended tests fail there, not diagnosed yet).
+# backup).
 set -u
 logs=$1 B=$2
 shift 2
 [ -n "${PERK_TEST_PG:-}" ] || { echo "store-suite.sh: PERK_TEST_PG is not set (run it under tests/pg/with-cluster.sh)" >&2; exit 2; }
 for name in test_store_cli test_store_concurrency test_store_coupon_wallet \
   test_store_coupons test_store_events test_store_facts test_store_orders test_store_refunds \
-  test_store_reservations test_store_schema test_store_trust test_store_users test_store_versions test_store_year_end test_store_units \
-  test_reload; do
+  test_store_reservations test_store_schema test_store_trust test_store_users test_store_versions \
+  test_store_year_end test_store_units test_checkout_units \
+  test_reload test_store_pg_faults test_checkout test_store_adversarial; do
   t="$B/tests/$name"
   [ -x "$t" ] || continue
   "$@" "$t" >"$logs/$name.log" 2>&1

@@ -263,7 +263,7 @@ static void test_adversarial_store(void **state)
         assert_int_equal(money, FLASH_MONEY);
     assert_int_equal(
         test_sql_int(s, "SELECT COUNT(*) FROM (SELECT customer_id FROM budget_uses WHERE promo_id = "
-                        "'member' AND released_at IS NULL GROUP BY customer_id HAVING COUNT(*) > 1)"),
+                        "'member' AND released_at IS NULL GROUP BY customer_id HAVING COUNT(*) > 1) x"),
         0);
     /* coupon uses never exceeded */
     assert_true(
@@ -282,7 +282,7 @@ static void test_adversarial_store(void **state)
     int64_t problems = -1;
     assert_store(s, PERK_STORE_OK, perk_store_check(s, NULL, NULL, &problems));
     assert_int_equal(problems, 0);
-    test_assert_integrity(test_sqlite_handle(s));
+    if (!test_pg_uri()) test_assert_integrity(test_sqlite_handle(s)); /* SQLite's PRAGMA integrity_check */
     perk_store_close(s);
     test_dir_remove(&d);
 }
