@@ -159,7 +159,9 @@ static inline int perk_cmp_negate(int op)
     /* three-valued logic (format version 2): unknown is neither true nor false */                 \
     X(AND, NONE, "ss", "s", "Kleene a and b: false if either is false, else unknown if either is") \
     X(OR, NONE, "ss", "s", "Kleene a or b: true if either is true, else unknown if either is")     \
-    X(KNOWN, NONE, "s", "s", "1 if the value is known, 0 if it is unknown (`is known`)")
+    X(KNOWN, NONE, "s", "s", "1 if the value is known, 0 if it is unknown (`is known`)")           \
+    X(BUNDLE_PART, ACTION, "l", "",                                                                \
+      "mark the line set as the next part of a bundle action; its APPLY takes the last part")
 /* clang-format on */
 
 typedef enum perk_opcode {

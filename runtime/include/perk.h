@@ -339,6 +339,9 @@ typedef struct perk_promotion_result {
     int comparison;             /* perk_cmp of the failed comparison (opcodes.h) */
     /* the condition failed because a value is unknown: which one (perk_unknown_name), else 0 */
     uint32_t unknown_fact;
+    /* reason = NOTHING for a bundle whose units cost no more than its price (appended after
+     * 0.2): what the first bundle's units cost and the bundle's price; both 0 otherwise */
+    int64_t bundle_cost, bundle_price;
 } perk_promotion_result;
 
 typedef struct perk_gift {
@@ -401,10 +404,13 @@ typedef struct perk_hint {
     const char *set_name; /* the item set that counts ("tea"), or "items" */
 } perk_hint;
 
-/* What a count tier's next row takes off, for a hint with `units` (zero for other hints). */
+/* What a count tier's next row takes off, for a hint with `units` (zero for other hints); for a
+ * bundle one part short (`bundle`, appended after 0.2), value is the bundle's price and the hint's
+ * set_name names the missing part. */
 typedef struct perk_hint_next {
     int64_t value;   /* ppm when is_percent, else money in minor units */
     bool is_percent;
+    bool bundle; /* the units complete a bundle (`bundle 1 of a + 2 of b for ¥X`) */
 } perk_hint_next;
 
 typedef struct perk_result {
