@@ -386,8 +386,12 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     take_count_hint(ctx, r);
     int64_t goods = act_pending_goods(ctx);
     if (goods == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 && ctx->pend_effects == 0) {
-        pr->bundle_cost = ctx->pend_bundle_cost; /* a bundle pricier than its units says so */
-        pr->bundle_price = ctx->pend_bundle_price;
+        if (ctx->pend_bundle_price > 0) { /* a bundle pricier than its units says so (perk.h) */
+            pr->has_comparison = true;
+            pr->observed = ctx->pend_bundle_cost;
+            pr->expected = ctx->pend_bundle_price;
+            pr->comparison = PERK_CMP_GT;
+        }
         act_discard(ctx);
         pr->reason = PERK_REASON_NOTHING;
         return PERK_OK;

@@ -435,7 +435,8 @@ static perk_status act_most_expensive(perk_context *ctx, const prog_action *a, c
 
 void act_bundle_reset(perk_context *ctx)
 {
-    memset(ctx->bundle_mask, 0, (size_t)ctx->n_lines * sizeof *ctx->bundle_mask);
+    /* every line the array holds: the block that ended early may have run on a larger cart */
+    memset(ctx->bundle_mask, 0, (size_t)ctx->cap_lines * sizeof *ctx->bundle_mask);
     ctx->bundle_parts = 0;
 }
 

@@ -339,10 +339,11 @@ typedef struct perk_promotion_result {
     int comparison;             /* perk_cmp of the failed comparison (opcodes.h) */
     /* the condition failed because a value is unknown: which one (perk_unknown_name), else 0 */
     uint32_t unknown_fact;
-    /* reason = NOTHING for a bundle whose units cost no more than its price (appended after
-     * 0.2): what the first bundle's units cost and the bundle's price; both 0 otherwise */
-    int64_t bundle_cost, bundle_price;
 } perk_promotion_result;
+/* reason = NOTHING with has_comparison: a bundle whose units cost no more than its price took
+ * nothing off; observed = what the first set's units cost, expected = the bundle's price,
+ * comparison = PERK_CMP_GT (what a set needs to save anything). The struct keeps its size: a
+ * context holds one per promotion. */
 
 typedef struct perk_gift {
     uint32_t promotion;

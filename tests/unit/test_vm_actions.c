@@ -298,7 +298,7 @@ static void test_bundle_runs_hint_no_allocation(void **state)
     assert_int_equal(bundle_allocs, before);
     assert_int_equal(r->discount, 0);
     assert_int_equal(r->promotions[0].reason, PERK_REASON_NOTHING);
-    assert_int_equal(r->promotions[0].bundle_price, 0); /* short, not too dear */
+    assert_false(r->promotions[0].has_comparison); /* short, not too dear */
     assert_int_equal(r->n_hints, 1);
     assert_true(r->hints[0].units);
     assert_int_equal(r->hints[0].shortfall, 1);
@@ -312,8 +312,10 @@ static void test_bundle_runs_hint_no_allocation(void **state)
     vt_line(ctx, "C", "cup", 4000, 2);
     r = vt_eval(ctx);
     assert_int_equal(r->promotions[0].reason, PERK_REASON_NOTHING);
-    assert_int_equal(r->promotions[0].bundle_cost, 18000);
-    assert_int_equal(r->promotions[0].bundle_price, 19900);
+    assert_true(r->promotions[0].has_comparison);
+    assert_int_equal(r->promotions[0].observed, 18000);
+    assert_int_equal(r->promotions[0].expected, 19900);
+    assert_int_equal(r->promotions[0].comparison, PERK_CMP_GT);
     assert_int_equal(r->n_hints, 0);
     perk_context_free(ctx);
     perk_set_allocator(NULL);
