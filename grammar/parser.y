@@ -132,6 +132,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_QUANTITY "'quantity'" T_TIERS "'tiers'" T_UP "'up'" T_BUY "'buy'" T_OF "'of'"
 %token T_GET "'get'" T_ANY "'any'" T_GIFT "'gift'" T_EFFECT "'effect'"
 %token T_MOST_EXPENSIVE "'most expensive'"
+%token T_BUNDLE "'bundle'"
 %token T_WHERE "'where'" T_OR "'or'" T_AND "'and'" T_NOT "'not'" T_NOT_IN "'not in'"
 %token T_IS "'is'" T_IS_NOT "'is not'" T_IN "'in'" T_UNION "'union'" T_EXCEPT "'except'"
 %token T_IS_KNOWN "'is known'" T_IS_UNKNOWN "'is unknown'"
@@ -140,6 +141,7 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 
 %type <node> top header settings setting decl label_opt tier_body tier_clause promo_body
 %type <node> promo_clause stage_name day_list month_days last_day day_numbers action qty_table tier_table qty_steps qty_step tier_steps tier_step up_to_opt year_words
+%type <node> bundle_parts bundle_part
 %type <node> reward_opt get_how earn_body earn_clause earn_action mult_body mult_clause
 %type <node> promo_name name_list redeem_body redeem_clause pay_list pay_name points_body points_clause
 %type <node> expr primary list_opt list_items args_opt args field setting_value
@@ -425,6 +427,8 @@ action
         }
     | T_ANY expr T_OF expr T_FOR expr
         { $$ = mk_action(ps, ACT_N_FOR, @$, $2, $4, $6); }
+    | T_BUNDLE bundle_parts T_FOR expr
+        { $$ = $2; $$->op = ACT_BUNDLE; $$->c = $4; $$->span = @$; }
     | T_GIFT T_STRING label_opt
         {
             $$ = mk_action(ps, ACT_GIFT, @$, NULL, NULL, NULL);
@@ -482,6 +486,17 @@ tier_step
             $$ = mk(ps, AST_TIER_STEP, @$); $$->a = $1; $$->b = $4; $$->op = 1;
             want_word(ps, $2, "units", "unit", @2, "a row of a count tier reads `2 units: 10% off`");
         }
+    ;
+
+/* A bundle's parts, `1 of teapots + 2 of cups`: each an AST_TIER_STEP (op 2, a = units, b = the
+ * set); a part's set is a primary (a name, `items`, or parenthesised), so `+` separates parts */
+bundle_parts
+    : bundle_part                   { $$ = mk(ps, AST_ACTION, @$); ast_list_push(ps->arena, &$$->list, $1); }
+    | bundle_parts T_PLUS bundle_part { $$ = $1; ast_list_push(ps->arena, &$$->list, $3); }
+    ;
+
+bundle_part
+    : expr T_OF primary             { $$ = mk(ps, AST_TIER_STEP, @$); $$->a = $1; $$->b = $3; $$->op = 2; }
     ;
 
 up_to_opt
@@ -1072,7 +1087,7 @@ static const yysymbol_kind_t settings_kw[] = {
 };
 static const yysymbol_kind_t action_start[] = {
     YYSYMBOL_T_FREE, YYSYMBOL_T_PRICE, YYSYMBOL_T_TIERS, YYSYMBOL_T_EVERY, YYSYMBOL_T_BUY,
-    YYSYMBOL_T_ANY, YYSYMBOL_T_GIFT, YYSYMBOL_T_EFFECT, YYSYMBOL_YYEMPTY
+    YYSYMBOL_T_ANY, YYSYMBOL_T_GIFT, YYSYMBOL_T_EFFECT, YYSYMBOL_T_BUNDLE, YYSYMBOL_YYEMPTY
 };
 
 static int set_count(const token_set *s, const yysymbol_kind_t *group)

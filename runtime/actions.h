@@ -75,7 +75,10 @@
       "spend tiers measured and taken off within each store of the set (lines without a store: one group)") \
     X(EVERY_STORE, "every-per-store", ORDER, 1, 1, NONE, FIRST, EVERY, EVERY, COUNT, MONEY, CAP, 0,          \
       "every %m0: %m1 off[, up to %m2] per store",                                                          \
-      "every p0 spent within one store: p1 off, at most p2 per store (lines without a store: one group)")
+      "every p0 spent within one store: p1 off, at most p2 per store (lines without a store: one group)") \
+    X(BUNDLE, "bundle", ITEMS, 1, 1, PARTS, NEVER, BUNDLE, BUNDLE, COUNT, ANY, ANY, 0, "bundle %S for %m0",  \
+      "a bundle: steps = its parts (threshold = units, value = the part's name string or -1); p0 = the "  \
+      "bundle price (>= 1); parts but the last marked by BUNDLE_PART, the last part's set on APPLY")
 /* clang-format on */
 
 typedef enum prog_action_kind {
@@ -98,7 +101,9 @@ typedef enum prog_steps_kind {
     PROG_STEPS_NONE,
     PROG_STEPS_QTY,   /* threshold = min units of the line, value = unit price */
     PROG_STEPS_TIERS, /* threshold = money reached, value = money or ppm off */
-    PROG_STEPS_COUNT  /* threshold = units of the set (>= 1), value = money or ppm off */
+    PROG_STEPS_COUNT, /* threshold = units of the set (>= 1), value = money or ppm off */
+    PROG_STEPS_PARTS  /* a bundle's parts: threshold = units of the part (>= 1), value = its name
+                         (a string id) or -1; 2 to PROG_BUNDLE_MAX_PARTS of them, in any order */
 } prog_steps_kind;
 
 /* empty: when the action adds nothing and cannot fail (runtime/guard.c proves skips with it) */
@@ -116,7 +121,8 @@ typedef enum prog_margin_kind {
     PROG_MARGIN_EVERY,       /* off per step over the step */
     PROG_MARGIN_BUY_GET,     /* the reward percent (100% for `free`) */
     PROG_MARGIN_N_FOR,       /* 1 - the group price over n units at the lowest price */
-    PROG_MARGIN_COUNT_TIERS  /* the deepest row: its percent, or its amount over its units at the lowest price */
+    PROG_MARGIN_COUNT_TIERS, /* the deepest row: its percent, or its amount over its units at the lowest price */
+    PROG_MARGIN_BUNDLE       /* 1 - the bundle price over its units at the lowest price its parts admit */
 } prog_margin_kind;
 
 /* layout: operands from the AST node (src/compiler/ast.h describes each node's a, b, c, list) */
@@ -129,7 +135,8 @@ typedef enum prog_layout_kind {
     PROG_LAYOUT_BUY_GET,  /* p0 = a, p1 = c, p2 = list[1] or 100%; second set list[0] or b */
     PROG_LAYOUT_GIFT,     /* p0 = a or 1, str1 = name, str2 = label or name */
     PROG_LAYOUT_SHIPPING, /* a money: p0 = a, p1 = -1; a percent: p0 = 0, p1 = a */
-    PROG_LAYOUT_EFFECT    /* str1 = name, str2 = label or "" */
+    PROG_LAYOUT_EFFECT,   /* str1 = name, str2 = label or "" */
+    PROG_LAYOUT_BUNDLE    /* p0 = c (the price); steps = the parts in list (AST_BUNDLE_PART: a = units, b = set) */
 } prog_layout_kind;
 
 /* p0..p2: what the verifier requires of an operand */
@@ -141,6 +148,9 @@ typedef enum prog_operand_kind {
     PROG_OPND_CAP,        /* >= -1 (-1 = none) */
     PROG_OPND_PPM_OR_NONE /* -1, or 0 ..= 1000000 */
 } prog_operand_kind;
+
+/* The most parts a bundle has (a part is a bit of the VM's per-line part mask). */
+#define PROG_BUNDLE_MAX_PARTS 16
 
 typedef struct prog_action_info {
     const char *name;

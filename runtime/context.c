@@ -171,6 +171,7 @@ void perk_context_free(perk_context *ctx)
         ctx->runs,
         ctx->group,
         ctx->scratch_pos,
+        ctx->bundle_mask,
         ctx->mult_active,
         ctx->redeemed,
         ctx->r_lines,
@@ -348,6 +349,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->runs = ctx_array(2 * lines, sizeof(unit_run), &ok);
     ctx->group = ctx_array(lines, sizeof(unit_run), &ok);
     ctx->scratch_pos = ctx_array(lines, sizeof(uint32_t), &ok);
+    ctx->bundle_mask = ctx_array(lines, sizeof(uint16_t), &ok);
     ctx->mult_active = ctx_array(d->n_mults, sizeof(bool), &ok);
     ctx->redeemed = ctx_array(lines, sizeof(int64_t), &ok);
     ctx->r_lines = ctx_array(lines + ctx->max_gifts, sizeof(perk_line_result), &ok);
@@ -461,6 +463,7 @@ static bool ctx_grow_lines(perk_context *ctx, uint32_t need)
     GROW(scratch_line, old, to);
     GROW(runs, 2 * old, 2 * to);
     GROW(group, old, to);
+    GROW(bundle_mask, old, to);
     GROW(redeemed, old, to);
     GROW(r_lines, old + ctx->max_gifts, to + ctx->max_gifts);
     uint32_t *pos = grow_block(ctx->scratch_pos, old * sizeof(uint32_t), to * sizeof(uint32_t));

@@ -129,8 +129,8 @@ static void put_instant(FILE *out, int64_t t)
             mo, d, secs / 3600, secs / 60 % 60, secs % 60);
 }
 
-/* The step table of an action: "{2: 8.00 CNY, 3: 7.00 CNY}", "{100.00 CNY: 10% off}" or
- * "{2 units: 10% off}". */
+/* The step table of an action: "{2: 8.00 CNY, 3: 7.00 CNY}", "{100.00 CNY: 10% off}",
+ * "{2 units: 10% off}" or a bundle's parts "{1 of teapots, 2 of cups}". */
 static void put_steps(FILE *out, const prog_data *p, const prog_action *a, prog_steps_kind kind)
 {
     bool steps_ok = p->steps && (uint64_t)a->steps + a->n_steps <= p->n_steps;
@@ -141,6 +141,12 @@ static void put_steps(FILE *out, const prog_data *p, const prog_action *a, prog_
         if (kind == PROG_STEPS_QTY) {
             fprintf(out, "%" PRId64 ": ", s->threshold);
             put_money(out, p, s->value);
+        } else if (kind == PROG_STEPS_PARTS) { /* a bundle's part: units of its set's name */
+            fprintf(out, "%" PRId64 " of ", s->threshold);
+            if (s->value >= 0 && s->value < p->n_strings)
+                fprintf(out, "%s", prog_string(p, (uint32_t)s->value));
+            else
+                fputs("(a set)", out);
         } else {
             if (kind == PROG_STEPS_COUNT)
                 fprintf(out, "%" PRId64 " units", s->threshold);

@@ -139,6 +139,7 @@ static void maybe_hint(perk_context *ctx, uint32_t r)
     h->units = false;
     next->is_percent = false;
     next->value = 0;
+    next->bundle = false;
 }
 
 /* A count tier's next row (section 12): a hint when the promotion ran its block to the end
@@ -147,7 +148,10 @@ static void take_count_hint(perk_context *ctx, uint32_t r)
 {
     if (!ctx->pend_hint) return;
     ctx->pend_hint = false;
-    if (ctx->res.n_hints >= ctx->limits.max_hints) return;
+    if (ctx->res.n_hints >= ctx->limits.max_hints) {
+        ctx->pend_hint_bundle = false;
+        return;
+    }
     perk_hint_next *next = &ctx->r_hint_next[ctx->res.n_hints];
     perk_hint *h = &ctx->r_hints[ctx->res.n_hints++];
     h->promotion = r;
@@ -156,6 +160,8 @@ static void take_count_hint(perk_context *ctx, uint32_t r)
     h->units = true;
     next->is_percent = ctx->pend_hint_percent;
     next->value = ctx->pend_hint_value;
+    next->bundle = ctx->pend_hint_bundle;
+    ctx->pend_hint_bundle = false;
 }
 
 /* Room for one more allocation in the log. The log holds cap_lines x min(discount promotions, 64)
@@ -406,10 +412,17 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     take_count_hint(ctx, r);
     int64_t goods = act_pending_goods(ctx);
     if (goods == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 && ctx->pend_effects == 0) {
+        if (ctx->pend_bundle_price > 0) { /* a bundle pricier than its units says so (perk.h) */
+            pr->has_comparison = true;
+            pr->observed = ctx->pend_bundle_cost;
+            pr->expected = ctx->pend_bundle_price;
+            pr->comparison = PERK_CMP_GT;
+        }
         act_discard(ctx);
         pr->reason = PERK_REASON_NOTHING;
         return PERK_OK;
     }
+    ctx->pend_bundle_cost = ctx->pend_bundle_price = 0;
     pr->discount = goods;
     pr->shipping_discount = ctx->pend_ship;
     st = commit(ctx, r, goods);

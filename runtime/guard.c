@@ -429,6 +429,10 @@ bool guard_eval_keys(const prog_data *p, uint32_t rule, const guard_key *keys, u
             if (!action_adds_nothing(p, rule, in->arg, two, first, second)) return false;
             break;
         }
+        case PERK_OP_BUNDLE_PART: /* marks a part; the bundle's APPLY decides (its `empty` is NEVER) */
+            NEED(0, 1);
+            ssp--;
+            break;
         case PERK_OP_END:
             o.failed = o.n_failures > 0;
             *out = o;

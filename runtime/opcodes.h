@@ -160,9 +160,11 @@ static inline int perk_cmp_negate(int op)
     X(AND, NONE, "ss", "s", "Kleene a and b: false if either is false, else unknown if either is") \
     X(OR, NONE, "ss", "s", "Kleene a or b: true if either is true, else unknown if either is")     \
     X(KNOWN, NONE, "s", "s", "1 if the value is known, 0 if it is unknown (`is known`)")        \
-    /* order facts (format version 3) */                                                          \
+    /* order facts and bundles: appended, the format stays version 2 (docs/bytecode.md) */      \
     X(ORDER_ATTR, STRING, "", "s",                                                                 \
-      "order.attr(key): the value's string id (-1: one no rule names), unknown when absent")
+      "order.attr(key): the value's string id (-1: one no rule names), unknown when absent") \
+    X(BUNDLE_PART, ACTION, "l", "",                                                                \
+      "mark the line set as the next part of a bundle action; its APPLY takes the last part")
 /* clang-format on */
 
 typedef enum perk_opcode {

@@ -484,6 +484,18 @@ static bool check_actions(vctx *v)
         case PROG_STEPS_COUNT: /* a count of units: at least one */
             if (!check_steps(v, who, a, true, 1)) return false;
             break;
+        case PROG_STEPS_PARTS: /* a bundle's parts: 2 to PROG_BUNDLE_MAX_PARTS, units >= 1, a name or -1 */
+            if (a->n_steps < 2 || a->n_steps > PROG_BUNDLE_MAX_PARTS)
+                return wfail(v, who, "a bundle has %u parts (2 to %u)", a->n_steps, PROG_BUNDLE_MAX_PARTS), false;
+            for (uint32_t k = 0; k < a->n_steps; k++) {
+                const prog_step *s = &p->steps[a->steps + k];
+                if (s->threshold < 1 || s->is_percent ||
+                    (s->value != -1 && (s->value < 0 || s->value >= p->n_strings)))
+                    return wfail(v, who, "bundle part %u: units %lld or name %lld out of range", k,
+                                 (long long)s->threshold, (long long)s->value),
+                           false;
+            }
+            break;
         }
         if (!ok)
             return wfail(v, who, "operands out of range (p = %lld, %lld, %lld)", (long long)q[0],
@@ -739,6 +751,8 @@ static bool check_operand(const vinsn *x)
         const prog_action_info *ai = prog_action_info_of(p->actions[arg].kind);
         if ((in->op == PERK_OP_APPLY2) != (ai != NULL && ai->sets == 2))
             return ifail(x, "buy/get actions take APPLY2, every other action APPLY"), false;
+        if (in->op == PERK_OP_BUNDLE_PART && p->actions[arg].kind != PROG_ACT_BUNDLE)
+            return ifail(x, "BUNDLE_PART names action %u, which is not a bundle", arg), false;
         break;
     case PERK_ARG_EARN:
         if (b->kind != BLK_EARN) return ifail(x, "only earn blocks may earn points"), false;
@@ -793,7 +807,7 @@ static bool check_block(vctx *v, const vblock *b)
                 return ifail(&x, "a target check must come before every condition and action"), false;
         }
         if (op == PERK_OP_REQUIRE || op == PERK_OP_REQUIRE_SOFT || op == PERK_OP_CHECK ||
-            op == PERK_OP_APPLY || op == PERK_OP_APPLY2)
+            op == PERK_OP_APPLY || op == PERK_OP_APPLY2 || op == PERK_OP_BUNDLE_PART)
             past_conditions = true;
         if (op == PERK_OP_END && i + 1 != count) return ifail(&x, "END before the end of its block"), false;
         if (op != PERK_OP_END && i + 1 == count) {

@@ -214,6 +214,7 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
     ctx->fail_cond = UINT32_MAX;
     ctx->fail_unknown = ctx->unk_source = UINT32_MAX;
     if (end > d->n_code || end < block.start) return vm_error(&s, PERK_MALFORMED, "block outside the code");
+    if (ctx->bundle_parts > 0) act_bundle_reset(ctx); /* a bundle's parts from a block that ended early */
 
 /* stack guards: a verified program never trips them */
 #define NEED(ns, nl)                                                \
@@ -505,6 +506,14 @@ vm_outcome vm_run(perk_context *ctx, prog_block block, vm_block_kind kind, uint3
             if (info != NULL && info->goods)
                 for (uint32_t w = 0; w < s.words; w++) ctx->used[w] |= first[w] | (second ? second[w] : 0);
             perk_status rc = act_apply(ctx, in->arg, first, second);
+            if (rc != PERK_OK) return vm_forward(&s, rc);
+            break;
+        }
+        case PERK_OP_BUNDLE_PART: {
+            if (kind != VM_BLOCK_RULE) return vm_error(&s, PERK_MALFORMED, "BUNDLE_PART outside a promotion");
+            ARG_BELOW(d->n_actions);
+            NEED(0, 1);
+            perk_status rc = act_bundle_part(ctx, in->arg, set_slot(&s, --s.ssp));
             if (rc != PERK_OK) return vm_forward(&s, rc);
             break;
         }

@@ -486,6 +486,178 @@ static perk_status act_most_expensive(perk_context *ctx, const prog_action *a, c
     return allocate_gathered(ctx, clamp(D, 0, sum), m);
 }
 
+/* ------------------------------------------------------------------ bundles */
+
+void act_bundle_reset(perk_context *ctx)
+{
+    /* every line the array holds: the block that ended early may have run on a larger cart */
+    memset(ctx->bundle_mask, 0, (size_t)ctx->cap_lines * sizeof *ctx->bundle_mask);
+    ctx->bundle_parts = 0;
+}
+
+/* Sets bit `bit` of the bundle mask of every line of `set`. */
+static void bundle_mark(perk_context *ctx, const uint64_t *set, uint32_t bit)
+{
+    uint32_t words = vm_words(ctx);
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t bits = set[w];
+        while (bits != 0) {
+            ctx->bundle_mask[w * 64 + (uint32_t)__builtin_ctzll(bits)] |= (uint16_t)(1u << bit);
+            bits &= bits - 1;
+        }
+    }
+}
+
+perk_status act_bundle_part(perk_context *ctx, uint32_t action, const uint64_t *set)
+{
+    const prog_action *a = &ctx->d->actions[action];
+    if (a->kind != PROG_ACT_BUNDLE || a->n_steps > PROG_BUNDLE_MAX_PARTS || ctx->bundle_parts + 1 >= a->n_steps ||
+        (ctx->bundle_parts > 0 && ctx->bundle_action != action)) {
+        act_bundle_reset(ctx);
+        return ctx_fail(ctx, PERK_MALFORMED, "action %u: a bundle part out of place", action);
+    }
+    bundle_mark(ctx, set, ctx->bundle_parts);
+    ctx->bundle_action = action;
+    ctx->bundle_parts++;
+    return PERK_OK;
+}
+
+/* Takes `need` units for part k of one bundle instance from the runs (most expensive first), at
+ * or after *cursor, adding each unit's price to its line's weight in ctx->group. Returns the units
+ * still missing (0: the part is filled); *first = the run the first unit came from, *single =
+ * every unit came from that run. Units taken are used: a run's count goes down. */
+static int64_t bundle_take(perk_context *ctx, uint32_t n_runs, uint32_t k, int64_t need, uint32_t *cursor,
+                           uint32_t *ng, int64_t *sum, uint32_t *first, bool *single)
+{
+    uint32_t r = *cursor;
+    *first = PROG_NONE;
+    *single = true;
+    while (need > 0) {
+        while (r < n_runs && (ctx->runs[r].count == 0 || !(ctx->bundle_mask[ctx->runs[r].line] & (1u << k)))) r++;
+        if (r == n_runs) break;
+        unit_run *run = &ctx->runs[r];
+        int64_t take = run->count < need ? run->count : need;
+        uint32_t pos = ctx->scratch_pos[run->line];
+        if (pos == PROG_NONE) {
+            pos = (*ng)++;
+            ctx->scratch_pos[run->line] = pos;
+            ctx->group[pos] = (unit_run){ 0, 0, run->line };
+        }
+        ctx->group[pos].price += take * run->price; /* <= the line's amount */
+        *sum += take * run->price;                  /* <= the subtotal */
+        run->count -= take;
+        need -= take;
+        if (*first == PROG_NONE)
+            *first = r;
+        else if (*first != r)
+            *single = false;
+    }
+    *cursor = r; /* runs before r are used up or outside part k: later instances start here */
+    return need;
+}
+
+/* BUNDLE (docs/semantics.md, "Bundles"): the parts are steps (units, name); parts 0..K-2 were
+ * marked by BUNDLE_PART, `last` is part K-1. The units of the parts' lines are runs ordered most
+ * expensive first (ties: the earlier line). One instance at a time, each part in written order
+ * takes its units from the most expensive units still unused that belong to it; an instance some
+ * part cannot fill, or whose units cost no more than the bundle price, ends the search. An
+ * instance's saving (its units' prices minus the price) is split over its lines by what its units
+ * there cost (largest remainder, ties to the earlier line). When every part took its units from
+ * one run, the next instances would take the same units at the same prices: they are counted at
+ * once, as many as the runs hold, so a million units cost what one does. One part short on the
+ * first incomplete instance gives a near-miss hint (its name and the units missing). */
+static perk_status act_bundle(perk_context *ctx, uint32_t action, const prog_action *a, const uint64_t *last)
+{
+    const prog_data *d = ctx->d;
+    uint32_t parts = a->n_steps, marked = ctx->bundle_parts;
+    ctx->bundle_parts = 0;
+    if (parts < 2 || parts > PROG_BUNDLE_MAX_PARTS || marked + 1 != parts || ctx->bundle_action != action) {
+        act_bundle_reset(ctx);
+        return ctx_fail(ctx, PERK_MALFORMED, "action %u: a bundle of %u parts with %u marked", action, parts,
+                        marked);
+    }
+    bundle_mark(ctx, last, parts - 1);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ctx->n_lines; i++)
+        if (ctx->bundle_mask[i] != 0) n += line_runs(ctx, i, ctx->runs + n);
+    sort_runs(ctx->runs, n, false);
+    int64_t price = a->p[0], need[PROG_BUNDLE_MAX_PARTS];
+    uint32_t cursor[PROG_BUNDLE_MAX_PARTS], first[PROG_BUNDLE_MAX_PARTS];
+    for (uint32_t k = 0; k < parts; k++) {
+        need[k] = d->steps[a->steps + k].threshold;
+        cursor[k] = 0;
+    }
+    perk_status st = PERK_OK;
+    bool applied = false;
+    while (st == PERK_OK) {
+        uint32_t ng = 0, n_short = 0, short_part = 0;
+        int64_t sum = 0, missing = 0;
+        bool single_all = true;
+        for (uint32_t k = 0; k < parts; k++) {
+            bool single;
+            int64_t m = bundle_take(ctx, n, k, need[k], &cursor[k], &ng, &sum, &first[k], &single);
+            single_all = single_all && single;
+            if (m > 0) {
+                n_short++;
+                short_part = k;
+                missing = m;
+            }
+        }
+        for (uint32_t g = 0; g < ng; g++) ctx->scratch_pos[ctx->group[g].line] = PROG_NONE;
+        if (n_short > 0) {
+            /* near miss: every part but one filled (the units of this attempt are not used) */
+            if (n_short == 1 && !ctx->pend_hint) {
+                int64_t name = d->steps[a->steps + short_part].value;
+                ctx->pend_hint = true;
+                ctx->pend_hint_units = missing;
+                ctx->pend_hint_value = price;
+                ctx->pend_hint_percent = false;
+                ctx->pend_hint_bundle = true;
+                ctx->pend_hint_set = name >= 0 && name < (int64_t)d->n_strings ? (uint32_t)name : PROG_NONE;
+            }
+            break;
+        }
+        int64_t saving = sum - price;
+        if (saving <= 0) { /* the units cost no more than the bundle: no discount (nor later) */
+            if (!applied) { /* for the explanation */
+                ctx->pend_bundle_cost = sum;
+                ctx->pend_bundle_price = price;
+            }
+            break;
+        }
+        applied = true;
+        /* the instance repeats while every run it used holds its units again */
+        int64_t times = 1;
+        if (single_all) {
+            int64_t more = INT64_MAX;
+            for (uint32_t k = 0; k < parts; k++) {
+                int64_t per = 0;
+                for (uint32_t j = 0; j < parts; j++)
+                    if (first[j] == first[k]) per += need[j];
+                int64_t fit = ctx->runs[first[k]].count / per;
+                if (fit < more) more = fit;
+            }
+            for (uint32_t k = 0; k < parts; k++) ctx->runs[first[k]].count -= more * need[k];
+            times += more;
+        }
+        sort_group_by_line(ctx->group, ng); /* ties of the largest remainder go to the earlier line */
+        for (uint32_t g = 0; g < ng; g++) ctx->scratch_w[g] = ctx->group[g].price;
+        if (!eval_allocate(ctx, saving, ctx->scratch_w, ng, ctx->scratch_out)) {
+            st = ctx_fail(ctx, PERK_MALFORMED, "internal error: allocation failed");
+            break;
+        }
+        /* out <= the line's weight in one instance, and `times` instances use distinct units */
+        for (uint32_t g = 0; g < ng; g++) ctx->scratch_line[ctx->group[g].line] += ctx->scratch_out[g] * times;
+    }
+    for (uint32_t i = 0; i < ctx->n_lines; i++) {
+        if (ctx->bundle_mask[i] == 0) continue;
+        ctx->bundle_mask[i] = 0;
+        if (st == PERK_OK) add_pend(ctx, i, ctx->scratch_line[i]);
+        ctx->scratch_line[i] = 0;
+    }
+    return st;
+}
+
 static perk_status add_gift(perk_context *ctx, const prog_action *a)
 {
     uint32_t k = ctx->res.n_gifts + ctx->pend_gifts;
@@ -620,6 +792,7 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
     case PROG_ACT_BUY_GET_SKU: return act_buy_get_sku(ctx, a, set);
     case PROG_ACT_TIERS_STORE:
     case PROG_ACT_EVERY_STORE: return act_per_store(ctx, a, set);
+    case PROG_ACT_BUNDLE: return act_bundle(ctx, action, a, set);
     case PROG_ACT_COUNT: break;
     }
     return ctx_fail(ctx, PERK_MALFORMED, "action %u: unknown kind %u", action, a->kind);
@@ -707,4 +880,6 @@ void act_discard(perk_context *ctx)
     ctx->pend_gifts = 0;
     ctx->pend_effects = 0;
     ctx->pend_hint = false;
+    ctx->pend_hint_bundle = false;
+    ctx->pend_bundle_cost = ctx->pend_bundle_price = 0;
 }

@@ -215,6 +215,8 @@ struct perk_context {
     bool pend_hint, pend_hint_percent;
     int64_t pend_hint_units, pend_hint_value;
     uint32_t pend_hint_set; /* string id of the set's name, or PROG_NONE */
+    bool pend_hint_bundle;  /* the hint completes a bundle: pend_hint_value is its price */
+    int64_t pend_bundle_cost, pend_bundle_price; /* a bundle that would cost more than its units */
     bool mult_active_mark;  /* MULTIPLY executed in the current block */
 
     /* interpreter */
@@ -249,6 +251,9 @@ struct perk_context {
     unit_run *runs;                   /* 2 * cap_lines */
     unit_run *group;                  /* cap_lines: the lines of one N_FOR group */
     uint32_t *scratch_pos;            /* cap_lines, line -> position in `group` (PROG_NONE between uses) */
+    uint16_t *bundle_mask;            /* cap_lines: bit k = the line is in part k of the bundle being
+                                         built (BUNDLE_PART); zero between bundles */
+    uint32_t bundle_parts, bundle_action; /* parts marked so far, and for which action */
 
     /* loyalty */
     bool *mult_active; /* n_mults */
@@ -356,6 +361,10 @@ static inline uint32_t vm_words(const perk_context *ctx) { return (ctx->n_lines 
 /* Applies action `action` to set `set` (and, for APPLY2, reward set `set2`; else NULL): adds the
  * discounts to ctx->pend / pend_ship and appends gifts/effects. Returns PERK_OK or an error. */
 perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, const uint64_t *set2);
+/* BUNDLE_PART: marks `set` as the next part of bundle action `action` (runtime/vm_actions.c). */
+perk_status act_bundle_part(perk_context *ctx, uint32_t action, const uint64_t *set);
+/* Forgets the parts marked for a bundle whose APPLY never ran (a block that ended early). */
+void act_bundle_reset(perk_context *ctx);
 /* Limits the current rule's pending discount to `limit` (shipping first, then goods,
  * re-allocated in proportion). */
 perk_status act_limit(perk_context *ctx, int64_t limit);

@@ -352,6 +352,10 @@ typedef struct perk_promotion_result {
     /* the condition failed because a value is unknown: which one (perk_unknown_name), else 0 */
     uint32_t unknown_fact;
 } perk_promotion_result;
+/* reason = NOTHING with has_comparison: a bundle whose units cost no more than its price took
+ * nothing off; observed = what the first set's units cost, expected = the bundle's price,
+ * comparison = PERK_CMP_GT (what a set needs to save anything). The struct keeps its size: a
+ * context holds one per promotion. */
 
 typedef struct perk_gift {
     uint32_t promotion;
@@ -413,10 +417,13 @@ typedef struct perk_hint {
     const char *set_name; /* the item set that counts ("tea"), or "items" */
 } perk_hint;
 
-/* What a count tier's next row takes off, for a hint with `units` (zero for other hints). */
+/* What a count tier's next row takes off, for a hint with `units` (zero for other hints); for a
+ * bundle one part short (`bundle`, appended after 0.2), value is the bundle's price and the hint's
+ * set_name names the missing part. */
 typedef struct perk_hint_next {
     int64_t value;   /* ppm when is_percent, else money in minor units */
     bool is_percent;
+    bool bundle; /* the units complete a bundle (`bundle 1 of a + 2 of b for ¥X`) */
 } perk_hint_next;
 
 /* A promotion with `limit N units per customer` that applied: how many units got its price

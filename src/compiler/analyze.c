@@ -134,6 +134,22 @@ static int64_t ratio_ppm(int64_t num, int64_t den)
     return clamp_ppm(r > PPM ? PPM : (int64_t)r);
 }
 
+/* A bundle's units at the lowest prices its parts admit (sum of units x the part's lowest price),
+ * or 0 when a part admits any price (a part without `price >= X`) or the sum overflows. */
+static int64_t bundle_floor(const ast_node *act)
+{
+    __int128 sum = 0;
+    for (int i = 0; i < act->list.count; i++) {
+        const ast_node *part = act->list.items[i];
+        if (!part || !part->a || !part->b) return 0;
+        int64_t p = min_price_of(part->b);
+        if (p <= 0 || part->a->value <= 0) return 0;
+        sum += (__int128)p * part->a->value;
+        if (sum > INT64_MAX) return 0;
+    }
+    return (int64_t)sum;
+}
+
 /* The most one action can take off one item, in ppm of the item's price. */
 static int64_t action_bound(const ast_node *act, int64_t threshold)
 {
@@ -193,6 +209,11 @@ static int64_t action_bound(const ast_node *act, int64_t threshold)
         if (p <= 0) return PPM;
         __int128 group = (__int128)p * act->a->value;
         return group > INT64_MAX ? PPM : clamp_ppm(PPM - ratio_ppm(act->c->value, (int64_t)group));
+    }
+    case PROG_MARGIN_BUNDLE: {
+        /* the saving is at most the units' prices minus the bundle price, spread by price */
+        int64_t floor = bundle_floor(act);
+        return floor <= 0 || !act->c ? PPM : clamp_ppm(PPM - ratio_ppm(act->c->value, floor));
     }
     }
     return PPM; /* a value outside the enum: assume the worst */
@@ -378,6 +399,7 @@ static int64_t set_share(const ast_node *act, int64_t threshold)
     case PROG_MARGIN_FIXED_PRICE:
     case PROG_MARGIN_QTY_PRICE:
     case PROG_MARGIN_N_FOR: return min_price_of(act->b) > 0 ? action_bound(act, threshold) : -1;
+    case PROG_MARGIN_BUNDLE: return bundle_floor(act) > 0 ? action_bound(act, threshold) : -1;
     case PROG_MARGIN_BUY_GET: {
         /* buy 1 get 1 free takes half of the two units; get 2 free of buy 1, two thirds */
         if (act->list.count > 0 && act->list.items[0] != NULL) return -1; /* rewards from another set */

@@ -233,6 +233,67 @@ static void check_buy_get(check_ctx *c, ast_node *act)
     }
 }
 
+/* Whether two bundle parts' sets are known to share lines: the same set written the same way, or
+ * one of them the whole order. (Other overlaps depend on the cart; the docs say how parts that
+ * share lines are filled.) */
+static bool parts_overlap(check_ctx *c, const ast_node *x, const ast_node *y)
+{
+    if (x->kind == AST_ITEMS || y->kind == AST_ITEMS) return true;
+    char tx[160], ty[160];
+    check_span_text(c, x->span, tx, sizeof tx);
+    check_span_text(c, y->span, ty, sizeof ty);
+    return strcmp(tx, ty) == 0;
+}
+
+/* `bundle 1 of teapots + 2 of cups for ¥199`: 2 to PROG_BUNDLE_MAX_PARTS parts, each a whole
+ * number of units (at least 1) of an item set; a price of more than zero. */
+static void check_bundle(check_ctx *c, ast_node *act)
+{
+    char text[160], hint[512];
+    for (int i = 0; i < act->list.count; i++) {
+        ast_node *part = act->list.items[i];
+        if (part == NULL || part->a == NULL || part->b == NULL) continue;
+        want_int(c, part->a, "the units of a bundle part", 1, INT32_MAX);
+        check_item_set(c, part->b, "a part of a bundle");
+    }
+    want_money(c, act->c, "the bundle price", false);
+    if (act->list.count == 1 && act->list.items[0] && act->list.items[0]->a && act->list.items[0]->b) {
+        ast_node *part = act->list.items[0];
+        char units[48], price[64];
+        check_span_text(c, part->a->span, units, sizeof units);
+        check_span_text(c, act->c->span, price, sizeof price);
+        snprintf(hint, sizeof hint, "a set price for units of one set is `any %s of %s for %s`", units,
+                 check_span_text(c, part->b->span, text, sizeof text), price);
+        diag_report(c->diags, DIAG_BUNDLE_ONE_PART, act->span, hint,
+                    "a bundle combines parts of two or more sets, this one has one");
+        return;
+    }
+    if (act->list.count > PROG_BUNDLE_MAX_PARTS) {
+        diag_report(c->diags, DIAG_BUNDLE_TOO_MANY_PARTS, act->list.items[PROG_BUNDLE_MAX_PARTS]->span,
+                    "split it into two bundles, or group parts into one set",
+                    "a bundle has at most %d parts, this one has %d", PROG_BUNDLE_MAX_PARTS, act->list.count);
+        return;
+    }
+    for (int i = 1; i < act->list.count; i++) {
+        ast_node *y = act->list.items[i];
+        if (!y || !y->b) continue;
+        for (int j = 0; j < i; j++) {
+            ast_node *x = act->list.items[j];
+            if (!x || !x->b || !parts_overlap(c, x->b, y->b)) continue;
+            char tx[160];
+            check_span_text(c, x->b->span, tx, sizeof tx);
+            snprintf(hint, sizeof hint,
+                     "a unit fills one part only: parts are filled in the order written, each from the most "
+                     "expensive units left; give each part its own set (e.g. `%s except ...`) to make the "
+                     "choice plain",
+                     tx);
+            diag_report(c->diags, DIAG_BUNDLE_PARTS_OVERLAP, y->b->span, hint,
+                        "this part of the bundle can take the same items as part %d (`%s`)", j + 1, tx);
+            break;
+        }
+    }
+}
+
 static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
 {
     if (act == NULL || act->kind != AST_ACTION) return;
@@ -379,6 +440,7 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         check_item_set(c, act->b, "what the most expensive units are chosen from");
         return;
     case ACT_COUNT_TIERS: check_count_tiers(c, act); return;
+    case ACT_BUNDLE: check_bundle(c, act); return;
     case ACT_EARN_POINTS:
     case ACT_MULTIPLY:
         diag_report(c->diags, DIAG_CLAUSE_NOT_ALLOWED, act->span, NULL,

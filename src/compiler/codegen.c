@@ -1224,6 +1224,30 @@ static uint32_t zhe_note(cg *c, const ast_node *pct)
     return intern(c, buf);
 }
 
+/* `bundle 1 of teapots + 2 of cups for ¥199`: p0 = the price; a step per part (units, the name
+ * of its set for hints and explanations); each part's set but the last marked by BUNDLE_PART
+ * (the action's index is the next one), the last one's taken by APPLY. */
+static void compile_bundle(cg *c, const ast_node *act, prog_action *a)
+{
+    a->p[0] = act->c->value;
+    a->steps = c->p->n_steps;
+    for (int i = 0; i < act->list.count; i++) {
+        const ast_node *part = act->list.items[i];
+        prog_step s = { part->a->value, (int64_t)set_name_of(c, part->b), 0 };
+        PUSH(c, steps, n_steps, cap_steps, s);
+    }
+    a->n_steps = c->p->n_steps - a->steps;
+    uint32_t idx = c->p->n_actions; /* add_action appends */
+    for (int i = 0; i < act->list.count; i++) {
+        compile_set(c, act->list.items[i]->b);
+        if (i + 1 < act->list.count) emit(c, PERK_OP_BUNDLE_PART, idx);
+    }
+    uint32_t got = add_action(c, *a);
+    (void)got; /* == idx */
+    emit(c, PERK_OP_APPLY, idx);
+    report_limits(c, act);
+}
+
 static void compile_action(cg *c, const ast_node *act)
 {
     prog_action a;
@@ -1277,6 +1301,7 @@ static void compile_action(cg *c, const ast_node *act)
         a.str1 = intern(c, act->name);
         a.str2 = intern(c, act->label ? act->label : "");
         break;
+    case PROG_LAYOUT_BUNDLE: compile_bundle(c, act, &a); return;
     }
     if (a.kind == PROG_ACT_PERCENT_OFF || a.kind == PROG_ACT_MOST_EXPENSIVE ||
         a.kind == PROG_ACT_SHIPPING_OFF)
@@ -1362,6 +1387,7 @@ static bool find_target(const cg *c, uint32_t start, uint32_t end, target_key *o
             if (key_same(popped[0], popped[1])) res = popped[0];
             break;
         case PERK_OP_SET_DIFF: res = popped[1]; break;
+        case PERK_OP_BUNDLE_PART: return false; /* a bundle one part short gives a hint: no precheck */
         case PERK_OP_APPLY:
         case PERK_OP_APPLY2: {
             if (in->arg >= p->n_actions || p->actions[in->arg].kind >= PROG_ACT_COUNT ||

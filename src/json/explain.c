@@ -334,6 +334,13 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
 /* "sum(tea) >= ¥300 not met: ¥268.00 < ¥300.00 (rules/spring.perk:14:8)" or the reason. */
 static void failed_detail(const explainer *e, const perk_promotion_result *pr, char *buf, size_t cap)
 {
+    if (pr->reason == PERK_REASON_NOTHING && pr->has_comparison) { /* a bundle dearer than its units */
+        char cost[64], price[64];
+        result_format_value(pr->observed, RESULT_VALUE_MONEY, e->r->exponent, e->symbol, cost, sizeof cost);
+        result_format_value(pr->expected, RESULT_VALUE_MONEY, e->r->exponent, e->symbol, price, sizeof price);
+        snprintf(buf, cap, "the bundle's units cost %s, no more than its price %s: no discount", cost, price);
+        return;
+    }
     if (pr->reason != PERK_REASON_CONDITION || pr->failed_condition == UINT32_MAX) {
         snprintf(buf, cap, "%s", result_reason_message(pr->reason));
         return;

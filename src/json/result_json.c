@@ -128,8 +128,13 @@ void result_hint_text(const perk_result *r, uint32_t i, const char *symbol, cons
         return;
     }
     const perk_hint_next *n = &r->hint_next[i];
-    result_format_value(n->value, n->is_percent ? RESULT_VALUE_PERCENT : RESULT_VALUE_MONEY, exponent, symbol,
-                        next, sizeof next);
+    result_format_value(n->value, n->is_percent && !n->bundle ? RESULT_VALUE_PERCENT : RESULT_VALUE_MONEY, exponent,
+                        symbol, next, sizeof next);
+    if (n->bundle) { /* a bundle one part short: the part's units, and the bundle's price */
+        snprintf(buf, cap, "add %" PRId64 " more %s of %s to complete %s (the set for %s)", h->shortfall,
+                 h->shortfall == 1 ? "unit" : "units", set, name, next);
+        return;
+    }
     snprintf(buf, cap, "add %" PRId64 " more %s of %s to get %s off with %s", h->shortfall,
              h->shortfall == 1 ? "unit" : "units", set, next, name);
 }
@@ -773,9 +778,12 @@ static void write_hints(writer *w)
         if (h->units) { /* a count tier's next row: units to add, and what that row takes off */
             W_KEY(w, "units");
             w_int(w, h->shortfall);
-            W_KEY(w, "next_off");
             const perk_hint_next *next = &w->r->hint_next[i];
-            if (next->is_percent) {
+            if (next->bundle) /* a bundle one part short: its price */
+                W_KEY(w, "bundle_price");
+            else
+                W_KEY(w, "next_off");
+            if (next->is_percent && !next->bundle) {
                 char pct[32];
                 result_format_value(next->value, RESULT_VALUE_PERCENT, w->r->exponent, w->symbol, pct,
                                     sizeof pct);

@@ -230,6 +230,12 @@ static inline void bc_sample(prog_data *p)
     pb_step(p, a, 25000, 100000, 1); /* ¥250: 10% off */
     bc_sample_apply_all(p, a);
     bc_sample_apply_all(p, pb_action(p, r, PROG_ACT_EVERY_STORE, 30000, 3000, 6000));
+    a = pb_action(p, r, PROG_ACT_BUNDLE, 19900, 0, 0); /* 1 of organic + 2 of items for ¥199 */
+    pb_step(p, a, 1, pb_str(p, "organic"), 0);
+    pb_step(p, a, 2, -1, 0);
+    pb_emit(p, PERK_OP_SET_TAG, pb_str(p, "organic"));
+    pb_emit(p, PERK_OP_BUNDLE_PART, a);
+    bc_sample_apply_all(p, a);
     pb_promotion_end(p, r);
 
     /* earn rules */

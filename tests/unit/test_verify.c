@@ -284,6 +284,24 @@ M(m_gift_no_sku) { p->actions[2].str1 = PROG_NONE; }
 M(m_step_percent_flag) { p->steps[0].is_percent = 2; }
 M(m_step_order) { p->steps[1].threshold = p->steps[0].threshold; }
 M(m_step_percent_in_qty) { p->steps[p->actions[7].steps].is_percent = 1; }
+/* the sample's bundle (`1 of organic + 2 of items for ¥199`, the last action of its kind) */
+static prog_action *sample_bundle(prog_data *p)
+{
+    for (uint32_t i = p->n_actions; i-- > 0;)
+        if (p->actions[i].kind == PROG_ACT_BUNDLE) return &p->actions[i];
+    fail_msg("the sample has no bundle");
+    return NULL;
+}
+M(m_bundle_one_part) { sample_bundle(p)->n_steps = 1; }
+M(m_bundle_zero_units) { p->steps[sample_bundle(p)->steps].threshold = 0; }
+M(m_bundle_bad_name) { p->steps[sample_bundle(p)->steps + 1].value = p->n_strings; }
+M(m_bundle_percent_part) { p->steps[sample_bundle(p)->steps + 1].is_percent = 1; }
+M(m_bundle_zero_price) { sample_bundle(p)->p[0] = 0; }
+M(m_bundle_part_other)
+{
+    for (uint32_t i = 0; i < p->n_code; i++)
+        if (p->code[i].op == PERK_OP_BUNDLE_PART) p->code[i].arg--; /* the buy-get per sku before it */
+}
 M(m_cond_text) { p->conds[3].text = p->n_strings; }
 M(m_cond_hint) { p->conds[3].hint_set = p->n_strings + 1; }
 
@@ -305,8 +323,8 @@ static const prog_case prog_cases[] = {
       "promotion 'clearance' instruction 7 (REQUIRE): condition 1 does not belong to this block (its "
       "conditions are [0, 1))" },
     { "COND operand out of the table", m_cond_range,
-      "earn 'base' instruction 141 (REQUIRE): condition 19 does not belong" },
-    { "ACTION operand", m_action_range, "(APPLY): action 18 does not exist" },
+      "earn 'base' instruction 145 (REQUIRE): condition 19 does not belong" },
+    { "ACTION operand", m_action_range, "(APPLY): action 19 does not exist" },
     { "action of another rule", m_action_other_rule, "action 1 belongs to promotion 'member_day'" },
     { "APPLY2 with a non-buy/get action", m_apply2_kind, "(APPLY2): buy/get actions take APPLY2" },
     { "EARN in a promotion block", m_earn_in_promotion,
@@ -315,9 +333,9 @@ static const prog_case prog_cases[] = {
     { "MULTIPLY in a promotion block", m_multiply_in_promotion,
       "(MULTIPLY): only multiplier blocks may multiply" },
     { "MULTIPLY of another multiplier", m_multiply_index,
-      "multiplier 'happy' instruction 153 (MULTIPLY): multiplier 0" },
+      "multiplier 'happy' instruction 157 (MULTIPLY): multiplier 0" },
     { "APPLY in an earn block", m_apply_in_earn,
-      "earn 'base' instruction 143 (APPLY): only promotion blocks" },
+      "earn 'base' instruction 147 (APPLY): only promotion blocks" },
     { "REQUIRE_TARGET after a condition", m_target_after_cond,
       "(REQUIRE_TARGET): a target check must come before every condition and action" },
     { "REQUIRE_TARGET in an earn block", m_target_in_earn,
@@ -340,13 +358,13 @@ static const prog_case prog_cases[] = {
     { "missing END", m_missing_end, "promotion 'clearance': block [0, 10) does not end with END" },
     { "END inside a block", m_end_inside, "instruction 0 (END): END before the end of its block" },
     { "block outside the code", m_block_range,
-      "multiplier 'happy': block [160, 162) is outside the code of 160" },
+      "multiplier 'happy': block [164, 166) is outside the code of 164" },
     { "block range overflows", m_block_overflow, "block [4294967294, 4294967298) is outside the code" },
     { "blocks sharing code", m_block_shared,
-      "earn 'margin_bonus': instruction 139 also belongs to earn 'base'" },
+      "earn 'margin_bonus': instruction 143 also belongs to earn 'base'" },
     { "empty block", m_block_empty, "promotion 'clearance': empty code block" },
     { "too many scalars", m_too_many_scalars,
-      "promotion 'deep' instruction 480 (PUSH_IMM): stack too deep: 321 entries (limit 320)" },
+      "promotion 'deep' instruction 484 (PUSH_IMM): stack too deep: 321 entries (limit 320)" },
     { "too many sets", m_too_many_sets, "stack too deep: 321 entries (limit 320)" },
     { "unsorted strset", m_strset_unsorted,
       "strset 0 is not sorted ascending without duplicates (element 1)" },
@@ -378,7 +396,7 @@ static const prog_case prog_cases[] = {
     { "redeem share over 100%", m_redeem_share, "redeem: max share 1000001 ppm" },
     { "redeem without a block", m_redeem_no_block, "redeem: needs a code block" },
     { "redeem REQUIRE of a promotion's condition", m_redeem_cond,
-      "redeem instruction 158 (REQUIRE): condition 0 does not belong" },
+      "redeem instruction 162 (REQUIRE): condition 0 does not belong" },
     { "multiplier den 0", m_mult_den, "multiplier 'birthday': factor 2/0 must have both numbers > 0" },
     { "multiplier num negative", m_mult_num, "multiplier 'happy': factor -2/2" },
     { "multiplier target not an earn rule", m_mult_target,
@@ -401,10 +419,10 @@ static const prog_case prog_cases[] = {
     { "rule conditions outside the table", m_rule_conds,
       "promotion 'clearance': conditions [0, 13) are outside" },
     { "rule conditions overflow", m_rule_conds_overflow, "conditions [4294967295, 4294967297) are outside" },
-    { "unknown action kind", m_action_kind, "action 0 of promotion 'clearance': unknown action kind 18" },
+    { "unknown action kind", m_action_kind, "action 0 of promotion 'clearance': unknown action kind 19" },
     { "action of no promotion", m_action_rule, "action 0: promotion 5 does not exist (there are 5)" },
     { "action steps outside the table", m_action_steps,
-      "action 1 of promotion 'member_day': steps [0, 9) are outside" },
+      "action 1 of promotion 'member_day': steps [0, 11) are outside" },
     { "steps on a percent-off action", m_action_steps_other_kind, "this kind of action takes no steps" },
     { "percent off over 100%", m_percent_over,
       "action 0 of promotion 'clearance': operands out of range (p = 1000001, 0, 0)" },
@@ -414,6 +432,12 @@ static const prog_case prog_cases[] = {
     { "step thresholds not ascending", m_step_order, "step thresholds are not strictly ascending (step 1)" },
     { "percent step in a quantity table", m_step_percent_in_qty,
       "action 7 of promotion 'bundle': step 0: a percent step" },
+    { "a bundle of one part", m_bundle_one_part, "of promotion 'bundle': a bundle has 1 parts (2 to 16)" },
+    { "a bundle part of 0 units", m_bundle_zero_units, "bundle part 0: units 0 or name" },
+    { "a bundle part's name not a string", m_bundle_bad_name, "bundle part 1: units 2 or name" },
+    { "a bundle part marked percent", m_bundle_percent_part, "bundle part 1: units 2 or name -1 out of range" },
+    { "a bundle price of 0", m_bundle_zero_price, "of promotion 'bundle': operands out of range (p = 0, 0, 0)" },
+    { "BUNDLE_PART on another kind", m_bundle_part_other, "(BUNDLE_PART): BUNDLE_PART names action" },
     { "condition text not a string", m_cond_text,
       "condition 3: text, file or hint set is not a valid string id" },
     { "condition hint not a string", m_cond_hint, "condition 3: text, file or hint set" },

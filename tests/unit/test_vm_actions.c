@@ -227,6 +227,125 @@ static void test_count_tier_hint_fields(void **state)
     perk_context_free(ctx);
 }
 
+/* ------------------------------------------------------------------ bundles */
+
+static long bundle_allocs;
+
+static void *bundle_alloc(size_t size, void *user)
+{
+    (void)user;
+    bundle_allocs++;
+    return malloc(size);
+}
+
+static void bundle_release(void *ptr, void *user)
+{
+    (void)user;
+    free(ptr);
+}
+
+/* `bundle 1 of pot + 2 of cup for ¥199`: BUNDLE_PART marks the pots, APPLY takes the cups. */
+static prog_data bundle_prog(void)
+{
+    prog_data p = new_prog();
+    uint32_t r = pb_promotion_begin(&p, "set", NULL, 0);
+    uint32_t a = pb_action(&p, r, PROG_ACT_BUNDLE, 19900, 0, 0);
+    pb_step(&p, a, 1, pb_str(&p, "pots"), 0);
+    pb_step(&p, a, 2, pb_str(&p, "cups"), 0);
+    pb_emit(&p, PERK_OP_SET_CATEGORY, pb_str(&p, "pot"));
+    pb_emit(&p, PERK_OP_BUNDLE_PART, a);
+    pb_emit(&p, PERK_OP_SET_CATEGORY, pb_str(&p, "cup"));
+    pb_emit(&p, PERK_OP_APPLY, a);
+    pb_promotion_end(&p, r);
+    return p;
+}
+
+/* Bundles on runs: a million sets cost one pass, nothing is allocated while evaluating (the
+ * part mask is sized with the lines), and a cart one part short carries the bundle hint. */
+static void test_bundle_runs_hint_no_allocation(void **state)
+{
+    (void)state;
+    static const perk_allocator counting = { bundle_alloc, bundle_release, NULL };
+    perk_set_allocator(&counting);
+    prog_data p = bundle_prog();
+    perk_context *ctx = vt_build(&p);
+    for (int round = 0; round < 2; round++) {
+        perk_cart_reset(ctx);
+        vt_order(ctx, 0);
+        vt_line(ctx, "P", "pot", 15000, 500000);
+        vt_line(ctx, "C", "cup", 4000, 1000000);
+        vt_line(ctx, "X", "spoon", 100, 5);
+        vt_line(ctx, "C", "cup", 4000, 1);
+        long before = bundle_allocs;
+        const perk_result *r = vt_eval(ctx);
+        assert_int_equal(bundle_allocs, before);
+        /* 500000 sets of 15000 + 8000 = 23000 for 19900: 3100 each, split 2022 / 1078 (2021.74,
+         * 1078.26, the cent to .74), all cups from line 1 (the earlier of two equal prices); the
+         * cup of line 3 and the spoons untouched; the next set lacks its pot and a cup: no hint */
+        assert_int_equal(vt_alloc(r, 0, 0), 1011000000LL);
+        assert_int_equal(vt_alloc(r, 1, 0), 539000000LL);
+        assert_int_equal(r->lines[2].n_allocations, 0);
+        assert_int_equal(r->lines[3].n_allocations, 0);
+        assert_int_equal(r->discount, 1550000000LL);
+        assert_int_equal(r->n_hints, 0);
+    }
+    perk_cart_reset(ctx);
+    vt_order(ctx, 0);
+    vt_line(ctx, "P", "pot", 15000, 1);
+    vt_line(ctx, "C", "cup", 4000, 1);
+    long before = bundle_allocs;
+    const perk_result *r = vt_eval(ctx);
+    assert_int_equal(bundle_allocs, before);
+    assert_int_equal(r->discount, 0);
+    assert_int_equal(r->promotions[0].reason, PERK_REASON_NOTHING);
+    assert_false(r->promotions[0].has_comparison); /* short, not too dear */
+    assert_int_equal(r->n_hints, 1);
+    assert_true(r->hints[0].units);
+    assert_int_equal(r->hints[0].shortfall, 1);
+    assert_string_equal(r->hints[0].set_name, "cups");
+    assert_true(r->hint_next[0].bundle);
+    assert_int_equal(r->hint_next[0].value, 19900);
+    /* a pot of 10000 and two cups: 18000 <= 19900, NOTHING with what the units cost */
+    perk_cart_reset(ctx);
+    vt_order(ctx, 0);
+    vt_line(ctx, "P", "pot", 10000, 1);
+    vt_line(ctx, "C", "cup", 4000, 2);
+    r = vt_eval(ctx);
+    assert_int_equal(r->promotions[0].reason, PERK_REASON_NOTHING);
+    assert_true(r->promotions[0].has_comparison);
+    assert_int_equal(r->promotions[0].observed, 18000);
+    assert_int_equal(r->promotions[0].expected, 19900);
+    assert_int_equal(r->promotions[0].comparison, PERK_CMP_GT);
+    assert_int_equal(r->n_hints, 0);
+    perk_context_free(ctx);
+    perk_set_allocator(NULL);
+}
+
+/* The VM refuses a bundle whose parts were not all marked (a program the verifier cannot judge:
+ * the marks are counted at run time). */
+static void test_bundle_missing_part_is_malformed(void **state)
+{
+    (void)state;
+    prog_data p = new_prog();
+    uint32_t r = pb_promotion_begin(&p, "set", NULL, 0);
+    uint32_t a = pb_action(&p, r, PROG_ACT_BUNDLE, 19900, 0, 0);
+    pb_step(&p, a, 1, -1, 0);
+    pb_step(&p, a, 1, -1, 0);
+    pb_step(&p, a, 1, -1, 0);
+    pb_emit(&p, PERK_OP_SET_ALL, 0);
+    pb_emit(&p, PERK_OP_BUNDLE_PART, a); /* one of the two marks */
+    pb_emit(&p, PERK_OP_SET_ALL, 0);
+    pb_emit(&p, PERK_OP_APPLY, a);
+    pb_promotion_end(&p, r);
+    perk_context *ctx = vt_build(&p);
+    vt_order(ctx, 0);
+    vt_line(ctx, "P", "pot", 15000, 3);
+    const perk_result *res = perk_evaluate(ctx);
+    assert_int_equal(res->status, PERK_MALFORMED);
+    assert_non_null(strstr(perk_context_error(ctx), "a bundle of 3 parts with 1 marked"));
+    perk_context_free(ctx);
+}
+
 /* ------------------------------------------------------------------ gifts, shipping, effects */
 
 static void test_gift_counts_toward_nothing(void **state)
@@ -344,6 +463,8 @@ int main(void)
         cmocka_unit_test(test_money_budget_caps_to_remaining),
         cmocka_unit_test(test_per_sku_groups_by_text),
         cmocka_unit_test(test_count_tier_hint_fields),
+        cmocka_unit_test(test_bundle_runs_hint_no_allocation),
+        cmocka_unit_test(test_bundle_missing_part_is_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
