@@ -291,6 +291,11 @@ promo_clause
     | k_requires T_COUPON T_FROM T_STRING
         { $$ = mk_clause(ps, CL_COUPON_FROM, @$, NULL, NULL); $$->name = $4->name; }
     | k_exclusive T_STRING          { $$ = mk_clause(ps, CL_EXCLUSIVE, @$, NULL, NULL); $$->name = $2->name; }
+    | k_exclusive T_STRING T_IDENT
+        {
+            $$ = mk_clause(ps, CL_EXCLUSIVE, @$, NULL, NULL); $$->name = $2->name; $$->ival = 1; /* best */
+            want_word(ps, $3, "best", NULL, @3, "a best-deal group reads `exclusive \"group\" best`");
+        }
     | k_stop                        { $$ = mk_clause(ps, CL_STOP, @$, NULL, NULL); }
     | k_cap expr                    { $$ = mk_clause(ps, CL_CAP, @$, $2, NULL); }
     | k_limit expr T_USES           { $$ = mk_clause(ps, CL_LIMIT_USES, @$, $2, NULL); }

@@ -176,6 +176,8 @@ void perk_context_free(perk_context *ctx)
         ctx->r_points,
         ctx->r_hints,
         ctx->r_hint_next,
+        ctx->r_extra,
+        ctx->best_done,
         ctx->own_defaults,
         ctx->one_coupon,
     };
@@ -343,6 +345,12 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->r_points = ctx_array(ctx->max_points, sizeof(perk_points_result), &ok);
     ctx->r_hints = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint), &ok);
     ctx->r_hint_next = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint_next), &ok);
+    ctx->r_extra = ctx_array(d->n_rules, sizeof(perk_promotion_extra), &ok);
+    ctx->best_done = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
+    for (uint32_t r = 0; ok && r < d->n_rules; r++) {
+        ctx->r_extra[r].best_saving = -1;
+        ctx->r_extra[r].best_winner = UINT32_MAX;
+    }
     ctx->explain_all = l.explain == PERK_EXPLAIN_ALL;
     ctx->defaults = program->ridx.defaults;
     if (!ctx->explain_all) {

@@ -246,6 +246,9 @@ struct perk_context {
     perk_points_result *r_points;
     perk_hint *r_hints;           /* min(max_hints, n_rules) */
     perk_hint_next *r_hint_next; /* parallel to r_hints */
+    perk_promotion_extra *r_extra; /* n_rules, parallel to r_promos; only best-deal members' entries
+                                      change (reset by start()) */
+    uint64_t *best_done;           /* rule_words: best-deal members decided with their group */
 
     char error[256];
 };

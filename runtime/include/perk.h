@@ -341,6 +341,17 @@ typedef struct perk_promotion_result {
     uint32_t unknown_fact;
 } perk_promotion_result;
 
+/* What a promotion's result says beyond perk_promotion_result, which keeps its size and layout:
+ * result->promotion_extra[i] belongs to result->promotions[i]. */
+typedef struct perk_promotion_extra {
+    /* Best-deal groups (`exclusive "g" best`, docs/semantics.md 5.6): for a member that could
+     * apply, what it takes off or would have taken off (discount + shipping saving, after its cap
+     * and money budget), else -1; and the member that won its group (itself when it won), else
+     * UINT32_MAX. -1 / UINT32_MAX for a promotion in no best-deal group. */
+    int64_t best_saving;
+    uint32_t best_winner;
+} perk_promotion_extra;
+
 typedef struct perk_gift {
     uint32_t promotion;
     const char *sku, *name;
@@ -441,6 +452,8 @@ typedef struct perk_result {
                                     block); every other one kept the default result the rule
                                     index holds for it, at no cost (docs/semantics.md 15) */
     const perk_hint_next *hint_next; /* n_hints entries, parallel to hints (appended after 0.1.0) */
+    const perk_promotion_extra *promotion_extra; /* n_promotions entries, parallel to promotions
+                                                    (appended after 0.2.0) */
 } perk_result;
 
 /* Evaluates the cart. Never returns NULL: check result->status. */
