@@ -300,7 +300,20 @@ promo_clause
     | k_cap expr                    { $$ = mk_clause(ps, CL_CAP, @$, $2, NULL); }
     | k_limit expr T_USES           { $$ = mk_clause(ps, CL_LIMIT_USES, @$, $2, NULL); }
     | k_limit expr T_TOTAL          { $$ = mk_clause(ps, CL_LIMIT_MONEY, @$, $2, NULL); }
+    | k_limit expr T_TOTAL T_COMMA T_IDENT
+        {
+            $$ = mk_clause(ps, CL_LIMIT_MONEY, @$, $2, NULL); $$->ival = 1; /* partial */
+            want_word(ps, $5, "partial", NULL, @5,
+                      "a budget that grants what is left reads `limit ¥200000 total, partial`");
+        }
     | k_limit expr T_PER T_CUSTOMER { $$ = mk_clause(ps, CL_LIMIT_CUSTOMER, @$, $2, NULL); }
+    | k_limit expr T_USES T_COMMA T_IDENT
+        {
+            $$ = mk_clause(ps, CL_LIMIT_USES, @$, $2, NULL);
+            diag_report(ps->diags, DIAG_SYNTAX_ERROR, @4,
+                        "only a money budget grants part of a discount: `limit ¥200000 total, partial`",
+                        "a use limit cannot be partial: a use is granted whole or not at all");
+        }
     | k_measure T_ORIGINAL T_PRICES { $$ = mk_clause(ps, CL_ORIGINAL, @$, NULL, NULL); }
     | k_stage stage_name            { $$ = mk_clause(ps, CL_STAGE, @$, NULL, NULL); $$->ival = $2->ival; }
     | k_then action                 { $$ = mk_clause(ps, CL_THEN, @$, $2, NULL); }

@@ -350,6 +350,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     for (uint32_t r = 0; ok && r < d->n_rules; r++) {
         ctx->r_extra[r].best_saving = -1;
         ctx->r_extra[r].best_winner = UINT32_MAX;
+        ctx->r_extra[r].budget_wanted = ctx->r_extra[r].budget_granted = -1;
     }
     ctx->explain_all = l.explain == PERK_EXPLAIN_ALL;
     ctx->defaults = program->ridx.defaults;

@@ -428,6 +428,7 @@ static void put_rule(FILE *out, const prog_data *p, uint32_t i)
     if (!r->flags) fputs(" none", out);
     if (r->flags & PROG_RULE_STOP) fputs(" stop", out);
     if (r->flags & PROG_RULE_BEST) fputs(" best", out);
+    if (r->flags & PROG_RULE_PARTIAL) fputs(" partial", out);
     if (r->flags & PROG_RULE_ORIGINAL) fputs(" original", out);
     if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL)) fprintf(out, " 0x%" PRIx32, r->flags);
     fputc('\n', out);

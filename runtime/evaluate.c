@@ -368,13 +368,27 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
         return PERK_OK;
     }
 
-    /* the cap and the remaining money budget bound goods + shipping together */
-    int64_t limit = INT64_MAX;
+    /* the cap and the remaining money budget bound goods + shipping together (5.5): what it wants
+     * is its total within the cap; a money budget with less left refuses it, or grants what is
+     * left when it is partial */
+    int64_t limit = INT64_MAX, wanted = 0;
     if (rule->cap >= 0) limit = rule->cap;
-    const ctx_mark *m = ctx_mark_of(ctx, r);
-    int64_t spent = m != NULL ? m->usage.money : 0;
-    if (rule->limit_money >= 0 && rule->limit_money - spent < limit)
-        limit = rule->limit_money - spent; /* > 0: the gate checked money < limit */
+    bool cut = false;
+    if (rule->limit_money >= 0) {
+        const ctx_mark *m = ctx_mark_of(ctx, r);
+        int64_t left = rule->limit_money - (m != NULL ? m->usage.money : 0); /* > 0: the gate */
+        wanted = act_pending_goods(ctx) + ctx->pend_ship; /* each within the cart's: no overflow */
+        if (wanted > limit) wanted = limit;
+        if (left < wanted) {
+            if (!(rule->flags & PROG_RULE_PARTIAL)) {
+                act_discard(ctx);
+                pr->reason = PERK_REASON_BUDGET_MONEY;
+                return PERK_OK;
+            }
+            limit = left;
+            cut = true;
+        }
+    }
     if (limit < INT64_MAX) {
         st = act_limit(ctx, limit);
         if (st != PERK_OK) return st;
@@ -388,6 +402,10 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     }
     pr->discount = goods;
     pr->shipping_discount = ctx->pend_ship;
+    if (cut && !tentative) {
+        ctx->r_extra[r].budget_wanted = wanted;
+        ctx->r_extra[r].budget_granted = goods + ctx->pend_ship;
+    }
     if (tentative) {
         act_discard(ctx);
         return PERK_OK; /* reason APPLIED: it could apply */
@@ -790,6 +808,7 @@ static void start(perk_context *ctx)
         ctx->best_done[r / 64] &= ~(UINT64_C(1) << (r % 64));
         ctx->r_extra[r].best_saving = -1;
         ctx->r_extra[r].best_winner = UINT32_MAX;
+        ctx->r_extra[r].budget_wanted = ctx->r_extra[r].budget_granted = -1;
     }
 
     perk_result *res = &ctx->res;

@@ -103,7 +103,8 @@ typedef struct prog_rule_index {
     /* Best-deal groups (docs/semantics.md 5.6), whose members are visited on every cart: */
     uint32_t *best_next;    /* n_rules: the next member of rule r's best-deal group in evaluation
                                order; PROG_NONE after its last and for a rule in no such group */
-    uint32_t *best_members; /* every member of a best-deal group, ascending */
+    uint32_t *best_members; /* every rule whose result->promotion_extra entry an evaluation may
+                               write (a best-deal member, a partial budget), ascending */
     uint32_t n_best;
 } prog_rule_index;
 

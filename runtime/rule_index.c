@@ -519,8 +519,8 @@ static perk_status build_best_groups(perk_program *prog, perk_error *err)
     for (uint32_t r = 0; r < d->n_rules; r++) {
         const prog_rule *rule = &d->rules[r];
         x->best_next[r] = PROG_NONE;
+        if (rule->flags & (PROG_RULE_BEST | PROG_RULE_PARTIAL)) x->best_members[x->n_best++] = r;
         if (!(rule->flags & PROG_RULE_BEST)) continue; /* the verifier: then group < n_strings */
-        x->best_members[x->n_best++] = r;
         if (last[rule->group] != PROG_NONE) x->best_next[last[rule->group]] = r;
         last[rule->group] = r;
     }

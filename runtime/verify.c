@@ -422,8 +422,10 @@ static bool check_rules(vctx *v)
             return wfail(v, who, "guard condition %u is not one of its conditions [%u, %llu)", r->guard_cond,
                          r->first_cond, (unsigned long long)r->first_cond + r->n_conds),
                    false;
-        if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL | PROG_RULE_BEST))
+        if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL | PROG_RULE_BEST | PROG_RULE_PARTIAL))
             return wfail(v, who, "unknown flags 0x%x", r->flags), false;
+        if ((r->flags & PROG_RULE_PARTIAL) && r->limit_money < 0)
+            return wfail(v, who, "a partial budget without a money budget"), false;
         if ((r->flags & PROG_RULE_BEST) && r->group == PROG_NONE)
             return wfail(v, who, "a best-deal flag without an exclusive group"), false;
         if (r->cap < -1 || r->limit_uses < -1 || r->limit_money < -1 || r->limit_per_customer < -1)

@@ -350,6 +350,10 @@ typedef struct perk_promotion_extra {
      * UINT32_MAX. -1 / UINT32_MAX for a promotion in no best-deal group. */
     int64_t best_saving;
     uint32_t best_winner;
+    /* Partial budgets (`limit ¥200000 total, partial`, docs/semantics.md 5.5): when the money
+     * budget had less left than the discount (after its cap), what it wanted (discount +
+     * shipping saving) and what it was granted (all that was left); -1 / -1 otherwise. */
+    int64_t budget_wanted, budget_granted;
 } perk_promotion_extra;
 
 typedef struct perk_gift {

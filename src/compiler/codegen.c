@@ -1382,7 +1382,10 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
         case CL_ORIGINAL: r->flags |= PROG_RULE_ORIGINAL; break;
         case CL_CAP: r->cap = cl->a->value; break;
         case CL_LIMIT_USES: r->limit_uses = cl->a->value; break;
-        case CL_LIMIT_MONEY: r->limit_money = cl->a->value; break;
+        case CL_LIMIT_MONEY:
+            r->limit_money = cl->a->value;
+            if (cl->ival) r->flags |= PROG_RULE_PARTIAL;
+            break;
         case CL_LIMIT_CUSTOMER: r->limit_per_customer = cl->a->value; break;
         default: break;
         }

@@ -354,13 +354,21 @@ static void failed_detail(const explainer *e, const perk_promotion_result *pr, c
 }
 
 /* A best-deal member that could apply (docs/semantics.md 5.6): the winner says it won and with
- * what, a member that lost says which won with what and what it would have taken off. */
+ * what, a member that lost says which won with what and what it would have taken off. A partial
+ * budget that cut the discount says what was wanted and what was left (5.5). */
 static void best_detail(const explainer *e, uint32_t i, bool applied, char *buf, size_t cap)
 {
     const perk_result *r = e->r;
-    if (!r->promotion_extra || r->promotion_extra[i].best_saving < 0) return;
+    if (!r->promotion_extra) return;
     const perk_promotion_extra *x = &r->promotion_extra[i];
     char mine[48], theirs[48], id[24];
+    if (x->budget_wanted >= 0 && applied) { /* a partial budget (semantics 5.5) */
+        money(e, x->budget_wanted, mine, sizeof mine);
+        money(e, x->budget_granted, theirs, sizeof theirs);
+        size_t n = strlen(buf);
+        snprintf(buf + n, cap - n, "; its budget had %s left of the %s it wanted", theirs, mine);
+    }
+    if (x->best_saving < 0) return;
     money(e, x->best_saving, mine, sizeof mine);
     size_t n = strlen(buf);
     if (applied) {

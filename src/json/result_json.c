@@ -675,6 +675,17 @@ static void write_promotions(writer *w)
             w_promotion(w, x->best_winner < r->n_promotions ? x->best_winner : UINT32_MAX);
             w_close(w, '}');
         }
+        /* a partial money budget that had less left than it wanted: absent otherwise */
+        if (r->promotion_extra && r->promotion_extra[i].budget_wanted >= 0) {
+            const perk_promotion_extra *x = &r->promotion_extra[i];
+            W_KEY(w, "budget");
+            w_open(w, '{');
+            W_KEY(w, "wanted");
+            w_money(w, x->budget_wanted);
+            W_KEY(w, "granted");
+            w_money(w, x->budget_granted);
+            w_close(w, '}');
+        }
         w_close(w, '}');
     }
     w_close(w, ']');

@@ -136,6 +136,7 @@ typedef struct gen_promo {
     int group;                     /* exclusive group index, -1 = none */
     bool stop;
     int64_t cap, limit_uses, limit_money, limit_customer; /* -1 = none */
+    bool partial; /* `limit ... total, partial`: grants what is left; else refuses a larger discount */
     /* Its own total may depend on the order of equal lines (docs/semantics.md): a buy-get at a
      * partial percent rounds once per line, and a second goods action works on what the first left
      * on each line, which a tie may have spread differently. */
@@ -539,7 +540,8 @@ static void put_promotion(gen_state *s, int index)
         p->limit_money = gen_amount(s);
         sb_printf(o, "  limit ");
         put_money(s, p->limit_money);
-        sb_printf(o, " total\n");
+        p->partial = (s->g->seed >> (8 + index % 32)) & 1; /* from the seed: the stream stays as it was */
+        sb_printf(o, " total%s\n", p->partial ? ", partial" : "");
     }
     if (rng_pct(r, 10)) {
         p->limit_customer = rng_range(r, 1, 3);
@@ -1099,6 +1101,11 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
             else if (gp->limit_money >= 0 && u.money >= gp->limit_money)
                 expect = PERK_REASON_BUDGET_MONEY;
         }
+        /* a money budget with less left than the discount (5.5) refuses it after the block,
+         * unless it is partial */
+        if (expect < 0 && !decided && p->reason == PERK_REASON_BUDGET_MONEY && gp->limit_money >= 0 &&
+            !gp->partial)
+            expect = PERK_REASON_BUDGET_MONEY;
         if (expect >= 0)
             CHECK((int)p->reason == expect, "p%d: reason %s, the gates say %s", d,
                   result_reason_name(p->reason), result_reason_name((perk_reason)expect));
@@ -1116,6 +1123,12 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         if (gp->cap >= 0)
             CHECK(took <= gp->cap, "p%d took %lld, over its cap %lld", d, (long long)took,
                   (long long)gp->cap);
+        const perk_promotion_extra *bx = &r->promotion_extra[k];
+        CHECK(bx->budget_wanted < 0 || (gp->partial && bx->budget_granted == took &&
+                                        bx->budget_granted == gp->limit_money - u.money &&
+                                        bx->budget_wanted > bx->budget_granted),
+              "p%d: partial budget wanted %lld granted %lld, took %lld", d, (long long)bx->budget_wanted,
+              (long long)bx->budget_granted, (long long)took);
         if (gp->limit_money >= 0)
             CHECK(took <= (i128)gp->limit_money - u.money,
                   "p%d took %lld, over its money budget (%lld, %lld used)", d, (long long)took,

@@ -263,7 +263,12 @@ M(m_tier_order) { p->tiers[1].spend = 1; }
 M(m_tier_label) { p->tiers[0].label = p->n_strings; }
 M(m_rule_dup) { p->rules[R_BUNDLE].id = p->rules[R_BOGO].id; }
 M(m_rule_priority) { p->rules[R_BUNDLE].priority = 5; }
-M(m_rule_flags) { p->rules[R_CLEARANCE].flags = 8; }
+M(m_rule_flags) { p->rules[R_CLEARANCE].flags = 16; }
+M(m_partial_no_budget)
+{
+    p->rules[R_CLEARANCE].limit_money = -1;
+    p->rules[R_CLEARANCE].flags |= PROG_RULE_PARTIAL;
+}
 M(m_best_no_group)
 {
     p->rules[R_MEMBER_DAY].group = PROG_NONE;
@@ -409,7 +414,9 @@ static const prog_case prog_cases[] = {
     { "duplicate promotion id", m_rule_dup, "two promotions have the id 'bogo'" },
     { "promotions out of priority order", m_rule_priority,
       "promotion 'bundle': priority 5 after priority 40" },
-    { "unknown rule flag", m_rule_flags, "promotion 'clearance': unknown flags 0x8" },
+    { "unknown rule flag", m_rule_flags, "promotion 'clearance': unknown flags 0x10" },
+    { "partial without a money budget", m_partial_no_budget,
+      "promotion 'clearance': a partial budget without a money budget" },
     { "best-deal flag without a group", m_best_no_group,
       "promotion 'member_day': a best-deal flag without an exclusive group" },
     { "best-deal and first-wins in one group", m_best_mixed,

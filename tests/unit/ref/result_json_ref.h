@@ -196,6 +196,13 @@ static json_t *ref_render_promotions(ref_builder *b)
             ref_put(b, bo, "winner", x->best_winner < r->n_promotions ? ref_jpromotion(b, x->best_winner) : json_null());
             ref_put(b, o, "best", bo);
         }
+        if (r->promotion_extra && r->promotion_extra[i].budget_wanted >= 0) {
+            const perk_promotion_extra *x = &r->promotion_extra[i];
+            json_t *bo = json_object();
+            ref_put(b, bo, "wanted", ref_jmoney(b, x->budget_wanted));
+            ref_put(b, bo, "granted", ref_jmoney(b, x->budget_granted));
+            ref_put(b, o, "budget", bo);
+        }
         ref_append(b, arr, o);
     }
     return arr;
