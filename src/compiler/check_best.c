@@ -1,7 +1,8 @@
 /* check_best.c - the checker's rules for best-deal groups (`exclusive "g" best`, docs/semantics.md
  * "Best-deal groups"): a group is either a best-deal group or a first-wins one, so every member
- * says `best` or none does (best-group-mixed); and every member runs in the same stage, where the
- * group is decided at once (best-group-stages). Linear after one sort. */
+ * says `best` or none does (best-group-mixed); every member runs in the same stage, where the
+ * group is decided at once (best-group-stages); and a group of one compares nothing (a warning,
+ * best-group-alone: its other members were likely spelled another way). Linear after one sort. */
 #include "check_internal.h"
 
 #include <stdio.h>
@@ -29,7 +30,7 @@ static const char *name_of(const ast_node *p) { return p->name ? p->name : ""; }
 void check_best_groups(check_ctx *c)
 {
     int n = c->info->n_promotions;
-    if (n < 2) return;
+    if (n < 1) return;
     best_entry *e = calloc((size_t)n, sizeof *e);
     if (e == NULL) {
         fprintf(stderr, "perk: out of memory\n");
@@ -53,6 +54,11 @@ void check_best_groups(check_ctx *c)
         const best_entry *best = NULL; /* the first member saying `best` */
         for (int k = start; k < end && best == NULL; k++)
             if (e[k].clause->ival) best = &e[k];
+        if (best != NULL && end - start == 1)
+            diag_report(c->diags, DIAG_BEST_GROUP_ALONE, best->clause->span,
+                        "put the promotions it should be compared with in the group, or drop `best`",
+                        "best-deal group \"%s\" has only `%s`: there is nothing to compare it with", best->group,
+                        name_of(best->promo));
         for (int k = start; best != NULL && k < end; k++) {
             const best_entry *x = &e[k];
             if (!x->clause->ival) {
