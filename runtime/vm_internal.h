@@ -246,9 +246,11 @@ struct perk_context {
     perk_points_result *r_points;
     perk_hint *r_hints;           /* min(max_hints, n_rules) */
     perk_hint_next *r_hint_next; /* parallel to r_hints */
-    perk_promotion_extra *r_extra; /* n_rules, parallel to r_promos; only best-deal members' entries
-                                      change (reset by start()) */
-    uint64_t *best_done;           /* rule_words: best-deal members decided with their group */
+    perk_promotion_extra *r_extra; /* n_rules, parallel to r_promos, or NULL when the program has
+                                      no best-deal member and no partial budget (ridx.n_best = 0);
+                                      only those rules' entries change (reset by start()) */
+    uint64_t *best_done;           /* rule_words (or NULL, as r_extra): best-deal members decided
+                                      with their group */
 
     char error[256];
 };

@@ -457,7 +457,8 @@ typedef struct perk_result {
                                     index holds for it, at no cost (docs/semantics.md 15) */
     const perk_hint_next *hint_next; /* n_hints entries, parallel to hints (appended after 0.1.0) */
     const perk_promotion_extra *promotion_extra; /* n_promotions entries, parallel to promotions
-                                                    (appended after 0.2.0) */
+                                                    (appended after 0.2.0); NULL when the program
+                                                    has no best-deal group and no partial budget */
 } perk_result;
 
 /* Evaluates the cart. Never returns NULL: check result->status. */

@@ -1027,12 +1027,13 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
     i128 promo_sum = 0, ship_sum = 0;
     bool stopped = false, group_used[GEN_GROUPS] = { false }, coupon_applied = false;
     bool snap_stopped = false, snap_coupon = false;
-    CHECK(r->promotion_extra != NULL, "no promotion_extra in the result");
+    /* NULL when the ruleset has neither a best-deal group nor a partial budget: all "none" */
+    static const perk_promotion_extra no_extra = { -1, UINT32_MAX, -1, -1 };
     for (uint32_t k = 0; k < r->n_promotions; k++) {
         const perk_promotion_result *p = &r->promotions[k];
         int d = rn->eval_to_decl[k];
         const gen_promo *gp = &g->promo[d];
-        const perk_promotion_extra *px = &r->promotion_extra[k];
+        const perk_promotion_extra *px = r->promotion_extra ? &r->promotion_extra[k] : &no_extra;
         bool best = g->best_g1 && gp->group == 1;
         if ((int)k == first_best) {
             snap_stopped = stopped;
@@ -1123,7 +1124,7 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         if (gp->cap >= 0)
             CHECK(took <= gp->cap, "p%d took %lld, over its cap %lld", d, (long long)took,
                   (long long)gp->cap);
-        const perk_promotion_extra *bx = &r->promotion_extra[k];
+        const perk_promotion_extra *bx = px;
         CHECK(bx->budget_wanted < 0 || (gp->partial && bx->budget_granted == took &&
                                         bx->budget_granted == gp->limit_money - u.money &&
                                         bx->budget_wanted > bx->budget_granted),
