@@ -296,16 +296,34 @@ promo_clause
     | k_requires T_COUPON T_FROM T_STRING
         { $$ = mk_clause(ps, CL_COUPON_FROM, @$, NULL, NULL); $$->name = $4->name; }
     | k_exclusive T_STRING          { $$ = mk_clause(ps, CL_EXCLUSIVE, @$, NULL, NULL); $$->name = $2->name; }
+    | k_exclusive T_STRING T_IDENT
+        {
+            $$ = mk_clause(ps, CL_EXCLUSIVE, @$, NULL, NULL); $$->name = $2->name; $$->ival = 1; /* best */
+            want_word(ps, $3, "best", NULL, @3, "a best-deal group reads `exclusive \"group\" best`");
+        }
     | k_stop                        { $$ = mk_clause(ps, CL_STOP, @$, NULL, NULL); }
     | k_consumes                    { $$ = mk_clause(ps, CL_CONSUMES, @$, NULL, NULL); }
     | k_cap expr                    { $$ = mk_clause(ps, CL_CAP, @$, $2, NULL); }
     | k_limit expr T_USES           { $$ = mk_clause(ps, CL_LIMIT_USES, @$, $2, NULL); }
     | k_limit expr T_TOTAL          { $$ = mk_clause(ps, CL_LIMIT_MONEY, @$, $2, NULL); }
+    | k_limit expr T_TOTAL T_COMMA T_IDENT
+        {
+            $$ = mk_clause(ps, CL_LIMIT_MONEY, @$, $2, NULL); $$->ival = 1; /* partial */
+            want_word(ps, $5, "partial", NULL, @5,
+                      "a budget that grants what is left reads `limit ¥200000 total, partial`");
+        }
     | k_limit expr T_PER T_CUSTOMER { $$ = mk_clause(ps, CL_LIMIT_CUSTOMER, @$, $2, NULL); }
     | k_limit expr T_IDENT T_PER T_CUSTOMER
         {
             $$ = mk_clause(ps, CL_LIMIT_UNITS, @$, $2, NULL);
             want_word(ps, $3, "units", "unit", @3, UNIT_LIMIT_HINT);
+        }
+    | k_limit expr T_USES T_COMMA T_IDENT
+        {
+            $$ = mk_clause(ps, CL_LIMIT_USES, @$, $2, NULL);
+            diag_report(ps->diags, DIAG_SYNTAX_ERROR, @4,
+                        "only a money budget grants part of a discount: `limit ¥200000 total, partial`",
+                        "a use limit cannot be partial: a use is granted whole or not at all");
         }
     | k_measure T_ORIGINAL T_PRICES { $$ = mk_clause(ps, CL_ORIGINAL, @$, NULL, NULL); }
     | k_stage stage_name            { $$ = mk_clause(ps, CL_STAGE, @$, NULL, NULL); $$->ival = $2->ival; }

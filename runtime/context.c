@@ -186,6 +186,8 @@ void perk_context_free(perk_context *ctx)
         ctx->r_hints,
         ctx->r_hint_next,
         ctx->r_units,
+        ctx->r_extra,
+        ctx->best_done,
         ctx->own_defaults,
         ctx->one_coupon,
     };
@@ -364,6 +366,17 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->r_hint_next = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint_next), &ok);
     for (uint32_t r = 0; r < d->n_rules; r++) ctx->n_unit_rules += d->rules[r].limit_units != 0;
     ctx->r_units = ctx_array(ctx->n_unit_rules, sizeof(perk_promotion_units), &ok);
+    /* only for a program with a best-deal group or a partial budget: result->promotion_extra is
+     * NULL otherwise, and the context no larger than before them */
+    if (program->ridx.n_best > 0) {
+        ctx->r_extra = ctx_array(d->n_rules, sizeof(perk_promotion_extra), &ok);
+        ctx->best_done = ctx_array(ctx->rule_words, sizeof(uint64_t), &ok);
+    }
+    for (uint32_t r = 0; ok && ctx->r_extra != NULL && r < d->n_rules; r++) {
+        ctx->r_extra[r].best_saving = -1;
+        ctx->r_extra[r].best_winner = UINT32_MAX;
+        ctx->r_extra[r].budget_wanted = ctx->r_extra[r].budget_granted = -1;
+    }
     ctx->explain_all = l.explain == PERK_EXPLAIN_ALL;
     ctx->defaults = program->ridx.defaults;
     if (!ctx->explain_all) {

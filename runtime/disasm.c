@@ -436,6 +436,8 @@ static void put_rule(FILE *out, const prog_data *p, uint32_t i)
     fprintf(out, "\n  stage %s, priority %" PRId32 ", flags", prog_stage_name(r->stage), r->priority);
     if (!r->flags) fputs(" none", out);
     if (r->flags & PROG_RULE_STOP) fputs(" stop", out);
+    if (r->flags & PROG_RULE_BEST) fputs(" best", out);
+    if (r->flags & PROG_RULE_PARTIAL) fputs(" partial", out);
     if (r->flags & PROG_RULE_ORIGINAL) fputs(" original", out);
     if (r->flags & PROG_RULE_CONSUME) fputs(" consumes", out);
     if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL | PROG_RULE_CONSUME)) fprintf(out, " 0x%" PRIx32, r->flags);

@@ -363,8 +363,10 @@ static perk_status decide_before_block(perk_context *ctx, uint32_t r, perk_promo
     return PERK_OK;
 }
 
-/* Works out promotion r's outcome into *pr (section 5.1: gates, guard and precheck, block). */
-static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotion_result *pr)
+/* Works out promotion r's outcome into *pr (section 5.1: gates, guard and precheck, block).
+ * Tentative (a member of a best-deal group, 5.8): when it would apply, *pr says so with what it
+ * would take off, and its effects are dropped instead of committed. */
+static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotion_result *pr, bool tentative)
 {
     memset(pr, 0, sizeof *pr);
     pr->promotion = r;
@@ -399,17 +401,31 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     int64_t units = 0;
     if (rule->limit_units != 0)
         act_limit_units(ctx, rule->limit_units - (m != NULL ? m->customer_units : 0), &units);
-    /* the cap and the remaining money budget bound goods + shipping together */
-    int64_t limit = INT64_MAX;
+    /* the cap and the remaining money budget bound goods + shipping together (5.5): what it wants
+     * is its total within the cap; a money budget with less left refuses it, or grants what is
+     * left when it is partial */
+    int64_t limit = INT64_MAX, wanted = 0;
     if (rule->cap >= 0) limit = rule->cap;
-    int64_t spent = m != NULL ? m->usage.money : 0;
-    if (rule->limit_money >= 0 && rule->limit_money - spent < limit)
-        limit = rule->limit_money - spent; /* > 0: the gate checked money < limit */
+    bool cut = false;
+    if (rule->limit_money >= 0) {
+        int64_t left = rule->limit_money - (m != NULL ? m->usage.money : 0); /* > 0: the gate */
+        wanted = act_pending_goods(ctx) + ctx->pend_ship; /* each within the cart's: no overflow */
+        if (wanted > limit) wanted = limit;
+        if (left < wanted) {
+            if (!(rule->flags & PROG_RULE_PARTIAL)) {
+                act_discard(ctx);
+                pr->reason = PERK_REASON_BUDGET_MONEY;
+                return PERK_OK;
+            }
+            limit = left;
+            cut = true;
+        }
+    }
     if (limit < INT64_MAX) {
         st = act_limit(ctx, limit);
         if (st != PERK_OK) return st;
     }
-    take_count_hint(ctx, r);
+    if (!tentative) take_count_hint(ctx, r); /* a member's: given when it is run again to commit */
     int64_t goods = act_pending_goods(ctx);
     if (goods == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 && ctx->pend_effects == 0) {
         if (ctx->pend_bundle_price > 0) { /* a bundle pricier than its units says so (perk.h) */
@@ -425,6 +441,14 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     ctx->pend_bundle_cost = ctx->pend_bundle_price = 0;
     pr->discount = goods;
     pr->shipping_discount = ctx->pend_ship;
+    if (cut && !tentative) {
+        ctx->r_extra[r].budget_wanted = wanted;
+        ctx->r_extra[r].budget_granted = goods + ctx->pend_ship;
+    }
+    if (tentative) {
+        act_discard(ctx);
+        return PERK_OK; /* reason APPLIED: it could apply */
+    }
     st = commit(ctx, r, goods);
     if (st != PERK_OK) return st;
     if (rule->limit_units != 0 && ctx->res.n_promotion_units < ctx->n_unit_rules)
@@ -441,27 +465,81 @@ static void set_rule_bit(uint64_t *bits, uint32_t r) { bits[r / 64] |= UINT64_C(
 
 static bool rule_bit(const uint64_t *bits, uint32_t r) { return bits[r / 64] >> (r % 64) & 1; }
 
+/* The result entry a visit of promotion r writes: in place, or (explaining only what applied) the
+ * entry is kept only when it applied. */
+static void keep_result(perk_context *ctx, uint32_t r, const perk_promotion_result *pr)
+{
+    if (ctx->explain_all || pr->reason == PERK_REASON_APPLIED) {
+        ctx->r_promos[r] = *pr;
+        if (ctx->use_index) ctx->written[ctx->n_written++] = r;
+        return;
+    }
+    if (pr->reason == PERK_REASON_ONE_COUPON) set_rule_bit(ctx->one_coupon, r);
+    if (!ctx->use_index) ctx->r_promos[r] = ctx->defaults[r]; /* the plain pass writes every entry */
+}
+
+/* A best-deal group (docs/semantics.md 5.8), decided when its first member in evaluation order is
+ * visited (each member is visited always, so with the index on and off at the same place): every
+ * member is decided tentatively against the same cart; of those that could apply the one whose
+ * discount + shipping saving is largest wins (the earlier on a tie: evaluation order is source
+ * order within a priority); the winner is decided again, for real, and committed; every other
+ * member that could apply gets EXCLUSIVE, and its entry in result->promotion_extra what it would
+ * have taken off. The results are kept in r_promos while the group is decided (listed in written
+ * with the index on, so restored for the next cart). */
+static perk_status run_best_group(perk_context *ctx, uint32_t head)
+{
+    const uint32_t *next = ctx->program->ridx.best_next;
+    uint32_t winner = PROG_NONE;
+    int64_t top = -1;
+    for (uint32_t m = head; m != PROG_NONE; m = next[m]) {
+        set_rule_bit(ctx->best_done, m);
+        ctx->n_visited++;
+        perk_promotion_result *pr = &ctx->scratch_promo;
+        perk_status st = decide_promotion(ctx, m, pr, true);
+        if (st != PERK_OK) return st;
+        if (pr->reason == PERK_REASON_APPLIED) {
+            int64_t saving = pr->discount + pr->shipping_discount; /* each <= the cart's: no overflow */
+            ctx->r_extra[m].best_saving = saving;
+            if (saving > top) top = saving, winner = m;
+            pr->reason = PERK_REASON_EXCLUSIVE; /* unless it wins, below */
+            pr->discount = pr->shipping_discount = 0;
+        }
+        keep_result(ctx, m, pr);
+    }
+    if (winner == PROG_NONE) return PERK_OK;
+    for (uint32_t m = head; m != PROG_NONE; m = next[m])
+        if (ctx->r_extra[m].best_saving >= 0) ctx->r_extra[m].best_winner = winner;
+    perk_promotion_result *pr = &ctx->scratch_promo;
+    perk_status st = decide_promotion(ctx, winner, pr, false);
+    if (st != PERK_OK) return st;
+    if (pr->reason != PERK_REASON_APPLIED || pr->discount + pr->shipping_discount != top)
+        return ctx_fail(ctx, PERK_MALFORMED, "internal check failed: best-deal member %s changed on its second run",
+                        ctx_rule_name(ctx, winner));
+    ctx->r_promos[winner] = *pr;
+    /* explaining every promotion, the index on, it is listed in written already */
+    if (ctx->use_index && !ctx->explain_all) ctx->written[ctx->n_written++] = winner;
+    return PERK_OK;
+}
+
 /* Visits promotion r. Explaining every promotion, its result entry is written in place (and,
  * with the index, listed for restoring). Explaining only what applied, the outcome is worked out
  * aside and the entry written only when it applied: every other entry keeps its UNEXPLAINED
  * default, so a promotion that does not apply writes nothing. */
 static perk_status run_promotion(perk_context *ctx, uint32_t r)
 {
+    if (hot(ctx, r)->flags & RHOT_BEST) {
+        if (rule_bit(ctx->best_done, r)) return PERK_OK; /* decided with its group's first member */
+        return run_best_group(ctx, r);
+    }
     ctx->n_visited++;
     if (ctx->explain_all) {
         if (ctx->use_index) ctx->written[ctx->n_written++] = r; /* each is visited at most once */
-        return decide_promotion(ctx, r, &ctx->r_promos[r]);
+        return decide_promotion(ctx, r, &ctx->r_promos[r], false);
     }
     perk_promotion_result *pr = &ctx->scratch_promo;
-    perk_status st = decide_promotion(ctx, r, pr);
+    perk_status st = decide_promotion(ctx, r, pr, false);
     if (st != PERK_OK) return st;
-    if (pr->reason == PERK_REASON_APPLIED) {
-        ctx->r_promos[r] = *pr;
-        if (ctx->use_index) ctx->written[ctx->n_written++] = r;
-        return PERK_OK;
-    }
-    if (pr->reason == PERK_REASON_ONE_COUPON) set_rule_bit(ctx->one_coupon, r);
-    if (!ctx->use_index) ctx->r_promos[r] = ctx->defaults[r]; /* the plain pass writes every entry */
+    keep_result(ctx, r, pr);
     return PERK_OK;
 }
 
@@ -735,6 +813,7 @@ static perk_status build_result(perk_context *ctx)
     res->hints = ctx->r_hints;
     res->hint_next = ctx->r_hint_next;
     res->promotion_units = ctx->r_units;
+    res->promotion_extra = ctx->r_extra;
     res->instructions = ctx->insn_count;
     res->promotions_visited = ctx->n_visited;
     return check_totals(ctx);
@@ -769,6 +848,14 @@ static void start(perk_context *ctx)
     ctx->n_log = 0;
     ctx->n_visited = 0;
     if (!ctx->explain_all) memset(ctx->one_coupon, 0, ctx->rule_words * sizeof(uint64_t));
+    const prog_rule_index *x = &ctx->program->ridx;
+    for (uint32_t k = 0; k < x->n_best; k++) { /* the best-deal entries of the last evaluation */
+        uint32_t r = x->best_members[k];
+        ctx->best_done[r / 64] &= ~(UINT64_C(1) << (r % 64));
+        ctx->r_extra[r].best_saving = -1;
+        ctx->r_extra[r].best_winner = UINT32_MAX;
+        ctx->r_extra[r].budget_wanted = ctx->r_extra[r].budget_granted = -1;
+    }
 
     perk_result *res = &ctx->res;
     memset(res, 0, sizeof *res);

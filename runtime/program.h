@@ -66,7 +66,11 @@ typedef struct prog_step {
 enum {
     PROG_RULE_STOP = 1u << 0,    /* no later promotion runs once this one applies */
     PROG_RULE_ORIGINAL = 1u << 1, /* thresholds measured on original amounts */
-    PROG_RULE_CONSUME = 1u << 2   /* `consumes`: the lines its actions read leave later promotions */
+    PROG_RULE_CONSUME = 1u << 2,  /* `consumes`: the lines its actions read leave later promotions */
+    PROG_RULE_BEST = 1u << 3,     /* its exclusive group is a best-deal group: the member that
+                                     takes the most off wins (docs/semantics.md 5.8) */
+    PROG_RULE_PARTIAL = 1u << 4   /* its money budget grants what is left rather than refusing
+                                     a discount larger than that (docs/semantics.md 5.5) */
 };
 
 /* Evaluation stages (docs/semantics.md, "Stages"), in the order they run; the numbers are the

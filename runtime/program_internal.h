@@ -27,7 +27,8 @@ enum {
     RHOT_COUPON = 1u << 0,  /* requires a coupon code or campaign */
     RHOT_BUDGET = 1u << 1,  /* has a uses, money, per-customer or unit limit */
     RHOT_MULTI = 1u << 2,   /* has a guard over several strings (multi_keys) */
-    RHOT_PRECHECK = 1u << 3 /* precheck[r].kind != PRECHECK_NONE */
+    RHOT_PRECHECK = 1u << 3, /* precheck[r].kind != PRECHECK_NONE */
+    RHOT_BEST = 1u << 4      /* a member of a best-deal group (visited always; best_next) */
 };
 typedef struct prog_rule_hot {
     uint32_t group;        /* exclusive group string id, or PROG_NONE */
@@ -99,6 +100,12 @@ typedef struct prog_rule_index {
                                       give, whose precheck reads a fact no promotion changes:
                                       when the precheck fails, the rule's result is that failure
                                       (decide_before_block) and it is not visited */
+    /* Best-deal groups (docs/semantics.md 5.8), whose members are visited on every cart: */
+    uint32_t *best_next;    /* n_rules: the next member of rule r's best-deal group in evaluation
+                               order; PROG_NONE after its last and for a rule in no such group */
+    uint32_t *best_members; /* every rule whose result->promotion_extra entry an evaluation may
+                               write (a best-deal member, a partial budget), ascending */
+    uint32_t n_best;
 } prog_rule_index;
 
 /* Kinds of string match a rule can ask for on a line, in the order of the guard kinds (program.h):

@@ -40,6 +40,8 @@ static void index_free(prog_rule_index *x)
     perk_mem_free(x->key_first);
     perk_mem_free(x->key_rules);
     perk_mem_free(x->key_pre);
+    perk_mem_free(x->best_next);
+    perk_mem_free(x->best_members);
     memset(x, 0, sizeof *x);
 }
 
@@ -149,6 +151,9 @@ static rule_visit rule_default(const prog_data *d, uint32_t r, const guard_outco
     out->promotion = r;
     out->failed_condition = UINT32_MAX;
     out->reason = PERK_REASON_NOTHING;
+    /* a best-deal group is decided at its first member, over all of them (evaluate.c): each is
+     * visited, so that the group is decided at the same place with the index on and off */
+    if (rule->flags & PROG_RULE_BEST) return VISIT_ALWAYS;
     if (rule->coupon != PROG_NONE || rule->coupon_campaign != PROG_NONE) {
         out->reason = PERK_REASON_COUPON_MISSING;
         return VISIT_BY_KEY;
@@ -186,7 +191,8 @@ static bool precheck_on_fixed_fact(const guard_precheck *c)
 static bool precheck_indexable(const prog_data *d, uint32_t r, const guard_precheck *c)
 {
     const prog_rule *rule = &d->rules[r];
-    return precheck_on_fixed_fact(c) && rule->guard_kind == PROG_GUARD_NONE && rule->limit_uses != 0 &&
+    return precheck_on_fixed_fact(c) && rule->guard_kind == PROG_GUARD_NONE && !(rule->flags & PROG_RULE_BEST) &&
+           rule->limit_uses != 0 &&
            rule->limit_per_customer != 0 && rule->limit_money != 0;
 }
 
@@ -366,7 +372,8 @@ static perk_status build_rule_index(perk_program *prog, perk_error *err)
                            ? RHOT_BUDGET
                            : 0) |
                       (n_keys > 0 ? RHOT_MULTI : 0) |
-                      (x->precheck[r].kind != PRECHECK_NONE ? RHOT_PRECHECK : 0));
+                      (x->precheck[r].kind != PRECHECK_NONE ? RHOT_PRECHECK : 0) |
+                      (rule->flags & PROG_RULE_BEST ? RHOT_BEST : 0));
         rule_visit how = rule_default(d, r, guarded ? &x->guard[r] : NULL, &x->defaults[r]);
         if (how == VISIT_ALWAYS) {
             if (by_precheck)
@@ -493,9 +500,39 @@ static perk_status build_earn_keys(perk_program *prog, perk_error *err)
     return PERK_OK;
 }
 
+/* The members of each best-deal group, chained in evaluation order (ridx.best_next), and the list
+ * of every member (ridx.best_members), which an evaluation resets its best-deal entries from. */
+static perk_status build_best_groups(perk_program *prog, perk_error *err)
+{
+    const prog_data *d = &prog->d;
+    prog_rule_index *x = &prog->ridx;
+    size_t n1 = d->n_rules == 0 ? 1 : d->n_rules;
+    x->best_next = perk_mem_alloc(n1 * sizeof *x->best_next);
+    x->best_members = perk_mem_alloc(n1 * sizeof *x->best_members);
+    uint32_t *last = perk_mem_alloc(((size_t)d->n_strings + 1) * sizeof *last); /* group -> member */
+    if (!x->best_next || !x->best_members || !last) {
+        perk_mem_free(last);
+        prog_set_error(err, PERK_NOMEM, "load: out of memory for the best-deal groups");
+        return PERK_NOMEM;
+    }
+    memset(last, 0xff, ((size_t)d->n_strings + 1) * sizeof *last);
+    x->n_best = 0;
+    for (uint32_t r = 0; r < d->n_rules; r++) {
+        const prog_rule *rule = &d->rules[r];
+        x->best_next[r] = PROG_NONE;
+        if (rule->flags & (PROG_RULE_BEST | PROG_RULE_PARTIAL)) x->best_members[x->n_best++] = r;
+        if (!(rule->flags & PROG_RULE_BEST)) continue; /* the verifier: then group < n_strings */
+        if (last[rule->group] != PROG_NONE) x->best_next[last[rule->group]] = r;
+        last[rule->group] = r;
+    }
+    perk_mem_free(last);
+    return PERK_OK;
+}
+
 perk_status ridx_build(perk_program *prog, perk_error *err)
 {
     perk_status st = build_rule_index(prog, err);
+    if (st == PERK_OK) st = build_best_groups(prog, err);
     if (st == PERK_OK) st = build_earn_multipliers(prog, err);
     if (st == PERK_OK) st = build_earn_keys(prog, err);
     return st;

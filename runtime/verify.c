@@ -377,6 +377,38 @@ static bool check_conds_range(vctx *v, vwho who, uint32_t first, uint32_t n)
     return true;
 }
 
+/* Best-deal groups (docs/semantics.md 5.8): every promotion of an exclusive group is a best-deal
+ * member or none is, and a best-deal group's members share one stage, where it is decided. */
+static bool check_best_groups(vctx *v)
+{
+    const prog_data *p = v->p;
+    uint32_t *first = perk_mem_alloc(((size_t)p->n_strings + 1) * sizeof *first); /* group -> rule */
+    if (first == NULL) return vfail(v, "verify: out of memory"), false;
+    memset(first, 0xff, ((size_t)p->n_strings + 1) * sizeof *first);
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < p->n_rules; i++) {
+        const prog_rule *r = &p->rules[i];
+        if (r->group == PROG_NONE) continue; /* str_opt_ok: otherwise < n_strings */
+        uint32_t f = first[r->group];
+        if (f == PROG_NONE) {
+            first[r->group] = i;
+            continue;
+        }
+        vwho who = { WHO_PROMOTION, i };
+        const prog_rule *g = &p->rules[f];
+        if ((r->flags & PROG_RULE_BEST) != (g->flags & PROG_RULE_BEST)) {
+            wfail(v, who, "exclusive group %u is a best-deal group in promotion %u but not in promotion %u",
+                  r->group, (r->flags & PROG_RULE_BEST) ? i : f, (r->flags & PROG_RULE_BEST) ? f : i);
+            ok = false;
+        } else if ((r->flags & PROG_RULE_BEST) && r->stage != g->stage) {
+            wfail(v, who, "best-deal group %u has members in stages %u and %u", r->group, g->stage, r->stage);
+            ok = false;
+        }
+    }
+    perk_mem_free(first);
+    return ok;
+}
+
 static bool check_rules(vctx *v)
 {
     const prog_data *p = v->p;
@@ -398,8 +430,13 @@ static bool check_rules(vctx *v)
             return wfail(v, who, "guard condition %u is not one of its conditions [%u, %llu)", r->guard_cond,
                          r->first_cond, (unsigned long long)r->first_cond + r->n_conds),
                    false;
-        if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL | PROG_RULE_CONSUME))
+        if (r->flags & ~(uint32_t)(PROG_RULE_STOP | PROG_RULE_ORIGINAL | PROG_RULE_CONSUME | PROG_RULE_BEST |
+                                   PROG_RULE_PARTIAL))
             return wfail(v, who, "unknown flags 0x%x", r->flags), false;
+        if ((r->flags & PROG_RULE_PARTIAL) && r->limit_money < 0)
+            return wfail(v, who, "a partial budget without a money budget"), false;
+        if ((r->flags & PROG_RULE_BEST) && r->group == PROG_NONE)
+            return wfail(v, who, "a best-deal flag without an exclusive group"), false;
         if (r->cap < -1 || r->limit_uses < -1 || r->limit_money < -1 || r->limit_per_customer < -1)
             return wfail(v, who, "a cap or limit is negative (-1 means none)"), false;
         if (!check_conds_range(v, who, r->first_cond, r->n_conds)) return false;
@@ -413,7 +450,8 @@ static bool check_rules(vctx *v)
                          (int)r->priority, (int)p->rules[i - 1].priority),
                    false;
     }
-    return p->n_rules == 0 || check_unique(v, "promotion", &p->rules[0].id, sizeof(prog_rule), p->n_rules);
+    return p->n_rules == 0 ||
+           (check_unique(v, "promotion", &p->rules[0].id, sizeof(prog_rule), p->n_rules) && check_best_groups(v));
 }
 
 static bool check_steps(vctx *v, vwho who, const prog_action *a, bool is_tiers, int64_t min_threshold)

@@ -275,6 +275,11 @@ struct perk_context {
     perk_hint_next *r_hint_next; /* parallel to r_hints */
     perk_promotion_units *r_units; /* one per promotion with a unit limit (n_unit_rules) */
     uint32_t n_unit_rules;
+    perk_promotion_extra *r_extra; /* n_rules, parallel to r_promos, or NULL when the program has
+                                      no best-deal member and no partial budget (ridx.n_best = 0);
+                                      only those rules' entries change (reset by start()) */
+    uint64_t *best_done;           /* rule_words (or NULL, as r_extra): best-deal members decided
+                                      with their group */
 
     char error[256];
 };

@@ -357,6 +357,21 @@ typedef struct perk_promotion_result {
  * comparison = PERK_CMP_GT (what a set needs to save anything). The struct keeps its size: a
  * context holds one per promotion. */
 
+/* What a promotion's result says beyond perk_promotion_result, which keeps its size and layout:
+ * result->promotion_extra[i] belongs to result->promotions[i]. */
+typedef struct perk_promotion_extra {
+    /* Best-deal groups (`exclusive "g" best`, docs/semantics.md 5.8): for a member that could
+     * apply, what it takes off or would have taken off (discount + shipping saving, after its cap
+     * and money budget), else -1; and the member that won its group (itself when it won), else
+     * UINT32_MAX. -1 / UINT32_MAX for a promotion in no best-deal group. */
+    int64_t best_saving;
+    uint32_t best_winner;
+    /* Partial budgets (`limit ¥200000 total, partial`, docs/semantics.md 5.5): when the money
+     * budget had less left than the discount (after its cap), what it wanted (discount +
+     * shipping saving) and what it was granted (all that was left); -1 / -1 otherwise. */
+    int64_t budget_wanted, budget_granted;
+} perk_promotion_extra;
+
 typedef struct perk_gift {
     uint32_t promotion;
     const char *sku, *name;
@@ -469,6 +484,9 @@ typedef struct perk_result {
     const perk_hint_next *hint_next; /* n_hints entries, parallel to hints (appended after 0.1.0) */
     uint32_t n_promotion_units;      /* appended after 0.1.0: one per applied unit-limited promotion */
     const perk_promotion_units *promotion_units;
+    const perk_promotion_extra *promotion_extra; /* n_promotions entries, parallel to promotions
+                                                    (appended after 0.1.0); NULL when the program
+                                                    has no best-deal group and no partial budget */
 } perk_result;
 
 /* Evaluates the cart. Never returns NULL: check result->status. */

@@ -406,7 +406,11 @@ static bool place_once(perk_store *store, const perk_program *prog, int64_t vers
                 }
             } else if (f->reason != PERK_STORE_FAIL_UNITS) {
                 long idx = perk_program_find_promotion(prog, f->id);
-                if (idx >= 0) b.excluded[idx] = true;
+                /* a partial money budget is evaluated again on what is left now rather than
+                 * dropped: it grants the rest, or nothing once the budget is spent (semantics 5.5) */
+                bool partial = idx >= 0 && f->reason == PERK_STORE_FAIL_MONEY &&
+                               (d->rules[idx].flags & PROG_RULE_PARTIAL);
+                if (idx >= 0 && !partial) b.excluded[idx] = true;
             } /* units: the next attempt reads how many the customer has left and prices those */
         }
     }

@@ -2,7 +2,8 @@
  * commit it, re-evaluating when a contested budget or coupon was taken by another order.
  *
  *   read budget usage + coupon verdicts from the store -> perk_evaluate -> perk_store_commit
- *   -> on PERK_STORE_BUDGET_EXCEEDED: exclude what failed, evaluate again, commit again
+ *   -> on PERK_STORE_BUDGET_EXCEEDED: exclude what failed (a partial money budget: keep it, and
+ *      it grants what is left now), evaluate again, commit again
  *
  * Evaluation stays pure (runtime/); this module is the only place where the VM's result meets
  * the store. Used by `perk commit` and by checkout services that keep state in the store.

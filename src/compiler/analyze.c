@@ -703,7 +703,8 @@ static void exclusive_checks(const check_info *info, diag_engine *diags)
                             g[k].decl->name, winner->decl->name, g[k].group);
                 diag_note(diags, winner->decl->span, "`%s` has no conditions and runs first",
                           winner->decl->name);
-            } else if (always_applies(g[k].decl)) {
+            } else if (always_applies(g[k].decl) && !clause(g[k].decl, CL_EXCLUSIVE)->ival) {
+                /* in a best-deal group the member that takes the most wins, not the first */
                 winner = &g[k];
             }
         }

@@ -860,6 +860,7 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     if (info->points != NULL) check_points(c, info->points);
     check_priority_ties(c);
     check_stages(c);
+    check_best_groups(c);
 
     /* lets of included files may serve other rulesets; only the main file's are reported */
     for (int i = 0; i < info->n_lets; i++) {

@@ -119,6 +119,9 @@ void check_points(check_ctx *c, ast_node *points);
 /* Warns about promotions of one exclusive group that share a priority. */
 void check_priority_ties(check_ctx *c);
 
+/* Best-deal groups: all members `best` or none, all in one stage (check_best.c). */
+void check_best_groups(check_ctx *c);
+
 /* --- check_stage.c --- */
 /* Warns when a `stage` clause or a priority contradicts a promotion's stage (docs/semantics.md). */
 void check_stages(check_ctx *c);

@@ -1032,7 +1032,7 @@ void check_priority_ties(check_ctx *c)
                 group = cl;
             if (cl->op == CL_PRIORITY && priority == NULL) priority = cl;
         }
-        if (group == NULL) continue;
+        if (group == NULL || group->ival) continue; /* a best-deal group: the largest saving wins */
         entries[count++] = (tie_entry){ group->name, p->value, i, p, priority != NULL ? priority : group };
     }
     qsort(entries, (size_t)count, sizeof *entries, compare_ties);

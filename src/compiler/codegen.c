@@ -1446,13 +1446,19 @@ static void compile_promotion(cg *c, const ast_node *d, prog_rule *r)
         case CL_STAGE: break; /* stage_of() below */
         case CL_COUPON: r->coupon = intern(c, cl->name); break;
         case CL_COUPON_FROM: r->coupon_campaign = intern(c, cl->name); break;
-        case CL_EXCLUSIVE: r->group = intern(c, cl->name); break;
+        case CL_EXCLUSIVE:
+            r->group = intern(c, cl->name);
+            if (cl->ival) r->flags |= PROG_RULE_BEST;
+            break;
         case CL_STOP: r->flags |= PROG_RULE_STOP; break;
         case CL_ORIGINAL: r->flags |= PROG_RULE_ORIGINAL; break;
         case CL_CONSUMES: r->flags |= PROG_RULE_CONSUME; break;
         case CL_CAP: r->cap = cl->a->value; break;
         case CL_LIMIT_USES: r->limit_uses = cl->a->value; break;
-        case CL_LIMIT_MONEY: r->limit_money = cl->a->value; break;
+        case CL_LIMIT_MONEY:
+            r->limit_money = cl->a->value;
+            if (cl->ival) r->flags |= PROG_RULE_PARTIAL;
+            break;
         case CL_LIMIT_CUSTOMER: r->limit_per_customer = cl->a->value; break;
         case CL_LIMIT_UNITS: r->limit_units = (uint16_t)cl->a->value; break;
         default: break;

@@ -364,6 +364,34 @@ static void failed_detail(const explainer *e, const perk_promotion_result *pr, c
              loc, loc[0] ? ")" : "");
 }
 
+/* A best-deal member that could apply (docs/semantics.md 5.8): the winner says it won and with
+ * what, a member that lost says which won with what and what it would have taken off. A partial
+ * budget that cut the discount says what was wanted and what was left (5.5). */
+static void best_detail(const explainer *e, uint32_t i, bool applied, char *buf, size_t cap)
+{
+    const perk_result *r = e->r;
+    if (!r->promotion_extra) return;
+    const perk_promotion_extra *x = &r->promotion_extra[i];
+    char mine[48], theirs[48], id[24];
+    if (x->budget_wanted >= 0 && applied) { /* a partial budget (semantics 5.5) */
+        money(e, x->budget_wanted, mine, sizeof mine);
+        money(e, x->budget_granted, theirs, sizeof theirs);
+        size_t n = strlen(buf);
+        snprintf(buf + n, cap - n, "; its budget had %s left of the %s it wanted", theirs, mine);
+    }
+    if (x->best_saving < 0) return;
+    money(e, x->best_saving, mine, sizeof mine);
+    size_t n = strlen(buf);
+    if (applied) {
+        snprintf(buf + n, cap - n, "; took the most of its best-deal group (%s)", mine);
+        return;
+    }
+    if (x->best_winner >= r->n_promotions) return;
+    money(e, r->promotion_extra[x->best_winner].best_saving, theirs, sizeof theirs);
+    snprintf(buf, cap, "%s took more in its best-deal group (%s); this would have taken %s off",
+             result_promotion_id(e->names, x->best_winner, id, sizeof id), theirs, mine);
+}
+
 static void print_promotions(const explainer *e)
 {
     const perk_result *r = e->r;
@@ -378,6 +406,7 @@ static void print_promotions(const explainer *e)
             applied_detail(e, pr, detail, sizeof detail);
         else
             failed_detail(e, pr, detail, sizeof detail);
+        best_detail(e, i, applied, detail, sizeof detail);
         table_cell(&t, "%s %s", applied ? "✓" : "✗",
                    result_promotion_id(e->names, pr->promotion, id, sizeof id));
         table_cell(&t, "%s", label ? label : "");

@@ -670,6 +670,29 @@ static void write_promotions(writer *w)
         w_money(w, pr->shipping_discount);
         W_KEY(w, "condition");
         write_condition(w, pr);
+        /* a best-deal member that could apply (docs/result.md): what it takes or would have taken
+         * off, and which member won; absent for every other promotion */
+        if (r->promotion_extra && r->promotion_extra[i].best_saving >= 0) {
+            const perk_promotion_extra *x = &r->promotion_extra[i];
+            W_KEY(w, "best");
+            w_open(w, '{');
+            W_KEY(w, "saving");
+            w_money(w, x->best_saving);
+            W_KEY(w, "winner");
+            w_promotion(w, x->best_winner < r->n_promotions ? x->best_winner : UINT32_MAX);
+            w_close(w, '}');
+        }
+        /* a partial money budget that had less left than it wanted: absent otherwise */
+        if (r->promotion_extra && r->promotion_extra[i].budget_wanted >= 0) {
+            const perk_promotion_extra *x = &r->promotion_extra[i];
+            W_KEY(w, "budget");
+            w_open(w, '{');
+            W_KEY(w, "wanted");
+            w_money(w, x->budget_wanted);
+            W_KEY(w, "granted");
+            w_money(w, x->budget_granted);
+            w_close(w, '}');
+        }
         w_close(w, '}');
     }
     w_close(w, ']');

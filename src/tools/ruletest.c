@@ -212,6 +212,45 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
             snprintf(actual, cap, "expect not applied %s %s", id, reason_word(pr->reason));
         return applied && got == want;
     }
+    if (strcmp(k, "best") == 0 && w->n == 4) {
+        /* expect best ID M: a best-deal member that could apply takes (or, losing, would have
+         * taken) M off, discount + shipping saving; `none`: it could not apply */
+        long idx = promo_index(p, w->w[2]);
+        if (idx < 0 || (uint32_t)idx >= r->n_promotions) {
+            snprintf(why, whycap, "no promotion named '%s' in this ruleset", w->w[2]);
+            return false;
+        }
+        bool none = strcmp(w->w[3], "none") == 0;
+        if (!none && !parse_money(w->w[3], e, &want)) goto bad;
+        int64_t got = r->promotion_extra ? r->promotion_extra[idx].best_saving : -1;
+        if (got < 0)
+            snprintf(actual, cap, "expect best %s none", w->w[2]);
+        else
+            snprintf(actual, cap, "expect best %s %s", w->w[2], fmt_money(p, got, m1, sizeof m1));
+        return none ? got < 0 : got == want;
+    }
+    if (strcmp(k, "partial") == 0 && (w->n == 4 || w->n == 5)) {
+        /* expect partial ID WANTED GRANTED: its money budget had less left than it wanted (discount
+         * + shipping saving) and granted what was left; `expect partial ID none`: it was not cut */
+        long idx = promo_index(p, w->w[2]);
+        if (idx < 0 || (uint32_t)idx >= r->n_promotions) {
+            snprintf(why, whycap, "no promotion named '%s' in this ruleset", w->w[2]);
+            return false;
+        }
+        int64_t granted = 0;
+        bool none = w->n == 4;
+        if (none ? strcmp(w->w[3], "none") != 0
+                 : !parse_money(w->w[3], e, &want) || !parse_money(w->w[4], e, &granted))
+            goto bad;
+        const perk_promotion_extra *x = r->promotion_extra ? &r->promotion_extra[idx] : NULL;
+        if (x == NULL || x->budget_wanted < 0) {
+            snprintf(actual, cap, "expect partial %s none", w->w[2]);
+            return none;
+        }
+        snprintf(actual, cap, "expect partial %s %s %s", w->w[2], fmt_money(p, x->budget_wanted, m1, sizeof m1),
+                 fmt_money(p, x->budget_granted, m2, sizeof m2));
+        return !none && x->budget_wanted == want && x->budget_granted == granted;
+    }
     if (strcmp(k, "line") == 0 && w->n == 5 && strcmp(w->w[3], "final") == 0) {
         int64_t n;
         if (!parse_int(w->w[2], &n) || !parse_money(w->w[4], e, &want)) goto bad;

@@ -271,7 +271,7 @@ db2="$work/money.db"
 cat >cap.perk <<'EOF2'
 ruleset "cap" { currency CNY timezone "Asia/Shanghai" }
 promotion cap "限额立减" {
-  limit ¥25 total
+  limit ¥25 total, partial
   limit 1 per customer
   then ¥10 off order
 }

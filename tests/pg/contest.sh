@@ -79,7 +79,7 @@ promotion flash "限量立减" {
   then ¥20 off order
 }
 promotion cap "预算立减" {
-  limit ¥1000 total
+  limit ¥1000 total, partial
   then ¥15 off order
 }
 promotion once "首单立减" {

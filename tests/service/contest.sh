@@ -39,7 +39,7 @@ check() {
 }
 q() { sqlite3 "$work/perk.db" "$1"; }
 
-# flash: ¥20 off, 50 uses in all. cap: ¥15 off, ¥1000 in all (66 full uses: 66 x 15 = 990, and
+# flash: ¥20 off, 50 uses in all. cap: ¥15 off, ¥1000 in all, partial (66 full uses: 66 x 15 = 990, and
 # a 67th gets the ¥10 left). once: ¥3 off, once per customer (40 customers). club: ¥5 off with a CLUB code
 # (10 codes of 5 uses each). Every order is ¥100.00 and earns 1 point per ¥1.
 cat >rules.perk <<'EOF'
@@ -49,7 +49,7 @@ promotion flash "限量立减" {
   then ¥20 off order
 }
 promotion cap "预算立减" {
-  limit ¥1000 total
+  limit ¥1000 total, partial
   then ¥15 off order
 }
 promotion once "首单立减" {

@@ -867,7 +867,11 @@ static char *generate(uint64_t seed, uint32_t n, uint32_t n_cats, bool one_coupo
                       k);
             break;
         case 5:
-            sb_printf(&b, " exclusive \"g%u\"\n then 20%% off items where category in \"c%u\"\n", k % 3, k);
+            /* "deal" is a best-deal group: its members are visited always, decided at the first */
+            if (k % 3 == 2)
+                sb_printf(&b, " exclusive \"deal\" best\n then 20%% off items where category in \"c%u\"\n", k);
+            else
+                sb_printf(&b, " exclusive \"g%u\"\n then 20%% off items where category in \"c%u\"\n", k % 3, k);
             break;
         case 6:
             sb_printf(&b,
@@ -1173,6 +1177,66 @@ static void test_group_skipped(void **state)
         assert_int_equal(seen[x.on->written[k]]++, 0);
     }
     pair_compare(&x, NULL, "one exclusive group");
+    pair_free(&x);
+    perk_program_free(prog);
+}
+
+/* A best-deal group of 200 members over 14 categories, a first-wins promotion and a `stop` in
+ * between (semantics 5.8): every member is visited, the group decided at its first member; the
+ * largest saving wins, the others that could apply are EXCLUSIVE with what they would have taken.
+ * Same results, instruction counts and written entries (each once) as the reference pass. */
+static void test_best_group_indexed(void **state)
+{
+    (void)state;
+    sbuf b = { NULL, 0, 0 };
+    sb_printf(&b, "ruleset \"best\" { currency CNY }\n");
+    for (uint32_t i = 0; i < 200; i++) {
+        if (i == 100)
+            sb_printf(&b, "promotion s%u { priority %u\n then 1%% off items where category in \"cat3\"\n stop }\n",
+                      i, i + 1);
+        sb_printf(&b,
+                  "promotion p%u { priority %u\n exclusive \"g\" best\n then %u%% off items where category in "
+                  "\"cat%u\" }\n",
+                  i, i + 1, 1 + i % 7, i % 14);
+    }
+    perk_program *prog = compile_prog(b.s);
+    free(b.s);
+    pair x;
+    pair_init(&x, prog, 0);
+    perk_line lines[2] = {
+        { .sku = "A", .category = "cat5", .unit_price = 10000, .quantity = 1 },
+        { .sku = "B", .category = "cat3/x", .unit_price = 2000, .quantity = 2 },
+    };
+    perk_order o = { .time = 1772625600LL, .shipping = 0 };
+    pair_feed(&x, NULL, &o, lines, 2);
+    const perk_result *r = perk_evaluate(x.on);
+    assert_int_equal(r->status, PERK_OK);
+    /* evaluation order: p0..p99 (0..99), s100 (100: priority 101, declared before p100), p100..
+     * (101..). The percent is 1 + i % 7 and the category i % 14, so every member on cat5 takes 6%:
+     * 6.00 of 100.00, a tie p5 wins as the first (p19, ..., p145 at index 146 lose); cat3: p3, p17,
+     * ... take 4% of 40.00 = 1.60. p5 wins at p0's place, before the stop */
+    assert_int_equal(r->promotions[5].reason, PERK_REASON_APPLIED);
+    assert_int_equal(r->promotions[5].discount, 600);
+    assert_int_equal(r->promotion_extra[5].best_saving, 600);
+    assert_int_equal(r->promotions[19].reason, PERK_REASON_EXCLUSIVE);
+    assert_int_equal(r->promotion_extra[19].best_saving, 600);
+    assert_int_equal(r->promotions[3].reason, PERK_REASON_EXCLUSIVE);
+    assert_int_equal(r->promotion_extra[3].best_saving, 160);
+    assert_int_equal(r->promotion_extra[3].best_winner, 5);
+    assert_int_equal(r->promotions[146].reason, PERK_REASON_EXCLUSIVE);
+    assert_int_equal(r->promotion_extra[146].best_saving, 600);
+    assert_int_equal(r->promotions[4].reason, PERK_REASON_NOTHING); /* no cat4 line */
+    assert_int_equal(r->promotion_extra[4].best_saving, -1);
+    /* the stop applies 1% of 40.00; the members after it were decided with the group */
+    assert_int_equal(r->promotions[100].reason, PERK_REASON_APPLIED);
+    assert_int_equal(r->promotions[100].discount, 40);
+    assert_int_equal(r->discount, 640);
+    uint8_t seen[201] = { 0 };
+    for (uint32_t k = 0; k < x.on->n_written; k++) {
+        assert_true(x.on->written[k] < 201);
+        assert_int_equal(seen[x.on->written[k]]++, 0);
+    }
+    pair_compare(&x, NULL, "one best-deal group");
     pair_free(&x);
     perk_program_free(prog);
 }
@@ -1843,6 +1907,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_generated),
         cmocka_unit_test(test_visits_few),
         cmocka_unit_test(test_group_skipped),
+        cmocka_unit_test(test_best_group_indexed),
         cmocka_unit_test(test_prechecks),
         cmocka_unit_test(test_multi_string_guards),
         cmocka_unit_test(test_hint_needs_free_group),

@@ -136,6 +136,7 @@ typedef struct gen_promo {
     int group;                     /* exclusive group index, -1 = none */
     bool stop;
     int64_t cap, limit_uses, limit_money, limit_customer; /* -1 = none */
+    bool partial; /* `limit ... total, partial`: grants what is left; else refuses a larger discount */
     /* Its own total may depend on the order of equal lines (docs/semantics.md): a buy-get at a
      * partial percent rounds once per line, and a second goods action works on what the first left
      * on each line, which a tie may have spread differently. */
@@ -160,6 +161,7 @@ typedef struct gen_rules {
     int exponent;
     bool order_free; /* the permutation-invariant profile (see gen_ruleset) */
     bool one_coupon;
+    bool best_g1; /* group g1 is a best-deal group (`exclusive "g1" best`, every member `stage order`) */
     int n_promos;
     gen_promo promo[GEN_MAX_PROMOS];
     int n_earn;
@@ -515,7 +517,10 @@ static void put_promotion(gen_state *s, int index)
     }
     if (rng_pct(r, 25)) {
         p->group = rng_pick(r, GEN_GROUPS);
-        sb_printf(o, "  exclusive \"g%d\"\n", p->group);
+        if (p->group == 1 && s->g->best_g1) /* one stage, where the group is decided */
+            sb_printf(o, "  exclusive \"g1\" best\n  stage order\n");
+        else
+            sb_printf(o, "  exclusive \"g%d\"\n", p->group);
     }
     if (rng_pct(r, 8)) {
         p->stop = true;
@@ -535,7 +540,8 @@ static void put_promotion(gen_state *s, int index)
         p->limit_money = gen_amount(s);
         sb_printf(o, "  limit ");
         put_money(s, p->limit_money);
-        sb_printf(o, " total\n");
+        p->partial = (s->g->seed >> (8 + index % 32)) & 1; /* from the seed: the stream stays as it was */
+        sb_printf(o, " total%s\n", p->partial ? ", partial" : "");
     }
     if (rng_pct(r, 10)) {
         p->limit_customer = rng_range(r, 1, 3);
@@ -590,6 +596,7 @@ static void gen_ruleset(gen_rules *g, uint64_t seed)
     sb_printf(o, "let mixed = (tea union sale) except acme\n");
 
     g->n_promos = (int)rng_range(r, 1, GEN_MAX_PROMOS);
+    g->best_g1 = (g->seed >> 7) & 1; /* from the seed: the random stream stays as it was */
     for (int i = 0; i < g->n_promos; i++) put_promotion(s, i);
 
     g->n_earn = (int)rng_range(r, 0, GEN_MAX_EARN);
@@ -957,6 +964,17 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
           (unsigned long long)r->instructions);
 
     /* lines and allocations */
+    /* a best-deal group (semantics 5.8) is decided at its first member in evaluation order: every
+     * member meets the gates as they stood there, and the winner's stop and coupon count from there */
+    int first_best = -1, best_winner = -1;
+    for (uint32_t k = 0; k < r->n_promotions; k++) {
+        if (!(g->best_g1 && g->promo[rn->eval_to_decl[k]].group == 1)) continue;
+        if (first_best < 0) first_best = (int)k;
+        if (r->promotions[k].reason == PERK_REASON_APPLIED) {
+            CHECK(best_winner < 0, "best-deal group g1: two members applied");
+            best_winner = (int)k;
+        }
+    }
     i128 subtotal = 0, finals = 0, alloc_sum = 0;
     i128 per_promo[GEN_MAX_PROMOS] = { 0 };
     uint32_t next_alloc = 0;
@@ -976,15 +994,18 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
               (long long)l->original);
         CHECK(l->first_allocation == next_alloc, "line %u allocations not grouped by line", i);
         i128 a = 0;
-        int last_promo = -1;
+        /* in the order the promotions were committed: evaluation order, a best-deal winner at its
+         * group's first member (semantics 7) */
+        int64_t last_key = -1;
         for (uint32_t k = 0; k < l->n_allocations; k++) {
             CHECK(l->first_allocation + k < r->n_allocations, "line %u allocation index out of range", i);
             const perk_allocation *al = &r->allocations[l->first_allocation + k];
             CHECK(al->line == i, "allocation of line %u says line %u", i, al->line);
             CHECK(al->amount > 0, "line %u allocation of %lld is not positive", i, (long long)al->amount);
             CHECK(al->promotion < r->n_promotions, "allocation to promotion %u", al->promotion);
-            CHECK((int)al->promotion > last_promo, "line %u allocations not in promotion order", i);
-            last_promo = (int)al->promotion;
+            int64_t key = (int)al->promotion == best_winner ? 2 * (int64_t)first_best : 2 * (int64_t)al->promotion + 1;
+            CHECK(key > last_key, "line %u allocations not in commit order", i);
+            last_key = key;
             a += al->amount;
             per_promo[al->promotion] += al->amount;
         }
@@ -1005,10 +1026,33 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
     /* promotions: gates (semantics 5.1), sums, caps */
     i128 promo_sum = 0, ship_sum = 0;
     bool stopped = false, group_used[GEN_GROUPS] = { false }, coupon_applied = false;
+    bool snap_stopped = false, snap_coupon = false;
+    /* NULL when the ruleset has neither a best-deal group nor a partial budget: all "none" */
+    static const perk_promotion_extra no_extra = { -1, UINT32_MAX, -1, -1 };
     for (uint32_t k = 0; k < r->n_promotions; k++) {
         const perk_promotion_result *p = &r->promotions[k];
         int d = rn->eval_to_decl[k];
         const gen_promo *gp = &g->promo[d];
+        const perk_promotion_extra *px = r->promotion_extra ? &r->promotion_extra[k] : &no_extra;
+        bool best = g->best_g1 && gp->group == 1;
+        if ((int)k == first_best) {
+            snap_stopped = stopped;
+            snap_coupon = coupon_applied;
+            if (best_winner >= 0) {
+                const gen_promo *w = &g->promo[rn->eval_to_decl[best_winner]];
+                stopped = stopped || w->stop;
+                coupon_applied = coupon_applied || w->coupon || w->campaign;
+            }
+        }
+        bool was_stopped = best ? snap_stopped : stopped, was_coupon = best ? snap_coupon : coupon_applied;
+        if (best)
+            CHECK((px->best_saving >= 0) ==
+                      (p->reason == PERK_REASON_APPLIED || p->reason == PERK_REASON_EXCLUSIVE),
+                  "p%d: best-deal saving %lld with reason %s", d, (long long)px->best_saving,
+                  result_reason_name(p->reason));
+        else
+            CHECK(px->best_saving == -1 && px->best_winner == UINT32_MAX, "p%d: best-deal entry outside a group",
+                  d);
         CHECK(p->promotion == k, "promotion result %u says %u", k, p->promotion);
         CHECK(per_promo[k] == p->discount, "p%d: discount %lld but its allocations sum to %lld", d,
               (long long)p->discount, (long long)per_promo[k]);
@@ -1022,7 +1066,7 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         int expect = -1;
         if (c->excluded[d])
             expect = PERK_REASON_EXCLUDED;
-        else if (stopped)
+        else if (was_stopped)
             expect = PERK_REASON_STOPPED;
         if (expect < 0 && gp->coupon) {
             int found = -1;
@@ -1047,9 +1091,9 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         }
         bool decided = p->reason == PERK_REASON_CONDITION || p->reason == PERK_REASON_NOTHING;
         if (expect < 0 && !decided) {
-            if (gp->group >= 0 && group_used[gp->group])
+            if (!best && gp->group >= 0 && group_used[gp->group])
                 expect = PERK_REASON_EXCLUSIVE;
-            else if (g->one_coupon && (gp->coupon || gp->campaign) && coupon_applied)
+            else if (g->one_coupon && (gp->coupon || gp->campaign) && was_coupon)
                 expect = PERK_REASON_ONE_COUPON;
             else if (gp->limit_uses >= 0 && u.uses >= gp->limit_uses)
                 expect = PERK_REASON_BUDGET_USES;
@@ -1058,12 +1102,17 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
             else if (gp->limit_money >= 0 && u.money >= gp->limit_money)
                 expect = PERK_REASON_BUDGET_MONEY;
         }
+        /* a money budget with less left than the discount (5.5) refuses it after the block,
+         * unless it is partial */
+        if (expect < 0 && !decided && p->reason == PERK_REASON_BUDGET_MONEY && gp->limit_money >= 0 &&
+            !gp->partial)
+            expect = PERK_REASON_BUDGET_MONEY;
         if (expect >= 0)
             CHECK((int)p->reason == expect, "p%d: reason %s, the gates say %s", d,
                   result_reason_name(p->reason), result_reason_name((perk_reason)expect));
         else
-            CHECK(p->reason == PERK_REASON_APPLIED || decided, "p%d: reason %s but no gate applies", d,
-                  result_reason_name(p->reason));
+            CHECK(p->reason == PERK_REASON_APPLIED || decided || (best && p->reason == PERK_REASON_EXCLUSIVE),
+                  "p%d: reason %s but no gate applies", d, result_reason_name(p->reason));
         if ((unsigned)p->reason < PERK_REASON_COUNT) rn->reasons[p->reason]++;
         if (p->reason != PERK_REASON_APPLIED) {
             CHECK(p->discount == 0 && p->shipping_discount == 0, "p%d did not apply but took %lld + %lld", d,
@@ -1075,6 +1124,12 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
         if (gp->cap >= 0)
             CHECK(took <= gp->cap, "p%d took %lld, over its cap %lld", d, (long long)took,
                   (long long)gp->cap);
+        const perk_promotion_extra *bx = px;
+        CHECK(bx->budget_wanted < 0 || (gp->partial && bx->budget_granted == took &&
+                                        bx->budget_granted == gp->limit_money - u.money &&
+                                        bx->budget_wanted > bx->budget_granted),
+              "p%d: partial budget wanted %lld granted %lld, took %lld", d, (long long)bx->budget_wanted,
+              (long long)bx->budget_granted, (long long)took);
         if (gp->limit_money >= 0)
             CHECK(took <= (i128)gp->limit_money - u.money,
                   "p%d took %lld, over its money budget (%lld, %lld used)", d, (long long)took,
@@ -1085,9 +1140,30 @@ static bool check_result(run *rn, const gen_cart *c, const int *perm, const perk
             for (uint32_t i = 0; i < r->n_effects; i++) trace = trace || r->effects[i].promotion == k;
             CHECK(trace, "p%d applied with nothing: no discount, gift or effect", d);
         }
+        if (best) {
+            CHECK(px->best_saving == took, "p%d won with %lld but took %lld", d, (long long)px->best_saving,
+                  (long long)took);
+            continue; /* its stop and coupon counted from the group's first member */
+        }
         if (gp->stop) stopped = true;
         if (gp->group >= 0) group_used[gp->group] = true;
         if (gp->coupon || gp->campaign) coupon_applied = true;
+    }
+    if (first_best >= 0) {
+        /* the member that took the most won, the first of equals in evaluation order */
+        int64_t top = -1;
+        int arg = -1;
+        for (uint32_t k = (uint32_t)first_best; k < r->n_promotions; k++) {
+            if (g->promo[rn->eval_to_decl[k]].group != 1) continue;
+            if (r->promotion_extra[k].best_saving > top) top = r->promotion_extra[k].best_saving, arg = (int)k;
+        }
+        CHECK(arg == best_winner, "best-deal group g1: %d took the most (%lld) but %d won", arg, (long long)top,
+              best_winner);
+        for (uint32_t k = (uint32_t)first_best; k < r->n_promotions; k++)
+            if (g->promo[rn->eval_to_decl[k]].group == 1 && r->promotion_extra[k].best_saving >= 0)
+                CHECK(r->promotion_extra[k].best_winner == (uint32_t)best_winner,
+                      "best-deal group g1: promotion %u names %u as the winner, not %d", k,
+                      r->promotion_extra[k].best_winner, best_winner);
     }
     CHECK(promo_sum == r->discount, "promotion discounts sum to %lld, discount %lld", (long long)promo_sum,
           (long long)r->discount);

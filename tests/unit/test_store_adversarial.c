@@ -23,7 +23,7 @@ enum { PROCS = 16, CUSTOMERS = 6, FLASH_USES = 20, FLASH_MONEY = 50000, WELCOME_
  * member: ¥5 off, once per customer. welcome: ¥15 off with a WELCOME code (5 uses). */
 #define RULES_FMT                                                                                      \
     "ruleset \"shop\" { currency CNY timezone \"Asia/Shanghai\" }\n"                                   \
-    "promotion flash \"限量\" {\n  priority 10\n  limit %d uses\n  limit ¥%d total\n"               \
+    "promotion flash \"限量\" {\n  priority 10\n  limit %d uses\n  limit ¥%d total, partial\n"               \
     "  then ¥30 off order\n}\n"                                                                       \
     "promotion member \"会员\" {\n  priority 20\n  limit %d per customer\n  then ¥5 off order\n}\n" \
     "promotion welcome \"新客\" {\n  priority 30\n  requires coupon from \"WELCOME\"\n"              \

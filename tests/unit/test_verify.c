@@ -265,7 +265,30 @@ M(m_tier_order) { p->tiers[1].spend = 1; }
 M(m_tier_label) { p->tiers[0].label = p->n_strings; }
 M(m_rule_dup) { p->rules[R_BUNDLE].id = p->rules[R_BOGO].id; }
 M(m_rule_priority) { p->rules[R_BUNDLE].priority = 5; }
-M(m_rule_flags) { p->rules[R_CLEARANCE].flags = 8; /* bits 0-2 are stop, original prices, consumes */ }
+M(m_rule_flags) { p->rules[R_CLEARANCE].flags = 32; /* bits 0-4: stop, original prices, consumes, best, partial */ }
+M(m_partial_no_budget)
+{
+    p->rules[R_CLEARANCE].limit_money = -1;
+    p->rules[R_CLEARANCE].flags |= PROG_RULE_PARTIAL;
+}
+M(m_best_no_group)
+{
+    p->rules[R_MEMBER_DAY].group = PROG_NONE;
+    p->rules[R_MEMBER_DAY].flags |= PROG_RULE_BEST;
+}
+M(m_best_mixed)
+{
+    p->rules[R_MEMBER_DAY].group = p->rules[R_CLEARANCE].group; /* a first-wins group of two ... */
+    p->rules[R_CLEARANCE].flags |= PROG_RULE_BEST;              /* ... best-deal in one of them */
+}
+M(m_best_stages)
+{
+    p->rules[R_MEMBER_DAY].group = p->rules[R_CLEARANCE].group;
+    p->rules[R_CLEARANCE].flags |= PROG_RULE_BEST;
+    p->rules[R_MEMBER_DAY].flags |= PROG_RULE_BEST;
+    p->rules[R_CLEARANCE].stage = PROG_STAGE_ITEMS; /* still in evaluation order */
+    for (uint32_t r = R_MEMBER_DAY; r < p->n_rules; r++) p->rules[r].stage = PROG_STAGE_ORDER;
+}
 M(m_rule_label) { p->rules[R_CLEARANCE].label = p->n_strings; }
 M(m_rule_cap) { p->rules[R_MEMBER_DAY].limit_uses = -5; }
 M(m_rule_conds) { p->rules[R_CLEARANCE].n_conds = p->n_conds + 1; }
@@ -413,7 +436,14 @@ static const prog_case prog_cases[] = {
     { "duplicate promotion id", m_rule_dup, "two promotions have the id 'bogo'" },
     { "promotions out of priority order", m_rule_priority,
       "promotion 'bundle': priority 5 after priority 40" },
-    { "unknown rule flag", m_rule_flags, "promotion 'clearance': unknown flags 0x8" },
+    { "unknown rule flag", m_rule_flags, "promotion 'clearance': unknown flags 0x20" },
+    { "partial without a money budget", m_partial_no_budget,
+      "promotion 'clearance': a partial budget without a money budget" },
+    { "best-deal flag without a group", m_best_no_group,
+      "promotion 'member_day': a best-deal flag without an exclusive group" },
+    { "best-deal and first-wins in one group", m_best_mixed,
+      "promotion 'member_day': exclusive group 6 is a best-deal group in promotion 0 but not in promotion 1" },
+    { "best-deal group over two stages", m_best_stages, "best-deal group 6 has members in stages 0 and 1" },
     { "rule label not a string", m_rule_label, "promotion 'clearance': a label, file, group" },
     { "rule limit below -1", m_rule_cap, "promotion 'member_day': a cap or limit is negative" },
     { "rule conditions outside the table", m_rule_conds,

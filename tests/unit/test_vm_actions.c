@@ -428,6 +428,7 @@ static void test_money_budget_caps_to_remaining(void **state)
         prog_data p = new_prog();
         uint32_t r0 = pb_promotion_begin(&p, "budget", NULL, 0);
         p.rules[r0].limit_money = 10000;
+        p.rules[r0].flags |= PROG_RULE_PARTIAL; /* grants what is left (semantics 5.5) */
         pb_emit(&p, PERK_OP_SET_ALL, 0);
         pb_emit(&p, PERK_OP_APPLY, pb_action(&p, r0, PROG_ACT_PERCENT_OFF, 100000, 0, 0));
         pb_promotion_end(&p, r0);
@@ -444,9 +445,28 @@ static void test_money_budget_caps_to_remaining(void **state)
             /* 10% of 5000 = 500, but only 10000 - 9800 = 200 of budget remains */
             assert_int_equal(r->promotions[0].reason, PERK_REASON_APPLIED);
             assert_int_equal(r->discount, 200);
+            assert_int_equal(r->promotion_extra[0].budget_wanted, 500);
+            assert_int_equal(r->promotion_extra[0].budget_granted, 200);
         }
         perk_context_free(ctx);
     }
+    /* the same all-or-nothing: 500 wanted, 200 left, refused */
+    prog_data p = new_prog();
+    uint32_t r0 = pb_promotion_begin(&p, "budget", NULL, 0);
+    p.rules[r0].limit_money = 10000;
+    pb_emit(&p, PERK_OP_SET_ALL, 0);
+    pb_emit(&p, PERK_OP_APPLY, pb_action(&p, r0, PROG_ACT_PERCENT_OFF, 100000, 0, 0));
+    pb_promotion_end(&p, r0);
+    perk_context *ctx = vt_build(&p);
+    vt_order(ctx, 0);
+    vt_line(ctx, "a", NULL, 5000, 1);
+    perk_usage u = { .uses = 3, .money = 9800, .customer_uses = 0 };
+    assert_int_equal(perk_cart_set_usage(ctx, 0, &u), PERK_OK);
+    const perk_result *r = vt_eval(ctx);
+    assert_int_equal(r->promotions[0].reason, PERK_REASON_BUDGET_MONEY);
+    assert_int_equal(r->discount, 0);
+    assert_null(r->promotion_extra); /* no best-deal group, no partial budget */
+    perk_context_free(ctx);
 }
 
 int main(void)

@@ -189,6 +189,20 @@ static json_t *ref_render_promotions(ref_builder *b)
         ref_put(b, o, "discount", ref_jmoney(b, pr->discount));
         ref_put(b, o, "shipping_discount", ref_jmoney(b, pr->shipping_discount));
         ref_put(b, o, "condition", ref_render_condition(b, pr));
+        if (r->promotion_extra && r->promotion_extra[i].best_saving >= 0) {
+            const perk_promotion_extra *x = &r->promotion_extra[i];
+            json_t *bo = json_object();
+            ref_put(b, bo, "saving", ref_jmoney(b, x->best_saving));
+            ref_put(b, bo, "winner", x->best_winner < r->n_promotions ? ref_jpromotion(b, x->best_winner) : json_null());
+            ref_put(b, o, "best", bo);
+        }
+        if (r->promotion_extra && r->promotion_extra[i].budget_wanted >= 0) {
+            const perk_promotion_extra *x = &r->promotion_extra[i];
+            json_t *bo = json_object();
+            ref_put(b, bo, "wanted", ref_jmoney(b, x->budget_wanted));
+            ref_put(b, bo, "granted", ref_jmoney(b, x->budget_granted));
+            ref_put(b, o, "budget", bo);
+        }
         ref_append(b, arr, o);
     }
     return arr;
