@@ -442,7 +442,7 @@ typedef struct perk_hint_next {
 } perk_hint_next;
 
 /* A promotion with `limit N units per customer` that applied: how many units got its price
- * (docs/semantics.md 5.6); the store adds them to the customer's count at commit. */
+ * (docs/semantics.md 5.7); the store adds them to the customer's count at commit. */
 typedef struct perk_promotion_units {
     uint32_t promotion;
     int64_t units;

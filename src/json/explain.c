@@ -392,6 +392,18 @@ static void best_detail(const explainer *e, uint32_t i, bool applied, char *buf,
              result_promotion_id(e->names, x->best_winner, id, sizeof id), theirs, mine);
 }
 
+/* A unit limit per customer (docs/semantics.md 5.7): how many units got the price. */
+static void units_detail(const explainer *e, uint32_t i, char *buf, size_t cap)
+{
+    const perk_result *r = e->r;
+    for (uint32_t k = 0; k < r->n_promotion_units; k++)
+        if (r->promotion_units[k].promotion == i) {
+            size_t n = strlen(buf);
+            snprintf(buf + n, cap - n, "; %lld unit%s at its price (its limit per customer)",
+                     (long long)r->promotion_units[k].units, r->promotion_units[k].units == 1 ? "" : "s");
+        }
+}
+
 static void print_promotions(const explainer *e)
 {
     const perk_result *r = e->r;
@@ -407,6 +419,7 @@ static void print_promotions(const explainer *e)
         else
             failed_detail(e, pr, detail, sizeof detail);
         best_detail(e, i, applied, detail, sizeof detail);
+        if (applied) units_detail(e, i, detail, sizeof detail);
         table_cell(&t, "%s %s", applied ? "✓" : "✗",
                    result_promotion_id(e->names, pr->promotion, id, sizeof id));
         table_cell(&t, "%s", label ? label : "");

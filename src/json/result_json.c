@@ -682,6 +682,12 @@ static void write_promotions(writer *w)
             w_promotion(w, x->best_winner < r->n_promotions ? x->best_winner : UINT32_MAX);
             w_close(w, '}');
         }
+        /* a unit limit per customer (semantics 5.7): the units that got its price */
+        for (uint32_t k = 0; k < r->n_promotion_units; k++)
+            if (r->promotion_units[k].promotion == i) {
+                W_KEY(w, "units");
+                w_int(w, r->promotion_units[k].units);
+            }
         /* a partial money budget that had less left than it wanted: absent otherwise */
         if (r->promotion_extra && r->promotion_extra[i].budget_wanted >= 0) {
             const perk_promotion_extra *x = &r->promotion_extra[i];

@@ -251,6 +251,21 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
                  fmt_money(p, x->budget_granted, m2, sizeof m2));
         return !none && x->budget_wanted == want && x->budget_granted == granted;
     }
+    if (strcmp(k, "units") == 0 && w->n == 4) {
+        /* expect units ID N: a promotion with `limit N units per customer` gave its price to N
+         * units (0: it did not apply, or the customer had none left) */
+        long idx = promo_index(p, w->w[2]);
+        if (idx < 0 || (uint32_t)idx >= r->n_promotions) {
+            snprintf(why, whycap, "no promotion named '%s' in this ruleset", w->w[2]);
+            return false;
+        }
+        int64_t n, got = 0;
+        if (!parse_int(w->w[3], &n)) goto bad;
+        for (uint32_t k2 = 0; k2 < r->n_promotion_units; k2++)
+            if (r->promotion_units[k2].promotion == (uint32_t)idx) got = r->promotion_units[k2].units;
+        snprintf(actual, cap, "expect units %s %lld", w->w[2], (long long)got);
+        return got == n;
+    }
     if (strcmp(k, "line") == 0 && w->n == 5 && strcmp(w->w[3], "final") == 0) {
         int64_t n;
         if (!parse_int(w->w[2], &n) || !parse_money(w->w[4], e, &want)) goto bad;

@@ -157,5 +157,13 @@ python3 -c 'import json; print(json.dumps({"order": {"time": "2027-03-10T12:00:0
 expect_status 1 "eval --best-coupons with 17 codes" "$perk" eval rules/wallet.perk --cart "$tmp/wallet17.json" --best-coupons
 contains "$tmp/err" "17 coupons exceed the limit of 16" "17 codes are refused with the limit"
 
+# limit 2 units per customer (rules/member_mall.perk, 秒杀): 3 phones, 2 at ¥999: 2 x 300.00 = 600.00
+# off, and the result says how many units got the price, in JSON and in the explanation
+printf '{"order":{"time":"2027-11-11T10:00:00+08:00"},"lines":[{"sku":"PHONE-X","price":"1299.00","quantity":3}]}' >"$tmp/phones.json"
+expect_status 0 "eval of a unit limit" "$perk" eval rules/member_mall.perk --cart "$tmp/phones.json"
+if jq -e '[.promotions[] | select(.id == "seckill")][0] | .discount == "600.00" and .units == 2' "$tmp/out" >/dev/null; then ok; else fail "eval JSON: seckill 600.00 off for 2 units"; fi
+expect_status 0 "eval of a unit limit --explain" "$perk" eval rules/member_mall.perk --cart "$tmp/phones.json" --explain
+contains "$tmp/out" "-¥600.00 on line #1; 2 units at its price (its limit per customer)" "the explanation counts the units"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

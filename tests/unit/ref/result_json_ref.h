@@ -196,6 +196,9 @@ static json_t *ref_render_promotions(ref_builder *b)
             ref_put(b, bo, "winner", x->best_winner < r->n_promotions ? ref_jpromotion(b, x->best_winner) : json_null());
             ref_put(b, o, "best", bo);
         }
+        for (uint32_t k = 0; k < r->n_promotion_units; k++)
+            if (r->promotion_units[k].promotion == i)
+                ref_put(b, o, "units", json_integer(r->promotion_units[k].units));
         if (r->promotion_extra && r->promotion_extra[i].budget_wanted >= 0) {
             const perk_promotion_extra *x = &r->promotion_extra[i];
             json_t *bo = json_object();
