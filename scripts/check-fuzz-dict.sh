@@ -3,7 +3,9 @@
 # lines between "# keywords:" and "# end of keywords") holds exactly the words grammar/lexer.l
 # matches as keywords, so that a new keyword cannot be left out of the fuzzer's mutations.
 # A keyword is a rule of the lexer's rules section whose pattern is made of quoted lower-case
-# words ("ruleset", "min"|"max", "not"{WS}+"in"). Prints the differences and exits 1 if any.
+# words ("ruleset", "min"|"max", "not"{WS}+"in"). Also that every dictionary of tests/fuzz/ is
+# ASCII: libFuzzer refuses a dictionary with a raw UTF-8 byte (write \xC2\xA5 for ¥) and the
+# fuzz target then fails before it starts. Prints the differences and exits 1 if any.
 set -u
 cd "$(dirname "$0")/.."
 lexer=grammar/lexer.l
@@ -27,4 +29,6 @@ extra=$(comm -13 <(echo "$lexer_words" | sort -u) <(echo "$dict_words" | sort -u
 others=$(awk '/^# end of keywords/ { after = 1; next } after && !/^#/' "$dict" | sort)
 twice=$(comm -12 <(echo "$lexer_words" | sort -u) <(echo "$others" | sort -u))
 [ -n "$twice" ] && { echo "$dict: keywords listed again after the keyword block:"; echo "$twice"; status=1; }
+raw=$(LC_ALL=C grep -nP '[^\x00-\x7F]' tests/fuzz/*.dict)
+[ -n "$raw" ] && { echo "tests/fuzz: raw non-ASCII bytes in a dictionary (libFuzzer wants \\xNN escapes):"; echo "$raw"; status=1; }
 exit $status

@@ -972,7 +972,7 @@ static bool parse_usage(cart_parser *p, const json_t *usage)
         path_pop(p, old);
         return false;
     }
-    static const char *const fields[] = { "uses", "money", "customer_uses", NULL };
+    static const char *const fields[] = { "uses", "money", "customer_uses", "customer_units", NULL };
     const char *key;
     json_t *value;
     json_object_foreach((json_t *)usage, key, value)
@@ -984,8 +984,9 @@ static bool parse_usage(cart_parser *p, const json_t *usage)
                  ? check_fields(p, value, fields, "a usage record") &&
                        read_int(p, value, "uses", 0, 0, &u->usage.uses) &&
                        read_money(p, value, "money", false, 0, &u->usage.money) &&
-                       read_int(p, value, "customer_uses", 0, 0, &u->usage.customer_uses)
-                 : fail_type(p, value, "an object {\"uses\", \"money\", \"customer_uses\"}");
+                       read_int(p, value, "customer_uses", 0, 0, &u->usage.customer_uses) &&
+                       read_int(p, value, "customer_units", 0, 0, &u->customer_units)
+                 : fail_type(p, value, "an object {\"uses\", \"money\", \"customer_uses\", \"customer_units\"}");
         path_pop(p, o);
         if (!ok) break;
         p->doc->n_usage++;

@@ -114,8 +114,9 @@ static void dump_doc(dump *d, const cart_doc *doc)
         out(d, "coupon %s campaign=%s status=%d\n", doc->coupons[i].code, s_or(doc->coupons[i].campaign),
             (int)doc->coupons[i].status);
     for (size_t i = 0; i < doc->n_usage; i++)
-        out(d, "usage %s %" PRId64 " %" PRId64 " %" PRId64 "\n", doc->usage[i].promotion, doc->usage[i].usage.uses,
-            doc->usage[i].usage.money, doc->usage[i].usage.customer_uses);
+        out(d, "usage %s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", doc->usage[i].promotion,
+            doc->usage[i].usage.uses, doc->usage[i].usage.money, doc->usage[i].usage.customer_uses,
+            doc->usage[i].customer_units);
     dump_strings(d, "exclude", doc->exclude, doc->n_exclude);
 }
 
