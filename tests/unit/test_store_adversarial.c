@@ -96,6 +96,14 @@ static bool place(perk_store *s, perk_program *prog, perk_context *ctx, int64_t 
     return ok;
 }
 
+/* Counts an honest request that failed for another reason than the contest, and keeps what the
+ * first one said, for the parent to print. */
+static void other_failure(child_stats *st, const char *what, int status, const char *message)
+{
+    if (st->other_failures++ == 0 && !st->lies_committed)
+        snprintf(st->problem, sizeof st->problem, "%s: status %d: %s", what, status, message ? message : "");
+}
+
 static void child(const char *db, int w, int orders, const uint8_t *real, size_t real_len,
                   const uint8_t *forged, size_t forged_len, child_stats *st)
 {
@@ -125,7 +133,7 @@ static void child(const char *db, int w, int orders, const uint8_t *real, size_t
             if (ok)
                 st->committed++;
             else if (out.store_status != PERK_STORE_BUDGET_EXCEEDED)
-                st->other_failures++;
+                other_failure(st, "an honest order", out.store_status, out.message);
             checkout_outcome_free(&out);
             break;
         case 2: /* a forged program with raised limits, claiming the published version, or none */
@@ -150,7 +158,7 @@ static void child(const char *db, int w, int orders, const uint8_t *real, size_t
                          "points the customer does not have", out.message);
             } else if (out.store_status != PERK_STORE_BUDGET_EXCEEDED &&
                        out.store_status != PERK_STORE_INSUFFICIENT_POINTS) { /* another process spent them */
-                st->other_failures++;
+                other_failure(st, "an order redeeming points", out.store_status, out.message);
             }
             checkout_outcome_free(&out);
             break;
@@ -180,7 +188,7 @@ static void child(const char *db, int w, int orders, const uint8_t *real, size_t
                      "refund above what a line paid", "");
             perk_store_refund_line fair = { "L1", 1000 };
             if (perk_store_refund(s, target, rid, &fair, 1, 0, T0, NULL, true, NULL) != PERK_STORE_OK)
-                st->other_failures++;
+                other_failure(st, "a fair refund", 0, perk_store_errmsg(s));
             break;
         }
         }
@@ -240,6 +248,7 @@ static void test_adversarial_store(void **state)
         committed += stats[i].committed;
         refused += stats[i].refused_lies;
         other += stats[i].other_failures;
+        if (stats[i].other_failures) print_message("process %d: %s\n", i, stats[i].problem);
     }
     munmap(stats, sizeof(child_stats) * PROCS);
     s = test_open_strict(d.db);
