@@ -3,6 +3,8 @@
  * and the graceful shutdown. What each route does is in serve_routes.c. */
 #include "serve_internal.h"
 
+#include "checkout/checkout.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -65,6 +67,18 @@ void serve_error(serve_reply *r, int status, const char *code, const char *path,
     json_object_set_new(o, "error", e);
     r->error_code = code;
     serve_json(r, status, o);
+}
+
+bool serve_checkout_eval_error(serve_reply *r, const checkout_outcome *out)
+{
+    if (out->eval_status == PERK_INVALID)
+        serve_error_from_message(r, 400, "invalid_cart", out->message);
+    else if (out->eval_status != PERK_OK)
+        serve_error(r, 422, out->eval_status == PERK_LIMIT ? "limit_exceeded" : "evaluation_failed", NULL, "%s",
+                    out->message);
+    else
+        return false;
+    return true;
 }
 
 void serve_error_from_message(serve_reply *r, int status, const char *code, const char *msg)

@@ -117,6 +117,11 @@ void serve_error(serve_reply *r, int status, const char *code, const char *path,
 /* An error from a message that may start with a JSON path ("$.lines[2].qty: ..."), as the cart
  * parser words them: the path goes to "path", limits get the code limit_exceeded. */
 void serve_error_from_message(serve_reply *r, int status, const char *code, const char *msg);
+/* The answer to a checkout whose evaluation failed (400 invalid_cart, 422 limit_exceeded or
+ * evaluation_failed); false when the evaluation succeeded and the store decides (each route maps
+ * its own store statuses). */
+struct checkout_outcome;
+bool serve_checkout_eval_error(serve_reply *r, const struct checkout_outcome *out);
 /* Takes a jansson object as the body (and frees it). */
 void serve_json(serve_reply *r, int status, void *json_obj);
 /* A store call's failure as an error reply: 404 not_found, 400 invalid_request, 409 conflict,

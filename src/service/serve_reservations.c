@@ -108,12 +108,9 @@ static void handle_reserve(serve_call *c, serve_reply *r)
     bool ok = checkout_place_order_opts(c->w->store, prog, version, ctx, doc, NULL, &opts, &out);
     if (out.result) serve_metrics_evaluation(prog, out.result);
     if (!ok) {
-        if (out.eval_status == PERK_INVALID)
-            serve_error_from_message(r, 400, "invalid_cart", out.message);
-        else if (out.eval_status != PERK_OK)
-            serve_error(r, 422, out.eval_status == PERK_LIMIT ? "limit_exceeded" : "evaluation_failed", NULL,
-                        "%s", out.message);
-        else if (out.store_status == PERK_STORE_INVALID)
+        if (serve_checkout_eval_error(r, &out)) {
+            /* answered */
+        } else if (out.store_status == PERK_STORE_INVALID)
             serve_error(r, 400, "invalid_order", NULL, "%s", out.message);
         else if (out.store_status == PERK_STORE_BUDGET_EXCEEDED)
             serve_error(r, 409, "budget_contention", NULL, "%s", out.message);

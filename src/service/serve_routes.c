@@ -134,15 +134,13 @@ static void evaluate_against_store(serve_call *c, serve_reply *r, reload_worker 
     bool ok = checkout_place_order_opts(c->w->store, prog, rw->version, ctx, doc, c->body, &copts, &out);
     if (out.result) serve_metrics_evaluation(prog, out.result);
     if (!ok) {
-        if (out.eval_status == PERK_INVALID)
-            serve_error_from_message(r, 400, "invalid_cart", out.message);
-        else if (out.eval_status != PERK_OK)
-            serve_error(r, 422, out.eval_status == PERK_LIMIT ? "limit_exceeded" : "evaluation_failed", NULL,
-                        "%s", out.message);
-        else if (out.store_status == PERK_STORE_INVALID)
+        if (serve_checkout_eval_error(r, &out)) {
+            /* answered */
+        } else if (out.store_status == PERK_STORE_INVALID) {
             serve_error(r, 400, "invalid_cart", NULL, "%s", out.message);
-        else
+        } else {
             serve_error(r, 503, "store_unavailable", NULL, "%s", out.message);
+        }
         checkout_outcome_free(&out);
         return;
     }
@@ -330,12 +328,7 @@ static void handle_orders(serve_call *c, serve_reply *r)
     serve_metrics_commit(serve_now_us() - t0, ok);
     if (out.result) serve_metrics_evaluation(prog, out.result);
     if (!ok) {
-        if (out.eval_status == PERK_INVALID)
-            serve_error_from_message(r, 400, "invalid_cart", out.message);
-        else if (out.eval_status != PERK_OK)
-            serve_error(r, 422, out.eval_status == PERK_LIMIT ? "limit_exceeded" : "evaluation_failed", NULL,
-                        "%s", out.message);
-        else
+        if (!serve_checkout_eval_error(r, &out))
             switch (out.store_status) {
             case PERK_STORE_INVALID: serve_error(r, 400, "invalid_order", NULL, "%s", out.message); break;
             case PERK_STORE_CONFLICT: serve_error(r, 409, "order_conflict", NULL, "%s", out.message); break;
