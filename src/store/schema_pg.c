@@ -330,7 +330,12 @@ static int pg_migrate_fail(pstore_pg *db, int rc, char *err, size_t errlen, cons
 
 int pstore_pg_migrate(pstore_pg *db, char *err, size_t errlen)
 {
-    const int64_t latest = (int64_t)pstore_pg_n_migrations;
+    return pstore_pg_migrate_to(db, (int)pstore_pg_n_migrations, err, errlen);
+}
+
+int pstore_pg_migrate_to(pstore_pg *db, int target, char *err, size_t errlen)
+{
+    const int64_t latest = target;
     int64_t v = 0;
     if (err && errlen) err[0] = '\0';
     /* READ COMMITTED, not SERIALIZABLE: each statement after the lock sees what a node that held
@@ -347,10 +352,16 @@ int pstore_pg_migrate(pstore_pg *db, char *err, size_t errlen)
     if (rc != SQLITE_OK) return pg_migrate_fail(db, rc, err, errlen, "creating perk_schema", v);
     rc = pg_read_version(db, &v);
     if (rc != SQLITE_OK) return pg_migrate_fail(db, rc, err, errlen, "reading the schema version", v);
-    if (v > latest) {
+    if (target < 1 || target > (int)pstore_pg_n_migrations) {
+        snprintf(err, errlen, "no schema version %d: this program knows versions 1 to %d", target,
+                 (int)pstore_pg_n_migrations);
+        pstore_pg_rollback(db);
+        return SQLITE_ERROR;
+    }
+    if (v > (int64_t)pstore_pg_n_migrations) {
         snprintf(err, errlen,
                  "database schema version %lld is newer than this program's (%lld); use a newer perk",
-                 (long long)v, (long long)latest);
+                 (long long)v, (long long)pstore_pg_n_migrations);
         pstore_pg_rollback(db);
         return SQLITE_ERROR;
     }
