@@ -353,7 +353,7 @@ const cli_command cli_serve = {
     "serve",
     "perk serve --db FILE [--listen HOST:PORT] [--threads N] [--max-body BYTES] [--max-lines N]\n"
     "                  [--request-timeout SECONDS] [--poll-ms MS] [--drain-seconds SECONDS]\n"
-    "                  [--webhook URL [--webhook-secret-file FILE]]",
+    "                  [--webhook URL [--webhook-secret-file FILE] [--webhook-claim-seconds N]]",
     "run the checkout service over HTTP (docs/service.md)",
     (const cli_option[]){
         { "db", 0, "FILE", "the store with the published rule sets (default: $PERK_DB)", CLI_OPT_DB },
@@ -367,6 +367,9 @@ const cli_command cli_serve = {
           CLI_OPT_DRAIN_SECONDS },
         { "webhook", 0, "URL", "deliver the outbox to URL, signed with HMAC-SHA256", CLI_OPT_WEBHOOK },
         { "webhook-secret-file", 0, "FILE", "the webhook signing secret", CLI_OPT_WEBHOOK_SECRET_FILE },
+        { "webhook-claim-seconds", 0, "N",
+          "of several nodes one delivers; another takes over N s after it stops, 1 to 3600 (default 30)",
+          CLI_OPT_WEBHOOK_CLAIM_SECONDS },
         { 0 },
     }
 };

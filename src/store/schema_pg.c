@@ -296,11 +296,16 @@ static const char schema_pg_v2[] =
 static const char schema_pg_v3[] = "ALTER TABLE budget_uses ADD COLUMN units BIGINT NOT NULL DEFAULT 0;\n"
                                    "ALTER TABLE reservation_holds ADD COLUMN units BIGINT NOT NULL DEFAULT 0;\n";
 
+/* Version 4 = SQLite's step 11: a consumer's claim (perk_store_consumer_claim). */
+static const char schema_pg_v4[] = "ALTER TABLE consumers ADD COLUMN holder TEXT;\n"
+                                   "ALTER TABLE consumers ADD COLUMN held_until BIGINT NOT NULL DEFAULT 0;\n";
+
 static const pstore_pg_migration pstore_pg_migrations[] = {
     { 1, "the schema of SQLite version 9: versions, coupons, orders, ledger, refunds, reservations, "
          "console", schema_pg_v1 },
     { 2, "orders.rowid and refunds.rowid: SQLite's implicit rowid as a column", schema_pg_v2 },
     { 3, "units bought at a promotion's price, and held by reservations (SQLite step 10)", schema_pg_v3 },
+    { 4, "outbox consumers: which node delivers them, until when (SQLite step 11)", schema_pg_v4 },
 };
 static const size_t pstore_pg_n_migrations = sizeof pstore_pg_migrations / sizeof pstore_pg_migrations[0];
 

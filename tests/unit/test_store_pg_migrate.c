@@ -1,6 +1,6 @@
 /* test_store_pg_migrate.c - PostgreSQL's schema migrations from every earlier version, with data
  * in it. A store filled at the latest version (orders with a budget, a coupon, unit limits and
- * points, a refund, an open reservation, their events) is copied into a schema left at version k,
+ * points, a refund, an open reservation, their events, a webhook relay's claim) is copied into a schema left at version k,
  * for each earlier k, as far as version k has the columns; that schema is migrated to the latest
  * and must then hold the same rows, pass perk_store_check, and take the next order as the
  * original store takes it. The test loops over every version the program knows, so a new step
@@ -19,13 +19,13 @@ typedef store_fixture fixture;
 /* The data: what a shop's store holds after a few days, through the store's own API. */
 static void fill(perk_store *s)
 {
-    assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "SAVE10", "camp", 0, 5, 0, NULL, T0));
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "SAVE10", "camp", 0, 1000, 0, NULL, T0));
     for (int i = 0; i < 6; i++) {
         char id[16], customer[16];
         snprintf(id, sizeof id, "O%d", i);
         snprintf(customer, sizeof customer, "c%d", i % 3);
         perk_store_points_line earned = { "base", 100 + i };
-        perk_store_promo_use promo = { "P", 500, 10, 100000, -1 };
+        perk_store_promo_use promo = { "P", 500, 1000, 1000000, -1 };
         perk_store_promo_units units = { 1 + i % 2, 5 };
         const char *coupons[] = { "SAVE10" };
         perk_store_order_line lines[] = { { "L1", 6000 }, { "L2", 3500 } };
@@ -47,11 +47,14 @@ static void fill(perk_store *s)
     }
     perk_store_refund_line back = { "L2", 3500 };
     assert_store(s, PERK_STORE_OK, perk_store_refund(s, "O1", "R1", &back, 1, 0, T0 + 10, NULL, true, NULL));
-    perk_store_promo_use promo = { "P", 500, 10, 100000, -1 };
+    perk_store_promo_use promo = { "P", 500, 1000, 1000000, -1 };
     perk_store_order held = test_order("H1", "c9", T0 + 20, 9500);
     held.promos = &promo;
     held.n_promos = 1;
     assert_store(s, PERK_STORE_OK, perk_store_reserve(s, "RES1", &held, 600, NULL));
+    /* a webhook relay's position and claim */
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_claim(s, "webhook", "node-a:1", T0, 30, NULL));
+    assert_store(s, PERK_STORE_OK, perk_store_ack_held(s, "webhook", "node-a:1", 3));
 }
 
 /* The URI of the cluster with `schema` as search_path, as store_test_util.h builds them. */
@@ -111,11 +114,11 @@ static int count_problem(const char *problem, void *ctx)
     return 0;
 }
 
-/* The next order, the same on both stores: the budget's 7th use, a coupon's 4th, points. */
+/* The next order, the same on both stores: one more use of the budget and of the coupon, points. */
 static void commit_next(perk_store *s, const char *id, perk_store_commit_result *r)
 {
     perk_store_points_line earned = { "base", 77 };
-    perk_store_promo_use promo = { "P", 500, 10, 100000, -1 };
+    perk_store_promo_use promo = { "P", 500, 1000, 1000000, -1 };
     const char *coupons[] = { "SAVE10" };
     perk_store_order o = test_order(id, "c1", T0 + 30, 9500);
     o.subtotal = 10000;
