@@ -208,6 +208,11 @@ static void check_count_tiers(check_ctx *c, ast_node *act)
                         t == TY_MONEY ? "a count tier's rows count units, not money: `%s`"
                                       : "a row of a count tier says `units`: `%s`",
                         text);
+            if (t == TY_INT && s->a->kind == AST_INT) { /* `2:` -> `2 units:` */
+                char fixed[112];
+                snprintf(fixed, sizeof fixed, "%s units", text);
+                diag_fix_word(c->diags, s->a->span, text, fixed);
+            }
             continue;
         }
         want_int(c, s->a, "the units of a count tier", 1, INT32_MAX);
@@ -549,6 +554,7 @@ static void check_hours(check_ctx *c, ast_node *cl)
         snprintf(hint, sizeof hint, "write `hours %s to 24:00`", t1);
         diag_report(c->diags, DIAG_HOURS_END_AT_MIDNIGHT, cl->b->span, hint,
                     "a window ending at midnight ends at 24:00, not 00:00");
+        diag_fix_word(c->diags, cl->b->span, t2, "24:00");
     } else if (cl->b->value < cl->a->value) {
         cl->ival = 1; /* across midnight: from the start to 24:00, then 00:00 to the end */
     }
