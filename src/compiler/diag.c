@@ -200,23 +200,49 @@ static int compare_fixes(const void *pa, const void *pb)
     return a->last_offset < b->last_offset ? -1 : a->last_offset > b->last_offset;
 }
 
+static bool edits_overlap(const diag_fix_entry *a, const diag_fix_entry *b)
+{
+    return a->first_offset < b->last_offset && b->first_offset < a->last_offset;
+}
+
 char *diag_apply_fixes(const diag_entry *entries, int count, int file, const char *text, size_t len,
-                       size_t *out_len)
+                       size_t *out_len, bool *applied)
 {
     int n = 0;
     for (int i = 0; i < count; i++)
         for (int k = 0; k < entries[i].n_fixes; k++) n += entries[i].fixes[k].file == file;
+    if (applied)
+        for (int i = 0; i < count; i++) applied[i] = false;
     if (n == 0) return NULL;
     const diag_fix_entry **order = malloc((size_t)n * sizeof *order);
     if (!order) diag_oom();
     size_t need = len + 1;
     n = 0;
-    for (int i = 0; i < count; i++)
-        for (int k = 0; k < entries[i].n_fixes; k++)
-            if (entries[i].fixes[k].file == file) {
-                order[n++] = &entries[i].fixes[k];
-                need += strlen(entries[i].fixes[k].text);
+    /* a diagnostic's edits all or none (two swapped dates are one fix): none when one of them
+     * overlaps an edit taken from an earlier diagnostic, or another of its own */
+    for (int i = 0; i < count; i++) {
+        const diag_entry *e = &entries[i];
+        bool ok = false;
+        for (int k = 0; k < e->n_fixes; k++) {
+            const diag_fix_entry *x = &e->fixes[k];
+            if (x->file != file) continue;
+            ok = x->first_offset >= 0 && x->first_offset <= x->last_offset && (size_t)x->last_offset <= len;
+            for (int j = 0; j < n && ok; j++) ok = !edits_overlap(order[j], x);
+            for (int j = 0; j < k && ok; j++) ok = e->fixes[j].file != file || !edits_overlap(&e->fixes[j], x);
+            if (!ok) break;
+        }
+        if (!ok) continue;
+        for (int k = 0; k < e->n_fixes; k++)
+            if (e->fixes[k].file == file) {
+                order[n++] = &e->fixes[k];
+                need += strlen(e->fixes[k].text);
             }
+        if (applied) applied[i] = true;
+    }
+    if (n == 0) {
+        free(order);
+        return NULL;
+    }
     /* stable by position: two insertions at one place keep the order they were reported in */
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && compare_fixes(&order[j - 1], &order[j]) > 0; j--) {
@@ -229,7 +255,6 @@ char *diag_apply_fixes(const diag_entry *entries, int count, int file, const cha
     size_t o = 0, at = 0;
     for (int i = 0; i < n; i++) {
         const diag_fix_entry *x = order[i];
-        if ((size_t)x->first_offset < at || (size_t)x->last_offset > len) continue; /* overlaps one applied */
         memcpy(out + o, text + at, (size_t)x->first_offset - at);
         o += (size_t)x->first_offset - at;
         size_t tl = strlen(x->text);
@@ -427,13 +452,11 @@ static void print_quoted(FILE *out, const char *s, size_t len)
     fputc('\'', out);
 }
 
-/* fix: replace 'teaa' with 'tea' / insert '}' at 12:1 / remove ';' */
-static void print_fix(const diag_engine *d, const diag_entry *e, const diag_fix_entry *x, FILE *out, bool color)
+void diag_describe_fix(const diag_engine *d, const diag_fix_entry *x, FILE *out)
 {
     const source_file *f = &d->sources->files[x->file];
     const char *old = f->text + x->first_offset;
     size_t old_len = (size_t)(x->last_offset - x->first_offset);
-    fputs(color ? COLOR_BOLD "fix:" COLOR_RESET " " : "fix: ", out);
     if (old_len == 0) {
         fputs("insert ", out);
         print_quoted(out, x->text, strlen(x->text));
@@ -447,7 +470,14 @@ static void print_fix(const diag_engine *d, const diag_entry *e, const diag_fix_
         fputs(" with ", out);
         print_quoted(out, x->text, strlen(x->text));
     }
-    if (x->file != e->span.file) fprintf(out, " in %s", f->path);
+}
+
+/* fix: replace 'teaa' with 'tea' / insert '}' at 12:1 / remove ';' */
+static void print_fix(const diag_engine *d, const diag_entry *e, const diag_fix_entry *x, FILE *out, bool color)
+{
+    fputs(color ? COLOR_BOLD "fix:" COLOR_RESET " " : "fix: ", out);
+    diag_describe_fix(d, x, out);
+    if (x->file != e->span.file) fprintf(out, " in %s", d->sources->files[x->file].path);
     fputc('\n', out);
 }
 

@@ -93,13 +93,16 @@ void diag_fix(diag_engine *d, ast_span span, const char *text);
 void diag_fix_word(diag_engine *d, ast_span span, const char *old, const char *text);
 /* Whether the bytes of `span` are exactly `text`. */
 bool diag_span_is(const diag_engine *d, ast_span span, const char *text);
+/* "replace 'teaa' with 'tea'", "insert '}' at 12:1" or "remove ';'" (no newline). */
+void diag_describe_fix(const diag_engine *d, const diag_fix_entry *x, FILE *out);
 /* An empty span at byte `offset` of `file`, for diag_fix to insert at. */
 ast_span diag_span_at(int file, int offset);
-/* Applies the fixes of `entries` (only those in file `file`) to `text` (len bytes): a new
- * malloc'ed NUL-terminated text, its length in *out_len. Edits that overlap an earlier one are
- * skipped. Returns NULL when there is no fix for that file. */
+/* Applies the fixes of `entries` (their edits in file `file`) to `text` (len bytes): a new
+ * malloc'ed NUL-terminated text, its length in *out_len. A diagnostic's edits are applied all or
+ * none: none when one overlaps an edit of an earlier diagnostic. applied (count entries, may be
+ * NULL) says which were. Returns NULL when no fix was applied to that file. */
 char *diag_apply_fixes(const diag_entry *entries, int count, int file, const char *text, size_t len,
-                       size_t *out_len);
+                       size_t *out_len, bool *applied);
 diag_severity diag_code_severity(diag_code code);
 const char *diag_code_id(diag_code code);
 /* Sorts by file, line, column (stable) so output is deterministic. */

@@ -77,7 +77,7 @@ static void run_fixed_golden(void **state)
         const diag_entry *e = &before.diags.entries[i];
         if (e->n_fixes == 0 || e->fixes[0].file != 0 || e->span.file != 0) continue;
         size_t fixed_len = 0;
-        char *fixed = diag_apply_fixes(e, 1, 0, text, len, &fixed_len);
+        char *fixed = diag_apply_fixes(e, 1, 0, text, len, &fixed_len, NULL);
         assert_non_null(fixed);
         assert_true(fixed_len != len || memcmp(fixed, text, len) != 0); /* the edit changed something */
         compiler after;
@@ -154,7 +154,7 @@ static void fix_columns_are_code_points(void **state)
     free(json);
 
     size_t n = 0;
-    char *fixed = diag_apply_fixes(c.diags.entries, c.diags.count, 0, src, strlen(src), &n);
+    char *fixed = diag_apply_fixes(c.diags.entries, c.diags.count, 0, src, strlen(src), &n, NULL);
     assert_non_null(fixed);
     assert_non_null(strstr(fixed, "when order.subtotal >= ¥100"));
     compiler again;
@@ -184,7 +184,7 @@ static void insertion_after_chinese(void **state)
     assert_int_equal(e->fixes[0].column, 16); /* `  then gift "` is 13 columns, 龙 14, 井 15 */
     assert_int_equal(e->fixes[0].end_column, 16);
     size_t n = 0;
-    char *fixed = diag_apply_fixes(e, 1, 0, src, strlen(src), &n);
+    char *fixed = diag_apply_fixes(e, 1, 0, src, strlen(src), &n, NULL);
     assert_non_null(strstr(fixed, "  then gift \"龙井\"\n"));
     compiler again;
     compile_text(&again, "ins.perk", fixed, n);
@@ -194,37 +194,34 @@ static void insertion_after_chinese(void **state)
     compiler_free(&c);
 }
 
-/* Edits are applied by position whatever order they were reported in; one overlapping an
- * edit already applied is skipped; no fix in the file gives NULL. */
+/* Edits are applied by position whatever order they were reported in; a diagnostic with an edit
+ * overlapping one of an earlier diagnostic is skipped whole (its other edit too), and `applied`
+ * says so; no fix in the file gives NULL. */
 static void apply_order_and_overlap(void **state)
 {
     (void)state;
     const char *text = "abcdef";
-    diag_fix_entry fx[3] = {
-        { .file = 0, .first_offset = 4, .last_offset = 5, .text = (char *)"E" },
-        { .file = 0, .first_offset = 0, .last_offset = 2, .text = (char *)"XY" },
-        { .file = 0, .first_offset = 1, .last_offset = 3, .text = (char *)"zz" }, /* overlaps 0..2 */
-    };
-    diag_entry e;
-    memset(&e, 0, sizeof e);
-    e.fixes = fx;
-    e.n_fixes = 3;
+    diag_fix_entry f0[1] = { { .file = 0, .first_offset = 4, .last_offset = 5, .text = (char *)"E" } };
+    diag_fix_entry f1[1] = { { .file = 0, .first_offset = 0, .last_offset = 2, .text = (char *)"XY" } };
+    diag_fix_entry f2[2] = { { .file = 0, .first_offset = 3, .last_offset = 3, .text = (char *)"!" },
+                             { .file = 0, .first_offset = 1, .last_offset = 3, .text = (char *)"zz" } };
+    diag_fix_entry f3[2] = { { .file = 0, .first_offset = 6, .last_offset = 6, .text = (char *)"}" },
+                             { .file = 0, .first_offset = 3, .last_offset = 3, .text = (char *)"-" } };
+    diag_entry e[4];
+    memset(e, 0, sizeof e);
+    e[0].fixes = f0, e[0].n_fixes = 1;
+    e[1].fixes = f1, e[1].n_fixes = 1;
+    e[2].fixes = f2, e[2].n_fixes = 2; /* 1..3 overlaps e[1]'s 0..2: neither of its edits */
+    e[3].fixes = f3, e[3].n_fixes = 2;
+    bool applied[4];
     size_t n = 0;
-    char *out = diag_apply_fixes(&e, 1, 0, text, strlen(text), &n);
-    assert_string_equal(out, "XYcdEf");
-    assert_int_equal(n, 6);
+    char *out = diag_apply_fixes(e, 4, 0, text, strlen(text), &n, applied);
+    assert_string_equal(out, "XYc-dEf}");
+    assert_int_equal(n, 8);
+    assert_true(applied[0] && applied[1] && !applied[2] && applied[3]);
     free(out);
-    assert_null(diag_apply_fixes(&e, 1, 1, text, strlen(text), &n));
-
-    diag_fix_entry ins[2] = {
-        { .file = 0, .first_offset = 6, .last_offset = 6, .text = (char *)"}" },
-        { .file = 0, .first_offset = 3, .last_offset = 3, .text = (char *)"-" },
-    };
-    e.fixes = ins;
-    e.n_fixes = 2;
-    out = diag_apply_fixes(&e, 1, 0, text, strlen(text), &n);
-    assert_string_equal(out, "abc-def}");
-    free(out);
+    assert_null(diag_apply_fixes(e, 4, 1, text, strlen(text), &n, applied));
+    assert_false(applied[0]);
 }
 
 /* A fix reported after a dropped diagnostic (max_errors) is dropped with it. */
