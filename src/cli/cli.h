@@ -44,6 +44,7 @@ typedef enum cli_option_id {
     CLI_OPT_NOW,
     CLI_OPT_JSON,
     CLI_OPT_WERROR,
+    CLI_OPT_FIX,
     CLI_OPT_COLOR,
     CLI_OPT_OUTPUT,
     CLI_OPT_CART,

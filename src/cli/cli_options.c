@@ -25,10 +25,12 @@
     }
 
 const cli_command cli_check = {
-    "check", "perk check [--json] [--werror] [--color] [--include-path DIR] FILE...",
+    "check", "perk check [--json | --fix] [--werror] [--color] [--include-path DIR] FILE...",
     "check rule files and report every problem",
     (const cli_option[]){
         { "json", 0, NULL, "print the diagnostics as a JSON array", CLI_OPT_JSON },
+        { "fix", 0, NULL, "apply the compiler's fixes to the files, list them, then report what is left",
+          CLI_OPT_FIX },
         { "werror", 0, NULL, "make warnings fail (exit status 1)", CLI_OPT_WERROR },
         COLOR_OPTION,
         NO_COLOR_OPTION,
