@@ -766,13 +766,14 @@ static void test_reconnect_backoff(void **state)
     exec_ok(admin, "ALTER ROLE perk_backoff LOGIN");
     t0 = now_ms();
     int rc;
-    while ((rc = pstore_pg_step(st)) != PSTORE_PG_ROW && now_ms() - t0 < 3000) {
+    while ((rc = pstore_pg_step(st)) != PSTORE_PG_ROW && now_ms() - t0 < 5000) {
         pstore_pg_reset(st);
         struct timespec pause = { 0, 10 * 1000000 };
         nanosleep(&pause, NULL);
     }
-    if (rc != PSTORE_PG_ROW) fail_msg("not reconnected after 3 s: %s", pstore_pg_errmsg(db));
-    assert_true(now_ms() - t0 <= 1500);
+    if (rc != PSTORE_PG_ROW) fail_msg("not reconnected after 5 s: %s", pstore_pg_errmsg(db));
+    /* the longest backoff, and time to connect on a slow machine (valgrind) */
+    if (now_ms() - t0 > 2500) fail_msg("reconnected only after %lld ms", (long long)(now_ms() - t0));
     assert_int_equal(pstore_pg_col_int64(st, 0), 1);
     pstore_pg_reset(st);
     pstore_pg_reconnects(&ok1, &failed1);
