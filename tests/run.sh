@@ -147,6 +147,10 @@ for B in "$@"; do
   # the webhook relay of two nodes: one delivers (the consumer's claim), the other takes over
   # after a SIGKILL or a SIGTERM; every event once, in id order
   run_summary "$B: PostgreSQL webhooks" tests/pg/with-cluster.sh tests/pg/webhooks.sh "$B/perk"
+  # the PostgreSQL server stopped (fast, then a crash) and started again under 2 nodes and their
+  # clients: 503 store_unavailable while down, the nodes recover by themselves, nothing committed
+  # lost or doubled (tests/pg/restart.sh; about 30 s)
+  run_summary "$B: PostgreSQL restart" tests/pg/with-cluster.sh tests/pg/restart.sh "$B/perk"
   # the multi-node proof (tests/pg/contest.sh): 4 perk serve processes on one store, 8 client
   # processes, contested limits, then a node SIGKILLed every 3 s: nothing exceeded, lost or doubled.
   # On one SQLite file shared by the processes, and on PostgreSQL (a throwaway cluster; about

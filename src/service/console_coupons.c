@@ -35,6 +35,7 @@ static void store_failure(console_call *c, serve_reply *r, perk_store_status st)
     case PERK_STORE_CONFLICT: serve_error(r, 409, "conflict", NULL, "%s", msg); return;
     case PERK_STORE_INVALID: serve_error(r, 400, "invalid_request", NULL, "%s", msg); return;
     case PERK_STORE_BUSY: serve_error(r, 503, "store_busy", NULL, "%s", msg); return;
+    case PERK_STORE_UNAVAILABLE: serve_error(r, 503, "store_unavailable", NULL, "%s", msg); return;
     default: serve_error(r, 500, "store_error", NULL, "%s", msg); return;
     }
 }

@@ -106,6 +106,7 @@ void serve_store_failure(serve_call *c, serve_reply *r, perk_store_status st)
     case PERK_STORE_INVALID: serve_error(r, 400, "invalid_request", NULL, "%s", msg); break;
     case PERK_STORE_CONFLICT: serve_error(r, 409, "conflict", NULL, "%s", msg); break;
     case PERK_STORE_BUSY: serve_error(r, 503, "store_busy", NULL, "%s", msg); break;
+    case PERK_STORE_UNAVAILABLE: serve_error(r, 503, "store_unavailable", NULL, "%s", msg); break;
     case PERK_STORE_OK:
     case PERK_STORE_IO:
     case PERK_STORE_FULL:

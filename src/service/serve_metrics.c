@@ -1,8 +1,8 @@
 /* serve_metrics.c - the Prometheus metrics of `perk serve` (GET /metrics): requests and latency
  * histograms per route, evaluations, VM instructions, promotions applied and discount given per
- * promotion, store commit latency, the version served. Counters are atomics updated by the
- * worker threads without locks, except the per-promotion table (a short mutex per evaluation
- * that applied something). */
+ * promotion, store commit latency, the store's reconnections, the version served. Counters are
+ * atomics updated by the worker threads without locks, except the per-promotion table (a short
+ * mutex per evaluation that applied something). */
 #include "serve_internal.h"
 
 #include <stdarg.h>
@@ -259,6 +259,14 @@ char *serve_metrics_render(size_t *len)
         "counter\n"
         "perk_store_commits_total{outcome=\"ok\"} %llu\nperk_store_commits_total{outcome=\"failed\"} %llu\n",
         (unsigned long long)atomic_load(&commits_ok), (unsigned long long)atomic_load(&commits_failed));
+    int64_t reconnected, refused;
+    perk_store_reconnects(&reconnected, &refused);
+    put(&t,
+        "# HELP perk_store_reconnects_total Connections to PostgreSQL made again after one was lost, by "
+        "result (failed: the server could not be reached; 0 on SQLite).\n"
+        "# TYPE perk_store_reconnects_total counter\n"
+        "perk_store_reconnects_total{result=\"ok\"} %lld\nperk_store_reconnects_total{result=\"failed\"} %lld\n",
+        (long long)reconnected, (long long)refused);
     put(&t,
         "# HELP perk_ruleset_version The rule-set version being served.\n# TYPE perk_ruleset_version gauge\n"
         "perk_ruleset_version %lld\n",

@@ -118,6 +118,8 @@ static void handle_reserve(serve_call *c, serve_reply *r)
             serve_error(r, 409, "conflict", NULL, "%s", out.message);
         else if (out.store_status == PERK_STORE_BUSY)
             serve_error(r, 503, "store_busy", NULL, "%s", out.message);
+        else if (out.store_status == PERK_STORE_UNAVAILABLE)
+            serve_error(r, 503, "store_unavailable", NULL, "%s", out.message);
         else
             serve_error(r, 500, "store_error", NULL, "%s", out.message);
         checkout_outcome_free(&out);

@@ -339,6 +339,9 @@ static void handle_orders(serve_call *c, serve_reply *r)
                 serve_error(r, 422, "insufficient_points", "$.redeem", "%s", out.message);
                 break;
             case PERK_STORE_BUSY: serve_error(r, 503, "store_busy", NULL, "%s", out.message); break;
+            case PERK_STORE_UNAVAILABLE:
+                serve_error(r, 503, "store_unavailable", NULL, "%s", out.message);
+                break;
             default: serve_error(r, 500, "store_error", NULL, "%s", out.message); break;
             }
         checkout_outcome_free(&out);

@@ -57,8 +57,12 @@ perk_store_status pstore_fail(perk_store *s, perk_store_status status, const cha
 void pstore_rewrite_sql_error(perk_store *s, const char *action, const char *consequence)
 {
     if (!s->sql_failed) return;
-    /* errmsg is "<detail> while <step>"; keep the step as a hint. */
-    const char *step = strstr(s->errmsg, " while ");
+    /* errmsg is "<detail> while <step>"; keep the step as a hint. The detail may hold " while "
+     * itself (libpq: "before or while processing the request"): the step follows the detail. */
+    size_t dl = strlen(s->sql_detail);
+    const char *step = strncmp(s->errmsg, s->sql_detail, dl) == 0 && strncmp(s->errmsg + dl, " while ", 7) == 0
+                           ? s->errmsg + dl
+                           : strstr(s->errmsg, " while ");
     char hint[256];
     snprintf(hint, sizeof hint, "%s", step ? step + 7 : "");
     char detail[sizeof s->sql_detail];

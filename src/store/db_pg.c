@@ -1,8 +1,9 @@
 /* db_pg.c - the PostgreSQL driver of the store on libpq (db_pg.h): connections, a statement
  * cache keyed by the SQL text's address, SQLite placeholders translated to $k, lazy server-side
  * preparation typed by the first bindings, a row cursor over each result, SQLSTATEs mapped to
- * SQLite result codes, one reconnection attempt at BEGIN after a lost connection, and a COMMIT
- * whose connection was lost reported as of unknown outcome. */
+ * SQLite result codes, a lost or refused connection reported as PSTORE_PG_UNAVAILABLE and made
+ * again outside a transaction (at most once per backoff interval while the server stays down), and
+ * a COMMIT whose connection was lost reported as of unknown outcome. */
 #include "db_pg.h"
 
 #include <libpq-fe.h>
@@ -11,15 +12,27 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* PostgreSQL type OIDs (pg_type.h is server-side; these values are fixed in the catalog). */
 enum { PG_OID_UNSPECIFIED = 0, PG_OID_BYTEA = 17, PG_OID_INT8 = 20, PG_OID_TEXT = 25 };
 
 #define PG_STMT_BUCKETS 256u
 #define PG_MAX_PARAMS 65535
+/* After a failed attempt to connect again, the next waits 50 ms, doubled per failure up to 1 s: a
+ * server that is down gets a few attempts per second per handle, and one that is back is found
+ * within a second. Requests in between fail at once with the last attempt's reason. */
+#define PG_BACKOFF_MIN_MS 50
+#define PG_BACKOFF_MAX_MS 1000
+/* libpq waits for ever on a host that does not answer; a connection string may say otherwise */
+#define PG_CONNECT_TIMEOUT "5"
+
+/* Reconnections of every handle of the process, for perk serve's /metrics. */
+static atomic_int_fast64_t reconnects_ok, reconnects_failed;
 
 struct pstore_pg_stmt {
     pstore_pg *db;
@@ -60,6 +73,9 @@ struct pstore_pg {
                             connection's transaction status no longer says) */
     bool commit_unknown; /* the last COMMIT lost its connection: it may or may not have committed */
     bool writer_locked;  /* this session holds the store's writers' lock (pstore_pg_begin) */
+    int backoff_ms;        /* the wait after the last failed reconnection (0: the last one worked) */
+    int64_t retry_at_us;   /* CLOCK_MONOTONIC time before which no reconnection is tried */
+    char down_reason[256]; /* why the last reconnection failed */
 };
 
 static void pg_set_error(pstore_pg *db, const char *sqlstate, const char *fmt, ...)
@@ -99,26 +115,37 @@ int pstore_pg_code_of_sqlstate(const char *sqlstate)
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (!strcmp(sqlstate, exact[i].state)) return exact[i].code;
     if (!strncmp(sqlstate, "23", 2)) return SQLITE_CONSTRAINT;
-    if (!strncmp(sqlstate, "08", 2)) return SQLITE_IOERR;
+    if (pstore_pg_sqlstate_unavailable(sqlstate)) return PSTORE_PG_UNAVAILABLE;
     return SQLITE_ERROR;
 }
 
+bool pstore_pg_sqlstate_unavailable(const char *sqlstate)
+{
+    /* class 08 connection exceptions; 57P01 admin_shutdown (pg_ctl stop, pg_terminate_backend),
+     * 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up or shutting down) */
+    return sqlstate && (!strncmp(sqlstate, "08", 2) || !strcmp(sqlstate, "57P01") ||
+                        !strcmp(sqlstate, "57P02") || !strcmp(sqlstate, "57P03"));
+}
+
 /* Records the failure of a result (NULL = libpq could not even return one) and returns its code.
- * A broken connection is SQLITE_IOERR whatever the SQLSTATE. */
+ * A broken connection, or a server shutting down or starting, is PSTORE_PG_UNAVAILABLE whatever
+ * the SQLSTATE, and its message says so first. */
 static int pg_fail(pstore_pg *db, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (!primary) primary = PQerrorMessage(db->conn);
     if (!primary || !*primary) primary = "unknown PostgreSQL error";
+    bool gone = PQstatus(db->conn) == CONNECTION_BAD || pstore_pg_sqlstate_unavailable(state);
+    const char *lead = gone ? "PostgreSQL cannot be reached: " : "";
     if (state)
-        pg_set_error(db, state, "%s (SQLSTATE %s)", primary, state);
+        pg_set_error(db, state, "%s%s (SQLSTATE %s)", lead, primary, state);
     else
-        pg_set_error(db, NULL, "%s", primary);
+        pg_set_error(db, NULL, "%s%s", lead, primary);
     pg_one_line(db->errmsg);
-    if (PQstatus(db->conn) == CONNECTION_BAD) {
+    if (gone) {
         db->retryable = false;
-        return SQLITE_IOERR;
+        return PSTORE_PG_UNAVAILABLE;
     }
     return pstore_pg_code_of_sqlstate(state);
 }
@@ -151,14 +178,30 @@ int pstore_pg_open(const char *conninfo, bool readonly, pstore_pg **out, char *e
         return SQLITE_NOMEM;
     }
     db->readonly = readonly;
-    db->conn = PQconnectdb(conninfo ? conninfo : "");
+    /* the address is expanded after a default connect_timeout, so that its own one wins; PQreset
+     * connects again with the same options */
+    const char *const keys[] = { "connect_timeout", "dbname", NULL };
+    const char *const vals[] = { PG_CONNECT_TIMEOUT, conninfo ? conninfo : "", NULL };
+    /* an address libpq cannot parse is a mistake to fix, not a server to wait for */
+    char *perr = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(vals[1], &perr);
+    if (!parsed) {
+        snprintf(err, errlen, "cannot connect to PostgreSQL: invalid address: %s", perr ? perr : "out of memory");
+        pg_one_line(err);
+        PQfreemem(perr);
+        free(db);
+        return SQLITE_CANTOPEN;
+    }
+    PQconninfoFree(parsed);
+    db->conn = PQconnectdbParams(keys, vals, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
-        snprintf(err, errlen, "cannot connect to PostgreSQL: %s",
+        int rc = db->conn ? PSTORE_PG_UNAVAILABLE : SQLITE_NOMEM;
+        snprintf(err, errlen, "cannot connect to PostgreSQL (the server cannot be reached or refused the session): %s",
                  db->conn ? PQerrorMessage(db->conn) : "out of memory");
         pg_one_line(err);
         PQfinish(db->conn);
         free(db);
-        return SQLITE_CANTOPEN;
+        return rc;
     }
     int rc = pg_session_setup(db);
     if (rc != SQLITE_OK) {
@@ -467,7 +510,7 @@ static void pg_note_changes(pstore_pg *db, PGresult *res)
     db->changes = *n ? strtoll(n, NULL, 10) : 0;
 }
 
-static bool pg_reconnect(pstore_pg *db);
+static int pg_reconnect(pstore_pg *db);
 
 int pstore_pg_step(pstore_pg_stmt *st)
 {
@@ -484,7 +527,10 @@ int pstore_pg_step(pstore_pg_stmt *st)
     /* A statement outside a transaction on a session found broken earlier (server restarted,
      * backend terminated) connects again first: nothing is lost, and a handle that only reads
      * outside transactions (readiness, the active version) recovers by itself. */
-    if (PQstatus(db->conn) == CONNECTION_BAD && !db->txn_open && !pg_reconnect(db)) return pg_fail(db, NULL);
+    if (PQstatus(db->conn) == CONNECTION_BAD && !db->txn_open) {
+        int rc = pg_reconnect(db);
+        if (rc != SQLITE_OK) return rc;
+    }
     int rc = pg_ensure_prepared(st);
     if (rc != SQLITE_OK) return rc;
     PGresult *res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths, st->formats, 0);
@@ -614,12 +660,47 @@ static void pg_forget_prepared(pstore_pg *db)
     }
 }
 
-static bool pg_reconnect(pstore_pg *db)
+static int64_t pg_now_us(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Connects again after the session was lost: SQLITE_OK, or PSTORE_PG_UNAVAILABLE (or the failed
+ * session setup's code) with the reason in errmsg. While the server stays down, attempts are
+ * spaced by the backoff; a call in between fails at once with the last attempt's reason. */
+static int pg_reconnect(pstore_pg *db)
+{
+    db->writer_locked = false; /* a lost session's advisory locks went with it */
+    int64_t now = pg_now_us();
+    if (db->retry_at_us && now < db->retry_at_us) {
+        pg_set_error(db, NULL, "PostgreSQL cannot be reached: %s (next attempt to connect in %" PRId64 " ms)",
+                     db->down_reason, (db->retry_at_us - now + 999) / 1000);
+        return PSTORE_PG_UNAVAILABLE;
+    }
     PQreset(db->conn);
-    if (PQstatus(db->conn) != CONNECTION_OK) return false;
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        snprintf(db->down_reason, sizeof db->down_reason, "%s", PQerrorMessage(db->conn));
+        pg_one_line(db->down_reason);
+        db->backoff_ms = db->backoff_ms ? db->backoff_ms * 2 : PG_BACKOFF_MIN_MS;
+        if (db->backoff_ms > PG_BACKOFF_MAX_MS) db->backoff_ms = PG_BACKOFF_MAX_MS;
+        db->retry_at_us = pg_now_us() + (int64_t)db->backoff_ms * 1000;
+        atomic_fetch_add(&reconnects_failed, 1);
+        pg_set_error(db, NULL, "PostgreSQL cannot be reached: %s", db->down_reason);
+        return PSTORE_PG_UNAVAILABLE;
+    }
+    db->backoff_ms = 0;
+    db->retry_at_us = 0;
+    atomic_fetch_add(&reconnects_ok, 1);
     pg_forget_prepared(db);
-    return pg_session_setup(db) == SQLITE_OK;
+    return pg_session_setup(db);
+}
+
+void pstore_pg_reconnects(int64_t *ok, int64_t *failed)
+{
+    *ok = (int64_t)atomic_load(&reconnects_ok);
+    *failed = (int64_t)atomic_load(&reconnects_failed);
 }
 
 /* The store's writers' lock: a session-level advisory lock on the outbox's key (the two-key form
@@ -656,17 +737,20 @@ int pstore_pg_begin(pstore_pg *db, bool write)
     const char *sql =
         write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     bool reconnected = false;
+    int rc;
     if (PQstatus(db->conn) == CONNECTION_BAD) {
-        if (!pg_reconnect(db)) return pg_fail(db, NULL);
+        rc = pg_reconnect(db);
+        if (rc != SQLITE_OK) return rc;
         reconnected = true;
     }
     const char *first = write ? "SELECT pg_advisory_lock(" PG_WRITERS_LOCK_KEY ")" : sql;
-    int rc = pstore_pg_exec(db, first);
+    rc = pstore_pg_exec(db, first);
     /* The server may have closed the session since the last use (restart, terminated backend):
      * the first statement finds out. Outside a transaction nothing is lost by connecting again,
      * once. */
-    if (rc != SQLITE_OK && !reconnected && PQstatus(db->conn) == CONNECTION_BAD) {
-        if (!pg_reconnect(db)) return pg_fail(db, NULL);
+    if (rc == PSTORE_PG_UNAVAILABLE && !reconnected) {
+        rc = pg_reconnect(db);
+        if (rc != SQLITE_OK) return rc;
         rc = pstore_pg_exec(db, first);
     }
     if (write && rc == SQLITE_OK) {
@@ -692,9 +776,10 @@ int pstore_pg_commit(pstore_pg *db)
     int rc = SQLITE_OK;
     if (status != PGRES_COMMAND_OK) {
         rc = pg_fail(db, res);
-        if (PQstatus(db->conn) == CONNECTION_BAD) {
-            /* The COMMIT was sent and no answer came back: the server may have committed before
-             * the session ended, or not. Only a look at what the transaction wrote can tell
+        if (rc == PSTORE_PG_UNAVAILABLE) {
+            /* The COMMIT was sent and no answer came back (or the session's end, 57P01, which a
+             * server shutting down may send after the commit record): it may have committed, or
+             * not. Only a look at what the transaction wrote can tell
              * (pstore_write_txn_idempotent); reporting a failure as such would be untrue. */
             char cause[sizeof db->errmsg];
             memcpy(cause, db->errmsg, sizeof cause);
@@ -762,15 +847,16 @@ int pstore_pg_notified(pstore_pg *db, bool *any)
     if (PQstatus(db->conn) == CONNECTION_BAD && !pstore_pg_in_transaction(db)) {
         /* outside a transaction nothing is lost by connecting again; the new session listens
          * again and reports a possible change */
-        if (!pg_reconnect(db)) return pg_fail(db, NULL);
+        int rc = pg_reconnect(db);
+        if (rc != SQLITE_OK) return rc;
     }
     if (!PQconsumeInput(db->conn)) {
-        if (PQstatus(db->conn) == CONNECTION_BAD && pg_reconnect(db)) {
-            *any = true;
-            db->notice_pending = false;
-            return SQLITE_OK;
-        }
-        return pg_fail(db, NULL);
+        if (PQstatus(db->conn) != CONNECTION_BAD) return pg_fail(db, NULL);
+        int rc = pg_reconnect(db);
+        if (rc != SQLITE_OK) return rc;
+        *any = true;
+        db->notice_pending = false;
+        return SQLITE_OK;
     }
     PGnotify *n;
     while ((n = PQnotifies(db->conn)) != NULL) {

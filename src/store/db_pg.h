@@ -13,6 +13,10 @@
 
 #define PSTORE_PG_ROW 100  /* SQLITE_ROW */
 #define PSTORE_PG_DONE 101 /* SQLITE_DONE */
+/* The server cannot be reached: the connection was refused or lost, or the server is shutting down
+ * or starting (class 08, 57P01-57P03). An extended code SQLite never uses, whose low byte is
+ * SQLITE_IOERR (10). */
+#define PSTORE_PG_UNAVAILABLE (10 | (0xff << 8))
 
 typedef struct pstore_pg pstore_pg;           /* one connection and its statement cache */
 typedef struct pstore_pg_stmt pstore_pg_stmt; /* one statement, owned by its connection */
@@ -53,7 +57,9 @@ int64_t pstore_pg_changes(pstore_pg *db); /* rows of the last INSERT/UPDATE/DELE
 int pstore_pg_exec(pstore_pg *db, const char *sql); /* no results; may hold several statements */
 
 /* write: BEGIN ISOLATION LEVEL SERIALIZABLE; read: REPEATABLE READ READ ONLY. A connection found
- * broken here (outside a transaction) is re-established once, its statements re-prepared. */
+ * broken here (outside a transaction) is re-established once, its statements re-prepared; while the
+ * server stays down, attempts are spaced by a backoff (50 ms doubling to 1 s) and a call in between
+ * fails at once with PSTORE_PG_UNAVAILABLE. */
 int pstore_pg_begin(pstore_pg *db, bool write);
 int pstore_pg_commit(pstore_pg *db);
 void pstore_pg_rollback(pstore_pg *db); /* only if a transaction is open */
@@ -64,6 +70,10 @@ bool pstore_pg_retryable(const pstore_pg *db);     /* last error: 40001 or 40P01
 /* The last COMMIT lost its connection before an answer: it may or may not have committed. */
 bool pstore_pg_commit_unknown(const pstore_pg *db);
 int pstore_pg_code_of_sqlstate(const char *sqlstate); /* the SQLite code of a SQLSTATE */
+/* Whether a SQLSTATE says the server cannot be reached (class 08, 57P01, 57P02, 57P03). */
+bool pstore_pg_sqlstate_unavailable(const char *sqlstate);
+/* Reconnections of every handle in this process since it started: made, and failed. */
+void pstore_pg_reconnects(int64_t *ok, int64_t *failed);
 
 /* LISTEN on `channel` (lower-case letters and _), on this session and on every later one after a
  * reconnection. Only one channel per connection. */

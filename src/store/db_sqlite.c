@@ -40,6 +40,7 @@ bool perk_store_address_is_postgres(const char *address)
 
 perk_store_status pstore_status_from_code(int rc)
 {
+    if (rc == PSTORE_PG_UNAVAILABLE) return PERK_STORE_UNAVAILABLE;
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
@@ -252,6 +253,8 @@ int pstore_db_exec(perk_store *s, const char *sql)
     if (PSTORE_IS_SQLITE(s->backend)) return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     return pstore_pg_exec(s->pg, sql);
 }
+
+void perk_store_reconnects(int64_t *ok, int64_t *failed) { pstore_pg_reconnects(ok, failed); }
 
 bool pstore_db_retryable(const perk_store *s)
 {

@@ -61,7 +61,8 @@ extern "C" {
     X(PERK_STORE_INVALID, "invalid argument")                                  \
     X(PERK_STORE_SCHEMA_TOO_NEW, "database schema is newer than this program") \
     X(PERK_STORE_NOMEM, "out of memory")                                       \
-    X(PERK_STORE_INTERNAL, "internal error")
+    X(PERK_STORE_INTERNAL, "internal error")                                   \
+    X(PERK_STORE_UNAVAILABLE, "the database server cannot be reached")
 /* clang-format on */
 
 typedef enum perk_store_status {
@@ -137,6 +138,11 @@ bool perk_store_is_readonly(const perk_store *store);
  * write is tried up to 32 times before its error is returned. Always 0 on SQLite, whose writers
  * take the write lock up front and wait for it (the busy timeout) instead. */
 int64_t perk_store_retries(const perk_store *store);
+/* PostgreSQL: connections made again after one was lost (a server restart, a terminated session),
+ * by every store handle of this process since it started: *ok made, *failed refused (the server
+ * down or starting: PERK_STORE_UNAVAILABLE, tried again after a backoff of 50 ms doubling to 1 s).
+ * Both 0 on SQLite. (db_pg.c) */
+void perk_store_reconnects(int64_t *ok, int64_t *failed);
 
 /* ------------------------------------------------------------------- clock */
 

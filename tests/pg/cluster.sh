@@ -4,6 +4,10 @@
 #                                   (no TCP), creates database perk and prints one line, a libpq URI:
 #                                   postgresql:///perk?host=DIR&port=PORT&user=perk
 #   tests/pg/cluster.sh stop DIR    stops the server and removes DIR
+#   tests/pg/cluster.sh halt DIR fast|immediate
+#                                   stops the server only (pg_ctl stop -m MODE; immediate is a
+#                                   crash: recovery at the next start), keeping DIR
+#   tests/pg/cluster.sh resume DIR  starts a halted server again on the same socket and port
 # For tests only: fsync, synchronous_commit and full_page_writes are off (a crash may lose the
 # cluster, which is thrown away anyway). initdb refuses to run as root: as root the cluster belongs
 # to the `postgres` user (the Debian package creates it; scripts/deps.sh installs the package).
@@ -11,7 +15,8 @@
 set -eu
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
-[ $# -eq 2 ] || die "usage: tests/pg/cluster.sh start|stop DIR"
+usage="usage: tests/pg/cluster.sh start|stop|resume DIR, or halt DIR fast|immediate"
+[ $# -ge 2 ] || die "$usage"
 cmd=$1
 dir=$2
 case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
@@ -45,6 +50,13 @@ stop_server() {
   fi
 }
 
+# pg_ctl start on PORT with the test settings (the same at a resume)
+start_server() {
+  run pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+    start >/dev/null 2>&1
+}
+
 case $cmd in
 start)
   if [ -e "$dir" ]; then
@@ -69,9 +81,7 @@ start)
     if [ -e "/var/run/postgresql/.s.PGSQL.$port" ] || { command -v ss >/dev/null 2>&1 && ss -ltn 2>/dev/null | grep -q ":$port "; }; then
       continue
     fi
-    if run pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
-        start >/dev/null 2>&1; then
+    if start_server "$port"; then
       started=$port
       break
     fi
@@ -85,6 +95,7 @@ start)
   done
   [ -n "$ready" ] || die "the server started but does not accept connections (log: $dir/server.log)"
   createdb -h "$dir" -p "$started" -U perk perk || die "createdb perk failed (log: $dir/server.log)"
+  echo "$started" >"$dir/port"
   echo "postgresql:///perk?host=$dir&port=$started&user=perk"
   ;;
 stop)
@@ -94,5 +105,15 @@ stop)
   fi
   rm -rf "$dir"
   ;;
-*) die "usage: tests/pg/cluster.sh start|stop DIR" ;;
+halt)
+  case ${3:-} in fast | immediate) ;; *) die "$usage" ;; esac
+  [ -f "$dir/data/postmaster.pid" ] || die "no server runs in $dir"
+  run pg_ctl -D "$dir/data" -m "$3" -w -t 30 stop >/dev/null 2>&1 || die "pg_ctl stop -m $3 failed (log: $dir/server.log)"
+  ;;
+resume)
+  [ -f "$dir/port" ] || die "$dir holds no cluster made by cluster.sh start"
+  port=$(cat "$dir/port")
+  start_server "$port" || { tail -20 "$dir/server.log" >&2 2>/dev/null || true; die "the server did not start again (log: $dir/server.log)"; }
+  ;;
+*) die "$usage" ;;
 esac

@@ -429,6 +429,8 @@ for m in perk_http_requests_total perk_http_request_duration_seconds_bucket perk
          'perk_ruleset_version 1'; do
   check "metrics have $m" grep -qF "$m" "$work/body"
 done
+# a SQLite store never connects again: both counts are there, at 0 (tests/pg/restart.sh: PostgreSQL)
+check "metrics: no store reconnection on SQLite" bash -c "grep -qx 'perk_store_reconnects_total{result=\"ok\"} 0' '$work/body' && grep -qx 'perk_store_reconnects_total{result=\"failed\"} 0' '$work/body'"
 check "access log has the request id" grep -qF '"request_id":"test-req-1"' "$work/serve.log"
 check "access log lines are JSON" bash -c "grep '\"request_id\"' '$work/serve.log' | jq -e . >/dev/null"
 check "no key in the log" bash -c "! grep -qF -e '$ckey' -e '$okey' -e '$rkey' '$work/serve.log'"

@@ -3,8 +3,8 @@
  * (tests/pg/with-cluster.sh starts a throwaway cluster and sets it; `make test-pg-driver`).
  * Placeholders, int64 limits, text and blobs round trip, parameter typing, RETURNING and changes,
  * constraint, serialization and deadlock failures mapped to SQLite codes, rollback, migrations (twice, and
- * from two connections at once, the same tables and columns as SQLite's schema) and reconnection
- * after the server ended the session. Each test works in its own PostgreSQL schema. */
+ * from two connections at once, the same tables and columns as SQLite's schema), reconnection
+ * after the server ended the session, and the backoff while it refuses new ones. Each test works in its own PostgreSQL schema. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -354,7 +354,16 @@ static void test_constraint_violation(void **state)
     assert_int_equal(pstore_pg_code_of_sqlstate("53200"), SQLITE_NOMEM);
     assert_int_equal(pstore_pg_code_of_sqlstate("25006"), SQLITE_READONLY);
     assert_int_equal(pstore_pg_code_of_sqlstate("42501"), SQLITE_PERM);
-    assert_int_equal(pstore_pg_code_of_sqlstate("08006"), SQLITE_IOERR);
+    /* the server cannot be reached: one code, whose low byte is SQLITE_IOERR for older readers */
+    assert_int_equal(pstore_pg_code_of_sqlstate("08006"), PSTORE_PG_UNAVAILABLE);
+    assert_int_equal(pstore_pg_code_of_sqlstate("08001"), PSTORE_PG_UNAVAILABLE);
+    assert_int_equal(pstore_pg_code_of_sqlstate("57P01"), PSTORE_PG_UNAVAILABLE);
+    assert_int_equal(pstore_pg_code_of_sqlstate("57P02"), PSTORE_PG_UNAVAILABLE);
+    assert_int_equal(pstore_pg_code_of_sqlstate("57P03"), PSTORE_PG_UNAVAILABLE);
+    assert_int_equal(pstore_pg_code_of_sqlstate("57P04"), SQLITE_ERROR); /* database dropped */
+    assert_int_equal(PSTORE_PG_UNAVAILABLE & 0xff, SQLITE_IOERR);
+    assert_int_equal(pstore_status_from_code(PSTORE_PG_UNAVAILABLE), PERK_STORE_UNAVAILABLE);
+    assert_int_equal(pstore_status_from_code(SQLITE_IOERR), PERK_STORE_IO);
     assert_int_equal(pstore_pg_code_of_sqlstate("XX001"), SQLITE_CORRUPT);
     assert_int_equal(pstore_pg_code_of_sqlstate("23503"), SQLITE_CONSTRAINT);
     assert_int_equal(pstore_pg_code_of_sqlstate("22012"), SQLITE_ERROR);
@@ -714,8 +723,9 @@ static void test_migrate_racing(void **state)
     }
 }
 
-/* The server ends the session (pg_terminate_backend): the next statement fails with SQLITE_IOERR,
- * the next BEGIN connects again and the cached statements are prepared again. */
+/* The server ends the session (pg_terminate_backend): the next statement fails with
+ * PSTORE_PG_UNAVAILABLE ("cannot be reached"), the next BEGIN connects again and the cached
+ * statements are prepared again. */
 static void test_reconnect(void **state)
 {
     (void)state;
@@ -739,9 +749,9 @@ static void test_reconnect(void **state)
         if (round == 0) {
             /* a statement outside BEGIN finds the session gone */
             pstore_pg_bind_int64(rd, 1, 7);
-            assert_int_equal(pstore_pg_step(rd), SQLITE_IOERR);
+            assert_int_equal(pstore_pg_step(rd), PSTORE_PG_UNAVAILABLE);
             assert_false(pstore_pg_retryable(db));
-            assert_true(strlen(pstore_pg_errmsg(db)) > 0);
+            assert_non_null(strstr(pstore_pg_errmsg(db), "PostgreSQL cannot be reached: "));
             pstore_pg_reset(rd);
         }
         /* round 1: BEGIN itself finds out, and connects again */
@@ -759,6 +769,87 @@ static void test_reconnect(void **state)
     assert_int_equal(query_int(db, "SELECT COUNT(*) FROM k"), 1);
     pstore_pg_close(admin);
     pstore_pg_close(db);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The server refuses new sessions (here the role may no longer log in; a server starting or
+ * shutting down refuses them the same way): the statement that finds its session gone and the
+ * first attempt to connect again fail as unavailable, and further calls do not hammer the server:
+ * attempts are spaced by the backoff (50 ms, doubling), calls in between fail at once with the
+ * last attempt's reason. Once sessions are accepted again, the handle recovers by itself within
+ * the longest backoff (1 s), counted as a reconnection. */
+static void test_reconnect_backoff(void **state)
+{
+    (void)state;
+    pstore_pg *admin = open_in("t_backoff", true, false);
+    exec_ok(admin, "DROP ROLE IF EXISTS perk_backoff; CREATE ROLE perk_backoff LOGIN;"
+                   "GRANT ALL ON SCHEMA t_backoff TO perk_backoff");
+    char conninfo[1024];
+    snprintf(conninfo, sizeof conninfo, "%s%coptions=-c%%20search_path%%3Dt_backoff&user=perk_backoff", test_uri(),
+             strchr(test_uri(), '?') ? '&' : '?');
+    pstore_pg *db = NULL;
+    char err[512];
+    if (pstore_pg_open(conninfo, false, &db, err, sizeof err) != SQLITE_OK) fail_msg("%s", err);
+    static const char user_sql[] = "SELECT CASE WHEN current_user = 'perk_backoff' THEN 1 ELSE 0 END";
+    assert_int_equal(query_int(db, user_sql), 1);
+    int64_t pid = query_int(db, "SELECT pg_backend_pid()");
+
+    exec_ok(admin, "ALTER ROLE perk_backoff NOLOGIN");
+    pstore_pg_stmt *kill = pstore_pg_prepare(admin, "SELECT pg_terminate_backend(?::int, 5000)");
+    pstore_pg_bind_int64(kill, 1, pid);
+    assert_int_equal(pstore_pg_step(kill), PSTORE_PG_ROW);
+    pstore_pg_reset(kill);
+    int64_t ok0, failed0, ok1, failed1;
+    pstore_pg_reconnects(&ok0, &failed0);
+    pstore_pg_stmt *st = pstore_pg_prepare(db, user_sql);
+    /* the session is found gone, then the attempt to connect again is refused */
+    assert_int_equal(pstore_pg_step(st), PSTORE_PG_UNAVAILABLE);
+    pstore_pg_reset(st);
+    assert_int_equal(pstore_pg_step(st), PSTORE_PG_UNAVAILABLE);
+    pstore_pg_reset(st);
+    assert_non_null(strstr(pstore_pg_errmsg(db), "PostgreSQL cannot be reached: "));
+    assert_non_null(strstr(pstore_pg_errmsg(db), "not permitted to log in"));
+    pstore_pg_reconnects(&ok1, &failed1);
+    assert_int_equal(failed1, failed0 + 1);
+    assert_int_equal(ok1, ok0);
+    /* 20 calls at once: the attempts are spaced by the backoff, whatever the machine's speed */
+    int64_t t0 = now_ms();
+    bool said_when = false;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(i % 2 ? pstore_pg_begin(db, true) : pstore_pg_step(st), PSTORE_PG_UNAVAILABLE);
+        pstore_pg_reset(st);
+        if (strstr(pstore_pg_errmsg(db), "next attempt to connect in")) said_when = true;
+    }
+    int64_t took = now_ms() - t0;
+    int64_t failed2;
+    pstore_pg_reconnects(&ok1, &failed2);
+    if (failed2 - failed1 > 1 + took / 50) fail_msg("%lld attempts to connect in %lld ms", (long long)(failed2 - failed1), (long long)took);
+    if (took < 50) assert_true(said_when);
+    /* sessions accepted again: recovered within the longest backoff, no new handle needed */
+    exec_ok(admin, "ALTER ROLE perk_backoff LOGIN");
+    t0 = now_ms();
+    int rc;
+    while ((rc = pstore_pg_step(st)) != PSTORE_PG_ROW && now_ms() - t0 < 5000) {
+        pstore_pg_reset(st);
+        struct timespec pause = { 0, 10 * 1000000 };
+        nanosleep(&pause, NULL);
+    }
+    if (rc != PSTORE_PG_ROW) fail_msg("not reconnected after 5 s: %s", pstore_pg_errmsg(db));
+    /* the longest backoff, and time to connect on a slow machine (valgrind) */
+    if (now_ms() - t0 > 2500) fail_msg("reconnected only after %lld ms", (long long)(now_ms() - t0));
+    assert_int_equal(pstore_pg_col_int64(st, 0), 1);
+    pstore_pg_reset(st);
+    pstore_pg_reconnects(&ok1, &failed1);
+    assert_int_equal(ok1, ok0 + 1);
+    pstore_pg_close(db);
+    exec_ok(admin, "DROP SCHEMA t_backoff CASCADE; DROP ROLE perk_backoff");
+    pstore_pg_close(admin);
 }
 
 /* The same server through a key=value connection string made from the URI's parts. */
@@ -795,13 +886,17 @@ static void test_open_errors(void **state)
     (void)state;
     pstore_pg *db = (pstore_pg *)1;
     char err[512];
+    /* no server there: unavailable, as a server that is down */
     assert_int_equal(pstore_pg_open("postgresql:///perk?host=/nonexistent-perk-dir&port=1", false, &db, err, sizeof err),
-                     SQLITE_CANTOPEN);
+                     PSTORE_PG_UNAVAILABLE);
     assert_null(db);
-    assert_non_null(strstr(err, "cannot connect to PostgreSQL"));
+    assert_non_null(strstr(err, "cannot connect to PostgreSQL (the server cannot be reached"));
     assert_null(strchr(err, '\n'));
+    /* an address libpq cannot read is a mistake, not an outage */
     assert_int_equal(pstore_pg_open("not a conninfo ===", false, &db, err, sizeof err), SQLITE_CANTOPEN);
     assert_null(db);
+    assert_non_null(strstr(err, "invalid address"));
+    assert_null(strstr(err, "cannot be reached"));
 }
 
 int main(void)
@@ -822,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_migrate_twice),
         cmocka_unit_test(test_migrate_racing),
         cmocka_unit_test(test_reconnect),
+        cmocka_unit_test(test_reconnect_backoff),
         cmocka_unit_test(test_open_key_value),
         cmocka_unit_test(test_open_errors),
     };

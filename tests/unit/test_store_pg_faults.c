@@ -89,7 +89,7 @@ static void test_lost_commit_order_always(void **state)
     fixture *f = *state;
     perk_store *s = f->s;
     kill_at_commit(s, "orders", 1000);
-    commit_one(s, "LOST2", PERK_STORE_IO, NULL);
+    commit_one(s, "LOST2", PERK_STORE_UNAVAILABLE, NULL);
     const char *msg = perk_store_errmsg(s);
     assert_non_null(strstr(msg, "may have been committed"));
     assert_null(strstr(msg, "nothing was committed"));
@@ -106,7 +106,7 @@ static void test_lost_commit_other_write(void **state)
     fixture *f = *state;
     perk_store *s = f->s;
     kill_at_commit(s, "coupons", 1);
-    assert_store(s, PERK_STORE_IO, perk_store_coupon_add(s, "LOSTC", "camp", 0, 1, 1, NULL, 0));
+    assert_store(s, PERK_STORE_UNAVAILABLE, perk_store_coupon_add(s, "LOSTC", "camp", 0, 1, 1, NULL, 0));
     assert_non_null(strstr(perk_store_errmsg(s), "may or may not have committed"));
     assert_int_equal(test_sql_int(s, "SELECT nextval('test_kills')"), 2); /* fired once: not run again */
     /* the next write connects again */
