@@ -295,6 +295,15 @@ static const char schema_v9[] = "ALTER TABLE coupons ADD COLUMN valid_from INTEG
 static const char schema_v10[] = "ALTER TABLE budget_uses ADD COLUMN units INTEGER NOT NULL DEFAULT 0;\n"
                                  "ALTER TABLE reservation_holds ADD COLUMN units INTEGER NOT NULL DEFAULT 0;\n";
 
+/* Version 11: 满500返50券 - the code each promotion of an order rewarded (`then coupon from "X"`),
+ * issued at commit into coupons; one per order and promotion, so a retried commit finds it. */
+static const char schema_v11[] = "CREATE TABLE reward_coupons (\n"
+                                 "  order_id TEXT NOT NULL,\n"
+                                 "  promo_id TEXT NOT NULL,\n"
+                                 "  code     TEXT NOT NULL UNIQUE,\n"
+                                 "  PRIMARY KEY (order_id, promo_id)\n"
+                                 ");\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
@@ -306,6 +315,7 @@ const pstore_migration pstore_migrations[] = {
     { 8, "console operators, sessions and the audit log", schema_v8 },
     { 9, "coupons: validity start, revocation (when, by whom, why)", schema_v9 },
     { 10, "units bought at a promotion's price, and held by reservations", schema_v10 },
+    { 11, "reward coupons: the codes an order earned (then coupon from ...)", schema_v11 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

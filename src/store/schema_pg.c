@@ -296,11 +296,20 @@ static const char schema_pg_v2[] =
 static const char schema_pg_v3[] = "ALTER TABLE budget_uses ADD COLUMN units BIGINT NOT NULL DEFAULT 0;\n"
                                    "ALTER TABLE reservation_holds ADD COLUMN units BIGINT NOT NULL DEFAULT 0;\n";
 
+/* Version 4 = SQLite's step 11: the code each promotion of an order rewarded. */
+static const char schema_pg_v4[] = "CREATE TABLE reward_coupons (\n"
+                                   "  order_id TEXT NOT NULL,\n"
+                                   "  promo_id TEXT NOT NULL,\n"
+                                   "  code     TEXT NOT NULL UNIQUE,\n"
+                                   "  PRIMARY KEY (order_id, promo_id)\n"
+                                   ");\n";
+
 static const pstore_pg_migration pstore_pg_migrations[] = {
     { 1, "the schema of SQLite version 9: versions, coupons, orders, ledger, refunds, reservations, "
          "console", schema_pg_v1 },
     { 2, "orders.rowid and refunds.rowid: SQLite's implicit rowid as a column", schema_pg_v2 },
     { 3, "units bought at a promotion's price, and held by reservations (SQLite step 10)", schema_pg_v3 },
+    { 4, "reward coupons: the codes an order earned (SQLite step 11)", schema_pg_v4 },
 };
 static const size_t pstore_pg_n_migrations = sizeof pstore_pg_migrations / sizeof pstore_pg_migrations[0];
 
