@@ -109,6 +109,15 @@ void check_reward_coupons(check_ctx *c)
                 continue;
             }
             first = act;
+            /* `then coupon from "X"` then, on the next line, `valid D1 to D2`: the grammar gives the
+             * `valid` to the coupon, which may not be what was meant */
+            if (act->a != NULL && act->a->span.first_line > act->span.first_line)
+                diag_report(c->diags, DIAG_REWARD_VALID_NEXT_LINE,
+                            act->b ? ast_span_join(act->a->span, act->b->span) : act->a->span,
+                            "put it on the line of `coupon from` if it is the code's period; the promotion's "
+                            "own `valid` goes before its `then`",
+                            "this `valid` right after `coupon from \"%s\"` is the coupon's period, not the "
+                            "promotion's", act->name);
             check_one(c, p, act);
         }
     }

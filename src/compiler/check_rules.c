@@ -535,7 +535,7 @@ static void check_reward_period(check_ctx *c, ast_node *act)
             diag_report(c->diags, DIAG_REWARD_PERIOD_RANGE, act->a->span,
                         "write a number of days from 1 to 3650, e.g. `valid 30 days`, or leave `valid` out "
                         "so the code lasts as long as the promotions that redeem it",
-                        "a reward coupon is valid for 1 day to %d days, not `%s`", REWARD_MAX_DAYS,
+                        "a reward coupon is valid for a whole number of days, 1 to %d, not `%s`", REWARD_MAX_DAYS,
                         check_span_text(c, act->a->span, text, sizeof text));
             return;
         }
