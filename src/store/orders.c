@@ -215,7 +215,18 @@ static perk_store_status load_previous(commit_ctx *c, bool *found)
     r->tier_changed = pstore_col_int64(st, 9) != 0;
     r->event_id = pstore_col_int64(st, 10);
     pstore_done(st);
-    return pstore_load_rewards(s, c->o->order_id, r); /* the same codes as the first commit */
+    /* the same codes as the first commit, in its order: the order's promotions' (the same content) */
+    status = pstore_load_rewards(s, c->o->order_id, r);
+    size_t placed = 0;
+    for (size_t i = 0; status == PERK_STORE_OK && i < c->o->n_promos; i++)
+        for (size_t k = placed; k < r->n_reward_codes; k++)
+            if (strcmp(r->reward_codes[k].promo_id, c->o->promos[i].promo_id) == 0) {
+                perk_store_reward_code t = r->reward_codes[k];
+                memmove(&r->reward_codes[placed + 1], &r->reward_codes[placed], (k - placed) * sizeof t);
+                r->reward_codes[placed++] = t;
+                break;
+            }
+    return status;
 }
 
 /* ---------------------------------------------------------------- checks */

@@ -31,12 +31,23 @@ static const char RULES[] = "ruleset \"shop\" { currency CNY timezone \"Asia/Sha
                             "  requires coupon from \"D11BACK\"\n"
                             "  valid 2027-11-12 to 2027-11-30\n"
                             "  then 10% off order\n"
-                            "}\n";
+                            "}\n"
+                            "promotion member \"会员返券\" {\n"
+                            "  when \"member\" in customer.tags\n"
+                            "  then coupon from \"MEMBER\"\n"
+                            "}\n"
+                            "promotion use_member_may { requires coupon from \"MEMBER\" valid 2027-05-01 to "
+                            "2027-05-31 then ¥10 off order }\n"
+                            "promotion use_member_april { requires coupon from \"MEMBER\" valid 2027-04-01 to "
+                            "2027-04-30 then ¥20 off order }\n";
 
 #define T0 1772589600
 #define DAYS_30 2592000 /* 30 x 86400 */
 #define D11_FROM 1825948800
 #define D11_UNTIL 1827590400
+/* MEMBER has no `valid`: its redeemers' period, 2027-04-01 00:00 .. 2027-05-31 23:59:59 Shanghai */
+#define MEMBER_FROM 1806508800  /* 2027-03-31T16:00:00Z */
+#define MEMBER_UNTIL 1811779200 /* 2027-05-31T16:00:00Z */
 
 typedef struct fixture {
     test_dir dir;
@@ -174,13 +185,35 @@ static void test_window_period(void **state)
     assert_string_equal(r.reward_codes[1].campaign, "D11BACK");
     assert_int_equal(r.reward_codes[1].valid_from, D11_FROM);
     assert_int_equal(r.reward_codes[1].expires_at, D11_UNTIL);
-    char code[PERK_STORE_CODE_MAX];
+    char code[PERK_STORE_CODE_MAX], first[PERK_STORE_CODE_MAX];
     snprintf(code, sizeof code, "%s", r.reward_codes[1].code);
+    snprintf(first, sizeof first, "%s", r.reward_codes[0].code);
+    perk_store_commit_result_free(&r);
+    /* a retry: the same two codes in the same order */
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, &r));
+    assert_true(r.replay);
+    assert_int_equal(r.n_reward_codes, 2);
+    assert_string_equal(r.reward_codes[0].code, first);
+    assert_string_equal(r.reward_codes[1].code, code);
+    assert_int_equal(r.reward_codes[1].valid_from, D11_FROM);
     perk_store_commit_result_free(&r);
     assert_int_equal(verdict(s, code, "amy", D11_FROM - 1), PERK_STORE_COUPON_NOT_YET_VALID);
     assert_int_equal(verdict(s, code, "amy", D11_FROM), PERK_STORE_COUPON_VALID);
     assert_int_equal(verdict(s, code, "amy", D11_UNTIL - 1), PERK_STORE_COUPON_VALID);
     assert_int_equal(verdict(s, code, "amy", D11_UNTIL), PERK_STORE_COUPON_EXPIRED);
+
+    /* no `valid` on the reward: the redeeming promotions' earliest start and latest end */
+    perk_store_promo_use member = { "member", 0, -1, -1, -1 };
+    o = test_order("W2", "amy", f->clock, 10000);
+    o.ruleset_version = f->version;
+    o.promos = &member;
+    o.n_promos = 1;
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, &r));
+    assert_int_equal(r.n_reward_codes, 1);
+    assert_string_equal(r.reward_codes[0].campaign, "MEMBER");
+    assert_int_equal(r.reward_codes[0].valid_from, MEMBER_FROM);
+    assert_int_equal(r.reward_codes[0].expires_at, MEMBER_UNTIL);
+    perk_store_commit_result_free(&r);
 }
 
 static void test_refunds(void **state)
