@@ -9,6 +9,7 @@
 #include "store_fixture.h"
 
 #include <sys/wait.h>
+#include <time.h>
 
 /* RETURN50 for 30 days after the commit; D11BACK for 2027-11-12 00:00 .. 2027-11-30 23:59:59 in
  * Shanghai (UTC+8): valid from 2027-11-11T16:00:00Z = 1825948800, expiring at
@@ -276,7 +277,7 @@ static void test_refunds(void **state)
 enum { N_PROCS = 8, N_ORDERS = 24, N_CUSTOMERS = 5 };
 
 /* Worker w commits the orders i with i % 4 == w / 2: every order by two workers at once. */
-static void run_worker(const char *db, int w, int64_t version)
+static void run_worker(const char *db, int w, int64_t version, int64_t time)
 {
     perk_store *s = NULL;
     if (perk_store_open(db, &s) != PERK_STORE_OK) _exit(2);
@@ -286,12 +287,12 @@ static void run_worker(const char *db, int w, int64_t version)
         snprintf(id, sizeof id, "P%d", i);
         snprintf(customer, sizeof customer, "c%d", i % N_CUSTOMERS);
         perk_store_promo_use promo = { "return50", 0, -1, -1, -1 };
-        perk_store_order o = test_order(id, customer, 0, 60000);
+        /* one time for both workers of an order: the same content, so the second is a replay */
+        perk_store_order o = test_order(id, customer, time, 60000);
         o.ruleset_version = version;
         o.promos = &promo;
         o.n_promos = 1;
         for (int attempt = 0;; attempt++) {
-            o.time = perk_store_now(s);
             perk_store_commit_result r;
             perk_store_status st = perk_store_commit(s, &o, NULL, &r);
             bool one = r.n_reward_codes == 1;
@@ -300,8 +301,14 @@ static void run_worker(const char *db, int w, int64_t version)
                 if (!one) _exit(3); /* first commit or replay: always the order's one code */
                 break;
             }
-            if (attempt > 200) _exit(4);
-            if (st != PERK_STORE_BUSY && st != PERK_STORE_CONFLICT) _exit(5);
+            if (attempt > 200) {
+                fprintf(stderr, "worker %d, order %s: gave up: %s\n", w, id, perk_store_errmsg(s));
+                _exit(4);
+            }
+            if (st != PERK_STORE_BUSY) {
+                fprintf(stderr, "worker %d, order %s: %s: %s\n", w, id, perk_store_status_name(st), perk_store_errmsg(s));
+                _exit(5);
+            }
         }
     }
     perk_store_close(s);
@@ -314,10 +321,11 @@ static void test_rewards_under_contention(void **state)
     perk_store_close(f->s); /* the workers open their own, on the real clock */
     f->s = NULL;
     pid_t pids[N_PROCS];
+    int64_t now = (int64_t)time(NULL);
     for (int w = 0; w < N_PROCS; w++) {
         pids[w] = fork();
         assert_true(pids[w] >= 0);
-        if (pids[w] == 0) run_worker(f->dir.db, w, f->version);
+        if (pids[w] == 0) run_worker(f->dir.db, w, f->version, now);
     }
     for (int w = 0; w < N_PROCS; w++) {
         int status;
