@@ -139,6 +139,10 @@ static ast_node *block(parse_state *ps, ast_node *body, ast_node *name, ast_node
 %token T_ITEMS "'items'" T_TODAY "'today'" T_WEEKDAY "'weekday'" T_TIME_KW "'time'"
 %token T_TRUE "'true'" T_FALSE "'false'"
 
+/* `then coupon from "X"` followed by `valid`: the `valid` is the coupon's (shift) */
+%precedence REWARD_BARE
+%precedence T_VALID
+
 %type <node> top header settings setting decl label_opt tier_body tier_clause promo_body
 %type <node> promo_clause stage_name day_list month_days last_day day_numbers action qty_table tier_table qty_steps qty_step tier_steps tier_step up_to_opt year_words
 %type <node> bundle_parts bundle_part
@@ -465,6 +469,14 @@ action
             $$->name = $2->name;
             $$->label = $3 ? $3->name : NULL;
         }
+    /* 满500返50券: `coupon from "RETURN50"`, its period optional. A `valid` right after it is the
+     * coupon's (%prec: shift), so the promotion's own `valid` goes before its `then`. */
+    | T_COUPON T_FROM T_STRING %prec REWARD_BARE
+        { $$ = mk_action(ps, ACT_REWARD_COUPON, @$, NULL, NULL, NULL); $$->name = $3->name; }
+    | T_COUPON T_FROM T_STRING T_VALID expr
+        { $$ = mk_action(ps, ACT_REWARD_COUPON, @$, $5, NULL, NULL); $$->name = $3->name; }
+    | T_COUPON T_FROM T_STRING T_VALID expr T_TO expr
+        { $$ = mk_action(ps, ACT_REWARD_COUPON, @$, $5, $7, NULL); $$->name = $3->name; }
     ;
 
 /* Table rows are separated by commas; a trailing comma is fine. */
@@ -1113,7 +1125,7 @@ static const yysymbol_kind_t settings_kw[] = {
 };
 static const yysymbol_kind_t action_start[] = {
     YYSYMBOL_T_FREE, YYSYMBOL_T_PRICE, YYSYMBOL_T_TIERS, YYSYMBOL_T_EVERY, YYSYMBOL_T_BUY,
-    YYSYMBOL_T_ANY, YYSYMBOL_T_GIFT, YYSYMBOL_T_EFFECT, YYSYMBOL_T_BUNDLE, YYSYMBOL_YYEMPTY
+    YYSYMBOL_T_ANY, YYSYMBOL_T_GIFT, YYSYMBOL_T_EFFECT, YYSYMBOL_T_BUNDLE, YYSYMBOL_T_COUPON, YYSYMBOL_YYEMPTY
 };
 
 static int set_count(const token_set *s, const yysymbol_kind_t *group)

@@ -78,7 +78,12 @@
       "every p0 spent within one store: p1 off, at most p2 per store (lines without a store: one group)") \
     X(BUNDLE, "bundle", ITEMS, 1, 1, PARTS, NEVER, BUNDLE, BUNDLE, COUNT, ANY, ANY, 0, "bundle %S for %m0",  \
       "a bundle: steps = its parts (threshold = units, value = the part's name string or -1); p0 = the "  \
-      "bundle price (>= 1); parts but the last marked by BUNDLE_PART, the last part's set on APPLY")
+      "bundle price (>= 1); parts but the last marked by BUNDLE_PART, the last part's set on APPLY")  \
+    X(REWARD_COUPON, "reward-coupon", ORDER, 0, 1, NONE, NEVER, NONE, REWARD, SECONDS, SECONDS, SECONDS, 1, \
+      "coupon from %q1 (valid %i0 s, or from %i1 to %i2)", \
+      "满500返50券: str1 = campaign; p0 = seconds valid after the commit (0 = see p1, p2), p1 = valid "  \
+      "from (unix seconds, 0 = the commit), p2 = expires at (0 = never); p0 > 0 only with p1 = p2 = 0, " \
+      "p2 > p1 when both are set; the store issues the code at commit")
 /* clang-format on */
 
 typedef enum prog_action_kind {
@@ -136,7 +141,9 @@ typedef enum prog_layout_kind {
     PROG_LAYOUT_GIFT,     /* p0 = a or 1, str1 = name, str2 = label or name */
     PROG_LAYOUT_SHIPPING, /* a money: p0 = a, p1 = -1; a percent: p0 = 0, p1 = a */
     PROG_LAYOUT_EFFECT,   /* str1 = name, str2 = label or "" */
-    PROG_LAYOUT_BUNDLE    /* p0 = c (the price); steps = the parts in list (AST_BUNDLE_PART: a = units, b = set) */
+    PROG_LAYOUT_BUNDLE,   /* p0 = c (the price); steps = the parts in list (AST_BUNDLE_PART: a = units, b = set) */
+    PROG_LAYOUT_REWARD    /* str1 = name; p0 = value (seconds) when ival = 1; p1, p2 = value, value2 (local
+                             seconds, converted to UTC) when ival = 2 (src/compiler/check_reward.c) */
 } prog_layout_kind;
 
 /* p0..p2: what the verifier requires of an operand */
@@ -146,7 +153,8 @@ typedef enum prog_operand_kind {
     PROG_OPND_MONEY,      /* >= 0 */
     PROG_OPND_COUNT,      /* >= 1 */
     PROG_OPND_CAP,        /* >= -1 (-1 = none) */
-    PROG_OPND_PPM_OR_NONE /* -1, or 0 ..= 1000000 */
+    PROG_OPND_PPM_OR_NONE, /* -1, or 0 ..= 1000000 */
+    PROG_OPND_SECONDS      /* >= 0: a duration or an instant in unix seconds, 0 = none */
 } prog_operand_kind;
 
 /* The most parts a bundle has (a part is a bit of the VM's per-line part mask). */

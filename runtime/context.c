@@ -79,7 +79,7 @@ static void set_error(perk_error *err, perk_status status, const char *msg)
 /* ------------------------------------------------------------------ sizing from the program */
 
 typedef struct prog_counts {
-    uint32_t gifts, effects, points, discount_rules;
+    uint32_t gifts, effects, points, discount_rules, rewards;
 } prog_counts;
 
 static bool action_discounts_goods(uint8_t kind)
@@ -98,6 +98,7 @@ static void count_block(const prog_data *d, prog_block b, prog_counts *c, bool *
             uint8_t kind = d->actions[in->arg].kind;
             if (kind == PROG_ACT_GIFT) c->gifts++;
             if (kind == PROG_ACT_EFFECT) c->effects++;
+            if (kind == PROG_ACT_REWARD_COUPON) c->rewards++;
             if (action_discounts_goods(kind)) *discounts = true;
         } else if (in->op == PERK_OP_EARN) {
             c->points++;
@@ -107,7 +108,7 @@ static void count_block(const prog_data *d, prog_block b, prog_counts *c, bool *
 
 static prog_counts count_program(const prog_data *d)
 {
-    prog_counts c = { 0, 0, 0, 0 };
+    prog_counts c = { 0, 0, 0, 0, 0 };
     for (uint32_t r = 0; r < d->n_rules; r++) {
         bool discounts = false;
         count_block(d, d->rules[r].code, &c, &discounts);
@@ -181,6 +182,7 @@ void perk_context_free(perk_context *ctx)
         ctx->r_promos,
         ctx->r_gifts,
         ctx->r_effects,
+        ctx->r_rewards,
         ctx->r_coupons,
         ctx->r_points,
         ctx->r_hints,
@@ -289,6 +291,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->max_sets = d->max_sets + 1;
     ctx->max_gifts = c.gifts;
     ctx->max_effects = c.effects;
+    ctx->max_rewards = c.rewards;
     ctx->max_points = c.points;
     ctx->str_words = (d->n_strings + 63) / 64;
     for (uint32_t r = 0; r < d->n_rules; r++)
@@ -360,6 +363,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->r_promos = ctx_array(d->n_rules, sizeof(perk_promotion_result), &ok);
     ctx->r_gifts = ctx_array(ctx->max_gifts, sizeof(perk_gift), &ok);
     ctx->r_effects = ctx_array(ctx->max_effects, sizeof(perk_effect), &ok);
+    ctx->r_rewards = ctx_array(ctx->max_rewards, sizeof(perk_reward_coupon), &ok);
     ctx->r_coupons = ctx_array(coupons, sizeof(perk_coupon_result), &ok);
     ctx->r_points = ctx_array(ctx->max_points, sizeof(perk_points_result), &ok);
     ctx->r_hints = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint), &ok);

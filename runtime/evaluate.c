@@ -216,8 +216,9 @@ static perk_status commit(perk_context *ctx, uint32_t r, int64_t goods)
     ctx->ship_cur -= ctx->pend_ship;
     ctx->res.n_gifts += ctx->pend_gifts;
     ctx->res.n_effects += ctx->pend_effects;
+    ctx->res.n_reward_coupons += ctx->pend_rewards;
     ctx->pend_ship = 0;
-    ctx->pend_gifts = ctx->pend_effects = 0;
+    ctx->pend_gifts = ctx->pend_effects = ctx->pend_rewards = 0;
     return PERK_OK;
 }
 
@@ -266,7 +267,7 @@ static perk_status reference_run(perk_context *ctx, uint32_t r, perk_promotion_r
     vm_outcome o = vm_run_uncounted(ctx, rule->code, VM_BLOCK_RULE, r);
     ctx->rule_original = false;
     bool nothing = o == VM_PASSED && act_pending_goods(ctx) == 0 && ctx->pend_ship == 0 &&
-                   ctx->pend_gifts == 0 && ctx->pend_effects == 0;
+                   ctx->pend_gifts == 0 && ctx->pend_effects == 0 && ctx->pend_rewards == 0;
     act_discard(ctx);
     if (o == VM_PASSED && nothing) {
         pr->reason = PERK_REASON_NOTHING;
@@ -427,7 +428,8 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
     }
     if (!tentative) take_count_hint(ctx, r); /* a member's: given when it is run again to commit */
     int64_t goods = act_pending_goods(ctx);
-    if (goods == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 && ctx->pend_effects == 0) {
+    if (goods == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 && ctx->pend_effects == 0 &&
+        ctx->pend_rewards == 0) {
         if (ctx->pend_bundle_price > 0) { /* a bundle pricier than its units says so (perk.h) */
             pr->has_comparison = true;
             pr->observed = ctx->pend_bundle_cost;
@@ -807,6 +809,7 @@ static perk_status build_result(perk_context *ctx)
     res->promotions = ctx->r_promos;
     res->gifts = ctx->r_gifts;
     res->effects = ctx->r_effects;
+    res->reward_coupons = ctx->r_rewards;
     res->n_coupons = ctx->n_coupons;
     res->coupons = ctx->r_coupons;
     res->points = ctx->r_points;
@@ -844,7 +847,7 @@ static void start(perk_context *ctx)
     ctx->rule_original = false;
     ctx->rule_index = 0;
     ctx->pend_ship = 0;
-    ctx->pend_gifts = ctx->pend_effects = 0;
+    ctx->pend_gifts = ctx->pend_effects = ctx->pend_rewards = 0;
     ctx->n_log = 0;
     ctx->n_visited = 0;
     if (!ctx->explain_all) memset(ctx->one_coupon, 0, ctx->rule_words * sizeof(uint64_t));

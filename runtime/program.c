@@ -359,6 +359,22 @@ bool perk_program_promotion_consumes(const perk_program *program, size_t index)
     return (program->d.rules[index].flags & PROG_RULE_CONSUME) != 0;
 }
 
+const char *perk_program_promotion_reward_coupon(const perk_program *p, size_t index, int64_t *valid_from,
+                                                 int64_t *expires_at, int64_t *valid_seconds)
+{
+    if (!p || index >= p->d.n_rules) return NULL;
+    const prog_data *d = &p->d;
+    for (uint32_t k = first_action_of(d, index); k < d->n_actions && d->actions[k].rule == index; k++) {
+        const prog_action *a = &d->actions[k];
+        if (a->kind != PROG_ACT_REWARD_COUPON || a->str1 >= d->n_strings) continue;
+        if (valid_seconds) *valid_seconds = a->p[0];
+        if (valid_from) *valid_from = a->p[1];
+        if (expires_at) *expires_at = a->p[2];
+        return prog_string(d, a->str1);
+    }
+    return NULL;
+}
+
 const char *perk_program_promotion_note(const perk_program *program, size_t index)
 {
     if (!program || index >= program->d.n_rules) return NULL;

@@ -481,6 +481,7 @@ static bool operand_ok(prog_operand_kind kind, int64_t x)
     case PROG_OPND_COUNT: return x >= 1;
     case PROG_OPND_CAP: return x >= -1;
     case PROG_OPND_PPM_OR_NONE: return x == -1 || ppm_ok(x);
+    case PROG_OPND_SECONDS: return x >= 0;
     }
     return false;
 }
@@ -489,6 +490,7 @@ static bool check_actions(vctx *v)
 {
     const prog_data *p = v->p;
     uint64_t budget = p->n_steps;
+    uint32_t last_reward = PROG_NONE;
     for (uint32_t i = 0; i < p->n_actions; i++) {
         const prog_action *a = &p->actions[i];
         if (a->rule >= p->n_rules)
@@ -534,6 +536,18 @@ static bool check_actions(vctx *v)
                            false;
             }
             break;
+        }
+        if (ok && a->kind == PROG_ACT_REWARD_COUPON) {
+            /* a period after the commit, or a window, never both; a window ends after it starts. The
+             * rules of reward actions ascend strictly, so a promotion rewards one campaign at most
+             * (perk_program_promotion_reward_coupon answers with one). */
+            if ((q[0] > 0 && (q[1] != 0 || q[2] != 0)) || (q[1] != 0 && q[2] != 0 && q[2] <= q[1]))
+                return wfail(v, who, "reward coupon period: %lld seconds, from %lld to %lld", (long long)q[0],
+                             (long long)q[1], (long long)q[2]),
+                       false;
+            if (last_reward != PROG_NONE && a->rule <= last_reward)
+                return wfail(v, who, "a second reward coupon for promotion %u, or out of order", a->rule), false;
+            last_reward = a->rule;
         }
         if (!ok)
             return wfail(v, who, "operands out of range (p = %lld, %lld, %lld)", (long long)q[0],

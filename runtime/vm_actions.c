@@ -672,6 +672,22 @@ static perk_status add_gift(perk_context *ctx, const prog_action *a)
     return PERK_OK;
 }
 
+/* 满500返50券: the evaluation only reports the reward; the store issues the code at commit. */
+static perk_status add_reward(perk_context *ctx, const prog_action *a)
+{
+    uint32_t k = ctx->res.n_reward_coupons + ctx->pend_rewards;
+    if (k >= ctx->max_rewards) return ctx_fail(ctx, PERK_LIMIT, "too many reward coupons");
+    const prog_data *d = ctx->d;
+    perk_reward_coupon *r = &ctx->r_rewards[k];
+    r->promotion = ctx->rule_index;
+    r->campaign = a->str1 < d->n_strings ? prog_string(d, a->str1) : "";
+    r->valid_seconds = a->p[0];
+    r->valid_from = a->p[1];
+    r->expires_at = a->p[2];
+    ctx->pend_rewards++;
+    return PERK_OK;
+}
+
 static perk_status add_effect(perk_context *ctx, const prog_action *a)
 {
     uint32_t k = ctx->res.n_effects + ctx->pend_effects;
@@ -763,6 +779,7 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
         return PERK_OK;
     }
     case PROG_ACT_EFFECT: return add_effect(ctx, a);
+    case PROG_ACT_REWARD_COUPON: return add_reward(ctx, a);
     case PROG_ACT_MOST_EXPENSIVE: return act_most_expensive(ctx, a, set);
     case PROG_ACT_COUNT_TIERS: {
         uint32_t n = gather(ctx, set, &total);
@@ -879,6 +896,7 @@ void act_discard(perk_context *ctx)
     ctx->pend_ship = 0;
     ctx->pend_gifts = 0;
     ctx->pend_effects = 0;
+    ctx->pend_rewards = 0;
     ctx->pend_hint = false;
     ctx->pend_hint_bundle = false;
     ctx->pend_bundle_cost = ctx->pend_bundle_price = 0;

@@ -93,7 +93,7 @@ struct perk_context {
     uint32_t max_words; /* ceil(cap_lines / 64): words of each line bitset (stride of sets
                                 and cidx) */
     uint32_t max_scalars, max_sets;
-    uint32_t max_gifts, max_effects, max_points;
+    uint32_t max_gifts, max_effects, max_points, max_rewards;
     uint32_t alloc_rules; /* allocations reserved per line: min(discount promotions, 64) */
     uint32_t max_allocs;  /* most allocations an evaluation may log: max_lines x alloc_rules */
     uint32_t log_cap;     /* capacity of the allocation log now: cap_lines x alloc_rules, more
@@ -210,6 +210,7 @@ struct perk_context {
     uint64_t *touched; /* lines with pend > 0 */
     int64_t pend_ship;
     uint32_t pend_gifts, pend_effects; /* result gifts/effects appended by the current rule */
+    uint32_t pend_rewards;             /* reward coupons appended by the current rule */
     /* a count tier's next row, noted by its action and made a hint when the promotion's outcome
      * is known (evaluate.c); cleared with the other pending state */
     bool pend_hint, pend_hint_percent;
@@ -269,6 +270,7 @@ struct perk_context {
     perk_promotion_result *r_promos; /* n_rules */
     perk_gift *r_gifts;
     perk_effect *r_effects;
+    perk_reward_coupon *r_rewards; /* max_rewards: one per reward action an evaluation can run */
     perk_coupon_result *r_coupons; /* max_coupons */
     perk_points_result *r_points;
     perk_hint *r_hints;           /* min(max_hints, n_rules) */

@@ -132,6 +132,11 @@ bool perk_program_promotion_per_sku(const perk_program *program, size_t index);
 /* Whether the promotion `consumes` the lines it uses (docs/semantics.md 5.6): once it applies,
  * later promotions neither count nor discount them. For explanations. */
 bool perk_program_promotion_consumes(const perk_program *program, size_t index);
+/* 满500返50券: the campaign whose code promotion `index` rewards (`then coupon from "RETURN50"`),
+ * or NULL when it rewards none; the period as in perk_reward_coupon (each out pointer may be
+ * NULL). The store reads it from the published version rather than from a caller's result. */
+const char *perk_program_promotion_reward_coupon(const perk_program *p, size_t index, int64_t *valid_from,
+                                                 int64_t *expires_at, int64_t *valid_seconds);
 /* Finds a promotion by id; returns its index or -1. */
 long perk_program_find_promotion(const perk_program *program, const char *id);
 size_t perk_program_earn_count(const perk_program *program);
@@ -448,6 +453,18 @@ typedef struct perk_promotion_units {
     int64_t units;
 } perk_promotion_units;
 
+/* 满500返50券: a coupon the order earns (`then coupon from "RETURN50"`, docs/semantics.md). The
+ * evaluation only says so; the store issues one code of `campaign`, usable once and only by the
+ * order's customer, when the order is committed (never for an anonymous order), and revokes it
+ * unused when the order is refunded. The code's period: from valid_from (0 = the commit) until
+ * expires_at (0 = never), or, when valid_seconds > 0, for valid_seconds after the commit. */
+typedef struct perk_reward_coupon {
+    uint32_t promotion;
+    const char *campaign;
+    int64_t valid_from, expires_at; /* unix seconds */
+    int64_t valid_seconds;
+} perk_reward_coupon;
+
 typedef struct perk_result {
     perk_status status; /* PERK_OK, or why the evaluation failed (then nothing else is set) */
     const char *currency;
@@ -487,6 +504,8 @@ typedef struct perk_result {
     const perk_promotion_extra *promotion_extra; /* n_promotions entries, parallel to promotions
                                                     (appended after 0.1.0); NULL when the program
                                                     has no best-deal group and no partial budget */
+    uint32_t n_reward_coupons;               /* appended after 0.1.0 */
+    const perk_reward_coupon *reward_coupons; /* of the applied promotions, in order */
 } perk_result;
 
 /* Evaluates the cart. Never returns NULL: check result->status. */

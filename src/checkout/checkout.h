@@ -93,5 +93,8 @@ void checkout_outcome_free(checkout_outcome *out);
  * out of memory. */
 struct json_t;
 struct json_t *checkout_coupon_json(const perk_store_coupon_info *k);
+/* 满500返50券: the codes a commit issued (perk_store_commit_result.reward_codes) as POST /v1/orders
+ * and `perk commit` show them: [{code, campaign, promotion, valid_from, expires_at (null = never)}]. */
+struct json_t *checkout_reward_codes_json(const perk_store_commit_result *r);
 
 #endif

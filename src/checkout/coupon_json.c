@@ -15,6 +15,22 @@ static json_t *text_or_mark(const char *s)
     return t ? t : json_string("(not UTF-8)");
 }
 
+json_t *checkout_reward_codes_json(const perk_store_commit_result *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; r && i < r->n_reward_codes; i++) {
+        const perk_store_reward_code *c = &r->reward_codes[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "code", json_string(c->code));
+        json_object_set_new(o, "campaign", json_string(c->campaign));
+        json_object_set_new(o, "promotion", json_string(c->promo_id));
+        json_object_set_new(o, "valid_from", json_integer(c->valid_from));
+        json_object_set_new(o, "expires_at", time_or_null(c->expires_at));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 json_t *checkout_coupon_json(const perk_store_coupon_info *k)
 {
     json_t *o = json_object();

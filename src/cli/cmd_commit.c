@@ -154,6 +154,7 @@ int cmd_commit(int argc, char **argv)
     json_object_set_new(o, "pending", json_integer(out.commit.pending));
     json_object_set_new(o, "tier", json_string(out.commit.tier));
     json_object_set_new(o, "event_id", json_integer(out.commit.event_id));
+    json_object_set_new(o, "reward_coupons", checkout_reward_codes_json(&out.commit));
     /* which customer facts came from the store, and each claim of the order they overrode */
     char *facts = checkout_facts_json(&out.facts);
     json_t *fj = facts ? json_loads(facts, 0, NULL) : NULL;

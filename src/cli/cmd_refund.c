@@ -109,11 +109,12 @@ static void print_result(const char *order_id, const char *refund_id, const perk
     if (json) {
         /* the service's reply (docs/service.md), money as decimal strings like results */
         json_t *o = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:b, s:s}", "order_id", order_id, "refund_id",
+            "{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:b, s:s, s:I, s:I}", "order_id", order_id, "refund_id",
             refund_id, "status", res->replay ? "already_recorded" : "recorded", "amount", amount,
             "refunded_total", total, "full", res->full, "points_reversed", (json_int_t)res->points_reversed,
             "points_shortfall", (json_int_t)res->points_shortfall, "points_returned",
-            (json_int_t)res->points_returned, "budget_released", res->budget_released, "tier", res->tier);
+            (json_int_t)res->points_returned, "budget_released", res->budget_released, "tier", res->tier,
+            "rewards_revoked", (json_int_t)res->rewards_revoked, "rewards_kept", (json_int_t)res->rewards_kept);
         char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
         if (text) puts(text);
         free(text);
@@ -131,6 +132,9 @@ static void print_result(const char *order_id, const char *refund_id, const perk
     if (res->points_returned)
         printf("  points returned: %lld (redeemed on the order)\n", (long long)res->points_returned);
     if (res->budget_released) printf("  budget and coupon uses released\n");
+    if (res->rewards_revoked || res->rewards_kept)
+        printf("  reward coupons:  %lld revoked, %lld kept (already used)\n", (long long)res->rewards_revoked,
+               (long long)res->rewards_kept);
     if (res->tier_changed) printf("  tier now:        %s\n", res->tier[0] ? cli_safe(res->tier) : "(none)");
 }
 

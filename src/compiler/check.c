@@ -873,6 +873,7 @@ bool check_program(ast_node *file, diag_engine *diags, ast_arena *arena, check_i
     check_priority_ties(c);
     check_stages(c);
     check_best_groups(c);
+    check_reward_coupons(c);
 
     /* lets of included files may serve other rulesets; only the main file's are reported */
     for (int i = 0; i < info->n_lets; i++) {

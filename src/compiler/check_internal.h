@@ -122,6 +122,12 @@ void check_priority_ties(check_ctx *c);
 /* Best-deal groups: all members `best` or none, all in one stage (check_best.c). */
 void check_best_groups(check_ctx *c);
 
+/* --- check_reward.c --- */
+/* Reward coupons (`then coupon from "X"`) across the rule set: each campaign is redeemed by a
+ * promotion, one per promotion, a window the redeeming promotions can use; fills the period of
+ * those written without `valid`. */
+void check_reward_coupons(check_ctx *c);
+
 /* --- check_stage.c --- */
 /* Warns when a `stage` clause or a priority contradicts a promotion's stage (docs/semantics.md). */
 void check_stages(check_ctx *c);

@@ -299,6 +299,8 @@ static void check_bundle(check_ctx *c, ast_node *act)
     }
 }
 
+static void check_reward_period(check_ctx *c, ast_node *act);
+
 static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
 {
     if (act == NULL || act->kind != AST_ACTION) return;
@@ -446,6 +448,10 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
         c->allow_zhe = false;
         return;
     case ACT_EFFECT: text_ok(c, act->span, act->name, "the effect's kind"); return;
+    case ACT_REWARD_COUPON:
+        text_ok(c, act->span, act->name, "the campaign of the reward coupon");
+        check_reward_period(c, act);
+        return;
     case ACT_MOST_EXPENSIVE:
         c->allow_zhe = true;
         want_percent(c, act->a, "the discount on the most expensive units");
@@ -531,6 +537,48 @@ static void check_valid(check_ctx *c, ast_node *cl)
             diag_fix(c->diags, cl->b->span, t1);
         }
     }
+}
+
+/* `then coupon from "X" valid 30 days` / `valid D1 to D2` (docs/semantics.md, reward coupons):
+ * ival = 1 with value = seconds after the commit, ival = 2 with value/value2 = the window's first
+ * and last local second, as `valid` reads them; no clause leaves ival 0 for check_reward.c. */
+#define REWARD_MAX_DAYS 3650
+static void check_reward_period(check_ctx *c, ast_node *act)
+{
+    act->ival = 0;
+    if (act->a == NULL) return;
+    char text[96];
+    if (act->b == NULL) {
+        if (!check_constant(c, act->a, TY_DURATION, "how long the reward coupon is valid")) return;
+        if (act->a->value < 86400 || act->a->value > (int64_t)REWARD_MAX_DAYS * 86400 || act->a->value % 86400 != 0) {
+            diag_report(c->diags, DIAG_REWARD_PERIOD_RANGE, act->a->span,
+                        "write a number of days from 1 to 3650, e.g. `valid 30 days`, or leave `valid` out "
+                        "so the code lasts as long as the promotions that redeem it",
+                        "a reward coupon is valid for a whole number of days, 1 to %d, not `%s`", REWARD_MAX_DAYS,
+                        check_span_text(c, act->a->span, text, sizeof text));
+            return;
+        }
+        act->ival = 1;
+        act->value = act->a->value;
+        return;
+    }
+    c->allow_datetime = true;
+    bool a = check_constant(c, act->a, TY_DATE, "the coupon's first day");
+    bool b = check_constant(c, act->b, TY_DATE, "the coupon's last day");
+    c->allow_datetime = false;
+    if (!a || !b) return;
+    act->value = valid_second(act->a, false);
+    act->value2 = valid_second(act->b, true);
+    if (act->value2 < act->value) {
+        char t1[96], t2[96], hint[240];
+        check_span_text(c, act->a->span, t1, sizeof t1);
+        check_span_text(c, act->b->span, t2, sizeof t2);
+        snprintf(hint, sizeof hint, "did you mean `valid %s to %s`?", t2, t1);
+        diag_report(c->diags, DIAG_VALID_END_BEFORE_START, ast_span_join(act->a->span, act->b->span), hint,
+                    "the reward coupon's period ends at %s, before it starts at %s", t2, t1);
+        return;
+    }
+    act->ival = 2;
 }
 
 /* CL_HOURS: ival = 1 for a window across midnight (`hours 22:00 to 02:00`). */

@@ -18,6 +18,7 @@
 #include "guard.h"
 #include "perk.h"
 #include "stage.h"
+#include "tz.h"
 #include "tzload.h"
 #include "verify.h"
 
@@ -1248,6 +1249,22 @@ static void compile_bundle(cg *c, const ast_node *act, prog_action *a)
     report_limits(c, act);
 }
 
+/* A reward coupon's period (check_reward.c left it on the node: ival 1 = value seconds after the
+ * commit, 2 = value..value2 local seconds, both included, 0 = never expires). A window becomes
+ * instants in the rule set's zone: valid from its first second, expiring after its last. */
+static void reward_period(cg *c, const ast_node *act, prog_action *a)
+{
+    a->str1 = intern(c, act->name ? act->name : "");
+    if (act->ival == 1) {
+        a->p[0] = act->value;
+    } else if (act->ival == 2) {
+        tz_zone z = { c->p->n_tz, c->p->tz_at, c->p->tz_offset, c->p->tz_base_offset };
+        int64_t from = tz_from_local(&z, act->value), to = tz_from_local(&z, act->value2) + 1;
+        a->p[1] = from < 0 ? 0 : from; /* before 1970: the checker's dates start later in practice */
+        a->p[2] = to <= a->p[1] ? a->p[1] + 1 : to;
+    }
+}
+
 static void compile_action(cg *c, const ast_node *act)
 {
     prog_action a;
@@ -1302,6 +1319,7 @@ static void compile_action(cg *c, const ast_node *act)
         a.str2 = intern(c, act->label ? act->label : "");
         break;
     case PROG_LAYOUT_BUNDLE: compile_bundle(c, act, &a); return;
+    case PROG_LAYOUT_REWARD: reward_period(c, act, &a); break;
     }
     if (a.kind == PROG_ACT_PERCENT_OFF || a.kind == PROG_ACT_MOST_EXPENSIVE ||
         a.kind == PROG_ACT_SHIPPING_OFF)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "money.h"
 
@@ -322,6 +323,22 @@ static void applied_detail(const explainer *e, const perk_promotion_result *pr, 
     for (uint32_t i = 0; r->effects && i < r->n_effects; i++) {
         const perk_effect *f = &r->effects[i];
         if (f->promotion == pr->promotion) ADD("%seffect %s", n > start ? "; " : "", f->kind ? f->kind : "?");
+    }
+    for (uint32_t i = 0; r->reward_coupons && i < r->n_reward_coupons; i++) {
+        const perk_reward_coupon *c = &r->reward_coupons[i];
+        if (c->promotion != pr->promotion) continue;
+        ADD("%searns a %s coupon", n > start ? "; " : "", c->campaign ? c->campaign : "?");
+        if (c->valid_seconds > 0) {
+            ADD(", valid %" PRId64 " day%s", c->valid_seconds / 86400, c->valid_seconds == 86400 ? "" : "s");
+        } else if (c->expires_at > 0) {
+            char t[32];
+            time_t at = (time_t)(c->expires_at - 1); /* its last valid second */
+            struct tm tm;
+            gmtime_r(&at, &tm);
+            strftime(t, sizeof t, "%Y-%m-%d %H:%M:%S", &tm);
+            ADD(", valid until %s UTC", t);
+        }
+        ADD(" (issued when the order is committed)");
     }
     if (n == start) ADD("applied");
     /* `consumes`: the lines it used are out of every later promotion (semantics.md 5.6) */

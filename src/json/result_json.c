@@ -742,6 +742,40 @@ static void write_effects(writer *w)
     w_close(w, ']');
 }
 
+/* 满500返50券: what the order earns (docs/result.md); the key only when there is one, so results
+ * of rule sets without reward coupons read as before. Times are unix seconds, as the store's
+ * coupon API gives them; null = the commit / never. */
+static void write_reward_coupons(writer *w)
+{
+    w_open(w, '[');
+    for (uint32_t i = 0; w->r->reward_coupons && i < w->r->n_reward_coupons; i++) {
+        const perk_reward_coupon *c = &w->r->reward_coupons[i];
+        w_next(w);
+        w_open(w, '{');
+        W_KEY(w, "promotion");
+        w_promotion(w, c->promotion);
+        W_KEY(w, "campaign");
+        w_str(w, c->campaign);
+        if (c->valid_seconds > 0) {
+            W_KEY(w, "valid_days");
+            w_int(w, c->valid_seconds / 86400);
+        } else {
+            W_KEY(w, "valid_from");
+            if (c->valid_from > 0)
+                w_int(w, c->valid_from);
+            else
+                W_LIT(w, "null");
+            W_KEY(w, "expires_at");
+            if (c->expires_at > 0)
+                w_int(w, c->expires_at);
+            else
+                W_LIT(w, "null");
+        }
+        w_close(w, '}');
+    }
+    w_close(w, ']');
+}
+
 static void write_coupons(writer *w)
 {
     w_open(w, '[');
@@ -895,6 +929,10 @@ static void write_result(writer *w, int flags)
     write_gifts(w);
     W_KEY(w, "effects");
     write_effects(w);
+    if (r->n_reward_coupons > 0) {
+        W_KEY(w, "reward_coupons");
+        write_reward_coupons(w);
+    }
     W_KEY(w, "coupons");
     write_coupons(w);
     W_KEY(w, "points");

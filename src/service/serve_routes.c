@@ -361,6 +361,7 @@ static void handle_orders(serve_call *c, serve_reply *r)
     json_object_set_new(o, "pending", json_integer(out.commit.pending));
     json_object_set_new(o, "tier", json_string(out.commit.tier));
     json_object_set_new(o, "event_id", json_integer(out.commit.event_id));
+    json_object_set_new(o, "reward_coupons", checkout_reward_codes_json(&out.commit));
     if (copts.reservation_id)
         json_object_set_new(o, "reservation_consumed", json_boolean(out.commit.reservation_consumed));
     char *facts = checkout_facts_json(&out.facts);
@@ -408,6 +409,8 @@ static void refund_reply(serve_call *c, serve_reply *r, const char *refund_id,
     json_object_set_new(o, "points_returned", json_integer(res->points_returned));
     json_object_set_new(o, "budget_released", json_boolean(res->budget_released));
     json_object_set_new(o, "tier", json_string(res->tier));
+    json_object_set_new(o, "rewards_revoked", json_integer(res->rewards_revoked));
+    json_object_set_new(o, "rewards_kept", json_integer(res->rewards_kept));
     serve_json(r, res->replay ? 200 : 201, o);
 }
 

@@ -306,6 +306,35 @@ fail:
     return status;
 }
 
+perk_store_status pstore_coupon_insert_generated(perk_store *s, const char *campaign, const char *customer,
+                                                 int64_t now, int64_t valid_from, int64_t expires_at,
+                                                 char norm[PERK_STORE_CODE_MAX])
+{
+    pstore_st *st = pstore_stmt(s, "INSERT INTO coupons (code, campaign, created_at, expires_at, max_uses, "
+                                   "max_per_customer, only_customer, valid_from) "
+                                   "VALUES (?1, ?2, ?3, ?4, 1, 1, ?5, ?6) ON CONFLICT (code) DO NOTHING");
+    if (!st) return pstore_stmt_status(s);
+    random_pool pool = { .pos = 0, .len = 0 };
+    char formatted[CODE_TEXT];
+    /* 60 random bits: a collision is rare; 32 in a row means the random source is broken */
+    for (int attempt = 0; attempt < 32; attempt++) {
+        if (make_code(&pool, "", formatted, sizeof formatted, norm) != 0)
+            return pstore_fail(s, PERK_STORE_IO, "getrandom failed: %s", strerror(errno));
+        pstore_bind_text(st, 1, norm);
+        pstore_bind_text(st, 2, campaign);
+        pstore_bind_int64(st, 3, now);
+        pstore_bind_int64(st, 4, expires_at);
+        pstore_bind_text(st, 5, customer);
+        pstore_bind_int64(st, 6, valid_from);
+        int rc = pstore_step(st);
+        pstore_done(st);
+        if (rc != PSTORE_DONE) return pstore_sqlfail(s, rc, "inserting a reward coupon");
+        if (pstore_changes(s) == 1) return PERK_STORE_OK;
+    }
+    return pstore_fail(s, PERK_STORE_CONFLICT,
+                       "could not find an unused code after 32 attempts; the random source looks broken");
+}
+
 /* Shaped like a generated code (ends in 12 base32 symbols + check) but the check fails. */
 static bool looks_mistyped(const char *norm)
 {

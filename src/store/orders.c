@@ -31,6 +31,10 @@ void perk_store_commit_result_free(perk_store_commit_result *r)
     free(r->failures);
     r->failures = NULL;
     r->n_failures = 0;
+    for (size_t i = 0; i < r->n_reward_codes; i++) free(r->reward_codes[i].promo_id);
+    free(r->reward_codes);
+    r->reward_codes = NULL;
+    r->n_reward_codes = 0;
 }
 
 /* ---------------------------------------------------------------- validation */
@@ -54,6 +58,7 @@ typedef struct commit_ctx {
     int64_t now; /* the store's clock (the order's time when trusted) */
     perk_store_policy version_policy;
     perk_store_tier version_tiers[64];
+    const perk_program *prog; /* the version's program (NULL when the store trusts its caller) */
 } commit_ctx;
 
 static perk_store_status validate_order(commit_ctx *c)
@@ -210,7 +215,18 @@ static perk_store_status load_previous(commit_ctx *c, bool *found)
     r->tier_changed = pstore_col_int64(st, 9) != 0;
     r->event_id = pstore_col_int64(st, 10);
     pstore_done(st);
-    return PERK_STORE_OK;
+    /* the same codes as the first commit, in its order: the order's promotions' (the same content) */
+    status = pstore_load_rewards(s, c->o->order_id, r);
+    size_t placed = 0;
+    for (size_t i = 0; status == PERK_STORE_OK && i < c->o->n_promos; i++)
+        for (size_t k = placed; k < r->n_reward_codes; k++)
+            if (strcmp(r->reward_codes[k].promo_id, c->o->promos[i].promo_id) == 0) {
+                perk_store_reward_code t = r->reward_codes[k];
+                memmove(&r->reward_codes[placed + 1], &r->reward_codes[placed], (k - placed) * sizeof t);
+                r->reward_codes[placed++] = t;
+                break;
+            }
+    return status;
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -312,6 +328,7 @@ static perk_store_status apply_version(commit_ctx *c)
     const perk_store_order *o = c->o;
     free(c->limits); /* from an earlier run of the transaction */
     free(c->units);
+    c->prog = NULL;
     c->limits = calloc(o->n_promos + 1, sizeof *c->limits);
     c->units = calloc(o->n_promos + 1, sizeof *c->units);
     if (!c->limits || !c->units) return pstore_fail(s, PERK_STORE_NOMEM, "out of memory");
@@ -327,6 +344,7 @@ static perk_store_status apply_version(commit_ctx *c)
         return status;
     }
     const prog_data *d = prog_data_of(prog);
+    c->prog = prog;
     long long v = (long long)o->ruleset_version;
     if (strcmp(o->ruleset, perk_program_name(prog)) != 0 ||
         strcmp(o->currency, perk_program_currency(prog)) != 0)
@@ -669,6 +687,7 @@ static perk_store_status write_order(commit_ctx *c)
     if (status == PERK_STORE_OK) status = record_lines(c);
     if (status == PERK_STORE_OK) status = record_uses(c);
     if (status == PERK_STORE_OK) status = record_points(c);
+    if (status == PERK_STORE_OK && c->prog) status = pstore_issue_rewards(s, c->prog, o, c->now, c->r);
     if (status == PERK_STORE_OK)
         status = pstore_tier_update(s, c->policy, o->customer_id, o->time, "order", c->r->tier,
                                     c->r->previous_tier, &c->r->tier_changed);

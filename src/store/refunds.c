@@ -136,7 +136,20 @@ static perk_store_status load_previous(refund_ctx *c, bool *found)
     r->tier_changed = pstore_col_int64(st, 9) != 0;
     r->refunded_total = pstore_col_int64(st, 10);
     pstore_done(st);
-    return PERK_STORE_OK;
+    if (!r->full) return PERK_STORE_OK;
+    /* the reward codes as the full refund left them: revoked by it, or kept (used) */
+    st = pstore_stmt(s, "SELECT COALESCE(SUM(CASE WHEN c.revoked_by = 'refund' THEN 1 ELSE 0 END), 0),"
+                        " COALESCE(SUM(CASE WHEN c.revoked_at IS NULL THEN 1 ELSE 0 END), 0)"
+                        " FROM reward_coupons w JOIN coupons c ON c.code = w.code WHERE w.order_id = ?1");
+    if (!st) return pstore_stmt_status(s);
+    pstore_bind_text(st, 1, c->order_id);
+    int rc = pstore_step(st);
+    if (rc == PSTORE_ROW) {
+        r->rewards_revoked = pstore_col_int64(st, 0);
+        r->rewards_kept = pstore_col_int64(st, 1);
+    }
+    pstore_done(st);
+    return rc == PSTORE_ROW ? PERK_STORE_OK : pstore_sqlfail(s, rc, "reading the order's reward coupons");
 }
 
 static perk_store_status load_order(refund_ctx *c)
@@ -479,6 +492,10 @@ static perk_store_status apply_refund(refund_ctx *c, const char *lines_text)
     if (status == PERK_STORE_OK && c->points_target > 0) status = reverse_points(c, c->points_target);
     if (status == PERK_STORE_OK && r->full) status = return_redeemed(c);
     if (status == PERK_STORE_OK && r->full && c->release_budget) status = release_uses(c);
+    /* 满500返50券: the order is cancelled, so the codes it earned go too (a partial refund keeps
+     * them: the order still qualified in part, and the code may already be in the customer's hands) */
+    if (status == PERK_STORE_OK && r->full)
+        status = pstore_revoke_rewards(s, c->order_id, c->now, &r->rewards_revoked, &r->rewards_kept);
     /* The refund row goes in before the tier is computed: spend is net of it. */
     if (status == PERK_STORE_OK) status = insert_refund(c, lines_text);
     if (status == PERK_STORE_OK) status = insert_refund_lines(c);

@@ -300,6 +300,15 @@ static const char schema_v10[] = "ALTER TABLE budget_uses ADD COLUMN units INTEG
 static const char schema_v11[] = "ALTER TABLE consumers ADD COLUMN holder TEXT;\n"
                                  "ALTER TABLE consumers ADD COLUMN held_until INTEGER NOT NULL DEFAULT 0;\n";
 
+/* Version 12: 满500返50券 - the code each promotion of an order rewarded (`then coupon from "X"`),
+ * issued at commit into coupons; one per order and promotion, so a retried commit finds it. */
+static const char schema_v12[] = "CREATE TABLE reward_coupons (\n"
+                                 "  order_id TEXT NOT NULL,\n"
+                                 "  promo_id TEXT NOT NULL,\n"
+                                 "  code     TEXT NOT NULL UNIQUE,\n"
+                                 "  PRIMARY KEY (order_id, promo_id)\n"
+                                 ");\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
@@ -312,6 +321,7 @@ const pstore_migration pstore_migrations[] = {
     { 9, "coupons: validity start, revocation (when, by whom, why)", schema_v9 },
     { 10, "units bought at a promotion's price, and held by reservations", schema_v10 },
     { 11, "outbox consumers: which node delivers them, until when", schema_v11 },
+    { 12, "reward coupons: the codes an order earned (then coupon from ...)", schema_v12 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

@@ -300,12 +300,21 @@ static const char schema_pg_v3[] = "ALTER TABLE budget_uses ADD COLUMN units BIG
 static const char schema_pg_v4[] = "ALTER TABLE consumers ADD COLUMN holder TEXT;\n"
                                    "ALTER TABLE consumers ADD COLUMN held_until BIGINT NOT NULL DEFAULT 0;\n";
 
+/* Version 5 = SQLite's step 12: the code each promotion of an order rewarded. */
+static const char schema_pg_v5[] = "CREATE TABLE reward_coupons (\n"
+                                   "  order_id TEXT NOT NULL,\n"
+                                   "  promo_id TEXT NOT NULL,\n"
+                                   "  code     TEXT NOT NULL UNIQUE,\n"
+                                   "  PRIMARY KEY (order_id, promo_id)\n"
+                                   ");\n";
+
 static const pstore_pg_migration pstore_pg_migrations[] = {
     { 1, "the schema of SQLite version 9: versions, coupons, orders, ledger, refunds, reservations, "
          "console", schema_pg_v1 },
     { 2, "orders.rowid and refunds.rowid: SQLite's implicit rowid as a column", schema_pg_v2 },
     { 3, "units bought at a promotion's price, and held by reservations (SQLite step 10)", schema_pg_v3 },
     { 4, "outbox consumers: which node delivers them, until when (SQLite step 11)", schema_pg_v4 },
+    { 5, "reward coupons: the codes an order earned (SQLite step 12)", schema_pg_v5 },
 };
 static const size_t pstore_pg_n_migrations = sizeof pstore_pg_migrations / sizeof pstore_pg_migrations[0];
 

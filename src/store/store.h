@@ -506,6 +506,15 @@ typedef struct perk_store_failure {
     perk_store_coupon_status coupon_status; /* for PERK_STORE_FAIL_COUPON */
 } perk_store_failure;
 
+/* 满500返50券: a code the order earned (`then coupon from "RETURN50"`), issued at commit: usable
+ * once, only by the order's customer, from valid_from until expires_at (0 = never). */
+typedef struct perk_store_reward_code {
+    char code[PERK_STORE_CODE_MAX];     /* normalised (12 Crockford base32 symbols + check) */
+    char campaign[PERK_STORE_NAME_MAX];
+    char *promo_id;                     /* the promotion that rewarded it (owned) */
+    int64_t valid_from, expires_at;     /* valid_from: the commit's time unless the rule named one */
+} perk_store_reward_code;
+
 typedef struct perk_store_commit_result {
     bool replay;           /* order_id was committed before: these are the first outcome */
     int64_t points_earned; /* sum of the earned lines */
@@ -527,6 +536,11 @@ typedef struct perk_store_commit_result {
     bool reservation_consumed;
     /* perk_store_reserve: when the reservation's holds end unless committed (store clock). */
     int64_t reservation_expires_at;
+    /* perk_store_commit: the codes the order earned (owned), one per applied promotion of the
+     * version that rewards a coupon, in the order's promotion order; a replay returns the same
+     * codes. None for a store that trusts its caller (tests) or a period over before the commit. */
+    perk_store_reward_code *reward_codes;
+    size_t n_reward_codes;
 } perk_store_commit_result;
 
 /* Releases what a result owns (safe on a zeroed or already-freed result). */
@@ -671,6 +685,10 @@ typedef struct perk_store_refund_result {
     bool budget_released;
     char tier[PERK_STORE_NAME_MAX];
     bool tier_changed;
+    /* When the order became fully refunded: its reward codes (perk_store_commit_result.reward_codes)
+     * not used by a committed order were revoked (revoked_by "refund"); those already used are
+     * kept. A partial refund keeps them all (both 0). */
+    int64_t rewards_revoked, rewards_kept;
 } perk_store_refund_result;
 
 /* Records refund `refund_id` of `order_id` at `now`, idempotent by refund_id (same refund again:

@@ -155,6 +155,21 @@ perk_store_status pstore_migrate(perk_store *s);
 perk_store_status pstore_version_program(perk_store *s, int64_t id, int64_t now,
                                          const struct perk_program **out);
 
+/* rewards.c - reward coupons (满500返50券), inside the caller's write transaction. Issue: one code
+ * per promotion of o->promos whose rule in prog rewards one, restricted to o->customer_id, into
+ * r->reward_codes. Load: a committed order's codes (a replay). Revoke: a fully refunded order's
+ * unused codes; *revoked and *kept count them. */
+perk_store_status pstore_issue_rewards(perk_store *s, const struct perk_program *prog, const perk_store_order *o,
+                                       int64_t now, perk_store_commit_result *r);
+perk_store_status pstore_load_rewards(perk_store *s, const char *order_id, perk_store_commit_result *r);
+perk_store_status pstore_revoke_rewards(perk_store *s, const char *order_id, int64_t now, int64_t *revoked,
+                                        int64_t *kept);
+/* coupons.c: inserts one fresh generated code (no prefix) in the open transaction: max_uses 1, one
+ * per customer, only for `customer`; norm gets it. */
+perk_store_status pstore_coupon_insert_generated(perk_store *s, const char *campaign, const char *customer,
+                                                 int64_t now, int64_t valid_from, int64_t expires_at,
+                                                 char norm[PERK_STORE_CODE_MAX]);
+
 /* For tests of behaviour that predates trusted limits and the store's clock: see trusts_caller. */
 void pstore_trust_caller_for_tests(perk_store *s);
 

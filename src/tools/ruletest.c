@@ -266,6 +266,34 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         snprintf(actual, cap, "expect units %s %lld", w->w[2], (long long)got);
         return got == n;
     }
+    if ((strcmp(k, "reward_coupon") == 0 && (w->n == 4 || (w->n == 6 && strcmp(w->w[5], "days") == 0))) ||
+        (strcmp(k, "no") == 0 && w->n == 4 && strcmp(w->w[2], "reward_coupon") == 0)) {
+        /* expect reward_coupon ID CAMPAIGN [N days]: promotion ID earns a code of CAMPAIGN (valid N
+         * days after the commit); expect no reward_coupon ID: it earns none */
+        bool none = strcmp(k, "no") == 0;
+        const char *id = none ? w->w[3] : w->w[2];
+        long idx = promo_index(p, id);
+        if (idx < 0) {
+            snprintf(why, whycap, "no promotion named '%s' in this ruleset", id);
+            return false;
+        }
+        int64_t days = -1;
+        if (w->n == 6 && !parse_int(w->w[4], &days)) goto bad;
+        const perk_reward_coupon *got = NULL;
+        for (uint32_t k2 = 0; k2 < r->n_reward_coupons; k2++)
+            if (r->reward_coupons[k2].promotion == (uint32_t)idx) got = &r->reward_coupons[k2];
+        if (got == NULL) {
+            snprintf(actual, cap, "expect no reward_coupon %s", id);
+            return none;
+        }
+        if (got->valid_seconds > 0)
+            snprintf(actual, cap, "expect reward_coupon %s %s %lld days", id, got->campaign,
+                     (long long)(got->valid_seconds / 86400));
+        else
+            snprintf(actual, cap, "expect reward_coupon %s %s", id, got->campaign);
+        if (none) return false;
+        return strcmp(got->campaign, w->w[3]) == 0 && (days < 0 || got->valid_seconds == days * 86400);
+    }
     if (strcmp(k, "line") == 0 && w->n == 5 && strcmp(w->w[3], "final") == 0) {
         int64_t n;
         if (!parse_int(w->w[2], &n) || !parse_money(w->w[4], e, &want)) goto bad;

@@ -182,5 +182,14 @@ if jq -e '[.promotions[] | select(.id == "seckill")][0] | .discount == "600.00" 
 expect_status 0 "eval of a unit limit --explain" "$perk" eval rules/member_mall.perk --cart "$tmp/phones.json" --explain
 contains "$tmp/out" "-¥600.00 on line #1; 2 units at its price (its limit per customer)" "the explanation counts the units"
 
+# 满500返50券 (rules/reward_coupons.perk): ¥1200 on 2027-11-11 earns ¥30 off and two codes; eval says
+# what a commit would issue, in JSON (D11BACK 2027-11-12 00:00 .. 11-30 23:59:59 Shanghai =
+# 1825948800 .. 1827590400) and in the explanation
+printf '{"order":{"time":"2027-11-11T10:00:00+08:00"},"lines":[{"sku":"TEA","price":"1200.00","quantity":1}]}' >"$tmp/reward.json"
+expect_status 0 "eval of reward coupons" "$perk" eval rules/reward_coupons.perk --cart "$tmp/reward.json"
+if jq -e '.reward_coupons == [{"promotion":"return50","campaign":"RETURN50","valid_days":30},{"promotion":"d11_reward","campaign":"D11BACK","valid_from":1825948800,"expires_at":1827590400}]' "$tmp/out" >/dev/null; then ok; else fail "eval JSON: the two reward coupons"; fi
+expect_status 0 "eval of reward coupons --explain" "$perk" eval rules/reward_coupons.perk --cart "$tmp/reward.json" --explain
+contains "$tmp/out" "earns a RETURN50 coupon, valid 30 days (issued when the order is committed)" "the explanation names the reward"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

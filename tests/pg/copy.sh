@@ -50,6 +50,14 @@ promotion club "会员券" {
   requires coupon from "CLUB"
   then ¥5 off order
 }
+promotion back "满150返券" {
+  when order.subtotal >= ¥150
+  then coupon from "BACK" valid 30 days
+}
+promotion use_back "返券抵1元" {
+  requires coupon from "BACK"
+  then ¥1 off order
+}
 earn base "消费积分" { then 1 point per ¥1 on items }
 redeem { rate 100 points = ¥1 pays for goods }
 EOF2
@@ -136,6 +144,7 @@ rows "SELECT code, campaign, uses, max_uses, max_per_customer, only_customer FRO
 rows "SELECT code, order_id, customer_id, CASE WHEN released_at IS NULL THEN 1 ELSE 0 END FROM coupon_uses ORDER BY id"
 rows "SELECT ruleset, promo_id, uses, money FROM budget_totals ORDER BY ruleset, promo_id"
 rows "SELECT id, reservation_id, promo_id, code, discount FROM reservation_holds ORDER BY id"
+rows "SELECT order_id, promo_id, code FROM reward_coupons ORDER BY order_id"
 
 # ids go on after the copied ones; the copy takes new work
 max_events=$(sqlite3 "$db" "SELECT max(id) FROM events")

@@ -855,5 +855,66 @@ jq_is .status already_committed
 jq_is .discount 5.00
 stop_server
 
+# ------------------------------------------------------------------ reward coupons (满500返50券)
+step="reward coupons"
+db4="$work/reward.db"
+cat >reward.perk <<'EOF2'
+ruleset "shop" { currency CNY timezone "Asia/Shanghai" }
+promotion back "满500返券" {
+  when sum(items) >= ¥500
+  then coupon from "BACK" valid 30 days
+}
+promotion use_back "返券抵50" {
+  requires coupon from "BACK"
+  then ¥50 off order
+}
+EOF2
+"$perk" publish reward.perk -m rewards --db "$db4" >/dev/null
+ckey4=$("$perk" keys create --scope checkout --db "$db4" 2>/dev/null)
+rkey4=$("$perk" keys create --scope read --db "$db4" 2>/dev/null)
+okey4=$("$perk" keys create --scope operator --db "$db4" 2>/dev/null)
+check "server starts" start_server "$db4"
+# the evaluation says what a commit would issue
+cart W1 w1 "" 600.00 >w1.json
+req POST /v1/evaluate "$ckey4" w1.json
+jq_is '.reward_coupons[0].campaign' BACK
+jq_is '.reward_coupons[0].valid_days' 30
+req POST /v1/orders "$ckey4" w1.json
+status_is 201
+jq_is '.reward_coupons | length' 1
+jq_is '.reward_coupons[0].campaign' BACK
+jq_is '.reward_coupons[0].promotion' back
+check "valid for 30 days (2592000 s)" bash -c "(( \$(jq -r '.reward_coupons[0].expires_at - .reward_coupons[0].valid_from' '$work/body') == 2592000 ))"
+wcode=$(jq -r '.reward_coupons[0].code' "$work/body")
+# a retry returns the same code
+req POST /v1/orders "$ckey4" w1.json
+status_is 200
+jq_is '.reward_coupons[0].code' "$wcode"
+check "one code issued" [ "$(sqlite3 "$db4" "SELECT count(*) FROM coupons")" -eq 1 ]
+printf '{"code":"%s","customer_id":"w1"}' "$wcode" >wv1.json
+req POST /v1/coupons/validate "$ckey4" wv1.json
+jq_is .valid true
+printf '{"code":"%s","customer_id":"w2"}' "$wcode" >wv2.json
+req POST /v1/coupons/validate "$ckey4" wv2.json
+jq_is .status not_for_customer
+req GET /v1/customers/w1/coupons "$rkey4"
+jq_is '.coupons | length' 1
+jq_is '.coupons[0].code' "$wcode"
+jq_is '.coupons[0].max_uses' 1
+# a ¥100 order earns nothing
+cart W2 w1 >w2.json
+req POST /v1/orders "$ckey4" w2.json
+status_is 201
+jq_is '.reward_coupons | length' 0
+# cancelling W1 revokes the unused code
+req POST /v1/orders/W1/cancel "$okey4"
+status_is 201
+jq_is .full true
+jq_is .rewards_revoked 1
+jq_is .rewards_kept 0
+req POST /v1/coupons/validate "$ckey4" wv1.json
+jq_is .status revoked
+stop_server
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

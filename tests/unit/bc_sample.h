@@ -236,6 +236,9 @@ static inline void bc_sample(prog_data *p)
     pb_emit(p, PERK_OP_SET_TAG, pb_str(p, "organic"));
     pb_emit(p, PERK_OP_BUNDLE_PART, a);
     bc_sample_apply_all(p, a);
+    a = pb_action(p, r, PROG_ACT_REWARD_COUPON, 30 * 86400, 0, 0); /* coupon from "RETURN50" valid 30 days */
+    p->actions[a].str1 = pb_str(p, "RETURN50");
+    bc_sample_apply_all(p, a);
     pb_promotion_end(p, r);
 
     /* earn rules */

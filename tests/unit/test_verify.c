@@ -325,6 +325,22 @@ M(m_bundle_part_other)
     for (uint32_t i = 0; i < p->n_code; i++)
         if (p->code[i].op == PERK_OP_BUNDLE_PART) p->code[i].arg--; /* the buy-get per sku before it */
 }
+/* the sample's reward coupon (`coupon from "RETURN50" valid 30 days`) */
+static prog_action *sample_reward(prog_data *p)
+{
+    for (uint32_t i = p->n_actions; i-- > 0;)
+        if (p->actions[i].kind == PROG_ACT_REWARD_COUPON) return &p->actions[i];
+    fail_msg("the sample has no reward coupon");
+    return NULL;
+}
+M(m_reward_both) { sample_reward(p)->p[2] = 1900000000; /* 30 days and an end */ }
+M(m_reward_window_back)
+{
+    prog_action *a = sample_reward(p);
+    a->p[0] = 0, a->p[1] = 1900000000, a->p[2] = 1900000000; /* ends where it starts */
+}
+M(m_reward_negative) { sample_reward(p)->p[0] = -1; }
+M(m_reward_no_campaign) { sample_reward(p)->str1 = PROG_NONE; }
 M(m_cond_text) { p->conds[3].text = p->n_strings; }
 M(m_cond_hint) { p->conds[3].hint_set = p->n_strings + 1; }
 
@@ -335,7 +351,7 @@ static const prog_case prog_cases[] = {
     { "SET_CMP aux not a comparison", m_set_cmp_aux, "aux 6 is not a comparison" },
     { "NONE operand nonzero", m_none_arg, "(IN_RANGE): takes no operand but has 5" },
     { "INT operand", m_int_range, "(PUSH_INT): int constant 6 does not exist (pool of 6)" },
-    { "STRING operand", m_string_range, "(SET_TAG): string 58 does not exist" },
+    { "STRING operand", m_string_range, "(SET_TAG): string 59 does not exist" },
     { "STRSET operand", m_strset_operand, "(IN_STRSET): strset 1 does not exist (pool of 1)" },
     { "ATTR operand", m_attr_range, "(SET_ATTR): attr 5 does not exist" },
     { "FACT operand", m_fact_range, "(LOAD_FACT): unknown fact 30" },
@@ -346,8 +362,8 @@ static const prog_case prog_cases[] = {
       "promotion 'clearance' instruction 7 (REQUIRE): condition 1 does not belong to this block (its "
       "conditions are [0, 1))" },
     { "COND operand out of the table", m_cond_range,
-      "earn 'base' instruction 145 (REQUIRE): condition 19 does not belong" },
-    { "ACTION operand", m_action_range, "(APPLY): action 19 does not exist" },
+      "earn 'base' instruction 147 (REQUIRE): condition 19 does not belong" },
+    { "ACTION operand", m_action_range, "(APPLY): action 20 does not exist" },
     { "action of another rule", m_action_other_rule, "action 1 belongs to promotion 'member_day'" },
     { "APPLY2 with a non-buy/get action", m_apply2_kind, "(APPLY2): buy/get actions take APPLY2" },
     { "EARN in a promotion block", m_earn_in_promotion,
@@ -356,9 +372,9 @@ static const prog_case prog_cases[] = {
     { "MULTIPLY in a promotion block", m_multiply_in_promotion,
       "(MULTIPLY): only multiplier blocks may multiply" },
     { "MULTIPLY of another multiplier", m_multiply_index,
-      "multiplier 'happy' instruction 157 (MULTIPLY): multiplier 0" },
+      "multiplier 'happy' instruction 159 (MULTIPLY): multiplier 0" },
     { "APPLY in an earn block", m_apply_in_earn,
-      "earn 'base' instruction 147 (APPLY): only promotion blocks" },
+      "earn 'base' instruction 149 (APPLY): only promotion blocks" },
     { "REQUIRE_TARGET after a condition", m_target_after_cond,
       "(REQUIRE_TARGET): a target check must come before every condition and action" },
     { "REQUIRE_TARGET in an earn block", m_target_in_earn,
@@ -381,19 +397,19 @@ static const prog_case prog_cases[] = {
     { "missing END", m_missing_end, "promotion 'clearance': block [0, 10) does not end with END" },
     { "END inside a block", m_end_inside, "instruction 0 (END): END before the end of its block" },
     { "block outside the code", m_block_range,
-      "multiplier 'happy': block [164, 166) is outside the code of 164" },
+      "multiplier 'happy': block [166, 168) is outside the code of 166" },
     { "block range overflows", m_block_overflow, "block [4294967294, 4294967298) is outside the code" },
     { "blocks sharing code", m_block_shared,
-      "earn 'margin_bonus': instruction 143 also belongs to earn 'base'" },
+      "earn 'margin_bonus': instruction 145 also belongs to earn 'base'" },
     { "empty block", m_block_empty, "promotion 'clearance': empty code block" },
     { "too many scalars", m_too_many_scalars,
-      "promotion 'deep' instruction 484 (PUSH_IMM): stack too deep: 321 entries (limit 320)" },
+      "promotion 'deep' instruction 486 (PUSH_IMM): stack too deep: 321 entries (limit 320)" },
     { "too many sets", m_too_many_sets, "stack too deep: 321 entries (limit 320)" },
     { "unsorted strset", m_strset_unsorted,
       "strset 0 is not sorted ascending without duplicates (element 1)" },
     { "strset with a duplicate", m_strset_duplicate, "strset 0 is not sorted" },
     { "strset outside the pool", m_strset_range, "strset 0: list [0, 8) is outside the u32 pool of 7" },
-    { "strset element not a string", m_strset_string, "strset 0: element 1 is string 58" },
+    { "strset element not a string", m_strset_string, "strset 0: element 1 is string 59" },
     { "attr value not a string", m_attr_string, "attr 0: key or value is not a valid string id" },
     { "lowercase currency", m_currency_lower,
       "currency is not a 3-letter uppercase ISO 4217 code (bytes 63 6e 79 00)" },
@@ -407,7 +423,7 @@ static const prog_case prog_cases[] = {
     { "negative pending duration", m_pending_negative, "must not be negative" },
     { "year-end expiry out of range", m_year_end, "is not none (0), this year (1) or next year (2)" },
     { "year-end expiry beside a period", m_year_end_and_period, "both at a year's end and after" },
-    { "ruleset name not a string", m_name, "ruleset name is string 58, the pool has 58 strings" },
+    { "ruleset name not a string", m_name, "ruleset name is string 59, the pool has 59 strings" },
     { "timezone missing", m_timezone, "timezone is string 4294967295" },
     { "tz transitions not ascending", m_tz_order,
       "timezone transitions are not ascending: 2 at 515520000 follows 515520000" },
@@ -419,7 +435,7 @@ static const prog_case prog_cases[] = {
     { "redeem share over 100%", m_redeem_share, "redeem: max share 1000001 ppm" },
     { "redeem without a block", m_redeem_no_block, "redeem: needs a code block" },
     { "redeem REQUIRE of a promotion's condition", m_redeem_cond,
-      "redeem instruction 162 (REQUIRE): condition 0 does not belong" },
+      "redeem instruction 164 (REQUIRE): condition 0 does not belong" },
     { "multiplier den 0", m_mult_den, "multiplier 'birthday': factor 2/0 must have both numbers > 0" },
     { "multiplier num negative", m_mult_num, "multiplier 'happy': factor -2/2" },
     { "multiplier target not an earn rule", m_mult_target,
@@ -449,7 +465,7 @@ static const prog_case prog_cases[] = {
     { "rule conditions outside the table", m_rule_conds,
       "promotion 'clearance': conditions [0, 13) are outside" },
     { "rule conditions overflow", m_rule_conds_overflow, "conditions [4294967295, 4294967297) are outside" },
-    { "unknown action kind", m_action_kind, "action 0 of promotion 'clearance': unknown action kind 19" },
+    { "unknown action kind", m_action_kind, "action 0 of promotion 'clearance': unknown action kind 20" },
     { "action of no promotion", m_action_rule, "action 0: promotion 5 does not exist (there are 5)" },
     { "action steps outside the table", m_action_steps,
       "action 1 of promotion 'member_day': steps [0, 11) are outside" },
@@ -467,6 +483,13 @@ static const prog_case prog_cases[] = {
     { "a bundle part's name not a string", m_bundle_bad_name, "bundle part 1: units 2 or name" },
     { "a bundle part marked percent", m_bundle_percent_part, "bundle part 1: units 2 or name -1 out of range" },
     { "a bundle price of 0", m_bundle_zero_price, "of promotion 'bundle': operands out of range (p = 0, 0, 0)" },
+    { "a reward coupon with a period and an end", m_reward_both,
+      "of promotion 'bundle': reward coupon period: 2592000 seconds, from 0 to 1900000000" },
+    { "a reward coupon window ending where it starts", m_reward_window_back,
+      "of promotion 'bundle': reward coupon period: 0 seconds, from 1900000000 to 1900000000" },
+    { "a negative reward period", m_reward_negative, "of promotion 'bundle': operands out of range (p = -1, 0, 0)" },
+    { "a reward coupon without a campaign", m_reward_no_campaign,
+      "of promotion 'bundle': operands out of range (p = 2592000, 0, 0)" },
     { "BUNDLE_PART on another kind", m_bundle_part_other, "(BUNDLE_PART): BUNDLE_PART names action" },
     { "condition text not a string", m_cond_text,
       "condition 3: text, file or hint set is not a valid string id" },

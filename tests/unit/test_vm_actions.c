@@ -419,6 +419,63 @@ static void test_effect_recorded(void **state)
     perk_context_free(ctx);
 }
 
+/* 满500返50券: a reward-only promotion applies with nothing off and reports its campaign and
+ * period; two in one program are two results; evaluating allocates nothing; a failed condition
+ * reports none. */
+static void test_reward_coupon_recorded(void **state)
+{
+    (void)state;
+    static const perk_allocator counting = { bundle_alloc, bundle_release, NULL };
+    perk_set_allocator(&counting);
+    prog_data p = new_prog();
+    uint32_t r0 = pb_promotion_begin(&p, "days", NULL, 0);
+    pb_emit(&p, PERK_OP_SET_ALL, 0);
+    uint32_t a = pb_action(&p, r0, PROG_ACT_REWARD_COUPON, 30 * 86400, 0, 0);
+    p.actions[a].str1 = pb_str(&p, "RETURN50");
+    pb_emit(&p, PERK_OP_APPLY, a);
+    pb_promotion_end(&p, r0);
+    uint32_t r1 = pb_promotion_begin(&p, "window", NULL, 0);
+    pb_emit(&p, PERK_OP_SET_ALL, 0);
+    a = pb_action(&p, r1, PROG_ACT_REWARD_COUPON, 0, 1825948800, 1827590400);
+    p.actions[a].str1 = pb_str(&p, "D11BACK");
+    pb_emit(&p, PERK_OP_APPLY, a);
+    pb_promotion_end(&p, r1);
+    perk_program *prog = vt_load(&p);
+    /* the program says the same, as the store reads it */
+    int64_t from = -1, until = -1, seconds = -1;
+    assert_string_equal(perk_program_promotion_reward_coupon(prog, 1, &from, &until, &seconds), "D11BACK");
+    assert_int_equal(from, 1825948800);
+    assert_int_equal(until, 1827590400);
+    assert_int_equal(seconds, 0);
+    assert_string_equal(perk_program_promotion_reward_coupon(prog, 0, NULL, NULL, &seconds), "RETURN50");
+    assert_int_equal(seconds, 2592000);
+    assert_null(perk_program_promotion_reward_coupon(prog, 2, NULL, NULL, NULL));
+    perk_context *ctx = vt_context(prog);
+    vt_order(ctx, 0);
+    vt_line(ctx, "a", NULL, 50000, 1);
+    long before = bundle_allocs;
+    const perk_result *r = vt_eval(ctx);
+    assert_int_equal(bundle_allocs, before);
+    assert_int_equal(r->promotions[0].reason, PERK_REASON_APPLIED);
+    assert_int_equal(r->promotions[1].reason, PERK_REASON_APPLIED);
+    assert_int_equal(r->discount, 0);
+    assert_int_equal(r->payable, 50000);
+    assert_int_equal(r->n_reward_coupons, 2);
+    assert_int_equal(r->reward_coupons[0].promotion, 0);
+    assert_string_equal(r->reward_coupons[0].campaign, "RETURN50");
+    assert_int_equal(r->reward_coupons[0].valid_seconds, 2592000);
+    assert_int_equal(r->reward_coupons[0].expires_at, 0);
+    assert_int_equal(r->reward_coupons[1].promotion, 1);
+    assert_string_equal(r->reward_coupons[1].campaign, "D11BACK");
+    assert_int_equal(r->reward_coupons[1].valid_from, 1825948800);
+    assert_int_equal(r->reward_coupons[1].expires_at, 1827590400);
+    /* a second evaluation starts afresh */
+    r = vt_eval(ctx);
+    assert_int_equal(r->n_reward_coupons, 2);
+    perk_context_free(ctx);
+    perk_set_allocator(NULL);
+}
+
 /* ------------------------------------------------------------------ money budgets */
 
 static void test_money_budget_caps_to_remaining(void **state)
@@ -480,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_most_expensive_more_than_there_are),
         cmocka_unit_test(test_gift_counts_toward_nothing),
         cmocka_unit_test(test_effect_recorded),
+        cmocka_unit_test(test_reward_coupon_recorded),
         cmocka_unit_test(test_money_budget_caps_to_remaining),
         cmocka_unit_test(test_per_sku_groups_by_text),
         cmocka_unit_test(test_count_tier_hint_fields),

@@ -240,6 +240,25 @@ static json_t *ref_render_effects(ref_builder *b)
     return arr;
 }
 
+static json_t *ref_render_reward_coupons(ref_builder *b)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; b->r->reward_coupons && i < b->r->n_reward_coupons; i++) {
+        const perk_reward_coupon *c = &b->r->reward_coupons[i];
+        json_t *o = json_object();
+        ref_put(b, o, "promotion", ref_jpromotion(b, c->promotion));
+        ref_put(b, o, "campaign", ref_jstr(b, c->campaign));
+        if (c->valid_seconds > 0) {
+            ref_put(b, o, "valid_days", ref_jint(c->valid_seconds / 86400));
+        } else {
+            ref_put(b, o, "valid_from", c->valid_from > 0 ? ref_jint(c->valid_from) : json_null());
+            ref_put(b, o, "expires_at", c->expires_at > 0 ? ref_jint(c->expires_at) : json_null());
+        }
+        ref_append(b, arr, o);
+    }
+    return arr;
+}
+
 static json_t *ref_render_coupons(ref_builder *b)
 {
     json_t *arr = json_array();
@@ -347,6 +366,7 @@ static json_t *ref_render_result(ref_builder *b, int flags)
     }
     ref_put(b, root, "gifts", ref_render_gifts(b));
     ref_put(b, root, "effects", ref_render_effects(b));
+    if (r->n_reward_coupons > 0) ref_put(b, root, "reward_coupons", ref_render_reward_coupons(b));
     ref_put(b, root, "coupons", ref_render_coupons(b));
     ref_put(b, root, "points", ref_render_points(b));
     if (b->applied_only) {
