@@ -5,7 +5,9 @@
 #                                   postgresql:///perk?host=DIR&port=PORT&user=perk
 #   tests/pg/cluster.sh stop DIR    stops the server and removes DIR
 # For tests only: fsync, synchronous_commit and full_page_writes are off (a crash may lose the
-# cluster, which is thrown away anyway). initdb refuses to run as root: as root the cluster belongs
+# cluster, which is thrown away anyway); PERK_PG_DURABLE=1 keeps PostgreSQL's defaults (every
+# commit flushed to disk), for benchmarks that compare it with a SQLite store that fsyncs
+# (bench/store.sh). initdb refuses to run as root: as root the cluster belongs
 # to the `postgres` user (the Debian package creates it; scripts/deps.sh installs the package).
 # A stale DIR from a killed run is stopped and removed first; a port that is taken is retried.
 set -eu
@@ -62,6 +64,8 @@ start)
   chmod 755 "$dir"
   run initdb -D "$dir/data" -A trust -U perk -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+  durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PERK_PG_DURABLE:-0}" = 1 ] && durability=""
   started=""
   for attempt in 1 2 3 4 5 6 7 8; do
     port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
@@ -70,7 +74,7 @@ start)
       continue
     fi
     if run pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $port $durability -c max_connections=100" \
         start >/dev/null 2>&1; then
       started=$port
       break
