@@ -95,6 +95,14 @@ EOF2
 cpu_sample() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
 # a process's CPU time in seconds (utime + stime)
 proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# the cluster's CPU time so far: the postmaster's children (the nodes' sessions, the WAL writer,
+# the checkpointer...) that are alive now; 0 without a cluster
+pg_cpu() {
+  local pm t=0 c
+  pm=$(head -1 "$work/pg/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  for c in $pm $(pgrep -P "$pm"); do t=$(echo "$t + $(proc_cpu "$c")" | bc); done
+  echo "$t"
+}
 
 # q SQL: one query on the configuration's store
 q() {
@@ -128,8 +136,8 @@ start_node() { # I: perk serve on a free port; its port in $port
   return 1
 }
 
-printf '%s\n' "| store | nodes | workers | orders | commits/s | p50 ms | p99 ms | max ms | re-priced | serialization retries | 503 busy, sent again | errors | limits and orders | db check | machine CPU | nodes CPU | client CPU |" \
-  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|" >"$work/table.md"
+printf '%s\n' "| store | nodes | workers | orders | commits/s | p50 ms | p99 ms | max ms | re-priced | serialization retries | 503 busy, sent again | errors | limits and orders | db check | machine CPU busy | CPU, all processes | nodes CPU | PostgreSQL CPU | client CPU |" \
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|" >"$work/table.md"
 
 run_config() { # BACKEND NODES
   backend=$1
@@ -162,6 +170,8 @@ run_config() { # BACKEND NODES
   local log_lines=0
   [ "$backend" = pg ] && serr_before=$(grep -c 'could not serialize access\|deadlock detected' "$work/pg/server.log") &&
     log_lines=$(wc -l <"$work/pg/server.log")
+  local pg0=0
+  [ "$backend" = pg ] && pg0=$(pg_cpu)
   read -r -a cpu0 <<<"$(cpu_sample)"
   local load0
   load0=$(cut -d' ' -f1 /proc/loadavg)
@@ -174,6 +184,12 @@ run_config() { # BACKEND NODES
   local load1 nodes_cpu=0 p
   load1=$(cut -d' ' -f1 /proc/loadavg)
   for p in "${node_pids[@]}"; do nodes_cpu=$(echo "$nodes_cpu + $(proc_cpu "$p")" | bc); done
+  local pgcpu="n/a"
+  [ "$backend" = pg ] && pgcpu=$(printf '%.1f s' "$(echo "$(pg_cpu) - $pg0" | bc)")
+  # the nodes' sessions on the server (pooling, docs/operations.md): all but this query's own
+  local sessions="n/a"
+  [ "$backend" = pg ] &&
+    sessions=$(psql -X -A -t -q "$pg_uri" -c "SELECT count(*) - 1 FROM pg_stat_activity WHERE backend_type = 'client backend'")
   stop_nodes
   echo "  $out"
   [ -s "$work/client.err" ] && sed 's/^/  /' "$work/client.err"
@@ -230,15 +246,18 @@ run_config() { # BACKEND NODES
   local busy total
   busy=$((cpu1[0] - cpu0[0]))
   total=$((cpu1[1] - cpu0[1]))
-  local mcpu
+  local mcpu mbusy
   mcpu=$(awk -v b="$busy" -v t="$total" -v n="$(nproc)" 'BEGIN { printf "%.0f%% of %d", t ? 100 * b / t : 0, n }')
+  mbusy=$(awk -v b="$busy" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f s", b / hz }')
   echo "  refused for a used-up limit: $refused (flash $r_flash, cap $r_cap, once $r_once, seckill $r_seckill, coupons $r_coupons applied);" \
-    "re-priced $r_retries; serialization retries $serr; 503 store_busy sent again $r_busy; load average $load0 -> $load1"
-  echo "  CPU: machine $mcpu cores busy; perk nodes ${nodes_cpu} s; client ${r_client_cpu_s} s in ${r_seconds} s"
-  printf '| %s | %d | %d | %d | %.0f | %s | %s | %s | %d | %s | %d | %d | %s | %s | %s | %.1f s | %.2f s |\n' \
+    "re-priced $r_retries; serialization retries $serr; 503 store_busy sent again $r_busy; load average $load0 -> $load1;" \
+    "PostgreSQL sessions held by the nodes: $sessions"
+  echo "  CPU: machine $mcpu cores busy ($mbusy of CPU, every process); perk nodes ${nodes_cpu} s; PostgreSQL $pgcpu;" \
+    "client ${r_client_cpu_s} s; in ${r_seconds} s"
+  printf '| %s | %d | %d | %d | %.0f | %s | %s | %s | %d | %s | %d | %d | %s | %s | %s | %s | %.1f s | %s | %.2f s |\n' \
     "$([ "$backend" = sqlite ] && echo SQLite || echo PostgreSQL)" "$nodes" $((nodes * threads)) "$orders" \
     "$r_commits_per_s" "$r_p50_ms" "$r_p99_ms" "$r_max_ms" "$r_retries" "$serr" "$r_busy" "$r_errors" \
-    "$([ -z "$bad" ] && echo "held, none lost" || echo "FAILED: $bad")" "$dbcheck" "$mcpu" "$nodes_cpu" "$r_client_cpu_s" \
+    "$([ -z "$bad" ] && echo "held, none lost" || echo "FAILED: $bad")" "$dbcheck" "$mcpu" "$mbusy" "$nodes_cpu" "$pgcpu" "$r_client_cpu_s" \
     >>"$work/table.md"
   echo "$refused" >>"$work/refused"
   unset "${!r_@}"
