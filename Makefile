@@ -144,9 +144,10 @@ test-pg-driver: $(B)/tests/test_pg_driver
 	@tests/pg/with-cluster.sh $(B)/tests/test_pg_driver
 
 # Several perk serve nodes on one PostgreSQL (a throwaway cluster): versions swapped everywhere,
-# perk db copy, and the CI-size contest (4 nodes, 8 clients, 1,000 orders per round, with kills).
+# one webhook relay at a time with takeover, perk db copy, and the CI-size contest (4 nodes, 8 clients, 1,000 orders per round, with kills).
 test-pg-nodes: $(B)/perk
 	@tests/pg/with-cluster.sh tests/pg/nodes.sh $(B)/perk
+	@tests/pg/with-cluster.sh tests/pg/webhooks.sh $(B)/perk
 	@tests/pg/with-cluster.sh tests/pg/copy.sh $(B)/perk
 	@tests/pg/with-cluster.sh tests/pg/contest.sh pg $(B)/perk
 

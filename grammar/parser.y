@@ -996,9 +996,17 @@ static void report_unclosed(parse_state *ps, int tok, ast_span at)
     snprintf(hint, sizeof hint, "add '}' to close the block opened on line %d", open.first_line);
     if (tok == T_EOF) {
         diag_report(ps->diags, DIAG_UNCLOSED_BLOCK, at, hint, "missing '}' at the end of the file");
+        /* the brace on a line of its own after the last line */
+        bool nl = ps->len > 0 && ps->text[ps->len - 1] == '\n';
+        diag_fix(ps->diags, diag_span_at(at.file, (int)ps->len), nl ? "}\n" : "\n}\n");
     } else {
         diag_report(ps->diags, DIAG_UNCLOSED_BLOCK, at, hint, "missing '}' before '%.*s'",
                     at.last_offset - at.first_offset, ps->text + at.first_offset);
+        /* before the declaration that starts on its own line: `}` on a line of its own */
+        size_t line_start = (size_t)at.first_offset;
+        while (line_start > 0 && (ps->text[line_start - 1] == ' ' || ps->text[line_start - 1] == '\t')) line_start--;
+        if (line_start == 0 || ps->text[line_start - 1] == '\n')
+            diag_fix(ps->diags, diag_span_at(at.file, (int)line_start), "}\n");
     }
     diag_note(ps->diags, open, "this '{' is not closed");
 }
@@ -1207,8 +1215,8 @@ static void describe_expected(const token_set *in, char *out, size_t size, const
     if (n == 0) snprintf(out, size, "something else");
 }
 
-/* The keyword closest to a misspelt name, among those that were expected. */
-static const char *suggest_keyword(const token_set *s, const char *word, char *buf, size_t size)
+/* The keyword closest to a misspelt name, among those that were expected; *fix gets it. */
+static const char *suggest_keyword(const token_set *s, const char *word, char *buf, size_t size, const char **fix)
 {
     static char names[YYNTOKENS][24];
     suggest sg;
@@ -1225,6 +1233,7 @@ static const char *suggest_keyword(const token_set *s, const char *word, char *b
     const char *best = suggest_best(&sg);
     if (!best) return NULL;
     snprintf(buf, size, "did you mean '%s'?", best);
+    *fix = best;
     return buf;
 }
 
@@ -1254,7 +1263,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
         if (pk != YYSYMBOL_T_STRING) snprintf(after, sizeof after, " after %s", prev);
     }
 
-    const char *hint = NULL;
+    const char *hint = NULL, *fix = NULL; /* fix: the keyword that replaces the word found */
     char hint_buf[256];
     diag_code code = DIAG_SYNTAX_ERROR;
     const char *word = span_text(ps, at);
@@ -1278,7 +1287,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
                                           strncmp(word, "second", 6) == 0) &&
                prev_kind == YYSYMBOL_T_INT) {
         hint = "durations are written in minutes, hours, days or weeks, e.g. 30 days";
-    } else if (la == YYSYMBOL_T_IDENT && (hint = suggest_keyword(&set, word, hint_buf, sizeof hint_buf))) {
+    } else if (la == YYSYMBOL_T_IDENT && (hint = suggest_keyword(&set, word, hint_buf, sizeof hint_buf, &fix))) {
         /* did you mean */
     } else if (set.has[YYSYMBOL_T_OFF] && !set.has[YYSYMBOL_T_PER]) {
         hint = "a discount reads AMOUNT off TARGET, e.g. `10% off order` or `\xC2\xA5" "5 off each tea`";
@@ -1306,6 +1315,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, pars
     ps->file_node->syntax_error = true;
     ps->last_syntax_error = at.first_offset;
     diag_report(ps->diags, code, at, hint, "expected %s%s, found %s", expected, after, found);
+    if (fix) diag_fix_word(ps->diags, at, word, fix);
     return 0;
 }
 

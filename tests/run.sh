@@ -144,6 +144,9 @@ for B in "$@"; do
   # several perk serve nodes on one PostgreSQL (a throwaway cluster): versions swapped on every
   # node within a second, contested orders through the nodes with one killed now and then
   run_summary "$B: PostgreSQL nodes" tests/pg/with-cluster.sh tests/pg/nodes.sh "$B/perk"
+  # the webhook relay of two nodes: one delivers (the consumer's claim), the other takes over
+  # after a SIGKILL or a SIGTERM; every event once, in id order
+  run_summary "$B: PostgreSQL webhooks" tests/pg/with-cluster.sh tests/pg/webhooks.sh "$B/perk"
   # the multi-node proof (tests/pg/contest.sh): 4 perk serve processes on one store, 8 client
   # processes, contested limits, then a node SIGKILLed every 3 s: nothing exceeded, lost or doubled.
   # On one SQLite file shared by the processes, and on PostgreSQL (a throwaway cluster; about

@@ -5,7 +5,7 @@
 
 import { api, setCsrf, ApiError } from "./api.js";
 import { t, language, setLanguage, money, when } from "./i18n.js";
-import { createEditor, setDiagnostics } from "./editor.js";
+import { createEditor, setDiagnostics, applyFixes, fixLabel } from "./editor.js";
 import { barChart } from "./chart.js";
 import { opsPages } from "./ops.js";
 
@@ -145,7 +145,9 @@ async function loadActive() {
   if (r.name) state.ruleName = r.name;
 }
 
-function diagList(diags) {
+// The diagnostics under the editor; with `editor` (the Rules page), a diagnostic with fix-its has a
+// Quick fix button that edits the text (the re-check then refreshes this list).
+function diagList(diags, editor) {
   if (!diags.length) return h("ul", { id: "diagnostics", class: "diags" });
   return h(
     "ul",
@@ -160,7 +162,11 @@ function diagList(diags) {
         " ",
         h("span", { class: "msg" }, d.message),
         d.hint ? h("div", { class: "hint" }, t("hint") + ": " + d.hint) : null,
-        h("span", { class: "code" }, " [" + d.code + "]")
+        h("span", { class: "code" }, " [" + d.code + "]"),
+        editor && d.fixes && d.fixes.length
+          ? h("button", { type: "button", class: "quick-fix", onclick: () => applyFixes(editor, d.fixes, 0) },
+              fixLabel(editor.state.doc, d.fixes))
+          : null
       )
     )
   );
@@ -179,7 +185,7 @@ async function pageRules() {
       : t("errors", { n: errs, w: warns });
     status.className = "status " + (res.ok ? "ok" : "bad");
     if (res.currency) state.currency = res.currency;
-    list.replaceChildren(diagList(state.lastDiagnostics));
+    list.replaceChildren(diagList(state.lastDiagnostics, state.editor));
   };
   const check = async (text) => {
     saveDraft(text);

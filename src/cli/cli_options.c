@@ -25,10 +25,12 @@
     }
 
 const cli_command cli_check = {
-    "check", "perk check [--json] [--werror] [--color] [--include-path DIR] FILE...",
+    "check", "perk check [--json | --fix] [--werror] [--color] [--include-path DIR] FILE...",
     "check rule files and report every problem",
     (const cli_option[]){
         { "json", 0, NULL, "print the diagnostics as a JSON array", CLI_OPT_JSON },
+        { "fix", 0, NULL, "apply the compiler's fixes to the files, list them, then report what is left",
+          CLI_OPT_FIX },
         { "werror", 0, NULL, "make warnings fail (exit status 1)", CLI_OPT_WERROR },
         COLOR_OPTION,
         NO_COLOR_OPTION,
@@ -353,7 +355,7 @@ const cli_command cli_serve = {
     "serve",
     "perk serve --db FILE [--listen HOST:PORT] [--threads N] [--max-body BYTES] [--max-lines N]\n"
     "                  [--request-timeout SECONDS] [--poll-ms MS] [--drain-seconds SECONDS]\n"
-    "                  [--webhook URL [--webhook-secret-file FILE]]",
+    "                  [--webhook URL [--webhook-secret-file FILE] [--webhook-claim-seconds N]]",
     "run the checkout service over HTTP (docs/service.md)",
     (const cli_option[]){
         { "db", 0, "FILE", "the store with the published rule sets (default: $PERK_DB)", CLI_OPT_DB },
@@ -367,6 +369,9 @@ const cli_command cli_serve = {
           CLI_OPT_DRAIN_SECONDS },
         { "webhook", 0, "URL", "deliver the outbox to URL, signed with HMAC-SHA256", CLI_OPT_WEBHOOK },
         { "webhook-secret-file", 0, "FILE", "the webhook signing secret", CLI_OPT_WEBHOOK_SECRET_FILE },
+        { "webhook-claim-seconds", 0, "N",
+          "of several nodes one delivers; another takes over N s after it stops, 1 to 3600 (default 30)",
+          CLI_OPT_WEBHOOK_CLAIM_SECONDS },
         { 0 },
     }
 };

@@ -50,6 +50,10 @@ int cmd_serve(int argc, char **argv)
             break;
         case CLI_OPT_WEBHOOK: o.webhook_url = optarg; break;
         case CLI_OPT_WEBHOOK_SECRET_FILE: o.webhook_secret_file = optarg; break;
+        case CLI_OPT_WEBHOOK_CLAIM_SECONDS:
+            if (!cli_number("--webhook-claim-seconds", optarg, 1, 3600, &v)) return 2;
+            o.webhook_claim_seconds = (unsigned)v;
+            break;
         case CLI_OPT_HELP: cli_print_help(stdout, &cli_serve); return 0;
         default: goto usage;
         }

@@ -354,6 +354,7 @@ ast_type check_name(check_ctx *c, ast_node *n)
     else
         snprintf(hint, sizeof hint, "declare it first, e.g. `let %s = ...`", name);
     diag_report(c->diags, DIAG_UNKNOWN_NAME, n->span, hint, "unknown name `%s`", name);
+    if (best != NULL) diag_fix_word(c->diags, n->span, name, best);
     return TY_UNKNOWN;
 }
 
@@ -399,6 +400,7 @@ ast_type check_fact(check_ctx *c, ast_node *n)
             snprintf(hint, sizeof hint, "facts start with `customer.` or `order.`, e.g. `order.subtotal`");
     }
     diag_report(c->diags, DIAG_UNKNOWN_FACT, n->span, hint, "unknown fact `%s`", name);
+    if (best != NULL) diag_fix_word(c->diags, n->span, name, best);
     return TY_UNKNOWN;
 }
 
@@ -587,11 +589,13 @@ static void check_setting(check_ctx *c, ast_node *s)
         ast_span at = check_word_span(c, s->span, value);
         if (cur == NULL) {
             char better[16], hint[200];
-            if (suggest_currency(value, better, sizeof better))
+            bool sure = suggest_currency(value, better, sizeof better);
+            if (sure)
                 snprintf(hint, sizeof hint, "did you mean `%s`?", better);
             else
                 snprintf(hint, sizeof hint, "use an ISO 4217 code such as CNY, JPY, USD or EUR");
             diag_report(c->diags, DIAG_UNKNOWN_CURRENCY, at, hint, "unknown currency `%s`", value);
+            if (sure) diag_fix_word(c->diags, at, value, better);
             return;
         }
         c->currency = cur;
@@ -614,7 +618,8 @@ static void check_setting(check_ctx *c, ast_node *s)
         }
         if (!tzload_exists(value)) {
             char better[256], hint[320];
-            if (suggest_timezone(value, better, sizeof better))
+            bool sure = suggest_timezone(value, better, sizeof better);
+            if (sure)
                 snprintf(hint, sizeof hint, "did you mean \"%s\"?", better);
             else
                 snprintf(hint, sizeof hint,
@@ -622,6 +627,11 @@ static void check_setting(check_ctx *c, ast_node *s)
                          "the zone files are read from /usr/share/zoneinfo "
                          "(or $PERK_ZONEINFO)");
             diag_report(c->diags, DIAG_UNKNOWN_TIMEZONE, at, hint, "unknown time zone \"%s\"", value);
+            if (sure) {
+                char fixed[300];
+                snprintf(fixed, sizeof fixed, "\"%s\"", better);
+                diag_fix_word(c->diags, at, quoted, fixed);
+            }
             return;
         }
         c->info->timezone = value;
@@ -646,6 +656,8 @@ static void check_setting(check_ctx *c, ast_node *s)
             snprintf(hint, sizeof hint, "rounding is one of half_up, half_even or down");
         diag_report(c->diags, DIAG_UNKNOWN_SETTING_VALUE, check_word_span(c, s->span, value), hint,
                     "unknown rounding mode `%s`", value);
+        if (suggest_best(&sg) != NULL)
+            diag_fix_word(c->diags, check_word_span(c, s->span, value), value, suggest_best(&sg));
         return;
     }
     case SET_MAX_DISCOUNT:

@@ -230,6 +230,50 @@ static void set_bool(ast_node *n, bool v)
     n->value2 = 0;
 }
 
+/* The text that makes the bare number `lit` a `want` (`300` -> `¥300`, `30%`, `30 days`), or NULL:
+ * the fix of a number written where money, a percent or a duration is expected. Money only in
+ * a known currency (else the symbol would be a guess). */
+static const char *int_literal_fix(const check_ctx *c, const ast_node *lit, ast_type want, char *buf, size_t size)
+{
+    char text[64];
+    if (lit == NULL || lit->kind != AST_INT) return NULL;
+    check_span_text(c, lit->span, text, sizeof text);
+    if (want == TY_MONEY && c->currency_ok) return check_money_example(c, text, buf, size);
+    if (want == TY_PERCENT) {
+        snprintf(buf, size, "%s%%", text);
+        return buf;
+    }
+    if (want == TY_DURATION) {
+        snprintf(buf, size, "%s days", text);
+        return buf;
+    }
+    return NULL;
+}
+
+/* Attaches the fix of a bare number to the diagnostic just reported. */
+static void fix_int_literal(check_ctx *c, const ast_node *lit, ast_type want)
+{
+    char text[64], fixed[96];
+    if (int_literal_fix(c, lit, want, fixed, sizeof fixed) == NULL) return;
+    check_span_text(c, lit->span, text, sizeof text);
+    diag_fix_word(c->diags, lit->span, text, fixed);
+}
+
+/* The fix matching mismatch_hint: the side whose hint is "write ¥300 instead of 300". */
+static void mismatch_fix(check_ctx *c, const ast_node *a, const ast_node *b)
+{
+    for (int side = 0; side < 2; side++) {
+        const ast_node *lit = side ? a : b, *other = side ? b : a;
+        ast_type ot = check_vtype(other);
+        if (lit->kind == AST_INT && (ot == TY_MONEY || ot == TY_PERCENT || ot == TY_DURATION)) {
+            fix_int_literal(c, lit, ot);
+            return;
+        }
+        if (lit->kind == AST_STRING && (ot == TY_TIER || ot == TY_WEEKDAY || ot == TY_DATE || ot == TY_TIME))
+            return; /* mismatch_hint's hint is about this side, and has no certain fix */
+    }
+}
+
 /* A hint for two operands of different types, when one of them is an obvious slip. */
 static const char *mismatch_hint(const check_ctx *c, const ast_node *a, const ast_node *b, char *buf,
                                  size_t size)
@@ -576,6 +620,7 @@ static ast_type check_range(check_ctx *c, ast_node *r)
                     "a range needs two values of the same type, not %s .. %s",
                     check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
                     check_type_text(rt, TY_UNKNOWN, t2, sizeof t2));
+        mismatch_fix(c, r->a, r->b);
         return TY_UNKNOWN;
     }
     if (!is_ordered(lt) || lt == TY_WEEKDAY) {
@@ -844,6 +889,7 @@ static ast_type expr_arith(check_ctx *c, ast_node *n)
         diag_report(c->diags, DIAG_TYPE_MISMATCH, n->span, hint, "cannot %s %s and %s", op_word(n->op),
                     check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
                     check_type_text(rt, TY_UNKNOWN, t2, sizeof t2));
+        if (lt != rt && !(n->op == OP_DIV && (lt == TY_MONEY || rt == TY_MONEY))) mismatch_fix(c, n->a, n->b);
         return TY_UNKNOWN;
     }
     /* a date moves by whole days */
@@ -898,6 +944,8 @@ static ast_type expr_compare(check_ctx *c, ast_node *n)
         diag_report(c->diags, DIAG_TYPE_MISMATCH, n->span, hint, "cannot compare %s with %s",
                     check_type_text(lt, TY_UNKNOWN, t1, sizeof t1),
                     check_type_text(rt, TY_UNKNOWN, t2, sizeof t2));
+        if (!(lt == TY_STRING_SET && rt == TY_STRING) && !(lt == TY_STRING && rt == TY_STRING_SET))
+            mismatch_fix(c, n->a, n->b);
         return TY_UNKNOWN;
     }
     bool ordering = n->op != OP_EQ && n->op != OP_NE;
@@ -1327,6 +1375,8 @@ static ast_type expr_call(check_ctx *c, ast_node *n)
             snprintf(hint, sizeof hint, "the functions are sum, count, min, max, any, all and attr");
         diag_report(c->diags, DIAG_UNKNOWN_FUNCTION, check_word_span(c, n->span, name), hint,
                     "unknown function `%s`", name);
+        if (suggest_best(&s) != NULL)
+            diag_fix_word(c->diags, check_word_span(c, n->span, name), name, suggest_best(&s));
         return TY_UNKNOWN;
     }
     int argc = n->list.count;
@@ -1546,6 +1596,7 @@ bool check_expect_constant(check_ctx *c, ast_node *n, ast_type want, const char 
         diag_report(c->diags, DIAG_WRONG_TYPE, n->span, hint, "%s must be %s, but `%s` is %s", what,
                     check_type_text(want, TY_UNKNOWN, wt, sizeof wt), text,
                     check_node_type_text(n, ty, sizeof ty));
+        fix_int_literal(c, n, want);
         return false;
     }
     if (!n->is_const) {

@@ -208,6 +208,11 @@ static void check_count_tiers(check_ctx *c, ast_node *act)
                         t == TY_MONEY ? "a count tier's rows count units, not money: `%s`"
                                       : "a row of a count tier says `units`: `%s`",
                         text);
+            if (t == TY_INT && s->a->kind == AST_INT) { /* `2:` -> `2 units:` */
+                char fixed[112];
+                snprintf(fixed, sizeof fixed, "%s units", text);
+                diag_fix_word(c->diags, s->a->span, text, fixed);
+            }
             continue;
         }
         want_int(c, s->a, "the units of a count tier", 1, INT32_MAX);
@@ -334,6 +339,15 @@ static void check_action(check_ctx *c, ast_node *act, ast_node *owner)
             diag_report(c->diags, DIAG_PERCENT_OFF_EACH, act->span,
                         "a percent already applies to every unit: drop `each`",
                         "`each` only goes with an amount, not a percent");
+            ast_span each = check_word_span(c, act->span, "each");
+            if (diag_span_is(c->diags, each, "each")) {
+                /* the word and the spaces after it */
+                const source_file *f = &c->diags->sources->files[each.file];
+                while ((size_t)each.last_offset < f->len &&
+                       (f->text[each.last_offset] == ' ' || f->text[each.last_offset] == '\t'))
+                    each.last_offset++;
+                diag_fix(c->diags, each, "");
+            }
         } else if (check_expect_constant(c, act->a, TY_MONEY, "the amount off each unit")) {
             amount_ok(c, act->a, "the amount off each unit", false);
         }
@@ -511,6 +525,11 @@ static void check_valid(check_ctx *c, ast_node *cl)
                     cl->ival ? "the end %s is before the start %s"
                              : "the end date %s is before the start date %s",
                     t2, t1);
+        /* the two dates swapped: both edits or none */
+        if (diag_span_is(c->diags, cl->a->span, t1) && diag_span_is(c->diags, cl->b->span, t2)) {
+            diag_fix(c->diags, cl->a->span, t2);
+            diag_fix(c->diags, cl->b->span, t1);
+        }
     }
 }
 
@@ -535,6 +554,7 @@ static void check_hours(check_ctx *c, ast_node *cl)
         snprintf(hint, sizeof hint, "write `hours %s to 24:00`", t1);
         diag_report(c->diags, DIAG_HOURS_END_AT_MIDNIGHT, cl->b->span, hint,
                     "a window ending at midnight ends at 24:00, not 00:00");
+        diag_fix_word(c->diags, cl->b->span, t2, "24:00");
     } else if (cl->b->value < cl->a->value) {
         cl->ival = 1; /* across midnight: from the start to 24:00, then 00:00 to the end */
     }
@@ -802,6 +822,7 @@ static void check_multiplier_targets(check_ctx *c, ast_node *act)
             else
                 diag_report(c->diags, DIAG_UNKNOWN_EARN_RULE, n->span, hint, "unknown earn rule `%s`",
                             n->name);
+            if (suggest_best(&s) != NULL) diag_fix_word(c->diags, n->span, n->name, suggest_best(&s));
             continue;
         }
         n->decl = d;
@@ -869,6 +890,7 @@ static void check_pays_for(check_ctx *c, ast_node *cl)
                 snprintf(hint, sizeof hint, "points can pay for `shipping`, `goods`, or both");
             diag_report(c->diags, DIAG_UNKNOWN_PAYS_FOR, n->span, hint, "points cannot pay for `%s`",
                         n->name);
+            if (suggest_best(&s) != NULL) diag_fix_word(c->diags, n->span, n->name, suggest_best(&s));
             continue;
         }
         if (mask & bits[k]) {

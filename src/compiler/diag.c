@@ -57,6 +57,8 @@ void diag_free(diag_engine *d)
         free(e->hint);
         for (int k = 0; k < e->n_notes; k++) free(e->notes[k].message);
         free(e->notes);
+        for (int k = 0; k < e->n_fixes; k++) free(e->fixes[k].text);
+        free(e->fixes);
     }
     free(d->entries);
     d->entries = NULL;
@@ -122,6 +124,150 @@ void diag_note(diag_engine *d, ast_span span, const char *fmt, ...)
     va_start(ap, fmt);
     n->message = diag_vformat(fmt, ap);
     va_end(ap);
+}
+
+/* The 1-based line and code-point column of byte `offset` of a file (a byte that is not valid
+ * UTF-8 counts as one column, as the lexer counts it). */
+static void offset_position(const source_file *f, size_t offset, int *line, int *column)
+{
+    int lo = 0, hi = f->n_lines - 1;
+    while (lo < hi) { /* the last line starting at or before offset */
+        int mid = lo + (hi - lo + 1) / 2;
+        if (f->line_starts[mid] <= offset)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    size_t i = f->n_lines > 0 ? f->line_starts[lo] : 0;
+    int col = 1;
+    while (i < offset) {
+        unsigned cp;
+        int n = source_utf8_decode(f->text + i, f->len - i, &cp);
+        i += n ? (size_t)n : 1;
+        col++;
+    }
+    *line = lo + 1;
+    *column = col;
+}
+
+ast_span diag_span_at(int file, int offset)
+{
+    ast_span s;
+    memset(&s, 0, sizeof s);
+    s.file = file;
+    s.first_offset = s.last_offset = offset;
+    return s;
+}
+
+void diag_fix(diag_engine *d, ast_span span, const char *text)
+{
+    if (d->last_dropped || d->count == 0 || !d->sources || !text) return;
+    if (span.file < 0 || span.file >= d->sources->count) return;
+    const source_file *f = &d->sources->files[span.file];
+    if (span.first_offset < 0 || span.last_offset < span.first_offset || (size_t)span.last_offset > f->len)
+        return;
+    diag_entry *e = &d->entries[d->count - 1];
+    diag_fix_entry *fixes = realloc(e->fixes, (size_t)(e->n_fixes + 1) * sizeof *fixes);
+    if (!fixes) diag_oom();
+    e->fixes = fixes;
+    diag_fix_entry *x = &fixes[e->n_fixes++];
+    x->file = span.file;
+    x->first_offset = span.first_offset;
+    x->last_offset = span.last_offset;
+    offset_position(f, (size_t)span.first_offset, &x->line, &x->column);
+    offset_position(f, (size_t)span.last_offset, &x->end_line, &x->end_column);
+    x->text = diag_strdup(text);
+}
+
+bool diag_span_is(const diag_engine *d, ast_span span, const char *text)
+{
+    if (!d->sources || !text || span.file < 0 || span.file >= d->sources->count) return false;
+    const source_file *f = &d->sources->files[span.file];
+    size_t n = strlen(text);
+    return span.first_offset >= 0 && span.last_offset - span.first_offset == (int)n &&
+           (size_t)span.last_offset <= f->len && memcmp(f->text + span.first_offset, text, n) == 0;
+}
+
+void diag_fix_word(diag_engine *d, ast_span span, const char *old, const char *text)
+{
+    if (diag_span_is(d, span, old)) diag_fix(d, span, text);
+}
+
+static int compare_fixes(const void *pa, const void *pb)
+{
+    const diag_fix_entry *a = *(const diag_fix_entry *const *)pa, *b = *(const diag_fix_entry *const *)pb;
+    if (a->first_offset != b->first_offset) return a->first_offset < b->first_offset ? -1 : 1;
+    return a->last_offset < b->last_offset ? -1 : a->last_offset > b->last_offset;
+}
+
+static bool edits_overlap(const diag_fix_entry *a, const diag_fix_entry *b)
+{
+    return a->first_offset < b->last_offset && b->first_offset < a->last_offset;
+}
+
+char *diag_apply_fixes(const diag_entry *entries, int count, int file, const char *text, size_t len,
+                       size_t *out_len, bool *applied)
+{
+    int n = 0;
+    for (int i = 0; i < count; i++)
+        for (int k = 0; k < entries[i].n_fixes; k++) n += entries[i].fixes[k].file == file;
+    if (applied)
+        for (int i = 0; i < count; i++) applied[i] = false;
+    if (n == 0) return NULL;
+    const diag_fix_entry **order = malloc((size_t)n * sizeof *order);
+    if (!order) diag_oom();
+    size_t need = len + 1;
+    n = 0;
+    /* a diagnostic's edits all or none (two swapped dates are one fix): none when one of them
+     * overlaps an edit taken from an earlier diagnostic, or another of its own */
+    for (int i = 0; i < count; i++) {
+        const diag_entry *e = &entries[i];
+        bool ok = false;
+        for (int k = 0; k < e->n_fixes; k++) {
+            const diag_fix_entry *x = &e->fixes[k];
+            if (x->file != file) continue;
+            ok = x->first_offset >= 0 && x->first_offset <= x->last_offset && (size_t)x->last_offset <= len;
+            for (int j = 0; j < n && ok; j++) ok = !edits_overlap(order[j], x);
+            for (int j = 0; j < k && ok; j++) ok = e->fixes[j].file != file || !edits_overlap(&e->fixes[j], x);
+            if (!ok) break;
+        }
+        if (!ok) continue;
+        for (int k = 0; k < e->n_fixes; k++)
+            if (e->fixes[k].file == file) {
+                order[n++] = &e->fixes[k];
+                need += strlen(e->fixes[k].text);
+            }
+        if (applied) applied[i] = true;
+    }
+    if (n == 0) {
+        free(order);
+        return NULL;
+    }
+    /* stable by position: two insertions at one place keep the order they were reported in */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && compare_fixes(&order[j - 1], &order[j]) > 0; j--) {
+            const diag_fix_entry *t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    char *out = malloc(need);
+    if (!out) diag_oom();
+    size_t o = 0, at = 0;
+    for (int i = 0; i < n; i++) {
+        const diag_fix_entry *x = order[i];
+        memcpy(out + o, text + at, (size_t)x->first_offset - at);
+        o += (size_t)x->first_offset - at;
+        size_t tl = strlen(x->text);
+        memcpy(out + o, x->text, tl);
+        o += tl;
+        at = (size_t)x->last_offset;
+    }
+    memcpy(out + o, text + at, len - at);
+    o += len - at;
+    out[o] = '\0';
+    free(order);
+    *out_len = o;
+    return out;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -291,6 +437,50 @@ static void print_location(const diag_engine *d, FILE *out, ast_span span, bool 
     if (color) fputs(COLOR_RESET, out);
 }
 
+/* 'text' with newlines and tabs written as \n and \t, so a fix stays on one line. */
+static void print_quoted(FILE *out, const char *s, size_t len)
+{
+    fputc('\'', out);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\n')
+            fputs("\\n", out);
+        else if (s[i] == '\t')
+            fputs("\\t", out);
+        else
+            fputc(s[i], out);
+    }
+    fputc('\'', out);
+}
+
+void diag_describe_fix(const diag_engine *d, const diag_fix_entry *x, FILE *out)
+{
+    const source_file *f = &d->sources->files[x->file];
+    const char *old = f->text + x->first_offset;
+    size_t old_len = (size_t)(x->last_offset - x->first_offset);
+    if (old_len == 0) {
+        fputs("insert ", out);
+        print_quoted(out, x->text, strlen(x->text));
+        fprintf(out, " at %d:%d", x->line, x->column);
+    } else if (x->text[0] == '\0') {
+        fputs("remove ", out);
+        print_quoted(out, old, old_len);
+    } else {
+        fputs("replace ", out);
+        print_quoted(out, old, old_len);
+        fputs(" with ", out);
+        print_quoted(out, x->text, strlen(x->text));
+    }
+}
+
+/* fix: replace 'teaa' with 'tea' / insert '}' at 12:1 / remove ';' */
+static void print_fix(const diag_engine *d, const diag_entry *e, const diag_fix_entry *x, FILE *out, bool color)
+{
+    fputs(color ? COLOR_BOLD "fix:" COLOR_RESET " " : "fix: ", out);
+    diag_describe_fix(d, x, out);
+    if (x->file != e->span.file) fprintf(out, " in %s", d->sources->files[x->file].path);
+    fputc('\n', out);
+}
+
 void diag_print_entry(const diag_engine *d, const diag_entry *e, FILE *out, bool color)
 {
     print_location(d, out, e->span, color);
@@ -311,6 +501,7 @@ void diag_print_entry(const diag_engine *d, const diag_entry *e, FILE *out, bool
             fputs("hint: ", out);
         fprintf(out, "%s\n", e->hint);
     }
+    for (int i = 0; i < e->n_fixes; i++) print_fix(d, e, &e->fixes[i], out, color);
     for (int i = 0; i < e->n_notes; i++) {
         const diag_note_entry *n = &e->notes[i];
         print_location(d, out, n->span, color);
@@ -405,6 +596,17 @@ void diag_print_json(const diag_engine *d, FILE *out)
             json_span(d, out, e->notes[k].span);
             fputs(", \"message\": ", out);
             json_string(out, e->notes[k].message);
+            fputc('}', out);
+        }
+        fputs("], \"fixes\": [", out);
+        for (int k = 0; k < e->n_fixes; k++) {
+            const diag_fix_entry *x = &e->fixes[k];
+            fputs(k ? ", {" : "{", out);
+            fputs("\"file\": ", out);
+            json_string(out, d->sources->files[x->file].path);
+            fprintf(out, ", \"line\": %d, \"column\": %d, \"end_line\": %d, \"end_column\": %d, \"text\": ",
+                    x->line, x->column, x->end_line, x->end_column);
+            json_string(out, x->text);
             fputc('}', out);
         }
         fputs("]}", out);

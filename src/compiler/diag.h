@@ -10,8 +10,15 @@
  *      14 |   when sum(tea) >= 300
  *         |                    ^~~
  *   hint: write an amount with its currency, e.g. ¥300
+ *   fix: replace '300' with '¥300'
  * JSON rendering: one object per diagnostic with file, line, column, end_line, end_column,
- * severity, code, message, hint, notes.
+ * severity, code, message, hint, notes, fixes.
+ *
+ * A fix (a "fix-it", as clang calls it) is an edit that certainly makes its diagnostic go away:
+ * replace the bytes [first_offset, last_offset) of a file by a text (an insertion when the span is
+ * empty, a removal when the text is). Only a fix the compiler is sure of is attached: a
+ * misspelling with one suggestion, a bare number where money is expected; never a guess between
+ * several. tests/unit/test_fixits.c applies every fix of the golden diagnostics and re-checks.
  */
 #ifndef PERK_DIAG_H
 #define PERK_DIAG_H
@@ -37,6 +44,16 @@ typedef struct diag_note_entry {
     char *message;
 } diag_note_entry;
 
+/* One edit of a fix: file, byte range (end exclusive) and the replacement. line/column and
+ * end_line/end_column are the range's ends as 1-based code-point columns (end exclusive too, so an
+ * insertion has end == start), computed from the offsets when the fix is attached. */
+typedef struct diag_fix_entry {
+    int file;
+    int first_offset, last_offset;
+    int line, column, end_line, end_column;
+    char *text;
+} diag_fix_entry;
+
 typedef struct diag_entry {
     diag_code code;
     diag_severity severity;
@@ -45,6 +62,8 @@ typedef struct diag_entry {
     char *hint; /* may be NULL */
     diag_note_entry *notes;
     int n_notes;
+    diag_fix_entry *fixes;
+    int n_fixes;
 } diag_entry;
 
 typedef struct diag_engine {
@@ -65,6 +84,25 @@ void diag_report(diag_engine *d, diag_code code, ast_span span, const char *hint
     __attribute__((format(printf, 5, 6)));
 /* Attaches a note ("previous definition is here") to the last diagnostic reported. */
 void diag_note(diag_engine *d, ast_span span, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Attaches a fix to the last diagnostic reported: replace the bytes [span.first_offset,
+ * span.last_offset) of span.file by `text` (an insertion when the span is empty). Ignored when
+ * that diagnostic was dropped (max_errors) or the span has no valid offsets in a loaded file. */
+void diag_fix(diag_engine *d, ast_span span, const char *text);
+/* diag_fix, only when the span's bytes are exactly `old`: a misspelt word replaced by the
+ * suggestion, sure that the span is the word and not a wider node. */
+void diag_fix_word(diag_engine *d, ast_span span, const char *old, const char *text);
+/* Whether the bytes of `span` are exactly `text`. */
+bool diag_span_is(const diag_engine *d, ast_span span, const char *text);
+/* "replace 'teaa' with 'tea'", "insert '}' at 12:1" or "remove ';'" (no newline). */
+void diag_describe_fix(const diag_engine *d, const diag_fix_entry *x, FILE *out);
+/* An empty span at byte `offset` of `file`, for diag_fix to insert at. */
+ast_span diag_span_at(int file, int offset);
+/* Applies the fixes of `entries` (their edits in file `file`) to `text` (len bytes): a new
+ * malloc'ed NUL-terminated text, its length in *out_len. A diagnostic's edits are applied all or
+ * none: none when one overlaps an edit of an earlier diagnostic. applied (count entries, may be
+ * NULL) says which were. Returns NULL when no fix was applied to that file. */
+char *diag_apply_fixes(const diag_entry *entries, int count, int file, const char *text, size_t len,
+                       size_t *out_len, bool *applied);
 diag_severity diag_code_severity(diag_code code);
 const char *diag_code_id(diag_code code);
 /* Sorts by file, line, column (stable) so output is deterministic. */

@@ -110,7 +110,9 @@ ast_node *lex_yuan(struct parse_state *ps, const char *s, size_t n, const ast_sp
     lex_decimal(ps, s + start, end - start, sp, &node->num);
     char hint[96];
     snprintf(hint, sizeof hint, "write " YEN "%.*s", (int)(end - start > 40 ? 40 : end - start), s + start);
-    lex_error(ps, DIAG_YUAN_SUFFIX, *sp, hint,
-              "amounts are written with the sign before them, not '" YUAN "' after");
+    if (lex_error(ps, DIAG_YUAN_SUFFIX, *sp, hint,
+                  "amounts are written with the sign before them, not '" YUAN "' after") &&
+        end - start <= 40)
+        diag_fix(ps->diags, *sp, hint + strlen("write "));
     return node;
 }

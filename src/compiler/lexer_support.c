@@ -166,16 +166,40 @@ int lex_return(struct parse_state *ps, int tok, const ast_span *sp)
     return tok;
 }
 
-void lex_error(struct parse_state *ps, diag_code code, ast_span span, const char *hint, const char *fmt, ...)
+bool lex_error(struct parse_state *ps, diag_code code, ast_span span, const char *hint, const char *fmt, ...)
 {
     garbage_flush(ps);
-    if (!parse_count_error(ps, span)) return;
+    if (!parse_count_error(ps, span)) return false;
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     diag_report(ps->diags, code, span, hint, "%s", buf);
+    return true;
+}
+
+void lex_wrong_operator(struct parse_state *ps, const ast_span *sp, const char *instead, const char *hint)
+{
+    int n = sp->last_offset - sp->first_offset;
+    if (!lex_error(ps, DIAG_WRONG_OPERATOR, *sp, hint, "'%.*s' is written '%s' in Perk", n,
+                   ps->text + sp->first_offset, instead))
+        return;
+    /* a word needs a space on each side (`a&&b` -> `a and b`), a symbol does not */
+    bool word = instead[0] >= 'a' && instead[0] <= 'z';
+    size_t at = (size_t)sp->first_offset, end = (size_t)sp->last_offset;
+    bool before = word && at > 0 && lex_ident_char_at(ps, at - 1);
+    bool after = word && end < ps->len && ps->text[end] != ' ' && ps->text[end] != '\t' && ps->text[end] != '\n';
+    char fix[16];
+    snprintf(fix, sizeof fix, "%s%s%s", before ? " " : "", instead, after ? " " : "");
+    diag_fix(ps->diags, *sp, fix);
+}
+
+void lex_semicolon(struct parse_state *ps, const ast_span *sp)
+{
+    if (lex_error(ps, DIAG_STRAY_SEMICOLON, *sp, "clauses end where the next keyword starts; remove the ';'",
+                  "Perk needs no ';'"))
+        diag_fix(ps->diags, *sp, "");
 }
 
 void lex_full_width(struct parse_state *ps, const ast_span *sp, const char *ascii)
@@ -185,8 +209,9 @@ void lex_full_width(struct parse_state *ps, const ast_span *sp, const char *asci
         snprintf(hint, sizeof hint, "use an ordinary space (switch the input method to half-width)");
     else
         snprintf(hint, sizeof hint, "use the ASCII '%s' (switch the input method to half-width)", ascii);
-    lex_error(ps, DIAG_FULL_WIDTH_PUNCTUATION, *sp, hint, "full-width '%.*s' is not allowed here",
-              sp->last_offset - sp->first_offset, ps->text + sp->first_offset);
+    if (lex_error(ps, DIAG_FULL_WIDTH_PUNCTUATION, *sp, hint, "full-width '%.*s' is not allowed here",
+                  sp->last_offset - sp->first_offset, ps->text + sp->first_offset))
+        diag_fix(ps->diags, *sp, strcmp(ascii, ";") == 0 ? "" : ascii); /* ';' is an error too */
 }
 
 ast_node *lex_name(struct parse_state *ps, const char *s, int n, const ast_span *sp)
@@ -412,12 +437,29 @@ ast_node *lex_string(struct parse_state *ps, const char *s, size_t n, const ast_
     else {
         while (end > open && (s[end - 1] == '\r' || s[end - 1] == '\\')) end--;
     }
-    if (kind == STRING_UNTERMINATED)
-        lex_error(ps, DIAG_UNTERMINATED_STRING, *sp,
-                  "a string ends on the line where it starts; add the closing '\"'", "unterminated string");
-    else if (kind == STRING_CURLY)
-        lex_error(ps, DIAG_CURLY_QUOTES, *sp, "use straight double quotes: \"...\"",
-                  "strings are written in straight quotes, not curly ones");
+    if (kind == STRING_UNTERMINATED) {
+        /* the quote goes at the end of the line, unless a backslash there would escape it */
+        bool reported = lex_error(ps, DIAG_UNTERMINATED_STRING, *sp,
+                                  "a string ends on the line where it starts; add the closing '\"'",
+                                  "unterminated string");
+        size_t text_end = n;
+        while (text_end > open && s[text_end - 1] == '\r') text_end--;
+        if (reported && (text_end == open || s[text_end - 1] != '\\'))
+            diag_fix(ps->diags, diag_span_at(sp->file, sp->first_offset + (int)text_end), "\"");
+    } else if (kind == STRING_CURLY) {
+        bool reported = lex_error(ps, DIAG_CURLY_QUOTES, *sp, "use straight double quotes: \"...\"",
+                                  "strings are written in straight quotes, not curly ones");
+        /* straight quotes around text holding a '"' or a '\\' would read it differently */
+        bool plain = memchr(s + open, '"', end - open) == NULL && memchr(s + open, '\\', end - open) == NULL;
+        if (reported && plain && n >= 6) {
+            ast_span q = *sp;
+            q.last_offset = q.first_offset + 3;
+            diag_fix(ps->diags, q, "\"");
+            q.first_offset = sp->last_offset - 3;
+            q.last_offset = sp->last_offset;
+            diag_fix(ps->diags, q, "\"");
+        }
+    }
     /* An invalid byte becomes a 3-byte U+FFFD; everything else shrinks or keeps its size. */
     char *out = malloc((end - open) * 3 + 1);
     if (!out) {

@@ -21,8 +21,15 @@ void perk_lex_free(void *ptr, void *scanner);
 void lex_advance(struct parse_state *ps, const char *s, size_t n, ast_span *sp);
 /* What every rule returns through: records the token for `perk fmt` and the after-dot state. */
 int lex_return(struct parse_state *ps, int tok, const ast_span *sp);
-void lex_error(struct parse_state *ps, diag_code code, ast_span span, const char *hint, const char *fmt, ...)
+/* Reports a lexical error; false when it was not recorded (too many errors, or one already at
+ * this place), so the caller attaches no fix to another diagnostic. */
+bool lex_error(struct parse_state *ps, diag_code code, ast_span span, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* An operator of other languages (`==`, `&&`...): reported, with the fix writing Perk's
+ * `instead`, a word kept apart from its neighbours by spaces. */
+void lex_wrong_operator(struct parse_state *ps, const ast_span *sp, const char *instead, const char *hint);
+/* `;`: reported, with the fix removing it. */
+void lex_semicolon(struct parse_state *ps, const ast_span *sp);
 void lex_garbage_add(struct parse_state *ps, const ast_span *sp, bool invalid);
 ast_node *lex_name(struct parse_state *ps, const char *s, int n, const ast_span *sp);
 ast_node *lex_number(struct parse_state *ps, const char *s, size_t n, const ast_span *sp);

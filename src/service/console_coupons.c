@@ -453,6 +453,11 @@ static void handle_outbox(console_call *c, serve_reply *r)
         json_object_set_new(o, "last_error", wh.last_error[0] ? json_string(wh.last_error) : json_null());
         json_object_set_new(o, "last_error_at", wh.last_error_at ? json_integer(wh.last_error_at) : json_null());
         json_object_set_new(o, "next_retry_at", wh.next_retry_at ? json_integer(wh.next_retry_at) : json_null());
+        /* several nodes: which one delivers (its claim), and whether it is the one answering */
+        json_object_set_new(o, "node", json_string(wh.node));
+        json_object_set_new(o, "delivered_by", wh.holder[0] ? json_string(wh.holder) : json_null());
+        json_object_set_new(o, "delivered_by_this_node", json_boolean(wh.holder[0] && !strcmp(wh.holder, wh.node)));
+        json_object_set_new(o, "claim_until", wh.holder_until ? json_integer(wh.holder_until) : json_null());
         json_array_append_new(hooks, o);
     }
     if (st != PERK_STORE_OK) {

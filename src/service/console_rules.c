@@ -1,6 +1,6 @@
 /* console_rules.c - the Rules, Simulate and Tests pages' API (docs/console.md): the active rule
  * file, the compiler's diagnostics of a draft as the operator types (line/column spans, message,
- * hint), formatting on demand, evaluating a cart under the draft with its explanation and hints,
+ * hint, fix-its), formatting on demand, evaluating a cart under the draft with its explanation and hints,
  * and running the draft's rule tests with the engine of `perk test`.
  *
  * A draft is compiled in memory. `include` is refused: it would read files relative to the
@@ -102,6 +102,17 @@ static json_t *diag_json(const diag_engine *d)
         json_t *m = json_string(e->message), *h = e->hint ? json_string(e->hint) : NULL;
         json_object_set_new(o, "message", m ? m : json_string("?"));
         json_object_set_new(o, "hint", h ? h : json_null());
+        /* the fix-its (diag.h): code-point columns, end exclusive; a draft is one file, and a
+         * fix elsewhere (none can be: include is refused) is left out */
+        json_t *fixes = json_array();
+        for (int k = 0; k < e->n_fixes; k++) {
+            const diag_fix_entry *x = &e->fixes[k];
+            json_t *t = x->file == e->span.file ? json_string(x->text) : NULL;
+            if (!t) continue;
+            json_array_append_new(fixes, json_pack("{s:i,s:i,s:i,s:i,s:o}", "line", x->line, "column", x->column,
+                                                   "end_line", x->end_line, "end_column", x->end_column, "text", t));
+        }
+        json_object_set_new(o, "fixes", fixes);
         json_array_append_new(a, o);
     }
     return a;

@@ -192,6 +192,9 @@ typedef struct serve_webhook_info {
     char last_error[256];  /* the last failure's reason ("" = none since the start) */
     int64_t last_error_at; /* epoch seconds, 0 = none */
     int64_t next_retry_at; /* while failing: the next attempt (epoch seconds), else 0 */
+    char node[64];         /* this node's name as a claim holder ("host:pid") */
+    char holder[64];       /* who delivers now (perk_store_consumer_claim; "" = not known yet) */
+    int64_t holder_until;  /* when that node's claim ends unless it renews */
 } serve_webhook_info;
 bool serve_webhook_state(serve_webhook_info *out);
 #define SERVE_WEBHOOK_CONSUMER "webhook"

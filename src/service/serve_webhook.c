@@ -1,7 +1,11 @@
 /* serve_webhook.c - delivers the outbox to a webhook: one POST per event, in id order, signed
  * with HMAC-SHA256, at least once. The position is the store's consumer "webhook"
- * (perk_store_ack after a 2xx), so a restart resumes where delivery stopped; a failed delivery is
- * retried with a growing pause (0.5 s doubling to 30 s) and nothing after it is sent meanwhile.
+ * (perk_store_ack_held after a 2xx), so a restart resumes where delivery stopped; a failed
+ * delivery is retried with a growing pause (0.5 s doubling to 30 s) and nothing after it is sent
+ * meanwhile. Several nodes on one store each run this relay, and one delivers at a time: it holds
+ * the consumer's claim (perk_store_consumer_claim, renewed while it works); the others stand by
+ * and take over when the claim ends (the node died or hangs) or is given up (it stopped). Parallel
+ * delivery (FOR UPDATE SKIP LOCKED over the outbox) would break the order per endpoint.
  *
  *   X-Perk-Event-Id: 42
  *   X-Perk-Timestamp: 1796611192                      (epoch seconds of the attempt)
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define WEBHOOK_CONSUMER "webhook"
 
@@ -60,6 +65,8 @@ bool serve_webhook_state(serve_webhook_info *out)
 
 struct serve_webhook {
     serve_options opt;
+    char node[64];          /* this node's claim holder name: "host:pid" */
+    int64_t claimed_until;  /* this node's claim ends then (0 = not held) */
     char *secret;
     size_t secret_len;
     pthread_t thread;
@@ -181,16 +188,40 @@ typedef struct batch {
     int64_t failed_id;
 } batch;
 
+/* Takes or renews this node's claim on the consumer when less than half of it is left; false
+ * when another node holds it (or the store cannot say): then this node must not deliver. */
+static bool hold_claim(serve_webhook *wh, perk_store *store)
+{
+    int64_t now = (int64_t)time(NULL), ttl = wh->opt.webhook_claim_seconds ? wh->opt.webhook_claim_seconds : 30;
+    if (wh->claimed_until && now < wh->claimed_until - ttl / 2) return true;
+    perk_store_claim c;
+    if (perk_store_consumer_claim(store, WEBHOOK_CONSUMER, wh->node, now, ttl, &c) != PERK_STORE_OK) {
+        wh->claimed_until = 0;
+        return false;
+    }
+    bool had = wh->claimed_until != 0;
+    wh->claimed_until = c.granted ? c.until : 0;
+    if (c.granted && !had) serve_log("webhook_claimed", "this node (%s) delivers the webhook now", wh->node);
+    if (!c.granted && had)
+        serve_log("webhook_standby", "node %s delivers the webhook now; this node (%s) stands by", c.holder, wh->node);
+    pthread_mutex_lock(&state_lock);
+    snprintf(state.holder, sizeof state.holder, "%s", c.holder);
+    state.holder_until = c.until;
+    pthread_mutex_unlock(&state_lock);
+    return c.granted;
+}
+
 static int send_event(int64_t id, const char *type, int64_t time_, const char *data, void *p)
 {
     batch *b = p;
     if (atomic_load(&b->wh->stop)) return 1;
+    if (!hold_claim(b->wh, b->store)) return 1; /* taken over: the other node goes on from here */
     if (!deliver(b->wh, b->curl, id, type, time_, data, b->why, sizeof b->why)) {
         b->failed = true;
         b->failed_id = id;
         return 1; /* in order: nothing after a failed event */
     }
-    if (perk_store_ack(b->store, WEBHOOK_CONSUMER, id) != PERK_STORE_OK) {
+    if (perk_store_ack_held(b->store, WEBHOOK_CONSUMER, b->wh->node, id) != PERK_STORE_OK) {
         snprintf(b->why, sizeof b->why, "recording the delivery: %s", perk_store_errmsg(b->store));
         b->failed = true;
         b->failed_id = id;
@@ -230,6 +261,13 @@ static void *webhook_main(void *p)
             nap(wh, 5000);
             continue;
         }
+        if (!hold_claim(wh, store)) {
+            /* another node delivers: look again within a third of a claim */
+            unsigned ttl = wh->opt.webhook_claim_seconds ? wh->opt.webhook_claim_seconds : 30;
+            backoff = 0;
+            nap(wh, ttl * 1000 / 3 > wh->opt.poll_ms ? ttl * 1000 / 3 : wh->opt.poll_ms);
+            continue;
+        }
         int64_t pos = 0;
         batch b = { wh, curl, store, false, "", 0 };
         perk_store_status st = perk_store_consumer_position(store, WEBHOOK_CONSUMER, &pos);
@@ -253,6 +291,8 @@ static void *webhook_main(void *p)
             nap(wh, wh->opt.poll_ms);
         }
     }
+    /* stopping: give the claim up so that another node takes over at once */
+    if (store && wh->claimed_until) perk_store_consumer_release(store, WEBHOOK_CONSUMER, wh->node);
     curl_easy_cleanup(curl);
     perk_store_close(store);
     return NULL;
@@ -263,6 +303,10 @@ serve_webhook *serve_webhook_start(const serve_options *opt, const char *secret,
     serve_webhook *wh = calloc(1, sizeof *wh);
     if (!wh) return NULL;
     wh->opt = *opt;
+    char host[48] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || !host[0]) snprintf(host, sizeof host, "node");
+    host[sizeof host - 1] = '\0';
+    snprintf(wh->node, sizeof wh->node, "%.47s:%ld", host, (long)getpid());
     wh->secret = malloc(secret_len + 1);
     if (!wh->secret) {
         free(wh);
@@ -276,6 +320,7 @@ serve_webhook *serve_webhook_start(const serve_options *opt, const char *secret,
     pthread_mutex_lock(&state_lock);
     memset(&state, 0, sizeof state);
     state.running = true;
+    snprintf(state.node, sizeof state.node, "%s", wh->node);
     state_url(opt->webhook_url ? opt->webhook_url : "");
     pthread_mutex_unlock(&state_lock);
     if (pthread_create(&wh->thread, NULL, webhook_main, wh) != 0) {

@@ -23,11 +23,13 @@ typedef struct serve_options {
     unsigned drain_seconds;   /* how long shutdown waits for requests in flight (default 10) */
     const char *webhook_url;  /* deliver the outbox here (NULL = no delivery) */
     const char *webhook_secret_file; /* the HMAC-SHA256 key (else $PERK_WEBHOOK_SECRET) */
+    unsigned webhook_claim_seconds;  /* one node delivers at a time: its claim lasts this long
+                                        unless renewed; another takes over after (default 30) */
 } serve_options;
 
-#define SERVE_OPTIONS_DEFAULT                                              \
-    {                                                                      \
-        NULL, "127.0.0.1:8080", 0, 1u << 20, 1000, 10, 200, 10, NULL, NULL \
+#define SERVE_OPTIONS_DEFAULT                                                  \
+    {                                                                          \
+        NULL, "127.0.0.1:8080", 0, 1u << 20, 1000, 10, 200, 10, NULL, NULL, 30 \
     }
 
 /* Runs the service until SIGTERM or SIGINT. Returns the process exit status: 0 after a graceful

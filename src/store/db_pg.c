@@ -59,6 +59,7 @@ struct pstore_pg {
     bool txn_open;       /* between a successful BEGIN and the COMMIT or ROLLBACK (a broken
                             connection's transaction status no longer says) */
     bool commit_unknown; /* the last COMMIT lost its connection: it may or may not have committed */
+    bool writer_locked;  /* this session holds the store's writers' lock (pstore_pg_begin) */
 };
 
 static void pg_set_error(pstore_pg *db, const char *sqlstate, const char *fmt, ...)
@@ -124,9 +125,11 @@ static int pg_fail(pstore_pg *db, const PGresult *res)
 
 static int pg_session_setup(pstore_pg *db)
 {
-    /* Results are parsed as UTF-8 text; the store's times are integers, not timestamps. */
-    const char *setup = db->readonly ? "SET client_encoding = 'UTF8'; SET client_min_messages = warning; SET default_transaction_read_only = on"
-                                     : "SET client_encoding = 'UTF8'; SET client_min_messages = warning";
+    /* Results are parsed as UTF-8 text; the store's times are integers, not timestamps. A writer
+     * waits for the writers' lock (pstore_pg_begin) at most 30 s: a session stuck while holding it
+     * (a node paused mid-transaction) makes the others fail as busy (55P03) instead of hanging. */
+    const char *setup = db->readonly ? "SET client_encoding = 'UTF8'; SET client_min_messages = warning; SET lock_timeout = '30s'; SET default_transaction_read_only = on"
+                                     : "SET client_encoding = 'UTF8'; SET client_min_messages = warning; SET lock_timeout = '30s'";
     int rc = pstore_pg_exec(db, setup);
     if (rc == SQLITE_OK && db->listen[0]) {
         /* a new session: LISTEN again; what was sent while no session listened is lost, so the
@@ -619,6 +622,26 @@ static bool pg_reconnect(pstore_pg *db)
     return pg_session_setup(db) == SQLITE_OK;
 }
 
+/* The store's writers' lock: a session-level advisory lock on the outbox's key (the two-key form
+ * 'PERK' + the schema, as pstore_db_outbox_lock takes it per transaction), taken BEFORE a write
+ * transaction's BEGIN and released after its COMMIT or ROLLBACK. Why: every write transaction
+ * writes outbox events, whose ids must follow commit order, so writers are serialised from their
+ * first event to their commit anyway; under SERIALIZABLE a writer that waited for that lock inside
+ * its transaction carried a snapshot from before the other's commit and failed with 40001, and
+ * with 8 contending processes some exhausted every retry. Waiting before BEGIN, each writer's
+ * snapshot is taken after the previous writer committed: writers no longer fail each other, and
+ * the lock queue is first come, first served, so none starves. Readers take no lock. If the
+ * session dies the server releases the lock. */
+#define PG_WRITERS_LOCK_KEY "1346720331, hashtext(current_schema())"
+
+static void pg_writer_unlock(pstore_pg *db)
+{
+    if (!db->writer_locked) return;
+    db->writer_locked = false;
+    if (PQstatus(db->conn) != CONNECTION_OK) return; /* the server released it with the session */
+    PQclear(PQexec(db->conn, "SELECT pg_advisory_unlock(" PG_WRITERS_LOCK_KEY ")"));
+}
+
 int pstore_pg_begin(pstore_pg *db, bool write)
 {
     if (write && db->readonly) {
@@ -637,12 +660,24 @@ int pstore_pg_begin(pstore_pg *db, bool write)
         if (!pg_reconnect(db)) return pg_fail(db, NULL);
         reconnected = true;
     }
-    int rc = pstore_pg_exec(db, sql);
+    const char *first = write ? "SELECT pg_advisory_lock(" PG_WRITERS_LOCK_KEY ")" : sql;
+    int rc = pstore_pg_exec(db, first);
     /* The server may have closed the session since the last use (restart, terminated backend):
-     * the BEGIN finds out. Outside a transaction nothing is lost by connecting again, once. */
+     * the first statement finds out. Outside a transaction nothing is lost by connecting again,
+     * once. */
     if (rc != SQLITE_OK && !reconnected && PQstatus(db->conn) == CONNECTION_BAD) {
         if (!pg_reconnect(db)) return pg_fail(db, NULL);
+        rc = pstore_pg_exec(db, first);
+    }
+    if (write && rc == SQLITE_OK) {
+        db->writer_locked = true;
         rc = pstore_pg_exec(db, sql);
+        if (rc != SQLITE_OK) {
+            char keep[sizeof db->errmsg];
+            memcpy(keep, db->errmsg, sizeof keep);
+            pg_writer_unlock(db);
+            memcpy(db->errmsg, keep, sizeof keep);
+        }
     }
     db->txn_open = rc == SQLITE_OK;
     return rc;
@@ -675,6 +710,7 @@ int pstore_pg_commit(pstore_pg *db)
         rc = SQLITE_ERROR;
     }
     PQclear(res);
+    pg_writer_unlock(db);
     return rc;
 }
 
@@ -687,8 +723,8 @@ bool pstore_pg_in_transaction(const pstore_pg *db)
 void pstore_pg_rollback(pstore_pg *db)
 {
     db->txn_open = false;
-    if (!pstore_pg_in_transaction(db)) return;
-    PQclear(PQexec(db->conn, "ROLLBACK"));
+    if (pstore_pg_in_transaction(db)) PQclear(PQexec(db->conn, "ROLLBACK"));
+    pg_writer_unlock(db);
 }
 
 const char *pstore_pg_errmsg(const pstore_pg *db) { return db ? db->errmsg : "no PostgreSQL connection"; }

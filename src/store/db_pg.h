@@ -82,5 +82,8 @@ char *pstore_pg_translate(const char *sql, int *nparams);
  * pg_advisory_xact_lock (several nodes may open at once). Returns a SQLite code; err says why. */
 int pstore_pg_schema_version(void);
 int pstore_pg_migrate(pstore_pg *db, char *err, size_t errlen);
+/* The same, up to version `target` (1..pstore_pg_schema_version()) only: for the tests that
+ * migrate a store from each earlier version. A schema already past `target` is left as it is. */
+int pstore_pg_migrate_to(pstore_pg *db, int target, char *err, size_t errlen);
 
 #endif

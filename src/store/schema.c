@@ -295,6 +295,11 @@ static const char schema_v9[] = "ALTER TABLE coupons ADD COLUMN valid_from INTEG
 static const char schema_v10[] = "ALTER TABLE budget_uses ADD COLUMN units INTEGER NOT NULL DEFAULT 0;\n"
                                  "ALTER TABLE reservation_holds ADD COLUMN units INTEGER NOT NULL DEFAULT 0;\n";
 
+/* Version 11: a consumer's claim (perk_store_consumer_claim): the node that delivers it and until
+ * when, so that of several nodes' relays one delivers at a time, in id order. */
+static const char schema_v11[] = "ALTER TABLE consumers ADD COLUMN holder TEXT;\n"
+                                 "ALTER TABLE consumers ADD COLUMN held_until INTEGER NOT NULL DEFAULT 0;\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
@@ -306,6 +311,7 @@ const pstore_migration pstore_migrations[] = {
     { 8, "console operators, sessions and the audit log", schema_v8 },
     { 9, "coupons: validity start, revocation (when, by whom, why)", schema_v9 },
     { 10, "units bought at a promotion's price, and held by reservations", schema_v10 },
+    { 11, "outbox consumers: which node delivers them, until when", schema_v11 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

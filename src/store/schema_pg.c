@@ -296,11 +296,16 @@ static const char schema_pg_v2[] =
 static const char schema_pg_v3[] = "ALTER TABLE budget_uses ADD COLUMN units BIGINT NOT NULL DEFAULT 0;\n"
                                    "ALTER TABLE reservation_holds ADD COLUMN units BIGINT NOT NULL DEFAULT 0;\n";
 
+/* Version 4 = SQLite's step 11: a consumer's claim (perk_store_consumer_claim). */
+static const char schema_pg_v4[] = "ALTER TABLE consumers ADD COLUMN holder TEXT;\n"
+                                   "ALTER TABLE consumers ADD COLUMN held_until BIGINT NOT NULL DEFAULT 0;\n";
+
 static const pstore_pg_migration pstore_pg_migrations[] = {
     { 1, "the schema of SQLite version 9: versions, coupons, orders, ledger, refunds, reservations, "
          "console", schema_pg_v1 },
     { 2, "orders.rowid and refunds.rowid: SQLite's implicit rowid as a column", schema_pg_v2 },
     { 3, "units bought at a promotion's price, and held by reservations (SQLite step 10)", schema_pg_v3 },
+    { 4, "outbox consumers: which node delivers them, until when (SQLite step 11)", schema_pg_v4 },
 };
 static const size_t pstore_pg_n_migrations = sizeof pstore_pg_migrations / sizeof pstore_pg_migrations[0];
 
@@ -330,7 +335,12 @@ static int pg_migrate_fail(pstore_pg *db, int rc, char *err, size_t errlen, cons
 
 int pstore_pg_migrate(pstore_pg *db, char *err, size_t errlen)
 {
-    const int64_t latest = (int64_t)pstore_pg_n_migrations;
+    return pstore_pg_migrate_to(db, (int)pstore_pg_n_migrations, err, errlen);
+}
+
+int pstore_pg_migrate_to(pstore_pg *db, int target, char *err, size_t errlen)
+{
+    const int64_t latest = target;
     int64_t v = 0;
     if (err && errlen) err[0] = '\0';
     /* READ COMMITTED, not SERIALIZABLE: each statement after the lock sees what a node that held
@@ -347,10 +357,16 @@ int pstore_pg_migrate(pstore_pg *db, char *err, size_t errlen)
     if (rc != SQLITE_OK) return pg_migrate_fail(db, rc, err, errlen, "creating perk_schema", v);
     rc = pg_read_version(db, &v);
     if (rc != SQLITE_OK) return pg_migrate_fail(db, rc, err, errlen, "reading the schema version", v);
-    if (v > latest) {
+    if (target < 1 || target > (int)pstore_pg_n_migrations) {
+        snprintf(err, errlen, "no schema version %d: this program knows versions 1 to %d", target,
+                 (int)pstore_pg_n_migrations);
+        pstore_pg_rollback(db);
+        return SQLITE_ERROR;
+    }
+    if (v > (int64_t)pstore_pg_n_migrations) {
         snprintf(err, errlen,
                  "database schema version %lld is newer than this program's (%lld); use a newer perk",
-                 (long long)v, (long long)latest);
+                 (long long)v, (long long)pstore_pg_n_migrations);
         pstore_pg_rollback(db);
         return SQLITE_ERROR;
     }

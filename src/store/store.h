@@ -754,6 +754,31 @@ perk_store_status perk_store_ack(perk_store *store, const char *consumer, int64_
 /* The last id acknowledged by `consumer` (0 for a consumer never seen). */
 perk_store_status perk_store_consumer_position(perk_store *store, const char *consumer, int64_t *id);
 
+/* Several nodes may run a relay of the same consumer (every `perk serve --webhook` of a shop):
+ * one delivers at a time, so the consumer's events go out in id order whichever node is up. A
+ * relay claims the consumer before each batch; the claim lasts ttl_seconds and is renewed by each
+ * claim of its holder. It is granted when no one holds it, when `holder` holds it already, or
+ * when the other holder's claim ended (that node stopped renewing: it died or hangs). Claims
+ * are times of the callers' clocks (`now`), so nodes' clocks must agree to well within the TTL.
+ * out (may be NULL) gets the outcome and who holds the claim after the call. Holder names: 1..63
+ * bytes. */
+typedef struct perk_store_claim {
+    bool granted;
+    char holder[PERK_STORE_NAME_MAX]; /* who holds it after the call */
+    int64_t until;                    /* when that claim ends */
+} perk_store_claim;
+perk_store_status perk_store_consumer_claim(perk_store *store, const char *consumer, const char *holder,
+                                            int64_t now, int64_t ttl_seconds, perk_store_claim *out);
+
+/* Gives the claim up (a relay that stops), so another node takes over at once. A claim held by
+ * another holder is left alone (PERK_STORE_OK: nothing to give up). */
+perk_store_status perk_store_consumer_release(perk_store *store, const char *consumer, const char *holder);
+
+/* perk_store_ack by the holder of the consumer's claim: PERK_STORE_CONFLICT and nothing written
+ * when another node holds it now (this one's claim ended and was taken over), so a relay that
+ * stalled past its claim cannot move the position under the node that took over. */
+perk_store_status perk_store_ack_held(perk_store *store, const char *consumer, const char *holder, int64_t id);
+
 /* ---------------------------------------------------------------- integrity */
 
 typedef int (*perk_store_problem_cb)(const char *problem, void *ctx);

@@ -33,6 +33,23 @@ expect_status 1 "check --json of a bad ruleset" "$perk" check --json tests/diagn
 if jq -e 'type == "array" and length >= 1 and (.[0] | has("file") and has("line") and has("column") and has("severity") and has("code") and has("message"))' "$tmp/out" >/dev/null; then ok; else fail "check --json prints an array of diagnostics"; head -5 "$tmp/out"; fi
 expect_status 0 "check --json of a clean ruleset" "$perk" check --json rules/storefront.perk
 if jq -e 'type == "array" and length == 0' "$tmp/out" >/dev/null; then ok; else fail "check --json of a clean file prints []"; fi
+# fix-its (docs/cli.md "Fix-its"): in JSON with code-point columns, end exclusive; check --fix
+expect_status 1 "check --json of a misspelt fact" "$perk" check --json tests/diagnostics/check-08-unknown-fact.perk
+if jq -e '.[0].fixes == [{"file": "tests/diagnostics/check-08-unknown-fact.perk", "line": 6, "column": 8, "end_line": 6, "end_column": 21, "text": "customer.tier"}]' "$tmp/out" >/dev/null; then ok; else fail "check --json gives the fix of a misspelt fact"; head -5 "$tmp/out"; fi
+printf 'ruleset "茶铺" { currency CNY }\npromotion p "会员日" { when order.subtotl >= 300; then 10%% off each items }\n' > "$tmp/fixme.perk"
+expect_status 0 "check --fix fixes what it can and then checks clean" "$perk" check --fix "$tmp/fixme.perk"
+contains "$tmp/out" "fixme.perk:2:46: fixed [stray-semicolon]: remove ';'" "check --fix lists the ';' it removed"
+contains "$tmp/out" "fixme.perk:2:26: fixed [unknown-fact]: replace 'order.subtotl' with 'order.subtotal'" "check --fix lists the fact (column in code points)"
+contains "$tmp/out" "4 fixes applied" "check --fix counts its edits"
+if [ "$(sed -n 2p "$tmp/fixme.perk")" = 'promotion p "会员日" { when order.subtotal >= ¥300 then 10% off items }' ]; then ok; else fail "check --fix rewrote the file"; cat "$tmp/fixme.perk"; fi
+expect_status 0 "check --fix of a clean file" "$perk" check --fix "$tmp/fixme.perk"
+contains "$tmp/out" "0 fixes applied" "nothing left to fix"
+printf 'ruleset "s" { currency CNY }\nlet tea = items where category in "tea"\npromotion p {\n  then 10%% off tea\n  when sum(tea) >= ¥1 and customer.tier = "gold"\n}\n' > "$tmp/nofix.perk"
+cp "$tmp/nofix.perk" "$tmp/nofix.orig"
+expect_status 1 "check --fix leaves what it cannot fix, and fails" "$perk" check --fix "$tmp/nofix.perk"
+if cmp -s "$tmp/nofix.perk" "$tmp/nofix.orig"; then ok; else fail "check --fix left a file without fixes as it was"; fi
+expect_status 2 "check --fix cannot rewrite stdin" "$perk" check --fix - < "$tmp/fixme.perk"
+expect_status 2 "check --fix with --json is a usage error" "$perk" check --fix --json "$tmp/fixme.perk"
 expect_status 1 "--werror turns warnings into failures" "$perk" check --werror tests/diagnostics/analyze-07-margin-guard.perk
 expect_status 0 "warnings alone do not fail" "$perk" check tests/diagnostics/analyze-07-margin-guard.perk
 expect_status 1 "check a missing file" "$perk" check "$tmp/nope.perk"

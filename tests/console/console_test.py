@@ -76,10 +76,12 @@ earn base "消费积分" {
 }
 """
 
-# What the test types at the end of the draft: a threshold written without its currency (an
-# error, [type-mismatch] "cannot compare money with int", hint "write ¥200"), fixed afterwards. The editor closes the brace and the quotes
-# itself, as it does for an operator.
-TYPED = '\npromotion big_order "满200减20" {\nwhen order.subtotal >= 200\nthen ¥20 off order'
+# What the test types at the end of the draft: a misspelt fact (`order.subtotl`, [unknown-fact],
+# "did you mean `order.subtotal`?") after Chinese text on its line, and a threshold written without
+# its currency (then an error, [type-mismatch] "cannot compare money with int", hint "write ¥200");
+# both fixed by their quick fixes (the first from CodeMirror's lint panel, the second from the list
+# under the editor). The editor closes the brace and the quotes itself, as it does for an operator.
+TYPED = '\npromotion big_order "满200减20" { when order.subtotl >= 200\nthen ¥20 off order'
 
 TESTS = """case "tea and a cup"
 cart {
@@ -300,6 +302,25 @@ try:
     content.send_keys(Keys.CONTROL, Keys.END)
     content.send_keys(TYPED)
     lines = lambda: [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".cm-line")]
+    # the misspelt fact: its quick fix in the list and in CodeMirror's lint panel, applied there
+    qf = wait_for("the misspelt fact's quick fix",
+                  lambda: driver.find_elements(By.CSS_SELECTOR,
+                                               '#diagnostics li.diag.error[data-code="unknown-fact"] button.quick-fix'))
+    want_label = "Quick fix: replace “order.subtotl” with “order.subtotal”"
+    check("the misspelt fact has a quick fix in the list", qf is not None and qf[0].text == want_label,
+          qf[0].text if qf else None)
+    content.send_keys(Keys.CONTROL, Keys.SHIFT, "m")  # the lint panel (basicSetup's lint keymap)
+    act = wait_for("the lint panel's action", lambda: driver.find_elements(By.CSS_SELECTOR, ".cm-panel-lint .cm-diagnosticAction"))
+    check("the lint panel offers the same quick fix", act is not None and act[0].text == want_label,
+          act[0].text if act else None)
+    if act:
+        act[0].click()
+    check("the quick fix corrected the text after the Chinese label",
+          wait_for("corrected text", lambda: any('"满200减20" { when order.subtotal >= 200' in l for l in lines())) is not None,
+          lines())
+    check("the misspelt fact's diagnostic is gone",
+          wait_for("unknown-fact gone", lambda: not driver.find_elements(
+              By.CSS_SELECTOR, '#diagnostics li.diag[data-code="unknown-fact"]') or None) is not None)
     bad_line = next((i + 1 for i, l in enumerate(lines()) if ">= 200" in l), None)
     check("the typed rule is in the editor", bad_line is not None, lines())
     bad_col = lines()[bad_line - 1].index("order.subtotal") + 1 if bad_line else 0
@@ -317,10 +338,14 @@ try:
     check("the status counts the error", "bad" in by_id("check-status").get_attribute("class"))
     os.makedirs(shots, exist_ok=True)
     driver.save_screenshot(os.path.join(shots, "rules-diagnostic-en-laptop.png"))
-    # fix it: ">= 200" -> ">= ¥200"
-    line_el = [e for e in driver.find_elements(By.CSS_SELECTOR, ".cm-line") if ">= 200" in e.text][0]
-    line_el.click()
-    content.send_keys(Keys.END, Keys.BACKSPACE, Keys.BACKSPACE, Keys.BACKSPACE, "¥200")
+    # fix it with its quick fix in the list: ">= 200" -> ">= ¥200"
+    qf = driver.find_elements(By.CSS_SELECTOR, '#diagnostics li.diag.error[data-code="type-mismatch"] button.quick-fix')
+    check("the bare number has a quick fix", bool(qf) and qf[0].text == "Quick fix: replace “200” with “¥200”",
+          qf[0].text if qf else None)
+    if qf:
+        qf[0].click()
+    check("the quick fix wrote the currency",
+          wait_for("¥200", lambda: any("order.subtotal >= ¥200" in l for l in lines())) is not None, lines())
     check("fixed: the draft compiles with 2 promotions",
           wait_for("compiles", lambda: "ok" in by_id("check-status").get_attribute("class")
                    and "2" in by_id("check-status").text) is not None, text("check-status"))

@@ -4,9 +4,7 @@
 # tests/run.sh to count ("store on postgresql: ..."). Each binary's tests use fresh schemas of the
 # cluster; the SQLite-only ones skip themselves (TEST_SQLITE_ONLY). test_store_faults is left out:
 # every test in it is SQLite-only by nature (PRAGMA max_page_count, file modes, file locks, online
-# backup). test_store_adversarial and test_store_partial are left out too: on PostgreSQL a write of
-# their contended runs (8 processes)
-# can still end in a serialization failure after every retry (docs/postgresql.md).
+# backup).
 set -u
 logs=$1 B=$2
 shift 2
@@ -14,7 +12,7 @@ shift 2
 for name in test_store_cli test_store_concurrency test_store_coupon_wallet \
   test_store_coupons test_store_events test_store_facts test_store_orders test_store_refunds \
   test_store_reservations test_store_schema test_store_trust test_store_users test_store_versions \
-  test_store_year_end test_store_units test_checkout_units \
+  test_store_year_end test_store_units test_checkout_units test_store_adversarial test_store_partial test_store_pg_migrate \
   test_reload test_store_pg_faults test_checkout; do
   t="$B/tests/$name"
   [ -x "$t" ] || continue

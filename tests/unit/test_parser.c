@@ -942,6 +942,7 @@ static void test_render_text(void **state)
                            "    4 | promotion q { stop }\n"
                            "      | ^~~~~~~~~\n"
                            "hint: add '}' to close the block opened on line 2\n"
+                           "fix: insert '}\\n' at 4:1\n"
                            "t.perk:2:13: note: this '{' is not closed\n"
                            "    2 | promotion p {\n"
                            "      |             ^\n");
@@ -970,7 +971,7 @@ static void test_render_json(void **state)
              "\"severity\": \"error\", \"code\": \"bad-escape\", \"message\": \"unknown escape '\\\\q'\", "
              "\"hint\": \"the escapes are \\\\\\\" \\\\\\\\ \\\\n \\\\t and \\\\u{4F1A}; write \\\\\\\\ for "
              "a backslash\", "
-             "\"notes\": []}\n]\n");
+             "\"notes\": [], \"fixes\": []}\n]\n");
     free(buf);
     parsed_free(p);
 

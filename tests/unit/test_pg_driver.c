@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -361,8 +362,10 @@ static void test_constraint_violation(void **state)
     pstore_pg_close(db);
 }
 
-/* Two SERIALIZABLE transactions read the same row, then both update it: the second to write
- * fails with 40001, retryable; retried, it succeeds, and no increment is lost. */
+/* The safety net under the writers' lock: two SERIALIZABLE transactions that did not take it (a
+ * raw BEGIN, as a write path that skipped pstore_pg_begin would be) read the same row, then both
+ * update it: the second to write fails with 40001, retryable; retried, it succeeds, and no
+ * increment is lost. */
 static void test_serialization_failure(void **state)
 {
     (void)state;
@@ -371,8 +374,8 @@ static void test_serialization_failure(void **state)
     exec_ok(a, "CREATE TABLE c (id BIGINT PRIMARY KEY, n BIGINT NOT NULL); INSERT INTO c VALUES (1, 0)");
     static const char read_sql[] = "SELECT n FROM c WHERE id = 1";
     static const char bump_sql[] = "UPDATE c SET n = ? WHERE id = 1";
-    assert_int_equal(pstore_pg_begin(a, true), SQLITE_OK);
-    assert_int_equal(pstore_pg_begin(b, true), SQLITE_OK);
+    exec_ok(a, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    exec_ok(b, "BEGIN ISOLATION LEVEL SERIALIZABLE");
     assert_true(pstore_pg_in_transaction(a));
     int64_t na = query_int(a, read_sql), nb = query_int(b, read_sql);
     assert_int_equal(na, 0);
@@ -391,7 +394,7 @@ static void test_serialization_failure(void **state)
     pstore_pg_rollback(b);
     assert_false(pstore_pg_in_transaction(b));
     /* the retry */
-    assert_int_equal(pstore_pg_begin(b, true), SQLITE_OK);
+    exec_ok(b, "BEGIN ISOLATION LEVEL SERIALIZABLE");
     nb = query_int(b, read_sql);
     assert_int_equal(nb, 1);
     pstore_pg_bind_int64(ub, 1, nb + 1);
@@ -403,8 +406,74 @@ static void test_serialization_failure(void **state)
     pstore_pg_close(b);
 }
 
-/* Two write transactions take two rows' locks in opposite orders: PostgreSQL breaks the deadlock
- * by failing one with 40P01 (SQLITE_BUSY, retryable); the other commits. */
+/* The writers' lock (pstore_pg_begin): a second write transaction of the same store waits at its
+ * BEGIN until the first has committed, then reads what it wrote: no serialization failure, no
+ * lost increment. A rollback releases the lock too. */
+typedef struct writer_job {
+    int64_t seen;       /* n as the second writer read it */
+    int begin_rc, step_rc, commit_rc;
+    volatile int begun; /* set once its BEGIN returned */
+} writer_job;
+
+static void *second_writer(void *arg)
+{
+    writer_job *job = arg;
+    pstore_pg *db = open_in("t_writers", false, false);
+    job->begin_rc = pstore_pg_begin(db, true);
+    __atomic_store_n(&job->begun, 1, __ATOMIC_SEQ_CST);
+    job->seen = query_int(db, "SELECT n FROM w WHERE id = 1");
+    pstore_pg_stmt *st = pstore_pg_prepare(db, "UPDATE w SET n = ? WHERE id = 1");
+    pstore_pg_bind_int64(st, 1, job->seen + 1);
+    job->step_rc = pstore_pg_step(st);
+    pstore_pg_reset(st);
+    job->commit_rc = pstore_pg_commit(db);
+    pstore_pg_close(db);
+    return NULL;
+}
+
+static void test_writers_lock(void **state)
+{
+    (void)state;
+    pstore_pg *a = open_in("t_writers", true, false);
+    exec_ok(a, "CREATE TABLE w (id BIGINT PRIMARY KEY, n BIGINT NOT NULL); INSERT INTO w VALUES (1, 0)");
+    assert_int_equal(pstore_pg_begin(a, true), SQLITE_OK);
+    int64_t n = query_int(a, "SELECT n FROM w WHERE id = 1");
+    writer_job job = { -1, -1, -1, -1, 0 };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, second_writer, &job), 0);
+    struct timespec pause = { 0, 300 * 1000 * 1000 };
+    nanosleep(&pause, NULL);
+    assert_int_equal(__atomic_load_n(&job.begun, __ATOMIC_SEQ_CST), 0); /* still waiting */
+    pstore_pg_stmt *st = pstore_pg_prepare(a, "UPDATE w SET n = ? WHERE id = 1");
+    pstore_pg_bind_int64(st, 1, n + 1);
+    assert_int_equal(pstore_pg_step(st), PSTORE_PG_DONE);
+    pstore_pg_reset(st);
+    assert_int_equal(pstore_pg_commit(a), SQLITE_OK);
+    pthread_join(th, NULL);
+    assert_int_equal(job.begin_rc, SQLITE_OK);
+    assert_int_equal(job.seen, 1); /* its snapshot was taken after the first committed */
+    assert_int_equal(job.step_rc, PSTORE_PG_DONE);
+    assert_int_equal(job.commit_rc, SQLITE_OK);
+    assert_int_equal(query_int(a, "SELECT n FROM w WHERE id = 1"), 2);
+    /* a rolled-back writer releases the lock: another session begins at once */
+    pstore_pg *b = open_in("t_writers", false, false);
+    assert_int_equal(pstore_pg_begin(a, true), SQLITE_OK);
+    pstore_pg_rollback(a);
+    assert_int_equal(pstore_pg_begin(b, true), SQLITE_OK);
+    assert_int_equal(pstore_pg_commit(b), SQLITE_OK);
+    /* reads take no lock: one runs while a writer holds it */
+    assert_int_equal(pstore_pg_begin(a, true), SQLITE_OK);
+    assert_int_equal(pstore_pg_begin(b, false), SQLITE_OK);
+    assert_int_equal(query_int(b, "SELECT n FROM w WHERE id = 1"), 2);
+    pstore_pg_rollback(b);
+    pstore_pg_rollback(a);
+    pstore_pg_close(a);
+    pstore_pg_close(b);
+}
+
+/* Two write transactions (raw BEGINs, without the writers' lock) take two rows' locks in opposite
+ * orders: PostgreSQL breaks the deadlock by failing one with 40P01 (SQLITE_BUSY, retryable); the
+ * other commits. */
 typedef struct deadlock_job {
     pthread_barrier_t *both_locked;
     int64_t first, second;
@@ -418,7 +487,8 @@ static void *deadlock_thread(void *arg)
     deadlock_job *job = arg;
     pstore_pg *db = open_in("t_deadlock", false, false);
     static const char lock_sql[] = "UPDATE d SET n = n + 1 WHERE id = ?";
-    job->rc = pstore_pg_begin(db, true);
+    /* a raw BEGIN: under the writers' lock (pstore_pg_begin) the two could not overlap */
+    job->rc = pstore_pg_exec(db, "BEGIN ISOLATION LEVEL SERIALIZABLE");
     pstore_pg_stmt *st = pstore_pg_prepare(db, lock_sql);
     pstore_pg_bind_int64(st, 1, job->first);
     if (job->rc == SQLITE_OK && pstore_pg_step(st) != PSTORE_PG_DONE) job->rc = SQLITE_INTERNAL;
@@ -746,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_returning_and_changes),
         cmocka_unit_test(test_constraint_violation),
         cmocka_unit_test(test_serialization_failure),
+        cmocka_unit_test(test_writers_lock),
         cmocka_unit_test(test_deadlock),
         cmocka_unit_test(test_rollback_state),
         cmocka_unit_test(test_migrate_twice),

@@ -1,6 +1,12 @@
 /* test_store_events.c - the outbox: ordering, batching, consumer acknowledgements (monotonic,
- * bounded by existing ids, usable from inside the callback) and argument checks. */
+ * bounded by existing ids, usable from inside the callback), consumers' claims (one node's relay
+ * delivers at a time; a claim that ended is taken over; 8 processes claiming at once: one
+ * granted) and argument checks. */
 #include "store_fixture.h"
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef store_fixture fixture;
 
@@ -88,6 +94,117 @@ static void test_ack_positions(void **state)
     assert_int_equal(pos, max_id);
 }
 
+/* One relay at a time: node a claims the webhook consumer for 30 s; b is refused and told who
+ * holds it until when; a renews; when a's claim has ended b takes over, and a's late
+ * acknowledgement is refused; b's release lets a in at once. */
+static void test_claims(void **state)
+{
+    fixture *f = *state;
+    perk_store *s = f->s;
+    long long max_id = test_sql_int(s, "SELECT MAX(id) FROM events");
+    perk_store_claim c;
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_claim(s, "webhook", "node-a", 1000, 30, &c));
+    assert_true(c.granted);
+    assert_string_equal(c.holder, "node-a");
+    assert_int_equal(c.until, 1030);
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_claim(s, "webhook", "node-b", 1010, 30, &c));
+    assert_false(c.granted);
+    assert_string_equal(c.holder, "node-a");
+    assert_int_equal(c.until, 1030);
+    /* the holder renews; its acknowledgements count */
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_claim(s, "webhook", "node-a", 1020, 30, &c));
+    assert_true(c.granted);
+    assert_int_equal(c.until, 1050);
+    assert_store(s, PERK_STORE_OK, perk_store_ack_held(s, "webhook", "node-a", max_id - 2));
+    /* at 1049 a's claim still holds; at 1050 it has ended and b takes over */
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_claim(s, "webhook", "node-b", 1049, 30, &c));
+    assert_false(c.granted);
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_claim(s, "webhook", "node-b", 1050, 30, &c));
+    assert_true(c.granted);
+    assert_string_equal(c.holder, "node-b");
+    assert_int_equal(c.until, 1080);
+    /* a stalled past its claim: its acknowledgement is refused and the position stays */
+    assert_store(s, PERK_STORE_CONFLICT, perk_store_ack_held(s, "webhook", "node-a", max_id));
+    assert_non_null(strstr(perk_store_errmsg(s), "node node-b holds it"));
+    int64_t pos = -1;
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_position(s, "webhook", &pos));
+    assert_int_equal(pos, max_id - 2);
+    assert_store(s, PERK_STORE_OK, perk_store_ack_held(s, "webhook", "node-b", max_id));
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_position(s, "webhook", &pos));
+    assert_int_equal(pos, max_id);
+    /* a release by a node that does not hold it changes nothing; b's own lets a in at once */
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_release(s, "webhook", "node-a"));
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_claim(s, "webhook", "node-a", 1051, 30, &c));
+    assert_false(c.granted);
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_release(s, "webhook", "node-b"));
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_claim(s, "webhook", "node-a", 1052, 30, &c));
+    assert_true(c.granted);
+    /* claims are per consumer; a plain ack ignores them */
+    assert_store(s, PERK_STORE_OK, perk_store_consumer_claim(s, "crm", "node-b", 1052, 30, &c));
+    assert_true(c.granted);
+    assert_store(s, PERK_STORE_OK, perk_store_ack(s, "webhook", max_id));
+    /* bad arguments */
+    assert_store(s, PERK_STORE_INVALID, perk_store_consumer_claim(s, "webhook", "", 1, 30, &c));
+    assert_store(s, PERK_STORE_INVALID, perk_store_consumer_claim(s, "webhook", "n", 1, 0, &c));
+    assert_store(s, PERK_STORE_INVALID, perk_store_consumer_claim(s, "webhook", "n", -1, 30, &c));
+    assert_store(s, PERK_STORE_INVALID, perk_store_consumer_claim(s, "webhook", "n", 1, 86401, &c));
+    assert_store(s, PERK_STORE_INVALID, perk_store_ack_held(s, "webhook", NULL, 1));
+}
+
+/* 8 processes claim the same free consumer at the same moment, on their own connections:
+ * exactly one is granted, and all of them agree on which. */
+#define CLAIMERS 8
+static void test_claim_race(void **state)
+{
+    fixture *f = *state;
+    int *granted = mmap(NULL, sizeof(int) * CLAIMERS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(granted != MAP_FAILED);
+    int pipes[2];
+    assert_int_equal(pipe(pipes), 0);
+    pid_t pids[CLAIMERS];
+    for (int i = 0; i < CLAIMERS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            close(pipes[1]);
+            perk_store *s = test_open(f->dir.db);
+            char go;
+            if (read(pipes[0], &go, 1) != 1) _exit(2);
+            char me[16];
+            snprintf(me, sizeof me, "node-%d", i);
+            perk_store_claim c;
+            if (perk_store_consumer_claim(s, "webhook", me, 5000, 30, &c) != PERK_STORE_OK) _exit(3);
+            granted[i] = c.granted ? 1 : 0;
+            if (strncmp(c.holder, "node-", 5) != 0) _exit(4);
+            perk_store_close(s);
+            _exit(0);
+        }
+    }
+    close(pipes[0]);
+    char go[CLAIMERS] = { 0 };
+    assert_int_equal(write(pipes[1], go, CLAIMERS), CLAIMERS); /* all at once */
+    close(pipes[1]);
+    int n = 0;
+    for (int i = 0; i < CLAIMERS; i++) {
+        int st = 0;
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        n += granted[i];
+    }
+    assert_int_equal(n, 1);
+    perk_store_claim c;
+    assert_store(f->s, PERK_STORE_OK, perk_store_consumer_claim(f->s, "webhook", "parent", 5001, 30, &c));
+    assert_false(c.granted);
+    for (int i = 0; i < CLAIMERS; i++)
+        if (granted[i]) {
+            char want[16];
+            snprintf(want, sizeof want, "node-%d", i);
+            assert_string_equal(c.holder, want);
+        }
+    munmap(granted, sizeof(int) * CLAIMERS);
+}
+
 static void test_ids_never_reused(void **state)
 {
     fixture *f = *state;
@@ -106,6 +223,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_in_order, setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ack_positions, setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ids_never_reused, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_claims, setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_claim_race, setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests_name("store_events", tests, NULL, NULL);
 }
