@@ -212,7 +212,7 @@ run_config() { # BACKEND NODES
   if [ "$backend" = pg ]; then
     serr=$(($(grep -c 'could not serialize access\|deadlock detected' "$work/pg/server.log") - serr_before))
     # which statements failed: the server logs each ERROR, its DETAIL and HINT, then its STATEMENT
-    echo "  serialization failures by statement (server log):"
+    [ "$serr" -gt 0 ] && echo "  serialization failures by statement (server log):"
     tail -n +$((log_lines + 1)) "$work/pg/server.log" |
       awk '/ERROR: .*(could not serialize|deadlock detected)/ { e = 1; next }
         e && /STATEMENT:/ { sub(/.*STATEMENT: +/, ""); print substr($0, 1, 90) }
