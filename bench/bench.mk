@@ -8,6 +8,8 @@
 #   make bench-instructions  callgrind at 100 and 10,000 rules x 20 lines: machine instructions
 #                            per run of Perk (evaluation; cart loading + evaluation) and of the
 #                            Lua engines in both runtimes
+#   make bench-store         the contested commit workload through perk serve: SQLite (one node)
+#                            and PostgreSQL (1, 2, 4 nodes) in one run (bench/store.sh)
 #   make bench-scaling       compile time and context creation on 50,000 and 100,000 attr(...)
 #                            comparisons: fails if doubling the input more than 2.6x the time
 #                            (bench/scaling.sh; the O(n log n) promise of docs/security.md)
@@ -72,3 +74,17 @@ bench-phases:
 	@$(MAKE) --no-print-directory $(BENCH_J) $(BENCH_B)/perk_gen $(BENCH_B)/bench_phases
 	@$(BENCH_B)/perk_gen --out $(BENCH_B)/data --seed 42 --rules $(PHASE_RULES) --lines $(PHASE_LINES)
 	@$(BENCH_B)/bench_phases --data $(BENCH_B)/data --rules $(PHASE_RULES) --lines $(PHASE_LINES) --seconds $(or $(BENCH_SECONDS),0.3)
+
+# make bench-store: the contested commit workload through perk serve on SQLite (one node) and on
+# PostgreSQL (1, 2 and 4 nodes) in one run (bench/store.sh; BENCH_STORE_ORDERS per configuration,
+# default 4000; BENCH_STORE_CLIENTS, 16; BENCH_STORE_THREADS per node, 4); the table goes to
+# build-bench/store.md
+.PHONY: bench-store
+$(BENCH_B)/store_client: bench/store_client.c
+	@mkdir -p $(BENCH_B)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(WARN) -o $@ bench/store_client.c -lpthread
+
+bench-store:
+	@$(MAKE) --no-print-directory $(BENCH_J) B=$(BENCH_B) OPT=-O2 SAN= $(BENCH_B)/perk
+	@$(MAKE) --no-print-directory $(BENCH_B)/store_client
+	@bench/store.sh $(BENCH_B)

@@ -9,7 +9,9 @@
 #                                   crash: recovery at the next start), keeping DIR
 #   tests/pg/cluster.sh resume DIR  starts a halted server again on the same socket and port
 # For tests only: fsync, synchronous_commit and full_page_writes are off (a crash may lose the
-# cluster, which is thrown away anyway). initdb refuses to run as root: as root the cluster belongs
+# cluster, which is thrown away anyway); PERK_PG_DURABLE=1 keeps PostgreSQL's defaults (every
+# commit flushed to disk), for benchmarks that compare it with a SQLite store that fsyncs
+# (bench/store.sh). initdb refuses to run as root: as root the cluster belongs
 # to the `postgres` user (the Debian package creates it; scripts/deps.sh installs the package).
 # A stale DIR from a killed run is stopped and removed first; a port that is taken is retried.
 set -eu
@@ -52,8 +54,10 @@ stop_server() {
 
 # pg_ctl start on PORT with the test settings (the same at a resume)
 start_server() {
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PERK_PG_DURABLE:-0}" = 1 ] && durability=""
   run pg_ctl -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+    -o "-c listen_addresses='' -c unix_socket_directories='$dir' -p $1 $durability -c max_connections=100" \
     start >/dev/null 2>&1
 }
 
