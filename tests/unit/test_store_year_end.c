@@ -1,11 +1,16 @@
 /* test_store_year_end.c - points expiring with the calendar (`expire at end of year` / `expire at
  * end of next year`, docs/semantics.md "Points expiring with the calendar"): the ledger expiry
  * written at commit and at a refund, as exact instants in the rule set's zone (Shanghai, New York
- * across DST, made-up zones whose clocks jump at midnight), checked by hand in the comments. */
+ * across DST, made-up zones whose clocks jump at midnight), checked by hand in the comments; and
+ * under concurrency: 8 processes earning, refunding and expiring for the same customers at once
+ * across the year end, each point expired exactly once. */
 #include "store_fixture.h"
 
 #include "checkout/checkout.h"
 #include "compiler/tzload.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define DAY 86400
 /* 2028-01-01T00:00:00Z: 58 years from 1970 of which 14 leap (1972..2024): 21184 days * 86400 */
@@ -228,6 +233,134 @@ static void test_policy_from_rules(void **state)
     free(bytes);
 }
 
+/* 8 processes, on their own connections, commit orders for the same 4 customers on both sides of
+ * 2028-01-01 00:00 Shanghai (2027 points expire then, 2028 points a year later), each refunds its
+ * first order in full, then all 8 write off the expired points at once, twice (at each year
+ * end). Each point is written off exactly once: a customer's expire entries sum to minus what it
+ * earned in that year and kept, and every balance ends at 0. */
+#define YE_PROCS 8
+#define YE_ORDERS 12
+static int64_t ye_points(int proc, int j) { return 10 + proc * YE_ORDERS + j; }
+static int64_t ye_time(int proc, int j)
+{
+    /* even j: the last hour of 2027; odd j: the first hours of 2028 (Shanghai) */
+    return j % 2 == 0 ? Y2028_SHANGHAI - 3600 + proc * YE_ORDERS + j : Y2028_SHANGHAI + 60 + proc * YE_ORDERS + j;
+}
+
+static int ye_child(const char *db, int proc, int stage_fd, const zone *z)
+{
+    perk_store *s = NULL;
+    if (perk_store_open(db, &s) != PERK_STORE_OK) return 10;
+    pstore_trust_caller_for_tests(s);
+    perk_store_policy p = year_end_policy(z, 1);
+    char go;
+    if (read(stage_fd, &go, 1) != 1) return 11;
+    for (int j = 0; j < YE_ORDERS; j++) {
+        char id[32], customer[8];
+        snprintf(id, sizeof id, "Y%d-%d", proc, j);
+        snprintf(customer, sizeof customer, "c%d", j % 4);
+        perk_store_points_line e = { "rule", ye_points(proc, j) };
+        perk_store_order_line line = { "all", 10000 };
+        perk_store_order o = test_order(id, customer, ye_time(proc, j), 10000);
+        o.lines = &line;
+        o.n_lines = 1;
+        o.earned = &e;
+        o.n_earned = 1;
+        if (perk_store_commit(s, &o, &p, NULL) != PERK_STORE_OK) return 12;
+    }
+    char rid[32], oid[32];
+    snprintf(oid, sizeof oid, "Y%d-0", proc);
+    snprintf(rid, sizeof rid, "R%d", proc);
+    perk_store_refund_line all = { "all", 10000 };
+    if (perk_store_refund(s, oid, rid, &all, 1, 0, ye_time(proc, 0) + 600, &p, true, NULL) != PERK_STORE_OK) return 13;
+    /* both year ends, all processes at once */
+    if (read(stage_fd, &go, 1) != 1) return 14;
+    if (perk_store_expire_points(s, Y2028_SHANGHAI, NULL, NULL, NULL) != PERK_STORE_OK) return 15;
+    if (read(stage_fd, &go, 1) != 1) return 16;
+    if (perk_store_expire_points(s, Y2029_SHANGHAI, NULL, NULL, NULL) != PERK_STORE_OK) return 17;
+    perk_store_close(s);
+    return 0;
+}
+
+static void ye_release(int fd)
+{
+    char go[YE_PROCS] = { 0 };
+    assert_int_equal(write(fd, go, YE_PROCS), YE_PROCS);
+}
+
+static void ye_wait_quiet(void) { usleep(300 * 1000); }
+
+static void test_year_end_concurrent(void **state)
+{
+    fixture *f = *state;
+    zone z;
+    zone_load(&z, "Asia/Shanghai");
+    int pipes[2];
+    assert_int_equal(pipe(pipes), 0);
+    pid_t pids[YE_PROCS];
+    for (int i = 0; i < YE_PROCS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            close(pipes[1]);
+            _exit(ye_child(f->dir.db, i, pipes[0], &z));
+        }
+    }
+    close(pipes[0]);
+    ye_release(pipes[1]); /* earn and refund */
+    /* wait until every order and refund is in before the year ends are written off */
+    for (int t = 0; t < 600 && test_sql_int(f->s, "SELECT COUNT(*) FROM refunds") < YE_PROCS; t++) ye_wait_quiet();
+    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM orders"), YE_PROCS * YE_ORDERS);
+    ye_release(pipes[1]); /* the end of 2027, 8 times at once */
+    for (int t = 0; t < 100 && test_sql_int(f->s, "SELECT COUNT(DISTINCT customer_id) FROM ledger WHERE kind = 'expire'") < 4; t++)
+        ye_wait_quiet();
+    ye_wait_quiet();
+    ye_release(pipes[1]); /* the end of 2028, 8 times at once */
+    close(pipes[1]);
+    for (int i = 0; i < YE_PROCS; i++) {
+        int st = 0;
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        assert_true(WIFEXITED(st));
+        if (WEXITSTATUS(st) != 0) fail_msg("process %d exited %d", i, WEXITSTATUS(st));
+    }
+    /* what each customer earned and kept per year, by hand from the formulas above */
+    for (int c = 0; c < 4; c++) {
+        int64_t kept2027 = 0, kept2028 = 0;
+        for (int i = 0; i < YE_PROCS; i++)
+            for (int j = c; j < YE_ORDERS; j += 4) {
+                if (j == 0) continue; /* refunded in full */
+                if (j % 2 == 0) kept2027 += ye_points(i, j);
+                else kept2028 += ye_points(i, j);
+            }
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT COALESCE(SUM(points), 0) FROM ledger WHERE customer_id = 'c%d' AND kind = 'expire' AND "
+                 "created_at = %lld",
+                 c, (long long)Y2028_SHANGHAI);
+        long long got2027 = test_sql_int(f->s, sql);
+        snprintf(sql, sizeof sql,
+                 "SELECT COALESCE(SUM(points), 0) FROM ledger WHERE customer_id = 'c%d' AND kind = 'expire' AND "
+                 "created_at = %lld",
+                 c, (long long)Y2029_SHANGHAI);
+        long long got2028 = test_sql_int(f->s, sql);
+        if (got2027 != -kept2027 || got2028 != -kept2028)
+            fail_msg("customer c%d: expired %lld and %lld, want %lld and %lld", c, got2027, got2028,
+                     (long long)-kept2027, (long long)-kept2028);
+        snprintf(sql, sizeof sql, "c%d", c);
+        assert_int_equal(test_points(f->s, sql, Y2029_SHANGHAI, NULL).balance, 0);
+    }
+    /* every earn entry expires at the end of its own year */
+    assert_int_equal(test_sql_int(f->s, "SELECT COUNT(*) FROM ledger WHERE kind = 'earn' AND NOT "
+                                        "((created_at < 1830268800 AND expires_at = 1830268800) OR "
+                                        "(created_at >= 1830268800 AND expires_at = 1861891200))"),
+                     0);
+    int64_t problems = -1;
+    assert_store(f->s, PERK_STORE_OK, perk_store_check(f->s, NULL, NULL, &problems));
+    assert_int_equal(problems, 0);
+    free(z.at);
+    free(z.offset);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clock_jumps_at_midnight, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_refund_across_year_end, store_fixture_setup, store_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_policy_from_rules, store_fixture_setup, store_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_year_end_concurrent, store_fixture_setup, store_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
