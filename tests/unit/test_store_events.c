@@ -170,7 +170,7 @@ static void test_claim_race(void **state)
             perk_store *s = test_open(f->dir.db);
             char go;
             if (read(pipes[0], &go, 1) != 1) _exit(2);
-            char me[16];
+            char me[24];
             snprintf(me, sizeof me, "node-%d", i);
             perk_store_claim c;
             if (perk_store_consumer_claim(s, "webhook", me, 5000, 30, &c) != PERK_STORE_OK) _exit(3);
@@ -198,7 +198,7 @@ static void test_claim_race(void **state)
     assert_false(c.granted);
     for (int i = 0; i < CLAIMERS; i++)
         if (granted[i]) {
-            char want[16];
+            char want[24];
             snprintf(want, sizeof want, "node-%d", i);
             assert_string_equal(c.holder, want);
         }

@@ -256,7 +256,7 @@ static int ye_child(const char *db, int proc, int stage_fd, const zone *z)
     char go;
     if (read(stage_fd, &go, 1) != 1) return 11;
     for (int j = 0; j < YE_ORDERS; j++) {
-        char id[32], customer[8];
+        char id[32], customer[16];
         snprintf(id, sizeof id, "Y%d-%d", proc, j);
         snprintf(customer, sizeof customer, "c%d", j % 4);
         perk_store_points_line e = { "rule", ye_points(proc, j) };
