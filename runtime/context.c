@@ -187,6 +187,7 @@ void perk_context_free(perk_context *ctx)
         ctx->r_points,
         ctx->r_hints,
         ctx->r_hint_next,
+        ctx->r_hint_store,
         ctx->r_units,
         ctx->r_extra,
         ctx->best_done,
@@ -368,6 +369,7 @@ perk_context *perk_context_new(perk_program *program, const perk_limits *limits,
     ctx->r_points = ctx_array(ctx->max_points, sizeof(perk_points_result), &ok);
     ctx->r_hints = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint), &ok);
     ctx->r_hint_next = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(perk_hint_next), &ok);
+    ctx->r_hint_store = ctx_array(l.max_hints < d->n_rules ? l.max_hints : d->n_rules, sizeof(const char *), &ok);
     for (uint32_t r = 0; r < d->n_rules; r++) ctx->n_unit_rules += d->rules[r].limit_units != 0;
     ctx->r_units = ctx_array(ctx->n_unit_rules, sizeof(perk_promotion_units), &ok);
     /* only for a program with a best-deal group or a partial budget: result->promotion_extra is

@@ -140,28 +140,35 @@ static void maybe_hint(perk_context *ctx, uint32_t r)
     next->is_percent = false;
     next->value = 0;
     next->bundle = false;
+    next->per_store = false;
+    ctx->r_hint_store[ctx->res.n_hints - 1] = NULL;
 }
 
-/* A count tier's next row (section 12): a hint when the promotion ran its block to the end
- * (applied, or took nothing off), in evaluation order, while the result has room. */
-static void take_count_hint(perk_context *ctx, uint32_t r)
+/* A hint its action noted (section 12: a count tier's next row, a bundle's missing part, a store
+ * short of its threshold): given when the promotion ran its block to the end (applied, or took
+ * nothing off), in evaluation order, while the result has room. */
+static void take_action_hint(perk_context *ctx, uint32_t r)
 {
     if (!ctx->pend_hint) return;
     ctx->pend_hint = false;
-    if (ctx->res.n_hints >= ctx->limits.max_hints) {
-        ctx->pend_hint_bundle = false;
-        return;
-    }
-    perk_hint_next *next = &ctx->r_hint_next[ctx->res.n_hints];
-    perk_hint *h = &ctx->r_hints[ctx->res.n_hints++];
+    bool bundle = ctx->pend_hint_bundle, store = ctx->pend_hint_store;
+    ctx->pend_hint_bundle = ctx->pend_hint_store = false;
+    if (ctx->res.n_hints >= ctx->limits.max_hints) return;
+    uint32_t i = ctx->res.n_hints++;
+    perk_hint_next *next = &ctx->r_hint_next[i];
+    perk_hint *h = &ctx->r_hints[i];
     h->promotion = r;
-    h->shortfall = ctx->pend_hint_units;
+    h->shortfall = ctx->pend_hint_shortfall;
     h->set_name = ctx->pend_hint_set < ctx->d->n_strings ? prog_string(ctx->d, ctx->pend_hint_set) : "items";
-    h->units = true;
+    h->units = !store;
     next->is_percent = ctx->pend_hint_percent;
     next->value = ctx->pend_hint_value;
-    next->bundle = ctx->pend_hint_bundle;
-    ctx->pend_hint_bundle = false;
+    next->bundle = bundle;
+    next->per_store = store;
+    uint32_t line = ctx->pend_hint_line;
+    ctx->r_hint_store[i] = store && line < ctx->n_lines && ctx->store_off[line] != UINT32_MAX
+                               ? ctx->sku_text + ctx->store_off[line]
+                               : NULL;
 }
 
 /* Room for one more allocation in the log. The log holds cap_lines x min(discount promotions, 64)
@@ -426,7 +433,7 @@ static perk_status decide_promotion(perk_context *ctx, uint32_t r, perk_promotio
         st = act_limit(ctx, limit);
         if (st != PERK_OK) return st;
     }
-    if (!tentative) take_count_hint(ctx, r); /* a member's: given when it is run again to commit */
+    if (!tentative) take_action_hint(ctx, r); /* a member's: given when it is run again to commit */
     int64_t goods = act_pending_goods(ctx);
     if (goods == 0 && ctx->pend_ship == 0 && ctx->pend_gifts == 0 && ctx->pend_effects == 0 &&
         ctx->pend_rewards == 0) {
@@ -815,6 +822,7 @@ static perk_status build_result(perk_context *ctx)
     res->points = ctx->r_points;
     res->hints = ctx->r_hints;
     res->hint_next = ctx->r_hint_next;
+    res->hint_store = ctx->r_hint_store;
     res->promotion_units = ctx->r_units;
     res->promotion_extra = ctx->r_extra;
     res->instructions = ctx->insn_count;

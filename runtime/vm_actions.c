@@ -295,7 +295,9 @@ static void sort_by_key(const perk_context *ctx, line_cmp cmp, uint32_t *x, uint
 
 /* TIERS_STORE, EVERY_STORE (`per store`, docs/semantics.md 5.3): the set's lines grouped by store
  * (the lines without one are one group), and TIERS / EVERY measured, taken and allocated within
- * each group as if it were the whole set; `up to` bounds each group's discount. */
+ * each group as if it were the whole set; `up to` bounds each group's discount. A store below the
+ * first threshold is a near miss (section 12): of those, the one closest to it (on a tie, the
+ * store of the earlier line) is noted for a hint. */
 static perk_status act_per_store(perk_context *ctx, const prog_action *a, const uint64_t *set)
 {
     const prog_data *d = ctx->d;
@@ -303,6 +305,19 @@ static perk_status act_per_store(perk_context *ctx, const prog_action *a, const 
     uint32_t n = gather(ctx, set, &total);
     sort_by_key(ctx, store_cmp, ctx->scratch_idx, n);
     for (uint32_t k = 0; k < n; k++) ctx->scratch_w[k] = act_amount(ctx, ctx->scratch_idx[k]);
+    /* the first threshold and what reaching it takes off: the hint's goal */
+    int64_t first = 0, first_off = 0;
+    bool first_percent = false;
+    if (a->kind == PROG_ACT_TIERS_STORE && a->n_steps > 0) {
+        first = d->steps[a->steps].threshold;
+        first_off = d->steps[a->steps].value;
+        first_percent = d->steps[a->steps].is_percent;
+    } else if (a->kind == PROG_ACT_EVERY_STORE && a->p[0] >= 1) {
+        first = a->p[0];
+        first_off = a->p[2] >= 0 && a->p[2] < a->p[1] ? a->p[2] : a->p[1];
+    }
+    int64_t near_short = 0;
+    uint32_t near_line = UINT32_MAX;
     for (uint32_t g = 0; g < n;) {
         uint32_t e = g + 1;
         while (e < n && store_cmp(ctx, ctx->scratch_idx[g], ctx->scratch_idx[e]) == 0) e++;
@@ -331,7 +346,23 @@ static perk_status act_per_store(perk_context *ctx, const prog_action *a, const 
                 return ctx_fail(ctx, PERK_MALFORMED, "internal error: allocation failed");
             for (uint32_t k = g; k < e; k++) add_pend(ctx, ctx->scratch_idx[k], ctx->scratch_out[k]);
         }
+        if (m < first) { /* below the first threshold: m >= 0, so first - m fits */
+            uint32_t line = ctx->scratch_idx[g]; /* the group's earliest line */
+            if (near_line == UINT32_MAX || first - m < near_short || (first - m == near_short && line < near_line)) {
+                near_short = first - m;
+                near_line = line;
+            }
+        }
         g = e;
+    }
+    if (near_line != UINT32_MAX && !ctx->pend_hint) {
+        ctx->pend_hint = true;
+        ctx->pend_hint_store = true;
+        ctx->pend_hint_line = near_line;
+        ctx->pend_hint_shortfall = near_short;
+        ctx->pend_hint_value = first_off;
+        ctx->pend_hint_percent = first_percent;
+        ctx->pend_hint_set = a->str1;
     }
     return PERK_OK;
 }
@@ -609,7 +640,7 @@ static perk_status act_bundle(perk_context *ctx, uint32_t action, const prog_act
             if (n_short == 1 && !ctx->pend_hint) {
                 int64_t name = d->steps[a->steps + short_part].value;
                 ctx->pend_hint = true;
-                ctx->pend_hint_units = missing;
+                ctx->pend_hint_shortfall = missing;
                 ctx->pend_hint_value = price;
                 ctx->pend_hint_percent = false;
                 ctx->pend_hint_bundle = true;
@@ -792,7 +823,7 @@ perk_status act_apply(perk_context *ctx, uint32_t action, const uint64_t *set, c
             const prog_step *nx = &d->steps[a->steps + k];
             if (nx->threshold <= units) continue;
             ctx->pend_hint = true;
-            ctx->pend_hint_units = nx->threshold - units;
+            ctx->pend_hint_shortfall = nx->threshold - units;
             ctx->pend_hint_value = nx->value;
             ctx->pend_hint_percent = nx->is_percent;
             ctx->pend_hint_set = a->str1;
@@ -899,5 +930,6 @@ void act_discard(perk_context *ctx)
     ctx->pend_rewards = 0;
     ctx->pend_hint = false;
     ctx->pend_hint_bundle = false;
+    ctx->pend_hint_store = false;
     ctx->pend_bundle_cost = ctx->pend_bundle_price = 0;
 }

@@ -211,12 +211,16 @@ struct perk_context {
     int64_t pend_ship;
     uint32_t pend_gifts, pend_effects; /* result gifts/effects appended by the current rule */
     uint32_t pend_rewards;             /* reward coupons appended by the current rule */
-    /* a count tier's next row, noted by its action and made a hint when the promotion's outcome
-     * is known (evaluate.c); cleared with the other pending state */
+    /* a hint noted by an action (a count tier's next row, a bundle's missing part, a store short
+     * of its threshold) and made a hint when the promotion's outcome is known (evaluate.c);
+     * cleared with the other pending state */
     bool pend_hint, pend_hint_percent;
-    int64_t pend_hint_units, pend_hint_value;
+    int64_t pend_hint_shortfall, pend_hint_value; /* units to add, or money with pend_hint_store */
     uint32_t pend_hint_set; /* string id of the set's name, or PROG_NONE */
     bool pend_hint_bundle;  /* the hint completes a bundle: pend_hint_value is its price */
+    bool pend_hint_store;   /* money to add in one store (`per store`): the store of line
+                               pend_hint_line */
+    uint32_t pend_hint_line;
     int64_t pend_bundle_cost, pend_bundle_price; /* a bundle that would cost more than its units */
     bool mult_active_mark;  /* MULTIPLY executed in the current block */
 
@@ -275,6 +279,7 @@ struct perk_context {
     perk_points_result *r_points;
     perk_hint *r_hints;           /* min(max_hints, n_rules) */
     perk_hint_next *r_hint_next; /* parallel to r_hints */
+    const char **r_hint_store;   /* parallel to r_hints */
     perk_promotion_units *r_units; /* one per promotion with a unit limit (n_unit_rules) */
     uint32_t n_unit_rules;
     perk_promotion_extra *r_extra; /* n_rules, parallel to r_promos, or NULL when the program has

@@ -439,11 +439,16 @@ typedef struct perk_hint {
 
 /* What a count tier's next row takes off, for a hint with `units` (zero for other hints); for a
  * bundle one part short (`bundle`, appended after 0.2), value is the bundle's price and the hint's
- * set_name names the missing part. */
+ * set_name names the missing part; for a threshold measured per store (`per_store`, appended
+ * after 0.2), the hint's shortfall is money to add within one store, value what that store's
+ * first step takes off, and result->hint_store[i] names the store. (The appended fields sit in
+ * what was padding: the struct keeps its size.) */
 typedef struct perk_hint_next {
     int64_t value;   /* ppm when is_percent, else money in minor units */
     bool is_percent;
-    bool bundle; /* the units complete a bundle (`bundle 1 of a + 2 of b for ¥X`) */
+    bool bundle;    /* the units complete a bundle (`bundle 1 of a + 2 of b for ¥X`) */
+    bool per_store; /* `tiers ... per store` / `every ... per store`: the money is to be added to
+                       the lines of one store (跨店满减, "add ¥20.00 in store 甲") */
 } perk_hint_next;
 
 /* A promotion with `limit N units per customer` that applied: how many units got its price
@@ -506,6 +511,10 @@ typedef struct perk_result {
                                                     has no best-deal group and no partial budget */
     uint32_t n_reward_coupons;               /* appended after 0.1.0 */
     const perk_reward_coupon *reward_coupons; /* of the applied promotions, in order */
+    const char *const *hint_store; /* n_hints entries, parallel to hints (appended after 0.1.0): for
+                                      a per-store hint (hint_next[i].per_store) the store's name
+                                      as the cart gave it, NULL for the lines without a store;
+                                      NULL for every other hint */
 } perk_result;
 
 /* Evaluates the cart. Never returns NULL: check result->status. */

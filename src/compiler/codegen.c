@@ -1326,7 +1326,8 @@ static void compile_action(cg *c, const ast_node *act)
         a.str2 = zhe_note(c, act->a);
     else if ((a.kind == PROG_ACT_BUY_GET || a.kind == PROG_ACT_BUY_GET_SKU) && act->list.count > 1)
         a.str2 = zhe_note(c, act->list.items[1]);
-    if (a.kind == PROG_ACT_COUNT_TIERS) a.str1 = set_name_of(c, act->b); /* its near-miss hints */
+    if (a.kind == PROG_ACT_COUNT_TIERS || a.kind == PROG_ACT_TIERS_STORE || a.kind == PROG_ACT_EVERY_STORE)
+        a.str1 = set_name_of(c, act->b); /* the set its near-miss hints name */
     if (target)
         compile_set(c, target);
     else

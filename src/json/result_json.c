@@ -115,6 +115,12 @@ const char *result_cmp_negated_text(int cmp)
     return cmp >= PERK_CMP_EQ && cmp <= PERK_CMP_GE ? cmp_negated[cmp] : "?";
 }
 
+const char *result_hint_store(const perk_result *r, uint32_t i)
+{
+    if (r->hint_next == NULL || !r->hint_next[i].per_store || r->hint_store == NULL) return NULL;
+    return r->hint_store[i];
+}
+
 void result_hint_text(const perk_result *r, uint32_t i, const char *symbol, const char *name, char *buf,
                       size_t cap)
 {
@@ -122,14 +128,29 @@ void result_hint_text(const perk_result *r, uint32_t i, const char *symbol, cons
     int exponent = r->exponent;
     char amount[64], next[64];
     const char *set = h->set_name ? h->set_name : "items";
+    const perk_hint_next *n = r->hint_next ? &r->hint_next[i] : NULL;
+    if (n != NULL && (h->units || n->per_store))
+        result_format_value(n->value, n->is_percent && !n->bundle ? RESULT_VALUE_PERCENT : RESULT_VALUE_MONEY,
+                            exponent, symbol, next, sizeof next);
     if (!h->units) {
         result_format_value(h->shortfall, RESULT_VALUE_MONEY, exponent, symbol, amount, sizeof amount);
+        if (n != NULL && n->per_store) { /* 跨店满减: the money goes to one store's lines */
+            const char *store = result_hint_store(r, i);
+            if (store != NULL)
+                snprintf(buf, cap, "add %s of %s from store %s to get %s off there with %s", amount, set, store,
+                         next, name);
+            else
+                snprintf(buf, cap, "add %s of %s without a store to get %s off with %s", amount, set, next, name);
+            return;
+        }
         snprintf(buf, cap, "add %s of %s to get %s", amount, set, name);
         return;
     }
-    const perk_hint_next *n = &r->hint_next[i];
-    result_format_value(n->value, n->is_percent && !n->bundle ? RESULT_VALUE_PERCENT : RESULT_VALUE_MONEY, exponent,
-                        symbol, next, sizeof next);
+    if (n == NULL) {
+        snprintf(buf, cap, "add %" PRId64 " more %s of %s to get %s", h->shortfall,
+                 h->shortfall == 1 ? "unit" : "units", set, name);
+        return;
+    }
     if (n->bundle) { /* a bundle one part short: the part's units, and the bundle's price */
         snprintf(buf, cap, "add %" PRId64 " more %s of %s to complete %s (the set for %s)", h->shortfall,
                  h->shortfall == 1 ? "unit" : "units", set, name, next);
@@ -857,6 +878,20 @@ static void write_hints(writer *w)
         } else {
             W_KEY(w, "shortfall");
             w_money(w, h->shortfall);
+            const perk_hint_next *next = w->r->hint_next ? &w->r->hint_next[i] : NULL;
+            if (next != NULL && next->per_store) { /* the store the money goes to (null: no store) */
+                W_KEY(w, "store");
+                w_str(w, result_hint_store(w->r, i));
+                W_KEY(w, "next_off");
+                if (next->is_percent) {
+                    char pct[32];
+                    result_format_value(next->value, RESULT_VALUE_PERCENT, w->r->exponent, w->symbol, pct,
+                                        sizeof pct);
+                    w_str(w, pct);
+                } else {
+                    w_money(w, next->value);
+                }
+            }
         }
         W_KEY(w, "set");
         w_str(w, set);

@@ -123,13 +123,18 @@ const char *result_cmp_negated_text(int cmp);
  * 17, needs day 18" (expected 0: one of several days, "today is day 17"). */
 void result_comparison_text(int64_t observed, int cmp, int64_t expected, result_value_kind kind, int exponent,
                             const char *symbol, char *buf, size_t cap);
-/* Formats a value of the given kind: money with `symbol` ("¥268.00"; symbol may be NULL),
- * percent ("12.5%"), date ("2026-03-04"), else the integer. */
-/* A near-miss hint as text: "add ¥32.00 of tea to get NAME", or for a count tier's next row
- * "add 1 more unit of skincare to get 20% off with NAME" (NAME: the promotion's label or id). */
+/* A near-miss hint as text: "add ¥32.00 of tea to get NAME", for a count tier's next row "add 1
+ * more unit of skincare to get 20% off with NAME", for a store short of a per-store threshold
+ * "add ¥20.00 of items from store 甲 to get ¥5.00 off there with NAME" (NAME: the promotion's
+ * label or id). */
 void result_hint_text(const perk_result *r, uint32_t i, const char *symbol, const char *name, char *buf,
                       size_t cap);
+/* The store of hint i when it is a per-store hint with a store; NULL otherwise (and for the lines
+ * without a store). */
+const char *result_hint_store(const perk_result *r, uint32_t i);
 
+/* Formats a value of the given kind: money with `symbol` ("¥268.00"; symbol may be NULL),
+ * percent ("12.5%"), date ("2026-03-04"), else the integer. */
 void result_format_value(int64_t value, result_value_kind kind, int exponent, const char *symbol, char *buf,
                          size_t cap);
 /* "x2", or "x3/2" for a fractional multiplier. */

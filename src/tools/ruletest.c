@@ -392,10 +392,14 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         return false;
     }
     if (strcmp(k, "hint") == 0 &&
-        (w->n == 4 || (w->n == 5 && (strcmp(w->w[4], "unit") == 0 || strcmp(w->w[4], "units") == 0)))) {
-        /* `expect hint ID ¥32.00` (money to add) or `expect hint ID 1 unit` (a count tier's row) */
+        (w->n == 4 || (w->n == 5 && (strcmp(w->w[4], "unit") == 0 || strcmp(w->w[4], "units") == 0)) ||
+         (w->n == 6 && (strcmp(w->w[4], "store") == 0 ||
+                        (strcmp(w->w[4], "without") == 0 && strcmp(w->w[5], "store") == 0))))) {
+        /* `expect hint ID ¥32.00` (money to add), `expect hint ID 1 unit` (a count tier's row),
+         * `expect hint ID ¥20.00 store 甲` / `... without store` (money to add in one store) */
         long idx = promo_index(p, w->w[2]);
-        bool units = w->n == 5;
+        bool units = w->n == 5, per_store = w->n == 6;
+        const char *want_store = per_store && strcmp(w->w[4], "store") == 0 ? w->w[5] : NULL;
         if (units) {
             char *end = NULL;
             want = strtoll(w->w[3], &end, 10);
@@ -406,13 +410,23 @@ static bool check_expect(const perk_program *p, const perk_result *r, const char
         for (uint32_t i = 0; i < r->n_hints; i++)
             if ((long)r->hints[i].promotion == idx) {
                 const perk_hint *h = &r->hints[i];
+                bool got_store = r->hint_next[i].per_store;
+                const char *store = result_hint_store(r, i);
                 if (h->units)
                     snprintf(actual, cap, "expect hint %s %" PRId64 " %s", w->w[2], h->shortfall,
                              h->shortfall == 1 ? "unit" : "units");
+                else if (got_store && store != NULL)
+                    snprintf(actual, cap, "expect hint %s %s store %.200s", w->w[2],
+                             fmt_money(p, h->shortfall, m1, sizeof m1), store);
+                else if (got_store)
+                    snprintf(actual, cap, "expect hint %s %s without store", w->w[2],
+                             fmt_money(p, h->shortfall, m1, sizeof m1));
                 else
                     snprintf(actual, cap, "expect hint %s %s", w->w[2],
                              fmt_money(p, h->shortfall, m1, sizeof m1));
-                return h->units == units && h->shortfall == want;
+                bool same_store = got_store == per_store &&
+                                  (want_store == NULL ? store == NULL : store != NULL && strcmp(store, want_store) == 0);
+                return h->units == units && h->shortfall == want && same_store;
             }
         snprintf(actual, cap, "expect no hint %s", w->w[2]);
         return false;

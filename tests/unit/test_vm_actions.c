@@ -227,6 +227,104 @@ static void test_count_tier_hint_fields(void **state)
     perk_context_free(ctx);
 }
 
+/* Adds a line of a store (NULL: without one). */
+static void store_line(perk_context *ctx, const char *sku, const char *store, int64_t price, int64_t qty)
+{
+    perk_line l = { .sku = sku, .store = store, .unit_price = price, .quantity = qty };
+    assert_int_equal(perk_cart_add_line(ctx, &l), PERK_OK);
+}
+
+/* 跨店满减: a store below a per-store threshold gets a hint for the money its own lines lack, the
+ * first step's value, and the store's name (the context's copy, valid with the result). */
+static void test_per_store_hint_fields(void **state)
+{
+    (void)state;
+    prog_data p = new_prog();
+    uint32_t t = vt_simple_rule(&p, "tiers", PERK_OP_SET_ALL, NULL, PROG_ACT_TIERS_STORE, 0, 0, 0);
+    pb_step(&p, t, 10000, 100000, 1); /* ¥100 in one store: 10% off */
+    pb_step(&p, t, 25000, 5000, 0);   /* ¥250: ¥50 off */
+    p.actions[t].str1 = pb_str(&p, "teaware");
+    /* every ¥300 in one store: ¥30 off, up to ¥20 (a cap below one step: only bytecode can say
+     * it; the hint offers what one step would take off, the cap) */
+    uint32_t e = vt_simple_rule(&p, "every", PERK_OP_SET_ALL, NULL, PROG_ACT_EVERY_STORE, 30000, 3000, 2000);
+    p.actions[e].str1 = pb_str(&p, "items");
+    perk_program *prog = vt_load(&p);
+    perk_error err = { PERK_OK, "" };
+    perk_context *ctx = perk_context_new(prog, NULL, &err);
+    assert_non_null(ctx);
+    vt_order(ctx, 0);
+    char name_a[8] = "A", name_b[8] = "B";
+    store_line(ctx, "a1", name_a, 6000, 1);
+    store_line(ctx, "b1", name_b, 9000, 1);
+    store_line(ctx, "n1", NULL, 9500, 1);
+    store_line(ctx, "a2", name_a, 2000, 1);
+    strcpy(name_a, "X"); /* the result names the store as it was fed */
+    strcpy(name_b, "Y");
+    const perk_result *r = vt_eval(ctx);
+    /* tiers: A 8000, B 9000, no store 9500: none reaches ¥100, nothing off; shortfalls 2000,
+     * 1000, 500: the lines without a store are closest. every: none reaches ¥300; shortfalls
+     * 22000, 21000, 20500: again the lines without a store. */
+    assert_int_equal(r->discount, 0);
+    assert_int_equal(r->n_hints, 2);
+    assert_int_equal(r->hints[0].promotion, 0);
+    assert_false(r->hints[0].units);
+    assert_int_equal(r->hints[0].shortfall, 500);
+    assert_string_equal(r->hints[0].set_name, "teaware");
+    assert_true(r->hint_next[0].per_store);
+    assert_false(r->hint_next[0].bundle);
+    assert_true(r->hint_next[0].is_percent);
+    assert_int_equal(r->hint_next[0].value, 100000);
+    assert_null(r->hint_store[0]);
+    assert_int_equal(r->hints[1].promotion, 1);
+    assert_int_equal(r->hints[1].shortfall, 20500);
+    assert_true(r->hint_next[1].per_store);
+    assert_false(r->hint_next[1].is_percent);
+    assert_int_equal(r->hint_next[1].value, 2000);
+    assert_null(r->hint_store[1]);
+
+    /* tiers: B 12000 reaches ¥100 (10% = 1200 off), A 9500 is 500 short: A's hint. every
+     * measures what is left: B 12000 - 1200 = 10800 (19200 short), A 9500 (20500 short): B's */
+    perk_cart_reset(ctx);
+    vt_order(ctx, 0);
+    strcpy(name_a, "A");
+    strcpy(name_b, "B");
+    store_line(ctx, "b1", name_b, 12000, 1);
+    store_line(ctx, "a1", name_a, 9500, 1);
+    r = vt_eval(ctx);
+    assert_int_equal(vt_alloc(r, 0, 0), 1200);
+    assert_int_equal(r->lines[1].n_allocations, 0);
+    assert_int_equal(r->n_hints, 2);
+    assert_int_equal(r->hints[0].shortfall, 500);
+    assert_string_equal(r->hint_store[0], "A");
+    assert_int_equal(r->hints[1].shortfall, 19200);
+    assert_string_equal(r->hint_store[1], "B");
+
+    /* two stores equally short: the store of the earlier line */
+    perk_cart_reset(ctx);
+    vt_order(ctx, 0);
+    store_line(ctx, "b1", name_b, 4000, 1);
+    store_line(ctx, "a1", name_a, 4000, 1);
+    r = vt_eval(ctx);
+    assert_int_equal(r->n_hints, 2);
+    assert_int_equal(r->hints[0].shortfall, 6000);
+    assert_string_equal(r->hint_store[0], "B");
+    perk_context_free(ctx);
+
+    /* max_hints 1: the first promotion's hint only */
+    perk_limits lim = perk_limits_default();
+    lim.max_hints = 1;
+    ctx = perk_context_new(prog, &lim, &err);
+    assert_non_null(ctx);
+    vt_order(ctx, 0);
+    store_line(ctx, "a1", name_a, 4000, 1);
+    r = vt_eval(ctx);
+    assert_int_equal(r->n_hints, 1);
+    assert_int_equal(r->hints[0].promotion, 0);
+    assert_string_equal(r->hint_store[0], "A");
+    perk_context_free(ctx);
+    perk_program_free(prog);
+}
+
 /* ------------------------------------------------------------------ bundles */
 
 static long bundle_allocs;
@@ -541,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_money_budget_caps_to_remaining),
         cmocka_unit_test(test_per_sku_groups_by_text),
         cmocka_unit_test(test_count_tier_hint_fields),
+        cmocka_unit_test(test_per_store_hint_fields),
         cmocka_unit_test(test_bundle_runs_hint_no_allocation),
         cmocka_unit_test(test_bundle_missing_part_is_malformed),
     };

@@ -318,6 +318,14 @@ static json_t *ref_render_hints(ref_builder *b)
                 ref_put(b, o, "next_off", next->is_percent ? ref_jstr(b, pct) : ref_jmoney(b, next->value));
         } else {
             ref_put(b, o, "shortfall", ref_jmoney(b, h->shortfall));
+            const perk_hint_next *next = b->r->hint_next ? &b->r->hint_next[i] : NULL;
+            if (next != NULL && next->per_store) {
+                const char *store = b->r->hint_store ? b->r->hint_store[i] : NULL;
+                char pct[32];
+                result_format_value(next->value, RESULT_VALUE_PERCENT, b->r->exponent, b->symbol, pct, sizeof pct);
+                ref_put(b, o, "store", store ? ref_jstr(b, store) : json_null());
+                ref_put(b, o, "next_off", next->is_percent ? ref_jstr(b, pct) : ref_jmoney(b, next->value));
+            }
         }
         ref_put(b, o, "set", ref_jstr(b, set));
         ref_put(b, o, "text", ref_jstr(b, text));
