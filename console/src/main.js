@@ -16,6 +16,8 @@ const state = {
   activeVersion: null,
   currency: null,
   timezone: null, // the rule set's IANA zone: times are shown in it
+  activeFiles: {}, // the files the active version's main file includes {path: text}
+  currentFile: null, // the file the Rules editor shows (the main one when null)
   editor: null,
   lastDiagnostics: [],
 };
@@ -39,14 +41,36 @@ export function h(tag, attrs, ...children) {
 const canEdit = () => state.me && (state.me.role === "editor" || state.me.role === "publisher");
 const canPublish = () => state.me && state.me.role === "publisher";
 
+// The draft lives in the browser: the main file under perk.draft.NAME, the files it includes as
+// one object {path: text} under perk.files.NAME.
 function draftKey() {
   return "perk.draft." + state.ruleName;
 }
+function filesKey() {
+  return "perk.files." + state.ruleName;
+}
+const showsMain = () => !state.currentFile || state.currentFile === state.ruleName;
 function draftSource() {
-  return state.editor ? state.editor.state.doc.toString() : localStorage.getItem(draftKey()) || state.activeSource;
+  return state.editor && showsMain() ? state.editor.state.doc.toString() : localStorage.getItem(draftKey()) ?? state.activeSource;
 }
 function saveDraft(text) {
   localStorage.setItem(draftKey(), text);
+}
+function draftFiles() {
+  try {
+    const f = JSON.parse(localStorage.getItem(filesKey()) || "null");
+    if (f && typeof f === "object" && !Array.isArray(f)) return f;
+  } catch (e) {
+    /* a damaged entry: the active version's files */
+  }
+  return { ...state.activeFiles };
+}
+function saveFiles(files) {
+  localStorage.setItem(filesKey(), JSON.stringify(files));
+}
+// What the API's draft calls take: the main file, its name and the files it includes.
+function draftBody(extra) {
+  return { source: draftSource(), name: state.ruleName, files: draftFiles(), ...extra };
 }
 
 function errorBox(e) {
@@ -139,6 +163,7 @@ function signedIn(me) {
 async function loadActive() {
   const r = await api.get("rules");
   state.activeSource = r.source || "";
+  state.activeFiles = r.files || {};
   state.activeVersion = r.version;
   state.currency = r.currency || state.currency;
   state.timezone = r.timezone || state.timezone;
@@ -147,23 +172,25 @@ async function loadActive() {
 
 // The diagnostics under the editor; with `editor` (the Rules page), a diagnostic with fix-its has a
 // Quick fix button that edits the text (the re-check then refreshes this list).
-function diagList(diags, editor) {
+function diagList(diags, editor, shown) {
   if (!diags.length) return h("ul", { id: "diagnostics", class: "diags" });
+  // a diagnostic in another file than the one shown names it (and has no quick fix here)
+  const elsewhere = (d) => shown && d.file && d.file !== shown;
   return h(
     "ul",
     { id: "diagnostics", class: "diags" },
     diags.map((d) =>
       h(
         "li",
-        { class: "diag " + d.severity, "data-line": d.line, "data-column": d.column, "data-code": d.code },
-        h("span", { class: "where" }, t("line") + " " + d.line + ":" + d.column),
+        { class: "diag " + d.severity, "data-line": d.line, "data-column": d.column, "data-code": d.code, "data-file": d.file || null },
+        h("span", { class: "where" }, (elsewhere(d) ? d.file + " " : "") + t("line") + " " + d.line + ":" + d.column),
         " ",
         h("span", { class: "sev" }, d.severity),
         " ",
         h("span", { class: "msg" }, d.message),
         d.hint ? h("div", { class: "hint" }, t("hint") + ": " + d.hint) : null,
         h("span", { class: "code" }, " [" + d.code + "]"),
-        editor && d.fixes && d.fixes.length
+        editor && !elsewhere(d) && d.fixes && d.fixes.length
           ? h("button", { type: "button", class: "quick-fix", onclick: () => applyFixes(editor, d.fixes, 0) },
               fixLabel(editor.state.doc, d.fixes))
           : null
@@ -172,11 +199,97 @@ function diagList(diags, editor) {
   );
 }
 
+// `include "x"` lines of a rule file (comments and strings elsewhere are not looked at).
+function includesOf(text) {
+  const out = [];
+  const re = /^[ \t]*include[ \t]*"([^"\n]*)"/gm;
+  for (let m; (m = re.exec(text || "")); ) out.push(m[1]);
+  return out;
+}
+
+// `include name` in the file at `from`, as the server resolves it: relative to the including
+// file, "." and ".." resolved; null when it leaves the draft's folder.
+function includePath(from, name) {
+  if (name.startsWith("/")) return null;
+  const out = [];
+  for (const p of from.split("/").slice(0, -1).concat(name.split("/"))) {
+    if (!p || p === ".") continue;
+    if (p === "..") {
+      if (!out.length) return null;
+      out.pop();
+    } else out.push(p);
+  }
+  return out.join("/");
+}
+
+// A file name the server keeps: a relative path of letters, digits, _, - and . ending in .perk.
+const validPath = (p) =>
+  p.length <= 128 && /^([A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+\.perk$/.test(p) && !p.split("/").some((s) => s === "." || s === "..");
+
+// The draft's files as a tree: the main file at the root, under each file the files it includes
+// (a file included twice is listed once, where it is first included, as the compiler reads it;
+// an include the draft has no file for is marked missing), then the files nothing includes.
+// Each file shows its error and warning counts from the last check.
+function fileTree(main, mainText, files, diags, current, open) {
+  const counts = {};
+  for (const d of diags) {
+    const f = d.file || main;
+    counts[f] = counts[f] || { error: 0, warning: 0 };
+    if (d.severity in counts[f]) counts[f][d.severity]++;
+  }
+  const seen = new Set([main]);
+  const item = (path, missing) => {
+    const kids = [];
+    if (!missing)
+      for (const name of includesOf(path === main ? mainText : files[path])) {
+        const p = includePath(path, name);
+        if (p === null || seen.has(p)) continue;
+        seen.add(p);
+        kids.push(item(p, !(p in files)));
+      }
+    const c = counts[path] || { error: 0, warning: 0 };
+    const badge = c.error ? h("span", { class: "badge bad" }, String(c.error))
+      : c.warning ? h("span", { class: "badge warn" }, String(c.warning)) : null;
+    return h(
+      "li",
+      { "data-file": path, class: missing ? "missing" : null },
+      h("button", {
+        type: "button", class: "file-link" + (path === current ? " current" : ""), disabled: missing,
+        "aria-current": path === current ? "true" : null, onclick: () => open(path),
+      }, path, missing ? " (" + t("file_missing") + ")" : null, badge),
+      kids.length ? h("ul", {}, kids) : null
+    );
+  };
+  const tree = h("ul", { id: "file-tree", class: "tree" }, item(main, false));
+  const loose = Object.keys(files).filter((p) => !seen.has(p)).sort();
+  return [
+    tree,
+    loose.length ? h("p", { class: "note" }, t("files_not_included")) : null,
+    loose.length ? h("ul", { id: "files-loose", class: "tree" }, loose.map((p) => item(p, false))) : null,
+  ];
+}
+
 async function pageRules() {
   await loadActive();
+  const main = state.ruleName;
+  if (state.currentFile !== main && !(state.currentFile in draftFiles())) state.currentFile = main;
   const status = h("p", { id: "check-status", class: "status" }, t("checking"));
   const list = h("div", { id: "diag-box" });
   const host = h("div", { id: "editor", class: "editor" });
+  const treeBox = h("div", { id: "file-tree-box" });
+  const fileLabel = h("span", { class: "file", id: "current-file" }, state.currentFile);
+  const mainText = () => localStorage.getItem(draftKey()) ?? state.activeSource;
+  const textOf = (path) => (path === main ? mainText() : draftFiles()[path] ?? "");
+  const keep = (path, text) => {
+    if (path === main) saveDraft(text);
+    else {
+      const f = draftFiles();
+      f[path] = text;
+      saveFiles(f);
+    }
+  };
+  const renderTree = () =>
+    treeBox.replaceChildren(...fileTree(main, mainText(), draftFiles(), state.lastDiagnostics, state.currentFile, open).filter(Boolean));
   const show = (res) => {
     state.lastDiagnostics = res.diagnostics || [];
     const errs = state.lastDiagnostics.filter((d) => d.severity === "error").length;
@@ -185,40 +298,92 @@ async function pageRules() {
       : t("errors", { n: errs, w: warns });
     status.className = "status " + (res.ok ? "ok" : "bad");
     if (res.currency) state.currency = res.currency;
-    list.replaceChildren(diagList(state.lastDiagnostics, state.editor));
+    list.replaceChildren(diagList(state.lastDiagnostics, state.editor, state.currentFile));
+    renderTree();
   };
+  // the whole draft is checked; the editor marks the diagnostics of the file it shows
   const check = async (text) => {
-    saveDraft(text);
+    const path = state.currentFile;
+    keep(path, text);
+    renderTree();
     if (!canEdit()) return [];
-    const res = await api.post("check", { source: text, name: state.ruleName });
+    const res = await api.post("check", draftBody());
     show(res);
-    return res.diagnostics || [];
+    return (res.diagnostics || []).filter((d) => (d.file || main) === path);
   };
-  const initial = localStorage.getItem(draftKey()) ?? state.activeSource;
-  state.editor = createEditor(host, initial, check, !canEdit());
+  function open(path) {
+    if (state.editor) {
+      keep(state.currentFile, state.editor.state.doc.toString());
+      state.editor.destroy();
+    }
+    state.currentFile = path;
+    fileLabel.textContent = path;
+    deleteBtn.hidden = path === main || !canEdit();
+    host.replaceChildren();
+    const text = textOf(path);
+    state.editor = createEditor(host, text, check, !canEdit());
+    renderTree();
+    if (canEdit()) check(text).catch((e) => status.replaceChildren(errorBox(e)));
+  }
   const fmt = async () => {
-    const res = await api.post("format", { source: state.editor.state.doc.toString(), name: state.ruleName });
+    const res = await api.post("format", { source: state.editor.state.doc.toString(), name: state.currentFile });
     if (res.ok) {
       state.editor.dispatch({ changes: { from: 0, to: state.editor.state.doc.length, insert: res.source } });
     } else {
-      show(res);
+      show({ ...res, diagnostics: (res.diagnostics || []).map((d) => ({ ...d, file: state.currentFile })) });
       setDiagnostics(state.editor, res.diagnostics);
     }
   };
   const reset = () => {
-    state.editor.dispatch({ changes: { from: 0, to: state.editor.state.doc.length, insert: state.activeSource } });
+    saveDraft(state.activeSource);
+    saveFiles({ ...state.activeFiles });
+    state.editor.destroy();
+    state.editor = null;
+    open(main);
   };
+  const newName = h("input", { id: "new-file-name", size: 22, placeholder: "lib/catalogue.perk", "aria-label": t("new_file") });
+  const fileMsg = h("span", { id: "file-message", class: "note", role: "status" });
+  const addFile = () => {
+    const path = newName.value.trim();
+    const files = draftFiles();
+    if (!validPath(path)) fileMsg.textContent = t("file_name_rule");
+    else if (path === main || path in files) fileMsg.textContent = t("file_exists", { f: path });
+    else {
+      files[path] = "";
+      saveFiles(files);
+      newName.value = "";
+      fileMsg.textContent = "";
+      open(path);
+    }
+  };
+  const deleteBtn = h("button", { id: "delete-file", type: "button", hidden: true, onclick: () => {
+    const files = draftFiles();
+    delete files[state.currentFile];
+    saveFiles(files);
+    state.editor.destroy();
+    state.editor = null;
+    open(main);
+  } }, t("delete_file"));
   const bar = h(
     "div",
     { class: "toolbar" },
-    h("span", { class: "file" }, state.ruleName),
+    fileLabel,
     h("span", { id: "active-version" }, state.activeVersion ? t("active_version") + " " + state.activeVersion : t("no_active")),
     canEdit() ? h("button", { id: "format", type: "button", onclick: fmt }, t("format")) : null,
-    h("button", { id: "load-active", type: "button", onclick: reset }, t("reload_active"))
+    h("button", { id: "load-active", type: "button", onclick: reset }, t("reload_active")),
+    deleteBtn
   );
-  shell([bar, host, status, list]);
-  if (canEdit()) check(initial).catch((e) => status.replaceWith(errorBox(e)));
-  else status.textContent = "";
+  const side = h(
+    "aside",
+    { class: "files", "aria-label": t("files") },
+    h("h3", {}, t("files")),
+    treeBox,
+    canEdit() ? h("div", { class: "new-file" }, newName, h("button", { id: "new-file", type: "button", onclick: addFile }, t("new_file")), fileMsg) : null
+  );
+  shell([bar, h("div", { class: "rules-layout" }, side, h("div", { class: "rules-main" }, host, status, list))]);
+  state.editor = null;
+  open(state.currentFile);
+  if (!canEdit()) status.textContent = "";
 }
 
 // --------------------------------------------------------------- simulate
@@ -343,7 +508,7 @@ async function pageSimulate() {
     try {
       const cart = readCart(form);
       localStorage.setItem("perk.cart", JSON.stringify(cart));
-      const res = await api.post("simulate", { source: draftSource(), name: state.ruleName, cart });
+      const res = await api.post("simulate", draftBody({ cart }));
       if (!res.ok) {
         out.replaceChildren(res.diagnostics ? diagList(res.diagnostics) : errorBox(res.error ? res.error.message : "failed"));
         return;
@@ -368,7 +533,7 @@ async function pageTests() {
   const run = async () => {
     out.replaceChildren(t("checking"));
     try {
-      const res = await api.post("test", { source: draftSource(), name: state.ruleName, tests: area.value });
+      const res = await api.post("test", draftBody({ tests: area.value }));
       if (res.diagnostics) {
         out.replaceChildren(diagList(res.diagnostics));
         return;
@@ -409,11 +574,26 @@ function lineDiff(a, b) {
   return out;
 }
 
-function diffView(a, b) {
+function diffView(a, b, id) {
   const d = lineDiff(a, b);
   const keep = d.map((e, k) => e.op !== " " || d.slice(Math.max(0, k - 2), k + 3).some((z) => z.op !== " "));
   const rows = d.filter((e, k) => keep[k]);
-  return h("pre", { id: "rules-diff", class: "diff" }, rows.map((e) => h("div", { class: e.op === "+" ? "add" : e.op === "-" ? "del" : "same" }, e.op + " " + e.text)));
+  return h("pre", { id: id || null, class: "diff" }, rows.map((e) => h("div", { class: e.op === "+" ? "add" : e.op === "-" ? "del" : "same" }, e.op + " " + e.text)));
+}
+
+// The draft against the active version: the main file, then each included file that was added,
+// changed or removed, under its name.
+function draftDiff(draft) {
+  const files = draftFiles();
+  const paths = [...new Set([...Object.keys(state.activeFiles), ...Object.keys(files)])].sort();
+  const out = [diffView(state.activeSource, draft, "rules-diff")];
+  for (const p of paths) {
+    const a = state.activeFiles[p], b = files[p];
+    if (a === b) continue;
+    const what = a === undefined ? t("file_added") : b === undefined ? t("file_removed") : t("file_changed");
+    out.push(h("h4", { class: "diff-file", "data-file": p }, p + " (" + what + ")"), diffView(a ?? "", b ?? ""));
+  }
+  return h("div", { id: "draft-diff" }, out);
 }
 
 async function historyTable(msg) {
@@ -458,7 +638,7 @@ async function pagePublish() {
   const runWhatif = async () => {
     whatif.replaceChildren(t("checking"));
     try {
-      const res = await api.post("whatif", { source: draft, name: state.ruleName });
+      const res = await api.post("whatif", draftBody());
       if (!res.report) { whatif.replaceChildren(res.message || ""); return; }
       const r = res.report, cur = r.currency || state.currency;
       const tot = (k) => (r.totals && r.totals[k]) || {};
@@ -480,8 +660,7 @@ async function pagePublish() {
       h("label", { for: "publish-at" }, t("activate_at", { z: state.timezone || "UTC" }), " ", activateAt),
       h("button", { id: "publish", type: "button", onclick: async () => {
         try {
-          const res = await api.post("publish", { source: draftSource(), name: state.ruleName, message: message.value,
-            activate_at: activateAt.value || null });
+          const res = await api.post("publish", draftBody({ message: message.value, activate_at: activateAt.value || null }));
           msg.textContent = activateAt.value
             ? t("scheduled_publish", { v: res.version, t: when(res.activate_at, state.timezone) })
             : t("published", { v: res.version });
@@ -492,7 +671,7 @@ async function pagePublish() {
     : h("p", { class: "note", id: "publisher-only" }, t("publisher_only"));
   shell([
     h("h3", {}, t("diff")),
-    diffView(state.activeSource, draft),
+    draftDiff(draft),
     h("button", { id: "run-whatif", type: "button", onclick: runWhatif, disabled: !canEdit() }, t("whatif")),
     whatif,
     h("h3", {}, t("publish")),

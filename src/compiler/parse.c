@@ -273,6 +273,85 @@ static char *find_include(const include_ctx *ctx, const char *base_path, const c
     return path;
 }
 
+/* Whether the file `canon` may be parsed here: not one of the files being parsed (a cycle,
+ * reported), not already included (once is enough, silently), not too deep (reported). */
+static bool may_enter(include_ctx *ctx, ast_node *inc, const char *canon)
+{
+    for (int i = 0; i < ctx->depth; i++) {
+        if (strcmp(ctx->stack[i], canon) == 0) {
+            diag_report(ctx->diags, DIAG_INCLUDE_CYCLE, inc->span,
+                        "move what both files need into a third file that each includes",
+                        "'%s' includes itself (through %d file%s)", inc->name, ctx->depth - i,
+                        ctx->depth - i == 1 ? "" : "s");
+            return false;
+        }
+    }
+    if (was_seen(ctx, canon)) return false;
+    if (ctx->depth >= PARSE_MAX_INCLUDE_DEPTH) {
+        diag_report(ctx->diags, DIAG_INCLUDE_TOO_DEEP, inc->span, NULL,
+                    "includes are nested more than %d files deep", PARSE_MAX_INCLUDE_DEPTH);
+        return false;
+    }
+    return true;
+}
+
+static ast_node *enter(include_ctx *ctx, int file, char *path, char *canon);
+static ast_node *load_memory_include(include_ctx *ctx, ast_node *inc, const char *base_path);
+
+/* `include name` in the file at `including`, for memory_only sources: the path relative to the
+ * top folder with "." and ".." resolved (malloc'ed), or NULL when it is absolute or leaves the top
+ * folder. */
+static char *memory_path(const char *including, const char *name)
+{
+    if (name[0] == '/') return NULL;
+    char *joined = resolve_include(including, name);
+    size_t n = strlen(joined);
+    char *out = xmalloc(n + 1);
+    size_t len = 0;
+    for (char *seg = joined, *next; seg != NULL; seg = next) {
+        char *slash = strchr(seg, '/');
+        next = slash ? slash + 1 : NULL;
+        size_t sl = slash ? (size_t)(slash - seg) : strlen(seg);
+        if (sl == 0 || (sl == 1 && seg[0] == '.')) continue;
+        if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
+            if (len == 0) { /* above the top folder */
+                free(joined);
+                free(out);
+                return NULL;
+            }
+            while (len > 0 && out[len - 1] != '/') len--;
+            if (len > 0) len--; /* the '/' before the dropped segment */
+            continue;
+        }
+        if (len > 0) out[len++] = '/';
+        memcpy(out + len, seg, sl);
+        len += sl;
+    }
+    out[len] = '\0';
+    free(joined);
+    return out;
+}
+
+static const source_memory_file *memory_file(const source_set *sources, const char *path)
+{
+    for (int i = 0; i < sources->n_memory_files; i++)
+        if (sources->memory_files[i].path && strcmp(sources->memory_files[i].path, path) == 0)
+            return &sources->memory_files[i];
+    return NULL;
+}
+
+/* The path `include name` names among the memory files (malloc'ed), or NULL when it leaves the
+ * draft's folder (reported). */
+static char *memory_include_path(include_ctx *ctx, ast_node *inc, const char *base_path)
+{
+    char *path = memory_path(base_path, inc->name);
+    if (!path)
+        diag_report(ctx->diags, DIAG_INCLUDE_REFUSED, inc->span,
+                    "name a file of the draft, relative to the file that includes it",
+                    "cannot include '%s': it is outside the draft's folder", inc->name);
+    return path;
+}
+
 /* Loads and parses one included file; returns its AST_FILE or NULL (reported). */
 static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_path)
 {
@@ -280,6 +359,7 @@ static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_
         diag_report(ctx->diags, DIAG_INCLUDE_NOT_FOUND, inc->span, NULL, "include needs a file name");
         return NULL;
     }
+    if (ctx->sources->memory_only) return load_memory_include(ctx, inc, base_path);
     char *path = find_include(ctx, base_path, inc->name);
     char *real = realpath(path, NULL);
     const char *why = real ? include_refusal(ctx, real) : NULL;
@@ -295,25 +375,7 @@ static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_
         return NULL;
     }
     char *canon = canonical(path);
-    for (int i = 0; i < ctx->depth; i++) {
-        if (strcmp(ctx->stack[i], canon) == 0) {
-            diag_report(ctx->diags, DIAG_INCLUDE_CYCLE, inc->span,
-                        "move what both files need into a third file that each includes",
-                        "'%s' includes itself (through %d file%s)", inc->name, ctx->depth - i,
-                        ctx->depth - i == 1 ? "" : "s");
-            free(canon);
-            free(path);
-            return NULL;
-        }
-    }
-    if (was_seen(ctx, canon)) { /* already included elsewhere: once is enough */
-        free(canon);
-        free(path);
-        return NULL;
-    }
-    if (ctx->depth >= PARSE_MAX_INCLUDE_DEPTH) {
-        diag_report(ctx->diags, DIAG_INCLUDE_TOO_DEEP, inc->span, NULL,
-                    "includes are nested more than %d files deep", PARSE_MAX_INCLUDE_DEPTH);
+    if (!may_enter(ctx, inc, canon)) {
         free(canon);
         free(path);
         return NULL;
@@ -337,6 +399,12 @@ static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_
         free(path);
         return NULL;
     }
+    return enter(ctx, file, path, canon);
+}
+
+/* Parses the loaded file and expands its own includes; takes path and canon. */
+static ast_node *enter(include_ctx *ctx, int file, char *path, char *canon)
+{
     mark_seen(ctx, canon);
     ast_node *sub = parse_one(ctx->sources, ctx->diags, ctx->arena, file, NULL);
     ctx->stack[ctx->depth++] = canon;
@@ -344,6 +412,36 @@ static ast_node *load_include(include_ctx *ctx, ast_node *inc, const char *base_
     ctx->depth--;
     free(path);
     return sub;
+}
+
+static ast_node *load_memory_include(include_ctx *ctx, ast_node *inc, const char *base_path)
+{
+    char *path = memory_include_path(ctx, inc, base_path);
+    if (!path) return NULL;
+    char *canon = xmalloc(strlen(path) + 1);
+    memcpy(canon, path, strlen(path) + 1);
+    /* a file being parsed (the main one included by name too) is a cycle before it is missing */
+    const source_memory_file *mf = NULL;
+    if (may_enter(ctx, inc, canon) && (mf = memory_file(ctx->sources, path)) == NULL)
+        diag_report(ctx->diags, DIAG_INCLUDE_NOT_FOUND, inc->span,
+                    "add the file to the draft, or correct the name (paths are relative to the file that "
+                    "includes it)",
+                    "cannot include '%s': the draft has no file '%s'", inc->name, path);
+    if (!mf) {
+        free(canon);
+        free(path);
+        return NULL;
+    }
+    int file = source_add_text(ctx->sources, path, mf->text ? mf->text : "", mf->text ? mf->len : 0);
+    if (file < 0) {
+        diag_report(ctx->diags, DIAG_FILE_TOO_LARGE, inc->span, "split the rules into smaller files",
+                    "cannot include '%s': it is too large (%zu bytes; the limit is %zu bytes)", inc->name, mf->len,
+                    source_limit(ctx->sources));
+        free(canon);
+        free(path);
+        return NULL;
+    }
+    return enter(ctx, file, path, canon);
 }
 
 static void expand_includes(include_ctx *ctx, ast_node *file_node, const char *base_path)
@@ -375,10 +473,18 @@ static ast_node *parse_with_includes(source_set *sources, diag_engine *diags, as
     ctx.sources = sources;
     ctx.diags = diags;
     ctx.arena = arena;
-    char *canon = canonical(sources->files[file].path);
+    char *canon;
+    if (sources->memory_only) { /* the top file's name as given: nothing is looked up on disk */
+        const char *name = sources->files[file].path;
+        canon = xmalloc(strlen(name) + 1);
+        memcpy(canon, name, strlen(name) + 1);
+        if (!base_path) base_path = name;
+    } else {
+        canon = canonical(sources->files[file].path);
+        allowed_init(&ctx, base_path);
+    }
     ctx.stack[ctx.depth++] = canon;
     mark_seen(&ctx, canon);
-    allowed_init(&ctx, base_path);
     expand_includes(&ctx, root, base_path);
     for (int i = 0; i < ctx.n_seen; i++) free(ctx.seen[i]);
     free(ctx.seen);

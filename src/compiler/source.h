@@ -20,6 +20,13 @@ typedef struct source_file {
 } source_file;
 
 /* The files of one compilation, and the front end's limits for it (set after source_init). */
+/* A file held in memory that `include` may read instead of the disk (the console's drafts). */
+typedef struct source_memory_file {
+    const char *path; /* relative, normalized: "lib/catalogue.perk" */
+    const char *text;
+    size_t len;
+} source_memory_file;
+
 typedef struct source_set {
     source_file *files;
     int count, cap;
@@ -32,6 +39,13 @@ typedef struct source_set {
      * file's folder or under one of these (src/compiler/parse.c). */
     const char *const *include_dirs;
     int n_include_dirs;
+    /* With memory_only, `include` never reads the disk: it resolves its name relative to the
+     * including file (whose path is relative too), normalizes "." and "..", and reads only the
+     * file of that path among memory_files (not owned); a name that leaves the top folder is
+     * refused. The console compiles drafts this way, so an operator reaches no server file. */
+    bool memory_only;
+    const source_memory_file *memory_files;
+    int n_memory_files;
 } source_set;
 
 void source_init(source_set *set);

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "compiler/compiler.h"
 #include "serve_internal.h"
 
 /* Roles in increasing power: each may do what the ones below may. */
@@ -44,9 +47,31 @@ bool console_publish_route(console_call *c, const console_session *s, const char
 bool console_coupons_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
 bool console_results_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
 
-/* The line (1-based) of the first `include` statement of a draft, or 0: the console refuses
- * includes, which would read files relative to the service's working directory. */
+/* The line (1-based) of the first `include` statement of a text, or 0: a draft's rule tests may
+ * not include (it would read files relative to the service's working directory). */
 int console_include_line(const char *text);
+
+/* A draft as the pages send it (console_draft.c): the main file and the files it includes, which
+ * are the only ones its `include`s can read. Pointers into the request body. */
+#define CONSOLE_DRAFT_MAX_FILES 32
+#define CONSOLE_DRAFT_PATH_MAX 128
+typedef struct console_draft {
+    const char *name;   /* the main file: a plain *.perk name ("draft.perk" when none is given) */
+    const char *source; /* its text */
+    source_memory_file files[CONSOLE_DRAFT_MAX_FILES]; /* relative paths: "lib/catalogue.perk" */
+    int n_files;
+} console_draft;
+/* Reads `source`, `name` and `files` of a body; false with a 400 set when they are not valid. */
+bool console_draft_read(json_t *body, console_draft *d, serve_reply *r);
+/* The verified program (NULL on errors) and, always, the diagnostics as the pages show them. */
+perk_program *console_draft_compile(const console_draft *d, json_t **diags);
+/* The bytecode; false with a 422 set when the draft does not compile. */
+bool console_draft_bytes(const console_draft *d, uint8_t **bytes, size_t *len, serve_reply *r);
+/* A version's sources: the JSON object {path: text} of the main file and its files (malloc'ed). */
+char *console_draft_sources(const console_draft *d);
+/* Diagnostics as the pages show them: file, line/column span, severity, code, message, hint,
+ * fix-its (at most 200). */
+json_t *console_diag_json(const diag_engine *d);
 
 /* A role check inside a handler: false with a 403 set when the operator's role is below `need`. */
 bool console_allow(const console_session *s, console_role need, serve_reply *r);

@@ -20,34 +20,6 @@
 
 #define CONSOLE_REPLAY_ORDERS 1000 /* the most recent committed orders a draft is replayed on */
 
-/* Compiles a draft into bytecode; false with a 422 (and the diagnostics) when it does not. */
-static bool compile_bytes(const char *name, const char *text, uint8_t **bytes, size_t *len, serve_reply *r)
-{
-    *bytes = NULL;
-    *len = 0;
-    compiler cc;
-    compiler_init(&cc);
-    bool ok = !console_include_line(text) && compiler_compile_text(&cc, name, text, strlen(text), bytes, len);
-    int errors = cc.diags.errors;
-    compiler_free(&cc);
-    if (!ok) {
-        free(*bytes);
-        *bytes = NULL;
-        serve_error(r, 422, "draft_does_not_compile", NULL,
-                    "the draft has %d error%s (or an include): fix it on the Rules page first", errors,
-                    errors == 1 ? "" : "s");
-    }
-    return ok;
-}
-
-static const char *draft_file(json_t *body)
-{
-    const char *n = json_string_value(json_object_get(body, "name"));
-    size_t len = n ? strlen(n) : 0;
-    if (len < 6 || len > 64 || strcmp(n + len - 5, ".perk") != 0 || strchr(n, '/')) return "draft.perk";
-    return n;
-}
-
 static int write_order(void *ctx, const char *order_json)
 {
     FILE *f = ctx;
@@ -62,11 +34,11 @@ static int write_order(void *ctx, const char *order_json)
 
 static void handle_whatif(console_call *c, json_t *body, serve_reply *r)
 {
-    const char *source = console_member(body, "source", r);
-    if (!source) return;
+    console_draft d;
+    if (!console_draft_read(body, &d, r)) return;
     uint8_t *bytes;
     size_t len;
-    if (!compile_bytes(draft_file(body), source, &bytes, &len, r)) return;
+    if (!console_draft_bytes(&d, &bytes, &len, r)) return;
     perk_error e;
     perk_program *draft = perk_program_load(bytes, len, &e);
     free(bytes);
@@ -173,8 +145,9 @@ static bool activation_time(json_t *body, const uint8_t *bytes, size_t len, int6
 
 static void handle_publish(console_call *c, const console_session *s, json_t *body, serve_reply *r)
 {
-    const char *source = console_member(body, "source", r);
-    const char *message = source ? console_member(body, "message", r) : NULL;
+    console_draft d;
+    if (!console_draft_read(body, &d, r)) return;
+    const char *message = console_member(body, "message", r);
     if (!message) return;
     if (!*message) {
         serve_error(r, 400, "invalid_request", "message", "message: say what this version changes");
@@ -182,17 +155,13 @@ static void handle_publish(console_call *c, const console_session *s, json_t *bo
     }
     uint8_t *bytes;
     size_t len;
-    const char *name = draft_file(body);
-    if (!compile_bytes(name, source, &bytes, &len, r)) return;
+    if (!console_draft_bytes(&d, &bytes, &len, r)) return;
     int64_t id = 0, now = (int64_t)time(NULL), activate_at = 0;
     if (!activation_time(body, bytes, len, now, &activate_at, r)) {
         free(bytes);
         return;
     }
-    json_t *srcs = json_object();
-    json_object_set_new(srcs, name, json_string(source));
-    char *sources = json_dumps(srcs, JSON_SORT_KEYS | JSON_COMPACT);
-    json_decref(srcs);
+    char *sources = console_draft_sources(&d); /* the main file and the files it includes */
     perk_store_status st =
         perk_store_publish(c->w->store, bytes, len, sources, s->user.name, message, activate_at, now, &id);
     free(bytes);

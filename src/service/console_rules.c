@@ -3,8 +3,8 @@
  * hint, fix-its), formatting on demand, evaluating a cart under the draft with its explanation and hints,
  * and running the draft's rule tests with the engine of `perk test`.
  *
- * A draft is compiled in memory. `include` is refused: it would read files relative to the
- * service's working directory, which an operator must not be able to reach. */
+ * A draft is its main file and the files it includes (console_draft.c), compiled in memory: an
+ * `include` reads only the draft's own files, never the server's. */
 #include "console_internal.h"
 
 #include <errno.h>
@@ -21,12 +21,16 @@
 
 #define CONSOLE_MAX_DIAGS 200
 
-/* The main rule file of a stored version's sources: a JSON object {path: text} (perk publish),
- * whose file with the `ruleset` header is the main one; else the text as it is. *name gets the
- * path (malloc'ed). Returns malloc'ed text or NULL. */
-static char *main_source(const char *sources, char **name)
+/* A stored version's sources split for the Rules page: a JSON object {path: text} (perk publish,
+ * the console) has a main file, the one with the `ruleset` header, and the files it includes,
+ * named relative to the main file's folder (a file outside that folder, from an --include-path,
+ * is left out: the console cannot name it); other sources are one main file. *name gets the main
+ * file's base name and *files the object of the others (both owned by the caller). Returns the
+ * main text (malloc'ed) or NULL. */
+static char *split_sources(const char *sources, char **name, json_t **files)
 {
     *name = NULL;
+    *files = json_object();
     json_t *o = sources ? json_loads(sources, 0, NULL) : NULL;
     if (!json_is_object(o)) {
         json_decref(o);
@@ -39,36 +43,26 @@ static char *main_source(const char *sources, char **name)
     {
         const char *text = json_string_value(v);
         if (!text) continue;
-        if (!pick || strncmp(text, "ruleset ", 8) == 0 || strstr(text, "\nruleset ")) {
-            bool header = strncmp(text, "ruleset ", 8) == 0 || strstr(text, "\nruleset ");
-            if (!pick || header) {
-                pick = text;
-                pick_key = key;
-            }
-            if (header) break;
+        bool header = strncmp(text, "ruleset ", 8) == 0 || strstr(text, "\nruleset ");
+        if (!pick || (header && !(strncmp(pick, "ruleset ", 8) == 0 || strstr(pick, "\nruleset ")))) {
+            pick = text;
+            pick_key = key;
         }
     }
     char *out = pick ? strdup(pick) : NULL;
+    size_t dir = 0; /* the main file's folder: "rules/" of "rules/tea_shop.perk" */
     if (pick_key) {
         const char *base = strrchr(pick_key, '/');
+        dir = base ? (size_t)(base - pick_key) + 1 : 0;
         *name = strdup(base ? base + 1 : pick_key);
+    }
+    json_object_foreach(o, key, v)
+    {
+        if (key == pick_key || !json_is_string(v) || strncmp(key, pick_key, dir) != 0) continue;
+        json_object_set(*files, key + dir, v);
     }
     json_decref(o);
     return out;
-}
-
-/* A draft's file name: the one the page gives if it is a plain *.perk name, else "draft.perk". */
-static const char *draft_name(json_t *body)
-{
-    const char *n = json_string_value(json_object_get(body, "name"));
-    if (!n) return "draft.perk";
-    size_t len = strlen(n);
-    if (len < 6 || len > 64 || strcmp(n + len - 5, ".perk") != 0) return "draft.perk";
-    for (const char *p = n; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-              *p == '-' || *p == '.'))
-            return "draft.perk";
-    return n;
 }
 
 int console_include_line(const char *text)
@@ -84,76 +78,6 @@ int console_include_line(const char *text)
     return 0;
 }
 
-static json_t *diag_json(const diag_engine *d)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < d->count && i < CONSOLE_MAX_DIAGS; i++) {
-        const diag_entry *e = &d->entries[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "line", json_integer(e->span.first_line));
-        json_object_set_new(o, "column", json_integer(e->span.first_column));
-        json_object_set_new(o, "end_line", json_integer(e->span.last_line));
-        json_object_set_new(o, "end_column", json_integer(e->span.last_column));
-        json_object_set_new(o, "severity",
-                            json_string(e->severity == DIAG_ERROR     ? "error"
-                                        : e->severity == DIAG_WARNING ? "warning"
-                                                                      : "note"));
-        json_object_set_new(o, "code", json_string(diag_code_id(e->code)));
-        json_t *m = json_string(e->message), *h = e->hint ? json_string(e->hint) : NULL;
-        json_object_set_new(o, "message", m ? m : json_string("?"));
-        json_object_set_new(o, "hint", h ? h : json_null());
-        /* the fix-its (diag.h): code-point columns, end exclusive; a draft is one file, and a
-         * fix elsewhere (none can be: include is refused) is left out */
-        json_t *fixes = json_array();
-        for (int k = 0; k < e->n_fixes; k++) {
-            const diag_fix_entry *x = &e->fixes[k];
-            json_t *t = x->file == e->span.file ? json_string(x->text) : NULL;
-            if (!t) continue;
-            json_array_append_new(fixes, json_pack("{s:i,s:i,s:i,s:i,s:o}", "line", x->line, "column", x->column,
-                                                   "end_line", x->end_line, "end_column", x->end_column, "text", t));
-        }
-        json_object_set_new(o, "fixes", fixes);
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
-/* A diagnostics array holding one error of the console's own. */
-static json_t *one_error(int line, const char *code, const char *message, const char *hint)
-{
-    json_t *a = json_array();
-    json_array_append_new(a, json_pack("{s:i,s:i,s:i,s:i,s:s,s:s,s:s,s:s}", "line", line, "column", 1,
-                                       "end_line", line, "end_column", 7, "severity", "error", "code", code,
-                                       "message", message, "hint", hint));
-    return a;
-}
-
-/* Compiles a draft: the verified program (NULL on errors) and, always, its diagnostics. */
-static perk_program *compile_draft(const char *name, const char *text, json_t **diags)
-{
-    int inc = console_include_line(text);
-    if (inc) {
-        *diags = one_error(inc, "console-include", "include is not available in the console",
-                           "put the rules in one file, or publish with perk publish");
-        return NULL;
-    }
-    compiler cc;
-    compiler_init(&cc);
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    bool ok = compiler_compile_text(&cc, name, text, strlen(text), &bytes, &len);
-    diag_sort(&cc.diags);
-    *diags = diag_json(&cc.diags);
-    compiler_free(&cc);
-    perk_program *prog = NULL;
-    if (ok && bytes) {
-        perk_error e;
-        prog = perk_program_load(bytes, len, &e);
-    }
-    free(bytes);
-    return prog;
-}
-
 static void handle_rules(console_call *c, serve_reply *r)
 {
     int64_t id = 0;
@@ -163,6 +87,7 @@ static void handle_rules(console_call *c, serve_reply *r)
         json_object_set_new(o, "version", json_null());
         json_object_set_new(o, "name", json_string("draft.perk"));
         json_object_set_new(o, "source", json_string(""));
+        json_object_set_new(o, "files", json_object());
         serve_json(r, 200, o);
         return;
     }
@@ -177,13 +102,15 @@ static void handle_rules(console_call *c, serve_reply *r)
         return;
     }
     char *name = NULL;
-    char *text = main_source(v.sources, &name);
+    json_t *files = NULL;
+    char *text = split_sources(v.sources, &name, &files);
     perk_error e;
     perk_program *prog = perk_program_load(v.bytecode, v.bytecode_len, &e);
     json_object_set_new(o, "version", json_integer(id));
     json_object_set_new(o, "name", json_string(name ? name : "rules.perk"));
     json_t *t = text ? json_string(text) : NULL;
     json_object_set_new(o, "source", t ? t : json_string(""));
+    json_object_set_new(o, "files", files);
     json_object_set_new(o, "currency", prog ? json_string(perk_program_currency(prog)) : json_null());
     json_object_set_new(o, "timezone", prog ? json_string(perk_program_timezone(prog)) : json_null());
     json_object_set_new(o, "message", json_string(v.message ? v.message : ""));
@@ -196,10 +123,10 @@ static void handle_rules(console_call *c, serve_reply *r)
 
 static void handle_check(console_call *c, json_t *body, serve_reply *r)
 {
-    const char *source = console_member(body, "source", r);
-    if (!source) return;
+    console_draft draft;
+    if (!console_draft_read(body, &draft, r)) return;
     json_t *diags = NULL;
-    perk_program *prog = compile_draft(draft_name(body), source, &diags);
+    perk_program *prog = console_draft_compile(&draft, &diags);
     json_t *o = json_object();
     json_object_set_new(o, "ok", json_boolean(prog != NULL));
     json_object_set_new(o, "diagnostics", diags);
@@ -215,8 +142,9 @@ static void handle_check(console_call *c, json_t *body, serve_reply *r)
 static void handle_format(console_call *c, json_t *body, serve_reply *r)
 {
     (void)c;
-    const char *source = console_member(body, "source", r);
-    if (!source) return;
+    console_draft draft; /* the file to format: the main one, or one it includes */
+    if (!console_draft_read(body, &draft, r)) return;
+    const char *source = draft.source;
     source_set set;
     diag_engine d;
     source_init(&set);
@@ -224,7 +152,7 @@ static void handle_format(console_call *c, json_t *body, serve_reply *r)
     char *out = NULL, err[256] = "";
     size_t out_len = 0;
     fmt_status fs =
-        fmt_text(&set, &d, draft_name(body), source, strlen(source), &out, &out_len, err, sizeof err);
+        fmt_text(&set, &d, draft.name, source, strlen(source), &out, &out_len, err, sizeof err);
     json_t *o = json_object();
     json_object_set_new(o, "ok", json_boolean(fs == FMT_OK));
     if (fs == FMT_OK) {
@@ -232,7 +160,7 @@ static void handle_format(console_call *c, json_t *body, serve_reply *r)
         json_object_set_new(o, "source", t ? t : json_string(source));
     }
     diag_sort(&d);
-    json_object_set_new(o, "diagnostics", diag_json(&d));
+    json_object_set_new(o, "diagnostics", console_diag_json(&d));
     if (fs == FMT_INTERNAL_ERROR) json_object_set_new(o, "error", json_string(err));
     free(out);
     diag_free(&d);
@@ -243,15 +171,15 @@ static void handle_format(console_call *c, json_t *body, serve_reply *r)
 /* Evaluates the cart under the draft: the result JSON of /v1/evaluate and the explanation table. */
 static void handle_simulate(console_call *c, json_t *body, serve_reply *r)
 {
-    const char *source = console_member(body, "source", r);
+    console_draft draft;
+    if (!console_draft_read(body, &draft, r)) return;
     json_t *cart = json_object_get(body, "cart");
-    if (!source) return;
     if (!json_is_object(cart)) {
         serve_error(r, 400, "invalid_request", "cart", "cart: a cart object is required (docs/cart.md)");
         return;
     }
     json_t *diags = NULL;
-    perk_program *prog = compile_draft(draft_name(body), source, &diags);
+    perk_program *prog = console_draft_compile(&draft, &diags);
     if (!prog) {
         json_t *o = json_pack("{s:b,s:o}", "ok", 0, "diagnostics", diags);
         serve_json(r, 422, o);
@@ -331,11 +259,18 @@ static int cart_file_line(const char *text)
     return 0;
 }
 
-/* Writes text to dir/name; false on failure. */
+/* Writes text to dir/name, making the folders of a relative name ("lib/x.perk") as needed; false
+ * on failure. */
 static bool write_file(const char *dir, const char *name, const char *text)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char path[768];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return false;
+    for (char *slash = path + strlen(dir) + 1; (slash = strchr(slash, '/')) != NULL; slash++) {
+        *slash = '\0';
+        bool made = mkdir(path, 0700) == 0 || errno == EEXIST;
+        *slash = '/';
+        if (!made) return false;
+    }
     FILE *f = fopen(path, "w");
     if (!f) return false;
     size_t n = strlen(text);
@@ -343,16 +278,31 @@ static bool write_file(const char *dir, const char *name, const char *text)
     return fclose(f) == 0 && ok;
 }
 
+/* Removes dir/name, then the folders of a relative name that are left empty ("lib/" of
+ * "lib/x.perk"). */
+static void remove_file(const char *dir, const char *name)
+{
+    char path[768];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return;
+    unlink(path);
+    size_t top = strlen(dir);
+    for (char *slash; (slash = strrchr(path, '/')) != NULL && (size_t)(slash - path) > top;) {
+        *slash = '\0';
+        if (rmdir(path) != 0) break; /* not empty: another file is still there */
+    }
+}
+
 /* Runs the rule tests of the draft: the draft and its .test file in a private temporary folder
  * (the .test file names its rule file beside it), with the engine of `perk test`. */
 static void handle_test(console_call *c, json_t *body, serve_reply *r)
 {
     (void)c;
-    const char *source = console_member(body, "source", r);
-    const char *tests = source ? console_member(body, "tests", r) : NULL;
+    console_draft draft;
+    if (!console_draft_read(body, &draft, r)) return;
+    const char *tests = console_member(body, "tests", r);
     if (!tests) return;
     json_t *diags = NULL;
-    perk_program *prog = compile_draft(draft_name(body), source, &diags);
+    perk_program *prog = console_draft_compile(&draft, &diags);
     if (!prog) {
         serve_json(r, 422, json_pack("{s:b,s:o}", "ok", 0, "diagnostics", diags));
         r->error_code = "draft_does_not_compile";
@@ -394,8 +344,10 @@ static void handle_test(console_call *c, json_t *body, serve_reply *r)
         serve_error(r, 500, "internal", NULL, "cannot make a temporary folder: %s", strerror(errno));
         return;
     }
-    /* the .test file's rules are found by name: draft.perk beside draft.test */
-    bool ok = write_file(dir, "draft.perk", source) && write_file(dir, "draft.test", own);
+    /* the .test file's rules are found by name: draft.perk beside draft.test, and the files it
+     * includes at their paths below (checked: relative, no "..", and all the compile read) */
+    bool ok = write_file(dir, "draft.perk", draft.source) && write_file(dir, "draft.test", own);
+    for (int i = 0; ok && i < draft.n_files; i++) ok = write_file(dir, draft.files[i].path, draft.files[i].text);
     free(own);
     char *log = NULL;
     size_t log_len = 0;
@@ -410,11 +362,9 @@ static void handle_test(console_call *c, json_t *body, serve_reply *r)
         ruletest_path(&run, path);
         fclose(mem);
     }
-    char p1[600], p2[600];
-    snprintf(p1, sizeof p1, "%s/draft.perk", dir);
-    snprintf(p2, sizeof p2, "%s/draft.test", dir);
-    unlink(p1);
-    unlink(p2);
+    remove_file(dir, "draft.perk");
+    remove_file(dir, "draft.test");
+    for (int i = 0; i < draft.n_files; i++) remove_file(dir, draft.files[i].path);
     rmdir(dir);
     if (!mem) {
         free(log);

@@ -354,6 +354,86 @@ try:
     wait_for("format keeps the text compiling", lambda: "ok" in by_id("check-status").get_attribute("class"))
     check("no CSP violation on the Rules page", not csp_violations())
 
+    # --------------------------------------------------- files and includes as a tree
+    main_name = text("current-file")
+    tree_item = lambda path, inner="": f'#file-tree li[data-file="{main_name}"] {inner}'.strip() if path == main_name \
+        else f'li[data-file="{path}"] {inner}'.strip()
+    check("the tree's root is the main file, shown in the editor",
+          bool(driver.find_elements(By.CSS_SELECTOR, tree_item(main_name, "> button.current"))), main_name)
+    by_id("new-file-name").send_keys("../x.perk")
+    by_id("new-file").click()
+    check("a file name outside the draft's folder is refused", "relative path" in (text("file-message") or ""),
+          text("file-message"))
+    by_id("new-file-name").clear()
+    by_id("new-file-name").send_keys("lib/sets.perk")
+    by_id("new-file").click()
+    check("the new file opens in the editor", wait_for("lib/sets.perk shown", lambda: text("current-file") == "lib/sets.perk"))
+    check("a file nothing includes is listed apart",
+          bool(driver.find_elements(By.CSS_SELECTOR, '#files-loose li[data-file="lib/sets.perk"]')))
+    content = driver.find_element(By.CSS_SELECTOR, ".cm-content")
+    content.click()
+    content.send_keys('let cups = items where categry in "teaware')
+    wait_for("the new file is kept", lambda: driver.execute_script(
+        "return (JSON.parse(localStorage.getItem('perk.files.' + arguments[0]) || '{}')['lib/sets.perk'] || '')"
+        ".includes('categry')", main_name))
+    # the main file includes it: the tree nests it, and its error counts against the draft
+    driver.find_element(By.CSS_SELECTOR, tree_item(main_name, "> button")).click()
+    wait_for("the main file is shown again", lambda: text("current-file") == main_name)
+    content = driver.find_element(By.CSS_SELECTOR, ".cm-content")
+    content.click()
+    content.send_keys(Keys.CONTROL, Keys.END)
+    content.send_keys('\ninclude "lib/sets.perk')
+    nested = wait_for("the included file nests under the main file", lambda: driver.find_elements(
+        By.CSS_SELECTOR, f'#file-tree li[data-file="{main_name}"] > ul > li[data-file="lib/sets.perk"]'))
+    check("the tree nests the included file under the main file", bool(nested))
+    elsewhere = wait_for("the included file's error", lambda: driver.find_elements(
+        By.CSS_SELECTOR, '#diagnostics li.diag.error[data-file="lib/sets.perk"]'))
+    check("the main file's page lists the included file's error with its file and line",
+          bool(elsewhere) and elsewhere[0].text.startswith("lib/sets.perk line 1:"), elsewhere[0].text if elsewhere else None)
+    check("the included file's error is not a quick fix of the main file",
+          bool(elsewhere) and not elsewhere[0].find_elements(By.CSS_SELECTOR, "button.quick-fix"))
+    check("the tree counts the error on the included file", attr('#file-tree li[data-file="lib/sets.perk"] .badge.bad', "class") != ""
+          and driver.find_element(By.CSS_SELECTOR, '#file-tree li[data-file="lib/sets.perk"] .badge').text == "1")
+    check("the draft does not compile while it has the error", "bad" in by_id("check-status").get_attribute("class"))
+    driver.save_screenshot(os.path.join(shots, "rules-files-en-laptop.png"))
+    driver.find_element(By.CSS_SELECTOR, '#file-tree li[data-file="lib/sets.perk"] > button').click()
+    wait_for("the included file is shown", lambda: text("current-file") == "lib/sets.perk")
+    check("the included file's error is underlined in its own editor",
+          wait_for("lint underline in lib/sets.perk", lambda: driver.find_elements(By.CSS_SELECTOR, ".cm-lintRange-error")) is not None)
+    qf = wait_for("the misspelt field's quick fix", lambda: driver.find_elements(
+        By.CSS_SELECTOR, '#diagnostics li.diag.error[data-file="lib/sets.perk"] button.quick-fix'))
+    if qf:
+        qf[0].click()
+    check("fixed in the included file: the draft compiles",
+          wait_for("compiles again", lambda: "ok" in by_id("check-status").get_attribute("class")) is not None,
+          text("check-status"))
+    check("the included file now reads `category`",
+          any('category in "teaware"' in e.text for e in driver.find_elements(By.CSS_SELECTOR, ".cm-line")))
+    # the API: what an include may reach is the draft's own files, nothing of the server
+    api_post = """
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/me').then(r => r.json()).then(me =>
+          fetch('/console/api/' + arguments[0], {method: 'POST', headers: {'Content-Type': 'application/json',
+                'X-CSRF-Token': me.csrf}, body: JSON.stringify(arguments[1])}))
+          .then(r => r.json().then(b => done([r.status, b])));"""
+    head = RULES_V1.split("let tea")[0]
+    st, b = driver.execute_async_script(api_post, "check", {"source": head + 'include "../../etc/passwd"\n', "name": "m.perk"})
+    d = (b.get("diagnostics") or [{}])[0]
+    check("an include leaving the draft's folder is refused, the server's files unread",
+          st == 200 and d.get("code") == "include-refused" and "outside the draft" in d.get("message", ""), b)
+    st, b = driver.execute_async_script(api_post, "check", {"source": head + 'include "lib/none.perk"\n', "name": "m.perk",
+                                                            "files": {"lib/sets.perk": "let x = items\n"}})
+    d = (b.get("diagnostics") or [{}])[0]
+    check("an include of a file the draft does not have says so",
+          d.get("code") == "include-not-found" and "the draft has no file 'lib/none.perk'" in d.get("message", ""), b)
+    st, b = driver.execute_async_script(api_post, "check", {"source": head, "files": {"../x.perk": ""}})
+    check("a file path leaving the draft's folder is a 400", st == 400 and "files" in json.dumps(b), (st, b))
+    st, b = driver.execute_async_script(api_post, "check", {
+        "source": head + 'include "lib/a.perk"\npromotion p "p" { then 10% off cups }\n', "name": "m.perk",
+        "files": {"lib/a.perk": 'include "b/c.perk"\n', "lib/b/c.perk": 'include "../../sets.perk"\n',
+                  "sets.perk": 'let cups = items where category in "teaware"\n'}})
+    check("includes nest through folders, relative to the including file", st == 200 and b.get("ok") is True, b)
+
     # ---------------------------------------------------------------- simulate
     driver.get(base + "/console/#/simulate")
     wait_for("the simulate form", lambda: driver.find_elements(By.ID, "sim-form"))
@@ -405,6 +485,8 @@ try:
     wait_for("the publish page", lambda: driver.find_elements(By.ID, "history"))
     check("the diff shows the new promotion",
           any("big_order" in e.text for e in driver.find_elements(By.CSS_SELECTOR, "#rules-diff .add")))
+    added = driver.find_elements(By.CSS_SELECTOR, '#draft-diff h4.diff-file[data-file="lib/sets.perk"]')
+    check("the diff names the added file", bool(added) and "added" in added[0].text, added[0].text if added else None)
     by_id("run-whatif").click()
     wait_for("the what-if replay", lambda: driver.find_elements(By.ID, "w-compared"))
     check("what-if: no orders yet", text("w-compared") == "0", text("w-compared"))
@@ -415,6 +497,12 @@ try:
     row = wait_for("history row", lambda: driver.find_elements(By.CSS_SELECTOR, '#history tr[data-version="2"]'))
     check("history: version 2 with its message, active",
           row and "spring: ¥20 off from ¥200" in row[0].text and "active" in row[0].get_attribute("class"))
+    rules_now = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/rules').then(r => r.json()).then(done);""")
+    check("the published version keeps the included file, named as the draft names it",
+          'category in "teaware"' in (rules_now.get("files") or {}).get("lib/sets.perk", "")
+          and 'include "lib/sets.perk"' in rules_now.get("source", ""), rules_now.get("files"))
     st, _, body = http("GET", "/v1/budgets", headers={"Authorization": "Bearer " + key})
     # the service swaps to version 2 within --poll-ms
     for _ in range(100):

@@ -906,6 +906,87 @@ static void test_includes(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Parses `main` with `files` as the only files `include` may read (source_set.memory_only, the
+ * console's drafts). */
+static parsed *parse_memory(const char *main, const source_memory_file *files, int n)
+{
+    parsed *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    source_init(&p->sources);
+    p->sources.memory_only = true;
+    p->sources.memory_files = files;
+    p->sources.n_memory_files = n;
+    diag_init(&p->diags, &p->sources);
+    p->arena = ast_arena_new();
+    p->root = parse_text(&p->sources, &p->diags, p->arena, "main.perk", main, strlen(main));
+    diag_sort(&p->diags);
+    return p;
+}
+
+#define MF(path, text) { path, text, sizeof text - 1 }
+
+static void test_memory_includes(void **state)
+{
+    (void)state;
+    /* relative to the including file, "." and ".." resolved, each file once; a file of the same
+     * name on disk (the working directory holds rules/) is never read */
+    static const source_memory_file files[] = {
+        MF("lib/cat.perk", "let b = 2\ninclude \"./more.perk\"\ninclude \"../top.perk\"\n"),
+        MF("lib/more.perk", "let c = 3\n"),
+        MF("top.perk", "let d = 4\ninclude \"lib/more.perk\"\n"),
+        MF("rules/tea_shop.perk", "let e = 5\n"),
+    };
+    parsed *p = parse_memory(HEADER "let a = 1\ninclude \"lib/cat.perk\"\ninclude \"lib//more.perk\"\n"
+                                    "include \"rules/tea_shop.perk\"\n",
+                             files, 4);
+    if (p->diags.count) print_diags(p);
+    assert_int_equal(p->diags.count, 0);
+    char *got = dump_of(p->root);
+    assert_string_equal(got, "(file (ruleset \"t\" (currency CNY)) (let a (int 1)) (let b (int 2)) (let c (int 3)) "
+                             "(let d (int 4)) (let e (int 5)))");
+    free(got);
+    assert_int_equal(p->sources.count, 5);
+    assert_string_equal(p->sources.files[2].path, "lib/more.perk");
+    assert_string_equal(p->sources.files[3].path, "top.perk");
+    parsed_free(p);
+
+    /* leaving the draft's folder, an absolute path, a file the draft does not have */
+    p = parse_memory(HEADER "include \"../x.perk\"\ninclude \"/etc/passwd\"\ninclude \"lib/none.perk\"\n"
+                            "include \"lib/../../rules/tea_shop.perk\"\n",
+                     files, 4);
+    assert_int_equal(p->diags.count, 4);
+    assert_int_equal(p->diags.entries[0].code, DIAG_INCLUDE_REFUSED);
+    assert_int_equal(p->diags.entries[1].code, DIAG_INCLUDE_REFUSED);
+    assert_int_equal(p->diags.entries[2].code, DIAG_INCLUDE_NOT_FOUND);
+    assert_int_equal(p->diags.entries[2].span.first_line, 4);
+    assert_int_equal(p->diags.entries[3].code, DIAG_INCLUDE_REFUSED);
+    char *t = diag_text(&p->diags);
+    assert_non_null(strstr(t, "cannot include '../x.perk': it is outside the draft's folder"));
+    assert_non_null(strstr(t, "cannot include 'lib/none.perk': the draft has no file 'lib/none.perk'"));
+    assert_null(strstr(t, "root:")); /* nothing of /etc/passwd */
+    free(t);
+    parsed_free(p);
+
+    /* cycles through the files: back to a.perk, and back to the main file by its name */
+    static const source_memory_file cyc[] = {
+        MF("a.perk", "let a = 1\ninclude \"b.perk\"\n"),
+        MF("b.perk", "let b = 2\ninclude \"a.perk\"\ninclude \"main.perk\"\n"),
+    };
+    p = parse_memory(HEADER "include \"a.perk\"\n", cyc, 2);
+    assert_int_equal(p->diags.count, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(p->diags.entries[i].code, DIAG_INCLUDE_CYCLE);
+        assert_int_equal(p->diags.entries[i].span.file, 2); /* in b.perk */
+    }
+    parsed_free(p);
+
+    /* no memory files at all: every include is not found, nothing read from disk */
+    p = parse_memory(HEADER "include \"rules/tea_shop.perk\"\n", NULL, 0);
+    assert_int_equal(p->diags.count, 1);
+    assert_int_equal(p->diags.entries[0].code, DIAG_INCLUDE_NOT_FOUND);
+    parsed_free(p);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Rendering                                                                                  */
 
@@ -1195,6 +1276,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_large_inputs),
         cmocka_unit_test(test_includes),
+        cmocka_unit_test(test_memory_includes),
         cmocka_unit_test(test_render_text),
         cmocka_unit_test(test_render_json),
         cmocka_unit_test(test_diag_engine),
