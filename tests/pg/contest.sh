@@ -15,14 +15,14 @@
 # seconds in the second round (3; 0 = no second round).
 # Prints one line per failed check and ends with "N passed, N failed" (tests/run.sh counts it).
 set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 backend=${1:-}
 perk=$(cd "$(dirname "${2:-.}")" && pwd)/$(basename "${2:-perk}")
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-case $backend in sqlite | pg) ;; *) echo "usage: tests/pg/contest.sh sqlite|pg PATH/TO/perk"; echo "0 passed, 1 failed"; exit 1 ;; esac
-[ -x "$perk" ] || { echo "usage: tests/pg/contest.sh sqlite|pg PATH/TO/perk"; echo "0 passed, 1 failed"; exit 1; }
-if [ "$backend" = pg ] && [ -z "${PERK_TEST_PG:-}" ]; then
-  echo "PERK_TEST_PG is not set: run under tests/pg/with-cluster.sh"; echo "0 passed, 1 failed"; exit 1
-fi
+usage="usage: tests/pg/contest.sh sqlite|pg PATH/TO/perk"
+case $backend in sqlite | pg) ;; *) give_up "$usage" ;; esac
+[ -x "$perk" ] || give_up "$usage"
+if [ "$backend" = pg ]; then need_pg; fi
 python=$(command -v /usr/bin/python3 || command -v python3)
 nodes=${CONTEST_NODES:-4}
 clients=${CONTEST_CLIENTS:-8}
@@ -46,30 +46,17 @@ cleanup() {
 trap cleanup EXIT
 cd "$work" || exit 1
 unset PERK_DB
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL [$round] $what"
-  fi
-}
 
 # a fresh store per round: a file, or a schema of the cluster's database
 new_store() { # NAME
   if [ "$backend" = sqlite ]; then
     db=$work/$1.db
   else
-    psql -X -q "$PERK_TEST_PG" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $1 CASCADE; CREATE SCHEMA $1"
-    case $PERK_TEST_PG in *\?*) db="$PERK_TEST_PG&options=-csearch_path%3D$1" ;; *) db="$PERK_TEST_PG?options=-csearch_path%3D$1" ;; esac
+    db=$(use_schema "$1")
   fi
 }
 q() {
-  if [ "$backend" = sqlite ]; then sqlite3 "$db" "$1"; else psql -X -A -t -q "$db" -c "$1"; fi
+  if [ "$backend" = sqlite ]; then sqlite3 "$db" "$1"; else psql_q "$1" "$db"; fi
 }
 
 cat >rules.perk <<'EOF2'
@@ -133,7 +120,7 @@ killer() {
 }
 
 run_round() { # NAME KILLS(0|1)
-  round=$1
+  check_label=$1 # the round names its failed checks (lib.sh)
   local kills=$2 i c
   new_store "contest_$1"
   "$perk" publish rules.perk -m contest --db "$db" >/dev/null || check "publish" false
@@ -207,5 +194,4 @@ run_round() { # NAME KILLS(0|1)
 run_round steady 0
 [ "$kill_every" != 0 ] && run_round kills 1
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -9,34 +9,21 @@
 # refused and left as it was; the copy back to a new SQLite file answers the same again.
 # Prints one line per failed check and ends with "N passed, N failed" (tests/run.sh counts it).
 set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-[ -x "$perk" ] || { echo "usage: tests/pg/copy.sh PATH/TO/perk"; echo "0 passed, 1 failed"; exit 1; }
-[ -n "${PERK_TEST_PG:-}" ] || { echo "PERK_TEST_PG is not set: run under tests/pg/with-cluster.sh"; echo "0 passed, 1 failed"; exit 1; }
+[ -x "$perk" ] || give_up "usage: tests/pg/copy.sh PATH/TO/perk"
+need_pg
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
-  [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null
-  wait 2>/dev/null
+  kill_all ${server_pid:+"$server_pid"}
   rm -rf "$work"
 }
 trap cleanup EXIT
 cd "$work" || exit 1
 unset PERK_DB
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $what"
-  fi
-}
-psql_q() { psql -X -A -t -q "$PERK_TEST_PG" -c "SET client_min_messages = warning; $1"; }
-psql_q "DROP SCHEMA IF EXISTS copy_to CASCADE; CREATE SCHEMA copy_to" >/dev/null
-case $PERK_TEST_PG in *\?*) pg="$PERK_TEST_PG&options=-csearch_path%3Dcopy_to" ;; *) pg="$PERK_TEST_PG?options=-csearch_path%3Dcopy_to" ;; esac
+pg=$(use_schema copy_to)
 db=$work/perk.db
 
 # ------------------------------------------------------------------ the SQLite shop
@@ -87,12 +74,7 @@ key=$("$perk" keys create --scope checkout --db "$db" 2>/dev/null)
 : >serve.log
 "$perk" serve --db "$db" --listen 127.0.0.1:0 --threads 2 2>>serve.log &
 server_pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port=$(grep -o '"listening on 127.0.0.1:[0-9]*' serve.log | head -1 | sed 's/.*://')
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(listen_port serve.log "$server_pid" 200)
 order H1 c1 CLUB-3 >h1.json
 code=$(curl -s -o res.json -w '%{http_code}' -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
   --data-binary @h1.json "http://127.0.0.1:$port/v1/reservations?ttl=3600")
@@ -177,5 +159,4 @@ check "the copy back has the version published on the copy" [ "$(sqlite3 back.db
 check "the copy back has the user added on the copy" [ "$(sqlite3 back.db "SELECT count(*) FROM console_users WHERE name = 'bob'")" = 1 ]
 check "perk db check passes on the copy back" "$perk" db check --db "$work/back.db" >/dev/null
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

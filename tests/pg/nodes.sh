@@ -7,57 +7,23 @@
 # (Orders through several nodes: tests/pg/contest.sh.)
 # Prints one line per failed check and ends with "N passed, N failed" (tests/run.sh counts it).
 set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-[ -x "$perk" ] || { echo "usage: tests/pg/nodes.sh PATH/TO/perk"; echo "0 passed, 1 failed"; exit 1; }
-[ -n "${PERK_TEST_PG:-}" ] || { echo "PERK_TEST_PG is not set: run under tests/pg/with-cluster.sh"; echo "0 passed, 1 failed"; exit 1; }
+[ -x "$perk" ] || give_up "usage: tests/pg/nodes.sh PATH/TO/perk"
+need_pg
 work=$(mktemp -d)
-declare -A node_pid
+# node_pid[N], node_port[N]: the nodes that start_node (lib.sh) started
+declare -A node_pid node_port
 cleanup() {
-  for p in "${node_pid[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ "$failed" -eq 0 ] && rm -rf "$work" || echo "kept $work"
+  kill_all "${node_pid[@]}"
+  drop_work
 }
 trap cleanup EXIT
 cd "$work" || exit 1
 unset PERK_DB
-passed=0
-failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $what"
-  fi
-}
-psql_q() { psql -X -A -t -q "$PERK_TEST_PG" -c "SET client_min_messages = warning; $1"; }
 
-# each part in its own PostgreSQL schema of the cluster's database
-use_schema() {
-  psql_q "DROP SCHEMA IF EXISTS $1 CASCADE; CREATE SCHEMA $1" >/dev/null
-  case $PERK_TEST_PG in *\?*) db="$PERK_TEST_PG&options=-csearch_path%3D$1" ;; *) db="$PERK_TEST_PG?options=-csearch_path%3D$1" ;; esac
-}
-
-# start_node N [OPTIONS...]: perk serve on a free port; node_port[N], node_pid[N]
-declare -A node_port
-start_node() {
-  local n=$1 port="" i
-  shift
-  : >"node$n.log"
-  "$perk" serve --db "$db" --listen 127.0.0.1:0 --threads 4 "$@" 2>>"node$n.log" &
-  node_pid[$n]=$!
-  for i in $(seq 1 400); do
-    port=$(grep -o '"listening on 127.0.0.1:[0-9]*' "node$n.log" | head -1 | sed 's/.*://')
-    [ -n "$port" ] && break
-    kill -0 "${node_pid[$n]}" 2>/dev/null || break
-    sleep 0.05
-  done
-  node_port[$n]=$port
-  [ -n "$port" ]
-}
 # version_of N: the version node N serves (readyz), empty when none
 version_of() { curl -s "http://127.0.0.1:${node_port[$1]}/readyz" | jq -r '.ruleset_version // empty' 2>/dev/null; }
 # wait_version N V MS: whether node N serves version V within MS milliseconds; $waited = ms taken
@@ -87,13 +53,13 @@ EOF2
 }
 
 # ------------------------------------------------------------------ part 1: versions
-use_schema swap
+db=$(use_schema swap) # each part in its own PostgreSQL schema of the cluster's database
 rules 10 >v1.perk
 rules 20 >v2.perk
 rules 30 >v3.perk
 "$perk" publish v1.perk -m one --db "$db" >/dev/null
-check "node 1 starts" start_node 1
-check "node 2 starts" start_node 2
+check "node 1 starts" start_node 1 --threads 4
+check "node 2 starts" start_node 2 --threads 4
 check "node 1 serves version 1" wait_version 1 1 2000
 check "node 2 serves version 1" wait_version 2 1 2000
 "$perk" publish v2.perk -m two --db "$db" >/dev/null
@@ -122,5 +88,4 @@ for n in 1 2; do
   unset "node_pid[$n]"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -15,51 +15,37 @@
 # RESTART_CLIENTS (4), RESTART_UP and RESTART_DOWN seconds (3 and 3).
 # Prints one line per failed check and ends with "N passed, N failed" (tests/run.sh counts it).
 set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ -x "$perk" ] || { echo "usage: tests/pg/restart.sh PATH/TO/perk"; echo "0 passed, 1 failed"; exit 1; }
-[ -n "${PERK_TEST_PG:-}" ] || { echo "PERK_TEST_PG is not set: run under tests/pg/with-cluster.sh"; echo "0 passed, 1 failed"; exit 1; }
+[ -x "$perk" ] || give_up "usage: tests/pg/restart.sh PATH/TO/perk"
+need_pg
 # the cluster's folder is the URI's host (tests/pg/cluster.sh: a unix socket folder)
 cluster=$(printf '%s\n' "$PERK_TEST_PG" | sed -n 's/.*[?&]host=\([^&]*\).*/\1/p')
-[ -f "$cluster/port" ] || { echo "no cluster of tests/pg/cluster.sh at '$cluster'"; echo "0 passed, 1 failed"; exit 1; }
+[ -f "$cluster/port" ] || give_up "no cluster of tests/pg/cluster.sh at '$cluster'"
 python=$(command -v /usr/bin/python3 || command -v python3)
 clients=${RESTART_CLIENTS:-4}
 up=${RESTART_UP:-3}
 down=${RESTART_DOWN:-3}
 timeout=5 # --request-timeout of the nodes: no answer may take longer
 work=$(mktemp -d)
+# node_pid[I], node_port[I]: the nodes that start_node (lib.sh) started
 declare -a node_pid node_port
 cleanup() {
-  local p
-  for p in "${node_pid[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
+  kill_all "${node_pid[@]}"
   # a failed run leaves the server halted at most: with-cluster.sh stops it either way
-  [ "$failed" -eq 0 ] && rm -rf "$work" || echo "kept $work"
+  drop_work
 }
-passed=0
-failed=0
 trap cleanup EXIT
 cd "$work" || exit 1
 unset PERK_DB
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $what"
-  fi
-}
 now() { date +%s.%N; }
 
-psql -X -q "$PERK_TEST_PG" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS restart CASCADE; CREATE SCHEMA restart"
 # The test cluster runs with synchronous_commit off (cluster.sh): a crash of the server (-m
 # immediate) would lose commits it had acknowledged, by that setting's design. These sessions turn
 # it on, as a production server has it, so that every acknowledged order must survive the crash.
-opts="options=-csearch_path%3Drestart%20-csynchronous_commit%3Don"
-case $PERK_TEST_PG in *\?*) db="$PERK_TEST_PG&$opts" ;; *) db="$PERK_TEST_PG?$opts" ;; esac
-q() { psql -X -A -t -q "$db" -c "$1"; }
+db=$(use_schema restart "%20-csynchronous_commit%3Don")
+q() { psql_q "$1" "$db"; }
 
 # limits the clients reach within the run: contested before, during and after the outages
 cat >rules.perk <<'EOF2'
@@ -86,20 +72,6 @@ EOF2
 for k in $(seq 0 9); do "$perk" coupons add "CLUB-$k" --campaign CLUB --max-uses 15 --db "$db" >/dev/null; done
 key=$("$perk" keys create --scope checkout --db "$db" 2>/dev/null)
 
-start_node() { # I
-  local i=$1 port=""
-  : >"node$i.log"
-  "$perk" serve --db "$db" --listen 127.0.0.1:0 --threads 4 --request-timeout "$timeout" 2>>"node$i.log" &
-  node_pid[$i]=$!
-  for _ in $(seq 1 400); do
-    port=$(grep -o '"listening on 127.0.0.1:[0-9]*' "node$i.log" | head -1 | sed 's/.*://')
-    [ -n "$port" ] && break
-    kill -0 "${node_pid[$i]}" 2>/dev/null || break
-    sleep 0.05
-  done
-  node_port[$i]=$port
-  [ -n "$port" ]
-}
 # readyz I: "STATUS CODE" of node I's /readyz ("200 ready", "503 store_unavailable"), and its time
 readyz() {
   curl -s -m $((timeout + 2)) -o readyz.json -w '%{http_code} %{time_total}' "http://127.0.0.1:${node_port[$1]}/readyz" >readyz.out
@@ -107,8 +79,8 @@ readyz() {
   echo "$code $(jq -r '.status // .error.code' readyz.json 2>/dev/null) $secs"
 }
 
-check "node 0 starts" start_node 0
-check "node 1 starts" start_node 1
+check "node 0 starts" start_node 0 --threads 4 --request-timeout "$timeout"
+check "node 1 starts" start_node 1 --threads 4 --request-timeout "$timeout"
 for i in 0 1; do check "node $i is ready" [ "$(readyz "$i" | cut -d' ' -f1-2)" = "200 ready" ]; done
 
 rm -f stop
@@ -226,5 +198,4 @@ done
 node_pid=()
 unknown=$(jqa 'select(.message // "" | test("may have been committed"))' | grep -c .)
 echo "# $clients clients, 2 nodes: $orders orders, $(jq -s 'length' attempts.jsonl) attempts, $n_inside answered while down, $retried committed by a retry after a 503 ($unknown answers said the order may have been committed); pg_ctl start took $(printf '%.2f' "$(echo "$fast_up - $fast_resume" | bc)") s (fast) and $(printf '%.2f' "$(echo "$imm_up - $imm_resume" | bc)") s (immediate), both nodes ready $(printf '%.2f' "$(echo "$fast_ready - $fast_up" | bc)") s and $(printf '%.2f' "$(echo "$imm_ready - $imm_up" | bc)") s after it returned; node 0: $reconnects reconnections"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

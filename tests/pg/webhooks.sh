@@ -7,35 +7,23 @@
 # flight at the kill repeated); a node stopped with SIGTERM gives the claim up and the other
 # takes over at once. Prints one line per failed check and ends with "N passed, N failed".
 set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 perk=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-[ -x "$perk" ] || { echo "usage: tests/pg/webhooks.sh PATH/TO/perk"; echo "0 passed, 1 failed"; exit 1; }
-[ -n "${PERK_TEST_PG:-}" ] || { echo "PERK_TEST_PG is not set: run under tests/pg/with-cluster.sh"; echo "0 passed, 1 failed"; exit 1; }
+[ -x "$perk" ] || give_up "usage: tests/pg/webhooks.sh PATH/TO/perk"
+need_pg
 work=$(mktemp -d)
+# node_pid[N], node_port[N]: the nodes that start_node (lib.sh) started
 declare -A node_pid node_port
 recv_pid=""
-passed=0
-failed=0
 cleanup() {
-  for p in "${node_pid[@]}" $recv_pid; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ "$failed" -eq 0 ] && rm -rf "$work" || echo "kept $work"
+  kill_all "${node_pid[@]}" $recv_pid
+  drop_work
 }
 trap cleanup EXIT
 cd "$work" || exit 1
 unset PERK_DB
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL $what"
-  fi
-}
-psql_q() { psql -X -A -t -q "$PERK_TEST_PG" -c "SET client_min_messages = warning; $1"; }
-psql_q "DROP SCHEMA IF EXISTS webhooks CASCADE; CREATE SCHEMA webhooks" >/dev/null
-case $PERK_TEST_PG in *\?*) db="$PERK_TEST_PG&options=-csearch_path%3Dwebhooks" ;; *) db="$PERK_TEST_PG?options=-csearch_path%3Dwebhooks" ;; esac
+db=$(use_schema webhooks)
 
 # the receiver: accepts every delivery, appends its event id to got.txt
 cat >recv.py <<'PY'
@@ -58,21 +46,8 @@ for _ in $(seq 1 100); do [ -s recv.port ] && break; sleep 0.05; done
 hook="http://127.0.0.1:$(cat recv.port)/hook"
 printf 'a-webhook-secret-of-32-bytes-xxxx\n' >secret
 
-start_node() { # N: perk serve with the webhook, claim 2 s
-  local n=$1 port="" i
-  : >"node$n.log"
-  "$perk" serve --db "$db" --listen 127.0.0.1:0 --threads 2 --webhook "$hook" --webhook-secret-file secret \
-    --webhook-claim-seconds 2 2>>"node$n.log" &
-  node_pid[$n]=$!
-  for i in $(seq 1 400); do
-    port=$(grep -o '"listening on 127.0.0.1:[0-9]*' "node$n.log" | head -1 | sed 's/.*://')
-    [ -n "$port" ] && break
-    kill -0 "${node_pid[$n]}" 2>/dev/null || break
-    sleep 0.05
-  done
-  node_port[$n]=$port
-  [ -n "$port" ]
-}
+# the nodes' options: the webhook, claim 2 s
+hooked=(--threads 2 --webhook "$hook" --webhook-secret-file secret --webhook-claim-seconds 2)
 cat >r.perk <<'R'
 ruleset "shop" { currency CNY timezone "Asia/Shanghai" }
 promotion flash "立减" { then ¥1 off order }
@@ -101,8 +76,8 @@ increasing() { # every id after the first delivery of each: no id below one alre
   awk 'BEGIN{ok=1; rep=0} { if ($1 <= max) { if ($1 == max && !rep) rep=1; else ok=0 } if ($1 > max) max=$1 } END{exit !ok}' got.txt
 }
 
-check "node 1 starts" start_node 1
-check "node 2 starts" start_node 2
+check "node 1 starts" start_node 1 "${hooked[@]}"
+check "node 2 starts" start_node 2 "${hooked[@]}"
 commit_orders 1 20
 n=$(events)
 check "the orders wrote events ($n)" [ "$n" -ge 20 ]
@@ -118,7 +93,7 @@ hpid=${holder##*:}
 dead=0
 for k in 1 2; do [ "${node_pid[$k]}" = "$hpid" ] && dead=$k; done
 check "the holder is one of the nodes ($holder)" [ "$dead" -ne 0 ]
-[ "$dead" -ne 0 ] || { echo "$passed passed, $failed failed"; exit 1; }
+[ "$dead" -ne 0 ] || { summary; exit 1; }
 alive=$((3 - dead))
 kill -KILL "${node_pid[$dead]}"
 wait "${node_pid[$dead]}" 2>/dev/null
@@ -130,7 +105,7 @@ check "still in id order (at most the event in flight repeated)" increasing
 check "nothing lost ($(sort -un got.txt | wc -l) of $n)" [ "$(sort -un got.txt | wc -l)" -eq "$n" ]
 check "the surviving node took the claim" grep -q '"webhook_claimed"' "node$alive.log"
 # a SIGTERM gives the claim up: a fresh node takes over at once (well within the 2 s claim)
-check "node 3 starts" start_node 3
+check "node 3 starts" start_node 3 "${hooked[@]}"
 sleep 0.5
 alive_pid=${node_pid[$alive]}
 kill -TERM "$alive_pid"
@@ -147,5 +122,4 @@ check "nothing lost to the end" [ "$(sort -un got.txt | wc -l)" -eq "$n" ]
 outbox=$(psql_q "SELECT position FROM webhooks.consumers WHERE name = 'webhook'")
 check "the consumer's position is the last event ($outbox)" [ "$outbox" = "$(psql_q 'SELECT MAX(id) FROM webhooks.events')" ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
