@@ -269,6 +269,118 @@ function fileTree(main, mainText, files, diags, current, open) {
   ];
 }
 
+// The draft this browser last saved to or opened from the server: {draft, revision}.
+function serverDraftKey() {
+  return "perk.serverdraft." + state.ruleName;
+}
+function serverDraft() {
+  try {
+    return JSON.parse(localStorage.getItem(serverDraftKey()) || "null");
+  } catch (e) {
+    return null;
+  }
+}
+
+// Drafts kept on the server, so that an editor's work reaches the publisher who reviews it: the
+// list (open one: it replaces this browser's draft), and for editors save (under a name; the
+// revision it was opened at goes with it, and a colleague's later save is reported, never
+// overwritten unseen) and delete. `reopen` shows the draft again after opening one.
+function serverDrafts(reopen) {
+  const box = h("div", { id: "server-drafts-box", class: "server-drafts" });
+  const msg = h("p", { id: "draft-message", class: "note", role: "status" });
+  const current = h("p", { id: "draft-current", class: "note" });
+  const name = h("input", { id: "draft-name", size: 18, placeholder: t("draft_name"), "aria-label": t("draft_name") });
+  const showCurrent = () => {
+    const d = serverDraft();
+    current.textContent = d ? t("draft_is", { d: d.draft, r: d.revision }) : "";
+    if (d && !name.value) name.value = d.draft;
+  };
+  const save = async (revision) => {
+    const draft = name.value.trim();
+    if (!draft) {
+      msg.textContent = t("draft_name_needed");
+      return;
+    }
+    if (state.editor && showsMain()) saveDraft(state.editor.state.doc.toString());
+    try {
+      const res = await api.post("drafts/save", draftBody({ draft, revision }));
+      localStorage.setItem(serverDraftKey(), JSON.stringify({ draft, revision: res.revision }));
+      msg.replaceChildren(t("draft_saved", { d: draft, r: res.revision }));
+      showCurrent();
+      await refresh();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409 && e.body && e.body.revision) {
+        // saved by someone else since: say who, offer to open theirs or to save over it
+        msg.replaceChildren(
+          h("span", { class: "error" }, t("draft_changed", { d: draft, b: e.body.saved_by, r: e.body.revision })),
+          " ",
+          h("button", { type: "button", class: "small", id: "open-theirs", onclick: () => openDraft(draft) }, t("open")),
+          " ",
+          canEdit() ? h("button", { type: "button", class: "small danger", id: "overwrite-draft", onclick: () => save(e.body.revision) }, t("save_over")) : null
+        );
+      } else msg.replaceChildren(errorBox(e));
+    }
+  };
+  const openDraft = async (draft) => {
+    try {
+      const d = await api.get("draft?draft=" + encodeURIComponent(draft));
+      saveDraft(d.source);
+      saveFiles(d.files || {});
+      localStorage.setItem(serverDraftKey(), JSON.stringify({ draft: d.draft, revision: d.revision }));
+      name.value = d.draft;
+      msg.textContent = t("draft_opened", { d: d.draft, r: d.revision, b: d.saved_by });
+      showCurrent();
+      reopen();
+    } catch (e) {
+      msg.replaceChildren(errorBox(e));
+    }
+  };
+  const remove = async (d) => {
+    try {
+      await api.post("drafts/delete", { draft: d.draft, revision: d.revision });
+      const mine = serverDraft();
+      if (mine && mine.draft === d.draft) localStorage.removeItem(serverDraftKey());
+      msg.textContent = t("draft_deleted", { d: d.draft });
+      showCurrent();
+      await refresh();
+    } catch (e) {
+      msg.replaceChildren(errorBox(e));
+    }
+  };
+  const list = h("ul", { id: "server-drafts", class: "tree" });
+  const refresh = async () => {
+    const res = await api.get("drafts");
+    list.replaceChildren(
+      ...(res.drafts.length ? [] : [h("li", { class: "note" }, t("no_drafts"))]),
+      ...res.drafts.map((d) =>
+        h(
+          "li",
+          { "data-draft": d.draft, "data-revision": d.revision },
+          h("div", { class: "draft-name" }, d.draft),
+          h("div", { class: "note" }, t("draft_meta", { r: d.revision, b: d.saved_by, w: when(d.saved_at, state.timezone) })),
+          h("button", { type: "button", class: "small open-draft", onclick: () => openDraft(d.draft) }, t("open")),
+          canEdit() ? h("button", { type: "button", class: "small delete-draft", onclick: () => remove(d) }, t("delete")) : null
+        )
+      )
+    );
+  };
+  box.append(
+    h("h3", {}, t("server_drafts")),
+    list,
+    canEdit()
+      ? h("div", { class: "new-file" }, name, h("button", { id: "save-draft", type: "button", onclick: () => {
+          const d = serverDraft();
+          save(d && d.draft === name.value.trim() ? d.revision : 0);
+        } }, t("save_draft")))
+      : null,
+    current,
+    msg
+  );
+  showCurrent();
+  refresh().catch((e) => msg.replaceChildren(errorBox(e)));
+  return box;
+}
+
 async function pageRules() {
   await loadActive();
   const main = state.ruleName;
@@ -378,7 +490,12 @@ async function pageRules() {
     { class: "files", "aria-label": t("files") },
     h("h3", {}, t("files")),
     treeBox,
-    canEdit() ? h("div", { class: "new-file" }, newName, h("button", { id: "new-file", type: "button", onclick: addFile }, t("new_file")), fileMsg) : null
+    canEdit() ? h("div", { class: "new-file" }, newName, h("button", { id: "new-file", type: "button", onclick: addFile }, t("new_file")), fileMsg) : null,
+    serverDrafts(() => {
+      state.editor.destroy();
+      state.editor = null;
+      open(main);
+    })
   );
   shell([bar, h("div", { class: "rules-layout" }, side, h("div", { class: "rules-main" }, host, status, list))]);
   state.editor = null;

@@ -119,6 +119,44 @@ json_t *console_diag_json(const diag_engine *d)
     return a;
 }
 
+char *console_split_sources(const char *sources, char **name, json_t **files)
+{
+    *name = NULL;
+    *files = json_object();
+    json_t *o = sources ? json_loads(sources, 0, NULL) : NULL;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        *name = strdup("rules.perk");
+        return sources ? strdup(sources) : NULL;
+    }
+    const char *key, *pick_key = NULL, *pick = NULL;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        const char *text = json_string_value(v);
+        if (!text) continue;
+        bool header = strncmp(text, "ruleset ", 8) == 0 || strstr(text, "\nruleset ");
+        if (!pick || (header && !(strncmp(pick, "ruleset ", 8) == 0 || strstr(pick, "\nruleset ")))) {
+            pick = text;
+            pick_key = key;
+        }
+    }
+    char *out = pick ? strdup(pick) : NULL;
+    size_t dir = 0; /* the main file's folder: "rules/" of "rules/tea_shop.perk" */
+    if (pick_key) {
+        const char *base = strrchr(pick_key, '/');
+        dir = base ? (size_t)(base - pick_key) + 1 : 0;
+        *name = strdup(base ? base + 1 : pick_key);
+    }
+    json_object_foreach(o, key, v)
+    {
+        if (key == pick_key || !json_is_string(v) || strncmp(key, pick_key, dir) != 0) continue;
+        json_object_set(*files, key + dir, v);
+    }
+    json_decref(o);
+    return out;
+}
+
 /* The compiler with the draft's files as the only ones `include` can read. */
 static bool compile(compiler *cc, const console_draft *d, uint8_t **bytes, size_t *len)
 {

@@ -447,7 +447,8 @@ void console_handle(console_call *c, serve_reply *r)
         return;
     }
     if (console_rules_route(c, &s, route, r) || console_publish_route(c, &s, route, r) ||
-        console_results_route(c, &s, route, r) || console_coupons_route(c, &s, route, r))
+        console_results_route(c, &s, route, r) || console_coupons_route(c, &s, route, r) ||
+        console_drafts_route(c, &s, route, r))
         return;
     serve_error(r, 404, "not_found", NULL, "no console route %s %s", c->method, c->path);
 }

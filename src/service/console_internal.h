@@ -46,6 +46,7 @@ bool console_rules_route(console_call *c, const console_session *s, const char *
 bool console_publish_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
 bool console_coupons_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
 bool console_results_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
+bool console_drafts_route(console_call *c, const console_session *s, const char *route, serve_reply *r);
 
 /* The line (1-based) of the first `include` statement of a text, or 0: a draft's rule tests may
  * not include (it would read files relative to the service's working directory). */
@@ -69,6 +70,12 @@ perk_program *console_draft_compile(const console_draft *d, json_t **diags);
 bool console_draft_bytes(const console_draft *d, uint8_t **bytes, size_t *len, serve_reply *r);
 /* A version's sources: the JSON object {path: text} of the main file and its files (malloc'ed). */
 char *console_draft_sources(const console_draft *d);
+/* Stored sources split for the pages: a JSON object {path: text} (perk publish, the console) has
+ * a main file, the one with the `ruleset` header, and the files it includes, named relative to the
+ * main file's folder (a file outside it, from an --include-path, is left out: the console cannot
+ * name it); other sources are one main file. *name gets the main file's base name and *files the
+ * object of the others (both the caller's). Returns the main text (malloc'ed) or NULL. */
+char *console_split_sources(const char *sources, char **name, json_t **files);
 /* Diagnostics as the pages show them: file, line/column span, severity, code, message, hint,
  * fix-its (at most 200). */
 json_t *console_diag_json(const diag_engine *d);

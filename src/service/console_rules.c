@@ -21,50 +21,6 @@
 
 #define CONSOLE_MAX_DIAGS 200
 
-/* A stored version's sources split for the Rules page: a JSON object {path: text} (perk publish,
- * the console) has a main file, the one with the `ruleset` header, and the files it includes,
- * named relative to the main file's folder (a file outside that folder, from an --include-path,
- * is left out: the console cannot name it); other sources are one main file. *name gets the main
- * file's base name and *files the object of the others (both owned by the caller). Returns the
- * main text (malloc'ed) or NULL. */
-static char *split_sources(const char *sources, char **name, json_t **files)
-{
-    *name = NULL;
-    *files = json_object();
-    json_t *o = sources ? json_loads(sources, 0, NULL) : NULL;
-    if (!json_is_object(o)) {
-        json_decref(o);
-        *name = strdup("rules.perk");
-        return sources ? strdup(sources) : NULL;
-    }
-    const char *key, *pick_key = NULL, *pick = NULL;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        const char *text = json_string_value(v);
-        if (!text) continue;
-        bool header = strncmp(text, "ruleset ", 8) == 0 || strstr(text, "\nruleset ");
-        if (!pick || (header && !(strncmp(pick, "ruleset ", 8) == 0 || strstr(pick, "\nruleset ")))) {
-            pick = text;
-            pick_key = key;
-        }
-    }
-    char *out = pick ? strdup(pick) : NULL;
-    size_t dir = 0; /* the main file's folder: "rules/" of "rules/tea_shop.perk" */
-    if (pick_key) {
-        const char *base = strrchr(pick_key, '/');
-        dir = base ? (size_t)(base - pick_key) + 1 : 0;
-        *name = strdup(base ? base + 1 : pick_key);
-    }
-    json_object_foreach(o, key, v)
-    {
-        if (key == pick_key || !json_is_string(v) || strncmp(key, pick_key, dir) != 0) continue;
-        json_object_set(*files, key + dir, v);
-    }
-    json_decref(o);
-    return out;
-}
-
 int console_include_line(const char *text)
 {
     int line = 1;
@@ -103,7 +59,7 @@ static void handle_rules(console_call *c, serve_reply *r)
     }
     char *name = NULL;
     json_t *files = NULL;
-    char *text = split_sources(v.sources, &name, &files);
+    char *text = console_split_sources(v.sources, &name, &files);
     perk_error e;
     perk_program *prog = perk_program_load(v.bytecode, v.bytecode_len, &e);
     json_object_set_new(o, "version", json_integer(id));

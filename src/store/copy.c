@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every table of the schema (SQLite version 11, PostgreSQL version 4), referenced tables first;
+/* Every table of the schema (SQLite version 13, PostgreSQL version 6), referenced tables first;
  * `id` says whether its key is a generated id (ordered by it, and a sequence to move on PG). */
 static const struct copy_table {
     const char *name;
@@ -22,7 +22,7 @@ static const struct copy_table {
     { "consumers", false },       { "order_lines", false },  { "refund_lines", false },
     { "customers", false },       { "reservations", false }, { "reservation_holds", true },
     { "api_keys", true },         { "console_users", true }, { "console_sessions", false },
-    { "audit_log", true },        { "reward_coupons", false },
+    { "audit_log", true },        { "reward_coupons", false }, { "drafts", false },
 };
 #define COPY_N_TABLES (sizeof copy_tables / sizeof copy_tables[0])
 #define COPY_MAX_COLS 64

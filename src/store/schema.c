@@ -309,6 +309,17 @@ static const char schema_v12[] = "CREATE TABLE reward_coupons (\n"
                                  "  PRIMARY KEY (order_id, promo_id)\n"
                                  ");\n";
 
+/* Version 13: the console's drafts kept on the server (drafts.c): a name, the sources as a
+ * version keeps them, the active version they started from, and a revision each save increments. */
+static const char schema_v13[] = "CREATE TABLE drafts (\n"
+                                 "  name         TEXT PRIMARY KEY,\n"
+                                 "  sources      TEXT NOT NULL,\n"
+                                 "  base_version INTEGER NOT NULL DEFAULT 0,\n"
+                                 "  revision     INTEGER NOT NULL,\n"
+                                 "  saved_by     TEXT NOT NULL,\n"
+                                 "  saved_at     INTEGER NOT NULL\n"
+                                 ");\n";
+
 const pstore_migration pstore_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "indexes, budget and coupon totals, outbox consumers", schema_v2 },
@@ -322,6 +333,7 @@ const pstore_migration pstore_migrations[] = {
     { 10, "units bought at a promotion's price, and held by reservations", schema_v10 },
     { 11, "outbox consumers: which node delivers them, until when", schema_v11 },
     { 12, "reward coupons: the codes an order earned (then coupon from ...)", schema_v12 },
+    { 13, "the console's drafts kept on the server", schema_v13 },
 };
 const size_t pstore_n_migrations = sizeof pstore_migrations / sizeof pstore_migrations[0];
 

@@ -308,6 +308,16 @@ static const char schema_pg_v5[] = "CREATE TABLE reward_coupons (\n"
                                    "  PRIMARY KEY (order_id, promo_id)\n"
                                    ");\n";
 
+/* Version 6 = SQLite's step 13: the console's drafts kept on the server. */
+static const char schema_pg_v6[] = "CREATE TABLE drafts (\n"
+                                   "  name         TEXT PRIMARY KEY,\n"
+                                   "  sources      TEXT NOT NULL,\n"
+                                   "  base_version BIGINT NOT NULL DEFAULT 0,\n"
+                                   "  revision     BIGINT NOT NULL,\n"
+                                   "  saved_by     TEXT NOT NULL,\n"
+                                   "  saved_at     BIGINT NOT NULL\n"
+                                   ");\n";
+
 static const pstore_pg_migration pstore_pg_migrations[] = {
     { 1, "the schema of SQLite version 9: versions, coupons, orders, ledger, refunds, reservations, "
          "console", schema_pg_v1 },
@@ -315,6 +325,7 @@ static const pstore_pg_migration pstore_pg_migrations[] = {
     { 3, "units bought at a promotion's price, and held by reservations (SQLite step 10)", schema_pg_v3 },
     { 4, "outbox consumers: which node delivers them, until when (SQLite step 11)", schema_pg_v4 },
     { 5, "reward coupons: the codes an order earned (SQLite step 12)", schema_pg_v5 },
+    { 6, "the console's drafts kept on the server (SQLite step 13)", schema_pg_v6 },
 };
 static const size_t pstore_pg_n_migrations = sizeof pstore_pg_migrations / sizeof pstore_pg_migrations[0];
 

@@ -941,6 +941,43 @@ typedef int (*perk_store_audit_cb)(void *ctx, const perk_store_audit_entry *entr
 perk_store_status perk_store_audit_list(perk_store *store, int64_t before, int64_t limit, perk_store_audit_cb cb,
                                         void *ctx);
 
+/* ------------------------------------------------ the console's drafts (drafts.c) */
+
+/* A rule-set draft kept on the server for the console's operators (docs/console.md, "Drafts on
+ * the server"), so that an editor's work reaches the publisher who reviews it: a name, the sources
+ * as a version keeps them (the JSON object {path: text}: the main file and the files it includes),
+ * the active version it started from, who saved it last and when, and a revision each save
+ * increments. A save names the revision it was based on, so that it never silently overwrites a
+ * colleague's later save. */
+#define PERK_STORE_DRAFT_NAME_MAX 64
+#define PERK_STORE_DRAFT_SOURCES_MAX (4u * 1024u * 1024u)
+
+typedef struct perk_store_draft {
+    char name[PERK_STORE_DRAFT_NAME_MAX + 1];
+    char *sources; /* perk_store_draft_get: malloc'ed (perk_store_free_draft); NULL in a listing */
+    char saved_by[256];
+    int64_t saved_at, revision;
+    int64_t base_version; /* the active version when the draft was first saved, 0 = none */
+} perk_store_draft;
+
+/* Saves draft `name` (UTF-8 without control characters, 1..64 bytes) as `actor`. With
+ * expected_revision 0 it must be new (CONFLICT when a draft of that name exists); else the draft
+ * must still be at expected_revision (CONFLICT naming who saved which revision when, when it was
+ * saved since; NOT_FOUND when it was deleted). *revision gets the new revision (1 for a new one).
+ * base_version is kept from the first save. Audited as "draft.save" in the same transaction. */
+perk_store_status perk_store_draft_save(perk_store *store, const char *name, const char *sources, int64_t base_version,
+                                        int64_t expected_revision, const char *actor, int64_t now, int64_t *revision);
+/* Draft `name` with its sources (NOT_FOUND when there is none). */
+perk_store_status perk_store_draft_get(perk_store *store, const char *name, perk_store_draft *out);
+void perk_store_free_draft(perk_store_draft *draft);
+/* Every draft, the most recently saved first, without sources. */
+typedef int (*perk_store_draft_cb)(void *ctx, const perk_store_draft *draft);
+perk_store_status perk_store_drafts(perk_store *store, perk_store_draft_cb cb, void *ctx);
+/* Deletes draft `name`, which must be at expected_revision (0: whatever its revision); audited
+ * as "draft.delete". NOT_FOUND, or CONFLICT when it was saved since. */
+perk_store_status perk_store_draft_delete(perk_store *store, const char *name, int64_t expected_revision,
+                                          const char *actor, int64_t now);
+
 /* --------------------------------------------- results of campaigns (report.c) */
 
 /* What promotions and points did over the orders committed in [from, to) (epoch seconds, order

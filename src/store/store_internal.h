@@ -299,4 +299,8 @@ perk_store_status pstore_reservation_insert(perk_store *s, const char *id, const
 /* In the current write transaction: an open reservation consumed by order `order_id`. */
 perk_store_status pstore_reservation_consume(perk_store *s, const char *id, const char *order_id, int64_t now);
 
+/* Appends an audit log entry (users.c), inside the caller's transaction or on its own. */
+perk_store_status pstore_audit_insert(perk_store *s, int64_t now, const char *actor, const char *action,
+                                      const char *detail);
+
 #endif /* PERK_STORE_INTERNAL_H */

@@ -87,8 +87,7 @@ static perk_store_status check_password(perk_store *s, const char *password, siz
     return PERK_STORE_OK;
 }
 
-/* The audit insert, inside the caller's transaction or on its own. */
-static perk_store_status audit_insert(perk_store *s, int64_t now, const char *actor, const char *action,
+perk_store_status pstore_audit_insert(perk_store *s, int64_t now, const char *actor, const char *action,
                                       const char *detail)
 {
     perk_store_status st = pstore_check_name(s, "audit actor", actor, 255);
@@ -111,7 +110,7 @@ perk_store_status perk_store_audit(perk_store *s, int64_t now, const char *actor
                                    const char *detail)
 {
     if (!s) return PERK_STORE_INVALID;
-    return audit_insert(s, now, actor, action, detail);
+    return pstore_audit_insert(s, now, actor, action, detail);
 }
 
 typedef struct user_add_ctx {
@@ -152,7 +151,7 @@ static perk_store_status user_add_body(perk_store *s, void *arg)
     if ((st = pstore_step_done(s, q, "adding a user")) != PERK_STORE_OK) return st;
     char detail[160];
     snprintf(detail, sizeof detail, "%s as %s", name, role);
-    if ((st = audit_insert(s, now, actor, "user.add", detail)) != PERK_STORE_OK) return st;
+    if ((st = pstore_audit_insert(s, now, actor, "user.add", detail)) != PERK_STORE_OK) return st;
     return PERK_STORE_OK;
 }
 
@@ -204,7 +203,7 @@ static perk_store_status user_remove_body(perk_store *s, void *arg)
         st = pstore_fail(s, PERK_STORE_NOT_FOUND, "no user \"%s\" (perk users list shows them)", name);
         return st;
     }
-    if ((st = audit_insert(s, now, actor, "user.remove", name)) != PERK_STORE_OK) return st;
+    if ((st = pstore_audit_insert(s, now, actor, "user.remove", name)) != PERK_STORE_OK) return st;
     return PERK_STORE_OK;
 }
 

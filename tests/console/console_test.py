@@ -128,7 +128,8 @@ with open(os.path.join(work, "shop.perk"), "w") as f:
     f.write(RULES_V1)
 r = run("publish", "shop.perk", "-m", "first version", "--author", "setup", "--db", db)
 check("perk publish of version 1", r.returncode == 0, r.stderr)
-for name, role, pw in [("alice", "publisher", "alice-password"), ("vic", "viewer", "viewer-password")]:
+for name, role, pw in [("alice", "publisher", "alice-password"), ("vic", "viewer", "viewer-password"),
+                       ("eve", "editor", "editor-password")]:
     r = run("users", "add", name, "--role", role, "--db", db, stdin=pw + "\n")
     check(f"perk users add {name}", r.returncode == 0, r.stderr)
 r = run("users", "add", "bob", "--role", "editor", "--db", db, stdin="short\n")
@@ -433,6 +434,69 @@ try:
         "files": {"lib/a.perk": 'include "b/c.perk"\n', "lib/b/c.perk": 'include "../../sets.perk"\n',
                   "sets.perk": 'let cups = items where category in "teaware"\n'}})
     check("includes nest through folders, relative to the including file", st == 200 and b.get("ok") is True, b)
+
+    # ------------------------------------------------------ drafts on the server
+    # alice saves her draft under a name; eve (an editor, over the API) opens it and saves her
+    # change; alice's next save is refused, naming eve; alice opens eve's and saves on it; then
+    # eve saves once more, and alice saves over it, knowingly
+    by_id("draft-name").send_keys("spring campaign")
+    by_id("save-draft").click()
+    check("a draft saved to the server, revision 1",
+          wait_for("saved", lambda: "revision 1" in (text("draft-message") or "")) is not None, text("draft-message"))
+    check("the server's drafts list it",
+          wait_for("listed", lambda: attr('#server-drafts li[data-draft="spring campaign"]', "data-revision") == "1"))
+
+    def api_as(name, pw):
+        st, hdr, body = http("POST", "/console/api/login", {"name": name, "password": pw},
+                             {"Content-Type": "application/json"})
+        check(f"{name} signs in over the API", st == 200, body)
+        return {"Cookie": hdr.get("Set-Cookie", "").split(";")[0], "X-CSRF-Token": json.loads(body)["csrf"],
+                "Content-Type": "application/json"}
+
+    eve = api_as("eve", "editor-password")
+    st, _, body = http("GET", "/console/api/draft?draft=spring%20campaign", headers=eve)
+    theirs = json.loads(body)
+    check("eve opens alice's draft with its included file",
+          st == 200 and theirs["revision"] == 1 and "lib/sets.perk" in theirs["files"]
+          and 'include "lib/sets.perk"' in theirs["source"], theirs)
+    st, _, body = http("POST", "/console/api/drafts/save", {
+        "draft": "spring campaign", "revision": 1, "name": theirs["name"],
+        "source": theirs["source"] + "\n# checked by eve\n", "files": theirs["files"]}, eve)
+    check("eve saves her change: revision 2", st == 200 and json.loads(body)["revision"] == 2, body)
+    by_id("save-draft").click()
+    m = wait_for("alice's stale save refused", lambda: "eve saved" in (text("draft-message") or "") and text("draft-message"))
+    check("alice's save on revision 1 is refused, naming eve and revision 2", m and "revision 2" in m, m)
+    by_id("open-theirs").click()
+    check("alice opens eve's revision",
+          wait_for("eve's text", lambda: any("# checked by eve" in e.text for e in driver.find_elements(By.CSS_SELECTOR, ".cm-line"))) is not None)
+    check("the tree still holds the included file",
+          bool(driver.find_elements(By.CSS_SELECTOR, '#file-tree li[data-file="lib/sets.perk"]')))
+    by_id("save-draft").click()
+    check("alice saves on eve's revision: revision 3",
+          wait_for("revision 3", lambda: "revision 3" in (text("draft-message") or "")) is not None, text("draft-message"))
+    st, _, body = http("POST", "/console/api/drafts/save", {
+        "draft": "spring campaign", "revision": 3, "name": theirs["name"], "source": theirs["source"],
+        "files": theirs["files"]}, eve)
+    check("eve saves again: revision 4", st == 200 and json.loads(body)["revision"] == 4, body)
+    by_id("save-draft").click()
+    wait_for("refused again", lambda: driver.find_elements(By.ID, "overwrite-draft"))
+    by_id("overwrite-draft").click()
+    check("alice saves over it, knowingly: revision 5",
+          wait_for("revision 5", lambda: "revision 5" in (text("draft-message") or "")) is not None, text("draft-message"))
+    check("the page says which revision this browser's draft is",
+          wait_for("this draft: revision 5", lambda: text("draft-current") == "This draft: spring campaign, revision 5") is not None,
+          text("draft-current"))
+    st, _, body = http("POST", "/console/api/drafts/save", {
+        "draft": "spring campaign", "revision": 4, "source": "x"}, eve)
+    check("a save on an old revision over the API: 409 naming who saved",
+          st == 409 and json.loads(body)["saved_by"] == "alice" and json.loads(body)["revision"] == 5, body)
+    st, _, body = http("POST", "/console/api/drafts/save", {"draft": "bad\u0001name", "source": "x"}, eve)
+    check("a draft name with a control character: 400", st == 400, body)
+    con = sqlite3.connect(db)
+    saves = con.execute("SELECT actor, COUNT(*) FROM audit_log WHERE action = 'draft.save' GROUP BY actor ORDER BY actor").fetchall()
+    con.close()
+    check("every save is in the audit log, by who saved it", saves == [("alice", 3), ("eve", 2)], saves)
+    driver.save_screenshot(os.path.join(shots, "rules-drafts-en-laptop.png"))
 
     # ---------------------------------------------------------------- simulate
     driver.get(base + "/console/#/simulate")
@@ -750,6 +814,19 @@ try:
                 'X-CSRF-Token': me.csrf}, body: JSON.stringify({source: 'x'})}))
           .then(r => done(r.status));""")
     check("viewer: cannot run the checker (editor and up)", res == 403, res)
+    driver.get(base + "/console/#/rules")
+    check("viewer: sees the drafts on the server",
+          wait_for("viewer's drafts", lambda: driver.find_elements(By.CSS_SELECTOR, '#server-drafts li[data-draft="spring campaign"]'))
+          is not None)
+    check("viewer: no save or delete of drafts",
+          not driver.find_elements(By.CSS_SELECTOR, "#save-draft, #server-drafts .delete-draft"))
+    res = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        fetch('/console/api/me').then(r => r.json()).then(me =>
+          fetch('/console/api/drafts/delete', {method: 'POST', headers: {'Content-Type': 'application/json',
+                'X-CSRF-Token': me.csrf}, body: JSON.stringify({draft: 'spring campaign'})}))
+          .then(r => done(r.status));""")
+    check("viewer: the API refuses to delete a draft (403)", res == 403, res)
     driver.get(base + "/console/#/coupons")
     wait_for("the viewer's coupons page", lambda: driver.find_elements(By.ID, "campaigns"))
     check("viewer: sees the campaigns", driver.find_elements(By.CSS_SELECTOR, '#campaigns tr[data-campaign="SPRING"]'))

@@ -13,7 +13,7 @@ for name in test_store_cli test_store_concurrency test_store_coupon_wallet \
   test_store_coupons test_store_events test_store_facts test_store_orders test_store_refunds \
   test_store_reservations test_store_schema test_store_trust test_store_users test_store_versions \
   test_store_year_end test_store_units test_store_rewards test_checkout_units test_store_adversarial \
-  test_store_partial test_store_pg_migrate \
+  test_store_partial test_store_pg_migrate test_store_drafts \
   test_reload test_store_pg_faults test_checkout; do
   t="$B/tests/$name"
   [ -x "$t" ] || continue

@@ -247,12 +247,28 @@ static int64_t ye_time(int proc, int j)
     return j % 2 == 0 ? Y2028_SHANGHAI - 3600 + proc * YE_ORDERS + j : Y2028_SHANGHAI + 60 + proc * YE_ORDERS + j;
 }
 
+/* A store call retried while another process holds the write lock past the busy timeout
+ * (PERK_STORE_BUSY: the caller's to retry, as a checkout service does). */
+#define YE_RETRY(st, call)                                                          \
+    do {                                                                            \
+        for (int try_ = 0; ((st) = (call)) == PERK_STORE_BUSY && try_ < 200; try_++) \
+            usleep(10 * 1000);                                                      \
+    } while (0)
+
+/* A child's failure, said on stderr (the parent sees only the exit status). */
+static int ye_failed(perk_store *s, int proc, int code)
+{
+    fprintf(stderr, "year-end process %d: step %d failed: %s\n", proc, code, perk_store_errmsg(s));
+    return code;
+}
+
 static int ye_child(const char *db, int proc, int stage_fd, const zone *z)
 {
     perk_store *s = NULL;
     if (perk_store_open(db, &s) != PERK_STORE_OK) return 10;
     pstore_trust_caller_for_tests(s);
     perk_store_policy p = year_end_policy(z, 1);
+    perk_store_status st;
     char go;
     if (read(stage_fd, &go, 1) != 1) return 11;
     for (int j = 0; j < YE_ORDERS; j++) {
@@ -266,18 +282,22 @@ static int ye_child(const char *db, int proc, int stage_fd, const zone *z)
         o.n_lines = 1;
         o.earned = &e;
         o.n_earned = 1;
-        if (perk_store_commit(s, &o, &p, NULL) != PERK_STORE_OK) return 12;
+        YE_RETRY(st, perk_store_commit(s, &o, &p, NULL));
+        if (st != PERK_STORE_OK) return ye_failed(s, proc, 12);
     }
     char rid[32], oid[32];
     snprintf(oid, sizeof oid, "Y%d-0", proc);
     snprintf(rid, sizeof rid, "R%d", proc);
     perk_store_refund_line all = { "all", 10000 };
-    if (perk_store_refund(s, oid, rid, &all, 1, 0, ye_time(proc, 0) + 600, &p, true, NULL) != PERK_STORE_OK) return 13;
+    YE_RETRY(st, perk_store_refund(s, oid, rid, &all, 1, 0, ye_time(proc, 0) + 600, &p, true, NULL));
+    if (st != PERK_STORE_OK) return ye_failed(s, proc, 13);
     /* both year ends, all processes at once */
     if (read(stage_fd, &go, 1) != 1) return 14;
-    if (perk_store_expire_points(s, Y2028_SHANGHAI, NULL, NULL, NULL) != PERK_STORE_OK) return 15;
+    YE_RETRY(st, perk_store_expire_points(s, Y2028_SHANGHAI, NULL, NULL, NULL));
+    if (st != PERK_STORE_OK) return ye_failed(s, proc, 15);
     if (read(stage_fd, &go, 1) != 1) return 16;
-    if (perk_store_expire_points(s, Y2029_SHANGHAI, NULL, NULL, NULL) != PERK_STORE_OK) return 17;
+    YE_RETRY(st, perk_store_expire_points(s, Y2029_SHANGHAI, NULL, NULL, NULL));
+    if (st != PERK_STORE_OK) return ye_failed(s, proc, 17);
     perk_store_close(s);
     return 0;
 }
