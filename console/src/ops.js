@@ -125,9 +125,33 @@ export function opsPages(ctx) {
         field("r-code", t("code"), { required: true }),
         field("r-reason", t("reason"), { required: true, maxlength: 255 }),
         h("div", { class: "actions" }, h("button", { type: "submit", id: "revoke", class: "danger" }, t("revoke"))));
+      // codes changed in place: a campaign's or one code's end and limits; only what is filled in changes
+      const change = h("form", { id: "change-form", class: "grid", onsubmit: submit("change", async () => {
+        const never = document.getElementById("c-never").checked;
+        const body = { reason: v("c-reason") };
+        if (v("c-code")) body.code = v("c-code");
+        else body.campaign = v("c-campaign");
+        if (never) body.expires = "never";
+        else if (v("c-expires")) body.expires = v("c-expires");
+        if (num("c-uses") !== undefined) body.max_uses = num("c-uses");
+        if (num("c-per") !== undefined) body.max_per_customer = num("c-per");
+        const r = await api.post("coupons/change", body);
+        msg.replaceChildren(h("span", { id: "changed-msg" }, t("changed_codes", { n: r.changed, c: r.campaign || r.code, k: r.revoked_left_alone })));
+        await refresh();
+        if (r.campaign) showCodes(r.campaign);
+      }) },
+        field("c-campaign", t("campaign"), { maxlength: 63 }),
+        field("c-code", t("or_one_code"), { autocomplete: "off" }),
+        field("c-expires", t("valid_through"), { type: "date" }),
+        h("label", { class: "check" }, h("input", { id: "c-never", type: "checkbox" }), t("never_ends")),
+        field("c-uses", t("uses_per_code"), { type: "number", min: 0, placeholder: t("unchanged") }),
+        field("c-per", t("uses_per_customer"), { type: "number", min: 0, placeholder: t("unchanged") }),
+        field("c-reason", t("reason"), { required: true, maxlength: 255 }),
+        h("div", { class: "actions" }, h("button", { type: "submit", id: "change" }, t("change_codes"))));
       parts.push(msg,
         h("h3", {}, t("generate_batch")), gen,
         h("h3", {}, t("issue_code")), issue,
+        h("h3", {}, t("change_codes_title")), change,
         h("h3", {}, t("revoke_code")), revoke);
     } else {
       parts.push(h("p", { class: "note", id: "publisher-only-coupons" }, t("publisher_only_coupons")));

@@ -258,24 +258,28 @@ const cli_command cli_coupons = {
     "       perk coupons issue CODE --campaign C --customer ID [--from DATE] [--expires DATE] "
     "[--max-uses N] [--per-customer N] [--by NAME] [--json] [--db PATH]\n"
     "       perk coupons revoke CODE --reason TEXT [--by NAME] [--json] [--db PATH]\n"
+    "       perk coupons change CAMPAIGN [--expires DATE|never] [--max-uses N] [--per-customer N] "
+    "--reason TEXT [--by NAME] [--json] [--db PATH]\n"
+    "       perk coupons change-code CODE [--expires DATE|never] [--max-uses N] [--per-customer N] "
+    "--reason TEXT [--by NAME] [--json] [--db PATH]\n"
     "       perk coupons wallet CUSTOMER [--json] [--db PATH]",
-    "issue, check, list, export and revoke coupon codes; a customer's wallet",
+    "issue, check, list, export, revoke and change coupon codes; a customer's wallet",
     (const cli_option[]){
         { "count", 0, "N", "generate: how many codes (1 to 1000000)", CLI_OPT_COUNT },
         { "prefix", 0, "P", "generate: start every code with P", CLI_OPT_PREFIX },
         { "campaign", 0, "C", "add, issue: the campaign of the code; list, export: only its codes",
           CLI_OPT_CAMPAIGN },
-        { "json", 0, NULL, "list, issue, revoke, wallet: print JSON", CLI_OPT_JSON },
+        { "json", 0, NULL, "list, issue, revoke, change, wallet: print JSON", CLI_OPT_JSON },
         { "from", 0, "DATE", "issue: valid from DATE (YYYY-MM-DD: midnight in the rule set's zone) or any time form (default: at once)",
           CLI_OPT_FROM },
-        { "expires", 0, "DATE", "valid through DATE (YYYY-MM-DD: that day in the rule set's zone) or until any time form",
+        { "expires", 0, "DATE", "valid through DATE (YYYY-MM-DD: that day in the rule set's zone) or until any time form; change: `never` for no end",
           CLI_OPT_EXPIRES },
         { "max-uses", 0, "N", "uses of each code in all (0 = unlimited)", CLI_OPT_MAX_USES },
         { "per-customer", 0, "N", "uses of each code per customer (0 = unlimited)", CLI_OPT_PER_CUSTOMER },
         { "customer", 0, "ID", "add, issue: the only customer who may use it; check: as this customer",
           CLI_OPT_CUSTOMER },
-        { "reason", 0, "TEXT", "revoke: why (kept with the code and in the audit log)", CLI_OPT_REASON },
-        { "by", 0, "NAME", "issue, revoke: who (kept in the audit log; default: cli:$USER)", CLI_OPT_BY },
+        { "reason", 0, "TEXT", "revoke, change: why (kept in the audit log)", CLI_OPT_REASON },
+        { "by", 0, "NAME", "issue, revoke, change: who (kept in the audit log; default: cli:$USER)", CLI_OPT_BY },
         STORE_DB_OPTION,
         STORE_NOW_OPTION,
         { 0 },

@@ -467,6 +467,7 @@ static int print_code(const char *code, void *ctx)
 
 typedef struct coupon_opts {
     int64_t count, expires, max_uses, per_customer, from;
+    bool expires_set, max_uses_set, per_customer_set; /* given: change sets only these */
     const char *expires_text, *from_text; /* as given: a date alone is read in the store's zone */
     const char *prefix, *campaign, *customer, *reason, *by;
     bool json;
@@ -621,6 +622,46 @@ static int coupons_revoke(const common *c, const char *code, const coupon_opts *
     return 0;
 }
 
+/* perk coupons change CAMPAIGN / change-code CODE [--expires DATE|never] [--max-uses N]
+ * [--per-customer N] --reason TEXT [--by NAME]: the campaign's codes, or one code, changed in
+ * place (perk_store_coupons_change). */
+static int coupons_change(const common *c, const char *what, bool one_code, coupon_opts *o, const char *usage)
+{
+    if (!o->reason || !*o->reason) return usage_error(usage, "change needs --reason TEXT (why; it is kept)");
+    if (!o->expires_set && !o->max_uses_set && !o->per_customer_set)
+        return usage_error(usage, "change needs --expires, --max-uses or --per-customer");
+    perk_store *s = open_store(c, true);
+    if (!s) return 1;
+    if (o->expires_text && strcmp(o->expires_text, "never") != 0) coupon_dates_in_zone(c, s, o);
+    perk_store_coupon_change in = { .campaign = one_code ? NULL : what,
+                                    .code = one_code ? what : NULL,
+                                    .set_expires_at = o->expires_set,
+                                    .expires_at = o->expires,
+                                    .set_max_uses = o->max_uses_set,
+                                    .max_uses = (int)o->max_uses,
+                                    .set_max_per_customer = o->per_customer_set,
+                                    .max_per_customer = (int)o->per_customer,
+                                    .by = o->by,
+                                    .reason = o->reason };
+    perk_store_coupon_change_result res;
+    if (perk_store_coupons_change(s, &in, c->now, &res) != PERK_STORE_OK) return store_error(s);
+    perk_store_close(s);
+    char norm[PERK_STORE_CODE_MAX];
+    if (one_code && perk_store_coupon_normalize(what, norm) == PERK_STORE_OK) what = norm; /* as the store has it */
+    if (o->json) {
+        json_t *doc = json_pack("{s:s,s:s,s:I,s:I}", one_code ? "code" : "campaign", what, "by", o->by, "changed",
+                                (json_int_t)res.changed, "revoked_left_alone", (json_int_t)res.revoked);
+        if (doc && o->expires_set) json_object_set_new(doc, "expires_at", json_integer(o->expires));
+        if (doc && o->max_uses_set) json_object_set_new(doc, "max_uses", json_integer(o->max_uses));
+        if (doc && o->per_customer_set) json_object_set_new(doc, "max_per_customer", json_integer(o->per_customer));
+        return print_json_doc(doc);
+    }
+    printf("changed %lld code(s) of %s %s", (long long)res.changed, one_code ? "coupon" : "campaign", cli_safe(what));
+    if (res.revoked) printf(" (%lld revoked left alone)", (long long)res.revoked);
+    printf("\n");
+    return 0;
+}
+
 /* perk coupons list / export: the codes with their verdict at --now. */
 typedef enum coupons_format { COUPONS_TEXT, COUPONS_JSON, COUPONS_CSV } coupons_format;
 
@@ -728,12 +769,20 @@ int cmd_coupons(int argc, char **argv)
         case CLI_OPT_MAX_USES:
             if (!parse_int64(optarg, 0, 1000000000, &o.max_uses))
                 return usage_error(usage, "--max-uses must be a number >= 0 (0 = unlimited)");
+            o.max_uses_set = true;
             break;
         case CLI_OPT_PER_CUSTOMER:
             if (!parse_int64(optarg, 0, 1000000000, &o.per_customer))
                 return usage_error(usage, "--per-customer must be a number >= 0 (0 = unlimited)");
+            o.per_customer_set = true;
             break;
         case CLI_OPT_EXPIRES:
+            o.expires_set = true;
+            if (strcmp(optarg, "never") == 0) { /* change: no end */
+                o.expires = 0;
+                o.expires_text = optarg;
+                break;
+            }
             if (!parse_time(optarg, true, &o.expires))
                 return usage_error(usage,
                                    "--expires wants YYYY-MM-DD (valid through that day in the rule set's "
@@ -770,6 +819,8 @@ int cmd_coupons(int argc, char **argv)
     if (strcmp(sub, "wallet") == 0) return coupons_wallet(&c, arg, json);
     if (strcmp(sub, "issue") == 0) return coupons_issue(&c, arg, &o, usage);
     if (strcmp(sub, "revoke") == 0) return coupons_revoke(&c, arg, &o, usage);
+    if (strcmp(sub, "change") == 0) return coupons_change(&c, arg, false, &o, usage);
+    if (strcmp(sub, "change-code") == 0) return coupons_change(&c, arg, true, &o, usage);
     perk_store *s = NULL;
     if (strcmp(sub, "generate") == 0) {
         if (o.count < 0) return usage_error(usage, "generate needs --count N");

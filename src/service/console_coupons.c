@@ -14,6 +14,10 @@
  * checkout_coupon_json, as /v1 and `perk coupons --json` show it. */
 #include "console_internal.h"
 
+#include "civil.h"
+#include "program.h"
+#include "tz.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +316,100 @@ static void handle_revoke(console_call *c, const console_session *s, json_t *bod
     serve_json(r, 200, o);
 }
 
+/* A time the operator gives in the shop's zone (the active version's): "YYYY-MM-DD" is through
+ * that day (the next local midnight), "YYYY-MM-DDTHH:MM[:SS]" that wall time, or RFC 3339 with an
+ * offset. False with a 400 naming `key`. */
+static bool shop_time(console_call *c, const char *key, const char *text, int64_t now, int64_t *at, serve_reply *r)
+{
+    int y, mo, d, hh = 0, mm = 0, ss = 0, used = 0;
+    bool date = sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && text[used] == '\0';
+    bool wall = !date && ((sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &hh, &mm, &ss, &used) == 6 &&
+                           text[used] == '\0') ||
+                          (sscanf(text, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &hh, &mm, &used) == 5 &&
+                           text[used] == '\0' && (ss = 0, true)));
+    if ((date || wall) && y >= 1970 && y <= 9999 && civil_valid_date(y, mo, d) && hh >= 0 && hh < 24 && mm >= 0 &&
+        mm < 60 && ss >= 0 && ss < 60) {
+        int64_t local = (civil_days_from_date(y, mo, d) + (date ? 1 : 0)) * 86400 + hh * 3600 + mm * 60 + ss;
+        int64_t id = 0;
+        perk_store_version v;
+        memset(&v, 0, sizeof v);
+        perk_program *p = NULL;
+        if (perk_store_active_version(c->w->store, now, &id) == PERK_STORE_OK &&
+            perk_store_get_version(c->w->store, id, &v) == PERK_STORE_OK) {
+            perk_error err;
+            p = perk_program_load(v.bytecode, v.bytecode_len, &err);
+        }
+        perk_store_free_version(&v);
+        if (p) {
+            const prog_data *pd = prog_data_of(p);
+            tz_zone zone = { pd->n_tz, pd->tz_at, pd->tz_offset, pd->tz_base_offset };
+            *at = tz_from_local(&zone, local);
+            perk_program_free(p);
+        } else {
+            *at = local; /* nothing published yet: UTC, as the page says */
+        }
+        return true;
+    }
+    if (civil_parse_timestamp(text, strlen(text), at)) return true;
+    serve_error(r, 400, "invalid_request", key,
+                "%s: expected a day like 2026-12-31 (through that day in the shop's time zone), a wall time "
+                "like 2026-12-31T20:00, an RFC 3339 time with an offset, or \"never\"",
+                key);
+    return false;
+}
+
+/* POST coupons/change {campaign | code, expires?, max_uses?, max_per_customer?, reason}: codes
+ * changed in place (perk_store_coupons_change); only the members given change. */
+static void handle_change(console_call *c, const console_session *s, json_t *body, serve_reply *r)
+{
+    const char *campaign = json_string_value(json_object_get(body, "campaign"));
+    const char *code = json_string_value(json_object_get(body, "code"));
+    if (campaign && !*campaign) campaign = NULL;
+    if (code && !*code) code = NULL;
+    if ((campaign == NULL) == (code == NULL)) {
+        serve_error(r, 400, "invalid_request", "campaign", "give a campaign or one code (one of the two)");
+        return;
+    }
+    const char *reason = member_text(body, "reason", PERK_STORE_REASON_MAX, r);
+    if (!reason) return;
+    int64_t now = (int64_t)time(NULL), uses = -1, per_customer = -1, expires = 0;
+    if (!member_int(body, "max_uses", -1, 0, 1000000000, &uses, r) ||
+        !member_int(body, "max_per_customer", -1, 0, 1000000000, &per_customer, r))
+        return;
+    json_t *ev = json_object_get(body, "expires");
+    bool set_expires = ev != NULL && !json_is_null(ev);
+    if (set_expires) {
+        const char *text = json_string_value(ev);
+        if (!text) {
+            serve_error(r, 400, "invalid_request", "expires", "expires: a day, a time or \"never\"");
+            return;
+        }
+        if (strcmp(text, "never") != 0 && !shop_time(c, "expires", text, now, &expires, r)) return;
+    }
+    perk_store_coupon_change in = { .campaign = campaign,
+                                    .code = code,
+                                    .set_expires_at = set_expires,
+                                    .expires_at = expires,
+                                    .set_max_uses = uses >= 0,
+                                    .max_uses = (int)(uses < 0 ? 0 : uses),
+                                    .set_max_per_customer = per_customer >= 0,
+                                    .max_per_customer = (int)(per_customer < 0 ? 0 : per_customer),
+                                    .by = s->user.name,
+                                    .reason = reason };
+    perk_store_coupon_change_result res;
+    perk_store_status st = perk_store_coupons_change(c->w->store, &in, now, &res);
+    if (st != PERK_STORE_OK) {
+        store_failure(c, r, st);
+        return;
+    }
+    json_t *o = json_pack("{s:s,s:I,s:I}", campaign ? "campaign" : "code", campaign ? campaign : code, "changed",
+                          (json_int_t)res.changed, "revoked_left_alone", (json_int_t)res.revoked);
+    if (set_expires) json_object_set_new(o, "expires_at", expires ? json_integer(expires) : json_null());
+    if (uses >= 0) json_object_set_new(o, "max_uses", json_integer(uses));
+    if (per_customer >= 0) json_object_set_new(o, "max_per_customer", json_integer(per_customer));
+    serve_json(r, 200, o);
+}
+
 /* ------------------------------------------------------------- customer */
 
 typedef struct ledger_page {
@@ -486,6 +584,7 @@ bool console_coupons_route(console_call *c, const console_session *s, const char
         { "coupon", handle_lookup, NULL },              { "customer", handle_customer, NULL },
         { "outbox", handle_outbox, NULL },              { "coupons/generate", NULL, handle_generate },
         { "coupons/issue", NULL, handle_issue },        { "coupons/revoke", NULL, handle_revoke },
+        { "coupons/change", NULL, handle_change },
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (strcmp(route, routes[i].route) != 0) continue;

@@ -369,6 +369,34 @@ perk_store_status perk_store_coupon_revoke(perk_store *store, const char *code, 
                                            const char *reason, int64_t now, perk_store_coupon_info *out,
                                            int64_t *held);
 
+/* Changes codes in place (积分券延期, a campaign extended or ended early, its limits raised): every
+ * code of `campaign` that is not revoked, or the one `code` (exactly one of the two is given).
+ * What is set: the end of the period (expires_at: 0 = never, else >= now; a code that would end
+ * before it starts, valid_from >= expires_at, is refused with CONFLICT), the uses (max_uses: 0 =
+ * unlimited; never below what a code has used, counting the uses open reservations hold:
+ * CONFLICT naming the code, revoke it instead), the uses per customer (max_per_customer: 0 =
+ * unlimited; lowered, it stops later uses only). Nothing changes unless every code can take it.
+ * An open reservation's commit checks its codes as they are then, as after a revocation. Audited
+ * as "coupon.change" by `by` with `reason`, one `coupon.changed` event for the whole change. */
+typedef struct perk_store_coupon_change {
+    const char *campaign; /* every code of it not revoked... */
+    const char *code;     /* ...or this one code (as typed; normalised) */
+    bool set_expires_at, set_max_uses, set_max_per_customer;
+    int64_t expires_at;
+    int max_uses, max_per_customer;
+    const char *by, *reason; /* 1..63 and 1..PERK_STORE_REASON_MAX bytes */
+} perk_store_coupon_change;
+
+/* perk_store_coupons_change's outcome: the codes changed, and those left alone as revoked. */
+typedef struct perk_store_coupon_change_result {
+    int64_t changed, revoked;
+} perk_store_coupon_change_result;
+
+/* NOT_FOUND when the campaign has no code or the code does not exist; CONFLICT when every code
+ * is revoked, or one cannot take the change (nothing changed); INVALID for a bad change. */
+perk_store_status perk_store_coupons_change(perk_store *store, const perk_store_coupon_change *change, int64_t now,
+                                            perk_store_coupon_change_result *out);
+
 /* A customer's wallet: every code issued to `customer_id` (restricted to them), oldest first, each
  * with its verdict for them at `now` (VALID, REVOKED, NOT_YET_VALID, EXPIRED or USED_UP, which
  * here also means their own max_per_customer is reached), uses_left and its period. One read

@@ -266,6 +266,41 @@ check "audit log: 2 issues and 2 revocations by ops" \
   [ "$(sqlite3 "$db" "SELECT group_concat(action) FROM audit_log WHERE actor = 'ops'")" = "coupon.issue,coupon.issue,coupon.revoke,coupon.revoke" ]
 run "the store is consistent after issuing and revoking" 0 "$perk" db check --db "$db"
 
+# perk coupons change / change-code: codes changed in place, revoked ones left alone, refused as a
+# whole when one code cannot take it
+live=$(sqlite3 "$db" "SELECT COUNT(*) FROM coupons WHERE campaign = 'spring' AND revoked_at IS NULL")
+run "change spring to end before GIFTA2 starts" 1 "$perk" coupons change spring --expires 2029-06-30 --reason x --db "$db"
+err_has "coupon GIFTA2 is valid from 1893427200"
+check "nothing changed" [ "$(sqlite3 "$db" "SELECT COUNT(*) FROM coupons WHERE campaign = 'spring' AND max_uses = 5")" = 0 ]
+# through 2031-12-31 in Shanghai: until 2032-01-01 00:00 +08:00 = 2031-12-31T16:00:00Z = 1956499200
+run "extend spring through 2031, 5 uses a code" 0 "$perk" coupons change spring --expires 2031-12-31 --max-uses 5 \
+  --reason "双11 延期" --by ops --json --db "$db"
+jq_is .campaign spring
+jq_is .changed "$live"
+jq_is .revoked_left_alone 2
+jq_is .expires_at 1956499200
+jq_is .max_uses 5
+check "the store: every live code of spring ends then, with 5 uses" \
+  [ "$(sqlite3 "$db" "SELECT COUNT(*) FROM coupons WHERE campaign = 'spring' AND revoked_at IS NULL AND expires_at = 1956499200 AND max_uses = 5")" = "$live" ]
+check "the revoked codes are as they were" \
+  [ "$(sqlite3 "$db" "SELECT COUNT(*) FROM coupons WHERE campaign = 'spring' AND revoked_at IS NOT NULL AND max_uses = 5")" = 0 ]
+run "change-code GIFT-A2: never ends" 0 "$perk" coupons change-code gift-a2 --expires never --reason goodwill --by ops --db "$db"
+out_has "changed 1 code(s) of coupon GIFTA2"
+check "GIFTA2 never ends" [ "$(sqlite3 "$db" "SELECT expires_at FROM coupons WHERE code = 'GIFTA2'")" = 0 ]
+run "change without --reason" 2 "$perk" coupons change spring --max-uses 3 --db "$db"
+err_has "change needs --reason TEXT"
+run "change with nothing to change" 2 "$perk" coupons change spring --reason x --db "$db"
+err_has "change needs --expires, --max-uses or --per-customer"
+run "change an unknown campaign" 1 "$perk" coupons change sprng --max-uses 3 --reason x --db "$db"
+err_has 'campaign sprng has no code'
+run "change to an end in the past" 1 "$perk" coupons change spring --expires 2001-01-01 --reason x --db "$db"
+err_has "is in the past"
+check "audit log: 2 changes by ops" \
+  [ "$(sqlite3 "$db" "SELECT COUNT(*) FROM audit_log WHERE actor = 'ops' AND action = 'coupon.change'")" = 2 ]
+check "outbox: 2 coupon.changed events" \
+  [ "$(sqlite3 "$db" "SELECT COUNT(*) FROM events WHERE type = 'coupon.changed'")" = 2 ]
+run "the store is consistent after the changes" 0 "$perk" db check --db "$db"
+
 # a money budget and a per-customer limit: ¥10 off while ¥25 lasts, once per customer
 db2="$work/money.db"
 cat >cap.perk <<'EOF2'

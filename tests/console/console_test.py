@@ -687,6 +687,36 @@ try:
     by_id("issue").click()
     check("a code issued to a customer", wait_for("issued", lambda: "VIPO1" in (text("issued") or "")) is not None,
           text("coupon-message"))
+    # the campaign extended in place: valid through 2030-01-31 in the shop's zone (Asia/Shanghai:
+    # until 2030-02-01 00:00 +08:00 = 2030-01-31 16:00 UTC), 3 uses per code; the revoked code stays
+    by_id("c-campaign").send_keys("SPRING")
+    driver.execute_script("arguments[0].value = '2030-01-31'", by_id("c-expires"))
+    by_id("c-uses").send_keys("3")
+    by_id("c-reason").send_keys("双11 延期")
+    by_id("change").click()
+    check("the campaign's codes changed in place: 25, the revoked one left alone",
+          wait_for("changed", lambda: text("changed-msg")) == "Changed 25 codes of SPRING (1 revoked left alone).",
+          text("coupon-message"))
+    con = sqlite3.connect(db)
+    changed = con.execute("SELECT COUNT(*) FROM coupons WHERE campaign = 'SPRING' AND expires_at = ? AND max_uses = 3"
+                          " AND revoked_at IS NULL", (calendar.timegm((2030, 1, 31, 16, 0, 0)),)).fetchone()[0]
+    kept = con.execute("SELECT COUNT(*) FROM coupons WHERE campaign = 'SPRING' AND revoked_at IS NOT NULL"
+                       " AND max_uses = 1").fetchone()[0]
+    audited = con.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'coupon.change' AND actor = 'alice'"
+                          " AND detail LIKE '%25 codes%双11 延期'").fetchone()[0]
+    con.close()
+    check("the store: 25 codes end at 2030-01-31 16:00 UTC with 3 uses, the revoked one unchanged",
+          (changed, kept) == (25, 1), (changed, kept))
+    check("the change is in the audit log, by alice with the reason", audited == 1, audited)
+    for f_ in ["c-campaign", "c-uses", "c-reason"]:
+        by_id(f_).clear()
+    by_id("c-code").send_keys("vip-o1")
+    driver.execute_script("arguments[0].value = '2020-01-01'", by_id("c-expires"))
+    by_id("c-reason").send_keys("typo")
+    by_id("change").click()
+    check("an end in the past is refused, saying so",
+          wait_for("refused", lambda: "in the past" in (text("coupon-message") or "")) is not None,
+          text("coupon-message"))
     check("no CSP violation on the Coupons page", not csp_violations())
 
     # ---------------------------------------------------------------- customers

@@ -396,6 +396,129 @@ static void test_wallet(void **state)
     assert_string_equal(w.rows[0].code, "D");
 }
 
+/* Codes changed in place (perk_store_coupons_change): a campaign's codes at once or one code,
+ * only what is given, refused as a whole when one code cannot take it, revoked codes left alone,
+ * audited, one coupon.changed event per change. */
+static perk_store_coupon_change change_of(const char *campaign, const char *code)
+{
+    perk_store_coupon_change c = { .campaign = campaign, .code = code, .by = "ops", .reason = "双11 延期" };
+    return c;
+}
+
+static void test_change(void **state)
+{
+    fixture *f = *state;
+    perk_store *s = f->s;
+    perk_store_coupon_change_result res;
+    perk_store_coupon_info info;
+    /* CLUB: A and B (ending T0 + 1000, 1 use each), C (unlimited), and ana's code from T0 + 5000 */
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "A", "CLUB", T0 + 1000, 1, 0, NULL, T0 - 60));
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "B", "CLUB", T0 + 1000, 1, 0, NULL, T0 - 60));
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_add(s, "C", "CLUB", T0 + 1000, 0, 0, NULL, T0 - 60));
+    perk_store_coupon_issue in = issue_of("LATER", "CLUB", "ana");
+    in.valid_from = T0 + 5000;
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_issue_code(s, &in, T0, NULL, NULL));
+
+    /* an end before LATER starts: refused as a whole, nothing changed */
+    perk_store_coupon_change c = change_of("CLUB", NULL);
+    c.set_expires_at = true;
+    c.expires_at = T0 + 5000;
+    assert_store(s, PERK_STORE_CONFLICT, perk_store_coupons_change(s, &c, T0, &res));
+    assert_non_null(strstr(perk_store_errmsg(s), "coupon LATER is valid from"));
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM coupons WHERE expires_at = %d", T0 + 1000), 3);
+    /* extended past it: all 4 */
+    c.expires_at = T0 + 86400;
+    assert_store(s, PERK_STORE_OK, perk_store_coupons_change(s, &c, T0, &res));
+    assert_int_equal(res.changed, 4);
+    assert_int_equal(res.revoked, 0);
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM coupons WHERE campaign = 'CLUB' AND expires_at = %d",
+                                  T0 + 86400),
+                     4);
+    /* only what is given changed: the limits are as they were */
+    assert_int_equal(test_sql_int(s, "SELECT max_uses FROM coupons WHERE code = 'A'"), 1);
+    assert_int_equal(test_sql_int(s, "SELECT max_uses FROM coupons WHERE code = 'C'"), 0);
+
+    /* A used once by a committed order, C twice; bo holds a use of C in an open reservation */
+    static const char *const a[] = { "a" }, *const cc[] = { "c" };
+    perk_store_order o = coupon_order(f, "CH-1", "ana", a);
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
+    o = coupon_order(f, "CH-2", "ana", cc);
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
+    o = coupon_order(f, "CH-3", "bo", cc);
+    assert_store(s, PERK_STORE_OK, perk_store_commit(s, &o, NULL, NULL));
+    o = coupon_order(f, "CH-4", "cy", cc);
+    assert_store(s, PERK_STORE_OK, perk_store_reserve(s, "CH-R", &o, 600, NULL));
+    /* C has 2 committed + 1 held = 3 uses: a limit of 2 is refused, naming it; 3 is fine */
+    c = change_of("CLUB", NULL);
+    c.set_max_uses = true;
+    c.max_uses = 2;
+    assert_store(s, PERK_STORE_CONFLICT, perk_store_coupons_change(s, &c, T0, &res));
+    assert_non_null(strstr(perk_store_errmsg(s), "coupon C has 3 uses"));
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM coupons WHERE max_uses = 2"), 0);
+    c.max_uses = 3;
+    assert_store(s, PERK_STORE_OK, perk_store_coupons_change(s, &c, T0, &res));
+    assert_int_equal(res.changed, 4);
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "A", "bo", T0, &info));
+    assert_int_equal(info.status, PERK_STORE_COUPON_VALID); /* A: 1 of 3 used */
+    assert_int_equal(info.uses_left, 2);
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "C", "dan", T0, &info));
+    assert_int_equal(info.status, PERK_STORE_COUPON_USED_UP); /* C: 3 of 3, the held one too */
+
+    /* B revoked: a later change leaves it alone and says so */
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_revoke(s, "B", "ops", "leaked", T0, NULL, NULL));
+    c = change_of("CLUB", NULL);
+    c.set_max_per_customer = true;
+    c.max_per_customer = 1;
+    assert_store(s, PERK_STORE_OK, perk_store_coupons_change(s, &c, T0 + 1, &res));
+    assert_int_equal(res.changed, 3);
+    assert_int_equal(res.revoked, 1);
+    assert_int_equal(test_sql_int(s, "SELECT max_per_customer FROM coupons WHERE code = 'B'"), 0);
+
+    /* one code, as typed: ended now, it is expired now */
+    c = change_of(NULL, "a");
+    c.set_expires_at = true;
+    c.expires_at = T0 + 2;
+    assert_store(s, PERK_STORE_OK, perk_store_coupons_change(s, &c, T0 + 2, &res));
+    assert_int_equal(res.changed, 1);
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_check(s, "A", "bo", T0 + 2, &info));
+    assert_int_equal(info.status, PERK_STORE_COUPON_EXPIRED);
+    /* never */
+    c.expires_at = 0;
+    assert_store(s, PERK_STORE_OK, perk_store_coupons_change(s, &c, T0 + 3, &res));
+    assert_int_equal(test_sql_int(s, "SELECT expires_at FROM coupons WHERE code = 'A'"), 0);
+
+    /* refusals */
+    assert_store(s, PERK_STORE_NOT_FOUND, perk_store_coupons_change(s, &(perk_store_coupon_change){
+        .campaign = "NOPE", .set_max_uses = true, .by = "ops", .reason = "x" }, T0, &res));
+    assert_store(s, PERK_STORE_NOT_FOUND, perk_store_coupons_change(s, &(perk_store_coupon_change){
+        .code = "NOPE", .set_max_uses = true, .by = "ops", .reason = "x" }, T0, &res));
+    c = change_of("CLUB", NULL); /* nothing to change */
+    assert_store(s, PERK_STORE_INVALID, perk_store_coupons_change(s, &c, T0, &res));
+    c = change_of("CLUB", "A"); /* both */
+    c.set_max_uses = true;
+    assert_store(s, PERK_STORE_INVALID, perk_store_coupons_change(s, &c, T0, &res));
+    c = change_of("CLUB", NULL); /* an end in the past */
+    c.set_expires_at = true;
+    c.expires_at = T0 - 1;
+    assert_store(s, PERK_STORE_INVALID, perk_store_coupons_change(s, &c, T0, &res));
+    c = change_of("CLUB", NULL); /* no reason */
+    c.set_max_uses = true;
+    c.reason = "";
+    assert_store(s, PERK_STORE_INVALID, perk_store_coupons_change(s, &c, T0, &res));
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_revoke(s, "LATER", "ops", "x", T0, NULL, NULL));
+    assert_store(s, PERK_STORE_OK, perk_store_coupon_revoke(s, "C", "ops", "x", T0, NULL, NULL));
+    c = change_of(NULL, "B"); /* a revoked code alone */
+    c.set_max_uses = true;
+    assert_store(s, PERK_STORE_CONFLICT, perk_store_coupons_change(s, &c, T0, &res));
+
+    /* audited and announced once per change that was made: 5 */
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM audit_log WHERE action = 'coupon.change' AND actor = 'ops'"), 5);
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM events WHERE type = 'coupon.changed'"), 5);
+    assert_int_equal(test_sql_int(s, "SELECT COUNT(*) FROM audit_log WHERE action = 'coupon.change' AND detail LIKE "
+                                     "'campaign CLUB: 3 codes (1 revoked left alone): max_per_customer=1; 双11 延期'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revoked_while_reserved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wallet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change, setup, teardown),
     };
     return cmocka_run_group_tests_name("store_coupon_wallet", tests, NULL, NULL);
 }
