@@ -6,6 +6,11 @@
  * be an "internal error" (the compiler's own report of a bug, such as code its verifier refuses).
  * A program that compiles must load again from its bytes, re-serialize to the very same bytes,
  * and evaluate the fixed carts of harness.c with every result invariant holding.
+ *
+ * The text up to the first NUL byte is the rule file; after it come the files its `include`s may
+ * read, as NUL-separated path and text pairs: the console's drafts (source_set.memory_only), so an
+ * include never reads the disk and the paths the operator names (`..`, `/`, nesting, cycles) are
+ * fuzzed too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +30,34 @@ static FILE *null_out(void)
     return f;
 }
 
+#define FUZZ_MAX_FILES 8
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    /* the rule file, then up to FUZZ_MAX_FILES (path, text) pairs; a copy, NUL-terminated */
+    char *text = malloc(size + 1);
+    if (text == NULL) return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    size_t main_len = strlen(text);
+    source_memory_file files[FUZZ_MAX_FILES];
+    int n_files = 0;
+    for (size_t at = main_len + 1; at < size && n_files < FUZZ_MAX_FILES;) {
+        const char *path = text + at;
+        at += strlen(path) + 1;
+        if (at > size) break;
+        const char *body = text + at;
+        at += strlen(body) + 1;
+        files[n_files++] = (source_memory_file){ path, body, strlen(body) };
+    }
     compiler c;
     compiler_init(&c);
+    c.sources.memory_only = true;
+    c.sources.memory_files = files;
+    c.sources.n_memory_files = n_files;
     uint8_t *bytes = NULL;
     size_t len = 0;
-    bool ok = compiler_compile_text(&c, "fuzz.perk", (const char *)data, size, &bytes, &len);
+    bool ok = compiler_compile_text(&c, "fuzz.perk", text, main_len, &bytes, &len);
     FILE *out = null_out();
     if (out) {
         diag_sort(&c.diags);
@@ -44,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strncmp(c.diags.entries[i].message, "internal error", 14) == 0)
             fuzz_fail("the compiler reports: %s", c.diags.entries[i].message);
     compiler_free(&c);
+    free(text);
     if (!ok) {
         if (bytes != NULL) fuzz_fail("bytes returned for a failed compile");
         return 0;
