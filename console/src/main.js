@@ -676,7 +676,8 @@ async function pageTests() {
 
 // The changed lines of two texts (a longest-common-subsequence diff, enough for rule files).
 function lineDiff(a, b) {
-  const x = a.split("\n"), y = b.split("\n");
+  const lines = (t) => (t === "" ? [] : t.split("\n")); // an empty (or absent) file has no line
+  const x = lines(a), y = lines(b);
   const n = x.length, m = y.length;
   if (n * m > 4e6) return [{ op: "=", text: "(too large to compare here)" }];
   const L = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));

@@ -551,6 +551,10 @@ try:
           any("big_order" in e.text for e in driver.find_elements(By.CSS_SELECTOR, "#rules-diff .add")))
     added = driver.find_elements(By.CSS_SELECTOR, '#draft-diff h4.diff-file[data-file="lib/sets.perk"]')
     check("the diff names the added file", bool(added) and "added" in added[0].text, added[0].text if added else None)
+    added_lines = driver.find_elements(By.CSS_SELECTOR, '#draft-diff h4.diff-file[data-file="lib/sets.perk"] + pre div')
+    check("an added file's diff is its lines, all added",
+          bool(added_lines) and all(e.get_attribute("class") == "add" for e in added_lines)
+          and "let cups" in added_lines[0].text, [e.text for e in added_lines])
     by_id("run-whatif").click()
     wait_for("the what-if replay", lambda: driver.find_elements(By.ID, "w-compared"))
     check("what-if: no orders yet", text("w-compared") == "0", text("w-compared"))
