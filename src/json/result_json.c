@@ -845,6 +845,18 @@ static void write_points(writer *w)
     w_close(w, ']');
 }
 
+/* What reaching a hint's goal takes off ("20%" or an amount), or a bundle's price. */
+static void w_hint_value(writer *w, const perk_hint_next *next)
+{
+    if (next->is_percent && !next->bundle) {
+        char pct[32];
+        result_format_value(next->value, RESULT_VALUE_PERCENT, w->r->exponent, w->symbol, pct, sizeof pct);
+        w_str(w, pct);
+    } else {
+        w_money(w, next->value);
+    }
+}
+
 static void write_hints(writer *w)
 {
     w_open(w, '[');
@@ -859,38 +871,25 @@ static void write_hints(writer *w)
         w_open(w, '{');
         W_KEY(w, "promotion");
         w_promotion(w, h->promotion);
+        const perk_hint_next *next = w->r->hint_next ? &w->r->hint_next[i] : NULL;
         if (h->units) { /* a count tier's next row: units to add, and what that row takes off */
             W_KEY(w, "units");
             w_int(w, h->shortfall);
-            const perk_hint_next *next = &w->r->hint_next[i];
-            if (next->bundle) /* a bundle one part short: its price */
-                W_KEY(w, "bundle_price");
-            else
-                W_KEY(w, "next_off");
-            if (next->is_percent && !next->bundle) {
-                char pct[32];
-                result_format_value(next->value, RESULT_VALUE_PERCENT, w->r->exponent, w->symbol, pct,
-                                    sizeof pct);
-                w_str(w, pct);
-            } else {
-                w_money(w, next->value);
+            if (next != NULL) {
+                if (next->bundle) /* a bundle one part short: its price */
+                    W_KEY(w, "bundle_price");
+                else
+                    W_KEY(w, "next_off");
+                w_hint_value(w, next);
             }
         } else {
             W_KEY(w, "shortfall");
             w_money(w, h->shortfall);
-            const perk_hint_next *next = w->r->hint_next ? &w->r->hint_next[i] : NULL;
             if (next != NULL && next->per_store) { /* the store the money goes to (null: no store) */
                 W_KEY(w, "store");
                 w_str(w, result_hint_store(w->r, i));
                 W_KEY(w, "next_off");
-                if (next->is_percent) {
-                    char pct[32];
-                    result_format_value(next->value, RESULT_VALUE_PERCENT, w->r->exponent, w->symbol, pct,
-                                        sizeof pct);
-                    w_str(w, pct);
-                } else {
-                    w_money(w, next->value);
-                }
+                w_hint_value(w, next);
             }
         }
         W_KEY(w, "set");

@@ -168,21 +168,12 @@ bool console_drafts_route(console_call *c, const console_session *s, const char 
         handle_get(c, r);
         return true;
     }
-    void (*fn)(console_call *, const console_session *, json_t *, serve_reply *) = NULL;
+    console_post_fn fn = NULL;
     if (strcmp(route, "drafts/save") == 0)
         fn = handle_save;
     else if (strcmp(route, "drafts/delete") == 0)
         fn = handle_delete;
     if (!fn) return false;
-    if (get) {
-        r->allow = "POST";
-        serve_error(r, 405, "method_not_allowed", NULL, "use POST");
-        return true;
-    }
-    if (!console_allow(s, ROLE_EDITOR, r)) return true;
-    json_t *body = console_body(c, r);
-    if (!body) return true;
-    fn(c, s, body, r);
-    json_decref(body);
+    console_post(c, s, ROLE_EDITOR, fn, r);
     return true;
 }

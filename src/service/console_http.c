@@ -174,6 +174,20 @@ bool console_allow(const console_session *s, console_role need, serve_reply *r)
     return false;
 }
 
+void console_post(console_call *c, const console_session *s, console_role need, console_post_fn fn, serve_reply *r)
+{
+    if (strcmp(c->method, "POST") != 0) {
+        r->allow = "POST";
+        serve_error(r, 405, "method_not_allowed", NULL, "use POST");
+        return;
+    }
+    if (!console_allow(s, need, r)) return;
+    json_t *body = console_body(c, r);
+    if (!body) return;
+    fn(c, s, body, r);
+    json_decref(body);
+}
+
 /* The session token of the Cookie header (copied into out), or false. */
 static bool cookie_token(console_call *c, char out[PERK_STORE_TOKEN_LEN + 1])
 {

@@ -83,4 +83,9 @@ json_t *console_diag_json(const diag_engine *d);
 /* A role check inside a handler: false with a 403 set when the operator's role is below `need`. */
 bool console_allow(const console_session *s, console_role need, serve_reply *r);
 
+/* A change route: POST only (405 otherwise), the role `need` (403), a JSON object body (400); then
+ * fn with the body. */
+typedef void (*console_post_fn)(console_call *c, const console_session *s, json_t *body, serve_reply *r);
+void console_post(console_call *c, const console_session *s, console_role need, console_post_fn fn, serve_reply *r);
+
 #endif

@@ -77,8 +77,9 @@ static void handle_rules(console_call *c, serve_reply *r)
     serve_json(r, 200, o);
 }
 
-static void handle_check(console_call *c, json_t *body, serve_reply *r)
+static void handle_check(console_call *c, const console_session *s, json_t *body, serve_reply *r)
 {
+    (void)s;
     console_draft draft;
     if (!console_draft_read(body, &draft, r)) return;
     json_t *diags = NULL;
@@ -95,8 +96,9 @@ static void handle_check(console_call *c, json_t *body, serve_reply *r)
     serve_json(r, 200, o);
 }
 
-static void handle_format(console_call *c, json_t *body, serve_reply *r)
+static void handle_format(console_call *c, const console_session *s, json_t *body, serve_reply *r)
 {
+    (void)s;
     (void)c;
     console_draft draft; /* the file to format: the main one, or one it includes */
     if (!console_draft_read(body, &draft, r)) return;
@@ -125,8 +127,9 @@ static void handle_format(console_call *c, json_t *body, serve_reply *r)
 }
 
 /* Evaluates the cart under the draft: the result JSON of /v1/evaluate and the explanation table. */
-static void handle_simulate(console_call *c, json_t *body, serve_reply *r)
+static void handle_simulate(console_call *c, const console_session *s, json_t *body, serve_reply *r)
 {
+    (void)s;
     console_draft draft;
     if (!console_draft_read(body, &draft, r)) return;
     json_t *cart = json_object_get(body, "cart");
@@ -250,8 +253,9 @@ static void remove_file(const char *dir, const char *name)
 
 /* Runs the rule tests of the draft: the draft and its .test file in a private temporary folder
  * (the .test file names its rule file beside it), with the engine of `perk test`. */
-static void handle_test(console_call *c, json_t *body, serve_reply *r)
+static void handle_test(console_call *c, const console_session *s, json_t *body, serve_reply *r)
 {
+    (void)s;
     (void)c;
     console_draft draft;
     if (!console_draft_read(body, &draft, r)) return;
@@ -351,7 +355,7 @@ bool console_rules_route(console_call *c, const console_session *s, const char *
         handle_rules(c, r);
         return true;
     }
-    void (*fn)(console_call *, json_t *, serve_reply *) = NULL;
+    console_post_fn fn = NULL;
     if (strcmp(route, "check") == 0)
         fn = handle_check;
     else if (strcmp(route, "format") == 0)
@@ -361,15 +365,6 @@ bool console_rules_route(console_call *c, const console_session *s, const char *
     else if (strcmp(route, "test") == 0)
         fn = handle_test;
     if (!fn) return false;
-    if (get) {
-        r->allow = "POST";
-        serve_error(r, 405, "method_not_allowed", NULL, "use POST");
-        return true;
-    }
-    if (!console_allow(s, ROLE_EDITOR, r)) return true;
-    json_t *body = console_body(c, r);
-    if (!body) return true;
-    fn(c, body, r);
-    json_decref(body);
+    console_post(c, s, ROLE_EDITOR, fn, r);
     return true;
 }

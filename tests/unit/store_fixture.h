@@ -81,4 +81,39 @@ static inline int64_t store_fixture_publish(perk_store *s, const char *text, con
     return id;
 }
 
+/* A store on a clock the test sets (perk_store_set_clock) with `rules` published before it starts:
+ * the fixture of the tests that move time by hand around a T0 (coupons, reservations, rewards).
+ * Its setup is a test file's own two-line function naming the rules and the start. */
+typedef struct store_clock_fixture {
+    test_dir dir;
+    perk_store *s; /* NULL while a test has closed it (its children open their own) */
+    int64_t version;
+    int64_t clock; /* the store's now: set it to move time */
+} store_clock_fixture;
+
+static inline int64_t store_clock_fixture_now(void *ctx) { return *(const int64_t *)ctx; }
+
+/* Makes the fixture at `t0` with `rules` published at t0 - 60, into *state. */
+static inline int store_clock_fixture_setup(void **state, const char *rules, int64_t t0)
+{
+    store_clock_fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    test_dir_make(&f->dir);
+    f->s = test_open_strict(f->dir.db);
+    f->clock = t0;
+    perk_store_set_clock(f->s, store_clock_fixture_now, &f->clock);
+    f->version = store_fixture_publish(f->s, rules, "rules", 0, t0 - 60);
+    *state = f;
+    return 0;
+}
+
+static inline int store_clock_fixture_teardown(void **state)
+{
+    store_clock_fixture *f = *state;
+    if (f->s) perk_store_close(f->s);
+    test_dir_remove(&f->dir);
+    free(f);
+    return 0;
+}
+
 #endif

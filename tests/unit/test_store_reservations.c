@@ -20,36 +20,11 @@ static const char RULES[] = "ruleset \"shop\" { currency CNY timezone \"Asia/Sha
 
 #define T0 1772589600
 
-typedef struct fixture {
-    test_dir dir;
-    perk_store *s;
-    int64_t version;
-    int64_t clock;
-} fixture;
+typedef store_clock_fixture fixture;
 
-static int64_t fixture_clock(void *ctx) { return *(const int64_t *)ctx; }
+static int setup(void **state) { return store_clock_fixture_setup(state, RULES, T0); }
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    test_dir_make(&f->dir);
-    f->s = test_open_strict(f->dir.db);
-    f->clock = T0;
-    perk_store_set_clock(f->s, fixture_clock, &f->clock);
-    f->version = store_fixture_publish(f->s, RULES, "rules", 0, T0 - 60);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    perk_store_close(f->s);
-    test_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return store_clock_fixture_teardown(state); }
 
 static const perk_store_promo_use FLASH = { "flash", 3000, 3, -1, -1 };
 static const perk_store_promo_use BIG = { "big", 4000, -1, 10000, -1 };
@@ -270,7 +245,7 @@ static void *race(void *p)
     perk_store *s = NULL;
     if (perk_store_open(rc->db, &s) != PERK_STORE_OK) return NULL;
     perk_store_set_durable(s, false);
-    perk_store_set_clock(s, fixture_clock, rc->clock);
+    perk_store_set_clock(s, store_clock_fixture_now, rc->clock);
     for (int i = 0; i < 10; i++) {
         char id[32], customer[32];
         snprintf(id, sizeof id, "X%d-%d", rc->index, i);

@@ -50,36 +50,11 @@ static const char RULES[] = "ruleset \"shop\" { currency CNY timezone \"Asia/Sha
 #define MEMBER_FROM 1806508800  /* 2027-03-31T16:00:00Z */
 #define MEMBER_UNTIL 1811779200 /* 2027-05-31T16:00:00Z */
 
-typedef struct fixture {
-    test_dir dir;
-    perk_store *s;
-    int64_t version;
-    int64_t clock;
-} fixture;
+typedef store_clock_fixture fixture;
 
-static int64_t fixture_clock(void *ctx) { return *(const int64_t *)ctx; }
+static int setup(void **state) { return store_clock_fixture_setup(state, RULES, T0); }
 
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    test_dir_make(&f->dir);
-    f->s = test_open_strict(f->dir.db);
-    f->clock = T0;
-    perk_store_set_clock(f->s, fixture_clock, &f->clock);
-    f->version = store_fixture_publish(f->s, RULES, "rules", 0, T0 - 60);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (f->s) perk_store_close(f->s);
-    test_dir_remove(&f->dir);
-    free(f);
-    return 0;
-}
+static int teardown(void **state) { return store_clock_fixture_teardown(state); }
 
 typedef struct order_parts {
     perk_store_promo_use promos[2];

@@ -310,12 +310,14 @@ static json_t *ref_render_hints(ref_builder *b)
         if (h->units) {
             ref_put(b, o, "units", ref_jint(h->shortfall));
             char pct[32];
-            const perk_hint_next *next = &b->r->hint_next[i];
-            result_format_value(next->value, RESULT_VALUE_PERCENT, b->r->exponent, b->symbol, pct, sizeof pct);
-            if (next->bundle)
-                ref_put(b, o, "bundle_price", ref_jmoney(b, next->value));
-            else
-                ref_put(b, o, "next_off", next->is_percent ? ref_jstr(b, pct) : ref_jmoney(b, next->value));
+            const perk_hint_next *next = b->r->hint_next ? &b->r->hint_next[i] : NULL;
+            if (next != NULL) {
+                result_format_value(next->value, RESULT_VALUE_PERCENT, b->r->exponent, b->symbol, pct, sizeof pct);
+                if (next->bundle)
+                    ref_put(b, o, "bundle_price", ref_jmoney(b, next->value));
+                else
+                    ref_put(b, o, "next_off", next->is_percent ? ref_jstr(b, pct) : ref_jmoney(b, next->value));
+            }
         } else {
             ref_put(b, o, "shortfall", ref_jmoney(b, h->shortfall));
             const perk_hint_next *next = b->r->hint_next ? &b->r->hint_next[i] : NULL;
